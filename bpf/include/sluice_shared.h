@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Every struct, enum and limit shared by the XDP program and the agent.
+ * The agent's TypeScript layout (apps/agent/src/dataplane/generated/layout.ts)
+ * is generated from the compiled object's BTF; `pnpm test:bpf` fails on drift.
+ */
+#ifndef SLUICE_SHARED_H
+#define SLUICE_SHARED_H
+
+#include <linux/types.h>
+
+/* ---- Limits: each can be overridden at build time with -DNAME=value. ---- */
+
+#ifndef MAX_SERVICES
+#define MAX_SERVICES 256
+#endif
+
+/* Backend ids index the backends array; u16 lookup-table slots cap it. */
+#ifndef MAX_BACKENDS
+#define MAX_BACKENDS 4096
+#endif
+
+#ifndef MAX_BACKENDS_PER_SERVICE
+#define MAX_BACKENDS_PER_SERVICE 1024
+#endif
+
+/*
+ * Lookup-table length per service: a prime (Maglev needs one) well above
+ * 100 x MAX_BACKENDS_PER_SERVICE so Maglev moves few flows on a change.
+ */
+#ifndef LOOKUP_TABLE_SIZE
+#define LOOKUP_TABLE_SIZE 65537
+#endif
+
+/*
+ * Flow table entries. A NAT flow takes two entries (forward + reply), so
+ * the default holds 1M flows. The agent may resize it before load.
+ */
+#ifndef FLOW_TABLE_SIZE
+#define FLOW_TABLE_SIZE (2 * 1024 * 1024)
+#endif
+
+/* Candidates compared per new flow by least-connections (no backend loop). */
+#ifndef LEAST_CONN_CANDIDATES
+#define LEAST_CONN_CANDIDATES 4
+#endif
+
+/* Two lookup tables per service: the agent fills the idle one, then flips. */
+#define LOOKUP_TABLE_SLOTS 2
+
+/* A lookup-table slot that names no backend (empty table). */
+#define NO_BACKEND 0xffff
+
+/* ---- Enums ---- */
+
+enum sluice_family {
+	FAMILY_IPV4 = 4,
+	FAMILY_IPV6 = 6,
+};
+
+enum sluice_algorithm {
+	ALG_ROUND_ROBIN = 0,
+	ALG_WEIGHTED_ROUND_ROBIN = 1,
+	ALG_LEAST_CONNECTIONS = 2,
+	ALG_SOURCE_HASH = 3,
+	ALG_MAGLEV = 4,
+};
+
+enum sluice_forwarding_mode {
+	MODE_NAT = 0,
+};
+
+/* Backend flags: what the data plane may do with a backend. */
+enum sluice_backend_flags {
+	/* Existing flows keep going here (ready, draining or in maintenance, and up). */
+	BACKEND_F_KEEP_FLOWS = 1 << 0,
+};
+
+enum sluice_tcp_state {
+	TCP_STATE_NONE = 0,	/* UDP flows */
+	TCP_STATE_SYN_SENT = 1,
+	TCP_STATE_ESTABLISHED = 2,
+	TCP_STATE_FIN_WAIT = 3,	/* one side sent FIN */
+	TCP_STATE_CLOSED = 4,	/* both FINs or an RST: no longer active */
+};
+
+/* Flow flags. */
+enum sluice_flow_flags {
+	FLOW_F_REPLY = 1 << 0,	/* entry keyed by the backend -> client tuple */
+};
+
+/* Global counters: one slot each in the per-CPU global_counters array. */
+enum sluice_counter {
+	/* Final actions: these add up to every packet the program saw. */
+	CNT_ACTION_ABORTED = 0,
+	CNT_ACTION_DROP = 1,
+	CNT_ACTION_PASS = 2,
+	CNT_ACTION_TX = 3,
+	CNT_ACTION_REDIRECT = 4,
+	/* Drop reasons. */
+	CNT_DROP_MALFORMED = 5,		/* truncated or invalid header to a VIP */
+	CNT_DROP_FRAGMENT = 6,		/* IP fragment to a VIP */
+	CNT_DROP_IP_OPTIONS = 7,	/* IPv4 options or IPv6 extension header to a VIP */
+	CNT_DROP_UNKNOWN_PROTOCOL = 8,	/* neither TCP nor UDP to a VIP */
+	CNT_DROP_NO_SERVICE = 9,	/* VIP address, but no service on that port */
+	CNT_DROP_NO_BACKEND = 10,	/* service with no eligible backend */
+	CNT_DROP_BAD_CHECKSUM = 11,	/* IPv6 UDP with checksum 0 */
+	/* Pass reasons. */
+	CNT_PASS_NOT_SERVICE = 12,	/* not for us: untouched */
+	CNT_PASS_NO_NEIGHBOUR = 13,	/* rewritten; kernel resolves the next hop */
+	CNT_PASS_NO_ROUTE = 14,		/* rewritten; FIB had no forwarding answer */
+	/* Flow events. */
+	CNT_FLOW_NEW = 15,
+	CNT_FLOW_RESTEERED = 16,	/* its backend was down or removed */
+	CNT_FLOW_CLOSED = 17,
+	CNT_REPLY_PACKETS = 18,
+	CNT_FORWARD_PACKETS = 19,
+	CNT_MAX = 20,
+};
+
+/*
+ * Seed of every flow hash. Fixed, so that Maglev and source-hash choices
+ * agree across agent restarts and across several balancers.
+ */
+#define FLOW_HASH_SEED 0x5d1ce5ed
+
+/* ---- Map keys and values ---- */
+
+/* Is this destination address a VIP at all (any port)? */
+struct vip_key {
+	__be32 addr[4];
+	__u8 family;
+	__u8 pad[3];
+};
+
+/* Addresses are in network byte order; IPv4 uses addr[0], the rest is zero. */
+struct service_key {
+	__be32 addr[4];
+	__be16 port;
+	__u8 protocol;	/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;	/* enum sluice_family */
+};
+
+/* Replaced whole by the agent, so a packet sees the old value or the new. */
+struct service_config {
+	__u32 id;		/* index into service_vips, stats and lookup tables */
+	__u32 sequence_length;	/* slots in use in the round-robin sequence */
+	__u8 algorithm;		/* enum sluice_algorithm */
+	__u8 mode;		/* enum sluice_forwarding_mode */
+	__u8 active_table;	/* 0 or 1: which of the two lookup tables is live */
+	__u8 flags;
+};
+
+struct backend {
+	__be32 addr[4];
+	__be16 port;
+	__u8 family;
+	__u8 flags;		/* enum sluice_backend_flags */
+	__u32 service_id;	/* a flow is kept only if this still matches */
+	__u32 weight;		/* least-connections compares active/weight */
+};
+
+/* One lookup table: backend ids, filled by Maglev or by a weighted sequence. */
+struct lookup_table {
+	__u16 slots[LOOKUP_TABLE_SIZE];
+};
+
+struct flow_key {
+	__be32 src[4];
+	__be32 dst[4];
+	__be16 src_port;
+	__be16 dst_port;
+	__u8 protocol;
+	__u8 family;
+	__u16 pad;	/* always zero: part of the hashed key */
+};
+
+struct flow_value {
+	__u64 created_ns;	/* bpf_ktime_get_ns() when the flow began */
+	__u64 last_seen_ns;	/* last packet in this entry's direction */
+	__u64 packets;		/* in this entry's direction */
+	__u64 bytes;
+	__u32 backend_id;
+	__u32 service_id;
+	__u8 tcp_state;		/* enum sluice_tcp_state; forward entry only */
+	__u8 flags;		/* enum sluice_flow_flags */
+	__u16 pad;
+	__u32 pad2;
+};
+
+/* Per service and per backend, per CPU. */
+struct traffic_counters {
+	__u64 packets;		/* client -> backend */
+	__u64 bytes;
+	__u64 reply_packets;	/* backend -> client */
+	__u64 reply_bytes;
+	__u64 new_flows;
+	__u64 drops;
+};
+
+#endif /* SLUICE_SHARED_H */
