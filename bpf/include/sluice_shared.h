@@ -86,7 +86,9 @@ enum sluice_tcp_state {
 
 /* Flow flags. */
 enum sluice_flow_flags {
-	FLOW_F_REPLY = 1 << 0,	/* entry keyed by the backend -> client tuple */
+	FLOW_F_REPLY = 1 << 0,		/* entry keyed by the backend -> client tuple */
+	FLOW_F_FIN_CLIENT = 1 << 1,	/* the client sent FIN */
+	FLOW_F_FIN_BACKEND = 1 << 2,	/* the backend sent FIN */
 };
 
 /* Global counters: one slot each in the per-CPU global_counters array. */
@@ -98,24 +100,27 @@ enum sluice_counter {
 	CNT_ACTION_TX = 3,
 	CNT_ACTION_REDIRECT = 4,
 	/* Drop reasons. */
-	CNT_DROP_MALFORMED = 5,		/* truncated or invalid header to a VIP */
+	CNT_DROP_MALFORMED = 5,		/* truncated or invalid IP header, or truncated L4 header to a VIP */
 	CNT_DROP_FRAGMENT = 6,		/* IP fragment to a VIP */
 	CNT_DROP_IP_OPTIONS = 7,	/* IPv4 options or IPv6 extension header to a VIP */
 	CNT_DROP_UNKNOWN_PROTOCOL = 8,	/* neither TCP nor UDP to a VIP */
 	CNT_DROP_NO_SERVICE = 9,	/* VIP address, but no service on that port */
 	CNT_DROP_NO_BACKEND = 10,	/* service with no eligible backend */
-	CNT_DROP_BAD_CHECKSUM = 11,	/* IPv6 UDP with checksum 0 */
+	CNT_DROP_BAD_CHECKSUM = 11,	/* IPv6 UDP with checksum 0 to a VIP */
 	/* Pass reasons. */
 	CNT_PASS_NOT_SERVICE = 12,	/* not for us: untouched */
-	CNT_PASS_NO_NEIGHBOUR = 13,	/* rewritten; kernel resolves the next hop */
-	CNT_PASS_NO_ROUTE = 14,		/* rewritten; FIB had no forwarding answer */
+	CNT_PASS_NO_NEIGHBOUR = 13,	/* rewritten; the kernel resolves the next hop */
+	CNT_PASS_NO_ROUTE = 14,		/* rewritten; FIB gave no forwarding answer */
+	CNT_PASS_TTL_EXCEEDED = 15,	/* rewritten; the kernel sends time exceeded */
+	CNT_PASS_NOT_ETHERNET_IP = 16,	/* short frame or neither IPv4 nor IPv6: untouched */
+	CNT_PASS_VLAN_TAGGED = 17,	/* rewritten; the kernel forwards tagged frames */
 	/* Flow events. */
-	CNT_FLOW_NEW = 15,
-	CNT_FLOW_RESTEERED = 16,	/* its backend was down or removed */
-	CNT_FLOW_CLOSED = 17,
-	CNT_REPLY_PACKETS = 18,
-	CNT_FORWARD_PACKETS = 19,
-	CNT_MAX = 20,
+	CNT_FLOW_NEW = 18,
+	CNT_FLOW_RESTEERED = 19,	/* its backend was down or removed */
+	CNT_FLOW_CLOSED = 20,
+	CNT_FORWARD_PACKETS = 21,
+	CNT_REPLY_PACKETS = 22,
+	CNT_MAX = 23,
 };
 
 /*
@@ -176,16 +181,14 @@ struct flow_key {
 };
 
 struct flow_value {
-	__u64 created_ns;	/* bpf_ktime_get_ns() when the flow began */
+	__u64 created_ns;	/* when the flow (or its current connection) began */
 	__u64 last_seen_ns;	/* last packet in this entry's direction */
 	__u64 packets;		/* in this entry's direction */
 	__u64 bytes;
 	__u32 backend_id;
 	__u32 service_id;
-	__u8 tcp_state;		/* enum sluice_tcp_state; forward entry only */
-	__u8 flags;		/* enum sluice_flow_flags */
-	__u16 pad;
-	__u32 pad2;
+	__u32 tcp_state;	/* enum sluice_tcp_state, forward entry only; u32 for atomic exchange */
+	__u32 flags;		/* enum sluice_flow_flags; u32 for atomic or */
 };
 
 /* Per service and per backend, per CPU. */

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Connection tracking. A flow has a forward entry (client -> VIP) that holds
+ * its backend and TCP state, and a reply entry (backend -> client) that tells
+ * the reply path which service's VIP to restore. Flows keep their backend
+ * until it is down or removed; a TCP SYN on a finished flow starts anew.
+ */
+#ifndef SLUICE_FLOW_H
+#define SLUICE_FLOW_H
+
+#include "counters.h"
+#include "packet.h"
+#include "select.h"
+
+static __always_inline void add_active(__u32 backend_id)
+{
+	__u64 *active = bpf_map_lookup_elem(&backend_active, &backend_id);
+
+	if (active)
+		__sync_fetch_and_add(active, 1);
+}
+
+static __always_inline void remove_active(__u32 backend_id)
+{
+	__u64 *active = bpf_map_lookup_elem(&backend_active, &backend_id);
+
+	/* The agent zeroes the count of a removed backend: never wrap below 0. */
+	if (active && *active > 0)
+		__sync_fetch_and_sub(active, 1);
+}
+
+/* Marks a flow closed exactly once, even if both sides race to close it. */
+static __always_inline void close_flow(struct flow_value *flow)
+{
+	if (__sync_lock_test_and_set(&flow->tcp_state, TCP_STATE_CLOSED) != TCP_STATE_CLOSED) {
+		remove_active(flow->backend_id);
+		count_event(CNT_FLOW_CLOSED);
+	}
+}
+
+/* Applies one side's TCP flags to the forward entry. */
+static __always_inline void track_tcp(struct flow_value *flow, __u8 tcp_flags, __u32 my_fin,
+				      __u32 other_fin)
+{
+	if (tcp_flags & TCP_FLAG_RST) {
+		close_flow(flow);
+		return;
+	}
+	if (tcp_flags & TCP_FLAG_FIN) {
+		if (__sync_fetch_and_or(&flow->flags, my_fin) & other_fin)
+			close_flow(flow);
+		else
+			__sync_val_compare_and_swap(&flow->tcp_state, TCP_STATE_ESTABLISHED,
+						    TCP_STATE_FIN_WAIT);
+		return;
+	}
+	if (tcp_flags & TCP_FLAG_ACK)
+		__sync_val_compare_and_swap(&flow->tcp_state, TCP_STATE_SYN_SENT,
+					    TCP_STATE_ESTABLISHED);
+}
+
+static __always_inline __u32 initial_tcp_state(const struct packet *pkt)
+{
+	if (!is_tcp(pkt))
+		return TCP_STATE_NONE;
+	if (pkt->tcp_flags & TCP_FLAG_RST)
+		return TCP_STATE_CLOSED;
+	if (is_tcp_open(pkt))
+		return TCP_STATE_SYN_SENT;
+	/* Mid-stream packet of a flow we lost (evicted): carry it on. */
+	if (pkt->tcp_flags & TCP_FLAG_FIN)
+		return TCP_STATE_FIN_WAIT;
+	return TCP_STATE_ESTABLISHED;
+}
+
+/* The key replies carry: backend -> client. */
+static __always_inline void reply_key_of(struct flow_key *reply, const struct flow_key *forward,
+					 const struct backend *backend)
+{
+	__builtin_memcpy(reply->src, backend->addr, sizeof(reply->src));
+	__builtin_memcpy(reply->dst, forward->src, sizeof(reply->dst));
+	reply->src_port = backend->port;
+	reply->dst_port = forward->src_port;
+	reply->protocol = forward->protocol;
+	reply->family = forward->family;
+	reply->pad = 0;
+}
+
+/*
+ * Chooses a backend for the packet's flow and records both entries.
+ * Returns the backend, or NULL when the service has none to offer.
+ */
+static __always_inline struct backend *start_flow(struct packet *pkt,
+						  const struct service_config *service, __u64 now,
+						  __u32 *backend_id)
+{
+	struct flow_value flow = {
+		.created_ns = now,
+		.last_seen_ns = now,
+		.packets = 1,
+		.bytes = pkt->frame_len,
+		.service_id = service->id,
+		.tcp_state = initial_tcp_state(pkt),
+		.flags = has_tcp_flag(pkt, TCP_FLAG_FIN) ? FLOW_F_FIN_CLIENT : 0,
+	};
+	struct flow_key reply_key;
+	struct backend *backend;
+
+	flow.backend_id = choose_backend(service, &pkt->key);
+	backend = lookup_usable_backend(flow.backend_id, service->id, pkt->key.family);
+	if (!backend)
+		return NULL;
+	bpf_map_update_elem(&flows, &pkt->key, &flow, BPF_ANY);
+
+	reply_key_of(&reply_key, &pkt->key, backend);
+	flow.packets = 0;
+	flow.bytes = 0;
+	flow.tcp_state = TCP_STATE_NONE;
+	flow.flags = FLOW_F_REPLY;
+	bpf_map_update_elem(&flows, &reply_key, &flow, BPF_ANY);
+
+	if (initial_tcp_state(pkt) != TCP_STATE_CLOSED)
+		add_active(flow.backend_id);
+	*backend_id = flow.backend_id;
+	return backend;
+}
+
+#endif /* SLUICE_FLOW_H */

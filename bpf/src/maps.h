@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Every map of the program. Only the agent writes configuration maps. */
+#ifndef SLUICE_MAPS_H
+#define SLUICE_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "sluice_shared.h"
+
+/* VIP:port:protocol -> service settings; replaced whole on every change. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_SERVICES);
+	__type(key, struct service_key);
+	__type(value, struct service_config);
+} services SEC(".maps");
+
+/* VIP address -> number of services on it; tells "a VIP, wrong port" apart. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_SERVICES);
+	__type(key, struct vip_key);
+	__type(value, __u32);
+} vips SEC(".maps");
+
+/* Service id -> its VIP:port, to rewrite replies back to the VIP. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct service_key);
+} service_vips SEC(".maps");
+
+/* Backend id -> address, port, flags; flags cleared before an id is reused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct backend);
+} backends SEC(".maps");
+
+/* (service id * 2 + slot) -> lookup table; the service names the live slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_SERVICES * LOOKUP_TABLE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct lookup_table);
+} lookup_tables SEC(".maps");
+
+/* Service id -> round-robin position; shared by all CPUs so the order is exact. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, __u64);
+} rr_cursors SEC(".maps");
+
+/* Backend id -> open flows; the data plane counts opens and closes, the agent expiries. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} backend_active SEC(".maps");
+
+/* Connection tracking: forward (client -> VIP) and reply (backend -> client) entries. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FLOW_TABLE_SIZE);
+	__type(key, struct flow_key);
+	__type(value, struct flow_value);
+} flows SEC(".maps");
+
+/* enum sluice_counter -> packets, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} global_counters SEC(".maps");
+
+/* Service id -> traffic counters, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct traffic_counters);
+} service_counters SEC(".maps");
+
+/* Backend id -> traffic counters, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct traffic_counters);
+} backend_counters SEC(".maps");
+
+#endif /* SLUICE_MAPS_H */

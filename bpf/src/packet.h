@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* A parsed packet: where its headers are and the flow it belongs to. */
+#ifndef SLUICE_PACKET_H
+#define SLUICE_PACKET_H
+
+#include "parse.h"
+#include "sluice_shared.h"
+
+/* Returned by steps that did not reach a final XDP action. */
+#define CONTINUE_PROCESSING -1
+
+#define TCP_FLAG_FIN 0x01
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_RST 0x04
+#define TCP_FLAG_ACK 0x10
+
+/* Byte offset of the flags byte in a TCP header (after the data offset). */
+#define TCP_FLAGS_OFFSET 13
+
+struct packet {
+	void *data_end;
+	struct ethhdr *eth;
+	struct iphdr *ip4;	/* one of ip4 / ip6 is set */
+	struct ipv6hdr *ip6;
+	__be16 *l4_ports;	/* source port, then destination port */
+	__sum16 *l4_check;
+	struct flow_key key;
+	__u32 frame_len;
+	__u8 tcp_flags;
+	__u8 vlan_tagged;
+	__u8 udp_check_absent;	/* IPv4 UDP with checksum 0: stays 0 */
+};
+
+static __always_inline int is_tcp(const struct packet *pkt)
+{
+	return pkt->key.protocol == IPPROTO_TCP;
+}
+
+static __always_inline int has_tcp_flag(const struct packet *pkt, __u8 flag)
+{
+	return is_tcp(pkt) && (pkt->tcp_flags & flag);
+}
+
+/* A SYN without ACK: the client opens a (possibly new) connection. */
+static __always_inline int is_tcp_open(const struct packet *pkt)
+{
+	return is_tcp(pkt) && (pkt->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
+}
+
+#endif /* SLUICE_PACKET_H */

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Sluice data plane: an XDP Layer-4 load balancer in NAT mode.
+ *
+ * Every TCP/UDP packet is first looked up in the flow table, so an
+ * established flow costs one hash lookup in either direction:
+ *   forward entry hit -> rewrite destination to the flow's backend
+ *   reply entry hit   -> rewrite source back to the service's VIP
+ *   miss, VIP:port    -> choose a backend (O(1)), record the flow, forward
+ *   miss, otherwise   -> XDP_PASS untouched
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "sluice_shared.h"
+#include "maps.h"
+#include "counters.h"
+#include "parse_packet.h"
+#include "services.h"
+#include "flow.h"
+#include "nat.h"
+#include "forward.h"
+
+static __always_inline int forward_to_backend(struct xdp_md *ctx, struct packet *pkt,
+					      const struct backend *backend, __u32 service_id,
+					      __u32 backend_id, int new_flow)
+{
+	count_forward(service_id, backend_id, pkt->frame_len, new_flow);
+	rewrite_endpoint(pkt, ENDPOINT_DESTINATION, backend->addr, backend->port);
+	return forward_packet(ctx, pkt);
+}
+
+/* First packet of a flow, or of a flow that must change backend. */
+static __always_inline int steer_flow(struct xdp_md *ctx, struct packet *pkt, __u64 now)
+{
+	struct service_config *service = lookup_service(&pkt->key);
+	struct backend *backend;
+	__u32 service_id, backend_id = NO_BACKEND;
+
+	if (!service) {
+		if (is_vip(&pkt->key))
+			return drop_for(CNT_DROP_NO_SERVICE);
+		return pass_for(CNT_PASS_NOT_SERVICE);
+	}
+	service_id = service->id;
+	backend = start_flow(pkt, service, now, &backend_id);
+	if (!backend)
+		return drop_no_backend(service_id);
+	return forward_to_backend(ctx, pkt, backend, service_id, backend_id, 1);
+}
+
+/* Client -> VIP on a tracked flow. */
+static __always_inline int handle_forward(struct xdp_md *ctx, struct packet *pkt,
+					  struct flow_value *flow, __u64 now)
+{
+	__u32 service_id = flow->service_id, backend_id = flow->backend_id;
+	struct backend *backend = lookup_usable_backend(backend_id, service_id, pkt->key.family);
+	int reopened = is_tcp_open(pkt) && flow->tcp_state != TCP_STATE_SYN_SENT;
+
+	if (!backend || reopened) {
+		/* The old connection ends here; the packet starts a new one. */
+		if (flow->tcp_state != TCP_STATE_CLOSED)
+			remove_active(backend_id);
+		if (!backend)
+			count_event(CNT_FLOW_RESTEERED);
+		return steer_flow(ctx, pkt, now);
+	}
+
+	flow->last_seen_ns = now;
+	flow->packets += 1;
+	flow->bytes += pkt->frame_len;
+	if (is_tcp(pkt))
+		track_tcp(flow, pkt->tcp_flags, FLOW_F_FIN_CLIENT, FLOW_F_FIN_BACKEND);
+	return forward_to_backend(ctx, pkt, backend, service_id, backend_id, 0);
+}
+
+/* Backend -> client: restore the VIP as the source. */
+static __always_inline int handle_reply(struct xdp_md *ctx, struct packet *pkt,
+					struct flow_value *reply, __u64 now)
+{
+	__u32 service_id = reply->service_id;
+	struct service_key *vip = bpf_map_lookup_elem(&service_vips, &service_id);
+
+	if (!vip || vip->family != pkt->key.family)
+		return pass_for(CNT_PASS_NOT_SERVICE);
+
+	reply->last_seen_ns = now;
+	reply->packets += 1;
+	reply->bytes += pkt->frame_len;
+
+	if (has_tcp_flag(pkt, TCP_FLAG_FIN | TCP_FLAG_RST)) {
+		struct flow_key forward_key = {
+			.src_port = pkt->key.dst_port,
+			.dst_port = vip->port,
+			.protocol = pkt->key.protocol,
+			.family = pkt->key.family,
+		};
+		struct flow_value *forward;
+
+		__builtin_memcpy(forward_key.src, pkt->key.dst, sizeof(forward_key.src));
+		__builtin_memcpy(forward_key.dst, vip->addr, sizeof(forward_key.dst));
+		forward = bpf_map_lookup_elem(&flows, &forward_key);
+		if (forward && forward->backend_id == reply->backend_id)
+			track_tcp(forward, pkt->tcp_flags, FLOW_F_FIN_BACKEND, FLOW_F_FIN_CLIENT);
+	}
+
+	count_reply(service_id, reply->backend_id, pkt->frame_len);
+	rewrite_endpoint(pkt, ENDPOINT_SOURCE, vip->addr, vip->port);
+	return forward_packet(ctx, pkt);
+}
+
+static __always_inline int process_packet(struct xdp_md *ctx)
+{
+	struct packet pkt = {};
+	struct flow_value *flow;
+	__u64 now;
+	int verdict;
+
+	verdict = parse_packet(ctx, &pkt);
+	if (verdict != CONTINUE_PROCESSING)
+		return verdict;
+
+	/* Coarse clock: flow timeouts are seconds, and it is the cheapest. */
+	now = bpf_ktime_get_coarse_ns();
+	flow = bpf_map_lookup_elem(&flows, &pkt.key);
+	if (flow) {
+		if (flow->flags & FLOW_F_REPLY)
+			return handle_reply(ctx, &pkt, flow, now);
+		return handle_forward(ctx, &pkt, flow, now);
+	}
+	if (!is_vip(&pkt.key))
+		return pass_for(CNT_PASS_NOT_SERVICE);
+	return steer_flow(ctx, &pkt, now);
+}
+
+SEC("xdp")
+int sluice_xdp(struct xdp_md *ctx)
+{
+	int action = process_packet(ctx);
+
+	/* XDP action codes 0..4 are the first five counters. */
+	count_event(action <= XDP_REDIRECT ? (__u32)action : CNT_ACTION_ABORTED);
+	return action;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
