@@ -1,1 +1,2 @@
-export {};
+export * from './schemas/address.ts';
+export * from './schemas/service.ts';

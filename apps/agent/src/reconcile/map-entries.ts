@@ -1,0 +1,67 @@
+/*
+ * Desired-state objects -> the structs the data plane reads. One place that
+ * knows how a service or backend is spelled in the maps.
+ */
+import type { Algorithm, BackendSpec, Protocol, ServiceSpec } from '@sluice/api';
+import {
+  type Backend,
+  type ServiceKey,
+  type VipKey,
+  SluiceAlgorithm,
+  SluiceBackendFlags,
+  SluiceForwardingMode,
+} from '../dataplane/generated/layout.js';
+import { addressToBytes } from '../dataplane/addresses.js';
+
+export const IPPROTO: Record<Protocol, number> = { tcp: 6, udp: 17 };
+
+export const ALGORITHM_CODE: Record<Algorithm, number> = {
+  'round-robin': SluiceAlgorithm.ALG_ROUND_ROBIN,
+  'weighted-round-robin': SluiceAlgorithm.ALG_WEIGHTED_ROUND_ROBIN,
+  'least-connections': SluiceAlgorithm.ALG_LEAST_CONNECTIONS,
+  'source-hash': SluiceAlgorithm.ALG_SOURCE_HASH,
+  maglev: SluiceAlgorithm.ALG_MAGLEV,
+};
+
+export const MODE_CODE = { nat: SluiceForwardingMode.MODE_NAT } as const;
+
+export function serviceKeyOf(service: Pick<ServiceSpec, 'address' | 'port' | 'protocol'>): ServiceKey {
+  const { family, bytes } = addressToBytes(service.address);
+  return { addr: bytes, port: service.port, protocol: IPPROTO[service.protocol], family };
+}
+
+export function vipKeyOf(address: string): VipKey {
+  const { family, bytes } = addressToBytes(address);
+  return { addr: bytes, family };
+}
+
+/** An all-zero backend: the slot is free (family 0 marks it so on adoption). */
+export const FREE_BACKEND: Backend = {
+  addr: Buffer.alloc(16),
+  port: 0,
+  family: 0,
+  flags: 0,
+  service_id: 0,
+  weight: 0,
+};
+
+export function backendEntry(backend: BackendSpec, serviceId: number, keepsFlows: boolean): Backend {
+  const { family, bytes } = addressToBytes(backend.address);
+  return {
+    addr: bytes,
+    port: backend.port,
+    family,
+    flags: keepsFlows ? SluiceBackendFlags.BACKEND_F_KEEP_FLOWS : 0,
+    service_id: serviceId,
+    weight: backend.weight,
+  };
+}
+
+export const ZERO_COUNTERS = {
+  packets: 0n,
+  bytes: 0n,
+  reply_packets: 0n,
+  reply_bytes: 0n,
+  new_flows: 0n,
+  drops: 0n,
+};

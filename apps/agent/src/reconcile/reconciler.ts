@@ -1,0 +1,324 @@
+/*
+ * Makes the data plane's maps match desired state, idempotently. The only
+ * writer of configuration maps. Order of writes is chosen so that a packet
+ * never sees an inconsistent view:
+ *   1. a new or returning backend's entry is written before any table names it;
+ *   2. a service's table goes into the idle copy, then the service flips to it
+ *      in one hash-map update (the kernel swaps the element whole);
+ *   3. a backend loses its flows (flags cleared) only after no table names it;
+ *   4. a removed service stops matching before its backends are cleared.
+ */
+import {
+  type DataplaneConfig,
+  type ServiceSpec,
+  formatEndpoint,
+  serviceName,
+} from '@sluice/api';
+import type { DataplaneMaps } from '../dataplane/dataplane-maps.js';
+import type { Backend, ServiceKey } from '../dataplane/generated/layout.js';
+import { bytesToAddress } from '../dataplane/addresses.js';
+import { buildLookupTable, NO_BACKEND } from '../lookup/index.js';
+import { IdAllocator } from './id-allocator.js';
+import {
+  ALGORITHM_CODE,
+  FREE_BACKEND,
+  MODE_CODE,
+  ZERO_COUNTERS,
+  backendEntry,
+  serviceKeyOf,
+  vipKeyOf,
+} from './map-entries.js';
+
+/** Lookup tables per service: the live one and the one being written. */
+const TABLE_SLOTS = 2;
+
+export interface ReconcilerLimits {
+  maxServices: number;
+  maxBackends: number;
+  maxBackendsPerService: number;
+  tableSize: number;
+}
+
+/** Health as the health checker sees it; a backend is up unless it says otherwise. */
+export type HealthView = (service: string, backend: string) => boolean;
+
+export class ReconcileError extends Error {
+  constructor(
+    readonly code: 'LIMIT_REACHED' | 'INVALID',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ReconcileError';
+  }
+}
+
+interface AppliedBackend {
+  id: number;
+  entry: Backend;
+}
+
+interface AppliedService {
+  id: number;
+  name: string;
+  key: ServiceKey;
+  address: string;
+  algorithm: number;
+  activeTable: number;
+  sequenceLength: number;
+  /** The live table's content, to skip rewriting an identical one. */
+  table: Uint16Array | undefined;
+  backends: Map<string, AppliedBackend>;
+}
+
+export interface ReconcileReport {
+  servicesWritten: string[];
+  servicesRemoved: string[];
+  tablesWritten: number;
+  backendsAdded: number;
+  backendsRemoved: number;
+}
+
+export class Reconciler {
+  private readonly applied = new Map<string, AppliedService>();
+  private readonly serviceIds: IdAllocator;
+  private readonly backendIds: IdAllocator;
+
+  constructor(
+    private readonly maps: DataplaneMaps,
+    readonly limits: ReconcilerLimits,
+  ) {
+    this.serviceIds = new IdAllocator(limits.maxServices, 'service');
+    this.backendIds = new IdAllocator(limits.maxBackends, 'backend');
+  }
+
+  /** Limits as the loaded maps allow them (their sizes may be overridden at load). */
+  static limitsOf(maps: DataplaneMaps, maxBackendsPerService: number): ReconcilerLimits {
+    return {
+      maxServices: Math.min(maps.services.maxEntries, maps.lookupTables.maxEntries / TABLE_SLOTS),
+      maxBackends: Math.min(maps.backends.maxEntries, NO_BACKEND),
+      maxBackendsPerService,
+      tableSize: maps.lookupTables.valueBytes / 2,
+    };
+  }
+
+  /**
+   * Learns ids, tables and backends from the maps of a running data plane,
+   * so that a restarted agent carries on where the last one stopped instead
+   * of resetting anything.
+   */
+  adopt(): void {
+    const backendsByService = new Map<number, Map<string, AppliedBackend>>();
+    for (const [id, entry] of this.maps.backends.entries()) {
+      if (entry.family === 0) continue;
+      this.backendIds.reserve(id);
+      const endpoint = formatEndpoint(bytesToAddress(entry.family, entry.addr), entry.port);
+      const group = backendsByService.get(entry.service_id) ?? new Map<string, AppliedBackend>();
+      group.set(endpoint, { id, entry });
+      backendsByService.set(entry.service_id, group);
+    }
+    for (const [key, config] of this.maps.services.entries()) {
+      const address = bytesToAddress(key.family, key.addr);
+      const protocol = key.protocol === 6 ? 'tcp' : 'udp';
+      const name = serviceName({ address, port: key.port, protocol });
+      this.serviceIds.reserve(config.id);
+      const live = this.maps.lookupTables.lookup(config.id * TABLE_SLOTS + config.active_table);
+      this.applied.set(name, {
+        id: config.id,
+        name,
+        key,
+        address,
+        algorithm: config.algorithm,
+        activeTable: config.active_table,
+        sequenceLength: config.sequence_length,
+        table: live?.slots,
+        backends: backendsByService.get(config.id) ?? new Map(),
+      });
+    }
+  }
+
+  /** The service ids and backend ids in use, by name, for the API and tests. */
+  ids(): Map<string, { id: number; backends: Map<string, number> }> {
+    const result = new Map<string, { id: number; backends: Map<string, number> }>();
+    for (const [name, service] of this.applied) {
+      const backends = new Map([...service.backends].map(([endpoint, b]) => [endpoint, b.id] as const));
+      result.set(name, { id: service.id, backends });
+    }
+    return result;
+  }
+
+  apply(config: DataplaneConfig, isUp: HealthView = () => true): ReconcileReport {
+    const desired = new Map(config.services.map((service) => [serviceName(service), service]));
+    this.checkLimits(desired);
+
+    const report: ReconcileReport = {
+      servicesWritten: [],
+      servicesRemoved: [],
+      tablesWritten: 0,
+      backendsAdded: 0,
+      backendsRemoved: 0,
+    };
+    for (const [name, service] of this.applied) {
+      if (!desired.has(name)) this.removeService(service, report);
+    }
+    for (const [name, spec] of desired) this.applyService(name, spec, isUp, report);
+    this.writeVipCounts();
+    return report;
+  }
+
+  /** Refuses, before writing anything, a state the maps cannot hold. */
+  private checkLimits(desired: Map<string, ServiceSpec>): void {
+    const { maxServices, maxBackends, maxBackendsPerService } = this.limits;
+    if (desired.size > maxServices)
+      throw new ReconcileError('LIMIT_REACHED', `${desired.size} services exceed the limit of ${maxServices}`);
+    let backends = 0;
+    for (const [name, spec] of desired) {
+      if (spec.backends.length > maxBackendsPerService)
+        throw new ReconcileError(
+          'LIMIT_REACHED',
+          `service ${name} has ${spec.backends.length} backends; the limit is ${maxBackendsPerService}`,
+        );
+      backends += spec.backends.length;
+    }
+    /* Ids of backends being removed are free again only after this apply. */
+    let kept = 0;
+    for (const [name, service] of this.applied) {
+      const spec = desired.get(name);
+      if (!spec) continue;
+      const wanted = new Set(spec.backends.map((b) => formatEndpoint(b.address, b.port)));
+      for (const endpoint of service.backends.keys()) if (!wanted.has(endpoint)) kept++;
+    }
+    if (backends + kept > maxBackends)
+      throw new ReconcileError('LIMIT_REACHED', `${backends} backends exceed the limit of ${maxBackends}`);
+  }
+
+  private applyService(name: string, spec: ServiceSpec, isUp: HealthView, report: ReconcileReport): void {
+    let service = this.applied.get(name);
+    const key = serviceKeyOf(spec);
+    if (!service) {
+      const id = this.serviceIds.allocate();
+      service = {
+        id,
+        name,
+        key,
+        address: spec.address,
+        algorithm: -1,
+        activeTable: 1,
+        sequenceLength: 0,
+        table: undefined,
+        backends: new Map(),
+      };
+      this.applied.set(name, service);
+      this.maps.rrCursors.update(id, 0n);
+      this.maps.serviceCounters.updateAllCpus(id, ZERO_COUNTERS);
+    }
+    this.maps.serviceVips.update(service.id, key);
+
+    const wanted = new Map(spec.backends.map((b) => [formatEndpoint(b.address, b.port), b] as const));
+    const eligible: { id: number; key: string; weight: number }[] = [];
+    const losingFlows: { applied: AppliedBackend; entry: Backend }[] = [];
+
+    /* 1. Backends that keep or gain flows are written before any table names them. */
+    for (const [endpoint, backend] of wanted) {
+      const up = isUp(name, endpoint);
+      const keepsFlows = up;
+      let applied = service.backends.get(endpoint);
+      if (!applied) {
+        const id = this.backendIds.allocate();
+        applied = { id, entry: FREE_BACKEND };
+        service.backends.set(endpoint, applied);
+        this.maps.backendActive.update(id, 0n);
+        this.maps.backendCounters.updateAllCpus(id, ZERO_COUNTERS);
+        report.backendsAdded++;
+      }
+      const entry = backendEntry(backend, service.id, keepsFlows);
+      if (keepsFlows) this.writeBackend(applied, entry);
+      else losingFlows.push({ applied, entry });
+      if (backend.state === 'ready' && up) eligible.push({ id: applied.id, key: endpoint, weight: backend.weight });
+    }
+
+    /* 2. The table and the flip. */
+    const { table, sequenceLength } = buildLookupTable(spec.algorithm, eligible, this.limits.tableSize);
+    const algorithm = ALGORITHM_CODE[spec.algorithm];
+    const tableChanged = !service.table || !sameTable(service.table, table);
+    if (tableChanged || algorithm !== service.algorithm || sequenceLength !== service.sequenceLength) {
+      let activeTable = service.activeTable;
+      if (tableChanged) {
+        activeTable = 1 - service.activeTable;
+        this.maps.lookupTables.update(service.id * TABLE_SLOTS + activeTable, { slots: table });
+        report.tablesWritten++;
+      }
+      this.maps.services.update(key, {
+        id: service.id,
+        sequence_length: sequenceLength,
+        algorithm,
+        mode: MODE_CODE[spec.mode],
+        active_table: activeTable,
+        flags: 0,
+      });
+      Object.assign(service, { table, activeTable, algorithm, sequenceLength });
+      report.servicesWritten.push(name);
+    }
+
+    /* 3. Down backends lose their flows only now that no table names them. */
+    for (const { applied, entry } of losingFlows) this.writeBackend(applied, entry);
+    for (const [endpoint, applied] of service.backends) {
+      if (wanted.has(endpoint)) continue;
+      this.freeBackend(applied);
+      service.backends.delete(endpoint);
+      report.backendsRemoved++;
+    }
+  }
+
+  private removeService(service: AppliedService, report: ReconcileReport): void {
+    this.maps.services.delete(service.key);
+    for (const applied of service.backends.values()) {
+      this.freeBackend(applied);
+      report.backendsRemoved++;
+    }
+    this.maps.serviceVips.update(service.id, { addr: Buffer.alloc(16), port: 0, protocol: 0, family: 0 });
+    this.applied.delete(service.name);
+    this.serviceIds.release(service.id);
+    report.servicesRemoved.push(service.name);
+  }
+
+  /** Clears flags first so no packet follows the entry while it is zeroed. */
+  private freeBackend(applied: AppliedBackend): void {
+    this.maps.backends.update(applied.id, { ...applied.entry, flags: 0 });
+    this.maps.backends.update(applied.id, FREE_BACKEND);
+    this.maps.backendActive.update(applied.id, 0n);
+    this.backendIds.release(applied.id);
+  }
+
+  private writeBackend(applied: AppliedBackend, entry: Backend): void {
+    if (sameBackend(applied.entry, entry)) return;
+    this.maps.backends.update(applied.id, entry);
+    applied.entry = entry;
+  }
+
+  /** vips holds, per VIP address, how many services use it. */
+  private writeVipCounts(): void {
+    const counts = new Map<string, number>();
+    for (const service of this.applied.values()) counts.set(service.address, (counts.get(service.address) ?? 0) + 1);
+    for (const [key] of this.maps.vips.entries()) {
+      const address = bytesToAddress(key.family, key.addr);
+      if (!counts.has(address)) this.maps.vips.delete(key);
+    }
+    for (const [address, count] of counts) this.maps.vips.update(vipKeyOf(address), count);
+  }
+}
+
+function sameTable(a: Uint16Array, b: Uint16Array): boolean {
+  if (a.length !== b.length) return false;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+function sameBackend(a: Backend, b: Backend): boolean {
+  return (
+    a.addr.equals(b.addr) &&
+    a.port === b.port &&
+    a.family === b.family &&
+    a.flags === b.flags &&
+    a.service_id === b.service_id &&
+    a.weight === b.weight
+  );
+}

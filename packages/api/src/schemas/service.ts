@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { addressFamily, formatEndpoint, ipAddressSchema, portSchema } from './address.ts';
+
+export const ALGORITHMS = [
+  'round-robin',
+  'weighted-round-robin',
+  'least-connections',
+  'source-hash',
+  'maglev',
+] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+export const algorithmSchema = z.enum(ALGORITHMS);
+
+export const PROTOCOLS = ['tcp', 'udp'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+export const protocolSchema = z.enum(PROTOCOLS);
+
+export const FORWARDING_MODES = ['nat'] as const;
+export const forwardingModeSchema = z.enum(FORWARDING_MODES);
+
+/** ready: takes new flows; drain and maint: keep existing flows, take no new ones. */
+export const ADMIN_STATES = ['ready', 'drain', 'maint'] as const;
+export type AdminState = (typeof ADMIN_STATES)[number];
+export const adminStateSchema = z.enum(ADMIN_STATES);
+
+/* Weights scale lookup-table shares; 0 is not a weight (drain instead). */
+export const MAX_WEIGHT = 65535;
+export const weightSchema = z
+  .number({ message: 'weight must be a number' })
+  .int('weight must be a whole number')
+  .min(1, `weight must be 1 to ${MAX_WEIGHT}`)
+  .max(MAX_WEIGHT, `weight must be 1 to ${MAX_WEIGHT}`);
+
+/* Defaults of the data plane's build; the agent also checks the loaded maps. */
+export const DEFAULT_MAX_SERVICES = 256;
+export const DEFAULT_MAX_BACKENDS_PER_SERVICE = 1024;
+
+export const backendSpecSchema = z
+  .object({
+    address: ipAddressSchema,
+    port: portSchema,
+    weight: weightSchema.default(1),
+    state: adminStateSchema.default('ready'),
+  })
+  .strict();
+export type BackendSpec = z.infer<typeof backendSpecSchema>;
+
+export const serviceSpecSchema = z
+  .object({
+    address: ipAddressSchema,
+    port: portSchema,
+    protocol: protocolSchema,
+    algorithm: algorithmSchema.default('round-robin'),
+    mode: forwardingModeSchema.default('nat'),
+    backends: z
+      .array(backendSpecSchema)
+      .max(DEFAULT_MAX_BACKENDS_PER_SERVICE, `at most ${DEFAULT_MAX_BACKENDS_PER_SERVICE} backends per service`)
+      .default([]),
+  })
+  .strict()
+  .superRefine((service, ctx) => {
+    const family = addressFamily(service.address);
+    const seen = new Set<string>();
+    service.backends.forEach((backend, index) => {
+      const endpoint = formatEndpoint(backend.address, backend.port);
+      if (addressFamily(backend.address) !== family)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['backends', index, 'address'],
+          message: `backend ${endpoint} is IPv${addressFamily(backend.address)} but the service is IPv${family}`,
+        });
+      if (seen.has(endpoint))
+        ctx.addIssue({ code: 'custom', path: ['backends', index], message: `backend ${endpoint} is listed twice` });
+      seen.add(endpoint);
+    });
+  });
+export type ServiceSpec = z.infer<typeof serviceSpecSchema>;
+
+/** "198.18.100.1:80/tcp" or "[2001:db8::1]:80/udp": how services are named. */
+export function serviceName(service: { address: string; port: number; protocol: Protocol }): string {
+  return `${formatEndpoint(service.address, service.port)}/${service.protocol}`;
+}
+
+export const dataplaneConfigSchema = z
+  .object({
+    services: z
+      .array(serviceSpecSchema)
+      .max(DEFAULT_MAX_SERVICES, `at most ${DEFAULT_MAX_SERVICES} services`)
+      .default([]),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.services.forEach((service, index) => {
+      const name = serviceName(service);
+      if (seen.has(name))
+        ctx.addIssue({ code: 'custom', path: ['services', index], message: `service ${name} is listed twice` });
+      seen.add(name);
+    });
+  });
+export type DataplaneConfig = z.infer<typeof dataplaneConfigSchema>;

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs one test suite: bpf | agent | e2e | console. Prints "N passed, M failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/log.sh
+
+suite=${1:?usage: run-tests.sh bpf|agent|e2e|console}
+REPORTERS=(--test-reporter=spec --test-reporter-destination=stdout
+  --test-reporter=./scripts/lib/summary-reporter.mjs --test-reporter-destination=stdout)
+# One file at a time: suites share a data plane and network namespaces.
+run_node_tests() { node --import tsx --test --test-concurrency=1 "${REPORTERS[@]}" "$@"; }
+
+case "$suite" in
+  bpf)
+    make -s -C bpf
+    bash bpf/test/fixture-network.sh up
+    trap 'bash bpf/test/fixture-network.sh down' EXIT
+    ip netns exec slfx env PATH="$PATH" node --import tsx --test --test-concurrency=1 "${REPORTERS[@]}" \
+      bpf/test/*.test.ts
+    ;;
+  agent)
+    make -s -C bpf
+    run_node_tests $(find apps/agent/test packages/api/test testbed -name '*.test.ts' 2>/dev/null | sort)
+    ;;
+  e2e)
+    make -s -C bpf
+    run_node_tests tests/e2e/*.test.ts
+    ;;
+  *) die "unknown suite '$suite' (bpf, agent, e2e)" ;;
+esac

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything Sluice needs on Debian 12 and builds it. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/log.sh
+
+APT_PACKAGES=(clang llvm libbpf-dev bpftool gcc-multilib make iproute2 ethtool nftables
+  wrk haproxy chromium sqlite3 procps psmisc curl)
+PNPM_VERSION=10.34.9
+
+[ "$(id -u)" = 0 ] || die "run as root: the XDP program, network namespaces and bpffs need it"
+command -v node >/dev/null || die "Node.js 20 is missing: install it first (apt-get install nodejs)"
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
+  || die "Node.js >= 20 is required, found $(node --version)"
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "installing Debian packages: ${missing[*]}"
+  apt-get update -qq || die "apt-get update failed: is Debian's package mirror reachable?"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+    || die "apt-get install failed for: ${missing[*]}"
+fi
+
+if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
+  step "installing pnpm $PNPM_VERSION"
+  npm install -g --silent "pnpm@$PNPM_VERSION" || die "npm install -g pnpm@$PNPM_VERSION failed: is the npm registry reachable?"
+fi
+
+step "installing node modules"
+export npm_config_nodedir=/usr
+pnpm install --frozen-lockfile --reporter=silent || die "pnpm install failed (see above)"
+
+step "building the XDP program"
+make -s -C bpf || die "building bpf/ failed (see the compiler output above)"
+
+[ -e /sys/kernel/btf/vmlinux ] || warn "the kernel exposes no BTF (/sys/kernel/btf/vmlinux)"
+step "set-up complete"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The one command that sets everything up and runs every test suite.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/log.sh
+
+bash scripts/setup.sh || exit 1
+
+failed_suites=()
+for suite in bpf agent e2e; do
+  step "test suite: $suite"
+  bash scripts/run-tests.sh "$suite" || failed_suites+=("$suite")
+done
+
+if [ ${#failed_suites[@]} -gt 0 ]; then
+  die "failed suites: ${failed_suites[*]}"
+fi
+step "all test suites passed"

@@ -1,0 +1,134 @@
+// Starts, checks and stops the backend servers. Each runs detached inside
+// its backend namespace; its pid file and log live in the state directory.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnIn, formatCommand } from './netns.js';
+import type { BackendPlan } from './addresses.js';
+
+export const SERVER_SCRIPT = fileURLToPath(new URL('./backend-server.mjs', import.meta.url));
+export const STATE_ROOT = '/run/sluice-testbed';
+
+export function stateDir(prefix: string, root = STATE_ROOT): string {
+  return join(root, prefix);
+}
+
+export const pidFile = (dir: string, name: string) => join(dir, `${name}.pid`);
+export const logFile = (dir: string, name: string) => join(dir, `${name}.log`);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True if `pid` is alive AND is our server for this pid file: the command
+ * line must name the pid file, so a recycled pid never gets signalled.
+ */
+export function isOurServer(pid: number, pidPath: string): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return cmdline.some((a) => a.endsWith('backend-server.mjs')) && cmdline.includes(pidPath);
+  } catch {
+    return false;
+  }
+}
+
+export interface ServerStatus {
+  name: string;
+  pid: number | null;
+  alive: boolean;
+  pidFile: string;
+  logFile: string;
+}
+
+export function serverStatus(dir: string, name: string): ServerStatus {
+  const pidPath = pidFile(dir, name);
+  const pid = readPid(pidPath) ?? null;
+  return { name, pid, alive: pid !== null && isOurServer(pid, pidPath), pidFile: pidPath, logFile: logFile(dir, name) };
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Starts one backend server and waits until it has bound all its ports. */
+export async function startServer(
+  dir: string,
+  backend: BackendPlan,
+  options: { script?: string; readyTimeoutMs?: number } = {},
+): Promise<ServerStatus> {
+  mkdirSync(dir, { recursive: true });
+  const pidPath = pidFile(dir, backend.name);
+  const logPath = logFile(dir, backend.name);
+  rmSync(pidPath, { force: true });
+  const args = [
+    options.script ?? SERVER_SCRIPT,
+    '--name', backend.name,
+    '--http-port', String(backend.ports.http),
+    '--tcp-port', String(backend.ports.tcp),
+    '--udp-port', String(backend.ports.udp),
+    '--pid-file', pidPath,
+  ];
+  const described = formatCommand('ip', ['netns', 'exec', backend.namespace, process.execPath, ...args]);
+
+  const logFd = openSync(logPath, 'a');
+  const child = spawnIn(backend.namespace, process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = signal ? `killed by ${signal}` : `exit code ${code}`));
+  child.once('error', (err) => (exited = err.message));
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 10_000);
+  try {
+    while (Date.now() < deadline && !exited) {
+      if (existsSync(pidPath)) {
+        child.unref(); // let the caller (e.g. the CLI) exit while the server runs on
+        return serverStatus(dir, backend.name);
+      }
+      await sleep(20);
+    }
+  } finally {
+    child.removeAllListeners('exit');
+    child.removeAllListeners('error');
+  }
+  if (!exited && child.pid) process.kill(child.pid, 'SIGKILL'); // our own child, not ready in time
+  throw new Error(
+    `backend server ${backend.name} did not start (${exited ?? 'timed out waiting for its pid file'}): ${described}\n` +
+      tail(logPath),
+  );
+}
+
+/** Stops a server by its pid file: SIGTERM, then SIGKILL after a grace period. Never throws. */
+export async function stopServer(dir: string, name: string, graceMs = 3_000): Promise<void> {
+  const pidPath = pidFile(dir, name);
+  const pid = readPid(pidPath);
+  if (pid && isOurServer(pid, pidPath)) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // gone already
+    }
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && isOurServer(pid, pidPath)) await sleep(25);
+    if (isOurServer(pid, pidPath)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  }
+  rmSync(pidPath, { force: true });
+}
