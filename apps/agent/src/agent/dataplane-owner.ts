@@ -1,0 +1,52 @@
+/*
+ * Owns the XDP program on the balancer's interfaces. Starting adopts the
+ * pinned maps of a data plane that is already running and swaps the program
+ * in atomically, so an agent restart neither drops a packet nor forgets a flow.
+ */
+import { type Dataplane, type XdpMode, ensureBpffs, isBpffs, loadDataplane, unpinAll } from '../dataplane/index.js';
+import { detachXdp } from '../dataplane/xdp.js';
+import type { MapName } from '../dataplane/index.js';
+import { log } from './log.js';
+
+export interface DataplaneOwnerOptions {
+  objectPath: string;
+  pinDir: string;
+  interfaces: string[];
+  xdpMode: XdpMode;
+  maxEntries?: Partial<Record<MapName, number>>;
+}
+
+export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
+  ensureBpffs(options.pinDir);
+  const dataplane = loadDataplane({
+    objectPath: options.objectPath,
+    pinDir: options.pinDir,
+    maxEntries: options.maxEntries,
+    reusePinned: true,
+  });
+  if (dataplane.adoptedMaps.length > 0)
+    log('info', `adopted ${dataplane.adoptedMaps.length} pinned maps from ${options.pinDir}`);
+  for (const ifname of options.interfaces) {
+    if (dataplane.attachedProgramId(ifname, options.xdpMode) === undefined) {
+      dataplane.attach(ifname, options.xdpMode);
+      log('info', `attached XDP (${options.xdpMode}) to ${ifname}`);
+    } else {
+      dataplane.replace(ifname, options.xdpMode);
+      log('info', `replaced the XDP program on ${ifname} in place`);
+    }
+  }
+  return dataplane;
+}
+
+/** Takes the balancer out of the path: detach everywhere, forget all state. */
+export function teardownDataplane(options: Pick<DataplaneOwnerOptions, 'pinDir' | 'interfaces' | 'xdpMode'>): void {
+  for (const ifname of options.interfaces) {
+    try {
+      detachXdp(ifname, options.xdpMode);
+      log('info', `detached XDP from ${ifname}`);
+    } catch (error) {
+      log('warn', `detaching ${ifname}: ${(error as Error).message}`);
+    }
+  }
+  if (isBpffs(options.pinDir)) log('info', `unpinned ${unpinAll(options.pinDir).length} maps from ${options.pinDir}`);
+}
