@@ -1,0 +1,185 @@
+/*
+ * Loading the data plane: open the object, size its maps, point them at
+ * their pins, load, and hand out the program fd, typed maps and attach
+ * operations.
+ *
+ * Adoption: with a pin directory, a map already pinned there is reused by
+ * libbpf instead of created, so a restarted agent keeps the running data
+ * plane's flows and counters. libbpf refuses (EINVAL, "parameter mismatch")
+ * if the pinned map's type, sizes or max_entries differ from the object's.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { join } from 'node:path';
+import { ensureBpffs } from './bpffs.js';
+import { type MapName, MAP_NAMES, type DataplaneMaps, checkMapShape, createDataplaneMaps } from './dataplane-maps.js';
+import { DataplaneError, checked, checkedPointer } from './errors.js';
+import { type BpfMapPtr, type BpfObjectPtr, libbpf } from './libbpf.js';
+import { installLibbpfLog } from './libbpf-log.js';
+import type { MapInfo } from './maps.js';
+import { type TestRunOptions, type TestRunResult, testRunXdp } from './test-run.js';
+import { type XdpMode, attachXdp, attachedProgramId, detachXdp, programIdOfFd, replaceXdp } from './xdp.js';
+
+export const PROGRAM_NAME = 'sluice_xdp';
+
+export interface LoadOptions {
+	objectPath: string;
+	/** bpffs directory to pin maps in (mounted if needed). Without it nothing is pinned. */
+	pinDir?: string;
+	/** max_entries overrides by map name, e.g. { flows: 4096 } (the default flow table is 2M entries). */
+	maxEntries?: Partial<Record<MapName, number>>;
+	/**
+	 * With pinDir: adopt maps already pinned there (default true). false
+	 * removes those pins first and starts from empty maps (the running data
+	 * plane, if any, keeps its own maps until it is replaced).
+	 */
+	reusePinned?: boolean;
+	programName?: string;
+}
+
+export interface Dataplane {
+	readonly objectPath: string;
+	readonly pinDir: string | undefined;
+	readonly programFd: number;
+	/** Kernel id of the program, as attachedProgramId() reports it. */
+	readonly programId: number;
+	readonly maps: DataplaneMaps;
+	/** Maps taken over from pins (empty on a fresh start). */
+	readonly adoptedMaps: readonly string[];
+	/** Attach to an interface with none attached (EBUSY otherwise). */
+	attach(ifname: string, mode?: XdpMode): void;
+	/** Atomically replace the program on an interface with this one. */
+	replace(ifname: string, mode?: XdpMode): void;
+	detach(ifname: string, mode?: XdpMode): void;
+	attachedProgramId(ifname: string, mode?: XdpMode): number | undefined;
+	testRun(options: TestRunOptions): TestRunResult;
+	/** Release the object. Pins and attachments stay: they belong to the running data plane. */
+	close(): void;
+}
+
+function mapInfo(map: BpfMapPtr, fd: number): MapInfo {
+	return {
+		name: libbpf.bpf_map__name(map),
+		fd,
+		type: libbpf.bpf_map__type(map),
+		keySize: libbpf.bpf_map__key_size(map),
+		valueSize: libbpf.bpf_map__value_size(map),
+		maxEntries: libbpf.bpf_map__max_entries(map),
+	};
+}
+
+function* userMaps(obj: BpfObjectPtr): Generator<BpfMapPtr> {
+	/* Internal maps (.rodata, .bss) hold load-time settings: never pinned, never shared. */
+	for (let map = libbpf.bpf_object__next_map(obj, null); map; map = libbpf.bpf_object__next_map(obj, map)) {
+		if (!libbpf.bpf_map__is_internal(map)) yield map;
+	}
+}
+
+class LoadedDataplane implements Dataplane {
+	closed = false;
+	readonly maps: DataplaneMaps;
+	readonly programId: number;
+
+	constructor(
+		readonly objectPath: string,
+		readonly pinDir: string | undefined,
+		private readonly obj: BpfObjectPtr,
+		readonly programFd: number,
+		mapPtrs: Map<MapName, BpfMapPtr>,
+		readonly adoptedMaps: readonly string[],
+	) {
+		this.programId = programIdOfFd(programFd);
+		this.maps = createDataplaneMaps((name) => {
+			const ptr = mapPtrs.get(name)!;
+			return mapInfo(ptr, checked('bpf_map__fd', `map "${name}"`, () => libbpf.bpf_map__fd(ptr)));
+		}, this);
+	}
+
+	#open(): void {
+		if (this.closed) {
+			throw new DataplaneError({ call: 'dataplane', subject: `"${this.objectPath}"`, errno: osConstants.errno.EBADF, detail: 'already closed' });
+		}
+	}
+
+	attach(ifname: string, mode: XdpMode = 'native'): void {
+		this.#open();
+		attachXdp(this.programFd, ifname, mode);
+	}
+
+	replace(ifname: string, mode: XdpMode = 'native'): void {
+		this.#open();
+		replaceXdp(this.programFd, ifname, mode);
+	}
+
+	detach(ifname: string, mode: XdpMode = 'native'): void {
+		detachXdp(ifname, mode);
+	}
+
+	attachedProgramId(ifname: string, mode?: XdpMode): number | undefined {
+		return attachedProgramId(ifname, mode);
+	}
+
+	testRun(options: TestRunOptions): TestRunResult {
+		this.#open();
+		return testRunXdp(this.programFd, options);
+	}
+
+	close(): void {
+		if (this.closed) return;
+		this.closed = true;
+		libbpf.bpf_object__close(this.obj);
+	}
+}
+
+export function loadDataplane(options: LoadOptions): Dataplane {
+	installLibbpfLog();
+	const { objectPath, pinDir, reusePinned = true, programName = PROGRAM_NAME } = options;
+	const objSubject = JSON.stringify(objectPath);
+	const obj = checkedPointer('bpf_object__open_file', objSubject, () => libbpf.bpf_object__open_file(objectPath, null));
+	try {
+		const mapPtrs = new Map<MapName, BpfMapPtr>();
+		for (const name of MAP_NAMES) {
+			const map = checkedPointer('bpf_object__find_map_by_name', `map "${name}" in ${objSubject}`, () =>
+				libbpf.bpf_object__find_map_by_name(obj, name),
+			);
+			mapPtrs.set(name, map);
+		}
+
+		for (const [name, entries] of Object.entries(options.maxEntries ?? {})) {
+			const map = mapPtrs.get(name as MapName);
+			if (!map) {
+				throw new DataplaneError({ call: 'bpf_map__set_max_entries', subject: `map "${name}"`, errno: osConstants.errno.ENOENT, detail: `no such map in ${objSubject}` });
+			}
+			checked('bpf_map__set_max_entries', `map "${name}", ${entries}`, () => libbpf.bpf_map__set_max_entries(map, entries!));
+		}
+
+		/* Before load: a layout mismatch must not get as far as creating a 2M-entry table. */
+		for (const [name, map] of mapPtrs) checkMapShape(name, mapInfo(map, -1), 'bpf_map');
+
+		const adopted: string[] = [];
+		if (pinDir !== undefined) {
+			ensureBpffs(pinDir);
+			for (const map of userMaps(obj)) {
+				const name = libbpf.bpf_map__name(map);
+				const path = join(pinDir, name);
+				if (existsSync(path)) {
+					if (reusePinned) adopted.push(name);
+					else rmSync(path);
+				}
+				checked('bpf_map__set_pin_path', `map "${name}", "${path}"`, () => libbpf.bpf_map__set_pin_path(map, path));
+			}
+		}
+
+		/* Creates (or reuses) maps, pins new ones at their pin path, and verifies the program. */
+		checked('bpf_object__load', objSubject, () => libbpf.bpf_object__load(obj));
+
+		const prog = checkedPointer('bpf_object__find_program_by_name', `program "${programName}" in ${objSubject}`, () =>
+			libbpf.bpf_object__find_program_by_name(obj, programName),
+		);
+		const programFd = checked('bpf_program__fd', `program "${programName}"`, () => libbpf.bpf_program__fd(prog));
+		return new LoadedDataplane(objectPath, pinDir, obj, programFd, mapPtrs, adopted);
+	} catch (err) {
+		libbpf.bpf_object__close(obj);
+		throw err;
+	}
+}
