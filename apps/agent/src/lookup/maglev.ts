@@ -1,0 +1,124 @@
+/*
+ * Weighted Maglev table population (Eisenbud et al., "Maglev: A Fast and
+ * Reliable Software Network Load Balancer", NSDI 2016, section 3.4), weighted
+ * as Katran's MaglevV2 does it (see turn-order.ts).
+ *
+ * Every backend walks its own permutation of the slots, (offset + j * skip)
+ * mod M, and on each of its turns claims the next slot in it that is still
+ * free. Because a backend's permutation depends only on its key, adding or
+ * removing one backend changes few of the slots the others claim: most flows
+ * keep their backend, on this balancer and on any other that builds the same
+ * table.
+ */
+import { type LookupBackend, sortedByKey, validateBackends } from "./backends.js";
+import { LOOKUP_TABLE_SIZE, NO_BACKEND } from "./constants.js";
+import { murmur3x86_32 } from "./murmur3.js";
+import { maglevTurnOrder } from "./turn-order.js";
+
+/*
+ * Offset and skip come from MurmurHash3 of the backend's key with two seeds.
+ * The paper only asks for two independent hashes. MurmurHash3 rather than
+ * FNV-1a because keys differ in a character or two ("198.19.1.2:8080",
+ * "198.19.1.3:8080"): FNV-1a ends with a single multiply after the last byte,
+ * so such keys get hashes whose differences are correlated between the two
+ * seeds, while MurmurHash3's final avalanche makes them look independent.
+ * The seeds are arbitrary ("offs" and "skip" in ASCII) but fixed forever:
+ * changing one reshuffles every table and moves every flow.
+ */
+const OFFSET_SEED = 0x6f666673;
+const SKIP_SEED = 0x736b6970;
+
+const utf8 = new TextEncoder();
+
+export interface MaglevPermutation {
+  /** First slot the backend prefers, 0 .. M-1. */
+  offset: number;
+  /** Step between its preferences, 1 .. M-1: never 0, so the walk moves on. */
+  skip: number;
+}
+
+/** Where `key` starts and how it steps through a table of `size` (prime) slots. */
+export function maglevPermutation(key: string, size: number): MaglevPermutation {
+  const bytes = utf8.encode(key);
+  return {
+    offset: murmur3x86_32(bytes, OFFSET_SEED) % size,
+    skip: (murmur3x86_32(bytes, SKIP_SEED) % (size - 1)) + 1,
+  };
+}
+
+/*
+ * (offset + j * skip) mod M visits every slot only if skip and M are coprime,
+ * which a prime M guarantees for every skip in 1 .. M-1.
+ */
+function isPrime(n: number): boolean {
+  if (!Number.isInteger(n) || n < 2) return false;
+  for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
+  return true;
+}
+
+/*
+ * On each turn the backend walks its permutation from its cursor to the first
+ * free slot and claims it. The walk ends: a free slot remains while turns do,
+ * and the permutation visits every slot.
+ */
+function claimSlots(
+  table: Uint16Array,
+  turns: Uint32Array,
+  ids: Uint16Array,
+  skips: Uint32Array,
+  cursors: Uint32Array,
+): void {
+  const size = table.length;
+  /*
+   * A local copy: V8 checks an imported binding for initialisation on every
+   * read, and this loop reads it ~10 times per slot; the copy made the whole
+   * build about 4x faster (20 ms -> 5 ms for 100 backends).
+   */
+  const free = NO_BACKEND;
+  for (let filled = 0; filled < size; filled++) {
+    const i = turns[filled]!;
+    const skip = skips[i]!;
+    let slot = cursors[i]!;
+    while (table[slot] !== free) {
+      slot += skip;
+      if (slot >= size) slot -= size;
+    }
+    table[slot] = ids[i]!;
+    slot += skip;
+    cursors[i] = slot >= size ? slot - size : slot;
+  }
+}
+
+/**
+ * Maglev lookup table of `size` slots holding backend ids. Depends only on the
+ * set of (key, weight) pairs and the ids they map to, never on input order.
+ * An empty list gives a table of NO_BACKEND.
+ */
+export function buildMaglevTable(
+  backends: readonly LookupBackend[],
+  size: number = LOOKUP_TABLE_SIZE,
+): Uint16Array {
+  validateBackends(backends, size);
+  if (!isPrime(size)) throw new RangeError(`a Maglev table needs a prime size, got ${size}`);
+  const table = new Uint16Array(size).fill(NO_BACKEND);
+  if (backends.length === 0) return table;
+
+  const sorted = sortedByKey(backends);
+  const count = sorted.length;
+  const ids = new Uint16Array(count);
+  const weights = new Uint32Array(count);
+  const skips = new Uint32Array(count);
+  /* Next slot of each backend's permutation, advanced incrementally (no multiply, no overflow). */
+  const cursors = new Uint32Array(count);
+  for (let i = 0; i < count; i++) {
+    const backend = sorted[i]!;
+    const { offset, skip } = maglevPermutation(backend.key, size);
+    ids[i] = backend.id;
+    weights[i] = backend.weight;
+    skips[i] = skip;
+    cursors[i] = offset;
+  }
+
+  claimSlots(table, maglevTurnOrder(weights, size), ids, skips, cursors);
+  return table;
+}
