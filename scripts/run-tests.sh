@@ -16,7 +16,7 @@ case "$suite" in
     bash bpf/test/fixture-network.sh up
     trap 'bash bpf/test/fixture-network.sh down' EXIT
     ip netns exec slfx env PATH="$PATH" node --import tsx --test --test-concurrency=1 "${REPORTERS[@]}" \
-      bpf/test/*.test.ts
+      bpf/test/*.test.ts apps/agent/test/dataplane/layout.test.ts
     ;;
   agent)
     make -s -C bpf

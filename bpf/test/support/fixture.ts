@@ -1,0 +1,58 @@
+// A packet fixture: a description, the input frame, and the expected action,
+// output frame and reason, run in order through BPF_PROG_TEST_RUN.
+import type { DataplaneMaps } from '../../../apps/agent/src/dataplane/index.ts';
+import type { Reconciler } from '../../../apps/agent/src/reconcile/reconciler.ts';
+import type { Expectation } from './expect.ts';
+import type { ChoiceModel } from './model.ts';
+import type { PacketSpec } from './packet.ts';
+import { type ServiceFixture, SERVICES, configOf, type Endpoint } from './services.ts';
+import { formatEndpoint, serviceName } from '@sluice/api';
+
+export interface FixtureEnv {
+  maps: DataplaneMaps;
+  model: ChoiceModel;
+  /** Current desired state; change it with reconfigure(). */
+  services: Record<string, ServiceFixture>;
+  reconfigure(change: (services: Record<string, ServiceFixture>) => void): void;
+  markDown(service: ServiceFixture, backend: Endpoint): void;
+  markUp(service: ServiceFixture, backend: Endpoint): void;
+  /** Remember a value across fixtures (e.g. the backend a flow got). */
+  memo: Map<string, Endpoint>;
+}
+
+export interface Fixture {
+  name: string;
+  /** Arrives on the client-facing (default) or backend-facing interface. */
+  ingress?: 'client' | 'backend';
+  before?: (env: FixtureEnv) => void;
+  input: PacketSpec | Buffer | ((env: FixtureEnv) => PacketSpec | Buffer);
+  expect: Expectation | ((env: FixtureEnv) => Expectation);
+}
+
+export function createEnv(maps: DataplaneMaps, model: ChoiceModel, reconciler: Reconciler): FixtureEnv {
+  const services = structuredClone(SERVICES) as Record<string, ServiceFixture>;
+  const down = new Set<string>();
+  const apply = () =>
+    reconciler.apply(configOf(services), (service, endpoint) => !down.has(`${service} ${endpoint}`));
+  const keyOf = (service: ServiceFixture, backend: Endpoint) =>
+    `${serviceName(service)} ${formatEndpoint(backend.address, backend.port)}`;
+  apply();
+  return {
+    maps,
+    model,
+    services,
+    memo: new Map(),
+    reconfigure(change) {
+      change(services);
+      apply();
+    },
+    markDown(service, backend) {
+      down.add(keyOf(service, backend));
+      apply();
+    },
+    markUp(service, backend) {
+      down.delete(keyOf(service, backend));
+      apply();
+    },
+  };
+}

@@ -1,0 +1,103 @@
+// An independent model of the program's backend choice: it reads the live
+// lookup table, round-robin cursor and active counts from the maps, and
+// applies the algorithm with its own hash code (jhash.ts). If the program
+// indexes, hashes or compares differently, fixtures fail.
+import type { Algorithm } from '@sluice/api';
+import type { DataplaneMaps } from '../../../apps/agent/src/dataplane/index.ts';
+import { serviceKeyOf } from '../../../apps/agent/src/reconcile/map-entries.ts';
+import { type FlowTuple, hashFlow, hashSource } from './jhash.ts';
+import { IPPROTO_TCP, IPPROTO_UDP, type PacketSpec, keyAddressBytes } from './packet.ts';
+import type { Endpoint, ServiceFixture } from './services.ts';
+import { bytesToAddress } from '../../../apps/agent/src/dataplane/addresses.ts';
+
+/** Must match LEAST_CONN_CANDIDATES in sluice_shared.h. */
+const LEAST_CONN_CANDIDATES = 4;
+
+export function tupleOf(spec: PacketSpec): FlowTuple {
+  return {
+    src: keyAddressBytes(spec.src),
+    dst: keyAddressBytes(spec.dst),
+    srcPort: spec.srcPort ?? 0,
+    dstPort: spec.dstPort ?? 0,
+    protocol: spec.protocol === 'tcp' ? IPPROTO_TCP : spec.protocol === 'udp' ? IPPROTO_UDP : spec.protocol,
+    family: spec.src.includes(':') ? 6 : 4,
+  };
+}
+
+export class ChoiceModel {
+  constructor(private readonly maps: DataplaneMaps) {}
+
+  private endpointOf(backendId: number): Endpoint {
+    const backend = this.maps.backends.lookup(backendId);
+    if (!backend || backend.family === 0) throw new Error(`model: backend id ${backendId} is not in the maps`);
+    return { address: bytesToAddress(backend.family, backend.addr), port: backend.port };
+  }
+
+  /** The backend the flow of `spec` (client -> VIP) is tracked on, read from the flow table. */
+  flowBackend(spec: PacketSpec): Endpoint {
+    const tuple = tupleOf(spec);
+    const flow = this.maps.flows.lookup({
+      src: tuple.src,
+      dst: tuple.dst,
+      src_port: tuple.srcPort,
+      dst_port: tuple.dstPort,
+      protocol: tuple.protocol,
+      family: tuple.family,
+    });
+    if (!flow) throw new Error(`model: no flow ${spec.src}:${spec.srcPort} -> ${spec.dst}:${spec.dstPort}`);
+    return this.endpointOf(flow.backend_id);
+  }
+
+  /** The id the agent gave a backend of a service. */
+  backendId(service: ServiceFixture, backend: Endpoint): number {
+    const config = this.maps.services.lookup(serviceKeyOf(service));
+    for (const [id, entry] of this.maps.backends.entries()) {
+      if (entry.family === 0 || entry.service_id !== config?.id) continue;
+      if (bytesToAddress(entry.family, entry.addr) === backend.address && entry.port === backend.port) return id;
+    }
+    throw new Error(`model: ${backend.address}:${backend.port} is not a backend of ${service.address}:${service.port}`);
+  }
+
+  newFlowsOf(service: ServiceFixture, backend: Endpoint): number {
+    return Number(this.maps.backendCounters.lookupSum(this.backendId(service, backend))?.new_flows ?? 0n);
+  }
+
+  /** The backend a new flow of `spec` to `service` must get, given the maps right now. */
+  expectedBackend(service: ServiceFixture, spec: PacketSpec): Endpoint {
+    const config = this.maps.services.lookup(serviceKeyOf(service));
+    if (!config) throw new Error(`model: service ${service.address}:${service.port} is not in the maps`);
+    const table = this.maps.lookupTables.lookup(config.id * 2 + config.active_table);
+    if (!table) throw new Error('model: no live lookup table');
+    const { slots } = table;
+    const length = config.sequence_length;
+    const algorithm = service.algorithm as Algorithm;
+    const tuple = tupleOf(spec);
+    switch (algorithm) {
+      case 'round-robin':
+      case 'weighted-round-robin': {
+        const cursor = this.maps.rrCursors.lookup(config.id) ?? 0n;
+        return this.endpointOf(slots[Number(cursor % BigInt(length))]!);
+      }
+      case 'source-hash':
+        return this.endpointOf(slots[hashSource(tuple) % slots.length]!);
+      case 'maglev':
+        return this.endpointOf(slots[hashFlow(tuple) % slots.length]!);
+      case 'least-connections':
+        return this.endpointOf(this.leastConnected(slots, hashFlow(tuple) % length, length));
+    }
+  }
+
+  private leastConnected(slots: Uint16Array, start: number, length: number): number {
+    let best = -1;
+    let bestActive = 0n;
+    let bestWeight = 1n;
+    for (let k = 0; k < LEAST_CONN_CANDIDATES; k++) {
+      const id = slots[(start + k) % length]!;
+      const weight = BigInt(this.maps.backends.lookup(id)?.weight ?? 0);
+      if (weight === 0n) continue;
+      const active = this.maps.backendActive.lookup(id) ?? 0n;
+      if (best < 0 || active * bestWeight < bestActive * weight) [best, bestActive, bestWeight] = [id, active, weight];
+    }
+    return best;
+  }
+}
