@@ -54,10 +54,13 @@ export async function runAgent(argv: string[]): Promise<void> {
     log('info', 'SIGHUP: reloading the configuration');
     agent.reload();
   });
+  /* Signal listeners alone do not keep Node's event loop alive. */
+  const keepAlive = setInterval(() => {}, 1 << 30);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  clearInterval(keepAlive);
   agent.stop();
 }
 

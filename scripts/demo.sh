@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The demo: set up, build the test network, start the agent with the demo
+# services, send light traffic and show what the balancer does. Ctrl-C (or the
+# time limit, DEMO_SECONDS, default 600) ends it and tears everything down.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/log.sh
+
+DEMO_SECONDS=${DEMO_SECONDS:-600}
+PREFIX=sl
+PIN_DIR=/run/sluice/bpf
+RUN_DIR=/run/sluice-demo
+INTERFACES=cli0,be1,be2,be3
+
+bash scripts/setup.sh
+
+cleanup() {
+  trap - EXIT INT TERM
+  step "tearing the demo down"
+  [ -f "$RUN_DIR/agent.pid" ] && kill "$(cat "$RUN_DIR/agent.pid")" 2>/dev/null && sleep 1
+  [ -f "$RUN_DIR/traffic.pid" ] && kill -- "-$(cat "$RUN_DIR/traffic.pid")" 2>/dev/null
+  ip netns exec "$PREFIX-lb" node apps/agent/bin/sluice.mjs teardown --interfaces "$INTERFACES" --pin-dir "$PIN_DIR" 2>/dev/null || true
+  pnpm -s testbed down --prefix "$PREFIX" >/dev/null 2>&1 || true
+  rm -rf "$RUN_DIR"
+}
+trap cleanup EXIT INT TERM
+
+step "building the test network (client, balancer, 3 backends, in namespaces only)"
+mkdir -p "$RUN_DIR"
+pnpm -s testbed up --prefix "$PREFIX" --quiet > "$RUN_DIR/topology.json"
+
+# bpffs in the root mount namespace: it outlives `ip netns exec`, so pins survive agent restarts.
+mkdir -p "$PIN_DIR"
+mountpoint -q "$PIN_DIR" || mount -t bpf bpf "$PIN_DIR"
+
+step "starting the agent in $PREFIX-lb (XDP on $INTERFACES)"
+ip netns exec "$PREFIX-lb" node apps/agent/bin/sluice.mjs agent --interfaces "$INTERFACES" \
+  --config demo/config.json --pin-dir "$PIN_DIR" --ready-file "$RUN_DIR/agent.ready" \
+  > "$RUN_DIR/agent.log" 2>&1 &
+echo $! > "$RUN_DIR/agent.pid"
+for _ in $(seq 50); do [ -f "$RUN_DIR/agent.ready" ] && break; sleep 0.2; done
+[ -f "$RUN_DIR/agent.ready" ] || { cat "$RUN_DIR/agent.log"; die "the agent did not start (log above)"; }
+
+step "sending demo traffic for $DEMO_SECONDS s (HTTP to 198.18.100.1, .2 and [2001:db8:100::1], UDP to 198.18.100.1:53)"
+setsid bash demo/traffic.sh "$PREFIX-client" "$DEMO_SECONDS" &
+echo $! > "$RUN_DIR/traffic.pid"
+
+cat <<INFO
+  Try it yourself from the client namespace:
+    ip netns exec $PREFIX-client curl -s http://198.18.100.1/
+    ip netns exec $PREFIX-client node testbed/client.mjs http --url http://198.18.100.2/ --count 600
+  Change the services: edit demo/config.json, then: kill -HUP $(cat "$RUN_DIR/agent.pid")
+  Agent log: $RUN_DIR/agent.log      Stop the demo: Ctrl-C
+INFO
+
+timeout "$DEMO_SECONDS" npx tsx demo/monitor.ts "$PIN_DIR" || true
