@@ -45,6 +45,15 @@
 #define LEAST_CONN_CANDIDATES 4
 #endif
 
+/*
+ * How long a flow entry trusts its cached FIB answer (egress and MACs) before
+ * asking the FIB again: bounds how long a route or neighbour change goes
+ * unnoticed, at one FIB lookup per flow per interval instead of per packet.
+ */
+#ifndef NEXT_HOP_TTL_NS
+#define NEXT_HOP_TTL_NS 1000000000ULL
+#endif
+
 /* Two lookup tables per service: the agent fills the idle one, then flips. */
 #define LOOKUP_TABLE_SLOTS 2
 
@@ -189,6 +198,13 @@ struct flow_value {
 	__u32 service_id;
 	__u32 tcp_state;	/* enum sluice_tcp_state, forward entry only; u32 for atomic exchange */
 	__u32 flags;		/* enum sluice_flow_flags; u32 for atomic or */
+	/* The FIB's answer for this direction, reused until NEXT_HOP_TTL_NS passes. */
+	__u64 next_hop_checked_ns;	/* 0: nothing cached */
+	__u32 next_hop_ifindex;
+	__u16 next_hop_max_len;		/* longest L3 packet the FIB approved (MTU) */
+	__u8 next_hop_dst_mac[6];
+	__u8 next_hop_src_mac[6];
+	__u16 pad;
 };
 
 /* Per service and per backend, per CPU. */

@@ -54,7 +54,8 @@ static __always_inline void track_tcp(struct flow_value *flow, __u8 tcp_flags, _
 						    TCP_STATE_FIN_WAIT);
 		return;
 	}
-	if (tcp_flags & TCP_FLAG_ACK)
+	/* Read first: a locked compare-and-swap on every ACK would bounce the cache line. */
+	if ((tcp_flags & TCP_FLAG_ACK) && flow->tcp_state == TCP_STATE_SYN_SENT)
 		__sync_val_compare_and_swap(&flow->tcp_state, TCP_STATE_SYN_SENT,
 					    TCP_STATE_ESTABLISHED);
 }

@@ -63,28 +63,72 @@ static __always_inline int decrement_hop_limit(struct packet *pkt)
 	return 0;
 }
 
-static __always_inline int forward_packet(struct xdp_md *ctx, struct packet *pkt)
+static __always_inline __u32 l3_length(const struct packet *pkt)
 {
+	if (pkt->ip4)
+		return bpf_ntohs(pkt->ip4->tot_len);
+	if (pkt->ip6)
+		return sizeof(*pkt->ip6) + bpf_ntohs(pkt->ip6->payload_len);
+	return 0;
+}
+
+static __always_inline int next_hop_is_fresh(const struct flow_value *flow, __u64 now, __u32 length)
+{
+	return flow && flow->next_hop_checked_ns && now - flow->next_hop_checked_ns < NEXT_HOP_TTL_NS &&
+	       length <= flow->next_hop_max_len;
+}
+
+/* Remembers the FIB's answer in the flow entry; concurrent writers store the same answer. */
+static __always_inline void remember_next_hop(struct flow_value *flow, const struct bpf_fib_lookup *fib,
+					      __u64 now, __u32 length)
+{
+	int same = flow->next_hop_checked_ns && flow->next_hop_ifindex == fib->ifindex &&
+		   now - flow->next_hop_checked_ns < NEXT_HOP_TTL_NS;
+
+	flow->next_hop_ifindex = fib->ifindex;
+	__builtin_memcpy(flow->next_hop_dst_mac, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(flow->next_hop_src_mac, fib->smac, ETH_ALEN);
+	flow->next_hop_max_len = same && flow->next_hop_max_len > length ? flow->next_hop_max_len : length;
+	flow->next_hop_checked_ns = now;
+}
+
+/*
+ * `flow` is the map entry of the packet's direction, or NULL for the first
+ * packet of a flow (its entry was just inserted from a copy).
+ */
+static __always_inline int forward_packet(struct xdp_md *ctx, struct packet *pkt, struct flow_value *flow,
+					  __u64 now)
+{
+	__u32 length = l3_length(pkt), ifindex;
 	struct bpf_fib_lookup fib = {};
 	long verdict;
 
 	if (pkt->vlan_tagged)
 		return pass_for(CNT_PASS_VLAN_TAGGED);
 
-	fill_fib_query(&fib, pkt, ctx->ingress_ifindex);
-	verdict = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
-	if (verdict == BPF_FIB_LKUP_RET_NO_NEIGH)
-		return pass_for(CNT_PASS_NO_NEIGHBOUR);
-	if (verdict != BPF_FIB_LKUP_RET_SUCCESS)
-		return pass_for(CNT_PASS_NO_ROUTE);
+	if (next_hop_is_fresh(flow, now, length)) {
+		ifindex = flow->next_hop_ifindex;
+		__builtin_memcpy(fib.dmac, flow->next_hop_dst_mac, ETH_ALEN);
+		__builtin_memcpy(fib.smac, flow->next_hop_src_mac, ETH_ALEN);
+	} else {
+		fill_fib_query(&fib, pkt, ctx->ingress_ifindex);
+		verdict = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+		if (verdict == BPF_FIB_LKUP_RET_NO_NEIGH)
+			return pass_for(CNT_PASS_NO_NEIGHBOUR);
+		if (verdict != BPF_FIB_LKUP_RET_SUCCESS)
+			return pass_for(CNT_PASS_NO_ROUTE);
+		ifindex = fib.ifindex;
+		if (flow)
+			remember_next_hop(flow, &fib, now, length);
+	}
 	if (!decrement_hop_limit(pkt))
 		return pass_for(CNT_PASS_TTL_EXCEEDED);
 
 	__builtin_memcpy(pkt->eth->h_dest, fib.dmac, ETH_ALEN);
 	__builtin_memcpy(pkt->eth->h_source, fib.smac, ETH_ALEN);
-	if (fib.ifindex == ctx->ingress_ifindex)
+	if (ifindex == ctx->ingress_ifindex)
 		return XDP_TX;
-	return bpf_redirect(fib.ifindex, 0);
+	return bpf_redirect(ifindex, 0);
 }
 
 #endif /* SLUICE_FORWARD_H */

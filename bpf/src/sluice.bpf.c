@@ -23,11 +23,11 @@
 
 static __always_inline int forward_to_backend(struct xdp_md *ctx, struct packet *pkt,
 					      const struct backend *backend, __u32 service_id,
-					      __u32 backend_id, int new_flow)
+					      __u32 backend_id, struct flow_value *flow, __u64 now)
 {
-	count_forward(service_id, backend_id, pkt->frame_len, new_flow);
+	count_forward(service_id, backend_id, pkt->frame_len, flow == NULL);
 	rewrite_endpoint(pkt, ENDPOINT_DESTINATION, backend->addr, backend->port);
-	return forward_packet(ctx, pkt);
+	return forward_packet(ctx, pkt, flow, now);
 }
 
 /* First packet of a flow, or of a flow that must change backend. */
@@ -46,7 +46,7 @@ static __always_inline int steer_flow(struct xdp_md *ctx, struct packet *pkt, __
 	backend = start_flow(pkt, service, now, &backend_id);
 	if (!backend)
 		return drop_no_backend(service_id);
-	return forward_to_backend(ctx, pkt, backend, service_id, backend_id, 1);
+	return forward_to_backend(ctx, pkt, backend, service_id, backend_id, NULL, now);
 }
 
 /* Client -> VIP on a tracked flow. */
@@ -71,7 +71,7 @@ static __always_inline int handle_forward(struct xdp_md *ctx, struct packet *pkt
 	flow->bytes += pkt->frame_len;
 	if (is_tcp(pkt))
 		track_tcp(flow, pkt->tcp_flags, FLOW_F_FIN_CLIENT, FLOW_F_FIN_BACKEND);
-	return forward_to_backend(ctx, pkt, backend, service_id, backend_id, 0);
+	return forward_to_backend(ctx, pkt, backend, service_id, backend_id, flow, now);
 }
 
 /* Backend -> client: restore the VIP as the source. */
@@ -106,7 +106,7 @@ static __always_inline int handle_reply(struct xdp_md *ctx, struct packet *pkt,
 
 	count_reply(service_id, reply->backend_id, pkt->frame_len);
 	rewrite_endpoint(pkt, ENDPOINT_SOURCE, vip->addr, vip->port);
-	return forward_packet(ctx, pkt);
+	return forward_packet(ctx, pkt, reply, now);
 }
 
 static __always_inline int process_packet(struct xdp_md *ctx)

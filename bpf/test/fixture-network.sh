@@ -14,7 +14,8 @@ up() {
   ip netns add "$NS"
   ip -n "$NS" link set lo up
   ip -n "$NS" link add fxc address 02:00:00:00:0c:01 type veth peer name fxc-peer address 02:00:00:00:0c:ff
-  ip -n "$NS" link add fxb address 02:00:00:00:0b:01 type veth peer name fxb-peer address 02:00:00:00:0b:ff
+  # MTU 1400 toward backends: a fixture proves a cached next hop still respects it.
+  ip -n "$NS" link add fxb mtu 1400 address 02:00:00:00:0b:01 type veth peer name fxb-peer mtu 1400 address 02:00:00:00:0b:ff
   for link in fxc fxc-peer fxb fxb-peer; do ip -n "$NS" link set "$link" up; done
   ip -n "$NS" addr add 198.18.0.1/24 dev fxc
   ip -n "$NS" addr add 2001:db8::1/64 dev fxc nodad

@@ -28,7 +28,8 @@ describe('packet fixtures', () => {
   after(() => dataplane?.close());
 
   for (const fixture of FIXTURES) {
-    test(fixture.name, () => {
+    test(fixture.name, (t) => {
+      if (fixture.after) t.after(() => fixture.after!(env));
       fixture.before?.(env);
       const expected: Expectation = typeof fixture.expect === 'function' ? fixture.expect(env) : fixture.expect;
       const given = typeof fixture.input === 'function' ? fixture.input(env) : fixture.input;

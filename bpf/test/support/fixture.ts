@@ -25,6 +25,8 @@ export interface Fixture {
   /** Arrives on the client-facing (default) or backend-facing interface. */
   ingress?: 'client' | 'backend';
   before?: (env: FixtureEnv) => void;
+  /** Undo what `before` changed outside the maps (runs even if the fixture fails). */
+  after?: (env: FixtureEnv) => void;
   input: PacketSpec | Buffer | ((env: FixtureEnv) => PacketSpec | Buffer);
   expect: Expectation | ((env: FixtureEnv) => Expectation);
 }

@@ -122,7 +122,7 @@ export const flowKeyLayout: StructLayout<FlowKey> = {
 	],
 };
 
-/** struct flow_value (48 bytes) */
+/** struct flow_value (80 bytes) */
 export interface FlowValue {
 	created_ns: bigint;
 	last_seen_ns: bigint;
@@ -132,11 +132,17 @@ export interface FlowValue {
 	service_id: number;
 	tcp_state: number;
 	flags: number;
+	next_hop_checked_ns: bigint;
+	next_hop_ifindex: number;
+	next_hop_max_len: number;
+	next_hop_dst_mac: Uint8Array;
+	next_hop_src_mac: Uint8Array;
+	pad?: number;
 }
 
 export const flowValueLayout: StructLayout<FlowValue> = {
 	name: 'flow_value',
-	size: 48,
+	size: 80,
 	members: [
 		{ name: 'created_ns', offset: 0, kind: 'u64' },
 		{ name: 'last_seen_ns', offset: 8, kind: 'u64' },
@@ -146,6 +152,12 @@ export const flowValueLayout: StructLayout<FlowValue> = {
 		{ name: 'service_id', offset: 36, kind: 'u32' },
 		{ name: 'tcp_state', offset: 40, kind: 'u32' },
 		{ name: 'flags', offset: 44, kind: 'u32' },
+		{ name: 'next_hop_checked_ns', offset: 48, kind: 'u64' },
+		{ name: 'next_hop_ifindex', offset: 56, kind: 'u32' },
+		{ name: 'next_hop_max_len', offset: 60, kind: 'u16' },
+		{ name: 'next_hop_dst_mac', offset: 62, kind: 'u8', length: 6 },
+		{ name: 'next_hop_src_mac', offset: 68, kind: 'u8', length: 6 },
+		{ name: 'pad', offset: 74, kind: 'u16' },
 	],
 };
 
