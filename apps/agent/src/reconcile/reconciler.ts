@@ -67,6 +67,8 @@ interface AppliedService {
   sequenceLength: number;
   /** The live table's content, to skip rewriting an identical one. */
   table: Uint16Array | undefined;
+  /** What the live table was built from, to skip rebuilding it (Maglev costs milliseconds). */
+  tableInput: string | undefined;
   backends: Map<string, AppliedBackend>;
 }
 
@@ -131,6 +133,7 @@ export class Reconciler {
         activeTable: config.active_table,
         sequenceLength: config.sequence_length,
         table: live?.slots,
+        tableInput: undefined,
         backends: backendsByService.get(config.id) ?? new Map(),
       });
     }
@@ -205,6 +208,7 @@ export class Reconciler {
         activeTable: 1,
         sequenceLength: 0,
         table: undefined,
+        tableInput: undefined,
         backends: new Map(),
       };
       this.applied.set(name, service);
@@ -237,7 +241,11 @@ export class Reconciler {
     }
 
     /* 2. The table and the flip. */
-    const { table, sequenceLength } = buildLookupTable(spec.algorithm, eligible, this.limits.tableSize);
+    const tableInput = JSON.stringify([spec.algorithm, eligible]);
+    const unchanged = service.table !== undefined && service.tableInput === tableInput;
+    const { table, sequenceLength } = unchanged
+      ? { table: service.table!, sequenceLength: service.sequenceLength }
+      : buildLookupTable(spec.algorithm, eligible, this.limits.tableSize);
     const algorithm = ALGORITHM_CODE[spec.algorithm];
     const tableChanged = !service.table || !sameTable(service.table, table);
     if (tableChanged || algorithm !== service.algorithm || sequenceLength !== service.sequenceLength) {
@@ -258,6 +266,7 @@ export class Reconciler {
       Object.assign(service, { table, activeTable, algorithm, sequenceLength });
       report.servicesWritten.push(name);
     }
+    service.tableInput = tableInput;
 
     /* 3. Down backends lose their flows only now that no table names them. */
     for (const { applied, entry } of losingFlows) this.writeBackend(applied, entry);
