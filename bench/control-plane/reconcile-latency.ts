@@ -1,0 +1,118 @@
+/*
+ * From a change of desired state to the data plane using it. The agent's
+ * own change API (tRPC over its socket) is being built while this is
+ * written, so the bench drives the agent's Reconciler directly, on a data
+ * plane of its own, and then polls the services map through a second,
+ * independent map fd until the service shows the change: its live lookup
+ * table flipped (reweight, drain, add backend) or its algorithm changed.
+ * A new flow's choice reads exactly those fields, so the first poll that
+ * sees them is the first moment a packet would. Not included: the API hop
+ * and store transaction in front of the reconcile.
+ */
+import { fileURLToPath } from 'node:url';
+import { dataplaneConfigSchema } from '../../packages/api/src/index.ts';
+import { loadDataplane, openPinnedMaps } from '../../apps/agent/src/dataplane/index.js';
+import { Reconciler } from '../../apps/agent/src/reconcile/reconciler.js';
+import type { ServiceConfig } from '../../apps/agent/src/dataplane/generated/layout.js';
+import { serviceKeyOf } from '../../apps/agent/src/reconcile/map-entries.js';
+import type { BenchRecord } from '../record.js';
+import { BENCH_PIN_DIR } from '../sluice-agent.js';
+import { median, round, spread, percentile } from '../stats.js';
+import { sleep } from '../processes.js';
+
+const GOAL_MS = 5;
+const OBJECT = fileURLToPath(new URL('../../bpf/build/sluice.bpf.o', import.meta.url));
+const POLL_DEADLINE_MS = 3_000;
+export const LATENCY_SERVICE = { address: '198.18.100.1', port: 80, protocol: 'tcp' as const };
+const BACKENDS = ['198.19.1.2', '198.19.2.2', '198.19.3.2'];
+
+interface State {
+  algorithm: 'maglev' | 'round-robin';
+  weight0: number;
+  drain1: boolean;
+  extraBackend: boolean;
+}
+
+export function latencyConfig(s: State) {
+  const backends = BACKENDS.map((address, i) => ({
+    address,
+    port: 8080,
+    weight: i === 0 ? s.weight0 : 1,
+    state: i === 1 && s.drain1 ? 'drain' : 'ready',
+  }));
+  if (s.extraBackend) backends.push({ address: '198.19.4.2', port: 8080, weight: 1, state: 'ready' });
+  return { services: [{ ...LATENCY_SERVICE, algorithm: s.algorithm, backends }] };
+}
+
+export const INITIAL_STATE: State = { algorithm: 'maglev', weight0: 1, drain1: false, extraBackend: false };
+
+type Change = { name: string; next: (s: State) => State; visible: (before: ServiceConfig, now: ServiceConfig) => boolean };
+
+const flipped = (before: ServiceConfig, now: ServiceConfig) => now.active_table !== before.active_table;
+const CHANGES: Change[] = [
+  { name: 'reweight', next: (s) => ({ ...s, weight0: s.weight0 === 1 ? 3 : 1 }), visible: flipped },
+  { name: 'drain', next: (s) => ({ ...s, drain1: !s.drain1 }), visible: flipped },
+  { name: 'add-backend', next: (s) => ({ ...s, extraBackend: !s.extraBackend }), visible: flipped },
+  { name: 'algorithm-switch', next: (s) => ({ ...s, algorithm: s.algorithm === 'maglev' ? 'round-robin' : 'maglev' }), visible: (b, n) => n.algorithm !== b.algorithm },
+];
+
+/** Needs the bench bpffs (sluice-agent.ts prepareBpffs); leaves its pins behind for cleanBpffs. */
+export async function measureReconcileLatency(samples: number): Promise<BenchRecord[]> {
+  /* A small flow table: this data plane never sees a packet. */
+  const dp = loadDataplane({ objectPath: OBJECT, pinDir: BENCH_PIN_DIR, reusePinned: false, maxEntries: { flows: 4096 } });
+  const reconciler = new Reconciler(dp.maps, Reconciler.limitsOf(dp.maps, 1024));
+  reconciler.apply(dataplaneConfigSchema.parse(latencyConfig(INITIAL_STATE)));
+  const pinned = openPinnedMaps(BENCH_PIN_DIR);
+  const key = serviceKeyOf(LATENCY_SERVICE);
+  const read = () => pinned.maps.services.lookup(key);
+  let state = INITIAL_STATE;
+  const records: BenchRecord[] = [];
+  try {
+    for (const change of CHANGES) {
+      const ms: number[] = [];
+      let timeouts = 0;
+      /* Each change goes there and back again. */
+      for (let i = 0; i < samples * 2; i++) {
+        const before = read();
+        if (!before) throw new Error('the latency service is not in the pinned services map');
+        state = change.next(state);
+        const start = process.hrtime.bigint();
+        reconciler.apply(dataplaneConfigSchema.parse(latencyConfig(state)));
+        let seen = false;
+        const deadline = Date.now() + POLL_DEADLINE_MS;
+        while (Date.now() < deadline) {
+          const now = read();
+          if (now && change.visible(before, now)) {
+            seen = true;
+            break;
+          }
+        }
+        const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+        /* Even steps make the change (reweight, drain, add, switch); odd ones undo it untimed. */
+        if (i % 2 === 0) {
+          if (seen) ms.push(elapsed);
+          else timeouts++;
+        }
+        await sleep(5);
+      }
+      const sorted = [...ms].sort((a, b) => a - b);
+      const value = median(ms);
+      records.push({
+        section: 'control-plane',
+        name: `control-plane/visible-after/${change.name}`,
+        value: round(value),
+        unit: 'ms',
+        referenceName: 'goal',
+        referenceValue: GOAL_MS,
+        ratio: round(value / GOAL_MS, 3),
+        runs: ms.length,
+        spread: round(spread(ms), 3),
+        note: `zod parse + Reconciler.apply + polling the pinned services map on its own fd (no API hop: the agent's API is not in place yet); p90 ${round(percentile(sorted, 90), 3)} ms${timeouts ? `; ${timeouts} changes never became visible within ${POLL_DEADLINE_MS} ms` : ''}`,
+      });
+    }
+  } finally {
+    pinned.close();
+    dp.close();
+  }
+  return records;
+}

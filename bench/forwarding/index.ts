@@ -1,0 +1,142 @@
+/*
+ * Forwarding through the test network (issue 5, part 2). Every round
+ * measures every scenario on every workload, so each Sluice figure has its
+ * peers from the same minutes of the same machine; ratios are per round,
+ * then the median is taken.
+ */
+import type { ChildProcess } from 'node:child_process';
+import type { BenchOptions } from '../options.js';
+import type { BenchRecord } from '../record.js';
+import { median, round, spread } from '../stats.js';
+import { startHaproxy, stopHaproxy } from './haproxy.js';
+import { type HttpResult, runWrk } from './http.js';
+import { type BenchNetwork, HTTP_PORT, forwardingNetworkDown, forwardingNetworkUp } from './network.js';
+import { SCENARIOS, type ScenarioName, scenariosCleanup } from './scenarios.js';
+import { runUdp, type UdpResult } from './udp.js';
+
+const UDP_FLOWS = [1024, 64 * 1024, 4 * 1024 * 1024];
+const flowLabel = (n: number) => (n >= 1024 * 1024 ? `${n / (1024 * 1024)}M` : `${n / 1024}K`);
+
+type Workload = 'http-new-connection' | 'http-keepalive' | `udp-${string}-flows`;
+interface Sample {
+  round: number;
+  scenario: ScenarioName;
+  workload: Workload;
+  http?: HttpResult;
+  udp?: UdpResult;
+}
+
+async function measureRound(net: BenchNetwork, options: BenchOptions, round: number, log: (m: string) => void, notes: Map<string, string[]>): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  for (const scenario of SCENARIOS) {
+    await scenario.up(net);
+    try {
+      const url = `http://${scenario.destination(net)}:${HTTP_PORT}/`;
+      for (const [workload, close] of [['http-new-connection', true], ['http-keepalive', false]] as const) {
+        const http = await runWrk(net.clientNs, url, options.httpSeconds, close);
+        samples.push({ round, scenario: scenario.name, workload, http });
+        log(`round ${round + 1} ${scenario.name} ${workload}: ${round2(http.rps)} req/s p50 ${http.p50Ms} ms p99 ${http.p99Ms} ms${http.errors ? ` (${http.errors})` : ''}`);
+        if (http.errors) pushNote(notes, `${scenario.name}/${workload}`, `round ${round + 1}: ${http.errors}`);
+      }
+      if (scenario.udp) {
+        for (const flows of UDP_FLOWS) {
+          const workload: Workload = `udp-${flowLabel(flows)}-flows`;
+          const udp = await runUdp(net, scenario.destination(net), flows, options.udpSeconds);
+          samples.push({ round, scenario: scenario.name, workload, udp });
+          log(`round ${round + 1} ${scenario.name} ${workload}: ${round2(udp.deliveredPps)} pps delivered of ${round2(udp.offeredPps)} offered`);
+          if (udp.checksumErrors) pushNote(notes, `${scenario.name}/${workload}`, `round ${round + 1}: ${udp.checksumErrors} UDP checksum errors at the backends`);
+        }
+      }
+    } finally {
+      const diagnostics = await scenario.down(net);
+      if (diagnostics) pushNote(notes, `${scenario.name}/counters`, `round ${round + 1}: ${diagnostics}`);
+    }
+  }
+  return samples;
+}
+
+const round2 = (v: number) => Math.round(v);
+function pushNote(notes: Map<string, string[]>, key: string, note: string): void {
+  notes.set(key, [...(notes.get(key) ?? []), note]);
+}
+
+function valueOf(sample: Sample, metric: 'rate' | 'p50' | 'p99'): number {
+  if (sample.udp) return sample.udp.deliveredPps;
+  if (metric === 'p50') return sample.http!.p50Ms;
+  if (metric === 'p99') return sample.http!.p99Ms;
+  return sample.http!.rps;
+}
+
+/** One record: `subject` on `workload`, beside `reference` from the same rounds. */
+function compare(samples: Sample[], workload: Workload, subject: ScenarioName, reference: ScenarioName, metric: 'rate' | 'p50' | 'p99', notes: Map<string, string[]>): BenchRecord | undefined {
+  const label = (name: ScenarioName) => SCENARIOS.find((s) => s.name === name)!.label;
+  const mine = samples.filter((s) => s.workload === workload && s.scenario === subject);
+  const theirs = samples.filter((s) => s.workload === workload && s.scenario === reference);
+  if (!mine.length || !theirs.length) return undefined;
+  const values = mine.map((s) => valueOf(s, metric));
+  const refs = theirs.map((s) => valueOf(s, metric));
+  const ratios = mine.map((s) => {
+    const ref = theirs.find((t) => t.round === s.round);
+    return ref ? valueOf(s, metric) / valueOf(ref, metric) : Number.NaN;
+  }).filter(Number.isFinite);
+  const unit = workload.startsWith('udp') ? 'packets/s' : metric === 'rate' ? 'requests/s' : 'ms';
+  const metricName = metric === 'rate' ? '' : `/${metric}`;
+  const extra = [...(notes.get(`${subject}/${workload}`) ?? []), ...(notes.get(`${reference}/${workload}`) ?? [])];
+  const offered = mine.filter((s) => s.udp).map((s) => s.udp!.offeredPps);
+  const note = [
+    workload.startsWith('udp') ? `64-byte UDP from a live-frames XDP generator in the client namespace (offered ${round(median(offered), 3)} pps); counted at the backends` : `wrk -t2 -c32 from the client namespace${workload === 'http-new-connection' ? ', Connection: close' : ', keep-alive'}`,
+    ...extra,
+  ].join('; ');
+  return {
+    section: 'forwarding',
+    name: `forwarding/${workload}${metricName}/${subject}-vs-${reference}`,
+    value: round(median(values)),
+    unit,
+    referenceName: label(reference),
+    referenceValue: round(median(refs)),
+    ratio: round(median(ratios), 3),
+    runs: values.length,
+    spread: round(spread(values), 3),
+    note,
+  };
+}
+
+function toRecords(samples: Sample[], notes: Map<string, string[]>): BenchRecord[] {
+  const records: Array<BenchRecord | undefined> = [];
+  const workloads = [...new Set(samples.map((s) => s.workload))];
+  for (const workload of workloads) {
+    const isHttp = workload.startsWith('http');
+    for (const reference of ['plain-routing', 'nftables-dnat', 'haproxy-tcp'] as ScenarioName[]) {
+      records.push(compare(samples, workload, 'sluice', reference, 'rate', notes));
+    }
+    if (isHttp) {
+      records.push(compare(samples, workload, 'sluice', 'nftables-dnat', 'p50', notes));
+      records.push(compare(samples, workload, 'sluice', 'nftables-dnat', 'p99', notes));
+    }
+    /* The peers against plain routing too, so the table shows what each kind of balancer costs. */
+    records.push(compare(samples, workload, 'nftables-dnat', 'plain-routing', 'rate', notes));
+    if (isHttp) records.push(compare(samples, workload, 'haproxy-tcp', 'plain-routing', 'rate', notes));
+  }
+  const counters = notes.get('sluice/counters');
+  const result = records.filter((r): r is BenchRecord => r !== undefined);
+  if (counters) for (const r of result) if (r.name.includes('/sluice-vs-')) r.note = `${r.note}; Sluice counters (all workloads of the round): ${counters.join(' | ')}`;
+  return result;
+}
+
+export async function runForwarding(options: BenchOptions, log: (m: string) => void): Promise<BenchRecord[]> {
+  let net: BenchNetwork | undefined;
+  let haproxy: ChildProcess | undefined;
+  const notes = new Map<string, string[]>();
+  try {
+    net = await forwardingNetworkUp(log);
+    haproxy = await startHaproxy(net.lbNs, net.backendAddresses);
+    const samples: Sample[] = [];
+    for (let r = 0; r < options.forwardingRounds; r++) samples.push(...(await measureRound(net, options, r, log, notes)));
+    return toRecords(samples, notes);
+  } finally {
+    await scenariosCleanup(net);
+    await stopHaproxy(haproxy);
+    await forwardingNetworkDown();
+    log(`testbed down`);
+  }
+}

@@ -1,0 +1,59 @@
+/*
+ * The forwarding runs' network: the project's testbed (client -> LB -> 3
+ * backends, namespaces only) under the bench's own prefix, plus what the
+ * peers and the generator need on top of it.
+ */
+import { down, up, type Topology } from '../../testbed/topology.ts';
+import { mustRun, mustRunIn, runCommand } from '../processes.js';
+
+export const PREFIX = 'slbn';
+export const VIPS = { sluice: '198.18.100.1', nftables: '198.18.100.2', haproxy: '198.18.100.3' } as const;
+export const HTTP_PORT = 8080;
+/* No backend listens here: datagrams are counted by the backends' kernels (Udp NoPorts) and dropped. */
+export const UDP_PORT = 9999;
+/* 198.18.0.100-227: the generator's client addresses, inside the client subnet so replies and rp_filter behave. */
+export const GENERATOR_SOURCE_BASE = '198.18.0.100';
+
+export interface BenchNetwork {
+  topology: Topology;
+  clientNs: string;
+  lbNs: string;
+  backendNs: string[];
+  backendAddresses: string[];
+  lbInterfaces: string[];
+  clientMac: string;
+  lbClientMac: string;
+}
+
+async function macOf(ns: string, ifname: string): Promise<string> {
+  const { stdout } = await mustRun('ip', ['-n', ns, '-j', 'link', 'show', 'dev', ifname]);
+  return (JSON.parse(stdout) as Array<{ address: string }>)[0]!.address;
+}
+
+export async function forwardingNetworkUp(log: (m: string) => void): Promise<BenchNetwork> {
+  const topology = await up({ prefix: PREFIX, backends: 3 });
+  const lbNs = topology.namespaces.lb;
+  const clientNs = topology.namespaces.client;
+  /* The client's live frames arrive by XDP_TX; cli0 accepts them only with NAPI on (GRO or an XDP program). */
+  await mustRunIn(lbNs, 'ethtool', ['-K', 'cli0', 'gro', 'on']);
+  await mustRun('ip', ['-n', lbNs, 'addr', 'add', `${VIPS.haproxy}/32`, 'dev', 'lo']);
+  /* Neighbour entries before the first measured packet, so bpf_fib_lookup has answers (a few pings, our own hosts only). */
+  for (const target of [topology.client.ipv4, ...topology.backends.map((b) => b.ipv4)]) {
+    await runCommand('ip', ['netns', 'exec', lbNs, 'ping', '-c', '1', '-W', '1', target], 5_000);
+  }
+  log(`testbed ${PREFIX} up`);
+  return {
+    topology,
+    clientNs,
+    lbNs,
+    backendNs: topology.namespaces.backends,
+    backendAddresses: topology.backends.map((b) => b.ipv4),
+    lbInterfaces: topology.lb.interfaces.map((i) => i.name),
+    clientMac: await macOf(clientNs, 'eth0'),
+    lbClientMac: await macOf(lbNs, 'cli0'),
+  };
+}
+
+export async function forwardingNetworkDown(): Promise<void> {
+  await down({ prefix: PREFIX });
+}

@@ -1,0 +1,23 @@
+/* `pnpm bench [--quick]`: how long and how often to measure. */
+export interface BenchOptions {
+  quick: boolean;
+  /** Runs per packet-cost figure (the issue asks for at least 5). */
+  packetRuns: number;
+  /** Rounds of every forwarding scenario (each round measures all of them). */
+  forwardingRounds: number;
+  /** Seconds per wrk measurement. */
+  httpSeconds: number;
+  /** Seconds per UDP generator run. */
+  udpSeconds: number;
+  /** Samples of each control-plane latency. */
+  controlSamples: number;
+  /** Seconds of idle agent observed. */
+  idleSeconds: number;
+}
+
+export function benchOptions(argv: readonly string[]): BenchOptions {
+  const quick = argv.includes('--quick');
+  return quick
+    ? { quick, packetRuns: 5, forwardingRounds: 1, httpSeconds: 3, udpSeconds: 1, controlSamples: 7, idleSeconds: 3 }
+    : { quick, packetRuns: 7, forwardingRounds: 3, httpSeconds: 8, udpSeconds: 3, controlSamples: 21, idleSeconds: 10 };
+}

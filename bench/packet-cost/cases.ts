@@ -1,0 +1,75 @@
+/*
+ * What the packet-cost section measures (issue 5, part 1). Each case names
+ * the path it exercises; the worker checks the data plane's counters after
+ * each timed run to prove the packets really took that path.
+ */
+import { TCP } from '../../bpf/test/support/packet.ts';
+import type { Algorithm } from '../../packages/api/src/index.ts';
+import type { Direction, Family, Protocol } from './frames.js';
+
+export type CaseKind =
+  | 'established'	/* the flow (or all `flows` flows) already tracked */
+  | 'new-empty'		/* every packet a new flow; the table has room */
+  | 'new-full'		/* every packet a new flow; the table is full, so every insert evicts */
+  | 'pass';		/* not for a VIP: parsed, looked up, passed untouched */
+
+export interface PacketCase {
+  name: string;
+  kind: CaseKind;
+  family: Family;
+  protocol: Protocol;
+  direction: Direction;
+  algorithm: Algorithm;
+  /** Distinct flows cycled (established) ; 1 = the same flow every time. */
+  flows: number;
+}
+
+const label = (family: Family, protocol: Protocol) => `ipv${family}-${protocol}`;
+const flowLabel = (flows: number) => (flows === 1 ? '1-flow' : flows >= 1024 * 1024 ? `${flows / (1024 * 1024)}M-flows` : `${flows / 1024}K-flows`);
+
+function established(family: Family, protocol: Protocol, flows: number): PacketCase {
+  return { name: `packet-cost/established/${flowLabel(flows)}/${label(family, protocol)}`, kind: 'established', family, protocol, direction: 'forward', algorithm: 'maglev', flows };
+}
+
+function newFlow(kind: 'new-empty' | 'new-full', family: Family, protocol: Protocol, algorithm: Algorithm): PacketCase {
+  const table = kind === 'new-empty' ? 'empty-table' : 'full-table';
+  return { name: `packet-cost/new-flow/${table}/${algorithm}/${label(family, protocol)}`, kind, family, protocol, direction: 'forward', algorithm, flows: 0 };
+}
+
+function reply(family: Family, protocol: Protocol, flows: number): PacketCase {
+  return { name: `packet-cost/reply/${flowLabel(flows)}/${label(family, protocol)}`, kind: 'established', family, protocol, direction: 'reply', algorithm: 'maglev', flows };
+}
+
+export function packetCases(): PacketCase[] {
+  return [
+    established(4, 'tcp', 1),
+    established(4, 'udp', 1),
+    established(6, 'tcp', 1),
+    established(6, 'udp', 1),
+    established(4, 'tcp', 1024),
+    established(4, 'tcp', 64 * 1024),
+    established(4, 'tcp', 512 * 1024),
+    established(6, 'udp', 512 * 1024),
+    newFlow('new-empty', 4, 'tcp', 'round-robin'),
+    newFlow('new-empty', 4, 'tcp', 'weighted-round-robin'),
+    newFlow('new-empty', 4, 'tcp', 'least-connections'),
+    newFlow('new-empty', 4, 'tcp', 'source-hash'),
+    newFlow('new-empty', 4, 'tcp', 'maglev'),
+    newFlow('new-empty', 4, 'udp', 'maglev'),
+    newFlow('new-empty', 6, 'tcp', 'maglev'),
+    newFlow('new-empty', 6, 'udp', 'maglev'),
+    reply(4, 'tcp', 1),
+    reply(4, 'udp', 1),
+    reply(6, 'tcp', 1),
+    reply(4, 'tcp', 64 * 1024),
+    { name: 'packet-cost/pass/not-a-vip/ipv4-tcp', kind: 'pass', family: 4, protocol: 'tcp', direction: 'forward', algorithm: 'maglev', flows: 1 },
+    /* Last: filling the 2M-entry table is the slowest set-up, done once for both. */
+    newFlow('new-full', 4, 'tcp', 'maglev'),
+    newFlow('new-full', 6, 'udp', 'round-robin'),
+  ];
+}
+
+/** TCP flags of the timed packets: SYN opens new flows, ACK rides established ones. */
+export function timedFlags(c: PacketCase): number {
+  return c.kind === 'new-empty' || c.kind === 'new-full' ? TCP.SYN : TCP.ACK;
+}

@@ -1,0 +1,252 @@
+/*
+ * Runs inside the bench namespace (see network.ts): loads the data plane
+ * (unpinned, unattached) and the harness, then times every case. Prints one
+ * JSON array of BenchRecords on stdout; progress goes to stderr.
+ *
+ * Per run, back to back on the same CPU:
+ *   E  = the empty program, repeat K          (the floor)
+ *   He = harness -> empty, repeat K            (restore + tail call)
+ *   Hs = harness -> sluice_xdp, repeat K
+ * cost = E + Hs - He; ratio = cost / E.
+ */
+import { fileURLToPath } from 'node:url';
+import { dataplaneConfigSchema, type Algorithm } from '../../packages/api/src/index.ts';
+import { loadDataplane, type Dataplane } from '../../apps/agent/src/dataplane/index.js';
+import { interfaceIndex } from '../../apps/agent/src/dataplane/xdp.js';
+import { SluiceCounter } from '../../apps/agent/src/dataplane/generated/layout.js';
+import { Reconciler } from '../../apps/agent/src/reconcile/reconciler.js';
+import { TCP } from '../../bpf/test/support/packet.ts';
+import type { BenchRecord } from '../record.js';
+import { median, round, spread } from '../stats.js';
+import { type PacketCase, packetCases, timedFlags } from './cases.js';
+import { BACKENDS, BACKEND_PORT, type Family, type Protocol, SERVICE_PORT, VIP, frameTemplate } from './frames.js';
+import { type FlowMode, Harness, buildHarness } from './harness.js';
+import { clearFlowTable, scanFlowTable } from './flow-table.js';
+import { BACKEND_FACING, CLIENT_FACING } from './network.js';
+
+interface WorkerOptions {
+  runs: number;
+  quick: boolean;
+}
+
+const options: WorkerOptions = JSON.parse(process.argv[2] ?? '{"runs":5,"quick":true}');
+/* SLUICE_BENCH_OBJECT: time a candidate build of the data plane instead (same shared header). */
+const OBJECT = process.env.SLUICE_BENCH_OBJECT ?? fileURLToPath(new URL('../../bpf/build/sluice.bpf.o', import.meta.url));
+/* Iterations per timed call: enough that the syscall itself is < 0.1 % of the time. */
+const REPEAT = options.quick ? { steady: 300_000, newFlows: 50_000 } : { steady: 1_000_000, newFlows: 200_000 };
+/* One syscall never runs longer than this many iterations (bounded time, Ctrl-C works in between). */
+const MAX_ITERATIONS_PER_CALL = 500_000;
+
+const log = (message: string) => process.stderr.write(`[packet-cost] ${message}\n`);
+
+function serviceSpecs(algorithm: Algorithm) {
+  const services = [];
+  for (const family of [4, 6] as Family[]) {
+    for (const protocol of ['tcp', 'udp'] as Protocol[]) {
+      services.push({
+        address: VIP[family][0],
+        port: SERVICE_PORT,
+        protocol,
+        algorithm,
+        backends: BACKENDS[family].map((address) => ({ address, port: BACKEND_PORT })),
+      });
+      services.push({ address: VIP[family][1], port: SERVICE_PORT, protocol, algorithm, backends: [{ address: BACKENDS[family][0], port: BACKEND_PORT }] });
+    }
+  }
+  return dataplaneConfigSchema.parse({ services });
+}
+
+function counters(dp: Dataplane): Record<string, bigint> {
+  const read = (id: number) => dp.maps.globalCounters.lookupSum(id) ?? 0n;
+  return {
+    newFlows: read(SluiceCounter.CNT_FLOW_NEW),
+    forwarded: read(SluiceCounter.CNT_FORWARD_PACKETS),
+    replies: read(SluiceCounter.CNT_REPLY_PACKETS),
+    redirected: read(SluiceCounter.CNT_ACTION_REDIRECT),
+    passedNotService: read(SluiceCounter.CNT_PASS_NOT_SERVICE),
+  };
+}
+
+/** What the counters must show after K timed iterations of this case. */
+function checkPath(c: PacketCase, before: Record<string, bigint>, after: Record<string, bigint>, k: number): string | undefined {
+  const d = (key: string) => Number(after[key]! - before[key]!);
+  const expect: Array<[string, number]> =
+    c.kind === 'pass'
+      ? [['passedNotService', k]]
+      : c.direction === 'reply'
+        ? [['replies', k], ['redirected', k], ['newFlows', 0]]
+        : c.kind === 'established'
+          ? [['forwarded', k], ['redirected', k], ['newFlows', 0]]
+          : [['newFlows', k], ['redirected', k]];
+  const wrong = expect.filter(([key, want]) => d(key) !== want).map(([key, want]) => `${key} ${d(key)} (expected ${want})`);
+  return wrong.length ? `path check FAILED: ${wrong.join(', ')}` : undefined;
+}
+
+class PacketCostBench {
+  private readonly dp = loadDataplane({ objectPath: OBJECT });
+  private readonly reconciler = new Reconciler(this.dp.maps, Reconciler.limitsOf(this.dp.maps, 1024));
+  private readonly harness = Harness.load(buildHarness());
+  private readonly ifindex = { forward: interfaceIndex(CLIENT_FACING), reply: interfaceIndex(BACKEND_FACING) };
+  /** Flow numbers for new flows only ever go up, so no "new" flow was seen before. */
+  private uniqueCursor = 0;
+  readonly extra: BenchRecord[] = [];
+
+  /** Runs the harness over `iterations` flows into the data plane, in bounded calls. */
+  private drive(iterations: number, ifindex: number, frame: Buffer): void {
+    this.harness.setTarget(this.dp.programFd);
+    for (let left = iterations; left > 0; left -= MAX_ITERATIONS_PER_CALL) {
+      this.harness.time(this.harness.harnessFd, frame, Math.min(left, MAX_ITERATIONS_PER_CALL), ifindex);
+    }
+  }
+
+  /** The table is full of flows from an earlier new-full case: the next one can start right away. */
+  private tableFull = false;
+
+  private prepare(c: PacketCase): string {
+    this.reconciler.apply(serviceSpecs(c.algorithm));
+    const notes: string[] = [];
+    if (c.kind === 'new-full' && this.tableFull) return 'table still full from the previous case';
+    clearFlowTable(this.dp.maps.flows as never);
+    this.tableFull = false;
+    if (c.kind === 'established') {
+      /* Open the flows the way a client does (TCP: SYN), through the forward path. */
+      const open = frameTemplate({ family: c.family, protocol: c.protocol, direction: 'forward', tcpFlags: TCP.SYN, vip: c.direction === 'reply' ? 1 : 0 });
+      this.harness.setTemplate(open, c.flows > 1 ? 'cycle' : 'fixed', c.flows);
+      this.harness.setCursor(0);
+      this.drive(c.flows, this.ifindex.forward, open.frame);
+    }
+    if (c.kind === 'new-full') {
+      const capacity = this.dp.maps.flows.maxEntries;
+      const fill = Math.ceil((capacity / 2) * 1.1);
+      const syn = frameTemplate({ family: c.family, protocol: c.protocol, direction: 'forward', tcpFlags: TCP.SYN });
+      this.harness.setTemplate(syn, 'unique');
+      this.harness.setCursor(this.uniqueCursor);
+      this.drive(fill, this.ifindex.forward, syn.frame);
+      this.uniqueCursor += fill;
+      this.tableFull = true;
+      const { entries, ms } = scanFlowTable(this.dp.maps.flows as never);
+      notes.push(`table filled with ${fill} flows: holds ${entries} of ${capacity} entries`);
+      this.extra.push({
+        section: 'control-plane',
+        name: 'control-plane/flow-table-scan/full-table',
+        value: round(ms),
+        unit: 'ms',
+        referenceName: null,
+        referenceValue: null,
+        ratio: null,
+        runs: 1,
+        spread: 0,
+        note: `bpf_map_lookup_batch over the whole LRU flow table (${entries} entries, ${capacity} max), no decoding: a lower bound for an unindexed filtered page`,
+      });
+    }
+    return notes.join('; ');
+  }
+
+  measure(c: PacketCase): BenchRecord {
+    const setupNote = this.prepare(c);
+    const timed = frameTemplate({
+      family: c.family,
+      protocol: c.protocol,
+      direction: c.direction,
+      tcpFlags: timedFlags(c),
+      vip: c.direction === 'reply' ? 1 : 0,
+      notForUs: c.kind === 'pass',
+    });
+    const isNew = c.kind === 'new-empty' || c.kind === 'new-full';
+    const mode: FlowMode = isNew ? 'unique' : c.flows > 1 ? 'cycle' : 'fixed';
+    const k = isNew ? REPEAT.newFlows : Math.max(REPEAT.steady, c.flows);
+    const ifindex = this.ifindex[c.direction];
+    const frame = timed.frame;
+    this.harness.setTemplate(timed, mode, Math.max(1, c.flows));
+
+    const cost: number[] = [];
+    const floor: number[] = [];
+    const ratios: number[] = [];
+    const harnessOnly: number[] = [];
+    const raw: Array<[number, number, number]> = [];
+    const failures = new Set<string>();
+    for (let run = 0; run < options.runs; run++) {
+      if (c.kind === 'new-empty') {
+        clearFlowTable(this.dp.maps.flows as never);
+        this.tableFull = false;
+      }
+      const start = isNew ? this.uniqueCursor : 0;
+      const e = this.harness.time(this.harness.emptyFd, frame, k, ifindex);
+      this.harness.setTarget(this.harness.emptyFd);
+      this.harness.setCursor(start);
+      const he = this.harness.time(this.harness.harnessFd, frame, k, ifindex);
+      this.harness.setTarget(this.dp.programFd);
+      this.harness.setCursor(start);
+      const before = counters(this.dp);
+      const hs = this.harness.time(this.harness.harnessFd, frame, k, ifindex);
+      const failure = checkPath(c, before, counters(this.dp), k);
+      if (failure) failures.add(failure);
+      if (isNew) this.uniqueCursor += k;
+      const ns = e.ns + hs.ns - he.ns;
+      cost.push(ns);
+      floor.push(e.ns);
+      harnessOnly.push(he.ns - e.ns);
+      ratios.push(ns / e.ns);
+      raw.push([e.ns, he.ns, hs.ns]);
+    }
+
+    const notes = [
+      `${k} iterations per timed call; harness restore + tail call ${round(median(harnessOnly), 3)} ns (subtracted)`,
+      `per run [empty, harness->empty, harness->sluice] ns: ${raw.map((r) => `[${r.join(',')}]`).join(' ')}`,
+    ];
+    if (c.kind === 'pass') {
+      /* This frame is not rewritten, so it can also be timed directly: a check of the harness method. */
+      const direct = median(Array.from({ length: options.runs }, () => this.harness.time(this.dp.programFd, frame, k, ifindex).ns));
+      notes.push(`timed directly without the harness: ${round(direct, 3)} ns`);
+    }
+    if (c.flows >= 512 * 1024 && c.kind === 'established' && c.family === 4) {
+      const { entries, ms } = scanFlowTable(this.dp.maps.flows as never);
+      this.extra.push({
+        section: 'control-plane',
+        name: `control-plane/flow-table-scan/${entries}-entries`,
+        value: round(ms),
+        unit: 'ms',
+        referenceName: null,
+        referenceValue: null,
+        ratio: null,
+        runs: 1,
+        spread: 0,
+        note: `bpf_map_lookup_batch over the whole flow table (${c.flows} flows = ${entries} forward+reply entries), no decoding: what an unindexed filtered page would cost at least`,
+      });
+    }
+    if (setupNote) notes.push(setupNote);
+    notes.push(...failures);
+    return {
+      section: 'packet-cost',
+      name: c.name,
+      value: round(median(cost)),
+      unit: 'ns/packet',
+      referenceName: 'empty XDP program',
+      referenceValue: round(median(floor)),
+      ratio: round(median(ratios), 3),
+      runs: options.runs,
+      spread: round(spread(cost), 3),
+      note: notes.join('; '),
+    };
+  }
+
+  close(): void {
+    this.harness.close();
+    this.dp.close();
+  }
+}
+
+const bench = new PacketCostBench();
+const records: BenchRecord[] = [];
+try {
+  for (const c of packetCases()) {
+    const started = Date.now();
+    const record = bench.measure(c);
+    records.push(record);
+    log(`${c.name}: ${record.value} ns (x${record.ratio} of ${record.referenceValue} ns) in ${Date.now() - started} ms${record.note?.includes('FAILED') ? ' -- PATH CHECK FAILED' : ''}`);
+  }
+  records.push(...bench.extra);
+} finally {
+  bench.close();
+}
+process.stdout.write(`${JSON.stringify(records)}\n`);

@@ -1,0 +1,53 @@
+/* The goals of issue 5, each tied to the record that decides it. */
+import type { BenchRecord } from '../record.js';
+
+export interface Goal {
+  text: string;
+  record: string;
+  /** The ratio must be at most (lower is better) or at least this. */
+  limit: number;
+  direction: 'at-most' | 'at-least';
+}
+
+export interface GoalResult extends Goal {
+  measured: number | null;
+  holds: boolean | null;
+  /** Plain words for the summary. */
+  verdict: string;
+}
+
+export const GOALS: Goal[] = [
+  { text: 'Established flow, 1 flow: at most 2.5 x the empty program', record: 'packet-cost/established/1-flow/ipv4-tcp', limit: 2.5, direction: 'at-most' },
+  { text: 'Established flows, 512K cycled: at most 8 x the empty program', record: 'packet-cost/established/512K-flows/ipv4-tcp', limit: 8, direction: 'at-most' },
+  { text: 'New flow into a full table: at most 20 x the empty program', record: 'packet-cost/new-flow/full-table/maglev/ipv4-tcp', limit: 20, direction: 'at-most' },
+  { text: 'UDP with 1K flows: at least 4 x nftables DNAT', record: 'forwarding/udp-1K-flows/sluice-vs-nftables-dnat', limit: 4, direction: 'at-least' },
+  { text: 'UDP with 1K flows: at least 2.5 x plain routing', record: 'forwarding/udp-1K-flows/sluice-vs-plain-routing', limit: 2.5, direction: 'at-least' },
+  { text: 'HTTP, new connection per request: at least 1.1 x nftables DNAT requests/s', record: 'forwarding/http-new-connection/sluice-vs-nftables-dnat', limit: 1.1, direction: 'at-least' },
+  { text: 'HTTP, new connection per request: at least 2 x HAProxy requests/s', record: 'forwarding/http-new-connection/sluice-vs-haproxy-tcp', limit: 2, direction: 'at-least' },
+  { text: 'HTTP, new connection per request: p99 no worse than nftables DNAT', record: 'forwarding/http-new-connection/p99/sluice-vs-nftables-dnat', limit: 1, direction: 'at-most' },
+  { text: 'Reweight visible to the data plane within 5 ms (p50)', record: 'control-plane/visible-after/reweight', limit: 1, direction: 'at-most' },
+  { text: 'Drain visible to the data plane within 5 ms (p50)', record: 'control-plane/visible-after/drain', limit: 1, direction: 'at-most' },
+  { text: 'Lookup table for 1000 backends built in under 20 ms (Maglev)', record: 'control-plane/table-build/maglev/1000-backends', limit: 1, direction: 'at-most' },
+  { text: 'Lookup table for 1000 backends built in under 20 ms (weighted sequence)', record: 'control-plane/table-build/weighted-round-robin/1000-backends', limit: 1, direction: 'at-most' },
+  { text: 'A page of the connection table out of 1M flows in under 50 ms', record: 'control-plane/connection-page/100-of-1M-flows', limit: 1, direction: 'at-most' },
+  { text: 'Idle agent under 2 % of a core', record: 'control-plane/agent-idle/cpu', limit: 1, direction: 'at-most' },
+  { text: 'Idle agent under 150 MB', record: 'control-plane/agent-idle/rss', limit: 1, direction: 'at-most' },
+];
+
+function describe(r: BenchRecord): string {
+  if (r.referenceName === 'goal') return `${r.value} ${r.unit}`;
+  return `${r.ratio} x (${r.value} vs ${r.referenceValue} ${r.unit})`;
+}
+
+export function evaluateGoals(records: readonly BenchRecord[]): GoalResult[] {
+  return GOALS.map((goal) => {
+    const r = records.find((x) => x.name === goal.record);
+    if (!r || r.ratio === null || !Number.isFinite(r.ratio)) {
+      const why = r?.note ?? 'no such figure in this run';
+      return { ...goal, measured: null, holds: null, verdict: `Unknown: ${why.replace(/^not measured: /, 'not measured, because ')}.` };
+    }
+    const holds = goal.direction === 'at-most' ? r.ratio <= goal.limit : r.ratio >= goal.limit;
+    const how = describe(r);
+    return { ...goal, measured: r.ratio, holds, verdict: holds ? `Holds: measured ${how}.` : `Missed: measured ${how}.` };
+  });
+}

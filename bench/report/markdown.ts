@@ -1,0 +1,58 @@
+/* The readable summary: goals in plain words, then every figure. */
+import type { BenchRecord } from '../record.js';
+import type { GoalResult } from './goals.js';
+
+export interface RunInfo {
+  startedAt: string;
+  seconds: number;
+  quick: boolean;
+  kernel: string;
+  cpus: number;
+  commit: string;
+}
+
+const cell = (v: unknown) => (v === null || v === undefined ? '—' : String(v)).replace(/\|/g, '\\|');
+
+export function resultsTable(records: readonly BenchRecord[]): string {
+  const lines = ['| figure | value | unit | reference | ref. value | ratio | runs | spread |', '|---|---:|---|---|---:|---:|---:|---:|'];
+  for (const r of records) {
+    lines.push(`| ${cell(r.name)} | ${cell(r.value)} | ${cell(r.unit)} | ${cell(r.referenceName)} | ${cell(r.referenceValue)} | ${cell(r.ratio)} | ${r.runs} | ${cell(r.spread)} |`);
+  }
+  return lines.join('\n');
+}
+
+export function renderMarkdown(records: readonly BenchRecord[], goals: readonly GoalResult[], info: RunInfo): string {
+  const held = goals.filter((g) => g.holds === true).length;
+  const missed = goals.filter((g) => g.holds === false).length;
+  const unknown = goals.filter((g) => g.holds === null).length;
+  const out: string[] = [
+    `# Sluice benchmark${info.quick ? ' (quick)' : ''}`,
+    '',
+    `Run ${info.startedAt}, ${Math.round(info.seconds)} s, kernel ${info.kernel}, ${info.cpus} CPUs, commit ${info.commit}. Every figure was measured beside its reference in this same run; only the ratios compare across runs.`,
+    '',
+    `![chart](latest.svg)`,
+    '',
+    `## Goals: ${held} hold, ${missed} missed, ${unknown} not measured`,
+    '',
+    '| goal | verdict |',
+    '|---|---|',
+    ...goals.map((g) => `| ${cell(g.text)} | ${cell(g.verdict)} |`),
+    '',
+    '## How it was measured',
+    '',
+    '- **Per-packet cost**: `BPF_PROG_TEST_RUN` in a namespace with routes and permanent neighbours (so `bpf_fib_lookup` succeeds and the program takes its full XDP_REDIRECT path). Because `repeat` does not restore the packet, each iteration goes through a harness (`packet-cost/harness.bpf.c`) that writes the frame back, gives it its flow, and tail-calls the program. Per run: the empty program (floor), harness → empty, harness → Sluice, back to back; cost = floor + (harness→Sluice − harness→empty). Times are the kernel\'s own per-iteration averages (whole ns); the wall clock is unusable because every XDP test run pays a fixed ~15 ms. Counters are checked after every timed run to prove the packets took the intended path (a failure is written into the figure\'s note). 64-byte frames (IPv6 TCP: 74).',
+    '- **Forwarding**: the project testbed (client → LB → 3 backends, namespaces only). All four scenarios are measured in every round: plain kernel routing to one backend, nftables DNAT (numgen round robin), HAProxy 2.6 in TCP mode (2 threads) and Sluice (XDP native on every LB interface, round robin). HTTP: wrk -t2 -c32 against the Node backends, with `Connection: close` and with keep-alive. UDP: a live-frames XDP generator in the client namespace sends 64-byte datagrams to a port nobody listens on; the backends\' kernels count what arrives. Generator, LB and backends share the machine\'s 2 CPUs, so these figures are whole-pipeline throughput.',
+    '- **Control plane**: table builds call the agent\'s `buildLookupTable`; change latency is zod parse + `Reconciler.apply` on a data plane of the bench\'s own, polled through an independent fd on the pinned services map (no API hop: the agent\'s API is not in place yet).',
+    '- **ratio** is the median of per-run ratios; **spread** is (max − min) / median of the per-run values.',
+    '',
+    '## All figures',
+    '',
+    resultsTable(records),
+    '',
+    '## Notes per figure',
+    '',
+    ...records.filter((r) => r.note).map((r) => `- \`${r.name}\`: ${r.note}`),
+    '',
+  ];
+  return out.join('\n');
+}

@@ -1,0 +1,78 @@
+/*
+ * The real agent (`sluice agent`) inside one of the bench's namespaces, with
+ * its maps pinned in the bench's own bpffs. The bpffs is mounted from the
+ * root mount namespace first: `ip netns exec` gives its child a private copy
+ * of the mounts, so a mount made in there would be invisible to the bench.
+ */
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { ensureBpffs, isBpffs, unpinAll } from '../apps/agent/src/dataplane/bpffs.js';
+import { runCommand, sleep, startIn, stopChild } from './processes.js';
+
+export const BENCH_RUN_DIR = '/run/sluice-bench';
+export const BENCH_PIN_DIR = join(BENCH_RUN_DIR, 'bpf');
+const SLUICE_BIN = fileURLToPath(new URL('../apps/agent/bin/sluice.mjs', import.meta.url));
+
+export interface AgentHandle {
+  namespace: string;
+  interfaces: string[];
+  child: ChildProcess;
+  pid: number;
+  configFile: string;
+  /** Rewrite the configuration file and tell the agent (SIGHUP). */
+  reload(config: unknown): void;
+  log(): string;
+}
+
+export function prepareBpffs(): void {
+  ensureBpffs(BENCH_PIN_DIR);
+  unpinAll(BENCH_PIN_DIR);
+}
+
+export function cleanBpffs(): void {
+  if (isBpffs(BENCH_PIN_DIR)) unpinAll(BENCH_PIN_DIR);
+}
+
+export async function startAgent(namespace: string, interfaces: string[], config: unknown, options: { flowTableSize?: number } = {}): Promise<AgentHandle> {
+  mkdirSync(BENCH_RUN_DIR, { recursive: true });
+  const configFile = join(BENCH_RUN_DIR, `agent-${namespace}.json`);
+  const readyFile = join(BENCH_RUN_DIR, `agent-${namespace}.ready`);
+  rmSync(readyFile, { force: true });
+  writeFileSync(configFile, JSON.stringify(config));
+  const args = [SLUICE_BIN, 'agent', '--interfaces', interfaces.join(','), '--config', configFile, '--pin-dir', BENCH_PIN_DIR, '--detach-on-exit', '--ready-file', readyFile];
+  if (options.flowTableSize) args.push('--flow-table-size', String(options.flowTableSize));
+  const child = startIn(namespace, process.execPath, args);
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const deadline = Date.now() + 30_000;
+  const handle: AgentHandle = {
+    namespace,
+    interfaces,
+    child,
+    pid: child.pid!,
+    configFile,
+    reload(next) {
+      writeFileSync(configFile, JSON.stringify(next));
+      child.kill('SIGHUP');
+    },
+    log: () => output,
+  };
+  while (!existsSync(readyFile)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stopAgent(handle);
+      throw new Error(`agent in ${namespace} did not start:\n${output}`);
+    }
+    await sleep(20);
+  }
+  return handle;
+}
+
+export async function stopAgent(agent: AgentHandle | undefined): Promise<void> {
+  if (!agent) return;
+  await stopChild(agent.child, 5_000);
+  /* An agent that died early leaves its program attached: take it off our own interfaces. */
+  for (const ifname of agent.interfaces) await runCommand('ip', ['-n', agent.namespace, 'link', 'set', 'dev', ifname, 'xdp', 'off'], 10_000);
+}
