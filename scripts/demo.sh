@@ -16,6 +16,7 @@ bash scripts/setup.sh
 
 cleanup() {
   trap - EXIT INT TERM
+  set +e # tear down as much as possible, whatever already stopped by itself
   step "tearing the demo down"
   [ -f "$RUN_DIR/agent.pid" ] && kill "$(cat "$RUN_DIR/agent.pid")" 2>/dev/null && sleep 1
   [ -f "$RUN_DIR/traffic.pid" ] && kill -- "-$(cat "$RUN_DIR/traffic.pid")" 2>/dev/null
