@@ -1,0 +1,154 @@
+/* ConntrackGc.sweep on real maps: which flows go, and backend_active after. */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { ConntrackGc } from '../../src/conntrack/index.js';
+import type { Dataplane } from '../../src/dataplane/index.js';
+import { type FlowSpec, SECOND_NS, SERVICE, STATE, activeOf, idsOf, keysOf, loadWithService, writeFlows } from './helpers.js';
+
+describe('ConntrackGc.sweep', () => {
+	let dp: Dataplane;
+	let ids: { service: number; backends: number[] };
+	before(() => {
+		const loaded = loadWithService({ services: [SERVICE] });
+		dp = loaded.dp;
+		ids = idsOf(loaded.ids);
+	});
+	after(() => dp?.close());
+	beforeEach(() => {
+		for (const key of [...dp.maps.flows.keys()]) dp.maps.flows.delete(key);
+		for (const id of ids.backends) dp.maps.backendActive.update(id, 0n);
+	});
+
+	const now = 10_000n * SECOND_NS;
+	const ago = (seconds: number) => now - BigInt(seconds) * SECOND_NS;
+	let port = 10000;
+	const flow = (over: Partial<FlowSpec>): FlowSpec => ({
+		client: '198.18.0.10',
+		clientPort: port++,
+		vip: SERVICE.address,
+		vipPort: 80,
+		protocol: 'tcp',
+		backend: '198.18.1.1',
+		backendPort: 8080,
+		serviceId: ids.service,
+		backendId: ids.backends[0]!,
+		tcpState: STATE.established,
+		createdNs: ago(5000),
+		forwardLastSeenNs: ago(1),
+		replyLastSeenNs: ago(1),
+		...over,
+	});
+	const present = (spec: FlowSpec) => {
+		const { forward, reply } = keysOf(spec);
+		return { forward: dp.maps.flows.lookup(forward) !== undefined, reply: dp.maps.flows.lookup(reply) !== undefined };
+	};
+
+	it('deletes flows idle past their state timeout, forward and reply together', () => {
+		const gc = new ConntrackGc(dp.maps, {});
+		const flows = {
+			establishedIdle: flow({ forwardLastSeenNs: ago(1000), replyLastSeenNs: ago(1000) }),
+			establishedReplyActive: flow({ forwardLastSeenNs: ago(1000), replyLastSeenNs: ago(2) }),
+			establishedForwardActive: flow({ forwardLastSeenNs: ago(2), replyLastSeenNs: ago(1000) }),
+			establishedQuiet: flow({ forwardLastSeenNs: ago(800), replyLastSeenNs: ago(800) }),
+			closedIdle: flow({ tcpState: STATE.closed, forwardLastSeenNs: ago(11), replyLastSeenNs: ago(11) }),
+			closedRecent: flow({ tcpState: STATE.closed, forwardLastSeenNs: ago(5), replyLastSeenNs: ago(5) }),
+			synSentIdle: flow({ tcpState: STATE.synSent, forwardLastSeenNs: ago(31), replyLastSeenNs: ago(31) }),
+			finWaitRecent: flow({ tcpState: STATE.finWait, forwardLastSeenNs: ago(50), replyLastSeenNs: ago(50) }),
+			finWaitIdle: flow({ tcpState: STATE.finWait, forwardLastSeenNs: ago(61), replyLastSeenNs: ago(70) }),
+			udpIdle: flow({ protocol: 'udp', vipPort: 80, tcpState: STATE.none, forwardLastSeenNs: ago(61), replyLastSeenNs: ago(61) }),
+			udpRecent: flow({ protocol: 'udp', tcpState: STATE.none, forwardLastSeenNs: ago(59), replyLastSeenNs: ago(61) }),
+			noReplyIdle: flow({ forwardLastSeenNs: ago(1000), replyLastSeenNs: null }),
+		};
+		writeFlows(dp, Object.values(flows));
+		/* The data plane counted every flow it opened and took off the closed ones. */
+		const open = Object.values(flows).filter((f) => f.tcpState !== STATE.closed).length;
+		dp.maps.backendActive.update(ids.backends[0]!, BigInt(open));
+
+		const report = gc.sweep(now);
+
+		const gone = ['establishedIdle', 'closedIdle', 'synSentIdle', 'finWaitIdle', 'udpIdle', 'noReplyIdle'];
+		for (const [name, spec] of Object.entries(flows)) {
+			const { forward, reply } = present(spec);
+			const expectGone = gone.includes(name);
+			assert.equal(forward, !expectGone, `${name}: forward entry ${expectGone ? 'deleted' : 'kept'}`);
+			if (spec.replyLastSeenNs !== null) assert.equal(reply, !expectGone, `${name}: reply entry ${expectGone ? 'deleted' : 'kept'}`);
+		}
+		assert.equal(report.deletedFlows, 6);
+		assert.equal(report.deletedReplies, 5);
+		assert.deepEqual(report.deletedByState, { none: 1, 'syn-sent': 1, established: 2, 'fin-wait': 1, closed: 1 });
+		/* Five open flows went (the closed one was already off the count). */
+		assert.deepEqual(report.activeTaken, { [ids.backends[0]!]: 5 });
+		assert.equal(activeOf(dp, ids.backends[0]!), open - 5);
+		assert.deepEqual(report.corrections, []);
+	});
+
+	it('honours configured timeouts', () => {
+		const gc = new ConntrackGc(dp.maps, { timeouts: { tcpEstablishedMs: 60_000 } });
+		const idle = flow({ forwardLastSeenNs: ago(61), replyLastSeenNs: ago(61) });
+		const busy = flow({ forwardLastSeenNs: ago(59), replyLastSeenNs: ago(61) });
+		writeFlows(dp, [idle, busy]);
+		gc.sweep(now);
+		assert.equal(present(idle).forward, false);
+		assert.equal(present(busy).forward, true);
+	});
+
+	it('deletes an idle orphan reply entry and keeps a recent one', () => {
+		const gc = new ConntrackGc(dp.maps, {});
+		const orphanOld = flow({ forwardLastSeenNs: ago(1), replyLastSeenNs: ago(1000) });
+		const orphanNew = flow({ forwardLastSeenNs: ago(1), replyLastSeenNs: ago(5) });
+		writeFlows(dp, [orphanOld, orphanNew]);
+		dp.maps.flows.delete(keysOf(orphanOld).forward);
+		dp.maps.flows.delete(keysOf(orphanNew).forward);
+		const report = gc.sweep(now);
+		assert.equal(report.deletedReplies, 1);
+		assert.equal(present(orphanOld).reply, false);
+		assert.equal(present(orphanNew).reply, true);
+	});
+
+	it('recounts backend_active from the table and corrects drift, never below zero', () => {
+		const gc = new ConntrackGc(dp.maps, {});
+		const [b0, b1, b2] = ids.backends as [number, number, number];
+		writeFlows(dp, [
+			flow({ backendId: b0 }),
+			flow({ backendId: b0 }),
+			flow({ backendId: b0, tcpState: STATE.closed }),
+			flow({ backendId: b1, backend: '198.18.1.2' }),
+		]);
+		/* Drift as LRU eviction leaves it (too high) and as a lost increment would (too low). */
+		dp.maps.backendActive.update(b0, 50n);
+		dp.maps.backendActive.update(b1, 0n);
+		dp.maps.backendActive.update(b2, 7n);
+		const report = gc.sweep(now);
+		assert.equal(activeOf(dp, b0), 2);
+		assert.equal(activeOf(dp, b1), 1);
+		assert.equal(activeOf(dp, b2), 0);
+		assert.deepEqual(
+			report.corrections.sort((a, b) => a.backendId - b.backendId),
+			[
+				{ backendId: b0, from: 50, to: 2 },
+				{ backendId: b1, from: 0, to: 1 },
+				{ backendId: b2, from: 7, to: 0 },
+			].sort((a, b) => a.backendId - b.backendId),
+		);
+		assert.deepEqual(gc.sweep(now).corrections, [], 'a second sweep finds nothing to fix');
+	});
+
+	it('does not count a flow whose backend id now belongs to another service', () => {
+		const gc = new ConntrackGc(dp.maps, {});
+		writeFlows(dp, [flow({ serviceId: ids.service + 1 })]);
+		gc.sweep(now);
+		assert.equal(activeOf(dp, ids.backends[0]!), 0);
+	});
+
+	it('runs periodically once started and stops', async () => {
+		const reports: number[] = [];
+		const gc = new ConntrackGc(dp.maps, { intervalMs: 20, onSweep: (r) => reports.push(r.durationMs) });
+		gc.start();
+		await new Promise((resolve) => setTimeout(resolve, 500));
+		gc.stop();
+		const seen = reports.length;
+		assert.ok(seen >= 2, `swept ${seen} times in 500 ms at a 20 ms interval (or 10x the sweep time)`);
+		await new Promise((resolve) => setTimeout(resolve, 60));
+		assert.equal(reports.length, seen, 'no sweep after stop()');
+	});
+});
