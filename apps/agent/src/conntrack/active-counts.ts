@@ -9,10 +9,10 @@
  * opens or closes a flow on that backend inside the window can be lost from
  * the count, and the next recount puts it right.
  */
-import type { DataplaneMaps } from '../dataplane/dataplane-maps.js';
+import type { ConntrackMaps } from './conntrack-maps.js';
 
 /** Take `amount` off a backend's count, never below zero. */
-export function decrementActive(maps: DataplaneMaps, backendId: number, amount: number): void {
+export function decrementActive(maps: ConntrackMaps, backendId: number, amount: number): void {
 	if (amount <= 0) return;
 	const current = maps.backendActive.lookup(backendId);
 	if (current === undefined) return;
@@ -21,7 +21,7 @@ export function decrementActive(maps: DataplaneMaps, backendId: number, amount: 
 }
 
 /** Open flows per backend as the data plane counts them, for backends in use. */
-export function activeByBackend(maps: DataplaneMaps): Map<number, number> {
+export function activeByBackend(maps: ConntrackMaps): Map<number, number> {
 	const inUse = new Set<number>();
 	for (const [id, backend] of maps.backends.entries()) if (backend.family !== 0) inUse.add(id);
 	const result = new Map<number, number>();
@@ -29,7 +29,7 @@ export function activeByBackend(maps: DataplaneMaps): Map<number, number> {
 	return result;
 }
 
-export function readActive(maps: DataplaneMaps, ids: Iterable<number>): Map<number, bigint> {
+export function readActive(maps: ConntrackMaps, ids: Iterable<number>): Map<number, bigint> {
 	const result = new Map<number, bigint>();
 	for (const id of ids) result.set(id, maps.backendActive.lookup(id) ?? 0n);
 	return result;
@@ -53,10 +53,20 @@ export interface ActiveCorrection {
  *     smaller of the two is corrected, so noise never overshoots.
  */
 export class ActiveRecounter {
-	#lastDrift = new Map<number, number>();
+	#lastDrift: Map<number, number>;
+
+	/** `lastDrift`: what the previous recount left, when it ran on another thread. */
+	constructor(lastDrift: Iterable<[number, number]> = []) {
+		this.#lastDrift = new Map(lastDrift);
+	}
+
+	/** The drift per backend after the last recount: the next one compares with it. */
+	get lastDrift(): [number, number][] {
+		return [...this.#lastDrift];
+	}
 
 	correct(
-		maps: DataplaneMaps,
+		maps: ConntrackMaps,
 		counted: Map<number, number>,
 		before: Map<number, bigint>,
 		ownDecrements: Map<number, number>,

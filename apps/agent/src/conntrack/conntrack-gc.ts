@@ -1,13 +1,15 @@
 /*
- * Runs the sweep periodically. The pause between sweeps grows with the
- * table: at least intervalMs, and at least ten times the last sweep's
- * duration, so the GC never takes more than about a tenth of a core (a
- * million flows sweep in about a second; see the report's durationMs).
+ * Runs the sweep periodically, on the conntrack worker thread: a million
+ * flows take seconds to read, and the agent's event loop (its API) must
+ * not wait for them. The pause between sweeps grows with the table: at
+ * least intervalMs, and at least ten times the last sweep's duration, so
+ * the GC never takes more than about a tenth of a core.
  */
 import type { DataplaneMaps } from '../dataplane/dataplane-maps.js';
-import { ActiveRecounter } from './active-counts.js';
-import { type SweepReport, sweepFlows } from './sweep.js';
-import { type FlowTimeouts, TimeoutTable, resolveTimeouts } from './timeouts.js';
+import { workerFor } from './conntrack-worker.js';
+import { currentFlowIndex } from './flow-index.js';
+import type { SweepReport } from './sweep.js';
+import { type FlowTimeouts, resolveTimeouts } from './timeouts.js';
 
 export const DEFAULT_GC_INTERVAL_MS = 5000;
 /* Sweep duration x this = the shortest pause after it. */
@@ -25,11 +27,15 @@ export interface ConntrackGcOptions {
 export class ConntrackGc {
 	readonly timeouts: FlowTimeouts;
 	readonly intervalMs: number;
-	readonly #table: TimeoutTable;
-	readonly #recounter = new ActiveRecounter();
 	#timer: NodeJS.Timeout | undefined;
 	#running = false;
+	/* Bumped by start() and stop(): a sweep that ends after them does not schedule the next. */
+	#generation = 0;
 	#lastReport: SweepReport | undefined;
+	/* ActiveRecounter's memory between sweeps (it runs on the worker, which keeps nothing). */
+	#lastDrift: [number, number][] = [];
+	/* Sweeps run one after another: each recount needs the drift the previous one left. */
+	#previous: Promise<unknown> = Promise.resolve();
 
 	constructor(
 		private readonly maps: DataplaneMaps,
@@ -38,46 +44,64 @@ export class ConntrackGc {
 		this.timeouts = resolveTimeouts(opts.timeouts);
 		this.intervalMs = opts.intervalMs ?? DEFAULT_GC_INTERVAL_MS;
 		if (!(this.intervalMs > 0)) throw new RangeError(`conntrack GC intervalMs must be positive, got ${this.intervalMs}`);
-		this.#table = new TimeoutTable(this.timeouts);
 	}
 
 	get lastReport(): SweepReport | undefined {
 		return this.#lastReport;
 	}
 
+	/** Sweeps every intervalMs from now on, and builds listFlows' first snapshot now if there is none. */
 	start(): void {
 		if (this.#running) return;
 		this.#running = true;
+		this.#generation++;
 		this.#schedule(this.intervalMs);
+		if (!currentFlowIndex(this.maps)) workerFor(this.maps).refreshIndex().catch((err) => this.#reportError(err));
 	}
 
+	/** No sweep starts after this; one already running on the worker finishes (its report goes to lastReport only). */
 	stop(): void {
 		this.#running = false;
+		this.#generation++;
 		clearTimeout(this.#timer);
 		this.#timer = undefined;
 	}
 
-	/** One pass now. `nowNs` is CLOCK_MONOTONIC (the data plane's bpf_ktime_get_coarse_ns). */
-	sweep(nowNs: bigint = process.hrtime.bigint()): SweepReport {
-		const report = sweepFlows(this.maps, this.#table, this.#recounter, nowNs);
-		this.#lastReport = report;
-		return report;
+	/**
+	 * One pass now, on the worker thread; resolves when its deletes, count
+	 * fixes and the new listFlows snapshot are done. `nowNs` is
+	 * CLOCK_MONOTONIC (the data plane's bpf_ktime_get_coarse_ns); default:
+	 * when the pass starts reading.
+	 */
+	sweep(nowNs?: bigint): Promise<SweepReport> {
+		const pass = this.#previous.then(async () => {
+			const { report, lastDrift } = await workerFor(this.maps).sweep(nowNs, this.timeouts, this.#lastDrift);
+			this.#lastDrift = lastDrift;
+			this.#lastReport = report;
+			return report;
+		});
+		this.#previous = pass.catch(() => {});
+		return pass;
 	}
 
 	#schedule(delayMs: number): void {
-		this.#timer = setTimeout(() => this.#tick(), delayMs);
+		const generation = this.#generation;
+		this.#timer = setTimeout(() => void this.#tick(generation), delayMs);
 	}
 
-	#tick(): void {
-		if (!this.#running) return;
+	async #tick(generation: number): Promise<void> {
 		let delay = this.intervalMs;
 		try {
-			const report = this.sweep();
+			const report = await this.sweep();
 			delay = Math.max(this.intervalMs, report.durationMs * DUTY_CYCLE_FACTOR);
-			this.opts.onSweep?.(report);
+			if (generation === this.#generation) this.opts.onSweep?.(report);
 		} catch (err) {
-			(this.opts.onError ?? ((e) => console.error('conntrack GC sweep failed:', e)))(err);
+			if (generation === this.#generation) this.#reportError(err);
 		}
-		if (this.#running) this.#schedule(delay);
+		if (generation === this.#generation) this.#schedule(delay);
+	}
+
+	#reportError(err: unknown): void {
+		(this.opts.onError ?? ((e) => console.error('conntrack GC sweep failed:', e)))(err);
 	}
 }

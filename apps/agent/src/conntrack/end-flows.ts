@@ -4,7 +4,7 @@
  * client's next packet finds no flow and, its backend no longer eligible,
  * goes elsewhere and is reset there: the connection ends.
  */
-import type { DataplaneMaps } from '../dataplane/dataplane-maps.js';
+import type { ConntrackMaps } from './conntrack-maps.js';
 import { decrementActive } from './active-counts.js';
 import { Endpoints } from './endpoints.js';
 import { type FlowState, KEY, KEY_SIZE, TCP_STATE, VALUE, addressAt, flowState, isReply, u32 } from './flow-bytes.js';
@@ -57,7 +57,7 @@ export interface EndFlowsReport {
 	activeTaken: Record<number, number>;
 }
 
-export function endFlows(maps: DataplaneMaps, predicate: (flow: FlowSummary) => boolean): EndFlowsReport {
+export function endFlows(maps: ConntrackMaps, predicate: (flow: FlowSummary) => boolean): EndFlowsReport {
 	const endpoints = Endpoints.read(maps);
 	const forward = new KeyList();
 	const reply = new KeyList();

@@ -3,7 +3,7 @@
  * in the reply key) and its service's VIP (in the forward key). Read once
  * per sweep or page, so a million flows cost two small array reads.
  */
-import type { DataplaneMaps } from '../dataplane/dataplane-maps.js';
+import type { ConntrackMaps } from './conntrack-maps.js';
 import type { Backend, ServiceKey } from '../dataplane/generated/layout.js';
 import { KEY, KEY_SIZE } from './flow-bytes.js';
 
@@ -12,7 +12,7 @@ export class Endpoints {
 	readonly vips = new Map<number, ServiceKey>();
 
 	/** Backends and VIPs in use (family 0 marks a free slot). */
-	static read(maps: DataplaneMaps): Endpoints {
+	static read(maps: ConntrackMaps): Endpoints {
 		const endpoints = new Endpoints();
 		for (const [id, backend] of maps.backends.entries()) if (backend.family !== 0) endpoints.backends.set(id, backend);
 		for (const [id, vip] of maps.serviceVips.entries()) if (vip.family !== 0) endpoints.vips.set(id, vip);

@@ -14,7 +14,7 @@
  * across rebuilds and keys added or removed meanwhile: every flow present
  * for the whole walk is returned exactly once.
  */
-import type { DataplaneMaps } from '../dataplane/dataplane-maps.js';
+import type { ConntrackMaps } from './conntrack-maps.js';
 import { KEY, KEY_SIZE } from './flow-bytes.js';
 import { KEY_WORDS, KeyList, hashWords, keyBuffer, wordsOf } from './key-words.js';
 
@@ -158,14 +158,45 @@ export class FlowIndexBuilder {
 	}
 }
 
-/* One snapshot per set of maps: the GC publishes, listFlows reads. */
-const snapshots = new WeakMap<DataplaneMaps, FlowIndex>();
+/**
+ * A FlowIndex as it crosses from the worker thread: its columns, whose
+ * buffers are transferred (moved, not copied), and its scan time on the
+ * wall clock, since each thread's performance.now() has its own origin.
+ */
+export interface FlowIndexColumns {
+	count: number;
+	words: Uint32Array;
+	hashes: Uint32Array;
+	serviceIds: Uint32Array;
+	backendIds: Uint32Array;
+	tcpStates: Uint8Array;
+	builtAtEpochMs: number;
+	buildMs: number;
+}
 
-export function publishFlowIndex(maps: DataplaneMaps, index: FlowIndex): void {
+export function columnsOf(index: FlowIndex): FlowIndexColumns {
+	const { count, words, hashes, serviceIds, backendIds, tcpStates, buildMs } = index;
+	return { count, words, hashes, serviceIds, backendIds, tcpStates, builtAtEpochMs: performance.timeOrigin + index.builtAt, buildMs };
+}
+
+/** The buffers to list in postMessage's transfer list. */
+export function transferablesOf(columns: FlowIndexColumns): ArrayBuffer[] {
+	return [columns.words, columns.hashes, columns.serviceIds, columns.backendIds, columns.tcpStates].map((column) => column.buffer as ArrayBuffer);
+}
+
+export function indexOfColumns(c: FlowIndexColumns): FlowIndex {
+	return new FlowIndex(c.count, c.words, c.hashes, c.serviceIds, c.backendIds, c.tcpStates, c.builtAtEpochMs - performance.timeOrigin, c.buildMs);
+}
+
+/* One snapshot per set of maps: the worker builds, the main thread publishes, listFlows reads. */
+const snapshots = new WeakMap<ConntrackMaps, FlowIndex>();
+
+/** Keeps the snapshot of the latest scan (a slower, older scan finishing last does not replace it). */
+export function publishFlowIndex(maps: ConntrackMaps, index: FlowIndex): void {
 	const current = snapshots.get(maps);
 	if (!current || current.builtAt <= index.builtAt) snapshots.set(maps, index);
 }
 
-export function currentFlowIndex(maps: DataplaneMaps): FlowIndex | undefined {
+export function currentFlowIndex(maps: ConntrackMaps): FlowIndex | undefined {
 	return snapshots.get(maps);
 }

@@ -5,10 +5,13 @@
  * with a thousand flows or a million.
  *
  * A flow opened after the snapshot shows up once the snapshot is rebuilt:
- * by the GC's sweep, or here when the snapshot is older than maxIndexAgeMs.
+ * by the GC's sweep, or when a page finds it older than maxIndexAgeMs. A
+ * page never waits for a big rebuild (seconds at a million flows): it walks
+ * the snapshot at hand while the conntrack worker builds the next one.
  */
-import type { DataplaneMaps } from '../dataplane/dataplane-maps.js';
 import { addressToBytes } from '../dataplane/addresses.js';
+import type { ConntrackMaps } from './conntrack-maps.js';
+import { workerFor } from './conntrack-worker.js';
 import { Endpoints } from './endpoints.js';
 import { type FlowState, IPPROTO_TCP, IPPROTO_UDP, KEY, KEY_SIZE, TCP_STATE, VALUE, addressAt, flowState, isReply, u32, u64 } from './flow-bytes.js';
 import { type FlowIndex, currentFlowIndex, publishFlowIndex } from './flow-index.js';
@@ -48,13 +51,19 @@ export interface FlowPage {
 	nextCursor: string | null;
 	/** Snapshot entries examined. */
 	scanned: number;
+	/**
+	 * How old the snapshot walked is (ms). null: there is none yet, so the
+	 * page is empty; the first one is being built, try again shortly.
+	 */
+	indexAgeMs: number | null;
 }
 
 export interface ListFlowsOptions {
 	/**
-	 * Rebuild the snapshot first if it is older than this. Default: 2 s, or
-	 * ten times its build time if longer (a million flows take about a
-	 * second to read, and the GC rebuilds it every sweep anyway).
+	 * A snapshot older than this is rebuilt: right away for a small table,
+	 * else on the worker while this page walks the old one. Default: 2 s,
+	 * or ten times its build time if longer (a million flows take seconds
+	 * to read, and the GC rebuilds it every sweep anyway).
 	 */
 	maxIndexAgeMs?: number;
 	/** CLOCK_MONOTONIC now, for ageMs/idleMs. */
@@ -63,6 +72,12 @@ export interface ListFlowsOptions {
 
 export const MAX_FLOW_PAGE = 1000;
 const MIN_INDEX_AGE_MS = 2000;
+/*
+ * A table of up to this many entries (read in one kernel batch, sorted in
+ * a few ms) is rebuilt on the spot, so a small table's pages show a flow
+ * opened a moment ago; a bigger one is rebuilt on the worker.
+ */
+const SYNC_REBUILD_MAX_ENTRIES = 8192;
 const STATE_CODES: Record<FlowState, number> = {
 	none: TCP_STATE.TCP_STATE_NONE,
 	'syn-sent': TCP_STATE.TCP_STATE_SYN_SENT,
@@ -125,19 +140,41 @@ function compileFilter(filter: FlowFilter): (index: FlowIndex, i: number) => boo
 	};
 }
 
-function indexFor(maps: DataplaneMaps, maxAgeMs: number | undefined): FlowIndex {
+/* Per set of maps: the snapshot that was current when the table last proved too big to rebuild on the spot. */
+const tooBigWith = new WeakMap<ConntrackMaps, FlowIndex | null>();
+
+function indexFor(maps: ConntrackMaps, maxAgeMs: number | undefined): FlowIndex | undefined {
 	const index = currentFlowIndex(maps);
 	const limit = maxAgeMs ?? Math.max(MIN_INDEX_AGE_MS, (index?.buildMs ?? 0) * 10);
 	if (index && performance.now() - index.builtAt <= limit) return index;
-	const fresh = buildFlowIndex(maps);
-	publishFlowIndex(maps, fresh);
-	return fresh;
+	/* A snapshot holds about half the table's entries (the forward ones). */
+	const small = !index || index.count * 2 <= SYNC_REBUILD_MAX_ENTRIES;
+	if (small && tooBigWith.get(maps) !== (index ?? null)) {
+		const fresh = buildFlowIndex(maps, SYNC_REBUILD_MAX_ENTRIES);
+		if (fresh) {
+			publishFlowIndex(maps, fresh);
+			return fresh;
+		}
+		tooBigWith.set(maps, index ?? null);
+	}
+	workerFor(maps).requestRefresh();
+	return index;
 }
 
-export function listFlows(maps: DataplaneMaps, filter: FlowFilter, cursor: string | undefined, limit: number, options: ListFlowsOptions = {}): FlowPage {
+/**
+ * A snapshot from a scan that starts after this call, built on the worker
+ * and published for listFlows: for a caller that just changed the table
+ * and wants its next page to show it.
+ */
+export async function refreshFlowIndex(maps: ConntrackMaps): Promise<void> {
+	await workerFor(maps).refreshIndex();
+}
+
+export function listFlows(maps: ConntrackMaps, filter: FlowFilter, cursor: string | undefined, limit: number, options: ListFlowsOptions = {}): FlowPage {
 	if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FLOW_PAGE) throw new RangeError(`limit must be 1 to ${MAX_FLOW_PAGE}, got ${limit}`);
 	const after = cursor === undefined ? undefined : decodeCursor(cursor);
 	const index = indexFor(maps, options.maxIndexAgeMs);
+	if (!index) return { items: [], nextCursor: null, scanned: 0, indexAgeMs: null };
 	const matches = compileFilter(filter);
 	const now = Number(options.nowNs ?? process.hrtime.bigint());
 	const endpoints = Endpoints.read(maps);
@@ -165,7 +202,7 @@ export function listFlows(maps: DataplaneMaps, filter: FlowFilter, cursor: strin
 			}
 		}
 	}
-	return { items, nextCursor: more && lastKey ? encodeCursor(lastKey) : null, scanned };
+	return { items, nextCursor: more && lastKey ? encodeCursor(lastKey) : null, scanned, indexAgeMs: performance.now() - index.builtAt };
 }
 
 function viewMatches(view: FlowView, filter: FlowFilter): boolean {
@@ -177,7 +214,7 @@ function viewMatches(view: FlowView, filter: FlowFilter): boolean {
 }
 
 /** The flow as it is now, or undefined if it left since the snapshot. */
-function freshView(maps: DataplaneMaps, endpoints: Endpoints, key: Buffer, now: number): FlowView | undefined {
+function freshView(maps: ConntrackMaps, endpoints: Endpoints, key: Buffer, now: number): FlowView | undefined {
 	const value = maps.flows.lookupBytes(Buffer.from(key));
 	if (!value || isReply(value, 0)) return undefined;
 	const serviceId = u32(value, VALUE.serviceId);

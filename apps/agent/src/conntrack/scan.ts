@@ -3,7 +3,7 @@
  * batch buffers (keys also as 32-bit words) and offsets, valid only during
  * the call.
  */
-import type { DataplaneMaps } from '../dataplane/dataplane-maps.js';
+import type { ConntrackMaps } from './conntrack-maps.js';
 import { KEY_SIZE, VALUE, isReply, u32 } from './flow-bytes.js';
 import { FlowIndex, FlowIndexBuilder } from './flow-index.js';
 import { KEY_WORDS, wordsOf } from './key-words.js';
@@ -13,12 +13,22 @@ const SCAN_BATCH = 16384;
 
 export type EntryVisitor = (keys: Buffer, keyAt: number, keyWords: Uint32Array, wordAt: number, values: Buffer, valueAt: number) => void;
 
-export function scanFlows(maps: DataplaneMaps, visit: EntryVisitor): number {
+/**
+ * Visits every entry; returns how many there were. With `maxEntries`, stops
+ * once more than that were read and returns undefined (the visitor has then
+ * seen part of the table).
+ */
+export function scanFlows(maps: ConntrackMaps, visit: EntryVisitor): number;
+export function scanFlows(maps: ConntrackMaps, visit: EntryVisitor, maxEntries: number): number | undefined;
+export function scanFlows(maps: ConntrackMaps, visit: EntryVisitor, maxEntries = Infinity): number | undefined {
 	const valueSize = maps.flows.valueBytes;
 	let scanned = 0;
 	let words: Uint32Array | undefined;
 	let wordsOfBuffer: Buffer | undefined;
-	for (const [keys, values, count] of maps.flows.rawBatches(SCAN_BATCH)) {
+	/* A limit below one batch is decided by a single read: one entry more than the limit, or the whole table. */
+	const batchSize = Math.min(SCAN_BATCH, maxEntries + 1);
+	for (const [keys, values, count] of maps.flows.rawBatches(batchSize)) {
+		if (scanned + count > maxEntries) return undefined;
 		if (wordsOfBuffer !== keys) {
 			words = wordsOf(keys);
 			wordsOfBuffer = keys;
@@ -29,12 +39,21 @@ export function scanFlows(maps: DataplaneMaps, visit: EntryVisitor): number {
 	return scanned;
 }
 
-/** A fresh snapshot of every forward entry (what listFlows pages over). */
-export function buildFlowIndex(maps: DataplaneMaps): FlowIndex {
+/**
+ * A fresh snapshot of every forward entry (what listFlows pages over), or
+ * undefined when the table has more than `maxEntries` entries.
+ */
+export function buildFlowIndex(maps: ConntrackMaps): FlowIndex;
+export function buildFlowIndex(maps: ConntrackMaps, maxEntries: number): FlowIndex | undefined;
+export function buildFlowIndex(maps: ConntrackMaps, maxEntries = Infinity): FlowIndex | undefined {
 	const builder = new FlowIndexBuilder();
-	scanFlows(maps, (_keys, _keyAt, words, wordAt, values, valueAt) => {
-		if (isReply(values, valueAt)) return;
-		builder.add(words, wordAt, u32(values, valueAt + VALUE.serviceId), u32(values, valueAt + VALUE.backendId), u32(values, valueAt + VALUE.tcpState));
-	});
-	return builder.finish();
+	const scanned = scanFlows(
+		maps,
+		(_keys, _keyAt, words, wordAt, values, valueAt) => {
+			if (isReply(values, valueAt)) return;
+			builder.add(words, wordAt, u32(values, valueAt + VALUE.serviceId), u32(values, valueAt + VALUE.backendId), u32(values, valueAt + VALUE.tcpState));
+		},
+		maxEntries,
+	);
+	return scanned === undefined ? undefined : builder.finish();
 }

@@ -1,18 +1,19 @@
 /*
  * One GC pass over the flow table: delete idle flows (forward and reply
  * entry together), take deleted open flows off backend_active, recount
- * backend_active, and leave a fresh index for listFlows.
+ * backend_active, and build a fresh index for listFlows (the caller
+ * publishes it: the sweep runs on the conntrack worker thread).
  *
  * Cost: one batched read of the table, plus one point lookup per flow about
  * to be deleted (to see that no packet touched it since the read: a client
  * that reuses its port for a new connection must not lose the new flow) and
  * per idle flow whose other entry was too recent to be in the idle set.
  */
-import type { DataplaneMaps } from '../dataplane/dataplane-maps.js';
+import type { ConntrackMaps } from './conntrack-maps.js';
 import { type ActiveCorrection, type ActiveRecounter, decrementActive, readActive } from './active-counts.js';
 import { Endpoints } from './endpoints.js';
 import { FLOW_STATES, type FlowState, KEY, KEY_SIZE, TCP_STATE, VALUE, flowState, isReply, u32, u64 } from './flow-bytes.js';
-import { FlowIndexBuilder, publishFlowIndex } from './flow-index.js';
+import { type FlowIndex, FlowIndexBuilder } from './flow-index.js';
 import { KEY_WORDS, KeyList, KeySet, wordsOf } from './key-words.js';
 import { deleteKeys, lookupInto } from './raw-flow-ops.js';
 import { scanFlows } from './scan.js';
@@ -59,7 +60,13 @@ class IdleEntries {
 	}
 }
 
-export function sweepFlows(maps: DataplaneMaps, timeouts: TimeoutTable, recounter: ActiveRecounter, nowNs: bigint): SweepReport {
+export interface SweepResult {
+	report: SweepReport;
+	/** Every flow kept, as the sweep read it. */
+	index: FlowIndex;
+}
+
+export function sweepFlows(maps: ConntrackMaps, timeouts: TimeoutTable, recounter: ActiveRecounter, nowNs: bigint): SweepResult {
 	const startedAt = performance.now();
 	const now = Number(nowNs);
 	const endpoints = Endpoints.read(maps);
@@ -161,9 +168,9 @@ export function sweepFlows(maps: DataplaneMaps, timeouts: TimeoutTable, recounte
 	const deletedReplies = deleteKeys(maps.flows, deleteReply);
 	for (const [backendId, n] of taken) decrementActive(maps, backendId, n);
 	const corrections = recounter.correct(maps, counted, activeBefore, taken);
-	publishFlowIndex(maps, index.finish());
+	const flowIndex = index.finish();
 
-	return {
+	const report: SweepReport = {
 		scanned,
 		flows,
 		deletedFlows,
@@ -174,4 +181,5 @@ export function sweepFlows(maps: DataplaneMaps, timeouts: TimeoutTable, recounte
 		corrections,
 		durationMs: performance.now() - startedAt,
 	};
+	return { report, index: flowIndex };
 }

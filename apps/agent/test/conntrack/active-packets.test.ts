@@ -32,7 +32,7 @@ describe('active flows through real packets', () => {
 
 	const ports = Array.from({ length: 30 }, (_, i) => 40000 + i);
 
-	it('counts 30 open connections', () => {
+	it('counts 30 open connections', async () => {
 		for (const port of ports) {
 			clientPacket(port, TCP.SYN);
 			clientPacket(port, TCP.ACK);
@@ -42,7 +42,7 @@ describe('active flows through real packets', () => {
 		assert.deepEqual([...active.values()], [10, 10, 10], 'round-robin spreads them evenly');
 	});
 
-	it('counts 20 after closing 10', () => {
+	it('counts 20 after closing 10', async () => {
 		for (const port of ports.slice(0, 5)) {
 			const backend = backendOf(port);
 			clientPacket(port, TCP.FIN | TCP.ACK);
@@ -57,21 +57,21 @@ describe('active flows through real packets', () => {
 		assert.equal(page('established'), 20);
 	});
 
-	it('keeps 20 through a sweep, then lets the closed flows go after their timeout', () => {
+	it('keeps 20 through a sweep, then lets the closed flows go after their timeout', async () => {
 		const gc = new ConntrackGc(dp.maps, {});
-		const first = gc.sweep();
+		const first = await gc.sweep();
 		assert.equal(first.deletedFlows, 0);
 		assert.deepEqual(first.corrections, [], 'the recount agrees with the data plane');
 		assert.equal(sum(activeByBackend(dp.maps)), 20);
 
-		const later = gc.sweep(process.hrtime.bigint() + 11n * SECOND_NS);
+		const later = await gc.sweep(process.hrtime.bigint() + 11n * SECOND_NS);
 		assert.equal(later.deletedFlows, 10);
 		assert.equal(later.deletedReplies, 10);
 		assert.deepEqual(later.activeTaken, {}, 'closed flows were already off the count');
 		assert.equal(sum(activeByBackend(dp.maps)), 20);
 	});
 
-	it('ends the flows of one backend (drain timeout) and fixes its count', () => {
+	it('ends the flows of one backend (drain timeout) and fixes its count', async () => {
 		const target = ids.backends[0]!;
 		const before = activeByBackend(dp.maps);
 		const report = endFlows(dp.maps, (flow) => flow.backendId === target);
@@ -80,6 +80,6 @@ describe('active flows through real packets', () => {
 		assert.equal(afterEnd.get(target), 0);
 		assert.equal(sum(afterEnd), 20 - before.get(target)!);
 		assert.equal(listFlows(dp.maps, { backendId: target }, undefined, 100, { maxIndexAgeMs: 0 }).items.length, 0);
-		assert.deepEqual(new ConntrackGc(dp.maps, {}).sweep().corrections, []);
+		assert.deepEqual((await new ConntrackGc(dp.maps, {}).sweep()).corrections, []);
 	});
 });

@@ -1,10 +1,12 @@
 /*
- * Measures listFlows and the GC sweep with a million real flows (two million
- * entries) in a real flows map. Not part of the suite (no timing asserts):
+ * Measures the GC sweep and listFlows with a million real flows (two
+ * million entries) in a real flows map: how long each takes, and how long
+ * the event loop stalls meanwhile (a 10 ms ticker's longest gap). Not part
+ * of the suite (no timing asserts):
  *   node --import tsx apps/agent/test/conntrack/flows-1m.bench.ts [flows]
  */
-import { ConntrackGc, listFlows } from '../../src/conntrack/index.js';
-import { type FlowSpec, SECOND_NS, STATE, flowEntries, idsOf, loadWithService } from './helpers.js';
+import { ConntrackGc, endFlows, listFlows, refreshFlowIndex } from '../../src/conntrack/index.js';
+import { SECOND_NS, STATE, idsOf, loadWithService, maxEventLoopGap, writeBulkFlows } from './helpers.js';
 
 const FLOWS = Number(process.argv[2] ?? 1_000_000);
 const BACKENDS = 30;
@@ -21,37 +23,32 @@ const now = process.hrtime.bigint();
 const states = [STATE.established, STATE.established, STATE.established, STATE.finWait, STATE.closed];
 
 let t = performance.now();
-const chunk = 50_000;
-for (let start = 0; start < FLOWS; start += chunk) {
-	const entries = [];
-	for (let i = start; i < Math.min(FLOWS, start + chunk); i++) {
-		const b = i % BACKENDS;
-		const spec: FlowSpec = {
-			client: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
-			clientPort: 1024 + (i % 60000),
-			vip: service.address,
-			vipPort: 80,
-			protocol: 'tcp',
-			backend: service.backends[b]!.address,
-			backendPort: 8080,
-			serviceId,
-			backendId: backends[b]!,
-			tcpState: states[i % states.length]!,
-			createdNs: now - 100n * SECOND_NS,
-			forwardLastSeenNs: now - SECOND_NS,
-			replyLastSeenNs: now - SECOND_NS,
-		};
-		entries.push(...flowEntries(spec));
-	}
-	dp.maps.flows.updateMany(entries);
-}
+writeBulkFlows(dp, {
+	count: FLOWS,
+	vip: service.address,
+	vipPort: 80,
+	serviceId,
+	backends: service.backends.map((b, i) => ({ ...b, id: backends[i]! })),
+	stateOf: (i) => states[i % states.length]!,
+	createdNs: now - 100n * SECOND_NS,
+	lastSeenNs: now - SECOND_NS,
+});
 console.log(`wrote ${FLOWS} flows (${FLOWS * 2} entries) in ${(performance.now() - t).toFixed(0)} ms`);
 const open = FLOWS - Math.floor(FLOWS / 5);
 for (const id of backends) dp.maps.backendActive.update(id, BigInt(Math.round(open / BACKENDS)));
 
-const time = (label: string, run: () => unknown, repeat = 1) => {
+/* Work that runs on the worker: its duration, and the main thread's longest stall meanwhile. */
+const offThread = async <T>(label: string, run: () => Promise<T>): Promise<T> => {
+	const start = performance.now();
+	const { result, maxGapMs } = await maxEventLoopGap(run);
+	console.log(`${label}: ${(performance.now() - start).toFixed(0)} ms on the worker, event loop max stall ${maxGapMs.toFixed(1)} ms`);
+	return result;
+};
+
+/* A synchronous call on the main thread: its duration is the stall. */
+const time = <T>(label: string, run: () => T, repeat = 1): T => {
 	const samples: number[] = [];
-	let result: unknown;
+	let result: T;
 	for (let i = 0; i < repeat; i++) {
 		const start = performance.now();
 		result = run();
@@ -60,14 +57,20 @@ const time = (label: string, run: () => unknown, repeat = 1) => {
 	samples.sort((a, b) => a - b);
 	const median = samples[Math.floor(samples.length / 2)]!;
 	console.log(`${label}: median ${median.toFixed(2)} ms, max ${samples.at(-1)!.toFixed(2)} ms (${repeat} runs)`);
-	return result;
+	return result!;
 };
 
-const gc = new ConntrackGc(dp.maps, {});
-const report = time('sweep, nothing idle (also builds the index)', () => gc.sweep(now)) as ReturnType<typeof gc.sweep>;
-console.log(`  scanned ${report.scanned}, flows ${report.flows}, corrections ${report.corrections.length}`);
+time('page with no snapshot yet (serves an empty page, asks for a build)', () => listFlows(dp.maps, {}, undefined, 100));
+await offThread('first index build', () => refreshFlowIndex(dp.maps));
 
-time('index rebuild alone (a page finding the snapshot too old)', () => listFlows(dp.maps, {}, undefined, 100, { maxIndexAgeMs: 0 }));
+const gc = new ConntrackGc(dp.maps, {});
+const report = await offThread('sweep, nothing idle (also builds the index)', () => gc.sweep(now));
+console.log(`  scanned ${report.scanned}, flows ${report.flows}, corrections ${report.corrections.length}, durationMs ${report.durationMs.toFixed(0)}`);
+
+await offThread('stale page, then the rebuild it asked for', async () => {
+	time('  page of 100 finding the snapshot stale (walks it, rebuild on the worker)', () => listFlows(dp.maps, {}, undefined, 100, { maxIndexAgeMs: 0 }));
+	await refreshFlowIndex(dp.maps);
+});
 
 const pages: [string, Parameters<typeof listFlows>[1]][] = [
 	['no filter', {}],
@@ -82,12 +85,27 @@ for (const [label, filter] of pages) {
 		const page = listFlows(dp.maps, filter, cursor, 100);
 		cursor = page.nextCursor ?? undefined;
 		return page;
-	}, 50) as ReturnType<typeof listFlows>;
+	}, 50);
 	console.log(`  last page: ${result.items.length} items, scanned ${result.scanned}`);
 }
 
-const idle = time('sweep, every flow idle (deletes all)', () => gc.sweep(now + 1000n * SECOND_NS)) as ReturnType<typeof gc.sweep>;
+await offThread('pages every 20 ms during a sweep', async () => {
+	let worst = 0;
+	let n = 0;
+	const paging = setInterval(() => {
+		const start = performance.now();
+		listFlows(dp.maps, { backendId: backends[3] }, undefined, 100);
+		worst = Math.max(worst, performance.now() - start);
+		n++;
+	}, 20);
+	await gc.sweep(now);
+	clearInterval(paging);
+	console.log(`  ${n} pages, slowest ${worst.toFixed(2)} ms`);
+});
+
+time('endFlows of one backend (still synchronous, 1 in 30 flows)', () => endFlows(dp.maps, (flow) => flow.backendId === backends[0]));
+
+const idle = await offThread('sweep, every flow idle (deletes all)', () => gc.sweep(now + 1000n * SECOND_NS));
 console.log(`  deleted ${idle.deletedFlows} flows + ${idle.deletedReplies} replies; activeTaken total ${Object.values(idle.activeTaken).reduce((a, b) => a + b, 0)}`);
-const empty = time('sweep, empty table', () => gc.sweep(now));
-void empty;
+await offThread('sweep, empty table', () => gc.sweep(now));
 dp.close();

@@ -43,7 +43,7 @@ describe('ConntrackGc.sweep', () => {
 		return { forward: dp.maps.flows.lookup(forward) !== undefined, reply: dp.maps.flows.lookup(reply) !== undefined };
 	};
 
-	it('deletes flows idle past their state timeout, forward and reply together', () => {
+	it('deletes flows idle past their state timeout, forward and reply together', async () => {
 		const gc = new ConntrackGc(dp.maps, {});
 		const flows = {
 			establishedIdle: flow({ forwardLastSeenNs: ago(1000), replyLastSeenNs: ago(1000) }),
@@ -64,7 +64,7 @@ describe('ConntrackGc.sweep', () => {
 		const open = Object.values(flows).filter((f) => f.tcpState !== STATE.closed).length;
 		dp.maps.backendActive.update(ids.backends[0]!, BigInt(open));
 
-		const report = gc.sweep(now);
+		const report = await gc.sweep(now);
 
 		const gone = ['establishedIdle', 'closedIdle', 'synSentIdle', 'finWaitIdle', 'udpIdle', 'noReplyIdle'];
 		for (const [name, spec] of Object.entries(flows)) {
@@ -82,30 +82,30 @@ describe('ConntrackGc.sweep', () => {
 		assert.deepEqual(report.corrections, []);
 	});
 
-	it('honours configured timeouts', () => {
+	it('honours configured timeouts', async () => {
 		const gc = new ConntrackGc(dp.maps, { timeouts: { tcpEstablishedMs: 60_000 } });
 		const idle = flow({ forwardLastSeenNs: ago(61), replyLastSeenNs: ago(61) });
 		const busy = flow({ forwardLastSeenNs: ago(59), replyLastSeenNs: ago(61) });
 		writeFlows(dp, [idle, busy]);
-		gc.sweep(now);
+		await gc.sweep(now);
 		assert.equal(present(idle).forward, false);
 		assert.equal(present(busy).forward, true);
 	});
 
-	it('deletes an idle orphan reply entry and keeps a recent one', () => {
+	it('deletes an idle orphan reply entry and keeps a recent one', async () => {
 		const gc = new ConntrackGc(dp.maps, {});
 		const orphanOld = flow({ forwardLastSeenNs: ago(1), replyLastSeenNs: ago(1000) });
 		const orphanNew = flow({ forwardLastSeenNs: ago(1), replyLastSeenNs: ago(5) });
 		writeFlows(dp, [orphanOld, orphanNew]);
 		dp.maps.flows.delete(keysOf(orphanOld).forward);
 		dp.maps.flows.delete(keysOf(orphanNew).forward);
-		const report = gc.sweep(now);
+		const report = await gc.sweep(now);
 		assert.equal(report.deletedReplies, 1);
 		assert.equal(present(orphanOld).reply, false);
 		assert.equal(present(orphanNew).reply, true);
 	});
 
-	it('recounts backend_active from the table and corrects drift, never below zero', () => {
+	it('recounts backend_active from the table and corrects drift, never below zero', async () => {
 		const gc = new ConntrackGc(dp.maps, {});
 		const [b0, b1, b2] = ids.backends as [number, number, number];
 		writeFlows(dp, [
@@ -118,7 +118,7 @@ describe('ConntrackGc.sweep', () => {
 		dp.maps.backendActive.update(b0, 50n);
 		dp.maps.backendActive.update(b1, 0n);
 		dp.maps.backendActive.update(b2, 7n);
-		const report = gc.sweep(now);
+		const report = await gc.sweep(now);
 		assert.equal(activeOf(dp, b0), 2);
 		assert.equal(activeOf(dp, b1), 1);
 		assert.equal(activeOf(dp, b2), 0);
@@ -130,14 +130,22 @@ describe('ConntrackGc.sweep', () => {
 				{ backendId: b2, from: 7, to: 0 },
 			].sort((a, b) => a.backendId - b.backendId),
 		);
-		assert.deepEqual(gc.sweep(now).corrections, [], 'a second sweep finds nothing to fix');
+		assert.deepEqual((await gc.sweep(now)).corrections, [], 'a second sweep finds nothing to fix');
 	});
 
-	it('does not count a flow whose backend id now belongs to another service', () => {
+	it('does not count a flow whose backend id now belongs to another service', async () => {
 		const gc = new ConntrackGc(dp.maps, {});
 		writeFlows(dp, [flow({ serviceId: ids.service + 1 })]);
-		gc.sweep(now);
+		await gc.sweep(now);
 		assert.equal(activeOf(dp, ids.backends[0]!), 0);
+	});
+
+	it('fails a sweep of maps whose data plane was closed, naming the map', async () => {
+		const other = loadWithService({ services: [SERVICE] }).dp;
+		const gc = new ConntrackGc(other.maps, {});
+		assert.equal((await gc.sweep(now)).flows, 0);
+		other.close();
+		await assert.rejects(gc.sweep(now), /map "flows".*closed/);
 	});
 
 	it('runs periodically once started and stops', async () => {

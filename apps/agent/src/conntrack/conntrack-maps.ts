@@ -1,0 +1,59 @@
+/*
+ * The four maps connection tracking reads and writes, and how the conntrack
+ * worker thread reaches them: map fds belong to the process, not to a
+ * thread, so the worker wraps the same fd numbers in its own BpfMaps
+ * (koffi loads libbpf once per thread; the syscalls need nothing else).
+ */
+import type { DataplaneMaps } from '../dataplane/dataplane-maps.js';
+import { MAP_SPECS } from '../dataplane/dataplane-maps.js';
+import { BpfMap, type MapInfo } from '../dataplane/maps.js';
+
+export type ConntrackMaps = Pick<DataplaneMaps, 'flows' | 'backends' | 'serviceVips' | 'backendActive'>;
+
+/** What a worker needs to open the maps: plain data, sent with every job. */
+export interface ConntrackMapFds {
+	flows: MapInfo;
+	backends: MapInfo;
+	serviceVips: MapInfo;
+	backendActive: MapInfo;
+}
+
+const SPEC_OF = {
+	flows: 'flows',
+	backends: 'backends',
+	serviceVips: 'service_vips',
+	backendActive: 'backend_active',
+} as const satisfies Record<keyof ConntrackMaps, keyof typeof MAP_SPECS>;
+
+function infoOf(map: BpfMap<unknown, unknown>): MapInfo {
+	/* map.fd throws once the data plane that owns it was closed: no job is sent for closed maps. */
+	return { name: map.name, fd: map.fd, type: map.type, keySize: map.keySize, valueSize: map.valueBytes, maxEntries: map.maxEntries };
+}
+
+export function mapFdsOf(maps: ConntrackMaps): ConntrackMapFds {
+	return {
+		flows: infoOf(maps.flows as BpfMap<unknown, unknown>),
+		backends: infoOf(maps.backends as BpfMap<unknown, unknown>),
+		serviceVips: infoOf(maps.serviceVips as BpfMap<unknown, unknown>),
+		backendActive: infoOf(maps.backendActive as BpfMap<unknown, unknown>),
+	};
+}
+
+/**
+ * The maps again, on the worker's side. The fds stay the main thread's:
+ * the worker never closes them, and the main thread checks before each
+ * job that they are still open.
+ */
+export function openMapFds(fds: ConntrackMapFds): ConntrackMaps {
+	const owner = { closed: false };
+	const open = (name: keyof ConntrackMaps) => {
+		const spec = MAP_SPECS[SPEC_OF[name]];
+		return new BpfMap<any, any>(fds[name], spec.key, spec.value, owner);
+	};
+	return {
+		flows: open('flows'),
+		backends: open('backends'),
+		serviceVips: open('serviceVips'),
+		backendActive: open('backendActive'),
+	};
+}

@@ -1,0 +1,156 @@
+/*
+ * The main thread's side of the conntrack worker thread (worker-thread.ts):
+ * one per set of maps, started on first use, running one job at a time.
+ * Every job publishes the index it built (the sweep builds one too), so
+ * listFlows sees it as soon as the reply lands; on the main thread that
+ * costs a message, not a copy.
+ *
+ * The worker holds the process alive only while a job runs, and exits
+ * after IDLE_EXIT_MS without one, so a data plane that was closed and
+ * reloaded leaves no thread behind.
+ */
+import { Worker } from 'node:worker_threads';
+import { type ConntrackMaps, mapFdsOf } from './conntrack-maps.js';
+import { type FlowIndex, indexOfColumns, publishFlowIndex } from './flow-index.js';
+import type { FlowTimeouts } from './timeouts.js';
+import type { SweepOutcome, WorkerJob, WorkerReply, WorkerRequest } from './worker-protocol.js';
+
+const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+/* Longer than any sweep interval, so a running GC keeps its worker; a new one starts in a few hundred ms. */
+const IDLE_EXIT_MS = 60_000;
+
+interface Queued {
+	job: WorkerJob;
+	resolve: (outcome: { index: FlowIndex; sweep?: SweepOutcome }) => void;
+	reject: (err: Error) => void;
+	/** Shared by every refreshIndex() call made while this job waited. */
+	promise?: Promise<FlowIndex>;
+}
+
+export class ConntrackWorker {
+	#worker: Worker | undefined;
+	#idleTimer: NodeJS.Timeout | undefined;
+	#nextId = 1;
+	#running: (Queued & { id: number }) | undefined;
+	readonly #queue: Queued[] = [];
+
+	constructor(private readonly maps: ConntrackMaps) {}
+
+	/** A job that will publish an index is queued or running. */
+	get refreshing(): boolean {
+		return this.#running !== undefined || this.#queue.length > 0;
+	}
+
+	/** One GC pass on the worker; the index it builds is published before this resolves. */
+	sweep(nowNs: bigint | undefined, timeouts: FlowTimeouts, lastDrift: [number, number][]): Promise<SweepOutcome> {
+		return new Promise<{ index: FlowIndex; sweep?: SweepOutcome }>((resolve, reject) => {
+			this.#enqueue({ job: { kind: 'sweep', nowNs, timeouts, lastDrift }, resolve, reject });
+		}).then(({ sweep }) => sweep!);
+	}
+
+	/**
+	 * A snapshot from a scan that starts after this call (a scan already
+	 * running may have missed the caller's last change). Calls made while
+	 * such a scan is still queued share it.
+	 */
+	refreshIndex(): Promise<FlowIndex> {
+		const waiting = this.#queue.find((q) => q.job.kind === 'index');
+		if (waiting?.promise) return waiting.promise;
+		let queued!: Queued;
+		const promise = new Promise<FlowIndex>((resolve, reject) => {
+			queued = { job: { kind: 'index' }, resolve: ({ index }) => resolve(index), reject };
+		});
+		queued.promise = promise;
+		this.#enqueue(queued);
+		return promise;
+	}
+
+	/** A newer snapshot, unless one is already on its way. Failures are left to the next sweep or page. */
+	requestRefresh(): void {
+		if (this.refreshing) return;
+		this.refreshIndex().catch(() => {});
+	}
+
+	#enqueue(queued: Queued): void {
+		this.#queue.push(queued);
+		this.#next();
+	}
+
+	#next(): void {
+		if (this.#running) return;
+		const queued = this.#queue.shift();
+		clearTimeout(this.#idleTimer);
+		if (!queued) {
+			if (!this.#worker) return;
+			this.#worker.unref();
+			this.#idleTimer = setTimeout(() => this.#exit(), IDLE_EXIT_MS).unref();
+			return;
+		}
+		let request: WorkerRequest;
+		try {
+			request = { id: this.#nextId++, fds: mapFdsOf(this.maps), job: queued.job };
+		} catch (err) {
+			/* The maps were closed. */
+			queued.reject(err as Error);
+			this.#next();
+			return;
+		}
+		this.#running = { ...queued, id: request.id };
+		const worker = this.#start();
+		worker.ref();
+		worker.postMessage(request);
+	}
+
+	#start(): Worker {
+		if (this.#worker) return this.#worker;
+		const worker = new Worker(ENTRY);
+		worker.on('message', (reply: WorkerReply) => this.#onReply(reply));
+		worker.on('error', (err) => this.#onGone(worker, err));
+		worker.on('exit', (code) => this.#onGone(worker, new Error(`conntrack worker thread exited with code ${code}`)));
+		this.#worker = worker;
+		return worker;
+	}
+
+	#onReply(reply: WorkerReply): void {
+		const running = this.#running;
+		if (!running || running.id !== reply.id) return;
+		this.#running = undefined;
+		if (reply.ok) {
+			const index = indexOfColumns(reply.index);
+			publishFlowIndex(this.maps, index);
+			running.resolve({ index, sweep: reply.sweep });
+		} else {
+			running.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, stack: reply.error.stack }));
+		}
+		this.#next();
+	}
+
+	/* The thread died (an uncaught error, or terminate()): fail the job it had; the next job starts a new thread. */
+	#onGone(worker: Worker, err: Error): void {
+		if (this.#worker !== worker) return;
+		this.#worker = undefined;
+		const running = this.#running;
+		this.#running = undefined;
+		running?.reject(err);
+		this.#next();
+	}
+
+	#exit(): void {
+		const worker = this.#worker;
+		if (!worker || this.refreshing) return;
+		this.#worker = undefined;
+		void worker.terminate();
+	}
+}
+
+const workers = new WeakMap<ConntrackMaps, ConntrackWorker>();
+
+/** The worker of a set of maps (the GC's sweeps and listFlows' refreshes share it, one job at a time). */
+export function workerFor(maps: ConntrackMaps): ConntrackWorker {
+	let worker = workers.get(maps);
+	if (!worker) {
+		worker = new ConntrackWorker(maps);
+		workers.set(maps, worker);
+	}
+	return worker;
+}

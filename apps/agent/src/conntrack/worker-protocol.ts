@@ -1,0 +1,30 @@
+/*
+ * Messages between ConntrackWorker (main thread) and the conntrack worker
+ * thread. Plain data only: postMessage clones them, and the index columns
+ * are transferred.
+ */
+import type { ConntrackMapFds } from './conntrack-maps.js';
+import type { FlowIndexColumns } from './flow-index.js';
+import type { SweepReport } from './sweep.js';
+import type { FlowTimeouts } from './timeouts.js';
+
+export type WorkerJob =
+	/** `nowNs` undefined: the worker's clock when the scan starts. `lastDrift`: ActiveRecounter's state. */
+	| { kind: 'sweep'; nowNs: bigint | undefined; timeouts: FlowTimeouts; lastDrift: [number, number][] }
+	| { kind: 'index' };
+
+export interface WorkerRequest {
+	id: number;
+	fds: ConntrackMapFds;
+	job: WorkerJob;
+}
+
+export interface SweepOutcome {
+	report: SweepReport;
+	lastDrift: [number, number][];
+}
+
+export type WorkerReply =
+	| { id: number; ok: true; index: FlowIndexColumns; sweep?: SweepOutcome }
+	/* An Error's own class does not survive cloning: name, message and stack are sent as strings. */
+	| { id: number; ok: false; error: { name: string; message: string; stack?: string } };
