@@ -41,7 +41,11 @@ export async function startAgent(namespace: string, interfaces: string[], config
   const readyFile = join(BENCH_RUN_DIR, `agent-${namespace}.ready`);
   rmSync(readyFile, { force: true });
   writeFileSync(configFile, JSON.stringify(config));
-  const args = [SLUICE_BIN, 'agent', '--interfaces', interfaces.join(','), '--config', configFile, '--pin-dir', BENCH_PIN_DIR, '--detach-on-exit', '--ready-file', readyFile];
+  /* A fresh store, socket and token of its own, so it never meets another agent's state. */
+  const stateDir = join(BENCH_RUN_DIR, `agent-${namespace}`);
+  rmSync(stateDir, { recursive: true, force: true });
+  const args = [SLUICE_BIN, 'agent', '--interfaces', interfaces.join(','), '--config', configFile, '--pin-dir', BENCH_PIN_DIR, '--detach-on-exit', '--ready-file', readyFile,
+    '--data-dir', join(stateDir, 'data'), '--socket', join(stateDir, 'agent.sock'), '--admin-token-file', join(stateDir, 'admin.token')];
   if (options.flowTableSize) args.push('--flow-table-size', String(options.flowTableSize));
   const child = startIn(namespace, process.execPath, args);
   let output = '';

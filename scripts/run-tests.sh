@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Runs one test suite: bpf | agent | e2e | console. Prints "N passed, M failed".
+# Runs one test suite: bpf | agent | e2e | agent-e2e | console. Prints "N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/log.sh
 
-suite=${1:?usage: run-tests.sh bpf|agent|e2e|console}
+suite=${1:?usage: run-tests.sh bpf|agent|e2e|agent-e2e|console}
 REPORTERS=(--test-reporter=spec --test-reporter-destination=stdout
   --test-reporter=./scripts/lib/summary-reporter.mjs --test-reporter-destination=stdout)
 # One file at a time: suites share a data plane and network namespaces.
@@ -26,5 +26,21 @@ case "$suite" in
     make -s -C bpf
     run_node_tests tests/e2e/*.test.ts
     ;;
-  *) die "unknown suite '$suite' (bpf, agent, e2e)" ;;
+  agent-e2e)
+    # The agent as a process on the test network: restart under load, health, drain, CLI.
+    make -s -C bpf
+    run_node_tests tests/agent-e2e/*.test.ts
+    ;;
+  console)
+    make -s -C bpf
+    # The production build, as an operator runs it (next start), never dev mode.
+    (cd apps/web && NEXT_TELEMETRY_DISABLED=1 node node_modules/next/dist/bin/next build)
+    # Playwright's globalTeardown cleans up after failures; this covers a run that is killed.
+    trap 'node --import tsx tests/console/teardown-cli.ts' EXIT
+    rm -f test-results/console-report.json
+    NEXT_TELEMETRY_DISABLED=1 apps/web/node_modules/.bin/playwright test --config playwright.config.ts --workers 1 || status=$?
+    [ -f test-results/console-report.json ] && node tests/console/print-summary.mjs test-results/console-report.json
+    exit "${status:-0}"
+    ;;
+  *) die "unknown suite '$suite' (bpf, agent, e2e, agent-e2e)" ;;
 esac

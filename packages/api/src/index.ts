@@ -1,2 +1,20 @@
+/* Schemas and types are browser-safe; the router and trpc.ts are for servers (agent, console server). */
 export * from './schemas/address.ts';
 export * from './schemas/service.ts';
+export * from './schemas/service-ref.ts';
+export * from './schemas/health-check.ts';
+export * from './schemas/config-document.ts';
+export * from './errors.ts';
+export * from './identity.ts';
+export * from './router/agent.types.ts';
+export * from './router/services.types.ts';
+export * from './router/backends.types.ts';
+export * from './router/connections.types.ts';
+export * from './router/stats.types.ts';
+export * from './router/health.types.ts';
+export * from './router/audit.types.ts';
+export * from './router/auth.types.ts';
+export * from './router/config.types.ts';
+export type { SluiceBackend } from './backend.ts';
+export { type Context, createContext, createCallerFactory, sluiceCodeOf } from './trpc.ts';
+export { appRouter, createAppRouter, type AppRouter, type RouterInputs, type RouterOutputs } from './root.ts';

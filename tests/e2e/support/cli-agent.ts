@@ -4,7 +4,8 @@
  * leaves the interfaces detached, even if the agent had to be killed.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execIn, spawnIn } from '../../../testbed/topology.ts';
 import { type Network, REPO_ROOT } from './network.ts';
@@ -15,6 +16,12 @@ const LOG_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 10_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A fresh store, socket and token file, so the agent never meets another agent's state. */
+function privatePaths(): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-e2e-agent-'));
+  return ['--data-dir', join(dir, 'data'), '--socket', join(dir, 'agent.sock'), '--admin-token-file', join(dir, 'admin.token')];
+}
 
 export class CliAgent {
   private log = '';
@@ -29,13 +36,13 @@ export class CliAgent {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  /** Starts `sluice agent --config FILE --detach-on-exit` and waits for its ready file. */
+    /** Starts `sluice agent --config FILE --detach-on-exit` and waits for its ready file. */
   static async start(network: Network, configFile: string, readyFile: string): Promise<CliAgent> {
     const child = spawnIn(
       network.topology.lb.namespace,
       process.execPath,
       [SLUICE, 'agent', '--interfaces', network.interfaces.join(','), '--config', configFile,
-        '--pin-dir', network.pinDir, '--ready-file', readyFile, '--detach-on-exit'],
+        '--pin-dir', network.pinDir, '--ready-file', readyFile, '--detach-on-exit', ...privatePaths()],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const agent = new CliAgent(network, child);

@@ -1,60 +1,278 @@
 /*
  * The agent process: owns the data plane and keeps its maps equal to the
- * desired state. Desired state comes from the configuration file for now;
- * SIGHUP re-reads it. A file that does not validate changes nothing.
+ * desired state in the store. Every change goes one way:
+ *   validate -> store transaction (with its audit rows) -> reconcile
+ * and the transaction commits only if the reconcile succeeded. If the
+ * reconcile fails part-way, the store rolls back and the previous state is
+ * applied again, so a refused or failed change leaves store and maps as they were.
  */
-import type { DataplaneConfig } from '@sluice/api';
+import { type DataplaneConfig, type Identity, SluiceError, formatEndpoint, isSluiceError } from '@sluice/api';
 import type { Dataplane } from '../dataplane/index.js';
-import { Reconciler } from '../reconcile/reconciler.js';
-import { readConfigFile } from './config-file.js';
+import { DataplaneError, SluiceBackendFlags } from '../dataplane/index.js';
+import { ReconcileError, Reconciler } from '../reconcile/reconciler.js';
+import { type AuditRecord, Store } from '../store/index.js';
 import { type DataplaneOwnerOptions, startDataplane, teardownDataplane } from './dataplane-owner.js';
+import { endBackendFlows } from './flows.js';
 import { log } from './log.js';
+import { type BackendHealthStatus, type HealthTarget, type RuntimeParts, AlwaysUpHealth, loadRuntimeParts } from './runtime-parts.js';
 
 export interface AgentOptions extends DataplaneOwnerOptions {
-  configFile?: string;
+  /** SQLite store directory, or ':memory:' (tests). */
+  dataDir: string;
   /** Detach and unpin on exit; otherwise the data plane outlives the agent. */
   detachOnExit: boolean;
   maxBackendsPerService: number;
+  /** Runtime parts to use instead of loading health/, conntrack/, stats/ (tests). */
+  parts?: Partial<RuntimeParts>;
+  /** How often drain timeouts are checked. */
+  drainTickMs?: number;
 }
 
+/** The system's own changes (first-start import, drain expiry) in the audit log. */
+export const SYSTEM_ACTOR: Identity = { user: 'sluice-agent', role: 'admin', source: 'token' };
+
+const DEFAULT_DRAIN_TICK_MS = 250;
+
 export class Agent {
+  readonly startedAt = Date.now();
   readonly dataplane: Dataplane;
   readonly reconciler: Reconciler;
+  readonly store: Store;
+  readonly parts: RuntimeParts;
+  /** Backend health as the adopted maps had it, used until the checker has a result. */
+  readonly #adoptedUp = new Map<string, boolean>();
+  #drainTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
 
-  constructor(readonly options: AgentOptions) {
-    this.dataplane = startDataplane(options);
-    this.reconciler = new Reconciler(
-      this.dataplane.maps,
-      Reconciler.limitsOf(this.dataplane.maps, options.maxBackendsPerService),
-    );
-    this.reconciler.adopt();
-  }
-
-  apply(config: DataplaneConfig): void {
-    const report = this.reconciler.apply(config);
-    log(
-      'info',
-      `applied ${config.services.length} services: ${report.servicesWritten.length} written, ` +
-        `${report.servicesRemoved.length} removed, ${report.tablesWritten} tables, ` +
-        `+${report.backendsAdded}/-${report.backendsRemoved} backends`,
-    );
-  }
-
-  /** Re-reads the configuration file; on any error the running state stays as it is. */
-  reload(): boolean {
-    if (!this.options.configFile) return true;
+  private constructor(readonly options: AgentOptions, parts: RuntimeParts) {
+    /* The store first: a bad data directory must fail before anything is attached. */
+    this.store = new Store(options.dataDir);
     try {
-      this.apply(readConfigFile(this.options.configFile));
-      return true;
+      this.dataplane = startDataplane(options);
     } catch (error) {
-      log('error', `${(error as Error).message}; the running configuration is unchanged`);
-      return false;
+      this.store.close();
+      throw error;
+    }
+    this.reconciler = new Reconciler(this.dataplane.maps, Reconciler.limitsOf(this.dataplane.maps, options.maxBackendsPerService));
+    this.reconciler.adopt();
+    this.#rememberAdoptedHealth();
+    this.parts = parts;
+  }
+
+  static async start(options: AgentOptions): Promise<Agent> {
+    const parts: RuntimeParts = {
+      health: new AlwaysUpHealth(),
+      conntrack: null,
+      listFlows: null,
+      endFlows: null,
+      stats: null,
+      startMetricsServer: null,
+      ...options.parts,
+    };
+    /* The data plane first: the runtime parts read its maps. */
+    const agent = new Agent(options, parts);
+    try {
+      if (!options.parts) Object.assign(agent.parts, await loadRuntimeParts({ maps: agent.dataplane.maps, ids: () => agent.#idsInUse() }));
+      agent.#reconcileStore();
+      agent.syncHealthTargets();
+      /* Each health.changes subscriber listens too; the default cap of 10 would warn. */
+      agent.parts.health.setMaxListeners(0);
+      agent.parts.health.on('change', (status: { service: string; endpoint: string; up: boolean }) => {
+        log('info', `backend ${status.endpoint} of ${status.service} is ${status.up ? 'up' : 'down'}`);
+        agent.#statusCache = undefined;
+        agent.#reconcileStore();
+      });
+      agent.parts.conntrack?.start();
+      agent.parts.stats?.start();
+      agent.#drainTimer = setInterval(() => agent.#expireDrains(), options.drainTickMs ?? DEFAULT_DRAIN_TICK_MS);
+      agent.#drainTimer.unref();
+    } catch (error) {
+      agent.stop();
+      throw error;
+    }
+    return agent;
+  }
+
+  #idsInUse(): { services: number[]; backends: number[] } {
+    const services: number[] = [];
+    const backends: number[] = [];
+    for (const { id, backends: ids } of this.reconciler.ids().values()) {
+      services.push(id);
+      backends.push(...ids.values());
+    }
+    return { services, backends };
+  }
+
+  /* ---- health ---- */
+
+  /** Up as the checker says; before its first result, as the running data plane had it. */
+  isUp = (service: string, endpoint: string): boolean => {
+    const status = this.healthStatus(service, endpoint);
+    if (!status || status.lastCheckAt === null) return this.#adoptedUp.get(`${service} ${endpoint}`) ?? true;
+    return this.parts.health.isUp(service, endpoint);
+  };
+
+  #statusCache: Map<string, BackendHealthStatus> | undefined;
+
+  /**
+   * The checker's last result for one backend. status() lists every backend,
+   * so it is read once per turn of the event loop, not once per backend.
+   */
+  healthStatus(service: string, endpoint: string): BackendHealthStatus | undefined {
+    if (!this.#statusCache) {
+      this.#statusCache = new Map(this.parts.health.status().map((s) => [`${s.service} ${s.endpoint}`, s]));
+      queueMicrotask(() => (this.#statusCache = undefined));
+    }
+    return this.#statusCache.get(`${service} ${endpoint}`);
+  }
+
+  #rememberAdoptedHealth(): void {
+    for (const [service, { backends }] of this.reconciler.ids()) {
+      for (const [endpoint, id] of backends) {
+        const entry = this.dataplane.maps.backends.lookup(id);
+        if (entry) this.#adoptedUp.set(`${service} ${endpoint}`, (entry.flags & SluiceBackendFlags.BACKEND_F_KEEP_FLOWS) !== 0);
+      }
+    }
+  }
+
+  syncHealthTargets(): void {
+    const services = new Map(this.store.services.list().map((s) => [s.name, s]));
+    const targets: HealthTarget[] = [];
+    for (const backend of this.store.services.backends()) {
+      const service = services.get(backend.service)!;
+      if (service.healthCheck.type === 'none') continue;
+      targets.push({ service: service.name, endpoint: backend.endpoint, address: backend.address, port: backend.port, check: service.healthCheck });
+    }
+    this.parts.health.setTargets(targets);
+  }
+
+  /* ---- the change pipeline ---- */
+
+  /**
+   * Runs `change` (store writes) in a transaction with its audit rows, then
+   * reconciles; any throw undoes both. Returns what `change` returned.
+   */
+  commit<T>(caller: Identity, change: (now: number) => { result: T; audit: AuditRecord[] }): T {
+    const previous = this.store.desiredState();
+    let reconcileStarted = false;
+    try {
+      const result = this.store.transaction(() => {
+        const now = Date.now();
+        const outcome = change(now);
+        for (const record of outcome.audit) this.store.audit.append(caller, record, now);
+        reconcileStarted = true;
+        this.reconciler.apply(this.store.desiredState(), this.isUp);
+        return outcome.result;
+      });
+      this.syncHealthTargets();
+      return result;
+    } catch (error) {
+      if (reconcileStarted) this.#restore(previous, error);
+      throw asSluiceError(error);
+    }
+  }
+
+  /** Reconcile without a store change (health flips, start-up). */
+  #reconcileStore(): void {
+    try {
+      this.reconciler.apply(this.store.desiredState(), this.isUp);
+    } catch (error) {
+      log('error', `reconcile failed: ${(error as Error).message}`);
+    }
+  }
+
+  #restore(previous: DataplaneConfig, cause: unknown): void {
+    try {
+      this.reconciler.apply(previous, this.isUp);
+      log('warn', `change refused (${(cause as Error).message}); the maps were restored`);
+    } catch (error) {
+      log('error', `change failed (${(cause as Error).message}) and restoring the maps failed too: ${(error as Error).message}`);
+    }
+  }
+
+  /* ---- data-plane facts the API reports ---- */
+
+  serviceId(service: string): number | undefined {
+    return this.reconciler.ids().get(service)?.id;
+  }
+
+  backendId(service: string, endpoint: string): number | undefined {
+    return this.reconciler.ids().get(service)?.backends.get(endpoint);
+  }
+
+  /** Open flows of a backend: backend_active, which the data plane keeps and the conntrack GC corrects. */
+  activeFlows(backendId: number | undefined): number {
+    if (backendId === undefined) return 0;
+    return Number(this.dataplane.maps.backendActive.lookup(backendId) ?? 0n);
+  }
+
+  /**
+   * Ends a backend's flows by its data-plane id (valid until the id is
+   * reused). conntrack/'s endFlows finds reply entries through the backend's
+   * address, so it serves a backend still in the maps (a drain timeout); for
+   * one already removed, every entry naming its id is deleted directly.
+   */
+  endFlowsById(backendId: number, options: { removed?: boolean } = {}): number {
+    if (this.parts.endFlows && !options.removed)
+      return this.parts.endFlows(this.dataplane.maps, (flow) => flow.backendId === backendId).ended;
+    return endBackendFlows(this.dataplane.maps, backendId);
+  }
+
+  endFlows(service: string, endpoint: string): number {
+    const id = this.backendId(service, endpoint);
+    return id === undefined ? 0 : this.endFlowsById(id);
+  }
+
+  /* ---- drains ---- */
+
+  /** Ends what is left of drains whose timeout passed, once each. */
+  #expireDrains(): void {
+    if (this.#stopped) return;
+    const now = Date.now();
+    for (const backend of this.store.services.backends()) {
+      if (backend.state !== 'drain' || backend.drainExpired || backend.drainTimeoutMs === null || backend.drainStartedAt === null) continue;
+      if (now < backend.drainStartedAt + backend.drainTimeoutMs) continue;
+      try {
+        const ended = this.endFlows(backend.service, backend.endpoint);
+        this.store.transaction(() => {
+          this.store.services.markDrainExpired(backend, now);
+          this.store.audit.append(SYSTEM_ACTOR, {
+            action: 'backend.drainExpired',
+            target: `${backend.service} ${backend.endpoint}`,
+            before: { activeFlows: ended },
+            after: { activeFlows: this.activeFlows(this.backendId(backend.service, backend.endpoint)) },
+          }, now);
+        });
+        log('info', `drain of ${backend.endpoint} (${backend.service}) timed out after ${backend.drainTimeoutMs} ms: ended ${ended} flows`);
+      } catch (error) {
+        log('error', `ending the drain of ${backend.endpoint} (${backend.service}): ${(error as Error).message}`);
+      }
     }
   }
 
   stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearInterval(this.#drainTimer);
+    this.parts.health.stop();
+    this.parts.conntrack?.stop();
+    this.parts.stats?.stop();
+    this.store.close();
     this.dataplane.close();
     if (this.options.detachOnExit) teardownDataplane(this.options);
     else log('info', 'agent stopped; the data plane keeps forwarding');
   }
 }
+
+/** Errors from the reconciler and the data plane in the API's terms. */
+export function asSluiceError(error: unknown): Error {
+  if (isSluiceError(error)) return error;
+  if (error instanceof ReconcileError) return new SluiceError(error.code, error.message);
+  if (error instanceof DataplaneError)
+    return new SluiceError('INTERNAL', `the data plane refused the change: ${error.message}; nothing was changed`);
+  const message = (error as Error)?.message ?? String(error);
+  if (/UNIQUE constraint failed/.test(message)) return new SluiceError('CONFLICT', `already exists (${message})`);
+  return error instanceof Error ? error : new Error(message);
+}
+
+export { formatEndpoint };

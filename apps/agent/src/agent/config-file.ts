@@ -1,6 +1,11 @@
-/* The declarative data-plane configuration file: JSON, validated strictly. */
+/*
+ * Declarative configuration files: JSON or YAML, validated strictly and
+ * whole before anything is changed. The same format `sluice config export`
+ * writes; the agent's older `{ services: [...] }` file is a valid one.
+ */
 import { readFileSync } from 'node:fs';
-import { type DataplaneConfig, dataplaneConfigSchema } from '@sluice/api';
+import { type ConfigDocument, configDocumentSchema } from '@sluice/api';
+import { parse as parseYaml } from 'yaml';
 
 export class ConfigFileError extends Error {
   constructor(path: string, detail: string) {
@@ -9,23 +14,30 @@ export class ConfigFileError extends Error {
   }
 }
 
-export function readConfigFile(path: string): DataplaneConfig {
+/** Parses JSON or YAML text (JSON is YAML, but JSON.parse gives better messages for .json). */
+export function parseConfigText(text: string, path: string): unknown {
+  try {
+    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigFileError(path, `not valid ${path.endsWith('.json') ? 'JSON' : 'YAML/JSON'}: ${(error as Error).message}`);
+  }
+}
+
+export function validateConfigDocument(raw: unknown, path: string): ConfigDocument {
+  const parsed = configDocumentSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ConfigFileError(path, problems.join('; '));
+  }
+  return parsed.data;
+}
+
+export function readConfigDocument(path: string): ConfigDocument {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new ConfigFileError(path, (error as Error).message);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigFileError(path, `not valid JSON: ${(error as Error).message}`);
-  }
-  const parsed = dataplaneConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new ConfigFileError(path, problems.join('; '));
-  }
-  return parsed.data;
+  return validateConfigDocument(parseConfigText(text, path), path);
 }

@@ -1,74 +1,153 @@
-/* `sluice agent` and `sluice teardown`: argument parsing and process signals. */
+/* `sluice agent` and `sluice teardown`: settings, process wiring and signals. */
+import { writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
-import { DEFAULT_PIN_DIR, type XdpMode } from '../dataplane/index.js';
-import { DEFAULT_MAX_BACKENDS_PER_SERVICE } from '@sluice/api';
-import { Agent } from './agent.js';
+import { importConfig } from '../api/config.js';
+import { createSluiceBackend } from '../api/index.js';
+import { ensureAdminTokenFile } from '../auth/admin-token-file.js';
+import { Authenticator } from '../auth/authenticator.js';
+import { startSocketServer, stopSocketServer } from '../server/socket-server.js';
+import { Agent, SYSTEM_ACTOR } from './agent.js';
+import { readConfigDocument } from './config-file.js';
 import { teardownDataplane } from './dataplane-owner.js';
 import { log } from './log.js';
+import { metricsSnapshot } from './metrics-snapshot.js';
+import type { MetricsServerHandle } from './runtime-parts.js';
+import { type AgentSettings, readSettingsFile, resolveSettings } from './settings.js';
 
-export const DEFAULT_OBJECT_PATH = fileURLToPath(new URL('../../../../bpf/build/sluice.bpf.o', import.meta.url));
+export const AGENT_VERSION = '0.1.0';
 
-const AGENT_OPTIONS = {
-  interfaces: { type: 'string', default: '' },
+const AGENT_FLAGS = {
+  settings: { type: 'string' },
+  interfaces: { type: 'string' },
   config: { type: 'string' },
-  'pin-dir': { type: 'string', default: DEFAULT_PIN_DIR },
-  object: { type: 'string', default: DEFAULT_OBJECT_PATH },
-  'xdp-mode': { type: 'string', default: 'native' },
+  'data-dir': { type: 'string' },
+  socket: { type: 'string' },
+  'admin-token-file': { type: 'string' },
+  'metrics-address': { type: 'string' },
+  'pin-dir': { type: 'string' },
+  object: { type: 'string' },
+  'xdp-mode': { type: 'string' },
   'flow-table-size': { type: 'string' },
-  'detach-on-exit': { type: 'boolean', default: false },
+  'detach-on-exit': { type: 'boolean' },
   'ready-file': { type: 'string' },
 } as const;
 
-function interfacesOf(list: string): string[] {
-  const interfaces = list.split(',').map((name) => name.trim()).filter(Boolean);
-  if (interfaces.length === 0) throw new Error('--interfaces is required: the balancer interfaces, comma-separated');
-  return interfaces;
+function numberFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, not "${value}"`);
+  return n;
 }
 
-function xdpModeOf(mode: string): XdpMode {
-  if (mode !== 'native' && mode !== 'skb') throw new Error(`--xdp-mode must be native or skb, not "${mode}"`);
-  return mode;
+export function agentSettingsFromArgs(argv: string[]): AgentSettings {
+  const { values } = parseArgs({ args: argv, options: AGENT_FLAGS, strict: true });
+  const fromFile = values.settings ? readSettingsFile(values.settings) : {};
+  return resolveSettings(fromFile, {
+    interfaces: values.interfaces?.split(',').map((name) => name.trim()).filter(Boolean),
+    config: values.config,
+    dataDir: values['data-dir'],
+    socket: values.socket,
+    adminTokenFile: values['admin-token-file'],
+    metricsAddress: values['metrics-address'],
+    pinDir: values['pin-dir'],
+    object: values.object,
+    xdpMode: values['xdp-mode'],
+    flowTableSize: numberFlag('flow-table-size', values['flow-table-size']),
+    detachOnExit: values['detach-on-exit'],
+    readyFile: values['ready-file'],
+  });
+}
+
+/** Imports the services file into the store (first start and SIGHUP); on any error nothing changes. */
+function importServicesFile(agent: Agent, path: string): boolean {
+  try {
+    const document = readConfigDocument(path);
+    const result = importConfig(agent, { document, dryRun: false, force: true }, SYSTEM_ACTOR);
+    log(
+      'info',
+      `applied ${document.services.length} services from ${path}: +${result.servicesCreated.length} ~${result.servicesUpdated.length} ` +
+        `-${result.servicesDeleted.length} services, +${result.backendsAdded} ~${result.backendsChanged} -${result.backendsRemoved} backends`,
+    );
+    return true;
+  } catch (error) {
+    log('error', `${(error as Error).message}; the running configuration is unchanged`);
+    return false;
+  }
 }
 
 export async function runAgent(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: AGENT_OPTIONS, strict: true });
-  const flowTableSize = values['flow-table-size'] ? Number(values['flow-table-size']) : undefined;
-  if (flowTableSize !== undefined && !(Number.isInteger(flowTableSize) && flowTableSize >= 1024))
-    throw new Error(`--flow-table-size must be a whole number >= 1024, not "${values['flow-table-size']}"`);
-
-  const agent = new Agent({
-    objectPath: values.object,
-    pinDir: values['pin-dir'],
-    interfaces: interfacesOf(values.interfaces),
-    xdpMode: xdpModeOf(values['xdp-mode']),
-    maxEntries: flowTableSize ? { flows: flowTableSize } : undefined,
-    configFile: values.config,
-    detachOnExit: values['detach-on-exit'],
-    maxBackendsPerService: DEFAULT_MAX_BACKENDS_PER_SERVICE,
+  const settings = agentSettingsFromArgs(argv);
+  const agent = await Agent.start({
+    objectPath: settings.object,
+    pinDir: settings.pinDir,
+    interfaces: settings.interfaces,
+    xdpMode: settings.xdpMode,
+    maxEntries: settings.flowTableSize ? { flows: settings.flowTableSize } : undefined,
+    dataDir: settings.dataDir,
+    detachOnExit: settings.detachOnExit,
+    maxBackendsPerService: settings.maxBackendsPerService,
   });
-  if (!agent.reload()) process.exitCode = 1;
-  if (values['ready-file']) (await import('node:fs')).writeFileSync(values['ready-file'], `${process.pid}\n`);
+  let server: Server | undefined;
+  let metrics: MetricsServerHandle | undefined;
+  try {
+    /* The store is the source of truth: the file seeds an empty store, and SIGHUP re-imports it on purpose. */
+    if (settings.config && agent.store.isEmpty()) {
+      if (!importServicesFile(agent, settings.config)) process.exitCode = 1;
+    } else if (settings.config) {
+      log('info', `store already holds services; ${settings.config} is re-imported only on SIGHUP`);
+    }
+    ensureAdminTokenFile(settings.adminTokenFile, agent.store);
+    const authenticator = new Authenticator(agent.store);
+    const sluice = createSluiceBackend(agent, authenticator, {
+      version: AGENT_VERSION,
+      interfaces: settings.interfaces,
+      pinDir: settings.pinDir,
+      dataDir: settings.dataDir,
+    });
+    server = await startSocketServer({ socketPath: settings.socket, sluice, authenticator, onError: (m) => log('error', m) });
+    log('info', `API on ${settings.socket}; admin token in ${settings.adminTokenFile}`);
+    if (settings.metricsAddress) {
+      if (agent.parts.startMetricsServer) {
+        metrics = await agent.parts.startMetricsServer({
+          host: settings.metricsAddress.address,
+          port: settings.metricsAddress.port,
+          collect: () => metricsSnapshot(agent, AGENT_VERSION),
+        });
+        log('info', `metrics on ${settings.metricsAddress.address}:${settings.metricsAddress.port}`);
+      } else log('warn', 'metrics address given but this build has no metrics/ module');
+    }
+  } catch (error) {
+    agent.stop();
+    throw error;
+  }
+  if (settings.readyFile) writeFileSync(settings.readyFile, `${process.pid}\n`);
 
   process.on('SIGHUP', () => {
-    log('info', 'SIGHUP: reloading the configuration');
-    agent.reload();
+    if (!settings.config) return log('info', 'SIGHUP: no --config file to re-read');
+    log('info', `SIGHUP: re-reading ${settings.config}`);
+    importServicesFile(agent, settings.config);
   });
-  /* Signal listeners alone do not keep Node's event loop alive. */
-  const keepAlive = setInterval(() => {}, 1 << 30);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
-  clearInterval(keepAlive);
+  await metrics?.close();
+  if (server) await stopSocketServer(server, settings.socket);
   agent.stop();
 }
 
 export function runTeardown(argv: string[]): void {
   const { values } = parseArgs({
     args: argv,
-    options: { interfaces: AGENT_OPTIONS.interfaces, 'pin-dir': AGENT_OPTIONS['pin-dir'], 'xdp-mode': AGENT_OPTIONS['xdp-mode'] },
+    options: { interfaces: AGENT_FLAGS.interfaces, 'pin-dir': AGENT_FLAGS['pin-dir'], 'xdp-mode': AGENT_FLAGS['xdp-mode'] },
     strict: true,
   });
-  teardownDataplane({ pinDir: values['pin-dir'], interfaces: interfacesOf(values.interfaces), xdpMode: xdpModeOf(values['xdp-mode']) });
+  const settings = resolveSettings({}, {
+    interfaces: values.interfaces?.split(',').map((name) => name.trim()).filter(Boolean),
+    pinDir: values['pin-dir'],
+    xdpMode: values['xdp-mode'],
+  });
+  if (settings.interfaces.length === 0) throw new Error('--interfaces is required: the balancer interfaces, comma-separated');
+  teardownDataplane(settings);
 }

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureBpffs, unpinAll } from '../../src/dataplane/index.js';
+import { type FlowValue, decode, ensureBpffs, flowValueLayout, unpinAll } from '../../src/dataplane/index.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -63,4 +63,9 @@ export function scratchBpffs(): { dir: string; remove: () => void } {
 /** `ip` with its output returned, throwing with stderr on failure. */
 export function ip(...args: string[]): string {
 	return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** A flow value with every field zero: tests set only what they care about. */
+export function zeroFlowValue(): FlowValue {
+	return decode(flowValueLayout, Buffer.alloc(flowValueLayout.size));
 }

@@ -18,7 +18,7 @@ import {
 	lookupTableLayout,
 	numPossibleCpus,
 } from '../../src/dataplane/index.js';
-import { REPO_ROOT, SMALL_MAPS, hasCommand, objectPath } from './helpers.js';
+import { REPO_ROOT, SMALL_MAPS, hasCommand, objectPath, zeroFlowValue } from './helpers.js';
 
 /* The program's real maps and a body the verifier must refuse (a hash lookup used without a NULL check). */
 const REJECTED_PROGRAM = `
@@ -42,7 +42,7 @@ function flow(i: number): [FlowKey, FlowValue] {
 	const dst = addressToBytes('198.19.0.1').bytes;
 	return [
 		{ src, dst, src_port: 10000 + (i % 50000), dst_port: 80, protocol: 6, family: 4, pad: 0 },
-		{ created_ns: BigInt(i), last_seen_ns: BigInt(i) + 5n, packets: 1n, bytes: 60n, backend_id: i % 7, service_id: 1, tcp_state: 2, flags: 0 },
+		{ ...zeroFlowValue(), created_ns: BigInt(i), last_seen_ns: BigInt(i) + 5n, packets: 1n, bytes: 60n, backend_id: i % 7, service_id: 1, tcp_state: 2, flags: 0 },
 	];
 }
 

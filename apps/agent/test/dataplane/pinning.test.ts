@@ -8,13 +8,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { MAP_NAMES, addressToBytes, isBpffs, loadDataplane, openPinnedMaps, unpinAll } from '../../src/dataplane/index.js';
-import { SMALL_MAPS, objectPath, scratchBpffs } from './helpers.js';
+import { SMALL_MAPS, objectPath, scratchBpffs, zeroFlowValue } from './helpers.js';
 
 const flowKey = () => {
 	const { bytes, family } = addressToBytes('2001:db8::1');
 	return { src: bytes, dst: addressToBytes('2001:db8::2').bytes, src_port: 40000, dst_port: 443, protocol: 6, family, pad: 0 };
 };
-const flowValue = { created_ns: 1n, last_seen_ns: 2n, packets: 3n, bytes: 4n, backend_id: 5, service_id: 6, tcp_state: 2, flags: 0 };
+const flowValue = { ...zeroFlowValue(), created_ns: 1n, last_seen_ns: 2n, packets: 3n, bytes: 4n, backend_id: 5, service_id: 6, tcp_state: 2, flags: 0 };
 
 describe('pinned maps', () => {
 	let bpffs: ReturnType<typeof scratchBpffs>;

@@ -45,40 +45,58 @@ export const backendSpecSchema = z
   .strict();
 export type BackendSpec = z.infer<typeof backendSpecSchema>;
 
-export const serviceSpecSchema = z
-  .object({
-    address: ipAddressSchema,
-    port: portSchema,
-    protocol: protocolSchema,
-    algorithm: algorithmSchema.default('round-robin'),
-    mode: forwardingModeSchema.default('nat'),
-    backends: z
-      .array(backendSpecSchema)
-      .max(DEFAULT_MAX_BACKENDS_PER_SERVICE, `at most ${DEFAULT_MAX_BACKENDS_PER_SERVICE} backends per service`)
-      .default([]),
-  })
-  .strict()
-  .superRefine((service, ctx) => {
-    const family = addressFamily(service.address);
-    const seen = new Set<string>();
-    service.backends.forEach((backend, index) => {
-      const endpoint = formatEndpoint(backend.address, backend.port);
-      if (addressFamily(backend.address) !== family)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['backends', index, 'address'],
-          message: `backend ${endpoint} is IPv${addressFamily(backend.address)} but the service is IPv${family}`,
-        });
-      if (seen.has(endpoint))
-        ctx.addIssue({ code: 'custom', path: ['backends', index], message: `backend ${endpoint} is listed twice` });
-      seen.add(endpoint);
-    });
+const serviceSpecFields = {
+  address: ipAddressSchema,
+  port: portSchema,
+  protocol: protocolSchema,
+  algorithm: algorithmSchema.default('round-robin'),
+  mode: forwardingModeSchema.default('nat'),
+  backends: z
+    .array(backendSpecSchema)
+    .max(DEFAULT_MAX_BACKENDS_PER_SERVICE, `at most ${DEFAULT_MAX_BACKENDS_PER_SERVICE} backends per service`)
+    .default([]),
+};
+
+/** Backends must share the service's address family and appear once. */
+export function checkServiceBackends(
+  service: { address: string; backends: readonly { address: string; port: number }[] },
+  ctx: z.RefinementCtx,
+): void {
+  const family = addressFamily(service.address);
+  const seen = new Set<string>();
+  service.backends.forEach((backend, index) => {
+    const endpoint = formatEndpoint(backend.address, backend.port);
+    if (addressFamily(backend.address) !== family)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backends', index, 'address'],
+        message: `backend ${endpoint} is IPv${addressFamily(backend.address)} but the service is IPv${family}`,
+      });
+    if (seen.has(endpoint))
+      ctx.addIssue({ code: 'custom', path: ['backends', index], message: `backend ${endpoint} is listed twice` });
+    seen.add(endpoint);
   });
+}
+
+export const serviceSpecSchema = z.object(serviceSpecFields).strict().superRefine(checkServiceBackends);
+/** The fields of a service spec, for schemas that add to it (the config document). */
+export { serviceSpecFields };
 export type ServiceSpec = z.infer<typeof serviceSpecSchema>;
 
 /** "198.18.100.1:80/tcp" or "[2001:db8::1]:80/udp": how services are named. */
 export function serviceName(service: { address: string; port: number; protocol: Protocol }): string {
   return `${formatEndpoint(service.address, service.port)}/${service.protocol}`;
+}
+
+/** Services must appear once each. */
+export function checkUniqueServices(config: { services: readonly { address: string; port: number; protocol: Protocol }[] }, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  config.services.forEach((service, index) => {
+    const name = serviceName(service);
+    if (seen.has(name))
+      ctx.addIssue({ code: 'custom', path: ['services', index], message: `service ${name} is listed twice` });
+    seen.add(name);
+  });
 }
 
 export const dataplaneConfigSchema = z
@@ -89,13 +107,5 @@ export const dataplaneConfigSchema = z
       .default([]),
   })
   .strict()
-  .superRefine((config, ctx) => {
-    const seen = new Set<string>();
-    config.services.forEach((service, index) => {
-      const name = serviceName(service);
-      if (seen.has(name))
-        ctx.addIssue({ code: 'custom', path: ['services', index], message: `service ${name} is listed twice` });
-      seen.add(name);
-    });
-  });
+  .superRefine(checkUniqueServices);
 export type DataplaneConfig = z.infer<typeof dataplaneConfigSchema>;

@@ -1,0 +1,58 @@
+/*
+ * `sluice agent` settings: defaults, then an optional settings file
+ * (--settings FILE, JSON or YAML), then flags. Validated whole with zod.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_MAX_BACKENDS_PER_SERVICE } from '@sluice/api';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_ADMIN_TOKEN_FILE } from '../auth/admin-token-file.js';
+import { DEFAULT_PIN_DIR } from '../dataplane/index.js';
+import { DEFAULT_SOCKET_PATH } from '../server/socket-server.js';
+import { DEFAULT_DATA_DIR } from '../store/index.js';
+
+export const DEFAULT_OBJECT_PATH = fileURLToPath(new URL('../../../../bpf/build/sluice.bpf.o', import.meta.url));
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'metrics address must be HOST:PORT (e.g. 127.0.0.1:9469)')
+  .transform((value) => {
+    const colon = value.lastIndexOf(':');
+    return { address: value.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(value.slice(colon + 1)) };
+  });
+
+export const agentSettingsSchema = z
+  .object({
+    interfaces: z.array(z.string().min(1)).default([]),
+    /** Services file: imported at start and again on SIGHUP (the file is then the source of services). */
+    config: z.string().optional(),
+    dataDir: z.string().default(DEFAULT_DATA_DIR),
+    socket: z.string().default(DEFAULT_SOCKET_PATH),
+    adminTokenFile: z.string().default(DEFAULT_ADMIN_TOKEN_FILE),
+    metricsAddress: hostPort.optional(),
+    pinDir: z.string().default(DEFAULT_PIN_DIR),
+    object: z.string().default(DEFAULT_OBJECT_PATH),
+    xdpMode: z.enum(['native', 'skb']).default('native'),
+    flowTableSize: z.number().int().min(1024, 'flowTableSize must be >= 1024').optional(),
+    maxBackendsPerService: z.number().int().min(1).default(DEFAULT_MAX_BACKENDS_PER_SERVICE),
+    detachOnExit: z.boolean().default(false),
+    readyFile: z.string().optional(),
+  })
+  .strict();
+export type AgentSettings = z.infer<typeof agentSettingsSchema>;
+
+export function readSettingsFile(path: string): Record<string, unknown> {
+  const text = readFileSync(path, 'utf8');
+  const raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  if (typeof raw !== 'object' || raw === null) throw new Error(`settings ${path}: expected an object`);
+  return raw as Record<string, unknown>;
+}
+
+export function resolveSettings(fromFile: Record<string, unknown>, fromFlags: Record<string, unknown>): AgentSettings {
+  const defined = Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined));
+  const parsed = agentSettingsSchema.safeParse({ ...fromFile, ...defined });
+  if (!parsed.success)
+    throw new Error(`agent settings: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}

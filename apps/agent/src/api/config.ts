@@ -1,0 +1,143 @@
+/*
+ * config.export / config.import: the whole service configuration as one
+ * declarative document. Import makes the store equal to the document in one
+ * transaction (services not in it are deleted), after validating all of it.
+ */
+import {
+  type ConfigDocument,
+  type ConfigImportInput,
+  type ConfigImportResult,
+  type Identity,
+  type SluiceBackend,
+  conflict,
+  defaultHealthCheck,
+  formatEndpoint,
+  limitReached,
+  serviceName,
+} from '@sluice/api';
+import type { Agent } from '../agent/agent.js';
+import type { AuditRecord } from '../store/index.js';
+import { endFlowsById, resolveHealthCheck } from './services.js';
+import { backendRecord, serviceRecord } from './views.js';
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export function importConfig(agent: Agent, input: Pick<ConfigImportInput, 'document' | 'dryRun' | 'force'>, caller: Identity): ConfigImportResult {
+  const { document, dryRun, force } = input;
+  const result: ConfigImportResult = {
+    dryRun,
+    servicesCreated: [],
+    servicesUpdated: [],
+    servicesDeleted: [],
+    backendsAdded: 0,
+    backendsChanged: 0,
+    backendsRemoved: 0,
+  };
+  const { maxServices, maxBackends, maxBackendsPerService } = agent.reconciler.limits;
+  if (document.services.length > maxServices)
+    throw limitReached(`the document has ${document.services.length} services; the data plane holds at most ${maxServices}`, { limit: maxServices });
+  const backendTotal = document.services.reduce((n, s) => n + s.backends.length, 0);
+  if (backendTotal > maxBackends)
+    throw limitReached(`the document has ${backendTotal} backends; the data plane holds at most ${maxBackends}`, { limit: maxBackends });
+  for (const s of document.services)
+    if (s.backends.length > maxBackendsPerService)
+      throw limitReached(`service ${serviceName(s)} has ${s.backends.length} backends; the limit is ${maxBackendsPerService}`, { limit: maxBackendsPerService });
+
+  const wanted = new Map(document.services.map((s) => [serviceName(s), s]));
+  const removedIds: number[] = [];
+  const checkRemovable = (service: string, endpoint: string) => {
+    const id = agent.backendId(service, endpoint);
+    const active = agent.activeFlows(id);
+    if (active > 0 && !force)
+      throw conflict(`import would remove backend ${endpoint} of ${service}, which carries ${active} active flows; drain it first or use force`, {
+        service,
+        endpoint,
+        activeFlows: active,
+      });
+    if (id !== undefined) removedIds.push(id);
+  };
+
+  const apply = (now: number): AuditRecord[] => {
+    const audit: AuditRecord[] = [];
+    for (const existing of agent.store.services.list()) {
+      if (wanted.has(existing.name)) continue;
+      for (const b of agent.store.services.backends(existing.name)) checkRemovable(existing.name, b.endpoint);
+      agent.store.services.delete(existing.name);
+      result.servicesDeleted.push(existing.name);
+      audit.push({ action: 'service.delete', target: existing.name, before: serviceRecord(existing), after: null });
+    }
+    for (const [name, spec] of wanted) {
+      const healthCheck = resolveHealthCheck(defaultHealthCheck(spec.protocol), spec.healthCheck, name);
+      let service = agent.store.services.get(name);
+      if (!service) {
+        service = agent.store.services.insert({ ...spec, healthCheck }, now);
+        result.servicesCreated.push(name);
+        audit.push({ action: 'service.create', target: name, before: null, after: serviceRecord(service) });
+      } else if (service.algorithm !== spec.algorithm || service.mode !== spec.mode || !sameJson(service.healthCheck, healthCheck)) {
+        const before = service;
+        service = agent.store.services.update(name, { algorithm: spec.algorithm, mode: spec.mode, healthCheck }, now);
+        result.servicesUpdated.push(name);
+        audit.push({ action: 'service.update', target: name, before: serviceRecord(before), after: serviceRecord(service) });
+      }
+      const wantedBackends = new Map(spec.backends.map((b) => [formatEndpoint(b.address, b.port), b]));
+      for (const existing of agent.store.services.backends(name)) {
+        if (wantedBackends.has(existing.endpoint)) continue;
+        checkRemovable(name, existing.endpoint);
+        agent.store.services.deleteBackend(existing);
+        result.backendsRemoved++;
+        audit.push({ action: 'backend.remove', target: `${name} ${existing.endpoint}`, before: backendRecord(existing), after: null });
+      }
+      for (const [endpoint, b] of wantedBackends) {
+        const existing = agent.store.services.backend(name, endpoint);
+        if (!existing) {
+          const row = agent.store.services.insertBackend(service, b, now);
+          result.backendsAdded++;
+          audit.push({ action: 'backend.add', target: `${name} ${endpoint}`, before: null, after: backendRecord(row) });
+          continue;
+        }
+        let after = existing;
+        if (existing.weight !== b.weight) after = agent.store.services.setWeight(after, b.weight, now);
+        if (existing.state !== b.state) after = agent.store.services.setState(after, b.state, null, now);
+        if (after !== existing) {
+          result.backendsChanged++;
+          audit.push({ action: 'backend.update', target: `${name} ${endpoint}`, before: backendRecord(existing), after: backendRecord(after) });
+        }
+      }
+    }
+    return audit;
+  };
+
+  if (dryRun) {
+    /* Run the real thing inside a transaction that is always rolled back: the report is exact. */
+    const DRY_RUN = Symbol('dry run');
+    try {
+      agent.store.transaction(() => {
+        apply(Date.now());
+        throw DRY_RUN;
+      });
+    } catch (error) {
+      if (error !== DRY_RUN) throw error;
+    }
+    return result;
+  }
+  agent.commit(caller, (now) => {
+    const audit = apply(now);
+    return { result: undefined, audit: audit.length ? [{ action: 'config.import', target: 'configuration', before: null, after: summary(result) }, ...audit] : [] };
+  });
+  for (const id of removedIds) endFlowsById(agent, id);
+  return result;
+}
+
+function summary(result: ConfigImportResult) {
+  const { servicesCreated, servicesUpdated, servicesDeleted, backendsAdded, backendsChanged, backendsRemoved } = result;
+  return { servicesCreated, servicesUpdated, servicesDeleted, backendsAdded, backendsChanged, backendsRemoved };
+}
+
+export function configApi(agent: Agent): SluiceBackend['config'] {
+  return {
+    export: (): ConfigDocument => agent.store.exportConfig(),
+    import: (input, caller) => importConfig(agent, input, caller),
+  };
+}

@@ -1,0 +1,97 @@
+/* Store rows plus live data-plane facts -> the API's views. */
+import type { BackendHealthView, BackendView, ServiceDetail, ServiceView } from '@sluice/api';
+import type { Agent } from '../agent/agent.js';
+import type { BackendRow, ServiceRow } from '../store/index.js';
+import { notFound } from '@sluice/api';
+
+export function healthOf(agent: Agent, service: ServiceRow, backend: BackendRow): BackendHealthView | null {
+  if (service.healthCheck.type === 'none') return null;
+  const status = agent.healthStatus(service.name, backend.endpoint);
+  return {
+    up: agent.isUp(service.name, backend.endpoint),
+    lastCheckAt: status?.lastCheckAt ?? null,
+    lastLatencyMs: status?.lastLatencyMs ?? null,
+    lastError: status?.lastError ?? null,
+    consecutiveSuccesses: status?.consecutiveSuccesses ?? 0,
+    consecutiveFailures: status?.consecutiveFailures ?? 0,
+  };
+}
+
+export function backendView(agent: Agent, service: ServiceRow, backend: BackendRow): BackendView {
+  const dataplaneId = agent.backendId(service.name, backend.endpoint) ?? null;
+  const health = healthOf(agent, service, backend);
+  const up = health?.up ?? true;
+  const drain =
+    backend.state === 'drain' && backend.drainStartedAt !== null
+      ? {
+          startedAt: backend.drainStartedAt,
+          timeoutMs: backend.drainTimeoutMs,
+          deadline: backend.drainTimeoutMs === null ? null : backend.drainStartedAt + backend.drainTimeoutMs,
+          expired: backend.drainExpired,
+        }
+      : null;
+  return {
+    service: service.name,
+    endpoint: backend.endpoint,
+    address: backend.address,
+    port: backend.port,
+    weight: backend.weight,
+    state: backend.state,
+    eligible: backend.state === 'ready' && up,
+    health,
+    activeFlows: agent.activeFlows(dataplaneId ?? undefined),
+    drain,
+    dataplaneId,
+    createdAt: backend.createdAt,
+    updatedAt: backend.updatedAt,
+  };
+}
+
+export function serviceView(agent: Agent, service: ServiceRow, backends: BackendView[]): ServiceView {
+  return {
+    name: service.name,
+    address: service.address,
+    port: service.port,
+    protocol: service.protocol,
+    algorithm: service.algorithm,
+    mode: service.mode,
+    healthCheck: service.healthCheck,
+    dataplaneId: agent.serviceId(service.name) ?? null,
+    backendCount: backends.length,
+    eligibleBackends: backends.filter((b) => b.eligible).length,
+    activeFlows: backends.reduce((sum, b) => sum + b.activeFlows, 0),
+    createdAt: service.createdAt,
+    updatedAt: service.updatedAt,
+  };
+}
+
+export function requireService(agent: Agent, name: string): ServiceRow {
+  const service = agent.store.services.get(name);
+  if (!service) throw notFound(`no service ${name}`, { service: name });
+  return service;
+}
+
+export function requireBackend(agent: Agent, service: string, endpoint: string): BackendRow {
+  const backend = agent.store.services.backend(service, endpoint);
+  if (!backend) throw notFound(`service ${service} has no backend ${endpoint}`, { service, endpoint });
+  return backend;
+}
+
+export function serviceDetail(agent: Agent, name: string): ServiceDetail {
+  const service = requireService(agent, name);
+  const backends = agent.store.services.backends(name).map((b) => backendView(agent, service, b));
+  return { ...serviceView(agent, service, backends), backends };
+}
+
+/** What an audit row records of a backend: its desired-state fields. */
+export function backendRecord(backend: BackendRow | undefined) {
+  if (!backend) return null;
+  const { endpoint, weight, state, drainTimeoutMs } = backend;
+  return { endpoint, weight, state, ...(state === 'drain' ? { drainTimeoutMs } : {}) };
+}
+
+export function serviceRecord(service: ServiceRow | undefined) {
+  if (!service) return null;
+  const { name, algorithm, mode, healthCheck } = service;
+  return { name, algorithm, mode, healthCheck };
+}

@@ -1,0 +1,108 @@
+/* sluice backend add|set|drain|ready|maint|rm SERVICE ADDR:PORT [ADDR:PORT...] */
+import type { AdminState, BackendView } from '@sluice/api';
+import { UsageError, duration, integer, parse, positional } from './args.js';
+import { connect } from './connection.js';
+import { emit } from './output.js';
+import { formatTable } from './table.js';
+
+export const BACKEND_USAGE = `sluice backend ls SERVICE
+  sluice backend add SERVICE ADDR:PORT [--weight N] [--state ready|drain|maint]
+  sluice backend set SERVICE ADDR:PORT... --weight N
+  sluice backend drain SERVICE ADDR:PORT... [--drain-timeout 30s]
+  sluice backend ready|maint SERVICE ADDR:PORT...
+  sluice backend rm SERVICE ADDR:PORT... [--force]
+    several ADDR:PORT: one change to all of them, all or nothing`;
+
+const FLAGS = {
+  weight: { type: 'string' },
+  state: { type: 'string' },
+  'drain-timeout': { type: 'string' },
+  force: { type: 'boolean', default: false },
+} as const;
+
+export function backendTable(backends: BackendView[]): string {
+  return formatTable(
+    ['BACKEND', 'WEIGHT', 'STATE', 'HEALTH', 'ACTIVE', 'DRAIN'],
+    backends.map((b) => [
+      b.endpoint,
+      b.weight,
+      b.state,
+      b.health ? (b.health.up ? 'up' : 'down') : 'n/a',
+      b.activeFlows,
+      b.drain ? (b.drain.expired ? 'expired' : b.drain.deadline ? `until ${new Date(b.drain.deadline).toISOString()}` : 'no timeout') : '',
+    ]),
+  );
+}
+
+export async function backendCommand(argv: string[]): Promise<void> {
+  const [verb, ...rest] = argv;
+  const { values, positionals } = parse(rest, FLAGS);
+  const client = connect(values);
+  const service = () => positional(positionals, 0, 'SERVICE (VIP:PORT/PROTO)', BACKEND_USAGE);
+  const endpoints = () => {
+    positional(positionals, 1, 'ADDR:PORT', BACKEND_USAGE);
+    return positionals.slice(1);
+  };
+  const one = (list: string[]) => (list.length === 1 ? list[0]! : undefined);
+
+  switch (verb) {
+    case 'ls':
+    case 'list': {
+      const backends = await client.backends.list.query({ service: service() });
+      return emit(values.json, backends, () => backendTable(backends));
+    }
+    case 'add': {
+      const [address, port] = splitEndpoint(positional(positionals, 1, 'ADDR:PORT', BACKEND_USAGE));
+      const added = await client.backends.add.mutate({
+        service: service(),
+        address,
+        port,
+        weight: integer('weight', values.weight),
+        state: values.state as AdminState | undefined,
+      });
+      return emit(values.json, added, () => `backend ${added.endpoint} added to ${added.service} (weight ${added.weight}, ${added.state})`);
+    }
+    case 'set': {
+      const weight = integer('weight', values.weight);
+      if (weight === undefined) throw new UsageError(`backend set needs --weight N\nusage: ${BACKEND_USAGE}`);
+      const list = endpoints();
+      const single = one(list);
+      const result = single
+        ? await client.backends.setWeight.mutate({ service: service(), endpoint: single, weight })
+        : await client.backends.bulk.mutate({ service: service(), endpoints: list, change: { action: 'setWeight', weight } });
+      return emit(values.json, result, () => `weight ${weight} set on ${list.join(', ')}`);
+    }
+    case 'drain':
+    case 'ready':
+    case 'maint': {
+      const drainTimeoutMs = duration('drain-timeout', values['drain-timeout']);
+      if (drainTimeoutMs !== undefined && verb !== 'drain') throw new UsageError('--drain-timeout goes with drain only');
+      const list = endpoints();
+      const single = one(list);
+      const result = single
+        ? await client.backends.setState.mutate({ service: service(), endpoint: single, state: verb, drainTimeoutMs })
+        : await client.backends.bulk.mutate({ service: service(), endpoints: list, change: { action: 'setState', state: verb, drainTimeoutMs } });
+      return emit(values.json, result, () => {
+        const views = 'backends' in result ? result.backends : [result];
+        return `${verb}: ${list.join(', ')}\n${backendTable(views)}`;
+      });
+    }
+    case 'rm':
+    case 'remove': {
+      const list = endpoints();
+      const single = one(list);
+      const result = single
+        ? await client.backends.remove.mutate({ service: service(), endpoint: single, force: values.force })
+        : await client.backends.bulk.mutate({ service: service(), endpoints: list, change: { action: 'remove', force: values.force } });
+      return emit(values.json, result, () => `removed ${list.join(', ')}${result.flowsEnded ? ` (${result.flowsEnded} flows ended)` : ''}`);
+    }
+    default:
+      throw new UsageError(`unknown backend command "${verb ?? ''}"\nusage: ${BACKEND_USAGE}`);
+  }
+}
+
+function splitEndpoint(text: string): [string, number] {
+  const match = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:[\]]+):(\d+)$/.exec(text);
+  if (!match) throw new UsageError(`"${text}" is not ADDR:PORT (IPv6 as [ADDR]:PORT)`);
+  return [match[1]!, Number(match[2])];
+}

@@ -1,0 +1,84 @@
+/* sluice config export [FILE] | import FILE [--dry-run] [--force]; sluice user ...; sluice token ... */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { stringify as toYaml } from 'yaml';
+import { parseConfigText, validateConfigDocument } from '../agent/config-file.js';
+import { UsageError, parse, positional } from './args.js';
+import { connect } from './connection.js';
+import { emit } from './output.js';
+import { formatTable, formatTime } from './table.js';
+
+export const CONFIG_USAGE = `sluice config export [FILE]          (YAML for .yaml/.yml, JSON otherwise; stdout without FILE)
+  sluice config import FILE [--dry-run] [--force]`;
+export const USER_USAGE = `sluice user ls
+  sluice user add NAME --role viewer|operator|admin   (password read from stdin)
+  sluice user set NAME [--role R] [--password]          (--password: new password from stdin)
+  sluice user rm NAME`;
+
+export async function configCommand(argv: string[]): Promise<void> {
+  const [verb, ...rest] = argv;
+  const { values, positionals } = parse(rest, { 'dry-run': { type: 'boolean', default: false }, force: { type: 'boolean', default: false } });
+  const client = connect(values);
+  if (verb === 'export') {
+    const document = await client.config.export.query();
+    const file = positionals[0];
+    const text = file && /\.ya?ml$/.test(file) ? toYaml(document) : `${JSON.stringify(document, null, 2)}\n`;
+    if (file) {
+      writeFileSync(file, text);
+      return emit(values.json, { file, services: document.services.length }, () => `exported ${document.services.length} services to ${file}`);
+    }
+    process.stdout.write(text);
+    return;
+  }
+  if (verb === 'import') {
+    const file = positional(positionals, 0, 'FILE', CONFIG_USAGE);
+    /* Validated here first, so a bad file is reported with its path before the agent sees it. */
+    const document = validateConfigDocument(parseConfigText(readFileSync(file, 'utf8'), file), file);
+    const result = await client.config.import.mutate({ document, dryRun: values['dry-run'], force: values.force });
+    return emit(values.json, result, () =>
+      [
+        `${result.dryRun ? 'would import' : 'imported'} ${file}:`,
+        `  services: +${result.servicesCreated.length} ~${result.servicesUpdated.length} -${result.servicesDeleted.length}`,
+        `  backends: +${result.backendsAdded} ~${result.backendsChanged} -${result.backendsRemoved}`,
+      ].join('\n'),
+    );
+  }
+  throw new UsageError(`unknown config command "${verb ?? ''}"\nusage: ${CONFIG_USAGE}`);
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+export async function userCommand(argv: string[]): Promise<void> {
+  const [verb, ...rest] = argv;
+  const { values, positionals } = parse(rest, { role: { type: 'string' }, password: { type: 'boolean', default: false } });
+  const client = connect(values);
+  switch (verb) {
+    case 'ls':
+    case 'list': {
+      const users = await client.auth.listUsers.query();
+      return emit(values.json, users, () => formatTable(['USER', 'ROLE', 'CREATED'], users.map((u) => [u.user, u.role, formatTime(u.createdAt)])));
+    }
+    case 'add': {
+      const user = positional(positionals, 0, 'NAME', USER_USAGE);
+      if (!values.role) throw new UsageError(`user add needs --role\nusage: ${USER_USAGE}`);
+      const created = await client.auth.createUser.mutate({ user, role: values.role as any, password: await readStdin() });
+      return emit(values.json, created, () => `user ${created.user} added (${created.role})`);
+    }
+    case 'set': {
+      const user = positional(positionals, 0, 'NAME', USER_USAGE);
+      const updated = await client.auth.updateUser.mutate({ user, role: values.role as any, password: values.password ? await readStdin() : undefined });
+      return emit(values.json, updated, () => `user ${updated.user} is ${updated.role}`);
+    }
+    case 'rm':
+    case 'remove': {
+      const user = positional(positionals, 0, 'NAME', USER_USAGE);
+      const result = await client.auth.deleteUser.mutate({ user });
+      return emit(values.json, result, () => `user ${user} removed`);
+    }
+    default:
+      throw new UsageError(`unknown user command "${verb ?? ''}"\nusage: ${USER_USAGE}`);
+  }
+}

@@ -1,0 +1,32 @@
+/*
+ * How the CLI reaches the agent: the socket (--socket, $SLUICE_SOCKET or the
+ * default) and a bearer token ($SLUICE_TOKEN, or the admin token file from
+ * --token-file, $SLUICE_TOKEN_FILE or the default, readable by root only).
+ */
+import { readFileSync } from 'node:fs';
+import { DEFAULT_ADMIN_TOKEN_FILE } from '../auth/admin-token-file.js';
+import { type SocketClient, createSocketClient } from '../server/client.js';
+import { DEFAULT_SOCKET_PATH } from '../server/socket-server.js';
+
+export interface ConnectionFlags {
+  socket?: string;
+  'token-file'?: string;
+}
+
+export function connect(flags: ConnectionFlags): SocketClient {
+  const socketPath = flags.socket ?? process.env.SLUICE_SOCKET ?? DEFAULT_SOCKET_PATH;
+  return createSocketClient({ socketPath, token: tokenFrom(flags) });
+}
+
+function tokenFrom(flags: ConnectionFlags): string | null {
+  if (process.env.SLUICE_TOKEN) return process.env.SLUICE_TOKEN;
+  const path = flags['token-file'] ?? process.env.SLUICE_TOKEN_FILE ?? DEFAULT_ADMIN_TOKEN_FILE;
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES') throw new Error(`cannot read the admin token file ${path}: run as root or set SLUICE_TOKEN`);
+    if (code === 'ENOENT') throw new Error(`no admin token file at ${path}: is the agent running (it writes the file at start)? Or set SLUICE_TOKEN`);
+    throw error;
+  }
+}

@@ -1,0 +1,124 @@
+/* sluice conns | stats | health | audit: read-only views. */
+import { integer, parse } from './args.js';
+import { connect } from './connection.js';
+import { emit } from './output.js';
+import { formatAge, formatCount, formatTable, formatTime } from './table.js';
+
+export const CONNS_USAGE = 'sluice conns [--service S] [--backend ADDR:PORT] [--client ADDR] [--protocol tcp|udp] [--state S] [--limit N] [--cursor C]';
+export const AUDIT_USAGE = 'sluice audit [--limit N] [--actor USER] [--action A] [--target T]';
+
+export async function connsCommand(argv: string[]): Promise<void> {
+  const { values } = parse(argv, {
+    service: { type: 'string' },
+    backend: { type: 'string' },
+    client: { type: 'string' },
+    protocol: { type: 'string' },
+    state: { type: 'string' },
+    limit: { type: 'string' },
+    cursor: { type: 'string' },
+  });
+  const page = await connect(values).connections.list.query({
+    service: values.service,
+    backend: values.backend,
+    client: values.client,
+    protocol: values.protocol as any,
+    state: values.state as any,
+    limit: integer('limit', values.limit) ?? 50,
+    cursor: values.cursor,
+  });
+  emit(values.json, page, () => {
+    const table = formatTable(
+      ['CLIENT', 'SERVICE', 'BACKEND', 'PROTO', 'STATE', 'AGE', 'IDLE', 'PKTS', 'BYTES', 'REPLY PKTS', 'REPLY BYTES'],
+      page.items.map((f) => [
+        `${f.clientAddress.includes(':') ? `[${f.clientAddress}]` : f.clientAddress}:${f.clientPort}`,
+        f.service ?? `#${f.serviceId}`,
+        f.backend ?? `#${f.backendId}`,
+        f.protocol,
+        f.state,
+        formatAge(f.ageMs),
+        formatAge(f.idleMs),
+        formatCount(f.packets),
+        formatCount(f.bytes),
+        formatCount(f.replyPackets),
+        formatCount(f.replyBytes),
+      ]),
+    );
+    return page.nextCursor ? `${table}\nmore: --cursor ${page.nextCursor}` : table;
+  });
+}
+
+export async function statsCommand(argv: string[]): Promise<void> {
+  const { values } = parse(argv, {});
+  const totals = await connect(values).stats.totals.query();
+  emit(values.json, totals, () => {
+    const row = (name: string, t: (typeof totals.services)[number]) => [
+      name,
+      formatCount(t.packets),
+      formatCount(t.bytes),
+      formatCount(t.replyPackets),
+      formatCount(t.replyBytes),
+      formatCount(t.newFlows),
+      formatCount(t.drops),
+      t.activeFlows,
+    ];
+    const headers = ['PACKETS', 'BYTES', 'REPLY PKTS', 'REPLY BYTES', 'NEW FLOWS', 'DROPS', 'ACTIVE'];
+    const services = formatTable(['SERVICE', ...headers], totals.services.map((s) => row(s.service, s)));
+    const backends = formatTable(['SERVICE', 'BACKEND', ...headers], totals.backends.map((b) => [b.service, ...row(b.endpoint, b)]));
+    const global = Object.entries(totals.global)
+      .filter(([, n]) => n > 0)
+      .map(([name, n]) => `${name}=${n}`)
+      .join(' ');
+    return `${services}\n\n${backends}\n\nglobal: ${global || '(all zero)'}`;
+  });
+}
+
+export async function healthCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(argv, {});
+  const list = await connect(values).health.list.query(positionals[0] ? { service: positionals[0] } : undefined);
+  emit(values.json, list, () =>
+    formatTable(
+      ['SERVICE', 'BACKEND', 'STATE', 'CHECK', 'HEALTH', 'LAST CHECK', 'LATENCY', 'OK', 'FAIL', 'ERROR'],
+      list.map((h) => [
+        h.service,
+        h.endpoint,
+        h.state,
+        h.checkType,
+        h.up ? 'up' : 'down',
+        formatTime(h.lastCheckAt),
+        h.lastLatencyMs === null ? null : `${h.lastLatencyMs.toFixed(1)}ms`,
+        h.consecutiveSuccesses,
+        h.consecutiveFailures,
+        h.lastError,
+      ]),
+    ),
+  );
+}
+
+export async function auditCommand(argv: string[]): Promise<void> {
+  const { values } = parse(argv, {
+    limit: { type: 'string' },
+    actor: { type: 'string' },
+    action: { type: 'string' },
+    target: { type: 'string' },
+    cursor: { type: 'string' },
+  });
+  const page = await connect(values).audit.list.query({
+    limit: integer('limit', values.limit) ?? 20,
+    actor: values.actor,
+    action: values.action,
+    target: values.target,
+    cursor: values.cursor,
+  });
+  emit(values.json, page, () =>
+    formatTable(
+      ['TIME', 'ACTOR', 'ACTION', 'TARGET', 'BEFORE', 'AFTER'],
+      page.items.map((e) => [formatTime(e.at), e.actor, e.action, e.target, short(e.before), short(e.after)]),
+    ),
+  );
+}
+
+function short(value: unknown): string {
+  if (value === null || value === undefined) return '-';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

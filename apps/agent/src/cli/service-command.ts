@@ -1,0 +1,90 @@
+/* sluice service add|set|rm|ls VIP:PORT/PROTO */
+import { type HealthCheckPatch, parseServiceName } from '@sluice/api';
+import { UsageError, duration, integer, parse, positional, statusRange } from './args.js';
+import { connect } from './connection.js';
+import { emit } from './output.js';
+import { formatTable } from './table.js';
+
+export const SERVICE_USAGE = `sluice service add VIP:PORT/PROTO [--algorithm A] [--mode nat] [health-check flags]
+  sluice service set VIP:PORT/PROTO [--algorithm A] [--mode nat] [health-check flags]
+  sluice service rm VIP:PORT/PROTO [--force]
+  sluice service ls
+    algorithms: round-robin weighted-round-robin least-connections source-hash maglev
+    health-check flags: --check tcp|http|none --check-interval 2s --check-timeout 1s
+                        --rise N --fall N --check-path /health --check-expect 200-399`;
+
+const FLAGS = {
+  algorithm: { type: 'string' },
+  mode: { type: 'string' },
+  check: { type: 'string' },
+  'check-interval': { type: 'string' },
+  'check-timeout': { type: 'string' },
+  rise: { type: 'string' },
+  fall: { type: 'string' },
+  'check-path': { type: 'string' },
+  'check-expect': { type: 'string' },
+  force: { type: 'boolean', default: false },
+} as const;
+
+function healthPatch(values: Record<string, unknown>): HealthCheckPatch | undefined {
+  const patch: HealthCheckPatch = {};
+  if (values.check !== undefined) patch.type = values.check as HealthCheckPatch['type'];
+  const set = <K extends keyof HealthCheckPatch>(key: K, value: HealthCheckPatch[K] | undefined) => {
+    if (value !== undefined) patch[key] = value;
+  };
+  set('intervalMs', duration('check-interval', values['check-interval'] as string | undefined));
+  set('timeoutMs', duration('check-timeout', values['check-timeout'] as string | undefined));
+  set('rise', integer('rise', values.rise as string | undefined));
+  set('fall', integer('fall', values.fall as string | undefined));
+  set('path', values['check-path'] as string | undefined);
+  set('expectStatus', statusRange('check-expect', values['check-expect'] as string | undefined));
+  return Object.keys(patch).length ? patch : undefined;
+}
+
+export async function serviceCommand(argv: string[]): Promise<void> {
+  const [verb, ...rest] = argv;
+  const { values, positionals } = parse(rest, FLAGS);
+  const client = connect(values);
+  switch (verb) {
+    case 'ls':
+    case 'list': {
+      const services = await client.services.list.query();
+      return emit(values.json, services, () =>
+        formatTable(
+          ['SERVICE', 'ALGORITHM', 'MODE', 'CHECK', 'BACKENDS', 'ELIGIBLE', 'ACTIVE'],
+          services.map((s) => [s.name, s.algorithm, s.mode, s.healthCheck.type, s.backendCount, s.eligibleBackends, s.activeFlows]),
+        ),
+      );
+    }
+    case 'add': {
+      const name = positional(positionals, 0, 'VIP:PORT/PROTO', SERVICE_USAGE);
+      const address = parseServiceName(name);
+      if (typeof address === 'string') throw new UsageError(address);
+      const created = await client.services.create.mutate({
+        ...address,
+        algorithm: values.algorithm as any,
+        mode: values.mode as any,
+        healthCheck: healthPatch(values),
+      });
+      return emit(values.json, created, () => `service ${created.name} added (${created.algorithm}, ${created.mode}, check ${created.healthCheck.type})`);
+    }
+    case 'set': {
+      const service = positional(positionals, 0, 'VIP:PORT/PROTO', SERVICE_USAGE);
+      const updated = await client.services.update.mutate({
+        service,
+        algorithm: values.algorithm as any,
+        mode: values.mode as any,
+        healthCheck: healthPatch(values),
+      });
+      return emit(values.json, updated, () => `service ${updated.name} set (${updated.algorithm}, ${updated.mode}, check ${updated.healthCheck.type})`);
+    }
+    case 'rm':
+    case 'remove': {
+      const service = positional(positionals, 0, 'VIP:PORT/PROTO', SERVICE_USAGE);
+      const result = await client.services.delete.mutate({ service, force: values.force });
+      return emit(values.json, result, () => `service ${result.deleted} removed${result.flowsEnded ? ` (${result.flowsEnded} flows ended)` : ''}`);
+    }
+    default:
+      throw new UsageError(`unknown service command "${verb ?? ''}"\nusage: ${SERVICE_USAGE}`);
+  }
+}

@@ -1,0 +1,82 @@
+/*
+ * tRPC over a unix socket. The socket file is the access boundary (mode
+ * 0660: root and the sluice group); the bearer token inside each request
+ * says who the caller is and so what they may do.
+ */
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import { createAppRouter, type SluiceBackend } from '@sluice/api';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import type { Authenticator } from '../auth/authenticator.js';
+
+export const DEFAULT_SOCKET_PATH = '/run/sluice/agent.sock';
+export const SOCKET_MODE = 0o660;
+
+export interface SocketServerOptions {
+  socketPath: string;
+  sluice: SluiceBackend;
+  authenticator: Authenticator;
+  /** Called on unexpected (INTERNAL) errors, for the agent's log. */
+  onError?: (message: string) => void;
+}
+
+export function bearerOf(header: string | string[] | undefined): string | null {
+  const value = Array.isArray(header) ? header[0] : header;
+  const match = /^Bearer\s+(\S+)$/i.exec(value ?? '');
+  return match ? match[1]! : null;
+}
+
+/** True if something answers on the socket: another agent is running there. */
+function socketInUse(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+export async function startSocketServer(options: SocketServerOptions): Promise<Server> {
+  const { socketPath, sluice, authenticator } = options;
+  const api = createAppRouter(sluice);
+  const handler = createHTTPHandler({
+    router: api.router,
+    createContext: ({ req }) => {
+      const token = bearerOf(req.headers.authorization);
+      return api.createContext(authenticator.identify(token), token);
+    },
+    onError: ({ error, path }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR') options.onError?.(`${path ?? '(unknown path)'}: ${error.message}`);
+    },
+  });
+  mkdirSync(dirname(socketPath), { recursive: true, mode: 0o755 });
+  if (existsSync(socketPath)) {
+    if (await socketInUse(socketPath)) throw new Error(`${socketPath} is in use: another agent is running; stop it first`);
+    /* A stale socket from an agent that was killed. */
+    rmSync(socketPath);
+  }
+  const server = createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  chmodSync(socketPath, SOCKET_MODE);
+  return server;
+}
+
+export function stopSocketServer(server: Server, socketPath: string): Promise<void> {
+  return new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => {
+      rmSync(socketPath, { force: true });
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,63 @@
+/* The audit log: append-only, read newest first with a cursor (the last id seen). */
+import type { AuditEntry, AuditListInput, AuditPage, Identity } from '@sluice/api';
+import type { Db } from './database.js';
+
+export interface AuditRecord {
+  action: string;
+  target: string;
+  before: unknown;
+  after: unknown;
+}
+
+export class AuditRepo {
+  constructor(private readonly db: Db) {}
+
+  append(actor: Pick<Identity, 'user' | 'role'>, record: AuditRecord, now: number): void {
+    this.db
+      .prepare('INSERT INTO audit (at, actor, role, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(
+        now,
+        actor.user,
+        actor.role,
+        record.action,
+        record.target,
+        record.before === null || record.before === undefined ? null : JSON.stringify(record.before),
+        record.after === null || record.after === undefined ? null : JSON.stringify(record.after),
+      );
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM audit').get() as { n: number }).n;
+  }
+
+  list(input: AuditListInput): AuditPage {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (input.cursor !== undefined) {
+      const before = Number(input.cursor);
+      if (Number.isInteger(before)) {
+        where.push('id < ?');
+        params.push(before);
+      }
+    }
+    if (input.actor) (where.push('actor = ?'), params.push(input.actor));
+    if (input.action) (where.push('action = ?'), params.push(input.action));
+    if (input.target) (where.push("instr(target, ?) > 0"), params.push(input.target));
+    /* limit + 1: the extra row only tells whether there is a next page. */
+    const rows = this.db
+      .prepare(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
+      .all(...params, input.limit + 1) as any[];
+    const items: AuditEntry[] = rows.slice(0, input.limit).map((r) => ({
+      id: r.id,
+      at: r.at,
+      actor: r.actor,
+      role: r.role,
+      action: r.action,
+      target: r.target,
+      before: r.before === null ? null : JSON.parse(r.before),
+      after: r.after === null ? null : JSON.parse(r.after),
+    }));
+    const nextCursor = rows.length > input.limit ? String(items[items.length - 1]!.id) : null;
+    return { items, nextCursor };
+  }
+}

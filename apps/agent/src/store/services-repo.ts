@@ -1,0 +1,203 @@
+/* Services and their backends: the desired state the reconciler makes real. */
+import type { AdminState, Algorithm, HealthCheckSpec, Protocol } from '@sluice/api';
+import { formatEndpoint, serviceName } from '@sluice/api';
+import type { Db } from './database.js';
+
+export interface ServiceRow {
+  id: number;
+  name: string;
+  address: string;
+  port: number;
+  protocol: Protocol;
+  algorithm: Algorithm;
+  mode: 'nat';
+  healthCheck: HealthCheckSpec;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface BackendRow {
+  id: number;
+  serviceId: number;
+  service: string;
+  endpoint: string;
+  address: string;
+  port: number;
+  weight: number;
+  state: AdminState;
+  drainStartedAt: number | null;
+  drainTimeoutMs: number | null;
+  drainExpired: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewService {
+  address: string;
+  port: number;
+  protocol: Protocol;
+  algorithm: Algorithm;
+  mode: 'nat';
+  healthCheck: HealthCheckSpec;
+}
+
+export interface NewBackend {
+  address: string;
+  port: number;
+  weight: number;
+  state: AdminState;
+}
+
+interface RawService {
+  id: number;
+  name: string;
+  address: string;
+  port: number;
+  protocol: string;
+  algorithm: string;
+  mode: string;
+  health_check: string;
+  created_at: number;
+  updated_at: number;
+}
+
+interface RawBackend {
+  id: number;
+  service_id: number;
+  service: string;
+  endpoint: string;
+  address: string;
+  port: number;
+  weight: number;
+  state: string;
+  drain_started_at: number | null;
+  drain_timeout_ms: number | null;
+  drain_expired: number;
+  created_at: number;
+  updated_at: number;
+}
+
+const toService = (r: RawService): ServiceRow => ({
+  id: r.id,
+  name: r.name,
+  address: r.address,
+  port: r.port,
+  protocol: r.protocol as Protocol,
+  algorithm: r.algorithm as Algorithm,
+  mode: r.mode as 'nat',
+  healthCheck: JSON.parse(r.health_check) as HealthCheckSpec,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+const toBackend = (r: RawBackend): BackendRow => ({
+  id: r.id,
+  serviceId: r.service_id,
+  service: r.service,
+  endpoint: r.endpoint,
+  address: r.address,
+  port: r.port,
+  weight: r.weight,
+  state: r.state as AdminState,
+  drainStartedAt: r.drain_started_at,
+  drainTimeoutMs: r.drain_timeout_ms,
+  drainExpired: r.drain_expired !== 0,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+const BACKEND_SELECT = `SELECT b.*, s.name AS service FROM backends b JOIN services s ON s.id = b.service_id`;
+
+export class ServicesRepo {
+  constructor(private readonly db: Db) {}
+
+  list(): ServiceRow[] {
+    return (this.db.prepare('SELECT * FROM services ORDER BY name').all() as RawService[]).map(toService);
+  }
+
+  get(name: string): ServiceRow | undefined {
+    const row = this.db.prepare('SELECT * FROM services WHERE name = ?').get(name) as RawService | undefined;
+    return row && toService(row);
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM services').get() as { n: number }).n;
+  }
+
+  insert(service: NewService, now: number): ServiceRow {
+    const name = serviceName(service);
+    this.db
+      .prepare(
+        `INSERT INTO services (name, address, port, protocol, algorithm, mode, health_check, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(name, service.address, service.port, service.protocol, service.algorithm, service.mode, JSON.stringify(service.healthCheck), now, now);
+    return this.get(name)!;
+  }
+
+  update(name: string, changes: Pick<ServiceRow, 'algorithm' | 'mode' | 'healthCheck'>, now: number): ServiceRow {
+    this.db
+      .prepare('UPDATE services SET algorithm = ?, mode = ?, health_check = ?, updated_at = ? WHERE name = ?')
+      .run(changes.algorithm, changes.mode, JSON.stringify(changes.healthCheck), now, name);
+    return this.get(name)!;
+  }
+
+  delete(name: string): void {
+    this.db.prepare('DELETE FROM services WHERE name = ?').run(name);
+  }
+
+  /* ---- backends ---- */
+
+  backends(serviceNameOrAll?: string): BackendRow[] {
+    const rows =
+      serviceNameOrAll === undefined
+        ? this.db.prepare(`${BACKEND_SELECT} ORDER BY s.name, b.endpoint`).all()
+        : this.db.prepare(`${BACKEND_SELECT} WHERE s.name = ? ORDER BY b.endpoint`).all(serviceNameOrAll);
+    return (rows as RawBackend[]).map(toBackend);
+  }
+
+  backend(service: string, endpoint: string): BackendRow | undefined {
+    const row = this.db.prepare(`${BACKEND_SELECT} WHERE s.name = ? AND b.endpoint = ?`).get(service, endpoint) as RawBackend | undefined;
+    return row && toBackend(row);
+  }
+
+  backendCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM backends').get() as { n: number }).n;
+  }
+
+  insertBackend(service: ServiceRow, backend: NewBackend, now: number): BackendRow {
+    const endpoint = formatEndpoint(backend.address, backend.port);
+    const draining = backend.state === 'drain';
+    this.db
+      .prepare(
+        `INSERT INTO backends (service_id, endpoint, address, port, weight, state, drain_started_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(service.id, endpoint, backend.address, backend.port, backend.weight, backend.state, draining ? now : null, now, now);
+    return this.backend(service.name, endpoint)!;
+  }
+
+  setWeight(backend: BackendRow, weight: number, now: number): BackendRow {
+    this.db.prepare('UPDATE backends SET weight = ?, updated_at = ? WHERE id = ?').run(weight, now, backend.id);
+    return this.backend(backend.service, backend.endpoint)!;
+  }
+
+  /** Entering drain starts its clock (re-draining restarts it); other states clear it. */
+  setState(backend: BackendRow, state: AdminState, drainTimeoutMs: number | null, now: number): BackendRow {
+    const draining = state === 'drain';
+    this.db
+      .prepare(
+        `UPDATE backends SET state = ?, drain_started_at = ?, drain_timeout_ms = ?, drain_expired = 0, updated_at = ? WHERE id = ?`,
+      )
+      .run(state, draining ? now : null, draining ? drainTimeoutMs : null, now, backend.id);
+    return this.backend(backend.service, backend.endpoint)!;
+  }
+
+  markDrainExpired(backend: BackendRow, now: number): void {
+    this.db.prepare('UPDATE backends SET drain_expired = 1, updated_at = ? WHERE id = ?').run(now, backend.id);
+  }
+
+  deleteBackend(backend: BackendRow): void {
+    this.db.prepare('DELETE FROM backends WHERE id = ?').run(backend.id);
+  }
+}

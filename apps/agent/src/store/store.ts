@@ -1,0 +1,74 @@
+/*
+ * The agent's persistent state: desired services and backends, identities,
+ * audit log, in one SQLite database. Repositories do single statements;
+ * callers group them with `transaction()` so a change and its audit row
+ * land together or not at all.
+ */
+import type { ConfigDocument, DataplaneConfig } from '@sluice/api';
+import { AuditRepo } from './audit-repo.js';
+import { type Db, openDatabase } from './database.js';
+import { IdentitiesRepo } from './identities-repo.js';
+import { ServicesRepo } from './services-repo.js';
+
+export class Store {
+  readonly db: Db;
+  readonly services: ServicesRepo;
+  readonly identities: IdentitiesRepo;
+  readonly audit: AuditRepo;
+
+  constructor(readonly dataDir: string | ':memory:') {
+    this.db = openDatabase(dataDir);
+    this.services = new ServicesRepo(this.db);
+    this.identities = new IdentitiesRepo(this.db);
+    this.audit = new AuditRepo(this.db);
+  }
+
+  /** Runs fn in one transaction; a throw rolls everything back. Nests as a savepoint. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** What the reconciler should make of the maps. */
+  desiredState(): DataplaneConfig {
+    const backends = this.services.backends();
+    return {
+      services: this.services.list().map((service) => ({
+        address: service.address,
+        port: service.port,
+        protocol: service.protocol,
+        algorithm: service.algorithm,
+        mode: service.mode,
+        backends: backends
+          .filter((b) => b.serviceId === service.id)
+          .map((b) => ({ address: b.address, port: b.port, weight: b.weight, state: b.state })),
+      })),
+    };
+  }
+
+  /** The declarative configuration file's content. */
+  exportConfig(): ConfigDocument {
+    const backends = this.services.backends();
+    return {
+      version: 1,
+      services: this.services.list().map((service) => ({
+        address: service.address,
+        port: service.port,
+        protocol: service.protocol,
+        algorithm: service.algorithm,
+        mode: service.mode,
+        healthCheck: service.healthCheck,
+        backends: backends
+          .filter((b) => b.serviceId === service.id)
+          .map((b) => ({ address: b.address, port: b.port, weight: b.weight, state: b.state })),
+      })),
+    };
+  }
+
+  isEmpty(): boolean {
+    return this.services.count() === 0;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

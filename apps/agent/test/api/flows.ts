@@ -1,0 +1,48 @@
+/* Flow entries written by hand, as the XDP program would write them for a connection. */
+import { addressToBytes } from '../../src/dataplane/index.js';
+import type { Agent } from '../../src/agent/agent.js';
+import { SluiceFlowFlags, SluiceTcpState, decode, flowValueLayout } from '../../src/dataplane/index.js';
+
+/* Every field zero, whatever the layout holds besides the ones set below. */
+const ZERO_FLOW = () => decode(flowValueLayout, Buffer.alloc(flowValueLayout.size));
+
+const bytes16 = (address: string) => {
+  const { bytes } = addressToBytes(address);
+  const out = Buffer.alloc(16);
+  Buffer.from(bytes).copy(out);
+  return out;
+};
+
+/** Adds `count` established TCP flows from 198.18.0.2:(40000+i) to the backend, and counts them active. */
+export function addFlows(agent: Agent, service: string, endpoint: string, count: number, firstPort = 40000): void {
+  const ids = agent.reconciler.ids().get(service)!;
+  const backendId = ids.backends.get(endpoint)!;
+  const serviceRow = agent.store.services.get(service)!;
+  const backend = agent.store.services.backend(service, endpoint)!;
+  const now = process.hrtime.bigint();
+  const maps = agent.dataplane.maps;
+  for (let i = 0; i < count; i++) {
+    const clientPort = firstPort + i;
+    const value = {
+      ...ZERO_FLOW(),
+      created_ns: now,
+      last_seen_ns: now,
+      packets: 3n,
+      bytes: 180n,
+      backend_id: backendId,
+      service_id: ids.id,
+      tcp_state: SluiceTcpState.TCP_STATE_ESTABLISHED,
+      flags: 0,
+    };
+    maps.flows.update(
+      { src: bytes16('198.18.0.2'), dst: bytes16(serviceRow.address), src_port: clientPort, dst_port: serviceRow.port, protocol: 6, family: 4, pad: 0 },
+      value,
+    );
+    maps.flows.update(
+      { src: bytes16(backend.address), dst: bytes16('198.18.0.2'), src_port: backend.port, dst_port: clientPort, protocol: 6, family: 4, pad: 0 },
+      { ...value, packets: 2n, bytes: 120n, tcp_state: SluiceTcpState.TCP_STATE_NONE, flags: SluiceFlowFlags.FLOW_F_REPLY },
+    );
+  }
+  const active = maps.backendActive.lookup(backendId) ?? 0n;
+  maps.backendActive.update(backendId, active + BigInt(count));
+}

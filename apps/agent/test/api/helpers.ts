@@ -1,0 +1,150 @@
+/*
+ * A real agent for the API tests: the data plane loaded from
+ * bpf/build/sluice.bpf.o with small maps and no interface attached (maps
+ * only), pinned in a scratch bpffs, and a real SQLite store in a temp dir.
+ * Health is a stand-in the test flips by hand.
+ */
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Identity, type Role, createAppRouter } from '@sluice/api';
+import { Agent } from '../../src/agent/agent.js';
+import type { BackendHealthStatus, HealthSource, HealthTarget } from '../../src/agent/runtime-parts.js';
+import { createSluiceBackend } from '../../src/api/index.js';
+import { Authenticator } from '../../src/auth/authenticator.js';
+import { SMALL_MAPS, objectPath, scratchBpffs } from '../dataplane/helpers.js';
+import { endFlows, listFlows } from '../../src/conntrack/index.js';
+
+/** Health the test controls: setUp(service, endpoint, up) emits 'change' like the real checker. */
+export class ManualHealth extends EventEmitter implements HealthSource {
+  targets: HealthTarget[] = [];
+  readonly down = new Set<string>();
+  setTargets(targets: HealthTarget[]): void {
+    this.targets = targets;
+  }
+  status(): BackendHealthStatus[] {
+    return this.targets.map((t) => {
+      const up = !this.down.has(`${t.service} ${t.endpoint}`);
+      return {
+        service: t.service,
+        endpoint: t.endpoint,
+        up,
+        lastCheckAt: Date.now(),
+        lastLatencyMs: 0.5,
+        lastError: up ? null : 'connection refused',
+        consecutiveSuccesses: up ? 3 : 0,
+        consecutiveFailures: up ? 0 : 3,
+      };
+    });
+  }
+  isUp(service: string, endpoint: string): boolean {
+    return !this.down.has(`${service} ${endpoint}`);
+  }
+  set(service: string, endpoint: string, up: boolean): void {
+    if (up) this.down.delete(`${service} ${endpoint}`);
+    else this.down.add(`${service} ${endpoint}`);
+    this.emit('change', this.status().find((s) => s.service === service && s.endpoint === endpoint));
+  }
+  stop(): void {}
+}
+
+export const identity = (role: Role, user = `test-${role}`): Identity => ({ user, role, source: 'token' });
+
+export interface TestAgent {
+  agent: Agent;
+  health: ManualHealth;
+  api: ReturnType<typeof createAppRouter>;
+  as: (role: Role) => ReturnType<ReturnType<typeof createAppRouter>['callerFor']>;
+  authenticator: Authenticator;
+  dataDir: string;
+  pinDir: string;
+  /** Stops the agent; with keepState the pins and data dir stay for a restart. */
+  stop(options?: { keepState?: boolean }): void;
+  restart(): Promise<TestAgent>;
+}
+
+export async function startTestAgent(reuse?: { dataDir: string; bpffs: ReturnType<typeof scratchBpffs> }): Promise<TestAgent> {
+  const bpffs = reuse?.bpffs ?? scratchBpffs();
+  const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'sluice-store-'));
+  const health = new ManualHealth();
+  const agent = await Agent.start({
+    objectPath: objectPath(),
+    pinDir: bpffs.dir,
+    interfaces: [],
+    xdpMode: 'native',
+    maxEntries: SMALL_MAPS,
+    dataDir,
+    detachOnExit: false,
+    maxBackendsPerService: 8,
+    /* conntrack/'s paging and flow ending, without its GC timer (tests write flows by hand). */
+    parts: { health, listFlows: listFlows as any, endFlows },
+    drainTickMs: 50,
+  });
+  const authenticator = new Authenticator(agent.store);
+  const sluice = createSluiceBackend(agent, authenticator, { version: 'test', interfaces: [], pinDir: bpffs.dir, dataDir });
+  const api = createAppRouter(sluice);
+  const self: TestAgent = {
+    agent,
+    health,
+    api,
+    authenticator,
+    dataDir,
+    pinDir: bpffs.dir,
+    as: (role) => api.callerFor(identity(role)),
+    stop(options = {}) {
+      agent.stop();
+      if (options.keepState) return;
+      bpffs.remove();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+    async restart() {
+      self.stop({ keepState: true });
+      return startTestAgent({ dataDir, bpffs });
+    },
+  };
+  return self;
+}
+
+/* ---- snapshots: "changed nothing" means these are deep-equal before and after ---- */
+
+function plain(value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (Buffer.isBuffer(value)) return value.toString('hex');
+  if (value instanceof Uint16Array) return createHash('sha256').update(Buffer.from(value.buffer, value.byteOffset, value.byteLength)).digest('hex');
+  if (Array.isArray(value)) return value.map(plain);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+  return value;
+}
+
+export function mapsSnapshot(agent: Agent): unknown {
+  const maps = agent.dataplane.maps;
+  const sorted = (entries: [unknown, unknown][]) => entries.map(([k, v]) => plain([k, v])).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  return {
+    services: sorted([...maps.services.entries()]),
+    vips: sorted([...maps.vips.entries()]),
+    serviceVips: sorted([...maps.serviceVips.entries()]),
+    backends: sorted([...maps.backends.entries()]),
+    lookupTables: sorted([...maps.lookupTables.entries()]),
+    backendActive: sorted([...maps.backendActive.entries()]),
+    flows: sorted([...maps.flows.entries()]),
+  };
+}
+
+export function storeSnapshot(agent: Agent): unknown {
+  const db = agent.store.db;
+  const all = (table: string) => db.prepare(`SELECT * FROM ${table} ORDER BY 1`).all();
+  return {
+    services: all('services'),
+    backends: all('backends'),
+    users: all('users'),
+    sessions: all('sessions'),
+    apiTokens: all('api_tokens').map((t: any) => ({ ...t, last_used_at: null })),
+    audit: all('audit'),
+  };
+}
+
+export function snapshot(agent: Agent) {
+  return { maps: mapsSnapshot(agent), store: storeSnapshot(agent) };
+}

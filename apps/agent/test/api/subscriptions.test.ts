@@ -1,0 +1,59 @@
+// Live data through the router: health flips, the backends' drain progress
+// and the one-second stats feed, each ended by aborting its signal.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { type TestAgent, startTestAgent } from './helpers.js';
+
+const WEB = '198.18.100.1:80/tcp';
+const T = { timeout: 20_000 };
+let t: TestAgent;
+
+before(async () => {
+  t = await startTestAgent();
+  await t.as('admin').services.create({
+    address: '198.18.100.1',
+    port: 80,
+    protocol: 'tcp',
+    backends: [{ address: '198.19.1.2', port: 8080 }, { address: '198.19.2.2', port: 8080 }],
+  });
+});
+after(() => t?.stop());
+
+async function first<T>(iterable: AsyncIterable<T>): Promise<T> {
+  for await (const item of iterable) return item;
+  throw new Error('the feed ended without an item');
+}
+
+test('health.changes yields a flip as it happens', T, async () => {
+  const feed = (await t.as('viewer').health.changes({ service: WEB })) as AsyncIterable<any>;
+  const next = first(feed);
+  setTimeout(() => t.health.set(WEB, '198.19.2.2:8080', false), 50);
+  const change = await next;
+  assert.equal(change.endpoint, '198.19.2.2:8080');
+  assert.equal(change.up, false);
+  assert.equal(change.state, 'ready');
+  t.health.set(WEB, '198.19.2.2:8080', true);
+});
+
+test('backends.watch yields the backends at once and then every interval', T, async () => {
+  const feed = (await t.as('viewer').backends.watch({ service: WEB, intervalMs: 250 })) as AsyncIterable<any[]>;
+  const seen: number[] = [];
+  for await (const backends of feed) {
+    assert.equal(backends.length, 2);
+    seen.push(Date.now());
+    if (seen.length === 3) break;
+  }
+  assert.ok(seen[2]! - seen[0]! >= 400, 'paced by the interval');
+});
+
+test('stats.live yields a sample each second', T, async () => {
+  const feed = (await t.as('viewer').stats.live()) as AsyncIterable<any>;
+  const sample = await first(feed);
+  assert.equal(sample.services[0].service, WEB);
+  assert.equal(sample.backends.length, 2);
+  assert.equal(typeof sample.total.pps, 'number');
+});
+
+test('a viewer-less caller gets no feed', T, async () => {
+  await assert.rejects(Promise.resolve().then(() => t.api.callerFor(null).stats.live()), /no valid bearer token/);
+});

@@ -1,0 +1,159 @@
+// The `sluice` CLI as a separate process against a real agent over its unix
+// socket: tables for people, --json for scripts, the agent's message and a
+// non-zero exit on errors.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { ensureAdminTokenFile } from '../../src/auth/admin-token-file.js';
+import { createSluiceBackend } from '../../src/api/index.js';
+import { startSocketServer, stopSocketServer } from '../../src/server/socket-server.js';
+import { type TestAgent, startTestAgent } from '../api/helpers.js';
+import { addFlows } from '../api/flows.js';
+
+const SLUICE = fileURLToPath(new URL('../../bin/sluice.mjs', import.meta.url));
+const T = { timeout: 60_000 };
+const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-'));
+const socketPath = join(dir, 'agent.sock');
+const tokenFile = join(dir, 'admin.token');
+let t: TestAgent;
+let server: Server;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function sluice(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [SLUICE, ...args],
+      { env: { ...process.env, SLUICE_SOCKET: socketPath, SLUICE_TOKEN_FILE: tokenFile, ...options.env }, timeout: 30_000 },
+      (error, stdout, stderr) => resolve({ code: error ? ((error as any).code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin?.end(options.input ?? '');
+  });
+}
+
+async function ok(args: string[], input?: string): Promise<string> {
+  const run = await sluice(args, { input });
+  assert.equal(run.code, 0, `sluice ${args.join(' ')} exited ${run.code}: ${run.stderr}`);
+  return run.stdout;
+}
+
+before(async () => {
+  t = await startTestAgent();
+  ensureAdminTokenFile(tokenFile, t.agent.store);
+  const sluiceBackend = createSluiceBackend(t.agent, t.authenticator, { version: 'test', interfaces: [], pinDir: t.pinDir, dataDir: t.dataDir });
+  server = await startSocketServer({ socketPath, sluice: sluiceBackend, authenticator: t.authenticator });
+});
+
+after(async () => {
+  if (server) await stopSocketServer(server, socketPath);
+  t?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('service add / ls / set, IPv4 and IPv6, with health-check flags', T, async () => {
+  assert.match(await ok(['service', 'add', '198.18.100.1:80/tcp', '--algorithm', 'maglev', '--check', 'http', '--check-path', '/health', '--check-interval', '500ms', '--check-timeout', '200ms', '--fall', '2']), /service 198.18.100.1:80\/tcp added \(maglev, nat, check http\)/);
+  const v6 = JSON.parse(await ok(['service', 'add', '[2001:db8:100::1]:53/udp', '--json']));
+  assert.equal(v6.name, '[2001:db8:100::1]:53/udp');
+  assert.equal(v6.healthCheck.type, 'none');
+  await ok(['service', 'set', '198.18.100.1:80/tcp', '--algorithm', 'least-connections']);
+  const table = await ok(['service', 'ls']);
+  const lines = table.trim().split('\n');
+  assert.match(lines[0]!, /^SERVICE\s+ALGORITHM\s+MODE\s+CHECK\s+BACKENDS\s+ELIGIBLE\s+ACTIVE$/);
+  assert.match(table, /198\.18\.100\.1:80\/tcp\s+least-connections\s+nat\s+http\s+0\s+0\s+0/);
+  /* Columns line up: every row's second column starts where the header's does. */
+  const column = lines[0]!.indexOf('ALGORITHM');
+  assert.ok(lines.slice(1).every((line) => line[column - 1] === ' ' && line[column] !== ' '), table);
+  const service = t.agent.store.services.get('198.18.100.1:80/tcp')!;
+  assert.deepEqual(service.healthCheck, { type: 'http', intervalMs: 500, timeoutMs: 200, rise: 2, fall: 2, path: '/health', expectStatus: [200, 399] });
+});
+
+test('backend add / set / drain / ready / maint / rm, single and bulk', T, async () => {
+  const svc = '198.18.100.1:80/tcp';
+  for (const i of [1, 2, 3]) await ok(['backend', 'add', svc, `198.19.${i}.2:8080`, '--weight', String(i)]);
+  await ok(['backend', 'set', svc, '198.19.1.2:8080', '198.19.2.2:8080', '--weight', '5']);
+  assert.deepEqual(t.agent.store.services.backends(svc).map((b) => b.weight), [5, 5, 3]);
+  const drained = await ok(['backend', 'drain', svc, '198.19.3.2:8080', '--drain-timeout', '30s']);
+  assert.match(drained, /BACKEND\s+WEIGHT\s+STATE\s+HEALTH\s+ACTIVE\s+DRAIN/);
+  assert.match(drained, /198\.19\.3\.2:8080\s+3\s+drain\s+/);
+  assert.equal(t.agent.store.services.backend(svc, '198.19.3.2:8080')?.drainTimeoutMs, 30_000);
+  await ok(['backend', 'maint', svc, '198.19.1.2:8080', '198.19.2.2:8080']);
+  await ok(['backend', 'ready', svc, '198.19.1.2:8080', '198.19.2.2:8080', '198.19.3.2:8080']);
+  assert.deepEqual(t.agent.store.services.backends(svc).map((b) => b.state), ['ready', 'ready', 'ready']);
+  const list = JSON.parse(await ok(['backend', 'ls', svc, '--json']));
+  assert.equal(list.length, 3);
+  addFlows(t.agent, svc, '198.19.3.2:8080', 2);
+  const refused = await sluice(['backend', 'rm', svc, '198.19.3.2:8080']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /^sluice: CONFLICT: backend 198\.19\.3\.2:8080 of 198\.18\.100\.1:80\/tcp still carries 2 active flows; drain it first or use force\n$/);
+  assert.match(await ok(['backend', 'rm', svc, '198.19.3.2:8080', '--force']), /removed 198\.19\.3\.2:8080 \(2 flows ended\)/);
+});
+
+test('errors: the agent message and a non-zero exit; usage errors exit 2; no agent exits 3', T, async () => {
+  const duplicate = await sluice(['service', 'add', '198.18.100.1:80/tcp']);
+  assert.equal(duplicate.code, 1);
+  assert.match(duplicate.stderr, /CONFLICT: service 198\.18\.100\.1:80\/tcp already exists/);
+  const badWeight = await sluice(['backend', 'add', '198.18.100.1:80/tcp', '198.19.9.2:8080', '--weight', '0']);
+  assert.equal(badWeight.code, 1);
+  assert.match(badWeight.stderr, /INVALID: invalid input: weight: weight must be 1 to 65535/);
+  const badName = await sluice(['service', 'add', '2001:db8::1:80/tcp']);
+  assert.equal(badName.code, 2);
+  assert.match(badName.stderr, /IPv6 as \[ADDR\]:PORT/);
+  const unknown = await sluice(['backend', 'frobnicate']);
+  assert.equal(unknown.code, 2);
+  const noAgent = await sluice(['service', 'ls'], { env: { SLUICE_SOCKET: join(dir, 'nothing.sock') } });
+  assert.equal(noAgent.code, 3, noAgent.stderr);
+  assert.match(noAgent.stderr, /cannot reach the agent at .*nothing\.sock/);
+  const noToken = await sluice(['service', 'ls'], { env: { SLUICE_TOKEN_FILE: join(dir, 'missing.token') } });
+  assert.equal(noToken.code, 1);
+  assert.match(noToken.stderr, /no admin token file at .*missing\.token/);
+});
+
+test('conns, stats, health, audit print tables and JSON', T, async () => {
+  const svc = '198.18.100.1:80/tcp';
+  addFlows(t.agent, svc, '198.19.1.2:8080', 3, 43000);
+  const conns = await ok(['conns', '--backend', '198.19.1.2:8080', '--limit', '2']);
+  assert.match(conns, /^CLIENT\s+SERVICE\s+BACKEND\s+PROTO\s+STATE/);
+  assert.equal(conns.trim().split('\n').length, 4, conns); /* header, 2 rows, "more: --cursor" */
+  assert.match(conns, /more: --cursor \S+/);
+  const page = JSON.parse(await ok(['conns', '--service', svc, '--json', '--limit', '100']));
+  assert.equal(page.items.length, 3);
+  assert.match(await ok(['stats']), /SERVICE\s+PACKETS\s+BYTES/);
+  const health = await ok(['health']);
+  assert.match(health, /SERVICE\s+BACKEND\s+STATE\s+CHECK\s+HEALTH/);
+  const audit = JSON.parse(await ok(['audit', '--json', '--limit', '3']));
+  assert.equal(audit.items.length, 3);
+  assert.equal(audit.items[0].actor, 'root');
+});
+
+test('config export to YAML and import back: a round trip; import of a broken file changes nothing', T, async () => {
+  const file = join(dir, 'sluice.yaml');
+  assert.match(await ok(['config', 'export', file]), /exported 2 services/);
+  assert.match(readFileSync(file, 'utf8'), /address: 198\.18\.100\.1/);
+  assert.match(await ok(['config', 'import', file]), /services: \+0 ~0 -0\n {2}backends: \+0 ~0 -0/);
+  const broken = join(dir, 'broken.json');
+  writeFileSync(broken, JSON.stringify({ services: [{ address: '198.18.100.1', port: 0, protocol: 'tcp' }] }));
+  const before = t.agent.store.exportConfig();
+  const run = await sluice(['config', 'import', broken]);
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /config .*broken\.json: services\.0\.port: port must be 1 to 65535/);
+  assert.deepEqual(t.agent.store.exportConfig(), before);
+});
+
+test('users: add with a password on stdin, then log in with it', T, async () => {
+  await ok(['user', 'add', 'vera', '--role', 'viewer'], 'a long viewer password\n');
+  assert.match(await ok(['user', 'ls']), /vera\s+viewer/);
+  const session = t.authenticator.login('vera', 'a long viewer password');
+  const denied = await sluice(['backend', 'drain', '198.18.100.1:80/tcp', '198.19.1.2:8080'], { env: { SLUICE_TOKEN: session.token } });
+  assert.equal(denied.code, 1);
+  assert.match(denied.stderr, /FORBIDDEN: backends\.setState needs role operator/);
+});

@@ -1,0 +1,71 @@
+import type { TRPCRouterRecord } from '@trpc/server';
+import { z } from 'zod';
+import { adminProcedure, publicProcedure, viewerProcedure } from '../trpc.ts';
+import {
+  createTokenInputSchema,
+  createTokenOutputSchema,
+  createUserInputSchema,
+  deleteUserInputSchema,
+  loginInputSchema,
+  loginOutputSchema,
+  okSchema,
+  revokeTokenInputSchema,
+  tokenViewSchema,
+  updateUserInputSchema,
+  userViewSchema,
+  whoamiOutputSchema,
+} from './auth.types.ts';
+
+const OK = { ok: true } as const;
+
+export const authRouter = {
+  /** User name and password -> a session token (UNAUTHENTICATED when wrong; no hint which part). */
+  login: publicProcedure
+    .input(loginInputSchema)
+    .output(loginOutputSchema)
+    .mutation(({ ctx, input }) => ctx.sluice.auth.login(input.user, input.password)),
+
+  logout: viewerProcedure.output(okSchema).mutation(async ({ ctx }) => {
+    await ctx.sluice.auth.logout(ctx.token, ctx.identity);
+    return OK;
+  }),
+
+  whoami: viewerProcedure.output(whoamiOutputSchema).query(({ ctx }) => ctx.identity),
+
+  listUsers: adminProcedure.output(z.array(userViewSchema)).query(({ ctx }) => ctx.sluice.auth.listUsers()),
+
+  createUser: adminProcedure
+    .input(createUserInputSchema)
+    .output(userViewSchema)
+    .mutation(({ ctx, input }) => ctx.sluice.auth.createUser(input, ctx.identity)),
+
+  /** New password and/or role; ends the user's sessions when either changes. */
+  updateUser: adminProcedure
+    .input(updateUserInputSchema)
+    .output(userViewSchema)
+    .mutation(({ ctx, input }) => ctx.sluice.auth.updateUser(input, ctx.identity)),
+
+  deleteUser: adminProcedure
+    .input(deleteUserInputSchema)
+    .output(okSchema)
+    .mutation(async ({ ctx, input }) => {
+      await ctx.sluice.auth.deleteUser(input.user, ctx.identity);
+      return OK;
+    }),
+
+  listTokens: adminProcedure.output(z.array(tokenViewSchema)).query(({ ctx }) => ctx.sluice.auth.listTokens()),
+
+  /** The token secret is in this reply only. */
+  createToken: adminProcedure
+    .input(createTokenInputSchema)
+    .output(createTokenOutputSchema)
+    .mutation(({ ctx, input }) => ctx.sluice.auth.createToken(input.name, input.role, ctx.identity)),
+
+  revokeToken: adminProcedure
+    .input(revokeTokenInputSchema)
+    .output(okSchema)
+    .mutation(async ({ ctx, input }) => {
+      await ctx.sluice.auth.revokeToken(input.name, ctx.identity);
+      return OK;
+    }),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { healthCheckPatchSchema } from './health-check.ts';
+import {
+  DEFAULT_MAX_SERVICES,
+  checkServiceBackends,
+  checkUniqueServices,
+  serviceSpecFields,
+} from './service.ts';
+
+/*
+ * The whole configuration as a declarative file (JSON or YAML): what
+ * `sluice config export` writes and `import` reads. Import makes the store
+ * equal to it (services not listed are deleted). Users and tokens are not
+ * part of it: secrets do not travel in configuration files.
+ * It is a superset of the agent's older config file ({ services: [...] }),
+ * which therefore imports as is.
+ */
+export const CONFIG_DOCUMENT_VERSION = 1;
+
+export const configServiceSchema = z
+  .object({ ...serviceSpecFields, healthCheck: healthCheckPatchSchema.optional() })
+  .strict()
+  .superRefine(checkServiceBackends);
+export type ConfigService = z.infer<typeof configServiceSchema>;
+
+export const configDocumentSchema = z
+  .object({
+    version: z.literal(CONFIG_DOCUMENT_VERSION).default(CONFIG_DOCUMENT_VERSION),
+    services: z
+      .array(configServiceSchema)
+      .max(DEFAULT_MAX_SERVICES, `at most ${DEFAULT_MAX_SERVICES} services`)
+      .default([]),
+  })
+  .strict()
+  .superRefine(checkUniqueServices);
+export type ConfigDocument = z.infer<typeof configDocumentSchema>;

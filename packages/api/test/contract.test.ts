@@ -1,0 +1,107 @@
+// The router alone, against a stub implementation: roles, input validation
+// and error mapping. The agent's own tests run the same router against real maps.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TRPCError } from '@trpc/server';
+import { type Identity, type SluiceBackend, SluiceError, createAppRouter } from '../src/index.ts';
+
+const calls: string[] = [];
+const notImplemented = () => {
+  throw new Error('not in this stub');
+};
+const stub = new Proxy({} as SluiceBackend, {
+  get: (_target, area: string) =>
+    new Proxy(
+      {},
+      {
+        get: (_t, method: string) => (...args: unknown[]) => {
+          calls.push(`${area}.${method}`);
+          if (area === 'backends' && method === 'remove')
+            throw new SluiceError('CONFLICT', 'backend 198.19.1.2:8080 still carries 3 active flows', { activeFlows: 3 });
+          if (area === 'services' && method === 'list') return [];
+          if (area === 'auth' && method === 'listUsers') return [];
+          return notImplemented();
+        },
+      },
+    ),
+});
+const api = createAppRouter(stub);
+const as = (role: Identity['role']) => api.callerFor({ user: `u-${role}`, role, source: 'token' });
+
+async function sluiceCodeOf(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(
+    () => assert.fail('expected an error'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof TRPCError, `expected a TRPCError, got ${error}`);
+  const shape = (api.router._def._config.errorFormatter as any)({
+    shape: { message: error.message, code: 0, data: {} },
+    error,
+    type: 'mutation',
+    path: 'x',
+    input: undefined,
+    ctx: undefined,
+  });
+  return shape.data.sluiceCode;
+}
+
+test('anonymous callers reach only auth.login', async () => {
+  const anonymous = api.callerFor(null);
+  assert.equal(await sluiceCodeOf(anonymous.services.list()), 'UNAUTHENTICATED');
+  assert.equal(await sluiceCodeOf(anonymous.auth.whoami()), 'UNAUTHENTICATED');
+  calls.length = 0;
+  await assert.rejects(anonymous.auth.login({ user: 'admin', password: 'x' }));
+  assert.deepEqual(calls, ['auth.login'], 'login reached the implementation');
+});
+
+test('each role is refused what is above it, before the implementation is called', async () => {
+  calls.length = 0;
+  const backend = { service: '198.18.100.1:80/tcp', endpoint: '198.19.1.2:8080' };
+  assert.equal(await sluiceCodeOf(as('viewer').backends.setWeight({ ...backend, weight: 2 })), 'FORBIDDEN');
+  assert.equal(
+    await sluiceCodeOf(as('operator').services.create({ address: '198.18.100.1', port: 80, protocol: 'tcp' })),
+    'FORBIDDEN',
+  );
+  assert.equal(await sluiceCodeOf(as('operator').auth.listUsers()), 'FORBIDDEN');
+  assert.deepEqual(calls, []);
+  assert.deepEqual(await as('viewer').services.list(), []);
+  assert.deepEqual(await as('admin').auth.listUsers(), []);
+});
+
+test('bad input is INVALID and never reaches the implementation', async () => {
+  calls.length = 0;
+  const admin = as('admin');
+  const bad = [
+    admin.services.create({ address: '198.18.100.300', port: 80, protocol: 'tcp' }),
+    admin.services.create({ address: '198.18.100.1', port: 0, protocol: 'tcp' }),
+    admin.services.create({ address: '198.18.100.1', port: 65536, protocol: 'tcp' }),
+    admin.services.create({ address: '198.18.100.1', port: 80, protocol: 'sctp' as 'tcp' }),
+    admin.backends.add({ service: '198.18.100.1:80/tcp', address: '198.19.1.2', port: 8080, weight: 0 }),
+    admin.backends.add({ service: '198.18.100.1:80/tcp', address: '198.19.1.2', port: 8080, weight: 65536 }),
+    admin.backends.setState({ service: '198.18.100.1/tcp', endpoint: '198.19.1.2:8080', state: 'drain' }),
+    admin.backends.setState({ service: '2001:db8::1:80/tcp', endpoint: '198.19.1.2:8080', state: 'drain' }),
+    admin.backends.bulk({ service: '198.18.100.1:80/tcp', endpoints: ['198.19.1.2:80', '198.19.1.2:80'], change: { action: 'setWeight', weight: 2 } }),
+    admin.connections.list({ limit: 100_000 }),
+    admin.services.update({ service: '198.18.100.1:80/tcp', healthCheck: { intervalMs: 500, timeoutMs: 1000 } }),
+  ];
+  for (const call of bad) assert.equal(await sluiceCodeOf(call), 'INVALID');
+  assert.deepEqual(calls, []);
+});
+
+test('a SluiceError keeps its code, message and details', async () => {
+  const error = await as('operator')
+    .backends.remove({ service: '198.18.100.1:80/tcp', endpoint: '198.19.1.2:8080' })
+    .catch((e: unknown) => e);
+  assert.ok(error instanceof TRPCError);
+  assert.equal(error.code, 'CONFLICT');
+  assert.match(error.message, /3 active flows/);
+  assert.equal(await sluiceCodeOf(Promise.reject(error)), 'CONFLICT');
+});
+
+test('service and endpoint names are canonicalised', async () => {
+  const { parseServiceName, parseEndpoint } = await import('../src/index.ts');
+  assert.deepEqual(parseServiceName('[2001:DB8::0:1]:80/TCP'), { address: '2001:db8::1', port: 80, protocol: 'tcp' });
+  assert.deepEqual(parseEndpoint('198.19.1.2:8080'), { address: '198.19.1.2', port: 8080 });
+  assert.match(String(parseEndpoint('2001:db8::1:80')), /\[ADDR\]:PORT/);
+  assert.match(String(parseServiceName('198.18.100.1:80')), /VIP:PORT\/PROTO/);
+});

@@ -1,0 +1,120 @@
+/*
+ * The real `sluice agent` in the LB namespace with its own data dir, socket,
+ * token file and pins; and the real `sluice` CLI talking to it from the root
+ * namespace over the unix socket. kill() is SIGKILL: nothing of the agent's
+ * own shutdown runs.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { execIn, spawnIn } from '../../../testbed/topology.ts';
+import { type Network, REPO_ROOT } from './network.ts';
+
+const SLUICE = join(REPO_ROOT, 'apps/agent/bin/sluice.mjs');
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+const CLI_TIMEOUT_MS = 30_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class AgentProcess {
+  #log = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(
+    readonly network: Network,
+    private readonly child: ChildProcess,
+  ) {
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.#log += chunk));
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.#log += chunk));
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  static paths(network: Network) {
+    return {
+      dataDir: join(network.runDir, 'data'),
+      socket: join(network.runDir, 'agent.sock'),
+      tokenFile: join(network.runDir, 'admin.token'),
+      readyFile: join(network.runDir, 'agent.ready'),
+    };
+  }
+
+  /** Starts the agent and resolves once it serves its socket (the ready file). Returns also the time it took. */
+  static async start(network: Network, extraArgs: string[] = []): Promise<AgentProcess> {
+    const paths = AgentProcess.paths(network);
+    rmSync(paths.readyFile, { force: true });
+    const child = spawnIn(
+      network.topology.lb.namespace,
+      process.execPath,
+      [SLUICE, 'agent', '--interfaces', network.interfaces.join(','), '--pin-dir', network.pinDir, '--data-dir', paths.dataDir,
+        '--socket', paths.socket, '--admin-token-file', paths.tokenFile, '--ready-file', paths.readyFile,
+        '--flow-table-size', '65536', ...extraArgs],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const agent = new AgentProcess(network, child);
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (!existsSync(paths.readyFile) && agent.running && Date.now() < deadline) await sleep(20);
+    if (!existsSync(paths.readyFile)) {
+      await agent.kill();
+      throw new Error(`sluice agent did not become ready:\n${agent.output}`);
+    }
+    return agent;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  get output(): string {
+    return this.#log;
+  }
+
+  /** SIGKILL: the agent gets no chance to clean up (the XDP program and pins stay). */
+  async kill(): Promise<void> {
+    if (this.running) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM, then SIGKILL; and the interfaces detached and pins removed whatever happened. Never throws. */
+  async stopAndTeardown(): Promise<void> {
+    if (this.running) this.child.kill('SIGTERM');
+    const ended = await Promise.race([this.exited, sleep(STOP_TIMEOUT_MS).then(() => undefined)]);
+    if (!ended) await this.kill();
+    await execIn(this.network.topology.lb.namespace, process.execPath, [
+      SLUICE, 'teardown', '--interfaces', this.network.interfaces.join(','), '--pin-dir', this.network.pinDir,
+    ]).catch(() => undefined);
+  }
+}
+
+/** Runs `sluice ARGS` from the root namespace against the test agent. */
+export function sluice(network: Network, args: string[]): Promise<CliResult> {
+  const { socket, tokenFile } = AgentProcess.paths(network);
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [SLUICE, ...args, '--socket', socket, '--token-file', tokenFile],
+      { timeout: CLI_TIMEOUT_MS, cwd: REPO_ROOT },
+      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** `sluice ARGS --json`, parsed; throws with the CLI's message on a non-zero exit. */
+export async function sluiceJson<T = any>(network: Network, args: string[]): Promise<T> {
+  const result = await sluice(network, [...args, '--json']);
+  if (result.code !== 0) throw new Error(`sluice ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  return JSON.parse(result.stdout) as T;
+}
+
+export async function sluiceOk(network: Network, args: string[]): Promise<string> {
+  const result = await sluice(network, args);
+  if (result.code !== 0) throw new Error(`sluice ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  return result.stdout;
+}

@@ -1,0 +1,23 @@
+/* A tRPC client over the test agent's socket, for polling fast (the CLI starts a process per call). */
+import { readFileSync } from 'node:fs';
+import { createSocketClient } from '../../../apps/agent/src/server/client.ts';
+import { AgentProcess } from './agent-process.ts';
+import type { Network } from './network.ts';
+
+export function apiClient(network: Network) {
+  const { socket, tokenFile } = AgentProcess.paths(network);
+  return createSocketClient({ socketPath: socket, token: readFileSync(tokenFile, 'utf8').trim() });
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `read` every `everyMs` until `done` holds or `timeoutMs` passes; returns the last value and when it held. */
+export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, options: { everyMs?: number; timeoutMs: number }) {
+  const start = Date.now();
+  let value = await read();
+  while (!done(value) && Date.now() - start < options.timeoutMs) {
+    await sleep(options.everyMs ?? 50);
+    value = await read();
+  }
+  return { value, ok: done(value), at: Date.now() };
+}
