@@ -4,11 +4,12 @@
  * root mount namespace first: `ip netns exec` gives its child a private copy
  * of the mounts, so a mount made in there would be invisible to the bench.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { ensureBpffs, isBpffs, unpinAll } from '../apps/agent/src/dataplane/bpffs.js';
+import { createSocketClient, type SocketClient } from '../apps/agent/src/server/client.js';
 import { runCommand, sleep, startIn, stopChild } from './processes.js';
 
 export const BENCH_RUN_DIR = '/run/sluice-bench';
@@ -21,6 +22,11 @@ export interface AgentHandle {
   child: ChildProcess;
   pid: number;
   configFile: string;
+  /** The agent's unix socket (tRPC) and its admin token file. */
+  socket: string;
+  tokenFile: string;
+  /** A typed tRPC client over the socket, as the CLI uses, with the admin token. */
+  client(): SocketClient;
   /** Rewrite the configuration file and tell the agent (SIGHUP). */
   reload(config: unknown): void;
   log(): string;
@@ -44,8 +50,10 @@ export async function startAgent(namespace: string, interfaces: string[], config
   /* A fresh store, socket and token of its own, so it never meets another agent's state. */
   const stateDir = join(BENCH_RUN_DIR, `agent-${namespace}`);
   rmSync(stateDir, { recursive: true, force: true });
+  const socket = join(stateDir, 'agent.sock');
+  const tokenFile = join(stateDir, 'admin.token');
   const args = [SLUICE_BIN, 'agent', '--interfaces', interfaces.join(','), '--config', configFile, '--pin-dir', BENCH_PIN_DIR, '--detach-on-exit', '--ready-file', readyFile,
-    '--data-dir', join(stateDir, 'data'), '--socket', join(stateDir, 'agent.sock'), '--admin-token-file', join(stateDir, 'admin.token')];
+    '--data-dir', join(stateDir, 'data'), '--socket', socket, '--admin-token-file', tokenFile];
   if (options.flowTableSize) args.push('--flow-table-size', String(options.flowTableSize));
   const child = startIn(namespace, process.execPath, args);
   let output = '';
@@ -58,6 +66,9 @@ export async function startAgent(namespace: string, interfaces: string[], config
     child,
     pid: child.pid!,
     configFile,
+    socket,
+    tokenFile,
+    client: () => createSocketClient({ socketPath: socket, token: readFileSync(tokenFile, 'utf8').trim(), timeoutMs: 30_000 }),
     reload(next) {
       writeFileSync(configFile, JSON.stringify(next));
       child.kill('SIGHUP');

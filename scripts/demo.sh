@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: set up, build the test network, start the agent with the demo
-# services, send light traffic and show what the balancer does. Ctrl-C (or the
-# time limit, DEMO_SECONDS, default 600) ends it and tears everything down.
+# services and the web console, send light traffic and show what the balancer
+# does. Ctrl-C (or the time limit, DEMO_SECONDS, default 600) ends it and
+# tears everything down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/log.sh
@@ -11,6 +12,9 @@ PREFIX=sl
 PIN_DIR=/run/sluice/bpf
 RUN_DIR=/run/sluice-demo
 INTERFACES=cli0,be1,be2,be3
+CONSOLE_ADDRESS=127.0.0.1
+CONSOLE_PORT=${CONSOLE_PORT:-3000}
+SLUICE="node apps/agent/bin/sluice.mjs"
 
 bash scripts/setup.sh
 
@@ -18,6 +22,7 @@ cleanup() {
   trap - EXIT INT TERM
   set +e # tear down as much as possible, whatever already stopped by itself
   step "tearing the demo down"
+  [ -f "$RUN_DIR/console.pid" ] && kill "$(cat "$RUN_DIR/console.pid")" 2>/dev/null
   [ -f "$RUN_DIR/agent.pid" ] && kill "$(cat "$RUN_DIR/agent.pid")" 2>/dev/null && sleep 1
   [ -f "$RUN_DIR/traffic.pid" ] && kill -- "-$(cat "$RUN_DIR/traffic.pid")" 2>/dev/null
   ip netns exec "$PREFIX-lb" node apps/agent/bin/sluice.mjs teardown --interfaces "$INTERFACES" --pin-dir "$PIN_DIR" 2>/dev/null || true
@@ -36,22 +41,35 @@ mountpoint -q "$PIN_DIR" || mount -t bpf bpf "$PIN_DIR"
 
 step "starting the agent in $PREFIX-lb (XDP on $INTERFACES)"
 ip netns exec "$PREFIX-lb" node apps/agent/bin/sluice.mjs agent --interfaces "$INTERFACES" \
-  --config demo/config.json --pin-dir "$PIN_DIR" --ready-file "$RUN_DIR/agent.ready" \
+  --config demo/config.json --pin-dir "$PIN_DIR" --ready-file "$RUN_DIR/agent.ready" --data-dir "$RUN_DIR/data" \
   > "$RUN_DIR/agent.log" 2>&1 &
 echo $! > "$RUN_DIR/agent.pid"
 for _ in $(seq 50); do [ -f "$RUN_DIR/agent.ready" ] && break; sleep 0.2; done
 [ -f "$RUN_DIR/agent.ready" ] || { cat "$RUN_DIR/agent.log"; die "the agent did not start (log above)"; }
+
+step "building and starting the web console on http://$CONSOLE_ADDRESS:$CONSOLE_PORT"
+(cd apps/web && NEXT_TELEMETRY_DISABLED=1 node node_modules/next/dist/bin/next build > "$RUN_DIR/console-build.log" 2>&1) \
+  || { tail -30 "$RUN_DIR/console-build.log"; die "the console did not build (log above)"; }
+ADMIN_PASSWORD=${DEMO_ADMIN_PASSWORD:-$(node -e "console.log(require('crypto').randomBytes(12).toString('base64url'))")}
+printf '%s\n' "$ADMIN_PASSWORD" | $SLUICE user add admin --role admin >/dev/null \
+  || die "could not create the console's admin user"
+SLUICE_AGENT_SOCKET=/run/sluice/agent.sock NEXT_TELEMETRY_DISABLED=1 \
+  node apps/web/node_modules/next/dist/bin/next start apps/web --hostname "$CONSOLE_ADDRESS" --port "$CONSOLE_PORT" \
+  > "$RUN_DIR/console.log" 2>&1 &
+echo $! > "$RUN_DIR/console.pid"
 
 step "sending demo traffic for $DEMO_SECONDS s (HTTP to 198.18.100.1, .2 and [2001:db8:100::1], UDP to 198.18.100.1:53)"
 setsid bash demo/traffic.sh "$PREFIX-client" "$DEMO_SECONDS" &
 echo $! > "$RUN_DIR/traffic.pid"
 
 cat <<INFO
+  Console:  http://$CONSOLE_ADDRESS:$CONSOLE_PORT   user admin, password $ADMIN_PASSWORD (shown once)
   Try it yourself from the client namespace:
     ip netns exec $PREFIX-client curl -s http://198.18.100.1/
     ip netns exec $PREFIX-client node testbed/client.mjs http --url http://198.18.100.2/ --count 600
-  Change the services: edit demo/config.json, then: kill -HUP $(cat "$RUN_DIR/agent.pid")
-  Agent log: $RUN_DIR/agent.log      Stop the demo: Ctrl-C
+  CLI:      $SLUICE service ls     (also: backend drain|weight, conns, stats, health, audit)
+  Or edit demo/config.json, then: kill -HUP $(cat "$RUN_DIR/agent.pid")
+  Logs: $RUN_DIR/agent.log, $RUN_DIR/console.log      Stop the demo: Ctrl-C
 INFO
 
 timeout "$DEMO_SECONDS" npx tsx demo/monitor.ts "$PIN_DIR" || true

@@ -7,7 +7,7 @@ source scripts/lib/log.sh
 bash scripts/setup.sh || exit 1
 
 failed_suites=()
-for suite in bpf agent e2e agent-e2e; do
+for suite in bpf agent e2e agent-e2e console; do
   step "test suite: $suite"
   bash scripts/run-tests.sh "$suite" || failed_suites+=("$suite")
 done

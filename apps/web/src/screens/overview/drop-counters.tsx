@@ -1,0 +1,56 @@
+/* Packets the data plane dropped, by reason (global counters named drop_*), largest first. */
+'use client';
+import { useQuery } from '@tanstack/react-query';
+import { api } from '@/client/api-client.ts';
+import { count } from '@/client/format.ts';
+import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states.tsx';
+
+/* What each reason means, in the README's words, so the number leads somewhere. */
+const REASONS: Record<string, string> = {
+  drop_malformed: 'bad IP header, or TCP/UDP header cut short',
+  drop_fragment: 'IP fragment sent to a VIP',
+  drop_ip_options: 'IPv4 options or IPv6 extension header to a VIP',
+  drop_unknown_protocol: 'neither TCP nor UDP to a VIP',
+  drop_bad_checksum: 'IPv6 UDP with checksum 0',
+  drop_no_service: 'VIP address, but no service on that port/protocol',
+  drop_no_backend: 'service with no eligible backend',
+};
+
+export function DropCounters() {
+  const totals = useQuery({ queryKey: ['stats.totals'], queryFn: () => api.stats.totals.query(), refetchInterval: 2000 });
+  const drops = Object.entries(totals.data?.global ?? {})
+    .filter(([name]) => name.startsWith('drop_'))
+    .sort((a, b) => b[1] - a[1]);
+  return (
+    <section className="card" aria-labelledby="drops-title">
+      <h2 id="drops-title">Drops by reason</h2>
+      {totals.isPending ? (
+        <LoadingState label="Loading counters…" />
+      ) : totals.isError ? (
+        <ErrorState error={totals.error} retry={() => totals.refetch()} />
+      ) : drops.length === 0 ? (
+        <EmptyState title="The data plane reports no drop counters" />
+      ) : (
+        <table className="table table-compact" data-testid="drop-counters">
+          <thead>
+            <tr>
+              <th scope="col">Reason</th>
+              <th scope="col" className="num">Packets since start</th>
+            </tr>
+          </thead>
+          <tbody>
+            {drops.map(([name, value]) => (
+              <tr key={name}>
+                <th scope="row">
+                  <span className="mono">{name.replace(/^drop_/, '')}</span>
+                  {REASONS[name] && <span className="muted"> — {REASONS[name]}</span>}
+                </th>
+                <td className={`num ${value > 0 ? 'text-warn' : 'muted'}`}>{count(value)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,51 @@
+/* Backends up and down per service, with the down ones named: the first thing to look at when traffic drops. */
+'use client';
+import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
+import { api } from '@/client/api-client.ts';
+import { servicePath } from '@/client/service-path.ts';
+import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states.tsx';
+
+export function HealthSummary() {
+  const health = useQuery({ queryKey: ['health.list'], queryFn: () => api.health.list.query(), refetchInterval: 2000 });
+  const byService = new Map<string, { up: number; down: string[]; total: number }>();
+  for (const backend of health.data ?? []) {
+    const entry = byService.get(backend.service) ?? { up: 0, down: [], total: 0 };
+    entry.total++;
+    if (backend.up) entry.up++;
+    else entry.down.push(backend.endpoint);
+    byService.set(backend.service, entry);
+  }
+  const totalDown = [...byService.values()].reduce((n, s) => n + s.down.length, 0);
+  return (
+    <section className="card" aria-labelledby="health-title">
+      <h2 id="health-title">
+        Health{' '}
+        {health.data && health.data.length > 0 && (
+          <span className={`badge ${totalDown ? 'badge-down' : 'badge-up'}`} data-testid="health-total">
+            {totalDown ? `${totalDown} down` : 'all up'}
+          </span>
+        )}
+      </h2>
+      {health.isPending ? (
+        <LoadingState label="Loading health…" />
+      ) : health.isError ? (
+        <ErrorState error={health.error} retry={() => health.refetch()} />
+      ) : byService.size === 0 ? (
+        <EmptyState title="No backends to check yet" />
+      ) : (
+        <ul className="health-list">
+          {[...byService].map(([service, entry]) => (
+            <li key={service}>
+              <Link href={servicePath(service)}>{service}</Link>
+              <span className="health-count">
+                {entry.up} of {entry.total} up
+              </span>
+              {entry.down.length > 0 && <span className="text-bad">down: {entry.down.join(', ')}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

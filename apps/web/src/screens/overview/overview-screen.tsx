@@ -1,0 +1,135 @@
+/*
+ * Overview: live charts of the whole balancer and each service (one sample a
+ * second over stats.live, no reload), the health of every backend, and the
+ * data plane's drop counters by reason.
+ */
+'use client';
+import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useMemo } from 'react';
+import { api } from '@/client/api-client.ts';
+import { bitsPerSecond, count, packetsPerSecond, perSecond } from '@/client/format.ts';
+import { servicePath } from '@/client/service-path.ts';
+import { useLiveStats } from '@/client/use-live-stats.ts';
+import { RateChart } from '@/components/charts/rate-chart.tsx';
+import { LiveDot } from '@/components/ui/live-dot.tsx';
+import { PageHeader } from '@/components/ui/page-header.tsx';
+import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states.tsx';
+import { DropCounters } from './drop-counters.tsx';
+import { HealthSummary } from './health-summary.tsx';
+
+const TOTAL = 'Total';
+const METRICS = [
+  { key: 'pps', title: 'Packets per second', format: packetsPerSecond },
+  { key: 'bps', title: 'Bits per second', format: bitsPerSecond },
+  { key: 'newFlowsPerSec', title: 'New connections per second', format: perSecond },
+  { key: 'activeFlows', title: 'Active connections', format: (n: number) => count(Math.round(n)) },
+] as const;
+
+export function OverviewScreen() {
+  const live = useLiveStats();
+  const services = useQuery({ queryKey: ['services.list'], queryFn: () => api.services.list.query(), refetchInterval: 5000 });
+
+  const serviceNames = useMemo(() => {
+    const names = new Set<string>();
+    for (const sample of live.samples) for (const s of sample.services) names.add(s.service);
+    return [...names].sort();
+  }, [live.samples]);
+
+  const rowsByMetric = useMemo(
+    () =>
+      Object.fromEntries(
+        METRICS.map(({ key }) => [
+          key,
+          live.samples.map((sample) => {
+            const row: Record<string, number> = { t: sample.t, [TOTAL]: sample.total[key] };
+            for (const s of sample.services) row[s.service] = s[key];
+            return row;
+          }),
+        ]),
+      ),
+    [live.samples],
+  );
+
+  return (
+    <>
+      <PageHeader
+        title="Overview"
+        subtitle="Traffic through the balancer, updated every second."
+        actions={<LiveDot connected={live.connected} />}
+      />
+      {live.error ? <ErrorState error={live.error} /> : null}
+      <section aria-label="Live traffic" className="chart-grid" data-testid="live-samples" data-samples={live.samples.length}>
+        {METRICS.map(({ key, title, format }) => (
+          <RateChart
+            key={key}
+            title={title}
+            rows={rowsByMetric[key] ?? []}
+            series={[TOTAL, ...serviceNames]}
+            format={format}
+            current={live.latest ? format(live.latest.total[key]) : '—'}
+          />
+        ))}
+      </section>
+      {live.samples.length === 0 && !live.error && <LoadingState label="Waiting for the first live sample (one a second)…" />}
+
+      <section aria-labelledby="per-service-title" className="card">
+        <h2 id="per-service-title">Services</h2>
+        {services.isPending ? (
+          <LoadingState label="Loading services…" />
+        ) : services.isError ? (
+          <ErrorState error={services.error} retry={() => services.refetch()} />
+        ) : services.data.length === 0 ? (
+          <EmptyState title="No services yet">
+            <p>
+              Create one on the <Link href="/services">Services</Link> page.
+            </p>
+          </EmptyState>
+        ) : (
+          <div className="table-wrap">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">Service</th>
+                  <th scope="col">Algorithm</th>
+                  <th scope="col" className="num">Packets/s</th>
+                  <th scope="col" className="num">Bits/s</th>
+                  <th scope="col" className="num">New conn/s</th>
+                  <th scope="col" className="num">Active</th>
+                  <th scope="col" className="num">Eligible backends</th>
+                </tr>
+              </thead>
+              <tbody>
+                {services.data.map((service) => {
+                  const rate = live.latest?.services.find((s) => s.service === service.name);
+                  return (
+                    <tr key={service.name}>
+                      <th scope="row">
+                        <Link href={servicePath(service.name)}>{service.name}</Link>
+                      </th>
+                      <td>{service.algorithm}</td>
+                      <td className="num">{rate ? packetsPerSecond(rate.pps) : '—'}</td>
+                      <td className="num">{rate ? bitsPerSecond(rate.bps) : '—'}</td>
+                      <td className="num">{rate ? perSecond(rate.newFlowsPerSec) : '—'}</td>
+                      <td className="num">{count(rate?.activeFlows ?? service.activeFlows)}</td>
+                      <td className="num">
+                        <span className={service.eligibleBackends === 0 && service.backendCount > 0 ? 'text-bad' : undefined}>
+                          {service.eligibleBackends} of {service.backendCount}
+                        </span>
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      <div className="two-columns">
+        <HealthSummary />
+        <DropCounters />
+      </div>
+    </>
+  );
+}

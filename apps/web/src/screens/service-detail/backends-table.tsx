@@ -1,0 +1,130 @@
+/*
+ * The backends of one service: admin state and health as two columns, last
+ * check and latency, weight, active connections (with drain progress toward
+ * zero) and share of traffic. Operators get the row actions and selection.
+ */
+'use client';
+import type { AdminState, BackendView } from '@sluice/api';
+import { ago, count, duration, percent } from '@/client/format.ts';
+import { AdminStateBadge, HealthBadge } from '@/components/ui/badges.tsx';
+import type { DrainProgress } from './drain-progress.ts';
+import type { BackendTraffic } from './traffic-share.ts';
+import { WeightEditor } from './weight-editor.tsx';
+
+export interface BackendsTableProps {
+  backends: BackendView[];
+  traffic: Map<string, BackendTraffic>;
+  drains: Map<string, DrainProgress>;
+  editable: boolean;
+  busy: boolean;
+  selected: Set<string>;
+  onSelect(endpoint: string, on: boolean): void;
+  onSelectAll(on: boolean): void;
+  onState(endpoint: string, state: AdminState): void;
+  onWeight(endpoint: string, weight: number): void;
+  onRemove(backend: BackendView): void;
+}
+
+const STATE_ACTIONS: { state: AdminState; label: string }[] = [
+  { state: 'ready', label: 'Ready' },
+  { state: 'drain', label: 'Drain' },
+  { state: 'maint', label: 'Maint' },
+];
+
+function ActiveCell({ backend, drain }: { backend: BackendView; drain: DrainProgress | undefined }) {
+  if (!drain) return <span data-testid="active-flows">{count(backend.activeFlows)}</span>;
+  const done = drain.remaining === 0;
+  return (
+    <div className="drain">
+      <span data-testid="active-flows">{count(backend.activeFlows)}</span>
+      <progress max={1} value={drain.fraction} aria-label={`Drain progress of ${backend.endpoint}: ${drain.remaining} of ${drain.startCount} connections left`} />
+      <span className={done ? 'text-good' : 'muted'} data-testid="drain-status">
+        {done ? 'drained' : `${drain.remaining} left`}
+        {backend.drain?.deadline && !done ? `, cut in ${duration(Math.max(0, backend.drain.deadline - Date.now()))}` : ''}
+      </span>
+    </div>
+  );
+}
+
+export function BackendsTable(props: BackendsTableProps) {
+  const { backends, editable } = props;
+  const allSelected = backends.length > 0 && backends.every((b) => props.selected.has(b.endpoint));
+  return (
+    <div className="table-wrap">
+      <table className="table" data-testid="backends-table">
+        <thead>
+          <tr>
+            {editable && (
+              <th scope="col" className="select">
+                <input type="checkbox" checked={allSelected} onChange={(e) => props.onSelectAll(e.target.checked)} aria-label="Select all backends" />
+              </th>
+            )}
+            <th scope="col">Backend</th>
+            <th scope="col">Admin state</th>
+            <th scope="col">Health</th>
+            <th scope="col">Last check</th>
+            <th scope="col" className="num">Latency</th>
+            <th scope="col" className="num">Weight</th>
+            <th scope="col" className="num">Active connections</th>
+            <th scope="col" className="num">Share of traffic</th>
+            {editable && <th scope="col"><span className="sr-only">Actions</span></th>}
+          </tr>
+        </thead>
+        <tbody>
+          {backends.map((backend) => {
+            const health = backend.health;
+            const traffic = props.traffic.get(backend.endpoint);
+            return (
+              <tr key={backend.endpoint} data-endpoint={backend.endpoint} data-state={backend.state} data-eligible={backend.eligible} aria-selected={props.selected.has(backend.endpoint) || undefined}>
+                {editable && (
+                  <td className="select">
+                    <input
+                      type="checkbox"
+                      checked={props.selected.has(backend.endpoint)}
+                      onChange={(e) => props.onSelect(backend.endpoint, e.target.checked)}
+                      aria-label={`Select ${backend.endpoint}`}
+                    />
+                  </td>
+                )}
+                <th scope="row" className="mono">
+                  {backend.endpoint}
+                </th>
+                <td data-testid="admin-state">
+                  <AdminStateBadge state={backend.state} />
+                </td>
+                <td data-testid="health">
+                  <HealthBadge up={health?.up ?? true} checked={health !== null} />
+                  {health?.lastError && !health.up && <div className="muted small">{health.lastError}</div>}
+                </td>
+                <td>{health?.lastCheckAt ? ago(health.lastCheckAt) : '—'}</td>
+                <td className="num">{health?.lastLatencyMs != null ? `${health.lastLatencyMs.toFixed(1)} ms` : '—'}</td>
+                <td className="num">
+                  <WeightEditor endpoint={backend.endpoint} weight={backend.weight} editable={editable} busy={props.busy} onSave={(w) => props.onWeight(backend.endpoint, w)} />
+                </td>
+                <td className="num">
+                  <ActiveCell backend={backend} drain={props.drains.get(backend.endpoint)} />
+                </td>
+                <td className="num" data-testid="share">
+                  {traffic?.share != null ? percent(traffic.share) : '—'}
+                </td>
+                {editable && (
+                  <td className="actions">
+                    {STATE_ACTIONS.filter((a) => a.state !== backend.state).map((action) => (
+                      <button key={action.state} type="button" className="button button-small" disabled={props.busy} onClick={() => props.onState(backend.endpoint, action.state)}>
+                        {action.label}
+                        <span className="sr-only"> {backend.endpoint}</span>
+                      </button>
+                    ))}
+                    <button type="button" className="button button-small button-danger-quiet" disabled={props.busy} onClick={() => props.onRemove(backend)}>
+                      Remove<span className="sr-only"> {backend.endpoint}</span>
+                    </button>
+                  </td>
+                )}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

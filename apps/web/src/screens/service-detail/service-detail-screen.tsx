@@ -1,0 +1,169 @@
+/*
+ * One service: its settings and algorithm switch, the per-backend
+ * distribution of live traffic, and its backends with every operation.
+ */
+'use client';
+import type { BackendView } from '@sluice/api';
+import Link from 'next/link';
+import { useMemo, useState } from 'react';
+import { errorCode } from '@/client/error-text.ts';
+import { useLiveStats } from '@/client/use-live-stats.ts';
+import { useNotice } from '@/client/use-notice.ts';
+import { DistributionChart } from '@/components/charts/distribution-chart.tsx';
+import { useCan } from '@/components/shell/session-context.tsx';
+import { LiveDot } from '@/components/ui/live-dot.tsx';
+import { PageHeader } from '@/components/ui/page-header.tsx';
+import { EmptyState, ErrorState, LoadingState, Notice } from '@/components/ui/states.tsx';
+import { AddBackendForm } from './add-backend-form.tsx';
+import { AlgorithmSwitch } from './algorithm-switch.tsx';
+import { BackendsTable } from './backends-table.tsx';
+import { BulkToolbar } from './bulk-toolbar.tsx';
+import { useDrainProgress } from './drain-progress.ts';
+import { RemoveBackendsDialog } from './remove-backends-dialog.tsx';
+import { SHARE_WINDOW_SECONDS, trafficShare } from './traffic-share.ts';
+import { useBackendActions } from './use-backend-actions.ts';
+import { useServiceDetail } from './use-service-detail.ts';
+
+export function ServiceDetailScreen({ service }: { service: string }) {
+  const isAdmin = useCan('admin');
+  const isOperator = useCan('operator');
+  const notice = useNotice();
+  const { detail, watchConnected, refresh } = useServiceDetail(service);
+  const live = useLiveStats();
+  const actions = useBackendActions(service, notice, refresh);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [removing, setRemoving] = useState<BackendView[]>([]);
+  const [removeError, setRemoveError] = useState<unknown>(null);
+
+  const backends = useMemo(() => detail.data?.backends ?? [], [detail.data]);
+  const traffic = useMemo(() => trafficShare(live.samples, service), [live.samples, service]);
+  const drains = useDrainProgress(backends);
+  const busy = actions.setState.isPending || actions.setWeight.isPending || actions.bulk.isPending || actions.remove.isPending;
+  /* Selection only of backends that still exist. */
+  const selectedNow = new Set([...selected].filter((e) => backends.some((b) => b.endpoint === e)));
+
+  if (detail.isPending) return <LoadingState label={`Loading ${service}…`} />;
+  if (detail.isError)
+    return (
+      <>
+        <PageHeader title={service} />
+        {errorCode(detail.error) === 'NOT_FOUND' ? (
+          <EmptyState title={`There is no service ${service}`}>
+            <p>
+              It may have been deleted. Back to <Link href="/services">all services</Link>.
+            </p>
+          </EmptyState>
+        ) : (
+          <ErrorState error={detail.error} retry={() => detail.refetch()} />
+        )}
+      </>
+    );
+  const info = detail.data;
+
+  const confirmRemove = (force: boolean) => {
+    setRemoveError(null);
+    const done = {
+      onSuccess: () => {
+        setRemoving([]);
+        setSelected(new Set());
+      },
+      onError: (error: unknown) => setRemoveError(error),
+    };
+    if (removing.length === 1) actions.remove.mutate({ endpoint: removing[0]!.endpoint, force }, done);
+    else actions.bulk.mutate({ endpoints: removing.map((b) => b.endpoint), change: { action: 'remove', force } }, done);
+  };
+
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <Link href="/services">Services</Link> / <span aria-current="page">{info.name}</span>
+      </nav>
+      <PageHeader
+        title={<span className="mono">{info.name}</span>}
+        subtitle={
+          <>
+            {info.mode.toUpperCase()} · health check {info.healthCheck.type === 'none' ? 'none' : `${info.healthCheck.type} every ${info.healthCheck.intervalMs / 1000} s (rise ${info.healthCheck.rise}, fall ${info.healthCheck.fall})`} ·{' '}
+            {info.eligibleBackends} of {info.backendCount} backends eligible · {info.activeFlows} active connections
+          </>
+        }
+        actions={<LiveDot connected={live.connected && watchConnected} />}
+      />
+      <Notice notice={notice.notice} onDismiss={notice.clear} />
+
+      <section className="card" aria-labelledby="algorithm-title">
+        <h2 id="algorithm-title">
+          Algorithm: <span data-testid="current-algorithm">{info.algorithm}</span>
+        </h2>
+        {isAdmin ? (
+          <AlgorithmSwitch service={service} current={info.algorithm} onChanged={refresh} notify={notice} />
+        ) : (
+          <p className="muted">Only admins change the algorithm.</p>
+        )}
+        <h3 className="chart-title">Distribution over backends</h3>
+        {backends.length === 0 ? (
+          <EmptyState title="No backends, so nothing to distribute" />
+        ) : (
+          <DistributionChart
+            windowSeconds={SHARE_WINDOW_SECONDS}
+            rows={backends.map((b) => ({ endpoint: b.endpoint, newConnections: traffic.get(b.endpoint)?.newConnections ?? 0, activeConnections: b.activeFlows }))}
+          />
+        )}
+      </section>
+
+      <section className="card" aria-labelledby="backends-title">
+        <h2 id="backends-title">Backends</h2>
+        {isOperator && (
+          <BulkToolbar
+            selected={selectedNow.size}
+            busy={busy}
+            onClear={() => setSelected(new Set())}
+            onState={(state) => actions.bulk.mutate({ endpoints: [...selectedNow], change: { action: 'setState', state } }, { onError: notice.fail })}
+            onWeight={(weight) => actions.bulk.mutate({ endpoints: [...selectedNow], change: { action: 'setWeight', weight } }, { onError: notice.fail })}
+            onRemove={() => {
+              setRemoveError(null);
+              setRemoving(backends.filter((b) => selectedNow.has(b.endpoint)));
+            }}
+          />
+        )}
+        {backends.length === 0 ? (
+          <EmptyState title="This service has no backends yet">
+            <p>{isOperator ? 'Add one below; it takes new connections once it is ready and its health check passes.' : 'An operator adds backends; they appear here.'}</p>
+          </EmptyState>
+        ) : (
+          <BackendsTable
+            backends={backends}
+            traffic={traffic}
+            drains={drains}
+            editable={isOperator}
+            busy={busy}
+            selected={selectedNow}
+            onSelect={(endpoint, on) =>
+              setSelected((s) => {
+                const next = new Set(s);
+                if (on) next.add(endpoint);
+                else next.delete(endpoint);
+                return next;
+              })
+            }
+            onSelectAll={(on) => setSelected(on ? new Set(backends.map((b) => b.endpoint)) : new Set())}
+            onState={(endpoint, state) => actions.setState.mutate({ endpoint, state })}
+            onWeight={(endpoint, weight) => actions.setWeight.mutate({ endpoint, weight })}
+            onRemove={(backend) => {
+              setRemoveError(null);
+              setRemoving([backend]);
+            }}
+          />
+        )}
+        {isOperator && <AddBackendForm serviceAddress={info.address} busy={actions.add.isPending} onAdd={(backend) => actions.add.mutate(backend)} />}
+      </section>
+
+      <RemoveBackendsDialog
+        backends={removing}
+        busy={actions.remove.isPending || actions.bulk.isPending}
+        error={removeError}
+        onCancel={() => setRemoving([])}
+        onConfirm={confirmRemove}
+      />
+    </>
+  );
+}
