@@ -18,6 +18,6 @@ export interface BenchOptions {
 export function benchOptions(argv: readonly string[]): BenchOptions {
   const quick = argv.includes('--quick');
   return quick
-    ? { quick, packetRuns: 5, forwardingRounds: 1, httpSeconds: 3, udpSeconds: 1, controlSamples: 7, idleSeconds: 3 }
-    : { quick, packetRuns: 7, forwardingRounds: 3, httpSeconds: 8, udpSeconds: 3, controlSamples: 21, idleSeconds: 10 };
+    ? { quick, packetRuns: 5, forwardingRounds: 1, httpSeconds: 3, udpSeconds: 1, controlSamples: 11, idleSeconds: 10 }
+    : { quick, packetRuns: 7, forwardingRounds: 3, httpSeconds: 8, udpSeconds: 3, controlSamples: 21, idleSeconds: 30 };
 }

@@ -1,46 +1,106 @@
 /*
  * Control-plane timings (issue 5, part 3): table builds in process; the
- * running agent's change latency and idle cost in the bench namespace;
- * figures that need parts that do not exist yet are reported as not measured.
+ * Reconciler's share of a change in process; then the real agent in the
+ * bench namespace, driven over its API (tRPC on its unix socket): change
+ * latency, and a page of the connection table out of a million flows. The
+ * idle agent is measured on the forwarding testbed (agent-idle.ts), where
+ * its health checks have live backends.
  */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { BenchOptions } from '../options.js';
 import { type BenchRecord, notMeasured } from '../record.js';
 import { cleanBpffs, startAgent, stopAgent, type AgentHandle } from '../sluice-agent.js';
 import { BACKEND_FACING, BENCH_NAMESPACE, CLIENT_FACING } from '../packet-cost/network.js';
 import { measureTableBuild } from './table-build.js';
 import { INITIAL_STATE, latencyConfig, measureReconcileLatency } from './reconcile-latency.js';
-import { measureAgentIdle } from './agent-idle.js';
+import { measureApiLatency } from './api-latency.js';
+import { PAGE_FLOWS, PAGE_FLOW_TABLE_SIZE, PAGE_SERVICE, measureConnectionPage } from './connection-page.js';
+import { rssMb } from './agent-idle.js';
+import { round } from '../stats.js';
+
+const API_LATENCY_FIGURES = ['reweight', 'drain', 'add-backend', 'algorithm-switch'].map((c) => `control-plane/visible-after/${c}`);
+const PAGE_FIGURES = ['by-backend', 'unfiltered'].map((c) => `control-plane/connection-page/100-of-1M-flows/${c}`);
+
+/** The agent's services: the latency service (maglev, 3 backends) and the paging service (30 backends); no health checks (no live backends here). */
+function agentConfig() {
+  const latency = latencyConfig(INITIAL_STATE).services[0]!;
+  return { services: [{ ...latency, healthCheck: { type: 'none' } }, PAGE_SERVICE] };
+}
+
+const firstLine = (error: unknown) => {
+  const message = (error as Error).message ?? String(error);
+  return message.split('\n').filter((l) => /sluice:|error/i.test(l)).join(' ') || message.split('\n')[0]!;
+};
+
+function consoleFigures(): BenchRecord[] {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  /* Only a console that is part of the tree counts; an untracked work in progress is not measured. */
+  let tracked = false;
+  try {
+    tracked = execFileSync('git', ['-C', root, 'ls-files', 'apps/web'], { encoding: 'utf8' }).trim().length > 0;
+  } catch {
+    /* not a checkout */
+  }
+  const why = tracked ? 'the console is in the tree, but the bench does not load it yet' : existsSync(`${root}apps/web`) ? 'the console (apps/web) is not committed yet' : 'the console (apps/web) does not exist yet';
+  return [
+    notMeasured('control-plane', 'control-plane/agent-idle/with-console-open', '% of a core', why),
+    notMeasured('control-plane', 'control-plane/console/first-load', 'ms', why),
+    notMeasured('control-plane', 'control-plane/console/connection-table-page', 'ms', why),
+  ];
+}
 
 /** Needs the bench namespace up (packet-cost/network.ts) and the bench bpffs prepared. */
 export async function runControlPlane(options: BenchOptions, log: (m: string) => void): Promise<BenchRecord[]> {
   const records: BenchRecord[] = [];
   log('table builds');
   records.push(...measureTableBuild(options.controlSamples));
-  log('change-to-visible latencies');
+  log('change-to-visible latencies, Reconciler alone');
   records.push(...(await measureReconcileLatency(options.controlSamples)));
   cleanBpffs();
 
   let agent: AgentHandle | undefined;
   try {
-    log('starting the agent in the bench namespace');
-    agent = await startAgent(BENCH_NAMESPACE, [CLIENT_FACING, BACKEND_FACING], latencyConfig(INITIAL_STATE));
-    log(`idle agent for ${options.idleSeconds} s`);
-    records.push(...(await measureAgentIdle(agent.pid, options.idleSeconds)));
-  } catch (error) {
-    const reason = (error as Error).message.split('\n').filter((l) => /sluice:|error/i.test(l)).join(' ') || (error as Error).message.split('\n')[0]!;
-    records.push(
-      notMeasured('control-plane', 'control-plane/agent-idle/cpu', '% of a core', `the agent did not start in this tree: ${reason}`),
-      notMeasured('control-plane', 'control-plane/agent-idle/rss', 'MB', `the agent did not start in this tree: ${reason}`),
-    );
+    log(`starting the agent in ${BENCH_NAMESPACE} (flow table ${PAGE_FLOW_TABLE_SIZE})`);
+    try {
+      agent = await startAgent(BENCH_NAMESPACE, [CLIENT_FACING, BACKEND_FACING], agentConfig(), { flowTableSize: PAGE_FLOW_TABLE_SIZE });
+    } catch (error) {
+      const reason = `the agent did not start: ${firstLine(error)}`;
+      records.push(...API_LATENCY_FIGURES.map((n) => notMeasured('control-plane', n, 'ms', reason)), ...PAGE_FIGURES.map((n) => notMeasured('control-plane', n, 'ms', reason)));
+      return [...records, ...consoleFigures()];
+    }
+    const client = agent.client();
+    log('change-to-visible latencies through the agent API');
+    try {
+      records.push(...(await measureApiLatency(client, options.controlSamples)));
+    } catch (error) {
+      log(`API latency failed: ${(error as Error).stack}`);
+      records.push(...API_LATENCY_FIGURES.map((n) => notMeasured('control-plane', n, 'ms', `failed: ${firstLine(error)}`)));
+    }
+    log(`a page of the connection table out of ${PAGE_FLOWS} flows`);
+    try {
+      records.push(...(await measureConnectionPage(client, options.controlSamples, log)));
+      const rss = rssMb(agent.pid);
+      records.push({
+        section: 'control-plane',
+        name: 'control-plane/agent-rss/with-1M-flows',
+        value: round(rss),
+        unit: 'MB',
+        referenceName: null,
+        referenceValue: null,
+        ratio: null,
+        runs: 1,
+        spread: 0,
+        note: `VmRSS of the agent right after the connection pages, with ${PAGE_FLOWS} flows tracked and its snapshot index of them in memory (not idle: its GC sweeps a million flows); no goal`,
+      });
+    } catch (error) {
+      log(`connection page failed: ${(error as Error).stack}`);
+      records.push(...PAGE_FIGURES.map((n) => notMeasured('control-plane', n, 'ms', `failed: ${firstLine(error)}`)));
+    }
   } finally {
     await stopAgent(agent);
     cleanBpffs();
   }
-  records.push(
-    notMeasured('control-plane', 'control-plane/connection-page/100-of-1M-flows', 'ms', 'the agent has no conntrack view or API yet (DESIGN: conntrack/ paged view); see flow-table-scan for the raw read of the table'),
-    notMeasured('control-plane', 'control-plane/agent-idle/with-console-open', '% of a core', 'the console (apps/web) does not exist yet'),
-    notMeasured('control-plane', 'control-plane/console/first-load', 'ms', 'the console (apps/web) does not exist yet'),
-    notMeasured('control-plane', 'control-plane/console/connection-table-page', 'ms', 'the console (apps/web) does not exist yet'),
-  );
-  return records;
+  return [...records, ...consoleFigures()];
 }

@@ -10,7 +10,8 @@ import type { BenchRecord } from '../record.js';
 import { median, round, spread } from '../stats.js';
 import { startHaproxy, stopHaproxy } from './haproxy.js';
 import { type HttpResult, runWrk } from './http.js';
-import { type BenchNetwork, HTTP_PORT, forwardingNetworkDown, forwardingNetworkUp } from './network.js';
+import { type BenchNetwork, HTTP_PORT, UDP_PORT, VIPS, forwardingNetworkDown, forwardingNetworkUp } from './network.js';
+import { measureIdleAgentOnTestbed } from '../control-plane/agent-idle.js';
 import { SCENARIOS, type ScenarioName, scenariosCleanup } from './scenarios.js';
 import { runUdp, type UdpResult } from './udp.js';
 
@@ -130,9 +131,15 @@ export async function runForwarding(options: BenchOptions, log: (m: string) => v
   try {
     net = await forwardingNetworkUp(log);
     haproxy = await startHaproxy(net.lbNs, net.backendAddresses);
+    /* The idle agent first, on the fresh testbed: its health checks have live backends here (a control-plane figure). */
+    const idle = await measureIdleAgentOnTestbed(
+      { namespace: net.lbNs, interfaces: net.lbInterfaces, vip: VIPS.sluice, httpPort: HTTP_PORT, udpPort: UDP_PORT, backends: net.backendAddresses },
+      options.idleSeconds,
+      log,
+    );
     const samples: Sample[] = [];
     for (let r = 0; r < options.forwardingRounds; r++) samples.push(...(await measureRound(net, options, r, log, notes)));
-    return toRecords(samples, notes);
+    return [...toRecords(samples, notes), ...idle];
   } finally {
     await scenariosCleanup(net);
     await stopHaproxy(haproxy);

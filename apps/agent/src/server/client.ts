@@ -19,7 +19,9 @@ function socketFetch(socketPath: string, timeoutMs: number) {
       const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
       const headers: Record<string, string> = {};
       new Headers(init?.headers).forEach((value, key) => (headers[key] = value));
-      const req = request({ socketPath, path: url.pathname + url.search, method: init?.method ?? 'GET', headers, timeout: timeoutMs }, (res) => {
+      /* agent: false — a fresh connection per call (cheap on a unix socket): a pooled one the agent
+       * already closed after its keep-alive would fail with EPIPE. */
+      const req = request({ socketPath, agent: false, path: url.pathname + url.search, method: init?.method ?? 'GET', headers, timeout: timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {

@@ -1,0 +1,131 @@
+/*
+ * From an API call to the data plane using it, through the real agent: a
+ * tRPC mutation over the agent's unix socket (the typed client the CLI
+ * uses, with the admin token), while the bench polls the agent's pinned
+ * services map on an fd of its own until the service shows the change: its
+ * live lookup table flipped (reweight, drain, add backend) or its algorithm
+ * changed. A new flow's choice reads exactly those fields, so the first
+ * poll that sees them is the first moment a packet would. Included: socket,
+ * tRPC and zod, the store transaction and audit row, the reconcile.
+ *
+ * The poll yields to the event loop between reads (setImmediate), so the
+ * call's own I/O goes on meanwhile; the change usually shows before the
+ * answer arrives, and the answer's round trip is noted beside it.
+ */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { openPinnedMaps } from '../../apps/agent/src/dataplane/index.js';
+import type { ServiceConfig } from '../../apps/agent/src/dataplane/generated/layout.js';
+import { serviceKeyOf } from '../../apps/agent/src/reconcile/map-entries.js';
+import type { SocketClient } from '../../apps/agent/src/server/client.js';
+import type { BenchRecord } from '../record.js';
+import { BENCH_PIN_DIR } from '../sluice-agent.js';
+import { median, percentile, round, spread } from '../stats.js';
+import { sleep } from '../processes.js';
+import { LATENCY_SERVICE } from './reconcile-latency.js';
+
+const GOAL_MS = 5;
+const POLL_DEADLINE_MS = 3_000;
+export const LATENCY_SERVICE_NAME = `${LATENCY_SERVICE.address}:${LATENCY_SERVICE.port}/${LATENCY_SERVICE.protocol}`;
+
+interface ApiChange {
+  name: string;
+  /** The timed call (even steps) and the untimed call that undoes it (odd steps). */
+  make(client: SocketClient): Promise<unknown>;
+  undo(client: SocketClient): Promise<unknown>;
+  visible: (before: ServiceConfig, now: ServiceConfig) => boolean;
+}
+
+const service = LATENCY_SERVICE_NAME;
+const flipped = (before: ServiceConfig, now: ServiceConfig) => now.active_table !== before.active_table;
+const API_CHANGES: ApiChange[] = [
+  {
+    name: 'reweight',
+    make: (c) => c.backends.setWeight.mutate({ service, endpoint: '198.19.1.2:8080', weight: 3 }),
+    undo: (c) => c.backends.setWeight.mutate({ service, endpoint: '198.19.1.2:8080', weight: 1 }),
+    visible: flipped,
+  },
+  {
+    name: 'drain',
+    make: (c) => c.backends.setState.mutate({ service, endpoint: '198.19.2.2:8080', state: 'drain' }),
+    undo: (c) => c.backends.setState.mutate({ service, endpoint: '198.19.2.2:8080', state: 'ready' }),
+    visible: flipped,
+  },
+  {
+    name: 'add-backend',
+    make: (c) => c.backends.add.mutate({ service, address: '198.19.4.2', port: 8080, weight: 1 }),
+    undo: (c) => c.backends.remove.mutate({ service, endpoint: '198.19.4.2:8080', force: true }),
+    visible: flipped,
+  },
+  {
+    name: 'algorithm-switch',
+    make: (c) => c.services.update.mutate({ service, algorithm: 'round-robin' }),
+    undo: (c) => c.services.update.mutate({ service, algorithm: 'maglev' }),
+    visible: (b, n) => n.algorithm !== b.algorithm,
+  },
+];
+
+/** Needs a running agent (sluice-agent.ts) whose store holds LATENCY_SERVICE with maglev and backends 198.19.{1,2,3}.2:8080. */
+export async function measureApiLatency(client: SocketClient, samples: number): Promise<BenchRecord[]> {
+  const pinned = openPinnedMaps(BENCH_PIN_DIR);
+  const key = serviceKeyOf(LATENCY_SERVICE);
+  const read = () => pinned.maps.services.lookup(key);
+  const records: BenchRecord[] = [];
+  try {
+    for (const change of API_CHANGES) {
+      const ms: number[] = [];
+      const answers: number[] = [];
+      let timeouts = 0;
+      /* Even steps make the change; odd ones undo it, untimed. One warm-up pair first (JIT, sockets). */
+      for (let i = -2; i < samples * 2; i++) {
+        const timed = i >= 0 && i % 2 === 0;
+        const before = read();
+        if (!before) throw new Error(`${LATENCY_SERVICE_NAME} is not in the agent's pinned services map`);
+        const start = process.hrtime.bigint();
+        let answeredAt: bigint | undefined;
+        let failure: Error | undefined;
+        const call = (i % 2 === 0 ? change.make : change.undo)(client).then(
+          () => (answeredAt = process.hrtime.bigint()),
+          (error: Error) => (failure = error),
+        );
+        let seenAt: bigint | undefined;
+        const deadline = Date.now() + POLL_DEADLINE_MS;
+        while (Date.now() < deadline && !failure) {
+          const now = read();
+          if (now && change.visible(before, now)) {
+            seenAt = process.hrtime.bigint();
+            break;
+          }
+          await yieldToLoop();
+        }
+        await call;
+        if (failure) throw new Error(`${change.name}: the API call failed: ${failure.message}`);
+        if (timed) {
+          if (seenAt !== undefined) ms.push(Number(seenAt - start) / 1e6);
+          else timeouts++;
+          if (answeredAt !== undefined) answers.push(Number(answeredAt - start) / 1e6);
+        }
+        await sleep(5);
+      }
+      const value = median(ms);
+      const sorted = [...ms].sort((a, b) => a - b);
+      records.push({
+        section: 'control-plane',
+        name: `control-plane/visible-after/${change.name}`,
+        value: round(value),
+        unit: 'ms',
+        referenceName: 'goal',
+        referenceValue: GOAL_MS,
+        ratio: round(value / GOAL_MS, 3),
+        runs: ms.length,
+        spread: round(spread(ms), 3),
+        note:
+          `tRPC mutation over the running agent's unix socket (typed client, admin token) until the pinned services map shows it, polled on the bench's own fd; ` +
+          `p50 of ${ms.length}, p90 ${round(percentile(sorted, 90), 3)} ms; the call's answer arrived after ${round(median(answers), 3)} ms (p50)` +
+          (timeouts ? `; ${timeouts} changes never became visible within ${POLL_DEADLINE_MS} ms` : ''),
+      });
+    }
+  } finally {
+    pinned.close();
+  }
+  return records;
+}
