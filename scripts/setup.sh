@@ -24,6 +24,18 @@ if [ ${#missing[@]} -gt 0 ]; then
     || die "apt-get install failed for: ${missing[*]}"
 fi
 
+# promtool (from Debian's prometheus package) checks the /metrics exposition in the tests.
+# The package would also start a Prometheus server: keep only the tool.
+if ! command -v promtool >/dev/null; then
+  step "installing promtool (Debian package prometheus)"
+  apt-get update -qq || die "apt-get update failed: is Debian's package mirror reachable?"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+    || die "apt-get install prometheus failed (needed for promtool)"
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
+fi
+
 if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
   step "installing pnpm $PNPM_VERSION"
   npm install -g --silent "pnpm@$PNPM_VERSION" || die "npm install -g pnpm@$PNPM_VERSION failed: is the npm registry reachable?"
