@@ -39,9 +39,14 @@ pnpm -s testbed up --prefix "$PREFIX" --quiet > "$RUN_DIR/topology.json"
 mkdir -p "$PIN_DIR"
 mountpoint -q "$PIN_DIR" || mount -t bpf bpf "$PIN_DIR"
 
+# The console's first admin: the agent creates it on first start from this file.
+ADMIN_PASSWORD=${DEMO_ADMIN_PASSWORD:-$(node -e "console.log(require('crypto').randomBytes(12).toString('base64url'))")}
+(umask 077 && printf '%s\n' "$ADMIN_PASSWORD" > "$RUN_DIR/admin.password")
+
 step "starting the agent in $PREFIX-lb (XDP on $INTERFACES)"
 ip netns exec "$PREFIX-lb" node apps/agent/bin/sluice.mjs agent --interfaces "$INTERFACES" \
   --config demo/config.json --pin-dir "$PIN_DIR" --ready-file "$RUN_DIR/agent.ready" --data-dir "$RUN_DIR/data" \
+  --admin-password-file "$RUN_DIR/admin.password" \
   > "$RUN_DIR/agent.log" 2>&1 &
 echo $! > "$RUN_DIR/agent.pid"
 for _ in $(seq 50); do [ -f "$RUN_DIR/agent.ready" ] && break; sleep 0.2; done
@@ -50,9 +55,6 @@ for _ in $(seq 50); do [ -f "$RUN_DIR/agent.ready" ] && break; sleep 0.2; done
 step "building and starting the web console on http://$CONSOLE_ADDRESS:$CONSOLE_PORT"
 (cd apps/web && NEXT_TELEMETRY_DISABLED=1 node node_modules/next/dist/bin/next build > "$RUN_DIR/console-build.log" 2>&1) \
   || { tail -30 "$RUN_DIR/console-build.log"; die "the console did not build (log above)"; }
-ADMIN_PASSWORD=${DEMO_ADMIN_PASSWORD:-$(node -e "console.log(require('crypto').randomBytes(12).toString('base64url'))")}
-printf '%s\n' "$ADMIN_PASSWORD" | $SLUICE user add admin --role admin >/dev/null \
-  || die "could not create the console's admin user"
 SLUICE_AGENT_SOCKET=/run/sluice/agent.sock NEXT_TELEMETRY_DISABLED=1 \
   node apps/web/node_modules/next/dist/bin/next start apps/web --hostname "$CONSOLE_ADDRESS" --port "$CONSOLE_PORT" \
   > "$RUN_DIR/console.log" 2>&1 &

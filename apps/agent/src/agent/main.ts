@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { importConfig } from '../api/config.js';
 import { createSluiceBackend } from '../api/index.js';
 import { ensureAdminTokenFile } from '../auth/admin-token-file.js';
+import { ensureFirstAdmin } from '../auth/first-admin.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { startSocketServer, stopSocketServer } from '../server/socket-server.js';
 import { Agent, SYSTEM_ACTOR } from './agent.js';
@@ -24,6 +25,7 @@ const AGENT_FLAGS = {
   'data-dir': { type: 'string' },
   socket: { type: 'string' },
   'admin-token-file': { type: 'string' },
+  'admin-password-file': { type: 'string' },
   'metrics-address': { type: 'string' },
   'pin-dir': { type: 'string' },
   object: { type: 'string' },
@@ -49,6 +51,7 @@ export function agentSettingsFromArgs(argv: string[]): AgentSettings {
     dataDir: values['data-dir'],
     socket: values.socket,
     adminTokenFile: values['admin-token-file'],
+    adminPasswordFile: values['admin-password-file'],
     metricsAddress: values['metrics-address'],
     pinDir: values['pin-dir'],
     object: values.object,
@@ -98,6 +101,7 @@ export async function runAgent(argv: string[]): Promise<void> {
       log('info', `store already holds services; ${settings.config} is re-imported only on SIGHUP`);
     }
     ensureAdminTokenFile(settings.adminTokenFile, agent.store);
+    if (settings.adminPasswordFile) ensureFirstAdmin(agent.store, settings.adminPasswordFile);
     const authenticator = new Authenticator(agent.store);
     const sluice = createSluiceBackend(agent, authenticator, {
       version: AGENT_VERSION,

@@ -25,11 +25,13 @@ const hostPort = z
 export const agentSettingsSchema = z
   .object({
     interfaces: z.array(z.string().min(1)).default([]),
-    /** Services file: imported at start and again on SIGHUP (the file is then the source of services). */
+    /** Services file: seeds an empty store at start, and is imported again on SIGHUP. */
     config: z.string().optional(),
     dataDir: z.string().default(DEFAULT_DATA_DIR),
     socket: z.string().default(DEFAULT_SOCKET_PATH),
     adminTokenFile: z.string().default(DEFAULT_ADMIN_TOKEN_FILE),
+    /** On first start (no users yet), the console's first admin gets the password in this file. */
+    adminPasswordFile: z.string().optional(),
     metricsAddress: hostPort.optional(),
     pinDir: z.string().default(DEFAULT_PIN_DIR),
     object: z.string().default(DEFAULT_OBJECT_PATH),

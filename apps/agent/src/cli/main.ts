@@ -10,7 +10,8 @@ import { SERVICE_USAGE, serviceCommand } from './service-command.js';
 export const USAGE = `usage: sluice <command> [options]     (every API command takes --json, --socket PATH, --token-file PATH)
 
   sluice agent [--settings FILE] [--interfaces IF,...] [--config SERVICES_FILE] [--data-dir DIR]
-               [--socket PATH] [--admin-token-file PATH] [--metrics-address HOST:PORT] [--pin-dir DIR]
+               [--socket PATH] [--admin-token-file PATH] [--admin-password-file PATH]
+               [--metrics-address HOST:PORT] [--pin-dir DIR]
                [--xdp-mode native|skb] [--flow-table-size N] [--detach-on-exit] [--ready-file FILE]
       run the agent; --config seeds an empty store; SIGHUP re-imports it
   sluice teardown --interfaces IF,... [--pin-dir DIR]
