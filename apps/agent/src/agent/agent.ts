@@ -14,7 +14,7 @@ import { type AuditRecord, Store } from '../store/index.js';
 import { type DataplaneOwnerOptions, startDataplane, teardownDataplane } from './dataplane-owner.js';
 import { endBackendFlows } from './flows.js';
 import { log } from './log.js';
-import { type BackendHealthStatus, type HealthTarget, type RuntimeParts, AlwaysUpHealth, loadRuntimeParts } from './runtime-parts.js';
+import { type BackendHealthStatus, type HealthTarget, type RuntimeParts, createRuntimeParts } from './runtime-parts.js';
 
 export interface AgentOptions extends DataplaneOwnerOptions {
   /** SQLite store directory, or ':memory:' (tests). */
@@ -22,8 +22,8 @@ export interface AgentOptions extends DataplaneOwnerOptions {
   /** Detach and unpin on exit; otherwise the data plane outlives the agent. */
   detachOnExit: boolean;
   maxBackendsPerService: number;
-  /** Runtime parts to use instead of loading health/, conntrack/, stats/ (tests). */
-  parts?: Partial<RuntimeParts>;
+  /** Runtime parts to use instead of the real ones (tests: see testRuntimeParts). */
+  parts?: RuntimeParts;
   /** How often drain timeouts are checked. */
   drainTickMs?: number;
 }
@@ -44,7 +44,7 @@ export class Agent {
   #drainTimer: NodeJS.Timeout | undefined;
   #stopped = false;
 
-  private constructor(readonly options: AgentOptions, parts: RuntimeParts) {
+  private constructor(readonly options: AgentOptions) {
     /* The store first: a bad data directory must fail before anything is attached. */
     this.store = new Store(options.dataDir);
     try {
@@ -56,23 +56,13 @@ export class Agent {
     this.reconciler = new Reconciler(this.dataplane.maps, Reconciler.limitsOf(this.dataplane.maps, options.maxBackendsPerService));
     this.reconciler.adopt();
     this.#rememberAdoptedHealth();
-    this.parts = parts;
+    /* After the data plane: the runtime parts read its maps. */
+    this.parts = options.parts ?? createRuntimeParts({ maps: this.dataplane.maps, ids: () => this.#idsInUse() });
   }
 
   static async start(options: AgentOptions): Promise<Agent> {
-    const parts: RuntimeParts = {
-      health: new AlwaysUpHealth(),
-      conntrack: null,
-      listFlows: null,
-      endFlows: null,
-      stats: null,
-      startMetricsServer: null,
-      ...options.parts,
-    };
-    /* The data plane first: the runtime parts read its maps. */
-    const agent = new Agent(options, parts);
+    const agent = new Agent(options);
     try {
-      if (!options.parts) Object.assign(agent.parts, await loadRuntimeParts({ maps: agent.dataplane.maps, ids: () => agent.#idsInUse() }));
       agent.#reconcileStore();
       agent.syncHealthTargets();
       /* Each health.changes subscriber listens too; the default cap of 10 would warn. */
@@ -213,7 +203,7 @@ export class Agent {
    * one already removed, every entry naming its id is deleted directly.
    */
   endFlowsById(backendId: number, options: { removed?: boolean } = {}): number {
-    if (this.parts.endFlows && !options.removed)
+    if (!options.removed)
       return this.parts.endFlows(this.dataplane.maps, (flow) => flow.backendId === backendId).ended;
     return endBackendFlows(this.dataplane.maps, backendId);
   }

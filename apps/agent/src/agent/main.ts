@@ -13,7 +13,7 @@ import { readConfigDocument } from './config-file.js';
 import { teardownDataplane } from './dataplane-owner.js';
 import { log } from './log.js';
 import { metricsSnapshot } from './metrics-snapshot.js';
-import type { MetricsServerHandle } from './runtime-parts.js';
+import type { MetricsServer } from './runtime-parts.js';
 import { type AgentSettings, readSettingsFile, resolveSettings } from './settings.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -92,7 +92,7 @@ export async function runAgent(argv: string[]): Promise<void> {
     maxBackendsPerService: settings.maxBackendsPerService,
   });
   let server: Server | undefined;
-  let metrics: MetricsServerHandle | undefined;
+  let metrics: MetricsServer | undefined;
   try {
     /* The store is the source of truth: the file seeds an empty store, and SIGHUP re-imports it on purpose. */
     if (settings.config && agent.store.isEmpty()) {
@@ -112,14 +112,12 @@ export async function runAgent(argv: string[]): Promise<void> {
     server = await startSocketServer({ socketPath: settings.socket, sluice, authenticator, onError: (m) => log('error', m) });
     log('info', `API on ${settings.socket}; admin token in ${settings.adminTokenFile}`);
     if (settings.metricsAddress) {
-      if (agent.parts.startMetricsServer) {
-        metrics = await agent.parts.startMetricsServer({
-          host: settings.metricsAddress.address,
-          port: settings.metricsAddress.port,
-          collect: () => metricsSnapshot(agent, AGENT_VERSION),
-        });
-        log('info', `metrics on ${settings.metricsAddress.address}:${settings.metricsAddress.port}`);
-      } else log('warn', 'metrics address given but this build has no metrics/ module');
+      metrics = await agent.parts.startMetricsServer({
+        host: settings.metricsAddress.address,
+        port: settings.metricsAddress.port,
+        collect: () => metricsSnapshot(agent, AGENT_VERSION),
+      });
+      log('info', `metrics on ${settings.metricsAddress.address}:${settings.metricsAddress.port}`);
     }
   } catch (error) {
     agent.stop();

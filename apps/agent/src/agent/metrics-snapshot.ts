@@ -5,7 +5,7 @@ import type { Agent } from './agent.js';
 export function metricsSnapshot(agent: Agent, version: string) {
   const totals = readTotals(agent);
   const settings = new Map(agent.store.services.backends().map((b) => [`${b.service} ${b.endpoint}`, b]));
-  const lastSweep = (agent.parts.conntrack as { lastReport?: { flows?: number } } | null)?.lastReport;
+  const lastSweep = agent.parts.conntrack?.lastReport;
   return {
     version,
     global: totals.global,

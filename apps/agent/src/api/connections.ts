@@ -1,7 +1,7 @@
 /* connections.list: a filtered page of the flow table, resolved to names. */
 import { type ConnectionListInput, type SluiceBackend, invalid, notFound } from '@sluice/api';
 import type { Agent } from '../agent/agent.js';
-import { listFlowsPlain } from '../agent/flows.js';
+import { CursorError } from '../conntrack/index.js';
 import type { FlowFilter } from '../agent/runtime-parts.js';
 
 function idNames(agent: Agent) {
@@ -37,14 +37,13 @@ function filterOf(agent: Agent, input: ConnectionListInput): FlowFilter {
 export function connectionsApi(agent: Agent): SluiceBackend['connections'] {
   return {
     list(input) {
-      const list = agent.parts.listFlows ?? listFlowsPlain;
       const filter = filterOf(agent, input);
-      let page: ReturnType<typeof list>;
+      let page: ReturnType<typeof agent.parts.listFlows>;
       try {
-        page = list(agent.dataplane.maps, filter, input.cursor, input.limit);
+        page = agent.parts.listFlows(agent.dataplane.maps, filter, input.cursor, input.limit);
       } catch (error) {
-        /* conntrack/ throws CursorError for a cursor it did not issue. */
-        if ((error as Error).name === 'CursorError') throw invalid(`cursor: ${(error as Error).message}`);
+        /* A cursor conntrack/ did not issue. */
+        if (error instanceof CursorError) throw invalid(`cursor: ${(error as Error).message}`);
         throw error;
       }
       const names = idNames(agent);

@@ -11,11 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Identity, type Role, createAppRouter } from '@sluice/api';
 import { Agent } from '../../src/agent/agent.js';
-import type { BackendHealthStatus, HealthSource, HealthTarget } from '../../src/agent/runtime-parts.js';
+import { type BackendHealthStatus, type HealthSource, type HealthTarget, testRuntimeParts } from '../../src/agent/runtime-parts.js';
 import { createSluiceBackend } from '../../src/api/index.js';
 import { Authenticator } from '../../src/auth/authenticator.js';
 import { SMALL_MAPS, objectPath, scratchBpffs } from '../dataplane/helpers.js';
-import { endFlows, listFlows } from '../../src/conntrack/index.js';
 
 /** Health the test controls: setUp(service, endpoint, up) emits 'change' like the real checker. */
 export class ManualHealth extends EventEmitter implements HealthSource {
@@ -36,6 +35,7 @@ export class ManualHealth extends EventEmitter implements HealthSource {
         lastError: up ? null : 'connection refused',
         consecutiveSuccesses: up ? 3 : 0,
         consecutiveFailures: up ? 0 : 3,
+        checkType: t.check.type,
       };
     });
   }
@@ -79,7 +79,7 @@ export async function startTestAgent(reuse?: { dataDir: string; bpffs: ReturnTyp
     detachOnExit: false,
     maxBackendsPerService: 8,
     /* conntrack/'s paging and flow ending, without its GC timer (tests write flows by hand). */
-    parts: { health, listFlows: listFlows as any, endFlows },
+    parts: testRuntimeParts({ health }),
     drainTickMs: 50,
   });
   const authenticator = new Authenticator(agent.store);
