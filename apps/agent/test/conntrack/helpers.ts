@@ -164,6 +164,23 @@ export function writeBulkFlows(dp: Dataplane, spec: BulkFlows): void {
 }
 
 /** Runs `during` while a 10 ms ticker measures the event loop's longest gap between ticks. */
+/**
+ * Runs `during` and counts how often a 10 ms timer fired meanwhile. Work done
+ * synchronously on this thread lets no timer fire until it returns (0 ticks);
+ * work on the worker thread leaves the event loop free to tick.
+ */
+export async function eventLoopTicksDuring<T>(during: () => Promise<T>, tickMs = 10): Promise<{ result: T; ticks: number }> {
+	let ticks = 0;
+	const ticker = setInterval(() => ticks++, tickMs);
+	try {
+		const result = await during();
+		return { result, ticks };
+	} finally {
+		clearInterval(ticker);
+	}
+}
+
+/** The longest gap between 10 ms timer ticks while `during` runs (flows-1m.bench.ts reports it). */
 export async function maxEventLoopGap<T>(during: () => Promise<T>, tickMs = 10): Promise<{ result: T; maxGapMs: number }> {
 	let last = performance.now();
 	let maxGapMs = 0;
