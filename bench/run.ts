@@ -6,7 +6,8 @@
  * program, forwarding against plain routing, nftables and HAProxy, and the
  * control plane against the goals of issue 5. Writes bench/results/latest.
  * {json,md,svg} and prints the table. Every namespace it makes is its own
- * (slbench, slbn-*) and is removed at the end, on failure and on Ctrl-C too.
+ * (slbench, slbn-*) and is removed at the end, on failure and on Ctrl-C too,
+ * as are the console servers (127.0.0.1:3917) and browsers it starts.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { scenariosCleanup } from './forwarding/scenarios.js';
 import { cleanBpffs, prepareBpffs } from './sluice-agent.js';
 import { resultsTable } from './report/markdown.js';
 import { writeResults } from './report/write.js';
+import { consoleBuildSeconds, prepareConsole, stopAllConsoles } from './console/server.js';
 
 const options = benchOptions(process.argv.slice(2));
 const started = Date.now();
@@ -45,6 +47,7 @@ function prerequisites(): void {
 }
 
 async function teardown(): Promise<void> {
+  await stopAllConsoles().catch((e: Error) => log(`console down: ${e.message}`));
   await scenariosCleanup(undefined).catch(() => {});
   await forwardingNetworkDown().catch((e: Error) => log(`testbed down: ${e.message}`));
   await benchNetworkDown().catch(() => {});
@@ -80,6 +83,8 @@ async function section(name: Section, run: () => Promise<BenchRecord[]>): Promis
 
 async function main(): Promise<void> {
   prerequisites();
+  /* Before anything is measured: a console build (when its sources changed) takes both CPUs for about a minute. */
+  await prepareConsole(options.quick, started, log);
   const records: BenchRecord[] = [];
   try {
     await benchNetworkUp();
@@ -102,7 +107,7 @@ async function main(): Promise<void> {
   }
   const info = { startedAt: new Date(started).toISOString(), seconds: (Date.now() - started) / 1000, quick: options.quick, kernel: release(), cpus: cpus().length, commit };
   const { goals, files } = writeResults(records, info);
-  process.stdout.write(`${resultsTable(records)}\n\nGoals:\n${goals.map((g) => `- ${g.text}: ${g.verdict}`).join('\n')}\n\nWrote ${files.join(', ')} in ${Math.round(info.seconds)} s\n`);
+  process.stdout.write(`${resultsTable(records)}\n\nGoals:\n${goals.map((g) => `- ${g.text}: ${g.verdict}`).join('\n')}\n\nWrote ${files.join(', ')} in ${Math.round(info.seconds)} s${consoleBuildSeconds ? ` (${Math.round(consoleBuildSeconds)} s of it building the console)` : ''}\n`);
 }
 
 main()

@@ -41,7 +41,7 @@ export function cleanBpffs(): void {
   if (isBpffs(BENCH_PIN_DIR)) unpinAll(BENCH_PIN_DIR);
 }
 
-export async function startAgent(namespace: string, interfaces: string[], config: unknown, options: { flowTableSize?: number } = {}): Promise<AgentHandle> {
+export async function startAgent(namespace: string, interfaces: string[], config: unknown, options: { flowTableSize?: number; adminPassword?: string } = {}): Promise<AgentHandle> {
   mkdirSync(BENCH_RUN_DIR, { recursive: true });
   const configFile = join(BENCH_RUN_DIR, `agent-${namespace}.json`);
   const readyFile = join(BENCH_RUN_DIR, `agent-${namespace}.ready`);
@@ -55,6 +55,13 @@ export async function startAgent(namespace: string, interfaces: string[], config
   const args = [SLUICE_BIN, 'agent', '--interfaces', interfaces.join(','), '--config', configFile, '--pin-dir', BENCH_PIN_DIR, '--detach-on-exit', '--ready-file', readyFile,
     '--data-dir', join(stateDir, 'data'), '--socket', socket, '--admin-token-file', tokenFile];
   if (options.flowTableSize) args.push('--flow-table-size', String(options.flowTableSize));
+  if (options.adminPassword) {
+    /* The console's user "admin", created by the agent on its first start (the store is fresh). */
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    const passwordFile = join(stateDir, 'admin.password');
+    writeFileSync(passwordFile, `${options.adminPassword}\n`, { mode: 0o600 });
+    args.push('--admin-password-file', passwordFile);
+  }
   const child = startIn(namespace, process.execPath, args);
   let output = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -88,6 +95,8 @@ export async function startAgent(namespace: string, interfaces: string[], config
 export async function stopAgent(agent: AgentHandle | undefined): Promise<void> {
   if (!agent) return;
   await stopChild(agent.child, 5_000);
+  /* The console password was only for this agent's first start. */
+  rmSync(join(agent.socket, '..', 'admin.password'), { force: true });
   /* An agent that died early leaves its program attached: take it off our own interfaces. */
   for (const ifname of agent.interfaces) await runCommand('ip', ['-n', agent.namespace, 'link', 'set', 'dev', ifname, 'xdp', 'off'], 10_000);
 }

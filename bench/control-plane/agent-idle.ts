@@ -4,7 +4,9 @@
  * namespace, attached to its interfaces, with a few services whose backends
  * are the testbed's live HTTP servers, so its health checks succeed; its
  * conntrack GC, stats sampler and API socket run as in production. No
- * traffic, no API calls while it is observed.
+ * traffic, no API calls while it is observed. Then the same again with the
+ * console open on its overview (console/measure.ts): the agent then serves
+ * the overview's live-stats subscription and polls through the console.
  */
 import { readFileSync } from 'node:fs';
 import type { BenchRecord } from '../record.js';
@@ -12,6 +14,8 @@ import { round } from '../stats.js';
 import { sleep } from '../processes.js';
 import { notMeasured } from '../record.js';
 import { cleanBpffs, prepareBpffs, startAgent, stopAgent, type AgentHandle } from '../sluice-agent.js';
+import { withOverviewOpen } from '../console/measure.js';
+import { CONSOLE_PASSWORD } from '../console/server.js';
 
 const CLOCK_TICKS = 100; /* USER_HZ on Linux */
 /* Start-up (imports, JIT, first probes, first sweep) is not idling. */
@@ -30,7 +34,9 @@ export function rssMb(pid: number): number {
   return Number(kb) / 1024;
 }
 
-export async function measureAgentIdle(pid: number, seconds: number, setup: string): Promise<BenchRecord[]> {
+/** variant: a path segment for a second setup of the same goals, e.g. "with-console-open" (control-plane/agent-idle/<variant>/cpu). */
+export async function measureAgentIdle(pid: number, seconds: number, setup: string, variant?: string): Promise<BenchRecord[]> {
+  const base = variant ? `control-plane/agent-idle/${variant}` : 'control-plane/agent-idle';
   const startTicks = cpuTicks(pid);
   const start = Date.now();
   await sleep(seconds * 1000);
@@ -38,8 +44,8 @@ export async function measureAgentIdle(pid: number, seconds: number, setup: stri
   const rss = rssMb(pid);
   const note = `${setup}; BPF map memory is kernel memory, not in RSS`;
   return [
-    { section: 'control-plane', name: 'control-plane/agent-idle/cpu', value: round(cpu, 3), unit: '% of a core', referenceName: 'goal', referenceValue: 2, ratio: round(cpu / 2, 3), runs: 1, spread: 0, note: `utime+stime from /proc/<pid>/stat over ${seconds} s (after ${SETTLE_MS / 1000} s to settle), 10 ms ticks; ${note}` },
-    { section: 'control-plane', name: 'control-plane/agent-idle/rss', value: round(rss), unit: 'MB', referenceName: 'goal', referenceValue: 150, ratio: round(rss / 150, 3), runs: 1, spread: 0, note: `VmRSS from /proc/<pid>/status at the end of the ${seconds} s; ${note}` },
+    { section: 'control-plane', name: `${base}/cpu`, value: round(cpu, 3), unit: '% of a core', referenceName: 'goal', referenceValue: 2, ratio: round(cpu / 2, 3), runs: 1, spread: 0, note: `utime+stime from /proc/<pid>/stat over ${seconds} s (after ${SETTLE_MS / 1000} s to settle), 10 ms ticks; ${note}` },
+    { section: 'control-plane', name: `${base}/rss`, value: round(rss), unit: 'MB', referenceName: 'goal', referenceValue: 150, ratio: round(rss / 150, 3), runs: 1, spread: 0, note: `VmRSS from /proc/<pid>/status at the end of the ${seconds} s; ${note}` },
   ];
 }
 
@@ -69,21 +75,49 @@ export async function measureIdleAgentOnTestbed(bed: IdleTestbed, seconds: numbe
   let agent: AgentHandle | undefined;
   try {
     prepareBpffs();
-    agent = await startAgent(bed.namespace, bed.interfaces, idleConfig(bed.vip, bed.httpPort, bed.udpPort, bed.backends));
+    agent = await startAgent(bed.namespace, bed.interfaces, idleConfig(bed.vip, bed.httpPort, bed.udpPort, bed.backends), { adminPassword: CONSOLE_PASSWORD });
     await sleep(SETTLE_MS);
     const health = await agent.client().health.list.query({}).catch(() => undefined);
     log(`idle agent in ${bed.namespace} for ${seconds} s`);
-    const records = await measureAgentIdle(agent.pid, seconds, `the agent in the testbed's LB namespace (${bed.namespace}), XDP attached to ${bed.interfaces.join(', ')}, 3 services (HTTP and TCP health checks every 2 s against the ${bed.backends.length} live backends, one UDP), conntrack GC, 1 s stats sampler and API socket running, no traffic, no API calls${describeHealth(health)}`);
+    const setup = `the agent in the testbed's LB namespace (${bed.namespace}), XDP attached to ${bed.interfaces.join(', ')}, 3 services (HTTP and TCP health checks every 2 s against the ${bed.backends.length} live backends, one UDP), conntrack GC, 1 s stats sampler and API socket running, no traffic`;
+    const records = await measureAgentIdle(agent.pid, seconds, `${setup}, no API calls${describeHealth(health)}`);
+    records.push(...(await withConsoleOpen(agent, seconds, setup, log)));
     return records;
   } catch (error) {
     const reason = (error as Error).message.split('\n').filter((l) => /sluice:|error/i.test(l)).join(' ') || (error as Error).message.split('\n')[0]!;
     return [
       notMeasured('control-plane', 'control-plane/agent-idle/cpu', '% of a core', `the agent did not run on the testbed: ${reason}`),
       notMeasured('control-plane', 'control-plane/agent-idle/rss', 'MB', `the agent did not run on the testbed: ${reason}`),
+      ...consoleOpenNotMeasured(`the agent did not run on the testbed: ${reason}`),
     ];
   } finally {
     await stopAgent(agent);
     cleanBpffs();
+  }
+}
+
+const consoleOpenNotMeasured = (reason: string) => [
+  notMeasured('control-plane', 'control-plane/agent-idle/with-console-open/cpu', '% of a core', reason),
+  notMeasured('control-plane', 'control-plane/agent-idle/with-console-open/rss', 'MB', reason),
+];
+
+/** The same agent, the same idle window, with the console open on its overview; never throws. */
+async function withConsoleOpen(agent: AgentHandle, seconds: number, setup: string, log: (m: string) => void): Promise<BenchRecord[]> {
+  try {
+    const { result, liveSamples } = await withOverviewOpen(
+      agent.socket,
+      async (consoleOpen) => {
+        await sleep(SETTLE_MS);
+        log(`idle agent with the console open for ${seconds} s`);
+        return measureAgentIdle(agent.pid, seconds, `${setup}; ${consoleOpen}, opened after the window above (${SETTLE_MS / 1000} s more to settle)`, 'with-console-open');
+      },
+      log,
+    );
+    for (const r of result) r.note = `${r.note}; the open overview received ${liveSamples} live samples while observed`;
+    return result;
+  } catch (error) {
+    log(`idle agent with the console open failed: ${(error as Error).stack}`);
+    return consoleOpenNotMeasured(`failed: ${(error as Error).message.split('\n')[0]}`);
   }
 }
 

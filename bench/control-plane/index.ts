@@ -4,11 +4,9 @@
  * bench namespace, driven over its API (tRPC on its unix socket): change
  * latency, and a page of the connection table out of a million flows. The
  * idle agent is measured on the forwarding testbed (agent-idle.ts), where
- * its health checks have live backends.
+ * its health checks have live backends. The console (apps/web) is measured
+ * against the same agent once it holds the million flows (console/).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { BenchOptions } from '../options.js';
 import { type BenchRecord, notMeasured } from '../record.js';
 import { cleanBpffs, startAgent, stopAgent, type AgentHandle } from '../sluice-agent.js';
@@ -19,6 +17,8 @@ import { measureApiLatency } from './api-latency.js';
 import { PAGE_FLOWS, PAGE_FLOW_TABLE_SIZE, PAGE_SERVICE, measureConnectionPage } from './connection-page.js';
 import { rssMb } from './agent-idle.js';
 import { round } from '../stats.js';
+import { CONSOLE_FIGURES, measureConsole } from '../console/measure.js';
+import { CONSOLE_PASSWORD } from '../console/server.js';
 
 const API_LATENCY_FIGURES = ['reweight', 'drain', 'add-backend', 'algorithm-switch'].map((c) => `control-plane/visible-after/${c}`);
 const PAGE_FIGURES = ['by-backend', 'unfiltered'].map((c) => `control-plane/connection-page/100-of-1M-flows/${c}`);
@@ -34,22 +34,8 @@ const firstLine = (error: unknown) => {
   return message.split('\n').filter((l) => /sluice:|error/i.test(l)).join(' ') || message.split('\n')[0]!;
 };
 
-function consoleFigures(): BenchRecord[] {
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  /* Only a console that is part of the tree counts; an untracked work in progress is not measured. */
-  let tracked = false;
-  try {
-    tracked = execFileSync('git', ['-C', root, 'ls-files', 'apps/web'], { encoding: 'utf8' }).trim().length > 0;
-  } catch {
-    /* not a checkout */
-  }
-  const why = tracked ? 'the console is in the tree, but the bench does not load it yet' : existsSync(`${root}apps/web`) ? 'the console (apps/web) is not committed yet' : 'the console (apps/web) does not exist yet';
-  return [
-    notMeasured('control-plane', 'control-plane/agent-idle/with-console-open', '% of a core', why),
-    notMeasured('control-plane', 'control-plane/console/first-load', 'ms', why),
-    notMeasured('control-plane', 'control-plane/console/connection-table-page', 'ms', why),
-  ];
-}
+/** The console figures when the agent they need is not there. */
+const consoleNotMeasured = (reason: string) => Object.values(CONSOLE_FIGURES).map((n) => notMeasured('control-plane', n, 'ms', reason));
 
 /** Needs the bench namespace up (packet-cost/network.ts) and the bench bpffs prepared. */
 export async function runControlPlane(options: BenchOptions, log: (m: string) => void): Promise<BenchRecord[]> {
@@ -64,11 +50,11 @@ export async function runControlPlane(options: BenchOptions, log: (m: string) =>
   try {
     log(`starting the agent in ${BENCH_NAMESPACE} (flow table ${PAGE_FLOW_TABLE_SIZE})`);
     try {
-      agent = await startAgent(BENCH_NAMESPACE, [CLIENT_FACING, BACKEND_FACING], agentConfig(), { flowTableSize: PAGE_FLOW_TABLE_SIZE });
+      agent = await startAgent(BENCH_NAMESPACE, [CLIENT_FACING, BACKEND_FACING], agentConfig(), { flowTableSize: PAGE_FLOW_TABLE_SIZE, adminPassword: CONSOLE_PASSWORD });
     } catch (error) {
       const reason = `the agent did not start: ${firstLine(error)}`;
       records.push(...API_LATENCY_FIGURES.map((n) => notMeasured('control-plane', n, 'ms', reason)), ...PAGE_FIGURES.map((n) => notMeasured('control-plane', n, 'ms', reason)));
-      return [...records, ...consoleFigures()];
+      return [...records, ...consoleNotMeasured(reason)];
     }
     const client = agent.client();
     log('change-to-visible latencies through the agent API');
@@ -94,13 +80,16 @@ export async function runControlPlane(options: BenchOptions, log: (m: string) =>
         spread: 0,
         note: `VmRSS of the agent right after the connection pages, with ${PAGE_FLOWS} flows tracked and its snapshot index of them in memory (not idle: its GC sweeps a million flows); no goal`,
       });
+      log(`the console against the agent with ${PAGE_FLOWS} flows`);
+      records.push(...(await measureConsole(agent.socket, { loads: options.consoleLoads, pages: options.controlSamples, flows: PAGE_FLOWS }, log)));
     } catch (error) {
       log(`connection page failed: ${(error as Error).stack}`);
       records.push(...PAGE_FIGURES.map((n) => notMeasured('control-plane', n, 'ms', `failed: ${firstLine(error)}`)));
+      records.push(...consoleNotMeasured(`the million flows were not in place: ${firstLine(error)}`));
     }
   } finally {
     await stopAgent(agent);
     cleanBpffs();
   }
-  return [...records, ...consoleFigures()];
+  return records;
 }

@@ -35,6 +35,8 @@ export const GOALS: Goal[] = [
   { text: 'A page of the connection table out of 1M flows in under 50 ms (no filter)', record: 'control-plane/connection-page/100-of-1M-flows/unfiltered', limit: 1, direction: 'at-most' },
   { text: 'Idle agent under 2 % of a core', record: 'control-plane/agent-idle/cpu', limit: 1, direction: 'at-most' },
   { text: 'Idle agent under 150 MB', record: 'control-plane/agent-idle/rss', limit: 1, direction: 'at-most' },
+  { text: 'Idle agent with the console open (overview, live stats) under 2 % of a core', record: 'control-plane/agent-idle/with-console-open/cpu', limit: 1, direction: 'at-most' },
+  { text: 'Idle agent with the console open (overview, live stats) under 150 MB', record: 'control-plane/agent-idle/with-console-open/rss', limit: 1, direction: 'at-most' },
 ];
 
 function describe(r: BenchRecord): string {
