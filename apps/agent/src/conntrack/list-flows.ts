@@ -60,8 +60,8 @@ export interface FlowPage {
 
 export interface ListFlowsOptions {
 	/**
-	 * A snapshot older than this is rebuilt: right away for a small table,
-	 * else on the worker while this page walks the old one. Default: 2 s,
+	 * A big table's snapshot older than this is rebuilt on the worker while
+	 * this page walks the old one (a small table is read for every page). Default: 2 s,
 	 * or ten times its build time if longer (a million flows take seconds
 	 * to read, and the GC rebuilds it every sweep anyway).
 	 */
@@ -74,8 +74,8 @@ export const MAX_FLOW_PAGE = 1000;
 const MIN_INDEX_AGE_MS = 2000;
 /*
  * A table of up to this many entries (read in one kernel batch, sorted in
- * a few ms) is rebuilt on the spot, so a small table's pages show a flow
- * opened a moment ago; a bigger one is rebuilt on the worker.
+ * a few ms) is read afresh for every page, so its pages show a flow opened a
+ * moment ago; a bigger one is rebuilt on the worker when its snapshot is old.
  */
 const SYNC_REBUILD_MAX_ENTRIES = 8192;
 const STATE_CODES: Record<FlowState, number> = {
@@ -146,9 +146,10 @@ const tooBigWith = new WeakMap<ConntrackMaps, FlowIndex | null>();
 function indexFor(maps: ConntrackMaps, maxAgeMs: number | undefined): FlowIndex | undefined {
 	const index = currentFlowIndex(maps);
 	const limit = maxAgeMs ?? Math.max(MIN_INDEX_AGE_MS, (index?.buildMs ?? 0) * 10);
-	if (index && performance.now() - index.builtAt <= limit) return index;
 	/* A snapshot holds about half the table's entries (the forward ones). */
 	const small = !index || index.count * 2 <= SYNC_REBUILD_MAX_ENTRIES;
+	/* A small table is read afresh for every page (a few ms): it shows a flow opened a moment ago. */
+	if (index && !small && performance.now() - index.builtAt <= limit) return index;
 	if (small && tooBigWith.get(maps) !== (index ?? null)) {
 		const fresh = buildFlowIndex(maps, SYNC_REBUILD_MAX_ENTRIES);
 		if (fresh) {
