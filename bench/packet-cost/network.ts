@@ -9,7 +9,8 @@
  */
 import { mustRun, runCommand } from '../processes.js';
 
-export const BENCH_NAMESPACE = 'slbench';
+/* SLUICE_BENCH_NAMESPACE: another name, so that two benches (e.g. a candidate build's packet costs) can run side by side. */
+export const BENCH_NAMESPACE = process.env.SLUICE_BENCH_NAMESPACE ?? 'slbench';
 export const CLIENT_FACING = 'bc';
 export const BACKEND_FACING = 'bb';
 /** Client addresses with a neighbour entry: the reply path can cycle over this many. */

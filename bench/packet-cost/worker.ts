@@ -236,10 +236,12 @@ class PacketCostBench {
   }
 }
 
+/* SLUICE_BENCH_CASES: a regular expression; only the cases whose names match are timed (for trying out a change). */
+const only = process.env.SLUICE_BENCH_CASES ? new RegExp(process.env.SLUICE_BENCH_CASES) : undefined;
 const bench = new PacketCostBench();
 const records: BenchRecord[] = [];
 try {
-  for (const c of packetCases()) {
+  for (const c of packetCases().filter((x) => !only || only.test(x.name))) {
     const started = Date.now();
     const record = bench.measure(c);
     records.push(record);
