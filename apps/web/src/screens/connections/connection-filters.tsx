@@ -2,6 +2,7 @@
 'use client';
 import { FLOW_STATES, PROTOCOLS, addressFamily, parseEndpoint, type ServiceView } from '@sluice/api';
 import { type FormEvent, useState } from 'react';
+import { FormProblem, FormSubmit, InputField, SelectField } from '@/components/ui/form-field.tsx';
 
 export interface ConnectionFilter {
   service?: string;
@@ -39,67 +40,14 @@ export function ConnectionFilters({ services, value, onApply }: { services: Serv
   };
   return (
     <form className="card form-grid form-grid-compact" onSubmit={submit} aria-label="Connection filters">
-      <label className="field">
-        <span>Service</span>
-        <select name="service" defaultValue={value.service ?? ''}>
-          <option value="">any</option>
-          {services.map((s) => (
-            <option key={s.name} value={s.name}>
-              {s.name}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="field">
-        <span>Backend</span>
-        <input name="backend" defaultValue={value.backend ?? ''} placeholder="198.19.1.2:8080" />
-      </label>
-      <label className="field">
-        <span>Client address</span>
-        <input name="client" defaultValue={value.client ?? ''} placeholder="198.18.0.2" />
-      </label>
-      <label className="field field-narrow">
-        <span>Protocol</span>
-        <select name="protocol" defaultValue={value.protocol ?? ''}>
-          <option value="">any</option>
-          {PROTOCOLS.map((p) => (
-            <option key={p} value={p}>
-              {p.toUpperCase()}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="field field-narrow">
-        <span>State</span>
-        <select name="state" defaultValue={value.state ?? ''}>
-          <option value="">any</option>
-          {FLOW_STATES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="field field-narrow">
-        <span>Rows per page</span>
-        <select name="limit" defaultValue={String(value.limit)}>
-          {PAGE_SIZES.map((n) => (
-            <option key={n} value={n}>
-              {n}
-            </option>
-          ))}
-        </select>
-      </label>
-      <div className="form-actions">
-        <button type="submit" className="button button-primary">
-          Apply filters
-        </button>
-      </div>
-      {problem && (
-        <p className="alert alert-error form-wide" role="alert">
-          {problem}
-        </p>
-      )}
+      <SelectField label="Service" name="service" defaultValue={value.service ?? ''} anyLabel="any" options={services.map((s) => s.name)} />
+      <InputField label="Backend" name="backend" defaultValue={value.backend ?? ''} placeholder="198.19.1.2:8080" />
+      <InputField label="Client address" name="client" defaultValue={value.client ?? ''} placeholder="198.18.0.2" />
+      <SelectField label="Protocol" width="narrow" name="protocol" defaultValue={value.protocol ?? ''} anyLabel="any" options={PROTOCOLS} optionLabel={(p) => p.toUpperCase()} />
+      <SelectField label="State" width="narrow" name="state" defaultValue={value.state ?? ''} anyLabel="any" options={FLOW_STATES} />
+      <SelectField label="Rows per page" width="narrow" name="limit" defaultValue={String(value.limit)} options={PAGE_SIZES} />
+      <FormSubmit label="Apply filters" />
+      <FormProblem problem={problem} />
     </form>
   );
 }

@@ -1,6 +1,7 @@
 'use client';
 import { type FormEvent, useState } from 'react';
 import { CSRF_HEADER } from '@/client/api-client.ts';
+import { InputField } from '@/components/ui/form-field.tsx';
 
 export function LoginForm({ next, expired }: { next: string; expired: boolean }) {
   const [error, setError] = useState<string | null>(expired ? 'Your session has ended: log in again.' : null);
@@ -38,14 +39,8 @@ export function LoginForm({ next, expired }: { next: string; expired: boolean })
           Sluice
         </div>
         <h1 id="login-title">Log in to the console</h1>
-        <label className="field">
-          <span>User name</span>
-          <input name="user" autoComplete="username" required autoFocus />
-        </label>
-        <label className="field">
-          <span>Password</span>
-          <input name="password" type="password" autoComplete="current-password" required />
-        </label>
+        <InputField label="User name" name="user" autoComplete="username" required autoFocus />
+        <InputField label="Password" name="password" type="password" autoComplete="current-password" required />
         {error && (
           <p className="alert alert-error" role="alert">
             {error}

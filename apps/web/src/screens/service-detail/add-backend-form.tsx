@@ -2,6 +2,7 @@
 'use client';
 import { ADMIN_STATES, type AdminState, MAX_WEIGHT, addressFamily } from '@sluice/api';
 import { type FormEvent, useState } from 'react';
+import { FormProblem, FormSubmit, InputField, SelectField } from '@/components/ui/form-field.tsx';
 
 export interface NewBackend {
   address: string;
@@ -33,38 +34,12 @@ export function AddBackendForm({ serviceAddress, busy, onAdd }: { serviceAddress
       <h3 id="add-backend-title" className="form-title">
         Add a backend
       </h3>
-      <label className="field">
-        <span>Address</span>
-        <input name="address" placeholder={family === 6 ? '2001:db8:1:1::2' : '198.19.1.2'} required />
-      </label>
-      <label className="field field-narrow">
-        <span>Port</span>
-        <input name="port" type="number" min={1} max={65535} required />
-      </label>
-      <label className="field field-narrow">
-        <span>Weight</span>
-        <input name="weight" type="number" min={1} max={MAX_WEIGHT} defaultValue={1} required />
-      </label>
-      <label className="field field-narrow">
-        <span>State</span>
-        <select name="state" defaultValue="ready">
-          {ADMIN_STATES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-      </label>
-      <div className="form-actions">
-        <button type="submit" className="button button-primary" disabled={busy}>
-          {busy ? 'Adding…' : 'Add backend'}
-        </button>
-      </div>
-      {problem && (
-        <p className="alert alert-error form-wide" role="alert">
-          {problem}
-        </p>
-      )}
+      <InputField label="Address" name="address" placeholder={family === 6 ? '2001:db8:1:1::2' : '198.19.1.2'} required />
+      <InputField label="Port" width="narrow" name="port" type="number" min={1} max={65535} required />
+      <InputField label="Weight" width="narrow" name="weight" type="number" min={1} max={MAX_WEIGHT} defaultValue={1} required />
+      <SelectField label="State" width="narrow" name="state" defaultValue="ready" options={ADMIN_STATES} />
+      <FormSubmit label="Add backend" busyLabel="Adding…" busy={busy} />
+      <FormProblem problem={problem} />
     </form>
   );
 }

@@ -4,6 +4,7 @@ import { ALGORITHMS, type Algorithm } from '@sluice/api';
 import { useMutation } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { api } from '@/client/api-client.ts';
+import { SelectField } from '@/components/ui/form-field.tsx';
 
 const DESCRIPTION: Record<Algorithm, string> = {
   'round-robin': 'each backend in turn',
@@ -30,16 +31,7 @@ export function AlgorithmSwitch(props: { service: string; current: Algorithm; on
         update.mutate(choice);
       }}
     >
-      <label className="field field-inline">
-        <span>Algorithm</span>
-        <select value={choice} onChange={(e) => setChoice(e.target.value as Algorithm)} aria-describedby="algorithm-help">
-          {ALGORITHMS.map((a) => (
-            <option key={a} value={a}>
-              {a}
-            </option>
-          ))}
-        </select>
-      </label>
+      <SelectField label="Algorithm" width="inline" value={choice} onChange={(e) => setChoice(e.target.value as Algorithm)} aria-describedby="algorithm-help" options={ALGORITHMS} />
       <button type="submit" className="button button-primary" disabled={choice === props.current || update.isPending}>
         {update.isPending ? 'Switching…' : 'Switch algorithm'}
       </button>

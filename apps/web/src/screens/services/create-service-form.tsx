@@ -5,6 +5,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api } from '@/client/api-client.ts';
 import { errorText } from '@/client/error-text.ts';
+import { FormProblem, FormSubmit, InputField, SelectField } from '@/components/ui/form-field.tsx';
 
 export function CreateServiceForm({ onCreated }: { onCreated(name: string): void }) {
   const queryClient = useQueryClient();
@@ -41,50 +42,13 @@ export function CreateServiceForm({ onCreated }: { onCreated(name: string): void
       <h2 id="create-service-title" className="form-title">
         New service
       </h2>
-      <label className="field">
-        <span>VIP address</span>
-        <input name="address" placeholder="198.18.100.1" required />
-      </label>
-      <label className="field field-narrow">
-        <span>Port</span>
-        <input name="port" type="number" min={1} max={65535} required />
-      </label>
-      <label className="field field-narrow">
-        <span>Protocol</span>
-        <select name="protocol" defaultValue="tcp">
-          {PROTOCOLS.map((p) => (
-            <option key={p} value={p}>
-              {p.toUpperCase()}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="field">
-        <span>Algorithm</span>
-        <select name="algorithm" defaultValue="round-robin">
-          {ALGORITHMS.map((a) => (
-            <option key={a}>{a}</option>
-          ))}
-        </select>
-      </label>
-      <label className="field field-narrow">
-        <span>Health check</span>
-        <select name="check" defaultValue="tcp">
-          {HEALTH_CHECK_TYPES.map((t) => (
-            <option key={t}>{t}</option>
-          ))}
-        </select>
-      </label>
-      <div className="form-actions">
-        <button type="submit" className="button button-primary" disabled={create.isPending}>
-          {create.isPending ? 'Creating…' : 'Create'}
-        </button>
-      </div>
-      {problem && (
-        <p className="alert alert-error form-wide" role="alert">
-          {problem}
-        </p>
-      )}
+      <InputField label="VIP address" name="address" placeholder="198.18.100.1" required />
+      <InputField label="Port" width="narrow" name="port" type="number" min={1} max={65535} required />
+      <SelectField label="Protocol" width="narrow" name="protocol" defaultValue="tcp" options={PROTOCOLS} optionLabel={(p) => p.toUpperCase()} />
+      <SelectField label="Algorithm" name="algorithm" defaultValue="round-robin" options={ALGORITHMS} />
+      <SelectField label="Health check" width="narrow" name="check" defaultValue="tcp" options={HEALTH_CHECK_TYPES} />
+      <FormSubmit label="Create" busyLabel="Creating…" busy={create.isPending} />
+      <FormProblem problem={problem} />
     </form>
   );
 }
