@@ -1,11 +1,15 @@
 /* The audit log: who changed what, when, before and after; newest first, paged by the agent. */
 'use client';
+import type { AuditEntry } from '@sluice/api';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api } from '@/client/api-client.ts';
 import { clock } from '@/client/format.ts';
+import { type Column, DataTable } from '@/components/ui/data-table.tsx';
+import { FormSubmit, InputField } from '@/components/ui/form-field.tsx';
 import { PageHeader } from '@/components/ui/page-header.tsx';
-import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states.tsx';
+import { QueryState } from '@/components/ui/query-state.tsx';
+import { EmptyState } from '@/components/ui/states.tsx';
 import { ChangeSummary } from './change-summary.tsx';
 
 interface AuditFilter {
@@ -15,6 +19,21 @@ interface AuditFilter {
 }
 
 const PAGE = 50;
+
+const COLUMNS: Column<AuditEntry>[] = [
+  { header: 'When', cell: (entry) => clock(entry.at), cellProps: (entry) => ({ title: new Date(entry.at).toISOString() }) },
+  {
+    header: 'Who',
+    cell: (entry) => (
+      <>
+        {entry.actor} <span className={`role role-${entry.role}`}>{entry.role}</span>
+      </>
+    ),
+  },
+  { header: 'Action', cellClassName: 'mono', cell: (entry) => entry.action },
+  { header: 'Target', cellClassName: 'mono', cell: (entry) => entry.target },
+  { header: 'Change', cell: (entry) => <ChangeSummary before={entry.before} after={entry.after} /> },
+];
 
 export function AuditScreen() {
   const [filter, setFilter] = useState<AuditFilter>({});
@@ -40,76 +59,30 @@ export function AuditScreen() {
     <>
       <PageHeader title="Audit log" subtitle="Every change made through the API, CLI or console." />
       <form className="card form-grid form-grid-compact" onSubmit={submit} aria-label="Audit filters">
-        <label className="field">
-          <span>Who</span>
-          <input name="actor" placeholder="user or token name" />
-        </label>
-        <label className="field">
-          <span>Action</span>
-          <input name="action" placeholder="backend.setState" />
-        </label>
-        <label className="field">
-          <span>Target contains</span>
-          <input name="target" placeholder="198.18.100.1" />
-        </label>
-        <div className="form-actions">
-          <button type="submit" className="button button-primary">
-            Apply filters
-          </button>
-        </div>
+        <InputField label="Who" name="actor" placeholder="user or token name" />
+        <InputField label="Action" name="action" placeholder="backend.setState" />
+        <InputField label="Target contains" name="target" placeholder="198.18.100.1" />
+        <FormSubmit label="Apply filters" />
       </form>
       <section className="card" aria-label="Audit entries">
-        {entries.isPending ? (
-          <LoadingState label="Loading the audit log…" />
-        ) : entries.isError ? (
-          <ErrorState error={entries.error} retry={() => entries.refetch()} />
-        ) : (
-          <>
-            <div className="table-toolbar">
-              <span>Page {page + 1}</span>
-              <div className="pager">
-                <button type="button" className="button button-small" disabled={page === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
-                  Newer
-                </button>
-                <button type="button" className="button button-small" disabled={!entries.data.nextCursor} onClick={() => setCursors((c) => [...c, entries.data.nextCursor ?? undefined])}>
-                  Older
-                </button>
+        <QueryState query={entries} loadingLabel="Loading the audit log…">
+          {(data) => (
+            <>
+              <div className="table-toolbar">
+                <span>Page {page + 1}</span>
+                <div className="pager">
+                  <button type="button" className="button button-small" disabled={page === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
+                    Newer
+                  </button>
+                  <button type="button" className="button button-small" disabled={!data.nextCursor} onClick={() => setCursors((c) => [...c, data.nextCursor ?? undefined])}>
+                    Older
+                  </button>
+                </div>
               </div>
-            </div>
-            {entries.data.items.length === 0 ? (
-              <EmptyState title="No audit entries match" />
-            ) : (
-              <div className="table-wrap">
-                <table className="table table-compact" data-testid="audit-table">
-                  <thead>
-                    <tr>
-                      <th scope="col">When</th>
-                      <th scope="col">Who</th>
-                      <th scope="col">Action</th>
-                      <th scope="col">Target</th>
-                      <th scope="col">Change</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {entries.data.items.map((entry) => (
-                      <tr key={entry.id}>
-                        <td title={new Date(entry.at).toISOString()}>{clock(entry.at)}</td>
-                        <td>
-                          {entry.actor} <span className={`role role-${entry.role}`}>{entry.role}</span>
-                        </td>
-                        <td className="mono">{entry.action}</td>
-                        <td className="mono">{entry.target}</td>
-                        <td>
-                          <ChangeSummary before={entry.before} after={entry.after} />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
-          </>
-        )}
+              <DataTable compact testId="audit-table" columns={COLUMNS} rows={data.items} rowKey={(entry) => String(entry.id)} empty={<EmptyState title="No audit entries match" />} />
+            </>
+          )}
+        </QueryState>
       </section>
     </>
   );

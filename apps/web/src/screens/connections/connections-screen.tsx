@@ -4,15 +4,45 @@
  * the pages it has seen so "Previous" is instant to ask for.
  */
 'use client';
+import type { FlowView } from '@sluice/api';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '@/client/api-client.ts';
 import { bytes, count, duration } from '@/client/format.ts';
+import { type Column, DataTable } from '@/components/ui/data-table.tsx';
 import { PageHeader } from '@/components/ui/page-header.tsx';
-import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states.tsx';
+import { QueryState } from '@/components/ui/query-state.tsx';
+import { EmptyState } from '@/components/ui/states.tsx';
 import { type ConnectionFilter, ConnectionFilters } from './connection-filters.tsx';
 
 const endpoint = (address: string, port: number) => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
+
+const COLUMNS: Column<FlowView>[] = [
+  { header: 'Client', cellClassName: 'mono', cell: (flow) => endpoint(flow.clientAddress, flow.clientPort) },
+  { header: 'VIP', cellClassName: 'mono', cell: (flow) => endpoint(flow.vipAddress, flow.vipPort) },
+  { header: 'Backend', cellClassName: 'mono', cell: (flow) => endpoint(flow.backendAddress, flow.backendPort) },
+  { header: 'Protocol', cell: (flow) => flow.protocol.toUpperCase() },
+  { header: 'State', cell: (flow) => <span className={`badge badge-flow-${flow.state}`}>{flow.state}</span> },
+  { header: 'Age', className: 'num', cell: (flow) => duration(flow.ageMs) },
+  {
+    header: 'Packets (in / out)',
+    className: 'num',
+    cell: (flow) => (
+      <>
+        {count(flow.packets)} / {count(flow.replyPackets)}
+      </>
+    ),
+  },
+  {
+    header: 'Bytes (in / out)',
+    className: 'num',
+    cell: (flow) => (
+      <>
+        {bytes(flow.bytes)} / {bytes(flow.replyBytes)}
+      </>
+    ),
+  },
+];
 
 export function ConnectionsScreen() {
   const [filter, setFilter] = useState<ConnectionFilter>({ limit: 100 });
@@ -49,77 +79,47 @@ export function ConnectionsScreen() {
       />
       <ConnectionFilters services={services.data ?? []} value={filter} onApply={apply} />
       <section className="card" aria-label="Connection table">
-        {flows.isPending ? (
-          <LoadingState label="Loading connections…" />
-        ) : flows.isError ? (
-          <ErrorState error={flows.error} retry={() => flows.refetch()} />
-        ) : (
-          <>
-            <div className="table-toolbar">
-              <span data-testid="page-info">
-                Page {page + 1} · {count(flows.data.items.length)} rows
-              </span>
-              <span className="muted" data-testid="page-time" data-ms={flows.data.fetchMs.toFixed(1)}>
-                fetched in {flows.data.fetchMs.toFixed(0)} ms
-              </span>
-              <div className="pager">
-                <button type="button" className="button button-small" disabled={page === 0 || flows.isFetching} onClick={() => setCursors((c) => c.slice(0, -1))}>
-                  Previous page
-                </button>
-                <button
-                  type="button"
-                  className="button button-small"
-                  disabled={!flows.data.nextCursor || flows.isFetching}
-                  onClick={() => setCursors((c) => [...c, flows.data.nextCursor ?? undefined])}
-                >
-                  Next page
-                </button>
+        <QueryState query={flows} loadingLabel="Loading connections…">
+          {(data) => (
+            <>
+              <div className="table-toolbar">
+                <span data-testid="page-info">
+                  Page {page + 1} · {count(data.items.length)} rows
+                </span>
+                <span className="muted" data-testid="page-time" data-ms={data.fetchMs.toFixed(1)}>
+                  fetched in {data.fetchMs.toFixed(0)} ms
+                </span>
+                <div className="pager">
+                  <button type="button" className="button button-small" disabled={page === 0 || flows.isFetching} onClick={() => setCursors((c) => c.slice(0, -1))}>
+                    Previous page
+                  </button>
+                  <button
+                    type="button"
+                    className="button button-small"
+                    disabled={!data.nextCursor || flows.isFetching}
+                    onClick={() => setCursors((c) => [...c, data.nextCursor ?? undefined])}
+                  >
+                    Next page
+                  </button>
+                </div>
               </div>
-            </div>
-            {flows.data.items.length === 0 ? (
-              <EmptyState title={page === 0 ? 'No connections match' : 'No more connections'}>
-                <p>{Object.values({ ...filter, limit: undefined }).some(Boolean) ? 'Loosen the filters, or refresh once traffic flows.' : 'Connections appear here as clients reach a service.'}</p>
-              </EmptyState>
-            ) : (
-              <div className="table-wrap">
-                <table className="table table-compact" data-testid="connections-table" aria-busy={flows.isFetching}>
-                  <thead>
-                    <tr>
-                      <th scope="col">Client</th>
-                      <th scope="col">VIP</th>
-                      <th scope="col">Backend</th>
-                      <th scope="col">Protocol</th>
-                      <th scope="col">State</th>
-                      <th scope="col" className="num">Age</th>
-                      <th scope="col" className="num">Packets (in / out)</th>
-                      <th scope="col" className="num">Bytes (in / out)</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {flows.data.items.map((flow) => (
-                      <tr key={`${flow.protocol} ${flow.clientAddress} ${flow.clientPort} ${flow.vipAddress} ${flow.vipPort}`} data-client={flow.clientAddress}>
-                        <td className="mono">{endpoint(flow.clientAddress, flow.clientPort)}</td>
-                        <td className="mono">{endpoint(flow.vipAddress, flow.vipPort)}</td>
-                        <td className="mono">{endpoint(flow.backendAddress, flow.backendPort)}</td>
-                        <td>{flow.protocol.toUpperCase()}</td>
-                        <td>
-                          <span className={`badge badge-flow-${flow.state}`}>{flow.state}</span>
-                        </td>
-                        <td className="num">{duration(flow.ageMs)}</td>
-                        <td className="num">
-                          {count(flow.packets)} / {count(flow.replyPackets)}
-                        </td>
-                        <td className="num">
-                          {bytes(flow.bytes)} / {bytes(flow.replyBytes)}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
-          </>
-        )}
+              <DataTable
+                compact
+                testId="connections-table"
+                busy={flows.isFetching}
+                columns={COLUMNS}
+                rows={data.items}
+                rowKey={(flow) => `${flow.protocol} ${flow.clientAddress} ${flow.clientPort} ${flow.vipAddress} ${flow.vipPort}`}
+                rowProps={(flow) => ({ 'data-client': flow.clientAddress })}
+                empty={
+                  <EmptyState title={page === 0 ? 'No connections match' : 'No more connections'}>
+                    <p>{Object.values({ ...filter, limit: undefined }).some(Boolean) ? 'Loosen the filters, or refresh once traffic flows.' : 'Connections appear here as clients reach a service.'}</p>
+                  </EmptyState>
+                }
+              />
+            </>
+          )}
+        </QueryState>
       </section>
     </>
   );

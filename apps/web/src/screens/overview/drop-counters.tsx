@@ -3,7 +3,9 @@
 import { useQuery } from '@tanstack/react-query';
 import { api } from '@/client/api-client.ts';
 import { count } from '@/client/format.ts';
-import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states.tsx';
+import { type Column, DataTable } from '@/components/ui/data-table.tsx';
+import { QueryState } from '@/components/ui/query-state.tsx';
+import { EmptyState } from '@/components/ui/states.tsx';
 
 /* What each reason means, in the README's words, so the number leads somewhere. */
 const REASONS: Record<string, string> = {
@@ -16,41 +18,48 @@ const REASONS: Record<string, string> = {
   drop_no_backend: 'service with no eligible backend',
 };
 
+type Drop = [name: string, packets: number];
+
+const COLUMNS: Column<Drop>[] = [
+  {
+    header: 'Reason',
+    rowHeader: true,
+    cell: ([name]) => (
+      <>
+        <span className="mono">{name.replace(/^drop_/, '')}</span>
+        {REASONS[name] && <span className="muted"> — {REASONS[name]}</span>}
+      </>
+    ),
+  },
+  {
+    header: 'Packets since start',
+    className: 'num',
+    cell: ([, packets]) => count(packets),
+    /* A drop that happened stands out; a zero fades. */
+    cellProps: ([, packets]) => ({ className: packets > 0 ? 'text-warn' : 'muted' }),
+  },
+];
+
 export function DropCounters() {
   const totals = useQuery({ queryKey: ['stats.totals'], queryFn: () => api.stats.totals.query(), refetchInterval: 2000 });
-  const drops = Object.entries(totals.data?.global ?? {})
+  const drops: Drop[] = Object.entries(totals.data?.global ?? {})
     .filter(([name]) => name.startsWith('drop_'))
     .sort((a, b) => b[1] - a[1]);
   return (
     <section className="card" aria-labelledby="drops-title">
       <h2 id="drops-title">Drops by reason</h2>
-      {totals.isPending ? (
-        <LoadingState label="Loading counters…" />
-      ) : totals.isError ? (
-        <ErrorState error={totals.error} retry={() => totals.refetch()} />
-      ) : drops.length === 0 ? (
-        <EmptyState title="The data plane reports no drop counters" />
-      ) : (
-        <table className="table table-compact" data-testid="drop-counters">
-          <thead>
-            <tr>
-              <th scope="col">Reason</th>
-              <th scope="col" className="num">Packets since start</th>
-            </tr>
-          </thead>
-          <tbody>
-            {drops.map(([name, value]) => (
-              <tr key={name}>
-                <th scope="row">
-                  <span className="mono">{name.replace(/^drop_/, '')}</span>
-                  {REASONS[name] && <span className="muted"> — {REASONS[name]}</span>}
-                </th>
-                <td className={`num ${value > 0 ? 'text-warn' : 'muted'}`}>{count(value)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <QueryState query={totals} loadingLabel="Loading counters…">
+        {() => (
+          <DataTable
+            compact
+            testId="drop-counters"
+            columns={COLUMNS}
+            rows={drops}
+            rowKey={([name]) => name}
+            empty={<EmptyState title="The data plane reports no drop counters" />}
+          />
+        )}
+      </QueryState>
     </section>
   );
 }

@@ -4,7 +4,8 @@ import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { api } from '@/client/api-client.ts';
 import { servicePath } from '@/client/service-path.ts';
-import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states.tsx';
+import { QueryState } from '@/components/ui/query-state.tsx';
+import { EmptyState } from '@/components/ui/states.tsx';
 
 export function HealthSummary() {
   const health = useQuery({ queryKey: ['health.list'], queryFn: () => api.health.list.query(), refetchInterval: 2000 });
@@ -27,25 +28,25 @@ export function HealthSummary() {
           </span>
         )}
       </h2>
-      {health.isPending ? (
-        <LoadingState label="Loading health…" />
-      ) : health.isError ? (
-        <ErrorState error={health.error} retry={() => health.refetch()} />
-      ) : byService.size === 0 ? (
-        <EmptyState title="No backends to check yet" />
-      ) : (
-        <ul className="health-list">
-          {[...byService].map(([service, entry]) => (
-            <li key={service}>
-              <Link href={servicePath(service)}>{service}</Link>
-              <span className="health-count">
-                {entry.up} of {entry.total} up
-              </span>
-              {entry.down.length > 0 && <span className="text-bad">down: {entry.down.join(', ')}</span>}
-            </li>
-          ))}
-        </ul>
-      )}
+      <QueryState query={health} loadingLabel="Loading health…">
+        {() =>
+          byService.size === 0 ? (
+            <EmptyState title="No backends to check yet" />
+          ) : (
+            <ul className="health-list">
+              {[...byService].map(([service, entry]) => (
+                <li key={service}>
+                  <Link href={servicePath(service)}>{service}</Link>
+                  <span className="health-count">
+                    {entry.up} of {entry.total} up
+                  </span>
+                  {entry.down.length > 0 && <span className="text-bad">down: {entry.down.join(', ')}</span>}
+                </li>
+              ))}
+            </ul>
+          )
+        }
+      </QueryState>
     </section>
   );
 }

@@ -4,6 +4,7 @@
  * data plane's drop counters by reason.
  */
 'use client';
+import type { ServiceView } from '@sluice/api';
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useMemo } from 'react';
@@ -13,7 +14,9 @@ import { servicePath } from '@/client/service-path.ts';
 import { useLiveStats } from '@/client/use-live-stats.ts';
 import { RateChart } from '@/components/charts/rate-chart.tsx';
 import { LiveDot } from '@/components/ui/live-dot.tsx';
+import { type Column, DataTable } from '@/components/ui/data-table.tsx';
 import { PageHeader } from '@/components/ui/page-header.tsx';
+import { QueryState } from '@/components/ui/query-state.tsx';
 import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states.tsx';
 import { DropCounters } from './drop-counters.tsx';
 import { HealthSummary } from './health-summary.tsx';
@@ -25,6 +28,8 @@ const METRICS = [
   { key: 'newFlowsPerSec', title: 'New connections per second', format: perSecond },
   { key: 'activeFlows', title: 'Active connections', format: (n: number) => count(Math.round(n)) },
 ] as const;
+
+const rateOrDash = (value: number | undefined, format: (n: number) => string) => (value === undefined ? '—' : format(value));
 
 export function OverviewScreen() {
   const live = useLiveStats();
@@ -51,6 +56,27 @@ export function OverviewScreen() {
     [live.samples],
   );
 
+  /* Rates from the latest live sample; active connections fall back to the list's count until one arrives. */
+  const latestRates = new Map(live.latest?.services.map((s) => [s.service, s]));
+  const rateOf = (service: ServiceView) => latestRates.get(service.name);
+  const columns: Column<ServiceView>[] = [
+    { header: 'Service', rowHeader: true, cell: (service) => <Link href={servicePath(service.name)}>{service.name}</Link> },
+    { header: 'Algorithm', cell: (service) => service.algorithm },
+    { header: 'Packets/s', className: 'num', cell: (service) => rateOrDash(rateOf(service)?.pps, packetsPerSecond) },
+    { header: 'Bits/s', className: 'num', cell: (service) => rateOrDash(rateOf(service)?.bps, bitsPerSecond) },
+    { header: 'New conn/s', className: 'num', cell: (service) => rateOrDash(rateOf(service)?.newFlowsPerSec, perSecond) },
+    { header: 'Active', className: 'num', cell: (service) => count(rateOf(service)?.activeFlows ?? service.activeFlows) },
+    {
+      header: 'Eligible backends',
+      className: 'num',
+      cell: (service) => (
+        <span className={service.eligibleBackends === 0 && service.backendCount > 0 ? 'text-bad' : undefined}>
+          {service.eligibleBackends} of {service.backendCount}
+        </span>
+      ),
+    },
+  ];
+
   return (
     <>
       <PageHeader
@@ -75,55 +101,22 @@ export function OverviewScreen() {
 
       <section aria-labelledby="per-service-title" className="card">
         <h2 id="per-service-title">Services</h2>
-        {services.isPending ? (
-          <LoadingState label="Loading services…" />
-        ) : services.isError ? (
-          <ErrorState error={services.error} retry={() => services.refetch()} />
-        ) : services.data.length === 0 ? (
-          <EmptyState title="No services yet">
-            <p>
-              Create one on the <Link href="/services">Services</Link> page.
-            </p>
-          </EmptyState>
-        ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Service</th>
-                  <th scope="col">Algorithm</th>
-                  <th scope="col" className="num">Packets/s</th>
-                  <th scope="col" className="num">Bits/s</th>
-                  <th scope="col" className="num">New conn/s</th>
-                  <th scope="col" className="num">Active</th>
-                  <th scope="col" className="num">Eligible backends</th>
-                </tr>
-              </thead>
-              <tbody>
-                {services.data.map((service) => {
-                  const rate = live.latest?.services.find((s) => s.service === service.name);
-                  return (
-                    <tr key={service.name}>
-                      <th scope="row">
-                        <Link href={servicePath(service.name)}>{service.name}</Link>
-                      </th>
-                      <td>{service.algorithm}</td>
-                      <td className="num">{rate ? packetsPerSecond(rate.pps) : '—'}</td>
-                      <td className="num">{rate ? bitsPerSecond(rate.bps) : '—'}</td>
-                      <td className="num">{rate ? perSecond(rate.newFlowsPerSec) : '—'}</td>
-                      <td className="num">{count(rate?.activeFlows ?? service.activeFlows)}</td>
-                      <td className="num">
-                        <span className={service.eligibleBackends === 0 && service.backendCount > 0 ? 'text-bad' : undefined}>
-                          {service.eligibleBackends} of {service.backendCount}
-                        </span>
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <QueryState query={services} loadingLabel="Loading services…">
+          {(list) => (
+            <DataTable
+              columns={columns}
+              rows={list}
+              rowKey={(service) => service.name}
+              empty={
+                <EmptyState title="No services yet">
+                  <p>
+                    Create one on the <Link href="/services">Services</Link> page.
+                  </p>
+                </EmptyState>
+              }
+            />
+          )}
+        </QueryState>
       </section>
 
       <div className="two-columns">

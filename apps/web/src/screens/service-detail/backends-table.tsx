@@ -7,6 +7,8 @@
 import type { AdminState, BackendView } from '@sluice/api';
 import { ago, count, duration, percent } from '@/client/format.ts';
 import { AdminStateBadge, HealthBadge } from '@/components/ui/badges.tsx';
+import { type Column, DataTable } from '@/components/ui/data-table.tsx';
+import { EmptyState } from '@/components/ui/states.tsx';
 import type { DrainProgress } from './drain-progress.ts';
 import type { BackendTraffic } from './traffic-share.ts';
 import { WeightEditor } from './weight-editor.tsx';
@@ -49,82 +51,87 @@ function ActiveCell({ backend, drain }: { backend: BackendView; drain: DrainProg
 export function BackendsTable(props: BackendsTableProps) {
   const { backends, editable } = props;
   const allSelected = backends.length > 0 && backends.every((b) => props.selected.has(b.endpoint));
+  const columns: Column<BackendView>[] = [
+    { header: 'Backend', rowHeader: true, cellClassName: 'mono', cell: (backend) => backend.endpoint },
+    { header: 'Admin state', cell: (backend) => <AdminStateBadge state={backend.state} />, cellProps: () => ({ 'data-testid': 'admin-state' }) },
+    {
+      header: 'Health',
+      cell: ({ health }) => (
+        <>
+          <HealthBadge up={health?.up ?? true} checked={health !== null} />
+          {health?.lastError && !health.up && <div className="muted small">{health.lastError}</div>}
+        </>
+      ),
+      cellProps: () => ({ 'data-testid': 'health' }),
+    },
+    { header: 'Last check', cell: ({ health }) => (health?.lastCheckAt ? ago(health.lastCheckAt) : '—') },
+    { header: 'Latency', className: 'num', cell: ({ health }) => (health?.lastLatencyMs != null ? `${health.lastLatencyMs.toFixed(1)} ms` : '—') },
+    {
+      header: 'Weight',
+      className: 'num',
+      cell: (backend) => (
+        <WeightEditor endpoint={backend.endpoint} weight={backend.weight} editable={editable} busy={props.busy} onSave={(w) => props.onWeight(backend.endpoint, w)} />
+      ),
+    },
+    { header: 'Active connections', className: 'num', cell: (backend) => <ActiveCell backend={backend} drain={props.drains.get(backend.endpoint)} /> },
+    {
+      header: 'Share of traffic',
+      className: 'num',
+      cell: (backend) => {
+        const share = props.traffic.get(backend.endpoint)?.share;
+        return share != null ? percent(share) : '—';
+      },
+      cellProps: () => ({ 'data-testid': 'share' }),
+    },
+  ];
+  if (editable) {
+    columns.unshift({
+      header: <input type="checkbox" checked={allSelected} onChange={(e) => props.onSelectAll(e.target.checked)} aria-label="Select all backends" />,
+      className: 'select',
+      cell: (backend) => (
+        <input
+          type="checkbox"
+          checked={props.selected.has(backend.endpoint)}
+          onChange={(e) => props.onSelect(backend.endpoint, e.target.checked)}
+          aria-label={`Select ${backend.endpoint}`}
+        />
+      ),
+    });
+    columns.push({
+      header: <span className="sr-only">Actions</span>,
+      cellClassName: 'actions',
+      cell: (backend) => (
+        <>
+          {STATE_ACTIONS.filter((a) => a.state !== backend.state).map((action) => (
+            <button key={action.state} type="button" className="button button-small" disabled={props.busy} onClick={() => props.onState(backend.endpoint, action.state)}>
+              {action.label}
+              <span className="sr-only"> {backend.endpoint}</span>
+            </button>
+          ))}
+          <button type="button" className="button button-small button-danger-quiet" disabled={props.busy} onClick={() => props.onRemove(backend)}>
+            Remove<span className="sr-only"> {backend.endpoint}</span>
+          </button>
+        </>
+      ),
+    });
+  }
   return (
-    <div className="table-wrap">
-      <table className="table" data-testid="backends-table">
-        <thead>
-          <tr>
-            {editable && (
-              <th scope="col" className="select">
-                <input type="checkbox" checked={allSelected} onChange={(e) => props.onSelectAll(e.target.checked)} aria-label="Select all backends" />
-              </th>
-            )}
-            <th scope="col">Backend</th>
-            <th scope="col">Admin state</th>
-            <th scope="col">Health</th>
-            <th scope="col">Last check</th>
-            <th scope="col" className="num">Latency</th>
-            <th scope="col" className="num">Weight</th>
-            <th scope="col" className="num">Active connections</th>
-            <th scope="col" className="num">Share of traffic</th>
-            {editable && <th scope="col"><span className="sr-only">Actions</span></th>}
-          </tr>
-        </thead>
-        <tbody>
-          {backends.map((backend) => {
-            const health = backend.health;
-            const traffic = props.traffic.get(backend.endpoint);
-            return (
-              <tr key={backend.endpoint} data-endpoint={backend.endpoint} data-state={backend.state} data-eligible={backend.eligible} aria-selected={props.selected.has(backend.endpoint) || undefined}>
-                {editable && (
-                  <td className="select">
-                    <input
-                      type="checkbox"
-                      checked={props.selected.has(backend.endpoint)}
-                      onChange={(e) => props.onSelect(backend.endpoint, e.target.checked)}
-                      aria-label={`Select ${backend.endpoint}`}
-                    />
-                  </td>
-                )}
-                <th scope="row" className="mono">
-                  {backend.endpoint}
-                </th>
-                <td data-testid="admin-state">
-                  <AdminStateBadge state={backend.state} />
-                </td>
-                <td data-testid="health">
-                  <HealthBadge up={health?.up ?? true} checked={health !== null} />
-                  {health?.lastError && !health.up && <div className="muted small">{health.lastError}</div>}
-                </td>
-                <td>{health?.lastCheckAt ? ago(health.lastCheckAt) : '—'}</td>
-                <td className="num">{health?.lastLatencyMs != null ? `${health.lastLatencyMs.toFixed(1)} ms` : '—'}</td>
-                <td className="num">
-                  <WeightEditor endpoint={backend.endpoint} weight={backend.weight} editable={editable} busy={props.busy} onSave={(w) => props.onWeight(backend.endpoint, w)} />
-                </td>
-                <td className="num">
-                  <ActiveCell backend={backend} drain={props.drains.get(backend.endpoint)} />
-                </td>
-                <td className="num" data-testid="share">
-                  {traffic?.share != null ? percent(traffic.share) : '—'}
-                </td>
-                {editable && (
-                  <td className="actions">
-                    {STATE_ACTIONS.filter((a) => a.state !== backend.state).map((action) => (
-                      <button key={action.state} type="button" className="button button-small" disabled={props.busy} onClick={() => props.onState(backend.endpoint, action.state)}>
-                        {action.label}
-                        <span className="sr-only"> {backend.endpoint}</span>
-                      </button>
-                    ))}
-                    <button type="button" className="button button-small button-danger-quiet" disabled={props.busy} onClick={() => props.onRemove(backend)}>
-                      Remove<span className="sr-only"> {backend.endpoint}</span>
-                    </button>
-                  </td>
-                )}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      testId="backends-table"
+      columns={columns}
+      rows={backends}
+      rowKey={(backend) => backend.endpoint}
+      rowProps={(backend) => ({
+        'data-endpoint': backend.endpoint,
+        'data-state': backend.state,
+        'data-eligible': backend.eligible,
+        'aria-selected': props.selected.has(backend.endpoint) || undefined,
+      })}
+      empty={
+        <EmptyState title="This service has no backends yet">
+          <p>{editable ? 'Add one below; it takes new connections once it is ready and its health check passes.' : 'An operator adds backends; they appear here.'}</p>
+        </EmptyState>
+      }
+    />
   );
 }

@@ -125,35 +125,29 @@ export function ServiceDetailScreen({ service }: { service: string }) {
             }}
           />
         )}
-        {backends.length === 0 ? (
-          <EmptyState title="This service has no backends yet">
-            <p>{isOperator ? 'Add one below; it takes new connections once it is ready and its health check passes.' : 'An operator adds backends; they appear here.'}</p>
-          </EmptyState>
-        ) : (
-          <BackendsTable
-            backends={backends}
-            traffic={traffic}
-            drains={drains}
-            editable={isOperator}
-            busy={busy}
-            selected={selectedNow}
-            onSelect={(endpoint, on) =>
-              setSelected((s) => {
-                const next = new Set(s);
-                if (on) next.add(endpoint);
-                else next.delete(endpoint);
-                return next;
-              })
-            }
-            onSelectAll={(on) => setSelected(on ? new Set(backends.map((b) => b.endpoint)) : new Set())}
-            onState={(endpoint, state) => actions.setState.mutate({ endpoint, state })}
-            onWeight={(endpoint, weight) => actions.setWeight.mutate({ endpoint, weight })}
-            onRemove={(backend) => {
-              setRemoveError(null);
-              setRemoving([backend]);
-            }}
-          />
-        )}
+        <BackendsTable
+          backends={backends}
+          traffic={traffic}
+          drains={drains}
+          editable={isOperator}
+          busy={busy}
+          selected={selectedNow}
+          onSelect={(endpoint, on) =>
+            setSelected((s) => {
+              const next = new Set(s);
+              if (on) next.add(endpoint);
+              else next.delete(endpoint);
+              return next;
+            })
+          }
+          onSelectAll={(on) => setSelected(on ? new Set(backends.map((b) => b.endpoint)) : new Set())}
+          onState={(endpoint, state) => actions.setState.mutate({ endpoint, state })}
+          onWeight={(endpoint, weight) => actions.setWeight.mutate({ endpoint, weight })}
+          onRemove={(backend) => {
+            setRemoveError(null);
+            setRemoving([backend]);
+          }}
+        />
         {isOperator && <AddBackendForm serviceAddress={info.address} busy={actions.add.isPending} onAdd={(backend) => actions.add.mutate(backend)} />}
       </section>
 

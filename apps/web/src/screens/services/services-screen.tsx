@@ -10,8 +10,10 @@ import { servicePath } from '@/client/service-path.ts';
 import { useNotice } from '@/client/use-notice.ts';
 import { useCan } from '@/components/shell/session-context.tsx';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog.tsx';
+import { type Column, DataTable } from '@/components/ui/data-table.tsx';
 import { PageHeader } from '@/components/ui/page-header.tsx';
-import { EmptyState, ErrorState, LoadingState, Notice } from '@/components/ui/states.tsx';
+import { QueryState } from '@/components/ui/query-state.tsx';
+import { EmptyState, Notice } from '@/components/ui/states.tsx';
 import { CreateServiceForm } from './create-service-form.tsx';
 
 export function ServicesScreen() {
@@ -36,6 +38,40 @@ export function ServicesScreen() {
     onSettled: () => queryClient.invalidateQueries({ queryKey: ['services.list'] }),
   });
 
+  const columns: Column<ServiceView>[] = [
+    { header: 'Service', rowHeader: true, cell: (service) => <Link href={servicePath(service.name)}>{service.name}</Link> },
+    { header: 'Algorithm', cell: (service) => service.algorithm },
+    { header: 'Mode', cell: (service) => service.mode.toUpperCase() },
+    { header: 'Health check', cell: (service) => (service.healthCheck.type === 'none' ? 'none' : `${service.healthCheck.type} every ${service.healthCheck.intervalMs / 1000} s`) },
+    {
+      header: 'Backends (eligible)',
+      className: 'num',
+      cell: (service) => (
+        <>
+          {service.backendCount} ({service.eligibleBackends})
+        </>
+      ),
+    },
+    { header: 'Active connections', className: 'num', cell: (service) => count(service.activeFlows) },
+  ];
+  if (isAdmin)
+    columns.push({
+      header: <span className="sr-only">Actions</span>,
+      cellClassName: 'actions',
+      cell: (service) => (
+        <button
+          type="button"
+          className="button button-small button-danger-quiet"
+          onClick={() => {
+            setForce(false);
+            setDeleting(service);
+          }}
+        >
+          Delete<span className="sr-only"> {service.name}</span>
+        </button>
+      ),
+    });
+
   return (
     <>
       <PageHeader
@@ -59,61 +95,22 @@ export function ServicesScreen() {
         />
       )}
       <section className="card" aria-label="Service list">
-        {services.isPending ? (
-          <LoadingState label="Loading services…" />
-        ) : services.isError ? (
-          <ErrorState error={services.error} retry={() => services.refetch()} />
-        ) : services.data.length === 0 ? (
-          <EmptyState title="No services yet">
-            <p>{isAdmin ? 'Create the first one with “Create service”.' : 'An admin creates services; they appear here.'}</p>
-          </EmptyState>
-        ) : (
-          <div className="table-wrap">
-            <table className="table" data-testid="services-table">
-              <thead>
-                <tr>
-                  <th scope="col">Service</th>
-                  <th scope="col">Algorithm</th>
-                  <th scope="col">Mode</th>
-                  <th scope="col">Health check</th>
-                  <th scope="col" className="num">Backends (eligible)</th>
-                  <th scope="col" className="num">Active connections</th>
-                  {isAdmin && <th scope="col"><span className="sr-only">Actions</span></th>}
-                </tr>
-              </thead>
-              <tbody>
-                {services.data.map((service) => (
-                  <tr key={service.name} data-service={service.name}>
-                    <th scope="row">
-                      <Link href={servicePath(service.name)}>{service.name}</Link>
-                    </th>
-                    <td>{service.algorithm}</td>
-                    <td>{service.mode.toUpperCase()}</td>
-                    <td>{service.healthCheck.type === 'none' ? 'none' : `${service.healthCheck.type} every ${service.healthCheck.intervalMs / 1000} s`}</td>
-                    <td className="num">
-                      {service.backendCount} ({service.eligibleBackends})
-                    </td>
-                    <td className="num">{count(service.activeFlows)}</td>
-                    {isAdmin && (
-                      <td className="actions">
-                        <button
-                          type="button"
-                          className="button button-small button-danger-quiet"
-                          onClick={() => {
-                            setForce(false);
-                            setDeleting(service);
-                          }}
-                        >
-                          Delete<span className="sr-only"> {service.name}</span>
-                        </button>
-                      </td>
-                    )}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <QueryState query={services} loadingLabel="Loading services…">
+          {(list) => (
+            <DataTable
+              testId="services-table"
+              columns={columns}
+              rows={list}
+              rowKey={(service) => service.name}
+              rowProps={(service) => ({ 'data-service': service.name })}
+              empty={
+                <EmptyState title="No services yet">
+                  <p>{isAdmin ? 'Create the first one with “Create service”.' : 'An admin creates services; they appear here.'}</p>
+                </EmptyState>
+              }
+            />
+          )}
+        </QueryState>
       </section>
       <ConfirmDialog
         open={deleting !== null}

@@ -8,8 +8,11 @@ import { clock } from '@/client/format.ts';
 import { useNotice } from '@/client/use-notice.ts';
 import { useCan, useSession } from '@/components/shell/session-context.tsx';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog.tsx';
+import { type Column, DataTable } from '@/components/ui/data-table.tsx';
+import { FormSubmit, InputField, Options, SelectField } from '@/components/ui/form-field.tsx';
 import { PageHeader } from '@/components/ui/page-header.tsx';
-import { EmptyState, ErrorState, LoadingState, Notice } from '@/components/ui/states.tsx';
+import { QueryState } from '@/components/ui/query-state.tsx';
+import { EmptyState, Notice } from '@/components/ui/states.tsx';
 
 export function UsersScreen() {
   const isAdmin = useCan('admin');
@@ -62,6 +65,45 @@ export function UsersScreen() {
     );
   };
 
+  const columns: Column<UserView>[] = [
+    {
+      header: 'User',
+      rowHeader: true,
+      cell: (user) => (
+        <>
+          {user.user}
+          {user.user === me.user && <span className="muted"> (you)</span>}
+        </>
+      ),
+    },
+    {
+      header: 'Role',
+      cell: (user) => (
+        <select
+          value={user.role}
+          aria-label={`Role of ${user.user}`}
+          disabled={update.isPending || user.user === me.user}
+          title={user.user === me.user ? 'You cannot change your own role here' : undefined}
+          onChange={(e) => update.mutate({ user: user.user, role: e.target.value as Role })}
+        >
+          <Options options={ROLES} />
+        </select>
+      ),
+    },
+    { header: 'Created', cell: (user) => clock(user.createdAt) },
+    { header: 'Changed', cell: (user) => clock(user.updatedAt) },
+    {
+      header: <span className="sr-only">Actions</span>,
+      cellClassName: 'actions',
+      cell: (user) =>
+        user.user !== me.user && (
+          <button type="button" className="button button-small button-danger-quiet" onClick={() => setDeleting(user)}>
+            Remove<span className="sr-only"> {user.user}</span>
+          </button>
+        ),
+    },
+  ];
+
   return (
     <>
       <PageHeader title="Users" subtitle="Who may log in to the console and the API, and what each may do." />
@@ -70,29 +112,10 @@ export function UsersScreen() {
         <h2 id="add-user-title" className="form-title">
           Add a user
         </h2>
-        <label className="field">
-          <span>User name</span>
-          <input name="user" required pattern="[A-Za-z_][A-Za-z0-9_.\-]{0,63}" title="1-64 letters, digits, _ . - (starting with a letter or _)" autoComplete="off" />
-        </label>
-        <label className="field">
-          <span>Password (at least {MIN_PASSWORD_LENGTH} characters)</span>
-          <input name="password" type="password" minLength={MIN_PASSWORD_LENGTH} required autoComplete="new-password" />
-        </label>
-        <label className="field field-narrow">
-          <span>Role</span>
-          <select name="role" defaultValue="viewer">
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
-          </select>
-        </label>
-        <div className="form-actions">
-          <button type="submit" className="button button-primary" disabled={create.isPending}>
-            {create.isPending ? 'Adding…' : 'Add user'}
-          </button>
-        </div>
+        <InputField label="User name" name="user" required pattern="[A-Za-z_][A-Za-z0-9_.\-]{0,63}" title="1-64 letters, digits, _ . - (starting with a letter or _)" autoComplete="off" />
+        <InputField label={`Password (at least ${MIN_PASSWORD_LENGTH} characters)`} name="password" type="password" minLength={MIN_PASSWORD_LENGTH} required autoComplete="new-password" />
+        <SelectField label="Role" width="narrow" name="role" defaultValue="viewer" options={ROLES} />
+        <FormSubmit label="Add user" busyLabel="Adding…" busy={create.isPending} />
       </form>
       <section className="card" aria-label="User list">
         <ul className="role-legend">
@@ -102,61 +125,11 @@ export function UsersScreen() {
             </li>
           ))}
         </ul>
-        {users.isPending ? (
-          <LoadingState label="Loading users…" />
-        ) : users.isError ? (
-          <ErrorState error={users.error} retry={() => users.refetch()} />
-        ) : users.data.length === 0 ? (
-          <EmptyState title="No users yet" />
-        ) : (
-          <div className="table-wrap">
-            <table className="table" data-testid="users-table">
-              <thead>
-                <tr>
-                  <th scope="col">User</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Changed</th>
-                  <th scope="col"><span className="sr-only">Actions</span></th>
-                </tr>
-              </thead>
-              <tbody>
-                {users.data.map((user) => (
-                  <tr key={user.user} data-user={user.user}>
-                    <th scope="row">
-                      {user.user}
-                      {user.user === me.user && <span className="muted"> (you)</span>}
-                    </th>
-                    <td>
-                      <select
-                        value={user.role}
-                        aria-label={`Role of ${user.user}`}
-                        disabled={update.isPending || user.user === me.user}
-                        title={user.user === me.user ? 'You cannot change your own role here' : undefined}
-                        onChange={(e) => update.mutate({ user: user.user, role: e.target.value as Role })}
-                      >
-                        {ROLES.map((r) => (
-                          <option key={r} value={r}>
-                            {r}
-                          </option>
-                        ))}
-                      </select>
-                    </td>
-                    <td>{clock(user.createdAt)}</td>
-                    <td>{clock(user.updatedAt)}</td>
-                    <td className="actions">
-                      {user.user !== me.user && (
-                        <button type="button" className="button button-small button-danger-quiet" onClick={() => setDeleting(user)}>
-                          Remove<span className="sr-only"> {user.user}</span>
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <QueryState query={users} loadingLabel="Loading users…">
+          {(list) => (
+            <DataTable testId="users-table" columns={columns} rows={list} rowKey={(user) => user.user} rowProps={(user) => ({ 'data-user': user.user })} empty={<EmptyState title="No users yet" />} />
+          )}
+        </QueryState>
       </section>
       <ConfirmDialog
         open={deleting !== null}

@@ -1,0 +1,73 @@
+/*
+ * A table of rows under column headers, or an empty state when there are no
+ * rows. Header cells carry scope="col" and the naming column scope="row", so
+ * a screen reader announces each cell with its column and its row.
+ */
+import type { HTMLAttributes, ReactNode, TdHTMLAttributes } from 'react';
+
+/* data-* attributes are what the tests and screenshots find rows and cells by. */
+type DataAttributes = { [name: `data-${string}`]: string | number | boolean | undefined };
+
+export interface Column<Row> {
+  /** What the header says; a column without visible words (row actions) gives a screen-reader-only label. */
+  header: ReactNode;
+  /** On the header and every cell: 'num' right-aligns figures, 'select' narrows a checkbox column. */
+  className?: string;
+  /** On the cells only: 'mono' for addresses, 'actions' for row buttons. */
+  cellClassName?: string;
+  /** This column names the row: its cells are row headers. */
+  rowHeader?: boolean;
+  cell(row: Row): ReactNode;
+  /** Extra attributes on this column's cell in a row (a title, a test id). */
+  cellProps?(row: Row): TdHTMLAttributes<HTMLTableCellElement> & DataAttributes;
+}
+
+export interface DataTableProps<Row> {
+  columns: Column<Row>[];
+  rows: readonly Row[];
+  rowKey(row: Row): string;
+  /** Extra attributes on a row (data-* for tests, aria-selected). */
+  rowProps?(row: Row): HTMLAttributes<HTMLTableRowElement> & DataAttributes;
+  /** Shown instead of the table when there are no rows. */
+  empty: ReactNode;
+  compact?: boolean;
+  testId?: string;
+  /** The rows are being fetched afresh. */
+  busy?: boolean;
+}
+
+export function DataTable<Row>({ columns, rows, rowKey, rowProps, empty, compact, testId, busy }: DataTableProps<Row>) {
+  if (rows.length === 0) return <>{empty}</>;
+  return (
+    <div className="table-wrap">
+      <table className={compact ? 'table table-compact' : 'table'} data-testid={testId} aria-busy={busy}>
+        <thead>
+          <tr>
+            {columns.map((column, i) => (
+              <th key={i} scope="col" className={column.className}>
+                {column.header}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={rowKey(row)} {...rowProps?.(row)}>
+              {columns.map((column, i) => {
+                const Cell = column.rowHeader ? 'th' : 'td';
+                const { className, ...props } = column.cellProps?.(row) ?? {};
+                return (
+                  <Cell key={i} scope={column.rowHeader ? 'row' : undefined} className={classes(column.className, column.cellClassName, className)} {...props}>
+                    {column.cell(row)}
+                  </Cell>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+const classes = (...names: (string | undefined)[]) => names.filter(Boolean).join(' ') || undefined;
