@@ -6,9 +6,10 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execIn, spawnIn } from '../../../testbed/topology.ts';
+import { waitForReadyFile } from '../../support/ready-file.ts';
 import { type Network, REPO_ROOT } from './network.ts';
 
 const SLUICE = join(REPO_ROOT, 'apps/agent/bin/sluice.mjs');
@@ -59,9 +60,8 @@ export class AgentProcess {
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const agent = new AgentProcess(network, child);
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (!existsSync(paths.readyFile) && agent.running && Date.now() < deadline) await sleep(20);
-    if (!existsSync(paths.readyFile)) {
+    const ready = await waitForReadyFile(paths.readyFile, { alive: () => agent.running, timeoutMs: START_TIMEOUT_MS });
+    if (!ready) {
       await agent.kill();
       throw new Error(`sluice agent did not become ready:\n${agent.output}`);
     }

@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitForReadyFile } from '../../support/ready-file.ts';
 import {
   ADMIN_TOKEN_FILE, AGENT_LOG, AGENT_PID_FILE, AGENT_READY_FILE, AGENT_SOCKET, BACKENDS, DATA_DIR, PIN_DIR, PREFIX, REPO_ROOT, ROLES, STATE_DIR, USERS,
   configDocument, namespace,
@@ -79,9 +80,8 @@ async function startAgent(interfaces: string[]): Promise<void> {
   closeSync(out);
   child.unref();
   writeFileSync(AGENT_PID_FILE, `${child.pid}\n`);
-  const deadline = Date.now() + AGENT_START_TIMEOUT_MS;
-  while (!existsSync(AGENT_READY_FILE) && processAlive(child.pid!) && Date.now() < deadline) await sleep(100);
-  if (!existsSync(AGENT_READY_FILE)) throw new Error(`sluice agent did not become ready; its log (${AGENT_LOG}):\n${readFileSync(AGENT_LOG, 'utf8').slice(-4000)}`);
+  const ready = await waitForReadyFile(AGENT_READY_FILE, { alive: () => processAlive(child.pid!), timeoutMs: AGENT_START_TIMEOUT_MS, pollMs: 100 });
+  if (!ready) throw new Error(`sluice agent did not become ready; its log (${AGENT_LOG}):\n${readFileSync(AGENT_LOG, 'utf8').slice(-4000)}`);
 }
 
 async function stopAgent(): Promise<void> {

@@ -4,10 +4,11 @@
  * leaves the interfaces detached, even if the agent had to be killed.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execIn, spawnIn } from '../../../testbed/topology.ts';
+import { waitForReadyFile } from '../../support/ready-file.ts';
 import { type Network, REPO_ROOT } from './network.ts';
 
 const SLUICE = join(REPO_ROOT, 'apps/agent/bin/sluice.mjs');
@@ -46,9 +47,8 @@ export class CliAgent {
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const agent = new CliAgent(network, child);
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (!existsSync(readyFile) && agent.running && Date.now() < deadline) await sleep(25);
-    if (!existsSync(readyFile)) {
+    const ready = await waitForReadyFile(readyFile, { alive: () => agent.running, timeoutMs: START_TIMEOUT_MS });
+    if (!ready) {
       await agent.stop();
       throw new Error(`sluice agent did not become ready:\n${agent.log}`);
     }
