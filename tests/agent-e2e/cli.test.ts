@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execIn } from '../../testbed/topology.ts';
-import { type Hold, hold, http, stopAll } from '../e2e/support/traffic.ts';
+import { type Hold, hold, http, stopAll } from '../support/client-traffic.ts';
 import { AgentProcess, sluice, sluiceJson, sluiceOk } from './support/agent-process.ts';
 import { apiClient, waitFor } from './support/api-client.ts';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
@@ -47,10 +47,10 @@ test('set up services over IPv4 and IPv6 from the CLI and carry traffic', T, asy
     await sluiceOk(network, ['backend', 'add', `${VIP}:8080/tcp`, `${b.ipv4}:8080`, '--weight', String(i + 1)]);
     await sluiceOk(network, ['backend', 'add', `[${VIP6}]:9000/tcp`, `[${b.ipv6}]:9000`]);
   }
-  const report = await http(network.topology, VIP, 8080, { count: 60, concurrency: 3 });
+  const report = await http(network.topology.client, VIP, 8080, { count: 60, concurrency: 3 });
   assert.equal(report.failed, 0);
   assert.deepEqual(report.byBackend, { be1: 10, be2: 20, be3: 30 });
-  for (let i = 0; i < 3; i++) holds.push(await hold(network.topology, VIP6, 9000, { seconds: 60 }));
+  for (let i = 0; i < 3; i++) holds.push(await hold(network.topology.client, VIP6, 9000, { seconds: 60 }));
 });
 
 test('conns lists the live connections, filtered by service and backend, in pages', T, async () => {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type Hold, hold, lineProbe, stopAll } from '../e2e/support/traffic.ts';
+import { type Hold, hold, lineProbe, stopAll } from '../support/client-traffic.ts';
 import { AgentProcess, sluice, sluiceOk } from './support/agent-process.ts';
 import { apiClient, sleep, waitFor } from './support/api-client.ts';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
@@ -28,7 +28,7 @@ before(async () => {
   agent = await AgentProcess.start(network);
   await sluiceOk(network, ['service', 'add', SERVICE, '--algorithm', 'round-robin', '--check', 'none']);
   for (const name of ['be1', 'be2', 'be3']) await sluiceOk(network, ['backend', 'add', SERVICE, endpointOf(name)]);
-  for (let i = 0; i < HOLDS; i++) holds.push(await hold(network.topology, VIP, LINE, { seconds: 60, intervalMs: 100 }));
+  for (let i = 0; i < HOLDS; i++) holds.push(await hold(network.topology.client, VIP, LINE, { seconds: 60, intervalMs: 100 }));
 });
 
 after(async () => {
@@ -56,7 +56,7 @@ test('drain be1: no new connections, its open ones continue, active falls to 0 a
   const mark = async (event: string) => timeline.push({ t: Date.now() - start, event, active: await activeOf('be1') });
   await mark('drain');
 
-  const fresh = await lineProbe(network.topology, VIP, LINE, { count: 30, concurrency: 3 });
+  const fresh = await lineProbe(network.topology.client, VIP, LINE, { count: 30, concurrency: 3 });
   assert.equal(fresh.failed, 0);
   assert.equal(fresh.byBackend.be1 ?? 0, 0, `new connections went to the draining be1: ${JSON.stringify(fresh.byBackend)}`);
   await mark('30 new connections, none to be1');

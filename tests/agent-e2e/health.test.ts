@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startServer, stateDir, stopServer } from '../../testbed/servers.ts';
-import { http } from '../e2e/support/traffic.ts';
+import { http } from '../support/client-traffic.ts';
 import { AgentProcess, sluiceOk } from './support/agent-process.ts';
 import { apiClient, waitFor } from './support/api-client.ts';
 import { PREFIX, type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
@@ -51,7 +51,7 @@ test('all three backends are checked and up, and all take new connections', T, a
     { timeoutMs: 5000 },
   );
   assert.ok(ok, 'every backend has a passing check');
-  const report = await http(network.topology, VIP, HTTP, { count: 60, concurrency: 3 });
+  const report = await http(network.topology.client, VIP, HTTP, { count: 60, concurrency: 3 });
   assert.equal(report.failed, 0);
   assert.deepEqual(report.byBackend, { be1: 20, be2: 20, be3: 20 });
 });
@@ -66,7 +66,7 @@ test(`be2's server stops: down within ${DOWN_WITHIN_MS} ms, new connections avoi
   assert.equal(down.value.consecutiveFailures >= CHECK.fall, true);
   assert.ok(down.value.lastError, 'the failure says why');
 
-  const during = await http(network.topology, VIP, HTTP, { count: 60, concurrency: 3 });
+  const during = await http(network.topology.client, VIP, HTTP, { count: 60, concurrency: 3 });
   assert.equal(during.failed, 0, `requests failed while be2 was down: ${JSON.stringify(during.failures)}`);
   assert.equal(during.byBackend.be2 ?? 0, 0);
 
@@ -78,7 +78,7 @@ test(`be2's server stops: down within ${DOWN_WITHIN_MS} ms, new connections avoi
   const recoveryMs = up.at - startedAt;
   assert.ok(up.ok, 'be2 is up again');
   assert.ok(up.value.consecutiveSuccesses >= CHECK.rise);
-  const afterwards = await http(network.topology, VIP, HTTP, { count: 60, concurrency: 3 });
+  const afterwards = await http(network.topology.client, VIP, HTTP, { count: 60, concurrency: 3 });
   assert.equal(afterwards.failed, 0);
   assert.ok((afterwards.byBackend.be2 ?? 0) > 0, 'be2 takes new connections again');
 

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type BulkReport, type Hold, type HoldReport, hold, http, stopAll } from '../e2e/support/traffic.ts';
+import { type BulkReport, type Hold, type HoldReport, hold, http, stopAll } from '../support/client-traffic.ts';
 import { AgentProcess, sluiceOk } from './support/agent-process.ts';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 import { fullState } from './support/state.ts';
@@ -54,7 +54,7 @@ async function steadyTraffic(control: { stop: boolean }): Promise<{ sent: number
   const total = { sent: 0, failed: 0, batches: 0, failures: {} as Record<string, number> };
   const deadline = Date.now() + MAX_TRAFFIC_MS;
   while (!control.stop && Date.now() < deadline && total.batches < MAX_BATCHES) {
-    const report: BulkReport = await http(network.topology, VIP, HTTP, { count: BATCH, concurrency: 4 });
+    const report: BulkReport = await http(network.topology.client, VIP, HTTP, { count: BATCH, concurrency: 4 });
     total.batches++;
     total.sent += report.succeeded + report.failed;
     total.failed += report.failed;
@@ -67,7 +67,7 @@ test('SIGKILL and restart under steady traffic: nothing fails, nothing breaks, n
   const holds: Hold[] = [];
   let reports: (HoldReport | undefined)[] = [];
   try {
-    for (let i = 0; i < LONG_CONNECTIONS; i++) holds.push(await hold(network.topology, VIP, LINE, { seconds: 60, intervalMs: 100 }));
+    for (let i = 0; i < LONG_CONNECTIONS; i++) holds.push(await hold(network.topology.client, VIP, LINE, { seconds: 60, intervalMs: 100 }));
     const before = await fullState(network);
     const control = { stop: false };
     const traffic = steadyTraffic(control);

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { run } from '../../testbed/netns.ts';
+import { http } from '../support/client-traffic.ts';
 import { CliAgent } from './support/cli-agent.ts';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 import { type Family, FAMILIES, config, service, vipAddress } from './support/services.ts';
-import { http } from './support/traffic.ts';
 import { assertAllSucceeded, record } from './support/distribution.ts';
 
 const HTTP = 8080;
@@ -32,7 +32,7 @@ const writeServices = (backends: string[]) =>
     configFile,
     JSON.stringify(config(...FAMILIES.map((family) => service(network.topology, { family, vip: 1, port: HTTP, algorithm: 'round-robin', backends })))),
   );
-const send = (family: Family) => http(network.topology, vipAddress(network.topology, family, 1), HTTP, { count: REQUESTS, concurrency: 3 });
+const send = (family: Family) => http(network.topology.client, vipAddress(network.topology, family, 1), HTTP, { count: REQUESTS, concurrency: 3 });
 
 /* An agent that has exited can neither reload nor detach on exit: say so plainly. */
 function assertRunning(): void {

@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { http } from '../support/client-traffic.ts';
 import { Harness } from './support/harness-control.ts';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 import { type Algorithm, type Family, FAMILIES, config, service, vipAddress } from './support/services.ts';
-import { http } from './support/traffic.ts';
 import { assertAllSucceeded, assertWithin, record, usedBackends, BACKEND_NAMES } from './support/distribution.ts';
 
 const HTTP = 8080;
@@ -55,21 +55,21 @@ after(async () => {
 for (const family of FAMILIES) {
   describe(`over ${family}`, () => {
     test('round-robin: 300 new connections split exactly 100/100/100', T, async () => {
-      const report = await http(network.topology, vip(family, 'round-robin'), HTTP, { count: 300, concurrency: 4 });
+      const report = await http(network.topology.client, vip(family, 'round-robin'), HTTP, { count: 300, concurrency: 4 });
       const counts = record(`round-robin ${family}`, report);
       assertAllSucceeded(report, 300, 'round-robin');
       assert.deepEqual(counts, { be1: 100, be2: 100, be3: 100 });
     });
 
     test('weighted-round-robin 1:2:3: 3000 new connections within ±15% of 500/1000/1500', T, async () => {
-      const report = await http(network.topology, vip(family, 'weighted-round-robin'), HTTP, { count: 3000, concurrency: CONCURRENCY });
+      const report = await http(network.topology.client, vip(family, 'weighted-round-robin'), HTTP, { count: 3000, concurrency: CONCURRENCY });
       const counts = record(`weighted-round-robin 1:2:3 ${family}`, report);
       assertAllSucceeded(report, 3000, 'weighted-round-robin');
       assertWithin(counts, { be1: 500, be2: 1000, be3: 1500 }, TOLERANCE, 'weighted-round-robin');
     });
 
     test('least-connections: 300 new connections all succeed and use every backend', T, async () => {
-      const report = await http(network.topology, vip(family, 'least-connections'), HTTP, { count: 300, concurrency: 4 });
+      const report = await http(network.topology.client, vip(family, 'least-connections'), HTTP, { count: 300, concurrency: 4 });
       const counts = record(`least-connections ${family}`, report);
       assertAllSucceeded(report, 300, 'least-connections');
       assert.deepEqual(usedBackends(counts), BACKEND_NAMES);
@@ -79,7 +79,7 @@ for (const family of FAMILIES) {
       const sources = network.topology.client[family === 'ipv4' ? 'extraIpv4' : 'extraIpv6'];
       assert.equal(sources.length, 10);
       const reports = await Promise.all(
-        sources.map((source) => http(network.topology, vip(family, 'source-hash'), HTTP, { count: 30, concurrency: 3, source })),
+        sources.map((source) => http(network.topology.client, vip(family, 'source-hash'), HTTP, { count: 30, concurrency: 3, source })),
       );
       const chosen: Record<string, string[]> = {};
       const total: Record<string, number> = {};
@@ -96,7 +96,7 @@ for (const family of FAMILIES) {
     });
 
     test('maglev: 3000 new connections use every backend, each within ±15% of 1/3', T, async () => {
-      const report = await http(network.topology, vip(family, 'maglev'), HTTP, { count: 3000, concurrency: CONCURRENCY });
+      const report = await http(network.topology.client, vip(family, 'maglev'), HTTP, { count: 3000, concurrency: CONCURRENCY });
       const counts = record(`maglev ${family}`, report);
       assertAllSucceeded(report, 3000, 'maglev');
       assert.deepEqual(usedBackends(counts), BACKEND_NAMES);

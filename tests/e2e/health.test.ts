@@ -8,10 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { http } from '../support/client-traffic.ts';
 import { Harness } from './support/harness-control.ts';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 import { type Algorithm, type Family, FAMILIES, backendEndpoint, config, service, vipAddress } from './support/services.ts';
-import { http } from './support/traffic.ts';
 import { BACKEND_NAMES, assertAllSucceeded, record, usedBackends } from './support/distribution.ts';
 
 const HTTP = 8080;
@@ -28,7 +28,7 @@ const everything = () =>
 /* The same backend host is down for every service that uses it. */
 const downEndpoints = () => FAMILIES.map((family) => backendEndpoint(network.topology, DOWN, family, HTTP));
 const send = (family: Family, algorithm: Algorithm) =>
-  http(network.topology, vipAddress(network.topology, family, VIP[algorithm]!), HTTP, { count: REQUESTS, concurrency: 4 });
+  http(network.topology.client, vipAddress(network.topology, family, VIP[algorithm]!), HTTP, { count: REQUESTS, concurrency: 4 });
 
 before(async () => {
   network = await setUpNetwork();

@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { AdminState } from '../../packages/api/src/index.ts';
+import { type Counts, type Hold, hold, stopAll } from '../support/client-traffic.ts';
 import { Harness } from './support/harness-control.ts';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 import { FAMILIES, byBackendName, config, service, serviceName, vipAddress } from './support/services.ts';
-import { type Counts, type Hold, hold, stopAll } from './support/traffic.ts';
 
 const LINE = 9000;
 /* Longer than the test; every hold is stopped explicitly. */
@@ -51,7 +51,7 @@ for (const family of FAMILIES) {
     const open = async (n: number) => {
       const chosen: string[] = [];
       for (let k = 0; k < n; k++) {
-        const h = await hold(topology, host, LINE, { seconds: HOLD_SECONDS, intervalMs: 200 });
+        const h = await hold(topology.client, host, LINE, { seconds: HOLD_SECONDS, intervalMs: 200 });
         holds.push(h);
         chosen.push(h.backend);
       }

@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { AdminState, Algorithm } from '../../packages/api/src/index.ts';
+import { type Hold, hold, lineProbe, stopAll } from '../support/client-traffic.ts';
 import { Harness } from './support/harness-control.ts';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 import { FAMILIES, config, service, vipAddress } from './support/services.ts';
-import { type Hold, hold, lineProbe, stopAll } from './support/traffic.ts';
 import { assertAllSucceeded, record, usedBackends } from './support/distribution.ts';
 
 const LINE = 9000;
@@ -47,7 +47,7 @@ for (const family of FAMILIES) {
     const probe = async (step: string) => {
       /* Let the held connection exchange a few lines under each new setting first. */
       await sleep(5 * HOLD_INTERVAL_MS);
-      const report = await lineProbe(topology, host, LINE, { count: PROBES, concurrency: 3 });
+      const report = await lineProbe(topology.client, host, LINE, { count: PROBES, concurrency: 3 });
       const counts = record(`${step} ${family} (held on ${held!.backend})`, report);
       assertAllSucceeded(report, PROBES, `new connections after ${step}`);
       assert.ok(held!.alive(), `the held connection ended after ${step}`);
@@ -56,7 +56,7 @@ for (const family of FAMILIES) {
 
     await apply('weighted-round-robin', {});
     try {
-      held = await hold(topology, host, LINE, { seconds: HOLD_SECONDS, intervalMs: HOLD_INTERVAL_MS });
+      held = await hold(topology.client, host, LINE, { seconds: HOLD_SECONDS, intervalMs: HOLD_INTERVAL_MS });
       const own = held.backend;
       const [other, third] = ['be1', 'be2', 'be3'].filter((name) => name !== own) as [string, string];
       const weights = { [own]: 1, [other]: 3, [third]: 2 };

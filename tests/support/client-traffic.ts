@@ -1,16 +1,20 @@
 /*
- * Real traffic from the client namespace: thin wrappers around
- * testbed/client.mjs (http, udp, hold) and support/line-probe.mjs, each
- * bounded in count and time, returning the tool's JSON report.
+ * Real traffic from a test network's client namespace: thin wrappers around
+ * testbed/client.mjs (http, udp, hold) and line-probe.mjs, each bounded in
+ * count and time, returning the tool's JSON report. Shared by the e2e and
+ * console suites, which differ only in the client namespace they send from.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execIn, spawnIn, type Topology } from '../../../testbed/topology.ts';
-import { REPO_ROOT } from './network.ts';
+import { fileURLToPath } from 'node:url';
+import { execIn, spawnIn } from '../../testbed/netns.ts';
+import { waitForReadyFile } from './ready-file.ts';
 
+/* Not from test-network.ts: the console suite loads this too and needs none of the topology code. */
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLIENT = join(REPO_ROOT, 'testbed/client.mjs');
-const LINE_PROBE = join(REPO_ROOT, 'tests/e2e/support/line-probe.mjs');
+const LINE_PROBE = join(REPO_ROOT, 'tests/support/line-probe.mjs');
 /* Bulk runs of a few thousand requests take seconds; this only catches a hang. */
 const BULK_TIMEOUT_MS = 60_000;
 const HOLD_READY_TIMEOUT_MS = 10_000;
@@ -38,10 +42,15 @@ export interface HoldReport {
   stoppedBy: string | null;
 }
 
+/** Where the traffic comes from: a testbed topology's `client` (only its namespace is used). */
+export interface ClientHost {
+  namespace: string;
+}
+
 const hostInUrl = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
-async function runInClient(topology: Topology, script: string, args: string[]): Promise<BulkReport> {
-  const result = await execIn(topology.client.namespace, process.execPath, [script, ...args, '--timeout-ms', String(BULK_TIMEOUT_MS)], {
+async function runInClient(client: ClientHost, script: string, args: string[]): Promise<BulkReport> {
+  const result = await execIn(client.namespace, process.execPath, [script, ...args, '--timeout-ms', String(BULK_TIMEOUT_MS)], {
     timeoutMs: BULK_TIMEOUT_MS + 10_000,
   });
   if (result.code !== 0) throw new Error(`${script} ${args.join(' ')} exited ${result.code}: ${result.stderr}${result.stdout}`);
@@ -61,19 +70,19 @@ const bulkArgs = (options: BulkOptions) => [
 ];
 
 /** HTTP GETs to host:port, each on a new TCP connection. */
-export function http(topology: Topology, host: string, port: number, options: BulkOptions): Promise<BulkReport> {
-  return runInClient(topology, CLIENT, ['http', '--url', `http://${hostInUrl(host)}:${port}/`, ...bulkArgs(options)]);
+export function http(client: ClientHost, host: string, port: number, options: BulkOptions): Promise<BulkReport> {
+  return runInClient(client, CLIENT, ['http', '--url', `http://${hostInUrl(host)}:${port}/`, ...bulkArgs(options)]);
 }
 
 /** UDP request/replies; with newSocket each from a new source port (a new flow), else all on one socket. */
-export function udp(topology: Topology, host: string, port: number, options: BulkOptions & { newSocket: boolean }): Promise<BulkReport> {
+export function udp(client: ClientHost, host: string, port: number, options: BulkOptions & { newSocket: boolean }): Promise<BulkReport> {
   const socket = options.newSocket ? ['--new-socket'] : [];
-  return runInClient(topology, CLIENT, ['udp', '--host', host, '--port', String(port), ...socket, ...bulkArgs(options)]);
+  return runInClient(client, CLIENT, ['udp', '--host', host, '--port', String(port), ...socket, ...bulkArgs(options)]);
 }
 
-/** Short line-protocol connections (greeting + one echo) to host:port. */
-export function lineProbe(topology: Topology, host: string, port: number, options: BulkOptions): Promise<BulkReport> {
-  return runInClient(topology, LINE_PROBE, ['--host', host, '--port', String(port), ...bulkArgs(options)]);
+/** Short line-protocol connections (greeting + one echo) to host:port, counted by the backend that greeted. */
+export function lineProbe(client: ClientHost, host: string, port: number, options: BulkOptions): Promise<BulkReport> {
+  return runInClient(client, LINE_PROBE, ['--host', host, '--port', String(port), ...bulkArgs(options)]);
 }
 
 export interface Hold {
@@ -84,24 +93,26 @@ export interface Hold {
   stop(): Promise<HoldReport>;
 }
 
+export interface HoldOptions {
+  seconds: number;
+  intervalMs?: number;
+  source?: string;
+}
+
 /**
  * One long-lived TCP connection to a line server, sending a line every
  * intervalMs and checking each reply comes from the same backend. Resolves
  * once the backend has greeted it.
  */
-export async function hold(
-  topology: Topology,
-  host: string,
-  port: number,
-  options: { seconds: number; intervalMs?: number },
-): Promise<Hold> {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-e2e-hold-'));
+export async function hold(client: ClientHost, host: string, port: number, options: HoldOptions): Promise<Hold> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-hold-'));
   const readyFile = join(dir, 'ready');
   const child = spawnIn(
-    topology.client.namespace,
+    client.namespace,
     process.execPath,
     [CLIENT, 'hold', '--host', host, '--port', String(port), '--seconds', String(options.seconds),
-      '--interval-ms', String(options.intervalMs ?? 100), '--ready-file', readyFile],
+      '--interval-ms', String(options.intervalMs ?? 100), '--ready-file', readyFile,
+      ...(options.source ? ['--source', options.source] : [])],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
@@ -120,13 +131,13 @@ export async function hold(
     }
   };
 
-  const deadline = Date.now() + HOLD_READY_TIMEOUT_MS;
-  while (!existsSync(readyFile) && running() && Date.now() < deadline) await sleep(20);
-  if (!existsSync(readyFile)) {
+  const greeted = await waitForReadyFile(readyFile, { alive: running, timeoutMs: HOLD_READY_TIMEOUT_MS });
+  if (!greeted) {
     if (running()) child.kill('SIGTERM');
     const early = await report().catch((error: Error) => error.message);
     throw new Error(`hold to ${host}:${port} never got a greeting: ${JSON.stringify(early)}`);
   }
+  /* The ready file holds the greeting backend's name. */
   const backend = readFileSync(readyFile, 'utf8').trim();
   return {
     backend,
@@ -142,5 +153,3 @@ export async function hold(
 export function stopAll(holds: Hold[]): Promise<(HoldReport | undefined)[]> {
   return Promise.all(holds.map((h) => h.stop().catch(() => undefined)));
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
