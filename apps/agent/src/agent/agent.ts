@@ -143,7 +143,6 @@ export class Agent {
    * reconciles; any throw undoes both. Returns what `change` returned.
    */
   commit<T>(caller: Identity, change: (now: number) => { result: T; audit: AuditRecord[] }): T {
-    const previous = this.store.desiredState();
     let reconcileStarted = false;
     try {
       const result = this.store.transaction(() => {
@@ -157,7 +156,8 @@ export class Agent {
       this.syncHealthTargets();
       return result;
     } catch (error) {
-      if (reconcileStarted) this.#restore(previous, error);
+      /* The transaction has rolled back: the store holds the state before the change again. */
+      if (reconcileStarted) this.#restore(this.store.desiredState(), error);
       throw asSluiceError(error);
     }
   }

@@ -1,6 +1,7 @@
 /* The audit log: append-only, read newest first with a cursor (the last id seen). */
 import type { AuditEntry, AuditListInput, AuditPage, Identity } from '@sluice/api';
 import type { Db } from './database.js';
+import { prepared } from './statement-cache.js';
 
 export interface AuditRecord {
   action: string;
@@ -13,8 +14,7 @@ export class AuditRepo {
   constructor(private readonly db: Db) {}
 
   append(actor: Pick<Identity, 'user' | 'role'>, record: AuditRecord, now: number): void {
-    this.db
-      .prepare('INSERT INTO audit (at, actor, role, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    prepared(this.db, 'INSERT INTO audit (at, actor, role, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(
         now,
         actor.user,
@@ -27,7 +27,7 @@ export class AuditRepo {
   }
 
   count(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM audit').get() as { n: number }).n;
+    return (prepared(this.db, 'SELECT count(*) AS n FROM audit').get() as { n: number }).n;
   }
 
   list(input: AuditListInput): AuditPage {
@@ -44,8 +44,7 @@ export class AuditRepo {
     if (input.action) (where.push('action = ?'), params.push(input.action));
     if (input.target) (where.push("instr(target, ?) > 0"), params.push(input.target));
     /* limit + 1: the extra row only tells whether there is a next page. */
-    const rows = this.db
-      .prepare(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
+    const rows = prepared(this.db, `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
       .all(...params, input.limit + 1) as any[];
     const items: AuditEntry[] = rows.slice(0, input.limit).map((r) => ({
       id: r.id,

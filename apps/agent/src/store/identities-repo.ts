@@ -1,6 +1,7 @@
 /* Users (with password hashes), their login sessions, and API tokens. */
 import type { Role } from '@sluice/api';
 import type { Db } from './database.js';
+import { prepared } from './statement-cache.js';
 
 export interface UserRow {
   name: string;
@@ -33,76 +34,72 @@ export class IdentitiesRepo {
 
   /* ---- users ---- */
   users(): UserRow[] {
-    return this.db.prepare('SELECT * FROM users ORDER BY name').all().map(toUser);
+    return prepared(this.db, 'SELECT * FROM users ORDER BY name').all().map(toUser);
   }
   user(name: string): UserRow | undefined {
-    const row = this.db.prepare('SELECT * FROM users WHERE name = ?').get(name);
+    const row = prepared(this.db, 'SELECT * FROM users WHERE name = ?').get(name);
     return row ? toUser(row) : undefined;
   }
   insertUser(name: string, role: Role, passwordHash: string, now: number): UserRow {
-    this.db.prepare('INSERT INTO users (name, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(name, role, passwordHash, now, now);
+    prepared(this.db, 'INSERT INTO users (name, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(name, role, passwordHash, now, now);
     return this.user(name)!;
   }
   updateUser(name: string, changes: { role?: Role; passwordHash?: string }, now: number): UserRow {
     const current = this.user(name)!;
-    this.db
-      .prepare('UPDATE users SET role = ?, password_hash = ?, updated_at = ? WHERE name = ?')
+    prepared(this.db, 'UPDATE users SET role = ?, password_hash = ?, updated_at = ? WHERE name = ?')
       .run(changes.role ?? current.role, changes.passwordHash ?? current.passwordHash, now, name);
     return this.user(name)!;
   }
   deleteUser(name: string): void {
-    this.db.prepare('DELETE FROM users WHERE name = ?').run(name);
+    prepared(this.db, 'DELETE FROM users WHERE name = ?').run(name);
   }
   adminCount(): number {
-    return (this.db.prepare("SELECT count(*) AS n FROM users WHERE role = 'admin'").get() as { n: number }).n;
+    return (prepared(this.db, "SELECT count(*) AS n FROM users WHERE role = 'admin'").get() as { n: number }).n;
   }
 
   /* ---- sessions ---- */
   insertSession(tokenHash: string, user: string, now: number, expiresAt: number): void {
-    this.db.prepare('INSERT INTO sessions (token_hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)').run(tokenHash, user, now, expiresAt);
+    prepared(this.db, 'INSERT INTO sessions (token_hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)').run(tokenHash, user, now, expiresAt);
   }
   session(tokenHash: string, now: number): SessionRow | undefined {
-    const row = this.db
-      .prepare('SELECT s.token_hash, s.user, s.expires_at, u.role FROM sessions s JOIN users u ON u.name = s.user WHERE s.token_hash = ? AND s.expires_at > ?')
+    const row = prepared(this.db, 'SELECT s.token_hash, s.user, s.expires_at, u.role FROM sessions s JOIN users u ON u.name = s.user WHERE s.token_hash = ? AND s.expires_at > ?')
       .get(tokenHash, now) as any;
     return row ? { tokenHash: row.token_hash, user: row.user, role: row.role, expiresAt: row.expires_at } : undefined;
   }
   deleteSession(tokenHash: string): void {
-    this.db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(tokenHash);
+    prepared(this.db, 'DELETE FROM sessions WHERE token_hash = ?').run(tokenHash);
   }
   deleteSessionsOf(user: string): void {
-    this.db.prepare('DELETE FROM sessions WHERE user = ?').run(user);
+    prepared(this.db, 'DELETE FROM sessions WHERE user = ?').run(user);
   }
   deleteExpiredSessions(now: number): void {
-    this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now);
+    prepared(this.db, 'DELETE FROM sessions WHERE expires_at <= ?').run(now);
   }
 
   /* ---- API tokens ---- */
   tokens(): TokenRow[] {
-    return this.db.prepare('SELECT * FROM api_tokens ORDER BY name').all().map(toToken);
+    return prepared(this.db, 'SELECT * FROM api_tokens ORDER BY name').all().map(toToken);
   }
   token(name: string): TokenRow | undefined {
-    const row = this.db.prepare('SELECT * FROM api_tokens WHERE name = ?').get(name);
+    const row = prepared(this.db, 'SELECT * FROM api_tokens WHERE name = ?').get(name);
     return row ? toToken(row) : undefined;
   }
   tokenByHash(tokenHash: string): TokenRow | undefined {
-    const row = this.db.prepare('SELECT * FROM api_tokens WHERE token_hash = ?').get(tokenHash);
+    const row = prepared(this.db, 'SELECT * FROM api_tokens WHERE token_hash = ?').get(tokenHash);
     return row ? toToken(row) : undefined;
   }
   /** Insert or replace by name (the admin token file re-registers itself this way). */
   putToken(name: string, role: Role, tokenHash: string, now: number): TokenRow {
-    this.db
-      .prepare(
-        `INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)
+    prepared(this.db, `INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)
          ON CONFLICT(name) DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash, created_at = excluded.created_at, last_used_at = NULL`,
       )
       .run(name, role, tokenHash, now);
     return this.token(name)!;
   }
   touchToken(name: string, now: number): void {
-    this.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE name = ?').run(now, name);
+    prepared(this.db, 'UPDATE api_tokens SET last_used_at = ? WHERE name = ?').run(now, name);
   }
   deleteToken(name: string): void {
-    this.db.prepare('DELETE FROM api_tokens WHERE name = ?').run(name);
+    prepared(this.db, 'DELETE FROM api_tokens WHERE name = ?').run(name);
   }
 }

@@ -2,6 +2,7 @@
 import type { AdminState, Algorithm, HealthCheckSpec, Protocol } from '@sluice/api';
 import { formatEndpoint, serviceName } from '@sluice/api';
 import type { Db } from './database.js';
+import { prepared } from './statement-cache.js';
 
 export interface ServiceRow {
   id: number;
@@ -112,23 +113,21 @@ export class ServicesRepo {
   constructor(private readonly db: Db) {}
 
   list(): ServiceRow[] {
-    return (this.db.prepare('SELECT * FROM services ORDER BY name').all() as RawService[]).map(toService);
+    return (prepared(this.db, 'SELECT * FROM services ORDER BY name').all() as RawService[]).map(toService);
   }
 
   get(name: string): ServiceRow | undefined {
-    const row = this.db.prepare('SELECT * FROM services WHERE name = ?').get(name) as RawService | undefined;
+    const row = prepared(this.db, 'SELECT * FROM services WHERE name = ?').get(name) as RawService | undefined;
     return row && toService(row);
   }
 
   count(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM services').get() as { n: number }).n;
+    return (prepared(this.db, 'SELECT count(*) AS n FROM services').get() as { n: number }).n;
   }
 
   insert(service: NewService, now: number): ServiceRow {
     const name = serviceName(service);
-    this.db
-      .prepare(
-        `INSERT INTO services (name, address, port, protocol, algorithm, mode, health_check, created_at, updated_at)
+    prepared(this.db, `INSERT INTO services (name, address, port, protocol, algorithm, mode, health_check, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(name, service.address, service.port, service.protocol, service.algorithm, service.mode, JSON.stringify(service.healthCheck), now, now);
@@ -136,14 +135,13 @@ export class ServicesRepo {
   }
 
   update(name: string, changes: Pick<ServiceRow, 'algorithm' | 'mode' | 'healthCheck'>, now: number): ServiceRow {
-    this.db
-      .prepare('UPDATE services SET algorithm = ?, mode = ?, health_check = ?, updated_at = ? WHERE name = ?')
+    prepared(this.db, 'UPDATE services SET algorithm = ?, mode = ?, health_check = ?, updated_at = ? WHERE name = ?')
       .run(changes.algorithm, changes.mode, JSON.stringify(changes.healthCheck), now, name);
     return this.get(name)!;
   }
 
   delete(name: string): void {
-    this.db.prepare('DELETE FROM services WHERE name = ?').run(name);
+    prepared(this.db, 'DELETE FROM services WHERE name = ?').run(name);
   }
 
   /* ---- backends ---- */
@@ -151,26 +149,24 @@ export class ServicesRepo {
   backends(serviceNameOrAll?: string): BackendRow[] {
     const rows =
       serviceNameOrAll === undefined
-        ? this.db.prepare(`${BACKEND_SELECT} ORDER BY s.name, b.endpoint`).all()
-        : this.db.prepare(`${BACKEND_SELECT} WHERE s.name = ? ORDER BY b.endpoint`).all(serviceNameOrAll);
+        ? prepared(this.db, `${BACKEND_SELECT} ORDER BY s.name, b.endpoint`).all()
+        : prepared(this.db, `${BACKEND_SELECT} WHERE s.name = ? ORDER BY b.endpoint`).all(serviceNameOrAll);
     return (rows as RawBackend[]).map(toBackend);
   }
 
   backend(service: string, endpoint: string): BackendRow | undefined {
-    const row = this.db.prepare(`${BACKEND_SELECT} WHERE s.name = ? AND b.endpoint = ?`).get(service, endpoint) as RawBackend | undefined;
+    const row = prepared(this.db, `${BACKEND_SELECT} WHERE s.name = ? AND b.endpoint = ?`).get(service, endpoint) as RawBackend | undefined;
     return row && toBackend(row);
   }
 
   backendCount(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM backends').get() as { n: number }).n;
+    return (prepared(this.db, 'SELECT count(*) AS n FROM backends').get() as { n: number }).n;
   }
 
   insertBackend(service: ServiceRow, backend: NewBackend, now: number): BackendRow {
     const endpoint = formatEndpoint(backend.address, backend.port);
     const draining = backend.state === 'drain';
-    this.db
-      .prepare(
-        `INSERT INTO backends (service_id, endpoint, address, port, weight, state, drain_started_at, created_at, updated_at)
+    prepared(this.db, `INSERT INTO backends (service_id, endpoint, address, port, weight, state, drain_started_at, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(service.id, endpoint, backend.address, backend.port, backend.weight, backend.state, draining ? now : null, now, now);
@@ -178,26 +174,24 @@ export class ServicesRepo {
   }
 
   setWeight(backend: BackendRow, weight: number, now: number): BackendRow {
-    this.db.prepare('UPDATE backends SET weight = ?, updated_at = ? WHERE id = ?').run(weight, now, backend.id);
+    prepared(this.db, 'UPDATE backends SET weight = ?, updated_at = ? WHERE id = ?').run(weight, now, backend.id);
     return this.backend(backend.service, backend.endpoint)!;
   }
 
   /** Entering drain starts its clock (re-draining restarts it); other states clear it. */
   setState(backend: BackendRow, state: AdminState, drainTimeoutMs: number | null, now: number): BackendRow {
     const draining = state === 'drain';
-    this.db
-      .prepare(
-        `UPDATE backends SET state = ?, drain_started_at = ?, drain_timeout_ms = ?, drain_expired = 0, updated_at = ? WHERE id = ?`,
+    prepared(this.db, `UPDATE backends SET state = ?, drain_started_at = ?, drain_timeout_ms = ?, drain_expired = 0, updated_at = ? WHERE id = ?`,
       )
       .run(state, draining ? now : null, draining ? drainTimeoutMs : null, now, backend.id);
     return this.backend(backend.service, backend.endpoint)!;
   }
 
   markDrainExpired(backend: BackendRow, now: number): void {
-    this.db.prepare('UPDATE backends SET drain_expired = 1, updated_at = ? WHERE id = ?').run(now, backend.id);
+    prepared(this.db, 'UPDATE backends SET drain_expired = 1, updated_at = ? WHERE id = ?').run(now, backend.id);
   }
 
   deleteBackend(backend: BackendRow): void {
-    this.db.prepare('DELETE FROM backends WHERE id = ?').run(backend.id);
+    prepared(this.db, 'DELETE FROM backends WHERE id = ?').run(backend.id);
   }
 }
