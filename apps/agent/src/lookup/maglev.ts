@@ -65,8 +65,8 @@ function claimSlots(
   table: Uint16Array,
   turns: Uint32Array,
   ids: Uint16Array,
-  skips: Uint32Array,
-  cursors: Uint32Array,
+  skips: Int32Array,
+  cursors: Int32Array,
 ): void {
   const size = table.length;
   /*
@@ -79,14 +79,19 @@ function claimSlots(
     const i = turns[filled]!;
     const skip = skips[i]!;
     let slot = cursors[i]!;
-    while (table[slot] !== free) {
-      slot += skip;
-      if (slot >= size) slot -= size;
-    }
+    while (table[slot] !== free) slot = wrapped(slot + skip, size);
     table[slot] = ids[i]!;
-    slot += skip;
-    cursors[i] = slot >= size ? slot - size : slot;
+    cursors[i] = wrapped(slot + skip, size);
   }
+}
+
+/*
+ * slot mod size for slot < 2 * size, without a branch: whether a step wraps
+ * is a coin toss the CPU mispredicts, and the walk makes one or more steps
+ * per slot (about a fifth of a reweight's build time).
+ */
+function wrapped(slot: number, size: number): number {
+  return slot - (size & ((size - 1 - slot) >> 31));
 }
 
 /**
@@ -100,6 +105,7 @@ export function buildMaglevTable(
 ): Uint16Array {
   validateBackends(backends, size);
   if (!isPrime(size)) throw new RangeError(`a Maglev table needs a prime size, got ${size}`);
+  if (size >= 2 ** 30) throw new RangeError(`a Maglev table of ${size} slots is beyond 2^30`);
   const table = new Uint16Array(size).fill(NO_BACKEND);
   if (backends.length === 0) return table;
 
@@ -107,9 +113,10 @@ export function buildMaglevTable(
   const count = sorted.length;
   const ids = new Uint16Array(count);
   const weights = new Uint32Array(count);
-  const skips = new Uint32Array(count);
+  /* Int32: wrapped() works on signed 32-bit values (sizes are far below 2^30). */
+  const skips = new Int32Array(count);
   /* Next slot of each backend's permutation, advanced incrementally (no multiply, no overflow). */
-  const cursors = new Uint32Array(count);
+  const cursors = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const backend = sorted[i]!;
     const { offset, skip } = maglevPermutation(backend.key, size);

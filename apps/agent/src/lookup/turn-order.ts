@@ -44,17 +44,17 @@ export function maglevTurnOrder(weights: Uint32Array, turnsNeeded: number): Uint
    */
   const rounds = Math.ceil(((turnsNeeded + count) * maxWeight) / totalWeight);
 
-  // Count each round's turns; backend i's k-th turn is in round ceil(k * W / w_i).
-  const turnsInRound = new Uint32Array(rounds + 1);
   const turnsOf = new Uint32Array(count);
   let totalTurns = 0;
   for (let i = 0; i < count; i++) {
-    const w = weights[i]!;
-    const turns = Math.floor((rounds * w) / maxWeight);
-    turnsOf[i] = turns;
-    totalTurns += turns;
-    for (let k = 1, kW = maxWeight; k <= turns; k++, kW += maxWeight) turnsInRound[Math.ceil(kW / w)]!++;
+    turnsOf[i] = Math.floor((rounds * weights[i]!) / maxWeight);
+    totalTurns += turnsOf[i]!;
   }
+
+  // Each turn's round, backend after backend, and how many turns each round has.
+  const roundOfTurn = new Uint32Array(totalTurns);
+  const turnsInRound = new Uint32Array(rounds + 1);
+  for (let i = 0, t = 0; i < count; i++) t = writeRounds(roundOfTurn, t, turnsOf[i]!, weights[i]!, maxWeight, turnsInRound);
 
   // turnsInRound becomes the position of each round's next turn.
   let position = 0;
@@ -66,12 +66,35 @@ export function maglevTurnOrder(weights: Uint32Array, turnsNeeded: number): Uint
 
   // Backends in index order, so within a round the lower index comes first.
   const order = new Uint32Array(totalTurns);
-  for (let i = 0; i < count; i++) {
-    const w = weights[i]!;
-    const turns = turnsOf[i]!;
-    for (let k = 1, kW = maxWeight; k <= turns; k++, kW += maxWeight) order[turnsInRound[Math.ceil(kW / w)]!++] = i;
+  for (let i = 0, t = 0; i < count; i++) {
+    for (const end = t + turnsOf[i]!; t < end; t++) order[turnsInRound[roundOfTurn[t]!]!++] = i;
   }
   return order;
+}
+
+/*
+ * Rounds of one backend's turns 1..turns, ceil(k * W / w), from `at` in
+ * `rounds`; counts them in turnsInRound; returns the next free index.
+ * Integer steps of the quotient and remainder of k * W / w instead of a
+ * division per turn: a reweight rebuilds the table while the change waits.
+ */
+function writeRounds(rounds: Uint32Array, at: number, turns: number, w: number, maxWeight: number, turnsInRound: Uint32Array): number {
+  const quotientStep = Math.floor(maxWeight / w);
+  const remainderStep = maxWeight % w;
+  let quotient = 0;
+  let remainder = 0;
+  for (let k = 1; k <= turns; k++) {
+    quotient += quotientStep;
+    remainder += remainderStep;
+    if (remainder >= w) {
+      remainder -= w;
+      quotient++;
+    }
+    const round = remainder > 0 ? quotient + 1 : quotient;
+    rounds[at++] = round;
+    turnsInRound[round]!++;
+  }
+  return at;
 }
 
 /*
