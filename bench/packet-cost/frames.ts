@@ -14,6 +14,8 @@ export const PORT_BASE = 1024;
 export const PORTS_PER_ADDR = 32768;
 export const SERVICE_PORT = 80;
 export const BACKEND_PORT = 8080;
+/** The one backend of VIP .2 listens on its own port: an endpoint that serves one service, as most do. */
+export const REPLY_BACKEND_PORT = 8081;
 
 /** First client address of the cycled flows; the bench network has neighbours for the next 63. */
 export const CLIENT_BASE = { 4: '198.18.1.0', 6: '2001:db8::1:0' } as const;
@@ -72,7 +74,7 @@ export function frameTemplate(spec: FrameSpec): FrameTemplate {
           tcpFlags,
           payload,
         })
-      : buildPacket({ src: BACKENDS[family][0], dst: client, srcPort: BACKEND_PORT, dstPort: PORT_BASE, protocol, tcpFlags, payload });
+      : buildPacket({ src: BACKENDS[family][0], dst: client, srcPort: REPLY_BACKEND_PORT, dstPort: PORT_BASE, protocol, tcpFlags, payload });
   return {
     frame,
     portOffset: direction === 'forward' ? L4[family] : L4[family] + 2,

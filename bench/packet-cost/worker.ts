@@ -19,7 +19,7 @@ import { TCP } from '../../bpf/test/support/packet.ts';
 import type { BenchRecord } from '../record.js';
 import { median, round, spread } from '../stats.js';
 import { type PacketCase, packetCases, timedFlags } from './cases.js';
-import { BACKENDS, BACKEND_PORT, type Family, type Protocol, SERVICE_PORT, VIP, frameTemplate } from './frames.js';
+import { BACKENDS, BACKEND_PORT, type Family, type Protocol, REPLY_BACKEND_PORT, SERVICE_PORT, VIP, frameTemplate } from './frames.js';
 import { type FlowMode, Harness, buildHarness } from './harness.js';
 import { clearFlowTable, scanFlowTable } from './flow-table.js';
 import { BACKEND_FACING, CLIENT_FACING } from './network.js';
@@ -50,7 +50,7 @@ function serviceSpecs(algorithm: Algorithm) {
         algorithm,
         backends: BACKENDS[family].map((address) => ({ address, port: BACKEND_PORT })),
       });
-      services.push({ address: VIP[family][1], port: SERVICE_PORT, protocol, algorithm, backends: [{ address: BACKENDS[family][0], port: BACKEND_PORT }] });
+      services.push({ address: VIP[family][1], port: SERVICE_PORT, protocol, algorithm, backends: [{ address: BACKENDS[family][0], port: REPLY_BACKEND_PORT }] });
     }
   }
   return dataplaneConfigSchema.parse({ services });
@@ -117,7 +117,8 @@ class PacketCostBench {
     }
     if (c.kind === 'new-full') {
       const capacity = this.dp.maps.flows.maxEntries;
-      const fill = Math.ceil((capacity / 2) * 1.1);
+      /* One entry per flow: 10 % more flows than entries, so every later insert evicts. */
+      const fill = Math.ceil(capacity * 1.1);
       const syn = frameTemplate({ family: c.family, protocol: c.protocol, direction: 'forward', tcpFlags: TCP.SYN });
       this.harness.setTemplate(syn, 'unique');
       this.harness.setCursor(this.uniqueCursor);
@@ -211,7 +212,7 @@ class PacketCostBench {
         ratio: null,
         runs: 1,
         spread: 0,
-        note: `bpf_map_lookup_batch over the whole flow table (${c.flows} flows = ${entries} forward+reply entries), no decoding: what an unindexed filtered page would cost at least`,
+        note: `bpf_map_lookup_batch over the whole flow table (${c.flows} flows, ${entries} entries), no decoding: what an unindexed filtered page would cost at least`,
       });
     }
     if (setupNote) notes.push(setupNote);

@@ -33,11 +33,20 @@
 #endif
 
 /*
- * Flow table entries. A NAT flow takes two entries (forward + reply), so
- * the default holds 1M flows. The agent may resize it before load.
+ * Flow table entries: one per flow, both directions (the reply path finds
+ * the flow through backend_endpoints). The agent may resize it before load.
  */
 #ifndef FLOW_TABLE_SIZE
-#define FLOW_TABLE_SIZE (2 * 1024 * 1024)
+#define FLOW_TABLE_SIZE (1024 * 1024)
+#endif
+
+/*
+ * Services one backend endpoint (address:port:protocol) may serve at once.
+ * A reply from an endpoint shared by several services tries their flows in
+ * turn (one flow-table lookup each), so this bounds the reply path's work.
+ */
+#ifndef MAX_SERVICES_PER_ENDPOINT
+#define MAX_SERVICES_PER_ENDPOINT 16
 #endif
 
 /* Candidates compared per new flow by least-connections (no backend loop). */
@@ -93,11 +102,27 @@ enum sluice_tcp_state {
 	TCP_STATE_CLOSED = 4,	/* both FINs or an RST: no longer active */
 };
 
+/*
+ * endpoint_filter: one bit per hash of a backend endpoint, so that a packet
+ * whose source endpoint's bit is clear (most are no reply) skips the exact
+ * lookup. An enum, so that the agent's layout carries the same numbers.
+ */
+enum sluice_endpoint_filter {
+	ENDPOINT_FILTER_BITS_LOG2 = 16,
+	ENDPOINT_FILTER_WORDS = (1 << 16) / 64,
+	ENDPOINT_FILTER_MULTIPLIER = 0x61c88647,	/* the kernel's GOLDEN_RATIO_32 (hash_32) */
+};
+
 /* Flow flags. */
 enum sluice_flow_flags {
-	FLOW_F_REPLY = 1 << 0,		/* entry keyed by the backend -> client tuple */
-	FLOW_F_FIN_CLIENT = 1 << 1,	/* the client sent FIN */
-	FLOW_F_FIN_BACKEND = 1 << 2,	/* the backend sent FIN */
+	FLOW_F_FIN_CLIENT = 1 << 0,	/* the client sent FIN */
+	FLOW_F_FIN_BACKEND = 1 << 1,	/* the backend sent FIN */
+};
+
+/* Index of a flow's per-direction next-hop cache. */
+enum sluice_direction {
+	DIRECTION_TO_BACKEND = 0,
+	DIRECTION_TO_CLIENT = 1,
 };
 
 /* Global counters: one slot each in the per-CPU global_counters array. */
@@ -189,22 +214,42 @@ struct flow_key {
 	__u16 pad;	/* always zero: part of the hashed key */
 };
 
+/*
+ * One entry per flow, keyed by the client -> VIP tuple; replies update the
+ * same entry. The fields every packet touches come first (one cache line).
+ */
 struct flow_value {
 	__u64 created_ns;	/* when the flow (or its current connection) began */
-	__u64 last_seen_ns;	/* last packet in this entry's direction */
-	__u64 packets;		/* in this entry's direction */
+	__u64 last_seen_ns;	/* last packet in either direction */
+	__u64 packets;		/* client -> backend */
 	__u64 bytes;
+	__u64 reply_packets;	/* backend -> client */
+	__u64 reply_bytes;
 	__u32 backend_id;
 	__u32 service_id;
-	__u32 tcp_state;	/* enum sluice_tcp_state, forward entry only; u32 for atomic exchange */
+	__u32 tcp_state;	/* enum sluice_tcp_state; u32 for atomic exchange */
 	__u32 flags;		/* enum sluice_flow_flags; u32 for atomic or */
-	/* The FIB's answer for this direction, reused until NEXT_HOP_TTL_NS passes. */
-	__u64 next_hop_checked_ns;	/* 0: nothing cached */
-	__u32 next_hop_ifindex;
-	__u16 next_hop_max_len;		/* longest L3 packet the FIB approved (MTU) */
-	__u8 next_hop_dst_mac[6];
-	__u8 next_hop_src_mac[6];
-	__u16 pad;
+	/*
+	 * The FIB's answer per direction (enum sluice_direction), reused until
+	 * NEXT_HOP_TTL_NS passes: checked_ns 0 means nothing cached; max_len is
+	 * the longest L3 packet the FIB approved (MTU); macs holds the
+	 * destination then the source MAC of each direction.
+	 */
+	__u64 next_hop_checked_ns[2];
+	__u32 next_hop_ifindex[2];
+	__u16 next_hop_max_len[2];
+	__u8 next_hop_macs[2 * 12];
+	__u32 pad;
+};
+
+/*
+ * The services a backend endpoint serves, as (service, backend id) pairs:
+ * a reply from the endpoint belongs to the flow of one of them.
+ */
+struct endpoint_owners {
+	__u32 count;
+	__u32 service_ids[MAX_SERVICES_PER_ENDPOINT];
+	__u32 backend_ids[MAX_SERVICES_PER_ENDPOINT];
 };
 
 /* Per service and per backend, per CPU. */

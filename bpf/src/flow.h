@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Connection tracking. A flow has a forward entry (client -> VIP) that holds
- * its backend and TCP state, and a reply entry (backend -> client) that tells
- * the reply path which service's VIP to restore. Flows keep their backend
- * until it is down or removed; a TCP SYN on a finished flow starts anew.
+ * Connection tracking. A flow is one entry keyed by its client -> VIP tuple,
+ * holding its backend, TCP state and counters of both directions. A reply
+ * (backend -> client) finds it through the backend endpoint's services: one
+ * insert per new flow, one entry per flow in the table. Flows keep their
+ * backend until it is down or removed; a TCP SYN on a finished flow starts anew.
  */
 #ifndef SLUICE_FLOW_H
 #define SLUICE_FLOW_H
@@ -74,21 +75,62 @@ static __always_inline __u32 initial_tcp_state(const struct packet *pkt)
 	return TCP_STATE_ESTABLISHED;
 }
 
-/* The key replies carry: backend -> client. */
-static __always_inline void reply_key_of(struct flow_key *reply, const struct flow_key *forward,
-					 const struct backend *backend)
+/*
+ * The flow a reply (backend -> client) belongs to, and the VIP to restore:
+ * the forward tuple is client -> VIP of one of the services the sending
+ * endpoint serves, and that flow must be on this very backend. NULL when
+ * the packet is no reply of ours.
+ */
+static __always_inline struct flow_value *lookup_reply_flow(const struct packet *pkt,
+							      struct service_key **vip_out)
 {
-	__builtin_memcpy(reply->src, backend->addr, sizeof(reply->src));
-	__builtin_memcpy(reply->dst, forward->src, sizeof(reply->dst));
-	reply->src_port = backend->port;
-	reply->dst_port = forward->src_port;
-	reply->protocol = forward->protocol;
-	reply->family = forward->family;
-	reply->pad = 0;
+	struct service_key endpoint = {
+		.port = pkt->key.src_port,
+		.protocol = pkt->key.protocol,
+		.family = pkt->key.family,
+	};
+	struct flow_key forward = {
+		.src_port = pkt->key.dst_port,
+		.protocol = pkt->key.protocol,
+		.family = pkt->key.family,
+	};
+	__u32 bit = endpoint_filter_bit(pkt->key.src, pkt->key.src_port, pkt->key.protocol);
+	__u32 word = bit / 64;
+	struct endpoint_owners *owners;
+	__u64 *filter = bpf_map_lookup_elem(&endpoint_filter, &word);
+
+	if (!filter || !(*filter & (1ULL << (bit % 64))))
+		return NULL;
+	__builtin_memcpy(endpoint.addr, pkt->key.src, sizeof(endpoint.addr));
+	owners = bpf_map_lookup_elem(&backend_endpoints, &endpoint);
+	if (!owners)
+		return NULL;
+	__builtin_memcpy(forward.src, pkt->key.dst, sizeof(forward.src));
+
+#pragma unroll
+	for (__u32 i = 0; i < MAX_SERVICES_PER_ENDPOINT; i++) {
+		__u32 service_id = owners->service_ids[i];
+		struct service_key *vip;
+		struct flow_value *flow;
+
+		if (i >= owners->count)
+			break;
+		vip = bpf_map_lookup_elem(&service_vips, &service_id);
+		if (!vip || vip->family != pkt->key.family)
+			continue;
+		__builtin_memcpy(forward.dst, vip->addr, sizeof(forward.dst));
+		forward.dst_port = vip->port;
+		flow = bpf_map_lookup_elem(&flows, &forward);
+		if (flow && flow->backend_id == owners->backend_ids[i]) {
+			*vip_out = vip;
+			return flow;
+		}
+	}
+	return NULL;
 }
 
 /*
- * Chooses a backend for the packet's flow and records both entries.
+ * Chooses a backend for the packet's flow and records the flow.
  * Returns the backend, or NULL when the service has none to offer.
  */
 static __always_inline struct backend *start_flow(struct packet *pkt,
@@ -104,7 +146,6 @@ static __always_inline struct backend *start_flow(struct packet *pkt,
 		.tcp_state = initial_tcp_state(pkt),
 		.flags = has_tcp_flag(pkt, TCP_FLAG_FIN) ? FLOW_F_FIN_CLIENT : 0,
 	};
-	struct flow_key reply_key;
 	struct backend *backend;
 
 	flow.backend_id = choose_backend(service, &pkt->key);
@@ -113,14 +154,7 @@ static __always_inline struct backend *start_flow(struct packet *pkt,
 		return NULL;
 	bpf_map_update_elem(&flows, &pkt->key, &flow, BPF_ANY);
 
-	reply_key_of(&reply_key, &pkt->key, backend);
-	flow.packets = 0;
-	flow.bytes = 0;
-	flow.tcp_state = TCP_STATE_NONE;
-	flow.flags = FLOW_F_REPLY;
-	bpf_map_update_elem(&flows, &reply_key, &flow, BPF_ANY);
-
-	if (initial_tcp_state(pkt) != TCP_STATE_CLOSED)
+	if (flow.tcp_state != TCP_STATE_CLOSED)
 		add_active(flow.backend_id);
 	*backend_id = flow.backend_id;
 	return backend;

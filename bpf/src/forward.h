@@ -72,32 +72,37 @@ static __always_inline __u32 l3_length(const struct packet *pkt)
 	return 0;
 }
 
-static __always_inline int next_hop_is_fresh(const struct flow_value *flow, __u64 now, __u32 length)
+/* Destination then source MAC of a direction's cached next hop. */
+#define NEXT_HOP_MACS(flow, dir) (&(flow)->next_hop_macs[(dir) * 2 * ETH_ALEN])
+
+static __always_inline int next_hop_is_fresh(const struct flow_value *flow, enum sluice_direction dir,
+					     __u64 now, __u32 length)
 {
-	return flow && flow->next_hop_checked_ns && now - flow->next_hop_checked_ns < NEXT_HOP_TTL_NS &&
-	       length <= flow->next_hop_max_len;
+	return flow && flow->next_hop_checked_ns[dir] && now - flow->next_hop_checked_ns[dir] < NEXT_HOP_TTL_NS &&
+	       length <= flow->next_hop_max_len[dir];
 }
 
 /* Remembers the FIB's answer in the flow entry; concurrent writers store the same answer. */
-static __always_inline void remember_next_hop(struct flow_value *flow, const struct bpf_fib_lookup *fib,
-					      __u64 now, __u32 length)
+static __always_inline void remember_next_hop(struct flow_value *flow, enum sluice_direction dir,
+					      const struct bpf_fib_lookup *fib, __u64 now, __u32 length)
 {
-	int same = flow->next_hop_checked_ns && flow->next_hop_ifindex == fib->ifindex &&
-		   now - flow->next_hop_checked_ns < NEXT_HOP_TTL_NS;
+	int same = flow->next_hop_checked_ns[dir] && flow->next_hop_ifindex[dir] == fib->ifindex &&
+		   now - flow->next_hop_checked_ns[dir] < NEXT_HOP_TTL_NS;
+	__u16 max_len = flow->next_hop_max_len[dir];
 
-	flow->next_hop_ifindex = fib->ifindex;
-	__builtin_memcpy(flow->next_hop_dst_mac, fib->dmac, ETH_ALEN);
-	__builtin_memcpy(flow->next_hop_src_mac, fib->smac, ETH_ALEN);
-	flow->next_hop_max_len = same && flow->next_hop_max_len > length ? flow->next_hop_max_len : length;
-	flow->next_hop_checked_ns = now;
+	flow->next_hop_ifindex[dir] = fib->ifindex;
+	__builtin_memcpy(NEXT_HOP_MACS(flow, dir), fib->dmac, ETH_ALEN);
+	__builtin_memcpy(NEXT_HOP_MACS(flow, dir) + ETH_ALEN, fib->smac, ETH_ALEN);
+	flow->next_hop_max_len[dir] = same && max_len > length ? max_len : length;
+	flow->next_hop_checked_ns[dir] = now;
 }
 
 /*
- * `flow` is the map entry of the packet's direction, or NULL for the first
- * packet of a flow (its entry was just inserted from a copy).
+ * `flow` is the packet's flow entry, or NULL for the first packet of a flow
+ * (its entry was just inserted from a copy); `dir` picks its next-hop cache.
  */
 static __always_inline int forward_packet(struct xdp_md *ctx, struct packet *pkt, struct flow_value *flow,
-					  __u64 now)
+					  enum sluice_direction dir, __u64 now)
 {
 	__u32 length = l3_length(pkt), ifindex;
 	struct bpf_fib_lookup fib = {};
@@ -106,10 +111,10 @@ static __always_inline int forward_packet(struct xdp_md *ctx, struct packet *pkt
 	if (pkt->vlan_tagged)
 		return pass_for(CNT_PASS_VLAN_TAGGED);
 
-	if (next_hop_is_fresh(flow, now, length)) {
-		ifindex = flow->next_hop_ifindex;
-		__builtin_memcpy(fib.dmac, flow->next_hop_dst_mac, ETH_ALEN);
-		__builtin_memcpy(fib.smac, flow->next_hop_src_mac, ETH_ALEN);
+	if (next_hop_is_fresh(flow, dir, now, length)) {
+		ifindex = flow->next_hop_ifindex[dir];
+		__builtin_memcpy(fib.dmac, NEXT_HOP_MACS(flow, dir), ETH_ALEN);
+		__builtin_memcpy(fib.smac, NEXT_HOP_MACS(flow, dir) + ETH_ALEN, ETH_ALEN);
 	} else {
 		fill_fib_query(&fib, pkt, ctx->ingress_ifindex);
 		verdict = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
@@ -119,7 +124,7 @@ static __always_inline int forward_packet(struct xdp_md *ctx, struct packet *pkt
 			return pass_for(CNT_PASS_NO_ROUTE);
 		ifindex = fib.ifindex;
 		if (flow)
-			remember_next_hop(flow, &fib, now, length);
+			remember_next_hop(flow, dir, &fib, now, length);
 	}
 	if (!decrement_hop_limit(pkt))
 		return pass_for(CNT_PASS_TTL_EXCEEDED);

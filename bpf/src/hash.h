@@ -77,4 +77,16 @@ static __always_inline __u32 hash_source(const struct flow_key *key)
 	return jhash_words((const __u32 *)key->src, 4, FLOW_HASH_SEED);
 }
 
+/*
+ * An endpoint's bit in endpoint_filter: Fibonacci hashing of its address
+ * words, port and protocol. The agent computes the same (reconcile/
+ * endpoint-filter.ts); a disagreement shows as replies left un-NATed.
+ */
+static __always_inline __u32 endpoint_filter_bit(const __be32 *addr, __be16 port, __u8 protocol)
+{
+	__u32 x = addr[0] ^ addr[1] ^ addr[2] ^ addr[3] ^ ((__u32)port << 16) ^ protocol;
+
+	return (x * ENDPOINT_FILTER_MULTIPLIER) >> (32 - ENDPOINT_FILTER_BITS_LOG2);
+}
+
 #endif /* SLUICE_HASH_H */

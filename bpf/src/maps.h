@@ -39,6 +39,22 @@ struct {
 	__type(value, struct backend);
 } backends SEC(".maps");
 
+/* Backend address:port:protocol (keyed like a service) -> the services it serves: the reply path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_BACKENDS);
+	__type(key, struct service_key);
+	__type(value, struct endpoint_owners);
+} backend_endpoints SEC(".maps");
+
+/* Bit set per backend endpoint (hash.h endpoint_filter_bit): most packets are no reply. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ENDPOINT_FILTER_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} endpoint_filter SEC(".maps");
+
 /* (service id * 2 + slot) -> lookup table; the service names the live slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -63,7 +79,7 @@ struct {
 	__type(value, __u64);
 } backend_active SEC(".maps");
 
-/* Connection tracking: forward (client -> VIP) and reply (backend -> client) entries. */
+/* Connection tracking: one entry per flow, keyed client -> VIP. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, FLOW_TABLE_SIZE);

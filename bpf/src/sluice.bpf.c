@@ -2,12 +2,12 @@
 /*
  * Sluice data plane: an XDP Layer-4 load balancer in NAT mode.
  *
- * Every TCP/UDP packet is first looked up in the flow table, so an
- * established flow costs one hash lookup in either direction:
- *   forward entry hit -> rewrite destination to the flow's backend
- *   reply entry hit   -> rewrite source back to the service's VIP
- *   miss, VIP:port    -> choose a backend (O(1)), record the flow, forward
- *   miss, otherwise   -> XDP_PASS untouched
+ * A flow is one entry in the flow table, keyed client -> VIP. Every TCP/UDP
+ * packet costs one lookup in a small map and one in the flow table:
+ *   from a backend endpoint, flow found -> reply: source back to the VIP
+ *   flow entry hit                      -> forward: destination to its backend
+ *   miss, VIP:port                      -> choose a backend (O(1)), record, forward
+ *   miss, otherwise                     -> XDP_PASS untouched
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -27,7 +27,7 @@ static __always_inline int forward_to_backend(struct xdp_md *ctx, struct packet 
 {
 	count_forward(service_id, backend_id, pkt->frame_len, flow == NULL);
 	rewrite_endpoint(pkt, ENDPOINT_DESTINATION, backend->addr, backend->port);
-	return forward_packet(ctx, pkt, flow, now);
+	return forward_packet(ctx, pkt, flow, DIRECTION_TO_BACKEND, now);
 }
 
 /* First packet of a flow, or of a flow that must change backend. */
@@ -74,44 +74,26 @@ static __always_inline int handle_forward(struct xdp_md *ctx, struct packet *pkt
 	return forward_to_backend(ctx, pkt, backend, service_id, backend_id, flow, now);
 }
 
-/* Backend -> client: restore the VIP as the source. */
+/* Backend -> client on a tracked flow: restore the VIP as the source. */
 static __always_inline int handle_reply(struct xdp_md *ctx, struct packet *pkt,
-					struct flow_value *reply, __u64 now)
+					struct flow_value *flow, const struct service_key *vip, __u64 now)
 {
-	__u32 service_id = reply->service_id;
-	struct service_key *vip = bpf_map_lookup_elem(&service_vips, &service_id);
+	flow->last_seen_ns = now;
+	flow->reply_packets += 1;
+	flow->reply_bytes += pkt->frame_len;
+	/* The backend's SYN-ACK does not establish: the client's ACK does. */
+	if (has_tcp_flag(pkt, TCP_FLAG_FIN | TCP_FLAG_RST))
+		track_tcp(flow, pkt->tcp_flags, FLOW_F_FIN_BACKEND, FLOW_F_FIN_CLIENT);
 
-	if (!vip || vip->family != pkt->key.family)
-		return pass_for(CNT_PASS_NOT_SERVICE);
-
-	reply->last_seen_ns = now;
-	reply->packets += 1;
-	reply->bytes += pkt->frame_len;
-
-	if (has_tcp_flag(pkt, TCP_FLAG_FIN | TCP_FLAG_RST)) {
-		struct flow_key forward_key = {
-			.src_port = pkt->key.dst_port,
-			.dst_port = vip->port,
-			.protocol = pkt->key.protocol,
-			.family = pkt->key.family,
-		};
-		struct flow_value *forward;
-
-		__builtin_memcpy(forward_key.src, pkt->key.dst, sizeof(forward_key.src));
-		__builtin_memcpy(forward_key.dst, vip->addr, sizeof(forward_key.dst));
-		forward = bpf_map_lookup_elem(&flows, &forward_key);
-		if (forward && forward->backend_id == reply->backend_id)
-			track_tcp(forward, pkt->tcp_flags, FLOW_F_FIN_BACKEND, FLOW_F_FIN_CLIENT);
-	}
-
-	count_reply(service_id, reply->backend_id, pkt->frame_len);
+	count_reply(flow->service_id, flow->backend_id, pkt->frame_len);
 	rewrite_endpoint(pkt, ENDPOINT_SOURCE, vip->addr, vip->port);
-	return forward_packet(ctx, pkt, reply, now);
+	return forward_packet(ctx, pkt, flow, DIRECTION_TO_CLIENT, now);
 }
 
 static __always_inline int process_packet(struct xdp_md *ctx)
 {
 	struct packet pkt = {};
+	struct service_key *vip = NULL;
 	struct flow_value *flow;
 	__u64 now;
 	int verdict;
@@ -122,12 +104,12 @@ static __always_inline int process_packet(struct xdp_md *ctx)
 
 	/* Coarse clock: flow timeouts are seconds, and it is the cheapest. */
 	now = bpf_ktime_get_coarse_ns();
+	flow = lookup_reply_flow(&pkt, &vip);
+	if (flow)
+		return handle_reply(ctx, &pkt, flow, vip, now);
 	flow = bpf_map_lookup_elem(&flows, &pkt.key);
-	if (flow) {
-		if (flow->flags & FLOW_F_REPLY)
-			return handle_reply(ctx, &pkt, flow, now);
+	if (flow)
 		return handle_forward(ctx, &pkt, flow, now);
-	}
 	if (!is_vip(&pkt.key))
 		return pass_for(CNT_PASS_NOT_SERVICE);
 	return steer_flow(ctx, &pkt, now);

@@ -3,7 +3,7 @@
 // never changed; valid checksums stay valid; the counters add up.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type Dataplane, SluiceCounter, SluiceFlowFlags, loadDataplane } from '../../apps/agent/src/dataplane/index.ts';
+import { type Dataplane, SluiceCounter, loadDataplane } from '../../apps/agent/src/dataplane/index.ts';
 import { interfaceIndex } from '../../apps/agent/src/dataplane/xdp.ts';
 import { Reconciler } from '../../apps/agent/src/reconcile/reconciler.ts';
 import { vipKeyOf } from '../../apps/agent/src/reconcile/map-entries.ts';
@@ -35,16 +35,23 @@ function isVip(packet: InspectedFrame): boolean {
   return dataplane.maps.vips.lookup({ ...key, addr: addressKey(packet.dst), family: packet.family }) !== undefined;
 }
 
+/* A reply of a tracked flow: from a backend endpoint to a client whose flow is on that backend. */
 function isTrackedReply(packet: InspectedFrame): boolean {
-  const flow = dataplane.maps.flows.lookup({
-    src: addressKey(packet.src),
-    dst: addressKey(packet.dst),
-    src_port: packet.srcPort,
-    dst_port: packet.dstPort,
-    protocol: packet.protocol,
-    family: packet.family,
-  });
-  return flow !== undefined && (flow.flags & SluiceFlowFlags.FLOW_F_REPLY) !== 0;
+  const owners = dataplane.maps.backendEndpoints.lookup({ addr: addressKey(packet.src), port: packet.srcPort, protocol: packet.protocol, family: packet.family });
+  for (let i = 0; owners && i < owners.count; i++) {
+    const vip = dataplane.maps.serviceVips.lookup(owners.service_ids[i]!);
+    if (!vip || vip.family !== packet.family) continue;
+    const flow = dataplane.maps.flows.lookup({
+      src: addressKey(packet.dst),
+      dst: vip.addr,
+      src_port: packet.dstPort,
+      dst_port: vip.port,
+      protocol: packet.protocol,
+      family: packet.family,
+    });
+    if (flow?.backend_id === owners.backend_ids[i]) return true;
+  }
+  return false;
 }
 
 test(`fuzz: ${PACKETS} random and mutated packets (seed ${SEED})`, () => {
@@ -55,7 +62,7 @@ test(`fuzz: ${PACKETS} random and mutated packets (seed ${SEED})`, () => {
   for (let n = 0; n < PACKETS; n++) {
     const input = fuzzFrame(random);
     const packet = inspectFrame(input);
-    /* Decide before the run: the run itself may create the reply entry. */
+    /* Decide before the run: the run itself may create the flow. */
     const mayChange = packet !== null && (isVip(packet) || isTrackedReply(packet));
     const result = dataplane.testRun({ data: input, ingressIfindex: random.pick(ingress) });
     const context = `packet ${n} (seed ${SEED}): ${input.toString('hex')}`;

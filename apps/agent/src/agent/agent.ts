@@ -198,8 +198,8 @@ export class Agent {
 
   /**
    * Ends a backend's flows by its data-plane id (valid until the id is
-   * reused). conntrack/'s endFlows finds reply entries through the backend's
-   * address, so it serves a backend still in the maps (a drain timeout); for
+   * reused). conntrack/'s endFlows takes flows off a backend's active count
+   * only while the backend is in the maps, so it serves a drain timeout; for
    * one already removed, every entry naming its id is deleted directly.
    */
   endFlowsById(backendId: number, options: { removed?: boolean } = {}): number {

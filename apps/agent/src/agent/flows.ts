@@ -1,15 +1,13 @@
 /*
  * Ending the flows of a backend that is already gone from the maps (forced
- * removal): conntrack/'s endFlows finds reply entries through the backend's
- * address, which a removed backend no longer has.
+ * removal): conntrack/'s endFlows checks a flow's backend against the
+ * backends map, which a removed backend is no longer in.
  */
 import type { DataplaneMaps, FlowKey, FlowValue } from '../dataplane/index.js';
-import { SluiceFlowFlags, SluiceTcpState } from '../dataplane/index.js';
-
-const isReply = (value: FlowValue) => (value.flags & SluiceFlowFlags.FLOW_F_REPLY) !== 0;
+import { SluiceTcpState } from '../dataplane/index.js';
 
 /**
- * Deletes every flow entry (forward and reply) of one backend and takes the
+ * Deletes every flow of one backend and takes the
  * still-open ones off its active count. The client's next packet then finds
  * no flow and no route to this backend: its connection ends.
  */
@@ -19,7 +17,7 @@ export function endBackendFlows(maps: DataplaneMaps, backendId: number): number 
   for (const [key, value] of maps.flows.entries()) {
     if (value.backend_id !== backendId) continue;
     doomed.push(key);
-    if (!isReply(value) && value.tcp_state !== SluiceTcpState.TCP_STATE_CLOSED) open++;
+    if (value.tcp_state !== SluiceTcpState.TCP_STATE_CLOSED) open++;
   }
   let ended = 0;
   for (const key of doomed) {

@@ -1,5 +1,5 @@
 /*
- * The four maps connection tracking reads and writes, and how the conntrack
+ * The three maps connection tracking reads and writes, and how the conntrack
  * worker thread reaches them: map fds belong to the process, not to a
  * thread, so the worker wraps the same fd numbers in its own BpfMaps
  * (koffi loads libbpf once per thread; the syscalls need nothing else).
@@ -8,20 +8,18 @@ import type { DataplaneMaps } from '../dataplane/dataplane-maps.js';
 import { MAP_SPECS } from '../dataplane/dataplane-maps.js';
 import { BpfMap, type MapInfo } from '../dataplane/maps.js';
 
-export type ConntrackMaps = Pick<DataplaneMaps, 'flows' | 'backends' | 'serviceVips' | 'backendActive'>;
+export type ConntrackMaps = Pick<DataplaneMaps, 'flows' | 'backends' | 'backendActive'>;
 
 /** What a worker needs to open the maps: plain data, sent with every job. */
 export interface ConntrackMapFds {
 	flows: MapInfo;
 	backends: MapInfo;
-	serviceVips: MapInfo;
 	backendActive: MapInfo;
 }
 
 const SPEC_OF = {
 	flows: 'flows',
 	backends: 'backends',
-	serviceVips: 'service_vips',
 	backendActive: 'backend_active',
 } as const satisfies Record<keyof ConntrackMaps, keyof typeof MAP_SPECS>;
 
@@ -34,7 +32,6 @@ export function mapFdsOf(maps: ConntrackMaps): ConntrackMapFds {
 	return {
 		flows: infoOf(maps.flows as BpfMap<unknown, unknown>),
 		backends: infoOf(maps.backends as BpfMap<unknown, unknown>),
-		serviceVips: infoOf(maps.serviceVips as BpfMap<unknown, unknown>),
 		backendActive: infoOf(maps.backendActive as BpfMap<unknown, unknown>),
 	};
 }
@@ -53,7 +50,6 @@ export function openMapFds(fds: ConntrackMapFds): ConntrackMaps {
 	return {
 		flows: open('flows'),
 		backends: open('backends'),
-		serviceVips: open('serviceVips'),
 		backendActive: open('backendActive'),
 	};
 }

@@ -1,14 +1,14 @@
 /*
  * Ending flows on purpose (a drain that timed out, a removed service):
- * delete both entries and take the open ones off backend_active. The
+ * delete their entries and take the open ones off backend_active. The
  * client's next packet finds no flow and, its backend no longer eligible,
  * goes elsewhere and is reset there: the connection ends.
  */
 import type { ConntrackMaps } from './conntrack-maps.js';
 import { decrementActive } from './active-counts.js';
 import { Endpoints } from './endpoints.js';
-import { type FlowState, KEY, KEY_SIZE, TCP_STATE, VALUE, addressAt, flowState, isReply, u32 } from './flow-bytes.js';
-import { KeyList, wordsOf } from './key-words.js';
+import { type FlowState, KEY, TCP_STATE, VALUE, addressAt, flowState, u32 } from './flow-bytes.js';
+import { KeyList } from './key-words.js';
 import { deleteKeys } from './raw-flow-ops.js';
 import { scanFlows } from './scan.js';
 
@@ -51,7 +51,7 @@ class ScannedFlow implements FlowSummary {
 }
 
 export interface EndFlowsReport {
-	/** Flows ended (forward entries deleted). */
+	/** Flows ended (entries deleted). */
 	ended: number;
 	/** Of them, open ones taken off backend_active, by backend id. */
 	activeTaken: Record<number, number>;
@@ -59,23 +59,17 @@ export interface EndFlowsReport {
 
 export function endFlows(maps: ConntrackMaps, predicate: (flow: FlowSummary) => boolean): EndFlowsReport {
 	const endpoints = Endpoints.read(maps);
-	const forward = new KeyList();
-	const reply = new KeyList();
+	const doomed = new KeyList();
 	const taken = new Map<number, number>();
-	const replyKey = Buffer.alloc(KEY_SIZE);
-	const replyWords = wordsOf(replyKey);
 	scanFlows(maps, (keys, keyAt, words, wordAt, values, valueAt) => {
-		if (isReply(values, valueAt)) return;
 		const flow = new ScannedFlow(keys, keyAt, u32(values, valueAt + VALUE.serviceId), u32(values, valueAt + VALUE.backendId), u32(values, valueAt + VALUE.tcpState));
 		if (!predicate(flow)) return;
-		forward.push(words, wordAt);
-		if (endpoints.replyKeyOf(keys, keyAt, flow.backendId, flow.serviceId, replyKey)) reply.push(replyWords, 0);
+		doomed.push(words, wordAt);
 		if (flow.tcpState !== TCP_STATE.TCP_STATE_CLOSED && endpoints.backendOf(flow.backendId, flow.serviceId)) {
 			taken.set(flow.backendId, (taken.get(flow.backendId) ?? 0) + 1);
 		}
 	});
-	const ended = deleteKeys(maps.flows, forward);
-	deleteKeys(maps.flows, reply);
+	const ended = deleteKeys(maps.flows, doomed);
 	for (const [backendId, n] of taken) decrementActive(maps, backendId, n);
 	return { ended, activeTaken: Object.fromEntries(taken) };
 }

@@ -1,6 +1,6 @@
 /*
  * Direct reads of struct flow_key / flow_value in raw map bytes. A sweep or
- * index build touches two million entries; decoding each into an object
+ * index build touches a million entries; decoding each into an object
  * (codec.ts) would cost more than the syscalls, so the hot loops read the
  * few fields they need at offsets taken from the generated layout.
  */
@@ -10,7 +10,6 @@ import type { StructLayout } from '../dataplane/layout-types.js';
 import {
 	flowKeyLayout,
 	flowValueLayout,
-	SluiceFlowFlags,
 	SluiceTcpState,
 } from '../dataplane/generated/layout.js';
 
@@ -37,6 +36,8 @@ export const VALUE = {
 	lastSeenNs: offsetOf(flowValueLayout, 'last_seen_ns'),
 	packets: offsetOf(flowValueLayout, 'packets'),
 	bytes: offsetOf(flowValueLayout, 'bytes'),
+	replyPackets: offsetOf(flowValueLayout, 'reply_packets'),
+	replyBytes: offsetOf(flowValueLayout, 'reply_bytes'),
 	backendId: offsetOf(flowValueLayout, 'backend_id'),
 	serviceId: offsetOf(flowValueLayout, 'service_id'),
 	tcpState: offsetOf(flowValueLayout, 'tcp_state'),
@@ -45,7 +46,6 @@ export const VALUE = {
 
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
-export const FLOW_F_REPLY = SluiceFlowFlags.FLOW_F_REPLY;
 export const TCP_STATE = SluiceTcpState;
 
 const LE = endianness() === 'LE';
@@ -66,15 +66,11 @@ export function u64(buf: Buffer, at: number): number {
 		: buf.readUInt32BE(at + 4) + buf.readUInt32BE(at) * TWO_32;
 }
 
-export function isReply(value: Buffer, at: number): boolean {
-	return (u32(value, at + VALUE.flags) & FLOW_F_REPLY) !== 0;
-}
-
 /** The flow states of the API: 'none' is a UDP flow. */
 export type FlowState = 'none' | 'syn-sent' | 'established' | 'fin-wait' | 'closed';
 export const FLOW_STATES: readonly FlowState[] = ['none', 'syn-sent', 'established', 'fin-wait', 'closed'];
 
-/** enum sluice_tcp_state -> FlowState; a TCP forward entry never holds NONE, so it reads as established. */
+/** enum sluice_tcp_state -> FlowState; a TCP flow never holds NONE, so it reads as established. */
 export function flowState(protocol: number, tcpState: number): FlowState {
 	if (protocol !== IPPROTO_TCP) return 'none';
 	switch (tcpState) {

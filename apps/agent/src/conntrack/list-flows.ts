@@ -13,7 +13,7 @@ import { addressToBytes } from '../dataplane/addresses.js';
 import type { ConntrackMaps } from './conntrack-maps.js';
 import { workerFor } from './conntrack-worker.js';
 import { Endpoints } from './endpoints.js';
-import { type FlowState, IPPROTO_TCP, IPPROTO_UDP, KEY, KEY_SIZE, TCP_STATE, VALUE, addressAt, flowState, isReply, u32, u64 } from './flow-bytes.js';
+import { type FlowState, IPPROTO_TCP, IPPROTO_UDP, KEY, KEY_SIZE, TCP_STATE, VALUE, addressAt, flowState, u32, u64 } from './flow-bytes.js';
 import { type FlowIndex, currentFlowIndex, publishFlowIndex } from './flow-index.js';
 import { KEY_WORDS, wordsOf } from './key-words.js';
 import { buildFlowIndex } from './scan.js';
@@ -217,22 +217,13 @@ function viewMatches(view: FlowView, filter: FlowFilter): boolean {
 /** The flow as it is now, or undefined if it left since the snapshot. */
 function freshView(maps: ConntrackMaps, endpoints: Endpoints, key: Buffer, now: number): FlowView | undefined {
 	const value = maps.flows.lookupBytes(Buffer.from(key));
-	if (!value || isReply(value, 0)) return undefined;
+	if (!value) return undefined;
 	const serviceId = u32(value, VALUE.serviceId);
 	const backendId = u32(value, VALUE.backendId);
 	const protocol = key[KEY.protocol]!;
 	const family = key[KEY.family]!;
 	const backend = endpoints.backendOf(backendId, serviceId);
-	let lastSeen = u64(value, VALUE.lastSeenNs);
-	let replyPackets = 0;
-	let replyBytes = 0;
-	const replyKey = endpoints.replyKeyOf(key, 0, backendId, serviceId);
-	const reply = replyKey && maps.flows.lookupBytes(replyKey);
-	if (reply && isReply(reply, 0) && u32(reply, VALUE.backendId) === backendId) {
-		replyPackets = u64(reply, VALUE.packets);
-		replyBytes = u64(reply, VALUE.bytes);
-		lastSeen = Math.max(lastSeen, u64(reply, VALUE.lastSeenNs));
-	}
+	const lastSeen = u64(value, VALUE.lastSeenNs);
 	return {
 		clientAddress: addressAt(key, KEY.src, family),
 		clientPort: key.readUInt16BE(KEY.srcPort),
@@ -246,8 +237,8 @@ function freshView(maps: ConntrackMaps, endpoints: Endpoints, key: Buffer, now: 
 		idleMs: Math.max(0, (now - lastSeen) / 1e6),
 		packets: u64(value, VALUE.packets),
 		bytes: u64(value, VALUE.bytes),
-		replyPackets,
-		replyBytes,
+		replyPackets: u64(value, VALUE.replyPackets),
+		replyBytes: u64(value, VALUE.replyBytes),
 		serviceId,
 		backendId,
 	};

@@ -4,7 +4,7 @@
  * the call.
  */
 import type { ConntrackMaps } from './conntrack-maps.js';
-import { KEY_SIZE, VALUE, isReply, u32 } from './flow-bytes.js';
+import { KEY_SIZE, VALUE, u32 } from './flow-bytes.js';
 import { FlowIndex, FlowIndexBuilder } from './flow-index.js';
 import { KEY_WORDS, wordsOf } from './key-words.js';
 
@@ -40,7 +40,7 @@ export function scanFlows(maps: ConntrackMaps, visit: EntryVisitor, maxEntries =
 }
 
 /**
- * A fresh snapshot of every forward entry (what listFlows pages over), or
+ * A fresh snapshot of every flow (what listFlows pages over), or
  * undefined when the table has more than `maxEntries` entries.
  */
 export function buildFlowIndex(maps: ConntrackMaps): FlowIndex;
@@ -50,7 +50,6 @@ export function buildFlowIndex(maps: ConntrackMaps, maxEntries = Infinity): Flow
 	const scanned = scanFlows(
 		maps,
 		(_keys, _keyAt, words, wordAt, values, valueAt) => {
-			if (isReply(values, valueAt)) return;
 			builder.add(words, wordAt, u32(values, valueAt + VALUE.serviceId), u32(values, valueAt + VALUE.backendId), u32(values, valueAt + VALUE.tcpState));
 		},
 		maxEntries,

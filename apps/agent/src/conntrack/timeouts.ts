@@ -49,9 +49,6 @@ export function resolveTimeouts(partial: Partial<FlowTimeouts> = {}): FlowTimeou
 export class TimeoutTable {
 	readonly #tcpByState: number[];
 	readonly #udpNs: number;
-	readonly #otherNs: number;
-	/** The shortest timeout: a reply entry idle for less cannot end any flow. */
-	readonly minNs: number;
 
 	constructor(timeouts: FlowTimeouts) {
 		const ns = (ms: number) => ms * 1e6;
@@ -62,21 +59,11 @@ export class TimeoutTable {
 		this.#tcpByState[TCP_STATE.TCP_STATE_FIN_WAIT] = ns(timeouts.tcpFinWaitMs);
 		this.#tcpByState[TCP_STATE.TCP_STATE_CLOSED] = ns(timeouts.tcpClosedMs);
 		this.#udpNs = ns(timeouts.udpMs);
-		this.#otherNs = ns(Math.max(timeouts.udpMs, timeouts.tcpEstablishedMs));
-		this.minNs = Math.min(...this.#tcpByState, this.#udpNs);
 	}
 
-	/** The timeout of a flow in `tcpState` (its forward entry's). */
+	/** The timeout of a flow in `tcpState`. */
 	forFlow(protocol: number, tcpState: number): number {
 		if (protocol === IPPROTO_TCP) return this.#tcpByState[tcpState] ?? this.#tcpByState[TCP_STATE.TCP_STATE_ESTABLISHED]!;
 		return this.#udpNs;
-	}
-
-	/**
-	 * A reply entry whose forward entry is gone: the forward was evicted (the
-	 * connection may live on) or re-steered. Kept as long as a live flow would be.
-	 */
-	forOrphanReply(protocol: number): number {
-		return protocol === IPPROTO_TCP ? this.#tcpByState[TCP_STATE.TCP_STATE_ESTABLISHED]! : protocol === 17 ? this.#udpNs : this.#otherNs;
 	}
 }

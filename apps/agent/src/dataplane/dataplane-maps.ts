@@ -9,6 +9,7 @@ import { type Codec, structCodec, u32Codec, u64Codec } from './codec.js';
 import { DataplaneError } from './errors.js';
 import {
 	type Backend,
+	type EndpointOwners,
 	type FlowKey,
 	type FlowValue,
 	type LookupTable,
@@ -17,6 +18,7 @@ import {
 	type TrafficCounters,
 	type VipKey,
 	backendLayout,
+	endpointOwnersLayout,
 	flowKeyLayout,
 	flowValueLayout,
 	lookupTableLayout,
@@ -43,6 +45,8 @@ export const MAP_SPECS = {
 	vips: { type: BpfMapType.HASH, key: structCodec(vipKeyLayout), value: u32Codec, keyType: 'struct vip_key', valueType: '__u32' },
 	service_vips: { type: BpfMapType.ARRAY, key: u32Codec, value: structCodec(serviceKeyLayout), keyType: '__u32', valueType: 'struct service_key' },
 	backends: { type: BpfMapType.ARRAY, key: u32Codec, value: structCodec(backendLayout), keyType: '__u32', valueType: 'struct backend' },
+	backend_endpoints: { type: BpfMapType.HASH, key: structCodec(serviceKeyLayout), value: structCodec(endpointOwnersLayout), keyType: 'struct service_key', valueType: 'struct endpoint_owners' },
+	endpoint_filter: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
 	lookup_tables: { type: BpfMapType.ARRAY, key: u32Codec, value: structCodec(lookupTableLayout), keyType: '__u32', valueType: 'struct lookup_table' },
 	rr_cursors: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
 	backend_active: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
@@ -64,13 +68,17 @@ export interface DataplaneMaps {
 	serviceVips: BpfMap<number, ServiceKey>;
 	/** Backend id -> backend (ARRAY). */
 	backends: BpfMap<number, Backend>;
+	/** Backend address:port:protocol -> the (service, backend id) pairs it serves (HASH): the reply path. */
+	backendEndpoints: BpfMap<ServiceKey, EndpointOwners>;
+	/** Bit per hash of a backend endpoint: which packets may be replies (ARRAY of u64). */
+	endpointFilter: BpfMap<number, bigint>;
 	/** service id * 2 + slot -> lookup table (ARRAY). */
 	lookupTables: BpfMap<number, LookupTable>;
 	/** Service id -> round-robin position (ARRAY). */
 	rrCursors: BpfMap<number, bigint>;
 	/** Backend id -> open flows (ARRAY). */
 	backendActive: BpfMap<number, bigint>;
-	/** Connection tracking (LRU_HASH). */
+	/** Connection tracking, one entry per flow keyed client -> VIP (LRU_HASH). */
 	flows: BpfMap<FlowKey, FlowValue>;
 	/** enum sluice_counter -> packets, per CPU (PERCPU_ARRAY). */
 	globalCounters: PerCpuMap<number, bigint>;
@@ -114,6 +122,8 @@ export function createDataplaneMaps(infoOf: (name: MapName) => MapInfo, owner: F
 		vips: plain('vips'),
 		serviceVips: plain('service_vips'),
 		backends: plain('backends'),
+		backendEndpoints: plain('backend_endpoints'),
+		endpointFilter: plain('endpoint_filter'),
 		lookupTables: plain('lookup_tables'),
 		rrCursors: plain('rr_cursors'),
 		backendActive: plain('backend_active'),

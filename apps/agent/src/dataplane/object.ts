@@ -26,7 +26,7 @@ export interface LoadOptions {
 	objectPath: string;
 	/** bpffs directory to pin maps in (mounted if needed). Without it nothing is pinned. */
 	pinDir?: string;
-	/** max_entries overrides by map name, e.g. { flows: 4096 } (the default flow table is 2M entries). */
+	/** max_entries overrides by map name, e.g. { flows: 4096 } (the default flow table is 1M entries, one per flow). */
 	maxEntries?: Partial<Record<MapName, number>>;
 	/**
 	 * With pinDir: adopt maps already pinned there (default true). false

@@ -6,7 +6,9 @@
  *   2. a service's table goes into the idle copy, then the service flips to it
  *      in one hash-map update (the kernel swaps the element whole);
  *   3. a backend loses its flows (flags cleared) only after no table names it;
- *   4. a removed service stops matching before its backends are cleared.
+ *   4. a removed service stops matching before its backends are cleared;
+ *   5. a backend's endpoint names its service (for replies) from before any
+ *      table names the backend until the backend is freed.
  */
 import {
   type DataplaneConfig,
@@ -19,6 +21,7 @@ import type { Backend, ServiceKey } from '../dataplane/generated/layout.js';
 import { bytesToAddress } from '../dataplane/addresses.js';
 import { buildLookupTable, NO_BACKEND } from '../lookup/index.js';
 import { IdAllocator } from './id-allocator.js';
+import { EndpointOwnersWriter, MAX_SERVICES_PER_ENDPOINT, endpointId } from './endpoint-owners.js';
 import {
   ALGORITHM_CODE,
   FREE_BACKEND,
@@ -55,6 +58,8 @@ export class ReconcileError extends Error {
 interface AppliedBackend {
   id: number;
   entry: Backend;
+  /** Its address:port with the service's protocol: its key in backend_endpoints. */
+  endpointKey: ServiceKey;
 }
 
 interface AppliedService {
@@ -84,6 +89,7 @@ export class Reconciler {
   private readonly applied = new Map<string, AppliedService>();
   private readonly serviceIds: IdAllocator;
   private readonly backendIds: IdAllocator;
+  private readonly endpointOwners: EndpointOwnersWriter;
 
   constructor(
     private readonly maps: DataplaneMaps,
@@ -91,6 +97,7 @@ export class Reconciler {
   ) {
     this.serviceIds = new IdAllocator(limits.maxServices, 'service');
     this.backendIds = new IdAllocator(limits.maxBackends, 'backend');
+    this.endpointOwners = new EndpointOwnersWriter(maps.backendEndpoints, maps.endpointFilter);
   }
 
   /** Limits as the loaded maps allow them (their sizes may be overridden at load). */
@@ -115,7 +122,8 @@ export class Reconciler {
       this.backendIds.reserve(id);
       const endpoint = formatEndpoint(bytesToAddress(entry.family, entry.addr), entry.port);
       const group = backendsByService.get(entry.service_id) ?? new Map<string, AppliedBackend>();
-      group.set(endpoint, { id, entry });
+      /* The protocol is the service's: filled in below. */
+      group.set(endpoint, { id, entry, endpointKey: { addr: entry.addr, port: entry.port, protocol: 0, family: entry.family } });
       backendsByService.set(entry.service_id, group);
     }
     for (const [key, config] of this.maps.services.entries()) {
@@ -124,6 +132,8 @@ export class Reconciler {
       const name = serviceName({ address, port: key.port, protocol });
       this.serviceIds.reserve(config.id);
       const live = this.maps.lookupTables.lookup(config.id * TABLE_SLOTS + config.active_table);
+      const backends = backendsByService.get(config.id) ?? new Map<string, AppliedBackend>();
+      for (const backend of backends.values()) backend.endpointKey.protocol = key.protocol;
       this.applied.set(name, {
         id: config.id,
         name,
@@ -134,9 +144,10 @@ export class Reconciler {
         sequenceLength: config.sequence_length,
         table: live?.slots,
         tableInput: undefined,
-        backends: backendsByService.get(config.id) ?? new Map(),
+        backends,
       });
     }
+    this.endpointOwners.adopt();
   }
 
   /** The service ids and backend ids in use, by name, for the API and tests. */
@@ -192,6 +203,31 @@ export class Reconciler {
     }
     if (backends + kept > maxBackends)
       throw new ReconcileError('LIMIT_REACHED', `${backends} backends exceed the limit of ${maxBackends}`);
+    this.checkServicesPerEndpoint(desired);
+  }
+
+  /** A reply finds its flow among the services of the backend endpoint it comes from: a bounded few. */
+  private checkServicesPerEndpoint(desired: Map<string, ServiceSpec>): void {
+    const services = new Map<string, { endpoint: string; names: Set<string> }>();
+    const count = (name: string, key: ServiceKey, endpoint: string) => {
+      const entry = services.get(endpointId(key)) ?? { endpoint, names: new Set<string>() };
+      entry.names.add(name);
+      services.set(endpointId(key), entry);
+    };
+    for (const [name, spec] of desired) {
+      for (const b of spec.backends) count(name, serviceKeyOf({ ...b, protocol: spec.protocol }), `${formatEndpoint(b.address, b.port)}/${spec.protocol}`);
+    }
+    /* Pairs being removed by this apply still hold their place while it runs. */
+    for (const [name, service] of this.applied) {
+      for (const [endpoint, backend] of service.backends) count(name, backend.endpointKey, endpoint);
+    }
+    for (const { endpoint, names } of services.values()) {
+      if (names.size > MAX_SERVICES_PER_ENDPOINT)
+        throw new ReconcileError(
+          'LIMIT_REACHED',
+          `backend ${endpoint} would serve ${names.size} services (${[...names].join(', ')}); one backend endpoint serves at most ${MAX_SERVICES_PER_ENDPOINT}`,
+        );
+    }
   }
 
   private applyService(name: string, spec: ServiceSpec, isUp: HealthView, report: ReconcileReport): void {
@@ -228,8 +264,9 @@ export class Reconciler {
       let applied = service.backends.get(endpoint);
       if (!applied) {
         const id = this.backendIds.allocate();
-        applied = { id, entry: FREE_BACKEND };
+        applied = { id, entry: FREE_BACKEND, endpointKey: serviceKeyOf({ ...backend, protocol: spec.protocol }) };
         service.backends.set(endpoint, applied);
+        this.endpointOwners.add(applied.endpointKey, service.id, id);
         this.maps.backendActive.update(id, 0n);
         this.maps.backendCounters.updateAllCpus(id, ZERO_COUNTERS);
         report.backendsAdded++;
@@ -294,6 +331,7 @@ export class Reconciler {
   private freeBackend(applied: AppliedBackend): void {
     this.maps.backends.update(applied.id, { ...applied.entry, flags: 0 });
     this.maps.backends.update(applied.id, FREE_BACKEND);
+    this.endpointOwners.remove(applied.endpointKey, applied.id);
     this.maps.backendActive.update(applied.id, 0n);
     this.backendIds.release(applied.id);
   }

@@ -1,7 +1,7 @@
 /* Flow entries written by hand, as the XDP program would write them for a connection. */
 import { addressToBytes } from '../../src/dataplane/index.js';
 import type { Agent } from '../../src/agent/agent.js';
-import { SluiceFlowFlags, SluiceTcpState, decode, flowValueLayout } from '../../src/dataplane/index.js';
+import { SluiceTcpState, decode, flowValueLayout } from '../../src/dataplane/index.js';
 
 /* Every field zero, whatever the layout holds besides the ones set below. */
 const ZERO_FLOW = () => decode(flowValueLayout, Buffer.alloc(flowValueLayout.size));
@@ -18,7 +18,6 @@ export function addFlows(agent: Agent, service: string, endpoint: string, count:
   const ids = agent.reconciler.ids().get(service)!;
   const backendId = ids.backends.get(endpoint)!;
   const serviceRow = agent.store.services.get(service)!;
-  const backend = agent.store.services.backend(service, endpoint)!;
   const now = process.hrtime.bigint();
   const maps = agent.dataplane.maps;
   for (let i = 0; i < count; i++) {
@@ -29,6 +28,8 @@ export function addFlows(agent: Agent, service: string, endpoint: string, count:
       last_seen_ns: now,
       packets: 3n,
       bytes: 180n,
+      reply_packets: 2n,
+      reply_bytes: 120n,
       backend_id: backendId,
       service_id: ids.id,
       tcp_state: SluiceTcpState.TCP_STATE_ESTABLISHED,
@@ -37,10 +38,6 @@ export function addFlows(agent: Agent, service: string, endpoint: string, count:
     maps.flows.update(
       { src: bytes16('198.18.0.2'), dst: bytes16(serviceRow.address), src_port: clientPort, dst_port: serviceRow.port, protocol: 6, family: 4, pad: 0 },
       value,
-    );
-    maps.flows.update(
-      { src: bytes16(backend.address), dst: bytes16('198.18.0.2'), src_port: backend.port, dst_port: clientPort, protocol: 6, family: 4, pad: 0 },
-      { ...value, packets: 2n, bytes: 120n, tcp_state: SluiceTcpState.TCP_STATE_NONE, flags: SluiceFlowFlags.FLOW_F_REPLY },
     );
   }
   const active = maps.backendActive.lookup(backendId) ?? 0n;

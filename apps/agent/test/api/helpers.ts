@@ -126,6 +126,8 @@ export function mapsSnapshot(agent: Agent): unknown {
     vips: sorted([...maps.vips.entries()]),
     serviceVips: sorted([...maps.serviceVips.entries()]),
     backends: sorted([...maps.backends.entries()]),
+    backendEndpoints: sorted([...maps.backendEndpoints.entries()]),
+    endpointFilter: sorted([...maps.endpointFilter.entries()]),
     lookupTables: sorted([...maps.lookupTables.entries()]),
     backendActive: sorted([...maps.backendActive.entries()]),
     flows: sorted([...maps.flows.entries()]),

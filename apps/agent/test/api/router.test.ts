@@ -209,7 +209,7 @@ describe('backends', () => {
     assert.equal(drained.activeFlows, 5);
     assert.ok(drained.drain && drained.drain.deadline === drained.drain.startedAt + 300);
     assert.ok(!tableBackendIds(WEB).has(id), 'draining: not in the table');
-    assert.equal([...t.agent.dataplane.maps.flows.values()].filter((f) => f.backend_id === id).length, 10, 'its flows stay');
+    assert.equal([...t.agent.dataplane.maps.flows.values()].filter((f) => f.backend_id === id).length, 5, 'its flows stay');
     const deadline = Date.now() + 5000;
     let view = drained;
     while (Date.now() < deadline && !view.drain?.expired) {

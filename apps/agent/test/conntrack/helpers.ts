@@ -5,7 +5,7 @@
  */
 import { endianness } from 'node:os';
 import { type DataplaneConfig, dataplaneConfigSchema } from '@sluice/api';
-import { type Dataplane, type FlowKey, type FlowValue, SluiceFlowFlags, SluiceTcpState, addressToBytes, loadDataplane } from '../../src/dataplane/index.js';
+import { type Dataplane, type FlowKey, type FlowValue, SluiceTcpState, addressToBytes, loadDataplane } from '../../src/dataplane/index.js';
 import { libbpf } from '../../src/dataplane/libbpf.js';
 import { KEY, KEY_SIZE, VALUE, VALUE_SIZE } from '../../src/conntrack/flow-bytes.js';
 import { Reconciler } from '../../src/reconcile/reconciler.js';
@@ -52,34 +52,44 @@ export interface FlowSpec {
 	backendId: number;
 	tcpState: number;
 	createdNs: bigint;
+	/** Last packet from the client. */
 	forwardLastSeenNs: bigint;
-	/** null: no reply entry. */
+	/** Last reply from the backend; null: none yet. The entry holds the later of the two. */
 	replyLastSeenNs: bigint | null;
 	packets?: bigint;
 }
 
-export function keysOf(spec: FlowSpec): { forward: FlowKey; reply: FlowKey } {
+export function keyOf(spec: FlowSpec): FlowKey {
 	const client = addressToBytes(spec.client);
-	const proto = spec.protocol === 'tcp' ? 6 : 17;
-	return {
-		forward: { src: client.bytes, dst: addressToBytes(spec.vip).bytes, src_port: spec.clientPort, dst_port: spec.vipPort, protocol: proto, family: client.family },
-		reply: { src: addressToBytes(spec.backend).bytes, dst: client.bytes, src_port: spec.backendPort, dst_port: spec.clientPort, protocol: proto, family: client.family },
-	};
+	return { src: client.bytes, dst: addressToBytes(spec.vip).bytes, src_port: spec.clientPort, dst_port: spec.vipPort, protocol: spec.protocol === 'tcp' ? 6 : 17, family: client.family };
 }
 
-/** Both entries of each flow, as start_flow() writes them. */
+/** The flow's entry, as start_flow() writes it and packets in both directions update it. */
 export function flowEntries(spec: FlowSpec): [FlowKey, FlowValue][] {
-	const { forward, reply } = keysOf(spec);
 	/* No next hop cached yet: the program fills it on the first forwarded packet. */
-	const noNextHop = { next_hop_checked_ns: 0n, next_hop_ifindex: 0, next_hop_max_len: 0, next_hop_dst_mac: new Uint8Array(6), next_hop_src_mac: new Uint8Array(6) };
-	const base = { created_ns: spec.createdNs, backend_id: spec.backendId, service_id: spec.serviceId, ...noNextHop };
-	const entries: [FlowKey, FlowValue][] = [
-		[forward, { ...base, last_seen_ns: spec.forwardLastSeenNs, packets: spec.packets ?? 3n, bytes: (spec.packets ?? 3n) * 100n, tcp_state: spec.tcpState, flags: 0 }],
+	const noNextHop = { next_hop_checked_ns: new BigUint64Array(2), next_hop_ifindex: new Uint32Array(2), next_hop_max_len: new Uint16Array(2), next_hop_macs: new Uint8Array(24) };
+	const replied = spec.replyLastSeenNs !== null;
+	const lastSeen = replied && spec.replyLastSeenNs! > spec.forwardLastSeenNs ? spec.replyLastSeenNs! : spec.forwardLastSeenNs;
+	const packets = spec.packets ?? 3n;
+	return [
+		[
+			keyOf(spec),
+			{
+				created_ns: spec.createdNs,
+				last_seen_ns: lastSeen,
+				packets,
+				bytes: packets * 100n,
+				reply_packets: replied ? 2n : 0n,
+				reply_bytes: replied ? 200n : 0n,
+				backend_id: spec.backendId,
+				service_id: spec.serviceId,
+				tcp_state: spec.tcpState,
+				flags: 0,
+				...noNextHop,
+				pad: 0,
+			},
+		],
 	];
-	if (spec.replyLastSeenNs !== null) {
-		entries.push([reply, { ...base, last_seen_ns: spec.replyLastSeenNs, packets: 2n, bytes: 200n, tcp_state: 0, flags: SluiceFlowFlags.FLOW_F_REPLY }]);
-	}
-	return entries;
 }
 
 export function writeFlows(dp: Dataplane, specs: FlowSpec[]): void {
@@ -113,13 +123,13 @@ export interface BulkFlows {
 const WRITE_BATCH = 65536;
 
 /**
- * Writes both entries of every flow as raw bytes: encoding a million flow
+ * Writes every flow's entry as raw bytes: encoding a million flow
  * objects through the codecs takes a minute and a half, this a few seconds.
  */
 export function writeBulkFlows(dp: Dataplane, spec: BulkFlows): void {
 	if (endianness() !== 'LE') throw new Error('writeBulkFlows writes value fields little-endian');
 	const vip = addressToBytes(spec.vip).bytes;
-	const backends = spec.backends.map((b) => ({ ...b, bytes: addressToBytes(b.address).bytes }));
+	const backends = spec.backends;
 	const keys = Buffer.alloc(WRITE_BATCH * KEY_SIZE);
 	const values = Buffer.alloc(WRITE_BATCH * VALUE_SIZE);
 	let n = 0;
@@ -131,35 +141,31 @@ export function writeBulkFlows(dp: Dataplane, spec: BulkFlows): void {
 		values.fill(0);
 		n = 0;
 	};
-	const entry = (reply: boolean, i: number) => {
+	const entry = (i: number) => {
 		const backend = backends[i % backends.length]!;
 		const k = n * KEY_SIZE;
 		const v = n * VALUE_SIZE;
-		const clientAt = reply ? k + KEY.dst : k + KEY.src;
-		keys[clientAt] = 10;
-		keys[clientAt + 1] = (i >> 16) & 255;
-		keys[clientAt + 2] = (i >> 8) & 255;
-		keys[clientAt + 3] = i & 255;
-		(reply ? backend.bytes : vip).copy(keys, reply ? k + KEY.src : k + KEY.dst);
-		const clientPort = 1024 + (i % 60000);
-		keys.writeUInt16BE(reply ? backend.port : clientPort, k + KEY.srcPort);
-		keys.writeUInt16BE(reply ? clientPort : spec.vipPort, k + KEY.dstPort);
+		keys[k + KEY.src] = 10;
+		keys[k + KEY.src + 1] = (i >> 16) & 255;
+		keys[k + KEY.src + 2] = (i >> 8) & 255;
+		keys[k + KEY.src + 3] = i & 255;
+		vip.copy(keys, k + KEY.dst);
+		keys.writeUInt16BE(1024 + (i % 60000), k + KEY.srcPort);
+		keys.writeUInt16BE(spec.vipPort, k + KEY.dstPort);
 		keys[k + KEY.protocol] = 6;
 		keys[k + KEY.family] = 4;
 		values.writeBigUInt64LE(spec.createdNs, v + VALUE.createdNs);
 		values.writeBigUInt64LE(spec.lastSeenNs, v + VALUE.lastSeenNs);
-		values.writeBigUInt64LE(reply ? 2n : 3n, v + VALUE.packets);
-		values.writeBigUInt64LE(reply ? 200n : 300n, v + VALUE.bytes);
+		values.writeBigUInt64LE(3n, v + VALUE.packets);
+		values.writeBigUInt64LE(300n, v + VALUE.bytes);
+		values.writeBigUInt64LE(2n, v + VALUE.replyPackets);
+		values.writeBigUInt64LE(200n, v + VALUE.replyBytes);
 		values.writeUInt32LE(backend.id, v + VALUE.backendId);
 		values.writeUInt32LE(spec.serviceId, v + VALUE.serviceId);
-		values.writeUInt32LE(reply ? 0 : spec.stateOf(i), v + VALUE.tcpState);
-		values.writeUInt32LE(reply ? SluiceFlowFlags.FLOW_F_REPLY : 0, v + VALUE.flags);
+		values.writeUInt32LE(spec.stateOf(i), v + VALUE.tcpState);
 		if (++n === WRITE_BATCH) flush();
 	};
-	for (let i = 0; i < spec.count; i++) {
-		entry(false, i);
-		entry(true, i);
-	}
+	for (let i = 0; i < spec.count; i++) entry(i);
 	if (n > 0) flush();
 }
 

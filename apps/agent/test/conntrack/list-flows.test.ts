@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CursorError, type FlowFilter, type FlowView, listFlows } from '../../src/conntrack/index.js';
 import type { Dataplane } from '../../src/dataplane/index.js';
-import { type FlowSpec, SECOND_NS, SERVICE, STATE, idsOf, keysOf, loadWithService, writeFlows } from './helpers.js';
+import { type FlowSpec, SECOND_NS, SERVICE, STATE, idsOf, keyOf, loadWithService, writeFlows } from './helpers.js';
 
 const UDP_SERVICE = { address: '198.18.100.2', port: 53, protocol: 'udp', backends: [{ address: '198.18.2.1', port: 53 }] } as const;
 const V6_SERVICE = { address: '2001:db8::100', port: 443, protocol: 'tcp', backends: [{ address: '2001:db8:1::1', port: 8443 }] } as const;
@@ -168,7 +168,7 @@ describe('listFlows', () => {
 			/* Remove 5 flows not seen yet, and add 5 new ones, rebuilding the snapshot each page. */
 			const unseen = specs.filter((s) => s.protocol === 'tcp' && !removed.has(idOf({ clientAddress: s.client, clientPort: s.clientPort, protocol: 'tcp' })));
 			for (const s of unseen.slice(page * 7, page * 7 + 5)) {
-				dp.maps.flows.delete(keysOf(s).forward);
+				dp.maps.flows.delete(keyOf(s));
 				removed.add(idOf({ clientAddress: s.client, clientPort: s.clientPort, protocol: 'tcp' }));
 			}
 			const fresh = Array.from({ length: 5 }, (_, i): FlowSpec => ({ ...specs[0]!, client: '198.18.99.1', clientPort: 1000 + page * 5 + i }));

@@ -74,7 +74,6 @@ describe('event loop during conntrack work on 200k flows', () => {
 		const { result: report, ticks } = await eventLoopTicksDuring(() => gc.sweep(now + 1000n * SECOND_NS));
 		assert.ok(ticks >= MIN_TICKS, `the event loop ran only ${ticks} timer ticks during the sweep`);
 		assert.equal(report.deletedFlows, FLOWS);
-		assert.equal(report.deletedReplies, FLOWS);
 		for (const id of ids.backends) assert.equal(activeOf(dp, id), 0);
 		/* The sweep published its (empty) snapshot: pages stop showing the deleted flows at once. */
 		assert.equal(listFlows(dp.maps, {}, undefined, 10).items.length, 0);

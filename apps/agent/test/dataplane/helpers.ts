@@ -23,7 +23,7 @@ export function objectPath(): string {
 	return path;
 }
 
-/* Small tables keep each load in milliseconds (the default flow table is 2M entries, lookup tables 67 MB). */
+/* Small tables keep each load in milliseconds (the default flow table is 1M entries, lookup tables 67 MB). */
 export const SMALL_MAPS = {
 	flows: 16384,
 	lookup_tables: 8,

@@ -39,6 +39,8 @@ function snapshot(dp: Dataplane): string {
     dump(maps.vips.entries()),
     dump(maps.serviceVips.entries()),
     dump(maps.backends.entries()),
+    dump(maps.backendEndpoints.entries()),
+    dump(maps.endpointFilter.entries()),
     dump(maps.lookupTables.entries()),
   ].join('\n');
 }

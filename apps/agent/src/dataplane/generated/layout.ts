@@ -122,42 +122,61 @@ export const flowKeyLayout: StructLayout<FlowKey> = {
 	],
 };
 
-/** struct flow_value (80 bytes) */
+/** struct flow_value (120 bytes) */
 export interface FlowValue {
 	created_ns: bigint;
 	last_seen_ns: bigint;
 	packets: bigint;
 	bytes: bigint;
+	reply_packets: bigint;
+	reply_bytes: bigint;
 	backend_id: number;
 	service_id: number;
 	tcp_state: number;
 	flags: number;
-	next_hop_checked_ns: bigint;
-	next_hop_ifindex: number;
-	next_hop_max_len: number;
-	next_hop_dst_mac: Uint8Array;
-	next_hop_src_mac: Uint8Array;
+	next_hop_checked_ns: BigUint64Array;
+	next_hop_ifindex: Uint32Array;
+	next_hop_max_len: Uint16Array;
+	next_hop_macs: Uint8Array;
 	pad?: number;
 }
 
 export const flowValueLayout: StructLayout<FlowValue> = {
 	name: 'flow_value',
-	size: 80,
+	size: 120,
 	members: [
 		{ name: 'created_ns', offset: 0, kind: 'u64' },
 		{ name: 'last_seen_ns', offset: 8, kind: 'u64' },
 		{ name: 'packets', offset: 16, kind: 'u64' },
 		{ name: 'bytes', offset: 24, kind: 'u64' },
-		{ name: 'backend_id', offset: 32, kind: 'u32' },
-		{ name: 'service_id', offset: 36, kind: 'u32' },
-		{ name: 'tcp_state', offset: 40, kind: 'u32' },
-		{ name: 'flags', offset: 44, kind: 'u32' },
-		{ name: 'next_hop_checked_ns', offset: 48, kind: 'u64' },
-		{ name: 'next_hop_ifindex', offset: 56, kind: 'u32' },
-		{ name: 'next_hop_max_len', offset: 60, kind: 'u16' },
-		{ name: 'next_hop_dst_mac', offset: 62, kind: 'u8', length: 6 },
-		{ name: 'next_hop_src_mac', offset: 68, kind: 'u8', length: 6 },
-		{ name: 'pad', offset: 74, kind: 'u16' },
+		{ name: 'reply_packets', offset: 32, kind: 'u64' },
+		{ name: 'reply_bytes', offset: 40, kind: 'u64' },
+		{ name: 'backend_id', offset: 48, kind: 'u32' },
+		{ name: 'service_id', offset: 52, kind: 'u32' },
+		{ name: 'tcp_state', offset: 56, kind: 'u32' },
+		{ name: 'flags', offset: 60, kind: 'u32' },
+		{ name: 'next_hop_checked_ns', offset: 64, kind: 'u64', length: 2 },
+		{ name: 'next_hop_ifindex', offset: 80, kind: 'u32', length: 2 },
+		{ name: 'next_hop_max_len', offset: 88, kind: 'u16', length: 2 },
+		{ name: 'next_hop_macs', offset: 92, kind: 'u8', length: 24 },
+		{ name: 'pad', offset: 116, kind: 'u32' },
+	],
+};
+
+/** struct endpoint_owners (132 bytes) */
+export interface EndpointOwners {
+	count: number;
+	service_ids: Uint32Array;
+	backend_ids: Uint32Array;
+}
+
+export const endpointOwnersLayout: StructLayout<EndpointOwners> = {
+	name: 'endpoint_owners',
+	size: 132,
+	members: [
+		{ name: 'count', offset: 0, kind: 'u32' },
+		{ name: 'service_ids', offset: 4, kind: 'u32', length: 16 },
+		{ name: 'backend_ids', offset: 68, kind: 'u32', length: 16 },
 	],
 };
 
@@ -193,6 +212,7 @@ export const structLayouts = {
 	lookup_table: lookupTableLayout,
 	flow_key: flowKeyLayout,
 	flow_value: flowValueLayout,
+	endpoint_owners: endpointOwnersLayout,
 	traffic_counters: trafficCountersLayout,
 } as const;
 
@@ -235,13 +255,27 @@ export const SluiceTcpState = {
 } as const;
 export type SluiceTcpState = (typeof SluiceTcpState)[keyof typeof SluiceTcpState];
 
+/** enum sluice_endpoint_filter */
+export const SluiceEndpointFilter = {
+	ENDPOINT_FILTER_BITS_LOG2: 16,
+	ENDPOINT_FILTER_WORDS: 1024,
+	ENDPOINT_FILTER_MULTIPLIER: 1640531527,
+} as const;
+export type SluiceEndpointFilter = (typeof SluiceEndpointFilter)[keyof typeof SluiceEndpointFilter];
+
 /** enum sluice_flow_flags */
 export const SluiceFlowFlags = {
-	FLOW_F_REPLY: 1,
-	FLOW_F_FIN_CLIENT: 2,
-	FLOW_F_FIN_BACKEND: 4,
+	FLOW_F_FIN_CLIENT: 1,
+	FLOW_F_FIN_BACKEND: 2,
 } as const;
 export type SluiceFlowFlags = (typeof SluiceFlowFlags)[keyof typeof SluiceFlowFlags];
+
+/** enum sluice_direction */
+export const SluiceDirection = {
+	DIRECTION_TO_BACKEND: 0,
+	DIRECTION_TO_CLIENT: 1,
+} as const;
+export type SluiceDirection = (typeof SluiceDirection)[keyof typeof SluiceDirection];
 
 /** enum sluice_counter */
 export const SluiceCounter = {

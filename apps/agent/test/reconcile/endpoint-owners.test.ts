@@ -1,0 +1,92 @@
+// The reply path's maps: backend_endpoints names, per backend endpoint, the
+// (service, backend id) pairs it serves, and endpoint_filter has its bit set
+// exactly while it does; sharing an endpoint beyond the limit is refused.
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, test } from 'node:test';
+import { dataplaneConfigSchema } from '@sluice/api';
+import { type Dataplane, loadDataplane } from '../../src/dataplane/index.js';
+import { Reconciler, ReconcileError } from '../../src/reconcile/reconciler.js';
+import { serviceKeyOf } from '../../src/reconcile/map-entries.js';
+import { MAX_SERVICES_PER_ENDPOINT } from '../../src/reconcile/endpoint-owners.js';
+import { endpointFilterBit } from '../../src/reconcile/endpoint-filter.js';
+import { OBJECT_PATH, SMALL_MAPS } from './helpers.js';
+
+let dataplane: Dataplane;
+beforeEach(() => {
+  dataplane = loadDataplane({ objectPath: OBJECT_PATH, maxEntries: { ...SMALL_MAPS, services: 32, vips: 32, service_vips: 32, lookup_tables: 64, rr_cursors: 32, service_counters: 32 } });
+});
+afterEach(() => dataplane.close());
+
+const SHARED = { address: '198.19.1.2', port: 8080 };
+/** `n` services on VIPs 198.18.100.1.., each with the shared backend (and one of its own). */
+const config = (n: number, protocol: 'tcp' | 'udp' = 'tcp') =>
+  dataplaneConfigSchema.parse({
+    services: Array.from({ length: n }, (_, i) => ({
+      address: `198.18.100.${i + 1}`,
+      port: 80,
+      protocol,
+      algorithm: 'round-robin',
+      backends: [SHARED, { address: `198.19.2.${i + 1}`, port: 8080 }],
+    })),
+  });
+
+const sharedKey = (protocol: 'tcp' | 'udp' = 'tcp') => serviceKeyOf({ ...SHARED, protocol });
+
+function filterHas(key: ReturnType<typeof serviceKeyOf>): boolean {
+  const bit = endpointFilterBit(key);
+  const word = dataplane.maps.endpointFilter.lookup(Math.floor(bit / 64)) ?? 0n;
+  return (word & (1n << BigInt(bit % 64))) !== 0n;
+}
+
+test('a backend endpoint serving several services names each of them, with its backend id there', () => {
+  const reconciler = new Reconciler(dataplane.maps, Reconciler.limitsOf(dataplane.maps, 1024));
+  reconciler.apply(config(3));
+  const owners = dataplane.maps.backendEndpoints.lookup(sharedKey())!;
+  assert.equal(owners.count, 3);
+  const ids = reconciler.ids();
+  const expected = [1, 2, 3].map((i) => {
+    const service = ids.get(`198.18.100.${i}:80/tcp`)!;
+    return [service.id, service.backends.get('198.19.1.2:8080')!];
+  });
+  const actual = Array.from({ length: owners.count }, (_, i) => [owners.service_ids[i]!, owners.backend_ids[i]!]);
+  assert.deepEqual(actual.sort(), expected.sort());
+  assert.ok(filterHas(sharedKey()), 'its filter bit is set');
+  assert.equal(dataplane.maps.backendEndpoints.lookup(sharedKey('udp')), undefined, 'the same address:port over UDP is another endpoint');
+});
+
+test('removing services takes their pairs off; the last one removes the entry and its filter bit', () => {
+  const reconciler = new Reconciler(dataplane.maps, Reconciler.limitsOf(dataplane.maps, 1024));
+  reconciler.apply(config(3));
+  reconciler.apply(config(1));
+  assert.equal(dataplane.maps.backendEndpoints.lookup(sharedKey())!.count, 1);
+  reconciler.apply(config(0));
+  assert.equal(dataplane.maps.backendEndpoints.lookup(sharedKey()), undefined);
+  assert.equal([...dataplane.maps.backendEndpoints.entries()].length, 0);
+  assert.ok([...dataplane.maps.endpointFilter.entries()].every(([, word]) => word === 0n), 'every filter bit is clear');
+});
+
+test('a restarted agent adopts the pairs and writes nothing new', () => {
+  new Reconciler(dataplane.maps, Reconciler.limitsOf(dataplane.maps, 1024)).apply(config(2));
+  const before = JSON.stringify([...dataplane.maps.backendEndpoints.entries(), ...dataplane.maps.endpointFilter.entries()], (_, v) => (typeof v === 'bigint' ? v.toString() : v));
+  const adopted = new Reconciler(dataplane.maps, Reconciler.limitsOf(dataplane.maps, 1024));
+  adopted.adopt();
+  adopted.apply(config(2));
+  const after = JSON.stringify([...dataplane.maps.backendEndpoints.entries(), ...dataplane.maps.endpointFilter.entries()], (_, v) => (typeof v === 'bigint' ? v.toString() : v));
+  assert.equal(after, before);
+  adopted.apply(config(0));
+  assert.equal([...dataplane.maps.backendEndpoints.entries()].length, 0, 'adopted pairs are removed like its own');
+});
+
+test(`one endpoint in more than ${MAX_SERVICES_PER_ENDPOINT} services is refused before anything is written`, () => {
+  const reconciler = new Reconciler(dataplane.maps, Reconciler.limitsOf(dataplane.maps, 1024));
+  reconciler.apply(config(2));
+  const before = JSON.stringify([...dataplane.maps.backendEndpoints.entries()], (_, v) => (typeof v === 'bigint' ? v.toString() : v));
+  assert.throws(
+    () => reconciler.apply(config(MAX_SERVICES_PER_ENDPOINT + 1)),
+    (error: unknown) => error instanceof ReconcileError && error.code === 'LIMIT_REACHED' && /198\.19\.1\.2:8080\/tcp would serve 17 services/.test(error.message),
+  );
+  assert.equal(JSON.stringify([...dataplane.maps.backendEndpoints.entries()], (_, v) => (typeof v === 'bigint' ? v.toString() : v)), before);
+  assert.equal([...dataplane.maps.services.entries()].length, 2);
+  reconciler.apply(config(MAX_SERVICES_PER_ENDPOINT));
+  assert.equal(dataplane.maps.backendEndpoints.lookup(sharedKey())!.count, MAX_SERVICES_PER_ENDPOINT);
+});
