@@ -148,7 +148,7 @@ static __always_inline struct backend *start_flow(struct packet *pkt,
 	};
 	struct backend *backend;
 
-	flow.backend_id = choose_backend(service, &pkt->key);
+	flow.backend_id = choose_backend(service, &pkt->key, !is_tcp(pkt) || is_tcp_open(pkt));
 	backend = lookup_usable_backend(flow.backend_id, service->id, pkt->key.family);
 	if (!backend)
 		return NULL;

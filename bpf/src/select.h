@@ -88,8 +88,14 @@ static __always_inline __u32 choose_least_connected(const struct lookup_table *t
 	return best_id;
 }
 
+/*
+ * `takes_turn`: the packet opens a connection (a TCP SYN, any UDP flow). A
+ * TCP packet from the middle of a flow whose backend is gone (a late ACK or
+ * FIN) is placed by its hash instead, so that it does not shift the round
+ * robin's exact rotation of new connections.
+ */
 static __always_inline __u32 choose_backend(const struct service_config *service,
-					    const struct flow_key *key)
+					    const struct flow_key *key, int takes_turn)
 {
 	__u32 table_index = service->id * LOOKUP_TABLE_SLOTS + (service->active_table & 1);
 	struct lookup_table *table = bpf_map_lookup_elem(&lookup_tables, &table_index);
@@ -101,6 +107,8 @@ static __always_inline __u32 choose_backend(const struct service_config *service
 	switch (service->algorithm) {
 	case ALG_ROUND_ROBIN:
 	case ALG_WEIGHTED_ROUND_ROBIN:
+		if (!takes_turn)
+			return table_slot(table, hash_flow(key) % length);
 		return table_slot(table, next_round_robin_position(service->id) % length);
 	case ALG_LEAST_CONNECTIONS:
 		return choose_least_connected(table, hash_flow(key) % length, length);

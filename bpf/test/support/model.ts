@@ -6,7 +6,7 @@ import type { Algorithm } from '@sluice/api';
 import type { DataplaneMaps } from '../../../apps/agent/src/dataplane/index.ts';
 import { serviceKeyOf } from '../../../apps/agent/src/reconcile/map-entries.ts';
 import { type FlowTuple, hashFlow, hashSource } from './jhash.ts';
-import { IPPROTO_TCP, IPPROTO_UDP, type PacketSpec, keyAddressBytes } from './packet.ts';
+import { IPPROTO_TCP, IPPROTO_UDP, type PacketSpec, TCP, keyAddressBytes } from './packet.ts';
 import type { Endpoint, ServiceFixture } from './services.ts';
 import { bytesToAddress } from '../../../apps/agent/src/dataplane/addresses.ts';
 
@@ -75,6 +75,8 @@ export class ChoiceModel {
     switch (algorithm) {
       case 'round-robin':
       case 'weighted-round-robin': {
+        /* Only a packet that opens a connection takes a turn; a mid-stream TCP packet goes by its hash. */
+        if (spec.protocol === 'tcp' && ((spec.tcpFlags ?? TCP.ACK) & (TCP.SYN | TCP.ACK)) !== TCP.SYN) return this.endpointOf(slots[hashFlow(tuple) % length]!);
         const cursor = this.maps.rrCursors.lookup(config.id) ?? 0n;
         return this.endpointOf(slots[Number(cursor % BigInt(length))]!);
       }
