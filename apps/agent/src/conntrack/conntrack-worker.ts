@@ -15,9 +15,16 @@ import { type FlowIndex, indexOfColumns, publishFlowIndex } from './flow-index.j
 import type { FlowTimeouts } from './timeouts.js';
 import type { SweepOutcome, WorkerJob, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
-const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+const ENTRY = new URL('./worker-entry.cjs', import.meta.url);
 /* Longer than any sweep interval, so a running GC keeps its worker; a new one starts in a few hundred ms. */
 const IDLE_EXIT_MS = 60_000;
+/*
+ * The worker's young generation, capped: V8 grows it up to 48 MB while the
+ * thread starts (loading and compiling its modules) and keeps it for a long
+ * while after, most of an idle agent's worker memory. What a sweep keeps is
+ * in typed arrays outside the V8 heap, so a small one costs no extra GC work.
+ */
+const WORKER_YOUNG_GENERATION_MB = 6;
 
 interface Queued {
 	job: WorkerJob;
@@ -103,7 +110,7 @@ export class ConntrackWorker {
 
 	#start(): Worker {
 		if (this.#worker) return this.#worker;
-		const worker = new Worker(ENTRY);
+		const worker = new Worker(ENTRY, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
 		worker.on('message', (reply: WorkerReply) => this.#onReply(reply));
 		worker.on('error', (err) => this.#onGone(worker, err));
 		worker.on('exit', (code) => this.#onGone(worker, new Error(`conntrack worker thread exited with code ${code}`)));
