@@ -1,5 +1,5 @@
 /* Services and their backends: the desired state the reconciler makes real. */
-import type { AdminState, Algorithm, HealthCheckSpec, Protocol } from '@sluice/api';
+import type { AdminState, Algorithm, HealthCheckSpec, Protocol, ServiceSpec } from '@sluice/api';
 import { formatEndpoint, serviceName } from '@sluice/api';
 import type { Db } from './database.js';
 import { prepared } from './statement-cache.js';
@@ -78,6 +78,23 @@ interface RawBackend {
   updated_at: number;
 }
 
+interface DesiredServiceRow {
+  id: number;
+  address: string;
+  port: number;
+  protocol: string;
+  algorithm: string;
+  mode: string;
+}
+
+interface DesiredBackendRow {
+  service_id: number;
+  address: string;
+  port: number;
+  weight: number;
+  state: string;
+}
+
 const toService = (r: RawService): ServiceRow => ({
   id: r.id,
   name: r.name,
@@ -142,6 +159,25 @@ export class ServicesRepo {
 
   delete(name: string): void {
     prepared(this.db, 'DELETE FROM services WHERE name = ?').run(name);
+  }
+
+  /**
+   * Every service with its backends, only the fields the reconciler uses:
+   * two plain queries grouped by service id, read on every change.
+   */
+  desired(): ServiceSpec[] {
+    const services = prepared(this.db, 'SELECT id, address, port, protocol, algorithm, mode FROM services ORDER BY name').all() as DesiredServiceRow[];
+    const backends = prepared(this.db, 'SELECT service_id, address, port, weight, state FROM backends ORDER BY service_id, endpoint').all() as DesiredBackendRow[];
+    const byService = new Map<number, ServiceSpec['backends']>(services.map((s) => [s.id, []]));
+    for (const b of backends) byService.get(b.service_id)?.push({ address: b.address, port: b.port, weight: b.weight, state: b.state as AdminState });
+    return services.map((s) => ({
+      address: s.address,
+      port: s.port,
+      protocol: s.protocol as Protocol,
+      algorithm: s.algorithm as Algorithm,
+      mode: s.mode as 'nat',
+      backends: byService.get(s.id)!,
+    }));
   }
 
   /* ---- backends ---- */

@@ -30,19 +30,7 @@ export class Store {
 
   /** What the reconciler should make of the maps. */
   desiredState(): DataplaneConfig {
-    const backends = this.services.backends();
-    return {
-      services: this.services.list().map((service) => ({
-        address: service.address,
-        port: service.port,
-        protocol: service.protocol,
-        algorithm: service.algorithm,
-        mode: service.mode,
-        backends: backends
-          .filter((b) => b.serviceId === service.id)
-          .map((b) => ({ address: b.address, port: b.port, weight: b.weight, state: b.state })),
-      })),
-    };
+    return { services: this.services.desired() };
   }
 
   /** The declarative configuration file's content. */
