@@ -1,5 +1,5 @@
 /*
- * pnpm bench [--quick]
+ * pnpm bench [--quick] [--only packet-cost,control-plane,forwarding]
  *
  * Measures Sluice the way its users would judge it, always beside a
  * reference measured in the same run: per-packet cost against the empty XDP
@@ -81,21 +81,29 @@ async function section(name: Section, run: () => Promise<BenchRecord[]>): Promis
   }
 }
 
+const wanted = (name: Section) => !options.only || options.only.includes(name);
+
 async function main(): Promise<void> {
   prerequisites();
   /* Before anything is measured: a console build (when its sources changed) takes both CPUs for about a minute. */
-  await prepareConsole(options.quick, started, log);
+  if (wanted('control-plane')) await prepareConsole(options.quick, started, log);
   const records: BenchRecord[] = [];
-  try {
-    await benchNetworkUp();
-    prepareBpffs();
-    records.push(...(await section('packet-cost', () => runPacketCost(options, log))));
-    records.push(...(await section('control-plane', () => runControlPlane(options, log))));
-  } finally {
-    await benchNetworkDown();
-    cleanBpffs();
+  if (wanted('packet-cost') || wanted('control-plane')) {
+    try {
+      await benchNetworkUp();
+      prepareBpffs();
+      if (wanted('packet-cost')) records.push(...(await section('packet-cost', () => runPacketCost(options, log))));
+      if (wanted('control-plane')) records.push(...(await section('control-plane', () => runControlPlane(options, log))));
+    } finally {
+      await benchNetworkDown();
+      cleanBpffs();
+    }
   }
-  records.push(...(await section('forwarding', () => runForwarding(options, log))));
+  if (wanted('forwarding')) records.push(...(await section('forwarding', () => runForwarding(options, log))));
+  if (options.only) {
+    process.stdout.write(`${resultsTable(records)}\n\n(--only ${options.only.join(',')}: no results written)\n`);
+    return;
+  }
 
   const order: Section[] = ['packet-cost', 'forwarding', 'control-plane'];
   records.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));

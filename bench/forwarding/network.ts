@@ -9,7 +9,7 @@ import { mustRun, mustRunIn, runCommand } from '../processes.js';
 export const PREFIX = 'slbn';
 export const VIPS = { sluice: '198.18.100.1', nftables: '198.18.100.2', haproxy: '198.18.100.3' } as const;
 export const HTTP_PORT = 8080;
-/* No backend listens here: datagrams are counted by the backends' kernels (Udp NoPorts) and dropped. */
+/* No backend listens here: datagrams are counted and dropped by the backends (udp.ts's sink). */
 export const UDP_PORT = 9999;
 /* 198.18.0.100-227: the generator's client addresses, inside the client subnet so replies and rp_filter behave. */
 export const GENERATOR_SOURCE_BASE = '198.18.0.100';
