@@ -8,7 +8,7 @@ import { ConntrackGc, type FlowFilter, type FlowView, endFlows, listFlows } from
 import type { DataplaneMaps } from '../dataplane/index.js';
 import { type BackendHealth, HealthChecker, type HealthTarget } from '../health/index.js';
 import { type MetricsServer, startMetricsServer } from '../metrics/index.js';
-import { StatsSampler } from '../stats/index.js';
+import { StatsSampler, type StatsIds } from '../stats/index.js';
 import { log } from './log.js';
 
 export type { BackendHealth as BackendHealthStatus, FlowFilter, FlowView, HealthTarget, MetricsServer };
@@ -30,7 +30,7 @@ export interface RuntimeParts {
 export interface RuntimePartsOptions {
   maps: DataplaneMaps;
   /** The service and backend ids in use, for the stats sampler. */
-  ids: () => { services: number[]; backends: number[] };
+  ids: () => StatsIds;
 }
 
 /** The parts a running agent uses; probes run from the agent's network namespace (the LB's). */

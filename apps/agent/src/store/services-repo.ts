@@ -190,6 +190,31 @@ export class ServicesRepo {
     return (rows as RawBackend[]).map(toBackend);
   }
 
+  /** Drains with a timeout that has not yet ended them: what the drain timer looks at, usually none. */
+  pendingDrainTimeouts(): BackendRow[] {
+    const rows = prepared(
+      this.db,
+      `${BACKEND_SELECT} WHERE b.state = 'drain' AND b.drain_expired = 0 AND b.drain_timeout_ms IS NOT NULL AND b.drain_started_at IS NOT NULL`,
+    ).all();
+    return (rows as RawBackend[]).map(toBackend);
+  }
+
+  /** Backends of services with a health check, with the check: the health checker's targets. */
+  healthChecked(): { service: string; endpoint: string; address: string; port: number; check: HealthCheckSpec }[] {
+    const rows = prepared(
+      this.db,
+      `SELECT s.name AS service, s.health_check, b.endpoint, b.address, b.port FROM backends b JOIN services s ON s.id = b.service_id
+       WHERE json_extract(s.health_check, '$.type') != 'none' ORDER BY s.name, b.endpoint`,
+    ).all() as { service: string; health_check: string; endpoint: string; address: string; port: number }[];
+    /* One parse per service, not per backend. */
+    const checks = new Map<string, HealthCheckSpec>();
+    return rows.map((r) => {
+      let check = checks.get(r.service);
+      if (!check) checks.set(r.service, (check = JSON.parse(r.health_check) as HealthCheckSpec));
+      return { service: r.service, endpoint: r.endpoint, address: r.address, port: r.port, check };
+    });
+  }
+
   backend(service: string, endpoint: string): BackendRow | undefined {
     const row = prepared(this.db, `${BACKEND_SELECT} WHERE s.name = ? AND b.endpoint = ?`).get(service, endpoint) as RawBackend | undefined;
     return row && toBackend(row);
