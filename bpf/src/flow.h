@@ -75,6 +75,16 @@ static __always_inline __u32 initial_tcp_state(const struct packet *pkt)
 	return TCP_STATE_ESTABLISHED;
 }
 
+/* Whether the packet's source may be a backend endpoint: one bit, most packets stop here. */
+static __always_inline int may_be_reply(const struct packet *pkt)
+{
+	__u32 bit = endpoint_filter_bit(pkt->key.src, pkt->key.src_port, pkt->key.protocol);
+	__u32 word = bit / 64;
+	__u64 *filter = bpf_map_lookup_elem(&endpoint_filter, &word);
+
+	return filter && (*filter & (1ULL << (bit % 64)));
+}
+
 /*
  * The flow a reply (backend -> client) belongs to, and the VIP to restore:
  * the forward tuple is client -> VIP of one of the services the sending
@@ -94,13 +104,8 @@ static __always_inline struct flow_value *lookup_reply_flow(const struct packet 
 		.protocol = pkt->key.protocol,
 		.family = pkt->key.family,
 	};
-	__u32 bit = endpoint_filter_bit(pkt->key.src, pkt->key.src_port, pkt->key.protocol);
-	__u32 word = bit / 64;
 	struct endpoint_owners *owners;
-	__u64 *filter = bpf_map_lookup_elem(&endpoint_filter, &word);
 
-	if (!filter || !(*filter & (1ULL << (bit % 64))))
-		return NULL;
 	__builtin_memcpy(endpoint.addr, pkt->key.src, sizeof(endpoint.addr));
 	owners = bpf_map_lookup_elem(&backend_endpoints, &endpoint);
 	if (!owners)

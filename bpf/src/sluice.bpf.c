@@ -104,9 +104,11 @@ static __always_inline int process_packet(struct xdp_md *ctx)
 
 	/* Coarse clock: flow timeouts are seconds, and it is the cheapest. */
 	now = bpf_ktime_get_coarse_ns();
-	flow = lookup_reply_flow(&pkt, &vip);
-	if (flow)
-		return handle_reply(ctx, &pkt, flow, vip, now);
+	if (may_be_reply(&pkt)) {
+		flow = lookup_reply_flow(&pkt, &vip);
+		if (flow)
+			return handle_reply(ctx, &pkt, flow, vip, now);
+	}
 	flow = bpf_map_lookup_elem(&flows, &pkt.key);
 	if (flow)
 		return handle_forward(ctx, &pkt, flow, now);
