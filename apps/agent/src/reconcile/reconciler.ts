@@ -74,6 +74,12 @@ interface AppliedService {
   table: Uint16Array | undefined;
   /** What the live table was built from, to skip rebuilding it (Maglev costs milliseconds). */
   tableInput: string | undefined;
+  /**
+   * What the service was last applied from (its spec and its backends'
+   * health), so that a change to one service leaves the others alone; unset
+   * while an apply of it is under way or after adoption.
+   */
+  input: string | undefined;
   backends: Map<string, AppliedBackend>;
 }
 
@@ -90,6 +96,8 @@ export class Reconciler {
   private readonly serviceIds: IdAllocator;
   private readonly backendIds: IdAllocator;
   private readonly endpointOwners: EndpointOwnersWriter;
+  /** The VIP counts last written, to skip rewriting the same ones (unset after adoption). */
+  private vipCountsWritten: string | undefined;
 
   constructor(
     private readonly maps: DataplaneMaps,
@@ -144,6 +152,7 @@ export class Reconciler {
         sequenceLength: config.sequence_length,
         table: live?.slots,
         tableInput: undefined,
+        input: undefined,
         backends,
       });
     }
@@ -245,22 +254,27 @@ export class Reconciler {
         sequenceLength: 0,
         table: undefined,
         tableInput: undefined,
+        input: undefined,
         backends: new Map(),
       };
       this.applied.set(name, service);
       this.maps.rrCursors.update(id, 0n);
       this.maps.serviceCounters.updateAllCpus(id, ZERO_COUNTERS);
     }
+    const wanted = new Map(spec.backends.map((b) => [formatEndpoint(b.address, b.port), b] as const));
+    const up = [...wanted.keys()].map((endpoint) => isUp(name, endpoint));
+    const input = JSON.stringify([spec, up]);
+    if (service.input === input) return;
+    service.input = undefined;
     this.maps.serviceVips.update(service.id, key);
 
-    const wanted = new Map(spec.backends.map((b) => [formatEndpoint(b.address, b.port), b] as const));
     const eligible: { id: number; key: string; weight: number }[] = [];
     const losingFlows: { applied: AppliedBackend; entry: Backend }[] = [];
 
     /* 1. Backends that keep or gain flows are written before any table names them. */
+    let index = 0;
     for (const [endpoint, backend] of wanted) {
-      const up = isUp(name, endpoint);
-      const keepsFlows = up;
+      const keepsFlows = up[index++]!;
       let applied = service.backends.get(endpoint);
       if (!applied) {
         const id = this.backendIds.allocate();
@@ -274,7 +288,7 @@ export class Reconciler {
       const entry = backendEntry(backend, service.id, keepsFlows);
       if (keepsFlows) this.writeBackend(applied, entry);
       else losingFlows.push({ applied, entry });
-      if (backend.state === 'ready' && up) eligible.push({ id: applied.id, key: endpoint, weight: backend.weight });
+      if (backend.state === 'ready' && keepsFlows) eligible.push({ id: applied.id, key: endpoint, weight: backend.weight });
     }
 
     /* 2. The table and the flip. */
@@ -313,6 +327,7 @@ export class Reconciler {
       service.backends.delete(endpoint);
       report.backendsRemoved++;
     }
+    service.input = input;
   }
 
   private removeService(service: AppliedService, report: ReconcileReport): void {
@@ -346,11 +361,15 @@ export class Reconciler {
   private writeVipCounts(): void {
     const counts = new Map<string, number>();
     for (const service of this.applied.values()) counts.set(service.address, (counts.get(service.address) ?? 0) + 1);
+    const written = JSON.stringify([...counts]);
+    if (written === this.vipCountsWritten) return;
+    this.vipCountsWritten = undefined;
     for (const [key] of this.maps.vips.entries()) {
       const address = bytesToAddress(key.family, key.addr);
       if (!counts.has(address)) this.maps.vips.delete(key);
     }
     for (const [address, count] of counts) this.maps.vips.update(vipKeyOf(address), count);
+    this.vipCountsWritten = written;
   }
 }
 

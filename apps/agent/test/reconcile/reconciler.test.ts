@@ -56,6 +56,45 @@ test('applying the same state twice writes nothing the second time', () => {
   assert.equal(snapshot(dataplane), before);
 });
 
+test('a service whose apply failed part-way is written again by the next apply, even of the same state', () => {
+  const reconciler = reconcilerFor(dataplane);
+  reconciler.apply(config(3));
+  const before = snapshot(dataplane);
+  /* The table write fails after the new backend's entry went in. */
+  const tables = dataplane.maps.lookupTables;
+  const update = tables.update.bind(tables);
+  tables.update = () => {
+    throw new Error('injected map failure');
+  };
+  assert.throws(() => reconciler.apply(config(4)), /injected map failure/);
+  tables.update = update;
+  reconciler.apply(config(3));
+  assert.equal(snapshot(dataplane), before);
+  const report = reconciler.apply(config(4));
+  assert.equal(report.tablesWritten, 1);
+});
+
+test('a change to one service leaves the maps of the others untouched', () => {
+  const reconciler = reconcilerFor(dataplane);
+  const two = (backends: number) =>
+    dataplaneConfigSchema.parse({
+      services: [
+        config(3).services[0],
+        { address: '198.18.100.2', port: 80, protocol: 'tcp', algorithm: 'maglev', backends: Array.from({ length: backends }, (_, i) => ({ address: `198.19.${i + 1}.2`, port: 9090 })) },
+      ],
+    });
+  reconciler.apply(two(2));
+  const writes: string[] = [];
+  for (const name of ['services', 'serviceVips', 'backends', 'lookupTables', 'vips'] as const) {
+    const map = dataplane.maps[name] as { update: (...args: unknown[]) => unknown };
+    const update = map.update.bind(map);
+    map.update = (...args: unknown[]) => (writes.push(name), update(...args));
+  }
+  reconciler.apply(two(3));
+  assert.ok(writes.includes('lookupTables'), 'the changed service gets its new table');
+  assert.equal(writes.filter((w) => w === 'serviceVips' || w === 'vips').length, 1, `only the changed service's VIP entry is written: ${writes.join(', ')}`);
+});
+
 test('a new reconciler adopts the maps and changes nothing when the state is the same', () => {
   reconcilerFor(dataplane).apply(config(3));
   const before = snapshot(dataplane);
