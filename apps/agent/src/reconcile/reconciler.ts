@@ -12,6 +12,7 @@
  */
 import {
   type DataplaneConfig,
+  type Protocol,
   type ServiceSpec,
   formatEndpoint,
   serviceName,
@@ -21,7 +22,7 @@ import type { Backend, ServiceKey } from '../dataplane/generated/layout.js';
 import { bytesToAddress } from '../dataplane/addresses.js';
 import { buildLookupTable, NO_BACKEND } from '../lookup/index.js';
 import { IdAllocator } from './id-allocator.js';
-import { EndpointOwnersWriter, MAX_SERVICES_PER_ENDPOINT, endpointId } from './endpoint-owners.js';
+import { EndpointOwnersWriter, MAX_SERVICES_PER_ENDPOINT } from './endpoint-owners.js';
 import {
   ALGORITHM_CODE,
   FREE_BACKEND,
@@ -67,6 +68,7 @@ interface AppliedService {
   name: string;
   key: ServiceKey;
   address: string;
+  protocol: Protocol;
   algorithm: number;
   activeTable: number;
   sequenceLength: number;
@@ -147,6 +149,7 @@ export class Reconciler {
         name,
         key,
         address,
+        protocol,
         algorithm: config.algorithm,
         activeTable: config.active_table,
         sequenceLength: config.sequence_length,
@@ -215,22 +218,27 @@ export class Reconciler {
     this.checkServicesPerEndpoint(desired);
   }
 
-  /** A reply finds its flow among the services of the backend endpoint it comes from: a bounded few. */
+  /**
+   * A reply finds its flow among the services of the backend endpoint it
+   * comes from: a bounded few. Endpoints are counted by their text
+   * ("198.19.1.2:8080/tcp"): the API's schemas make addresses canonical, and
+   * this runs on every change, where building each map key cost a tenth of it.
+   */
   private checkServicesPerEndpoint(desired: Map<string, ServiceSpec>): void {
-    const services = new Map<string, { endpoint: string; names: Set<string> }>();
-    const count = (name: string, key: ServiceKey, endpoint: string) => {
-      const entry = services.get(endpointId(key)) ?? { endpoint, names: new Set<string>() };
-      entry.names.add(name);
-      services.set(endpointId(key), entry);
+    const services = new Map<string, Set<string>>();
+    const count = (name: string, endpoint: string) => {
+      const names = services.get(endpoint) ?? new Set<string>();
+      names.add(name);
+      services.set(endpoint, names);
     };
     for (const [name, spec] of desired) {
-      for (const b of spec.backends) count(name, serviceKeyOf({ ...b, protocol: spec.protocol }), `${formatEndpoint(b.address, b.port)}/${spec.protocol}`);
+      for (const b of spec.backends) count(name, `${formatEndpoint(b.address, b.port)}/${spec.protocol}`);
     }
     /* Pairs being removed by this apply still hold their place while it runs. */
     for (const [name, service] of this.applied) {
-      for (const [endpoint, backend] of service.backends) count(name, backend.endpointKey, endpoint);
+      for (const endpoint of service.backends.keys()) count(name, `${endpoint}/${service.protocol}`);
     }
-    for (const { endpoint, names } of services.values()) {
+    for (const [endpoint, names] of services) {
       if (names.size > MAX_SERVICES_PER_ENDPOINT)
         throw new ReconcileError(
           'LIMIT_REACHED',
@@ -249,6 +257,7 @@ export class Reconciler {
         name,
         key,
         address: spec.address,
+        protocol: spec.protocol,
         algorithm: -1,
         activeTable: 1,
         sequenceLength: 0,
