@@ -89,7 +89,10 @@ static __always_inline int may_be_reply(const struct packet *pkt)
  * The flow a reply (backend -> client) belongs to, and the VIP to restore:
  * the forward tuple is client -> VIP of one of the services the sending
  * endpoint serves, and that flow must be on this very backend. NULL when
- * the packet is no reply of ours.
+ * the packet is no reply of ours. When the endpoint serves several services
+ * and the client used the same port towards more than one of them (a port
+ * reused after a closed connection), the newest flow is the live one: the
+ * backend sees one connection per client address and port.
  */
 static __always_inline struct flow_value *lookup_reply_flow(const struct packet *pkt,
 							      struct service_key **vip_out)
@@ -104,6 +107,7 @@ static __always_inline struct flow_value *lookup_reply_flow(const struct packet 
 		.protocol = pkt->key.protocol,
 		.family = pkt->key.family,
 	};
+	struct flow_value *found = NULL;
 	struct endpoint_owners *owners;
 
 	__builtin_memcpy(endpoint.addr, pkt->key.src, sizeof(endpoint.addr));
@@ -126,12 +130,13 @@ static __always_inline struct flow_value *lookup_reply_flow(const struct packet 
 		__builtin_memcpy(forward.dst, vip->addr, sizeof(forward.dst));
 		forward.dst_port = vip->port;
 		flow = bpf_map_lookup_elem(&flows, &forward);
-		if (flow && flow->backend_id == owners->backend_ids[i]) {
+		if (flow && flow->backend_id == owners->backend_ids[i] &&
+		    (!found || flow->created_ns > found->created_ns)) {
+			found = flow;
 			*vip_out = vip;
-			return flow;
 		}
 	}
-	return NULL;
+	return found;
 }
 
 /*
