@@ -182,11 +182,11 @@ export class Agent {
   /* ---- data-plane facts the API reports ---- */
 
   serviceId(service: string): number | undefined {
-    return this.reconciler.ids().get(service)?.id;
+    return this.reconciler.serviceIdOf(service);
   }
 
   backendId(service: string, endpoint: string): number | undefined {
-    return this.reconciler.ids().get(service)?.backends.get(endpoint);
+    return this.reconciler.backendIdOf(service, endpoint);
   }
 
   /** Open flows of a backend: backend_active, which the data plane keeps and the conntrack GC corrects. */

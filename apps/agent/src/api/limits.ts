@@ -18,7 +18,7 @@ export function checkBackendRoom(agent: Agent, service: string, adding: number):
   const total = agent.store.services.backendCount();
   if (total + adding > maxBackends)
     throw limitReached(`the data plane holds at most ${maxBackends} backends and ${total} exist`, { limit: maxBackends, current: total });
-  const inService = agent.store.services.backends(service).length;
+  const inService = agent.store.services.backendCountOf(service);
   if (inService + adding > maxBackendsPerService)
     throw limitReached(`service ${service} may have at most ${maxBackendsPerService} backends and has ${inService}`, {
       limit: maxBackendsPerService,

@@ -172,6 +172,15 @@ export class Reconciler {
     return result;
   }
 
+  /** One service's id, without building all of ids() (the API's views ask for each backend they show). */
+  serviceIdOf(service: string): number | undefined {
+    return this.applied.get(service)?.id;
+  }
+
+  backendIdOf(service: string, endpoint: string): number | undefined {
+    return this.applied.get(service)?.backends.get(endpoint)?.id;
+  }
+
   apply(config: DataplaneConfig, isUp: HealthView = () => true): ReconcileReport {
     const desired = new Map(config.services.map((service) => [serviceName(service), service]));
     this.checkLimits(desired);

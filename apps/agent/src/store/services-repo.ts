@@ -220,6 +220,10 @@ export class ServicesRepo {
     return row && toBackend(row);
   }
 
+  backendCountOf(service: string): number {
+    return (prepared(this.db, 'SELECT count(*) AS n FROM backends b JOIN services s ON s.id = b.service_id WHERE s.name = ?').get(service) as { n: number }).n;
+  }
+
   backendCount(): number {
     return (prepared(this.db, 'SELECT count(*) AS n FROM backends').get() as { n: number }).n;
   }
