@@ -86,7 +86,7 @@ const wanted = (name: Section) => !options.only || options.only.includes(name);
 async function main(): Promise<void> {
   prerequisites();
   /* Before anything is measured: a console build (when its sources changed) takes both CPUs for about a minute. */
-  if (wanted('control-plane')) await prepareConsole(options.quick, started, log);
+  if (wanted('control-plane') || wanted('forwarding')) await prepareConsole(options.quick, started, log);
   const records: BenchRecord[] = [];
   if (wanted('packet-cost') || wanted('control-plane')) {
     try {

@@ -53,7 +53,7 @@ for _ in $(seq 50); do [ -f "$RUN_DIR/agent.ready" ] && break; sleep 0.2; done
 [ -f "$RUN_DIR/agent.ready" ] || { cat "$RUN_DIR/agent.log"; die "the agent did not start (log above)"; }
 
 step "building and starting the web console on http://$CONSOLE_ADDRESS:$CONSOLE_PORT"
-(cd apps/web && NEXT_TELEMETRY_DISABLED=1 node node_modules/next/dist/bin/next build > "$RUN_DIR/console-build.log" 2>&1) \
+bash scripts/build-console.sh > "$RUN_DIR/console-build.log" 2>&1 \
   || { tail -30 "$RUN_DIR/console-build.log"; die "the console did not build (log above)"; }
 SLUICE_AGENT_SOCKET=/run/sluice/agent.sock NEXT_TELEMETRY_DISABLED=1 \
   node apps/web/node_modules/next/dist/bin/next start apps/web --hostname "$CONSOLE_ADDRESS" --port "$CONSOLE_PORT" \

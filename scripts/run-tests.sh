@@ -34,7 +34,7 @@ case "$suite" in
   console)
     make -s -C bpf
     # The production build, as an operator runs it (next start), never dev mode.
-    (cd apps/web && NEXT_TELEMETRY_DISABLED=1 node node_modules/next/dist/bin/next build)
+    bash scripts/build-console.sh
     # Playwright's globalTeardown cleans up after failures; this covers a run that is killed.
     trap 'node --import tsx tests/console/teardown-cli.ts' EXIT
     rm -f test-results/console-report.json

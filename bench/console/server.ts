@@ -1,6 +1,6 @@
 /*
- * The web console (apps/web) for the bench: built once per run when its
- * build is missing or older than its sources, started as `next start` on
+ * The web console (apps/web) for the bench: built (scripts/build-console.sh)
+ * only when its build is missing or older than its sources, started as `next start` on
  * loopback (127.0.0.1, a port of the bench's own) against one agent's unix
  * socket, and driven by Debian's Chromium through Playwright. Every server
  * and browser started here is registered, so run.ts's teardown ends them on
@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,24 +37,6 @@ export const consoleAvailability = () => availability;
 /** Seconds spent building the console in this run (0 when the build was current). */
 export let consoleBuildSeconds = 0;
 
-function newestUnder(dir: string): { mtimeMs: number; path: string } {
-  let newest = { mtimeMs: 0, path: '' };
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    const candidate = entry.isDirectory() ? newestUnder(path) : { mtimeMs: statSync(path).mtimeMs, path };
-    if (candidate.mtimeMs > newest.mtimeMs) newest = candidate;
-  }
-  return newest;
-}
-
-/** Why the console needs building, or null when apps/web/.next/BUILD_ID is newer than every file under apps/web/src. */
-export function consoleBuildNeeded(): string | null {
-  if (!existsSync(BUILD_ID)) return 'apps/web/.next/BUILD_ID is missing';
-  const built = statSync(BUILD_ID).mtimeMs;
-  const newest = newestUnder(join(WEB, 'src'));
-  return newest.mtimeMs > built ? `${newest.path.slice(ROOT.length)} is newer than the build` : null;
-}
-
 /** Builds the console if it needs it; never throws (a failure makes the console figures "not measured"). */
 export async function prepareConsole(quick: boolean, runStarted: number, log: (m: string) => void): Promise<void> {
   if (!existsSync(NEXT_BIN)) {
@@ -65,20 +47,14 @@ export async function prepareConsole(quick: boolean, runStarted: number, log: (m
     availability = { ok: false, reason: `${CHROMIUM} is missing (apt-get install -y chromium)` };
     return;
   }
-  let why: string | null;
-  try {
-    why = consoleBuildNeeded();
-  } catch (error) {
-    why = `could not compare the build with apps/web/src (${(error as Error).message})`;
-  }
-  if (!why) {
+  /* scripts/build-console.sh builds only when the build is older than its sources (set-up builds it once). */
+  const t = Date.now();
+  const build = await runCommand('bash', [join(ROOT, 'scripts/build-console.sh')], BUILD_TIMEOUT_MS);
+  if (build.code === 0 && build.stdout.includes('build is current')) {
     availability = { ok: true };
-    log('console build is current (apps/web/.next/BUILD_ID newer than apps/web/src)');
+    log('console build is current');
     return;
   }
-  log(`building the console (${why}); about a minute`);
-  const t = Date.now();
-  const build = await runCommand('sh', ['-c', `cd '${WEB}' && NEXT_TELEMETRY_DISABLED=1 exec '${process.execPath}' '${NEXT_BIN}' build`], BUILD_TIMEOUT_MS);
   consoleBuildSeconds = (Date.now() - t) / 1000;
   if (build.code !== 0 || !existsSync(BUILD_ID)) {
     const tail = `${build.stdout}\n${build.stderr}`.trim().split('\n').slice(-15).join('\n');

@@ -13,7 +13,7 @@ import { type HttpResult, runWrk } from './http.js';
 import { type BenchNetwork, HTTP_PORT, UDP_PORT, VIPS, forwardingNetworkDown, forwardingNetworkUp } from './network.js';
 import { measureIdleAgentOnTestbed } from '../control-plane/agent-idle.js';
 import { SCENARIOS, type ScenarioName, scenariosCleanup } from './scenarios.js';
-import { installUdpSinks, runUdp, type UdpResult } from './udp.js';
+import { installUdpSinks, removeUdpSinks, runUdp, type UdpResult } from './udp.js';
 
 const UDP_FLOWS = [1024, 64 * 1024, 4 * 1024 * 1024];
 const flowLabel = (n: number) => (n >= 1024 * 1024 ? `${n / (1024 * 1024)}M` : `${n / 1024}K`);
@@ -85,7 +85,7 @@ function compare(samples: Sample[], workload: Workload, subject: ScenarioName, r
   const extra = [...(notes.get(`${subject}/${workload}`) ?? []), ...(notes.get(`${reference}/${workload}`) ?? [])];
   const offered = mine.filter((s) => s.udp).map((s) => s.udp!.offeredPps);
   const note = [
-    workload.startsWith('udp') ? `64-byte UDP from a live-frames XDP generator in the client namespace (offered ${round(median(offered), 3)} pps); counted at the backends, which drop 63 in 64 at their interface's ingress (nftables netdev) and pass the 64th up their stack (checksum checked)` : `wrk -t2 -c32 from the client namespace${workload === 'http-new-connection' ? ', Connection: close' : ', keep-alive'}`,
+    workload.startsWith('udp') ? `64-byte UDP from a live-frames XDP generator in the client namespace (offered ${round(median(offered), 3)} pps); counted at the backends by an XDP sink that drops 63 in 64 before any skb and passes the 64th up their stack (checksum checked)` : `wrk -t2 -c32 from the client namespace${workload === 'http-new-connection' ? ', Connection: close' : ', keep-alive'}`,
     ...extra,
   ].join('; ');
   return {
@@ -142,6 +142,7 @@ export async function runForwarding(options: BenchOptions, log: (m: string) => v
     for (let r = 0; r < options.forwardingRounds; r++) samples.push(...(await measureRound(net, options, r, log, notes)));
     return [...toRecords(samples, notes), ...idle];
   } finally {
+    if (net) removeUdpSinks(net);
     await scenariosCleanup(net);
     await stopHaproxy(haproxy);
     await forwardingNetworkDown();

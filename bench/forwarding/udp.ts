@@ -1,20 +1,26 @@
 /*
  * UDP packets per second through the LB: the generator (udp-generator.ts)
  * sends 64-byte datagrams from the client namespace, and each backend counts
- * what arrives. A backend is a sink, not the thing measured: an nftables
- * netdev-ingress rule drops 63 of every 64 bench datagrams right at its
- * interface (counted there), so the backends' UDP stacks do not set the
- * pace on these 2 CPUs; the 64th goes up the stack, where the kernel checks
- * its checksum (InCsumErrors) and counts it (Udp InDatagrams + NoPorts +
- * InErrors). Delivered per second of generation is the figure; what the
- * generator offered is kept beside it.
+ * what arrives. A backend is a sink, not the thing measured: an XDP program
+ * on its interface (udp-sink.bpf.c) counts the bench's datagrams and drops
+ * 63 of every 64 before the kernel builds an skb, so the backends' UDP
+ * stacks do not set the pace on these 2 CPUs; the 64th goes up the stack,
+ * where the kernel checks its checksum (InCsumErrors). Delivered per second
+ * of generation is the figure; what the generator offered is kept beside it.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inNamespace, mustRunIn, sleep } from '../processes.js';
+import { ensureBpffs } from '../../apps/agent/src/dataplane/bpffs.js';
+import { inNamespace, mustRun, mustRunIn, sleep } from '../processes.js';
+import { BENCH_PIN_DIR } from '../sluice-agent.js';
 import { GENERATOR_SOURCE_BASE, UDP_PORT, type BenchNetwork } from './network.js';
 import type { GeneratorRequest } from './udp-generator.js';
 
 const GENERATOR = fileURLToPath(new URL('./udp-generator.ts', import.meta.url));
+const SINK_SOURCE = fileURLToPath(new URL('./udp-sink.bpf.c', import.meta.url));
 /* Never more than this many frames per run, whatever the rate. */
 const MAX_FRAMES = 30_000_000;
 
@@ -24,17 +30,31 @@ export interface UdpResult {
   checksumErrors: number;
 }
 
-const SINK_TABLE = 'slbench_sink';
-/* One bench datagram in this many goes up the backend's stack (checksum checked); the rest are dropped at ingress. */
-const SINK_SAMPLE = 64;
+const sinkPin = (ns: string) => join(BENCH_PIN_DIR, `udp-sink-${ns}`);
 
-/** Installs the sink on each backend's eth0 (removed with its namespace). */
+/** Builds the sink, loads one per backend (pinned in the bench bpffs) and attaches it to the backend's eth0. */
 export async function installUdpSinks(net: BenchNetwork): Promise<void> {
-  const rules =
-    `table netdev ${SINK_TABLE} {\n  counter dropped { }\n  chain ingress {\n` +
-    `    type filter hook ingress device "eth0" priority -500; policy accept;\n` +
-    `    meta protocol ip udp dport ${UDP_PORT} numgen inc mod ${SINK_SAMPLE} != 0 counter name "dropped" drop\n  }\n}\n`;
-  for (const ns of net.backendNs) await mustRunIn(ns, 'nft', ['-f', '-'], 30_000, rules);
+  const dir = join(tmpdir(), 'sluice-bench');
+  mkdirSync(dir, { recursive: true });
+  const object = join(dir, 'udp-sink.bpf.o');
+  const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+  execFileSync('clang', ['-O2', '-g', '-Wall', '-Werror', '-target', 'bpf', '-mcpu=v3', `-DSINK_PORT=${UDP_PORT}`, '-I', `/usr/include/${arch}-linux-gnu`, '-c', SINK_SOURCE, '-o', object]);
+  ensureBpffs(BENCH_PIN_DIR);
+  for (const ns of net.backendNs) {
+    removeUdpSinkPins(ns);
+    await mustRunIn(ns, 'bpftool', ['prog', 'load', object, `${sinkPin(ns)}-prog`, 'type', 'xdp', 'pinmaps', `${sinkPin(ns)}-maps`]);
+    await mustRunIn(ns, 'bpftool', ['net', 'attach', 'xdpdrv', 'pinned', `${sinkPin(ns)}-prog`, 'dev', 'eth0']);
+  }
+}
+
+function removeUdpSinkPins(ns: string): void {
+  rmSync(`${sinkPin(ns)}-prog`, { force: true });
+  rmSync(`${sinkPin(ns)}-maps`, { recursive: true, force: true });
+}
+
+/** The sinks go with the backends' namespaces; their pins are removed here. */
+export function removeUdpSinks(net: BenchNetwork): void {
+  for (const ns of net.backendNs) removeUdpSinkPins(ns);
 }
 
 async function udpCounters(ns: string): Promise<{ arrived: number; checksumErrors: number }> {
@@ -42,10 +62,10 @@ async function udpCounters(ns: string): Promise<{ arrived: number; checksumError
   const lines = stdout.split('\n').filter((l) => l.startsWith('Udp:'));
   const names = lines[0]!.split(/\s+/).slice(1);
   const values = lines[1]!.split(/\s+/).slice(1).map(Number);
-  const get = (name: string) => values[names.indexOf(name)] ?? 0;
-  const sink = await mustRunIn(ns, 'nft', ['-j', 'list', 'counter', 'netdev', SINK_TABLE, 'dropped']);
-  const dropped = (JSON.parse(sink.stdout) as { nftables: Array<{ counter?: { packets: number } }> }).nftables.find((o) => o.counter)?.counter?.packets ?? 0;
-  return { arrived: dropped + get('InDatagrams') + get('NoPorts') + get('InErrors'), checksumErrors: get('InCsumErrors') };
+  const checksumErrors = values[names.indexOf('InCsumErrors')] ?? 0;
+  const dump = await mustRun('bpftool', ['-j', 'map', 'dump', 'pinned', `${sinkPin(ns)}-maps/arrived`]);
+  const perCpu = (JSON.parse(dump.stdout) as Array<{ formatted: { values: Array<{ value: number }> } }>)[0]?.formatted.values ?? [];
+  return { arrived: perCpu.reduce((sum, v) => sum + v.value, 0), checksumErrors };
 }
 
 async function totals(net: BenchNetwork) {
@@ -67,7 +87,7 @@ export async function runUdp(net: BenchNetwork, destination: string, flows: numb
   };
   const before = await totals(net);
   const result = await inNamespace(net.clientNs, process.execPath, ['--import', 'tsx', GENERATOR, JSON.stringify(request)], seconds * 1000 + 30_000);
-  if (result.code !== 0) throw new Error(`UDP generator failed (${result.timedOut ? 'timed out' : result.code}): ${result.stderr.trim()}`);
+  if (result.code !== 0) throw new Error(`UDP generator failed (${result.timedOut ? 'timed out' : result.code ?? result.signal}): ${result.stderr.trim()}`);
   const sent = JSON.parse(result.stdout.trim().split('\n').pop()!) as { frames: number; seconds: number };
   await sleep(200); /* let the last softirq batches land */
   const after = await totals(net);
