@@ -12,7 +12,6 @@ import { DataplaneError, SluiceBackendFlags } from '../dataplane/index.js';
 import { ReconcileError, Reconciler } from '../reconcile/reconciler.js';
 import { type AuditRecord, Store } from '../store/index.js';
 import { type DataplaneOwnerOptions, startDataplane, teardownDataplane } from './dataplane-owner.js';
-import { endBackendFlows } from './flows.js';
 import { log } from './log.js';
 import { type BackendHealthStatus, type HealthTarget, type RuntimeParts, createRuntimeParts } from './runtime-parts.js';
 
@@ -43,6 +42,8 @@ export class Agent {
   readonly #adoptedUp = new Map<string, boolean>();
   #drainTimer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** A pass of #expireDrains is running (it awaits the conntrack worker). */
+  #expiringDrains = false;
 
   private constructor(readonly options: AgentOptions) {
     /* The store first: a bad data directory must fail before anything is attached. */
@@ -74,7 +75,7 @@ export class Agent {
       });
       agent.parts.conntrack?.start();
       agent.parts.stats?.start();
-      agent.#drainTimer = setInterval(() => agent.#expireDrains(), options.drainTickMs ?? DEFAULT_DRAIN_TICK_MS);
+      agent.#drainTimer = setInterval(() => void agent.#expireDrains(), options.drainTickMs ?? DEFAULT_DRAIN_TICK_MS);
       agent.#drainTimer.unref();
     } catch (error) {
       agent.stop();
@@ -196,32 +197,42 @@ export class Agent {
   }
 
   /**
-   * Ends a backend's flows by its data-plane id (valid until the id is
-   * reused). conntrack/'s endFlows takes flows off a backend's active count
-   * only while the backend is in the maps, so it serves a drain timeout; for
-   * one already removed, every entry naming its id is deleted directly.
+   * Ends the flows of these backends by data-plane id (valid until an id is
+   * reused), on the conntrack worker: a scan of the whole table. Open flows
+   * come off the active count of a backend still in the maps (a drain
+   * timeout); a removed backend's count was zeroed when it was freed.
+   * Resolves to the flows ended.
    */
-  endFlowsById(backendId: number, options: { removed?: boolean } = {}): number {
-    if (!options.removed)
-      return this.parts.endFlows(this.dataplane.maps, (flow) => flow.backendId === backendId).ended;
-    return endBackendFlows(this.dataplane.maps, backendId);
+  async endFlowsById(backendIds: number[]): Promise<number> {
+    if (backendIds.length === 0) return 0;
+    return (await this.parts.endFlows(this.dataplane.maps, backendIds)).ended;
   }
 
-  endFlows(service: string, endpoint: string): number {
+  endFlows(service: string, endpoint: string): Promise<number> {
     const id = this.backendId(service, endpoint);
-    return id === undefined ? 0 : this.endFlowsById(id);
+    return this.endFlowsById(id === undefined ? [] : [id]);
   }
 
   /* ---- drains ---- */
 
-  /** Ends what is left of drains whose timeout passed, once each. */
-  #expireDrains(): void {
-    if (this.#stopped) return;
+  /** Ends what is left of drains whose timeout passed, once each; one pass at a time. */
+  async #expireDrains(): Promise<void> {
+    if (this.#stopped || this.#expiringDrains) return;
+    this.#expiringDrains = true;
+    try {
+      await this.#expireDueDrains();
+    } finally {
+      this.#expiringDrains = false;
+    }
+  }
+
+  async #expireDueDrains(): Promise<void> {
     const now = Date.now();
     for (const backend of this.store.services.pendingDrainTimeouts()) {
       if (now < backend.drainStartedAt! + backend.drainTimeoutMs!) continue;
       try {
-        const ended = this.endFlows(backend.service, backend.endpoint);
+        const ended = await this.endFlows(backend.service, backend.endpoint);
+        if (this.#stopped) return;
         this.store.transaction(() => {
           this.store.services.markDrainExpired(backend, now);
           this.store.audit.append(SYSTEM_ACTOR, {

@@ -4,7 +4,7 @@
  * source they drive by hand, no GC timer) through AgentOptions.parts.
  */
 import type { EventEmitter } from 'node:events';
-import { ConntrackGc, type FlowFilter, type FlowView, endFlows, listFlows } from '../conntrack/index.js';
+import { ConntrackGc, type EndFlowsReport, type FlowFilter, type FlowView, listFlows, workerFor } from '../conntrack/index.js';
 import type { DataplaneMaps } from '../dataplane/index.js';
 import { type BackendHealth, HealthChecker, type HealthTarget } from '../health/index.js';
 import { type MetricsServer, startMetricsServer } from '../metrics/index.js';
@@ -21,7 +21,8 @@ export interface RuntimeParts {
   /** Idle-flow GC; null runs without it (tests that write flows by hand). */
   conntrack: ConntrackGc | null;
   listFlows: typeof listFlows;
-  endFlows: typeof endFlows;
+  /** Deletes every flow of these backend ids (off the event loop). */
+  endFlows: (maps: DataplaneMaps, backendIds: number[]) => Promise<EndFlowsReport>;
   /** The 1 s sampler; null runs without rates (tests). */
   stats: StatsSampler | null;
   startMetricsServer: typeof startMetricsServer;
@@ -39,7 +40,7 @@ export function createRuntimeParts(options: RuntimePartsOptions): RuntimeParts {
     health: new HealthChecker({}),
     conntrack: new ConntrackGc(options.maps, { onError: (e: unknown) => log('error', `conntrack GC: ${(e as Error).message}`) }),
     listFlows,
-    endFlows,
+    endFlows: endFlowsOnWorker,
     stats: new StatsSampler(options.maps, { ids: options.ids }),
     startMetricsServer,
   };
@@ -51,5 +52,9 @@ export function createRuntimeParts(options: RuntimePartsOptions): RuntimeParts {
 
 /** The parts for a test: its own health source and flow functions, no timers unless it asks. */
 export function testRuntimeParts(overrides: Partial<RuntimeParts> & Pick<RuntimeParts, 'health'>): RuntimeParts {
-  return { conntrack: null, listFlows, endFlows, stats: null, startMetricsServer, ...overrides };
+  return { conntrack: null, listFlows, endFlows: endFlowsOnWorker, stats: null, startMetricsServer, ...overrides };
+}
+
+function endFlowsOnWorker(maps: DataplaneMaps, backendIds: number[]): Promise<EndFlowsReport> {
+  return workerFor(maps).endFlows(backendIds);
 }

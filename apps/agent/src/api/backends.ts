@@ -12,7 +12,6 @@ import {
 import type { Agent } from '../agent/agent.js';
 import type { AuditRecord, BackendRow, ServiceRow } from '../store/index.js';
 import { checkBackendRoom, checkNoDuplicate, checkSameFamily } from './limits.js';
-import { endFlowsById } from './services.js';
 import { backendRecord, backendView, requireBackend, requireService } from './views.js';
 
 const target = (backend: Pick<BackendRow, 'service' | 'endpoint'>) => `${backend.service} ${backend.endpoint}`;
@@ -56,10 +55,8 @@ function removeStep(agent: Agent, backend: BackendRow, force: boolean): { audit:
 }
 
 /** After the commit: the removed backends are out of every table; delete their flow entries. */
-function endRemovedFlows(agent: Agent, removals: Removal[]): number {
-  let ended = 0;
-  for (const { dataplaneId } of removals) if (dataplaneId !== undefined) ended += endFlowsById(agent, dataplaneId);
-  return ended;
+function endRemovedFlows(agent: Agent, removals: Removal[]): Promise<number> {
+  return agent.endFlowsById(removals.flatMap(({ dataplaneId }) => (dataplaneId === undefined ? [] : [dataplaneId])));
 }
 
 function view(agent: Agent, service: ServiceRow, endpoint: string): BackendView {
@@ -100,17 +97,17 @@ export function backendsApi(agent: Agent): SluiceBackend['backends'] {
       return view(agent, service, backend.endpoint);
     },
 
-    remove(input, caller) {
+    async remove(input, caller) {
       const service = requireService(agent, input.service);
       const backend = requireBackend(agent, service.name, input.endpoint);
       const removal = agent.commit(caller, () => {
         const { audit, removal } = removeStep(agent, backend, input.force);
         return { result: removal, audit };
       });
-      return { removed: backend.endpoint, flowsEnded: endRemovedFlows(agent, [removal]) };
+      return { removed: backend.endpoint, flowsEnded: await endRemovedFlows(agent, [removal]) };
     },
 
-    bulk(input: BackendBulkInput, caller: Identity) {
+    async bulk(input: BackendBulkInput, caller: Identity) {
       const service = requireService(agent, input.service);
       const backends = input.endpoints.map((endpoint) => requireBackend(agent, service.name, endpoint));
       const { change } = input;
@@ -128,7 +125,7 @@ export function backendsApi(agent: Agent): SluiceBackend['backends'] {
         }
         return { result: removed, audit };
       });
-      const flowsEnded = endRemovedFlows(agent, removals);
+      const flowsEnded = await endRemovedFlows(agent, removals);
       const removedEndpoints = removals.map((r) => r.backend.endpoint);
       return {
         backends: backends.filter((b) => !removedEndpoints.includes(b.endpoint)).map((b) => view(agent, service, b.endpoint)),

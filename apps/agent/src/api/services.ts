@@ -76,7 +76,7 @@ export function servicesApi(agent: Agent): SluiceBackend['services'] {
       return serviceDetail(agent, current.name);
     },
 
-    delete(input: ServiceDeleteInput, caller) {
+    async delete(input: ServiceDeleteInput, caller) {
       const current = requireService(agent, input.service);
       const backends = agent.store.services.backends(current.name);
       const ids = backends.map((b) => ({ endpoint: b.endpoint, id: agent.backendId(current.name, b.endpoint) }));
@@ -94,14 +94,8 @@ export function servicesApi(agent: Agent): SluiceBackend['services'] {
         };
       });
       /* The service no longer matches; clear what its flows left in the table. */
-      let flowsEnded = 0;
-      for (const { id } of ids) if (id !== undefined) flowsEnded += endFlowsById(agent, id);
+      const flowsEnded = await agent.endFlowsById(ids.flatMap(({ id }) => (id === undefined ? [] : [id])));
       return { deleted: current.name, flowsEnded };
     },
   };
-}
-
-/** Deletes the flow entries of a backend that was just removed, by its former data-plane id. */
-export function endFlowsById(agent: Agent, backendId: number): number {
-  return agent.endFlowsById(backendId, { removed: true });
 }

@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { type ConntrackMaps, mapFdsOf } from './conntrack-maps.js';
 import { type FlowIndex, indexOfColumns, publishFlowIndex } from './flow-index.js';
 import type { FlowTimeouts } from './timeouts.js';
+import type { EndFlowsReport } from './end-flows.js';
 import type { SweepOutcome, WorkerJob, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 const ENTRY = new URL('./worker-entry.cjs', import.meta.url);
@@ -26,9 +27,15 @@ const IDLE_EXIT_MS = 60_000;
  */
 const WORKER_YOUNG_GENERATION_MB = 6;
 
+interface Outcome {
+	index: FlowIndex;
+	sweep?: SweepOutcome;
+	ended?: EndFlowsReport;
+}
+
 interface Queued {
 	job: WorkerJob;
-	resolve: (outcome: { index: FlowIndex; sweep?: SweepOutcome }) => void;
+	resolve: (outcome: Outcome) => void;
 	reject: (err: Error) => void;
 	/** Shared by every refreshIndex() call made while this job waited. */
 	promise?: Promise<FlowIndex>;
@@ -50,9 +57,20 @@ export class ConntrackWorker {
 
 	/** One GC pass on the worker; the index it builds is published before this resolves. */
 	sweep(nowNs: bigint | undefined, timeouts: FlowTimeouts, lastDrift: [number, number][]): Promise<SweepOutcome> {
-		return new Promise<{ index: FlowIndex; sweep?: SweepOutcome }>((resolve, reject) => {
+		return new Promise<Outcome>((resolve, reject) => {
 			this.#enqueue({ job: { kind: 'sweep', nowNs, timeouts, lastDrift }, resolve, reject });
 		}).then(({ sweep }) => sweep!);
+	}
+
+	/**
+	 * Deletes every flow of these backend ids on the worker (a scan of the
+	 * whole table: a second at a million flows, not on the event loop); the
+	 * index it builds next is published before this resolves.
+	 */
+	endFlows(backendIds: number[]): Promise<EndFlowsReport> {
+		return new Promise<Outcome>((resolve, reject) => {
+			this.#enqueue({ job: { kind: 'end-flows', backendIds }, resolve, reject });
+		}).then(({ ended }) => ended!);
 	}
 
 	/**
@@ -125,7 +143,7 @@ export class ConntrackWorker {
 		if (reply.ok) {
 			const index = indexOfColumns(reply.index);
 			publishFlowIndex(this.maps, index);
-			running.resolve({ index, sweep: reply.sweep });
+			running.resolve({ index, sweep: reply.sweep, ended: reply.ended });
 		} else {
 			running.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, stack: reply.error.stack }));
 		}

@@ -4,6 +4,7 @@
  * are transferred.
  */
 import type { ConntrackMapFds } from './conntrack-maps.js';
+import type { EndFlowsReport } from './end-flows.js';
 import type { FlowIndexColumns } from './flow-index.js';
 import type { SweepReport } from './sweep.js';
 import type { FlowTimeouts } from './timeouts.js';
@@ -11,7 +12,9 @@ import type { FlowTimeouts } from './timeouts.js';
 export type WorkerJob =
 	/** `nowNs` undefined: the worker's clock when the scan starts. `lastDrift`: ActiveRecounter's state. */
 	| { kind: 'sweep'; nowNs: bigint | undefined; timeouts: FlowTimeouts; lastDrift: [number, number][] }
-	| { kind: 'index' };
+	| { kind: 'index' }
+	/** Delete every flow of these backend ids; a fresh index follows. */
+	| { kind: 'end-flows'; backendIds: number[] };
 
 export interface WorkerRequest {
 	id: number;
@@ -25,6 +28,6 @@ export interface SweepOutcome {
 }
 
 export type WorkerReply =
-	| { id: number; ok: true; index: FlowIndexColumns; sweep?: SweepOutcome }
+	| { id: number; ok: true; index: FlowIndexColumns; sweep?: SweepOutcome; ended?: EndFlowsReport }
 	/* An Error's own class does not survive cloning: name, message and stack are sent as strings. */
 	| { id: number; ok: false; error: { name: string; message: string; stack?: string } };

@@ -1,6 +1,6 @@
 /*
  * The conntrack worker thread: runs the jobs that read the whole flow table
- * (a sweep, an index build), seconds of work at a million flows, away from
+ * (a sweep, an index build, ending a backend's flows), seconds of work at a million flows, away from
  * the agent's event loop. Jobs arrive one at a time (conntrack-worker.ts);
  * each reply moves the new index's columns back without copying them.
  */
@@ -9,6 +9,7 @@ import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { ActiveRecounter } from './active-counts.js';
 import { openMapFds } from './conntrack-maps.js';
+import { type EndFlowsReport, endFlows } from './end-flows.js';
 import { type FlowIndex, columnsOf, transferablesOf } from './flow-index.js';
 import { buildFlowIndex } from './scan.js';
 import { sweepFlows } from './sweep.js';
@@ -31,10 +32,16 @@ try {
 	/* No /proc, or not allowed: the sweep still runs off the event loop, only at the same priority. */
 }
 
-function run(request: WorkerRequest): { index: FlowIndex; sweep?: SweepOutcome } {
+function run(request: WorkerRequest): { index: FlowIndex; sweep?: SweepOutcome; ended?: EndFlowsReport } {
 	const maps = openMapFds(request.fds);
 	const job: WorkerJob = request.job;
 	if (job.kind === 'index') return { index: buildFlowIndex(maps) };
+	if (job.kind === 'end-flows') {
+		const ids = new Set(job.backendIds);
+		const ended = endFlows(maps, (flow) => ids.has(flow.backendId));
+		/* Pages stop showing the ended flows once this index is published. */
+		return { index: buildFlowIndex(maps), ended };
+	}
 	const recounter = new ActiveRecounter(job.lastDrift);
 	const { report, index } = sweepFlows(maps, new TimeoutTable(job.timeouts), recounter, job.nowNs ?? process.hrtime.bigint());
 	return { index, sweep: { report, lastDrift: recounter.lastDrift } };
@@ -44,10 +51,10 @@ port.on('message', (request: WorkerRequest) => {
 	let reply: WorkerReply;
 	let transfer: ArrayBuffer[] = [];
 	try {
-		const { index, sweep } = run(request);
+		const { index, sweep, ended } = run(request);
 		const columns = columnsOf(index);
 		transfer = transferablesOf(columns);
-		reply = { id: request.id, ok: true, index: columns, sweep };
+		reply = { id: request.id, ok: true, index: columns, sweep, ended };
 	} catch (err) {
 		const error = err instanceof Error ? err : new Error(String(err));
 		reply = { id: request.id, ok: false, error: { name: error.name, message: error.message, stack: error.stack } };

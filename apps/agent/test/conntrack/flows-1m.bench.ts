@@ -5,7 +5,7 @@
  * of the suite (no timing asserts):
  *   node --import tsx apps/agent/test/conntrack/flows-1m.bench.ts [flows]
  */
-import { ConntrackGc, endFlows, listFlows, refreshFlowIndex } from '../../src/conntrack/index.js';
+import { ConntrackGc, listFlows, refreshFlowIndex, workerFor } from '../../src/conntrack/index.js';
 import { SECOND_NS, STATE, idsOf, loadWithService, maxEventLoopGap, writeBulkFlows } from './helpers.js';
 
 const FLOWS = Number(process.argv[2] ?? 1_000_000);
@@ -17,7 +17,7 @@ const service = {
 	backends: Array.from({ length: BACKENDS }, (_, i) => ({ address: `198.18.1.${i + 1}`, port: 8080 })),
 };
 
-const { dp, ids } = loadWithService({ services: [service] }, Math.ceil(FLOWS * 2.2));
+const { dp, ids } = loadWithService({ services: [service] }, Math.ceil(FLOWS * 1.1));
 const { service: serviceId, backends } = idsOf(ids);
 const now = process.hrtime.bigint();
 const states = [STATE.established, STATE.established, STATE.established, STATE.finWait, STATE.closed];
@@ -103,7 +103,7 @@ await offThread('pages every 20 ms during a sweep', async () => {
 	console.log(`  ${n} pages, slowest ${worst.toFixed(2)} ms`);
 });
 
-time('endFlows of one backend (still synchronous, 1 in 30 flows)', () => endFlows(dp.maps, (flow) => flow.backendId === backends[0]));
+await offThread('endFlows of one backend on the worker (1 in 30 flows)', () => workerFor(dp.maps).endFlows([backends[0]!]));
 
 const idle = await offThread('sweep, every flow idle (deletes all)', () => gc.sweep(now + 1000n * SECOND_NS));
 console.log(`  deleted ${idle.deletedFlows} flows; activeTaken total ${Object.values(idle.activeTaken).reduce((a, b) => a + b, 0)}`);

@@ -1,13 +1,13 @@
 /*
  * With a big table the sweep and the snapshot builds run on the conntrack
  * worker thread: the agent's event loop (its API) keeps running meanwhile,
- * and a page never waits for a rebuild. Checked by what happens, not by how
+ * and a page never waits for a rebuild; so does ending a backend's flows. Checked by what happens, not by how
  * fast (stall times are measured in apps/agent/test/conntrack/flows-1m.bench.ts):
  * timers fire during the work, and a stale page is served from the old snapshot.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ConntrackGc, listFlows, refreshFlowIndex } from '../../src/conntrack/index.js';
+import { ConntrackGc, listFlows, refreshFlowIndex, workerFor } from '../../src/conntrack/index.js';
 import type { Dataplane } from '../../src/dataplane/index.js';
 import { SECOND_NS, SERVICE, STATE, activeOf, idsOf, loadWithService, eventLoopTicksDuring, writeBulkFlows } from './helpers.js';
 
@@ -21,7 +21,7 @@ describe('event loop during conntrack work on 200k flows', () => {
 	const now = process.hrtime.bigint();
 
 	before(() => {
-		const loaded = loadWithService({ services: [SERVICE] }, Math.ceil(FLOWS * 2.2));
+		const loaded = loadWithService({ services: [SERVICE] }, Math.ceil(FLOWS * 1.1));
 		dp = loaded.dp;
 		ids = idsOf(loaded.ids);
 		writeBulkFlows(dp, {
@@ -69,11 +69,23 @@ describe('event loop during conntrack work on 200k flows', () => {
 		assert.ok(ticks >= MIN_TICKS, `the event loop ran only ${ticks} timer ticks during the refresh`);
 	});
 
+	it("keeps ticking while one backend's flows are ended on the worker, and takes them off its count", async () => {
+		const target = ids.backends[2]!;
+		const activeBefore = activeOf(dp, target);
+		const { result: report, ticks } = await eventLoopTicksDuring(() => workerFor(dp.maps).endFlows([target]));
+		assert.ok(ticks >= MIN_TICKS, `the event loop ran only ${ticks} timer ticks while ending flows`);
+		assert.equal(report.ended, Math.floor(FLOWS / 3), 'every third flow was on it');
+		assert.equal(activeOf(dp, target), activeBefore - report.ended);
+		/* The worker published a fresh snapshot: a page shows none of them at once. */
+		assert.equal(listFlows(dp.maps, { backendId: target }, undefined, 10).items.length, 0);
+		assert.equal(listFlows(dp.maps, { backendId: ids.backends[0] }, undefined, 10).items.length, 10);
+	});
+
 	it('keeps ticking through a sweep that deletes every flow, and takes them off the counts', async () => {
 		const gc = new ConntrackGc(dp.maps, {});
 		const { result: report, ticks } = await eventLoopTicksDuring(() => gc.sweep(now + 1000n * SECOND_NS));
 		assert.ok(ticks >= MIN_TICKS, `the event loop ran only ${ticks} timer ticks during the sweep`);
-		assert.equal(report.deletedFlows, FLOWS);
+		assert.equal(report.deletedFlows, FLOWS - Math.floor(FLOWS / 3));
 		for (const id of ids.backends) assert.equal(activeOf(dp, id), 0);
 		/* The sweep published its (empty) snapshot: pages stop showing the deleted flows at once. */
 		assert.equal(listFlows(dp.maps, {}, undefined, 10).items.length, 0);
