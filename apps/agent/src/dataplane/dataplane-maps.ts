@@ -99,7 +99,11 @@ export function checkMapShape(name: MapName, info: MapInfo, source: 'bpf_map' | 
 	const fail = (call: string, detail: string): never => {
 		throw new DataplaneError({ call, subject, errno: osConstants.errno.EINVAL, detail });
 	};
-	const hint = 'the object and generated/layout.ts disagree; rebuild bpf/ and run `pnpm gen:layout`';
+	/* A pinned map that disagrees was left by another build of the data plane (an upgrade), not by a stale layout. */
+	const hint =
+		source === 'bpf_map'
+			? 'the object and generated/layout.ts disagree; rebuild bpf/ and run `pnpm gen:layout`'
+			: 'the pinned maps come from another build of the data plane; detach and unpin it first (`sluice teardown --interfaces ...`), which ends its tracked flows';
 	if (info.type !== spec.type) {
 		fail(source === 'bpf_map' ? 'bpf_map__type' : source, `is ${mapTypeName(info.type)}, the agent expects ${mapTypeName(spec.type)}`);
 	}
