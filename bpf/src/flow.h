@@ -86,12 +86,28 @@ static __always_inline int may_be_reply(const struct packet *pkt)
 }
 
 /*
+ * Of two flows of one client port on one backend endpoint, the one a reply
+ * belongs to: an open one before a closed one, then the newer (created_ns
+ * is the coarse clock, so two flows opened within a tick tie).
+ */
+static __always_inline int is_live_rather_than(const struct flow_value *flow,
+					       const struct flow_value *other)
+{
+	int open = flow->tcp_state != TCP_STATE_CLOSED;
+	int other_open = other->tcp_state != TCP_STATE_CLOSED;
+
+	if (open != other_open)
+		return open;
+	return flow->created_ns > other->created_ns;
+}
+
+/*
  * The flow a reply (backend -> client) belongs to, and the VIP to restore:
  * the forward tuple is client -> VIP of one of the services the sending
  * endpoint serves, and that flow must be on this very backend. NULL when
  * the packet is no reply of ours. When the endpoint serves several services
  * and the client used the same port towards more than one of them (a port
- * reused after a closed connection), the newest flow is the live one: the
+ * reused after a closed connection), the live one is the reply's: the
  * backend sees one connection per client address and port.
  */
 static __always_inline struct flow_value *lookup_reply_flow(const struct packet *pkt,
@@ -131,7 +147,7 @@ static __always_inline struct flow_value *lookup_reply_flow(const struct packet 
 		forward.dst_port = vip->port;
 		flow = bpf_map_lookup_elem(&flows, &forward);
 		if (flow && flow->backend_id == owners->backend_ids[i] &&
-		    (!found || flow->created_ns > found->created_ns)) {
+		    (!found || is_live_rather_than(flow, found))) {
 			found = flow;
 			*vip_out = vip;
 		}
