@@ -10,10 +10,8 @@
  * socket, tRPC, the agent's walk of the snapshot, fresh reads of the 100
  * flows from the kernel, names, JSON.
  */
-import { endianness } from 'node:os';
-import { addressToBytes, openPinnedMaps, SluiceTcpState } from '../../apps/agent/src/dataplane/index.js';
-import { libbpf } from '../../apps/agent/src/dataplane/libbpf.js';
-import { KEY, KEY_SIZE, VALUE, VALUE_SIZE } from '../../apps/agent/src/conntrack/flow-bytes.js';
+import { openPinnedMaps, SluiceTcpState } from '../../apps/agent/src/dataplane/index.js';
+import { type BulkFlows, bulkFlowClient, writeBulkFlows } from '../../apps/agent/test/conntrack/bulk-flows.js';
 import type { SocketClient } from '../../apps/agent/src/server/client.js';
 import type { BenchRecord } from '../record.js';
 import { BENCH_PIN_DIR } from '../sluice-agent.js';
@@ -35,56 +33,20 @@ export const PAGE_SERVICE = {
   backends: Array.from({ length: PAGE_BACKENDS }, (_, i) => ({ address: `198.19.10.${i + 1}`, port: 8080 })),
 };
 const PAGE_SERVICE_NAME = `${PAGE_SERVICE.address}:${PAGE_SERVICE.port}/tcp`;
-/* Entries per bpf_map_update_batch call. */
-const WRITE_BATCH = 65536;
 
-const clientOf = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-
-/** The entries of `count` IPv4 TCP flows, client i = 10.x.y.z:(1024 + i % 60000), backend i % backends. */
-function writeFlows(flowsFd: number, serviceId: number, backends: { address: string; port: number; id: number }[], count: number): void {
-  if (endianness() !== 'LE') throw new Error('the bench writes flow values little-endian');
-  const vip = addressToBytes(PAGE_SERVICE.address).bytes;
-  /* Seen a second ago (CLOCK_MONOTONIC, the program's clock): the GC keeps them (900 s for established). */
+/** Established IPv4 TCP flows of the paging service, seen a second ago (CLOCK_MONOTONIC, the program's clock): the GC keeps them (900 s). */
+function writeFlows(flowsFd: number, serviceId: number, backends: BulkFlows['backends'], count: number): void {
   const now = process.hrtime.bigint();
-  const created = now - 100_000_000_000n;
-  const lastSeen = now - 1_000_000_000n;
-  const keys = Buffer.alloc(WRITE_BATCH * KEY_SIZE);
-  const values = Buffer.alloc(WRITE_BATCH * VALUE_SIZE);
-  let n = 0;
-  const flush = () => {
-    const written = new Uint32Array([n]);
-    const ret = libbpf.bpf_map_update_batch(flowsFd, keys, values, written, { sz: 24, elem_flags: 0, flags: 0 });
-    if (ret < 0) throw new Error(`bpf_map_update_batch: errno ${-ret}, ${written[0]} of ${n} written`);
-    keys.fill(0);
-    values.fill(0);
-    n = 0;
-  };
-  const entry = (i: number) => {
-    const backend = backends[i % backends.length]!;
-    const k = n * KEY_SIZE;
-    const v = n * VALUE_SIZE;
-    keys[k + KEY.src] = 10;
-    keys[k + KEY.src + 1] = (i >> 16) & 255;
-    keys[k + KEY.src + 2] = (i >> 8) & 255;
-    keys[k + KEY.src + 3] = i & 255;
-    Buffer.from(vip).copy(keys, k + KEY.dst);
-    keys.writeUInt16BE(1024 + (i % 60000), k + KEY.srcPort);
-    keys.writeUInt16BE(PAGE_SERVICE.port, k + KEY.dstPort);
-    keys[k + KEY.protocol] = 6;
-    keys[k + KEY.family] = 4;
-    values.writeBigUInt64LE(created, v + VALUE.createdNs);
-    values.writeBigUInt64LE(lastSeen, v + VALUE.lastSeenNs);
-    values.writeBigUInt64LE(3n, v + VALUE.packets);
-    values.writeBigUInt64LE(300n, v + VALUE.bytes);
-    values.writeBigUInt64LE(2n, v + VALUE.replyPackets);
-    values.writeBigUInt64LE(200n, v + VALUE.replyBytes);
-    values.writeUInt32LE(backend.id, v + VALUE.backendId);
-    values.writeUInt32LE(serviceId, v + VALUE.serviceId);
-    values.writeUInt32LE(SluiceTcpState.TCP_STATE_ESTABLISHED, v + VALUE.tcpState);
-    if (++n === WRITE_BATCH) flush();
-  };
-  for (let i = 0; i < count; i++) entry(i);
-  if (n > 0) flush();
+  writeBulkFlows(flowsFd, {
+    count,
+    vip: PAGE_SERVICE.address,
+    vipPort: PAGE_SERVICE.port,
+    serviceId,
+    backends,
+    stateOf: () => SluiceTcpState.TCP_STATE_ESTABLISHED,
+    createdNs: now - 100_000_000_000n,
+    lastSeenNs: now - 1_000_000_000n,
+  });
 }
 
 type ListInput = Parameters<SocketClient['connections']['list']['query']>[0];
@@ -128,7 +90,7 @@ export async function measureConnectionPage(client: SocketClient, samples: numbe
 
   /* The snapshot holds the million once the last flow written shows up (entries are written in order). */
   const snapshotStart = Date.now();
-  const last = clientOf(PAGE_FLOWS - 1);
+  const last = bulkFlowClient(PAGE_FLOWS - 1);
   for (;;) {
     /* A read, so one retry after a pooled socket the agent had already closed is safe. */
     const ask = () => client.connections.list.query({ client: last, limit: 1 });

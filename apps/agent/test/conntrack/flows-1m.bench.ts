@@ -6,7 +6,8 @@
  *   node --import tsx apps/agent/test/conntrack/flows-1m.bench.ts [flows]
  */
 import { ConntrackGc, listFlows, refreshFlowIndex, workerFor } from '../../src/conntrack/index.js';
-import { SECOND_NS, STATE, idsOf, loadWithService, maxEventLoopGap, writeBulkFlows } from './helpers.js';
+import { SECOND_NS, STATE, idsOf, loadWithService, maxEventLoopGap } from './helpers.js';
+import { writeBulkFlows } from './bulk-flows.js';
 
 const FLOWS = Number(process.argv[2] ?? 1_000_000);
 const BACKENDS = 30;
@@ -23,7 +24,7 @@ const now = process.hrtime.bigint();
 const states = [STATE.established, STATE.established, STATE.established, STATE.finWait, STATE.closed];
 
 let t = performance.now();
-writeBulkFlows(dp, {
+writeBulkFlows(dp.maps.flows.fd, {
 	count: FLOWS,
 	vip: service.address,
 	vipPort: 80,

@@ -3,11 +3,8 @@
  * attached) with a service and backends written by the real reconciler,
  * and flow entries written as the program writes them.
  */
-import { endianness } from 'node:os';
 import { type DataplaneConfig, dataplaneConfigSchema } from '@sluice/api';
 import { type Dataplane, type FlowKey, type FlowValue, SluiceTcpState, addressToBytes, loadDataplane } from '../../src/dataplane/index.js';
-import { libbpf } from '../../src/dataplane/libbpf.js';
-import { KEY, KEY_SIZE, VALUE, VALUE_SIZE } from '../../src/conntrack/flow-bytes.js';
 import { Reconciler } from '../../src/reconcile/reconciler.js';
 import { SMALL_MAPS, objectPath } from '../dataplane/helpers.js';
 
@@ -107,67 +104,6 @@ export function activeOf(dp: Dataplane, backendId: number): number {
 	return Number(dp.maps.backendActive.lookup(backendId) ?? 0n);
 }
 
-/** Many IPv4 TCP flows of one service, client i = 10.x.y.z:(1024 + i % 60000), backend i % backends. */
-export interface BulkFlows {
-	count: number;
-	vip: string;
-	vipPort: number;
-	serviceId: number;
-	backends: { address: string; port: number; id: number }[];
-	stateOf: (i: number) => number;
-	createdNs: bigint;
-	lastSeenNs: bigint;
-}
-
-/* Entries per bpf_map_update_batch call. */
-const WRITE_BATCH = 65536;
-
-/**
- * Writes every flow's entry as raw bytes: encoding a million flow
- * objects through the codecs takes a minute and a half, this a few seconds.
- */
-export function writeBulkFlows(dp: Dataplane, spec: BulkFlows): void {
-	if (endianness() !== 'LE') throw new Error('writeBulkFlows writes value fields little-endian');
-	const vip = addressToBytes(spec.vip).bytes;
-	const backends = spec.backends;
-	const keys = Buffer.alloc(WRITE_BATCH * KEY_SIZE);
-	const values = Buffer.alloc(WRITE_BATCH * VALUE_SIZE);
-	let n = 0;
-	const flush = () => {
-		const count = new Uint32Array([n]);
-		const ret = libbpf.bpf_map_update_batch(dp.maps.flows.fd, keys, values, count, { sz: 24, elem_flags: 0, flags: 0 });
-		if (ret < 0) throw new Error(`bpf_map_update_batch: errno ${-ret}, ${count[0]} of ${n} written`);
-		keys.fill(0);
-		values.fill(0);
-		n = 0;
-	};
-	const entry = (i: number) => {
-		const backend = backends[i % backends.length]!;
-		const k = n * KEY_SIZE;
-		const v = n * VALUE_SIZE;
-		keys[k + KEY.src] = 10;
-		keys[k + KEY.src + 1] = (i >> 16) & 255;
-		keys[k + KEY.src + 2] = (i >> 8) & 255;
-		keys[k + KEY.src + 3] = i & 255;
-		vip.copy(keys, k + KEY.dst);
-		keys.writeUInt16BE(1024 + (i % 60000), k + KEY.srcPort);
-		keys.writeUInt16BE(spec.vipPort, k + KEY.dstPort);
-		keys[k + KEY.protocol] = 6;
-		keys[k + KEY.family] = 4;
-		values.writeBigUInt64LE(spec.createdNs, v + VALUE.createdNs);
-		values.writeBigUInt64LE(spec.lastSeenNs, v + VALUE.lastSeenNs);
-		values.writeBigUInt64LE(3n, v + VALUE.packets);
-		values.writeBigUInt64LE(300n, v + VALUE.bytes);
-		values.writeBigUInt64LE(2n, v + VALUE.replyPackets);
-		values.writeBigUInt64LE(200n, v + VALUE.replyBytes);
-		values.writeUInt32LE(backend.id, v + VALUE.backendId);
-		values.writeUInt32LE(spec.serviceId, v + VALUE.serviceId);
-		values.writeUInt32LE(spec.stateOf(i), v + VALUE.tcpState);
-		if (++n === WRITE_BATCH) flush();
-	};
-	for (let i = 0; i < spec.count; i++) entry(i);
-	if (n > 0) flush();
-}
 
 /** Runs `during` while a 10 ms ticker measures the event loop's longest gap between ticks. */
 /**

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConntrackGc, listFlows, refreshFlowIndex, workerFor } from '../../src/conntrack/index.js';
 import type { Dataplane } from '../../src/dataplane/index.js';
-import { SECOND_NS, SERVICE, STATE, activeOf, idsOf, loadWithService, eventLoopTicksDuring, writeBulkFlows } from './helpers.js';
+import { SECOND_NS, SERVICE, STATE, activeOf, idsOf, loadWithService, eventLoopTicksDuring } from './helpers.js';
+import { writeBulkFlows } from './bulk-flows.js';
 
 const FLOWS = 200_000;
 /* A synchronous scan of this table lets no timer fire; on the worker, dozens do. */
@@ -24,7 +25,7 @@ describe('event loop during conntrack work on 200k flows', () => {
 		const loaded = loadWithService({ services: [SERVICE] }, Math.ceil(FLOWS * 1.1));
 		dp = loaded.dp;
 		ids = idsOf(loaded.ids);
-		writeBulkFlows(dp, {
+		writeBulkFlows(dp.maps.flows.fd, {
 			count: FLOWS,
 			vip: SERVICE.address,
 			vipPort: SERVICE.port,
