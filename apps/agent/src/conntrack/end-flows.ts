@@ -8,6 +8,7 @@ import type { ConntrackMaps } from './conntrack-maps.js';
 import { decrementActive } from './active-counts.js';
 import { Endpoints } from './endpoints.js';
 import { type FlowState, KEY, TCP_STATE, VALUE, addressAt, flowState, u32 } from './flow-bytes.js';
+import type { FlowIndexBuilder } from './flow-index.js';
 import { KeyList } from './key-words.js';
 import { deleteKeys } from './raw-flow-ops.js';
 import { scanFlows } from './scan.js';
@@ -57,13 +58,17 @@ export interface EndFlowsReport {
 	activeTaken: Record<number, number>;
 }
 
-export function endFlows(maps: ConntrackMaps, predicate: (flow: FlowSummary) => boolean): EndFlowsReport {
+/** `kept`: collects the flows that stay, as the scan reads them (the worker builds its next index from them). */
+export function endFlows(maps: ConntrackMaps, predicate: (flow: FlowSummary) => boolean, kept?: FlowIndexBuilder): EndFlowsReport {
 	const endpoints = Endpoints.read(maps);
 	const doomed = new KeyList();
 	const taken = new Map<number, number>();
 	scanFlows(maps, (keys, keyAt, words, wordAt, values, valueAt) => {
 		const flow = new ScannedFlow(keys, keyAt, u32(values, valueAt + VALUE.serviceId), u32(values, valueAt + VALUE.backendId), u32(values, valueAt + VALUE.tcpState));
-		if (!predicate(flow)) return;
+		if (!predicate(flow)) {
+			kept?.add(words, wordAt, flow.serviceId, flow.backendId, flow.tcpState);
+			return;
+		}
 		doomed.push(words, wordAt);
 		if (flow.tcpState !== TCP_STATE.TCP_STATE_CLOSED && endpoints.backendOf(flow.backendId, flow.serviceId)) {
 			taken.set(flow.backendId, (taken.get(flow.backendId) ?? 0) + 1);

@@ -10,7 +10,7 @@ import { parentPort } from 'node:worker_threads';
 import { ActiveRecounter } from './active-counts.js';
 import { openMapFds } from './conntrack-maps.js';
 import { type EndFlowsReport, endFlows } from './end-flows.js';
-import { type FlowIndex, columnsOf, transferablesOf } from './flow-index.js';
+import { type FlowIndex, FlowIndexBuilder, columnsOf, transferablesOf } from './flow-index.js';
 import { buildFlowIndex } from './scan.js';
 import { sweepFlows } from './sweep.js';
 import { TimeoutTable } from './timeouts.js';
@@ -38,9 +38,10 @@ function run(request: WorkerRequest): { index: FlowIndex; sweep?: SweepOutcome; 
 	if (job.kind === 'index') return { index: buildFlowIndex(maps) };
 	if (job.kind === 'end-flows') {
 		const ids = new Set(job.backendIds);
-		const ended = endFlows(maps, (flow) => ids.has(flow.backendId));
-		/* Pages stop showing the ended flows once this index is published. */
-		return { index: buildFlowIndex(maps), ended };
+		/* One scan: the flows that stay make the index, so pages stop showing the ended ones once it is published. */
+		const kept = new FlowIndexBuilder();
+		const ended = endFlows(maps, (flow) => ids.has(flow.backendId), kept);
+		return { index: kept.finish(), ended };
 	}
 	const recounter = new ActiveRecounter(job.lastDrift);
 	const { report, index } = sweepFlows(maps, new TimeoutTable(job.timeouts), recounter, job.nowNs ?? process.hrtime.bigint());
