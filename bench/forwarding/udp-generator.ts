@@ -5,12 +5,9 @@
  * until `seconds` have passed or `maxFrames` were sent, whichever is first.
  * Prints {"frames": N, "seconds": S} on stdout.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPacket } from '../../bpf/test/support/packet.ts';
+import { buildBenchBpf } from '../bpf-object.js';
 import { checked, checkedPointer } from '../../apps/agent/src/dataplane/errors.js';
 import { libbpf } from '../../apps/agent/src/dataplane/libbpf.js';
 import { testRunXdp } from '../../apps/agent/src/dataplane/test-run.js';
@@ -36,21 +33,13 @@ const FRAME_BYTES = 64;
 const CHUNK = 262_144;
 const SOURCE = fileURLToPath(new URL('./udp-generator.bpf.c', import.meta.url));
 
-function build(): string {
-  const dir = join(tmpdir(), 'sluice-bench');
-  mkdirSync(dir, { recursive: true });
-  const object = join(dir, 'udp-generator.bpf.o');
-  const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
-  execFileSync('clang', ['-O2', '-g', '-Wall', '-Werror', '-target', 'bpf', '-mcpu=v3', '-I', `/usr/include/${arch}-linux-gnu`, '-c', SOURCE, '-o', object]);
-  return object;
-}
 
 function ipv4Word(address: string): number {
   return address.split('.').reduce((word, octet) => word * 256 + Number(octet), 0);
 }
 
 function main(request: GeneratorRequest): { frames: number; seconds: number } {
-  const object = build();
+  const object = buildBenchBpf(SOURCE);
   const obj = checkedPointer('bpf_object__open_file', object, () => libbpf.bpf_object__open_file(object, null));
   try {
     checked('bpf_object__load', object, () => libbpf.bpf_object__load(obj));

@@ -8,14 +8,13 @@
  * where the kernel checks its checksum (InCsumErrors). Delivered per second
  * of generation is the figure; what the generator offered is kept beside it.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBpffs } from '../../apps/agent/src/dataplane/bpffs.js';
 import { inNamespace, mustRun, mustRunIn, sleep } from '../processes.js';
 import { BENCH_PIN_DIR } from '../sluice-agent.js';
+import { buildBenchBpf } from '../bpf-object.js';
 import { GENERATOR_SOURCE_BASE, UDP_PORT, type BenchNetwork } from './network.js';
 import type { GeneratorRequest } from './udp-generator.js';
 
@@ -34,11 +33,7 @@ const sinkPin = (ns: string) => join(BENCH_PIN_DIR, `udp-sink-${ns}`);
 
 /** Builds the sink, loads one per backend (pinned in the bench bpffs) and attaches it to the backend's eth0. */
 export async function installUdpSinks(net: BenchNetwork): Promise<void> {
-  const dir = join(tmpdir(), 'sluice-bench');
-  mkdirSync(dir, { recursive: true });
-  const object = join(dir, 'udp-sink.bpf.o');
-  const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
-  execFileSync('clang', ['-O2', '-g', '-Wall', '-Werror', '-target', 'bpf', '-mcpu=v3', `-DSINK_PORT=${UDP_PORT}`, '-I', `/usr/include/${arch}-linux-gnu`, '-c', SINK_SOURCE, '-o', object]);
+  const object = buildBenchBpf(SINK_SOURCE, [`SINK_PORT=${UDP_PORT}`]);
   ensureBpffs(BENCH_PIN_DIR);
   for (const ns of net.backendNs) {
     removeUdpSinkPins(ns);

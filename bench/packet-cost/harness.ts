@@ -7,15 +7,12 @@
  * reliably. The kernel's average is whole nanoseconds; runs are repeated so
  * the truncation dithers out in the medians.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checked, checkedPointer } from '../../apps/agent/src/dataplane/errors.js';
 import { type BpfObjectPtr, libbpf } from '../../apps/agent/src/dataplane/libbpf.js';
 import { testRunXdp } from '../../apps/agent/src/dataplane/test-run.js';
 import type { FrameTemplate } from './frames.js';
+import { buildBenchBpf } from '../bpf-object.js';
 
 const SOURCE = fileURLToPath(new URL('./harness.bpf.c', import.meta.url));
 const FRAME_MAX = 128;
@@ -35,12 +32,7 @@ export interface Timing {
 
 /** Compiles the harness into a scratch directory (the repository keeps no build output of the bench). */
 export function buildHarness(): string {
-  const dir = join(tmpdir(), 'sluice-bench');
-  mkdirSync(dir, { recursive: true });
-  const object = join(dir, 'harness.bpf.o');
-  const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
-  execFileSync('clang', ['-O2', '-g', '-Wall', '-Werror', '-target', 'bpf', '-mcpu=v3', '-I', `/usr/include/${arch}-linux-gnu`, '-c', SOURCE, '-o', object]);
-  return object;
+  return buildBenchBpf(SOURCE);
 }
 
 export class Harness {
