@@ -8,6 +8,7 @@
  * is imported by path here and in tests/console/support/playwright.ts.
  */
 import { defineConfig } from './apps/web/node_modules/@playwright/test/index.js';
+import { AGENT_SOCKET } from './tests/console/support/lab-settings.ts';
 
 const PORT = Number(process.env.SLUICE_CONSOLE_TEST_PORT ?? 3107);
 const BASE_URL = `http://127.0.0.1:${PORT}`;
@@ -47,6 +48,6 @@ export default defineConfig({
     timeout: 60_000,
     stdout: 'pipe',
     stderr: 'pipe',
-    env: { SLUICE_AGENT_SOCKET: '/run/sluice-console/agent.sock', NEXT_TELEMETRY_DISABLED: '1' },
+    env: { SLUICE_AGENT_SOCKET: AGENT_SOCKET, NEXT_TELEMETRY_DISABLED: '1' },
   },
 });

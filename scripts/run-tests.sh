@@ -15,7 +15,7 @@ case "$suite" in
     make -s -C bpf
     bash bpf/test/fixture-network.sh up
     trap 'bash bpf/test/fixture-network.sh down' EXIT
-    ip netns exec slfx env PATH="$PATH" node --import tsx --test --test-concurrency=1 "${REPORTERS[@]}" \
+    ip netns exec "slfx${SLUICE_TEST_TAG:-}" env PATH="$PATH" node --import tsx --test --test-concurrency=1 "${REPORTERS[@]}" \
       bpf/test/*.test.ts apps/agent/test/dataplane/layout.test.ts
     ;;
   agent)

@@ -5,10 +5,11 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tagged } from '../../support/test-tag.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const PREFIX = 'slcon';
-export const STATE_DIR = '/run/sluice-console';
+export const PREFIX = tagged('slcon');
+export const STATE_DIR = tagged('/run/sluice-console');
 export const PIN_DIR = join(STATE_DIR, 'bpf');
 export const AGENT_SOCKET = join(STATE_DIR, 'agent.sock');
 export const ADMIN_TOKEN_FILE = join(STATE_DIR, 'admin.token');
