@@ -117,6 +117,7 @@ enum sluice_endpoint_filter {
 enum sluice_flow_flags {
 	FLOW_F_FIN_CLIENT = 1 << 0,	/* the client sent FIN */
 	FLOW_F_FIN_BACKEND = 1 << 1,	/* the backend sent FIN */
+	FLOW_F_SYN_SEQ = 1 << 2,	/* syn_seq holds the opening SYN's sequence number */
 };
 
 /* Index of a flow's per-direction next-hop cache. */
@@ -239,7 +240,12 @@ struct flow_value {
 	__u32 next_hop_ifindex[2];
 	__u16 next_hop_max_len[2];
 	__u8 next_hop_macs[2 * 12];
-	__u32 pad;
+	/*
+	 * Sequence number (network order) of the SYN that opened the current
+	 * connection: the same SYN again is a retransmission of that attempt,
+	 * never a new connection (see resume_handshake in flow.h).
+	 */
+	__be32 syn_seq;
 };
 
 /*
