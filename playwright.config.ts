@@ -8,10 +8,11 @@
  * is imported by path here and in tests/console/support/playwright.ts.
  */
 import { defineConfig } from './apps/web/node_modules/@playwright/test/index.js';
-import { AGENT_SOCKET } from './tests/console/support/lab-settings.ts';
 
 const PORT = Number(process.env.SLUICE_CONSOLE_TEST_PORT ?? 3107);
 const BASE_URL = `http://127.0.0.1:${PORT}`;
+/* lab-settings.ts's AGENT_SOCKET (that module is ESM, which Playwright cannot load from its config). */
+const AGENT_SOCKET = `/run/sluice-console${process.env.SLUICE_TEST_TAG ?? ''}/agent.sock`;
 
 export default defineConfig({
   testDir: './tests/console',
