@@ -8,7 +8,14 @@
  * is imported by path here and in tests/console/support/playwright.ts.
  */
 import { defineConfig } from './apps/web/node_modules/@playwright/test/index.js';
-import { AGENT_SOCKET } from './tests/console/support/lab-settings.ts';
+
+/*
+ * The same path as tests/console/support/lab-settings.ts, spelled out here:
+ * this config loads as CommonJS (the root package has no "type"), and
+ * importing that file (an ES module under tests/) failed with "exports is
+ * not defined in ES module scope" before any test ran.
+ */
+const AGENT_SOCKET = `/run/sluice-console${process.env.SLUICE_TEST_TAG ?? ''}/agent.sock`;
 
 const PORT = Number(process.env.SLUICE_CONSOLE_TEST_PORT ?? 3107);
 const BASE_URL = `http://127.0.0.1:${PORT}`;
