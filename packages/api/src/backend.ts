@@ -10,7 +10,7 @@
 import type { Identity } from './identity.ts';
 import type { AgentInfo } from './router/agent.types.ts';
 import type { AuditListInput, AuditPage } from './router/audit.types.ts';
-import type { CreateUserInput, LoginResult, TokenView, UpdateUserInput, UserView } from './router/auth.types.ts';
+import type { CreateUserInput, LoginAttempt, LoginResult, TokenView, UpdateUserInput, UserView } from './router/auth.types.ts';
 import type {
   BackendAddInput,
   BackendBulkInput,
@@ -77,7 +77,8 @@ export interface SluiceBackend {
     list(input: AuditListInput): MaybePromise<AuditPage>;
   };
   auth: {
-    login(user: string, password: string): MaybePromise<LoginResult>;
+    login(user: string, password: string, attempt: LoginAttempt): MaybePromise<LoginResult>;
+    unlockLogin(keys: { user?: string; source?: string }, caller: Identity): MaybePromise<{ user: boolean | null; source: boolean | null }>;
     /** Ends the session whose token is given (a no-op for API tokens). */
     logout(token: string | null, caller: Identity): MaybePromise<void>;
     listUsers(): MaybePromise<UserView[]>;

@@ -14,6 +14,8 @@ export const SLUICE_ERROR_CODES = [
   'LIMIT_REACHED',
   /* No identity or an expired session: log in again (FORBIDDEN means "you, but not allowed"). */
   'UNAUTHENTICATED',
+  /* Too many failed logins for this user or from this address: wait details.retryAfterSeconds. */
+  'RATE_LIMITED',
   /* The agent could not do it (a map write failed): nothing was changed; retrying may help. */
   'INTERNAL',
 ] as const;
@@ -26,6 +28,7 @@ export const TRPC_CODE_OF: Record<SluiceErrorCode, TRPC_ERROR_CODE_KEY> = {
   FORBIDDEN: 'FORBIDDEN',
   LIMIT_REACHED: 'UNPROCESSABLE_CONTENT',
   UNAUTHENTICATED: 'UNAUTHORIZED',
+  RATE_LIMITED: 'TOO_MANY_REQUESTS',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 };
 

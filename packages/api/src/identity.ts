@@ -5,6 +5,13 @@ export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 export const roleSchema = z.enum(ROLES);
 
+/**
+ * The browser's address, as the console server passes it on with a login
+ * (the agent's own peer is always the console on the unix socket). The
+ * agent throttles failed logins per user and per this address.
+ */
+export const CLIENT_ADDRESS_HEADER = 'x-sluice-client-address';
+
 /** How the caller proved who they are. */
 export const IDENTITY_SOURCES = ['token', 'session'] as const;
 

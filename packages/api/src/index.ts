@@ -16,5 +16,6 @@ export * from './router/audit.types.ts';
 export * from './router/auth.types.ts';
 export * from './router/config.types.ts';
 export type { SluiceBackend } from './backend.ts';
-export { type Context, createContext, createCallerFactory, sluiceCodeOf } from './trpc.ts';
+export { type Context, createContext, createCallerFactory, isUnexpectedError, sluiceCodeOf } from './trpc.ts';
+export { errorReference } from './error-reference.ts';
 export { appRouter, createAppRouter, type AppRouter, type RouterInputs, type RouterOutputs } from './root.ts';

@@ -39,8 +39,10 @@ export function createAppRouter(sluice: SluiceBackend) {
   const createCaller = createCallerFactory(appRouter);
   return {
     router: appRouter,
-    createContext: (identity: Identity | null, token: string | null = null) => createContext({ sluice, identity, token }),
-    /** Call procedures in-process as `identity` (null: anonymous). */
-    callerFor: (identity: Identity | null, token: string | null = null) => createCaller(createContext({ sluice, identity, token })),
+    createContext: (identity: Identity | null, token: string | null = null, clientAddress: string | null = null) =>
+      createContext({ sluice, identity, token, clientAddress }),
+    /** Call procedures in-process as `identity` (null: anonymous), from `clientAddress` (null: a local caller). */
+    callerFor: (identity: Identity | null, token: string | null = null, clientAddress: string | null = null) =>
+      createCaller(createContext({ sluice, identity, token, clientAddress })),
   };
 }

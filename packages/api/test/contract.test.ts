@@ -3,9 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TRPCError } from '@trpc/server';
+import { getErrorShape } from '@trpc/server/unstable-core-do-not-import';
 import { type Identity, type SluiceBackend, SluiceError, createAppRouter } from '../src/index.ts';
 
 const calls: string[] = [];
+const argsOf: Record<string, unknown[]> = {};
+/* What a real failure deep in the agent looks like: a system error naming a file. */
+const INTERNAL_DETAIL = "EACCES: permission denied, open '/var/lib/sluice/store.db'";
 const notImplemented = () => {
   throw new Error('not in this stub');
 };
@@ -16,6 +20,11 @@ const stub = new Proxy({} as SluiceBackend, {
       {
         get: (_t, method: string) => (...args: unknown[]) => {
           calls.push(`${area}.${method}`);
+          argsOf[`${area}.${method}`] = args;
+          if (area === 'agent' && method === 'info') throw new Error(INTERNAL_DETAIL);
+          if (area === 'stats' && method === 'totals') throw new SluiceError('INTERNAL', 'the data plane refused the change: map full; nothing was changed');
+          if (area === 'auth' && method === 'login')
+            throw new SluiceError('RATE_LIMITED', 'too many failed logins for this user or from this address: try again in 900 s', { retryAfterSeconds: 900 });
           if (area === 'backends' && method === 'remove')
             throw new SluiceError('CONFLICT', 'backend 198.19.1.2:8080 still carries 3 active flows', { activeFlows: 3 });
           if (area === 'services' && method === 'list') return [];
@@ -27,6 +36,13 @@ const stub = new Proxy({} as SluiceBackend, {
 });
 const api = createAppRouter(stub);
 const as = (role: Identity['role']) => api.callerFor({ user: `u-${role}`, role, source: 'token' });
+
+/** The error as it leaves the server: tRPC's own shaping (stack and all, unless turned off) and then ours. */
+async function wireShapeOf(promise: Promise<unknown>): Promise<{ message: string; data: Record<string, unknown> }> {
+  const error = await promise.then(() => assert.fail('expected an error'), (e: unknown) => e);
+  assert.ok(error instanceof TRPCError, `expected a TRPCError, got ${error}`);
+  return getErrorShape({ config: api.router._def._config, error, type: 'query', path: 'x', input: undefined, ctx: undefined }) as any;
+}
 
 async function sluiceCodeOf(promise: Promise<unknown>): Promise<string> {
   const error = await promise.then(
@@ -52,6 +68,42 @@ test('anonymous callers reach only auth.login', async () => {
   calls.length = 0;
   await assert.rejects(anonymous.auth.login({ user: 'admin', password: 'x' }));
   assert.deepEqual(calls, ['auth.login'], 'login reached the implementation');
+  assert.deepEqual(argsOf['auth.login'], ['admin', 'x', { source: 'local', previousToken: null }], 'a caller on the socket is "local"');
+});
+
+test('login passes the browser address and the presented token on, for the throttle and for rotation', async () => {
+  await assert.rejects(api.callerFor(null, 'sls_old', '192.0.2.10').auth.login({ user: 'olga', password: 'x' }));
+  assert.deepEqual(argsOf['auth.login'], ['olga', 'x', { source: '192.0.2.10', previousToken: 'sls_old' }]);
+});
+
+test('a lock is RATE_LIMITED (HTTP 429) with its retry-after, and only admins may lift it', async () => {
+  const shape = await wireShapeOf(api.callerFor(null).auth.login({ user: 'olga', password: 'x' }));
+  assert.equal(shape.data.sluiceCode, 'RATE_LIMITED');
+  assert.equal(shape.data.httpStatus, 429);
+  assert.deepEqual(shape.data.details, { retryAfterSeconds: 900 });
+  assert.match(shape.message, /try again in 900 s/);
+  calls.length = 0;
+  assert.equal(await sluiceCodeOf(as('operator').auth.unlockLogin({ user: 'olga' })), 'FORBIDDEN');
+  assert.equal(await sluiceCodeOf(as('admin').auth.unlockLogin({})), 'INVALID');
+  assert.deepEqual(calls, []);
+});
+
+test('an unexpected error leaves no stack, path or internal message in the reply: a reference instead', async () => {
+  const shape = await wireShapeOf(as('viewer').agent.info());
+  const text = JSON.stringify(shape);
+  assert.equal(shape.data.sluiceCode, 'INTERNAL');
+  assert.equal('stack' in shape.data, false, 'no stack');
+  assert.ok(!text.includes('/var/lib') && !text.includes('EACCES') && !/\.ts:\d+/.test(text), `internals in ${text}`);
+  assert.match(String(shape.data.reference), /^[0-9a-f]{8}$/);
+  assert.match(shape.message, new RegExp(`unexpected error in the agent \\(reference ${shape.data.reference}\\)`));
+  /* Expected errors keep their words (and still no stack). */
+  const typed = await wireShapeOf(as('viewer').stats.totals());
+  assert.equal(typed.data.sluiceCode, 'INTERNAL');
+  assert.match(typed.message, /the data plane refused the change: map full/);
+  assert.equal(typed.data.reference, null);
+  const refused = await wireShapeOf(as('viewer').backends.setWeight({ service: '198.18.100.1:80/tcp', endpoint: '198.19.1.2:8080', weight: 2 }));
+  assert.equal(refused.data.sluiceCode, 'FORBIDDEN');
+  assert.equal('stack' in refused.data, false, 'no stack on a refusal either');
 });
 
 test('each role is refused what is above it, before the implementation is called', async () => {

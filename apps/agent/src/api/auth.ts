@@ -19,8 +19,9 @@ export function authApi(agent: Agent, authenticator: Authenticator): SluiceBacke
     });
 
   return {
-    login: (user, password) => authenticator.login(user, password),
+    login: (user, password, attempt) => authenticator.login(user, password, attempt),
     logout: (token) => authenticator.logout(token),
+    unlockLogin: (keys, caller) => authenticator.unlock(keys, caller),
 
     listUsers: () => store.identities.users().map(userView),
 
@@ -55,14 +56,14 @@ export function authApi(agent: Agent, authenticator: Authenticator): SluiceBacke
     },
 
     listTokens: () =>
-      store.identities.tokens().map((t) => ({ name: t.name, role: t.role, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt })),
+      store.identities.tokens().map((t) => ({ name: t.name, role: t.role, createdBy: t.createdBy, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt })),
 
     createToken(name, role, caller) {
       if (store.identities.token(name)) throw conflict(`token ${name} already exists; revoke it first`, { token: name });
       const token = newToken('slk');
-      audited(caller, 'auth.createToken', name, null, { name, role }, (now) => store.identities.putToken(name, role, hashToken(token), now));
+      audited(caller, 'auth.createToken', name, null, { name, role }, (now) => store.identities.putToken(name, role, hashToken(token), now, caller.user));
       const row = store.identities.token(name)!;
-      return { name, role, createdAt: row.createdAt, lastUsedAt: null, token };
+      return { name, role, createdBy: row.createdBy, createdAt: row.createdAt, lastUsedAt: null, token };
     },
 
     revokeToken(name, caller) {

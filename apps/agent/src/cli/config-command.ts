@@ -1,4 +1,4 @@
-/* sluice config export [FILE] | import FILE [--dry-run] [--force]; sluice user ...; sluice token ... */
+/* sluice config export [FILE] | import FILE [--dry-run] [--force]; sluice user ... */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { stringify as toYaml } from 'yaml';
 import { parseConfigText, validateConfigDocument } from '../agent/config-file.js';
@@ -12,7 +12,8 @@ export const CONFIG_USAGE = `sluice config export [FILE]          (YAML for .yam
 export const USER_USAGE = `sluice user ls
   sluice user add NAME --role viewer|operator|admin   (password read from stdin)
   sluice user set NAME [--role R] [--password]          (--password: new password from stdin)
-  sluice user rm NAME`;
+  sluice user rm NAME
+  sluice user unlock [NAME] [--source ADDRESS]        (end a failed-login lock early)`;
 
 export async function configCommand(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;
@@ -53,7 +54,7 @@ async function readStdin(): Promise<string> {
 
 export async function userCommand(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;
-  const { values, positionals } = parse(rest, { role: { type: 'string' }, password: { type: 'boolean', default: false } });
+  const { values, positionals } = parse(rest, { role: { type: 'string' }, password: { type: 'boolean', default: false }, source: { type: 'string' } });
   const client = connect(values);
   switch (verb) {
     case 'ls':
@@ -77,6 +78,13 @@ export async function userCommand(argv: string[]): Promise<void> {
       const user = positional(positionals, 0, 'NAME', USER_USAGE);
       const result = await client.auth.deleteUser.mutate({ user });
       return emit(values.json, result, () => `user ${user} removed`);
+    }
+    case 'unlock': {
+      const user = positionals[0];
+      if (user === undefined && values.source === undefined) throw new UsageError(`user unlock needs NAME, --source ADDRESS, or both\nusage: ${USER_USAGE}`);
+      const result = await client.auth.unlockLogin.mutate({ user, source: values.source });
+      const said = (what: string, cleared: boolean | null) => (cleared === null ? [] : [`${what}: ${cleared ? 'unlocked' : 'was not locked or throttled'}`]);
+      return emit(values.json, result, () => [...said(`user ${user}`, result.user), ...said(`source ${values.source}`, result.source)].join('\n'));
     }
     default:
       throw new UsageError(`unknown user command "${verb ?? ''}"\nusage: ${USER_USAGE}`);

@@ -6,6 +6,7 @@ import { BACKEND_USAGE, backendCommand } from './backend-command.js';
 import { CONFIG_USAGE, USER_USAGE, configCommand, userCommand } from './config-command.js';
 import { AUDIT_USAGE, CONNS_USAGE, auditCommand, connsCommand, healthCommand, statsCommand } from './read-commands.js';
 import { SERVICE_USAGE, serviceCommand } from './service-command.js';
+import { TOKEN_USAGE, tokenCommand } from './token-command.js';
 
 export const USAGE = `usage: sluice <command> [options]     (every API command takes --json, --socket PATH, --token-file PATH)
 
@@ -28,7 +29,9 @@ export const USAGE = `usage: sluice <command> [options]     (every API command t
 
   ${CONFIG_USAGE}
 
-  ${USER_USAGE}`;
+  ${USER_USAGE}
+
+  ${TOKEN_USAGE}`;
 
 /** Exit codes: 1 the agent refused or failed, 2 usage, 3 cannot reach the agent. */
 export async function main(argv: string[]): Promise<number> {
@@ -64,6 +67,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'user':
         await userCommand(rest);
+        return 0;
+      case 'token':
+        await tokenCommand(rest);
         return 0;
       case undefined:
       case 'help':

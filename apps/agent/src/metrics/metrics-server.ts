@@ -5,6 +5,8 @@
  */
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { errorReference } from '@sluice/api';
+import { log } from '../agent/log.js';
 import { createMetricsRegistry } from './registry.js';
 import type { MetricsSnapshot } from './types.js';
 
@@ -53,7 +55,13 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
 		}
 		scrape().then(
 			(body) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(req.method === 'HEAD' ? undefined : body),
-			(err: unknown) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`metrics collection failed: ${(err as Error).message}\n`),
+			/* The port may face a network: the error's own words (paths, errno text) go to the agent's log, the scraper gets the reference. */
+			(err: unknown) => {
+				const error = err instanceof Error ? err : new Error(String(err));
+				const reference = errorReference(error);
+				log('error', `metrics collection failed [reference ${reference}]: ${error.stack ?? error.message}`);
+				res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`metrics collection failed (reference ${reference}); the agent's log has the details\n`);
+			},
 		);
 	});
 	await new Promise<void>((resolve, reject) => {

@@ -5,9 +5,9 @@
  */
 import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
-import { connect } from 'node:net';
+import { connect, isIP } from 'node:net';
 import { dirname } from 'node:path';
-import { createAppRouter, type SluiceBackend } from '@sluice/api';
+import { CLIENT_ADDRESS_HEADER, createAppRouter, errorReference, type SluiceBackend } from '@sluice/api';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Authenticator } from '../auth/authenticator.js';
 
@@ -18,7 +18,10 @@ export interface SocketServerOptions {
   socketPath: string;
   sluice: SluiceBackend;
   authenticator: Authenticator;
-  /** Called on unexpected (INTERNAL) errors, for the agent's log. */
+  /**
+   * Called on unexpected (INTERNAL) errors, for the agent's log: the real
+   * message and stack, under the reference the client was given instead.
+   */
   onError?: (message: string) => void;
 }
 
@@ -26,6 +29,16 @@ export function bearerOf(header: string | string[] | undefined): string | null {
   const value = Array.isArray(header) ? header[0] : header;
   const match = /^Bearer\s+(\S+)$/i.exec(value ?? '');
   return match ? match[1]! : null;
+}
+
+/**
+ * The browser address the console passed on with a request, or null (a
+ * local caller). Only an IP literal is taken, so the throttle's keys stay
+ * addresses; an IPv4-mapped IPv6 address counts as its IPv4 form.
+ */
+export function clientAddressOf(header: string | string[] | undefined): string | null {
+  const value = (Array.isArray(header) ? header[0] : header)?.trim().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+  return value && isIP(value) ? value.toLowerCase() : null;
 }
 
 /** True if something answers on the socket: another agent is running there. */
@@ -47,10 +60,12 @@ export async function startSocketServer(options: SocketServerOptions): Promise<S
     router: api.router,
     createContext: ({ req }) => {
       const token = bearerOf(req.headers.authorization);
-      return api.createContext(authenticator.identify(token), token);
+      return api.createContext(authenticator.identify(token), token, clientAddressOf(req.headers[CLIENT_ADDRESS_HEADER]));
     },
     onError: ({ error, path }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR') options.onError?.(`${path ?? '(unknown path)'}: ${error.message}`);
+      if (error.code !== 'INTERNAL_SERVER_ERROR') return;
+      const cause = error.cause ?? error;
+      options.onError?.(`${path ?? '(unknown path)'} [reference ${errorReference(error)}]: ${cause.stack ?? cause.message}`);
     },
   });
   mkdirSync(dirname(socketPath), { recursive: true, mode: 0o755 });

@@ -15,6 +15,8 @@ export interface TokenRow {
   name: string;
   role: Role;
   tokenHash: string;
+  /** null: the agent's own (the admin token file) or created before this was recorded. */
+  createdBy: string | null;
   createdAt: number;
   lastUsedAt: number | null;
 }
@@ -24,10 +26,11 @@ export interface SessionRow {
   user: string;
   role: Role;
   expiresAt: number;
+  lastSeenAt: number;
 }
 
 const toUser = (r: any): UserRow => ({ name: r.name, role: r.role, passwordHash: r.password_hash, createdAt: r.created_at, updatedAt: r.updated_at });
-const toToken = (r: any): TokenRow => ({ name: r.name, role: r.role, tokenHash: r.token_hash, createdAt: r.created_at, lastUsedAt: r.last_used_at });
+const toToken = (r: any): TokenRow => ({ name: r.name, role: r.role, tokenHash: r.token_hash, createdBy: r.created_by, createdAt: r.created_at, lastUsedAt: r.last_used_at });
 
 export class IdentitiesRepo {
   constructor(private readonly db: Db) {}
@@ -59,12 +62,15 @@ export class IdentitiesRepo {
 
   /* ---- sessions ---- */
   insertSession(tokenHash: string, user: string, now: number, expiresAt: number): void {
-    prepared(this.db, 'INSERT INTO sessions (token_hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)').run(tokenHash, user, now, expiresAt);
+    prepared(this.db, 'INSERT INTO sessions (token_hash, user, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)').run(tokenHash, user, now, expiresAt, now);
+  }
+  touchSession(tokenHash: string, now: number): void {
+    prepared(this.db, 'UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?').run(now, tokenHash);
   }
   session(tokenHash: string, now: number): SessionRow | undefined {
-    const row = prepared(this.db, 'SELECT s.token_hash, s.user, s.expires_at, u.role FROM sessions s JOIN users u ON u.name = s.user WHERE s.token_hash = ? AND s.expires_at > ?')
+    const row = prepared(this.db, 'SELECT s.token_hash, s.user, s.expires_at, s.last_seen_at, u.role FROM sessions s JOIN users u ON u.name = s.user WHERE s.token_hash = ? AND s.expires_at > ?')
       .get(tokenHash, now) as any;
-    return row ? { tokenHash: row.token_hash, user: row.user, role: row.role, expiresAt: row.expires_at } : undefined;
+    return row ? { tokenHash: row.token_hash, user: row.user, role: row.role, expiresAt: row.expires_at, lastSeenAt: row.last_seen_at } : undefined;
   }
   deleteSession(tokenHash: string): void {
     prepared(this.db, 'DELETE FROM sessions WHERE token_hash = ?').run(tokenHash);
@@ -89,11 +95,12 @@ export class IdentitiesRepo {
     return row ? toToken(row) : undefined;
   }
   /** Insert or replace by name (the admin token file re-registers itself this way). */
-  putToken(name: string, role: Role, tokenHash: string, now: number): TokenRow {
-    prepared(this.db, `INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT(name) DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash, created_at = excluded.created_at, last_used_at = NULL`,
+  putToken(name: string, role: Role, tokenHash: string, now: number, createdBy: string | null = null): TokenRow {
+    prepared(this.db, `INSERT INTO api_tokens (name, role, token_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(name) DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash, created_at = excluded.created_at,
+           created_by = excluded.created_by, last_used_at = NULL`,
       )
-      .run(name, role, tokenHash, now);
+      .run(name, role, tokenHash, now, createdBy);
     return this.token(name)!;
   }
   touchToken(name: string, now: number): void {

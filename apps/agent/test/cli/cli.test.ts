@@ -152,8 +152,27 @@ test('config export to YAML and import back: a round trip; import of a broken fi
 test('users: add with a password on stdin, then log in with it', T, async () => {
   await ok(['user', 'add', 'vera', '--role', 'viewer'], 'a long viewer password\n');
   assert.match(await ok(['user', 'ls']), /vera\s+viewer/);
-  const session = t.authenticator.login('vera', 'a long viewer password');
+  const session = t.authenticator.login('vera', 'a long viewer password', { source: 'local', previousToken: null });
   const denied = await sluice(['backend', 'drain', '198.18.100.1:80/tcp', '198.19.1.2:8080'], { env: { SLUICE_TOKEN: session.token } });
   assert.equal(denied.code, 1);
   assert.match(denied.stderr, /FORBIDDEN: backends\.setState needs role operator/);
+});
+
+test('tokens: create prints the secret once, list never does, revoke refuses it at once; user unlock ends a lock', T, async () => {
+  const created = JSON.parse(await ok(['token', 'create', 'ci-bot', '--role', 'viewer', '--json'])) as { token: string };
+  const listed = await ok(['token', 'list']);
+  assert.match(listed, /^TOKEN\s+ROLE\s+CREATED BY\s+CREATED\s+LAST USED/);
+  assert.match(listed, /ci-bot\s+viewer\s+root\s+\S+ \S+\s+never/);
+  assert.ok(!listed.includes(created.token.slice(4)), 'no secret in the list');
+  assert.match(await ok(['token', 'revoke', 'ci-bot']), /token ci-bot revoked/);
+  const refused = await sluice(['service', 'ls'], { env: { SLUICE_TOKEN: created.token } });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /UNAUTHENTICATED/);
+
+  /* Two free failures, the third makes vera wait: throttled state that the unlock must find and clear. */
+  for (let i = 0; i < 3; i++) assert.throws(() => t.authenticator.login('vera', `wrong password ${i}`, { source: '192.0.2.5', previousToken: null }), /wrong user name or password/);
+  assert.throws(() => t.authenticator.login('vera', 'a long viewer password', { source: '192.0.2.6', previousToken: null }), /too many failed logins/);
+  assert.match(await ok(['user', 'unlock', 'vera']), /^user vera: unlocked$/m);
+  assert.match(await ok(['user', 'unlock', 'vera']), /^user vera: was not locked or throttled$/m);
+  assert.equal((await sluice(['user', 'unlock'])).code, 2);
 });

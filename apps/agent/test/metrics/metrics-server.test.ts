@@ -74,6 +74,25 @@ describe('metrics server', () => {
 		assert.equal((await scrape('/')).status, 404);
 	});
 
+	it('a failed collection answers 500 with a reference, not the error text', async () => {
+		const failing = await startMetricsServer({
+			host: '127.0.0.1',
+			port: 0,
+			collect: () => {
+				throw new Error("EACCES: permission denied, open '/sys/fs/bpf/sluice/flows'");
+			},
+		});
+		try {
+			const res = await fetch(`http://127.0.0.1:${failing.address.port}/metrics`);
+			const body = await res.text();
+			assert.equal(res.status, 500);
+			assert.match(body, /^metrics collection failed \(reference [0-9a-f]{8}\)/);
+			assert.doesNotMatch(body, /EACCES|\/sys\/|\bat /);
+		} finally {
+			await failing.close();
+		}
+	});
+
 	it('passes promtool check metrics', { skip: !hasCommand('promtool') && 'promtool not installed (apt-get install prometheus)' }, async () => {
 		const { body } = await scrape();
 		const result = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });

@@ -1,8 +1,8 @@
 // The tRPC server over a real unix socket: file mode, bearer tokens, roles,
 // login sessions, and a stale socket left by a killed agent.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type Server, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,23 @@ let t: TestAgent;
 let server: Server;
 
 const client = (token: string | null) => createSocketClient({ socketPath, token });
+
+/** One raw request on a socket, to see the bytes a client gets (the typed client hides the envelope). */
+function raw(path: string, options: { socket?: string; method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: options.socket ?? socketPath, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    if (options.body) req.write(options.body);
+    req.end();
+  });
+}
+
+/* A stack frame or a source path: what no reply may carry. */
+const INTERNALS = /"stack"|\bat [\w.<>]+ \(|\/(work|root|home|usr|var|tmp)\/|node_modules|\.[cm]?[jt]s:\d+/;
 
 async function codeOf(call: Promise<unknown>): Promise<string | undefined> {
   const error = await call.then(() => assert.fail('expected an error'), (e: unknown) => e);
@@ -105,4 +122,56 @@ test('invalid input over the wire: INVALID with the problem spelled out', T, asy
 test('a second server on a socket in use is refused', T, async () => {
   const sluice = createSluiceBackend(t.agent, t.authenticator, { version: 'test', interfaces: [], pinDir: t.pinDir, dataDir: t.dataDir });
   await assert.rejects(startSocketServer({ socketPath, sluice, authenticator: t.authenticator }), /is in use: another agent is running/);
+});
+
+test('no reply carries a stack or a path: refusals, unknown procedures, bad input', T, async () => {
+  const admin = readAdminToken(tokenFile);
+  const replies = [
+    await raw('/no.such.procedure', { headers: { authorization: `Bearer ${admin}` } }),
+    await raw('/services.list'),
+    await raw('/auth.listUsers', { headers: { authorization: 'Bearer slk_forged' } }),
+    await raw('/services.create', { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{"address":' }),
+    await raw('/services.create', { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{"address":"1.2.3.999","port":80,"protocol":"tcp"}' }),
+  ];
+  for (const reply of replies) {
+    assert.ok(reply.status >= 400, reply.text);
+    assert.doesNotMatch(reply.text, INTERNALS);
+  }
+  assert.match(replies[4]!.text, /invalid input: address/, 'typed errors keep their clear message');
+});
+
+test('an unexpected failure: the client gets a reference, the log gets the detail under it', T, async () => {
+  const brokenSocket = join(dir, 'broken.sock');
+  const logged: string[] = [];
+  const sluice = createSluiceBackend(t.agent, t.authenticator, { version: 'test', interfaces: [], pinDir: t.pinDir, dataDir: t.dataDir });
+  /* A real system error with a path in its message, where agent.info would read its state. */
+  const broken = { ...sluice, agent: { info: () => JSON.parse(readFileSync(join(dir, 'missing', 'agent-state.json'), 'utf8')) } };
+  const brokenServer = await startSocketServer({ socketPath: brokenSocket, sluice: broken, authenticator: t.authenticator, onError: (m) => logged.push(m) });
+  try {
+    const reply = await raw('/agent.info', { socket: brokenSocket, headers: { authorization: `Bearer ${readAdminToken(tokenFile)}` } });
+    assert.equal(reply.status, 500);
+    assert.doesNotMatch(reply.text, INTERNALS);
+    assert.doesNotMatch(reply.text, /ENOENT|agent-state/);
+    const body = JSON.parse(reply.text) as { error: { message: string; data: { sluiceCode: string; reference: string } } };
+    assert.equal(body.error.data.sluiceCode, 'INTERNAL');
+    assert.match(body.error.data.reference, /^[0-9a-f]{8}$/);
+    assert.match(body.error.message, new RegExp(`reference ${body.error.data.reference}`));
+    assert.equal(logged.length, 1);
+    assert.match(logged[0]!, new RegExp(`agent\\.info \\[reference ${body.error.data.reference}\\]: Error: ENOENT.*agent-state\\.json`));
+    assert.match(logged[0]!, /\n\s+at /, 'the log has the stack');
+  } finally {
+    await stopSocketServer(brokenServer, brokenSocket);
+  }
+});
+
+test("the browser's address the console passes on is the login's source; anything not an address is ignored", T, async () => {
+  const login = (address: string) =>
+    raw('/auth.login', { method: 'POST', headers: { 'content-type': 'application/json', 'x-sluice-client-address': address }, body: JSON.stringify({ user: 'nobody-here', password: 'wrong password!' }) });
+  const sourceOfLastFailure = () => (t.agent.store.audit.list({ action: 'auth.loginFailed', limit: 1 }).items[0]!.after as { source: string }).source;
+  assert.equal((await login('::ffff:192.0.2.33')).status, 401);
+  assert.equal(sourceOfLastFailure(), '192.0.2.33');
+  await login('2001:DB8::7');
+  assert.equal(sourceOfLastFailure(), '2001:db8::7');
+  await login('192.0.2.33, 10.0.0.1');
+  assert.equal(sourceOfLastFailure(), 'local');
 });

@@ -1,12 +1,14 @@
 // The SQLite store on its own: WAL in the data directory, migrations,
 // password and token hashing, audit paging, and transactions that roll back.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { defaultHealthCheck } from '@sluice/api';
+import Database from 'better-sqlite3';
 import { DATABASE_FILE, Store, hashPassword, hashToken, newToken, verifyPassword } from '../../src/store/index.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-store-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,7 +19,7 @@ test('opens in WAL mode, root-only, at the current schema version; reopening kee
   const dataDir = join(dir, 'a');
   const store = new Store(dataDir);
   assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
-  assert.equal(store.db.pragma('user_version', { simple: true }), 1);
+  assert.equal(store.db.pragma('user_version', { simple: true }), MIGRATIONS.length);
   assert.equal(statSync(join(dataDir, DATABASE_FILE)).mode & 0o777, 0o600);
   assert.equal(statSync(dataDir).mode & 0o777, 0o700);
   const service = store.services.insert(WEB, 1000);
@@ -84,5 +86,22 @@ test('audit: newest first, filtered, paged with a cursor', () => {
   assert.equal(last.nextCursor, null);
   assert.equal(store.audit.list({ limit: 50, actor: 'olga' }).items.length, 3);
   assert.equal(store.audit.list({ limit: 50, target: 'be1' }).items.length, 1);
+  store.close();
+});
+
+test('a version-1 store migrates: sessions keep their login time as last seen, old tokens have no creator', () => {
+  const dataDir = join(dir, 'v1');
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const v1 = new Database(join(dataDir, DATABASE_FILE));
+  v1.exec(MIGRATIONS[0]!);
+  v1.pragma('user_version = 1');
+  v1.prepare("INSERT INTO users VALUES ('olga', 'operator', 'x', 1000, 1000)").run();
+  v1.prepare("INSERT INTO sessions VALUES ('h1', 'olga', 5000, 9000)").run();
+  v1.prepare("INSERT INTO api_tokens VALUES ('grafana', 'viewer', 'h2', 4000, NULL)").run();
+  v1.close();
+  const store = new Store(dataDir);
+  assert.equal(store.db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+  assert.deepEqual(store.identities.session('h1', 6000), { tokenHash: 'h1', user: 'olga', role: 'operator', expiresAt: 9000, lastSeenAt: 5000 });
+  assert.equal(store.identities.token('grafana')?.createdBy, null);
   store.close();
 });

@@ -9,6 +9,8 @@ interface ErrorData {
   sluiceCode?: string;
   details?: Record<string, unknown>;
   issues?: string[] | null;
+  /** Set on unexpected errors: the reference to the server's log line (the message carries it too). */
+  reference?: string | null;
 }
 
 export function errorCode(error: unknown): string | undefined {
@@ -43,7 +45,11 @@ export function errorText(error: unknown): string {
       return `${capitalise(error.message)}. Remove something unused first, or rebuild the data plane with a higher limit.`;
     case 'AGENT_UNREACHABLE':
       return error.message;
+    case 'RATE_LIMITED':
+      return `${capitalise(error.message)}.`;
     case 'INTERNAL':
+      /* Unexpected: the message is only the reference, and whether anything changed is unknown. */
+      if (data.reference) return `${capitalise(error.message.replace(/\.$/, ''))}. Reload to see the current state; if it keeps happening, give the reference to whoever runs the console.`;
       return `The agent could not apply this and changed nothing: ${error.message}. Retry; if it keeps failing, check the agent's log.`;
     default:
       return error.message || 'Something went wrong; retry.';

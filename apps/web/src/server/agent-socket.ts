@@ -6,17 +6,22 @@
  */
 import { type IncomingHttpHeaders, request } from 'node:http';
 import { Readable } from 'node:stream';
+import { CLIENT_ADDRESS_HEADER } from '@sluice/api';
 import { consoleSettings } from './console-settings.ts';
 
 /* A query or mutation that takes longer has hung; subscriptions are exempt (they are meant to stay open). */
 const REQUEST_TIMEOUT_MS = 30_000;
 
+/*
+ * The message goes to the browser, so it names no path: the socket is a
+ * detail of this server, logged here for the operator who reads the log.
+ */
 export class AgentUnreachableError extends Error {
   constructor(
     readonly socketPath: string,
     cause: string,
   ) {
-    super(`The console cannot reach the Sluice agent at ${socketPath} (${cause}). Is \`sluice agent\` running, and is this the right socket (SLUICE_AGENT_SOCKET)?`);
+    super(`The console cannot reach the Sluice agent (${cause}). Is \`sluice agent\` running? The console's log names the socket it tried (SLUICE_AGENT_SOCKET).`);
     this.name = 'AgentUnreachableError';
   }
 }
@@ -26,6 +31,8 @@ export interface AgentRequest {
   /** Path and query as the agent's tRPC handler expects: /services.list?input=... */
   path: string;
   bearer: string | null;
+  /** The browser's address, passed on with a login so the agent can throttle failures per source. */
+  clientAddress?: string | null;
   body?: Buffer;
   contentType?: string | null;
   /** Aborted when the browser goes away: the upstream request is closed with it. */
@@ -44,6 +51,7 @@ export function callAgent(options: AgentRequest): Promise<AgentResponse> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { accept: options.streaming ? 'text/event-stream' : 'application/json' };
     if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
+    if (options.clientAddress) headers[CLIENT_ADDRESS_HEADER] = options.clientAddress;
     if (options.body) {
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = String(options.body.length);
@@ -60,6 +68,7 @@ export function callAgent(options: AgentRequest): Promise<AgentResponse> {
       upstream.setTimeout(REQUEST_TIMEOUT_MS, () => upstream.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)));
     upstream.on('error', (error: NodeJS.ErrnoException) => {
       if (options.signal.aborted) return reject(error);
+      console.error(`[sluice console] cannot reach the agent at ${socketPath}: ${error.message}`);
       reject(new AgentUnreachableError(socketPath, error.code ?? error.message));
     });
     options.signal.addEventListener('abort', () => upstream.destroy(), { once: true });

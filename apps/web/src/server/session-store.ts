@@ -6,7 +6,7 @@
  * this module once per route bundle, and all of them must see one store.
  */
 import { randomBytes } from 'node:crypto';
-import type { Role } from '@sluice/api';
+import { type Role, SESSION_IDLE_MS } from '@sluice/api';
 
 export interface ConsoleSession {
   id: string;
@@ -14,7 +14,10 @@ export interface ConsoleSession {
   agentToken: string;
   user: string;
   role: Role;
+  /** The agent's absolute expiry: no activity extends it. */
   expiresAt: number;
+  /** For the idle expiry, the same one the agent applies (SESSION_IDLE_MS): a page's own requests count as activity. */
+  lastSeenAt: number;
   /** The CSRF token this session's state-changing requests must carry. */
   csrfToken: string;
 }
@@ -40,7 +43,8 @@ export function createSession(login: { token: string; user: string; role: Role; 
   const now = Date.now();
   for (const [id, session] of store) if (session.expiresAt <= now) store.delete(id);
   while (store.size >= MAX_SESSIONS) store.delete(store.keys().next().value!);
-  const session: ConsoleSession = { id: newSecret(), agentToken: login.token, user: login.user, role: login.role, expiresAt: login.expiresAt, csrfToken: newSecret() };
+  /* Always a new id (never one the browser offered): a session id planted before login is worth nothing after it. */
+  const session: ConsoleSession = { id: newSecret(), agentToken: login.token, user: login.user, role: login.role, expiresAt: login.expiresAt, lastSeenAt: now, csrfToken: newSecret() };
   store.set(session.id, session);
   return session;
 }
@@ -50,10 +54,12 @@ export function findSession(id: string | undefined): ConsoleSession | null {
   const store = sessions();
   const session = store.get(id);
   if (!session) return null;
-  if (session.expiresAt <= Date.now()) {
+  const now = Date.now();
+  if (session.expiresAt <= now || now - session.lastSeenAt >= SESSION_IDLE_MS) {
     store.delete(id);
     return null;
   }
+  session.lastSeenAt = now;
   return session;
 }
 

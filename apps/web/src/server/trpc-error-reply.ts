@@ -26,7 +26,7 @@ const HTTP_STATUS: Partial<Record<TRPC_ERROR_CODE_KEY, number>> = {
 };
 
 /** Codes beyond the agent's own: CSRF (refused as cross-site) and AGENT_UNREACHABLE. */
-export type ConsoleErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'CSRF' | 'AGENT_UNREACHABLE' | 'INVALID' | 'NOT_FOUND';
+export type ConsoleErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'CSRF' | 'AGENT_UNREACHABLE' | 'INVALID' | 'NOT_FOUND' | 'INTERNAL';
 
 export interface ConsoleErrorOptions {
   /** Procedure names of the request ("a,b" when batched). */
@@ -37,6 +37,8 @@ export interface ConsoleErrorOptions {
   message: string;
   /** Overrides the HTTP status implied by trpcCode (502 for an unreachable agent). */
   httpStatus?: number;
+  /** For an unexpected error: the reference to this server's log line. */
+  reference?: string;
 }
 
 export function trpcErrorReply(options: ConsoleErrorOptions): Response {
@@ -45,7 +47,7 @@ export function trpcErrorReply(options: ConsoleErrorOptions): Response {
     error: {
       message: options.message,
       code: RPC_NUMBER[options.trpcCode] ?? -32603,
-      data: { code: options.trpcCode, httpStatus, path, sluiceCode: options.sluiceCode, details: {}, issues: null },
+      data: { code: options.trpcCode, httpStatus, path, sluiceCode: options.sluiceCode, details: {}, issues: null, reference: options.reference ?? null },
     },
   });
   const body = options.batched ? options.procedures.map(envelope) : envelope(options.procedures[0] ?? '');

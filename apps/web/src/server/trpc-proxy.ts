@@ -9,6 +9,7 @@ import { checkCsrf } from './csrf-check.ts';
 import { SESSION_COOKIE } from './session-cookies.ts';
 import { endSession, findSession } from './session-store.ts';
 import { trpcErrorReply } from './trpc-error-reply.ts';
+import { logUnexpected, unexpectedErrorMessage } from './unexpected-error.ts';
 
 const PREFIX = '/api/trpc/';
 /* Sessions are made and ended by /api/session/*, which keep the agent token server-side. */
@@ -29,8 +30,18 @@ function cookieValue(request: Request, name: string): string | undefined {
 
 export async function proxyTrpc(request: Request): Promise<Response> {
   const url = new URL(request.url);
-  const pathPart = decodeURIComponent(url.pathname.slice(url.pathname.indexOf(PREFIX) + PREFIX.length));
   const batched = url.searchParams.get('batch') === '1';
+  try {
+    return await proxy(request, url, batched);
+  } catch (error) {
+    /* Shaped like the agent's own unexpected errors: a reference, never the message or stack. */
+    const reference = logUnexpected(`${request.method} ${url.pathname}`, error);
+    return trpcErrorReply({ procedures: [''], batched: false, trpcCode: 'INTERNAL_SERVER_ERROR', sluiceCode: 'INTERNAL', message: unexpectedErrorMessage(reference), reference });
+  }
+}
+
+async function proxy(request: Request, url: URL, batched: boolean): Promise<Response> {
+  const pathPart = decodeURIComponent(url.pathname.slice(url.pathname.indexOf(PREFIX) + PREFIX.length));
   const procedures = pathPart.split(',');
   const refuse = (trpcCode: Parameters<typeof trpcErrorReply>[0]['trpcCode'], sluiceCode: Parameters<typeof trpcErrorReply>[0]['sluiceCode'], message: string, httpStatus?: number) =>
     trpcErrorReply({ procedures, batched, trpcCode, sluiceCode, message, httpStatus });

@@ -11,6 +11,8 @@ import {
   okSchema,
   revokeTokenInputSchema,
   tokenViewSchema,
+  unlockLoginInputSchema,
+  unlockLoginOutputSchema,
   updateUserInputSchema,
   userViewSchema,
   whoamiOutputSchema,
@@ -19,11 +21,25 @@ import {
 const OK = { ok: true } as const;
 
 export const authRouter = {
-  /** User name and password -> a session token (UNAUTHENTICATED when wrong; no hint which part). */
+  /**
+   * User name and password -> a new session token (UNAUTHENTICATED when
+   * wrong; no hint which part). RATE_LIMITED with details.retryAfterSeconds
+   * after repeated failures for the user or from the source, the same
+   * whether or not the user exists. A session token sent as the bearer is
+   * ended: every login gets a fresh id.
+   */
   login: publicProcedure
     .input(loginInputSchema)
     .output(loginOutputSchema)
-    .mutation(({ ctx, input }) => ctx.sluice.auth.login(input.user, input.password)),
+    .mutation(({ ctx, input }) =>
+      ctx.sluice.auth.login(input.user, input.password, { source: ctx.clientAddress ?? 'local', previousToken: ctx.token }),
+    ),
+
+  /** Clears the failed-login count and lock of a user and/or a source address (audited). */
+  unlockLogin: adminProcedure
+    .input(unlockLoginInputSchema)
+    .output(unlockLoginOutputSchema)
+    .mutation(({ ctx, input }) => ctx.sluice.auth.unlockLogin(input, ctx.identity)),
 
   logout: viewerProcedure.output(okSchema).mutation(async ({ ctx }) => {
     await ctx.sluice.auth.logout(ctx.token, ctx.identity);
@@ -53,6 +69,7 @@ export const authRouter = {
       return OK;
     }),
 
+  /** Every API token: id (name), role, creator, created, last used; never the secret. */
   listTokens: adminProcedure.output(z.array(tokenViewSchema)).query(({ ctx }) => ctx.sluice.auth.listTokens()),
 
   /** The token secret is in this reply only. */
@@ -61,6 +78,7 @@ export const authRouter = {
     .output(createTokenOutputSchema)
     .mutation(({ ctx, input }) => ctx.sluice.auth.createToken(input.name, input.role, ctx.identity)),
 
+  /** The token is refused from the next request on. */
   revokeToken: adminProcedure
     .input(revokeTokenInputSchema)
     .output(okSchema)

@@ -13,6 +13,11 @@ export const passwordSchema = z
   .min(MIN_PASSWORD_LENGTH, `password must be at least ${MIN_PASSWORD_LENGTH} characters`)
   .max(1024, 'password must be at most 1024 characters');
 
+/* A console session lasts a working day at most; the console logs in again after. */
+export const SESSION_TTL_MS = 12 * 3600 * 1000;
+/* ...and ends after half an hour without a request: a console left open on a shared desk is not left logged in. */
+export const SESSION_IDLE_MS = 30 * 60 * 1000;
+
 export const loginInputSchema = z.object({ user: userNameSchema, password: z.string().max(1024) }).strict();
 export const loginOutputSchema = z.object({
   /** Send as "Authorization: Bearer <token>" on later calls. */
@@ -22,6 +27,29 @@ export const loginOutputSchema = z.object({
   expiresAt: z.number().int(),
 });
 export type LoginResult = z.infer<typeof loginOutputSchema>;
+
+/**
+ * Where a login attempt comes from and what it replaces: the throttle
+ * counts failures per user and per source; a session token presented with
+ * the login is ended (a new id on every login, so a planted id is useless).
+ */
+export interface LoginAttempt {
+  /** The browser's address (passed on by the console), or "local" for a caller on the socket. */
+  source: string;
+  /** The bearer token that came with the login request, if any. */
+  previousToken: string | null;
+}
+
+/** Ends a login lock early (an admin who has checked the failures in the audit log). */
+export const unlockLoginInputSchema = z
+  .object({ user: userNameSchema.optional(), source: z.string().trim().min(1).max(64).optional() })
+  .strict()
+  .refine((i) => i.user !== undefined || i.source !== undefined, 'name a user, a source address, or both');
+export const unlockLoginOutputSchema = z.object({
+  /** Whether a lock or failure count was there to clear, for each key named. */
+  user: z.boolean().nullable(),
+  source: z.boolean().nullable(),
+});
 
 export const whoamiOutputSchema = identitySchema;
 
@@ -48,9 +76,13 @@ export const tokenNameSchema = z
   .trim()
   .regex(/^[a-z0-9_.:-]{1,64}$/i, 'token name: 1-64 letters, digits, _ . : -');
 
+/** Never the secret: the agent keeps only its hash, and shows the secret once, at creation. */
 export const tokenViewSchema = z.object({
+  /** The token's id: unique, chosen at creation, what revoke takes. */
   name: z.string(),
   role: roleSchema,
+  /** Who created it (null: the agent itself, or a token from before this was recorded). */
+  createdBy: z.string().nullable(),
   createdAt: z.number().int(),
   lastUsedAt: z.number().int().nullable(),
 });

@@ -1,4 +1,4 @@
-/* Users (admin): add users, change roles, remove users. A role change ends that user's sessions (the agent does it). */
+/* Users (admin): add users, change roles, remove users, see and revoke API tokens. A role change ends that user's sessions (the agent does it). */
 'use client';
 import { MIN_PASSWORD_LENGTH, ROLE_PURPOSE, ROLES, type Role, type UserView } from '@sluice/api';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -13,6 +13,7 @@ import { FormSubmit, InputField, Options, SelectField } from '@/components/ui/fo
 import { PageHeader } from '@/components/ui/page-header.tsx';
 import { QueryState } from '@/components/ui/query-state.tsx';
 import { EmptyState, Notice } from '@/components/ui/states.tsx';
+import { TokensPanel } from './tokens-panel.tsx';
 
 export function UsersScreen() {
   const isAdmin = useCan('admin');
@@ -131,6 +132,7 @@ export function UsersScreen() {
           )}
         </QueryState>
       </section>
+      <TokensPanel notice={notice} />
       <ConfirmDialog
         open={deleting !== null}
         title={`Remove user ${deleting?.user ?? ''}?`}

@@ -4,11 +4,20 @@ import { callAgent } from '@/server/agent-socket.ts';
 import { checkCsrf } from '@/server/csrf-check.ts';
 import { SESSION_COOKIE, clearSessionCookies } from '@/server/session-cookies.ts';
 import { endSession, findSession } from '@/server/session-store.ts';
+import { logUnexpected, unexpectedErrorMessage } from '@/server/unexpected-error.ts';
 
 export const dynamic = 'force-dynamic';
 export const runtime = 'nodejs';
 
 export async function POST(request: Request): Promise<Response> {
+  try {
+    return await logout(request);
+  } catch (error) {
+    return Response.json({ message: unexpectedErrorMessage(logUnexpected('POST /api/session/logout', error)) }, { status: 500, headers: { 'cache-control': 'no-store' } });
+  }
+}
+
+async function logout(request: Request): Promise<Response> {
   const jar = await cookies();
   const session = findSession(jar.get(SESSION_COOKIE)?.value);
   if (session) {

@@ -1,0 +1,42 @@
+/* sluice token list | create NAME --role R | revoke NAME: API tokens for scripts and monitoring (admin). */
+import { UsageError, parse, positional } from './args.js';
+import { connect } from './connection.js';
+import { emit } from './output.js';
+import { formatTable, formatTime } from './table.js';
+
+export const TOKEN_USAGE = `sluice token list                                 (never shows a secret)
+  sluice token create NAME --role viewer|operator|admin   (prints the secret once)
+  sluice token revoke NAME                         (refused from the next request on)`;
+
+export async function tokenCommand(argv: string[]): Promise<void> {
+  const [verb, ...rest] = argv;
+  const { values, positionals } = parse(rest, { role: { type: 'string' } });
+  const client = connect(values);
+  switch (verb) {
+    case 'ls':
+    case 'list': {
+      const tokens = await client.auth.listTokens.query();
+      return emit(values.json, tokens, () =>
+        formatTable(
+          ['TOKEN', 'ROLE', 'CREATED BY', 'CREATED', 'LAST USED'],
+          tokens.map((t) => [t.name, t.role, t.createdBy ?? '-', formatTime(t.createdAt), t.lastUsedAt === null ? 'never' : formatTime(t.lastUsedAt)]),
+        ),
+      );
+    }
+    case 'create':
+    case 'add': {
+      const name = positional(positionals, 0, 'NAME', TOKEN_USAGE);
+      if (!values.role) throw new UsageError(`token create needs --role\nusage: ${TOKEN_USAGE}`);
+      const created = await client.auth.createToken.mutate({ name, role: values.role as any });
+      return emit(values.json, created, () => `token ${created.name} (${created.role}); its secret, shown only now:\n${created.token}`);
+    }
+    case 'revoke':
+    case 'rm': {
+      const name = positional(positionals, 0, 'NAME', TOKEN_USAGE);
+      const result = await client.auth.revokeToken.mutate({ name });
+      return emit(values.json, result, () => `token ${name} revoked`);
+    }
+    default:
+      throw new UsageError(`unknown token command "${verb ?? ''}"\nusage: ${TOKEN_USAGE}`);
+  }
+}
