@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { execIn } from '../../testbed/topology.ts';
 import { type Hold, hold, http, stopAll } from '../support/client-traffic.ts';
 import { AgentProcess, sluice, sluiceJson, sluiceOk } from './support/agent-process.ts';
-import { apiClient, waitFor } from './support/api-client.ts';
+import { apiClient, waitFor, waitForEligible } from './support/api-client.ts';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 
 const VIP = '198.18.100.2';
@@ -47,6 +47,9 @@ test('set up services over IPv4 and IPv6 from the CLI and carry traffic', T, asy
     await sluiceOk(network, ['backend', 'add', `${VIP}:8080/tcp`, `${b.ipv4}:8080`, '--weight', String(i + 1)]);
     await sluiceOk(network, ['backend', 'add', `[${VIP6}]:9000/tcp`, `[${b.ipv6}]:9000`]);
   }
+  /* Backends of a checked service take connections after their first passing check. */
+  await waitForEligible(network, `${VIP}:8080/tcp`, 3);
+  await waitForEligible(network, `[${VIP6}]:9000/tcp`, 3);
   const report = await http(network.topology.client, VIP, 8080, { count: 60, concurrency: 3 });
   assert.equal(report.failed, 0);
   assert.deepEqual(report.byBackend, { be1: 10, be2: 20, be3: 30 });

@@ -10,6 +10,7 @@ import { type BulkReport, type Hold, type HoldReport, hold, http, stopAll } from
 import { AgentProcess, sluiceOk } from './support/agent-process.ts';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 import { fullState } from './support/state.ts';
+import { waitForEligible } from './support/api-client.ts';
 
 const VIP = '198.18.100.1';
 const VIP6 = '2001:db8:100::1';
@@ -39,6 +40,8 @@ before(async () => {
     await sluiceOk(network, ['backend', 'add', `${VIP}:${LINE}/tcp`, `${b.ipv4}:${LINE}`]);
     await sluiceOk(network, ['backend', 'add', `[${VIP6}]:${HTTP}/tcp`, `[${b.ipv6}]:${HTTP}`]);
   }
+  /* Backends of a checked service take connections after their first passing check. */
+  for (const service of [`${VIP}:${HTTP}/tcp`, `${VIP}:${LINE}/tcp`, `[${VIP6}]:${HTTP}/tcp`]) await waitForEligible(network, service, backends.length);
 });
 
 after(async () => {

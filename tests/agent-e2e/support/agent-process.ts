@@ -47,10 +47,8 @@ export class AgentProcess {
     };
   }
 
-  /** Starts the agent and resolves once it serves its socket (the ready file). Returns also the time it took. */
-  static async start(network: Network, extraArgs: string[] = []): Promise<AgentProcess> {
+  static #spawn(network: Network, extraArgs: string[]): AgentProcess {
     const paths = AgentProcess.paths(network);
-    rmSync(paths.readyFile, { force: true });
     const child = spawnIn(
       network.topology.lb.namespace,
       process.execPath,
@@ -59,13 +57,37 @@ export class AgentProcess {
         '--flow-table-size', '65536', ...extraArgs],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    const agent = new AgentProcess(network, child);
+    return new AgentProcess(network, child);
+  }
+
+  /** Starts the agent and resolves once it serves its socket (the ready file). Returns also the time it took. */
+  static async start(network: Network, extraArgs: string[] = []): Promise<AgentProcess> {
+    const paths = AgentProcess.paths(network);
+    rmSync(paths.readyFile, { force: true });
+    const agent = AgentProcess.#spawn(network, extraArgs);
     const ready = await waitForReadyFile(paths.readyFile, { alive: () => agent.running, timeoutMs: START_TIMEOUT_MS });
     if (!ready) {
       await agent.kill();
       throw new Error(`sluice agent did not become ready:\n${agent.output}`);
     }
     return agent;
+  }
+
+  /**
+   * Starts an agent expected to exit by itself (one that must refuse), with
+   * the same paths as start(); resolves with its exit code and output, or
+   * kills it after timeoutMs (code null).
+   */
+  static async runToExit(network: Network, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+    const agent = AgentProcess.#spawn(network, []);
+    const ended = await Promise.race([agent.exited, sleep(timeoutMs).then(() => undefined)]);
+    if (!ended) await agent.kill();
+    return { code: ended?.code ?? null, output: agent.output };
+  }
+
+  /** The agent's own pid (`ip netns exec` execs it in place). */
+  get pid(): number {
+    return this.child.pid!;
   }
 
   get running(): boolean {

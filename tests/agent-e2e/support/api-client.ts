@@ -11,6 +11,19 @@ export function apiClient(network: Network) {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Waits until every backend of the service is eligible: a backend added to a
+ * service with a check takes new flows only after its first passing check.
+ */
+export async function waitForEligible(network: Network, service: string, count: number, timeoutMs = 5000): Promise<void> {
+  const { ok, value } = await waitFor(
+    () => apiClient(network).services.get.query({ service }),
+    (s) => s.backendCount === count && s.eligibleBackends === count,
+    { timeoutMs },
+  );
+  if (!ok) throw new Error(`${service}: ${value.eligibleBackends} of ${value.backendCount} backends eligible after ${timeoutMs} ms, expected ${count}`);
+}
+
 /** Polls `read` every `everyMs` until `done` holds or `timeoutMs` passes; returns the last value and when it held. */
 export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, options: { everyMs?: number; timeoutMs: number }) {
   const start = Date.now();

@@ -8,7 +8,7 @@
  */
 import { type DataplaneConfig, type Identity, SluiceError, formatEndpoint, isSluiceError } from '@sluice/api';
 import type { Dataplane } from '../dataplane/index.js';
-import { DataplaneError, SluiceBackendFlags } from '../dataplane/index.js';
+import { DataplaneError } from '../dataplane/index.js';
 import { ReconcileError, Reconciler } from '../reconcile/reconciler.js';
 import { type AuditRecord, Store } from '../store/index.js';
 import { type DataplaneOwnerOptions, startDataplane, teardownDataplane } from './dataplane-owner.js';
@@ -38,8 +38,6 @@ export class Agent {
   readonly reconciler: Reconciler;
   readonly store: Store;
   readonly parts: RuntimeParts;
-  /** Backend health as the adopted maps had it, used until the checker has a result. */
-  readonly #adoptedUp = new Map<string, boolean>();
   #drainTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   /** A pass of #expireDrains is running (it awaits the conntrack worker). */
@@ -56,7 +54,6 @@ export class Agent {
     }
     this.reconciler = new Reconciler(this.dataplane.maps, Reconciler.limitsOf(this.dataplane.maps, options.maxBackendsPerService));
     this.reconciler.adopt();
-    this.#rememberAdoptedHealth();
     /* After the data plane: the runtime parts read its maps. */
     this.parts = options.parts ?? createRuntimeParts({ maps: this.dataplane.maps, ids: () => this.#idsInUse() });
   }
@@ -64,8 +61,9 @@ export class Agent {
   static async start(options: AgentOptions): Promise<Agent> {
     const agent = new Agent(options);
     try {
-      agent.#reconcileStore();
+      /* Targets first: the adopted maps say which backends carry flows, and a backend they lack starts pending. */
       agent.syncHealthTargets();
+      agent.#reconcileStore();
       /* Each health.changes subscriber listens too; the default cap of 10 would warn. */
       agent.parts.health.setMaxListeners(0);
       agent.parts.health.on('change', (status: { service: string; endpoint: string; up: boolean }) => {
@@ -101,12 +99,12 @@ export class Agent {
 
   /* ---- health ---- */
 
-  /** Up as the checker says; before its first result, as the running data plane had it. */
-  isUp = (service: string, endpoint: string): boolean => {
-    const status = this.healthStatus(service, endpoint);
-    if (!status || status.lastCheckAt === null) return this.#adoptedUp.get(`${service} ${endpoint}`) ?? true;
-    return this.parts.health.isUp(service, endpoint);
-  };
+  /**
+   * Up as the checker says: a backend of a service without a check is up, a
+   * pending one (never checked, not in the maps before) is not. The rows,
+   * the header counts and the reconciler all read this one answer.
+   */
+  isUp = (service: string, endpoint: string): boolean => this.parts.health.isUp(service, endpoint);
 
   #statusCache: Map<string, BackendHealthStatus> | undefined;
 
@@ -122,18 +120,18 @@ export class Agent {
     return this.#statusCache.get(`${service} ${endpoint}`);
   }
 
-  #rememberAdoptedHealth(): void {
-    for (const [service, { backends }] of this.reconciler.ids()) {
-      for (const [endpoint, id] of backends) {
-        const entry = this.dataplane.maps.backends.lookup(id);
-        if (entry) this.#adoptedUp.set(`${service} ${endpoint}`, (entry.flags & SluiceBackendFlags.BACKEND_F_KEEP_FLOWS) !== 0);
-      }
-    }
-  }
-
+  /**
+   * Tells the checker what the store wants checked. A backend new to the
+   * checker starts as the maps have it (adopted at start, or serving before
+   * its service gained a check) and pending if the maps lack it: so it gets
+   * no flow before its first passing check. Runs before each reconcile.
+   */
   syncHealthTargets(): void {
-    const targets: HealthTarget[] = this.store.services.healthChecked();
+    const targets: HealthTarget[] = this.store.services
+      .healthChecked()
+      .map((target) => ({ ...target, initialUp: this.reconciler.carriesFlows(target.service, target.endpoint) }));
     this.parts.health.setTargets(targets);
+    this.#statusCache = undefined;
   }
 
   /* ---- the change pipeline ---- */
@@ -150,15 +148,28 @@ export class Agent {
         const outcome = change(now);
         for (const record of outcome.audit) this.store.audit.append(caller, record, now);
         reconcileStarted = true;
+        /* Before the reconcile: a backend this change adds is pending, not up-until-told-otherwise. */
+        this.syncHealthTargets();
         this.reconciler.apply(this.store.desiredState(), this.isUp);
         return outcome.result;
       });
-      this.syncHealthTargets();
       return result;
     } catch (error) {
       /* The transaction has rolled back: the store holds the state before the change again. */
-      if (reconcileStarted) this.#restore(this.store.desiredState(), error);
+      if (reconcileStarted) {
+        this.#resyncHealthTargets();
+        this.#restore(this.store.desiredState(), error);
+      }
       throw asSluiceError(error);
+    }
+  }
+
+  /** After a rollback: the targets of the state before the change (a refused add leaves no probe behind). */
+  #resyncHealthTargets(): void {
+    try {
+      this.syncHealthTargets();
+    } catch (error) {
+      log('error', `health targets after a refused change: ${(error as Error).message}`);
     }
   }
 

@@ -9,6 +9,7 @@ import { ensureFirstAdmin } from '../auth/first-admin.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { startSocketServer, stopSocketServer } from '../server/socket-server.js';
 import { Agent, SYSTEM_ACTOR } from './agent.js';
+import { claimAgentLock } from './agent-lock.js';
 import { readConfigDocument } from './config-file.js';
 import { teardownDataplane } from './dataplane-owner.js';
 import { log } from './log.js';
@@ -81,6 +82,8 @@ function importServicesFile(agent: Agent, path: string): boolean {
 
 export async function runAgent(argv: string[]): Promise<void> {
   const settings = agentSettingsFromArgs(argv);
+  /* First, before the store, the program or the socket: a second agent must refuse with all of them untouched. */
+  claimAgentLock({ dataDir: settings.dataDir, pinDir: settings.pinDir });
   const agent = await Agent.start({
     objectPath: settings.object,
     pinDir: settings.pinDir,

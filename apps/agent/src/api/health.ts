@@ -16,6 +16,7 @@ function healthList(agent: Agent, serviceName: string | undefined): BackendHealt
         state: backend.state,
         checkType: service.healthCheck.type,
         up: health?.up ?? true,
+        pending: health?.pending ?? false,
         lastCheckAt: health?.lastCheckAt ?? null,
         lastLatencyMs: health?.lastLatencyMs ?? null,
         lastError: health?.lastError ?? null,
@@ -39,7 +40,7 @@ export function healthApi(agent: Agent): SluiceBackend['health'] {
         if (serviceName && status.service !== serviceName) return;
         const current = healthList(agent, status.service).find((h) => h.endpoint === status.endpoint);
         if (!current) return;
-        queue.push({ ...current, up: status.up, t: Date.now() });
+        queue.push({ ...current, up: status.up, pending: status.pending, t: Date.now() });
         wake?.();
       };
       agent.parts.health.on('change', onChange);

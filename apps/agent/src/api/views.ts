@@ -2,13 +2,14 @@
 import type { BackendHealthView, BackendView, ServiceDetail, ServiceView } from '@sluice/api';
 import type { Agent } from '../agent/agent.js';
 import type { BackendRow, ServiceRow } from '../store/index.js';
-import { notFound } from '@sluice/api';
+import { backendCounts, notFound } from '@sluice/api';
 
 export function healthOf(agent: Agent, service: ServiceRow, backend: BackendRow): BackendHealthView | null {
   if (service.healthCheck.type === 'none') return null;
   const status = agent.healthStatus(service.name, backend.endpoint);
   return {
     up: agent.isUp(service.name, backend.endpoint),
+    pending: status?.pending ?? false,
     lastCheckAt: status?.lastCheckAt ?? null,
     lastLatencyMs: status?.lastLatencyMs ?? null,
     lastError: status?.lastError ?? null,
@@ -57,9 +58,7 @@ export function serviceView(agent: Agent, service: ServiceRow, backends: Backend
     mode: service.mode,
     healthCheck: service.healthCheck,
     dataplaneId: agent.serviceId(service.name) ?? null,
-    backendCount: backends.length,
-    eligibleBackends: backends.filter((b) => b.eligible).length,
-    activeFlows: backends.reduce((sum, b) => sum + b.activeFlows, 0),
+    ...backendCounts(backends),
     createdAt: service.createdAt,
     updatedAt: service.updatedAt,
   };

@@ -2,7 +2,7 @@
 import type { AdminState, BackendView } from '@sluice/api';
 import { UsageError, duration, integer, parse, positional } from './args.js';
 import { connect } from './connection.js';
-import { emit } from './output.js';
+import { emit, healthWord } from './output.js';
 import { formatTable } from './table.js';
 
 export const BACKEND_USAGE = `sluice backend ls SERVICE
@@ -27,7 +27,7 @@ export function backendTable(backends: BackendView[]): string {
       b.endpoint,
       b.weight,
       b.state,
-      b.health ? (b.health.up ? 'up' : 'down') : 'n/a',
+      b.health ? healthWord(b.health) : 'n/a',
       b.activeFlows,
       b.drain ? (b.drain.expired ? 'expired' : b.drain.deadline ? `until ${new Date(b.drain.deadline).toISOString()}` : 'no timeout') : '',
     ]),

@@ -1,7 +1,7 @@
 /* sluice conns | stats | health | audit: read-only views. */
 import { integer, parse } from './args.js';
 import { connect } from './connection.js';
-import { emit } from './output.js';
+import { emit, healthWord } from './output.js';
 import { formatAge, formatCount, formatTable, formatTime } from './table.js';
 
 export const CONNS_USAGE = 'sluice conns [--service S] [--backend ADDR:PORT] [--client ADDR] [--protocol tcp|udp] [--state S] [--limit N] [--cursor C]';
@@ -83,7 +83,7 @@ export async function healthCommand(argv: string[]): Promise<void> {
         h.endpoint,
         h.state,
         h.checkType,
-        h.up ? 'up' : 'down',
+        h.checkType === 'none' ? 'n/a' : healthWord(h),
         formatTime(h.lastCheckAt),
         h.lastLatencyMs === null ? null : `${h.lastLatencyMs.toFixed(1)}ms`,
         h.consecutiveSuccesses,

@@ -1,7 +1,7 @@
 /*
  * The few libc calls the data plane needs besides libbpf: interface names,
- * mounting bpffs, closing fds we opened ourselves, and formatting libbpf's
- * printf-style log messages.
+ * mounting bpffs, closing fds we opened ourselves, formatting libbpf's
+ * printf-style log messages, and flock for the one-agent-per-data-plane lock.
  */
 import koffi from 'koffi';
 
@@ -16,6 +16,8 @@ export const c = {
 		'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)',
 	) as (source: string, target: string, fstype: string, flags: number, data: null) => number,
 	close: libc.func('int close(int fd)') as (fd: number) => number,
+	/** 0, or -1 with errno EWOULDBLOCK when LOCK_NB is given and another open file holds the lock. */
+	flock: libc.func('int flock(int fd, int operation)') as (fd: number, operation: number) => number,
 	/* va_list is a pointer to __va_list_tag on x86-64, so it can travel as void *. */
 	vasprintf: libc.func('int vasprintf(_Out_ void **strp, const char *fmt, void *ap)') as (
 		out: [Pointer | null],

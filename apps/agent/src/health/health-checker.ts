@@ -1,14 +1,22 @@
 /*
  * Probes every backend on its own timer and turns results into up/down with
- * rise/fall thresholds. Emits 'change' (BackendHealth) when one flips.
+ * rise/fall thresholds. Emits 'change' (BackendHealth) when one's state changes.
  *
- * Start state: a new target is up until its checks say otherwise (pass
- * initialUp: false to start it down). Optimistic because the agent restarts
- * under traffic: starting every backend down would empty every lookup table
- * until the first rise checks pass, breaking the restart-without-loss
- * promise, and a backend added by an operator is expected to serve at once
- * (HAProxy and IPVS keepalived do the same). A dead one is caught within the
- * bound below anyway.
+ * Start state: a new target is pending: not up, so it gets no new flows,
+ * until its first result. Its first check decides alone: one pass makes it
+ * up, one failure makes it down (from then on rise and fall apply). This is
+ * Envoy's ignore_new_hosts_until_first_hc with its "a single success marks
+ * a new host healthy", and HAProxy's init-state down: rise exists to keep a
+ * flapping backend out, and a new one has not flapped; asking rise passes of
+ * it would only keep a working backend idle for rise x interval.
+ * A target whose state is already known (the running data plane carries its
+ * flows, or not: pass initialUp) starts in that state instead, so an agent
+ * restart or a service gaining a check neither empties a lookup table nor
+ * sends new flows to a backend nobody has checked.
+ *
+ * First check: a pending target is probed within FIRST_CHECK_SPREAD_MS (or
+ * its interval, if shorter), so a backend added by an operator serves within
+ * about a second, not a whole interval later.
  *
  * Timing: checks run at a fixed rate (start to start = intervalMs) from a
  * random phase, so a dead backend fails the checks that start at most
@@ -18,17 +26,18 @@
  * at once per backend), so keep timeoutMs <= intervalMs (the API enforces it).
  *
  * Spread: each target's first check waits a random fraction of its
- * interval, so a thousand backends added at once probe evenly over the
- * interval instead of all in the same tick.
+ * interval (of the first-check window when pending), so a thousand backends
+ * added at once probe evenly instead of all in the same tick.
  */
 import { EventEmitter } from 'node:events';
 import { httpProbe } from './http-probe.js';
 import { tcpProbe } from './tcp-probe.js';
 import type { BackendHealth, HealthCheckSpec, HealthTarget, ProbeResult } from './types.js';
 
+/** A pending target's first probe starts within this (a random point of it, for spread). */
+export const FIRST_CHECK_SPREAD_MS = 1000;
+
 export interface HealthCheckerOptions {
-	/** Health of a new target before its first results (default true; see above). */
-	initialUp?: boolean;
 	/** Source of the start phase, in [0, 1) (tests pin it). */
 	random?: () => number;
 }
@@ -63,20 +72,19 @@ export declare interface HealthChecker {
 
 export class HealthChecker extends EventEmitter {
 	readonly #targets = new Map<string, TargetState>();
-	readonly #initialUp: boolean;
 	readonly #random: () => number;
 	#stopped = false;
 
 	constructor(opts: HealthCheckerOptions = {}) {
 		super();
-		this.#initialUp = opts.initialUp ?? true;
 		this.#random = opts.random ?? Math.random;
 	}
 
 	/**
 	 * The full set of backends to check. Idempotent: a target that is
 	 * unchanged keeps its state and its timer; one whose check settings
-	 * changed keeps its state and is rescheduled; others start fresh.
+	 * changed keeps its state and is rescheduled; others start fresh
+	 * (pending, or as their initialUp says).
 	 */
 	setTargets(targets: HealthTarget[]): void {
 		if (this.#stopped) throw new Error('HealthChecker is stopped');
@@ -109,7 +117,10 @@ export class HealthChecker extends EventEmitter {
 		return [...this.#targets.values()].map((s) => ({ ...s.health }));
 	}
 
-	/** Unknown backends count as up (the reconciler's view: up unless told otherwise). */
+	/**
+	 * Unknown backends count as up: only backends of services with a check
+	 * are targets, and the rest take flows at once. Pending ones are not up.
+	 */
 	isUp(service: string, endpoint: string): boolean {
 		return this.#targets.get(keyOf(service, endpoint))?.health.up ?? true;
 	}
@@ -126,7 +137,8 @@ export class HealthChecker extends EventEmitter {
 				service: target.service,
 				endpoint: target.endpoint,
 				checkType: target.check.type,
-				up: target.initialUp ?? this.#initialUp,
+				up: target.initialUp ?? false,
+				pending: target.initialUp === undefined,
 				lastCheckAt: null,
 				lastLatencyMs: null,
 				lastError: null,
@@ -146,7 +158,9 @@ export class HealthChecker extends EventEmitter {
 			this.#setUp(state, true);
 			return;
 		}
-		this.#schedule(state, this.#random() * state.target.check.intervalMs);
+		const { intervalMs } = state.target.check;
+		const window = state.health.pending ? Math.min(intervalMs, FIRST_CHECK_SPREAD_MS) : intervalMs;
+		this.#schedule(state, this.#random() * window);
 	}
 
 	#cancel(state: TargetState): void {
@@ -178,17 +192,20 @@ export class HealthChecker extends EventEmitter {
 		if (result.ok) {
 			health.consecutiveSuccesses++;
 			health.consecutiveFailures = 0;
-			if (!health.up && health.consecutiveSuccesses >= rise) this.#setUp(state, true);
 		} else {
 			health.consecutiveFailures++;
 			health.consecutiveSuccesses = 0;
-			if (health.up && health.consecutiveFailures >= fall) this.#setUp(state, false);
 		}
+		/* Pending: the first result decides alone (see the header). */
+		if (health.pending) this.#setUp(state, result.ok);
+		else if (result.ok && !health.up && health.consecutiveSuccesses >= rise) this.#setUp(state, true);
+		else if (!result.ok && health.up && health.consecutiveFailures >= fall) this.#setUp(state, false);
 	}
 
 	#setUp(state: TargetState, up: boolean): void {
-		if (state.health.up === up) return;
+		if (state.health.up === up && !state.health.pending) return;
 		state.health.up = up;
+		state.health.pending = false;
 		this.emit('change', { ...state.health });
 	}
 }

@@ -1,5 +1,5 @@
 /* Backend health checks: what the rest of the agent may import. */
-export { HealthChecker, type HealthCheckerOptions } from './health-checker.js';
+export { FIRST_CHECK_SPREAD_MS, HealthChecker, type HealthCheckerOptions } from './health-checker.js';
 export type { BackendHealth, HealthCheckSpec, HealthTarget, ProbeResult } from './types.js';
 export { httpProbe, DEFAULT_EXPECT_STATUS, DEFAULT_HTTP_PATH } from './http-probe.js';
 export { tcpProbe } from './tcp-probe.js';

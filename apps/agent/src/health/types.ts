@@ -23,7 +23,10 @@ export interface HealthTarget {
 	address: string;
 	port: number;
 	check: HealthCheckSpec;
-	/** Health before the first result (default: the checker's initialUp, itself true). */
+	/**
+	 * Health before the first result, when known (whether the running data
+	 * plane gives it flows). Unset: pending, no flows until a check passes.
+	 */
 	initialUp?: boolean;
 }
 
@@ -31,7 +34,10 @@ export interface BackendHealth {
 	service: string;
 	endpoint: string;
 	checkType: HealthCheckSpec['type'];
+	/** Gets new flows (if its admin state is ready). Never while pending. */
 	up: boolean;
+	/** Not checked yet and no state known from before: not up. */
+	pending: boolean;
 	/** Epoch ms of the last finished probe. */
 	lastCheckAt: number | null;
 	lastLatencyMs: number | null;

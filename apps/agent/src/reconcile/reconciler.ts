@@ -18,7 +18,7 @@ import {
   serviceName,
 } from '@sluice/api';
 import type { DataplaneMaps } from '../dataplane/dataplane-maps.js';
-import type { Backend, ServiceKey } from '../dataplane/generated/layout.js';
+import { type Backend, type ServiceKey, SluiceBackendFlags } from '../dataplane/generated/layout.js';
 import { bytesToAddress } from '../dataplane/addresses.js';
 import { buildLookupTable, NO_BACKEND } from '../lookup/index.js';
 import { IdAllocator } from './id-allocator.js';
@@ -179,6 +179,17 @@ export class Reconciler {
 
   backendIdOf(service: string, endpoint: string): number | undefined {
     return this.applied.get(service)?.backends.get(endpoint)?.id;
+  }
+
+  /**
+   * Whether the maps let this backend keep and take flows (its health as the
+   * data plane has it, also after adoption); undefined if the maps do not
+   * have it yet.
+   */
+  carriesFlows(service: string, endpoint: string): boolean | undefined {
+    const applied = this.applied.get(service)?.backends.get(endpoint);
+    if (!applied || applied.entry.family === 0) return undefined;
+    return (applied.entry.flags & SluiceBackendFlags.BACKEND_F_KEEP_FLOWS) !== 0;
   }
 
   apply(config: DataplaneConfig, isUp: HealthView = () => true): ReconcileReport {

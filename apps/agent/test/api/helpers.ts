@@ -30,6 +30,7 @@ export class ManualHealth extends EventEmitter implements HealthSource {
         service: t.service,
         endpoint: t.endpoint,
         up,
+        pending: false,
         lastCheckAt: Date.now(),
         lastLatencyMs: 0.5,
         lastError: up ? null : 'connection refused',
@@ -52,9 +53,9 @@ export class ManualHealth extends EventEmitter implements HealthSource {
 
 export const identity = (role: Role, user = `test-${role}`): Identity => ({ user, role, source: 'token' });
 
-export interface TestAgent {
+export interface TestAgent<H extends HealthSource = ManualHealth> {
   agent: Agent;
-  health: ManualHealth;
+  health: H;
   api: ReturnType<typeof createAppRouter>;
   as: (role: Role) => ReturnType<ReturnType<typeof createAppRouter>['callerFor']>;
   authenticator: Authenticator;
@@ -62,13 +63,22 @@ export interface TestAgent {
   pinDir: string;
   /** Stops the agent; with keepState the pins and data dir stay for a restart. */
   stop(options?: { keepState?: boolean }): void;
-  restart(): Promise<TestAgent>;
+  /** A new agent on the same pins and store; with a health source, that one (a restart builds a new checker). */
+  restart(health?: H): Promise<TestAgent<H>>;
 }
 
-export async function startTestAgent(reuse?: { dataDir: string; bpffs: ReturnType<typeof scratchBpffs> }): Promise<TestAgent> {
+export interface TestAgentReuse {
+  dataDir: string;
+  bpffs: ReturnType<typeof scratchBpffs>;
+}
+
+/** A test agent with hand-driven health (ManualHealth), or the health source given (e.g. a real HealthChecker). */
+export async function startTestAgent(reuse?: TestAgentReuse): Promise<TestAgent>;
+export async function startTestAgent<H extends HealthSource>(reuse: TestAgentReuse | undefined, health: H): Promise<TestAgent<H>>;
+export async function startTestAgent(reuse?: TestAgentReuse, given?: HealthSource): Promise<TestAgent<HealthSource>> {
   const bpffs = reuse?.bpffs ?? scratchBpffs();
   const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'sluice-store-'));
-  const health = new ManualHealth();
+  const health = given ?? new ManualHealth();
   const agent = await Agent.start({
     objectPath: objectPath(),
     pinDir: bpffs.dir,
@@ -85,7 +95,7 @@ export async function startTestAgent(reuse?: { dataDir: string; bpffs: ReturnTyp
   const authenticator = new Authenticator(agent.store);
   const sluice = createSluiceBackend(agent, authenticator, { version: 'test', interfaces: [], pinDir: bpffs.dir, dataDir });
   const api = createAppRouter(sluice);
-  const self: TestAgent = {
+  const self: TestAgent<HealthSource> = {
     agent,
     health,
     api,
@@ -99,9 +109,9 @@ export async function startTestAgent(reuse?: { dataDir: string; bpffs: ReturnTyp
       bpffs.remove();
       rmSync(dataDir, { recursive: true, force: true });
     },
-    async restart() {
+    async restart(next?: HealthSource) {
       self.stop({ keepState: true });
-      return startTestAgent({ dataDir, bpffs });
+      return next ? startTestAgent({ dataDir, bpffs }, next) : startTestAgent({ dataDir, bpffs });
     },
   };
   return self;

@@ -47,8 +47,10 @@ describe('HealthChecker', () => {
 		const checker = track(new HealthChecker());
 		checker.setTargets([target(server)]);
 		const [health] = checker.status();
-		assert.equal(health!.up, true, 'a new target starts up');
-		await waitFor('a first success', () => checker.status()[0]!.consecutiveSuccesses >= 1);
+		assert.equal(health!.up, false, 'a new target is not up before its first check');
+		assert.equal(health!.pending, true);
+		const first = await nextChange(checker, 2000);
+		assert.deepEqual([first.up, first.pending, first.consecutiveSuccesses], [true, false, 1], 'one pass brings a new target up');
 
 		const stoppedAt = performance.now();
 		await server.stop();
@@ -114,7 +116,7 @@ describe('HealthChecker', () => {
 
 	it('bounds each probe by its timeout (a server that accepts and never answers)', async () => {
 		const server = track(await silentServer());
-		const checker = track(new HealthChecker({ initialUp: false }));
+		const checker = track(new HealthChecker());
 		checker.setTargets([target(server, { type: 'http', timeoutMs: 80, intervalMs: 150, fall: 1, rise: 1 })]);
 		await waitFor('a failed probe', () => checker.status()[0]!.consecutiveFailures >= 2);
 		const health = checker.status()[0]!;
@@ -155,11 +157,12 @@ describe('HealthChecker', () => {
 
 	it('never probes a target with check type none and keeps it up', async () => {
 		const server = track(await tcpServer());
-		const checker = track(new HealthChecker({ initialUp: false }));
+		const checker = track(new HealthChecker());
 		checker.setTargets([target(server, { type: 'none' })]);
 		await new Promise((r) => setTimeout(r, 250));
 		assert.equal(server.connections.length, 0);
 		assert.equal(checker.status()[0]!.up, true);
+		assert.equal(checker.status()[0]!.pending, false);
 		assert.equal(checker.status()[0]!.lastCheckAt, null);
 	});
 

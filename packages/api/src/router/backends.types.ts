@@ -15,7 +15,10 @@ export const drainTimeoutSchema = z
 export const MAX_BULK_BACKENDS = 1024;
 
 export const backendHealthViewSchema = z.object({
+  /** Gets new flows (when ready). False while pending. */
   up: z.boolean(),
+  /** Added while its service has a check and not checked yet: no new flows until its first check passes. */
+  pending: z.boolean(),
   lastCheckAt: z.number().nullable(),
   lastLatencyMs: z.number().nullable(),
   lastError: z.string().nullable(),
@@ -53,6 +56,19 @@ export const backendViewSchema = z.object({
   updatedAt: z.number().int(),
 });
 export type BackendView = z.infer<typeof backendViewSchema>;
+
+/**
+ * A service's counts from its backend rows: the agent's service views and
+ * the console's header use this one function on the same rows, so the
+ * header never says "4 of 4 eligible" beside a row that says down.
+ */
+export function backendCounts(backends: readonly Pick<BackendView, 'eligible' | 'activeFlows'>[]) {
+  return {
+    backendCount: backends.length,
+    eligibleBackends: backends.filter((b) => b.eligible).length,
+    activeFlows: backends.reduce((sum, b) => sum + b.activeFlows, 0),
+  };
+}
 
 export const backendAddInputFields = {
   address: ipAddressSchema,

@@ -10,6 +10,8 @@ export const backendHealthSchema = z.object({
   state: adminStateSchema,
   checkType: z.enum(HEALTH_CHECK_TYPES),
   up: z.boolean(),
+  /** Not checked yet (added while its service has a check): gets no new flows. */
+  pending: z.boolean(),
   lastCheckAt: z.number().nullable(),
   lastLatencyMs: z.number().nullable(),
   lastError: z.string().nullable(),

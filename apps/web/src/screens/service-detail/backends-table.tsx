@@ -58,8 +58,8 @@ export function BackendsTable(props: BackendsTableProps) {
       header: 'Health',
       cell: ({ health }) => (
         <>
-          <HealthBadge up={health?.up ?? true} checked={health !== null} />
-          {health?.lastError && !health.up && <div className="muted small">{health.lastError}</div>}
+          <HealthBadge up={health?.up ?? true} pending={health?.pending ?? false} checked={health !== null} />
+          {health?.lastError && !health.up && !health.pending && <div className="muted small">{health.lastError}</div>}
         </>
       ),
       cellProps: () => ({ 'data-testid': 'health' }),

@@ -2,10 +2,12 @@
  * A service and its backends, kept live: services.get for the service, and
  * the backends.watch feed (every second) written into the same cache entry,
  * so drain progress and health move without polling and mutations' refetches
- * and the feed never disagree for long.
+ * and the feed never disagree for long. The header's counts are recomputed
+ * from each feed's rows (backendCounts, as the agent computes them), so the
+ * header and the rows always say the same.
  */
 'use client';
-import type { BackendView } from '@sluice/api';
+import { type BackendView, backendCounts } from '@sluice/api';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback } from 'react';
 import { api } from '@/client/api-client.ts';
@@ -18,7 +20,7 @@ export function useServiceDetail(service: string) {
   const detail = useQuery({ queryKey: serviceKey(service), queryFn: () => api.services.get.query({ service }), refetchInterval: 5000 });
   const onBackends = useCallback(
     (backends: BackendView[]) =>
-      queryClient.setQueryData(serviceKey(service), (old: typeof detail.data) => (old ? { ...old, backends, backendCount: backends.length } : old)),
+      queryClient.setQueryData(serviceKey(service), (old: typeof detail.data) => (old ? { ...old, backends, ...backendCounts(backends) } : old)),
     [queryClient, service],
   );
   const watch = useSubscription<BackendView[]>(
