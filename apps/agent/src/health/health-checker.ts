@@ -1,6 +1,8 @@
 /*
  * Probes every backend on its own timer and turns results into up/down with
- * rise/fall thresholds. Emits 'change' (BackendHealth) when one flips.
+ * rise/fall thresholds. Emits 'change' (BackendHealth) when one flips, and
+ * 'check' (BackendHealth) after every probe result, so a caller can await
+ * progress instead of sleeping.
  *
  * Start state: a new target is up until its checks say otherwise (pass
  * initialUp: false to start it down). Optimistic because the agent restarts
@@ -57,8 +59,8 @@ function sameCheck(a: HealthCheckSpec, b: HealthCheckSpec): boolean {
 }
 
 export declare interface HealthChecker {
-	on(event: 'change', listener: (health: BackendHealth) => void): this;
-	emit(event: 'change', health: BackendHealth): boolean;
+	on(event: 'change' | 'check', listener: (health: BackendHealth) => void): this;
+	emit(event: 'change' | 'check', health: BackendHealth): boolean;
 }
 
 export class HealthChecker extends EventEmitter {
@@ -184,6 +186,7 @@ export class HealthChecker extends EventEmitter {
 			health.consecutiveSuccesses = 0;
 			if (health.up && health.consecutiveFailures >= fall) this.#setUp(state, false);
 		}
+		this.emit('check', { ...health });
 	}
 
 	#setUp(state: TargetState, up: boolean): void {
