@@ -101,6 +101,8 @@ export interface Hold {
    * made progress. Rejects if the client exits or timeoutMs passes first.
    */
   exchanged(count: number, timeoutMs?: number): Promise<void>;
+  /** The client's report once it ends by itself (its connection broke or its time ran out); rejects after timeoutMs, leaving it running. */
+  ended(timeoutMs?: number): Promise<HoldReport>;
   /** Ends the connection (SIGTERM) and returns the client's final report. */
   stop(): Promise<HoldReport>;
 }
@@ -192,6 +194,11 @@ export async function hold(client: ClientHost, host: string, port: number, optio
     alive: running,
     received: () => received,
     exchanged,
+    ended: (timeoutMs = HOLD_PROGRESS_TIMEOUT_MS) =>
+      new Promise<HoldReport>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`hold to ${host}:${port} (${backend}) still running after ${timeoutMs} ms (${received} replies)`)), timeoutMs);
+        report().then(resolve, reject).finally(() => clearTimeout(timer));
+      }),
     stop: async () => {
       if (running()) child.kill('SIGTERM');
       return report();
