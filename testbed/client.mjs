@@ -14,7 +14,7 @@ import { holdMode } from './client/hold.mjs';
 const USAGE = `usage:
   client.mjs http --url URL --count N [--concurrency C] [--source ADDR] [--keepalive]
   client.mjs udp  --host H --port P --count N [--concurrency C] [--source ADDR] [--new-socket]
-  client.mjs hold --host H --port P --seconds S [--interval-ms I] [--source ADDR] [--ready-file F]
+  client.mjs hold --host H --port P --seconds S [--interval-ms I] [--source ADDR] [--ready-file F] [--progress]
 common: [--timeout-ms T] total deadline (default 60000; hold: at least S*1000+10000)
         [--request-timeout-ms R] per request (default 5000; udp 1000)`;
 
@@ -35,6 +35,7 @@ async function main() {
       seconds: { type: 'string' },
       'interval-ms': { type: 'string' },
       'ready-file': { type: 'string' },
+      progress: { type: 'boolean' },
       'timeout-ms': { type: 'string' },
       'request-timeout-ms': { type: 'string' },
     },

@@ -8,12 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { up, down, status, execIn, spawnIn, type Topology } from './topology.js';
 import { listNamespaces, run } from './netns.js';
 import { checkPrerequisites } from './prereqs.js';
+import { tagged } from '../tests/support/test-tag.ts';
 
-const PREFIX = 'sltb'; // distinct from the demo's "sl"
-const FAIL_PREFIX = 'sltbf';
+// Distinct from the demo's "sl"; SLUICE_TEST_TAG keeps two checkouts' runs apart.
+const PREFIX = tagged('sltb');
+const FAIL_PREFIX = tagged('sltbf');
 const CLIENT = fileURLToPath(new URL('./client.mjs', import.meta.url));
 const SERVER = fileURLToPath(new URL('./backend-server.mjs', import.meta.url));
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
@@ -64,7 +67,7 @@ after(async () => {
 });
 
 test('up builds the planned namespaces without touching the root namespace', T, async () => {
-  assert.deepEqual((await ours(PREFIX)).sort(), ['sltb-be1', 'sltb-be2', 'sltb-be3', 'sltb-client', 'sltb-lb']);
+  assert.deepEqual((await ours(PREFIX)).sort(), ['be1', 'be2', 'be3', 'client', 'lb'].map((n) => `${PREFIX}-${n}`));
   assert.equal(await rootLinks(), rootLinksBefore, 'no interface may appear in the root namespace');
   assert.deepEqual(topo.backends.map((b) => b.name), ['be1', 'be2', 'be3']);
   assert.equal(topo.client.extraIpv4.length, 10);
@@ -140,22 +143,36 @@ test('hold keeps one connection for ~2 s with every reply from one backend', T, 
 test('hold stops early on SIGTERM with a final report', T, async () => {
   const ready = join(tmp, 'hold6-ready');
   const child = spawnIn(topo.client.namespace, process.execPath, [
-    CLIENT, 'hold', '--host', '2001:db8:1:1::2', '--port', '9000', '--seconds', '30', '--interval-ms', '50', '--ready-file', ready,
+    CLIENT, 'hold', '--host', '2001:db8:1:1::2', '--port', '9000', '--seconds', '30', '--interval-ms', '50', '--ready-file', ready, '--progress',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
+  let stderr = '';
   child.stdout!.on('data', (c) => (stdout += c));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  /* 'close': the report and every progress line have been read. */
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  /* --progress writes "received N" after each reply: stop it mid-stream, after its fifth. */
+  const fiveReplies = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no fifth reply within 10 s: ${stderr}`)), 10_000);
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+      if (/^received 5$/m.test(stderr)) (clearTimeout(timer), resolve());
+    });
+    child.once('close', () => (clearTimeout(timer), reject(new Error(`hold ended before its fifth reply: ${stderr}`))));
+  });
+  fiveReplies.catch(() => {}); // awaited below; this only stops an early failure from going unhandled
   try {
     const deadline = Date.now() + 10_000;
     while (!existsSync(ready) && child.exitCode === null && Date.now() < deadline) await sleep(20);
     assert.ok(existsSync(ready), 'hold never became ready');
-    await sleep(500);
+    await fiveReplies;
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }
   const r = JSON.parse(stdout);
+  const progress = stderr.trim().split('\n');
+  assert.deepEqual(progress, Array.from({ length: r.received }, (_, i) => `received ${i + 1}`), 'one progress line per reply, and nothing else');
   assert.equal(r.stoppedBy, 'SIGTERM');
   assert.equal(r.backend, 'be1');
   assert.equal(r.broken, false, JSON.stringify(r));
@@ -209,7 +226,7 @@ test('a failing up tears down what it made and names the failing command', T, as
     up({ prefix: FAIL_PREFIX, backends: 1, serverScript: '/nonexistent/backend-server.mjs' }),
     (err: Error) => {
       assert.match(err.message, /backend server be1 did not start/);
-      assert.match(err.message, /ip netns exec sltbf-be1 /);
+      assert.ok(err.message.includes(`ip netns exec ${FAIL_PREFIX}-be1 `), err.message);
       return true;
     },
   );
@@ -229,8 +246,11 @@ test('a missing prerequisite is named', T, () => {
 test('down removes every namespace and server; a second down is harmless', T, async () => {
   const pids = (await status({ prefix: PREFIX })).servers.map((s) => s.pid!);
   // A process left inside a namespace (say, an agent) would keep it alive; down ends it.
-  const straggler = spawnIn(topo.lb.namespace, process.execPath, ['-e', 'setTimeout(() => {}, 30_000)'], { stdio: 'ignore' });
-  await sleep(300);
+  const straggler = spawnIn(topo.lb.namespace, process.execPath, ['-e', "process.stdout.write('running\\n'); setTimeout(() => {}, 30_000)"], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  /* Its first output: node runs, so ip netns exec has put it in the namespace. */
+  await once(straggler.stdout!, 'data');
   const first = await down({ prefix: PREFIX });
   assert.ok(first.killedPids.includes(straggler.pid!), `straggler ${straggler.pid} not killed: ${first.killedPids}`);
   assert.equal(first.removedNamespaces.length, 5);

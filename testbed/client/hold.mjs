@@ -1,5 +1,7 @@
 // hold mode: one long-lived TCP connection to the line server; checks every
 // reply comes from the backend that greeted us. Ends on time or on SIGTERM/SIGINT.
+// With --progress, writes "received N" to stderr after each reply, so a test
+// can wait for the connection to make progress instead of sleeping.
 import net from 'node:net';
 import { writeFileSync, renameSync } from 'node:fs';
 import { UsageError, intOpt, now, round, reasonOf } from './common.mjs';
@@ -132,6 +134,7 @@ export async function holdMode(values) {
         if (from !== backend) error(`reply from ${from}, expected ${backend}`);
         if (seq !== String(received)) error(`reply "${seq}" out of order, expected ${received}`);
         received++;
+        if (values.progress) process.stderr.write(`received ${received}\n`);
       }
     });
   });

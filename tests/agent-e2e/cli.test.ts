@@ -18,6 +18,10 @@ const VIP = '198.18.100.2';
 const VIP6 = '2001:db8:100::2';
 const T = { timeout: 90_000 };
 const METRICS_PORT = 9469;
+/* Longer than the whole file (its CLI calls take seconds each on a loaded machine); the holds are stopped in after(). */
+const HOLD_SECONDS = 600;
+/* The stats ring's whole hour: the traffic of the first test, however long ago it ran. */
+const SERIES_SECONDS = 3600;
 const dir = mkdtempSync(join(tmpdir(), 'sluice-agtest-cli-'));
 
 let network: Network;
@@ -53,8 +57,7 @@ test('set up services over IPv4 and IPv6 from the CLI and carry traffic', T, asy
   const report = await http(network.topology.client, VIP, 8080, { count: 60, concurrency: 3 });
   assert.equal(report.failed, 0);
   assert.deepEqual(report.byBackend, { be1: 10, be2: 20, be3: 30 });
-  /* Long enough to outlast every test below however slow the machine; after() stops them. */
-  for (let i = 0; i < 3; i++) holds.push(await hold(network.topology.client, VIP6, 9000, { seconds: 600 }));
+  for (let i = 0; i < 3; i++) holds.push(await hold(network.topology.client, VIP6, 9000, { seconds: HOLD_SECONDS }));
 });
 
 test('conns lists the live connections, filtered by service and backend, in pages', T, async () => {
@@ -78,7 +81,7 @@ test('stats, health and audit report what happened', T, async () => {
   assert.match(await sluiceOk(network, ['stats']), /SERVICE\s+PACKETS\s+BYTES/);
   const { ok } = await waitFor(() => sluiceJson(network, ['health', `${VIP}:8080/tcp`]), (list: any[]) => list.every((h) => h.up && h.lastCheckAt), { timeoutMs: 10_000, everyMs: 500 });
   assert.ok(ok, 'HTTP checks pass');
-  const series = await apiClient(network).stats.series.query({ scope: { service: `${VIP}:8080/tcp` }, seconds: 60 });
+  const series = await apiClient(network).stats.series.query({ scope: { service: `${VIP}:8080/tcp` }, seconds: SERIES_SECONDS });
   assert.ok(series.length > 0 && series.some((p) => p.newFlowsPerSec > 0), 'the sampler recorded the traffic');
   const audit = await sluiceJson(network, ['audit', '--limit', '100']);
   assert.equal(audit.items.filter((e: any) => e.action === 'backend.add' && e.actor === 'root').length, 6);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type Hold, hold, lineProbe, stopAll } from '../support/client-traffic.ts';
 import { AgentProcess, sluice, sluiceOk } from './support/agent-process.ts';
-import { apiClient, sleep, waitFor } from './support/api-client.ts';
+import { apiClient, waitFor } from './support/api-client.ts';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 
 const VIP = '198.18.100.1';
@@ -40,6 +40,7 @@ after(async () => {
   }
 });
 
+/* Active flows are a data-plane counter with no event to await: tests poll it through the API, with a deadline. */
 const activeOf = async (name: string) =>
   (await apiClient(network).backends.list.query({ service: SERVICE })).find((b) => b.endpoint === endpointOf(name))?.activeFlows ?? -1;
 
@@ -66,7 +67,8 @@ test('drain be1: no new connections, its open ones continue, active falls to 0 a
   assert.match(refused.stderr, /CONFLICT: .*still carries 2 active flows/);
 
   const be1Holds = holds.filter((h) => h.backend === 'be1');
-  await sleep(1000);
+  /* Ten more round trips each, under the drain. */
+  await Promise.all(be1Holds.map((h) => h.exchanged(10)));
   assert.ok(be1Holds.every((h) => h.alive()), 'be1 connections carry on while draining');
   for (const [i, h] of be1Holds.entries()) {
     const report = await h.stop();
@@ -110,9 +112,8 @@ test(`drain be2 with a ${DRAIN_TIMEOUT_MS} ms timeout: its connections run until
   assert.equal(view.drain?.expired, true);
   const left = await client.connections.list.query({ service: SERVICE, backend: endpointOf('be2') });
   assert.deepEqual(left.items, [], 'no flow of be2 is left in the table');
-  /* Their next packets found no flow, went to be3 and were reset there. */
-  await sleep(500);
-  const reports = await Promise.all(be2Holds.map((h) => h.stop()));
+  /* Their next packets find no flow, go to be3 and are reset there: each client ends by itself. */
+  const reports = await Promise.all(be2Holds.map((h) => h.ended(5000)));
   assert.ok(reports.every((r) => r.broken || r.errors > 0), `be2 connections were ended: ${JSON.stringify(reports)}`);
   assert.ok(be3Holds.every((h) => h.alive()), 'be3 connections are untouched');
   const audit = await client.audit.list.query({ action: 'backend.drainExpired' });

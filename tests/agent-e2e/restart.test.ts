@@ -5,6 +5,7 @@
  * zero long connections break, and the state after equals the state before.
  */
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { after, before, test } from 'node:test';
 import { type BulkReport, type Hold, type HoldReport, hold, http, stopAll } from '../support/client-traffic.ts';
 import { AgentProcess, sluiceOk } from './support/agent-process.ts';
@@ -17,9 +18,21 @@ const VIP6 = '2001:db8:100::1';
 const HTTP = 8080;
 const LINE = 9000;
 const LONG_CONNECTIONS = 6;
-/* Traffic runs KILL_AFTER_MS, through the restart, and AFTER_RESTART_MS more; never past MAX_TRAFFIC_MS. */
-const KILL_AFTER_MS = 4_000;
-const AFTER_RESTART_MS = 5_000;
+/*
+ * Events, not fixed times: traffic runs until a batch has finished and every
+ * long connection has exchanged KILL_AFTER_LINES lines; the agent is killed
+ * and restarted; traffic runs on until AFTER_RESTART_BATCHES batches started
+ * after the restart have finished, MIN_BATCHES in all, and every long
+ * connection has exchanged AFTER_RESTART_LINES more; never past MAX_TRAFFIC_MS.
+ */
+const KILL_AFTER_BATCHES = 1;
+const KILL_AFTER_LINES = 10;
+const AFTER_RESTART_BATCHES = 3;
+const AFTER_RESTART_LINES = 20;
+/* Less would be too little traffic to mean anything. */
+const MIN_BATCHES = 10;
+/* Longer than the test (a loaded machine takes seconds per batch); the holds are stopped explicitly. */
+const HOLD_SECONDS = 120;
 const MAX_TRAFFIC_MS = 60_000;
 const BATCH = 100;
 const MAX_BATCHES = 400;
@@ -52,36 +65,76 @@ after(async () => {
   }
 });
 
+/** What steadyTraffic is told (stop) and tells: the start times of the batches finished so far, 'batch' after each, 'end'. */
+interface TrafficControl {
+  stop: boolean;
+  finished: number[];
+  ended: boolean;
+  events: EventEmitter;
+}
+
 /** New short connections in bounded batches until stop() (or the hard cap); every result summed. */
-async function steadyTraffic(control: { stop: boolean }): Promise<{ sent: number; failed: number; batches: number; failures: Record<string, number> }> {
+async function steadyTraffic(control: TrafficControl): Promise<{ sent: number; failed: number; batches: number; failures: Record<string, number> }> {
   const total = { sent: 0, failed: 0, batches: 0, failures: {} as Record<string, number> };
   const deadline = Date.now() + MAX_TRAFFIC_MS;
-  while (!control.stop && Date.now() < deadline && total.batches < MAX_BATCHES) {
-    const report: BulkReport = await http(network.topology.client, VIP, HTTP, { count: BATCH, concurrency: 4 });
-    total.batches++;
-    total.sent += report.succeeded + report.failed;
-    total.failed += report.failed;
-    for (const [reason, n] of Object.entries(report.failures)) total.failures[reason] = (total.failures[reason] ?? 0) + n;
+  try {
+    while (!control.stop && Date.now() < deadline && total.batches < MAX_BATCHES) {
+      const startedAt = Date.now();
+      const report: BulkReport = await http(network.topology.client, VIP, HTTP, { count: BATCH, concurrency: 4 });
+      total.batches++;
+      total.sent += report.succeeded + report.failed;
+      total.failed += report.failed;
+      for (const [reason, n] of Object.entries(report.failures)) total.failures[reason] = (total.failures[reason] ?? 0) + n;
+      control.finished.push(startedAt);
+      control.events.emit('batch');
+    }
+  } finally {
+    control.ended = true;
+    control.events.emit('end');
   }
   return total;
+}
+
+/** Resolves once `count` batches that started at or after `since` have finished; rejects if the traffic ends first. */
+function batchesSince(control: TrafficControl, since: number, count: number): Promise<void> {
+  const seen = () => control.finished.filter((startedAt) => startedAt >= since).length;
+  return new Promise((resolve, reject) => {
+    const onBatch = () => seen() >= count && done();
+    const onEnd = () => done(new Error(`the traffic ended after ${seen()} of ${count} batches since ${new Date(since).toISOString()}`));
+    const done = (error?: Error) => {
+      control.events.off('batch', onBatch).off('end', onEnd);
+      if (error) reject(error);
+      else resolve();
+    };
+    control.events.on('batch', onBatch).on('end', onEnd);
+    if (seen() >= count) done();
+    else if (control.ended) onEnd();
+  });
 }
 
 test('SIGKILL and restart under steady traffic: nothing fails, nothing breaks, nothing changes', T, async () => {
   const holds: Hold[] = [];
   let reports: (HoldReport | undefined)[] = [];
+  const control: TrafficControl = { stop: false, finished: [], ended: false, events: new EventEmitter() };
+  let traffic: ReturnType<typeof steadyTraffic> | undefined;
   try {
-    for (let i = 0; i < LONG_CONNECTIONS; i++) holds.push(await hold(network.topology.client, VIP, LINE, { seconds: 60, intervalMs: 100 }));
+    for (let i = 0; i < LONG_CONNECTIONS; i++) holds.push(await hold(network.topology.client, VIP, LINE, { seconds: HOLD_SECONDS, intervalMs: 100 }));
     const before = await fullState(network);
-    const control = { stop: false };
-    const traffic = steadyTraffic(control);
-    await new Promise((r) => setTimeout(r, KILL_AFTER_MS));
+    const trafficStarted = Date.now();
+    traffic = steadyTraffic(control);
+    await Promise.all([batchesSince(control, trafficStarted, KILL_AFTER_BATCHES), ...holds.map((h) => h.exchanged(KILL_AFTER_LINES))]);
 
     const killedAt = Date.now();
     await agent!.kill();
     agent = await AgentProcess.start(network);
     const restartMs = Date.now() - killedAt;
     assert.match(agent.output, /adopted \d+ pinned maps/);
-    await new Promise((r) => setTimeout(r, AFTER_RESTART_MS));
+    const restartedAt = Date.now();
+    await Promise.all([
+      batchesSince(control, restartedAt, AFTER_RESTART_BATCHES),
+      batchesSince(control, trafficStarted, MIN_BATCHES),
+      ...holds.map((h) => h.exchanged(AFTER_RESTART_LINES)),
+    ]);
     control.stop = true;
     const shortTraffic = await traffic;
     const after = await fullState(network);
@@ -100,10 +153,13 @@ test('SIGKILL and restart under steady traffic: nothing fails, nothing breaks, n
     };
     console.log(`restart result: ${JSON.stringify(summary)}`);
     assert.equal(shortTraffic.failed, 0, `failed requests: ${JSON.stringify(shortTraffic.failures)}`);
-    assert.ok(shortTraffic.sent >= 10 * BATCH, `too little traffic to mean anything: ${shortTraffic.sent}`);
+    assert.ok(shortTraffic.sent >= MIN_BATCHES * BATCH, `too little traffic to mean anything: ${shortTraffic.sent}`);
     assert.equal(broken.length, 0, `broken long connections: ${JSON.stringify(broken)}`);
     assert.deepEqual(after, before, 'state after the restart equals the state before');
   } finally {
+    /* Also when a wait above failed: the traffic stops after its current batch. */
+    control.stop = true;
+    await traffic?.catch(() => undefined);
     await stopAll(holds);
   }
 });

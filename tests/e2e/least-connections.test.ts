@@ -57,6 +57,11 @@ for (const family of FAMILIES) {
       }
       return tally(chosen);
     };
+    /*
+     * A poll, and rightly so: active flows are a per-backend counter in the
+     * data plane's maps, which nothing announces a change of. Bounded by
+     * SETTLE_TIMEOUT_MS; the assertion after it reports the last counts.
+     */
     const settle = async (expected: Counts) => {
       const deadline = Date.now() + SETTLE_TIMEOUT_MS;
       let counts = await active();

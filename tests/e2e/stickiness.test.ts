@@ -21,8 +21,6 @@ const HOLD_INTERVAL_MS = 100;
 const PROBES = 60;
 const T = { timeout: 90_000 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 let network: Network;
 let harness: Harness;
 
@@ -45,8 +43,8 @@ for (const family of FAMILIES) {
     let held: Hold | undefined;
     /* New connections through the same service: all must succeed, and the held one must still be up. */
     const probe = async (step: string) => {
-      /* Let the held connection exchange a few lines under each new setting first. */
-      await sleep(5 * HOLD_INTERVAL_MS);
+      /* The held connection exchanges a few lines under each new setting first. */
+      await held!.exchanged(5);
       const report = await lineProbe(topology.client, host, LINE, { count: PROBES, concurrency: 3 });
       const counts = record(`${step} ${family} (held on ${held!.backend})`, report);
       assertAllSucceeded(report, PROBES, `new connections after ${step}`);
@@ -83,7 +81,7 @@ for (const family of FAMILIES) {
       assert.deepEqual(usedBackends(drainedOwn), [other, third].sort());
 
       /* A few more round trips on the held connection while its backend drains. */
-      await sleep(10 * HOLD_INTERVAL_MS);
+      await held.exchanged(10);
       const report = await held.stop();
       console.log(`held connection ${family}: backend=${report.backend} sent=${report.sent} received=${report.received} errors=${report.errors} broken=${report.broken}`);
       assert.equal(report.backend, own);

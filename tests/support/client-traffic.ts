@@ -4,6 +4,7 @@
  * count and time, returning the tool's JSON report. Shared by the e2e and
  * console suites, which differ only in the client namespace they send from.
  */
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,10 @@ const LINE_PROBE = join(REPO_ROOT, 'tests/support/line-probe.mjs');
 /* Bulk runs of a few thousand requests take seconds; this only catches a hang. */
 const BULK_TIMEOUT_MS = 60_000;
 const HOLD_READY_TIMEOUT_MS = 10_000;
+/* Replies come every intervalMs (100-200 ms here); this only catches a stalled connection. */
+const HOLD_PROGRESS_TIMEOUT_MS = 10_000;
+/* The hold client's --progress line after each reply. */
+const PROGRESS_LINE = /^received (\d+)$/;
 
 export type Counts = Record<string, number>;
 
@@ -89,6 +94,15 @@ export interface Hold {
   /** The backend that greeted the connection. */
   backend: string;
   alive(): boolean;
+  /** Replies received so far. */
+  received(): number;
+  /**
+   * Resolves once `count` more replies have arrived (from now): the connection
+   * made progress. Rejects if the client exits or timeoutMs passes first.
+   */
+  exchanged(count: number, timeoutMs?: number): Promise<void>;
+  /** The client's report once it ends by itself (its connection broke or its time ran out); rejects after timeoutMs, leaving it running. */
+  ended(timeoutMs?: number): Promise<HoldReport>;
   /** Ends the connection (SIGTERM) and returns the client's final report. */
   stop(): Promise<HoldReport>;
 }
@@ -111,15 +125,34 @@ export async function hold(client: ClientHost, host: string, port: number, optio
     client.namespace,
     process.execPath,
     [CLIENT, 'hold', '--host', host, '--port', String(port), '--seconds', String(options.seconds),
-      '--interval-ms', String(options.intervalMs ?? 100), '--ready-file', readyFile,
+      '--interval-ms', String(options.intervalMs ?? 100), '--ready-file', readyFile, '--progress',
       ...(options.source ? ['--source', options.source] : [])],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
   let stderr = '';
+  let received = 0;
+  const progress = new EventEmitter();
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  /* Progress lines count replies; anything else on stderr is kept for error messages. */
+  let partial = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      const match = PROGRESS_LINE.exec(line);
+      if (!match) {
+        stderr += `${line}\n`;
+        continue;
+      }
+      received = Number(match[1]);
+      progress.emit('received');
+    }
+  });
+  /* 'close', not 'exit': by then the report and every progress line have been read. */
+  let closed = false;
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  child.once('close', () => ((closed = true), progress.emit('closed')));
   const running = () => child.exitCode === null && child.signalCode === null;
   const report = async (): Promise<HoldReport> => {
     await exited;
@@ -139,9 +172,33 @@ export async function hold(client: ClientHost, host: string, port: number, optio
   }
   /* The ready file holds the greeting backend's name. */
   const backend = readFileSync(readyFile, 'utf8').trim();
+  const exchanged = (count: number, timeoutMs = HOLD_PROGRESS_TIMEOUT_MS) => {
+    const target = received + count;
+    return new Promise<void>((resolve, reject) => {
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        progress.off('received', check).off('closed', onExit);
+        if (error) reject(error);
+        else resolve();
+      };
+      const check = () => received >= target && done();
+      const onExit = () => done(new Error(`hold to ${host}:${port} (${backend}) ended after ${received} replies, waiting for ${target}: ${stderr}${stdout}`));
+      const timer = setTimeout(() => done(new Error(`hold to ${host}:${port} (${backend}): ${received} replies, not ${target}, within ${timeoutMs} ms`)), timeoutMs);
+      progress.on('received', check).on('closed', onExit);
+      if (received >= target) done();
+      else if (closed) onExit();
+    });
+  };
   return {
     backend,
     alive: running,
+    received: () => received,
+    exchanged,
+    ended: (timeoutMs = HOLD_PROGRESS_TIMEOUT_MS) =>
+      new Promise<HoldReport>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`hold to ${host}:${port} (${backend}) still running after ${timeoutMs} ms (${received} replies)`)), timeoutMs);
+        report().then(resolve, reject).finally(() => clearTimeout(timer));
+      }),
     stop: async () => {
       if (running()) child.kill('SIGTERM');
       return report();

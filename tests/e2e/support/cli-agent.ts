@@ -4,6 +4,7 @@
  * leaves the interfaces detached, even if the agent had to be killed.
  */
 import type { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,15 +27,22 @@ function privatePaths(): string[] {
 
 export class CliAgent {
   private log = '';
+  /* 'output' after each chunk of log, 'exit' when the agent ends: what waitForLog waits on. */
+  private readonly logged = new EventEmitter();
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   private constructor(
     private readonly network: Network,
     private readonly child: ChildProcess,
   ) {
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.log += chunk));
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.log += chunk));
+    const append = (chunk: string) => {
+      this.log += chunk;
+      this.logged.emit('output');
+    };
+    child.stderr!.setEncoding('utf8').on('data', append);
+    child.stdout!.setEncoding('utf8').on('data', append);
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    child.once('exit', () => this.logged.emit('exit'));
   }
 
     /** Starts `sluice agent --config FILE --detach-on-exit` and waits for its ready file. */
@@ -70,9 +78,20 @@ export class CliAgent {
 
   /** Waits until more than `seen` log lines match `pattern`. */
   async waitForLog(pattern: RegExp, seen: number): Promise<void> {
-    const deadline = Date.now() + LOG_TIMEOUT_MS;
-    while (this.count(pattern) <= seen && this.running && Date.now() < deadline) await sleep(25);
-    if (this.count(pattern) <= seen) throw new Error(`no new log line matching ${pattern}:\n${this.log}`);
+    if (this.count(pattern) > seen) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        this.logged.off('output', onOutput).off('exit', onEnd);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onOutput = () => this.count(pattern) > seen && done();
+      const onEnd = () => done(new Error(`no new log line matching ${pattern}:\n${this.log}`));
+      const timer = setTimeout(onEnd, LOG_TIMEOUT_MS);
+      this.logged.on('output', onOutput).on('exit', onEnd);
+      if (!this.running) onEnd();
+    });
   }
 
   signal(signal: NodeJS.Signals): void {

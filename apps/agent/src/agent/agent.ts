@@ -25,6 +25,14 @@ export interface AgentOptions extends DataplaneOwnerOptions {
   parts?: RuntimeParts;
   /** How often drain timeouts are checked. */
   drainTickMs?: number;
+  /** Told after a drain timed out and its flows were ended and recorded (tests await it). */
+  onDrainExpired?: (expired: DrainExpired) => void;
+}
+
+export interface DrainExpired {
+  service: string;
+  endpoint: string;
+  flowsEnded: number;
 }
 
 /** The system's own changes (first-start import, drain expiry) in the audit log. */
@@ -254,6 +262,7 @@ export class Agent {
           }, now);
         });
         log('info', `drain of ${backend.endpoint} (${backend.service}) timed out after ${backend.drainTimeoutMs} ms: ended ${ended} flows`);
+        this.options.onDrainExpired?.({ service: backend.service, endpoint: backend.endpoint, flowsEnded: ended });
       } catch (error) {
         log('error', `ending the drain of ${backend.endpoint} (${backend.service}): ${(error as Error).message}`);
       }

@@ -1,6 +1,8 @@
 /*
  * Probes every backend on its own timer and turns results into up/down with
- * rise/fall thresholds. Emits 'change' (BackendHealth) when one's state changes.
+ * rise/fall thresholds. Emits 'change' (BackendHealth) when one's state changes,
+ * and 'check' (BackendHealth) after every probe result, so a caller can await
+ * progress instead of sleeping.
  *
  * Start state: a new target is pending: not up, so it gets no new flows,
  * until its first result. Its first check decides alone: one pass makes it
@@ -66,8 +68,8 @@ function sameCheck(a: HealthCheckSpec, b: HealthCheckSpec): boolean {
 }
 
 export declare interface HealthChecker {
-	on(event: 'change', listener: (health: BackendHealth) => void): this;
-	emit(event: 'change', health: BackendHealth): boolean;
+	on(event: 'change' | 'check', listener: (health: BackendHealth) => void): this;
+	emit(event: 'change' | 'check', health: BackendHealth): boolean;
 }
 
 export class HealthChecker extends EventEmitter {
@@ -200,6 +202,7 @@ export class HealthChecker extends EventEmitter {
 		if (health.pending) this.#setUp(state, result.ok);
 		else if (result.ok && !health.up && health.consecutiveSuccesses >= rise) this.#setUp(state, true);
 		else if (!result.ok && health.up && health.consecutiveFailures >= fall) this.#setUp(state, false);
+		this.emit('check', { ...health });
 	}
 
 	#setUp(state: TargetState, up: boolean): void {

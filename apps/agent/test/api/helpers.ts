@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Identity, type Role, createAppRouter } from '@sluice/api';
-import { Agent } from '../../src/agent/agent.js';
+import { Agent, type DrainExpired } from '../../src/agent/agent.js';
 import { type BackendHealthStatus, type HealthSource, type HealthTarget, testRuntimeParts } from '../../src/agent/runtime-parts.js';
 import { createSluiceBackend } from '../../src/api/index.js';
 import { Authenticator } from '../../src/auth/authenticator.js';
@@ -56,6 +56,8 @@ export const identity = (role: Role, user = `test-${role}`): Identity => ({ user
 export interface TestAgent<H extends HealthSource = ManualHealth> {
   agent: Agent;
   health: H;
+  /** Resolves when the drain of (service, endpoint) times out and its flows are ended; rejects after timeoutMs (default 5000). */
+  drainExpired(service: string, endpoint: string, timeoutMs?: number): Promise<DrainExpired>;
   api: ReturnType<typeof createAppRouter>;
   as: (role: Role) => ReturnType<ReturnType<typeof createAppRouter>['callerFor']>;
   authenticator: Authenticator;
@@ -79,6 +81,7 @@ export async function startTestAgent(reuse?: TestAgentReuse, given?: HealthSourc
   const bpffs = reuse?.bpffs ?? scratchBpffs();
   const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'sluice-store-'));
   const health = given ?? new ManualHealth();
+  const drains = new EventEmitter();
   const agent = await Agent.start({
     objectPath: objectPath(),
     pinDir: bpffs.dir,
@@ -91,6 +94,7 @@ export async function startTestAgent(reuse?: TestAgentReuse, given?: HealthSourc
     /* conntrack/'s paging and flow ending, without its GC timer (tests write flows by hand). */
     parts: testRuntimeParts({ health }),
     drainTickMs: 50,
+    onDrainExpired: (expired) => drains.emit('expired', expired),
   });
   const authenticator = new Authenticator(agent.store);
   const sluice = createSluiceBackend(agent, authenticator, { version: 'test', interfaces: [], pinDir: bpffs.dir, dataDir });
@@ -98,6 +102,20 @@ export async function startTestAgent(reuse?: TestAgentReuse, given?: HealthSourc
   const self: TestAgent<HealthSource> = {
     agent,
     health,
+    drainExpired: (service, endpoint, timeoutMs = 5000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          drains.off('expired', seen);
+          reject(new Error(`the drain of ${endpoint} (${service}) did not expire within ${timeoutMs} ms`));
+        }, timeoutMs);
+        function seen(expired: DrainExpired) {
+          if (expired.service !== service || expired.endpoint !== endpoint) return;
+          clearTimeout(timer);
+          drains.off('expired', seen);
+          resolve(expired);
+        }
+        drains.on('expired', seen);
+      }),
     api,
     authenticator,
     dataDir,

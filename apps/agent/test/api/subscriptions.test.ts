@@ -1,6 +1,7 @@
 // Live data through the router: health flips, the backends' drain progress
 // and the one-second stats feed, each ended by aborting its signal.
 import assert from 'node:assert/strict';
+import type { EventEmitter } from 'node:events';
 import { after, before, test } from 'node:test';
 import { type TestAgent, startTestAgent } from './helpers.js';
 
@@ -19,6 +20,20 @@ before(async () => {
 });
 after(() => t?.stop());
 
+/*
+ * Resolves once a listener for `event` is being added: 'newListener' fires
+ * just before it is, and the caller resumes a microtask later, after it is.
+ */
+function listening(emitter: EventEmitter, event: string): Promise<void> {
+  return new Promise((resolve) => {
+    emitter.on('newListener', function added(name: string | symbol) {
+      if (name !== event) return;
+      emitter.off('newListener', added);
+      resolve();
+    });
+  });
+}
+
 async function first<T>(iterable: AsyncIterable<T>): Promise<T> {
   for await (const item of iterable) return item;
   throw new Error('the feed ended without an item');
@@ -26,8 +41,10 @@ async function first<T>(iterable: AsyncIterable<T>): Promise<T> {
 
 test('health.changes yields a flip as it happens', T, async () => {
   const feed = (await t.as('viewer').health.changes({ service: WEB })) as AsyncIterable<any>;
+  const subscribed = listening(t.health, 'change');
   const next = first(feed);
-  setTimeout(() => t.health.set(WEB, '198.19.2.2:8080', false), 50);
+  await subscribed;
+  t.health.set(WEB, '198.19.2.2:8080', false);
   const change = await next;
   assert.equal(change.endpoint, '198.19.2.2:8080');
   assert.equal(change.up, false);

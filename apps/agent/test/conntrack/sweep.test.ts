@@ -129,15 +129,26 @@ describe('ConntrackGc.sweep', () => {
 		await assert.rejects(gc.sweep(now), /map "flows".*closed/);
 	});
 
-	it('runs periodically once started and stops', async () => {
+	it('runs periodically once started and stops', async (t) => {
+		/* The test drives the pauses; each sweep itself runs for real on the worker. */
+		t.mock.timers.enable({ apis: ['setTimeout'] });
+		const intervalMs = 1000;
 		const reports: number[] = [];
-		const gc = new ConntrackGc(dp.maps, { intervalMs: 20, onSweep: (r) => reports.push(r.durationMs) });
+		let swept: (() => void) | undefined;
+		const nextSweep = () => new Promise<void>((resolve) => (swept = resolve));
+		const gc = new ConntrackGc(dp.maps, { intervalMs, onSweep: (r) => (reports.push(r.durationMs), swept?.()) });
 		gc.start();
-		await new Promise((resolve) => setTimeout(resolve, 500));
+		for (let i = 1; i <= 3; i++) {
+			const done = nextSweep();
+			/* The pause after a sweep: intervalMs, or ten times that sweep's duration if longer. */
+			t.mock.timers.tick(Math.max(intervalMs, 10 * (reports.at(-1) ?? 0)));
+			await done;
+			assert.equal(reports.length, i, `sweep ${i} after its pause`);
+		}
 		gc.stop();
-		const seen = reports.length;
-		assert.ok(seen >= 2, `swept ${seen} times in 500 ms at a 20 ms interval (or 10x the sweep time)`);
-		await new Promise((resolve) => setTimeout(resolve, 60));
-		assert.equal(reports.length, seen, 'no sweep after stop()');
+		t.mock.timers.tick(100 * intervalMs);
+		/* Sweeps run one after another: once this one is done, any the timer had started would be too. */
+		await gc.sweep(now);
+		assert.equal(reports.length, 3, 'no sweep after stop()');
 	});
 });

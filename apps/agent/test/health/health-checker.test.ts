@@ -24,13 +24,26 @@ function nextChange(checker: HealthChecker, timeoutMs: number): Promise<BackendH
 	]);
 }
 
-const waitFor = async (what: string, condition: () => boolean, timeoutMs = 2000) => {
-	const deadline = performance.now() + timeoutMs;
-	while (!condition()) {
-		if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((r) => setTimeout(r, 10));
-	}
-};
+/* Resolves once `condition` holds: tested now and after every probe result ('check'). */
+function until(checker: HealthChecker, what: string, condition: () => boolean, timeoutMs = 2000): Promise<void> {
+	if (condition()) return Promise.resolve();
+	return new Promise((resolve, reject) => {
+		const timer = setTimeout(() => {
+			checker.off('check', onCheck);
+			reject(new Error(`timed out waiting for ${what}`));
+		}, timeoutMs);
+		function onCheck() {
+			if (!condition()) return;
+			clearTimeout(timer);
+			checker.off('check', onCheck);
+			resolve();
+		}
+		checker.on('check', onCheck);
+	});
+}
+
+/* Every first check at once (phase 0), so a witness's checks measure whole intervals. */
+const NO_SPREAD = () => 0;
 
 describe('HealthChecker', () => {
 	const cleanup: (() => unknown)[] = [];
@@ -80,7 +93,7 @@ describe('HealthChecker', () => {
 		const server = track(await httpServer(() => status));
 		const checker = track(new HealthChecker());
 		checker.setTargets([target(server, { type: 'http', path: '/healthz' })]);
-		await waitFor('two successes', () => checker.status()[0]!.consecutiveSuccesses >= 2);
+		await until(checker, 'two successes', () => checker.status()[0]!.consecutiveSuccesses >= 2);
 
 		status = 503;
 		const down = await nextChange(checker, 2000);
@@ -94,7 +107,7 @@ describe('HealthChecker', () => {
 
 		status = 302;
 		checker.setTargets([target(server, { type: 'http', path: '/healthz' })]);
-		await waitFor('redirect counted healthy', () => checker.status()[0]!.consecutiveSuccesses >= 3);
+		await until(checker, 'redirect counted healthy', () => checker.status()[0]!.consecutiveSuccesses >= 3);
 		assert.equal(checker.status()[0]!.up, true);
 	});
 
@@ -110,7 +123,8 @@ describe('HealthChecker', () => {
 		const port = (server.address() as { port: number }).port;
 		const checker = track(new HealthChecker());
 		checker.setTargets([{ service: 's', endpoint: `127.0.0.1:${port}`, address: '127.0.0.1', port, check: { ...FAST, type: 'http', path: '/status?x=1' } }]);
-		await waitFor('a request', () => seen.length >= 1);
+		/* The server sees the request before the probe gets its answer. */
+		await until(checker, 'a request', () => seen.length >= 1);
 		assert.deepEqual(seen[0], { method: 'GET', url: '/status?x=1', connection: 'close' });
 	});
 
@@ -118,7 +132,7 @@ describe('HealthChecker', () => {
 		const server = track(await silentServer());
 		const checker = track(new HealthChecker());
 		checker.setTargets([target(server, { type: 'http', timeoutMs: 80, intervalMs: 150, fall: 1, rise: 1 })]);
-		await waitFor('a failed probe', () => checker.status()[0]!.consecutiveFailures >= 2);
+		await until(checker, 'a failed probe', () => checker.status()[0]!.consecutiveFailures >= 2);
 		const health = checker.status()[0]!;
 		assert.equal(health.up, false);
 		assert.equal(health.lastError, 'no HTTP response within 80 ms');
@@ -134,7 +148,7 @@ describe('HealthChecker', () => {
 		const b = track(await tcpServer());
 		const checker = track(new HealthChecker());
 		checker.setTargets([target(a), target(b)]);
-		await waitFor('successes', () => checker.status().every((h) => h.consecutiveSuccesses >= 3));
+		await until(checker, 'successes', () => checker.status().every((h) => h.consecutiveSuccesses >= 3));
 		const before = checker.status().find((h) => h.endpoint.endsWith(`:${a.port}`))!;
 		checker.setTargets([target(a)]);
 		checker.setTargets([target(a)]);
@@ -157,37 +171,59 @@ describe('HealthChecker', () => {
 
 	it('never probes a target with check type none and keeps it up', async () => {
 		const server = track(await tcpServer());
-		const checker = track(new HealthChecker());
-		checker.setTargets([target(server, { type: 'none' })]);
-		await new Promise((r) => setTimeout(r, 250));
+		const witness = track(await tcpServer());
+		const checker = track(new HealthChecker({ random: NO_SPREAD }));
+		checker.setTargets([target(server, { type: 'none' }), target(witness)]);
+		/* A checked neighbour's third result: two whole intervals in which a probed target would have been probed twice. */
+		const witnessHealth = () => checker.status().find((h) => h.endpoint === `127.0.0.1:${witness.port}`)!;
+		await until(checker, 'three checks of the witness', () => witnessHealth().consecutiveSuccesses >= 3);
+		assert.equal(witness.connections.length >= 3, true);
 		assert.equal(server.connections.length, 0);
 		assert.equal(checker.status()[0]!.up, true);
 		assert.equal(checker.status()[0]!.pending, false);
 		assert.equal(checker.status()[0]!.lastCheckAt, null);
 	});
 
-	it('spreads the first checks of many targets over the interval', async () => {
+	it('spreads the first checks of many targets over the interval', async (t) => {
 		const server = track(await tcpServer());
 		const checker = track(new HealthChecker());
 		const interval = 600;
 		const targets = Array.from({ length: 200 }, (_, i) => target(server, { intervalMs: interval, timeoutMs: 100 }, `10.0.${i >> 8}.${i & 255}:80`));
-		const t0 = performance.now();
+		/*
+		 * The delays the checker asks for, not when probes happen to land: a
+		 * loaded machine delays timers and would bunch the arrivals.
+		 */
+		const delays: number[] = [];
+		const realSetTimeout = globalThis.setTimeout;
+		t.mock.method(globalThis, 'setTimeout', ((callback: () => void, ms?: number) => {
+			delays.push(ms ?? 0);
+			return realSetTimeout(callback, ms);
+		}) as typeof setTimeout);
 		checker.setTargets(targets);
-		await waitFor('every first check', () => server.connections.length >= 200, 3000);
+		t.mock.restoreAll();
+		checker.stop();
+		assert.equal(delays.length, 200, 'one first check scheduled per target');
 		const buckets = new Array<number>(6).fill(0);
-		for (const at of server.connections.slice(0, 200)) buckets[Math.min(5, Math.floor((at - t0) / (interval / 6)))]!++;
-		/* Uniform would put about 33 in each sixth; all at once would put 200 in one. */
+		for (const delay of delays) {
+			assert.ok(delay >= 0 && delay < interval, `a first check ${delay} ms out, past the ${interval} ms interval`);
+			buckets[Math.floor(delay / (interval / 6))]!++;
+		}
+		/* Uniform would put about 33 in each sixth (sd ~5); all at once would put 200 in one. */
 		assert.ok(Math.max(...buckets) < 70, `first checks per sixth of the interval: ${buckets.join(', ')}`);
 	});
 
 	it('stops probing after stop()', async () => {
 		const server = track(await tcpServer());
-		const checker = new HealthChecker();
+		const checker = new HealthChecker({ random: NO_SPREAD });
 		checker.setTargets([target(server)]);
-		await waitFor('a check', () => server.connections.length >= 1);
+		await server.connected(1);
+		/* A second checker on the same schedule keeps running: its results mark the intervals that pass. */
+		const witness = track(await tcpServer());
+		const running = track(new HealthChecker({ random: NO_SPREAD }));
 		checker.stop();
 		const seen = server.connections.length;
-		await new Promise((r) => setTimeout(r, 250));
-		assert.ok(server.connections.length <= seen + 1);
+		running.setTargets([target(witness)]);
+		await until(running, 'three checks of the witness', () => running.status()[0]!.consecutiveSuccesses >= 3);
+		assert.ok(server.connections.length <= seen + 1, `${server.connections.length - seen} connections after stop()`);
 	});
 });

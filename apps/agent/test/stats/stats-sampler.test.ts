@@ -108,14 +108,23 @@ describe('StatsSampler', () => {
 		assert.deepEqual(s.series({ backend: 999 }, 10), []);
 	});
 
-	it('emits a sample each interval once started', async () => {
+	it('emits a sample each interval once started, and none after stop()', (t) => {
+		/* The test drives the interval: exact counts, no wall-clock wait. */
+		t.mock.timers.enable({ apis: ['setInterval'] });
 		const s = new StatsSampler(dp.maps, { ids: () => ({ services: [ids.service], backends: ids.backends }), intervalMs: 50 });
 		let samples = 0;
 		s.on('sample', () => samples++);
 		s.start();
-		await new Promise((r) => setTimeout(r, 280));
+		assert.equal(samples, 1, 'start() samples at once');
+		t.mock.timers.tick(49);
+		assert.equal(samples, 1, 'not before the interval');
+		t.mock.timers.tick(1);
+		assert.equal(samples, 2);
+		t.mock.timers.tick(4 * 50);
+		assert.equal(samples, 6, 'one sample per interval');
 		s.stop();
-		assert.ok(samples >= 4 && samples <= 7, `${samples} samples in 280 ms at 50 ms`);
+		t.mock.timers.tick(10 * 50);
+		assert.equal(samples, 6, 'no sample after stop()');
 		assert.equal(SluiceCounter.CNT_MAX, 23);
 	});
 });
