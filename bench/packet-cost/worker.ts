@@ -99,24 +99,34 @@ class PacketCostBench {
     }
   }
 
+  /** Both flow tables: TCP flows wait in the half-open one from SYN to ACK. */
+  private clearFlowTables(): void {
+    clearFlowTable(this.dp.maps.flows as never);
+    clearFlowTable(this.dp.maps.halfOpenFlows as never);
+  }
+
   /** The table is full of flows from an earlier new-full case: the next one can start right away. */
-  private tableFull = false;
+  private tableFull: Protocol | undefined;
 
   private prepare(c: PacketCase): string {
     this.reconciler.apply(serviceSpecs(c.algorithm));
     const notes: string[] = [];
-    if (c.kind === 'new-full' && this.tableFull) return 'table still full from the previous case';
-    clearFlowTable(this.dp.maps.flows as never);
-    this.tableFull = false;
+    if (c.kind === 'new-full' && this.tableFull === c.protocol) return 'table still full from the previous case';
+    this.clearFlowTables();
+    this.tableFull = undefined;
     if (c.kind === 'established') {
-      /* Open the flows the way a client does (TCP: SYN), through the forward path. */
-      const open = frameTemplate({ family: c.family, protocol: c.protocol, direction: 'forward', tcpFlags: TCP.SYN, vip: c.direction === 'reply' ? 1 : 0 });
-      this.harness.setTemplate(open, c.flows > 1 ? 'cycle' : 'fixed', c.flows);
-      this.harness.setCursor(0);
-      this.drive(c.flows, this.ifindex.forward, open.frame);
+      /* Open the flows the way a client does (TCP: SYN, then the ACK that moves them to the flow table), through the forward path. */
+      for (const tcpFlags of c.protocol === 'tcp' ? [TCP.SYN, TCP.ACK] : [TCP.SYN]) {
+        const open = frameTemplate({ family: c.family, protocol: c.protocol, direction: 'forward', tcpFlags, vip: c.direction === 'reply' ? 1 : 0 });
+        this.harness.setTemplate(open, c.flows > 1 ? 'cycle' : 'fixed', c.flows);
+        this.harness.setCursor(0);
+        this.drive(c.flows, this.ifindex.forward, open.frame);
+      }
     }
     if (c.kind === 'new-full') {
-      const capacity = this.dp.maps.flows.maxEntries;
+      /* TCP SYNs fill the half-open table; UDP flows fill the flow table. */
+      const table = c.protocol === 'tcp' ? this.dp.maps.halfOpenFlows : this.dp.maps.flows;
+      const capacity = table.maxEntries;
       /* One entry per flow: 10 % more flows than entries, so every later insert evicts. */
       const fill = Math.ceil(capacity * 1.1);
       const syn = frameTemplate({ family: c.family, protocol: c.protocol, direction: 'forward', tcpFlags: TCP.SYN });
@@ -124,21 +134,23 @@ class PacketCostBench {
       this.harness.setCursor(this.uniqueCursor);
       this.drive(fill, this.ifindex.forward, syn.frame);
       this.uniqueCursor += fill;
-      this.tableFull = true;
-      const { entries, ms } = scanFlowTable(this.dp.maps.flows as never);
-      notes.push(`table filled with ${fill} flows: holds ${entries} of ${capacity} entries`);
-      this.extra.push({
-        section: 'control-plane',
-        name: 'control-plane/flow-table-scan/full-table',
-        value: round(ms),
-        unit: 'ms',
-        referenceName: null,
-        referenceValue: null,
-        ratio: null,
-        runs: 1,
-        spread: 0,
-        note: `bpf_map_lookup_batch over the whole LRU flow table (${entries} entries, ${capacity} max), no decoding: a lower bound for an unindexed filtered page`,
-      });
+      this.tableFull = c.protocol;
+      const { entries, ms } = scanFlowTable(table as never);
+      notes.push(`${table === this.dp.maps.flows ? 'flow' : 'half-open'} table filled with ${fill} flows: holds ${entries} of ${capacity} entries`);
+      if (table === this.dp.maps.flows) {
+        this.extra.push({
+          section: 'control-plane',
+          name: 'control-plane/flow-table-scan/full-table',
+          value: round(ms),
+          unit: 'ms',
+          referenceName: null,
+          referenceValue: null,
+          ratio: null,
+          runs: 1,
+          spread: 0,
+          note: `bpf_map_lookup_batch over the whole LRU flow table (${entries} entries, ${capacity} max), no decoding: a lower bound for an unindexed filtered page`,
+        });
+      }
     }
     return notes.join('; ');
   }
@@ -168,8 +180,8 @@ class PacketCostBench {
     const failures = new Set<string>();
     for (let run = 0; run < options.runs; run++) {
       if (c.kind === 'new-empty') {
-        clearFlowTable(this.dp.maps.flows as never);
-        this.tableFull = false;
+        this.clearFlowTables();
+        this.tableFull = undefined;
       }
       const start = isNew ? this.uniqueCursor : 0;
       const e = this.harness.time(this.harness.emptyFd, frame, k, ifindex);

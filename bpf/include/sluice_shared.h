@@ -41,6 +41,20 @@
 #endif
 
 /*
+ * Half-open TCP flows (a SYN seen, the client's handshake-completing ACK
+ * not yet): a table of their own, so that a flood of spoofed SYNs evicts
+ * only other half-open flows, never an established one. At 1M SYN/s it
+ * holds the last ~130 ms of SYNs: a real client's ACK must come within
+ * that (a handshake's round trip). The agent may resize it before load.
+ */
+#ifndef HALF_OPEN_TABLE_SIZE
+#define HALF_OPEN_TABLE_SIZE (128 * 1024)
+#endif
+
+/* The flood guard's window for counting new flows per CPU. */
+#define NEW_FLOW_WINDOW_NS 1000000000ULL
+
+/*
  * Services one backend endpoint (address:port:protocol) may serve at once.
  * A reply from an endpoint shared by several services tries their flows in
  * turn (one flow-table lookup each), so this bounds the reply path's work.
@@ -155,7 +169,12 @@ enum sluice_counter {
 	CNT_FLOW_CLOSED = 20,
 	CNT_FORWARD_PACKETS = 21,
 	CNT_REPLY_PACKETS = 22,
-	CNT_MAX = 23,
+	/* Flood protection. */
+	CNT_FLOW_HALF_OPEN = 23,	/* a TCP SYN recorded in the half-open table */
+	CNT_FLOW_PROMOTED = 24,		/* handshake completed: moved to the flow table */
+	CNT_FLOW_UNTRACKED = 25,	/* UDP over the new-flow rate: steered by hash, not recorded */
+	CNT_REPLY_UNTRACKED = 26,	/* reply of an unrecorded UDP flow: VIP from its only service */
+	CNT_MAX = 27,
 };
 
 /*
@@ -256,6 +275,22 @@ struct endpoint_owners {
 	__u32 count;
 	__u32 service_ids[MAX_SERVICES_PER_ENDPOINT];
 	__u32 backend_ids[MAX_SERVICES_PER_ENDPOINT];
+};
+
+/*
+ * Flood settings, one entry written by the agent (zero: off).
+ * new_flow_rate_per_cpu: new flows per second per CPU above which UDP flows
+ * of consistent-hash services (maglev, source-hash) are not recorded: each
+ * packet is steered by its hash, which picks the same backend anyway.
+ */
+struct flood_settings {
+	__u64 new_flow_rate_per_cpu;
+};
+
+/* Per CPU: new flows counted in the current NEW_FLOW_WINDOW_NS. */
+struct new_flow_window {
+	__u64 started_ns;
+	__u64 count;
 };
 
 /* Per service and per backend, per CPU. */

@@ -126,42 +126,33 @@ static __always_inline int is_live_rather_than(const struct flow_value *flow,
 	return flow->created_ns > other->created_ns;
 }
 
-/*
- * The flow a reply (backend -> client) belongs to, and the VIP to restore:
- * the forward tuple is client -> VIP of one of the services the sending
- * endpoint serves, and that flow must be on this very backend. NULL when
- * the packet is no reply of ours. When the endpoint serves several services
- * and the client used the same port towards more than one of them (a port
- * reused after a closed connection), the live one is the reply's: the
- * backend sees one connection per client address and port.
- */
-static __always_inline struct flow_value *lookup_reply_flow(const struct packet *pkt,
-							      struct service_key **vip_out)
+/* Takes `flow` as the reply's if it is on the endpoint's backend and livelier than the one found so far. */
+static __always_inline void consider_reply_flow(struct flow_value *flow, __u32 backend_id,
+						struct service_key *vip, struct flow_value **found,
+						struct service_key **vip_out)
 {
-	struct service_key endpoint = {
-		.port = pkt->key.src_port,
-		.protocol = pkt->key.protocol,
-		.family = pkt->key.family,
-	};
+	if (flow && flow->backend_id == backend_id && (!*found || is_live_rather_than(flow, *found))) {
+		*found = flow;
+		*vip_out = vip;
+	}
+}
+
+/* Of the forward tuple's entries in `table`, the one a reply belongs to, if livelier than *found. */
+static __always_inline void find_reply_flow_in(void *table, const struct packet *pkt,
+					       const struct endpoint_owners *owners,
+					       struct flow_value **found, struct service_key **vip_out)
+{
 	struct flow_key forward = {
 		.src_port = pkt->key.dst_port,
 		.protocol = pkt->key.protocol,
 		.family = pkt->key.family,
 	};
-	struct flow_value *found = NULL;
-	struct endpoint_owners *owners;
 
-	__builtin_memcpy(endpoint.addr, pkt->key.src, sizeof(endpoint.addr));
-	owners = bpf_map_lookup_elem(&backend_endpoints, &endpoint);
-	if (!owners)
-		return NULL;
 	__builtin_memcpy(forward.src, pkt->key.dst, sizeof(forward.src));
-
 #pragma unroll
 	for (__u32 i = 0; i < MAX_SERVICES_PER_ENDPOINT; i++) {
 		__u32 service_id = owners->service_ids[i];
 		struct service_key *vip;
-		struct flow_value *flow;
 
 		if (i >= owners->count)
 			break;
@@ -170,23 +161,131 @@ static __always_inline struct flow_value *lookup_reply_flow(const struct packet 
 			continue;
 		__builtin_memcpy(forward.dst, vip->addr, sizeof(forward.dst));
 		forward.dst_port = vip->port;
-		flow = bpf_map_lookup_elem(&flows, &forward);
-		if (flow && flow->backend_id == owners->backend_ids[i] &&
-		    (!found || is_live_rather_than(flow, found))) {
-			found = flow;
-			*vip_out = vip;
-		}
+		consider_reply_flow(bpf_map_lookup_elem(table, &forward), owners->backend_ids[i], vip,
+				    found, vip_out);
 	}
-	return found;
 }
 
 /*
- * Chooses a backend for the packet's flow and records the flow.
- * Returns the backend, or NULL when the service has none to offer.
+ * The flow a reply (backend -> client) belongs to, and the VIP to restore:
+ * the forward tuple is client -> VIP of one of the services the sending
+ * endpoint serves, and that flow must be on this very backend. NULL when
+ * the packet is no reply of ours. When the endpoint serves several services
+ * and the client used the same port towards more than one of them (a port
+ * reused after a closed connection), the live one is the reply's: the
+ * backend sees one connection per client address and port. The half-open
+ * table is searched only for a SYN-ACK (which belongs there, unless the
+ * client's ACK passed and was lost) or a TCP reply with no flow (an RST
+ * refusing the SYN, TCP Fast Open data): established replies pay nothing.
+ * `owners_out`: the endpoint's owners, when it has any (for unrecorded flows).
+ */
+static __always_inline struct flow_value *lookup_reply_flow(const struct packet *pkt,
+							      struct service_key **vip_out,
+							      struct endpoint_owners **owners_out)
+{
+	struct service_key endpoint = {
+		.port = pkt->key.src_port,
+		.protocol = pkt->key.protocol,
+		.family = pkt->key.family,
+	};
+	struct flow_value *found = NULL;
+	struct endpoint_owners *owners;
+
+	__builtin_memcpy(endpoint.addr, pkt->key.src, sizeof(endpoint.addr));
+	owners = bpf_map_lookup_elem(&backend_endpoints, &endpoint);
+	*owners_out = owners;
+	if (!owners)
+		return NULL;
+	find_reply_flow_in(&flows, pkt, owners, &found, vip_out);
+	if (is_tcp(pkt) && (!found || (pkt->tcp_flags & TCP_FLAG_SYN)))
+		find_reply_flow_in(&half_open_flows, pkt, owners, &found, vip_out);
+	return found;
+}
+
+static __always_inline int is_consistent_hash(const struct service_config *service)
+{
+	return service->algorithm == ALG_MAGLEV || service->algorithm == ALG_SOURCE_HASH;
+}
+
+/* The flood guard's rate per CPU; 0 when the guard is off. */
+static __always_inline __u64 guard_rate(void)
+{
+	__u32 zero = 0;
+	struct flood_settings *settings = bpf_map_lookup_elem(&flood_settings, &zero);
+
+	return settings ? settings->new_flow_rate_per_cpu : 0;
+}
+
+/* Counts one new flow on this CPU; whether this CPU is over the guard's rate. */
+static __always_inline int new_flow_over_rate(__u64 now)
+{
+	__u64 rate = guard_rate();
+	__u32 zero = 0;
+	struct new_flow_window *window;
+
+	if (!rate)
+		return 0;
+	window = bpf_map_lookup_elem(&new_flow_windows, &zero);
+	if (!window)
+		return 0;
+	if (now - window->started_ns >= NEW_FLOW_WINDOW_NS) {
+		window->started_ns = now;
+		window->count = 0;
+	}
+	window->count += 1;
+	return window->count > rate;
+}
+
+/* Whether the backend's endpoint serves this one service only: then a reply names its VIP without a flow. */
+static __always_inline int endpoint_has_one_service(const struct backend *backend, __u8 protocol)
+{
+	struct service_key endpoint = {
+		.port = backend->port,
+		.protocol = protocol,
+		.family = backend->family,
+	};
+	struct endpoint_owners *owners;
+
+	__builtin_memcpy(endpoint.addr, backend->addr, sizeof(endpoint.addr));
+	owners = bpf_map_lookup_elem(&backend_endpoints, &endpoint);
+	return owners && owners->count == 1;
+}
+
+/*
+ * The service of an unrecorded UDP flow's reply, when the guard could have
+ * left it unrecorded: its endpoint serves one consistent-hash service and
+ * the guard is on. NULL otherwise (the packet is no reply of ours).
+ */
+static __always_inline struct service_key *untracked_reply_vip(const struct packet *pkt,
+								const struct endpoint_owners *owners)
+{
+	__u32 service_id;
+	struct service_key *vip;
+	struct service_config *service;
+
+	if (is_tcp(pkt) || !owners || owners->count != 1 || !guard_rate())
+		return NULL;
+	service_id = owners->service_ids[0];
+	vip = bpf_map_lookup_elem(&service_vips, &service_id);
+	if (!vip || vip->family != pkt->key.family)
+		return NULL;
+	service = bpf_map_lookup_elem(&services, vip);
+	if (!service || service->id != service_id || !is_consistent_hash(service))
+		return NULL;
+	return vip;
+}
+
+/*
+ * Chooses a backend for the packet's flow and records the flow: a TCP SYN
+ * in the half-open table (`replaces`: the flow table holds the connection
+ * this SYN ends), anything else in the flow table, except UDP of a
+ * consistent-hash service while this CPU sees more new flows than the
+ * guard's rate: that is steered by its hash on every packet instead.
+ * Returns the backend, or NULL when the service has none.
  */
 static __always_inline struct backend *start_flow(struct packet *pkt,
 						  const struct service_config *service, __u64 now,
-						  __u32 *backend_id)
+						  int replaces, __u32 *backend_id)
 {
 	struct flow_value flow = {
 		.created_ns = now,
@@ -203,17 +302,49 @@ static __always_inline struct backend *start_flow(struct packet *pkt,
 		flow.syn_seq = pkt->tcp_seq;
 	}
 	struct backend *backend;
+	int over_rate = new_flow_over_rate(now);
 
 	flow.backend_id = choose_backend(service, &pkt->key, !is_tcp(pkt) || is_tcp_open(pkt));
 	backend = lookup_usable_backend(flow.backend_id, service->id, pkt->key.family);
 	if (!backend)
 		return NULL;
-	bpf_map_update_elem(&flows, &pkt->key, &flow, BPF_ANY);
+	*backend_id = flow.backend_id;
+
+	if (flow.tcp_state == TCP_STATE_SYN_SENT) {
+		if (replaces)
+			bpf_map_delete_elem(&flows, &pkt->key);
+		bpf_map_update_elem(&half_open_flows, &pkt->key, &flow, BPF_ANY);
+		count_event(CNT_FLOW_HALF_OPEN);
+	} else if (over_rate && !is_tcp(pkt) && is_consistent_hash(service) &&
+		   endpoint_has_one_service(backend, pkt->key.protocol)) {
+		count_event(CNT_FLOW_UNTRACKED);
+		return backend;
+	} else {
+		bpf_map_update_elem(&flows, &pkt->key, &flow, BPF_ANY);
+	}
 
 	if (flow.tcp_state != TCP_STATE_CLOSED)
 		add_active(flow.backend_id);
-	*backend_id = flow.backend_id;
 	return backend;
+}
+
+/*
+ * The client's packet after its SYN (the handshake's ACK, or data): the
+ * connection is established, so its entry moves to the flow table, where
+ * only a table's worth of newer established flows can evict it. Returns the
+ * entry in its new place (or the old one, still readable, if the move lost
+ * a race with another CPU's).
+ */
+static __always_inline struct flow_value *promote_flow(const struct packet *pkt,
+							 struct flow_value *half_open)
+{
+	struct flow_value *flow;
+
+	bpf_map_update_elem(&flows, &pkt->key, half_open, BPF_ANY);
+	bpf_map_delete_elem(&half_open_flows, &pkt->key);
+	count_event(CNT_FLOW_PROMOTED);
+	flow = bpf_map_lookup_elem(&flows, &pkt->key);
+	return flow ? flow : half_open;
 }
 
 #endif /* SLUICE_FLOW_H */

@@ -87,6 +87,34 @@ struct {
 	__type(value, struct flow_value);
 } flows SEC(".maps");
 
+/*
+ * TCP flows between the client's SYN and its handshake-completing ACK,
+ * keyed like flows; the ACK moves the entry to flows. A SYN flood churns
+ * this table and leaves flows alone.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, HALF_OPEN_TABLE_SIZE);
+	__type(key, struct flow_key);
+	__type(value, struct flow_value);
+} half_open_flows SEC(".maps");
+
+/* Key 0 -> flood settings, written by the agent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flood_settings);
+} flood_settings SEC(".maps");
+
+/* Key 0 -> new flows in this CPU's current window (the flood guard's rate). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct new_flow_window);
+} new_flow_windows SEC(".maps");
+
 /* enum sluice_counter -> packets, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -2,10 +2,13 @@
 /*
  * Sluice data plane: an XDP Layer-4 load balancer in NAT mode.
  *
- * A flow is one entry in the flow table, keyed client -> VIP. Every TCP/UDP
- * packet costs one lookup in a small map and one in the flow table:
+ * A flow is one entry in the flow table, keyed client -> VIP; a TCP flow
+ * waits in the half-open table from its SYN to the client's next packet.
+ * Every TCP/UDP packet costs one lookup in a small map and one in the flow table:
  *   from a backend endpoint, flow found -> reply: source back to the VIP
  *   flow entry hit                      -> forward: destination to its backend
+ *   miss, half-open entry hit (to a VIP) -> SYN again: forward; else move it
+ *                                          to the flow table, then forward
  *   miss, VIP:port                      -> choose a backend (O(1)), record, forward
  *   miss, otherwise                     -> XDP_PASS untouched
  */
@@ -30,8 +33,11 @@ static __always_inline int forward_to_backend(struct xdp_md *ctx, struct packet 
 	return forward_packet(ctx, pkt, flow, DIRECTION_TO_BACKEND, now);
 }
 
-/* First packet of a flow, or of a flow that must change backend. */
-static __always_inline int steer_flow(struct xdp_md *ctx, struct packet *pkt, __u64 now)
+/*
+ * First packet of a flow, or of a flow that must change backend
+ * (`replaces`: its entry is in the flow table).
+ */
+static __always_inline int steer_flow(struct xdp_md *ctx, struct packet *pkt, __u64 now, int replaces)
 {
 	struct service_config *service = lookup_service(&pkt->key);
 	struct backend *backend;
@@ -43,7 +49,7 @@ static __always_inline int steer_flow(struct xdp_md *ctx, struct packet *pkt, __
 		return pass_for(CNT_PASS_NOT_SERVICE);
 	}
 	service_id = service->id;
-	backend = start_flow(pkt, service, now, &backend_id);
+	backend = start_flow(pkt, service, now, replaces, &backend_id);
 	if (!backend)
 		return drop_no_backend(service_id);
 	return forward_to_backend(ctx, pkt, backend, service_id, backend_id, NULL, now);
@@ -64,7 +70,7 @@ static __always_inline int handle_forward(struct xdp_md *ctx, struct packet *pkt
 			remove_active(backend_id);
 		if (!backend)
 			count_event(CNT_FLOW_RESTEERED);
-		return steer_flow(ctx, pkt, now);
+		return steer_flow(ctx, pkt, now, 1);
 	}
 
 	if (syn_again)
@@ -75,6 +81,29 @@ static __always_inline int handle_forward(struct xdp_md *ctx, struct packet *pkt
 	if (is_tcp(pkt))
 		track_tcp(flow, pkt->tcp_flags, FLOW_F_FIN_CLIENT, FLOW_F_FIN_BACKEND);
 	return forward_to_backend(ctx, pkt, backend, service_id, backend_id, flow, now);
+}
+
+/* Client -> VIP on a half-open flow: its SYN again, or the packet that establishes it. */
+static __always_inline int handle_half_open(struct xdp_md *ctx, struct packet *pkt,
+					    struct flow_value *flow, __u64 now)
+{
+	if (flow->tcp_state == TCP_STATE_SYN_SENT && !has_tcp_flag(pkt, TCP_FLAG_SYN | TCP_FLAG_RST))
+		flow = promote_flow(pkt, flow);
+	return handle_forward(ctx, pkt, flow, now);
+}
+
+/*
+ * Backend -> client of a UDP flow the flood guard left unrecorded: its
+ * endpoint serves one service, so the VIP is known without a flow.
+ */
+static __always_inline int handle_untracked_reply(struct xdp_md *ctx, struct packet *pkt,
+						  const struct endpoint_owners *owners,
+						  const struct service_key *vip, __u64 now)
+{
+	count_event(CNT_REPLY_UNTRACKED);
+	count_reply(owners->service_ids[0], owners->backend_ids[0], pkt->frame_len);
+	rewrite_endpoint(pkt, ENDPOINT_SOURCE, vip->addr, vip->port);
+	return forward_packet(ctx, pkt, NULL, DIRECTION_TO_CLIENT, now);
 }
 
 /* Backend -> client on a tracked flow: restore the VIP as the source. */
@@ -97,6 +126,7 @@ static __always_inline int process_packet(struct xdp_md *ctx)
 {
 	struct packet pkt = {};
 	struct service_key *vip = NULL;
+	struct endpoint_owners *owners = NULL;
 	struct flow_value *flow;
 	__u64 now;
 	int verdict;
@@ -108,16 +138,24 @@ static __always_inline int process_packet(struct xdp_md *ctx)
 	/* Coarse clock: flow timeouts are seconds, and it is the cheapest. */
 	now = bpf_ktime_get_coarse_ns();
 	if (may_be_reply(&pkt)) {
-		flow = lookup_reply_flow(&pkt, &vip);
+		flow = lookup_reply_flow(&pkt, &vip, &owners);
 		if (flow)
 			return handle_reply(ctx, &pkt, flow, vip, now);
+		vip = untracked_reply_vip(&pkt, owners);
+		if (vip && owners)
+			return handle_untracked_reply(ctx, &pkt, owners, vip, now);
 	}
 	flow = bpf_map_lookup_elem(&flows, &pkt.key);
 	if (flow)
 		return handle_forward(ctx, &pkt, flow, now);
 	if (!is_vip(&pkt.key))
 		return pass_for(CNT_PASS_NOT_SERVICE);
-	return steer_flow(ctx, &pkt, now);
+	if (is_tcp(&pkt)) {
+		flow = bpf_map_lookup_elem(&half_open_flows, &pkt.key);
+		if (flow)
+			return handle_half_open(ctx, &pkt, flow, now);
+	}
+	return steer_flow(ctx, &pkt, now, 0);
 }
 
 SEC("xdp")

@@ -6,6 +6,7 @@ export const OBJECT_PATH =
 
 export const FIXTURE_MAP_SIZES = {
   flows: 65536,
+  half_open_flows: 4096,
   services: 16,
   vips: 16,
   service_vips: 16,

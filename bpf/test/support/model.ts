@@ -24,6 +24,18 @@ export function tupleOf(spec: PacketSpec): FlowTuple {
   };
 }
 
+export function flowKeyOf(spec: PacketSpec) {
+  const tuple = tupleOf(spec);
+  return {
+    src: tuple.src,
+    dst: tuple.dst,
+    src_port: tuple.srcPort,
+    dst_port: tuple.dstPort,
+    protocol: tuple.protocol,
+    family: tuple.family,
+  };
+}
+
 export class ChoiceModel {
   constructor(private readonly maps: DataplaneMaps) {}
 
@@ -33,17 +45,10 @@ export class ChoiceModel {
     return { address: bytesToAddress(backend.family, backend.addr), port: backend.port };
   }
 
-  /** The backend the flow of `spec` (client -> VIP) is tracked on, read from the flow table. */
+  /** The backend the flow of `spec` (client -> VIP) is tracked on, read from the flow table or the half-open one. */
   flowBackend(spec: PacketSpec): Endpoint {
-    const tuple = tupleOf(spec);
-    const flow = this.maps.flows.lookup({
-      src: tuple.src,
-      dst: tuple.dst,
-      src_port: tuple.srcPort,
-      dst_port: tuple.dstPort,
-      protocol: tuple.protocol,
-      family: tuple.family,
-    });
+    const key = flowKeyOf(spec);
+    const flow = this.maps.flows.lookup(key) ?? this.maps.halfOpenFlows.lookup(key);
     if (!flow) throw new Error(`model: no flow ${spec.src}:${spec.srcPort} -> ${spec.dst}:${spec.dstPort}`);
     return this.endpointOf(flow.backend_id);
   }

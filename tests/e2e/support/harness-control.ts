@@ -21,6 +21,13 @@ interface Reply {
   error?: string;
   report?: unknown;
   active?: ActiveFlows;
+  counters?: Record<string, number>;
+}
+
+export interface HarnessOptions {
+  /** max_entries of the flow table and of the half-open table (the program's defaults when unset). */
+  flowTableSize?: number;
+  halfOpenTableSize?: number;
 }
 
 /** Open flows per backend endpoint, per service name ("198.18.100.1:9000/tcp"). */
@@ -49,11 +56,15 @@ export class Harness {
     void this.exited.then(() => this.waiting?.(undefined));
   }
 
-  static async start(network: Network): Promise<Harness> {
+  static async start(network: Network, options: HarnessOptions = {}): Promise<Harness> {
+    const sizes = [
+      ...(options.flowTableSize ? ['--flow-table-size', String(options.flowTableSize)] : []),
+      ...(options.halfOpenTableSize ? ['--half-open-table-size', String(options.halfOpenTableSize)] : []),
+    ];
     const child = spawnIn(
       network.topology.lb.namespace,
       process.execPath,
-      ['--import', 'tsx', HARNESS, '--interfaces', network.interfaces.join(','), '--pin-dir', network.pinDir],
+      ['--import', 'tsx', HARNESS, '--interfaces', network.interfaces.join(','), '--pin-dir', network.pinDir, ...sizes],
       { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
     );
     const harness = new Harness(child);
@@ -74,6 +85,11 @@ export class Harness {
   /** The data plane's active-flow counts, the numbers least-connections compares. */
   async active(): Promise<ActiveFlows> {
     return (await this.send({ active: true })).active ?? {};
+  }
+
+  /** The data plane's global counters by name (flow_new, flow_half_open, ...), summed over CPUs. */
+  async counters(): Promise<Record<string, number>> {
+    return (await this.send({ counters: true })).counters ?? {};
   }
 
   /** Stops the agent (detach + unpin) and waits for the process to end. Never throws. */

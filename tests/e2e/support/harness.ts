@@ -5,6 +5,7 @@
  * takes commands as JSON lines on stdin, answering each with one JSON line:
  *   {"apply": config, "down": ["198.19.2.2:8080"]} -> {"ok":true,"report":...}
  *   {"active": true} -> {"ok":true,"active":{"<service>":{"<endpoint>":n}}}
+ *   {"counters": true} -> {"ok":true,"counters":{"flow_new":n,...}} (global, summed over CPUs)
  *   {"stop": true}   -> {"ok":true}, then detaches and exits
  * "down" is the health view, passed to Reconciler.apply exactly as the
  * agent passes its health checker's: a listed endpoint is down in every
@@ -18,6 +19,7 @@
  * `sluice agent` is exercised end to end by cli-agent.test.ts.
  *
  *   ip netns exec <prefix>-lb node --import tsx harness.ts --interfaces cli0,be1 --pin-dir DIR
+ *     [--flow-table-size N] [--half-open-table-size N]   (small tables: a bounded flood fills them)
  */
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { dataplaneConfigSchema, DEFAULT_MAX_BACKENDS_PER_SERVICE } from '../../../packages/api/src/index.ts';
 import { startDataplane, teardownDataplane, type DataplaneOwnerOptions } from '../../../apps/agent/src/agent/dataplane-owner.ts';
 import { Reconciler } from '../../../apps/agent/src/reconcile/reconciler.ts';
+import { SluiceCounter } from '../../../apps/agent/src/dataplane/generated/layout.ts';
 
 /* The object `make -C bpf` builds, the one `sluice agent` loads by default. */
 const OBJECT_PATH = fileURLToPath(new URL('../../../bpf/build/sluice.bpf.o', import.meta.url));
@@ -33,6 +36,8 @@ const { values } = parseArgs({
   options: {
     interfaces: { type: 'string' },
     'pin-dir': { type: 'string' },
+    'flow-table-size': { type: 'string' },
+    'half-open-table-size': { type: 'string' },
   },
   strict: true,
 });
@@ -48,6 +53,10 @@ const owner: DataplaneOwnerOptions = {
   pinDir: values['pin-dir'],
   interfaces: values.interfaces.split(','),
   xdpMode: 'native',
+  maxEntries: {
+    ...(values['flow-table-size'] ? { flows: Number(values['flow-table-size']) } : {}),
+    ...(values['half-open-table-size'] ? { half_open_flows: Number(values['half-open-table-size']) } : {}),
+  },
 };
 let dataplane: ReturnType<typeof startDataplane>;
 let reconciler: Reconciler;
@@ -80,8 +89,17 @@ function activeFlows(): Record<string, Record<string, number>> {
   return result;
 }
 
+/* Global counters by name (flow_new, flow_half_open, ...), summed over CPUs. */
+function counters(): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const [name, index] of Object.entries(SluiceCounter)) {
+    if (name !== 'CNT_MAX') result[name.replace(/^CNT_/, '').toLowerCase()] = Number(dataplane.maps.globalCounters.lookupSum(index) ?? 0n);
+  }
+  return result;
+}
+
 function handle(line: string): object {
-  const command = JSON.parse(line) as { apply?: unknown; down?: string[]; active?: boolean; stop?: boolean };
+  const command = JSON.parse(line) as { apply?: unknown; down?: string[]; active?: boolean; counters?: boolean; stop?: boolean };
   if (command.stop) {
     stop();
     return { ok: true };
@@ -93,7 +111,8 @@ function handle(line: string): object {
     return { ok: true, report };
   }
   if (command.active) return { ok: true, active: activeFlows() };
-  throw new Error('unknown command: expected "apply", "active" or "stop"');
+  if (command.counters) return { ok: true, counters: counters() };
+  throw new Error('unknown command: expected "apply", "active", "counters" or "stop"');
 }
 
 const lines = createInterface({ input: process.stdin });

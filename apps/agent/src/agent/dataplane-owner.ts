@@ -14,6 +14,8 @@ export interface DataplaneOwnerOptions {
   interfaces: string[];
   xdpMode: XdpMode;
   maxEntries?: Partial<Record<MapName, number>>;
+  /** New flows per second per CPU above which consistent-hash UDP flows go unrecorded (0: off); unset leaves the maps' value. */
+  flowGuardRate?: number;
 }
 
 export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
@@ -26,6 +28,9 @@ export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
   });
   if (dataplane.adoptedMaps.length > 0)
     log('info', `adopted ${dataplane.adoptedMaps.length} pinned maps from ${options.pinDir}`);
+  if (options.flowGuardRate !== undefined) {
+    dataplane.maps.floodSettings.update(0, { new_flow_rate_per_cpu: BigInt(options.flowGuardRate) });
+  }
   for (const ifname of options.interfaces) {
     if (dataplane.attachedProgramId(ifname, options.xdpMode) === undefined) {
       dataplane.attach(ifname, options.xdpMode);

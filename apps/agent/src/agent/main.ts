@@ -32,6 +32,8 @@ const AGENT_FLAGS = {
   object: { type: 'string' },
   'xdp-mode': { type: 'string' },
   'flow-table-size': { type: 'string' },
+  'half-open-table-size': { type: 'string' },
+  'flow-guard-rate': { type: 'string' },
   'detach-on-exit': { type: 'boolean' },
   'ready-file': { type: 'string' },
 } as const;
@@ -58,6 +60,8 @@ export function agentSettingsFromArgs(argv: string[]): AgentSettings {
     object: values.object,
     xdpMode: values['xdp-mode'],
     flowTableSize: numberFlag('flow-table-size', values['flow-table-size']),
+    halfOpenTableSize: numberFlag('half-open-table-size', values['half-open-table-size']),
+    flowGuardRate: numberFlag('flow-guard-rate', values['flow-guard-rate']),
     detachOnExit: values['detach-on-exit'],
     readyFile: values['ready-file'],
   });
@@ -89,7 +93,11 @@ export async function runAgent(argv: string[]): Promise<void> {
     pinDir: settings.pinDir,
     interfaces: settings.interfaces,
     xdpMode: settings.xdpMode,
-    maxEntries: settings.flowTableSize ? { flows: settings.flowTableSize } : undefined,
+    maxEntries: {
+      ...(settings.flowTableSize ? { flows: settings.flowTableSize } : {}),
+      ...(settings.halfOpenTableSize ? { half_open_flows: settings.halfOpenTableSize } : {}),
+    },
+    flowGuardRate: settings.flowGuardRate,
     dataDir: settings.dataDir,
     detachOnExit: settings.detachOnExit,
     maxBackendsPerService: settings.maxBackendsPerService,

@@ -1,5 +1,6 @@
 /*
- * The three maps connection tracking reads and writes, and how the conntrack
+ * The maps connection tracking reads and writes (the flow table and the
+ * half-open table hold flows alike), and how the conntrack
  * worker thread reaches them: map fds belong to the process, not to a
  * thread, so the worker wraps the same fd numbers in its own BpfMaps
  * (koffi loads libbpf once per thread; the syscalls need nothing else).
@@ -8,17 +9,23 @@ import type { DataplaneMaps } from '../dataplane/dataplane-maps.js';
 import { MAP_SPECS } from '../dataplane/dataplane-maps.js';
 import { BpfMap, type MapInfo } from '../dataplane/maps.js';
 
-export type ConntrackMaps = Pick<DataplaneMaps, 'flows' | 'backends' | 'backendActive'>;
+export type ConntrackMaps = Pick<DataplaneMaps, 'flows' | 'halfOpenFlows' | 'backends' | 'backendActive'>;
+
+/** The tables that hold flows, in the order scans read them. */
+export const FLOW_TABLES = ['flows', 'halfOpenFlows'] as const;
+export type FlowTableName = (typeof FLOW_TABLES)[number];
 
 /** What a worker needs to open the maps: plain data, sent with every job. */
 export interface ConntrackMapFds {
 	flows: MapInfo;
+	halfOpenFlows: MapInfo;
 	backends: MapInfo;
 	backendActive: MapInfo;
 }
 
 const SPEC_OF = {
 	flows: 'flows',
+	halfOpenFlows: 'half_open_flows',
 	backends: 'backends',
 	backendActive: 'backend_active',
 } as const satisfies Record<keyof ConntrackMaps, keyof typeof MAP_SPECS>;
@@ -31,6 +38,7 @@ function infoOf(map: BpfMap<unknown, unknown>): MapInfo {
 export function mapFdsOf(maps: ConntrackMaps): ConntrackMapFds {
 	return {
 		flows: infoOf(maps.flows as BpfMap<unknown, unknown>),
+		halfOpenFlows: infoOf(maps.halfOpenFlows as BpfMap<unknown, unknown>),
 		backends: infoOf(maps.backends as BpfMap<unknown, unknown>),
 		backendActive: infoOf(maps.backendActive as BpfMap<unknown, unknown>),
 	};
@@ -49,6 +57,7 @@ export function openMapFds(fds: ConntrackMapFds): ConntrackMaps {
 	};
 	return {
 		flows: open('flows'),
+		halfOpenFlows: open('halfOpenFlows'),
 		backends: open('backends'),
 		backendActive: open('backendActive'),
 	};

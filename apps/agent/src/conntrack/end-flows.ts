@@ -4,7 +4,7 @@
  * client's next packet finds no flow and, its backend no longer eligible,
  * goes elsewhere and is reset there: the connection ends.
  */
-import type { ConntrackMaps } from './conntrack-maps.js';
+import { type ConntrackMaps, FLOW_TABLES, type FlowTableName } from './conntrack-maps.js';
 import { decrementActive } from './active-counts.js';
 import { Endpoints } from './endpoints.js';
 import { type FlowState, KEY, TCP_STATE, VALUE, addressAt, flowState, u32 } from './flow-bytes.js';
@@ -61,20 +61,21 @@ export interface EndFlowsReport {
 /** `kept`: collects the flows that stay, as the scan reads them (the worker builds its next index from them). */
 export function endFlows(maps: ConntrackMaps, predicate: (flow: FlowSummary) => boolean, kept?: FlowIndexBuilder): EndFlowsReport {
 	const endpoints = Endpoints.read(maps);
-	const doomed = new KeyList();
+	const doomed: Record<FlowTableName, KeyList> = { flows: new KeyList(), halfOpenFlows: new KeyList() };
 	const taken = new Map<number, number>();
-	scanFlows(maps, (keys, keyAt, words, wordAt, values, valueAt) => {
+	scanFlows(maps, (keys, keyAt, words, wordAt, values, valueAt, table) => {
 		const flow = new ScannedFlow(keys, keyAt, u32(values, valueAt + VALUE.serviceId), u32(values, valueAt + VALUE.backendId), u32(values, valueAt + VALUE.tcpState));
 		if (!predicate(flow)) {
 			kept?.add(words, wordAt, flow.serviceId, flow.backendId, flow.tcpState);
 			return;
 		}
-		doomed.push(words, wordAt);
+		doomed[table].push(words, wordAt);
 		if (flow.tcpState !== TCP_STATE.TCP_STATE_CLOSED && endpoints.backendOf(flow.backendId, flow.serviceId)) {
 			taken.set(flow.backendId, (taken.get(flow.backendId) ?? 0) + 1);
 		}
 	});
-	const ended = deleteKeys(maps.flows, doomed);
+	let ended = 0;
+	for (const table of FLOW_TABLES) ended += deleteKeys(maps[table], doomed[table]);
 	for (const [backendId, n] of taken) decrementActive(maps, backendId, n);
 	return { ended, activeTaken: Object.fromEntries(taken) };
 }

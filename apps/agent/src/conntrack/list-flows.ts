@@ -216,7 +216,7 @@ function viewMatches(view: FlowView, filter: FlowFilter): boolean {
 
 /** The flow as it is now, or undefined if it left since the snapshot. */
 function freshView(maps: ConntrackMaps, endpoints: Endpoints, key: Buffer, now: number): FlowView | undefined {
-	const value = maps.flows.lookupBytes(Buffer.from(key));
+	const value = maps.flows.lookupBytes(Buffer.from(key)) ?? maps.halfOpenFlows.lookupBytes(Buffer.from(key));
 	if (!value) return undefined;
 	const serviceId = u32(value, VALUE.serviceId);
 	const backendId = u32(value, VALUE.backendId);

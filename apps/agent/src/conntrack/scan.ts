@@ -1,9 +1,9 @@
 /*
- * One pass over the raw flow table in kernel batches: the visitor gets the
- * batch buffers (keys also as 32-bit words) and offsets, valid only during
- * the call.
+ * One pass over the raw flow tables (the flow table, then the half-open
+ * one) in kernel batches: the visitor gets the batch buffers (keys also as
+ * 32-bit words), offsets, valid only during the call, and the table.
  */
-import type { ConntrackMaps } from './conntrack-maps.js';
+import { type ConntrackMaps, FLOW_TABLES, type FlowTableName } from './conntrack-maps.js';
 import { KEY_SIZE, VALUE, u32 } from './flow-bytes.js';
 import { FlowIndex, FlowIndexBuilder } from './flow-index.js';
 import { KEY_WORDS, wordsOf } from './key-words.js';
@@ -11,10 +11,10 @@ import { KEY_WORDS, wordsOf } from './key-words.js';
 /* Entries per bpf_map_lookup_batch call: 16384 x 88 B = 1.4 MB of buffers. */
 const SCAN_BATCH = 16384;
 
-export type EntryVisitor = (keys: Buffer, keyAt: number, keyWords: Uint32Array, wordAt: number, values: Buffer, valueAt: number) => void;
+export type EntryVisitor = (keys: Buffer, keyAt: number, keyWords: Uint32Array, wordAt: number, values: Buffer, valueAt: number, table: FlowTableName) => void;
 
 /**
- * Visits every entry; returns how many there were. With `maxEntries`, stops
+ * Visits every entry of both tables; returns how many there were. With `maxEntries`, stops
  * once more than that were read and returns undefined (the visitor has then
  * seen part of the table).
  */
@@ -27,14 +27,16 @@ export function scanFlows(maps: ConntrackMaps, visit: EntryVisitor, maxEntries =
 	let wordsOfBuffer: Buffer | undefined;
 	/* A limit below one batch is decided by a single read: one entry more than the limit, or the whole table. */
 	const batchSize = Math.min(SCAN_BATCH, maxEntries + 1);
-	for (const [keys, values, count] of maps.flows.rawBatches(batchSize)) {
-		if (scanned + count > maxEntries) return undefined;
-		if (wordsOfBuffer !== keys) {
-			words = wordsOf(keys);
-			wordsOfBuffer = keys;
+	for (const table of FLOW_TABLES) {
+		for (const [keys, values, count] of maps[table].rawBatches(batchSize)) {
+			if (scanned + count > maxEntries) return undefined;
+			if (wordsOfBuffer !== keys) {
+				words = wordsOf(keys);
+				wordsOfBuffer = keys;
+			}
+			for (let i = 0; i < count; i++) visit(keys, i * KEY_SIZE, words!, i * KEY_WORDS, values, i * valueSize, table);
+			scanned += count;
 		}
-		for (let i = 0; i < count; i++) visit(keys, i * KEY_SIZE, words!, i * KEY_WORDS, values, i * valueSize);
-		scanned += count;
 	}
 	return scanned;
 }

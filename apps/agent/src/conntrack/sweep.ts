@@ -1,5 +1,5 @@
 /*
- * One GC pass over the flow table: delete idle flows, take deleted open
+ * One GC pass over the flow table and the half-open table: delete idle flows, take deleted open
  * flows off backend_active, recount backend_active, and build a fresh
  * index for listFlows (the caller publishes it: the sweep runs on the
  * conntrack worker thread).
@@ -8,7 +8,7 @@
  * to be deleted (to see that no packet touched it since the read: a client
  * that reuses its port for a new connection must not lose the new flow).
  */
-import type { ConntrackMaps } from './conntrack-maps.js';
+import { type ConntrackMaps, FLOW_TABLES, type FlowTableName } from './conntrack-maps.js';
 import { type ActiveCorrection, type ActiveRecounter, decrementActive, readActive } from './active-counts.js';
 import { Endpoints } from './endpoints.js';
 import { FLOW_STATES, type FlowState, KEY, TCP_STATE, VALUE, flowState, u32, u64 } from './flow-bytes.js';
@@ -41,9 +41,11 @@ class IdleEntries {
 	readonly serviceIds: number[] = [];
 	readonly backendIds: number[] = [];
 	readonly tcpStates: number[] = [];
+	readonly tables: FlowTableName[] = [];
 
-	add(words: Uint32Array, wordAt: number, lastSeen: number, serviceId: number, backendId: number, tcpState: number): void {
+	add(words: Uint32Array, wordAt: number, lastSeen: number, serviceId: number, backendId: number, tcpState: number, table: FlowTableName): void {
 		this.keys.push(words, wordAt);
+		this.tables.push(table);
 		this.lastSeen.push(lastSeen);
 		this.serviceIds.push(serviceId);
 		this.backendIds.push(backendId);
@@ -80,19 +82,19 @@ export function sweepFlows(maps: ConntrackMaps, timeouts: TimeoutTable, recounte
 		}
 	};
 
-	const scanned = scanFlows(maps, (keys, keyAt, words, wordAt, values, valueAt) => {
+	const scanned = scanFlows(maps, (keys, keyAt, words, wordAt, values, valueAt, table) => {
 		const lastSeen = u64(values, valueAt + VALUE.lastSeenNs);
 		const serviceId = u32(values, valueAt + VALUE.serviceId);
 		const backendId = u32(values, valueAt + VALUE.backendId);
 		const tcpState = u32(values, valueAt + VALUE.tcpState);
 		const timeoutNs = timeouts.forFlow(keys[keyAt + KEY.protocol]!, tcpState);
 		flows++;
-		if (now - lastSeen >= timeoutNs) candidates.add(words, wordAt, lastSeen, serviceId, backendId, tcpState);
+		if (now - lastSeen >= timeoutNs) candidates.add(words, wordAt, lastSeen, serviceId, backendId, tcpState, table);
 		else keep(words, wordAt, serviceId, backendId, tcpState);
 	});
 
 	/* Read each idle flow once more: a packet since the scan (e.g. a client reusing its port) keeps it. */
-	const doomed = new KeyList();
+	const doomed: Record<FlowTableName, KeyList> = { flows: new KeyList(), halfOpenFlows: new KeyList() };
 	const fresh = Buffer.alloc(maps.flows.valueBytes);
 	let revived = 0;
 	for (let i = 0; i < candidates.count; i++) {
@@ -100,22 +102,26 @@ export function sweepFlows(maps: ConntrackMaps, timeouts: TimeoutTable, recounte
 		const serviceId = candidates.serviceIds[i]!;
 		const backendId = candidates.backendIds[i]!;
 		let tcpState = candidates.tcpStates[i]!;
-		const there = lookupInto(maps.flows, key, fresh);
-		if (there && u64(fresh, VALUE.lastSeenNs) !== candidates.lastSeen[i]) {
+		const table = candidates.tables[i]!;
+		const there = lookupInto(maps[table], key, fresh);
+		/* A half-open flow gone from its table may have moved to the flow table (its handshake completed). */
+		const promoted = !there && table === 'halfOpenFlows' && lookupInto(maps.flows, key, fresh);
+		if (promoted || (there && u64(fresh, VALUE.lastSeenNs) !== candidates.lastSeen[i])) {
 			revived++;
 			tcpState = u32(fresh, VALUE.tcpState);
 			keep(candidates.keys.words, i * KEY_WORDS, u32(fresh, VALUE.serviceId), u32(fresh, VALUE.backendId), tcpState);
 			continue;
 		}
 		/* Idle (or evicted already: its count is ours to take off too). */
-		if (there) doomed.push(candidates.keys.words, i * KEY_WORDS);
+		if (there) doomed[table].push(candidates.keys.words, i * KEY_WORDS);
 		deletedByState[flowState(key[KEY.protocol]!, tcpState)]++;
 		if (tcpState !== TCP_STATE.TCP_STATE_CLOSED && endpoints.backendOf(backendId, serviceId)) {
 			taken.set(backendId, (taken.get(backendId) ?? 0) + 1);
 		}
 	}
 
-	const deletedFlows = deleteKeys(maps.flows, doomed);
+	let deletedFlows = 0;
+	for (const name of FLOW_TABLES) deletedFlows += deleteKeys(maps[name], doomed[name]);
 	for (const [backendId, n] of taken) decrementActive(maps, backendId, n);
 	const corrections = recounter.correct(maps, counted, activeBefore, taken);
 	const flowIndex = index.finish();

@@ -10,6 +10,8 @@ import { DataplaneError } from './errors.js';
 import {
 	type Backend,
 	type EndpointOwners,
+	type FloodSettings,
+	type NewFlowWindow,
 	type FlowKey,
 	type FlowValue,
 	type LookupTable,
@@ -19,6 +21,8 @@ import {
 	type VipKey,
 	backendLayout,
 	endpointOwnersLayout,
+	floodSettingsLayout,
+	newFlowWindowLayout,
 	flowKeyLayout,
 	flowValueLayout,
 	lookupTableLayout,
@@ -51,6 +55,9 @@ export const MAP_SPECS = {
 	rr_cursors: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
 	backend_active: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
 	flows: { type: BpfMapType.LRU_HASH, key: structCodec(flowKeyLayout), value: structCodec(flowValueLayout), keyType: 'struct flow_key', valueType: 'struct flow_value' },
+	half_open_flows: { type: BpfMapType.LRU_HASH, key: structCodec(flowKeyLayout), value: structCodec(flowValueLayout), keyType: 'struct flow_key', valueType: 'struct flow_value' },
+	flood_settings: { type: BpfMapType.ARRAY, key: u32Codec, value: structCodec(floodSettingsLayout), keyType: '__u32', valueType: 'struct flood_settings' },
+	new_flow_windows: { type: BpfMapType.PERCPU_ARRAY, key: u32Codec, value: structCodec(newFlowWindowLayout), keyType: '__u32', valueType: 'struct new_flow_window' },
 	global_counters: { type: BpfMapType.PERCPU_ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
 	service_counters: { type: BpfMapType.PERCPU_ARRAY, key: u32Codec, value: structCodec(trafficCountersLayout), keyType: '__u32', valueType: 'struct traffic_counters' },
 	backend_counters: { type: BpfMapType.PERCPU_ARRAY, key: u32Codec, value: structCodec(trafficCountersLayout), keyType: '__u32', valueType: 'struct traffic_counters' },
@@ -80,6 +87,12 @@ export interface DataplaneMaps {
 	backendActive: BpfMap<number, bigint>;
 	/** Connection tracking, one entry per flow keyed client -> VIP (LRU_HASH). */
 	flows: BpfMap<FlowKey, FlowValue>;
+	/** TCP flows from the SYN to the client's next packet, keyed like flows (LRU_HASH). */
+	halfOpenFlows: BpfMap<FlowKey, FlowValue>;
+	/** 0 -> flood settings (ARRAY of one). */
+	floodSettings: BpfMap<number, FloodSettings>;
+	/** 0 -> new flows in this CPU's current window, per CPU (PERCPU_ARRAY). */
+	newFlowWindows: PerCpuMap<number, NewFlowWindow>;
 	/** enum sluice_counter -> packets, per CPU (PERCPU_ARRAY). */
 	globalCounters: PerCpuMap<number, bigint>;
 	/** Service id -> traffic counters, per CPU (PERCPU_ARRAY). */
@@ -132,6 +145,9 @@ export function createDataplaneMaps(infoOf: (name: MapName) => MapInfo, owner: F
 		rrCursors: plain('rr_cursors'),
 		backendActive: plain('backend_active'),
 		flows: plain('flows'),
+		halfOpenFlows: plain('half_open_flows'),
+		floodSettings: plain('flood_settings'),
+		newFlowWindows: perCpu('new_flow_windows'),
 		globalCounters: perCpu('global_counters'),
 		serviceCounters: perCpu('service_counters'),
 		backendCounters: perCpu('backend_counters'),

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ConntrackGc } from '../../src/conntrack/index.js';
 import type { Dataplane } from '../../src/dataplane/index.js';
-import { type FlowSpec, SECOND_NS, SERVICE, STATE, activeOf, idsOf, keyOf, loadWithService, writeFlows } from './helpers.js';
+import { type FlowSpec, SECOND_NS, SERVICE, STATE, activeOf, flowEntries, idsOf, keyOf, loadWithService, writeFlows } from './helpers.js';
+import { listFlows } from '../../src/conntrack/index.js';
 
 describe('ConntrackGc.sweep', () => {
 	let dp: Dataplane;
@@ -16,6 +17,7 @@ describe('ConntrackGc.sweep', () => {
 	after(() => dp?.close());
 	beforeEach(() => {
 		for (const key of [...dp.maps.flows.keys()]) dp.maps.flows.delete(key);
+		for (const key of [...dp.maps.halfOpenFlows.keys()]) dp.maps.halfOpenFlows.delete(key);
 		for (const id of ids.backends) dp.maps.backendActive.update(id, 0n);
 	});
 
@@ -74,6 +76,28 @@ describe('ConntrackGc.sweep', () => {
 		assert.deepEqual(report.activeTaken, { [ids.backends[0]!]: 5 });
 		assert.equal(activeOf(dp, ids.backends[0]!), open - 5);
 		assert.deepEqual(report.corrections, []);
+	});
+
+	it('sweeps, counts and lists the half-open table like the flow table', async () => {
+		const gc = new ConntrackGc(dp.maps, {});
+		const synIdle = flow({ tcpState: STATE.synSent, forwardLastSeenNs: ago(31), replyLastSeenNs: ago(31) });
+		const synRecent = flow({ tcpState: STATE.synSent, forwardLastSeenNs: ago(2), replyLastSeenNs: ago(2) });
+		const established = flow({});
+		writeFlows(dp, [established]);
+		dp.maps.halfOpenFlows.updateMany([...flowEntries(synIdle), ...flowEntries(synRecent)]);
+		/* The data plane counted all three when they opened; one count too many is drift the recount must fix. */
+		dp.maps.backendActive.update(ids.backends[0]!, 4n);
+
+		const report = await gc.sweep(now);
+
+		assert.equal(report.flows, 3, 'flows seen in both tables');
+		assert.equal(report.deletedFlows, 1);
+		assert.deepEqual(report.deletedByState, { none: 0, 'syn-sent': 1, established: 0, 'fin-wait': 0, closed: 0 });
+		assert.equal(dp.maps.halfOpenFlows.lookup(keyOf(synIdle)), undefined, 'the idle half-open flow is gone');
+		assert.ok(dp.maps.halfOpenFlows.lookup(keyOf(synRecent)), 'the recent half-open flow stays');
+		assert.equal(activeOf(dp, ids.backends[0]!), 2, 'open flows in both tables, exactly');
+		const page = listFlows(dp.maps, {}, undefined, 10, { nowNs: now });
+		assert.deepEqual(page.items.map((item) => `${item.clientPort} ${item.state}`).sort(), [`${established.clientPort} established`, `${synRecent.clientPort} syn-sent`].sort());
 	});
 
 	it('honours configured timeouts', async () => {

@@ -26,6 +26,7 @@ export function objectPath(): string {
 /* Small tables keep each load in milliseconds (the default flow table is 1M entries, lookup tables 67 MB). */
 export const SMALL_MAPS = {
 	flows: 16384,
+	half_open_flows: 1024,
 	lookup_tables: 8,
 	services: 16,
 	vips: 16,

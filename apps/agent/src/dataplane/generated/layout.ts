@@ -180,6 +180,34 @@ export const endpointOwnersLayout: StructLayout<EndpointOwners> = {
 	],
 };
 
+/** struct flood_settings (8 bytes) */
+export interface FloodSettings {
+	new_flow_rate_per_cpu: bigint;
+}
+
+export const floodSettingsLayout: StructLayout<FloodSettings> = {
+	name: 'flood_settings',
+	size: 8,
+	members: [
+		{ name: 'new_flow_rate_per_cpu', offset: 0, kind: 'u64' },
+	],
+};
+
+/** struct new_flow_window (16 bytes) */
+export interface NewFlowWindow {
+	started_ns: bigint;
+	count: bigint;
+}
+
+export const newFlowWindowLayout: StructLayout<NewFlowWindow> = {
+	name: 'new_flow_window',
+	size: 16,
+	members: [
+		{ name: 'started_ns', offset: 0, kind: 'u64' },
+		{ name: 'count', offset: 8, kind: 'u64' },
+	],
+};
+
 /** struct traffic_counters (48 bytes) */
 export interface TrafficCounters {
 	packets: bigint;
@@ -213,6 +241,8 @@ export const structLayouts = {
 	flow_key: flowKeyLayout,
 	flow_value: flowValueLayout,
 	endpoint_owners: endpointOwnersLayout,
+	flood_settings: floodSettingsLayout,
+	new_flow_window: newFlowWindowLayout,
 	traffic_counters: trafficCountersLayout,
 } as const;
 
@@ -303,6 +333,10 @@ export const SluiceCounter = {
 	CNT_FLOW_CLOSED: 20,
 	CNT_FORWARD_PACKETS: 21,
 	CNT_REPLY_PACKETS: 22,
-	CNT_MAX: 23,
+	CNT_FLOW_HALF_OPEN: 23,
+	CNT_FLOW_PROMOTED: 24,
+	CNT_FLOW_UNTRACKED: 25,
+	CNT_REPLY_UNTRACKED: 26,
+	CNT_MAX: 27,
 } as const;
 export type SluiceCounter = (typeof SluiceCounter)[keyof typeof SluiceCounter];
