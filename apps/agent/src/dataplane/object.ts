@@ -5,8 +5,10 @@
  *
  * Adoption: with a pin directory, a map already pinned there is reused by
  * libbpf instead of created, so a restarted agent keeps the running data
- * plane's flows and counters. libbpf refuses (EINVAL, "parameter mismatch")
- * if the pinned map's type, sizes or max_entries differ from the object's.
+ * plane's flows and counters. A pinned map whose definition or layout differs
+ * (another build: an upgrade) is never handed to libbpf, which would refuse it
+ * ("parameter mismatch"): it is migrated instead (migrate.ts), and the caller
+ * finishes the migration right after swapping the program in.
  */
 import { existsSync, rmSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
@@ -17,6 +19,7 @@ import { DataplaneError, checked, checkedPointer } from './errors.js';
 import { type BpfMapPtr, type BpfObjectPtr, libbpf } from './libbpf.js';
 import { installLibbpfLog } from './libbpf-log.js';
 import type { MapInfo } from './maps.js';
+import { type MapMigration, objectBtf, planMapMigration } from './migrate.js';
 import { type TestRunOptions, type TestRunResult, testRunXdp } from './test-run.js';
 import { type XdpMode, attachXdp, attachedProgramId, detachXdp, programIdOfFd, replaceXdp } from './xdp.js';
 
@@ -46,6 +49,17 @@ export interface Dataplane {
 	readonly maps: DataplaneMaps;
 	/** Maps taken over from pins (empty on a fresh start). */
 	readonly adoptedMaps: readonly string[];
+	/**
+	 * Pinned maps of another layout, already copied into this build's maps
+	 * (unpinned so far): what changed in each, for the log. Empty when none.
+	 */
+	readonly migratedMaps: readonly string[];
+	/**
+	 * After the program is swapped in on every interface: pin the migrated
+	 * maps at their names and copy what the old program changed meanwhile.
+	 * Returns per map what was carried. A no-op without migrated maps.
+	 */
+	finishMigration(): string[];
 	/** Attach to an interface with none attached (EBUSY otherwise). */
 	attach(ifname: string, mode?: XdpMode): void;
 	/** Atomically replace the program on an interface with this one. */
@@ -87,12 +101,29 @@ class LoadedDataplane implements Dataplane {
 		readonly programFd: number,
 		mapPtrs: Map<MapName, BpfMapPtr>,
 		readonly adoptedMaps: readonly string[],
+		private readonly migrations: MapMigration[],
 	) {
 		this.programId = programIdOfFd(programFd);
 		this.maps = createDataplaneMaps((name) => {
 			const ptr = mapPtrs.get(name)!;
 			return mapInfo(ptr, checked('bpf_map__fd', `map "${name}"`, () => libbpf.bpf_map__fd(ptr)));
 		}, this);
+	}
+
+	get migratedMaps(): readonly string[] {
+		return this.migrations.map((m) => m.describe());
+	}
+
+	finishMigration(): string[] {
+		this.#open();
+		const done: string[] = [];
+		while (this.migrations.length > 0) {
+			const m = this.migrations[0]!;
+			m.finish();
+			this.migrations.shift();
+			done.push(`map "${m.name}": ${m.copied} entries copied, ${m.secondPass} more after the swap`);
+		}
+		return done;
 	}
 
 	#open(): void {
@@ -127,6 +158,8 @@ class LoadedDataplane implements Dataplane {
 	close(): void {
 		if (this.closed) return;
 		this.closed = true;
+		/* A migration never finished: the old maps stay pinned and keep serving. */
+		for (const m of this.migrations.splice(0)) m.abandon();
 		libbpf.bpf_object__close(this.obj);
 	}
 }
@@ -136,6 +169,7 @@ export function loadDataplane(options: LoadOptions): Dataplane {
 	const { objectPath, pinDir, reusePinned = true, programName = PROGRAM_NAME } = options;
 	const objSubject = JSON.stringify(objectPath);
 	const obj = checkedPointer('bpf_object__open_file', objSubject, () => libbpf.bpf_object__open_file(objectPath, null));
+	const migrations: MapMigration[] = [];
 	try {
 		const mapPtrs = new Map<MapName, BpfMapPtr>();
 		for (const name of MAP_NAMES) {
@@ -159,12 +193,22 @@ export function loadDataplane(options: LoadOptions): Dataplane {
 		const adopted: string[] = [];
 		if (pinDir !== undefined) {
 			ensureBpffs(pinDir);
+			let newBtf: ReturnType<typeof objectBtf> | undefined;
 			for (const map of userMaps(obj)) {
 				const name = libbpf.bpf_map__name(map);
 				const path = join(pinDir, name);
 				if (existsSync(path)) {
-					if (reusePinned) adopted.push(name);
-					else rmSync(path);
+					if (!reusePinned) {
+						rmSync(path);
+					} else {
+						const migration = planMapMigration(name, path, map, (newBtf ??= objectBtf(obj, objSubject)));
+						if (migration) {
+							/* No pin path: libbpf creates this map anew; finishMigration() pins it after the swap. */
+							migrations.push(migration);
+							continue;
+						}
+						adopted.push(name);
+					}
 				}
 				checked('bpf_map__set_pin_path', `map "${name}", "${path}"`, () => libbpf.bpf_map__set_pin_path(map, path));
 			}
@@ -177,8 +221,13 @@ export function loadDataplane(options: LoadOptions): Dataplane {
 			libbpf.bpf_object__find_program_by_name(obj, programName),
 		);
 		const programFd = checked('bpf_program__fd', `program "${programName}"`, () => libbpf.bpf_program__fd(prog));
-		return new LoadedDataplane(objectPath, pinDir, obj, programFd, mapPtrs, adopted);
+		for (const m of migrations) {
+			const map = checkedPointer('bpf_object__find_map_by_name', `map "${m.name}" in ${objSubject}`, () => libbpf.bpf_object__find_map_by_name(obj, m.name));
+			m.copyFirst(checked('bpf_map__fd', `map "${m.name}"`, () => libbpf.bpf_map__fd(map)));
+		}
+		return new LoadedDataplane(objectPath, pinDir, obj, programFd, mapPtrs, adopted, migrations);
 	} catch (err) {
+		for (const m of migrations) m.abandon();
 		libbpf.bpf_object__close(obj);
 		throw err;
 	}
