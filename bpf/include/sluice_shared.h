@@ -239,7 +239,14 @@ struct flow_value {
 	__u32 next_hop_ifindex[2];
 	__u16 next_hop_max_len[2];
 	__u8 next_hop_macs[2 * 12];
+#ifdef SLUICE_TEST_FLOW_GENERATION
+	__u32 test_generation;	/* test-only build switch: see SLUICE_TEST_FLOW_GENERATION below */
+#else
 	__u32 pad;
+#endif
+#ifdef SLUICE_TEST_EXTRA_FIELDS
+	__u64 test_extra;	/* test-only build switch: see SLUICE_TEST_EXTRA_FIELDS below */
+#endif
 };
 
 /*
@@ -260,6 +267,21 @@ struct traffic_counters {
 	__u64 reply_bytes;
 	__u64 new_flows;
 	__u64 drops;
+#ifdef SLUICE_TEST_EXTRA_FIELDS
+	__u64 test_extra;
+#endif
 };
+
+/*
+ * Test-only build switches, for the upgrade tests: each builds a second data
+ * plane whose map entries differ from the real one's, as another release's
+ * would. Never set in a real build.
+ * - SLUICE_TEST_FLOW_GENERATION: struct flow_value's last field is
+ *   test_generation instead of pad (same size, so today's agent runs it):
+ *   tests/agent-e2e/upgrade.test.ts upgrades between the two builds.
+ * - SLUICE_TEST_EXTRA_FIELDS: struct flow_value and struct traffic_counters
+ *   end with one more field (other sizes; loaded only by
+ *   apps/agent/test/dataplane/migrate.test.ts, which writes its entries raw).
+ */
 
 #endif /* SLUICE_SHARED_H */

@@ -99,11 +99,15 @@ export function checkMapShape(name: MapName, info: MapInfo, source: 'bpf_map' | 
 	const fail = (call: string, detail: string): never => {
 		throw new DataplaneError({ call, subject, errno: osConstants.errno.EINVAL, detail });
 	};
-	/* A pinned map that disagrees was left by another build of the data plane (an upgrade), not by a stale layout. */
+	/*
+	 * A pinned map that disagrees was left by another build of the data plane
+	 * (an upgrade), not by a stale layout. Only read-only tools get here: the
+	 * agent migrates such maps at start (migrate.ts).
+	 */
 	const hint =
 		source === 'bpf_map'
 			? 'the object and generated/layout.ts disagree; rebuild bpf/ and run `pnpm gen:layout`'
-			: 'the pinned maps come from another build of the data plane; detach and unpin it first (`sluice teardown --interfaces ...`), which ends its tracked flows';
+			: "the pinned maps come from another build of the data plane; start this build's agent, which migrates them and keeps every flow";
 	if (info.type !== spec.type) {
 		fail(source === 'bpf_map' ? 'bpf_map__type' : source, `is ${mapTypeName(info.type)}, the agent expects ${mapTypeName(spec.type)}`);
 	}

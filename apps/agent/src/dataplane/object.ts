@@ -121,7 +121,7 @@ class LoadedDataplane implements Dataplane {
 			const m = this.migrations[0]!;
 			m.finish();
 			this.migrations.shift();
-			done.push(`map "${m.name}": ${m.copied} entries copied, ${m.secondPass} more after the swap`);
+			done.push(`map "${m.name}": ${m.copied} ${m.copied === 1 ? 'entry' : 'entries'} copied, ${m.secondPass} more after the swap`);
 		}
 		return done;
 	}

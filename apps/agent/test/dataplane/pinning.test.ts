@@ -84,7 +84,7 @@ describe('pinned maps', () => {
 			assert.deepEqual(bigger.migratedMaps, [`map "flows": max_entries ${SMALL_MAPS.flows} -> ${SMALL_MAPS.flows * 2}`]);
 			assert.ok(!bigger.adoptedMaps.includes('flows'));
 			assert.deepEqual(bigger.maps.flows.lookup(flowKey()), flowValue, 'copied before the swap');
-			assert.deepEqual(bigger.finishMigration(), ['map "flows": 1 entries copied, 0 more after the swap']);
+			assert.deepEqual(bigger.finishMigration(), ['map "flows": 1 entry copied, 0 more after the swap']);
 			const pinned = openPinnedMaps(bpffs.dir);
 			try {
 				assert.equal(pinned.maps.flows.maxEntries, SMALL_MAPS.flows * 2, 'the new map is pinned at the name');
