@@ -154,7 +154,14 @@ enum sluice_counter {
 	CNT_FLOW_CLOSED = 20,
 	CNT_FORWARD_PACKETS = 21,
 	CNT_REPLY_PACKETS = 22,
-	CNT_MAX = 23,
+	/*
+	 * Appended, never renumbered: an upgrade carries counters over by slot.
+	 * A TCP packet that is not a flow's first found no flow while an upgrade
+	 * was still copying flows: dropped so that it is retransmitted onto its
+	 * own flow, not steered to another backend (see the handover map).
+	 */
+	CNT_DROP_HANDOVER = 23,
+	CNT_MAX = 24,
 };
 
 /*

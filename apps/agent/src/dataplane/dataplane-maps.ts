@@ -54,6 +54,7 @@ export const MAP_SPECS = {
 	global_counters: { type: BpfMapType.PERCPU_ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
 	service_counters: { type: BpfMapType.PERCPU_ARRAY, key: u32Codec, value: structCodec(trafficCountersLayout), keyType: '__u32', valueType: 'struct traffic_counters' },
 	backend_counters: { type: BpfMapType.PERCPU_ARRAY, key: u32Codec, value: structCodec(trafficCountersLayout), keyType: '__u32', valueType: 'struct traffic_counters' },
+	handover: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
 } satisfies Record<string, MapSpec>;
 
 export type MapName = keyof typeof MAP_SPECS;
@@ -86,6 +87,8 @@ export interface DataplaneMaps {
 	serviceCounters: PerCpuMap<number, TrafficCounters>;
 	/** Backend id -> traffic counters, per CPU (PERCPU_ARRAY). */
 	backendCounters: PerCpuMap<number, TrafficCounters>;
+	/** [0]: until when (ktime ns) an upgrade is still copying flows; 0 otherwise (ARRAY of one u64). */
+	handover: BpfMap<number, bigint>;
 }
 
 /**
@@ -139,5 +142,6 @@ export function createDataplaneMaps(infoOf: (name: MapName) => MapInfo, owner: F
 		globalCounters: perCpu('global_counters'),
 		serviceCounters: perCpu('service_counters'),
 		backendCounters: perCpu('backend_counters'),
+		handover: plain('handover'),
 	};
 }

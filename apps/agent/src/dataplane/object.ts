@@ -25,6 +25,13 @@ import { type XdpMode, attachXdp, attachedProgramId, detachXdp, programIdOfFd, r
 
 export const PROGRAM_NAME = 'sluice_xdp';
 
+/*
+ * Longest an upgrade's handover may last: the program swap and the second copy
+ * of a 1M-flow table take well under this; past it a missing flow is steered
+ * anew as usual. process.hrtime is CLOCK_MONOTONIC, the program's clock.
+ */
+const HANDOVER_LIMIT_NS = 10_000_000_000n;
+
 export interface LoadOptions {
 	objectPath: string;
 	/** bpffs directory to pin maps in (mounted if needed). Without it nothing is pinned. */
@@ -123,6 +130,7 @@ class LoadedDataplane implements Dataplane {
 			this.migrations.shift();
 			done.push(`map "${m.name}": ${m.copied} ${m.copied === 1 ? 'entry' : 'entries'} copied, ${m.secondPass} more after the swap`);
 		}
+		if (done.length > 0) this.maps.handover.update(0, 0n);
 		return done;
 	}
 
@@ -225,7 +233,17 @@ export function loadDataplane(options: LoadOptions): Dataplane {
 			const map = checkedPointer('bpf_object__find_map_by_name', `map "${m.name}" in ${objSubject}`, () => libbpf.bpf_object__find_map_by_name(obj, m.name));
 			m.copyFirst(checked('bpf_map__fd', `map "${m.name}"`, () => libbpf.bpf_map__fd(map)));
 		}
-		return new LoadedDataplane(objectPath, pinDir, obj, programFd, mapPtrs, adopted, migrations);
+		const dataplane = new LoadedDataplane(objectPath, pinDir, obj, programFd, mapPtrs, adopted, migrations);
+		if (migrations.length > 0) {
+			/*
+			 * From the swap until finishMigration() has copied the old program's
+			 * last flows, a TCP packet that misses its flow is dropped (and
+			 * retransmitted) rather than steered to another backend (bpf/src/sluice.bpf.c
+			 * in_handover). Bounded, so a crash mid-way cannot leave it on.
+			 */
+			dataplane.maps.handover.update(0, process.hrtime.bigint() + HANDOVER_LIMIT_NS);
+		}
+		return dataplane;
 	} catch (err) {
 		for (const m of migrations) m.abandon();
 		libbpf.bpf_object__close(obj);

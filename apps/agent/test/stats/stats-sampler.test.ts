@@ -116,6 +116,6 @@ describe('StatsSampler', () => {
 		await new Promise((r) => setTimeout(r, 280));
 		s.stop();
 		assert.ok(samples >= 4 && samples <= 7, `${samples} samples in 280 ms at 50 ms`);
-		assert.equal(SluiceCounter.CNT_MAX, 23);
+		assert.equal(SluiceCounter.CNT_MAX, 24);
 	});
 });

@@ -302,6 +302,7 @@ export const SluiceCounter = {
 	CNT_FLOW_CLOSED: 20,
 	CNT_FORWARD_PACKETS: 21,
 	CNT_REPLY_PACKETS: 22,
-	CNT_MAX: 23,
+	CNT_DROP_HANDOVER: 23,
+	CNT_MAX: 24,
 } as const;
 export type SluiceCounter = (typeof SluiceCounter)[keyof typeof SluiceCounter];
