@@ -5,21 +5,23 @@
  * - a field new in this build starts at zero; a field this build dropped is dropped;
  * - an integer that got wider, or an array of integers that got longer, is
  *   widened (sign-extended if signed; new elements zero);
- * - anything else (narrower, signedness or byte order changed, a union or
- *   bitfield that differs, an integer that became a struct) means the field's
- *   meaning changed: it needs a rule in FIELD_CONVERTERS, and without one the
- *   whole upgrade is refused with the field named. Guessing would corrupt flows.
+ * - a scalar that became an array, like anything else (narrower, signedness
+ *   or byte order changed, a union or bitfield that differs, an integer that
+ *   became a struct), means the field's meaning changed: it needs a rule
+ *   (migration-rules.ts), and without one the whole upgrade is refused with
+ *   the field named. Guessing would corrupt flows.
  */
 import type { Field, Shape } from './btf.js';
 
 /**
- * Explicit conversions for fields whose meaning changed, by
- * `<type name>.<field path>` of the NEW layout (e.g. `struct flow_value.tcp_state`).
- * Each gets the old entry and the old field (undefined if the old layout has
- * no field of that path) and writes the new field's bytes.
+ * An explicit conversion for a field whose meaning changed, keyed by
+ * `<type name>.<field path>` of the NEW layout (e.g. `struct flow_value.flags`).
+ * It gets the old entry, the old field (undefined if the old layout has no
+ * field of that path) and writes the new field's bytes into `out` at
+ * `newField.offset` (`out` starts zeroed). Rules that apply to one known old
+ * layout live in migration-rules.ts.
  */
-export type FieldConverter = (oldEntry: Buffer, oldField: Field | undefined, out: Buffer) => void;
-export const FIELD_CONVERTERS: Readonly<Record<string, FieldConverter>> = {};
+export type FieldConverter = (oldEntry: Buffer, oldField: Field | undefined, out: Buffer, newField: Field) => void;
 
 export class ConversionRefused extends Error {}
 
@@ -41,8 +43,13 @@ function sameField(a: Field, b: Field): boolean {
 }
 
 function canWiden(from: Field, to: Field): boolean {
-	/* Host-order integers only: widening a network-order field would move its bytes' meaning. */
-	return from.kind === 'int' && to.kind === 'int' && !from.bigEndian && !to.bigEndian && from.signed === to.signed && to.width >= from.width && to.count >= from.count;
+	/*
+	 * Host-order integers only: widening a network-order field would move its
+	 * bytes' meaning. An array may get longer; a scalar that became an array
+	 * changed meaning (one value became one per something: per direction, per CPU).
+	 */
+	const longer = to.count === from.count || (from.count > 1 && to.count > from.count);
+	return from.kind === 'int' && to.kind === 'int' && !from.bigEndian && !to.bigEndian && from.signed === to.signed && to.width >= from.width && longer;
 }
 
 function readInt(buf: Buffer, offset: number, width: number, signed: boolean): bigint {
@@ -63,7 +70,7 @@ function writeInt(buf: Buffer, offset: number, width: number, value: bigint): vo
  * Plans the conversion of `from` entries into `to` entries. `subject` names the
  * map in a refusal (`map "flows"`). Throws ConversionRefused naming the field.
  */
-export function planConversion(from: Shape, to: Shape, subject: string, converters: Readonly<Record<string, FieldConverter>> = FIELD_CONVERTERS): Conversion {
+export function planConversion(from: Shape, to: Shape, subject: string, converters: Readonly<Record<string, FieldConverter>> = {}): Conversion {
 	const oldByPath = new Map(from.fields.map((f) => [f.path, f]));
 	const newPaths = new Set(to.fields.map((f) => f.path));
 	const steps: ((oldEntry: Buffer, out: Buffer) => void)[] = [];
@@ -82,7 +89,7 @@ export function planConversion(from: Shape, to: Shape, subject: string, converte
 		}
 		identical = false;
 		if (rule) {
-			steps.push((oldEntry, out) => rule(oldEntry, old, out));
+			steps.push((oldEntry, out) => rule(oldEntry, old, out, field));
 			summary.converted.push(field.path);
 		} else if (!old) {
 			summary.added.push(field.path); /* out starts zeroed */
@@ -96,7 +103,7 @@ export function planConversion(from: Shape, to: Shape, subject: string, converte
 		} else {
 			throw new ConversionRefused(
 				`${subject}: ${fieldLabel(field)} of ${to.typeName} changed from ${describe(old)} to ${describe(field)}, ` +
-					`which no rule converts; add a converter for "${to.typeName}.${field.path}" to FIELD_CONVERTERS (apps/agent/src/dataplane/convert.ts), ` +
+					`which no rule converts; add a rule for "${to.typeName}.${field.path}" (apps/agent/src/dataplane/migration-rules.ts), ` +
 					'or tear the old data plane down (`sluice teardown --interfaces ...`, which ends its tracked flows)',
 			);
 		}

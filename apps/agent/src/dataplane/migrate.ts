@@ -38,6 +38,7 @@ import { DataplaneError, checked, checkedPointer } from './errors.js';
 import { c } from './libc.js';
 import { type BpfMapPtr, type BpfObjectPtr, BpfMapType, UpdateFlag, isPerCpuMapType, libbpf, mapTypeName } from './libbpf.js';
 import { numPossibleCpus } from './maps.js';
+import { type MigrationRule, rulesFor } from './migration-rules.js';
 
 const { ENOENT, EEXIST, EINVAL } = osConstants.errno;
 
@@ -146,7 +147,14 @@ export class MapMigration {
 		readonly key: Conversion,
 		readonly value: Conversion,
 		readonly valueShape: Shape,
+		readonly oldValueShape: Shape,
+		readonly rules: readonly MigrationRule[] = [],
 	) {}
+
+	/** Old entries that a rule says have no counterpart in the new layout are not carried. */
+	#keep(key: Buffer, value: Buffer): boolean {
+		return this.rules.every((r) => !r.keepEntry || r.keepEntry(key, value, this.oldValueShape));
+	}
 
 	get perCpu(): boolean {
 		return isPerCpuMapType(this.newDef.type);
@@ -163,6 +171,7 @@ export class MapMigration {
 		if (this.oldDef.maxEntries !== this.newDef.maxEntries) parts.push(`max_entries ${this.oldDef.maxEntries} -> ${this.newDef.maxEntries}`);
 		if (this.oldDef.flags !== this.newDef.flags) parts.push(`flags 0x${this.oldDef.flags.toString(16)} -> 0x${this.newDef.flags.toString(16)}`);
 		if (this.oldDef.type !== this.newDef.type) parts.push(`${mapTypeName(this.oldDef.type)} -> ${mapTypeName(this.newDef.type)}`);
+		for (const rule of this.rules) parts.push(`rule: ${rule.description}`);
 		return `map "${this.name}": ${parts.join('; ') || 'same layout'}`;
 	}
 
@@ -227,6 +236,7 @@ export class MapMigration {
 		this.#newFd = newFd;
 		for (const [key, value] of this.#oldEntries()) {
 			this.#snapshot.set(key.toString('hex'), value);
+			if (!this.#keep(key, value)) continue;
 			const converted = this.#convertValue(value);
 			/* A new array starts all zero: only slots that hold something are written (a 67 MB table of mostly free slots). */
 			if (isArrayType(this.newDef.type) && converted.every((b) => b === 0)) continue;
@@ -245,7 +255,7 @@ export class MapMigration {
 
 		for (const [key, now] of this.#oldEntries()) {
 			const first = this.#snapshot.get(key.toString('hex'));
-			if (first && first.equals(now)) continue;
+			if ((first && first.equals(now)) || !this.#keep(key, now)) continue;
 			const newKey = this.#convertKey(key);
 			const converted = this.#convertValue(now);
 			if (!first) {
@@ -326,16 +336,18 @@ export function planMapMigration(name: string, pinPath: string, map: BpfMapPtr, 
 		if (isPerCpuMapType(oldDef.type) !== isPerCpuMapType(newDef.type) || isArrayType(oldDef.type) !== isArrayType(newDef.type)) {
 			refuse(`the pinned map is ${mapTypeName(oldDef.type)} and this build's is ${mapTypeName(newDef.type)}; no rule carries entries between those kinds`);
 		}
+		const rules = rulesFor(name, oldShapes.value);
+		const converters = Object.assign({}, ...rules.map((r) => r.valueFields));
 		let key: Conversion;
 		let value: Conversion;
 		try {
 			key = planConversion(oldShapes.key, newShapes.key, `${subject} key`);
-			value = planConversion(oldShapes.value, newShapes.value, `${subject} value`);
+			value = planConversion(oldShapes.value, newShapes.value, `${subject} value`, converters);
 		} catch (err) {
 			if (err instanceof ConversionRefused) throw new DataplaneError({ call: 'migrate', subject, errno: EINVAL, detail: err.message });
 			throw err;
 		}
-		migration = new MapMigration(name, pinPath, pinned.fd, oldDef, newDef, key, value, newShapes.value);
+		migration = new MapMigration(name, pinPath, pinned.fd, oldDef, newDef, key, value, newShapes.value, oldShapes.value, rules);
 		return migration;
 	} finally {
 		/* The old map's fd stays open only while a migration needs it. */
