@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type FlowValue, type TrafficCounters, openPinnedMaps } from '../../apps/agent/src/dataplane/index.ts';
+import { type FlowValue, SluiceCounter, type TrafficCounters, openPinnedMaps } from '../../apps/agent/src/dataplane/index.ts';
 import { variantObjectPath } from '../../apps/agent/test/dataplane/helpers.ts';
 import { type BulkReport, type Hold, type HoldReport, hold, http, stopAll } from '../support/client-traffic.ts';
 import { AgentProcess, sluiceOk } from './support/agent-process.ts';
@@ -83,7 +83,15 @@ function trafficState() {
     }
     const services = new Map<number, TrafficCounters>([...maps.serviceCounters.sums()].filter(([, c]) => c.packets > 0n));
     const backends = new Map<number, TrafficCounters>([...maps.backendCounters.sums()].filter(([, c]) => c.packets > 0n));
-    return { flowTableSize: maps.flows.maxEntries, flows, long, services, backends };
+    return {
+      flowTableSize: maps.flows.maxEntries,
+      flows,
+      long,
+      services,
+      backends,
+      handover: maps.handover.lookup(0),
+      handoverDrops: maps.globalCounters.lookupSum(SluiceCounter.CNT_DROP_HANDOVER),
+    };
   } finally {
     pinned.close();
   }
@@ -138,6 +146,7 @@ test('upgrade to a build whose flow entry differs, under steady traffic: nothing
       linesExchanged: reports.reduce((n, r) => n + (r?.received ?? 0), 0),
       flowsBefore: before.flows,
       flowsCarried: carried,
+      handoverDrops: Number(afterUpgrade.handoverDrops),
       upgradeMs,
     };
     console.log(`upgrade result: ${JSON.stringify(summary)}`);
@@ -147,6 +156,7 @@ test('upgrade to a build whose flow entry differs, under steady traffic: nothing
 
     assert.equal(before.flowTableSize, FLOWS_A);
     assert.equal(afterUpgrade.flowTableSize, FLOWS_B, "build B's flow table is the one pinned now");
+    assert.equal(afterUpgrade.handover, 0n, 'the handover ended with the last copy');
     assert.ok(carried >= before.flows, `flows carried: ${carried}, in the table when A stopped: ${before.flows}`);
     assert.equal(before.long.size, LONG_CONNECTIONS);
     for (const [flow, was] of before.long) {
