@@ -37,10 +37,14 @@ import { type Conversion, ConversionRefused, planConversion } from './convert.js
 import { DataplaneError, checked, checkedPointer } from './errors.js';
 import { c } from './libc.js';
 import { type BpfMapPtr, type BpfObjectPtr, BpfMapType, UpdateFlag, isPerCpuMapType, libbpf, mapTypeName } from './libbpf.js';
-import { numPossibleCpus } from './maps.js';
+import { BpfMap, numPossibleCpus } from './maps.js';
 import { type MigrationRule, rulesFor } from './migration-rules.js';
 
 const { ENOENT, EEXIST, EINVAL } = osConstants.errno;
+
+/* Entries per batch syscall, read and written. */
+const WRITE_BATCH = 65536;
+const BATCH_OPTS = { sz: 24, elem_flags: 0, flags: 0 };
 
 /* struct bpf_map_info up to and including btf_value_type_id (linux/bpf.h). */
 const MAP_INFO_SIZE = 80;
@@ -133,7 +137,9 @@ function describeDefinition(d: Omit<MapDefinition, 'btfId'>, shapes?: { key: Sha
 
 /** One pinned map to carry over into the new build's map of the same name. */
 export class MapMigration {
+	/* The old entries as the first pass read them, by key bytes: what the second pass compares with. */
 	#snapshot = new Map<string, Buffer>();
+	#oldOwner = { closed: false };
 	#newFd = -1;
 	copied = 0;
 	secondPass = 0;
@@ -182,67 +188,83 @@ export class MapMigration {
 		return this.perCpu ? this.#stride(def) * numPossibleCpus() : def.valueSize;
 	}
 
-	/** Old value bytes (all CPUs) -> new value bytes (all CPUs). */
-	#convertValue(old: Buffer): Buffer {
+	/** Old value bytes (all CPUs) -> new value bytes (all CPUs), into `out` (or a new buffer). */
+	#convertValue(old: Buffer, out = Buffer.alloc(this.#valueBytes(this.newDef))): Buffer {
 		const cpus = this.perCpu ? numPossibleCpus() : 1;
 		const oldStride = this.#stride(this.oldDef);
 		const newStride = this.#stride(this.newDef);
-		const out = Buffer.alloc(this.#valueBytes(this.newDef));
 		for (let cpu = 0; cpu < cpus; cpu++) {
 			this.value.convert(old.subarray(cpu * oldStride, cpu * oldStride + this.oldDef.valueSize), out.subarray(cpu * newStride, cpu * newStride + this.newDef.valueSize));
 		}
 		return out;
 	}
 
-	#convertKey(old: Buffer): Buffer {
-		const out = Buffer.alloc(this.newDef.keySize);
+	#convertKey(old: Buffer, out = Buffer.alloc(this.newDef.keySize)): Buffer {
 		this.key.convert(old, out);
 		return out;
 	}
 
-	/** Every (key, value) of the old map. Bounded: an LRU map that evicts while we walk can restart the walk. */
+	/**
+	 * Every (key, value) of the old map, read in batches (a 1M-flow table in a
+	 * few dozen syscalls). The buffers are reused: copy what must outlive the step.
+	 */
 	*#oldEntries(): Generator<[Buffer, Buffer]> {
-		const subject = `map "${this.name}" (old build)`;
-		let prev: Buffer | null = null;
-		const limit = this.oldDef.maxEntries * 4 + 16;
-		for (let steps = 0; steps < limit; steps++) {
-			const next = Buffer.alloc(this.oldDef.keySize);
-			const rc = libbpf.bpf_map_get_next_key(this.oldFd, prev, next);
-			if (rc === -ENOENT) return;
-			checked('bpf_map_get_next_key', subject, () => rc);
-			const value = Buffer.alloc(this.#valueBytes(this.oldDef));
-			const found = libbpf.bpf_map_lookup_elem(this.oldFd, next, value);
-			prev = next;
-			if (found === -ENOENT) continue; /* gone between the two calls */
-			checked('bpf_map_lookup_elem', subject, () => found);
-			yield [next, value];
+		const keySize = this.oldDef.keySize;
+		const valueBytes = this.#valueBytes(this.oldDef);
+		const raw = (size: number) => ({ size, encodeInto() {}, decodeFrom: () => undefined });
+		const map = new BpfMap<unknown, unknown>(
+			{ name: this.name, fd: this.oldFd, type: this.oldDef.type, keySize, valueSize: this.oldDef.valueSize, maxEntries: this.oldDef.maxEntries },
+			raw(keySize),
+			raw(valueBytes),
+			this.#oldOwner,
+		);
+		for (const [keys, values, count] of map.rawBatches(WRITE_BATCH)) {
+			for (let i = 0; i < count; i++) yield [keys.subarray(i * keySize, (i + 1) * keySize), values.subarray(i * valueBytes, (i + 1) * valueBytes)];
 		}
-		throw new DataplaneError({ call: 'migrate', subject, errno: EINVAL, detail: `gave up walking the old map after ${limit} steps (it kept changing)` });
 	}
 
 	#write(key: Buffer, value: Buffer, flags: number, oldKey: Buffer): number {
+		if (this.#outOfRange(oldKey, value)) return 0;
 		const rc = libbpf.bpf_map_update_elem(this.#newFd, key, value, flags);
 		if (rc === -EEXIST && flags === UpdateFlag.NOEXIST) return rc;
-		if (rc === -osConstants.errno.E2BIG && isArrayType(this.newDef.type)) {
-			/* An array that shrank: only an all-zero slot may be left behind. */
-			if (value.every((b) => b === 0)) return 0;
-			throw new DataplaneError({ call: 'migrate', subject: `map "${this.name}"`, errno: osConstants.errno.E2BIG, detail: `slot ${oldKey.readUInt32LE(0)} holds data but the new map has only ${this.newDef.maxEntries} entries; start the new build with a larger size for this map` });
-		}
 		return checked('bpf_map_update_elem', `map "${this.name}" (new build)`, () => rc);
 	}
 
-	/** Step 2: every old entry into the new map. */
+	/* An array that shrank: only an all-zero slot may be left behind. */
+	#outOfRange(oldKey: Buffer, value: Buffer): boolean {
+		if (!isArrayType(this.newDef.type) || oldKey.readUInt32LE(0) < this.newDef.maxEntries) return false;
+		if (value.every((b) => b === 0)) return true;
+		throw new DataplaneError({ call: 'migrate', subject: `map "${this.name}"`, errno: osConstants.errno.E2BIG, detail: `slot ${oldKey.readUInt32LE(0)} holds data but the new map has only ${this.newDef.maxEntries} entries; start the new build with a larger size for this map` });
+	}
+
+	/** Step 2: every old entry into the new map, written in batches. */
 	copyFirst(newFd: number): void {
 		this.#newFd = newFd;
+		const keySize = this.newDef.keySize;
+		const valueBytes = this.#valueBytes(this.newDef);
+		const keys = Buffer.alloc(WRITE_BATCH * keySize);
+		const values = Buffer.alloc(WRITE_BATCH * valueBytes);
+		let n = 0;
+		const flush = () => {
+			if (n === 0) return;
+			const count = new Uint32Array([n]);
+			checked('bpf_map_update_batch', `map "${this.name}" (new build), ${n} entries`, () => libbpf.bpf_map_update_batch(newFd, keys, values, count, BATCH_OPTS));
+			this.copied += n;
+			n = 0;
+		};
+		const isArray = isArrayType(this.newDef.type);
 		for (const [key, value] of this.#oldEntries()) {
-			this.#snapshot.set(key.toString('hex'), value);
+			this.#snapshot.set(key.toString('latin1'), Buffer.from(value));
 			if (!this.#keep(key, value)) continue;
-			const converted = this.#convertValue(value);
+			const out = values.subarray(n * valueBytes, (n + 1) * valueBytes);
+			out.fill(0);
+			this.#convertValue(value, out);
 			/* A new array starts all zero: only slots that hold something are written (a 67 MB table of mostly free slots). */
-			if (isArrayType(this.newDef.type) && converted.every((b) => b === 0)) continue;
-			this.#write(this.#convertKey(key), converted, UpdateFlag.ANY, key);
-			this.copied++;
+			if (isArray && (out.every((b) => b === 0) || this.#outOfRange(key, out))) continue;
+			this.#convertKey(key, keys.subarray(n * keySize, (n + 1) * keySize));
+			if (++n === WRITE_BATCH) flush();
 		}
+		flush();
 	}
 
 	/** Step 4 (after the program swap): pin the new map at the name, then copy what the old program changed. */
@@ -254,7 +276,7 @@ export class MapMigration {
 		renameSync(staging, this.pinPath);
 
 		for (const [key, now] of this.#oldEntries()) {
-			const first = this.#snapshot.get(key.toString('hex'));
+			const first = this.#snapshot.get(key.toString('latin1'));
 			if ((first && first.equals(now)) || !this.#keep(key, now)) continue;
 			const newKey = this.#convertKey(key);
 			const converted = this.#convertValue(now);
@@ -278,6 +300,7 @@ export class MapMigration {
 			this.secondPass++;
 		}
 		this.#snapshot.clear();
+		this.#oldOwner.closed = true;
 		c.close(this.oldFd);
 	}
 
@@ -300,6 +323,7 @@ export class MapMigration {
 	/** Abandon (load failed or the swap did not happen): the old map stays pinned and in use. */
 	abandon(): void {
 		this.#snapshot.clear();
+		this.#oldOwner.closed = true;
 		c.close(this.oldFd);
 	}
 }
