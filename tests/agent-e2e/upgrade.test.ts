@@ -111,10 +111,10 @@ test('upgrade to a build whose flow entry differs, under steady traffic: nothing
   const objectB = variantObjectPath('SLUICE_TEST_FLOW_GENERATION');
   const holds: Hold[] = [];
   let reports: (HoldReport | undefined)[] = [];
+  const control = { stop: false };
   try {
     for (let i = 0; i < LONG_CONNECTIONS; i++) holds.push(await hold(network.topology.client, VIP, LINE, { seconds: 60, intervalMs: 100 }));
     const stateBefore = await fullState(network);
-    const control = { stop: false };
     const traffic = steadyTraffic(control);
     await new Promise((r) => setTimeout(r, UPGRADE_AFTER_MS));
 
@@ -171,6 +171,7 @@ test('upgrade to a build whose flow entry differs, under steady traffic: nothing
     for (const [id, was] of before.backends) assertGrew(`backend ${id}`, TRAFFIC_COUNTERS, was, afterUpgrade.backends.get(id));
     assert.deepEqual(stateAfter, stateBefore, 'configuration after the upgrade equals the configuration before');
   } finally {
+    control.stop = true;
     await stopAll(holds);
   }
 });
