@@ -117,6 +117,7 @@ enum sluice_endpoint_filter {
 enum sluice_flow_flags {
 	FLOW_F_FIN_CLIENT = 1 << 0,	/* the client sent FIN */
 	FLOW_F_FIN_BACKEND = 1 << 1,	/* the backend sent FIN */
+	FLOW_F_SYN_SEQ = 1 << 2,	/* syn_seq holds the opening SYN's sequence number */
 };
 
 /* Index of a flow's per-direction next-hop cache. */
@@ -225,6 +226,10 @@ struct flow_key {
  * One entry per flow, keyed by the client -> VIP tuple; replies update the
  * same entry. The fields every packet touches come first (one cache line).
  */
+#ifdef SLUICE_TEST_FLOW_GENERATION
+#define syn_seq syn_seq_v2	/* test-only: see the build switches after struct traffic_counters */
+#endif
+
 struct flow_value {
 	__u64 created_ns;	/* when the flow (or its current connection) began */
 	__u64 last_seen_ns;	/* last packet in either direction */
@@ -246,11 +251,12 @@ struct flow_value {
 	__u32 next_hop_ifindex[2];
 	__u16 next_hop_max_len[2];
 	__u8 next_hop_macs[2 * 12];
-#ifdef SLUICE_TEST_FLOW_GENERATION
-	__u32 test_generation;	/* test-only build switch: see SLUICE_TEST_FLOW_GENERATION below */
-#else
-	__u32 pad;
-#endif
+	/*
+	 * Sequence number (network order) of the SYN that opened the current
+	 * connection: the same SYN again is a retransmission of that attempt,
+	 * never a new connection (see resume_handshake in flow.h).
+	 */
+	__be32 syn_seq;
 #ifdef SLUICE_TEST_EXTRA_FIELDS
 	__u64 test_extra;	/* test-only build switch: see SLUICE_TEST_EXTRA_FIELDS below */
 #endif
@@ -283,8 +289,10 @@ struct traffic_counters {
  * Test-only build switches, for the upgrade tests: each builds a second data
  * plane whose map entries differ from the real one's, as another release's
  * would. Never set in a real build.
- * - SLUICE_TEST_FLOW_GENERATION: struct flow_value's last field is
- *   test_generation instead of pad (same size, so today's agent runs it):
+ * - SLUICE_TEST_FLOW_GENERATION: struct flow_value's last field is named
+ *   syn_seq_v2 instead of syn_seq (defined before the struct, below), as if a
+ *   release had renamed it: same size and place, so today's agent runs it;
+ *   an upgrade drops syn_seq and starts syn_seq_v2 at zero.
  *   tests/agent-e2e/upgrade.test.ts upgrades between the two builds.
  * - SLUICE_TEST_EXTRA_FIELDS: struct flow_value and struct traffic_counters
  *   end with one more field (other sizes; loaded only by

@@ -61,6 +61,31 @@ static __always_inline void track_tcp(struct flow_value *flow, __u8 tcp_flags, _
 					    TCP_STATE_ESTABLISHED);
 }
 
+/*
+ * The SYN that opened the flow's current connection, sent again (same
+ * sequence number): a retransmission, never a new connection. A backend
+ * holding the client's address and port in TIME_WAIT (from a connection to
+ * another VIP it also serves) may answer the first SYN with a bare ACK; the
+ * client resets and retries the same SYN at once. That retry must reach the
+ * same backend (whose TIME_WAIT the reset has ended) and take no new
+ * round-robin turn, or the exact rotation shifts by one.
+ */
+static __always_inline int is_opening_syn_again(const struct flow_value *flow,
+						const struct packet *pkt)
+{
+	return is_tcp_open(pkt) && (flow->flags & FLOW_F_SYN_SEQ) && flow->syn_seq == pkt->tcp_seq;
+}
+
+/* A connection attempt that was reset during its handshake, retried: open again, same backend. */
+static __always_inline void resume_handshake(struct flow_value *flow)
+{
+	if (__sync_val_compare_and_swap(&flow->tcp_state, TCP_STATE_CLOSED, TCP_STATE_SYN_SENT) ==
+	    TCP_STATE_CLOSED) {
+		__sync_fetch_and_and(&flow->flags, FLOW_F_SYN_SEQ);
+		add_active(flow->backend_id);
+	}
+}
+
 static __always_inline __u32 initial_tcp_state(const struct packet *pkt)
 {
 	if (!is_tcp(pkt))
@@ -172,6 +197,11 @@ static __always_inline struct backend *start_flow(struct packet *pkt,
 		.tcp_state = initial_tcp_state(pkt),
 		.flags = has_tcp_flag(pkt, TCP_FLAG_FIN) ? FLOW_F_FIN_CLIENT : 0,
 	};
+
+	if (is_tcp_open(pkt)) {
+		flow.flags |= FLOW_F_SYN_SEQ;
+		flow.syn_seq = pkt->tcp_seq;
+	}
 	struct backend *backend;
 
 	flow.backend_id = choose_backend(service, &pkt->key, !is_tcp(pkt) || is_tcp_open(pkt));

@@ -26,6 +26,7 @@ struct packet {
 	__sum16 *l4_check;
 	struct flow_key key;
 	__u32 frame_len;
+	__be32 tcp_seq;
 	__u8 tcp_flags;
 	__u8 vlan_tagged;
 	__u8 udp_check_absent;	/* IPv4 UDP with checksum 0: stays 0 */

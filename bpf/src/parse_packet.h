@@ -109,6 +109,7 @@ static __always_inline int parse_tcp(struct header_cursor *cursor, struct packet
 	pkt->l4_ports = &tcp->source;
 	pkt->l4_check = &tcp->check;
 	pkt->tcp_flags = ((__u8 *)tcp)[TCP_FLAGS_OFFSET];
+	pkt->tcp_seq = tcp->seq;
 	return CONTINUE_PROCESSING;
 }
 

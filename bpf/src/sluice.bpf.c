@@ -55,7 +55,8 @@ static __always_inline int handle_forward(struct xdp_md *ctx, struct packet *pkt
 {
 	__u32 service_id = flow->service_id, backend_id = flow->backend_id;
 	struct backend *backend = lookup_usable_backend(backend_id, service_id, pkt->key.family);
-	int reopened = is_tcp_open(pkt) && flow->tcp_state != TCP_STATE_SYN_SENT;
+	int syn_again = is_opening_syn_again(flow, pkt);
+	int reopened = is_tcp_open(pkt) && flow->tcp_state != TCP_STATE_SYN_SENT && !syn_again;
 
 	if (!backend || reopened) {
 		/* The old connection ends here; the packet starts a new one. */
@@ -66,6 +67,8 @@ static __always_inline int handle_forward(struct xdp_md *ctx, struct packet *pkt
 		return steer_flow(ctx, pkt, now);
 	}
 
+	if (syn_again)
+		resume_handshake(flow);
 	flow->last_seen_ns = now;
 	flow->packets += 1;
 	flow->bytes += pkt->frame_len;

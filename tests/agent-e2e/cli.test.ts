@@ -50,7 +50,8 @@ test('set up services over IPv4 and IPv6 from the CLI and carry traffic', T, asy
   const report = await http(network.topology.client, VIP, 8080, { count: 60, concurrency: 3 });
   assert.equal(report.failed, 0);
   assert.deepEqual(report.byBackend, { be1: 10, be2: 20, be3: 30 });
-  for (let i = 0; i < 3; i++) holds.push(await hold(network.topology.client, VIP6, 9000, { seconds: 60 }));
+  /* Long enough to outlast every test below however slow the machine; after() stops them. */
+  for (let i = 0; i < 3; i++) holds.push(await hold(network.topology.client, VIP6, 9000, { seconds: 600 }));
 });
 
 test('conns lists the live connections, filtered by service and backend, in pages', T, async () => {

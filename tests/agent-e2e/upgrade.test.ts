@@ -3,7 +3,7 @@
  * all the time, and long-lived line connections), the agent of build A is
  * stopped and the agent of build B started on the same pins. B's flow entry
  * differs from A's (B is built with the header's test-only switch
- * SLUICE_TEST_FLOW_GENERATION: its last field is test_generation, not pad)
+ * SLUICE_TEST_FLOW_GENERATION: its last field is syn_seq_v2, not syn_seq)
  * and B runs a flow table of another size, so libbpf alone would refuse A's
  * pinned flow table ("parameter mismatch"). B migrates it: zero requests fail,
  * zero long connections break, every flow is carried with its counters (which
@@ -124,7 +124,7 @@ test('upgrade to a build whose flow entry differs, under steady traffic: nothing
     const before = trafficState();
     agent = await AgentProcess.start(network, ['--object', objectB, '--flow-table-size', String(FLOWS_B)]);
     const upgradeMs = Date.now() - stoppedAt;
-    assert.match(agent.output, /migrating pinned map "flows": value added test_generation; value dropped pad; max_entries 65536 -> 131072/);
+    assert.match(agent.output, /migrating pinned map "flows": value added syn_seq_v2; value dropped syn_seq; max_entries 65536 -> 131072/);
     const migrated = /migrated map "flows": (\d+) entr(?:y|ies) copied, (\d+) more after the swap/.exec(agent.output);
     assert.ok(migrated, `no migration report in the agent's log:\n${agent.output}`);
     const carried = Number(migrated[1]) + Number(migrated[2]);

@@ -65,6 +65,8 @@ export function keyOf(spec: FlowSpec): FlowKey {
 export function flowEntries(spec: FlowSpec): [FlowKey, FlowValue][] {
 	/* No next hop cached yet: the program fills it on the first forwarded packet. */
 	const noNextHop = { next_hop_checked_ns: new BigUint64Array(2), next_hop_ifindex: new Uint32Array(2), next_hop_max_len: new Uint16Array(2), next_hop_macs: new Uint8Array(24) };
+	/* The sequence number of the opening SYN matters only to the program (a retried SYN). */
+	const noSyn = { syn_seq: 0 };
 	const replied = spec.replyLastSeenNs !== null;
 	const lastSeen = replied && spec.replyLastSeenNs! > spec.forwardLastSeenNs ? spec.replyLastSeenNs! : spec.forwardLastSeenNs;
 	const packets = spec.packets ?? 3n;
@@ -82,7 +84,7 @@ export function flowEntries(spec: FlowSpec): [FlowKey, FlowValue][] {
 				service_id: spec.serviceId,
 				tcp_state: spec.tcpState,
 				flags: 0,
-				...noNextHop,
+				...noNextHop, ...noSyn,
 				pad: 0,
 			},
 		],

@@ -138,7 +138,7 @@ export interface FlowValue {
 	next_hop_ifindex: Uint32Array;
 	next_hop_max_len: Uint16Array;
 	next_hop_macs: Uint8Array;
-	pad?: number;
+	syn_seq: number;
 }
 
 export const flowValueLayout: StructLayout<FlowValue> = {
@@ -159,7 +159,7 @@ export const flowValueLayout: StructLayout<FlowValue> = {
 		{ name: 'next_hop_ifindex', offset: 80, kind: 'u32', length: 2 },
 		{ name: 'next_hop_max_len', offset: 88, kind: 'u16', length: 2 },
 		{ name: 'next_hop_macs', offset: 92, kind: 'u8', length: 24 },
-		{ name: 'pad', offset: 116, kind: 'u32' },
+		{ name: 'syn_seq', offset: 116, kind: 'be32' },
 	],
 };
 
@@ -267,6 +267,7 @@ export type SluiceEndpointFilter = (typeof SluiceEndpointFilter)[keyof typeof Sl
 export const SluiceFlowFlags = {
 	FLOW_F_FIN_CLIENT: 1,
 	FLOW_F_FIN_BACKEND: 2,
+	FLOW_F_SYN_SEQ: 4,
 } as const;
 export type SluiceFlowFlags = (typeof SluiceFlowFlags)[keyof typeof SluiceFlowFlags];
 
