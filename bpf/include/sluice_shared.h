@@ -174,7 +174,14 @@ enum sluice_counter {
 	CNT_FLOW_PROMOTED = 24,		/* handshake completed: moved to the flow table */
 	CNT_FLOW_UNTRACKED = 25,	/* UDP over the new-flow rate: steered by hash, not recorded */
 	CNT_REPLY_UNTRACKED = 26,	/* reply of an unrecorded UDP flow: VIP from its only service */
-	CNT_MAX = 27,
+	/*
+	 * Appended, never renumbered: an upgrade carries counters over by slot.
+	 * A TCP packet that is not a flow's first found no flow while an upgrade
+	 * was still copying flows: dropped so that it is retransmitted onto its
+	 * own flow, not steered to another backend (see the handover map).
+	 */
+	CNT_DROP_HANDOVER = 27,
+	CNT_MAX = 28,
 };
 
 /*
@@ -238,6 +245,10 @@ struct flow_key {
  * One entry per flow, keyed by the client -> VIP tuple; replies update the
  * same entry. The fields every packet touches come first (one cache line).
  */
+#ifdef SLUICE_TEST_FLOW_GENERATION
+#define syn_seq syn_seq_v2	/* test-only: see the build switches after struct traffic_counters */
+#endif
+
 struct flow_value {
 	__u64 created_ns;	/* when the flow (or its current connection) began */
 	__u64 last_seen_ns;	/* last packet in either direction */
@@ -265,6 +276,9 @@ struct flow_value {
 	 * never a new connection (see resume_handshake in flow.h).
 	 */
 	__be32 syn_seq;
+#ifdef SLUICE_TEST_EXTRA_FIELDS
+	__u64 test_extra;	/* test-only build switch: see SLUICE_TEST_EXTRA_FIELDS below */
+#endif
 };
 
 /*
@@ -301,6 +315,23 @@ struct traffic_counters {
 	__u64 reply_bytes;
 	__u64 new_flows;
 	__u64 drops;
+#ifdef SLUICE_TEST_EXTRA_FIELDS
+	__u64 test_extra;
+#endif
 };
+
+/*
+ * Test-only build switches, for the upgrade tests: each builds a second data
+ * plane whose map entries differ from the real one's, as another release's
+ * would. Never set in a real build.
+ * - SLUICE_TEST_FLOW_GENERATION: struct flow_value's last field is named
+ *   syn_seq_v2 instead of syn_seq (defined before the struct, below), as if a
+ *   release had renamed it: same size and place, so today's agent runs it;
+ *   an upgrade drops syn_seq and starts syn_seq_v2 at zero.
+ *   tests/agent-e2e/upgrade.test.ts upgrades between the two builds.
+ * - SLUICE_TEST_EXTRA_FIELDS: struct flow_value and struct traffic_counters
+ *   end with one more field (other sizes; loaded only by
+ *   apps/agent/test/dataplane/migrate.test.ts, which writes its entries raw).
+ */
 
 #endif /* SLUICE_SHARED_H */

@@ -123,6 +123,19 @@ struct {
 	__type(value, __u64);
 } global_counters SEC(".maps");
 
+/*
+ * [0]: until when (bpf_ktime_get_coarse_ns) an upgrade is still copying the
+ * old build's flows into this build's table; 0 otherwise. Set by the agent
+ * just before it swaps a program in over migrated maps, cleared once the last
+ * copy is done, and bounded so that a crashed agent cannot leave it on.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} handover SEC(".maps");
+
 /* Service id -> traffic counters, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

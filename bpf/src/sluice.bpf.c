@@ -122,6 +122,24 @@ static __always_inline int handle_reply(struct xdp_md *ctx, struct packet *pkt,
 	return forward_packet(ctx, pkt, flow, DIRECTION_TO_CLIENT, now);
 }
 
+/*
+ * During an upgrade's handover, a TCP packet that is not a connection's first
+ * (an ACK, data, a SYN-ACK) with no flow belongs to a flow the old program
+ * recorded that is not copied over yet: steering it anew would pick another
+ * backend and reset the connection. Dropped, it is retransmitted once the
+ * flow is there. Only misses pay for this lookup.
+ */
+static __always_inline int in_handover(const struct packet *pkt, __u64 now)
+{
+	__u32 zero = 0;
+	__u64 *until;
+
+	if (!is_tcp(pkt) || is_tcp_open(pkt))
+		return 0;
+	until = bpf_map_lookup_elem(&handover, &zero);
+	return until && now < *until;
+}
+
 static __always_inline int process_packet(struct xdp_md *ctx)
 {
 	struct packet pkt = {};
@@ -129,7 +147,7 @@ static __always_inline int process_packet(struct xdp_md *ctx)
 	struct endpoint_owners *owners = NULL;
 	struct flow_value *flow;
 	__u64 now;
-	int verdict;
+	int verdict, from_backend;
 
 	verdict = parse_packet(ctx, &pkt);
 	if (verdict != CONTINUE_PROCESSING)
@@ -137,7 +155,8 @@ static __always_inline int process_packet(struct xdp_md *ctx)
 
 	/* Coarse clock: flow timeouts are seconds, and it is the cheapest. */
 	now = bpf_ktime_get_coarse_ns();
-	if (may_be_reply(&pkt)) {
+	from_backend = may_be_reply(&pkt);
+	if (from_backend) {
 		flow = lookup_reply_flow(&pkt, &vip, &owners);
 		if (flow)
 			return handle_reply(ctx, &pkt, flow, vip, now);
@@ -148,13 +167,18 @@ static __always_inline int process_packet(struct xdp_md *ctx)
 	flow = bpf_map_lookup_elem(&flows, &pkt.key);
 	if (flow)
 		return handle_forward(ctx, &pkt, flow, now);
-	if (!is_vip(&pkt.key))
+	if (!is_vip(&pkt.key)) {
+		if (from_backend && in_handover(&pkt, now))
+			return drop_for(CNT_DROP_HANDOVER);
 		return pass_for(CNT_PASS_NOT_SERVICE);
+	}
 	if (is_tcp(&pkt)) {
 		flow = bpf_map_lookup_elem(&half_open_flows, &pkt.key);
 		if (flow)
 			return handle_half_open(ctx, &pkt, flow, now);
 	}
+	if (in_handover(&pkt, now))
+		return drop_for(CNT_DROP_HANDOVER);
 	return steer_flow(ctx, &pkt, now, 0);
 }
 

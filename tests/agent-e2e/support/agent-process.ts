@@ -104,6 +104,13 @@ export class AgentProcess {
     await this.exited;
   }
 
+  /** SIGTERM, as an operator stops it (the XDP program and pins stay); throws if it does not exit in time. */
+  async stop(): Promise<void> {
+    if (this.running) this.child.kill('SIGTERM');
+    const ended = await Promise.race([this.exited, sleep(STOP_TIMEOUT_MS).then(() => undefined)]);
+    if (!ended) throw new Error(`sluice agent did not stop within ${STOP_TIMEOUT_MS} ms of SIGTERM:\n${this.output}`);
+  }
+
   /** SIGTERM, then SIGKILL; and the interfaces detached and pins removed whatever happened. Never throws. */
   async stopAndTeardown(): Promise<void> {
     if (this.running) this.child.kill('SIGTERM');

@@ -2,6 +2,8 @@
  * Owns the XDP program on the balancer's interfaces. Starting adopts the
  * pinned maps of a data plane that is already running and swaps the program
  * in atomically, so an agent restart neither drops a packet nor forgets a flow.
+ * An upgrade whose maps have another layout migrates them (dataplane/migrate.ts):
+ * copied before the swap, pinned and topped up right after it.
  */
 import { type Dataplane, type XdpMode, ensureBpffs, isBpffs, loadDataplane, unpinAll } from '../dataplane/index.js';
 import { detachXdp } from '../dataplane/xdp.js';
@@ -28,6 +30,7 @@ export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
   });
   if (dataplane.adoptedMaps.length > 0)
     log('info', `adopted ${dataplane.adoptedMaps.length} pinned maps from ${options.pinDir}`);
+  for (const change of dataplane.migratedMaps) log('info', `migrating pinned ${change}`);
   if (options.flowGuardRate !== undefined) {
     dataplane.maps.floodSettings.update(0, { new_flow_rate_per_cpu: BigInt(options.flowGuardRate) });
   }
@@ -40,6 +43,8 @@ export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
       log('info', `replaced the XDP program on ${ifname} in place`);
     }
   }
+  /* Right after the swap: the old program has stopped writing the old maps. */
+  for (const done of dataplane.finishMigration()) log('info', `migrated ${done}`);
   return dataplane;
 }
 

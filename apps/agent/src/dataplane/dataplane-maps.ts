@@ -61,6 +61,7 @@ export const MAP_SPECS = {
 	global_counters: { type: BpfMapType.PERCPU_ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
 	service_counters: { type: BpfMapType.PERCPU_ARRAY, key: u32Codec, value: structCodec(trafficCountersLayout), keyType: '__u32', valueType: 'struct traffic_counters' },
 	backend_counters: { type: BpfMapType.PERCPU_ARRAY, key: u32Codec, value: structCodec(trafficCountersLayout), keyType: '__u32', valueType: 'struct traffic_counters' },
+	handover: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
 } satisfies Record<string, MapSpec>;
 
 export type MapName = keyof typeof MAP_SPECS;
@@ -99,6 +100,8 @@ export interface DataplaneMaps {
 	serviceCounters: PerCpuMap<number, TrafficCounters>;
 	/** Backend id -> traffic counters, per CPU (PERCPU_ARRAY). */
 	backendCounters: PerCpuMap<number, TrafficCounters>;
+	/** [0]: until when (ktime ns) an upgrade is still copying flows; 0 otherwise (ARRAY of one u64). */
+	handover: BpfMap<number, bigint>;
 }
 
 /**
@@ -112,11 +115,15 @@ export function checkMapShape(name: MapName, info: MapInfo, source: 'bpf_map' | 
 	const fail = (call: string, detail: string): never => {
 		throw new DataplaneError({ call, subject, errno: osConstants.errno.EINVAL, detail });
 	};
-	/* A pinned map that disagrees was left by another build of the data plane (an upgrade), not by a stale layout. */
+	/*
+	 * A pinned map that disagrees was left by another build of the data plane
+	 * (an upgrade), not by a stale layout. Only read-only tools get here: the
+	 * agent migrates such maps at start (migrate.ts).
+	 */
 	const hint =
 		source === 'bpf_map'
 			? 'the object and generated/layout.ts disagree; rebuild bpf/ and run `pnpm gen:layout`'
-			: 'the pinned maps come from another build of the data plane; detach and unpin it first (`sluice teardown --interfaces ...`), which ends its tracked flows';
+			: "the pinned maps come from another build of the data plane; start this build's agent, which migrates them and keeps every flow";
 	if (info.type !== spec.type) {
 		fail(source === 'bpf_map' ? 'bpf_map__type' : source, `is ${mapTypeName(info.type)}, the agent expects ${mapTypeName(spec.type)}`);
 	}
@@ -151,5 +158,6 @@ export function createDataplaneMaps(infoOf: (name: MapName) => MapInfo, owner: F
 		globalCounters: perCpu('global_counters'),
 		serviceCounters: perCpu('service_counters'),
 		backendCounters: perCpu('backend_counters'),
+		handover: plain('handover'),
 	};
 }

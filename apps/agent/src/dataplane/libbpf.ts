@@ -16,6 +16,7 @@ const lib = koffi.load(LIBBPF_PATH);
 export type BpfObjectPtr = bigint & { readonly __brand: 'bpf_object' };
 export type BpfMapPtr = bigint & { readonly __brand: 'bpf_map' };
 export type BpfProgramPtr = bigint & { readonly __brand: 'bpf_program' };
+export type BtfPtr = bigint & { readonly __brand: 'btf' };
 /** A Buffer or typed array passed as a pointer to its bytes (valid during the call only). */
 type Bytes = Buffer | Uint8Array | Uint32Array | null;
 
@@ -153,6 +154,16 @@ export const libbpf = {
 		path: string | null,
 	) => number,
 	bpf_map__fd: lib.func('int bpf_map__fd(void *map)') as (map: BpfMapPtr) => number,
+	bpf_map__map_flags: lib.func('uint32_t bpf_map__map_flags(void *map)') as (map: BpfMapPtr) => number,
+	bpf_map__btf_key_type_id: lib.func('uint32_t bpf_map__btf_key_type_id(void *map)') as (map: BpfMapPtr) => number,
+	bpf_map__btf_value_type_id: lib.func('uint32_t bpf_map__btf_value_type_id(void *map)') as (map: BpfMapPtr) => number,
+
+	/* BTF: of an opened object (owned by it), or the kernel's copy a map was created with (ours to free). */
+	bpf_object__btf: lib.func('void *bpf_object__btf(void *obj)') as (obj: BpfObjectPtr) => BtfPtr | null,
+	btf__load_from_kernel_by_id: lib.func('void *btf__load_from_kernel_by_id(uint32_t id)') as (id: number) => BtfPtr | null,
+	btf__raw_data: lib.func('const void *btf__raw_data(void *btf, _Out_ uint32_t *size)') as (btf: BtfPtr, size: [number]) => bigint | null,
+	btf__free: lib.func('void btf__free(void *btf)') as (btf: BtfPtr) => void,
+	bpf_obj_pin: lib.func('int bpf_obj_pin(int fd, const char *pathname)') as (fd: number, path: string) => number,
 
 	bpf_obj_get: lib.func('int bpf_obj_get(const char *pathname)') as (path: string) => number,
 	bpf_obj_get_info_by_fd: lib.func('int bpf_obj_get_info_by_fd(int fd, void *info, void *info_len)') as (

@@ -5,8 +5,10 @@
  *
  * Adoption: with a pin directory, a map already pinned there is reused by
  * libbpf instead of created, so a restarted agent keeps the running data
- * plane's flows and counters. libbpf refuses (EINVAL, "parameter mismatch")
- * if the pinned map's type, sizes or max_entries differ from the object's.
+ * plane's flows and counters. A pinned map whose definition or layout differs
+ * (another build: an upgrade) is never handed to libbpf, which would refuse it
+ * ("parameter mismatch"): it is migrated instead (migrate.ts), and the caller
+ * finishes the migration right after swapping the program in.
  */
 import { existsSync, rmSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
@@ -17,10 +19,19 @@ import { DataplaneError, checked, checkedPointer } from './errors.js';
 import { type BpfMapPtr, type BpfObjectPtr, libbpf } from './libbpf.js';
 import { installLibbpfLog } from './libbpf-log.js';
 import type { MapInfo } from './maps.js';
+import { type MapMigration, objectBtf, planMapMigration } from './migrate.js';
 import { type TestRunOptions, type TestRunResult, testRunXdp } from './test-run.js';
 import { type XdpMode, attachXdp, attachedProgramId, detachXdp, programIdOfFd, replaceXdp } from './xdp.js';
 
 export const PROGRAM_NAME = 'sluice_xdp';
+
+/*
+ * Longest an upgrade's handover may last: the second copy of a 1M-flow table
+ * took 6.8 s on a 2-core machine at load 20 (100K flows: 1.3 s); past this
+ * bound a missing flow is steered anew as usual, so a crashed agent cannot
+ * leave it on. process.hrtime is CLOCK_MONOTONIC, the program's clock.
+ */
+const HANDOVER_LIMIT_NS = 30_000_000_000n;
 
 export interface LoadOptions {
 	objectPath: string;
@@ -46,6 +57,17 @@ export interface Dataplane {
 	readonly maps: DataplaneMaps;
 	/** Maps taken over from pins (empty on a fresh start). */
 	readonly adoptedMaps: readonly string[];
+	/**
+	 * Pinned maps of another layout, already copied into this build's maps
+	 * (unpinned so far): what changed in each, for the log. Empty when none.
+	 */
+	readonly migratedMaps: readonly string[];
+	/**
+	 * After the program is swapped in on every interface: pin the migrated
+	 * maps at their names and copy what the old program changed meanwhile.
+	 * Returns per map what was carried. A no-op without migrated maps.
+	 */
+	finishMigration(): string[];
 	/** Attach to an interface with none attached (EBUSY otherwise). */
 	attach(ifname: string, mode?: XdpMode): void;
 	/** Atomically replace the program on an interface with this one. */
@@ -87,12 +109,30 @@ class LoadedDataplane implements Dataplane {
 		readonly programFd: number,
 		mapPtrs: Map<MapName, BpfMapPtr>,
 		readonly adoptedMaps: readonly string[],
+		private readonly migrations: MapMigration[],
 	) {
 		this.programId = programIdOfFd(programFd);
 		this.maps = createDataplaneMaps((name) => {
 			const ptr = mapPtrs.get(name)!;
 			return mapInfo(ptr, checked('bpf_map__fd', `map "${name}"`, () => libbpf.bpf_map__fd(ptr)));
 		}, this);
+	}
+
+	get migratedMaps(): readonly string[] {
+		return this.migrations.map((m) => m.describe());
+	}
+
+	finishMigration(): string[] {
+		this.#open();
+		const done: string[] = [];
+		while (this.migrations.length > 0) {
+			const m = this.migrations[0]!;
+			m.finish();
+			this.migrations.shift();
+			done.push(`map "${m.name}": ${m.copied} ${m.copied === 1 ? 'entry' : 'entries'} copied, ${m.secondPass} more after the swap`);
+		}
+		if (done.length > 0) this.maps.handover.update(0, 0n);
+		return done;
 	}
 
 	#open(): void {
@@ -127,6 +167,8 @@ class LoadedDataplane implements Dataplane {
 	close(): void {
 		if (this.closed) return;
 		this.closed = true;
+		/* A migration never finished: the old maps stay pinned and keep serving. */
+		for (const m of this.migrations.splice(0)) m.abandon();
 		libbpf.bpf_object__close(this.obj);
 	}
 }
@@ -136,6 +178,7 @@ export function loadDataplane(options: LoadOptions): Dataplane {
 	const { objectPath, pinDir, reusePinned = true, programName = PROGRAM_NAME } = options;
 	const objSubject = JSON.stringify(objectPath);
 	const obj = checkedPointer('bpf_object__open_file', objSubject, () => libbpf.bpf_object__open_file(objectPath, null));
+	const migrations: MapMigration[] = [];
 	try {
 		const mapPtrs = new Map<MapName, BpfMapPtr>();
 		for (const name of MAP_NAMES) {
@@ -159,12 +202,22 @@ export function loadDataplane(options: LoadOptions): Dataplane {
 		const adopted: string[] = [];
 		if (pinDir !== undefined) {
 			ensureBpffs(pinDir);
+			let newBtf: ReturnType<typeof objectBtf> | undefined;
 			for (const map of userMaps(obj)) {
 				const name = libbpf.bpf_map__name(map);
 				const path = join(pinDir, name);
 				if (existsSync(path)) {
-					if (reusePinned) adopted.push(name);
-					else rmSync(path);
+					if (!reusePinned) {
+						rmSync(path);
+					} else {
+						const migration = planMapMigration(name, path, map, (newBtf ??= objectBtf(obj, objSubject)));
+						if (migration) {
+							/* No pin path: libbpf creates this map anew; finishMigration() pins it after the swap. */
+							migrations.push(migration);
+							continue;
+						}
+						adopted.push(name);
+					}
 				}
 				checked('bpf_map__set_pin_path', `map "${name}", "${path}"`, () => libbpf.bpf_map__set_pin_path(map, path));
 			}
@@ -177,8 +230,23 @@ export function loadDataplane(options: LoadOptions): Dataplane {
 			libbpf.bpf_object__find_program_by_name(obj, programName),
 		);
 		const programFd = checked('bpf_program__fd', `program "${programName}"`, () => libbpf.bpf_program__fd(prog));
-		return new LoadedDataplane(objectPath, pinDir, obj, programFd, mapPtrs, adopted);
+		for (const m of migrations) {
+			const map = checkedPointer('bpf_object__find_map_by_name', `map "${m.name}" in ${objSubject}`, () => libbpf.bpf_object__find_map_by_name(obj, m.name));
+			m.copyFirst(checked('bpf_map__fd', `map "${m.name}"`, () => libbpf.bpf_map__fd(map)));
+		}
+		const dataplane = new LoadedDataplane(objectPath, pinDir, obj, programFd, mapPtrs, adopted, migrations);
+		if (migrations.length > 0) {
+			/*
+			 * From the swap until finishMigration() has copied the old program's
+			 * last flows, a TCP packet that misses its flow is dropped (and
+			 * retransmitted) rather than steered to another backend (bpf/src/sluice.bpf.c
+			 * in_handover). Bounded, so a crash mid-way cannot leave it on.
+			 */
+			dataplane.maps.handover.update(0, process.hrtime.bigint() + HANDOVER_LIMIT_NS);
+		}
+		return dataplane;
 	} catch (err) {
+		for (const m of migrations) m.abandon();
 		libbpf.bpf_object__close(obj);
 		throw err;
 	}

@@ -70,3 +70,16 @@ export function ip(...args: string[]): string {
 export function zeroFlowValue(): FlowValue {
 	return decode(flowValueLayout, Buffer.alloc(flowValueLayout.size));
 }
+
+/**
+ * The program built with one of the header's test-only switches
+ * (`SLUICE_TEST_FLOW_GENERATION`, `SLUICE_TEST_EXTRA_FIELDS`: a second build
+ * whose map entries differ, as another release's would), into a directory of
+ * its own under the system's temp dir. Built from this checkout's bpf/, so
+ * it works on a fresh clone; rebuilt only when bpf/'s sources are newer.
+ */
+export function variantObjectPath(define: 'SLUICE_TEST_FLOW_GENERATION' | 'SLUICE_TEST_EXTRA_FIELDS'): string {
+	const build = join(tmpdir(), `sluice-bpf-${define.toLowerCase()}`);
+	execFileSync('make', ['-s', '-C', join(REPO_ROOT, 'bpf'), `BUILD=${build}`, `EXTRA_CFLAGS=-D${define}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+	return join(build, 'sluice.bpf.o');
+}

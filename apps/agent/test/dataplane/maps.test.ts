@@ -175,10 +175,10 @@ describe('load-time checks', () => {
 		assert.throws(() => checkMapShape('services', { ...info, type: 2 }, 'bpf_map'), /bpf_map__type\(map "services"\): is ARRAY, the agent expects HASH/);
 	});
 
-	it('tells an operator to tear down a data plane pinned by another build (an upgrade)', () => {
+	it('tells an operator that this build\'s agent migrates a data plane pinned by another build (an upgrade)', () => {
 		/* The flow entry of the build before one entry per flow: 80 bytes. */
 		const info = { name: 'flows', fd: -1, type: 9, keySize: 40, valueSize: 80, maxEntries: 2097152 };
-		assert.throws(() => checkMapShape('flows', info, 'bpf_obj_get_info_by_fd'), /value_size is 80 but struct flow_value is \d+ bytes; the pinned maps come from another build of the data plane; detach and unpin it first \(`sluice teardown/);
+		assert.throws(() => checkMapShape('flows', info, 'bpf_obj_get_info_by_fd'), /value_size is 80 but struct flow_value is \d+ bytes; the pinned maps come from another build of the data plane; start this build's agent, which migrates them and keeps every flow/);
 	});
 
 	it('names the object, map or program that is missing', () => {

@@ -75,12 +75,26 @@ describe('pinned maps', () => {
 		}
 	});
 
-	it('refuses to adopt a pinned map of another size, naming it', () => {
-		loadDataplane({ objectPath: objectPath(), pinDir: bpffs.dir, maxEntries: SMALL_MAPS }).close();
-		assert.throws(
-			() => loadDataplane({ objectPath: objectPath(), pinDir: bpffs.dir, maxEntries: { ...SMALL_MAPS, flows: SMALL_MAPS.flows * 2 } }),
-			(err: unknown) => err instanceof Error && /^bpf_object__load\(".*"\): .*\(EINVAL\)/.test(err.message) && /flows/.test(err.message),
-		);
+	it('a pinned map of another size is migrated, not refused: its entries carried, pinned at its name once finished', () => {
+		const first = loadDataplane({ objectPath: objectPath(), pinDir: bpffs.dir, maxEntries: SMALL_MAPS });
+		first.maps.flows.update(flowKey(), flowValue);
+		first.close();
+		const bigger = loadDataplane({ objectPath: objectPath(), pinDir: bpffs.dir, maxEntries: { ...SMALL_MAPS, flows: SMALL_MAPS.flows * 2 } });
+		try {
+			assert.deepEqual(bigger.migratedMaps, [`map "flows": max_entries ${SMALL_MAPS.flows} -> ${SMALL_MAPS.flows * 2}`]);
+			assert.ok(!bigger.adoptedMaps.includes('flows'));
+			assert.deepEqual(bigger.maps.flows.lookup(flowKey()), flowValue, 'copied before the swap');
+			assert.deepEqual(bigger.finishMigration(), ['map "flows": 1 entry copied, 0 more after the swap']);
+			const pinned = openPinnedMaps(bpffs.dir);
+			try {
+				assert.equal(pinned.maps.flows.maxEntries, SMALL_MAPS.flows * 2, 'the new map is pinned at the name');
+				assert.deepEqual(pinned.maps.flows.lookup(flowKey()), flowValue);
+			} finally {
+				pinned.close();
+			}
+		} finally {
+			bigger.close();
+		}
 	});
 
 	it('unpinAll removes the pins (and refuses a directory that is not bpffs)', () => {

@@ -337,6 +337,7 @@ export const SluiceCounter = {
 	CNT_FLOW_PROMOTED: 24,
 	CNT_FLOW_UNTRACKED: 25,
 	CNT_REPLY_UNTRACKED: 26,
-	CNT_MAX: 27,
+	CNT_DROP_HANDOVER: 27,
+	CNT_MAX: 28,
 } as const;
 export type SluiceCounter = (typeof SluiceCounter)[keyof typeof SluiceCounter];

@@ -16,6 +16,7 @@ const REASONS: Record<string, string> = {
   drop_bad_checksum: 'IPv6 UDP with checksum 0',
   drop_no_service: 'VIP address, but no service on that port/protocol',
   drop_no_backend: 'service with no eligible backend',
+  drop_handover: 'TCP mid-connection packet whose flow an upgrade had not copied yet (retransmitted)',
 };
 
 type Drop = [name: string, packets: number];
