@@ -124,6 +124,7 @@ describe('migrating pinned maps of another build', () => {
 				assert.deepEqual(dp.finishMigration().sort(), [
 					'map "backend_counters": 0 entries copied, 0 more after the swap',
 					'map "flows": 2 entries copied, 2 more after the swap',
+					'map "half_open_flows": 0 entries copied, 0 more after the swap',
 					'map "service_counters": 1 entry copied, 1 more after the swap',
 				]);
 			} finally {
