@@ -83,6 +83,8 @@ export interface SoakResult {
   removals: Interval[];
   failures: (RequestFailure & { excuse: string | null })[];
   attributableFailures: number;
+  /** Per killed server: the failures it explains, and how long after the kill a new TCP flow (health-checked) still went to it. */
+  deathEffects: { backend: string; from: number; to: number | null; tcpFailures: number; udpFailures: number; lastTcpStartAfterS: number | null }[];
   holds: { opened: number; ended: number; broken: number; excused: number; attributableBroken: number; brokenList: (HoldEnd & { excuse: string | null })[] };
   memory: MemoryReport;
   rssSamples: RssSample[];
@@ -357,6 +359,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       removals,
       failures: judged,
       attributableFailures: judged.filter((f) => !f.excuse).length,
+      deathEffects: deaths.map((d) => {
+        const on = judged.filter((f) => f.backend === d.backend && f.start >= d.from && f.start <= (d.to ?? Infinity));
+        const tcp = on.filter((f) => f.kind !== 'udp');
+        return { ...d, tcpFailures: tcp.length, udpFailures: on.length - tcp.length,
+          lastTcpStartAfterS: tcp.length ? Math.max(...tcp.map((f) => f.start - d.from)) / 1000 : null };
+      }),
       holds: {
         opened: (totals.holds as { opened?: number } | undefined)?.opened ?? 0,
         ended: holdEnds.length,

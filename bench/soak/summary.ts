@@ -19,6 +19,11 @@ export function soakSummary(r: SoakResult, goals: { maxSlopeMbPerMinute: number 
     `Agent RSS over ${r.memory.series} process(es): first ${mb(r.memory.firstMb)}, last ${mb(r.memory.lastMb)}, max ${mb(r.memory.maxMb)}; ` +
       `slope after a ${r.memory.warmUpSeconds} s warm-up ${slope === null ? 'n/a' : `${slope.toFixed(2)} MB/min`} over ${r.memory.fittedSeconds.toFixed(0)} s (goal: flat, under ${goals.maxSlopeMbPerMinute} MB/min).`,
   ];
+  const lags = r.deathEffects.map((d) => d.lastTcpStartAfterS).filter((x): x is number => x !== null);
+  if (r.deathEffects.length) {
+    lines.push(`${r.deathEffects.length} backend servers killed: ${r.deathEffects.reduce((n, d) => n + d.tcpFailures, 0)} TCP and ${r.deathEffects.reduce((n, d) => n + d.udpFailures, 0)} UDP requests failed on them; ` +
+      `the last TCP request sent to a killed server started ${lags.length ? `${Math.max(...lags).toFixed(1)} s` : 'n/a'} after its kill (health checks: 500 ms interval, fall 2; UDP has no check).`);
+  }
   if (r.trafficErrors.length) lines.push(`Traffic or lookup errors: ${r.trafficErrors.slice(0, 5).join(' | ')}`);
   return lines;
 }
