@@ -44,12 +44,13 @@ const RSS_EVERY_MS = 2_000;
 /* Start-up allocations (the store, maps, the conntrack worker, the first stats) are done by then. */
 const RSS_WARM_UP_S = 30;
 /*
- * The agent is SIGKILLed only once it has run this long: its RSS climbs and
- * falls by about 20 MB over 40-50 s as V8 grows its heap and collects it, so
- * a memory trend needs each agent process to live through a few of those
- * cycles.
+ * The agent is SIGKILLed only once it has run this long (90 s, or a sixth of
+ * the soak if that is longer): its RSS peaks about 20 MB up at its first
+ * major GC (35-55 s after start) and climbs and falls by as much every
+ * 60 s after, so a memory trend needs agent processes that live through
+ * several of those cycles. A 30-minute soak restarts the agent about 6 times.
  */
-const MIN_AGENT_LIFE_S = 90;
+const minAgentLifeS = (soakSeconds: number) => Math.max(90, soakSeconds / 6);
 const HEALTHY_TIMEOUT_MS = 20_000;
 const DRAIN_WAIT_MS = 5_000;
 const RELOAD_TIMEOUT_MS = 10_000;
@@ -232,7 +233,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const records: OperationRecord[] = [];
     const opsEnd = hardEnd - SETTLE_MS;
     for (let index = 0; index < options.operations && Date.now() < opsEnd; index++) {
-      const op = chooseOperation(random, { pending: unplayed, services: model, allBackends, dead, mayRestartAgent: Date.now() - agentStartedAt >= MIN_AGENT_LIFE_S * 1000 });
+      const op = chooseOperation(random, { pending: unplayed, services: model, allBackends, dead, mayRestartAgent: Date.now() - agentStartedAt >= minAgentLifeS(options.seconds) * 1000 });
       const pauseMs = random.int(500, 2_500);
       const at = Date.now();
       let error: string | null = null;
