@@ -245,6 +245,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       const record = { index, at, ms: Date.now() - at, error, ...op };
       records.push(record);
       log(`op ${index} ${op.kind}${op.service ? ` ${op.service}` : ''}${op.backend ? ` ${op.backend}` : ''}: ${op.detail} (${record.ms} ms)${error ? ` FAILED: ${error}` : ''}`);
+      /* Without an agent every later operation is refused: the soak would go on measuring nothing. */
+      if (op.kind === 'agent-restart' && error) {
+        log('the agent did not come back: no more operations');
+        break;
+      }
       await sleep(Math.min(pauseMs, Math.max(0, opsEnd - Date.now())));
     }
     await sleep(Math.min(SETTLE_MS, Math.max(0, hardEnd - Date.now())));
