@@ -30,6 +30,8 @@ export interface TestNetworkPlan {
   runDir: string;
   /** Run-directory entries a previous agent may have left (store, socket, token). */
   stateFiles?: string[];
+  /** Backend hosts, default 3. */
+  backends?: number;
 }
 
 const isBpffs = (dir: string) => {
@@ -86,7 +88,7 @@ export function testNetwork(plan: TestNetworkPlan): { setUp(): Promise<Network>;
       guardExit();
       mountPinDir();
       clearRunDir();
-      const topology = await up({ prefix: plan.prefix, backends: 3 });
+      const topology = await up({ prefix: plan.prefix, backends: plan.backends ?? 3 });
       return { topology, interfaces: topology.lb.interfaces.map((i) => i.name), pinDir, runDir: plan.runDir };
     },
     /** Deletes the namespaces (ending anything still inside), the pins and the run state. Idempotent. */

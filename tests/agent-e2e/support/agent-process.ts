@@ -98,6 +98,16 @@ export class AgentProcess {
     return this.#log;
   }
 
+  /** The agent's own pid (`ip netns exec` execs it in place), e.g. to read its /proc/PID/status. */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** SIGHUP: the agent imports its --config file again. */
+  reloadConfig(): void {
+    if (this.running) this.child.kill('SIGHUP');
+  }
+
   /** SIGKILL: the agent gets no chance to clean up (the XDP program and pins stay). */
   async kill(): Promise<void> {
     if (this.running) this.child.kill('SIGKILL');
