@@ -3,7 +3,9 @@
  * flows map, found by the request's 5-tuple (the traffic binds every source
  * port itself, so the tuple is known even when the connection never opened).
  * The soak looks a failure up as soon as it is reported; a flow a RST closed
- * stays in the table for the closed-flow timeout (10 s), long enough.
+ * stays in the table for the closed-flow timeout (10 s), long enough. A TCP
+ * connection that never completed its handshake (refused by a dead server)
+ * lives in the half-open table, not the flow table: both are searched.
  */
 import { addressToBytes, bytesToAddress, openPinnedMaps } from '../../apps/agent/src/dataplane/index.js';
 import { KEY, KEY_SIZE, VALUE } from '../../apps/agent/src/conntrack/flow-bytes.js';
@@ -30,7 +32,7 @@ export function flowBackend(pinDir: string, tuple: FlowTuple): string | null {
     key.writeUInt16BE(tuple.vipPort, KEY.dstPort);
     key[KEY.protocol] = IPPROTO[tuple.protocol];
     key[KEY.family] = client.family;
-    const value = pinned.maps.flows.lookupBytes(key);
+    const value = pinned.maps.flows.lookupBytes(key) ?? pinned.maps.halfOpenFlows.lookupBytes(key);
     if (!value) return null;
     const id = value.readUInt32LE(VALUE.backendId);
     const id32 = Buffer.alloc(4);

@@ -32,6 +32,8 @@ const writeServices = (backends: string[]) =>
     configFile,
     JSON.stringify(config(...FAMILIES.map((family) => service(network.topology, { family, vip: 1, port: HTTP, algorithm: 'round-robin', backends })))),
   );
+/* The agent's log line for a health change to up (one per backend and service). */
+const BACKEND_UP = /^.*backend \S+ of \S+ is up$/;
 const send = (family: Family) => http(network.topology.client, vipAddress(network.topology, family, 1), HTTP, { count: REQUESTS, concurrency: 3 });
 
 /* An agent that has exited can neither reload nor detach on exit: say so plainly. */
@@ -74,6 +76,12 @@ test('starts from the config file and balances over its three backends', T, asyn
   writeServices(['be1', 'be2', 'be3']);
   agent = await CliAgent.start(network, configFile, join(dir, 'ready'));
   assert.equal(agent.count(APPLIED), 1, agent.output);
+  /*
+   * A first start has no pinned maps to say who is up: every backend is
+   * pending until its first health check, and they pass one by one within
+   * about a second. Exact round robin over three needs all three.
+   */
+  await agent.waitForLog(BACKEND_UP, 3 * FAMILIES.length - 1);
   await expectSpread('from file', { be1: 10, be2: 10, be3: 10 });
   assertRunning();
 });
