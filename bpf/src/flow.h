@@ -197,7 +197,14 @@ static __always_inline struct flow_value *lookup_reply_flow(const struct packet 
 	if (!owners)
 		return NULL;
 	find_reply_flow_in(&flows, pkt, owners, &found, vip_out);
-	if (is_tcp(pkt) && (!found || (pkt->tcp_flags & TCP_FLAG_SYN)))
+	/*
+	 * A half-open flow can own the reply when nothing open was found: no
+	 * flow, or a closed one of the same client port towards another VIP
+	 * (its backend, still in TIME_WAIT, answers the new SYN with a bare
+	 * ACK), or a SYN-ACK. Open before closed, as among flows.
+	 */
+	if (is_tcp(pkt) &&
+	    (!found || found->tcp_state == TCP_STATE_CLOSED || (pkt->tcp_flags & TCP_FLAG_SYN)))
 		find_reply_flow_in(&half_open_flows, pkt, owners, &found, vip_out);
 	return found;
 }
