@@ -35,21 +35,23 @@ function isVip(packet: InspectedFrame): boolean {
   return dataplane.maps.vips.lookup({ ...key, addr: addressKey(packet.dst), family: packet.family }) !== undefined;
 }
 
-/* A reply of a tracked flow: from a backend endpoint to a client whose flow is on that backend. */
+/* A reply of a tracked flow: from a backend endpoint to a client whose flow (or half-open flow) is on that backend. */
 function isTrackedReply(packet: InspectedFrame): boolean {
   const owners = dataplane.maps.backendEndpoints.lookup({ addr: addressKey(packet.src), port: packet.srcPort, protocol: packet.protocol, family: packet.family });
   for (let i = 0; owners && i < owners.count; i++) {
     const vip = dataplane.maps.serviceVips.lookup(owners.service_ids[i]!);
     if (!vip || vip.family !== packet.family) continue;
-    const flow = dataplane.maps.flows.lookup({
+    const key = {
       src: addressKey(packet.dst),
       dst: vip.addr,
       src_port: packet.dstPort,
       dst_port: vip.port,
       protocol: packet.protocol,
       family: packet.family,
-    });
-    if (flow?.backend_id === owners.backend_ids[i]) return true;
+    };
+    /* A TCP flow still in its handshake lives in the half-open table; replies find it there too. */
+    const flows = [dataplane.maps.flows.lookup(key), dataplane.maps.halfOpenFlows.lookup(key)];
+    if (flows.some((flow) => flow?.backend_id === owners.backend_ids[i])) return true;
   }
   return false;
 }
