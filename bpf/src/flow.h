@@ -303,13 +303,13 @@ static __always_inline struct backend *start_flow(struct packet *pkt,
 		.tcp_state = initial_tcp_state(pkt),
 		.flags = has_tcp_flag(pkt, TCP_FLAG_FIN) ? FLOW_F_FIN_CLIENT : 0,
 	};
+	struct backend *backend;
+	int over_rate = new_flow_over_rate(now);
 
 	if (is_tcp_open(pkt)) {
 		flow.flags |= FLOW_F_SYN_SEQ;
 		flow.syn_seq = pkt->tcp_seq;
 	}
-	struct backend *backend;
-	int over_rate = new_flow_over_rate(now);
 
 	flow.backend_id = choose_backend(service, &pkt->key, !is_tcp(pkt) || is_tcp_open(pkt));
 	backend = lookup_usable_backend(flow.backend_id, service->id, pkt->key.family);
