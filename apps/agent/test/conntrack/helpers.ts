@@ -85,7 +85,6 @@ export function flowEntries(spec: FlowSpec): [FlowKey, FlowValue][] {
 				tcp_state: spec.tcpState,
 				flags: 0,
 				...noNextHop, ...noSyn,
-				pad: 0,
 			},
 		],
 	];
