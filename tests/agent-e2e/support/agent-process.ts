@@ -85,11 +85,6 @@ export class AgentProcess {
     return { code: ended?.code ?? null, output: agent.output };
   }
 
-  /** The agent's own pid (`ip netns exec` execs it in place). */
-  get pid(): number {
-    return this.child.pid!;
-  }
-
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
