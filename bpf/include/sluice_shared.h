@@ -51,6 +51,23 @@
 #define HALF_OPEN_TABLE_SIZE (128 * 1024)
 #endif
 
+/*
+ * Per-client rate windows: one entry per (service, client address) that
+ * opened a connection on a service with a client rate limit. An entry
+ * matters for one CLIENT_RATE_WINDOW_NS only, so the table needs to hold the
+ * distinct clients of rate-limited services within a second: 64K covers that
+ * for real clients at ~6 MB. A client whose entry is evicted (more distinct
+ * clients than that per second, e.g. spoofed sources, which a per-client
+ * limit cannot stop anyway) starts a fresh window: it is never blocked
+ * wrongly, only limited late. The agent may resize it before load.
+ */
+#ifndef CLIENT_RATE_TABLE_SIZE
+#define CLIENT_RATE_TABLE_SIZE (64 * 1024)
+#endif
+
+/* The window a service's client rate limit (new connections per second) counts in. */
+#define CLIENT_RATE_WINDOW_NS 1000000000ULL
+
 /* The flood guard's window for counting new flows per CPU. */
 #define NEW_FLOW_WINDOW_NS 1000000000ULL
 
@@ -181,7 +198,9 @@ enum sluice_counter {
 	 * own flow, not steered to another backend (see the handover map).
 	 */
 	CNT_DROP_HANDOVER = 27,
-	CNT_MAX = 28,
+	/* A new connection (TCP SYN, new UDP flow) from a client over its service's client_rate. */
+	CNT_DROP_CLIENT_RATE = 28,
+	CNT_MAX = 29,
 };
 
 /*
@@ -215,6 +234,8 @@ struct service_config {
 	__u8 mode;		/* enum sluice_forwarding_mode */
 	__u8 active_table;	/* 0 or 1: which of the two lookup tables is live */
 	__u8 flags;
+	/* New connections per client address per second; more are dropped. 0: no limit. */
+	__u32 client_rate;
 };
 
 struct backend {
@@ -303,6 +324,20 @@ struct flood_settings {
 
 /* Per CPU: new flows counted in the current NEW_FLOW_WINDOW_NS. */
 struct new_flow_window {
+	__u64 started_ns;
+	__u64 count;
+};
+
+/* A client address of one service: the key of its client rate window. */
+struct client_rate_key {
+	__be32 addr[4];	/* IPv4 uses addr[0], the rest is zero */
+	__u32 service_id;
+	__u8 family;
+	__u8 pad[3];	/* always zero: part of the hashed key */
+};
+
+/* New connections a client attempted (passed or dropped) since started_ns, within one CLIENT_RATE_WINDOW_NS. */
+struct client_rate_window {
 	__u64 started_ns;
 	__u64 count;
 };

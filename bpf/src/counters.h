@@ -60,13 +60,19 @@ static __always_inline void count_reply(__u32 service_id, __u32 backend_id, __u3
 	count_event(CNT_REPLY_PACKETS);
 }
 
-static __always_inline int drop_no_backend(__u32 service_id)
+/* A packet to a service dropped for `reason`: also counted in the service's drops. */
+static __always_inline int drop_for_service(__u32 service_id, __u32 reason)
 {
 	struct traffic_counters *counters = bpf_map_lookup_elem(&service_counters, &service_id);
 
 	if (counters)
 		counters->drops += 1;
-	return drop_for(CNT_DROP_NO_BACKEND);
+	return drop_for(reason);
+}
+
+static __always_inline int drop_no_backend(__u32 service_id)
+{
+	return drop_for_service(service_id, CNT_DROP_NO_BACKEND);
 }
 
 #endif /* SLUICE_COUNTERS_H */

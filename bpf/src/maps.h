@@ -99,6 +99,21 @@ struct {
 	__type(value, struct flow_value);
 } half_open_flows SEC(".maps");
 
+/*
+ * (service id, client address) -> that client's new connections in its
+ * current window, for services with a client_rate. One entry shared by all
+ * CPUs, updated with atomics, not per CPU: a client's connections spread
+ * over CPUs (RSS hashes their ports), so per-CPU windows would let it open
+ * up to the limit on every CPU; only new connections of limited services
+ * touch it. LRU, sized in sluice_shared.h (CLIENT_RATE_TABLE_SIZE).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CLIENT_RATE_TABLE_SIZE);
+	__type(key, struct client_rate_key);
+	__type(value, struct client_rate_window);
+} client_rates SEC(".maps");
+
 /* Key 0 -> flood settings, written by the agent. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -9,7 +9,9 @@
  *   flow entry hit                      -> forward: destination to its backend
  *   miss, half-open entry hit (to a VIP) -> SYN again: forward; else move it
  *                                          to the flow table, then forward
- *   miss, VIP:port                      -> choose a backend (O(1)), record, forward
+ *   miss, VIP:port                      -> over the client's rate (a new
+ *                                          connection): drop; else choose a
+ *                                          backend (O(1)), record, forward
  *   miss, otherwise                     -> XDP_PASS untouched
  */
 #include <linux/bpf.h>
@@ -21,6 +23,7 @@
 #include "parse_packet.h"
 #include "services.h"
 #include "flow.h"
+#include "client_rate.h"
 #include "nat.h"
 #include "forward.h"
 
@@ -35,9 +38,11 @@ static __always_inline int forward_to_backend(struct xdp_md *ctx, struct packet 
 
 /*
  * First packet of a flow, or of a flow that must change backend
- * (`replaces`: its entry is in the flow table).
+ * (`replaces`: its entry is in the flow table). `limit_client`: the packet
+ * opens a new connection that the service's client rate has not counted yet.
  */
-static __always_inline int steer_flow(struct xdp_md *ctx, struct packet *pkt, __u64 now, int replaces)
+static __always_inline int steer_flow(struct xdp_md *ctx, struct packet *pkt, __u64 now, int replaces,
+				      int limit_client)
 {
 	struct service_config *service = lookup_service(&pkt->key);
 	struct backend *backend;
@@ -49,6 +54,8 @@ static __always_inline int steer_flow(struct xdp_md *ctx, struct packet *pkt, __
 		return pass_for(CNT_PASS_NOT_SERVICE);
 	}
 	service_id = service->id;
+	if (limit_client && client_over_rate(pkt, service, now))
+		return drop_for_service(service_id, CNT_DROP_CLIENT_RATE);
 	backend = start_flow(pkt, service, now, replaces, &backend_id);
 	if (!backend)
 		return drop_no_backend(service_id);
@@ -64,13 +71,20 @@ static __always_inline int handle_forward(struct xdp_md *ctx, struct packet *pkt
 	int syn_again = is_opening_syn_again(flow, pkt);
 	int reopened = is_tcp_open(pkt) && flow->tcp_state != TCP_STATE_SYN_SENT && !syn_again;
 
+	if (reopened) {
+		/* Counted before the old connection ends: a SYN over the client's rate leaves the flow as it was. */
+		struct service_config *service = lookup_service(&pkt->key);
+
+		if (service && client_over_rate(pkt, service, now))
+			return drop_for_service(service->id, CNT_DROP_CLIENT_RATE);
+	}
 	if (!backend || reopened) {
 		/* The old connection ends here; the packet starts a new one. */
 		if (flow->tcp_state != TCP_STATE_CLOSED)
 			remove_active(backend_id);
 		if (!backend)
 			count_event(CNT_FLOW_RESTEERED);
-		return steer_flow(ctx, pkt, now, 1);
+		return steer_flow(ctx, pkt, now, 1, 0);
 	}
 
 	if (syn_again)
@@ -179,7 +193,8 @@ static __always_inline int process_packet(struct xdp_md *ctx)
 	}
 	if (in_handover(&pkt, now))
 		return drop_for(CNT_DROP_HANDOVER);
-	return steer_flow(ctx, &pkt, now, 0);
+	/* A new connection: a TCP SYN or a UDP flow's first packet (a mid-stream TCP packet is an evicted flow's). */
+	return steer_flow(ctx, &pkt, now, 0, !is_tcp(&pkt) || is_tcp_open(&pkt));
 }
 
 SEC("xdp")

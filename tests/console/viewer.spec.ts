@@ -17,7 +17,7 @@ test('no mutation controls anywhere for a viewer', async ({ page }) => {
 
   await page.goto(servicePagePath('web'));
   await expect(page.getByTestId('backends-table')).toBeVisible();
-  for (const name of [/^Drain/, /^Ready/, /^Maint/, /^Remove/, 'Add backend', 'Switch algorithm', /^Save/])
+  for (const name of [/^Drain/, /^Ready/, /^Maint/, /^Remove/, 'Add backend', 'Switch algorithm', 'Set limit', /^Save/])
     await expect(page.getByRole('button', { name })).toHaveCount(0);
   await expect(page.getByRole('checkbox')).toHaveCount(0);
   await expect(page.getByRole('spinbutton')).toHaveCount(0);

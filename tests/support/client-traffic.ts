@@ -66,12 +66,15 @@ export interface BulkOptions {
   count: number;
   concurrency?: number;
   source?: string;
+  /** Per request (the client's default: 5 s for http, 1 s for udp). */
+  requestTimeoutMs?: number;
 }
 
 const bulkArgs = (options: BulkOptions) => [
   '--count', String(options.count),
   '--concurrency', String(options.concurrency ?? 1),
   ...(options.source ? ['--source', options.source] : []),
+  ...(options.requestTimeoutMs ? ['--request-timeout-ms', String(options.requestTimeoutMs)] : []),
 ];
 
 /** HTTP GETs to host:port, each on a new TCP connection. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Opens N short connections to a line server (testbed port 9000) and counts
 // which backend greeted each one. Run inside the client namespace:
-//   ip netns exec <p>-client node line-probe.mjs --host H --port P --count N [--concurrency C]
+//   ip netns exec <p>-client node line-probe.mjs --host H --port P --count N [--concurrency C] [--source ADDR]
 // Bounded: at most --count connections, each within --request-timeout-ms, all
 // within --timeout-ms. Prints one JSON object: {ok, succeeded, failed, byBackend, failures}.
 import net from 'node:net';
@@ -14,6 +14,7 @@ const { values } = parseArgs({
     port: { type: 'string' },
     count: { type: 'string' },
     concurrency: { type: 'string', default: '4' },
+    source: { type: 'string' },
     'request-timeout-ms': { type: 'string', default: '3000' },
     'timeout-ms': { type: 'string', default: '30000' },
   },
@@ -21,8 +22,11 @@ const { values } = parseArgs({
 const count = Number(values.count);
 const concurrency = Number(values.concurrency);
 const port = Number(values.port);
-if (!net.isIP(values.host ?? '') || !(port > 0 && port < 65536) || !(count >= 1 && count <= MAX_COUNT) || !(concurrency >= 1)) {
-  console.error('usage: line-probe.mjs --host IP --port P --count 1..10000 [--concurrency C]');
+if (
+  !net.isIP(values.host ?? '') || !(port > 0 && port < 65536) || !(count >= 1 && count <= MAX_COUNT) || !(concurrency >= 1) ||
+  (values.source !== undefined && !net.isIP(values.source))
+) {
+  console.error('usage: line-probe.mjs --host IP --port P --count 1..10000 [--concurrency C] [--source IP]');
   process.exit(2);
 }
 const requestMs = Number(values['request-timeout-ms']);
@@ -37,7 +41,7 @@ const bump = (map, key) => (map[key] = (map[key] ?? 0) + 1);
 /* Connect, read the greeting (the backend's name), send one line, expect "<name> ping" back, close. */
 function probe() {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: values.host, port });
+    const socket = net.connect({ host: values.host, port, localAddress: values.source });
     let buffered = '';
     let name = null;
     let done = false;

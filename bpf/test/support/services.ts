@@ -23,6 +23,8 @@ export interface ServiceFixture {
   port: number;
   protocol: Protocol;
   algorithm: Algorithm;
+  /** New connections per client per second; 0 or unset: no limit. */
+  clientRate?: number;
   backends: Array<Endpoint & Partial<Pick<BackendSpec, 'weight' | 'state'>>>;
 }
 
@@ -89,6 +91,7 @@ export function configOf(services: Record<string, ServiceFixture>): DataplaneCon
     services: Object.values(services).map((service) => ({
       ...service,
       mode: 'nat',
+      clientRate: service.clientRate ?? 0,
       backends: service.backends.map((backend) => ({
         address: backend.address,
         port: backend.port,

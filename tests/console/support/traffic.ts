@@ -12,9 +12,13 @@ const CLIENT = { namespace: namespace('client') };
 const HOLD_INTERVAL_MS = 200;
 
 /** count HTTP GETs to a service, each on a new TCP connection (so each is a new flow). */
-export function httpRequests(service: ServiceKey, count: number, options: { concurrency?: number; source?: string } = {}): Promise<BulkReport> {
+export function httpRequests(
+  service: ServiceKey,
+  count: number,
+  options: { concurrency?: number; source?: string; requestTimeoutMs?: number } = {},
+): Promise<BulkReport> {
   const s = SERVICES[service];
-  return http(CLIENT, s.address, s.port, { count, concurrency: options.concurrency ?? 3, source: options.source });
+  return http(CLIENT, s.address, s.port, { count, concurrency: options.concurrency ?? 3, source: options.source, requestTimeoutMs: options.requestTimeoutMs });
 }
 
 /** count short line-protocol connections (greeting, one echo), counted by the backend that greeted. */

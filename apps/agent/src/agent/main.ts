@@ -33,6 +33,7 @@ const AGENT_FLAGS = {
   'xdp-mode': { type: 'string' },
   'flow-table-size': { type: 'string' },
   'half-open-table-size': { type: 'string' },
+  'client-rate-table-size': { type: 'string' },
   'flow-guard-rate': { type: 'string' },
   'detach-on-exit': { type: 'boolean' },
   'ready-file': { type: 'string' },
@@ -61,6 +62,7 @@ export function agentSettingsFromArgs(argv: string[]): AgentSettings {
     xdpMode: values['xdp-mode'],
     flowTableSize: numberFlag('flow-table-size', values['flow-table-size']),
     halfOpenTableSize: numberFlag('half-open-table-size', values['half-open-table-size']),
+    clientRateTableSize: numberFlag('client-rate-table-size', values['client-rate-table-size']),
     flowGuardRate: numberFlag('flow-guard-rate', values['flow-guard-rate']),
     detachOnExit: values['detach-on-exit'],
     readyFile: values['ready-file'],
@@ -96,6 +98,7 @@ export async function runAgent(argv: string[]): Promise<void> {
     maxEntries: {
       ...(settings.flowTableSize ? { flows: settings.flowTableSize } : {}),
       ...(settings.halfOpenTableSize ? { half_open_flows: settings.halfOpenTableSize } : {}),
+      ...(settings.clientRateTableSize ? { client_rates: settings.clientRateTableSize } : {}),
     },
     flowGuardRate: settings.flowGuardRate,
     dataDir: settings.dataDir,

@@ -45,6 +45,8 @@ export const agentSettingsSchema = z
     flowTableSize: z.number().int().min(1024, 'flowTableSize must be >= 1024').optional(),
     /** Half-open TCP flows (SYN seen, handshake not complete); the data plane's HALF_OPEN_TABLE_SIZE when unset. */
     halfOpenTableSize: z.number().int().min(1024, 'halfOpenTableSize must be >= 1024').optional(),
+    /** Client rate windows, one per (service, client) with a recent connection; the data plane's CLIENT_RATE_TABLE_SIZE when unset. */
+    clientRateTableSize: z.number().int().min(1024, 'clientRateTableSize must be >= 1024').optional(),
     /** New flows per second per CPU above which consistent-hash UDP services stop recording flows; 0 turns the guard off. */
     flowGuardRate: z.number().int().min(0, 'flowGuardRate must be >= 0 (0 turns the guard off)').default(DEFAULT_FLOW_GUARD_RATE),
     maxBackendsPerService: z.number().int().min(1).default(DEFAULT_MAX_BACKENDS_PER_SERVICE),

@@ -73,12 +73,12 @@ export function importConfig(agent: Agent, input: Pick<ConfigImportInput, 'docum
       const healthCheck = resolveHealthCheck(defaultHealthCheck(spec.protocol), spec.healthCheck, name);
       let service = agent.store.services.get(name);
       if (!service) {
-        service = agent.store.services.insert({ ...spec, healthCheck }, now);
+        service = agent.store.services.insert({ ...spec, clientRate: spec.clientRate ?? 0, healthCheck }, now);
         result.servicesCreated.push(name);
         audit.push({ action: 'service.create', target: name, before: null, after: serviceRecord(service) });
-      } else if (service.algorithm !== spec.algorithm || service.mode !== spec.mode || !sameJson(service.healthCheck, healthCheck)) {
+      } else if (service.algorithm !== spec.algorithm || service.mode !== spec.mode || service.clientRate !== (spec.clientRate ?? 0) || !sameJson(service.healthCheck, healthCheck)) {
         const before = service;
-        service = agent.store.services.update(name, { algorithm: spec.algorithm, mode: spec.mode, healthCheck }, now);
+        service = agent.store.services.update(name, { algorithm: spec.algorithm, mode: spec.mode, clientRate: spec.clientRate ?? 0, healthCheck }, now);
         result.servicesUpdated.push(name);
         audit.push({ action: 'service.update', target: name, before: serviceRecord(before), after: serviceRecord(service) });
       }

@@ -67,6 +67,7 @@ export function servicesApi(agent: Agent): SluiceBackend['services'] {
       const next = {
         algorithm: input.algorithm ?? current.algorithm,
         mode: input.mode ?? current.mode,
+        clientRate: input.clientRate ?? current.clientRate,
         healthCheck: resolveHealthCheck(current.healthCheck, input.healthCheck, current.name),
       };
       agent.commit(caller, (now) => {

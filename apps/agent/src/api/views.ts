@@ -56,6 +56,7 @@ export function serviceView(agent: Agent, service: ServiceRow, backends: Backend
     protocol: service.protocol,
     algorithm: service.algorithm,
     mode: service.mode,
+    clientRate: service.clientRate,
     healthCheck: service.healthCheck,
     dataplaneId: agent.serviceId(service.name) ?? null,
     ...backendCounts(backends),
@@ -91,6 +92,6 @@ export function backendRecord(backend: BackendRow | undefined) {
 
 export function serviceRecord(service: ServiceRow | undefined) {
   if (!service) return null;
-  const { name, algorithm, mode, healthCheck } = service;
-  return { name, algorithm, mode, healthCheck };
+  const { name, algorithm, mode, clientRate, healthCheck } = service;
+  return { name, algorithm, mode, clientRate, healthCheck };
 }

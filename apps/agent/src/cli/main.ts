@@ -13,7 +13,7 @@ export const USAGE = `usage: sluice <command> [options]     (every API command t
   sluice agent [--settings FILE] [--interfaces IF,...] [--config SERVICES_FILE] [--data-dir DIR]
                [--socket PATH] [--admin-token-file PATH] [--admin-password-file PATH]
                [--metrics-address HOST:PORT] [--pin-dir DIR]
-               [--xdp-mode native|skb] [--flow-table-size N] [--half-open-table-size N] [--flow-guard-rate N] [--detach-on-exit] [--ready-file FILE]
+               [--xdp-mode native|skb] [--flow-table-size N] [--half-open-table-size N] [--client-rate-table-size N] [--flow-guard-rate N] [--detach-on-exit] [--ready-file FILE]
       run the agent; --config seeds an empty store; SIGHUP re-imports it
   sluice teardown --interfaces IF,... [--pin-dir DIR]
       detach the XDP program and remove its pinned maps

@@ -5,17 +5,19 @@ import { connect } from './connection.js';
 import { emit } from './output.js';
 import { formatTable } from './table.js';
 
-export const SERVICE_USAGE = `sluice service add VIP:PORT/PROTO [--algorithm A] [--mode nat] [health-check flags]
-  sluice service set VIP:PORT/PROTO [--algorithm A] [--mode nat] [health-check flags]
+export const SERVICE_USAGE = `sluice service add VIP:PORT/PROTO [--algorithm A] [--mode nat] [--client-rate N] [health-check flags]
+  sluice service set VIP:PORT/PROTO [--algorithm A] [--mode nat] [--client-rate N] [health-check flags]
   sluice service rm VIP:PORT/PROTO [--force]
   sluice service ls
     algorithms: round-robin weighted-round-robin least-connections source-hash maglev
+    --client-rate N: new connections per client address per second, more are dropped (0: no limit)
     health-check flags: --check tcp|http|none --check-interval 2s --check-timeout 1s
                         --rise N --fall N --check-path /health --check-expect 200-399`;
 
 const FLAGS = {
   algorithm: { type: 'string' },
   mode: { type: 'string' },
+  'client-rate': { type: 'string' },
   check: { type: 'string' },
   'check-interval': { type: 'string' },
   'check-timeout': { type: 'string' },
@@ -41,6 +43,12 @@ function healthPatch(values: Record<string, unknown>): HealthCheckPatch | undefi
   return Object.keys(patch).length ? patch : undefined;
 }
 
+/* "none", or the limit as "20/s": what a client may open per second. */
+const clientRateText = (rate: number) => (rate === 0 ? 'none' : `${rate}/s`);
+
+const summary = (s: { algorithm: string; mode: string; clientRate: number; healthCheck: { type: string } }) =>
+  `${s.algorithm}, ${s.mode}, ${s.clientRate === 0 ? '' : `client rate ${s.clientRate}/s, `}check ${s.healthCheck.type}`;
+
 export async function serviceCommand(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;
   const { values, positionals } = parse(rest, FLAGS);
@@ -51,8 +59,8 @@ export async function serviceCommand(argv: string[]): Promise<void> {
       const services = await client.services.list.query();
       return emit(values.json, services, () =>
         formatTable(
-          ['SERVICE', 'ALGORITHM', 'MODE', 'CHECK', 'BACKENDS', 'ELIGIBLE', 'ACTIVE'],
-          services.map((s) => [s.name, s.algorithm, s.mode, s.healthCheck.type, s.backendCount, s.eligibleBackends, s.activeFlows]),
+          ['SERVICE', 'ALGORITHM', 'MODE', 'CHECK', 'BACKENDS', 'ELIGIBLE', 'ACTIVE', 'CLIENT-RATE'],
+          services.map((s) => [s.name, s.algorithm, s.mode, s.healthCheck.type, s.backendCount, s.eligibleBackends, s.activeFlows, clientRateText(s.clientRate)]),
         ),
       );
     }
@@ -64,9 +72,10 @@ export async function serviceCommand(argv: string[]): Promise<void> {
         ...address,
         algorithm: values.algorithm as any,
         mode: values.mode as any,
+        clientRate: integer('client-rate', values['client-rate']),
         healthCheck: healthPatch(values),
       });
-      return emit(values.json, created, () => `service ${created.name} added (${created.algorithm}, ${created.mode}, check ${created.healthCheck.type})`);
+      return emit(values.json, created, () => `service ${created.name} added (${summary(created)})`);
     }
     case 'set': {
       const service = positional(positionals, 0, 'VIP:PORT/PROTO', SERVICE_USAGE);
@@ -74,9 +83,10 @@ export async function serviceCommand(argv: string[]): Promise<void> {
         service,
         algorithm: values.algorithm as any,
         mode: values.mode as any,
+        clientRate: integer('client-rate', values['client-rate']),
         healthCheck: healthPatch(values),
       });
-      return emit(values.json, updated, () => `service ${updated.name} set (${updated.algorithm}, ${updated.mode}, check ${updated.healthCheck.type})`);
+      return emit(values.json, updated, () => `service ${updated.name} set (${summary(updated)})`);
     }
     case 'rm':
     case 'remove': {

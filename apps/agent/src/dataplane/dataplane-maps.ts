@@ -9,6 +9,8 @@ import { type Codec, structCodec, u32Codec, u64Codec } from './codec.js';
 import { DataplaneError } from './errors.js';
 import {
 	type Backend,
+	type ClientRateKey,
+	type ClientRateWindow,
 	type EndpointOwners,
 	type FloodSettings,
 	type NewFlowWindow,
@@ -20,6 +22,8 @@ import {
 	type TrafficCounters,
 	type VipKey,
 	backendLayout,
+	clientRateKeyLayout,
+	clientRateWindowLayout,
 	endpointOwnersLayout,
 	floodSettingsLayout,
 	newFlowWindowLayout,
@@ -56,6 +60,7 @@ export const MAP_SPECS = {
 	backend_active: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
 	flows: { type: BpfMapType.LRU_HASH, key: structCodec(flowKeyLayout), value: structCodec(flowValueLayout), keyType: 'struct flow_key', valueType: 'struct flow_value' },
 	half_open_flows: { type: BpfMapType.LRU_HASH, key: structCodec(flowKeyLayout), value: structCodec(flowValueLayout), keyType: 'struct flow_key', valueType: 'struct flow_value' },
+	client_rates: { type: BpfMapType.LRU_HASH, key: structCodec(clientRateKeyLayout), value: structCodec(clientRateWindowLayout), keyType: 'struct client_rate_key', valueType: 'struct client_rate_window' },
 	flood_settings: { type: BpfMapType.ARRAY, key: u32Codec, value: structCodec(floodSettingsLayout), keyType: '__u32', valueType: 'struct flood_settings' },
 	new_flow_windows: { type: BpfMapType.PERCPU_ARRAY, key: u32Codec, value: structCodec(newFlowWindowLayout), keyType: '__u32', valueType: 'struct new_flow_window' },
 	global_counters: { type: BpfMapType.PERCPU_ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
@@ -90,6 +95,8 @@ export interface DataplaneMaps {
 	flows: BpfMap<FlowKey, FlowValue>;
 	/** TCP flows from the SYN to the client's next packet, keyed like flows (LRU_HASH). */
 	halfOpenFlows: BpfMap<FlowKey, FlowValue>;
+	/** (service id, client address) -> new connections in the client's current window (LRU_HASH, shared by CPUs). */
+	clientRates: BpfMap<ClientRateKey, ClientRateWindow>;
 	/** 0 -> flood settings (ARRAY of one). */
 	floodSettings: BpfMap<number, FloodSettings>;
 	/** 0 -> new flows in this CPU's current window, per CPU (PERCPU_ARRAY). */
@@ -153,6 +160,7 @@ export function createDataplaneMaps(infoOf: (name: MapName) => MapInfo, owner: F
 		backendActive: plain('backend_active'),
 		flows: plain('flows'),
 		halfOpenFlows: plain('half_open_flows'),
+		clientRates: plain('client_rates'),
 		floodSettings: plain('flood_settings'),
 		newFlowWindows: perCpu('new_flow_windows'),
 		globalCounters: perCpu('global_counters'),

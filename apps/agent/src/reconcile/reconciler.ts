@@ -72,6 +72,8 @@ interface AppliedService {
   algorithm: number;
   activeTable: number;
   sequenceLength: number;
+  /** New connections per client per second (service_config.client_rate; 0: none). */
+  clientRate: number;
   /** The live table's content, to skip rewriting an identical one. */
   table: Uint16Array | undefined;
   /** What the live table was built from, to skip rebuilding it (Maglev costs milliseconds). */
@@ -153,6 +155,7 @@ export class Reconciler {
         algorithm: config.algorithm,
         activeTable: config.active_table,
         sequenceLength: config.sequence_length,
+        clientRate: config.client_rate,
         table: live?.slots,
         tableInput: undefined,
         input: undefined,
@@ -281,6 +284,7 @@ export class Reconciler {
         algorithm: -1,
         activeTable: 1,
         sequenceLength: 0,
+        clientRate: 0,
         table: undefined,
         tableInput: undefined,
         input: undefined,
@@ -328,7 +332,13 @@ export class Reconciler {
       : buildLookupTable(spec.algorithm, eligible, this.limits.tableSize);
     const algorithm = ALGORITHM_CODE[spec.algorithm];
     const tableChanged = !service.table || !sameTable(service.table, table);
-    if (tableChanged || algorithm !== service.algorithm || sequenceLength !== service.sequenceLength) {
+    const clientRate = spec.clientRate ?? 0;
+    if (
+      tableChanged ||
+      algorithm !== service.algorithm ||
+      sequenceLength !== service.sequenceLength ||
+      clientRate !== service.clientRate
+    ) {
       let activeTable = service.activeTable;
       if (tableChanged) {
         activeTable = 1 - service.activeTable;
@@ -342,8 +352,9 @@ export class Reconciler {
         mode: MODE_CODE[spec.mode],
         active_table: activeTable,
         flags: 0,
+        client_rate: clientRate,
       });
-      Object.assign(service, { table, activeTable, algorithm, sequenceLength });
+      Object.assign(service, { table, activeTable, algorithm, sequenceLength, clientRate });
       report.servicesWritten.push(name);
     }
     service.tableInput = tableInput;

@@ -75,4 +75,8 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE sessions SET last_seen_at = created_at;
   ALTER TABLE api_tokens ADD COLUMN created_by TEXT;
   `,
+  /* 3: a service's limit of new connections per client address per second (0: none). */
+  `
+  ALTER TABLE services ADD COLUMN client_rate INTEGER NOT NULL DEFAULT 0 CHECK (client_rate BETWEEN 0 AND 1000000);
+  `,
 ];

@@ -12,6 +12,8 @@ export interface ServiceRow {
   protocol: Protocol;
   algorithm: Algorithm;
   mode: 'nat';
+  /** New connections per client address per second; 0: no limit. */
+  clientRate: number;
   healthCheck: HealthCheckSpec;
   createdAt: number;
   updatedAt: number;
@@ -39,6 +41,8 @@ export interface NewService {
   protocol: Protocol;
   algorithm: Algorithm;
   mode: 'nat';
+  /** Absent: 0, no limit. */
+  clientRate?: number;
   healthCheck: HealthCheckSpec;
 }
 
@@ -57,6 +61,7 @@ interface RawService {
   protocol: string;
   algorithm: string;
   mode: string;
+  client_rate: number;
   health_check: string;
   created_at: number;
   updated_at: number;
@@ -85,6 +90,7 @@ interface DesiredServiceRow {
   protocol: string;
   algorithm: string;
   mode: string;
+  client_rate: number;
 }
 
 interface DesiredBackendRow {
@@ -103,6 +109,7 @@ const toService = (r: RawService): ServiceRow => ({
   protocol: r.protocol as Protocol,
   algorithm: r.algorithm as Algorithm,
   mode: r.mode as 'nat',
+  clientRate: r.client_rate,
   healthCheck: JSON.parse(r.health_check) as HealthCheckSpec,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
@@ -144,16 +151,16 @@ export class ServicesRepo {
 
   insert(service: NewService, now: number): ServiceRow {
     const name = serviceName(service);
-    prepared(this.db, `INSERT INTO services (name, address, port, protocol, algorithm, mode, health_check, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    prepared(this.db, `INSERT INTO services (name, address, port, protocol, algorithm, mode, client_rate, health_check, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(name, service.address, service.port, service.protocol, service.algorithm, service.mode, JSON.stringify(service.healthCheck), now, now);
+      .run(name, service.address, service.port, service.protocol, service.algorithm, service.mode, service.clientRate ?? 0, JSON.stringify(service.healthCheck), now, now);
     return this.get(name)!;
   }
 
-  update(name: string, changes: Pick<ServiceRow, 'algorithm' | 'mode' | 'healthCheck'>, now: number): ServiceRow {
-    prepared(this.db, 'UPDATE services SET algorithm = ?, mode = ?, health_check = ?, updated_at = ? WHERE name = ?')
-      .run(changes.algorithm, changes.mode, JSON.stringify(changes.healthCheck), now, name);
+  update(name: string, changes: Pick<ServiceRow, 'algorithm' | 'mode' | 'clientRate' | 'healthCheck'>, now: number): ServiceRow {
+    prepared(this.db, 'UPDATE services SET algorithm = ?, mode = ?, client_rate = ?, health_check = ?, updated_at = ? WHERE name = ?')
+      .run(changes.algorithm, changes.mode, changes.clientRate, JSON.stringify(changes.healthCheck), now, name);
     return this.get(name)!;
   }
 
@@ -166,7 +173,7 @@ export class ServicesRepo {
    * two plain queries grouped by service id, read on every change.
    */
   desired(): ServiceSpec[] {
-    const services = prepared(this.db, 'SELECT id, address, port, protocol, algorithm, mode FROM services ORDER BY name').all() as DesiredServiceRow[];
+    const services = prepared(this.db, 'SELECT id, address, port, protocol, algorithm, mode, client_rate FROM services ORDER BY name').all() as DesiredServiceRow[];
     const backends = prepared(this.db, 'SELECT service_id, address, port, weight, state FROM backends ORDER BY service_id, endpoint').all() as DesiredBackendRow[];
     const byService = new Map<number, ServiceSpec['backends']>(services.map((s) => [s.id, []]));
     for (const b of backends) byService.get(b.service_id)?.push({ address: b.address, port: b.port, weight: b.weight, state: b.state as AdminState });
@@ -176,6 +183,7 @@ export class ServicesRepo {
       protocol: s.protocol as Protocol,
       algorithm: s.algorithm as Algorithm,
       mode: s.mode as 'nat',
+      clientRate: s.client_rate,
       backends: byService.get(s.id)!,
     }));
   }

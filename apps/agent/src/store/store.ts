@@ -44,6 +44,8 @@ export class Store {
         protocol: service.protocol,
         algorithm: service.algorithm,
         mode: service.mode,
+        /* Written only when set: a document without it means no limit, as before the setting existed. */
+        ...(service.clientRate ? { clientRate: service.clientRate } : {}),
         healthCheck: service.healthCheck,
         backends: backends
           .filter((b) => b.serviceId === service.id)

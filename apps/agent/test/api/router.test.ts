@@ -88,6 +88,10 @@ describe('services', () => {
     await refuse('update unknown', () => a.services.update({ service: '198.18.100.9:80/tcp', algorithm: 'maglev' }), 'NOT_FOUND', /no service 198.18.100.9:80\/tcp/);
     await refuse('update bad health', () => a.services.update({ service: WEB, healthCheck: { intervalMs: 50 } }), 'INVALID');
     await refuse('update: new interval below kept timeout', () => a.services.update({ service: WEB, healthCheck: { intervalMs: 500 } }), 'INVALID', /exceeds intervalMs 500/);
+    await refuse('negative client rate', () => a.services.create({ address: '198.18.100.2', port: 80, protocol: 'tcp', clientRate: -1 }), 'INVALID', /clientRate must be 0 \(no limit\) to 1000000/);
+    await refuse('client rate above the maximum', () => a.services.create({ address: '198.18.100.2', port: 80, protocol: 'tcp', clientRate: 1_000_001 }), 'INVALID', /clientRate must be 0 \(no limit\) to 1000000/);
+    await refuse('fractional client rate', () => a.services.update({ service: WEB, clientRate: 2.5 }), 'INVALID', /clientRate must be a whole number/);
+    await refuse('update: client rate as text', () => a.services.update({ service: WEB, clientRate: '5' as unknown as number }), 'INVALID', /clientRate must be a number/);
     await refuse('delete unknown', () => a.services.delete({ service: '198.18.100.9:80/udp' }), 'NOT_FOUND');
     await refuse('delete bad name', () => a.services.delete({ service: '198.18.100.9:80' }), 'INVALID', /VIP:PORT\/PROTO/);
   });
@@ -107,6 +111,36 @@ describe('services', () => {
     assert.deepEqual(updated.healthCheck.expectStatus, [200, 399]);
     const config = [...t.agent.dataplane.maps.services.values()].find((v) => v.id === t.agent.serviceId(WEB));
     assert.equal(config?.algorithm, 0);
+  });
+});
+
+describe('client rate', () => {
+  const rateIn = (record: unknown) => (record as { clientRate?: number } | null)?.clientRate;
+  const clientRateInMaps = (service: string) =>
+    [...t.agent.dataplane.maps.services.values()].find((v) => v.id === t.agent.serviceId(service))?.client_rate;
+
+  test('off by default; create, update and turn off reach the store, the maps and the audit', T, async () => {
+    assert.equal((await viewer().services.get({ service: WEB })).clientRate, 0);
+    assert.equal(clientRateInMaps(WEB), 0);
+
+    const created = await admin().services.create({ address: '198.18.100.3', port: 80, protocol: 'tcp', clientRate: 20 });
+    assert.equal(created.clientRate, 20);
+    assert.equal(clientRateInMaps(created.name), 20);
+    assert.equal(rateIn((await viewer().audit.list({ action: 'service.create' })).items[0]?.after), 20);
+
+    const updated = await admin().services.update({ service: created.name, clientRate: 5 });
+    assert.equal(updated.clientRate, 5);
+    assert.equal(t.agent.store.services.get(created.name)?.clientRate, 5);
+    assert.equal(clientRateInMaps(created.name), 5);
+    const audit = (await viewer().audit.list({ action: 'service.update' })).items[0];
+    assert.equal(rateIn(audit?.before), 20);
+    assert.equal(rateIn(audit?.after), 5);
+
+    /* An update that names other settings keeps the limit. */
+    assert.equal((await admin().services.update({ service: created.name, algorithm: 'maglev' })).clientRate, 5);
+    assert.equal((await admin().services.update({ service: created.name, clientRate: 0 })).clientRate, 0);
+    assert.equal(clientRateInMaps(created.name), 0);
+    await admin().services.delete({ service: created.name });
   });
 });
 

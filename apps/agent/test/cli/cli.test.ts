@@ -68,13 +68,30 @@ test('service add / ls / set, IPv4 and IPv6, with health-check flags', T, async 
   await ok(['service', 'set', '198.18.100.1:80/tcp', '--algorithm', 'least-connections']);
   const table = await ok(['service', 'ls']);
   const lines = table.trim().split('\n');
-  assert.match(lines[0]!, /^SERVICE\s+ALGORITHM\s+MODE\s+CHECK\s+BACKENDS\s+ELIGIBLE\s+ACTIVE$/);
-  assert.match(table, /198\.18\.100\.1:80\/tcp\s+least-connections\s+nat\s+http\s+0\s+0\s+0/);
+  assert.match(lines[0]!, /^SERVICE\s+ALGORITHM\s+MODE\s+CHECK\s+BACKENDS\s+ELIGIBLE\s+ACTIVE\s+CLIENT-RATE$/);
+  assert.match(table, /198\.18\.100\.1:80\/tcp\s+least-connections\s+nat\s+http\s+0\s+0\s+0\s+none/);
   /* Columns line up: every row's second column starts where the header's does. */
   const column = lines[0]!.indexOf('ALGORITHM');
   assert.ok(lines.slice(1).every((line) => line[column - 1] === ' ' && line[column] !== ' '), table);
   const service = t.agent.store.services.get('198.18.100.1:80/tcp')!;
   assert.deepEqual(service.healthCheck, { type: 'http', intervalMs: 500, timeoutMs: 200, rise: 2, fall: 2, path: '/health', expectStatus: [200, 399] });
+});
+
+test('service --client-rate: add and set it, ls shows it, 0 turns it off; a bad value is a usage error and changes nothing', T, async () => {
+  const svc = '198.18.100.2:80/tcp';
+  assert.match(await ok(['service', 'add', svc, '--client-rate', '20']), /service 198\.18\.100\.2:80\/tcp added \(round-robin, nat, client rate 20\/s, check tcp\)/);
+  assert.match(await ok(['service', 'ls']), /198\.18\.100\.2:80\/tcp\s+round-robin\s+nat\s+tcp\s+0\s+0\s+0\s+20\/s/);
+  assert.equal(JSON.parse(await ok(['service', 'set', svc, '--client-rate', '7', '--json'])).clientRate, 7);
+  assert.equal(t.agent.store.services.get(svc)?.clientRate, 7);
+  const notNumber = await sluice(['service', 'set', svc, '--client-rate', 'lots']);
+  assert.equal(notNumber.code, 2);
+  assert.match(notNumber.stderr, /--client-rate must be a whole number, not "lots"/);
+  const tooHigh = await sluice(['service', 'set', svc, '--client-rate', '2000000']);
+  assert.equal(tooHigh.code, 1);
+  assert.match(tooHigh.stderr, /INVALID: .*clientRate must be 0 \(no limit\) to 1000000 new connections per client per second/);
+  assert.equal(t.agent.store.services.get(svc)?.clientRate, 7);
+  assert.match(await ok(['service', 'set', svc, '--client-rate', '0']), /service 198\.18\.100\.2:80\/tcp set \(round-robin, nat, check tcp\)/);
+  await ok(['service', 'rm', svc]);
 });
 
 test('backend add / set / drain / ready / maint / rm, single and bulk', T, async () => {

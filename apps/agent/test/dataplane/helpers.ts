@@ -75,11 +75,14 @@ export function zeroFlowValue(): FlowValue {
  * The program built with one of the header's test-only switches
  * (`SLUICE_TEST_FLOW_GENERATION`, `SLUICE_TEST_EXTRA_FIELDS`: a second build
  * whose map entries differ, as another release's would), into a directory of
- * its own under the system's temp dir. Built from this checkout's bpf/, so
- * it works on a fresh clone; rebuilt only when bpf/'s sources are newer.
+ * its own under this checkout's bpf/build/. Built from this checkout's bpf/,
+ * so it works on a fresh clone; rebuilt only when bpf/'s sources are newer.
+ * Not under the system's temp dir: there, checkouts of other branches shared
+ * one object, and make took another branch's build (of other sources, built
+ * later) as up to date.
  */
 export function variantObjectPath(define: 'SLUICE_TEST_FLOW_GENERATION' | 'SLUICE_TEST_EXTRA_FIELDS'): string {
-	const build = join(tmpdir(), `sluice-bpf-${define.toLowerCase()}`);
+	const build = join(REPO_ROOT, 'bpf/build', define.toLowerCase());
 	execFileSync('make', ['-s', '-C', join(REPO_ROOT, 'bpf'), `BUILD=${build}`, `EXTRA_CFLAGS=-D${define}`], { stdio: ['ignore', 'ignore', 'pipe'] });
 	return join(build, 'sluice.bpf.o');
 }

@@ -61,7 +61,7 @@ describe('maps', () => {
 	it('HASH services: update, lookup, update flags, delete', () => {
 		const { bytes, family } = addressToBytes('198.19.0.1');
 		const key = { addr: bytes, port: 80, protocol: 6, family };
-		const config = { id: 1, sequence_length: 10, algorithm: 4, mode: 0, active_table: 0, flags: 0 };
+		const config = { id: 1, sequence_length: 10, algorithm: 4, mode: 0, active_table: 0, flags: 0, client_rate: 25 };
 		const { services } = dp.maps;
 		assert.equal(services.lookup(key), undefined);
 		services.update(key, config, UpdateFlag.NOEXIST);

@@ -27,7 +27,7 @@ test('opens in WAL mode, root-only, at the current schema version; reopening kee
   store.close();
   const again = new Store(dataDir);
   assert.deepEqual(again.desiredState(), {
-    services: [{ address: '198.18.100.1', port: 80, protocol: 'tcp', algorithm: 'maglev', mode: 'nat', backends: [{ address: '198.19.1.2', port: 8080, weight: 2, state: 'ready' }] }],
+    services: [{ address: '198.18.100.1', port: 80, protocol: 'tcp', algorithm: 'maglev', mode: 'nat', clientRate: 0, backends: [{ address: '198.19.1.2', port: 8080, weight: 2, state: 'ready' }] }],
   });
   assert.equal(again.exportConfig().services[0]?.healthCheck?.type, 'tcp');
   again.close();
@@ -54,6 +54,9 @@ test('the schema refuses what the API would refuse (defence in depth)', () => {
   assert.throws(() => store.services.insertBackend(service, { address: '198.19.1.2', port: 80, weight: 0, state: 'ready' }, 1), /CHECK constraint/);
   store.services.insertBackend(service, { address: '198.19.1.2', port: 80, weight: 1, state: 'ready' }, 1);
   assert.throws(() => store.services.insertBackend(service, { address: '198.19.1.2', port: 80, weight: 1, state: 'ready' }, 1), /UNIQUE constraint/);
+  assert.throws(() => store.services.update(service.name, { ...service, clientRate: -1 }, 2), /CHECK constraint/);
+  assert.throws(() => store.services.update(service.name, { ...service, clientRate: 1_000_001 }, 2), /CHECK constraint/);
+  assert.equal(store.services.get(service.name)?.clientRate, 0);
   store.services.delete(service.name);
   assert.equal(store.services.backendCount(), 0, 'backends go with their service');
   store.close();
@@ -103,5 +106,28 @@ test('a version-1 store migrates: sessions keep their login time as last seen, o
   assert.equal(store.db.pragma('user_version', { simple: true }), MIGRATIONS.length);
   assert.deepEqual(store.identities.session('h1', 6000), { tokenHash: 'h1', user: 'olga', role: 'operator', expiresAt: 9000, lastSeenAt: 5000 });
   assert.equal(store.identities.token('grafana')?.createdBy, null);
+  store.close();
+});
+
+test('a version-2 store migrates: its services get no client rate limit (0), and one can be set and exported', () => {
+  const dataDir = join(dir, 'v2');
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const v2 = new Database(join(dataDir, DATABASE_FILE));
+  v2.exec(MIGRATIONS[0]!);
+  v2.exec(MIGRATIONS[1]!);
+  v2.pragma('user_version = 2');
+  v2.prepare(
+    "INSERT INTO services (name, address, port, protocol, algorithm, mode, health_check, created_at, updated_at) VALUES ('198.18.100.1:80/tcp', '198.18.100.1', 80, 'tcp', 'maglev', 'nat', ?, 1000, 1000)",
+  ).run(JSON.stringify(defaultHealthCheck('tcp')));
+  v2.close();
+  const store = new Store(dataDir);
+  assert.equal(store.db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+  const service = store.services.get('198.18.100.1:80/tcp')!;
+  assert.equal(service.clientRate, 0);
+  assert.equal(store.desiredState().services[0]?.clientRate, 0);
+  assert.equal('clientRate' in store.exportConfig().services[0]!, false, 'no limit: the exported document does not mention it');
+  store.services.update(service.name, { ...service, clientRate: 50 }, 2000);
+  assert.equal(store.desiredState().services[0]?.clientRate, 50);
+  assert.equal(store.exportConfig().services[0]?.clientRate, 50);
   store.close();
 });

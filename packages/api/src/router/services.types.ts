@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ipAddressSchema, portSchema } from '../schemas/address.ts';
 import { healthCheckPatchSchema, healthCheckSchema } from '../schemas/health-check.ts';
 import { serviceRefSchema } from '../schemas/service-ref.ts';
-import { algorithmSchema, forwardingModeSchema, protocolSchema } from '../schemas/service.ts';
+import { algorithmSchema, clientRateSchema, forwardingModeSchema, protocolSchema } from '../schemas/service.ts';
 import { backendAddInputFields, backendViewSchema } from './backends.types.ts';
 
 export const serviceViewSchema = z.object({
@@ -13,6 +13,8 @@ export const serviceViewSchema = z.object({
   protocol: protocolSchema,
   algorithm: algorithmSchema,
   mode: forwardingModeSchema,
+  /** New connections per client address per second; 0: no limit. */
+  clientRate: z.number().int(),
   healthCheck: healthCheckSchema,
   /** Index in the data plane's maps; null until the reconciler has placed it. */
   dataplaneId: z.number().int().nullable(),
@@ -40,6 +42,8 @@ export const serviceCreateInputSchema = z
     protocol: protocolSchema,
     algorithm: algorithmSchema.default('round-robin'),
     mode: forwardingModeSchema.default('nat'),
+    /** New connections per client address per second beyond which the data plane drops a client's; 0: no limit. */
+    clientRate: clientRateSchema.default(0),
     /** Omitted: TCP connect for tcp services, none for udp. */
     healthCheck: healthCheckPatchSchema.optional(),
     /** Backends to create with the service, in the same transaction. */
@@ -53,6 +57,7 @@ export const serviceUpdateInputSchema = z
     service: serviceRefSchema,
     algorithm: algorithmSchema.optional(),
     mode: forwardingModeSchema.optional(),
+    clientRate: clientRateSchema.optional(),
     /** Merged over the current settings. */
     healthCheck: healthCheckPatchSchema.optional(),
   })

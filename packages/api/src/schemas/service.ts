@@ -31,6 +31,17 @@ export const weightSchema = z
   .min(1, `weight must be 1 to ${MAX_WEIGHT}`)
   .max(MAX_WEIGHT, `weight must be 1 to ${MAX_WEIGHT}`);
 
+/*
+ * New connections per client address per second on a service (0: no limit);
+ * the data plane drops a client's connections beyond it (client_rate_drops).
+ */
+export const MAX_CLIENT_RATE = 1_000_000;
+export const clientRateSchema = z
+  .number({ message: 'clientRate must be a number' })
+  .int('clientRate must be a whole number of new connections per second')
+  .min(0, `clientRate must be 0 (no limit) to ${MAX_CLIENT_RATE} new connections per client per second`)
+  .max(MAX_CLIENT_RATE, `clientRate must be 0 (no limit) to ${MAX_CLIENT_RATE} new connections per client per second`);
+
 /* Defaults of the data plane's build; the agent also checks the loaded maps. */
 export const DEFAULT_MAX_SERVICES = 256;
 export const DEFAULT_MAX_BACKENDS_PER_SERVICE = 1024;
@@ -51,6 +62,8 @@ const serviceSpecFields = {
   protocol: protocolSchema,
   algorithm: algorithmSchema.default('round-robin'),
   mode: forwardingModeSchema.default('nat'),
+  /** Absent: 0, no limit. */
+  clientRate: clientRateSchema.optional(),
   backends: z
     .array(backendSpecSchema)
     .max(DEFAULT_MAX_BACKENDS_PER_SERVICE, `at most ${DEFAULT_MAX_BACKENDS_PER_SERVICE} backends per service`)

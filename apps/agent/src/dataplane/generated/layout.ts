@@ -38,7 +38,7 @@ export const serviceKeyLayout: StructLayout<ServiceKey> = {
 	],
 };
 
-/** struct service_config (12 bytes) */
+/** struct service_config (16 bytes) */
 export interface ServiceConfig {
 	id: number;
 	sequence_length: number;
@@ -46,11 +46,12 @@ export interface ServiceConfig {
 	mode: number;
 	active_table: number;
 	flags: number;
+	client_rate: number;
 }
 
 export const serviceConfigLayout: StructLayout<ServiceConfig> = {
 	name: 'service_config',
-	size: 12,
+	size: 16,
 	members: [
 		{ name: 'id', offset: 0, kind: 'u32' },
 		{ name: 'sequence_length', offset: 4, kind: 'u32' },
@@ -58,6 +59,7 @@ export const serviceConfigLayout: StructLayout<ServiceConfig> = {
 		{ name: 'mode', offset: 9, kind: 'u8' },
 		{ name: 'active_table', offset: 10, kind: 'u8' },
 		{ name: 'flags', offset: 11, kind: 'u8' },
+		{ name: 'client_rate', offset: 12, kind: 'u32' },
 	],
 };
 
@@ -208,6 +210,40 @@ export const newFlowWindowLayout: StructLayout<NewFlowWindow> = {
 	],
 };
 
+/** struct client_rate_key (24 bytes) */
+export interface ClientRateKey {
+	addr: Buffer;
+	service_id: number;
+	family: number;
+	pad?: Uint8Array;
+}
+
+export const clientRateKeyLayout: StructLayout<ClientRateKey> = {
+	name: 'client_rate_key',
+	size: 24,
+	members: [
+		{ name: 'addr', offset: 0, kind: 'be32', length: 4 },
+		{ name: 'service_id', offset: 16, kind: 'u32' },
+		{ name: 'family', offset: 20, kind: 'u8' },
+		{ name: 'pad', offset: 21, kind: 'u8', length: 3 },
+	],
+};
+
+/** struct client_rate_window (16 bytes) */
+export interface ClientRateWindow {
+	started_ns: bigint;
+	count: bigint;
+}
+
+export const clientRateWindowLayout: StructLayout<ClientRateWindow> = {
+	name: 'client_rate_window',
+	size: 16,
+	members: [
+		{ name: 'started_ns', offset: 0, kind: 'u64' },
+		{ name: 'count', offset: 8, kind: 'u64' },
+	],
+};
+
 /** struct traffic_counters (48 bytes) */
 export interface TrafficCounters {
 	packets: bigint;
@@ -243,6 +279,8 @@ export const structLayouts = {
 	endpoint_owners: endpointOwnersLayout,
 	flood_settings: floodSettingsLayout,
 	new_flow_window: newFlowWindowLayout,
+	client_rate_key: clientRateKeyLayout,
+	client_rate_window: clientRateWindowLayout,
 	traffic_counters: trafficCountersLayout,
 } as const;
 
@@ -338,6 +376,7 @@ export const SluiceCounter = {
 	CNT_FLOW_UNTRACKED: 25,
 	CNT_REPLY_UNTRACKED: 26,
 	CNT_DROP_HANDOVER: 27,
-	CNT_MAX: 28,
+	CNT_DROP_CLIENT_RATE: 28,
+	CNT_MAX: 29,
 } as const;
 export type SluiceCounter = (typeof SluiceCounter)[keyof typeof SluiceCounter];

@@ -17,6 +17,7 @@ const REASONS: Record<string, string> = {
   drop_no_service: 'VIP address, but no service on that port/protocol',
   drop_no_backend: 'service with no eligible backend',
   drop_handover: 'TCP mid-connection packet whose flow an upgrade had not copied yet (retransmitted)',
+  drop_client_rate: "new connection from a client over its service's client rate limit",
 };
 
 type Drop = [name: string, packets: number];

@@ -18,6 +18,7 @@ import { AddBackendForm } from './add-backend-form.tsx';
 import { AlgorithmSwitch } from './algorithm-switch.tsx';
 import { BackendsTable } from './backends-table.tsx';
 import { BulkToolbar } from './bulk-toolbar.tsx';
+import { ClientRateEditor, clientRateText } from './client-rate-editor.tsx';
 import { useDrainProgress } from './drain-progress.ts';
 import { RemoveBackendsDialog } from './remove-backends-dialog.tsx';
 import { SHARE_WINDOW_SECONDS, trafficShare } from './traffic-share.ts';
@@ -98,6 +99,14 @@ export function ServiceDetailScreen({ service }: { service: string }) {
           <AlgorithmSwitch service={service} current={info.algorithm} onChanged={refresh} notify={notice} />
         ) : (
           <p className="muted">Only admins change the algorithm.</p>
+        )}
+        <h3 className="chart-title">
+          Client rate limit: <span data-testid="current-client-rate">{clientRateText(info.clientRate)}</span>
+        </h3>
+        {isAdmin ? (
+          <ClientRateEditor service={service} current={info.clientRate} onChanged={refresh} notify={notice} />
+        ) : (
+          <p className="muted">Only admins change the client rate limit.</p>
         )}
         <h3 className="chart-title">Distribution over backends</h3>
         {backends.length === 0 ? (

@@ -1,6 +1,6 @@
-/* Create a service (admin): VIP, port, protocol, algorithm, health check. The agent validates again. */
+/* Create a service (admin): VIP, port, protocol, algorithm, client rate limit, health check. The agent validates again. */
 'use client';
-import { ALGORITHMS, type Algorithm, HEALTH_CHECK_TYPES, type HealthCheckType, PROTOCOLS, type Protocol, addressFamily } from '@sluice/api';
+import { ALGORITHMS, type Algorithm, HEALTH_CHECK_TYPES, type HealthCheckType, MAX_CLIENT_RATE, PROTOCOLS, type Protocol, addressFamily } from '@sluice/api';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api } from '@/client/api-client.ts';
@@ -26,6 +26,9 @@ export function CreateServiceForm({ onCreated }: { onCreated(name: string): void
     const port = Number(form.get('port'));
     if (addressFamily(address) === null) return setProblem(`"${address}" is not an IPv4 or IPv6 address.`);
     if (!Number.isInteger(port) || port < 1 || port > 65535) return setProblem('The port must be a whole number from 1 to 65535.');
+    const clientRate = Number(form.get('clientRate') || 0);
+    if (!Number.isInteger(clientRate) || clientRate < 0 || clientRate > MAX_CLIENT_RATE)
+      return setProblem(`The client rate limit must be a whole number from 0 (no limit) to ${MAX_CLIENT_RATE} new connections per second.`);
     const checkType = form.get('check') as HealthCheckType;
     setProblem(null);
     create.mutate({
@@ -33,6 +36,7 @@ export function CreateServiceForm({ onCreated }: { onCreated(name: string): void
       port,
       protocol: form.get('protocol') as Protocol,
       algorithm: form.get('algorithm') as Algorithm,
+      clientRate,
       healthCheck: { type: checkType },
     });
   };
@@ -46,6 +50,7 @@ export function CreateServiceForm({ onCreated }: { onCreated(name: string): void
       <InputField label="Port" width="narrow" name="port" type="number" min={1} max={65535} required />
       <SelectField label="Protocol" width="narrow" name="protocol" defaultValue="tcp" options={PROTOCOLS} optionLabel={(p) => p.toUpperCase()} />
       <SelectField label="Algorithm" name="algorithm" defaultValue="round-robin" options={ALGORITHMS} />
+      <InputField label="Client rate limit (per s, 0: none)" width="narrow" name="clientRate" type="number" min={0} max={MAX_CLIENT_RATE} defaultValue={0} />
       <SelectField label="Health check" width="narrow" name="check" defaultValue="tcp" options={HEALTH_CHECK_TYPES} />
       <FormSubmit label="Create" busyLabel="Creating…" busy={create.isPending} />
       <FormProblem problem={problem} />
