@@ -107,6 +107,14 @@ struct {
 	__type(value, struct flood_settings);
 } flood_settings SEC(".maps");
 
+/* Key 0 -> flow idle timeouts, written by the agent (the same as its GC's). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct expiry_settings);
+} expiry_settings SEC(".maps");
+
 /* Key 0 -> new flows in this CPU's current window (the flood guard's rate). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -193,6 +193,27 @@ export const floodSettingsLayout: StructLayout<FloodSettings> = {
 	],
 };
 
+/** struct expiry_settings (40 bytes) */
+export interface ExpirySettings {
+	tcp_syn_sent_ns: bigint;
+	tcp_established_ns: bigint;
+	tcp_fin_wait_ns: bigint;
+	tcp_closed_ns: bigint;
+	udp_ns: bigint;
+}
+
+export const expirySettingsLayout: StructLayout<ExpirySettings> = {
+	name: 'expiry_settings',
+	size: 40,
+	members: [
+		{ name: 'tcp_syn_sent_ns', offset: 0, kind: 'u64' },
+		{ name: 'tcp_established_ns', offset: 8, kind: 'u64' },
+		{ name: 'tcp_fin_wait_ns', offset: 16, kind: 'u64' },
+		{ name: 'tcp_closed_ns', offset: 24, kind: 'u64' },
+		{ name: 'udp_ns', offset: 32, kind: 'u64' },
+	],
+};
+
 /** struct new_flow_window (16 bytes) */
 export interface NewFlowWindow {
 	started_ns: bigint;
@@ -242,6 +263,7 @@ export const structLayouts = {
 	flow_value: flowValueLayout,
 	endpoint_owners: endpointOwnersLayout,
 	flood_settings: floodSettingsLayout,
+	expiry_settings: expirySettingsLayout,
 	new_flow_window: newFlowWindowLayout,
 	traffic_counters: trafficCountersLayout,
 } as const;
@@ -338,6 +360,7 @@ export const SluiceCounter = {
 	CNT_FLOW_UNTRACKED: 25,
 	CNT_REPLY_UNTRACKED: 26,
 	CNT_DROP_HANDOVER: 27,
-	CNT_MAX: 28,
+	CNT_FLOW_EXPIRED: 28,
+	CNT_MAX: 29,
 } as const;
 export type SluiceCounter = (typeof SluiceCounter)[keyof typeof SluiceCounter];
