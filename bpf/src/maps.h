@@ -71,7 +71,7 @@ struct {
 	__type(value, __u64);
 } rr_cursors SEC(".maps");
 
-/* Backend id -> open flows; the data plane counts opens and closes, the agent expiries. */
+/* Backend id -> open flows; whoever ends a flow counts it off: the data plane (close, re-steer, expiry) or the agent (GC, end-flows). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, MAX_BACKENDS);
