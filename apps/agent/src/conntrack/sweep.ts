@@ -27,7 +27,7 @@ export interface SweepReport {
 	flows: number;
 	deletedFlows: number;
 	deletedByState: Record<FlowState, number>;
-	/** Idle at the read, but a packet came before the delete: kept (or, if a packet restarted it meanwhile, ended). */
+	/** Idle at the read, but a packet came before the delete: kept. */
 	revived: number;
 	/** Open flows taken off backend_active for deleted flows, by backend id. */
 	activeTaken: Record<number, number>;
@@ -122,11 +122,14 @@ export function sweepFlows(maps: ConntrackMaps, timeouts: TimeoutTable, recounte
 			continue;
 		}
 		/* 'deleted', or 'replaced' (live, but a packet started the flow anew while it was out): ours to count off. */
-		if (outcome === 'replaced') revived++;
-		else deletedFlows++;
+		deletedFlows++;
 		deletedByState[flowState(key[KEY.protocol]!, tcpState)]++;
 		if (tcpState !== TCP_STATE.TCP_STATE_CLOSED && endpoints.backendOf(backendId, serviceId)) {
 			taken.set(backendId, (taken.get(backendId) ?? 0) + 1);
+		}
+		/* The flow that replaced it is live: list and count it like any kept flow. */
+		if (outcome === 'replaced' && lookupInto(maps[table] as BpfMap<unknown, unknown>, key, fresh)) {
+			keep(candidates.keys.words, i * KEY_WORDS, u32(fresh, VALUE.serviceId), u32(fresh, VALUE.backendId), u32(fresh, VALUE.tcpState));
 		}
 	}
 

@@ -117,6 +117,8 @@ describe('taking flows out races packets', () => {
 		assert.equal(activeOf(dp, b0), 0, 'the flow taken out is counted off its backend');
 		assert.equal(activeOf(dp, b1), 1);
 		assert.deepEqual(report.activeTaken, { [b0]: 1 });
+		assert.equal(report.deletedFlows, 1, 'the flow taken out is ended');
+		assert.equal(report.revived, 0);
 	});
 
 	it('sweep: an entry the data plane expired first is not counted again', () => {
