@@ -200,7 +200,12 @@ enum sluice_counter {
 	CNT_DROP_HANDOVER = 27,
 	/* A new connection (TCP SYN, new UDP flow) from a client over its service's client_rate. */
 	CNT_DROP_CLIENT_RATE = 28,
-	CNT_MAX = 29,
+	/*
+	 * A packet found its flow idle past the flow's timeout (expiry_settings):
+	 * the entry was ended and the packet started a flow as if there were none.
+	 */
+	CNT_FLOW_EXPIRED = 29,
+	CNT_MAX = 30,
 };
 
 /*
@@ -320,6 +325,20 @@ struct endpoint_owners {
  */
 struct flood_settings {
 	__u64 new_flow_rate_per_cpu;
+};
+
+/*
+ * Idle timeouts of flows, one entry written by the agent from the values its
+ * GC uses (apps/agent/src/conntrack/timeouts.ts): a packet that finds its flow
+ * idle for longer treats it as gone, so an old flow's tuple reused much later
+ * gets a fresh choice even when no GC ran. Zero: no expiry for that state.
+ */
+struct expiry_settings {
+	__u64 tcp_syn_sent_ns;
+	__u64 tcp_established_ns;
+	__u64 tcp_fin_wait_ns;
+	__u64 tcp_closed_ns;
+	__u64 udp_ns;
 };
 
 /* Per CPU: new flows counted in the current NEW_FLOW_WINDOW_NS. */

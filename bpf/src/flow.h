@@ -100,6 +100,73 @@ static __always_inline __u32 initial_tcp_state(const struct packet *pkt)
 	return TCP_STATE_ESTABLISHED;
 }
 
+/*
+ * Idle expiry: a flow idle past its protocol/state timeout is gone, whether
+ * or not the agent's GC has run (an agent down for minutes must not leave a
+ * reused tuple on an old flow's backend forever). Cost per packet that finds
+ * a flow: one lookup in a one-entry array (the verifier inlines it to an
+ * address computation) and a few compares; no loop.
+ */
+static __always_inline const struct expiry_settings *lookup_expiry_settings(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&expiry_settings, &zero);
+}
+
+/* The timeouts.ts table: TCP by state (anything unknown as established), UDP one value. */
+static __always_inline __u64 flow_timeout_ns(const struct expiry_settings *timeouts, __u8 protocol,
+					     __u32 tcp_state)
+{
+	if (protocol != IPPROTO_TCP)
+		return timeouts->udp_ns;
+	switch (tcp_state) {
+	case TCP_STATE_SYN_SENT:
+		return timeouts->tcp_syn_sent_ns;
+	case TCP_STATE_FIN_WAIT:
+		return timeouts->tcp_fin_wait_ns;
+	case TCP_STATE_CLOSED:
+		return timeouts->tcp_closed_ns;
+	default:
+		return timeouts->tcp_established_ns;
+	}
+}
+
+/* Idle for its timeout or longer (the GC's rule); never without timeouts or with a zero one. */
+static __always_inline int is_flow_expired(const struct expiry_settings *timeouts,
+					   const struct flow_value *flow, __u8 protocol, __u64 now)
+{
+	__u64 last_seen = flow->last_seen_ns;
+	__u64 timeout;
+
+	if (!timeouts)
+		return 0;
+	timeout = flow_timeout_ns(timeouts, protocol, flow->tcp_state);
+	/* Another CPU may have stamped a coarse time later than our `now`. */
+	return timeout && now > last_seen && now - last_seen >= timeout;
+}
+
+/*
+ * Ends an expired flow: deletes its entry and, if its connection was open,
+ * takes it off its backend's count. The agent's GC deletes idle entries too
+ * (with lookup-and-delete) and counts only what its own delete removed: the
+ * map's bucket lock lets exactly one delete of an entry succeed, so one of
+ * the two counts the flow, never both. The state and backend are read before
+ * the delete: an LRU entry's memory may be reused by an insert right after.
+ */
+static __always_inline void expire_flow(void *table, const struct flow_key *key,
+					const struct flow_value *flow)
+{
+	__u32 tcp_state = flow->tcp_state;
+	__u32 backend_id = flow->backend_id;
+
+	if (bpf_map_delete_elem(table, key))
+		return;	/* another CPU or the GC ended it first */
+	count_event(CNT_FLOW_EXPIRED);
+	if (tcp_state != TCP_STATE_CLOSED)
+		remove_active(backend_id);
+}
+
 /* Whether the packet's source may be a backend endpoint: one bit, most packets stop here. */
 static __always_inline int may_be_reply(const struct packet *pkt)
 {
@@ -126,12 +193,20 @@ static __always_inline int is_live_rather_than(const struct flow_value *flow,
 	return flow->created_ns > other->created_ns;
 }
 
-/* Takes `flow` as the reply's if it is on the endpoint's backend and livelier than the one found so far. */
+/*
+ * Takes `flow` as the reply's if it is on the endpoint's backend, not expired
+ * and livelier than the one found so far. An expired flow owns no reply: it
+ * is gone for the forward path, so a reply must neither revive it (its
+ * last_seen) nor keep its VIP alive; such a reply leaves untouched, as it
+ * would once the GC deleted the entry.
+ */
 static __always_inline void consider_reply_flow(struct flow_value *flow, __u32 backend_id,
-						struct service_key *vip, struct flow_value **found,
-						struct service_key **vip_out)
+						struct service_key *vip,
+						const struct expiry_settings *timeouts, __u64 now,
+						struct flow_value **found, struct service_key **vip_out)
 {
-	if (flow && flow->backend_id == backend_id && (!*found || is_live_rather_than(flow, *found))) {
+	if (flow && flow->backend_id == backend_id && (!*found || is_live_rather_than(flow, *found)) &&
+	    !is_flow_expired(timeouts, flow, vip->protocol, now)) {
 		*found = flow;
 		*vip_out = vip;
 	}
@@ -140,6 +215,7 @@ static __always_inline void consider_reply_flow(struct flow_value *flow, __u32 b
 /* Of the forward tuple's entries in `table`, the one a reply belongs to, if livelier than *found. */
 static __always_inline void find_reply_flow_in(void *table, const struct packet *pkt,
 					       const struct endpoint_owners *owners,
+					       const struct expiry_settings *timeouts, __u64 now,
 					       struct flow_value **found, struct service_key **vip_out)
 {
 	struct flow_key forward = {
@@ -162,7 +238,7 @@ static __always_inline void find_reply_flow_in(void *table, const struct packet 
 		__builtin_memcpy(forward.dst, vip->addr, sizeof(forward.dst));
 		forward.dst_port = vip->port;
 		consider_reply_flow(bpf_map_lookup_elem(table, &forward), owners->backend_ids[i], vip,
-				    found, vip_out);
+				    timeouts, now, found, vip_out);
 	}
 }
 
@@ -179,10 +255,11 @@ static __always_inline void find_reply_flow_in(void *table, const struct packet 
  * refusing the SYN, TCP Fast Open data): established replies pay nothing.
  * `owners_out`: the endpoint's owners, when it has any (for unrecorded flows).
  */
-static __always_inline struct flow_value *lookup_reply_flow(const struct packet *pkt,
+static __always_inline struct flow_value *lookup_reply_flow(const struct packet *pkt, __u64 now,
 							      struct service_key **vip_out,
 							      struct endpoint_owners **owners_out)
 {
+	const struct expiry_settings *timeouts;
 	struct service_key endpoint = {
 		.port = pkt->key.src_port,
 		.protocol = pkt->key.protocol,
@@ -196,7 +273,8 @@ static __always_inline struct flow_value *lookup_reply_flow(const struct packet 
 	*owners_out = owners;
 	if (!owners)
 		return NULL;
-	find_reply_flow_in(&flows, pkt, owners, &found, vip_out);
+	timeouts = lookup_expiry_settings();
+	find_reply_flow_in(&flows, pkt, owners, timeouts, now, &found, vip_out);
 	/*
 	 * A half-open flow can own the reply when nothing open was found: no
 	 * flow, or a closed one of the same client port towards another VIP
@@ -205,7 +283,7 @@ static __always_inline struct flow_value *lookup_reply_flow(const struct packet 
 	 */
 	if (is_tcp(pkt) &&
 	    (!found || found->tcp_state == TCP_STATE_CLOSED || (pkt->tcp_flags & TCP_FLAG_SYN)))
-		find_reply_flow_in(&half_open_flows, pkt, owners, &found, vip_out);
+		find_reply_flow_in(&half_open_flows, pkt, owners, timeouts, now, &found, vip_out);
 	return found;
 }
 

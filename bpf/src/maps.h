@@ -71,7 +71,7 @@ struct {
 	__type(value, __u64);
 } rr_cursors SEC(".maps");
 
-/* Backend id -> open flows; the data plane counts opens and closes, the agent expiries. */
+/* Backend id -> open flows; whoever ends a flow counts it off: the data plane (close, re-steer, expiry) or the agent (GC, end-flows). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, MAX_BACKENDS);
@@ -121,6 +121,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct flood_settings);
 } flood_settings SEC(".maps");
+
+/* Key 0 -> flow idle timeouts, written by the agent (the same as its GC's). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct expiry_settings);
+} expiry_settings SEC(".maps");
 
 /* Key 0 -> new flows in this CPU's current window (the flood guard's rate). */
 struct {

@@ -7,6 +7,7 @@
  * Every TCP/UDP packet costs one lookup in a small map and one in the flow table:
  *   from a backend endpoint, flow found -> reply: source back to the VIP
  *   flow entry hit                      -> forward: destination to its backend
+ *   flow entry idle past its timeout    -> ended (CNT_FLOW_EXPIRED); as a miss
  *   miss, half-open entry hit (to a VIP) -> SYN again: forward; else move it
  *                                          to the flow table, then forward
  *   miss, VIP:port                      -> over the client's rate (a new
@@ -154,6 +155,23 @@ static __always_inline int in_handover(const struct packet *pkt, __u64 now)
 	return until && now < *until;
 }
 
+/*
+ * The packet's flow in `table`, or NULL: an entry idle past its timeout is
+ * ended here, and the packet goes on as if there were none (a UDP datagram
+ * gets a fresh choice, a TCP mid-stream packet carries on as an evicted flow's).
+ */
+static __always_inline struct flow_value *lookup_live_flow(void *table, const struct packet *pkt,
+							     __u64 now)
+{
+	struct flow_value *flow = bpf_map_lookup_elem(table, &pkt->key);
+
+	if (flow && is_flow_expired(lookup_expiry_settings(), flow, pkt->key.protocol, now)) {
+		expire_flow(table, &pkt->key, flow);
+		return NULL;
+	}
+	return flow;
+}
+
 static __always_inline int process_packet(struct xdp_md *ctx)
 {
 	struct packet pkt = {};
@@ -171,14 +189,14 @@ static __always_inline int process_packet(struct xdp_md *ctx)
 	now = bpf_ktime_get_coarse_ns();
 	from_backend = may_be_reply(&pkt);
 	if (from_backend) {
-		flow = lookup_reply_flow(&pkt, &vip, &owners);
+		flow = lookup_reply_flow(&pkt, now, &vip, &owners);
 		if (flow)
 			return handle_reply(ctx, &pkt, flow, vip, now);
 		vip = untracked_reply_vip(&pkt, owners);
 		if (vip && owners)
 			return handle_untracked_reply(ctx, &pkt, owners, vip, now);
 	}
-	flow = bpf_map_lookup_elem(&flows, &pkt.key);
+	flow = lookup_live_flow(&flows, &pkt, now);
 	if (flow)
 		return handle_forward(ctx, &pkt, flow, now);
 	if (!is_vip(&pkt.key)) {
@@ -187,7 +205,7 @@ static __always_inline int process_packet(struct xdp_md *ctx)
 		return pass_for(CNT_PASS_NOT_SERVICE);
 	}
 	if (is_tcp(&pkt)) {
-		flow = bpf_map_lookup_elem(&half_open_flows, &pkt.key);
+		flow = lookup_live_flow(&half_open_flows, &pkt, now);
 		if (flow)
 			return handle_half_open(ctx, &pkt, flow, now);
 	}

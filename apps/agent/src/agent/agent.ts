@@ -39,6 +39,8 @@ export interface DrainExpired {
 export const SYSTEM_ACTOR: Identity = { user: 'sluice-agent', role: 'admin', source: 'token' };
 
 const DEFAULT_DRAIN_TICK_MS = 250;
+/* A failed end-flows of removed backends (a full table scan) is retried this much later, not every tick. */
+const REMOVAL_RETRY_MS = 5000;
 
 export class Agent {
   readonly startedAt = Date.now();
@@ -50,6 +52,10 @@ export class Agent {
   #stopped = false;
   /** A pass of #expireDrains is running (it awaits the conntrack worker). */
   #expiringDrains = false;
+  /** Backend ids whose end-flows job is running: a removed one is freed when its job ends. */
+  readonly #endingIds = new Set<number>();
+  /** After a failed end-flows of removed backends, when to try again. */
+  #retryRemovalsAt = 0;
 
   private constructor(readonly options: AgentOptions) {
     /* The store first: a bad data directory must fail before anything is attached. */
@@ -216,15 +222,38 @@ export class Agent {
   }
 
   /**
-   * Ends the flows of these backends by data-plane id (valid until an id is
-   * reused), on the conntrack worker: a scan of the whole table. Open flows
-   * come off the active count of a backend still in the maps (a drain
-   * timeout); a removed backend's count was zeroed when it was freed.
-   * Resolves to the flows ended.
+   * Ends the flows of these backends by data-plane id, on the conntrack
+   * worker: a scan of the whole table. Open flows come off the backend's
+   * active count. A removed backend is retired until then (its id and its
+   * replies' translation kept, reconciler rule 6); once no flow names it, it
+   * is freed here. Resolves to the flows ended.
    */
   async endFlowsById(backendIds: number[]): Promise<number> {
     if (backendIds.length === 0) return 0;
-    return (await this.parts.endFlows(this.dataplane.maps, backendIds)).ended;
+    for (const id of backendIds) this.#endingIds.add(id);
+    try {
+      const { ended } = await this.parts.endFlows(this.dataplane.maps, backendIds);
+      if (!this.#stopped) this.reconciler.freeRetired(backendIds);
+      return ended;
+    } finally {
+      for (const id of backendIds) this.#endingIds.delete(id);
+    }
+  }
+
+  /**
+   * Removed backends no end-flows job is on (retired by an agent that stopped
+   * before freeing them, or whose job failed): end their flows, then free them.
+   */
+  async #finishRemovals(): Promise<void> {
+    const waiting = this.reconciler.retiredBackendIds().filter((id) => !this.#endingIds.has(id));
+    if (waiting.length === 0 || Date.now() < this.#retryRemovalsAt) return;
+    try {
+      const ended = await this.endFlowsById(waiting);
+      log('info', `removed backends ${waiting.join(', ')}: ended ${ended} flows left on them, ids freed`);
+    } catch (error) {
+      this.#retryRemovalsAt = Date.now() + REMOVAL_RETRY_MS;
+      log('error', `ending the flows of removed backends ${waiting.join(', ')} (their ids stay taken; retry in ${REMOVAL_RETRY_MS} ms): ${(error as Error).message}`);
+    }
   }
 
   endFlows(service: string, endpoint: string): Promise<number> {
@@ -240,6 +269,7 @@ export class Agent {
     this.#expiringDrains = true;
     try {
       await this.#expireDueDrains();
+      if (!this.#stopped) await this.#finishRemovals();
     } finally {
       this.#expiringDrains = false;
     }

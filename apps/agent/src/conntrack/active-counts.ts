@@ -1,8 +1,9 @@
 /*
  * backend_active: open flows per backend, kept by the data plane (+1 on a
- * new flow, -1 on close or re-steer). It never sees flows that leave by idle
- * timeout or LRU eviction, so the agent takes those off and, after each
- * full scan, corrects whatever drift is left.
+ * new flow, -1 on close, re-steer or its own idle expiry). It never sees
+ * flows the GC or end-flows delete, or LRU evictions, so the agent takes the
+ * ones its own deletes removed off (take-flow.ts: never one the data plane
+ * expired) and, after each full scan, corrects whatever drift is left.
  *
  * User space cannot do an atomic add on an array element, so every write
  * here is read-modify-write over a window of microseconds; a packet that

@@ -9,7 +9,7 @@ import type { DataplaneMaps } from '../dataplane/dataplane-maps.js';
 import { workerFor } from './conntrack-worker.js';
 import { currentFlowIndex } from './flow-index.js';
 import type { SweepReport } from './sweep.js';
-import { type FlowTimeouts, resolveTimeouts } from './timeouts.js';
+import { type FlowTimeouts, expirySettingsOf, resolveTimeouts } from './timeouts.js';
 
 export const DEFAULT_GC_INTERVAL_MS = 5000;
 /* Sweep duration x this = the shortest pause after it. */
@@ -50,9 +50,14 @@ export class ConntrackGc {
 		return this.#lastReport;
 	}
 
-	/** Sweeps every intervalMs from now on, and builds listFlows' first snapshot now if there is none. */
+	/**
+	 * Hands the timeouts to the data plane (it expires idle flows itself, also
+	 * while the agent is down: the pinned map keeps them), sweeps every
+	 * intervalMs from now on, and builds listFlows' first snapshot now if there is none.
+	 */
 	start(): void {
 		if (this.#running) return;
+		this.maps.expirySettings.update(0, expirySettingsOf(this.timeouts));
 		this.#running = true;
 		this.#generation++;
 		this.#schedule(this.intervalMs);

@@ -4,18 +4,20 @@
  * index for listFlows (the caller publishes it: the sweep runs on the
  * conntrack worker thread).
  *
- * Cost: one batched read of the table, plus one point lookup per flow about
- * to be deleted (to see that no packet touched it since the read: a client
- * that reuses its port for a new connection must not lose the new flow).
+ * Cost: one batched read of the table, plus one lookup-and-delete per flow
+ * found idle (take-flow.ts: it stays deleted only if no packet touched it
+ * since the read; a client that reuses its port must not lose its new flow).
  */
-import { type ConntrackMaps, FLOW_TABLES, type FlowTableName } from './conntrack-maps.js';
+import type { BpfMap } from '../dataplane/maps.js';
+import { type ConntrackMaps, type FlowTableName } from './conntrack-maps.js';
 import { type ActiveCorrection, type ActiveRecounter, decrementActive, readActive } from './active-counts.js';
 import { Endpoints } from './endpoints.js';
 import { FLOW_STATES, type FlowState, KEY, TCP_STATE, VALUE, flowState, u32, u64 } from './flow-bytes.js';
 import { type FlowIndex, FlowIndexBuilder } from './flow-index.js';
 import { KEY_WORDS, KeyList } from './key-words.js';
-import { deleteKeys, lookupInto } from './raw-flow-ops.js';
+import { lookupInto } from './raw-flow-ops.js';
 import { scanFlows } from './scan.js';
+import { type TakeHooks, takeIfStillDoomed } from './take-flow.js';
 import type { TimeoutTable } from './timeouts.js';
 
 export interface SweepReport {
@@ -34,22 +36,16 @@ export interface SweepReport {
 	durationMs: number;
 }
 
-/* Flows found idle by the scan: keys plus what the second look needs. */
+/* Flows found idle by the scan: keys, and the last_seen the take compares with. */
 class IdleEntries {
 	readonly keys = new KeyList();
 	readonly lastSeen: number[] = [];
-	readonly serviceIds: number[] = [];
-	readonly backendIds: number[] = [];
-	readonly tcpStates: number[] = [];
 	readonly tables: FlowTableName[] = [];
 
-	add(words: Uint32Array, wordAt: number, lastSeen: number, serviceId: number, backendId: number, tcpState: number, table: FlowTableName): void {
+	add(words: Uint32Array, wordAt: number, lastSeen: number, table: FlowTableName): void {
 		this.keys.push(words, wordAt);
 		this.tables.push(table);
 		this.lastSeen.push(lastSeen);
-		this.serviceIds.push(serviceId);
-		this.backendIds.push(backendId);
-		this.tcpStates.push(tcpState);
 	}
 
 	get count(): number {
@@ -63,7 +59,8 @@ export interface SweepResult {
 	index: FlowIndex;
 }
 
-export function sweepFlows(maps: ConntrackMaps, timeouts: TimeoutTable, recounter: ActiveRecounter, nowNs: bigint): SweepResult {
+/** `hooks`: test seams around each take of an idle flow. */
+export function sweepFlows(maps: ConntrackMaps, timeouts: TimeoutTable, recounter: ActiveRecounter, nowNs: bigint, hooks?: TakeHooks): SweepResult {
 	const startedAt = performance.now();
 	const now = Number(nowNs);
 	const endpoints = Endpoints.read(maps);
@@ -89,39 +86,53 @@ export function sweepFlows(maps: ConntrackMaps, timeouts: TimeoutTable, recounte
 		const tcpState = u32(values, valueAt + VALUE.tcpState);
 		const timeoutNs = timeouts.forFlow(keys[keyAt + KEY.protocol]!, tcpState);
 		flows++;
-		if (now - lastSeen >= timeoutNs) candidates.add(words, wordAt, lastSeen, serviceId, backendId, tcpState, table);
+		if (now - lastSeen >= timeoutNs) candidates.add(words, wordAt, lastSeen, table);
 		else keep(words, wordAt, serviceId, backendId, tcpState);
 	});
 
-	/* Read each idle flow once more: a packet since the scan (e.g. a client reusing its port) keeps it. */
-	const doomed: Record<FlowTableName, KeyList> = { flows: new KeyList(), halfOpenFlows: new KeyList() };
+	/*
+	 * Take each idle flow out only if it is still the one the scan judged
+	 * (take-flow.ts): a packet since the scan (a client reusing its port, a
+	 * re-steer) keeps it, and what this pass counts off is only what its own
+	 * takes removed.
+	 */
 	const fresh = Buffer.alloc(maps.flows.valueBytes);
 	let revived = 0;
+	let deletedFlows = 0;
 	for (let i = 0; i < candidates.count; i++) {
 		const key = candidates.keys.key(i);
-		const serviceId = candidates.serviceIds[i]!;
-		const backendId = candidates.backendIds[i]!;
-		let tcpState = candidates.tcpStates[i]!;
 		const table = candidates.tables[i]!;
-		const there = lookupInto(maps[table], key, fresh);
-		/* A half-open flow gone from its table may have moved to the flow table (its handshake completed). */
-		const promoted = !there && table === 'halfOpenFlows' && lookupInto(maps.flows, key, fresh);
-		if (promoted || (there && u64(fresh, VALUE.lastSeenNs) !== candidates.lastSeen[i])) {
-			revived++;
-			tcpState = u32(fresh, VALUE.tcpState);
-			keep(candidates.keys.words, i * KEY_WORDS, u32(fresh, VALUE.serviceId), u32(fresh, VALUE.backendId), tcpState);
+		const judged = candidates.lastSeen[i]!;
+		const outcome = takeIfStillDoomed(maps[table] as BpfMap<unknown, unknown>, key, fresh, (taken) => u64(taken, VALUE.lastSeenNs) === judged, hooks);
+		if (outcome === 'absent') {
+			/* A half-open flow gone from its table may have moved to the flow table (its handshake completed). */
+			if (table === 'halfOpenFlows' && lookupInto(maps.flows, key, fresh)) {
+				revived++;
+				keep(candidates.keys.words, i * KEY_WORDS, u32(fresh, VALUE.serviceId), u32(fresh, VALUE.backendId), u32(fresh, VALUE.tcpState));
+			}
+			/* Otherwise expired by the data plane or evicted: whoever removed it counted it (or the recount does). */
 			continue;
 		}
-		/* Idle (or evicted already: its count is ours to take off too). */
-		if (there) doomed[table].push(candidates.keys.words, i * KEY_WORDS);
+		const serviceId = u32(fresh, VALUE.serviceId);
+		const backendId = u32(fresh, VALUE.backendId);
+		const tcpState = u32(fresh, VALUE.tcpState);
+		if (outcome === 'restored') {
+			revived++;
+			keep(candidates.keys.words, i * KEY_WORDS, serviceId, backendId, tcpState);
+			continue;
+		}
+		/* 'deleted', or 'replaced' (live, but a packet started the flow anew while it was out): ours to count off. */
+		deletedFlows++;
 		deletedByState[flowState(key[KEY.protocol]!, tcpState)]++;
 		if (tcpState !== TCP_STATE.TCP_STATE_CLOSED && endpoints.backendOf(backendId, serviceId)) {
 			taken.set(backendId, (taken.get(backendId) ?? 0) + 1);
 		}
+		/* The flow that replaced it is live: list and count it like any kept flow. */
+		if (outcome === 'replaced' && lookupInto(maps[table] as BpfMap<unknown, unknown>, key, fresh)) {
+			keep(candidates.keys.words, i * KEY_WORDS, u32(fresh, VALUE.serviceId), u32(fresh, VALUE.backendId), u32(fresh, VALUE.tcpState));
+		}
 	}
 
-	let deletedFlows = 0;
-	for (const name of FLOW_TABLES) deletedFlows += deleteKeys(maps[name], doomed[name]);
 	for (const [backendId, n] of taken) decrementActive(maps, backendId, n);
 	const corrections = recounter.correct(maps, counted, activeBefore, taken);
 	const flowIndex = index.finish();

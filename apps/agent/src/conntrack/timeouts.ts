@@ -18,7 +18,12 @@
  *   udp 60 s           Between conntrack (30 s, 120 s once replied) and IPVS
  *                      (300 s): DNS-like exchanges leave fast, streams that
  *                      send once a minute stay.
+ *
+ * The data plane applies the same values (expirySettingsOf, written by the GC
+ * into expiry_settings): a packet that finds its flow idle past them treats
+ * it as gone even when no GC has run (the agent down, or between sweeps).
  */
+import type { ExpirySettings } from '../dataplane/generated/layout.js';
 import { IPPROTO_TCP, TCP_STATE } from './flow-bytes.js';
 
 export interface FlowTimeouts {
@@ -66,4 +71,16 @@ export class TimeoutTable {
 		if (protocol === IPPROTO_TCP) return this.#tcpByState[tcpState] ?? this.#tcpByState[TCP_STATE.TCP_STATE_ESTABLISHED]!;
 		return this.#udpNs;
 	}
+}
+
+/** The timeouts as the data plane's expiry_settings entry (ns). */
+export function expirySettingsOf(timeouts: FlowTimeouts): ExpirySettings {
+	const ns = (ms: number) => BigInt(Math.round(ms * 1e6));
+	return {
+		tcp_syn_sent_ns: ns(timeouts.tcpSynSentMs),
+		tcp_established_ns: ns(timeouts.tcpEstablishedMs),
+		tcp_fin_wait_ns: ns(timeouts.tcpFinWaitMs),
+		tcp_closed_ns: ns(timeouts.tcpClosedMs),
+		udp_ns: ns(timeouts.udpMs),
+	};
 }

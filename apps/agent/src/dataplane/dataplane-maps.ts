@@ -12,6 +12,7 @@ import {
 	type ClientRateKey,
 	type ClientRateWindow,
 	type EndpointOwners,
+	type ExpirySettings,
 	type FloodSettings,
 	type NewFlowWindow,
 	type FlowKey,
@@ -25,6 +26,7 @@ import {
 	clientRateKeyLayout,
 	clientRateWindowLayout,
 	endpointOwnersLayout,
+	expirySettingsLayout,
 	floodSettingsLayout,
 	newFlowWindowLayout,
 	flowKeyLayout,
@@ -62,6 +64,7 @@ export const MAP_SPECS = {
 	half_open_flows: { type: BpfMapType.LRU_HASH, key: structCodec(flowKeyLayout), value: structCodec(flowValueLayout), keyType: 'struct flow_key', valueType: 'struct flow_value' },
 	client_rates: { type: BpfMapType.LRU_HASH, key: structCodec(clientRateKeyLayout), value: structCodec(clientRateWindowLayout), keyType: 'struct client_rate_key', valueType: 'struct client_rate_window' },
 	flood_settings: { type: BpfMapType.ARRAY, key: u32Codec, value: structCodec(floodSettingsLayout), keyType: '__u32', valueType: 'struct flood_settings' },
+	expiry_settings: { type: BpfMapType.ARRAY, key: u32Codec, value: structCodec(expirySettingsLayout), keyType: '__u32', valueType: 'struct expiry_settings' },
 	new_flow_windows: { type: BpfMapType.PERCPU_ARRAY, key: u32Codec, value: structCodec(newFlowWindowLayout), keyType: '__u32', valueType: 'struct new_flow_window' },
 	global_counters: { type: BpfMapType.PERCPU_ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
 	service_counters: { type: BpfMapType.PERCPU_ARRAY, key: u32Codec, value: structCodec(trafficCountersLayout), keyType: '__u32', valueType: 'struct traffic_counters' },
@@ -99,6 +102,8 @@ export interface DataplaneMaps {
 	clientRates: BpfMap<ClientRateKey, ClientRateWindow>;
 	/** 0 -> flood settings (ARRAY of one). */
 	floodSettings: BpfMap<number, FloodSettings>;
+	/** 0 -> flow idle timeouts in ns, the GC's (ARRAY of one; zero: no expiry in the data plane). */
+	expirySettings: BpfMap<number, ExpirySettings>;
 	/** 0 -> new flows in this CPU's current window, per CPU (PERCPU_ARRAY). */
 	newFlowWindows: PerCpuMap<number, NewFlowWindow>;
 	/** enum sluice_counter -> packets, per CPU (PERCPU_ARRAY). */
@@ -162,6 +167,7 @@ export function createDataplaneMaps(infoOf: (name: MapName) => MapInfo, owner: F
 		halfOpenFlows: plain('half_open_flows'),
 		clientRates: plain('client_rates'),
 		floodSettings: plain('flood_settings'),
+		expirySettings: plain('expiry_settings'),
 		newFlowWindows: perCpu('new_flow_windows'),
 		globalCounters: perCpu('global_counters'),
 		serviceCounters: perCpu('service_counters'),

@@ -185,6 +185,12 @@ export const libbpf = {
 		value: Bytes,
 	) => number,
 	bpf_map_delete_elem: lib.func('int bpf_map_delete_elem(int fd, void *key)') as (fd: number, key: Bytes) => number,
+	/* Atomic under the map's bucket lock (hash and LRU hash maps: Linux 5.14 and later). */
+	bpf_map_lookup_and_delete_elem: lib.func('int bpf_map_lookup_and_delete_elem(int fd, void *key, void *value)') as (
+		fd: number,
+		key: Bytes,
+		value: Bytes,
+	) => number,
 	bpf_map_get_next_key: lib.func('int bpf_map_get_next_key(int fd, void *key, void *next_key)') as (
 		fd: number,
 		key: Bytes,

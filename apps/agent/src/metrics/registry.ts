@@ -70,7 +70,7 @@ export function createMetricsRegistry(current: Current): Registry {
 	counter('sluice_packets_total', 'Packets by the XDP action taken (they add up to every packet seen).', ['action'], (s) => grouped(s, 'action_', 'action'));
 	counter('sluice_drops_total', 'Packets dropped, by reason.', ['reason'], (s) => grouped(s, 'drop_', 'reason'));
 	counter('sluice_passes_total', 'Packets passed to the kernel, by reason.', ['reason'], (s) => grouped(s, 'pass_', 'reason'));
-	counter('sluice_flow_events_total', 'Flow events: new, resteered (backend down or removed), closed.', ['event'], (s) => grouped(s, 'flow_', 'event'));
+	counter('sluice_flow_events_total', 'Flow events: new, resteered (backend down or removed), expired (idle past its timeout, ended by the data plane), closed.', ['event'], (s) => grouped(s, 'flow_', 'event'));
 	gauge('sluice_flows_tracked', 'Flows in the connection table (at the last GC sweep).', [], (s) => [[{}, s.flowsTracked]]);
 
 	counter('sluice_service_packets_total', 'Packets of a service: forward (client to backend) and reply.', ['service', 'direction'], (s) =>

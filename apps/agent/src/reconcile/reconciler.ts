@@ -9,6 +9,11 @@
  *   4. a removed service stops matching before its backends are cleared;
  *   5. a backend's endpoint names its service (for replies) from before any
  *      table names the backend until the backend is freed.
+ *   6. a removed backend is retired, not freed: its flags are cleared (no flow
+ *      follows it) but its id, its endpoint's owner pair and its service's VIP
+ *      stay until no flow names it, so that a reply still in flight is
+ *      translated and no new backend takes the id while flows name it. The
+ *      agent frees it (freeRetired) once the end-flows job for it finished.
  */
 import {
   type DataplaneConfig,
@@ -59,8 +64,17 @@ export class ReconcileError extends Error {
 interface AppliedBackend {
   id: number;
   entry: Backend;
+  /** A live table has named it, so flows may (unknown after adoption: assumed). */
+  named: boolean;
   /** Its address:port with the service's protocol: its key in backend_endpoints. */
   endpointKey: ServiceKey;
+}
+
+interface RetiredBackend {
+  applied: AppliedBackend;
+  serviceId: number;
+  /** "address:port/protocol", for the per-endpoint limit. */
+  endpoint: string;
 }
 
 interface AppliedService {
@@ -100,6 +114,10 @@ export class Reconciler {
   private readonly serviceIds: IdAllocator;
   private readonly backendIds: IdAllocator;
   private readonly endpointOwners: EndpointOwnersWriter;
+  /** Removed backends whose flows may still name them, by id (rule 6). */
+  private readonly retired = new Map<number, RetiredBackend>();
+  /** Removed services whose id and VIP wait for their retired backends: retired backends left, by service id. */
+  private readonly retiredServices = new Map<number, number>();
   /** The VIP counts last written, to skip rewriting the same ones (unset after adoption). */
   private vipCountsWritten: string | undefined;
 
@@ -135,7 +153,7 @@ export class Reconciler {
       const endpoint = formatEndpoint(bytesToAddress(entry.family, entry.addr), entry.port);
       const group = backendsByService.get(entry.service_id) ?? new Map<string, AppliedBackend>();
       /* The protocol is the service's: filled in below. */
-      group.set(endpoint, { id, entry, endpointKey: { addr: entry.addr, port: entry.port, protocol: 0, family: entry.family } });
+      group.set(endpoint, { id, entry, named: true, endpointKey: { addr: entry.addr, port: entry.port, protocol: 0, family: entry.family } });
       backendsByService.set(entry.service_id, group);
     }
     for (const [key, config] of this.maps.services.entries()) {
@@ -162,7 +180,48 @@ export class Reconciler {
         backends,
       });
     }
+    /* Backends of a service removed before the restart were retired: their service's id and VIP wait for them. */
+    const live = new Set([...this.applied.values()].map((service) => service.id));
+    for (const [serviceId, backends] of backendsByService) {
+      if (live.has(serviceId)) continue;
+      this.serviceIds.reserve(serviceId);
+      this.retiredServices.set(serviceId, backends.size);
+      for (const [endpoint, applied] of backends) {
+        const vip = this.maps.serviceVips.lookup(serviceId);
+        applied.endpointKey.protocol = vip?.protocol ?? 0;
+        this.retired.set(applied.id, { applied, serviceId, endpoint: `${endpoint}/${vip?.protocol === 6 ? 'tcp' : 'udp'}` });
+      }
+    }
     this.endpointOwners.adopt();
+  }
+
+  /** Ids of removed backends not freed yet: the agent ends their flows, then frees them. */
+  retiredBackendIds(): number[] {
+    return [...this.retired.keys()];
+  }
+
+  /**
+   * Frees retired backends among `ids` (others are ignored): call only once
+   * no flow names them, i.e. after the end-flows job for them finished. A
+   * removed service's id and VIP go with its last one. Returns the ids freed.
+   */
+  freeRetired(ids: Iterable<number>): number[] {
+    const freed: number[] = [];
+    for (const id of ids) {
+      const retired = this.retired.get(id);
+      if (!retired) continue;
+      this.freeBackend(retired.applied);
+      this.retired.delete(id);
+      freed.push(id);
+      const left = this.retiredServices.get(retired.serviceId);
+      if (left === undefined) continue;
+      if (left > 1) this.retiredServices.set(retired.serviceId, left - 1);
+      else {
+        this.retiredServices.delete(retired.serviceId);
+        this.releaseServiceId(retired.serviceId);
+      }
+    }
+    return freed;
   }
 
   /** The service ids and backend ids in use, by name, for the API and tests. */
@@ -228,8 +287,8 @@ export class Reconciler {
         );
       backends += spec.backends.length;
     }
-    /* Ids of backends being removed are free again only after this apply. */
-    let kept = 0;
+    /* Ids of backends being removed, or retired, are free again only once their flows are gone (rule 6). */
+    let kept = this.retired.size;
     for (const [name, service] of this.applied) {
       const spec = desired.get(name);
       if (!spec) continue;
@@ -237,7 +296,12 @@ export class Reconciler {
       for (const endpoint of service.backends.keys()) if (!wanted.has(endpoint)) kept++;
     }
     if (backends + kept > maxBackends)
-      throw new ReconcileError('LIMIT_REACHED', `${backends} backends exceed the limit of ${maxBackends}`);
+      throw new ReconcileError(
+        'LIMIT_REACHED',
+        this.retired.size > 0 && backends <= maxBackends
+          ? `${backends} backends, with ${this.retired.size} removed ones whose flows are still being ended, exceed the limit of ${maxBackends}; retry once their flows are gone`
+          : `${backends} backends exceed the limit of ${maxBackends}`,
+      );
     this.checkServicesPerEndpoint(desired);
   }
 
@@ -257,10 +321,11 @@ export class Reconciler {
     for (const [name, spec] of desired) {
       for (const b of spec.backends) count(name, `${formatEndpoint(b.address, b.port)}/${spec.protocol}`);
     }
-    /* Pairs being removed by this apply still hold their place while it runs. */
+    /* Pairs being removed by this apply still hold their place while it runs, and retired ones until freed. */
     for (const [name, service] of this.applied) {
       for (const endpoint of service.backends.keys()) count(name, `${endpoint}/${service.protocol}`);
     }
+    for (const [id, retired] of this.retired) count(`a removed backend still ending its flows (id ${id})`, retired.endpoint);
     for (const [endpoint, names] of services) {
       if (names.size > MAX_SERVICES_PER_ENDPOINT)
         throw new ReconcileError(
@@ -302,6 +367,7 @@ export class Reconciler {
     this.maps.serviceVips.update(service.id, key);
 
     const eligible: { id: number; key: string; weight: number }[] = [];
+    const eligibleApplied: AppliedBackend[] = [];
     const losingFlows: { applied: AppliedBackend; entry: Backend }[] = [];
 
     /* 1. Backends that keep or gain flows are written before any table names them. */
@@ -311,7 +377,7 @@ export class Reconciler {
       let applied = service.backends.get(endpoint);
       if (!applied) {
         const id = this.backendIds.allocate();
-        applied = { id, entry: FREE_BACKEND, endpointKey: serviceKeyOf({ ...backend, protocol: spec.protocol }) };
+        applied = { id, entry: FREE_BACKEND, named: false, endpointKey: serviceKeyOf({ ...backend, protocol: spec.protocol }) };
         service.backends.set(endpoint, applied);
         this.endpointOwners.add(applied.endpointKey, service.id, id);
         this.maps.backendActive.update(id, 0n);
@@ -321,7 +387,10 @@ export class Reconciler {
       const entry = backendEntry(backend, service.id, keepsFlows);
       if (keepsFlows) this.writeBackend(applied, entry);
       else losingFlows.push({ applied, entry });
-      if (backend.state === 'ready' && keepsFlows) eligible.push({ id: applied.id, key: endpoint, weight: backend.weight });
+      if (backend.state === 'ready' && keepsFlows) {
+        eligible.push({ id: applied.id, key: endpoint, weight: backend.weight });
+        eligibleApplied.push(applied);
+      }
     }
 
     /* 2. The table and the flip. */
@@ -358,12 +427,13 @@ export class Reconciler {
       report.servicesWritten.push(name);
     }
     service.tableInput = tableInput;
+    for (const applied of eligibleApplied) applied.named = true;
 
     /* 3. Down backends lose their flows only now that no table names them. */
     for (const { applied, entry } of losingFlows) this.writeBackend(applied, entry);
     for (const [endpoint, applied] of service.backends) {
       if (wanted.has(endpoint)) continue;
-      this.freeBackend(applied);
+      this.retireBackend(applied, service.id, `${endpoint}/${service.protocol}`);
       service.backends.delete(endpoint);
       report.backendsRemoved++;
     }
@@ -372,14 +442,37 @@ export class Reconciler {
 
   private removeService(service: AppliedService, report: ReconcileReport): void {
     this.maps.services.delete(service.key);
-    for (const applied of service.backends.values()) {
-      this.freeBackend(applied);
+    let retiring = 0;
+    for (const [endpoint, applied] of service.backends) {
+      if (this.retireBackend(applied, service.id, `${endpoint}/${service.protocol}`)) retiring++;
       report.backendsRemoved++;
     }
-    this.maps.serviceVips.update(service.id, { addr: Buffer.alloc(16), port: 0, protocol: 0, family: 0 });
     this.applied.delete(service.name);
-    this.serviceIds.release(service.id);
+    /* Replies of its retired backends' flows still need its VIP: the id and VIP go with the last of them. */
+    if (retiring > 0) this.retiredServices.set(service.id, retiring);
+    else this.releaseServiceId(service.id);
     report.servicesRemoved.push(service.name);
+  }
+
+  private releaseServiceId(id: number): void {
+    this.maps.serviceVips.update(id, { addr: Buffer.alloc(16), port: 0, protocol: 0, family: 0 });
+    this.serviceIds.release(id);
+  }
+
+  /**
+   * Rule 6: no flow follows the backend any more (flags cleared: the next
+   * packet of each is steered anew), but replies still find their flows.
+   * A backend no live table ever named (e.g. written by an apply that failed
+   * before its flip) has no flow: it is freed at once. Whether it retired.
+   */
+  private retireBackend(applied: AppliedBackend, serviceId: number, endpoint: string): boolean {
+    if (applied.entry.family === 0 || !applied.named) {
+      this.freeBackend(applied);
+      return false;
+    }
+    this.writeBackend(applied, { ...applied.entry, flags: 0 });
+    this.retired.set(applied.id, { applied, serviceId, endpoint });
+    return true;
   }
 
   /** Clears flags first so no packet follows the entry while it is zeroed. */

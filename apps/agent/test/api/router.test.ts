@@ -228,10 +228,32 @@ describe('backends', () => {
     await expectRefusedUnchanged(t.agent, 'bulk remove with flows', () => operator().backends.bulk({ service: WEB, endpoints: [be(1), be(3)], change: { action: 'remove' } }), 'CONFLICT');
     await expectRefusedUnchanged(t.agent, 'delete service with flows', () => admin().services.delete({ service: WEB }), 'CONFLICT', /3 active flows/);
     const id = t.agent.backendId(WEB, be(3))!;
-    const result = await operator().backends.remove({ service: WEB, endpoint: be(3), force: true });
+    const maps = t.agent.dataplane.maps;
+    const pairNames = (backendId: number) =>
+      [...maps.backendEndpoints.values()].some((owners) => Array.from(owners.backend_ids.subarray(0, owners.count)).includes(backendId));
+    /* While its flows are being ended, the removed backend is retired, not freed (issue 9, point 6c). */
+    const parts = t.agent.parts as { endFlows: typeof t.agent.parts.endFlows };
+    const endFlows = parts.endFlows;
+    let during: { flags: number; family: number; retired: boolean; pair: boolean } | undefined;
+    parts.endFlows = (m, ids) => {
+      const entry = maps.backends.lookup(id)!;
+      during = { flags: entry.flags, family: entry.family, retired: t.agent.reconciler.retiredBackendIds().includes(id), pair: pairNames(id) };
+      return endFlows(m, ids);
+    };
+    let result;
+    try {
+      result = await operator().backends.remove({ service: WEB, endpoint: be(3), force: true });
+    } finally {
+      parts.endFlows = endFlows;
+    }
+    assert.deepEqual(during, { flags: 0, family: 4, retired: true, pair: true }, 'during end-flows: no flow follows it, replies still find it, its id is taken');
     assert.deepEqual(result, { removed: be(3), flowsEnded: 3 });
-    assert.equal([...t.agent.dataplane.maps.flows.values()].filter((f) => f.backend_id === id).length, 0, 'its flow entries are gone');
+    assert.equal([...maps.flows.values()].filter((f) => f.backend_id === id).length, 0, 'its flow entries are gone');
     assert.equal(t.agent.store.services.backend(WEB, be(3)), undefined);
+    /* Then it is freed: entry, reply pair and id. */
+    assert.equal(maps.backends.lookup(id)!.family, 0);
+    assert.equal(pairNames(id), false);
+    assert.deepEqual(t.agent.reconciler.retiredBackendIds(), []);
   });
 
   test('drain: no new flows, flows continue, the timeout ends them and the count reaches zero', T, async () => {

@@ -110,6 +110,21 @@ describe('ConntrackGc.sweep', () => {
 		assert.equal(present(busy), true);
 	});
 
+	it('start() hands its timeouts to the data plane (expiry_settings, in ns): one source for both', (t) => {
+		t.mock.timers.enable({ apis: ['setTimeout'] });
+		const gc = new ConntrackGc(dp.maps, { timeouts: { udpMs: 45_000, tcpClosedMs: 2_500 } });
+		dp.maps.expirySettings.update(0, { tcp_syn_sent_ns: 0n, tcp_established_ns: 0n, tcp_fin_wait_ns: 0n, tcp_closed_ns: 0n, udp_ns: 0n });
+		gc.start();
+		gc.stop();
+		assert.deepEqual(dp.maps.expirySettings.lookup(0), {
+			tcp_syn_sent_ns: 30n * SECOND_NS,
+			tcp_established_ns: 900n * SECOND_NS,
+			tcp_fin_wait_ns: 60n * SECOND_NS,
+			tcp_closed_ns: 2_500_000_000n,
+			udp_ns: 45n * SECOND_NS,
+		});
+	});
+
 	it('recounts backend_active from the table and corrects drift, never below zero', async () => {
 		const gc = new ConntrackGc(dp.maps, {});
 		const [b0, b1, b2] = ids.backends as [number, number, number];

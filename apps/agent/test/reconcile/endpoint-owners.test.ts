@@ -58,8 +58,12 @@ test('removing services takes their pairs off; the last one removes the entry an
   const reconciler = new Reconciler(dataplane.maps, Reconciler.limitsOf(dataplane.maps, 1024));
   reconciler.apply(config(3));
   reconciler.apply(config(1));
+  /* Removed backends are retired: their pairs stay, for replies, until their flows are gone (the agent then frees them). */
+  assert.equal(dataplane.maps.backendEndpoints.lookup(sharedKey())!.count, 3);
+  reconciler.freeRetired(reconciler.retiredBackendIds());
   assert.equal(dataplane.maps.backendEndpoints.lookup(sharedKey())!.count, 1);
   reconciler.apply(config(0));
+  reconciler.freeRetired(reconciler.retiredBackendIds());
   assert.equal(dataplane.maps.backendEndpoints.lookup(sharedKey()), undefined);
   assert.equal([...dataplane.maps.backendEndpoints.entries()].length, 0);
   assert.ok([...dataplane.maps.endpointFilter.entries()].every(([, word]) => word === 0n), 'every filter bit is clear');
@@ -74,6 +78,7 @@ test('a restarted agent adopts the pairs and writes nothing new', () => {
   const after = JSON.stringify([...dataplane.maps.backendEndpoints.entries(), ...dataplane.maps.endpointFilter.entries()], (_, v) => (typeof v === 'bigint' ? v.toString() : v));
   assert.equal(after, before);
   adopted.apply(config(0));
+  adopted.freeRetired(adopted.retiredBackendIds());
   assert.equal([...dataplane.maps.backendEndpoints.entries()].length, 0, 'adopted pairs are removed like its own');
 });
 

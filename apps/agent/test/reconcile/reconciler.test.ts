@@ -69,6 +69,8 @@ test('a service whose apply failed part-way is written again by the next apply, 
   assert.throws(() => reconciler.apply(config(4)), /injected map failure/);
   tables.update = update;
   reconciler.apply(config(3));
+  /* The fourth backend's entry went in before the failure, but no live table named it: no flow can, so it is freed at once. */
+  assert.deepEqual(reconciler.retiredBackendIds(), []);
   assert.equal(snapshot(dataplane), before);
   const report = reconciler.apply(config(4));
   assert.equal(report.tablesWritten, 1);
@@ -143,5 +145,61 @@ test('removing a service clears its backends, VIP and match', () => {
   assert.deepEqual(report.servicesRemoved, ['198.18.100.1:80/tcp']);
   assert.equal([...dataplane.maps.services.entries()].length, 0);
   assert.equal([...dataplane.maps.vips.entries()].length, 0);
+  reconciler.freeRetired(reconciler.retiredBackendIds());
   assert.equal([...dataplane.maps.backends.entries()].filter(([, b]) => b.family !== 0).length, 0);
+  assert.equal([...dataplane.maps.serviceVips.entries()].filter(([, vip]) => vip.family !== 0).length, 0);
+});
+
+/*
+ * Removal in two phases (issue 9, point 6c): freeing a removed backend at once
+ * let a reply of its last flows leave untranslated (no endpoint pair), and let
+ * a backend added meanwhile take its id and then lose its flows to the removal's
+ * end-flows job.
+ */
+test('a removed backend is retired: no flow follows it, but its reply pair and its id stay until freed', () => {
+  const reconciler = new Reconciler(dataplane.maps, { ...Reconciler.limitsOf(dataplane.maps, 1024), maxBackends: 3 });
+  reconciler.apply(config(3));
+  const removedId = reconciler.backendIdOf('198.18.100.1:80/tcp', '198.19.1.2:8080')!;
+  const keptConfig = dataplaneConfigSchema.parse({ services: [{ ...config(3).services[0], backends: config(3).services[0]!.backends.slice(1) }] });
+  reconciler.apply(keptConfig);
+
+  const entry = dataplane.maps.backends.lookup(removedId)!;
+  assert.equal(entry.flags, 0, 'no flow follows it');
+  assert.equal(entry.family, 4, 'its entry still names it');
+  const owners = dataplane.maps.backendEndpoints.lookup(serviceKeyOf({ address: '198.19.1.2', port: 8080, protocol: 'tcp' }))!;
+  assert.deepEqual([owners.count, owners.backend_ids[0]], [1, removedId], 'its reply pair stays');
+  assert.deepEqual(reconciler.retiredBackendIds(), [removedId]);
+
+  /* Its id is not free: a new backend is refused (all 3 ids taken), saying why. */
+  const withNew = dataplaneConfigSchema.parse({ services: [{ ...keptConfig.services[0], backends: [...keptConfig.services[0]!.backends, { address: '198.19.9.2', port: 8080 }] }] });
+  assert.throws(
+    () => reconciler.apply(withNew),
+    (error: unknown) => error instanceof ReconcileError && error.code === 'LIMIT_REACHED' && /removed ones whose flows are still being ended/.test(error.message),
+  );
+
+  /* Once its flows are gone, the agent frees it: then the id is free for the new backend. */
+  assert.deepEqual(reconciler.freeRetired([removedId]), [removedId]);
+  assert.equal(dataplane.maps.backends.lookup(removedId)!.family, 0);
+  assert.equal(dataplane.maps.backendEndpoints.lookup(serviceKeyOf({ address: '198.19.1.2', port: 8080, protocol: 'tcp' })), undefined);
+  reconciler.apply(withNew);
+  assert.equal(reconciler.backendIdOf('198.18.100.1:80/tcp', '198.19.9.2:8080'), removedId, 'the freed id is reused only now');
+});
+
+test('a removed service keeps its VIP and id for its retired backends; a restarted agent adopts them as retired', () => {
+  reconcilerFor(dataplane).apply(config(2));
+  const first = reconcilerFor(dataplane);
+  first.adopt();
+  const serviceId = first.serviceIdOf('198.18.100.1:80/tcp')!;
+  first.apply({ services: [] });
+  assert.equal(dataplane.maps.serviceVips.lookup(serviceId)?.family, 4, 'replies of its flows still find the VIP');
+
+  const restarted = reconcilerFor(dataplane);
+  restarted.adopt();
+  assert.equal(restarted.retiredBackendIds().length, 2);
+  /* Its id stays taken: a new service gets another. */
+  restarted.apply(dataplaneConfigSchema.parse({ services: [{ ...config(1).services[0], address: '198.18.100.9' }] }));
+  assert.notEqual(restarted.serviceIdOf('198.18.100.9:80/tcp'), serviceId);
+  restarted.freeRetired(restarted.retiredBackendIds());
+  assert.equal(dataplane.maps.serviceVips.lookup(serviceId)?.family, 0, 'the VIP goes with its last backend');
+  assert.equal(restarted.retiredBackendIds().length, 0);
 });

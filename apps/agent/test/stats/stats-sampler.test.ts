@@ -125,6 +125,6 @@ describe('StatsSampler', () => {
 		s.stop();
 		t.mock.timers.tick(10 * 50);
 		assert.equal(samples, 6, 'no sample after stop()');
-		assert.equal(SluiceCounter.CNT_MAX, 29);
+		assert.equal(SluiceCounter.CNT_MAX, 30);
 	});
 });

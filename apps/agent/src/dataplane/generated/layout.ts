@@ -195,6 +195,27 @@ export const floodSettingsLayout: StructLayout<FloodSettings> = {
 	],
 };
 
+/** struct expiry_settings (40 bytes) */
+export interface ExpirySettings {
+	tcp_syn_sent_ns: bigint;
+	tcp_established_ns: bigint;
+	tcp_fin_wait_ns: bigint;
+	tcp_closed_ns: bigint;
+	udp_ns: bigint;
+}
+
+export const expirySettingsLayout: StructLayout<ExpirySettings> = {
+	name: 'expiry_settings',
+	size: 40,
+	members: [
+		{ name: 'tcp_syn_sent_ns', offset: 0, kind: 'u64' },
+		{ name: 'tcp_established_ns', offset: 8, kind: 'u64' },
+		{ name: 'tcp_fin_wait_ns', offset: 16, kind: 'u64' },
+		{ name: 'tcp_closed_ns', offset: 24, kind: 'u64' },
+		{ name: 'udp_ns', offset: 32, kind: 'u64' },
+	],
+};
+
 /** struct new_flow_window (16 bytes) */
 export interface NewFlowWindow {
 	started_ns: bigint;
@@ -278,6 +299,7 @@ export const structLayouts = {
 	flow_value: flowValueLayout,
 	endpoint_owners: endpointOwnersLayout,
 	flood_settings: floodSettingsLayout,
+	expiry_settings: expirySettingsLayout,
 	new_flow_window: newFlowWindowLayout,
 	client_rate_key: clientRateKeyLayout,
 	client_rate_window: clientRateWindowLayout,
@@ -377,6 +399,7 @@ export const SluiceCounter = {
 	CNT_REPLY_UNTRACKED: 26,
 	CNT_DROP_HANDOVER: 27,
 	CNT_DROP_CLIENT_RATE: 28,
-	CNT_MAX: 29,
+	CNT_FLOW_EXPIRED: 29,
+	CNT_MAX: 30,
 } as const;
 export type SluiceCounter = (typeof SluiceCounter)[keyof typeof SluiceCounter];
