@@ -1,6 +1,6 @@
 /* Switching the algorithm in the UI changes which backend new connections go to. */
 import { collectConsoleErrors, saveScreenshot } from './support/console-page.ts';
-import { servicePagePath, storageStateOf } from './support/lab-settings.ts';
+import { CLIENT_SOURCES, servicePagePath, storageStateOf } from './support/lab-settings.ts';
 import { resetServices } from './support/lab.ts';
 import { expect, test } from './support/playwright.ts';
 import { httpRequests } from './support/traffic.ts';
@@ -10,7 +10,7 @@ test.use({ storageState: storageStateOf('admin') });
 test('round-robin to source-hash: one client address then lands on one backend', async ({ page }) => {
   const errors = collectConsoleErrors(page);
   await resetServices();
-  const source = '198.18.0.11';
+  const source = CLIENT_SOURCES.algorithm;
   const spread = await httpRequests('algo', 30, { source });
   expect(Object.keys(spread.byBackend).length, `round-robin spreads (${JSON.stringify(spread.byBackend)})`).toBe(3);
 

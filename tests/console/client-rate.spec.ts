@@ -4,7 +4,7 @@
  * many through (the rest are dropped and counted); 0 lifts the limit.
  */
 import { collectConsoleErrors, saveScreenshot } from './support/console-page.ts';
-import { servicePagePath, storageStateOf } from './support/lab-settings.ts';
+import { CLIENT_SOURCES, servicePagePath, storageStateOf } from './support/lab-settings.ts';
 import { resetServices } from './support/lab.ts';
 import { expect, test } from './support/playwright.ts';
 import { httpRequests } from './support/traffic.ts';
@@ -22,7 +22,7 @@ const burst = (source: string) => httpRequests('algo', BURST, { concurrency: BUR
 test('a client rate limit set in the UI lets a burst from one client through only up to it; 0 lifts it', async ({ page }) => {
   const errors = collectConsoleErrors(page);
   await resetServices();
-  const source = '198.18.0.13';
+  const source = CLIENT_SOURCES.clientRate;
 
   await page.goto(servicePagePath('algo'));
   await expect(page.getByTestId('current-client-rate')).toHaveText('none');

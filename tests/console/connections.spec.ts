@@ -4,7 +4,7 @@
  * measured with as many UDP flows as the run can create quickly.
  */
 import { collectConsoleErrors, logTiming, saveScreenshot } from './support/console-page.ts';
-import { SERVICES, storageStateOf } from './support/lab-settings.ts';
+import { CLIENT_SOURCES, SERVICES, storageStateOf } from './support/lab-settings.ts';
 import { expect, test } from './support/playwright.ts';
 import { holdConnection, udpFlows } from './support/traffic.ts';
 
@@ -16,7 +16,7 @@ const SOURCES = Array.from({ length: 10 }, (_, i) => `198.18.0.${10 + i}`);
 
 test('a connection opened from the client namespace appears, and the client filter finds it', async ({ page }) => {
   const errors = collectConsoleErrors(page);
-  const source = '198.18.0.13';
+  const source = CLIENT_SOURCES.connections;
   const hold = await holdConnection('line', { seconds: 60, source });
   try {
     await page.goto('/connections');

@@ -30,6 +30,18 @@ export const namespace = (role: 'client' | 'lb' | `be${number}`) => `${PREFIX}-$
 export const backendAddress = (i: number) => `198.19.${i}.2`;
 export const backendName = (i: number) => `be${i}`;
 
+/*
+ * The client namespace's extra addresses (testbed EXTRA_CLIENTS), one per
+ * spec that filters or counts by client: a spec's flows stay in the
+ * connection table for their timeout (closed TCP 10 s, UDP 60 s), so a
+ * later spec sharing its address would find them.
+ */
+export const CLIENT_SOURCES = {
+  algorithm: '198.18.0.11',
+  connections: '198.18.0.13',
+  clientRate: '198.18.0.14',
+} as const;
+
 export const ROLES = ['admin', 'operator', 'viewer'] as const;
 export type TestRole = (typeof ROLES)[number];
 /* Test-only credentials for a throwaway agent data dir. */
