@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
-import { ensureBpffs, isBpffs, unpinAll } from '../apps/agent/src/dataplane/bpffs.js';
+import { ensureBpffs, isBpffs, unpinAll } from '@sluice/dataplane';
 import { createSocketClient, type SocketClient } from '../apps/agent/src/server/client.js';
 import { runCommand, sleep, startIn, stopChild } from './processes.js';
 

@@ -1,7 +1,7 @@
 // Prints what the data plane is doing, from its pinned maps: per backend,
 // new flows and packets in the last interval, and the open flows.
-import { openPinnedMaps } from '../apps/agent/src/dataplane/index.ts';
-import { bytesToAddress } from '../apps/agent/src/dataplane/addresses.ts';
+import { openPinnedMaps } from '@sluice/dataplane';
+import { bytesToAddress } from '@sluice/dataplane';
 
 const pinDir = process.argv[2] ?? '/run/sluice/bpf';
 const intervalMs = 2000;

@@ -16,11 +16,11 @@ case "$suite" in
     bash bpf/test/fixture-network.sh up
     trap 'bash bpf/test/fixture-network.sh down' EXIT
     ip netns exec "slfx${SLUICE_TEST_TAG:-}" env PATH="$PATH" node --import tsx --test --test-concurrency=1 "${REPORTERS[@]}" \
-      bpf/test/*.test.ts apps/agent/test/dataplane/layout.test.ts
+      bpf/test/*.test.ts
     ;;
   agent)
     make -s -C bpf
-    run_node_tests $(find apps/agent/test packages/api/test testbed -name '*.test.ts' 2>/dev/null | sort)
+    run_node_tests $(find apps/agent/test packages/api/test packages/dataplane/test testbed -name '*.test.ts' 2>/dev/null | sort)
     ;;
   e2e)
     make -s -C bpf

@@ -13,8 +13,8 @@
  * answer arrives, and the answer's round trip is noted beside it.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { openPinnedMaps } from '../../apps/agent/src/dataplane/index.js';
-import type { ServiceConfig } from '../../apps/agent/src/dataplane/generated/layout.js';
+import { openPinnedMaps } from '@sluice/dataplane';
+import type { ServiceConfig } from '@sluice/dataplane';
 import { serviceKeyOf } from '../../apps/agent/src/reconcile/map-entries.js';
 import type { SocketClient } from '../../apps/agent/src/server/client.js';
 import type { BenchRecord } from '../record.js';

@@ -10,7 +10,7 @@
  * socket, tRPC, the agent's walk of the snapshot, fresh reads of the 100
  * flows from the kernel, names, JSON.
  */
-import { openPinnedMaps, SluiceTcpState } from '../../apps/agent/src/dataplane/index.js';
+import { openPinnedMaps, SluiceTcpState } from '@sluice/dataplane';
 import { type BulkFlows, bulkFlowClient, writeBulkFlows } from '../../apps/agent/test/conntrack/bulk-flows.js';
 import type { SocketClient } from '../../apps/agent/src/server/client.js';
 import type { BenchRecord } from '../record.js';

@@ -10,9 +10,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { dataplaneConfigSchema } from '../../packages/api/src/index.ts';
-import { loadDataplane, openPinnedMaps } from '../../apps/agent/src/dataplane/index.js';
+import { loadDataplane, openPinnedMaps } from '@sluice/dataplane';
 import { Reconciler } from '../../apps/agent/src/reconcile/reconciler.js';
-import type { ServiceConfig } from '../../apps/agent/src/dataplane/generated/layout.js';
+import type { ServiceConfig } from '@sluice/dataplane';
 import { serviceKeyOf } from '../../apps/agent/src/reconcile/map-entries.js';
 import type { BenchRecord } from '../record.js';
 import { BENCH_PIN_DIR } from '../sluice-agent.js';

@@ -13,8 +13,8 @@
  * Prints one JSON object on stdout; progress on stderr.
  */
 import { dataplaneConfigSchema, type Algorithm } from '../../packages/api/src/index.ts';
-import { loadDataplane } from '../../apps/agent/src/dataplane/index.js';
-import { interfaceIndex } from '../../apps/agent/src/dataplane/xdp.js';
+import { loadDataplane } from '@sluice/dataplane';
+import { interfaceIndex } from '@sluice/dataplane';
 import { Reconciler } from '../../apps/agent/src/reconcile/reconciler.js';
 import { TCP, buildPacket, keyAddressBytes, type PacketSpec } from '../../bpf/test/support/packet.ts';
 import { BACKEND_FACING, CLIENT_FACING } from '../packet-cost/network.js';

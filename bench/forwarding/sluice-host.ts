@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dataplaneConfigSchema } from '../../packages/api/src/index.ts';
-import { SluiceCounter, loadDataplane } from '../../apps/agent/src/dataplane/index.js';
+import { SluiceCounter, loadDataplane } from '@sluice/dataplane';
 import { Reconciler } from '../../apps/agent/src/reconcile/reconciler.js';
 
 interface HostRequest {

@@ -8,10 +8,10 @@
 import { fileURLToPath } from 'node:url';
 import { buildPacket } from '../../bpf/test/support/packet.ts';
 import { buildBenchBpf } from '../bpf-object.js';
-import { checked, checkedPointer } from '../../apps/agent/src/dataplane/errors.js';
-import { libbpf } from '../../apps/agent/src/dataplane/libbpf.js';
-import { testRunXdp } from '../../apps/agent/src/dataplane/test-run.js';
-import { interfaceIndex } from '../../apps/agent/src/dataplane/xdp.js';
+import { checked, checkedPointer } from '@sluice/dataplane';
+import { libbpf } from '@sluice/dataplane/libbpf';
+import { testRunXdp } from '@sluice/dataplane';
+import { interfaceIndex } from '@sluice/dataplane';
 
 export interface GeneratorRequest {
   ifname: string;

@@ -11,7 +11,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureBpffs } from '../../apps/agent/src/dataplane/bpffs.js';
+import { ensureBpffs } from '@sluice/dataplane';
 import { inNamespace, mustRun, mustRunIn, sleep } from '../processes.js';
 import { BENCH_PIN_DIR } from '../sluice-agent.js';
 import { buildBenchBpf } from '../bpf-object.js';

@@ -1,6 +1,6 @@
 /* Emptying and scanning the data plane's flow table between cases. */
-import type { BpfMap } from '../../apps/agent/src/dataplane/maps.js';
-import { libbpf } from '../../apps/agent/src/dataplane/libbpf.js';
+import type { BpfMap } from '@sluice/dataplane';
+import { libbpf } from '@sluice/dataplane/libbpf';
 
 const BATCH_OPTS = { sz: 24, elem_flags: 0, flags: 0 };
 

@@ -8,9 +8,9 @@
  * the truncation dithers out in the medians.
  */
 import { fileURLToPath } from 'node:url';
-import { checked, checkedPointer } from '../../apps/agent/src/dataplane/errors.js';
-import { type BpfObjectPtr, libbpf } from '../../apps/agent/src/dataplane/libbpf.js';
-import { testRunXdp } from '../../apps/agent/src/dataplane/test-run.js';
+import { checked, checkedPointer } from '@sluice/dataplane';
+import { type BpfObjectPtr, libbpf } from '@sluice/dataplane/libbpf';
+import { testRunXdp } from '@sluice/dataplane';
 import type { FrameTemplate } from './frames.js';
 import { buildBenchBpf } from '../bpf-object.js';
 

@@ -11,9 +11,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { dataplaneConfigSchema, type Algorithm } from '../../packages/api/src/index.ts';
-import { loadDataplane, type Dataplane } from '../../apps/agent/src/dataplane/index.js';
-import { interfaceIndex } from '../../apps/agent/src/dataplane/xdp.js';
-import { SluiceCounter } from '../../apps/agent/src/dataplane/generated/layout.js';
+import { loadDataplane, type Dataplane } from '@sluice/dataplane';
+import { interfaceIndex } from '@sluice/dataplane';
+import { SluiceCounter } from '@sluice/dataplane';
 import { Reconciler } from '../../apps/agent/src/reconcile/reconciler.js';
 import { TCP } from '../../bpf/test/support/packet.ts';
 import type { BenchRecord } from '../record.js';

@@ -7,7 +7,7 @@
  * connection that never completed its handshake (refused by a dead server)
  * lives in the half-open table, not the flow table: both are searched.
  */
-import { addressToBytes, bytesToAddress, openPinnedMaps } from '../../apps/agent/src/dataplane/index.js';
+import { addressToBytes, bytesToAddress, openPinnedMaps } from '@sluice/dataplane';
 import { KEY, KEY_SIZE, VALUE } from '../../apps/agent/src/conntrack/flow-bytes.js';
 
 const IPPROTO = { tcp: 6, udp: 17 } as const;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Every struct, enum and limit shared by the XDP program and the agent.
- * The agent's TypeScript layout (apps/agent/src/dataplane/generated/layout.ts)
+ * The agent's TypeScript layout (packages/dataplane/src/generated/layout.ts)
  * is generated from the compiled object's BTF; `pnpm test:bpf` fails on drift.
  */
 #ifndef SLUICE_SHARED_H
@@ -385,7 +385,7 @@ struct traffic_counters {
  *   tests/agent-e2e/upgrade.test.ts upgrades between the two builds.
  * - SLUICE_TEST_EXTRA_FIELDS: struct flow_value and struct traffic_counters
  *   end with one more field (other sizes; loaded only by
- *   apps/agent/test/dataplane/migrate.test.ts, which writes its entries raw).
+ *   packages/dataplane/test/migrate.test.ts, which writes its entries raw).
  */
 
 #endif /* SLUICE_SHARED_H */

@@ -2,8 +2,8 @@
 // Runs inside the namespace of fixture-network.sh (scripts/run-tests.sh bpf).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type Dataplane, SluiceCounter, loadDataplane } from '../../apps/agent/src/dataplane/index.ts';
-import { interfaceIndex } from '../../apps/agent/src/dataplane/xdp.ts';
+import { type Dataplane, SluiceCounter, loadDataplane } from '@sluice/dataplane';
+import { interfaceIndex } from '@sluice/dataplane';
 import { Reconciler } from '../../apps/agent/src/reconcile/reconciler.ts';
 import { FIXTURES } from './fixtures/index.ts';
 import type { CounterName, Expectation } from './support/expect.ts';

@@ -3,8 +3,8 @@
 // never changed; valid checksums stay valid; the counters add up.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type Dataplane, SluiceCounter, loadDataplane } from '../../apps/agent/src/dataplane/index.ts';
-import { interfaceIndex } from '../../apps/agent/src/dataplane/xdp.ts';
+import { type Dataplane, SluiceCounter, loadDataplane } from '@sluice/dataplane';
+import { interfaceIndex } from '@sluice/dataplane';
 import { Reconciler } from '../../apps/agent/src/reconcile/reconciler.ts';
 import { vipKeyOf } from '../../apps/agent/src/reconcile/map-entries.ts';
 import { FIXTURE_MAP_SIZES, OBJECT_PATH } from './support/dataplane.ts';

@@ -1,6 +1,6 @@
 /*
  * Reads the shared structs and enums out of BTF and renders
- * apps/agent/src/dataplane/generated/layout.ts. Used by gen-layout.ts (to
+ * packages/dataplane/src/generated/layout.ts. Used by gen-layout.ts (to
  * write the file) and by the agent's layout test (to check it is current).
  *
  * Structs come from the compiled program's BTF, because that is what the

@@ -1,5 +1,5 @@
 /*
- * Writes apps/agent/src/dataplane/generated/layout.ts from the BTF of the
+ * Writes packages/dataplane/src/generated/layout.ts from the BTF of the
  * compiled program (see btf-layout.ts). Run after `make -C bpf`:
  *
  *   pnpm gen:layout                 # write the file
@@ -18,7 +18,7 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export const DEFAULT_OBJECT = join(repoRoot, 'bpf/build/sluice.bpf.o');
 export const DEFAULT_HEADER = join(repoRoot, 'bpf/include/sluice_shared.h');
-export const DEFAULT_OUT = join(repoRoot, 'apps/agent/src/dataplane/generated/layout.ts');
+export const DEFAULT_OUT = join(repoRoot, 'packages/dataplane/src/generated/layout.ts');
 
 function main(): void {
 	const { values } = parseArgs({

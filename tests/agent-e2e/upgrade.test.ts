@@ -11,8 +11,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type FlowValue, SluiceCounter, type TrafficCounters, openPinnedMaps } from '../../apps/agent/src/dataplane/index.ts';
-import { variantObjectPath } from '../../apps/agent/test/dataplane/helpers.ts';
+import { type FlowValue, SluiceCounter, type TrafficCounters, openPinnedMaps } from '@sluice/dataplane';
+import { variantObjectPath } from '@sluice/dataplane/test-helpers';
 import { type BulkReport, type Hold, type HoldReport, hold, http, stopAll } from '../support/client-traffic.ts';
 import { AgentProcess, sluiceOk } from './support/agent-process.ts';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';

@@ -1,6 +1,6 @@
 // A packet fixture: a description, the input frame, and the expected action,
 // output frame and reason, run in order through BPF_PROG_TEST_RUN.
-import type { DataplaneMaps } from '../../../apps/agent/src/dataplane/index.ts';
+import type { DataplaneMaps } from '@sluice/dataplane';
 import type { Reconciler } from '../../../apps/agent/src/reconcile/reconciler.ts';
 import type { Expectation } from './expect.ts';
 import type { ChoiceModel } from './model.ts';

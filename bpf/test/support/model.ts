@@ -3,12 +3,12 @@
 // applies the algorithm with its own hash code (jhash.ts). If the program
 // indexes, hashes or compares differently, fixtures fail.
 import type { Algorithm } from '@sluice/api';
-import type { DataplaneMaps } from '../../../apps/agent/src/dataplane/index.ts';
+import type { DataplaneMaps } from '@sluice/dataplane';
 import { serviceKeyOf } from '../../../apps/agent/src/reconcile/map-entries.ts';
 import { type FlowTuple, hashFlow, hashSource } from './jhash.ts';
 import { IPPROTO_TCP, IPPROTO_UDP, type PacketSpec, TCP, keyAddressBytes } from './packet.ts';
 import type { Endpoint, ServiceFixture } from './services.ts';
-import { bytesToAddress } from '../../../apps/agent/src/dataplane/addresses.ts';
+import { bytesToAddress } from '@sluice/dataplane';
 
 /** Must match LEAST_CONN_CANDIDATES in sluice_shared.h. */
 const LEAST_CONN_CANDIDATES = 4;

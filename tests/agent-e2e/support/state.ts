@@ -5,7 +5,7 @@
  * flows and counters move with traffic).
  */
 import { createHash } from 'node:crypto';
-import { openPinnedMaps } from '../../../apps/agent/src/dataplane/index.ts';
+import { openPinnedMaps } from '@sluice/dataplane';
 import { type Network } from './network.ts';
 import { apiClient } from './api-client.ts';
 

@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { dataplaneConfigSchema, DEFAULT_MAX_BACKENDS_PER_SERVICE } from '../../../packages/api/src/index.ts';
 import { startDataplane, teardownDataplane, type DataplaneOwnerOptions } from '../../../apps/agent/src/agent/dataplane-owner.ts';
 import { Reconciler } from '../../../apps/agent/src/reconcile/reconciler.ts';
-import { SluiceCounter } from '../../../apps/agent/src/dataplane/generated/layout.ts';
+import { SluiceCounter } from '@sluice/dataplane';
 
 /* The object `make -C bpf` builds, the one `sluice agent` loads by default. */
 const OBJECT_PATH = fileURLToPath(new URL('../../../bpf/build/sluice.bpf.o', import.meta.url));

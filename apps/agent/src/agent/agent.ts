@@ -7,8 +7,8 @@
  * applied again, so a refused or failed change leaves store and maps as they were.
  */
 import { type DataplaneConfig, type Identity, SluiceError, formatEndpoint, isSluiceError } from '@sluice/api';
-import type { Dataplane } from '../dataplane/index.js';
-import { DataplaneError } from '../dataplane/index.js';
+import type { Dataplane } from '@sluice/dataplane';
+import { DataplaneError } from '@sluice/dataplane';
 import { ReconcileError, Reconciler } from '../reconcile/reconciler.js';
 import { type AuditRecord, Store } from '../store/index.js';
 import { type DataplaneOwnerOptions, startDataplane, teardownDataplane } from './dataplane-owner.js';

@@ -5,9 +5,9 @@
  * An upgrade whose maps have another layout migrates them (dataplane/migrate.ts):
  * copied before the swap, pinned and topped up right after it.
  */
-import { type Dataplane, type XdpMode, ensureBpffs, isBpffs, loadDataplane, unpinAll } from '../dataplane/index.js';
-import { detachXdp } from '../dataplane/xdp.js';
-import type { MapName } from '../dataplane/index.js';
+import { type Dataplane, type XdpMode, ensureBpffs, isBpffs, loadDataplane, unpinAll } from '@sluice/dataplane';
+import { detachXdp } from '@sluice/dataplane';
+import type { MapName } from '@sluice/dataplane';
 import { log } from './log.js';
 
 export interface DataplaneOwnerOptions {

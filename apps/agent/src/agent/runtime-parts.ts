@@ -5,7 +5,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import { ConntrackGc, type EndFlowsReport, type FlowFilter, type FlowView, listFlows, workerFor } from '../conntrack/index.js';
-import type { DataplaneMaps } from '../dataplane/index.js';
+import type { DataplaneMaps } from '@sluice/dataplane';
 import { type BackendHealth, HealthChecker, type HealthTarget } from '../health/index.js';
 import { type MetricsServer, startMetricsServer } from '../metrics/index.js';
 import { StatsSampler, type StatsIds } from '../stats/index.js';

@@ -8,7 +8,7 @@ import { DEFAULT_MAX_BACKENDS_PER_SERVICE } from '@sluice/api';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_ADMIN_TOKEN_FILE } from '../auth/admin-token-file.js';
-import { DEFAULT_PIN_DIR } from '../dataplane/index.js';
+import { DEFAULT_PIN_DIR } from '@sluice/dataplane';
 import { DEFAULT_SOCKET_PATH } from '../server/socket-server.js';
 import { DEFAULT_DATA_DIR } from '../store/index.js';
 

@@ -6,7 +6,7 @@
 import type { RatePoint, SluiceBackend, StatsSample, StatsTotals, TrafficTotals } from '@sluice/api';
 import { notFound } from '@sluice/api';
 import type { Agent } from '../agent/agent.js';
-import { SluiceCounter, type TrafficCounters } from '../dataplane/index.js';
+import { SluiceCounter, type TrafficCounters } from '@sluice/dataplane';
 import { sleep } from './backends.js';
 
 const COUNTER_NAMES = Object.entries(SluiceCounter)

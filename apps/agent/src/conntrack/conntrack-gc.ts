@@ -5,7 +5,7 @@
  * least intervalMs, and at least ten times the last sweep's duration, so
  * the GC never takes more than about a tenth of a core.
  */
-import type { DataplaneMaps } from '../dataplane/dataplane-maps.js';
+import type { DataplaneMaps } from '@sluice/dataplane';
 import { workerFor } from './conntrack-worker.js';
 import { currentFlowIndex } from './flow-index.js';
 import type { SweepReport } from './sweep.js';

@@ -5,9 +5,9 @@
  * thread, so the worker wraps the same fd numbers in its own BpfMaps
  * (koffi loads libbpf once per thread; the syscalls need nothing else).
  */
-import type { DataplaneMaps } from '../dataplane/dataplane-maps.js';
-import { MAP_SPECS } from '../dataplane/dataplane-maps.js';
-import { BpfMap, type MapInfo } from '../dataplane/maps.js';
+import type { DataplaneMaps } from '@sluice/dataplane';
+import { MAP_SPECS } from '@sluice/dataplane';
+import { BpfMap, type MapInfo } from '@sluice/dataplane';
 
 export type ConntrackMaps = Pick<DataplaneMaps, 'flows' | 'halfOpenFlows' | 'backends' | 'backendActive'>;
 

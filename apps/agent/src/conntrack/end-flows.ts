@@ -4,7 +4,7 @@
  * client's next packet finds no flow and, its backend no longer eligible,
  * goes elsewhere and is reset there: the connection ends.
  */
-import type { BpfMap } from '../dataplane/maps.js';
+import type { BpfMap } from '@sluice/dataplane';
 import { type ConntrackMaps, FLOW_TABLES, type FlowTableName } from './conntrack-maps.js';
 import { decrementActive } from './active-counts.js';
 import { Endpoints } from './endpoints.js';

@@ -3,7 +3,7 @@
  * million flows cost one small array read.
  */
 import type { ConntrackMaps } from './conntrack-maps.js';
-import type { Backend } from '../dataplane/generated/layout.js';
+import type { Backend } from '@sluice/dataplane';
 
 export class Endpoints {
 	readonly backends = new Map<number, Backend>();

@@ -5,13 +5,13 @@
  * few fields they need at offsets taken from the generated layout.
  */
 import { endianness } from 'node:os';
-import { bytesToAddress } from '../dataplane/addresses.js';
-import type { StructLayout } from '../dataplane/layout-types.js';
+import { bytesToAddress } from '@sluice/dataplane';
+import type { StructLayout } from '@sluice/dataplane';
 import {
 	flowKeyLayout,
 	flowValueLayout,
 	SluiceTcpState,
-} from '../dataplane/generated/layout.js';
+} from '@sluice/dataplane';
 
 function offsetOf(layout: StructLayout, name: string): number {
 	const member = layout.members.find((m) => m.name === name);

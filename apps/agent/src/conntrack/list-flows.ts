@@ -9,7 +9,7 @@
  * page never waits for a big rebuild (seconds at a million flows): it walks
  * the snapshot at hand while the conntrack worker builds the next one.
  */
-import { addressToBytes } from '../dataplane/addresses.js';
+import { addressToBytes } from '@sluice/dataplane';
 import type { ConntrackMaps } from './conntrack-maps.js';
 import { workerFor } from './conntrack-worker.js';
 import { Endpoints } from './endpoints.js';

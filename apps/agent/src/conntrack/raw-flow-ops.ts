@@ -4,9 +4,9 @@
  * for a million flows costs more than the syscalls themselves.
  */
 import { constants as osConstants } from 'node:os';
-import { DataplaneError } from '../dataplane/errors.js';
-import { libbpf } from '../dataplane/libbpf.js';
-import type { BpfMap } from '../dataplane/maps.js';
+import { DataplaneError } from '@sluice/dataplane';
+import { libbpf } from '@sluice/dataplane/libbpf';
+import type { BpfMap } from '@sluice/dataplane';
 
 const { ENOENT } = osConstants.errno;
 

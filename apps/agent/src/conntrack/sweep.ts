@@ -8,7 +8,7 @@
  * found idle (take-flow.ts: it stays deleted only if no packet touched it
  * since the read; a client that reuses its port must not lose its new flow).
  */
-import type { BpfMap } from '../dataplane/maps.js';
+import type { BpfMap } from '@sluice/dataplane';
 import { type ConntrackMaps, type FlowTableName } from './conntrack-maps.js';
 import { type ActiveCorrection, type ActiveRecounter, decrementActive, readActive } from './active-counts.js';
 import { Endpoints } from './endpoints.js';

@@ -17,9 +17,9 @@
  * counts only an entry its own delete removed (bpf/src/flow.h expire_flow).
  */
 import { constants as osConstants } from 'node:os';
-import { DataplaneError } from '../dataplane/errors.js';
-import { UpdateFlag, libbpf } from '../dataplane/libbpf.js';
-import type { BpfMap } from '../dataplane/maps.js';
+import { DataplaneError } from '@sluice/dataplane';
+import { UpdateFlag, libbpf } from '@sluice/dataplane/libbpf';
+import type { BpfMap } from '@sluice/dataplane';
 
 const { ENOENT, EEXIST } = osConstants.errno;
 

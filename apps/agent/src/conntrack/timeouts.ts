@@ -23,7 +23,7 @@
  * into expiry_settings): a packet that finds its flow idle past them treats
  * it as gone even when no GC has run (the agent down, or between sweeps).
  */
-import type { ExpirySettings } from '../dataplane/generated/layout.js';
+import type { ExpirySettings } from '@sluice/dataplane';
 import { IPPROTO_TCP, TCP_STATE } from './flow-bytes.js';
 
 export interface FlowTimeouts {

@@ -7,8 +7,8 @@
  * endpoints may share one.
  */
 import { endianness } from 'node:os';
-import type { BpfMap } from '../dataplane/maps.js';
-import { type ServiceKey, SluiceEndpointFilter } from '../dataplane/generated/layout.js';
+import type { BpfMap } from '@sluice/dataplane';
+import { type ServiceKey, SluiceEndpointFilter } from '@sluice/dataplane';
 
 const { ENDPOINT_FILTER_BITS_LOG2, ENDPOINT_FILTER_MULTIPLIER } = SluiceEndpointFilter;
 const LE = endianness() === 'LE';

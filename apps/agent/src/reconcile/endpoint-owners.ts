@@ -7,8 +7,8 @@
  * cleared after it is deleted. Kept mirrored in memory: each change writes
  * one whole entry.
  */
-import type { BpfMap } from '../dataplane/maps.js';
-import { type EndpointOwners, type ServiceKey, endpointOwnersLayout } from '../dataplane/generated/layout.js';
+import type { BpfMap } from '@sluice/dataplane';
+import { type EndpointOwners, type ServiceKey, endpointOwnersLayout } from '@sluice/dataplane';
 import { EndpointFilterWriter } from './endpoint-filter.js';
 
 interface Owner {

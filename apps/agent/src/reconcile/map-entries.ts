@@ -10,8 +10,8 @@ import {
   SluiceAlgorithm,
   SluiceBackendFlags,
   SluiceForwardingMode,
-} from '../dataplane/generated/layout.js';
-import { addressToBytes } from '../dataplane/addresses.js';
+} from '@sluice/dataplane';
+import { addressToBytes } from '@sluice/dataplane';
 
 export const IPPROTO: Record<Protocol, number> = { tcp: 6, udp: 17 };
 

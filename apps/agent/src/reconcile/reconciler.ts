@@ -22,9 +22,9 @@ import {
   formatEndpoint,
   serviceName,
 } from '@sluice/api';
-import type { DataplaneMaps } from '../dataplane/dataplane-maps.js';
-import { type Backend, type ServiceKey, SluiceBackendFlags } from '../dataplane/generated/layout.js';
-import { bytesToAddress } from '../dataplane/addresses.js';
+import type { DataplaneMaps } from '@sluice/dataplane';
+import { type Backend, type ServiceKey, SluiceBackendFlags } from '@sluice/dataplane';
+import { bytesToAddress } from '@sluice/dataplane';
 import { buildLookupTable, NO_BACKEND } from '../lookup/index.js';
 import { IdAllocator } from './id-allocator.js';
 import { EndpointOwnersWriter, MAX_SERVICES_PER_ENDPOINT } from './endpoint-owners.js';

@@ -7,8 +7,8 @@
  * proportional to what is configured, not to the map sizes.
  */
 import { EventEmitter } from 'node:events';
-import type { DataplaneMaps } from '../dataplane/dataplane-maps.js';
-import { SluiceCounter, type TrafficCounters } from '../dataplane/generated/layout.js';
+import type { DataplaneMaps } from '@sluice/dataplane';
+import { SluiceCounter, type TrafficCounters } from '@sluice/dataplane';
 import { type TrafficTotals, ZERO_TOTALS, increase } from './counter-delta.js';
 import { type RatePoint, RateRing, RingClock } from './rate-ring.js';
 

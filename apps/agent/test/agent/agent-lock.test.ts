@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { AgentLockedError, claimAgentLock } from '../../src/agent/agent-lock.js';
-import { scratchBpffs } from '../dataplane/helpers.js';
+import { scratchBpffs } from '@sluice/dataplane/test-helpers';
 
 const bpffs = scratchBpffs();
 const dataDir = mkdtempSync(join(tmpdir(), 'sluice-lock-'));

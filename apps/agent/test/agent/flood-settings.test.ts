@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { startDataplane } from '../../src/agent/dataplane-owner.js';
 import { agentSettingsFromArgs } from '../../src/agent/main.js';
 import { DEFAULT_FLOW_GUARD_RATE } from '../../src/agent/settings.js';
-import { SMALL_MAPS, objectPath, scratchBpffs } from '../dataplane/helpers.js';
+import { SMALL_MAPS, objectPath, scratchBpffs } from '@sluice/dataplane/test-helpers';
 
 describe('flood settings', () => {
 	it('default to the guard at DEFAULT_FLOW_GUARD_RATE and the program\'s half-open table size', () => {

@@ -1,7 +1,7 @@
 /* Flow entries written by hand, as the XDP program would write them for a connection. */
-import { addressToBytes } from '../../src/dataplane/index.js';
+import { addressToBytes } from '@sluice/dataplane';
 import type { Agent } from '../../src/agent/agent.js';
-import { SluiceTcpState, decode, flowValueLayout } from '../../src/dataplane/index.js';
+import { SluiceTcpState, decode, flowValueLayout } from '@sluice/dataplane';
 
 /* Every field zero, whatever the layout holds besides the ones set below. */
 const ZERO_FLOW = () => decode(flowValueLayout, Buffer.alloc(flowValueLayout.size));

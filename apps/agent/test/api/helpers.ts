@@ -14,7 +14,7 @@ import { Agent, type DrainExpired } from '../../src/agent/agent.js';
 import { type BackendHealthStatus, type HealthSource, type HealthTarget, testRuntimeParts } from '../../src/agent/runtime-parts.js';
 import { createSluiceBackend } from '../../src/api/index.js';
 import { Authenticator } from '../../src/auth/authenticator.js';
-import { SMALL_MAPS, objectPath, scratchBpffs } from '../dataplane/helpers.js';
+import { SMALL_MAPS, objectPath, scratchBpffs } from '@sluice/dataplane/test-helpers';
 
 /** Health the test controls: setUp(service, endpoint, up) emits 'change' like the real checker. */
 export class ManualHealth extends EventEmitter implements HealthSource {

@@ -3,7 +3,7 @@
 // with bad input and shown to change nothing in the store or the maps.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { SluiceBackendFlags } from '../../src/dataplane/index.js';
+import { SluiceBackendFlags } from '@sluice/dataplane';
 import { expectCode, expectRefusedUnchanged } from './expect.js';
 import { addFlows } from './flows.js';
 import { type TestAgent, mapsSnapshot, snapshot, startTestAgent, storeSnapshot } from './helpers.js';

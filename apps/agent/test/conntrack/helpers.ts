@@ -4,9 +4,9 @@
  * and flow entries written as the program writes them.
  */
 import { type DataplaneConfig, dataplaneConfigSchema } from '@sluice/api';
-import { type Dataplane, type FlowKey, type FlowValue, SluiceTcpState, addressToBytes, loadDataplane } from '../../src/dataplane/index.js';
+import { type Dataplane, type FlowKey, type FlowValue, SluiceTcpState, addressToBytes, loadDataplane } from '@sluice/dataplane';
 import { Reconciler } from '../../src/reconcile/reconciler.js';
-import { SMALL_MAPS, objectPath } from '../dataplane/helpers.js';
+import { SMALL_MAPS, objectPath } from '@sluice/dataplane/test-helpers';
 
 export const SECOND_NS = 1_000_000_000n;
 

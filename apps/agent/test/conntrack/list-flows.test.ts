@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CursorError, type FlowFilter, type FlowView, listFlows } from '../../src/conntrack/index.js';
-import type { Dataplane } from '../../src/dataplane/index.js';
+import type { Dataplane } from '@sluice/dataplane';
 import { type FlowSpec, SECOND_NS, SERVICE, STATE, idsOf, keyOf, loadWithService, writeFlows } from './helpers.js';
 
 const UDP_SERVICE = { address: '198.18.100.2', port: 53, protocol: 'udp', backends: [{ address: '198.18.2.1', port: 53 }] } as const;

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConntrackGc, listFlows, refreshFlowIndex, workerFor } from '../../src/conntrack/index.js';
-import type { Dataplane } from '../../src/dataplane/index.js';
+import type { Dataplane } from '@sluice/dataplane';
 import { SECOND_NS, SERVICE, STATE, activeOf, idsOf, loadWithService, eventLoopTicksDuring } from './helpers.js';
 import { writeBulkFlows } from './bulk-flows.js';
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ConntrackGc } from '../../src/conntrack/index.js';
-import type { Dataplane } from '../../src/dataplane/index.js';
+import type { Dataplane } from '@sluice/dataplane';
 import { type FlowSpec, SECOND_NS, SERVICE, STATE, activeOf, flowEntries, idsOf, keyOf, loadWithService, writeFlows } from './helpers.js';
 import { listFlows } from '../../src/conntrack/index.js';
 

@@ -13,7 +13,7 @@ import { endFlows } from '../../src/conntrack/end-flows.js';
 import { sweepFlows } from '../../src/conntrack/sweep.js';
 import { TimeoutTable, resolveTimeouts } from '../../src/conntrack/timeouts.js';
 import { KEY } from '../../src/conntrack/flow-bytes.js';
-import type { Dataplane } from '../../src/dataplane/index.js';
+import type { Dataplane } from '@sluice/dataplane';
 import { type FlowSpec, SECOND_NS, SERVICE, STATE, activeOf, flowEntries, idsOf, keyOf, loadWithService, writeFlows } from './helpers.js';
 
 describe('taking flows out races packets', () => {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { type MetricsServer, type MetricsSnapshot, startMetricsServer } from '../../src/metrics/index.js';
 import { GLOBAL_COUNTER_NAMES } from '../../src/stats/index.js';
-import { hasCommand } from '../dataplane/helpers.js';
+import { hasCommand } from '@sluice/dataplane/test-helpers';
 
 const traffic = (n: number) => ({ packets: n, bytes: n * 100, replyPackets: n / 2, replyBytes: n * 50, newFlows: n / 10, drops: 1, activeFlows: 3 });
 

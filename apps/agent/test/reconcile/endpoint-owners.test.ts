@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, test } from 'node:test';
 import { dataplaneConfigSchema } from '@sluice/api';
-import { type Dataplane, loadDataplane } from '../../src/dataplane/index.js';
+import { type Dataplane, loadDataplane } from '@sluice/dataplane';
 import { Reconciler, ReconcileError } from '../../src/reconcile/reconciler.js';
 import { serviceKeyOf } from '../../src/reconcile/map-entries.js';
 import { MAX_SERVICES_PER_ENDPOINT } from '../../src/reconcile/endpoint-owners.js';

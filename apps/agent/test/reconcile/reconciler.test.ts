@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, test } from 'node:test';
 import { type DataplaneConfig, dataplaneConfigSchema } from '@sluice/api';
-import { type Dataplane, loadDataplane } from '../../src/dataplane/index.js';
+import { type Dataplane, loadDataplane } from '@sluice/dataplane';
 import { Reconciler, ReconcileError } from '../../src/reconcile/reconciler.js';
 import { serviceKeyOf } from '../../src/reconcile/map-entries.js';
 import { OBJECT_PATH, SMALL_MAPS } from './helpers.js';

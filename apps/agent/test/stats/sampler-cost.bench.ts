@@ -3,9 +3,9 @@
  * (real maps). Not part of the suite:
  *   node --import tsx apps/agent/test/stats/sampler-cost.bench.ts [backends] [services]
  */
-import { loadDataplane } from '../../src/dataplane/index.js';
+import { loadDataplane } from '@sluice/dataplane';
 import { StatsSampler } from '../../src/stats/index.js';
-import { objectPath } from '../dataplane/helpers.js';
+import { objectPath } from '@sluice/dataplane/test-helpers';
 
 const BACKENDS = Number(process.argv[2] ?? 1000);
 const SERVICES = Number(process.argv[3] ?? 100);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TCP, buildPacket } from '../../../../bpf/test/support/packet.ts';
-import { type Dataplane, SluiceCounter, type TrafficCounters, numPossibleCpus } from '../../src/dataplane/index.js';
+import { type Dataplane, SluiceCounter, type TrafficCounters, numPossibleCpus } from '@sluice/dataplane';
 import { StatsSampler } from '../../src/stats/index.js';
 import { SERVICE, idsOf, loadWithService } from '../conntrack/helpers.js';
 

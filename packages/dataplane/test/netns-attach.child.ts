@@ -5,7 +5,7 @@
  *
  *   node --import tsx netns-attach.child.ts <object> <veth0> <veth1>
  */
-import { DataplaneError, SluiceCounter, interfaceIndex, loadDataplane } from '../../src/dataplane/index.js';
+import { DataplaneError, SluiceCounter, interfaceIndex, loadDataplane } from '../src/index.js';
 import { SMALL_MAPS } from './helpers.js';
 
 const [objectPath, veth0, veth1] = process.argv.slice(2) as [string, string, string];

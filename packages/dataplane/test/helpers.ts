@@ -8,9 +8,9 @@ import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type FlowValue, decode, ensureBpffs, flowValueLayout, unpinAll } from '../../src/dataplane/index.js';
+import { type FlowValue, decode, ensureBpffs, flowValueLayout, unpinAll } from '../src/index.js';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /**
  * The compiled program: bpf/build/sluice.bpf.o, or SLUICE_BPF_OBJECT to

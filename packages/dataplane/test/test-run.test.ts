@@ -1,7 +1,7 @@
 /* BPF_PROG_TEST_RUN through Dataplane.testRun. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Dataplane, SluiceCounter, XdpAction, loadDataplane } from '../../src/dataplane/index.js';
+import { type Dataplane, SluiceCounter, XdpAction, loadDataplane } from '../src/index.js';
 import { SMALL_MAPS, objectPath } from './helpers.js';
 
 /* An ARP request: not IP, so not for any service; the program must pass it untouched. */

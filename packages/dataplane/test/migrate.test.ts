@@ -22,10 +22,10 @@ import {
 	numPossibleCpus,
 	openPinnedMaps,
 	trafficCountersLayout,
-} from '../../src/dataplane/index.js';
-import { checked, checkedPointer } from '../../src/dataplane/errors.js';
-import { c } from '../../src/dataplane/libc.js';
-import { libbpf } from '../../src/dataplane/libbpf.js';
+} from '../src/index.js';
+import { checked, checkedPointer } from '../src/errors.js';
+import { c } from '../src/libc.js';
+import { libbpf } from '../src/libbpf.js';
 import { SMALL_MAPS, hasCommand, objectPath, scratchBpffs, variantObjectPath, zeroFlowValue } from './helpers.js';
 
 const EXTRA = 8; /* the old build's one more u64 at the end of each struct */

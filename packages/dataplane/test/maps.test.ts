@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { checkMapShape } from '../../src/dataplane/dataplane-maps.js';
+import { checkMapShape } from '../src/dataplane-maps.js';
 import {
 	type Dataplane,
 	DataplaneError,
@@ -17,7 +17,7 @@ import {
 	loadDataplane,
 	lookupTableLayout,
 	numPossibleCpus,
-} from '../../src/dataplane/index.js';
+} from '../src/index.js';
 import { REPO_ROOT, SMALL_MAPS, hasCommand, objectPath, zeroFlowValue } from './helpers.js';
 
 /* The program's real maps and a body the verifier must refuse (a hash lookup used without a NULL check). */

@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Field, Shape } from '../../src/dataplane/btf.js';
-import { ConversionRefused, planConversion } from '../../src/dataplane/convert.js';
+import type { Field, Shape } from '../src/btf.js';
+import { ConversionRefused, planConversion } from '../src/convert.js';
 
 const int = (path: string, offset: number, width: number, extra: Partial<Field> = {}): Field => ({
 	path, offset, width, count: 1, kind: 'int', signed: false, bigEndian: false, ...extra,

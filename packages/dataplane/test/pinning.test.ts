@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { MAP_NAMES, addressToBytes, isBpffs, loadDataplane, openPinnedMaps, unpinAll } from '../../src/dataplane/index.js';
+import { MAP_NAMES, addressToBytes, isBpffs, loadDataplane, openPinnedMaps, unpinAll } from '../src/index.js';
 import { SMALL_MAPS, objectPath, scratchBpffs, zeroFlowValue } from './helpers.js';
 
 const flowKey = () => {

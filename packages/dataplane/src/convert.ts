@@ -103,7 +103,7 @@ export function planConversion(from: Shape, to: Shape, subject: string, converte
 		} else {
 			throw new ConversionRefused(
 				`${subject}: ${fieldLabel(field)} of ${to.typeName} changed from ${describe(old)} to ${describe(field)}, ` +
-					`which no rule converts; add a rule for "${to.typeName}.${field.path}" (apps/agent/src/dataplane/migration-rules.ts), ` +
+					`which no rule converts; add a rule for "${to.typeName}.${field.path}" (packages/dataplane/src/migration-rules.ts), ` +
 					'or tear the old data plane down (`sluice teardown --interfaces ...`, which ends its tracked flows)',
 			);
 		}

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { GENERATED_HEADER_LINE, generateLayoutSource, headerTypeNames } from '../../../../bpf/tools/btf-layout.js';
-import { REPO_ROOT, objectPath } from './helpers.js';
+import { GENERATED_HEADER_LINE, generateLayoutSource, headerTypeNames } from '../tools/btf-layout.ts';
+import { REPO_ROOT, objectPath } from '@sluice/dataplane/test-helpers';
 
 const HEADER = join(REPO_ROOT, 'bpf/include/sluice_shared.h');
-const COMMITTED = join(REPO_ROOT, 'apps/agent/src/dataplane/generated/layout.ts');
+const COMMITTED = join(REPO_ROOT, 'packages/dataplane/src/generated/layout.ts');
 
 describe('generated layout', () => {
 	it('is current (else run `pnpm gen:layout`)', () => {
@@ -19,7 +19,7 @@ describe('generated layout', () => {
 		const fresh = generateLayoutSource({ objectPath: objectPath(), headerPath: HEADER, extraCflags, repoRoot: REPO_ROOT });
 		const committed = readFileSync(COMMITTED, 'utf8');
 		assert.ok(committed.startsWith(GENERATED_HEADER_LINE));
-		assert.equal(committed, fresh, 'apps/agent/src/dataplane/generated/layout.ts is stale: run `pnpm gen:layout`');
+		assert.equal(committed, fresh, 'packages/dataplane/src/generated/layout.ts is stale: run `pnpm gen:layout`');
 	});
 
 	it('covers every struct and enum the header defines', () => {

@@ -7,13 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Field, Shape } from '../../src/dataplane/btf.js';
-import { planConversion } from '../../src/dataplane/convert.js';
-import { checkedPointer } from '../../src/dataplane/errors.js';
-import { type FlowValue, decode, flowValueLayout } from '../../src/dataplane/index.js';
-import { libbpf } from '../../src/dataplane/libbpf.js';
-import { objectBtf } from '../../src/dataplane/migrate.js';
-import { rulesFor } from '../../src/dataplane/migration-rules.js';
+import type { Field, Shape } from '../src/btf.js';
+import { planConversion } from '../src/convert.js';
+import { checkedPointer } from '../src/errors.js';
+import { type FlowValue, decode, flowValueLayout } from '../src/index.js';
+import { libbpf } from '../src/libbpf.js';
+import { objectBtf } from '../src/migrate.js';
+import { rulesFor } from '../src/migration-rules.js';
 import { objectPath } from './helpers.js';
 
 const u = (path: string, offset: number, width: number, count = 1): Field => ({ path, offset, width, count, kind: 'int', signed: false, bigEndian: false });

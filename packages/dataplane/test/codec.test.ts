@@ -1,7 +1,7 @@
 /* Codec and address helpers: pure user-space checks against the generated layout. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { numPossibleCpus, perCpuCodec } from '../../src/dataplane/maps.js';
+import { numPossibleCpus, perCpuCodec } from '../src/maps.js';
 import {
 	addressToBytes,
 	backendLayout,
@@ -15,7 +15,7 @@ import {
 	trafficCountersLayout,
 	u32Codec,
 	vipKeyLayout,
-} from '../../src/dataplane/index.js';
+} from '../src/index.js';
 
 describe('codec', () => {
 	it('puts be16 ports in network order and addresses as raw bytes', () => {

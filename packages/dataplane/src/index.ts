@@ -1,0 +1,20 @@
+/*
+ * @sluice/dataplane: the XDP program's maps and object as the agent, tests and
+ * bench use them (typed maps, load/pin/attach, test-run). The raw bindings for
+ * hot loops that work on map bytes are separate entry points:
+ * `@sluice/dataplane/libbpf` and `@sluice/dataplane/libc`.
+ */
+export { type Dataplane, type LoadOptions, PROGRAM_NAME, loadDataplane } from './object.js';
+export { type PinnedMaps, openPinnedMaps } from './pinned.js';
+export { DEFAULT_PIN_DIR, ensureBpffs, isBpffs, unpinAll } from './bpffs.js';
+export { type DataplaneMaps, MAP_NAMES, MAP_SPECS, type MapName } from './dataplane-maps.js';
+export { BpfMap, type MapInfo, PerCpuMap, UpdateFlag, numPossibleCpus, sumPerCpu } from './maps.js';
+export { type Codec, decode, encode, structCodec, u32Codec, u64Codec } from './codec.js';
+export { type AddressBytes, type AddressFamily, addressToBytes, bytesToAddress } from './addresses.js';
+export { DataplaneError, checked, checkedPointer, errnoName } from './errors.js';
+export { type TestRunOptions, type TestRunResult, testRunXdp } from './test-run.js';
+export { type XdpMode, detachXdp, interfaceIndex } from './xdp.js';
+export { XdpAction } from './libbpf.js';
+export { type LibbpfMessage, onLibbpfMessage } from './libbpf-log.js';
+export type { StructLayout } from './layout-types.js';
+export * from './generated/layout.js';
