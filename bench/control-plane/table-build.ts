@@ -1,5 +1,5 @@
 /* Lookup-table build time for 1, 100 and 1000 backends (issue 5 goal: 1000 in under 20 ms). */
-import { buildLookupTable, type LookupAlgorithm } from '../../apps/agent/src/lookup/index.js';
+import { buildLookupTable, type LookupAlgorithm } from '@sluice/dataplane/lookup';
 import type { BenchRecord } from '../record.js';
 import { median, round, spread } from '../stats.js';
 

@@ -25,7 +25,7 @@ import {
 import type { DataplaneMaps } from '@sluice/dataplane';
 import { type Backend, type ServiceKey, SluiceBackendFlags } from '@sluice/dataplane';
 import { bytesToAddress } from '@sluice/dataplane';
-import { buildLookupTable, NO_BACKEND } from '../lookup/index.js';
+import { buildLookupTable, NO_BACKEND } from '@sluice/dataplane/lookup';
 import { IdAllocator } from './id-allocator.js';
 import { EndpointOwnersWriter, MAX_SERVICES_PER_ENDPOINT } from './endpoint-owners.js';
 import {
