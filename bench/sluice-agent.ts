@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { ensureBpffs, isBpffs, unpinAll } from '@sluice/dataplane';
-import { createSocketClient, type SocketClient } from '../apps/agent/src/server/client.js';
+import { createSocketClient, type SocketClient } from '@sluice/agent/client';
 import { runCommand, sleep, startIn, stopChild } from './processes.js';
 
 export const BENCH_RUN_DIR = '/run/sluice-bench';

@@ -15,8 +15,8 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { openPinnedMaps } from '@sluice/dataplane';
 import type { ServiceConfig } from '@sluice/dataplane';
-import { serviceKeyOf } from '../../apps/agent/src/reconcile/map-entries.js';
-import type { SocketClient } from '../../apps/agent/src/server/client.js';
+import { serviceKeyOf } from '@sluice/agent/map-entries';
+import type { SocketClient } from '@sluice/agent/client';
 import type { BenchRecord } from '../record.js';
 import { BENCH_PIN_DIR } from '../sluice-agent.js';
 import { median, percentile, round, spread } from '../stats.js';

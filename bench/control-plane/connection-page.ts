@@ -11,8 +11,8 @@
  * flows from the kernel, names, JSON.
  */
 import { openPinnedMaps, SluiceTcpState } from '@sluice/dataplane';
-import { type BulkFlows, bulkFlowClient, writeBulkFlows } from '../../apps/agent/test/conntrack/bulk-flows.js';
-import type { SocketClient } from '../../apps/agent/src/server/client.js';
+import { type BulkFlows, bulkFlowClient, writeBulkFlows } from '@sluice/agent/testing/bulk-flows';
+import type { SocketClient } from '@sluice/agent/client';
 import type { BenchRecord } from '../record.js';
 import { BENCH_PIN_DIR } from '../sluice-agent.js';
 import { median, percentile, round, spread } from '../stats.js';

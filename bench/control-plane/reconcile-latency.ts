@@ -9,11 +9,11 @@
  * and store transaction in front of the reconcile.
  */
 import { fileURLToPath } from 'node:url';
-import { dataplaneConfigSchema } from '../../packages/api/src/index.ts';
+import { dataplaneConfigSchema } from '@sluice/api';
 import { loadDataplane, openPinnedMaps } from '@sluice/dataplane';
-import { Reconciler } from '../../apps/agent/src/reconcile/reconciler.js';
+import { Reconciler } from '@sluice/agent/reconciler';
 import type { ServiceConfig } from '@sluice/dataplane';
-import { serviceKeyOf } from '../../apps/agent/src/reconcile/map-entries.js';
+import { serviceKeyOf } from '@sluice/agent/map-entries';
 import type { BenchRecord } from '../record.js';
 import { BENCH_PIN_DIR } from '../sluice-agent.js';
 import { median, round, spread, percentile } from '../stats.js';

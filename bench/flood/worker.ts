@@ -12,10 +12,10 @@
  * Written to run against an older build too (then the half-open table is absent).
  * Prints one JSON object on stdout; progress on stderr.
  */
-import { dataplaneConfigSchema, type Algorithm } from '../../packages/api/src/index.ts';
+import { dataplaneConfigSchema, type Algorithm } from '@sluice/api';
 import { loadDataplane } from '@sluice/dataplane';
 import { interfaceIndex } from '@sluice/dataplane';
-import { Reconciler } from '../../apps/agent/src/reconcile/reconciler.js';
+import { Reconciler } from '@sluice/agent/reconciler';
 import { TCP, buildPacket, keyAddressBytes, type PacketSpec } from '../../bpf/test/support/packet.ts';
 import { BACKEND_FACING, CLIENT_FACING } from '../packet-cost/network.js';
 

@@ -9,9 +9,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dataplaneConfigSchema } from '../../packages/api/src/index.ts';
+import { dataplaneConfigSchema } from '@sluice/api';
 import { SluiceCounter, loadDataplane } from '@sluice/dataplane';
-import { Reconciler } from '../../apps/agent/src/reconcile/reconciler.js';
+import { Reconciler } from '@sluice/agent/reconciler';
 
 interface HostRequest {
   interfaces: string[];

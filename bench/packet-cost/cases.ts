@@ -4,7 +4,7 @@
  * each timed run to prove the packets really took that path.
  */
 import { TCP } from '../../bpf/test/support/packet.ts';
-import type { Algorithm } from '../../packages/api/src/index.ts';
+import type { Algorithm } from '@sluice/api';
 import type { Direction, Family, Protocol } from './frames.js';
 
 export type CaseKind =

@@ -10,11 +10,11 @@
  * cost = E + Hs - He; ratio = cost / E.
  */
 import { fileURLToPath } from 'node:url';
-import { dataplaneConfigSchema, type Algorithm } from '../../packages/api/src/index.ts';
+import { dataplaneConfigSchema, type Algorithm } from '@sluice/api';
 import { loadDataplane, type Dataplane } from '@sluice/dataplane';
 import { interfaceIndex } from '@sluice/dataplane';
 import { SluiceCounter } from '@sluice/dataplane';
-import { Reconciler } from '../../apps/agent/src/reconcile/reconciler.js';
+import { Reconciler } from '@sluice/agent/reconciler';
 import { TCP } from '../../bpf/test/support/packet.ts';
 import type { BenchRecord } from '../record.js';
 import { median, round, spread } from '../stats.js';

@@ -8,7 +8,7 @@
  * lives in the half-open table, not the flow table: both are searched.
  */
 import { addressToBytes, bytesToAddress, openPinnedMaps } from '@sluice/dataplane';
-import { KEY, KEY_SIZE, VALUE } from '../../apps/agent/src/conntrack/flow-bytes.js';
+import { KEY, KEY_SIZE, VALUE } from '@sluice/agent/flow-bytes';
 
 const IPPROTO = { tcp: 6, udp: 17 } as const;
 

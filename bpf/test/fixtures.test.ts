@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Dataplane, SluiceCounter, loadDataplane } from '@sluice/dataplane';
 import { interfaceIndex } from '@sluice/dataplane';
-import { Reconciler } from '../../apps/agent/src/reconcile/reconciler.ts';
+import { Reconciler } from '@sluice/agent/reconciler';
 import { FIXTURES } from './fixtures/index.ts';
 import type { CounterName, Expectation } from './support/expect.ts';
 import { type FixtureEnv, createEnv } from './support/fixture.ts';

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { FIRST_CHECK_SPREAD_MS } from '../../apps/agent/src/health/index.ts';
+import { FIRST_CHECK_SPREAD_MS } from '@sluice/agent/health';
 import { startServer, stateDir, stopServer } from '../../testbed/servers.ts';
 import { type BulkReport, http } from '../support/client-traffic.ts';
 import { AgentProcess, sluiceJson, sluiceOk } from './support/agent-process.ts';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { AdminState } from '../../packages/api/src/index.ts';
+import type { AdminState } from '@sluice/api';
 import { type Counts, type Hold, hold, stopAll } from '../support/client-traffic.ts';
 import { Harness } from './support/harness-control.ts';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';

@@ -1,7 +1,7 @@
 // A packet fixture: a description, the input frame, and the expected action,
 // output frame and reason, run in order through BPF_PROG_TEST_RUN.
 import type { DataplaneMaps } from '@sluice/dataplane';
-import type { Reconciler } from '../../../apps/agent/src/reconcile/reconciler.ts';
+import type { Reconciler } from '@sluice/agent/reconciler';
 import type { Expectation } from './expect.ts';
 import type { ChoiceModel } from './model.ts';
 import type { PacketSpec } from './packet.ts';

@@ -4,7 +4,7 @@
 // indexes, hashes or compares differently, fixtures fail.
 import type { Algorithm } from '@sluice/api';
 import type { DataplaneMaps } from '@sluice/dataplane';
-import { serviceKeyOf } from '../../../apps/agent/src/reconcile/map-entries.ts';
+import { serviceKeyOf } from '@sluice/agent/map-entries';
 import { type FlowTuple, hashFlow, hashSource } from './jhash.ts';
 import { IPPROTO_TCP, IPPROTO_UDP, type PacketSpec, TCP, keyAddressBytes } from './packet.ts';
 import type { Endpoint, ServiceFixture } from './services.ts';

@@ -1,6 +1,6 @@
 /* A tRPC client over the test agent's socket, for polling fast (the CLI starts a process per call). */
 import { readFileSync } from 'node:fs';
-import { createSocketClient } from '../../../apps/agent/src/server/client.ts';
+import { createSocketClient } from '@sluice/agent/client';
 import { AgentProcess } from './agent-process.ts';
 import type { Network } from './network.ts';
 

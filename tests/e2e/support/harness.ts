@@ -24,9 +24,9 @@
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { dataplaneConfigSchema, DEFAULT_MAX_BACKENDS_PER_SERVICE } from '../../../packages/api/src/index.ts';
-import { startDataplane, teardownDataplane, type DataplaneOwnerOptions } from '../../../apps/agent/src/agent/dataplane-owner.ts';
-import { Reconciler } from '../../../apps/agent/src/reconcile/reconciler.ts';
+import { dataplaneConfigSchema, DEFAULT_MAX_BACKENDS_PER_SERVICE } from '@sluice/api';
+import { startDataplane, teardownDataplane, type DataplaneOwnerOptions } from '@sluice/agent/dataplane-owner';
+import { Reconciler } from '@sluice/agent/reconciler';
 import { SluiceCounter } from '@sluice/dataplane';
 
 /* The object `make -C bpf` builds, the one `sluice agent` loads by default. */

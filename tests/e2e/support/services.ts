@@ -11,7 +11,7 @@ import {
   type ServiceSpec,
   formatEndpoint,
   serviceName,
-} from '../../../packages/api/src/index.ts';
+} from '@sluice/api';
 import type { Topology } from '../../../testbed/topology.ts';
 
 export type { Algorithm, DataplaneConfig, ServiceSpec };

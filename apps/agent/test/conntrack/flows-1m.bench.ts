@@ -7,7 +7,7 @@
  */
 import { ConntrackGc, listFlows, refreshFlowIndex, workerFor } from '../../src/conntrack/index.js';
 import { SECOND_NS, STATE, idsOf, loadWithService, maxEventLoopGap } from './helpers.js';
-import { writeBulkFlows } from './bulk-flows.js';
+import { writeBulkFlows } from '../../testing/bulk-flows.js';
 
 const FLOWS = Number(process.argv[2] ?? 1_000_000);
 const BACKENDS = 30;

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { ConntrackGc, listFlows, refreshFlowIndex, workerFor } from '../../src/conntrack/index.js';
 import type { Dataplane } from '@sluice/dataplane';
 import { SECOND_NS, SERVICE, STATE, activeOf, idsOf, loadWithService, eventLoopTicksDuring } from './helpers.js';
-import { writeBulkFlows } from './bulk-flows.js';
+import { writeBulkFlows } from '../../testing/bulk-flows.js';
 
 const FLOWS = 200_000;
 /* A synchronous scan of this table lets no timer fire; on the worker, dozens do. */

@@ -7,7 +7,7 @@
 import { endianness } from 'node:os';
 import { addressToBytes } from '@sluice/dataplane';
 import { libbpf } from '@sluice/dataplane/libbpf';
-import { KEY, KEY_SIZE, VALUE, VALUE_SIZE } from '../../src/conntrack/flow-bytes.js';
+import { KEY, KEY_SIZE, VALUE, VALUE_SIZE } from '../src/conntrack/flow-bytes.js';
 
 /** Many IPv4 TCP flows of one service, client i = 10.x.y.z:(1024 + i % 60000), backend i % backends. */
 export interface BulkFlows {
