@@ -1,5 +1,5 @@
 /* Lookup-table build time for 1, 100 and 1000 backends (issue 5 goal: 1000 in under 20 ms). */
-import { buildLookupTable, type LookupAlgorithm } from '@sluice/dataplane/lookup';
+import { LOOKUP_TABLE_SIZE, buildLookupTable, type LookupAlgorithm } from '@sluice/dataplane/lookup';
 import type { BenchRecord } from '../record.js';
 import { median, round, spread } from '../stats.js';
 
@@ -35,7 +35,7 @@ export function measureTableBuild(samples: number): BenchRecord[] {
         ratio: round(value / GOAL_MS, 3),
         runs: samples,
         spread: round(spread(ms), 3),
-        note: `buildLookupTable(${algorithm}) into a ${65537}-slot table, weights 1-4; first build (JIT warm-up) not counted`,
+        note: `buildLookupTable(${algorithm}) into a ${LOOKUP_TABLE_SIZE}-slot table, weights 1-4; first build (JIT warm-up) not counted`,
       });
     }
   }

@@ -20,13 +20,10 @@
 #define MAX_BACKENDS 4096
 #endif
 
-#ifndef MAX_BACKENDS_PER_SERVICE
-#define MAX_BACKENDS_PER_SERVICE 1024
-#endif
-
 /*
  * Lookup-table length per service: a prime (Maglev needs one) well above
- * 100 x MAX_BACKENDS_PER_SERVICE so Maglev moves few flows on a change.
+ * 100 x the backends a service may have (the agent's limit, 1024 by default)
+ * so Maglev moves few flows on a change.
  */
 #ifndef LOOKUP_TABLE_SIZE
 #define LOOKUP_TABLE_SIZE 65537
@@ -236,7 +233,12 @@ struct service_config {
 	__u32 id;		/* index into service_vips, stats and lookup tables */
 	__u32 sequence_length;	/* slots in use in the round-robin sequence */
 	__u8 algorithm;		/* enum sluice_algorithm */
-	__u8 mode;		/* enum sluice_forwarding_mode */
+	/*
+	 * mode (enum sluice_forwarding_mode) and flags are written by the agent
+	 * but read by nothing yet: NAT is the only mode. Kept so the forwarding
+	 * modes (issue 11) give them meaning without changing the layout.
+	 */
+	__u8 mode;
 	__u8 active_table;	/* 0 or 1: which of the two lookup tables is live */
 	__u8 flags;
 	/* New connections per client address per second; more are dropped. 0: no limit. */

@@ -22,11 +22,20 @@ describe('generated layout', () => {
 		assert.equal(committed, fresh, 'packages/dataplane/src/generated/layout.ts is stale: run `pnpm gen:layout`');
 	});
 
-	it('covers every struct and enum the header defines', () => {
+	it('covers every struct, enum and #define constant the header defines', () => {
 		const names = headerTypeNames(readFileSync(HEADER, 'utf8'));
 		const committed = readFileSync(COMMITTED, 'utf8');
 		for (const s of names.structs) assert.match(committed, new RegExp(`name: '${s}',`), `struct ${s}`);
 		for (const e of names.enums) assert.match(committed, new RegExp(`/\\*\\* enum ${e} \\*/`), `enum ${e}`);
+		for (const c of names.constants) assert.match(committed, new RegExp(`^export const ${c} = \\d+;$`, 'm'), `#define ${c}`);
 		assert.ok(names.structs.length >= 8 && names.enums.length >= 7);
+		assert.ok(['NO_BACKEND', 'LEAST_CONN_CANDIDATES', 'LOOKUP_TABLE_SIZE'].every((c) => names.constants.includes(c)));
+	});
+
+	it('carries the value C compiles, so a changed #define without regeneration is drift', () => {
+		/* As if the header said 5: the value comes from the compiler, not from a copy. */
+		const fresh = generateLayoutSource({ objectPath: objectPath(), headerPath: HEADER, extraCflags: ['-DLEAST_CONN_CANDIDATES=5'], repoRoot: REPO_ROOT });
+		assert.match(fresh, /^export const LEAST_CONN_CANDIDATES = 5;$/m);
+		assert.notEqual(fresh, readFileSync(COMMITTED, 'utf8'));
 	});
 });

@@ -9,6 +9,10 @@
  * header is also compiled into a throwaway "anchor" object that declares one
  * variable of every struct and enum; enums are read from it, and its structs
  * are compared with the program's to catch an object built from an older header.
+ * The header's #define constants (limits, NO_BACKEND, the hash seed) have no
+ * BTF at all: the anchor declares an enum whose values are those macros, so
+ * the compiler evaluates them (with the build's -D overrides) and the
+ * generated file carries the numbers C uses.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,6 +53,10 @@ export interface EnumModel {
 	name: string;
 	values: { name: string; value: number }[];
 }
+export interface ConstantModel {
+	name: string;
+	value: number;
+}
 
 export const GENERATED_HEADER_LINE = '// generated — do not edit; regenerate with `pnpm gen:layout`';
 
@@ -69,15 +77,24 @@ export function readBtf(objectPath: string): Map<number, BtfType> {
 	return new Map(types.map((t) => [t.id, t]));
 }
 
-/** Struct and enum names defined in the header, in the order they appear. */
-export function headerTypeNames(headerText: string): { structs: string[]; enums: string[] } {
+export interface HeaderNames {
+	structs: string[];
+	enums: string[];
+	/** Upper-case object-like macros with a value (`#define NO_BACKEND 0xffff`), once each. */
+	constants: string[];
+}
+
+/** Struct, enum and constant names defined in the header, in the order they appear. */
+export function headerTypeNames(headerText: string): HeaderNames {
 	const withoutComments = headerText.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
 	const structs: string[] = [];
 	const enums: string[] = [];
 	for (const match of withoutComments.matchAll(/\b(struct|enum)\s+(\w+)\s*\{/g)) {
 		(match[1] === 'struct' ? structs : enums).push(match[2]!);
 	}
-	return { structs, enums };
+	const constants = new Set<string>();
+	for (const match of withoutComments.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Z][A-Z0-9_]*)[ \t]+\S/gm)) constants.add(match[1]!);
+	return { structs, enums, constants: [...constants] };
 }
 
 function findNamed(types: Map<number, BtfType>, kind: string, name: string): BtfType | undefined {
@@ -141,17 +158,22 @@ export function enumModel(types: Map<number, BtfType>, name: string): EnumModel 
 	return { name, values: (t.values ?? []).map((v) => ({ name: v.name, value: v.val })) };
 }
 
+const CONSTANTS_ENUM = 'sluice_anchor_constants';
+const CONSTANT_PREFIX = 'SLUICE_ANCHOR_';
+
 /**
  * Compile a C file that declares one variable of every struct and enum of the
- * header, so all of them have BTF. Returns the object's BTF.
+ * header, and an enum of its constants, so all of them have BTF. Returns the object's BTF.
  */
-export function anchorBtf(headerPath: string, names: { structs: string[]; enums: string[] }, extraCflags: string[] = []): Map<number, BtfType> {
+export function anchorBtf(headerPath: string, names: HeaderNames, extraCflags: string[] = []): Map<number, BtfType> {
 	const dir = mkdtempSync(join(tmpdir(), 'sluice-btf-anchor-'));
 	try {
+		const constants = names.constants.map((c) => `\t${CONSTANT_PREFIX}${c} = ${c},`);
 		const source = [
 			`#include "${basename(headerPath)}"`,
 			...names.structs.map((s, i) => `struct ${s} sluice_anchor_struct_${i};`),
 			...names.enums.map((e, i) => `enum ${e} sluice_anchor_enum_${i};`),
+			...(constants.length > 0 ? [`enum ${CONSTANTS_ENUM} {`, ...constants, '};', `enum ${CONSTANTS_ENUM} sluice_anchor_constants_var;`] : []),
 			'',
 		].join('\n');
 		writeFileSync(join(dir, 'anchor.c'), source);
@@ -170,6 +192,7 @@ export function anchorBtf(headerPath: string, names: { structs: string[]; enums:
 export interface LayoutModel {
 	structs: StructModel[];
 	enums: EnumModel[];
+	constants: ConstantModel[];
 }
 
 export interface LayoutSources {
@@ -202,7 +225,13 @@ export function buildLayoutModel({ objectPath, headerPath, extraCflags }: Layout
 		if (!model) throw new Error(`enum ${name}: not in the anchor's BTF (header parse error?)`);
 		return model;
 	});
-	return { structs, enums };
+	const evaluated = new Map((enumModel(anchor, CONSTANTS_ENUM)?.values ?? []).map((v) => [v.name, v.value]));
+	const constants = names.constants.map((name) => {
+		const value = evaluated.get(`${CONSTANT_PREFIX}${name}`);
+		if (value === undefined) throw new Error(`#define ${name}: not in the anchor's BTF (not an integer constant?)`);
+		return { name, value };
+	});
+	return { structs, enums, constants };
 }
 
 /* ---- Rendering ---- */
@@ -255,6 +284,10 @@ function renderStruct(s: StructModel): string {
 	].join('\n');
 }
 
+function renderConstant(c: ConstantModel): string {
+	return `export const ${c.name} = ${c.value};`;
+}
+
 function renderEnum(e: EnumModel): string {
 	const name = pascal(e.name);
 	return [
@@ -281,6 +314,9 @@ export function renderLayout(model: LayoutModel, headerPath: string): string {
 		'} as const;',
 		'',
 		...model.enums.flatMap((e) => [renderEnum(e), '']),
+		'/* The header\'s #define constants, as the compiler evaluates them for this build. */',
+		...model.constants.map(renderConstant),
+		'',
 	].join('\n');
 }
 

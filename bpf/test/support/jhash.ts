@@ -2,8 +2,10 @@
 // jhash2, Bob Jenkins' lookup3). Fixtures use it to predict which slot of a
 // lookup table a flow lands in; if it disagrees with the C, they fail.
 
+// The seed is sluice_shared.h's (generated with the layout); the hash code is this file's own.
+import { FLOW_HASH_SEED } from '@sluice/dataplane';
+
 const JHASH_INITVAL = 0xdeadbeef;
-export const FLOW_HASH_SEED = 0x5d1ce5ed;
 
 const rol32 = (word: number, shift: number): number =>
   ((word << shift) | (word >>> (32 - shift))) >>> 0;

@@ -8,10 +8,8 @@ import { serviceKeyOf } from '@sluice/agent/map-entries';
 import { type FlowTuple, hashFlow, hashSource } from './jhash.ts';
 import { IPPROTO_TCP, IPPROTO_UDP, type PacketSpec, TCP, keyAddressBytes } from './packet.ts';
 import type { Endpoint, ServiceFixture } from './services.ts';
-import { bytesToAddress } from '@sluice/dataplane';
-
-/** Must match LEAST_CONN_CANDIDATES in sluice_shared.h. */
-const LEAST_CONN_CANDIDATES = 4;
+/* LEAST_CONN_CANDIDATES: sluice_shared.h's, generated with the layout. */
+import { LEAST_CONN_CANDIDATES, bytesToAddress } from '@sluice/dataplane';
 
 export function tupleOf(spec: PacketSpec): FlowTuple {
   return {

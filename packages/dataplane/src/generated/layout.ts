@@ -403,3 +403,19 @@ export const SluiceCounter = {
 	CNT_MAX: 30,
 } as const;
 export type SluiceCounter = (typeof SluiceCounter)[keyof typeof SluiceCounter];
+
+/* The header's #define constants, as the compiler evaluates them for this build. */
+export const MAX_SERVICES = 256;
+export const MAX_BACKENDS = 4096;
+export const LOOKUP_TABLE_SIZE = 65537;
+export const FLOW_TABLE_SIZE = 1048576;
+export const HALF_OPEN_TABLE_SIZE = 131072;
+export const CLIENT_RATE_TABLE_SIZE = 65536;
+export const CLIENT_RATE_WINDOW_NS = 1000000000;
+export const NEW_FLOW_WINDOW_NS = 1000000000;
+export const MAX_SERVICES_PER_ENDPOINT = 16;
+export const LEAST_CONN_CANDIDATES = 4;
+export const NEXT_HOP_TTL_NS = 1000000000;
+export const LOOKUP_TABLE_SLOTS = 2;
+export const NO_BACKEND = 65535;
+export const FLOW_HASH_SEED = 1562174957;
