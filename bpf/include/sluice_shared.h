@@ -86,6 +86,7 @@
  * How long a flow entry trusts its cached FIB answer (egress and MACs) before
  * asking the FIB again: bounds how long a route or neighbour change goes
  * unnoticed, at one FIB lookup per flow per interval instead of per packet.
+ * The default of the load-time setting next_hop_ttl_ns (src/tunables.h).
  */
 #ifndef NEXT_HOP_TTL_NS
 #define NEXT_HOP_TTL_NS 1000000000ULL

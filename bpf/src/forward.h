@@ -10,6 +10,7 @@
 
 #include <linux/if_ether.h>
 #include "counters.h"
+#include "tunables.h"
 #include "csum.h"
 #include "packet.h"
 
@@ -78,7 +79,7 @@ static __always_inline __u32 l3_length(const struct packet *pkt)
 static __always_inline int next_hop_is_fresh(const struct flow_value *flow, enum sluice_direction dir,
 					     __u64 now, __u32 length)
 {
-	return flow && flow->next_hop_checked_ns[dir] && now - flow->next_hop_checked_ns[dir] < NEXT_HOP_TTL_NS &&
+	return flow && flow->next_hop_checked_ns[dir] && now - flow->next_hop_checked_ns[dir] < next_hop_ttl_ns &&
 	       length <= flow->next_hop_max_len[dir];
 }
 
@@ -87,7 +88,7 @@ static __always_inline void remember_next_hop(struct flow_value *flow, enum slui
 					      const struct bpf_fib_lookup *fib, __u64 now, __u32 length)
 {
 	int same = flow->next_hop_checked_ns[dir] && flow->next_hop_ifindex[dir] == fib->ifindex &&
-		   now - flow->next_hop_checked_ns[dir] < NEXT_HOP_TTL_NS;
+		   now - flow->next_hop_checked_ns[dir] < next_hop_ttl_ns;
 	__u16 max_len = flow->next_hop_max_len[dir];
 
 	flow->next_hop_ifindex[dir] = fib->ifindex;

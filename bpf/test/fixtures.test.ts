@@ -12,7 +12,7 @@ import { ChoiceModel } from './support/model.ts';
 import { buildPacket } from './support/packet.ts';
 import { BACKEND_FACING, CLIENT_FACING } from './support/network.ts';
 import { describeFrameDifference } from './support/frame-diff.ts';
-import { FIXTURE_MAP_SIZES, OBJECT_PATH } from './support/dataplane.ts';
+import { FIXTURE_MAP_SIZES, FIXTURE_TUNABLES, OBJECT_PATH } from './support/dataplane.ts';
 
 describe('packet fixtures', () => {
   let dataplane: Dataplane;
@@ -21,7 +21,7 @@ describe('packet fixtures', () => {
   const expectedReasons = new Map<CounterName, number>();
 
   before(() => {
-    dataplane = loadDataplane({ objectPath: OBJECT_PATH, maxEntries: FIXTURE_MAP_SIZES });
+    dataplane = loadDataplane({ objectPath: OBJECT_PATH, maxEntries: FIXTURE_MAP_SIZES, tunables: FIXTURE_TUNABLES });
     const reconciler = new Reconciler(dataplane.maps, Reconciler.limitsOf(dataplane.maps, 1024));
     env = createEnv(dataplane.maps, new ChoiceModel(dataplane.maps), reconciler);
   });

@@ -4,6 +4,14 @@ import { fileURLToPath } from 'node:url';
 export const OBJECT_PATH =
   process.env.SLUICE_BPF_OBJECT ?? fileURLToPath(new URL('../../build/sluice.bpf.o', import.meta.url));
 
+/*
+ * Load-time settings of the fixture run. The next-hop cache lives 100 ms
+ * instead of 1 s: the fixture that needs it expired ages the cached answer by
+ * that much instead of sleeping, and would fail if the setting did not reach
+ * the program; a flow's packets within one fixture still use the cache.
+ */
+export const FIXTURE_TUNABLES = { next_hop_ttl_ns: 100_000_000n };
+
 export const FIXTURE_MAP_SIZES = {
   flows: 65536,
   half_open_flows: 4096,

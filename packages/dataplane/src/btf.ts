@@ -86,6 +86,19 @@ export class Btf {
 		return this.#data.readUInt32LE(t.extra + off);
 	}
 
+	/** The variables of a data section (`.rodata`): name, offset in the section, size. Empty when there is no such section. */
+	sectionVariables(section: string): SectionVariable[] {
+		const sec = this.#types.find((t) => t?.kind === KIND.DATASEC && t.name === section);
+		if (!sec) return [];
+		const vars: SectionVariable[] = [];
+		for (let i = 0; i < sec.vlen; i++) {
+			const at = sec.extra + i * 12;
+			const v = this.#type(this.#data.readUInt32LE(at));
+			vars.push({ name: v.name, offset: this.#data.readUInt32LE(at + 4), size: this.#data.readUInt32LE(at + 8) });
+		}
+		return vars;
+	}
+
 	/** The leaves of type `id`, flattened, with the total size. */
 	shape(id: number): Shape {
 		const fields: Field[] = [];
@@ -171,6 +184,12 @@ export interface Field {
 	signed: boolean;
 	bigEndian: boolean;
 	why?: string;
+}
+
+export interface SectionVariable {
+	name: string;
+	offset: number;
+	size: number;
 }
 
 export interface Shape {

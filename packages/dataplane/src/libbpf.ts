@@ -95,8 +95,6 @@ export const XDP_MD_RX_QUEUE_INDEX_OFFSET = 16;
 
 export const LibbpfPrintFn = koffi.proto('int libbpf_print_fn(int level, const char *fmt, void *ap)');
 export const LIBBPF_WARN = 0;
-export const LIBBPF_INFO = 1;
-export const LIBBPF_DEBUG = 2;
 
 /* ---- Functions ---- */
 
@@ -143,6 +141,16 @@ export const libbpf = {
 		maxEntries: number,
 	) => number,
 	bpf_map__is_internal: lib.func('bool bpf_map__is_internal(void *map)') as (map: BpfMapPtr) => boolean,
+	/* An internal map's (.rodata) contents before load: where `const volatile` settings live. */
+	bpf_map__initial_value: lib.func('void *bpf_map__initial_value(void *map, _Out_ size_t *psize)') as (
+		map: BpfMapPtr,
+		size: [number],
+	) => bigint | null,
+	bpf_map__set_initial_value: lib.func('int bpf_map__set_initial_value(void *map, const void *data, size_t size)') as (
+		map: BpfMapPtr,
+		data: Buffer,
+		size: number,
+	) => number,
 	bpf_map__set_pin_path: lib.func('int bpf_map__set_pin_path(void *map, const char *path)') as (
 		map: BpfMapPtr,
 		path: string | null,

@@ -21,6 +21,7 @@ import { installLibbpfLog } from './libbpf-log.js';
 import type { MapInfo } from './maps.js';
 import { type MapMigration, objectBtf, planMapMigration } from './migrate.js';
 import { type TestRunOptions, type TestRunResult, testRunXdp } from './test-run.js';
+import { type Tunables, applyTunables, checkTunables, readTunables } from './tunables.js';
 import { type XdpMode, attachXdp, attachedProgramId, detachXdp, programIdOfFd, replaceXdp } from './xdp.js';
 
 export const PROGRAM_NAME = 'sluice_xdp';
@@ -46,6 +47,8 @@ export interface LoadOptions {
 	 */
 	reusePinned?: boolean;
 	programName?: string;
+	/** Load-time settings (`const volatile` in bpf/src/tunables.h); each one left out keeps the C default. */
+	tunables?: Partial<Tunables>;
 }
 
 export interface Dataplane {
@@ -75,6 +78,8 @@ export interface Dataplane {
 	detach(ifname: string, mode?: XdpMode): void;
 	attachedProgramId(ifname: string, mode?: XdpMode): number | undefined;
 	testRun(options: TestRunOptions): TestRunResult;
+	/** The load-time settings the program runs with, read back from its .rodata. */
+	tunables(): Tunables;
 	/** Release the object. Pins and attachments stay: they belong to the running data plane. */
 	close(): void;
 }
@@ -164,6 +169,11 @@ class LoadedDataplane implements Dataplane {
 		return testRunXdp(this.programFd, options);
 	}
 
+	tunables(): Tunables {
+		this.#open();
+		return readTunables(this.obj, JSON.stringify(this.objectPath));
+	}
+
 	close(): void {
 		if (this.closed) return;
 		this.closed = true;
@@ -176,6 +186,7 @@ class LoadedDataplane implements Dataplane {
 export function loadDataplane(options: LoadOptions): Dataplane {
 	installLibbpfLog();
 	const { objectPath, pinDir, reusePinned = true, programName = PROGRAM_NAME } = options;
+	checkTunables(options.tunables ?? {});
 	const objSubject = JSON.stringify(objectPath);
 	const obj = checkedPointer('bpf_object__open_file', objSubject, () => libbpf.bpf_object__open_file(objectPath, null));
 	const migrations: MapMigration[] = [];
@@ -195,6 +206,8 @@ export function loadDataplane(options: LoadOptions): Dataplane {
 			}
 			checked('bpf_map__set_max_entries', `map "${name}", ${entries}`, () => libbpf.bpf_map__set_max_entries(map, entries!));
 		}
+
+		applyTunables(obj, options.tunables ?? {}, objSubject);
 
 		/* Before load: a layout mismatch must not get as far as creating a 2M-entry table. */
 		for (const [name, map] of mapPtrs) checkMapShape(name, mapInfo(map, -1), 'bpf_map');
