@@ -16,7 +16,7 @@ import { dataplaneConfigSchema, type Algorithm } from '@sluice/api';
 import { loadDataplane } from '@sluice/dataplane';
 import { interfaceIndex } from '@sluice/dataplane';
 import { Reconciler } from '@sluice/agent/reconciler';
-import { TCP, buildPacket, keyAddressBytes, type PacketSpec } from '../../bpf/test/support/packet.ts';
+import { TCP, buildPacket, keyAddressBytes, type PacketSpec } from '@sluice/dataplane/test-packets';
 import { BACKEND_FACING, CLIENT_FACING } from '../packet-cost/network.js';
 
 interface Options {

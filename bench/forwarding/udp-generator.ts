@@ -6,7 +6,7 @@
  * Prints {"frames": N, "seconds": S} on stdout.
  */
 import { fileURLToPath } from 'node:url';
-import { buildPacket } from '../../bpf/test/support/packet.ts';
+import { buildPacket } from '@sluice/dataplane/test-packets';
 import { buildBenchBpf } from '../bpf-object.js';
 import { checked, checkedPointer } from '@sluice/dataplane';
 import { libbpf } from '@sluice/dataplane/libbpf';

@@ -3,7 +3,7 @@
  * the path it exercises; the worker checks the data plane's counters after
  * each timed run to prove the packets really took that path.
  */
-import { TCP } from '../../bpf/test/support/packet.ts';
+import { TCP } from '@sluice/dataplane/test-packets';
 import type { Algorithm } from '@sluice/api';
 import type { Direction, Family, Protocol } from './frames.js';
 

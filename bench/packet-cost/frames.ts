@@ -2,7 +2,7 @@
  * The 64-byte frames the packet-cost cases send (IPv6 TCP cannot be shorter
  * than 74), and where in them the harness writes each iteration's flow.
  */
-import { buildPacket, TCP } from '../../bpf/test/support/packet.ts';
+import { buildPacket, TCP } from '@sluice/dataplane/test-packets';
 
 export type Family = 4 | 6;
 export type Protocol = 'tcp' | 'udp';

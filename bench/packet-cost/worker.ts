@@ -15,7 +15,7 @@ import { loadDataplane, type Dataplane } from '@sluice/dataplane';
 import { interfaceIndex } from '@sluice/dataplane';
 import { SluiceCounter } from '@sluice/dataplane';
 import { Reconciler } from '@sluice/agent/reconciler';
-import { TCP } from '../../bpf/test/support/packet.ts';
+import { TCP } from '@sluice/dataplane/test-packets';
 import type { BenchRecord } from '../record.js';
 import { median, round, spread } from '../stats.js';
 import { type PacketCase, packetCases, timedFlags } from './cases.js';

@@ -9,7 +9,7 @@ import { FIXTURES } from './fixtures/index.ts';
 import type { CounterName, Expectation } from './support/expect.ts';
 import { type FixtureEnv, createEnv } from './support/fixture.ts';
 import { ChoiceModel } from './support/model.ts';
-import { buildPacket } from './support/packet.ts';
+import { buildPacket } from '@sluice/dataplane/test-packets';
 import { BACKEND_FACING, CLIENT_FACING } from './support/network.ts';
 import { describeFrameDifference } from './support/frame-diff.ts';
 import { FIXTURE_MAP_SIZES, FIXTURE_TUNABLES, OBJECT_PATH } from './support/dataplane.ts';

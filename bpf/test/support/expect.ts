@@ -1,7 +1,7 @@
 // What a fixture expects back from the program: the action, the exact frame,
 // and the counter that names why. Frames are built from scratch here.
 import type { SluiceCounter } from '@sluice/dataplane';
-import { type PacketSpec, buildPacket } from './packet.ts';
+import { type PacketSpec, buildPacket } from '@sluice/dataplane/test-packets';
 import { BACKEND_FACING, CLIENT_FACING, neighbourMac } from './network.ts';
 import type { Endpoint } from './services.ts';
 

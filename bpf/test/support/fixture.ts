@@ -4,7 +4,7 @@ import type { DataplaneMaps } from '@sluice/dataplane';
 import type { Reconciler } from '@sluice/agent/reconciler';
 import type { Expectation } from './expect.ts';
 import type { ChoiceModel } from './model.ts';
-import type { PacketSpec } from './packet.ts';
+import type { PacketSpec } from '@sluice/dataplane/test-packets';
 import { type ServiceFixture, SERVICES, configOf, type Endpoint } from './services.ts';
 import { formatEndpoint, serviceName } from '@sluice/api';
 

@@ -1,5 +1,5 @@
 // Shorthands for the packets of a flow: client -> VIP and backend -> client.
-import { type PacketSpec, TCP } from './packet.ts';
+import { type PacketSpec, TCP } from '@sluice/dataplane/test-packets';
 import type { Endpoint, ServiceFixture } from './services.ts';
 
 export { TCP };

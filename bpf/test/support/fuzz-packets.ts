@@ -1,6 +1,6 @@
 // Random packets aimed where it matters (VIPs and their ports, backends,
 // clients, strangers), then mutated: bytes flipped, cut short, grown.
-import { type PacketSpec, TCP, buildPacket } from './packet.ts';
+import { type PacketSpec, TCP, buildPacket } from '@sluice/dataplane/test-packets';
 import type { Random } from './random.ts';
 import { SERVICES } from './services.ts';
 

@@ -1,7 +1,7 @@
 // Reads a frame the way a receiver would, independently of the program:
 // its addresses and ports, and whether its checksums are valid.
-import { internetChecksum, onesComplementSum, pseudoHeader } from './checksum.ts';
-import { ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6, IPPROTO_TCP, IPPROTO_UDP } from './packet.ts';
+import { internetChecksum, onesComplementSum, pseudoHeader } from '@sluice/dataplane/test-packets';
+import { ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6, IPPROTO_TCP, IPPROTO_UDP } from '@sluice/dataplane/test-packets';
 
 const ETH_P_8021AD = 0x88a8;
 

@@ -6,7 +6,7 @@ import type { Algorithm } from '@sluice/api';
 import type { DataplaneMaps } from '@sluice/dataplane';
 import { serviceKeyOf } from '@sluice/agent/map-entries';
 import { type FlowTuple, hashFlow, hashSource } from './jhash.ts';
-import { IPPROTO_TCP, IPPROTO_UDP, type PacketSpec, TCP, keyAddressBytes } from './packet.ts';
+import { IPPROTO_TCP, IPPROTO_UDP, type PacketSpec, TCP, keyAddressBytes } from '@sluice/dataplane/test-packets';
 import type { Endpoint, ServiceFixture } from './services.ts';
 /* LEAST_CONN_CANDIDATES: sluice_shared.h's, generated with the layout. */
 import { LEAST_CONN_CANDIDATES, bytesToAddress } from '@sluice/dataplane';

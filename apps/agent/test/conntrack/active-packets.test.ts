@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TCP, buildPacket } from '../../../../bpf/test/support/packet.ts';
+import { TCP, buildPacket } from '@sluice/dataplane/test-packets';
 import { ConntrackGc, activeByBackend, endFlows, listFlows } from '../../src/conntrack/index.js';
 import type { Dataplane } from '@sluice/dataplane';
 import { SECOND_NS, SERVICE, idsOf, loadWithService } from './helpers.js';

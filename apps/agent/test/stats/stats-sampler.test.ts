@@ -1,7 +1,7 @@
 /* StatsSampler on real maps: rates, rings, resets, totals. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TCP, buildPacket } from '../../../../bpf/test/support/packet.ts';
+import { TCP, buildPacket } from '@sluice/dataplane/test-packets';
 import { type Dataplane, SluiceCounter, type TrafficCounters, numPossibleCpus } from '@sluice/dataplane';
 import { StatsSampler } from '../../src/stats/index.js';
 import { SERVICE, idsOf, loadWithService } from '../conntrack/helpers.js';

@@ -4,6 +4,9 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { internetChecksum, pseudoHeader } from './checksum.ts';
 
+/* The checksum code too, for tests that check or break a checksum themselves. */
+export { internetChecksum, onesComplementSum, pseudoHeader } from './checksum.ts';
+
 export const ETH_P_IP = 0x0800;
 export const ETH_P_IPV6 = 0x86dd;
 export const ETH_P_8021Q = 0x8100;
