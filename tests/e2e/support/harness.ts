@@ -25,7 +25,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { dataplaneConfigSchema, DEFAULT_MAX_BACKENDS_PER_SERVICE } from '../../../packages/api/src/index.ts';
-import { startDataplane, teardownDataplane, type DataplaneOwnerOptions } from '../../../apps/agent/src/agent/dataplane-owner.ts';
+import { startDataplane, teardownDataplane, type DataplaneOwnerOptions } from '../../../apps/agent/src/operations/dataplane-owner.ts';
 import { Reconciler } from '../../../apps/agent/src/reconcile/reconciler.ts';
 import { SluiceCounter } from '../../../apps/agent/src/dataplane/generated/layout.ts';
 

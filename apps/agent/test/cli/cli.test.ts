@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { ensureAdminTokenFile } from '../../src/auth/admin-token-file.js';
-import { createSluiceBackend } from '../../src/api/index.js';
+import { createSluiceBackend } from '../../src/operations/index.js';
 import { startSocketServer, stopSocketServer } from '../../src/server/socket-server.js';
-import { type TestAgent, startTestAgent } from '../api/helpers.js';
-import { addFlows } from '../api/flows.js';
+import { type TestAgent, startTestAgent } from '../operations/helpers.js';
+import { addFlows } from '../operations/flows.js';
 
 const SLUICE = fileURLToPath(new URL('../../bin/sluice.mjs', import.meta.url));
 const T = { timeout: 60_000 };

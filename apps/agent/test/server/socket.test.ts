@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { TRPCClientError } from '@trpc/client';
 import { ensureAdminTokenFile, readAdminToken } from '../../src/auth/admin-token-file.js';
-import { createSluiceBackend } from '../../src/api/index.js';
+import { createSluiceBackend } from '../../src/operations/index.js';
 import { createSocketClient } from '../../src/server/client.js';
 import { startSocketServer, stopSocketServer } from '../../src/server/socket-server.js';
-import { type TestAgent, startTestAgent } from '../api/helpers.js';
+import { type TestAgent, startTestAgent } from '../operations/helpers.js';
 
 const T = { timeout: 30_000 };
 const dir = mkdtempSync(join(tmpdir(), 'sluice-socket-'));

@@ -4,7 +4,7 @@
  * but later and in its own words).
  */
 import { addressFamily, conflict, invalid, limitReached } from '@sluice/api';
-import type { Agent } from '../agent/agent.js';
+import type { Agent } from './agent.js';
 
 export function checkServiceRoom(agent: Agent, adding: number): void {
   const { maxServices } = agent.reconciler.limits;

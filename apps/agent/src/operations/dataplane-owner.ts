@@ -8,7 +8,7 @@
 import { type Dataplane, type XdpMode, ensureBpffs, isBpffs, loadDataplane, unpinAll } from '../dataplane/index.js';
 import { detachXdp } from '../dataplane/xdp.js';
 import type { MapName } from '../dataplane/index.js';
-import { log } from './log.js';
+import { log } from '../log.js';
 
 export interface DataplaneOwnerOptions {
   objectPath: string;

@@ -12,7 +12,7 @@ import { DataplaneError } from '../dataplane/index.js';
 import { ReconcileError, Reconciler } from '../reconcile/reconciler.js';
 import { type AuditRecord, Store } from '../store/index.js';
 import { type DataplaneOwnerOptions, startDataplane, teardownDataplane } from './dataplane-owner.js';
-import { log } from './log.js';
+import { log } from '../log.js';
 import { type BackendHealthStatus, type HealthTarget, type RuntimeParts, createRuntimeParts } from './runtime-parts.js';
 
 export interface AgentOptions extends DataplaneOwnerOptions {

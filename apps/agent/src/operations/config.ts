@@ -15,8 +15,8 @@ import {
   limitReached,
   serviceName,
 } from '@sluice/api';
-import type { Agent } from '../agent/agent.js';
-import { log } from '../agent/log.js';
+import type { Agent } from './agent.js';
+import { log } from '../log.js';
 import type { AuditRecord } from '../store/index.js';
 import { resolveHealthCheck } from './services.js';
 import { backendRecord, serviceRecord } from './views.js';

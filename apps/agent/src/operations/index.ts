@@ -1,6 +1,6 @@
 /* The agent's implementation of the API contract (SluiceBackend), one module per area. */
 import type { SluiceBackend } from '@sluice/api';
-import type { Agent } from '../agent/agent.js';
+import type { Agent } from './agent.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { authApi } from './auth.js';
 import { backendsApi } from './backends.js';

@@ -1,6 +1,6 @@
 /* auth.*: sessions for the console, users and API tokens for admins. */
 import { type SluiceBackend, type UserView, conflict, invalid, notFound } from '@sluice/api';
-import type { Agent } from '../agent/agent.js';
+import type { Agent } from './agent.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { ADMIN_TOKEN_NAME } from '../auth/admin-token-file.js';
 import { type UserRow, hashPassword, hashToken, newToken } from '../store/index.js';

@@ -14,8 +14,8 @@
  * message, comes from /proc/locks.
  */
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { ensureBpffs } from '../dataplane/index.js';
-import { c, lastErrno } from '../dataplane/libc.js';
+import { ensureBpffs } from './dataplane/index.js';
+import { c, lastErrno } from './dataplane/libc.js';
 
 const LOCK_EX = 2;
 const LOCK_NB = 4;

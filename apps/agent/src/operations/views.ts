@@ -1,6 +1,6 @@
 /* Store rows plus live data-plane facts -> the API's views. */
 import type { BackendHealthView, BackendView, ServiceDetail, ServiceView } from '@sluice/api';
-import type { Agent } from '../agent/agent.js';
+import type { Agent } from './agent.js';
 import type { BackendRow, ServiceRow } from '../store/index.js';
 import { backendCounts, notFound } from '@sluice/api';
 

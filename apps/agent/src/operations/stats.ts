@@ -5,7 +5,7 @@
  */
 import type { RatePoint, SluiceBackend, StatsSample, StatsTotals, TrafficTotals } from '@sluice/api';
 import { notFound } from '@sluice/api';
-import type { Agent } from '../agent/agent.js';
+import type { Agent } from './agent.js';
 import { SluiceCounter, type TrafficCounters } from '../dataplane/index.js';
 import { sleep } from './backends.js';
 

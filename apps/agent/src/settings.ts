@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_BACKENDS_PER_SERVICE } from '@sluice/api';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_ADMIN_TOKEN_FILE } from '../auth/admin-token-file.js';
-import { DEFAULT_PIN_DIR } from '../dataplane/index.js';
-import { DEFAULT_SOCKET_PATH } from '../server/socket-server.js';
-import { DEFAULT_DATA_DIR } from '../store/index.js';
+import { DEFAULT_ADMIN_TOKEN_FILE } from './auth/admin-token-file.js';
+import { DEFAULT_PIN_DIR } from './dataplane/index.js';
+import { DEFAULT_SOCKET_PATH } from './server/socket-server.js';
+import { DEFAULT_DATA_DIR } from './store/index.js';
 
 /*
  * A new flow costs a full flow-table insert (0.5-1.4 us here); at 100,000
@@ -18,7 +18,7 @@ import { DEFAULT_DATA_DIR } from '../store/index.js';
  */
 export const DEFAULT_FLOW_GUARD_RATE = 100_000;
 
-export const DEFAULT_OBJECT_PATH = fileURLToPath(new URL('../../../../bpf/build/sluice.bpf.o', import.meta.url));
+export const DEFAULT_OBJECT_PATH = fileURLToPath(new URL('../../../bpf/build/sluice.bpf.o', import.meta.url));
 
 const hostPort = z
   .string()

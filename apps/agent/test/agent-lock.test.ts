@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { AgentLockedError, claimAgentLock } from '../../src/agent/agent-lock.js';
-import { scratchBpffs } from '../dataplane/helpers.js';
+import { AgentLockedError, claimAgentLock } from '../src/agent-lock.js';
+import { scratchBpffs } from './dataplane/helpers.js';
 
 const bpffs = scratchBpffs();
 const dataDir = mkdtempSync(join(tmpdir(), 'sluice-lock-'));

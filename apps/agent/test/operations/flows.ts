@@ -1,6 +1,6 @@
 /* Flow entries written by hand, as the XDP program would write them for a connection. */
 import { addressToBytes } from '../../src/dataplane/index.js';
-import type { Agent } from '../../src/agent/agent.js';
+import type { Agent } from '../../src/operations/agent.js';
 import { SluiceTcpState, decode, flowValueLayout } from '../../src/dataplane/index.js';
 
 /* Every field zero, whatever the layout holds besides the ones set below. */

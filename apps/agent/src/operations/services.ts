@@ -14,7 +14,7 @@ import {
   mergeHealthCheck,
   serviceName,
 } from '@sluice/api';
-import type { Agent } from '../agent/agent.js';
+import type { Agent } from './agent.js';
 import { checkBackendRoom, checkSameFamily, checkServiceRoom } from './limits.js';
 import { backendView, requireService, serviceDetail, serviceRecord, serviceView } from './views.js';
 

@@ -1,10 +1,10 @@
 /* The agent's flood settings: flags, validation, and what reaches the data plane's maps. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { startDataplane } from '../../src/agent/dataplane-owner.js';
-import { agentSettingsFromArgs } from '../../src/agent/main.js';
-import { DEFAULT_FLOW_GUARD_RATE } from '../../src/agent/settings.js';
-import { SMALL_MAPS, objectPath, scratchBpffs } from '../dataplane/helpers.js';
+import { startDataplane } from '../src/operations/dataplane-owner.js';
+import { agentSettingsFromArgs } from '../src/main.js';
+import { DEFAULT_FLOW_GUARD_RATE } from '../src/settings.js';
+import { SMALL_MAPS, objectPath, scratchBpffs } from './dataplane/helpers.js';
 
 describe('flood settings', () => {
 	it('default to the guard at DEFAULT_FLOW_GUARD_RATE and the program\'s half-open table size', () => {

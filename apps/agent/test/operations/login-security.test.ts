@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { type Identity, SESSION_IDLE_MS, SESSION_TTL_MS, createAppRouter } from '@sluice/api';
 import { TRPCError } from '@trpc/server';
-import { createSluiceBackend } from '../../src/api/index.js';
+import { createSluiceBackend } from '../../src/operations/index.js';
 import { Authenticator } from '../../src/auth/authenticator.js';
 import { SOURCE_THROTTLE, USER_THROTTLE } from '../../src/auth/login-throttle.js';
 import { expectCode } from './expect.js';

@@ -1,8 +1,8 @@
 /* connections.list: a filtered page of the flow table, resolved to names. */
 import { type ConnectionListInput, type SluiceBackend, invalid, notFound } from '@sluice/api';
-import type { Agent } from '../agent/agent.js';
+import type { Agent } from './agent.js';
 import { CursorError } from '../conntrack/index.js';
-import type { FlowFilter } from '../agent/runtime-parts.js';
+import type { FlowFilter } from './runtime-parts.js';
 
 function idNames(agent: Agent) {
   const services = new Map<number, string>();

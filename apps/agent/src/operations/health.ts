@@ -1,7 +1,7 @@
 /* health.*: per-backend health beside its admin state; flips as a live feed. */
 import type { BackendHealth, HealthChange, SluiceBackend } from '@sluice/api';
-import type { Agent } from '../agent/agent.js';
-import type { BackendHealthStatus } from '../agent/runtime-parts.js';
+import type { Agent } from './agent.js';
+import type { BackendHealthStatus } from './runtime-parts.js';
 import { healthOf, requireService } from './views.js';
 
 function healthList(agent: Agent, serviceName: string | undefined): BackendHealth[] {

@@ -9,7 +9,7 @@ import type { DataplaneMaps } from '../dataplane/index.js';
 import { type BackendHealth, HealthChecker, type HealthTarget } from '../health/index.js';
 import { type MetricsServer, startMetricsServer } from '../metrics/index.js';
 import { StatsSampler, type StatsIds } from '../stats/index.js';
-import { log } from './log.js';
+import { log } from '../log.js';
 
 export type { BackendHealth as BackendHealthStatus, FlowFilter, FlowView, HealthTarget, MetricsServer };
 

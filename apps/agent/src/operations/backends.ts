@@ -9,7 +9,7 @@ import {
   formatEndpoint,
   invalid,
 } from '@sluice/api';
-import type { Agent } from '../agent/agent.js';
+import type { Agent } from './agent.js';
 import type { AuditRecord, BackendRow, ServiceRow } from '../store/index.js';
 import { checkBackendRoom, checkNoDuplicate, checkSameFamily } from './limits.js';
 import { backendRecord, backendView, requireBackend, requireService } from './views.js';

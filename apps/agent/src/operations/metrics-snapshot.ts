@@ -1,5 +1,5 @@
 /* What the Prometheus endpoint (metrics/) reads at each scrape: totals, health and settings by name. */
-import { readTotals } from '../api/stats.js';
+import { readTotals } from './stats.js';
 import type { Agent } from './agent.js';
 
 export function metricsSnapshot(agent: Agent, version: string) {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { type SluiceErrorCode, sluiceCodeOf } from '@sluice/api';
 import { TRPCError } from '@trpc/server';
-import type { Agent } from '../../src/agent/agent.js';
+import type { Agent } from '../../src/operations/agent.js';
 import { snapshot } from './helpers.js';
 
 export async function expectCode(call: Promise<unknown>, code: SluiceErrorCode, message?: RegExp): Promise<string> {

@@ -10,9 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Identity, type Role, createAppRouter } from '@sluice/api';
-import { Agent, type DrainExpired } from '../../src/agent/agent.js';
-import { type BackendHealthStatus, type HealthSource, type HealthTarget, testRuntimeParts } from '../../src/agent/runtime-parts.js';
-import { createSluiceBackend } from '../../src/api/index.js';
+import { Agent, type DrainExpired } from '../../src/operations/agent.js';
+import { type BackendHealthStatus, type HealthSource, type HealthTarget, testRuntimeParts } from '../../src/operations/runtime-parts.js';
+import { createSluiceBackend } from '../../src/operations/index.js';
 import { Authenticator } from '../../src/auth/authenticator.js';
 import { SMALL_MAPS, objectPath, scratchBpffs } from '../dataplane/helpers.js';
 
