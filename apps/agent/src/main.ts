@@ -2,19 +2,12 @@
 import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
-import { importConfig } from './operations/config.js';
-import { createSluiceBackend } from './operations/index.js';
-import { ensureAdminTokenFile } from './auth/admin-token-file.js';
-import { ensureFirstAdmin } from './auth/first-admin.js';
-import { Authenticator } from './auth/authenticator.js';
+import type { MetricsServer } from './metrics/index.js';
+import { Agent, teardownDataplane } from './operations/index.js';
 import { startSocketServer, stopSocketServer } from './server/socket-server.js';
-import { Agent, SYSTEM_ACTOR } from './operations/agent.js';
 import { claimAgentLock } from './agent-lock.js';
 import { readConfigDocument } from './config-file.js';
-import { teardownDataplane } from './operations/dataplane-owner.js';
 import { log } from './log.js';
-import { metricsSnapshot } from './operations/metrics-snapshot.js';
-import type { MetricsServer } from './operations/runtime-parts.js';
 import { type AgentSettings, readSettingsFile, resolveSettings } from './settings.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -73,7 +66,7 @@ export function agentSettingsFromArgs(argv: string[]): AgentSettings {
 function importServicesFile(agent: Agent, path: string): boolean {
   try {
     const document = readConfigDocument(path);
-    const result = importConfig(agent, { document, dryRun: false, force: true }, SYSTEM_ACTOR);
+    const result = agent.importServicesDocument(document);
     log(
       'info',
       `applied ${document.services.length} services from ${path}: +${result.servicesCreated.length} ~${result.servicesUpdated.length} ` +
@@ -104,33 +97,23 @@ export async function runAgent(argv: string[]): Promise<void> {
     dataDir: settings.dataDir,
     detachOnExit: settings.detachOnExit,
     maxBackendsPerService: settings.maxBackendsPerService,
+    version: AGENT_VERSION,
   });
   let server: Server | undefined;
   let metrics: MetricsServer | undefined;
   try {
     /* The store is the source of truth: the file seeds an empty store, and SIGHUP re-imports it on purpose. */
-    if (settings.config && agent.store.isEmpty()) {
+    if (settings.config && agent.isEmpty()) {
       if (!importServicesFile(agent, settings.config)) process.exitCode = 1;
     } else if (settings.config) {
       log('info', `store already holds services; ${settings.config} is re-imported only on SIGHUP`);
     }
-    ensureAdminTokenFile(settings.adminTokenFile, agent.store);
-    if (settings.adminPasswordFile) ensureFirstAdmin(agent.store, settings.adminPasswordFile);
-    const authenticator = new Authenticator(agent.store);
-    const sluice = createSluiceBackend(agent, authenticator, {
-      version: AGENT_VERSION,
-      interfaces: settings.interfaces,
-      pinDir: settings.pinDir,
-      dataDir: settings.dataDir,
-    });
-    server = await startSocketServer({ socketPath: settings.socket, sluice, authenticator, onError: (m) => log('error', m) });
+    agent.ensureAdminTokenFile(settings.adminTokenFile);
+    if (settings.adminPasswordFile) agent.ensureFirstAdmin(settings.adminPasswordFile);
+    server = await startSocketServer({ socketPath: settings.socket, agent, onError: (m) => log('error', m) });
     log('info', `API on ${settings.socket}; admin token in ${settings.adminTokenFile}`);
     if (settings.metricsAddress) {
-      metrics = await agent.parts.startMetricsServer({
-        host: settings.metricsAddress.address,
-        port: settings.metricsAddress.port,
-        collect: () => metricsSnapshot(agent, AGENT_VERSION),
-      });
+      metrics = await agent.startMetricsServer({ host: settings.metricsAddress.address, port: settings.metricsAddress.port }, AGENT_VERSION);
       log('info', `metrics on ${settings.metricsAddress.address}:${settings.metricsAddress.port}`);
     }
   } catch (error) {

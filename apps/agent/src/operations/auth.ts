@@ -1,15 +1,13 @@
 /* auth.*: sessions for the console, users and API tokens for admins. */
 import { type SluiceBackend, type UserView, conflict, invalid, notFound } from '@sluice/api';
-import type { Agent } from './agent.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { ADMIN_TOKEN_NAME } from '../auth/admin-token-file.js';
-import { type UserRow, hashPassword, hashToken, newToken } from '../store/index.js';
+import { type Store, type UserRow, hashPassword, hashToken, newToken } from '../store/index.js';
 
 const userView = (u: UserRow): UserView => ({ user: u.name, role: u.role, createdAt: u.createdAt, updatedAt: u.updatedAt });
 const userRecord = (u: UserRow | undefined) => (u ? { user: u.name, role: u.role } : null);
 
-export function authApi(agent: Agent, authenticator: Authenticator): SluiceBackend['auth'] {
-  const { store } = agent;
+export function authOperations(store: Store, authenticator: Authenticator): SluiceBackend['auth'] {
   /* Identity changes touch no map: a store transaction with its audit row is the whole commit. */
   const audited = (caller: Parameters<typeof store.audit.append>[0], action: string, target: string, before: unknown, after: unknown, change: (now: number) => void) =>
     store.transaction(() => {

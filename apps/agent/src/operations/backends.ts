@@ -10,7 +10,7 @@ import {
   invalid,
 } from '@sluice/api';
 import type { Agent } from './agent.js';
-import type { AuditRecord, BackendRow, ServiceRow } from '../store/index.js';
+import type { AuditRecord, BackendRow, Store } from '../store/index.js';
 import { checkBackendRoom, checkNoDuplicate, checkSameFamily } from './limits.js';
 import { backendRecord, backendView, requireBackend, requireService } from './views.js';
 
@@ -18,19 +18,25 @@ const target = (backend: Pick<BackendRow, 'service' | 'endpoint'>) => `${backend
 
 /* Each step runs inside a commit: it may throw, and then nothing of the commit stays. */
 
-function setWeightStep(agent: Agent, backend: BackendRow, weight: number, now: number): AuditRecord[] {
-  if (backend.weight === weight) return [];
-  const after = agent.store.services.setWeight(backend, weight, now);
-  return [{ action: 'backend.setWeight', target: target(backend), before: backendRecord(backend), after: backendRecord(after) }];
+/** A step's audit rows and the backend row as it now is (read once, before the change). */
+interface Step {
+  audit: AuditRecord[];
+  after: BackendRow;
 }
 
-function setStateStep(agent: Agent, backend: BackendRow, state: AdminState, drainTimeoutMs: number | undefined, now: number): AuditRecord[] {
+function setWeightStep(store: Store, backend: BackendRow, weight: number, now: number): Step {
+  if (backend.weight === weight) return { audit: [], after: backend };
+  const after = store.services.setWeight(backend, weight, now);
+  return { audit: [{ action: 'backend.setWeight', target: target(backend), before: backendRecord(backend), after: backendRecord(after) }], after };
+}
+
+function setStateStep(store: Store, backend: BackendRow, state: AdminState, drainTimeoutMs: number | undefined, now: number): Step {
   if (drainTimeoutMs !== undefined && state !== 'drain')
     throw invalid(`drainTimeoutMs applies to state drain, not ${state}`, { endpoint: backend.endpoint });
   /* Idempotent: the same state again changes nothing (a drain keeps its clock unless a new timeout is given). */
-  if (backend.state === state && drainTimeoutMs === undefined) return [];
-  const after = agent.store.services.setState(backend, state, drainTimeoutMs ?? null, now);
-  return [{ action: 'backend.setState', target: target(backend), before: backendRecord(backend), after: backendRecord(after) }];
+  if (backend.state === state && drainTimeoutMs === undefined) return { audit: [], after: backend };
+  const after = store.services.setState(backend, state, drainTimeoutMs ?? null, now);
+  return { audit: [{ action: 'backend.setState', target: target(backend), before: backendRecord(backend), after: backendRecord(after) }], after };
 }
 
 interface Removal {
@@ -38,19 +44,18 @@ interface Removal {
   dataplaneId: number | undefined;
 }
 
-function removeStep(agent: Agent, backend: BackendRow, force: boolean): { audit: AuditRecord[]; removal: Removal } {
-  const dataplaneId = agent.backendId(backend.service, backend.endpoint);
-  const active = agent.activeFlows(dataplaneId);
+function removeStep(agent: Agent, store: Store, backend: BackendRow, force: boolean): { audit: AuditRecord[]; removal: Removal } {
+  const { dataplaneId, activeFlows: active } = agent.backendFacts(backend.service, backend.endpoint);
   if (active > 0 && !force)
     throw conflict(`backend ${backend.endpoint} of ${backend.service} still carries ${active} active flows; drain it first or use force`, {
       service: backend.service,
       endpoint: backend.endpoint,
       activeFlows: active,
     });
-  agent.store.services.deleteBackend(backend);
+  store.services.deleteBackend(backend);
   return {
     audit: [{ action: 'backend.remove', target: target(backend), before: { ...backendRecord(backend), activeFlows: active }, after: null }],
-    removal: { backend, dataplaneId },
+    removal: { backend, dataplaneId: dataplaneId ?? undefined },
   };
 }
 
@@ -59,87 +64,94 @@ function endRemovedFlows(agent: Agent, removals: Removal[]): Promise<number> {
   return agent.endFlowsById(removals.flatMap(({ dataplaneId }) => (dataplaneId === undefined ? [] : [dataplaneId])));
 }
 
-function view(agent: Agent, service: ServiceRow, endpoint: string): BackendView {
-  return backendView(agent, service, requireBackend(agent, service.name, endpoint));
-}
-
-export function backendsApi(agent: Agent): SluiceBackend['backends'] {
+export function backendOperations(agent: Agent, store: Store): SluiceBackend['backends'] {
   return {
     list(serviceName) {
-      const service = requireService(agent, serviceName);
-      return agent.store.services.backends(service.name).map((b) => backendView(agent, service, b));
+      const service = requireService(store, serviceName);
+      return store.services.backends(service.name).map((b) => backendView(agent, service, b));
     },
 
     add(input, caller) {
-      const service = requireService(agent, input.service);
+      const service = requireService(store, input.service);
       const endpoint = formatEndpoint(input.address, input.port);
       checkSameFamily(service.name, service.address, input.address);
-      checkNoDuplicate(agent, service.name, endpoint);
-      checkBackendRoom(agent, service.name, 1);
-      agent.commit(caller, (now) => {
-        const row = agent.store.services.insertBackend(service, input, now);
-        return { result: undefined, audit: [{ action: 'backend.add', target: target(row), before: null, after: backendRecord(row) }] };
+      checkNoDuplicate(store, service.name, endpoint);
+      checkBackendRoom(agent.limits, store, service.name, 1);
+      const row = agent.commit(caller, (now) => {
+        const row = store.services.insertBackend(service, input, now);
+        return { result: row, audit: [{ action: 'backend.add', target: target(row), before: null, after: backendRecord(row) }] };
       });
-      return view(agent, service, endpoint);
+      return backendView(agent, service, row);
     },
 
     setWeight(input, caller) {
-      const service = requireService(agent, input.service);
-      const backend = requireBackend(agent, service.name, input.endpoint);
-      agent.commit(caller, (now) => ({ result: undefined, audit: setWeightStep(agent, backend, input.weight, now) }));
-      return view(agent, service, backend.endpoint);
+      const service = requireService(store, input.service);
+      const backend = requireBackend(store, service.name, input.endpoint);
+      const after = agent.commit(caller, (now) => {
+        const step = setWeightStep(store, backend, input.weight, now);
+        return { result: step.after, audit: step.audit };
+      });
+      return backendView(agent, service, after);
     },
 
     setState(input, caller) {
-      const service = requireService(agent, input.service);
-      const backend = requireBackend(agent, service.name, input.endpoint);
-      agent.commit(caller, (now) => ({ result: undefined, audit: setStateStep(agent, backend, input.state, input.drainTimeoutMs, now) }));
-      return view(agent, service, backend.endpoint);
+      const service = requireService(store, input.service);
+      const backend = requireBackend(store, service.name, input.endpoint);
+      const after = agent.commit(caller, (now) => {
+        const step = setStateStep(store, backend, input.state, input.drainTimeoutMs, now);
+        return { result: step.after, audit: step.audit };
+      });
+      return backendView(agent, service, after);
     },
 
     async remove(input, caller) {
-      const service = requireService(agent, input.service);
-      const backend = requireBackend(agent, service.name, input.endpoint);
+      const service = requireService(store, input.service);
+      const backend = requireBackend(store, service.name, input.endpoint);
       const removal = agent.commit(caller, () => {
-        const { audit, removal } = removeStep(agent, backend, input.force);
+        const { audit, removal } = removeStep(agent, store, backend, input.force);
         return { result: removal, audit };
       });
       return { removed: backend.endpoint, flowsEnded: await endRemovedFlows(agent, [removal]) };
     },
 
     async bulk(input: BackendBulkInput, caller: Identity) {
-      const service = requireService(agent, input.service);
-      const backends = input.endpoints.map((endpoint) => requireBackend(agent, service.name, endpoint));
+      const service = requireService(store, input.service);
+      const backends = input.endpoints.map((endpoint) => requireBackend(store, service.name, endpoint));
       const { change } = input;
-      const removals = agent.commit(caller, (now) => {
+      const { removals, kept } = agent.commit(caller, (now) => {
         const audit: AuditRecord[] = [];
         const removed: Removal[] = [];
+        const kept: BackendRow[] = [];
         for (const backend of backends) {
-          if (change.action === 'setWeight') audit.push(...setWeightStep(agent, backend, change.weight, now));
-          else if (change.action === 'setState') audit.push(...setStateStep(agent, backend, change.state, change.drainTimeoutMs, now));
-          else {
-            const step = removeStep(agent, backend, change.force);
+          if (change.action === 'remove') {
+            const step = removeStep(agent, store, backend, change.force);
             audit.push(...step.audit);
             removed.push(step.removal);
+            continue;
           }
+          const step =
+            change.action === 'setWeight'
+              ? setWeightStep(store, backend, change.weight, now)
+              : setStateStep(store, backend, change.state, change.drainTimeoutMs, now);
+          audit.push(...step.audit);
+          kept.push(step.after);
         }
-        return { result: removed, audit };
+        return { result: { removals: removed, kept }, audit };
       });
       const flowsEnded = await endRemovedFlows(agent, removals);
-      const removedEndpoints = removals.map((r) => r.backend.endpoint);
       return {
-        backends: backends.filter((b) => !removedEndpoints.includes(b.endpoint)).map((b) => view(agent, service, b.endpoint)),
-        removed: removedEndpoints,
+        backends: kept.map((b) => backendView(agent, service, b)),
+        removed: removals.map((r) => r.backend.endpoint),
         flowsEnded,
       };
     },
 
     async *watch(serviceName, intervalMs, signal) {
-      requireService(agent, serviceName);
+      requireService(store, serviceName);
       while (!signal.aborted) {
-        const service = agent.store.services.get(serviceName);
+        const service = store.services.get(serviceName);
         if (!service) return;
-        yield agent.store.services.backends(service.name).map((b) => backendView(agent, service, b));
+        yield store.services.backends(service.name).map((b) => backendView(agent, service, b));
         await sleep(intervalMs, signal);
       }
     },

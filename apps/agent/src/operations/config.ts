@@ -12,12 +12,12 @@ import {
   conflict,
   defaultHealthCheck,
   formatEndpoint,
-  limitReached,
   serviceName,
 } from '@sluice/api';
 import type { Agent } from './agent.js';
 import { log } from '../log.js';
-import type { AuditRecord } from '../store/index.js';
+import { checkCapacity } from '../reconcile/capacity.js';
+import type { AuditRecord, Store } from '../store/index.js';
 import { resolveHealthCheck } from './services.js';
 import { backendRecord, serviceRecord } from './views.js';
 
@@ -25,7 +25,7 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-export function importConfig(agent: Agent, input: Pick<ConfigImportInput, 'document' | 'dryRun' | 'force'>, caller: Identity): ConfigImportResult {
+export function importConfig(agent: Agent, store: Store, input: Pick<ConfigImportInput, 'document' | 'dryRun' | 'force'>, caller: Identity): ConfigImportResult {
   const { document, dryRun, force } = input;
   const result: ConfigImportResult = {
     dryRun,
@@ -36,71 +36,68 @@ export function importConfig(agent: Agent, input: Pick<ConfigImportInput, 'docum
     backendsChanged: 0,
     backendsRemoved: 0,
   };
-  const { maxServices, maxBackends, maxBackendsPerService } = agent.reconciler.limits;
-  if (document.services.length > maxServices)
-    throw limitReached(`the document has ${document.services.length} services; the data plane holds at most ${maxServices}`, { limit: maxServices });
-  const backendTotal = document.services.reduce((n, s) => n + s.backends.length, 0);
-  if (backendTotal > maxBackends)
-    throw limitReached(`the document has ${backendTotal} backends; the data plane holds at most ${maxBackends}`, { limit: maxBackends });
-  for (const s of document.services)
-    if (s.backends.length > maxBackendsPerService)
-      throw limitReached(`service ${serviceName(s)} has ${s.backends.length} backends; the limit is ${maxBackendsPerService}`, { limit: maxBackendsPerService });
+  /* The document replaces the whole configuration: its own counts are the state to check. */
+  const largest = document.services.reduce<ConfigDocument['services'][number] | undefined>((a, b) => (a && a.backends.length >= b.backends.length ? a : b), undefined);
+  checkCapacity(agent.limits, {
+    services: document.services.length,
+    backends: document.services.reduce((n, s) => n + s.backends.length, 0),
+    largestService: largest && { name: serviceName(largest), backends: largest.backends.length },
+  });
 
   const wanted = new Map(document.services.map((s) => [serviceName(s), s]));
   const removedIds: number[] = [];
   const checkRemovable = (service: string, endpoint: string) => {
-    const id = agent.backendId(service, endpoint);
-    const active = agent.activeFlows(id);
+    const { dataplaneId: id, activeFlows: active } = agent.backendFacts(service, endpoint);
     if (active > 0 && !force)
       throw conflict(`import would remove backend ${endpoint} of ${service}, which carries ${active} active flows; drain it first or use force`, {
         service,
         endpoint,
         activeFlows: active,
       });
-    if (id !== undefined) removedIds.push(id);
+    if (id !== null) removedIds.push(id);
   };
 
   const apply = (now: number): AuditRecord[] => {
     const audit: AuditRecord[] = [];
-    for (const existing of agent.store.services.list()) {
+    for (const existing of store.services.list()) {
       if (wanted.has(existing.name)) continue;
-      for (const b of agent.store.services.backends(existing.name)) checkRemovable(existing.name, b.endpoint);
-      agent.store.services.delete(existing.name);
+      for (const b of store.services.backends(existing.name)) checkRemovable(existing.name, b.endpoint);
+      store.services.delete(existing.name);
       result.servicesDeleted.push(existing.name);
       audit.push({ action: 'service.delete', target: existing.name, before: serviceRecord(existing), after: null });
     }
     for (const [name, spec] of wanted) {
       const healthCheck = resolveHealthCheck(defaultHealthCheck(spec.protocol), spec.healthCheck, name);
-      let service = agent.store.services.get(name);
+      let service = store.services.get(name);
       if (!service) {
-        service = agent.store.services.insert({ ...spec, clientRate: spec.clientRate ?? 0, healthCheck }, now);
+        service = store.services.insert({ ...spec, clientRate: spec.clientRate ?? 0, healthCheck }, now);
         result.servicesCreated.push(name);
         audit.push({ action: 'service.create', target: name, before: null, after: serviceRecord(service) });
       } else if (service.algorithm !== spec.algorithm || service.mode !== spec.mode || service.clientRate !== (spec.clientRate ?? 0) || !sameJson(service.healthCheck, healthCheck)) {
         const before = service;
-        service = agent.store.services.update(name, { algorithm: spec.algorithm, mode: spec.mode, clientRate: spec.clientRate ?? 0, healthCheck }, now);
+        service = store.services.update(name, { algorithm: spec.algorithm, mode: spec.mode, clientRate: spec.clientRate ?? 0, healthCheck }, now);
         result.servicesUpdated.push(name);
         audit.push({ action: 'service.update', target: name, before: serviceRecord(before), after: serviceRecord(service) });
       }
       const wantedBackends = new Map(spec.backends.map((b) => [formatEndpoint(b.address, b.port), b]));
-      for (const existing of agent.store.services.backends(name)) {
+      for (const existing of store.services.backends(name)) {
         if (wantedBackends.has(existing.endpoint)) continue;
         checkRemovable(name, existing.endpoint);
-        agent.store.services.deleteBackend(existing);
+        store.services.deleteBackend(existing);
         result.backendsRemoved++;
         audit.push({ action: 'backend.remove', target: `${name} ${existing.endpoint}`, before: backendRecord(existing), after: null });
       }
       for (const [endpoint, b] of wantedBackends) {
-        const existing = agent.store.services.backend(name, endpoint);
+        const existing = store.services.backend(name, endpoint);
         if (!existing) {
-          const row = agent.store.services.insertBackend(service, b, now);
+          const row = store.services.insertBackend(service, b, now);
           result.backendsAdded++;
           audit.push({ action: 'backend.add', target: `${name} ${endpoint}`, before: null, after: backendRecord(row) });
           continue;
         }
         let after = existing;
-        if (existing.weight !== b.weight) after = agent.store.services.setWeight(after, b.weight, now);
-        if (existing.state !== b.state) after = agent.store.services.setState(after, b.state, null, now);
+        if (existing.weight !== b.weight) after = store.services.setWeight(after, b.weight, now);
+        if (existing.state !== b.state) after = store.services.setState(after, b.state, null, now);
         if (after !== existing) {
           result.backendsChanged++;
           audit.push({ action: 'backend.update', target: `${name} ${endpoint}`, before: backendRecord(existing), after: backendRecord(after) });
@@ -114,7 +111,7 @@ export function importConfig(agent: Agent, input: Pick<ConfigImportInput, 'docum
     /* Run the real thing inside a transaction that is always rolled back: the report is exact. */
     const DRY_RUN = Symbol('dry run');
     try {
-      agent.store.transaction(() => {
+      store.transaction(() => {
         apply(Date.now());
         throw DRY_RUN;
       });
@@ -137,9 +134,9 @@ function summary(result: ConfigImportResult) {
   return { servicesCreated, servicesUpdated, servicesDeleted, backendsAdded, backendsChanged, backendsRemoved };
 }
 
-export function configApi(agent: Agent): SluiceBackend['config'] {
+export function configOperations(agent: Agent, store: Store): SluiceBackend['config'] {
   return {
-    export: (): ConfigDocument => agent.store.exportConfig(),
-    import: (input, caller) => importConfig(agent, input, caller),
+    export: (): ConfigDocument => store.exportConfig(),
+    import: (input, caller) => importConfig(agent, store, input, caller),
   };
 }

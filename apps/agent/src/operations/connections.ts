@@ -2,12 +2,12 @@
 import { type ConnectionListInput, type SluiceBackend, invalid, notFound } from '@sluice/api';
 import type { Agent } from './agent.js';
 import { CursorError } from '../conntrack/index.js';
-import type { FlowFilter } from './runtime-parts.js';
+import type { FlowFilter } from '../conntrack/index.js';
 
 function idNames(agent: Agent) {
   const services = new Map<number, string>();
   const backends = new Map<number, string>();
-  for (const [name, { id, backends: ids }] of agent.reconciler.ids()) {
+  for (const [name, { id, backends: ids }] of agent.placement()) {
     services.set(id, name);
     for (const [endpoint, backendId] of ids) backends.set(backendId, endpoint);
   }
@@ -16,7 +16,7 @@ function idNames(agent: Agent) {
 
 function filterOf(agent: Agent, input: ConnectionListInput): FlowFilter {
   const filter: FlowFilter = { clientAddress: input.client, protocol: input.protocol, state: input.state };
-  const ids = agent.reconciler.ids();
+  const ids = agent.placement();
   if (input.service) {
     const service = ids.get(input.service);
     if (!service) throw notFound(`no service ${input.service}`, { service: input.service });
@@ -34,13 +34,13 @@ function filterOf(agent: Agent, input: ConnectionListInput): FlowFilter {
   return filter;
 }
 
-export function connectionsApi(agent: Agent): SluiceBackend['connections'] {
+export function connectionOperations(agent: Agent): SluiceBackend['connections'] {
   return {
     list(input) {
       const filter = filterOf(agent, input);
-      let page: ReturnType<typeof agent.parts.listFlows>;
+      let page: ReturnType<typeof agent.listFlows>;
       try {
-        page = agent.parts.listFlows(agent.dataplane.maps, filter, input.cursor, input.limit);
+        page = agent.listFlows(filter, input.cursor, input.limit);
       } catch (error) {
         /* A cursor conntrack/ did not issue. */
         if (error instanceof CursorError) throw invalid(`cursor: ${(error as Error).message}`);

@@ -2,14 +2,15 @@
 import type { BackendHealth, HealthChange, SluiceBackend } from '@sluice/api';
 import type { Agent } from './agent.js';
 import type { BackendHealthStatus } from './runtime-parts.js';
+import type { Store } from '../store/index.js';
 import { healthOf, requireService } from './views.js';
 
-function healthList(agent: Agent, serviceName: string | undefined): BackendHealth[] {
-  const services = serviceName ? [requireService(agent, serviceName)] : agent.store.services.list();
+function healthList(agent: Agent, store: Store, serviceName: string | undefined): BackendHealth[] {
+  const services = serviceName ? [requireService(store, serviceName)] : store.services.list();
   const result: BackendHealth[] = [];
   for (const service of services) {
-    for (const backend of agent.store.services.backends(service.name)) {
-      const health = healthOf(agent, service, backend);
+    for (const backend of store.services.backends(service.name)) {
+      const health = healthOf(service, { health: agent.healthStatus(service.name, backend.endpoint), up: agent.isUp(service.name, backend.endpoint) });
       result.push({
         service: service.name,
         endpoint: backend.endpoint,
@@ -28,22 +29,22 @@ function healthList(agent: Agent, serviceName: string | undefined): BackendHealt
   return result;
 }
 
-export function healthApi(agent: Agent): SluiceBackend['health'] {
+export function healthOperations(agent: Agent, store: Store): SluiceBackend['health'] {
   return {
-    list: (service) => healthList(agent, service),
+    list: (service) => healthList(agent, store, service),
 
     async *changes(serviceName, signal) {
-      if (serviceName) requireService(agent, serviceName);
+      if (serviceName) requireService(store, serviceName);
       const queue: HealthChange[] = [];
       let wake: (() => void) | undefined;
       const onChange = (status: BackendHealthStatus) => {
         if (serviceName && status.service !== serviceName) return;
-        const current = healthList(agent, status.service).find((h) => h.endpoint === status.endpoint);
+        const current = healthList(agent, store, status.service).find((h) => h.endpoint === status.endpoint);
         if (!current) return;
         queue.push({ ...current, up: status.up, pending: status.pending, t: Date.now() });
         wake?.();
       };
-      agent.parts.health.on('change', onChange);
+      const stopListening = agent.onHealthChange(onChange);
       const onAbort = () => wake?.();
       signal.addEventListener('abort', onAbort);
       try {
@@ -53,7 +54,7 @@ export function healthApi(agent: Agent): SluiceBackend['health'] {
           while (queue.length > 0 && !signal.aborted) yield queue.shift()!;
         }
       } finally {
-        agent.parts.health.off('change', onChange);
+        stopListening();
         signal.removeEventListener('abort', onAbort);
       }
     },

@@ -1,29 +1,29 @@
 /*
- * Checks a change against the data plane's limits before anything is
- * written, so the error names the limit (the reconciler would refuse too,
- * but later and in its own words).
+ * The rules a change must meet given what already exists: capacity (counted
+ * from the store, checked by reconcile/capacity.ts, the one source of the
+ * limits' words), address family, duplicates. Checked before anything is
+ * written, so the error names the rule. The input's shape (ranges, formats)
+ * is zod's job in packages/api.
  */
-import { addressFamily, conflict, invalid, limitReached } from '@sluice/api';
-import type { Agent } from './agent.js';
+import { addressFamily, conflict, invalid } from '@sluice/api';
+import { type CapacityLimits, checkCapacity } from '../reconcile/capacity.js';
+import type { Store } from '../store/index.js';
 
-export function checkServiceRoom(agent: Agent, adding: number): void {
-  const { maxServices } = agent.reconciler.limits;
-  const count = agent.store.services.count();
-  if (count + adding > maxServices)
-    throw limitReached(`the data plane holds at most ${maxServices} services and ${count} exist`, { limit: maxServices, current: count });
+/** Room for one more service, `name`, with `backends` backends. */
+export function checkServiceRoom(limits: CapacityLimits, store: Store, name: string, backends: number): void {
+  checkCapacity(limits, {
+    services: store.services.count() + 1,
+    backends: store.services.backendCount() + backends,
+    largestService: { name, backends },
+  });
 }
 
-export function checkBackendRoom(agent: Agent, service: string, adding: number): void {
-  const { maxBackends, maxBackendsPerService } = agent.reconciler.limits;
-  const total = agent.store.services.backendCount();
-  if (total + adding > maxBackends)
-    throw limitReached(`the data plane holds at most ${maxBackends} backends and ${total} exist`, { limit: maxBackends, current: total });
-  const inService = agent.store.services.backendCountOf(service);
-  if (inService + adding > maxBackendsPerService)
-    throw limitReached(`service ${service} may have at most ${maxBackendsPerService} backends and has ${inService}`, {
-      limit: maxBackendsPerService,
-      current: inService,
-    });
+export function checkBackendRoom(limits: CapacityLimits, store: Store, service: string, adding: number): void {
+  checkCapacity(limits, {
+    services: store.services.count(),
+    backends: store.services.backendCount() + adding,
+    largestService: { name: service, backends: store.services.backendCountOf(service) + adding },
+  });
 }
 
 export function checkSameFamily(serviceName: string, serviceAddress: string, backendAddress: string): void {
@@ -33,7 +33,7 @@ export function checkSameFamily(serviceName: string, serviceAddress: string, bac
     throw invalid(`backend ${backendAddress} is IPv${got} but service ${serviceName} is IPv${want}`, { service: serviceName });
 }
 
-export function checkNoDuplicate(agent: Agent, service: string, endpoint: string): void {
-  if (agent.store.services.backend(service, endpoint))
+export function checkNoDuplicate(store: Store, service: string, endpoint: string): void {
+  if (store.services.backend(service, endpoint))
     throw conflict(`service ${service} already has backend ${endpoint}`, { service, endpoint });
 }

@@ -1,7 +1,8 @@
 /*
  * The agent's runtime parts: the health checker, conntrack housekeeping, the
  * stats sampler and the metrics server. Tests replace some of them (a health
- * source they drive by hand, no GC timer) through AgentOptions.parts.
+ * source they drive by hand, no GC timer) through AgentOptions.parts
+ * (test/operations/helpers.ts).
  */
 import type { EventEmitter } from 'node:events';
 import { ConntrackGc, type EndFlowsReport, type FlowFilter, type FlowView, listFlows, workerFor } from '../conntrack/index.js';
@@ -50,11 +51,6 @@ export function createRuntimeParts(options: RuntimePartsOptions): RuntimeParts {
   return parts;
 }
 
-/** The parts for a test: its own health source and flow functions, no timers unless it asks. */
-export function testRuntimeParts(overrides: Partial<RuntimeParts> & Pick<RuntimeParts, 'health'>): RuntimeParts {
-  return { conntrack: null, listFlows, endFlows: endFlowsOnWorker, stats: null, startMetricsServer, ...overrides };
-}
-
-function endFlowsOnWorker(maps: DataplaneMaps, backendIds: number[]): Promise<EndFlowsReport> {
+export function endFlowsOnWorker(maps: DataplaneMaps, backendIds: number[]): Promise<EndFlowsReport> {
   return workerFor(maps).endFlows(backendIds);
 }

@@ -15,7 +15,8 @@ import {
   serviceName,
 } from '@sluice/api';
 import type { Agent } from './agent.js';
-import { checkBackendRoom, checkSameFamily, checkServiceRoom } from './limits.js';
+import type { Store } from '../store/index.js';
+import { checkSameFamily, checkServiceRoom } from './limits.js';
 import { backendView, requireService, serviceDetail, serviceRecord, serviceView } from './views.js';
 
 /** Merges a patch and checks the result whole (e.g. a timeout above the inherited interval). */
@@ -27,21 +28,20 @@ export function resolveHealthCheck(base: HealthCheckSpec, patch: HealthCheckPatc
   return parsed.data;
 }
 
-export function servicesApi(agent: Agent): SluiceBackend['services'] {
+export function serviceOperations(agent: Agent, store: Store): SluiceBackend['services'] {
   return {
     list() {
-      return agent.store.services.list().map((service) => {
-        const backends = agent.store.services.backends(service.name).map((b) => backendView(agent, service, b));
+      return store.services.list().map((service) => {
+        const backends = store.services.backends(service.name).map((b) => backendView(agent, service, b));
         return serviceView(agent, service, backends);
       });
     },
 
-    get: (name) => serviceDetail(agent, name),
+    get: (name) => serviceDetail(agent, store, name),
 
     create(input: ServiceCreateInput, caller) {
       const name = serviceName(input);
-      if (agent.store.services.get(name)) throw conflict(`service ${name} already exists`, { service: name });
-      checkServiceRoom(agent, 1);
+      if (store.services.get(name)) throw conflict(`service ${name} already exists`, { service: name });
       const healthCheck = resolveHealthCheck(defaultHealthCheck(input.protocol), input.healthCheck, name);
       const seen = new Set<string>();
       for (const backend of input.backends) {
@@ -50,20 +50,20 @@ export function servicesApi(agent: Agent): SluiceBackend['services'] {
         if (seen.has(endpoint)) throw conflict(`backend ${endpoint} is listed twice`, { endpoint });
         seen.add(endpoint);
       }
-      checkBackendRoom(agent, name, input.backends.length);
+      checkServiceRoom(agent.limits, store, name, input.backends.length);
       agent.commit(caller, (now) => {
-        const row = agent.store.services.insert({ ...input, healthCheck }, now);
-        for (const backend of input.backends) agent.store.services.insertBackend(row, backend, now);
+        const row = store.services.insert({ ...input, healthCheck }, now);
+        for (const backend of input.backends) store.services.insertBackend(row, backend, now);
         return {
           result: undefined,
           audit: [{ action: 'service.create', target: name, before: null, after: { ...serviceRecord(row), backends: input.backends } }],
         };
       });
-      return serviceDetail(agent, name);
+      return serviceDetail(agent, store, name);
     },
 
     update(input: ServiceUpdateInput, caller) {
-      const current = requireService(agent, input.service);
+      const current = requireService(store, input.service);
       const next = {
         algorithm: input.algorithm ?? current.algorithm,
         mode: input.mode ?? current.mode,
@@ -71,31 +71,31 @@ export function servicesApi(agent: Agent): SluiceBackend['services'] {
         healthCheck: resolveHealthCheck(current.healthCheck, input.healthCheck, current.name),
       };
       agent.commit(caller, (now) => {
-        const updated = agent.store.services.update(current.name, next, now);
+        const updated = store.services.update(current.name, next, now);
         return { result: undefined, audit: [{ action: 'service.update', target: current.name, before: serviceRecord(current), after: serviceRecord(updated) }] };
       });
-      return serviceDetail(agent, current.name);
+      return serviceDetail(agent, store, current.name);
     },
 
     async delete(input: ServiceDeleteInput, caller) {
-      const current = requireService(agent, input.service);
-      const backends = agent.store.services.backends(current.name);
-      const ids = backends.map((b) => ({ endpoint: b.endpoint, id: agent.backendId(current.name, b.endpoint) }));
-      const active = ids.reduce((sum, b) => sum + agent.activeFlows(b.id), 0);
+      const current = requireService(store, input.service);
+      const backends = store.services.backends(current.name);
+      const facts = backends.map((b) => agent.backendFacts(current.name, b.endpoint));
+      const active = facts.reduce((sum, b) => sum + b.activeFlows, 0);
       if (active > 0 && !input.force)
         throw conflict(`service ${current.name} still carries ${active} active flows; drain its backends or use force`, {
           service: current.name,
           activeFlows: active,
         });
       agent.commit(caller, () => {
-        agent.store.services.delete(current.name);
+        store.services.delete(current.name);
         return {
           result: undefined,
           audit: [{ action: 'service.delete', target: current.name, before: { ...serviceRecord(current), backends: backends.map((b) => b.endpoint) }, after: null }],
         };
       });
       /* The service no longer matches; clear what its flows left in the table. */
-      const flowsEnded = await agent.endFlowsById(ids.flatMap(({ id }) => (id === undefined ? [] : [id])));
+      const flowsEnded = await agent.endFlowsById(facts.flatMap(({ dataplaneId }) => (dataplaneId === null ? [] : [dataplaneId])));
       return { deleted: current.name, flowsEnded };
     },
   };

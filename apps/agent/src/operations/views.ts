@@ -1,14 +1,14 @@
 /* Store rows plus live data-plane facts -> the API's views. */
 import type { BackendHealthView, BackendView, ServiceDetail, ServiceView } from '@sluice/api';
-import type { Agent } from './agent.js';
-import type { BackendRow, ServiceRow } from '../store/index.js';
+import type { Agent, BackendFacts } from './agent.js';
+import type { BackendRow, ServiceRow, Store } from '../store/index.js';
 import { backendCounts, notFound } from '@sluice/api';
 
-export function healthOf(agent: Agent, service: ServiceRow, backend: BackendRow): BackendHealthView | null {
+export function healthOf(service: ServiceRow, facts: Pick<BackendFacts, 'health' | 'up'>): BackendHealthView | null {
   if (service.healthCheck.type === 'none') return null;
-  const status = agent.healthStatus(service.name, backend.endpoint);
+  const status = facts.health;
   return {
-    up: agent.isUp(service.name, backend.endpoint),
+    up: facts.up,
     pending: status?.pending ?? false,
     lastCheckAt: status?.lastCheckAt ?? null,
     lastLatencyMs: status?.lastLatencyMs ?? null,
@@ -19,8 +19,8 @@ export function healthOf(agent: Agent, service: ServiceRow, backend: BackendRow)
 }
 
 export function backendView(agent: Agent, service: ServiceRow, backend: BackendRow): BackendView {
-  const dataplaneId = agent.backendId(service.name, backend.endpoint) ?? null;
-  const health = healthOf(agent, service, backend);
+  const facts = agent.backendFacts(service.name, backend.endpoint);
+  const health = healthOf(service, facts);
   const up = health?.up ?? true;
   const drain =
     backend.state === 'drain' && backend.drainStartedAt !== null
@@ -40,9 +40,9 @@ export function backendView(agent: Agent, service: ServiceRow, backend: BackendR
     state: backend.state,
     eligible: backend.state === 'ready' && up,
     health,
-    activeFlows: agent.activeFlows(dataplaneId ?? undefined),
+    activeFlows: facts.activeFlows,
     drain,
-    dataplaneId,
+    dataplaneId: facts.dataplaneId,
     createdAt: backend.createdAt,
     updatedAt: backend.updatedAt,
   };
@@ -58,28 +58,28 @@ export function serviceView(agent: Agent, service: ServiceRow, backends: Backend
     mode: service.mode,
     clientRate: service.clientRate,
     healthCheck: service.healthCheck,
-    dataplaneId: agent.serviceId(service.name) ?? null,
+    dataplaneId: agent.serviceDataplaneId(service.name),
     ...backendCounts(backends),
     createdAt: service.createdAt,
     updatedAt: service.updatedAt,
   };
 }
 
-export function requireService(agent: Agent, name: string): ServiceRow {
-  const service = agent.store.services.get(name);
+export function requireService(store: Store, name: string): ServiceRow {
+  const service = store.services.get(name);
   if (!service) throw notFound(`no service ${name}`, { service: name });
   return service;
 }
 
-export function requireBackend(agent: Agent, service: string, endpoint: string): BackendRow {
-  const backend = agent.store.services.backend(service, endpoint);
+export function requireBackend(store: Store, service: string, endpoint: string): BackendRow {
+  const backend = store.services.backend(service, endpoint);
   if (!backend) throw notFound(`service ${service} has no backend ${endpoint}`, { service, endpoint });
   return backend;
 }
 
-export function serviceDetail(agent: Agent, name: string): ServiceDetail {
-  const service = requireService(agent, name);
-  const backends = agent.store.services.backends(name).map((b) => backendView(agent, service, b));
+export function serviceDetail(agent: Agent, store: Store, name: string): ServiceDetail {
+  const service = requireService(store, name);
+  const backends = store.services.backends(name).map((b) => backendView(agent, service, b));
   return { ...serviceView(agent, service, backends), backends };
 }
 

@@ -2,8 +2,7 @@
 import assert from 'node:assert/strict';
 import { type SluiceErrorCode, sluiceCodeOf } from '@sluice/api';
 import { TRPCError } from '@trpc/server';
-import type { Agent } from '../../src/operations/agent.js';
-import { snapshot } from './helpers.js';
+import { type TestAgent, snapshot } from './helpers.js';
 
 export async function expectCode(call: Promise<unknown>, code: SluiceErrorCode, message?: RegExp): Promise<string> {
   const error = await call.then(
@@ -17,11 +16,11 @@ export async function expectCode(call: Promise<unknown>, code: SluiceErrorCode, 
 }
 
 /** The call fails with `code` and leaves store and maps exactly as they were. */
-export async function expectRefusedUnchanged(agent: Agent, label: string, call: () => Promise<unknown>, code: SluiceErrorCode, message?: RegExp) {
-  const before = snapshot(agent);
+export async function expectRefusedUnchanged(t: Pick<TestAgent<any>, 'maps' | 'store'>, label: string, call: () => Promise<unknown>, code: SluiceErrorCode, message?: RegExp) {
+  const before = snapshot(t);
   await expectCode(call(), code, message).catch((error: Error) => {
     error.message = `${label}: ${error.message}`;
     throw error;
   });
-  assert.deepEqual(snapshot(agent), before, `${label}: refused, but the store or the maps changed`);
+  assert.deepEqual(snapshot(t), before, `${label}: refused, but the store or the maps changed`);
 }

@@ -1,6 +1,6 @@
 /* Flow entries written by hand, as the XDP program would write them for a connection. */
 import { addressToBytes } from '../../src/dataplane/index.js';
-import type { Agent } from '../../src/operations/agent.js';
+import type { TestAgent } from './helpers.js';
 import { SluiceTcpState, decode, flowValueLayout } from '../../src/dataplane/index.js';
 
 /* Every field zero, whatever the layout holds besides the ones set below. */
@@ -14,12 +14,12 @@ const bytes16 = (address: string) => {
 };
 
 /** Adds `count` established TCP flows from 198.18.0.2:(40000+i) to the backend, and counts them active. */
-export function addFlows(agent: Agent, service: string, endpoint: string, count: number, firstPort = 40000): void {
-  const ids = agent.reconciler.ids().get(service)!;
+export function addFlows(t: Pick<TestAgent<any>, 'agent' | 'maps' | 'store'>, service: string, endpoint: string, count: number, firstPort = 40000): void {
+  const ids = t.agent.placement().get(service)!;
   const backendId = ids.backends.get(endpoint)!;
-  const serviceRow = agent.store.services.get(service)!;
+  const serviceRow = t.store.services.get(service)!;
   const now = process.hrtime.bigint();
-  const maps = agent.dataplane.maps;
+  const maps = t.maps;
   for (let i = 0; i < count; i++) {
     const clientPort = firstPort + i;
     const value = {

@@ -2,7 +2,10 @@
  * A real agent for the API tests: the data plane loaded from
  * bpf/build/sluice.bpf.o with small maps and no interface attached (maps
  * only), pinned in a scratch bpffs, and a real SQLite store in a temp dir.
- * Health is a stand-in the test flips by hand.
+ * Health is a stand-in the test flips by hand. The agent hides its maps and
+ * store; a test looks at them from outside: the maps of the data plane it
+ * loaded and handed to the agent (t.maps), and a second connection to the
+ * store (t.store).
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -10,11 +13,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Identity, type Role, createAppRouter } from '@sluice/api';
-import { Agent, type DrainExpired } from '../../src/operations/agent.js';
-import { type BackendHealthStatus, type HealthSource, type HealthTarget, testRuntimeParts } from '../../src/operations/runtime-parts.js';
-import { createSluiceBackend } from '../../src/operations/index.js';
-import { Authenticator } from '../../src/auth/authenticator.js';
+import { Agent, type AgentOptions, type DrainExpired } from '../../src/operations/agent.js';
+import { type BackendHealthStatus, type HealthSource, type HealthTarget, type RuntimeParts, endFlowsOnWorker } from '../../src/operations/runtime-parts.js';
+import type { Authenticator } from '../../src/auth/authenticator.js';
+import { listFlows } from '../../src/conntrack/index.js';
+import type { DataplaneMaps } from '../../src/dataplane/index.js';
+import { startDataplane } from '../../src/operations/dataplane-owner.js';
+import { startMetricsServer } from '../../src/metrics/index.js';
+import { Store } from '../../src/store/index.js';
 import { SMALL_MAPS, objectPath, scratchBpffs } from '../dataplane/helpers.js';
+
+/** The runtime parts for a test: its own health source, conntrack/'s paging and flow ending, no GC or sampler timers. */
+export function testRuntimeParts(overrides: Partial<RuntimeParts> & Pick<RuntimeParts, 'health'>): RuntimeParts {
+  return { conntrack: null, listFlows, endFlows: endFlowsOnWorker, stats: null, startMetricsServer, ...overrides };
+}
 
 /** Health the test controls: setUp(service, endpoint, up) emits 'change' like the real checker. */
 export class ManualHealth extends EventEmitter implements HealthSource {
@@ -56,6 +68,12 @@ export const identity = (role: Role, user = `test-${role}`): Identity => ({ user
 export interface TestAgent<H extends HealthSource = ManualHealth> {
   agent: Agent;
   health: H;
+  /** The agent's runtime parts: a test may wrap one (e.g. endFlows) to look at the state while it runs. */
+  parts: RuntimeParts;
+  /** The agent's maps: the data plane the test loaded and gave it. */
+  maps: DataplaneMaps;
+  /** A second connection to the agent's store, for looking (the agent writes through its operations). */
+  store: Store;
   /** Resolves when the drain of (service, endpoint) times out and its flows are ended; rejects after timeoutMs (default 5000). */
   drainExpired(service: string, endpoint: string, timeoutMs?: number): Promise<DrainExpired>;
   api: ReturnType<typeof createAppRouter>;
@@ -65,8 +83,8 @@ export interface TestAgent<H extends HealthSource = ManualHealth> {
   pinDir: string;
   /** Stops the agent; with keepState the pins and data dir stay for a restart. */
   stop(options?: { keepState?: boolean }): void;
-  /** A new agent on the same pins and store; with a health source, that one (a restart builds a new checker). */
-  restart(health?: H): Promise<TestAgent<H>>;
+  /** A new agent on the same pins and store; with a health source, that one (a restart builds a new checker); with options, those. */
+  restart(health?: H, options?: Partial<AgentOptions>): Promise<TestAgent<H>>;
 }
 
 export interface TestAgentReuse {
@@ -76,32 +94,36 @@ export interface TestAgentReuse {
 
 /** A test agent with hand-driven health (ManualHealth), or the health source given (e.g. a real HealthChecker). */
 export async function startTestAgent(reuse?: TestAgentReuse): Promise<TestAgent>;
-export async function startTestAgent<H extends HealthSource>(reuse: TestAgentReuse | undefined, health: H): Promise<TestAgent<H>>;
-export async function startTestAgent(reuse?: TestAgentReuse, given?: HealthSource): Promise<TestAgent<HealthSource>> {
+export async function startTestAgent<H extends HealthSource>(reuse: TestAgentReuse | undefined, health: H, options?: Partial<AgentOptions>): Promise<TestAgent<H>>;
+export async function startTestAgent(reuse?: TestAgentReuse, given?: HealthSource, options: Partial<AgentOptions> = {}): Promise<TestAgent<HealthSource>> {
   const bpffs = reuse?.bpffs ?? scratchBpffs();
   const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'sluice-store-'));
   const health = given ?? new ManualHealth();
   const drains = new EventEmitter();
+  const parts = testRuntimeParts({ health });
+  const owner = { objectPath: objectPath(), pinDir: bpffs.dir, interfaces: [], xdpMode: 'native' as const, maxEntries: SMALL_MAPS };
+  const dataplane = startDataplane(owner);
   const agent = await Agent.start({
-    objectPath: objectPath(),
-    pinDir: bpffs.dir,
-    interfaces: [],
-    xdpMode: 'native',
-    maxEntries: SMALL_MAPS,
+    ...owner,
+    dataplane,
     dataDir,
     detachOnExit: false,
     maxBackendsPerService: 8,
     /* conntrack/'s paging and flow ending, without its GC timer (tests write flows by hand). */
-    parts: testRuntimeParts({ health }),
+    parts,
     drainTickMs: 50,
     onDrainExpired: (expired) => drains.emit('expired', expired),
+    version: 'test',
+    ...options,
   });
-  const authenticator = new Authenticator(agent.store);
-  const sluice = createSluiceBackend(agent, authenticator, { version: 'test', interfaces: [], pinDir: bpffs.dir, dataDir });
-  const api = createAppRouter(sluice);
+  const store = new Store(dataDir);
+  const api = createAppRouter(agent);
   const self: TestAgent<HealthSource> = {
     agent,
     health,
+    parts,
+    maps: dataplane.maps,
+    store,
     drainExpired: (service, endpoint, timeoutMs = 5000) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -117,19 +139,20 @@ export async function startTestAgent(reuse?: TestAgentReuse, given?: HealthSourc
         drains.on('expired', seen);
       }),
     api,
-    authenticator,
+    authenticator: agent.authenticator,
     dataDir,
     pinDir: bpffs.dir,
     as: (role) => api.callerFor(identity(role)),
     stop(options = {}) {
+      store.close();
       agent.stop();
       if (options.keepState) return;
       bpffs.remove();
       rmSync(dataDir, { recursive: true, force: true });
     },
-    async restart(next?: HealthSource) {
+    async restart(next?: HealthSource, nextOptions?: Partial<AgentOptions>) {
       self.stop({ keepState: true });
-      return next ? startTestAgent({ dataDir, bpffs }, next) : startTestAgent({ dataDir, bpffs });
+      return startTestAgent({ dataDir, bpffs }, next ?? new ManualHealth(), nextOptions);
     },
   };
   return self;
@@ -146,8 +169,8 @@ function plain(value: unknown): unknown {
   return value;
 }
 
-export function mapsSnapshot(agent: Agent): unknown {
-  const maps = agent.dataplane.maps;
+export function mapsSnapshot(t: Pick<TestAgent<HealthSource>, 'maps'>): unknown {
+  const maps = t.maps;
   const sorted = (entries: [unknown, unknown][]) => entries.map(([k, v]) => plain([k, v])).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
   return {
     services: sorted([...maps.services.entries()]),
@@ -162,8 +185,8 @@ export function mapsSnapshot(agent: Agent): unknown {
   };
 }
 
-export function storeSnapshot(agent: Agent): unknown {
-  const db = agent.store.db;
+export function storeSnapshot(t: Pick<TestAgent<HealthSource>, 'store'>): unknown {
+  const db = t.store.db;
   const all = (table: string) => db.prepare(`SELECT * FROM ${table} ORDER BY 1`).all();
   return {
     services: all('services'),
@@ -175,6 +198,6 @@ export function storeSnapshot(agent: Agent): unknown {
   };
 }
 
-export function snapshot(agent: Agent) {
-  return { maps: mapsSnapshot(agent), store: storeSnapshot(agent) };
+export function snapshot(t: Pick<TestAgent<HealthSource>, 'maps' | 'store'>) {
+  return { maps: mapsSnapshot(t), store: storeSnapshot(t) };
 }

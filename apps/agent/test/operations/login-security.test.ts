@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { type Identity, SESSION_IDLE_MS, SESSION_TTL_MS, createAppRouter } from '@sluice/api';
 import { TRPCError } from '@trpc/server';
-import { createSluiceBackend } from '../../src/operations/index.js';
 import { Authenticator } from '../../src/auth/authenticator.js';
 import { SOURCE_THROTTLE, USER_THROTTLE } from '../../src/auth/login-throttle.js';
 import { expectCode } from './expect.js';
@@ -23,11 +22,11 @@ const from = (address: string | null, token: string | null = null) => api.caller
 const login = (user: string, password: string, address: string | null = '192.0.2.10', token: string | null = null) =>
   from(address, token).auth.login({ user, password });
 
-function fresh(): void {
-  /* A new authenticator forgets throttle state; the clock starts at a round, recent time. */
+async function fresh(): Promise<void> {
+  /* A restarted agent has a new authenticator, which forgets throttle state; the clock starts at a round, recent time. */
   clock = 1_800_000_000_000;
-  const authenticator = new Authenticator(t.agent.store, { now: () => clock });
-  api = createAppRouter(createSluiceBackend(t.agent, authenticator, { version: 'test', interfaces: [], pinDir: t.pinDir, dataDir: t.dataDir }));
+  t = await t.restart(undefined, { authenticator: { now: () => clock } });
+  api = t.api;
 }
 
 async function errorOf(call: Promise<unknown>): Promise<TRPCError> {
@@ -36,11 +35,11 @@ async function errorOf(call: Promise<unknown>): Promise<TRPCError> {
   return error;
 }
 const retryAfterOf = (error: TRPCError) => (error.cause as unknown as { details: { retryAfterSeconds?: number } }).details.retryAfterSeconds;
-const auditOf = (action: string) => t.agent.store.audit.list({ action, limit: 500 }).items;
+const auditOf = (action: string) => t.store.audit.list({ action, limit: 500 }).items;
 
 before(async () => {
   t = await startTestAgent();
-  fresh();
+  await fresh();
   await admin().auth.createUser({ user: 'olga', password: PASSWORD, role: 'operator' });
   await admin().auth.createUser({ user: 'petra', password: PASSWORD, role: 'viewer' });
 });
@@ -124,7 +123,7 @@ test('an admin can end a lock early, audited; only an admin', T, async () => {
 test('a session ends after the idle time, and at the absolute expiry however busy', T, async () => {
   const { token } = await login('olga', PASSWORD);
   /* Identity comes from the token: go through the authenticator as the socket server does. */
-  const authenticator = new Authenticator(t.agent.store, { now: () => clock });
+  const authenticator = new Authenticator(t.store, { now: () => clock });
   assert.equal(authenticator.identify(token)?.user, 'olga');
   clock += SESSION_IDLE_MS - 1_000;
   assert.equal(authenticator.identify(token)?.user, 'olga', 'used just before the idle limit');
@@ -145,7 +144,7 @@ test('a session ends after the idle time, and at the absolute expiry however bus
 });
 
 test('every login issues a new session id and ends the one it was sent with; logout ends it on the server', T, async () => {
-  const authenticator = new Authenticator(t.agent.store, { now: () => clock });
+  const authenticator = new Authenticator(t.store, { now: () => clock });
   const first = await login('olga', PASSWORD);
   const second = await login('olga', PASSWORD, '192.0.2.10', first.token);
   assert.notEqual(second.token, first.token);
@@ -162,7 +161,7 @@ test('every login issues a new session id and ends the one it was sent with; log
 });
 
 test('tokens: admins list them (id, role, creator, created, last used; never a secret) and revoke them, refused at once', T, async () => {
-  const authenticator = new Authenticator(t.agent.store, { now: () => clock });
+  const authenticator = new Authenticator(t.store, { now: () => clock });
   const created = await admin().auth.createToken({ name: 'grafana', role: 'viewer' });
   assert.match(created.token, /^slk_/);
   assert.equal(authenticator.identify(created.token)?.user, 'grafana');
@@ -171,7 +170,7 @@ test('tokens: admins list them (id, role, creator, created, last used; never a s
   assert.equal(listed.createdBy, 'test-admin');
   assert.equal(listed.lastUsedAt, clock, 'identify above counted as a use');
   assert.ok(!JSON.stringify(await admin().auth.listTokens()).includes(created.token.slice(4)), 'no secret in the list');
-  const hash = t.agent.store.identities.token('grafana')!.tokenHash;
+  const hash = t.store.identities.token('grafana')!.tokenHash;
   assert.ok(!JSON.stringify(await admin().auth.listTokens()).includes(hash), 'not even the hash');
   await expectCode(api.callerFor(identity('operator')).auth.listTokens(), 'FORBIDDEN');
   await expectCode(api.callerFor(identity('operator')).auth.revokeToken({ name: 'grafana' }), 'FORBIDDEN');

@@ -37,8 +37,8 @@ beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
 afterEach(() => mock.timers.reset());
 
 function tableBackendIds(name: string): Set<number> {
-  const maps = t.agent.dataplane.maps;
-  const id = t.agent.serviceId(name)!;
+  const maps = t.maps;
+  const id = t.agent.serviceDataplaneId(name)!;
   const entry = [...maps.services.entries()].find(([, v]) => v.id === id)!;
   const table = maps.lookupTables.lookup(id * 2 + entry[1].active_table)!;
   return new Set([...table.slots].filter((slot) => slot !== 0xffff));
@@ -68,9 +68,9 @@ describe('a backend added to a running service with a check', () => {
     const added = await t.as('operator').backends.add({ service, address: '127.0.0.1', port: dead.port });
     assert.equal(added.eligible, false, 'not eligible before any check');
     assert.deepEqual([added.health?.up, added.health?.pending], [false, true]);
-    const id = t.agent.backendId(service, endpoint(dead))!;
+    const id = t.agent.backendFacts(service, endpoint(dead)).dataplaneId!;
     assert.ok(!tableBackendIds(service).has(id), 'no table names it');
-    assert.equal(t.agent.dataplane.maps.backends.lookup(id)?.flags, 0, 'its entry does not take flows');
+    assert.equal(t.maps.backends.lookup(id)?.flags, 0, 'its entry does not take flows');
     await assertCountsMatchRows(service);
     const health = (await t.as('viewer').health.list({ service }))[0]!;
     assert.deepEqual([health.up, health.pending], [false, true]);
@@ -86,7 +86,7 @@ describe('a backend added to a running service with a check', () => {
   test('on a listening port: pending until its first check passes, then eligible and in the table', T, async () => {
     const added = await t.as('operator').backends.add({ service, address: '127.0.0.1', port: live.port });
     assert.deepEqual([added.eligible, added.health?.pending], [false, true]);
-    const id = t.agent.backendId(service, endpoint(live))!;
+    const id = t.agent.backendFacts(service, endpoint(live)).dataplaneId!;
     assert.ok(!tableBackendIds(service).has(id));
     assert.equal(live.connections.length, 0, 'not probed yet');
     await assertCountsMatchRows(service);
