@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TRPCError } from '@trpc/server';
-import { getErrorShape } from '@trpc/server/unstable-core-do-not-import';
-import { type Identity, type SluiceBackend, SluiceError, createAppRouter } from '../src/index.ts';
+import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
+import { type Identity, type SluiceBackend, SluiceError, createAppRouter, sluiceCodeOf as trpcSluiceCodeOf } from '../src/index.ts';
 
 const calls: string[] = [];
 const argsOf: Record<string, unknown[]> = {};
@@ -37,28 +37,33 @@ const stub = new Proxy({} as SluiceBackend, {
 const api = createAppRouter(stub);
 const as = (role: Identity['role']) => api.callerFor({ user: `u-${role}`, role, source: 'token' });
 
-/** The error as it leaves the server: tRPC's own shaping (stack and all, unless turned off) and then ours. */
-async function wireShapeOf(promise: Promise<unknown>): Promise<{ message: string; data: Record<string, unknown> }> {
-  const error = await promise.then(() => assert.fail('expected an error'), (e: unknown) => e);
-  assert.ok(error instanceof TRPCError, `expected a TRPCError, got ${error}`);
-  return getErrorShape({ config: api.router._def._config, error, type: 'query', path: 'x', input: undefined, ctx: undefined }) as any;
+/**
+ * The error as it leaves the server, through tRPC's public fetch adapter:
+ * tRPC's own shaping (stack and all, unless turned off), then ours.
+ */
+async function wireShapeOf(
+  procedure: string,
+  kind: 'query' | 'mutation',
+  input: unknown,
+  identity: Identity | null,
+): Promise<{ message: string; data: Record<string, unknown> }> {
+  const url = new URL(`http://agent/trpc/${procedure}`);
+  if (kind === 'query' && input !== undefined) url.searchParams.set('input', JSON.stringify(input));
+  const req = new Request(url, kind === 'query' ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input ?? {}) });
+  const response = await fetchRequestHandler({ endpoint: '/trpc', req, router: api.router, createContext: () => api.createContext(identity) });
+  const body = (await response.json()) as { error?: { message: string; data: Record<string, unknown> } };
+  assert.ok(body.error, `expected an error, got ${JSON.stringify(body)}`);
+  return body.error;
 }
 
+/** The Sluice code a client reads from the error (packages/api's own mapping, as the error formatter uses it). */
 async function sluiceCodeOf(promise: Promise<unknown>): Promise<string> {
   const error = await promise.then(
     () => assert.fail('expected an error'),
     (e: unknown) => e,
   );
   assert.ok(error instanceof TRPCError, `expected a TRPCError, got ${error}`);
-  const shape = (api.router._def._config.errorFormatter as any)({
-    shape: { message: error.message, code: 0, data: {} },
-    error,
-    type: 'mutation',
-    path: 'x',
-    input: undefined,
-    ctx: undefined,
-  });
-  return shape.data.sluiceCode;
+  return trpcSluiceCodeOf(error);
 }
 
 test('anonymous callers reach only auth.login', async () => {
@@ -77,7 +82,7 @@ test('login passes the browser address and the presented token on, for the throt
 });
 
 test('a lock is RATE_LIMITED (HTTP 429) with its retry-after, and only admins may lift it', async () => {
-  const shape = await wireShapeOf(api.callerFor(null).auth.login({ user: 'olga', password: 'x' }));
+  const shape = await wireShapeOf('auth.login', 'mutation', { user: 'olga', password: 'x' }, null);
   assert.equal(shape.data.sluiceCode, 'RATE_LIMITED');
   assert.equal(shape.data.httpStatus, 429);
   assert.deepEqual(shape.data.details, { retryAfterSeconds: 900 });
@@ -89,7 +94,8 @@ test('a lock is RATE_LIMITED (HTTP 429) with its retry-after, and only admins ma
 });
 
 test('an unexpected error leaves no stack, path or internal message in the reply: a reference instead', async () => {
-  const shape = await wireShapeOf(as('viewer').agent.info());
+  const viewer: Identity = { user: 'u-viewer', role: 'viewer', source: 'token' };
+  const shape = await wireShapeOf('agent.info', 'query', undefined, viewer);
   const text = JSON.stringify(shape);
   assert.equal(shape.data.sluiceCode, 'INTERNAL');
   assert.equal('stack' in shape.data, false, 'no stack');
@@ -97,11 +103,11 @@ test('an unexpected error leaves no stack, path or internal message in the reply
   assert.match(String(shape.data.reference), /^[0-9a-f]{8}$/);
   assert.match(shape.message, new RegExp(`unexpected error in the agent \\(reference ${shape.data.reference}\\)`));
   /* Expected errors keep their words (and still no stack). */
-  const typed = await wireShapeOf(as('viewer').stats.totals());
+  const typed = await wireShapeOf('stats.totals', 'query', undefined, viewer);
   assert.equal(typed.data.sluiceCode, 'INTERNAL');
   assert.match(typed.message, /the data plane refused the change: map full/);
   assert.equal(typed.data.reference, null);
-  const refused = await wireShapeOf(as('viewer').backends.setWeight({ service: '198.18.100.1:80/tcp', endpoint: '198.19.1.2:8080', weight: 2 }));
+  const refused = await wireShapeOf('backends.setWeight', 'mutation', { service: '198.18.100.1:80/tcp', endpoint: '198.19.1.2:8080', weight: 2 }, viewer);
   assert.equal(refused.data.sluiceCode, 'FORBIDDEN');
   assert.equal('stack' in refused.data, false, 'no stack on a refusal either');
 });

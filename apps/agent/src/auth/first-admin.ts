@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { passwordSchema } from '@sluice/api';
-import { log } from '../agent/log.js';
+import { log } from '../log.js';
 import { hashPassword } from '../store/passwords.js';
 import type { Store } from '../store/store.js';
 

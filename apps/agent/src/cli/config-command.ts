@@ -1,7 +1,7 @@
 /* sluice config export [FILE] | import FILE [--dry-run] [--force]; sluice user ... */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { stringify as toYaml } from 'yaml';
-import { parseConfigText, validateConfigDocument } from '../agent/config-file.js';
+import { parseConfigText, validateConfigDocument } from '../config-file.js';
 import { UsageError, parse, positional } from './args.js';
 import { connect } from './connection.js';
 import { emit } from './output.js';

@@ -1,6 +1,6 @@
 /* The `sluice` command: the agent itself, and every API call from a terminal. */
 import { TRPCClientError } from '@trpc/client';
-import { runAgent, runTeardown } from '../agent/main.js';
+import { runAgent, runTeardown } from '../main.js';
 import { UsageError } from './args.js';
 import { BACKEND_USAGE, backendCommand } from './backend-command.js';
 import { CONFIG_USAGE, USER_USAGE, configCommand, userCommand } from './config-command.js';

@@ -6,7 +6,7 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorReference } from '@sluice/api';
-import { log } from '../agent/log.js';
+import { log } from '../log.js';
 import { createMetricsRegistry } from './registry.js';
 import type { MetricsSnapshot } from './types.js';
 

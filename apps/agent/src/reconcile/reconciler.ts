@@ -26,6 +26,7 @@ import type { DataplaneMaps } from '@sluice/dataplane';
 import { type Backend, type ServiceKey, SluiceBackendFlags } from '@sluice/dataplane';
 import { bytesToAddress } from '@sluice/dataplane';
 import { buildLookupTable, NO_BACKEND } from '@sluice/dataplane/lookup';
+import { type CapacityUse, capacityProblem } from './capacity.js';
 import { IdAllocator } from './id-allocator.js';
 import { EndpointOwnersWriter, MAX_SERVICES_PER_ENDPOINT } from './endpoint-owners.js';
 import {
@@ -275,18 +276,16 @@ export class Reconciler {
 
   /** Refuses, before writing anything, a state the maps cannot hold. */
   private checkLimits(desired: Map<string, ServiceSpec>): void {
-    const { maxServices, maxBackends, maxBackendsPerService } = this.limits;
-    if (desired.size > maxServices)
-      throw new ReconcileError('LIMIT_REACHED', `${desired.size} services exceed the limit of ${maxServices}`);
+    /* Defensive: the operations check each change first, with the same function and so the same words. */
     let backends = 0;
+    let largestService: CapacityUse['largestService'];
     for (const [name, spec] of desired) {
-      if (spec.backends.length > maxBackendsPerService)
-        throw new ReconcileError(
-          'LIMIT_REACHED',
-          `service ${name} has ${spec.backends.length} backends; the limit is ${maxBackendsPerService}`,
-        );
       backends += spec.backends.length;
+      if (!largestService || spec.backends.length > largestService.backends) largestService = { name, backends: spec.backends.length };
     }
+    const problem = capacityProblem(this.limits, { services: desired.size, backends, largestService });
+    if (problem) throw new ReconcileError('LIMIT_REACHED', problem.message);
+    const { maxBackends } = this.limits;
     /* Ids of backends being removed, or retired, are free again only once their flows are gone (rule 6). */
     let kept = this.retired.size;
     for (const [name, service] of this.applied) {
@@ -295,12 +294,11 @@ export class Reconciler {
       const wanted = new Set(spec.backends.map((b) => formatEndpoint(b.address, b.port)));
       for (const endpoint of service.backends.keys()) if (!wanted.has(endpoint)) kept++;
     }
+    /* A rule only the reconciler can see: the ids that removed backends still hold. */
     if (backends + kept > maxBackends)
       throw new ReconcileError(
         'LIMIT_REACHED',
-        this.retired.size > 0 && backends <= maxBackends
-          ? `${backends} backends, with ${this.retired.size} removed ones whose flows are still being ended, exceed the limit of ${maxBackends}; retry once their flows are gone`
-          : `${backends} backends exceed the limit of ${maxBackends}`,
+        `${backends} backends, with ${kept} removed ones whose flows are still being ended, exceed the limit of ${maxBackends}; retry once their flows are gone`,
       );
     this.checkServicesPerEndpoint(desired);
   }

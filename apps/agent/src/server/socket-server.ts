@@ -16,8 +16,8 @@ export const SOCKET_MODE = 0o660;
 
 export interface SocketServerOptions {
   socketPath: string;
-  sluice: SluiceBackend;
-  authenticator: Authenticator;
+  /** The procedures' implementation (the Agent), and who a bearer token is (its authenticator). */
+  agent: SluiceBackend & { readonly authenticator: Pick<Authenticator, 'identify'> };
   /**
    * Called on unexpected (INTERNAL) errors, for the agent's log: the real
    * message and stack, under the reference the client was given instead.
@@ -54,8 +54,9 @@ function socketInUse(path: string): Promise<boolean> {
 }
 
 export async function startSocketServer(options: SocketServerOptions): Promise<Server> {
-  const { socketPath, sluice, authenticator } = options;
-  const api = createAppRouter(sluice);
+  const { socketPath, agent } = options;
+  const { authenticator } = agent;
+  const api = createAppRouter(agent);
   const handler = createHTTPHandler({
     router: api.router,
     createContext: ({ req }) => {

@@ -9,8 +9,8 @@
 import { EventEmitter } from 'node:events';
 import type { DataplaneMaps } from '@sluice/dataplane';
 import { SluiceCounter, type TrafficCounters } from '@sluice/dataplane';
-import { type TrafficTotals, ZERO_TOTALS, increase } from './counter-delta.js';
 import { type RatePoint, RateRing, RingClock } from './rate-ring.js';
+import { GLOBAL_COUNTER_NAMES, type TrafficTotals, ZERO_TOTALS, totalRate, totalsOf, trafficRate } from './traffic.js';
 
 export interface StatsIds {
 	services: number[];
@@ -49,16 +49,10 @@ export interface StatsSample {
 	backends: (RatePoint & { backendId: number })[];
 }
 
-/** Global counter names, in enum order (CNT_MAX is a bound, not a counter). */
-export const GLOBAL_COUNTER_NAMES: readonly { name: string; index: number }[] = Object.entries(SluiceCounter)
-	.filter(([name]) => name !== 'CNT_MAX')
-	.map(([name, index]) => ({ name: name.replace(/^CNT_/, '').toLowerCase(), index }));
-
-const ACTION_INDEXES = GLOBAL_COUNTER_NAMES.filter((c) => c.name.startsWith('action_')).map((c) => c.index);
-
 interface Scope {
 	ring: RateRing;
-	previous: TrafficCounters | undefined;
+	/** The totals of the last sample that had counters; undefined before the first. */
+	previous: TrafficTotals | undefined;
 	totals: TrafficTotals;
 }
 
@@ -72,7 +66,8 @@ export class StatsSampler extends EventEmitter {
 	readonly historySeconds: number;
 	readonly #clock: RingClock;
 	readonly #global: RateRing;
-	#globalPrevious: bigint[] | undefined;
+	/** A sample was taken: the next one has rates. */
+	#sampled = false;
 	#services = new Map<number, Scope>();
 	#backends = new Map<number, Scope>();
 	#lastMono: number | undefined;
@@ -116,46 +111,35 @@ export class StatsSampler extends EventEmitter {
 		this.#lastMono = mono;
 		const ids = this.opts.ids();
 		const slot = this.#clock.advance(t);
-		const rate = (n: number) => (seconds > 0 ? n / seconds : 0);
 
 		/* Backends first: services sum their active flows. */
 		const serviceOf = ids.serviceOf ?? this.#serviceOfFromMaps(ids.backends);
 		this.#backends = this.#keepScopes(this.#backends, ids.backends);
 		const backendPoints: StatsSample['backends'] = [];
 		const activeByService = new Map<number, number>();
-		let activeTotal = 0;
 		for (const [id, scope] of this.#backends) {
 			const active = Number(this.maps.backendActive.lookup(id) ?? 0n);
-			const point = this.#sampleScope(scope, this.maps.backendCounters.lookupSum(id), active, slot, rate);
+			const point = this.#sampleScope(scope, this.maps.backendCounters.lookupSum(id), active, slot, seconds);
 			if (point) backendPoints.push({ t, ...point, backendId: id });
-			activeTotal += active;
 			const service = serviceOf.get(id);
 			if (service !== undefined) activeByService.set(service, (activeByService.get(service) ?? 0) + active);
 		}
 
 		this.#services = this.#keepScopes(this.#services, ids.services);
 		const servicePoints: StatsSample['services'] = [];
-		let bytesRate = 0;
+		/* The whole balancer's rates sum the services' readings, as stats.live does (stats/traffic.ts totalRate). */
+		const readings: { now: TrafficTotals; before: TrafficTotals | undefined }[] = [];
 		for (const [id, scope] of this.#services) {
-			const point = this.#sampleScope(scope, this.maps.serviceCounters.lookupSum(id), activeByService.get(id) ?? 0, slot, rate);
-			if (point) {
-				servicePoints.push({ t, ...point, serviceId: id });
-				bytesRate += point.bps;
-			}
+			const before = scope.previous;
+			const point = this.#sampleScope(scope, this.maps.serviceCounters.lookupSum(id), activeByService.get(id) ?? 0, slot, seconds);
+			if (point) servicePoints.push({ t, ...point, serviceId: id });
+			if (scope.previous !== before) readings.push({ now: scope.totals, before });
 		}
 
 		const global = this.#readGlobal();
-		const previous = this.#globalPrevious;
-		const delta = (index: number) => increase(previous?.[index], global[index]!);
-		const total: RatePoint = {
-			t,
-			pps: rate(ACTION_INDEXES.reduce((sum, i) => sum + delta(i), 0)),
-			bps: bytesRate,
-			newFlowsPerSec: rate(delta(SluiceCounter.CNT_FLOW_NEW)),
-			activeFlows: activeTotal,
-		};
-		this.#global.write(slot, previous && seconds > 0 ? total : undefined);
-		this.#globalPrevious = global;
+		const total = totalRate(readings, seconds, t);
+		this.#global.write(slot, this.#sampled && seconds > 0 ? total : undefined);
+		this.#sampled = true;
 
 		this.#lastTotals = {
 			t,
@@ -194,32 +178,19 @@ export class StatsSampler extends EventEmitter {
 		return next;
 	}
 
-	#sampleScope(scope: Scope, counters: TrafficCounters | undefined, active: number, slot: number, rate: (n: number) => number): Omit<RatePoint, 't'> | undefined {
+	#sampleScope(scope: Scope, counters: TrafficCounters | undefined, active: number, slot: number, seconds: number): Omit<RatePoint, 't'> | undefined {
 		if (!counters) {
 			scope.ring.write(slot, undefined);
 			return undefined;
 		}
 		const prev = scope.previous;
-		scope.previous = counters;
-		scope.totals = {
-			packets: Number(counters.packets),
-			bytes: Number(counters.bytes),
-			replyPackets: Number(counters.reply_packets),
-			replyBytes: Number(counters.reply_bytes),
-			newFlows: Number(counters.new_flows),
-			drops: Number(counters.drops),
-			activeFlows: active,
-		};
-		if (!prev || rate(1) === 0) {
+		scope.totals = totalsOf(counters, active);
+		scope.previous = scope.totals;
+		if (!prev || seconds <= 0) {
 			scope.ring.write(slot, undefined);
 			return undefined;
 		}
-		const point = {
-			pps: rate(increase(prev.packets, counters.packets) + increase(prev.reply_packets, counters.reply_packets)),
-			bps: rate(8 * (increase(prev.bytes, counters.bytes) + increase(prev.reply_bytes, counters.reply_bytes))),
-			newFlowsPerSec: rate(increase(prev.new_flows, counters.new_flows)),
-			activeFlows: active,
-		};
+		const { t: _t, ...point } = trafficRate(scope.totals, prev, seconds, 0);
 		scope.ring.write(slot, point);
 		return point;
 	}

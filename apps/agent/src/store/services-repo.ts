@@ -246,18 +246,21 @@ export class ServicesRepo {
     return this.backend(service.name, endpoint)!;
   }
 
+  /** Returns the row as written, without reading it again (a reweight reads the row once). */
   setWeight(backend: BackendRow, weight: number, now: number): BackendRow {
     prepared(this.db, 'UPDATE backends SET weight = ?, updated_at = ? WHERE id = ?').run(weight, now, backend.id);
-    return this.backend(backend.service, backend.endpoint)!;
+    return { ...backend, weight, updatedAt: now };
   }
 
-  /** Entering drain starts its clock (re-draining restarts it); other states clear it. */
+  /** Entering drain starts its clock (re-draining restarts it); other states clear it. Returns the row as written. */
   setState(backend: BackendRow, state: AdminState, drainTimeoutMs: number | null, now: number): BackendRow {
     const draining = state === 'drain';
+    const drainStartedAt = draining ? now : null;
+    const timeout = draining ? drainTimeoutMs : null;
     prepared(this.db, `UPDATE backends SET state = ?, drain_started_at = ?, drain_timeout_ms = ?, drain_expired = 0, updated_at = ? WHERE id = ?`,
       )
-      .run(state, draining ? now : null, draining ? drainTimeoutMs : null, now, backend.id);
-    return this.backend(backend.service, backend.endpoint)!;
+      .run(state, drainStartedAt, timeout, now, backend.id);
+    return { ...backend, state, drainStartedAt, drainTimeoutMs: timeout, drainExpired: false, updatedAt: now };
   }
 
   markDrainExpired(backend: BackendRow, now: number): void {

@@ -4,7 +4,7 @@
  * callers group them with `transaction()` so a change and its audit row
  * land together or not at all.
  */
-import type { ConfigDocument, DataplaneConfig } from '@sluice/api';
+import type { ConfigDocument } from '@sluice/api';
 import { AuditRepo } from './audit-repo.js';
 import { type Db, openDatabase } from './database.js';
 import { IdentitiesRepo } from './identities-repo.js';
@@ -26,11 +26,6 @@ export class Store {
   /** Runs fn in one transaction; a throw rolls everything back. Nests as a savepoint. */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
-  }
-
-  /** What the reconciler should make of the maps. */
-  desiredState(): DataplaneConfig {
-    return { services: this.services.desired() };
   }
 
   /** The declarative configuration file's content. */

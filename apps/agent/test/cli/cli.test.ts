@@ -9,11 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { ensureAdminTokenFile } from '../../src/auth/admin-token-file.js';
-import { createSluiceBackend } from '../../src/api/index.js';
 import { startSocketServer, stopSocketServer } from '../../src/server/socket-server.js';
-import { type TestAgent, startTestAgent } from '../api/helpers.js';
-import { addFlows } from '../api/flows.js';
+import { type TestAgent, startTestAgent } from '../operations/helpers.js';
+import { addFlows } from '../operations/flows.js';
 
 const SLUICE = fileURLToPath(new URL('../../bin/sluice.mjs', import.meta.url));
 const T = { timeout: 60_000 };
@@ -49,9 +47,8 @@ async function ok(args: string[], input?: string): Promise<string> {
 
 before(async () => {
   t = await startTestAgent();
-  ensureAdminTokenFile(tokenFile, t.agent.store);
-  const sluiceBackend = createSluiceBackend(t.agent, t.authenticator, { version: 'test', interfaces: [], pinDir: t.pinDir, dataDir: t.dataDir });
-  server = await startSocketServer({ socketPath, sluice: sluiceBackend, authenticator: t.authenticator });
+  t.agent.ensureAdminTokenFile(tokenFile);
+  server = await startSocketServer({ socketPath, agent: t.agent });
 });
 
 after(async () => {
@@ -73,7 +70,7 @@ test('service add / ls / set, IPv4 and IPv6, with health-check flags', T, async 
   /* Columns line up: every row's second column starts where the header's does. */
   const column = lines[0]!.indexOf('ALGORITHM');
   assert.ok(lines.slice(1).every((line) => line[column - 1] === ' ' && line[column] !== ' '), table);
-  const service = t.agent.store.services.get('198.18.100.1:80/tcp')!;
+  const service = t.store.services.get('198.18.100.1:80/tcp')!;
   assert.deepEqual(service.healthCheck, { type: 'http', intervalMs: 500, timeoutMs: 200, rise: 2, fall: 2, path: '/health', expectStatus: [200, 399] });
 });
 
@@ -82,14 +79,14 @@ test('service --client-rate: add and set it, ls shows it, 0 turns it off; a bad 
   assert.match(await ok(['service', 'add', svc, '--client-rate', '20']), /service 198\.18\.100\.2:80\/tcp added \(round-robin, nat, client rate 20\/s, check tcp\)/);
   assert.match(await ok(['service', 'ls']), /198\.18\.100\.2:80\/tcp\s+round-robin\s+nat\s+tcp\s+0\s+0\s+0\s+20\/s/);
   assert.equal(JSON.parse(await ok(['service', 'set', svc, '--client-rate', '7', '--json'])).clientRate, 7);
-  assert.equal(t.agent.store.services.get(svc)?.clientRate, 7);
+  assert.equal(t.store.services.get(svc)?.clientRate, 7);
   const notNumber = await sluice(['service', 'set', svc, '--client-rate', 'lots']);
   assert.equal(notNumber.code, 2);
   assert.match(notNumber.stderr, /--client-rate must be a whole number, not "lots"/);
   const tooHigh = await sluice(['service', 'set', svc, '--client-rate', '2000000']);
   assert.equal(tooHigh.code, 1);
   assert.match(tooHigh.stderr, /INVALID: .*clientRate must be 0 \(no limit\) to 1000000 new connections per client per second/);
-  assert.equal(t.agent.store.services.get(svc)?.clientRate, 7);
+  assert.equal(t.store.services.get(svc)?.clientRate, 7);
   assert.match(await ok(['service', 'set', svc, '--client-rate', '0']), /service 198\.18\.100\.2:80\/tcp set \(round-robin, nat, check tcp\)/);
   await ok(['service', 'rm', svc]);
 });
@@ -98,17 +95,17 @@ test('backend add / set / drain / ready / maint / rm, single and bulk', T, async
   const svc = '198.18.100.1:80/tcp';
   for (const i of [1, 2, 3]) await ok(['backend', 'add', svc, `198.19.${i}.2:8080`, '--weight', String(i)]);
   await ok(['backend', 'set', svc, '198.19.1.2:8080', '198.19.2.2:8080', '--weight', '5']);
-  assert.deepEqual(t.agent.store.services.backends(svc).map((b) => b.weight), [5, 5, 3]);
+  assert.deepEqual(t.store.services.backends(svc).map((b) => b.weight), [5, 5, 3]);
   const drained = await ok(['backend', 'drain', svc, '198.19.3.2:8080', '--drain-timeout', '30s']);
   assert.match(drained, /BACKEND\s+WEIGHT\s+STATE\s+HEALTH\s+ACTIVE\s+DRAIN/);
   assert.match(drained, /198\.19\.3\.2:8080\s+3\s+drain\s+/);
-  assert.equal(t.agent.store.services.backend(svc, '198.19.3.2:8080')?.drainTimeoutMs, 30_000);
+  assert.equal(t.store.services.backend(svc, '198.19.3.2:8080')?.drainTimeoutMs, 30_000);
   await ok(['backend', 'maint', svc, '198.19.1.2:8080', '198.19.2.2:8080']);
   await ok(['backend', 'ready', svc, '198.19.1.2:8080', '198.19.2.2:8080', '198.19.3.2:8080']);
-  assert.deepEqual(t.agent.store.services.backends(svc).map((b) => b.state), ['ready', 'ready', 'ready']);
+  assert.deepEqual(t.store.services.backends(svc).map((b) => b.state), ['ready', 'ready', 'ready']);
   const list = JSON.parse(await ok(['backend', 'ls', svc, '--json']));
   assert.equal(list.length, 3);
-  addFlows(t.agent, svc, '198.19.3.2:8080', 2);
+  addFlows(t, svc, '198.19.3.2:8080', 2);
   const refused = await sluice(['backend', 'rm', svc, '198.19.3.2:8080']);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /^sluice: CONFLICT: backend 198\.19\.3\.2:8080 of 198\.18\.100\.1:80\/tcp still carries 2 active flows; drain it first or use force\n$/);
@@ -137,7 +134,7 @@ test('errors: the agent message and a non-zero exit; usage errors exit 2; no age
 
 test('conns, stats, health, audit print tables and JSON', T, async () => {
   const svc = '198.18.100.1:80/tcp';
-  addFlows(t.agent, svc, '198.19.1.2:8080', 3, 43000);
+  addFlows(t, svc, '198.19.1.2:8080', 3, 43000);
   const conns = await ok(['conns', '--backend', '198.19.1.2:8080', '--limit', '2']);
   assert.match(conns, /^CLIENT\s+SERVICE\s+BACKEND\s+PROTO\s+STATE/);
   assert.equal(conns.trim().split('\n').length, 4, conns); /* header, 2 rows, "more: --cursor" */
@@ -159,11 +156,11 @@ test('config export to YAML and import back: a round trip; import of a broken fi
   assert.match(await ok(['config', 'import', file]), /services: \+0 ~0 -0\n {2}backends: \+0 ~0 -0/);
   const broken = join(dir, 'broken.json');
   writeFileSync(broken, JSON.stringify({ services: [{ address: '198.18.100.1', port: 0, protocol: 'tcp' }] }));
-  const before = t.agent.store.exportConfig();
+  const before = t.store.exportConfig();
   const run = await sluice(['config', 'import', broken]);
   assert.equal(run.code, 1);
   assert.match(run.stderr, /config .*broken\.json: services\.0\.port: port must be 1 to 65535/);
-  assert.deepEqual(t.agent.store.exportConfig(), before);
+  assert.deepEqual(t.store.exportConfig(), before);
 });
 
 test('users: add with a password on stdin, then log in with it', T, async () => {

@@ -134,7 +134,7 @@ test('over a limit: refused with LIMIT_REACHED and nothing written', () => {
   const reconciler = new Reconciler(dataplane.maps, { ...Reconciler.limitsOf(dataplane.maps, 1024), maxBackendsPerService: 2 });
   reconciler.apply(config(2));
   const before = snapshot(dataplane);
-  assert.throws(() => reconciler.apply(config(3)), (error: unknown) => error instanceof ReconcileError && error.code === 'LIMIT_REACHED' && /limit is 2/.test(error.message));
+  assert.throws(() => reconciler.apply(config(3)), (error: unknown) => error instanceof ReconcileError && error.code === 'LIMIT_REACHED' && /at most 2 backends/.test(error.message));
   assert.equal(snapshot(dataplane), before);
 });
 

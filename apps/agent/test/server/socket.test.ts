@@ -8,11 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { TRPCClientError } from '@trpc/client';
-import { ensureAdminTokenFile, readAdminToken } from '../../src/auth/admin-token-file.js';
-import { createSluiceBackend } from '../../src/api/index.js';
+import { readAdminToken } from '../../src/auth/admin-token-file.js';
 import { createSocketClient } from '../../src/server/client.js';
 import { startSocketServer, stopSocketServer } from '../../src/server/socket-server.js';
-import { type TestAgent, startTestAgent } from '../api/helpers.js';
+import { type TestAgent, startTestAgent } from '../operations/helpers.js';
 
 const T = { timeout: 30_000 };
 const dir = mkdtempSync(join(tmpdir(), 'sluice-socket-'));
@@ -48,14 +47,13 @@ async function codeOf(call: Promise<unknown>): Promise<string | undefined> {
 
 before(async () => {
   t = await startTestAgent();
-  ensureAdminTokenFile(tokenFile, t.agent.store);
+  t.agent.ensureAdminTokenFile(tokenFile);
   /* A stale socket file, as a SIGKILLed agent leaves it. */
   const stale = createServer().listen(socketPath);
   await new Promise((r) => stale.once('listening', r));
   await new Promise((r) => stale.close(r));
   writeFileSync(socketPath, '');
-  const sluice = createSluiceBackend(t.agent, t.authenticator, { version: 'test', interfaces: [], pinDir: t.pinDir, dataDir: t.dataDir });
-  server = await startSocketServer({ socketPath, sluice, authenticator: t.authenticator });
+  server = await startSocketServer({ socketPath, agent: t.agent });
 });
 
 after(async () => {
@@ -74,7 +72,7 @@ test('no token, an unknown token: UNAUTHENTICATED for reads and writes', T, asyn
   assert.equal(await codeOf(client(null).services.list.query()), 'UNAUTHENTICATED');
   assert.equal(await codeOf(client('slk_forged').services.list.query()), 'UNAUTHENTICATED');
   assert.equal(await codeOf(client('slk_forged').services.create.mutate({ address: '198.18.100.1', port: 80, protocol: 'tcp' })), 'UNAUTHENTICATED');
-  assert.equal(t.agent.store.services.count(), 0);
+  assert.equal(t.store.services.count(), 0);
 });
 
 test('the admin token can do everything; a viewer token only read', T, async () => {
@@ -85,7 +83,7 @@ test('the admin token can do everything; a viewer token only read', T, async () 
   const viewer = client(token);
   assert.equal((await viewer.services.list.query()).length, 1);
   assert.equal(await codeOf(viewer.backends.setState.mutate({ service: '198.18.100.1:80/tcp', endpoint: '198.19.1.2:8080', state: 'drain' })), 'FORBIDDEN');
-  assert.equal(t.agent.store.services.backend('198.18.100.1:80/tcp', '198.19.1.2:8080')?.state, 'ready');
+  assert.equal(t.store.services.backend('198.18.100.1:80/tcp', '198.19.1.2:8080')?.state, 'ready');
   await admin.auth.revokeToken.mutate({ name: 'grafana' });
   assert.equal(await codeOf(viewer.services.list.query()), 'UNAUTHENTICATED');
 });
@@ -120,8 +118,7 @@ test('invalid input over the wire: INVALID with the problem spelled out', T, asy
 });
 
 test('a second server on a socket in use is refused', T, async () => {
-  const sluice = createSluiceBackend(t.agent, t.authenticator, { version: 'test', interfaces: [], pinDir: t.pinDir, dataDir: t.dataDir });
-  await assert.rejects(startSocketServer({ socketPath, sluice, authenticator: t.authenticator }), /is in use: another agent is running/);
+  await assert.rejects(startSocketServer({ socketPath, agent: t.agent }), /is in use: another agent is running/);
 });
 
 test('no reply carries a stack or a path: refusals, unknown procedures, bad input', T, async () => {
@@ -143,10 +140,9 @@ test('no reply carries a stack or a path: refusals, unknown procedures, bad inpu
 test('an unexpected failure: the client gets a reference, the log gets the detail under it', T, async () => {
   const brokenSocket = join(dir, 'broken.sock');
   const logged: string[] = [];
-  const sluice = createSluiceBackend(t.agent, t.authenticator, { version: 'test', interfaces: [], pinDir: t.pinDir, dataDir: t.dataDir });
   /* A real system error with a path in its message, where agent.info would read its state. */
-  const broken = { ...sluice, agent: { info: () => JSON.parse(readFileSync(join(dir, 'missing', 'agent-state.json'), 'utf8')) } };
-  const brokenServer = await startSocketServer({ socketPath: brokenSocket, sluice: broken, authenticator: t.authenticator, onError: (m) => logged.push(m) });
+  const broken = { ...t.agent, agent: { info: () => JSON.parse(readFileSync(join(dir, 'missing', 'agent-state.json'), 'utf8')) } };
+  const brokenServer = await startSocketServer({ socketPath: brokenSocket, agent: broken, onError: (m) => logged.push(m) });
   try {
     const reply = await raw('/agent.info', { socket: brokenSocket, headers: { authorization: `Bearer ${readAdminToken(tokenFile)}` } });
     assert.equal(reply.status, 500);
@@ -167,7 +163,7 @@ test('an unexpected failure: the client gets a reference, the log gets the detai
 test("the browser's address the console passes on is the login's source; anything not an address is ignored", T, async () => {
   const login = (address: string) =>
     raw('/auth.login', { method: 'POST', headers: { 'content-type': 'application/json', 'x-sluice-client-address': address }, body: JSON.stringify({ user: 'nobody-here', password: 'wrong password!' }) });
-  const sourceOfLastFailure = () => (t.agent.store.audit.list({ action: 'auth.loginFailed', limit: 1 }).items[0]!.after as { source: string }).source;
+  const sourceOfLastFailure = () => (t.store.audit.list({ action: 'auth.loginFailed', limit: 1 }).items[0]!.after as { source: string }).source;
   assert.equal((await login('::ffff:192.0.2.33')).status, 401);
   assert.equal(sourceOfLastFailure(), '192.0.2.33');
   await login('2001:DB8::7');

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TCP, buildPacket } from '@sluice/dataplane/test-packets';
 import { type Dataplane, SluiceCounter, type TrafficCounters, numPossibleCpus } from '@sluice/dataplane';
-import { StatsSampler } from '../../src/stats/index.js';
+import { type RatePoint, StatsSampler, readTotals } from '../../src/stats/index.js';
+import { liveSample } from '../../src/operations/stats.js';
 import { SERVICE, idsOf, loadWithService } from '../conntrack/helpers.js';
 
 describe('StatsSampler', () => {
@@ -126,5 +127,37 @@ describe('StatsSampler', () => {
 		t.mock.timers.tick(10 * 50);
 		assert.equal(samples, 6, 'no sample after stop()');
 		assert.equal(SluiceCounter.CNT_MAX, 30);
+	});
+
+	it('stats.live and the series agree on the same counts: one engine computes both', () => {
+		const s = sampler();
+		const [b0, b1] = [ids.backends[0]!, ids.backends[1]!];
+		/* The service with all its backends, as the reconciler names them (be0, be1, ...). */
+		const placement = new Map([['svc', { id: ids.service, backends: new Map(ids.backends.map((id, i) => [`be${i}`, id])) }]]);
+		const active = (id: number) => Number(dp.maps.backendActive.lookup(id) ?? 0n);
+		/* Totals as stats.live reads them, stamped with the sampler's clock so both measure the same interval. */
+		const totals = () => ({ ...readTotals(dp.maps, placement, active), t: clock });
+		const write = (n: bigint) => {
+			dp.maps.backendCounters.update(b0, perCpu({ packets: 600n * n, bytes: 60_000n * n, reply_packets: 300n * n, reply_bytes: 90_000n * n, new_flows: 6n * n }));
+			dp.maps.backendCounters.update(b1, perCpu({ packets: 400n * n, bytes: 40_000n * n, reply_packets: 100n * n, reply_bytes: 10_000n * n, new_flows: 4n * n }));
+			dp.maps.serviceCounters.update(ids.service, perCpu({ packets: 1000n * n, bytes: 100_000n * n, reply_packets: 400n * n, reply_bytes: 100_000n * n, new_flows: 10n * n }));
+		};
+		for (const id of ids.backends) dp.maps.backendActive.update(id, id === b0 ? 4n : id === b1 ? 2n : 0n);
+		write(1n);
+		/* Counts the sampler never sees as service traffic: a rate of every XDP action would include them. */
+		dp.maps.globalCounters.update(SluiceCounter.CNT_ACTION_PASS, Array.from({ length: cpus }, () => 0n));
+		s.sampleOnce();
+		const before = totals();
+		clock += 2000;
+		write(3n);
+		dp.maps.globalCounters.update(SluiceCounter.CNT_ACTION_PASS, Array.from({ length: cpus }, () => 5000n));
+		s.sampleOnce();
+		const live = liveSample(before, totals());
+		const [total] = s.series({}, 2).slice(-1);
+		const rates = (p: RatePoint) => ({ pps: p.pps, bps: p.bps, newFlowsPerSec: p.newFlowsPerSec, activeFlows: p.activeFlows });
+		assert.deepEqual(rates(live.total), { pps: 1400, bps: 1_600_000, newFlowsPerSec: 10, activeFlows: 6 }, 'forward + reply of the service, per second');
+		assert.deepEqual(rates(total!), rates(live.total), 'the series says the same');
+		assert.deepEqual(rates(s.series({ service: ids.service }, 2).slice(-1)[0]!), rates(live.services[0]!));
+		assert.deepEqual(rates(s.series({ backend: b0 }, 2).slice(-1)[0]!), rates(live.backends.find((b) => b.endpoint === 'be0')!));
 	});
 });

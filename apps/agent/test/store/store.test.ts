@@ -26,7 +26,7 @@ test('opens in WAL mode, root-only, at the current schema version; reopening kee
   store.services.insertBackend(service, { address: '198.19.1.2', port: 8080, weight: 2, state: 'ready' }, 1000);
   store.close();
   const again = new Store(dataDir);
-  assert.deepEqual(again.desiredState(), {
+  assert.deepEqual({ services: again.services.desired() }, {
     services: [{ address: '198.18.100.1', port: 80, protocol: 'tcp', algorithm: 'maglev', mode: 'nat', clientRate: 0, backends: [{ address: '198.19.1.2', port: 8080, weight: 2, state: 'ready' }] }],
   });
   assert.equal(again.exportConfig().services[0]?.healthCheck?.type, 'tcp');
@@ -124,10 +124,10 @@ test('a version-2 store migrates: its services get no client rate limit (0), and
   assert.equal(store.db.pragma('user_version', { simple: true }), MIGRATIONS.length);
   const service = store.services.get('198.18.100.1:80/tcp')!;
   assert.equal(service.clientRate, 0);
-  assert.equal(store.desiredState().services[0]?.clientRate, 0);
+  assert.equal(store.services.desired()[0]?.clientRate, 0);
   assert.equal('clientRate' in store.exportConfig().services[0]!, false, 'no limit: the exported document does not mention it');
   store.services.update(service.name, { ...service, clientRate: 50 }, 2000);
-  assert.equal(store.desiredState().services[0]?.clientRate, 50);
+  assert.equal(store.services.desired()[0]?.clientRate, 50);
   assert.equal(store.exportConfig().services[0]?.clientRate, 50);
   store.close();
 });

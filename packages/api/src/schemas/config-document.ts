@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { healthCheckPatchSchema } from './health-check.ts';
 import {
-  DEFAULT_MAX_SERVICES,
   checkServiceBackends,
   checkUniqueServices,
   serviceSpecFields,
@@ -26,10 +25,8 @@ export type ConfigService = z.infer<typeof configServiceSchema>;
 export const configDocumentSchema = z
   .object({
     version: z.literal(CONFIG_DOCUMENT_VERSION).default(CONFIG_DOCUMENT_VERSION),
-    services: z
-      .array(configServiceSchema)
-      .max(DEFAULT_MAX_SERVICES, `at most ${DEFAULT_MAX_SERVICES} services`)
-      .default([]),
+    /* How many fit is the agent's rule (apps/agent/src/reconcile/capacity.ts), checked against the loaded maps. */
+    services: z.array(configServiceSchema).default([]),
   })
   .strict()
   .superRefine(checkUniqueServices);

@@ -42,8 +42,7 @@ export const clientRateSchema = z
   .min(0, `clientRate must be 0 (no limit) to ${MAX_CLIENT_RATE} new connections per client per second`)
   .max(MAX_CLIENT_RATE, `clientRate must be 0 (no limit) to ${MAX_CLIENT_RATE} new connections per client per second`);
 
-/* Defaults of the data plane's build; the agent also checks the loaded maps. */
-export const DEFAULT_MAX_SERVICES = 256;
+/* The agent's default for its maxBackendsPerService setting (the data plane's build holds 1,024). */
 export const DEFAULT_MAX_BACKENDS_PER_SERVICE = 1024;
 
 export const backendSpecSchema = z
@@ -64,10 +63,8 @@ const serviceSpecFields = {
   mode: forwardingModeSchema.default('nat'),
   /** Absent: 0, no limit. */
   clientRate: clientRateSchema.optional(),
-  backends: z
-    .array(backendSpecSchema)
-    .max(DEFAULT_MAX_BACKENDS_PER_SERVICE, `at most ${DEFAULT_MAX_BACKENDS_PER_SERVICE} backends per service`)
-    .default([]),
+  /* How many fit is the agent's rule (its limits come from the loaded maps and settings): apps/agent/src/reconcile/capacity.ts. */
+  backends: z.array(backendSpecSchema).default([]),
 };
 
 /** Backends must share the service's address family and appear once. */
@@ -114,10 +111,7 @@ export function checkUniqueServices(config: { services: readonly { address: stri
 
 export const dataplaneConfigSchema = z
   .object({
-    services: z
-      .array(serviceSpecSchema)
-      .max(DEFAULT_MAX_SERVICES, `at most ${DEFAULT_MAX_SERVICES} services`)
-      .default([]),
+    services: z.array(serviceSpecSchema).default([]),
   })
   .strict()
   .superRefine(checkUniqueServices);

@@ -1,0 +1,152 @@
+/* `sluice agent` and `sluice teardown`: settings, process wiring and signals. */
+import { writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { parseArgs } from 'node:util';
+import type { MetricsServer } from './metrics/index.js';
+import { Agent, teardownDataplane } from './operations/index.js';
+import { startSocketServer, stopSocketServer } from './server/socket-server.js';
+import { claimAgentLock } from './agent-lock.js';
+import { readConfigDocument } from './config-file.js';
+import { log } from './log.js';
+import { type AgentSettings, readSettingsFile, resolveSettings } from './settings.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+const AGENT_FLAGS = {
+  settings: { type: 'string' },
+  interfaces: { type: 'string' },
+  config: { type: 'string' },
+  'data-dir': { type: 'string' },
+  socket: { type: 'string' },
+  'admin-token-file': { type: 'string' },
+  'admin-password-file': { type: 'string' },
+  'metrics-address': { type: 'string' },
+  'pin-dir': { type: 'string' },
+  object: { type: 'string' },
+  'xdp-mode': { type: 'string' },
+  'flow-table-size': { type: 'string' },
+  'half-open-table-size': { type: 'string' },
+  'client-rate-table-size': { type: 'string' },
+  'flow-guard-rate': { type: 'string' },
+  'detach-on-exit': { type: 'boolean' },
+  'ready-file': { type: 'string' },
+} as const;
+
+function numberFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, not "${value}"`);
+  return n;
+}
+
+export function agentSettingsFromArgs(argv: string[]): AgentSettings {
+  const { values } = parseArgs({ args: argv, options: AGENT_FLAGS, strict: true });
+  const fromFile = values.settings ? readSettingsFile(values.settings) : {};
+  return resolveSettings(fromFile, {
+    interfaces: values.interfaces?.split(',').map((name) => name.trim()).filter(Boolean),
+    config: values.config,
+    dataDir: values['data-dir'],
+    socket: values.socket,
+    adminTokenFile: values['admin-token-file'],
+    adminPasswordFile: values['admin-password-file'],
+    metricsAddress: values['metrics-address'],
+    pinDir: values['pin-dir'],
+    object: values.object,
+    xdpMode: values['xdp-mode'],
+    flowTableSize: numberFlag('flow-table-size', values['flow-table-size']),
+    halfOpenTableSize: numberFlag('half-open-table-size', values['half-open-table-size']),
+    clientRateTableSize: numberFlag('client-rate-table-size', values['client-rate-table-size']),
+    flowGuardRate: numberFlag('flow-guard-rate', values['flow-guard-rate']),
+    detachOnExit: values['detach-on-exit'],
+    readyFile: values['ready-file'],
+  });
+}
+
+/** Imports the services file into the store (first start and SIGHUP); on any error nothing changes. */
+function importServicesFile(agent: Agent, path: string): boolean {
+  try {
+    const document = readConfigDocument(path);
+    const result = agent.importServicesDocument(document);
+    log(
+      'info',
+      `applied ${document.services.length} services from ${path}: +${result.servicesCreated.length} ~${result.servicesUpdated.length} ` +
+        `-${result.servicesDeleted.length} services, +${result.backendsAdded} ~${result.backendsChanged} -${result.backendsRemoved} backends`,
+    );
+    return true;
+  } catch (error) {
+    log('error', `${(error as Error).message}; the running configuration is unchanged`);
+    return false;
+  }
+}
+
+export async function runAgent(argv: string[]): Promise<void> {
+  const settings = agentSettingsFromArgs(argv);
+  /* First, before the store, the program or the socket: a second agent must refuse with all of them untouched. */
+  claimAgentLock({ dataDir: settings.dataDir, pinDir: settings.pinDir });
+  const agent = await Agent.start({
+    objectPath: settings.object,
+    pinDir: settings.pinDir,
+    interfaces: settings.interfaces,
+    xdpMode: settings.xdpMode,
+    maxEntries: {
+      ...(settings.flowTableSize ? { flows: settings.flowTableSize } : {}),
+      ...(settings.halfOpenTableSize ? { half_open_flows: settings.halfOpenTableSize } : {}),
+      ...(settings.clientRateTableSize ? { client_rates: settings.clientRateTableSize } : {}),
+    },
+    flowGuardRate: settings.flowGuardRate,
+    dataDir: settings.dataDir,
+    detachOnExit: settings.detachOnExit,
+    maxBackendsPerService: settings.maxBackendsPerService,
+    version: AGENT_VERSION,
+  });
+  let server: Server | undefined;
+  let metrics: MetricsServer | undefined;
+  try {
+    /* The store is the source of truth: the file seeds an empty store, and SIGHUP re-imports it on purpose. */
+    if (settings.config && agent.isEmpty()) {
+      if (!importServicesFile(agent, settings.config)) process.exitCode = 1;
+    } else if (settings.config) {
+      log('info', `store already holds services; ${settings.config} is re-imported only on SIGHUP`);
+    }
+    agent.ensureAdminTokenFile(settings.adminTokenFile);
+    if (settings.adminPasswordFile) agent.ensureFirstAdmin(settings.adminPasswordFile);
+    server = await startSocketServer({ socketPath: settings.socket, agent, onError: (m) => log('error', m) });
+    log('info', `API on ${settings.socket}; admin token in ${settings.adminTokenFile}`);
+    if (settings.metricsAddress) {
+      metrics = await agent.startMetricsServer({ host: settings.metricsAddress.address, port: settings.metricsAddress.port }, AGENT_VERSION);
+      log('info', `metrics on ${settings.metricsAddress.address}:${settings.metricsAddress.port}`);
+    }
+  } catch (error) {
+    agent.stop();
+    throw error;
+  }
+  if (settings.readyFile) writeFileSync(settings.readyFile, `${process.pid}\n`);
+
+  process.on('SIGHUP', () => {
+    if (!settings.config) return log('info', 'SIGHUP: no --config file to re-read');
+    log('info', `SIGHUP: re-reading ${settings.config}`);
+    importServicesFile(agent, settings.config);
+  });
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await metrics?.close();
+  if (server) await stopSocketServer(server, settings.socket);
+  agent.stop();
+}
+
+export function runTeardown(argv: string[]): void {
+  const { values } = parseArgs({
+    args: argv,
+    options: { interfaces: AGENT_FLAGS.interfaces, 'pin-dir': AGENT_FLAGS['pin-dir'], 'xdp-mode': AGENT_FLAGS['xdp-mode'] },
+    strict: true,
+  });
+  const settings = resolveSettings({}, {
+    interfaces: values.interfaces?.split(',').map((name) => name.trim()).filter(Boolean),
+    pinDir: values['pin-dir'],
+    xdpMode: values['xdp-mode'],
+  });
+  if (settings.interfaces.length === 0) throw new Error('--interfaces is required: the balancer interfaces, comma-separated');
+  teardownDataplane(settings);
+}

@@ -1,0 +1,468 @@
+/*
+ * The agent: the domain object the API calls. It owns the data plane and
+ * keeps its maps equal to the desired state in the store; the store, the
+ * reconciler, the data plane and the runtime parts are private, and the
+ * operation modules (services, backends, ...: one per area, the contract's
+ * SluiceBackend) are its public face. Every change goes one way:
+ *   validate -> store transaction (with its audit rows) -> reconcile
+ * and the transaction commits only if the reconcile succeeded. If the
+ * reconcile fails part-way, the store rolls back and the previous state is
+ * applied again, so a refused or failed change leaves store and maps as they were.
+ */
+import { type DataplaneConfig, type Identity, type SluiceBackend, type StatsTotals, SluiceError, isSluiceError } from '@sluice/api';
+import type { Dataplane } from '@sluice/dataplane';
+import { DataplaneError } from '@sluice/dataplane';
+import { ReconcileError, Reconciler, type ReconcilerLimits } from '../reconcile/reconciler.js';
+import { type AuditRecord, Store } from '../store/index.js';
+import { Authenticator, type AuthenticatorOptions } from '../auth/authenticator.js';
+import { ensureAdminTokenFile } from '../auth/admin-token-file.js';
+import { ensureFirstAdmin } from '../auth/first-admin.js';
+import { type FlowFilter, listFlows } from '../conntrack/index.js';
+import type { MetricsServer, MetricsServerOptions } from '../metrics/index.js';
+import { type RatePoint, type StatsScope, readTotals } from '../stats/index.js';
+import { type DataplaneOwnerOptions, startDataplane, teardownDataplane } from './dataplane-owner.js';
+import { log } from '../log.js';
+import { type BackendHealthStatus, type HealthTarget, type RuntimeParts, createRuntimeParts } from './runtime-parts.js';
+import { auditOperations } from './audit.js';
+import { authOperations } from './auth.js';
+import { backendOperations } from './backends.js';
+import { configOperations, importConfig } from './config.js';
+import { connectionOperations } from './connections.js';
+import { healthOperations } from './health.js';
+import { serviceOperations } from './services.js';
+import { metricsSnapshot, statsOperations } from './stats.js';
+
+export interface AgentOptions extends DataplaneOwnerOptions {
+  /** SQLite store directory, or ':memory:' (tests). */
+  dataDir: string;
+  /** Detach and unpin on exit; otherwise the data plane outlives the agent. */
+  detachOnExit: boolean;
+  maxBackendsPerService: number;
+  /** A data plane the caller loaded (tests keep its maps to look at them); the agent owns it from then on. */
+  dataplane?: Dataplane;
+  /** Runtime parts to use instead of the real ones (tests: their own health source, no timers). */
+  parts?: RuntimeParts;
+  /** What agent.info reports as the version. */
+  version?: string;
+  /** The login throttle's clock and limits (tests step the clock). */
+  authenticator?: AuthenticatorOptions;
+  /** How often drain timeouts are checked. */
+  drainTickMs?: number;
+  /** Told after a drain timed out and its flows were ended and recorded (tests await it). */
+  onDrainExpired?: (expired: DrainExpired) => void;
+}
+
+export interface DrainExpired {
+  service: string;
+  endpoint: string;
+  flowsEnded: number;
+}
+
+/** The system's own changes (first-start import, drain expiry) in the audit log. */
+const SYSTEM_ACTOR: Identity = { user: 'sluice-agent', role: 'admin', source: 'token' };
+
+const DEFAULT_DRAIN_TICK_MS = 250;
+/* A failed end-flows of removed backends (a full table scan) is retried this much later, not every tick. */
+const REMOVAL_RETRY_MS = 5000;
+
+/** A backend as the data plane has it: the facts a view shows beside the store's row. */
+export interface BackendFacts {
+  dataplaneId: number | null;
+  activeFlows: number;
+  health: BackendHealthStatus | undefined;
+  up: boolean;
+}
+
+export class Agent implements SluiceBackend {
+  readonly startedAt = Date.now();
+  readonly #dataplane: Dataplane;
+  readonly #reconciler: Reconciler;
+  readonly #store: Store;
+  readonly #parts: RuntimeParts;
+  /** Checks bearer tokens and logins (the socket server asks it who is calling). */
+  readonly authenticator: Authenticator;
+
+  /* ---- the operations: the contract's procedures, one module per area ---- */
+  readonly agent: SluiceBackend['agent'];
+  readonly services: SluiceBackend['services'];
+  readonly backends: SluiceBackend['backends'];
+  readonly connections: SluiceBackend['connections'];
+  readonly stats: SluiceBackend['stats'];
+  readonly health: SluiceBackend['health'];
+  readonly audit: SluiceBackend['audit'];
+  readonly auth: SluiceBackend['auth'];
+  readonly config: SluiceBackend['config'];
+  #drainTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  /** A pass of #expireDrains is running (it awaits the conntrack worker). */
+  #expiringDrains = false;
+  /** Backend ids whose end-flows job is running: a removed one is freed when its job ends. */
+  readonly #endingIds = new Set<number>();
+  /** After a failed end-flows of removed backends, when to try again. */
+  #retryRemovalsAt = 0;
+
+  readonly #options: AgentOptions;
+
+  private constructor(options: AgentOptions) {
+    this.#options = options;
+    /* The store first: a bad data directory must fail before anything is attached. */
+    const store = (this.#store = new Store(options.dataDir));
+    try {
+      this.#dataplane = options.dataplane ?? startDataplane(options);
+    } catch (error) {
+      this.#store.close();
+      throw error;
+    }
+    this.#reconciler = new Reconciler(this.#dataplane.maps, Reconciler.limitsOf(this.#dataplane.maps, options.maxBackendsPerService));
+    this.#reconciler.adopt();
+    /* After the data plane: the runtime parts read its maps. */
+    this.#parts = options.parts ?? createRuntimeParts({ maps: this.#dataplane.maps, ids: () => this.#idsInUse() });
+    this.authenticator = new Authenticator(store, options.authenticator);
+    this.agent = {
+      info: () => ({
+        version: options.version ?? 'unknown',
+        pid: process.pid,
+        startedAt: this.startedAt,
+        interfaces: options.interfaces,
+        pinDir: options.pinDir,
+        dataDir: options.dataDir,
+        adoptedMaps: this.#dataplane.adoptedMaps.length,
+        limits: { ...this.limits, flowTableSize: this.#dataplane.maps.flows.maxEntries },
+      }),
+    };
+    this.services = serviceOperations(this, store);
+    this.backends = backendOperations(this, store);
+    this.connections = connectionOperations(this);
+    this.stats = statsOperations(this);
+    this.health = healthOperations(this, store);
+    this.audit = auditOperations(store);
+    this.auth = authOperations(store, this.authenticator);
+    this.config = configOperations(this, store);
+  }
+
+  static async start(options: AgentOptions): Promise<Agent> {
+    const agent = new Agent(options);
+    try {
+      /* Targets first: the adopted maps say which backends carry flows, and a backend they lack starts pending. */
+      agent.#syncHealthTargets();
+      agent.#reconcileStore();
+      /* Each health.changes subscriber listens too; the default cap of 10 would warn. */
+      agent.#parts.health.setMaxListeners(0);
+      agent.#parts.health.on('change', (status: { service: string; endpoint: string; up: boolean }) => {
+        log('info', `backend ${status.endpoint} of ${status.service} is ${status.up ? 'up' : 'down'}`);
+        agent.#statusCache = undefined;
+        agent.#reconcileStore();
+      });
+      agent.#parts.conntrack?.start();
+      agent.#parts.stats?.start();
+      agent.#drainTimer = setInterval(() => void agent.#expireDrains(), options.drainTickMs ?? DEFAULT_DRAIN_TICK_MS);
+      agent.#drainTimer.unref();
+    } catch (error) {
+      agent.stop();
+      throw error;
+    }
+    return agent;
+  }
+
+  /** For the stats sampler, each second: with serviceOf, it need not read every backend's entry from the map. */
+  #idsInUse(): { services: number[]; backends: number[]; serviceOf: Map<number, number> } {
+    const services: number[] = [];
+    const backends: number[] = [];
+    const serviceOf = new Map<number, number>();
+    for (const { id, backends: ids } of this.#reconciler.ids().values()) {
+      services.push(id);
+      for (const backendId of ids.values()) {
+        backends.push(backendId);
+        serviceOf.set(backendId, id);
+      }
+    }
+    return { services, backends, serviceOf };
+  }
+
+  /* ---- health ---- */
+
+  /**
+   * Up as the checker says: a backend of a service without a check is up, a
+   * pending one (never checked, not in the maps before) is not. The rows,
+   * the header counts and the reconciler all read this one answer.
+   */
+  isUp = (service: string, endpoint: string): boolean => this.#parts.health.isUp(service, endpoint);
+
+  #statusCache: Map<string, BackendHealthStatus> | undefined;
+
+  /**
+   * The checker's last result for one backend. status() lists every backend,
+   * so it is read once per turn of the event loop, not once per backend.
+   */
+  healthStatus(service: string, endpoint: string): BackendHealthStatus | undefined {
+    if (!this.#statusCache) {
+      this.#statusCache = new Map(this.#parts.health.status().map((s) => [`${s.service} ${s.endpoint}`, s]));
+      queueMicrotask(() => (this.#statusCache = undefined));
+    }
+    return this.#statusCache.get(`${service} ${endpoint}`);
+  }
+
+  /**
+   * Tells the checker what the store wants checked. A backend new to the
+   * checker starts as the maps have it (adopted at start, or serving before
+   * its service gained a check) and pending if the maps lack it: so it gets
+   * no flow before its first passing check. Runs before each reconcile.
+   */
+  #syncHealthTargets(): void {
+    const targets: HealthTarget[] = this.#store.services
+      .healthChecked()
+      .map((target) => ({ ...target, initialUp: this.#reconciler.carriesFlows(target.service, target.endpoint) }));
+    this.#parts.health.setTargets(targets);
+    this.#statusCache = undefined;
+  }
+
+  /* ---- the change pipeline ---- */
+
+  /**
+   * Runs `change` (store writes) in a transaction with its audit rows, then
+   * reconciles; any throw undoes both. Returns what `change` returned.
+   */
+  commit<T>(caller: Identity, change: (now: number) => { result: T; audit: AuditRecord[] }): T {
+    let reconcileStarted = false;
+    try {
+      const result = this.#store.transaction(() => {
+        const now = Date.now();
+        const outcome = change(now);
+        for (const record of outcome.audit) this.#store.audit.append(caller, record, now);
+        reconcileStarted = true;
+        /* Before the reconcile: a backend this change adds is pending, not up-until-told-otherwise. */
+        this.#syncHealthTargets();
+        this.#reconciler.apply(this.#desiredState(), this.isUp);
+        return outcome.result;
+      });
+      return result;
+    } catch (error) {
+      /* The transaction has rolled back: the store holds the state before the change again. */
+      if (reconcileStarted) {
+        this.#resyncHealthTargets();
+        this.#restore(this.#desiredState(), error);
+      }
+      throw asSluiceError(error);
+    }
+  }
+
+  /** After a rollback: the targets of the state before the change (a refused add leaves no probe behind). */
+  #resyncHealthTargets(): void {
+    try {
+      this.#syncHealthTargets();
+    } catch (error) {
+      log('error', `health targets after a refused change: ${(error as Error).message}`);
+    }
+  }
+
+  /** What the reconciler should make of the maps. */
+  #desiredState(): DataplaneConfig {
+    return { services: this.#store.services.desired() };
+  }
+
+  /** Reconcile without a store change (health flips, start-up). */
+  #reconcileStore(): void {
+    try {
+      this.#reconciler.apply(this.#desiredState(), this.isUp);
+    } catch (error) {
+      log('error', `reconcile failed: ${(error as Error).message}`);
+    }
+  }
+
+  #restore(previous: DataplaneConfig, cause: unknown): void {
+    try {
+      this.#reconciler.apply(previous, this.isUp);
+      log('warn', `change refused (${(cause as Error).message}); the maps were restored`);
+    } catch (error) {
+      log('error', `change failed (${(cause as Error).message}) and restoring the maps failed too: ${(error as Error).message}`);
+    }
+  }
+
+  /* ---- data-plane facts the operations report ---- */
+
+  /** The data plane's limits (map sizes and the per-service setting): the capacity rules check against them. */
+  get limits(): ReconcilerLimits {
+    return this.#reconciler.limits;
+  }
+
+  /** The data-plane id of a service, null before it is in the maps. */
+  serviceDataplaneId(service: string): number | null {
+    return this.#reconciler.serviceIdOf(service) ?? null;
+  }
+
+  /** What the data plane holds of one backend: its id, its open flows and its health. */
+  backendFacts(service: string, endpoint: string): BackendFacts {
+    const id = this.#reconciler.backendIdOf(service, endpoint);
+    return {
+      dataplaneId: id ?? null,
+      activeFlows: this.#activeFlows(id),
+      health: this.healthStatus(service, endpoint),
+      up: this.isUp(service, endpoint),
+    };
+  }
+
+  /** Every service and backend in the maps by name, with their ids (connections, stats). */
+  placement(): Map<string, { id: number; backends: Map<string, number> }> {
+    return this.#reconciler.ids();
+  }
+
+  /** Open flows of a backend: backend_active, which the data plane keeps and the conntrack GC corrects. */
+  #activeFlows(backendId: number | undefined): number {
+    if (backendId === undefined) return 0;
+    return Number(this.#dataplane.maps.backendActive.lookup(backendId) ?? 0n);
+  }
+
+  /** A page of the flow table (conntrack/), filtered by data-plane ids. */
+  listFlows(filter: FlowFilter, cursor: string | undefined, limit: number): ReturnType<typeof listFlows> {
+    return this.#parts.listFlows(this.#dataplane.maps, filter, cursor, limit);
+  }
+
+  /** Counter totals of the whole balancer and of each service and backend in the maps (stats/). */
+  totals(): StatsTotals {
+    return readTotals(this.#dataplane.maps, this.placement(), (id) => this.#activeFlows(id));
+  }
+
+  /** The sampler's rates for a scope of data-plane ids; [] when the agent runs without a sampler (tests). */
+  series(scope: StatsScope, seconds: number): RatePoint[] {
+    return this.#parts.stats?.series(scope, seconds) ?? [];
+  }
+
+  /** Health flips as the checker reports them; returns the function that stops listening. */
+  onHealthChange(listener: (status: BackendHealthStatus) => void): () => void {
+    this.#parts.health.on('change', listener);
+    return () => void this.#parts.health.off('change', listener);
+  }
+
+  /**
+   * Ends the flows of these backends by data-plane id, on the conntrack
+   * worker: a scan of the whole table. Open flows come off the backend's
+   * active count. A removed backend is retired until then (its id and its
+   * replies' translation kept, reconciler rule 6); once no flow names it, it
+   * is freed here. Resolves to the flows ended.
+   */
+  async endFlowsById(backendIds: number[]): Promise<number> {
+    if (backendIds.length === 0) return 0;
+    for (const id of backendIds) this.#endingIds.add(id);
+    try {
+      const { ended } = await this.#parts.endFlows(this.#dataplane.maps, backendIds);
+      if (!this.#stopped) this.#reconciler.freeRetired(backendIds);
+      return ended;
+    } finally {
+      for (const id of backendIds) this.#endingIds.delete(id);
+    }
+  }
+
+  /**
+   * Removed backends no end-flows job is on (retired by an agent that stopped
+   * before freeing them, or whose job failed): end their flows, then free them.
+   */
+  async #finishRemovals(): Promise<void> {
+    const waiting = this.#reconciler.retiredBackendIds().filter((id) => !this.#endingIds.has(id));
+    if (waiting.length === 0 || Date.now() < this.#retryRemovalsAt) return;
+    try {
+      const ended = await this.endFlowsById(waiting);
+      log('info', `removed backends ${waiting.join(', ')}: ended ${ended} flows left on them, ids freed`);
+    } catch (error) {
+      this.#retryRemovalsAt = Date.now() + REMOVAL_RETRY_MS;
+      log('error', `ending the flows of removed backends ${waiting.join(', ')} (their ids stay taken; retry in ${REMOVAL_RETRY_MS} ms): ${(error as Error).message}`);
+    }
+  }
+
+  #endFlows(service: string, endpoint: string): Promise<number> {
+    const id = this.#reconciler.backendIdOf(service, endpoint);
+    return this.endFlowsById(id === undefined ? [] : [id]);
+  }
+
+  /* ---- drains ---- */
+
+  /** Ends what is left of drains whose timeout passed, once each; one pass at a time. */
+  async #expireDrains(): Promise<void> {
+    if (this.#stopped || this.#expiringDrains) return;
+    this.#expiringDrains = true;
+    try {
+      await this.#expireDueDrains();
+      if (!this.#stopped) await this.#finishRemovals();
+    } finally {
+      this.#expiringDrains = false;
+    }
+  }
+
+  async #expireDueDrains(): Promise<void> {
+    const now = Date.now();
+    for (const backend of this.#store.services.pendingDrainTimeouts()) {
+      if (now < backend.drainStartedAt! + backend.drainTimeoutMs!) continue;
+      try {
+        const ended = await this.#endFlows(backend.service, backend.endpoint);
+        if (this.#stopped) return;
+        this.#store.transaction(() => {
+          this.#store.services.markDrainExpired(backend, now);
+          this.#store.audit.append(SYSTEM_ACTOR, {
+            action: 'backend.drainExpired',
+            target: `${backend.service} ${backend.endpoint}`,
+            before: { activeFlows: ended },
+            after: { activeFlows: this.#activeFlows(this.#reconciler.backendIdOf(backend.service, backend.endpoint)) },
+          }, now);
+        });
+        log('info', `drain of ${backend.endpoint} (${backend.service}) timed out after ${backend.drainTimeoutMs} ms: ended ${ended} flows`);
+        this.#options.onDrainExpired?.({ service: backend.service, endpoint: backend.endpoint, flowsEnded: ended });
+      } catch (error) {
+        log('error', `ending the drain of ${backend.endpoint} (${backend.service}): ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /* ---- the process's calls (main.ts) ---- */
+
+  /** True until the store holds a service: the services file seeds only an empty store. */
+  isEmpty(): boolean {
+    return this.#store.isEmpty();
+  }
+
+  /** The services file applied as the system (first start, SIGHUP). */
+  importServicesDocument(document: Parameters<typeof importConfig>[2]['document']) {
+    return importConfig(this, this.#store, { document, dryRun: false, force: true }, SYSTEM_ACTOR);
+  }
+
+  /** Writes the admin token file (and its token row) if it is missing or stale. */
+  ensureAdminTokenFile(path: string): void {
+    ensureAdminTokenFile(path, this.#store);
+  }
+
+  /** Creates the first admin user from a password file, once. */
+  ensureFirstAdmin(passwordFile: string): void {
+    ensureFirstAdmin(this.#store, passwordFile);
+  }
+
+  /** Serves Prometheus metrics read from this agent at each scrape. */
+  startMetricsServer(options: Omit<MetricsServerOptions, 'collect'>, version: string): Promise<MetricsServer> {
+    return this.#parts.startMetricsServer({
+      ...options,
+      collect: () => metricsSnapshot(this, this.#store, version, this.#parts.conntrack?.lastReport?.flows ?? 0),
+    });
+  }
+
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearInterval(this.#drainTimer);
+    this.#parts.health.stop();
+    this.#parts.conntrack?.stop();
+    this.#parts.stats?.stop();
+    this.#store.close();
+    this.#dataplane.close();
+    if (this.#options.detachOnExit) teardownDataplane(this.#options);
+    else log('info', 'agent stopped; the data plane keeps forwarding');
+  }
+}
+
+/** Errors from the reconciler and the data plane in the API's terms. */
+function asSluiceError(error: unknown): Error {
+  if (isSluiceError(error)) return error;
+  if (error instanceof ReconcileError) return new SluiceError(error.code, error.message);
+  if (error instanceof DataplaneError)
+    return new SluiceError('INTERNAL', `the data plane refused the change: ${error.message}; nothing was changed`);
+  const message = (error as Error)?.message ?? String(error);
+  if (/UNIQUE constraint failed/.test(message)) return new SluiceError('CONFLICT', `already exists (${message})`);
+  return error instanceof Error ? error : new Error(message);
+}
+

@@ -1,0 +1,65 @@
+/* connections.list: a filtered page of the flow table, resolved to names. */
+import { type ConnectionListInput, type SluiceBackend, invalid, notFound } from '@sluice/api';
+import type { Agent } from './agent.js';
+import { CursorError } from '../conntrack/index.js';
+import type { FlowFilter } from '../conntrack/index.js';
+
+function idNames(agent: Agent) {
+  const services = new Map<number, string>();
+  const backends = new Map<number, string>();
+  for (const [name, { id, backends: ids }] of agent.placement()) {
+    services.set(id, name);
+    for (const [endpoint, backendId] of ids) backends.set(backendId, endpoint);
+  }
+  return { services, backends };
+}
+
+function filterOf(agent: Agent, input: ConnectionListInput): FlowFilter {
+  const filter: FlowFilter = { clientAddress: input.client, protocol: input.protocol, state: input.state };
+  const ids = agent.placement();
+  if (input.service) {
+    const service = ids.get(input.service);
+    if (!service) throw notFound(`no service ${input.service}`, { service: input.service });
+    filter.serviceId = service.id;
+  }
+  if (input.backend) {
+    const candidates = [...ids]
+      .filter(([name]) => !input.service || name === input.service)
+      .map(([, s]) => s.backends.get(input.backend!))
+      .filter((id): id is number => id !== undefined);
+    if (candidates.length === 0) throw notFound(`no backend ${input.backend}${input.service ? ` in ${input.service}` : ''}`, { backend: input.backend });
+    if (candidates.length > 1) throw invalid(`backend ${input.backend} serves several services; name the service too`, { backend: input.backend });
+    filter.backendId = candidates[0];
+  }
+  return filter;
+}
+
+export function connectionOperations(agent: Agent): SluiceBackend['connections'] {
+  return {
+    list(input) {
+      const filter = filterOf(agent, input);
+      let page: ReturnType<typeof agent.listFlows>;
+      try {
+        page = agent.listFlows(filter, input.cursor, input.limit);
+      } catch (error) {
+        /* A cursor conntrack/ did not issue. */
+        if (error instanceof CursorError) throw invalid(`cursor: ${(error as Error).message}`);
+        throw error;
+      }
+      const names = idNames(agent);
+      return {
+        nextCursor: page.nextCursor,
+        items: page.items.map((flow) => ({
+          ...flow,
+          state: flow.state as any,
+          packets: Number(flow.packets),
+          bytes: Number(flow.bytes),
+          replyPackets: Number(flow.replyPackets),
+          replyBytes: Number(flow.replyBytes),
+          service: names.services.get(flow.serviceId) ?? null,
+          backend: names.backends.get(flow.backendId) ?? null,
+        })),
+      };
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/*
+ * Owns the XDP program on the balancer's interfaces. Starting adopts the
+ * pinned maps of a data plane that is already running and swaps the program
+ * in atomically, so an agent restart neither drops a packet nor forgets a flow.
+ * An upgrade whose maps have another layout migrates them (dataplane/migrate.ts):
+ * copied before the swap, pinned and topped up right after it.
+ */
+import { type Dataplane, type XdpMode, ensureBpffs, isBpffs, loadDataplane, unpinAll } from '@sluice/dataplane';
+import { detachXdp } from '@sluice/dataplane';
+import type { MapName } from '@sluice/dataplane';
+import { log } from '../log.js';
+
+export interface DataplaneOwnerOptions {
+  objectPath: string;
+  pinDir: string;
+  interfaces: string[];
+  xdpMode: XdpMode;
+  maxEntries?: Partial<Record<MapName, number>>;
+  /** New flows per second per CPU above which consistent-hash UDP flows go unrecorded (0: off); unset leaves the maps' value. */
+  flowGuardRate?: number;
+}
+
+export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
+  ensureBpffs(options.pinDir);
+  const dataplane = loadDataplane({
+    objectPath: options.objectPath,
+    pinDir: options.pinDir,
+    maxEntries: options.maxEntries,
+    reusePinned: true,
+  });
+  if (dataplane.adoptedMaps.length > 0)
+    log('info', `adopted ${dataplane.adoptedMaps.length} pinned maps from ${options.pinDir}`);
+  for (const change of dataplane.migratedMaps) log('info', `migrating pinned ${change}`);
+  if (options.flowGuardRate !== undefined) {
+    dataplane.maps.floodSettings.update(0, { new_flow_rate_per_cpu: BigInt(options.flowGuardRate) });
+  }
+  for (const ifname of options.interfaces) {
+    if (dataplane.attachedProgramId(ifname, options.xdpMode) === undefined) {
+      dataplane.attach(ifname, options.xdpMode);
+      log('info', `attached XDP (${options.xdpMode}) to ${ifname}`);
+    } else {
+      dataplane.replace(ifname, options.xdpMode);
+      log('info', `replaced the XDP program on ${ifname} in place`);
+    }
+  }
+  /* Right after the swap: the old program has stopped writing the old maps. */
+  for (const done of dataplane.finishMigration()) log('info', `migrated ${done}`);
+  return dataplane;
+}
+
+/** Takes the balancer out of the path: detach everywhere, forget all state. */
+export function teardownDataplane(options: Pick<DataplaneOwnerOptions, 'pinDir' | 'interfaces' | 'xdpMode'>): void {
+  for (const ifname of options.interfaces) {
+    try {
+      detachXdp(ifname, options.xdpMode);
+      log('info', `detached XDP from ${ifname}`);
+    } catch (error) {
+      log('warn', `detaching ${ifname}: ${(error as Error).message}`);
+    }
+  }
+  if (isBpffs(options.pinDir)) log('info', `unpinned ${unpinAll(options.pinDir).length} maps from ${options.pinDir}`);
+}

@@ -1,0 +1,56 @@
+/*
+ * The agent's runtime parts: the health checker, conntrack housekeeping, the
+ * stats sampler and the metrics server. Tests replace some of them (a health
+ * source they drive by hand, no GC timer) through AgentOptions.parts
+ * (test/operations/helpers.ts).
+ */
+import type { EventEmitter } from 'node:events';
+import { ConntrackGc, type EndFlowsReport, type FlowFilter, type FlowView, listFlows, workerFor } from '../conntrack/index.js';
+import type { DataplaneMaps } from '@sluice/dataplane';
+import { type BackendHealth, HealthChecker, type HealthTarget } from '../health/index.js';
+import { type MetricsServer, startMetricsServer } from '../metrics/index.js';
+import { StatsSampler, type StatsIds } from '../stats/index.js';
+import { log } from '../log.js';
+
+export type { BackendHealth as BackendHealthStatus, FlowFilter, FlowView, HealthTarget, MetricsServer };
+
+/** What the agent needs of a health checker: HealthChecker, or a test's stand-in. */
+export type HealthSource = EventEmitter & Pick<HealthChecker, 'setTargets' | 'status' | 'isUp' | 'stop'>;
+
+export interface RuntimeParts {
+  health: HealthSource;
+  /** Idle-flow GC; null runs without it (tests that write flows by hand). */
+  conntrack: ConntrackGc | null;
+  listFlows: typeof listFlows;
+  /** Deletes every flow of these backend ids (off the event loop). */
+  endFlows: (maps: DataplaneMaps, backendIds: number[]) => Promise<EndFlowsReport>;
+  /** The 1 s sampler; null runs without rates (tests). */
+  stats: StatsSampler | null;
+  startMetricsServer: typeof startMetricsServer;
+}
+
+export interface RuntimePartsOptions {
+  maps: DataplaneMaps;
+  /** The service and backend ids in use, for the stats sampler. */
+  ids: () => StatsIds;
+}
+
+/** The parts a running agent uses; probes run from the agent's network namespace (the LB's). */
+export function createRuntimeParts(options: RuntimePartsOptions): RuntimeParts {
+  const parts: RuntimeParts = {
+    health: new HealthChecker({}),
+    conntrack: new ConntrackGc(options.maps, { onError: (e: unknown) => log('error', `conntrack GC: ${(e as Error).message}`) }),
+    listFlows,
+    endFlows: endFlowsOnWorker,
+    stats: new StatsSampler(options.maps, { ids: options.ids }),
+    startMetricsServer,
+  };
+  /* An EventEmitter 'error' without a listener would end the agent: log it instead. */
+  parts.stats?.on('error', (error: unknown) => log('error', `stats sampler: ${(error as Error).message}`));
+  parts.health.on('error', (error: unknown) => log('error', `health checker: ${(error as Error).message}`));
+  return parts;
+}
+
+export function endFlowsOnWorker(maps: DataplaneMaps, backendIds: number[]): Promise<EndFlowsReport> {
+  return workerFor(maps).endFlows(backendIds);
+}

@@ -1,0 +1,96 @@
+/*
+ * The one place traffic numbers are computed: totals read from the per-CPU
+ * counter maps, and a rate point from two readings. stats.totals, stats.live,
+ * the sampler's series and the Prometheus scrape all go through here, so
+ * "total packets/s" means the same everywhere: the sum of the services' rates,
+ * their packets forwarded and replied per second (packets the balancer passes
+ * to the kernel or drops are counted by reason in `global`, not in a rate).
+ */
+import type { StatsTotals as ApiStatsTotals } from '@sluice/api';
+import type { DataplaneMaps } from '@sluice/dataplane';
+import type { TrafficCounters } from '@sluice/dataplane';
+import { SluiceCounter } from '@sluice/dataplane';
+import type { RatePoint } from './rate-ring.js';
+
+export interface TrafficTotals {
+  packets: number;
+  bytes: number;
+  replyPackets: number;
+  replyBytes: number;
+  newFlows: number;
+  drops: number;
+  activeFlows: number;
+}
+
+export const ZERO_TOTALS: Readonly<TrafficTotals> = Object.freeze({ packets: 0, bytes: 0, replyPackets: 0, replyBytes: 0, newFlows: 0, drops: 0, activeFlows: 0 });
+
+/** Global counter names, in enum order (CNT_MAX is a bound, not a counter). */
+export const GLOBAL_COUNTER_NAMES: readonly { name: string; index: number }[] = Object.entries(SluiceCounter)
+  .filter(([name]) => name !== 'CNT_MAX')
+  .map(([name, index]) => ({ name: name.replace(/^CNT_/, '').toLowerCase(), index }));
+
+export function totalsOf(counters: TrafficCounters | undefined, activeFlows: number): TrafficTotals {
+  if (!counters) return { ...ZERO_TOTALS, activeFlows };
+  return {
+    packets: Number(counters.packets),
+    bytes: Number(counters.bytes),
+    replyPackets: Number(counters.reply_packets),
+    replyBytes: Number(counters.reply_bytes),
+    newFlows: Number(counters.new_flows),
+    drops: Number(counters.drops),
+    activeFlows,
+  };
+}
+
+
+/* A counter that went down was reset (the reconciler zeroes a reused id): all of its value is the increase, as in Prometheus's rate(). */
+const increase = (before: number, now: number) => (now >= before ? now - before : now);
+
+/** Rates between two readings `seconds` apart; no earlier reading: zero rates. */
+export function trafficRate(now: TrafficTotals, before: TrafficTotals | undefined, seconds: number, t: number): RatePoint {
+  const perSecond = (field: keyof TrafficTotals) => (before && seconds > 0 ? increase(before[field], now[field]) / seconds : 0);
+  return {
+    t,
+    pps: perSecond('packets') + perSecond('replyPackets'),
+    bps: (perSecond('bytes') + perSecond('replyBytes')) * 8,
+    newFlowsPerSec: perSecond('newFlows'),
+    activeFlows: now.activeFlows,
+  };
+}
+
+/**
+ * The whole balancer's rates: the sum of its services' (each from its own
+ * readings, so one service's counter reset or removal does not skew the rest).
+ */
+export function totalRate(services: Iterable<{ now: TrafficTotals; before: TrafficTotals | undefined }>, seconds: number, t: number): RatePoint {
+  const total: RatePoint = { t, pps: 0, bps: 0, newFlowsPerSec: 0, activeFlows: 0 };
+  for (const { now, before } of services) {
+    const rate = trafficRate(now, before, seconds, t);
+    total.pps += rate.pps;
+    total.bps += rate.bps;
+    total.newFlowsPerSec += rate.newFlowsPerSec;
+    total.activeFlows += rate.activeFlows;
+  }
+  return total;
+}
+
+/** The services and backends in the maps by name, with their data-plane ids. */
+export type Placement = ReadonlyMap<string, { id: number; backends: ReadonlyMap<string, number> }>;
+
+/** Totals straight from the counter maps, by name: stats.totals, the live feed and the Prometheus scrape. */
+export function readTotals(maps: DataplaneMaps, placement: Placement, activeFlows: (backendId: number) => number): ApiStatsTotals {
+  const global: Record<string, number> = {};
+  for (const { name, index } of GLOBAL_COUNTER_NAMES) global[name] = Number(maps.globalCounters.lookupSum(index) ?? 0n);
+  const services: ApiStatsTotals['services'] = [];
+  const backends: ApiStatsTotals['backends'] = [];
+  for (const [service, { id, backends: ids }] of placement) {
+    let serviceActive = 0;
+    for (const [endpoint, backendId] of ids) {
+      const active = activeFlows(backendId);
+      serviceActive += active;
+      backends.push({ service, endpoint, ...totalsOf(maps.backendCounters.lookupSum(backendId), active) });
+    }
+    services.push({ service, ...totalsOf(maps.serviceCounters.lookupSum(id), serviceActive) });
+  }
+  return { t: Date.now(), global, services, backends };
+}
