@@ -9,7 +9,7 @@
  * (`seconds`) and by count (`operations`); everything it starts is ended and
  * the network removed at the end, also on failure.
  */
-import { type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serverStatus, startServer } from '../../testbed/servers.ts';
