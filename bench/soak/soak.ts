@@ -317,7 +317,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           const weight = numberIn(op.detail);
           const document = await api().config.export.query();
           const e = endpoint(s!, op.backend!);
-          const target = document.services.find((x: any) => endpointOf(x.address, x.port) + `/${x.protocol}` === s!.name);
+          const target = document.services.find((x: any) => `${endpointOf(x.address, x.port)}/${x.protocol}` === s!.name);
           const backend = target?.backends.find((b: any) => endpointOf(b.address, b.port) === e);
           if (!backend) throw new Error(`${e} is not in the exported configuration of ${s!.name}`);
           backend.weight = weight;
