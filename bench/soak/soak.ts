@@ -213,7 +213,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     let pending = '';
     traffic.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       pending += chunk;
-      let nl;
+      let nl: number;
       while ((nl = pending.indexOf('\n')) >= 0) {
         const line = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
