@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
+import agentPackage from '../../package.json' with { type: 'json' };
 import { importConfig } from '../api/config.js';
 import { createSluiceBackend } from '../api/index.js';
 import { ensureAdminTokenFile } from '../auth/admin-token-file.js';
@@ -17,7 +18,7 @@ import { metricsSnapshot } from './metrics-snapshot.js';
 import type { MetricsServer } from './runtime-parts.js';
 import { type AgentSettings, readSettingsFile, resolveSettings } from './settings.js';
 
-export const AGENT_VERSION = '0.1.0';
+export const AGENT_VERSION: string = agentPackage.version;
 
 const AGENT_FLAGS = {
   settings: { type: 'string' },
