@@ -3,11 +3,8 @@
  * agent and the real namespaced test network. One worker, because every
  * test changes the one live data plane. A setup project logs in once per
  * role and saves the session; specs reuse it.
- *
- * @playwright/test lives in apps/web (the console owns its tooling), so it
- * is imported by path here and in tests/console/support/playwright.ts.
  */
-import { defineConfig } from './apps/web/node_modules/@playwright/test/index.js';
+import { defineConfig } from '@playwright/test';
 
 const PORT = Number(process.env.SLUICE_CONSOLE_TEST_PORT ?? 3107);
 const BASE_URL = `http://127.0.0.1:${PORT}`;

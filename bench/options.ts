@@ -1,4 +1,15 @@
 /* `pnpm bench [--quick]`: how long and how often to measure. */
+import { parseArgs } from 'node:util';
+import type { Section } from './record.js';
+
+const SECTIONS: readonly Section[] = ['packet-cost', 'control-plane', 'forwarding'];
+
+export const BENCH_USAGE = `usage: pnpm bench [--quick] [--only ${SECTIONS.join(',')}]
+  --quick   fewer and shorter runs
+  --only    run only these sections (comma-separated), print the table, write no results
+  --help    print this and exit
+Needs root; makes and removes its own namespaces (slbench, slbn-*).`;
+
 export interface BenchOptions {
   quick: boolean;
   /** `--only forwarding` (or packet-cost, control-plane): run those sections, print, write no results. */
@@ -19,10 +30,19 @@ export interface BenchOptions {
   consoleLoads: number;
 }
 
-export function benchOptions(argv: readonly string[]): BenchOptions {
-  const quick = argv.includes('--quick');
-  const at = argv.indexOf('--only');
-  const only = at >= 0 ? (argv[at + 1] ?? '').split(',').filter(Boolean) : undefined;
+/** The options, or 'help' for --help. An unknown option or section is an error that shows the usage. */
+export function benchOptions(argv: string[]): BenchOptions | 'help' {
+  let values: { quick?: boolean; only?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { quick: { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean' } } }));
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${BENCH_USAGE}`);
+  }
+  if (values.help) return 'help';
+  const quick = values.quick ?? false;
+  const only = values.only === undefined ? undefined : values.only.split(',').filter(Boolean);
+  const unknown = only?.filter((name) => !(SECTIONS as readonly string[]).includes(name)) ?? [];
+  if (only?.length === 0 || unknown.length > 0) throw new Error(`--only takes sections out of ${SECTIONS.join(', ')}; got "${values.only}"\n${BENCH_USAGE}`);
   return quick
     ? { quick, only, packetRuns: 5, forwardingRounds: 1, httpSeconds: 3, udpSeconds: 1, controlSamples: 11, idleSeconds: 10, consoleLoads: 3 }
     : { quick, only, packetRuns: 7, forwardingRounds: 3, httpSeconds: 8, udpSeconds: 3, controlSamples: 21, idleSeconds: 30, consoleLoads: 5 };

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { benchOptions } from './options.js';
+import { BENCH_USAGE, benchOptions } from './options.js';
 import { type BenchRecord, type Section, notMeasured } from './record.js';
 import { benchNetworkDown, benchNetworkUp } from './packet-cost/network.js';
 import { runPacketCost } from './packet-cost/index.js';
@@ -26,7 +26,18 @@ import { resultsTable } from './report/markdown.js';
 import { writeResults } from './report/write.js';
 import { consoleBuildSeconds, prepareConsole, stopAllConsoles } from './console/server.js';
 
-const options = benchOptions(process.argv.slice(2));
+let parsed: ReturnType<typeof benchOptions>;
+try {
+  parsed = benchOptions(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`pnpm bench: ${(err as Error).message}\n`);
+  process.exit(2);
+}
+if (parsed === 'help') {
+  process.stdout.write(`${BENCH_USAGE}\n`);
+  process.exit(0);
+}
+const options = parsed;
 const started = Date.now();
 const log = (message: string) => process.stderr.write(`[bench +${((Date.now() - started) / 1000).toFixed(0)}s] ${message}\n`);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -23,7 +23,25 @@ import { writeJson } from './soak/operations.js';
 export const MAX_SLOPE_MB_PER_MINUTE = 2;
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '120' }, operations: { type: 'string', default: '1000' }, seed: { type: 'string' } } });
+const USAGE = `usage: pnpm soak [--seconds 120] [--operations 1000] [--seed N]
+  --seconds     at most this long (20..14400)
+  --operations  at most this many operations (1..1000000)
+  --seed        replay the sequence of an earlier run (its seed is printed at the start)
+  --help        print this and exit
+Needs root; makes and removes its own namespaces (slsk-*).`;
+let values: { seconds?: string; operations?: string; seed?: string; help?: boolean };
+try {
+  ({ values } = parseArgs({
+    options: { seconds: { type: 'string', default: '120' }, operations: { type: 'string', default: '1000' }, seed: { type: 'string' }, help: { type: 'boolean' } },
+  }));
+} catch (err) {
+  process.stderr.write(`pnpm soak: ${(err as Error).message}\n${USAGE}\n`);
+  process.exit(2);
+}
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 const int = (name: string, raw: string | undefined, min: number, max: number) => {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number in ${min}..${max}, got "${raw}"`);

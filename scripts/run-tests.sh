@@ -38,7 +38,7 @@ case "$suite" in
     # Playwright's globalTeardown cleans up after failures; this covers a run that is killed.
     trap 'node --import tsx tests/console/teardown-cli.ts' EXIT
     rm -f test-results/console-report.json
-    NEXT_TELEMETRY_DISABLED=1 apps/web/node_modules/.bin/playwright test --config playwright.config.ts --workers 1 || status=$?
+    NEXT_TELEMETRY_DISABLED=1 node_modules/.bin/playwright test --config playwright.config.ts --workers 1 || status=$?
     [ -f test-results/console-report.json ] && node tests/console/print-summary.mjs test-results/console-report.json
     exit "${status:-0}"
     ;;

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/log.sh
 
 APT_PACKAGES=(clang llvm libbpf-dev bpftool gcc-multilib make iproute2 ethtool nftables
-  wrk haproxy chromium sqlite3 procps psmisc curl)
+  wrk haproxy chromium sqlite3 procps psmisc curl clang-format)
 PNPM_VERSION=10.34.9
 
 [ "$(id -u)" = 0 ] || die "run as root: the XDP program, network namespaces and bpffs need it"

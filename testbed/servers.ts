@@ -105,8 +105,7 @@ export async function startServer(
   }
   if (!exited && child.pid) process.kill(child.pid, 'SIGKILL'); // our own child, not ready in time
   throw new Error(
-    `backend server ${backend.name} did not start (${exited ?? 'timed out waiting for its pid file'}): ${described}\n` +
-      tail(logPath),
+    `backend server ${backend.name} did not start (${exited ?? 'timed out waiting for its pid file'}): ${described}\n${tail(logPath)}`,
   );
 }
 

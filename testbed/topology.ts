@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { makePlan, ownsNamespace, validatePlanOptions, DEFAULT_PREFIX, type Plan } from './addresses.js';
 import { checkPrerequisites } from './prereqs.js';
-import { listNamespaces, namespacePids, run, runChecked, execIn, spawnIn, execInChecked } from './netns.js';
+import { listNamespaces, namespacePids, run, runChecked, execInChecked } from './netns.js';
 import { startServer, stopServer, serverStatus, stateDir, STATE_ROOT, type ServerStatus } from './servers.js';
 
 export { execIn, spawnIn, type ExecResult } from './netns.js';

@@ -1,11 +1,8 @@
 /*
- * Playwright's Chromium launcher from apps/web's @playwright/test (the one
- * package that owns the console's tooling), reached by path as
- * tests/console does. Its declarations resolve only from inside the pnpm
- * store, so the little the bench uses is typed here.
+ * Playwright's Chromium launcher (the root's @playwright/test, the same
+ * package the console tests use), narrowed to the little the bench uses.
  */
-// @ts-expect-error TS7016: the ESM entry has no declaration file of its own
-import * as playwright from '../../apps/web/node_modules/@playwright/test/index.mjs';
+import * as playwright from '@playwright/test';
 
 export interface Locator {
   first(): Locator;

@@ -61,7 +61,7 @@ function pushNote(notes: Map<string, string[]>, key: string, note: string): void
   notes.set(key, [...(notes.get(key) ?? []), note]);
 }
 
-function valueOf(sample: Sample, metric: 'rate' | 'p50' | 'p99'): number {
+function metricValue(sample: Sample, metric: 'rate' | 'p50' | 'p99'): number {
   if (sample.udp) return sample.udp.deliveredPps;
   if (metric === 'p50') return sample.http!.p50Ms;
   if (metric === 'p99') return sample.http!.p99Ms;
@@ -74,11 +74,11 @@ function compare(samples: Sample[], workload: Workload, subject: ScenarioName, r
   const mine = samples.filter((s) => s.workload === workload && s.scenario === subject);
   const theirs = samples.filter((s) => s.workload === workload && s.scenario === reference);
   if (!mine.length || !theirs.length) return undefined;
-  const values = mine.map((s) => valueOf(s, metric));
-  const refs = theirs.map((s) => valueOf(s, metric));
+  const values = mine.map((s) => metricValue(s, metric));
+  const refs = theirs.map((s) => metricValue(s, metric));
   const ratios = mine.map((s) => {
     const ref = theirs.find((t) => t.round === s.round);
-    return ref ? valueOf(s, metric) / valueOf(ref, metric) : Number.NaN;
+    return ref ? metricValue(s, metric) / metricValue(ref, metric) : Number.NaN;
   }).filter(Number.isFinite);
   const unit = workload.startsWith('udp') ? 'packets/s' : metric === 'rate' ? 'requests/s' : 'ms';
   const metricName = metric === 'rate' ? '' : `/${metric}`;

@@ -12,7 +12,7 @@ const ROW = 20;
 const AXIS_MIN = 0.1;
 const AXIS_MAX = 300;
 
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const x = (value: number) => LABEL + ((Math.log10(Math.min(AXIS_MAX, Math.max(AXIS_MIN, value))) - Math.log10(AXIS_MIN)) / (Math.log10(AXIS_MAX) - Math.log10(AXIS_MIN))) * (WIDTH - LABEL - 20);
 
 interface Row {
@@ -23,7 +23,7 @@ interface Row {
 }
 
 function panel(title: string, rows: Row[], top: number): { svg: string; height: number } {
-  const parts = [`<text x="10" y="${top + 16}" font-weight="bold">${escape(title)}</text>`];
+  const parts = [`<text x="10" y="${top + 16}" font-weight="bold">${escapeXml(title)}</text>`];
   const axisTop = top + 26;
   for (const tick of [0.1, 0.5, 1, 2, 5, 10, 20, 50, 100, 200]) {
     parts.push(`<line x1="${x(tick)}" y1="${axisTop}" x2="${x(tick)}" y2="${axisTop + rows.length * ROW}" stroke="#ddd"/>`);
@@ -31,7 +31,7 @@ function panel(title: string, rows: Row[], top: number): { svg: string; height: 
   }
   rows.forEach((row, i) => {
     const y = axisTop + i * ROW;
-    parts.push(`<text x="${LABEL - 6}" y="${y + 14}" font-size="11" text-anchor="end">${escape(row.label)}</text>`);
+    parts.push(`<text x="${LABEL - 6}" y="${y + 14}" font-size="11" text-anchor="end">${escapeXml(row.label)}</text>`);
     if (row.value === null) {
       parts.push(`<text x="${LABEL + 4}" y="${y + 14}" font-size="11" fill="#888">not measured</text>`);
     } else {
@@ -57,7 +57,7 @@ export function renderChart(records: readonly BenchRecord[], goals: readonly Goa
   const height = 30 + first.height + second.height;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="#fff"/>
-<text x="10" y="18" font-size="14" font-weight="bold">${escape(title)}</text>
+<text x="10" y="18" font-size="14" font-weight="bold">${escapeXml(title)}</text>
 ${first.svg}
 ${second.svg}
 </svg>

@@ -9,7 +9,7 @@
  * (`seconds`) and by count (`operations`); everything it starts is ended and
  * the network removed at the end, also on failure.
  */
-import { type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serverStatus, startServer } from '../../testbed/servers.ts';
@@ -213,7 +213,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     let pending = '';
     traffic.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       pending += chunk;
-      let nl;
+      let nl: number;
       while ((nl = pending.indexOf('\n')) >= 0) {
         const line = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
@@ -317,7 +317,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           const weight = numberIn(op.detail);
           const document = await api().config.export.query();
           const e = endpoint(s!, op.backend!);
-          const target = document.services.find((x: any) => endpointOf(x.address, x.port) + `/${x.protocol}` === s!.name);
+          const target = document.services.find((x: any) => `${endpointOf(x.address, x.port)}/${x.protocol}` === s!.name);
           const backend = target?.backends.find((b: any) => endpointOf(b.address, b.port) === e);
           if (!backend) throw new Error(`${e} is not in the exported configuration of ${s!.name}`);
           backend.weight = weight;

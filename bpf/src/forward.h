@@ -74,7 +74,7 @@ static __always_inline __u32 l3_length(const struct packet *pkt)
 }
 
 /* Destination then source MAC of a direction's cached next hop. */
-#define NEXT_HOP_MACS(flow, dir) (&(flow)->next_hop_macs[(dir) * 2 * ETH_ALEN])
+#define NEXT_HOP_MACS(flow, dir) (&(flow)->next_hop_macs[2 * ETH_ALEN * (dir)])
 
 static __always_inline int next_hop_is_fresh(const struct flow_value *flow, enum sluice_direction dir,
 					     __u64 now, __u32 length)

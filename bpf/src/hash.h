@@ -17,6 +17,8 @@ static __always_inline __u32 rol32(__u32 word, unsigned int shift)
 	return (word << shift) | (word >> ((-shift) & 31));
 }
 
+/* The rounds laid out as in the kernel's jhash.h, three steps a line. */
+/* clang-format off */
 #define jhash_mix(a, b, c)                                                     \
 	{                                                                      \
 		a -= c; a ^= rol32(c, 4);  c += b;                             \
@@ -37,6 +39,7 @@ static __always_inline __u32 rol32(__u32 word, unsigned int shift)
 		b ^= a; b -= rol32(a, 14);                                     \
 		c ^= b; c -= rol32(b, 24);                                     \
 	}
+/* clang-format on */
 
 /* jhash2 for a length known at compile time, so the loop unrolls. */
 static __always_inline __u32 jhash_words(const __u32 *k, const __u32 length, __u32 initval)
@@ -53,6 +56,8 @@ static __always_inline __u32 jhash_words(const __u32 *k, const __u32 length, __u
 		left -= 3;
 		k += 3;
 	}
+	/* The tail as in the kernel's jhash2. */
+	/* clang-format off */
 	switch (left) {
 	case 3: c += k[2]; /* fall through */
 	case 2: b += k[1]; /* fall through */
@@ -60,6 +65,7 @@ static __always_inline __u32 jhash_words(const __u32 *k, const __u32 length, __u
 		jhash_final(a, b, c);
 		break;
 	}
+	/* clang-format on */
 	return c;
 }
 

@@ -58,7 +58,7 @@ struct {
 /* (service id * 2 + slot) -> lookup table; the service names the live slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MAX_SERVICES * LOOKUP_TABLE_SLOTS);
+	__uint(max_entries, (MAX_SERVICES * LOOKUP_TABLE_SLOTS));
 	__type(key, __u32);
 	__type(value, struct lookup_table);
 } lookup_tables SEC(".maps");

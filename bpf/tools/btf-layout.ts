@@ -18,6 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
+import { formatGenerated } from './format-generated.js';
 
 export interface BtfMember {
 	name: string;
@@ -322,5 +323,5 @@ export function renderLayout(model: LayoutModel, headerPath: string): string {
 
 /** The full text of generated/layout.ts; the header path in it is relative to `repoRoot` so output is stable. */
 export function generateLayoutSource(sources: LayoutSources & { repoRoot: string }): string {
-	return renderLayout(buildLayoutModel(sources), relative(sources.repoRoot, sources.headerPath));
+	return formatGenerated(renderLayout(buildLayoutModel(sources), relative(sources.repoRoot, sources.headerPath)), sources.repoRoot, 'layout.ts');
 }

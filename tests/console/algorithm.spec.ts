@@ -2,7 +2,7 @@
 import { collectConsoleErrors, saveScreenshot } from './support/console-page.ts';
 import { CLIENT_SOURCES, servicePagePath, storageStateOf } from './support/lab-settings.ts';
 import { resetServices } from './support/lab.ts';
-import { expect, test } from './support/playwright.ts';
+import { expect, test } from '@playwright/test';
 import { httpRequests } from './support/traffic.ts';
 
 test.use({ storageState: storageStateOf('admin') });

@@ -1,7 +1,7 @@
 /* Logs in once per role through the login page and keeps each session for the specs (loxilb-ui's habit). */
 import { mkdirSync } from 'node:fs';
 import { AUTH_DIR, ROLES, USERS, storageStateOf } from './support/lab-settings.ts';
-import { expect, test as setup } from './support/playwright.ts';
+import { expect, test as setup } from '@playwright/test';
 import { saveScreenshot } from './support/console-page.ts';
 
 for (const role of ROLES) {

@@ -5,7 +5,7 @@
 import { backendRow, collectConsoleErrors, expectEligible, saveScreenshot } from './support/console-page.ts';
 import { backendAddress, endpointOf, servicePagePath, storageStateOf } from './support/lab-settings.ts';
 import { resetServices } from './support/lab.ts';
-import { expect, test } from './support/playwright.ts';
+import { expect, test } from '@playwright/test';
 import { holdConnection, httpRequests, lineConnections } from './support/traffic.ts';
 
 test.use({ storageState: storageStateOf('operator') });

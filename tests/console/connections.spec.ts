@@ -5,7 +5,7 @@
  */
 import { collectConsoleErrors, logTiming, saveScreenshot } from './support/console-page.ts';
 import { CLIENT_SOURCES, SERVICES, storageStateOf } from './support/lab-settings.ts';
-import { expect, test } from './support/playwright.ts';
+import { expect, test } from '@playwright/test';
 import { holdConnection, udpFlows } from './support/traffic.ts';
 
 test.use({ storageState: storageStateOf('viewer') });

@@ -5,7 +5,7 @@
  */
 import { CSRF_COOKIE, CSRF_HEADER } from './support/csrf.ts';
 import { CONSOLE_URL, serviceName, storageStateOf } from './support/lab-settings.ts';
-import { expect, test } from './support/playwright.ts';
+import { expect, test } from '@playwright/test';
 
 test.use({ storageState: storageStateOf('admin') });
 

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { CSRF_COOKIE, CSRF_HEADER } from './support/csrf.ts';
 import { AGENT_SOCKET, CONSOLE_URL, REPO_ROOT, USERS, serviceName, storageStateOf } from './support/lab-settings.ts';
-import { expect, request as playwrightRequest, test } from './support/playwright.ts';
+import { expect, request as playwrightRequest, test } from '@playwright/test';
 import { runCommand } from './support/run-command.ts';
 import { sluiceJson } from './support/sluice-cli.ts';
 

@@ -1,7 +1,7 @@
 /* The overview draws live charts from the one-second subscription, with no reload, and shows health and drops. */
 import { collectConsoleErrors, logTiming, saveScreenshot } from './support/console-page.ts';
 import { storageStateOf } from './support/lab-settings.ts';
-import { expect, test } from './support/playwright.ts';
+import { expect, test } from '@playwright/test';
 import { httpRequests } from './support/traffic.ts';
 
 test.use({ storageState: storageStateOf('admin') });

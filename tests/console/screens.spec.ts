@@ -1,7 +1,7 @@
 /* Every screen renders cleanly for an admin; each is saved as a screenshot and its load time printed. */
 import { collectConsoleErrors, logTiming, saveScreenshot } from './support/console-page.ts';
 import { storageStateOf } from './support/lab-settings.ts';
-import { expect, test } from './support/playwright.ts';
+import { expect, test } from '@playwright/test';
 
 test.use({ storageState: storageStateOf('admin') });
 

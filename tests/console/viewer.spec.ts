@@ -2,7 +2,7 @@
 import { CSRF_COOKIE } from './support/csrf.ts';
 import { collectConsoleErrors } from './support/console-page.ts';
 import { CONSOLE_URL, endpointOf, serviceName, servicePagePath, storageStateOf } from './support/lab-settings.ts';
-import { expect, test } from './support/playwright.ts';
+import { expect, test } from '@playwright/test';
 import { sluiceJson } from './support/sluice-cli.ts';
 
 test.use({ storageState: storageStateOf('viewer') });

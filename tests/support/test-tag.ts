@@ -6,6 +6,5 @@
 const TAG = process.env.SLUICE_TEST_TAG ?? '';
 if (!/^[a-z0-9]{0,4}$/.test(TAG)) throw new Error(`SLUICE_TEST_TAG must be 0-4 lowercase letters or digits, got "${TAG}"`);
 
-export const testTag = TAG;
 /** A namespace prefix or run directory made unique to this checkout's tag. */
 export const tagged = (name: string) => `${name}${TAG}`;

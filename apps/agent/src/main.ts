@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
+import agentPackage from '../package.json' with { type: 'json' };
 import type { MetricsServer } from './metrics/index.js';
 import { Agent, teardownDataplane } from './operations/index.js';
 import { startSocketServer, stopSocketServer } from './server/socket-server.js';
@@ -10,7 +11,7 @@ import { readConfigDocument } from './config-file.js';
 import { log } from './log.js';
 import { type AgentSettings, readSettingsFile, resolveSettings } from './settings.js';
 
-export const AGENT_VERSION = '0.1.0';
+export const AGENT_VERSION: string = agentPackage.version;
 
 const AGENT_FLAGS = {
   settings: { type: 'string' },

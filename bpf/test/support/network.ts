@@ -19,9 +19,6 @@ export const NEIGHBOURS: Record<string, string> = {
   '2001:db8:1:4::2': '02:00:00:00:b0:04',
 };
 
-/** Routed to fxb, but with no neighbour entry: the FIB answers "no neighbour". */
-export const BACKEND_WITHOUT_NEIGHBOUR = '198.19.9.2';
-
 export function neighbourMac(address: string): string {
   const mac = NEIGHBOURS[address];
   if (!mac) throw new Error(`fixture network has no neighbour ${address}`);

@@ -84,8 +84,6 @@ export const SERVICES = {
   },
 } satisfies Record<string, ServiceFixture>;
 
-export type ServiceId = keyof typeof SERVICES;
-
 export function configOf(services: Record<string, ServiceFixture>): DataplaneConfig {
   return {
     services: Object.values(services).map((service) => ({

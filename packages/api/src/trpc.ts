@@ -5,7 +5,7 @@
  * procedure builder of the role they need.
  */
 import { TRPCError, initTRPC } from '@trpc/server';
-import { ZodError, z } from 'zod';
+import { ZodError, type z } from 'zod';
 import type { SluiceBackend } from './backend.ts';
 import { errorReference } from './error-reference.ts';
 import { type SluiceErrorCode, type SluiceErrorDetails, SluiceError, TRPC_CODE_OF, isSluiceError } from './errors.ts';

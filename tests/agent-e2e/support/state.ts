@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { openPinnedMaps } from '@sluice/dataplane';
-import { type Network } from './network.ts';
+import type { Network } from './network.ts';
 import { apiClient } from './api-client.ts';
 
 function plain(value: unknown): unknown {

@@ -1,7 +1,7 @@
 /* What the specs do on console pages: screenshots, timing, finding a backend's row. */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Locator, type Page, expect } from './playwright.ts';
+import { type Locator, type Page, expect } from '@playwright/test';
 import { SCREENSHOT_DIR } from './lab-settings.ts';
 
 export async function saveScreenshot(page: Page, name: string): Promise<string> {

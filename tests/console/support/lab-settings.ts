@@ -28,7 +28,6 @@ export const BACKENDS = 3;
 export const namespace = (role: 'client' | 'lb' | `be${number}`) => `${PREFIX}-${role}`;
 /* testbed/README.md: backend i is 198.19.i.2 behind the LB's be<i>. */
 export const backendAddress = (i: number) => `198.19.${i}.2`;
-export const backendName = (i: number) => `be${i}`;
 
 /*
  * The client namespace's extra addresses (testbed EXTRA_CLIENTS), one per

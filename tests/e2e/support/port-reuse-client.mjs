@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 
 const REQUEST_TIMEOUT_MS = 5_000;
 const { values } = parseArgs({
+  // biome-ignore lint/suspicious/noThenProperty: --then is the second address asked, not a thenable
   options: { first: { type: 'string' }, then: { type: 'string' }, port: { type: 'string' }, 'local-port': { type: 'string' }, count: { type: 'string' } },
   strict: true,
 });
@@ -47,6 +48,7 @@ for (let i = 0; i < count; i++) {
   const localPort = localBase + i;
   const first = await get(values.first, localPort);
   const then = await get(values.then, localPort);
+  // biome-ignore lint/suspicious/noThenProperty: the row's `then` column is the second answer, not a thenable
   rows.push({ port: localPort, first: first.backend ?? null, then: then.backend ?? null, thenMs: then.ms, error: first.error ?? then.error ?? null });
 }
 process.stdout.write(`${JSON.stringify(rows)}\n`);

@@ -6,7 +6,7 @@
  * the GC never takes more than about a tenth of a core.
  */
 import type { DataplaneMaps } from '@sluice/dataplane';
-import { workerFor } from './conntrack-worker.js';
+import { workerFor } from './worker/conntrack-worker.js';
 import { currentFlowIndex } from './flow-index.js';
 import type { SweepReport } from './sweep.js';
 import { type FlowTimeouts, expirySettingsOf, resolveTimeouts } from './timeouts.js';

@@ -3,7 +3,7 @@ export { ConntrackGc, type ConntrackGcOptions, DEFAULT_GC_INTERVAL_MS } from './
 export type { SweepReport } from './sweep.js';
 export { DEFAULT_FLOW_TIMEOUTS, type FlowTimeouts } from './timeouts.js';
 export { endFlows, type EndFlowsReport, type FlowSummary } from './end-flows.js';
-export { workerFor } from './conntrack-worker.js';
+export { workerFor } from './worker/conntrack-worker.js';
 export { CursorError, type FlowFilter, type FlowPage, type FlowView, type ListFlowsOptions, MAX_FLOW_PAGE, listFlows, refreshFlowIndex } from './list-flows.js';
 export { activeByBackend, type ActiveCorrection } from './active-counts.js';
 export { FLOW_STATES, type FlowState } from './flow-bytes.js';

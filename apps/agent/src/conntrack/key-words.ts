@@ -38,11 +38,6 @@ export function hashWords(words: Uint32Array, at: number): number {
 	return h >>> 0;
 }
 
-export function sameKey(a: Uint32Array, aAt: number, b: Uint32Array, bAt: number): boolean {
-	for (let w = 0; w < KEY_WORDS; w++) if (a[aAt + w] !== b[bAt + w]) return false;
-	return true;
-}
-
 /** A growable list of keys (and nothing else), stored as words. */
 export class KeyList {
 	words = new Uint32Array(KEY_WORDS * 1024);

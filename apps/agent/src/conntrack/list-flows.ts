@@ -11,7 +11,7 @@
  */
 import { addressToBytes } from '@sluice/dataplane';
 import type { ConntrackMaps } from './conntrack-maps.js';
-import { workerFor } from './conntrack-worker.js';
+import { workerFor } from './worker/conntrack-worker.js';
 import { Endpoints } from './endpoints.js';
 import { type FlowState, IPPROTO_TCP, IPPROTO_UDP, KEY, KEY_SIZE, TCP_STATE, VALUE, addressAt, flowState, u32, u64 } from './flow-bytes.js';
 import { type FlowIndex, currentFlowIndex, publishFlowIndex } from './flow-index.js';

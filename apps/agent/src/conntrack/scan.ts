@@ -5,7 +5,7 @@
  */
 import { type ConntrackMaps, FLOW_TABLES, type FlowTableName } from './conntrack-maps.js';
 import { KEY_SIZE, VALUE, u32 } from './flow-bytes.js';
-import { FlowIndex, FlowIndexBuilder } from './flow-index.js';
+import { type FlowIndex, FlowIndexBuilder } from './flow-index.js';
 import { KEY_WORDS, wordsOf } from './key-words.js';
 
 /* Entries per bpf_map_lookup_batch call: 16384 x 88 B = 1.4 MB of buffers. */

@@ -9,7 +9,7 @@
  * since the read; a client that reuses its port must not lose its new flow).
  */
 import type { BpfMap } from '@sluice/dataplane';
-import { type ConntrackMaps, type FlowTableName } from './conntrack-maps.js';
+import type { ConntrackMaps, FlowTableName } from './conntrack-maps.js';
 import { type ActiveCorrection, type ActiveRecounter, decrementActive, readActive } from './active-counts.js';
 import { Endpoints } from './endpoints.js';
 import { FLOW_STATES, type FlowState, KEY, TCP_STATE, VALUE, flowState, u32, u64 } from './flow-bytes.js';

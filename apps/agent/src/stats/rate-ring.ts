@@ -5,7 +5,6 @@
  * backend. NaN marks a slot with no point (before the scope existed).
  */
 export const RATE_METRICS = ['pps', 'bps', 'newFlowsPerSec', 'activeFlows'] as const;
-export type RateMetric = (typeof RATE_METRICS)[number];
 
 export interface RatePoint {
 	/** Epoch ms of the sample. */

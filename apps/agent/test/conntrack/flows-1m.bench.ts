@@ -23,7 +23,7 @@ const { service: serviceId, backends } = idsOf(ids);
 const now = process.hrtime.bigint();
 const states = [STATE.established, STATE.established, STATE.established, STATE.finWait, STATE.closed];
 
-let t = performance.now();
+const t = performance.now();
 writeBulkFlows(dp.maps.flows.fd, {
 	count: FLOWS,
 	vip: service.address,

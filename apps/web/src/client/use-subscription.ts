@@ -30,6 +30,7 @@ export function useSubscription<T>(key: string, subscribe: (handlers: Subscripti
   const subscribeRef = useRef(subscribe);
   subscribeRef.current = subscribe;
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: resubscribe when the key changes only; the callbacks are read through refs
   useEffect(() => {
     const subscription = subscribeRef.current({
       onStarted: () => setState({ connected: true, error: null }),

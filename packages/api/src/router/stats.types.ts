@@ -49,7 +49,6 @@ export const statsSeriesInputSchema = z
     seconds: z.number().int().min(1).max(MAX_SERIES_SECONDS, `seconds must be 1 to ${MAX_SERIES_SECONDS}`).default(300),
   })
   .strict();
-export type StatsSeriesInput = z.infer<typeof statsSeriesInputSchema>;
 export const statsSeriesOutputSchema = z.array(ratePointSchema);
 
 /** One live sample: the newest rate point of the whole balancer, each service and each backend. */

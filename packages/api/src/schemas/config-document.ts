@@ -20,7 +20,6 @@ export const configServiceSchema = z
   .object({ ...serviceSpecFields, healthCheck: healthCheckPatchSchema.optional() })
   .strict()
   .superRefine(checkServiceBackends);
-export type ConfigService = z.infer<typeof configServiceSchema>;
 
 export const configDocumentSchema = z
   .object({

@@ -45,9 +45,10 @@ export function murmur3x86_32(bytes: Uint8Array, seed: number): number {
   }
   let tail = 0;
   switch (length & 3) {
+    // biome-ignore lint/suspicious/noFallthroughSwitchClause: the tail bytes accumulate from the last down, as in the reference
     case 3:
       tail ^= bytes[blockEnd + 2]! << 16;
-    // falls through
+    // biome-ignore lint/suspicious/noFallthroughSwitchClause: falls through, as above
     case 2:
       tail ^= bytes[blockEnd + 1]! << 8;
     // falls through

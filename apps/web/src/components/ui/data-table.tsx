@@ -44,6 +44,7 @@ export function DataTable<Row>({ columns, rows, rowKey, rowProps, empty, compact
         <thead>
           <tr>
             {columns.map((column, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: a table's columns are a fixed list that never reorders
               <th key={i} scope="col" className={column.className}>
                 {column.header}
               </th>
@@ -57,6 +58,7 @@ export function DataTable<Row>({ columns, rows, rowKey, rowProps, empty, compact
                 const Cell = column.rowHeader ? 'th' : 'td';
                 const { className, ...props } = column.cellProps?.(row) ?? {};
                 return (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: a table's columns are a fixed list that never reorders
                   <Cell key={i} scope={column.rowHeader ? 'row' : undefined} className={classes(column.className, column.cellClassName, className)} {...props}>
                     {column.cell(row)}
                   </Cell>

@@ -15,6 +15,7 @@ interface FieldProps {
 
 export function Field({ label, width, children }: FieldProps & { children: ReactNode }) {
   return (
+    // biome-ignore lint/a11y/noLabelWithoutControl: the control comes in as children (InputField, SelectField)
     <label className={width ? `field field-${width}` : 'field'}>
       <span>{label}</span>
       {children}

@@ -12,6 +12,7 @@ import { ConfirmDialog } from '@/components/ui/confirm-dialog.tsx';
 export function RemoveBackendsDialog(props: { backends: BackendView[]; busy: boolean; error: unknown; onConfirm(force: boolean): void; onCancel(): void }) {
   const [force, setForce] = useState(false);
   const open = props.backends.length > 0;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: force is cleared each time the dialog opens or closes
   useEffect(() => setForce(false), [open]);
   const active = props.backends.reduce((n, b) => n + b.activeFlows, 0);
   const names = props.backends.map((b) => b.endpoint).join(', ');

@@ -1,6 +1,6 @@
 /* Services: the list, and for admins create and delete. */
 'use client';
-import { type ServiceView } from '@sluice/api';
+import type { ServiceView } from '@sluice/api';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useState } from 'react';

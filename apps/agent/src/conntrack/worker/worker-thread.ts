@@ -7,13 +7,13 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { ActiveRecounter } from './active-counts.js';
-import { openMapFds } from './conntrack-maps.js';
-import { type EndFlowsReport, endFlows } from './end-flows.js';
-import { type FlowIndex, FlowIndexBuilder, columnsOf, transferablesOf } from './flow-index.js';
-import { buildFlowIndex } from './scan.js';
-import { sweepFlows } from './sweep.js';
-import { TimeoutTable } from './timeouts.js';
+import { ActiveRecounter } from '../active-counts.js';
+import { openMapFds } from '../conntrack-maps.js';
+import { type EndFlowsReport, endFlows } from '../end-flows.js';
+import { type FlowIndex, FlowIndexBuilder, columnsOf, transferablesOf } from '../flow-index.js';
+import { buildFlowIndex } from '../scan.js';
+import { sweepFlows } from '../sweep.js';
+import { TimeoutTable } from '../timeouts.js';
 import type { SweepOutcome, WorkerJob, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 if (!parentPort) throw new Error('worker-thread.ts runs as a worker thread (see conntrack-worker.ts)');

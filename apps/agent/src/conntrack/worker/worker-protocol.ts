@@ -3,11 +3,11 @@
  * thread. Plain data only: postMessage clones them, and the index columns
  * are transferred.
  */
-import type { ConntrackMapFds } from './conntrack-maps.js';
-import type { EndFlowsReport } from './end-flows.js';
-import type { FlowIndexColumns } from './flow-index.js';
-import type { SweepReport } from './sweep.js';
-import type { FlowTimeouts } from './timeouts.js';
+import type { ConntrackMapFds } from '../conntrack-maps.js';
+import type { EndFlowsReport } from '../end-flows.js';
+import type { FlowIndexColumns } from '../flow-index.js';
+import type { SweepReport } from '../sweep.js';
+import type { FlowTimeouts } from '../timeouts.js';
 
 export type WorkerJob =
 	/** `nowNs` undefined: the worker's clock when the scan starts. `lastDrift`: ActiveRecounter's state. */

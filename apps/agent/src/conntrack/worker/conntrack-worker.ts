@@ -10,10 +10,10 @@
  * reloaded leaves no thread behind.
  */
 import { Worker } from 'node:worker_threads';
-import { type ConntrackMaps, mapFdsOf } from './conntrack-maps.js';
-import { type FlowIndex, indexOfColumns, publishFlowIndex } from './flow-index.js';
-import type { FlowTimeouts } from './timeouts.js';
-import type { EndFlowsReport } from './end-flows.js';
+import { type ConntrackMaps, mapFdsOf } from '../conntrack-maps.js';
+import { type FlowIndex, indexOfColumns, publishFlowIndex } from '../flow-index.js';
+import type { FlowTimeouts } from '../timeouts.js';
+import type { EndFlowsReport } from '../end-flows.js';
 import type { SweepOutcome, WorkerJob, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 const ENTRY = new URL('./worker-entry.cjs', import.meta.url);
