@@ -124,9 +124,18 @@ async function main(): Promise<void> {
   } catch {
     /* not a checkout */
   }
-  const info = { startedAt: new Date(started).toISOString(), seconds: (Date.now() - started) / 1000, quick: options.quick, kernel: release(), cpus: cpus().length, commit };
+  const info = {
+    startedAt: new Date(started).toISOString(),
+    seconds: (Date.now() - started) / 1000,
+    quick: options.quick,
+    kernel: release(),
+    cpus: cpus().length,
+    commit,
+  };
   const { goals, files } = writeResults(records, info);
-  process.stdout.write(`${resultsTable(records)}\n\nGoals:\n${goals.map((g) => `- ${g.text}: ${g.verdict}`).join('\n')}\n\nWrote ${files.join(', ')} in ${Math.round(info.seconds)} s${consoleBuildSeconds ? ` (${Math.round(consoleBuildSeconds)} s of it building the console)` : ''}\n`);
+  process.stdout.write(
+    `${resultsTable(records)}\n\nGoals:\n${goals.map((g) => `- ${g.text}: ${g.verdict}`).join('\n')}\n\nWrote ${files.join(', ')} in ${Math.round(info.seconds)} s${consoleBuildSeconds ? ` (${Math.round(consoleBuildSeconds)} s of it building the console)` : ''}\n`,
+  );
 }
 
 main()

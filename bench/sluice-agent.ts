@@ -41,7 +41,12 @@ export function cleanBpffs(): void {
   if (isBpffs(BENCH_PIN_DIR)) unpinAll(BENCH_PIN_DIR);
 }
 
-export async function startAgent(namespace: string, interfaces: string[], config: unknown, options: { flowTableSize?: number; adminPassword?: string } = {}): Promise<AgentHandle> {
+export async function startAgent(
+  namespace: string,
+  interfaces: string[],
+  config: unknown,
+  options: { flowTableSize?: number; adminPassword?: string } = {},
+): Promise<AgentHandle> {
   mkdirSync(BENCH_RUN_DIR, { recursive: true });
   const configFile = join(BENCH_RUN_DIR, `agent-${namespace}.json`);
   const readyFile = join(BENCH_RUN_DIR, `agent-${namespace}.ready`);
@@ -52,8 +57,25 @@ export async function startAgent(namespace: string, interfaces: string[], config
   rmSync(stateDir, { recursive: true, force: true });
   const socket = join(stateDir, 'agent.sock');
   const tokenFile = join(stateDir, 'admin.token');
-  const args = [SLUICE_BIN, 'agent', '--interfaces', interfaces.join(','), '--config', configFile, '--pin-dir', BENCH_PIN_DIR, '--detach-on-exit', '--ready-file', readyFile,
-    '--data-dir', join(stateDir, 'data'), '--socket', socket, '--admin-token-file', tokenFile];
+  const args = [
+    SLUICE_BIN,
+    'agent',
+    '--interfaces',
+    interfaces.join(','),
+    '--config',
+    configFile,
+    '--pin-dir',
+    BENCH_PIN_DIR,
+    '--detach-on-exit',
+    '--ready-file',
+    readyFile,
+    '--data-dir',
+    join(stateDir, 'data'),
+    '--socket',
+    socket,
+    '--admin-token-file',
+    tokenFile,
+  ];
   if (options.flowTableSize) args.push('--flow-table-size', String(options.flowTableSize));
   if (options.adminPassword) {
     /* The console's user "admin", created by the agent on its first start (the store is fresh). */

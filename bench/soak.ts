@@ -32,7 +32,12 @@ Needs root; makes and removes its own namespaces (slsk-*).`;
 let values: { seconds?: string; operations?: string; seed?: string; help?: boolean };
 try {
   ({ values } = parseArgs({
-    options: { seconds: { type: 'string', default: '120' }, operations: { type: 'string', default: '1000' }, seed: { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      seconds: { type: 'string', default: '120' },
+      operations: { type: 'string', default: '1000' },
+      seed: { type: 'string' },
+      help: { type: 'boolean' },
+    },
   }));
 } catch (err) {
   process.stderr.write(`pnpm soak: ${(err as Error).message}\n${USAGE}\n`);
@@ -67,5 +72,9 @@ const goals = {
 mkdirSync(RESULTS, { recursive: true });
 const file = `${RESULTS}soak-${result.startedAt.replace(/[:.]/g, '-')}.json`;
 writeJson(file, { summary, goals, ...result });
-process.stdout.write(`${summary.join('\n')}\nGoals: ${Object.entries(goals).map(([k, ok]) => `${k} ${ok ? 'held' : 'MISSED'}`).join(', ')}\nWrote ${file}\n`);
+process.stdout.write(
+  `${summary.join('\n')}\nGoals: ${Object.entries(goals)
+    .map(([k, ok]) => `${k} ${ok ? 'held' : 'MISSED'}`)
+    .join(', ')}\nWrote ${file}\n`,
+);
 if (!Object.values(goals).every(Boolean)) process.exitCode = 1;

@@ -28,7 +28,7 @@ const name = opts.name;
 const log = (...args) => console.log(new Date().toISOString(), name, ...args);
 
 // Dual-stack sockets report IPv4 peers as ::ffff:a.b.c.d; tests want a.b.c.d.
-const plainAddress = (a) => (a?.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a ?? '');
+const plainAddress = (a) => (a?.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : (a ?? ''));
 
 const openSockets = new Set();
 const track = (socket) => {

@@ -34,25 +34,20 @@ export function formatCommand(command: string, args: readonly string[]): string 
 
 export function run(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve) => {
-    const child = execFile(
-      command,
-      args,
-      { timeout: options.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        const err = error as (NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals }) | null;
-        if (err && typeof err.code === 'string') {
-          // Spawn failure (ENOENT etc.): report it like a failed command.
-          resolve({ stdout, stderr: `${stderr}${err.message}`, code: 127, signal: null });
-          return;
-        }
-        resolve({
-          stdout,
-          stderr,
-          code: err ? ((err.code as number | undefined) ?? null) : 0,
-          signal: err?.signal ?? null,
-        });
-      },
-    );
+    const child = execFile(command, args, { timeout: options.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+      const err = error as (NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals }) | null;
+      if (err && typeof err.code === 'string') {
+        // Spawn failure (ENOENT etc.): report it like a failed command.
+        resolve({ stdout, stderr: `${stderr}${err.message}`, code: 127, signal: null });
+        return;
+      }
+      resolve({
+        stdout,
+        stderr,
+        code: err ? ((err.code as number | undefined) ?? null) : 0,
+        signal: err?.signal ?? null,
+      });
+    });
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }

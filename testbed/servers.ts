@@ -63,22 +63,23 @@ function tail(file: string, lines = 20): string {
 }
 
 /** Starts one backend server and waits until it has bound all its ports. */
-export async function startServer(
-  dir: string,
-  backend: BackendPlan,
-  options: { script?: string; readyTimeoutMs?: number } = {},
-): Promise<ServerStatus> {
+export async function startServer(dir: string, backend: BackendPlan, options: { script?: string; readyTimeoutMs?: number } = {}): Promise<ServerStatus> {
   mkdirSync(dir, { recursive: true });
   const pidPath = pidFile(dir, backend.name);
   const logPath = logFile(dir, backend.name);
   rmSync(pidPath, { force: true });
   const args = [
     options.script ?? SERVER_SCRIPT,
-    '--name', backend.name,
-    '--http-port', String(backend.ports.http),
-    '--tcp-port', String(backend.ports.tcp),
-    '--udp-port', String(backend.ports.udp),
-    '--pid-file', pidPath,
+    '--name',
+    backend.name,
+    '--http-port',
+    String(backend.ports.http),
+    '--tcp-port',
+    String(backend.ports.tcp),
+    '--udp-port',
+    String(backend.ports.udp),
+    '--pid-file',
+    pidPath,
   ];
   const described = formatCommand('ip', ['netns', 'exec', backend.namespace, process.execPath, ...args]);
 
@@ -104,9 +105,7 @@ export async function startServer(
     child.removeAllListeners('error');
   }
   if (!exited && child.pid) process.kill(child.pid, 'SIGKILL'); // our own child, not ready in time
-  throw new Error(
-    `backend server ${backend.name} did not start (${exited ?? 'timed out waiting for its pid file'}): ${described}\n${tail(logPath)}`,
-  );
+  throw new Error(`backend server ${backend.name} did not start (${exited ?? 'timed out waiting for its pid file'}): ${described}\n${tail(logPath)}`);
 }
 
 /** Stops a server by its pid file: SIGTERM, then SIGKILL after a grace period. Never throws. */

@@ -67,11 +67,20 @@ after(async () => {
 });
 
 test('up builds the planned namespaces without touching the root namespace', T, async () => {
-  assert.deepEqual((await ours(PREFIX)).sort(), ['be1', 'be2', 'be3', 'client', 'lb'].map((n) => `${PREFIX}-${n}`));
+  assert.deepEqual(
+    (await ours(PREFIX)).sort(),
+    ['be1', 'be2', 'be3', 'client', 'lb'].map((n) => `${PREFIX}-${n}`),
+  );
   assert.equal(await rootLinks(), rootLinksBefore, 'no interface may appear in the root namespace');
-  assert.deepEqual(topo.backends.map((b) => b.name), ['be1', 'be2', 'be3']);
+  assert.deepEqual(
+    topo.backends.map((b) => b.name),
+    ['be1', 'be2', 'be3'],
+  );
   assert.equal(topo.client.extraIpv4.length, 10);
-  assert.deepEqual(topo.lb.interfaces.map((i) => i.name), ['cli0', 'be1', 'be2', 'be3']);
+  assert.deepEqual(
+    topo.lb.interfaces.map((i) => i.name),
+    ['cli0', 'be1', 'be2', 'be3'],
+  );
   assert.equal(topo.vips.ipv4[0], '198.18.100.1');
   assert.equal(topo.vips.ipv6[7], '2001:db8:100::8');
   // The LB has no route out: only its connected subnets.
@@ -142,9 +151,12 @@ test('hold keeps one connection for ~2 s with every reply from one backend', T, 
 
 test('hold stops early on SIGTERM with a final report', T, async () => {
   const ready = join(tmp, 'hold6-ready');
-  const child = spawnIn(topo.client.namespace, process.execPath, [
-    CLIENT, 'hold', '--host', '2001:db8:1:1::2', '--port', '9000', '--seconds', '30', '--interval-ms', '50', '--ready-file', ready, '--progress',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnIn(
+    topo.client.namespace,
+    process.execPath,
+    [CLIENT, 'hold', '--host', '2001:db8:1:1::2', '--port', '9000', '--seconds', '30', '--interval-ms', '50', '--ready-file', ready, '--progress'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c) => (stdout += c));
@@ -155,7 +167,7 @@ test('hold stops early on SIGTERM with a final report', T, async () => {
     const timer = setTimeout(() => reject(new Error(`no fifth reply within 10 s: ${stderr}`)), 10_000);
     child.stderr!.setEncoding('utf8').on('data', (c: string) => {
       stderr += c;
-      if (/^received 5$/m.test(stderr)) (clearTimeout(timer), resolve());
+      if (/^received 5$/m.test(stderr)) clearTimeout(timer), resolve();
     });
     child.once('close', () => (clearTimeout(timer), reject(new Error(`hold ended before its fifth reply: ${stderr}`))));
   });
@@ -172,7 +184,11 @@ test('hold stops early on SIGTERM with a final report', T, async () => {
   }
   const r = JSON.parse(stdout);
   const progress = stderr.trim().split('\n');
-  assert.deepEqual(progress, Array.from({ length: r.received }, (_, i) => `received ${i + 1}`), 'one progress line per reply, and nothing else');
+  assert.deepEqual(
+    progress,
+    Array.from({ length: r.received }, (_, i) => `received ${i + 1}`),
+    'one progress line per reply, and nothing else',
+  );
   assert.equal(r.stoppedBy, 'SIGTERM');
   assert.equal(r.backend, 'be1');
   assert.equal(r.broken, false, JSON.stringify(r));
@@ -182,9 +198,12 @@ test('hold stops early on SIGTERM with a final report', T, async () => {
 
 test('a backend server exits cleanly on SIGTERM', T, async () => {
   const pidPath = join(tmp, 'extra.pid');
-  const server = spawnIn(topo.backends[0]!.namespace, process.execPath, [
-    SERVER, '--name', 'extra', '--http-port', '18080', '--tcp-port', '19000', '--udp-port', '19001', '--pid-file', pidPath,
-  ], { stdio: 'ignore' });
+  const server = spawnIn(
+    topo.backends[0]!.namespace,
+    process.execPath,
+    [SERVER, '--name', 'extra', '--http-port', '18080', '--tcp-port', '19000', '--udp-port', '19001', '--pid-file', pidPath],
+    { stdio: 'ignore' },
+  );
   const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
   try {
     const deadline = Date.now() + 10_000;
@@ -215,21 +234,21 @@ test('up twice works and replaces the servers', T, async () => {
   topo = await up({ prefix: PREFIX, backends: 3 });
   const s = await status({ prefix: PREFIX });
   assert.equal(s.up, true);
-  assert.notDeepEqual(s.servers.map((x) => x.pid), oldPids);
+  assert.notDeepEqual(
+    s.servers.map((x) => x.pid),
+    oldPids,
+  );
   for (const pid of oldPids) assert.ok(!existsSync(`/proc/${pid}/cmdline`) || !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('backend-server'));
   const r = await client(['http', '--url', 'http://198.19.3.2:8080/', '--count', '3']);
   assert.deepEqual(r.byBackend, { be3: 3 });
 });
 
 test('a failing up tears down what it made and names the failing command', T, async () => {
-  await assert.rejects(
-    up({ prefix: FAIL_PREFIX, backends: 1, serverScript: '/nonexistent/backend-server.mjs' }),
-    (err: Error) => {
-      assert.match(err.message, /backend server be1 did not start/);
-      assert.ok(err.message.includes(`ip netns exec ${FAIL_PREFIX}-be1 `), err.message);
-      return true;
-    },
-  );
+  await assert.rejects(up({ prefix: FAIL_PREFIX, backends: 1, serverScript: '/nonexistent/backend-server.mjs' }), (err: Error) => {
+    assert.match(err.message, /backend server be1 did not start/);
+    assert.ok(err.message.includes(`ip netns exec ${FAIL_PREFIX}-be1 `), err.message);
+    return true;
+  });
   assert.deepEqual(await ours(FAIL_PREFIX), []);
 });
 

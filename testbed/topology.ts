@@ -102,10 +102,7 @@ async function buildNetwork(plan: Plan, queues: number, log: (m: string) => void
 
   // Each veth pair is created inside the LB namespace with its peer placed
   // straight into the other namespace: no end ever lives in the root namespace.
-  const pairs = [
-    { lbIf: client.lbInterface, peerNs: client.namespace },
-    ...backends.map((b) => ({ lbIf: b.lb.interface, peerNs: b.namespace })),
-  ];
+  const pairs = [{ lbIf: client.lbInterface, peerNs: client.namespace }, ...backends.map((b) => ({ lbIf: b.lb.interface, peerNs: b.namespace }))];
   for (const { lbIf, peerNs } of pairs) {
     log(`creating veth ${lb.namespace}/${lbIf} <-> ${peerNs}/eth0`);
     await ip(lb.namespace, 'link', 'add', lbIf, ...q, 'type', 'veth', 'peer', 'name', 'eth0', ...q, 'netns', peerNs);

@@ -11,7 +11,17 @@ import type { Browser, Page } from './playwright.js';
 import type { BenchRecord } from '../record.js';
 import { notMeasured } from '../record.js';
 import { median, percentile, round, spread } from '../stats.js';
-import { closeBrowser, consoleAvailability, consoleBuildSeconds, launchBrowser, logIn, startConsoleServer, stopConsoleServer, withDeadline, type ConsoleServer } from './server.js';
+import {
+  closeBrowser,
+  consoleAvailability,
+  consoleBuildSeconds,
+  launchBrowser,
+  logIn,
+  startConsoleServer,
+  stopConsoleServer,
+  withDeadline,
+  type ConsoleServer,
+} from './server.js';
 
 const WAIT_MS = 20_000;
 
@@ -67,7 +77,8 @@ async function tableShown(page: Page, pageNumber: number, rows: number): Promise
       if (document.querySelector('.alert-error')) return { error: document.querySelector('.alert-error')!.textContent ?? 'error' };
       const info = document.querySelector('[data-testid="page-info"]')?.textContent ?? '';
       const table = document.querySelector('[data-testid="connections-table"]');
-      const ready = info.startsWith(`Page ${pageNumber} `) && table?.getAttribute('aria-busy') === 'false' && table.querySelectorAll('tbody tr').length === rows;
+      const ready =
+        info.startsWith(`Page ${pageNumber} `) && table?.getAttribute('aria-busy') === 'false' && table.querySelectorAll('tbody tr').length === rows;
       return ready ? { ms: performance.now() } : false;
     },
     { pageNumber, rows },
@@ -98,7 +109,10 @@ function record(name: string, ms: number[], note: string): BenchRecord {
 const ms = (values: number[]) => `${round(median(values))} ms`;
 
 /** The console server and a browser, started side by side; both are kept for the teardown even when one fails. */
-async function startConsoleAndBrowser(agentSocket: string, keep: (server?: ConsoleServer, browser?: Browser) => void): Promise<{ server: ConsoleServer; browser: Browser }> {
+async function startConsoleAndBrowser(
+  agentSocket: string,
+  keep: (server?: ConsoleServer, browser?: Browser) => void,
+): Promise<{ server: ConsoleServer; browser: Browser }> {
   const [started, launched] = await Promise.allSettled([startConsoleServer(agentSocket), launchBrowser()]);
   keep(started.status === 'fulfilled' ? started.value : undefined, launched.status === 'fulfilled' ? launched.value : undefined);
   if (started.status === 'rejected') throw started.reason;
@@ -111,7 +125,11 @@ async function startConsoleAndBrowser(agentSocket: string, keep: (server?: Conso
  * the logged-in session), then the connections screen and its "Next page".
  * Needs the agent behind agentSocket to hold the million flows already.
  */
-export async function measureConsole(agentSocket: string, options: { loads: number; pages: number; flows: number }, log: (m: string) => void): Promise<BenchRecord[]> {
+export async function measureConsole(
+  agentSocket: string,
+  options: { loads: number; pages: number; flows: number },
+  log: (m: string) => void,
+): Promise<BenchRecord[]> {
   const available = consoleAvailability();
   if (!available.ok) return Object.values(CONSOLE_FIGURES).map((n) => notMeasured('control-plane', n, 'ms', available.reason));
   let server: ConsoleServer | undefined;
@@ -190,7 +208,13 @@ export async function measureConsole(agentSocket: string, options: { loads: numb
         log(`console next page: ${clicks.map((v) => Math.round(v)).join(', ')} ms`);
 
         const where = `Chromium ${up.browser.version()} (headless, Debian's) against \`next start\` (production build${consoleBuildSeconds ? `, built in this run in ${consoleBuildSeconds.toFixed(0)} s` : ''}) on ${up.server.url}, proxying to the real agent's unix socket; ${options.flows} flows tracked`;
-        const p90 = (values: number[]) => `${round(percentile([...values].sort((a, b) => a - b), 90))} ms`;
+        const p90 = (values: number[]) =>
+          `${round(
+            percentile(
+              [...values].sort((a, b) => a - b),
+              90,
+            ),
+          )} ms`;
         return [
           record(
             CONSOLE_FIGURES.firstLoad,
@@ -223,7 +247,11 @@ export async function measureConsole(agentSocket: string, options: { loads: numb
 }
 
 /** A console with the overview open (its live subscription and polls running) while `observe` runs; torn down after. */
-export async function withOverviewOpen<T>(agentSocket: string, observe: (describe: string) => Promise<T>, log: (m: string) => void): Promise<{ result: T; liveSamples: number }> {
+export async function withOverviewOpen<T>(
+  agentSocket: string,
+  observe: (describe: string) => Promise<T>,
+  log: (m: string) => void,
+): Promise<{ result: T; liveSamples: number }> {
   const available = consoleAvailability();
   if (!available.ok) throw new Error(available.reason);
   let server: ConsoleServer | undefined;
@@ -245,7 +273,9 @@ export async function withOverviewOpen<T>(agentSocket: string, observe: (describ
     );
     log('console overview open');
     const samplesBefore = Number(await page.getByTestId('live-samples').getAttribute('data-samples'));
-    const result = await observe(`one console (\`next start\` on ${server!.url}) with the overview open in Chromium, its 1 s live-stats subscription (SSE) and polls (services 5 s, health and drop counters 2 s) running`);
+    const result = await observe(
+      `one console (\`next start\` on ${server!.url}) with the overview open in Chromium, its 1 s live-stats subscription (SSE) and polls (services 5 s, health and drop counters 2 s) running`,
+    );
     const samplesAfter = Number(await page.getByTestId('live-samples').getAttribute('data-samples'));
     if (!(samplesAfter > samplesBefore)) throw new Error(`the overview received no live samples while observed (${samplesBefore} -> ${samplesAfter})`);
     return { result, liveSamples: samplesAfter - samplesBefore };

@@ -40,4 +40,5 @@ export interface Browser {
   once(event: 'disconnected', listener: () => void): void;
 }
 
-export const chromium = (playwright as { chromium: { launch(options: { executablePath: string; args: string[]; timeout: number }): Promise<Browser> } }).chromium;
+export const chromium = (playwright as { chromium: { launch(options: { executablePath: string; args: string[]; timeout: number }): Promise<Browser> } })
+  .chromium;

@@ -25,7 +25,15 @@ const BUILD_TIMEOUT_MS = 300_000;
 const START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 /* The user the agent creates on first start from --admin-password-file (apps/agent/src/auth/first-admin.ts). */
 export const CONSOLE_USER = 'admin';
 /* One throwaway password per run, for the bench's own fresh agent stores. */
@@ -65,7 +73,9 @@ export async function prepareConsole(quick: boolean, runStarted: number, log: (m
   availability = { ok: true };
   log(`console built in ${consoleBuildSeconds.toFixed(0)} s`);
   if (quick) {
-    log(`--quick: the console build took ${consoleBuildSeconds.toFixed(0)} s of this run (${((Date.now() - runStarted) / 1000).toFixed(0)} s so far); a run that needs no build is that much shorter`);
+    log(
+      `--quick: the console build took ${consoleBuildSeconds.toFixed(0)} s of this run (${((Date.now() - runStarted) / 1000).toFixed(0)} s so far); a run that needs no build is that much shorter`,
+    );
   }
 }
 
@@ -114,7 +124,8 @@ export async function startConsoleServer(agentSocket: string): Promise<ConsoleSe
   const server: ConsoleServer = { url, child, log: () => output };
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the console server exited (${child.exitCode ?? child.signalCode}):\n${output.slice(-2000)}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`the console server exited (${child.exitCode ?? child.signalCode}):\n${output.slice(-2000)}`);
     try {
       const response = await fetch(`${url}/login`, { signal: AbortSignal.timeout(2_000), redirect: 'manual' });
       if (response.status === 200) return server;

@@ -50,8 +50,30 @@ export async function measureAgentIdle(pid: number, seconds: number, setup: stri
   const rss = rssMb(pid);
   const note = `${setup}; BPF map memory is kernel memory, not in RSS`;
   return [
-    { section: 'control-plane', name: `${base}/cpu`, value: round(cpu, 3), unit: '% of a core', referenceName: 'goal', referenceValue: 2, ratio: round(cpu / 2, 3), runs: 1, spread: 0, note: `utime+stime from /proc/<pid>/stat over ${seconds} s (after ${SETTLE_MS / 1000} s to settle), 10 ms ticks; ${note}` },
-    { section: 'control-plane', name: `${base}/rss`, value: round(rss), unit: 'MB', referenceName: 'goal', referenceValue: 150, ratio: round(rss / 150, 3), runs: 1, spread: 0, note: `VmRSS from /proc/<pid>/status at the end of the ${seconds} s; ${note}` },
+    {
+      section: 'control-plane',
+      name: `${base}/cpu`,
+      value: round(cpu, 3),
+      unit: '% of a core',
+      referenceName: 'goal',
+      referenceValue: 2,
+      ratio: round(cpu / 2, 3),
+      runs: 1,
+      spread: 0,
+      note: `utime+stime from /proc/<pid>/stat over ${seconds} s (after ${SETTLE_MS / 1000} s to settle), 10 ms ticks; ${note}`,
+    },
+    {
+      section: 'control-plane',
+      name: `${base}/rss`,
+      value: round(rss),
+      unit: 'MB',
+      referenceName: 'goal',
+      referenceValue: 150,
+      ratio: round(rss / 150, 3),
+      runs: 1,
+      spread: 0,
+      note: `VmRSS from /proc/<pid>/status at the end of the ${seconds} s; ${note}`,
+    },
   ];
 }
 
@@ -83,14 +105,21 @@ export async function measureIdleAgentOnTestbed(bed: IdleTestbed, seconds: numbe
     prepareBpffs();
     agent = await startAgent(bed.namespace, bed.interfaces, idleConfig(bed.vip, bed.httpPort, bed.udpPort, bed.backends), { adminPassword: CONSOLE_PASSWORD });
     await sleep(SETTLE_MS);
-    const health = await agent.client().health.list.query({}).catch(() => undefined);
+    const health = await agent
+      .client()
+      .health.list.query({})
+      .catch(() => undefined);
     log(`idle agent in ${bed.namespace} for ${seconds} s`);
     const setup = `the agent in the testbed's LB namespace (${bed.namespace}), XDP attached to ${bed.interfaces.join(', ')}, 3 services (HTTP and TCP health checks every 2 s against the ${bed.backends.length} live backends, one UDP), conntrack GC, 1 s stats sampler and API socket running, no traffic`;
     const records = await measureAgentIdle(agent.pid, seconds, `${setup}, no API calls${describeHealth(health)}`);
     records.push(...(await withConsoleOpen(agent, seconds, setup, log)));
     return records;
   } catch (error) {
-    const reason = (error as Error).message.split('\n').filter((l) => /sluice:|error/i.test(l)).join(' ') || (error as Error).message.split('\n')[0]!;
+    const reason =
+      (error as Error).message
+        .split('\n')
+        .filter((l) => /sluice:|error/i.test(l))
+        .join(' ') || (error as Error).message.split('\n')[0]!;
     return [
       notMeasured('control-plane', 'control-plane/agent-idle/cpu', '% of a core', `the agent did not run on the testbed: ${reason}`),
       notMeasured('control-plane', 'control-plane/agent-idle/rss', 'MB', `the agent did not run on the testbed: ${reason}`),
@@ -115,7 +144,12 @@ async function withConsoleOpen(agent: AgentHandle, seconds: number, setup: strin
       async (consoleOpen) => {
         await sleep(CONSOLE_SETTLE_MS);
         log(`idle agent with the console open for ${seconds} s`);
-        return measureAgentIdle(agent.pid, seconds, `${setup}; ${consoleOpen}, opened after the window above (${CONSOLE_SETTLE_MS / 1000} s more to settle)`, 'with-console-open');
+        return measureAgentIdle(
+          agent.pid,
+          seconds,
+          `${setup}; ${consoleOpen}, opened after the window above (${CONSOLE_SETTLE_MS / 1000} s more to settle)`,
+          'with-console-open',
+        );
       },
       log,
     );

@@ -100,7 +100,8 @@ export async function measureConnectionPage(client: SocketClient, samples: numbe
       return ask();
     });
     if (page.items.length === 1) break;
-    if (Date.now() - snapshotStart > SNAPSHOT_DEADLINE_MS) throw new Error(`the agent's flow snapshot did not show the million flows within ${SNAPSHOT_DEADLINE_MS / 1000} s`);
+    if (Date.now() - snapshotStart > SNAPSHOT_DEADLINE_MS)
+      throw new Error(`the agent's flow snapshot did not show the million flows within ${SNAPSHOT_DEADLINE_MS / 1000} s`);
     await sleep(200);
   }
   const snapshotS = (Date.now() - snapshotStart) / 1000;
@@ -108,7 +109,11 @@ export async function measureConnectionPage(client: SocketClient, samples: numbe
 
   const backend = backends[7]!;
   const cases: [string, ListInput, string][] = [
-    ['by-backend', { service: PAGE_SERVICE_NAME, backend: `${backend.address}:${backend.port}`, limit: 100 }, `filtered by backend ${backend.address}:${backend.port} (1 flow in ${PAGE_BACKENDS})`],
+    [
+      'by-backend',
+      { service: PAGE_SERVICE_NAME, backend: `${backend.address}:${backend.port}`, limit: 100 },
+      `filtered by backend ${backend.address}:${backend.port} (1 flow in ${PAGE_BACKENDS})`,
+    ],
     ['unfiltered', { limit: 100 }, 'no filter'],
   ];
   const records: BenchRecord[] = [];

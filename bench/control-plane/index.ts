@@ -31,7 +31,12 @@ function agentConfig() {
 
 const firstLine = (error: unknown) => {
   const message = (error as Error).message ?? String(error);
-  return message.split('\n').filter((l) => /sluice:|error/i.test(l)).join(' ') || message.split('\n')[0]!;
+  return (
+    message
+      .split('\n')
+      .filter((l) => /sluice:|error/i.test(l))
+      .join(' ') || message.split('\n')[0]!
+  );
 };
 
 /** The console figures when the agent they need is not there. */
@@ -50,10 +55,16 @@ export async function runControlPlane(options: BenchOptions, log: (m: string) =>
   try {
     log(`starting the agent in ${BENCH_NAMESPACE} (flow table ${PAGE_FLOW_TABLE_SIZE})`);
     try {
-      agent = await startAgent(BENCH_NAMESPACE, [CLIENT_FACING, BACKEND_FACING], agentConfig(), { flowTableSize: PAGE_FLOW_TABLE_SIZE, adminPassword: CONSOLE_PASSWORD });
+      agent = await startAgent(BENCH_NAMESPACE, [CLIENT_FACING, BACKEND_FACING], agentConfig(), {
+        flowTableSize: PAGE_FLOW_TABLE_SIZE,
+        adminPassword: CONSOLE_PASSWORD,
+      });
     } catch (error) {
       const reason = `the agent did not start: ${firstLine(error)}`;
-      records.push(...API_LATENCY_FIGURES.map((n) => notMeasured('control-plane', n, 'ms', reason)), ...PAGE_FIGURES.map((n) => notMeasured('control-plane', n, 'ms', reason)));
+      records.push(
+        ...API_LATENCY_FIGURES.map((n) => notMeasured('control-plane', n, 'ms', reason)),
+        ...PAGE_FIGURES.map((n) => notMeasured('control-plane', n, 'ms', reason)),
+      );
       return [...records, ...consoleNotMeasured(reason)];
     }
     const client = agent.client();

@@ -52,7 +52,11 @@ const CHANGES: Change[] = [
   { name: 'reweight', next: (s) => ({ ...s, weight0: s.weight0 === 1 ? 3 : 1 }), visible: flipped },
   { name: 'drain', next: (s) => ({ ...s, drain1: !s.drain1 }), visible: flipped },
   { name: 'add-backend', next: (s) => ({ ...s, extraBackend: !s.extraBackend }), visible: flipped },
-  { name: 'algorithm-switch', next: (s) => ({ ...s, algorithm: s.algorithm === 'maglev' ? 'round-robin' : 'maglev' }), visible: (b, n) => n.algorithm !== b.algorithm },
+  {
+    name: 'algorithm-switch',
+    next: (s) => ({ ...s, algorithm: s.algorithm === 'maglev' ? 'round-robin' : 'maglev' }),
+    visible: (b, n) => n.algorithm !== b.algorithm,
+  },
 ];
 
 /** Needs the bench bpffs (sluice-agent.ts prepareBpffs); leaves its pins behind for cleanBpffs. */

@@ -35,7 +35,12 @@ const workerOptions = {
 };
 await benchNetworkUp();
 try {
-  const result = await inNamespace(BENCH_NAMESPACE, process.execPath, ['--import', 'tsx', worker, JSON.stringify(workerOptions)], Number(values['deadline-s']) * 1000);
+  const result = await inNamespace(
+    BENCH_NAMESPACE,
+    process.execPath,
+    ['--import', 'tsx', worker, JSON.stringify(workerOptions)],
+    Number(values['deadline-s']) * 1000,
+  );
   process.stderr.write(result.stderr);
   if (result.code !== 0) throw new Error(`flood worker ${result.timedOut ? 'timed out' : `failed (${result.code ?? result.signal})`}`);
   const records = JSON.parse(result.stdout.trim().split('\n').pop()!);

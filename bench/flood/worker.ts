@@ -52,7 +52,14 @@ function measure(algorithm: Algorithm) {
     const forward = interfaceIndex(CLIENT_FACING);
     const reply = interfaceIndex(BACKEND_FACING);
     const run = (spec: PacketSpec, ifindex: number) => dp.testRun({ data: buildPacket(spec), ingressIfindex: ifindex });
-    const toVip = (c: { address: string; port: number }, tcpFlags: number): PacketSpec => ({ src: c.address, dst: VIP, srcPort: c.port, dstPort: PORT, protocol: 'tcp', tcpFlags });
+    const toVip = (c: { address: string; port: number }, tcpFlags: number): PacketSpec => ({
+      src: c.address,
+      dst: VIP,
+      srcPort: c.port,
+      dstPort: PORT,
+      protocol: 'tcp',
+      tcpFlags,
+    });
     const fromBackend = (backend: string, c: { address: string; port: number }, tcpFlags: number, payload?: string): PacketSpec => ({
       src: backend,
       dst: c.address,

@@ -27,16 +27,27 @@ interface Sample {
   udp?: UdpResult;
 }
 
-async function measureRound(net: BenchNetwork, options: BenchOptions, round: number, log: (m: string) => void, notes: Map<string, string[]>): Promise<Sample[]> {
+async function measureRound(
+  net: BenchNetwork,
+  options: BenchOptions,
+  round: number,
+  log: (m: string) => void,
+  notes: Map<string, string[]>,
+): Promise<Sample[]> {
   const samples: Sample[] = [];
   for (const scenario of SCENARIOS) {
     await scenario.up(net);
     try {
       const url = `http://${scenario.destination(net)}:${HTTP_PORT}/`;
-      for (const [workload, close] of [['http-new-connection', true], ['http-keepalive', false]] as const) {
+      for (const [workload, close] of [
+        ['http-new-connection', true],
+        ['http-keepalive', false],
+      ] as const) {
         const http = await runWrk(net.clientNs, url, options.httpSeconds, close);
         samples.push({ round, scenario: scenario.name, workload, http });
-        log(`round ${round + 1} ${scenario.name} ${workload}: ${round2(http.rps)} req/s p50 ${http.p50Ms} ms p99 ${http.p99Ms} ms${http.errors ? ` (${http.errors})` : ''}`);
+        log(
+          `round ${round + 1} ${scenario.name} ${workload}: ${round2(http.rps)} req/s p50 ${http.p50Ms} ms p99 ${http.p99Ms} ms${http.errors ? ` (${http.errors})` : ''}`,
+        );
         if (http.errors) pushNote(notes, `${scenario.name}/${workload}`, `round ${round + 1}: ${http.errors}`);
       }
       if (scenario.udp) {
@@ -45,7 +56,8 @@ async function measureRound(net: BenchNetwork, options: BenchOptions, round: num
           const udp = await runUdp(net, scenario.destination(net), flows, options.udpSeconds);
           samples.push({ round, scenario: scenario.name, workload, udp });
           log(`round ${round + 1} ${scenario.name} ${workload}: ${round2(udp.deliveredPps)} pps delivered of ${round2(udp.offeredPps)} offered`);
-          if (udp.checksumErrors) pushNote(notes, `${scenario.name}/${workload}`, `round ${round + 1}: ${udp.checksumErrors} UDP checksum errors at the backends`);
+          if (udp.checksumErrors)
+            pushNote(notes, `${scenario.name}/${workload}`, `round ${round + 1}: ${udp.checksumErrors} UDP checksum errors at the backends`);
         }
       }
     } finally {
@@ -69,23 +81,34 @@ function metricValue(sample: Sample, metric: 'rate' | 'p50' | 'p99'): number {
 }
 
 /** One record: `subject` on `workload`, beside `reference` from the same rounds. */
-function compare(samples: Sample[], workload: Workload, subject: ScenarioName, reference: ScenarioName, metric: 'rate' | 'p50' | 'p99', notes: Map<string, string[]>): BenchRecord | undefined {
+function compare(
+  samples: Sample[],
+  workload: Workload,
+  subject: ScenarioName,
+  reference: ScenarioName,
+  metric: 'rate' | 'p50' | 'p99',
+  notes: Map<string, string[]>,
+): BenchRecord | undefined {
   const label = (name: ScenarioName) => SCENARIOS.find((s) => s.name === name)!.label;
   const mine = samples.filter((s) => s.workload === workload && s.scenario === subject);
   const theirs = samples.filter((s) => s.workload === workload && s.scenario === reference);
   if (!mine.length || !theirs.length) return undefined;
   const values = mine.map((s) => metricValue(s, metric));
   const refs = theirs.map((s) => metricValue(s, metric));
-  const ratios = mine.map((s) => {
-    const ref = theirs.find((t) => t.round === s.round);
-    return ref ? metricValue(s, metric) / metricValue(ref, metric) : Number.NaN;
-  }).filter(Number.isFinite);
+  const ratios = mine
+    .map((s) => {
+      const ref = theirs.find((t) => t.round === s.round);
+      return ref ? metricValue(s, metric) / metricValue(ref, metric) : Number.NaN;
+    })
+    .filter(Number.isFinite);
   const unit = workload.startsWith('udp') ? 'packets/s' : metric === 'rate' ? 'requests/s' : 'ms';
   const metricName = metric === 'rate' ? '' : `/${metric}`;
   const extra = [...(notes.get(`${subject}/${workload}`) ?? []), ...(notes.get(`${reference}/${workload}`) ?? [])];
   const offered = mine.filter((s) => s.udp).map((s) => s.udp!.offeredPps);
   const note = [
-    workload.startsWith('udp') ? `64-byte UDP from a live-frames XDP generator in the client namespace (offered ${round(median(offered), 3)} pps); counted at the backends by an XDP sink that drops 63 in 64 before any skb and passes the 64th up their stack (checksum checked)` : `wrk -t2 -c32 from the client namespace${workload === 'http-new-connection' ? ', Connection: close' : ', keep-alive'}`,
+    workload.startsWith('udp')
+      ? `64-byte UDP from a live-frames XDP generator in the client namespace (offered ${round(median(offered), 3)} pps); counted at the backends by an XDP sink that drops 63 in 64 before any skb and passes the 64th up their stack (checksum checked)`
+      : `wrk -t2 -c32 from the client namespace${workload === 'http-new-connection' ? ', Connection: close' : ', keep-alive'}`,
     ...extra,
   ].join('; ');
   return {
@@ -120,7 +143,8 @@ function toRecords(samples: Sample[], notes: Map<string, string[]>): BenchRecord
   }
   const counters = notes.get('sluice/counters');
   const result = records.filter((r): r is BenchRecord => r !== undefined);
-  if (counters) for (const r of result) if (r.name.includes('/sluice-vs-')) r.note = `${r.note}; Sluice counters (all workloads of the round): ${counters.join(' | ')}`;
+  if (counters)
+    for (const r of result) if (r.name.includes('/sluice-vs-')) r.note = `${r.note}; Sluice counters (all workloads of the round): ${counters.join(' | ')}`;
   return result;
 }
 

@@ -72,7 +72,9 @@ export const SCENARIOS: Scenario[] = [
     down: async () => {
       const counters = await stopSluice(sluice);
       sluice = undefined;
-      return Object.entries(counters).map(([k, v]) => `${k.replace('CNT_', '').toLowerCase()}=${v}`).join(' ');
+      return Object.entries(counters)
+        .map(([k, v]) => `${k.replace('CNT_', '').toLowerCase()}=${v}`)
+        .join(' ');
     },
   },
 ];

@@ -40,7 +40,12 @@ export async function stopSluice(handle: SluiceDataplane | undefined): Promise<R
   if (!handle) return {};
   await stopChild(handle.child, 5_000);
   for (const ifname of handle.interfaces) await runCommand('ip', ['-n', handle.namespace, 'link', 'set', 'dev', ifname, 'xdp', 'off'], 10_000);
-  const line = handle.output().trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const line = handle
+    .output()
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   try {
     return line ? (JSON.parse(line) as Record<string, number>) : {};
   } catch {

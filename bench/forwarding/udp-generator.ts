@@ -33,7 +33,6 @@ const FRAME_BYTES = 64;
 const CHUNK = 262_144;
 const SOURCE = fileURLToPath(new URL('./udp-generator.bpf.c', import.meta.url));
 
-
 function ipv4Word(address: string): number {
   return address.split('.').reduce((word, octet) => word * 256 + Number(octet), 0);
 }

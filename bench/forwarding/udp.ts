@@ -82,7 +82,7 @@ export async function runUdp(net: BenchNetwork, destination: string, flows: numb
   };
   const before = await totals(net);
   const result = await inNamespace(net.clientNs, process.execPath, ['--import', 'tsx', GENERATOR, JSON.stringify(request)], seconds * 1000 + 30_000);
-  if (result.code !== 0) throw new Error(`UDP generator failed (${result.timedOut ? 'timed out' : result.code ?? result.signal}): ${result.stderr.trim()}`);
+  if (result.code !== 0) throw new Error(`UDP generator failed (${result.timedOut ? 'timed out' : (result.code ?? result.signal)}): ${result.stderr.trim()}`);
   const sent = JSON.parse(result.stdout.trim().split('\n').pop()!) as { frames: number; seconds: number };
   await sleep(200); /* let the last softirq batches land */
   const after = await totals(net);

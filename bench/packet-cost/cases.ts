@@ -8,10 +8,10 @@ import type { Algorithm } from '@sluice/api';
 import type { Direction, Family, Protocol } from './frames.js';
 
 export type CaseKind =
-  | 'established'	/* the flow (or all `flows` flows) already tracked */
-  | 'new-empty'		/* every packet a new flow; the table has room */
-  | 'new-full'		/* every packet a new flow; the table is full, so every insert evicts */
-  | 'pass';		/* not for a VIP: parsed, looked up, passed untouched */
+  | 'established' /* the flow (or all `flows` flows) already tracked */
+  | 'new-empty' /* every packet a new flow; the table has room */
+  | 'new-full' /* every packet a new flow; the table is full, so every insert evicts */
+  | 'pass'; /* not for a VIP: parsed, looked up, passed untouched */
 
 export interface PacketCase {
   name: string;
@@ -28,7 +28,15 @@ const label = (family: Family, protocol: Protocol) => `ipv${family}-${protocol}`
 const flowLabel = (flows: number) => (flows === 1 ? '1-flow' : flows >= 1024 * 1024 ? `${flows / (1024 * 1024)}M-flows` : `${flows / 1024}K-flows`);
 
 function established(family: Family, protocol: Protocol, flows: number): PacketCase {
-  return { name: `packet-cost/established/${flowLabel(flows)}/${label(family, protocol)}`, kind: 'established', family, protocol, direction: 'forward', algorithm: 'maglev', flows };
+  return {
+    name: `packet-cost/established/${flowLabel(flows)}/${label(family, protocol)}`,
+    kind: 'established',
+    family,
+    protocol,
+    direction: 'forward',
+    algorithm: 'maglev',
+    flows,
+  };
 }
 
 function newFlow(kind: 'new-empty' | 'new-full', family: Family, protocol: Protocol, algorithm: Algorithm): PacketCase {
@@ -37,7 +45,15 @@ function newFlow(kind: 'new-empty' | 'new-full', family: Family, protocol: Proto
 }
 
 function reply(family: Family, protocol: Protocol, flows: number): PacketCase {
-  return { name: `packet-cost/reply/${flowLabel(flows)}/${label(family, protocol)}`, kind: 'established', family, protocol, direction: 'reply', algorithm: 'maglev', flows };
+  return {
+    name: `packet-cost/reply/${flowLabel(flows)}/${label(family, protocol)}`,
+    kind: 'established',
+    family,
+    protocol,
+    direction: 'reply',
+    algorithm: 'maglev',
+    flows,
+  };
 }
 
 export function packetCases(): PacketCase[] {

@@ -49,7 +49,9 @@ export class Harness {
     const obj = checkedPointer('bpf_object__open_file', objectPath, () => libbpf.bpf_object__open_file(objectPath, null));
     checked('bpf_object__load', objectPath, () => libbpf.bpf_object__load(obj));
     const prog = (name: string) =>
-      checked('bpf_program__fd', name, () => libbpf.bpf_program__fd(checkedPointer('find_program', name, () => libbpf.bpf_object__find_program_by_name(obj, name))));
+      checked('bpf_program__fd', name, () =>
+        libbpf.bpf_program__fd(checkedPointer('find_program', name, () => libbpf.bpf_object__find_program_by_name(obj, name))),
+      );
     const map = (name: string) =>
       checked('bpf_map__fd', name, () => libbpf.bpf_map__fd(checkedPointer('find_map', name, () => libbpf.bpf_object__find_map_by_name(obj, name))));
     return new Harness(obj, prog('harness'), prog('empty'), map('template'), map('cursor'), map('target'));

@@ -13,8 +13,14 @@ const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
 export async function runPacketCost(options: BenchOptions, log: (m: string) => void): Promise<BenchRecord[]> {
   const deadlineMs = options.quick ? 150_000 : 600_000;
-  const result = await inNamespace(BENCH_NAMESPACE, process.execPath, ['--import', 'tsx', WORKER, JSON.stringify({ runs: options.packetRuns, quick: options.quick })], deadlineMs);
+  const result = await inNamespace(
+    BENCH_NAMESPACE,
+    process.execPath,
+    ['--import', 'tsx', WORKER, JSON.stringify({ runs: options.packetRuns, quick: options.quick })],
+    deadlineMs,
+  );
   for (const line of result.stderr.split('\n').filter(Boolean)) log(line.replace(/^\[packet-cost\] /, ''));
-  if (result.code !== 0) throw new Error(`packet-cost worker ${result.timedOut ? `timed out after ${deadlineMs} ms` : `failed (${result.code ?? result.signal})`}`);
+  if (result.code !== 0)
+    throw new Error(`packet-cost worker ${result.timedOut ? `timed out after ${deadlineMs} ms` : `failed (${result.code ?? result.signal})`}`);
   return JSON.parse(result.stdout.trim().split('\n').pop()!) as BenchRecord[];
 }

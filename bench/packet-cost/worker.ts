@@ -50,7 +50,13 @@ function serviceSpecs(algorithm: Algorithm) {
         algorithm,
         backends: BACKENDS[family].map((address) => ({ address, port: BACKEND_PORT })),
       });
-      services.push({ address: VIP[family][1], port: SERVICE_PORT, protocol, algorithm, backends: [{ address: BACKENDS[family][0], port: REPLY_BACKEND_PORT }] });
+      services.push({
+        address: VIP[family][1],
+        port: SERVICE_PORT,
+        protocol,
+        algorithm,
+        backends: [{ address: BACKENDS[family][0], port: REPLY_BACKEND_PORT }],
+      });
     }
   }
   return dataplaneConfigSchema.parse({ services });
@@ -74,10 +80,21 @@ function checkPath(c: PacketCase, before: Record<string, bigint>, after: Record<
     c.kind === 'pass'
       ? [['passedNotService', k]]
       : c.direction === 'reply'
-        ? [['replies', k], ['redirected', k], ['newFlows', 0]]
+        ? [
+            ['replies', k],
+            ['redirected', k],
+            ['newFlows', 0],
+          ]
         : c.kind === 'established'
-          ? [['forwarded', k], ['redirected', k], ['newFlows', 0]]
-          : [['newFlows', k], ['redirected', k]];
+          ? [
+              ['forwarded', k],
+              ['redirected', k],
+              ['newFlows', 0],
+            ]
+          : [
+              ['newFlows', k],
+              ['redirected', k],
+            ];
   const wrong = expect.filter(([key, want]) => d(key) !== want).map(([key, want]) => `${key} ${d(key)} (expected ${want})`);
   return wrong.length ? `path check FAILED: ${wrong.join(', ')}` : undefined;
 }
@@ -258,7 +275,9 @@ try {
     const started = Date.now();
     const record = bench.measure(c);
     records.push(record);
-    log(`${c.name}: ${record.value} ns (x${record.ratio} of ${record.referenceValue} ns) in ${Date.now() - started} ms${record.note?.includes('FAILED') ? ' -- PATH CHECK FAILED' : ''}`);
+    log(
+      `${c.name}: ${record.value} ns (x${record.ratio} of ${record.referenceValue} ns) in ${Date.now() - started} ms${record.note?.includes('FAILED') ? ' -- PATH CHECK FAILED' : ''}`,
+    );
   }
   records.push(...bench.extra);
 } finally {

@@ -13,7 +13,9 @@ const AXIS_MIN = 0.1;
 const AXIS_MAX = 300;
 
 const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const x = (value: number) => LABEL + ((Math.log10(Math.min(AXIS_MAX, Math.max(AXIS_MIN, value))) - Math.log10(AXIS_MIN)) / (Math.log10(AXIS_MAX) - Math.log10(AXIS_MIN))) * (WIDTH - LABEL - 20);
+const x = (value: number) =>
+  LABEL +
+  ((Math.log10(Math.min(AXIS_MAX, Math.max(AXIS_MIN, value))) - Math.log10(AXIS_MIN)) / (Math.log10(AXIS_MAX) - Math.log10(AXIS_MIN))) * (WIDTH - LABEL - 20);
 
 interface Row {
   label: string;
@@ -38,7 +40,8 @@ function panel(title: string, rows: Row[], top: number): { svg: string; height: 
       parts.push(`<rect x="${LABEL}" y="${y + 3}" width="${Math.max(1, x(row.value) - LABEL)}" height="${ROW - 6}" fill="${row.colour}"/>`);
       parts.push(`<text x="${x(row.value) + 4}" y="${y + 14}" font-size="10">${row.value}</text>`);
     }
-    if (row.limit !== undefined) parts.push(`<line x1="${x(row.limit)}" y1="${y + 1}" x2="${x(row.limit)}" y2="${y + ROW - 1}" stroke="#000" stroke-width="2"/>`);
+    if (row.limit !== undefined)
+      parts.push(`<line x1="${x(row.limit)}" y1="${y + 1}" x2="${x(row.limit)}" y2="${y + ROW - 1}" stroke="#000" stroke-width="2"/>`);
   });
   return { svg: parts.join('\n'), height: 26 + rows.length * ROW + 30 };
 }
@@ -47,7 +50,12 @@ export function renderChart(records: readonly BenchRecord[], goals: readonly Goa
   const goalRows: Row[] = goals.map((g) => {
     const record = records.find((r) => r.name === g.record);
     /* Goals stated in ms/MB compare with the goal itself: ratio = measured / goal, limit 1. */
-    return { label: g.text.length > 70 ? `${g.text.slice(0, 68)}…` : g.text, value: record?.ratio ?? null, limit: g.limit, colour: g.holds === null ? '#999' : g.holds ? '#2a9d4b' : '#d1495b' };
+    return {
+      label: g.text.length > 70 ? `${g.text.slice(0, 68)}…` : g.text,
+      value: record?.ratio ?? null,
+      limit: g.limit,
+      colour: g.holds === null ? '#999' : g.holds ? '#2a9d4b' : '#d1495b',
+    };
   });
   const costRows: Row[] = records
     .filter((r) => r.section === 'packet-cost')

@@ -13,7 +13,10 @@ export function writeResults(records: BenchRecord[], info: RunInfo): { goals: Go
   const goals = evaluateGoals(records);
   mkdirSync(RESULTS_DIR, { recursive: true });
   const files = [join(RESULTS_DIR, 'latest.json'), join(RESULTS_DIR, 'latest.md'), join(RESULTS_DIR, 'latest.svg')];
-  writeFileSync(files[0]!, `${JSON.stringify({ run: info, goals: goals.map(({ text, record, limit, direction, measured, holds }) => ({ text, record, limit, direction, measured, holds })), records }, null, 2)}\n`);
+  writeFileSync(
+    files[0]!,
+    `${JSON.stringify({ run: info, goals: goals.map(({ text, record, limit, direction, measured, holds }) => ({ text, record, limit, direction, measured, holds })), records }, null, 2)}\n`,
+  );
   writeFileSync(files[1]!, renderMarkdown(records, goals, info));
   writeFileSync(files[2]!, renderChart(records, goals, `Sluice bench${info.quick ? ' (quick)' : ''}, ${info.startedAt}`));
   return { goals, files };

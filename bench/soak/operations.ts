@@ -14,8 +14,16 @@ export type Algorithm = (typeof ALGORITHMS)[number];
 export type AdminState = 'ready' | 'drain' | 'maint';
 
 export const OPERATION_KINDS = [
-  'add', 'remove', 'reweight', 'drain', 'maintenance', 'ready', 'algorithm',
-  'agent-restart', 'config-reload', 'backend-dies',
+  'add',
+  'remove',
+  'reweight',
+  'drain',
+  'maintenance',
+  'ready',
+  'algorithm',
+  'agent-restart',
+  'config-reload',
+  'backend-dies',
 ] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 

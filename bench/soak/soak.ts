@@ -101,7 +101,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const started = Date.now();
   /* `seconds` bounds the traffic and the operations, from the moment the traffic starts. */
   let hardEnd = Infinity;
-  const net = testNetwork({ prefix: options.prefix, runDir: options.runDir, stateFiles: ['data', 'agent.sock', 'admin.token', 'soak-config.json'], backends: BACKENDS });
+  const net = testNetwork({
+    prefix: options.prefix,
+    runDir: options.runDir,
+    stateFiles: ['data', 'agent.sock', 'admin.token', 'soak-config.json'],
+    backends: BACKENDS,
+  });
   let network: Network | undefined;
   let agent: AgentProcess | undefined;
   let traffic: ChildProcess | undefined;
@@ -112,10 +117,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const plans = new Map(topology.backends.map((b) => [b.name, b]));
     const allBackends = [...plans.keys()];
     const nameOfEndpoint = new Map<string, string>();
-    for (const b of topology.backends) for (const port of [8080, 9000, 9001]) {
-      nameOfEndpoint.set(endpointOf(b.ipv4, port), b.name);
-      nameOfEndpoint.set(endpointOf(b.ipv6, port), b.name);
-    }
+    for (const b of topology.backends)
+      for (const port of [8080, 9000, 9001]) {
+        nameOfEndpoint.set(endpointOf(b.ipv4, port), b.name);
+        nameOfEndpoint.set(endpointOf(b.ipv6, port), b.name);
+      }
     const address = (name: string, family: 4 | 6) => (family === 4 ? plans.get(name)!.ipv4 : plans.get(name)!.ipv6);
 
     /* The desired state, as the soak believes it; every operation updates it after the agent accepted it. */
@@ -132,7 +138,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     writeJson(configFile, {
       version: 1,
       services: model.map((s) => ({
-        address: s === model[1] ? VIP6 : VIP4, port: s.port, protocol: s === model[2] ? 'udp' : 'tcp', algorithm: s.algorithm, healthCheck: checkOf(s),
+        address: s === model[1] ? VIP6 : VIP4,
+        port: s.port,
+        protocol: s === model[2] ? 'udp' : 'tcp',
+        algorithm: s.algorithm,
+        healthCheck: checkOf(s),
         backends: initial.map((b) => ({ address: address(b, s.family), port: s.backendPort, weight: 1 })),
       })),
     });
@@ -148,7 +158,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const waitHealthy = async (backend?: string) => {
       const deadline = Date.now() + HEALTHY_TIMEOUT_MS;
       for (;;) {
-        const health = await api().health.list.query({}).catch(() => []);
+        const health = await api()
+          .health.list.query({})
+          .catch(() => []);
         const down = health.filter((h) => !h.up && (!backend || nameOfEndpoint.get(h.endpoint) === backend) && h.checkType !== 'none');
         if (!down.length) return;
         if (Date.now() > deadline) throw new Error(`still down after ${HEALTHY_TIMEOUT_MS} ms: ${down.map((h) => `${h.service} ${h.endpoint}`).join(', ')}`);
@@ -180,30 +192,62 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const holdEnds: HoldEnd[] = [];
     const trafficErrors: string[] = [];
     let totals: Record<string, unknown> = {};
-    const serviceByTarget = new Map([[`${VIP4}:8080:http`, HTTP4.name], [`${VIP6}:8080:http`, HTTP6.name], [`${VIP4}:9001:udp`, UDP.name], [`${VIP4}:9000:hold`, LINE.name]]);
+    const serviceByTarget = new Map([
+      [`${VIP4}:8080:http`, HTTP4.name],
+      [`${VIP6}:8080:http`, HTTP6.name],
+      [`${VIP4}:9001:udp`, UDP.name],
+      [`${VIP4}:9000:hold`, LINE.name],
+    ]);
     const onEvent = (event: any) => {
       if (event.type === 'fail') {
         let backendEndpoint: string | null = null;
         try {
-          backendEndpoint = flowBackend(theNetwork.pinDir, { client: event.source, clientPort: event.sport, vip: event.host, vipPort: event.port, protocol: event.kind === 'udp' ? 'udp' : 'tcp' });
+          backendEndpoint = flowBackend(theNetwork.pinDir, {
+            client: event.source,
+            clientPort: event.sport,
+            vip: event.host,
+            vipPort: event.port,
+            protocol: event.kind === 'udp' ? 'udp' : 'tcp',
+          });
         } catch (error) {
           trafficErrors.push(`flow lookup of ${event.source}:${event.sport}: ${(error as Error).message}`);
         }
-        failures.push({ kind: event.kind, service: serviceByTarget.get(`${event.host}:${event.port}:${event.kind}`)!, sport: event.sport, start: event.start, end: event.end, reason: event.reason,
-          backend: backendEndpoint ? (nameOfEndpoint.get(backendEndpoint) ?? backendEndpoint) : null, backendEndpoint });
+        failures.push({
+          kind: event.kind,
+          service: serviceByTarget.get(`${event.host}:${event.port}:${event.kind}`)!,
+          sport: event.sport,
+          start: event.start,
+          end: event.end,
+          reason: event.reason,
+          backend: backendEndpoint ? (nameOfEndpoint.get(backendEndpoint) ?? backendEndpoint) : null,
+          backendEndpoint,
+        });
       } else if (event.type === 'hold-end') {
-        holdEnds.push({ id: event.id, service: LINE.name, backend: event.backend, openedAt: event.openedAt, t: event.t, broken: event.broken, reason: event.reason, sent: event.sent, received: event.received });
+        holdEnds.push({
+          id: event.id,
+          service: LINE.name,
+          backend: event.backend,
+          openedAt: event.openedAt,
+          t: event.t,
+          broken: event.broken,
+          reason: event.reason,
+          sent: event.sent,
+          received: event.received,
+        });
       } else if (event.type === 'tick' || event.type === 'done') {
         const { type, t, ...rest } = event;
         totals = rest;
       }
     };
     const trafficConfig = {
-      seconds: options.seconds + 5, /* its own bound; the soak stops it earlier */
+      seconds: options.seconds + 5 /* its own bound; the soak stops it earlier */,
       maxRequests: Math.ceil((options.seconds + 5) * (RATES.http4 + RATES.http6 + RATES.udp) * 1.5),
       requestTimeoutMs: 5_000,
       udpTimeoutMs: 3_000,
-      http: [{ host: VIP4, port: HTTP4.port, source: CLIENT4, perSecond: RATES.http4 }, { host: VIP6, port: HTTP6.port, source: CLIENT6, perSecond: RATES.http6 }],
+      http: [
+        { host: VIP4, port: HTTP4.port, source: CLIENT4, perSecond: RATES.http4 },
+        { host: VIP6, port: HTTP6.port, source: CLIENT6, perSecond: RATES.http6 },
+      ],
       udp: [{ host: VIP4, port: UDP.port, source: CLIENT4, perSecond: RATES.udp }],
       holds: { host: VIP4, port: LINE.port, source: CLIENT4, count: HOLDS, intervalMs: HOLD_INTERVAL_MS },
     };
@@ -233,7 +277,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const records: OperationRecord[] = [];
     const opsEnd = hardEnd - SETTLE_MS;
     for (let index = 0; index < options.operations && Date.now() < opsEnd; index++) {
-      const op = chooseOperation(random, { pending: unplayed, services: model, allBackends, dead, mayRestartAgent: Date.now() - agentStartedAt >= minAgentLifeS(options.seconds) * 1000 });
+      const op = chooseOperation(random, {
+        pending: unplayed,
+        services: model,
+        allBackends,
+        dead,
+        mayRestartAgent: Date.now() - agentStartedAt >= minAgentLifeS(options.seconds) * 1000,
+      });
       const pauseMs = random.int(500, 2_500);
       const at = Date.now();
       let error: string | null = null;
@@ -244,7 +294,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       }
       const record = { index, at, ms: Date.now() - at, error, ...op };
       records.push(record);
-      log(`op ${index} ${op.kind}${op.service ? ` ${op.service}` : ''}${op.backend ? ` ${op.backend}` : ''}: ${op.detail} (${record.ms} ms)${error ? ` FAILED: ${error}` : ''}`);
+      log(
+        `op ${index} ${op.kind}${op.service ? ` ${op.service}` : ''}${op.backend ? ` ${op.backend}` : ''}: ${op.detail} (${record.ms} ms)${error ? ` FAILED: ${error}` : ''}`,
+      );
       /* Without an agent every later operation is refused: the soak would go on measuring nothing. */
       if (op.kind === 'agent-restart' && error) {
         log('the agent did not come back: no more operations');
@@ -327,7 +379,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           for (;;) {
             const row = (await api().backends.list.query({ service: s!.name })).find((b) => b.endpoint === e);
             if (row?.weight === weight) break;
-            if (Date.now() > deadline) throw new Error(`weight ${weight} of ${e} not applied ${RELOAD_TIMEOUT_MS} ms after SIGHUP:\n${agent!.output.slice(-2000)}`);
+            if (Date.now() > deadline)
+              throw new Error(`weight ${weight} of ${e} not applied ${RELOAD_TIMEOUT_MS} ms after SIGHUP:\n${agent!.output.slice(-2000)}`);
             await sleep(100);
           }
           s!.members.get(op.backend!)!.weight = weight;
@@ -368,8 +421,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       deathEffects: deaths.map((d) => {
         const on = judged.filter((f) => f.backend === d.backend && f.start >= d.from && f.start <= (d.to ?? Infinity));
         const tcp = on.filter((f) => f.kind !== 'udp');
-        return { ...d, tcpFailures: tcp.length, udpFailures: on.length - tcp.length,
-          lastTcpStartAfterS: tcp.length ? Math.max(...tcp.map((f) => f.start - d.from)) / 1000 : null };
+        return {
+          ...d,
+          tcpFailures: tcp.length,
+          udpFailures: on.length - tcp.length,
+          lastTcpStartAfterS: tcp.length ? Math.max(...tcp.map((f) => f.start - d.from)) / 1000 : null,
+        };
       }),
       holds: {
         opened: (totals.holds as { opened?: number } | undefined)?.opened ?? 0,

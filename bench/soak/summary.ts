@@ -21,8 +21,10 @@ export function soakSummary(r: SoakResult, goals: { maxSlopeMbPerMinute: number 
   ];
   const lags = r.deathEffects.map((d) => d.lastTcpStartAfterS).filter((x): x is number => x !== null);
   if (r.deathEffects.length) {
-    lines.push(`${r.deathEffects.length} backend servers killed: ${r.deathEffects.reduce((n, d) => n + d.tcpFailures, 0)} TCP and ${r.deathEffects.reduce((n, d) => n + d.udpFailures, 0)} UDP requests failed on them; ` +
-      `the last TCP request sent to a killed server started ${lags.length ? `${Math.max(...lags).toFixed(1)} s` : 'n/a'} after its kill (health checks: 500 ms interval, fall 2; UDP has no check).`);
+    lines.push(
+      `${r.deathEffects.length} backend servers killed: ${r.deathEffects.reduce((n, d) => n + d.tcpFailures, 0)} TCP and ${r.deathEffects.reduce((n, d) => n + d.udpFailures, 0)} UDP requests failed on them; ` +
+        `the last TCP request sent to a killed server started ${lags.length ? `${Math.max(...lags).toFixed(1)} s` : 'n/a'} after its kill (health checks: 500 ms interval, fall 2; UDP has no check).`,
+    );
   }
   if (r.trafficErrors.length) lines.push(`Traffic or lookup errors: ${r.trafficErrors.slice(0, 5).join(' | ')}`);
   return lines;

@@ -52,7 +52,17 @@ function nextPort(key, [low, high]) {
 
 function fail(kind, target, sport, start, error) {
   totals[kind].failed++;
-  emit({ type: 'fail', kind, host: target.host, port: target.port, source: target.source, sport, start, end: Date.now(), reason: error?.code ?? error?.message ?? String(error) });
+  emit({
+    type: 'fail',
+    kind,
+    host: target.host,
+    port: target.port,
+    source: target.source,
+    sport,
+    start,
+    end: Date.now(),
+    reason: error?.code ?? error?.message ?? String(error),
+  });
 }
 
 function httpOnce(target) {
@@ -69,8 +79,14 @@ function httpOnce(target) {
       resolve();
     };
     const req = http.request({
-      host: target.host, port: target.port, path: '/', method: 'GET', agent: false,
-      localAddress: target.source, localPort: sport, headers: { connection: 'close' },
+      host: target.host,
+      port: target.port,
+      path: '/',
+      method: 'GET',
+      agent: false,
+      localAddress: target.source,
+      localPort: sport,
+      headers: { connection: 'close' },
     });
     const timer = setTimeout(() => req.destroy(Object.assign(new Error('request timeout'), { code: 'REQUEST_TIMEOUT' })), config.requestTimeoutMs);
     req.on('error', finish);

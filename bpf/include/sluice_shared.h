@@ -124,11 +124,11 @@ enum sluice_backend_flags {
 };
 
 enum sluice_tcp_state {
-	TCP_STATE_NONE = 0,	/* UDP flows */
+	TCP_STATE_NONE = 0, /* UDP flows */
 	TCP_STATE_SYN_SENT = 1,
 	TCP_STATE_ESTABLISHED = 2,
-	TCP_STATE_FIN_WAIT = 3,	/* one side sent FIN */
-	TCP_STATE_CLOSED = 4,	/* both FINs or an RST: no longer active */
+	TCP_STATE_FIN_WAIT = 3, /* one side sent FIN */
+	TCP_STATE_CLOSED = 4, /* both FINs or an RST: no longer active */
 };
 
 /*
@@ -139,14 +139,14 @@ enum sluice_tcp_state {
 enum sluice_endpoint_filter {
 	ENDPOINT_FILTER_BITS_LOG2 = 16,
 	ENDPOINT_FILTER_WORDS = (1 << 16) / 64,
-	ENDPOINT_FILTER_MULTIPLIER = 0x61c88647,	/* the kernel's GOLDEN_RATIO_32 (hash_32) */
+	ENDPOINT_FILTER_MULTIPLIER = 0x61c88647, /* the kernel's GOLDEN_RATIO_32 (hash_32) */
 };
 
 /* Flow flags. */
 enum sluice_flow_flags {
-	FLOW_F_FIN_CLIENT = 1 << 0,	/* the client sent FIN */
-	FLOW_F_FIN_BACKEND = 1 << 1,	/* the backend sent FIN */
-	FLOW_F_SYN_SEQ = 1 << 2,	/* syn_seq holds the opening SYN's sequence number */
+	FLOW_F_FIN_CLIENT = 1 << 0, /* the client sent FIN */
+	FLOW_F_FIN_BACKEND = 1 << 1, /* the backend sent FIN */
+	FLOW_F_SYN_SEQ = 1 << 2, /* syn_seq holds the opening SYN's sequence number */
 };
 
 /* Index of a flow's per-direction next-hop cache. */
@@ -164,31 +164,32 @@ enum sluice_counter {
 	CNT_ACTION_TX = 3,
 	CNT_ACTION_REDIRECT = 4,
 	/* Drop reasons. */
-	CNT_DROP_MALFORMED = 5,		/* truncated or invalid IP header, or truncated L4 header to a VIP */
-	CNT_DROP_FRAGMENT = 6,		/* IP fragment to a VIP */
-	CNT_DROP_IP_OPTIONS = 7,	/* IPv4 options or IPv6 extension header to a VIP */
-	CNT_DROP_UNKNOWN_PROTOCOL = 8,	/* neither TCP nor UDP to a VIP */
-	CNT_DROP_NO_SERVICE = 9,	/* VIP address, but no service on that port */
-	CNT_DROP_NO_BACKEND = 10,	/* service with no eligible backend */
-	CNT_DROP_BAD_CHECKSUM = 11,	/* IPv6 UDP with checksum 0 to a VIP */
+	CNT_DROP_MALFORMED =
+		5, /* truncated or invalid IP header, or truncated L4 header to a VIP */
+	CNT_DROP_FRAGMENT = 6, /* IP fragment to a VIP */
+	CNT_DROP_IP_OPTIONS = 7, /* IPv4 options or IPv6 extension header to a VIP */
+	CNT_DROP_UNKNOWN_PROTOCOL = 8, /* neither TCP nor UDP to a VIP */
+	CNT_DROP_NO_SERVICE = 9, /* VIP address, but no service on that port */
+	CNT_DROP_NO_BACKEND = 10, /* service with no eligible backend */
+	CNT_DROP_BAD_CHECKSUM = 11, /* IPv6 UDP with checksum 0 to a VIP */
 	/* Pass reasons. */
-	CNT_PASS_NOT_SERVICE = 12,	/* not for us: untouched */
-	CNT_PASS_NO_NEIGHBOUR = 13,	/* rewritten; the kernel resolves the next hop */
-	CNT_PASS_NO_ROUTE = 14,		/* rewritten; FIB gave no forwarding answer */
-	CNT_PASS_TTL_EXCEEDED = 15,	/* rewritten; the kernel sends time exceeded */
-	CNT_PASS_NOT_ETHERNET_IP = 16,	/* short frame or neither IPv4 nor IPv6: untouched */
-	CNT_PASS_VLAN_TAGGED = 17,	/* rewritten; the kernel forwards tagged frames */
+	CNT_PASS_NOT_SERVICE = 12, /* not for us: untouched */
+	CNT_PASS_NO_NEIGHBOUR = 13, /* rewritten; the kernel resolves the next hop */
+	CNT_PASS_NO_ROUTE = 14, /* rewritten; FIB gave no forwarding answer */
+	CNT_PASS_TTL_EXCEEDED = 15, /* rewritten; the kernel sends time exceeded */
+	CNT_PASS_NOT_ETHERNET_IP = 16, /* short frame or neither IPv4 nor IPv6: untouched */
+	CNT_PASS_VLAN_TAGGED = 17, /* rewritten; the kernel forwards tagged frames */
 	/* Flow events. */
 	CNT_FLOW_NEW = 18,
-	CNT_FLOW_RESTEERED = 19,	/* its backend was down or removed */
+	CNT_FLOW_RESTEERED = 19, /* its backend was down or removed */
 	CNT_FLOW_CLOSED = 20,
 	CNT_FORWARD_PACKETS = 21,
 	CNT_REPLY_PACKETS = 22,
 	/* Flood protection. */
-	CNT_FLOW_HALF_OPEN = 23,	/* a TCP SYN recorded in the half-open table */
-	CNT_FLOW_PROMOTED = 24,		/* handshake completed: moved to the flow table */
-	CNT_FLOW_UNTRACKED = 25,	/* UDP over the new-flow rate: steered by hash, not recorded */
-	CNT_REPLY_UNTRACKED = 26,	/* reply of an unrecorded UDP flow: VIP from its only service */
+	CNT_FLOW_HALF_OPEN = 23, /* a TCP SYN recorded in the half-open table */
+	CNT_FLOW_PROMOTED = 24, /* handshake completed: moved to the flow table */
+	CNT_FLOW_UNTRACKED = 25, /* UDP over the new-flow rate: steered by hash, not recorded */
+	CNT_REPLY_UNTRACKED = 26, /* reply of an unrecorded UDP flow: VIP from its only service */
 	/*
 	 * Appended, never renumbered: an upgrade carries counters over by slot.
 	 * A TCP packet that is not a flow's first found no flow while an upgrade
@@ -225,22 +226,22 @@ struct vip_key {
 struct service_key {
 	__be32 addr[4];
 	__be16 port;
-	__u8 protocol;	/* IPPROTO_TCP or IPPROTO_UDP */
-	__u8 family;	/* enum sluice_family */
+	__u8 protocol; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family; /* enum sluice_family */
 };
 
 /* Replaced whole by the agent, so a packet sees the old value or the new. */
 struct service_config {
-	__u32 id;		/* index into service_vips, stats and lookup tables */
-	__u32 sequence_length;	/* slots in use in the round-robin sequence */
-	__u8 algorithm;		/* enum sluice_algorithm */
+	__u32 id; /* index into service_vips, stats and lookup tables */
+	__u32 sequence_length; /* slots in use in the round-robin sequence */
+	__u8 algorithm; /* enum sluice_algorithm */
 	/*
 	 * mode (enum sluice_forwarding_mode) and flags are written by the agent
 	 * but read by nothing yet: NAT is the only mode. Kept so the forwarding
 	 * modes (issue 11) give them meaning without changing the layout.
 	 */
 	__u8 mode;
-	__u8 active_table;	/* 0 or 1: which of the two lookup tables is live */
+	__u8 active_table; /* 0 or 1: which of the two lookup tables is live */
 	__u8 flags;
 	/* New connections per client address per second; more are dropped. 0: no limit. */
 	__u32 client_rate;
@@ -250,9 +251,9 @@ struct backend {
 	__be32 addr[4];
 	__be16 port;
 	__u8 family;
-	__u8 flags;		/* enum sluice_backend_flags */
-	__u32 service_id;	/* a flow is kept only if this still matches */
-	__u32 weight;		/* least-connections compares active/weight */
+	__u8 flags; /* enum sluice_backend_flags */
+	__u32 service_id; /* a flow is kept only if this still matches */
+	__u32 weight; /* least-connections compares active/weight */
 };
 
 /* One lookup table: backend ids, filled by Maglev or by a weighted sequence. */
@@ -267,7 +268,7 @@ struct flow_key {
 	__be16 dst_port;
 	__u8 protocol;
 	__u8 family;
-	__u16 pad;	/* always zero: part of the hashed key */
+	__u16 pad; /* always zero: part of the hashed key */
 };
 
 /*
@@ -275,20 +276,20 @@ struct flow_key {
  * same entry. The fields every packet touches come first (one cache line).
  */
 #ifdef SLUICE_TEST_FLOW_GENERATION
-#define syn_seq syn_seq_v2	/* test-only: see the build switches after struct traffic_counters */
+#define syn_seq syn_seq_v2 /* test-only: see the build switches after struct traffic_counters */
 #endif
 
 struct flow_value {
-	__u64 created_ns;	/* when the flow (or its current connection) began */
-	__u64 last_seen_ns;	/* last packet in either direction */
-	__u64 packets;		/* client -> backend */
+	__u64 created_ns; /* when the flow (or its current connection) began */
+	__u64 last_seen_ns; /* last packet in either direction */
+	__u64 packets; /* client -> backend */
 	__u64 bytes;
-	__u64 reply_packets;	/* backend -> client */
+	__u64 reply_packets; /* backend -> client */
 	__u64 reply_bytes;
 	__u32 backend_id;
 	__u32 service_id;
-	__u32 tcp_state;	/* enum sluice_tcp_state; u32 for atomic exchange */
-	__u32 flags;		/* enum sluice_flow_flags; u32 for atomic or */
+	__u32 tcp_state; /* enum sluice_tcp_state; u32 for atomic exchange */
+	__u32 flags; /* enum sluice_flow_flags; u32 for atomic or */
 	/*
 	 * The FIB's answer per direction (enum sluice_direction), reused until
 	 * NEXT_HOP_TTL_NS passes: checked_ns 0 means nothing cached; max_len is
@@ -306,7 +307,7 @@ struct flow_value {
 	 */
 	__be32 syn_seq;
 #ifdef SLUICE_TEST_EXTRA_FIELDS
-	__u64 test_extra;	/* test-only build switch: see SLUICE_TEST_EXTRA_FIELDS below */
+	__u64 test_extra; /* test-only build switch: see SLUICE_TEST_EXTRA_FIELDS below */
 #endif
 };
 
@@ -352,10 +353,10 @@ struct new_flow_window {
 
 /* A client address of one service: the key of its client rate window. */
 struct client_rate_key {
-	__be32 addr[4];	/* IPv4 uses addr[0], the rest is zero */
+	__be32 addr[4]; /* IPv4 uses addr[0], the rest is zero */
 	__u32 service_id;
 	__u8 family;
-	__u8 pad[3];	/* always zero: part of the hashed key */
+	__u8 pad[3]; /* always zero: part of the hashed key */
 };
 
 /* New connections a client attempted (passed or dropped) since started_ns, within one CLIENT_RATE_WINDOW_NS. */
@@ -366,9 +367,9 @@ struct client_rate_window {
 
 /* Per service and per backend, per CPU. */
 struct traffic_counters {
-	__u64 packets;		/* client -> backend */
+	__u64 packets; /* client -> backend */
 	__u64 bytes;
-	__u64 reply_packets;	/* backend -> client */
+	__u64 reply_packets; /* backend -> client */
 	__u64 reply_bytes;
 	__u64 new_flows;
 	__u64 drops;

@@ -16,8 +16,8 @@
 #include "packet.h"
 
 /* Counts one new connection from the packet's client; whether it is over the service's client_rate. */
-static __always_inline int client_over_rate(const struct packet *pkt, const struct service_config *service,
-					    __u64 now)
+static __always_inline int client_over_rate(const struct packet *pkt,
+					    const struct service_config *service, __u64 now)
 {
 	struct client_rate_key key = { .service_id = service->id, .family = pkt->key.family };
 	struct client_rate_window first = { .started_ns = now, .count = 1 };

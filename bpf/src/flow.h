@@ -161,7 +161,7 @@ static __always_inline void expire_flow(void *table, const struct flow_key *key,
 	__u32 backend_id = flow->backend_id;
 
 	if (bpf_map_delete_elem(table, key))
-		return;	/* another CPU or the GC ended it first */
+		return; /* another CPU or the GC ended it first */
 	count_event(CNT_FLOW_EXPIRED);
 	if (tcp_state != TCP_STATE_CLOSED)
 		remove_active(backend_id);
@@ -203,9 +203,11 @@ static __always_inline int is_live_rather_than(const struct flow_value *flow,
 static __always_inline void consider_reply_flow(struct flow_value *flow, __u32 backend_id,
 						struct service_key *vip,
 						const struct expiry_settings *timeouts, __u64 now,
-						struct flow_value **found, struct service_key **vip_out)
+						struct flow_value **found,
+						struct service_key **vip_out)
 {
-	if (flow && flow->backend_id == backend_id && (!*found || is_live_rather_than(flow, *found)) &&
+	if (flow && flow->backend_id == backend_id &&
+	    (!*found || is_live_rather_than(flow, *found)) &&
 	    !is_flow_expired(timeouts, flow, vip->protocol, now)) {
 		*found = flow;
 		*vip_out = vip;
@@ -216,7 +218,8 @@ static __always_inline void consider_reply_flow(struct flow_value *flow, __u32 b
 static __always_inline void find_reply_flow_in(void *table, const struct packet *pkt,
 					       const struct endpoint_owners *owners,
 					       const struct expiry_settings *timeouts, __u64 now,
-					       struct flow_value **found, struct service_key **vip_out)
+					       struct flow_value **found,
+					       struct service_key **vip_out)
 {
 	struct flow_key forward = {
 		.src_port = pkt->key.dst_port,
@@ -237,8 +240,8 @@ static __always_inline void find_reply_flow_in(void *table, const struct packet 
 			continue;
 		__builtin_memcpy(forward.dst, vip->addr, sizeof(forward.dst));
 		forward.dst_port = vip->port;
-		consider_reply_flow(bpf_map_lookup_elem(table, &forward), owners->backend_ids[i], vip,
-				    timeouts, now, found, vip_out);
+		consider_reply_flow(bpf_map_lookup_elem(table, &forward), owners->backend_ids[i],
+				    vip, timeouts, now, found, vip_out);
 	}
 }
 
@@ -256,8 +259,8 @@ static __always_inline void find_reply_flow_in(void *table, const struct packet 
  * `owners_out`: the endpoint's owners, when it has any (for unrecorded flows).
  */
 static __always_inline struct flow_value *lookup_reply_flow(const struct packet *pkt, __u64 now,
-							      struct service_key **vip_out,
-							      struct endpoint_owners **owners_out)
+							    struct service_key **vip_out,
+							    struct endpoint_owners **owners_out)
 {
 	const struct expiry_settings *timeouts;
 	struct service_key endpoint = {
@@ -342,7 +345,7 @@ static __always_inline int endpoint_has_one_service(const struct backend *backen
  * the guard is on. NULL otherwise (the packet is no reply of ours).
  */
 static __always_inline struct service_key *untracked_reply_vip(const struct packet *pkt,
-								const struct endpoint_owners *owners)
+							       const struct endpoint_owners *owners)
 {
 	__u32 service_id;
 	struct service_key *vip;
@@ -421,7 +424,7 @@ static __always_inline struct backend *start_flow(struct packet *pkt,
  * a race with another CPU's).
  */
 static __always_inline struct flow_value *promote_flow(const struct packet *pkt,
-							 struct flow_value *half_open)
+						       struct flow_value *half_open)
 {
 	struct flow_value *flow;
 

@@ -51,8 +51,8 @@ static __always_inline int decrement_hop_limit(struct packet *pkt)
 		if (pkt->ip4->ttl <= 1)
 			return 0;
 		pkt->ip4->ttl--;
-		pkt->ip4->check = csum_finish(csum_add_change16(csum_begin(pkt->ip4->check),
-								 old_word, *ttl_word));
+		pkt->ip4->check = csum_finish(
+			csum_add_change16(csum_begin(pkt->ip4->check), old_word, *ttl_word));
 		return 1;
 	}
 	if (pkt->ip6) {
@@ -76,16 +76,18 @@ static __always_inline __u32 l3_length(const struct packet *pkt)
 /* Destination then source MAC of a direction's cached next hop. */
 #define NEXT_HOP_MACS(flow, dir) (&(flow)->next_hop_macs[2 * ETH_ALEN * (dir)])
 
-static __always_inline int next_hop_is_fresh(const struct flow_value *flow, enum sluice_direction dir,
-					     __u64 now, __u32 length)
+static __always_inline int next_hop_is_fresh(const struct flow_value *flow,
+					     enum sluice_direction dir, __u64 now, __u32 length)
 {
-	return flow && flow->next_hop_checked_ns[dir] && now - flow->next_hop_checked_ns[dir] < next_hop_ttl_ns &&
+	return flow && flow->next_hop_checked_ns[dir] &&
+	       now - flow->next_hop_checked_ns[dir] < next_hop_ttl_ns &&
 	       length <= flow->next_hop_max_len[dir];
 }
 
 /* Remembers the FIB's answer in the flow entry; concurrent writers store the same answer. */
 static __always_inline void remember_next_hop(struct flow_value *flow, enum sluice_direction dir,
-					      const struct bpf_fib_lookup *fib, __u64 now, __u32 length)
+					      const struct bpf_fib_lookup *fib, __u64 now,
+					      __u32 length)
 {
 	int same = flow->next_hop_checked_ns[dir] && flow->next_hop_ifindex[dir] == fib->ifindex &&
 		   now - flow->next_hop_checked_ns[dir] < next_hop_ttl_ns;
@@ -102,8 +104,9 @@ static __always_inline void remember_next_hop(struct flow_value *flow, enum slui
  * `flow` is the packet's flow entry, or NULL for the first packet of a flow
  * (its entry was just inserted from a copy); `dir` picks its next-hop cache.
  */
-static __always_inline int forward_packet(struct xdp_md *ctx, struct packet *pkt, struct flow_value *flow,
-					  enum sluice_direction dir, __u64 now)
+static __always_inline int forward_packet(struct xdp_md *ctx, struct packet *pkt,
+					  struct flow_value *flow, enum sluice_direction dir,
+					  __u64 now)
 {
 	__u32 length = l3_length(pkt), ifindex;
 	struct bpf_fib_lookup fib = {};

@@ -15,8 +15,8 @@ enum endpoint_side {
 };
 
 static __always_inline void rewrite_l4_checksum(struct packet *pkt, const __be32 *old_addr,
-						const __be32 *new_addr, int words,
-						__be16 old_port, __be16 new_port)
+						const __be32 *new_addr, int words, __be16 old_port,
+						__be16 new_port)
 {
 	__u32 sum;
 	__sum16 check;
@@ -44,12 +44,12 @@ static __always_inline void rewrite_endpoint(struct packet *pkt, enum endpoint_s
 		__be32 old_addr = *addr;
 
 		*addr = new_addr[0];
-		pkt->ip4->check = csum_finish(csum_add_change32(csum_begin(pkt->ip4->check),
-								 old_addr, new_addr[0]));
+		pkt->ip4->check = csum_finish(
+			csum_add_change32(csum_begin(pkt->ip4->check), old_addr, new_addr[0]));
 		rewrite_l4_checksum(pkt, &old_addr, new_addr, 1, old_port, new_port);
 	} else if (pkt->ip6) {
-		__be32 *addr = side == ENDPOINT_SOURCE ? pkt->ip6->saddr.in6_u.u6_addr32
-						       : pkt->ip6->daddr.in6_u.u6_addr32;
+		__be32 *addr = side == ENDPOINT_SOURCE ? pkt->ip6->saddr.in6_u.u6_addr32 :
+							 pkt->ip6->daddr.in6_u.u6_addr32;
 		__be32 old_addr[4];
 
 		__builtin_memcpy(old_addr, addr, sizeof(old_addr));

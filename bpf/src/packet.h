@@ -20,16 +20,16 @@
 struct packet {
 	void *data_end;
 	struct ethhdr *eth;
-	struct iphdr *ip4;	/* one of ip4 / ip6 is set */
+	struct iphdr *ip4; /* one of ip4 / ip6 is set */
 	struct ipv6hdr *ip6;
-	__be16 *l4_ports;	/* source port, then destination port */
+	__be16 *l4_ports; /* source port, then destination port */
 	__sum16 *l4_check;
 	struct flow_key key;
 	__u32 frame_len;
 	__be32 tcp_seq;
 	__u8 tcp_flags;
 	__u8 vlan_tagged;
-	__u8 udp_check_absent;	/* IPv4 UDP with checksum 0: stays 0 */
+	__u8 udp_check_absent; /* IPv4 UDP with checksum 0: stays 0 */
 };
 
 static __always_inline int is_tcp(const struct packet *pkt)

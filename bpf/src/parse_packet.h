@@ -16,7 +16,7 @@
 
 #define IPV4_MORE_FRAGMENTS 0x2000
 #define IPV4_FRAGMENT_OFFSET 0x1fff
-#define IPV4_HEADER_WORDS 5	/* IHL of a header without options */
+#define IPV4_HEADER_WORDS 5 /* IHL of a header without options */
 
 static __always_inline int is_l4_balanced(__u8 protocol)
 {
@@ -98,8 +98,7 @@ static __always_inline int parse_ipv6(struct header_cursor *cursor, struct packe
 	return CONTINUE_PROCESSING;
 }
 
-static __always_inline int parse_tcp(struct header_cursor *cursor, struct packet *pkt,
-				     void *l3_end)
+static __always_inline int parse_tcp(struct header_cursor *cursor, struct packet *pkt, void *l3_end)
 {
 	struct tcphdr *tcp = cursor->pos;
 
@@ -113,8 +112,7 @@ static __always_inline int parse_tcp(struct header_cursor *cursor, struct packet
 	return CONTINUE_PROCESSING;
 }
 
-static __always_inline int parse_udp(struct header_cursor *cursor, struct packet *pkt,
-				     void *l3_end)
+static __always_inline int parse_udp(struct header_cursor *cursor, struct packet *pkt, void *l3_end)
 {
 	struct udphdr *udp = cursor->pos;
 

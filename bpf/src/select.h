@@ -16,7 +16,7 @@
 
 /* A backend that may carry flows of this service and address family, or NULL. */
 static __always_inline struct backend *lookup_usable_backend(__u32 backend_id, __u32 service_id,
-							      __u8 family)
+							     __u8 family)
 {
 	struct backend *backend;
 
@@ -61,8 +61,8 @@ static __always_inline __u64 active_flows(__u32 backend_id)
  * that many backends this is exact; beyond, it is a bounded best-of-N sample.
  * Load is active flows / weight, compared by cross-multiplying.
  */
-static __always_inline __u32 choose_least_connected(const struct lookup_table *table,
-						    __u32 start, __u32 length)
+static __always_inline __u32 choose_least_connected(const struct lookup_table *table, __u32 start,
+						    __u32 length)
 {
 	__u32 best_id = NO_BACKEND;
 	__u64 best_active = 0, best_weight = 1;
@@ -79,7 +79,8 @@ static __always_inline __u32 choose_least_connected(const struct lookup_table *t
 		if (!candidate || !candidate->weight)
 			continue;
 		active = active_flows(id);
-		if (best_id == NO_BACKEND || active * best_weight < best_active * candidate->weight) {
+		if (best_id == NO_BACKEND ||
+		    active * best_weight < best_active * candidate->weight) {
 			best_id = id;
 			best_active = active;
 			best_weight = candidate->weight;

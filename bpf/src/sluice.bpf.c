@@ -42,8 +42,8 @@ static __always_inline int forward_to_backend(struct xdp_md *ctx, struct packet 
  * (`replaces`: its entry is in the flow table). `limit_client`: the packet
  * opens a new connection that the service's client rate has not counted yet.
  */
-static __always_inline int steer_flow(struct xdp_md *ctx, struct packet *pkt, __u64 now, int replaces,
-				      int limit_client)
+static __always_inline int steer_flow(struct xdp_md *ctx, struct packet *pkt, __u64 now,
+				      int replaces, int limit_client)
 {
 	struct service_config *service = lookup_service(&pkt->key);
 	struct backend *backend;
@@ -102,7 +102,8 @@ static __always_inline int handle_forward(struct xdp_md *ctx, struct packet *pkt
 static __always_inline int handle_half_open(struct xdp_md *ctx, struct packet *pkt,
 					    struct flow_value *flow, __u64 now)
 {
-	if (flow->tcp_state == TCP_STATE_SYN_SENT && !has_tcp_flag(pkt, TCP_FLAG_SYN | TCP_FLAG_RST))
+	if (flow->tcp_state == TCP_STATE_SYN_SENT &&
+	    !has_tcp_flag(pkt, TCP_FLAG_SYN | TCP_FLAG_RST))
 		flow = promote_flow(pkt, flow);
 	return handle_forward(ctx, pkt, flow, now);
 }
@@ -123,7 +124,8 @@ static __always_inline int handle_untracked_reply(struct xdp_md *ctx, struct pac
 
 /* Backend -> client on a tracked flow: restore the VIP as the source. */
 static __always_inline int handle_reply(struct xdp_md *ctx, struct packet *pkt,
-					struct flow_value *flow, const struct service_key *vip, __u64 now)
+					struct flow_value *flow, const struct service_key *vip,
+					__u64 now)
 {
 	flow->last_seen_ns = now;
 	flow->reply_packets += 1;
@@ -161,7 +163,7 @@ static __always_inline int in_handover(const struct packet *pkt, __u64 now)
  * gets a fresh choice, a TCP mid-stream packet carries on as an evicted flow's).
  */
 static __always_inline struct flow_value *lookup_live_flow(void *table, const struct packet *pkt,
-							     __u64 now)
+							   __u64 now)
 {
 	struct flow_value *flow = bpf_map_lookup_elem(table, &pkt->key);
 

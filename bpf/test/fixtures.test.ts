@@ -49,11 +49,8 @@ describe('packet fixtures', () => {
     const actions = ['ABORTED', 'DROP', 'PASS', 'TX', 'REDIRECT'] as const;
     const total = actions.reduce((sum, action) => sum + counter(`CNT_ACTION_${action}`), 0);
     assert.equal(total, FIXTURES.length, 'action counters add up to the packets sent');
-    for (const action of actions)
-      assert.equal(counter(`CNT_ACTION_${action}`), expectedActions.get(`XDP_${action}`) ?? 0, `CNT_ACTION_${action}`);
-    const reasons = (Object.keys(SluiceCounter) as CounterName[]).filter(
-      (name) => name.startsWith('CNT_DROP_') || name.startsWith('CNT_PASS_'),
-    );
+    for (const action of actions) assert.equal(counter(`CNT_ACTION_${action}`), expectedActions.get(`XDP_${action}`) ?? 0, `CNT_ACTION_${action}`);
+    const reasons = (Object.keys(SluiceCounter) as CounterName[]).filter((name) => name.startsWith('CNT_DROP_') || name.startsWith('CNT_PASS_'));
     for (const reason of reasons) assert.equal(counter(reason), expectedReasons.get(reason) ?? 0, reason);
   });
 

@@ -37,7 +37,12 @@ function isVip(packet: InspectedFrame): boolean {
 
 /* A reply of a tracked flow: from a backend endpoint to a client whose flow (or half-open flow) is on that backend. */
 function isTrackedReply(packet: InspectedFrame): boolean {
-  const owners = dataplane.maps.backendEndpoints.lookup({ addr: addressKey(packet.src), port: packet.srcPort, protocol: packet.protocol, family: packet.family });
+  const owners = dataplane.maps.backendEndpoints.lookup({
+    addr: addressKey(packet.src),
+    port: packet.srcPort,
+    protocol: packet.protocol,
+    family: packet.family,
+  });
   for (let i = 0; owners && i < owners.count; i++) {
     const vip = dataplane.maps.serviceVips.lookup(owners.service_ids[i]!);
     if (!vip || vip.family !== packet.family) continue;
@@ -81,13 +86,13 @@ test(`fuzz: ${PACKETS} random and mutated packets (seed ${SEED})`, () => {
     }
   }
 
-  const counter = (name: keyof typeof SluiceCounter) =>
-    dataplane.maps.globalCounters.lookupSum(SluiceCounter[name]) ?? 0n;
+  const counter = (name: keyof typeof SluiceCounter) => dataplane.maps.globalCounters.lookupSum(SluiceCounter[name]) ?? 0n;
   const actions =
-    counter('CNT_ACTION_ABORTED') + counter('CNT_ACTION_DROP') + counter('CNT_ACTION_PASS') +
-    counter('CNT_ACTION_TX') + counter('CNT_ACTION_REDIRECT');
+    counter('CNT_ACTION_ABORTED') + counter('CNT_ACTION_DROP') + counter('CNT_ACTION_PASS') + counter('CNT_ACTION_TX') + counter('CNT_ACTION_REDIRECT');
   assert.equal(actions, BigInt(PACKETS), 'action counters add up to the packets sent');
   assert.equal(counter('CNT_ACTION_ABORTED'), 0n);
   assert.ok(tally.changed > PACKETS / 20, `enough packets were balanced to mean something (${tally.changed})`);
-  console.log(`fuzz: ${PACKETS} packets, ${tally.parsed} well-formed TCP/UDP, ${tally.changed} rewritten, ${tally.validIn} of them checked for valid checksums`);
+  console.log(
+    `fuzz: ${PACKETS} packets, ${tally.parsed} well-formed TCP/UDP, ${tally.changed} rewritten, ${tally.validIn} of them checked for valid checksums`,
+  );
 });

@@ -21,41 +21,41 @@ export const DEFAULT_HEADER = join(repoRoot, 'bpf/include/sluice_shared.h');
 export const DEFAULT_OUT = join(repoRoot, 'packages/dataplane/src/generated/layout.ts');
 
 function main(): void {
-	const { values } = parseArgs({
-		options: {
-			object: { type: 'string', default: DEFAULT_OBJECT },
-			header: { type: 'string', default: DEFAULT_HEADER },
-			out: { type: 'string', default: DEFAULT_OUT },
-			check: { type: 'boolean', default: false },
-		},
-	});
-	const objectPath = resolve(values.object);
-	if (!existsSync(objectPath)) {
-		console.error(`gen-layout: ${objectPath} does not exist; build it first with \`make -C bpf\``);
-		process.exit(1);
-	}
-	const extraCflags = (process.env.EXTRA_CFLAGS ?? '').split(/\s+/).filter(Boolean);
-	const source = generateLayoutSource({ objectPath, headerPath: resolve(values.header), extraCflags, repoRoot });
-	const current = existsSync(values.out) ? readFileSync(values.out, 'utf8') : '';
-	if (values.check) {
-		if (current !== source) {
-			console.error(`gen-layout: ${values.out} is out of date; run \`pnpm gen:layout\``);
-			process.exit(1);
-		}
-		console.log(`gen-layout: ${values.out} is up to date`);
-		return;
-	}
-	if (current === source) {
-		console.log(`gen-layout: ${values.out} unchanged`);
-		return;
-	}
-	writeFileSync(values.out, source);
-	console.log(`gen-layout: wrote ${values.out}`);
+  const { values } = parseArgs({
+    options: {
+      object: { type: 'string', default: DEFAULT_OBJECT },
+      header: { type: 'string', default: DEFAULT_HEADER },
+      out: { type: 'string', default: DEFAULT_OUT },
+      check: { type: 'boolean', default: false },
+    },
+  });
+  const objectPath = resolve(values.object);
+  if (!existsSync(objectPath)) {
+    console.error(`gen-layout: ${objectPath} does not exist; build it first with \`make -C bpf\``);
+    process.exit(1);
+  }
+  const extraCflags = (process.env.EXTRA_CFLAGS ?? '').split(/\s+/).filter(Boolean);
+  const source = generateLayoutSource({ objectPath, headerPath: resolve(values.header), extraCflags, repoRoot });
+  const current = existsSync(values.out) ? readFileSync(values.out, 'utf8') : '';
+  if (values.check) {
+    if (current !== source) {
+      console.error(`gen-layout: ${values.out} is out of date; run \`pnpm gen:layout\``);
+      process.exit(1);
+    }
+    console.log(`gen-layout: ${values.out} is up to date`);
+    return;
+  }
+  if (current === source) {
+    console.log(`gen-layout: ${values.out} unchanged`);
+    return;
+  }
+  writeFileSync(values.out, source);
+  console.log(`gen-layout: wrote ${values.out}`);
 }
 
 try {
-	main();
+  main();
 } catch (err) {
-	console.error(`gen-layout: ${(err as Error).message}`);
-	process.exit(1);
+  console.error(`gen-layout: ${(err as Error).message}`);
+  process.exit(1);
 }

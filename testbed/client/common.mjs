@@ -55,4 +55,3 @@ export function deadlineTimer(ms, onExpire) {
   timer.unref();
   return timer;
 }
-

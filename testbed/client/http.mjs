@@ -55,10 +55,7 @@ export async function httpMode(values) {
         headers: keepalive ? {} : { connection: 'close' },
       });
       inflight.add(req);
-      const perRequest = setTimeout(
-        () => req.destroy(Object.assign(new Error('request timeout'), { code: 'REQUEST_TIMEOUT' })),
-        requestMs,
-      );
+      const perRequest = setTimeout(() => req.destroy(Object.assign(new Error('request timeout'), { code: 'REQUEST_TIMEOUT' })), requestMs);
       req.on('socket', (s) => {
         if (!sockets.has(s)) {
           sockets.add(s);
@@ -110,4 +107,3 @@ export async function httpMode(values) {
     requestsPerSecond: round((succeeded / durationMs) * 1000),
   };
 }
-

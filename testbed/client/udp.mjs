@@ -128,4 +128,3 @@ export async function udpMode(values) {
     durationMs: round(durationMs),
   };
 }
-

@@ -45,7 +45,19 @@ after(async () => {
 });
 
 test('set up services over IPv4 and IPv6 from the CLI and carry traffic', T, async () => {
-  await sluiceOk(network, ['service', 'add', `${VIP}:8080/tcp`, '--algorithm', 'weighted-round-robin', '--check', 'http', '--check-path', '/', '--check-interval', '1s']);
+  await sluiceOk(network, [
+    'service',
+    'add',
+    `${VIP}:8080/tcp`,
+    '--algorithm',
+    'weighted-round-robin',
+    '--check',
+    'http',
+    '--check-path',
+    '/',
+    '--check-interval',
+    '1s',
+  ]);
   await sluiceOk(network, ['service', 'add', `[${VIP6}]:9000/tcp`, '--algorithm', 'maglev']);
   for (const [i, b] of network.topology.backends.entries()) {
     await sluiceOk(network, ['backend', 'add', `${VIP}:8080/tcp`, `${b.ipv4}:8080`, '--weight', String(i + 1)]);
@@ -79,7 +91,11 @@ test('stats, health and audit report what happened', T, async () => {
   assert.ok(web.newFlows >= 60 && web.packets > 0 && web.replyPackets > 0, JSON.stringify(web));
   assert.equal(totals.services.find((s: any) => s.service === `[${VIP6}]:9000/tcp`).activeFlows, 3);
   assert.match(await sluiceOk(network, ['stats']), /SERVICE\s+PACKETS\s+BYTES/);
-  const { ok } = await waitFor(() => sluiceJson(network, ['health', `${VIP}:8080/tcp`]), (list: any[]) => list.every((h) => h.up && h.lastCheckAt), { timeoutMs: 10_000, everyMs: 500 });
+  const { ok } = await waitFor(
+    () => sluiceJson(network, ['health', `${VIP}:8080/tcp`]),
+    (list: any[]) => list.every((h) => h.up && h.lastCheckAt),
+    { timeoutMs: 10_000, everyMs: 500 },
+  );
   assert.ok(ok, 'HTTP checks pass');
   const series = await apiClient(network).stats.series.query({ scope: { service: `${VIP}:8080/tcp` }, seconds: SERIES_SECONDS });
   assert.ok(series.length > 0 && series.some((p) => p.newFlowsPerSec > 0), 'the sampler recorded the traffic');
@@ -103,10 +119,12 @@ test('config export and import round-trip against the live agent; a refused impo
 });
 
 test('the agent serves Prometheus metrics with per-service and per-backend series', T, async () => {
-  const scrape = await execIn(network.topology.lb.namespace, process.execPath, [
-    '-e',
-    `fetch('http://127.0.0.1:${METRICS_PORT}/metrics').then(async (r) => { process.stdout.write(await r.text()); process.exit(r.ok ? 0 : 1); })`,
-  ], { timeoutMs: 15_000 });
+  const scrape = await execIn(
+    network.topology.lb.namespace,
+    process.execPath,
+    ['-e', `fetch('http://127.0.0.1:${METRICS_PORT}/metrics').then(async (r) => { process.stdout.write(await r.text()); process.exit(r.ok ? 0 : 1); })`],
+    { timeoutMs: 15_000 },
+  );
   assert.equal(scrape.code, 0, scrape.stderr);
   assert.match(scrape.stdout, /^sluice_agent_info\{version="0\.1\.0"\} 1$/m);
   assert.match(scrape.stdout, new RegExp(`^sluice_service_new_flows_total\\{service="${VIP.replace(/\./g, '\\.')}:8080/tcp"\\} \\d+`, 'm'));

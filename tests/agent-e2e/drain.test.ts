@@ -69,19 +69,29 @@ test('drain be1: no new connections, its open ones continue, active falls to 0 a
   const be1Holds = holds.filter((h) => h.backend === 'be1');
   /* Ten more round trips each, under the drain. */
   await Promise.all(be1Holds.map((h) => h.exchanged(10)));
-  assert.ok(be1Holds.every((h) => h.alive()), 'be1 connections carry on while draining');
+  assert.ok(
+    be1Holds.every((h) => h.alive()),
+    'be1 connections carry on while draining',
+  );
   for (const [i, h] of be1Holds.entries()) {
     const report = await h.stop();
     assert.equal(report.broken, false, `be1 connection ${i} broke while draining: ${report.brokenReason}`);
     assert.equal(report.errors, 0);
-    const { ok } = await waitFor(() => activeOf('be1'), (n) => n === be1Holds.length - i - 1, { timeoutMs: 3000 });
+    const { ok } = await waitFor(
+      () => activeOf('be1'),
+      (n) => n === be1Holds.length - i - 1,
+      { timeoutMs: 3000 },
+    );
     assert.ok(ok, `active flows of be1 should read ${be1Holds.length - i - 1}`);
     await mark(`be1 connection ${i + 1} closed by its client`);
   }
   await sluiceOk(network, ['backend', 'rm', SERVICE, endpointOf('be1')]);
   await mark('removed (no --force needed)');
   console.log(`drain timeline (no timeout): ${JSON.stringify(timeline)}`);
-  assert.deepEqual(timeline.map((e) => e.active), [2, 2, 1, 0, -1]);
+  assert.deepEqual(
+    timeline.map((e) => e.active),
+    [2, 2, 1, 0, -1],
+  );
 });
 
 test(`drain be2 with a ${DRAIN_TIMEOUT_MS} ms timeout: its connections run until the timeout, then are ended`, T, async () => {
@@ -114,8 +124,14 @@ test(`drain be2 with a ${DRAIN_TIMEOUT_MS} ms timeout: its connections run until
   assert.deepEqual(left.items, [], 'no flow of be2 is left in the table');
   /* Their next packets find no flow, go to be3 and are reset there: each client ends by itself. */
   const reports = await Promise.all(be2Holds.map((h) => h.ended(5000)));
-  assert.ok(reports.every((r) => r.broken || r.errors > 0), `be2 connections were ended: ${JSON.stringify(reports)}`);
-  assert.ok(be3Holds.every((h) => h.alive()), 'be3 connections are untouched');
+  assert.ok(
+    reports.every((r) => r.broken || r.errors > 0),
+    `be2 connections were ended: ${JSON.stringify(reports)}`,
+  );
+  assert.ok(
+    be3Holds.every((h) => h.alive()),
+    'be3 connections are untouched',
+  );
   const audit = await client.audit.list.query({ action: 'backend.drainExpired' });
   assert.equal(audit.items[0]?.target, `${SERVICE} ${endpointOf('be2')}`);
   await sluiceOk(network, ['backend', 'rm', SERVICE, endpointOf('be2')]);

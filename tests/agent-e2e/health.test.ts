@@ -30,8 +30,21 @@ before(async () => {
   network = await setUpNetwork();
   agent = await AgentProcess.start(network);
   await sluiceOk(network, [
-    'service', 'add', SERVICE, '--algorithm', 'round-robin', '--check', 'tcp',
-    '--check-interval', `${CHECK.intervalMs}ms`, '--check-timeout', `${CHECK.timeoutMs}ms`, '--rise', String(CHECK.rise), '--fall', String(CHECK.fall),
+    'service',
+    'add',
+    SERVICE,
+    '--algorithm',
+    'round-robin',
+    '--check',
+    'tcp',
+    '--check-interval',
+    `${CHECK.intervalMs}ms`,
+    '--check-timeout',
+    `${CHECK.timeoutMs}ms`,
+    '--rise',
+    String(CHECK.rise),
+    '--fall',
+    String(CHECK.fall),
   ]);
   for (const name of ['be1', 'be2', 'be3']) await sluiceOk(network, ['backend', 'add', SERVICE, endpointOf(name)]);
 });
@@ -60,7 +73,11 @@ test(`be2's server stops: down within ${DOWN_WITHIN_MS} ms, new connections avoi
   const dir = stateDir(PREFIX);
   const stoppedAt = Date.now();
   await stopServer(dir, 'be2');
-  const down = await waitFor(() => healthOf('be2'), (h) => !h.up, { everyMs: POLL_MS, timeoutMs: 10_000 });
+  const down = await waitFor(
+    () => healthOf('be2'),
+    (h) => !h.up,
+    { everyMs: POLL_MS, timeoutMs: 10_000 },
+  );
   const failoverMs = down.at - stoppedAt;
   assert.ok(down.ok, 'be2 is marked down');
   assert.equal(down.value.consecutiveFailures >= CHECK.fall, true);
@@ -74,7 +91,11 @@ test(`be2's server stops: down within ${DOWN_WITHIN_MS} ms, new connections avoi
   await startServer(dir, backend);
   /* From when the server listens again (startServer waits for that). */
   const startedAt = Date.now();
-  const up = await waitFor(() => healthOf('be2'), (h) => h.up, { everyMs: POLL_MS, timeoutMs: 10_000 });
+  const up = await waitFor(
+    () => healthOf('be2'),
+    (h) => h.up,
+    { everyMs: POLL_MS, timeoutMs: 10_000 },
+  );
   const recoveryMs = up.at - startedAt;
   assert.ok(up.ok, 'be2 is up again');
   assert.ok(up.value.consecutiveSuccesses >= CHECK.rise);
@@ -82,7 +103,9 @@ test(`be2's server stops: down within ${DOWN_WITHIN_MS} ms, new connections avoi
   assert.equal(afterwards.failed, 0);
   assert.ok((afterwards.byBackend.be2 ?? 0) > 0, 'be2 takes new connections again');
 
-  console.log(`health failover: ${JSON.stringify({ check: CHECK, boundMs: DOWN_WITHIN_MS, downAfterMs: failoverMs, upAfterMs: recoveryMs, lastError: down.value.lastError })}`);
+  console.log(
+    `health failover: ${JSON.stringify({ check: CHECK, boundMs: DOWN_WITHIN_MS, downAfterMs: failoverMs, upAfterMs: recoveryMs, lastError: down.value.lastError })}`,
+  );
   assert.ok(failoverMs <= DOWN_WITHIN_MS + POLL_MS + 100, `marked down after ${failoverMs} ms; the bound is ${DOWN_WITHIN_MS} ms`);
   assert.ok(recoveryMs <= CHECK.intervalMs * CHECK.rise + CHECK.timeoutMs + POLL_MS + 100, `up after ${recoveryMs} ms`);
 });

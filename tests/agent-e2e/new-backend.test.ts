@@ -104,7 +104,11 @@ test('a backend added on a port where nothing listens, under steady traffic: 0 r
     control.stop = true;
     const total = await traffic;
     console.log(`new backend on a closed port: ${JSON.stringify({ ...total, healthSeen: seen })}`);
-    assert.deepEqual(seen.filter((s) => s !== 'pending'), ['down'], 'pending, then down, never up');
+    assert.deepEqual(
+      seen.filter((s) => s !== 'pending'),
+      ['down'],
+      'pending, then down, never up',
+    );
     assert.equal(total.failed, 0, `refused or failed connections: ${JSON.stringify(total.failures)}`);
     assert.equal(total.byBackend.be3 ?? 0, 0);
     assert.ok(total.sent >= 4 * BATCH, `too little traffic to mean anything: ${total.sent}`);

@@ -138,7 +138,10 @@ test('SIGKILL and restart under steady traffic: nothing fails, nothing breaks, n
     control.stop = true;
     const shortTraffic = await traffic;
     const after = await fullState(network);
-    assert.ok(holds.every((h) => h.alive()), 'every long connection is still open');
+    assert.ok(
+      holds.every((h) => h.alive()),
+      'every long connection is still open',
+    );
     reports = await stopAll(holds);
 
     const broken = reports.filter((r) => !r || r.broken || r.errors > 0);

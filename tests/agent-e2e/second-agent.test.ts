@@ -51,10 +51,13 @@ async function attachedProgramIds(): Promise<Record<string, number | undefined>>
   return ids;
 }
 
-test('a second agent refuses, naming the first one\'s pid, and changes nothing', T, async () => {
+test("a second agent refuses, naming the first one's pid, and changes nothing", T, async () => {
   const { socket } = AgentProcess.paths(network);
   const programsBefore = await attachedProgramIds();
-  assert.ok(Object.values(programsBefore).every((id) => typeof id === 'number'), `XDP attached everywhere: ${JSON.stringify(programsBefore)}`);
+  assert.ok(
+    Object.values(programsBefore).every((id) => typeof id === 'number'),
+    `XDP attached everywhere: ${JSON.stringify(programsBefore)}`,
+  );
   const mapsBefore = pinnedConfigMaps(network.pinDir);
   const socketBefore = statSync(socket).ino;
   const servicesBefore = await apiClient(network).services.list.query();

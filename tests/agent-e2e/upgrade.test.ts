@@ -134,7 +134,10 @@ test('upgrade to a build whose flow entry differs, under steady traffic: nothing
     control.stop = true;
     const shortTraffic = await traffic;
     const stateAfter = await fullState(network);
-    assert.ok(holds.every((h) => h.alive()), 'every long connection is still open');
+    assert.ok(
+      holds.every((h) => h.alive()),
+      'every long connection is still open',
+    );
     reports = await stopAll(holds);
 
     const broken = reports.filter((r) => !r || r.broken || r.errors > 0);

@@ -103,7 +103,9 @@ test('bulk actions change every selected backend at once', async ({ page }) => {
 test('removing asks for confirmation and takes the backend out of rotation', async ({ page }) => {
   await page.goto(servicePagePath('web'));
   const endpoint = endpointOf('web', 3);
-  await backendRow(page, endpoint).getByRole('button', { name: `Remove ${endpoint}` }).click();
+  await backendRow(page, endpoint)
+    .getByRole('button', { name: `Remove ${endpoint}` })
+    .click();
   const dialog = page.getByRole('dialog');
   await expect(dialog).toContainText(`Remove ${endpoint}?`);
   await saveScreenshot(page, 'remove-confirm');

@@ -31,7 +31,13 @@ test.describe('as a viewer', () => {
       ['refused by role', await post('services.delete', { service: serviceName('web') })],
       ['invalid input', await page.request.get(`/api/trpc/services.get?input=${encodeURIComponent(JSON.stringify('198.18.100.999:80/tcp'))}`)],
       ['unknown service', await page.request.get(`/api/trpc/services.get?input=${encodeURIComponent(JSON.stringify('198.18.100.250:80/tcp'))}`)],
-      ['malformed body', await page.request.post('/api/trpc/services.delete', { headers: { 'content-type': 'application/json', [CSRF_HEADER]: csrf, origin: CONSOLE_URL }, data: '{"service":' })],
+      [
+        'malformed body',
+        await page.request.post('/api/trpc/services.delete', {
+          headers: { 'content-type': 'application/json', [CSRF_HEADER]: csrf, origin: CONSOLE_URL },
+          data: '{"service":',
+        }),
+      ],
     ] as const;
     for (const [label, response] of replies) {
       expect(response.status(), label).toBeGreaterThanOrEqual(400);

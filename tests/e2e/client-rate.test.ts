@@ -39,9 +39,7 @@ before(async () => {
   network = await setUpNetwork();
   harness = await Harness.start(network);
   vip = vipAddress(network.topology, 'ipv4', 1);
-  await harness.apply(
-    config({ ...service(network.topology, { family: 'ipv4', vip: 1, port: LINE, algorithm: 'round-robin' }), clientRate: LIMIT }),
-  );
+  await harness.apply(config({ ...service(network.topology, { family: 'ipv4', vip: 1, port: LINE, algorithm: 'round-robin' }), clientRate: LIMIT }));
 });
 
 after(async () => {
@@ -53,40 +51,44 @@ after(async () => {
 const burst = (source: string, count = BURST) =>
   lineProbe(network.topology.client, vip, LINE, { count, concurrency: count, source, requestTimeoutMs: REQUEST_TIMEOUT_MS });
 
-test(`limit ${LIMIT}/s: of ${BURST} connections at once exactly ${LIMIT} succeed, another client is unaffected, an open connection goes on, drops are counted`, T, async () => {
-  const [limited, other] = network.topology.client.extraIpv4;
-  assert.ok(limited && other, 'the test network gives the client extra addresses');
-  const holds: Hold[] = [];
-  try {
-    holds.push(await hold(network.topology.client, vip, LINE, { seconds: 20, intervalMs: 100, source: limited }));
-    /* The held connection was the client's first of a window: let that window end. */
-    await sleep(WINDOW_PASSED_MS);
-    const before = await harness.counters();
-    const heldBefore = holds[0]!.received();
+test(
+  `limit ${LIMIT}/s: of ${BURST} connections at once exactly ${LIMIT} succeed, another client is unaffected, an open connection goes on, drops are counted`,
+  T,
+  async () => {
+    const [limited, other] = network.topology.client.extraIpv4;
+    assert.ok(limited && other, 'the test network gives the client extra addresses');
+    const holds: Hold[] = [];
+    try {
+      holds.push(await hold(network.topology.client, vip, LINE, { seconds: 20, intervalMs: 100, source: limited }));
+      /* The held connection was the client's first of a window: let that window end. */
+      await sleep(WINDOW_PASSED_MS);
+      const before = await harness.counters();
+      const heldBefore = holds[0]!.received();
 
-    const [over, unaffected] = await Promise.all([burst(limited), burst(other, LIMIT)]);
-    await holds[0]!.exchanged(3, 5000);
-    const afterBurst = await harness.counters();
-    const delta = (name: string) => (afterBurst[name] ?? 0) - (before[name] ?? 0);
-    console.log(
-      `client rate ${LIMIT}/s: ${limited} ${over.succeeded}/${BURST} (${JSON.stringify(over.failures)}), ` +
-        `${other} ${unaffected.succeeded}/${LIMIT}; drop_client_rate +${delta('drop_client_rate')}; ` +
-        `held connection ${holds[0]!.received() - heldBefore} more lines`,
-    );
+      const [over, unaffected] = await Promise.all([burst(limited), burst(other, LIMIT)]);
+      await holds[0]!.exchanged(3, 5000);
+      const afterBurst = await harness.counters();
+      const delta = (name: string) => (afterBurst[name] ?? 0) - (before[name] ?? 0);
+      console.log(
+        `client rate ${LIMIT}/s: ${limited} ${over.succeeded}/${BURST} (${JSON.stringify(over.failures)}), ` +
+          `${other} ${unaffected.succeeded}/${LIMIT}; drop_client_rate +${delta('drop_client_rate')}; ` +
+          `held connection ${holds[0]!.received() - heldBefore} more lines`,
+      );
 
-    assert.equal(over.succeeded, LIMIT, `${limited}: ${over.succeeded} of ${BURST} connections succeeded, ${LIMIT} expected`);
-    assert.deepEqual(over.failures, { TIMEOUT: BURST - LIMIT }, 'the rest got no answer (their SYN was dropped)');
-    assert.equal(unaffected.succeeded, LIMIT, `${other}: ${JSON.stringify(unaffected.failures)}`);
-    assert.equal(delta('drop_client_rate'), BURST - LIMIT, 'one dropped SYN per refused connection');
-    assert.equal(holds[0]!.alive(), true, 'the held connection is still up');
-  } finally {
-    const [report] = await stopAll(holds);
-    if (report) {
-      assert.equal(report.broken, false, `held connection broke: ${report.brokenReason}`);
-      assert.equal(report.errors, 0, `held connection: ${report.errorSamples.join('; ')}`);
+      assert.equal(over.succeeded, LIMIT, `${limited}: ${over.succeeded} of ${BURST} connections succeeded, ${LIMIT} expected`);
+      assert.deepEqual(over.failures, { TIMEOUT: BURST - LIMIT }, 'the rest got no answer (their SYN was dropped)');
+      assert.equal(unaffected.succeeded, LIMIT, `${other}: ${JSON.stringify(unaffected.failures)}`);
+      assert.equal(delta('drop_client_rate'), BURST - LIMIT, 'one dropped SYN per refused connection');
+      assert.equal(holds[0]!.alive(), true, 'the held connection is still up');
+    } finally {
+      const [report] = await stopAll(holds);
+      if (report) {
+        assert.equal(report.broken, false, `held connection broke: ${report.brokenReason}`);
+        assert.equal(report.errors, 0, `held connection: ${report.errorSamples.join('; ')}`);
+      }
     }
-  }
-});
+  },
+);
 
 test(`the next window: the same client gets ${LIMIT} again`, T, async () => {
   const [limited] = network.topology.client.extraIpv4;

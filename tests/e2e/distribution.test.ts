@@ -89,7 +89,11 @@ for (const family of FAMILIES) {
         for (const [name, n] of Object.entries(report.byBackend)) total[name] = (total[name] ?? 0) + n;
       });
       record(`source-hash ${family} (10 sources x 30)`, { ...reports[0]!, byBackend: total });
-      console.log(`source-hash ${family} backend per source: ${Object.entries(chosen).map(([s, b]) => `${s}=${b.join('+')}`).join(' ')}`);
+      console.log(
+        `source-hash ${family} backend per source: ${Object.entries(chosen)
+          .map(([s, b]) => `${s}=${b.join('+')}`)
+          .join(' ')}`,
+      );
       for (const [source, backends] of Object.entries(chosen))
         assert.equal(backends.length, 1, `${source} was answered by ${backends.join(', ')}: one backend expected`);
       assert.ok(usedBackends(total).length > 1, `all 10 sources went to ${usedBackends(total).join(', ')}`);

@@ -82,7 +82,7 @@ function startFlood(vip: string): { stop(): Promise<FloodReport> } {
   };
 }
 
-test('a SYN flood of several tables\' worth breaks no long-lived connection, and real new connections succeed', T, async () => {
+test("a SYN flood of several tables' worth breaks no long-lived connection, and real new connections succeed", T, async () => {
   const { topology } = network;
   const vip = vipAddress(topology, 'ipv4', 1);
   await harness.apply(config(service(topology, { family: 'ipv4', vip: 1, port: LINE, algorithm: 'round-robin' })));
@@ -117,8 +117,15 @@ test('a SYN flood of several tables\' worth breaks no long-lived connection, and
 
     assert.equal(floodReport.stoppedBy, 'signal', 'the flood ran until the test stopped it (it outlasted the real connections)');
     assert.ok(floodReport.sent >= 4 * TABLE_SIZE, `the flood sent ${floodReport.sent} SYNs, fewer than 4 tables' worth (${4 * TABLE_SIZE})`);
-    assert.ok(probes.succeeded >= Math.ceil(NEW_CONNECTIONS * 0.99), `only ${probes.succeeded} of ${NEW_CONNECTIONS} new connections succeeded: ${JSON.stringify(probes.failures)}`);
-    assert.deepEqual(alive, holds.map(() => true), 'every long-lived connection was still up when the flood ended');
+    assert.ok(
+      probes.succeeded >= Math.ceil(NEW_CONNECTIONS * 0.99),
+      `only ${probes.succeeded} of ${NEW_CONNECTIONS} new connections succeeded: ${JSON.stringify(probes.failures)}`,
+    );
+    assert.deepEqual(
+      alive,
+      holds.map(() => true),
+      'every long-lived connection was still up when the flood ended',
+    );
     for (const [i, report] of holdReports.entries()) {
       assert.ok(report, `long-lived connection ${i} gave no report`);
       assert.equal(report.broken, false, `long-lived connection ${i} broke: ${report.brokenReason}`);

@@ -80,8 +80,8 @@ describe(`${DOWN} up again`, () => {
         const counts = record(`${algorithm} ${family} ${DOWN} up again`, report);
         assertAllSucceeded(report, REQUESTS, algorithm);
         if (algorithm === 'round-robin') assertEqualShares(counts, ['be1', 'be2', 'be3']);
-        /* Its third is about 100 of 300; half of that is far outside sampling noise. */
-        else assert.ok((counts[DOWN] ?? 0) >= REQUESTS / 6, `${DOWN} took only ${counts[DOWN] ?? 0} of ${REQUESTS}`);
+        /* Its third is about 100 of 300; half of that is far outside sampling noise. */ else
+          assert.ok((counts[DOWN] ?? 0) >= REQUESTS / 6, `${DOWN} took only ${counts[DOWN] ?? 0} of ${REQUESTS}`);
       });
 });
 

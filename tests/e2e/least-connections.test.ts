@@ -40,8 +40,7 @@ const tally = (names: string[]): Counts => {
 for (const family of FAMILIES) {
   test(`least-connections over ${family}: each new connection goes to the backend with the fewest open`, T, async () => {
     const { topology } = network;
-    const spec = (states: Record<string, AdminState> = {}) =>
-      service(topology, { family, vip: 1, port: LINE, algorithm: 'least-connections', states });
+    const spec = (states: Record<string, AdminState> = {}) => service(topology, { family, vip: 1, port: LINE, algorithm: 'least-connections', states });
     const name = serviceName(spec());
     const host = vipAddress(topology, family, 1);
     const active = async () => byBackendName(topology, family, LINE, (await harness.active())[name] ?? {});

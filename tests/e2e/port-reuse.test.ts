@@ -71,10 +71,24 @@ for (const family of FAMILIES) {
   describe(`over ${family}`, () => {
     test(`${PORTS} client ports, each through maglev then round robin: the rotation stays exact`, T, async () => {
       const flowsBefore = newFlows();
-      const { code, stdout, stderr } = await execIn(network.topology.client.namespace, process.execPath, [
-        CLIENT, '--first', vipAddress(network.topology, family, VIP.maglev), '--then', vipAddress(network.topology, family, VIP.roundRobin),
-        '--port', String(HTTP), '--local-port', String(LOCAL_PORT_BASE[family]), '--count', String(PORTS),
-      ], { timeoutMs: 60_000 });
+      const { code, stdout, stderr } = await execIn(
+        network.topology.client.namespace,
+        process.execPath,
+        [
+          CLIENT,
+          '--first',
+          vipAddress(network.topology, family, VIP.maglev),
+          '--then',
+          vipAddress(network.topology, family, VIP.roundRobin),
+          '--port',
+          String(HTTP),
+          '--local-port',
+          String(LOCAL_PORT_BASE[family]),
+          '--count',
+          String(PORTS),
+        ],
+        { timeoutMs: 60_000 },
+      );
       assert.equal(code, 0, `port-reuse client failed: ${stderr}`);
       const rows = JSON.parse(stdout) as Row[];
       const flowsAfter = newFlows();
@@ -82,14 +96,22 @@ for (const family of FAMILIES) {
       const met = rows.filter((row) => row.first === row.then).length;
       const slow = rows.filter((row) => row.thenMs > 1000).length;
       console.log(`port reuse ${family}: ${met} of ${PORTS} round-robin connections met their maglev backend again; ${slow} took over 1 s`);
-      assert.deepEqual(rows.filter((row) => row.error), [], 'every request answered');
+      assert.deepEqual(
+        rows.filter((row) => row.error),
+        [],
+        'every request answered',
+      );
       /* The hazard is present: without a port meeting its backend again the test proves nothing. */
       assert.ok(met > 0, 'no round-robin connection reached the backend its port had used through maglev');
 
       /* Exact rotation: consecutive connections take consecutive backends in key order. */
       const order = rows.map((row) => BACKEND_NAMES.indexOf(row.then!));
       for (let i = 1; i < order.length; i++) {
-        assert.equal(order[i], (order[i - 1]! + 1) % BACKEND_NAMES.length, `connection ${i} (port ${rows[i]!.port}) broke the rotation: ${rows.map((r) => r.then).join(' ')}`);
+        assert.equal(
+          order[i],
+          (order[i - 1]! + 1) % BACKEND_NAMES.length,
+          `connection ${i} (port ${rows[i]!.port}) broke the rotation: ${rows.map((r) => r.then).join(' ')}`,
+        );
       }
       assert.equal(flowsAfter - flowsBefore, BigInt(2 * PORTS), 'one new flow per connection: a retried SYN is no new flow');
     });

@@ -83,7 +83,9 @@ for (const family of FAMILIES) {
       /* A few more round trips on the held connection while its backend drains. */
       await held.exchanged(10);
       const report = await held.stop();
-      console.log(`held connection ${family}: backend=${report.backend} sent=${report.sent} received=${report.received} errors=${report.errors} broken=${report.broken}`);
+      console.log(
+        `held connection ${family}: backend=${report.backend} sent=${report.sent} received=${report.received} errors=${report.errors} broken=${report.broken}`,
+      );
       assert.equal(report.backend, own);
       assert.equal(report.broken, false, `broken: ${report.brokenReason}`);
       assert.equal(report.errors, 0, report.errorSamples.join('; '));

@@ -21,9 +21,7 @@ let harness: Harness;
 before(async () => {
   network = await setUpNetwork();
   harness = await Harness.start(network);
-  await harness.apply(
-    config(...FAMILIES.map((family) => service(network.topology, { family, vip: 1, port: UDP, protocol: 'udp', algorithm: 'round-robin' }))),
-  );
+  await harness.apply(config(...FAMILIES.map((family) => service(network.topology, { family, vip: 1, port: UDP, protocol: 'udp', algorithm: 'round-robin' }))));
 });
 
 after(async () => {

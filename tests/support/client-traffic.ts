@@ -71,8 +71,10 @@ export interface BulkOptions {
 }
 
 const bulkArgs = (options: BulkOptions) => [
-  '--count', String(options.count),
-  '--concurrency', String(options.concurrency ?? 1),
+  '--count',
+  String(options.count),
+  '--concurrency',
+  String(options.concurrency ?? 1),
   ...(options.source ? ['--source', options.source] : []),
   ...(options.requestTimeoutMs ? ['--request-timeout-ms', String(options.requestTimeoutMs)] : []),
 ];
@@ -127,9 +129,22 @@ export async function hold(client: ClientHost, host: string, port: number, optio
   const child = spawnIn(
     client.namespace,
     process.execPath,
-    [CLIENT, 'hold', '--host', host, '--port', String(port), '--seconds', String(options.seconds),
-      '--interval-ms', String(options.intervalMs ?? 100), '--ready-file', readyFile, '--progress',
-      ...(options.source ? ['--source', options.source] : [])],
+    [
+      CLIENT,
+      'hold',
+      '--host',
+      host,
+      '--port',
+      String(port),
+      '--seconds',
+      String(options.seconds),
+      '--interval-ms',
+      String(options.intervalMs ?? 100),
+      '--ready-file',
+      readyFile,
+      '--progress',
+      ...(options.source ? ['--source', options.source] : []),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
@@ -186,7 +201,10 @@ export async function hold(client: ClientHost, host: string, port: number, optio
       };
       const check = () => received >= target && done();
       const onExit = () => done(new Error(`hold to ${host}:${port} (${backend}) ended after ${received} replies, waiting for ${target}: ${stderr}${stdout}`));
-      const timer = setTimeout(() => done(new Error(`hold to ${host}:${port} (${backend}): ${received} replies, not ${target}, within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => done(new Error(`hold to ${host}:${port} (${backend}): ${received} replies, not ${target}, within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       progress.on('received', check).on('closed', onExit);
       if (received >= target) done();
       else if (closed) onExit();
@@ -199,8 +217,13 @@ export async function hold(client: ClientHost, host: string, port: number, optio
     exchanged,
     ended: (timeoutMs = HOLD_PROGRESS_TIMEOUT_MS) =>
       new Promise<HoldReport>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`hold to ${host}:${port} (${backend}) still running after ${timeoutMs} ms (${received} replies)`)), timeoutMs);
-        report().then(resolve, reject).finally(() => clearTimeout(timer));
+        const timer = setTimeout(
+          () => reject(new Error(`hold to ${host}:${port} (${backend}) still running after ${timeoutMs} ms (${received} replies)`)),
+          timeoutMs,
+        );
+        report()
+          .then(resolve, reject)
+          .finally(() => clearTimeout(timer));
       }),
     stop: async () => {
       if (running()) child.kill('SIGTERM');

@@ -23,7 +23,10 @@ const count = Number(values.count);
 const concurrency = Number(values.concurrency);
 const port = Number(values.port);
 if (
-  !net.isIP(values.host ?? '') || !(port > 0 && port < 65536) || !(count >= 1 && count <= MAX_COUNT) || !(concurrency >= 1) ||
+  !net.isIP(values.host ?? '') ||
+  !(port > 0 && port < 65536) ||
+  !(count >= 1 && count <= MAX_COUNT) ||
+  !(concurrency >= 1) ||
   (values.source !== undefined && !net.isIP(values.source))
 ) {
   console.error('usage: line-probe.mjs --host IP --port P --count 1..10000 [--concurrency C] [--source IP]');

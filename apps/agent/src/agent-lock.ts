@@ -28,7 +28,9 @@ export class AgentLockedError extends Error {
   ) {
     const who = holderPid === undefined ? 'another sluice agent (pid unknown)' : `another sluice agent (pid ${holderPid})`;
     const stop = holderPid === undefined ? 'stop it first' : `stop it first (kill ${holderPid})`;
-    super(`${who} is running on ${path}; this one changed nothing and exits. To restart, ${stop}; to run a second agent, give it its own --pin-dir and --data-dir`);
+    super(
+      `${who} is running on ${path}; this one changed nothing and exits. To restart, ${stop}; to run a second agent, give it its own --pin-dir and --data-dir`,
+    );
     this.name = 'AgentLockedError';
   }
 }

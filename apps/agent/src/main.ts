@@ -44,7 +44,10 @@ export function agentSettingsFromArgs(argv: string[]): AgentSettings {
   const { values } = parseArgs({ args: argv, options: AGENT_FLAGS, strict: true });
   const fromFile = values.settings ? readSettingsFile(values.settings) : {};
   return resolveSettings(fromFile, {
-    interfaces: values.interfaces?.split(',').map((name) => name.trim()).filter(Boolean),
+    interfaces: values.interfaces
+      ?.split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
     config: values.config,
     dataDir: values['data-dir'],
     socket: values.socket,
@@ -143,11 +146,17 @@ export function runTeardown(argv: string[]): void {
     options: { interfaces: AGENT_FLAGS.interfaces, 'pin-dir': AGENT_FLAGS['pin-dir'], 'xdp-mode': AGENT_FLAGS['xdp-mode'] },
     strict: true,
   });
-  const settings = resolveSettings({}, {
-    interfaces: values.interfaces?.split(',').map((name) => name.trim()).filter(Boolean),
-    pinDir: values['pin-dir'],
-    xdpMode: values['xdp-mode'],
-  });
+  const settings = resolveSettings(
+    {},
+    {
+      interfaces: values.interfaces
+        ?.split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+      pinDir: values['pin-dir'],
+      xdpMode: values['xdp-mode'],
+    },
+  );
   if (settings.interfaces.length === 0) throw new Error('--interfaces is required: the balancer interfaces, comma-separated');
   teardownDataplane(settings);
 }

@@ -66,7 +66,6 @@ export function readSettingsFile(path: string): Record<string, unknown> {
 export function resolveSettings(fromFile: Record<string, unknown>, fromFlags: Record<string, unknown>): AgentSettings {
   const defined = Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined));
   const parsed = agentSettingsSchema.safeParse({ ...fromFile, ...defined });
-  if (!parsed.success)
-    throw new Error(`agent settings: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new Error(`agent settings: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }

@@ -56,7 +56,9 @@ export function layerViolations(files: ReadonlyMap<string, string>): string[] {
     }
     for (const specifier of importsOf(source)) {
       /* Sources import their .ts siblings as .js (tsx and tsc resolve it). */
-      const target = normalize(join(dirname(file), specifier)).replace(/\\/g, '/').replace(/\.js$/, '.ts');
+      const target = normalize(join(dirname(file), specifier))
+        .replace(/\\/g, '/')
+        .replace(/\.js$/, '.ts');
       if (target.startsWith('..')) {
         problems.push(`${file} -> ${specifier} (outside src/)`);
         continue;

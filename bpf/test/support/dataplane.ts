@@ -1,8 +1,7 @@
 // Loading the program for tests: small maps, so a load takes milliseconds.
 import { fileURLToPath } from 'node:url';
 
-export const OBJECT_PATH =
-  process.env.SLUICE_BPF_OBJECT ?? fileURLToPath(new URL('../../build/sluice.bpf.o', import.meta.url));
+export const OBJECT_PATH = process.env.SLUICE_BPF_OBJECT ?? fileURLToPath(new URL('../../build/sluice.bpf.o', import.meta.url));
 
 /*
  * Load-time settings of the fixture run. The next-hop cache lives 100 ms

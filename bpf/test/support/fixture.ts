@@ -34,10 +34,8 @@ export interface Fixture {
 export function createEnv(maps: DataplaneMaps, model: ChoiceModel, reconciler: Reconciler): FixtureEnv {
   const services = structuredClone(SERVICES) as Record<string, ServiceFixture>;
   const down = new Set<string>();
-  const apply = () =>
-    reconciler.apply(configOf(services), (service, endpoint) => !down.has(`${service} ${endpoint}`));
-  const keyOf = (service: ServiceFixture, backend: Endpoint) =>
-    `${serviceName(service)} ${formatEndpoint(backend.address, backend.port)}`;
+  const apply = () => reconciler.apply(configOf(services), (service, endpoint) => !down.has(`${service} ${endpoint}`));
+  const keyOf = (service: ServiceFixture, backend: Endpoint) => `${serviceName(service)} ${formatEndpoint(backend.address, backend.port)}`;
   apply();
   return {
     maps,

@@ -4,12 +4,7 @@ import type { Endpoint, ServiceFixture } from './services.ts';
 
 export { TCP };
 
-export function toVip(
-  service: ServiceFixture,
-  client: string,
-  clientPort: number,
-  extra: Partial<PacketSpec> = {},
-): PacketSpec {
+export function toVip(service: ServiceFixture, client: string, clientPort: number, extra: Partial<PacketSpec> = {}): PacketSpec {
   return {
     src: client,
     dst: service.address,

@@ -2,14 +2,25 @@
 // "ip.check" rather than "buffers differ".
 
 const FIELDS_V4: Array<[string, number, number]> = [
-  ['eth.dst', 0, 6], ['eth.src', 6, 6], ['eth.type', 12, 2],
-  ['ip.ttl', 22, 1], ['ip.check', 24, 2], ['ip.src', 26, 4], ['ip.dst', 30, 4],
-  ['l4.sport', 34, 2], ['l4.dport', 36, 2],
+  ['eth.dst', 0, 6],
+  ['eth.src', 6, 6],
+  ['eth.type', 12, 2],
+  ['ip.ttl', 22, 1],
+  ['ip.check', 24, 2],
+  ['ip.src', 26, 4],
+  ['ip.dst', 30, 4],
+  ['l4.sport', 34, 2],
+  ['l4.dport', 36, 2],
 ];
 const FIELDS_V6: Array<[string, number, number]> = [
-  ['eth.dst', 0, 6], ['eth.src', 6, 6], ['eth.type', 12, 2],
-  ['ip6.hop', 21, 1], ['ip6.src', 22, 16], ['ip6.dst', 38, 16],
-  ['l4.sport', 54, 2], ['l4.dport', 56, 2],
+  ['eth.dst', 0, 6],
+  ['eth.src', 6, 6],
+  ['eth.type', 12, 2],
+  ['ip6.hop', 21, 1],
+  ['ip6.src', 22, 16],
+  ['ip6.dst', 38, 16],
+  ['l4.sport', 54, 2],
+  ['l4.dport', 56, 2],
 ];
 
 export function describeFrameDifference(actual: Buffer, expected: Buffer): string {

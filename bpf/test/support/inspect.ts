@@ -65,9 +65,7 @@ function inspectL4(family: 4 | 6, src: Buffer, dst: Buffer, protocol: number, se
   const covered = segment.subarray(0, l4Length);
   const checksumField = protocol === IPPROTO_TCP ? 16 : 6;
   const noUdpChecksum = protocol === IPPROTO_UDP && segment.readUInt16BE(checksumField) === 0;
-  const l4Valid =
-    (noUdpChecksum && family === 4) ||
-    (!noUdpChecksum && internetChecksum(pseudoHeader(family, src, dst, protocol, l4Length), covered) === 0);
+  const l4Valid = (noUdpChecksum && family === 4) || (!noUdpChecksum && internetChecksum(pseudoHeader(family, src, dst, protocol, l4Length), covered) === 0);
   return {
     family,
     src: Buffer.from(src),

@@ -7,8 +7,7 @@ import { FLOW_HASH_SEED } from '@sluice/dataplane';
 
 const JHASH_INITVAL = 0xdeadbeef;
 
-const rol32 = (word: number, shift: number): number =>
-  ((word << shift) | (word >>> (32 - shift))) >>> 0;
+const rol32 = (word: number, shift: number): number => ((word << shift) | (word >>> (32 - shift))) >>> 0;
 
 export function jhashWords(words: readonly number[], initval: number): number {
   let a = (JHASH_INITVAL + (words.length << 2) + initval) >>> 0;
@@ -17,21 +16,40 @@ export function jhashWords(words: readonly number[], initval: number): number {
   let k = 0;
   let left = words.length;
   const mix = () => {
-    a = (a - c) >>> 0; a = (a ^ rol32(c, 4)) >>> 0; c = (c + b) >>> 0;
-    b = (b - a) >>> 0; b = (b ^ rol32(a, 6)) >>> 0; a = (a + c) >>> 0;
-    c = (c - b) >>> 0; c = (c ^ rol32(b, 8)) >>> 0; b = (b + a) >>> 0;
-    a = (a - c) >>> 0; a = (a ^ rol32(c, 16)) >>> 0; c = (c + b) >>> 0;
-    b = (b - a) >>> 0; b = (b ^ rol32(a, 19)) >>> 0; a = (a + c) >>> 0;
-    c = (c - b) >>> 0; c = (c ^ rol32(b, 4)) >>> 0; b = (b + a) >>> 0;
+    a = (a - c) >>> 0;
+    a = (a ^ rol32(c, 4)) >>> 0;
+    c = (c + b) >>> 0;
+    b = (b - a) >>> 0;
+    b = (b ^ rol32(a, 6)) >>> 0;
+    a = (a + c) >>> 0;
+    c = (c - b) >>> 0;
+    c = (c ^ rol32(b, 8)) >>> 0;
+    b = (b + a) >>> 0;
+    a = (a - c) >>> 0;
+    a = (a ^ rol32(c, 16)) >>> 0;
+    c = (c + b) >>> 0;
+    b = (b - a) >>> 0;
+    b = (b ^ rol32(a, 19)) >>> 0;
+    a = (a + c) >>> 0;
+    c = (c - b) >>> 0;
+    c = (c ^ rol32(b, 4)) >>> 0;
+    b = (b + a) >>> 0;
   };
   const final = () => {
-    c = (c ^ b) >>> 0; c = (c - rol32(b, 14)) >>> 0;
-    a = (a ^ c) >>> 0; a = (a - rol32(c, 11)) >>> 0;
-    b = (b ^ a) >>> 0; b = (b - rol32(a, 25)) >>> 0;
-    c = (c ^ b) >>> 0; c = (c - rol32(b, 16)) >>> 0;
-    a = (a ^ c) >>> 0; a = (a - rol32(c, 4)) >>> 0;
-    b = (b ^ a) >>> 0; b = (b - rol32(a, 14)) >>> 0;
-    c = (c ^ b) >>> 0; c = (c - rol32(b, 24)) >>> 0;
+    c = (c ^ b) >>> 0;
+    c = (c - rol32(b, 14)) >>> 0;
+    a = (a ^ c) >>> 0;
+    a = (a - rol32(c, 11)) >>> 0;
+    b = (b ^ a) >>> 0;
+    b = (b - rol32(a, 25)) >>> 0;
+    c = (c ^ b) >>> 0;
+    c = (c - rol32(b, 16)) >>> 0;
+    a = (a ^ c) >>> 0;
+    a = (a - rol32(c, 4)) >>> 0;
+    b = (b ^ a) >>> 0;
+    b = (b - rol32(a, 14)) >>> 0;
+    c = (c ^ b) >>> 0;
+    c = (c - rol32(b, 24)) >>> 0;
   };
   while (left > 3) {
     a = (a + words[k]!) >>> 0;
@@ -78,8 +96,6 @@ export function flowKeyBytes(tuple: FlowTuple): Buffer {
   return key;
 }
 
-export const hashFlow = (tuple: FlowTuple): number =>
-  jhashWords(wordsOf(flowKeyBytes(tuple)), FLOW_HASH_SEED);
+export const hashFlow = (tuple: FlowTuple): number => jhashWords(wordsOf(flowKeyBytes(tuple)), FLOW_HASH_SEED);
 
-export const hashSource = (tuple: FlowTuple): number =>
-  jhashWords(wordsOf(tuple.src.subarray(0, 16)), FLOW_HASH_SEED);
+export const hashSource = (tuple: FlowTuple): number => jhashWords(wordsOf(tuple.src.subarray(0, 16)), FLOW_HASH_SEED);

@@ -22,13 +22,7 @@ import type {
 import type { ConfigImportInput, ConfigImportResult } from './router/config.types.ts';
 import type { ConnectionListInput, ConnectionPage } from './router/connections.types.ts';
 import type { BackendHealth, HealthChange } from './router/health.types.ts';
-import type {
-  ServiceCreateInput,
-  ServiceDeleteInput,
-  ServiceDetail,
-  ServiceUpdateInput,
-  ServiceView,
-} from './router/services.types.ts';
+import type { ServiceCreateInput, ServiceDeleteInput, ServiceDetail, ServiceUpdateInput, ServiceView } from './router/services.types.ts';
 import type { RatePoint, StatsSample, StatsScope, StatsTotals } from './router/stats.types.ts';
 import type { ConfigDocument } from './schemas/config-document.ts';
 import type { Role } from './identity.ts';
@@ -52,10 +46,7 @@ export interface SluiceBackend {
     setWeight(input: BackendSetWeightInput, caller: Identity): MaybePromise<BackendView>;
     setState(input: BackendSetStateInput, caller: Identity): MaybePromise<BackendView>;
     remove(input: BackendRemoveInput, caller: Identity): MaybePromise<{ removed: string; flowsEnded: number }>;
-    bulk(
-      input: BackendBulkInput,
-      caller: Identity,
-    ): MaybePromise<{ backends: BackendView[]; removed: string[]; flowsEnded: number }>;
+    bulk(input: BackendBulkInput, caller: Identity): MaybePromise<{ backends: BackendView[]; removed: string[]; flowsEnded: number }>;
     /** The service's backends now and then every intervalMs (drain progress), until signal aborts. */
     watch(service: string, intervalMs: number, signal: AbortSignal): AsyncIterable<BackendView[]>;
   };

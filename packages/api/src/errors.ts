@@ -54,5 +54,4 @@ export function isSluiceError(error: unknown): error is SluiceError {
 export const notFound = (message: string, details?: SluiceErrorDetails) => new SluiceError('NOT_FOUND', message, details);
 export const conflict = (message: string, details?: SluiceErrorDetails) => new SluiceError('CONFLICT', message, details);
 export const invalid = (message: string, details?: SluiceErrorDetails) => new SluiceError('INVALID', message, details);
-export const limitReached = (message: string, details?: SluiceErrorDetails) =>
-  new SluiceError('LIMIT_REACHED', message, details);
+export const limitReached = (message: string, details?: SluiceErrorDetails) => new SluiceError('LIMIT_REACHED', message, details);

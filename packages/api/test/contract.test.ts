@@ -18,19 +18,23 @@ const stub = new Proxy({} as SluiceBackend, {
     new Proxy(
       {},
       {
-        get: (_t, method: string) => (...args: unknown[]) => {
-          calls.push(`${area}.${method}`);
-          argsOf[`${area}.${method}`] = args;
-          if (area === 'agent' && method === 'info') throw new Error(INTERNAL_DETAIL);
-          if (area === 'stats' && method === 'totals') throw new SluiceError('INTERNAL', 'the data plane refused the change: map full; nothing was changed');
-          if (area === 'auth' && method === 'login')
-            throw new SluiceError('RATE_LIMITED', 'too many failed logins for this user or from this address: try again in 900 s', { retryAfterSeconds: 900 });
-          if (area === 'backends' && method === 'remove')
-            throw new SluiceError('CONFLICT', 'backend 198.19.1.2:8080 still carries 3 active flows', { activeFlows: 3 });
-          if (area === 'services' && method === 'list') return [];
-          if (area === 'auth' && method === 'listUsers') return [];
-          return notImplemented();
-        },
+        get:
+          (_t, method: string) =>
+          (...args: unknown[]) => {
+            calls.push(`${area}.${method}`);
+            argsOf[`${area}.${method}`] = args;
+            if (area === 'agent' && method === 'info') throw new Error(INTERNAL_DETAIL);
+            if (area === 'stats' && method === 'totals') throw new SluiceError('INTERNAL', 'the data plane refused the change: map full; nothing was changed');
+            if (area === 'auth' && method === 'login')
+              throw new SluiceError('RATE_LIMITED', 'too many failed logins for this user or from this address: try again in 900 s', {
+                retryAfterSeconds: 900,
+              });
+            if (area === 'backends' && method === 'remove')
+              throw new SluiceError('CONFLICT', 'backend 198.19.1.2:8080 still carries 3 active flows', { activeFlows: 3 });
+            if (area === 'services' && method === 'list') return [];
+            if (area === 'auth' && method === 'listUsers') return [];
+            return notImplemented();
+          },
       },
     ),
 });
@@ -116,10 +120,7 @@ test('each role is refused what is above it, before the implementation is called
   calls.length = 0;
   const backend = { service: '198.18.100.1:80/tcp', endpoint: '198.19.1.2:8080' };
   assert.equal(await sluiceCodeOf(as('viewer').backends.setWeight({ ...backend, weight: 2 })), 'FORBIDDEN');
-  assert.equal(
-    await sluiceCodeOf(as('operator').services.create({ address: '198.18.100.1', port: 80, protocol: 'tcp' })),
-    'FORBIDDEN',
-  );
+  assert.equal(await sluiceCodeOf(as('operator').services.create({ address: '198.18.100.1', port: 80, protocol: 'tcp' })), 'FORBIDDEN');
   assert.equal(await sluiceCodeOf(as('operator').auth.listUsers()), 'FORBIDDEN');
   assert.deepEqual(calls, []);
   assert.deepEqual(await as('viewer').services.list(), []);

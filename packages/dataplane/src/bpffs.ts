@@ -16,20 +16,20 @@ export const DEFAULT_PIN_DIR = '/run/sluice/bpf';
 const KERNEL_PRELOADED = new Set(['maps.debug', 'progs.debug']);
 
 export function isBpffs(dir: string): boolean {
-	try {
-		return statfsSync(dir).type === BPF_FS_MAGIC;
-	} catch {
-		return false;
-	}
+  try {
+    return statfsSync(dir).type === BPF_FS_MAGIC;
+  } catch {
+    return false;
+  }
 }
 
 /** Create `dir` and mount a bpffs on it unless it already is one. */
 export function ensureBpffs(dir: string): void {
-	mkdirSync(dir, { recursive: true });
-	if (isBpffs(dir)) return;
-	if (c.mount('bpffs', dir, 'bpf', 0, null) !== 0) {
-		throw new DataplaneError({ call: 'mount', subject: `bpffs on "${dir}"`, errno: lastErrno() });
-	}
+  mkdirSync(dir, { recursive: true });
+  if (isBpffs(dir)) return;
+  if (c.mount('bpffs', dir, 'bpf', 0, null) !== 0) {
+    throw new DataplaneError({ call: 'mount', subject: `bpffs on "${dir}"`, errno: lastErrno() });
+  }
 }
 
 /**
@@ -37,16 +37,21 @@ export function ensureBpffs(dir: string): void {
  * down for good). The mount stays. `dir` must be dedicated to Sluice.
  */
 export function unpinAll(dir: string): string[] {
-	if (!isBpffs(dir)) {
-		throw new DataplaneError({ call: 'unpinAll', subject: `"${dir}"`, errno: osConstants.errno.EINVAL, detail: 'not a bpffs mount; refusing to delete files there' });
-	}
-	const removed: string[] = [];
-	for (const name of readdirSync(dir)) {
-		const path = join(dir, name);
-		/* Maps and programs are plain files on bpffs; leave any subdirectory to its owner. */
-		if (KERNEL_PRELOADED.has(name) || statSync(path).isDirectory()) continue;
-		rmSync(path);
-		removed.push(name);
-	}
-	return removed;
+  if (!isBpffs(dir)) {
+    throw new DataplaneError({
+      call: 'unpinAll',
+      subject: `"${dir}"`,
+      errno: osConstants.errno.EINVAL,
+      detail: 'not a bpffs mount; refusing to delete files there',
+    });
+  }
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    /* Maps and programs are plain files on bpffs; leave any subdirectory to its owner. */
+    if (KERNEL_PRELOADED.has(name) || statSync(path).isDirectory()) continue;
+    rmSync(path);
+    removed.push(name);
+  }
+  return removed;
 }

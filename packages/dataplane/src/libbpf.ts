@@ -23,67 +23,67 @@ type Bytes = Buffer | Uint8Array | Uint32Array | null;
 /* ---- Option structs, laid out as in libbpf 1.1's headers. `sz` must be their size. ---- */
 
 export const bpf_test_run_opts = koffi.struct('bpf_test_run_opts', {
-	sz: 'size_t',
-	data_in: 'void *',
-	data_out: 'void *',
-	data_size_in: 'uint32_t',
-	data_size_out: 'uint32_t',
-	ctx_in: 'void *',
-	ctx_out: 'void *',
-	ctx_size_in: 'uint32_t',
-	ctx_size_out: 'uint32_t',
-	retval: 'uint32_t',
-	repeat: 'int',
-	duration: 'uint32_t',
-	flags: 'uint32_t',
-	cpu: 'uint32_t',
-	batch_size: 'uint32_t',
+  sz: 'size_t',
+  data_in: 'void *',
+  data_out: 'void *',
+  data_size_in: 'uint32_t',
+  data_size_out: 'uint32_t',
+  ctx_in: 'void *',
+  ctx_out: 'void *',
+  ctx_size_in: 'uint32_t',
+  ctx_size_out: 'uint32_t',
+  retval: 'uint32_t',
+  repeat: 'int',
+  duration: 'uint32_t',
+  flags: 'uint32_t',
+  cpu: 'uint32_t',
+  batch_size: 'uint32_t',
 });
 export interface BpfTestRunOpts {
-	sz: number;
-	data_in: bigint | null;
-	data_out: bigint | null;
-	data_size_in: number;
-	data_size_out: number;
-	ctx_in: bigint | null;
-	ctx_out: bigint | null;
-	ctx_size_in: number;
-	ctx_size_out: number;
-	retval: number;
-	repeat: number;
-	duration: number;
-	flags: number;
-	cpu: number;
-	batch_size: number;
+  sz: number;
+  data_in: bigint | null;
+  data_out: bigint | null;
+  data_size_in: number;
+  data_size_out: number;
+  ctx_in: bigint | null;
+  ctx_out: bigint | null;
+  ctx_size_in: number;
+  ctx_size_out: number;
+  retval: number;
+  repeat: number;
+  duration: number;
+  flags: number;
+  cpu: number;
+  batch_size: number;
 }
 
 export const bpf_xdp_attach_opts = koffi.struct('bpf_xdp_attach_opts', {
-	sz: 'size_t',
-	old_prog_fd: 'int',
+  sz: 'size_t',
+  old_prog_fd: 'int',
 });
 export interface BpfXdpAttachOpts {
-	sz: number;
-	old_prog_fd: number;
+  sz: number;
+  old_prog_fd: number;
 }
 
 export const bpf_map_batch_opts = koffi.struct('bpf_map_batch_opts', {
-	sz: 'size_t',
-	elem_flags: 'uint64_t',
-	flags: 'uint64_t',
+  sz: 'size_t',
+  elem_flags: 'uint64_t',
+  flags: 'uint64_t',
 });
 export interface BpfMapBatchOpts {
-	sz: number;
-	elem_flags: number;
-	flags: number;
+  sz: number;
+  elem_flags: number;
+  flags: number;
 }
 
 /* A mismatch here would make libbpf reject or misread every opts struct. */
 for (const [type, size] of [
-	[bpf_test_run_opts, 80],
-	[bpf_xdp_attach_opts, 16],
-	[bpf_map_batch_opts, 24],
+  [bpf_test_run_opts, 80],
+  [bpf_xdp_attach_opts, 16],
+  [bpf_map_batch_opts, 24],
 ] as const) {
-	if (koffi.sizeof(type) !== size) throw new Error(`${type.name} is ${koffi.sizeof(type)} bytes, libbpf 1.1 expects ${size}`);
+  if (koffi.sizeof(type) !== size) throw new Error(`${type.name} is ${koffi.sizeof(type)} bytes, libbpf 1.1 expects ${size}`);
 }
 
 /** struct xdp_md as BPF_PROG_TEST_RUN takes it in ctx_in (six u32). */
@@ -99,178 +99,148 @@ export const LIBBPF_WARN = 0;
 /* ---- Functions ---- */
 
 export const libbpf = {
-	libbpf_set_print: lib.func('void *libbpf_set_print(libbpf_print_fn *fn)') as (fn: bigint | null) => bigint | null,
-	libbpf_strerror: lib.func('int libbpf_strerror(int err, _Out_ char *buf, size_t size)') as (
-		err: number,
-		buf: Buffer,
-		size: number,
-	) => number,
-	libbpf_num_possible_cpus: lib.func('int libbpf_num_possible_cpus(void)') as () => number,
+  libbpf_set_print: lib.func('void *libbpf_set_print(libbpf_print_fn *fn)') as (fn: bigint | null) => bigint | null,
+  libbpf_strerror: lib.func('int libbpf_strerror(int err, _Out_ char *buf, size_t size)') as (err: number, buf: Buffer, size: number) => number,
+  libbpf_num_possible_cpus: lib.func('int libbpf_num_possible_cpus(void)') as () => number,
 
-	bpf_object__open_file: lib.func('void *bpf_object__open_file(const char *path, void *opts)') as (
-		path: string,
-		opts: null,
-	) => BpfObjectPtr | null,
-	bpf_object__load: lib.func('int bpf_object__load(void *obj)') as (obj: BpfObjectPtr) => number,
-	bpf_object__close: lib.func('void bpf_object__close(void *obj)') as (obj: BpfObjectPtr) => void,
-	bpf_object__find_map_by_name: lib.func('void *bpf_object__find_map_by_name(void *obj, const char *name)') as (
-		obj: BpfObjectPtr,
-		name: string,
-	) => BpfMapPtr | null,
-	bpf_object__next_map: lib.func('void *bpf_object__next_map(void *obj, void *map)') as (
-		obj: BpfObjectPtr,
-		prev: BpfMapPtr | null,
-	) => BpfMapPtr | null,
-	bpf_object__find_program_by_name: lib.func(
-		'void *bpf_object__find_program_by_name(void *obj, const char *name)',
-	) as (obj: BpfObjectPtr, name: string) => BpfProgramPtr | null,
-	bpf_object__pin_maps: lib.func('int bpf_object__pin_maps(void *obj, const char *path)') as (
-		obj: BpfObjectPtr,
-		path: string | null,
-	) => number,
+  bpf_object__open_file: lib.func('void *bpf_object__open_file(const char *path, void *opts)') as (path: string, opts: null) => BpfObjectPtr | null,
+  bpf_object__load: lib.func('int bpf_object__load(void *obj)') as (obj: BpfObjectPtr) => number,
+  bpf_object__close: lib.func('void bpf_object__close(void *obj)') as (obj: BpfObjectPtr) => void,
+  bpf_object__find_map_by_name: lib.func('void *bpf_object__find_map_by_name(void *obj, const char *name)') as (
+    obj: BpfObjectPtr,
+    name: string,
+  ) => BpfMapPtr | null,
+  bpf_object__next_map: lib.func('void *bpf_object__next_map(void *obj, void *map)') as (obj: BpfObjectPtr, prev: BpfMapPtr | null) => BpfMapPtr | null,
+  bpf_object__find_program_by_name: lib.func('void *bpf_object__find_program_by_name(void *obj, const char *name)') as (
+    obj: BpfObjectPtr,
+    name: string,
+  ) => BpfProgramPtr | null,
+  bpf_object__pin_maps: lib.func('int bpf_object__pin_maps(void *obj, const char *path)') as (obj: BpfObjectPtr, path: string | null) => number,
 
-	bpf_program__fd: lib.func('int bpf_program__fd(void *prog)') as (prog: BpfProgramPtr) => number,
+  bpf_program__fd: lib.func('int bpf_program__fd(void *prog)') as (prog: BpfProgramPtr) => number,
 
-	bpf_map__name: lib.func('const char *bpf_map__name(void *map)') as (map: BpfMapPtr) => string,
-	bpf_map__type: lib.func('int bpf_map__type(void *map)') as (map: BpfMapPtr) => number,
-	bpf_map__key_size: lib.func('uint32_t bpf_map__key_size(void *map)') as (map: BpfMapPtr) => number,
-	bpf_map__value_size: lib.func('uint32_t bpf_map__value_size(void *map)') as (map: BpfMapPtr) => number,
-	bpf_map__max_entries: lib.func('uint32_t bpf_map__max_entries(void *map)') as (map: BpfMapPtr) => number,
-	bpf_map__set_max_entries: lib.func('int bpf_map__set_max_entries(void *map, uint32_t max_entries)') as (
-		map: BpfMapPtr,
-		maxEntries: number,
-	) => number,
-	bpf_map__is_internal: lib.func('bool bpf_map__is_internal(void *map)') as (map: BpfMapPtr) => boolean,
-	/* An internal map's (.rodata) contents before load: where `const volatile` settings live. */
-	bpf_map__initial_value: lib.func('void *bpf_map__initial_value(void *map, _Out_ size_t *psize)') as (
-		map: BpfMapPtr,
-		size: [number],
-	) => bigint | null,
-	bpf_map__set_initial_value: lib.func('int bpf_map__set_initial_value(void *map, const void *data, size_t size)') as (
-		map: BpfMapPtr,
-		data: Buffer,
-		size: number,
-	) => number,
-	bpf_map__set_pin_path: lib.func('int bpf_map__set_pin_path(void *map, const char *path)') as (
-		map: BpfMapPtr,
-		path: string | null,
-	) => number,
-	bpf_map__is_pinned: lib.func('bool bpf_map__is_pinned(void *map)') as (map: BpfMapPtr) => boolean,
-	bpf_map__pin: lib.func('int bpf_map__pin(void *map, const char *path)') as (map: BpfMapPtr, path: string | null) => number,
-	bpf_map__unpin: lib.func('int bpf_map__unpin(void *map, const char *path)') as (
-		map: BpfMapPtr,
-		path: string | null,
-	) => number,
-	bpf_map__fd: lib.func('int bpf_map__fd(void *map)') as (map: BpfMapPtr) => number,
-	bpf_map__map_flags: lib.func('uint32_t bpf_map__map_flags(void *map)') as (map: BpfMapPtr) => number,
-	bpf_map__btf_key_type_id: lib.func('uint32_t bpf_map__btf_key_type_id(void *map)') as (map: BpfMapPtr) => number,
-	bpf_map__btf_value_type_id: lib.func('uint32_t bpf_map__btf_value_type_id(void *map)') as (map: BpfMapPtr) => number,
+  bpf_map__name: lib.func('const char *bpf_map__name(void *map)') as (map: BpfMapPtr) => string,
+  bpf_map__type: lib.func('int bpf_map__type(void *map)') as (map: BpfMapPtr) => number,
+  bpf_map__key_size: lib.func('uint32_t bpf_map__key_size(void *map)') as (map: BpfMapPtr) => number,
+  bpf_map__value_size: lib.func('uint32_t bpf_map__value_size(void *map)') as (map: BpfMapPtr) => number,
+  bpf_map__max_entries: lib.func('uint32_t bpf_map__max_entries(void *map)') as (map: BpfMapPtr) => number,
+  bpf_map__set_max_entries: lib.func('int bpf_map__set_max_entries(void *map, uint32_t max_entries)') as (map: BpfMapPtr, maxEntries: number) => number,
+  bpf_map__is_internal: lib.func('bool bpf_map__is_internal(void *map)') as (map: BpfMapPtr) => boolean,
+  /* An internal map's (.rodata) contents before load: where `const volatile` settings live. */
+  bpf_map__initial_value: lib.func('void *bpf_map__initial_value(void *map, _Out_ size_t *psize)') as (map: BpfMapPtr, size: [number]) => bigint | null,
+  bpf_map__set_initial_value: lib.func('int bpf_map__set_initial_value(void *map, const void *data, size_t size)') as (
+    map: BpfMapPtr,
+    data: Buffer,
+    size: number,
+  ) => number,
+  bpf_map__set_pin_path: lib.func('int bpf_map__set_pin_path(void *map, const char *path)') as (map: BpfMapPtr, path: string | null) => number,
+  bpf_map__is_pinned: lib.func('bool bpf_map__is_pinned(void *map)') as (map: BpfMapPtr) => boolean,
+  bpf_map__pin: lib.func('int bpf_map__pin(void *map, const char *path)') as (map: BpfMapPtr, path: string | null) => number,
+  bpf_map__unpin: lib.func('int bpf_map__unpin(void *map, const char *path)') as (map: BpfMapPtr, path: string | null) => number,
+  bpf_map__fd: lib.func('int bpf_map__fd(void *map)') as (map: BpfMapPtr) => number,
+  bpf_map__map_flags: lib.func('uint32_t bpf_map__map_flags(void *map)') as (map: BpfMapPtr) => number,
+  bpf_map__btf_key_type_id: lib.func('uint32_t bpf_map__btf_key_type_id(void *map)') as (map: BpfMapPtr) => number,
+  bpf_map__btf_value_type_id: lib.func('uint32_t bpf_map__btf_value_type_id(void *map)') as (map: BpfMapPtr) => number,
 
-	/* BTF: of an opened object (owned by it), or the kernel's copy a map was created with (ours to free). */
-	bpf_object__btf: lib.func('void *bpf_object__btf(void *obj)') as (obj: BpfObjectPtr) => BtfPtr | null,
-	btf__load_from_kernel_by_id: lib.func('void *btf__load_from_kernel_by_id(uint32_t id)') as (id: number) => BtfPtr | null,
-	btf__raw_data: lib.func('const void *btf__raw_data(void *btf, _Out_ uint32_t *size)') as (btf: BtfPtr, size: [number]) => bigint | null,
-	btf__free: lib.func('void btf__free(void *btf)') as (btf: BtfPtr) => void,
-	bpf_obj_pin: lib.func('int bpf_obj_pin(int fd, const char *pathname)') as (fd: number, path: string) => number,
+  /* BTF: of an opened object (owned by it), or the kernel's copy a map was created with (ours to free). */
+  bpf_object__btf: lib.func('void *bpf_object__btf(void *obj)') as (obj: BpfObjectPtr) => BtfPtr | null,
+  btf__load_from_kernel_by_id: lib.func('void *btf__load_from_kernel_by_id(uint32_t id)') as (id: number) => BtfPtr | null,
+  btf__raw_data: lib.func('const void *btf__raw_data(void *btf, _Out_ uint32_t *size)') as (btf: BtfPtr, size: [number]) => bigint | null,
+  btf__free: lib.func('void btf__free(void *btf)') as (btf: BtfPtr) => void,
+  bpf_obj_pin: lib.func('int bpf_obj_pin(int fd, const char *pathname)') as (fd: number, path: string) => number,
 
-	bpf_obj_get: lib.func('int bpf_obj_get(const char *pathname)') as (path: string) => number,
-	bpf_obj_get_info_by_fd: lib.func('int bpf_obj_get_info_by_fd(int fd, void *info, void *info_len)') as (
-		fd: number,
-		info: Buffer,
-		infoLen: Uint32Array,
-	) => number,
-	bpf_prog_get_fd_by_id: lib.func('int bpf_prog_get_fd_by_id(uint32_t id)') as (id: number) => number,
+  bpf_obj_get: lib.func('int bpf_obj_get(const char *pathname)') as (path: string) => number,
+  bpf_obj_get_info_by_fd: lib.func('int bpf_obj_get_info_by_fd(int fd, void *info, void *info_len)') as (
+    fd: number,
+    info: Buffer,
+    infoLen: Uint32Array,
+  ) => number,
+  bpf_prog_get_fd_by_id: lib.func('int bpf_prog_get_fd_by_id(uint32_t id)') as (id: number) => number,
 
-	bpf_map_update_elem: lib.func('int bpf_map_update_elem(int fd, void *key, void *value, uint64_t flags)') as (
-		fd: number,
-		key: Bytes,
-		value: Bytes,
-		flags: number,
-	) => number,
-	bpf_map_lookup_elem: lib.func('int bpf_map_lookup_elem(int fd, void *key, void *value)') as (
-		fd: number,
-		key: Bytes,
-		value: Bytes,
-	) => number,
-	bpf_map_delete_elem: lib.func('int bpf_map_delete_elem(int fd, void *key)') as (fd: number, key: Bytes) => number,
-	/* Atomic under the map's bucket lock (hash and LRU hash maps: Linux 5.14 and later). */
-	bpf_map_lookup_and_delete_elem: lib.func('int bpf_map_lookup_and_delete_elem(int fd, void *key, void *value)') as (
-		fd: number,
-		key: Bytes,
-		value: Bytes,
-	) => number,
-	bpf_map_get_next_key: lib.func('int bpf_map_get_next_key(int fd, void *key, void *next_key)') as (
-		fd: number,
-		key: Bytes,
-		nextKey: Bytes,
-	) => number,
-	bpf_map_lookup_batch: lib.func(
-		'int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, void *count, const bpf_map_batch_opts *opts)',
-	) as (
-		fd: number,
-		inBatch: Bytes,
-		outBatch: Bytes,
-		keys: Bytes,
-		values: Bytes,
-		count: Uint32Array,
-		opts: BpfMapBatchOpts | null,
-	) => number,
-	bpf_map_update_batch: lib.func(
-		'int bpf_map_update_batch(int fd, void *keys, void *values, void *count, const bpf_map_batch_opts *opts)',
-	) as (fd: number, keys: Bytes, values: Bytes, count: Uint32Array, opts: BpfMapBatchOpts | null) => number,
-	bpf_map_delete_batch: lib.func(
-		'int bpf_map_delete_batch(int fd, void *keys, void *count, const bpf_map_batch_opts *opts)',
-	) as (fd: number, keys: Bytes, count: Uint32Array, opts: BpfMapBatchOpts | null) => number,
+  bpf_map_update_elem: lib.func('int bpf_map_update_elem(int fd, void *key, void *value, uint64_t flags)') as (
+    fd: number,
+    key: Bytes,
+    value: Bytes,
+    flags: number,
+  ) => number,
+  bpf_map_lookup_elem: lib.func('int bpf_map_lookup_elem(int fd, void *key, void *value)') as (fd: number, key: Bytes, value: Bytes) => number,
+  bpf_map_delete_elem: lib.func('int bpf_map_delete_elem(int fd, void *key)') as (fd: number, key: Bytes) => number,
+  /* Atomic under the map's bucket lock (hash and LRU hash maps: Linux 5.14 and later). */
+  bpf_map_lookup_and_delete_elem: lib.func('int bpf_map_lookup_and_delete_elem(int fd, void *key, void *value)') as (
+    fd: number,
+    key: Bytes,
+    value: Bytes,
+  ) => number,
+  bpf_map_get_next_key: lib.func('int bpf_map_get_next_key(int fd, void *key, void *next_key)') as (fd: number, key: Bytes, nextKey: Bytes) => number,
+  bpf_map_lookup_batch: lib.func(
+    'int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, void *count, const bpf_map_batch_opts *opts)',
+  ) as (fd: number, inBatch: Bytes, outBatch: Bytes, keys: Bytes, values: Bytes, count: Uint32Array, opts: BpfMapBatchOpts | null) => number,
+  bpf_map_update_batch: lib.func('int bpf_map_update_batch(int fd, void *keys, void *values, void *count, const bpf_map_batch_opts *opts)') as (
+    fd: number,
+    keys: Bytes,
+    values: Bytes,
+    count: Uint32Array,
+    opts: BpfMapBatchOpts | null,
+  ) => number,
+  bpf_map_delete_batch: lib.func('int bpf_map_delete_batch(int fd, void *keys, void *count, const bpf_map_batch_opts *opts)') as (
+    fd: number,
+    keys: Bytes,
+    count: Uint32Array,
+    opts: BpfMapBatchOpts | null,
+  ) => number,
 
-	bpf_xdp_attach: lib.func(
-		'int bpf_xdp_attach(int ifindex, int prog_fd, uint32_t flags, const bpf_xdp_attach_opts *opts)',
-	) as (ifindex: number, progFd: number, flags: number, opts: BpfXdpAttachOpts | null) => number,
-	bpf_xdp_detach: lib.func('int bpf_xdp_detach(int ifindex, uint32_t flags, const bpf_xdp_attach_opts *opts)') as (
-		ifindex: number,
-		flags: number,
-		opts: BpfXdpAttachOpts | null,
-	) => number,
-	bpf_xdp_query_id: lib.func('int bpf_xdp_query_id(int ifindex, int flags, _Out_ uint32_t *prog_id)') as (
-		ifindex: number,
-		flags: number,
-		progId: [number],
-	) => number,
+  bpf_xdp_attach: lib.func('int bpf_xdp_attach(int ifindex, int prog_fd, uint32_t flags, const bpf_xdp_attach_opts *opts)') as (
+    ifindex: number,
+    progFd: number,
+    flags: number,
+    opts: BpfXdpAttachOpts | null,
+  ) => number,
+  bpf_xdp_detach: lib.func('int bpf_xdp_detach(int ifindex, uint32_t flags, const bpf_xdp_attach_opts *opts)') as (
+    ifindex: number,
+    flags: number,
+    opts: BpfXdpAttachOpts | null,
+  ) => number,
+  bpf_xdp_query_id: lib.func('int bpf_xdp_query_id(int ifindex, int flags, _Out_ uint32_t *prog_id)') as (
+    ifindex: number,
+    flags: number,
+    progId: [number],
+  ) => number,
 
-	bpf_prog_test_run_opts: lib.func('int bpf_prog_test_run_opts(int prog_fd, _Inout_ bpf_test_run_opts *opts)') as (
-		progFd: number,
-		opts: BpfTestRunOpts,
-	) => number,
+  bpf_prog_test_run_opts: lib.func('int bpf_prog_test_run_opts(int prog_fd, _Inout_ bpf_test_run_opts *opts)') as (
+    progFd: number,
+    opts: BpfTestRunOpts,
+  ) => number,
 };
 
 /* ---- Kernel constants (linux/bpf.h, linux/if_link.h) ---- */
 
 export const BpfMapType = {
-	HASH: 1,
-	ARRAY: 2,
-	PERCPU_HASH: 5,
-	PERCPU_ARRAY: 6,
-	LRU_HASH: 9,
-	LRU_PERCPU_HASH: 10,
+  HASH: 1,
+  ARRAY: 2,
+  PERCPU_HASH: 5,
+  PERCPU_ARRAY: 6,
+  LRU_HASH: 9,
+  LRU_PERCPU_HASH: 10,
 } as const;
 export type BpfMapType = (typeof BpfMapType)[keyof typeof BpfMapType];
 
 export function mapTypeName(type: number): string {
-	for (const [name, value] of Object.entries(BpfMapType)) if (value === type) return name;
-	return `type ${type}`;
+  for (const [name, value] of Object.entries(BpfMapType)) if (value === type) return name;
+  return `type ${type}`;
 }
 
 export function isPerCpuMapType(type: number): boolean {
-	return type === BpfMapType.PERCPU_ARRAY || type === BpfMapType.PERCPU_HASH || type === BpfMapType.LRU_PERCPU_HASH;
+  return type === BpfMapType.PERCPU_ARRAY || type === BpfMapType.PERCPU_HASH || type === BpfMapType.LRU_PERCPU_HASH;
 }
 
 /** Update flags of bpf_map_update_elem. */
 export const UpdateFlag = {
-	/** Create or replace. */
-	ANY: 0,
-	/** Create only; EEXIST if the key is there. */
-	NOEXIST: 1,
-	/** Replace only; ENOENT if the key is missing. */
-	EXIST: 2,
+  /** Create or replace. */
+  ANY: 0,
+  /** Create only; EEXIST if the key is there. */
+  NOEXIST: 1,
+  /** Replace only; ENOENT if the key is missing. */
+  EXIST: 2,
 } as const;
 export type UpdateFlag = (typeof UpdateFlag)[keyof typeof UpdateFlag];
 
@@ -282,11 +252,11 @@ export const XDP_FLAGS_REPLACE = 1 << 4;
 export const BPF_F_TEST_XDP_LIVE_FRAMES = 1 << 1;
 
 export const XdpAction = {
-	ABORTED: 0,
-	DROP: 1,
-	PASS: 2,
-	TX: 3,
-	REDIRECT: 4,
+  ABORTED: 0,
+  DROP: 1,
+  PASS: 2,
+  TX: 3,
+  REDIRECT: 4,
 } as const;
 export type XdpAction = (typeof XdpAction)[keyof typeof XdpAction];
 

@@ -15,17 +15,17 @@ export { UpdateFlag };
 
 /** What the kernel (or libbpf, before load) says about a map. */
 export interface MapInfo {
-	name: string;
-	fd: number;
-	type: number;
-	keySize: number;
-	valueSize: number;
-	maxEntries: number;
+  name: string;
+  fd: number;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
 }
 
 /** Whoever owns the fds; a map refuses to touch an fd its owner has closed (it may be reused). */
 export interface FdOwner {
-	readonly closed: boolean;
+  readonly closed: boolean;
 }
 
 const UPDATE_FLAG_NAMES: Record<number, string> = { 0: 'BPF_ANY', 1: 'BPF_NOEXIST', 2: 'BPF_EXIST' };
@@ -36,311 +36,311 @@ let possibleCpus: number | undefined;
 
 /** Number of possible CPUs: the length of every per-CPU value array. */
 export function numPossibleCpus(): number {
-	possibleCpus ??= checked('libbpf_num_possible_cpus', 'this host', () => libbpf.libbpf_num_possible_cpus());
-	return possibleCpus;
+  possibleCpus ??= checked('libbpf_num_possible_cpus', 'this host', () => libbpf.libbpf_num_possible_cpus());
+  return possibleCpus;
 }
 
 /** The kernel stores each CPU's copy at an 8-byte aligned stride. */
 export function perCpuCodec<V>(inner: Codec<V>, cpus = numPossibleCpus()): Codec<V[]> {
-	const stride = Math.ceil(inner.size / 8) * 8;
-	return {
-		size: stride * cpus,
-		encodeInto(values, buf, offset) {
-			if (!Array.isArray(values) || values.length !== cpus) {
-				throw new TypeError(`per-CPU value: expected an array of ${cpus} values (one per possible CPU)`);
-			}
-			buf.fill(0, offset, offset + stride * cpus);
-			values.forEach((v, cpu) => inner.encodeInto(v, buf, offset + cpu * stride));
-		},
-		decodeFrom(buf, offset) {
-			return Array.from({ length: cpus }, (_, cpu) => inner.decodeFrom(buf, offset + cpu * stride));
-		},
-	};
+  const stride = Math.ceil(inner.size / 8) * 8;
+  return {
+    size: stride * cpus,
+    encodeInto(values, buf, offset) {
+      if (!Array.isArray(values) || values.length !== cpus) {
+        throw new TypeError(`per-CPU value: expected an array of ${cpus} values (one per possible CPU)`);
+      }
+      buf.fill(0, offset, offset + stride * cpus);
+      values.forEach((v, cpu) => inner.encodeInto(v, buf, offset + cpu * stride));
+    },
+    decodeFrom(buf, offset) {
+      return Array.from({ length: cpus }, (_, cpu) => inner.decodeFrom(buf, offset + cpu * stride));
+    },
+  };
 }
 
 /** Sum per-CPU values: bigints, numbers, or objects of them (counter structs). */
 export function sumPerCpu<V>(values: readonly V[]): V {
-	if (values.length === 0) throw new TypeError('sumPerCpu: no values');
-	const first = values[0]!;
-	if (typeof first === 'bigint') return values.reduce((a, b) => ((a as bigint) + (b as bigint)) as V);
-	if (typeof first === 'number') return values.reduce((a, b) => ((a as number) + (b as number)) as V);
-	const total: Record<string, unknown> = { ...(first as Record<string, unknown>) };
-	for (const v of values.slice(1)) {
-		for (const [field, x] of Object.entries(v as Record<string, unknown>)) {
-			if (typeof x === 'bigint') total[field] = (total[field] as bigint) + x;
-			else if (typeof x === 'number') total[field] = (total[field] as number) + x;
-		}
-	}
-	return total as V;
+  if (values.length === 0) throw new TypeError('sumPerCpu: no values');
+  const first = values[0]!;
+  if (typeof first === 'bigint') return values.reduce((a, b) => ((a as bigint) + (b as bigint)) as V);
+  if (typeof first === 'number') return values.reduce((a, b) => ((a as number) + (b as number)) as V);
+  const total: Record<string, unknown> = { ...(first as Record<string, unknown>) };
+  for (const v of values.slice(1)) {
+    for (const [field, x] of Object.entries(v as Record<string, unknown>)) {
+      if (typeof x === 'bigint') total[field] = (total[field] as bigint) + x;
+      else if (typeof x === 'number') total[field] = (total[field] as number) + x;
+    }
+  }
+  return total as V;
 }
 
 export class BpfMap<K, V> {
-	readonly name: string;
-	readonly type: number;
-	readonly keySize: number;
-	/** Bytes of one value as user space sees it (all CPUs for a per-CPU map). */
-	readonly valueBytes: number;
-	readonly maxEntries: number;
-	readonly #fd: number;
-	readonly #owner: FdOwner;
-	readonly #key: Codec<K>;
-	readonly #value: Codec<V>;
-	readonly #keyScratch: Buffer;
-	readonly #valueScratch: Buffer;
-	#batchUnsupported = false;
+  readonly name: string;
+  readonly type: number;
+  readonly keySize: number;
+  /** Bytes of one value as user space sees it (all CPUs for a per-CPU map). */
+  readonly valueBytes: number;
+  readonly maxEntries: number;
+  readonly #fd: number;
+  readonly #owner: FdOwner;
+  readonly #key: Codec<K>;
+  readonly #value: Codec<V>;
+  readonly #keyScratch: Buffer;
+  readonly #valueScratch: Buffer;
+  #batchUnsupported = false;
 
-	constructor(info: MapInfo, keyCodec: Codec<K>, valueCodec: Codec<V>, owner: FdOwner) {
-		this.name = info.name;
-		this.type = info.type;
-		this.keySize = info.keySize;
-		this.maxEntries = info.maxEntries;
-		this.valueBytes = valueCodec.size;
-		this.#fd = info.fd;
-		this.#owner = owner;
-		this.#key = keyCodec;
-		this.#value = valueCodec;
-		this.#keyScratch = Buffer.alloc(info.keySize);
-		this.#valueScratch = Buffer.alloc(valueCodec.size);
-	}
+  constructor(info: MapInfo, keyCodec: Codec<K>, valueCodec: Codec<V>, owner: FdOwner) {
+    this.name = info.name;
+    this.type = info.type;
+    this.keySize = info.keySize;
+    this.maxEntries = info.maxEntries;
+    this.valueBytes = valueCodec.size;
+    this.#fd = info.fd;
+    this.#owner = owner;
+    this.#key = keyCodec;
+    this.#value = valueCodec;
+    this.#keyScratch = Buffer.alloc(info.keySize);
+    this.#valueScratch = Buffer.alloc(valueCodec.size);
+  }
 
-	get fd(): number {
-		if (this.#owner.closed) {
-			throw new DataplaneError({ call: 'bpf_map', subject: this.#subject(), errno: EBADF, detail: 'the data plane that owned this map was closed' });
-		}
-		return this.#fd;
-	}
+  get fd(): number {
+    if (this.#owner.closed) {
+      throw new DataplaneError({ call: 'bpf_map', subject: this.#subject(), errno: EBADF, detail: 'the data plane that owned this map was closed' });
+    }
+    return this.#fd;
+  }
 
-	get isPerCpu(): boolean {
-		return isPerCpuMapType(this.type);
-	}
+  get isPerCpu(): boolean {
+    return isPerCpuMapType(this.type);
+  }
 
-	#subject(extra?: string): string {
-		return extra ? `map "${this.name}", ${extra}` : `map "${this.name}"`;
-	}
+  #subject(extra?: string): string {
+    return extra ? `map "${this.name}", ${extra}` : `map "${this.name}"`;
+  }
 
-	#fail(call: string, ret: number, extra?: string): never {
-		throw new DataplaneError({ call, subject: this.#subject(extra), errno: -ret });
-	}
+  #fail(call: string, ret: number, extra?: string): never {
+    throw new DataplaneError({ call, subject: this.#subject(extra), errno: -ret });
+  }
 
-	#encodeKey(key: K): Buffer {
-		this.#key.encodeInto(key, this.#keyScratch, 0);
-		return this.#keyScratch;
-	}
+  #encodeKey(key: K): Buffer {
+    this.#key.encodeInto(key, this.#keyScratch, 0);
+    return this.#keyScratch;
+  }
 
-	/* ---- Typed access ---- */
+  /* ---- Typed access ---- */
 
-	/** The value, or undefined when the key is absent. */
-	lookup(key: K): V | undefined {
-		const raw = this.lookupBytes(this.#encodeKey(key));
-		return raw === undefined ? undefined : this.#value.decodeFrom(raw, 0);
-	}
+  /** The value, or undefined when the key is absent. */
+  lookup(key: K): V | undefined {
+    const raw = this.lookupBytes(this.#encodeKey(key));
+    return raw === undefined ? undefined : this.#value.decodeFrom(raw, 0);
+  }
 
-	update(key: K, value: V, flags: UpdateFlag = UpdateFlag.ANY): void {
-		this.#value.encodeInto(value, this.#valueScratch, 0);
-		this.updateBytes(this.#encodeKey(key), this.#valueScratch, flags);
-	}
+  update(key: K, value: V, flags: UpdateFlag = UpdateFlag.ANY): void {
+    this.#value.encodeInto(value, this.#valueScratch, 0);
+    this.updateBytes(this.#encodeKey(key), this.#valueScratch, flags);
+  }
 
-	/** True if the key was there. */
-	delete(key: K): boolean {
-		return this.deleteBytes(this.#encodeKey(key));
-	}
+  /** True if the key was there. */
+  delete(key: K): boolean {
+    return this.deleteBytes(this.#encodeKey(key));
+  }
 
-	/** Every key, by bpf_map_get_next_key. Keys deleted meanwhile may restart a hash walk; that is the kernel's contract. */
-	*keys(): IterableIterator<K> {
-		const fd = this.fd;
-		let current: Buffer | null = null;
-		for (;;) {
-			const next = Buffer.alloc(this.keySize);
-			const ret = libbpf.bpf_map_get_next_key(fd, current, next);
-			if (ret === -ENOENT) return;
-			if (ret < 0) this.#fail('bpf_map_get_next_key', ret);
-			yield this.#key.decodeFrom(next, 0);
-			current = next;
-		}
-	}
+  /** Every key, by bpf_map_get_next_key. Keys deleted meanwhile may restart a hash walk; that is the kernel's contract. */
+  *keys(): IterableIterator<K> {
+    const fd = this.fd;
+    let current: Buffer | null = null;
+    for (;;) {
+      const next = Buffer.alloc(this.keySize);
+      const ret = libbpf.bpf_map_get_next_key(fd, current, next);
+      if (ret === -ENOENT) return;
+      if (ret < 0) this.#fail('bpf_map_get_next_key', ret);
+      yield this.#key.decodeFrom(next, 0);
+      current = next;
+    }
+  }
 
-	/**
-	 * Every entry. Uses bpf_map_lookup_batch (one syscall per `batchSize`
-	 * entries, so a million flows read in well under a second) and falls back
-	 * to get_next_key + lookup where the kernel has no batch op.
-	 */
-	*entries(options: { batchSize?: number } = {}): IterableIterator<[K, V]> {
-		for (const [rawKeys, rawValues, count] of this.rawBatches(options.batchSize)) {
-			/* One copy per chunk: decoded addresses are views, and the batch buffers get reused. */
-			const keys = Buffer.from(rawKeys.subarray(0, count * this.keySize));
-			const values = Buffer.from(rawValues.subarray(0, count * this.valueBytes));
-			for (let i = 0; i < count; i++) {
-				yield [this.#key.decodeFrom(keys, i * this.keySize), this.#value.decodeFrom(values, i * this.valueBytes)];
-			}
-		}
-	}
+  /**
+   * Every entry. Uses bpf_map_lookup_batch (one syscall per `batchSize`
+   * entries, so a million flows read in well under a second) and falls back
+   * to get_next_key + lookup where the kernel has no batch op.
+   */
+  *entries(options: { batchSize?: number } = {}): IterableIterator<[K, V]> {
+    for (const [rawKeys, rawValues, count] of this.rawBatches(options.batchSize)) {
+      /* One copy per chunk: decoded addresses are views, and the batch buffers get reused. */
+      const keys = Buffer.from(rawKeys.subarray(0, count * this.keySize));
+      const values = Buffer.from(rawValues.subarray(0, count * this.valueBytes));
+      for (let i = 0; i < count; i++) {
+        yield [this.#key.decodeFrom(keys, i * this.keySize), this.#value.decodeFrom(values, i * this.valueBytes)];
+      }
+    }
+  }
 
-	*values(options: { batchSize?: number } = {}): IterableIterator<V> {
-		for (const [, value] of this.entries(options)) yield value;
-	}
+  *values(options: { batchSize?: number } = {}): IterableIterator<V> {
+    for (const [, value] of this.entries(options)) yield value;
+  }
 
-	/**
-	 * Write many entries in one bpf_map_update_batch call (create or replace:
-	 * the kernel takes no BPF_NOEXIST/BPF_EXIST for batches).
-	 */
-	updateMany(entries: Iterable<readonly [K, V]>): number {
-		const list = Array.from(entries);
-		if (list.length === 0) return 0;
-		const keys = Buffer.alloc(list.length * this.keySize);
-		const values = Buffer.alloc(list.length * this.valueBytes);
-		list.forEach(([k, v], i) => {
-			this.#key.encodeInto(k, keys, i * this.keySize);
-			this.#value.encodeInto(v, values, i * this.valueBytes);
-		});
-		const count = new Uint32Array([list.length]);
-		const ret = libbpf.bpf_map_update_batch(this.fd, keys, values, count, BATCH_OPTS);
-		if (ret < 0) this.#fail('bpf_map_update_batch', ret, `${count[0]} of ${list.length} written`);
-		return count[0]!;
-	}
+  /**
+   * Write many entries in one bpf_map_update_batch call (create or replace:
+   * the kernel takes no BPF_NOEXIST/BPF_EXIST for batches).
+   */
+  updateMany(entries: Iterable<readonly [K, V]>): number {
+    const list = Array.from(entries);
+    if (list.length === 0) return 0;
+    const keys = Buffer.alloc(list.length * this.keySize);
+    const values = Buffer.alloc(list.length * this.valueBytes);
+    list.forEach(([k, v], i) => {
+      this.#key.encodeInto(k, keys, i * this.keySize);
+      this.#value.encodeInto(v, values, i * this.valueBytes);
+    });
+    const count = new Uint32Array([list.length]);
+    const ret = libbpf.bpf_map_update_batch(this.fd, keys, values, count, BATCH_OPTS);
+    if (ret < 0) this.#fail('bpf_map_update_batch', ret, `${count[0]} of ${list.length} written`);
+    return count[0]!;
+  }
 
-	/** Delete many keys with bpf_map_delete_batch (hash maps). Stops at the first absent key with ENOENT. */
-	deleteMany(keysToDelete: Iterable<K>): number {
-		const list = Array.from(keysToDelete);
-		if (list.length === 0) return 0;
-		const keys = Buffer.alloc(list.length * this.keySize);
-		list.forEach((k, i) => this.#key.encodeInto(k, keys, i * this.keySize));
-		const count = new Uint32Array([list.length]);
-		const ret = libbpf.bpf_map_delete_batch(this.fd, keys, count, BATCH_OPTS);
-		if (ret < 0) this.#fail('bpf_map_delete_batch', ret, `${count[0]} of ${list.length} deleted`);
-		return count[0]!;
-	}
+  /** Delete many keys with bpf_map_delete_batch (hash maps). Stops at the first absent key with ENOENT. */
+  deleteMany(keysToDelete: Iterable<K>): number {
+    const list = Array.from(keysToDelete);
+    if (list.length === 0) return 0;
+    const keys = Buffer.alloc(list.length * this.keySize);
+    list.forEach((k, i) => this.#key.encodeInto(k, keys, i * this.keySize));
+    const count = new Uint32Array([list.length]);
+    const ret = libbpf.bpf_map_delete_batch(this.fd, keys, count, BATCH_OPTS);
+    if (ret < 0) this.#fail('bpf_map_delete_batch', ret, `${count[0]} of ${list.length} deleted`);
+    return count[0]!;
+  }
 
-	/* ---- Raw bytes (sizes are checked here: the kernel reads key_size bytes from any pointer) ---- */
+  /* ---- Raw bytes (sizes are checked here: the kernel reads key_size bytes from any pointer) ---- */
 
-	#checkSize(call: string, what: 'key' | 'value', buf: Uint8Array, expected: number): void {
-		if (buf.byteLength !== expected) {
-			const limit = what === 'key' ? `key_size is ${expected}` : `values are ${expected} bytes`;
-			throw new DataplaneError({
-				call,
-				subject: this.#subject(),
-				errno: EINVAL,
-				detail: `${what} is ${buf.byteLength} bytes but the map's ${limit}`,
-			});
-		}
-	}
+  #checkSize(call: string, what: 'key' | 'value', buf: Uint8Array, expected: number): void {
+    if (buf.byteLength !== expected) {
+      const limit = what === 'key' ? `key_size is ${expected}` : `values are ${expected} bytes`;
+      throw new DataplaneError({
+        call,
+        subject: this.#subject(),
+        errno: EINVAL,
+        detail: `${what} is ${buf.byteLength} bytes but the map's ${limit}`,
+      });
+    }
+  }
 
-	lookupBytes(key: Buffer): Buffer | undefined {
-		this.#checkSize('bpf_map_lookup_elem', 'key', key, this.keySize);
-		const value = Buffer.alloc(this.valueBytes);
-		const ret = libbpf.bpf_map_lookup_elem(this.fd, key, value);
-		if (ret === -ENOENT) return undefined;
-		if (ret < 0) this.#fail('bpf_map_lookup_elem', ret);
-		return value;
-	}
+  lookupBytes(key: Buffer): Buffer | undefined {
+    this.#checkSize('bpf_map_lookup_elem', 'key', key, this.keySize);
+    const value = Buffer.alloc(this.valueBytes);
+    const ret = libbpf.bpf_map_lookup_elem(this.fd, key, value);
+    if (ret === -ENOENT) return undefined;
+    if (ret < 0) this.#fail('bpf_map_lookup_elem', ret);
+    return value;
+  }
 
-	updateBytes(key: Buffer, value: Buffer, flags: UpdateFlag = UpdateFlag.ANY): void {
-		this.#checkSize('bpf_map_update_elem', 'key', key, this.keySize);
-		this.#checkSize('bpf_map_update_elem', 'value', value, this.valueBytes);
-		const ret = libbpf.bpf_map_update_elem(this.fd, key, value, flags);
-		if (ret < 0) this.#fail('bpf_map_update_elem', ret, UPDATE_FLAG_NAMES[flags] ?? `flags ${flags}`);
-	}
+  updateBytes(key: Buffer, value: Buffer, flags: UpdateFlag = UpdateFlag.ANY): void {
+    this.#checkSize('bpf_map_update_elem', 'key', key, this.keySize);
+    this.#checkSize('bpf_map_update_elem', 'value', value, this.valueBytes);
+    const ret = libbpf.bpf_map_update_elem(this.fd, key, value, flags);
+    if (ret < 0) this.#fail('bpf_map_update_elem', ret, UPDATE_FLAG_NAMES[flags] ?? `flags ${flags}`);
+  }
 
-	deleteBytes(key: Buffer): boolean {
-		this.#checkSize('bpf_map_delete_elem', 'key', key, this.keySize);
-		const ret = libbpf.bpf_map_delete_elem(this.fd, key);
-		if (ret === -ENOENT) return false;
-		if (ret < 0) this.#fail('bpf_map_delete_elem', ret);
-		return true;
-	}
+  deleteBytes(key: Buffer): boolean {
+    this.#checkSize('bpf_map_delete_elem', 'key', key, this.keySize);
+    const ret = libbpf.bpf_map_delete_elem(this.fd, key);
+    if (ret === -ENOENT) return false;
+    if (ret < 0) this.#fail('bpf_map_delete_elem', ret);
+    return true;
+  }
 
-	/**
-	 * Raw chunks of [keys, values, count]. The buffers are reused between
-	 * chunks: decode before asking for the next one.
-	 */
-	*rawBatches(batchSize = DEFAULT_BATCH): IterableIterator<[Buffer, Buffer, number]> {
-		if (this.#batchUnsupported) {
-			yield* this.#rawBatchesByNextKey(batchSize);
-			return;
-		}
-		const fd = this.fd;
-		let size = Math.max(1, Math.min(batchSize, this.maxEntries));
-		let keys = Buffer.alloc(size * this.keySize);
-		let values = Buffer.alloc(size * this.valueBytes);
-		/* The batch cursor is opaque: a bucket index for hashes, a key for arrays. */
-		const tokenSize = Math.max(8, this.keySize);
-		let inBatch: Buffer | null = null;
-		let outBatch = Buffer.alloc(tokenSize);
-		const count = new Uint32Array(1);
-		for (let first = true; ; first = false) {
-			count[0] = size;
-			const ret = libbpf.bpf_map_lookup_batch(fd, inBatch, outBatch, keys, values, count, BATCH_OPTS);
-			if (first && (ret === -ENOTSUPP || ret === -EOPNOTSUPP || ret === -EINVAL)) {
-				this.#batchUnsupported = true;
-				yield* this.#rawBatchesByNextKey(batchSize);
-				return;
-			}
-			if (ret === -ENOSPC && count[0] === 0) {
-				/* One hash bucket holds more entries than fit: retry the same cursor with room for them. */
-				size *= 2;
-				keys = Buffer.alloc(size * this.keySize);
-				values = Buffer.alloc(size * this.valueBytes);
-				continue;
-			}
-			if (ret < 0 && ret !== -ENOENT) this.#fail('bpf_map_lookup_batch', ret);
-			if (count[0]! > 0) yield [keys, values, count[0]!];
-			if (ret === -ENOENT) return;
-			inBatch = outBatch;
-			outBatch = Buffer.alloc(tokenSize);
-		}
-	}
+  /**
+   * Raw chunks of [keys, values, count]. The buffers are reused between
+   * chunks: decode before asking for the next one.
+   */
+  *rawBatches(batchSize = DEFAULT_BATCH): IterableIterator<[Buffer, Buffer, number]> {
+    if (this.#batchUnsupported) {
+      yield* this.#rawBatchesByNextKey(batchSize);
+      return;
+    }
+    const fd = this.fd;
+    let size = Math.max(1, Math.min(batchSize, this.maxEntries));
+    let keys = Buffer.alloc(size * this.keySize);
+    let values = Buffer.alloc(size * this.valueBytes);
+    /* The batch cursor is opaque: a bucket index for hashes, a key for arrays. */
+    const tokenSize = Math.max(8, this.keySize);
+    let inBatch: Buffer | null = null;
+    let outBatch = Buffer.alloc(tokenSize);
+    const count = new Uint32Array(1);
+    for (let first = true; ; first = false) {
+      count[0] = size;
+      const ret = libbpf.bpf_map_lookup_batch(fd, inBatch, outBatch, keys, values, count, BATCH_OPTS);
+      if (first && (ret === -ENOTSUPP || ret === -EOPNOTSUPP || ret === -EINVAL)) {
+        this.#batchUnsupported = true;
+        yield* this.#rawBatchesByNextKey(batchSize);
+        return;
+      }
+      if (ret === -ENOSPC && count[0] === 0) {
+        /* One hash bucket holds more entries than fit: retry the same cursor with room for them. */
+        size *= 2;
+        keys = Buffer.alloc(size * this.keySize);
+        values = Buffer.alloc(size * this.valueBytes);
+        continue;
+      }
+      if (ret < 0 && ret !== -ENOENT) this.#fail('bpf_map_lookup_batch', ret);
+      if (count[0]! > 0) yield [keys, values, count[0]!];
+      if (ret === -ENOENT) return;
+      inBatch = outBatch;
+      outBatch = Buffer.alloc(tokenSize);
+    }
+  }
 
-	*#rawBatchesByNextKey(batchSize: number): IterableIterator<[Buffer, Buffer, number]> {
-		const fd = this.fd;
-		const keys = Buffer.alloc(batchSize * this.keySize);
-		const values = Buffer.alloc(batchSize * this.valueBytes);
-		let current: Buffer | null = null;
-		let n = 0;
-		for (;;) {
-			const next = Buffer.alloc(this.keySize);
-			const ret = libbpf.bpf_map_get_next_key(fd, current, next);
-			if (ret === -ENOENT) break;
-			if (ret < 0) this.#fail('bpf_map_get_next_key', ret);
-			current = next;
-			const value = values.subarray(n * this.valueBytes, (n + 1) * this.valueBytes);
-			const found = libbpf.bpf_map_lookup_elem(fd, next, value);
-			if (found === -ENOENT) continue; /* deleted between the two calls */
-			if (found < 0) this.#fail('bpf_map_lookup_elem', found);
-			next.copy(keys, n * this.keySize);
-			if (++n === batchSize) {
-				yield [keys, values, n];
-				n = 0;
-			}
-		}
-		if (n > 0) yield [keys, values, n];
-	}
+  *#rawBatchesByNextKey(batchSize: number): IterableIterator<[Buffer, Buffer, number]> {
+    const fd = this.fd;
+    const keys = Buffer.alloc(batchSize * this.keySize);
+    const values = Buffer.alloc(batchSize * this.valueBytes);
+    let current: Buffer | null = null;
+    let n = 0;
+    for (;;) {
+      const next = Buffer.alloc(this.keySize);
+      const ret = libbpf.bpf_map_get_next_key(fd, current, next);
+      if (ret === -ENOENT) break;
+      if (ret < 0) this.#fail('bpf_map_get_next_key', ret);
+      current = next;
+      const value = values.subarray(n * this.valueBytes, (n + 1) * this.valueBytes);
+      const found = libbpf.bpf_map_lookup_elem(fd, next, value);
+      if (found === -ENOENT) continue; /* deleted between the two calls */
+      if (found < 0) this.#fail('bpf_map_lookup_elem', found);
+      next.copy(keys, n * this.keySize);
+      if (++n === batchSize) {
+        yield [keys, values, n];
+        n = 0;
+      }
+    }
+    if (n > 0) yield [keys, values, n];
+  }
 
-	describe(): string {
-		return `${mapTypeName(this.type)} "${this.name}" (key ${this.keySize} B, value ${this.valueBytes} B, max ${this.maxEntries})`;
-	}
+  describe(): string {
+    return `${mapTypeName(this.type)} "${this.name}" (key ${this.keySize} B, value ${this.valueBytes} B, max ${this.maxEntries})`;
+  }
 }
 
 /** A per-CPU map: each value is an array with one entry per possible CPU. */
 export class PerCpuMap<K, V> extends BpfMap<K, V[]> {
-	readonly cpus: number;
+  readonly cpus: number;
 
-	constructor(info: MapInfo, keyCodec: Codec<K>, valueCodec: Codec<V>, owner: FdOwner, cpus = numPossibleCpus()) {
-		super(info, keyCodec, perCpuCodec(valueCodec, cpus), owner);
-		this.cpus = cpus;
-	}
+  constructor(info: MapInfo, keyCodec: Codec<K>, valueCodec: Codec<V>, owner: FdOwner, cpus = numPossibleCpus()) {
+    super(info, keyCodec, perCpuCodec(valueCodec, cpus), owner);
+    this.cpus = cpus;
+  }
 
-	/** The value summed over all CPUs, or undefined when the key is absent. */
-	lookupSum(key: K): V | undefined {
-		const perCpu = this.lookup(key);
-		return perCpu === undefined ? undefined : sumPerCpu(perCpu);
-	}
+  /** The value summed over all CPUs, or undefined when the key is absent. */
+  lookupSum(key: K): V | undefined {
+    const perCpu = this.lookup(key);
+    return perCpu === undefined ? undefined : sumPerCpu(perCpu);
+  }
 
-	/** Write the same value on every CPU (e.g. zero to reset a counter). */
-	updateAllCpus(key: K, value: V, flags: UpdateFlag = UpdateFlag.ANY): void {
-		this.update(key, new Array<V>(this.cpus).fill(value), flags);
-	}
+  /** Write the same value on every CPU (e.g. zero to reset a counter). */
+  updateAllCpus(key: K, value: V, flags: UpdateFlag = UpdateFlag.ANY): void {
+    this.update(key, new Array<V>(this.cpus).fill(value), flags);
+  }
 
-	/** Every entry summed over CPUs. */
-	*sums(options: { batchSize?: number } = {}): IterableIterator<[K, V]> {
-		for (const [key, perCpu] of this.entries(options)) yield [key, sumPerCpu(perCpu)];
-	}
+  /** Every entry summed over CPUs. */
+  *sums(options: { batchSize?: number } = {}): IterableIterator<[K, V]> {
+    for (const [key, perCpu] of this.entries(options)) yield [key, sumPerCpu(perCpu)];
+  }
 }

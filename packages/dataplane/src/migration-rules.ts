@@ -12,15 +12,15 @@ import type { Field, Shape } from './btf.js';
 import type { FieldConverter } from './convert.js';
 
 export interface MigrationRule {
-	/** The change, for the log. */
-	readonly description: string;
-	readonly map: string;
-	/** Does the pinned map's old value layout come from before this change? */
-	matches(oldValue: Shape): boolean;
-	/** false: the old entry has no counterpart in the new layout and is not carried. */
-	keepEntry?(oldKey: Buffer, oldValue: Buffer, oldValueShape: Shape): boolean;
-	/** Converters by field path of the new value layout. */
-	readonly valueFields: Readonly<Record<string, FieldConverter>>;
+  /** The change, for the log. */
+  readonly description: string;
+  readonly map: string;
+  /** Does the pinned map's old value layout come from before this change? */
+  matches(oldValue: Shape): boolean;
+  /** false: the old entry has no counterpart in the new layout and is not carried. */
+  keepEntry?(oldKey: Buffer, oldValue: Buffer, oldValueShape: Shape): boolean;
+  /** Converters by field path of the new value layout. */
+  readonly valueFields: Readonly<Record<string, FieldConverter>>;
 }
 
 const fieldOf = (shape: Shape, path: string): Field | undefined => shape.fields.find((f) => f.path === path);
@@ -44,26 +44,26 @@ const FLOW_F_FIN_BACKEND = 1 << 1;
 const oldFlags = (entry: Buffer, shape: Shape): number => entry.readUInt32LE(fieldOf(shape, 'flags')!.offset);
 
 const twoEntriesPerFlow: MigrationRule = {
-	description: 'from two flow-table entries per flow to one (reply entries dropped, FIN flags renumbered, next-hop cache emptied)',
-	map: 'flows',
-	matches: (old) => fieldOf(old, 'next_hop_dst_mac') !== undefined && fieldOf(old, 'reply_packets') === undefined && fieldOf(old, 'flags') !== undefined,
-	keepEntry: (_key, value, shape) => (oldFlags(value, shape) & OLD_FLOW_F_REPLY) === 0,
-	valueFields: {
-		'struct flow_value.flags': (old, oldField, out, newField) => {
-			const was = old.readUInt32LE(oldField!.offset);
-			const now = (was & OLD_FLOW_F_FIN_CLIENT ? FLOW_F_FIN_CLIENT : 0) | (was & OLD_FLOW_F_FIN_BACKEND ? FLOW_F_FIN_BACKEND : 0);
-			out.writeUInt32LE(now, newField.offset);
-		},
-		'struct flow_value.next_hop_checked_ns': uncached,
-		'struct flow_value.next_hop_ifindex': uncached,
-		'struct flow_value.next_hop_max_len': uncached,
-		'struct flow_value.next_hop_macs': uncached,
-	},
+  description: 'from two flow-table entries per flow to one (reply entries dropped, FIN flags renumbered, next-hop cache emptied)',
+  map: 'flows',
+  matches: (old) => fieldOf(old, 'next_hop_dst_mac') !== undefined && fieldOf(old, 'reply_packets') === undefined && fieldOf(old, 'flags') !== undefined,
+  keepEntry: (_key, value, shape) => (oldFlags(value, shape) & OLD_FLOW_F_REPLY) === 0,
+  valueFields: {
+    'struct flow_value.flags': (old, oldField, out, newField) => {
+      const was = old.readUInt32LE(oldField!.offset);
+      const now = (was & OLD_FLOW_F_FIN_CLIENT ? FLOW_F_FIN_CLIENT : 0) | (was & OLD_FLOW_F_FIN_BACKEND ? FLOW_F_FIN_BACKEND : 0);
+      out.writeUInt32LE(now, newField.offset);
+    },
+    'struct flow_value.next_hop_checked_ns': uncached,
+    'struct flow_value.next_hop_ifindex': uncached,
+    'struct flow_value.next_hop_max_len': uncached,
+    'struct flow_value.next_hop_macs': uncached,
+  },
 };
 
 export const MIGRATION_RULES: readonly MigrationRule[] = [twoEntriesPerFlow];
 
 /** The rules for one map whose old value layout is `oldValue`. */
 export function rulesFor(map: string, oldValue: Shape, rules: readonly MigrationRule[] = MIGRATION_RULES): MigrationRule[] {
-	return rules.filter((r) => r.map === map && r.matches(oldValue));
+  return rules.filter((r) => r.map === map && r.matches(oldValue));
 }

@@ -35,232 +35,238 @@ export const PROGRAM_NAME = 'sluice_xdp';
 const HANDOVER_LIMIT_NS = 30_000_000_000n;
 
 export interface LoadOptions {
-	objectPath: string;
-	/** bpffs directory to pin maps in (mounted if needed). Without it nothing is pinned. */
-	pinDir?: string;
-	/** max_entries overrides by map name, e.g. { flows: 4096 } (the default flow table is 1M entries, one per flow). */
-	maxEntries?: Partial<Record<MapName, number>>;
-	/**
-	 * With pinDir: adopt maps already pinned there (default true). false
-	 * removes those pins first and starts from empty maps (the running data
-	 * plane, if any, keeps its own maps until it is replaced).
-	 */
-	reusePinned?: boolean;
-	programName?: string;
-	/** Load-time settings (`const volatile` in bpf/src/tunables.h); each one left out keeps the C default. */
-	tunables?: Partial<Tunables>;
+  objectPath: string;
+  /** bpffs directory to pin maps in (mounted if needed). Without it nothing is pinned. */
+  pinDir?: string;
+  /** max_entries overrides by map name, e.g. { flows: 4096 } (the default flow table is 1M entries, one per flow). */
+  maxEntries?: Partial<Record<MapName, number>>;
+  /**
+   * With pinDir: adopt maps already pinned there (default true). false
+   * removes those pins first and starts from empty maps (the running data
+   * plane, if any, keeps its own maps until it is replaced).
+   */
+  reusePinned?: boolean;
+  programName?: string;
+  /** Load-time settings (`const volatile` in bpf/src/tunables.h); each one left out keeps the C default. */
+  tunables?: Partial<Tunables>;
 }
 
 export interface Dataplane {
-	readonly objectPath: string;
-	readonly pinDir: string | undefined;
-	readonly programFd: number;
-	/** Kernel id of the program, as attachedProgramId() reports it. */
-	readonly programId: number;
-	readonly maps: DataplaneMaps;
-	/** Maps taken over from pins (empty on a fresh start). */
-	readonly adoptedMaps: readonly string[];
-	/**
-	 * Pinned maps of another layout, already copied into this build's maps
-	 * (unpinned so far): what changed in each, for the log. Empty when none.
-	 */
-	readonly migratedMaps: readonly string[];
-	/**
-	 * After the program is swapped in on every interface: pin the migrated
-	 * maps at their names and copy what the old program changed meanwhile.
-	 * Returns per map what was carried. A no-op without migrated maps.
-	 */
-	finishMigration(): string[];
-	/** Attach to an interface with none attached (EBUSY otherwise). */
-	attach(ifname: string, mode?: XdpMode): void;
-	/** Atomically replace the program on an interface with this one. */
-	replace(ifname: string, mode?: XdpMode): void;
-	detach(ifname: string, mode?: XdpMode): void;
-	attachedProgramId(ifname: string, mode?: XdpMode): number | undefined;
-	testRun(options: TestRunOptions): TestRunResult;
-	/** The load-time settings the program runs with, read back from its .rodata. */
-	tunables(): Tunables;
-	/** Release the object. Pins and attachments stay: they belong to the running data plane. */
-	close(): void;
+  readonly objectPath: string;
+  readonly pinDir: string | undefined;
+  readonly programFd: number;
+  /** Kernel id of the program, as attachedProgramId() reports it. */
+  readonly programId: number;
+  readonly maps: DataplaneMaps;
+  /** Maps taken over from pins (empty on a fresh start). */
+  readonly adoptedMaps: readonly string[];
+  /**
+   * Pinned maps of another layout, already copied into this build's maps
+   * (unpinned so far): what changed in each, for the log. Empty when none.
+   */
+  readonly migratedMaps: readonly string[];
+  /**
+   * After the program is swapped in on every interface: pin the migrated
+   * maps at their names and copy what the old program changed meanwhile.
+   * Returns per map what was carried. A no-op without migrated maps.
+   */
+  finishMigration(): string[];
+  /** Attach to an interface with none attached (EBUSY otherwise). */
+  attach(ifname: string, mode?: XdpMode): void;
+  /** Atomically replace the program on an interface with this one. */
+  replace(ifname: string, mode?: XdpMode): void;
+  detach(ifname: string, mode?: XdpMode): void;
+  attachedProgramId(ifname: string, mode?: XdpMode): number | undefined;
+  testRun(options: TestRunOptions): TestRunResult;
+  /** The load-time settings the program runs with, read back from its .rodata. */
+  tunables(): Tunables;
+  /** Release the object. Pins and attachments stay: they belong to the running data plane. */
+  close(): void;
 }
 
 function mapInfo(map: BpfMapPtr, fd: number): MapInfo {
-	return {
-		name: libbpf.bpf_map__name(map),
-		fd,
-		type: libbpf.bpf_map__type(map),
-		keySize: libbpf.bpf_map__key_size(map),
-		valueSize: libbpf.bpf_map__value_size(map),
-		maxEntries: libbpf.bpf_map__max_entries(map),
-	};
+  return {
+    name: libbpf.bpf_map__name(map),
+    fd,
+    type: libbpf.bpf_map__type(map),
+    keySize: libbpf.bpf_map__key_size(map),
+    valueSize: libbpf.bpf_map__value_size(map),
+    maxEntries: libbpf.bpf_map__max_entries(map),
+  };
 }
 
 function* userMaps(obj: BpfObjectPtr): Generator<BpfMapPtr> {
-	/* Internal maps (.rodata, .bss) hold load-time settings: never pinned, never shared. */
-	for (let map = libbpf.bpf_object__next_map(obj, null); map; map = libbpf.bpf_object__next_map(obj, map)) {
-		if (!libbpf.bpf_map__is_internal(map)) yield map;
-	}
+  /* Internal maps (.rodata, .bss) hold load-time settings: never pinned, never shared. */
+  for (let map = libbpf.bpf_object__next_map(obj, null); map; map = libbpf.bpf_object__next_map(obj, map)) {
+    if (!libbpf.bpf_map__is_internal(map)) yield map;
+  }
 }
 
 class LoadedDataplane implements Dataplane {
-	closed = false;
-	readonly maps: DataplaneMaps;
-	readonly programId: number;
+  closed = false;
+  readonly maps: DataplaneMaps;
+  readonly programId: number;
 
-	constructor(
-		readonly objectPath: string,
-		readonly pinDir: string | undefined,
-		private readonly obj: BpfObjectPtr,
-		readonly programFd: number,
-		mapPtrs: Map<MapName, BpfMapPtr>,
-		readonly adoptedMaps: readonly string[],
-		private readonly migrations: MapMigration[],
-	) {
-		this.programId = programIdOfFd(programFd);
-		this.maps = createDataplaneMaps((name) => {
-			const ptr = mapPtrs.get(name)!;
-			return mapInfo(ptr, checked('bpf_map__fd', `map "${name}"`, () => libbpf.bpf_map__fd(ptr)));
-		}, this);
-	}
+  constructor(
+    readonly objectPath: string,
+    readonly pinDir: string | undefined,
+    private readonly obj: BpfObjectPtr,
+    readonly programFd: number,
+    mapPtrs: Map<MapName, BpfMapPtr>,
+    readonly adoptedMaps: readonly string[],
+    private readonly migrations: MapMigration[],
+  ) {
+    this.programId = programIdOfFd(programFd);
+    this.maps = createDataplaneMaps((name) => {
+      const ptr = mapPtrs.get(name)!;
+      return mapInfo(
+        ptr,
+        checked('bpf_map__fd', `map "${name}"`, () => libbpf.bpf_map__fd(ptr)),
+      );
+    }, this);
+  }
 
-	get migratedMaps(): readonly string[] {
-		return this.migrations.map((m) => m.describe());
-	}
+  get migratedMaps(): readonly string[] {
+    return this.migrations.map((m) => m.describe());
+  }
 
-	finishMigration(): string[] {
-		this.#open();
-		const done: string[] = [];
-		while (this.migrations.length > 0) {
-			const m = this.migrations[0]!;
-			m.finish();
-			this.migrations.shift();
-			done.push(`map "${m.name}": ${m.copied} ${m.copied === 1 ? 'entry' : 'entries'} copied, ${m.secondPass} more after the swap`);
-		}
-		if (done.length > 0) this.maps.handover.update(0, 0n);
-		return done;
-	}
+  finishMigration(): string[] {
+    this.#open();
+    const done: string[] = [];
+    while (this.migrations.length > 0) {
+      const m = this.migrations[0]!;
+      m.finish();
+      this.migrations.shift();
+      done.push(`map "${m.name}": ${m.copied} ${m.copied === 1 ? 'entry' : 'entries'} copied, ${m.secondPass} more after the swap`);
+    }
+    if (done.length > 0) this.maps.handover.update(0, 0n);
+    return done;
+  }
 
-	#open(): void {
-		if (this.closed) {
-			throw new DataplaneError({ call: 'dataplane', subject: `"${this.objectPath}"`, errno: osConstants.errno.EBADF, detail: 'already closed' });
-		}
-	}
+  #open(): void {
+    if (this.closed) {
+      throw new DataplaneError({ call: 'dataplane', subject: `"${this.objectPath}"`, errno: osConstants.errno.EBADF, detail: 'already closed' });
+    }
+  }
 
-	attach(ifname: string, mode: XdpMode = 'native'): void {
-		this.#open();
-		attachXdp(this.programFd, ifname, mode);
-	}
+  attach(ifname: string, mode: XdpMode = 'native'): void {
+    this.#open();
+    attachXdp(this.programFd, ifname, mode);
+  }
 
-	replace(ifname: string, mode: XdpMode = 'native'): void {
-		this.#open();
-		replaceXdp(this.programFd, ifname, mode);
-	}
+  replace(ifname: string, mode: XdpMode = 'native'): void {
+    this.#open();
+    replaceXdp(this.programFd, ifname, mode);
+  }
 
-	detach(ifname: string, mode: XdpMode = 'native'): void {
-		detachXdp(ifname, mode);
-	}
+  detach(ifname: string, mode: XdpMode = 'native'): void {
+    detachXdp(ifname, mode);
+  }
 
-	attachedProgramId(ifname: string, mode?: XdpMode): number | undefined {
-		return attachedProgramId(ifname, mode);
-	}
+  attachedProgramId(ifname: string, mode?: XdpMode): number | undefined {
+    return attachedProgramId(ifname, mode);
+  }
 
-	testRun(options: TestRunOptions): TestRunResult {
-		this.#open();
-		return testRunXdp(this.programFd, options);
-	}
+  testRun(options: TestRunOptions): TestRunResult {
+    this.#open();
+    return testRunXdp(this.programFd, options);
+  }
 
-	tunables(): Tunables {
-		this.#open();
-		return readTunables(this.obj, JSON.stringify(this.objectPath));
-	}
+  tunables(): Tunables {
+    this.#open();
+    return readTunables(this.obj, JSON.stringify(this.objectPath));
+  }
 
-	close(): void {
-		if (this.closed) return;
-		this.closed = true;
-		/* A migration never finished: the old maps stay pinned and keep serving. */
-		for (const m of this.migrations.splice(0)) m.abandon();
-		libbpf.bpf_object__close(this.obj);
-	}
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    /* A migration never finished: the old maps stay pinned and keep serving. */
+    for (const m of this.migrations.splice(0)) m.abandon();
+    libbpf.bpf_object__close(this.obj);
+  }
 }
 
 export function loadDataplane(options: LoadOptions): Dataplane {
-	installLibbpfLog();
-	const { objectPath, pinDir, reusePinned = true, programName = PROGRAM_NAME } = options;
-	checkTunables(options.tunables ?? {});
-	const objSubject = JSON.stringify(objectPath);
-	const obj = checkedPointer('bpf_object__open_file', objSubject, () => libbpf.bpf_object__open_file(objectPath, null));
-	const migrations: MapMigration[] = [];
-	try {
-		const mapPtrs = new Map<MapName, BpfMapPtr>();
-		for (const name of MAP_NAMES) {
-			const map = checkedPointer('bpf_object__find_map_by_name', `map "${name}" in ${objSubject}`, () =>
-				libbpf.bpf_object__find_map_by_name(obj, name),
-			);
-			mapPtrs.set(name, map);
-		}
+  installLibbpfLog();
+  const { objectPath, pinDir, reusePinned = true, programName = PROGRAM_NAME } = options;
+  checkTunables(options.tunables ?? {});
+  const objSubject = JSON.stringify(objectPath);
+  const obj = checkedPointer('bpf_object__open_file', objSubject, () => libbpf.bpf_object__open_file(objectPath, null));
+  const migrations: MapMigration[] = [];
+  try {
+    const mapPtrs = new Map<MapName, BpfMapPtr>();
+    for (const name of MAP_NAMES) {
+      const map = checkedPointer('bpf_object__find_map_by_name', `map "${name}" in ${objSubject}`, () => libbpf.bpf_object__find_map_by_name(obj, name));
+      mapPtrs.set(name, map);
+    }
 
-		for (const [name, entries] of Object.entries(options.maxEntries ?? {})) {
-			const map = mapPtrs.get(name as MapName);
-			if (!map) {
-				throw new DataplaneError({ call: 'bpf_map__set_max_entries', subject: `map "${name}"`, errno: osConstants.errno.ENOENT, detail: `no such map in ${objSubject}` });
-			}
-			checked('bpf_map__set_max_entries', `map "${name}", ${entries}`, () => libbpf.bpf_map__set_max_entries(map, entries!));
-		}
+    for (const [name, entries] of Object.entries(options.maxEntries ?? {})) {
+      const map = mapPtrs.get(name as MapName);
+      if (!map) {
+        throw new DataplaneError({
+          call: 'bpf_map__set_max_entries',
+          subject: `map "${name}"`,
+          errno: osConstants.errno.ENOENT,
+          detail: `no such map in ${objSubject}`,
+        });
+      }
+      checked('bpf_map__set_max_entries', `map "${name}", ${entries}`, () => libbpf.bpf_map__set_max_entries(map, entries!));
+    }
 
-		applyTunables(obj, options.tunables ?? {}, objSubject);
+    applyTunables(obj, options.tunables ?? {}, objSubject);
 
-		/* Before load: a layout mismatch must not get as far as creating a 2M-entry table. */
-		for (const [name, map] of mapPtrs) checkMapShape(name, mapInfo(map, -1), 'bpf_map');
+    /* Before load: a layout mismatch must not get as far as creating a 2M-entry table. */
+    for (const [name, map] of mapPtrs) checkMapShape(name, mapInfo(map, -1), 'bpf_map');
 
-		const adopted: string[] = [];
-		if (pinDir !== undefined) {
-			ensureBpffs(pinDir);
-			let newBtf: ReturnType<typeof objectBtf> | undefined;
-			for (const map of userMaps(obj)) {
-				const name = libbpf.bpf_map__name(map);
-				const path = join(pinDir, name);
-				if (existsSync(path)) {
-					if (!reusePinned) {
-						rmSync(path);
-					} else {
-						const migration = planMapMigration(name, path, map, (newBtf ??= objectBtf(obj, objSubject)));
-						if (migration) {
-							/* No pin path: libbpf creates this map anew; finishMigration() pins it after the swap. */
-							migrations.push(migration);
-							continue;
-						}
-						adopted.push(name);
-					}
-				}
-				checked('bpf_map__set_pin_path', `map "${name}", "${path}"`, () => libbpf.bpf_map__set_pin_path(map, path));
-			}
-		}
+    const adopted: string[] = [];
+    if (pinDir !== undefined) {
+      ensureBpffs(pinDir);
+      let newBtf: ReturnType<typeof objectBtf> | undefined;
+      for (const map of userMaps(obj)) {
+        const name = libbpf.bpf_map__name(map);
+        const path = join(pinDir, name);
+        if (existsSync(path)) {
+          if (!reusePinned) {
+            rmSync(path);
+          } else {
+            const migration = planMapMigration(name, path, map, (newBtf ??= objectBtf(obj, objSubject)));
+            if (migration) {
+              /* No pin path: libbpf creates this map anew; finishMigration() pins it after the swap. */
+              migrations.push(migration);
+              continue;
+            }
+            adopted.push(name);
+          }
+        }
+        checked('bpf_map__set_pin_path', `map "${name}", "${path}"`, () => libbpf.bpf_map__set_pin_path(map, path));
+      }
+    }
 
-		/* Creates (or reuses) maps, pins new ones at their pin path, and verifies the program. */
-		checked('bpf_object__load', objSubject, () => libbpf.bpf_object__load(obj));
+    /* Creates (or reuses) maps, pins new ones at their pin path, and verifies the program. */
+    checked('bpf_object__load', objSubject, () => libbpf.bpf_object__load(obj));
 
-		const prog = checkedPointer('bpf_object__find_program_by_name', `program "${programName}" in ${objSubject}`, () =>
-			libbpf.bpf_object__find_program_by_name(obj, programName),
-		);
-		const programFd = checked('bpf_program__fd', `program "${programName}"`, () => libbpf.bpf_program__fd(prog));
-		for (const m of migrations) {
-			const map = checkedPointer('bpf_object__find_map_by_name', `map "${m.name}" in ${objSubject}`, () => libbpf.bpf_object__find_map_by_name(obj, m.name));
-			m.copyFirst(checked('bpf_map__fd', `map "${m.name}"`, () => libbpf.bpf_map__fd(map)));
-		}
-		const dataplane = new LoadedDataplane(objectPath, pinDir, obj, programFd, mapPtrs, adopted, migrations);
-		if (migrations.length > 0) {
-			/*
-			 * From the swap until finishMigration() has copied the old program's
-			 * last flows, a TCP packet that misses its flow is dropped (and
-			 * retransmitted) rather than steered to another backend (bpf/src/sluice.bpf.c
-			 * in_handover). Bounded, so a crash mid-way cannot leave it on.
-			 */
-			dataplane.maps.handover.update(0, process.hrtime.bigint() + HANDOVER_LIMIT_NS);
-		}
-		return dataplane;
-	} catch (err) {
-		for (const m of migrations) m.abandon();
-		libbpf.bpf_object__close(obj);
-		throw err;
-	}
+    const prog = checkedPointer('bpf_object__find_program_by_name', `program "${programName}" in ${objSubject}`, () =>
+      libbpf.bpf_object__find_program_by_name(obj, programName),
+    );
+    const programFd = checked('bpf_program__fd', `program "${programName}"`, () => libbpf.bpf_program__fd(prog));
+    for (const m of migrations) {
+      const map = checkedPointer('bpf_object__find_map_by_name', `map "${m.name}" in ${objSubject}`, () => libbpf.bpf_object__find_map_by_name(obj, m.name));
+      m.copyFirst(checked('bpf_map__fd', `map "${m.name}"`, () => libbpf.bpf_map__fd(map)));
+    }
+    const dataplane = new LoadedDataplane(objectPath, pinDir, obj, programFd, mapPtrs, adopted, migrations);
+    if (migrations.length > 0) {
+      /*
+       * From the swap until finishMigration() has copied the old program's
+       * last flows, a TCP packet that misses its flow is dropped (and
+       * retransmitted) rather than steered to another backend (bpf/src/sluice.bpf.c
+       * in_handover). Bounded, so a crash mid-way cannot leave it on.
+       */
+      dataplane.maps.handover.update(0, process.hrtime.bigint() + HANDOVER_LIMIT_NS);
+    }
+    return dataplane;
+  } catch (err) {
+    for (const m of migrations) m.abandon();
+    libbpf.bpf_object__close(obj);
+    throw err;
+  }
 }

@@ -12,86 +12,86 @@ import koffi from 'koffi';
 import { constants as osConstants } from 'node:os';
 import { DataplaneError, checked } from './errors.js';
 import {
-	BPF_F_TEST_XDP_LIVE_FRAMES,
-	type BpfTestRunOpts,
-	XDP_MD_INGRESS_IFINDEX_OFFSET,
-	XDP_MD_RX_QUEUE_INDEX_OFFSET,
-	XDP_MD_SIZE,
-	XdpAction,
-	libbpf,
+  BPF_F_TEST_XDP_LIVE_FRAMES,
+  type BpfTestRunOpts,
+  XDP_MD_INGRESS_IFINDEX_OFFSET,
+  XDP_MD_RX_QUEUE_INDEX_OFFSET,
+  XDP_MD_SIZE,
+  XdpAction,
+  libbpf,
 } from './libbpf.js';
 
 export interface TestRunOptions {
-	/** The whole frame, from the Ethernet header. */
-	data: Uint8Array;
-	/** Runs of the program (default 1); see the note above about repeat > 1. */
-	repeat?: number;
-	/** Sets xdp_md.ingress_ifindex; the interface must exist in this network namespace. */
-	ingressIfindex?: number;
-	rxQueueIndex?: number;
-	/**
-	 * BPF_F_TEST_XDP_LIVE_FRAMES: XDP_TX/XDP_REDIRECT really send the frames
-	 * (for traffic generation). The kernel returns no output bytes then.
-	 */
-	liveFrames?: boolean;
-	/** Frames per batch in live mode (kernel default 64). */
-	batchSize?: number;
-	/** Room for the output frame; the program may grow the packet (default input + 4096). */
-	outputCapacity?: number;
+  /** The whole frame, from the Ethernet header. */
+  data: Uint8Array;
+  /** Runs of the program (default 1); see the note above about repeat > 1. */
+  repeat?: number;
+  /** Sets xdp_md.ingress_ifindex; the interface must exist in this network namespace. */
+  ingressIfindex?: number;
+  rxQueueIndex?: number;
+  /**
+   * BPF_F_TEST_XDP_LIVE_FRAMES: XDP_TX/XDP_REDIRECT really send the frames
+   * (for traffic generation). The kernel returns no output bytes then.
+   */
+  liveFrames?: boolean;
+  /** Frames per batch in live mode (kernel default 64). */
+  batchSize?: number;
+  /** Room for the output frame; the program may grow the packet (default input + 4096). */
+  outputCapacity?: number;
 }
 
 export interface TestRunResult {
-	action: XdpAction;
-	/** "XDP_PASS" etc., or "retval N" for a value outside the XDP actions. */
-	actionName: string;
-	/** The frame after the program ran (empty for live frames). */
-	data: Buffer;
-	/** Average per run, as the kernel measured it. */
-	durationNs: number;
+  action: XdpAction;
+  /** "XDP_PASS" etc., or "retval N" for a value outside the XDP actions. */
+  actionName: string;
+  /** The frame after the program ran (empty for live frames). */
+  data: Buffer;
+  /** Average per run, as the kernel measured it. */
+  durationNs: number;
 }
 
 const ACTION_NAMES = new Map<number, string>(Object.entries(XdpAction).map(([name, value]) => [value, `XDP_${name}`]));
 
 export function testRunXdp(progFd: number, options: TestRunOptions): TestRunResult {
-	const { data, repeat = 1, liveFrames = false } = options;
-	if (data.byteLength < 1) {
-		throw new DataplaneError({ call: 'bpf_prog_test_run_opts', subject: `prog fd ${progFd}`, errno: osConstants.errno.EINVAL, detail: 'empty packet' });
-	}
-	const input = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-	const output = liveFrames ? null : Buffer.alloc(options.outputCapacity ?? data.byteLength + 4096);
-	let ctx: Buffer | null = null;
-	if (options.ingressIfindex !== undefined || options.rxQueueIndex !== undefined) {
-		/* The kernel requires data = 0 and data_end = the packet length in a supplied xdp_md. */
-		ctx = Buffer.alloc(XDP_MD_SIZE);
-		ctx.writeUInt32LE(data.byteLength, 4);
-		ctx.writeUInt32LE(options.ingressIfindex ?? 0, XDP_MD_INGRESS_IFINDEX_OFFSET);
-		ctx.writeUInt32LE(options.rxQueueIndex ?? 0, XDP_MD_RX_QUEUE_INDEX_OFFSET);
-	}
-	/* The opts struct carries raw pointers: the buffers above stay referenced until the call returns. */
-	const opts: BpfTestRunOpts = {
-		sz: 80,
-		data_in: koffi.address(input),
-		data_out: output ? koffi.address(output) : null,
-		data_size_in: data.byteLength,
-		data_size_out: output ? output.length : 0,
-		ctx_in: ctx ? koffi.address(ctx) : null,
-		ctx_out: null,
-		ctx_size_in: ctx ? ctx.length : 0,
-		ctx_size_out: 0,
-		retval: 0,
-		repeat,
-		duration: 0,
-		flags: liveFrames ? BPF_F_TEST_XDP_LIVE_FRAMES : 0,
-		cpu: 0,
-		batch_size: options.batchSize ?? 0,
-	};
-	const subject = () =>
-		`prog fd ${progFd}, ${data.byteLength} bytes, repeat ${repeat}${ctx ? `, ingress ifindex ${options.ingressIfindex ?? 0}` : ''}${liveFrames ? ', live frames' : ''}`;
-	checked('bpf_prog_test_run_opts', subject, () => libbpf.bpf_prog_test_run_opts(progFd, opts));
-	return {
-		action: opts.retval as XdpAction,
-		actionName: ACTION_NAMES.get(opts.retval) ?? `retval ${opts.retval}`,
-		data: output ? Buffer.from(output.subarray(0, opts.data_size_out)) : Buffer.alloc(0),
-		durationNs: opts.duration,
-	};
+  const { data, repeat = 1, liveFrames = false } = options;
+  if (data.byteLength < 1) {
+    throw new DataplaneError({ call: 'bpf_prog_test_run_opts', subject: `prog fd ${progFd}`, errno: osConstants.errno.EINVAL, detail: 'empty packet' });
+  }
+  const input = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const output = liveFrames ? null : Buffer.alloc(options.outputCapacity ?? data.byteLength + 4096);
+  let ctx: Buffer | null = null;
+  if (options.ingressIfindex !== undefined || options.rxQueueIndex !== undefined) {
+    /* The kernel requires data = 0 and data_end = the packet length in a supplied xdp_md. */
+    ctx = Buffer.alloc(XDP_MD_SIZE);
+    ctx.writeUInt32LE(data.byteLength, 4);
+    ctx.writeUInt32LE(options.ingressIfindex ?? 0, XDP_MD_INGRESS_IFINDEX_OFFSET);
+    ctx.writeUInt32LE(options.rxQueueIndex ?? 0, XDP_MD_RX_QUEUE_INDEX_OFFSET);
+  }
+  /* The opts struct carries raw pointers: the buffers above stay referenced until the call returns. */
+  const opts: BpfTestRunOpts = {
+    sz: 80,
+    data_in: koffi.address(input),
+    data_out: output ? koffi.address(output) : null,
+    data_size_in: data.byteLength,
+    data_size_out: output ? output.length : 0,
+    ctx_in: ctx ? koffi.address(ctx) : null,
+    ctx_out: null,
+    ctx_size_in: ctx ? ctx.length : 0,
+    ctx_size_out: 0,
+    retval: 0,
+    repeat,
+    duration: 0,
+    flags: liveFrames ? BPF_F_TEST_XDP_LIVE_FRAMES : 0,
+    cpu: 0,
+    batch_size: options.batchSize ?? 0,
+  };
+  const subject = () =>
+    `prog fd ${progFd}, ${data.byteLength} bytes, repeat ${repeat}${ctx ? `, ingress ifindex ${options.ingressIfindex ?? 0}` : ''}${liveFrames ? ', live frames' : ''}`;
+  checked('bpf_prog_test_run_opts', subject, () => libbpf.bpf_prog_test_run_opts(progFd, opts));
+  return {
+    action: opts.retval as XdpAction,
+    actionName: ACTION_NAMES.get(opts.retval) ?? `retval ${opts.retval}`,
+    data: output ? Buffer.from(output.subarray(0, opts.data_size_out)) : Buffer.alloc(0),
+    durationNs: opts.duration,
+  };
 }

@@ -7,13 +7,7 @@
 import { constants as osConstants } from 'node:os';
 import { DataplaneError, checked } from './errors.js';
 import { c, lastErrno } from './libc.js';
-import {
-	XDP_FLAGS_DRV_MODE,
-	XDP_FLAGS_REPLACE,
-	XDP_FLAGS_SKB_MODE,
-	XDP_FLAGS_UPDATE_IF_NOEXIST,
-	libbpf,
-} from './libbpf.js';
+import { XDP_FLAGS_DRV_MODE, XDP_FLAGS_REPLACE, XDP_FLAGS_SKB_MODE, XDP_FLAGS_UPDATE_IF_NOEXIST, libbpf } from './libbpf.js';
 
 /** native: in the driver (fast path). skb: generic, after the kernel built an skb (works everywhere, slow). */
 export type XdpMode = 'native' | 'skb';
@@ -24,40 +18,43 @@ const MODE_FLAGS: Record<XdpMode, number> = { native: XDP_FLAGS_DRV_MODE, skb: X
 const PROG_INFO_PREFIX = 8;
 
 export function interfaceIndex(ifname: string): number {
-	const index = c.if_nametoindex(ifname);
-	if (index === 0) {
-		throw new DataplaneError({ call: 'if_nametoindex', subject: JSON.stringify(ifname), errno: lastErrno() || osConstants.errno.ENODEV });
-	}
-	return index;
+  const index = c.if_nametoindex(ifname);
+  if (index === 0) {
+    throw new DataplaneError({ call: 'if_nametoindex', subject: JSON.stringify(ifname), errno: lastErrno() || osConstants.errno.ENODEV });
+  }
+  return index;
 }
 
-const where = (ifindex: number, ifname: string, mode?: XdpMode) =>
-	`ifindex ${ifindex} ${JSON.stringify(ifname)}${mode ? `, ${mode}` : ''}`;
+const where = (ifindex: number, ifname: string, mode?: XdpMode) => `ifindex ${ifindex} ${JSON.stringify(ifname)}${mode ? `, ${mode}` : ''}`;
 
 /** The kernel's id of a loaded program, to compare with what an interface runs. */
 export function programIdOfFd(progFd: number): number {
-	const info = Buffer.alloc(PROG_INFO_PREFIX);
-	const length = new Uint32Array([PROG_INFO_PREFIX]);
-	checked('bpf_obj_get_info_by_fd', `prog fd ${progFd}`, () => libbpf.bpf_obj_get_info_by_fd(progFd, info, length));
-	return info.readUInt32LE(4);
+  const info = Buffer.alloc(PROG_INFO_PREFIX);
+  const length = new Uint32Array([PROG_INFO_PREFIX]);
+  checked('bpf_obj_get_info_by_fd', `prog fd ${progFd}`, () => libbpf.bpf_obj_get_info_by_fd(progFd, info, length));
+  return info.readUInt32LE(4);
 }
 
 /** Id of the XDP program on `ifname` in `mode` (any single mode when omitted), or undefined. */
 export function attachedProgramId(ifname: string, mode?: XdpMode): number | undefined {
-	const ifindex = interfaceIndex(ifname);
-	const id: [number] = [0];
-	checked('bpf_xdp_query_id', () => where(ifindex, ifname, mode), () =>
-		libbpf.bpf_xdp_query_id(ifindex, mode ? MODE_FLAGS[mode] : 0, id),
-	);
-	return id[0] === 0 ? undefined : id[0];
+  const ifindex = interfaceIndex(ifname);
+  const id: [number] = [0];
+  checked(
+    'bpf_xdp_query_id',
+    () => where(ifindex, ifname, mode),
+    () => libbpf.bpf_xdp_query_id(ifindex, mode ? MODE_FLAGS[mode] : 0, id),
+  );
+  return id[0] === 0 ? undefined : id[0];
 }
 
 /** Attach; fails with EBUSY if the interface already runs an XDP program (use replaceXdp). */
 export function attachXdp(progFd: number, ifname: string, mode: XdpMode = 'native'): void {
-	const ifindex = interfaceIndex(ifname);
-	checked('bpf_xdp_attach', () => where(ifindex, ifname, mode), () =>
-		libbpf.bpf_xdp_attach(ifindex, progFd, MODE_FLAGS[mode] | XDP_FLAGS_UPDATE_IF_NOEXIST, null),
-	);
+  const ifindex = interfaceIndex(ifname);
+  checked(
+    'bpf_xdp_attach',
+    () => where(ifindex, ifname, mode),
+    () => libbpf.bpf_xdp_attach(ifindex, progFd, MODE_FLAGS[mode] | XDP_FLAGS_UPDATE_IF_NOEXIST, null),
+  );
 }
 
 /**
@@ -67,29 +64,35 @@ export function attachXdp(progFd: number, ifname: string, mode: XdpMode = 'nativ
  * being overwritten. Fails with ENOENT when nothing is attached.
  */
 export function replaceXdp(progFd: number, ifname: string, mode: XdpMode = 'native'): void {
-	const ifindex = interfaceIndex(ifname);
-	const currentId = attachedProgramId(ifname, mode);
-	if (currentId === undefined) {
-		throw new DataplaneError({
-			call: 'bpf_xdp_query_id',
-			subject: where(ifindex, ifname, mode),
-			errno: osConstants.errno.ENOENT,
-			detail: 'no XDP program attached to replace; attach instead',
-		});
-	}
-	if (currentId === programIdOfFd(progFd)) return;
-	const oldFd = checked('bpf_prog_get_fd_by_id', `prog id ${currentId}`, () => libbpf.bpf_prog_get_fd_by_id(currentId));
-	try {
-		checked('bpf_xdp_attach', () => `${where(ifindex, ifname, mode)}, replace prog id ${currentId}`, () =>
-			libbpf.bpf_xdp_attach(ifindex, progFd, MODE_FLAGS[mode] | XDP_FLAGS_REPLACE, { sz: 16, old_prog_fd: oldFd }),
-		);
-	} finally {
-		c.close(oldFd);
-	}
+  const ifindex = interfaceIndex(ifname);
+  const currentId = attachedProgramId(ifname, mode);
+  if (currentId === undefined) {
+    throw new DataplaneError({
+      call: 'bpf_xdp_query_id',
+      subject: where(ifindex, ifname, mode),
+      errno: osConstants.errno.ENOENT,
+      detail: 'no XDP program attached to replace; attach instead',
+    });
+  }
+  if (currentId === programIdOfFd(progFd)) return;
+  const oldFd = checked('bpf_prog_get_fd_by_id', `prog id ${currentId}`, () => libbpf.bpf_prog_get_fd_by_id(currentId));
+  try {
+    checked(
+      'bpf_xdp_attach',
+      () => `${where(ifindex, ifname, mode)}, replace prog id ${currentId}`,
+      () => libbpf.bpf_xdp_attach(ifindex, progFd, MODE_FLAGS[mode] | XDP_FLAGS_REPLACE, { sz: 16, old_prog_fd: oldFd }),
+    );
+  } finally {
+    c.close(oldFd);
+  }
 }
 
 /** Detach whatever program runs on `ifname` in `mode`. Detaching when none is attached succeeds. */
 export function detachXdp(ifname: string, mode: XdpMode = 'native'): void {
-	const ifindex = interfaceIndex(ifname);
-	checked('bpf_xdp_detach', () => where(ifindex, ifname, mode), () => libbpf.bpf_xdp_detach(ifindex, MODE_FLAGS[mode], null));
+  const ifindex = interfaceIndex(ifname);
+  checked(
+    'bpf_xdp_detach',
+    () => where(ifindex, ifname, mode),
+    () => libbpf.bpf_xdp_detach(ifindex, MODE_FLAGS[mode], null),
+  );
 }

@@ -17,13 +17,7 @@ export function internetChecksum(...parts: Buffer[]): number {
 }
 
 /** The pseudo-header TCP and UDP checksums cover. */
-export function pseudoHeader(
-  family: 4 | 6,
-  src: Buffer,
-  dst: Buffer,
-  protocol: number,
-  l4Length: number,
-): Buffer {
+export function pseudoHeader(family: 4 | 6, src: Buffer, dst: Buffer, protocol: number, l4Length: number): Buffer {
   if (family === 4) {
     const header = Buffer.alloc(12);
     src.copy(header, 0);

@@ -18,57 +18,57 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
  * throws rather than skipping.
  */
 export function objectPath(): string {
-	const path = process.env.SLUICE_BPF_OBJECT ?? join(REPO_ROOT, 'bpf/build/sluice.bpf.o');
-	if (!existsSync(path)) throw new Error(`${path} does not exist: build it with \`make -C bpf\` (or set SLUICE_BPF_OBJECT)`);
-	return path;
+  const path = process.env.SLUICE_BPF_OBJECT ?? join(REPO_ROOT, 'bpf/build/sluice.bpf.o');
+  if (!existsSync(path)) throw new Error(`${path} does not exist: build it with \`make -C bpf\` (or set SLUICE_BPF_OBJECT)`);
+  return path;
 }
 
 /* Small tables keep each load in milliseconds (the default flow table is 1M entries, lookup tables 67 MB). */
 export const SMALL_MAPS = {
-	flows: 16384,
-	half_open_flows: 1024,
-	lookup_tables: 8,
-	services: 16,
-	vips: 16,
-	service_vips: 16,
-	rr_cursors: 16,
-	service_counters: 16,
-	backends: 64,
-	backend_active: 64,
-	backend_counters: 64,
+  flows: 16384,
+  half_open_flows: 1024,
+  lookup_tables: 8,
+  services: 16,
+  vips: 16,
+  service_vips: 16,
+  rr_cursors: 16,
+  service_counters: 16,
+  backends: 64,
+  backend_active: 64,
+  backend_counters: 64,
 } as const;
 
 export function hasCommand(name: string): boolean {
-	try {
-		execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
-		return true;
-	} catch {
-		return false;
-	}
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A fresh bpffs mounted in a temporary directory; the returned function unpins, unmounts and removes it. */
 export function scratchBpffs(): { dir: string; remove: () => void } {
-	const dir = mkdtempSync(join(tmpdir(), 'sluice-bpffs-'));
-	ensureBpffs(dir);
-	return {
-		dir,
-		remove() {
-			unpinAll(dir);
-			execFileSync('umount', [dir]);
-			rmdirSync(dir);
-		},
-	};
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bpffs-'));
+  ensureBpffs(dir);
+  return {
+    dir,
+    remove() {
+      unpinAll(dir);
+      execFileSync('umount', [dir]);
+      rmdirSync(dir);
+    },
+  };
 }
 
 /** `ip` with its output returned, throwing with stderr on failure. */
 export function ip(...args: string[]): string {
-	return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** A flow value with every field zero: tests set only what they care about. */
 export function zeroFlowValue(): FlowValue {
-	return decode(flowValueLayout, Buffer.alloc(flowValueLayout.size));
+  return decode(flowValueLayout, Buffer.alloc(flowValueLayout.size));
 }
 
 /**
@@ -82,7 +82,7 @@ export function zeroFlowValue(): FlowValue {
  * later) as up to date.
  */
 export function variantObjectPath(define: 'SLUICE_TEST_FLOW_GENERATION' | 'SLUICE_TEST_EXTRA_FIELDS'): string {
-	const build = join(REPO_ROOT, 'bpf/build', define.toLowerCase());
-	execFileSync('make', ['-s', '-C', join(REPO_ROOT, 'bpf'), `BUILD=${build}`, `EXTRA_CFLAGS=-D${define}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-	return join(build, 'sluice.bpf.o');
+  const build = join(REPO_ROOT, 'bpf/build', define.toLowerCase());
+  execFileSync('make', ['-s', '-C', join(REPO_ROOT, 'bpf'), `BUILD=${build}`, `EXTRA_CFLAGS=-D${define}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return join(build, 'sluice.bpf.o');
 }

@@ -54,9 +54,7 @@ export function addressBytes(address: string): Buffer {
   const [head = '', tail = ''] = address.split('::');
   const headGroups = head ? head.split(':') : [];
   const tailGroups = address.includes('::') ? (tail ? tail.split(':') : []) : [];
-  const groups = address.includes('::')
-    ? [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups]
-    : headGroups;
+  const groups = address.includes('::') ? [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups] : headGroups;
   const bytes = Buffer.alloc(16);
   groups.forEach((group, i) => bytes.writeUInt16BE(parseInt(group, 16), i * 2));
   return bytes;
@@ -123,7 +121,7 @@ function ethernetHeader(spec: PacketSpec, ethertype: number): Buffer {
 
 export function buildPacket(spec: PacketSpec): Buffer {
   const protocol = protocolNumber(spec.protocol);
-  const payload = typeof spec.payload === 'string' ? Buffer.from(spec.payload) : spec.payload ?? Buffer.alloc(0);
+  const payload = typeof spec.payload === 'string' ? Buffer.from(spec.payload) : (spec.payload ?? Buffer.alloc(0));
   const src = addressBytes(spec.src);
   const dst = addressBytes(spec.dst);
   const family = src.length === 4 ? 4 : 6;

@@ -52,9 +52,25 @@ export class AgentProcess {
     const child = spawnIn(
       network.topology.lb.namespace,
       process.execPath,
-      [SLUICE, 'agent', '--interfaces', network.interfaces.join(','), '--pin-dir', network.pinDir, '--data-dir', paths.dataDir,
-        '--socket', paths.socket, '--admin-token-file', paths.tokenFile, '--ready-file', paths.readyFile,
-        '--flow-table-size', '65536', ...extraArgs],
+      [
+        SLUICE,
+        'agent',
+        '--interfaces',
+        network.interfaces.join(','),
+        '--pin-dir',
+        network.pinDir,
+        '--data-dir',
+        paths.dataDir,
+        '--socket',
+        paths.socket,
+        '--admin-token-file',
+        paths.tokenFile,
+        '--ready-file',
+        paths.readyFile,
+        '--flow-table-size',
+        '65536',
+        ...extraArgs,
+      ],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     return new AgentProcess(network, child);
@@ -122,7 +138,12 @@ export class AgentProcess {
     const ended = await Promise.race([this.exited, sleep(STOP_TIMEOUT_MS).then(() => undefined)]);
     if (!ended) await this.kill();
     await execIn(this.network.topology.lb.namespace, process.execPath, [
-      SLUICE, 'teardown', '--interfaces', this.network.interfaces.join(','), '--pin-dir', this.network.pinDir,
+      SLUICE,
+      'teardown',
+      '--interfaces',
+      this.network.interfaces.join(','),
+      '--pin-dir',
+      this.network.pinDir,
     ]).catch(() => undefined);
   }
 }

@@ -12,14 +12,16 @@ import { apiClient } from './api-client.ts';
 function plain(value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (Buffer.isBuffer(value)) return value.toString('hex');
-  if (value instanceof Uint16Array) return createHash('sha256').update(Buffer.from(value.buffer, value.byteOffset, value.byteLength)).digest('hex');
+  if (value instanceof Uint16Array)
+    return createHash('sha256')
+      .update(Buffer.from(value.buffer, value.byteOffset, value.byteLength))
+      .digest('hex');
   if (Array.isArray(value)) return value.map(plain);
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
   return value;
 }
 
-const sorted = (entries: Iterable<[unknown, unknown]>) =>
-  [...entries].map((entry) => JSON.stringify(plain(entry))).sort();
+const sorted = (entries: Iterable<[unknown, unknown]>) => [...entries].map((entry) => JSON.stringify(plain(entry))).sort();
 
 export function pinnedConfigMaps(pinDir: string) {
   const pinned = openPinnedMaps(pinDir);

@@ -61,13 +61,37 @@ const FAST_CHECK = { type: 'tcp', intervalMs: 300, timeoutMs: 200, rise: 1, fall
 
 export const SERVICES = {
   /** Add-backend and reweight tests: starts with be1 and be2; be3 is added through the UI. */
-  web: { address: '198.18.100.1', port: 80, protocol: 'tcp', algorithm: 'weighted-round-robin', healthCheck: FAST_CHECK, backendPort: HTTP_PORT, initial: [1, 2] },
+  web: {
+    address: '198.18.100.1',
+    port: 80,
+    protocol: 'tcp',
+    algorithm: 'weighted-round-robin',
+    healthCheck: FAST_CHECK,
+    backendPort: HTTP_PORT,
+    initial: [1, 2],
+  },
   /** Drain test: the line protocol, so a held connection can stay open. */
-  line: { address: '198.18.100.2', port: LINE_PORT, protocol: 'tcp', algorithm: 'round-robin', healthCheck: FAST_CHECK, backendPort: LINE_PORT, initial: [1, 2, 3] },
+  line: {
+    address: '198.18.100.2',
+    port: LINE_PORT,
+    protocol: 'tcp',
+    algorithm: 'round-robin',
+    healthCheck: FAST_CHECK,
+    backendPort: LINE_PORT,
+    initial: [1, 2, 3],
+  },
   /** Algorithm switch test. */
   algo: { address: '198.18.100.3', port: 80, protocol: 'tcp', algorithm: 'round-robin', healthCheck: FAST_CHECK, backendPort: HTTP_PORT, initial: [1, 2, 3] },
   /** Many UDP flows for the connection table's timing. */
-  flows: { address: '198.18.100.4', port: UDP_PORT, protocol: 'udp', algorithm: 'round-robin', healthCheck: { type: 'none' }, backendPort: UDP_PORT, initial: [1, 2, 3] },
+  flows: {
+    address: '198.18.100.4',
+    port: UDP_PORT,
+    protocol: 'udp',
+    algorithm: 'round-robin',
+    healthCheck: { type: 'none' },
+    backendPort: UDP_PORT,
+    initial: [1, 2, 3],
+  },
 } as const;
 export type ServiceKey = keyof typeof SERVICES;
 export const serviceName = (key: ServiceKey) => `${SERVICES[key].address}:${SERVICES[key].port}/${SERVICES[key].protocol}`;

@@ -9,8 +9,21 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { join } from 'node:path';
 import { waitForReadyFile } from '../../support/ready-file.ts';
 import {
-  ADMIN_TOKEN_FILE, AGENT_LOG, AGENT_PID_FILE, AGENT_READY_FILE, AGENT_SOCKET, BACKENDS, DATA_DIR, PIN_DIR, PREFIX, REPO_ROOT, ROLES, STATE_DIR, USERS,
-  configDocument, namespace,
+  ADMIN_TOKEN_FILE,
+  AGENT_LOG,
+  AGENT_PID_FILE,
+  AGENT_READY_FILE,
+  AGENT_SOCKET,
+  BACKENDS,
+  DATA_DIR,
+  PIN_DIR,
+  PREFIX,
+  REPO_ROOT,
+  ROLES,
+  STATE_DIR,
+  USERS,
+  configDocument,
+  namespace,
 } from './lab-settings.ts';
 import { mustRun, runCommand } from './run-command.ts';
 import { sluice } from './sluice-cli.ts';
@@ -72,9 +85,27 @@ async function startAgent(interfaces: string[]): Promise<void> {
   /* Detached, its own process group: it outlives this set-up process and the teardown ends it by pid. */
   const child = spawn(
     'ip',
-    ['netns', 'exec', namespace('lb'), process.execPath, SLUICE, 'agent',
-      '--interfaces', interfaces.join(','), '--pin-dir', PIN_DIR, '--socket', AGENT_SOCKET, '--data-dir', DATA_DIR,
-      '--admin-token-file', ADMIN_TOKEN_FILE, '--ready-file', AGENT_READY_FILE, '--detach-on-exit'],
+    [
+      'netns',
+      'exec',
+      namespace('lb'),
+      process.execPath,
+      SLUICE,
+      'agent',
+      '--interfaces',
+      interfaces.join(','),
+      '--pin-dir',
+      PIN_DIR,
+      '--socket',
+      AGENT_SOCKET,
+      '--data-dir',
+      DATA_DIR,
+      '--admin-token-file',
+      ADMIN_TOKEN_FILE,
+      '--ready-file',
+      AGENT_READY_FILE,
+      '--detach-on-exit',
+    ],
     { cwd: REPO_ROOT, detached: true, stdio: ['ignore', out, out] },
   );
   closeSync(out);

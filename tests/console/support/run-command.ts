@@ -7,7 +7,11 @@ export interface CommandResult {
   stderr: string;
 }
 
-export function runCommand(command: string, args: string[], options: { timeoutMs: number; input?: string; env?: NodeJS.ProcessEnv; cwd?: string }): Promise<CommandResult> {
+export function runCommand(
+  command: string,
+  args: string[],
+  options: { timeoutMs: number; input?: string; env?: NodeJS.ProcessEnv; cwd?: string },
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -27,7 +31,11 @@ export function runCommand(command: string, args: string[], options: { timeoutMs
   });
 }
 
-export async function mustRun(command: string, args: string[], options: { timeoutMs: number; input?: string; env?: NodeJS.ProcessEnv; cwd?: string }): Promise<string> {
+export async function mustRun(
+  command: string,
+  args: string[],
+  options: { timeoutMs: number; input?: string; env?: NodeJS.ProcessEnv; cwd?: string },
+): Promise<string> {
   const result = await runCommand(command, args, options);
   if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`);
   return result.stdout;

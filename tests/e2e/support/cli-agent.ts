@@ -45,13 +45,25 @@ export class CliAgent {
     child.once('exit', () => this.logged.emit('exit'));
   }
 
-    /** Starts `sluice agent --config FILE --detach-on-exit` and waits for its ready file. */
+  /** Starts `sluice agent --config FILE --detach-on-exit` and waits for its ready file. */
   static async start(network: Network, configFile: string, readyFile: string): Promise<CliAgent> {
     const child = spawnIn(
       network.topology.lb.namespace,
       process.execPath,
-      [SLUICE, 'agent', '--interfaces', network.interfaces.join(','), '--config', configFile,
-        '--pin-dir', network.pinDir, '--ready-file', readyFile, '--detach-on-exit', ...privatePaths()],
+      [
+        SLUICE,
+        'agent',
+        '--interfaces',
+        network.interfaces.join(','),
+        '--config',
+        configFile,
+        '--pin-dir',
+        network.pinDir,
+        '--ready-file',
+        readyFile,
+        '--detach-on-exit',
+        ...privatePaths(),
+      ],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const agent = new CliAgent(network, child);
@@ -106,7 +118,12 @@ export class CliAgent {
     this.child.kill('SIGKILL');
     const killed = await this.exited;
     await execIn(this.network.topology.lb.namespace, process.execPath, [
-      SLUICE, 'teardown', '--interfaces', this.network.interfaces.join(','), '--pin-dir', this.network.pinDir,
+      SLUICE,
+      'teardown',
+      '--interfaces',
+      this.network.interfaces.join(','),
+      '--pin-dir',
+      this.network.pinDir,
     ]);
     return killed;
   }

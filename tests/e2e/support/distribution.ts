@@ -10,7 +10,9 @@ export const BACKEND_NAMES = ['be1', 'be2', 'be3'];
 /** "distribution maglev ipv4: be1=1003 be2=987 be3=1010" */
 export function formatDistribution(label: string, counts: Counts, names = BACKEND_NAMES): string {
   const known = names.map((name) => `${name}=${counts[name] ?? 0}`);
-  const others = Object.keys(counts).filter((name) => !names.includes(name)).map((name) => `${name}=${counts[name]}`);
+  const others = Object.keys(counts)
+    .filter((name) => !names.includes(name))
+    .map((name) => `${name}=${counts[name]}`);
   return `distribution ${label}: ${[...known, ...others].join(' ')}`;
 }
 
@@ -36,4 +38,7 @@ export function assertWithin(counts: Counts, expected: Counts, tolerance: number
   }
 }
 
-export const usedBackends = (counts: Counts) => Object.keys(counts).filter((name) => (counts[name] ?? 0) > 0).sort();
+export const usedBackends = (counts: Counts) =>
+  Object.keys(counts)
+    .filter((name) => (counts[name] ?? 0) > 0)
+    .sort();

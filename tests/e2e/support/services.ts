@@ -3,15 +3,7 @@
  * suggested VIPs, whose backends are the testbed's backends by name
  * (be1, be2, ...) with per-name weights and admin states.
  */
-import {
-  type AdminState,
-  type Algorithm,
-  type DataplaneConfig,
-  type Protocol,
-  type ServiceSpec,
-  formatEndpoint,
-  serviceName,
-} from '@sluice/api';
+import { type AdminState, type Algorithm, type DataplaneConfig, type Protocol, type ServiceSpec, formatEndpoint, serviceName } from '@sluice/api';
 import type { Topology } from '../../../testbed/topology.ts';
 
 export type { Algorithm, DataplaneConfig, ServiceSpec };

@@ -86,20 +86,28 @@ export class Authenticator {
       const failedAt = this.now();
       const outcome = this.throttle.fail(userName, attempt.source, failedAt);
       this.store.transaction(() => {
-        this.store.audit.append(LOGIN_ACTOR, {
-          action: 'auth.loginFailed',
-          target: userName,
-          before: null,
-          after: { source: attempt.source, userFailures: outcome.user.failures, sourceFailures: outcome.source.failures },
-        }, failedAt);
+        this.store.audit.append(
+          LOGIN_ACTOR,
+          {
+            action: 'auth.loginFailed',
+            target: userName,
+            before: null,
+            after: { source: attempt.source, userFailures: outcome.user.failures, sourceFailures: outcome.source.failures },
+          },
+          failedAt,
+        );
         for (const kind of ['user', 'source'] as const)
           if (outcome[kind].lockedNow)
-            this.store.audit.append(LOGIN_ACTOR, {
-              action: 'auth.loginLocked',
-              target: kind === 'user' ? userName : attempt.source,
-              before: null,
-              after: { kind, failures: outcome[kind].failures, lockedUntil: outcome[kind].lockedUntil },
-            }, failedAt);
+            this.store.audit.append(
+              LOGIN_ACTOR,
+              {
+                action: 'auth.loginLocked',
+                target: kind === 'user' ? userName : attempt.source,
+                before: null,
+                after: { kind, failures: outcome[kind].failures, lockedUntil: outcome[kind].lockedUntil },
+              },
+              failedAt,
+            );
       });
       const retryMs = Math.max(outcome.user.waitMs, outcome.source.waitMs);
       throw new SluiceError('UNAUTHENTICATED', 'wrong user name or password', retryMs > 0 ? { retryAfterSeconds: Math.ceil(retryMs / 1000) } : {});
@@ -130,7 +138,8 @@ export class Authenticator {
     };
     this.store.transaction(() => {
       for (const kind of ['user', 'source'] as const)
-        if (result[kind]) this.store.audit.append(caller, { action: 'auth.loginUnlocked', target: keys[kind]!, before: null, after: { kind, by: 'admin' } }, now);
+        if (result[kind])
+          this.store.audit.append(caller, { action: 'auth.loginUnlocked', target: keys[kind]!, before: null, after: { kind, by: 'admin' } }, now);
     });
     return result;
   }
@@ -141,7 +150,11 @@ export class Authenticator {
     if (ended.length === 0) return;
     this.store.transaction(() => {
       for (const { kind, key } of ended)
-        this.store.audit.append(LOGIN_ACTOR, { action: 'auth.loginUnlocked', target: key, before: null, after: { kind: kind satisfies ThrottleKind, by: 'expiry' } }, now);
+        this.store.audit.append(
+          LOGIN_ACTOR,
+          { action: 'auth.loginUnlocked', target: key, before: null, after: { kind: kind satisfies ThrottleKind, by: 'expiry' } },
+          now,
+        );
     });
   }
 }

@@ -49,7 +49,9 @@ export async function configCommand(argv: string[]): Promise<void> {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 export async function userCommand(argv: string[]): Promise<void> {
@@ -60,7 +62,12 @@ export async function userCommand(argv: string[]): Promise<void> {
     case 'ls':
     case 'list': {
       const users = await client.auth.listUsers.query();
-      return emit(values.json, users, () => formatTable(['USER', 'ROLE', 'CREATED'], users.map((u) => [u.user, u.role, formatTime(u.createdAt)])));
+      return emit(values.json, users, () =>
+        formatTable(
+          ['USER', 'ROLE', 'CREATED'],
+          users.map((u) => [u.user, u.role, formatTime(u.createdAt)]),
+        ),
+      );
     }
     case 'add': {
       const user = positional(positionals, 0, 'NAME', USER_USAGE);

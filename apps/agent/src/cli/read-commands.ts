@@ -62,8 +62,14 @@ export async function statsCommand(argv: string[]): Promise<void> {
       t.activeFlows,
     ];
     const headers = ['PACKETS', 'BYTES', 'REPLY PKTS', 'REPLY BYTES', 'NEW FLOWS', 'DROPS', 'ACTIVE'];
-    const services = formatTable(['SERVICE', ...headers], totals.services.map((s) => row(s.service, s)));
-    const backends = formatTable(['SERVICE', 'BACKEND', ...headers], totals.backends.map((b) => [b.service, ...row(b.endpoint, b)]));
+    const services = formatTable(
+      ['SERVICE', ...headers],
+      totals.services.map((s) => row(s.service, s)),
+    );
+    const backends = formatTable(
+      ['SERVICE', 'BACKEND', ...headers],
+      totals.backends.map((b) => [b.service, ...row(b.endpoint, b)]),
+    );
     const global = Object.entries(totals.global)
       .filter(([, n]) => n > 0)
       .map(([name, n]) => `${name}=${n}`)

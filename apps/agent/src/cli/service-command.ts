@@ -60,7 +60,16 @@ export async function serviceCommand(argv: string[]): Promise<void> {
       return emit(values.json, services, () =>
         formatTable(
           ['SERVICE', 'ALGORITHM', 'MODE', 'CHECK', 'BACKENDS', 'ELIGIBLE', 'ACTIVE', 'CLIENT-RATE'],
-          services.map((s) => [s.name, s.algorithm, s.mode, s.healthCheck.type, s.backendCount, s.eligibleBackends, s.activeFlows, clientRateText(s.clientRate)]),
+          services.map((s) => [
+            s.name,
+            s.algorithm,
+            s.mode,
+            s.healthCheck.type,
+            s.backendCount,
+            s.eligibleBackends,
+            s.activeFlows,
+            clientRateText(s.clientRate),
+          ]),
         ),
       );
     }

@@ -23,7 +23,12 @@ export function formatAge(ms: number | null | undefined): string {
 }
 
 export function formatTime(epochMs: number | null | undefined): string {
-  return epochMs ? new Date(epochMs).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-';
+  return epochMs
+    ? new Date(epochMs)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z')
+    : '-';
 }
 
 export function formatCount(n: number): string {

@@ -16,97 +16,100 @@ export const DEFAULT_GC_INTERVAL_MS = 5000;
 const DUTY_CYCLE_FACTOR = 10;
 
 export interface ConntrackGcOptions {
-	timeouts?: Partial<FlowTimeouts>;
-	/** Pause between sweeps (default 5000 ms): closed flows leave within tcpClosedMs + this. */
-	intervalMs?: number;
-	onSweep?: (report: SweepReport) => void;
-	/** A failed sweep (the next one still runs). Default: console.error. */
-	onError?: (err: unknown) => void;
+  timeouts?: Partial<FlowTimeouts>;
+  /** Pause between sweeps (default 5000 ms): closed flows leave within tcpClosedMs + this. */
+  intervalMs?: number;
+  onSweep?: (report: SweepReport) => void;
+  /** A failed sweep (the next one still runs). Default: console.error. */
+  onError?: (err: unknown) => void;
 }
 
 export class ConntrackGc {
-	readonly timeouts: FlowTimeouts;
-	readonly intervalMs: number;
-	#timer: NodeJS.Timeout | undefined;
-	#running = false;
-	/* Bumped by start() and stop(): a sweep that ends after them does not schedule the next. */
-	#generation = 0;
-	#lastReport: SweepReport | undefined;
-	/* ActiveRecounter's memory between sweeps (it runs on the worker, which keeps nothing). */
-	#lastDrift: [number, number][] = [];
-	/* Sweeps run one after another: each recount needs the drift the previous one left. */
-	#previous: Promise<unknown> = Promise.resolve();
+  readonly timeouts: FlowTimeouts;
+  readonly intervalMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+  /* Bumped by start() and stop(): a sweep that ends after them does not schedule the next. */
+  #generation = 0;
+  #lastReport: SweepReport | undefined;
+  /* ActiveRecounter's memory between sweeps (it runs on the worker, which keeps nothing). */
+  #lastDrift: [number, number][] = [];
+  /* Sweeps run one after another: each recount needs the drift the previous one left. */
+  #previous: Promise<unknown> = Promise.resolve();
 
-	constructor(
-		private readonly maps: DataplaneMaps,
-		private readonly opts: ConntrackGcOptions = {},
-	) {
-		this.timeouts = resolveTimeouts(opts.timeouts);
-		this.intervalMs = opts.intervalMs ?? DEFAULT_GC_INTERVAL_MS;
-		if (!(this.intervalMs > 0)) throw new RangeError(`conntrack GC intervalMs must be positive, got ${this.intervalMs}`);
-	}
+  constructor(
+    private readonly maps: DataplaneMaps,
+    private readonly opts: ConntrackGcOptions = {},
+  ) {
+    this.timeouts = resolveTimeouts(opts.timeouts);
+    this.intervalMs = opts.intervalMs ?? DEFAULT_GC_INTERVAL_MS;
+    if (!(this.intervalMs > 0)) throw new RangeError(`conntrack GC intervalMs must be positive, got ${this.intervalMs}`);
+  }
 
-	get lastReport(): SweepReport | undefined {
-		return this.#lastReport;
-	}
+  get lastReport(): SweepReport | undefined {
+    return this.#lastReport;
+  }
 
-	/**
-	 * Hands the timeouts to the data plane (it expires idle flows itself, also
-	 * while the agent is down: the pinned map keeps them), sweeps every
-	 * intervalMs from now on, and builds listFlows' first snapshot now if there is none.
-	 */
-	start(): void {
-		if (this.#running) return;
-		this.maps.expirySettings.update(0, expirySettingsOf(this.timeouts));
-		this.#running = true;
-		this.#generation++;
-		this.#schedule(this.intervalMs);
-		if (!currentFlowIndex(this.maps)) workerFor(this.maps).refreshIndex().catch((err) => this.#reportError(err));
-	}
+  /**
+   * Hands the timeouts to the data plane (it expires idle flows itself, also
+   * while the agent is down: the pinned map keeps them), sweeps every
+   * intervalMs from now on, and builds listFlows' first snapshot now if there is none.
+   */
+  start(): void {
+    if (this.#running) return;
+    this.maps.expirySettings.update(0, expirySettingsOf(this.timeouts));
+    this.#running = true;
+    this.#generation++;
+    this.#schedule(this.intervalMs);
+    if (!currentFlowIndex(this.maps))
+      workerFor(this.maps)
+        .refreshIndex()
+        .catch((err) => this.#reportError(err));
+  }
 
-	/** No sweep starts after this; one already running on the worker finishes (its report goes to lastReport only). */
-	stop(): void {
-		this.#running = false;
-		this.#generation++;
-		clearTimeout(this.#timer);
-		this.#timer = undefined;
-	}
+  /** No sweep starts after this; one already running on the worker finishes (its report goes to lastReport only). */
+  stop(): void {
+    this.#running = false;
+    this.#generation++;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
 
-	/**
-	 * One pass now, on the worker thread; resolves when its deletes, count
-	 * fixes and the new listFlows snapshot are done. `nowNs` is
-	 * CLOCK_MONOTONIC (the data plane's bpf_ktime_get_coarse_ns); default:
-	 * when the pass starts reading.
-	 */
-	sweep(nowNs?: bigint): Promise<SweepReport> {
-		const pass = this.#previous.then(async () => {
-			const { report, lastDrift } = await workerFor(this.maps).sweep(nowNs, this.timeouts, this.#lastDrift);
-			this.#lastDrift = lastDrift;
-			this.#lastReport = report;
-			return report;
-		});
-		this.#previous = pass.catch(() => {});
-		return pass;
-	}
+  /**
+   * One pass now, on the worker thread; resolves when its deletes, count
+   * fixes and the new listFlows snapshot are done. `nowNs` is
+   * CLOCK_MONOTONIC (the data plane's bpf_ktime_get_coarse_ns); default:
+   * when the pass starts reading.
+   */
+  sweep(nowNs?: bigint): Promise<SweepReport> {
+    const pass = this.#previous.then(async () => {
+      const { report, lastDrift } = await workerFor(this.maps).sweep(nowNs, this.timeouts, this.#lastDrift);
+      this.#lastDrift = lastDrift;
+      this.#lastReport = report;
+      return report;
+    });
+    this.#previous = pass.catch(() => {});
+    return pass;
+  }
 
-	#schedule(delayMs: number): void {
-		const generation = this.#generation;
-		this.#timer = setTimeout(() => void this.#tick(generation), delayMs);
-	}
+  #schedule(delayMs: number): void {
+    const generation = this.#generation;
+    this.#timer = setTimeout(() => void this.#tick(generation), delayMs);
+  }
 
-	async #tick(generation: number): Promise<void> {
-		let delay = this.intervalMs;
-		try {
-			const report = await this.sweep();
-			delay = Math.max(this.intervalMs, report.durationMs * DUTY_CYCLE_FACTOR);
-			if (generation === this.#generation) this.opts.onSweep?.(report);
-		} catch (err) {
-			if (generation === this.#generation) this.#reportError(err);
-		}
-		if (generation === this.#generation) this.#schedule(delay);
-	}
+  async #tick(generation: number): Promise<void> {
+    let delay = this.intervalMs;
+    try {
+      const report = await this.sweep();
+      delay = Math.max(this.intervalMs, report.durationMs * DUTY_CYCLE_FACTOR);
+      if (generation === this.#generation) this.opts.onSweep?.(report);
+    } catch (err) {
+      if (generation === this.#generation) this.#reportError(err);
+    }
+    if (generation === this.#generation) this.#schedule(delay);
+  }
 
-	#reportError(err: unknown): void {
-		(this.opts.onError ?? ((e) => console.error('conntrack GC sweep failed:', e)))(err);
-	}
+  #reportError(err: unknown): void {
+    (this.opts.onError ?? ((e) => console.error('conntrack GC sweep failed:', e)))(err);
+  }
 }

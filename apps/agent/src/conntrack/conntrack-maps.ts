@@ -17,31 +17,31 @@ export type FlowTableName = (typeof FLOW_TABLES)[number];
 
 /** What a worker needs to open the maps: plain data, sent with every job. */
 export interface ConntrackMapFds {
-	flows: MapInfo;
-	halfOpenFlows: MapInfo;
-	backends: MapInfo;
-	backendActive: MapInfo;
+  flows: MapInfo;
+  halfOpenFlows: MapInfo;
+  backends: MapInfo;
+  backendActive: MapInfo;
 }
 
 const SPEC_OF = {
-	flows: 'flows',
-	halfOpenFlows: 'half_open_flows',
-	backends: 'backends',
-	backendActive: 'backend_active',
+  flows: 'flows',
+  halfOpenFlows: 'half_open_flows',
+  backends: 'backends',
+  backendActive: 'backend_active',
 } as const satisfies Record<keyof ConntrackMaps, keyof typeof MAP_SPECS>;
 
 function infoOf(map: BpfMap<unknown, unknown>): MapInfo {
-	/* map.fd throws once the data plane that owns it was closed: no job is sent for closed maps. */
-	return { name: map.name, fd: map.fd, type: map.type, keySize: map.keySize, valueSize: map.valueBytes, maxEntries: map.maxEntries };
+  /* map.fd throws once the data plane that owns it was closed: no job is sent for closed maps. */
+  return { name: map.name, fd: map.fd, type: map.type, keySize: map.keySize, valueSize: map.valueBytes, maxEntries: map.maxEntries };
 }
 
 export function mapFdsOf(maps: ConntrackMaps): ConntrackMapFds {
-	return {
-		flows: infoOf(maps.flows as BpfMap<unknown, unknown>),
-		halfOpenFlows: infoOf(maps.halfOpenFlows as BpfMap<unknown, unknown>),
-		backends: infoOf(maps.backends as BpfMap<unknown, unknown>),
-		backendActive: infoOf(maps.backendActive as BpfMap<unknown, unknown>),
-	};
+  return {
+    flows: infoOf(maps.flows as BpfMap<unknown, unknown>),
+    halfOpenFlows: infoOf(maps.halfOpenFlows as BpfMap<unknown, unknown>),
+    backends: infoOf(maps.backends as BpfMap<unknown, unknown>),
+    backendActive: infoOf(maps.backendActive as BpfMap<unknown, unknown>),
+  };
 }
 
 /**
@@ -50,15 +50,15 @@ export function mapFdsOf(maps: ConntrackMaps): ConntrackMapFds {
  * job that they are still open.
  */
 export function openMapFds(fds: ConntrackMapFds): ConntrackMaps {
-	const owner = { closed: false };
-	const open = (name: keyof ConntrackMaps) => {
-		const spec = MAP_SPECS[SPEC_OF[name]];
-		return new BpfMap<any, any>(fds[name], spec.key, spec.value, owner);
-	};
-	return {
-		flows: open('flows'),
-		halfOpenFlows: open('halfOpenFlows'),
-		backends: open('backends'),
-		backendActive: open('backendActive'),
-	};
+  const owner = { closed: false };
+  const open = (name: keyof ConntrackMaps) => {
+    const spec = MAP_SPECS[SPEC_OF[name]];
+    return new BpfMap<any, any>(fds[name], spec.key, spec.value, owner);
+  };
+  return {
+    flows: open('flows'),
+    halfOpenFlows: open('halfOpenFlows'),
+    backends: open('backends'),
+    backendActive: open('backendActive'),
+  };
 }

@@ -7,41 +7,37 @@
 import { endianness } from 'node:os';
 import { bytesToAddress } from '@sluice/dataplane';
 import type { StructLayout } from '@sluice/dataplane';
-import {
-	flowKeyLayout,
-	flowValueLayout,
-	SluiceTcpState,
-} from '@sluice/dataplane';
+import { flowKeyLayout, flowValueLayout, SluiceTcpState } from '@sluice/dataplane';
 
 function offsetOf(layout: StructLayout, name: string): number {
-	const member = layout.members.find((m) => m.name === name);
-	if (!member) throw new Error(`struct ${layout.name} has no member ${name}: regenerate the layout`);
-	return member.offset;
+  const member = layout.members.find((m) => m.name === name);
+  if (!member) throw new Error(`struct ${layout.name} has no member ${name}: regenerate the layout`);
+  return member.offset;
 }
 
 export const KEY_SIZE = flowKeyLayout.size;
 export const VALUE_SIZE = flowValueLayout.size;
 
 export const KEY = {
-	src: offsetOf(flowKeyLayout, 'src'),
-	dst: offsetOf(flowKeyLayout, 'dst'),
-	srcPort: offsetOf(flowKeyLayout, 'src_port'),
-	dstPort: offsetOf(flowKeyLayout, 'dst_port'),
-	protocol: offsetOf(flowKeyLayout, 'protocol'),
-	family: offsetOf(flowKeyLayout, 'family'),
+  src: offsetOf(flowKeyLayout, 'src'),
+  dst: offsetOf(flowKeyLayout, 'dst'),
+  srcPort: offsetOf(flowKeyLayout, 'src_port'),
+  dstPort: offsetOf(flowKeyLayout, 'dst_port'),
+  protocol: offsetOf(flowKeyLayout, 'protocol'),
+  family: offsetOf(flowKeyLayout, 'family'),
 } as const;
 
 export const VALUE = {
-	createdNs: offsetOf(flowValueLayout, 'created_ns'),
-	lastSeenNs: offsetOf(flowValueLayout, 'last_seen_ns'),
-	packets: offsetOf(flowValueLayout, 'packets'),
-	bytes: offsetOf(flowValueLayout, 'bytes'),
-	replyPackets: offsetOf(flowValueLayout, 'reply_packets'),
-	replyBytes: offsetOf(flowValueLayout, 'reply_bytes'),
-	backendId: offsetOf(flowValueLayout, 'backend_id'),
-	serviceId: offsetOf(flowValueLayout, 'service_id'),
-	tcpState: offsetOf(flowValueLayout, 'tcp_state'),
-	flags: offsetOf(flowValueLayout, 'flags'),
+  createdNs: offsetOf(flowValueLayout, 'created_ns'),
+  lastSeenNs: offsetOf(flowValueLayout, 'last_seen_ns'),
+  packets: offsetOf(flowValueLayout, 'packets'),
+  bytes: offsetOf(flowValueLayout, 'bytes'),
+  replyPackets: offsetOf(flowValueLayout, 'reply_packets'),
+  replyBytes: offsetOf(flowValueLayout, 'reply_bytes'),
+  backendId: offsetOf(flowValueLayout, 'backend_id'),
+  serviceId: offsetOf(flowValueLayout, 'service_id'),
+  tcpState: offsetOf(flowValueLayout, 'tcp_state'),
+  flags: offsetOf(flowValueLayout, 'flags'),
 } as const;
 
 export const IPPROTO_TCP = 6;
@@ -53,7 +49,7 @@ const TWO_32 = 4294967296;
 
 /** A host-order u32 (the program stores value fields in host order). */
 export function u32(buf: Buffer, at: number): number {
-	return LE ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
+  return LE ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
 }
 
 /**
@@ -61,9 +57,7 @@ export function u32(buf: Buffer, at: number): number {
  * since boot), within a few ns beyond, and no BigInt allocation per read.
  */
 export function u64(buf: Buffer, at: number): number {
-	return LE
-		? buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * TWO_32
-		: buf.readUInt32BE(at + 4) + buf.readUInt32BE(at) * TWO_32;
+  return LE ? buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * TWO_32 : buf.readUInt32BE(at + 4) + buf.readUInt32BE(at) * TWO_32;
 }
 
 /** The flow states of the API: 'none' is a UDP flow. */
@@ -72,19 +66,19 @@ export const FLOW_STATES: readonly FlowState[] = ['none', 'syn-sent', 'establish
 
 /** enum sluice_tcp_state -> FlowState; a TCP flow never holds NONE, so it reads as established. */
 export function flowState(protocol: number, tcpState: number): FlowState {
-	if (protocol !== IPPROTO_TCP) return 'none';
-	switch (tcpState) {
-		case TCP_STATE.TCP_STATE_SYN_SENT:
-			return 'syn-sent';
-		case TCP_STATE.TCP_STATE_FIN_WAIT:
-			return 'fin-wait';
-		case TCP_STATE.TCP_STATE_CLOSED:
-			return 'closed';
-		default:
-			return 'established';
-	}
+  if (protocol !== IPPROTO_TCP) return 'none';
+  switch (tcpState) {
+    case TCP_STATE.TCP_STATE_SYN_SENT:
+      return 'syn-sent';
+    case TCP_STATE.TCP_STATE_FIN_WAIT:
+      return 'fin-wait';
+    case TCP_STATE.TCP_STATE_CLOSED:
+      return 'closed';
+    default:
+      return 'established';
+  }
 }
 
 export function addressAt(key: Buffer, at: number, family: number): string {
-	return bytesToAddress(family, key.subarray(at, at + 16));
+  return bytesToAddress(family, key.subarray(at, at + 16));
 }

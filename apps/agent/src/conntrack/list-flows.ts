@@ -19,55 +19,55 @@ import { KEY_WORDS, wordsOf } from './key-words.js';
 import { buildFlowIndex } from './scan.js';
 
 export interface FlowFilter {
-	serviceId?: number;
-	backendId?: number;
-	clientAddress?: string;
-	protocol?: 'tcp' | 'udp';
-	state?: FlowState;
+  serviceId?: number;
+  backendId?: number;
+  clientAddress?: string;
+  protocol?: 'tcp' | 'udp';
+  state?: FlowState;
 }
 
 export interface FlowView {
-	clientAddress: string;
-	clientPort: number;
-	vipAddress: string;
-	vipPort: number;
-	/** '' when the backend id no longer names a backend of this service. */
-	backendAddress: string;
-	backendPort: number;
-	protocol: 'tcp' | 'udp';
-	state: FlowState;
-	ageMs: number;
-	idleMs: number;
-	packets: number;
-	bytes: number;
-	replyPackets: number;
-	replyBytes: number;
-	serviceId: number;
-	backendId: number;
+  clientAddress: string;
+  clientPort: number;
+  vipAddress: string;
+  vipPort: number;
+  /** '' when the backend id no longer names a backend of this service. */
+  backendAddress: string;
+  backendPort: number;
+  protocol: 'tcp' | 'udp';
+  state: FlowState;
+  ageMs: number;
+  idleMs: number;
+  packets: number;
+  bytes: number;
+  replyPackets: number;
+  replyBytes: number;
+  serviceId: number;
+  backendId: number;
 }
 
 export interface FlowPage {
-	items: FlowView[];
-	nextCursor: string | null;
-	/** Snapshot entries examined. */
-	scanned: number;
-	/**
-	 * How old the snapshot walked is (ms). null: there is none yet, so the
-	 * page is empty; the first one is being built, try again shortly.
-	 */
-	indexAgeMs: number | null;
+  items: FlowView[];
+  nextCursor: string | null;
+  /** Snapshot entries examined. */
+  scanned: number;
+  /**
+   * How old the snapshot walked is (ms). null: there is none yet, so the
+   * page is empty; the first one is being built, try again shortly.
+   */
+  indexAgeMs: number | null;
 }
 
 export interface ListFlowsOptions {
-	/**
-	 * A big table's snapshot older than this is rebuilt on the worker while
-	 * this page walks the old one (a small table is read for every page). Default: 2 s,
-	 * or ten times its build time if longer (a million flows take seconds
-	 * to read, and the GC rebuilds it every sweep anyway).
-	 */
-	maxIndexAgeMs?: number;
-	/** CLOCK_MONOTONIC now, for ageMs/idleMs. */
-	nowNs?: bigint;
+  /**
+   * A big table's snapshot older than this is rebuilt on the worker while
+   * this page walks the old one (a small table is read for every page). Default: 2 s,
+   * or ten times its build time if longer (a million flows take seconds
+   * to read, and the GC rebuilds it every sweep anyway).
+   */
+  maxIndexAgeMs?: number;
+  /** CLOCK_MONOTONIC now, for ageMs/idleMs. */
+  nowNs?: bigint;
 }
 
 export const MAX_FLOW_PAGE = 1000;
@@ -79,25 +79,26 @@ const MIN_INDEX_AGE_MS = 2000;
  */
 const SYNC_REBUILD_MAX_ENTRIES = 8192;
 const STATE_CODES: Record<FlowState, number> = {
-	none: TCP_STATE.TCP_STATE_NONE,
-	'syn-sent': TCP_STATE.TCP_STATE_SYN_SENT,
-	established: TCP_STATE.TCP_STATE_ESTABLISHED,
-	'fin-wait': TCP_STATE.TCP_STATE_FIN_WAIT,
-	closed: TCP_STATE.TCP_STATE_CLOSED,
+  none: TCP_STATE.TCP_STATE_NONE,
+  'syn-sent': TCP_STATE.TCP_STATE_SYN_SENT,
+  established: TCP_STATE.TCP_STATE_ESTABLISHED,
+  'fin-wait': TCP_STATE.TCP_STATE_FIN_WAIT,
+  closed: TCP_STATE.TCP_STATE_CLOSED,
 };
 
 export class CursorError extends Error {
-	override readonly name = 'CursorError';
+  override readonly name = 'CursorError';
 }
 
 export function encodeCursor(key: Buffer): string {
-	return key.toString('base64url');
+  return key.toString('base64url');
 }
 
 export function decodeCursor(cursor: string): Buffer {
-	const key = Buffer.from(cursor, 'base64url');
-	if (key.length !== KEY_SIZE || encodeCursor(key) !== cursor) throw new CursorError(`cursor ${JSON.stringify(cursor.slice(0, 80))} is not one this agent issued`);
-	return key;
+  const key = Buffer.from(cursor, 'base64url');
+  if (key.length !== KEY_SIZE || encodeCursor(key) !== cursor)
+    throw new CursorError(`cursor ${JSON.stringify(cursor.slice(0, 80))} is not one this agent issued`);
+  return key;
 }
 
 /**
@@ -106,60 +107,60 @@ export function decodeCursor(cursor: string): Buffer {
  * all million entries in a few milliseconds.
  */
 function compileFilter(filter: FlowFilter): (index: FlowIndex, i: number) => boolean {
-	const serviceId = filter.serviceId ?? -1;
-	const backendId = filter.backendId ?? -1;
-	const protocol = filter.protocol === undefined ? -1 : filter.protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;
-	const state = filter.state;
-	const stateProtocol = state === undefined ? -1 : state === 'none' ? IPPROTO_UDP : IPPROTO_TCP;
-	const stateCode = state === undefined ? -1 : STATE_CODES[state];
-	let client: Uint32Array | undefined;
-	let clientFamily = -1;
-	if (filter.clientAddress !== undefined) {
-		const { family, bytes } = addressToBytes(filter.clientAddress);
-		client = wordsOf(Buffer.from(bytes));
-		clientFamily = family;
-	}
-	const srcWord = KEY.src / 4;
-	return (index, i) => {
-		if (serviceId >= 0 && index.serviceIds[i] !== serviceId) return false;
-		if (backendId >= 0 && index.backendIds[i] !== backendId) return false;
-		const at = i * KEY_SIZE;
-		if (protocol >= 0 && index.keys[at + KEY.protocol] !== protocol) return false;
-		if (stateProtocol === IPPROTO_TCP) {
-			if (index.keys[at + KEY.protocol] !== IPPROTO_TCP) return false;
-			const s = index.tcpStates[i]!;
-			if (s !== stateCode && !(stateCode === TCP_STATE.TCP_STATE_ESTABLISHED && s === TCP_STATE.TCP_STATE_NONE)) return false;
-		} else if (stateProtocol === IPPROTO_UDP && index.keys[at + KEY.protocol] === IPPROTO_TCP) return false;
-		if (client) {
-			const w = i * KEY_WORDS + srcWord;
-			const words = index.words;
-			if (words[w] !== client[0] || words[w + 1] !== client[1] || words[w + 2] !== client[2] || words[w + 3] !== client[3]) return false;
-			if (index.keys[at + KEY.family] !== clientFamily) return false;
-		}
-		return true;
-	};
+  const serviceId = filter.serviceId ?? -1;
+  const backendId = filter.backendId ?? -1;
+  const protocol = filter.protocol === undefined ? -1 : filter.protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;
+  const state = filter.state;
+  const stateProtocol = state === undefined ? -1 : state === 'none' ? IPPROTO_UDP : IPPROTO_TCP;
+  const stateCode = state === undefined ? -1 : STATE_CODES[state];
+  let client: Uint32Array | undefined;
+  let clientFamily = -1;
+  if (filter.clientAddress !== undefined) {
+    const { family, bytes } = addressToBytes(filter.clientAddress);
+    client = wordsOf(Buffer.from(bytes));
+    clientFamily = family;
+  }
+  const srcWord = KEY.src / 4;
+  return (index, i) => {
+    if (serviceId >= 0 && index.serviceIds[i] !== serviceId) return false;
+    if (backendId >= 0 && index.backendIds[i] !== backendId) return false;
+    const at = i * KEY_SIZE;
+    if (protocol >= 0 && index.keys[at + KEY.protocol] !== protocol) return false;
+    if (stateProtocol === IPPROTO_TCP) {
+      if (index.keys[at + KEY.protocol] !== IPPROTO_TCP) return false;
+      const s = index.tcpStates[i]!;
+      if (s !== stateCode && !(stateCode === TCP_STATE.TCP_STATE_ESTABLISHED && s === TCP_STATE.TCP_STATE_NONE)) return false;
+    } else if (stateProtocol === IPPROTO_UDP && index.keys[at + KEY.protocol] === IPPROTO_TCP) return false;
+    if (client) {
+      const w = i * KEY_WORDS + srcWord;
+      const words = index.words;
+      if (words[w] !== client[0] || words[w + 1] !== client[1] || words[w + 2] !== client[2] || words[w + 3] !== client[3]) return false;
+      if (index.keys[at + KEY.family] !== clientFamily) return false;
+    }
+    return true;
+  };
 }
 
 /* Per set of maps: the snapshot that was current when the table last proved too big to rebuild on the spot. */
 const tooBigWith = new WeakMap<ConntrackMaps, FlowIndex | null>();
 
 function indexFor(maps: ConntrackMaps, maxAgeMs: number | undefined): FlowIndex | undefined {
-	const index = currentFlowIndex(maps);
-	const limit = maxAgeMs ?? Math.max(MIN_INDEX_AGE_MS, (index?.buildMs ?? 0) * 10);
-	/* A snapshot holds about half the table's entries (the forward ones). */
-	const small = !index || index.count * 2 <= SYNC_REBUILD_MAX_ENTRIES;
-	/* A small table is read afresh for every page (a few ms): it shows a flow opened a moment ago. */
-	if (index && !small && performance.now() - index.builtAt <= limit) return index;
-	if (small && tooBigWith.get(maps) !== (index ?? null)) {
-		const fresh = buildFlowIndex(maps, SYNC_REBUILD_MAX_ENTRIES);
-		if (fresh) {
-			publishFlowIndex(maps, fresh);
-			return fresh;
-		}
-		tooBigWith.set(maps, index ?? null);
-	}
-	workerFor(maps).requestRefresh();
-	return index;
+  const index = currentFlowIndex(maps);
+  const limit = maxAgeMs ?? Math.max(MIN_INDEX_AGE_MS, (index?.buildMs ?? 0) * 10);
+  /* A snapshot holds about half the table's entries (the forward ones). */
+  const small = !index || index.count * 2 <= SYNC_REBUILD_MAX_ENTRIES;
+  /* A small table is read afresh for every page (a few ms): it shows a flow opened a moment ago. */
+  if (index && !small && performance.now() - index.builtAt <= limit) return index;
+  if (small && tooBigWith.get(maps) !== (index ?? null)) {
+    const fresh = buildFlowIndex(maps, SYNC_REBUILD_MAX_ENTRIES);
+    if (fresh) {
+      publishFlowIndex(maps, fresh);
+      return fresh;
+    }
+    tooBigWith.set(maps, index ?? null);
+  }
+  workerFor(maps).requestRefresh();
+  return index;
 }
 
 /**
@@ -168,78 +169,78 @@ function indexFor(maps: ConntrackMaps, maxAgeMs: number | undefined): FlowIndex 
  * and wants its next page to show it.
  */
 export async function refreshFlowIndex(maps: ConntrackMaps): Promise<void> {
-	await workerFor(maps).refreshIndex();
+  await workerFor(maps).refreshIndex();
 }
 
 export function listFlows(maps: ConntrackMaps, filter: FlowFilter, cursor: string | undefined, limit: number, options: ListFlowsOptions = {}): FlowPage {
-	if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FLOW_PAGE) throw new RangeError(`limit must be 1 to ${MAX_FLOW_PAGE}, got ${limit}`);
-	const after = cursor === undefined ? undefined : decodeCursor(cursor);
-	const index = indexFor(maps, options.maxIndexAgeMs);
-	if (!index) return { items: [], nextCursor: null, scanned: 0, indexAgeMs: null };
-	const matches = compileFilter(filter);
-	const now = Number(options.nowNs ?? process.hrtime.bigint());
-	const endpoints = Endpoints.read(maps);
-	const items: FlowView[] = [];
-	let i = after ? index.positionAfter(after) : 0;
-	let scanned = 0;
-	let lastKey: Buffer | undefined;
-	for (; i < index.count && items.length < limit; i++) {
-		scanned++;
-		if (!matches(index, i)) continue;
-		const key = index.key(i);
-		const view = freshView(maps, endpoints, key, now);
-		if (!view || !viewMatches(view, filter)) continue;
-		items.push(view);
-		lastKey = key;
-	}
-	/* One more match after a full page means there is a next page (take limit + 1). */
-	let more = false;
-	if (items.length === limit) {
-		for (; i < index.count; i++) {
-			scanned++;
-			if (matches(index, i)) {
-				more = true;
-				break;
-			}
-		}
-	}
-	return { items, nextCursor: more && lastKey ? encodeCursor(lastKey) : null, scanned, indexAgeMs: performance.now() - index.builtAt };
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FLOW_PAGE) throw new RangeError(`limit must be 1 to ${MAX_FLOW_PAGE}, got ${limit}`);
+  const after = cursor === undefined ? undefined : decodeCursor(cursor);
+  const index = indexFor(maps, options.maxIndexAgeMs);
+  if (!index) return { items: [], nextCursor: null, scanned: 0, indexAgeMs: null };
+  const matches = compileFilter(filter);
+  const now = Number(options.nowNs ?? process.hrtime.bigint());
+  const endpoints = Endpoints.read(maps);
+  const items: FlowView[] = [];
+  let i = after ? index.positionAfter(after) : 0;
+  let scanned = 0;
+  let lastKey: Buffer | undefined;
+  for (; i < index.count && items.length < limit; i++) {
+    scanned++;
+    if (!matches(index, i)) continue;
+    const key = index.key(i);
+    const view = freshView(maps, endpoints, key, now);
+    if (!view || !viewMatches(view, filter)) continue;
+    items.push(view);
+    lastKey = key;
+  }
+  /* One more match after a full page means there is a next page (take limit + 1). */
+  let more = false;
+  if (items.length === limit) {
+    for (; i < index.count; i++) {
+      scanned++;
+      if (matches(index, i)) {
+        more = true;
+        break;
+      }
+    }
+  }
+  return { items, nextCursor: more && lastKey ? encodeCursor(lastKey) : null, scanned, indexAgeMs: performance.now() - index.builtAt };
 }
 
 function viewMatches(view: FlowView, filter: FlowFilter): boolean {
-	return (
-		(filter.serviceId === undefined || view.serviceId === filter.serviceId) &&
-		(filter.backendId === undefined || view.backendId === filter.backendId) &&
-		(filter.state === undefined || view.state === filter.state)
-	);
+  return (
+    (filter.serviceId === undefined || view.serviceId === filter.serviceId) &&
+    (filter.backendId === undefined || view.backendId === filter.backendId) &&
+    (filter.state === undefined || view.state === filter.state)
+  );
 }
 
 /** The flow as it is now, or undefined if it left since the snapshot. */
 function freshView(maps: ConntrackMaps, endpoints: Endpoints, key: Buffer, now: number): FlowView | undefined {
-	const value = maps.flows.lookupBytes(Buffer.from(key)) ?? maps.halfOpenFlows.lookupBytes(Buffer.from(key));
-	if (!value) return undefined;
-	const serviceId = u32(value, VALUE.serviceId);
-	const backendId = u32(value, VALUE.backendId);
-	const protocol = key[KEY.protocol]!;
-	const family = key[KEY.family]!;
-	const backend = endpoints.backendOf(backendId, serviceId);
-	const lastSeen = u64(value, VALUE.lastSeenNs);
-	return {
-		clientAddress: addressAt(key, KEY.src, family),
-		clientPort: key.readUInt16BE(KEY.srcPort),
-		vipAddress: addressAt(key, KEY.dst, family),
-		vipPort: key.readUInt16BE(KEY.dstPort),
-		backendAddress: backend ? addressAt(backend.addr, 0, backend.family) : '',
-		backendPort: backend ? backend.port : 0,
-		protocol: protocol === IPPROTO_TCP ? 'tcp' : 'udp',
-		state: flowState(protocol, u32(value, VALUE.tcpState)),
-		ageMs: Math.max(0, (now - u64(value, VALUE.createdNs)) / 1e6),
-		idleMs: Math.max(0, (now - lastSeen) / 1e6),
-		packets: u64(value, VALUE.packets),
-		bytes: u64(value, VALUE.bytes),
-		replyPackets: u64(value, VALUE.replyPackets),
-		replyBytes: u64(value, VALUE.replyBytes),
-		serviceId,
-		backendId,
-	};
+  const value = maps.flows.lookupBytes(Buffer.from(key)) ?? maps.halfOpenFlows.lookupBytes(Buffer.from(key));
+  if (!value) return undefined;
+  const serviceId = u32(value, VALUE.serviceId);
+  const backendId = u32(value, VALUE.backendId);
+  const protocol = key[KEY.protocol]!;
+  const family = key[KEY.family]!;
+  const backend = endpoints.backendOf(backendId, serviceId);
+  const lastSeen = u64(value, VALUE.lastSeenNs);
+  return {
+    clientAddress: addressAt(key, KEY.src, family),
+    clientPort: key.readUInt16BE(KEY.srcPort),
+    vipAddress: addressAt(key, KEY.dst, family),
+    vipPort: key.readUInt16BE(KEY.dstPort),
+    backendAddress: backend ? addressAt(backend.addr, 0, backend.family) : '',
+    backendPort: backend ? backend.port : 0,
+    protocol: protocol === IPPROTO_TCP ? 'tcp' : 'udp',
+    state: flowState(protocol, u32(value, VALUE.tcpState)),
+    ageMs: Math.max(0, (now - u64(value, VALUE.createdNs)) / 1e6),
+    idleMs: Math.max(0, (now - lastSeen) / 1e6),
+    packets: u64(value, VALUE.packets),
+    bytes: u64(value, VALUE.bytes),
+    replyPackets: u64(value, VALUE.replyPackets),
+    replyBytes: u64(value, VALUE.replyBytes),
+    serviceId,
+    backendId,
+  };
 }

@@ -14,8 +14,8 @@ type AnyMap = BpfMap<unknown, unknown>;
 
 /** Reads the entry of `key` into `out` (valueBytes long); false when absent. */
 export function lookupInto(flows: AnyMap, key: Buffer, out: Buffer): boolean {
-	const ret = libbpf.bpf_map_lookup_elem(flows.fd, key, out);
-	if (ret === -ENOENT) return false;
-	if (ret < 0) throw new DataplaneError({ call: 'bpf_map_lookup_elem', subject: `map "${flows.name}"`, errno: -ret });
-	return true;
+  const ret = libbpf.bpf_map_lookup_elem(flows.fd, key, out);
+  if (ret === -ENOENT) return false;
+  if (ret < 0) throw new DataplaneError({ call: 'bpf_map_lookup_elem', subject: `map "${flows.name}"`, errno: -ret });
+  return true;
 }

@@ -21,24 +21,24 @@ export type EntryVisitor = (keys: Buffer, keyAt: number, keyWords: Uint32Array, 
 export function scanFlows(maps: ConntrackMaps, visit: EntryVisitor): number;
 export function scanFlows(maps: ConntrackMaps, visit: EntryVisitor, maxEntries: number): number | undefined;
 export function scanFlows(maps: ConntrackMaps, visit: EntryVisitor, maxEntries = Infinity): number | undefined {
-	const valueSize = maps.flows.valueBytes;
-	let scanned = 0;
-	let words: Uint32Array | undefined;
-	let wordsOfBuffer: Buffer | undefined;
-	/* A limit below one batch is decided by a single read: one entry more than the limit, or the whole table. */
-	const batchSize = Math.min(SCAN_BATCH, maxEntries + 1);
-	for (const table of FLOW_TABLES) {
-		for (const [keys, values, count] of maps[table].rawBatches(batchSize)) {
-			if (scanned + count > maxEntries) return undefined;
-			if (wordsOfBuffer !== keys) {
-				words = wordsOf(keys);
-				wordsOfBuffer = keys;
-			}
-			for (let i = 0; i < count; i++) visit(keys, i * KEY_SIZE, words!, i * KEY_WORDS, values, i * valueSize, table);
-			scanned += count;
-		}
-	}
-	return scanned;
+  const valueSize = maps.flows.valueBytes;
+  let scanned = 0;
+  let words: Uint32Array | undefined;
+  let wordsOfBuffer: Buffer | undefined;
+  /* A limit below one batch is decided by a single read: one entry more than the limit, or the whole table. */
+  const batchSize = Math.min(SCAN_BATCH, maxEntries + 1);
+  for (const table of FLOW_TABLES) {
+    for (const [keys, values, count] of maps[table].rawBatches(batchSize)) {
+      if (scanned + count > maxEntries) return undefined;
+      if (wordsOfBuffer !== keys) {
+        words = wordsOf(keys);
+        wordsOfBuffer = keys;
+      }
+      for (let i = 0; i < count; i++) visit(keys, i * KEY_SIZE, words!, i * KEY_WORDS, values, i * valueSize, table);
+      scanned += count;
+    }
+  }
+  return scanned;
 }
 
 /**
@@ -48,13 +48,13 @@ export function scanFlows(maps: ConntrackMaps, visit: EntryVisitor, maxEntries =
 export function buildFlowIndex(maps: ConntrackMaps): FlowIndex;
 export function buildFlowIndex(maps: ConntrackMaps, maxEntries: number): FlowIndex | undefined;
 export function buildFlowIndex(maps: ConntrackMaps, maxEntries = Infinity): FlowIndex | undefined {
-	const builder = new FlowIndexBuilder();
-	const scanned = scanFlows(
-		maps,
-		(_keys, _keyAt, words, wordAt, values, valueAt) => {
-			builder.add(words, wordAt, u32(values, valueAt + VALUE.serviceId), u32(values, valueAt + VALUE.backendId), u32(values, valueAt + VALUE.tcpState));
-		},
-		maxEntries,
-	);
-	return scanned === undefined ? undefined : builder.finish();
+  const builder = new FlowIndexBuilder();
+  const scanned = scanFlows(
+    maps,
+    (_keys, _keyAt, words, wordAt, values, valueAt) => {
+      builder.add(words, wordAt, u32(values, valueAt + VALUE.serviceId), u32(values, valueAt + VALUE.backendId), u32(values, valueAt + VALUE.tcpState));
+    },
+    maxEntries,
+  );
+  return scanned === undefined ? undefined : builder.finish();
 }

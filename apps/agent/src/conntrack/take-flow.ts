@@ -27,8 +27,8 @@ export type TakeOutcome = 'absent' | 'deleted' | 'restored' | 'replaced';
 
 /** Test seams: run right before the take and right after it (a packet racing the GC). */
 export interface TakeHooks {
-	beforeTake?(table: string, key: Buffer): void;
-	afterTake?(table: string, key: Buffer): void;
+  beforeTake?(table: string, key: Buffer): void;
+  afterTake?(table: string, key: Buffer): void;
 }
 
 /**
@@ -36,20 +36,20 @@ export interface TakeHooks {
  * only if `stillDoomed(out)`; see the header for the outcomes.
  */
 export function takeIfStillDoomed(
-	map: BpfMap<unknown, unknown>,
-	key: Buffer,
-	out: Buffer,
-	stillDoomed: (value: Buffer) => boolean,
-	hooks?: TakeHooks,
+  map: BpfMap<unknown, unknown>,
+  key: Buffer,
+  out: Buffer,
+  stillDoomed: (value: Buffer) => boolean,
+  hooks?: TakeHooks,
 ): TakeOutcome {
-	hooks?.beforeTake?.(map.name, key);
-	const ret = libbpf.bpf_map_lookup_and_delete_elem(map.fd, key, out);
-	if (ret === -ENOENT) return 'absent';
-	if (ret < 0) throw new DataplaneError({ call: 'bpf_map_lookup_and_delete_elem', subject: `map "${map.name}"`, errno: -ret });
-	hooks?.afterTake?.(map.name, key);
-	if (stillDoomed(out)) return 'deleted';
-	const put = libbpf.bpf_map_update_elem(map.fd, key, out, UpdateFlag.NOEXIST);
-	if (put === 0) return 'restored';
-	if (put === -EEXIST) return 'replaced';
-	throw new DataplaneError({ call: 'bpf_map_update_elem', subject: `map "${map.name}" (putting back a live flow)`, errno: -put });
+  hooks?.beforeTake?.(map.name, key);
+  const ret = libbpf.bpf_map_lookup_and_delete_elem(map.fd, key, out);
+  if (ret === -ENOENT) return 'absent';
+  if (ret < 0) throw new DataplaneError({ call: 'bpf_map_lookup_and_delete_elem', subject: `map "${map.name}"`, errno: -ret });
+  hooks?.afterTake?.(map.name, key);
+  if (stillDoomed(out)) return 'deleted';
+  const put = libbpf.bpf_map_update_elem(map.fd, key, out, UpdateFlag.NOEXIST);
+  if (put === 0) return 'restored';
+  if (put === -EEXIST) return 'replaced';
+  throw new DataplaneError({ call: 'bpf_map_update_elem', subject: `map "${map.name}" (putting back a live flow)`, errno: -put });
 }

@@ -27,60 +27,60 @@ import type { ExpirySettings } from '@sluice/dataplane';
 import { IPPROTO_TCP, TCP_STATE } from './flow-bytes.js';
 
 export interface FlowTimeouts {
-	tcpEstablishedMs: number;
-	tcpSynSentMs: number;
-	tcpFinWaitMs: number;
-	tcpClosedMs: number;
-	udpMs: number;
+  tcpEstablishedMs: number;
+  tcpSynSentMs: number;
+  tcpFinWaitMs: number;
+  tcpClosedMs: number;
+  udpMs: number;
 }
 
 export const DEFAULT_FLOW_TIMEOUTS: Readonly<FlowTimeouts> = Object.freeze({
-	tcpEstablishedMs: 900_000,
-	tcpSynSentMs: 30_000,
-	tcpFinWaitMs: 60_000,
-	tcpClosedMs: 10_000,
-	udpMs: 60_000,
+  tcpEstablishedMs: 900_000,
+  tcpSynSentMs: 30_000,
+  tcpFinWaitMs: 60_000,
+  tcpClosedMs: 10_000,
+  udpMs: 60_000,
 });
 
 export function resolveTimeouts(partial: Partial<FlowTimeouts> = {}): FlowTimeouts {
-	const timeouts = { ...DEFAULT_FLOW_TIMEOUTS, ...partial };
-	for (const [name, value] of Object.entries(timeouts)) {
-		if (!Number.isFinite(value) || value <= 0) throw new RangeError(`flow timeout ${name} must be a positive number of ms, got ${value}`);
-	}
-	return timeouts;
+  const timeouts = { ...DEFAULT_FLOW_TIMEOUTS, ...partial };
+  for (const [name, value] of Object.entries(timeouts)) {
+    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`flow timeout ${name} must be a positive number of ms, got ${value}`);
+  }
+  return timeouts;
 }
 
 /** Timeouts in ns, looked up per entry in the sweep's hot loop. */
 export class TimeoutTable {
-	readonly #tcpByState: number[];
-	readonly #udpNs: number;
+  readonly #tcpByState: number[];
+  readonly #udpNs: number;
 
-	constructor(timeouts: FlowTimeouts) {
-		const ns = (ms: number) => ms * 1e6;
-		this.#tcpByState = [];
-		this.#tcpByState[TCP_STATE.TCP_STATE_NONE] = ns(timeouts.tcpEstablishedMs);
-		this.#tcpByState[TCP_STATE.TCP_STATE_SYN_SENT] = ns(timeouts.tcpSynSentMs);
-		this.#tcpByState[TCP_STATE.TCP_STATE_ESTABLISHED] = ns(timeouts.tcpEstablishedMs);
-		this.#tcpByState[TCP_STATE.TCP_STATE_FIN_WAIT] = ns(timeouts.tcpFinWaitMs);
-		this.#tcpByState[TCP_STATE.TCP_STATE_CLOSED] = ns(timeouts.tcpClosedMs);
-		this.#udpNs = ns(timeouts.udpMs);
-	}
+  constructor(timeouts: FlowTimeouts) {
+    const ns = (ms: number) => ms * 1e6;
+    this.#tcpByState = [];
+    this.#tcpByState[TCP_STATE.TCP_STATE_NONE] = ns(timeouts.tcpEstablishedMs);
+    this.#tcpByState[TCP_STATE.TCP_STATE_SYN_SENT] = ns(timeouts.tcpSynSentMs);
+    this.#tcpByState[TCP_STATE.TCP_STATE_ESTABLISHED] = ns(timeouts.tcpEstablishedMs);
+    this.#tcpByState[TCP_STATE.TCP_STATE_FIN_WAIT] = ns(timeouts.tcpFinWaitMs);
+    this.#tcpByState[TCP_STATE.TCP_STATE_CLOSED] = ns(timeouts.tcpClosedMs);
+    this.#udpNs = ns(timeouts.udpMs);
+  }
 
-	/** The timeout of a flow in `tcpState`. */
-	forFlow(protocol: number, tcpState: number): number {
-		if (protocol === IPPROTO_TCP) return this.#tcpByState[tcpState] ?? this.#tcpByState[TCP_STATE.TCP_STATE_ESTABLISHED]!;
-		return this.#udpNs;
-	}
+  /** The timeout of a flow in `tcpState`. */
+  forFlow(protocol: number, tcpState: number): number {
+    if (protocol === IPPROTO_TCP) return this.#tcpByState[tcpState] ?? this.#tcpByState[TCP_STATE.TCP_STATE_ESTABLISHED]!;
+    return this.#udpNs;
+  }
 }
 
 /** The timeouts as the data plane's expiry_settings entry (ns). */
 export function expirySettingsOf(timeouts: FlowTimeouts): ExpirySettings {
-	const ns = (ms: number) => BigInt(Math.round(ms * 1e6));
-	return {
-		tcp_syn_sent_ns: ns(timeouts.tcpSynSentMs),
-		tcp_established_ns: ns(timeouts.tcpEstablishedMs),
-		tcp_fin_wait_ns: ns(timeouts.tcpFinWaitMs),
-		tcp_closed_ns: ns(timeouts.tcpClosedMs),
-		udp_ns: ns(timeouts.udpMs),
-	};
+  const ns = (ms: number) => BigInt(Math.round(ms * 1e6));
+  return {
+    tcp_syn_sent_ns: ns(timeouts.tcpSynSentMs),
+    tcp_established_ns: ns(timeouts.tcpEstablishedMs),
+    tcp_fin_wait_ns: ns(timeouts.tcpFinWaitMs),
+    tcp_closed_ns: ns(timeouts.tcpClosedMs),
+    udp_ns: ns(timeouts.udpMs),
+  };
 }

@@ -40,189 +40,189 @@ import type { BackendHealth, HealthCheckSpec, HealthTarget, ProbeResult } from '
 export const FIRST_CHECK_SPREAD_MS = 1000;
 
 export interface HealthCheckerOptions {
-	/** Source of the start phase, in [0, 1) (tests pin it). */
-	random?: () => number;
+  /** Source of the start phase, in [0, 1) (tests pin it). */
+  random?: () => number;
 }
 
 interface TargetState {
-	target: HealthTarget;
-	health: BackendHealth;
-	timer: NodeJS.Timeout | undefined;
-	/** Bumped when the target is rescheduled or removed: results of older probes are dropped. */
-	generation: number;
+  target: HealthTarget;
+  health: BackendHealth;
+  timer: NodeJS.Timeout | undefined;
+  /** Bumped when the target is rescheduled or removed: results of older probes are dropped. */
+  generation: number;
 }
 
 const keyOf = (service: string, endpoint: string) => `${service}\n${endpoint}`;
 
 function sameCheck(a: HealthCheckSpec, b: HealthCheckSpec): boolean {
-	return (
-		a.type === b.type &&
-		a.intervalMs === b.intervalMs &&
-		a.timeoutMs === b.timeoutMs &&
-		a.rise === b.rise &&
-		a.fall === b.fall &&
-		a.path === b.path &&
-		a.expectStatus?.[0] === b.expectStatus?.[0] &&
-		a.expectStatus?.[1] === b.expectStatus?.[1]
-	);
+  return (
+    a.type === b.type &&
+    a.intervalMs === b.intervalMs &&
+    a.timeoutMs === b.timeoutMs &&
+    a.rise === b.rise &&
+    a.fall === b.fall &&
+    a.path === b.path &&
+    a.expectStatus?.[0] === b.expectStatus?.[0] &&
+    a.expectStatus?.[1] === b.expectStatus?.[1]
+  );
 }
 
 export declare interface HealthChecker {
-	on(event: 'change' | 'check', listener: (health: BackendHealth) => void): this;
-	emit(event: 'change' | 'check', health: BackendHealth): boolean;
+  on(event: 'change' | 'check', listener: (health: BackendHealth) => void): this;
+  emit(event: 'change' | 'check', health: BackendHealth): boolean;
 }
 
 export class HealthChecker extends EventEmitter {
-	readonly #targets = new Map<string, TargetState>();
-	readonly #random: () => number;
-	#stopped = false;
+  readonly #targets = new Map<string, TargetState>();
+  readonly #random: () => number;
+  #stopped = false;
 
-	constructor(opts: HealthCheckerOptions = {}) {
-		super();
-		this.#random = opts.random ?? Math.random;
-	}
+  constructor(opts: HealthCheckerOptions = {}) {
+    super();
+    this.#random = opts.random ?? Math.random;
+  }
 
-	/**
-	 * The full set of backends to check. Idempotent: a target that is
-	 * unchanged keeps its state and its timer; one whose check settings
-	 * changed keeps its state and is rescheduled; others start fresh
-	 * (pending, or as their initialUp says).
-	 */
-	setTargets(targets: HealthTarget[]): void {
-		if (this.#stopped) throw new Error('HealthChecker is stopped');
-		const wanted = new Map<string, HealthTarget>();
-		for (const target of targets) {
-			validate(target);
-			wanted.set(keyOf(target.service, target.endpoint), target);
-		}
-		for (const [key, state] of this.#targets) {
-			if (wanted.has(key)) continue;
-			this.#cancel(state);
-			this.#targets.delete(key);
-		}
-		for (const [key, target] of wanted) {
-			const state = this.#targets.get(key);
-			if (!state) {
-				this.#add(key, target);
-			} else if (!sameCheck(state.target.check, target.check) || state.target.address !== target.address || state.target.port !== target.port) {
-				state.target = target;
-				state.health.checkType = target.check.type;
-				this.#cancel(state);
-				this.#start(state);
-			} else {
-				state.target = target;
-			}
-		}
-	}
+  /**
+   * The full set of backends to check. Idempotent: a target that is
+   * unchanged keeps its state and its timer; one whose check settings
+   * changed keeps its state and is rescheduled; others start fresh
+   * (pending, or as their initialUp says).
+   */
+  setTargets(targets: HealthTarget[]): void {
+    if (this.#stopped) throw new Error('HealthChecker is stopped');
+    const wanted = new Map<string, HealthTarget>();
+    for (const target of targets) {
+      validate(target);
+      wanted.set(keyOf(target.service, target.endpoint), target);
+    }
+    for (const [key, state] of this.#targets) {
+      if (wanted.has(key)) continue;
+      this.#cancel(state);
+      this.#targets.delete(key);
+    }
+    for (const [key, target] of wanted) {
+      const state = this.#targets.get(key);
+      if (!state) {
+        this.#add(key, target);
+      } else if (!sameCheck(state.target.check, target.check) || state.target.address !== target.address || state.target.port !== target.port) {
+        state.target = target;
+        state.health.checkType = target.check.type;
+        this.#cancel(state);
+        this.#start(state);
+      } else {
+        state.target = target;
+      }
+    }
+  }
 
-	status(): BackendHealth[] {
-		return [...this.#targets.values()].map((s) => ({ ...s.health }));
-	}
+  status(): BackendHealth[] {
+    return [...this.#targets.values()].map((s) => ({ ...s.health }));
+  }
 
-	/**
-	 * Unknown backends count as up: only backends of services with a check
-	 * are targets, and the rest take flows at once. Pending ones are not up.
-	 */
-	isUp(service: string, endpoint: string): boolean {
-		return this.#targets.get(keyOf(service, endpoint))?.health.up ?? true;
-	}
+  /**
+   * Unknown backends count as up: only backends of services with a check
+   * are targets, and the rest take flows at once. Pending ones are not up.
+   */
+  isUp(service: string, endpoint: string): boolean {
+    return this.#targets.get(keyOf(service, endpoint))?.health.up ?? true;
+  }
 
-	stop(): void {
-		this.#stopped = true;
-		for (const state of this.#targets.values()) this.#cancel(state);
-	}
+  stop(): void {
+    this.#stopped = true;
+    for (const state of this.#targets.values()) this.#cancel(state);
+  }
 
-	#add(key: string, target: HealthTarget): void {
-		const state: TargetState = {
-			target,
-			health: {
-				service: target.service,
-				endpoint: target.endpoint,
-				checkType: target.check.type,
-				up: target.initialUp ?? false,
-				pending: target.initialUp === undefined,
-				lastCheckAt: null,
-				lastLatencyMs: null,
-				lastError: null,
-				consecutiveSuccesses: 0,
-				consecutiveFailures: 0,
-			},
-			timer: undefined,
-			generation: 0,
-		};
-		this.#targets.set(key, state);
-		this.#start(state);
-	}
+  #add(key: string, target: HealthTarget): void {
+    const state: TargetState = {
+      target,
+      health: {
+        service: target.service,
+        endpoint: target.endpoint,
+        checkType: target.check.type,
+        up: target.initialUp ?? false,
+        pending: target.initialUp === undefined,
+        lastCheckAt: null,
+        lastLatencyMs: null,
+        lastError: null,
+        consecutiveSuccesses: 0,
+        consecutiveFailures: 0,
+      },
+      timer: undefined,
+      generation: 0,
+    };
+    this.#targets.set(key, state);
+    this.#start(state);
+  }
 
-	#start(state: TargetState): void {
-		if (state.target.check.type === 'none') {
-			/* Not checked: always up. */
-			this.#setUp(state, true);
-			return;
-		}
-		const { intervalMs } = state.target.check;
-		const window = state.health.pending ? Math.min(intervalMs, FIRST_CHECK_SPREAD_MS) : intervalMs;
-		this.#schedule(state, this.#random() * window);
-	}
+  #start(state: TargetState): void {
+    if (state.target.check.type === 'none') {
+      /* Not checked: always up. */
+      this.#setUp(state, true);
+      return;
+    }
+    const { intervalMs } = state.target.check;
+    const window = state.health.pending ? Math.min(intervalMs, FIRST_CHECK_SPREAD_MS) : intervalMs;
+    this.#schedule(state, this.#random() * window);
+  }
 
-	#cancel(state: TargetState): void {
-		clearTimeout(state.timer);
-		state.timer = undefined;
-		state.generation++;
-	}
+  #cancel(state: TargetState): void {
+    clearTimeout(state.timer);
+    state.timer = undefined;
+    state.generation++;
+  }
 
-	#schedule(state: TargetState, delayMs: number): void {
-		const generation = state.generation;
-		state.timer = setTimeout(() => void this.#run(state, generation), Math.max(0, delayMs));
-	}
+  #schedule(state: TargetState, delayMs: number): void {
+    const generation = state.generation;
+    state.timer = setTimeout(() => void this.#run(state, generation), Math.max(0, delayMs));
+  }
 
-	async #run(state: TargetState, generation: number): Promise<void> {
-		const started = performance.now();
-		const { target } = state;
-		const result = await probe(target);
-		if (this.#stopped || state.generation !== generation) return;
-		this.#record(state, result);
-		this.#schedule(state, started + target.check.intervalMs - performance.now());
-	}
+  async #run(state: TargetState, generation: number): Promise<void> {
+    const started = performance.now();
+    const { target } = state;
+    const result = await probe(target);
+    if (this.#stopped || state.generation !== generation) return;
+    this.#record(state, result);
+    this.#schedule(state, started + target.check.intervalMs - performance.now());
+  }
 
-	#record(state: TargetState, result: ProbeResult): void {
-		const { health } = state;
-		const { rise, fall } = state.target.check;
-		health.lastCheckAt = Date.now();
-		health.lastLatencyMs = Math.round(result.latencyMs * 100) / 100;
-		health.lastError = result.error;
-		if (result.ok) {
-			health.consecutiveSuccesses++;
-			health.consecutiveFailures = 0;
-		} else {
-			health.consecutiveFailures++;
-			health.consecutiveSuccesses = 0;
-		}
-		/* Pending: the first result decides alone (see the header). */
-		if (health.pending) this.#setUp(state, result.ok);
-		else if (result.ok && !health.up && health.consecutiveSuccesses >= rise) this.#setUp(state, true);
-		else if (!result.ok && health.up && health.consecutiveFailures >= fall) this.#setUp(state, false);
-		this.emit('check', { ...health });
-	}
+  #record(state: TargetState, result: ProbeResult): void {
+    const { health } = state;
+    const { rise, fall } = state.target.check;
+    health.lastCheckAt = Date.now();
+    health.lastLatencyMs = Math.round(result.latencyMs * 100) / 100;
+    health.lastError = result.error;
+    if (result.ok) {
+      health.consecutiveSuccesses++;
+      health.consecutiveFailures = 0;
+    } else {
+      health.consecutiveFailures++;
+      health.consecutiveSuccesses = 0;
+    }
+    /* Pending: the first result decides alone (see the header). */
+    if (health.pending) this.#setUp(state, result.ok);
+    else if (result.ok && !health.up && health.consecutiveSuccesses >= rise) this.#setUp(state, true);
+    else if (!result.ok && health.up && health.consecutiveFailures >= fall) this.#setUp(state, false);
+    this.emit('check', { ...health });
+  }
 
-	#setUp(state: TargetState, up: boolean): void {
-		if (state.health.up === up && !state.health.pending) return;
-		state.health.up = up;
-		state.health.pending = false;
-		this.emit('change', { ...state.health });
-	}
+  #setUp(state: TargetState, up: boolean): void {
+    if (state.health.up === up && !state.health.pending) return;
+    state.health.up = up;
+    state.health.pending = false;
+    this.emit('change', { ...state.health });
+  }
 }
 
 function probe(target: HealthTarget): Promise<ProbeResult> {
-	const { check, address, port } = target;
-	if (check.type === 'http') return httpProbe({ address, port, timeoutMs: check.timeoutMs, path: check.path, expectStatus: check.expectStatus });
-	return tcpProbe(address, port, check.timeoutMs);
+  const { check, address, port } = target;
+  if (check.type === 'http') return httpProbe({ address, port, timeoutMs: check.timeoutMs, path: check.path, expectStatus: check.expectStatus });
+  return tcpProbe(address, port, check.timeoutMs);
 }
 
 function validate(target: HealthTarget): void {
-	const { check } = target;
-	const where = `health check of ${target.endpoint} (${target.service})`;
-	for (const field of ['intervalMs', 'timeoutMs', 'rise', 'fall'] as const) {
-		if (!Number.isFinite(check[field]) || check[field] <= 0) throw new RangeError(`${where}: ${field} must be positive, got ${check[field]}`);
-	}
+  const { check } = target;
+  const where = `health check of ${target.endpoint} (${target.service})`;
+  for (const field of ['intervalMs', 'timeoutMs', 'rise', 'fall'] as const) {
+    if (!Number.isFinite(check[field]) || check[field] <= 0) throw new RangeError(`${where}: ${field} must be positive, got ${check[field]}`);
+  }
 }

@@ -13,43 +13,43 @@ export const DEFAULT_HTTP_PATH = '/';
 export const DEFAULT_EXPECT_STATUS: [number, number] = [200, 399];
 
 export interface HttpProbeOptions {
-	address: string;
-	port: number;
-	timeoutMs: number;
-	path?: string;
-	expectStatus?: [number, number];
+  address: string;
+  port: number;
+  timeoutMs: number;
+  path?: string;
+  expectStatus?: [number, number];
 }
 
 export function httpProbe(options: HttpProbeOptions): Promise<ProbeResult> {
-	const { address, port, timeoutMs } = options;
-	const path = options.path ?? DEFAULT_HTTP_PATH;
-	const [low, high] = options.expectStatus ?? DEFAULT_EXPECT_STATUS;
-	const host = isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
-	const started = performance.now();
-	return new Promise((resolve) => {
-		let done = false;
-		const finish = (error: string | null) => {
-			if (done) return;
-			done = true;
-			clearTimeout(timer);
-			req.destroy();
-			resolve({ ok: error === null, latencyMs: performance.now() - started, error });
-		};
-		const req = request({
-			host: address,
-			port,
-			path,
-			method: 'GET',
-			agent: false,
-			headers: { Host: host, Connection: 'close', 'User-Agent': 'sluice-health-check' },
-		});
-		const timer = setTimeout(() => finish(`no HTTP response within ${timeoutMs} ms`), timeoutMs);
-		req.once('response', (res) => {
-			const status = res.statusCode ?? 0;
-			res.resume();
-			finish(status >= low && status <= high ? null : `HTTP status ${status}, expected ${low}-${high}`);
-		});
-		req.once('error', (err) => finish(describeError(err)));
-		req.end();
-	});
+  const { address, port, timeoutMs } = options;
+  const path = options.path ?? DEFAULT_HTTP_PATH;
+  const [low, high] = options.expectStatus ?? DEFAULT_EXPECT_STATUS;
+  const host = isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
+  const started = performance.now();
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (error: string | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolve({ ok: error === null, latencyMs: performance.now() - started, error });
+    };
+    const req = request({
+      host: address,
+      port,
+      path,
+      method: 'GET',
+      agent: false,
+      headers: { Host: host, Connection: 'close', 'User-Agent': 'sluice-health-check' },
+    });
+    const timer = setTimeout(() => finish(`no HTTP response within ${timeoutMs} ms`), timeoutMs);
+    req.once('response', (res) => {
+      const status = res.statusCode ?? 0;
+      res.resume();
+      finish(status >= low && status <= high ? null : `HTTP status ${status}, expected ${low}-${high}`);
+    });
+    req.once('error', (err) => finish(describeError(err)));
+    req.end();
+  });
 }

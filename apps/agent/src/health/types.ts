@@ -1,54 +1,54 @@
 /* What the health checker is told to check and what it reports. */
 
 export interface HealthCheckSpec {
-	type: 'tcp' | 'http' | 'none';
-	intervalMs: number;
-	/** Each probe is abandoned after this; keep it <= intervalMs (see health-checker.ts). */
-	timeoutMs: number;
-	/** Successes in a row that bring a down backend up. */
-	rise: number;
-	/** Failures in a row that take an up backend down. */
-	fall: number;
-	/** HTTP: the path to GET (default "/"). */
-	path?: string;
-	/** HTTP: inclusive range of healthy statuses (default [200, 399]). */
-	expectStatus?: [number, number];
+  type: 'tcp' | 'http' | 'none';
+  intervalMs: number;
+  /** Each probe is abandoned after this; keep it <= intervalMs (see health-checker.ts). */
+  timeoutMs: number;
+  /** Successes in a row that bring a down backend up. */
+  rise: number;
+  /** Failures in a row that take an up backend down. */
+  fall: number;
+  /** HTTP: the path to GET (default "/"). */
+  path?: string;
+  /** HTTP: inclusive range of healthy statuses (default [200, 399]). */
+  expectStatus?: [number, number];
 }
 
 export interface HealthTarget {
-	/** Service name, e.g. "198.18.100.1:80/tcp". */
-	service: string;
-	/** Backend endpoint, e.g. "198.18.1.1:8080". */
-	endpoint: string;
-	address: string;
-	port: number;
-	check: HealthCheckSpec;
-	/**
-	 * Health before the first result, when known (whether the running data
-	 * plane gives it flows). Unset: pending, no flows until a check passes.
-	 */
-	initialUp?: boolean;
+  /** Service name, e.g. "198.18.100.1:80/tcp". */
+  service: string;
+  /** Backend endpoint, e.g. "198.18.1.1:8080". */
+  endpoint: string;
+  address: string;
+  port: number;
+  check: HealthCheckSpec;
+  /**
+   * Health before the first result, when known (whether the running data
+   * plane gives it flows). Unset: pending, no flows until a check passes.
+   */
+  initialUp?: boolean;
 }
 
 export interface BackendHealth {
-	service: string;
-	endpoint: string;
-	checkType: HealthCheckSpec['type'];
-	/** Gets new flows (if its admin state is ready). Never while pending. */
-	up: boolean;
-	/** Not checked yet and no state known from before: not up. */
-	pending: boolean;
-	/** Epoch ms of the last finished probe. */
-	lastCheckAt: number | null;
-	lastLatencyMs: number | null;
-	lastError: string | null;
-	consecutiveSuccesses: number;
-	consecutiveFailures: number;
+  service: string;
+  endpoint: string;
+  checkType: HealthCheckSpec['type'];
+  /** Gets new flows (if its admin state is ready). Never while pending. */
+  up: boolean;
+  /** Not checked yet and no state known from before: not up. */
+  pending: boolean;
+  /** Epoch ms of the last finished probe. */
+  lastCheckAt: number | null;
+  lastLatencyMs: number | null;
+  lastError: string | null;
+  consecutiveSuccesses: number;
+  consecutiveFailures: number;
 }
 
 /** One probe's outcome. */
 export interface ProbeResult {
-	ok: boolean;
-	latencyMs: number;
-	error: string | null;
+  ok: boolean;
+  latencyMs: number;
+  error: string | null;
 }

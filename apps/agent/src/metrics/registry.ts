@@ -21,76 +21,87 @@ type Values = (s: MetricsSnapshot) => [LabelSet, number][];
 
 /* Counter and Gauge factories bound to one registry and its snapshot source. */
 function definer(registry: Registry, current: Current) {
-	return {
-		counter(name: string, help: string, labelNames: string[], values: Values) {
-			new Counter({
-				name,
-				help,
-				labelNames,
-				registers: [registry],
-				collect() {
-					this.reset();
-					for (const [labels, value] of values(current())) this.inc(labels, Math.max(0, value));
-				},
-			});
-		},
-		gauge(name: string, help: string, labelNames: string[], values: Values) {
-			new Gauge({
-				name,
-				help,
-				labelNames,
-				registers: [registry],
-				collect() {
-					this.reset();
-					for (const [labels, value] of values(current())) this.set(labels, value);
-				},
-			});
-		},
-	};
+  return {
+    counter(name: string, help: string, labelNames: string[], values: Values) {
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [labels, value] of values(current())) this.inc(labels, Math.max(0, value));
+        },
+      });
+    },
+    gauge(name: string, help: string, labelNames: string[], values: Values) {
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [labels, value] of values(current())) this.set(labels, value);
+        },
+      });
+    },
+  };
 }
 
 /* enum sluice_counter names by group: action_*, drop_*, pass_*, flow_*. */
 const grouped = (s: MetricsSnapshot, prefix: string, label: string): [LabelSet, number][] =>
-	Object.entries(s.global)
-		.filter(([name]) => name.startsWith(prefix))
-		.map(([name, value]) => [{ [label]: name.slice(prefix.length) }, value]);
+  Object.entries(s.global)
+    .filter(([name]) => name.startsWith(prefix))
+    .map(([name, value]) => [{ [label]: name.slice(prefix.length) }, value]);
 
 const directions = (labels: LabelSet, t: TrafficSnapshot, forward: keyof TrafficSnapshot, reply: keyof TrafficSnapshot): [LabelSet, number][] => [
-	[{ ...labels, direction: 'forward' }, t[forward]],
-	[{ ...labels, direction: 'reply' }, t[reply]],
+  [{ ...labels, direction: 'forward' }, t[forward]],
+  [{ ...labels, direction: 'reply' }, t[reply]],
 ];
 
 export function createMetricsRegistry(current: Current): Registry {
-	const registry = new Registry();
-	const { counter, gauge } = definer(registry, current);
-	const svc = (s: MetricsSnapshot) => s.services.map((x) => [{ service: x.service }, x] as const);
-	const be = (s: MetricsSnapshot) => s.backends.map((x) => [{ service: x.service, backend: x.backend }, x] as const);
+  const registry = new Registry();
+  const { counter, gauge } = definer(registry, current);
+  const svc = (s: MetricsSnapshot) => s.services.map((x) => [{ service: x.service }, x] as const);
+  const be = (s: MetricsSnapshot) => s.backends.map((x) => [{ service: x.service, backend: x.backend }, x] as const);
 
-	gauge('sluice_agent_info', 'The running agent; always 1.', ['version'], (s) => [[{ version: s.version }, 1]]);
-	counter('sluice_packets_total', 'Packets by the XDP action taken (they add up to every packet seen).', ['action'], (s) => grouped(s, 'action_', 'action'));
-	counter('sluice_drops_total', 'Packets dropped, by reason.', ['reason'], (s) => grouped(s, 'drop_', 'reason'));
-	counter('sluice_passes_total', 'Packets passed to the kernel, by reason.', ['reason'], (s) => grouped(s, 'pass_', 'reason'));
-	counter('sluice_flow_events_total', 'Flow events: new, resteered (backend down or removed), expired (idle past its timeout, ended by the data plane), closed.', ['event'], (s) => grouped(s, 'flow_', 'event'));
-	gauge('sluice_flows_tracked', 'Flows in the connection table (at the last GC sweep).', [], (s) => [[{}, s.flowsTracked]]);
+  gauge('sluice_agent_info', 'The running agent; always 1.', ['version'], (s) => [[{ version: s.version }, 1]]);
+  counter('sluice_packets_total', 'Packets by the XDP action taken (they add up to every packet seen).', ['action'], (s) => grouped(s, 'action_', 'action'));
+  counter('sluice_drops_total', 'Packets dropped, by reason.', ['reason'], (s) => grouped(s, 'drop_', 'reason'));
+  counter('sluice_passes_total', 'Packets passed to the kernel, by reason.', ['reason'], (s) => grouped(s, 'pass_', 'reason'));
+  counter(
+    'sluice_flow_events_total',
+    'Flow events: new, resteered (backend down or removed), expired (idle past its timeout, ended by the data plane), closed.',
+    ['event'],
+    (s) => grouped(s, 'flow_', 'event'),
+  );
+  gauge('sluice_flows_tracked', 'Flows in the connection table (at the last GC sweep).', [], (s) => [[{}, s.flowsTracked]]);
 
-	counter('sluice_service_packets_total', 'Packets of a service: forward (client to backend) and reply.', ['service', 'direction'], (s) =>
-		svc(s).flatMap(([l, t]) => directions(l, t, 'packets', 'replyPackets')),
-	);
-	counter('sluice_service_bytes_total', 'Bytes of a service (whole frames).', ['service', 'direction'], (s) => svc(s).flatMap(([l, t]) => directions(l, t, 'bytes', 'replyBytes')));
-	counter('sluice_service_new_flows_total', 'Flows a service started.', ['service'], (s) => svc(s).map(([l, t]) => [l, t.newFlows]));
-	counter('sluice_service_drops_total', 'Packets of a service dropped (no eligible backend).', ['service'], (s) => svc(s).map(([l, t]) => [l, t.drops]));
-	gauge('sluice_service_active_flows', 'Open flows of a service (sum of its backends).', ['service'], (s) => svc(s).map(([l, t]) => [l, t.activeFlows]));
+  counter('sluice_service_packets_total', 'Packets of a service: forward (client to backend) and reply.', ['service', 'direction'], (s) =>
+    svc(s).flatMap(([l, t]) => directions(l, t, 'packets', 'replyPackets')),
+  );
+  counter('sluice_service_bytes_total', 'Bytes of a service (whole frames).', ['service', 'direction'], (s) =>
+    svc(s).flatMap(([l, t]) => directions(l, t, 'bytes', 'replyBytes')),
+  );
+  counter('sluice_service_new_flows_total', 'Flows a service started.', ['service'], (s) => svc(s).map(([l, t]) => [l, t.newFlows]));
+  counter('sluice_service_drops_total', 'Packets of a service dropped (no eligible backend).', ['service'], (s) => svc(s).map(([l, t]) => [l, t.drops]));
+  gauge('sluice_service_active_flows', 'Open flows of a service (sum of its backends).', ['service'], (s) => svc(s).map(([l, t]) => [l, t.activeFlows]));
 
-	counter('sluice_backend_packets_total', 'Packets of a backend: forward and reply.', ['service', 'backend', 'direction'], (s) =>
-		be(s).flatMap(([l, t]) => directions(l, t, 'packets', 'replyPackets')),
-	);
-	counter('sluice_backend_bytes_total', 'Bytes of a backend (whole frames).', ['service', 'backend', 'direction'], (s) => be(s).flatMap(([l, t]) => directions(l, t, 'bytes', 'replyBytes')));
-	counter('sluice_backend_new_flows_total', 'Flows steered to a backend.', ['service', 'backend'], (s) => be(s).map(([l, t]) => [l, t.newFlows]));
-	gauge('sluice_backend_active_flows', 'Open flows of a backend (what least-connections compares).', ['service', 'backend'], (s) => be(s).map(([l, t]) => [l, t.activeFlows]));
-	gauge('sluice_backend_up', 'Health of a backend: 1 up, 0 down.', ['service', 'backend'], (s) => be(s).map(([l, t]) => [l, t.up ? 1 : 0]));
-	gauge('sluice_backend_weight', 'Configured weight of a backend.', ['service', 'backend'], (s) => be(s).map(([l, t]) => [l, t.weight]));
-	gauge('sluice_backend_admin_state', 'Admin state of a backend: 1 for its current state (ready, drain, maint).', ['service', 'backend', 'state'], (s) =>
-		s.backends.filter((b) => b.state !== undefined).map((b) => [{ service: b.service, backend: b.backend, state: b.state! }, 1]),
-	);
-	return registry;
+  counter('sluice_backend_packets_total', 'Packets of a backend: forward and reply.', ['service', 'backend', 'direction'], (s) =>
+    be(s).flatMap(([l, t]) => directions(l, t, 'packets', 'replyPackets')),
+  );
+  counter('sluice_backend_bytes_total', 'Bytes of a backend (whole frames).', ['service', 'backend', 'direction'], (s) =>
+    be(s).flatMap(([l, t]) => directions(l, t, 'bytes', 'replyBytes')),
+  );
+  counter('sluice_backend_new_flows_total', 'Flows steered to a backend.', ['service', 'backend'], (s) => be(s).map(([l, t]) => [l, t.newFlows]));
+  gauge('sluice_backend_active_flows', 'Open flows of a backend (what least-connections compares).', ['service', 'backend'], (s) =>
+    be(s).map(([l, t]) => [l, t.activeFlows]),
+  );
+  gauge('sluice_backend_up', 'Health of a backend: 1 up, 0 down.', ['service', 'backend'], (s) => be(s).map(([l, t]) => [l, t.up ? 1 : 0]));
+  gauge('sluice_backend_weight', 'Configured weight of a backend.', ['service', 'backend'], (s) => be(s).map(([l, t]) => [l, t.weight]));
+  gauge('sluice_backend_admin_state', 'Admin state of a backend: 1 for its current state (ready, drain, maint).', ['service', 'backend', 'state'], (s) =>
+    s.backends.filter((b) => b.state !== undefined).map((b) => [{ service: b.service, backend: b.backend, state: b.state! }, 1]),
+  );
+  return registry;
 }

@@ -364,7 +364,10 @@ export class Agent implements SluiceBackend {
       log('info', `removed backends ${waiting.join(', ')}: ended ${ended} flows left on them, ids freed`);
     } catch (error) {
       this.#retryRemovalsAt = Date.now() + REMOVAL_RETRY_MS;
-      log('error', `ending the flows of removed backends ${waiting.join(', ')} (their ids stay taken; retry in ${REMOVAL_RETRY_MS} ms): ${(error as Error).message}`);
+      log(
+        'error',
+        `ending the flows of removed backends ${waiting.join(', ')} (their ids stay taken; retry in ${REMOVAL_RETRY_MS} ms): ${(error as Error).message}`,
+      );
     }
   }
 
@@ -396,12 +399,16 @@ export class Agent implements SluiceBackend {
         if (this.#stopped) return;
         this.#store.transaction(() => {
           this.#store.services.markDrainExpired(backend, now);
-          this.#store.audit.append(SYSTEM_ACTOR, {
-            action: 'backend.drainExpired',
-            target: `${backend.service} ${backend.endpoint}`,
-            before: { activeFlows: ended },
-            after: { activeFlows: this.#activeFlows(this.#reconciler.backendIdOf(backend.service, backend.endpoint)) },
-          }, now);
+          this.#store.audit.append(
+            SYSTEM_ACTOR,
+            {
+              action: 'backend.drainExpired',
+              target: `${backend.service} ${backend.endpoint}`,
+              before: { activeFlows: ended },
+              after: { activeFlows: this.#activeFlows(this.#reconciler.backendIdOf(backend.service, backend.endpoint)) },
+            },
+            now,
+          );
         });
         log('info', `drain of ${backend.endpoint} (${backend.service}) timed out after ${backend.drainTimeoutMs} ms: ended ${ended} flows`);
         this.#options.onDrainExpired?.({ service: backend.service, endpoint: backend.endpoint, flowsEnded: ended });
@@ -459,10 +466,8 @@ export class Agent implements SluiceBackend {
 function asSluiceError(error: unknown): Error {
   if (isSluiceError(error)) return error;
   if (error instanceof ReconcileError) return new SluiceError(error.code, error.message);
-  if (error instanceof DataplaneError)
-    return new SluiceError('INTERNAL', `the data plane refused the change: ${error.message}; nothing was changed`);
+  if (error instanceof DataplaneError) return new SluiceError('INTERNAL', `the data plane refused the change: ${error.message}; nothing was changed`);
   const message = (error as Error)?.message ?? String(error);
   if (/UNIQUE constraint failed/.test(message)) return new SluiceError('CONFLICT', `already exists (${message})`);
   return error instanceof Error ? error : new Error(message);
 }
-

@@ -9,7 +9,14 @@ const userRecord = (u: UserRow | undefined) => (u ? { user: u.name, role: u.role
 
 export function authOperations(store: Store, authenticator: Authenticator): SluiceBackend['auth'] {
   /* Identity changes touch no map: a store transaction with its audit row is the whole commit. */
-  const audited = (caller: Parameters<typeof store.audit.append>[0], action: string, target: string, before: unknown, after: unknown, change: (now: number) => void) =>
+  const audited = (
+    caller: Parameters<typeof store.audit.append>[0],
+    action: string,
+    target: string,
+    before: unknown,
+    after: unknown,
+    change: (now: number) => void,
+  ) =>
     store.transaction(() => {
       const now = Date.now();
       change(now);
@@ -38,11 +45,18 @@ export function authOperations(store: Store, authenticator: Authenticator): Slui
       if (before.role === 'admin' && input.role && input.role !== 'admin' && store.identities.adminCount() === 1)
         throw conflict(`${input.user} is the last admin user; make another admin first`, { user: input.user });
       const passwordHash = input.password ? hashPassword(input.password) : undefined;
-      audited(caller, 'auth.updateUser', input.user, userRecord(before), { user: input.user, role: input.role ?? before.role, passwordChanged: !!passwordHash }, (now) => {
-        store.identities.updateUser(input.user, { role: input.role, passwordHash }, now);
-        /* A new password or role takes effect at once: sessions issued before end. */
-        store.identities.deleteSessionsOf(input.user);
-      });
+      audited(
+        caller,
+        'auth.updateUser',
+        input.user,
+        userRecord(before),
+        { user: input.user, role: input.role ?? before.role, passwordChanged: !!passwordHash },
+        (now) => {
+          store.identities.updateUser(input.user, { role: input.role, passwordHash }, now);
+          /* A new password or role takes effect at once: sessions issued before end. */
+          store.identities.deleteSessionsOf(input.user);
+        },
+      );
       return userView(store.identities.user(input.user)!);
     },
 

@@ -1,14 +1,5 @@
 /* backends.*: operator changes; bulk runs several in one transaction (all or nothing). */
-import {
-  type AdminState,
-  type BackendBulkInput,
-  type BackendView,
-  type Identity,
-  type SluiceBackend,
-  conflict,
-  formatEndpoint,
-  invalid,
-} from '@sluice/api';
+import { type AdminState, type BackendBulkInput, type BackendView, type Identity, type SluiceBackend, conflict, formatEndpoint, invalid } from '@sluice/api';
 import type { Agent } from './agent.js';
 import type { AuditRecord, BackendRow, Store } from '../store/index.js';
 import { checkBackendRoom, checkNoDuplicate, checkSameFamily } from './limits.js';
@@ -31,8 +22,7 @@ function setWeightStep(store: Store, backend: BackendRow, weight: number, now: n
 }
 
 function setStateStep(store: Store, backend: BackendRow, state: AdminState, drainTimeoutMs: number | undefined, now: number): Step {
-  if (drainTimeoutMs !== undefined && state !== 'drain')
-    throw invalid(`drainTimeoutMs applies to state drain, not ${state}`, { endpoint: backend.endpoint });
+  if (drainTimeoutMs !== undefined && state !== 'drain') throw invalid(`drainTimeoutMs applies to state drain, not ${state}`, { endpoint: backend.endpoint });
   /* Idempotent: the same state again changes nothing (a drain keeps its clock unless a new timeout is given). */
   if (backend.state === state && drainTimeoutMs === undefined) return { audit: [], after: backend };
   const after = store.services.setState(backend, state, drainTimeoutMs ?? null, now);

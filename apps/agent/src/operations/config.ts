@@ -25,7 +25,12 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-export function importConfig(agent: Agent, store: Store, input: Pick<ConfigImportInput, 'document' | 'dryRun' | 'force'>, caller: Identity): ConfigImportResult {
+export function importConfig(
+  agent: Agent,
+  store: Store,
+  input: Pick<ConfigImportInput, 'document' | 'dryRun' | 'force'>,
+  caller: Identity,
+): ConfigImportResult {
   const { document, dryRun, force } = input;
   const result: ConfigImportResult = {
     dryRun,
@@ -37,7 +42,10 @@ export function importConfig(agent: Agent, store: Store, input: Pick<ConfigImpor
     backendsRemoved: 0,
   };
   /* The document replaces the whole configuration: its own counts are the state to check. */
-  const largest = document.services.reduce<ConfigDocument['services'][number] | undefined>((a, b) => (a && a.backends.length >= b.backends.length ? a : b), undefined);
+  const largest = document.services.reduce<ConfigDocument['services'][number] | undefined>(
+    (a, b) => (a && a.backends.length >= b.backends.length ? a : b),
+    undefined,
+  );
   checkCapacity(agent.limits, {
     services: document.services.length,
     backends: document.services.reduce((n, s) => n + s.backends.length, 0),
@@ -73,7 +81,12 @@ export function importConfig(agent: Agent, store: Store, input: Pick<ConfigImpor
         service = store.services.insert({ ...spec, clientRate: spec.clientRate ?? 0, healthCheck }, now);
         result.servicesCreated.push(name);
         audit.push({ action: 'service.create', target: name, before: null, after: serviceRecord(service) });
-      } else if (service.algorithm !== spec.algorithm || service.mode !== spec.mode || service.clientRate !== (spec.clientRate ?? 0) || !sameJson(service.healthCheck, healthCheck)) {
+      } else if (
+        service.algorithm !== spec.algorithm ||
+        service.mode !== spec.mode ||
+        service.clientRate !== (spec.clientRate ?? 0) ||
+        !sameJson(service.healthCheck, healthCheck)
+      ) {
         const before = service;
         service = store.services.update(name, { algorithm: spec.algorithm, mode: spec.mode, clientRate: spec.clientRate ?? 0, healthCheck }, now);
         result.servicesUpdated.push(name);
@@ -122,7 +135,10 @@ export function importConfig(agent: Agent, store: Store, input: Pick<ConfigImpor
   }
   agent.commit(caller, (now) => {
     const audit = apply(now);
-    return { result: undefined, audit: audit.length ? [{ action: 'config.import', target: 'configuration', before: null, after: summary(result) }, ...audit] : [] };
+    return {
+      result: undefined,
+      audit: audit.length ? [{ action: 'config.import', target: 'configuration', before: null, after: summary(result) }, ...audit] : [],
+    };
   });
   /* The removed backends are out of every table already; their flow entries go in the background (a table scan). */
   agent.endFlowsById(removedIds).catch((error: Error) => log('error', `ending the flows of removed backends: ${error.message}`));

@@ -28,8 +28,7 @@ export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
     maxEntries: options.maxEntries,
     reusePinned: true,
   });
-  if (dataplane.adoptedMaps.length > 0)
-    log('info', `adopted ${dataplane.adoptedMaps.length} pinned maps from ${options.pinDir}`);
+  if (dataplane.adoptedMaps.length > 0) log('info', `adopted ${dataplane.adoptedMaps.length} pinned maps from ${options.pinDir}`);
   for (const change of dataplane.migratedMaps) log('info', `migrating pinned ${change}`);
   if (options.flowGuardRate !== undefined) {
     dataplane.maps.floodSettings.update(0, { new_flow_rate_per_cpu: BigInt(options.flowGuardRate) });

@@ -29,11 +29,9 @@ export function checkBackendRoom(limits: CapacityLimits, store: Store, service: 
 export function checkSameFamily(serviceName: string, serviceAddress: string, backendAddress: string): void {
   const want = addressFamily(serviceAddress);
   const got = addressFamily(backendAddress);
-  if (want !== got)
-    throw invalid(`backend ${backendAddress} is IPv${got} but service ${serviceName} is IPv${want}`, { service: serviceName });
+  if (want !== got) throw invalid(`backend ${backendAddress} is IPv${got} but service ${serviceName} is IPv${want}`, { service: serviceName });
 }
 
 export function checkNoDuplicate(store: Store, service: string, endpoint: string): void {
-  if (store.services.backend(service, endpoint))
-    throw conflict(`service ${service} already has backend ${endpoint}`, { service, endpoint });
+  if (store.services.backend(service, endpoint)) throw conflict(`service ${service} already has backend ${endpoint}`, { service, endpoint });
 }

@@ -23,8 +23,7 @@ import { backendView, requireService, serviceDetail, serviceRecord, serviceView 
 export function resolveHealthCheck(base: HealthCheckSpec, patch: HealthCheckPatch | undefined, service: string): HealthCheckSpec {
   const merged = mergeHealthCheck(base, patch ?? {});
   const parsed = healthCheckSchema.safeParse(merged);
-  if (!parsed.success)
-    throw invalid(`health check of ${service}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw invalid(`health check of ${service}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 
@@ -72,7 +71,10 @@ export function serviceOperations(agent: Agent, store: Store): SluiceBackend['se
       };
       agent.commit(caller, (now) => {
         const updated = store.services.update(current.name, next, now);
-        return { result: undefined, audit: [{ action: 'service.update', target: current.name, before: serviceRecord(current), after: serviceRecord(updated) }] };
+        return {
+          result: undefined,
+          audit: [{ action: 'service.update', target: current.name, before: serviceRecord(current), after: serviceRecord(updated) }],
+        };
       });
       return serviceDetail(agent, store, current.name);
     },
@@ -91,7 +93,9 @@ export function serviceOperations(agent: Agent, store: Store): SluiceBackend['se
         store.services.delete(current.name);
         return {
           result: undefined,
-          audit: [{ action: 'service.delete', target: current.name, before: { ...serviceRecord(current), backends: backends.map((b) => b.endpoint) }, after: null }],
+          audit: [
+            { action: 'service.delete', target: current.name, before: { ...serviceRecord(current), backends: backends.map((b) => b.endpoint) }, after: null },
+          ],
         };
       });
       /* The service no longer matches; clear what its flows left in the table. */

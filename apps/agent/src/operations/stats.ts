@@ -20,7 +20,11 @@ export function liveSample(previous: StatsTotals, current: StatsTotals): StatsSa
   };
   return {
     t: current.t,
-    total: totalRate(current.services.map((now) => ({ now, before: before.services.get(now.service) })), seconds, current.t),
+    total: totalRate(
+      current.services.map((now) => ({ now, before: before.services.get(now.service) })),
+      seconds,
+      current.t,
+    ),
     services: current.services.map((s) => ({ service: s.service, ...trafficRate(s, before.services.get(s.service), seconds, current.t) })),
     backends: current.backends.map((b) => ({
       service: b.service,

@@ -3,14 +3,7 @@
  * knows how a service or backend is spelled in the maps.
  */
 import type { Algorithm, BackendSpec, Protocol, ServiceSpec } from '@sluice/api';
-import {
-  type Backend,
-  type ServiceKey,
-  type VipKey,
-  SluiceAlgorithm,
-  SluiceBackendFlags,
-  SluiceForwardingMode,
-} from '@sluice/dataplane';
+import { type Backend, type ServiceKey, type VipKey, SluiceAlgorithm, SluiceBackendFlags, SluiceForwardingMode } from '@sluice/dataplane';
 import { addressToBytes } from '@sluice/dataplane';
 
 export const IPPROTO: Record<Protocol, number> = { tcp: 6, udp: 17 };

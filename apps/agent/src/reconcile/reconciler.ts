@@ -15,13 +15,7 @@
  *      translated and no new backend takes the id while flows name it. The
  *      agent frees it (freeRetired) once the end-flows job for it finished.
  */
-import {
-  type DataplaneConfig,
-  type Protocol,
-  type ServiceSpec,
-  formatEndpoint,
-  serviceName,
-} from '@sluice/api';
+import { type DataplaneConfig, type Protocol, type ServiceSpec, formatEndpoint, serviceName } from '@sluice/api';
 import type { DataplaneMaps } from '@sluice/dataplane';
 import { type Backend, type ServiceKey, SluiceBackendFlags } from '@sluice/dataplane';
 import { bytesToAddress } from '@sluice/dataplane';
@@ -29,15 +23,7 @@ import { buildLookupTable, NO_BACKEND } from '@sluice/dataplane/lookup';
 import { type CapacityUse, capacityProblem } from './capacity.js';
 import { IdAllocator } from './id-allocator.js';
 import { EndpointOwnersWriter, MAX_SERVICES_PER_ENDPOINT } from './endpoint-owners.js';
-import {
-  ALGORITHM_CODE,
-  FREE_BACKEND,
-  MODE_CODE,
-  ZERO_COUNTERS,
-  backendEntry,
-  serviceKeyOf,
-  vipKeyOf,
-} from './map-entries.js';
+import { ALGORITHM_CODE, FREE_BACKEND, MODE_CODE, ZERO_COUNTERS, backendEntry, serviceKeyOf, vipKeyOf } from './map-entries.js';
 
 /** Lookup tables per service: the live one and the one being written. */
 const TABLE_SLOTS = 2;
@@ -400,12 +386,7 @@ export class Reconciler {
     const algorithm = ALGORITHM_CODE[spec.algorithm];
     const tableChanged = !service.table || !sameTable(service.table, table);
     const clientRate = spec.clientRate ?? 0;
-    if (
-      tableChanged ||
-      algorithm !== service.algorithm ||
-      sequenceLength !== service.sequenceLength ||
-      clientRate !== service.clientRate
-    ) {
+    if (tableChanged || algorithm !== service.algorithm || sequenceLength !== service.sequenceLength || clientRate !== service.clientRate) {
       let activeTable = service.activeTable;
       if (tableChanged) {
         activeTable = 1 - service.activeTable;
@@ -510,12 +491,5 @@ function sameTable(a: Uint16Array, b: Uint16Array): boolean {
 }
 
 function sameBackend(a: Backend, b: Backend): boolean {
-  return (
-    a.addr.equals(b.addr) &&
-    a.port === b.port &&
-    a.family === b.family &&
-    a.flags === b.flags &&
-    a.service_id === b.service_id &&
-    a.weight === b.weight
-  );
+  return a.addr.equals(b.addr) && a.port === b.port && a.family === b.family && a.flags === b.flags && a.service_id === b.service_id && a.weight === b.weight;
 }

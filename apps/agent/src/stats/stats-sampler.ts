@@ -13,202 +13,207 @@ import { type RatePoint, RateRing, RingClock } from './rate-ring.js';
 import { GLOBAL_COUNTER_NAMES, type TrafficTotals, ZERO_TOTALS, totalRate, totalsOf, trafficRate } from './traffic.js';
 
 export interface StatsIds {
-	services: number[];
-	backends: number[];
-	/** Backend id -> its service id, for per-service active flows (default: read from the backends map). */
-	serviceOf?: ReadonlyMap<number, number>;
+  services: number[];
+  backends: number[];
+  /** Backend id -> its service id, for per-service active flows (default: read from the backends map). */
+  serviceOf?: ReadonlyMap<number, number>;
 }
 
 export interface StatsSamplerOptions {
-	ids: () => StatsIds;
-	intervalMs?: number;
-	historySeconds?: number;
-	/** Monotonic ms for rates (default performance.now; tests step it). */
-	monotonicMs?: () => number;
-	/** Epoch ms stamped on points (default Date.now). */
-	wallMs?: () => number;
+  ids: () => StatsIds;
+  intervalMs?: number;
+  historySeconds?: number;
+  /** Monotonic ms for rates (default performance.now; tests step it). */
+  monotonicMs?: () => number;
+  /** Epoch ms stamped on points (default Date.now). */
+  wallMs?: () => number;
 }
 
 export interface StatsScope {
-	service?: number;
-	backend?: number;
+  service?: number;
+  backend?: number;
 }
 
 export interface StatsTotals {
-	t: number;
-	/** enum sluice_counter by name, lower-case without CNT_: action_pass, drop_no_backend, flow_new... */
-	global: Record<string, number>;
-	services: (TrafficTotals & { serviceId: number })[];
-	backends: (TrafficTotals & { backendId: number; serviceId: number })[];
+  t: number;
+  /** enum sluice_counter by name, lower-case without CNT_: action_pass, drop_no_backend, flow_new... */
+  global: Record<string, number>;
+  services: (TrafficTotals & { serviceId: number })[];
+  backends: (TrafficTotals & { backendId: number; serviceId: number })[];
 }
 
 export interface StatsSample {
-	t: number;
-	total: RatePoint;
-	services: (RatePoint & { serviceId: number })[];
-	backends: (RatePoint & { backendId: number })[];
+  t: number;
+  total: RatePoint;
+  services: (RatePoint & { serviceId: number })[];
+  backends: (RatePoint & { backendId: number })[];
 }
 
 interface Scope {
-	ring: RateRing;
-	/** The totals of the last sample that had counters; undefined before the first. */
-	previous: TrafficTotals | undefined;
-	totals: TrafficTotals;
+  ring: RateRing;
+  /** The totals of the last sample that had counters; undefined before the first. */
+  previous: TrafficTotals | undefined;
+  totals: TrafficTotals;
 }
 
 export declare interface StatsSampler {
-	on(event: 'sample', listener: (sample: StatsSample) => void): this;
-	on(event: 'error', listener: (err: unknown) => void): this;
+  on(event: 'sample', listener: (sample: StatsSample) => void): this;
+  on(event: 'error', listener: (err: unknown) => void): this;
 }
 
 export class StatsSampler extends EventEmitter {
-	readonly intervalMs: number;
-	readonly historySeconds: number;
-	readonly #clock: RingClock;
-	readonly #global: RateRing;
-	/** A sample was taken: the next one has rates. */
-	#sampled = false;
-	#services = new Map<number, Scope>();
-	#backends = new Map<number, Scope>();
-	#lastMono: number | undefined;
-	#lastTotals: StatsTotals | undefined;
-	#timer: NodeJS.Timeout | undefined;
+  readonly intervalMs: number;
+  readonly historySeconds: number;
+  readonly #clock: RingClock;
+  readonly #global: RateRing;
+  /** A sample was taken: the next one has rates. */
+  #sampled = false;
+  #services = new Map<number, Scope>();
+  #backends = new Map<number, Scope>();
+  #lastMono: number | undefined;
+  #lastTotals: StatsTotals | undefined;
+  #timer: NodeJS.Timeout | undefined;
 
-	constructor(
-		private readonly maps: DataplaneMaps,
-		private readonly opts: StatsSamplerOptions,
-	) {
-		super();
-		this.intervalMs = opts.intervalMs ?? 1000;
-		this.historySeconds = opts.historySeconds ?? 3600;
-		const capacity = Math.max(1, Math.ceil((this.historySeconds * 1000) / this.intervalMs));
-		this.#clock = new RingClock(capacity);
-		this.#global = new RateRing(capacity);
-	}
+  constructor(
+    private readonly maps: DataplaneMaps,
+    private readonly opts: StatsSamplerOptions,
+  ) {
+    super();
+    this.intervalMs = opts.intervalMs ?? 1000;
+    this.historySeconds = opts.historySeconds ?? 3600;
+    const capacity = Math.max(1, Math.ceil((this.historySeconds * 1000) / this.intervalMs));
+    this.#clock = new RingClock(capacity);
+    this.#global = new RateRing(capacity);
+  }
 
-	start(): void {
-		if (this.#timer) return;
-		this.sampleOnce();
-		this.#timer = setInterval(() => {
-			try {
-				this.sampleOnce();
-			} catch (err) {
-				if (this.listenerCount('error') > 0) this.emit('error', err);
-				else console.error('stats sample failed:', err);
-			}
-		}, this.intervalMs);
-	}
+  start(): void {
+    if (this.#timer) return;
+    this.sampleOnce();
+    this.#timer = setInterval(() => {
+      try {
+        this.sampleOnce();
+      } catch (err) {
+        if (this.listenerCount('error') > 0) this.emit('error', err);
+        else console.error('stats sample failed:', err);
+      }
+    }, this.intervalMs);
+  }
 
-	stop(): void {
-		clearInterval(this.#timer);
-		this.#timer = undefined;
-	}
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
 
-	sampleOnce(): StatsSample {
-		const t = (this.opts.wallMs ?? Date.now)();
-		const mono = (this.opts.monotonicMs ?? performance.now.bind(performance))();
-		const seconds = this.#lastMono === undefined ? 0 : (mono - this.#lastMono) / 1000;
-		this.#lastMono = mono;
-		const ids = this.opts.ids();
-		const slot = this.#clock.advance(t);
+  sampleOnce(): StatsSample {
+    const t = (this.opts.wallMs ?? Date.now)();
+    const mono = (this.opts.monotonicMs ?? performance.now.bind(performance))();
+    const seconds = this.#lastMono === undefined ? 0 : (mono - this.#lastMono) / 1000;
+    this.#lastMono = mono;
+    const ids = this.opts.ids();
+    const slot = this.#clock.advance(t);
 
-		/* Backends first: services sum their active flows. */
-		const serviceOf = ids.serviceOf ?? this.#serviceOfFromMaps(ids.backends);
-		this.#backends = this.#keepScopes(this.#backends, ids.backends);
-		const backendPoints: StatsSample['backends'] = [];
-		const activeByService = new Map<number, number>();
-		for (const [id, scope] of this.#backends) {
-			const active = Number(this.maps.backendActive.lookup(id) ?? 0n);
-			const point = this.#sampleScope(scope, this.maps.backendCounters.lookupSum(id), active, slot, seconds);
-			if (point) backendPoints.push({ t, ...point, backendId: id });
-			const service = serviceOf.get(id);
-			if (service !== undefined) activeByService.set(service, (activeByService.get(service) ?? 0) + active);
-		}
+    /* Backends first: services sum their active flows. */
+    const serviceOf = ids.serviceOf ?? this.#serviceOfFromMaps(ids.backends);
+    this.#backends = this.#keepScopes(this.#backends, ids.backends);
+    const backendPoints: StatsSample['backends'] = [];
+    const activeByService = new Map<number, number>();
+    for (const [id, scope] of this.#backends) {
+      const active = Number(this.maps.backendActive.lookup(id) ?? 0n);
+      const point = this.#sampleScope(scope, this.maps.backendCounters.lookupSum(id), active, slot, seconds);
+      if (point) backendPoints.push({ t, ...point, backendId: id });
+      const service = serviceOf.get(id);
+      if (service !== undefined) activeByService.set(service, (activeByService.get(service) ?? 0) + active);
+    }
 
-		this.#services = this.#keepScopes(this.#services, ids.services);
-		const servicePoints: StatsSample['services'] = [];
-		/* The whole balancer's rates sum the services' readings, as stats.live does (stats/traffic.ts totalRate). */
-		const readings: { now: TrafficTotals; before: TrafficTotals | undefined }[] = [];
-		for (const [id, scope] of this.#services) {
-			const before = scope.previous;
-			const point = this.#sampleScope(scope, this.maps.serviceCounters.lookupSum(id), activeByService.get(id) ?? 0, slot, seconds);
-			if (point) servicePoints.push({ t, ...point, serviceId: id });
-			if (scope.previous !== before) readings.push({ now: scope.totals, before });
-		}
+    this.#services = this.#keepScopes(this.#services, ids.services);
+    const servicePoints: StatsSample['services'] = [];
+    /* The whole balancer's rates sum the services' readings, as stats.live does (stats/traffic.ts totalRate). */
+    const readings: { now: TrafficTotals; before: TrafficTotals | undefined }[] = [];
+    for (const [id, scope] of this.#services) {
+      const before = scope.previous;
+      const point = this.#sampleScope(scope, this.maps.serviceCounters.lookupSum(id), activeByService.get(id) ?? 0, slot, seconds);
+      if (point) servicePoints.push({ t, ...point, serviceId: id });
+      if (scope.previous !== before) readings.push({ now: scope.totals, before });
+    }
 
-		const global = this.#readGlobal();
-		const total = totalRate(readings, seconds, t);
-		this.#global.write(slot, this.#sampled && seconds > 0 ? total : undefined);
-		this.#sampled = true;
+    const global = this.#readGlobal();
+    const total = totalRate(readings, seconds, t);
+    this.#global.write(slot, this.#sampled && seconds > 0 ? total : undefined);
+    this.#sampled = true;
 
-		this.#lastTotals = {
-			t,
-			global: Object.fromEntries(GLOBAL_COUNTER_NAMES.map(({ name, index }) => [name, Number(global[index] ?? 0n)])),
-			services: [...this.#services].map(([serviceId, s]) => ({ serviceId, ...s.totals })),
-			backends: [...this.#backends].map(([backendId, s]) => ({ backendId, serviceId: serviceOf.get(backendId) ?? -1, ...s.totals })),
-		};
-		const sample: StatsSample = { t, total, services: servicePoints, backends: backendPoints };
-		this.emit('sample', sample);
-		return sample;
-	}
+    this.#lastTotals = {
+      t,
+      global: Object.fromEntries(GLOBAL_COUNTER_NAMES.map(({ name, index }) => [name, Number(global[index] ?? 0n)])),
+      services: [...this.#services].map(([serviceId, s]) => ({ serviceId, ...s.totals })),
+      backends: [...this.#backends].map(([backendId, s]) => ({ backendId, serviceId: serviceOf.get(backendId) ?? -1, ...s.totals })),
+    };
+    const sample: StatsSample = { t, total, services: servicePoints, backends: backendPoints };
+    this.emit('sample', sample);
+    return sample;
+  }
 
-	/** Absolute counters as of the last sample (taking one if none yet). */
-	totals(): StatsTotals {
-		if (!this.#lastTotals) this.sampleOnce();
-		return this.#lastTotals!;
-	}
+  /** Absolute counters as of the last sample (taking one if none yet). */
+  totals(): StatsTotals {
+    if (!this.#lastTotals) this.sampleOnce();
+    return this.#lastTotals!;
+  }
 
-	/** The last `seconds` of points, oldest first: the whole balancer, a service, or a backend. */
-	series(scope: StatsScope, seconds: number): RatePoint[] {
-		const ring = scope.backend !== undefined ? this.#backends.get(scope.backend)?.ring : scope.service !== undefined ? this.#services.get(scope.service)?.ring : this.#global;
-		if (!ring) return [];
-		const count = Math.ceil((seconds * 1000) / this.intervalMs);
-		const points: RatePoint[] = [];
-		for (const [slot, t] of this.#clock.recent(count)) {
-			const point = ring.read(slot, t);
-			if (point) points.push(point);
-		}
-		return points;
-	}
+  /** The last `seconds` of points, oldest first: the whole balancer, a service, or a backend. */
+  series(scope: StatsScope, seconds: number): RatePoint[] {
+    const ring =
+      scope.backend !== undefined
+        ? this.#backends.get(scope.backend)?.ring
+        : scope.service !== undefined
+          ? this.#services.get(scope.service)?.ring
+          : this.#global;
+    if (!ring) return [];
+    const count = Math.ceil((seconds * 1000) / this.intervalMs);
+    const points: RatePoint[] = [];
+    for (const [slot, t] of this.#clock.recent(count)) {
+      const point = ring.read(slot, t);
+      if (point) points.push(point);
+    }
+    return points;
+  }
 
-	/* Scopes of ids no longer in use are dropped: a reused id starts a new history. */
-	#keepScopes(current: Map<number, Scope>, ids: number[]): Map<number, Scope> {
-		const next = new Map<number, Scope>();
-		for (const id of ids) next.set(id, current.get(id) ?? { ring: new RateRing(this.#clock.capacity), previous: undefined, totals: { ...ZERO_TOTALS } });
-		return next;
-	}
+  /* Scopes of ids no longer in use are dropped: a reused id starts a new history. */
+  #keepScopes(current: Map<number, Scope>, ids: number[]): Map<number, Scope> {
+    const next = new Map<number, Scope>();
+    for (const id of ids) next.set(id, current.get(id) ?? { ring: new RateRing(this.#clock.capacity), previous: undefined, totals: { ...ZERO_TOTALS } });
+    return next;
+  }
 
-	#sampleScope(scope: Scope, counters: TrafficCounters | undefined, active: number, slot: number, seconds: number): Omit<RatePoint, 't'> | undefined {
-		if (!counters) {
-			scope.ring.write(slot, undefined);
-			return undefined;
-		}
-		const prev = scope.previous;
-		scope.totals = totalsOf(counters, active);
-		scope.previous = scope.totals;
-		if (!prev || seconds <= 0) {
-			scope.ring.write(slot, undefined);
-			return undefined;
-		}
-		const { t: _t, ...point } = trafficRate(scope.totals, prev, seconds, 0);
-		scope.ring.write(slot, point);
-		return point;
-	}
+  #sampleScope(scope: Scope, counters: TrafficCounters | undefined, active: number, slot: number, seconds: number): Omit<RatePoint, 't'> | undefined {
+    if (!counters) {
+      scope.ring.write(slot, undefined);
+      return undefined;
+    }
+    const prev = scope.previous;
+    scope.totals = totalsOf(counters, active);
+    scope.previous = scope.totals;
+    if (!prev || seconds <= 0) {
+      scope.ring.write(slot, undefined);
+      return undefined;
+    }
+    const { t: _t, ...point } = trafficRate(scope.totals, prev, seconds, 0);
+    scope.ring.write(slot, point);
+    return point;
+  }
 
-	#readGlobal(): bigint[] {
-		const values = new Array<bigint>(SluiceCounter.CNT_MAX).fill(0n);
-		for (const [index, perCpu] of this.maps.globalCounters.entries()) {
-			if (index < values.length) values[index] = perCpu.reduce((a, b) => a + b, 0n);
-		}
-		return values;
-	}
+  #readGlobal(): bigint[] {
+    const values = new Array<bigint>(SluiceCounter.CNT_MAX).fill(0n);
+    for (const [index, perCpu] of this.maps.globalCounters.entries()) {
+      if (index < values.length) values[index] = perCpu.reduce((a, b) => a + b, 0n);
+    }
+    return values;
+  }
 
-	#serviceOfFromMaps(backendIds: number[]): Map<number, number> {
-		const result = new Map<number, number>();
-		for (const id of backendIds) {
-			const backend = this.maps.backends.lookup(id);
-			if (backend && backend.family !== 0) result.set(id, backend.service_id);
-		}
-		return result;
-	}
+  #serviceOfFromMaps(backendIds: number[]): Map<number, number> {
+    const result = new Map<number, number>();
+    for (const id of backendIds) {
+      const backend = this.maps.backends.lookup(id);
+      if (backend && backend.family !== 0) result.set(id, backend.service_id);
+    }
+    return result;
+  }
 }

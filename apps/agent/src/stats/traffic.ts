@@ -22,7 +22,15 @@ export interface TrafficTotals {
   activeFlows: number;
 }
 
-export const ZERO_TOTALS: Readonly<TrafficTotals> = Object.freeze({ packets: 0, bytes: 0, replyPackets: 0, replyBytes: 0, newFlows: 0, drops: 0, activeFlows: 0 });
+export const ZERO_TOTALS: Readonly<TrafficTotals> = Object.freeze({
+  packets: 0,
+  bytes: 0,
+  replyPackets: 0,
+  replyBytes: 0,
+  newFlows: 0,
+  drops: 0,
+  activeFlows: 0,
+});
 
 /** Global counter names, in enum order (CNT_MAX is a bound, not a counter). */
 export const GLOBAL_COUNTER_NAMES: readonly { name: string; index: number }[] = Object.entries(SluiceCounter)
@@ -41,7 +49,6 @@ export function totalsOf(counters: TrafficCounters | undefined, activeFlows: num
     activeFlows,
   };
 }
-
 
 /* A counter that went down was reset (the reconciler zeroes a reused id): all of its value is the increase, as in Prometheus's rate(). */
 const increase = (before: number, now: number) => (now >= before ? now - before : now);

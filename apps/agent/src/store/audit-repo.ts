@@ -14,16 +14,15 @@ export class AuditRepo {
   constructor(private readonly db: Db) {}
 
   append(actor: Pick<Identity, 'user' | 'role'>, record: AuditRecord, now: number): void {
-    prepared(this.db, 'INSERT INTO audit (at, actor, role, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(
-        now,
-        actor.user,
-        actor.role,
-        record.action,
-        record.target,
-        record.before === null || record.before === undefined ? null : JSON.stringify(record.before),
-        record.after === null || record.after === undefined ? null : JSON.stringify(record.after),
-      );
+    prepared(this.db, 'INSERT INTO audit (at, actor, role, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      now,
+      actor.user,
+      actor.role,
+      record.action,
+      record.target,
+      record.before === null || record.before === undefined ? null : JSON.stringify(record.before),
+      record.after === null || record.after === undefined ? null : JSON.stringify(record.after),
+    );
   }
 
   count(): number {
@@ -40,12 +39,14 @@ export class AuditRepo {
         params.push(before);
       }
     }
-    if (input.actor) (where.push('actor = ?'), params.push(input.actor));
-    if (input.action) (where.push('action = ?'), params.push(input.action));
-    if (input.target) (where.push("instr(target, ?) > 0"), params.push(input.target));
+    if (input.actor) where.push('actor = ?'), params.push(input.actor);
+    if (input.action) where.push('action = ?'), params.push(input.action);
+    if (input.target) where.push('instr(target, ?) > 0'), params.push(input.target);
     /* limit + 1: the extra row only tells whether there is a next page. */
-    const rows = prepared(this.db, `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
-      .all(...params, input.limit + 1) as any[];
+    const rows = prepared(this.db, `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`).all(
+      ...params,
+      input.limit + 1,
+    ) as any[];
     const items: AuditEntry[] = rows.slice(0, input.limit).map((r) => ({
       id: r.id,
       at: r.at,

@@ -30,7 +30,14 @@ export interface SessionRow {
 }
 
 const toUser = (r: any): UserRow => ({ name: r.name, role: r.role, passwordHash: r.password_hash, createdAt: r.created_at, updatedAt: r.updated_at });
-const toToken = (r: any): TokenRow => ({ name: r.name, role: r.role, tokenHash: r.token_hash, createdBy: r.created_by, createdAt: r.created_at, lastUsedAt: r.last_used_at });
+const toToken = (r: any): TokenRow => ({
+  name: r.name,
+  role: r.role,
+  tokenHash: r.token_hash,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
+});
 
 export class IdentitiesRepo {
   constructor(private readonly db: Db) {}
@@ -49,8 +56,12 @@ export class IdentitiesRepo {
   }
   updateUser(name: string, changes: { role?: Role; passwordHash?: string }, now: number): UserRow {
     const current = this.user(name)!;
-    prepared(this.db, 'UPDATE users SET role = ?, password_hash = ?, updated_at = ? WHERE name = ?')
-      .run(changes.role ?? current.role, changes.passwordHash ?? current.passwordHash, now, name);
+    prepared(this.db, 'UPDATE users SET role = ?, password_hash = ?, updated_at = ? WHERE name = ?').run(
+      changes.role ?? current.role,
+      changes.passwordHash ?? current.passwordHash,
+      now,
+      name,
+    );
     return this.user(name)!;
   }
   deleteUser(name: string): void {
@@ -62,14 +73,22 @@ export class IdentitiesRepo {
 
   /* ---- sessions ---- */
   insertSession(tokenHash: string, user: string, now: number, expiresAt: number): void {
-    prepared(this.db, 'INSERT INTO sessions (token_hash, user, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)').run(tokenHash, user, now, expiresAt, now);
+    prepared(this.db, 'INSERT INTO sessions (token_hash, user, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)').run(
+      tokenHash,
+      user,
+      now,
+      expiresAt,
+      now,
+    );
   }
   touchSession(tokenHash: string, now: number): void {
     prepared(this.db, 'UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?').run(now, tokenHash);
   }
   session(tokenHash: string, now: number): SessionRow | undefined {
-    const row = prepared(this.db, 'SELECT s.token_hash, s.user, s.expires_at, s.last_seen_at, u.role FROM sessions s JOIN users u ON u.name = s.user WHERE s.token_hash = ? AND s.expires_at > ?')
-      .get(tokenHash, now) as any;
+    const row = prepared(
+      this.db,
+      'SELECT s.token_hash, s.user, s.expires_at, s.last_seen_at, u.role FROM sessions s JOIN users u ON u.name = s.user WHERE s.token_hash = ? AND s.expires_at > ?',
+    ).get(tokenHash, now) as any;
     return row ? { tokenHash: row.token_hash, user: row.user, role: row.role, expiresAt: row.expires_at, lastSeenAt: row.last_seen_at } : undefined;
   }
   deleteSession(tokenHash: string): void {
@@ -96,11 +115,12 @@ export class IdentitiesRepo {
   }
   /** Insert or replace by name (the admin token file re-registers itself this way). */
   putToken(name: string, role: Role, tokenHash: string, now: number, createdBy: string | null = null): TokenRow {
-    prepared(this.db, `INSERT INTO api_tokens (name, role, token_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?)
+    prepared(
+      this.db,
+      `INSERT INTO api_tokens (name, role, token_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(name) DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash, created_at = excluded.created_at,
            created_by = excluded.created_by, last_used_at = NULL`,
-      )
-      .run(name, role, tokenHash, now, createdBy);
+    ).run(name, role, tokenHash, now, createdBy);
     return this.token(name)!;
   }
   touchToken(name: string, now: number): void {

@@ -69,7 +69,7 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX audit_by_actor ON audit(actor, id);
   CREATE INDEX audit_by_action ON audit(action, id);
-  `,  /* 2: sessions get an idle expiry (last seen); tokens record who created them. */
+  ` /* 2: sessions get an idle expiry (last seen); tokens record who created them. */,
   `
   ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER NOT NULL DEFAULT 0;
   UPDATE sessions SET last_seen_at = created_at;

@@ -151,16 +151,34 @@ export class ServicesRepo {
 
   insert(service: NewService, now: number): ServiceRow {
     const name = serviceName(service);
-    prepared(this.db, `INSERT INTO services (name, address, port, protocol, algorithm, mode, client_rate, health_check, created_at, updated_at)
+    prepared(
+      this.db,
+      `INSERT INTO services (name, address, port, protocol, algorithm, mode, client_rate, health_check, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(name, service.address, service.port, service.protocol, service.algorithm, service.mode, service.clientRate ?? 0, JSON.stringify(service.healthCheck), now, now);
+    ).run(
+      name,
+      service.address,
+      service.port,
+      service.protocol,
+      service.algorithm,
+      service.mode,
+      service.clientRate ?? 0,
+      JSON.stringify(service.healthCheck),
+      now,
+      now,
+    );
     return this.get(name)!;
   }
 
   update(name: string, changes: Pick<ServiceRow, 'algorithm' | 'mode' | 'clientRate' | 'healthCheck'>, now: number): ServiceRow {
-    prepared(this.db, 'UPDATE services SET algorithm = ?, mode = ?, client_rate = ?, health_check = ?, updated_at = ? WHERE name = ?')
-      .run(changes.algorithm, changes.mode, changes.clientRate, JSON.stringify(changes.healthCheck), now, name);
+    prepared(this.db, 'UPDATE services SET algorithm = ?, mode = ?, client_rate = ?, health_check = ?, updated_at = ? WHERE name = ?').run(
+      changes.algorithm,
+      changes.mode,
+      changes.clientRate,
+      JSON.stringify(changes.healthCheck),
+      now,
+      name,
+    );
     return this.get(name)!;
   }
 
@@ -173,8 +191,14 @@ export class ServicesRepo {
    * two plain queries grouped by service id, read on every change.
    */
   desired(): ServiceSpec[] {
-    const services = prepared(this.db, 'SELECT id, address, port, protocol, algorithm, mode, client_rate FROM services ORDER BY name').all() as DesiredServiceRow[];
-    const backends = prepared(this.db, 'SELECT service_id, address, port, weight, state FROM backends ORDER BY service_id, endpoint').all() as DesiredBackendRow[];
+    const services = prepared(
+      this.db,
+      'SELECT id, address, port, protocol, algorithm, mode, client_rate FROM services ORDER BY name',
+    ).all() as DesiredServiceRow[];
+    const backends = prepared(
+      this.db,
+      'SELECT service_id, address, port, weight, state FROM backends ORDER BY service_id, endpoint',
+    ).all() as DesiredBackendRow[];
     const byService = new Map<number, ServiceSpec['backends']>(services.map((s) => [s.id, []]));
     for (const b of backends) byService.get(b.service_id)?.push({ address: b.address, port: b.port, weight: b.weight, state: b.state as AdminState });
     return services.map((s) => ({
@@ -239,10 +263,11 @@ export class ServicesRepo {
   insertBackend(service: ServiceRow, backend: NewBackend, now: number): BackendRow {
     const endpoint = formatEndpoint(backend.address, backend.port);
     const draining = backend.state === 'drain';
-    prepared(this.db, `INSERT INTO backends (service_id, endpoint, address, port, weight, state, drain_started_at, created_at, updated_at)
+    prepared(
+      this.db,
+      `INSERT INTO backends (service_id, endpoint, address, port, weight, state, drain_started_at, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(service.id, endpoint, backend.address, backend.port, backend.weight, backend.state, draining ? now : null, now, now);
+    ).run(service.id, endpoint, backend.address, backend.port, backend.weight, backend.state, draining ? now : null, now, now);
     return this.backend(service.name, endpoint)!;
   }
 
@@ -257,9 +282,13 @@ export class ServicesRepo {
     const draining = state === 'drain';
     const drainStartedAt = draining ? now : null;
     const timeout = draining ? drainTimeoutMs : null;
-    prepared(this.db, `UPDATE backends SET state = ?, drain_started_at = ?, drain_timeout_ms = ?, drain_expired = 0, updated_at = ? WHERE id = ?`,
-      )
-      .run(state, drainStartedAt, timeout, now, backend.id);
+    prepared(this.db, `UPDATE backends SET state = ?, drain_started_at = ?, drain_timeout_ms = ?, drain_expired = 0, updated_at = ? WHERE id = ?`).run(
+      state,
+      drainStartedAt,
+      timeout,
+      now,
+      backend.id,
+    );
     return { ...backend, state, drainStartedAt, drainTimeoutMs: timeout, drainExpired: false, updatedAt: now };
   }
 

@@ -42,9 +42,7 @@ export class Store {
         /* Written only when set: a document without it means no limit, as before the setting existed. */
         ...(service.clientRate ? { clientRate: service.clientRate } : {}),
         healthCheck: service.healthCheck,
-        backends: backends
-          .filter((b) => b.serviceId === service.id)
-          .map((b) => ({ address: b.address, port: b.port, weight: b.weight, state: b.state })),
+        backends: backends.filter((b) => b.serviceId === service.id).map((b) => ({ address: b.address, port: b.port, weight: b.weight, state: b.state })),
       })),
     };
   }

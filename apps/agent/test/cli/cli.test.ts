@@ -58,7 +58,26 @@ after(async () => {
 });
 
 test('service add / ls / set, IPv4 and IPv6, with health-check flags', T, async () => {
-  assert.match(await ok(['service', 'add', '198.18.100.1:80/tcp', '--algorithm', 'maglev', '--check', 'http', '--check-path', '/health', '--check-interval', '500ms', '--check-timeout', '200ms', '--fall', '2']), /service 198.18.100.1:80\/tcp added \(maglev, nat, check http\)/);
+  assert.match(
+    await ok([
+      'service',
+      'add',
+      '198.18.100.1:80/tcp',
+      '--algorithm',
+      'maglev',
+      '--check',
+      'http',
+      '--check-path',
+      '/health',
+      '--check-interval',
+      '500ms',
+      '--check-timeout',
+      '200ms',
+      '--fall',
+      '2',
+    ]),
+    /service 198.18.100.1:80\/tcp added \(maglev, nat, check http\)/,
+  );
   const v6 = JSON.parse(await ok(['service', 'add', '[2001:db8:100::1]:53/udp', '--json']));
   assert.equal(v6.name, '[2001:db8:100::1]:53/udp');
   assert.equal(v6.healthCheck.type, 'none');
@@ -69,14 +88,20 @@ test('service add / ls / set, IPv4 and IPv6, with health-check flags', T, async 
   assert.match(table, /198\.18\.100\.1:80\/tcp\s+least-connections\s+nat\s+http\s+0\s+0\s+0\s+none/);
   /* Columns line up: every row's second column starts where the header's does. */
   const column = lines[0]!.indexOf('ALGORITHM');
-  assert.ok(lines.slice(1).every((line) => line[column - 1] === ' ' && line[column] !== ' '), table);
+  assert.ok(
+    lines.slice(1).every((line) => line[column - 1] === ' ' && line[column] !== ' '),
+    table,
+  );
   const service = t.store.services.get('198.18.100.1:80/tcp')!;
   assert.deepEqual(service.healthCheck, { type: 'http', intervalMs: 500, timeoutMs: 200, rise: 2, fall: 2, path: '/health', expectStatus: [200, 399] });
 });
 
 test('service --client-rate: add and set it, ls shows it, 0 turns it off; a bad value is a usage error and changes nothing', T, async () => {
   const svc = '198.18.100.2:80/tcp';
-  assert.match(await ok(['service', 'add', svc, '--client-rate', '20']), /service 198\.18\.100\.2:80\/tcp added \(round-robin, nat, client rate 20\/s, check tcp\)/);
+  assert.match(
+    await ok(['service', 'add', svc, '--client-rate', '20']),
+    /service 198\.18\.100\.2:80\/tcp added \(round-robin, nat, client rate 20\/s, check tcp\)/,
+  );
   assert.match(await ok(['service', 'ls']), /198\.18\.100\.2:80\/tcp\s+round-robin\s+nat\s+tcp\s+0\s+0\s+0\s+20\/s/);
   assert.equal(JSON.parse(await ok(['service', 'set', svc, '--client-rate', '7', '--json'])).clientRate, 7);
   assert.equal(t.store.services.get(svc)?.clientRate, 7);
@@ -95,20 +120,29 @@ test('backend add / set / drain / ready / maint / rm, single and bulk', T, async
   const svc = '198.18.100.1:80/tcp';
   for (const i of [1, 2, 3]) await ok(['backend', 'add', svc, `198.19.${i}.2:8080`, '--weight', String(i)]);
   await ok(['backend', 'set', svc, '198.19.1.2:8080', '198.19.2.2:8080', '--weight', '5']);
-  assert.deepEqual(t.store.services.backends(svc).map((b) => b.weight), [5, 5, 3]);
+  assert.deepEqual(
+    t.store.services.backends(svc).map((b) => b.weight),
+    [5, 5, 3],
+  );
   const drained = await ok(['backend', 'drain', svc, '198.19.3.2:8080', '--drain-timeout', '30s']);
   assert.match(drained, /BACKEND\s+WEIGHT\s+STATE\s+HEALTH\s+ACTIVE\s+DRAIN/);
   assert.match(drained, /198\.19\.3\.2:8080\s+3\s+drain\s+/);
   assert.equal(t.store.services.backend(svc, '198.19.3.2:8080')?.drainTimeoutMs, 30_000);
   await ok(['backend', 'maint', svc, '198.19.1.2:8080', '198.19.2.2:8080']);
   await ok(['backend', 'ready', svc, '198.19.1.2:8080', '198.19.2.2:8080', '198.19.3.2:8080']);
-  assert.deepEqual(t.store.services.backends(svc).map((b) => b.state), ['ready', 'ready', 'ready']);
+  assert.deepEqual(
+    t.store.services.backends(svc).map((b) => b.state),
+    ['ready', 'ready', 'ready'],
+  );
   const list = JSON.parse(await ok(['backend', 'ls', svc, '--json']));
   assert.equal(list.length, 3);
   addFlows(t, svc, '198.19.3.2:8080', 2);
   const refused = await sluice(['backend', 'rm', svc, '198.19.3.2:8080']);
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /^sluice: CONFLICT: backend 198\.19\.3\.2:8080 of 198\.18\.100\.1:80\/tcp still carries 2 active flows; drain it first or use force\n$/);
+  assert.match(
+    refused.stderr,
+    /^sluice: CONFLICT: backend 198\.19\.3\.2:8080 of 198\.18\.100\.1:80\/tcp still carries 2 active flows; drain it first or use force\n$/,
+  );
   assert.match(await ok(['backend', 'rm', svc, '198.19.3.2:8080', '--force']), /removed 198\.19\.3\.2:8080 \(2 flows ended\)/);
 });
 
@@ -184,7 +218,8 @@ test('tokens: create prints the secret once, list never does, revoke refuses it 
   assert.match(refused.stderr, /UNAUTHENTICATED/);
 
   /* Two free failures, the third makes vera wait: throttled state that the unlock must find and clear. */
-  for (let i = 0; i < 3; i++) assert.throws(() => t.authenticator.login('vera', `wrong password ${i}`, { source: '192.0.2.5', previousToken: null }), /wrong user name or password/);
+  for (let i = 0; i < 3; i++)
+    assert.throws(() => t.authenticator.login('vera', `wrong password ${i}`, { source: '192.0.2.5', previousToken: null }), /wrong user name or password/);
   assert.throws(() => t.authenticator.login('vera', 'a long viewer password', { source: '192.0.2.6', previousToken: null }), /too many failed logins/);
   assert.match(await ok(['user', 'unlock', 'vera']), /^user vera: unlocked$/m);
   assert.match(await ok(['user', 'unlock', 'vera']), /^user vera: was not locked or throttled$/m);

@@ -12,10 +12,10 @@ import { writeBulkFlows } from '../../testing/bulk-flows.js';
 const FLOWS = Number(process.argv[2] ?? 1_000_000);
 const BACKENDS = 30;
 const service = {
-	address: '198.18.100.1',
-	port: 80,
-	protocol: 'tcp',
-	backends: Array.from({ length: BACKENDS }, (_, i) => ({ address: `198.18.1.${i + 1}`, port: 8080 })),
+  address: '198.18.100.1',
+  port: 80,
+  protocol: 'tcp',
+  backends: Array.from({ length: BACKENDS }, (_, i) => ({ address: `198.18.1.${i + 1}`, port: 8080 })),
 };
 
 const { dp, ids } = loadWithService({ services: [service] }, Math.ceil(FLOWS * 1.1));
@@ -25,14 +25,14 @@ const states = [STATE.established, STATE.established, STATE.established, STATE.f
 
 const t = performance.now();
 writeBulkFlows(dp.maps.flows.fd, {
-	count: FLOWS,
-	vip: service.address,
-	vipPort: 80,
-	serviceId,
-	backends: service.backends.map((b, i) => ({ ...b, id: backends[i]! })),
-	stateOf: (i) => states[i % states.length]!,
-	createdNs: now - 100n * SECOND_NS,
-	lastSeenNs: now - SECOND_NS,
+  count: FLOWS,
+  vip: service.address,
+  vipPort: 80,
+  serviceId,
+  backends: service.backends.map((b, i) => ({ ...b, id: backends[i]! })),
+  stateOf: (i) => states[i % states.length]!,
+  createdNs: now - 100n * SECOND_NS,
+  lastSeenNs: now - SECOND_NS,
 });
 console.log(`wrote ${FLOWS} flows (${FLOWS * 2} entries) in ${(performance.now() - t).toFixed(0)} ms`);
 const open = FLOWS - Math.floor(FLOWS / 5);
@@ -40,25 +40,25 @@ for (const id of backends) dp.maps.backendActive.update(id, BigInt(Math.round(op
 
 /* Work that runs on the worker: its duration, and the main thread's longest stall meanwhile. */
 const offThread = async <T>(label: string, run: () => Promise<T>): Promise<T> => {
-	const start = performance.now();
-	const { result, maxGapMs } = await maxEventLoopGap(run);
-	console.log(`${label}: ${(performance.now() - start).toFixed(0)} ms on the worker, event loop max stall ${maxGapMs.toFixed(1)} ms`);
-	return result;
+  const start = performance.now();
+  const { result, maxGapMs } = await maxEventLoopGap(run);
+  console.log(`${label}: ${(performance.now() - start).toFixed(0)} ms on the worker, event loop max stall ${maxGapMs.toFixed(1)} ms`);
+  return result;
 };
 
 /* A synchronous call on the main thread: its duration is the stall. */
 const time = <T>(label: string, run: () => T, repeat = 1): T => {
-	const samples: number[] = [];
-	let result: T;
-	for (let i = 0; i < repeat; i++) {
-		const start = performance.now();
-		result = run();
-		samples.push(performance.now() - start);
-	}
-	samples.sort((a, b) => a - b);
-	const median = samples[Math.floor(samples.length / 2)]!;
-	console.log(`${label}: median ${median.toFixed(2)} ms, max ${samples.at(-1)!.toFixed(2)} ms (${repeat} runs)`);
-	return result!;
+  const samples: number[] = [];
+  let result: T;
+  for (let i = 0; i < repeat; i++) {
+    const start = performance.now();
+    result = run();
+    samples.push(performance.now() - start);
+  }
+  samples.sort((a, b) => a - b);
+  const median = samples[Math.floor(samples.length / 2)]!;
+  console.log(`${label}: median ${median.toFixed(2)} ms, max ${samples.at(-1)!.toFixed(2)} ms (${repeat} runs)`);
+  return result!;
 };
 
 time('page with no snapshot yet (serves an empty page, asks for a build)', () => listFlows(dp.maps, {}, undefined, 100));
@@ -69,39 +69,43 @@ const report = await offThread('sweep, nothing idle (also builds the index)', ()
 console.log(`  scanned ${report.scanned}, flows ${report.flows}, corrections ${report.corrections.length}, durationMs ${report.durationMs.toFixed(0)}`);
 
 await offThread('stale page, then the rebuild it asked for', async () => {
-	time('  page of 100 finding the snapshot stale (walks it, rebuild on the worker)', () => listFlows(dp.maps, {}, undefined, 100, { maxIndexAgeMs: 0 }));
-	await refreshFlowIndex(dp.maps);
+  time('  page of 100 finding the snapshot stale (walks it, rebuild on the worker)', () => listFlows(dp.maps, {}, undefined, 100, { maxIndexAgeMs: 0 }));
+  await refreshFlowIndex(dp.maps);
 });
 
 const pages: [string, Parameters<typeof listFlows>[1]][] = [
-	['no filter', {}],
-	['backendId (1 in 30)', { backendId: backends[7] }],
-	['state closed (1 in 5)', { state: 'closed' }],
-	['client address (1 flow)', { clientAddress: '10.3.2.1' }],
-	['client + state, no match', { clientAddress: '10.3.2.1', state: 'syn-sent' }],
+  ['no filter', {}],
+  ['backendId (1 in 30)', { backendId: backends[7] }],
+  ['state closed (1 in 5)', { state: 'closed' }],
+  ['client address (1 flow)', { clientAddress: '10.3.2.1' }],
+  ['client + state, no match', { clientAddress: '10.3.2.1', state: 'syn-sent' }],
 ];
 for (const [label, filter] of pages) {
-	let cursor: string | undefined;
-	const result = time(`page of 100, ${label}`, () => {
-		const page = listFlows(dp.maps, filter, cursor, 100);
-		cursor = page.nextCursor ?? undefined;
-		return page;
-	}, 50);
-	console.log(`  last page: ${result.items.length} items, scanned ${result.scanned}`);
+  let cursor: string | undefined;
+  const result = time(
+    `page of 100, ${label}`,
+    () => {
+      const page = listFlows(dp.maps, filter, cursor, 100);
+      cursor = page.nextCursor ?? undefined;
+      return page;
+    },
+    50,
+  );
+  console.log(`  last page: ${result.items.length} items, scanned ${result.scanned}`);
 }
 
 await offThread('pages every 20 ms during a sweep', async () => {
-	let worst = 0;
-	let n = 0;
-	const paging = setInterval(() => {
-		const start = performance.now();
-		listFlows(dp.maps, { backendId: backends[3] }, undefined, 100);
-		worst = Math.max(worst, performance.now() - start);
-		n++;
-	}, 20);
-	await gc.sweep(now);
-	clearInterval(paging);
-	console.log(`  ${n} pages, slowest ${worst.toFixed(2)} ms`);
+  let worst = 0;
+  let n = 0;
+  const paging = setInterval(() => {
+    const start = performance.now();
+    listFlows(dp.maps, { backendId: backends[3] }, undefined, 100);
+    worst = Math.max(worst, performance.now() - start);
+    n++;
+  }, 20);
+  await gc.sweep(now);
+  clearInterval(paging);
+  console.log(`  ${n} pages, slowest ${worst.toFixed(2)} ms`);
 });
 
 await offThread('endFlows of one backend on the worker (1 in 30 flows)', () => workerFor(dp.maps).endFlows([backends[0]!]));

@@ -17,78 +17,78 @@ const FLOWS = 200_000;
 const MIN_TICKS = 3;
 
 describe('event loop during conntrack work on 200k flows', () => {
-	let dp: Dataplane;
-	let ids: { service: number; backends: number[] };
-	const now = process.hrtime.bigint();
+  let dp: Dataplane;
+  let ids: { service: number; backends: number[] };
+  const now = process.hrtime.bigint();
 
-	before(() => {
-		const loaded = loadWithService({ services: [SERVICE] }, Math.ceil(FLOWS * 1.1));
-		dp = loaded.dp;
-		ids = idsOf(loaded.ids);
-		writeBulkFlows(dp.maps.flows.fd, {
-			count: FLOWS,
-			vip: SERVICE.address,
-			vipPort: SERVICE.port,
-			serviceId: ids.service,
-			backends: SERVICE.backends.map((b, i) => ({ ...b, id: ids.backends[i]! })),
-			stateOf: () => STATE.established,
-			createdNs: now - 100n * SECOND_NS,
-			lastSeenNs: now - SECOND_NS,
-		});
-		for (const id of ids.backends) dp.maps.backendActive.update(id, BigInt(Math.ceil(FLOWS / 3)));
-	});
-	after(() => dp?.close());
+  before(() => {
+    const loaded = loadWithService({ services: [SERVICE] }, Math.ceil(FLOWS * 1.1));
+    dp = loaded.dp;
+    ids = idsOf(loaded.ids);
+    writeBulkFlows(dp.maps.flows.fd, {
+      count: FLOWS,
+      vip: SERVICE.address,
+      vipPort: SERVICE.port,
+      serviceId: ids.service,
+      backends: SERVICE.backends.map((b, i) => ({ ...b, id: ids.backends[i]! })),
+      stateOf: () => STATE.established,
+      createdNs: now - 100n * SECOND_NS,
+      lastSeenNs: now - SECOND_NS,
+    });
+    for (const id of ids.backends) dp.maps.backendActive.update(id, BigInt(Math.ceil(FLOWS / 3)));
+  });
+  after(() => dp?.close());
 
-	it('serves an empty page at once when there is no snapshot yet, and builds one on the worker', async () => {
-		const first = listFlows(dp.maps, {}, undefined, 10);
-		assert.deepEqual(first, { items: [], nextCursor: null, scanned: 0, indexAgeMs: null }, 'the page did not wait for a build');
-		const { ticks } = await eventLoopTicksDuring(() => refreshFlowIndex(dp.maps));
-		assert.ok(ticks >= MIN_TICKS, `the event loop ran only ${ticks} timer ticks during an index build`);
-		const page = listFlows(dp.maps, {}, undefined, 10);
-		assert.equal(page.items.length, 10);
-		assert.ok(page.nextCursor);
-	});
+  it('serves an empty page at once when there is no snapshot yet, and builds one on the worker', async () => {
+    const first = listFlows(dp.maps, {}, undefined, 10);
+    assert.deepEqual(first, { items: [], nextCursor: null, scanned: 0, indexAgeMs: null }, 'the page did not wait for a build');
+    const { ticks } = await eventLoopTicksDuring(() => refreshFlowIndex(dp.maps));
+    assert.ok(ticks >= MIN_TICKS, `the event loop ran only ${ticks} timer ticks during an index build`);
+    const page = listFlows(dp.maps, {}, undefined, 10);
+    assert.equal(page.items.length, 10);
+    assert.ok(page.nextCursor);
+  });
 
-	it('keeps ticking through a sweep that deletes nothing', async () => {
-		const gc = new ConntrackGc(dp.maps, {});
-		const { result: report, ticks } = await eventLoopTicksDuring(() => gc.sweep(now));
-		assert.ok(ticks >= MIN_TICKS, `the event loop ran only ${ticks} timer ticks during the sweep`);
-		assert.equal(report.flows, FLOWS);
-		assert.equal(report.deletedFlows, 0);
-		assert.equal(gc.lastReport, report);
-	});
+  it('keeps ticking through a sweep that deletes nothing', async () => {
+    const gc = new ConntrackGc(dp.maps, {});
+    const { result: report, ticks } = await eventLoopTicksDuring(() => gc.sweep(now));
+    assert.ok(ticks >= MIN_TICKS, `the event loop ran only ${ticks} timer ticks during the sweep`);
+    assert.equal(report.flows, FLOWS);
+    assert.equal(report.deletedFlows, 0);
+    assert.equal(gc.lastReport, report);
+  });
 
-	it('walks the stale snapshot while a new one is built, never rebuilding on the page', async () => {
-		const { result: page, ticks } = await eventLoopTicksDuring(async () => {
-			const stale = listFlows(dp.maps, { backendId: ids.backends[1] }, undefined, 100, { maxIndexAgeMs: 0 });
-			/* A snapshot from after the page (the refresh it asked for may have started already). */
-			await refreshFlowIndex(dp.maps);
-			return stale;
-		});
-		assert.equal(page.items.length, 100);
-		assert.ok(page.indexAgeMs! > 0, 'served from the existing snapshot, not rebuilt for the page');
-		assert.ok(ticks >= MIN_TICKS, `the event loop ran only ${ticks} timer ticks during the refresh`);
-	});
+  it('walks the stale snapshot while a new one is built, never rebuilding on the page', async () => {
+    const { result: page, ticks } = await eventLoopTicksDuring(async () => {
+      const stale = listFlows(dp.maps, { backendId: ids.backends[1] }, undefined, 100, { maxIndexAgeMs: 0 });
+      /* A snapshot from after the page (the refresh it asked for may have started already). */
+      await refreshFlowIndex(dp.maps);
+      return stale;
+    });
+    assert.equal(page.items.length, 100);
+    assert.ok(page.indexAgeMs! > 0, 'served from the existing snapshot, not rebuilt for the page');
+    assert.ok(ticks >= MIN_TICKS, `the event loop ran only ${ticks} timer ticks during the refresh`);
+  });
 
-	it("keeps ticking while one backend's flows are ended on the worker, and takes them off its count", async () => {
-		const target = ids.backends[2]!;
-		const activeBefore = activeOf(dp, target);
-		const { result: report, ticks } = await eventLoopTicksDuring(() => workerFor(dp.maps).endFlows([target]));
-		assert.ok(ticks >= MIN_TICKS, `the event loop ran only ${ticks} timer ticks while ending flows`);
-		assert.equal(report.ended, Math.floor(FLOWS / 3), 'every third flow was on it');
-		assert.equal(activeOf(dp, target), activeBefore - report.ended);
-		/* The worker published a fresh snapshot: a page shows none of them at once. */
-		assert.equal(listFlows(dp.maps, { backendId: target }, undefined, 10).items.length, 0);
-		assert.equal(listFlows(dp.maps, { backendId: ids.backends[0] }, undefined, 10).items.length, 10);
-	});
+  it("keeps ticking while one backend's flows are ended on the worker, and takes them off its count", async () => {
+    const target = ids.backends[2]!;
+    const activeBefore = activeOf(dp, target);
+    const { result: report, ticks } = await eventLoopTicksDuring(() => workerFor(dp.maps).endFlows([target]));
+    assert.ok(ticks >= MIN_TICKS, `the event loop ran only ${ticks} timer ticks while ending flows`);
+    assert.equal(report.ended, Math.floor(FLOWS / 3), 'every third flow was on it');
+    assert.equal(activeOf(dp, target), activeBefore - report.ended);
+    /* The worker published a fresh snapshot: a page shows none of them at once. */
+    assert.equal(listFlows(dp.maps, { backendId: target }, undefined, 10).items.length, 0);
+    assert.equal(listFlows(dp.maps, { backendId: ids.backends[0] }, undefined, 10).items.length, 10);
+  });
 
-	it('keeps ticking through a sweep that deletes every flow, and takes them off the counts', async () => {
-		const gc = new ConntrackGc(dp.maps, {});
-		const { result: report, ticks } = await eventLoopTicksDuring(() => gc.sweep(now + 1000n * SECOND_NS));
-		assert.ok(ticks >= MIN_TICKS, `the event loop ran only ${ticks} timer ticks during the sweep`);
-		assert.equal(report.deletedFlows, FLOWS - Math.floor(FLOWS / 3));
-		for (const id of ids.backends) assert.equal(activeOf(dp, id), 0);
-		/* The sweep published its (empty) snapshot: pages stop showing the deleted flows at once. */
-		assert.equal(listFlows(dp.maps, {}, undefined, 10).items.length, 0);
-	});
+  it('keeps ticking through a sweep that deletes every flow, and takes them off the counts', async () => {
+    const gc = new ConntrackGc(dp.maps, {});
+    const { result: report, ticks } = await eventLoopTicksDuring(() => gc.sweep(now + 1000n * SECOND_NS));
+    assert.ok(ticks >= MIN_TICKS, `the event loop ran only ${ticks} timer ticks during the sweep`);
+    assert.equal(report.deletedFlows, FLOWS - Math.floor(FLOWS / 3));
+    for (const id of ids.backends) assert.equal(activeOf(dp, id), 0);
+    /* The sweep published its (empty) snapshot: pages stop showing the deleted flows at once. */
+    assert.equal(listFlows(dp.maps, {}, undefined, 10).items.length, 0);
+  });
 });

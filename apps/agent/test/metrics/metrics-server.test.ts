@@ -9,94 +9,94 @@ import { hasCommand } from '@sluice/dataplane/test-helpers';
 const traffic = (n: number) => ({ packets: n, bytes: n * 100, replyPackets: n / 2, replyBytes: n * 50, newFlows: n / 10, drops: 1, activeFlows: 3 });
 
 describe('metrics server', () => {
-	let server: MetricsServer;
-	let snapshot: MetricsSnapshot;
-	before(async () => {
-		snapshot = {
-			version: '0.1.0',
-			global: Object.fromEntries(GLOBAL_COUNTER_NAMES.map(({ name }, i) => [name, i * 10])),
-			flowsTracked: 42,
-			services: [{ service: '198.18.100.1:80/tcp', ...traffic(1000) }],
-			backends: [
-				{ service: '198.18.100.1:80/tcp', backend: '198.18.1.1:8080', ...traffic(600), up: true, weight: 2, state: 'ready' },
-				{ service: '198.18.100.1:80/tcp', backend: '[2001:db8::1]:8080', ...traffic(400), up: false, weight: 1, state: 'drain' },
-			],
-		};
-		server = await startMetricsServer({ host: '127.0.0.1', port: 0, collect: () => snapshot });
-	});
-	after(() => server?.close());
+  let server: MetricsServer;
+  let snapshot: MetricsSnapshot;
+  before(async () => {
+    snapshot = {
+      version: '0.1.0',
+      global: Object.fromEntries(GLOBAL_COUNTER_NAMES.map(({ name }, i) => [name, i * 10])),
+      flowsTracked: 42,
+      services: [{ service: '198.18.100.1:80/tcp', ...traffic(1000) }],
+      backends: [
+        { service: '198.18.100.1:80/tcp', backend: '198.18.1.1:8080', ...traffic(600), up: true, weight: 2, state: 'ready' },
+        { service: '198.18.100.1:80/tcp', backend: '[2001:db8::1]:8080', ...traffic(400), up: false, weight: 1, state: 'drain' },
+      ],
+    };
+    server = await startMetricsServer({ host: '127.0.0.1', port: 0, collect: () => snapshot });
+  });
+  after(() => server?.close());
 
-	const scrape = async (path = '/metrics') => {
-		const res = await fetch(`http://127.0.0.1:${server.address.port}${path}`);
-		return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
-	};
+  const scrape = async (path = '/metrics') => {
+    const res = await fetch(`http://127.0.0.1:${server.address.port}${path}`);
+    return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
+  };
 
-	it('serves the text format with stable names, labels and types', async () => {
-		const { status, type, body } = await scrape();
-		assert.equal(status, 200);
-		assert.match(type!, /^text\/plain; version=0\.0\.4/);
-		const lines = body.split('\n');
-		const expect = [
-			'# TYPE sluice_service_packets_total counter',
-			'sluice_service_packets_total{service="198.18.100.1:80/tcp",direction="forward"} 1000',
-			'sluice_service_packets_total{service="198.18.100.1:80/tcp",direction="reply"} 500',
-			'# TYPE sluice_service_bytes_total counter',
-			'sluice_service_new_flows_total{service="198.18.100.1:80/tcp"} 100',
-			'sluice_service_drops_total{service="198.18.100.1:80/tcp"} 1',
-			'sluice_backend_packets_total{service="198.18.100.1:80/tcp",backend="198.18.1.1:8080",direction="forward"} 600',
-			'# TYPE sluice_backend_active_flows gauge',
-			'sluice_backend_active_flows{service="198.18.100.1:80/tcp",backend="198.18.1.1:8080"} 3',
-			'sluice_backend_up{service="198.18.100.1:80/tcp",backend="198.18.1.1:8080"} 1',
-			'sluice_backend_up{service="198.18.100.1:80/tcp",backend="[2001:db8::1]:8080"} 0',
-			'sluice_backend_weight{service="198.18.100.1:80/tcp",backend="198.18.1.1:8080"} 2',
-			'sluice_backend_admin_state{service="198.18.100.1:80/tcp",backend="[2001:db8::1]:8080",state="drain"} 1',
-			'# TYPE sluice_packets_total counter',
-			'sluice_packets_total{action="pass"} 20',
-			'sluice_drops_total{reason="no_backend"} 100',
-			'sluice_passes_total{reason="not_service"} 120',
-			'sluice_flow_events_total{event="new"} 180',
-			'sluice_flows_tracked 42',
-			'sluice_agent_info{version="0.1.0"} 1',
-		];
-		for (const line of expect) assert.ok(lines.includes(line), `missing line: ${line}`);
-		/* No default process metrics: only ours, in our registry. */
-		assert.ok(lines.filter((l) => l && !l.startsWith('#')).every((l) => l.startsWith('sluice_')));
-	});
+  it('serves the text format with stable names, labels and types', async () => {
+    const { status, type, body } = await scrape();
+    assert.equal(status, 200);
+    assert.match(type!, /^text\/plain; version=0\.0\.4/);
+    const lines = body.split('\n');
+    const expect = [
+      '# TYPE sluice_service_packets_total counter',
+      'sluice_service_packets_total{service="198.18.100.1:80/tcp",direction="forward"} 1000',
+      'sluice_service_packets_total{service="198.18.100.1:80/tcp",direction="reply"} 500',
+      '# TYPE sluice_service_bytes_total counter',
+      'sluice_service_new_flows_total{service="198.18.100.1:80/tcp"} 100',
+      'sluice_service_drops_total{service="198.18.100.1:80/tcp"} 1',
+      'sluice_backend_packets_total{service="198.18.100.1:80/tcp",backend="198.18.1.1:8080",direction="forward"} 600',
+      '# TYPE sluice_backend_active_flows gauge',
+      'sluice_backend_active_flows{service="198.18.100.1:80/tcp",backend="198.18.1.1:8080"} 3',
+      'sluice_backend_up{service="198.18.100.1:80/tcp",backend="198.18.1.1:8080"} 1',
+      'sluice_backend_up{service="198.18.100.1:80/tcp",backend="[2001:db8::1]:8080"} 0',
+      'sluice_backend_weight{service="198.18.100.1:80/tcp",backend="198.18.1.1:8080"} 2',
+      'sluice_backend_admin_state{service="198.18.100.1:80/tcp",backend="[2001:db8::1]:8080",state="drain"} 1',
+      '# TYPE sluice_packets_total counter',
+      'sluice_packets_total{action="pass"} 20',
+      'sluice_drops_total{reason="no_backend"} 100',
+      'sluice_passes_total{reason="not_service"} 120',
+      'sluice_flow_events_total{event="new"} 180',
+      'sluice_flows_tracked 42',
+      'sluice_agent_info{version="0.1.0"} 1',
+    ];
+    for (const line of expect) assert.ok(lines.includes(line), `missing line: ${line}`);
+    /* No default process metrics: only ours, in our registry. */
+    assert.ok(lines.filter((l) => l && !l.startsWith('#')).every((l) => l.startsWith('sluice_')));
+  });
 
-	it('follows the counters between scrapes and drops removed series', async () => {
-		snapshot = { ...snapshot, services: [{ service: '198.18.100.1:80/tcp', ...traffic(3000) }], backends: snapshot.backends.slice(0, 1) };
-		const { body } = await scrape();
-		assert.ok(body.includes('sluice_service_packets_total{service="198.18.100.1:80/tcp",direction="forward"} 3000'));
-		assert.ok(!body.includes('2001:db8::1'), 'a removed backend has no series left');
-	});
+  it('follows the counters between scrapes and drops removed series', async () => {
+    snapshot = { ...snapshot, services: [{ service: '198.18.100.1:80/tcp', ...traffic(3000) }], backends: snapshot.backends.slice(0, 1) };
+    const { body } = await scrape();
+    assert.ok(body.includes('sluice_service_packets_total{service="198.18.100.1:80/tcp",direction="forward"} 3000'));
+    assert.ok(!body.includes('2001:db8::1'), 'a removed backend has no series left');
+  });
 
-	it('answers 404 elsewhere', async () => {
-		assert.equal((await scrape('/')).status, 404);
-	});
+  it('answers 404 elsewhere', async () => {
+    assert.equal((await scrape('/')).status, 404);
+  });
 
-	it('a failed collection answers 500 with a reference, not the error text', async () => {
-		const failing = await startMetricsServer({
-			host: '127.0.0.1',
-			port: 0,
-			collect: () => {
-				throw new Error("EACCES: permission denied, open '/sys/fs/bpf/sluice/flows'");
-			},
-		});
-		try {
-			const res = await fetch(`http://127.0.0.1:${failing.address.port}/metrics`);
-			const body = await res.text();
-			assert.equal(res.status, 500);
-			assert.match(body, /^metrics collection failed \(reference [0-9a-f]{8}\)/);
-			assert.doesNotMatch(body, /EACCES|\/sys\/|\bat /);
-		} finally {
-			await failing.close();
-		}
-	});
+  it('a failed collection answers 500 with a reference, not the error text', async () => {
+    const failing = await startMetricsServer({
+      host: '127.0.0.1',
+      port: 0,
+      collect: () => {
+        throw new Error("EACCES: permission denied, open '/sys/fs/bpf/sluice/flows'");
+      },
+    });
+    try {
+      const res = await fetch(`http://127.0.0.1:${failing.address.port}/metrics`);
+      const body = await res.text();
+      assert.equal(res.status, 500);
+      assert.match(body, /^metrics collection failed \(reference [0-9a-f]{8}\)/);
+      assert.doesNotMatch(body, /EACCES|\/sys\/|\bat /);
+    } finally {
+      await failing.close();
+    }
+  });
 
-	it('passes promtool check metrics', { skip: !hasCommand('promtool') && 'promtool not installed (apt-get install prometheus)' }, async () => {
-		const { body } = await scrape();
-		const result = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
-		assert.equal(result.status, 0, `promtool: ${result.stdout}${result.stderr}`);
-		assert.equal(`${result.stdout}${result.stderr}`.trim(), '', 'no lint warnings either');
-	});
+  it('passes promtool check metrics', { skip: !hasCommand('promtool') && 'promtool not installed (apt-get install prometheus)' }, async () => {
+    const { body } = await scrape();
+    const result = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    assert.equal(result.status, 0, `promtool: ${result.stdout}${result.stderr}`);
+    assert.equal(`${result.stdout}${result.stderr}`.trim(), '', 'no lint warnings either');
+  });
 });

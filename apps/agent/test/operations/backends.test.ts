@@ -35,13 +35,27 @@ describe('backends', () => {
     await refuse('unknown service', () => o.backends.add({ service: '198.18.100.7:80/tcp', address: '198.19.3.2', port: 8080 }), 'NOT_FOUND');
     await refuse('wrong family', () => o.backends.add({ service: WEB, address: '2001:db8:1:3::2', port: 8080 }), 'INVALID');
     await refuse('reweight out of range', () => o.backends.setWeight({ service: WEB, endpoint: be(1), weight: 70000 }), 'INVALID');
-    await refuse('reweight unknown backend', () => o.backends.setWeight({ service: WEB, endpoint: be(9), weight: 2 }), 'NOT_FOUND', /has no backend 198.19.9.2:8080/);
+    await refuse(
+      'reweight unknown backend',
+      () => o.backends.setWeight({ service: WEB, endpoint: be(9), weight: 2 }),
+      'NOT_FOUND',
+      /has no backend 198.19.9.2:8080/,
+    );
     await refuse('bad endpoint', () => o.backends.setWeight({ service: WEB, endpoint: '198.19.1.2', weight: 2 }), 'INVALID', /ADDR:PORT/);
     await refuse('bad state', () => o.backends.setState({ service: WEB, endpoint: be(1), state: 'off' as 'drain' }), 'INVALID');
-    await refuse('timeout without drain', () => o.backends.setState({ service: WEB, endpoint: be(1), state: 'maint', drainTimeoutMs: 1000 }), 'INVALID', /applies to state drain/);
+    await refuse(
+      'timeout without drain',
+      () => o.backends.setState({ service: WEB, endpoint: be(1), state: 'maint', drainTimeoutMs: 1000 }),
+      'INVALID',
+      /applies to state drain/,
+    );
     await refuse('negative drain timeout', () => o.backends.setState({ service: WEB, endpoint: be(1), state: 'drain', drainTimeoutMs: -1 }), 'INVALID');
     await refuse('remove unknown', () => o.backends.remove({ service: WEB, endpoint: be(7) }), 'NOT_FOUND');
-    await refuse('bulk with one unknown', () => o.backends.bulk({ service: WEB, endpoints: [be(1), be(7)], change: { action: 'setWeight', weight: 9 } }), 'NOT_FOUND');
+    await refuse(
+      'bulk with one unknown',
+      () => o.backends.bulk({ service: WEB, endpoints: [be(1), be(7)], change: { action: 'setWeight', weight: 9 } }),
+      'NOT_FOUND',
+    );
     await refuse('bulk empty', () => o.backends.bulk({ service: WEB, endpoints: [], change: { action: 'setWeight', weight: 9 } }), 'INVALID');
   });
 
@@ -49,7 +63,13 @@ describe('backends', () => {
     const { maxBackendsPerService } = t.agent.limits;
     const have = t.store.services.backends(WEB).length;
     for (let i = have; i < maxBackendsPerService; i++) await operator().backends.add({ service: WEB, address: `198.19.${10 + i}.2`, port: 8080 });
-    await expectRefusedUnchanged(t, 'one too many', () => operator().backends.add({ service: WEB, address: '198.19.99.2', port: 8080 }), 'LIMIT_REACHED', new RegExp(`at most ${maxBackendsPerService} backends`));
+    await expectRefusedUnchanged(
+      t,
+      'one too many',
+      () => operator().backends.add({ service: WEB, address: '198.19.99.2', port: 8080 }),
+      'LIMIT_REACHED',
+      new RegExp(`at most ${maxBackendsPerService} backends`),
+    );
     await operator().backends.bulk({
       service: WEB,
       endpoints: Array.from({ length: maxBackendsPerService - have }, (_, i) => `198.19.${10 + have + i}.2:8080`),
@@ -80,8 +100,19 @@ describe('backends', () => {
   test('remove is refused while flows are active, and allowed with force (flows ended)', T, async () => {
     addFlows(t, WEB, be(3), 3);
     assert.equal((await viewer().backends.list({ service: WEB })).find((b) => b.endpoint === be(3))?.activeFlows, 3);
-    await expectRefusedUnchanged(t, 'remove with flows', () => operator().backends.remove({ service: WEB, endpoint: be(3) }), 'CONFLICT', /still carries 3 active flows/);
-    await expectRefusedUnchanged(t, 'bulk remove with flows', () => operator().backends.bulk({ service: WEB, endpoints: [be(1), be(3)], change: { action: 'remove' } }), 'CONFLICT');
+    await expectRefusedUnchanged(
+      t,
+      'remove with flows',
+      () => operator().backends.remove({ service: WEB, endpoint: be(3) }),
+      'CONFLICT',
+      /still carries 3 active flows/,
+    );
+    await expectRefusedUnchanged(
+      t,
+      'bulk remove with flows',
+      () => operator().backends.bulk({ service: WEB, endpoints: [be(1), be(3)], change: { action: 'remove' } }),
+      'CONFLICT',
+    );
     await expectRefusedUnchanged(t, 'delete service with flows', () => admin().services.delete({ service: WEB }), 'CONFLICT', /3 active flows/);
     const id = t.agent.backendFacts(WEB, be(3)).dataplaneId!;
     const maps = t.maps;
@@ -136,7 +167,10 @@ describe('backends', () => {
 
   test('bulk: one change to several backends, all or nothing', T, async () => {
     const result = await operator().backends.bulk({ service: WEB, endpoints: [be(1), be(2)], change: { action: 'setState', state: 'maint' } });
-    assert.deepEqual(result.backends.map((b) => b.state), ['maint', 'maint']);
+    assert.deepEqual(
+      result.backends.map((b) => b.state),
+      ['maint', 'maint'],
+    );
     assert.equal(tableBackendIds(t, WEB).size, 0);
     await operator().backends.bulk({ service: WEB, endpoints: [be(1), be(2)], change: { action: 'setState', state: 'ready' } });
     assert.equal(tableBackendIds(t, WEB).size, 2);

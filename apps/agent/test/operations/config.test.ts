@@ -36,13 +36,21 @@ describe('config export and import', () => {
     assert.deepEqual(dry.servicesCreated, ['[2001:db8:100::1]:53/udp']);
     assert.equal(dry.backendsAdded, 1);
     assert.deepEqual(snapshot(t), before);
-    const tooMany = { version: 1 as const, services: Array.from({ length: 5 }, (_, i) => ({ address: '198.18.100.5', port: 100 + i, protocol: 'tcp' as const })) };
+    const tooMany = {
+      version: 1 as const,
+      services: Array.from({ length: 5 }, (_, i) => ({ address: '198.18.100.5', port: 100 + i, protocol: 'tcp' as const })),
+    };
     await expectRefusedUnchanged(t, 'over the limit', () => admin().config.import({ document: tooMany }), 'LIMIT_REACHED');
     const bad = structuredClone(changed) as any;
     bad.services[0].backends[0].port = 0;
     await expectRefusedUnchanged(t, 'port 0', () => admin().config.import({ document: bad }), 'INVALID');
     const result = await admin().config.import({ document: changed });
     assert.deepEqual(result.servicesCreated, ['[2001:db8:100::1]:53/udp']);
-    assert.deepEqual(await admin().config.export(), { ...changed, services: [...changed.services].sort((a, b) => (a.address < b.address ? -1 : 1)).map((s) => ({ ...s, healthCheck: s.healthCheck ?? { type: 'none', intervalMs: 2000, timeoutMs: 1000, rise: 2, fall: 3 } })) });
+    assert.deepEqual(await admin().config.export(), {
+      ...changed,
+      services: [...changed.services]
+        .sort((a, b) => (a.address < b.address ? -1 : 1))
+        .map((s) => ({ ...s, healthCheck: s.healthCheck ?? { type: 'none', intervalMs: 2000, timeoutMs: 1000, rise: 2, fall: 3 } })),
+    });
   });
 });

@@ -16,7 +16,13 @@ export async function expectCode(call: Promise<unknown>, code: SluiceErrorCode, 
 }
 
 /** The call fails with `code` and leaves store and maps exactly as they were. */
-export async function expectRefusedUnchanged(t: Pick<TestAgent<any>, 'maps' | 'store'>, label: string, call: () => Promise<unknown>, code: SluiceErrorCode, message?: RegExp) {
+export async function expectRefusedUnchanged(
+  t: Pick<TestAgent<any>, 'maps' | 'store'>,
+  label: string,
+  call: () => Promise<unknown>,
+  code: SluiceErrorCode,
+  message?: RegExp,
+) {
   const before = snapshot(t);
   await expectCode(call(), code, message).catch((error: Error) => {
     error.message = `${label}: ${error.message}`;

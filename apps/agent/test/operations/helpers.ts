@@ -58,7 +58,10 @@ export class ManualHealth extends EventEmitter implements HealthSource {
   set(service: string, endpoint: string, up: boolean): void {
     if (up) this.down.delete(`${service} ${endpoint}`);
     else this.down.add(`${service} ${endpoint}`);
-    this.emit('change', this.status().find((s) => s.service === service && s.endpoint === endpoint));
+    this.emit(
+      'change',
+      this.status().find((s) => s.service === service && s.endpoint === endpoint),
+    );
   }
   stop(): void {}
 }
@@ -94,7 +97,11 @@ export interface TestAgentReuse {
 
 /** A test agent with hand-driven health (ManualHealth), or the health source given (e.g. a real HealthChecker). */
 export async function startTestAgent(reuse?: TestAgentReuse): Promise<TestAgent>;
-export async function startTestAgent<H extends HealthSource>(reuse: TestAgentReuse | undefined, health: H, options?: Partial<AgentOptions>): Promise<TestAgent<H>>;
+export async function startTestAgent<H extends HealthSource>(
+  reuse: TestAgentReuse | undefined,
+  health: H,
+  options?: Partial<AgentOptions>,
+): Promise<TestAgent<H>>;
 export async function startTestAgent(reuse?: TestAgentReuse, given?: HealthSource, options: Partial<AgentOptions> = {}): Promise<TestAgent<HealthSource>> {
   const bpffs = reuse?.bpffs ?? scratchBpffs();
   const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'sluice-store-'));
@@ -163,7 +170,10 @@ export async function startTestAgent(reuse?: TestAgentReuse, given?: HealthSourc
 function plain(value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (Buffer.isBuffer(value)) return value.toString('hex');
-  if (value instanceof Uint16Array) return createHash('sha256').update(Buffer.from(value.buffer, value.byteOffset, value.byteLength)).digest('hex');
+  if (value instanceof Uint16Array)
+    return createHash('sha256')
+      .update(Buffer.from(value.buffer, value.byteOffset, value.byteLength))
+      .digest('hex');
   if (Array.isArray(value)) return value.map(plain);
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
   return value;

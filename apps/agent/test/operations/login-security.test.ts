@@ -30,7 +30,10 @@ async function fresh(): Promise<void> {
 }
 
 async function errorOf(call: Promise<unknown>): Promise<TRPCError> {
-  const error = await call.then(() => assert.fail('expected an error'), (e: unknown) => e);
+  const error = await call.then(
+    () => assert.fail('expected an error'),
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof TRPCError, String(error));
   return error;
 }
@@ -177,6 +180,9 @@ test('tokens: admins list them (id, role, creator, created, last used; never a s
   assert.equal(authenticator.identify(created.token)?.user, 'grafana', 'a refused revoke changed nothing');
   await admin().auth.revokeToken({ name: 'grafana' });
   assert.equal(authenticator.identify(created.token), null, 'refused from the next request on');
-  assert.equal((await admin().auth.listTokens()).some((x) => x.name === 'grafana'), false);
+  assert.equal(
+    (await admin().auth.listTokens()).some((x) => x.name === 'grafana'),
+    false,
+  );
   assert.equal(auditOf('auth.revokeToken')[0]?.target, 'grafana');
 });

@@ -94,7 +94,11 @@ describe('a backend added to a running service with a check', () => {
     mock.timers.tick(0);
     await until('the first pass', () => t.agent.isUp(service, endpoint(live)));
     const row = (await t.as('viewer').backends.list({ service })).find((b) => b.endpoint === endpoint(live))!;
-    assert.deepEqual([row.eligible, row.health?.up, row.health?.pending, row.health?.consecutiveSuccesses], [true, true, false, 1], `one pass, not rise ${CHECK.rise}`);
+    assert.deepEqual(
+      [row.eligible, row.health?.up, row.health?.pending, row.health?.consecutiveSuccesses],
+      [true, true, false, 1],
+      `one pass, not rise ${CHECK.rise}`,
+    );
     assert.deepEqual([...tableBackendIds(service)], [id]);
     await assertCountsMatchRows(service);
   });
@@ -130,7 +134,13 @@ describe('a service gaining a check', () => {
 describe('an agent restart', () => {
   test('keeps each backend as the maps had it before any check: eligible stays eligible, down stays out', T, async () => {
     const before = await t.as('viewer').backends.list({ service });
-    assert.deepEqual(before.map((b) => [b.endpoint, b.eligible]).sort(), [[endpoint(dead), false], [endpoint(live), true]].sort());
+    assert.deepEqual(
+      before.map((b) => [b.endpoint, b.eligible]).sort(),
+      [
+        [endpoint(dead), false],
+        [endpoint(live), true],
+      ].sort(),
+    );
     const tableBefore = tableBackendIds(service);
     t = await t.restart(checker());
     const after = await t.as('viewer').backends.list({ service });

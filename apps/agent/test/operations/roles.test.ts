@@ -20,14 +20,31 @@ const viewer = () => t.as('viewer');
 describe('roles', () => {
   test('a viewer can read but change nothing; an operator cannot touch services or users', T, async () => {
     const backend = { service: WEB, endpoint: be(1) };
-    await expectRefusedUnchanged(t, 'viewer adds', () => viewer().backends.add({ service: WEB, address: '198.19.3.2', port: 8080 }), 'FORBIDDEN', /needs role operator/);
+    await expectRefusedUnchanged(
+      t,
+      'viewer adds',
+      () => viewer().backends.add({ service: WEB, address: '198.19.3.2', port: 8080 }),
+      'FORBIDDEN',
+      /needs role operator/,
+    );
     await expectRefusedUnchanged(t, 'viewer drains', () => viewer().backends.setState({ ...backend, state: 'drain' }), 'FORBIDDEN');
     await expectRefusedUnchanged(t, 'viewer reweights', () => viewer().backends.setWeight({ ...backend, weight: 5 }), 'FORBIDDEN');
     await expectRefusedUnchanged(t, 'viewer removes', () => viewer().backends.remove(backend), 'FORBIDDEN');
-    await expectRefusedUnchanged(t, 'operator creates service', () => operator().services.create({ address: '198.18.100.3', port: 80, protocol: 'tcp' }), 'FORBIDDEN', /needs role admin/);
+    await expectRefusedUnchanged(
+      t,
+      'operator creates service',
+      () => operator().services.create({ address: '198.18.100.3', port: 80, protocol: 'tcp' }),
+      'FORBIDDEN',
+      /needs role admin/,
+    );
     await expectRefusedUnchanged(t, 'operator deletes service', () => operator().services.delete({ service: WEB }), 'FORBIDDEN');
     await expectRefusedUnchanged(t, 'operator imports', () => operator().config.import({ document: { version: 1, services: [] } }), 'FORBIDDEN');
-    await expectRefusedUnchanged(t, 'operator adds user', () => operator().auth.createUser({ user: 'eve', password: 'long enough password', role: 'admin' }), 'FORBIDDEN');
+    await expectRefusedUnchanged(
+      t,
+      'operator adds user',
+      () => operator().auth.createUser({ user: 'eve', password: 'long enough password', role: 'admin' }),
+      'FORBIDDEN',
+    );
     await expectRefusedUnchanged(t, 'operator makes token', () => operator().auth.createToken({ name: 'x', role: 'admin' }), 'FORBIDDEN');
     const anonymous = t.api.callerFor(null);
     await expectRefusedUnchanged(t, 'anonymous lists', () => anonymous.services.list(), 'UNAUTHENTICATED');

@@ -48,11 +48,7 @@ describe('services', () => {
     await refuse('port 0', () => a.services.create({ address: '198.18.100.2', port: 0, protocol: 'tcp' }), 'INVALID', /port must be 1 to 65535/);
     await refuse('port 65536', () => a.services.create({ address: '198.18.100.2', port: 65536, protocol: 'tcp' }), 'INVALID', /port must be 1 to 65535/);
     await refuse('duplicate', () => a.services.create({ address: '198.18.100.1', port: 80, protocol: 'tcp' }), 'CONFLICT', /already exists/);
-    await refuse(
-      'duplicate (other spelling)',
-      () => a.services.create({ address: ' 198.18.100.1', port: 80, protocol: 'tcp' }),
-      'CONFLICT',
-    );
+    await refuse('duplicate (other spelling)', () => a.services.create({ address: ' 198.18.100.1', port: 80, protocol: 'tcp' }), 'CONFLICT');
     await refuse(
       'mixed families',
       () => a.services.create({ address: '198.18.100.2', port: 80, protocol: 'tcp', backends: [{ address: '2001:db8::2', port: 80 }] }),
@@ -61,23 +57,79 @@ describe('services', () => {
     );
     await refuse(
       'backend twice',
-      () => a.services.create({ address: '198.18.100.2', port: 80, protocol: 'tcp', backends: [{ address: '198.19.1.2', port: 80 }, { address: '198.19.1.2', port: 80 }] }),
+      () =>
+        a.services.create({
+          address: '198.18.100.2',
+          port: 80,
+          protocol: 'tcp',
+          backends: [
+            { address: '198.19.1.2', port: 80 },
+            { address: '198.19.1.2', port: 80 },
+          ],
+        }),
       'CONFLICT',
       /listed twice/,
     );
-    await refuse('weight 0 in create', () => a.services.create({ address: '198.18.100.2', port: 80, protocol: 'tcp', backends: [{ address: '198.19.1.2', port: 80, weight: 0 }] }), 'INVALID');
-    await refuse('timeout above interval', () => a.services.create({ address: '198.18.100.2', port: 80, protocol: 'tcp', healthCheck: { timeoutMs: 5000 } }), 'INVALID', /timeoutMs 5000 exceeds intervalMs 2000/);
-    await refuse('unknown algorithm', () => a.services.create({ address: '198.18.100.2', port: 80, protocol: 'tcp', algorithm: 'random' as 'maglev' }), 'INVALID');
-    await refuse('too many backends for one service', () =>
-      a.services.create({ address: '198.18.100.2', port: 80, protocol: 'tcp', backends: Array.from({ length: 9 }, (_, i) => ({ address: `198.19.${i}.9`, port: 80 })) }),
-      'LIMIT_REACHED', /at most 8 backends/);
-    await refuse('update unknown', () => a.services.update({ service: '198.18.100.9:80/tcp', algorithm: 'maglev' }), 'NOT_FOUND', /no service 198.18.100.9:80\/tcp/);
+    await refuse(
+      'weight 0 in create',
+      () => a.services.create({ address: '198.18.100.2', port: 80, protocol: 'tcp', backends: [{ address: '198.19.1.2', port: 80, weight: 0 }] }),
+      'INVALID',
+    );
+    await refuse(
+      'timeout above interval',
+      () => a.services.create({ address: '198.18.100.2', port: 80, protocol: 'tcp', healthCheck: { timeoutMs: 5000 } }),
+      'INVALID',
+      /timeoutMs 5000 exceeds intervalMs 2000/,
+    );
+    await refuse(
+      'unknown algorithm',
+      () => a.services.create({ address: '198.18.100.2', port: 80, protocol: 'tcp', algorithm: 'random' as 'maglev' }),
+      'INVALID',
+    );
+    await refuse(
+      'too many backends for one service',
+      () =>
+        a.services.create({
+          address: '198.18.100.2',
+          port: 80,
+          protocol: 'tcp',
+          backends: Array.from({ length: 9 }, (_, i) => ({ address: `198.19.${i}.9`, port: 80 })),
+        }),
+      'LIMIT_REACHED',
+      /at most 8 backends/,
+    );
+    await refuse(
+      'update unknown',
+      () => a.services.update({ service: '198.18.100.9:80/tcp', algorithm: 'maglev' }),
+      'NOT_FOUND',
+      /no service 198.18.100.9:80\/tcp/,
+    );
     await refuse('update bad health', () => a.services.update({ service: WEB, healthCheck: { intervalMs: 50 } }), 'INVALID');
-    await refuse('update: new interval below kept timeout', () => a.services.update({ service: WEB, healthCheck: { intervalMs: 500 } }), 'INVALID', /exceeds intervalMs 500/);
-    await refuse('negative client rate', () => a.services.create({ address: '198.18.100.2', port: 80, protocol: 'tcp', clientRate: -1 }), 'INVALID', /clientRate must be 0 \(no limit\) to 1000000/);
-    await refuse('client rate above the maximum', () => a.services.create({ address: '198.18.100.2', port: 80, protocol: 'tcp', clientRate: 1_000_001 }), 'INVALID', /clientRate must be 0 \(no limit\) to 1000000/);
+    await refuse(
+      'update: new interval below kept timeout',
+      () => a.services.update({ service: WEB, healthCheck: { intervalMs: 500 } }),
+      'INVALID',
+      /exceeds intervalMs 500/,
+    );
+    await refuse(
+      'negative client rate',
+      () => a.services.create({ address: '198.18.100.2', port: 80, protocol: 'tcp', clientRate: -1 }),
+      'INVALID',
+      /clientRate must be 0 \(no limit\) to 1000000/,
+    );
+    await refuse(
+      'client rate above the maximum',
+      () => a.services.create({ address: '198.18.100.2', port: 80, protocol: 'tcp', clientRate: 1_000_001 }),
+      'INVALID',
+      /clientRate must be 0 \(no limit\) to 1000000/,
+    );
     await refuse('fractional client rate', () => a.services.update({ service: WEB, clientRate: 2.5 }), 'INVALID', /clientRate must be a whole number/);
-    await refuse('update: client rate as text', () => a.services.update({ service: WEB, clientRate: '5' as unknown as number }), 'INVALID', /clientRate must be a number/);
+    await refuse(
+      'update: client rate as text',
+      () => a.services.update({ service: WEB, clientRate: '5' as unknown as number }),
+      'INVALID',
+      /clientRate must be a number/,
+    );
     await refuse('delete unknown', () => a.services.delete({ service: '198.18.100.9:80/udp' }), 'NOT_FOUND');
     await refuse('delete bad name', () => a.services.delete({ service: '198.18.100.9:80' }), 'INVALID', /VIP:PORT\/PROTO/);
   });
@@ -86,7 +138,13 @@ describe('services', () => {
     const { maxServices } = t.agent.limits;
     const existing = t.store.services.count();
     for (let i = existing; i < maxServices; i++) await admin().services.create({ address: '198.18.100.8', port: 1000 + i, protocol: 'udp' });
-    await expectRefusedUnchanged(t, 'one too many', () => admin().services.create({ address: '198.18.100.8', port: 999, protocol: 'udp' }), 'LIMIT_REACHED', new RegExp(`at most ${maxServices} services`));
+    await expectRefusedUnchanged(
+      t,
+      'one too many',
+      () => admin().services.create({ address: '198.18.100.8', port: 999, protocol: 'udp' }),
+      'LIMIT_REACHED',
+      new RegExp(`at most ${maxServices} services`),
+    );
     for (let i = existing; i < maxServices; i++) await admin().services.delete({ service: `198.18.100.8:${1000 + i}/udp` });
     assert.equal(t.store.services.count(), existing);
   });
@@ -102,8 +160,7 @@ describe('services', () => {
 
 describe('client rate', () => {
   const rateIn = (record: unknown) => (record as { clientRate?: number } | null)?.clientRate;
-  const clientRateInMaps = (service: string) =>
-    [...t.maps.services.values()].find((v) => v.id === t.agent.serviceDataplaneId(service))?.client_rate;
+  const clientRateInMaps = (service: string) => [...t.maps.services.values()].find((v) => v.id === t.agent.serviceDataplaneId(service))?.client_rate;
 
   test('off by default; create, update and turn off reach the store, the maps and the audit', T, async () => {
     assert.equal((await viewer().services.get({ service: WEB })).clientRate, 0);

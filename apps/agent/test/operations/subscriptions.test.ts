@@ -15,7 +15,10 @@ before(async () => {
     address: '198.18.100.1',
     port: 80,
     protocol: 'tcp',
-    backends: [{ address: '198.19.1.2', port: 8080 }, { address: '198.19.2.2', port: 8080 }],
+    backends: [
+      { address: '198.19.1.2', port: 8080 },
+      { address: '198.19.2.2', port: 8080 },
+    ],
   });
 });
 after(() => t?.stop());
@@ -72,5 +75,8 @@ test('stats.live yields a sample each second', T, async () => {
 });
 
 test('a viewer-less caller gets no feed', T, async () => {
-  await assert.rejects(Promise.resolve().then(() => t.api.callerFor(null).stats.live()), /no valid bearer token/);
+  await assert.rejects(
+    Promise.resolve().then(() => t.api.callerFor(null).stats.live()),
+    /no valid bearer token/,
+  );
 });

@@ -13,7 +13,10 @@ import { OBJECT_PATH, SMALL_MAPS } from './helpers.js';
 
 let dataplane: Dataplane;
 beforeEach(() => {
-  dataplane = loadDataplane({ objectPath: OBJECT_PATH, maxEntries: { ...SMALL_MAPS, services: 32, vips: 32, service_vips: 32, lookup_tables: 64, rr_cursors: 32, service_counters: 32 } });
+  dataplane = loadDataplane({
+    objectPath: OBJECT_PATH,
+    maxEntries: { ...SMALL_MAPS, services: 32, vips: 32, service_vips: 32, lookup_tables: 64, rr_cursors: 32, service_counters: 32 },
+  });
 });
 afterEach(() => dataplane.close());
 
@@ -66,16 +69,23 @@ test('removing services takes their pairs off; the last one removes the entry an
   reconciler.freeRetired(reconciler.retiredBackendIds());
   assert.equal(dataplane.maps.backendEndpoints.lookup(sharedKey()), undefined);
   assert.equal([...dataplane.maps.backendEndpoints.entries()].length, 0);
-  assert.ok([...dataplane.maps.endpointFilter.entries()].every(([, word]) => word === 0n), 'every filter bit is clear');
+  assert.ok(
+    [...dataplane.maps.endpointFilter.entries()].every(([, word]) => word === 0n),
+    'every filter bit is clear',
+  );
 });
 
 test('a restarted agent adopts the pairs and writes nothing new', () => {
   new Reconciler(dataplane.maps, Reconciler.limitsOf(dataplane.maps, 1024)).apply(config(2));
-  const before = JSON.stringify([...dataplane.maps.backendEndpoints.entries(), ...dataplane.maps.endpointFilter.entries()], (_, v) => (typeof v === 'bigint' ? v.toString() : v));
+  const before = JSON.stringify([...dataplane.maps.backendEndpoints.entries(), ...dataplane.maps.endpointFilter.entries()], (_, v) =>
+    typeof v === 'bigint' ? v.toString() : v,
+  );
   const adopted = new Reconciler(dataplane.maps, Reconciler.limitsOf(dataplane.maps, 1024));
   adopted.adopt();
   adopted.apply(config(2));
-  const after = JSON.stringify([...dataplane.maps.backendEndpoints.entries(), ...dataplane.maps.endpointFilter.entries()], (_, v) => (typeof v === 'bigint' ? v.toString() : v));
+  const after = JSON.stringify([...dataplane.maps.backendEndpoints.entries(), ...dataplane.maps.endpointFilter.entries()], (_, v) =>
+    typeof v === 'bigint' ? v.toString() : v,
+  );
   assert.equal(after, before);
   adopted.apply(config(0));
   adopted.freeRetired(adopted.retiredBackendIds());
@@ -88,9 +98,13 @@ test(`one endpoint in more than ${MAX_SERVICES_PER_ENDPOINT} services is refused
   const before = JSON.stringify([...dataplane.maps.backendEndpoints.entries()], (_, v) => (typeof v === 'bigint' ? v.toString() : v));
   assert.throws(
     () => reconciler.apply(config(MAX_SERVICES_PER_ENDPOINT + 1)),
-    (error: unknown) => error instanceof ReconcileError && error.code === 'LIMIT_REACHED' && /198\.19\.1\.2:8080\/tcp would serve 17 services/.test(error.message),
+    (error: unknown) =>
+      error instanceof ReconcileError && error.code === 'LIMIT_REACHED' && /198\.19\.1\.2:8080\/tcp would serve 17 services/.test(error.message),
   );
-  assert.equal(JSON.stringify([...dataplane.maps.backendEndpoints.entries()], (_, v) => (typeof v === 'bigint' ? v.toString() : v)), before);
+  assert.equal(
+    JSON.stringify([...dataplane.maps.backendEndpoints.entries()], (_, v) => (typeof v === 'bigint' ? v.toString() : v)),
+    before,
+  );
   assert.equal([...dataplane.maps.services.entries()].length, 2);
   reconciler.apply(config(MAX_SERVICES_PER_ENDPOINT));
   assert.equal(dataplane.maps.backendEndpoints.lookup(sharedKey())!.count, MAX_SERVICES_PER_ENDPOINT);

@@ -82,7 +82,13 @@ test('a change to one service leaves the maps of the others untouched', () => {
     dataplaneConfigSchema.parse({
       services: [
         config(3).services[0],
-        { address: '198.18.100.2', port: 80, protocol: 'tcp', algorithm: 'maglev', backends: Array.from({ length: backends }, (_, i) => ({ address: `198.19.${i + 1}.2`, port: 9090 })) },
+        {
+          address: '198.18.100.2',
+          port: 80,
+          protocol: 'tcp',
+          algorithm: 'maglev',
+          backends: Array.from({ length: backends }, (_, i) => ({ address: `198.19.${i + 1}.2`, port: 9090 })),
+        },
       ],
     });
   reconciler.apply(two(2));
@@ -134,7 +140,10 @@ test('over a limit: refused with LIMIT_REACHED and nothing written', () => {
   const reconciler = new Reconciler(dataplane.maps, { ...Reconciler.limitsOf(dataplane.maps, 1024), maxBackendsPerService: 2 });
   reconciler.apply(config(2));
   const before = snapshot(dataplane);
-  assert.throws(() => reconciler.apply(config(3)), (error: unknown) => error instanceof ReconcileError && error.code === 'LIMIT_REACHED' && /at most 2 backends/.test(error.message));
+  assert.throws(
+    () => reconciler.apply(config(3)),
+    (error: unknown) => error instanceof ReconcileError && error.code === 'LIMIT_REACHED' && /at most 2 backends/.test(error.message),
+  );
   assert.equal(snapshot(dataplane), before);
 });
 
@@ -171,10 +180,13 @@ test('a removed backend is retired: no flow follows it, but its reply pair and i
   assert.deepEqual(reconciler.retiredBackendIds(), [removedId]);
 
   /* Its id is not free: a new backend is refused (all 3 ids taken), saying why. */
-  const withNew = dataplaneConfigSchema.parse({ services: [{ ...keptConfig.services[0], backends: [...keptConfig.services[0]!.backends, { address: '198.19.9.2', port: 8080 }] }] });
+  const withNew = dataplaneConfigSchema.parse({
+    services: [{ ...keptConfig.services[0], backends: [...keptConfig.services[0]!.backends, { address: '198.19.9.2', port: 8080 }] }],
+  });
   assert.throws(
     () => reconciler.apply(withNew),
-    (error: unknown) => error instanceof ReconcileError && error.code === 'LIMIT_REACHED' && /removed ones whose flows are still being ended/.test(error.message),
+    (error: unknown) =>
+      error instanceof ReconcileError && error.code === 'LIMIT_REACHED' && /removed ones whose flows are still being ended/.test(error.message),
   );
 
   /* Once its flows are gone, the agent frees it: then the id is free for the new backend. */

@@ -23,7 +23,10 @@ let server: Server;
 const client = (token: string | null) => createSocketClient({ socketPath, token });
 
 /** One raw request on a socket, to see the bytes a client gets (the typed client hides the envelope). */
-function raw(path: string, options: { socket?: string; method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; text: string }> {
+function raw(
+  path: string,
+  options: { socket?: string; method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath: options.socket ?? socketPath, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -40,7 +43,10 @@ function raw(path: string, options: { socket?: string; method?: 'GET' | 'POST'; 
 const INTERNALS = /"stack"|\bat [\w.<>]+ \(|\/(work|root|home|usr|var|tmp)\/|node_modules|\.[cm]?[jt]s:\d+/;
 
 async function codeOf(call: Promise<unknown>): Promise<string | undefined> {
-  const error = await call.then(() => assert.fail('expected an error'), (e: unknown) => e);
+  const error = await call.then(
+    () => assert.fail('expected an error'),
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof TRPCClientError, String(error));
   return (error.data as { sluiceCode?: string }).sluiceCode;
 }
@@ -128,7 +134,11 @@ test('no reply carries a stack or a path: refusals, unknown procedures, bad inpu
     await raw('/services.list'),
     await raw('/auth.listUsers', { headers: { authorization: 'Bearer slk_forged' } }),
     await raw('/services.create', { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{"address":' }),
-    await raw('/services.create', { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{"address":"1.2.3.999","port":80,"protocol":"tcp"}' }),
+    await raw('/services.create', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: '{"address":"1.2.3.999","port":80,"protocol":"tcp"}',
+    }),
   ];
   for (const reply of replies) {
     assert.ok(reply.status >= 400, reply.text);
@@ -162,7 +172,11 @@ test('an unexpected failure: the client gets a reference, the log gets the detai
 
 test("the browser's address the console passes on is the login's source; anything not an address is ignored", T, async () => {
   const login = (address: string) =>
-    raw('/auth.login', { method: 'POST', headers: { 'content-type': 'application/json', 'x-sluice-client-address': address }, body: JSON.stringify({ user: 'nobody-here', password: 'wrong password!' }) });
+    raw('/auth.login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-sluice-client-address': address },
+      body: JSON.stringify({ user: 'nobody-here', password: 'wrong password!' }),
+    });
   const sourceOfLastFailure = () => (t.store.audit.list({ action: 'auth.loginFailed', limit: 1 }).items[0]!.after as { source: string }).source;
   assert.equal((await login('::ffff:192.0.2.33')).status, 401);
   assert.equal(sourceOfLastFailure(), '192.0.2.33');

@@ -17,11 +17,13 @@ const sampler = new StatsSampler(dp.maps, { ids: () => ({ services, backends, se
 for (let i = 0; i < 5; i++) sampler.sampleOnce();
 const samples: number[] = [];
 for (let i = 0; i < 50; i++) {
-	const start = performance.now();
-	sampler.sampleOnce();
-	samples.push(performance.now() - start);
+  const start = performance.now();
+  sampler.sampleOnce();
+  samples.push(performance.now() - start);
 }
 samples.sort((a, b) => a - b);
 const mem = process.memoryUsage();
-console.log(`sampleOnce with ${BACKENDS} backends + ${SERVICES} services: median ${samples[25]!.toFixed(2)} ms, max ${samples.at(-1)!.toFixed(2)} ms; rss ${(mem.rss / 1e6).toFixed(0)} MB`);
+console.log(
+  `sampleOnce with ${BACKENDS} backends + ${SERVICES} services: median ${samples[25]!.toFixed(2)} ms, max ${samples.at(-1)!.toFixed(2)} ms; rss ${(mem.rss / 1e6).toFixed(0)} MB`,
+);
 dp.close();

@@ -13,7 +13,14 @@ import { MIGRATIONS } from '../../src/store/migrations.js';
 const dir = mkdtempSync(join(tmpdir(), 'sluice-store-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const WEB = { address: '198.18.100.1', port: 80, protocol: 'tcp' as const, algorithm: 'maglev' as const, mode: 'nat' as const, healthCheck: defaultHealthCheck('tcp') };
+const WEB = {
+  address: '198.18.100.1',
+  port: 80,
+  protocol: 'tcp' as const,
+  algorithm: 'maglev' as const,
+  mode: 'nat' as const,
+  healthCheck: defaultHealthCheck('tcp'),
+};
 
 test('opens in WAL mode, root-only, at the current schema version; reopening keeps the data', () => {
   const dataDir = join(dir, 'a');
@@ -26,9 +33,22 @@ test('opens in WAL mode, root-only, at the current schema version; reopening kee
   store.services.insertBackend(service, { address: '198.19.1.2', port: 8080, weight: 2, state: 'ready' }, 1000);
   store.close();
   const again = new Store(dataDir);
-  assert.deepEqual({ services: again.services.desired() }, {
-    services: [{ address: '198.18.100.1', port: 80, protocol: 'tcp', algorithm: 'maglev', mode: 'nat', clientRate: 0, backends: [{ address: '198.19.1.2', port: 8080, weight: 2, state: 'ready' }] }],
-  });
+  assert.deepEqual(
+    { services: again.services.desired() },
+    {
+      services: [
+        {
+          address: '198.18.100.1',
+          port: 80,
+          protocol: 'tcp',
+          algorithm: 'maglev',
+          mode: 'nat',
+          clientRate: 0,
+          backends: [{ address: '198.19.1.2', port: 8080, weight: 2, state: 'ready' }],
+        },
+      ],
+    },
+  );
   assert.equal(again.exportConfig().services[0]?.healthCheck?.type, 'tcp');
   again.close();
 });
@@ -78,14 +98,27 @@ test('passwords: scrypt, salted, verified; tokens: random, stored as SHA-256', (
 test('audit: newest first, filtered, paged with a cursor', () => {
   const store = new Store(':memory:');
   for (let i = 0; i < 7; i++)
-    store.audit.append({ user: i % 2 ? 'olga' : 'root', role: 'admin' }, { action: 'backend.setWeight', target: `svc be${i}`, before: { weight: i }, after: { weight: i + 1 } }, 1000 + i);
+    store.audit.append(
+      { user: i % 2 ? 'olga' : 'root', role: 'admin' },
+      { action: 'backend.setWeight', target: `svc be${i}`, before: { weight: i }, after: { weight: i + 1 } },
+      1000 + i,
+    );
   const first = store.audit.list({ limit: 3 });
-  assert.deepEqual(first.items.map((e) => e.target), ['svc be6', 'svc be5', 'svc be4']);
+  assert.deepEqual(
+    first.items.map((e) => e.target),
+    ['svc be6', 'svc be5', 'svc be4'],
+  );
   assert.deepEqual(first.items[0]?.before, { weight: 6 });
   const second = store.audit.list({ limit: 3, cursor: first.nextCursor! });
-  assert.deepEqual(second.items.map((e) => e.target), ['svc be3', 'svc be2', 'svc be1']);
+  assert.deepEqual(
+    second.items.map((e) => e.target),
+    ['svc be3', 'svc be2', 'svc be1'],
+  );
   const last = store.audit.list({ limit: 3, cursor: second.nextCursor! });
-  assert.deepEqual(last.items.map((e) => e.target), ['svc be0']);
+  assert.deepEqual(
+    last.items.map((e) => e.target),
+    ['svc be0'],
+  );
   assert.equal(last.nextCursor, null);
   assert.equal(store.audit.list({ limit: 50, actor: 'olga' }).items.length, 3);
   assert.equal(store.audit.list({ limit: 50, target: 'be1' }).items.length, 1);

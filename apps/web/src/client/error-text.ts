@@ -49,7 +49,8 @@ export function errorText(error: unknown): string {
       return `${capitalise(error.message)}.`;
     case 'INTERNAL':
       /* Unexpected: the message is only the reference, and whether anything changed is unknown. */
-      if (data.reference) return `${capitalise(error.message.replace(/\.$/, ''))}. Reload to see the current state; if it keeps happening, give the reference to whoever runs the console.`;
+      if (data.reference)
+        return `${capitalise(error.message.replace(/\.$/, ''))}. Reload to see the current state; if it keeps happening, give the reference to whoever runs the console.`;
       return `The agent could not apply this and changed nothing: ${error.message}. Retry; if it keeps failing, check the agent's log.`;
     default:
       return error.message || 'Something went wrong; retry.';

@@ -22,7 +22,11 @@ export interface SubscriptionState {
   error: unknown;
 }
 
-export function useSubscription<T>(key: string, subscribe: (handlers: SubscriptionHandlers<T>) => Unsubscribable, onData: (value: T) => void): SubscriptionState {
+export function useSubscription<T>(
+  key: string,
+  subscribe: (handlers: SubscriptionHandlers<T>) => Unsubscribable,
+  onData: (value: T) => void,
+): SubscriptionState {
   const [state, setState] = useState<SubscriptionState>({ connected: false, error: null });
   /* The newest callback, without resubscribing on every render. */
   const onDataRef = useRef(onData);

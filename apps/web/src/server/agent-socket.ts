@@ -21,7 +21,9 @@ export class AgentUnreachableError extends Error {
     readonly socketPath: string,
     cause: string,
   ) {
-    super(`The console cannot reach the Sluice agent (${cause}). Is \`sluice agent\` running? The console's log names the socket it tried (SLUICE_AGENT_SOCKET).`);
+    super(
+      `The console cannot reach the Sluice agent (${cause}). Is \`sluice agent\` running? The console's log names the socket it tried (SLUICE_AGENT_SOCKET).`,
+    );
     this.name = 'AgentUnreachableError';
   }
 }
@@ -64,8 +66,7 @@ export function callAgent(options: AgentRequest): Promise<AgentResponse> {
         body: Readable.toWeb(response) as ReadableStream<Uint8Array>,
       });
     });
-    if (!options.streaming)
-      upstream.setTimeout(REQUEST_TIMEOUT_MS, () => upstream.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)));
+    if (!options.streaming) upstream.setTimeout(REQUEST_TIMEOUT_MS, () => upstream.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)));
     upstream.on('error', (error: NodeJS.ErrnoException) => {
       if (options.signal.aborted) return reject(error);
       console.error(`[sluice console] cannot reach the agent at ${socketPath}: ${error.message}`);

@@ -15,7 +15,10 @@
 import { isIP } from 'node:net';
 
 export function clientAddressOf(request: Request): string | null {
-  const hops = (request.headers.get('x-forwarded-for') ?? '').split(',').map((hop) => hop.trim()).filter(Boolean);
+  const hops = (request.headers.get('x-forwarded-for') ?? '')
+    .split(',')
+    .map((hop) => hop.trim())
+    .filter(Boolean);
   const last = hops.at(-1)?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
   return last && isIP(last) ? last : null;
 }

@@ -24,12 +24,13 @@ let cached: ConsoleSettings | undefined;
 export function consoleSettings(): ConsoleSettings {
   if (cached) return cached;
   const parsed = settingsSchema.safeParse(process.env);
-  if (!parsed.success)
-    throw new Error(`console settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new Error(`console settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   cached = {
     agentSocket: parsed.data.SLUICE_AGENT_SOCKET,
     secureCookies: parsed.data.SLUICE_CONSOLE_SECURE_COOKIES === '1',
-    extraOrigins: parsed.data.SLUICE_CONSOLE_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    extraOrigins: parsed.data.SLUICE_CONSOLE_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
   };
   return cached;
 }

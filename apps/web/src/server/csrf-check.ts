@@ -24,8 +24,7 @@ function sameOrigin(request: Request): CsrfVerdict {
     } catch {
       return { ok: false, reason: `unreadable Origin header "${origin}"` };
     }
-    if (originHost !== host && !consoleSettings().extraOrigins.includes(origin))
-      return { ok: false, reason: `request from another origin (${origin})` };
+    if (originHost !== host && !consoleSettings().extraOrigins.includes(origin)) return { ok: false, reason: `request from another origin (${origin})` };
   }
   return { ok: true };
 }

@@ -44,7 +44,15 @@ export function createSession(login: { token: string; user: string; role: Role; 
   for (const [id, session] of store) if (session.expiresAt <= now) store.delete(id);
   while (store.size >= MAX_SESSIONS) store.delete(store.keys().next().value!);
   /* Always a new id (never one the browser offered): a session id planted before login is worth nothing after it. */
-  const session: ConsoleSession = { id: newSecret(), agentToken: login.token, user: login.user, role: login.role, expiresAt: login.expiresAt, lastSeenAt: now, csrfToken: newSecret() };
+  const session: ConsoleSession = {
+    id: newSecret(),
+    agentToken: login.token,
+    user: login.user,
+    role: login.role,
+    expiresAt: login.expiresAt,
+    lastSeenAt: now,
+    csrfToken: newSecret(),
+  };
   store.set(session.id, session);
   return session;
 }

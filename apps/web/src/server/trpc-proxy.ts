@@ -36,15 +36,26 @@ export async function proxyTrpc(request: Request): Promise<Response> {
   } catch (error) {
     /* Shaped like the agent's own unexpected errors: a reference, never the message or stack. */
     const reference = logUnexpected(`${request.method} ${url.pathname}`, error);
-    return trpcErrorReply({ procedures: [''], batched: false, trpcCode: 'INTERNAL_SERVER_ERROR', sluiceCode: 'INTERNAL', message: unexpectedErrorMessage(reference), reference });
+    return trpcErrorReply({
+      procedures: [''],
+      batched: false,
+      trpcCode: 'INTERNAL_SERVER_ERROR',
+      sluiceCode: 'INTERNAL',
+      message: unexpectedErrorMessage(reference),
+      reference,
+    });
   }
 }
 
 async function proxy(request: Request, url: URL, batched: boolean): Promise<Response> {
   const pathPart = decodeURIComponent(url.pathname.slice(url.pathname.indexOf(PREFIX) + PREFIX.length));
   const procedures = pathPart.split(',');
-  const refuse = (trpcCode: Parameters<typeof trpcErrorReply>[0]['trpcCode'], sluiceCode: Parameters<typeof trpcErrorReply>[0]['sluiceCode'], message: string, httpStatus?: number) =>
-    trpcErrorReply({ procedures, batched, trpcCode, sluiceCode, message, httpStatus });
+  const refuse = (
+    trpcCode: Parameters<typeof trpcErrorReply>[0]['trpcCode'],
+    sluiceCode: Parameters<typeof trpcErrorReply>[0]['sluiceCode'],
+    message: string,
+    httpStatus?: number,
+  ) => trpcErrorReply({ procedures, batched, trpcCode, sluiceCode, message, httpStatus });
 
   if (!PROCEDURE_PATH.test(pathPart)) return refuse('NOT_FOUND', 'NOT_FOUND', `"${pathPart}" is not an API procedure`);
   if (procedures.some((p) => HANDLED_ELSEWHERE.has(p)))

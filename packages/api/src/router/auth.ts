@@ -31,9 +31,7 @@ export const authRouter = {
   login: publicProcedure
     .input(loginInputSchema)
     .output(loginOutputSchema)
-    .mutation(({ ctx, input }) =>
-      ctx.sluice.auth.login(input.user, input.password, { source: ctx.clientAddress ?? 'local', previousToken: ctx.token }),
-    ),
+    .mutation(({ ctx, input }) => ctx.sluice.auth.login(input.user, input.password, { source: ctx.clientAddress ?? 'local', previousToken: ctx.token })),
 
   /** Clears the failed-login count and lock of a user and/or a source address (audited). */
   unlockLogin: adminProcedure

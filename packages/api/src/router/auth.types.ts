@@ -64,9 +64,7 @@ export type UserView = z.infer<typeof userViewSchema>;
 export const createUserInputSchema = z.object({ user: userNameSchema, password: passwordSchema, role: roleSchema }).strict();
 export type CreateUserInput = z.infer<typeof createUserInputSchema>;
 
-export const updateUserInputSchema = z
-  .object({ user: userNameSchema, password: passwordSchema.optional(), role: roleSchema.optional() })
-  .strict();
+export const updateUserInputSchema = z.object({ user: userNameSchema, password: passwordSchema.optional(), role: roleSchema.optional() }).strict();
 export type UpdateUserInput = z.infer<typeof updateUserInputSchema>;
 
 export const deleteUserInputSchema = z.object({ user: userNameSchema }).strict();

@@ -50,7 +50,9 @@ export const backendsRouter = {
     .mutation(({ ctx, input }) => ctx.sluice.backends.bulk(input, ctx.identity)),
 
   /** The service's backends every intervalMs: drain progress, health, weights. */
-  watch: viewerProcedure.input(backendWatchInputSchema).subscription(({ ctx, input, signal }) =>
-    validated(z.array(backendViewSchema), ctx.sluice.backends.watch(input.service, input.intervalMs, signal ?? new AbortController().signal)),
-  ),
+  watch: viewerProcedure
+    .input(backendWatchInputSchema)
+    .subscription(({ ctx, input, signal }) =>
+      validated(z.array(backendViewSchema), ctx.sluice.backends.watch(input.service, input.intervalMs, signal ?? new AbortController().signal)),
+    ),
 } satisfies TRPCRouterRecord;

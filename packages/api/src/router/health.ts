@@ -11,7 +11,5 @@ export const healthRouter = {
   /** A backend flipped up or down. */
   changes: viewerProcedure
     .input(healthChangesInputSchema)
-    .subscription(({ ctx, input, signal }) =>
-      validated(healthChangeSchema, ctx.sluice.health.changes(input?.service, signal ?? new AbortController().signal)),
-    ),
+    .subscription(({ ctx, input, signal }) => validated(healthChangeSchema, ctx.sluice.health.changes(input?.service, signal ?? new AbortController().signal))),
 } satisfies TRPCRouterRecord;

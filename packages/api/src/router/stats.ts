@@ -1,12 +1,6 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { validated, viewerProcedure } from '../trpc.ts';
-import {
-  statsLiveInputSchema,
-  statsSampleSchema,
-  statsSeriesInputSchema,
-  statsSeriesOutputSchema,
-  statsTotalsOutputSchema,
-} from './stats.types.ts';
+import { statsLiveInputSchema, statsSampleSchema, statsSeriesInputSchema, statsSeriesOutputSchema, statsTotalsOutputSchema } from './stats.types.ts';
 
 export const statsRouter = {
   totals: viewerProcedure.output(statsTotalsOutputSchema).query(({ ctx }) => ctx.sluice.stats.totals()),

@@ -1,10 +1,6 @@
 import { z } from 'zod';
 import { healthCheckPatchSchema } from './health-check.ts';
-import {
-  checkServiceBackends,
-  checkUniqueServices,
-  serviceSpecFields,
-} from './service.ts';
+import { checkServiceBackends, checkUniqueServices, serviceSpecFields } from './service.ts';
 
 /*
  * The whole configuration as a declarative file (JSON or YAML): what

@@ -1,13 +1,7 @@
 import { z } from 'zod';
 import { addressFamily, formatEndpoint, ipAddressSchema, portSchema } from './address.ts';
 
-export const ALGORITHMS = [
-  'round-robin',
-  'weighted-round-robin',
-  'least-connections',
-  'source-hash',
-  'maglev',
-] as const;
+export const ALGORITHMS = ['round-robin', 'weighted-round-robin', 'least-connections', 'source-hash', 'maglev'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 export const algorithmSchema = z.enum(ALGORITHMS);
 
@@ -68,10 +62,7 @@ const serviceSpecFields = {
 };
 
 /** Backends must share the service's address family and appear once. */
-export function checkServiceBackends(
-  service: { address: string; backends: readonly { address: string; port: number }[] },
-  ctx: z.RefinementCtx,
-): void {
+export function checkServiceBackends(service: { address: string; backends: readonly { address: string; port: number }[] }, ctx: z.RefinementCtx): void {
   const family = addressFamily(service.address);
   const seen = new Set<string>();
   service.backends.forEach((backend, index) => {
@@ -82,8 +73,7 @@ export function checkServiceBackends(
         path: ['backends', index, 'address'],
         message: `backend ${endpoint} is IPv${addressFamily(backend.address)} but the service is IPv${family}`,
       });
-    if (seen.has(endpoint))
-      ctx.addIssue({ code: 'custom', path: ['backends', index], message: `backend ${endpoint} is listed twice` });
+    if (seen.has(endpoint)) ctx.addIssue({ code: 'custom', path: ['backends', index], message: `backend ${endpoint} is listed twice` });
     seen.add(endpoint);
   });
 }
@@ -103,8 +93,7 @@ export function checkUniqueServices(config: { services: readonly { address: stri
   const seen = new Set<string>();
   config.services.forEach((service, index) => {
     const name = serviceName(service);
-    if (seen.has(name))
-      ctx.addIssue({ code: 'custom', path: ['services', index], message: `service ${name} is listed twice` });
+    if (seen.has(name)) ctx.addIssue({ code: 'custom', path: ['services', index], message: `service ${name} is listed twice` });
     seen.add(name);
   });
 }

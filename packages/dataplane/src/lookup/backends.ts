@@ -2,7 +2,7 @@
  * The backend list every table builder takes, its validation, and the one
  * order all builders use.
  */
-import { MAX_BACKEND_ID, MAX_WEIGHT, MIN_WEIGHT } from "./constants.js";
+import { MAX_BACKEND_ID, MAX_WEIGHT, MIN_WEIGHT } from './constants.js';
 
 export interface LookupBackend {
   /** Backend id: the u16 value written into table slots (0 .. 0xfffe). */

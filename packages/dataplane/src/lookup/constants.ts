@@ -13,7 +13,7 @@
  *   the end of the table.
  * - NO_BACKEND: a slot that names no backend, what an empty service's table holds.
  */
-import { LEAST_CONN_CANDIDATES, LOOKUP_TABLE_SIZE, NO_BACKEND } from "../generated/layout.js";
+import { LEAST_CONN_CANDIDATES, LOOKUP_TABLE_SIZE, NO_BACKEND } from '../generated/layout.js';
 
 export { LEAST_CONN_CANDIDATES, LOOKUP_TABLE_SIZE, NO_BACKEND };
 

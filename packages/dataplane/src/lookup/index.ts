@@ -2,22 +2,17 @@
  * Per-service lookup tables: what the agent writes into the idle copy of a
  * service's table before flipping the service to it.
  */
-import { type LookupBackend, validateBackends } from "./backends.js";
-import { LEAST_CONN_CANDIDATES, LOOKUP_TABLE_SIZE, NO_BACKEND } from "./constants.js";
-import { buildMaglevTable } from "./maglev.js";
-import { buildWeightedSequence } from "./sequence.js";
+import { type LookupBackend, validateBackends } from './backends.js';
+import { LEAST_CONN_CANDIDATES, LOOKUP_TABLE_SIZE, NO_BACKEND } from './constants.js';
+import { buildMaglevTable } from './maglev.js';
+import { buildWeightedSequence } from './sequence.js';
 
 export { LEAST_CONN_CANDIDATES, LOOKUP_TABLE_SIZE, NO_BACKEND };
 export type { LookupBackend };
-export { buildMaglevTable, maglevPermutation } from "./maglev.js";
-export { buildWeightedSequence, type WeightedSequence } from "./sequence.js";
+export { buildMaglevTable, maglevPermutation } from './maglev.js';
+export { buildWeightedSequence, type WeightedSequence } from './sequence.js';
 
-export type LookupAlgorithm =
-  | "round-robin"
-  | "weighted-round-robin"
-  | "least-connections"
-  | "source-hash"
-  | "maglev";
+export type LookupAlgorithm = 'round-robin' | 'weighted-round-robin' | 'least-connections' | 'source-hash' | 'maglev';
 
 export interface LookupTable {
   table: Uint16Array;
@@ -44,20 +39,20 @@ export function buildLookupTable(
   leastConnCandidates: number = LEAST_CONN_CANDIDATES,
 ): LookupTable {
   switch (algorithm) {
-    case "round-robin": {
+    case 'round-robin': {
       // Weights are ignored but still checked, so a bad one fails the same way for every algorithm.
       validateBackends(backends, size);
       const unweighted = backends.map((backend) => ({ ...backend, weight: 1 }));
       const { table, length } = buildWeightedSequence(unweighted, size, leastConnCandidates);
       return { table, sequenceLength: length };
     }
-    case "weighted-round-robin":
-    case "least-connections": {
+    case 'weighted-round-robin':
+    case 'least-connections': {
       const { table, length } = buildWeightedSequence(backends, size, leastConnCandidates);
       return { table, sequenceLength: length };
     }
-    case "source-hash":
-    case "maglev":
+    case 'source-hash':
+    case 'maglev':
       return { table: buildMaglevTable(backends, size), sequenceLength: size };
     default: {
       const unknown: never = algorithm;

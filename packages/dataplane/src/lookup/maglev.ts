@@ -10,10 +10,10 @@
  * keep their backend, on this balancer and on any other that builds the same
  * table.
  */
-import { type LookupBackend, sortedByKey, validateBackends } from "./backends.js";
-import { LOOKUP_TABLE_SIZE, NO_BACKEND } from "./constants.js";
-import { murmur3x86_32 } from "./murmur3.js";
-import { maglevTurnOrder } from "./turn-order.js";
+import { type LookupBackend, sortedByKey, validateBackends } from './backends.js';
+import { LOOKUP_TABLE_SIZE, NO_BACKEND } from './constants.js';
+import { murmur3x86_32 } from './murmur3.js';
+import { maglevTurnOrder } from './turn-order.js';
 
 /*
  * Offset and skip come from MurmurHash3 of the backend's key with two seeds.
@@ -61,13 +61,7 @@ function isPrime(n: number): boolean {
  * free slot and claims it. The walk ends: a free slot remains while turns do,
  * and the permutation visits every slot.
  */
-function claimSlots(
-  table: Uint16Array,
-  turns: Uint32Array,
-  ids: Uint16Array,
-  skips: Int32Array,
-  cursors: Int32Array,
-): void {
+function claimSlots(table: Uint16Array, turns: Uint32Array, ids: Uint16Array, skips: Int32Array, cursors: Int32Array): void {
   const size = table.length;
   /*
    * A local copy: V8 checks an imported binding for initialisation on every
@@ -99,10 +93,7 @@ function wrapped(slot: number, size: number): number {
  * set of (key, weight) pairs and the ids they map to, never on input order.
  * An empty list gives a table of NO_BACKEND.
  */
-export function buildMaglevTable(
-  backends: readonly LookupBackend[],
-  size: number = LOOKUP_TABLE_SIZE,
-): Uint16Array {
+export function buildMaglevTable(backends: readonly LookupBackend[], size: number = LOOKUP_TABLE_SIZE): Uint16Array {
   validateBackends(backends, size);
   if (!isPrime(size)) throw new RangeError(`a Maglev table needs a prime size, got ${size}`);
   if (size >= 2 ** 30) throw new RangeError(`a Maglev table of ${size} slots is beyond 2^30`);

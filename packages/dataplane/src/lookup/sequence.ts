@@ -12,9 +12,9 @@
  * period ends at least LEAST_CONN_CANDIDATES - 1 slots before the table does:
  * every such window holds valid ids in sequence order, with no wrap-around.
  */
-import { type LookupBackend, sortedByKey, validateBackends } from "./backends.js";
-import { LEAST_CONN_CANDIDATES, LOOKUP_TABLE_SIZE, NO_BACKEND } from "./constants.js";
-import { fitWeightsToPeriod } from "./period-weights.js";
+import { type LookupBackend, sortedByKey, validateBackends } from './backends.js';
+import { LEAST_CONN_CANDIDATES, LOOKUP_TABLE_SIZE, NO_BACKEND } from './constants.js';
+import { fitWeightsToPeriod } from './period-weights.js';
 
 export interface WeightedSequence {
   /** Backend ids; every slot is valid, the first `length` form one period. */
@@ -107,7 +107,7 @@ function writePeriod(table: Uint16Array, ids: Uint16Array, weights: readonly num
   }
   for (let g = 0; g < count; g++) {
     if (rotations[g] !== weight[g] || next[g] !== 0) {
-      throw new Error("smooth weighted round robin did not return to its start after one period");
+      throw new Error('smooth weighted round robin did not return to its start after one period');
     }
   }
 }
@@ -140,7 +140,10 @@ export function buildWeightedSequence(
 
   const sorted = sortedByKey(backends);
   const ids = Uint16Array.from(sorted, (b) => b.id);
-  const weights = fitWeightsToPeriod(sorted.map((b) => b.weight), size - (window - 1));
+  const weights = fitWeightsToPeriod(
+    sorted.map((b) => b.weight),
+    size - (window - 1),
+  );
   const period = weights.reduce((sum, w) => sum + w, 0);
   writePeriod(table, ids, weights, period);
   repeatPeriod(table, period);

@@ -23,7 +23,7 @@
  */
 export function maglevTurnOrder(weights: Uint32Array, turnsNeeded: number): Uint32Array {
   const count = weights.length;
-  if (count === 0) throw new RangeError("turns need at least one backend");
+  if (count === 0) throw new RangeError('turns need at least one backend');
   let maxWeight = 0;
   let totalWeight = 0;
   for (let i = 0; i < count; i++) {

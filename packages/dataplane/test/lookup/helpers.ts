@@ -1,5 +1,5 @@
 /* Backend lists and table statistics shared by the lookup-table tests. */
-import type { LookupBackend } from "../../src/lookup/index.js";
+import type { LookupBackend } from '../../src/lookup/index.js';
 
 /*
  * N backends with keys like the agent's ("198.19.0.7:8080"), weights from

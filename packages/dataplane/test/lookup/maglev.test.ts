@@ -1,13 +1,7 @@
-import assert from "node:assert/strict";
-import { describe, test } from "node:test";
-import {
-  buildMaglevTable,
-  LOOKUP_TABLE_SIZE,
-  maglevPermutation,
-  NO_BACKEND,
-  type LookupBackend,
-} from "../../src/lookup/index.js";
-import { countSlots, inKeyOrder, makeBackends, oneTwoThree, seededRandom, shuffled } from "./helpers.js";
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { buildMaglevTable, LOOKUP_TABLE_SIZE, maglevPermutation, NO_BACKEND, type LookupBackend } from '../../src/lookup/index.js';
+import { countSlots, inKeyOrder, makeBackends, oneTwoThree, seededRandom, shuffled } from './helpers.js';
 
 const M = LOOKUP_TABLE_SIZE;
 
@@ -57,18 +51,21 @@ function katranMaglevV2(backends: readonly LookupBackend[], size: number): Uint1
   }
 }
 
-describe("maglev", () => {
-  test("fills every slot with one of the backends", () => {
+describe('maglev', () => {
+  test('fills every slot with one of the backends', () => {
     for (const n of [1, 3, 10, 100, 1000]) {
       const backends = makeBackends(n, oneTwoThree);
       const ids = new Set(backends.map((b) => b.id));
       const table = buildMaglevTable(backends, M);
       assert.equal(table.length, M);
-      assert.ok(table.every((id) => ids.has(id)), `N=${n}: a slot holds no backend`);
+      assert.ok(
+        table.every((id) => ids.has(id)),
+        `N=${n}: a slot holds no backend`,
+      );
     }
   });
 
-  test("an empty backend list gives NO_BACKEND everywhere", () => {
+  test('an empty backend list gives NO_BACKEND everywhere', () => {
     const table = buildMaglevTable([], M);
     assert.equal(table.length, M);
     assert.ok(table.every((id) => id === NO_BACKEND));
@@ -80,8 +77,8 @@ describe("maglev", () => {
    * quota, so the bound holds with room to spare.
    */
   for (const [name, weightOf] of [
-    ["equal weights", () => 1],
-    ["weights 1:2:3", oneTwoThree],
+    ['equal weights', () => 1],
+    ['weights 1:2:3', oneTwoThree],
   ] as const) {
     test(`shares follow ${name} within 1%`, () => {
       for (const n of [3, 10, 100]) {
@@ -91,10 +88,7 @@ describe("maglev", () => {
         for (const { id, weight } of backends) {
           const expected = (M * weight) / totalWeight;
           const actual = counts.get(id) ?? 0;
-          assert.ok(
-            Math.abs(actual - expected) <= 0.01 * expected,
-            `N=${n} backend ${id}: ${actual} slots, expected ${expected.toFixed(1)}`,
-          );
+          assert.ok(Math.abs(actual - expected) <= 0.01 * expected, `N=${n} backend ${id}: ${actual} slots, expected ${expected.toFixed(1)}`);
         }
       }
     });
@@ -116,17 +110,20 @@ describe("maglev", () => {
   const MAX_MOVED_BETWEEN_SURVIVORS = Math.floor(0.01 * M);
 
   for (const [name, weightOf] of [
-    ["equal weights", () => 1],
-    ["weights 1:2:3", oneTwoThree],
+    ['equal weights', () => 1],
+    ['weights 1:2:3', oneTwoThree],
   ] as const) {
     test(`removing one backend moves few slots between the others (${name})`, () => {
       for (const n of [3, 10, 100]) {
         const backends = makeBackends(n, weightOf);
         const before = buildMaglevTable(backends, M);
         for (const leaving of [backends[0]!, backends[n >> 1]!, backends[n - 1]!]) {
-          const after = buildMaglevTable(backends.filter((b) => b !== leaving), M);
+          const after = buildMaglevTable(
+            backends.filter((b) => b !== leaving),
+            M,
+          );
           for (let s = 0; s < M; s++) {
-            assert.notEqual(after[s], leaving.id, "the removed backend still has slots");
+            assert.notEqual(after[s], leaving.id, 'the removed backend still has slots');
           }
           const moved = movedBetweenSurvivors(before, after);
           assert.ok(moved < MAX_MOVED_BETWEEN_SURVIVORS, `N=${n}: ${moved} slots moved between survivors`);
@@ -138,7 +135,7 @@ describe("maglev", () => {
       for (const n of [3, 10, 100]) {
         const backends = makeBackends(n, weightOf);
         const before = buildMaglevTable(backends, M);
-        const arriving = { id: 4000, key: "198.19.200.1:8080", weight: 2 };
+        const arriving = { id: 4000, key: '198.19.200.1:8080', weight: 2 };
         const after = buildMaglevTable([...backends, arriving], M);
         const taken = countSlots(after).get(arriving.id) ?? 0;
         const totalWeight = backends.reduce((sum, b) => sum + b.weight, 0) + arriving.weight;
@@ -150,7 +147,7 @@ describe("maglev", () => {
     });
   }
 
-  test("the table does not depend on input order", () => {
+  test('the table does not depend on input order', () => {
     const random = seededRandom(1);
     for (const n of [3, 10, 100]) {
       const backends = makeBackends(n, oneTwoThree);
@@ -162,7 +159,7 @@ describe("maglev", () => {
     }
   });
 
-  test("slots depend on keys, not on ids", () => {
+  test('slots depend on keys, not on ids', () => {
     const backends = makeBackends(10);
     const renumbered = backends.map((b, i) => ({ ...b, id: 1000 + i }));
     const newIdOf = new Map(backends.map((b, i) => [b.id, renumbered[i]!.id]));
@@ -171,7 +168,7 @@ describe("maglev", () => {
     for (let s = 0; s < M; s++) assert.equal(renumberedTable[s], newIdOf.get(table[s]!));
   });
 
-  test("turns come in Katran MaglevV2 order", () => {
+  test('turns come in Katran MaglevV2 order', () => {
     const random = seededRandom(2);
     const cases: LookupBackend[][] = [
       makeBackends(5),
@@ -186,12 +183,12 @@ describe("maglev", () => {
     }
   });
 
-  test("rejects a table size that is not prime", () => {
+  test('rejects a table size that is not prime', () => {
     assert.throws(() => buildMaglevTable(makeBackends(3), 65536), RangeError);
     assert.throws(() => buildMaglevTable(makeBackends(3), 1), RangeError);
   });
 
-  test("the permutation visits every slot", () => {
+  test('the permutation visits every slot', () => {
     const size = 1009;
     for (const { key } of makeBackends(20)) {
       const { offset, skip } = maglevPermutation(key, size);

@@ -1,11 +1,11 @@
-import assert from "node:assert/strict";
-import { test } from "node:test";
-import { fitWeightsToPeriod } from "../../src/lookup/period-weights.js";
-import { seededRandom } from "./helpers.js";
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fitWeightsToPeriod } from '../../src/lookup/period-weights.js';
+import { seededRandom } from './helpers.js';
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
-test("weights that fit are only divided by their gcd", () => {
+test('weights that fit are only divided by their gcd', () => {
   assert.deepEqual(fitWeightsToPeriod([1, 2, 3], 65537), [1, 2, 3]);
   assert.deepEqual(fitWeightsToPeriod([4, 8, 12], 65537), [1, 2, 3]);
   assert.deepEqual(fitWeightsToPeriod([5, 5, 5], 65537), [1, 1, 1]);
@@ -20,7 +20,7 @@ test("weights that fit are only divided by their gcd", () => {
  * where F counts the backends raised to one slot (they take that much from the
  * others' quotas).
  */
-test("scaled weights fill the period, stay at least 1 and stay within a slot of their quota", () => {
+test('scaled weights fill the period, stay at least 1 and stay within a slot of their quota', () => {
   const random = seededRandom(7);
   for (let round = 0; round < 500; round++) {
     const maxPeriod = [65537, 1009, 101][round % 3]!;
@@ -44,11 +44,11 @@ test("scaled weights fill the period, stay at least 1 and stay within a slot of 
   }
 });
 
-test("backends with quotas under one slot get exactly one", () => {
+test('backends with quotas under one slot get exactly one', () => {
   const fitted = fitWeightsToPeriod([65535, ...Array.from({ length: 999 }, () => 1)], 65537);
   assert.deepEqual(fitted, [65537 - 999, ...Array.from({ length: 999 }, () => 1)]);
 });
 
-test("more weights than the period allows is an error", () => {
+test('more weights than the period allows is an error', () => {
   assert.throws(() => fitWeightsToPeriod([1, 1, 1], 2), RangeError);
 });

@@ -1,14 +1,8 @@
-import assert from "node:assert/strict";
-import { describe, test } from "node:test";
-import {
-  buildWeightedSequence,
-  LEAST_CONN_CANDIDATES,
-  LOOKUP_TABLE_SIZE,
-  NO_BACKEND,
-  type LookupBackend,
-} from "../../src/lookup/index.js";
-import { fitWeightsToPeriod } from "../../src/lookup/period-weights.js";
-import { countSlots, inKeyOrder, makeBackends, oneTwoThree, seededRandom, shuffled } from "./helpers.js";
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { buildWeightedSequence, LEAST_CONN_CANDIDATES, LOOKUP_TABLE_SIZE, NO_BACKEND, type LookupBackend } from '../../src/lookup/index.js';
+import { fitWeightsToPeriod } from '../../src/lookup/period-weights.js';
+import { countSlots, inKeyOrder, makeBackends, oneTwoThree, seededRandom, shuffled } from './helpers.js';
 
 const M = LOOKUP_TABLE_SIZE;
 
@@ -29,8 +23,8 @@ function nginxSequence(backends: readonly LookupBackend[], weights: readonly num
   return picks;
 }
 
-describe("weighted sequence", () => {
-  test("equal weights alternate strictly, in key order", () => {
+describe('weighted sequence', () => {
+  test('equal weights alternate strictly, in key order', () => {
     for (const weight of [1, 7, 65535]) {
       const backends = makeBackends(3, () => weight);
       const ids = inKeyOrder(backends).map((b) => b.id);
@@ -40,7 +34,7 @@ describe("weighted sequence", () => {
     }
   });
 
-  test("weights 1:2:3 give 1, 2 and 3 picks in every period of 6, interleaved", () => {
+  test('weights 1:2:3 give 1, 2 and 3 picks in every period of 6, interleaved', () => {
     const backends = makeBackends(3, oneTwoThree);
     const [a, b, c] = inKeyOrder(backends).map((x) => x.id);
     const { table, length } = buildWeightedSequence(backends, M);
@@ -53,15 +47,9 @@ describe("weighted sequence", () => {
     }
   });
 
-  test("a backend never comes twice in a row while another has the same weight", () => {
+  test('a backend never comes twice in a row while another has the same weight', () => {
     const random = seededRandom(3);
-    const cases = [
-      [3, 3, 2, 2, 1],
-      [5, 5, 1],
-      [1, 1, 4],
-      [10, 10, 10, 1],
-      Array.from({ length: 30 }, () => 1 + Math.floor(random() * 4)),
-    ];
+    const cases = [[3, 3, 2, 2, 1], [5, 5, 1], [1, 1, 4], [10, 10, 10, 1], Array.from({ length: 30 }, () => 1 + Math.floor(random() * 4))];
     for (const weights of cases) {
       const backends = makeBackends(weights.length, (i) => weights[i]!);
       const weightOf = new Map(backends.map((b) => [b.id, b.weight]));
@@ -83,19 +71,28 @@ describe("weighted sequence", () => {
       const backends = makeBackends(n, () => 1 + Math.floor(random() * maxWeight));
       const size = 4099;
       const sorted = inKeyOrder(backends);
-      const weights = fitWeightsToPeriod(sorted.map((b) => b.weight), size - (LEAST_CONN_CANDIDATES - 1));
+      const weights = fitWeightsToPeriod(
+        sorted.map((b) => b.weight),
+        size - (LEAST_CONN_CANDIDATES - 1),
+      );
       const { table, length } = buildWeightedSequence(backends, size);
-      assert.equal(length, weights.reduce((sum, w) => sum + w, 0));
+      assert.equal(
+        length,
+        weights.reduce((sum, w) => sum + w, 0),
+      );
       assert.deepEqual([...table], nginxSequence(sorted, weights, size), `weights ${sorted.map((b) => b.weight)}`);
     }
   });
 
-  test("a period is the weight sum after dividing by the gcd", () => {
+  test('a period is the weight sum after dividing by the gcd', () => {
     const backends = makeBackends(3, (i) => [400, 600, 1000][i]!);
     const { table, length } = buildWeightedSequence(backends, M);
     assert.equal(length, 10);
     const counts = countSlots(table, length);
-    assert.deepEqual(backends.map((b) => counts.get(b.id)), [2, 3, 5]);
+    assert.deepEqual(
+      backends.map((b) => counts.get(b.id)),
+      [2, 3, 5],
+    );
   });
 
   /*
@@ -108,7 +105,7 @@ describe("weighted sequence", () => {
    * raised ones). The weight-7 backend has a quota of 3.1 slots and gets 3: no
    * slot count is within 1% of that.
    */
-  test("weights summing past M are scaled to fit, keeping shares", () => {
+  test('weights summing past M are scaled to fit, keeping shares', () => {
     const random = seededRandom(5);
     const cases = [
       [65535, 50000, 30000, 1000, 7],
@@ -136,7 +133,7 @@ describe("weighted sequence", () => {
     }
   });
 
-  test("the table does not depend on input order", () => {
+  test('the table does not depend on input order', () => {
     const random = seededRandom(6);
     const backends = makeBackends(50, () => 1 + Math.floor(random() * 20));
     const reference = buildWeightedSequence(backends, M);
@@ -145,14 +142,14 @@ describe("weighted sequence", () => {
     }
   });
 
-  test("an empty backend list gives length 0 and NO_BACKEND everywhere", () => {
+  test('an empty backend list gives length 0 and NO_BACKEND everywhere', () => {
     const { table, length } = buildWeightedSequence([], M);
     assert.equal(length, 0);
     assert.equal(table.length, M);
     assert.ok(table.every((id) => id === NO_BACKEND));
   });
 
-  test("a least-connections window from any start below length stays in the table", () => {
+  test('a least-connections window from any start below length stays in the table', () => {
     // 40004 + 25531 = 65535 fits M, but not M - (LEAST_CONN_CANDIDATES - 1):
     // scaled to 40003 + 25531 (coprime, so the period stays that long).
     const backends = makeBackends(2, (i) => [40004, 25531][i]!);
@@ -167,7 +164,7 @@ describe("weighted sequence", () => {
     }
   });
 
-  test("as many backends as the period allows: every backend once", () => {
+  test('as many backends as the period allows: every backend once', () => {
     const size = 101;
     const n = size - (LEAST_CONN_CANDIDATES - 1);
     const backends = makeBackends(n, oneTwoThree);

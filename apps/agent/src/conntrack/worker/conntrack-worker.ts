@@ -28,154 +28,154 @@ const IDLE_EXIT_MS = 60_000;
 const WORKER_YOUNG_GENERATION_MB = 6;
 
 interface Outcome {
-	index: FlowIndex;
-	sweep?: SweepOutcome;
-	ended?: EndFlowsReport;
+  index: FlowIndex;
+  sweep?: SweepOutcome;
+  ended?: EndFlowsReport;
 }
 
 interface Queued {
-	job: WorkerJob;
-	resolve: (outcome: Outcome) => void;
-	reject: (err: Error) => void;
-	/** Shared by every refreshIndex() call made while this job waited. */
-	promise?: Promise<FlowIndex>;
+  job: WorkerJob;
+  resolve: (outcome: Outcome) => void;
+  reject: (err: Error) => void;
+  /** Shared by every refreshIndex() call made while this job waited. */
+  promise?: Promise<FlowIndex>;
 }
 
 export class ConntrackWorker {
-	#worker: Worker | undefined;
-	#idleTimer: NodeJS.Timeout | undefined;
-	#nextId = 1;
-	#running: (Queued & { id: number }) | undefined;
-	readonly #queue: Queued[] = [];
+  #worker: Worker | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #nextId = 1;
+  #running: (Queued & { id: number }) | undefined;
+  readonly #queue: Queued[] = [];
 
-	constructor(private readonly maps: ConntrackMaps) {}
+  constructor(private readonly maps: ConntrackMaps) {}
 
-	/** A job that will publish an index is queued or running. */
-	get refreshing(): boolean {
-		return this.#running !== undefined || this.#queue.length > 0;
-	}
+  /** A job that will publish an index is queued or running. */
+  get refreshing(): boolean {
+    return this.#running !== undefined || this.#queue.length > 0;
+  }
 
-	/** One GC pass on the worker; the index it builds is published before this resolves. */
-	sweep(nowNs: bigint | undefined, timeouts: FlowTimeouts, lastDrift: [number, number][]): Promise<SweepOutcome> {
-		return new Promise<Outcome>((resolve, reject) => {
-			this.#enqueue({ job: { kind: 'sweep', nowNs, timeouts, lastDrift }, resolve, reject });
-		}).then(({ sweep }) => sweep!);
-	}
+  /** One GC pass on the worker; the index it builds is published before this resolves. */
+  sweep(nowNs: bigint | undefined, timeouts: FlowTimeouts, lastDrift: [number, number][]): Promise<SweepOutcome> {
+    return new Promise<Outcome>((resolve, reject) => {
+      this.#enqueue({ job: { kind: 'sweep', nowNs, timeouts, lastDrift }, resolve, reject });
+    }).then(({ sweep }) => sweep!);
+  }
 
-	/**
-	 * Deletes every flow of these backend ids on the worker (a scan of the
-	 * whole table: a second at a million flows, not on the event loop); the
-	 * index it builds next is published before this resolves.
-	 */
-	endFlows(backendIds: number[]): Promise<EndFlowsReport> {
-		return new Promise<Outcome>((resolve, reject) => {
-			this.#enqueue({ job: { kind: 'end-flows', backendIds }, resolve, reject });
-		}).then(({ ended }) => ended!);
-	}
+  /**
+   * Deletes every flow of these backend ids on the worker (a scan of the
+   * whole table: a second at a million flows, not on the event loop); the
+   * index it builds next is published before this resolves.
+   */
+  endFlows(backendIds: number[]): Promise<EndFlowsReport> {
+    return new Promise<Outcome>((resolve, reject) => {
+      this.#enqueue({ job: { kind: 'end-flows', backendIds }, resolve, reject });
+    }).then(({ ended }) => ended!);
+  }
 
-	/**
-	 * A snapshot from a scan that starts after this call (a scan already
-	 * running may have missed the caller's last change). Calls made while
-	 * such a scan is still queued share it.
-	 */
-	refreshIndex(): Promise<FlowIndex> {
-		const waiting = this.#queue.find((q) => q.job.kind === 'index');
-		if (waiting?.promise) return waiting.promise;
-		let queued!: Queued;
-		const promise = new Promise<FlowIndex>((resolve, reject) => {
-			queued = { job: { kind: 'index' }, resolve: ({ index }) => resolve(index), reject };
-		});
-		queued.promise = promise;
-		this.#enqueue(queued);
-		return promise;
-	}
+  /**
+   * A snapshot from a scan that starts after this call (a scan already
+   * running may have missed the caller's last change). Calls made while
+   * such a scan is still queued share it.
+   */
+  refreshIndex(): Promise<FlowIndex> {
+    const waiting = this.#queue.find((q) => q.job.kind === 'index');
+    if (waiting?.promise) return waiting.promise;
+    let queued!: Queued;
+    const promise = new Promise<FlowIndex>((resolve, reject) => {
+      queued = { job: { kind: 'index' }, resolve: ({ index }) => resolve(index), reject };
+    });
+    queued.promise = promise;
+    this.#enqueue(queued);
+    return promise;
+  }
 
-	/** A newer snapshot, unless one is already on its way. Failures are left to the next sweep or page. */
-	requestRefresh(): void {
-		if (this.refreshing) return;
-		this.refreshIndex().catch(() => {});
-	}
+  /** A newer snapshot, unless one is already on its way. Failures are left to the next sweep or page. */
+  requestRefresh(): void {
+    if (this.refreshing) return;
+    this.refreshIndex().catch(() => {});
+  }
 
-	#enqueue(queued: Queued): void {
-		this.#queue.push(queued);
-		this.#next();
-	}
+  #enqueue(queued: Queued): void {
+    this.#queue.push(queued);
+    this.#next();
+  }
 
-	#next(): void {
-		if (this.#running) return;
-		const queued = this.#queue.shift();
-		clearTimeout(this.#idleTimer);
-		if (!queued) {
-			if (!this.#worker) return;
-			this.#worker.unref();
-			this.#idleTimer = setTimeout(() => this.#exit(), IDLE_EXIT_MS).unref();
-			return;
-		}
-		let request: WorkerRequest;
-		try {
-			request = { id: this.#nextId++, fds: mapFdsOf(this.maps), job: queued.job };
-		} catch (err) {
-			/* The maps were closed. */
-			queued.reject(err as Error);
-			this.#next();
-			return;
-		}
-		this.#running = { ...queued, id: request.id };
-		const worker = this.#start();
-		worker.ref();
-		worker.postMessage(request);
-	}
+  #next(): void {
+    if (this.#running) return;
+    const queued = this.#queue.shift();
+    clearTimeout(this.#idleTimer);
+    if (!queued) {
+      if (!this.#worker) return;
+      this.#worker.unref();
+      this.#idleTimer = setTimeout(() => this.#exit(), IDLE_EXIT_MS).unref();
+      return;
+    }
+    let request: WorkerRequest;
+    try {
+      request = { id: this.#nextId++, fds: mapFdsOf(this.maps), job: queued.job };
+    } catch (err) {
+      /* The maps were closed. */
+      queued.reject(err as Error);
+      this.#next();
+      return;
+    }
+    this.#running = { ...queued, id: request.id };
+    const worker = this.#start();
+    worker.ref();
+    worker.postMessage(request);
+  }
 
-	#start(): Worker {
-		if (this.#worker) return this.#worker;
-		const worker = new Worker(ENTRY, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
-		worker.on('message', (reply: WorkerReply) => this.#onReply(reply));
-		worker.on('error', (err) => this.#onGone(worker, err));
-		worker.on('exit', (code) => this.#onGone(worker, new Error(`conntrack worker thread exited with code ${code}`)));
-		this.#worker = worker;
-		return worker;
-	}
+  #start(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = new Worker(ENTRY, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+    worker.on('message', (reply: WorkerReply) => this.#onReply(reply));
+    worker.on('error', (err) => this.#onGone(worker, err));
+    worker.on('exit', (code) => this.#onGone(worker, new Error(`conntrack worker thread exited with code ${code}`)));
+    this.#worker = worker;
+    return worker;
+  }
 
-	#onReply(reply: WorkerReply): void {
-		const running = this.#running;
-		if (!running || running.id !== reply.id) return;
-		this.#running = undefined;
-		if (reply.ok) {
-			const index = indexOfColumns(reply.index);
-			publishFlowIndex(this.maps, index);
-			running.resolve({ index, sweep: reply.sweep, ended: reply.ended });
-		} else {
-			running.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, stack: reply.error.stack }));
-		}
-		this.#next();
-	}
+  #onReply(reply: WorkerReply): void {
+    const running = this.#running;
+    if (!running || running.id !== reply.id) return;
+    this.#running = undefined;
+    if (reply.ok) {
+      const index = indexOfColumns(reply.index);
+      publishFlowIndex(this.maps, index);
+      running.resolve({ index, sweep: reply.sweep, ended: reply.ended });
+    } else {
+      running.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, stack: reply.error.stack }));
+    }
+    this.#next();
+  }
 
-	/* The thread died (an uncaught error, or terminate()): fail the job it had; the next job starts a new thread. */
-	#onGone(worker: Worker, err: Error): void {
-		if (this.#worker !== worker) return;
-		this.#worker = undefined;
-		const running = this.#running;
-		this.#running = undefined;
-		running?.reject(err);
-		this.#next();
-	}
+  /* The thread died (an uncaught error, or terminate()): fail the job it had; the next job starts a new thread. */
+  #onGone(worker: Worker, err: Error): void {
+    if (this.#worker !== worker) return;
+    this.#worker = undefined;
+    const running = this.#running;
+    this.#running = undefined;
+    running?.reject(err);
+    this.#next();
+  }
 
-	#exit(): void {
-		const worker = this.#worker;
-		if (!worker || this.refreshing) return;
-		this.#worker = undefined;
-		void worker.terminate();
-	}
+  #exit(): void {
+    const worker = this.#worker;
+    if (!worker || this.refreshing) return;
+    this.#worker = undefined;
+    void worker.terminate();
+  }
 }
 
 const workers = new WeakMap<ConntrackMaps, ConntrackWorker>();
 
 /** The worker of a set of maps (the GC's sweeps and listFlows' refreshes share it, one job at a time). */
 export function workerFor(maps: ConntrackMaps): ConntrackWorker {
-	let worker = workers.get(maps);
-	if (!worker) {
-		worker = new ConntrackWorker(maps);
-		workers.set(maps, worker);
-	}
-	return worker;
+  let worker = workers.get(maps);
+  if (!worker) {
+    worker = new ConntrackWorker(maps);
+    workers.set(maps, worker);
+  }
+  return worker;
 }

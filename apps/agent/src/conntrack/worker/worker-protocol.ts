@@ -10,24 +10,24 @@ import type { SweepReport } from '../sweep.js';
 import type { FlowTimeouts } from '../timeouts.js';
 
 export type WorkerJob =
-	/** `nowNs` undefined: the worker's clock when the scan starts. `lastDrift`: ActiveRecounter's state. */
-	| { kind: 'sweep'; nowNs: bigint | undefined; timeouts: FlowTimeouts; lastDrift: [number, number][] }
-	| { kind: 'index' }
-	/** Delete every flow of these backend ids; a fresh index follows. */
-	| { kind: 'end-flows'; backendIds: number[] };
+  /** `nowNs` undefined: the worker's clock when the scan starts. `lastDrift`: ActiveRecounter's state. */
+  | { kind: 'sweep'; nowNs: bigint | undefined; timeouts: FlowTimeouts; lastDrift: [number, number][] }
+  | { kind: 'index' }
+  /** Delete every flow of these backend ids; a fresh index follows. */
+  | { kind: 'end-flows'; backendIds: number[] };
 
 export interface WorkerRequest {
-	id: number;
-	fds: ConntrackMapFds;
-	job: WorkerJob;
+  id: number;
+  fds: ConntrackMapFds;
+  job: WorkerJob;
 }
 
 export interface SweepOutcome {
-	report: SweepReport;
-	lastDrift: [number, number][];
+  report: SweepReport;
+  lastDrift: [number, number][];
 }
 
 export type WorkerReply =
-	| { id: number; ok: true; index: FlowIndexColumns; sweep?: SweepOutcome; ended?: EndFlowsReport }
-	/* An Error's own class does not survive cloning: name, message and stack are sent as strings. */
-	| { id: number; ok: false; error: { name: string; message: string; stack?: string } };
+  | { id: number; ok: true; index: FlowIndexColumns; sweep?: SweepOutcome; ended?: EndFlowsReport }
+  /* An Error's own class does not survive cloning: name, message and stack are sent as strings. */
+  | { id: number; ok: false; error: { name: string; message: string; stack?: string } };

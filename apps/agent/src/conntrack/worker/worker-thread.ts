@@ -26,39 +26,39 @@ const port = parentPort;
  */
 const WORKER_NICE = 10;
 try {
-	const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-	setPriority(tid, WORKER_NICE);
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  setPriority(tid, WORKER_NICE);
 } catch {
-	/* No /proc, or not allowed: the sweep still runs off the event loop, only at the same priority. */
+  /* No /proc, or not allowed: the sweep still runs off the event loop, only at the same priority. */
 }
 
 function run(request: WorkerRequest): { index: FlowIndex; sweep?: SweepOutcome; ended?: EndFlowsReport } {
-	const maps = openMapFds(request.fds);
-	const job: WorkerJob = request.job;
-	if (job.kind === 'index') return { index: buildFlowIndex(maps) };
-	if (job.kind === 'end-flows') {
-		const ids = new Set(job.backendIds);
-		/* One scan: the flows that stay make the index, so pages stop showing the ended ones once it is published. */
-		const kept = new FlowIndexBuilder();
-		const ended = endFlows(maps, (flow) => ids.has(flow.backendId), kept);
-		return { index: kept.finish(), ended };
-	}
-	const recounter = new ActiveRecounter(job.lastDrift);
-	const { report, index } = sweepFlows(maps, new TimeoutTable(job.timeouts), recounter, job.nowNs ?? process.hrtime.bigint());
-	return { index, sweep: { report, lastDrift: recounter.lastDrift } };
+  const maps = openMapFds(request.fds);
+  const job: WorkerJob = request.job;
+  if (job.kind === 'index') return { index: buildFlowIndex(maps) };
+  if (job.kind === 'end-flows') {
+    const ids = new Set(job.backendIds);
+    /* One scan: the flows that stay make the index, so pages stop showing the ended ones once it is published. */
+    const kept = new FlowIndexBuilder();
+    const ended = endFlows(maps, (flow) => ids.has(flow.backendId), kept);
+    return { index: kept.finish(), ended };
+  }
+  const recounter = new ActiveRecounter(job.lastDrift);
+  const { report, index } = sweepFlows(maps, new TimeoutTable(job.timeouts), recounter, job.nowNs ?? process.hrtime.bigint());
+  return { index, sweep: { report, lastDrift: recounter.lastDrift } };
 }
 
 port.on('message', (request: WorkerRequest) => {
-	let reply: WorkerReply;
-	let transfer: ArrayBuffer[] = [];
-	try {
-		const { index, sweep, ended } = run(request);
-		const columns = columnsOf(index);
-		transfer = transferablesOf(columns);
-		reply = { id: request.id, ok: true, index: columns, sweep, ended };
-	} catch (err) {
-		const error = err instanceof Error ? err : new Error(String(err));
-		reply = { id: request.id, ok: false, error: { name: error.name, message: error.message, stack: error.stack } };
-	}
-	port.postMessage(reply, transfer);
+  let reply: WorkerReply;
+  let transfer: ArrayBuffer[] = [];
+  try {
+    const { index, sweep, ended } = run(request);
+    const columns = columnsOf(index);
+    transfer = transferablesOf(columns);
+    reply = { id: request.id, ok: true, index: columns, sweep, ended };
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    reply = { id: request.id, ok: false, error: { name: error.name, message: error.message, stack: error.stack } };
+  }
+  port.postMessage(reply, transfer);
 });

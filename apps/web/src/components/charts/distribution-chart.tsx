@@ -11,7 +11,10 @@ export interface DistributionRow {
 
 export function DistributionChart({ rows, windowSeconds }: { rows: DistributionRow[]; windowSeconds: number }) {
   return (
-    <div role="img" aria-label={`New connections per backend over the last ${windowSeconds} seconds: ${rows.map((r) => `${r.endpoint} ${r.newConnections}`).join(', ')}`}>
+    <div
+      role="img"
+      aria-label={`New connections per backend over the last ${windowSeconds} seconds: ${rows.map((r) => `${r.endpoint} ${r.newConnections}`).join(', ')}`}
+    >
       <ResponsiveContainer width="100%" height={220}>
         <BarChart data={rows} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
           <CartesianGrid stroke="var(--grid)" vertical={false} />

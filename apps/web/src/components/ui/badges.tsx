@@ -6,7 +6,12 @@ export function AdminStateBadge({ state }: { state: AdminState }) {
 }
 
 export function HealthBadge({ up, pending, checked }: { up: boolean; pending: boolean; checked: boolean }) {
-  if (!checked) return <span className="badge badge-muted" title="This service has no health check: backends count as up">NO CHECK</span>;
+  if (!checked)
+    return (
+      <span className="badge badge-muted" title="This service has no health check: backends count as up">
+        NO CHECK
+      </span>
+    );
   if (pending)
     return (
       <span className="badge badge-pending" title="Not checked yet: gets no new connections until its first check passes">

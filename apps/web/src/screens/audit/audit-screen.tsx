@@ -74,12 +74,24 @@ export function AuditScreen() {
                   <button type="button" className="button button-small" disabled={page === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
                     Newer
                   </button>
-                  <button type="button" className="button button-small" disabled={!data.nextCursor} onClick={() => setCursors((c) => [...c, data.nextCursor ?? undefined])}>
+                  <button
+                    type="button"
+                    className="button button-small"
+                    disabled={!data.nextCursor}
+                    onClick={() => setCursors((c) => [...c, data.nextCursor ?? undefined])}
+                  >
                     Older
                   </button>
                 </div>
               </div>
-              <DataTable compact testId="audit-table" columns={COLUMNS} rows={data.items} rowKey={(entry) => String(entry.id)} empty={<EmptyState title="No audit entries match" />} />
+              <DataTable
+                compact
+                testId="audit-table"
+                columns={COLUMNS}
+                rows={data.items}
+                rowKey={(entry) => String(entry.id)}
+                empty={<EmptyState title="No audit entries match" />}
+              />
             </>
           )}
         </QueryState>

@@ -12,7 +12,9 @@ export function ChangeSummary({ before, after }: { before: unknown; after: unkno
         {show(before)} → {show(after)}
       </span>
     );
-  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]) && k !== 'updatedAt');
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter(
+    (k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]) && k !== 'updatedAt',
+  );
   if (keys.length === 0) return <span className="muted">no change</span>;
   return (
     <ul className="change-list">

@@ -43,7 +43,15 @@ export function ConnectionFilters({ services, value, onApply }: { services: Serv
       <SelectField label="Service" name="service" defaultValue={value.service ?? ''} anyLabel="any" options={services.map((s) => s.name)} />
       <InputField label="Backend" name="backend" defaultValue={value.backend ?? ''} placeholder="198.19.1.2:8080" />
       <InputField label="Client address" name="client" defaultValue={value.client ?? ''} placeholder="198.18.0.2" />
-      <SelectField label="Protocol" width="narrow" name="protocol" defaultValue={value.protocol ?? ''} anyLabel="any" options={PROTOCOLS} optionLabel={(p) => p.toUpperCase()} />
+      <SelectField
+        label="Protocol"
+        width="narrow"
+        name="protocol"
+        defaultValue={value.protocol ?? ''}
+        anyLabel="any"
+        options={PROTOCOLS}
+        optionLabel={(p) => p.toUpperCase()}
+      />
       <SelectField label="State" width="narrow" name="state" defaultValue={value.state ?? ''} anyLabel="any" options={FLOW_STATES} />
       <SelectField label="Rows per page" width="narrow" name="limit" defaultValue={String(value.limit)} options={PAGE_SIZES} />
       <FormSubmit label="Apply filters" />

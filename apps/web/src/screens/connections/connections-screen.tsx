@@ -90,7 +90,12 @@ export function ConnectionsScreen() {
                   fetched in {data.fetchMs.toFixed(0)} ms
                 </span>
                 <div className="pager">
-                  <button type="button" className="button button-small" disabled={page === 0 || flows.isFetching} onClick={() => setCursors((c) => c.slice(0, -1))}>
+                  <button
+                    type="button"
+                    className="button button-small"
+                    disabled={page === 0 || flows.isFetching}
+                    onClick={() => setCursors((c) => c.slice(0, -1))}
+                  >
                     Previous page
                   </button>
                   <button
@@ -113,7 +118,11 @@ export function ConnectionsScreen() {
                 rowProps={(flow) => ({ 'data-client': flow.clientAddress })}
                 empty={
                   <EmptyState title={page === 0 ? 'No connections match' : 'No more connections'}>
-                    <p>{Object.values({ ...filter, limit: undefined }).some(Boolean) ? 'Loosen the filters, or refresh once traffic flows.' : 'Connections appear here as clients reach a service.'}</p>
+                    <p>
+                      {Object.values({ ...filter, limit: undefined }).some(Boolean)
+                        ? 'Loosen the filters, or refresh once traffic flows.'
+                        : 'Connections appear here as clients reach a service.'}
+                    </p>
                   </EmptyState>
                 }
               />

@@ -79,11 +79,7 @@ export function OverviewScreen() {
 
   return (
     <>
-      <PageHeader
-        title="Overview"
-        subtitle="Traffic through the balancer, updated every second."
-        actions={<LiveDot connected={live.connected} />}
-      />
+      <PageHeader title="Overview" subtitle="Traffic through the balancer, updated every second." actions={<LiveDot connected={live.connected} />} />
       {live.error ? <ErrorState error={live.error} /> : null}
       <section aria-label="Live traffic" className="chart-grid" data-testid="live-samples" data-samples={live.samples.length}>
         {METRICS.map(({ key, title, format }) => (

@@ -31,7 +31,14 @@ export function AlgorithmSwitch(props: { service: string; current: Algorithm; on
         update.mutate(choice);
       }}
     >
-      <SelectField label="Algorithm" width="inline" value={choice} onChange={(e) => setChoice(e.target.value as Algorithm)} aria-describedby="algorithm-help" options={ALGORITHMS} />
+      <SelectField
+        label="Algorithm"
+        width="inline"
+        value={choice}
+        onChange={(e) => setChoice(e.target.value as Algorithm)}
+        aria-describedby="algorithm-help"
+        options={ALGORITHMS}
+      />
       <button type="submit" className="button button-primary" disabled={choice === props.current || update.isPending}>
         {update.isPending ? 'Switching…' : 'Switch algorithm'}
       </button>

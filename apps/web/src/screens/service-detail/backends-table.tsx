@@ -39,7 +39,11 @@ function ActiveCell({ backend, drain }: { backend: BackendView; drain: DrainProg
   return (
     <div className="drain">
       <span data-testid="active-flows">{count(backend.activeFlows)}</span>
-      <progress max={1} value={drain.fraction} aria-label={`Drain progress of ${backend.endpoint}: ${drain.remaining} of ${drain.startCount} connections left`} />
+      <progress
+        max={1}
+        value={drain.fraction}
+        aria-label={`Drain progress of ${backend.endpoint}: ${drain.remaining} of ${drain.startCount} connections left`}
+      />
       <span className={done ? 'text-good' : 'muted'} data-testid="drain-status">
         {done ? 'drained' : `${drain.remaining} left`}
         {backend.drain?.deadline && !done ? `, cut in ${duration(Math.max(0, backend.drain.deadline - Date.now()))}` : ''}
@@ -70,7 +74,13 @@ export function BackendsTable(props: BackendsTableProps) {
       header: 'Weight',
       className: 'num',
       cell: (backend) => (
-        <WeightEditor endpoint={backend.endpoint} weight={backend.weight} editable={editable} busy={props.busy} onSave={(w) => props.onWeight(backend.endpoint, w)} />
+        <WeightEditor
+          endpoint={backend.endpoint}
+          weight={backend.weight}
+          editable={editable}
+          busy={props.busy}
+          onSave={(w) => props.onWeight(backend.endpoint, w)}
+        />
       ),
     },
     { header: 'Active connections', className: 'num', cell: (backend) => <ActiveCell backend={backend} drain={props.drains.get(backend.endpoint)} /> },
@@ -103,7 +113,13 @@ export function BackendsTable(props: BackendsTableProps) {
       cell: (backend) => (
         <>
           {STATE_ACTIONS.filter((a) => a.state !== backend.state).map((action) => (
-            <button key={action.state} type="button" className="button button-small" disabled={props.busy} onClick={() => props.onState(backend.endpoint, action.state)}>
+            <button
+              key={action.state}
+              type="button"
+              className="button button-small"
+              disabled={props.busy}
+              onClick={() => props.onState(backend.endpoint, action.state)}
+            >
               {action.label}
               <span className="sr-only"> {backend.endpoint}</span>
             </button>
@@ -129,7 +145,11 @@ export function BackendsTable(props: BackendsTableProps) {
       })}
       empty={
         <EmptyState title="This service has no backends yet">
-          <p>{editable ? 'Add one below; it takes new connections once it is ready and its health check passes.' : 'An operator adds backends; they appear here.'}</p>
+          <p>
+            {editable
+              ? 'Add one below; it takes new connections once it is ready and its health check passes.'
+              : 'An operator adds backends; they appear here.'}
+          </p>
         </EmptyState>
       }
     />

@@ -3,7 +3,14 @@
 import { MAX_WEIGHT, type AdminState } from '@sluice/api';
 import { useState } from 'react';
 
-export function BulkToolbar(props: { selected: number; busy: boolean; onState(state: AdminState): void; onWeight(weight: number): void; onRemove(): void; onClear(): void }) {
+export function BulkToolbar(props: {
+  selected: number;
+  busy: boolean;
+  onState(state: AdminState): void;
+  onWeight(weight: number): void;
+  onRemove(): void;
+  onClear(): void;
+}) {
   const [weight, setWeight] = useState('1');
   const value = Number(weight);
   const validWeight = Number.isInteger(value) && value >= 1 && value <= MAX_WEIGHT;
@@ -27,7 +34,15 @@ export function BulkToolbar(props: { selected: number; busy: boolean; onState(st
           if (validWeight) props.onWeight(value);
         }}
       >
-        <input type="number" min={1} max={MAX_WEIGHT} value={weight} onChange={(e) => setWeight(e.target.value)} aria-label="Weight for selected backends" className="input-weight" />
+        <input
+          type="number"
+          min={1}
+          max={MAX_WEIGHT}
+          value={weight}
+          onChange={(e) => setWeight(e.target.value)}
+          aria-label="Weight for selected backends"
+          className="input-weight"
+        />
         <button type="submit" className="button button-small" disabled={props.busy || !validWeight}>
           Set weight
         </button>

@@ -48,9 +48,7 @@ export function ClientRateEditor(props: { service: string; current: number; onCh
         {update.isPending ? 'Saving…' : 'Set limit'}
       </button>
       <span id="client-rate-help" className={valid ? 'muted' : 'text-warn'}>
-        {valid
-          ? 'new connections per client address per second; more are dropped (0: no limit)'
-          : `a whole number from 0 (no limit) to ${MAX_CLIENT_RATE}`}
+        {valid ? 'new connections per client address per second; more are dropped (0: no limit)' : `a whole number from 0 (no limit) to ${MAX_CLIENT_RATE}`}
       </span>
     </form>
   );

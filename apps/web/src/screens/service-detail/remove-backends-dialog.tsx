@@ -31,7 +31,8 @@ export function RemoveBackendsDialog(props: { backends: BackendView[]; busy: boo
       {active > 0 ? (
         <>
           <p>
-            {active} active connection{active === 1 ? '' : 's'} still use{active === 1 ? 's' : ''} {props.backends.length === 1 ? 'this backend' : 'these backends'}. Drain first and wait for zero, or force the removal: those connections are cut.
+            {active} active connection{active === 1 ? '' : 's'} still use{active === 1 ? 's' : ''}{' '}
+            {props.backends.length === 1 ? 'this backend' : 'these backends'}. Drain first and wait for zero, or force the removal: those connections are cut.
           </p>
           <label className="checkbox">
             <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} />

@@ -83,8 +83,11 @@ export function ServiceDetailScreen({ service }: { service: string }) {
         title={<span className="mono">{info.name}</span>}
         subtitle={
           <>
-            {info.mode.toUpperCase()} · health check {info.healthCheck.type === 'none' ? 'none' : `${info.healthCheck.type} every ${info.healthCheck.intervalMs / 1000} s (rise ${info.healthCheck.rise}, fall ${info.healthCheck.fall})`} ·{' '}
-            {info.eligibleBackends} of {info.backendCount} backends eligible · {info.activeFlows} active connections
+            {info.mode.toUpperCase()} · health check{' '}
+            {info.healthCheck.type === 'none'
+              ? 'none'
+              : `${info.healthCheck.type} every ${info.healthCheck.intervalMs / 1000} s (rise ${info.healthCheck.rise}, fall ${info.healthCheck.fall})`}{' '}
+            · {info.eligibleBackends} of {info.backendCount} backends eligible · {info.activeFlows} active connections
           </>
         }
         actions={<LiveDot connected={live.connected && watchConnected} />}
@@ -114,7 +117,11 @@ export function ServiceDetailScreen({ service }: { service: string }) {
         ) : (
           <DistributionChart
             windowSeconds={SHARE_WINDOW_SECONDS}
-            rows={backends.map((b) => ({ endpoint: b.endpoint, newConnections: traffic.get(b.endpoint)?.newConnections ?? 0, activeConnections: b.activeFlows }))}
+            rows={backends.map((b) => ({
+              endpoint: b.endpoint,
+              newConnections: traffic.get(b.endpoint)?.newConnections ?? 0,
+              activeConnections: b.activeFlows,
+            }))}
           />
         )}
       </section>

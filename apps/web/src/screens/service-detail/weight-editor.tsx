@@ -3,7 +3,19 @@
 import { MAX_WEIGHT } from '@sluice/api';
 import { useEffect, useState } from 'react';
 
-export function WeightEditor({ endpoint, weight, editable, busy, onSave }: { endpoint: string; weight: number; editable: boolean; busy: boolean; onSave(weight: number): void }) {
+export function WeightEditor({
+  endpoint,
+  weight,
+  editable,
+  busy,
+  onSave,
+}: {
+  endpoint: string;
+  weight: number;
+  editable: boolean;
+  busy: boolean;
+  onSave(weight: number): void;
+}) {
   const [draft, setDraft] = useState(String(weight));
   useEffect(() => setDraft(String(weight)), [weight]);
   if (!editable) return <span>{weight}</span>;

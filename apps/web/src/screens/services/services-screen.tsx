@@ -43,7 +43,10 @@ export function ServicesScreen() {
     { header: 'Algorithm', cell: (service) => service.algorithm },
     { header: 'Client rate limit', cell: (service) => (service.clientRate === 0 ? <span className="muted">none</span> : `${service.clientRate}/s`) },
     { header: 'Mode', cell: (service) => service.mode.toUpperCase() },
-    { header: 'Health check', cell: (service) => (service.healthCheck.type === 'none' ? 'none' : `${service.healthCheck.type} every ${service.healthCheck.intervalMs / 1000} s`) },
+    {
+      header: 'Health check',
+      cell: (service) => (service.healthCheck.type === 'none' ? 'none' : `${service.healthCheck.type} every ${service.healthCheck.intervalMs / 1000} s`),
+    },
     {
       header: 'Backends (eligible)',
       className: 'num',

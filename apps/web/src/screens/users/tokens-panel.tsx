@@ -58,7 +58,14 @@ export function TokensPanel({ notice }: { notice: ReturnType<typeof useNotice> }
       </h2>
       <QueryState query={tokens} loadingLabel="Loading tokens…">
         {(list) => (
-          <DataTable testId="tokens-table" columns={columns} rows={list} rowKey={(token) => token.name} rowProps={(token) => ({ 'data-token': token.name })} empty={<EmptyState title="No API tokens" />} />
+          <DataTable
+            testId="tokens-table"
+            columns={columns}
+            rows={list}
+            rowKey={(token) => token.name}
+            rowProps={(token) => ({ 'data-token': token.name })}
+            empty={<EmptyState title="No API tokens" />}
+          />
         )}
       </QueryState>
       <ConfirmDialog

@@ -113,8 +113,22 @@ export function UsersScreen() {
         <h2 id="add-user-title" className="form-title">
           Add a user
         </h2>
-        <InputField label="User name" name="user" required pattern="[A-Za-z_][A-Za-z0-9_.\-]{0,63}" title="1-64 letters, digits, _ . - (starting with a letter or _)" autoComplete="off" />
-        <InputField label={`Password (at least ${MIN_PASSWORD_LENGTH} characters)`} name="password" type="password" minLength={MIN_PASSWORD_LENGTH} required autoComplete="new-password" />
+        <InputField
+          label="User name"
+          name="user"
+          required
+          pattern="[A-Za-z_][A-Za-z0-9_.\-]{0,63}"
+          title="1-64 letters, digits, _ . - (starting with a letter or _)"
+          autoComplete="off"
+        />
+        <InputField
+          label={`Password (at least ${MIN_PASSWORD_LENGTH} characters)`}
+          name="password"
+          type="password"
+          minLength={MIN_PASSWORD_LENGTH}
+          required
+          autoComplete="new-password"
+        />
         <SelectField label="Role" width="narrow" name="role" defaultValue="viewer" options={ROLES} />
         <FormSubmit label="Add user" busyLabel="Adding…" busy={create.isPending} />
       </form>
@@ -128,7 +142,14 @@ export function UsersScreen() {
         </ul>
         <QueryState query={users} loadingLabel="Loading users…">
           {(list) => (
-            <DataTable testId="users-table" columns={columns} rows={list} rowKey={(user) => user.user} rowProps={(user) => ({ 'data-user': user.user })} empty={<EmptyState title="No users yet" />} />
+            <DataTable
+              testId="users-table"
+              columns={columns}
+              rows={list}
+              rowKey={(user) => user.user}
+              rowProps={(user) => ({ 'data-user': user.user })}
+              empty={<EmptyState title="No users yet" />}
+            />
           )}
         </QueryState>
       </section>

@@ -13,7 +13,10 @@ export async function POST(request: Request): Promise<Response> {
   try {
     return await logout(request);
   } catch (error) {
-    return Response.json({ message: unexpectedErrorMessage(logUnexpected('POST /api/session/logout', error)) }, { status: 500, headers: { 'cache-control': 'no-store' } });
+    return Response.json(
+      { message: unexpectedErrorMessage(logUnexpected('POST /api/session/logout', error)) },
+      { status: 500, headers: { 'cache-control': 'no-store' } },
+    );
   }
 }
 
