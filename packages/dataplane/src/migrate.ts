@@ -293,7 +293,7 @@ export class MapMigration {
 
     for (const [key, now] of this.#oldEntries()) {
       const first = this.#snapshot.get(key.toString('latin1'));
-      if ((first && first.equals(now)) || !this.#keep(key, now)) continue;
+      if (first?.equals(now) || !this.#keep(key, now)) continue;
       const newKey = this.#convertKey(key);
       const converted = this.#convertValue(now);
       if (!first) {

@@ -6,6 +6,7 @@ import { SMALL_MAPS, objectPath } from './helpers.js';
 
 /* An ARP request: not IP, so not for any service; the program must pass it untouched. */
 const ARP_FRAME = Buffer.from(
+  // biome-ignore lint/style/useTemplate: one string per header field, so the frame reads field by field
   'ffffffffffff' + '020000000001' + '0806' + '0001080006040001' + '020000000001' + 'c6120001' + '000000000000' + 'c6120002' + '00'.repeat(18),
   'hex',
 );

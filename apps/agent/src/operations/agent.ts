@@ -17,7 +17,7 @@ import { type AuditRecord, Store } from '../store/index.js';
 import { Authenticator, type AuthenticatorOptions } from '../auth/authenticator.js';
 import { ensureAdminTokenFile } from '../auth/admin-token-file.js';
 import { ensureFirstAdmin } from '../auth/first-admin.js';
-import { type FlowFilter, listFlows } from '../conntrack/index.js';
+import type { FlowFilter, listFlows } from '../conntrack/index.js';
 import type { MetricsServer, MetricsServerOptions } from '../metrics/index.js';
 import { type RatePoint, type StatsScope, readTotals } from '../stats/index.js';
 import { type DataplaneOwnerOptions, startDataplane, teardownDataplane } from './dataplane-owner.js';

@@ -1,5 +1,5 @@
 /* backends.*: operator changes; bulk runs several in one transaction (all or nothing). */
-import { type AdminState, type BackendBulkInput, type BackendView, type Identity, type SluiceBackend, conflict, formatEndpoint, invalid } from '@sluice/api';
+import { type AdminState, type BackendBulkInput, type Identity, type SluiceBackend, conflict, formatEndpoint, invalid } from '@sluice/api';
 import type { Agent } from './agent.js';
 import type { AuditRecord, BackendRow, Store } from '../store/index.js';
 import { checkBackendRoom, checkNoDuplicate, checkSameFamily } from './limits.js';

@@ -128,7 +128,7 @@ describe('backends', () => {
       during = { flags: entry.flags, family: entry.family, pair: pairNames(id) };
       return endFlows(m, ids);
     };
-    let result;
+    let result: unknown;
     try {
       result = await operator().backends.remove({ service: WEB, endpoint: be(3), force: true });
     } finally {

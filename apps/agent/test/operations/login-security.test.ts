@@ -4,7 +4,7 @@
 // The authenticator's clock is a variable the tests move: no sleeps.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
-import { type Identity, SESSION_IDLE_MS, SESSION_TTL_MS, createAppRouter } from '@sluice/api';
+import { type Identity, SESSION_IDLE_MS, SESSION_TTL_MS, type createAppRouter } from '@sluice/api';
 import { TRPCError } from '@trpc/server';
 import { Authenticator } from '../../src/auth/authenticator.js';
 import { SOURCE_THROTTLE, USER_THROTTLE } from '../../src/auth/login-throttle.js';

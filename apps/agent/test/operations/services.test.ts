@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { expectRefusedUnchanged } from './expect.js';
 import { type TestAgent, startTestAgent } from './helpers.js';
-import { T, WEB, be, tableBackendIds } from './web-service.js';
+import { T, WEB, tableBackendIds } from './web-service.js';
 
 let t: TestAgent;
 before(async () => {
