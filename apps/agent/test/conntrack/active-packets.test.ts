@@ -4,11 +4,11 @@
  * and the GC's recount, the connection table and endFlows agree.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TCP, buildPacket } from '@sluice/dataplane/test-packets';
 import { ConntrackGc, activeByBackend, endFlows, listFlows } from '../../src/conntrack/index.js';
 import type { Dataplane } from '@sluice/dataplane';
-import { SECOND_NS, SERVICE, idsOf, loadWithService } from './helpers.js';
+import { SECOND_NS, SERVICE, withServiceDataplane } from './helpers.js';
 
 const CLIENT = '198.18.0.20';
 const sum = (m: Map<number, number>) => [...m.values()].reduce((a, b) => a + b, 0);
@@ -16,12 +16,7 @@ const sum = (m: Map<number, number>) => [...m.values()].reduce((a, b) => a + b, 
 describe('active flows through real packets', () => {
   let dp: Dataplane;
   let ids: { service: number; backends: number[] };
-  before(() => {
-    const loaded = loadWithService({ services: [SERVICE] });
-    dp = loaded.dp;
-    ids = idsOf(loaded.ids);
-  });
-  after(() => dp?.close());
+  withServiceDataplane((loaded) => ({ dp, ids } = loaded));
 
   const clientPacket = (port: number, tcpFlags: number) =>
     dp.testRun({ data: buildPacket({ src: CLIENT, dst: SERVICE.address, srcPort: port, dstPort: SERVICE.port, protocol: 'tcp', tcpFlags }) });

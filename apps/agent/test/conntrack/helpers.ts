@@ -3,6 +3,7 @@
  * attached) with a service and backends written by the real reconciler,
  * and flow entries written as the program writes them.
  */
+import { after, before, beforeEach } from 'node:test';
 import { type DataplaneConfig, dataplaneConfigSchema } from '@sluice/api';
 import { type Dataplane, type FlowKey, type FlowValue, SluiceTcpState, addressToBytes, loadDataplane } from '@sluice/dataplane';
 import { Reconciler } from '../../src/reconcile/reconciler.js';
@@ -151,4 +152,31 @@ export async function maxEventLoopGap<T>(during: () => Promise<T>, tickMs = 10):
   } finally {
     clearInterval(ticker);
   }
+}
+
+export interface LoadedService {
+  dp: Dataplane;
+  ids: { service: number; backends: number[] };
+}
+
+/**
+ * For a describe block: a data plane with SERVICE, loaded before its tests
+ * and closed after them; `use` receives it. With emptyEachTest, every test
+ * starts with empty flow tables and zero active counts.
+ */
+export function withServiceDataplane(use: (loaded: LoadedService) => void, { emptyEachTest = false } = {}): void {
+  let loaded: LoadedService | undefined;
+  before(() => {
+    const { dp, ids } = loadWithService({ services: [SERVICE] });
+    loaded = { dp, ids: idsOf(ids) };
+    use(loaded);
+  });
+  after(() => loaded?.dp.close());
+  if (!emptyEachTest) return;
+  beforeEach(() => {
+    const { dp, ids } = loaded!;
+    for (const key of [...dp.maps.flows.keys()]) dp.maps.flows.delete(key);
+    for (const key of [...dp.maps.halfOpenFlows.keys()]) dp.maps.halfOpenFlows.delete(key);
+    for (const id of ids.backends) dp.maps.backendActive.update(id, 0n);
+  });
 }

@@ -1,25 +1,15 @@
 /* ConntrackGc.sweep on real maps: which flows go, and backend_active after. */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ConntrackGc } from '../../src/conntrack/index.js';
 import type { Dataplane } from '@sluice/dataplane';
-import { type FlowSpec, SECOND_NS, SERVICE, STATE, activeOf, flowEntries, idsOf, keyOf, loadWithService, writeFlows } from './helpers.js';
+import { type FlowSpec, SECOND_NS, SERVICE, STATE, activeOf, flowEntries, keyOf, loadWithService, writeFlows, withServiceDataplane } from './helpers.js';
 import { listFlows } from '../../src/conntrack/index.js';
 
 describe('ConntrackGc.sweep', () => {
   let dp: Dataplane;
   let ids: { service: number; backends: number[] };
-  before(() => {
-    const loaded = loadWithService({ services: [SERVICE] });
-    dp = loaded.dp;
-    ids = idsOf(loaded.ids);
-  });
-  after(() => dp?.close());
-  beforeEach(() => {
-    for (const key of [...dp.maps.flows.keys()]) dp.maps.flows.delete(key);
-    for (const key of [...dp.maps.halfOpenFlows.keys()]) dp.maps.halfOpenFlows.delete(key);
-    for (const id of ids.backends) dp.maps.backendActive.update(id, 0n);
-  });
+  withServiceDataplane((loaded) => ({ dp, ids } = loaded), { emptyEachTest: true });
 
   const now = 10_000n * SECOND_NS;
   const ago = (seconds: number) => now - BigInt(seconds) * SECOND_NS;

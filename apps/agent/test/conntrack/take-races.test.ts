@@ -7,29 +7,19 @@
  * flow was deleted.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ActiveRecounter } from '../../src/conntrack/active-counts.js';
 import { endFlows } from '../../src/conntrack/end-flows.js';
 import { sweepFlows } from '../../src/conntrack/sweep.js';
 import { TimeoutTable, resolveTimeouts } from '../../src/conntrack/timeouts.js';
 import { KEY } from '../../src/conntrack/flow-bytes.js';
 import type { Dataplane } from '@sluice/dataplane';
-import { type FlowSpec, SECOND_NS, SERVICE, STATE, activeOf, flowEntries, idsOf, keyOf, loadWithService, writeFlows } from './helpers.js';
+import { type FlowSpec, SECOND_NS, SERVICE, STATE, activeOf, flowEntries, keyOf, writeFlows, withServiceDataplane } from './helpers.js';
 
 describe('taking flows out races packets', () => {
   let dp: Dataplane;
   let ids: { service: number; backends: number[] };
-  before(() => {
-    const loaded = loadWithService({ services: [SERVICE] });
-    dp = loaded.dp;
-    ids = idsOf(loaded.ids);
-  });
-  after(() => dp?.close());
-  beforeEach(() => {
-    for (const key of [...dp.maps.flows.keys()]) dp.maps.flows.delete(key);
-    for (const key of [...dp.maps.halfOpenFlows.keys()]) dp.maps.halfOpenFlows.delete(key);
-    for (const id of ids.backends) dp.maps.backendActive.update(id, 0n);
-  });
+  withServiceDataplane((loaded) => ({ dp, ids } = loaded), { emptyEachTest: true });
 
   const now = 10_000n * SECOND_NS;
   const ago = (seconds: number) => now - BigInt(seconds) * SECOND_NS;

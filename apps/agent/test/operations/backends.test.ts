@@ -2,19 +2,15 @@
 // Through createCaller against a real agent of its own: real maps (no interface
 // attached) and a real SQLite store.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { SluiceBackendFlags } from '@sluice/dataplane';
 import { expectRefusedUnchanged } from './expect.js';
 import { addFlows } from './flows.js';
-import { type TestAgent, startTestAgent } from './helpers.js';
-import { T, WEB, addWebService, be, tableBackendIds } from './web-service.js';
+import type { TestAgent } from './helpers.js';
+import { T, WEB, be, tableBackendIds, withWebServiceAgent } from './web-service.js';
 
 let t: TestAgent;
-before(async () => {
-  t = await startTestAgent();
-  await addWebService(t);
-});
-after(() => t?.stop());
+withWebServiceAgent((agent) => (t = agent));
 
 const admin = () => t.as('admin');
 const operator = () => t.as('operator');

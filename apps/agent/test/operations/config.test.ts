@@ -2,17 +2,13 @@
 // Through createCaller against a real agent of its own: real maps (no interface
 // attached) and a real SQLite store.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { expectRefusedUnchanged } from './expect.js';
-import { type TestAgent, snapshot, startTestAgent } from './helpers.js';
-import { T, addWebService } from './web-service.js';
+import { type TestAgent, snapshot } from './helpers.js';
+import { T, withWebServiceAgent } from './web-service.js';
 
 let t: TestAgent;
-before(async () => {
-  t = await startTestAgent();
-  await addWebService(t);
-});
-after(() => t?.stop());
+withWebServiceAgent((agent) => (t = agent));
 
 const admin = () => t.as('admin');
 

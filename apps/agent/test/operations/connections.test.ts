@@ -2,18 +2,14 @@
 // Through createCaller against a real agent of its own: real maps (no interface
 // attached) and a real SQLite store.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { expectCode } from './expect.js';
 import { addFlows } from './flows.js';
-import { type TestAgent, startTestAgent } from './helpers.js';
-import { T, WEB, addWebService, be } from './web-service.js';
+import type { TestAgent } from './helpers.js';
+import { T, WEB, be, withWebServiceAgent } from './web-service.js';
 
 let t: TestAgent;
-before(async () => {
-  t = await startTestAgent();
-  await addWebService(t);
-});
-after(() => t?.stop());
+withWebServiceAgent((agent) => (t = agent));
 
 const operator = () => t.as('operator');
 const viewer = () => t.as('viewer');

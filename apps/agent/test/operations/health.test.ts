@@ -2,16 +2,12 @@
 // Through createCaller against a real agent of its own: real maps (no interface
 // attached) and a real SQLite store.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { type TestAgent, startTestAgent } from './helpers.js';
-import { T, WEB, addWebService, be, tableBackendIds } from './web-service.js';
+import { describe, test } from 'node:test';
+import type { TestAgent } from './helpers.js';
+import { T, WEB, be, tableBackendIds, withWebServiceAgent } from './web-service.js';
 
 let t: TestAgent;
-before(async () => {
-  t = await startTestAgent();
-  await addWebService(t);
-});
-after(() => t?.stop());
+withWebServiceAgent((agent) => (t = agent));
 
 const viewer = () => t.as('viewer');
 

@@ -4,7 +4,8 @@
  * (weight 3), created through the API as an admin would. Each test file
  * starts its own agent and its own WEB.
  */
-import type { TestAgent } from './helpers.js';
+import { after, before } from 'node:test';
+import { type TestAgent, startTestAgent } from './helpers.js';
 
 export const WEB = '198.18.100.1:80/tcp';
 export const be = (i: number) => `198.19.${i}.2:8080`;
@@ -21,6 +22,17 @@ export async function addWebService(t: TestAgent): Promise<void> {
       { address: '198.19.2.2', port: 8080, weight: 3 },
     ],
   });
+}
+
+/** For a test file: its own agent with WEB, started before its tests and stopped after them; `use` receives it. */
+export function withWebServiceAgent(use: (t: TestAgent) => void): void {
+  let t: TestAgent | undefined;
+  before(async () => {
+    t = await startTestAgent();
+    await addWebService(t);
+    use(t);
+  });
+  after(() => t?.stop());
 }
 
 /** The backend ids a packet can be steered to: the service's live lookup table, read from the maps. */
