@@ -59,6 +59,8 @@ export function layerViolations(files: ReadonlyMap<string, string>): string[] {
       const target = normalize(join(dirname(file), specifier))
         .replace(/\\/g, '/')
         .replace(/\.js$/, '.ts');
+      /* The agent's own manifest is data (its version), not a layer. */
+      if (target === '../package.json') continue;
       if (target.startsWith('..')) {
         problems.push(`${file} -> ${specifier} (outside src/)`);
         continue;
@@ -90,7 +92,8 @@ function sourceFiles(dir: string): Map<string, string> {
 
 test('apps/agent/src imports only downward, layer by layer', () => {
   const files = sourceFiles(SRC);
-  assert.ok(files.size > 100, `read ${files.size} files from ${SRC}`);
+  /* The tree was read, not an empty or wrong folder: its entry point and its domain are there. */
+  assert.ok(files.has('main.ts') && files.has('operations/agent.ts'), `read ${files.size} files from ${SRC}, without main.ts or operations/agent.ts`);
   assert.deepEqual(layerViolations(files), []);
 });
 
