@@ -12,7 +12,8 @@
  * Change one only with a new name.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { MetricsSnapshot, TrafficSnapshot } from './types.js';
+import type { TrafficTotals } from '@sluice/api';
+import type { MetricsSnapshot } from './types.js';
 
 type Current = () => MetricsSnapshot;
 type LabelSet = Record<string, string>;
@@ -55,7 +56,7 @@ const grouped = (s: MetricsSnapshot, prefix: string, label: string): [LabelSet, 
     .filter(([name]) => name.startsWith(prefix))
     .map(([name, value]) => [{ [label]: name.slice(prefix.length) }, value]);
 
-const directions = (labels: LabelSet, t: TrafficSnapshot, forward: keyof TrafficSnapshot, reply: keyof TrafficSnapshot): [LabelSet, number][] => [
+const directions = (labels: LabelSet, t: TrafficTotals, forward: keyof TrafficTotals, reply: keyof TrafficTotals): [LabelSet, number][] => [
   [{ ...labels, direction: 'forward' }, t[forward]],
   [{ ...labels, direction: 'reply' }, t[reply]],
 ];

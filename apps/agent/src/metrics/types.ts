@@ -1,14 +1,5 @@
 /* What the agent hands the metrics endpoint at each scrape. */
-
-export interface TrafficSnapshot {
-  packets: number;
-  bytes: number;
-  replyPackets: number;
-  replyBytes: number;
-  newFlows: number;
-  drops: number;
-  activeFlows: number;
-}
+import type { TrafficTotals } from '@sluice/api';
 
 export interface MetricsSnapshot {
   version: string;
@@ -17,6 +8,6 @@ export interface MetricsSnapshot {
   /** Forward entries in the flow table (the GC's last sweep). */
   flowsTracked: number;
   /** Services by name ("198.18.100.1:80/tcp"). */
-  services: (TrafficSnapshot & { service: string })[];
-  backends: (TrafficSnapshot & { service: string; backend: string; up: boolean; weight: number; state?: string })[];
+  services: (TrafficTotals & { service: string })[];
+  backends: (TrafficTotals & { service: string; backend: string; up: boolean; weight: number; state?: string })[];
 }

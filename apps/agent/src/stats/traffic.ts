@@ -6,21 +6,14 @@
  * their packets forwarded and replied per second (packets the balancer passes
  * to the kernel or drops are counted by reason in `global`, not in a rate).
  */
-import type { StatsTotals as ApiStatsTotals } from '@sluice/api';
+import type { StatsTotals as ApiStatsTotals, TrafficTotals } from '@sluice/api';
 import type { DataplaneMaps } from '@sluice/dataplane';
 import type { TrafficCounters } from '@sluice/dataplane';
 import { SluiceCounter } from '@sluice/dataplane';
 import type { RatePoint } from './rate-ring.js';
 
-export interface TrafficTotals {
-  packets: number;
-  bytes: number;
-  replyPackets: number;
-  replyBytes: number;
-  newFlows: number;
-  drops: number;
-  activeFlows: number;
-}
+/* The contract's per-service/backend figures: the API, the sampler and the metrics endpoint share one shape. */
+export type { TrafficTotals };
 
 export const ZERO_TOTALS: Readonly<TrafficTotals> = Object.freeze({
   packets: 0,
