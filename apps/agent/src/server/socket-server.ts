@@ -13,6 +13,13 @@ import type { Authenticator } from '../auth/authenticator.js';
 
 export const DEFAULT_SOCKET_PATH = '/run/sluice/agent.sock';
 export const SOCKET_MODE = 0o660;
+/*
+ * The largest request body read. The biggest real one, a config import of a
+ * full data plane (256 services, 4096 backends), is under 1 MiB; anything
+ * past this is refused (413) before it is parsed, so no caller can make the
+ * agent buffer an unbounded body.
+ */
+export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 
 export interface SocketServerOptions {
   socketPath: string;
@@ -59,6 +66,7 @@ export async function startSocketServer(options: SocketServerOptions): Promise<S
   const api = createAppRouter(agent);
   const handler = createHTTPHandler({
     router: api.router,
+    maxBodySize: MAX_REQUEST_BYTES,
     createContext: ({ req }) => {
       const token = bearerOf(req.headers.authorization);
       return api.createContext(authenticator.identify(token), token, clientAddressOf(req.headers[CLIENT_ADDRESS_HEADER]));

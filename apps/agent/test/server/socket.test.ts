@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { TRPCClientError } from '@trpc/client';
 import { readAdminToken } from '../../src/auth/admin-token-file.js';
 import { createSocketClient } from '../../src/server/client.js';
-import { startSocketServer, stopSocketServer } from '../../src/server/socket-server.js';
+import { MAX_REQUEST_BYTES, startSocketServer, stopSocketServer } from '../../src/server/socket-server.js';
 import { type TestAgent, startTestAgent } from '../operations/helpers.js';
 
 const T = { timeout: 30_000 };
@@ -121,6 +121,25 @@ test('invalid input over the wire: INVALID with the problem spelled out', T, asy
   assert.ok(error instanceof TRPCClientError);
   assert.equal(error.data.sluiceCode, 'INVALID');
   assert.match(error.message, /port: port must be 1 to 65535/);
+});
+
+test('a body past the request limit is refused with 413 before it is read, and changes nothing; one just under it works', T, async () => {
+  const admin = readAdminToken(tokenFile);
+  const headers = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' };
+  /* JSON whitespace pads a valid create to the size wanted. */
+  const padded = (address: string, bytes: number) => {
+    const json = `{"address":"${address}","port":80,"protocol":"tcp"}`;
+    return json + ' '.repeat(bytes - json.length);
+  };
+  const under = await raw('/services.create', { method: 'POST', headers, body: padded('198.18.100.61', MAX_REQUEST_BYTES - 1) });
+  assert.equal(under.status, 200, under.text);
+  const over = await raw('/services.create', { method: 'POST', headers, body: padded('198.18.100.62', MAX_REQUEST_BYTES + 1) });
+  assert.equal(over.status, 413, over.text);
+  assert.doesNotMatch(over.text, INTERNALS);
+  const services = (await client(admin).services.list.query()).map((s) => s.address);
+  assert.ok(services.includes('198.18.100.61'));
+  assert.ok(!services.includes('198.18.100.62'), 'the refused create changed nothing');
+  await client(admin).services.delete.mutate({ service: '198.18.100.61:80/tcp' });
 });
 
 test('a second server on a socket in use is refused', T, async () => {
