@@ -10,7 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { tagged } from '../tests/support/test-tag.ts';
+import { tagged } from '@sluice/testbed/tag';
 import { runSoak } from './soak/soak.js';
 import { soakSummary } from './soak/summary.js';
 import { writeJson } from './soak/operations.js';

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { up, down, status, execIn, spawnIn, type Topology } from './topology.js';
 import { listNamespaces, run } from './netns.js';
 import { checkPrerequisites } from './prereqs.js';
-import { tagged } from '../tests/support/test-tag.ts';
+import { tagged } from './tag.ts';
 
 // Distinct from the demo's "sl"; SLUICE_TEST_TAG keeps two checkouts' runs apart.
 const PREFIX = tagged('sltb');

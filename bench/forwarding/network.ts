@@ -3,7 +3,7 @@
  * backends, namespaces only) under the bench's own prefix, plus what the
  * peers and the generator need on top of it.
  */
-import { down, up, type Topology } from '../../testbed/topology.ts';
+import { down, up, type Topology } from '@sluice/testbed/topology';
 import { mustRun, mustRunIn, runCommand } from '../processes.js';
 
 export const PREFIX = 'slbn';

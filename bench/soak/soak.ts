@@ -12,11 +12,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serverStatus, startServer } from '../../testbed/servers.ts';
-import { spawnIn } from '../../testbed/netns.ts';
-import { type Network, testNetwork } from '../../tests/support/test-network.ts';
-import { AgentProcess } from '../../tests/agent-e2e/support/agent-process.ts';
-import { apiClient } from '../../tests/agent-e2e/support/api-client.ts';
+import { serverStatus, startServer } from '@sluice/testbed/servers';
+import { spawnIn } from '@sluice/testbed/netns';
+import { type Network, testNetwork } from '@sluice/testbed/test-network';
+import { AgentProcess } from '@sluice/testbed/agent-process';
+import { apiClient } from '@sluice/testbed/api-client';
 import { type HoldEnd, type Interval, type RequestFailure, excuseForHold, excuseForRequest } from './attribution.js';
 import { flowBackend } from './flow-lookup.js';
 import { type MemoryReport, type RssSample, memoryReport, readRssMb } from './memory.js';

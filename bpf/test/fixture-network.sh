@@ -5,7 +5,7 @@
 #   fxb: faces backends  198.19.0.1/16, 2001:db8:1::1/48
 # Neighbours are permanent entries; 198.19.9.2 and 2001:db8:1:9::2 have none.
 set -euo pipefail
-# SLUICE_TEST_TAG keeps two checkouts' runs apart (tests/support/test-tag.ts).
+# SLUICE_TEST_TAG keeps two checkouts' runs apart (testbed/tag.ts).
 NS=slfx${SLUICE_TEST_TAG:-}
 
 down() { ip netns del "$NS" 2>/dev/null || true; }

@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { execIn } from '../../testbed/topology.ts';
-import { type Hold, hold, http, stopAll } from '../support/client-traffic.ts';
-import { AgentProcess, sluice, sluiceJson, sluiceOk } from './support/agent-process.ts';
-import { apiClient, waitFor, waitForEligible } from './support/api-client.ts';
+import { execIn } from '@sluice/testbed/topology';
+import { type Hold, hold, http, stopAll } from '@sluice/testbed/client-traffic';
+import { AgentProcess, sluice, sluiceJson, sluiceOk } from '@sluice/testbed/agent-process';
+import { apiClient, waitFor, waitForEligible } from '@sluice/testbed/api-client';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 
 const VIP = '198.18.100.2';

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type Hold, hold, lineProbe, stopAll } from '../support/client-traffic.ts';
-import { AgentProcess, sluice, sluiceOk } from './support/agent-process.ts';
-import { apiClient, waitFor } from './support/api-client.ts';
+import { type Hold, hold, lineProbe, stopAll } from '@sluice/testbed/client-traffic';
+import { AgentProcess, sluice, sluiceOk } from '@sluice/testbed/agent-process';
+import { apiClient, waitFor } from '@sluice/testbed/api-client';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 
 const VIP = '198.18.100.1';

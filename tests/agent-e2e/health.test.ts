@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startServer, stateDir, stopServer } from '../../testbed/servers.ts';
-import { http } from '../support/client-traffic.ts';
-import { AgentProcess, sluiceOk } from './support/agent-process.ts';
-import { apiClient, waitFor } from './support/api-client.ts';
+import { startServer, stateDir, stopServer } from '@sluice/testbed/servers';
+import { http } from '@sluice/testbed/client-traffic';
+import { AgentProcess, sluiceOk } from '@sluice/testbed/agent-process';
+import { apiClient, waitFor } from '@sluice/testbed/api-client';
 import { PREFIX, type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 
 const VIP = '198.18.100.1';

@@ -10,10 +10,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { FIRST_CHECK_SPREAD_MS } from '@sluice/agent/health';
-import { startServer, stateDir, stopServer } from '../../testbed/servers.ts';
-import { type BulkReport, http } from '../support/client-traffic.ts';
-import { AgentProcess, sluiceJson, sluiceOk } from './support/agent-process.ts';
-import { apiClient, sleep, waitFor, waitForEligible } from './support/api-client.ts';
+import { startServer, stateDir, stopServer } from '@sluice/testbed/servers';
+import { type BulkReport, http } from '@sluice/testbed/client-traffic';
+import { AgentProcess, sluiceJson, sluiceOk } from '@sluice/testbed/agent-process';
+import { apiClient, sleep, waitFor, waitForEligible } from '@sluice/testbed/api-client';
 import { PREFIX, type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 
 const VIP = '198.18.100.1';

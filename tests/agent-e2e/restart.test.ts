@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { after, before, test } from 'node:test';
-import { type BulkReport, type Hold, type HoldReport, hold, http, stopAll } from '../support/client-traffic.ts';
-import { AgentProcess, sluiceOk } from './support/agent-process.ts';
+import { type BulkReport, type Hold, type HoldReport, hold, http, stopAll } from '@sluice/testbed/client-traffic';
+import { AgentProcess, sluiceOk } from '@sluice/testbed/agent-process';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 import { fullState } from './support/state.ts';
-import { waitForEligible } from './support/api-client.ts';
+import { waitForEligible } from '@sluice/testbed/api-client';
 
 const VIP = '198.18.100.1';
 const VIP6 = '2001:db8:100::1';

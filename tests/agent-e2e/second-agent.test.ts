@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { execInChecked } from '../../testbed/netns.ts';
-import { http } from '../support/client-traffic.ts';
-import { AgentProcess, sluiceOk } from './support/agent-process.ts';
-import { apiClient, waitForEligible } from './support/api-client.ts';
+import { execInChecked } from '@sluice/testbed/netns';
+import { http } from '@sluice/testbed/client-traffic';
+import { AgentProcess, sluiceOk } from '@sluice/testbed/agent-process';
+import { apiClient, waitForEligible } from '@sluice/testbed/api-client';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 import { pinnedConfigMaps } from './support/state.ts';
 

@@ -12,12 +12,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runSoak } from '../../bench/soak/soak.ts';
-import { soakSummary } from '../../bench/soak/summary.ts';
-import { OPERATION_KINDS } from '../../bench/soak/operations.ts';
-import { type HoldEnd, type RequestFailure, excuseForHold, excuseForRequest } from '../../bench/soak/attribution.ts';
-import { type RssSample, memoryReport } from '../../bench/soak/memory.ts';
-import { tagged } from '../support/test-tag.ts';
+import { runSoak } from '@sluice/bench/soak/soak';
+import { soakSummary } from '@sluice/bench/soak/summary';
+import { OPERATION_KINDS } from '@sluice/bench/soak/operations';
+import { type HoldEnd, type RequestFailure, excuseForHold, excuseForRequest } from '@sluice/bench/soak/attribution';
+import { type RssSample, memoryReport } from '@sluice/bench/soak/memory';
+import { tagged } from '@sluice/testbed/tag';
 
 const SEED = Number(process.env.SLUICE_SOAK_SEED ?? 20261203);
 const SECONDS = 120;

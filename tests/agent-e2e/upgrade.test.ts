@@ -13,8 +13,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type FlowValue, SluiceCounter, type TrafficCounters, openPinnedMaps } from '@sluice/dataplane';
 import { variantObjectPath } from '@sluice/dataplane/test-helpers';
-import { type BulkReport, type Hold, type HoldReport, hold, http, stopAll } from '../support/client-traffic.ts';
-import { AgentProcess, sluiceOk } from './support/agent-process.ts';
+import { type BulkReport, type Hold, type HoldReport, hold, http, stopAll } from '@sluice/testbed/client-traffic';
+import { AgentProcess, sluiceOk } from '@sluice/testbed/agent-process';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 import { fullState } from './support/state.ts';
 

@@ -16,7 +16,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type Hold, hold, lineProbe, stopAll } from '../support/client-traffic.ts';
+import { type Hold, hold, lineProbe, stopAll } from '@sluice/testbed/client-traffic';
 import { Harness } from './support/harness-control.ts';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 import { config, service, vipAddress } from './support/services.ts';

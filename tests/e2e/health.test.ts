@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { http } from '../support/client-traffic.ts';
+import { http } from '@sluice/testbed/client-traffic';
 import { Harness } from './support/harness-control.ts';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 import { type Algorithm, type Family, FAMILIES, backendEndpoint, config, service, vipAddress } from './support/services.ts';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { AdminState } from '@sluice/api';
-import { type Counts, type Hold, hold, stopAll } from '../support/client-traffic.ts';
+import { type Counts, type Hold, hold, stopAll } from '@sluice/testbed/client-traffic';
 import { Harness } from './support/harness-control.ts';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 import { FAMILIES, byBackendName, config, service, serviceName, vipAddress } from './support/services.ts';

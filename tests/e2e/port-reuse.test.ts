@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openPinnedMaps, SluiceCounter } from '@sluice/dataplane';
-import { execIn } from '../../testbed/netns.ts';
+import { execIn } from '@sluice/testbed/netns';
 import { Harness } from './support/harness-control.ts';
 import { type Network, REPO_ROOT, setUpNetwork, tearDownNetwork } from './support/network.ts';
 import { FAMILIES, config, service, vipAddress } from './support/services.ts';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { AdminState, Algorithm } from '@sluice/api';
-import { type Hold, hold, lineProbe, stopAll } from '../support/client-traffic.ts';
+import { type Hold, hold, lineProbe, stopAll } from '@sluice/testbed/client-traffic';
 import { Harness } from './support/harness-control.ts';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 import { FAMILIES, config, service, vipAddress } from './support/services.ts';

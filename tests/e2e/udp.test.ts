@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { udp } from '../support/client-traffic.ts';
+import { udp } from '@sluice/testbed/client-traffic';
 import { Harness } from './support/harness-control.ts';
 import { type Network, setUpNetwork, tearDownNetwork } from './support/network.ts';
 import { FAMILIES, config, service, vipAddress } from './support/services.ts';

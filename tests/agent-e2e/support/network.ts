@@ -1,6 +1,6 @@
 /* The agent-e2e suite's own test network: prefix slag, run directory /run/sluice-agtest. */
-import { REPO_ROOT, type Network, testNetwork } from '../../support/test-network.ts';
-import { tagged } from '../../support/test-tag.ts';
+import { REPO_ROOT, type Network, testNetwork } from '@sluice/testbed/test-network';
+import { tagged } from '@sluice/testbed/tag';
 
 export { REPO_ROOT, type Network };
 export const PREFIX = tagged('slag');

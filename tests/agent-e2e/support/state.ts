@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { openPinnedMaps } from '@sluice/dataplane';
 import type { Network } from './network.ts';
-import { apiClient } from './api-client.ts';
+import { apiClient } from '@sluice/testbed/api-client';
 
 function plain(value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();

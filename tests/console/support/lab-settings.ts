@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tagged } from '../../support/test-tag.ts';
+import { tagged } from '@sluice/testbed/tag';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const PREFIX = tagged('slcon');

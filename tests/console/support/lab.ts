@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitForReadyFile } from '../../support/ready-file.ts';
+import { waitForReadyFile } from '@sluice/testbed/ready-file';
 import {
   ADMIN_TOKEN_FILE,
   AGENT_LOG,

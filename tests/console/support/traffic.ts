@@ -4,7 +4,7 @@
  * made in the UI reached the data plane. The sending is shared with the e2e
  * suite; this names the lab's services and its defaults.
  */
-import { type BulkReport, type Hold, hold, http, lineProbe, udp } from '../../support/client-traffic.ts';
+import { type BulkReport, type Hold, hold, http, lineProbe, udp } from '@sluice/testbed/client-traffic';
 import { SERVICES, type ServiceKey, namespace } from './lab-settings.ts';
 
 const CLIENT = { namespace: namespace('client') };

@@ -8,8 +8,8 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execIn, spawnIn } from '../../../testbed/topology.ts';
-import { waitForReadyFile } from '../../support/ready-file.ts';
+import { execIn, spawnIn } from '@sluice/testbed/topology';
+import { waitForReadyFile } from '@sluice/testbed/ready-file';
 import { type Network, REPO_ROOT } from './network.ts';
 
 const SLUICE = join(REPO_ROOT, 'apps/agent/bin/sluice.mjs');

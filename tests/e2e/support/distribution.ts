@@ -3,7 +3,7 @@
  * (so the measured numbers can be quoted) and checked against a promise.
  */
 import assert from 'node:assert/strict';
-import type { BulkReport, Counts } from '../../support/client-traffic.ts';
+import type { BulkReport, Counts } from '@sluice/testbed/client-traffic';
 
 export const BACKEND_NAMES = ['be1', 'be2', 'be3'];
 

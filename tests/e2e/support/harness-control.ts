@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { spawnIn } from '../../../testbed/topology.ts';
+import { spawnIn } from '@sluice/testbed/topology';
 import type { DataplaneConfig } from './services.ts';
 import { type Network, REPO_ROOT } from './network.ts';
 

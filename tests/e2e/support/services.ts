@@ -4,7 +4,7 @@
  * (be1, be2, ...) with per-name weights and admin states.
  */
 import { type AdminState, type Algorithm, type DataplaneConfig, type Protocol, type ServiceSpec, formatEndpoint, serviceName } from '@sluice/api';
-import type { Topology } from '../../../testbed/topology.ts';
+import type { Topology } from '@sluice/testbed/topology';
 
 export type { Algorithm, DataplaneConfig, ServiceSpec };
 export type Family = 'ipv4' | 'ipv6';

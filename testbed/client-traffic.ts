@@ -9,13 +9,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execIn, spawnIn } from '../../testbed/netns.ts';
+import { execIn, spawnIn } from './netns.ts';
 import { waitForReadyFile } from './ready-file.ts';
 
 /* Not from test-network.ts: the console suite loads this too and needs none of the topology code. */
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLIENT = join(REPO_ROOT, 'testbed/client.mjs');
-const LINE_PROBE = join(REPO_ROOT, 'tests/support/line-probe.mjs');
+const CLIENT = fileURLToPath(new URL('client.mjs', import.meta.url));
+const LINE_PROBE = fileURLToPath(new URL('line-probe.mjs', import.meta.url));
 /* Bulk runs of a few thousand requests take seconds; this only catches a hang. */
 const BULK_TIMEOUT_MS = 60_000;
 const HOLD_READY_TIMEOUT_MS = 10_000;

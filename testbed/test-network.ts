@@ -8,9 +8,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Topology, down, up } from '../../testbed/topology.ts';
+import { type Topology, down, up } from './topology.ts';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 const BPF_FS_MAGIC = 0xcafe4a11;
 /* Iterators every new bpffs holds; they cannot be unlinked. */

@@ -8,9 +8,9 @@ import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { execIn, spawnIn } from '../../../testbed/topology.ts';
-import { waitForReadyFile } from '../../support/ready-file.ts';
-import { type Network, REPO_ROOT } from './network.ts';
+import { execIn, spawnIn } from './topology.ts';
+import { waitForReadyFile } from './ready-file.ts';
+import { type Network, REPO_ROOT } from './test-network.ts';
 
 const SLUICE = join(REPO_ROOT, 'apps/agent/bin/sluice.mjs');
 const START_TIMEOUT_MS = 30_000;

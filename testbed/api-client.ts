@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createSocketClient } from '@sluice/agent/client';
 import { AgentProcess } from './agent-process.ts';
-import type { Network } from './network.ts';
+import type { Network } from './test-network.ts';
 
 export function apiClient(network: Network) {
   const { socket, tokenFile } = AgentProcess.paths(network);
