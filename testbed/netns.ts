@@ -99,3 +99,31 @@ export async function namespacePids(ns: string): Promise<number[]> {
     .map(Number)
     .filter((pid) => Number.isInteger(pid) && pid > 0);
 }
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Ends every process still inside `namespaces` (an agent, a client left
+ * running would keep a namespace and its veths alive after `ip netns del`):
+ * SIGTERM, then SIGKILL to those still inside after 2 s. Returns their pids.
+ */
+export async function killNamespaceProcesses(namespaces: string[]): Promise<number[]> {
+  const self = process.pid;
+  const pidsNow = async () => (await Promise.all(namespaces.map(namespacePids))).flat().filter((p) => p !== self);
+  const pids = await pidsNow();
+  const signal = (sig: NodeJS.Signals, targets: number[]) => {
+    for (const pid of targets) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  if (!pids.length) return [];
+  signal('SIGTERM', pids);
+  const deadline = Date.now() + 2_000;
+  while (Date.now() < deadline && (await pidsNow()).length) await pause(50);
+  signal('SIGKILL', await pidsNow()); // only those still inside, never a recycled pid elsewhere
+  return pids;
+}

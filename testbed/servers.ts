@@ -1,6 +1,6 @@
 // Starts, checks and stops the backend servers. Each runs detached inside
 // its backend namespace; its pid file and log live in the state directory.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnIn, formatCommand } from './netns.js';
@@ -63,7 +63,11 @@ function tail(file: string, lines = 20): string {
 }
 
 /** Starts one backend server and waits until it has bound all its ports. */
-export async function startServer(dir: string, backend: BackendPlan, options: { script?: string; readyTimeoutMs?: number } = {}): Promise<ServerStatus> {
+export async function startServer(
+  dir: string,
+  backend: Pick<BackendPlan, 'name' | 'namespace' | 'ports'>,
+  options: { script?: string; readyTimeoutMs?: number } = {},
+): Promise<ServerStatus> {
   mkdirSync(dir, { recursive: true });
   const pidPath = pidFile(dir, backend.name);
   const logPath = logFile(dir, backend.name);
@@ -129,4 +133,15 @@ export async function stopServer(dir: string, name: string, graceMs = 3_000): Pr
     }
   }
   rmSync(pidPath, { force: true });
+}
+
+/** Stops every server with a pid file in `dir` (none if there is no such directory). */
+export async function stopServers(dir: string): Promise<void> {
+  let pidFiles: string[] = [];
+  try {
+    pidFiles = readdirSync(dir).filter((f) => f.endsWith('.pid'));
+  } catch {
+    // no state directory: nothing was started
+  }
+  await Promise.all(pidFiles.map((f) => stopServer(dir, f.slice(0, -'.pid'.length))));
 }

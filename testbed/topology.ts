@@ -4,12 +4,12 @@
 //
 //   <p>-client eth0 ── cli0 <p>-lb be1 ── eth0 <p>-be1
 //                                   be2 ── eth0 <p>-be2 ...
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePlan, ownsNamespace, validatePlanOptions, DEFAULT_PREFIX, type Plan } from './addresses.js';
 import { checkPrerequisites } from './prereqs.js';
-import { listNamespaces, namespacePids, run, runChecked, execInChecked } from './netns.js';
-import { startServer, stopServer, serverStatus, stateDir, STATE_ROOT, type ServerStatus } from './servers.js';
+import { killNamespaceProcesses, listNamespaces, run, runChecked, execInChecked } from './netns.js';
+import { startServer, stopServers, serverStatus, stateDir, STATE_ROOT, type ServerStatus } from './servers.js';
 
 export { execIn, spawnIn, type ExecResult } from './netns.js';
 export { makePlan, type Plan } from './addresses.js';
@@ -40,7 +40,6 @@ export interface DownResult {
 }
 
 const TOPOLOGY_FILE = 'topology.json';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const ip = (ns: string, ...args: string[]) => runChecked('ip', ['-n', ns, ...args]);
 const ethtool = (ns: string, ...args: string[]) => execInChecked(ns, 'ethtool', args);
@@ -150,13 +149,7 @@ export async function down(options: TestbedOptions = {}): Promise<DownResult> {
   const namespaces = (await listNamespaces()).filter((ns) => ownsNamespace(prefix, ns));
 
   // 1. Our servers, gracefully, by pid file.
-  let pidFiles: string[] = [];
-  try {
-    pidFiles = readdirSync(dir).filter((f) => f.endsWith('.pid'));
-  } catch {
-    // no state directory: nothing was started
-  }
-  await Promise.all(pidFiles.map((f) => stopServer(dir, f.slice(0, -'.pid'.length))));
+  await stopServers(dir);
 
   // 2. Anything else still inside these namespaces (an agent, a client left
   //    running) would keep the namespace and its veths alive after
@@ -183,27 +176,6 @@ export async function down(options: TestbedOptions = {}): Promise<DownResult> {
 
   rmSync(dir, { recursive: true, force: true });
   return { prefix, removedNamespaces: namespaces, killedPids };
-}
-
-async function killNamespaceProcesses(namespaces: string[]): Promise<number[]> {
-  const self = process.pid;
-  const pidsNow = async () => (await Promise.all(namespaces.map(namespacePids))).flat().filter((p) => p !== self);
-  const pids = await pidsNow();
-  const signal = (sig: NodeJS.Signals, targets: number[]) => {
-    for (const pid of targets) {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        // already gone
-      }
-    }
-  };
-  if (!pids.length) return [];
-  signal('SIGTERM', pids);
-  const deadline = Date.now() + 2_000;
-  while (Date.now() < deadline && (await pidsNow()).length) await sleep(50);
-  signal('SIGKILL', await pidsNow()); // only those still inside, never a recycled pid elsewhere
-  return pids;
 }
 
 /** Reports the topology plus whether every namespace exists and every server is alive. */
