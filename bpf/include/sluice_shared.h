@@ -113,8 +113,20 @@ enum sluice_algorithm {
 	ALG_MAGLEV = 4,
 };
 
+/*
+ * How a service's packets reach its backends. A flow keeps the mode it was
+ * steered with (FLOW_F_MODE_* in its flags) until it ends, so changing a
+ * service's mode moves only new flows: no flow is ever half in one mode.
+ */
 enum sluice_forwarding_mode {
+	/* Destination rewritten to the backend; replies come back through the balancer. */
 	MODE_NAT = 0,
+	/* L2 direct server return: only the destination MAC changes (an on-link backend, VIP on its loopback). */
+	MODE_DSR = 1,
+	/* IPv4-in-IPv4 or IPv6-in-IPv6 to the backend's address; the backend decapsulates and answers the client. */
+	MODE_IPIP = 2,
+	/* GUE variant 1: outer IP, UDP to tunnel_settings.gue_port, then the client's packet. */
+	MODE_GUE = 3,
 };
 
 /* Backend flags: what the data plane may do with a backend. */
@@ -147,6 +159,9 @@ enum sluice_flow_flags {
 	FLOW_F_FIN_CLIENT = 1 << 0, /* the client sent FIN */
 	FLOW_F_FIN_BACKEND = 1 << 1, /* the backend sent FIN */
 	FLOW_F_SYN_SEQ = 1 << 2, /* syn_seq holds the opening SYN's sequence number */
+	/* Bits 3-4: the enum sluice_forwarding_mode the flow was steered with. */
+	FLOW_F_MODE_SHIFT = 3,
+	FLOW_F_MODE_MASK = 3 << 3,
 };
 
 /* Index of a flow's per-direction next-hop cache. */
@@ -204,7 +219,17 @@ enum sluice_counter {
 	 * the entry was ended and the packet started a flow as if there were none.
 	 */
 	CNT_FLOW_EXPIRED = 29,
-	CNT_MAX = 30,
+	/*
+	 * Forwarding modes. A packet that would not fit the egress MTU once
+	 * encapsulated: answered with ICMP fragmentation needed / packet too big
+	 * carrying the MTU the client must use (the packet itself is dropped).
+	 */
+	CNT_TUNNEL_TOO_BIG = 30,
+	/* A DSR backend the FIB reaches through a gateway (not on-link): dropped, DSR cannot cross a router. */
+	CNT_DROP_DSR_NOT_ON_LINK = 31,
+	/* A DSR backend whose MAC the kernel has not resolved: dropped (the kernel cannot forward a VIP-addressed frame to it); the agent keeps these resolved. */
+	CNT_DROP_DSR_NO_NEIGHBOUR = 32,
+	CNT_MAX = 33,
 };
 
 /*
@@ -235,14 +260,10 @@ struct service_config {
 	__u32 id; /* index into service_vips, stats and lookup tables */
 	__u32 sequence_length; /* slots in use in the round-robin sequence */
 	__u8 algorithm; /* enum sluice_algorithm */
-	/*
-	 * mode (enum sluice_forwarding_mode) and flags are written by the agent
-	 * but read by nothing yet: NAT is the only mode. Kept so the forwarding
-	 * modes (issue 11) give them meaning without changing the layout.
-	 */
+	/* enum sluice_forwarding_mode of the service's new flows (a flow keeps its own: FLOW_F_MODE_*). */
 	__u8 mode;
 	__u8 active_table; /* 0 or 1: which of the two lookup tables is live */
-	__u8 flags;
+	__u8 flags; /* none defined yet: always zero */
 	/* New connections per client address per second; more are dropped. 0: no limit. */
 	__u32 client_rate;
 };
@@ -343,6 +364,25 @@ struct expiry_settings {
 	__u64 tcp_fin_wait_ns;
 	__u64 tcp_closed_ns;
 	__u64 udp_ns;
+};
+
+/*
+ * Tunnel settings (ipip, gue), one entry written by the agent.
+ * The outer source is an address of the balancer on the network the tunnel
+ * leaves on, so no fabric or backend drops it by reverse-path filtering and
+ * ICMP errors about the tunnel come back to the balancer. With
+ * source*_hash_bits > 0, that many low bits of the source come from the
+ * flow hash (the operator routes the whole prefix to the balancer), which
+ * spreads IPv4 flows over the fabric's ECMP and the backend's receive
+ * queues; IPv6 gets that spread from the flow label (the flow hash) anyway,
+ * and GUE from its UDP source port (the flow hash).
+ */
+struct tunnel_settings {
+	__be32 source4;
+	__be32 source6[4];
+	__be16 gue_port; /* GUE destination port, network order; 0: GUE services drop (not configured) */
+	__u8 source4_hash_bits; /* 0..16 */
+	__u8 source6_hash_bits; /* 0..32 */
 };
 
 /* Per CPU: new flows counted in the current NEW_FLOW_WINDOW_NS. */

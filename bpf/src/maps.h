@@ -130,6 +130,14 @@ struct {
 	__type(value, struct expiry_settings);
 } expiry_settings SEC(".maps");
 
+/* Key 0 -> the outer source and GUE port of tunnelled services, written by the agent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tunnel_settings);
+} tunnel_settings SEC(".maps");
+
 /* Key 0 -> new flows in this CPU's current window (the flood guard's rate). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

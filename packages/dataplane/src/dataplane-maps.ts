@@ -13,6 +13,7 @@ import {
   type ClientRateWindow,
   type EndpointOwners,
   type ExpirySettings,
+  type TunnelSettings,
   type FloodSettings,
   type NewFlowWindow,
   type FlowKey,
@@ -28,6 +29,7 @@ import {
   endpointOwnersLayout,
   expirySettingsLayout,
   floodSettingsLayout,
+  tunnelSettingsLayout,
   newFlowWindowLayout,
   flowKeyLayout,
   flowValueLayout,
@@ -95,6 +97,7 @@ export const MAP_SPECS = {
   },
   flood_settings: { type: BpfMapType.ARRAY, key: u32Codec, value: structCodec(floodSettingsLayout), keyType: '__u32', valueType: 'struct flood_settings' },
   expiry_settings: { type: BpfMapType.ARRAY, key: u32Codec, value: structCodec(expirySettingsLayout), keyType: '__u32', valueType: 'struct expiry_settings' },
+  tunnel_settings: { type: BpfMapType.ARRAY, key: u32Codec, value: structCodec(tunnelSettingsLayout), keyType: '__u32', valueType: 'struct tunnel_settings' },
   new_flow_windows: {
     type: BpfMapType.PERCPU_ARRAY,
     key: u32Codec,
@@ -152,6 +155,7 @@ export interface DataplaneMaps {
   floodSettings: BpfMap<number, FloodSettings>;
   /** 0 -> flow idle timeouts in ns, the GC's (ARRAY of one; zero: no expiry in the data plane). */
   expirySettings: BpfMap<number, ExpirySettings>;
+  tunnelSettings: BpfMap<number, TunnelSettings>;
   /** 0 -> new flows in this CPU's current window, per CPU (PERCPU_ARRAY). */
   newFlowWindows: PerCpuMap<number, NewFlowWindow>;
   /** enum sluice_counter -> packets, per CPU (PERCPU_ARRAY). */
@@ -216,6 +220,7 @@ export function createDataplaneMaps(infoOf: (name: MapName) => MapInfo, owner: F
     clientRates: plain('client_rates'),
     floodSettings: plain('flood_settings'),
     expirySettings: plain('expiry_settings'),
+    tunnelSettings: plain('tunnel_settings'),
     newFlowWindows: perCpu('new_flow_windows'),
     globalCounters: perCpu('global_counters'),
     serviceCounters: perCpu('service_counters'),

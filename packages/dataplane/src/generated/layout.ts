@@ -212,6 +212,27 @@ export const expirySettingsLayout: StructLayout<ExpirySettings> = {
   ],
 };
 
+/** struct tunnel_settings (24 bytes) */
+export interface TunnelSettings {
+  source4: number;
+  source6: Buffer;
+  gue_port: number;
+  source4_hash_bits: number;
+  source6_hash_bits: number;
+}
+
+export const tunnelSettingsLayout: StructLayout<TunnelSettings> = {
+  name: 'tunnel_settings',
+  size: 24,
+  members: [
+    { name: 'source4', offset: 0, kind: 'be32' },
+    { name: 'source6', offset: 4, kind: 'be32', length: 4 },
+    { name: 'gue_port', offset: 20, kind: 'be16' },
+    { name: 'source4_hash_bits', offset: 22, kind: 'u8' },
+    { name: 'source6_hash_bits', offset: 23, kind: 'u8' },
+  ],
+};
+
 /** struct new_flow_window (16 bytes) */
 export interface NewFlowWindow {
   started_ns: bigint;
@@ -296,6 +317,7 @@ export const structLayouts = {
   endpoint_owners: endpointOwnersLayout,
   flood_settings: floodSettingsLayout,
   expiry_settings: expirySettingsLayout,
+  tunnel_settings: tunnelSettingsLayout,
   new_flow_window: newFlowWindowLayout,
   client_rate_key: clientRateKeyLayout,
   client_rate_window: clientRateWindowLayout,
@@ -322,6 +344,9 @@ export type SluiceAlgorithm = (typeof SluiceAlgorithm)[keyof typeof SluiceAlgori
 /** enum sluice_forwarding_mode */
 export const SluiceForwardingMode = {
   MODE_NAT: 0,
+  MODE_DSR: 1,
+  MODE_IPIP: 2,
+  MODE_GUE: 3,
 } as const;
 export type SluiceForwardingMode = (typeof SluiceForwardingMode)[keyof typeof SluiceForwardingMode];
 
@@ -354,6 +379,8 @@ export const SluiceFlowFlags = {
   FLOW_F_FIN_CLIENT: 1,
   FLOW_F_FIN_BACKEND: 2,
   FLOW_F_SYN_SEQ: 4,
+  FLOW_F_MODE_SHIFT: 3,
+  FLOW_F_MODE_MASK: 24,
 } as const;
 export type SluiceFlowFlags = (typeof SluiceFlowFlags)[keyof typeof SluiceFlowFlags];
 
@@ -396,7 +423,10 @@ export const SluiceCounter = {
   CNT_DROP_HANDOVER: 27,
   CNT_DROP_CLIENT_RATE: 28,
   CNT_FLOW_EXPIRED: 29,
-  CNT_MAX: 30,
+  CNT_TUNNEL_TOO_BIG: 30,
+  CNT_DROP_DSR_NOT_ON_LINK: 31,
+  CNT_DROP_DSR_NO_NEIGHBOUR: 32,
+  CNT_MAX: 33,
 } as const;
 export type SluiceCounter = (typeof SluiceCounter)[keyof typeof SluiceCounter];
 
