@@ -3,13 +3,11 @@
 // counted once per run, by outcome.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { type DecapProgram, SluiceDecapCounter, loadDecap } from '@sluice/dataplane';
 import { keyAddressBytes } from '@sluice/dataplane/test-packets';
 import { DECAP_FIXTURES, type DecapOutcome, HOST, isDrop } from './decap/fixtures.ts';
+import { DECAP_OBJECT_PATH } from './support/dataplane.ts';
 import { describeFrameDifference } from './support/frame-diff.ts';
-
-export const DECAP_OBJECT_PATH = process.env.SLUICE_DECAP_OBJECT ?? fileURLToPath(new URL('../build/decap.bpf.o', import.meta.url));
 
 const ENTRY_POINTS = [
   { name: 'xdp', pass: 'XDP_PASS', drop: 'XDP_DROP' },
