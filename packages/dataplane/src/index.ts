@@ -15,7 +15,8 @@ export { type AddressBytes, type AddressFamily, addressToBytes, bytesToAddress }
 export { DataplaneError, checked, checkedPointer, errnoName } from './errors.js';
 export { type TestRunOptions, type TestRunResult, testRunTc, testRunXdp } from './test-run.js';
 export { type DecapMaps, type DecapProgram, type DecapLoadOptions, DECAP_MAP_NAMES, DECAP_PROGRAMS, loadDecap } from './decap.js';
-export { type XdpMode, detachXdp, interfaceIndex } from './xdp.js';
+export { type XdpMode, attachedProgramId, attachXdp, detachXdp, interfaceIndex, programIdOfFd, replaceXdp } from './xdp.js';
+export { type TcFilterId, attachTcIngress, detachTcIngress, tcIngressProgramId } from './tc.js';
 export { XdpAction } from './libbpf.js';
 export { type LibbpfMessage, onLibbpfMessage } from './libbpf-log.js';
 export type { StructLayout } from './layout-types.js';
