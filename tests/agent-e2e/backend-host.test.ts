@@ -50,10 +50,16 @@ const sluiceOnHost = (args: string[]): Promise<Run> =>
   execIn(HOST, process.execPath, [SLUICE, 'backend-host', ...args, '--run-dir', runDir], { timeoutMs: 60_000 });
 const onHost = (command: string, args: string[]) => execInChecked(HOST, command, args);
 
-async function checkOnHost(): Promise<{ code: number | null; results: { name: string; ok: boolean; detail: string; fix?: string }[] }> {
+interface CheckOutput {
+  checks: { name: string; ok: boolean; detail: string; fix?: string }[];
+  counters: Record<string, number> | null;
+}
+
+async function checkOnHost(): Promise<{ code: number | null; results: CheckOutput['checks']; counters: CheckOutput['counters'] }> {
   const run = await sluiceOnHost(['check', '--vip', VIP4, '--vip', VIP6, '--interface', HOST_IF, '--json']);
   assert.ok(run.code === 0 || run.code === 1, `check exited ${run.code}: ${run.stderr}`);
-  return { code: run.code, results: JSON.parse(run.stdout) };
+  const output = JSON.parse(run.stdout) as CheckOutput;
+  return { code: run.code, results: output.checks, counters: output.counters };
 }
 
 /*
@@ -195,6 +201,9 @@ test('attach in XDP: GUE to the host reaches the VIP server, which answers the c
   for (const r of mss) await execInChecked(HOST, 'sh', ['-c', r.fix!]);
   const all = await checkOnHost();
   assert.equal(all.code, 0, `no problems left: ${JSON.stringify(all.results.filter((r) => !r.ok))}`);
+  /* Both datagrams were GUE over IPv4, stripped by the program (not by anything else on the host). */
+  assert.equal(all.counters?.gue_ipv4, 2, JSON.stringify(all.counters));
+  assert.equal(all.counters?.drop_truncated_inner, 0);
 });
 
 test('attach again in TC: the XDP program goes, the TC filter strips the same tunnels', T, async () => {
@@ -216,7 +225,10 @@ test('attach again in TC: the XDP program goes, the TC filter strips the same tu
   assert.equal(await xdpProgramId(), undefined, 'the XDP program was removed once TC ran');
   assert.match(await tcFilters(), /decap_tc/);
   assert.deepEqual(await sendThroughGue(2000), EXPECTED_ANSWERS);
-  assert.equal((await checkOnHost()).code, 0);
+  const check = await checkOnHost();
+  assert.equal(check.code, 0);
+  /* The maps are the pinned ones attach reused: the XDP run's 2, then the TC run's 2. */
+  assert.equal(check.counters?.gue_ipv4, 4, JSON.stringify(check.counters));
 });
 
 test('detach leaves nothing attached or pinned, and the tunnels get no answer again', T, async () => {
@@ -235,6 +247,7 @@ test('detach leaves nothing attached or pinned, and the tunnels get no answer ag
   assert.deepEqual(await sendThroughGue(1000), []);
   const check = await checkOnHost();
   assert.equal(check.code, 1);
+  assert.equal(check.counters, null, 'no counters once detached');
   assert.deepEqual(
     check.results.filter((r) => !r.ok).map((r) => r.name),
     ['decapsulation program attached'],

@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { ensureBpffs } from './bpffs.js';
 import { type Codec, structCodec, u32Codec, u64Codec } from './codec.js';
 import { DataplaneError, checked, checkedPointer } from './errors.js';
-import { type DecapAddressKey, type DecapSettings, decapAddressKeyLayout, decapSettingsLayout } from './generated/decap-layout.js';
+import { type DecapAddressKey, type DecapSettings, SluiceDecapCounter, decapAddressKeyLayout, decapSettingsLayout } from './generated/decap-layout.js';
 import { BpfMapType, type BpfMapPtr, type BpfObjectPtr, libbpf, mapTypeName } from './libbpf.js';
 import { installLibbpfLog } from './libbpf-log.js';
+import { c } from './libc.js';
 import { BpfMap, type MapInfo, PerCpuMap } from './maps.js';
 import { type TestRunOptions, type TestRunResult, testRunTc, testRunXdp } from './test-run.js';
 
@@ -170,5 +171,42 @@ export function loadDecap(options: DecapLoadOptions): DecapProgram {
   } catch (err) {
     libbpf.bpf_object__close(obj);
     throw err;
+  }
+}
+
+/* struct bpf_map_info up to and including max_entries. */
+const MAP_INFO_PREFIX = 20;
+
+/**
+ * The counters of an attached decapsulation program, straight from its pin
+ * (no program loaded): packets per outcome, summed over CPUs, by counter name.
+ */
+export function readPinnedDecapCounters(pinDir: string): Record<string, bigint> {
+  installLibbpfLog();
+  const name: DecapMapName = 'decap_counters';
+  const path = join(pinDir, name);
+  const fd = checked('bpf_obj_get', `map "${name}", "${path}"`, () => libbpf.bpf_obj_get(path));
+  const owner = { closed: false };
+  try {
+    const raw = Buffer.alloc(MAP_INFO_PREFIX);
+    checked('bpf_obj_get_info_by_fd', `map "${name}", "${path}"`, () => libbpf.bpf_obj_get_info_by_fd(fd, raw, new Uint32Array([MAP_INFO_PREFIX])));
+    const info: MapInfo = {
+      name,
+      fd,
+      type: raw.readUInt32LE(0),
+      keySize: raw.readUInt32LE(8),
+      valueSize: raw.readUInt32LE(12),
+      maxEntries: raw.readUInt32LE(16),
+    };
+    checkShape(name, info);
+    const counters = new PerCpuMap(info, DECAP_MAP_SPECS[name].key, DECAP_MAP_SPECS[name].value, owner);
+    const result: Record<string, bigint> = {};
+    for (const [counter, slot] of Object.entries(SluiceDecapCounter)) {
+      if (slot < SluiceDecapCounter.DECAP_CNT_MAX) result[counter] = counters.lookupSum(slot) ?? 0n;
+    }
+    return result;
+  } finally {
+    owner.closed = true;
+    c.close(fd);
   }
 }

@@ -14,7 +14,7 @@ export { type Codec, decode, encode, structCodec, u32Codec, u64Codec } from './c
 export { type AddressBytes, type AddressFamily, addressToBytes, bytesToAddress } from './addresses.js';
 export { DataplaneError, checked, checkedPointer, errnoName } from './errors.js';
 export { type TestRunOptions, type TestRunResult, testRunTc, testRunXdp } from './test-run.js';
-export { type DecapMaps, type DecapProgram, type DecapLoadOptions, DECAP_MAP_NAMES, DECAP_PROGRAMS, loadDecap } from './decap.js';
+export { type DecapMaps, type DecapProgram, type DecapLoadOptions, DECAP_MAP_NAMES, DECAP_PROGRAMS, loadDecap, readPinnedDecapCounters } from './decap.js';
 export { type XdpMode, attachedProgramId, attachXdp, detachXdp, interfaceIndex, programIdOfFd, replaceXdp } from './xdp.js';
 export { type TcFilterId, attachTcIngress, detachTcIngress, tcIngressProgramId } from './tc.js';
 export { XdpAction } from './libbpf.js';

@@ -4,11 +4,14 @@
  * root), not against an agent: it loads the decapsulation program, fills its
  * maps and checks the host's settings, printing the fix for each problem.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { isIP } from 'node:net';
+import { readPinnedDecapCounters } from '@sluice/dataplane';
 import { UsageError, integer, parse } from './args.js';
 import { attachDecap, detachDecap } from './backend-host/attach.js';
 import { type CheckResult, checkHost } from './backend-host/checks.js';
-import { DEFAULT_RUN_DIR, type DecapMode, readState } from './backend-host/state.js';
+import { DEFAULT_RUN_DIR, type DecapMode, type HostState, pinDirOf, readState } from './backend-host/state.js';
 import { emit } from './output.js';
 
 export const BACKEND_HOST_USAGE = `sluice backend-host attach --interface IF --address A [--address A2] [--mode xdp|tc] [--gue-port P]
@@ -40,6 +43,20 @@ function formatChecks(results: CheckResult[]): string {
   const problems = results.filter((r) => !r.ok).length;
   lines.push(problems === 0 ? 'no problems' : `${problems} problem${problems === 1 ? '' : 's'}`);
   return lines.join('\n');
+}
+
+/* What the attached program did since attach, by outcome (the counters' names without DECAP_CNT_), or null when nothing is pinned. */
+function decapCounters(state: HostState | undefined, runDir: string): Record<string, number> | null {
+  if (!state || !existsSync(join(pinDirOf(runDir), 'decap_counters'))) return null;
+  const counters = readPinnedDecapCounters(pinDirOf(runDir));
+  return Object.fromEntries(Object.entries(counters).map(([name, value]) => [name.replace(/^DECAP_CNT_/, '').toLowerCase(), Number(value)]));
+}
+
+function formatCounters(counters: Record<string, number> | null): string {
+  if (!counters) return 'counters: none (nothing attached)';
+  return `counters since attach: ${Object.entries(counters)
+    .map(([name, value]) => `${name} ${value}`)
+    .join(', ')}`;
 }
 
 /** Returns the exit code: 0, or 1 when check found problems. */
@@ -80,8 +97,10 @@ export async function backendHostCommand(argv: string[]): Promise<number> {
       return 0;
     }
     case 'check': {
-      const results = checkHost({ state: readState(runDir), interface: values.interface, vips });
-      emit(values.json, results, () => formatChecks(results));
+      const state = readState(runDir);
+      const results = checkHost({ state, interface: values.interface, vips });
+      const counters = decapCounters(state, runDir);
+      emit(values.json, { checks: results, counters }, () => `${formatChecks(results)}\n${formatCounters(counters)}`);
       return results.every((r) => r.ok) ? 0 : 1;
     }
     default:

@@ -68,8 +68,16 @@ function attachProgram(decap: DecapProgram, request: AttachRequest, previous: Ho
     return programIdOfFd(decap.programFds.tc);
   }
   const running = attachedProgramId(request.interface, 'native');
+  const attachNative = () => {
+    try {
+      attachXdp(decap.programFds.xdp, request.interface, 'native');
+    } catch (error) {
+      /* A driver without native XDP refuses (EOPNOTSUPP, or EINVAL on some): the TC entry point works on any interface. */
+      throw new Error(`${(error as Error).message}\n${request.interface} may have no native XDP: attach with --mode tc instead`);
+    }
+  };
   const ours = previous?.interface === request.interface && previous.mode === 'xdp' && running === previous.programId;
-  if (running === undefined) attachXdp(decap.programFds.xdp, request.interface, 'native');
+  if (running === undefined) attachNative();
   else if (ours) replaceXdp(decap.programFds.xdp, request.interface, 'native');
   else {
     throw new Error(
