@@ -71,6 +71,19 @@ function gueVariantZero(): Buffer {
   return Buffer.concat([Buffer.from([0x00, 0x00, 0x04, 0x00]), innerIpPacket(udp4)]);
 }
 
+/* A short tunnelled packet padded to Ethernet's 60-byte minimum: the padding stays, and the stack trims by the inner length. */
+function paddedMinimumFrame(): DecapFixture {
+  /* 14 + 20 + 20 + 4 = 58 bytes: an inner packet with 4 bytes past its IP header, padded by 2. */
+  const tiny: PacketSpec = { src: udp4.src, dst: udp4.dst, protocol: 1, payload: Buffer.from([8, 0, 0xf7, 0xff]) };
+  const padding = Buffer.alloc(60 - encapsulate(ipip4(), tiny).length);
+  return {
+    name: 'IPIP: a minimum-size frame with Ethernet padding keeps its padding',
+    input: Buffer.concat([encapsulate(ipip4(), tiny), padding]),
+    outcome: 'DECAP_CNT_IPIP',
+    stripped: Buffer.concat([innerFrame(tiny), padding]),
+  };
+}
+
 export const DECAP_FIXTURES: DecapFixture[] = [
   /* Stripped: every kind x inner TCP and UDP. */
   strip('IPIP: inner TCP SYN', ipip4(), tcp4, 'DECAP_CNT_IPIP'),
@@ -92,6 +105,7 @@ export const DECAP_FIXTURES: DecapFixture[] = [
     { ...udp4, fragment: { offset: 0, more: true } },
     'DECAP_CNT_IPIP',
   ),
+  paddedMinimumFrame(),
 
   /* Passed untouched. */
   untouched("IPIP to another host's address: not for me", encapsulate(ipip4(OTHER_HOST.v4), tcp4), 'DECAP_CNT_PASS_NOT_FOR_ME'),
