@@ -12,6 +12,10 @@ import { REPO_ROOT, objectPath } from '@sluice/dataplane/test-helpers';
 
 const HEADER = join(REPO_ROOT, 'bpf/include/sluice_shared.h');
 const COMMITTED = join(REPO_ROOT, 'packages/dataplane/src/generated/layout.ts');
+/* The backend decapsulation program's own header and layout (bpf/tools/gen-layout.ts DECAP_LAYOUT). */
+const DECAP_OBJECT = process.env.SLUICE_DECAP_OBJECT ?? join(REPO_ROOT, 'bpf/build/decap.bpf.o');
+const DECAP_HEADER = join(REPO_ROOT, 'bpf/include/sluice_decap.h');
+const DECAP_COMMITTED = join(REPO_ROOT, 'packages/dataplane/src/generated/decap-layout.ts');
 
 describe('generated layout', () => {
   it('is current (else run `pnpm gen:layout`)', () => {
@@ -37,5 +41,23 @@ describe('generated layout', () => {
     const fresh = generateLayoutSource({ objectPath: objectPath(), headerPath: HEADER, extraCflags: ['-DLEAST_CONN_CANDIDATES=5'], repoRoot: REPO_ROOT });
     assert.match(fresh, /^export const LEAST_CONN_CANDIDATES = 5;$/m);
     assert.notEqual(fresh, readFileSync(COMMITTED, 'utf8'));
+  });
+
+  it('is current for the decapsulation program too (else run `pnpm gen:layout`)', () => {
+    const extraCflags = (process.env.EXTRA_CFLAGS ?? '').split(/\s+/).filter(Boolean);
+    const fresh = generateLayoutSource({
+      objectPath: DECAP_OBJECT,
+      headerPath: DECAP_HEADER,
+      extraCflags,
+      repoRoot: REPO_ROOT,
+      indexName: 'decapStructLayouts',
+    });
+    const committed = readFileSync(DECAP_COMMITTED, 'utf8');
+    assert.equal(committed, fresh, 'packages/dataplane/src/generated/decap-layout.ts is stale: run `pnpm gen:layout`');
+    const names = headerTypeNames(readFileSync(DECAP_HEADER, 'utf8'));
+    assert.deepEqual(names.structs, ['decap_address_key', 'decap_settings']);
+    for (const s of names.structs) assert.match(committed, new RegExp(`name: '${s}',`), `struct ${s}`);
+    assert.match(committed, /\/\*\* enum sluice_decap_counter \*\//);
+    assert.match(committed, /^export const DECAP_MAX_ADDRESSES = \d+;$/m);
   });
 });

@@ -316,7 +316,7 @@ function renderEnum(e: EnumModel): string {
   ].join('\n');
 }
 
-export function renderLayout(model: LayoutModel, headerPath: string): string {
+export function renderLayout(model: LayoutModel, headerPath: string, indexName = 'structLayouts'): string {
   const index = model.structs.map((s) => `\t${s.name}: ${camel(s.name)}Layout,`);
   return [
     GENERATED_HEADER_LINE,
@@ -326,7 +326,7 @@ export function renderLayout(model: LayoutModel, headerPath: string): string {
     '',
     ...model.structs.flatMap((s) => [renderStruct(s), '']),
     '/** Every shared struct by its C name. */',
-    'export const structLayouts = {',
+    `export const ${indexName} = {`,
     ...index,
     '} as const;',
     '',
@@ -337,7 +337,12 @@ export function renderLayout(model: LayoutModel, headerPath: string): string {
   ].join('\n');
 }
 
-/** The full text of generated/layout.ts; the header path in it is relative to `repoRoot` so output is stable. */
-export function generateLayoutSource(sources: LayoutSources & { repoRoot: string }): string {
-  return formatGenerated(renderLayout(buildLayoutModel(sources), relative(sources.repoRoot, sources.headerPath)), sources.repoRoot, 'layout.ts');
+/**
+ * The full text of a generated layout file; the header path in it is relative
+ * to `repoRoot` so output is stable. `indexName` names the struct index, so
+ * two generated files can be exported side by side (layout.ts: structLayouts).
+ */
+export function generateLayoutSource(sources: LayoutSources & { repoRoot: string; indexName?: string }): string {
+  const text = renderLayout(buildLayoutModel(sources), relative(sources.repoRoot, sources.headerPath), sources.indexName);
+  return formatGenerated(text, sources.repoRoot, 'layout.ts');
 }

@@ -2,6 +2,8 @@
 import { fileURLToPath } from 'node:url';
 
 export const OBJECT_PATH = process.env.SLUICE_BPF_OBJECT ?? fileURLToPath(new URL('../../build/sluice.bpf.o', import.meta.url));
+/** The backend decapsulation program (bpf/src/decap.bpf.c). */
+export const DECAP_OBJECT_PATH = process.env.SLUICE_DECAP_OBJECT ?? fileURLToPath(new URL('../../build/decap.bpf.o', import.meta.url));
 
 /*
  * Load-time settings of the fixture run. The next-hop cache lives 100 ms

@@ -34,7 +34,8 @@ function randomSpec(random: Random): PacketSpec {
   return spec;
 }
 
-function mutate(random: Random, frame: Buffer): Buffer {
+/** A frame bent out of shape: bytes after the Ethernet header flipped, cut short, or grown. */
+export function mutate(random: Random, frame: Buffer): Buffer {
   const kind = random.int(3);
   if (kind === 0) {
     const flipped = Buffer.from(frame);

@@ -13,9 +13,12 @@ export { BpfMap, type MapInfo, PerCpuMap, UpdateFlag, numPossibleCpus, sumPerCpu
 export { type Codec, decode, encode, structCodec, u32Codec, u64Codec } from './codec.js';
 export { type AddressBytes, type AddressFamily, addressToBytes, bytesToAddress } from './addresses.js';
 export { DataplaneError, checked, checkedPointer, errnoName } from './errors.js';
-export { type TestRunOptions, type TestRunResult, testRunXdp } from './test-run.js';
-export { type XdpMode, detachXdp, interfaceIndex } from './xdp.js';
+export { type TestRunOptions, type TestRunResult, testRunTc, testRunXdp } from './test-run.js';
+export { type DecapMaps, type DecapProgram, type DecapLoadOptions, DECAP_MAP_NAMES, DECAP_PROGRAMS, loadDecap, readPinnedDecapCounters } from './decap.js';
+export { type XdpMode, attachedProgramId, attachXdp, detachXdp, interfaceIndex, programIdOfFd, replaceXdp } from './xdp.js';
+export { type TcFilterId, attachTcIngress, detachTcIngress, tcIngressProgramId } from './tc.js';
 export { XdpAction } from './libbpf.js';
 export { type LibbpfMessage, onLibbpfMessage } from './libbpf-log.js';
 export type { StructLayout } from './layout-types.js';
 export * from './generated/layout.js';
+export * from './generated/decap-layout.js';

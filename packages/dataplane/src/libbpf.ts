@@ -77,11 +77,44 @@ export interface BpfMapBatchOpts {
   flags: number;
 }
 
+/* TC (clsact) hooks and filters, for the backend decapsulation program on interfaces without XDP. */
+export const bpf_tc_hook = koffi.struct('bpf_tc_hook', {
+  sz: 'size_t',
+  ifindex: 'int',
+  attach_point: 'int',
+  parent: 'uint32_t',
+});
+export interface BpfTcHook {
+  sz: number;
+  ifindex: number;
+  attach_point: number;
+  parent: number;
+}
+
+export const bpf_tc_opts = koffi.struct('bpf_tc_opts', {
+  sz: 'size_t',
+  prog_fd: 'int',
+  flags: 'uint32_t',
+  prog_id: 'uint32_t',
+  handle: 'uint32_t',
+  priority: 'uint32_t',
+});
+export interface BpfTcOpts {
+  sz: number;
+  prog_fd: number;
+  flags: number;
+  prog_id: number;
+  handle: number;
+  priority: number;
+}
+
 /* A mismatch here would make libbpf reject or misread every opts struct. */
 for (const [type, size] of [
   [bpf_test_run_opts, 80],
   [bpf_xdp_attach_opts, 16],
   [bpf_map_batch_opts, 24],
+  [bpf_tc_hook, 24],
+  [bpf_tc_opts, 32],
 ] as const) {
   if (koffi.sizeof(type) !== size) throw new Error(`${type.name} is ${koffi.sizeof(type)} bytes, libbpf 1.1 expects ${size}`);
 }
@@ -206,6 +239,11 @@ export const libbpf = {
     progId: [number],
   ) => number,
 
+  bpf_tc_hook_create: lib.func('int bpf_tc_hook_create(bpf_tc_hook *hook)') as (hook: BpfTcHook) => number,
+  bpf_tc_attach: lib.func('int bpf_tc_attach(const bpf_tc_hook *hook, _Inout_ bpf_tc_opts *opts)') as (hook: BpfTcHook, opts: BpfTcOpts) => number,
+  bpf_tc_detach: lib.func('int bpf_tc_detach(const bpf_tc_hook *hook, const bpf_tc_opts *opts)') as (hook: BpfTcHook, opts: BpfTcOpts) => number,
+  bpf_tc_query: lib.func('int bpf_tc_query(const bpf_tc_hook *hook, _Inout_ bpf_tc_opts *opts)') as (hook: BpfTcHook, opts: BpfTcOpts) => number,
+
   bpf_prog_test_run_opts: lib.func('int bpf_prog_test_run_opts(int prog_fd, _Inout_ bpf_test_run_opts *opts)') as (
     progFd: number,
     opts: BpfTestRunOpts,
@@ -250,6 +288,10 @@ export const XDP_FLAGS_DRV_MODE = 1 << 2;
 export const XDP_FLAGS_REPLACE = 1 << 4;
 
 export const BPF_F_TEST_XDP_LIVE_FRAMES = 1 << 1;
+
+/* enum bpf_tc_attach_point and bpf_tc_flags (libbpf.h). */
+export const BPF_TC_INGRESS = 1 << 0;
+export const BPF_TC_F_REPLACE = 1 << 0;
 
 export const XdpAction = {
   ABORTED: 0,

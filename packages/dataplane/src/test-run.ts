@@ -1,5 +1,5 @@
 /*
- * BPF_PROG_TEST_RUN of an XDP program: run it on a packet without a NIC.
+ * BPF_PROG_TEST_RUN of an XDP (or TC) program: run it on a packet without a NIC.
  *
  * With repeat > 1 the kernel runs the program `repeat` times on the SAME
  * buffer without restoring it, so iteration 2 sees the packet as iteration 1
@@ -41,8 +41,9 @@ export interface TestRunOptions {
 }
 
 export interface TestRunResult {
+  /** The program's return value: an XDP action, or a TC action for testRunTc. */
   action: XdpAction;
-  /** "XDP_PASS" etc., or "retval N" for a value outside the XDP actions. */
+  /** "XDP_PASS" ("TC_ACT_OK" for testRunTc) etc., or "retval N" for a value outside the known actions. */
   actionName: string;
   /** The frame after the program ran (empty for live frames). */
   data: Buffer;
@@ -52,7 +53,31 @@ export interface TestRunResult {
 
 const ACTION_NAMES = new Map<number, string>(Object.entries(XdpAction).map(([name, value]) => [value, `XDP_${name}`]));
 
+/* The TC actions a sched_cls program returns (linux/pkt_cls.h), by the u32 the kernel hands back. */
+const TC_ACTION_NAMES = new Map<number, string>([
+  [0xffffffff, 'TC_ACT_UNSPEC'],
+  [0, 'TC_ACT_OK'],
+  [1, 'TC_ACT_RECLASSIFY'],
+  [2, 'TC_ACT_SHOT'],
+  [3, 'TC_ACT_PIPE'],
+  [4, 'TC_ACT_STOLEN'],
+  [7, 'TC_ACT_REDIRECT'],
+]);
+
 export function testRunXdp(progFd: number, options: TestRunOptions): TestRunResult {
+  return runProgram(progFd, options, ACTION_NAMES);
+}
+
+/**
+ * BPF_PROG_TEST_RUN of a TC (sched_cls) program: the kernel builds an skb
+ * from the frame (eth_type_trans on the namespace's loopback) and returns the
+ * frame as the program left it. `action` is the TC action (0: TC_ACT_OK).
+ */
+export function testRunTc(progFd: number, options: Pick<TestRunOptions, 'data' | 'outputCapacity'>): TestRunResult {
+  return runProgram(progFd, options, TC_ACTION_NAMES);
+}
+
+function runProgram(progFd: number, options: TestRunOptions, actionNames: Map<number, string>): TestRunResult {
   const { data, repeat = 1, liveFrames = false } = options;
   if (data.byteLength < 1) {
     throw new DataplaneError({ call: 'bpf_prog_test_run_opts', subject: `prog fd ${progFd}`, errno: osConstants.errno.EINVAL, detail: 'empty packet' });
@@ -90,7 +115,7 @@ export function testRunXdp(progFd: number, options: TestRunOptions): TestRunResu
   checked('bpf_prog_test_run_opts', subject, () => libbpf.bpf_prog_test_run_opts(progFd, opts));
   return {
     action: opts.retval as XdpAction,
-    actionName: ACTION_NAMES.get(opts.retval) ?? `retval ${opts.retval}`,
+    actionName: actionNames.get(opts.retval) ?? `retval ${opts.retval}`,
     data: output ? Buffer.from(output.subarray(0, opts.data_size_out)) : Buffer.alloc(0),
     durationNs: opts.duration,
   };

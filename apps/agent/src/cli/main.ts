@@ -3,6 +3,7 @@ import { TRPCClientError } from '@trpc/client';
 import { runAgent, runTeardown } from '../main.js';
 import { UsageError } from './args.js';
 import { BACKEND_USAGE, backendCommand } from './backend-command.js';
+import { BACKEND_HOST_USAGE, backendHostCommand } from './backend-host-command.js';
 import { CONFIG_USAGE, USER_USAGE, configCommand, userCommand } from './config-command.js';
 import { AUDIT_USAGE, CONNS_USAGE, auditCommand, connsCommand, healthCommand, statsCommand } from './read-commands.js';
 import { SERVICE_USAGE, serviceCommand } from './service-command.js';
@@ -21,6 +22,8 @@ export const USAGE = `usage: sluice <command> [options]     (every API command t
   ${SERVICE_USAGE}
 
   ${BACKEND_USAGE}
+
+  ${BACKEND_HOST_USAGE}
 
   ${CONNS_USAGE}
   sluice stats
@@ -50,6 +53,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'backend':
         await backendCommand(rest);
         return 0;
+      case 'backend-host':
+        return await backendHostCommand(rest);
       case 'conns':
         await connsCommand(rest);
         return 0;

@@ -1,0 +1,109 @@
+/*
+ * sluice backend-host attach | detach | check: prepares a backend for a
+ * balancer's dsr, ipip and gue services. Runs on the backend host itself (as
+ * root), not against an agent: it loads the decapsulation program, fills its
+ * maps and checks the host's settings, printing the fix for each problem.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { isIP } from 'node:net';
+import { readPinnedDecapCounters } from '@sluice/dataplane';
+import { UsageError, integer, parse } from './args.js';
+import { attachDecap, detachDecap } from './backend-host/attach.js';
+import { type CheckResult, checkHost } from './backend-host/checks.js';
+import { DEFAULT_RUN_DIR, type DecapMode, type HostState, pinDirOf, readState } from './backend-host/state.js';
+import { emit } from './output.js';
+
+export const BACKEND_HOST_USAGE = `sluice backend-host attach --interface IF --address A [--address A2] [--mode xdp|tc] [--gue-port P]
+      strip IPIP/IP6IP6 (and GUE to port P) addressed to A on IF, in XDP (default) or TC; then check
+  sluice backend-host detach                       (removes what attach attached, and its pinned maps)
+  sluice backend-host check [--vip V]... [--interface IF]
+      each problem with the command that fixes it; exit 1 when there is one
+  (all take --run-dir DIR, default ${DEFAULT_RUN_DIR}: its state and pinned maps; attach takes --object FILE, default bpf/build/decap.bpf.o)`;
+
+const FLAGS = {
+  interface: { type: 'string' },
+  address: { type: 'string', multiple: true },
+  mode: { type: 'string' },
+  'gue-port': { type: 'string' },
+  vip: { type: 'string', multiple: true },
+  'run-dir': { type: 'string' },
+  object: { type: 'string' },
+} as const;
+
+function addresses(flag: string, values: string[] | undefined): string[] {
+  for (const value of values ?? []) {
+    if (isIP(value) === 0) throw new UsageError(`--${flag} must be an IPv4 or IPv6 address, not "${value}"`);
+  }
+  return values ?? [];
+}
+
+function formatChecks(results: CheckResult[]): string {
+  const lines = results.flatMap((r) => (r.ok ? [`ok       ${r.name}: ${r.detail}`] : [`PROBLEM  ${r.name}: ${r.detail}`, `         fix: ${r.fix}`]));
+  const problems = results.filter((r) => !r.ok).length;
+  lines.push(problems === 0 ? 'no problems' : `${problems} problem${problems === 1 ? '' : 's'}`);
+  return lines.join('\n');
+}
+
+/* What the attached program did since attach, by outcome (the counters' names without DECAP_CNT_), or null when nothing is pinned. */
+function decapCounters(state: HostState | undefined, runDir: string): Record<string, number> | null {
+  if (!state || !existsSync(join(pinDirOf(runDir), 'decap_counters'))) return null;
+  const counters = readPinnedDecapCounters(pinDirOf(runDir));
+  return Object.fromEntries(Object.entries(counters).map(([name, value]) => [name.replace(/^DECAP_CNT_/, '').toLowerCase(), Number(value)]));
+}
+
+function formatCounters(counters: Record<string, number> | null): string {
+  if (!counters) return 'counters: none (nothing attached)';
+  return `counters since attach: ${Object.entries(counters)
+    .map(([name, value]) => `${name} ${value}`)
+    .join(', ')}`;
+}
+
+/** Returns the exit code: 0, or 1 when check found problems. */
+export async function backendHostCommand(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  const { values } = parse(rest, FLAGS);
+  const runDir = values['run-dir'] ?? DEFAULT_RUN_DIR;
+  const vips = addresses('vip', values.vip);
+  switch (verb) {
+    case 'attach': {
+      if (!values.interface) throw new UsageError(`backend-host attach needs --interface\nusage: ${BACKEND_HOST_USAGE}`);
+      const tunnelAddresses = addresses('address', values.address);
+      if (tunnelAddresses.length === 0)
+        throw new UsageError(`backend-host attach needs at least one --address (this host's tunnel endpoint)\nusage: ${BACKEND_HOST_USAGE}`);
+      const mode = (values.mode ?? 'xdp') as DecapMode;
+      if (mode !== 'xdp' && mode !== 'tc') throw new UsageError(`--mode must be xdp or tc, not "${values.mode}"`);
+      const guePort = integer('gue-port', values['gue-port']);
+      if (guePort !== undefined && (guePort < 1 || guePort > 65535)) throw new UsageError(`--gue-port must be 1..65535, not ${guePort}`);
+      const state = attachDecap({ interface: values.interface, mode, addresses: tunnelAddresses, guePort, runDir, objectPath: values.object });
+      const results = checkHost({ state, vips });
+      emit(values.json, { attached: state, checks: results }, () =>
+        [
+          `decapsulation attached to ${state.interface} (${state.mode}, program id ${state.programId}) for ${state.addresses.join(', ')}${state.guePort ? `, GUE port ${state.guePort}` : ', GUE off'}`,
+          formatChecks(results),
+        ].join('\n'),
+      );
+      return 0;
+    }
+    case 'detach': {
+      const result = detachDecap(runDir);
+      emit(values.json, result, () => {
+        if (!result.state)
+          return `nothing attached by this command (${runDir} has no state)${result.unpinned.length ? `; removed ${result.unpinned.length} pinned maps` : ''}`;
+        const where = `${result.state.interface} (${result.state.mode})`;
+        const what = result.detached ? `detached from ${where}` : `${where} no longer ran program id ${result.state.programId}: left as it is`;
+        return `${what}; removed ${result.unpinned.length} pinned maps`;
+      });
+      return 0;
+    }
+    case 'check': {
+      const state = readState(runDir);
+      const results = checkHost({ state, interface: values.interface, vips });
+      const counters = decapCounters(state, runDir);
+      emit(values.json, { checks: results, counters }, () => `${formatChecks(results)}\n${formatCounters(counters)}`);
+      return results.every((r) => r.ok) ? 0 : 1;
+    }
+    default:
+      throw new UsageError(`unknown backend-host command "${verb ?? ''}"\nusage: ${BACKEND_HOST_USAGE}`);
+  }
+}
