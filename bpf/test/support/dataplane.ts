@@ -11,13 +11,14 @@ export const OBJECT_PATH = process.env.SLUICE_BPF_OBJECT ?? fileURLToPath(new UR
  */
 export const FIXTURE_TUNABLES = { next_hop_ttl_ns: 100_000_000n };
 
+/* Room for the nat services and the forwarding-mode ones (support/services.ts). */
 export const FIXTURE_MAP_SIZES = {
   flows: 65536,
   half_open_flows: 4096,
-  services: 16,
-  vips: 16,
-  service_vips: 16,
-  lookup_tables: 32,
-  rr_cursors: 16,
-  service_counters: 16,
+  services: 32,
+  vips: 32,
+  service_vips: 32,
+  lookup_tables: 64,
+  rr_cursors: 32,
+  service_counters: 32,
 };
