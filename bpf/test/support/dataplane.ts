@@ -15,10 +15,10 @@ export const FIXTURE_TUNABLES = { next_hop_ttl_ns: 100_000_000n };
 export const FIXTURE_MAP_SIZES = {
   flows: 65536,
   half_open_flows: 4096,
-  services: 32,
-  vips: 32,
-  service_vips: 32,
-  lookup_tables: 64,
-  rr_cursors: 32,
-  service_counters: 32,
+  services: 48,
+  vips: 48,
+  service_vips: 48,
+  lookup_tables: 96,
+  rr_cursors: 48,
+  service_counters: 48,
 };

@@ -124,6 +124,14 @@ export const MODE_SERVICES = {
   /* Tunnels through the gateway: a routed backend, and one on the path with MTU 1300. */
   ipipRouted: { address: '198.18.104.3', port: 80, protocol: 'tcp', algorithm: 'round-robin', mode: 'ipip', backends: onPort(80, ROUTED_B) },
   gueRoutedV6: { address: '2001:db8:104::3', port: 80, protocol: 'tcp', algorithm: 'round-robin', mode: 'gue', backends: onPort(80, ROUTED_V6_B) },
+  ipipUnresolved: {
+    address: '198.18.104.5',
+    port: 80,
+    protocol: 'tcp',
+    algorithm: 'round-robin',
+    mode: 'ipip',
+    backends: onPort(80, UNRESOLVED_B),
+  },
   gueSmallMtu: { address: '198.18.104.4', port: 80, protocol: 'tcp', algorithm: 'round-robin', mode: 'gue', backends: onPort(80, SMALL_MTU_B) },
 } satisfies Record<string, ServiceFixture>;
 
