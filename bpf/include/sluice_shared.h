@@ -242,7 +242,9 @@ enum sluice_counter {
 	 * in DSR, as it is): dropped without an ICMP answer (see too_big.h why).
 	 */
 	CNT_DROP_TOO_BIG_NO_DF = 35,
-	CNT_MAX = 36,
+	/* A packet too big once encapsulated while this second's ICMP answers are spent (too_big_answers_per_second): dropped unanswered. */
+	CNT_DROP_TOO_BIG_RATE = 36,
+	CNT_MAX = 37,
 };
 
 /*

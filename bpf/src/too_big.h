@@ -14,6 +14,13 @@
  * it, but XDP cannot fragment the outer packet, and the fragments a sender
  * would make after an ICMP answer are dropped at the VIP anyway (Sluice
  * balances no fragments); counted apart as CNT_DROP_TOO_BIG_NO_DF.
+ * Answers are rate limited (RFC 4443 2.4(f), RFC 1812 4.3.2.8) to
+ * too_big_answers_per_second over all CPUs, so big packets from spoofed
+ * sources cannot make the balancer an ICMP source; a real client needs one
+ * answer per path change. Beyond: dropped unanswered, CNT_DROP_TOO_BIG_RATE.
+ * IPv6 note: a path whose MTU minus the tunnel overhead is under 1280 gets
+ * that value, which RFC 8201 hosts raise to 1280: backend-facing links of
+ * IPv6 tunnels need 1280 + overhead (1328 for GUE) at least.
  */
 #ifndef SLUICE_TOO_BIG_H
 #define SLUICE_TOO_BIG_H
@@ -23,6 +30,7 @@
 #include "counters.h"
 #include "csum.h"
 #include "packet.h"
+#include "tunables.h"
 
 #define IPV4_DONT_FRAGMENT 0x4000
 #define ICMP_REPLY_TTL 64
@@ -35,6 +43,24 @@
 #define ICMP6_QUOTE (IPV6_MIN_MTU - ICMP6_HEADERS)
 /* bpf_csum_diff sums at most 512 bytes per call. */
 #define CSUM_CHUNK 512
+
+#define RATE_WINDOW_NS 1000000000ULL
+
+/* The current one-second window of answers (.bss: shared by all CPUs; only the slow path touches it). */
+static __u64 too_big_window_started_ns;
+static __u64 too_big_window_answers;
+
+/* Whether one more answer fits this second's budget (counts it). */
+static __always_inline int take_too_big_answer(void)
+{
+	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 started = too_big_window_started_ns;
+
+	if (now - started >= RATE_WINDOW_NS &&
+	    __sync_val_compare_and_swap(&too_big_window_started_ns, started, now) == started)
+		__sync_lock_test_and_set(&too_big_window_answers, 0);
+	return __sync_fetch_and_add(&too_big_window_answers, 1) < too_big_answers_per_second;
+}
 
 /* One's-complement sum of `size` bytes (a multiple of 4, at most CSUM_CHUNK), added to `sum`. */
 static __always_inline __u64 csum_add_bytes(__u64 sum, void *data, __u32 size)
@@ -165,6 +191,8 @@ static __always_inline int answer_too_big(struct xdp_md *ctx, const struct packe
 {
 	if (pkt->ip4 && !(pkt->ip4->frag_off & bpf_htons(IPV4_DONT_FRAGMENT)))
 		return drop_for_service(service_id, CNT_DROP_TOO_BIG_NO_DF);
+	if (!take_too_big_answer())
+		return drop_for_service(service_id, CNT_DROP_TOO_BIG_RATE);
 	count_event(CNT_TUNNEL_TOO_BIG);
 	count_service_drop(service_id);
 	if (pkt->ip4)

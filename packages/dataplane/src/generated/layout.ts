@@ -429,7 +429,8 @@ export const SluiceCounter = {
   CNT_DROP_TUNNEL_UNCONFIGURED: 33,
   CNT_DROP_TUNNEL_NO_NEXT_HOP: 34,
   CNT_DROP_TOO_BIG_NO_DF: 35,
-  CNT_MAX: 36,
+  CNT_DROP_TOO_BIG_RATE: 36,
+  CNT_MAX: 37,
 } as const;
 export type SluiceCounter = (typeof SluiceCounter)[keyof typeof SluiceCounter];
 
