@@ -220,8 +220,11 @@ static __always_inline int is_live_rather_than(const struct flow_value *flow,
 }
 
 /*
- * Takes `flow` as the reply's if it is on the endpoint's backend, not expired
- * and livelier than the one found so far. An expired flow owns no reply: it
+ * Takes `flow` as the reply's if it is a nat flow on the endpoint's backend,
+ * not expired and livelier than the one found so far. A bypass-mode flow owns
+ * no reply (its backend answers from the VIP, not from its own address), so
+ * a nat flow of the same client port on the same endpoint is never shadowed
+ * by one. An expired flow owns no reply: it
  * is gone for the forward path, so a reply must neither revive it (its
  * last_seen) nor keep its VIP alive; such a reply leaves untouched, as it
  * would once the GC deleted the entry.
@@ -232,7 +235,7 @@ static __always_inline void consider_reply_flow(struct flow_value *flow, __u32 b
 						struct flow_value **found,
 						struct service_key **vip_out)
 {
-	if (flow && flow->backend_id == backend_id &&
+	if (flow && flow->backend_id == backend_id && !is_bypass_mode(flow_mode(flow)) &&
 	    (!*found || is_live_rather_than(flow, *found)) &&
 	    !is_flow_expired(timeouts, flow, vip->protocol, now)) {
 		*found = flow;

@@ -160,9 +160,6 @@ static __always_inline int handle_reply(struct xdp_md *ctx, struct packet *pkt,
 					struct flow_value *flow, const struct service_key *vip,
 					__u64 now)
 {
-	/* A bypass-mode backend answers from the VIP: what comes from its own address is not ours. */
-	if (is_bypass_mode(flow_mode(flow)))
-		return pass_for(CNT_PASS_NOT_SERVICE);
 	flow->last_seen_ns = now;
 	flow->reply_packets += 1;
 	flow->reply_bytes += pkt->frame_len;

@@ -132,6 +132,9 @@ export const MODE_SERVICES = {
     mode: 'ipip',
     backends: onPort(80, UNRESOLVED_B),
   },
+  /* A dsr and a nat service on one backend endpoint (B3:80): the nat flow's replies are never taken for the dsr flow's. */
+  dsrShared: { address: '198.18.105.1', port: 80, protocol: 'tcp', algorithm: 'round-robin', mode: 'dsr', backends: onPort(80, B3) },
+  natShared: { address: '198.18.105.2', port: 80, protocol: 'tcp', algorithm: 'round-robin', mode: 'nat', backends: onPort(80, B3) },
   gueSmallMtu: { address: '198.18.104.4', port: 80, protocol: 'tcp', algorithm: 'round-robin', mode: 'gue', backends: onPort(80, SMALL_MTU_B) },
 } satisfies Record<string, ServiceFixture>;
 
