@@ -13,8 +13,12 @@ export type CaseKind =
   | 'new-full' /* every packet a new flow; the table is full, so every insert evicts */
   | 'pass'; /* not for a VIP: parsed, looked up, passed untouched */
 
+/** The service's forwarding mode (nat unless a case says otherwise). */
+export type ForwardingMode = 'nat' | 'dsr' | 'ipip' | 'gue';
+
 export interface PacketCase {
   name: string;
+  mode?: ForwardingMode;
   kind: CaseKind;
   family: Family;
   protocol: Protocol;
@@ -37,6 +41,16 @@ function established(family: Family, protocol: Protocol, flows: number): PacketC
     algorithm: 'maglev',
     flows,
   };
+}
+
+/* One established flow per mode: the nat row of the same family and protocol is packet-cost/established/1-flow/... */
+function inMode(mode: ForwardingMode, family: Family, protocol: Protocol): PacketCase {
+  return { ...established(family, protocol, 1), name: `packet-cost/mode-${mode}/established/1-flow/${label(family, protocol)}`, mode };
+}
+
+/* A new flow per packet (maglev, IPv4 TCP SYN) per mode, beside nat's packet-cost/new-flow/empty-table/maglev/ipv4-tcp. */
+function newFlowInMode(mode: ForwardingMode, family: Family, protocol: Protocol): PacketCase {
+  return { ...newFlow('new-empty', family, protocol, 'maglev'), name: `packet-cost/mode-${mode}/new-flow/empty-table/maglev/${label(family, protocol)}`, mode };
 }
 
 function newFlow(kind: 'new-empty' | 'new-full', family: Family, protocol: Protocol, algorithm: Algorithm): PacketCase {
@@ -78,6 +92,13 @@ export function packetCases(): PacketCase[] {
     reply(4, 'udp', 1),
     reply(6, 'tcp', 1),
     reply(4, 'tcp', 64 * 1024),
+    ...(['dsr', 'ipip', 'gue'] as const).flatMap((mode) => [
+      inMode(mode, 4, 'tcp'),
+      inMode(mode, 4, 'udp'),
+      inMode(mode, 6, 'tcp'),
+      inMode(mode, 6, 'udp'),
+      newFlowInMode(mode, 4, 'tcp'),
+    ]),
     { name: 'packet-cost/pass/not-a-vip/ipv4-tcp', kind: 'pass', family: 4, protocol: 'tcp', direction: 'forward', algorithm: 'maglev', flows: 1 },
     /* Last: filling the 2M-entry table is the slowest set-up, done once for both. */
     newFlow('new-full', 4, 'tcp', 'maglev'),

@@ -15,10 +15,12 @@ import { loadDataplane, type Dataplane } from '@sluice/dataplane';
 import { interfaceIndex } from '@sluice/dataplane';
 import { SluiceCounter } from '@sluice/dataplane';
 import { Reconciler } from '@sluice/agent/reconciler';
+import { serviceKeyOf } from '@sluice/agent/map-entries';
+import { SluiceForwardingMode } from '@sluice/dataplane';
 import { TCP } from '@sluice/dataplane/test-packets';
 import type { BenchRecord } from '../record.js';
 import { median, round, spread } from '../stats.js';
-import { type PacketCase, packetCases, timedFlags } from './cases.js';
+import { type ForwardingMode, type PacketCase, packetCases, timedFlags } from './cases.js';
 import { BACKENDS, BACKEND_PORT, type Family, type Protocol, REPLY_BACKEND_PORT, SERVICE_PORT, VIP, frameTemplate } from './frames.js';
 import { type FlowMode, Harness, buildHarness } from './harness.js';
 import { clearFlowTable, scanFlowTable } from './flow-table.js';
@@ -60,6 +62,33 @@ function serviceSpecs(algorithm: Algorithm) {
     }
   }
   return dataplaneConfigSchema.parse({ services });
+}
+
+const MODE_CODE: Record<ForwardingMode, number> = {
+  nat: SluiceForwardingMode.MODE_NAT,
+  dsr: SluiceForwardingMode.MODE_DSR,
+  ipip: SluiceForwardingMode.MODE_IPIP,
+  gue: SluiceForwardingMode.MODE_GUE,
+};
+
+/*
+ * The agent's schema knows only nat on this branch: the mode goes into each
+ * service's config in the maps directly, with tunnel settings the agent would
+ * write (the balancer's addresses on the backend-facing link, GUE port 6080).
+ */
+function writeMode(dp: Dataplane, specs: ReturnType<typeof serviceSpecs>, mode: ForwardingMode): void {
+  dp.maps.tunnelSettings.update(0, {
+    source4: 0xc6130001 /* 198.19.0.1 */,
+    source6: Buffer.from('20010db8000100000000000000000001', 'hex'),
+    gue_port: 6080,
+    source4_hash_bits: 0,
+    source6_hash_bits: 0,
+  });
+  for (const service of specs.services) {
+    const key = serviceKeyOf(service);
+    const config = dp.maps.services.lookup(key);
+    if (config) dp.maps.services.update(key, { ...config, mode: MODE_CODE[mode] });
+  }
 }
 
 function counters(dp: Dataplane): Record<string, bigint> {
@@ -126,7 +155,9 @@ class PacketCostBench {
   private tableFull: Protocol | undefined;
 
   private prepare(c: PacketCase): string {
-    this.reconciler.apply(serviceSpecs(c.algorithm));
+    const specs = serviceSpecs(c.algorithm);
+    this.reconciler.apply(specs);
+    writeMode(this.dp, specs, c.mode ?? 'nat');
     const notes: string[] = [];
     if (c.kind === 'new-full' && this.tableFull === c.protocol) return 'table still full from the previous case';
     this.clearFlowTables();

@@ -221,7 +221,7 @@ enum sluice_counter {
 	CNT_FLOW_EXPIRED = 29,
 	/*
 	 * Forwarding modes. A packet that would not fit the egress MTU once
-	 * encapsulated: answered with ICMP fragmentation needed / packet too big
+	 * encapsulated (or, in DSR, as it is): answered with ICMP fragmentation needed / packet too big
 	 * carrying the MTU the client must use (the packet itself is dropped).
 	 */
 	CNT_TUNNEL_TOO_BIG = 30,
@@ -229,7 +229,22 @@ enum sluice_counter {
 	CNT_DROP_DSR_NOT_ON_LINK = 31,
 	/* A DSR backend whose MAC the kernel has not resolved: dropped (the kernel cannot forward a VIP-addressed frame to it); the agent keeps these resolved. */
 	CNT_DROP_DSR_NO_NEIGHBOUR = 32,
-	CNT_MAX = 33,
+	/* A tunnelled service's packet while tunnel_settings has no outer source for its family (or, for GUE, no port). */
+	CNT_DROP_TUNNEL_UNCONFIGURED = 33,
+	/*
+	 * A tunnelled packet the FIB gives no forwarding answer for (no route, or
+	 * the next hop's MAC unresolved): dropped, since the kernel would drop an
+	 * encapsulated packet whose source is its own address as a martian anyway.
+	 */
+	CNT_DROP_TUNNEL_NO_NEXT_HOP = 34,
+	/*
+	 * An IPv4 packet without DF too big for the egress once encapsulated (or,
+	 * in DSR, as it is): dropped without an ICMP answer (see too_big.h why).
+	 */
+	CNT_DROP_TOO_BIG_NO_DF = 35,
+	/* A packet too big once encapsulated while this second's ICMP answers are spent (too_big_answers_per_second): dropped unanswered. */
+	CNT_DROP_TOO_BIG_RATE = 36,
+	CNT_MAX = 37,
 };
 
 /*

@@ -60,13 +60,19 @@ static __always_inline void count_reply(__u32 service_id, __u32 backend_id, __u3
 	count_event(CNT_REPLY_PACKETS);
 }
 
-/* A packet to a service dropped for `reason`: also counted in the service's drops. */
-static __always_inline int drop_for_service(__u32 service_id, __u32 reason)
+/* A packet to a service that did not reach a backend, in the service's drops. */
+static __always_inline void count_service_drop(__u32 service_id)
 {
 	struct traffic_counters *counters = bpf_map_lookup_elem(&service_counters, &service_id);
 
 	if (counters)
 		counters->drops += 1;
+}
+
+/* A packet to a service dropped for `reason`: also counted in the service's drops. */
+static __always_inline int drop_for_service(__u32 service_id, __u32 reason)
+{
+	count_service_drop(service_id);
 	return drop_for(reason);
 }
 

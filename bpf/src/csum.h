@@ -53,4 +53,16 @@ static __always_inline __sum16 csum_finish(__u32 sum)
 	return (__sum16)~csum_fold32(sum);
 }
 
+/* The checksum of an IPv4 header without options, computed whole (its check field must be 0). */
+static __always_inline __sum16 ipv4_header_checksum(const void *header)
+{
+	const __u16 *word = header;
+	__u32 sum = 0;
+
+#pragma unroll
+	for (int i = 0; i < 10; i++)
+		sum += word[i];
+	return csum_finish(sum);
+}
+
 #endif /* SLUICE_CSUM_H */

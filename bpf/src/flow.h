@@ -81,9 +81,35 @@ static __always_inline void resume_handshake(struct flow_value *flow)
 {
 	if (__sync_val_compare_and_swap(&flow->tcp_state, TCP_STATE_CLOSED, TCP_STATE_SYN_SENT) ==
 	    TCP_STATE_CLOSED) {
-		__sync_fetch_and_and(&flow->flags, FLOW_F_SYN_SEQ);
+		/* The FIN flags go; the SYN's sequence and the flow's mode stay. */
+		__sync_fetch_and_and(&flow->flags, FLOW_F_SYN_SEQ | FLOW_F_MODE_MASK);
 		add_active(flow->backend_id);
 	}
+}
+
+/* The enum sluice_forwarding_mode a flow was steered with: its packets keep it until it ends. */
+static __always_inline __u32 flow_mode(const struct flow_value *flow)
+{
+	return (flow->flags & FLOW_F_MODE_MASK) >> FLOW_F_MODE_SHIFT;
+}
+
+/* A service's mode for a new flow, as a flow records it (two bits: an unknown value cannot spill). */
+static __always_inline __u32 service_mode(const struct service_config *service)
+{
+	return ((__u32)service->mode << FLOW_F_MODE_SHIFT & FLOW_F_MODE_MASK) >> FLOW_F_MODE_SHIFT;
+}
+
+/*
+ * In the bypass modes (dsr, ipip, gue) the backend answers the client
+ * directly, so the balancer sees the client's packets only: a flow opens on
+ * the SYN, is established by the client's next packet, ends on an RST, and
+ * a client's FIN leaves it in FIN_WAIT (the backend's FIN never passes here)
+ * until the fin_wait idle timeout ends it, as IPVS does in DR and tunnel
+ * modes. Its backend's active count is then an estimate.
+ */
+static __always_inline int is_bypass_mode(__u32 mode)
+{
+	return mode != MODE_NAT;
 }
 
 static __always_inline __u32 initial_tcp_state(const struct packet *pkt)
@@ -194,8 +220,11 @@ static __always_inline int is_live_rather_than(const struct flow_value *flow,
 }
 
 /*
- * Takes `flow` as the reply's if it is on the endpoint's backend, not expired
- * and livelier than the one found so far. An expired flow owns no reply: it
+ * Takes `flow` as the reply's if it is a nat flow on the endpoint's backend,
+ * not expired and livelier than the one found so far. A bypass-mode flow owns
+ * no reply (its backend answers from the VIP, not from its own address), so
+ * a nat flow of the same client port on the same endpoint is never shadowed
+ * by one. An expired flow owns no reply: it
  * is gone for the forward path, so a reply must neither revive it (its
  * last_seen) nor keep its VIP alive; such a reply leaves untouched, as it
  * would once the GC deleted the entry.
@@ -206,7 +235,7 @@ static __always_inline void consider_reply_flow(struct flow_value *flow, __u32 b
 						struct flow_value **found,
 						struct service_key **vip_out)
 {
-	if (flow && flow->backend_id == backend_id &&
+	if (flow && flow->backend_id == backend_id && !is_bypass_mode(flow_mode(flow)) &&
 	    (!*found || is_live_rather_than(flow, *found)) &&
 	    !is_flow_expired(timeouts, flow, vip->protocol, now)) {
 		*found = flow;
@@ -358,7 +387,9 @@ static __always_inline struct service_key *untracked_reply_vip(const struct pack
 	if (!vip || vip->family != pkt->key.family)
 		return NULL;
 	service = bpf_map_lookup_elem(&services, vip);
-	if (!service || service->id != service_id || !is_consistent_hash(service))
+	/* In a bypass mode the backend answers from the VIP: nothing from its own address is a reply. */
+	if (!service || service->id != service_id || !is_consistent_hash(service) ||
+	    is_bypass_mode(service_mode(service)))
 		return NULL;
 	return vip;
 }
@@ -382,7 +413,8 @@ static __always_inline struct backend *start_flow(struct packet *pkt,
 		.bytes = pkt->frame_len,
 		.service_id = service->id,
 		.tcp_state = initial_tcp_state(pkt),
-		.flags = has_tcp_flag(pkt, TCP_FLAG_FIN) ? FLOW_F_FIN_CLIENT : 0,
+		.flags = (has_tcp_flag(pkt, TCP_FLAG_FIN) ? FLOW_F_FIN_CLIENT : 0) |
+			 service_mode(service) << FLOW_F_MODE_SHIFT,
 	};
 	struct backend *backend;
 	int over_rate = new_flow_over_rate(now);

@@ -101,6 +101,33 @@ static __always_inline void remember_next_hop(struct flow_value *flow, enum slui
 }
 
 /*
+ * Fills the answer (egress and MACs) from the flow's cache for `dir` if it is
+ * fresh and covers `length`; returns 0 when the FIB must be asked instead.
+ */
+static __always_inline int use_cached_next_hop(const struct flow_value *flow,
+					       enum sluice_direction dir, __u64 now, __u32 length,
+					       struct bpf_fib_lookup *fib)
+{
+	if (!next_hop_is_fresh(flow, dir, now, length))
+		return 0;
+	fib->ifindex = flow->next_hop_ifindex[dir];
+	__builtin_memcpy(fib->dmac, NEXT_HOP_MACS(flow, dir), ETH_ALEN);
+	__builtin_memcpy(fib->smac, NEXT_HOP_MACS(flow, dir) + ETH_ALEN, ETH_ALEN);
+	return 1;
+}
+
+/* Writes the next hop's MACs into the frame and sends it out of the FIB's egress. */
+static __always_inline int send_to_next_hop(struct xdp_md *ctx, struct ethhdr *eth,
+					    const struct bpf_fib_lookup *fib)
+{
+	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+	if (fib->ifindex == ctx->ingress_ifindex)
+		return XDP_TX;
+	return bpf_redirect(fib->ifindex, 0);
+}
+
+/*
  * `flow` is the packet's flow entry, or NULL for the first packet of a flow
  * (its entry was just inserted from a copy); `dir` picks its next-hop cache.
  */
@@ -108,36 +135,26 @@ static __always_inline int forward_packet(struct xdp_md *ctx, struct packet *pkt
 					  struct flow_value *flow, enum sluice_direction dir,
 					  __u64 now)
 {
-	__u32 length = l3_length(pkt), ifindex;
+	__u32 length = l3_length(pkt);
 	struct bpf_fib_lookup fib = {};
 	long verdict;
 
 	if (pkt->vlan_tagged)
 		return pass_for(CNT_PASS_VLAN_TAGGED);
 
-	if (next_hop_is_fresh(flow, dir, now, length)) {
-		ifindex = flow->next_hop_ifindex[dir];
-		__builtin_memcpy(fib.dmac, NEXT_HOP_MACS(flow, dir), ETH_ALEN);
-		__builtin_memcpy(fib.smac, NEXT_HOP_MACS(flow, dir) + ETH_ALEN, ETH_ALEN);
-	} else {
+	if (!use_cached_next_hop(flow, dir, now, length, &fib)) {
 		fill_fib_query(&fib, pkt, ctx->ingress_ifindex);
 		verdict = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
 		if (verdict == BPF_FIB_LKUP_RET_NO_NEIGH)
 			return pass_for(CNT_PASS_NO_NEIGHBOUR);
 		if (verdict != BPF_FIB_LKUP_RET_SUCCESS)
 			return pass_for(CNT_PASS_NO_ROUTE);
-		ifindex = fib.ifindex;
 		if (flow)
 			remember_next_hop(flow, dir, &fib, now, length);
 	}
 	if (!decrement_hop_limit(pkt))
 		return pass_for(CNT_PASS_TTL_EXCEEDED);
-
-	__builtin_memcpy(pkt->eth->h_dest, fib.dmac, ETH_ALEN);
-	__builtin_memcpy(pkt->eth->h_source, fib.smac, ETH_ALEN);
-	if (ifindex == ctx->ingress_ifindex)
-		return XDP_TX;
-	return bpf_redirect(ifindex, 0);
+	return send_to_next_hop(ctx, pkt->eth, &fib);
 }
 
 #endif /* SLUICE_FORWARD_H */

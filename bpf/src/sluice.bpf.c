@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Sluice data plane: an XDP Layer-4 load balancer in NAT mode.
+ * Sluice data plane: an XDP Layer-4 load balancer.
+ *
+ * A service's mode (service_config.mode) says how its new flows reach their
+ * backend, and each flow keeps the mode it started with (FLOW_F_MODE_*):
+ *   nat   destination rewritten, replies come back here (nat.h)
+ *   dsr   only the MACs change; the backend answers directly (dsr.h)
+ *   ipip, gue  encapsulated to the backend, which answers directly (tunnel.h)
  *
  * A flow is one entry in the flow table, keyed client -> VIP; a TCP flow
  * waits in the half-open table from its SYN to the client's next packet.
@@ -27,23 +33,48 @@
 #include "client_rate.h"
 #include "nat.h"
 #include "forward.h"
+#include "dsr.h"
+#include "tunnel.h"
+
+/*
+ * Where a client's packet goes, once its flow is found or started. Filled by
+ * the steps below, then sent by forward_to_backend from one place only: each
+ * mode's code is then verified once, not once per way of reaching it.
+ */
+struct forward_job {
+	struct backend *backend;
+	/* The packet's flow entry, or NULL for a flow's first packet (its entry was inserted from a copy). */
+	struct flow_value *flow;
+	__u32 service_id;
+	__u32 backend_id;
+	__u32 mode; /* the flow's (for a first packet, its service's) enum sluice_forwarding_mode */
+};
 
 static __always_inline int forward_to_backend(struct xdp_md *ctx, struct packet *pkt,
-					      const struct backend *backend, __u32 service_id,
-					      __u32 backend_id, struct flow_value *flow, __u64 now)
+					      const struct forward_job *job, __u64 now)
 {
-	count_forward(service_id, backend_id, pkt->frame_len, flow == NULL);
-	rewrite_endpoint(pkt, ENDPOINT_DESTINATION, backend->addr, backend->port);
-	return forward_packet(ctx, pkt, flow, DIRECTION_TO_BACKEND, now);
+	count_forward(job->service_id, job->backend_id, pkt->frame_len, job->flow == NULL);
+	switch (job->mode) {
+	case MODE_DSR:
+		return forward_dsr(ctx, pkt, job->backend, job->service_id, job->flow, now);
+	case MODE_IPIP:
+	case MODE_GUE:
+		return forward_tunnelled(ctx, pkt, job->backend, job->service_id, job->flow,
+					 job->mode, now);
+	default:
+		rewrite_endpoint(pkt, ENDPOINT_DESTINATION, job->backend->addr, job->backend->port);
+		return forward_packet(ctx, pkt, job->flow, DIRECTION_TO_BACKEND, now);
+	}
 }
 
 /*
  * First packet of a flow, or of a flow that must change backend
  * (`replaces`: its entry is in the flow table). `limit_client`: the packet
  * opens a new connection that the service's client rate has not counted yet.
+ * CONTINUE_PROCESSING with `job` filled, or the final action.
  */
-static __always_inline int steer_flow(struct xdp_md *ctx, struct packet *pkt, __u64 now,
-				      int replaces, int limit_client)
+static __always_inline int steer_flow(struct packet *pkt, __u64 now, int replaces, int limit_client,
+				      struct forward_job *job)
 {
 	struct service_config *service = lookup_service(&pkt->key);
 	struct backend *backend;
@@ -60,12 +91,13 @@ static __always_inline int steer_flow(struct xdp_md *ctx, struct packet *pkt, __
 	backend = start_flow(pkt, service, now, replaces, &backend_id);
 	if (!backend)
 		return drop_no_backend(service_id);
-	return forward_to_backend(ctx, pkt, backend, service_id, backend_id, NULL, now);
+	*job = (struct forward_job){ backend, NULL, service_id, backend_id, service_mode(service) };
+	return CONTINUE_PROCESSING;
 }
 
-/* Client -> VIP on a tracked flow. */
-static __always_inline int handle_forward(struct xdp_md *ctx, struct packet *pkt,
-					  struct flow_value *flow, __u64 now)
+/* Client -> VIP on a tracked flow: CONTINUE_PROCESSING with `job` filled, or the final action. */
+static __always_inline int handle_forward(struct packet *pkt, struct flow_value *flow, __u64 now,
+					  struct forward_job *job)
 {
 	__u32 service_id = flow->service_id, backend_id = flow->backend_id;
 	struct backend *backend = lookup_usable_backend(backend_id, service_id, pkt->key.family);
@@ -85,7 +117,7 @@ static __always_inline int handle_forward(struct xdp_md *ctx, struct packet *pkt
 			remove_active(backend_id);
 		if (!backend)
 			count_event(CNT_FLOW_RESTEERED);
-		return steer_flow(ctx, pkt, now, 1, 0);
+		return steer_flow(pkt, now, 1, 0, job);
 	}
 
 	if (syn_again)
@@ -95,17 +127,18 @@ static __always_inline int handle_forward(struct xdp_md *ctx, struct packet *pkt
 	flow->bytes += pkt->frame_len;
 	if (is_tcp(pkt))
 		track_tcp(flow, pkt->tcp_flags, FLOW_F_FIN_CLIENT, FLOW_F_FIN_BACKEND);
-	return forward_to_backend(ctx, pkt, backend, service_id, backend_id, flow, now);
+	*job = (struct forward_job){ backend, flow, service_id, backend_id, flow_mode(flow) };
+	return CONTINUE_PROCESSING;
 }
 
 /* Client -> VIP on a half-open flow: its SYN again, or the packet that establishes it. */
-static __always_inline int handle_half_open(struct xdp_md *ctx, struct packet *pkt,
-					    struct flow_value *flow, __u64 now)
+static __always_inline int handle_half_open(struct packet *pkt, struct flow_value *flow, __u64 now,
+					    struct forward_job *job)
 {
 	if (flow->tcp_state == TCP_STATE_SYN_SENT &&
 	    !has_tcp_flag(pkt, TCP_FLAG_SYN | TCP_FLAG_RST))
 		flow = promote_flow(pkt, flow);
-	return handle_forward(ctx, pkt, flow, now);
+	return handle_forward(pkt, flow, now, job);
 }
 
 /*
@@ -174,11 +207,40 @@ static __always_inline struct flow_value *lookup_live_flow(void *table, const st
 	return flow;
 }
 
+/*
+ * A client's packet (or one no reply flow claimed): finds or starts its flow.
+ * CONTINUE_PROCESSING with `job` filled when it goes to a backend, else the
+ * final action.
+ */
+static __always_inline int find_forward_job(struct packet *pkt, int from_backend, __u64 now,
+					    struct forward_job *job)
+{
+	struct flow_value *flow = lookup_live_flow(&flows, pkt, now);
+
+	if (flow)
+		return handle_forward(pkt, flow, now, job);
+	if (!is_vip(&pkt->key)) {
+		if (from_backend && in_handover(pkt, now))
+			return drop_for(CNT_DROP_HANDOVER);
+		return pass_for(CNT_PASS_NOT_SERVICE);
+	}
+	if (is_tcp(pkt)) {
+		flow = lookup_live_flow(&half_open_flows, pkt, now);
+		if (flow)
+			return handle_half_open(pkt, flow, now, job);
+	}
+	if (in_handover(pkt, now))
+		return drop_for(CNT_DROP_HANDOVER);
+	/* A new connection: a TCP SYN or a UDP flow's first packet (a mid-stream TCP packet is an evicted flow's). */
+	return steer_flow(pkt, now, 0, !is_tcp(pkt) || is_tcp_open(pkt), job);
+}
+
 static __always_inline int process_packet(struct xdp_md *ctx)
 {
 	struct packet pkt = {};
 	struct service_key *vip = NULL;
 	struct endpoint_owners *owners = NULL;
+	struct forward_job job = {};
 	struct flow_value *flow;
 	__u64 now;
 	int verdict, from_backend;
@@ -198,23 +260,10 @@ static __always_inline int process_packet(struct xdp_md *ctx)
 		if (vip && owners)
 			return handle_untracked_reply(ctx, &pkt, owners, vip, now);
 	}
-	flow = lookup_live_flow(&flows, &pkt, now);
-	if (flow)
-		return handle_forward(ctx, &pkt, flow, now);
-	if (!is_vip(&pkt.key)) {
-		if (from_backend && in_handover(&pkt, now))
-			return drop_for(CNT_DROP_HANDOVER);
-		return pass_for(CNT_PASS_NOT_SERVICE);
-	}
-	if (is_tcp(&pkt)) {
-		flow = lookup_live_flow(&half_open_flows, &pkt, now);
-		if (flow)
-			return handle_half_open(ctx, &pkt, flow, now);
-	}
-	if (in_handover(&pkt, now))
-		return drop_for(CNT_DROP_HANDOVER);
-	/* A new connection: a TCP SYN or a UDP flow's first packet (a mid-stream TCP packet is an evicted flow's). */
-	return steer_flow(ctx, &pkt, now, 0, !is_tcp(&pkt) || is_tcp_open(&pkt));
+	verdict = find_forward_job(&pkt, from_backend, now, &job);
+	if (verdict != CONTINUE_PROCESSING)
+		return verdict;
+	return forward_to_backend(ctx, &pkt, &job, now);
 }
 
 SEC("xdp")

@@ -14,4 +14,11 @@
 /* How long a flow entry trusts its cached FIB answer (forward.h). */
 const volatile __u64 next_hop_ttl_ns = NEXT_HOP_TTL_NS;
 
+/*
+ * ICMP too-big answers per second, all CPUs together (too_big.h): RFC 4443
+ * 2.4(f) and RFC 1812 4.3.2.8 bound the errors a node originates. 1000 is
+ * Linux's net.ipv4.icmp_msgs_per_sec default.
+ */
+const volatile __u64 too_big_answers_per_second = 1000;
+
 #endif

@@ -4,6 +4,8 @@
 #   fxc: faces clients   198.18.0.1/24, 2001:db8::1/64
 #   fxb: faces backends  198.19.0.1/16, 2001:db8:1::1/48
 # Neighbours are permanent entries; 198.19.9.2 and 2001:db8:1:9::2 have none.
+# Behind the gateway 198.19.0.254 / 2001:db8:1::fe (on fxb): 198.20.0.0/16 and
+# 2001:db8:20::/48 (routed backends), 198.21.0.0/16 on a route with MTU 1300.
 set -euo pipefail
 # SLUICE_TEST_TAG keeps two checkouts' runs apart (testbed/tag.ts).
 NS=slfx${SLUICE_TEST_TAG:-}
@@ -26,6 +28,11 @@ up() {
   ip -n "$NS" neigh replace 198.18.0.2 lladdr 02:00:00:00:c0:02 dev fxc nud permanent
   ip -n "$NS" neigh replace 198.18.0.3 lladdr 02:00:00:00:c0:03 dev fxc nud permanent
   ip -n "$NS" neigh replace 2001:db8::2 lladdr 02:00:00:00:c0:02 dev fxc nud permanent
+  ip -n "$NS" neigh replace 198.19.0.254 lladdr 02:00:00:00:b0:fe dev fxb nud permanent
+  ip -n "$NS" neigh replace 2001:db8:1::fe lladdr 02:00:00:00:b0:fe dev fxb nud permanent
+  ip -n "$NS" route add 198.20.0.0/16 via 198.19.0.254 dev fxb
+  ip -n "$NS" route add 198.21.0.0/16 via 198.19.0.254 dev fxb mtu lock 1300
+  ip -n "$NS" -6 route add 2001:db8:20::/48 via 2001:db8:1::fe dev fxb
   for i in 1 2 3 4; do
     ip -n "$NS" neigh replace "198.19.$i.2" lladdr "02:00:00:00:b0:0$i" dev fxb nud permanent
     ip -n "$NS" neigh replace "2001:db8:1:$i::2" lladdr "02:00:00:00:b0:0$i" dev fxb nud permanent

@@ -1,6 +1,7 @@
-// 100,000 random and mutated packets through the program. Properties:
-// never XDP_ABORTED; a packet neither to a VIP nor on a tracked reply flow is
-// never changed; valid checksums stay valid; the counters add up.
+// 100,000 random and mutated packets through the program, to services in
+// every forwarding mode. Properties: never XDP_ABORTED; a packet neither to a
+// VIP nor on a tracked reply flow is never changed; valid checksums stay
+// valid (inside a tunnel, and in an ICMP too-big answer); the counters add up.
 // Then as many through the backend decapsulation program, both entry points:
 // it never aborts, and every frame comes out either as it went in or as a
 // valid strip of a tunnel to one of the host's addresses.
@@ -18,7 +19,9 @@ import { fuzzFrame } from './support/fuzz-packets.ts';
 import { type InspectedFrame, inspectFrame } from './support/inspect.ts';
 import { BACKEND_FACING, CLIENT_FACING } from './support/network.ts';
 import { Random } from './support/random.ts';
-import { SERVICES, configOf } from './support/services.ts';
+import { ALL_SERVICES, configOf } from './support/services.ts';
+import { writeModes, writeTunnelSettings } from './support/modes.ts';
+import { inspectOutput } from './support/inspect-output.ts';
 
 const PACKETS = Number(process.env.SLUICE_FUZZ_PACKETS ?? 100_000);
 const SEED = Number(process.env.SLUICE_FUZZ_SEED ?? Date.now() % 2 ** 31);
@@ -26,7 +29,9 @@ const SEED = Number(process.env.SLUICE_FUZZ_SEED ?? Date.now() % 2 ** 31);
 let dataplane: Dataplane;
 before(() => {
   dataplane = loadDataplane({ objectPath: OBJECT_PATH, maxEntries: FIXTURE_MAP_SIZES });
-  new Reconciler(dataplane.maps, Reconciler.limitsOf(dataplane.maps, 1024)).apply(configOf(SERVICES));
+  new Reconciler(dataplane.maps, Reconciler.limitsOf(dataplane.maps, 1024)).apply(configOf(ALL_SERVICES));
+  writeModes(dataplane.maps, ALL_SERVICES);
+  writeTunnelSettings(dataplane.maps);
 });
 after(() => dataplane?.close());
 
@@ -70,7 +75,7 @@ function isTrackedReply(packet: InspectedFrame): boolean {
 test(`fuzz: ${PACKETS} random and mutated packets (seed ${SEED})`, () => {
   const random = new Random(SEED);
   const ingress = [interfaceIndex(CLIENT_FACING.name), interfaceIndex(BACKEND_FACING.name)];
-  const tally = { changed: 0, validIn: 0, parsed: 0 };
+  const tally = { changed: 0, validIn: 0, parsed: 0, tunnelled: 0, icmp: 0 };
 
   for (let n = 0; n < PACKETS; n++) {
     const input = fuzzFrame(random);
@@ -87,8 +92,10 @@ test(`fuzz: ${PACKETS} random and mutated packets (seed ${SEED})`, () => {
     assert.ok(mayChange, `a packet for no service was changed: ${context}`);
     if (packet?.checksumsValid) {
       tally.validIn++;
-      const output = inspectFrame(result.data);
+      const output = inspectOutput(result.data);
       assert.ok(output?.checksumsValid, `checksums were valid in and are not out: ${context} -> ${result.data.toString('hex')}`);
+      if (output.kind === 'tunnelled') tally.tunnelled++;
+      if (output.kind === 'icmp') tally.icmp++;
     }
   }
 
@@ -98,8 +105,10 @@ test(`fuzz: ${PACKETS} random and mutated packets (seed ${SEED})`, () => {
   assert.equal(actions, BigInt(PACKETS), 'action counters add up to the packets sent');
   assert.equal(counter('CNT_ACTION_ABORTED'), 0n);
   assert.ok(tally.changed > PACKETS / 20, `enough packets were balanced to mean something (${tally.changed})`);
+  assert.ok(tally.tunnelled > PACKETS / 100, `enough packets were tunnelled to mean something (${tally.tunnelled})`);
+  assert.ok(tally.icmp > 0, 'some packets were too big once encapsulated and answered');
   console.log(
-    `fuzz: ${PACKETS} packets, ${tally.parsed} well-formed TCP/UDP, ${tally.changed} rewritten, ${tally.validIn} of them checked for valid checksums`,
+    `fuzz: ${PACKETS} packets, ${tally.parsed} well-formed TCP/UDP, ${tally.changed} rewritten (${tally.tunnelled} tunnelled, ${tally.icmp} answered too big), ${tally.validIn} of them checked for valid checksums`,
   );
 });
 

@@ -13,13 +13,14 @@ export const DECAP_OBJECT_PATH = process.env.SLUICE_DECAP_OBJECT ?? fileURLToPat
  */
 export const FIXTURE_TUNABLES = { next_hop_ttl_ns: 100_000_000n };
 
+/* Room for the nat services and the forwarding-mode ones (support/services.ts). */
 export const FIXTURE_MAP_SIZES = {
   flows: 65536,
   half_open_flows: 4096,
-  services: 16,
-  vips: 16,
-  service_vips: 16,
-  lookup_tables: 32,
-  rr_cursors: 16,
-  service_counters: 16,
+  services: 48,
+  vips: 48,
+  service_vips: 48,
+  lookup_tables: 96,
+  rr_cursors: 48,
+  service_counters: 48,
 };

@@ -5,7 +5,8 @@ import type { Reconciler } from '@sluice/agent/reconciler';
 import type { Expectation } from './expect.ts';
 import type { ChoiceModel } from './model.ts';
 import type { PacketSpec } from '@sluice/dataplane/test-packets';
-import { type ServiceFixture, SERVICES, configOf, type Endpoint } from './services.ts';
+import { type ServiceFixture, ALL_SERVICES, configOf, type Endpoint } from './services.ts';
+import { writeModes, writeTunnelSettings } from './modes.ts';
 import { formatEndpoint, serviceName } from '@sluice/api';
 
 export interface FixtureEnv {
@@ -29,12 +30,18 @@ export interface Fixture {
   after?: (env: FixtureEnv) => void;
   input: PacketSpec | Buffer | ((env: FixtureEnv) => PacketSpec | Buffer);
   expect: Expectation | ((env: FixtureEnv) => Expectation);
+  /** What the packet must have left in the maps (flow state, counters), checked after the run. */
+  check?: (env: FixtureEnv) => void;
 }
 
 export function createEnv(maps: DataplaneMaps, model: ChoiceModel, reconciler: Reconciler): FixtureEnv {
-  const services = structuredClone(SERVICES) as Record<string, ServiceFixture>;
+  const services = structuredClone(ALL_SERVICES);
   const down = new Set<string>();
-  const apply = () => reconciler.apply(configOf(services), (service, endpoint) => !down.has(`${service} ${endpoint}`));
+  const apply = () => {
+    reconciler.apply(configOf(services), (service, endpoint) => !down.has(`${service} ${endpoint}`));
+    writeModes(maps, services);
+  };
+  writeTunnelSettings(maps);
   const keyOf = (service: ServiceFixture, backend: Endpoint) => `${serviceName(service)} ${formatEndpoint(backend.address, backend.port)}`;
   apply();
   return {

@@ -19,6 +19,13 @@ export const NEIGHBOURS: Record<string, string> = {
   '2001:db8:1:4::2': '02:00:00:00:b0:04',
 };
 
+/** The gateway on fxb to 198.20.0.0/16, 198.21.0.0/16 (MTU 1300) and 2001:db8:20::/48. */
+export const GATEWAY_MAC = '02:00:00:00:b0:fe';
+/** The route to 198.21.0.0/16: its MTU, below the link's. */
+export const SMALL_PATH_MTU = 1300;
+/** fxb's MTU (fixture-network.sh). */
+export const BACKEND_LINK_MTU = 1400;
+
 export function neighbourMac(address: string): string {
   const mac = NEIGHBOURS[address];
   if (!mac) throw new Error(`fixture network has no neighbour ${address}`);

@@ -14,13 +14,15 @@ import { objectBtf } from './migrate.js';
 export interface Tunables {
   /** How long a flow trusts its cached FIB answer, in ns (default NEXT_HOP_TTL_NS of sluice_shared.h, 1 s). */
   next_hop_ttl_ns: bigint;
+  /** ICMP too-big answers the program sends per second, all CPUs together (default 1000, Linux's icmp_msgs_per_sec); beyond, packets drop unanswered. */
+  too_big_answers_per_second: bigint;
 }
 export type TunableName = keyof Tunables;
 
 /* Every setting is a __u64 in C. */
 const WIDTH = 8;
 const MAX = (1n << 64n) - 1n;
-const TUNABLE_NAMES: readonly TunableName[] = ['next_hop_ttl_ns'];
+const TUNABLE_NAMES: readonly TunableName[] = ['next_hop_ttl_ns', 'too_big_answers_per_second'];
 const LE = endianness() === 'LE';
 
 /* libbpf names it "<object name>.rodata" (truncated); there is one per object. */
@@ -101,5 +103,5 @@ export function readTunables(obj: BpfObjectPtr, objSubject: string): Tunables {
   const value = Buffer.alloc(libbpf.bpf_map__value_size(map));
   checked('bpf_map_lookup_elem', subject, () => libbpf.bpf_map_lookup_elem(fd, Buffer.alloc(4), value));
   const read = (name: TunableName) => (LE ? value.readBigUInt64LE(at.get(name)!) : value.readBigUInt64BE(at.get(name)!));
-  return { next_hop_ttl_ns: read('next_hop_ttl_ns') };
+  return { next_hop_ttl_ns: read('next_hop_ttl_ns'), too_big_answers_per_second: read('too_big_answers_per_second') };
 }

@@ -9,16 +9,16 @@ describe('tunables', () => {
   it('keep the C default when not given', () => {
     const dp = loadDataplane({ objectPath: objectPath(), maxEntries: SMALL_MAPS });
     try {
-      assert.deepEqual(dp.tunables(), { next_hop_ttl_ns: BigInt(NEXT_HOP_TTL_NS) });
+      assert.deepEqual(dp.tunables(), { next_hop_ttl_ns: BigInt(NEXT_HOP_TTL_NS), too_big_answers_per_second: 1000n });
     } finally {
       dp.close();
     }
   });
 
   it('are what the program runs with when given', () => {
-    const dp = loadDataplane({ objectPath: objectPath(), maxEntries: SMALL_MAPS, tunables: { next_hop_ttl_ns: 123_456_789n } });
+    const dp = loadDataplane({ objectPath: objectPath(), maxEntries: SMALL_MAPS, tunables: { next_hop_ttl_ns: 123_456_789n, too_big_answers_per_second: 7n } });
     try {
-      assert.deepEqual(dp.tunables(), { next_hop_ttl_ns: 123_456_789n });
+      assert.deepEqual(dp.tunables(), { next_hop_ttl_ns: 123_456_789n, too_big_answers_per_second: 7n });
     } finally {
       dp.close();
     }
@@ -30,7 +30,7 @@ describe('tunables', () => {
     const fresh = readdirSync(bpffs.dir);
     try {
       const load = (tunables: object) => () => loadDataplane({ objectPath: objectPath(), pinDir: bpffs.dir, maxEntries: SMALL_MAPS, tunables });
-      assert.throws(load({ next_hop_ttl: 1n }), /unknown load-time setting "next_hop_ttl"; known: next_hop_ttl_ns/);
+      assert.throws(load({ next_hop_ttl: 1n }), /unknown load-time setting "next_hop_ttl"; known: next_hop_ttl_ns, too_big_answers_per_second/);
       assert.throws(load({ next_hop_ttl_ns: -1n }), /next_hop_ttl_ns must be a bigint 0\.\.2\^64-1, got -1/);
       assert.throws(load({ next_hop_ttl_ns: 1n << 64n }), /next_hop_ttl_ns must be a bigint/);
       assert.throws(load({ next_hop_ttl_ns: 1000 }), /next_hop_ttl_ns must be a bigint 0\.\.2\^64-1, got 1000/);

@@ -426,7 +426,11 @@ export const SluiceCounter = {
   CNT_TUNNEL_TOO_BIG: 30,
   CNT_DROP_DSR_NOT_ON_LINK: 31,
   CNT_DROP_DSR_NO_NEIGHBOUR: 32,
-  CNT_MAX: 33,
+  CNT_DROP_TUNNEL_UNCONFIGURED: 33,
+  CNT_DROP_TUNNEL_NO_NEXT_HOP: 34,
+  CNT_DROP_TOO_BIG_NO_DF: 35,
+  CNT_DROP_TOO_BIG_RATE: 36,
+  CNT_MAX: 37,
 } as const;
 export type SluiceCounter = (typeof SluiceCounter)[keyof typeof SluiceCounter];
 
