@@ -146,7 +146,7 @@ describe('StatsSampler', () => {
     s.stop();
     t.mock.timers.tick(10 * 50);
     assert.equal(samples, 6, 'no sample after stop()');
-    assert.equal(SluiceCounter.CNT_MAX, 30);
+    assert.equal(SluiceCounter.CNT_MAX, 33);
   });
 
   it('stats.live and the series agree on the same counts: one engine computes both', () => {
