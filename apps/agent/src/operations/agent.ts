@@ -173,6 +173,7 @@ export class Agent implements SluiceBackend {
     try {
       /* Before any reconcile: the checks of ipip and gue services read it. */
       agent.#tunnel = agent.#writeTunnelSettings(options.tunnel ?? DEFAULT_TUNNEL_OPTIONS);
+      agent.#warnUnsourcedTunnels();
       /* Targets first: the adopted maps say which backends carry flows, and a backend they lack starts pending. */
       agent.#syncHealthTargets();
       agent.#reconcileStore();
@@ -355,6 +356,14 @@ export class Agent implements SluiceBackend {
     log('info', describeTunnelSources(next));
     this.#tunnel = next;
     return next;
+  }
+
+  /* A store from a run with other settings may hold tunnel services this run has no source for: the data plane drops their packets. */
+  #warnUnsourcedTunnels(): void {
+    for (const service of this.#store.services.desired()) {
+      const why = isTunnelMode(service.mode) ? this.#tunnel.missing[addressFamily(service.address) as 4 | 6] : undefined;
+      if (why) log('error', `${service.mode} service ${serviceName(service)} gets no traffic through: ${why}`);
+    }
   }
 
   /** Tells the neighbour keeper which dsr backends the store holds (after each reconcile). */

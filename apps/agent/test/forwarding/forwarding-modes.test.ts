@@ -205,6 +205,23 @@ describe('forwarding modes', () => {
       );
   });
 
+  test('new tunnel settings (SIGHUP) reach the map, but not if an ipip/gue service would lose its source', T, async () => {
+    const before = t.maps.tunnelSettings.lookup(0);
+    assert.throws(
+      () => t.agent.setTunnelOptions({ guePort: 7000, source4HashBits: 0, source6HashBits: 0 }),
+      /would leave ipip service 198\.18\.110\.3:80\/tcp without a source: .*set --tunnel-source4/,
+    );
+    assert.deepEqual(t.maps.tunnelSettings.lookup(0), before, 'a refused change wrote the map');
+    t.agent.setTunnelOptions({ source4: LAB.balancer4, source6: LAB.balancer6, guePort: 7001, source4HashBits: 0, source6HashBits: 8 });
+    const after = t.maps.tunnelSettings.lookup(0);
+    assert.equal(after?.gue_port, 7001);
+    assert.equal(after?.source6_hash_bits, 8);
+    assert.equal(Buffer.from(after!.source6).toString('hex'), addressToBytes(LAB.balancer6).bytes.toString('hex'));
+    /* IPv6 has a source now: the gue service refused before is taken. */
+    const gue6 = await admin().services.create({ address: '2001:db8:110::2', port: 80, protocol: 'udp', mode: 'gue' });
+    assert.equal(gue6.mode, 'gue');
+  });
+
   test('a restarted agent keeps the modes (store and maps)', T, async () => {
     const health = new ManualHealth();
     t = await t.restart(health, {
