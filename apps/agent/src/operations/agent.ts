@@ -32,7 +32,7 @@ import type { MetricsServer, MetricsServerOptions } from '../metrics/index.js';
 import { type RatePoint, type StatsScope, readTotals } from '../stats/index.js';
 import { type DataplaneOwnerOptions, startDataplane, teardownDataplane } from './dataplane-owner.js';
 import { log } from '../log.js';
-import { DsrNeighbours, type DsrNeighbourStatus } from '../forwarding/dsr-neighbours.js';
+import { NextHopNeighbours, type NextHopStatus } from '../forwarding/next-hop-neighbours.js';
 import { checkForwardingChange } from '../forwarding/forwarding-rules.js';
 import {
   DEFAULT_TUNNEL_OPTIONS,
@@ -72,7 +72,7 @@ export interface AgentOptions extends DataplaneOwnerOptions {
   onDrainExpired?: (expired: DrainExpired) => void;
   /** Outer sources and GUE port of the ipip and gue modes; unset: DEFAULT_TUNNEL_OPTIONS. */
   tunnel?: TunnelOptions;
-  /** How often dsr backends' neighbour entries are checked (forwarding/dsr-neighbours.ts). */
+  /** How often the next hops of dsr, ipip and gue backends are checked (forwarding/next-hop-neighbours.ts). */
   neighbourRefreshMs?: number;
 }
 
@@ -128,7 +128,7 @@ export class Agent implements SluiceBackend {
   readonly #options: AgentOptions;
   /** The tunnel settings in force (the tunnel_settings map holds them). */
   #tunnel!: TunnelSources;
-  readonly #neighbours: DsrNeighbours;
+  readonly #neighbours: NextHopNeighbours;
 
   private constructor(options: AgentOptions) {
     this.#options = options;
@@ -144,7 +144,7 @@ export class Agent implements SluiceBackend {
     this.#reconciler.adopt();
     /* After the data plane: the runtime parts read its maps. */
     this.#parts = options.parts ?? createRuntimeParts({ maps: this.#dataplane.maps, ids: () => this.#idsInUse() });
-    this.#neighbours = new DsrNeighbours(this.#parts.network, { log, refreshMs: options.neighbourRefreshMs });
+    this.#neighbours = new NextHopNeighbours(this.#parts.network, { log, refreshMs: options.neighbourRefreshMs });
     this.authenticator = new Authenticator(store, options.authenticator);
     this.agent = {
       info: () => ({
@@ -366,22 +366,23 @@ export class Agent implements SluiceBackend {
     }
   }
 
-  /** Tells the neighbour keeper which dsr backends the store holds (after each reconcile). */
+  /** Tells the next-hop keeper which dsr, ipip and gue backends the store holds (after each reconcile). */
   #syncNeighbours(): void {
-    void this.#neighbours.sync(this.#currentDsrAddresses());
+    void this.#neighbours.sync(this.#forwardedBackends());
   }
 
-  /** The dsr backends' neighbour entries as last seen; waits for the keeper's pass under way first. */
-  async dsrNeighbours(options: { refresh?: boolean } = {}): Promise<DsrNeighbourStatus[]> {
-    await this.#neighbours.sync(this.#currentDsrAddresses());
+  /** The next hops of dsr, ipip and gue backends as last seen; waits for the keeper's pass under way first. */
+  async nextHops(options: { refresh?: boolean } = {}): Promise<NextHopStatus[]> {
+    await this.#neighbours.sync(this.#forwardedBackends());
     if (options.refresh) await this.#neighbours.refresh();
     return this.#neighbours.status();
   }
 
-  #currentDsrAddresses(): string[] {
+  /** Backends of dsr, ipip and gue services: the data plane forwards to them (or their gateway) by MAC. */
+  #forwardedBackends(): string[] {
     return this.#store.services
       .desired()
-      .filter((service) => service.mode === 'dsr')
+      .filter((service) => service.mode !== 'nat')
       .flatMap((service) => service.backends.map((backend) => backend.address));
   }
 

@@ -61,18 +61,19 @@ describe('forwarding modes', () => {
   });
 
   test("the agent keeps a dsr backend's MAC resolved: a managed neighbour entry with the backend's MAC", T, async () => {
-    const [status] = await t.agent.dsrNeighbours({ refresh: true });
-    assert.equal(status?.address, LAB.onLink4);
+    const [status] = await t.agent.nextHops({ refresh: true });
+    assert.equal(status?.backend, LAB.onLink4);
+    assert.equal(status?.nextHop, LAB.onLink4);
     assert.equal(status?.dev, LAB.balancerDev);
     const entry = balancerNeighbour(LAB.onLink4);
     assert.ok(entry, 'the balancer namespace has no neighbour entry for the dsr backend');
     assert.ok('managed' in entry, `the entry is not managed (the kernel would not refresh it): ${JSON.stringify(entry)}`);
     /* Resolution takes one ARP round trip on the veth; read again after the kernel had time for it. */
     const deadline = Date.now() + 3000;
-    let resolved = await t.agent.dsrNeighbours({ refresh: true });
+    let resolved = await t.agent.nextHops({ refresh: true });
     while (resolved[0]?.lladdr === null && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
-      resolved = await t.agent.dsrNeighbours({ refresh: true });
+      resolved = await t.agent.nextHops({ refresh: true });
     }
     assert.equal(resolved[0]?.lladdr, backendMac());
     assert.equal(balancerNeighbour(LAB.onLink4)?.lladdr, backendMac());
@@ -82,7 +83,7 @@ describe('forwarding modes', () => {
     const { execFileSync } = await import('node:child_process');
     execFileSync('ip', ['-n', LAB.balancer, 'neigh', 'del', LAB.onLink4, 'dev', LAB.balancerDev]);
     assert.equal(balancerNeighbour(LAB.onLink4), undefined);
-    await t.agent.dsrNeighbours({ refresh: true });
+    await t.agent.nextHops({ refresh: true });
     assert.ok(balancerNeighbour(LAB.onLink4), 'the refresh did not ask for the entry again');
   });
 
@@ -170,8 +171,25 @@ describe('forwarding modes', () => {
     const toNat = await admin().services.update({ service: DSR, mode: 'nat' });
     assert.equal(toNat.activeIsEstimate, false);
     assert.equal(modeInMap('198.18.110.1', 80), SluiceForwardingMode.MODE_NAT);
-    assert.deepEqual(await t.agent.dsrNeighbours(), []);
-    assert.equal(balancerNeighbour(LAB.onLink4)?.managed, undefined, 'the managed entry outlived the dsr service');
+    assert.deepEqual(
+      (await t.agent.nextHops()).map((hop) => hop.backend),
+      [LAB.routed4],
+      'only the gue backend is kept (through its gateway)',
+    );
+    /* 10.77.0.2 is also the gateway toward the gue backend: its entry stays. */
+    assert.equal(balancerNeighbour(LAB.onLink4)?.lladdr, backendMac(), 'a next hop still in use was forgotten');
+    /* An on-link backend no other backend goes through: forgotten when its service leaves dsr. */
+    const v6 = '[2001:db8:110::9]:80/tcp';
+    await admin().services.create({ address: '2001:db8:110::9', port: 80, protocol: 'tcp', mode: 'dsr', backends: [{ address: LAB.onLink6, port: 80 }] });
+    assert.ok(
+      (await t.agent.nextHops()).some((hop) => hop.backend === LAB.onLink6),
+      'the IPv6 dsr backend is not kept',
+    );
+    assert.ok(balancerNeighbour(LAB.onLink6) && 'managed' in balancerNeighbour(LAB.onLink6)!, 'no managed entry for the IPv6 dsr backend');
+    await admin().services.update({ service: v6, mode: 'nat' });
+    await t.agent.nextHops();
+    assert.equal(balancerNeighbour(LAB.onLink6), undefined, 'the managed entry outlived the dsr service');
+    await admin().services.delete({ service: v6 });
     /* And back: the on-link backend passes the check again. */
     await admin().services.update({ service: DSR, mode: 'dsr' });
     assert.equal(modeInMap('198.18.110.1', 80), SluiceForwardingMode.MODE_DSR);
@@ -220,6 +238,20 @@ describe('forwarding modes', () => {
     /* IPv6 has a source now: the gue service refused before is taken. */
     const gue6 = await admin().services.create({ address: '2001:db8:110::2', port: 80, protocol: 'udp', mode: 'gue' });
     assert.equal(gue6.mode, 'gue');
+  });
+
+  test("a tunnel backend's next hop (the gateway toward it) is kept resolved too", T, async () => {
+    assert.equal(balancerNeighbour(LAB.onLink6), undefined, 'the test wants no entry to begin with');
+    await admin().backends.add({ service: '[2001:db8:110::2]:80/udp', address: LAB.routed6, port: 80 });
+    const deadline = Date.now() + 3000;
+    let hop = (await t.agent.nextHops({ refresh: true })).find((h) => h.backend === LAB.routed6);
+    while (hop?.lladdr === null && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      hop = (await t.agent.nextHops({ refresh: true })).find((h) => h.backend === LAB.routed6);
+    }
+    assert.equal(hop?.nextHop, LAB.onLink6);
+    assert.equal(hop?.lladdr, backendMac());
+    assert.equal(balancerNeighbour(LAB.onLink6)?.lladdr, backendMac());
   });
 
   test('a restarted agent keeps the modes (store and maps)', T, async () => {
