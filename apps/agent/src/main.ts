@@ -9,7 +9,7 @@ import { startSocketServer, stopSocketServer } from './server/socket-server.js';
 import { claimAgentLock } from './agent-lock.js';
 import { readConfigDocument } from './config-file.js';
 import { log } from './log.js';
-import { type AgentSettings, readSettingsFile, resolveSettings } from './settings.js';
+import { type AgentSettings, readSettingsFile, resolveSettings, tunnelOptionsOf } from './settings.js';
 
 export const AGENT_VERSION: string = agentPackage.version;
 
@@ -31,6 +31,11 @@ const AGENT_FLAGS = {
   'flow-guard-rate': { type: 'string' },
   'detach-on-exit': { type: 'boolean' },
   'ready-file': { type: 'string' },
+  'tunnel-source4': { type: 'string' },
+  'tunnel-source6': { type: 'string' },
+  'tunnel-source4-hash-bits': { type: 'string' },
+  'tunnel-source6-hash-bits': { type: 'string' },
+  'gue-port': { type: 'string' },
 } as const;
 
 function numberFlag(name: string, value: string | undefined): number | undefined {
@@ -43,7 +48,11 @@ function numberFlag(name: string, value: string | undefined): number | undefined
 export function agentSettingsFromArgs(argv: string[]): AgentSettings {
   const { values } = parseArgs({ args: argv, options: AGENT_FLAGS, strict: true });
   const fromFile = values.settings ? readSettingsFile(values.settings) : {};
-  return resolveSettings(fromFile, {
+  return resolveSettings(fromFile, settingsFromFlags(values));
+}
+
+function settingsFromFlags(values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof AGENT_FLAGS; strict: true }>>['values']) {
+  return {
     interfaces: values.interfaces
       ?.split(',')
       .map((name) => name.trim())
@@ -63,7 +72,24 @@ export function agentSettingsFromArgs(argv: string[]): AgentSettings {
     flowGuardRate: numberFlag('flow-guard-rate', values['flow-guard-rate']),
     detachOnExit: values['detach-on-exit'],
     readyFile: values['ready-file'],
-  });
+    tunnelSource4: values['tunnel-source4'],
+    tunnelSource6: values['tunnel-source6'],
+    tunnelSource4HashBits: numberFlag('tunnel-source4-hash-bits', values['tunnel-source4-hash-bits']),
+    tunnelSource6HashBits: numberFlag('tunnel-source6-hash-bits', values['tunnel-source6-hash-bits']),
+    guePort: numberFlag('gue-port', values['gue-port']),
+  };
+}
+
+/** SIGHUP: the settings file again (flags still win); only its tunnel settings apply to a running agent. */
+function reloadTunnelSettings(agent: Agent, argv: string[]): void {
+  const { values } = parseArgs({ args: argv, options: AGENT_FLAGS, strict: true });
+  if (!values.settings) return;
+  try {
+    const settings = resolveSettings(readSettingsFile(values.settings), settingsFromFlags(values));
+    agent.setTunnelOptions(tunnelOptionsOf(settings));
+  } catch (error) {
+    log('error', `SIGHUP: tunnel settings from ${values.settings}: ${(error as Error).message}; the running ones are unchanged`);
+  }
 }
 
 /** Imports the services file into the store (first start and SIGHUP); on any error nothing changes. */
@@ -101,6 +127,7 @@ export async function runAgent(argv: string[]): Promise<void> {
     dataDir: settings.dataDir,
     detachOnExit: settings.detachOnExit,
     maxBackendsPerService: settings.maxBackendsPerService,
+    tunnel: tunnelOptionsOf(settings),
     version: AGENT_VERSION,
   });
   let server: Server | undefined;
@@ -127,6 +154,7 @@ export async function runAgent(argv: string[]): Promise<void> {
   if (settings.readyFile) writeFileSync(settings.readyFile, `${process.pid}\n`);
 
   process.on('SIGHUP', () => {
+    reloadTunnelSettings(agent, argv);
     if (!settings.config) return log('info', 'SIGHUP: no --config file to re-read');
     log('info', `SIGHUP: re-reading ${settings.config}`);
     importServicesFile(agent, settings.config);

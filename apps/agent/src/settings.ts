@@ -4,12 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_MAX_BACKENDS_PER_SERVICE } from '@sluice/api';
+import { DEFAULT_MAX_BACKENDS_PER_SERVICE, addressFamily } from '@sluice/api';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_ADMIN_TOKEN_FILE } from './auth/admin-token-file.js';
 import { DEFAULT_PIN_DIR } from '@sluice/dataplane';
 import { DEFAULT_SOCKET_PATH } from './server/socket-server.js';
+import { DEFAULT_GUE_PORT, MAX_SOURCE4_HASH_BITS, MAX_SOURCE6_HASH_BITS, type TunnelOptions } from './forwarding/tunnel-settings.js';
 import { DEFAULT_DATA_DIR } from './store/index.js';
 
 /*
@@ -51,6 +52,18 @@ export const agentSettingsSchema = z
     flowGuardRate: z.number().int().min(0, 'flowGuardRate must be >= 0 (0 turns the guard off)').default(DEFAULT_FLOW_GUARD_RATE),
     maxBackendsPerService: z.number().int().min(1).default(DEFAULT_MAX_BACKENDS_PER_SERVICE),
     detachOnExit: z.boolean().default(false),
+    /* The ipip and gue modes (forwarding/tunnel-settings.ts): unset sources default to the interfaces' one address of the family. */
+    tunnelSource4: z
+      .string()
+      .refine((value) => addressFamily(value) === 4, { message: 'tunnelSource4 must be an IPv4 address of the balancer' })
+      .optional(),
+    tunnelSource6: z
+      .string()
+      .refine((value) => addressFamily(value) === 6, { message: 'tunnelSource6 must be an IPv6 address of the balancer' })
+      .optional(),
+    tunnelSource4HashBits: z.number().int().min(0).max(MAX_SOURCE4_HASH_BITS, `tunnelSource4HashBits must be 0 to ${MAX_SOURCE4_HASH_BITS}`).default(0),
+    tunnelSource6HashBits: z.number().int().min(0).max(MAX_SOURCE6_HASH_BITS, `tunnelSource6HashBits must be 0 to ${MAX_SOURCE6_HASH_BITS}`).default(0),
+    guePort: z.number().int().min(1, 'guePort must be 1 to 65535').max(65535, 'guePort must be 1 to 65535').default(DEFAULT_GUE_PORT),
     readyFile: z.string().optional(),
   })
   .strict();
@@ -68,4 +81,15 @@ export function resolveSettings(fromFile: Record<string, unknown>, fromFlags: Re
   const parsed = agentSettingsSchema.safeParse({ ...fromFile, ...defined });
   if (!parsed.success) throw new Error(`agent settings: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   return parsed.data;
+}
+
+/** The tunnel part of the settings, as the agent takes it. */
+export function tunnelOptionsOf(settings: AgentSettings): TunnelOptions {
+  return {
+    ...(settings.tunnelSource4 ? { source4: settings.tunnelSource4 } : {}),
+    ...(settings.tunnelSource6 ? { source6: settings.tunnelSource6 } : {}),
+    guePort: settings.guePort,
+    source4HashBits: settings.tunnelSource4HashBits,
+    source6HashBits: settings.tunnelSource6HashBits,
+  };
 }

@@ -2,7 +2,7 @@
 import type { AdminState, BackendView } from '@sluice/api';
 import { UsageError, duration, integer, parse, positional } from './args.js';
 import { connect } from './connection.js';
-import { emit, healthWord } from './output.js';
+import { activeText, emit, healthWord, withEstimateNote } from './output.js';
 import { formatTable } from './table.js';
 
 export const BACKEND_USAGE = `sluice backend ls SERVICE
@@ -21,17 +21,18 @@ const FLAGS = {
 } as const;
 
 export function backendTable(backends: BackendView[]): string {
-  return formatTable(
+  const table = formatTable(
     ['BACKEND', 'WEIGHT', 'STATE', 'HEALTH', 'ACTIVE', 'DRAIN'],
     backends.map((b) => [
       b.endpoint,
       b.weight,
       b.state,
       b.health ? healthWord(b.health) : 'n/a',
-      b.activeFlows,
+      activeText(b),
       b.drain ? (b.drain.expired ? 'expired' : b.drain.deadline ? `until ${new Date(b.drain.deadline).toISOString()}` : 'no timeout') : '',
     ]),
   );
+  return withEstimateNote(table, backends);
 }
 
 export async function backendCommand(argv: string[]): Promise<void> {

@@ -15,7 +15,9 @@ export const USAGE = `usage: sluice <command> [options]     (every API command t
                [--socket PATH] [--admin-token-file PATH] [--admin-password-file PATH]
                [--metrics-address HOST:PORT] [--pin-dir DIR]
                [--xdp-mode native|skb] [--flow-table-size N] [--half-open-table-size N] [--client-rate-table-size N] [--flow-guard-rate N] [--detach-on-exit] [--ready-file FILE]
-      run the agent; --config seeds an empty store; SIGHUP re-imports it
+               [--tunnel-source4 A] [--tunnel-source6 A] [--tunnel-source4-hash-bits N] [--tunnel-source6-hash-bits N] [--gue-port P]
+      run the agent; --config seeds an empty store; SIGHUP re-imports it (and the settings file's tunnel settings)
+      ipip/gue: the outer source per family defaults to the XDP interfaces' one global address; GUE port 6080
   sluice teardown --interfaces IF,... [--pin-dir DIR]
       detach the XDP program and remove its pinned maps
 

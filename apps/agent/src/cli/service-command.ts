@@ -1,15 +1,22 @@
-/* sluice service add|set|rm|ls VIP:PORT/PROTO */
-import { type HealthCheckPatch, parseServiceName } from '@sluice/api';
+/* sluice service add|set|set-mode|rm|ls VIP:PORT/PROTO */
+import { FORWARDING_MODES, type ForwardingMode, type HealthCheckPatch, parseServiceName } from '@sluice/api';
 import { UsageError, duration, integer, parse, positional, statusRange } from './args.js';
 import { connect } from './connection.js';
-import { emit } from './output.js';
+import { activeText, emit, withEstimateNote } from './output.js';
 import { formatTable } from './table.js';
 
-export const SERVICE_USAGE = `sluice service add VIP:PORT/PROTO [--algorithm A] [--mode nat] [--client-rate N] [health-check flags]
-  sluice service set VIP:PORT/PROTO [--algorithm A] [--mode nat] [--client-rate N] [health-check flags]
+export const SERVICE_USAGE = `sluice service add VIP:PORT/PROTO [--algorithm A] [--mode M] [--client-rate N] [health-check flags]
+  sluice service set VIP:PORT/PROTO [--algorithm A] [--mode M] [--client-rate N] [health-check flags]
+  sluice service set-mode VIP:PORT/PROTO nat|dsr|ipip|gue
   sluice service rm VIP:PORT/PROTO [--force]
   sluice service ls
     algorithms: round-robin weighted-round-robin least-connections source-hash maglev
+    modes (--mode, default nat; a switch moves new connections, open ones keep their mode):
+      nat   replies return through the balancer; backends route through it
+      dsr   only the MAC changes; backends on the balancer's link, VIP on their loopback
+      ipip  IP-in-IP to the backend (any distance); the backend decapsulates
+      gue   UDP (GUE) to the backend, for fabrics that drop IP-in-IP; the backend decapsulates
+      in dsr, ipip and gue replies bypass the balancer: active counts are estimates (~N)
     --client-rate N: new connections per client address per second, more are dropped (0: no limit)
     health-check flags: --check tcp|http|none --check-interval 2s --check-timeout 1s
                         --rise N --fall N --check-path /health --check-expect 200-399`;
@@ -58,18 +65,21 @@ export async function serviceCommand(argv: string[]): Promise<void> {
     case 'list': {
       const services = await client.services.list.query();
       return emit(values.json, services, () =>
-        formatTable(
-          ['SERVICE', 'ALGORITHM', 'MODE', 'CHECK', 'BACKENDS', 'ELIGIBLE', 'ACTIVE', 'CLIENT-RATE'],
-          services.map((s) => [
-            s.name,
-            s.algorithm,
-            s.mode,
-            s.healthCheck.type,
-            s.backendCount,
-            s.eligibleBackends,
-            s.activeFlows,
-            clientRateText(s.clientRate),
-          ]),
+        withEstimateNote(
+          formatTable(
+            ['SERVICE', 'ALGORITHM', 'MODE', 'CHECK', 'BACKENDS', 'ELIGIBLE', 'ACTIVE', 'CLIENT-RATE'],
+            services.map((s) => [
+              s.name,
+              s.algorithm,
+              s.mode,
+              s.healthCheck.type,
+              s.backendCount,
+              s.eligibleBackends,
+              activeText(s),
+              clientRateText(s.clientRate),
+            ]),
+          ),
+          services,
         ),
       );
     }
@@ -96,6 +106,17 @@ export async function serviceCommand(argv: string[]): Promise<void> {
         healthCheck: healthPatch(values),
       });
       return emit(values.json, updated, () => `service ${updated.name} set (${summary(updated)})`);
+    }
+    case 'set-mode': {
+      const service = positional(positionals, 0, 'VIP:PORT/PROTO', SERVICE_USAGE);
+      const mode = positional(positionals, 1, FORWARDING_MODES.join('|'), SERVICE_USAGE);
+      if (!(FORWARDING_MODES as readonly string[]).includes(mode)) throw new UsageError(`mode must be one of ${FORWARDING_MODES.join(', ')}, not "${mode}"`);
+      const updated = await client.services.update.mutate({ service, mode: mode as ForwardingMode });
+      return emit(
+        values.json,
+        updated,
+        () => `service ${updated.name} now uses ${updated.mode} for new connections; open connections keep the mode they began with`,
+      );
     }
     case 'rm':
     case 'remove': {

@@ -9,7 +9,17 @@
  * reconcile fails part-way, the store rolls back and the previous state is
  * applied again, so a refused or failed change leaves store and maps as they were.
  */
-import { type DataplaneConfig, type Identity, type SluiceBackend, type StatsTotals, SluiceError, isSluiceError } from '@sluice/api';
+import {
+  type DataplaneConfig,
+  type Identity,
+  type SluiceBackend,
+  type StatsTotals,
+  SluiceError,
+  addressFamily,
+  isSluiceError,
+  isTunnelMode,
+  serviceName,
+} from '@sluice/api';
 import type { Dataplane } from '@sluice/dataplane';
 import { DataplaneError } from '@sluice/dataplane';
 import { ReconcileError, Reconciler, type ReconcilerLimits } from '../reconcile/reconciler.js';
@@ -22,6 +32,16 @@ import type { MetricsServer, MetricsServerOptions } from '../metrics/index.js';
 import { type RatePoint, type StatsScope, readTotals } from '../stats/index.js';
 import { type DataplaneOwnerOptions, startDataplane, teardownDataplane } from './dataplane-owner.js';
 import { log } from '../log.js';
+import { NextHopNeighbours, type NextHopStatus } from '../forwarding/next-hop-neighbours.js';
+import { checkForwardingChange } from '../forwarding/forwarding-rules.js';
+import {
+  DEFAULT_TUNNEL_OPTIONS,
+  type TunnelOptions,
+  type TunnelSources,
+  describeTunnelSources,
+  resolveTunnelSources,
+  tunnelSettingsEntry,
+} from '../forwarding/tunnel-settings.js';
 import { type BackendHealthStatus, type HealthTarget, type RuntimeParts, createRuntimeParts } from './runtime-parts.js';
 import { auditOperations } from './audit.js';
 import { authOperations } from './auth.js';
@@ -50,6 +70,10 @@ export interface AgentOptions extends DataplaneOwnerOptions {
   drainTickMs?: number;
   /** Told after a drain timed out and its flows were ended and recorded (tests await it). */
   onDrainExpired?: (expired: DrainExpired) => void;
+  /** Outer sources and GUE port of the ipip and gue modes; unset: DEFAULT_TUNNEL_OPTIONS. */
+  tunnel?: TunnelOptions;
+  /** How often the next hops of dsr, ipip and gue backends are checked (forwarding/next-hop-neighbours.ts). */
+  neighbourRefreshMs?: number;
 }
 
 export interface DrainExpired {
@@ -102,6 +126,9 @@ export class Agent implements SluiceBackend {
   #retryRemovalsAt = 0;
 
   readonly #options: AgentOptions;
+  /** The tunnel settings in force (the tunnel_settings map holds them). */
+  #tunnel!: TunnelSources;
+  readonly #neighbours: NextHopNeighbours;
 
   private constructor(options: AgentOptions) {
     this.#options = options;
@@ -117,6 +144,7 @@ export class Agent implements SluiceBackend {
     this.#reconciler.adopt();
     /* After the data plane: the runtime parts read its maps. */
     this.#parts = options.parts ?? createRuntimeParts({ maps: this.#dataplane.maps, ids: () => this.#idsInUse() });
+    this.#neighbours = new NextHopNeighbours(this.#parts.network, { log, refreshMs: options.neighbourRefreshMs });
     this.authenticator = new Authenticator(store, options.authenticator);
     this.agent = {
       info: () => ({
@@ -143,6 +171,9 @@ export class Agent implements SluiceBackend {
   static async start(options: AgentOptions): Promise<Agent> {
     const agent = new Agent(options);
     try {
+      /* Before any reconcile: the checks of ipip and gue services read it. */
+      agent.#tunnel = agent.#writeTunnelSettings(options.tunnel ?? DEFAULT_TUNNEL_OPTIONS);
+      agent.#warnUnsourcedTunnels();
       /* Targets first: the adopted maps say which backends carry flows, and a backend they lack starts pending. */
       agent.#syncHealthTargets();
       agent.#reconcileStore();
@@ -153,6 +184,7 @@ export class Agent implements SluiceBackend {
         agent.#statusCache = undefined;
         agent.#reconcileStore();
       });
+      agent.#neighbours.start();
       agent.#parts.conntrack?.start();
       agent.#parts.stats?.start();
       agent.#drainTimer = setInterval(() => void agent.#expireDrains(), options.drainTickMs ?? DEFAULT_DRAIN_TICK_MS);
@@ -227,14 +259,17 @@ export class Agent implements SluiceBackend {
     try {
       const result = this.#store.transaction(() => {
         const now = Date.now();
-        const outcome = change(now);
+        /* The forwarding modes' rules (dsr on-link, a tunnel source): refused before anything reaches the maps. */
+        const outcome = this.checkForwarding(() => change(now));
+        const desired = this.#desiredState();
         for (const record of outcome.audit) this.#store.audit.append(caller, record, now);
         reconcileStarted = true;
         /* Before the reconcile: a backend this change adds is pending, not up-until-told-otherwise. */
         this.#syncHealthTargets();
-        this.#reconciler.apply(this.#desiredState(), this.isUp);
+        this.#reconciler.apply(desired, this.isUp);
         return outcome.result;
       });
+      this.#syncNeighbours();
       return result;
     } catch (error) {
       /* The transaction has rolled back: the store holds the state before the change again. */
@@ -244,6 +279,18 @@ export class Agent implements SluiceBackend {
       }
       throw asSluiceError(error);
     }
+  }
+
+  /**
+   * Runs a store change (inside the caller's transaction) and checks what it
+   * adds against the forwarding modes' rules (forwarding/forwarding-rules.ts);
+   * throws INVALID, so the transaction rolls back. commit() and import's dry run use it.
+   */
+  checkForwarding<T>(change: () => T): T {
+    const before = this.#desiredState();
+    const result = change();
+    checkForwardingChange(before.services, this.#desiredState().services, { network: this.#parts.network, tunnel: this.#tunnel });
+    return result;
   }
 
   /** After a rollback: the targets of the state before the change (a refused add leaves no probe behind). */
@@ -264,6 +311,7 @@ export class Agent implements SluiceBackend {
   #reconcileStore(): void {
     try {
       this.#reconciler.apply(this.#desiredState(), this.isUp);
+      this.#syncNeighbours();
     } catch (error) {
       log('error', `reconcile failed: ${(error as Error).message}`);
     }
@@ -276,6 +324,66 @@ export class Agent implements SluiceBackend {
     } catch (error) {
       log('error', `change failed (${(cause as Error).message}) and restoring the maps failed too: ${(error as Error).message}`);
     }
+  }
+
+  /* ---- forwarding modes ---- */
+
+  /** Resolves the tunnel sources and writes them to the tunnel_settings map. */
+  #writeTunnelSettings(options: TunnelOptions): TunnelSources {
+    const sources = resolveTunnelSources(options, this.#options.interfaces, this.#parts.network);
+    this.#dataplane.maps.tunnelSettings.update(0, tunnelSettingsEntry(sources));
+    log('info', describeTunnelSources(sources));
+    return sources;
+  }
+
+  /** The tunnel settings in force. */
+  get tunnelSources(): TunnelSources {
+    return this.#tunnel;
+  }
+
+  /**
+   * New tunnel settings (the settings file re-read on SIGHUP). Refused, with
+   * nothing changed, if an ipip or gue service would lose its family's source.
+   */
+  setTunnelOptions(options: TunnelOptions): TunnelSources {
+    const next = resolveTunnelSources(options, this.#options.interfaces, this.#parts.network);
+    for (const service of this.#store.services.desired()) {
+      if (!isTunnelMode(service.mode)) continue;
+      const why = next.missing[addressFamily(service.address) as 4 | 6];
+      if (why) throw new Error(`the new tunnel settings would leave ${service.mode} service ${serviceName(service)} without a source: ${why}`);
+    }
+    this.#dataplane.maps.tunnelSettings.update(0, tunnelSettingsEntry(next));
+    log('info', describeTunnelSources(next));
+    this.#tunnel = next;
+    return next;
+  }
+
+  /* A store from a run with other settings may hold tunnel services this run has no source for: the data plane drops their packets. */
+  #warnUnsourcedTunnels(): void {
+    for (const service of this.#store.services.desired()) {
+      const why = isTunnelMode(service.mode) ? this.#tunnel.missing[addressFamily(service.address) as 4 | 6] : undefined;
+      if (why) log('error', `${service.mode} service ${serviceName(service)} gets no traffic through: ${why}`);
+    }
+  }
+
+  /** Tells the next-hop keeper which dsr, ipip and gue backends the store holds (after each reconcile). */
+  #syncNeighbours(): void {
+    void this.#neighbours.sync(this.#forwardedBackends());
+  }
+
+  /** The next hops of dsr, ipip and gue backends as last seen; waits for the keeper's pass under way first. */
+  async nextHops(options: { refresh?: boolean } = {}): Promise<NextHopStatus[]> {
+    await this.#neighbours.sync(this.#forwardedBackends());
+    if (options.refresh) await this.#neighbours.refresh();
+    return this.#neighbours.status();
+  }
+
+  /** Backends of dsr, ipip and gue services: the data plane forwards to them (or their gateway) by MAC. */
+  #forwardedBackends(): string[] {
+    return this.#store.services
+      .desired()
+      .filter((service) => service.mode !== 'nat')
+      .flatMap((service) => service.backends.map((backend) => backend.address));
   }
 
   /* ---- data-plane facts the operations report ---- */
@@ -452,6 +560,7 @@ export class Agent implements SluiceBackend {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#drainTimer);
+    void this.#neighbours.stop();
     this.#parts.health.stop();
     this.#parts.conntrack?.stop();
     this.#parts.stats?.stop();

@@ -125,7 +125,7 @@ export function importConfig(
     const DRY_RUN = Symbol('dry run');
     try {
       store.transaction(() => {
-        apply(Date.now());
+        agent.checkForwarding(() => apply(Date.now()));
         throw DRY_RUN;
       });
     } catch (error) {

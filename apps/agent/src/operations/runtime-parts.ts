@@ -11,6 +11,7 @@ import { type BackendHealth, HealthChecker, type HealthTarget } from '../health/
 import { type MetricsServer, startMetricsServer } from '../metrics/index.js';
 import { StatsSampler, type StatsIds } from '../stats/index.js';
 import { log } from '../log.js';
+import { type HostNetwork, KernelNetwork } from '../forwarding/host-network.js';
 
 export type { BackendHealth as BackendHealthStatus, FlowFilter, FlowView, HealthTarget, MetricsServer };
 
@@ -27,6 +28,8 @@ export interface RuntimeParts {
   /** The 1 s sampler; null runs without rates (tests). */
   stats: StatsSampler | null;
   startMetricsServer: typeof startMetricsServer;
+  /** The kernel's routes, addresses and neighbours in the agent's namespace (the forwarding modes' checks). */
+  network: HostNetwork;
 }
 
 export interface RuntimePartsOptions {
@@ -44,6 +47,7 @@ export function createRuntimeParts(options: RuntimePartsOptions): RuntimeParts {
     endFlows: endFlowsOnWorker,
     stats: new StatsSampler(options.maps, { ids: options.ids }),
     startMetricsServer,
+    network: new KernelNetwork(),
   };
   /* An EventEmitter 'error' without a listener would end the agent: log it instead. */
   parts.stats?.on('error', (error: unknown) => log('error', `stats sampler: ${(error as Error).message}`));

@@ -2,7 +2,7 @@
 import type { BackendHealthView, BackendView, ServiceDetail, ServiceView } from '@sluice/api';
 import type { Agent, BackendFacts } from './agent.js';
 import type { BackendRow, ServiceRow, Store } from '../store/index.js';
-import { backendCounts, notFound } from '@sluice/api';
+import { backendCounts, notFound, repliesBypassBalancer } from '@sluice/api';
 
 export function healthOf(service: ServiceRow, facts: Pick<BackendFacts, 'health' | 'up'>): BackendHealthView | null {
   if (service.healthCheck.type === 'none') return null;
@@ -41,6 +41,7 @@ export function backendView(agent: Agent, service: ServiceRow, backend: BackendR
     eligible: backend.state === 'ready' && up,
     health,
     activeFlows: facts.activeFlows,
+    activeIsEstimate: repliesBypassBalancer(service.mode),
     drain,
     dataplaneId: facts.dataplaneId,
     createdAt: backend.createdAt,
@@ -60,6 +61,7 @@ export function serviceView(agent: Agent, service: ServiceRow, backends: Backend
     healthCheck: service.healthCheck,
     dataplaneId: agent.serviceDataplaneId(service.name),
     ...backendCounts(backends),
+    activeIsEstimate: repliesBypassBalancer(service.mode),
     createdAt: service.createdAt,
     updatedAt: service.updatedAt,
   };

@@ -2,7 +2,7 @@
  * Desired-state objects -> the structs the data plane reads. One place that
  * knows how a service or backend is spelled in the maps.
  */
-import type { Algorithm, BackendSpec, Protocol, ServiceSpec } from '@sluice/api';
+import type { Algorithm, BackendSpec, ForwardingMode, Protocol, ServiceSpec } from '@sluice/api';
 import { type Backend, type ServiceKey, type VipKey, SluiceAlgorithm, SluiceBackendFlags, SluiceForwardingMode } from '@sluice/dataplane';
 import { addressToBytes } from '@sluice/dataplane';
 
@@ -16,7 +16,12 @@ export const ALGORITHM_CODE: Record<Algorithm, number> = {
   maglev: SluiceAlgorithm.ALG_MAGLEV,
 };
 
-export const MODE_CODE = { nat: SluiceForwardingMode.MODE_NAT } as const;
+export const MODE_CODE: Record<ForwardingMode, number> = {
+  nat: SluiceForwardingMode.MODE_NAT,
+  dsr: SluiceForwardingMode.MODE_DSR,
+  ipip: SluiceForwardingMode.MODE_IPIP,
+  gue: SluiceForwardingMode.MODE_GUE,
+};
 
 export function serviceKeyOf(service: Pick<ServiceSpec, 'address' | 'port' | 'protocol'>): ServiceKey {
   const { family, bytes } = addressToBytes(service.address);

@@ -71,6 +71,8 @@ interface AppliedService {
   address: string;
   protocol: Protocol;
   algorithm: number;
+  /** service_config.mode: the mode of the service's new flows (its flows keep their own). */
+  mode: number;
   activeTable: number;
   sequenceLength: number;
   /** New connections per client per second (service_config.client_rate; 0: none). */
@@ -158,6 +160,7 @@ export class Reconciler {
         address,
         protocol,
         algorithm: config.algorithm,
+        mode: config.mode,
         activeTable: config.active_table,
         sequenceLength: config.sequence_length,
         clientRate: config.client_rate,
@@ -331,6 +334,7 @@ export class Reconciler {
         address: spec.address,
         protocol: spec.protocol,
         algorithm: -1,
+        mode: -1,
         activeTable: 1,
         sequenceLength: 0,
         clientRate: 0,
@@ -386,7 +390,14 @@ export class Reconciler {
     const algorithm = ALGORITHM_CODE[spec.algorithm];
     const tableChanged = !service.table || !sameTable(service.table, table);
     const clientRate = spec.clientRate ?? 0;
-    if (tableChanged || algorithm !== service.algorithm || sequenceLength !== service.sequenceLength || clientRate !== service.clientRate) {
+    const mode = MODE_CODE[spec.mode];
+    if (
+      tableChanged ||
+      algorithm !== service.algorithm ||
+      mode !== service.mode ||
+      sequenceLength !== service.sequenceLength ||
+      clientRate !== service.clientRate
+    ) {
       let activeTable = service.activeTable;
       if (tableChanged) {
         activeTable = 1 - service.activeTable;
@@ -397,12 +408,12 @@ export class Reconciler {
         id: service.id,
         sequence_length: sequenceLength,
         algorithm,
-        mode: MODE_CODE[spec.mode],
+        mode,
         active_table: activeTable,
         flags: 0,
         client_rate: clientRate,
       });
-      Object.assign(service, { table, activeTable, algorithm, sequenceLength, clientRate });
+      Object.assign(service, { table, activeTable, algorithm, mode, sequenceLength, clientRate });
       report.servicesWritten.push(name);
     }
     service.tableInput = tableInput;

@@ -1,5 +1,5 @@
 /* Services and their backends: the desired state the reconciler makes real. */
-import type { AdminState, Algorithm, HealthCheckSpec, Protocol, ServiceSpec } from '@sluice/api';
+import type { AdminState, Algorithm, ForwardingMode, HealthCheckSpec, Protocol, ServiceSpec } from '@sluice/api';
 import { formatEndpoint, serviceName } from '@sluice/api';
 import type { Db } from './database.js';
 import { prepared } from './statement-cache.js';
@@ -11,7 +11,7 @@ export interface ServiceRow {
   port: number;
   protocol: Protocol;
   algorithm: Algorithm;
-  mode: 'nat';
+  mode: ForwardingMode;
   /** New connections per client address per second; 0: no limit. */
   clientRate: number;
   healthCheck: HealthCheckSpec;
@@ -40,7 +40,7 @@ export interface NewService {
   port: number;
   protocol: Protocol;
   algorithm: Algorithm;
-  mode: 'nat';
+  mode: ForwardingMode;
   /** Absent: 0, no limit. */
   clientRate?: number;
   healthCheck: HealthCheckSpec;
@@ -108,7 +108,7 @@ const toService = (r: RawService): ServiceRow => ({
   port: r.port,
   protocol: r.protocol as Protocol,
   algorithm: r.algorithm as Algorithm,
-  mode: r.mode as 'nat',
+  mode: r.mode as ForwardingMode,
   clientRate: r.client_rate,
   healthCheck: JSON.parse(r.health_check) as HealthCheckSpec,
   createdAt: r.created_at,
@@ -206,7 +206,7 @@ export class ServicesRepo {
       port: s.port,
       protocol: s.protocol as Protocol,
       algorithm: s.algorithm as Algorithm,
-      mode: s.mode as 'nat',
+      mode: s.mode as ForwardingMode,
       clientRate: s.client_rate,
       backends: byService.get(s.id)!,
     }));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { startSocketServer, stopSocketServer } from '../../src/server/socket-server.js';
-import { type TestAgent, startTestAgent } from '../operations/helpers.js';
+import { ManualHealth, type TestAgent, startTestAgent } from '../operations/helpers.js';
 import { addFlows } from '../operations/flows.js';
 
 const SLUICE = fileURLToPath(new URL('../../bin/sluice.mjs', import.meta.url));
@@ -46,7 +46,8 @@ async function ok(args: string[], input?: string): Promise<string> {
 }
 
 before(async () => {
-  t = await startTestAgent();
+  /* An IPv4 tunnel source, so ipip and gue services can be made (the forwarding tests cover its absence). */
+  t = await startTestAgent(undefined, new ManualHealth(), { tunnel: { source4: '192.0.2.1', guePort: 6080, source4HashBits: 0, source6HashBits: 0 } });
   t.agent.ensureAdminTokenFile(tokenFile);
   server = await startSocketServer({ socketPath, agent: t.agent });
 });
@@ -181,6 +182,45 @@ test('conns, stats, health, audit print tables and JSON', T, async () => {
   const audit = JSON.parse(await ok(['audit', '--json', '--limit', '3']));
   assert.equal(audit.items.length, 3);
   assert.equal(audit.items[0].actor, 'root');
+});
+
+test('service --mode and set-mode; in a bypass mode the counts are marked as estimates; a bad mode is refused and changes nothing', T, async () => {
+  const svc = '198.18.100.60:80/tcp';
+  /* dsr with no backends yet: nothing to route-check in the test's namespace. */
+  assert.match(
+    await ok(['service', 'add', svc, '--mode', 'dsr', '--check', 'none']),
+    /service 198\.18\.100\.60:80\/tcp added \(round-robin, dsr, check none\)/,
+  );
+  assert.match(
+    await ok(['service', 'set-mode', svc, 'ipip']),
+    /service 198\.18\.100\.60:80\/tcp now uses ipip for new connections; open connections keep the mode they began with/,
+  );
+  assert.equal(t.store.services.get(svc)?.mode, 'ipip');
+  await ok(['backend', 'add', svc, '198.19.60.2:80']);
+  addFlows(t, svc, '198.19.60.2:80', 3);
+  const services = await ok(['service', 'ls']);
+  assert.match(services, /198\.18\.100\.60:80\/tcp\s+round-robin\s+ipip\s+none\s+1\s+1\s+~3\s+none/);
+  assert.match(services, /~ estimate: in dsr, ipip and gue the replies bypass the balancer/);
+  const backends = await ok(['backend', 'ls', svc]);
+  assert.match(backends, /198\.19\.60\.2:80\s+1\s+ready\s+n\/a\s+~3/);
+  assert.match(backends, /~ estimate:/);
+  assert.equal(JSON.parse(await ok(['service', 'ls', '--json'])).find((s: { name: string }) => s.name === svc).activeIsEstimate, true);
+
+  const before = JSON.stringify(t.store.services.get(svc));
+  const bad = await sluice(['service', 'set-mode', svc, 'tun']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /mode must be one of nat, dsr, ipip, gue, not "tun"/);
+  const badAdd = await sluice(['service', 'set', svc, '--mode', 'tun']);
+  assert.notEqual(badAdd.code, 0);
+  assert.match(badAdd.stderr, /mode must be one of nat, dsr, ipip, gue/);
+  assert.equal(JSON.stringify(t.store.services.get(svc)), before);
+  /* A nat service's counts are exact: no mark, no note. */
+  await ok(['service', 'set-mode', svc, 'nat']);
+  const exact = await ok(['service', 'ls']);
+  assert.match(exact, /198\.18\.100\.60:80\/tcp\s+round-robin\s+nat\s+none\s+1\s+1\s+3\s+none/);
+  assert.doesNotMatch(exact, /~ estimate/);
+  /* The config tests below count the services the earlier tests made. */
+  await ok(['service', 'rm', svc, '--force']);
 });
 
 test('config export to YAML and import back: a round trip; import of a broken file changes nothing', T, async () => {

@@ -20,12 +20,13 @@ import { listFlows } from '../../src/conntrack/index.js';
 import type { DataplaneMaps } from '@sluice/dataplane';
 import { startDataplane } from '../../src/operations/dataplane-owner.js';
 import { startMetricsServer } from '../../src/metrics/index.js';
+import { KernelNetwork } from '../../src/forwarding/host-network.js';
 import { Store } from '../../src/store/index.js';
 import { SMALL_MAPS, objectPath, scratchBpffs } from '@sluice/dataplane/test-helpers';
 
 /** The runtime parts for a test: its own health source, conntrack/'s paging and flow ending, no GC or sampler timers. */
 export function testRuntimeParts(overrides: Partial<RuntimeParts> & Pick<RuntimeParts, 'health'>): RuntimeParts {
-  return { conntrack: null, listFlows, endFlows: endFlowsOnWorker, stats: null, startMetricsServer, ...overrides };
+  return { conntrack: null, listFlows, endFlows: endFlowsOnWorker, stats: null, startMetricsServer, network: new KernelNetwork(), ...overrides };
 }
 
 /** Health the test controls: setUp(service, endpoint, up) emits 'change' like the real checker. */

@@ -50,6 +50,12 @@ export const backendViewSchema = z.object({
   /** null when the service has no health check (type none): always up. */
   health: backendHealthViewSchema.nullable(),
   activeFlows: z.number().int(),
+  /**
+   * True when the service's mode lets replies bypass the balancer (dsr, ipip,
+   * gue): activeFlows then comes from the client's packets alone (SYN, FIN,
+   * RST, idle timeouts), so it is an estimate, as IPVS's are in DR and TUN.
+   */
+  activeIsEstimate: z.boolean(),
   drain: drainViewSchema.nullable(),
   dataplaneId: z.number().int().nullable(),
   createdAt: z.number().int(),

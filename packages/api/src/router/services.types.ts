@@ -22,6 +22,8 @@ export const serviceViewSchema = z.object({
   /** Backends that are ready and up: the ones that get new flows. */
   eligibleBackends: z.number().int(),
   activeFlows: z.number().int(),
+  /** activeFlows is an estimate: the mode's replies bypass the balancer (see BackendView.activeIsEstimate). */
+  activeIsEstimate: z.boolean(),
   createdAt: z.number().int(),
   updatedAt: z.number().int(),
 });

@@ -9,8 +9,24 @@ export const PROTOCOLS = ['tcp', 'udp'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 export const protocolSchema = z.enum(PROTOCOLS);
 
-export const FORWARDING_MODES = ['nat'] as const;
-export const forwardingModeSchema = z.enum(FORWARDING_MODES);
+/*
+ * How packets reach the backends (bpf/include/sluice_shared.h, enum sluice_forwarding_mode):
+ * nat rewrites the destination and replies return through the balancer; dsr
+ * changes only the destination MAC (an on-link backend); ipip and gue
+ * encapsulate to the backend. In the last three the backend answers the client
+ * directly. Switching moves new flows only: a flow keeps the mode it began with.
+ */
+export const FORWARDING_MODES = ['nat', 'dsr', 'ipip', 'gue'] as const;
+export type ForwardingMode = (typeof FORWARDING_MODES)[number];
+export const forwardingModeSchema = z.enum(FORWARDING_MODES, {
+  message: `mode must be one of ${FORWARDING_MODES.join(', ')}`,
+});
+
+/** Modes whose replies bypass the balancer: it sees the client's packets only. */
+export const repliesBypassBalancer = (mode: ForwardingMode): boolean => mode !== 'nat';
+
+/** Modes that encapsulate, and so need a tunnel source address of the service's family. */
+export const isTunnelMode = (mode: ForwardingMode): mode is 'ipip' | 'gue' => mode === 'ipip' || mode === 'gue';
 
 /** ready: takes new flows; drain and maint: keep existing flows, take no new ones. */
 export const ADMIN_STATES = ['ready', 'drain', 'maint'] as const;

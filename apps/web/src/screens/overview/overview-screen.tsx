@@ -13,6 +13,7 @@ import { bitsPerSecond, count, packetsPerSecond, perSecond } from '@/client/form
 import { servicePath } from '@/client/service-path.ts';
 import { useLiveStats } from '@/client/use-live-stats.ts';
 import { RateChart } from '@/components/charts/rate-chart.tsx';
+import { ActiveCount } from '@/components/ui/active-count.tsx';
 import { LiveDot } from '@/components/ui/live-dot.tsx';
 import { type Column, DataTable } from '@/components/ui/data-table.tsx';
 import { PageHeader } from '@/components/ui/page-header.tsx';
@@ -65,7 +66,11 @@ export function OverviewScreen() {
     { header: 'Packets/s', className: 'num', cell: (service) => rateOrDash(rateOf(service)?.pps, packetsPerSecond) },
     { header: 'Bits/s', className: 'num', cell: (service) => rateOrDash(rateOf(service)?.bps, bitsPerSecond) },
     { header: 'New conn/s', className: 'num', cell: (service) => rateOrDash(rateOf(service)?.newFlowsPerSec, perSecond) },
-    { header: 'Active', className: 'num', cell: (service) => count(rateOf(service)?.activeFlows ?? service.activeFlows) },
+    {
+      header: 'Active',
+      className: 'num',
+      cell: (service) => <ActiveCount value={Math.round(rateOf(service)?.activeFlows ?? service.activeFlows)} estimate={service.activeIsEstimate} />,
+    },
     {
       header: 'Eligible backends',
       className: 'num',

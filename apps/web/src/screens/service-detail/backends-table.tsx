@@ -5,7 +5,8 @@
  */
 'use client';
 import type { AdminState, BackendView } from '@sluice/api';
-import { ago, count, duration, percent } from '@/client/format.ts';
+import { ago, duration, percent } from '@/client/format.ts';
+import { ActiveCount } from '@/components/ui/active-count.tsx';
 import { AdminStateBadge, HealthBadge } from '@/components/ui/badges.tsx';
 import { type Column, DataTable } from '@/components/ui/data-table.tsx';
 import { EmptyState } from '@/components/ui/states.tsx';
@@ -34,11 +35,12 @@ const STATE_ACTIONS: { state: AdminState; label: string }[] = [
 ];
 
 function ActiveCell({ backend, drain }: { backend: BackendView; drain: DrainProgress | undefined }) {
-  if (!drain) return <span data-testid="active-flows">{count(backend.activeFlows)}</span>;
+  const active = <ActiveCount value={backend.activeFlows} estimate={backend.activeIsEstimate} />;
+  if (!drain) return <span data-testid="active-flows">{active}</span>;
   const done = drain.remaining === 0;
   return (
     <div className="drain">
-      <span data-testid="active-flows">{count(backend.activeFlows)}</span>
+      <span data-testid="active-flows">{active}</span>
       <progress
         max={1}
         value={drain.fraction}

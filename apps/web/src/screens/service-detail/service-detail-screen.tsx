@@ -11,11 +11,14 @@ import { useLiveStats } from '@/client/use-live-stats.ts';
 import { useNotice } from '@/client/use-notice.ts';
 import { DistributionChart } from '@/components/charts/distribution-chart.tsx';
 import { useCan } from '@/components/shell/session-context.tsx';
+import { MODE_HELP, MODE_LABEL } from '@/components/forwarding/mode-help.ts';
+import { ActiveCount, ESTIMATE_HELP } from '@/components/ui/active-count.tsx';
 import { LiveDot } from '@/components/ui/live-dot.tsx';
 import { PageHeader } from '@/components/ui/page-header.tsx';
 import { EmptyState, ErrorState, LoadingState, Notice } from '@/components/ui/states.tsx';
 import { AddBackendForm } from './add-backend-form.tsx';
 import { AlgorithmSwitch } from './algorithm-switch.tsx';
+import { ModeSwitch } from './mode-switch.tsx';
 import { BackendsTable } from './backends-table.tsx';
 import { BulkToolbar } from './bulk-toolbar.tsx';
 import { ClientRateEditor, clientRateText } from './client-rate-editor.tsx';
@@ -83,11 +86,12 @@ export function ServiceDetailScreen({ service }: { service: string }) {
         title={<span className="mono">{info.name}</span>}
         subtitle={
           <>
-            {info.mode.toUpperCase()} · health check{' '}
+            <span data-testid="current-mode">{MODE_LABEL[info.mode]}</span> · health check{' '}
             {info.healthCheck.type === 'none'
               ? 'none'
               : `${info.healthCheck.type} every ${info.healthCheck.intervalMs / 1000} s (rise ${info.healthCheck.rise}, fall ${info.healthCheck.fall})`}{' '}
-            · {info.eligibleBackends} of {info.backendCount} backends eligible · {info.activeFlows} active connections
+            · {info.eligibleBackends} of {info.backendCount} backends eligible · <ActiveCount value={info.activeFlows} estimate={info.activeIsEstimate} />{' '}
+            active connections
           </>
         }
         actions={<LiveDot connected={live.connected && watchConnected} />}
@@ -103,6 +107,15 @@ export function ServiceDetailScreen({ service }: { service: string }) {
         ) : (
           <p className="muted">Only admins change the algorithm.</p>
         )}
+        <h3 className="chart-title">
+          Forwarding mode: <span data-testid="current-mode-title">{MODE_LABEL[info.mode]}</span>
+        </h3>
+        {isAdmin ? (
+          <ModeSwitch service={service} current={info.mode} onChanged={refresh} notify={notice} />
+        ) : (
+          <p className="muted">{MODE_HELP[info.mode]} Only admins change the mode.</p>
+        )}
+        {info.activeIsEstimate && <p className="muted">{ESTIMATE_HELP}</p>}
         <h3 className="chart-title">
           Client rate limit: <span data-testid="current-client-rate">{clientRateText(info.clientRate)}</span>
         </h3>

@@ -1,15 +1,28 @@
-/* Create a service (admin): VIP, port, protocol, algorithm, client rate limit, health check. The agent validates again. */
+/* Create a service (admin): VIP, port, protocol, algorithm, forwarding mode, client rate limit, health check. The agent validates again. */
 'use client';
-import { ALGORITHMS, type Algorithm, HEALTH_CHECK_TYPES, type HealthCheckType, MAX_CLIENT_RATE, PROTOCOLS, type Protocol, addressFamily } from '@sluice/api';
+import {
+  ALGORITHMS,
+  type Algorithm,
+  FORWARDING_MODES,
+  type ForwardingMode,
+  HEALTH_CHECK_TYPES,
+  type HealthCheckType,
+  MAX_CLIENT_RATE,
+  PROTOCOLS,
+  type Protocol,
+  addressFamily,
+} from '@sluice/api';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api } from '@/client/api-client.ts';
 import { errorText } from '@/client/error-text.ts';
+import { MODE_HELP, MODE_LABEL } from '@/components/forwarding/mode-help.ts';
 import { FormProblem, FormSubmit, InputField, SelectField } from '@/components/ui/form-field.tsx';
 
 export function CreateServiceForm({ onCreated }: { onCreated(name: string): void }) {
   const queryClient = useQueryClient();
   const [problem, setProblem] = useState<string | null>(null);
+  const [mode, setMode] = useState<ForwardingMode>('nat');
   const create = useMutation({
     mutationFn: (input: Parameters<typeof api.services.create.mutate>[0]) => api.services.create.mutate(input),
     onSuccess: (service) => {
@@ -36,6 +49,7 @@ export function CreateServiceForm({ onCreated }: { onCreated(name: string): void
       port,
       protocol: form.get('protocol') as Protocol,
       algorithm: form.get('algorithm') as Algorithm,
+      mode,
       clientRate,
       healthCheck: { type: checkType },
     });
@@ -50,8 +64,21 @@ export function CreateServiceForm({ onCreated }: { onCreated(name: string): void
       <InputField label="Port" width="narrow" name="port" type="number" min={1} max={65535} required />
       <SelectField label="Protocol" width="narrow" name="protocol" defaultValue="tcp" options={PROTOCOLS} optionLabel={(p) => p.toUpperCase()} />
       <SelectField label="Algorithm" name="algorithm" defaultValue="round-robin" options={ALGORITHMS} />
+      <SelectField
+        label="Forwarding mode"
+        width="narrow"
+        name="mode"
+        value={mode}
+        onChange={(e) => setMode(e.target.value as ForwardingMode)}
+        aria-describedby="create-mode-help"
+        options={FORWARDING_MODES}
+        optionLabel={(m) => MODE_LABEL[m]}
+      />
       <InputField label="Client rate limit (per s, 0: none)" width="narrow" name="clientRate" type="number" min={0} max={MAX_CLIENT_RATE} defaultValue={0} />
       <SelectField label="Health check" width="narrow" name="check" defaultValue="tcp" options={HEALTH_CHECK_TYPES} />
+      <p id="create-mode-help" className="muted" data-testid="mode-help">
+        {MODE_LABEL[mode]}: {MODE_HELP[mode]}
+      </p>
       <FormSubmit label="Create" busyLabel="Creating…" busy={create.isPending} />
       <FormProblem problem={problem} />
     </form>

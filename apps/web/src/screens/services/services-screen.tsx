@@ -5,10 +5,11 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useState } from 'react';
 import { api } from '@/client/api-client.ts';
-import { count } from '@/client/format.ts';
 import { servicePath } from '@/client/service-path.ts';
 import { useNotice } from '@/client/use-notice.ts';
 import { useCan } from '@/components/shell/session-context.tsx';
+import { MODE_LABEL } from '@/components/forwarding/mode-help.ts';
+import { ActiveCount } from '@/components/ui/active-count.tsx';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog.tsx';
 import { type Column, DataTable } from '@/components/ui/data-table.tsx';
 import { PageHeader } from '@/components/ui/page-header.tsx';
@@ -42,7 +43,7 @@ export function ServicesScreen() {
     { header: 'Service', rowHeader: true, cell: (service) => <Link href={servicePath(service.name)}>{service.name}</Link> },
     { header: 'Algorithm', cell: (service) => service.algorithm },
     { header: 'Client rate limit', cell: (service) => (service.clientRate === 0 ? <span className="muted">none</span> : `${service.clientRate}/s`) },
-    { header: 'Mode', cell: (service) => service.mode.toUpperCase() },
+    { header: 'Mode', cell: (service) => MODE_LABEL[service.mode] },
     {
       header: 'Health check',
       cell: (service) => (service.healthCheck.type === 'none' ? 'none' : `${service.healthCheck.type} every ${service.healthCheck.intervalMs / 1000} s`),
@@ -56,7 +57,7 @@ export function ServicesScreen() {
         </>
       ),
     },
-    { header: 'Active connections', className: 'num', cell: (service) => count(service.activeFlows) },
+    { header: 'Active connections', className: 'num', cell: (service) => <ActiveCount value={service.activeFlows} estimate={service.activeIsEstimate} /> },
   ];
   if (isAdmin)
     columns.push({

@@ -1,0 +1,59 @@
+/*
+ * The forwarding modes' rules for a change, checked before the store commits
+ * it (so a refusal changes nothing):
+ * - dsr only rewrites the destination MAC, so each backend must be on a link
+ *   of the balancer: the kernel's route to it has no gateway;
+ * - ipip and gue need an outer source address of the service's family
+ *   (tunnel-settings.ts).
+ * Only what the change adds is checked (a service new to a mode, a backend
+ * new to a dsr service): a route that changed under a running service does
+ * not block unrelated changes; the data plane counts what it then drops
+ * (CNT_DROP_DSR_NOT_ON_LINK).
+ */
+import { type ServiceSpec, addressFamily, formatEndpoint, invalid, isTunnelMode, serviceName } from '@sluice/api';
+import type { HostNetwork } from './host-network.js';
+import type { TunnelSources } from './tunnel-settings.js';
+
+export interface ForwardingContext {
+  network: Pick<HostNetwork, 'routeTo'>;
+  tunnel: TunnelSources;
+}
+
+export function checkForwardingChange(before: readonly ServiceSpec[], after: readonly ServiceSpec[], context: ForwardingContext): void {
+  const previous = new Map(before.map((service) => [serviceName(service), service]));
+  for (const service of after) {
+    const name = serviceName(service);
+    const was = previous.get(name);
+    const modeIsNew = was?.mode !== service.mode;
+    if (isTunnelMode(service.mode) && modeIsNew) checkTunnelSource(name, service, context.tunnel);
+    if (service.mode !== 'dsr') continue;
+    const known = new Set(modeIsNew ? [] : (was?.backends ?? []).map((b) => b.address));
+    const checked = new Set<string>();
+    for (const backend of service.backends) {
+      if (known.has(backend.address) || checked.has(backend.address)) continue;
+      checked.add(backend.address);
+      checkOnLink(name, formatEndpoint(backend.address, backend.port), backend.address, context.network);
+    }
+  }
+}
+
+function checkTunnelSource(name: string, service: ServiceSpec, tunnel: TunnelSources): void {
+  const family = addressFamily(service.address) as 4 | 6;
+  const why = tunnel.missing[family];
+  if (why) throw invalid(`service ${name} cannot use ${service.mode}: ${why}`, { service: name });
+}
+
+function checkOnLink(name: string, endpoint: string, address: string, network: Pick<HostNetwork, 'routeTo'>): void {
+  let route: ReturnType<HostNetwork['routeTo']>;
+  try {
+    route = network.routeTo(address);
+  } catch (error) {
+    throw invalid(`backend ${endpoint} of ${name} cannot use dsr: ${(error as Error).message}`, { service: name, endpoint });
+  }
+  if (route.gateway)
+    throw invalid(
+      `backend ${endpoint} of ${name} cannot use dsr: the balancer reaches ${address} through the gateway ${route.gateway} (dev ${route.dev}), ` +
+        'and dsr only changes the destination MAC, so the backend must be on a link of the balancer; use ipip or gue for routed backends',
+      { service: name, endpoint },
+    );
+}

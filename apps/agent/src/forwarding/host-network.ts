@@ -1,0 +1,106 @@
+/*
+ * What the forwarding modes need to know of the balancer's own network,
+ * asked of the kernel with iproute2 in the agent's namespace (the one its
+ * XDP program forwards in): the route to a backend, the balancer's addresses,
+ * and the neighbour entries of DSR backends. `netns` runs the same commands
+ * in a named namespace (`ip -n`): the tests' balancer namespaces.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+
+/** The kernel's answer to `ip route get ADDR`. */
+export interface RouteToAddress {
+  /** The interface the kernel sends on. */
+  dev: string;
+  /** The next hop when the address is not on-link; absent when it is. */
+  gateway?: string;
+  /** The source the kernel would pick toward it. */
+  prefsrc?: string;
+}
+
+/** A neighbour entry as `ip -j neigh show` gives it. */
+export interface NeighbourEntry {
+  address: string;
+  dev: string;
+  /** The resolved MAC; absent while unresolved or failed. */
+  lladdr?: string;
+  /** REACHABLE, STALE, DELAY, PROBE, INCOMPLETE, FAILED, PERMANENT, NONE. */
+  state: string[];
+}
+
+export interface HostNetwork {
+  /** The kernel's route to `address`; throws an Error that says why when there is none. */
+  routeTo(address: string): RouteToAddress;
+  /** Global addresses of an interface, of one family. */
+  interfaceAddresses(dev: string, family: 4 | 6): string[];
+  /**
+   * Asks the kernel to resolve `address` on `dev` and keep it resolved: a
+   * "managed" entry (Linux 5.16+) the kernel refreshes by itself, plus NTF_USE,
+   * which makes it probe now.
+   */
+  keepResolved(address: string, dev: string): Promise<void>;
+  /** Removes the entry keepResolved made (the backend left DSR). */
+  forget(address: string, dev: string): Promise<void>;
+  neighbour(address: string, dev: string): Promise<NeighbourEntry | undefined>;
+}
+
+/* Each command is small and local; one that hangs must not hold a change (commit runs it synchronously). */
+const COMMAND_TIMEOUT_MS = 5000;
+
+export class KernelNetwork implements HostNetwork {
+  readonly #prefix: string[];
+
+  constructor(options: { netns?: string } = {}) {
+    this.#prefix = options.netns ? ['-n', options.netns] : [];
+  }
+
+  routeTo(address: string): RouteToAddress {
+    let output: string;
+    try {
+      output = execFileSync('ip', [...this.#prefix, '-j', 'route', 'get', address], {
+        encoding: 'utf8',
+        timeout: COMMAND_TIMEOUT_MS,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
+      throw new Error(`the balancer has no route to ${address} (ip route get: ${stderr || (error as Error).message})`);
+    }
+    const [route] = JSON.parse(output) as { dev?: string; gateway?: string; prefsrc?: string; type?: string }[];
+    if (!route?.dev) throw new Error(`the balancer has no route to ${address} (ip route get gave no interface)`);
+    return { dev: route.dev, ...(route.gateway ? { gateway: route.gateway } : {}), ...(route.prefsrc ? { prefsrc: route.prefsrc } : {}) };
+  }
+
+  interfaceAddresses(dev: string, family: 4 | 6): string[] {
+    const output = execFileSync('ip', [...this.#prefix, '-j', `-${family}`, 'addr', 'show', 'dev', dev, 'scope', 'global'], {
+      encoding: 'utf8',
+      timeout: COMMAND_TIMEOUT_MS,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const links = JSON.parse(output) as { addr_info?: { local?: string }[] }[];
+    return links.flatMap((link) => (link.addr_info ?? []).flatMap((info) => (info.local ? [info.local] : [])));
+  }
+
+  async keepResolved(address: string, dev: string): Promise<void> {
+    await this.#ip(['neigh', 'replace', address, 'dev', dev, 'managed', 'use']);
+  }
+
+  async forget(address: string, dev: string): Promise<void> {
+    await this.#ip(['neigh', 'del', address, 'dev', dev]);
+  }
+
+  async neighbour(address: string, dev: string): Promise<NeighbourEntry | undefined> {
+    const output = await this.#ip(['-j', 'neigh', 'show', address, 'dev', dev]);
+    const [entry] = JSON.parse(output || '[]') as { dst: string; lladdr?: string; state?: string[] }[];
+    if (!entry) return undefined;
+    return { address: entry.dst, dev, ...(entry.lladdr ? { lladdr: entry.lladdr } : {}), state: entry.state ?? [] };
+  }
+
+  #ip(args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile('ip', [...this.#prefix, ...args], { encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`ip ${args.join(' ')}: ${stderr.trim() || error.message}`));
+        else resolve(stdout);
+      });
+    });
+  }
+}

@@ -1,0 +1,171 @@
+/*
+ * Keeps the MACs the data plane forwards to resolved. It takes a next hop's
+ * MAC from the kernel's neighbour table (bpf_fib_lookup) and drops the packet
+ * when it is unresolved (CNT_DROP_DSR_NO_NEIGHBOUR, CNT_DROP_TUNNEL_NO_NEXT_HOP):
+ * nothing else on the balancer need talk to a backend it only forwards to, so
+ * without this the entry would never be made, or would go stale and fail.
+ * The next hop of a dsr backend is the backend itself (on-link); of an ipip or
+ * gue backend, the gateway the kernel routes it through, or the backend when
+ * it is on-link.
+ *
+ * For each next hop the agent asks the kernel for a "managed" entry (the
+ * kernel resolves it and keeps refreshing it itself, Linux 5.16+) with
+ * NTF_USE (probe now). Every refreshMs it reads the entries back and looks
+ * the routes up again: one that is missing or failed is asked for again and
+ * logged once per change of state, so an operator sees a backend or gateway
+ * that stopped answering ARP/ND. When no backend uses a next hop any more,
+ * an entry the agent made for a backend is removed; a gateway's is left to
+ * the kernel (the host routes through it anyway).
+ */
+import type { HostNetwork, NeighbourEntry } from './host-network.js';
+
+/* The kernel refreshes managed entries itself; this pass only repairs and reports, so every 10 s is plenty. */
+export const DEFAULT_NEIGHBOUR_REFRESH_MS = 10_000;
+
+/** Entry states in which the data plane has a MAC to use. */
+const RESOLVED = new Set(['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'PERMANENT']);
+
+type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+export interface NextHopStatus {
+  /** The backend address whose packets go to this next hop. */
+  backend: string;
+  /** The backend itself (on-link) or the gateway toward it; null before the route is known. */
+  nextHop: string | null;
+  dev: string | null;
+  /** The MAC the data plane will use, null while unresolved. */
+  lladdr: string | null;
+  state: string;
+  /** Why the agent could not ask (no route): null when it could. */
+  error: string | null;
+}
+
+export class NextHopNeighbours {
+  readonly #network: HostNetwork;
+  readonly #log: Log;
+  readonly #refreshMs: number;
+  /** By backend address. */
+  readonly #kept = new Map<string, NextHopStatus>();
+  #timer: NodeJS.Timeout | undefined;
+  /** The pass under way, so that stop() and tests can wait for it. */
+  #pass: Promise<void> = Promise.resolve();
+
+  constructor(network: HostNetwork, options: { log: Log; refreshMs?: number }) {
+    this.#network = network;
+    this.#log = options.log;
+    this.#refreshMs = options.refreshMs ?? DEFAULT_NEIGHBOUR_REFRESH_MS;
+  }
+
+  /** The backend addresses of dsr, ipip and gue services in the maps: new ones are resolved, gone ones forgotten. */
+  sync(backends: Iterable<string>): Promise<void> {
+    const wanted = new Set(backends);
+    const added: string[] = [];
+    const gone: NextHopStatus[] = [];
+    for (const backend of wanted) if (!this.#kept.has(backend)) added.push(backend);
+    for (const [backend, kept] of this.#kept) {
+      if (wanted.has(backend)) continue;
+      this.#kept.delete(backend);
+      gone.push(kept);
+    }
+    for (const backend of added) this.#kept.set(backend, { backend, nextHop: null, dev: null, lladdr: null, state: 'NONE', error: null });
+    if (added.length === 0 && gone.length === 0) return this.#pass;
+    this.#pass = this.#pass.then(() => this.#apply(added, gone));
+    return this.#pass;
+  }
+
+  /** Starts the periodic check. */
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => {
+      this.#pass = this.#pass.then(() => this.refresh());
+    }, this.#refreshMs);
+    this.#timer.unref();
+  }
+
+  stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    return this.#pass;
+  }
+
+  status(): NextHopStatus[] {
+    return [...this.#kept.values()].map((kept) => ({ ...kept }));
+  }
+
+  /** Looks each route up again, reads the entries back, asks again for the ones the kernel lost or could not resolve. */
+  async refresh(): Promise<void> {
+    for (const kept of [...this.#kept.values()]) {
+      if (!this.#route(kept)) continue;
+      const entry = await this.#read(kept);
+      if (this.#kept.get(kept.backend) !== kept) continue;
+      this.#record(kept, entry);
+      if (!entry || !isResolved(entry)) await this.#ask(kept);
+    }
+  }
+
+  async #apply(added: string[], gone: NextHopStatus[]): Promise<void> {
+    const stillUsed = new Set([...this.#kept.values()].map((kept) => kept.nextHop));
+    for (const kept of gone) {
+      /* Only an on-link backend's own entry, and only when no other backend goes through it. */
+      if (kept.dev === null || kept.nextHop !== kept.backend || stillUsed.has(kept.nextHop)) continue;
+      await this.#network.forget(kept.nextHop, kept.dev).catch((error: Error) => {
+        /* Already gone (flushed, interface down): nothing to undo. */
+        if (!/No such file|Cannot find/.test(error.message)) this.#log('warn', `forgetting the neighbour entry of ${kept.nextHop}: ${error.message}`);
+      });
+    }
+    for (const backend of added) {
+      const kept = this.#kept.get(backend);
+      if (kept && this.#route(kept)) await this.#ask(kept);
+    }
+  }
+
+  /** The route to the backend now: its next hop and interface. False (logged once) when there is none. */
+  #route(kept: NextHopStatus): boolean {
+    try {
+      const route = this.#network.routeTo(kept.backend);
+      kept.nextHop = route.gateway ?? kept.backend;
+      kept.dev = route.dev;
+      return true;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (kept.error !== message) this.#log('error', `backend ${kept.backend}: cannot keep its next hop's MAC resolved: ${message}`);
+      kept.error = message;
+      return false;
+    }
+  }
+
+  async #ask(kept: NextHopStatus): Promise<void> {
+    try {
+      await this.#network.keepResolved(kept.nextHop!, kept.dev!);
+      kept.error = null;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (kept.error !== message) this.#log('error', `backend ${kept.backend}: cannot keep the MAC of ${kept.nextHop} resolved: ${message}`);
+      kept.error = message;
+    }
+  }
+
+  async #read(kept: NextHopStatus): Promise<NeighbourEntry | undefined> {
+    try {
+      return await this.#network.neighbour(kept.nextHop!, kept.dev!);
+    } catch (error) {
+      this.#log('warn', `reading the neighbour entry of ${kept.nextHop}: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  #record(kept: NextHopStatus, entry: NeighbourEntry | undefined): void {
+    const state = entry?.state.join(',') || 'NONE';
+    const lladdr = entry && isResolved(entry) ? (entry.lladdr ?? null) : null;
+    const via = kept.nextHop === kept.backend ? '' : ` (next hop ${kept.nextHop})`;
+    if (lladdr === null && kept.lladdr !== null)
+      this.#log('warn', `backend ${kept.backend}${via} lost its MAC (neighbour state ${state}): its packets are dropped until it answers ARP/ND`);
+    if (lladdr !== null && kept.lladdr === null && kept.state !== 'NONE') this.#log('info', `backend ${kept.backend}${via} resolved to ${lladdr}`);
+    kept.state = state;
+    kept.lladdr = lladdr;
+  }
+}
+
+function isResolved(entry: NeighbourEntry): boolean {
+  return entry.lladdr !== undefined && entry.state.some((state) => RESOLVED.has(state));
+}
