@@ -4,7 +4,10 @@
  * - dsr only rewrites the destination MAC, so each backend must be on a link
  *   of the balancer: the kernel's route to it has no gateway;
  * - ipip and gue need an outer source address of the service's family
- *   (tunnel-settings.ts).
+ *   (tunnel-settings.ts);
+ * - in dsr, ipip and gue the client's packet reaches the backend unchanged,
+ *   VIP and port included (the backend answers from them), so a backend's
+ *   port must be the service's.
  * Only what the change adds is checked (a service new to a mode, a backend
  * new to a dsr service): a route that changed under a running service does
  * not block unrelated changes; the data plane counts what it then drops
@@ -26,6 +29,8 @@ export function checkForwardingChange(before: readonly ServiceSpec[], after: rea
     const was = previous.get(name);
     const modeIsNew = was?.mode !== service.mode;
     if (isTunnelMode(service.mode) && modeIsNew) checkTunnelSource(name, service, context.tunnel);
+    if (service.mode === 'nat') continue;
+    for (const backend of service.backends) checkSamePort(name, service, backend);
     if (service.mode !== 'dsr') continue;
     const known = new Set(modeIsNew ? [] : (was?.backends ?? []).map((b) => b.address));
     const checked = new Set<string>();
@@ -41,6 +46,16 @@ function checkTunnelSource(name: string, service: ServiceSpec, tunnel: TunnelSou
   const family = addressFamily(service.address) as 4 | 6;
   const why = tunnel.missing[family];
   if (why) throw invalid(`service ${name} cannot use ${service.mode}: ${why}`, { service: name });
+}
+
+function checkSamePort(name: string, service: ServiceSpec, backend: { address: string; port: number }): void {
+  if (backend.port === service.port) return;
+  const endpoint = formatEndpoint(backend.address, backend.port);
+  throw invalid(
+    `backend ${endpoint} of ${name} cannot use ${service.mode}: in ${service.mode} the client's packet reaches the backend unchanged, ` +
+      `to port ${service.port}, so the backend must serve port ${service.port} (only nat rewrites the port)`,
+    { service: name, endpoint },
+  );
 }
 
 function checkOnLink(name: string, endpoint: string, address: string, network: Pick<HostNetwork, 'routeTo'>): void {

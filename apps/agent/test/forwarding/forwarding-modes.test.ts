@@ -47,7 +47,7 @@ describe('forwarding modes', () => {
       port: 80,
       protocol: 'tcp',
       mode: 'dsr',
-      backends: [{ address: LAB.onLink4, port: 8080 }],
+      backends: [{ address: LAB.onLink4, port: 80 }],
     });
     assert.equal(created.name, DSR);
     assert.equal(created.mode, 'dsr');
@@ -115,7 +115,7 @@ describe('forwarding modes', () => {
     await expectRefusedUnchanged(
       t,
       'routed backend added to a dsr service',
-      () => a.backends.add({ service: DSR, address: LAB.routed4, port: 8080 }),
+      () => a.backends.add({ service: DSR, address: LAB.routed4, port: 80 }),
       'INVALID',
       /through the gateway/,
     );
@@ -125,6 +125,13 @@ describe('forwarding modes', () => {
       () => a.services.update({ service: '198.18.110.9:80/tcp', mode: 'dsr' }),
       'INVALID',
       /backend 10\.88\.0\.5:80 of 198\.18\.110\.9:80\/tcp cannot use dsr/,
+    );
+    await expectRefusedUnchanged(
+      t,
+      'on-link backend on another port than the service',
+      () => a.backends.add({ service: DSR, address: LAB.onLink4, port: 8080 }),
+      'INVALID',
+      /backend 10\.77\.0\.2:8080 of 198\.18\.110\.1:80\/tcp cannot use dsr: .*must serve port 80 \(only nat rewrites the port\)/,
     );
     await expectRefusedUnchanged(
       t,
