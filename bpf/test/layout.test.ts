@@ -16,6 +16,10 @@ const COMMITTED = join(REPO_ROOT, 'packages/dataplane/src/generated/layout.ts');
 const DECAP_OBJECT = process.env.SLUICE_DECAP_OBJECT ?? join(REPO_ROOT, 'bpf/build/decap.bpf.o');
 const DECAP_HEADER = join(REPO_ROOT, 'bpf/include/sluice_decap.h');
 const DECAP_COMMITTED = join(REPO_ROOT, 'packages/dataplane/src/generated/decap-layout.ts');
+/* The health-probe steering program's (HEALTH_LAYOUT there). */
+const HEALTH_OBJECT = process.env.SLUICE_HEALTH_OBJECT ?? join(REPO_ROOT, 'bpf/build/health_steer.bpf.o');
+const HEALTH_HEADER = join(REPO_ROOT, 'bpf/include/sluice_health.h');
+const HEALTH_COMMITTED = join(REPO_ROOT, 'packages/dataplane/src/generated/health-layout.ts');
 
 describe('generated layout', () => {
   it('is current (else run `pnpm gen:layout`)', () => {
@@ -59,5 +63,23 @@ describe('generated layout', () => {
     for (const s of names.structs) assert.match(committed, new RegExp(`name: '${s}',`), `struct ${s}`);
     assert.match(committed, /\/\*\* enum sluice_decap_counter \*\//);
     assert.match(committed, /^export const DECAP_MAX_ADDRESSES = \d+;$/m);
+  });
+
+  it('is current for the health-probe steering program too (else run `pnpm gen:layout`)', () => {
+    const extraCflags = (process.env.EXTRA_CFLAGS ?? '').split(/\s+/).filter(Boolean);
+    const fresh = generateLayoutSource({
+      objectPath: HEALTH_OBJECT,
+      headerPath: HEALTH_HEADER,
+      extraCflags,
+      repoRoot: REPO_ROOT,
+      indexName: 'healthStructLayouts',
+    });
+    const committed = readFileSync(HEALTH_COMMITTED, 'utf8');
+    assert.equal(committed, fresh, 'packages/dataplane/src/generated/health-layout.ts is stale: run `pnpm gen:layout`');
+    const names = headerTypeNames(readFileSync(HEALTH_HEADER, 'utf8'));
+    assert.deepEqual(names.structs, ['health_probe_key', 'health_probe']);
+    for (const s of names.structs) assert.match(committed, new RegExp(`name: '${s}',`), `struct ${s}`);
+    assert.match(committed, /\/\*\* enum sluice_health_counter \*\//);
+    assert.match(committed, /^export const HEALTH_MAX_PROBES = \d+;$/m);
   });
 });

@@ -6,8 +6,9 @@
  *   pnpm gen:layout --check         # exit 1 if a file is out of date
  *   pnpm gen:layout --object /tmp/x.bpf.o   # the balancer's layout from another object
  *
- * Two layouts: the balancer's (sluice_shared.h -> layout.ts) and the backend
- * decapsulation program's (sluice_decap.h -> decap-layout.ts).
+ * Three layouts: the balancer's (sluice_shared.h -> layout.ts), the backend
+ * decapsulation program's (sluice_decap.h -> decap-layout.ts) and the
+ * health-probe steering program's (sluice_health.h -> health-layout.ts).
  * EXTRA_CFLAGS (as given to make) is passed on to the anchor compiles.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,13 @@ export const DECAP_LAYOUT = {
   headerPath: join(repoRoot, 'bpf/include/sluice_decap.h'),
   out: join(repoRoot, 'packages/dataplane/src/generated/decap-layout.ts'),
   indexName: 'decapStructLayouts',
+};
+
+export const HEALTH_LAYOUT = {
+  objectPath: join(repoRoot, 'bpf/build/health_steer.bpf.o'),
+  headerPath: join(repoRoot, 'bpf/include/sluice_health.h'),
+  out: join(repoRoot, 'packages/dataplane/src/generated/health-layout.ts'),
+  indexName: 'healthStructLayouts',
 };
 
 interface Target {
@@ -67,7 +75,7 @@ function main(): void {
   });
   const extraCflags = (process.env.EXTRA_CFLAGS ?? '').split(/\s+/).filter(Boolean);
   const balancer = { objectPath: resolve(values.object), headerPath: resolve(values.header), out: resolve(values.out) };
-  const current = [balancer, DECAP_LAYOUT].map((target) => writeLayout(target, values.check, extraCflags));
+  const current = [balancer, DECAP_LAYOUT, HEALTH_LAYOUT].map((target) => writeLayout(target, values.check, extraCflags));
   if (current.includes(false)) process.exit(1);
 }
 

@@ -24,3 +24,5 @@ export const FIXTURE_MAP_SIZES = {
   rr_cursors: 48,
   service_counters: 48,
 };
+/** The health-probe steering program (bpf/src/health_steer.bpf.c). */
+export const HEALTH_OBJECT_PATH = process.env.SLUICE_HEALTH_OBJECT ?? fileURLToPath(new URL('../../build/health_steer.bpf.o', import.meta.url));

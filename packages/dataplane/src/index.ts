@@ -16,9 +16,18 @@ export { DataplaneError, checked, checkedPointer, errnoName } from './errors.js'
 export { type TestRunOptions, type TestRunResult, testRunTc, testRunXdp } from './test-run.js';
 export { type DecapMaps, type DecapProgram, type DecapLoadOptions, DECAP_MAP_NAMES, DECAP_PROGRAMS, loadDecap, readPinnedDecapCounters } from './decap.js';
 export { type XdpMode, attachedProgramId, attachXdp, detachXdp, interfaceIndex, programIdOfFd, replaceXdp } from './xdp.js';
-export { type TcFilterId, attachTcIngress, detachTcIngress, tcIngressProgramId } from './tc.js';
+export { type TcDirection, type TcFilterId, attachTc, attachTcIngress, detachTc, detachTcIngress, tcIngressProgramId, tcProgramId } from './tc.js';
+export {
+  type HealthSteerLoadOptions,
+  type HealthSteerMaps,
+  type HealthSteerProgram,
+  HEALTH_MAP_NAMES,
+  HEALTH_STEER_PROGRAM,
+  loadHealthSteer,
+} from './health-steer.js';
 export { XdpAction } from './libbpf.js';
 export { type LibbpfMessage, onLibbpfMessage } from './libbpf-log.js';
 export type { StructLayout } from './layout-types.js';
 export * from './generated/layout.js';
 export * from './generated/decap-layout.js';
+export * from './generated/health-layout.js';

@@ -291,6 +291,7 @@ export const BPF_F_TEST_XDP_LIVE_FRAMES = 1 << 1;
 
 /* enum bpf_tc_attach_point and bpf_tc_flags (libbpf.h). */
 export const BPF_TC_INGRESS = 1 << 0;
+export const BPF_TC_EGRESS = 1 << 1;
 export const BPF_TC_F_REPLACE = 1 << 0;
 
 export const XdpAction = {
