@@ -30,7 +30,8 @@ struct health_probe_key {
 /* Where a probe goes and how; written whole by the agent before it connects. */
 struct health_probe {
 	__be32 vip[4]; /* the probe's destination (IPv4: vip[0]); any other destination passes */
-	__be32 backend[4]; /* the backend's own address: the DSR next hop, the tunnel's outer destination */
+	__be32 backend
+		[4]; /* the backend's own address: the DSR next hop, the tunnel's outer destination */
 	__be32 outer_source[4]; /* ipip/gue: the balancer's tunnel source (tunnel_settings) */
 	__be16 vip_port; /* the service's port, network order */
 	__be16 gue_port; /* gue: the outer UDP destination, network order */
@@ -56,7 +57,8 @@ enum sluice_health_counter {
 	HEALTH_CNT_DROP_NO_ROUTE = 5, /* no route to the backend, or a dsr backend not on-link */
 	HEALTH_CNT_DROP_TOO_BIG = 6, /* the probe plus outer headers exceeds the path MTU */
 	HEALTH_CNT_DROP_BAD_ENTRY = 7, /* a mode or family the program does not steer */
-	HEALTH_CNT_DROP_ENCAP_FAILED = 8, /* the kernel refused to make room for the outer headers */
+	HEALTH_CNT_DROP_ENCAP_FAILED =
+		8, /* the kernel refused to make room for the outer headers */
 	HEALTH_CNT_MAX = 9,
 };
 

@@ -97,8 +97,8 @@ static __always_inline int same_address(const __be32 *a, const __be32 *b, int ip
 }
 
 /* The probe entry of a TCP packet from a probe port to its VIP:port; NULL for anything else. */
-static __always_inline const struct health_probe *
-find_probe(const struct tcphdr *tcp, const __be32 *dst, int ipv4)
+static __always_inline const struct health_probe *find_probe(const struct tcphdr *tcp,
+							     const __be32 *dst, int ipv4)
 {
 	struct health_probe_key key = { .source_port = tcp->source };
 	const struct health_probe *probe = bpf_map_lookup_elem(&health_probes, &key);
@@ -319,14 +319,15 @@ int health_steer(struct __sk_buff *skb)
 			neighbour.ipv4_nh = fib.ipv4_dst;
 		} else {
 			neighbour.nh_family = AF_INET6;
-			__builtin_memcpy(neighbour.ipv6_nh, fib.ipv6_dst, sizeof(neighbour.ipv6_nh));
+			__builtin_memcpy(neighbour.ipv6_nh, fib.ipv6_dst,
+					 sizeof(neighbour.ipv6_nh));
 		}
 		count(HEALTH_CNT_RESOLVING, 0);
 		return bpf_redirect_neigh(fib.ifindex, &neighbour, sizeof(neighbour), 0);
 	}
 	if (write_macs(skb, &fib))
 		return count(HEALTH_CNT_DROP_ENCAP_FAILED, TC_ACT_SHOT);
-	count(probe.mode == MODE_DSR ? HEALTH_CNT_DSR :
+	count(probe.mode == MODE_DSR  ? HEALTH_CNT_DSR :
 	      probe.mode == MODE_IPIP ? HEALTH_CNT_IPIP :
 					HEALTH_CNT_GUE,
 	      0);

@@ -33,6 +33,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { httpProbe } from './http-probe.js';
+import type { ProbeRouter } from './probe-steering.js';
 import { tcpProbe } from './tcp-probe.js';
 import type { BackendHealth, HealthCheckSpec, HealthTarget, ProbeResult } from './types.js';
 
@@ -42,6 +43,12 @@ export const FIRST_CHECK_SPREAD_MS = 1000;
 export interface HealthCheckerOptions {
   /** Source of the start phase, in [0, 1) (tests pin it). */
   random?: () => number;
+  /**
+   * Steers the probes of targets with a dataPath (dsr/ipip/gue backends).
+   * Without it such a target fails every check, saying so: probing its own
+   * address instead would call up a backend clients cannot reach.
+   */
+  router?: ProbeRouter;
 }
 
 interface TargetState {
@@ -75,11 +82,13 @@ export declare interface HealthChecker {
 export class HealthChecker extends EventEmitter {
   readonly #targets = new Map<string, TargetState>();
   readonly #random: () => number;
+  readonly #router: ProbeRouter | undefined;
   #stopped = false;
 
   constructor(opts: HealthCheckerOptions = {}) {
     super();
     this.#random = opts.random ?? Math.random;
+    this.#router = opts.router;
   }
 
   /**
@@ -100,11 +109,17 @@ export class HealthChecker extends EventEmitter {
       this.#cancel(state);
       this.#targets.delete(key);
     }
+    this.#router?.retain(new Set([...wanted].filter(([, t]) => t.dataPath).map(([key]) => key)));
     for (const [key, target] of wanted) {
       const state = this.#targets.get(key);
       if (!state) {
         this.#add(key, target);
-      } else if (!sameCheck(state.target.check, target.check) || state.target.address !== target.address || state.target.port !== target.port) {
+      } else if (
+        !sameCheck(state.target.check, target.check) ||
+        state.target.address !== target.address ||
+        state.target.port !== target.port ||
+        JSON.stringify(state.target.dataPath) !== JSON.stringify(target.dataPath)
+      ) {
         state.target = target;
         state.health.checkType = target.check.type;
         this.#cancel(state);
@@ -179,7 +194,7 @@ export class HealthChecker extends EventEmitter {
   async #run(state: TargetState, generation: number): Promise<void> {
     const started = performance.now();
     const { target } = state;
-    const result = await probe(target);
+    const result = await probe(target, this.#router);
     if (this.#stopped || state.generation !== generation) return;
     this.#record(state, result);
     this.#schedule(state, started + target.check.intervalMs - performance.now());
@@ -213,10 +228,32 @@ export class HealthChecker extends EventEmitter {
   }
 }
 
-function probe(target: HealthTarget): Promise<ProbeResult> {
-  const { check, address, port } = target;
-  if (check.type === 'http') return httpProbe({ address, port, timeoutMs: check.timeoutMs, path: check.path, expectStatus: check.expectStatus });
-  return tcpProbe(address, port, check.timeoutMs);
+/*
+ * A nat backend is probed at its own address; a dsr/ipip/gue one at the VIP
+ * from its reserved port, so the probe travels the path clients' packets take.
+ */
+function probe(target: HealthTarget, router: ProbeRouter | undefined): Promise<ProbeResult> {
+  const { check, dataPath } = target;
+  let address = target.address;
+  let port = target.port;
+  let localPort: number | undefined;
+  if (dataPath) {
+    if (!router)
+      return Promise.resolve({
+        ok: false,
+        latencyMs: 0,
+        error: `a ${dataPath.mode} backend is checked through the data path, which this agent has not attached`,
+      });
+    try {
+      localPort = router.portFor(keyOf(target.service, target.endpoint), dataPath);
+    } catch (error) {
+      return Promise.resolve({ ok: false, latencyMs: 0, error: (error as Error).message });
+    }
+    address = dataPath.vip;
+    port = dataPath.vipPort;
+  }
+  if (check.type === 'http') return httpProbe({ address, port, timeoutMs: check.timeoutMs, path: check.path, expectStatus: check.expectStatus, localPort });
+  return tcpProbe(address, port, check.timeoutMs, localPort);
 }
 
 function validate(target: HealthTarget): void {

@@ -2,7 +2,8 @@
  * HTTP check: GET the path on a new connection (no keep-alive, so every
  * probe also proves the backend still accepts connections) and expect a
  * status in range. The whole exchange up to the status line is bounded by
- * the timeout; the body is not read.
+ * the timeout; the body is not read. From a given local port (a data-path
+ * probe) the connection ends with a reset, as tcp-probe.ts says why.
  */
 import { request } from 'node:http';
 import { isIPv6 } from 'node:net';
@@ -18,6 +19,8 @@ export interface HttpProbeOptions {
   timeoutMs: number;
   path?: string;
   expectStatus?: [number, number];
+  /** The local port to connect from (a data-path probe); the Host header still names address:port. */
+  localPort?: number;
 }
 
 export function httpProbe(options: HttpProbeOptions): Promise<ProbeResult> {
@@ -32,6 +35,8 @@ export function httpProbe(options: HttpProbeOptions): Promise<ProbeResult> {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      const socket = req.socket;
+      if (options.localPort !== undefined && socket && !socket.destroyed && socket.readyState === 'open') socket.resetAndDestroy();
       req.destroy();
       resolve({ ok: error === null, latencyMs: performance.now() - started, error });
     };
@@ -41,6 +46,7 @@ export function httpProbe(options: HttpProbeOptions): Promise<ProbeResult> {
       path,
       method: 'GET',
       agent: false,
+      ...(options.localPort === undefined ? {} : { localPort: options.localPort }),
       headers: { Host: host, Connection: 'close', 'User-Agent': 'sluice-health-check' },
     });
     const timer = setTimeout(() => finish(`no HTTP response within ${timeoutMs} ms`), timeoutMs);

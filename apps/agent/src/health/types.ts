@@ -15,6 +15,19 @@ export interface HealthCheckSpec {
   expectStatus?: [number, number];
 }
 
+/**
+ * A dsr/ipip/gue backend is probed through the data path: at the VIP, sent
+ * on by the health_steer program as the balancer sends clients' packets
+ * (probe-steering.ts).
+ */
+export interface DataPathProbe {
+  mode: 'dsr' | 'ipip' | 'gue';
+  vip: string;
+  vipPort: number;
+  /** The backend's own address (the DSR next hop, the tunnel's outer destination). */
+  backend: string;
+}
+
 export interface HealthTarget {
   /** Service name, e.g. "198.18.100.1:80/tcp". */
   service: string;
@@ -23,6 +36,8 @@ export interface HealthTarget {
   address: string;
   port: number;
   check: HealthCheckSpec;
+  /** Set for a backend of a dsr/ipip/gue service: probe VIP:port through the data path, not address:port. */
+  dataPath?: DataPathProbe;
   /**
    * Health before the first result, when known (whether the running data
    * plane gives it flows). Unset: pending, no flows until a check passes.

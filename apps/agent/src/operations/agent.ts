@@ -9,6 +9,7 @@
  * reconcile fails part-way, the store rolls back and the previous state is
  * applied again, so a refused or failed change leaves store and maps as they were.
  */
+import { dirname, join } from 'node:path';
 import {
   type DataplaneConfig,
   type Identity,
@@ -143,7 +144,16 @@ export class Agent implements SluiceBackend {
     this.#reconciler = new Reconciler(this.#dataplane.maps, Reconciler.limitsOf(this.#dataplane.maps, options.maxBackendsPerService));
     this.#reconciler.adopt();
     /* After the data plane: the runtime parts read its maps. */
-    this.#parts = options.parts ?? createRuntimeParts({ maps: this.#dataplane.maps, ids: () => this.#idsInUse() });
+    this.#parts =
+      options.parts ??
+      createRuntimeParts({
+        maps: this.#dataplane.maps,
+        ids: () => this.#idsInUse(),
+        /* Only beside a data plane the agent attached itself: a test's loaded one sits on no interface. */
+        ...(options.dataplane
+          ? {}
+          : { steering: { objectPath: healthSteerObjectBeside(options.objectPath), interfaces: options.interfaces, tunnel: () => this.#tunnel } }),
+      });
     this.#neighbours = new NextHopNeighbours(this.#parts.network, { log, refreshMs: options.neighbourRefreshMs });
     this.authenticator = new Authenticator(store, options.authenticator);
     this.agent = {
@@ -241,9 +251,11 @@ export class Agent implements SluiceBackend {
    * no flow before its first passing check. Runs before each reconcile.
    */
   #syncHealthTargets(): void {
-    const targets: HealthTarget[] = this.#store.services
-      .healthChecked()
-      .map((target) => ({ ...target, initialUp: this.#reconciler.carriesFlows(target.service, target.endpoint) }));
+    const targets: HealthTarget[] = this.#store.services.healthChecked().map(({ vip, vipPort, mode, ...target }) => ({
+      ...target,
+      ...(mode === 'nat' ? {} : { dataPath: { mode, vip, vipPort, backend: target.address } }),
+      initialUp: this.#reconciler.carriesFlows(target.service, target.endpoint),
+    }));
     this.#parts.health.setTargets(targets);
     this.#statusCache = undefined;
   }
@@ -562,6 +574,10 @@ export class Agent implements SluiceBackend {
     clearInterval(this.#drainTimer);
     void this.#neighbours.stop();
     this.#parts.health.stop();
+    if (this.#parts.steering) {
+      if (this.#options.detachOnExit) this.#parts.steering.detach();
+      this.#parts.steering.close();
+    }
     this.#parts.conntrack?.stop();
     this.#parts.stats?.stop();
     this.#store.close();
@@ -569,6 +585,11 @@ export class Agent implements SluiceBackend {
     if (this.#options.detachOnExit) teardownDataplane(this.#options);
     else log('info', 'agent stopped; the data plane keeps forwarding');
   }
+}
+
+/** The health probes' steering object is built beside the balancer's (bpf/build/health_steer.bpf.o). */
+function healthSteerObjectBeside(objectPath: string): string {
+  return join(dirname(objectPath), 'health_steer.bpf.o');
 }
 
 /** Errors from the reconciler and the data plane in the API's terms. */

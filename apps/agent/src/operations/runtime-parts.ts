@@ -7,7 +7,7 @@
 import type { EventEmitter } from 'node:events';
 import { ConntrackGc, type EndFlowsReport, type FlowFilter, type FlowView, listFlows, workerFor } from '../conntrack/index.js';
 import type { DataplaneMaps } from '@sluice/dataplane';
-import { type BackendHealth, HealthChecker, type HealthTarget } from '../health/index.js';
+import { type BackendHealth, HealthChecker, type HealthTarget, ProbeSteering, type ProbeSteeringOptions } from '../health/index.js';
 import { type MetricsServer, startMetricsServer } from '../metrics/index.js';
 import { StatsSampler, type StatsIds } from '../stats/index.js';
 import { log } from '../log.js';
@@ -30,29 +30,54 @@ export interface RuntimeParts {
   startMetricsServer: typeof startMetricsServer;
   /** The kernel's routes, addresses and neighbours in the agent's namespace (the forwarding modes' checks). */
   network: HostNetwork;
+  /** Steers the data-path probes of dsr/ipip/gue backends (attached at egress); null: none (tests, or it failed to load). */
+  steering: ProbeSteering | null;
 }
 
 export interface RuntimePartsOptions {
   maps: DataplaneMaps;
   /** The service and backend ids in use, for the stats sampler. */
   ids: () => StatsIds;
+  /** The health probes' steering program, attached at egress of the balancer's interfaces. */
+  steering?: ProbeSteeringOptions;
 }
 
 /** The parts a running agent uses; probes run from the agent's network namespace (the LB's). */
 export function createRuntimeParts(options: RuntimePartsOptions): RuntimeParts {
+  const steering = options.steering ? startSteering(options.steering) : null;
   const parts: RuntimeParts = {
-    health: new HealthChecker({}),
+    health: new HealthChecker(steering ? { router: steering } : {}),
     conntrack: new ConntrackGc(options.maps, { onError: (e: unknown) => log('error', `conntrack GC: ${(e as Error).message}`) }),
     listFlows,
     endFlows: endFlowsOnWorker,
     stats: new StatsSampler(options.maps, { ids: options.ids }),
     startMetricsServer,
     network: new KernelNetwork(),
+    steering,
   };
   /* An EventEmitter 'error' without a listener would end the agent: log it instead. */
   parts.stats?.on('error', (error: unknown) => log('error', `stats sampler: ${(error as Error).message}`));
   parts.health.on('error', (error: unknown) => log('error', `health checker: ${(error as Error).message}`));
   return parts;
+}
+
+/*
+ * A steering program that cannot load or attach leaves the agent running:
+ * nat checks need none, and each dsr/ipip/gue check then fails saying the
+ * data path is not attached (a backend is never called up unprobed).
+ */
+function startSteering(options: ProbeSteeringOptions): ProbeSteering | null {
+  let steering: ProbeSteering | undefined;
+  try {
+    steering = new ProbeSteering(options);
+    steering.attach();
+    log('info', `attached the health probes' steering (TC egress) to ${options.interfaces.join(', ')}`);
+    return steering;
+  } catch (error) {
+    steering?.close();
+    log('error', `health probes of dsr/ipip/gue backends cannot run (they will fail): ${(error as Error).message}`);
+    return null;
+  }
 }
 
 export function endFlowsOnWorker(maps: DataplaneMaps, backendIds: number[]): Promise<EndFlowsReport> {

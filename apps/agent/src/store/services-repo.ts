@@ -232,18 +232,37 @@ export class ServicesRepo {
   }
 
   /** Backends of services with a health check, with the check: the health checker's targets. */
-  healthChecked(): { service: string; endpoint: string; address: string; port: number; check: HealthCheckSpec }[] {
+  healthChecked(): {
+    service: string;
+    endpoint: string;
+    address: string;
+    port: number;
+    check: HealthCheckSpec;
+    vip: string;
+    vipPort: number;
+    mode: ForwardingMode;
+  }[] {
     const rows = prepared(
       this.db,
-      `SELECT s.name AS service, s.health_check, b.endpoint, b.address, b.port FROM backends b JOIN services s ON s.id = b.service_id
+      `SELECT s.name AS service, s.health_check, s.address AS vip, s.port AS vip_port, s.mode, b.endpoint, b.address, b.port
+       FROM backends b JOIN services s ON s.id = b.service_id
        WHERE json_extract(s.health_check, '$.type') != 'none' ORDER BY s.name, b.endpoint`,
-    ).all() as { service: string; health_check: string; endpoint: string; address: string; port: number }[];
+    ).all() as { service: string; health_check: string; vip: string; vip_port: number; mode: string; endpoint: string; address: string; port: number }[];
     /* One parse per service, not per backend. */
     const checks = new Map<string, HealthCheckSpec>();
     return rows.map((r) => {
       let check = checks.get(r.service);
       if (!check) checks.set(r.service, (check = JSON.parse(r.health_check) as HealthCheckSpec));
-      return { service: r.service, endpoint: r.endpoint, address: r.address, port: r.port, check };
+      return {
+        service: r.service,
+        endpoint: r.endpoint,
+        address: r.address,
+        port: r.port,
+        check,
+        vip: r.vip,
+        vipPort: r.vip_port,
+        mode: r.mode as ForwardingMode,
+      };
     });
   }
 

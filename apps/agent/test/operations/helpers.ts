@@ -26,7 +26,16 @@ import { SMALL_MAPS, objectPath, scratchBpffs } from '@sluice/dataplane/test-hel
 
 /** The runtime parts for a test: its own health source, conntrack/'s paging and flow ending, no GC or sampler timers. */
 export function testRuntimeParts(overrides: Partial<RuntimeParts> & Pick<RuntimeParts, 'health'>): RuntimeParts {
-  return { conntrack: null, listFlows, endFlows: endFlowsOnWorker, stats: null, startMetricsServer, network: new KernelNetwork(), ...overrides };
+  return {
+    conntrack: null,
+    listFlows,
+    endFlows: endFlowsOnWorker,
+    stats: null,
+    startMetricsServer,
+    network: new KernelNetwork(),
+    steering: null,
+    ...overrides,
+  };
 }
 
 /** Health the test controls: setUp(service, endpoint, up) emits 'change' like the real checker. */
