@@ -313,7 +313,11 @@ int health_steer(struct __sk_buff *skb)
 		return count(HEALTH_CNT_DROP_ENCAP_FAILED, TC_ACT_SHOT);
 
 	if (verdict == BPF_FIB_LKUP_RET_NO_NEIGH) {
-		/* The kernel resolves the next hop the FIB named and writes the MACs itself. */
+		/*
+		 * The kernel resolves the next hop the FIB named and writes the MACs
+		 * itself; the frame comes back through this program only once
+		 * resolved (queued meanwhile), then with its MAC known.
+		 */
 		if (probe.family == FAMILY_IPV4) {
 			neighbour.nh_family = AF_INET;
 			neighbour.ipv4_nh = fib.ipv4_dst;
@@ -331,6 +335,14 @@ int health_steer(struct __sk_buff *skb)
 	      probe.mode == MODE_IPIP ? HEALTH_CNT_IPIP :
 					HEALTH_CNT_GUE,
 	      0);
+	/*
+	 * Already leaving through the next hop's interface: on its way. This is
+	 * also how a dsr probe redirected here meets the program a second time
+	 * (on this interface's egress, still a probe): redirecting it again
+	 * would loop until the kernel's recursion limit drops it.
+	 */
+	if (fib.ifindex == skb->ifindex)
+		return TC_ACT_OK;
 	return bpf_redirect(fib.ifindex, 0);
 }
 

@@ -3,7 +3,7 @@
 // packet counted once, by outcome.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type HealthSteerProgram, SluiceHealthCounter, loadHealthSteer } from '@sluice/dataplane';
+import { type HealthSteerProgram, SluiceHealthCounter, interfaceIndex, loadHealthSteer } from '@sluice/dataplane';
 import { type HealthOutcome, healthFixtures, probeValue } from './health/fixtures.ts';
 import { HEALTH_OBJECT_PATH } from './support/dataplane.ts';
 import { describeFrameDifference } from './support/frame-diff.ts';
@@ -22,7 +22,7 @@ describe('health-probe steering fixtures', () => {
     test(fixture.name, () => {
       for (const key of [...steer.maps.probes.keys()]) steer.maps.probes.delete(key);
       for (const entry of fixture.entries) steer.maps.probes.update({ source_port: entry.port }, probeValue(entry));
-      const run = steer.testRun({ data: fixture.input });
+      const run = steer.testRun({ data: fixture.input, ...(fixture.egress ? { ifindex: interfaceIndex(fixture.egress) } : {}) });
       const frame = fixture.output ?? fixture.input;
       assert.equal(run.actionName, fixture.action, 'action');
       assert.ok(run.data.equals(frame), describeFrameDifference(run.data, frame));

@@ -33,6 +33,8 @@ export interface HealthFixture {
   entries: ProbeEntry[];
   input: Buffer;
   action: 'TC_ACT_REDIRECT' | 'TC_ACT_OK' | 'TC_ACT_SHOT';
+  /** Run as on this interface's egress (by name in the fixture namespace); default the loopback. */
+  egress?: string;
   /** The frame as the program leaves it (omitted: unchanged). */
   output?: Buffer;
   outcome: HealthOutcome;
@@ -150,6 +152,15 @@ export function healthFixtures(): HealthFixture[] {
       outcome: 'HEALTH_CNT_DSR',
     });
     fixtures.push({
+      name: `dsr IPv${family}: on the backend-facing interface's own egress (where the redirect brings it) it gets the MACs and goes on, never redirected again`,
+      entries: [{ port: 61001, mode: 'dsr', family, backend: ON_LINK[v] }],
+      egress: BACKEND_FACING.name,
+      input: withMacs(buildPacket(syn), neighbourMac(ON_LINK[v]), BACKEND_FACING.mac),
+      action: 'TC_ACT_OK',
+      output: withMacs(buildPacket(syn), neighbourMac(ON_LINK[v]), BACKEND_FACING.mac),
+      outcome: 'HEALTH_CNT_DSR',
+    });
+    fixtures.push({
       name: `dsr IPv${family}: an HTTP request of a second probe port goes to its own backend`,
       entries: [
         { port: 61001, mode: 'dsr', family, backend: ON_LINK[v] },
@@ -168,6 +179,14 @@ export function healthFixtures(): HealthFixture[] {
         action: 'TC_ACT_REDIRECT',
         output: tunnelled(syn, mode, ON_LINK[v], neighbourMac(ON_LINK[v])),
         outcome: mode === 'gue' ? 'HEALTH_CNT_GUE' : 'HEALTH_CNT_IPIP',
+      });
+      fixtures.push({
+        name: `${mode} IPv${family}: tunnelled once on its way out, it passes that interface's egress as the tunnel it now is`,
+        entries: [{ port: 61001, mode, family, backend: ON_LINK[v] }],
+        egress: BACKEND_FACING.name,
+        input: tunnelled(syn, mode, ON_LINK[v], neighbourMac(ON_LINK[v])),
+        action: 'TC_ACT_OK',
+        outcome: 'HEALTH_CNT_PASS_NOT_PROBE',
       });
       fixtures.push({
         name: `${mode} IPv${family}: an HTTP request to a routed backend, through the gateway's MAC`,

@@ -17,7 +17,7 @@ import { type HealthProbe, type HealthProbeKey, healthProbeKeyLayout, healthProb
 import { BpfMapType, type BpfMapPtr, libbpf, mapTypeName } from './libbpf.js';
 import { installLibbpfLog } from './libbpf-log.js';
 import { BpfMap, type MapInfo, PerCpuMap } from './maps.js';
-import { type TestRunResult, testRunTc } from './test-run.js';
+import { type TcTestRunOptions, type TestRunResult, testRunTc } from './test-run.js';
 
 /** The entry point, by its C name. */
 export const HEALTH_STEER_PROGRAM = 'health_steer';
@@ -48,7 +48,7 @@ export interface HealthSteerProgram {
   readonly programFd: number;
   readonly maps: HealthSteerMaps;
   readonly closed: boolean;
-  testRun(options: { data: Uint8Array; outputCapacity?: number }): TestRunResult;
+  testRun(options: TcTestRunOptions): TestRunResult;
   /** Release the object. Pins and attachments stay. */
   close(): void;
 }

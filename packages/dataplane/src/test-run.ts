@@ -73,11 +73,23 @@ export function testRunXdp(progFd: number, options: TestRunOptions): TestRunResu
  * from the frame (eth_type_trans on the namespace's loopback) and returns the
  * frame as the program left it. `action` is the TC action (0: TC_ACT_OK).
  */
-export function testRunTc(progFd: number, options: Pick<TestRunOptions, 'data' | 'outputCapacity'>): TestRunResult {
+export function testRunTc(progFd: number, options: TcTestRunOptions): TestRunResult {
   return runProgram(progFd, options, TC_ACTION_NAMES);
 }
 
-function runProgram(progFd: number, options: TestRunOptions, actionNames: Map<number, string>): TestRunResult {
+export interface TcTestRunOptions extends Pick<TestRunOptions, 'data' | 'outputCapacity'> {
+  /**
+   * The skb's device (__sk_buff.ifindex): the interface the program runs on,
+   * which must exist in this network namespace. Default: the loopback.
+   */
+  ifindex?: number;
+}
+
+/* struct __sk_buff up to and including ifindex (linux/bpf.h); the kernel zero-fills the rest. */
+const SK_BUFF_CTX_SIZE = 44;
+const SK_BUFF_IFINDEX_OFFSET = 40;
+
+function runProgram(progFd: number, options: TestRunOptions & { ifindex?: number }, actionNames: Map<number, string>): TestRunResult {
   const { data, repeat = 1, liveFrames = false } = options;
   if (data.byteLength < 1) {
     throw new DataplaneError({ call: 'bpf_prog_test_run_opts', subject: `prog fd ${progFd}`, errno: osConstants.errno.EINVAL, detail: 'empty packet' });
@@ -91,6 +103,9 @@ function runProgram(progFd: number, options: TestRunOptions, actionNames: Map<nu
     ctx.writeUInt32LE(data.byteLength, 4);
     ctx.writeUInt32LE(options.ingressIfindex ?? 0, XDP_MD_INGRESS_IFINDEX_OFFSET);
     ctx.writeUInt32LE(options.rxQueueIndex ?? 0, XDP_MD_RX_QUEUE_INDEX_OFFSET);
+  } else if (options.ifindex !== undefined) {
+    ctx = Buffer.alloc(SK_BUFF_CTX_SIZE);
+    ctx.writeUInt32LE(options.ifindex, SK_BUFF_IFINDEX_OFFSET);
   }
   /* The opts struct carries raw pointers: the buffers above stay referenced until the call returns. */
   const opts: BpfTestRunOpts = {
@@ -111,7 +126,7 @@ function runProgram(progFd: number, options: TestRunOptions, actionNames: Map<nu
     batch_size: options.batchSize ?? 0,
   };
   const subject = () =>
-    `prog fd ${progFd}, ${data.byteLength} bytes, repeat ${repeat}${ctx ? `, ingress ifindex ${options.ingressIfindex ?? 0}` : ''}${liveFrames ? ', live frames' : ''}`;
+    `prog fd ${progFd}, ${data.byteLength} bytes, repeat ${repeat}${options.ingressIfindex !== undefined ? `, ingress ifindex ${options.ingressIfindex}` : ''}${options.ifindex !== undefined ? `, ifindex ${options.ifindex}` : ''}${liveFrames ? ', live frames' : ''}`;
   checked('bpf_prog_test_run_opts', subject, () => libbpf.bpf_prog_test_run_opts(progFd, opts));
   return {
     action: opts.retval as XdpAction,
