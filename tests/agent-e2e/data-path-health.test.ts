@@ -197,3 +197,12 @@ test('fixed (VIP back on lo, decap attached again), both come back up', T, async
   await waitForHealth(dsr().vip, `${dsr().backend.ipv4}:${PORT}`, true);
   await waitForHealth(gue().vip, `${gue().backend.ipv4}:${PORT}`, true);
 });
+
+test('the agent leaving with --detach-on-exit takes the steering off both interfaces with its XDP program', T, async () => {
+  const steering = async (ifname: string) => (await execInChecked(fabric.lb.namespace, 'tc', ['filter', 'show', 'dev', ifname, 'egress'])).stdout;
+  for (const ifname of ['eth0', 'eth1']) assert.match(await steering(ifname), /health_steer/, `attached on ${ifname}`);
+  const exited = new Promise((resolve) => agent!.once('exit', resolve));
+  agent!.kill('SIGTERM');
+  await exited;
+  for (const ifname of ['eth0', 'eth1']) assert.doesNotMatch(await steering(ifname), /health_steer/, `left on ${ifname}:\n${agentLog.slice(-1500)}`);
+});

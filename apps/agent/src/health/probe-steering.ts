@@ -24,6 +24,11 @@ export const PROBE_PORT_BASE = 61000;
 /* Our filter on each interface's egress, by handle and priority (detach removes only it). */
 const FILTER = { handle: 0x5e1c, priority: 0x5e1c } as const;
 
+/** Removes the steering filter from `ifname`'s egress, this run's or an earlier one's; nothing there is fine. */
+export function detachProbeSteering(ifname: string): void {
+  detachTc(ifname, FILTER, 'egress');
+}
+
 /** What the steering needs to know of the balancer's tunnels (forwarding/tunnel-settings.ts). */
 export interface ProbeTunnel {
   source4?: string;
@@ -86,7 +91,7 @@ export class ProbeSteering implements ProbeRouter {
   detach(): void {
     for (const ifname of this.#options.interfaces) {
       try {
-        detachTc(ifname, FILTER, 'egress');
+        detachProbeSteering(ifname);
       } catch {
         /* The interface went away with its filter. */
       }

@@ -574,10 +574,8 @@ export class Agent implements SluiceBackend {
     clearInterval(this.#drainTimer);
     void this.#neighbours.stop();
     this.#parts.health.stop();
-    if (this.#parts.steering) {
-      if (this.#options.detachOnExit) this.#parts.steering.detach();
-      this.#parts.steering.close();
-    }
+    /* detachOnExit: teardownDataplane below removes the steering filter with the XDP program. */
+    this.#parts.steering?.close();
     this.#parts.conntrack?.stop();
     this.#parts.stats?.stop();
     this.#store.close();

@@ -9,6 +9,7 @@ import { type Dataplane, type XdpMode, ensureBpffs, isBpffs, loadDataplane, unpi
 import { detachXdp } from '@sluice/dataplane';
 import type { MapName } from '@sluice/dataplane';
 import { log } from '../log.js';
+import { detachProbeSteering } from '../health/index.js';
 
 export interface DataplaneOwnerOptions {
   objectPath: string;
@@ -47,7 +48,7 @@ export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
   return dataplane;
 }
 
-/** Takes the balancer out of the path: detach everywhere, forget all state. */
+/** Takes the balancer out of the path: detach everywhere (XDP and the probes' steering), forget all state. */
 export function teardownDataplane(options: Pick<DataplaneOwnerOptions, 'pinDir' | 'interfaces' | 'xdpMode'>): void {
   for (const ifname of options.interfaces) {
     try {
@@ -55,6 +56,12 @@ export function teardownDataplane(options: Pick<DataplaneOwnerOptions, 'pinDir' 
       log('info', `detached XDP from ${ifname}`);
     } catch (error) {
       log('warn', `detaching ${ifname}: ${(error as Error).message}`);
+    }
+    /* The health probes' steering at egress goes with it (the agent attached both). */
+    try {
+      detachProbeSteering(ifname);
+    } catch (error) {
+      log('warn', `detaching the health probes' steering from ${ifname}: ${(error as Error).message}`);
     }
   }
   if (isBpffs(options.pinDir)) log('info', `unpinned ${unpinAll(options.pinDir).length} maps from ${options.pinDir}`);
