@@ -44,6 +44,12 @@ export interface ProbeSteeringOptions {
   interfaces: readonly string[];
   /** The tunnel settings in force, read at each reservation. */
   tunnel: () => ProbeTunnel;
+  /**
+   * The kernel's routes (forwarding/'s KernelNetwork, a peer this layer
+   * does not import): a probe must leave through an interface the program
+   * is attached to. Throws, saying why, when there is no route.
+   */
+  network: { routeTo(address: string): { dev: string } };
   portBase?: number;
   /** How many ports (and entries) at most; default HEALTH_MAX_PROBES. */
   ports?: number;
@@ -116,6 +122,7 @@ export class ProbeSteering implements ProbeRouter {
     }
     const fingerprint = JSON.stringify(path) + JSON.stringify(this.#options.tunnel());
     if (this.#written.get(port) !== fingerprint) {
+      this.#checkLeavesThroughUs(path);
       this.#program.maps.probes.update({ source_port: port }, entry);
       this.#written.set(port, fingerprint);
     }
@@ -130,6 +137,21 @@ export class ProbeSteering implements ProbeRouter {
       this.#program.maps.probes.delete({ source_port: port });
       this.#free.push(port);
     }
+  }
+
+  /*
+   * A probe that leaves through an interface without the program is never
+   * steered: it would reach the VIP through the balancer's own data plane
+   * and report on whichever backend that picked. Checked when the entry is
+   * written (once per target, and again after a failure).
+   */
+  #checkLeavesThroughUs(path: DataPathProbe): void {
+    const { dev } = this.#options.network.routeTo(path.vip);
+    if (this.#options.interfaces.includes(dev)) return;
+    throw new Error(
+      `the ${path.mode} probe of ${path.backend} would leave for ${path.vip} through ${dev}, where the probes' steering is not attached ` +
+        `(the agent's interfaces: ${this.#options.interfaces.join(', ')}); route ${path.vip} through one of them`,
+    );
   }
 
   #entryOf(path: DataPathProbe): HealthProbe {

@@ -38,13 +38,14 @@ export interface RuntimePartsOptions {
   maps: DataplaneMaps;
   /** The service and backend ids in use, for the stats sampler. */
   ids: () => StatsIds;
-  /** The health probes' steering program, attached at egress of the balancer's interfaces. */
-  steering?: ProbeSteeringOptions;
+  /** The health probes' steering program, attached at egress of the balancer's interfaces (the kernel network is the parts' own). */
+  steering?: Omit<ProbeSteeringOptions, 'network'>;
 }
 
 /** The parts a running agent uses; probes run from the agent's network namespace (the LB's). */
 export function createRuntimeParts(options: RuntimePartsOptions): RuntimeParts {
-  const steering = options.steering ? startSteering(options.steering) : null;
+  const network = new KernelNetwork();
+  const steering = options.steering ? startSteering({ ...options.steering, network }) : null;
   const parts: RuntimeParts = {
     health: new HealthChecker(steering ? { router: steering } : {}),
     conntrack: new ConntrackGc(options.maps, { onError: (e: unknown) => log('error', `conntrack GC: ${(e as Error).message}`) }),
@@ -52,7 +53,7 @@ export function createRuntimeParts(options: RuntimePartsOptions): RuntimeParts {
     endFlows: endFlowsOnWorker,
     stats: new StatsSampler(options.maps, { ids: options.ids }),
     startMetricsServer,
-    network: new KernelNetwork(),
+    network,
     steering,
   };
   /* An EventEmitter 'error' without a listener would end the agent: log it instead. */
