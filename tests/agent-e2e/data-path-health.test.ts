@@ -2,9 +2,9 @@
  * Health checks of bypass-mode backends go through the data path (issue 11):
  * the real agent on the fabric network (@sluice/testbed/fabric) checks a dsr
  * backend (be1, VIP on its loopback) and a gue backend (be2, Sluice's decap
- * in TC) at the VIP, steered by the health_steer program at the balancer's
- * egress. Both come up, and be2's decap counters prove its probes arrived
- * in GUE. Then be1 loses the VIP from its loopback and be2 its decap: both
+ * in TC) at the VIP, and be2 again over IPv6 in ipip (IP6IP6), steered by the
+ * health_steer program at the balancer's egress. All come up, and be2's decap
+ * counters prove its probes arrived in GUE and in IP6IP6. Then be1 loses the VIP from its loopback and be2 its decap: both
  * are marked down although their own addresses still answer from the
  * balancer. Fixed, both come back up.
  */
@@ -46,7 +46,9 @@ let mounted = false;
 
 const dsr = () => ({ backend: fabric.backends[0]!, vip: fabric.vips.ipv4[0]! });
 const gue = () => ({ backend: fabric.backends[1]!, vip: fabric.vips.ipv4[1]! });
-const serviceOf = (vip: string) => `${vip}:${PORT}/tcp`;
+const ipip6 = () => ({ backend: fabric.backends[1]!, vip: fabric.vips.ipv6[2]! });
+const serviceOf = (vip: string) => (vip.includes(':') ? `[${vip}]:${PORT}/tcp` : `${vip}:${PORT}/tcp`);
+const ipip6Endpoint = () => `[${ipip6().backend.ipv6}]:${PORT}`;
 
 async function sluice(args: string[]): Promise<string> {
   const r = await execIn(fabric.lb.namespace, process.execPath, [SLUICE, ...args, '--socket', paths.socket, '--token-file', paths.token], {
@@ -60,7 +62,19 @@ const onBe2 = (args: string[]) =>
   execIn(gue().backend.namespace, process.execPath, [SLUICE, 'backend-host', ...args, '--run-dir', paths.be2], { timeoutMs: 60_000 });
 
 async function attachDecap(): Promise<void> {
-  const r = await onBe2(['attach', '--interface', 'eth0', '--address', gue().backend.ipv4, '--mode', 'tc', '--gue-port', String(GUE_PORT)]);
+  const r = await onBe2([
+    'attach',
+    '--interface',
+    'eth0',
+    '--address',
+    gue().backend.ipv4,
+    '--address',
+    ipip6().backend.ipv6,
+    '--mode',
+    'tc',
+    '--gue-port',
+    String(GUE_PORT),
+  ]);
   /* attach runs the check afterwards: exit 1 only reports problems (e.g. an MSS note), the program is attached. */
   assert.ok(r.code === 0 || r.code === 1, `backend-host attach: ${r.stderr}`);
 }
@@ -110,6 +124,7 @@ before(async () => {
   await execInChecked(be1, 'sysctl', ['-q', '-w', 'net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2']);
   /* be2, gue: the VIP on lo, Sluice's decap at TC ingress. */
   await execInChecked(gue().backend.namespace, 'ip', ['addr', 'add', `${gue().vip}/32`, 'dev', 'lo']);
+  await execInChecked(gue().backend.namespace, 'ip', ['-6', 'addr', 'add', `${ipip6().vip}/128`, 'dev', 'lo', 'nodad']);
   await attachDecap();
 
   agent = spawnIn(
@@ -152,6 +167,8 @@ before(async () => {
     await sluice(['service', 'add', serviceOf(vip), '--mode', mode, ...CHECK]);
     await sluice(['backend', 'add', serviceOf(vip), `${backend.ipv4}:${PORT}`]);
   }
+  await sluice(['service', 'add', serviceOf(ipip6().vip), '--mode', 'ipip', ...CHECK]);
+  await sluice(['backend', 'add', serviceOf(ipip6().vip), ipip6Endpoint()]);
 });
 
 after(async () => {
@@ -167,35 +184,39 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('a dsr and a gue backend are checked at the VIP through the data path and come up', T, async (t) => {
+test('a dsr, a gue and an IPv6 ipip backend are checked at the VIP through the data path and come up', T, async (t) => {
   const before = await decapCounters();
   const started = Date.now();
   await waitForHealth(dsr().vip, `${dsr().backend.ipv4}:${PORT}`, true);
   await waitForHealth(gue().vip, `${gue().backend.ipv4}:${PORT}`, true);
-  t.diagnostic(`both up ${Date.now() - started} ms after the first poll`);
+  await waitForHealth(ipip6().vip, ipip6Endpoint(), true);
+  t.diagnostic(`all three up ${Date.now() - started} ms after the first poll`);
   const afterUp = await decapCounters();
   /* The gue backend's probes reached it inside GUE, stripped by its decap (the only GUE on this network). */
   assert.ok((afterUp.gue_ipv4 ?? 0) > (before.gue_ipv4 ?? 0), JSON.stringify(afterUp));
+  assert.ok((afterUp.ip6ip6 ?? 0) > (before.ip6ip6 ?? 0), JSON.stringify(afterUp));
 });
 
-test('a dsr backend without the VIP on lo and a gue backend without decap are marked down, though their own addresses answer', T, async () => {
+test('a dsr backend without the VIP on lo and a gue and an IPv6 ipip backend without decap are marked down, though their own addresses answer', T, async () => {
   await execInChecked(dsr().backend.namespace, 'ip', ['addr', 'del', `${dsr().vip}/32`, 'dev', 'lo']);
   const detached = await onBe2(['detach']);
   assert.equal(detached.code, 0, detached.stderr);
 
   const dsrDown = await waitForHealth(dsr().vip, `${dsr().backend.ipv4}:${PORT}`, false);
   const gueDown = await waitForHealth(gue().vip, `${gue().backend.ipv4}:${PORT}`, false);
+  await waitForHealth(ipip6().vip, ipip6Endpoint(), false);
   assert.ok(dsrDown.lastError, 'the failed probe says why');
   assert.ok(gueDown.lastError, 'the failed probe says why');
   await ownAddressAnswers(dsr().backend.ipv4);
   await ownAddressAnswers(gue().backend.ipv4);
 });
 
-test('fixed (VIP back on lo, decap attached again), both come back up', T, async () => {
+test('fixed (VIP back on lo, decap attached again), all three come back up', T, async () => {
   await execInChecked(dsr().backend.namespace, 'ip', ['addr', 'add', `${dsr().vip}/32`, 'dev', 'lo']);
   await attachDecap();
   await waitForHealth(dsr().vip, `${dsr().backend.ipv4}:${PORT}`, true);
   await waitForHealth(gue().vip, `${gue().backend.ipv4}:${PORT}`, true);
+  await waitForHealth(ipip6().vip, ipip6Endpoint(), true);
 });
 
 test('the agent leaving with --detach-on-exit takes the steering off both interfaces with its XDP program', T, async () => {
