@@ -128,6 +128,12 @@ function runProgram(progFd: number, options: TestRunOptions & { ifindex?: number
   const subject = () =>
     `prog fd ${progFd}, ${data.byteLength} bytes, repeat ${repeat}${options.ingressIfindex !== undefined ? `, ingress ifindex ${options.ingressIfindex}` : ''}${options.ifindex !== undefined ? `, ifindex ${options.ifindex}` : ''}${liveFrames ? ', live frames' : ''}`;
   checked('bpf_prog_test_run_opts', subject, () => libbpf.bpf_prog_test_run_opts(progFd, opts));
+  /*
+   * opts holds only raw addresses: without a use of ctx after the call, V8
+   * may collect it while the kernel reads it (the fuzz test then saw random
+   * EINVALs from a garbage xdp_md once nothing else referenced ctx).
+   */
+  keepAlive(ctx, input);
   return {
     action: opts.retval as XdpAction,
     actionName: actionNames.get(opts.retval) ?? `retval ${opts.retval}`,
@@ -135,3 +141,13 @@ function runProgram(progFd: number, options: TestRunOptions & { ifindex?: number
     durationNs: opts.duration,
   };
 }
+
+/*
+ * An observable use of buffers whose raw addresses a native call was given,
+ * so they stay reachable until after it: a store to a heap object is never
+ * optimized away. They stay referenced until the next run (a few KB).
+ */
+function keepAlive(...buffers: (Buffer | null)[]): void {
+  lastKept.buffers = buffers;
+}
+const lastKept: { buffers: (Buffer | null)[] | null } = { buffers: null };
