@@ -287,15 +287,17 @@ for (const mode of MODES) {
 
 /** Each backend's decapsulation counters (`sluice backend-host check --json`), by backend name. */
 async function decapCounters(): Promise<Record<string, Record<string, number>>> {
-  const result: Record<string, Record<string, number>> = {};
-  for (const b of net.fabric.backends) {
-    const run = await backendHost(b.namespace, b.name, ['check', '--json']);
-    assert.ok(run.code === 0 || run.code === 1, `check on ${b.name} exited ${run.code}: ${run.stderr}`);
-    const counters = (JSON.parse(run.stdout) as { counters: Record<string, number> | null }).counters;
-    assert.ok(counters, `${b.name}: no decapsulation counters`);
-    result[b.name] = counters;
-  }
-  return result;
+  /* At once: each check is a process of its own, seconds on a loaded machine. */
+  const readings = await Promise.all(
+    net.fabric.backends.map(async (b) => {
+      const run = await backendHost(b.namespace, b.name, ['check', '--json']);
+      assert.ok(run.code === 0 || run.code === 1, `check on ${b.name} exited ${run.code}: ${run.stderr}`);
+      const counters = (JSON.parse(run.stdout) as { counters: Record<string, number> | null }).counters;
+      assert.ok(counters, `${b.name}: no decapsulation counters`);
+      return [b.name, counters] as const;
+    }),
+  );
+  return Object.fromEntries(readings);
 }
 
 /** How much each backend's tunnel counters (ipip, ip6ip6, gue_ipv4, gue_ipv6) grew between two readings. */
