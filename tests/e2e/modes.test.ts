@@ -253,6 +253,24 @@ for (const mode of MODES) {
   }
 }
 
+test('the tunnels reached their backends stripped in XDP (be1) and in TC (be2), IPIP, IP6IP6 and GUE over both families', T, async () => {
+  const readings = await Promise.all(
+    ['be1', 'be2'].map(async (name) => {
+      const run = await backendHost(backendOf(name).namespace, name, ['check', '--json']);
+      const output = JSON.parse(run.stdout) as { checks: { name: string; detail: string }[]; counters: Record<string, number> };
+      return { name, attached: output.checks.find((c) => c.name === 'decapsulation program attached')?.detail ?? '', counters: output.counters };
+    }),
+  );
+  for (const { name, attached, counters } of readings) console.log(`decap ${name}: ${attached}; ${JSON.stringify(counters)}`);
+  const [be1, be2] = readings;
+  assert.match(be1!.attached, /^eth0 \(xdp\)/);
+  assert.match(be2!.attached, /^eth0 \(tc\)/);
+  for (const { name, counters } of readings) {
+    for (const key of ['ipip', 'ip6ip6', 'gue_ipv4', 'gue_ipv6']) assert.ok(counters[key]! > 0, `${name}: no ${key} stripped: ${JSON.stringify(counters)}`);
+    for (const key of ['drop_truncated_inner', 'drop_bad_inner', 'drop_strip_failed']) assert.equal(counters[key], 0, `${name}: ${key}`);
+  }
+});
+
 for (const mode of MODES) {
   test(`${mode}: a long-lived TCP connection survives a reweight, an algorithm switch and a drain of its own backend`, T, async () => {
     const family: Family = 'ipv4';
