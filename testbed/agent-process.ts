@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execIn, spawnIn } from './topology.ts';
 import { waitForReadyFile } from './ready-file.ts';
-import { type Network, REPO_ROOT } from './test-network.ts';
+import { REPO_ROOT } from './test-network.ts';
 
 const SLUICE = join(REPO_ROOT, 'apps/agent/bin/sluice.mjs');
 const START_TIMEOUT_MS = 30_000;
@@ -18,6 +18,18 @@ const STOP_TIMEOUT_MS = 10_000;
 const CLI_TIMEOUT_MS = 30_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * What the agent needs of a test network: the namespace it runs in, the
+ * interfaces it attaches to, and a run directory with a bpffs at pinDir. A
+ * testbed Network is one; so is the forwarding-modes fabric (tests/e2e/modes).
+ */
+export interface AgentNetwork {
+  topology: { lb: { namespace: string } };
+  interfaces: string[];
+  pinDir: string;
+  runDir: string;
+}
 
 export interface CliResult {
   code: number;
@@ -30,7 +42,7 @@ export class AgentProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   private constructor(
-    readonly network: Network,
+    readonly network: AgentNetwork,
     private readonly child: ChildProcess,
   ) {
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.#log += chunk));
@@ -38,7 +50,7 @@ export class AgentProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  static paths(network: Network) {
+  static paths(network: AgentNetwork) {
     return {
       dataDir: join(network.runDir, 'data'),
       socket: join(network.runDir, 'agent.sock'),
@@ -47,7 +59,7 @@ export class AgentProcess {
     };
   }
 
-  static #spawn(network: Network, extraArgs: string[]): AgentProcess {
+  static #spawn(network: AgentNetwork, extraArgs: string[]): AgentProcess {
     const paths = AgentProcess.paths(network);
     const child = spawnIn(
       network.topology.lb.namespace,
@@ -77,7 +89,7 @@ export class AgentProcess {
   }
 
   /** Starts the agent and resolves once it serves its socket (the ready file). Returns also the time it took. */
-  static async start(network: Network, extraArgs: string[] = []): Promise<AgentProcess> {
+  static async start(network: AgentNetwork, extraArgs: string[] = []): Promise<AgentProcess> {
     const paths = AgentProcess.paths(network);
     rmSync(paths.readyFile, { force: true });
     const agent = AgentProcess.#spawn(network, extraArgs);
@@ -94,7 +106,7 @@ export class AgentProcess {
    * the same paths as start(); resolves with its exit code and output, or
    * kills it after timeoutMs (code null).
    */
-  static async runToExit(network: Network, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  static async runToExit(network: AgentNetwork, timeoutMs: number): Promise<{ code: number | null; output: string }> {
     const agent = AgentProcess.#spawn(network, []);
     const ended = await Promise.race([agent.exited, sleep(timeoutMs).then(() => undefined)]);
     if (!ended) await agent.kill();
@@ -149,7 +161,7 @@ export class AgentProcess {
 }
 
 /** Runs `sluice ARGS` from the root namespace against the test agent. */
-export function sluice(network: Network, args: string[]): Promise<CliResult> {
+export function sluice(network: AgentNetwork, args: string[]): Promise<CliResult> {
   const { socket, tokenFile } = AgentProcess.paths(network);
   return new Promise((resolve) => {
     execFile(
@@ -162,13 +174,13 @@ export function sluice(network: Network, args: string[]): Promise<CliResult> {
 }
 
 /** `sluice ARGS --json`, parsed; throws with the CLI's message on a non-zero exit. */
-export async function sluiceJson<T = any>(network: Network, args: string[]): Promise<T> {
+export async function sluiceJson<T = any>(network: AgentNetwork, args: string[]): Promise<T> {
   const result = await sluice(network, [...args, '--json']);
   if (result.code !== 0) throw new Error(`sluice ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
   return JSON.parse(result.stdout) as T;
 }
 
-export async function sluiceOk(network: Network, args: string[]): Promise<string> {
+export async function sluiceOk(network: AgentNetwork, args: string[]): Promise<string> {
   const result = await sluice(network, args);
   if (result.code !== 0) throw new Error(`sluice ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
   return result.stdout;

@@ -1,8 +1,7 @@
 /* A tRPC client over the test agent's socket, for polling fast (the CLI starts a process per call). */
 import { readFileSync } from 'node:fs';
 import { createSocketClient } from '@sluice/agent/client';
-import { AgentProcess } from './agent-process.ts';
-import type { Network } from './test-network.ts';
+import { type AgentNetwork as Network, AgentProcess } from './agent-process.ts';
 
 export function apiClient(network: Network) {
   const { socket, tokenFile } = AgentProcess.paths(network);
