@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/log.sh
 
 APT_PACKAGES=(clang llvm libbpf-dev bpftool gcc-multilib make iproute2 ethtool nftables
-  wrk haproxy chromium sqlite3 procps psmisc curl clang-format)
+  wrk haproxy chromium sqlite3 procps psmisc curl clang-format bird2 util-linux)
 PNPM_VERSION=10.34.9
 
 [ "$(id -u)" = 0 ] || die "run as root: the XDP program, network namespaces and bpffs need it"
@@ -34,6 +34,13 @@ if ! command -v promtool >/dev/null; then
   if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
     systemctl disable --now prometheus >/dev/null 2>&1 || true
   fi
+fi
+
+# bird2: the ECMP testbed's router and each balancer node's BGP speaker, which the agent starts
+# itself in its own run directory. Debian's package enables a system BIRD on /etc/bird: keep it off.
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ] && systemctl is-enabled bird >/dev/null 2>&1; then
+  step "disabling the system BIRD service (Sluice runs its own BIRD per node)"
+  systemctl disable --now bird >/dev/null 2>&1 || warn "could not disable bird.service: stop it by hand (systemctl disable --now bird)"
 fi
 
 if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then

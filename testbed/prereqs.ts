@@ -9,6 +9,14 @@ const REQUIRED = [
   { tool: 'node', why: 'runs the backend servers and the client inside the namespaces' },
 ];
 
+/* The ECMP testbed (ecmp.ts) and the agent's BGP speaker: BIRD 2 as router and per node. */
+const BGP_REQUIRED = [
+  { tool: 'bird', why: 'is the BGP/BFD daemon of the router and of each balancer node (Debian package bird2)' },
+  { tool: 'birdc', why: 'controls the BIRD daemons through their sockets (Debian package bird2)' },
+  { tool: 'setpriv', why: "ties each node's BIRD to its parent with a death signal (Debian package util-linux)" },
+  { tool: 'nft', why: "drops a node's input to prove BFD withdraws it (Debian package nftables)" },
+];
+
 export function findOnPath(tool: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
@@ -23,8 +31,9 @@ export function findOnPath(tool: string): string | undefined {
   return undefined;
 }
 
-export function checkPrerequisites(): void {
-  const missing = REQUIRED.filter(({ tool }) => !findOnPath(tool));
+/** Throws naming every missing tool; `bgp` adds the ECMP testbed's routing daemons. */
+export function checkPrerequisites(options: { bgp?: boolean } = {}): void {
+  const missing = [...REQUIRED, ...(options.bgp ? BGP_REQUIRED : [])].filter(({ tool }) => !findOnPath(tool));
   const problems = missing.map(({ tool, why }) => `missing prerequisite: "${tool}" not found on PATH; it ${why}`);
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     problems.push('the testbed must run as root (it creates network namespaces)');

@@ -257,6 +257,11 @@ test('a missing prerequisite is named', T, () => {
   process.env.PATH = '/nonexistent';
   try {
     assert.throws(() => checkPrerequisites(), /missing prerequisite: "ip"[\s\S]*"ethtool"[\s\S]*"node"/);
+    assert.throws(
+      () => checkPrerequisites(),
+      (err: Error) => !err.message.includes('bird'),
+    );
+    assert.throws(() => checkPrerequisites({ bgp: true }), /"node"[\s\S]*"bird"[\s\S]*Debian package bird2[\s\S]*"birdc"[\s\S]*"setpriv"/);
   } finally {
     process.env.PATH = saved;
   }
