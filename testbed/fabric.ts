@@ -14,7 +14,8 @@
 // namespace, and nothing routes out.
 import { mkdirSync, rmSync } from 'node:fs';
 import { DEFAULT_BACKENDS, MAX_BACKENDS, PORTS, type Ports } from './addresses.ts';
-import { execInChecked, killNamespaceProcesses, listNamespaces, run, runChecked } from './netns.ts';
+import { address, bridge, bridgePort, createNamespace, defaultRoutes, ip, link, sysctl } from './links.ts';
+import { killNamespaceProcesses, listNamespaces, run } from './netns.ts';
 import { type ServerStatus, STATE_ROOT, startServer, stateDir, stopServers } from './servers.ts';
 
 export interface FabricOptions {
@@ -91,32 +92,6 @@ export function fabricPlan(options: FabricOptions): Omit<Fabric, 'servers' | 'st
 }
 
 const ownsNamespace = (prefix: string, name: string) => new RegExp(`^${prefix}-(client|rt|lb|be\\d+|far)$`).test(name);
-const ip = (ns: string, ...args: string[]) => runChecked('ip', ['-n', ns, ...args]);
-const sysctl = (ns: string, ...settings: string[]) => execInChecked(ns, 'sysctl', ['-q', '-w', ...settings]);
-
-/** A veth pair made inside `ns` with its peer moved straight into `peerNs`: no end ever exists in the root namespace. */
-async function link(ns: string, name: string, peerNs: string, peerName: string): Promise<void> {
-  await ip(ns, 'link', 'add', name, 'type', 'veth', 'peer', 'name', peerName, 'netns', peerNs);
-  // An XDP redirect loses the partial-checksum state; a redirected frame needs GRO (or XDP) on the receiving end.
-  for (const [n, i] of [
-    [ns, name],
-    [peerNs, peerName],
-  ] as const) {
-    await execInChecked(n, 'ethtool', ['-K', i, 'tx', 'off', 'gro', 'on']);
-  }
-}
-
-async function address(ns: string, dev: string, ipv4: string, v4len: number, ipv6: string, v6len: number): Promise<void> {
-  await ip(ns, 'addr', 'add', `${ipv4}/${v4len}`, 'dev', dev);
-  await ip(ns, '-6', 'addr', 'add', `${ipv6}/${v6len}`, 'dev', dev, 'nodad');
-  await ip(ns, 'link', 'set', dev, 'up');
-}
-
-async function defaultRoutes(ns: string, ipv4: string, ipv6: string): Promise<void> {
-  await ip(ns, 'route', 'add', 'default', 'via', ipv4);
-  await ip(ns, '-6', 'route', 'add', 'default', 'via', ipv6);
-}
-
 /** Builds the network and starts a backend server on every backend. Tears down a stale one of the same prefix first. */
 export async function fabricUp(options: FabricOptions): Promise<Fabric> {
   const plan = fabricPlan(options);
@@ -140,9 +115,7 @@ async function build(plan: ReturnType<typeof fabricPlan>, log: (m: string) => vo
   const rt = router.namespace;
   for (const ns of [client.namespace, rt, lb.namespace, ...backends.map((b) => b.namespace)]) {
     log(`creating namespace ${ns}`);
-    await runChecked('ip', ['netns', 'add', ns]);
-    await sysctl(ns, 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0');
-    await ip(ns, 'link', 'set', 'lo', 'up');
+    await createNamespace(ns);
   }
   for (const ns of [rt, lb.namespace]) await sysctl(ns, 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1');
   await sysctl(client.namespace, 'net.ipv4.ip_local_port_range=1024 65000', 'net.ipv4.tcp_tw_reuse=1');
@@ -162,13 +135,8 @@ async function build(plan: ReturnType<typeof fabricPlan>, log: (m: string) => vo
   await defaultRoutes(lb.namespace, '198.18.1.1', '2001:db8:2::1');
 
   // The segment: a bridge in the router's namespace, its gateway the router.
-  await ip(rt, 'link', 'add', 'fab', 'type', 'bridge');
-  await address(rt, 'fab', router.segment.ipv4, 24, router.segment.ipv6, 64);
-  const port = async (name: string, peerNs: string, peerName: string) => {
-    await link(rt, name, peerNs, peerName);
-    await ip(rt, 'link', 'set', name, 'master', 'fab');
-    await ip(rt, 'link', 'set', name, 'up');
-  };
+  await bridge(rt, 'fab', router.segment.ipv4, 24, router.segment.ipv6, 64);
+  const port = (name: string, peerNs: string, peerName: string) => bridgePort(rt, 'fab', name, peerNs, peerName);
   await port('lbp', lb.namespace, lb.segment.interface);
   await address(lb.namespace, lb.segment.interface, lb.segment.ipv4, 24, lb.segment.ipv6, 64);
   // The routed backend's subnet, for the balancer: through the router on the segment.

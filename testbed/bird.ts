@@ -1,0 +1,126 @@
+// BIRD 2 daemons of a test network: each runs in the foreground (-f) inside
+// its namespace, with its config, control socket, pid file and log in the
+// network's state directory (never /etc or /run/bird), so a test's router
+// and nodes never meet the host's or another test's. Stopped by pid, checked
+// against the command line first so a recycled pid is never signalled.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatCommand, run, spawnIn } from './netns.ts';
+
+export interface BirdDaemon {
+  name: string;
+  namespace: string;
+  config: string;
+  socket: string;
+  pidFile: string;
+  logFile: string;
+  pid: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Where the daemons of a network keep their files: <stateDir>/bird. */
+export const birdDir = (stateDir: string) => join(stateDir, 'bird');
+
+export function birdFiles(stateDir: string, name: string) {
+  const dir = birdDir(stateDir);
+  return { config: join(dir, `${name}.conf`), socket: join(dir, `${name}.ctl`), pidFile: join(dir, `${name}.pid`), logFile: join(dir, `${name}.log`) };
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True if `pid` is a BIRD started with this config file (a recycled pid is never ours). */
+export function isOurBird(pid: number, config: string): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return cmdline.some((a) => a === 'bird' || a.endsWith('/bird')) && cmdline.includes(config);
+  } catch {
+    return false;
+  }
+}
+
+/** Runs one birdc command on a daemon's socket (a unix socket: reachable from any namespace). */
+export async function birdc(socket: string, ...command: string[]): Promise<string> {
+  const result = await run('birdc', ['-s', socket, ...command], { timeoutMs: 10_000 });
+  if (result.code !== 0) throw new Error(`birdc -s ${socket} ${command.join(' ')} failed (exit ${result.code}): ${result.stderr || result.stdout}`);
+  return result.stdout;
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Writes the config, starts BIRD in `namespace` and waits until its control socket answers. */
+export async function startBird(options: { stateDir: string; name: string; namespace: string; config: string; readyTimeoutMs?: number }): Promise<BirdDaemon> {
+  const files = birdFiles(options.stateDir, options.name);
+  mkdirSync(birdDir(options.stateDir), { recursive: true });
+  for (const f of [files.socket, files.pidFile]) rmSync(f, { force: true });
+  writeFileSync(files.config, options.config);
+  const args = ['-f', '-c', files.config, '-s', files.socket, '-P', files.pidFile];
+  const described = formatCommand('ip', ['netns', 'exec', options.namespace, 'bird', ...args]);
+  const logFd = openSync(files.logFile, 'a');
+  const child = spawnIn(options.namespace, 'bird', args, { detached: true, stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = signal ? `killed by ${signal}` : `exit code ${code}`));
+  child.once('error', (err) => (exited = err.message));
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 10_000);
+  try {
+    while (Date.now() < deadline && !exited) {
+      if (existsSync(files.socket) && (await run('birdc', ['-s', files.socket, 'show', 'status'])).stdout.includes('Daemon is up and running')) {
+        child.unref();
+        return { name: options.name, namespace: options.namespace, ...files, pid: child.pid! };
+      }
+      await sleep(50);
+    }
+  } finally {
+    child.removeAllListeners('exit');
+    child.removeAllListeners('error');
+  }
+  if (!exited && child.pid) process.kill(child.pid, 'SIGKILL'); // our own child, not ready in time
+  throw new Error(`BIRD ${options.name} did not start (${exited ?? 'its socket never answered'}): ${described}\n${tail(files.logFile)}`);
+}
+
+/** Stops one daemon by its pid file: SIGTERM, SIGKILL after the grace period. Never throws. */
+export async function stopBird(stateDir: string, name: string, graceMs = 3_000): Promise<void> {
+  const files = birdFiles(stateDir, name);
+  const pid = readPid(files.pidFile);
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      if (pid) process.kill(pid, sig);
+    } catch {
+      // gone already
+    }
+  };
+  if (pid && isOurBird(pid, files.config)) {
+    signal('SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && isOurBird(pid, files.config)) await sleep(25);
+    if (isOurBird(pid, files.config)) signal('SIGKILL');
+  }
+  rmSync(files.pidFile, { force: true });
+}
+
+/** Stops every daemon with a pid file under <stateDir>/bird. */
+export async function stopBirds(stateDir: string): Promise<void> {
+  let names: string[] = [];
+  try {
+    names = readdirSync(birdDir(stateDir))
+      .filter((f) => f.endsWith('.pid'))
+      .map((f) => f.slice(0, -'.pid'.length));
+  } catch {
+    // nothing was started
+  }
+  await Promise.all(names.map((name) => stopBird(stateDir, name)));
+}
