@@ -17,7 +17,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['process'],
   ['server'],
   ['operations'],
-  ['auth', 'health', 'conntrack', 'stats', 'metrics', 'reconcile', 'forwarding'],
+  ['auth', 'health', 'conntrack', 'stats', 'metrics', 'reconcile', 'forwarding', 'announce'],
   ['store'],
 ];
 /* Below the store: the @sluice/dataplane package, imported by name (it imports nothing of the agent). */
