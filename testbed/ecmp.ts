@@ -14,15 +14,15 @@
 // ports) and a fixed seed, so a test can predict which node gets a 5-tuple
 // (`ip route get ... iif cli0 ipproto udp sport S dport D`). Backends hold
 // the VIPs on lo with arp_ignore/arp_announce set (dsr) and route through
-// the router, so replies never pass a node. A node's kernel never routes a
-// VIP back out (an unreachable route for the VIP range). Nothing links to the root
+// the router, so replies never pass a node. The router drops a VIP packet
+// that comes back from a node (no loop). Nothing links to the root
 // namespace and nothing routes out. The nodes' own speakers are not started
 // here: a test starts a BIRD per node, or an agent does.
 import { mkdirSync, rmSync } from 'node:fs';
 import { DEFAULT_BACKENDS, MAX_BACKENDS, PORTS, type Ports } from './addresses.ts';
 import { type BirdDaemon, startBird, stopBirds } from './bird.ts';
 import { address, bridge, bridgePort, createNamespace, defaultRoutes, ip, link, sysctl } from './links.ts';
-import { killNamespaceProcesses, listNamespaces, run } from './netns.ts';
+import { execInChecked, killNamespaceProcesses, listNamespaces, run } from './netns.ts';
 import { checkPrerequisites } from './prereqs.ts';
 import { type ServerStatus, STATE_ROOT, startServer, stateDir, stopServers } from './servers.ts';
 
@@ -232,14 +232,23 @@ async function build(plan: ReturnType<typeof ecmpPlan>, log: (m: string) => void
     await defaultRoutes(node.namespace, node.router.ipv4, node.router.ipv6);
     await bridgePort(rt, router.segment.interface, `s${node.name}`, node.namespace, node.segment.interface);
     await address(node.namespace, node.segment.interface, node.segment.ipv4, 24, node.segment.ipv6, 64);
-    /*
-     * A VIP packet the node's kernel gets (no XDP program yet, or one it
-     * passes) ends here: by the default route it would go back to the
-     * router, which sends it to a node again until its TTL runs out.
-     */
-    await ip(node.namespace, 'route', 'add', 'unreachable', plan.vipRanges.ipv4);
-    await ip(node.namespace, '-6', 'route', 'add', 'unreachable', plan.vipRanges.ipv6);
   }
+  /*
+   * A VIP packet a node's kernel gets (no XDP program yet, or one it passes)
+   * goes back to the router by the node's default route, and the router
+   * would send it to a node again until its TTL ran out: the router drops a
+   * VIP packet that comes from a node. (The nodes keep their route to the
+   * VIPs: the agent's data-path health probes leave through it.)
+   */
+  const vipLoop = `table inet ecmp {
+  chain forward {
+    type filter hook forward priority 0;
+    iifname "up*" ip daddr ${plan.vipRanges.ipv4} drop;
+    iifname "up*" ip6 daddr ${plan.vipRanges.ipv6} drop;
+  }
+}
+`;
+  await execInChecked(rt, 'nft', ['-f', '-'], { input: vipLoop });
   for (const b of backends) {
     await bridgePort(rt, router.segment.interface, `s${b.name}`, b.namespace, 'eth0');
     await address(b.namespace, 'eth0', b.ipv4, 24, b.ipv6, 64);

@@ -1,5 +1,6 @@
 /* `sluice agent` and `sluice teardown`: settings, process wiring and signals. */
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import agentPackage from '../package.json' with { type: 'json' };
@@ -8,6 +9,7 @@ import { Agent, teardownDataplane } from './operations/index.js';
 import { startSocketServer, stopSocketServer } from './server/socket-server.js';
 import { claimAgentLock } from './agent-lock.js';
 import { readConfigDocument } from './config-file.js';
+import { readBgpSettings } from './announce/index.js';
 import { log } from './log.js';
 import { type AgentSettings, readSettingsFile, resolveSettings, tunnelOptionsOf } from './settings.js';
 
@@ -36,6 +38,7 @@ const AGENT_FLAGS = {
   'tunnel-source4-hash-bits': { type: 'string' },
   'tunnel-source6-hash-bits': { type: 'string' },
   'gue-port': { type: 'string' },
+  'bgp-config': { type: 'string' },
 } as const;
 
 function numberFlag(name: string, value: string | undefined): number | undefined {
@@ -77,6 +80,7 @@ function settingsFromFlags(values: ReturnType<typeof parseArgs<{ args: string[];
     tunnelSource4HashBits: numberFlag('tunnel-source4-hash-bits', values['tunnel-source4-hash-bits']),
     tunnelSource6HashBits: numberFlag('tunnel-source6-hash-bits', values['tunnel-source6-hash-bits']),
     guePort: numberFlag('gue-port', values['gue-port']),
+    bgpConfig: values['bgp-config'],
   };
 }
 
@@ -111,6 +115,8 @@ function importServicesFile(agent: Agent, path: string): boolean {
 
 export async function runAgent(argv: string[]): Promise<void> {
   const settings = agentSettingsFromArgs(argv);
+  /* Bad BGP settings stop the agent here, before anything is claimed or attached. */
+  const bgp = settings.bgpConfig ? readBgpSettings(settings.bgpConfig) : undefined;
   /* First, before the store, the program or the socket: a second agent must refuse with all of them untouched. */
   claimAgentLock({ dataDir: settings.dataDir, pinDir: settings.pinDir });
   const agent = await Agent.start({
@@ -129,6 +135,7 @@ export async function runAgent(argv: string[]): Promise<void> {
     maxBackendsPerService: settings.maxBackendsPerService,
     tunnel: tunnelOptionsOf(settings),
     version: AGENT_VERSION,
+    ...(bgp ? { bgp: { settings: bgp, runDir: bgp.runDir ?? join(settings.dataDir, 'bgp') } } : {}),
   });
   let server: Server | undefined;
   let metrics: MetricsServer | undefined;
@@ -147,7 +154,10 @@ export async function runAgent(argv: string[]): Promise<void> {
       metrics = await agent.startMetricsServer({ host: settings.metricsAddress.address, port: settings.metricsAddress.port }, AGENT_VERSION);
       log('info', `metrics on ${settings.metricsAddress.address}:${settings.metricsAddress.port}`);
     }
+    /* Last: the VIPs go out only once everything above works. */
+    await agent.markReady();
   } catch (error) {
+    await agent.stopAnnouncing();
     agent.stop();
     throw error;
   }
@@ -163,6 +173,8 @@ export async function runAgent(argv: string[]): Promise<void> {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  /* First: the routers stop sending here while the data plane still forwards what is in flight. */
+  await agent.stopAnnouncing();
   await metrics?.close();
   if (server) await stopSocketServer(server, settings.socket);
   agent.stop();

@@ -65,6 +65,8 @@ export const agentSettingsSchema = z
     tunnelSource6HashBits: z.number().int().min(0).max(MAX_SOURCE6_HASH_BITS, `tunnelSource6HashBits must be 0 to ${MAX_SOURCE6_HASH_BITS}`).default(0),
     guePort: z.number().int().min(1, 'guePort must be 1 to 65535').max(65535, 'guePort must be 1 to 65535').default(DEFAULT_GUE_PORT),
     readyFile: z.string().optional(),
+    /** BGP speaker settings (announce/bgp-settings.ts): with it the agent runs BIRD and announces the VIPs it can serve. */
+    bgpConfig: z.string().optional(),
   })
   .strict();
 export type AgentSettings = z.infer<typeof agentSettingsSchema>;

@@ -22,6 +22,7 @@ import type {
 import type { ConfigImportInput, ConfigImportResult } from './router/config.types.ts';
 import type { ConnectionListInput, ConnectionPage } from './router/connections.types.ts';
 import type { BackendHealth, HealthChange } from './router/health.types.ts';
+import type { NodeDrainInput, NodeStatus } from './router/node.types.ts';
 import type { ServiceCreateInput, ServiceDeleteInput, ServiceDetail, ServiceUpdateInput, ServiceView } from './router/services.types.ts';
 import type { RatePoint, StatsSample, StatsScope, StatsTotals } from './router/stats.types.ts';
 import type { ConfigDocument } from './schemas/config-document.ts';
@@ -83,5 +84,11 @@ export interface SluiceBackend {
   config: {
     export(): MaybePromise<ConfigDocument>;
     import(input: ConfigImportInput, caller: Identity): MaybePromise<ConfigImportResult>;
+  };
+  node: {
+    status(): MaybePromise<NodeStatus>;
+    /** Withdraws every route (resolves once BIRD has); the node stays drained until resume. */
+    drain(input: NonNullable<NodeDrainInput>, caller: Identity): MaybePromise<NodeStatus>;
+    resume(caller: Identity): MaybePromise<NodeStatus>;
   };
 }

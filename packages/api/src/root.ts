@@ -14,6 +14,7 @@ import { backendsRouter } from './router/backends.ts';
 import { configRouter } from './router/config.ts';
 import { connectionsRouter } from './router/connections.ts';
 import { healthRouter } from './router/health.ts';
+import { nodeRouter } from './router/node.ts';
 import { servicesRouter } from './router/services.ts';
 import { statsRouter } from './router/stats.ts';
 import { createCallerFactory, createContext, createTRPCRouter } from './trpc.ts';
@@ -28,6 +29,7 @@ export const appRouter = createTRPCRouter({
   audit: auditRouter,
   auth: authRouter,
   config: configRouter,
+  node: nodeRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -164,3 +164,13 @@ test('service and endpoint names are canonicalised', async () => {
   assert.match(String(parseEndpoint('2001:db8::1:80')), /\[ADDR\]:PORT/);
   assert.match(String(parseServiceName('198.18.100.1:80')), /VIP:PORT\/PROTO/);
 });
+
+test('node.drain and node.resume need an operator; bad drain input is INVALID; neither reaches the implementation', async () => {
+  calls.length = 0;
+  assert.equal(await sluiceCodeOf(as('viewer').node.drain({})), 'FORBIDDEN');
+  assert.equal(await sluiceCodeOf(as('viewer').node.resume()), 'FORBIDDEN');
+  assert.equal(await sluiceCodeOf(api.callerFor(null).node.status()), 'UNAUTHENTICATED');
+  assert.equal(await sluiceCodeOf(as('operator').node.drain({ timeoutMs: -1 })), 'INVALID');
+  assert.equal(await sluiceCodeOf(as('operator').node.drain({ timeoutMs: 1000, force: true } as { timeoutMs: number })), 'INVALID');
+  assert.deepEqual(calls, []);
+});

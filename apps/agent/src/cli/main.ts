@@ -8,6 +8,7 @@ import { CONFIG_USAGE, USER_USAGE, configCommand, userCommand } from './config-c
 import { AUDIT_USAGE, CONNS_USAGE, auditCommand, connsCommand, healthCommand, statsCommand } from './read-commands.js';
 import { SERVICE_USAGE, serviceCommand } from './service-command.js';
 import { TOKEN_USAGE, tokenCommand } from './token-command.js';
+import { NODE_USAGE, nodeCommand } from './node-command.js';
 
 export const USAGE = `usage: sluice <command> [options]     (every API command takes --json, --socket PATH, --token-file PATH)
 
@@ -16,8 +17,10 @@ export const USAGE = `usage: sluice <command> [options]     (every API command t
                [--metrics-address HOST:PORT] [--pin-dir DIR]
                [--xdp-mode native|skb] [--flow-table-size N] [--half-open-table-size N] [--client-rate-table-size N] [--flow-guard-rate N] [--detach-on-exit] [--ready-file FILE]
                [--tunnel-source4 A] [--tunnel-source6 A] [--tunnel-source4-hash-bits N] [--tunnel-source6-hash-bits N] [--gue-port P]
+               [--bgp-config FILE]
       run the agent; --config seeds an empty store; SIGHUP re-imports it (and the settings file's tunnel settings)
       ipip/gue: the outer source per family defaults to the XDP interfaces' one global address; GUE port 6080
+      --bgp-config: run BIRD and announce each VIP this node can serve to the routers named there (README "Running several nodes")
   sluice teardown --interfaces IF,... [--pin-dir DIR]
       detach the XDP program and remove its pinned maps
 
@@ -36,7 +39,9 @@ export const USAGE = `usage: sluice <command> [options]     (every API command t
 
   ${USER_USAGE}
 
-  ${TOKEN_USAGE}`;
+  ${TOKEN_USAGE}
+
+  ${NODE_USAGE}`;
 
 /** Exit codes: 1 the agent refused or failed, 2 usage, 3 cannot reach the agent. */
 export async function main(argv: string[]): Promise<number> {
@@ -77,6 +82,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'token':
         await tokenCommand(rest);
+        return 0;
+      case 'node':
+        await nodeCommand(rest);
         return 0;
       case undefined:
       case 'help':

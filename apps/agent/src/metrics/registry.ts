@@ -104,5 +104,23 @@ export function createMetricsRegistry(current: Current): Registry {
   gauge('sluice_backend_admin_state', 'Admin state of a backend: 1 for its current state (ready, drain, maint).', ['service', 'backend', 'state'], (s) =>
     s.backends.filter((b) => b.state !== undefined).map((b) => [{ service: b.service, backend: b.backend, state: b.state! }, 1]),
   );
+
+  /* The node and its BGP speaker (issue 12); the bgp series exist only with --bgp-config. */
+  const peers = (s: MetricsSnapshot) => s.node?.bgp?.peers ?? [];
+  gauge('sluice_node_draining', 'This node is drained (`sluice node drain`): 1, its routes withdrawn.', [], (s) =>
+    s.node ? [[{}, s.node.draining ? 1 : 0]] : [],
+  );
+  gauge('sluice_bgp_speaker_up', "This node's BIRD runs: 1, or 0 (it announces nothing).", [], (s) => (s.node?.bgp ? [[{}, s.node.bgp.running ? 1 : 0]] : []));
+  gauge('sluice_bgp_peer_up', 'BGP session to a router: 1 established, 0 otherwise.', ['peer'], (s) =>
+    peers(s).map((p) => [{ peer: p.address }, p.established ? 1 : 0]),
+  );
+  gauge('sluice_bgp_peer_bfd_up', 'BFD session to a router: 1 up, 0 down (absent with BFD off).', ['peer'], (s) =>
+    peers(s)
+      .filter((p) => p.bfdUp !== null)
+      .map((p) => [{ peer: p.address }, p.bfdUp ? 1 : 0]),
+  );
+  gauge('sluice_bgp_routes_announced', 'Prefixes BIRD exports to a router now (read from BIRD).', ['peer'], (s) =>
+    peers(s).map((p) => [{ peer: p.address }, p.routes]),
+  );
   return registry;
 }

@@ -10,4 +10,10 @@ export interface MetricsSnapshot {
   /** Services by name ("198.18.100.1:80/tcp"). */
   services: (TrafficTotals & { service: string })[];
   backends: (TrafficTotals & { service: string; backend: string; up: boolean; weight: number; state?: string })[];
+  /** This node's announcements; absent in snapshots that predate them (tests). */
+  node?: {
+    draining: boolean;
+    /** null: no BGP speaker (the agent runs without --bgp-config). */
+    bgp: { running: boolean; peers: { address: string; established: boolean; bfdUp: boolean | null; routes: number }[] } | null;
+  };
 }

@@ -13,11 +13,13 @@ import { dirname, join } from 'node:path';
 import {
   type DataplaneConfig,
   type Identity,
+  type NodeStatus,
   type SluiceBackend,
   type StatsTotals,
   SluiceError,
   addressFamily,
   isSluiceError,
+  formatEndpoint,
   isTunnelMode,
   serviceName,
 } from '@sluice/api';
@@ -29,7 +31,7 @@ import { Authenticator, type AuthenticatorOptions } from '../auth/authenticator.
 import { ensureAdminTokenFile } from '../auth/admin-token-file.js';
 import { ensureFirstAdmin } from '../auth/first-admin.js';
 import type { FlowFilter, listFlows } from '../conntrack/index.js';
-import type { MetricsServer, MetricsServerOptions } from '../metrics/index.js';
+import type { MetricsServer, MetricsServerOptions, MetricsSnapshot } from '../metrics/index.js';
 import { type RatePoint, type StatsScope, readTotals } from '../stats/index.js';
 import { type DataplaneOwnerOptions, startDataplane, teardownDataplane } from './dataplane-owner.js';
 import { log } from '../log.js';
@@ -52,6 +54,8 @@ import { connectionOperations } from './connections.js';
 import { healthOperations } from './health.js';
 import { serviceOperations } from './services.js';
 import { metricsSnapshot, statsOperations } from './stats.js';
+import { nodeOperations } from './node.js';
+import { type BgpSettings, Speaker, type VipRoutes, vipsToAnnounce } from '../announce/index.js';
 
 export interface AgentOptions extends DataplaneOwnerOptions {
   /** SQLite store directory, or ':memory:' (tests). */
@@ -75,6 +79,8 @@ export interface AgentOptions extends DataplaneOwnerOptions {
   tunnel?: TunnelOptions;
   /** How often the next hops of dsr, ipip and gue backends are checked (forwarding/next-hop-neighbours.ts). */
   neighbourRefreshMs?: number;
+  /** Announce the VIPs over BGP through a BIRD this agent runs (announce/); its files go in runDir. */
+  bgp?: { settings: BgpSettings; runDir: string };
 }
 
 export interface DrainExpired {
@@ -117,6 +123,7 @@ export class Agent implements SluiceBackend {
   readonly audit: SluiceBackend['audit'];
   readonly auth: SluiceBackend['auth'];
   readonly config: SluiceBackend['config'];
+  readonly node: SluiceBackend['node'];
   #drainTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   /** A pass of #expireDrains is running (it awaits the conntrack worker). */
@@ -130,6 +137,16 @@ export class Agent implements SluiceBackend {
   /** The tunnel settings in force (the tunnel_settings map holds them). */
   #tunnel!: TunnelSources;
   readonly #neighbours: NextHopNeighbours;
+
+  /* ---- announcing (announce/): the speaker and the facts its rule reads ---- */
+  #speaker: Speaker | undefined;
+  #announceTimer: NodeJS.Timeout | undefined;
+  /** Set by the process once the API serves (markReady). */
+  #ready = false;
+  /** The last reconcile succeeded: the maps hold the store's services. */
+  #reconciled = true;
+  #drainingSince: number | null = null;
+  #withheld: string | null = 'the agent is not ready yet';
 
   private constructor(options: AgentOptions) {
     this.#options = options;
@@ -176,6 +193,7 @@ export class Agent implements SluiceBackend {
     this.audit = auditOperations(store);
     this.auth = authOperations(store, this.authenticator);
     this.config = configOperations(this, store);
+    this.node = nodeOperations(this);
   }
 
   static async start(options: AgentOptions): Promise<Agent> {
@@ -199,6 +217,7 @@ export class Agent implements SluiceBackend {
       agent.#parts.stats?.start();
       agent.#drainTimer = setInterval(() => void agent.#expireDrains(), options.drainTickMs ?? DEFAULT_DRAIN_TICK_MS);
       agent.#drainTimer.unref();
+      if (options.bgp) await agent.#startSpeaker(options.bgp);
     } catch (error) {
       agent.stop();
       throw error;
@@ -281,7 +300,9 @@ export class Agent implements SluiceBackend {
         this.#reconciler.apply(desired, this.isUp);
         return outcome.result;
       });
+      this.#reconciled = true;
       this.#syncNeighbours();
+      this.#announce();
       return result;
     } catch (error) {
       /* The transaction has rolled back: the store holds the state before the change again. */
@@ -323,18 +344,24 @@ export class Agent implements SluiceBackend {
   #reconcileStore(): void {
     try {
       this.#reconciler.apply(this.#desiredState(), this.isUp);
+      this.#reconciled = true;
       this.#syncNeighbours();
     } catch (error) {
+      this.#reconciled = false;
       log('error', `reconcile failed: ${(error as Error).message}`);
     }
+    this.#announce();
   }
 
   #restore(previous: DataplaneConfig, cause: unknown): void {
     try {
       this.#reconciler.apply(previous, this.isUp);
+      this.#reconciled = true;
       log('warn', `change refused (${(cause as Error).message}); the maps were restored`);
     } catch (error) {
+      this.#reconciled = false;
       log('error', `change failed (${(cause as Error).message}) and restoring the maps failed too: ${(error as Error).message}`);
+      this.#announce();
     }
   }
 
@@ -538,6 +565,127 @@ export class Agent implements SluiceBackend {
     }
   }
 
+  /* ---- announcing over BGP (announce/) ---- */
+
+  async #startSpeaker(bgp: NonNullable<AgentOptions['bgp']>): Promise<void> {
+    const speaker = new Speaker(bgp.settings, bgp.runDir);
+    this.#speaker = speaker;
+    await speaker.start();
+    /* Each tick: the rule again (an interface may have lost its program), then what BIRD really does. */
+    this.#announceTimer = setInterval(() => {
+      this.#announce();
+      void speaker.read();
+    }, bgp.settings.pollMs);
+    this.#announceTimer.unref();
+  }
+
+  /** True when this agent drives a BGP speaker (started with --bgp-config). */
+  get announces(): boolean {
+    return this.#speaker !== undefined;
+  }
+
+  get draining(): boolean {
+    return this.#drainingSince !== null;
+  }
+
+  /** The process calls this once the API serves: from then on the VIPs may be announced. */
+  markReady(): Promise<void> {
+    this.#ready = true;
+    return this.#announce();
+  }
+
+  /** Drain (true) withdraws every route; resolves once BIRD has taken the change. */
+  setDraining(draining: boolean): Promise<void> {
+    if (draining !== this.draining) this.#drainingSince = draining ? Date.now() : null;
+    return this.#announce();
+  }
+
+  /** The program is on every balancer interface (a test's loaded data plane sits on none). */
+  #attached(): boolean {
+    if (this.#options.dataplane || this.#options.interfaces.length === 0) return false;
+    try {
+      return this.#options.interfaces.every((ifname) => this.#dataplane.attachedProgramId(ifname, this.#options.xdpMode) === this.#dataplane.programId);
+    } catch {
+      return false; // the interface is gone
+    }
+  }
+
+  /** The VIPs this node may announce now (announce/announce-conditions.ts). */
+  #announcement(): { routes: VipRoutes; withheld: string | null } {
+    const services = this.#store.services.desired().map((service) => {
+      const name = serviceName(service);
+      return {
+        address: service.address,
+        backends: service.backends.map((b) => ({
+          eligible: b.state === 'ready' && b.weight > 0 && this.isUp(name, formatEndpoint(b.address, b.port)),
+        })),
+      };
+    });
+    const node = { attached: this.#attached(), reconciled: this.#reconciled, ready: this.#ready, draining: this.draining };
+    return vipsToAnnounce(node, services);
+  }
+
+  /** Hands the speaker the VIPs of the moment; never throws (a refusal is logged and shows in node.status). */
+  #announce(): Promise<void> {
+    const speaker = this.#speaker;
+    if (!speaker || this.#stopped) return Promise.resolve();
+    const { routes, withheld } = this.#announcement();
+    if (withheld !== this.#withheld) log('info', withheld ? `BGP: announcing nothing: ${withheld}` : 'BGP: announcing each VIP with an eligible backend');
+    this.#withheld = withheld;
+    return speaker.apply(routes).catch((error) => log('error', `BGP: ${(error as Error).message}`));
+  }
+
+  /** Open flows over every backend in the maps (what a node drain waits for). */
+  #openFlows(): number {
+    let total = 0;
+    for (const { backends } of this.#reconciler.ids().values()) for (const id of backends.values()) total += this.#activeFlows(id);
+    return total;
+  }
+
+  /** node.status: fresh asks BIRD now, otherwise its last reading (at most pollMs old). */
+  async nodeStatus(options: { fresh?: boolean } = {}): Promise<NodeStatus> {
+    const speaker = this.#speaker;
+    const base = { draining: this.draining, drainingSince: this.#drainingSince, activeFlows: this.#openFlows() };
+    if (!speaker) return { ...base, bgp: null };
+    const read = options.fresh || speaker.status.readAt === null ? await speaker.read() : speaker.status;
+    return {
+      ...base,
+      bgp: {
+        running: read.running,
+        pid: read.pid,
+        startedAt: read.startedAt,
+        restarts: read.restarts,
+        localAs: speaker.settings.localAs,
+        routerId: speaker.settings.routerId,
+        peers: read.peers,
+        announced: [...new Set(read.peers.flatMap((p) => p.routes))].sort(),
+        withheld: this.#withheld,
+        readAt: read.readAt,
+        error: read.error,
+      },
+    };
+  }
+
+  /** For the metrics: the speaker's last reading (never waits for BIRD at scrape time). */
+  nodeMetrics(): NonNullable<MetricsSnapshot['node']> {
+    const status = this.#speaker?.status;
+    return {
+      draining: this.draining,
+      bgp: status
+        ? {
+            running: status.running,
+            peers: status.peers.map((p) => ({ address: p.address, established: p.established, bfdUp: p.bfd ? p.bfd.up : null, routes: p.routes.length })),
+          }
+        : null,
+    };
+  }
+
+  /** Stops BIRD (its sessions close, the routers withdraw this node); the process awaits it before stop(). */
+  async stopAnnouncing(): Promise<void> {
+    clearInterval(this.#announceTimer);
+    await this.#speaker?.stop();
+  }
+
   /* ---- the process's calls (main.ts) ---- */
 
   /** True until the store holds a service: the services file seeds only an empty store. */
@@ -572,6 +720,9 @@ export class Agent implements SluiceBackend {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#drainTimer);
+    clearInterval(this.#announceTimer);
+    /* Normally stopped (and awaited) by the process first; this covers a failed start. */
+    void this.#speaker?.stop();
     void this.#neighbours.stop();
     this.#parts.health.stop();
     /* detachOnExit: teardownDataplane below removes the steering filter with the XDP program. */

@@ -81,5 +81,6 @@ export function metricsSnapshot(agent: Agent, store: Store, version: string, flo
         state: row?.state,
       };
     }),
+    node: agent.nodeMetrics(),
   };
 }

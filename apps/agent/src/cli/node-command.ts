@@ -1,0 +1,82 @@
+/* sluice node status | drain [--timeout D] | resume: this balancer node as the routers see it (BGP, issue 12). */
+import type { NodeStatus } from '@sluice/api';
+import { UsageError, duration, parse } from './args.js';
+import { connect } from './connection.js';
+import { emit } from './output.js';
+import { formatTable, formatTime } from './table.js';
+
+export const NODE_USAGE = `sluice node status                    (BGP speaker, each peer's BGP and BFD state, the routes BIRD announces)
+  sluice node drain [--timeout D]      (withdraw every route, then wait for open flows to end or D, default 5m; prints progress)
+  sluice node resume                   (announce again: each VIP with an eligible backend)`;
+
+const DEFAULT_DRAIN_TIMEOUT_MS = 5 * 60_000;
+const PROGRESS_EVERY_MS = 1000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function formatNodeStatus(status: NodeStatus): string {
+  const lines = [`draining: ${status.draining ? `yes, since ${formatTime(status.drainingSince)}` : 'no'}    open flows: ${status.activeFlows}`];
+  const bgp = status.bgp;
+  if (!bgp) return [...lines, 'bgp: off (the agent runs without --bgp-config; it announces nothing)'].join('\n');
+  lines.push(
+    `bgp: AS ${bgp.localAs}, router id ${bgp.routerId}; BIRD ${bgp.running ? `running (pid ${bgp.pid}, since ${formatTime(bgp.startedAt)})` : 'NOT running'}` +
+      (bgp.restarts ? `, restarted ${bgp.restarts} times` : ''),
+  );
+  lines.push(`announced: ${bgp.announced.length ? bgp.announced.join(', ') : 'nothing'}${bgp.withheld ? ` (withheld: ${bgp.withheld})` : ''}`);
+  if (bgp.error) lines.push(`error: ${bgp.error}`);
+  lines.push(
+    formatTable(
+      ['PEER', 'AS', 'BGP', 'SINCE', 'BFD', 'ROUTES', 'LAST ERROR'],
+      bgp.peers.map((p) => [
+        p.address,
+        String(p.as),
+        p.state,
+        formatTime(p.since),
+        p.bfd ? p.bfd.state : 'off',
+        p.routes.length ? p.routes.join(' ') : '-',
+        p.lastError ?? '-',
+      ]),
+    ),
+  );
+  return lines.join('\n');
+}
+
+export async function nodeCommand(argv: string[]): Promise<void> {
+  const [verb, ...rest] = argv;
+  const { values } = parse(rest, { timeout: { type: 'string' } });
+  const client = connect(values);
+  switch (verb) {
+    case undefined:
+    case 'status': {
+      const status = await client.node.status.query();
+      return emit(values.json, status, () => formatNodeStatus(status));
+    }
+    case 'drain': {
+      const timeoutMs = duration('timeout', values.timeout) ?? DEFAULT_DRAIN_TIMEOUT_MS;
+      const withdrawn = await client.node.drain.mutate({ timeoutMs });
+      if (!values.json)
+        process.stdout.write(
+          `routes withdrawn (BIRD announces: ${withdrawn.bgp?.announced.join(', ') || 'nothing'}); waiting for ${withdrawn.activeFlows} open flows\n`,
+        );
+      const deadline = Date.now() + timeoutMs;
+      let status = withdrawn;
+      while (status.activeFlows > 0 && Date.now() < deadline) {
+        await sleep(Math.min(PROGRESS_EVERY_MS, Math.max(0, deadline - Date.now())));
+        status = await client.node.status.query();
+        if (!values.json) process.stdout.write(`  ${status.activeFlows} open flows\n`);
+      }
+      const ended = status.activeFlows === 0;
+      return emit(values.json, { ...status, flowsEnded: ended }, () =>
+        ended
+          ? 'drained: no open flows; the node can be stopped (sluice node resume announces again)'
+          : `timeout after ${timeoutMs} ms: ${status.activeFlows} flows still open; stopping now breaks them`,
+      );
+    }
+    case 'resume': {
+      const status = await client.node.resume.mutate();
+      return emit(values.json, status, () => `resumed\n${formatNodeStatus(status)}`);
+    }
+    default:
+      throw new UsageError(`unknown node command "${verb}"\nusage: ${NODE_USAGE}`);
+  }
+}

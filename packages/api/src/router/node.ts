@@ -1,0 +1,17 @@
+import type { TRPCRouterRecord } from '@trpc/server';
+import { operatorProcedure, viewerProcedure } from '../trpc.ts';
+import { nodeDrainInputSchema, nodeStatusSchema } from './node.types.ts';
+
+export const nodeRouter = {
+  /** This node's announcement state: BGP peers, routes announced (as BIRD has them), draining, open flows. */
+  status: viewerProcedure.output(nodeStatusSchema).query(({ ctx }) => ctx.sluice.node.status()),
+
+  /** Withdraws every route from the routers now; resolves once BIRD has withdrawn them. Flows go on until they end. */
+  drain: operatorProcedure
+    .input(nodeDrainInputSchema)
+    .output(nodeStatusSchema)
+    .mutation(({ ctx, input }) => ctx.sluice.node.drain(input ?? {}, ctx.identity)),
+
+  /** Announces again (each VIP with an eligible backend). */
+  resume: operatorProcedure.output(nodeStatusSchema).mutation(({ ctx }) => ctx.sluice.node.resume(ctx.identity)),
+} satisfies TRPCRouterRecord;
