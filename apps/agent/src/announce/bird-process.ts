@@ -97,8 +97,10 @@ export class BirdProcess {
 
   #onExit(child: ChildProcess, why: string): void {
     if (this.#child !== child) return;
+    /* One that never came up is start()'s failure to report, not a crash to restart. */
+    const wasRunning = this.#startedAt !== null;
     this.#startedAt = null;
-    if (this.#stopping) return;
+    if (this.#stopping || !wasRunning) return;
     log(
       'error',
       `BIRD exited (${why}); this node announces nothing until it runs again; restarting in ${RESTART_DELAY_MS} ms. Its log:\n${tail(this.files.logFile)}`,

@@ -28,7 +28,7 @@ import { sameRoutes } from './announce-conditions.js';
 export interface PeerStatus {
   address: string;
   as: number;
-  /** BGP state as BIRD reports it (Idle, Connect, Active, OpenSent, OpenConfirm, Established), or "unknown". */
+  /** BGP state as BIRD reports it (Down, Idle, Connect, Active, OpenSent, OpenConfirm, Established, Close), or "unknown". */
   state: string;
   established: boolean;
   /** When the BGP protocol entered its current state (ms). */

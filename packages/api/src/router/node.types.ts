@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const bgpPeerStatusSchema = z.object({
   address: z.string(),
   as: z.number().int(),
-  /** Idle, Connect, Active, OpenSent, OpenConfirm, Established, or "unknown" (BIRD not answering). */
+  /** Down, Idle, Connect, Active, OpenSent, OpenConfirm, Established, Close, or "unknown" (BIRD not answering). */
   state: z.string(),
   established: z.boolean(),
   since: z.number().nullable(),
