@@ -6,7 +6,8 @@
  * node is not drained; node drain withdraws, node resume announces again;
  * SIGKILL of the agent takes its BIRD with it (pdeathsig) and the router
  * drops the node within a second (measured); node.status and the metrics
- * show peers and routes as BIRD has them; bad BGP settings stop the agent
+ * show peers and routes as BIRD has them; a connection through the router
+ * and the node is what node drain waits for; bad BGP settings stop the agent
  * at start, before anything is attached.
  */
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
+import { hold } from '@sluice/testbed/client-traffic';
 import { type Ecmp, ecmpDown, ecmpUp, routerNextHops } from '@sluice/testbed/ecmp';
 import { execIn, run, runChecked, spawnIn } from '@sluice/testbed/netns';
 import { waitForReadyFile } from '@sluice/testbed/ready-file';
@@ -247,7 +249,7 @@ test('node.status and the metrics show each peer, its BFD session and the routes
   assert.equal(status.draining, false);
   assert.equal(status.bgp.running, true);
   assert.equal(status.bgp.withheld, null);
-  assert.deepEqual(status.bgp.announced, [`${vip4()}/32`, `${vip6()}/128`].sort());
+  assert.deepEqual(status.bgp.announced, [`${vip4()}/32`, `${vip6()}/128`].sort(), `agent:\n${agentLog.slice(-3000)}`);
   const [p4, p6] = status.bgp.peers;
   assert.deepEqual([p4.routes, p6.routes], [[`${vip4()}/32`], [`${vip6()}/128`]]);
   assert.deepEqual([p4.bfd.state, p6.bfd.state], ['Up', 'Up']);
@@ -287,6 +289,34 @@ test('node drain withdraws every route before it waits; node resume announces ag
   const actions = (Array.isArray(audit) ? audit : (audit.items ?? [])).map((e) => e.action);
   assert.ok(actions.includes('node.drain') && actions.includes('node.resume'), `audit: ${actions}`);
 });
+
+test(
+  "a connection goes client -> router -> node (dsr) -> backend; node drain waits for the node's open flow, printing progress, until its timeout",
+  T,
+  async () => {
+    const be = ecmp.backends[0]!;
+    const line = `${vip4()}:${be.ports.tcp}/tcp`;
+    await sluiceOk(['service', 'add', line, '--mode', 'dsr', ...CHECK]);
+    await sluiceOk(['backend', 'add', line, `${be.ipv4}:${be.ports.tcp}`]);
+    await announced(vip4(), node().uplink.ipv4);
+    const held = await hold(ecmp.client, vip4(), be.ports.tcp, { seconds: 60, intervalMs: 100 });
+    try {
+      assert.equal(held.backend, be.name);
+      await held.exchanged(3);
+      assert.ok((await nodeStatus()).activeFlows >= 1, 'the node counts the held connection');
+      const r = await sluice(['node', 'drain', '--timeout', '3s']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /routes withdrawn \(BIRD announces: nothing\); waiting for [1-9]\d* open flows/);
+      assert.match(r.stdout, /^ {2}[1-9]\d* open flows$/m);
+      assert.match(r.stdout, /timeout after 3000 ms: [1-9]\d* flows still open; stopping now breaks them/);
+      await withdrawn(vip4());
+    } finally {
+      await held.stop();
+    }
+    await sluiceOk(['node', 'resume']);
+    await announced(vip4(), node().uplink.ipv4);
+  },
+);
 
 test('SIGKILL of the agent takes its BIRD down with it: the router drops the node within a second', T, async () => {
   await announced(vip4(), node().uplink.ipv4);
