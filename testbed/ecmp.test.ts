@@ -13,6 +13,7 @@ import { execIn, execInChecked, listNamespaces, run } from './netns.ts';
 import { tagged } from './tag.ts';
 
 const PREFIX = tagged('slec');
+const FAIL_PREFIX = tagged('slef');
 const NODES = 3;
 const T = { timeout: 90_000 };
 const UDP_PORT = 9001;
@@ -211,4 +212,24 @@ test('teardown removes every namespace and daemon, and the root namespace gained
   for (const pid of ours) assert.throws(() => process.kill(pid, 0), `BIRD ${pid} still running`);
   assert.equal(await rootLinks(), rootLinksBefore);
   assert.deepEqual(await ecmpDown({ prefix: PREFIX }), []);
+});
+
+test('a failing up tears down what it made, its router BIRD included, and names the failing command', T, async () => {
+  const stateDir = `/run/sluice-testbed/${FAIL_PREFIX}`;
+  await assert.rejects(ecmpUp({ prefix: FAIL_PREFIX, nodes: 2, backends: 1, serverScript: '/nonexistent/backend-server.mjs' }), (err: Error) => {
+    assert.match(err.message, /ecmp up failed: backend server be1 did not start/);
+    assert.ok(err.message.includes(`ip netns exec ${FAIL_PREFIX}-be1 `), err.message);
+    return true;
+  });
+  assert.deepEqual(
+    (await listNamespaces()).filter((ns) => ns.startsWith(`${FAIL_PREFIX}-`)),
+    [],
+  );
+  const pids = (await run('pgrep', ['-x', 'bird'])).stdout.split('\n').filter(Boolean).map(Number);
+  assert.deepEqual(
+    pids.filter((pid) => isOurBird(pid, `${stateDir}/bird/router.conf`)),
+    [],
+    'the router BIRD was stopped',
+  );
+  assert.equal(await rootLinks(), rootLinksBefore);
 });

@@ -50,6 +50,8 @@ export interface EcmpOptions {
   bfd?: BfdTimings;
   stateRoot?: string;
   log?: (message: string) => void;
+  /** The backend server to run (tests of a failing up pass one that does not exist). */
+  serverScript?: string;
 }
 
 export interface EcmpNode {
@@ -191,7 +193,7 @@ export async function ecmpUp(options: EcmpOptions): Promise<Ecmp> {
     log('starting the router BIRD');
     const bird = await startBird({ stateDir: dir, name: 'router', namespace: plan.router.namespace, config: routerBirdConfig(plan) });
     const servers: ServerStatus[] = [];
-    for (const b of plan.backends) servers.push(await startServer(dir, b));
+    for (const b of plan.backends) servers.push(await startServer(dir, b, options.serverScript ? { script: options.serverScript } : {}));
     return { ...plan, router: { ...plan.router, bird }, stateDir: dir, servers };
   } catch (error) {
     await ecmpDown(options).catch(() => {});
