@@ -6,6 +6,21 @@ import { agentSettingsFromArgs } from '../src/main.js';
 import { DEFAULT_ICMP_TOO_BIG_RATE, MAX_ICMP_TOO_BIG_RATE, resolveSettings } from '../src/settings.js';
 import { SMALL_MAPS, objectPath, scratchBpffs } from '@sluice/dataplane/test-helpers';
 
+/* The agent logs one line per event on stderr (log.ts): collect what `run` writes there. */
+function capturingStderr<T>(run: () => T): { result: T; lines: string[] } {
+  const lines: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { result: run(), lines };
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
 describe('ICMP too-big rate setting', () => {
   it("defaults to the program's own default, 1000 a second", () => {
     assert.equal(DEFAULT_ICMP_TOO_BIG_RATE, 1000);
@@ -29,19 +44,19 @@ describe('ICMP too-big rate setting', () => {
   });
 
   for (const rate of [0, 7, MAX_ICMP_TOO_BIG_RATE]) {
-    it(`reaches the loaded program: too_big_answers_per_second reads back ${rate} from its .rodata`, () => {
+    it(`reaches the loaded program (too_big_answers_per_second reads back ${rate} from its .rodata) and the start log`, () => {
       const bpffs = scratchBpffs();
       try {
-        const dp = startDataplane({
-          objectPath: objectPath(),
-          pinDir: bpffs.dir,
-          interfaces: [],
-          xdpMode: 'native',
-          maxEntries: SMALL_MAPS,
-          icmpTooBigRate: rate,
-        });
+        const { result: dp, lines } = capturingStderr(() =>
+          startDataplane({ objectPath: objectPath(), pinDir: bpffs.dir, interfaces: [], xdpMode: 'native', maxEntries: SMALL_MAPS, icmpTooBigRate: rate }),
+        );
         try {
           assert.equal(dp.tunables().too_big_answers_per_second, BigInt(rate));
+          const shown = rate === 0 ? 'ICMP too-big answers: never (--icmp-too-big-rate 0)' : `ICMP too-big answers: at most ${rate} a second`;
+          assert.ok(
+            lines.some((line) => line.endsWith(`${shown}\n`)),
+            `start log shows "${shown}": ${lines.join('')}`,
+          );
         } finally {
           dp.close();
         }
