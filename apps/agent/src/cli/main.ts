@@ -14,10 +14,11 @@ export const USAGE = `usage: sluice <command> [options]     (every API command t
   sluice agent [--settings FILE] [--interfaces IF,...] [--config SERVICES_FILE] [--data-dir DIR]
                [--socket PATH] [--admin-token-file PATH] [--admin-password-file PATH]
                [--metrics-address HOST:PORT] [--pin-dir DIR]
-               [--xdp-mode native|skb] [--flow-table-size N] [--half-open-table-size N] [--client-rate-table-size N] [--flow-guard-rate N] [--detach-on-exit] [--ready-file FILE]
+               [--xdp-mode native|skb] [--flow-table-size N] [--half-open-table-size N] [--client-rate-table-size N] [--flow-guard-rate N] [--icmp-too-big-rate N] [--detach-on-exit] [--ready-file FILE]
                [--tunnel-source4 A] [--tunnel-source6 A] [--tunnel-source4-hash-bits N] [--tunnel-source6-hash-bits N] [--gue-port P]
       run the agent; --config seeds an empty store; SIGHUP re-imports it (and the settings file's tunnel settings)
       ipip/gue: the outer source per family defaults to the XDP interfaces' one global address; GUE port 6080
+      --icmp-too-big-rate: ICMP too-big answers a second, 0..100000 (default 1000; 0 never answers)
   sluice teardown --interfaces IF,... [--pin-dir DIR]
       detach the XDP program and remove its pinned maps
 
