@@ -64,10 +64,10 @@ async function measureRound(
           udpTotals = addUdpTotals(udpTotals, udp);
           log(`round ${round + 1} ${scenario.name} ${workload}: ${round2(udp.deliveredPps)} pps delivered of ${round2(udp.offeredPps)} offered`);
           const problems = udpRunProblems(udp, scenario.mode);
-          if (problems.length) {
-            log(`round ${round + 1} ${scenario.name} ${workload}: ${problems.join('; ')}`);
-            pushNote(notes, `${scenario.name}/${workload}`, `round ${round + 1}: ${problems.join('; ')}`);
-          }
+          const seen = `sinks: ${udp.arrivedPlain} bare, ${udp.arrivedTunneled} in IPIP; ${udp.reachedUdp} of ${udp.sampled} sampled reached the UDP layer`;
+          if (problems.length) log(`round ${round + 1} ${scenario.name} ${workload}: CHECK FAILED: ${problems.join('; ')}`);
+          if (problems.length || scenario.mode)
+            pushNote(notes, `${scenario.name}/${workload}`, `${scenario.name} round ${round + 1}: ${[seen, ...problems].join('; ')}`);
         }
       }
     } finally {
