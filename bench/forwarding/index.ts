@@ -62,7 +62,9 @@ async function measureRound(
           const udp = await runUdp(net, scenario.destination(net), flows, options.udpSeconds);
           samples.push({ round, scenario: scenario.name, workload, udp });
           udpTotals = addUdpTotals(udpTotals, udp);
-          log(`round ${round + 1} ${scenario.name} ${workload}: ${round2(udp.deliveredPps)} pps delivered of ${round2(udp.offeredPps)} offered`);
+          log(
+            `round ${round + 1} ${scenario.name} ${workload}: ${round2(udp.deliveredPps)} pps delivered of ${round2(udp.offeredPps)} offered${udp.arrivedPps !== udp.deliveredPps ? ` (${round2(udp.arrivedPps)} arrived, scaled by the sample's share that reached the UDP layer)` : ''}`,
+          );
           const problems = udpRunProblems(udp, scenario.mode);
           const seen = `sinks: ${udp.arrivedPlain} bare, ${udp.arrivedTunneled} in IPIP; ${udp.reachedUdp} of ${udp.sampled} sampled reached the UDP layer`;
           if (problems.length) log(`round ${round + 1} ${scenario.name} ${workload}: CHECK FAILED: ${problems.join('; ')}`);
