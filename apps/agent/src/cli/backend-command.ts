@@ -12,6 +12,7 @@ export const BACKEND_USAGE = `sluice backend ls SERVICE
   sluice backend ready|maint SERVICE ADDR:PORT...
   sluice backend rm SERVICE ADDR:PORT... [--force]
     several ADDR:PORT: one change to all of them, all or nothing`;
+export const BACKEND_VERBS = ['ls', 'list', 'add', 'set', 'drain', 'ready', 'maint', 'rm', 'remove'] as const;
 
 const FLAGS = {
   weight: { type: 'string' },
