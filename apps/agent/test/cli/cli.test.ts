@@ -184,6 +184,31 @@ test('conns, stats, health, audit print tables and JSON', T, async () => {
   assert.equal(audit.items[0].actor, 'root');
 });
 
+test('conns --backend: a backend serving two services lists its connections in both; --service narrows it to one', T, async () => {
+  const web = '198.18.100.1:80/tcp';
+  const alt = '198.18.100.9:8443/tcp';
+  await ok(['service', 'add', alt]);
+  await ok(['backend', 'add', alt, '198.19.7.2:8080']);
+  await ok(['backend', 'add', web, '198.19.7.2:8080']);
+  addFlows(t, web, '198.19.7.2:8080', 2, 45000);
+  addFlows(t, alt, '198.19.7.2:8080', 1, 46000);
+  const both = JSON.parse(await ok(['conns', '--backend', '198.19.7.2:8080', '--json', '--limit', '100']));
+  assert.deepEqual(both.items.map((f: { service: string; clientPort: number }) => `${f.service} ${f.clientPort}`).sort(), [
+    `${web} 45000`,
+    `${web} 45001`,
+    `${alt} 46000`,
+  ]);
+  const table = await ok(['conns', '--backend', '198.19.7.2:8080']);
+  assert.equal(table.trim().split('\n').length, 4, table); /* header and 3 rows */
+  const one = JSON.parse(await ok(['conns', '--backend', '198.19.7.2:8080', '--service', alt, '--json']));
+  assert.deepEqual(
+    one.items.map((f: { service: string }) => f.service),
+    [alt],
+  );
+  await ok(['service', 'rm', alt, '--force']);
+  await ok(['backend', 'rm', web, '198.19.7.2:8080', '--force']);
+});
+
 test('service --mode and set-mode; in a bypass mode the counts are marked as estimates; a bad mode is refused and changes nothing', T, async () => {
   const svc = '198.18.100.60:80/tcp';
   /* dsr with no backends yet: nothing to route-check in the test's namespace. */
