@@ -96,7 +96,12 @@ export async function backendCommand(argv: string[]): Promise<void> {
       const result = single
         ? await client.backends.remove.mutate({ service: service(), endpoint: single, force: values.force })
         : await client.backends.bulk.mutate({ service: service(), endpoints: list, change: { action: 'remove', force: values.force } });
-      return emit(values.json, result, () => `removed ${list.join(', ')}${result.flowsEnded ? ` (${result.flowsEnded} flows ended)` : ''}`);
+      return emit(
+        values.json,
+        result,
+        () =>
+          `removed ${list.join(', ')}${result.flowsEnded ? ` (${result.flowsEnded} open connections cut)` : ''}${result.closedEntriesRemoved ? ` (${result.closedEntriesRemoved} closed entries cleared)` : ''}`,
+      );
     }
     default:
       throw new UsageError(`unknown backend command "${verb ?? ''}"\nusage: ${BACKEND_USAGE}`);

@@ -144,7 +144,7 @@ test('backend add / set / drain / ready / maint / rm, single and bulk', T, async
     refused.stderr,
     /^sluice: CONFLICT: backend 198\.19\.3\.2:8080 of 198\.18\.100\.1:80\/tcp still carries 2 active flows; drain it first or use force\n$/,
   );
-  assert.match(await ok(['backend', 'rm', svc, '198.19.3.2:8080', '--force']), /removed 198\.19\.3\.2:8080 \(2 flows ended\)/);
+  assert.match(await ok(['backend', 'rm', svc, '198.19.3.2:8080', '--force']), /removed 198\.19\.3\.2:8080 \(2 open connections cut\)/);
 });
 
 test('errors: the agent message and a non-zero exit; usage errors exit 2; no agent exits 3', T, async () => {
