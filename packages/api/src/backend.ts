@@ -45,8 +45,11 @@ export interface SluiceBackend {
     add(input: BackendAddInput, caller: Identity): MaybePromise<BackendView>;
     setWeight(input: BackendSetWeightInput, caller: Identity): MaybePromise<BackendView>;
     setState(input: BackendSetStateInput, caller: Identity): MaybePromise<BackendView>;
-    remove(input: BackendRemoveInput, caller: Identity): MaybePromise<{ removed: string; flowsEnded: number }>;
-    bulk(input: BackendBulkInput, caller: Identity): MaybePromise<{ backends: BackendView[]; removed: string[]; flowsEnded: number }>;
+    remove(input: BackendRemoveInput, caller: Identity): MaybePromise<{ removed: string; flowsEnded: number; closedEntriesRemoved: number }>;
+    bulk(
+      input: BackendBulkInput,
+      caller: Identity,
+    ): MaybePromise<{ backends: BackendView[]; removed: string[]; flowsEnded: number; closedEntriesRemoved: number }>;
     /** The service's backends now and then every intervalMs (drain progress), until signal aborts. */
     watch(service: string, intervalMs: number, signal: AbortSignal): AsyncIterable<BackendView[]>;
   };

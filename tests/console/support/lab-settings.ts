@@ -38,6 +38,7 @@ export const backendAddress = (i: number) => `198.19.${i}.2`;
 export const CLIENT_SOURCES = {
   algorithm: '198.18.0.11',
   connections: '198.18.0.13',
+  backendFilter: '198.18.0.15',
   clientRate: '198.18.0.14',
 } as const;
 

@@ -22,6 +22,7 @@ export const BACKEND_HOST_USAGE = `sluice backend-host attach --interface IF --a
   sluice backend-host check [--vip V]... [--interface IF]
       each problem with the command that fixes it; exit 1 when there is one
   (all take --run-dir DIR, default ${DEFAULT_RUN_DIR}: its state and pinned maps; attach takes --object FILE, default bpf/build/decap.bpf.o)`;
+export const BACKEND_HOST_VERBS = ['attach', 'detach', 'check'] as const;
 
 const FLAGS = {
   interface: { type: 'string' },

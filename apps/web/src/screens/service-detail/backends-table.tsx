@@ -136,6 +136,7 @@ export function BackendsTable(props: BackendsTableProps) {
   return (
     <DataTable
       testId="backends-table"
+      cardsOnPhone
       columns={columns}
       rows={backends}
       rowKey={(backend) => backend.endpoint}
