@@ -44,6 +44,7 @@ export function HostCheckCell({
   return (
     <details className="host-check" data-host-check="problems">
       <summary>
+        host check:{' '}
         <span className="text-bad">
           {report.problems} problem{report.problems === 1 ? '' : 's'}
         </span>
