@@ -6,7 +6,10 @@
  * deliver their inner packets to a server bound to the VIP on the loopback
  * (GUE over IPv4 carrying IPv4 and IPv6: the TC path must tell the stack the
  * inner family), which answers the client directly; detach leaves nothing
- * attached or pinned, and the same tunnels then get no answer.
+ * attached or pinned, and the same tunnels then get no answer. attach sets
+ * an advmss that fits the tunnel on the default routes (the XDP run opts out
+ * with --keep-mss to show check's advice) and detach puts back what the
+ * operator had there.
  *
  * The GUE frames are ordinary UDP datagrams to the host's GUE port whose
  * payload is the client's whole IP packet (GUE variant 1 has no GUE header),
@@ -104,6 +107,14 @@ async function xdpProgramId(): Promise<number | undefined> {
   return link?.xdp?.prog?.id;
 }
 
+/** The advmss of the host's default route of `family`, or undefined. */
+async function advmss(family: 4 | 6): Promise<number | undefined> {
+  const [route] = JSON.parse((await onHost('ip', ['-j', `-${family}`, 'route', 'show', 'default'])).stdout) as {
+    metrics?: { advmss?: number }[];
+  }[];
+  return route?.metrics?.find((m) => m.advmss !== undefined)?.advmss;
+}
+
 async function tcFilters(): Promise<string> {
   return (await onHost('tc', ['filter', 'show', 'dev', HOST_IF, 'ingress'])).stdout.trim();
 }
@@ -179,12 +190,25 @@ test('attach in XDP: GUE to the host reaches the VIP server, which answers the c
   ]);
   assert.deepEqual(await sendThroughGue(1000), [], 'without the program nothing strips the tunnel: no answer');
 
-  const attach = await sluiceOnHost(['attach', '--interface', HOST_IF, '--address', ADDR.host4, '--address', ADDR.host6, '--gue-port', String(GUE_PORT)]);
+  const attach = await sluiceOnHost([
+    'attach',
+    '--interface',
+    HOST_IF,
+    '--address',
+    ADDR.host4,
+    '--address',
+    ADDR.host6,
+    '--gue-port',
+    String(GUE_PORT),
+    '--keep-mss',
+  ]);
   assert.equal(attach.code, 0, attach.stderr);
   const id = Number(/program id (\d+)/.exec(attach.stdout)?.[1]);
   assert.match(
     attach.stdout,
-    new RegExp(`^decapsulation attached to ${HOST_IF} \\(xdp, program id \\d+\\) for ${ADDR.host4}, ${ADDR.host6}, GUE port ${GUE_PORT}`),
+    new RegExp(
+      `^decapsulation attached to ${HOST_IF} \\(xdp, program id \\d+\\) for ${ADDR.host4}, ${ADDR.host6}, GUE port ${GUE_PORT}\nadvmss: left as it is \\(--keep-mss\\)\n`,
+    ),
   );
   assert.equal(await xdpProgramId(), id, 'the interface runs the program attach named');
   assert.deepEqual(await sendThroughGue(2000), EXPECTED_ANSWERS);
@@ -206,35 +230,42 @@ test('attach in XDP: GUE to the host reaches the VIP server, which answers the c
   assert.equal(all.counters?.drop_truncated_inner, 0);
 });
 
-test('attach again in TC: the XDP program goes, the TC filter strips the same tunnels', T, async () => {
-  const attach = await sluiceOnHost([
-    'attach',
-    '--interface',
-    HOST_IF,
-    '--mode',
-    'tc',
-    '--address',
-    ADDR.host4,
-    '--address',
-    ADDR.host6,
-    '--gue-port',
-    String(GUE_PORT),
-  ]);
+test('attach again in TC: the XDP program goes, the TC filter strips the same tunnels; the advmss is set and said', T, async () => {
+  /* What an operator might have: IPv4 clamped to a value too big for the tunnel, IPv6 without advmss. */
+  await onHost('ip', ['-4', 'route', 'change', 'default', 'via', ADDR.fabric4, 'dev', HOST_IF, 'advmss', '1460']);
+  await onHost('ip', ['-6', 'route', 'change', 'default', 'via', ADDR.fabric6, 'dev', HOST_IF, 'metric', '1024']);
+  const attachTc = () =>
+    sluiceOnHost(['attach', '--interface', HOST_IF, '--mode', 'tc', '--address', ADDR.host4, '--address', ADDR.host6, '--gue-port', String(GUE_PORT)]);
+  const attach = await attachTc();
   assert.equal(attach.code, 0, attach.stderr);
   assert.match(attach.stdout, new RegExp(`decapsulation attached to ${HOST_IF} \\(tc, program id \\d+\\)`));
+  const said = attach.stdout.split('\n').filter((line) => line.startsWith('advmss'));
+  assert.deepEqual(said, [
+    `advmss 1412 on the IPv4 default route via ${ADDR.fabric4} dev ${HOST_IF} (was 1460): client segments fit once tunnelled; detach puts back what was there`,
+    `advmss 1392 on the IPv6 default route via ${ADDR.fabric6} dev ${HOST_IF} (was none): client segments fit once tunnelled; detach puts back what was there`,
+  ]);
+  assert.deepEqual([await advmss(4), await advmss(6)], [1412, 1392]);
+  /* Attached again: nothing more to set, and what detach will restore is still the operator's, not 1412/1392. */
+  const again = await attachTc();
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /\nadvmss: every default route already fits the tunnel\n/);
   assert.equal(await xdpProgramId(), undefined, 'the XDP program was removed once TC ran');
   assert.match(await tcFilters(), /decap_tc/);
   assert.deepEqual(await sendThroughGue(2000), EXPECTED_ANSWERS);
   const check = await checkOnHost();
   assert.equal(check.code, 0);
-  /* The maps are the pinned ones attach reused: the XDP run's 2, then the TC run's 2. */
+  /* The maps are the pinned ones attach reused: the XDP run's 2, then the TC runs' 2. */
   assert.equal(check.counters?.gue_ipv4, 4, JSON.stringify(check.counters));
 });
 
-test('detach leaves nothing attached or pinned, and the tunnels get no answer again', T, async () => {
+test('detach leaves nothing attached or pinned, puts the advmss back, and the tunnels get no answer again', T, async () => {
   const detach = await sluiceOnHost(['detach']);
   assert.equal(detach.code, 0, detach.stderr);
-  assert.match(detach.stdout, new RegExp(`^detached from ${HOST_IF} \\(tc\\); removed 3 pinned maps`));
+  assert.equal(
+    detach.stdout.trim(),
+    `detached from ${HOST_IF} (tc); removed 3 pinned maps; advmss of the IPv4 default route via ${ADDR.fabric4} dev ${HOST_IF} back to 1460; advmss of the IPv6 default route via ${ADDR.fabric6} dev ${HOST_IF} back to none`,
+  );
+  assert.deepEqual([await advmss(4), await advmss(6)], [1460, undefined]);
   assert.equal(await xdpProgramId(), undefined);
   assert.equal(await tcFilters(), '');
   /* maps.debug and progs.debug are the kernel's own files on every bpffs. */

@@ -383,7 +383,8 @@ test('a mode switch under traffic: open connections keep their mode and keep wor
  * balancer's 1500-byte segment once the outer header is added.
  * 1. Reproduced: the router drops ICMP "fragmentation needed" / "packet too
  *    big" (an nftables rule, as a firewall that filters ICMP does) and the
- *    backend advertises the MSS of its own MTU: the balancer's answer never
+ *    backend advertises the MSS of its own MTU (the advmss `sluice
+ *    backend-host attach` set is taken off first): the balancer's answer never
  *    reaches the client, which resends the same too-big segment until the
  *    upload times out. From the client this is exactly a balancer that does
  *    not answer (the agent has no switch for too_big_answers_per_second,
@@ -417,7 +418,12 @@ for (const family of FAMILIES) {
     const nft = (command: string) => execInChecked(router, 'sh', ['-c', `nft ${command}`]);
     const dropped = async () => Number(/packets (\d+)/.exec((await nft(`list table inet ${table}`)).stdout)?.[1]);
 
+    /* The MSS of be1's own MTU, as on a host that attach did not prepare. */
+    const withoutAdvmss = () =>
+      execInChecked(be1.namespace, 'ip', [v, 'route', 'change', 'default', 'via', gateway, 'dev', 'eth0', ...(family === 'ipv6' ? ['metric', '1024'] : [])]);
+
     /* 1. The black hole. */
+    await withoutAdvmss();
     await nft(`add table inet ${table}`);
     await nft(`'add chain inet ${table} forward { type filter hook forward priority 0; }'`);
     await nft(`add rule inet ${table} forward ${rule}`);
@@ -445,17 +451,7 @@ for (const family of FAMILIES) {
     assert.equal(await tooBig(), answered1, 'with the MSS that fits nothing was too big');
 
     /* 3. No advmss; the balancer's too-big answer reaches the client. */
-    await execInChecked(be1.namespace, 'ip', [
-      v,
-      'route',
-      'change',
-      'default',
-      'via',
-      gateway,
-      'dev',
-      'eth0',
-      ...(family === 'ipv6' ? ['metric', '1024'] : []),
-    ]);
+    await withoutAdvmss();
     await nft(`delete table inet ${table}`);
     const answered2 = await tooBig();
     const answeredUpload = await upload();

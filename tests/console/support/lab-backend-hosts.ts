@@ -1,8 +1,8 @@
 /*
  * The lab's backends made ready for dsr, ipip and gue as README's "Preparing
  * a backend" says: every mode VIP on the loopback, arp_ignore=1 and
- * arp_announce=2, loose rp_filter, an advmss that fits the tunnels, and
- * the decapsulation program attached with the real
+ * arp_announce=2, loose rp_filter, and the decapsulation program (with an
+ * advmss that fits the tunnels on the default routes) attached with the real
  * `sluice backend-host attach` (XDP on eth0, IPIP and GUE to the backend's
  * own address). The classic testbed's backends sit on-link behind the
  * balancer (one veth each) and route through it, so dsr works there and the
@@ -52,11 +52,6 @@ export async function prepareModeBackends(): Promise<void> {
     await onBackend(
       i,
       'sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.eth0.rp_filter=2',
-    );
-    /* An MSS that fits once the balancer adds GUE over IPv4 (28 bytes): 1500 - 28 - 40, and - 60 for IPv6 clients. */
-    await onBackend(
-      i,
-      `ip route change default via 198.19.${i}.1 dev eth0 advmss 1432 && ip -6 route change default via 2001:db8:1:${i}::1 dev eth0 advmss 1412`,
     );
     const pins = join(backendRunDir(i), 'bpf');
     mkdirSync(pins, { recursive: true });

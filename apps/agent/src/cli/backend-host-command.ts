@@ -11,14 +11,16 @@ import { readPinnedDecapCounters } from '@sluice/dataplane';
 import { UsageError, integer, parse } from './args.js';
 import { attachDecap, detachDecap } from './backend-host/attach.js';
 import { type CheckResult, checkHost } from './backend-host/checks.js';
+import { type MssFit, type MssRestore, describeRoute } from './backend-host/mss.js';
 import { DEFAULT_RUN_DIR, type DecapMode, type HostState, pinDirOf, readState } from './backend-host/state.js';
 import { emit } from './output.js';
 import { connect } from './connection.js';
 import { readReport } from './backend-host/report.js';
 
-export const BACKEND_HOST_USAGE = `sluice backend-host attach --interface IF --address A [--address A2] [--mode xdp|tc] [--gue-port P]
-      strip IPIP/IP6IP6 (and GUE to port P) addressed to A on IF, in XDP (default) or TC; then check
-  sluice backend-host detach                       (removes what attach attached, and its pinned maps)
+export const BACKEND_HOST_USAGE = `sluice backend-host attach --interface IF --address A [--address A2] [--mode xdp|tc] [--gue-port P] [--keep-mss]
+      strip IPIP/IP6IP6 (and GUE to port P) addressed to A on IF, in XDP (default) or TC; set an advmss
+      that fits the tunnel on the default routes (unless --keep-mss); then check
+  sluice backend-host detach                       (removes what attach attached, its pinned maps and its advmss)
   sluice backend-host check [--vip V]... [--interface IF] [--address A]...
       each problem with the command that fixes it; exit 1 when there is one
       (--json: the report for \`backend-host report\`; --address names the host when nothing is attached, e.g. DSR only)
@@ -34,6 +36,7 @@ const FLAGS = {
   vip: { type: 'string', multiple: true },
   'run-dir': { type: 'string' },
   object: { type: 'string' },
+  'keep-mss': { type: 'boolean', default: false },
 } as const;
 
 function addresses(flag: string, values: string[] | undefined): string[] {
@@ -55,6 +58,26 @@ function decapCounters(state: HostState | undefined, runDir: string): Record<str
   if (!state || !existsSync(join(pinDirOf(runDir), 'decap_counters'))) return null;
   const counters = readPinnedDecapCounters(pinDirOf(runDir));
   return Object.fromEntries(Object.entries(counters).map(([name, value]) => [name.replace(/^DECAP_CNT_/, '').toLowerCase(), Number(value)]));
+}
+
+function formatMssFit(fit: MssFit | undefined): string[] {
+  if (!fit) return ['advmss: left as it is (--keep-mss)'];
+  const set = fit.set.map(
+    (change) =>
+      `advmss ${change.after} on the ${describeRoute(change)} (was ${change.before ?? 'none'}): client segments fit once tunnelled; detach puts back what was there`,
+  );
+  const failed = fit.failures.map((failure) => `advmss NOT set: ${failure}`);
+  return set.length + failed.length > 0 ? [...set, ...failed] : ['advmss: every default route already fits the tunnel'];
+}
+
+function formatMssRestore(restores: MssRestore[]): string {
+  return restores
+    .map(({ change, restored }) =>
+      restored
+        ? `; advmss of the ${describeRoute(change)} back to ${change.before ?? 'none'}`
+        : `; the ${describeRoute(change)} changed since attach (advmss ${change.after} no longer there): left as it is`,
+    )
+    .join('');
 }
 
 function formatCounters(counters: Record<string, number> | null): string {
@@ -80,11 +103,20 @@ export async function backendHostCommand(argv: string[]): Promise<number> {
       if (mode !== 'xdp' && mode !== 'tc') throw new UsageError(`--mode must be xdp or tc, not "${values.mode}"`);
       const guePort = integer('gue-port', values['gue-port']);
       if (guePort !== undefined && (guePort < 1 || guePort > 65535)) throw new UsageError(`--gue-port must be 1..65535, not ${guePort}`);
-      const state = attachDecap({ interface: values.interface, mode, addresses: tunnelAddresses, guePort, runDir, objectPath: values.object });
+      const { state, mss } = attachDecap({
+        interface: values.interface,
+        mode,
+        addresses: tunnelAddresses,
+        guePort,
+        runDir,
+        objectPath: values.object,
+        keepMss: values['keep-mss'],
+      });
       const results = checkHost({ state, vips });
-      emit(values.json, { attached: state, checks: results }, () =>
+      emit(values.json, { attached: state, mss: mss ?? null, checks: results }, () =>
         [
           `decapsulation attached to ${state.interface} (${state.mode}, program id ${state.programId}) for ${state.addresses.join(', ')}${state.guePort ? `, GUE port ${state.guePort}` : ', GUE off'}`,
+          ...formatMssFit(mss),
           formatChecks(results),
         ].join('\n'),
       );
@@ -97,7 +129,7 @@ export async function backendHostCommand(argv: string[]): Promise<number> {
           return `nothing attached by this command (${runDir} has no state)${result.unpinned.length ? `; removed ${result.unpinned.length} pinned maps` : ''}`;
         const where = `${result.state.interface} (${result.state.mode})`;
         const what = result.detached ? `detached from ${where}` : `${where} no longer ran program id ${result.state.programId}: left as it is`;
-        return `${what}; removed ${result.unpinned.length} pinned maps`;
+        return `${what}; removed ${result.unpinned.length} pinned maps${formatMssRestore(result.mss)}`;
       });
       return 0;
     }

@@ -25,6 +25,7 @@ import {
   tcIngressProgramId,
   unpinAll,
 } from '@sluice/dataplane';
+import { type MssFit, type MssRestore, fitMss, restoreMss } from './mss.js';
 import { type DecapMode, type HostState, pinDirOf, readState, removeState, writeState } from './state.js';
 
 export const DEFAULT_DECAP_OBJECT = fileURLToPath(new URL('../../../../../bpf/build/decap.bpf.o', import.meta.url));
@@ -39,6 +40,8 @@ export interface AttachRequest {
   guePort?: number;
   runDir: string;
   objectPath?: string;
+  /** Leave the routes' advmss as they are (the operator clamps the MSS some other way). */
+  keepMss?: boolean;
 }
 
 const keyText = (key: { addr: Uint8Array; family: number }) => `${key.family} ${Buffer.from(key.addr).toString('hex')}`;
@@ -96,7 +99,13 @@ function detachProgram(state: HostState): boolean {
   return true;
 }
 
-export function attachDecap(request: AttachRequest): HostState {
+export interface AttachResult {
+  state: HostState;
+  /** The advmss this attach set (undefined with keepMss), and the routes it could not change. */
+  mss?: MssFit;
+}
+
+export function attachDecap(request: AttachRequest): AttachResult {
   const previous = readState(request.runDir);
   const decap = loadDecap({ objectPath: request.objectPath ?? DEFAULT_DECAP_OBJECT, pinDir: pinDirOf(request.runDir) });
   try {
@@ -106,8 +115,15 @@ export function attachDecap(request: AttachRequest): HostState {
     const state: HostState = { interface: request.interface, mode: request.mode, addresses: request.addresses, guePort: request.guePort, programId };
     /* Moved to another interface or hook: the old attachment goes, once the new one runs. */
     if (previous && (previous.interface !== state.interface || previous.mode !== state.mode)) detachProgram(previous);
+    state.mss = previous?.mss;
+    if (request.keepMss) {
+      writeState(request.runDir, state);
+      return { state };
+    }
+    const mss = fitMss(state, previous?.mss);
+    state.mss = mss.changes;
     writeState(request.runDir, state);
-    return state;
+    return { state, mss };
   } finally {
     decap.close();
   }
@@ -119,11 +135,14 @@ export interface DetachResult {
   /** False when the interface no longer ran the recorded program (left as it was). */
   detached: boolean;
   unpinned: string[];
+  /** The advmss attach had set, put back (or left, when the route changed since). */
+  mss: MssRestore[];
 }
 
 export function detachDecap(runDir: string): DetachResult {
   const state = readState(runDir);
   const detached = state ? detachProgram(state) : false;
+  const mss = restoreMss(state?.mss ?? []);
   const pinDir = pinDirOf(runDir);
   let unpinned: string[] = [];
   if (existsSync(pinDir) && isBpffs(pinDir)) {
@@ -132,5 +151,5 @@ export function detachDecap(runDir: string): DetachResult {
     execFileSync('umount', [pinDir], { stdio: ['ignore', 'ignore', 'pipe'] });
   }
   removeState(runDir);
-  return { state, detached, unpinned };
+  return { state, detached, unpinned, mss };
 }

@@ -9,12 +9,12 @@
  *   - ARP for those VIPs stays quiet: arp_ignore=1, arp_announce=2 (L2 DSR);
  *   - reverse-path filtering lets the decapsulated client packets in (0 or 2);
  *   - the MSS this host advertises fits the fabric MTU once the balancer
- *     adds its tunnel headers (IPIP 20/40 bytes, GUE 28/48 by outer family).
+ *     adds its tunnel headers (IPIP 20/40 bytes, GUE 28/48 by outer family;
+ *     attach sets it, see mss.ts).
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { attachedDecapId } from './attach.js';
+import { advmssOf, clientFamilies, defaultRoutes, familyOf, interfaceMtu, ipJson, maxMss, routeChangeArgs } from './mss.js';
 import type { HostState } from './state.js';
 
 export interface CheckResult {
@@ -32,26 +32,9 @@ export interface CheckRequest {
   vips: string[];
 }
 
-/* Outer headers a balancer adds, by outer family: IP (IPIP), plus UDP (GUE). */
-const IP_HEADER = { 4: 20, 6: 40 } as const;
-const UDP_HEADER = 8;
-/* IP + TCP headers of a client segment, by family: MSS = MTU - these. */
-const IP_TCP_HEADERS = { 4: 40, 6: 60 } as const;
-
 interface IpAddress {
   ifname: string;
   addr_info: { local: string; family: string }[];
-}
-interface IpRoute {
-  dst: string;
-  gateway?: string;
-  dev?: string;
-  metric?: number;
-  metrics?: { advmss?: number }[];
-}
-
-function ipJson<T>(args: string[]): T {
-  return JSON.parse(execFileSync('ip', ['-j', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) || '[]') as T;
 }
 
 function sysctl(name: string): number | undefined {
@@ -68,8 +51,6 @@ function effective(setting: string, ifname: string | undefined): { value: number
   const own = ifname ? (sysctl(`net.ipv4.conf.${ifname}.${setting}`) ?? 0) : 0;
   return { value: Math.max(all, own), where: ifname ? `max(all=${all}, ${ifname}=${own})` : `all=${all}` };
 }
-
-const familyOf = (address: string) => (isIP(address) === 6 ? 6 : 4);
 
 function checkAttached(state: HostState | undefined): CheckResult {
   const name = 'decapsulation program attached';
@@ -137,35 +118,14 @@ function checkRpFilter(ifname: string): CheckResult {
   };
 }
 
-/*
- * The largest MSS a client segment may carry so that, tunnelled, it still
- * fits `mtu`. IPIP keeps the client's family outside; GUE may carry it over
- * either family of the host's tunnel addresses, so the larger overhead counts.
- */
-function maxMss(clientFamily: 4 | 6, mtu: number, state: HostState): number {
-  const outerFamilies = state.guePort ? [...new Set(state.addresses.map(familyOf))] : [clientFamily];
-  const overhead = Math.max(...outerFamilies.map((family) => IP_HEADER[family] + (state.guePort ? UDP_HEADER : 0)));
-  return mtu - overhead - IP_TCP_HEADERS[clientFamily];
-}
-
 function checkMss(state: HostState): CheckResult[] {
-  const mtu = ipJson<{ mtu: number }[]>(['link', 'show', 'dev', state.interface])[0]?.mtu ?? 1500;
-  const families = state.guePort ? ([4, 6] as const) : ([...new Set(state.addresses.map(familyOf))] as (4 | 6)[]);
-  return families.flatMap((family) => {
-    const routes = ipJson<IpRoute[]>([`-${family}`, 'route', 'show', 'default']);
+  const mtu = interfaceMtu(state.interface);
+  return clientFamilies(state).flatMap((family) => {
     const limit = maxMss(family, mtu, state);
-    return routes.map((route): CheckResult => {
-      const advmss = route.metrics?.find((m) => m.advmss !== undefined)?.advmss;
+    return defaultRoutes(family).map((route): CheckResult => {
+      const advmss = advmssOf(route);
       const name = `MSS to IPv${family} clients (default route${route.dev ? ` via ${route.dev}` : ''}) fits MTU ${mtu} tunnelled`;
-      const fix = [
-        `ip -${family} route change default`,
-        route.gateway ? `via ${route.gateway}` : '',
-        route.dev ? `dev ${route.dev}` : '',
-        route.metric !== undefined ? `metric ${route.metric}` : '',
-        `advmss ${limit}`,
-      ]
-        .filter(Boolean)
-        .join(' ');
+      const fix = `ip ${routeChangeArgs(family, route, limit).join(' ')}`;
       if (advmss !== undefined && advmss <= limit) return { name, ok: true, detail: `advmss ${advmss} <= ${limit}` };
       const found = advmss === undefined ? 'no advmss (the MSS follows the MTU)' : `advmss ${advmss}`;
       return { name, ok: false, detail: `${found}; at most ${limit} fits once the balancer adds its tunnel headers`, fix };

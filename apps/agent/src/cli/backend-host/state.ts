@@ -1,11 +1,13 @@
 /*
  * Where `sluice backend-host` keeps what it attached: the run directory holds
- * state.json (interface, mode, addresses, GUE port, program id) and bpf/, a
+ * state.json (interface, mode, addresses, GUE port, program id, the advmss it
+ * set) and bpf/, a
  * bpffs the command mounts for the decapsulation program's pinned maps, so
  * `check` and `detach` find what `attach` did.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { MssChange } from './mss.js';
 
 export const DEFAULT_RUN_DIR = '/run/sluice-backend';
 
@@ -20,6 +22,8 @@ export interface HostState {
   guePort?: number;
   /** Kernel id of the attached program, to tell it from anyone else's. */
   programId: number;
+  /** The default routes whose advmss attach set, and what they had before (detach restores it). */
+  mss?: MssChange[];
 }
 
 export const pinDirOf = (runDir: string) => join(runDir, 'bpf');

@@ -37,7 +37,7 @@ export function prepareSteps(mode: Exclude<ForwardingMode, 'nat'>, vip: string, 
         command: 'sysctl -w net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.eth0.rp_filter=2',
       },
       {
-        why: `An MSS that fits once the balancer adds its ${mode === 'gue' ? '28 (GUE over IPv4) or 48 (over IPv6)' : '20 (IPIP) or 40 (IP6IP6)'} bytes; \`backend-host check\` names the value for this host.`,
+        why: `attach also sets an advmss that fits the ${mode === 'gue' ? '28 (GUE over IPv4) or 48 (over IPv6)' : '20 (IPIP) or 40 (IP6IP6)'} bytes the balancer adds, on the default routes (unless --keep-mss); the same by hand:`,
         command: `ip route change default via GATEWAY dev eth0 advmss ${mode === 'gue' ? (isV6(vip) ? 1392 : 1432) : isV6(vip) ? 1400 : 1440}`,
       },
     );
