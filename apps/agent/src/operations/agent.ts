@@ -46,6 +46,7 @@ import {
 import { type BackendHealthStatus, type HealthTarget, type RuntimeParts, createRuntimeParts } from './runtime-parts.js';
 import { auditOperations } from './audit.js';
 import { authOperations } from './auth.js';
+import { backendHostOperations } from './backend-hosts.js';
 import { backendOperations } from './backends.js';
 import { configOperations, importConfig } from './config.js';
 import { connectionOperations } from './connections.js';
@@ -117,6 +118,7 @@ export class Agent implements SluiceBackend {
   readonly agent: SluiceBackend['agent'];
   readonly services: SluiceBackend['services'];
   readonly backends: SluiceBackend['backends'];
+  readonly backendHosts: SluiceBackend['backendHosts'];
   readonly connections: SluiceBackend['connections'];
   readonly stats: SluiceBackend['stats'];
   readonly health: SluiceBackend['health'];
@@ -176,6 +178,7 @@ export class Agent implements SluiceBackend {
     };
     this.services = serviceOperations(this, store);
     this.backends = backendOperations(this, store);
+    this.backendHosts = backendHostOperations(store);
     this.connections = connectionOperations(this);
     this.stats = statsOperations(this);
     this.health = healthOperations(this, store);

@@ -290,3 +290,31 @@ test('tokens: create prints the secret once, list never does, revoke refuses it 
   assert.match(await ok(['user', 'unlock', 'vera']), /^user vera: was not locked or throttled$/m);
   assert.equal((await sluice(['user', 'unlock'])).code, 2);
 });
+
+test('backend-host report: a host check from stdin or a file is stored and read back; bad JSON or fields are a usage error and store nothing', T, async () => {
+  const check = {
+    host: { interface: 'eth0', addresses: ['198.19.7.2'], decap: { mode: 'xdp', guePort: null } },
+    checks: [{ name: 'VIP 198.18.100.1 on the loopback', ok: false, detail: 'missing', fix: 'ip addr add 198.18.100.1/32 dev lo' }],
+    counters: { ipip: 1 },
+    checkedAt: Date.now(),
+  };
+  assert.match(
+    await ok(['backend-host', 'report', '-'], JSON.stringify(check)),
+    /^recorded the check of 198\.19\.7\.2 \(1 problem\); backends at that address show it$/m,
+  );
+  const file = join(dir, 'check.json');
+  writeFileSync(file, JSON.stringify({ ...check, checks: [] }));
+  const stored = JSON.parse(await ok(['backend-host', 'report', file, '--json'])) as { problems: number; reportedBy: string };
+  assert.equal(stored.problems, 0);
+  const before = await t.as('viewer').backendHosts.list();
+  for (const [input, message] of [
+    ['{"host":', /stdin is not JSON/],
+    [JSON.stringify({ ...check, surprise: true }), /not a backend-host check report; nothing was stored:\n {2}\(root\): .*surprise/],
+    [JSON.stringify({ ...check, checkedAt: 'now' }), /checkedAt: /],
+  ] as const) {
+    const run = await sluice(['backend-host', 'report', '-'], { input });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, message);
+  }
+  assert.deepEqual(await t.as('viewer').backendHosts.list(), before);
+});
