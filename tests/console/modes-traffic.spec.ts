@@ -133,7 +133,7 @@ test('backend-host check reported from each backend: ok, a problem caused on pur
     await expect(cell(2)).toContainText('not reported');
     await cell(2).getByText('not reported').click();
     await expect(cell(2)).toContainText(
-      `ssh ${backendAddress(2)} sluice backend-host check --json --vip ${MODE_VIPS[mode]} --address ${backendAddress(2)} | sluice backend-host report -`,
+      `ssh ${backendAddress(2)} sluice backend-host check --json --vip ${MODE_VIPS[mode]} --address ${backendAddress(2)} --dsr-only | sluice backend-host report -`,
     );
     await saveScreenshot(page, 'backend-host-check');
   } finally {

@@ -21,8 +21,9 @@ export const BACKEND_HOST_USAGE = `sluice backend-host attach --interface IF --a
       strip IPIP/IP6IP6 (and GUE to port P) addressed to A on IF, in XDP (default) or TC; set an advmss
       that fits the tunnel on the default routes (unless --keep-mss); then check
   sluice backend-host detach                       (removes what attach attached, its pinned maps and its advmss)
-  sluice backend-host check [--vip V]... [--interface IF] [--address A]...
+  sluice backend-host check [--vip V]... [--interface IF] [--address A]... [--dsr-only]
       each problem with the command that fixes it; exit 1 when there is one
+      (--dsr-only: the host serves dsr services only, so no decapsulation program is needed)
       (--json: the report for \`backend-host report\`; --address names the host when nothing is attached, e.g. DSR only)
   sluice backend-host report [FILE|-]             (on the balancer: stores a host's check --json with the agent,
       shown on its backends in the console: ssh be1 sluice backend-host check --json | sluice backend-host report -)
@@ -38,6 +39,7 @@ const FLAGS = {
   'run-dir': { type: 'string' },
   object: { type: 'string' },
   'keep-mss': { type: 'boolean', default: false },
+  'dsr-only': { type: 'boolean', default: false },
 } as const;
 
 function addresses(flag: string, values: string[] | undefined): string[] {
@@ -136,7 +138,7 @@ export async function backendHostCommand(argv: string[]): Promise<number> {
     }
     case 'check': {
       const state = readState(runDir);
-      const results = checkHost({ state, interface: values.interface, vips });
+      const results = checkHost({ state, interface: values.interface, vips, dsrOnly: values['dsr-only'] });
       const counters = decapCounters(state, runDir);
       /* The host beside its checks: what `backend-host report` needs to match it to backends by address. */
       const host = {

@@ -47,7 +47,7 @@ export function prepareSteps(mode: Exclude<ForwardingMode, 'nat'>, vip: string, 
 
 /** Check the host and hand the result to the agent (on the balancer). */
 export function reportCommand(mode: ForwardingMode, vip: string, address = 'BACKEND_ADDRESS'): string {
-  /* Without a decap program (dsr) nothing names the host's address: --address does. */
-  const name = mode === 'dsr' ? ` --address ${address}` : '';
+  /* Without a decap program (dsr) nothing names the host's address: --address does, and --dsr-only says none is needed. */
+  const name = mode === 'dsr' ? ` --address ${address} --dsr-only` : '';
   return `ssh ${address} sluice backend-host check --json --vip ${vip}${name} | sluice backend-host report -`;
 }
