@@ -7,9 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { tagged } from '@sluice/testbed/tag';
 
 export function buildBenchBpf(source: string, defines: string[] = []): string {
-  const dir = join(tmpdir(), 'sluice-bench');
+  const dir = join(tmpdir(), tagged('sluice-bench'));
   mkdirSync(dir, { recursive: true });
   const object = join(dir, basename(source).replace(/\.c$/, '.o'));
   const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';

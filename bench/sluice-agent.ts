@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { ensureBpffs, isBpffs, unpinAll } from '@sluice/dataplane';
 import { createSocketClient, type SocketClient } from '@sluice/agent/client';
+import { tagged } from '@sluice/testbed/tag';
 import { runCommand, sleep, startIn, stopChild } from './processes.js';
 
-export const BENCH_RUN_DIR = '/run/sluice-bench';
+export const BENCH_RUN_DIR = tagged('/run/sluice-bench');
 export const BENCH_PIN_DIR = join(BENCH_RUN_DIR, 'bpf');
 const SLUICE_BIN = fileURLToPath(new URL('../apps/agent/bin/sluice.mjs', import.meta.url));
 

@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/log.sh
+source scripts/lib/supervise.sh
 
 DEMO_SECONDS=${DEMO_SECONDS:-600}
 PREFIX=sl
@@ -22,6 +23,7 @@ cleanup() {
   trap - EXIT INT TERM
   set +e # tear down as much as possible, whatever already stopped by itself
   step "tearing the demo down"
+  stop_supervised
   [ -f "$RUN_DIR/console.pid" ] && kill "$(cat "$RUN_DIR/console.pid")" 2>/dev/null
   [ -f "$RUN_DIR/agent.pid" ] && kill "$(cat "$RUN_DIR/agent.pid")" 2>/dev/null && sleep 1
   [ -f "$RUN_DIR/traffic.pid" ] && kill -- "-$(cat "$RUN_DIR/traffic.pid")" 2>/dev/null
@@ -29,7 +31,7 @@ cleanup() {
   pnpm -s testbed down --prefix "$PREFIX" >/dev/null 2>&1 || true
   rm -rf "$RUN_DIR"
 }
-trap cleanup EXIT INT TERM
+supervise cleanup
 
 step "building the test network (client, balancer, 3 backends, in namespaces only)"
 mkdir -p "$RUN_DIR"
@@ -74,4 +76,4 @@ cat <<INFO
   Logs: $RUN_DIR/agent.log, $RUN_DIR/console.log      Stop the demo: Ctrl-C
 INFO
 
-timeout "$DEMO_SECONDS" npx tsx demo/monitor.ts "$PIN_DIR" || true
+run_supervised timeout "$DEMO_SECONDS" npx tsx demo/monitor.ts "$PIN_DIR"

@@ -2,7 +2,9 @@
  * Forwarding through the test network (issue 5, part 2). Every round
  * measures every scenario on every workload, so each Sluice figure has its
  * peers from the same minutes of the same machine; ratios are per round,
- * then the median is taken.
+ * then the median is taken. Sluice's UDP service is measured in nat, dsr
+ * and ipip in every round, with the same flows from the same generator for
+ * the same time; dsr and ipip are compared with nat.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { BenchOptions } from '../options.js';
@@ -14,6 +16,7 @@ import { type BenchNetwork, HTTP_PORT, UDP_PORT, VIPS, forwardingNetworkDown, fo
 import { measureIdleAgentOnTestbed } from '../control-plane/agent-idle.js';
 import { SCENARIOS, type ScenarioName, scenariosCleanup } from './scenarios.js';
 import { installUdpSinks, removeUdpSinks, runUdp, type UdpResult } from './udp.js';
+import { type UdpTotals, addUdpTotals, judgeCounters, udpRunProblems } from './udp-checks.js';
 
 const UDP_FLOWS = [1024, 64 * 1024, 4 * 1024 * 1024];
 const flowLabel = (n: number) => (n >= 1024 * 1024 ? `${n / (1024 * 1024)}M` : `${n / 1024}K`);
@@ -36,13 +39,16 @@ async function measureRound(
 ): Promise<Sample[]> {
   const samples: Sample[] = [];
   for (const scenario of SCENARIOS) {
-    await scenario.up(net);
+    let udpTotals: UdpTotals | undefined;
     try {
+      await scenario.up(net);
       const url = `http://${scenario.destination(net)}:${HTTP_PORT}/`;
-      for (const [workload, close] of [
-        ['http-new-connection', true],
-        ['http-keepalive', false],
-      ] as const) {
+      for (const [workload, close] of scenario.http
+        ? ([
+            ['http-new-connection', true],
+            ['http-keepalive', false],
+          ] as const)
+        : []) {
         const http = await runWrk(net.clientNs, url, options.httpSeconds, close);
         samples.push({ round, scenario: scenario.name, workload, http });
         log(
@@ -55,14 +61,25 @@ async function measureRound(
           const workload: Workload = `udp-${flowLabel(flows)}-flows`;
           const udp = await runUdp(net, scenario.destination(net), flows, options.udpSeconds);
           samples.push({ round, scenario: scenario.name, workload, udp });
-          log(`round ${round + 1} ${scenario.name} ${workload}: ${round2(udp.deliveredPps)} pps delivered of ${round2(udp.offeredPps)} offered`);
-          if (udp.checksumErrors)
-            pushNote(notes, `${scenario.name}/${workload}`, `round ${round + 1}: ${udp.checksumErrors} UDP checksum errors at the backends`);
+          udpTotals = addUdpTotals(udpTotals, udp);
+          log(
+            `round ${round + 1} ${scenario.name} ${workload}: ${round2(udp.deliveredPps)} pps delivered of ${round2(udp.offeredPps)} offered${udp.arrivedPps !== udp.deliveredPps ? ` (${round2(udp.arrivedPps)} arrived, scaled by the sample's share that reached the UDP layer)` : ''}`,
+          );
+          const problems = udpRunProblems(udp, scenario.mode);
+          const seen = `sinks: ${udp.arrivedPlain} bare, ${udp.arrivedTunneled} in IPIP; ${udp.reachedUdp} of ${udp.sampled} sampled reached the UDP layer`;
+          if (problems.length) log(`round ${round + 1} ${scenario.name} ${workload}: CHECK FAILED: ${problems.join('; ')}`);
+          if (problems.length || scenario.mode)
+            pushNote(notes, `${scenario.name}/${workload}`, `${scenario.name} round ${round + 1}: ${[seen, ...problems].join('; ')}`);
         }
       }
     } finally {
-      const diagnostics = await scenario.down(net);
-      if (diagnostics) pushNote(notes, `${scenario.name}/counters`, `round ${round + 1}: ${diagnostics}`);
+      const counters = await scenario.down(net);
+      if (counters) {
+        /* nat shares its counters with the HTTP service; dsr and ipip run the UDP service alone. */
+        const verdict = judgeCounters(counters, udpTotals, scenario.mode !== 'nat');
+        log(`round ${round + 1} ${scenario.name} counters${verdict.ok ? '' : ' (CHECK FAILED)'}: ${verdict.text}`);
+        pushNote(notes, `${scenario.name}/counters`, `round ${round + 1}: ${verdict.text}`);
+      }
     }
   }
   return samples;
@@ -140,11 +157,17 @@ function toRecords(samples: Sample[], notes: Map<string, string[]>): BenchRecord
     /* The peers against plain routing too, so the table shows what each kind of balancer costs. */
     records.push(compare(samples, workload, 'nftables-dnat', 'plain-routing', 'rate', notes));
     if (isHttp) records.push(compare(samples, workload, 'haproxy-tcp', 'plain-routing', 'rate', notes));
+    /* The modes whose replies bypass the balancer, beside nat on the same flood. */
+    if (!isHttp) for (const mode of ['sluice-dsr', 'sluice-ipip'] as ScenarioName[]) records.push(compare(samples, workload, mode, 'sluice', 'rate', notes));
   }
-  const counters = notes.get('sluice/counters');
   const result = records.filter((r): r is BenchRecord => r !== undefined);
-  if (counters)
-    for (const r of result) if (r.name.includes('/sluice-vs-')) r.note = `${r.note}; Sluice counters (all workloads of the round): ${counters.join(' | ')}`;
+  for (const r of result) {
+    const subject = r.name.split('/').pop()!.split('-vs-')[0]!;
+    const counters = notes.get(`${subject}/counters`);
+    if (!counters) continue;
+    const scope = subject === 'sluice' ? 'all workloads of the round' : 'its UDP runs of the round';
+    r.note = `${r.note}; Sluice counters (${scope}): ${counters.join(' | ')}`;
+  }
   return result;
 }
 

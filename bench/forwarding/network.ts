@@ -4,9 +4,11 @@
  * peers and the generator need on top of it.
  */
 import { down, up, type Topology } from '@sluice/testbed/topology';
+import { tagged } from '@sluice/testbed/tag';
 import { mustRun, mustRunIn, runCommand } from '../processes.js';
 
-export const PREFIX = 'slbn';
+/* SLUICE_TEST_TAG suffixes it (and the bench's run directory), so two checkouts can bench at once. */
+export const PREFIX = tagged('slbn');
 export const VIPS = { sluice: '198.18.100.1', nftables: '198.18.100.2', haproxy: '198.18.100.3' } as const;
 export const HTTP_PORT = 8080;
 /* No backend listens here: datagrams are counted and dropped by the backends (udp.ts's sink). */

@@ -15,11 +15,11 @@ export interface SluiceDataplane {
   interfaces: string[];
 }
 
-export async function startSluice(namespace: string, interfaces: string[], config: unknown): Promise<SluiceDataplane> {
+export async function startSluice(namespace: string, interfaces: string[], config: unknown, tunnelSource4?: string): Promise<SluiceDataplane> {
   mkdirSync(BENCH_RUN_DIR, { recursive: true });
   const readyFile = join(BENCH_RUN_DIR, `sluice-host-${namespace}.ready`);
   rmSync(readyFile, { force: true });
-  const child = startIn(namespace, process.execPath, ['--import', 'tsx', HOST, JSON.stringify({ interfaces, config, readyFile })]);
+  const child = startIn(namespace, process.execPath, ['--import', 'tsx', HOST, JSON.stringify({ interfaces, config, readyFile, tunnelSource4 })]);
   let output = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

@@ -6,6 +6,11 @@
  * checksum (InCsumErrors). Everything else passes untouched. The backends
  * are where the load ends, not what is measured: this keeps them from
  * setting the pace of the LB they sit behind.
+ *
+ * A datagram that arrives inside IPv4-in-IPv4 (Sluice's ipip mode) is
+ * counted apart, by its inner header; its sample goes up unchanged, so the
+ * backend's own decapsulation (Sluice's decap program in TC, after this one)
+ * must strip it before the kernel's UDP counters see it.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -20,10 +25,15 @@
 #endif
 #define SINK_SAMPLE 64
 
-/* Datagrams that arrived, per CPU (dropped or sampled). */
+enum sink_slot {
+	SINK_PLAIN = 0, /* the datagram itself (nat, dsr, plain routing, nftables) */
+	SINK_TUNNELED = 1, /* inside IPv4-in-IPv4 (ipip) */
+};
+
+/* Datagrams that arrived, per CPU (dropped or sampled), by enum sink_slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u64);
 } arrived SEC(".maps");
@@ -35,15 +45,23 @@ int sink(struct xdp_md *ctx)
 	struct ethhdr *eth = data;
 	struct iphdr *ip = (void *)(eth + 1);
 	struct udphdr *udp;
-	__u32 zero = 0;
+	__u32 slot = SINK_PLAIN;
 	__u64 *count;
 
-	if ((void *)(ip + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->protocol != IPPROTO_UDP)
+	if ((void *)(ip + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return XDP_PASS;
+	if (ip->protocol == IPPROTO_IPIP) {
+		ip = (void *)ip + ip->ihl * 4;
+		if ((void *)(ip + 1) > data_end)
+			return XDP_PASS;
+		slot = SINK_TUNNELED;
+	}
+	if (ip->protocol != IPPROTO_UDP)
 		return XDP_PASS;
 	udp = (void *)ip + ip->ihl * 4;
 	if ((void *)(udp + 1) > data_end || udp->dest != bpf_htons(SINK_PORT))
 		return XDP_PASS;
-	count = bpf_map_lookup_elem(&arrived, &zero);
+	count = bpf_map_lookup_elem(&arrived, &slot);
 	if (!count)
 		return XDP_PASS;
 	*count += 1;

@@ -7,6 +7,11 @@
  * stacks do not set the pace on these 2 CPUs; the 64th goes up the stack,
  * where the kernel checks its checksum (InCsumErrors). Delivered per second
  * of generation is the figure; what the generator offered is kept beside it.
+ * The sink counts datagrams that arrive inside IPIP apart (ipip mode), and
+ * every run checks that each sampled datagram reached the backend's UDP layer
+ * (InDatagrams + NoPorts + InErrors): in dsr that needs the VIP on the
+ * backend's loopback, in ipip the backend's decapsulation too. The figure
+ * is scaled by the share of the sample that did.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,9 +29,20 @@ const SINK_SOURCE = fileURLToPath(new URL('./udp-sink.bpf.c', import.meta.url));
 const MAX_FRAMES = 30_000_000;
 
 export interface UdpResult {
+  /** Datagrams per second the sinks counted, times the share of their sample that reached the backends' UDP layer. */
   deliveredPps: number;
+  /** Datagrams per second the sinks counted, whatever the backends' stacks would have done with them. */
+  arrivedPps: number;
   offeredPps: number;
   checksumErrors: number;
+  /** Frames the generator sent. */
+  sent: number;
+  /** Datagrams the backends' sinks counted, as they were and inside IPIP. */
+  arrivedPlain: number;
+  arrivedTunneled: number;
+  /** Datagrams the sinks passed up their stacks, and how many of those the backends' UDP layers took in. */
+  sampled: number;
+  reachedUdp: number;
 }
 
 const sinkPin = (ns: string) => join(BENCH_PIN_DIR, `udp-sink-${ns}`);
@@ -52,20 +68,47 @@ export function removeUdpSinks(net: BenchNetwork): void {
   for (const ns of net.backendNs) removeUdpSinkPins(ns);
 }
 
-async function udpCounters(ns: string): Promise<{ arrived: number; checksumErrors: number }> {
+/* The sink passes every SINK_SAMPLE-th datagram of each CPU and slot up the stack (udp-sink.bpf.c). */
+const SINK_SAMPLE = 64;
+
+interface SinkCounters {
+  arrivedPlain: number;
+  arrivedTunneled: number;
+  sampled: number;
+  /** InDatagrams + NoPorts + InErrors: datagrams the UDP layer took in (no socket listens on the bench's port). */
+  udpIn: number;
+  checksumErrors: number;
+}
+
+async function udpCounters(ns: string): Promise<SinkCounters> {
   const { stdout } = await mustRunIn(ns, 'cat', ['/proc/net/snmp']);
   const lines = stdout.split('\n').filter((l) => l.startsWith('Udp:'));
   const names = lines[0]!.split(/\s+/).slice(1);
   const values = lines[1]!.split(/\s+/).slice(1).map(Number);
-  const checksumErrors = values[names.indexOf('InCsumErrors')] ?? 0;
+  const udp = (name: string) => values[names.indexOf(name)] ?? 0;
   const dump = await mustRun('bpftool', ['-j', 'map', 'dump', 'pinned', `${sinkPin(ns)}-maps/arrived`]);
-  const perCpu = (JSON.parse(dump.stdout) as Array<{ formatted: { values: Array<{ value: number }> } }>)[0]?.formatted.values ?? [];
-  return { arrived: perCpu.reduce((sum, v) => sum + v.value, 0), checksumErrors };
+  const slots = JSON.parse(dump.stdout) as Array<{ key: number; formatted: { key: number; values: Array<{ value: number }> } }>;
+  const perCpu = (slot: number) => slots.find((s) => s.formatted.key === slot)?.formatted.values.map((v) => v.value) ?? [];
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  return {
+    arrivedPlain: sum(perCpu(0)),
+    arrivedTunneled: sum(perCpu(1)),
+    sampled: sum([...perCpu(0), ...perCpu(1)].map((n) => Math.floor(n / SINK_SAMPLE))),
+    udpIn: udp('InDatagrams') + udp('NoPorts') + udp('InErrors'),
+    checksumErrors: udp('InCsumErrors'),
+  };
 }
 
-async function totals(net: BenchNetwork) {
+async function totals(net: BenchNetwork): Promise<SinkCounters> {
   const all = await Promise.all(net.backendNs.map(udpCounters));
-  return { arrived: all.reduce((s, c) => s + c.arrived, 0), checksumErrors: all.reduce((s, c) => s + c.checksumErrors, 0) };
+  const total = (key: keyof SinkCounters) => all.reduce((s, c) => s + c[key], 0);
+  return {
+    arrivedPlain: total('arrivedPlain'),
+    arrivedTunneled: total('arrivedTunneled'),
+    sampled: total('sampled'),
+    udpIn: total('udpIn'),
+    checksumErrors: total('checksumErrors'),
+  };
 }
 
 export async function runUdp(net: BenchNetwork, destination: string, flows: number, seconds: number): Promise<UdpResult> {
@@ -86,9 +129,22 @@ export async function runUdp(net: BenchNetwork, destination: string, flows: numb
   const sent = JSON.parse(result.stdout.trim().split('\n').pop()!) as { frames: number; seconds: number };
   await sleep(200); /* let the last softirq batches land */
   const after = await totals(net);
+  const arrivedPlain = after.arrivedPlain - before.arrivedPlain;
+  const arrivedTunneled = after.arrivedTunneled - before.arrivedTunneled;
+  const sampled = after.sampled - before.sampled;
+  const reachedUdp = after.udpIn - before.udpIn;
+  /* A backend that would drop what reaches it (no VIP on lo, decap broken) must show as a low figure, not a fast one. */
+  const taken = sampled > 0 ? Math.min(1, reachedUdp / sampled) : 1;
+  const arrivedPps = (arrivedPlain + arrivedTunneled) / sent.seconds;
   return {
-    deliveredPps: (after.arrived - before.arrived) / sent.seconds,
+    deliveredPps: arrivedPps * taken,
+    arrivedPps,
     offeredPps: sent.frames / sent.seconds,
     checksumErrors: after.checksumErrors - before.checksumErrors,
+    sent: sent.frames,
+    arrivedPlain,
+    arrivedTunneled,
+    sampled,
+    reachedUdp,
   };
 }

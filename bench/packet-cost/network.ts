@@ -7,10 +7,11 @@
  * Permanent neighbours: the three backends, and client addresses
  * 198.18.1.0-63 / 2001:db8::1:0-3f that the reply-path cases cycle through.
  */
+import { tagged } from '@sluice/testbed/tag';
 import { mustRun, runCommand } from '../processes.js';
 
 /* SLUICE_BENCH_NAMESPACE: another name, so that two benches (e.g. a candidate build's packet costs) can run side by side. */
-export const BENCH_NAMESPACE = process.env.SLUICE_BENCH_NAMESPACE ?? 'slbench';
+export const BENCH_NAMESPACE = process.env.SLUICE_BENCH_NAMESPACE ?? tagged('slbench');
 export const CLIENT_FACING = 'bc';
 export const BACKEND_FACING = 'bb';
 /** Client addresses with a neighbour entry: the reply path can cycle over this many. */

@@ -32,6 +32,17 @@ export const GOALS: Goal[] = [
   },
   { text: 'UDP with 1K flows: at least 4 x nftables DNAT', record: 'forwarding/udp-1K-flows/sluice-vs-nftables-dnat', limit: 4, direction: 'at-least' },
   { text: 'UDP with 1K flows: at least 2.5 x plain routing', record: 'forwarding/udp-1K-flows/sluice-vs-plain-routing', limit: 2.5, direction: 'at-least' },
+  /* Issue 11: dsr rewrites only the MACs and ipip adds a header but neither rewrites addresses or ports, and neither has a reply path to serve. */
+  ...(['1K', '64K', '4M'] as const).flatMap((flows) =>
+    (['dsr', 'ipip'] as const).map(
+      (mode): Goal => ({
+        text: `UDP with ${flows} flows, ${mode}: at least nat's packets/s (expected: fewer rewrites than nat, no reply path)`,
+        record: `forwarding/udp-${flows}-flows/sluice-${mode}-vs-sluice`,
+        limit: 1,
+        direction: 'at-least',
+      }),
+    ),
+  ),
   {
     text: 'HTTP, new connection per request: at least 1.1 x nftables DNAT requests/s',
     record: 'forwarding/http-new-connection/sluice-vs-nftables-dnat',

@@ -22,6 +22,7 @@ import { Random } from './support/random.ts';
 import { ALL_SERVICES, configOf } from './support/services.ts';
 import { writeModes, writeTunnelSettings } from './support/modes.ts';
 import { inspectOutput } from './support/inspect-output.ts';
+import { tcCanRun } from './support/tc-run.ts';
 
 const PACKETS = Number(process.env.SLUICE_FUZZ_PACKETS ?? 100_000);
 const SEED = Number(process.env.SLUICE_FUZZ_SEED ?? Date.now() % 2 ** 31);
@@ -137,13 +138,6 @@ function isToHost(input: Buffer, hostKeys: Set<string>): boolean {
   if (type === ETH_P_IP && input.length >= 34) return hostKeys.has(`4 ${input.subarray(30, 34).toString('hex')}`);
   if (type === ETH_P_IPV6 && input.length >= 54) return hostKeys.has(`6 ${input.subarray(38, 54).toString('hex')}`);
   return false;
-}
-
-/* BPF_PROG_TEST_RUN builds no skb from a frame shorter than Ethernet plus the IP header its type names (EINVAL). */
-function tcCanRun(input: Buffer): boolean {
-  if (input.length < 14) return false;
-  const type = input.readUInt16BE(12);
-  return input.length >= 14 + (type === ETH_P_IP ? 20 : type === ETH_P_IPV6 ? 40 : 0);
 }
 
 test(`fuzz decap: ${PACKETS} random and mutated frames through XDP and TC (seed ${SEED})`, () => {

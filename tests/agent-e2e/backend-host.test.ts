@@ -175,6 +175,11 @@ test('check before anything: each problem with its fix, and the printed fixes cl
     ['decapsulation program attached'],
     'only the attach is left',
   );
+  /* A host of dsr services only needs no program: nothing is left. */
+  const dsrOnly = await sluiceOnHost(['check', '--vip', VIP4, '--vip', VIP6, '--interface', HOST_IF, '--dsr-only']);
+  assert.equal(dsrOnly.code, 0, dsrOnly.stdout);
+  assert.doesNotMatch(dsrOnly.stdout, /decapsulation program attached/);
+  assert.match(dsrOnly.stdout, /\nno problems\n/);
 });
 
 test('attach in XDP: GUE to the host reaches the VIP server, which answers the clients directly; MSS checked and fixed', T, async () => {

@@ -3,7 +3,8 @@
  * backend answered how many new connections from the client namespace.
  */
 import { backendRow, collectConsoleErrors, expectEligible, saveScreenshot } from './support/console-page.ts';
-import { backendAddress, endpointOf, servicePagePath, storageStateOf } from './support/lab-settings.ts';
+import { backendAddress, endpointOf, serviceName, servicePagePath, storageStateOf } from './support/lab-settings.ts';
+import { sluiceJson } from './support/sluice-cli.ts';
 import { resetServices } from './support/lab.ts';
 import { expect, test } from '@playwright/test';
 import { holdConnection, httpRequests, lineConnections } from './support/traffic.ts';
@@ -100,17 +101,32 @@ test('bulk actions change every selected backend at once', async ({ page }) => {
   for (const i of [1, 2, 3]) await expect(backendRow(page, endpointOf('line', i))).toHaveAttribute('data-state', 'ready');
 });
 
-test('removing asks for confirmation and takes the backend out of rotation', async ({ page }) => {
+test('removing asks for confirmation, says what it cuts as the dialog did, and takes the backend out of rotation', async ({ page }) => {
   await page.goto(servicePagePath('web'));
   const endpoint = endpointOf('web', 3);
+  /* Finished HTTP connections leave closed entries on be3: no open connection, nothing to cut (the notice once said they were). */
+  const before = await httpRequests('web', 30);
+  expect(before.byBackend.be3 ?? 0, `be3 answered some (${JSON.stringify(before.byBackend)})`).toBeGreaterThan(0);
   await backendRow(page, endpoint)
     .getByRole('button', { name: `Remove ${endpoint}` })
     .click();
   const dialog = page.getByRole('dialog');
   await expect(dialog).toContainText(`Remove ${endpoint}?`);
+  await expect(dialog).toContainText('No open connection uses it; nothing is cut.');
   await saveScreenshot(page, 'remove-confirm');
   await dialog.getByRole('button', { name: /^Remove/ }).click();
-  await expect(page.getByTestId('notice')).toContainText(`Removed ${endpoint}`);
+  await expect(page.getByTestId('notice')).toHaveText(
+    new RegExp(`^Removed ${endpoint.replaceAll('.', '\\.')}; nothing was cut( \\(\\d+ closed connection entr(y|ies) cleared\\))?\\.`),
+  );
+  /* The audit log says the same: nothing cut, the closed entries apart. */
+  const audit = await sluiceJson<{ items: { action: string; target: string; after: { connectionsCut: number; closedEntriesRemoved: number } }[] }>([
+    'audit',
+    '--action',
+    'backend.remove.flowsEnded',
+    '--limit',
+    '1',
+  ]);
+  expect(audit.items[0]).toMatchObject({ target: `${serviceName('web')} ${endpoint}`, after: { connectionsCut: 0 } });
   await expect(backendRow(page, endpoint)).toHaveCount(0);
   const after = await httpRequests('web', 20);
   expect(after.byBackend.be3 ?? 0).toBe(0);

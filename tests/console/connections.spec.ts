@@ -4,7 +4,9 @@
  * measured with as many UDP flows as the run can create quickly.
  */
 import { collectConsoleErrors, logTiming, saveScreenshot } from './support/console-page.ts';
-import { CLIENT_SOURCES, SERVICES, storageStateOf } from './support/lab-settings.ts';
+import { CLIENT_SOURCES, LINE_PORT, SERVICES, backendAddress, namespace, storageStateOf } from './support/lab-settings.ts';
+import { sluice } from './support/sluice-cli.ts';
+import { hold } from '@sluice/testbed/client-traffic';
 import { expect, test } from '@playwright/test';
 import { holdConnection, udpFlows } from './support/traffic.ts';
 
@@ -31,6 +33,36 @@ test('a connection opened from the client namespace appears, and the client filt
     await saveScreenshot(page, 'connections-filtered');
   } finally {
     await hold.stop();
+  }
+  expect(errors).toEqual([]);
+});
+
+test('the backend filter alone finds the connections of a backend in every service it serves', async ({ page }) => {
+  const errors = collectConsoleErrors(page);
+  const source = CLIENT_SOURCES.backendFilter;
+  const backend = `${backendAddress(1)}:${LINE_PORT}`;
+  /* Two more line services with be1 alone, so each held connection lands on it; be1 also serves `line`: three services. */
+  const vips = ['198.18.100.21', '198.18.100.22'];
+  for (const vip of vips) {
+    await sluice(['service', 'add', `${vip}:${LINE_PORT}/tcp`, '--algorithm', 'round-robin', '--check', 'none']);
+    await sluice(['backend', 'add', `${vip}:${LINE_PORT}/tcp`, backend]);
+  }
+  const holds = [];
+  try {
+    for (const vip of vips) holds.push(await hold({ namespace: namespace('client') }, vip, LINE_PORT, { seconds: 60, source, intervalMs: 200 }));
+    await page.goto('/connections');
+    await page.getByLabel('Backend').fill(backend);
+    await page.getByLabel('Client address').fill(source);
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    const rows = page.locator(`[data-testid="connections-table"] tbody tr[data-client="${source}"]`);
+    await expect(rows).toHaveCount(2);
+    for (const vip of vips) await expect(rows.filter({ hasText: `${vip}:${LINE_PORT}` })).toHaveCount(1);
+    await expect(page.locator('[data-testid="connections-table"] tbody tr')).toHaveCount(2);
+    await expect(page.getByText(/name the service too/)).toHaveCount(0);
+    await saveScreenshot(page, 'connections-backend-filter');
+  } finally {
+    for (const h of holds) await h.stop();
+    for (const vip of vips) await sluice(['service', 'rm', `${vip}:${LINE_PORT}/tcp`, '--force']);
   }
   expect(errors).toEqual([]);
 });

@@ -387,9 +387,8 @@ test('a mode switch under traffic: open connections keep their mode and keep wor
  *    backend-host attach` set is taken off first): the balancer's answer never
  *    reaches the client, which resends the same too-big segment until the
  *    upload times out. From the client this is exactly a balancer that does
- *    not answer (the agent has no switch for too_big_answers_per_second,
- *    which at 0 would mean none), and it is the path-MTU black hole as it
- *    happens in the field.
+ *    not answer (as one started with --icmp-too-big-rate 0 would be), and it
+ *    is the path-MTU black hole as it happens in the field.
  * 2. The backend fix, ICMP still dropped: `sluice backend-host check` advises
  *    an advmss; applied, the same upload completes and nothing is too big.
  * 3. The balancer fix, advmss removed and ICMP let through: the upload

@@ -19,6 +19,14 @@ import { DEFAULT_DATA_DIR } from './store/index.js';
  */
 export const DEFAULT_FLOW_GUARD_RATE = 100_000;
 
+/*
+ * ICMP too-big answers a second, all CPUs together: Linux's icmp_msgs_per_sec
+ * default (the C default of too_big_answers_per_second, bpf/src/tunables.h).
+ * The cap keeps a typo from turning the balancer into a reflector.
+ */
+export const DEFAULT_ICMP_TOO_BIG_RATE = 1000;
+export const MAX_ICMP_TOO_BIG_RATE = 100_000;
+
 export const DEFAULT_OBJECT_PATH = fileURLToPath(new URL('../../../bpf/build/sluice.bpf.o', import.meta.url));
 
 const hostPort = z
@@ -50,6 +58,13 @@ export const agentSettingsSchema = z
     clientRateTableSize: z.number().int().min(1024, 'clientRateTableSize must be >= 1024').optional(),
     /** New flows per second per CPU above which consistent-hash UDP services stop recording flows; 0 turns the guard off. */
     flowGuardRate: z.number().int().min(0, 'flowGuardRate must be >= 0 (0 turns the guard off)').default(DEFAULT_FLOW_GUARD_RATE),
+    /** ICMP fragmentation-needed / packet-too-big answers a second (all CPUs); 0 never answers. A load-time setting: applies at start. */
+    icmpTooBigRate: z
+      .number()
+      .int('icmpTooBigRate must be a whole number')
+      .min(0, `icmpTooBigRate must be 0 to ${MAX_ICMP_TOO_BIG_RATE} (0: never answer)`)
+      .max(MAX_ICMP_TOO_BIG_RATE, `icmpTooBigRate must be 0 to ${MAX_ICMP_TOO_BIG_RATE} (0: never answer)`)
+      .default(DEFAULT_ICMP_TOO_BIG_RATE),
     maxBackendsPerService: z.number().int().min(1).default(DEFAULT_MAX_BACKENDS_PER_SERVICE),
     detachOnExit: z.boolean().default(false),
     /* The ipip and gue modes (forwarding/tunnel-settings.ts): unset sources default to the interfaces' one address of the family. */

@@ -13,9 +13,9 @@ type Mode = 'dsr' | 'ipip' | 'gue' | 'nat';
 
 /* The balancer's uplink address (the probe's source) and its tunnel source on the backend-facing link. */
 const BALANCER = { v4: '198.18.0.1', v6: '2001:db8::1' } as const;
-const TUNNEL_SOURCE = { v4: '198.19.0.1', v6: '2001:db8:1::1' } as const;
-const VIP = { v4: '198.18.100.1', v6: '2001:db8:100::1' } as const;
-const GUE_PORT = 6080;
+export const TUNNEL_SOURCE = { v4: '198.19.0.1', v6: '2001:db8:1::1' } as const;
+export const VIP = { v4: '198.18.100.1', v6: '2001:db8:100::1' } as const;
+export const GUE_PORT = 6080;
 /* The MAC the stack addressed the probe to (the uplink's gateway): the program replaces it. */
 const UPLINK_GATEWAY_MAC = '02:00:00:00:c0:02';
 
@@ -61,7 +61,7 @@ export function probeValue(entry: ProbeEntry): HealthProbe {
   };
 }
 
-function probe(family: 4 | 6, port: number, overrides: Partial<PacketSpec> = {}): PacketSpec {
+export function probe(family: 4 | 6, port: number, overrides: Partial<PacketSpec> = {}): PacketSpec {
   return {
     src: family === 4 ? BALANCER.v4 : BALANCER.v6,
     dst: family === 4 ? VIP.v4 : VIP.v6,
@@ -131,11 +131,11 @@ function tunnelled(spec: PacketSpec, mode: 'ipip' | 'gue', backend: string, next
 }
 
 /* On-link backends with permanent neighbours, a routed one (behind the gateway), one with no neighbour entry. */
-const ON_LINK = { v4: '198.19.1.2', v6: '2001:db8:1:1::2' } as const;
+export const ON_LINK = { v4: '198.19.1.2', v6: '2001:db8:1:1::2' } as const;
 const ON_LINK_2 = { v4: '198.19.2.2', v6: '2001:db8:1:2::2' } as const;
-const ROUTED = { v4: '198.20.0.5', v6: '2001:db8:20::5' } as const;
-const SMALL_MTU_ROUTED = '198.21.0.5';
-const UNRESOLVED = '198.19.9.2';
+export const ROUTED = { v4: '198.20.0.5', v6: '2001:db8:20::5' } as const;
+export const SMALL_MTU_ROUTED = '198.21.0.5';
+export const UNRESOLVED = '198.19.9.2';
 
 export function healthFixtures(): HealthFixture[] {
   const fixtures: HealthFixture[] = [];

@@ -19,6 +19,7 @@ import type {
   BackendSetWeightInput,
   BackendView,
 } from './router/backends.types.ts';
+import type { BackendHostReport, BackendHostReportView } from './router/backend-hosts.types.ts';
 import type { ConfigImportInput, ConfigImportResult } from './router/config.types.ts';
 import type { ConnectionListInput, ConnectionPage } from './router/connections.types.ts';
 import type { BackendHealth, HealthChange } from './router/health.types.ts';
@@ -46,10 +47,18 @@ export interface SluiceBackend {
     add(input: BackendAddInput, caller: Identity): MaybePromise<BackendView>;
     setWeight(input: BackendSetWeightInput, caller: Identity): MaybePromise<BackendView>;
     setState(input: BackendSetStateInput, caller: Identity): MaybePromise<BackendView>;
-    remove(input: BackendRemoveInput, caller: Identity): MaybePromise<{ removed: string; flowsEnded: number }>;
-    bulk(input: BackendBulkInput, caller: Identity): MaybePromise<{ backends: BackendView[]; removed: string[]; flowsEnded: number }>;
+    remove(input: BackendRemoveInput, caller: Identity): MaybePromise<{ removed: string; flowsEnded: number; closedEntriesRemoved: number }>;
+    bulk(
+      input: BackendBulkInput,
+      caller: Identity,
+    ): MaybePromise<{ backends: BackendView[]; removed: string[]; flowsEnded: number; closedEntriesRemoved: number }>;
     /** The service's backends now and then every intervalMs (drain progress), until signal aborts. */
     watch(service: string, intervalMs: number, signal: AbortSignal): AsyncIterable<BackendView[]>;
+  };
+  backendHosts: {
+    report(input: BackendHostReport, caller: Identity): MaybePromise<BackendHostReportView>;
+    /** All reports, or the one whose host has `address`. */
+    list(address: string | undefined): MaybePromise<BackendHostReportView[]>;
   };
   connections: {
     list(input: ConnectionListInput): MaybePromise<ConnectionPage>;

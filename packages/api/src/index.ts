@@ -9,6 +9,7 @@ export * from './identity.ts';
 export * from './router/agent.types.ts';
 export * from './router/services.types.ts';
 export * from './router/backends.types.ts';
+export * from './router/backend-hosts.types.ts';
 export * from './router/connections.types.ts';
 export * from './router/stats.types.ts';
 export * from './router/health.types.ts';

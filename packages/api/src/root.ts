@@ -10,6 +10,7 @@ import type { Identity } from './identity.ts';
 import { agentRouter } from './router/agent.ts';
 import { auditRouter } from './router/audit.ts';
 import { authRouter } from './router/auth.ts';
+import { backendHostsRouter } from './router/backend-hosts.ts';
 import { backendsRouter } from './router/backends.ts';
 import { configRouter } from './router/config.ts';
 import { connectionsRouter } from './router/connections.ts';
@@ -23,6 +24,7 @@ export const appRouter = createTRPCRouter({
   agent: agentRouter,
   services: servicesRouter,
   backends: backendsRouter,
+  backendHosts: backendHostsRouter,
   connections: connectionsRouter,
   stats: statsRouter,
   health: healthRouter,

@@ -7,14 +7,12 @@
  * again (a second `attach`, or the `check` of a running host) sees the
  * addresses and counters of the program that is attached.
  */
-import { existsSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
-import { ensureBpffs } from './bpffs.js';
+import { type AuxLoadOptions, type AuxObject, checkAuxMapShape, closedError, loadAuxObject } from './aux-object.js';
 import { type Codec, structCodec, u32Codec, u64Codec } from './codec.js';
-import { DataplaneError, checked, checkedPointer } from './errors.js';
+import { checked } from './errors.js';
 import { type DecapAddressKey, type DecapSettings, SluiceDecapCounter, decapAddressKeyLayout, decapSettingsLayout } from './generated/decap-layout.js';
-import { BpfMapType, type BpfMapPtr, type BpfObjectPtr, libbpf, mapTypeName } from './libbpf.js';
+import { BpfMapType, libbpf } from './libbpf.js';
 import { installLibbpfLog } from './libbpf-log.js';
 import { c } from './libc.js';
 import { BpfMap, type MapInfo, PerCpuMap } from './maps.js';
@@ -22,6 +20,7 @@ import { type TestRunOptions, type TestRunResult, testRunTc, testRunXdp } from '
 
 /** The two entry points, by their C names. */
 export const DECAP_PROGRAMS = { xdp: 'decap_xdp', tc: 'decap_tc' } as const;
+type DecapEntryPoint = (typeof DECAP_PROGRAMS)[keyof typeof DECAP_PROGRAMS];
 
 /* The address map's value is a presence flag (always 1). */
 const u8Codec: Codec<number> = {
@@ -37,7 +36,6 @@ const DECAP_MAP_SPECS = {
 } as const;
 
 export type DecapMapName = keyof typeof DECAP_MAP_SPECS;
-export const DECAP_MAP_NAMES = Object.keys(DECAP_MAP_SPECS) as DecapMapName[];
 
 export interface DecapMaps {
   /** This host's tunnel endpoint addresses -> 1 (HASH): only tunnels to these are stripped. */
@@ -48,11 +46,7 @@ export interface DecapMaps {
   counters: PerCpuMap<number, bigint>;
 }
 
-export interface DecapLoadOptions {
-  objectPath: string;
-  /** bpffs directory to pin (and reuse) the maps in, mounted if needed. Without it nothing is pinned. */
-  pinDir?: string;
-}
+export type DecapLoadOptions = AuxLoadOptions;
 
 export interface DecapProgram {
   readonly objectPath: string;
@@ -66,51 +60,33 @@ export interface DecapProgram {
   close(): void;
 }
 
-function mapInfo(map: BpfMapPtr, fd: number): MapInfo {
-  return {
-    name: libbpf.bpf_map__name(map),
-    fd,
-    type: libbpf.bpf_map__type(map),
-    keySize: libbpf.bpf_map__key_size(map),
-    valueSize: libbpf.bpf_map__value_size(map),
-    maxEntries: libbpf.bpf_map__max_entries(map),
-  };
-}
-
-/* Before load: an object built from another header fails here, not with misaligned bytes. */
-function checkShape(name: DecapMapName, info: MapInfo): void {
-  const spec = DECAP_MAP_SPECS[name];
-  const fail = (detail: string): never => {
-    throw new DataplaneError({ call: 'bpf_map', subject: `map "${name}"`, errno: osConstants.errno.EINVAL, detail });
-  };
-  const hint = 'the object and generated/decap-layout.ts disagree; rebuild bpf/ and run `pnpm gen:layout`';
-  if (info.type !== spec.type) fail(`is ${mapTypeName(info.type)}, expected ${mapTypeName(spec.type)}`);
-  if (info.keySize !== spec.key.size) fail(`key_size is ${info.keySize}, expected ${spec.key.size}; ${hint}`);
-  if (info.valueSize !== spec.value.size) fail(`value_size is ${info.valueSize}, expected ${spec.value.size}; ${hint}`);
-}
+const DECAP_LAYOUT_FILE = 'generated/decap-layout.ts';
 
 class LoadedDecap implements DecapProgram {
-  closed = false;
   readonly maps: DecapMaps;
+  readonly programFds: { readonly xdp: number; readonly tc: number };
 
-  constructor(
-    readonly objectPath: string,
-    private readonly obj: BpfObjectPtr,
-    readonly programFds: { xdp: number; tc: number },
-    infos: Map<DecapMapName, MapInfo>,
-  ) {
+  constructor(private readonly loaded: AuxObject<DecapMapName, DecapEntryPoint>) {
+    this.programFds = { xdp: loaded.programFds[DECAP_PROGRAMS.xdp], tc: loaded.programFds[DECAP_PROGRAMS.tc] };
     const spec = DECAP_MAP_SPECS;
+    const info = (name: DecapMapName) => loaded.maps.get(name)!;
     this.maps = {
-      addresses: new BpfMap(infos.get('decap_addresses')!, spec.decap_addresses.key, spec.decap_addresses.value, this),
-      settings: new BpfMap(infos.get('decap_settings')!, spec.decap_settings.key, spec.decap_settings.value, this),
-      counters: new PerCpuMap(infos.get('decap_counters')!, spec.decap_counters.key, spec.decap_counters.value, this),
+      addresses: new BpfMap(info('decap_addresses'), spec.decap_addresses.key, spec.decap_addresses.value, loaded),
+      settings: new BpfMap(info('decap_settings'), spec.decap_settings.key, spec.decap_settings.value, loaded),
+      counters: new PerCpuMap(info('decap_counters'), spec.decap_counters.key, spec.decap_counters.value, loaded),
     };
   }
 
+  get objectPath(): string {
+    return this.loaded.objectPath;
+  }
+
+  get closed(): boolean {
+    return this.loaded.closed;
+  }
+
   #open(): void {
-    if (this.closed) {
-      throw new DataplaneError({ call: 'decap', subject: `"${this.objectPath}"`, errno: osConstants.errno.EBADF, detail: 'already closed' });
-    }
+    if (this.closed) throw closedError('decap', this.objectPath);
   }
 
   testRunXdp(options: TestRunOptions): TestRunResult {
@@ -124,54 +100,18 @@ class LoadedDecap implements DecapProgram {
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    libbpf.bpf_object__close(this.obj);
+    this.loaded.close();
   }
 }
 
 export function loadDecap(options: DecapLoadOptions): DecapProgram {
-  installLibbpfLog();
-  const { objectPath, pinDir } = options;
-  const subject = JSON.stringify(objectPath);
-  const obj = checkedPointer('bpf_object__open_file', subject, () => libbpf.bpf_object__open_file(objectPath, null));
-  try {
-    const maps = new Map<DecapMapName, BpfMapPtr>();
-    for (const name of DECAP_MAP_NAMES) {
-      const map = checkedPointer('bpf_object__find_map_by_name', `map "${name}" in ${subject}`, () => libbpf.bpf_object__find_map_by_name(obj, name));
-      checkShape(name, mapInfo(map, -1));
-      maps.set(name, map);
-    }
-    if (pinDir !== undefined) {
-      ensureBpffs(pinDir);
-      for (const [name, map] of maps) {
-        const path = join(pinDir, name);
-        /* libbpf reuses a pin at this path (and refuses one of another shape), or pins the new map there. */
-        checked('bpf_map__set_pin_path', `map "${name}", "${path}"${existsSync(path) ? ' (reused)' : ''}`, () => libbpf.bpf_map__set_pin_path(map, path));
-      }
-    }
-    checked('bpf_object__load', subject, () => libbpf.bpf_object__load(obj));
-    const programFd = (name: string) => {
-      const prog = checkedPointer('bpf_object__find_program_by_name', `program "${name}" in ${subject}`, () =>
-        libbpf.bpf_object__find_program_by_name(obj, name),
-      );
-      return checked('bpf_program__fd', `program "${name}"`, () => libbpf.bpf_program__fd(prog));
-    };
-    const fds = { xdp: programFd(DECAP_PROGRAMS.xdp), tc: programFd(DECAP_PROGRAMS.tc) };
-    const infos = new Map<DecapMapName, MapInfo>(
-      [...maps].map(([name, map]) => [
-        name,
-        mapInfo(
-          map,
-          checked('bpf_map__fd', `map "${name}"`, () => libbpf.bpf_map__fd(map)),
-        ),
-      ]),
-    );
-    return new LoadedDecap(objectPath, obj, fds, infos);
-  } catch (err) {
-    libbpf.bpf_object__close(obj);
-    throw err;
-  }
+  const loaded = loadAuxObject({
+    ...options,
+    maps: DECAP_MAP_SPECS,
+    programs: [DECAP_PROGRAMS.xdp, DECAP_PROGRAMS.tc],
+    layoutFile: DECAP_LAYOUT_FILE,
+  });
+  return new LoadedDecap(loaded);
 }
 
 /* struct bpf_map_info up to and including max_entries. */
@@ -198,7 +138,7 @@ export function readPinnedDecapCounters(pinDir: string): Record<string, bigint> 
       valueSize: raw.readUInt32LE(12),
       maxEntries: raw.readUInt32LE(16),
     };
-    checkShape(name, info);
+    checkAuxMapShape(name, DECAP_MAP_SPECS[name], info, DECAP_LAYOUT_FILE);
     const counters = new PerCpuMap(info, DECAP_MAP_SPECS[name].key, DECAP_MAP_SPECS[name].value, owner);
     const result: Record<string, bigint> = {};
     for (const [counter, slot] of Object.entries(SluiceDecapCounter)) {

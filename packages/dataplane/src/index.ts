@@ -14,14 +14,13 @@ export { type Codec, decode, encode, structCodec, u32Codec, u64Codec } from './c
 export { type AddressBytes, type AddressFamily, addressToBytes, bytesToAddress } from './addresses.js';
 export { DataplaneError, checked, checkedPointer, errnoName } from './errors.js';
 export { type TcTestRunOptions, type TestRunOptions, type TestRunResult, testRunTc, testRunXdp } from './test-run.js';
-export { type DecapMaps, type DecapProgram, type DecapLoadOptions, DECAP_MAP_NAMES, DECAP_PROGRAMS, loadDecap, readPinnedDecapCounters } from './decap.js';
+export { type DecapMaps, type DecapProgram, type DecapLoadOptions, DECAP_PROGRAMS, loadDecap, readPinnedDecapCounters } from './decap.js';
 export { type XdpMode, attachedProgramId, attachXdp, detachXdp, interfaceIndex, programIdOfFd, replaceXdp } from './xdp.js';
 export { type TcDirection, type TcFilterId, attachTc, attachTcIngress, detachTc, detachTcIngress, tcIngressProgramId, tcProgramId } from './tc.js';
 export {
   type HealthSteerLoadOptions,
   type HealthSteerMaps,
   type HealthSteerProgram,
-  HEALTH_MAP_NAMES,
   HEALTH_STEER_PROGRAM,
   loadHealthSteer,
 } from './health-steer.js';

@@ -6,7 +6,7 @@
 import { constants as osConstants } from 'node:os';
 import type { Codec } from './codec.js';
 import { DataplaneError, checked } from './errors.js';
-import { type BpfMapBatchOpts, UpdateFlag, isPerCpuMapType, libbpf, mapTypeName } from './libbpf.js';
+import { type BpfMapBatchOpts, type BpfMapPtr, UpdateFlag, isPerCpuMapType, libbpf, mapTypeName } from './libbpf.js';
 
 const { ENOENT, ENOSPC, EINVAL, EBADF, EOPNOTSUPP } = osConstants.errno;
 const ENOTSUPP = 524; /* kernel-internal "no batch ops for this map type" */
@@ -21,6 +21,18 @@ export interface MapInfo {
   keySize: number;
   valueSize: number;
   maxEntries: number;
+}
+
+/** A map of a libbpf object as MapInfo (fd -1 before load). */
+export function mapInfoOf(map: BpfMapPtr, fd: number): MapInfo {
+  return {
+    name: libbpf.bpf_map__name(map),
+    fd,
+    type: libbpf.bpf_map__type(map),
+    keySize: libbpf.bpf_map__key_size(map),
+    valueSize: libbpf.bpf_map__value_size(map),
+    maxEntries: libbpf.bpf_map__max_entries(map),
+  };
 }
 
 /** Whoever owns the fds; a map refuses to touch an fd its owner has closed (it may be reused). */

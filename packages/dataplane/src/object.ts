@@ -18,7 +18,7 @@ import { type MapName, MAP_NAMES, type DataplaneMaps, checkMapShape, createDatap
 import { DataplaneError, checked, checkedPointer } from './errors.js';
 import { type BpfMapPtr, type BpfObjectPtr, libbpf } from './libbpf.js';
 import { installLibbpfLog } from './libbpf-log.js';
-import type { MapInfo } from './maps.js';
+import { mapInfoOf } from './maps.js';
 import { type MapMigration, objectBtf, planMapMigration } from './migrate.js';
 import { type TestRunOptions, type TestRunResult, testRunXdp } from './test-run.js';
 import { type Tunables, applyTunables, checkTunables, readTunables } from './tunables.js';
@@ -84,17 +84,6 @@ export interface Dataplane {
   close(): void;
 }
 
-function mapInfo(map: BpfMapPtr, fd: number): MapInfo {
-  return {
-    name: libbpf.bpf_map__name(map),
-    fd,
-    type: libbpf.bpf_map__type(map),
-    keySize: libbpf.bpf_map__key_size(map),
-    valueSize: libbpf.bpf_map__value_size(map),
-    maxEntries: libbpf.bpf_map__max_entries(map),
-  };
-}
-
 function* userMaps(obj: BpfObjectPtr): Generator<BpfMapPtr> {
   /* Internal maps (.rodata, .bss) hold load-time settings: never pinned, never shared. */
   for (let map = libbpf.bpf_object__next_map(obj, null); map; map = libbpf.bpf_object__next_map(obj, map)) {
@@ -119,7 +108,7 @@ class LoadedDataplane implements Dataplane {
     this.programId = programIdOfFd(programFd);
     this.maps = createDataplaneMaps((name) => {
       const ptr = mapPtrs.get(name)!;
-      return mapInfo(
+      return mapInfoOf(
         ptr,
         checked('bpf_map__fd', `map "${name}"`, () => libbpf.bpf_map__fd(ptr)),
       );
@@ -216,7 +205,7 @@ export function loadDataplane(options: LoadOptions): Dataplane {
     applyTunables(obj, options.tunables ?? {}, objSubject);
 
     /* Before load: a layout mismatch must not get as far as creating a 2M-entry table. */
-    for (const [name, map] of mapPtrs) checkMapShape(name, mapInfo(map, -1), 'bpf_map');
+    for (const [name, map] of mapPtrs) checkMapShape(name, mapInfoOf(map, -1), 'bpf_map');
 
     const adopted: string[] = [];
     if (pinDir !== undefined) {

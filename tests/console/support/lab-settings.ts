@@ -38,8 +38,22 @@ export const backendAddress = (i: number) => `198.19.${i}.2`;
 export const CLIENT_SOURCES = {
   algorithm: '198.18.0.11',
   connections: '198.18.0.13',
+  backendFilter: '198.18.0.15',
   clientRate: '198.18.0.14',
 } as const;
+
+/*
+ * The forwarding-modes spec's services, made through the console: one VIP per
+ * mode, every backend holds all three on its loopback (lab-backend-hosts.ts).
+ * The port is the backends' HTTP port: only nat rewrites the port.
+ */
+export const MODE_VIPS = { dsr: '198.18.100.5', ipip: '198.18.100.6', gue: '198.18.100.7' } as const;
+export type LabMode = keyof typeof MODE_VIPS;
+/* The balancer's outer source for ipip/gue: its client-side address, which every backend routes back through the balancer. */
+export const TUNNEL_SOURCE4 = '198.18.0.1';
+export const GUE_PORT = 6080;
+/* Each backend's `sluice backend-host` run directory (its state and a bpffs for its pins, mounted here in the root mount namespace). */
+export const backendRunDir = (i: number) => join(STATE_DIR, `backend-be${i}`);
 
 export const ROLES = ['admin', 'operator', 'viewer'] as const;
 export type TestRole = (typeof ROLES)[number];

@@ -1,7 +1,8 @@
 /*
- * The console's test lab: the namespaced testbed under our prefix, a bpffs
- * for the agent's pins, the real `sluice agent` inside the LB namespace,
- * three users and four services. tearDownLab() undoes all of it and is safe
+ * The console's test lab: the namespaced testbed under our prefix, its
+ * backends ready for dsr/ipip/gue (lab-backend-hosts.ts), a bpffs for the
+ * agent's pins, the real `sluice agent` inside the LB namespace, three users
+ * and four services. tearDownLab() undoes all of it and is safe
  * to call at any point, also after a half-finished bring-up.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -16,15 +17,18 @@ import {
   AGENT_SOCKET,
   BACKENDS,
   DATA_DIR,
+  GUE_PORT,
   PIN_DIR,
   PREFIX,
   REPO_ROOT,
   ROLES,
   STATE_DIR,
+  TUNNEL_SOURCE4,
   USERS,
   configDocument,
   namespace,
 } from './lab-settings.ts';
+import { prepareModeBackends, unmountBackendRunDirs } from './lab-backend-hosts.ts';
 import { mustRun, runCommand } from './run-command.ts';
 import { sluice } from './sluice-cli.ts';
 
@@ -105,6 +109,11 @@ async function startAgent(interfaces: string[]): Promise<void> {
       '--ready-file',
       AGENT_READY_FILE,
       '--detach-on-exit',
+      /* The balancer has an address on each of its links: ipip and gue need the one to tunnel from named. */
+      '--tunnel-source4',
+      TUNNEL_SOURCE4,
+      '--gue-port',
+      String(GUE_PORT),
     ],
     { cwd: REPO_ROOT, detached: true, stdio: ['ignore', out, out] },
   );
@@ -140,6 +149,8 @@ export async function bringUpLab(): Promise<void> {
       cwd: REPO_ROOT,
     }),
   ) as { lb: { interfaces: { name: string }[] } };
+  log('backend hosts for dsr, ipip and gue');
+  await prepareModeBackends();
   log('sluice agent');
   await startAgent(topology.lb.interfaces.map((i) => i.name));
   log('users and services');
@@ -163,5 +174,6 @@ export async function tearDownLab(): Promise<void> {
   if (down.code !== 0) log(`testbed down: ${down.stderr}`);
   /* With the namespaces gone nothing is attached; pins are what a killed agent leaves behind. */
   unpinAndUnmount();
+  await unmountBackendRunDirs().catch((error) => log(`unmounting the backends' bpffs: ${(error as Error).message}`));
   rmSync(AGENT_SOCKET, { force: true });
 }

@@ -38,3 +38,8 @@ export function holdConnection(service: ServiceKey, options: { seconds: number; 
   const s = SERVICES[service];
   return hold(CLIENT, s.address, s.port, { ...options, intervalMs: HOLD_INTERVAL_MS });
 }
+
+/** count HTTP GETs to any address and port (the modes spec's services, made in the console), each on a new connection. */
+export function httpTo(address: string, port: number, count: number): Promise<BulkReport> {
+  return http(CLIENT, address, port, { count, concurrency: 3 });
+}

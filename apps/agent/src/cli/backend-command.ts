@@ -12,6 +12,7 @@ export const BACKEND_USAGE = `sluice backend ls SERVICE
   sluice backend ready|maint SERVICE ADDR:PORT...
   sluice backend rm SERVICE ADDR:PORT... [--force]
     several ADDR:PORT: one change to all of them, all or nothing`;
+export const BACKEND_VERBS = ['ls', 'list', 'add', 'set', 'drain', 'ready', 'maint', 'rm', 'remove'] as const;
 
 const FLAGS = {
   weight: { type: 'string' },
@@ -95,7 +96,12 @@ export async function backendCommand(argv: string[]): Promise<void> {
       const result = single
         ? await client.backends.remove.mutate({ service: service(), endpoint: single, force: values.force })
         : await client.backends.bulk.mutate({ service: service(), endpoints: list, change: { action: 'remove', force: values.force } });
-      return emit(values.json, result, () => `removed ${list.join(', ')}${result.flowsEnded ? ` (${result.flowsEnded} flows ended)` : ''}`);
+      return emit(
+        values.json,
+        result,
+        () =>
+          `removed ${list.join(', ')}${result.flowsEnded ? ` (${result.flowsEnded} open connections cut)` : ''}${result.closedEntriesRemoved ? ` (${result.closedEntriesRemoved} closed entries cleared)` : ''}`,
+      );
     }
     default:
       throw new UsageError(`unknown backend command "${verb ?? ''}"\nusage: ${BACKEND_USAGE}`);

@@ -14,14 +14,21 @@ import { type CheckResult, checkHost } from './backend-host/checks.js';
 import { type MssFit, type MssRestore, describeRoute } from './backend-host/mss.js';
 import { DEFAULT_RUN_DIR, type DecapMode, type HostState, pinDirOf, readState } from './backend-host/state.js';
 import { emit } from './output.js';
+import { connect } from './connection.js';
+import { readReport } from './backend-host/report.js';
 
 export const BACKEND_HOST_USAGE = `sluice backend-host attach --interface IF --address A [--address A2] [--mode xdp|tc] [--gue-port P] [--keep-mss]
       strip IPIP/IP6IP6 (and GUE to port P) addressed to A on IF, in XDP (default) or TC; set an advmss
       that fits the tunnel on the default routes (unless --keep-mss); then check
   sluice backend-host detach                       (removes what attach attached, its pinned maps and its advmss)
-  sluice backend-host check [--vip V]... [--interface IF]
+  sluice backend-host check [--vip V]... [--interface IF] [--address A]... [--dsr-only]
       each problem with the command that fixes it; exit 1 when there is one
+      (--dsr-only: the host serves dsr services only, so no decapsulation program is needed)
+      (--json: the report for \`backend-host report\`; --address names the host when nothing is attached, e.g. DSR only)
+  sluice backend-host report [FILE|-]             (on the balancer: stores a host's check --json with the agent,
+      shown on its backends in the console: ssh be1 sluice backend-host check --json | sluice backend-host report -)
   (all take --run-dir DIR, default ${DEFAULT_RUN_DIR}: its state and pinned maps; attach takes --object FILE, default bpf/build/decap.bpf.o)`;
+export const BACKEND_HOST_VERBS = ['attach', 'detach', 'check', 'report'] as const;
 
 const FLAGS = {
   interface: { type: 'string' },
@@ -32,6 +39,7 @@ const FLAGS = {
   'run-dir': { type: 'string' },
   object: { type: 'string' },
   'keep-mss': { type: 'boolean', default: false },
+  'dsr-only': { type: 'boolean', default: false },
 } as const;
 
 function addresses(flag: string, values: string[] | undefined): string[] {
@@ -85,7 +93,7 @@ function formatCounters(counters: Record<string, number> | null): string {
 /** Returns the exit code: 0, or 1 when check found problems. */
 export async function backendHostCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
-  const { values } = parse(rest, FLAGS);
+  const { values, positionals } = parse(rest, FLAGS);
   const runDir = values['run-dir'] ?? DEFAULT_RUN_DIR;
   const vips = addresses('vip', values.vip);
   switch (verb) {
@@ -130,10 +138,25 @@ export async function backendHostCommand(argv: string[]): Promise<number> {
     }
     case 'check': {
       const state = readState(runDir);
-      const results = checkHost({ state, interface: values.interface, vips });
+      const results = checkHost({ state, interface: values.interface, vips, dsrOnly: values['dsr-only'] });
       const counters = decapCounters(state, runDir);
-      emit(values.json, { checks: results, counters }, () => `${formatChecks(results)}\n${formatCounters(counters)}`);
+      /* The host beside its checks: what `backend-host report` needs to match it to backends by address. */
+      const host = {
+        interface: state?.interface ?? values.interface ?? null,
+        addresses: state?.addresses ?? addresses('address', values.address),
+        decap: { mode: state?.mode ?? 'none', guePort: state?.guePort ?? null },
+      };
+      emit(values.json, { host, checks: results, counters, checkedAt: Date.now() }, () => `${formatChecks(results)}\n${formatCounters(counters)}`);
       return results.every((r) => r.ok) ? 0 : 1;
+    }
+    case 'report': {
+      const report = readReport(positionals[0] ?? '-');
+      const stored = await connect(values).backendHosts.report.mutate(report);
+      emit(values.json, stored, () => {
+        const problems = stored.problems === 0 ? 'no problems' : `${stored.problems} problem${stored.problems === 1 ? '' : 's'}`;
+        return `recorded the check of ${stored.host.addresses.join(', ')} (${problems}); backends at ${stored.host.addresses.length === 1 ? 'that address' : 'those addresses'} show it`;
+      });
+      return 0;
     }
     default:
       throw new UsageError(`unknown backend-host command "${verb ?? ''}"\nusage: ${BACKEND_HOST_USAGE}`);

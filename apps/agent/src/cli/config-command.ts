@@ -9,11 +9,13 @@ import { formatTable, formatTime } from './table.js';
 
 export const CONFIG_USAGE = `sluice config export [FILE]          (YAML for .yaml/.yml, JSON otherwise; stdout without FILE)
   sluice config import FILE [--dry-run] [--force]`;
+export const CONFIG_VERBS = ['export', 'import'] as const;
 export const USER_USAGE = `sluice user ls
   sluice user add NAME --role viewer|operator|admin   (password read from stdin)
   sluice user set NAME [--role R] [--password]          (--password: new password from stdin)
   sluice user rm NAME
   sluice user unlock [NAME] [--source ADDRESS]        (end a failed-login lock early)`;
+export const USER_VERBS = ['ls', 'list', 'add', 'set', 'rm', 'remove', 'unlock'] as const;
 
 export async function configCommand(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;

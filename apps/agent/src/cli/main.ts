@@ -2,99 +2,91 @@
 import { TRPCClientError } from '@trpc/client';
 import { runAgent, runTeardown } from '../main.js';
 import { UsageError } from './args.js';
-import { BACKEND_USAGE, backendCommand } from './backend-command.js';
-import { BACKEND_HOST_USAGE, backendHostCommand } from './backend-host-command.js';
-import { CONFIG_USAGE, USER_USAGE, configCommand, userCommand } from './config-command.js';
-import { AUDIT_USAGE, CONNS_USAGE, auditCommand, connsCommand, healthCommand, statsCommand } from './read-commands.js';
-import { SERVICE_USAGE, serviceCommand } from './service-command.js';
-import { TOKEN_USAGE, tokenCommand } from './token-command.js';
-import { NODE_USAGE, nodeCommand } from './node-command.js';
+import { BACKEND_USAGE, BACKEND_VERBS, backendCommand } from './backend-command.js';
+import { BACKEND_HOST_USAGE, BACKEND_HOST_VERBS, backendHostCommand } from './backend-host-command.js';
+import { CONFIG_USAGE, CONFIG_VERBS, USER_USAGE, USER_VERBS, configCommand, userCommand } from './config-command.js';
+import { AUDIT_USAGE, CONNS_USAGE, HEALTH_USAGE, STATS_USAGE, auditCommand, connsCommand, healthCommand, statsCommand } from './read-commands.js';
+import { SERVICE_USAGE, SERVICE_VERBS, serviceCommand } from './service-command.js';
+import { NODE_USAGE, NODE_VERBS, nodeCommand } from './node-command.js';
+import { TOKEN_USAGE, TOKEN_VERBS, tokenCommand } from './token-command.js';
 
-export const USAGE = `usage: sluice <command> [options]     (every API command takes --json, --socket PATH, --token-file PATH)
-
-  sluice agent [--settings FILE] [--interfaces IF,...] [--config SERVICES_FILE] [--data-dir DIR]
+const AGENT_USAGE = `sluice agent [--settings FILE] [--interfaces IF,...] [--config SERVICES_FILE] [--data-dir DIR]
                [--socket PATH] [--admin-token-file PATH] [--admin-password-file PATH]
                [--metrics-address HOST:PORT] [--pin-dir DIR]
-               [--xdp-mode native|skb] [--flow-table-size N] [--half-open-table-size N] [--client-rate-table-size N] [--flow-guard-rate N] [--detach-on-exit] [--ready-file FILE]
+               [--xdp-mode native|skb] [--flow-table-size N] [--half-open-table-size N] [--client-rate-table-size N] [--flow-guard-rate N] [--icmp-too-big-rate N] [--detach-on-exit] [--ready-file FILE]
                [--tunnel-source4 A] [--tunnel-source6 A] [--tunnel-source4-hash-bits N] [--tunnel-source6-hash-bits N] [--gue-port P]
                [--bgp-config FILE]
       run the agent; --config seeds an empty store; SIGHUP re-imports it (and the settings file's tunnel settings)
       ipip/gue: the outer source per family defaults to the XDP interfaces' one global address; GUE port 6080
-      --bgp-config: run BIRD and announce each VIP this node can serve to the routers named there (README "Running several nodes")
-  sluice teardown --interfaces IF,... [--pin-dir DIR]
-      detach the XDP program and remove its pinned maps
+      --icmp-too-big-rate: ICMP too-big answers a second, 0..100000 (default 1000; 0 never answers)
+      --bgp-config: run BIRD and announce each VIP this node can serve to the routers named there (README "Running several nodes")`;
+const TEARDOWN_USAGE = `sluice teardown --interfaces IF,... [--pin-dir DIR]
+      detach the XDP program and remove its pinned maps`;
 
-  ${SERVICE_USAGE}
+const done = (run: (argv: string[]) => Promise<void> | void) => async (argv: string[]) => {
+  await run(argv);
+  return 0;
+};
 
-  ${BACKEND_USAGE}
+interface Command {
+  usage: string;
+  /** The subcommands (first argument) it takes, aliases included; empty when it has none. */
+  verbs: readonly string[];
+  /** Returns the exit code. */
+  run: (argv: string[]) => Promise<number>;
+}
 
-  ${BACKEND_HOST_USAGE}
+/** Every command, in the order the usage lists them: main() dispatches from it, --help reads it, the help test walks it. */
+export const COMMANDS: Record<string, Command> = {
+  agent: {
+    usage: AGENT_USAGE,
+    verbs: [],
+    run: async (argv) => {
+      await runAgent(argv);
+      return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    },
+  },
+  teardown: { usage: TEARDOWN_USAGE, verbs: [], run: done(runTeardown) },
+  service: { usage: SERVICE_USAGE, verbs: SERVICE_VERBS, run: done(serviceCommand) },
+  backend: { usage: BACKEND_USAGE, verbs: BACKEND_VERBS, run: done(backendCommand) },
+  'backend-host': { usage: BACKEND_HOST_USAGE, verbs: BACKEND_HOST_VERBS, run: backendHostCommand },
+  conns: { usage: CONNS_USAGE, verbs: [], run: done(connsCommand) },
+  stats: { usage: STATS_USAGE, verbs: [], run: done(statsCommand) },
+  health: { usage: HEALTH_USAGE, verbs: [], run: done(healthCommand) },
+  audit: { usage: AUDIT_USAGE, verbs: [], run: done(auditCommand) },
+  config: { usage: CONFIG_USAGE, verbs: CONFIG_VERBS, run: done(configCommand) },
+  user: { usage: USER_USAGE, verbs: USER_VERBS, run: done(userCommand) },
+  token: { usage: TOKEN_USAGE, verbs: TOKEN_VERBS, run: done(tokenCommand) },
+  node: { usage: NODE_USAGE, verbs: NODE_VERBS, run: done(nodeCommand) },
+};
 
-  ${CONNS_USAGE}
-  sluice stats
-  sluice health [SERVICE]
-  ${AUDIT_USAGE}
+export const USAGE = `usage: sluice <command> [options]     (every API command takes --json, --socket PATH, --token-file PATH; every command takes --help)
 
-  ${CONFIG_USAGE}
+${Object.values(COMMANDS)
+  .map((command) => `  ${command.usage}`)
+  .join('\n\n')}`;
 
-  ${USER_USAGE}
-
-  ${TOKEN_USAGE}
-
-  ${NODE_USAGE}`;
+/* --help or -h anywhere before a "--": the command's usage and nothing else, whatever else the line holds. */
+const asksForHelp = (argv: string[]) => {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+};
 
 /** Exit codes: 1 the agent refused or failed, 2 usage, 3 cannot reach the agent. */
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    console.log(USAGE);
+    return 0;
+  }
   try {
-    switch (command) {
-      case 'agent':
-        await runAgent(rest);
-        return typeof process.exitCode === 'number' ? process.exitCode : 0;
-      case 'teardown':
-        runTeardown(rest);
-        return 0;
-      case 'service':
-        await serviceCommand(rest);
-        return 0;
-      case 'backend':
-        await backendCommand(rest);
-        return 0;
-      case 'backend-host':
-        return await backendHostCommand(rest);
-      case 'conns':
-        await connsCommand(rest);
-        return 0;
-      case 'stats':
-        await statsCommand(rest);
-        return 0;
-      case 'health':
-        await healthCommand(rest);
-        return 0;
-      case 'audit':
-        await auditCommand(rest);
-        return 0;
-      case 'config':
-        await configCommand(rest);
-        return 0;
-      case 'user':
-        await userCommand(rest);
-        return 0;
-      case 'token':
-        await tokenCommand(rest);
-        return 0;
-      case 'node':
-        await nodeCommand(rest);
-        return 0;
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        console.log(USAGE);
-        return 0;
-      default:
-        throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+    const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!command) throw new UsageError(`unknown command "${name}"\n${USAGE}`);
+    if (asksForHelp(rest)) {
+      console.log(`usage: ${command.usage}`);
+      return 0;
     }
+    return await command.run(rest);
   } catch (error) {
     return report(error);
   }

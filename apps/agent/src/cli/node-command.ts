@@ -9,6 +9,8 @@ export const NODE_USAGE = `sluice node status                    (BGP speaker, e
   sluice node drain [--timeout D]      (withdraw every route, then wait for open flows to end or D, default 5m; prints progress)
   sluice node resume                   (announce again: each VIP with an eligible backend)`;
 
+export const NODE_VERBS = ['status', 'drain', 'resume'] as const;
+
 const DEFAULT_DRAIN_TIMEOUT_MS = 5 * 60_000;
 const PROGRESS_EVERY_MS = 1000;
 

@@ -5,6 +5,8 @@ import { emit, healthWord } from './output.js';
 import { formatAge, formatCount, formatTable, formatTime } from './table.js';
 
 export const CONNS_USAGE = 'sluice conns [--service S] [--backend ADDR:PORT] [--client ADDR] [--protocol tcp|udp] [--state S] [--limit N] [--cursor C]';
+export const STATS_USAGE = 'sluice stats';
+export const HEALTH_USAGE = 'sluice health [SERVICE]';
 export const AUDIT_USAGE = 'sluice audit [--limit N] [--actor USER] [--action A] [--target T]';
 
 export async function connsCommand(argv: string[]): Promise<void> {

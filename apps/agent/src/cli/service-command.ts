@@ -20,6 +20,7 @@ export const SERVICE_USAGE = `sluice service add VIP:PORT/PROTO [--algorithm A] 
     --client-rate N: new connections per client address per second, more are dropped (0: no limit)
     health-check flags: --check tcp|http|none --check-interval 2s --check-timeout 1s
                         --rise N --fall N --check-path /health --check-expect 200-399`;
+export const SERVICE_VERBS = ['add', 'set', 'set-mode', 'rm', 'remove', 'ls', 'list'] as const;
 
 const FLAGS = {
   algorithm: { type: 'string' },

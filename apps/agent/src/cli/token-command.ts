@@ -7,6 +7,7 @@ import { formatTable, formatTime } from './table.js';
 export const TOKEN_USAGE = `sluice token list                                 (never shows a secret)
   sluice token create NAME --role viewer|operator|admin   (prints the secret once)
   sluice token revoke NAME                         (refused from the next request on)`;
+export const TOKEN_VERBS = ['list', 'ls', 'create', 'add', 'revoke', 'rm'] as const;
 
 export async function tokenCommand(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;

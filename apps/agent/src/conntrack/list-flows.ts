@@ -21,6 +21,8 @@ import { buildFlowIndex } from './scan.js';
 export interface FlowFilter {
   serviceId?: number;
   backendId?: number;
+  /** Any of these (service, backend) pairs: one endpoint's backends in each service it serves. */
+  backendIn?: readonly { serviceId: number; backendId: number }[];
   clientAddress?: string;
   protocol?: 'tcp' | 'udp';
   state?: FlowState;
@@ -110,6 +112,7 @@ function compileFilter(filter: FlowFilter): (index: FlowIndex, i: number) => boo
   const serviceId = filter.serviceId ?? -1;
   const backendId = filter.backendId ?? -1;
   const protocol = filter.protocol === undefined ? -1 : filter.protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;
+  const pairs = pairSetOf(filter);
   const state = filter.state;
   const stateProtocol = state === undefined ? -1 : state === 'none' ? IPPROTO_UDP : IPPROTO_TCP;
   const stateCode = state === undefined ? -1 : STATE_CODES[state];
@@ -124,6 +127,7 @@ function compileFilter(filter: FlowFilter): (index: FlowIndex, i: number) => boo
   return (index, i) => {
     if (serviceId >= 0 && index.serviceIds[i] !== serviceId) return false;
     if (backendId >= 0 && index.backendIds[i] !== backendId) return false;
+    if (pairs && !pairs.has(index.serviceIds[i]! * 0x1_0000_0000 + index.backendIds[i]!)) return false;
     const at = i * KEY_SIZE;
     if (protocol >= 0 && index.keys[at + KEY.protocol] !== protocol) return false;
     if (stateProtocol === IPPROTO_TCP) {
@@ -139,6 +143,11 @@ function compileFilter(filter: FlowFilter): (index: FlowIndex, i: number) => boo
     }
     return true;
   };
+}
+
+/* backendIn as numbers (service id in the high 32 bits): one Set lookup per snapshot entry. */
+function pairSetOf(filter: FlowFilter): Set<number> | undefined {
+  return filter.backendIn && new Set(filter.backendIn.map((p) => p.serviceId * 0x1_0000_0000 + p.backendId));
 }
 
 /* Per set of maps: the snapshot that was current when the table last proved too big to rebuild on the spot. */
@@ -211,6 +220,7 @@ function viewMatches(view: FlowView, filter: FlowFilter): boolean {
   return (
     (filter.serviceId === undefined || view.serviceId === filter.serviceId) &&
     (filter.backendId === undefined || view.backendId === filter.backendId) &&
+    (filter.backendIn === undefined || filter.backendIn.some((p) => p.serviceId === view.serviceId && p.backendId === view.backendId)) &&
     (filter.state === undefined || view.state === filter.state)
   );
 }

@@ -48,6 +48,7 @@ import {
 import { type BackendHealthStatus, type HealthTarget, type RuntimeParts, createRuntimeParts } from './runtime-parts.js';
 import { auditOperations } from './audit.js';
 import { authOperations } from './auth.js';
+import { backendHostOperations } from './backend-hosts.js';
 import { backendOperations } from './backends.js';
 import { configOperations, importConfig } from './config.js';
 import { connectionOperations } from './connections.js';
@@ -90,6 +91,12 @@ export interface DrainExpired {
 }
 
 /** The system's own changes (first-start import, drain expiry) in the audit log. */
+/** What ending a backend's flows did: open connections cut, closed entries removed. */
+export interface EndedFlows {
+  open: number;
+  closed: number;
+}
+
 const SYSTEM_ACTOR: Identity = { user: 'sluice-agent', role: 'admin', source: 'token' };
 
 const DEFAULT_DRAIN_TICK_MS = 250;
@@ -117,6 +124,7 @@ export class Agent implements SluiceBackend {
   readonly agent: SluiceBackend['agent'];
   readonly services: SluiceBackend['services'];
   readonly backends: SluiceBackend['backends'];
+  readonly backendHosts: SluiceBackend['backendHosts'];
   readonly connections: SluiceBackend['connections'];
   readonly stats: SluiceBackend['stats'];
   readonly health: SluiceBackend['health'];
@@ -187,6 +195,7 @@ export class Agent implements SluiceBackend {
     };
     this.services = serviceOperations(this, store);
     this.backends = backendOperations(this, store);
+    this.backendHosts = backendHostOperations(store);
     this.connections = connectionOperations(this);
     this.stats = statsOperations(this);
     this.health = healthOperations(this, store);
@@ -485,15 +494,18 @@ export class Agent implements SluiceBackend {
    * worker: a scan of the whole table. Open flows come off the backend's
    * active count. A removed backend is retired until then (its id and its
    * replies' translation kept, reconciler rule 6); once no flow names it, it
-   * is freed here. Resolves to the flows ended.
+   * is freed here. Resolves to the open connections cut and, apart, the
+   * closed entries removed (a closed entry cuts nothing: counting it as a
+   * connection ended told an operator 18 were cut when none was open).
    */
-  async endFlowsById(backendIds: number[]): Promise<number> {
-    if (backendIds.length === 0) return 0;
+  async endFlowsById(backendIds: number[]): Promise<EndedFlows> {
+    if (backendIds.length === 0) return { open: 0, closed: 0 };
     for (const id of backendIds) this.#endingIds.add(id);
     try {
-      const { ended } = await this.#parts.endFlows(this.#dataplane.maps, backendIds);
+      const { ended, activeTaken } = await this.#parts.endFlows(this.#dataplane.maps, backendIds);
       if (!this.#stopped) this.#reconciler.freeRetired(backendIds);
-      return ended;
+      const open = Object.values(activeTaken).reduce((sum, n) => sum + n, 0);
+      return { open, closed: ended - open };
     } finally {
       for (const id of backendIds) this.#endingIds.delete(id);
     }
@@ -508,7 +520,7 @@ export class Agent implements SluiceBackend {
     if (waiting.length === 0 || Date.now() < this.#retryRemovalsAt) return;
     try {
       const ended = await this.endFlowsById(waiting);
-      log('info', `removed backends ${waiting.join(', ')}: ended ${ended} flows left on them, ids freed`);
+      log('info', `removed backends ${waiting.join(', ')}: cut ${ended.open} open connections left on them, removed ${ended.closed} closed entries, ids freed`);
     } catch (error) {
       this.#retryRemovalsAt = Date.now() + REMOVAL_RETRY_MS;
       log(
@@ -518,7 +530,12 @@ export class Agent implements SluiceBackend {
     }
   }
 
-  #endFlows(service: string, endpoint: string): Promise<number> {
+  /** An audit entry outside a commit: what a change did after it was committed (the log is append-only). */
+  recordAudit(caller: Identity, record: AuditRecord): void {
+    this.#store.audit.append(caller, record, Date.now());
+  }
+
+  #endFlows(service: string, endpoint: string): Promise<EndedFlows> {
     const id = this.#reconciler.backendIdOf(service, endpoint);
     return this.endFlowsById(id === undefined ? [] : [id]);
   }
@@ -542,7 +559,7 @@ export class Agent implements SluiceBackend {
     for (const backend of this.#store.services.pendingDrainTimeouts()) {
       if (now < backend.drainStartedAt! + backend.drainTimeoutMs!) continue;
       try {
-        const ended = await this.#endFlows(backend.service, backend.endpoint);
+        const ended = (await this.#endFlows(backend.service, backend.endpoint)).open;
         if (this.#stopped) return;
         this.#store.transaction(() => {
           this.#store.services.markDrainExpired(backend, now);

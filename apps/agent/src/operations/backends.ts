@@ -49,9 +49,21 @@ function removeStep(agent: Agent, store: Store, backend: BackendRow, force: bool
   };
 }
 
-/** After the commit: the removed backends are out of every table; delete their flow entries. */
-function endRemovedFlows(agent: Agent, removals: Removal[]): Promise<number> {
-  return agent.endFlowsById(removals.flatMap(({ dataplaneId }) => (dataplaneId === undefined ? [] : [dataplaneId])));
+/**
+ * After the commit: the removed backends are out of every table; delete their
+ * flow entries. What that cut goes to the audit log after each removal's entry
+ * (open connections cut, closed entries removed apart), and to the caller.
+ */
+async function endRemovedFlows(agent: Agent, caller: Identity, removals: Removal[]): Promise<{ flowsEnded: number; closedEntriesRemoved: number }> {
+  const ended = await agent.endFlowsById(removals.flatMap(({ dataplaneId }) => (dataplaneId === undefined ? [] : [dataplaneId])));
+  const counts = { flowsEnded: ended.open, closedEntriesRemoved: ended.closed };
+  agent.recordAudit(caller, {
+    action: 'backend.remove.flowsEnded',
+    target: removals.map(({ backend }) => target(backend)).join(', '),
+    before: null,
+    after: { connectionsCut: ended.open, closedEntriesRemoved: ended.closed },
+  });
+  return counts;
 }
 
 export function backendOperations(agent: Agent, store: Store): SluiceBackend['backends'] {
@@ -101,7 +113,7 @@ export function backendOperations(agent: Agent, store: Store): SluiceBackend['ba
         const { audit, removal } = removeStep(agent, store, backend, input.force);
         return { result: removal, audit };
       });
-      return { removed: backend.endpoint, flowsEnded: await endRemovedFlows(agent, [removal]) };
+      return { removed: backend.endpoint, ...(await endRemovedFlows(agent, caller, [removal])) };
     },
 
     async bulk(input: BackendBulkInput, caller: Identity) {
@@ -128,11 +140,11 @@ export function backendOperations(agent: Agent, store: Store): SluiceBackend['ba
         }
         return { result: { removals: removed, kept }, audit };
       });
-      const flowsEnded = await endRemovedFlows(agent, removals);
+      const ended = removals.length ? await endRemovedFlows(agent, caller, removals) : { flowsEnded: 0, closedEntriesRemoved: 0 };
       return {
         backends: kept.map((b) => backendView(agent, service, b)),
         removed: removals.map((r) => r.backend.endpoint),
-        flowsEnded,
+        ...ended,
       };
     },
 

@@ -23,13 +23,15 @@ function filterOf(agent: Agent, input: ConnectionListInput): FlowFilter {
     filter.serviceId = service.id;
   }
   if (input.backend) {
-    const candidates = [...ids]
+    /* A backend alone matches it in every service it serves (the API contract); with a service, in that one. */
+    const pairs = [...ids]
       .filter(([name]) => !input.service || name === input.service)
-      .map(([, s]) => s.backends.get(input.backend!))
-      .filter((id): id is number => id !== undefined);
-    if (candidates.length === 0) throw notFound(`no backend ${input.backend}${input.service ? ` in ${input.service}` : ''}`, { backend: input.backend });
-    if (candidates.length > 1) throw invalid(`backend ${input.backend} serves several services; name the service too`, { backend: input.backend });
-    filter.backendId = candidates[0];
+      .flatMap(([, s]) => {
+        const backendId = s.backends.get(input.backend!);
+        return backendId === undefined ? [] : [{ serviceId: s.id, backendId }];
+      });
+    if (pairs.length === 0) throw notFound(`no backend ${input.backend}${input.service ? ` in ${input.service}` : ''}`, { backend: input.backend });
+    filter.backendIn = pairs;
   }
   return filter;
 }

@@ -19,6 +19,8 @@ export interface DataplaneOwnerOptions {
   maxEntries?: Partial<Record<MapName, number>>;
   /** New flows per second per CPU above which consistent-hash UDP flows go unrecorded (0: off); unset leaves the maps' value. */
   flowGuardRate?: number;
+  /** ICMP too-big answers a second, all CPUs (0: never); a load-time setting of the program. Unset keeps its C default. */
+  icmpTooBigRate?: number;
 }
 
 export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
@@ -28,9 +30,12 @@ export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
     pinDir: options.pinDir,
     maxEntries: options.maxEntries,
     reusePinned: true,
+    ...(options.icmpTooBigRate !== undefined ? { tunables: { too_big_answers_per_second: BigInt(options.icmpTooBigRate) } } : {}),
   });
   if (dataplane.adoptedMaps.length > 0) log('info', `adopted ${dataplane.adoptedMaps.length} pinned maps from ${options.pinDir}`);
   for (const change of dataplane.migratedMaps) log('info', `migrating pinned ${change}`);
+  const tooBig = dataplane.tunables().too_big_answers_per_second;
+  log('info', `ICMP too-big answers: ${tooBig === 0n ? 'never (--icmp-too-big-rate 0)' : `at most ${tooBig} a second`}`);
   if (options.flowGuardRate !== undefined) {
     dataplane.maps.floodSettings.update(0, { new_flow_rate_per_cpu: BigInt(options.flowGuardRate) });
   }

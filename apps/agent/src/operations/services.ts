@@ -99,8 +99,8 @@ export function serviceOperations(agent: Agent, store: Store): SluiceBackend['se
         };
       });
       /* The service no longer matches; clear what its flows left in the table. */
-      const flowsEnded = await agent.endFlowsById(facts.flatMap(({ dataplaneId }) => (dataplaneId === null ? [] : [dataplaneId])));
-      return { deleted: current.name, flowsEnded };
+      const ended = await agent.endFlowsById(facts.flatMap(({ dataplaneId }) => (dataplaneId === null ? [] : [dataplaneId])));
+      return { deleted: current.name, flowsEnded: ended.open };
     },
   };
 }

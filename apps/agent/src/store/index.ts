@@ -4,3 +4,4 @@ export type { BackendRow, NewBackend, NewService, ServiceRow } from './services-
 export type { SessionRow, TokenRow, UserRow } from './identities-repo.js';
 export type { AuditRecord } from './audit-repo.js';
 export { hashPassword, hashToken, newToken, verifyPassword, dummyPasswordHash } from './passwords.js';
+export type { StoredHostReport } from './backend-hosts-repo.js';

@@ -79,4 +79,18 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE services ADD COLUMN client_rate INTEGER NOT NULL DEFAULT 0 CHECK (client_rate BETWEEN 0 AND 1000000);
   `,
+  /* 4: backend hosts' own check reports (sluice backend-host report), found by any of the host's addresses. */
+  `
+  CREATE TABLE backend_host_reports (
+    host        TEXT PRIMARY KEY,               -- the host's canonical addresses, sorted, space-separated
+    report      TEXT NOT NULL,                  -- JSON BackendHostReport
+    checked_at  INTEGER NOT NULL,
+    reported_at INTEGER NOT NULL,
+    reported_by TEXT NOT NULL
+  ) STRICT;
+  CREATE TABLE backend_host_addresses (
+    address TEXT PRIMARY KEY,
+    host    TEXT NOT NULL REFERENCES backend_host_reports(host) ON DELETE CASCADE
+  ) STRICT;
+  `,
 ];

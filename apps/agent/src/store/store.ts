@@ -6,6 +6,7 @@
  */
 import type { ConfigDocument } from '@sluice/api';
 import { AuditRepo } from './audit-repo.js';
+import { BackendHostsRepo } from './backend-hosts-repo.js';
 import { type Db, openDatabase } from './database.js';
 import { IdentitiesRepo } from './identities-repo.js';
 import { ServicesRepo } from './services-repo.js';
@@ -15,12 +16,14 @@ export class Store {
   readonly services: ServicesRepo;
   readonly identities: IdentitiesRepo;
   readonly audit: AuditRepo;
+  readonly backendHosts: BackendHostsRepo;
 
   constructor(readonly dataDir: string | ':memory:') {
     this.db = openDatabase(dataDir);
     this.services = new ServicesRepo(this.db);
     this.identities = new IdentitiesRepo(this.db);
     this.audit = new AuditRepo(this.db);
+    this.backendHosts = new BackendHostsRepo(this.db);
   }
 
   /** Runs fn in one transaction; a throw rolls everything back. Nests as a savepoint. */

@@ -144,7 +144,7 @@ test('backend add / set / drain / ready / maint / rm, single and bulk', T, async
     refused.stderr,
     /^sluice: CONFLICT: backend 198\.19\.3\.2:8080 of 198\.18\.100\.1:80\/tcp still carries 2 active flows; drain it first or use force\n$/,
   );
-  assert.match(await ok(['backend', 'rm', svc, '198.19.3.2:8080', '--force']), /removed 198\.19\.3\.2:8080 \(2 flows ended\)/);
+  assert.match(await ok(['backend', 'rm', svc, '198.19.3.2:8080', '--force']), /removed 198\.19\.3\.2:8080 \(2 open connections cut\)/);
 });
 
 test('errors: the agent message and a non-zero exit; usage errors exit 2; no agent exits 3', T, async () => {
@@ -182,6 +182,31 @@ test('conns, stats, health, audit print tables and JSON', T, async () => {
   const audit = JSON.parse(await ok(['audit', '--json', '--limit', '3']));
   assert.equal(audit.items.length, 3);
   assert.equal(audit.items[0].actor, 'root');
+});
+
+test('conns --backend: a backend serving two services lists its connections in both; --service narrows it to one', T, async () => {
+  const web = '198.18.100.1:80/tcp';
+  const alt = '198.18.100.9:8443/tcp';
+  await ok(['service', 'add', alt]);
+  await ok(['backend', 'add', alt, '198.19.7.2:8080']);
+  await ok(['backend', 'add', web, '198.19.7.2:8080']);
+  addFlows(t, web, '198.19.7.2:8080', 2, 45000);
+  addFlows(t, alt, '198.19.7.2:8080', 1, 46000);
+  const both = JSON.parse(await ok(['conns', '--backend', '198.19.7.2:8080', '--json', '--limit', '100']));
+  assert.deepEqual(both.items.map((f: { service: string; clientPort: number }) => `${f.service} ${f.clientPort}`).sort(), [
+    `${web} 45000`,
+    `${web} 45001`,
+    `${alt} 46000`,
+  ]);
+  const table = await ok(['conns', '--backend', '198.19.7.2:8080']);
+  assert.equal(table.trim().split('\n').length, 4, table); /* header and 3 rows */
+  const one = JSON.parse(await ok(['conns', '--backend', '198.19.7.2:8080', '--service', alt, '--json']));
+  assert.deepEqual(
+    one.items.map((f: { service: string }) => f.service),
+    [alt],
+  );
+  await ok(['service', 'rm', alt, '--force']);
+  await ok(['backend', 'rm', web, '198.19.7.2:8080', '--force']);
 });
 
 test('service --mode and set-mode; in a bypass mode the counts are marked as estimates; a bad mode is refused and changes nothing', T, async () => {
@@ -264,4 +289,32 @@ test('tokens: create prints the secret once, list never does, revoke refuses it 
   assert.match(await ok(['user', 'unlock', 'vera']), /^user vera: unlocked$/m);
   assert.match(await ok(['user', 'unlock', 'vera']), /^user vera: was not locked or throttled$/m);
   assert.equal((await sluice(['user', 'unlock'])).code, 2);
+});
+
+test('backend-host report: a host check from stdin or a file is stored and read back; bad JSON or fields are a usage error and store nothing', T, async () => {
+  const check = {
+    host: { interface: 'eth0', addresses: ['198.19.7.2'], decap: { mode: 'xdp', guePort: null } },
+    checks: [{ name: 'VIP 198.18.100.1 on the loopback', ok: false, detail: 'missing', fix: 'ip addr add 198.18.100.1/32 dev lo' }],
+    counters: { ipip: 1 },
+    checkedAt: Date.now(),
+  };
+  assert.match(
+    await ok(['backend-host', 'report', '-'], JSON.stringify(check)),
+    /^recorded the check of 198\.19\.7\.2 \(1 problem\); backends at that address show it$/m,
+  );
+  const file = join(dir, 'check.json');
+  writeFileSync(file, JSON.stringify({ ...check, checks: [] }));
+  const stored = JSON.parse(await ok(['backend-host', 'report', file, '--json'])) as { problems: number; reportedBy: string };
+  assert.equal(stored.problems, 0);
+  const before = await t.as('viewer').backendHosts.list();
+  for (const [input, message] of [
+    ['{"host":', /stdin is not JSON/],
+    [JSON.stringify({ ...check, surprise: true }), /not a backend-host check report; nothing was stored:\n {2}\(root\): .*surprise/],
+    [JSON.stringify({ ...check, checkedAt: 'now' }), /checkedAt: /],
+  ] as const) {
+    const run = await sluice(['backend-host', 'report', '-'], { input });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, message);
+  }
+  assert.deepEqual(await t.as('viewer').backendHosts.list(), before);
 });

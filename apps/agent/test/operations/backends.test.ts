@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SluiceBackendFlags } from '@sluice/dataplane';
 import { expectRefusedUnchanged } from './expect.js';
-import { addFlows } from './flows.js';
+import { addClosedFlows, addFlows } from './flows.js';
 import type { TestAgent } from './helpers.js';
 import { T, WEB, be, tableBackendIds, withWebServiceAgent } from './web-service.js';
 
@@ -131,7 +131,7 @@ describe('backends', () => {
       parts.endFlows = endFlows;
     }
     assert.deepEqual(during, { flags: 0, family: 4, pair: true }, 'during end-flows: no flow follows it, replies still find it, its id is taken');
-    assert.deepEqual(result, { removed: be(3), flowsEnded: 3 });
+    assert.deepEqual(result, { removed: be(3), flowsEnded: 3, closedEntriesRemoved: 0 });
     assert.equal([...maps.flows.values()].filter((f) => f.backend_id === id).length, 0, 'its flow entries are gone');
     assert.equal(t.store.services.backend(WEB, be(3)), undefined);
     /* Then it is freed: entry, reply pair and id. */
@@ -170,5 +170,36 @@ describe('backends', () => {
     assert.equal(tableBackendIds(t, WEB).size, 0);
     await operator().backends.bulk({ service: WEB, endpoints: [be(1), be(2)], change: { action: 'setState', state: 'ready' } });
     assert.equal(tableBackendIds(t, WEB).size, 2);
+  });
+
+  test('remove counts only open connections as cut; closed entries removed are counted apart, in the answer and the audit log', T, async () => {
+    const facts = (endpoint: string) => t.agent.backendFacts(WEB, endpoint);
+    const audit = async () =>
+      (await admin().audit.list({ limit: 2 })).items.map((e) => ({ action: e.action, target: e.target, before: e.before, after: e.after }));
+    /* Only closed entries: what the remove dialog calls "no connection uses it". */
+    await operator().backends.add({ service: WEB, address: '198.19.14.2', port: 8080 });
+    addClosedFlows(t, WEB, '198.19.14.2:8080', 18, 51000);
+    assert.equal(facts('198.19.14.2:8080').activeFlows, 0);
+    assert.deepEqual(await operator().backends.remove({ service: WEB, endpoint: '198.19.14.2:8080' }), {
+      removed: '198.19.14.2:8080',
+      flowsEnded: 0,
+      closedEntriesRemoved: 18,
+    });
+    const [cut, removal] = await audit();
+    assert.deepEqual(cut, {
+      action: 'backend.remove.flowsEnded',
+      target: `${WEB} 198.19.14.2:8080`,
+      before: null,
+      after: { connectionsCut: 0, closedEntriesRemoved: 18 },
+    });
+    assert.equal(removal!.action, 'backend.remove');
+    assert.equal((removal!.before as { activeFlows: number }).activeFlows, 0);
+    /* Open and closed, forced, in one bulk call: the open ones are what is cut. */
+    await operator().backends.add({ service: WEB, address: '198.19.15.2', port: 8080 });
+    addFlows(t, WEB, '198.19.15.2:8080', 2, 52000);
+    addClosedFlows(t, WEB, '198.19.15.2:8080', 3, 52100);
+    const bulk = await operator().backends.bulk({ service: WEB, endpoints: ['198.19.15.2:8080'], change: { action: 'remove', force: true } });
+    assert.deepEqual({ flowsEnded: bulk.flowsEnded, closed: bulk.closedEntriesRemoved }, { flowsEnded: 2, closed: 3 });
+    assert.deepEqual((await audit())[0]!.after, { connectionsCut: 2, closedEntriesRemoved: 3 });
   });
 });

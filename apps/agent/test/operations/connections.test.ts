@@ -33,4 +33,25 @@ describe('connections', () => {
     await operator().backends.remove({ service: WEB, endpoint: be(2), force: true });
     await operator().backends.add({ service: WEB, address: '198.19.2.2', port: 8080, weight: 3 });
   });
+
+  test('a backend alone matches it in every service it serves; with a service, only that one', T, async () => {
+    const ALT = '198.18.100.1:8443/tcp';
+    await t.as('admin').services.create({ address: '198.18.100.1', port: 8443, protocol: 'tcp', backends: [{ address: '198.19.1.2', port: 8080 }] });
+    addFlows(t, WEB, be(1), 3, 43000);
+    addFlows(t, ALT, be(1), 2, 44000);
+    const both = await viewer().connections.list({ backend: be(1), limit: 100 });
+    assert.deepEqual(
+      both.items.map((f) => `${f.service} ${f.backend} ${f.clientPort}`).sort(),
+      [...[43000, 43001, 43002].map((port) => `${WEB} ${be(1)} ${port}`), ...[44000, 44001].map((port) => `${ALT} ${be(1)} ${port}`)].sort(),
+    );
+    const alt = await viewer().connections.list({ backend: be(1), service: ALT, limit: 100 });
+    assert.deepEqual(alt.items.map((f) => `${f.service} ${f.clientPort}`).sort(), [`${ALT} 44000`, `${ALT} 44001`]);
+    /* Paged across both services by the cursor: the same five, once each. */
+    const first = await viewer().connections.list({ backend: be(1), limit: 3 });
+    const second = await viewer().connections.list({ backend: be(1), limit: 3, cursor: first.nextCursor! });
+    assert.equal(second.nextCursor, null);
+    assert.equal(new Set([...first.items, ...second.items].map((f) => f.clientPort)).size, 5);
+    await expectCode(viewer().connections.list({ backend: be(2), service: ALT }), 'NOT_FOUND');
+    await t.as('admin').services.delete({ service: ALT, force: true });
+  });
 });

@@ -15,6 +15,22 @@ const bytes16 = (address: string) => {
 
 /** Adds `count` established TCP flows from 198.18.0.2:(40000+i) to the backend, and counts them active. */
 export function addFlows(t: Pick<TestAgent<any>, 'agent' | 'maps' | 'store'>, service: string, endpoint: string, count: number, firstPort = 40000): void {
+  writeFlows(t, service, endpoint, count, firstPort, SluiceTcpState.TCP_STATE_ESTABLISHED);
+}
+
+/** Adds `count` closed TCP flow entries (FIN seen both ways, not yet swept): not active, nothing to cut. */
+export function addClosedFlows(t: Pick<TestAgent<any>, 'agent' | 'maps' | 'store'>, service: string, endpoint: string, count: number, firstPort = 50000): void {
+  writeFlows(t, service, endpoint, count, firstPort, SluiceTcpState.TCP_STATE_CLOSED);
+}
+
+function writeFlows(
+  t: Pick<TestAgent<any>, 'agent' | 'maps' | 'store'>,
+  service: string,
+  endpoint: string,
+  count: number,
+  firstPort: number,
+  tcpState: SluiceTcpState,
+): void {
   const ids = t.agent.placement().get(service)!;
   const backendId = ids.backends.get(endpoint)!;
   const serviceRow = t.store.services.get(service)!;
@@ -32,7 +48,7 @@ export function addFlows(t: Pick<TestAgent<any>, 'agent' | 'maps' | 'store'>, se
       reply_bytes: 120n,
       backend_id: backendId,
       service_id: ids.id,
-      tcp_state: SluiceTcpState.TCP_STATE_ESTABLISHED,
+      tcp_state: tcpState,
       flags: 0,
     };
     maps.flows.update(
@@ -40,6 +56,7 @@ export function addFlows(t: Pick<TestAgent<any>, 'agent' | 'maps' | 'store'>, se
       value,
     );
   }
+  if (tcpState === SluiceTcpState.TCP_STATE_CLOSED) return;
   const active = maps.backendActive.lookup(backendId) ?? 0n;
   maps.backendActive.update(backendId, active + BigInt(count));
 }

@@ -215,6 +215,8 @@ export function storeSnapshot(t: Pick<TestAgent<HealthSource>, 'store'>): unknow
     sessions: all('sessions'),
     apiTokens: all('api_tokens').map((t: any) => ({ ...t, last_used_at: null })),
     audit: all('audit'),
+    backendHostReports: all('backend_host_reports'),
+    backendHostAddresses: all('backend_host_addresses'),
   };
 }
 

@@ -112,7 +112,8 @@ export const backendRemoveInputSchema = z
   })
   .strict();
 export type BackendRemoveInput = z.infer<typeof backendRemoveInputSchema>;
-export const backendRemoveOutputSchema = z.object({ removed: z.string(), flowsEnded: z.number().int() });
+/** flowsEnded: open connections cut; closedEntriesRemoved: entries of connections already closed, removed with them (they cut nothing). */
+export const backendRemoveOutputSchema = z.object({ removed: z.string(), flowsEnded: z.number().int(), closedEntriesRemoved: z.number().int() });
 
 export const bulkActionSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('setState'), state: adminStateSchema, drainTimeoutMs: drainTimeoutSchema.optional() }).strict(),
@@ -139,6 +140,7 @@ export const backendBulkOutputSchema = z.object({
   backends: z.array(backendViewSchema),
   removed: z.array(z.string()),
   flowsEnded: z.number().int(),
+  closedEntriesRemoved: z.number().int(),
 });
 
 export const backendWatchInputSchema = z.object({ service: serviceRefSchema, intervalMs: z.number().int().min(250).max(60_000).default(1000) }).strict();

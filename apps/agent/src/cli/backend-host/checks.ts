@@ -30,6 +30,8 @@ export interface CheckRequest {
   /** The tunnel interface when nothing is attached yet (else the state's). */
   interface?: string;
   vips: string[];
+  /** The host serves dsr services only: only the MAC changes, nothing to decapsulate. */
+  dsrOnly?: boolean;
 }
 
 interface IpAddress {
@@ -139,7 +141,8 @@ export function checkHost(request: CheckRequest): CheckResult[] {
   const addresses = ipJson<IpAddress[]>(['addr', 'show']);
   const local = new Set(addresses.flatMap((a) => a.addr_info.map((info) => info.local)));
   const loopback = new Set(addresses.filter((a) => a.ifname === 'lo').flatMap((a) => a.addr_info.map((info) => info.local)));
-  const results = [checkAttached(state)];
+  /* A dsr-only host needs no program; one that has it attached is still checked (it may serve tunnels too). */
+  const results = state || !request.dsrOnly ? [checkAttached(state)] : [];
   if (state) results.push(...checkTunnelAddresses(state, local));
   results.push(...checkVips(request.vips, loopback));
   if (request.vips.some((vip) => familyOf(vip) === 4)) results.push(...checkArp(ifname));

@@ -34,13 +34,15 @@ export interface DataTableProps<Row> {
   testId?: string;
   /** The rows are being fetched afresh. */
   busy?: boolean;
+  /** On a phone-wide screen each row becomes a card of label: value lines, so no column is off-screen. */
+  cardsOnPhone?: boolean;
 }
 
-export function DataTable<Row>({ columns, rows, rowKey, rowProps, empty, compact, testId, busy }: DataTableProps<Row>) {
+export function DataTable<Row>({ columns, rows, rowKey, rowProps, empty, compact, testId, busy, cardsOnPhone }: DataTableProps<Row>) {
   if (rows.length === 0) return <>{empty}</>;
   return (
     <div className="table-wrap">
-      <table className={compact ? 'table table-compact' : 'table'} data-testid={testId} aria-busy={busy}>
+      <table className={classes('table', compact && 'table-compact', cardsOnPhone && 'table-cards')} data-testid={testId} aria-busy={busy}>
         <thead>
           <tr>
             {columns.map((column, i) => (
@@ -56,7 +58,9 @@ export function DataTable<Row>({ columns, rows, rowKey, rowProps, empty, compact
             <tr key={rowKey(row)} {...rowProps?.(row)}>
               {columns.map((column, i) => {
                 const Cell = column.rowHeader ? 'th' : 'td';
-                const { className, ...props } = column.cellProps?.(row) ?? {};
+                /* data-label: the column's name, which a phone-wide card shows beside the value. */
+                const label = typeof column.header === 'string' ? column.header : undefined;
+                const { className, ...props } = { 'data-label': label, ...column.cellProps?.(row) };
                 return (
                   // biome-ignore lint/suspicious/noArrayIndexKey: a table's columns are a fixed list that never reorders
                   <Cell key={i} scope={column.rowHeader ? 'row' : undefined} className={classes(column.className, column.cellClassName, className)} {...props}>
@@ -72,4 +76,4 @@ export function DataTable<Row>({ columns, rows, rowKey, rowProps, empty, compact
   );
 }
 
-const classes = (...names: (string | undefined)[]) => names.filter(Boolean).join(' ') || undefined;
+const classes = (...names: (string | false | undefined)[]) => names.filter(Boolean).join(' ') || undefined;

@@ -4,19 +4,25 @@
  * zero) and share of traffic. Operators get the row actions and selection.
  */
 'use client';
-import type { AdminState, BackendView } from '@sluice/api';
-import { ago, duration, percent } from '@/client/format.ts';
+import type { AdminState, BackendHostReportView, BackendView, ForwardingMode } from '@sluice/api';
+import { ago, count, duration, percent } from '@/client/format.ts';
 import { ActiveCount } from '@/components/ui/active-count.tsx';
 import { AdminStateBadge, HealthBadge } from '@/components/ui/badges.tsx';
 import { type Column, DataTable } from '@/components/ui/data-table.tsx';
 import { EmptyState } from '@/components/ui/states.tsx';
 import type { DrainProgress } from './drain-progress.ts';
+import { HostCheckCell } from './host-check-cell.tsx';
 import type { BackendTraffic } from './traffic-share.ts';
+import type { BackendTotals } from './use-backend-hosts.ts';
 import { WeightEditor } from './weight-editor.tsx';
 
 export interface BackendsTableProps {
   backends: BackendView[];
   traffic: Map<string, BackendTraffic>;
+  /** Packets and connections since the agent started, by endpoint. */
+  totals: Map<string, BackendTotals>;
+  /** dsr/ipip/gue services: each backend host's own check, by address. */
+  hostChecks?: { reports: Map<string, BackendHostReportView>; mode: ForwardingMode; vip: string };
   drains: Map<string, DrainProgress>;
   editable: boolean;
   busy: boolean;
@@ -95,7 +101,26 @@ export function BackendsTable(props: BackendsTableProps) {
       },
       cellProps: () => ({ 'data-testid': 'share' }),
     },
+    {
+      header: 'Packets',
+      className: 'num',
+      cell: (backend) => count(props.totals.get(backend.endpoint)?.packets ?? 0),
+      cellProps: (backend) => ({ 'data-testid': 'backend-packets', 'data-value': props.totals.get(backend.endpoint)?.packets ?? 0 }),
+    },
+    {
+      header: 'Connections',
+      className: 'num',
+      cell: (backend) => count(props.totals.get(backend.endpoint)?.connections ?? 0),
+      cellProps: (backend) => ({ 'data-testid': 'backend-connections', 'data-value': props.totals.get(backend.endpoint)?.connections ?? 0 }),
+    },
   ];
+  const hostChecks = props.hostChecks;
+  if (hostChecks)
+    columns.push({
+      header: 'Host check',
+      cell: (backend) => <HostCheckCell backend={backend} report={hostChecks.reports.get(backend.address)} mode={hostChecks.mode} vip={hostChecks.vip} />,
+      cellProps: () => ({ 'data-testid': 'host-check' }),
+    });
   if (editable) {
     columns.unshift({
       header: <input type="checkbox" checked={allSelected} onChange={(e) => props.onSelectAll(e.target.checked)} aria-label="Select all backends" />,
@@ -136,6 +161,7 @@ export function BackendsTable(props: BackendsTableProps) {
   return (
     <DataTable
       testId="backends-table"
+      cardsOnPhone
       columns={columns}
       rows={backends}
       rowKey={(backend) => backend.endpoint}

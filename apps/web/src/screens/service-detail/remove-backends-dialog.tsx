@@ -40,7 +40,7 @@ export function RemoveBackendsDialog(props: { backends: BackendView[]; busy: boo
           </label>
         </>
       ) : (
-        <p>No connection uses {props.backends.length === 1 ? 'it' : 'them'}; nothing is cut.</p>
+        <p>No open connection uses {props.backends.length === 1 ? 'it' : 'them'}; nothing is cut.</p>
       )}
       {props.error ? (
         <p className="alert alert-error" role="alert">

@@ -3,7 +3,7 @@
  * distribution of live traffic, and its backends with every operation.
  */
 'use client';
-import type { BackendView } from '@sluice/api';
+import { type BackendView, repliesBypassBalancer } from '@sluice/api';
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
 import { errorCode } from '@/client/error-text.ts';
@@ -25,7 +25,9 @@ import { ClientRateEditor, clientRateText } from './client-rate-editor.tsx';
 import { useDrainProgress } from './drain-progress.ts';
 import { RemoveBackendsDialog } from './remove-backends-dialog.tsx';
 import { SHARE_WINDOW_SECONDS, trafficShare } from './traffic-share.ts';
+import { PrepareBackendPanel } from './prepare-backend-panel.tsx';
 import { useBackendActions } from './use-backend-actions.ts';
+import { useBackendHostReports, useBackendTotals } from './use-backend-hosts.ts';
 import { useServiceDetail } from './use-service-detail.ts';
 
 export function ServiceDetailScreen({ service }: { service: string }) {
@@ -42,6 +44,9 @@ export function ServiceDetailScreen({ service }: { service: string }) {
   const backends = useMemo(() => detail.data?.backends ?? [], [detail.data]);
   const traffic = useMemo(() => trafficShare(live.samples, service), [live.samples, service]);
   const drains = useDrainProgress(backends);
+  const bypass = detail.data ? repliesBypassBalancer(detail.data.mode) : false;
+  const hostReports = useBackendHostReports(bypass);
+  const totals = useBackendTotals(service);
   const busy = actions.setState.isPending || actions.setWeight.isPending || actions.bulk.isPending || actions.remove.isPending;
   /* Selection only of backends that still exist. */
   const selectedNow = new Set([...selected].filter((e) => backends.some((b) => b.endpoint === e)));
@@ -157,6 +162,8 @@ export function ServiceDetailScreen({ service }: { service: string }) {
         <BackendsTable
           backends={backends}
           traffic={traffic}
+          totals={totals}
+          hostChecks={bypass ? { reports: hostReports, mode: info.mode, vip: info.address } : undefined}
           drains={drains}
           editable={isOperator}
           busy={busy}
@@ -179,6 +186,8 @@ export function ServiceDetailScreen({ service }: { service: string }) {
         />
         {isOperator && <AddBackendForm serviceAddress={info.address} busy={actions.add.isPending} onAdd={(backend) => actions.add.mutate(backend)} />}
       </section>
+
+      {info.mode !== 'nat' && <PrepareBackendPanel mode={info.mode} vip={info.address} />}
 
       <RemoveBackendsDialog
         backends={removing}

@@ -2,6 +2,7 @@
 'use client';
 import type { AdminState, RouterInputs } from '@sluice/api';
 import { useMutation } from '@tanstack/react-query';
+import { removalText } from './removal-text.ts';
 import { api } from '@/client/api-client.ts';
 
 type Notify = { ok(text: string): void; fail(error: unknown): void };
@@ -38,7 +39,7 @@ export function useBackendActions(service: string, notify: Notify, refresh: () =
 
   const remove = useMutation({
     mutationFn: (input: { endpoint: string; force: boolean }) => api.backends.remove.mutate({ service, ...input }),
-    onSuccess: (result) => notify.ok(`Removed ${result.removed}${result.flowsEnded ? `; ${result.flowsEnded} connections were ended` : ''}.`),
+    onSuccess: (result) => notify.ok(`Removed ${result.removed}; ${removalText(result)}.`),
     ...settle,
   });
 
@@ -48,7 +49,7 @@ export function useBackendActions(service: string, notify: Notify, refresh: () =
       const n = input.endpoints.length;
       const what =
         input.change.action === 'remove'
-          ? `Removed ${result.removed.length} backends${result.flowsEnded ? `; ${result.flowsEnded} connections were ended` : ''}`
+          ? `Removed ${result.removed.length} backends; ${removalText(result)}`
           : input.change.action === 'setWeight'
             ? `Set weight ${input.change.weight} on ${n} backends`
             : `${n} backends are now ${STATE_WORD[input.change.state]}`;
