@@ -15,6 +15,9 @@ RUN_DIR=/run/sluice-demo
 INTERFACES=cli0,be1,be2,be3
 CONSOLE_ADDRESS=127.0.0.1
 CONSOLE_PORT=${CONSOLE_PORT:-3000}
+# Both on the balancer namespace's loopback: ops/prometheus/prometheus.yml scrapes this address.
+METRICS_ADDRESS=127.0.0.1:9469
+PROMETHEUS_ADDRESS=127.0.0.1:9090
 SLUICE="node apps/agent/bin/sluice.mjs"
 
 bash scripts/setup.sh
@@ -25,6 +28,7 @@ cleanup() {
   step "tearing the demo down"
   stop_supervised
   [ -f "$RUN_DIR/console.pid" ] && kill "$(cat "$RUN_DIR/console.pid")" 2>/dev/null
+  [ -f "$RUN_DIR/prometheus.pid" ] && kill "$(cat "$RUN_DIR/prometheus.pid")" 2>/dev/null
   [ -f "$RUN_DIR/agent.pid" ] && kill "$(cat "$RUN_DIR/agent.pid")" 2>/dev/null && sleep 1
   [ -f "$RUN_DIR/traffic.pid" ] && kill -- "-$(cat "$RUN_DIR/traffic.pid")" 2>/dev/null
   ip netns exec "$PREFIX-lb" node apps/agent/bin/sluice.mjs teardown --interfaces "$INTERFACES" --pin-dir "$PIN_DIR" 2>/dev/null || true
@@ -48,11 +52,17 @@ ADMIN_PASSWORD=${DEMO_ADMIN_PASSWORD:-$(node -e "console.log(require('crypto').r
 step "starting the agent in $PREFIX-lb (XDP on $INTERFACES)"
 ip netns exec "$PREFIX-lb" node apps/agent/bin/sluice.mjs agent --interfaces "$INTERFACES" \
   --config demo/config.json --pin-dir "$PIN_DIR" --ready-file "$RUN_DIR/agent.ready" --data-dir "$RUN_DIR/data" \
-  --admin-password-file "$RUN_DIR/admin.password" \
+  --admin-password-file "$RUN_DIR/admin.password" --metrics-address "$METRICS_ADDRESS" \
   > "$RUN_DIR/agent.log" 2>&1 &
 echo $! > "$RUN_DIR/agent.pid"
 for _ in $(seq 50); do [ -f "$RUN_DIR/agent.ready" ] && break; sleep 0.2; done
 [ -f "$RUN_DIR/agent.ready" ] || { cat "$RUN_DIR/agent.log"; die "the agent did not start (log above)"; }
+
+step "starting Prometheus in $PREFIX-lb on $PROMETHEUS_ADDRESS (ops/prometheus: scrapes the agent, rules and alerts)"
+mkdir -p "$RUN_DIR/prometheus"
+ip netns exec "$PREFIX-lb" prometheus --config.file=ops/prometheus/prometheus.yml --storage.tsdb.path="$RUN_DIR/prometheus" \
+  --web.listen-address="$PROMETHEUS_ADDRESS" --log.level=warn > "$RUN_DIR/prometheus.log" 2>&1 &
+echo $! > "$RUN_DIR/prometheus.pid"
 
 step "building and starting the web console on http://$CONSOLE_ADDRESS:$CONSOLE_PORT"
 bash scripts/build-console.sh > "$RUN_DIR/console-build.log" 2>&1 \
@@ -71,9 +81,12 @@ cat <<INFO
   Try it yourself from the client namespace:
     ip netns exec $PREFIX-client curl -s http://198.18.100.1/
     ip netns exec $PREFIX-client node testbed/client.mjs http --url http://198.18.100.2/ --count 600
+  Prometheus (in $PREFIX-lb, loopback only; rules and alerts from ops/prometheus/):
+    ip netns exec $PREFIX-lb curl -s http://$PROMETHEUS_ADDRESS/api/v1/alerts
+    ip netns exec $PREFIX-lb curl -s 'http://$PROMETHEUS_ADDRESS/api/v1/query?query=sluice:service_new_flows:rate1m'
   CLI:      $SLUICE service ls     (also: backend drain|weight, conns, stats, health, audit)
   Or edit demo/config.json, then: kill -HUP $(cat "$RUN_DIR/agent.pid")
-  Logs: $RUN_DIR/agent.log, $RUN_DIR/console.log      Stop the demo: Ctrl-C
+  Logs: $RUN_DIR/agent.log, $RUN_DIR/console.log, $RUN_DIR/prometheus.log      Stop the demo: Ctrl-C
 INFO
 
 run_supervised timeout "$DEMO_SECONDS" npx tsx demo/monitor.ts "$PIN_DIR"

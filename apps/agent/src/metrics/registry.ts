@@ -78,6 +78,7 @@ export function createMetricsRegistry(current: Current): Registry {
     (s) => grouped(s, 'flow_', 'event'),
   );
   gauge('sluice_flows_tracked', 'Flows in the connection table (at the last GC sweep).', [], (s) => [[{}, s.flowsTracked]]);
+  gauge('sluice_flow_table_capacity', 'Entries the connection table holds at most (--flow-table-size).', [], (s) => [[{}, s.flowTableCapacity]]);
 
   counter('sluice_service_packets_total', 'Packets of a service: forward (client to backend) and reply.', ['service', 'direction'], (s) =>
     svc(s).flatMap(([l, t]) => directions(l, t, 'packets', 'replyPackets')),
@@ -87,6 +88,12 @@ export function createMetricsRegistry(current: Current): Registry {
   );
   counter('sluice_service_new_flows_total', 'Flows a service started.', ['service'], (s) => svc(s).map(([l, t]) => [l, t.newFlows]));
   counter('sluice_service_drops_total', 'Packets of a service dropped (no eligible backend).', ['service'], (s) => svc(s).map(([l, t]) => [l, t.drops]));
+  gauge(
+    'sluice_service_eligible_backends',
+    'Backends of a service that can take a new connection: health up, admin state ready, weight > 0. At 0 the service drops new connections.',
+    ['service'],
+    (s) => svc(s).map(([l, t]) => [l, t.eligibleBackends]),
+  );
   gauge('sluice_service_active_flows', 'Open flows of a service (sum of its backends).', ['service'], (s) => svc(s).map(([l, t]) => [l, t.activeFlows]));
 
   counter('sluice_backend_packets_total', 'Packets of a backend: forward and reply.', ['service', 'backend', 'direction'], (s) =>

@@ -7,8 +7,11 @@ export interface MetricsSnapshot {
   global: Record<string, number>;
   /** Forward entries in the flow table (the GC's last sweep). */
   flowsTracked: number;
+  /** Entries the flow table holds at most (--flow-table-size): the alert on a nearly full table divides by it. */
+  flowTableCapacity: number;
   /** Services by name ("198.18.100.1:80/tcp"). */
-  services: (TrafficTotals & { service: string })[];
+  /** eligibleBackends: backends that can take a new connection (health up, ready, weight > 0), as announcing judges them. */
+  services: (TrafficTotals & { service: string; eligibleBackends: number })[];
   backends: (TrafficTotals & { service: string; backend: string; up: boolean; weight: number; state?: string })[];
   /** This node's announcements; absent in snapshots that predate them (tests). */
   node?: {

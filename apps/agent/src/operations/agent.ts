@@ -627,16 +627,26 @@ export class Agent implements SluiceBackend {
     }
   }
 
+  /** A backend that can take a new connection: ready, weight > 0, health up. Announcing and the metrics judge alike. */
+  isEligible(service: string, backend: { address: string; port: number; weight: number; state: string }): boolean {
+    return backend.state === 'ready' && backend.weight > 0 && this.isUp(service, formatEndpoint(backend.address, backend.port));
+  }
+
+  /** Eligible backends by service name ("198.18.100.1:80/tcp"), every service listed. */
+  eligibleBackendCounts(): Map<string, number> {
+    return new Map(
+      this.#store.services.desired().map((service) => {
+        const name = serviceName(service);
+        return [name, service.backends.filter((b) => this.isEligible(name, b)).length];
+      }),
+    );
+  }
+
   /** The VIPs this node may announce now (announce/announce-conditions.ts). */
   #announcement(): { routes: VipRoutes; withheld: string | null } {
     const services = this.#store.services.desired().map((service) => {
       const name = serviceName(service);
-      return {
-        address: service.address,
-        backends: service.backends.map((b) => ({
-          eligible: b.state === 'ready' && b.weight > 0 && this.isUp(name, formatEndpoint(b.address, b.port)),
-        })),
-      };
+      return { address: service.address, backends: service.backends.map((b) => ({ eligible: this.isEligible(name, b) })) };
     });
     const node = { attached: this.#attached(), reconciled: this.#reconciled, ready: this.#ready, draining: this.draining };
     return vipsToAnnounce(node, services);
@@ -729,7 +739,7 @@ export class Agent implements SluiceBackend {
   startMetricsServer(options: Omit<MetricsServerOptions, 'collect'>, version: string): Promise<MetricsServer> {
     return this.#parts.startMetricsServer({
       ...options,
-      collect: () => metricsSnapshot(this, this.#store, version, this.#parts.conntrack?.lastReport?.flows ?? 0),
+      collect: () => metricsSnapshot(this, this.#store, version, this.#parts.conntrack?.lastReport?.flows ?? 0, this.#dataplane.maps.flows.maxEntries),
     });
   }
 

@@ -63,14 +63,16 @@ export function statsOperations(agent: Agent): SluiceBackend['stats'] {
 }
 
 /** What the Prometheus endpoint (metrics/) reads at each scrape: totals, health and settings by name. */
-export function metricsSnapshot(agent: Agent, store: Store, version: string, flowsTracked: number) {
+export function metricsSnapshot(agent: Agent, store: Store, version: string, flowsTracked: number, flowTableCapacity: number) {
   const totals = agent.totals();
+  const eligible = agent.eligibleBackendCounts();
   const settings = new Map(store.services.backends().map((b) => [`${b.service} ${b.endpoint}`, b]));
   return {
     version,
     global: totals.global,
     flowsTracked,
-    services: totals.services,
+    flowTableCapacity,
+    services: totals.services.map((service) => ({ ...service, eligibleBackends: eligible.get(service.service) ?? 0 })),
     backends: totals.backends.map(({ endpoint, ...traffic }) => {
       const row = settings.get(`${traffic.service} ${endpoint}`);
       return {

@@ -16,7 +16,8 @@ describe('metrics server', () => {
       version: '0.1.0',
       global: Object.fromEntries(GLOBAL_COUNTER_NAMES.map(({ name }, i) => [name, i * 10])),
       flowsTracked: 42,
-      services: [{ service: '198.18.100.1:80/tcp', ...traffic(1000) }],
+      flowTableCapacity: 65_536,
+      services: [{ service: '198.18.100.1:80/tcp', ...traffic(1000), eligibleBackends: 1 }],
       backends: [
         { service: '198.18.100.1:80/tcp', backend: '198.18.1.1:8080', ...traffic(600), up: true, weight: 2, state: 'ready' },
         { service: '198.18.100.1:80/tcp', backend: '[2001:db8::1]:8080', ...traffic(400), up: false, weight: 1, state: 'drain' },
@@ -56,6 +57,9 @@ describe('metrics server', () => {
       'sluice_passes_total{reason="not_service"} 120',
       'sluice_flow_events_total{event="new"} 180',
       'sluice_flows_tracked 42',
+      'sluice_flow_table_capacity 65536',
+      '# TYPE sluice_service_eligible_backends gauge',
+      'sluice_service_eligible_backends{service="198.18.100.1:80/tcp"} 1',
       'sluice_agent_info{version="0.1.0"} 1',
     ];
     for (const line of expect) assert.ok(lines.includes(line), `missing line: ${line}`);
@@ -64,7 +68,7 @@ describe('metrics server', () => {
   });
 
   it('follows the counters between scrapes and drops removed series', async () => {
-    snapshot = { ...snapshot, services: [{ service: '198.18.100.1:80/tcp', ...traffic(3000) }], backends: snapshot.backends.slice(0, 1) };
+    snapshot = { ...snapshot, services: [{ service: '198.18.100.1:80/tcp', ...traffic(3000), eligibleBackends: 1 }], backends: snapshot.backends.slice(0, 1) };
     const { body } = await scrape();
     assert.ok(body.includes('sluice_service_packets_total{service="198.18.100.1:80/tcp",direction="forward"} 3000'));
     assert.ok(!body.includes('2001:db8::1'), 'a removed backend has no series left');
