@@ -55,6 +55,9 @@ pnpm install --frozen-lockfile --reporter=silent || die "pnpm install failed (se
 step "building the XDP program"
 make -s -C bpf || die "building bpf/ failed (see the compiler output above)"
 
+step "compiling the sluice command (apps/agent/dist: a call starts without the TypeScript loader)"
+node apps/agent/build.mjs || die "compiling apps/agent failed (see the esbuild output above)"
+
 step "building the web console (production build)"
 bash scripts/build-console.sh >/tmp/sluice-console-build.log 2>&1 \
   || { tail -30 /tmp/sluice-console-build.log; die "building the console failed (log above)"; }

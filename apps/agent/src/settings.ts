@@ -3,7 +3,7 @@
  * (--settings FILE, JSON or YAML), then flags. Validated whole with zod.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { SLUICE_OBJECT_PATH } from './repo-paths.js';
 import { DEFAULT_MAX_BACKENDS_PER_SERVICE, addressFamily } from '@sluice/api';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -27,7 +27,7 @@ export const DEFAULT_FLOW_GUARD_RATE = 100_000;
 export const DEFAULT_ICMP_TOO_BIG_RATE = 1000;
 export const MAX_ICMP_TOO_BIG_RATE = 100_000;
 
-export const DEFAULT_OBJECT_PATH = fileURLToPath(new URL('../../../bpf/build/sluice.bpf.o', import.meta.url));
+export const DEFAULT_OBJECT_PATH = SLUICE_OBJECT_PATH;
 
 const hostPort = z
   .string()

@@ -5,7 +5,7 @@ import { connect } from './connection.js';
 import { activeText, emit, healthWord, withEstimateNote } from './output.js';
 import { formatTable } from './table.js';
 
-export const BACKEND_USAGE = `sluice backend ls SERVICE
+export const BACKEND_USAGE = `sluice backend ls SERVICE [--json [--stable]]   (--stable: settings and health state only, sorted, for diffs)
   sluice backend add SERVICE ADDR:PORT [--weight N] [--state ready|drain|maint]
   sluice backend set SERVICE ADDR:PORT... --weight N
   sluice backend drain SERVICE ADDR:PORT... [--drain-timeout 30s]
@@ -19,6 +19,7 @@ const FLAGS = {
   state: { type: 'string' },
   'drain-timeout': { type: 'string' },
   force: { type: 'boolean', default: false },
+  stable: { type: 'boolean', default: false },
 } as const;
 
 export function backendTable(backends: BackendView[]): string {
@@ -36,6 +37,31 @@ export function backendTable(backends: BackendView[]): string {
   return withEstimateNote(table, backends);
 }
 
+/*
+ * What `backend ls --json --stable` prints: the backend's settings and health
+ * state, without what changes between two calls on a quiet system (probe
+ * times, latencies, failure counts, open flows), sorted by endpoint, so a
+ * script can diff two listings and see only real changes.
+ */
+export function stableBackendView(b: BackendView) {
+  return {
+    service: b.service,
+    endpoint: b.endpoint,
+    address: b.address,
+    port: b.port,
+    weight: b.weight,
+    state: b.state,
+    eligible: b.eligible,
+    health: b.health ? { up: b.health.up, pending: b.health.pending } : null,
+    drain: b.drain,
+    createdAt: b.createdAt,
+    updatedAt: b.updatedAt,
+  };
+}
+
+export const stableBackendList = (backends: BackendView[]) =>
+  backends.map(stableBackendView).sort((a, b) => (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0));
+
 export async function backendCommand(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;
   const { values, positionals } = parse(rest, FLAGS);
@@ -50,8 +76,9 @@ export async function backendCommand(argv: string[]): Promise<void> {
   switch (verb) {
     case 'ls':
     case 'list': {
+      if (values.stable && !values.json) throw new UsageError('--stable shapes the --json output: add --json');
       const backends = await client.backends.list.query({ service: service() });
-      return emit(values.json, backends, () => backendTable(backends));
+      return emit(values.json, values.stable ? stableBackendList(backends) : backends, () => backendTable(backends));
     }
     case 'add': {
       const [address, port] = splitEndpoint(positional(positionals, 1, 'ADDR:PORT', BACKEND_USAGE));

@@ -14,21 +14,9 @@ import { type CheckResult, checkHost } from './backend-host/checks.js';
 import { type MssFit, type MssRestore, describeRoute } from './backend-host/mss.js';
 import { DEFAULT_RUN_DIR, type DecapMode, type HostState, pinDirOf, readState } from './backend-host/state.js';
 import { emit } from './output.js';
+import { BACKEND_HOST_USAGE } from './backend-host-usage.js';
 import { connect } from './connection.js';
 import { readReport } from './backend-host/report.js';
-
-export const BACKEND_HOST_USAGE = `sluice backend-host attach --interface IF --address A [--address A2] [--mode xdp|tc] [--gue-port P] [--keep-mss]
-      strip IPIP/IP6IP6 (and GUE to port P) addressed to A on IF, in XDP (default) or TC; set an advmss
-      that fits the tunnel on the default routes (unless --keep-mss); then check
-  sluice backend-host detach                       (removes what attach attached, its pinned maps and its advmss)
-  sluice backend-host check [--vip V]... [--interface IF] [--address A]... [--dsr-only]
-      each problem with the command that fixes it; exit 1 when there is one
-      (--dsr-only: the host serves dsr services only, so no decapsulation program is needed)
-      (--json: the report for \`backend-host report\`; --address names the host when nothing is attached, e.g. DSR only)
-  sluice backend-host report [FILE|-]             (on the balancer: stores a host's check --json with the agent,
-      shown on its backends in the console: ssh be1 sluice backend-host check --json | sluice backend-host report -)
-  (all take --run-dir DIR, default ${DEFAULT_RUN_DIR}: its state and pinned maps; attach takes --object FILE, default bpf/build/decap.bpf.o)`;
-export const BACKEND_HOST_VERBS = ['attach', 'detach', 'check', 'report'] as const;
 
 const FLAGS = {
   interface: { type: 'string' },

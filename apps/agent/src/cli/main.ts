@@ -1,9 +1,8 @@
 /* The `sluice` command: the agent itself, and every API call from a terminal. */
 import { TRPCClientError } from '@trpc/client';
-import { runAgent, runTeardown } from '../main.js';
 import { UsageError } from './args.js';
 import { BACKEND_USAGE, BACKEND_VERBS, backendCommand } from './backend-command.js';
-import { BACKEND_HOST_USAGE, BACKEND_HOST_VERBS, backendHostCommand } from './backend-host-command.js';
+import { BACKEND_HOST_USAGE, BACKEND_HOST_VERBS } from './backend-host-usage.js';
 import { CONFIG_USAGE, CONFIG_VERBS, USER_USAGE, USER_VERBS, configCommand, userCommand } from './config-command.js';
 import { AUDIT_USAGE, CONNS_USAGE, HEALTH_USAGE, STATS_USAGE, auditCommand, connsCommand, healthCommand, statsCommand } from './read-commands.js';
 import { SERVICE_USAGE, SERVICE_VERBS, serviceCommand } from './service-command.js';
@@ -36,20 +35,33 @@ interface Command {
   run: (argv: string[]) => Promise<number>;
 }
 
+/*
+ * The agent, teardown and backend-host load the data plane (koffi, libbpf,
+ * SQLite): imported only when run, so a call to the agent loads none of it.
+ */
 /** Every command, in the order the usage lists them: main() dispatches from it, --help reads it, the help test walks it. */
 export const COMMANDS: Record<string, Command> = {
   agent: {
     usage: AGENT_USAGE,
     verbs: [],
     run: async (argv) => {
+      const { runAgent } = await import('../main.js');
       await runAgent(argv);
       return typeof process.exitCode === 'number' ? process.exitCode : 0;
     },
   },
-  teardown: { usage: TEARDOWN_USAGE, verbs: [], run: done(runTeardown) },
+  teardown: {
+    usage: TEARDOWN_USAGE,
+    verbs: [],
+    run: done(async (argv) => (await import('../main.js')).runTeardown(argv)),
+  },
   service: { usage: SERVICE_USAGE, verbs: SERVICE_VERBS, run: done(serviceCommand) },
   backend: { usage: BACKEND_USAGE, verbs: BACKEND_VERBS, run: done(backendCommand) },
-  'backend-host': { usage: BACKEND_HOST_USAGE, verbs: BACKEND_HOST_VERBS, run: backendHostCommand },
+  'backend-host': {
+    usage: BACKEND_HOST_USAGE,
+    verbs: BACKEND_HOST_VERBS,
+    run: async (argv) => (await import('./backend-host-command.js')).backendHostCommand(argv),
+  },
   conns: { usage: CONNS_USAGE, verbs: [], run: done(connsCommand) },
   stats: { usage: STATS_USAGE, verbs: [], run: done(statsCommand) },
   health: { usage: HEALTH_USAGE, verbs: [], run: done(healthCommand) },

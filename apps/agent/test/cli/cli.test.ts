@@ -147,6 +147,32 @@ test('backend add / set / drain / ready / maint / rm, single and bulk', T, async
   assert.match(await ok(['backend', 'rm', svc, '198.19.3.2:8080', '--force']), /removed 198\.19\.3\.2:8080 \(2 open connections cut\)/);
 });
 
+test('backend ls --json --stable: the same text while only probe times and open flows change; sorted; refused without --json', T, async () => {
+  const svc = '198.18.100.9:80/tcp';
+  await ok(['service', 'add', svc, '--check', 'tcp']);
+  for (const last of [3, 1, 2]) await ok(['backend', 'add', svc, `198.19.9.${last}:8080`]);
+  const full = JSON.parse(await ok(['backend', 'ls', svc, '--json']));
+  const first = await ok(['backend', 'ls', svc, '--json', '--stable']);
+  addFlows(t, svc, '198.19.9.2:8080', 2);
+  await new Promise((resolve) => setTimeout(resolve, 5)); // the next probe time differs
+  const second = await ok(['backend', 'ls', svc, '--json', '--stable']);
+  assert.equal(second, first, 'nothing but volatile fields changed');
+  assert.notDeepEqual(JSON.parse(await ok(['backend', 'ls', svc, '--json'])), full, 'the full listing does change (flows, probe times)');
+  const stable = JSON.parse(first);
+  assert.deepEqual(
+    stable.map((b: { endpoint: string }) => b.endpoint),
+    ['198.19.9.1:8080', '198.19.9.2:8080', '198.19.9.3:8080'],
+  );
+  assert.deepEqual(Object.keys(stable[0].health), ['up', 'pending']);
+  assert.equal('activeFlows' in stable[0], false);
+  await ok(['backend', 'set', svc, '198.19.9.1:8080', '--weight', '4']);
+  assert.notEqual(await ok(['backend', 'ls', svc, '--json', '--stable']), first, 'a real change shows');
+  const refused = await sluice(['backend', 'ls', svc, '--stable']);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /--stable shapes the --json output: add --json/);
+  await ok(['service', 'rm', svc, '--force']);
+});
+
 test('errors: the agent message and a non-zero exit; usage errors exit 2; no agent exits 3', T, async () => {
   const duplicate = await sluice(['service', 'add', '198.18.100.1:80/tcp']);
   assert.equal(duplicate.code, 1);

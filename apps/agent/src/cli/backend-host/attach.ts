@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { DECAP_OBJECT_PATH } from '../../repo-paths.js';
 import {
   type DecapProgram,
   type TcFilterId,
@@ -28,7 +28,7 @@ import {
 import { type MssFit, type MssRestore, fitMss, restoreMss } from './mss.js';
 import { type DecapMode, type HostState, pinDirOf, readState, removeState, writeState } from './state.js';
 
-export const DEFAULT_DECAP_OBJECT = fileURLToPath(new URL('../../../../../bpf/build/decap.bpf.o', import.meta.url));
+export const DEFAULT_DECAP_OBJECT = DECAP_OBJECT_PATH;
 
 /* Sluice's filter on an ingress hook: found and removed by these, never another's. */
 export const DECAP_TC_FILTER: TcFilterId = { handle: 0x5d1c, priority: 1 };
