@@ -1,0 +1,151 @@
+/*
+ * The several-node demo (issue 12), run by `scripts/demo.sh --nodes N`: a
+ * client, a router running BIRD with ECMP over N balancer nodes, each with its
+ * own agent, BIRD and console, and three dsr backends, all in namespaces. The
+ * client sends a bounded stream of new connections; every 10 s the demo
+ * prints which nodes the router uses and how many connections each took.
+ * Ctrl-C (SIGINT/SIGTERM) or DEMO_SECONDS ends it and tears everything down.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { AgentProcess, sluiceJson, sluiceOk } from '@sluice/testbed/agent-process';
+import { http } from '@sluice/testbed/client-traffic';
+import { type Ecmp, ecmpDown, ecmpUp, routerNextHops } from '@sluice/testbed/ecmp';
+import { type NodeAgent, startNodeAgent, stopNodeAgent } from '@sluice/testbed/ecmp-agent';
+import { REPO_ROOT } from '@sluice/testbed/test-network';
+
+const PREFIX = 'sln';
+const RUN_ROOT = '/run/sluice-demo-nodes';
+const NODES = Number(process.env.DEMO_NODES ?? 2);
+const SECONDS = Number(process.env.DEMO_SECONDS ?? 600);
+const FIRST_CONSOLE_PORT = Number(process.env.CONSOLE_PORT ?? 3000);
+const REPORT_EVERY_MS = 10_000;
+/* Light and bounded: a batch of new connections at most once a second, each from a new source port, so the router's hash spreads them. */
+const CONNECTIONS_PER_SECOND = 10;
+
+const step = (message: string) => process.stderr.write(`==> ${message}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let ecmp: Ecmp | undefined;
+const agents: NodeAgent[] = [];
+const consoles: ChildProcess[] = [];
+let stopping = false;
+
+async function tearDown(): Promise<void> {
+  step('tearing the demo down');
+  for (const child of consoles) if (child.exitCode === null) child.kill('SIGTERM');
+  for (const agent of agents) await stopNodeAgent(agent);
+  await ecmpDown({ prefix: PREFIX });
+  rmSync(RUN_ROOT, { recursive: true, force: true });
+}
+
+function startConsole(agent: NodeAgent, port: number): ChildProcess {
+  const log = join(agent.network.runDir, 'console.log');
+  const out = openSync(log, 'a');
+  const child = spawn(
+    process.execPath,
+    [join(REPO_ROOT, 'apps/web/node_modules/next/dist/bin/next'), 'start', join(REPO_ROOT, 'apps/web'), '--hostname', '127.0.0.1', '--port', String(port)],
+    { env: { ...process.env, SLUICE_AGENT_SOCKET: AgentProcess.paths(agent.network).socket, NEXT_TELEMETRY_DISABLED: '1' }, stdio: ['ignore', out, out] },
+  );
+  closeSync(out);
+  writeFileSync(join(agent.network.runDir, 'console.pid'), `${child.pid}\n`);
+  process.stderr.write(`    console of ${agent.node.name}: http://127.0.0.1:${port} (log ${log})\n`);
+  return child;
+}
+
+async function newFlowsPerNode(service: string): Promise<number[]> {
+  return Promise.all(
+    agents.map(async (agent) => {
+      if (!agent.agent.running) return 0;
+      const stats = (await sluiceJson(agent.network, ['stats'])) as { services: { service: string; newFlows: number }[] };
+      return stats.services.find((s) => s.service === service)?.newFlows ?? 0;
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  if (!Number.isInteger(NODES) || NODES < 2 || NODES > 3) throw new Error(`--nodes must be 2 or 3, not ${process.env.DEMO_NODES}`);
+  rmSync(RUN_ROOT, { recursive: true, force: true });
+  mkdirSync(RUN_ROOT, { recursive: true });
+  step(`building the network: client, a BIRD router with ECMP, ${NODES} balancer nodes, 3 dsr backends (namespaces ${PREFIX}-*)`);
+  ecmp = await ecmpUp({ prefix: PREFIX, nodes: NODES, backends: 3, log: (m) => process.stderr.write(`    ${m}\n`) });
+  const vip = ecmp.vips.ipv4[0]!;
+  const port = ecmp.backends[0]!.ports.http;
+  const service = `${vip}:${port}/tcp`;
+  const passwords: string[] = [];
+  for (const node of ecmp.nodes) {
+    step(`starting ${node.name}'s agent (its BIRD peers with the router; a VIP is announced once the node can serve it)`);
+    const password = randomBytes(12).toString('base64url');
+    const passwordFile = join(RUN_ROOT, `${node.name}.password`);
+    writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+    passwords.push(password);
+    const agent = await startNodeAgent(ecmp, node, RUN_ROOT, ['--admin-password-file', passwordFile]);
+    agents.push(agent);
+    /* The same table on every node (maglev): a connection the router moves to another node keeps its backend. */
+    await sluiceOk(agent.network, ['service', 'add', service, '--algorithm', 'maglev', '--mode', 'dsr', '--check', 'tcp', '--check-interval', '1s']);
+    for (const b of ecmp.backends) await sluiceOk(agent.network, ['backend', 'add', service, `${b.ipv4}:${port}`]);
+  }
+  step('starting one console per node (each node has its own agent and users until the fleet shares a store, issue 16)');
+  agents.forEach((agent, k) => consoles.push(startConsole(agent, FIRST_CONSOLE_PORT + k)));
+  process.stderr.write(
+    [
+      '',
+      ...agents.map((a, k) => `  ${a.node.name}: console http://127.0.0.1:${FIRST_CONSOLE_PORT + k}  user admin, password ${passwords[k]} (shown once)`),
+      `  From the client: ip netns exec ${ecmp.client.namespace} curl -s http://${vip}:${port}/`,
+      `  A node's announcement: node apps/agent/bin/sluice.mjs node status --socket ${AgentProcess.paths(agents[0]!.network).socket} --token-file ${AgentProcess.paths(agents[0]!.network).tokenFile}`,
+      `  The router's route: ip netns exec ${ecmp.router.namespace} ip route show ${vip}`,
+      `  Drain a node: ... node drain --timeout 30s (same flags); it leaves the router's route, its flows end, new ones go elsewhere`,
+      `  Stop the demo: Ctrl-C (or it ends after ${SECONDS} s)`,
+      '',
+    ].join('\n'),
+  );
+
+  const deadline = Date.now() + SECONDS * 1000;
+  let nextReport = Date.now() + REPORT_EVERY_MS;
+  let base = await newFlowsPerNode(service);
+  let answered = 0;
+  let failed = 0;
+  while (!stopping && Date.now() < deadline) {
+    const started = Date.now();
+    const report = await http(ecmp.client, vip, port, { count: CONNECTIONS_PER_SECOND });
+    answered += report.succeeded;
+    failed += report.failed;
+    if (Date.now() >= nextReport) {
+      const now = await newFlowsPerNode(service);
+      const hops = await routerNextHops(ecmp, vip);
+      const took = now.map((n, k) => `${agents[k]!.node.name} ${n - base[k]!}`).join(', ');
+      process.stdout.write(
+        `${new Date().toISOString()}  router -> ${hops.join(' + ') || 'no route'}; last 10 s: ${answered} answered, ${failed} failed; per node: ${took}\n`,
+      );
+      base = now;
+      answered = 0;
+      failed = 0;
+      nextReport = Date.now() + REPORT_EVERY_MS;
+    }
+    await sleep(Math.max(0, 1000 - (Date.now() - started)));
+  }
+}
+
+const onSignal = (code: number) => () => {
+  if (stopping) return;
+  stopping = true;
+  tearDown().finally(() => process.exit(code));
+};
+process.on('SIGINT', onSignal(130));
+process.on('SIGTERM', onSignal(143));
+
+main().then(
+  async () => {
+    if (stopping) return;
+    stopping = true;
+    await tearDown();
+  },
+  async (error: Error) => {
+    process.stderr.write(`demo: ${error.message}\n`);
+    stopping = true;
+    await tearDown();
+    process.exit(1);
+  },
+);
