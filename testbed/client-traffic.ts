@@ -115,6 +115,8 @@ export interface HoldOptions {
   seconds: number;
   intervalMs?: number;
   source?: string;
+  /** Bind this source port (a known 5-tuple); the kernel picks one otherwise. */
+  sourcePort?: number;
 }
 
 /**
@@ -143,6 +145,7 @@ export async function hold(client: ClientHost, host: string, port: number, optio
       readyFile,
       '--progress',
       ...(options.source ? ['--source', options.source] : []),
+      ...(options.sourcePort ? ['--source-port', String(options.sourcePort)] : []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

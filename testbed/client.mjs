@@ -14,7 +14,7 @@ import { holdMode } from './client/hold.mjs';
 const USAGE = `usage:
   client.mjs http --url URL --count N [--concurrency C] [--source ADDR] [--keepalive]
   client.mjs udp  --host H --port P --count N [--concurrency C] [--source ADDR] [--new-socket]
-  client.mjs hold --host H --port P --seconds S [--interval-ms I] [--source ADDR] [--ready-file F] [--progress]
+  client.mjs hold --host H --port P --seconds S [--interval-ms I] [--source ADDR] [--source-port N] [--ready-file F] [--progress]
 common: [--timeout-ms T] total deadline (default 60000; hold: at least S*1000+10000)
         [--request-timeout-ms R] per request (default 5000; udp 1000)`;
 
@@ -30,6 +30,7 @@ async function main() {
       count: { type: 'string' },
       concurrency: { type: 'string' },
       source: { type: 'string' },
+      'source-port': { type: 'string' },
       keepalive: { type: 'boolean' },
       'new-socket': { type: 'boolean' },
       seconds: { type: 'string' },

@@ -149,6 +149,14 @@ test('hold keeps one connection for ~2 s with every reply from one backend', T, 
   assert.ok(r.durationMs >= 1900 && r.durationMs < 5000, `held for ${r.durationMs} ms`);
 });
 
+test('hold binds the source port it is given (a known 5-tuple)', T, async () => {
+  const r = await client(['hold', '--host', '198.19.1.2', '--port', '9000', '--seconds', '1', '--interval-ms', '100', '--source-port', '65011']);
+  assert.equal(r.localPort, 65011, JSON.stringify(r));
+  assert.equal(r.ok, true, JSON.stringify(r));
+  const bad = await client(['hold', '--host', '198.19.1.2', '--port', '9000', '--seconds', '1', '--source-port', '70000']).catch((error: Error) => error);
+  assert.match(String((bad as Error).message ?? JSON.stringify(bad)), /--source-port must be an integer in 1\.\.65535/);
+});
+
 test('hold stops early on SIGTERM with a final report', T, async () => {
   const ready = join(tmp, 'hold6-ready');
   const child = spawnIn(

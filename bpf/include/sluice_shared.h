@@ -248,8 +248,12 @@ enum sluice_counter {
 };
 
 /*
- * Seed of every flow hash. Fixed, so that Maglev and source-hash choices
- * agree across agent restarts and across several balancers.
+ * Base of every flow hash's seed. The seed the program runs with is the
+ * load-time setting flow_hash_seed (src/tunables.h): this base XOR the
+ * operator's hash seed (`sluice agent --hash-seed`, 0 by default, which
+ * keeps this value), derived by the agent (@sluice/dataplane lookup/seed.ts)
+ * the same way as Maglev's seeds. Every node of a fleet must run the same
+ * one, so that Maglev and source-hash choices agree across nodes and restarts.
  */
 #define FLOW_HASH_SEED 0x5d1ce5ed
 

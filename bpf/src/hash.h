@@ -9,6 +9,7 @@
 
 #include <linux/types.h>
 #include "sluice_shared.h"
+#include "tunables.h"
 
 #define JHASH_INITVAL 0xdeadbeef
 
@@ -71,16 +72,16 @@ static __always_inline __u32 jhash_words(const __u32 *k, const __u32 length, __u
 
 _Static_assert(sizeof(struct flow_key) == 40, "flow hash covers the 10 words of flow_key");
 
-/* Hash of the whole 5-tuple (maglev, least-connections candidates). */
+/* Hash of the whole 5-tuple (maglev, least-connections candidates), seeded by the load-time flow_hash_seed. */
 static __always_inline __u32 hash_flow(const struct flow_key *key)
 {
-	return jhash_words((const __u32 *)key, 10, FLOW_HASH_SEED);
+	return jhash_words((const __u32 *)key, 10, (__u32)flow_hash_seed);
 }
 
 /* Hash of the client address only (source-hash). */
 static __always_inline __u32 hash_source(const struct flow_key *key)
 {
-	return jhash_words((const __u32 *)key->src, 4, FLOW_HASH_SEED);
+	return jhash_words((const __u32 *)key->src, 4, (__u32)flow_hash_seed);
 }
 
 /*

@@ -21,4 +21,13 @@ const volatile __u64 next_hop_ttl_ns = NEXT_HOP_TTL_NS;
  */
 const volatile __u64 too_big_answers_per_second = 1000;
 
+/*
+ * Seed of the flow hashes (hash.h: Maglev, source hash, least-connections
+ * candidates, tunnel source ports): FLOW_HASH_SEED XOR the operator's hash
+ * seed, derived by the agent (lookup/seed.ts) so that one rule makes both
+ * this seed and Maglev's table seeds. A __u64 like the other settings; the
+ * loader refuses a value above 2^32-1.
+ */
+const volatile __u64 flow_hash_seed = FLOW_HASH_SEED;
+
 #endif

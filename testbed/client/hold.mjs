@@ -15,6 +15,8 @@ export async function holdMode(values) {
   const totalMs = intOpt(values, 'timeout-ms', { fallback: Math.max(60_000, seconds * 1000 + 10_000) });
   const requestMs = intOpt(values, 'request-timeout-ms', { fallback: 5_000 });
   const maxLines = Math.ceil((seconds * 1000) / intervalMs) + 1; // hard bound on what we send
+  /* A chosen source port makes the 5-tuple known beforehand (ECMP tests predict the router's path from it). */
+  const localPort = intOpt(values, 'source-port', { fallback: undefined, max: 65535 });
 
   return new Promise((resolve) => {
     const started = now();
@@ -34,7 +36,7 @@ export async function holdMode(values) {
       if (errorSamples.length < 20) errorSamples.push(message);
     };
 
-    const socket = net.connect({ host, port, localAddress: values.source });
+    const socket = net.connect({ host, port, localAddress: values.source, localPort });
     socket.setNoDelay(true);
     socket.setEncoding('utf8');
     socket.setTimeout(requestMs, () => socket.destroy(Object.assign(new Error('connect timeout'), { code: 'CONNECT_TIMEOUT' })));

@@ -32,6 +32,7 @@ const AGENT_FLAGS = {
   'client-rate-table-size': { type: 'string' },
   'flow-guard-rate': { type: 'string' },
   'icmp-too-big-rate': { type: 'string' },
+  'hash-seed': { type: 'string' },
   'detach-on-exit': { type: 'boolean' },
   'ready-file': { type: 'string' },
   'tunnel-source4': { type: 'string' },
@@ -45,7 +46,8 @@ const AGENT_FLAGS = {
 function numberFlag(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, not "${value}"`);
+  /* Number('') is 0: an empty value must not pass as zero. */
+  if (value.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name} must be a number, not "${value}"`);
   return n;
 }
 
@@ -75,6 +77,7 @@ function settingsFromFlags(values: ReturnType<typeof parseArgs<{ args: string[];
     clientRateTableSize: numberFlag('client-rate-table-size', values['client-rate-table-size']),
     flowGuardRate: numberFlag('flow-guard-rate', values['flow-guard-rate']),
     icmpTooBigRate: numberFlag('icmp-too-big-rate', values['icmp-too-big-rate']),
+    hashSeed: numberFlag('hash-seed', values['hash-seed']),
     detachOnExit: values['detach-on-exit'],
     readyFile: values['ready-file'],
     tunnelSource4: values['tunnel-source4'],
@@ -133,6 +136,7 @@ export async function runAgent(argv: string[]): Promise<void> {
     },
     flowGuardRate: settings.flowGuardRate,
     icmpTooBigRate: settings.icmpTooBigRate,
+    hashSeed: settings.hashSeed,
     dataDir: settings.dataDir,
     detachOnExit: settings.detachOnExit,
     maxBackendsPerService: settings.maxBackendsPerService,

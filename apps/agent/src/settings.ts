@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_ADMIN_TOKEN_FILE } from './auth/admin-token-file.js';
 import { DEFAULT_PIN_DIR } from '@sluice/dataplane';
+import { DEFAULT_HASH_SEED, MAX_HASH_SEED } from '@sluice/dataplane/lookup';
 import { DEFAULT_SOCKET_PATH } from './server/socket-server.js';
 import { DEFAULT_GUE_PORT, MAX_SOURCE4_HASH_BITS, MAX_SOURCE6_HASH_BITS, type TunnelOptions } from './forwarding/tunnel-settings.js';
 import { DEFAULT_DATA_DIR } from './store/index.js';
@@ -65,6 +66,17 @@ export const agentSettingsSchema = z
       .min(0, `icmpTooBigRate must be 0 to ${MAX_ICMP_TOO_BIG_RATE} (0: never answer)`)
       .max(MAX_ICMP_TOO_BIG_RATE, `icmpTooBigRate must be 0 to ${MAX_ICMP_TOO_BIG_RATE} (0: never answer)`)
       .default(DEFAULT_ICMP_TOO_BIG_RATE),
+    /**
+     * Seeds the flow hash and the Maglev tables (@sluice/dataplane lookup/seed.ts). Every node
+     * behind one ECMP group must run the same one (and the same lookup table size), or a flow
+     * moved between nodes lands on another backend. 0 keeps the tables of builds before the setting.
+     */
+    hashSeed: z
+      .number()
+      .int(`hashSeed must be a whole number 0 to ${MAX_HASH_SEED} (2^32-1)`)
+      .min(0, `hashSeed must be 0 to ${MAX_HASH_SEED} (2^32-1)`)
+      .max(MAX_HASH_SEED, `hashSeed must be 0 to ${MAX_HASH_SEED} (2^32-1)`)
+      .default(DEFAULT_HASH_SEED),
     maxBackendsPerService: z.number().int().min(1).default(DEFAULT_MAX_BACKENDS_PER_SERVICE),
     detachOnExit: z.boolean().default(false),
     /* The ipip and gue modes (forwarding/tunnel-settings.ts): unset sources default to the interfaces' one address of the family. */

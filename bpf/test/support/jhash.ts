@@ -96,6 +96,7 @@ export function flowKeyBytes(tuple: FlowTuple): Buffer {
   return key;
 }
 
-export const hashFlow = (tuple: FlowTuple): number => jhashWords(wordsOf(flowKeyBytes(tuple)), FLOW_HASH_SEED);
+/* `seed` is the program's flow_hash_seed setting; FLOW_HASH_SEED is its default (hash seed 0). */
+export const hashFlow = (tuple: FlowTuple, seed: number = FLOW_HASH_SEED): number => jhashWords(wordsOf(flowKeyBytes(tuple)), seed);
 
-export const hashSource = (tuple: FlowTuple): number => jhashWords(wordsOf(tuple.src.subarray(0, 16)), FLOW_HASH_SEED);
+export const hashSource = (tuple: FlowTuple, seed: number = FLOW_HASH_SEED): number => jhashWords(wordsOf(tuple.src.subarray(0, 16)), seed);

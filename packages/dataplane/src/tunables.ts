@@ -16,13 +16,17 @@ export interface Tunables {
   next_hop_ttl_ns: bigint;
   /** ICMP too-big answers the program sends per second, all CPUs together (default 1000, Linux's icmp_msgs_per_sec); beyond, packets drop unanswered. */
   too_big_answers_per_second: bigint;
+  /** Seed of the flow hashes (default FLOW_HASH_SEED): derive it with flowHashSeed() of lookup/seed.ts, never by hand. At most 2^32-1. */
+  flow_hash_seed: bigint;
 }
 export type TunableName = keyof Tunables;
 
 /* Every setting is a __u64 in C. */
 const WIDTH = 8;
-const MAX = (1n << 64n) - 1n;
-const TUNABLE_NAMES: readonly TunableName[] = ['next_hop_ttl_ns', 'too_big_answers_per_second'];
+const MAX_U64 = (1n << 64n) - 1n;
+/* The largest value each setting takes: the flow hash seed is a __u32 kept in a __u64 slot. */
+const MAX: Record<TunableName, bigint> = { next_hop_ttl_ns: MAX_U64, too_big_answers_per_second: MAX_U64, flow_hash_seed: (1n << 32n) - 1n };
+const TUNABLE_NAMES = Object.keys(MAX) as readonly TunableName[];
 const LE = endianness() === 'LE';
 
 /* libbpf names it "<object name>.rodata" (truncated); there is one per object. */
@@ -56,8 +60,9 @@ function offsets(obj: BpfObjectPtr, objSubject: string): Map<TunableName, number
 export function checkTunables(tunables: Partial<Tunables>): void {
   for (const [name, value] of Object.entries(tunables)) {
     if (!TUNABLE_NAMES.includes(name as TunableName)) throw new RangeError(`unknown load-time setting "${name}"; known: ${TUNABLE_NAMES.join(', ')}`);
-    if (typeof value !== 'bigint' || value < 0n || value > MAX)
-      throw new RangeError(`load-time setting ${name} must be a bigint 0..2^64-1, got ${String(value)}`);
+    const max = MAX[name as TunableName];
+    if (typeof value !== 'bigint' || value < 0n || value > max)
+      throw new RangeError(`load-time setting ${name} must be a bigint 0..${max === MAX_U64 ? '2^64-1' : '2^32-1'}, got ${String(value)}`);
   }
 }
 
@@ -103,5 +108,5 @@ export function readTunables(obj: BpfObjectPtr, objSubject: string): Tunables {
   const value = Buffer.alloc(libbpf.bpf_map__value_size(map));
   checked('bpf_map_lookup_elem', subject, () => libbpf.bpf_map_lookup_elem(fd, Buffer.alloc(4), value));
   const read = (name: TunableName) => (LE ? value.readBigUInt64LE(at.get(name)!) : value.readBigUInt64BE(at.get(name)!));
-  return { next_hop_ttl_ns: read('next_hop_ttl_ns'), too_big_answers_per_second: read('too_big_answers_per_second') };
+  return { next_hop_ttl_ns: read('next_hop_ttl_ns'), too_big_answers_per_second: read('too_big_answers_per_second'), flow_hash_seed: read('flow_hash_seed') };
 }

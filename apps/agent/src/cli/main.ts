@@ -14,11 +14,12 @@ const AGENT_USAGE = `sluice agent [--settings FILE] [--interfaces IF,...] [--con
                [--metrics-address HOST:PORT] [--pin-dir DIR]
                [--xdp-mode native|skb] [--flow-table-size N] [--half-open-table-size N] [--client-rate-table-size N] [--flow-guard-rate N] [--icmp-too-big-rate N] [--detach-on-exit] [--ready-file FILE]
                [--tunnel-source4 A] [--tunnel-source6 A] [--tunnel-source4-hash-bits N] [--tunnel-source6-hash-bits N] [--gue-port P]
-               [--bgp-config FILE]
+               [--bgp-config FILE] [--hash-seed N]
       run the agent; --config seeds an empty store; SIGHUP re-imports it (and the settings file's tunnel settings)
       ipip/gue: the outer source per family defaults to the XDP interfaces' one global address; GUE port 6080
       --icmp-too-big-rate: ICMP too-big answers a second, 0..100000 (default 1000; 0 never answers)
-      --bgp-config: run BIRD and announce each VIP this node can serve to the routers named there (README "Running several nodes")`;
+      --bgp-config: run BIRD and announce each VIP this node can serve to the routers named there (README "Running several nodes")
+      --hash-seed: seed of the flow hash and the Maglev tables, 0..4294967295 (default 0); every node behind the same routers must use the same one`;
 const TEARDOWN_USAGE = `sluice teardown --interfaces IF,... [--pin-dir DIR]
       detach the XDP program and remove its pinned maps`;
 

@@ -25,6 +25,7 @@ import {
 } from '@sluice/api';
 import type { Dataplane } from '@sluice/dataplane';
 import { DataplaneError } from '@sluice/dataplane';
+import { hashSeedOfFlowSeed } from '@sluice/dataplane/lookup';
 import { ReconcileError, Reconciler, type ReconcilerLimits } from '../reconcile/reconciler.js';
 import { type AuditRecord, Store } from '../store/index.js';
 import { Authenticator, type AuthenticatorOptions } from '../auth/authenticator.js';
@@ -166,7 +167,12 @@ export class Agent implements SluiceBackend {
       this.#store.close();
       throw error;
     }
-    this.#reconciler = new Reconciler(this.#dataplane.maps, Reconciler.limitsOf(this.#dataplane.maps, options.maxBackendsPerService));
+    /* The seed the loaded program hashes with, so that the tables match it whoever loaded it. */
+    this.#reconciler = new Reconciler(
+      this.#dataplane.maps,
+      Reconciler.limitsOf(this.#dataplane.maps, options.maxBackendsPerService),
+      hashSeedOfFlowSeed(this.#dataplane.tunables().flow_hash_seed),
+    );
     this.#reconciler.adopt();
     /* After the data plane: the runtime parts read its maps. */
     this.#parts =

@@ -8,6 +8,7 @@
 import { type Dataplane, type XdpMode, ensureBpffs, isBpffs, loadDataplane, unpinAll } from '@sluice/dataplane';
 import { detachXdp } from '@sluice/dataplane';
 import type { MapName } from '@sluice/dataplane';
+import { flowHashSeed, hashSeedOfFlowSeed } from '@sluice/dataplane/lookup';
 import { log } from '../log.js';
 import { detachProbeSteering } from '../health/index.js';
 
@@ -21,6 +22,12 @@ export interface DataplaneOwnerOptions {
   flowGuardRate?: number;
   /** ICMP too-big answers a second, all CPUs (0: never); a load-time setting of the program. Unset keeps its C default. */
   icmpTooBigRate?: number;
+  /**
+   * The operator's hash seed (0..2^32-1): sets the program's flow_hash_seed (lookup/seed.ts).
+   * Unset keeps the C default, which is hash seed 0. The new program of an upgrade gets it
+   * from the settings, like every load-time setting.
+   */
+  hashSeed?: number;
 }
 
 export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
@@ -30,12 +37,16 @@ export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
     pinDir: options.pinDir,
     maxEntries: options.maxEntries,
     reusePinned: true,
-    ...(options.icmpTooBigRate !== undefined ? { tunables: { too_big_answers_per_second: BigInt(options.icmpTooBigRate) } } : {}),
+    tunables: {
+      ...(options.icmpTooBigRate !== undefined ? { too_big_answers_per_second: BigInt(options.icmpTooBigRate) } : {}),
+      ...(options.hashSeed !== undefined ? { flow_hash_seed: BigInt(flowHashSeed(options.hashSeed)) } : {}),
+    },
   });
   if (dataplane.adoptedMaps.length > 0) log('info', `adopted ${dataplane.adoptedMaps.length} pinned maps from ${options.pinDir}`);
   for (const change of dataplane.migratedMaps) log('info', `migrating pinned ${change}`);
   const tooBig = dataplane.tunables().too_big_answers_per_second;
   log('info', `ICMP too-big answers: ${tooBig === 0n ? 'never (--icmp-too-big-rate 0)' : `at most ${tooBig} a second`}`);
+  log('info', `hash seed ${hashSeedOfFlowSeed(dataplane.tunables().flow_hash_seed)}: every node behind the same routers must run the same one`);
   if (options.flowGuardRate !== undefined) {
     dataplane.maps.floodSettings.update(0, { new_flow_rate_per_cpu: BigInt(options.flowGuardRate) });
   }

@@ -19,7 +19,7 @@ import { type DataplaneConfig, type Protocol, type ServiceSpec, formatEndpoint, 
 import type { DataplaneMaps } from '@sluice/dataplane';
 import { type Backend, type ServiceKey, SluiceBackendFlags } from '@sluice/dataplane';
 import { bytesToAddress } from '@sluice/dataplane';
-import { buildLookupTable, NO_BACKEND } from '@sluice/dataplane/lookup';
+import { DEFAULT_HASH_SEED, buildLookupTable, checkHashSeed, NO_BACKEND } from '@sluice/dataplane/lookup';
 import { type CapacityUse, capacityProblem } from './capacity.js';
 import { IdAllocator } from './id-allocator.js';
 import { EndpointOwnersWriter, MAX_SERVICES_PER_ENDPOINT } from './endpoint-owners.js';
@@ -110,10 +110,17 @@ export class Reconciler {
   /** The VIP counts last written, to skip rewriting the same ones (unset after adoption). */
   private vipCountsWritten: string | undefined;
 
+  /**
+   * `hashSeed` is the one the data plane was loaded with (its flow_hash_seed
+   * setting, lookup/seed.ts): Maglev and source-hash tables are built with it
+   * so that they match the program's flow hash and every node of the fleet.
+   */
   constructor(
     private readonly maps: DataplaneMaps,
     readonly limits: ReconcilerLimits,
+    readonly hashSeed: number = DEFAULT_HASH_SEED,
   ) {
+    checkHashSeed(hashSeed);
     this.serviceIds = new IdAllocator(limits.maxServices, 'service');
     this.backendIds = new IdAllocator(limits.maxBackends, 'backend');
     this.endpointOwners = new EndpointOwnersWriter(maps.backendEndpoints, maps.endpointFilter);
@@ -386,7 +393,7 @@ export class Reconciler {
     const unchanged = service.table !== undefined && service.tableInput === tableInput;
     const { table, sequenceLength } = unchanged
       ? { table: service.table!, sequenceLength: service.sequenceLength }
-      : buildLookupTable(spec.algorithm, eligible, this.limits.tableSize);
+      : buildLookupTable(spec.algorithm, eligible, this.limits.tableSize, undefined, this.hashSeed);
     const algorithm = ALGORITHM_CODE[spec.algorithm];
     const tableChanged = !service.table || !sameTable(service.table, table);
     const clientRate = spec.clientRate ?? 0;

@@ -118,7 +118,15 @@ export async function startTestAgent(reuse?: TestAgentReuse, given?: HealthSourc
   const health = given ?? new ManualHealth();
   const drains = new EventEmitter();
   const parts = testRuntimeParts({ health });
-  const owner = { objectPath: objectPath(), pinDir: bpffs.dir, interfaces: [], xdpMode: 'native' as const, maxEntries: SMALL_MAPS };
+  /* The load-time settings a restart (an upgrade's new program) takes from its options. */
+  const owner = {
+    objectPath: objectPath(),
+    pinDir: bpffs.dir,
+    interfaces: [],
+    xdpMode: 'native' as const,
+    maxEntries: SMALL_MAPS,
+    ...(options.hashSeed !== undefined ? { hashSeed: options.hashSeed } : {}),
+  };
   const dataplane = startDataplane(owner);
   const agent = await Agent.start({
     ...owner,

@@ -6,11 +6,13 @@ import { type LookupBackend, validateBackends } from './backends.js';
 import { LEAST_CONN_CANDIDATES, LOOKUP_TABLE_SIZE, NO_BACKEND } from './constants.js';
 import { buildMaglevTable } from './maglev.js';
 import { buildWeightedSequence } from './sequence.js';
+import { DEFAULT_HASH_SEED, checkHashSeed } from './seed.js';
 
 export { LEAST_CONN_CANDIDATES, LOOKUP_TABLE_SIZE, NO_BACKEND };
 export type { LookupBackend };
 export { buildMaglevTable, maglevPermutation } from './maglev.js';
 export { buildWeightedSequence, type WeightedSequence } from './sequence.js';
+export { DEFAULT_HASH_SEED, MAX_HASH_SEED, checkHashSeed, derivedSeed, flowHashSeed, hashSeedOfFlowSeed } from './seed.js';
 
 export type LookupAlgorithm = 'round-robin' | 'weighted-round-robin' | 'least-connections' | 'source-hash' | 'maglev';
 
@@ -30,14 +32,20 @@ export interface LookupTable {
  * consecutive slots give least connections varied candidates in weight
  * proportion; source hash and Maglev index the Maglev table by flow hash.
  * `size` and `leastConnCandidates` mirror LOOKUP_TABLE_SIZE and
- * LEAST_CONN_CANDIDATES of the compiled data plane.
+ * LEAST_CONN_CANDIDATES of the compiled data plane, `hashSeed` the hash seed
+ * it was loaded with (seed.ts). The sequences hash nothing: built from the
+ * backends in key order, they are the same on every node whatever the seed
+ * (the seed reaches least connections through the data plane's flow hash).
  */
 export function buildLookupTable(
   algorithm: LookupAlgorithm,
   backends: readonly LookupBackend[],
   size: number = LOOKUP_TABLE_SIZE,
   leastConnCandidates: number = LEAST_CONN_CANDIDATES,
+  hashSeed: number = DEFAULT_HASH_SEED,
 ): LookupTable {
+  /* Checked for every algorithm, so a bad seed fails the same way whatever the service. */
+  checkHashSeed(hashSeed);
   switch (algorithm) {
     case 'round-robin': {
       // Weights are ignored but still checked, so a bad one fails the same way for every algorithm.
@@ -53,7 +61,7 @@ export function buildLookupTable(
     }
     case 'source-hash':
     case 'maglev':
-      return { table: buildMaglevTable(backends, size), sequenceLength: size };
+      return { table: buildMaglevTable(backends, size, hashSeed), sequenceLength: size };
     default: {
       const unknown: never = algorithm;
       throw new RangeError(`unknown algorithm ${String(unknown)}`);

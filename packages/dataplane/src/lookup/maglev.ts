@@ -13,6 +13,7 @@
 import { type LookupBackend, sortedByKey, validateBackends } from './backends.js';
 import { LOOKUP_TABLE_SIZE, NO_BACKEND } from './constants.js';
 import { murmur3x86_32 } from './murmur3.js';
+import { DEFAULT_HASH_SEED, checkHashSeed, derivedSeed } from './seed.js';
 import { maglevTurnOrder } from './turn-order.js';
 
 /*
@@ -22,8 +23,10 @@ import { maglevTurnOrder } from './turn-order.js';
  * "198.19.1.3:8080"): FNV-1a ends with a single multiply after the last byte,
  * so such keys get hashes whose differences are correlated between the two
  * seeds, while MurmurHash3's final avalanche makes them look independent.
- * The seeds are arbitrary ("offs" and "skip" in ASCII) but fixed forever:
- * changing one reshuffles every table and moves every flow.
+ * The base seeds are arbitrary ("offs" and "skip" in ASCII) but fixed
+ * forever; the operator's hash seed combines with them (seed.ts), so hash
+ * seed 0 keeps them. Changing either reshuffles every table and moves every
+ * flow, which is why every node of a fleet must use the same hash seed.
  */
 const OFFSET_SEED = 0x6f666673;
 const SKIP_SEED = 0x736b6970;
@@ -37,12 +40,12 @@ export interface MaglevPermutation {
   skip: number;
 }
 
-/** Where `key` starts and how it steps through a table of `size` (prime) slots. */
-export function maglevPermutation(key: string, size: number): MaglevPermutation {
+/** Where `key` starts and how it steps through a table of `size` (prime) slots, under the operator's hash seed. */
+export function maglevPermutation(key: string, size: number, hashSeed: number = DEFAULT_HASH_SEED): MaglevPermutation {
   const bytes = utf8.encode(key);
   return {
-    offset: murmur3x86_32(bytes, OFFSET_SEED) % size,
-    skip: (murmur3x86_32(bytes, SKIP_SEED) % (size - 1)) + 1,
+    offset: murmur3x86_32(bytes, derivedSeed(OFFSET_SEED, hashSeed)) % size,
+    skip: (murmur3x86_32(bytes, derivedSeed(SKIP_SEED, hashSeed)) % (size - 1)) + 1,
   };
 }
 
@@ -90,11 +93,12 @@ function wrapped(slot: number, size: number): number {
 
 /**
  * Maglev lookup table of `size` slots holding backend ids. Depends only on the
- * set of (key, weight) pairs and the ids they map to, never on input order.
- * An empty list gives a table of NO_BACKEND.
+ * set of (key, weight) pairs, the ids they map to and the hash seed, never on
+ * input order. An empty list gives a table of NO_BACKEND.
  */
-export function buildMaglevTable(backends: readonly LookupBackend[], size: number = LOOKUP_TABLE_SIZE): Uint16Array {
+export function buildMaglevTable(backends: readonly LookupBackend[], size: number = LOOKUP_TABLE_SIZE, hashSeed: number = DEFAULT_HASH_SEED): Uint16Array {
   validateBackends(backends, size);
+  checkHashSeed(hashSeed);
   if (!isPrime(size)) throw new RangeError(`a Maglev table needs a prime size, got ${size}`);
   if (size >= 2 ** 30) throw new RangeError(`a Maglev table of ${size} slots is beyond 2^30`);
   const table = new Uint16Array(size).fill(NO_BACKEND);
@@ -110,7 +114,7 @@ export function buildMaglevTable(backends: readonly LookupBackend[], size: numbe
   const cursors = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const backend = sorted[i]!;
-    const { offset, skip } = maglevPermutation(backend.key, size);
+    const { offset, skip } = maglevPermutation(backend.key, size, hashSeed);
     ids[i] = backend.id;
     weights[i] = backend.weight;
     skips[i] = skip;
