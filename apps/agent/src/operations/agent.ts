@@ -605,7 +605,7 @@ export class Agent implements SluiceBackend {
     /* Each tick: the rule again (an interface may have lost its program), then what BIRD really does. */
     this.#announceTimer = setInterval(() => {
       this.#announce();
-      void speaker.read();
+      void speaker.poll();
     }, bgp.settings.pollMs);
     this.#announceTimer.unref();
   }

@@ -66,6 +66,7 @@ export const nodeStatusSchema = z.object({
       announced: z.array(z.string()),
       /** Why the node announces nothing now (not attached, not ready, draining, ...); null when each VIP is judged on its own. */
       withheld: z.string().nullable(),
+      /** When the reading of BIRD shown here started: it includes everything BIRD did before then (readings are at most pollMs apart). */
       readAt: z.number().nullable(),
       error: z.string().nullable(),
     })
