@@ -48,6 +48,8 @@ let ecmp: Ecmp;
 let agent: ChildProcess | undefined;
 let agentLog = '';
 let mounted = false;
+/* When the router last showed the next hops waited for (waitForHops): node.status readings from after it must agree. */
+let routerSeenAt = 0;
 
 const node = () => ecmp.nodes[0]!;
 const vip4 = () => ecmp.vips.ipv4[0]!;
@@ -130,7 +132,26 @@ async function waitForHops(vip: string, done: (hops: string[]) => boolean, what:
     await sleep(50);
     hops = await routerNextHops(ecmp, vip);
   }
+  routerSeenAt = Date.now();
   return hops;
+}
+/*
+ * node.status shows the speaker's last reading of BIRD, stamped with when it
+ * started (readAt) and at most pollMs old: what it promises is that a reading
+ * begun after the router had a route shows that route. So wait for such a
+ * reading (bounded), then compare exactly; an earlier one may rightly predate
+ * the change.
+ */
+async function nodeStatusReadSince(since: number): Promise<any> {
+  const deadline = Date.now() + ROUTE_WAIT_MS;
+  let status = await nodeStatus();
+  while ((status.bgp?.readAt ?? 0) < since) {
+    if (Date.now() > deadline)
+      assert.fail(`no reading of BIRD since ${since} within ${ROUTE_WAIT_MS} ms (last readAt ${status.bgp?.readAt})\nagent:\n${agentLog.slice(-3000)}`);
+    await sleep(100);
+    status = await nodeStatus();
+  }
+  return status;
 }
 const announced = (vip: string, via: string) => waitForHops(vip, (h) => h.length === 1 && h[0] === via, `a route via ${via}`);
 const withdrawn = (vip: string) => waitForHops(vip, (h) => h.length === 0, 'no route');
@@ -245,7 +266,7 @@ test('a VIP is announced only while its service has an eligible backend', T, asy
 });
 
 test('node.status and the metrics show each peer, its BFD session and the routes BIRD exports', T, async () => {
-  const status = await nodeStatus();
+  const status = await nodeStatusReadSince(routerSeenAt);
   assert.equal(status.draining, false);
   assert.equal(status.bgp.running, true);
   assert.equal(status.bgp.withheld, null);

@@ -7,6 +7,12 @@
  * Applies run one at a time, the latest wins. read() asks BIRD what it does:
  * each peer's BGP and BFD state and the routes it exports to that peer, so
  * node.status reports what the router was sent, not what the agent meant.
+ * Readings run one at a time too, and a reading is stamped with the moment it
+ * started: it shows everything BIRD did before then. A reading is 2 + one per
+ * peer birdc runs, 0.6-1.1 s each on a starved machine (load 20 on 2 cores),
+ * longer than a poll interval: overlapping readings finished in any order,
+ * and one begun before a change could replace a newer one, so node.status
+ * went back in time (a VIP missing right after it was announced).
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { log } from '../log.js';
@@ -46,7 +52,7 @@ export interface SpeakerStatus {
   startedAt: number | null;
   restarts: number;
   peers: PeerStatus[];
-  /** When BIRD was last read; null before the first read. */
+  /** When the last reading of BIRD started (it shows everything BIRD did before then); null before the first. */
   readAt: number | null;
   /** The last read or apply that failed, with why; null when the last ones worked. */
   error: string | null;
@@ -63,6 +69,8 @@ export class Speaker {
   #applying: Promise<void> = Promise.resolve();
   #status: SpeakerStatus = { running: false, pid: null, startedAt: null, restarts: 0, peers: [], readAt: null, error: null };
   #applyError: string | null = null;
+  /** The reading under way, if any: readings never overlap, so an older one never replaces a newer one. */
+  #reading: Promise<SpeakerStatus> | undefined;
 
   constructor(
     readonly settings: BgpSettings,
@@ -124,11 +132,35 @@ export class Speaker {
     renameSync(temporary, this.files.config);
   }
 
-  /** Reads peers, BFD sessions and exported routes from BIRD; the result is also kept as `status`. */
-  async read(): Promise<SpeakerStatus> {
+  /** The poll's reading: a new one, or the one under way (polls never pile up behind a slow BIRD). */
+  poll(): Promise<SpeakerStatus> {
+    return this.#reading ?? this.read();
+  }
+
+  /**
+   * Reads peers, BFD sessions and exported routes from BIRD; the result is
+   * also kept as `status`. The reading starts after any under way has ended,
+   * so it sees every change made before this call (drain, resume).
+   */
+  read(): Promise<SpeakerStatus> {
+    const previous = this.#reading;
+    const reading = (async () => {
+      if (previous) await previous;
+      return this.#readNow();
+    })();
+    this.#reading = reading;
+    void reading.finally(() => {
+      if (this.#reading === reading) this.#reading = undefined;
+    });
+    return reading;
+  }
+
+  /* Never throws: a failed reading is a status with its error. */
+  async #readNow(): Promise<SpeakerStatus> {
+    const readAt = Date.now();
     const base = { running: this.#process.running, pid: this.#process.pid ?? null, startedAt: this.#process.startedAt, restarts: this.#process.restarts };
     if (!this.#process.running) {
-      this.#status = { ...base, peers: this.#peersUnknown(), readAt: Date.now(), error: this.#applyError ?? 'BIRD is not running' };
+      this.#status = { ...base, peers: this.#peersUnknown(), readAt, error: this.#applyError ?? 'BIRD is not running' };
       return this.#status;
     }
     try {
@@ -139,9 +171,9 @@ export class Speaker {
         const protocol = protocols.find((p) => p.name === peerProtocolName(peer));
         peers.push(await this.#peerStatus(peer, protocol, bfd));
       }
-      this.#status = { ...base, peers, readAt: Date.now(), error: this.#applyError };
+      this.#status = { ...base, peers, readAt, error: this.#applyError };
     } catch (error) {
-      this.#status = { ...base, peers: this.#peersUnknown(), readAt: Date.now(), error: (error as Error).message };
+      this.#status = { ...base, peers: this.#peersUnknown(), readAt, error: (error as Error).message };
     }
     return this.#status;
   }

@@ -5,9 +5,12 @@ import { connect } from './connection.js';
 import { emit } from './output.js';
 import { formatTable, formatTime } from './table.js';
 
-export const NODE_USAGE = `sluice node status                    (BGP speaker, each peer's BGP and BFD state, the routes BIRD announces)
+export const NODE_USAGE = `sluice node status                    (BGP speaker, each peer's BGP and BFD state, the routes BIRD announces; hash seed and
+                                        build every node must share; services whose connections a node loss breaks)
   sluice node drain [--timeout D]      (withdraw every route, then wait for open flows to end or D, default 5m; prints progress)
-  sluice node resume                   (announce again: each VIP with an eligible backend)`;
+  sluice node resume                   (announce again: each VIP with an eligible backend)
+      a drain lives in the agent's memory: a restarted agent announces again once it is ready (an upgrade: drain, swap, announce);
+      to keep a node out for maintenance, stop its agent or withdraw it at the router`;
 
 export const NODE_VERBS = ['status', 'drain', 'resume'] as const;
 
@@ -16,8 +19,21 @@ const PROGRESS_EVERY_MS = 1000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/* One warning line per service whose connections a node loss breaks, then the reason and the fix once. */
+function nodeLossWarnings(risks: NodeStatus['breakOnNodeLoss']): string[] {
+  if (risks.length === 0) return [];
+  const lines = risks.map((r) => `warning: ${r.service} (${r.algorithm}): its connections do not survive the loss of this node`);
+  lines.push(`  why: ${risks[0]!.reason}`, `  fix: ${risks[0]!.fix}`);
+  return lines;
+}
+
 export function formatNodeStatus(status: NodeStatus): string {
-  const lines = [`draining: ${status.draining ? `yes, since ${formatTime(status.drainingSince)}` : 'no'}    open flows: ${status.activeFlows}`];
+  const { compat } = status;
+  const lines = [
+    `draining: ${status.draining ? `yes, since ${formatTime(status.drainingSince)}` : 'no'}    open flows: ${status.activeFlows}`,
+    `compat: hash seed ${compat.hashSeed}, lookup table ${compat.lookupTableSize} slots, data plane build ${compat.dataplaneBuild} (the same on every node behind the same routers)`,
+    ...nodeLossWarnings(status.breakOnNodeLoss),
+  ];
   const bgp = status.bgp;
   if (!bgp) return [...lines, 'bgp: off (the agent runs without --bgp-config; it announces nothing)'].join('\n');
   lines.push(

@@ -117,6 +117,24 @@ export function createMetricsRegistry(current: Current): Registry {
   gauge('sluice_node_draining', 'This node is drained (`sluice node drain`): 1, its routes withdrawn.', [], (s) =>
     s.node ? [[{}, s.node.draining ? 1 : 0]] : [],
   );
+  gauge(
+    'sluice_node_info',
+    'What every node behind the same routers must share (hash seed, lookup table size, data plane build); always 1. Nodes whose labels differ pick different backends for a moved flow.',
+    ['hash_seed', 'lookup_table_size', 'dataplane_build'],
+    (s) =>
+      s.node
+        ? [
+            [
+              {
+                hash_seed: String(s.node.compat.hashSeed),
+                lookup_table_size: String(s.node.compat.lookupTableSize),
+                dataplane_build: s.node.compat.dataplaneBuild,
+              },
+              1,
+            ],
+          ]
+        : [],
+  );
   gauge('sluice_bgp_speaker_up', "This node's BIRD runs: 1, or 0 (it announces nothing).", [], (s) => (s.node?.bgp ? [[{}, s.node.bgp.running ? 1 : 0]] : []));
   gauge('sluice_bgp_peer_up', 'BGP session to a router: 1 established, 0 otherwise.', ['peer'], (s) =>
     peers(s).map((p) => [{ peer: p.address }, p.established ? 1 : 0]),

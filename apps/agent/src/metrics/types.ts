@@ -16,6 +16,8 @@ export interface MetricsSnapshot {
   /** This node's announcements; absent in snapshots that predate them (tests). */
   node?: {
     draining: boolean;
+    /** What every node of a fleet must share (node.status compat). */
+    compat: { hashSeed: number; lookupTableSize: number; dataplaneBuild: string };
     /** null: no BGP speaker (the agent runs without --bgp-config). */
     bgp: { running: boolean; peers: { address: string; established: boolean; bfdUp: boolean | null; routes: number }[] } | null;
   };

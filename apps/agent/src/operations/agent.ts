@@ -57,6 +57,7 @@ import { healthOperations } from './health.js';
 import { serviceOperations } from './services.js';
 import { metricsSnapshot, statsOperations } from './stats.js';
 import { nodeOperations } from './node.js';
+import { dataplaneBuildOf, nodeLossRisks } from './node-compat.js';
 import { type BgpSettings, Speaker, type VipRoutes, vipsToAnnounce } from '../announce/index.js';
 
 export interface AgentOptions extends DataplaneOwnerOptions {
@@ -156,6 +157,8 @@ export class Agent implements SluiceBackend {
   #reconciled = true;
   #drainingSince: number | null = null;
   #withheld: string | null = 'the agent is not ready yet';
+  /** What every node of the fleet must share (node.status compat), fixed at start. */
+  readonly #compat: NodeStatus['compat'];
 
   private constructor(options: AgentOptions) {
     this.#options = options;
@@ -174,6 +177,11 @@ export class Agent implements SluiceBackend {
       hashSeedOfFlowSeed(this.#dataplane.tunables().flow_hash_seed),
     );
     this.#reconciler.adopt();
+    this.#compat = {
+      hashSeed: this.#reconciler.hashSeed,
+      lookupTableSize: this.#reconciler.limits.tableSize,
+      dataplaneBuild: dataplaneBuildOf(options.objectPath),
+    };
     /* After the data plane: the runtime parts read its maps. */
     this.#parts =
       options.parts ??
@@ -597,7 +605,7 @@ export class Agent implements SluiceBackend {
     /* Each tick: the rule again (an interface may have lost its program), then what BIRD really does. */
     this.#announceTimer = setInterval(() => {
       this.#announce();
-      void speaker.read();
+      void speaker.poll();
     }, bgp.settings.pollMs);
     this.#announceTimer.unref();
   }
@@ -678,7 +686,13 @@ export class Agent implements SluiceBackend {
   /** node.status: fresh asks BIRD now, otherwise its last reading (at most pollMs old). */
   async nodeStatus(options: { fresh?: boolean } = {}): Promise<NodeStatus> {
     const speaker = this.#speaker;
-    const base = { draining: this.draining, drainingSince: this.#drainingSince, activeFlows: this.#openFlows() };
+    const base = {
+      compat: this.#compat,
+      breakOnNodeLoss: nodeLossRisks(this.#store.services.desired()),
+      draining: this.draining,
+      drainingSince: this.#drainingSince,
+      activeFlows: this.#openFlows(),
+    };
     if (!speaker) return { ...base, bgp: null };
     const read = options.fresh || speaker.status.readAt === null ? await speaker.read() : speaker.status;
     return {
@@ -704,6 +718,7 @@ export class Agent implements SluiceBackend {
     const status = this.#speaker?.status;
     return {
       draining: this.draining,
+      compat: this.#compat,
       bgp: status
         ? {
             running: status.running,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { algorithmSchema } from '../schemas/service.ts';
 
 /** One BGP peer (a router) as this node's speaker reports it, read from BIRD. */
 export const bgpPeerStatusSchema = z.object({
@@ -16,7 +17,36 @@ export const bgpPeerStatusSchema = z.object({
 });
 export type BgpPeerStatus = z.infer<typeof bgpPeerStatusSchema>;
 
+/*
+ * What must be equal on every node behind the same routers, or a flow that
+ * ECMP moves between nodes lands on another backend (issue 16 makes the fleet
+ * check it; today the operator compares).
+ */
+export const nodeCompatSchema = z
+  .object({
+    /** `sluice agent --hash-seed`: seeds the flow hash and the Maglev tables (read back from the loaded program). */
+    hashSeed: z.number().int().min(0),
+    /** Slots per service lookup table (the build's LOOKUP_TABLE_SIZE). */
+    lookupTableSize: z.number().int(),
+    /** SHA-256 (first 16 hex digits) of the data plane object the agent loaded: the same build hashes and indexes the same way. */
+    dataplaneBuild: z.string(),
+  })
+  .describe('Must be equal on every node of a fleet: the same hash seed, table size and data plane build pick the same backend for a moved flow.');
+export type NodeCompat = z.infer<typeof nodeCompatSchema>;
+
+/** A service whose connections break when the node carrying them is lost, and what to do about it. */
+export const nodeLossRiskSchema = z.object({
+  service: z.string(),
+  algorithm: algorithmSchema,
+  reason: z.string(),
+  fix: z.string(),
+});
+export type NodeLossRisk = z.infer<typeof nodeLossRiskSchema>;
+
 export const nodeStatusSchema = z.object({
+  compat: nodeCompatSchema,
+  /** Services whose connections do not survive the loss of this node (round robin, least connections); empty when all do. */
+  breakOnNodeLoss: z.array(nodeLossRiskSchema),
   /** Withdrawn from the routers by `node drain`, until `node resume`. */
   draining: z.boolean(),
   drainingSince: z.number().nullable(),
@@ -36,6 +66,7 @@ export const nodeStatusSchema = z.object({
       announced: z.array(z.string()),
       /** Why the node announces nothing now (not attached, not ready, draining, ...); null when each VIP is judged on its own. */
       withheld: z.string().nullable(),
+      /** When the reading of BIRD shown here started: it includes everything BIRD did before then (readings are at most pollMs apart). */
       readAt: z.number().nullable(),
       error: z.string().nullable(),
     })

@@ -3,7 +3,35 @@ import { addressFamily, formatEndpoint, ipAddressSchema, portSchema } from './ad
 
 export const ALGORITHMS = ['round-robin', 'weighted-round-robin', 'least-connections', 'source-hash', 'maglev'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
-export const algorithmSchema = z.enum(ALGORITHMS);
+
+/*
+ * Several nodes behind ECMP (README "Running several nodes"): a mid-stream
+ * packet that the routers move to another node (its node died, or the fabric
+ * rehashed) finds no flow entry there and is steered by the flow hash into
+ * that node's table. Maglev and source hash name the same backend on every
+ * node (same backends, same hash seed), so the connection goes on. Round robin
+ * and least connections chose the flow's backend by this node's own turn or
+ * connection counts, which the other node cannot know: its hash usually lands
+ * on another backend, and the connection breaks.
+ */
+export const NODE_LOCAL_ALGORITHMS = ['round-robin', 'weighted-round-robin', 'least-connections'] as const satisfies readonly Algorithm[];
+
+/** Does a connection of a service with this algorithm survive the loss of the node that carried it? */
+export function survivesNodeLoss(algorithm: Algorithm): boolean {
+  return !(NODE_LOCAL_ALGORITHMS as readonly Algorithm[]).includes(algorithm);
+}
+
+export const NODE_LOSS_REASON =
+  "its backend was chosen by this node's own round-robin turn or connection counts; another node that gets the connection's next packet (node lost, ECMP rehash) steers it by the flow hash, usually to another backend, and the connection breaks";
+export const NODE_LOSS_FIX = 'use maglev or source-hash (same backend on every node with the same --hash-seed), or flow sync between nodes once issue 13 lands';
+
+export const algorithmSchema = z
+  .enum(ALGORITHMS)
+  .describe(
+    'How a new flow picks its backend. With several nodes behind ECMP only maglev and source-hash connections survive the loss of a node ' +
+      '(every node builds the same table with the same --hash-seed); round-robin, weighted-round-robin and least-connections connections ' +
+      `moved to another node usually break: ${NODE_LOSS_REASON}.`,
+  );
 
 export const PROTOCOLS = ['tcp', 'udp'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
