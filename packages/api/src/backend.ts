@@ -9,7 +9,7 @@
  */
 import type { Identity } from './identity.ts';
 import type { AgentInfo } from './router/agent.types.ts';
-import type { AuditListInput, AuditPage } from './router/audit.types.ts';
+import type { AuditEvents, AuditEventsInput, AuditListInput, AuditPage } from './router/audit.types.ts';
 import type { CreateUserInput, LoginAttempt, LoginResult, TokenView, UpdateUserInput, UserView } from './router/auth.types.ts';
 import type {
   BackendAddInput,
@@ -76,6 +76,7 @@ export interface SluiceBackend {
   };
   audit: {
     list(input: AuditListInput): MaybePromise<AuditPage>;
+    events(input: AuditEventsInput): MaybePromise<AuditEvents>;
   };
   auth: {
     login(user: string, password: string, attempt: LoginAttempt): MaybePromise<LoginResult>;

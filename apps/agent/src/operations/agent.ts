@@ -16,6 +16,7 @@ import {
   type NodeStatus,
   type SluiceBackend,
   type StatsTotals,
+  SYSTEM_ACTOR_NAME,
   SluiceError,
   addressFamily,
   isSluiceError,
@@ -92,14 +93,14 @@ export interface DrainExpired {
   flowsEnded: number;
 }
 
-/** The system's own changes (first-start import, drain expiry) in the audit log. */
 /** What ending a backend's flows did: open connections cut, closed entries removed. */
 export interface EndedFlows {
   open: number;
   closed: number;
 }
 
-const SYSTEM_ACTOR: Identity = { user: 'sluice-agent', role: 'admin', source: 'token' };
+/** The system's own entries in the audit log: first-start import, drain expiry, health transitions, agent starts. */
+const SYSTEM_ACTOR: Identity = { user: SYSTEM_ACTOR_NAME, role: 'admin', source: 'token' };
 
 const DEFAULT_DRAIN_TICK_MS = 250;
 /* A failed end-flows of removed backends (a full table scan) is retried this much later, not every tick. */
@@ -230,8 +231,9 @@ export class Agent implements SluiceBackend {
       agent.#reconcileStore();
       /* Each health.changes subscriber listens too; the default cap of 10 would warn. */
       agent.#parts.health.setMaxListeners(0);
-      agent.#parts.health.on('change', (status: { service: string; endpoint: string; up: boolean }) => {
+      agent.#parts.health.on('change', (status: BackendHealthStatus) => {
         log('info', `backend ${status.endpoint} of ${status.service} is ${status.up ? 'up' : 'down'}`);
+        agent.#recordHealthChange(status);
         agent.#statusCache = undefined;
         agent.#reconcileStore();
       });
@@ -241,6 +243,12 @@ export class Agent implements SluiceBackend {
       agent.#drainTimer = setInterval(() => void agent.#expireDrains(), options.drainTickMs ?? DEFAULT_DRAIN_TICK_MS);
       agent.#drainTimer.unref();
       if (options.bgp) await agent.#startSpeaker(options.bgp);
+      agent.recordAudit(SYSTEM_ACTOR, {
+        action: 'agent.start',
+        target: 'agent',
+        before: null,
+        after: { version: options.version ?? 'unknown', pid: process.pid, adoptedMaps: agent.#dataplane.adoptedMaps.length, interfaces: options.interfaces },
+      });
     } catch (error) {
       agent.stop();
       throw error;
@@ -264,6 +272,27 @@ export class Agent implements SluiceBackend {
   }
 
   /* ---- health ---- */
+
+  /** Each backend's last recorded health (absent: pending, or as adopted at start): the "before" of its next entry. */
+  readonly #recordedUp = new Map<string, boolean>();
+
+  /* A transition is the system's own audit entry, so charts and the health timeline read it back (audit.events). */
+  #recordHealthChange(status: BackendHealthStatus): void {
+    const key = `${status.service} ${status.endpoint}`;
+    const before = this.#recordedUp.get(key);
+    this.#recordedUp.set(key, status.up);
+    this.recordAudit(SYSTEM_ACTOR, {
+      action: status.up ? 'health.up' : 'health.down',
+      target: key,
+      before: before === undefined ? null : { up: before },
+      after: {
+        up: status.up,
+        reason: status.up ? `${status.checkType} check passed` : (status.lastError ?? `${status.checkType} check failed`),
+        checkType: status.checkType,
+        latencyMs: status.lastLatencyMs,
+      },
+    });
+  }
 
   /**
    * Up as the checker says: a backend of a service without a check is up, a

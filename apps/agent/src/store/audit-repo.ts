@@ -1,5 +1,14 @@
 /* The audit log: append-only, read newest first with a cursor (the last id seen). */
-import type { AuditEntry, AuditListInput, AuditPage, Identity } from '@sluice/api';
+import {
+  type AuditEntry,
+  type AuditEvents,
+  type AuditEventsInput,
+  type AuditListInput,
+  type AuditPage,
+  type Identity,
+  NODE_EVENT_ACTIONS,
+  SCOPED_EVENT_ACTIONS,
+} from '@sluice/api';
 import type { Db } from './database.js';
 import { prepared } from './statement-cache.js';
 
@@ -47,17 +56,44 @@ export class AuditRepo {
       ...params,
       input.limit + 1,
     ) as any[];
-    const items: AuditEntry[] = rows.slice(0, input.limit).map((r) => ({
-      id: r.id,
-      at: r.at,
-      actor: r.actor,
-      role: r.role,
-      action: r.action,
-      target: r.target,
-      before: r.before === null ? null : JSON.parse(r.before),
-      after: r.after === null ? null : JSON.parse(r.after),
-    }));
+    const items = rows.slice(0, input.limit).map(entryOf);
     const nextCursor = rows.length > input.limit ? String(items[items.length - 1]!.id) : null;
     return { items, nextCursor };
   }
+
+  /*
+   * The entries a chart marks in [since, until], the newest `limit` of them,
+   * returned oldest first. A service's scope: its own target, its backends'
+   * ("SERVICE ENDPOINT") and the node's entries.
+   */
+  events(input: AuditEventsInput, now: number): AuditEvents {
+    const scoped = SCOPED_EVENT_ACTIONS.map(() => '?').join(', ');
+    const node = NODE_EVENT_ACTIONS.map(() => '?').join(', ');
+    const params: (string | number)[] = [input.since, input.until ?? now];
+    let which = `action IN (${scoped}, ${node})`;
+    params.push(...SCOPED_EVENT_ACTIONS, ...NODE_EVENT_ACTIONS);
+    if (input.service !== undefined) {
+      which = `((action IN (${scoped}) AND (target = ? OR substr(target, 1, ?) = ?)) OR action IN (${node}))`;
+      params.splice(2);
+      params.push(...SCOPED_EVENT_ACTIONS, input.service, input.service.length + 1, `${input.service} `, ...NODE_EVENT_ACTIONS);
+    }
+    const rows = prepared(this.db, `SELECT * FROM audit WHERE at BETWEEN ? AND ? AND ${which} ORDER BY id DESC LIMIT ?`).all(
+      ...params,
+      input.limit + 1,
+    ) as any[];
+    return { items: rows.slice(0, input.limit).reverse().map(entryOf), truncated: rows.length > input.limit };
+  }
+}
+
+function entryOf(r: any): AuditEntry {
+  return {
+    id: r.id,
+    at: r.at,
+    actor: r.actor,
+    role: r.role,
+    action: r.action,
+    target: r.target,
+    before: r.before === null ? null : JSON.parse(r.before),
+    after: r.after === null ? null : JSON.parse(r.after),
+  };
 }
