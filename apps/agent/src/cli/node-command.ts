@@ -1,11 +1,16 @@
-/* sluice node status | drain [--timeout D] | resume: this balancer node as the routers see it (BGP, issue 12). */
-import type { NodeStatus } from '@sluice/api';
+/*
+ * sluice node status | drain [--timeout D] | resume: this balancer node, the
+ * facts of the console's Node page: the agent and its data plane
+ * (agent.info), then the node as the routers see it (node.status, BGP, issue 12).
+ */
+import type { AgentInfo, NodeStatus } from '@sluice/api';
 import { UsageError, duration, parse } from './args.js';
 import { connect } from './connection.js';
 import { emit } from './output.js';
-import { formatTable, formatTime } from './table.js';
+import { formatAge, formatTable, formatTime } from './table.js';
 
-export const NODE_USAGE = `sluice node status                    (BGP speaker, each peer's BGP and BFD state, the routes BIRD announces)
+export const NODE_USAGE = `sluice node status                    (agent version, data-plane build, interfaces and XDP mode, uptime, flow table;
+                                        BGP speaker, each peer's BGP and BFD state, the routes BIRD announces)
   sluice node drain [--timeout D]      (withdraw every route, then wait for open flows to end or D, default 5m; prints progress)
   sluice node resume                   (announce again: each VIP with an eligible backend)`;
 
@@ -16,8 +21,27 @@ const PROGRESS_EVERY_MS = 1000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The agent and its data plane: the same facts as the console's node panel. */
+export function formatAgentInfo(info: AgentInfo): string {
+  const flows = info.flowTable;
+  const tracked = flows.tracked === null ? 'not counted yet' : `${flows.tracked} (${((flows.tracked / flows.capacity) * 100).toFixed(1)}% full)`;
+  return [
+    `agent: version ${info.version}, pid ${info.pid}, up ${formatAge(info.uptimeMs)} (since ${formatTime(info.startedAt)})`,
+    `data plane: build ${info.dataplane.buildId.slice(0, 12)} (sha256 of ${info.dataplane.objectPath}), program id ${info.dataplane.programId}`,
+    `interfaces: ${info.attachments.map(formatAttachment).join(', ') || 'none'}`,
+    `flow table: ${tracked} of ${info.flowTable.capacity} entries`,
+    `pins: ${info.pinDir}; adopted on start: ${info.adoptedMaps ? `${info.adoptedMaps} maps (${info.adoptedMapNames.join(', ')})` : 'none (fresh start)'}`,
+  ].join('\n');
+}
+
+function formatAttachment(a: AgentInfo['attachments'][number]): string {
+  if (a.attached) return `${a.name} (${a.xdpMode})`;
+  return a.programId === null ? `${a.name} (NOT attached)` : `${a.name} (another program, id ${a.programId}, ${a.xdpMode})`;
+}
+
 export function formatNodeStatus(status: NodeStatus): string {
-  const lines = [`draining: ${status.draining ? `yes, since ${formatTime(status.drainingSince)}` : 'no'}    open flows: ${status.activeFlows}`];
+  const drainTimeout = status.drainTimeoutMs === null ? '' : `, timeout ${formatAge(status.drainTimeoutMs)}`;
+  const lines = [`draining: ${status.draining ? `yes, since ${formatTime(status.drainingSince)}${drainTimeout}` : 'no'}    open flows: ${status.activeFlows}`];
   const bgp = status.bgp;
   if (!bgp) return [...lines, 'bgp: off (the agent runs without --bgp-config; it announces nothing)'].join('\n');
   lines.push(
@@ -50,8 +74,8 @@ export async function nodeCommand(argv: string[]): Promise<void> {
   switch (verb) {
     case undefined:
     case 'status': {
-      const status = await client.node.status.query();
-      return emit(values.json, status, () => formatNodeStatus(status));
+      const [agent, status] = await Promise.all([client.agent.info.query(), client.node.status.query()]);
+      return emit(values.json, { ...status, agent }, () => `${formatAgentInfo(agent)}\n${formatNodeStatus(status)}`);
     }
     case 'drain': {
       const timeoutMs = duration('timeout', values.timeout) ?? DEFAULT_DRAIN_TIMEOUT_MS;
