@@ -15,6 +15,7 @@ const NAV = [
   { name: 'Services', path: /\/services$/ },
   { name: 'Connections', path: /\/connections$/ },
   { name: 'Audit log', path: /\/audit$/ },
+  { name: 'Node', path: /\/node$/ },
   { name: 'Users', path: /\/users$/ },
 ];
 const SCREENS = [
@@ -23,6 +24,7 @@ const SCREENS = [
   { path: servicePagePath('line'), name: 'service-line' },
   { path: '/connections', name: 'connections' },
   { path: '/audit', name: 'audit' },
+  { path: '/node', name: 'node' },
   { path: '/users', name: 'users' },
 ];
 

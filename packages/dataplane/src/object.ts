@@ -10,7 +10,8 @@
  * ("parameter mismatch"): it is migrated instead (migrate.ts), and the caller
  * finishes the migration right after swapping the program in.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { ensureBpffs } from './bpffs.js';
@@ -53,6 +54,8 @@ export interface LoadOptions {
 
 export interface Dataplane {
   readonly objectPath: string;
+  /** sha256 (hex) of the object file as it was loaded: which build runs, whatever the file holds by now. */
+  readonly buildId: string;
   readonly pinDir: string | undefined;
   readonly programFd: number;
   /** Kernel id of the program, as attachedProgramId() reports it. */
@@ -98,6 +101,7 @@ class LoadedDataplane implements Dataplane {
 
   constructor(
     readonly objectPath: string,
+    readonly buildId: string,
     readonly pinDir: string | undefined,
     private readonly obj: BpfObjectPtr,
     readonly programFd: number,
@@ -183,6 +187,8 @@ export function loadDataplane(options: LoadOptions): Dataplane {
   const obj = checkedPointer('bpf_object__open_file', objSubject, () => libbpf.bpf_object__open_file(objectPath, null));
   const migrations: MapMigration[] = [];
   try {
+    /* Hashed right after libbpf read the same file (a missing file fails above, in libbpf's words): the build that is loaded. */
+    const buildId = createHash('sha256').update(readFileSync(objectPath)).digest('hex');
     const mapPtrs = new Map<MapName, BpfMapPtr>();
     for (const name of MAP_NAMES) {
       const map = checkedPointer('bpf_object__find_map_by_name', `map "${name}" in ${objSubject}`, () => libbpf.bpf_object__find_map_by_name(obj, name));
@@ -242,7 +248,7 @@ export function loadDataplane(options: LoadOptions): Dataplane {
       const map = checkedPointer('bpf_object__find_map_by_name', `map "${m.name}" in ${objSubject}`, () => libbpf.bpf_object__find_map_by_name(obj, m.name));
       m.copyFirst(checked('bpf_map__fd', `map "${m.name}"`, () => libbpf.bpf_map__fd(map)));
     }
-    const dataplane = new LoadedDataplane(objectPath, pinDir, obj, programFd, mapPtrs, adopted, migrations);
+    const dataplane = new LoadedDataplane(objectPath, buildId, pinDir, obj, programFd, mapPtrs, adopted, migrations);
     if (migrations.length > 0) {
       /*
        * From the swap until finishMigration() has copied the old program's

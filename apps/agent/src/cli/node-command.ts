@@ -1,11 +1,16 @@
-/* sluice node status | drain [--timeout D] | resume: this balancer node as the routers see it (BGP, issue 12). */
-import type { NodeStatus } from '@sluice/api';
+/*
+ * sluice node status | drain [--timeout D] | resume: this balancer node, the
+ * facts of the console's Node page: the agent and its data plane
+ * (agent.info), then the node as the routers see it (node.status, BGP, issue 12).
+ */
+import type { AgentInfo, NodeStatus } from '@sluice/api';
 import { UsageError, duration, parse } from './args.js';
 import { connect } from './connection.js';
 import { emit } from './output.js';
-import { formatTable, formatTime } from './table.js';
+import { formatAge, formatTable, formatTime } from './table.js';
 
-export const NODE_USAGE = `sluice node status                    (BGP speaker, each peer's BGP and BFD state, the routes BIRD announces; hash seed and
+export const NODE_USAGE = `sluice node status                    (agent version, data-plane build, interfaces and XDP mode, uptime, flow table;
+                                        BGP speaker, each peer's BGP and BFD state, the routes BIRD announces; hash seed and
                                         build every node must share; services whose connections a node loss breaks)
   sluice node drain [--timeout D]      (withdraw every route, then wait for open flows to end or D, default 5m; prints progress)
   sluice node resume                   (announce again: each VIP with an eligible backend)
@@ -27,10 +32,29 @@ function nodeLossWarnings(risks: NodeStatus['breakOnNodeLoss']): string[] {
   return lines;
 }
 
+/** The agent and its data plane: the same facts as the console's node panel. */
+export function formatAgentInfo(info: AgentInfo): string {
+  const flows = info.flowTable;
+  const tracked = flows.tracked === null ? 'not counted yet' : `${flows.tracked} (${((flows.tracked / flows.capacity) * 100).toFixed(1)}% full)`;
+  return [
+    `agent: version ${info.version}, pid ${info.pid}, up ${formatAge(info.uptimeMs)} (since ${formatTime(info.startedAt)})`,
+    `data plane: build ${info.dataplane.buildId.slice(0, 12)} (sha256 of ${info.dataplane.objectPath}), program id ${info.dataplane.programId}`,
+    `interfaces: ${info.attachments.map(formatAttachment).join(', ') || 'none'}`,
+    `flow table: ${tracked} of ${info.flowTable.capacity} entries`,
+    `pins: ${info.pinDir}; adopted on start: ${info.adoptedMaps ? `${info.adoptedMaps} maps (${info.adoptedMapNames.join(', ')})` : 'none (fresh start)'}`,
+  ].join('\n');
+}
+
+function formatAttachment(a: AgentInfo['attachments'][number]): string {
+  if (a.attached) return `${a.name} (${a.xdpMode})`;
+  return a.programId === null ? `${a.name} (NOT attached)` : `${a.name} (another program, id ${a.programId}, ${a.xdpMode})`;
+}
+
 export function formatNodeStatus(status: NodeStatus): string {
   const { compat } = status;
+  const drainTimeout = status.drainTimeoutMs === null ? '' : `, timeout ${formatAge(status.drainTimeoutMs)}`;
   const lines = [
-    `draining: ${status.draining ? `yes, since ${formatTime(status.drainingSince)}` : 'no'}    open flows: ${status.activeFlows}`,
+    `draining: ${status.draining ? `yes, since ${formatTime(status.drainingSince)}${drainTimeout}` : 'no'}    open flows: ${status.activeFlows}`,
     `compat: hash seed ${compat.hashSeed}, lookup table ${compat.lookupTableSize} slots, data plane build ${compat.dataplaneBuild} (the same on every node behind the same routers)`,
     ...nodeLossWarnings(status.breakOnNodeLoss),
   ];
@@ -66,8 +90,8 @@ export async function nodeCommand(argv: string[]): Promise<void> {
   switch (verb) {
     case undefined:
     case 'status': {
-      const status = await client.node.status.query();
-      return emit(values.json, status, () => formatNodeStatus(status));
+      const [agent, status] = await Promise.all([client.agent.info.query(), client.node.status.query()]);
+      return emit(values.json, { ...status, agent }, () => `${formatAgentInfo(agent)}\n${formatNodeStatus(status)}`);
     }
     case 'drain': {
       const timeoutMs = duration('timeout', values.timeout) ?? DEFAULT_DRAIN_TIMEOUT_MS;

@@ -11,6 +11,8 @@
  */
 import { dirname, join } from 'node:path';
 import {
+  type AgentInfo,
+  type AgentInterface,
   type DataplaneConfig,
   type Identity,
   type NodeStatus,
@@ -103,6 +105,8 @@ export interface EndedFlows {
 const SYSTEM_ACTOR: Identity = { user: SYSTEM_ACTOR_NAME, role: 'admin', source: 'token' };
 
 const DEFAULT_DRAIN_TICK_MS = 250;
+/* Both XDP modes, asked in turn: an interface holds a program in at most one of them. */
+const XDP_MODES = ['native', 'skb'] as const;
 /* A failed end-flows of removed backends (a full table scan) is retried this much later, not every tick. */
 const REMOVAL_RETRY_MS = 5000;
 
@@ -157,6 +161,8 @@ export class Agent implements SluiceBackend {
   /** The last reconcile succeeded: the maps hold the store's services. */
   #reconciled = true;
   #drainingSince: number | null = null;
+  /** The node drain's timeout, for node.status (progress toward it survives a console reload). */
+  #drainTimeoutMs: number | null = null;
   #withheld: string | null = 'the agent is not ready yet';
   /** What every node of the fleet must share (node.status compat), fixed at start. */
   readonly #compat: NodeStatus['compat'];
@@ -196,18 +202,7 @@ export class Agent implements SluiceBackend {
       });
     this.#neighbours = new NextHopNeighbours(this.#parts.network, { log, refreshMs: options.neighbourRefreshMs });
     this.authenticator = new Authenticator(store, options.authenticator);
-    this.agent = {
-      info: () => ({
-        version: options.version ?? 'unknown',
-        pid: process.pid,
-        startedAt: this.startedAt,
-        interfaces: options.interfaces,
-        pinDir: options.pinDir,
-        dataDir: options.dataDir,
-        adoptedMaps: this.#dataplane.adoptedMaps.length,
-        limits: { ...this.limits, flowTableSize: this.#dataplane.maps.flows.maxEntries },
-      }),
-    };
+    this.agent = { info: () => this.#info() };
     this.services = serviceOperations(this, store);
     this.backends = backendOperations(this, store);
     this.backendHosts = backendHostOperations(store);
@@ -269,6 +264,29 @@ export class Agent implements SluiceBackend {
       }
     }
     return { services, backends, serviceOf };
+  }
+
+  /** agent.info: the node panel's facts (console) and `sluice node status`'s first lines. */
+  #info(): AgentInfo {
+    const dataplane = this.#dataplane;
+    const options = this.#options;
+    const capacity = dataplane.maps.flows.maxEntries;
+    return {
+      version: options.version ?? 'unknown',
+      pid: process.pid,
+      startedAt: this.startedAt,
+      uptimeMs: Date.now() - this.startedAt,
+      interfaces: options.interfaces,
+      xdpMode: options.xdpMode,
+      attachments: options.interfaces.map((name) => attachmentOf(dataplane, name)),
+      dataplane: { objectPath: dataplane.objectPath, buildId: dataplane.buildId, programId: dataplane.programId },
+      pinDir: options.pinDir,
+      dataDir: options.dataDir,
+      adoptedMaps: dataplane.adoptedMaps.length,
+      adoptedMapNames: [...dataplane.adoptedMaps],
+      flowTable: { capacity, tracked: this.#parts.conntrack?.lastReport?.flows ?? null },
+      limits: { ...this.limits, flowTableSize: capacity },
+    };
   }
 
   /* ---- health ---- */
@@ -654,9 +672,10 @@ export class Agent implements SluiceBackend {
     return this.#announce();
   }
 
-  /** Drain (true) withdraws every route; resolves once BIRD has taken the change. */
-  setDraining(draining: boolean): Promise<void> {
+  /** Drain (true) withdraws every route; resolves once BIRD has taken the change. A repeated drain keeps its start and takes the new timeout. */
+  setDraining(draining: boolean, timeoutMs: number | null = null): Promise<void> {
     if (draining !== this.draining) this.#drainingSince = draining ? Date.now() : null;
+    this.#drainTimeoutMs = draining ? timeoutMs : null;
     return this.#announce();
   }
 
@@ -720,6 +739,7 @@ export class Agent implements SluiceBackend {
       breakOnNodeLoss: nodeLossRisks(this.#store.services.desired()),
       draining: this.draining,
       drainingSince: this.#drainingSince,
+      drainTimeoutMs: this.#drainTimeoutMs,
       activeFlows: this.#openFlows(),
     };
     if (!speaker) return { ...base, bgp: null };
@@ -811,6 +831,22 @@ export class Agent implements SluiceBackend {
     if (this.#options.detachOnExit) teardownDataplane(this.#options);
     else log('info', 'agent stopped; the data plane keeps forwarding');
   }
+}
+
+/** One interface as the kernel has it: the mode this agent's program runs in there, else whatever program holds it. */
+function attachmentOf(dataplane: Dataplane, name: string): AgentInterface {
+  let other: AgentInterface = { name, xdpMode: null, programId: null, attached: false };
+  for (const xdpMode of XDP_MODES) {
+    let programId: number | undefined;
+    try {
+      programId = dataplane.attachedProgramId(name, xdpMode);
+    } catch {
+      return other; // the interface is gone
+    }
+    if (programId === dataplane.programId) return { name, xdpMode, programId, attached: true };
+    if (programId !== undefined && other.programId === null) other = { name, xdpMode, programId, attached: false };
+  }
+  return other;
 }
 
 /** The health probes' steering object is built beside the balancer's (bpf/build/health_steer.bpf.o). */

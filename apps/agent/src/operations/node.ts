@@ -22,7 +22,7 @@ export function nodeOperations(agent: Agent): SluiceBackend['node'] {
         result: undefined,
         audit: [{ action: 'node.drain', target: NODE_TARGET, before: { draining: before }, after: { draining: true, timeoutMs: input.timeoutMs ?? null } }],
       }));
-      await agent.setDraining(true);
+      await agent.setDraining(true, input.timeoutMs ?? null);
       return agent.nodeStatus({ fresh: true });
     },
 

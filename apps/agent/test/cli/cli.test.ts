@@ -3,6 +3,7 @@
 // non-zero exit on errors.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -115,6 +116,36 @@ test('service --client-rate: add and set it, ls shows it, 0 turns it off; a bad 
   assert.equal(t.store.services.get(svc)?.clientRate, 7);
   assert.match(await ok(['service', 'set', svc, '--client-rate', '0']), /service 198\.18\.100\.2:80\/tcp set \(round-robin, nat, check tcp\)/);
   await ok(['service', 'rm', svc]);
+});
+
+test('node status: the agent and its data plane (agent.info: the console node panel) above "bgp: off"; --json carries both', T, async () => {
+  const info = await t.as('viewer').agent.info();
+  const objectFile = info.dataplane.objectPath;
+  /* The build id, computed here from the file the test helper loaded. */
+  assert.equal(info.dataplane.buildId, createHash('sha256').update(readFileSync(objectFile)).digest('hex'));
+  assert.equal(info.flowTable.capacity, info.limits.flowTableSize);
+  const human = await ok(['node', 'status']);
+  assert.match(human, new RegExp(`^agent: version test, pid ${info.pid}, up `, 'm'));
+  assert.match(
+    human,
+    new RegExp(
+      `^data plane: build ${info.dataplane.buildId.slice(0, 12)} \\(sha256 of ${objectFile.replace(/[.]/g, '\\.')}\\), program id ${info.dataplane.programId}$`,
+      'm',
+    ),
+  );
+  /* The test agent's data plane sits on no interface. */
+  assert.match(human, /^interfaces: none$/m);
+  assert.match(human, new RegExp(`^flow table: (not counted yet|\\d+ \\([\\d.]+% full\\)) of ${info.flowTable.capacity} entries$`, 'm'));
+  assert.match(human, /^draining: no {4}open flows: \d+$/m);
+  assert.match(human, /^bgp: off \(the agent runs without --bgp-config; it announces nothing\)$/m);
+  const json = JSON.parse(await ok(['node', 'status', '--json']));
+  assert.equal(json.agent.dataplane.buildId, info.dataplane.buildId);
+  assert.equal(json.agent.pinDir, info.pinDir);
+  assert.equal(json.bgp, null);
+  assert.equal(json.drainTimeoutMs, null);
+  const drain = await sluice(['node', 'drain', '--timeout', '1s']);
+  assert.equal(drain.code, 1);
+  assert.match(drain.stderr, /node drain: this agent announces nothing \(it runs without --bgp-config\)/);
 });
 
 test('backend add / set / drain / ready / maint / rm, single and bulk', T, async () => {

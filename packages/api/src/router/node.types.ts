@@ -50,6 +50,8 @@ export const nodeStatusSchema = z.object({
   /** Withdrawn from the routers by `node drain`, until `node resume`. */
   draining: z.boolean(),
   drainingSince: z.number().nullable(),
+  /** The timeout the drain was started with (what its caller waits for open flows to reach 0); null when not draining. */
+  drainTimeoutMs: z.number().int().nullable(),
   /** Open flows of all backends on this node (what a drain waits for). */
   activeFlows: z.number().int(),
   /** null: the agent runs without --bgp-config and announces nothing. */

@@ -12,6 +12,7 @@ const NAV = [
   { href: '/services', label: 'Services' },
   { href: '/connections', label: 'Connections' },
   { href: '/audit', label: 'Audit log' },
+  { href: '/node', label: 'Node' },
   { href: '/users', label: 'Users', adminOnly: true },
 ];
 
