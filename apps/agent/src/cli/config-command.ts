@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { stringify as toYaml } from 'yaml';
 import { parseConfigText, validateConfigDocument } from '../config-file.js';
 import { UsageError, parse, positional } from './args.js';
-import { connect } from './connection.js';
+import { connect, connectWith } from './connection.js';
+import { readPasswords } from './password-input.js';
 import { emit } from './output.js';
 import { formatTable, formatTime } from './table.js';
 
@@ -13,9 +14,11 @@ export const CONFIG_VERBS = ['export', 'import'] as const;
 export const USER_USAGE = `sluice user ls
   sluice user add NAME --role viewer|operator|admin   (password read from stdin)
   sluice user set NAME [--role R] [--password]          (--password: new password from stdin)
+  sluice user passwd NAME                                (your own password: current, then new, asked on a terminal or one a line from stdin;
+                                                         logs in as NAME, so any role may, and ends NAME's other sessions)
   sluice user rm NAME
   sluice user unlock [NAME] [--source ADDRESS]        (end a failed-login lock early)`;
-export const USER_VERBS = ['ls', 'list', 'add', 'set', 'rm', 'remove', 'unlock'] as const;
+export const USER_VERBS = ['ls', 'list', 'add', 'set', 'passwd', 'rm', 'remove', 'unlock'] as const;
 
 export async function configCommand(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;
@@ -59,6 +62,8 @@ async function readStdin(): Promise<string> {
 export async function userCommand(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;
   const { values, positionals } = parse(rest, { role: { type: 'string' }, password: { type: 'boolean', default: false }, source: { type: 'string' } });
+  /* passwd proves who it is with the current password: it needs no admin token. */
+  if (verb === 'passwd') return changeOwnPassword(positional(positionals, 0, 'NAME', USER_USAGE), values);
   const client = connect(values);
   switch (verb) {
     case 'ls':
@@ -98,4 +103,18 @@ export async function userCommand(argv: string[]): Promise<void> {
     default:
       throw new UsageError(`unknown user command "${verb ?? ''}"\nusage: ${USER_USAGE}`);
   }
+}
+
+/* Logs in as the user with the current password, changes it in that session, and logs out: other sessions of the user end. */
+async function changeOwnPassword(user: string, values: { json: boolean; socket?: string; 'token-file'?: string }): Promise<void> {
+  const [currentPassword, newPassword] = await readPasswords(['current password', 'new password']);
+  const session = await connectWith(values, null).auth.login.mutate({ user, password: currentPassword! });
+  const asUser = connectWith(values, session.token);
+  const result = await asUser.auth.changePassword.mutate({ currentPassword: currentPassword!, newPassword: newPassword! }).catch(async (error: unknown) => {
+    /* The refusal is what the operator needs to read; the session this command opened ends either way. */
+    await asUser.auth.logout.mutate();
+    throw error;
+  });
+  await asUser.auth.logout.mutate();
+  emit(values.json, result, () => `password of ${result.user} changed; ${result.sessionsEnded} other session${result.sessionsEnded === 1 ? '' : 's'} ended`);
 }

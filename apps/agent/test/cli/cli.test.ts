@@ -271,6 +271,32 @@ test('users: add with a password on stdin, then log in with it', T, async () => 
   assert.match(denied.stderr, /FORBIDDEN: backends\.setState needs role operator/);
 });
 
+test('user passwd: current and new password from stdin, never argv; other sessions end; a wrong one or a short one changes nothing', T, async () => {
+  await ok(['user', 'add', 'wanda', '--role', 'viewer'], 'wanda first password\n');
+  const other = t.authenticator.login('wanda', 'wanda first password', { source: 'local', previousToken: null });
+  const hashBefore = t.store.identities.user('wanda')!.passwordHash;
+  /* No admin token is needed: the current password is the proof. */
+  const noToken = { SLUICE_TOKEN_FILE: join(dir, 'no-such-token') };
+  const wrong = await sluice(['user', 'passwd', 'wanda'], { input: 'not the password\nwanda second password\n', env: noToken });
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /wrong user name or password/);
+  const short = await sluice(['user', 'passwd', 'wanda'], { input: 'wanda first password\nshort\n', env: noToken });
+  assert.equal(short.code, 1);
+  assert.match(short.stderr, /at least 10 characters/);
+  const oneLine = await sluice(['user', 'passwd', 'wanda'], { input: 'wanda first password\n', env: noToken });
+  assert.equal(oneLine.code, 2);
+  assert.match(oneLine.stderr, /stdin must hold 2 lines: current password, then new password/);
+  assert.equal(t.store.identities.user('wanda')!.passwordHash, hashBefore, 'refusals changed nothing');
+  assert.equal(t.authenticator.identify(other.token)?.user, 'wanda');
+
+  const run = await sluice(['user', 'passwd', 'wanda', '--json'], { input: 'wanda first password\nwanda second password\n', env: noToken });
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { user: 'wanda', sessionsEnded: 1 });
+  assert.equal(t.authenticator.identify(other.token), null, 'the other session ended');
+  assert.equal(t.authenticator.login('wanda', 'wanda second password', { source: 'local', previousToken: null }).user, 'wanda');
+  assert.equal(t.store.audit.list({ action: 'auth.changePassword', limit: 1 }).items[0]?.actor, 'wanda');
+});
+
 test('tokens: create prints the secret once, list never does, revoke refuses it at once; user unlock ends a lock', T, async () => {
   const created = JSON.parse(await ok(['token', 'create', 'ci-bot', '--role', 'viewer', '--json'])) as { token: string };
   const listed = await ok(['token', 'list']);
