@@ -4,12 +4,13 @@ import { stringify as toYaml } from 'yaml';
 import { parseConfigText, validateConfigDocument } from '../config-file.js';
 import { UsageError, parse, positional } from './args.js';
 import { connect, connectWith } from './connection.js';
+import { importPreviewText } from './import-preview.js';
 import { readPasswords } from './password-input.js';
 import { emit } from './output.js';
 import { formatTable, formatTime } from './table.js';
 
 export const CONFIG_USAGE = `sluice config export [FILE]          (YAML for .yaml/.yml, JSON otherwise; stdout without FILE)
-  sluice config import FILE [--dry-run] [--force]`;
+  sluice config import FILE [--dry-run] [--force]    (--dry-run: every change it would make, named, and every reason it would be refused; changes nothing)`;
 export const CONFIG_VERBS = ['export', 'import'] as const;
 export const USER_USAGE = `sluice user ls
   sluice user add NAME --role viewer|operator|admin   (password read from stdin)
@@ -20,7 +21,8 @@ export const USER_USAGE = `sluice user ls
   sluice user unlock [NAME] [--source ADDRESS]        (end a failed-login lock early)`;
 export const USER_VERBS = ['ls', 'list', 'add', 'set', 'passwd', 'rm', 'remove', 'unlock'] as const;
 
-export async function configCommand(argv: string[]): Promise<void> {
+/** Returns the exit code: 1 for a dry run that would be refused, so a script can stop there. */
+export async function configCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   const { values, positionals } = parse(rest, { 'dry-run': { type: 'boolean', default: false }, force: { type: 'boolean', default: false } });
   const client = connect(values);
@@ -30,23 +32,19 @@ export async function configCommand(argv: string[]): Promise<void> {
     const text = file && /\.ya?ml$/.test(file) ? toYaml(document) : `${JSON.stringify(document, null, 2)}\n`;
     if (file) {
       writeFileSync(file, text);
-      return emit(values.json, { file, services: document.services.length }, () => `exported ${document.services.length} services to ${file}`);
+      emit(values.json, { file, services: document.services.length }, () => `exported ${document.services.length} services to ${file}`);
+      return 0;
     }
     process.stdout.write(text);
-    return;
+    return 0;
   }
   if (verb === 'import') {
     const file = positional(positionals, 0, 'FILE', CONFIG_USAGE);
     /* Validated here first, so a bad file is reported with its path before the agent sees it. */
     const document = validateConfigDocument(parseConfigText(readFileSync(file, 'utf8'), file), file);
     const result = await client.config.import.mutate({ document, dryRun: values['dry-run'], force: values.force });
-    return emit(values.json, result, () =>
-      [
-        `${result.dryRun ? 'would import' : 'imported'} ${file}:`,
-        `  services: +${result.servicesCreated.length} ~${result.servicesUpdated.length} -${result.servicesDeleted.length}`,
-        `  backends: +${result.backendsAdded} ~${result.backendsChanged} -${result.backendsRemoved}`,
-      ].join('\n'),
-    );
+    emit(values.json, result, () => importPreviewText(file, result));
+    return result.refusals.length > 0 ? 1 : 0;
   }
   throw new UsageError(`unknown config command "${verb ?? ''}"\nusage: ${CONFIG_USAGE}`);
 }

@@ -262,6 +262,34 @@ test('config export to YAML and import back: a round trip; import of a broken fi
   assert.deepEqual(t.store.exportConfig(), before);
 });
 
+test('config import --dry-run prints every change named and changes nothing; a bad file lists every problem', T, async () => {
+  const file = join(dir, 'preview.json');
+  await ok(['config', 'export', file]);
+  const document = JSON.parse(readFileSync(file, 'utf8'));
+  const web = document.services.find((s: { address: string; port: number }) => s.address === '198.18.100.1' && s.port === 80);
+  const algorithmBefore = web.algorithm;
+  web.algorithm = 'round-robin';
+  web.backends.push({ address: '198.19.9.2', port: 8080, weight: 2, state: 'ready' });
+  writeFileSync(file, JSON.stringify(document));
+  const before = t.store.exportConfig();
+  const preview = await ok(['config', 'import', '--dry-run', file]);
+  assert.match(preview, /^would import .*preview\.json:\n {2}services: \+0 ~1 -0\n {2}backends: \+1 ~0 -0\n/);
+  assert.ok(preview.includes(`\n  ~ service 198.18.100.1:80/tcp: algorithm "${algorithmBefore}" -> "round-robin"\n`), preview);
+  assert.match(preview, /\n {2}\+ backend 198\.19\.9\.2:8080 of 198\.18\.100\.1:80\/tcp: weight 2, ready\n?$/);
+  assert.deepEqual(t.store.exportConfig(), before, 'the dry run changed nothing');
+
+  const bad = join(dir, 'bad.json');
+  writeFileSync(
+    bad,
+    JSON.stringify({ services: [{ address: '198.18.100.1', port: 0, protocol: 'tcp', algorithm: 'fastest', backends: [{ address: 'x', port: 80 }] }] }),
+  );
+  const run = await sluice(['config', 'import', '--dry-run', bad]);
+  assert.equal(run.code, 1);
+  for (const problem of [/services\.0\.port: port must be 1 to 65535/, /services\.0\.algorithm: /, /services\.0\.backends\.0\.address: /])
+    assert.match(run.stderr, problem);
+  assert.deepEqual(t.store.exportConfig(), before);
+});
+
 test('users: add with a password on stdin, then log in with it', T, async () => {
   await ok(['user', 'add', 'vera', '--role', 'viewer'], 'a long viewer password\n');
   assert.match(await ok(['user', 'ls']), /vera\s+viewer/);
