@@ -16,6 +16,7 @@ const NAV = [
   { name: 'Connections', path: /\/connections$/ },
   { name: 'Audit log', path: /\/audit$/ },
   { name: 'Users', path: /\/users$/ },
+  { name: 'Configuration', path: /\/configuration$/ },
 ];
 const SCREENS = [
   { path: '/', name: 'overview' },
@@ -24,6 +25,8 @@ const SCREENS = [
   { path: '/connections', name: 'connections' },
   { path: '/audit', name: 'audit' },
   { path: '/users', name: 'users' },
+  { path: '/configuration', name: 'configuration' },
+  { path: '/account', name: 'account' },
 ];
 
 type Box = { x: number; y: number; width: number; height: number };
