@@ -67,6 +67,8 @@ test('draining in the UI stops new connections while a held one continues, then 
     await expect(row.getByTestId('active-flows')).toHaveText('1', { timeout: 15_000 });
 
     await row.getByRole('button', { name: `Drain ${endpoint}` }).click();
+    /* No timeout: the dialog's field left empty, the held connection may last as long as it likes. */
+    await page.getByRole('dialog').getByRole('button', { name: 'Drain', exact: true }).click();
     await expect(row).toHaveAttribute('data-state', 'drain');
     await expect(row.getByTestId('admin-state')).toHaveText('DRAIN');
 
@@ -85,6 +87,47 @@ test('draining in the UI stops new connections while a held one continues, then 
   await expect(row.getByTestId('active-flows')).toHaveText('0', { timeout: 20_000 });
   await expect(row.getByTestId('drain-status')).toHaveText('drained');
   await saveScreenshot(page, 'drain-done');
+});
+
+test('drain with a timeout: the page says how drain and maintenance differ; the held connection is cut when the timeout passes', async ({ page }) => {
+  const hold = await holdConnection('line', { seconds: 90 });
+  const endpoint = endpointOf('line', Number(hold.backend.replace('be', '')));
+  let report: Awaited<ReturnType<typeof hold.stop>> | undefined;
+  try {
+    await page.goto(servicePagePath('line'));
+    await expect(page.getByTestId('drain-vs-maintenance')).toContainText('Maintenance: no new connections either');
+    const row = backendRow(page, endpoint);
+    await expect(row.getByTestId('active-flows')).toHaveText('1', { timeout: 15_000 });
+    await row.getByRole('button', { name: `Drain ${endpoint}` }).click();
+    const dialog = page.getByRole('dialog');
+    await expect(dialog).toContainText('Drain: no new connections, open ones finish');
+    const timeout = dialog.getByLabel(/Cut the connections still open after/);
+    await timeout.fill('0');
+    await expect(dialog.getByRole('button', { name: 'Drain', exact: true })).toBeDisabled();
+    /* Long enough for the page to show the countdown before the cut, on a loaded machine too. */
+    await timeout.fill('10');
+    const clickedAt = Date.now();
+    await dialog.getByRole('button', { name: 'Drain', exact: true }).click();
+    await expect(page.getByTestId('notice')).toContainText(`${endpoint} is now draining`);
+    const answeredAt = Date.now();
+    await expect(page.getByTestId('notice')).toContainText('cut at');
+    await expect(row.getByTestId('drain-status')).toContainText(/1 left, cut in \d/);
+    await saveScreenshot(page, 'drain-timeout');
+    /* The agent's own record: the deadline is 10 s after it took the request, which lies between the click and the answer. */
+    const listed = await sluiceJson<{ endpoint: string; drain: { deadline: number | null } | null }[]>(['backend', 'ls', serviceName('line')]);
+    const deadline = listed.find((b) => b.endpoint === endpoint)?.drain?.deadline;
+    expect(deadline, 'the agent holds a drain deadline').toBeGreaterThanOrEqual(clickedAt + 10_000);
+    expect(deadline!).toBeLessThanOrEqual(answeredAt + 10_000);
+    /* The client ends by itself: its connection is cut once the deadline passes. */
+    report = await hold.ended(30_000);
+    expect(Date.now(), 'cut no earlier than the deadline').toBeGreaterThanOrEqual(deadline!);
+    await expect(row.getByTestId('active-flows')).toHaveText('0', { timeout: 30_000 });
+  } finally {
+    report ??= await hold.stop();
+  }
+  expect(report.broken, 'the held connection was cut by the drain timeout').toBe(true);
+  await page.getByRole('button', { name: `Ready ${endpoint}` }).click();
+  await expect(backendRow(page, endpoint)).toHaveAttribute('data-state', 'ready');
 });
 
 test('bulk actions change every selected backend at once', async ({ page }) => {

@@ -17,6 +17,7 @@ const NAV = [
   { name: 'Audit log', path: /\/audit$/ },
   { name: 'Node', path: /\/node$/ },
   { name: 'Users', path: /\/users$/ },
+  { name: 'Configuration', path: /\/configuration$/ },
 ];
 const SCREENS = [
   { path: '/', name: 'overview' },
@@ -26,6 +27,8 @@ const SCREENS = [
   { path: '/audit', name: 'audit' },
   { path: '/node', name: 'node' },
   { path: '/users', name: 'users' },
+  { path: '/configuration', name: 'configuration' },
+  { path: '/account', name: 'account' },
 ];
 
 type Box = { x: number; y: number; width: number; height: number };

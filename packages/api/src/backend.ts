@@ -10,7 +10,16 @@
 import type { Identity } from './identity.ts';
 import type { AgentInfo } from './router/agent.types.ts';
 import type { AuditEvents, AuditEventsInput, AuditListInput, AuditPage } from './router/audit.types.ts';
-import type { CreateUserInput, LoginAttempt, LoginResult, TokenView, UpdateUserInput, UserView } from './router/auth.types.ts';
+import type {
+  ChangePasswordInput,
+  ChangePasswordResult,
+  CreateUserInput,
+  LoginAttempt,
+  LoginResult,
+  TokenView,
+  UpdateUserInput,
+  UserView,
+} from './router/auth.types.ts';
 import type {
   BackendAddInput,
   BackendBulkInput,
@@ -86,6 +95,8 @@ export interface SluiceBackend {
     listUsers(): MaybePromise<UserView[]>;
     createUser(input: CreateUserInput, caller: Identity): MaybePromise<UserView>;
     updateUser(input: UpdateUserInput, caller: Identity): MaybePromise<UserView>;
+    /** The caller's own password; token: the session that asks (it stays, the user's others end). */
+    changePassword(token: string | null, input: ChangePasswordInput, caller: Identity): MaybePromise<ChangePasswordResult>;
     deleteUser(user: string, caller: Identity): MaybePromise<void>;
     listTokens(): MaybePromise<TokenView[]>;
     createToken(name: string, role: Role, caller: Identity): MaybePromise<TokenView & { token: string }>;

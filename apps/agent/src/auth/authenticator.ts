@@ -11,8 +11,18 @@
  * Logins are throttled per user and per source (login-throttle.ts); failed
  * logins, locks and unlocks go to the audit log.
  */
-import { type Identity, type LoginAttempt, type LoginResult, SESSION_IDLE_MS, SESSION_TTL_MS, SluiceError } from '@sluice/api';
-import { type Store, dummyPasswordHash, hashToken, newToken, verifyPassword } from '../store/index.js';
+import {
+  type ChangePasswordInput,
+  type ChangePasswordResult,
+  type Identity,
+  type LoginAttempt,
+  type LoginResult,
+  SESSION_IDLE_MS,
+  SESSION_TTL_MS,
+  SluiceError,
+  invalid,
+} from '@sluice/api';
+import { type Store, dummyPasswordHash, hashPassword, hashToken, newToken, verifyPassword } from '../store/index.js';
 import { LoginThrottle, type ThrottleKind } from './login-throttle.js';
 
 /*
@@ -127,6 +137,44 @@ export class Authenticator {
 
   logout(token: string | null): void {
     if (token) this.store.identities.deleteSession(hashToken(token));
+  }
+
+  /**
+   * A logged-in user's own password. The current password is checked like a
+   * login (a wrong one counts toward the user's lock), so a console left
+   * logged in is not enough to take the account over. The user's other
+   * sessions end; the one that asked goes on. Audited as the user.
+   */
+  changePassword(token: string | null, input: ChangePasswordInput, caller: Identity): ChangePasswordResult {
+    if (caller.source !== 'session' || !token)
+      throw invalid(`${caller.user} is an API token, which has no password; log in as a user to change that user's password`, { token: caller.user });
+    const now = this.now();
+    /* Failures are counted for the user, and under a source of their own so the user's logins from elsewhere are not blamed. */
+    const source = `password change by ${caller.user}`;
+    const waitMs = this.throttle.waitMs(caller.user, source, now);
+    if (waitMs > 0) throw rateLimited(waitMs);
+    const user = this.store.identities.user(caller.user);
+    if (!user || !verifyPassword(input.currentPassword, user.passwordHash)) {
+      this.throttle.fail(caller.user, source, this.now());
+      this.store.transaction(() =>
+        this.store.audit.append(
+          caller,
+          { action: 'auth.changePasswordFailed', target: caller.user, before: null, after: { reason: 'wrong current password' } },
+          now,
+        ),
+      );
+      throw invalid('the current password is wrong; nothing was changed', { user: caller.user });
+    }
+    if (input.newPassword === input.currentPassword) throw invalid('the new password is the same as the current one; choose another', { user: caller.user });
+    const passwordHash = hashPassword(input.newPassword);
+    this.throttle.succeed(caller.user);
+    let sessionsEnded = 0;
+    this.store.transaction(() => {
+      this.store.identities.updateUser(caller.user, { passwordHash }, now);
+      sessionsEnded = this.store.identities.deleteSessionsOfExcept(caller.user, hashToken(token));
+      this.store.audit.append(caller, { action: 'auth.changePassword', target: caller.user, before: null, after: { user: caller.user, sessionsEnded } }, now);
+    });
+    return { user: caller.user, sessionsEnded };
   }
 
   /** An admin ends a lock early; audited as the admin. Returns, per key named, whether there was anything to clear. */

@@ -3,21 +3,26 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { stringify as toYaml } from 'yaml';
 import { parseConfigText, validateConfigDocument } from '../config-file.js';
 import { UsageError, parse, positional } from './args.js';
-import { connect } from './connection.js';
+import { connect, connectWith } from './connection.js';
+import { importPreviewText } from './import-preview.js';
+import { readPasswords } from './password-input.js';
 import { emit } from './output.js';
 import { formatTable, formatTime } from './table.js';
 
 export const CONFIG_USAGE = `sluice config export [FILE]          (YAML for .yaml/.yml, JSON otherwise; stdout without FILE)
-  sluice config import FILE [--dry-run] [--force]`;
+  sluice config import FILE [--dry-run] [--force]    (--dry-run: every change it would make, named, and every reason it would be refused; changes nothing)`;
 export const CONFIG_VERBS = ['export', 'import'] as const;
 export const USER_USAGE = `sluice user ls
   sluice user add NAME --role viewer|operator|admin   (password read from stdin)
   sluice user set NAME [--role R] [--password]          (--password: new password from stdin)
+  sluice user passwd NAME                                (your own password: current, then new, asked on a terminal or one a line from stdin;
+                                                         logs in as NAME, so any role may, and ends NAME's other sessions)
   sluice user rm NAME
   sluice user unlock [NAME] [--source ADDRESS]        (end a failed-login lock early)`;
-export const USER_VERBS = ['ls', 'list', 'add', 'set', 'rm', 'remove', 'unlock'] as const;
+export const USER_VERBS = ['ls', 'list', 'add', 'set', 'passwd', 'rm', 'remove', 'unlock'] as const;
 
-export async function configCommand(argv: string[]): Promise<void> {
+/** Returns the exit code: 1 for a dry run that would be refused, so a script can stop there. */
+export async function configCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   const { values, positionals } = parse(rest, { 'dry-run': { type: 'boolean', default: false }, force: { type: 'boolean', default: false } });
   const client = connect(values);
@@ -27,23 +32,19 @@ export async function configCommand(argv: string[]): Promise<void> {
     const text = file && /\.ya?ml$/.test(file) ? toYaml(document) : `${JSON.stringify(document, null, 2)}\n`;
     if (file) {
       writeFileSync(file, text);
-      return emit(values.json, { file, services: document.services.length }, () => `exported ${document.services.length} services to ${file}`);
+      emit(values.json, { file, services: document.services.length }, () => `exported ${document.services.length} services to ${file}`);
+      return 0;
     }
     process.stdout.write(text);
-    return;
+    return 0;
   }
   if (verb === 'import') {
     const file = positional(positionals, 0, 'FILE', CONFIG_USAGE);
     /* Validated here first, so a bad file is reported with its path before the agent sees it. */
     const document = validateConfigDocument(parseConfigText(readFileSync(file, 'utf8'), file), file);
     const result = await client.config.import.mutate({ document, dryRun: values['dry-run'], force: values.force });
-    return emit(values.json, result, () =>
-      [
-        `${result.dryRun ? 'would import' : 'imported'} ${file}:`,
-        `  services: +${result.servicesCreated.length} ~${result.servicesUpdated.length} -${result.servicesDeleted.length}`,
-        `  backends: +${result.backendsAdded} ~${result.backendsChanged} -${result.backendsRemoved}`,
-      ].join('\n'),
-    );
+    emit(values.json, result, () => importPreviewText(file, result));
+    return result.refusals.length > 0 ? 1 : 0;
   }
   throw new UsageError(`unknown config command "${verb ?? ''}"\nusage: ${CONFIG_USAGE}`);
 }
@@ -59,6 +60,8 @@ async function readStdin(): Promise<string> {
 export async function userCommand(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;
   const { values, positionals } = parse(rest, { role: { type: 'string' }, password: { type: 'boolean', default: false }, source: { type: 'string' } });
+  /* passwd proves who it is with the current password: it needs no admin token. */
+  if (verb === 'passwd') return changeOwnPassword(positional(positionals, 0, 'NAME', USER_USAGE), values);
   const client = connect(values);
   switch (verb) {
     case 'ls':
@@ -98,4 +101,18 @@ export async function userCommand(argv: string[]): Promise<void> {
     default:
       throw new UsageError(`unknown user command "${verb ?? ''}"\nusage: ${USER_USAGE}`);
   }
+}
+
+/* Logs in as the user with the current password, changes it in that session, and logs out: other sessions of the user end. */
+async function changeOwnPassword(user: string, values: { json: boolean; socket?: string; 'token-file'?: string }): Promise<void> {
+  const [currentPassword, newPassword] = await readPasswords(['current password', 'new password']);
+  const session = await connectWith(values, null).auth.login.mutate({ user, password: currentPassword! });
+  const asUser = connectWith(values, session.token);
+  const result = await asUser.auth.changePassword.mutate({ currentPassword: currentPassword!, newPassword: newPassword! }).catch(async (error: unknown) => {
+    /* The refusal is what the operator needs to read; the session this command opened ends either way. */
+    await asUser.auth.logout.mutate();
+    throw error;
+  });
+  await asUser.auth.logout.mutate();
+  emit(values.json, result, () => `password of ${result.user} changed; ${result.sessionsEnded} other session${result.sessionsEnded === 1 ? '' : 's'} ended`);
 }

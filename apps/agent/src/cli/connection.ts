@@ -18,6 +18,12 @@ export function connect(flags: ConnectionFlags): SocketClient {
   return createSocketClient({ socketPath, token: tokenFrom(flags) });
 }
 
+/** The agent with a token of the caller's own (null: none), e.g. a session from a login; the token file is not read. */
+export function connectWith(flags: ConnectionFlags, token: string | null): SocketClient {
+  const socketPath = flags.socket ?? process.env.SLUICE_SOCKET ?? DEFAULT_SOCKET_PATH;
+  return createSocketClient({ socketPath, token });
+}
+
 function tokenFrom(flags: ConnectionFlags): string | null {
   if (process.env.SLUICE_TOKEN) return process.env.SLUICE_TOKEN;
   const path = flags['token-file'] ?? process.env.SLUICE_TOKEN_FILE ?? DEFAULT_ADMIN_TOKEN_FILE;

@@ -67,7 +67,7 @@ export const COMMANDS: Record<string, Command> = {
   stats: { usage: STATS_USAGE, verbs: [], run: done(statsCommand) },
   health: { usage: HEALTH_USAGE, verbs: [], run: done(healthCommand) },
   audit: { usage: AUDIT_USAGE, verbs: [], run: done(auditCommand) },
-  config: { usage: CONFIG_USAGE, verbs: CONFIG_VERBS, run: done(configCommand) },
+  config: { usage: CONFIG_USAGE, verbs: CONFIG_VERBS, run: configCommand },
   user: { usage: USER_USAGE, verbs: USER_VERBS, run: done(userCommand) },
   token: { usage: TOKEN_USAGE, verbs: TOKEN_VERBS, run: done(tokenCommand) },
   node: { usage: NODE_USAGE, verbs: NODE_VERBS, run: done(nodeCommand) },

@@ -60,6 +60,8 @@ export function authOperations(store: Store, authenticator: Authenticator): Slui
       return userView(store.identities.user(input.user)!);
     },
 
+    changePassword: (token, input, caller) => authenticator.changePassword(token, input, caller),
+
     deleteUser(user, caller) {
       const before = store.identities.user(user);
       if (!before) throw notFound(`no user ${user}`, { user });

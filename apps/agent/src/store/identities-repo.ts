@@ -97,6 +97,10 @@ export class IdentitiesRepo {
   deleteSessionsOf(user: string): void {
     prepared(this.db, 'DELETE FROM sessions WHERE user = ?').run(user);
   }
+  /** Ends every session of the user but the one given; returns how many ended. */
+  deleteSessionsOfExcept(user: string, keepTokenHash: string): number {
+    return Number(prepared(this.db, 'DELETE FROM sessions WHERE user = ? AND token_hash <> ?').run(user, keepTokenHash).changes);
+  }
   deleteExpiredSessions(now: number): void {
     prepared(this.db, 'DELETE FROM sessions WHERE expires_at <= ?').run(now);
   }

@@ -319,6 +319,34 @@ test('config export to YAML and import back: a round trip; import of a broken fi
   assert.deepEqual(t.store.exportConfig(), before);
 });
 
+test('config import --dry-run prints every change named and changes nothing; a bad file lists every problem', T, async () => {
+  const file = join(dir, 'preview.json');
+  await ok(['config', 'export', file]);
+  const document = JSON.parse(readFileSync(file, 'utf8'));
+  const web = document.services.find((s: { address: string; port: number }) => s.address === '198.18.100.1' && s.port === 80);
+  const algorithmBefore = web.algorithm;
+  web.algorithm = 'round-robin';
+  web.backends.push({ address: '198.19.9.2', port: 8080, weight: 2, state: 'ready' });
+  writeFileSync(file, JSON.stringify(document));
+  const before = t.store.exportConfig();
+  const preview = await ok(['config', 'import', '--dry-run', file]);
+  assert.match(preview, /^would import .*preview\.json:\n {2}services: \+0 ~1 -0\n {2}backends: \+1 ~0 -0\n/);
+  assert.ok(preview.includes(`\n  ~ service 198.18.100.1:80/tcp: algorithm "${algorithmBefore}" -> "round-robin"\n`), preview);
+  assert.match(preview, /\n {2}\+ backend 198\.19\.9\.2:8080 of 198\.18\.100\.1:80\/tcp: weight 2, ready\n?$/);
+  assert.deepEqual(t.store.exportConfig(), before, 'the dry run changed nothing');
+
+  const bad = join(dir, 'bad.json');
+  writeFileSync(
+    bad,
+    JSON.stringify({ services: [{ address: '198.18.100.1', port: 0, protocol: 'tcp', algorithm: 'fastest', backends: [{ address: 'x', port: 80 }] }] }),
+  );
+  const run = await sluice(['config', 'import', '--dry-run', bad]);
+  assert.equal(run.code, 1);
+  for (const problem of [/services\.0\.port: port must be 1 to 65535/, /services\.0\.algorithm: /, /services\.0\.backends\.0\.address: /])
+    assert.match(run.stderr, problem);
+  assert.deepEqual(t.store.exportConfig(), before);
+});
+
 test('users: add with a password on stdin, then log in with it', T, async () => {
   await ok(['user', 'add', 'vera', '--role', 'viewer'], 'a long viewer password\n');
   assert.match(await ok(['user', 'ls']), /vera\s+viewer/);
@@ -326,6 +354,32 @@ test('users: add with a password on stdin, then log in with it', T, async () => 
   const denied = await sluice(['backend', 'drain', '198.18.100.1:80/tcp', '198.19.1.2:8080'], { env: { SLUICE_TOKEN: session.token } });
   assert.equal(denied.code, 1);
   assert.match(denied.stderr, /FORBIDDEN: backends\.setState needs role operator/);
+});
+
+test('user passwd: current and new password from stdin, never argv; other sessions end; a wrong one or a short one changes nothing', T, async () => {
+  await ok(['user', 'add', 'wanda', '--role', 'viewer'], 'wanda first password\n');
+  const other = t.authenticator.login('wanda', 'wanda first password', { source: 'local', previousToken: null });
+  const hashBefore = t.store.identities.user('wanda')!.passwordHash;
+  /* No admin token is needed: the current password is the proof. */
+  const noToken = { SLUICE_TOKEN_FILE: join(dir, 'no-such-token') };
+  const wrong = await sluice(['user', 'passwd', 'wanda'], { input: 'not the password\nwanda second password\n', env: noToken });
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /wrong user name or password/);
+  const short = await sluice(['user', 'passwd', 'wanda'], { input: 'wanda first password\nshort\n', env: noToken });
+  assert.equal(short.code, 1);
+  assert.match(short.stderr, /at least 10 characters/);
+  const oneLine = await sluice(['user', 'passwd', 'wanda'], { input: 'wanda first password\n', env: noToken });
+  assert.equal(oneLine.code, 2);
+  assert.match(oneLine.stderr, /stdin must hold 2 lines: current password, then new password/);
+  assert.equal(t.store.identities.user('wanda')!.passwordHash, hashBefore, 'refusals changed nothing');
+  assert.equal(t.authenticator.identify(other.token)?.user, 'wanda');
+
+  const run = await sluice(['user', 'passwd', 'wanda', '--json'], { input: 'wanda first password\nwanda second password\n', env: noToken });
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { user: 'wanda', sessionsEnded: 1 });
+  assert.equal(t.authenticator.identify(other.token), null, 'the other session ended');
+  assert.equal(t.authenticator.login('wanda', 'wanda second password', { source: 'local', previousToken: null }).user, 'wanda');
+  assert.equal(t.store.audit.list({ action: 'auth.changePassword', limit: 1 }).items[0]?.actor, 'wanda');
 });
 
 test('tokens: create prints the secret once, list never does, revoke refuses it at once; user unlock ends a lock', T, async () => {

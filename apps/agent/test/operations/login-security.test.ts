@@ -186,3 +186,52 @@ test('tokens: admins list them (id, role, creator, created, last used; never a s
   );
   assert.equal(auditOf('auth.revokeToken')[0]?.target, 'grafana');
 });
+
+test('a user changes their own password (any role): the current one is required, other sessions end, this one goes on; audited', T, async () => {
+  const authenticator = new Authenticator(t.store, { now: () => clock });
+  /* A user of this test's own, so the sessions that end are exactly the ones made here. */
+  await admin().auth.createUser({ user: 'rita', password: PASSWORD, role: 'viewer' });
+  const phone = await login('rita', PASSWORD, '192.0.2.20');
+  const desk = await login('rita', PASSWORD, '192.0.2.21');
+  const rita: Identity = { user: 'rita', role: 'viewer', source: 'session' };
+  const asDesk = api.callerFor(rita, desk.token);
+  const hashBefore = t.store.identities.user('rita')!.passwordHash;
+
+  await expectCode(
+    asDesk.auth.changePassword({ currentPassword: 'not her password', newPassword: 'a new long password' }),
+    'INVALID',
+    /current password is wrong/,
+  );
+  await expectCode(asDesk.auth.changePassword({ currentPassword: PASSWORD, newPassword: 'short' }), 'INVALID', /at least 10 characters/);
+  await expectCode(asDesk.auth.changePassword({ currentPassword: PASSWORD, newPassword: PASSWORD }), 'INVALID', /same as the current/);
+  assert.equal(t.store.identities.user('rita')!.passwordHash, hashBefore, 'refused changes changed nothing');
+  assert.equal(authenticator.identify(phone.token)?.user, 'rita', 'refused changes ended no session');
+  assert.equal(auditOf('auth.changePasswordFailed')[0]?.target, 'rita');
+
+  const result = await asDesk.auth.changePassword({ currentPassword: PASSWORD, newPassword: 'a new long password' });
+  assert.deepEqual(result, { user: 'rita', sessionsEnded: 1 });
+  assert.equal(authenticator.identify(phone.token), null, 'the other session ended');
+  assert.equal(authenticator.identify(desk.token)?.user, 'rita', 'the session that asked goes on');
+  await expectCode(login('rita', PASSWORD, '192.0.2.22'), 'UNAUTHENTICATED');
+  assert.equal((await login('rita', 'a new long password', '192.0.2.22')).user, 'rita');
+  const entry = auditOf('auth.changePassword')[0]!;
+  assert.equal(entry.actor, 'rita');
+  assert.ok(!JSON.stringify(entry).includes('a new long password'), 'no password in the audit log');
+
+  /* An API token has no password to change. */
+  await expectCode(
+    api.callerFor(identity('admin', 'ci-token')).auth.changePassword({ currentPassword: PASSWORD, newPassword: 'another long one' }),
+    'INVALID',
+    /API token/,
+  );
+});
+
+test('wrong current passwords count toward the user lock, like logins', T, async () => {
+  const session = await login('olga', PASSWORD);
+  const olga: Identity = { user: 'olga', role: 'operator', source: 'session' };
+  const asOlga = api.callerFor(olga, session.token);
+  for (let i = 1; i <= USER_THROTTLE.freeFailures + 1; i++)
+    await expectCode(asOlga.auth.changePassword({ currentPassword: 'a wrong guess', newPassword: 'a new long password' }), 'INVALID');
+  await expectCode(asOlga.auth.changePassword({ currentPassword: PASSWORD, newPassword: 'a new long password' }), 'RATE_LIMITED');
+  await expectCode(login('olga', PASSWORD), 'RATE_LIMITED', /try again/);
+});

@@ -18,6 +18,12 @@ export function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** Every problem the agent found in the input, one per entry (empty when it named none). */
+export function errorIssues(error: unknown): string[] {
+  if (error instanceof TRPCClientError) return ((error.data as ErrorData | undefined)?.issues ?? []).slice();
+  return [];
+}
+
 export function errorText(error: unknown): string {
   if (!(error instanceof TRPCClientError)) {
     const message = error instanceof Error ? error.message : String(error);

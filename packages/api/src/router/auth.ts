@@ -2,6 +2,8 @@ import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { adminProcedure, publicProcedure, viewerProcedure } from '../trpc.ts';
 import {
+  changePasswordInputSchema,
+  changePasswordOutputSchema,
   createTokenInputSchema,
   createTokenOutputSchema,
   createUserInputSchema,
@@ -58,6 +60,16 @@ export const authRouter = {
     .input(updateUserInputSchema)
     .output(userViewSchema)
     .mutation(({ ctx, input }) => ctx.sluice.auth.updateUser(input, ctx.identity)),
+
+  /**
+   * The caller's own password (any role, a login session only: an API token
+   * has no password). INVALID when the current password is wrong, throttled
+   * like logins; the user's other sessions end, this one goes on.
+   */
+  changePassword: viewerProcedure
+    .input(changePasswordInputSchema)
+    .output(changePasswordOutputSchema)
+    .mutation(({ ctx, input }) => ctx.sluice.auth.changePassword(ctx.token, input, ctx.identity)),
 
   deleteUser: adminProcedure
     .input(deleteUserInputSchema)

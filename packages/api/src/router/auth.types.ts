@@ -67,6 +67,16 @@ export type CreateUserInput = z.infer<typeof createUserInputSchema>;
 export const updateUserInputSchema = z.object({ user: userNameSchema, password: passwordSchema.optional(), role: roleSchema.optional() }).strict();
 export type UpdateUserInput = z.infer<typeof updateUserInputSchema>;
 
+/** Any logged-in user's own password: the current one proves it is them, not a borrowed console. */
+export const changePasswordInputSchema = z.object({ currentPassword: z.string().max(1024), newPassword: passwordSchema }).strict();
+export type ChangePasswordInput = z.infer<typeof changePasswordInputSchema>;
+export const changePasswordOutputSchema = z.object({
+  user: z.string(),
+  /** The user's other sessions, ended by the change; the one that made it goes on. */
+  sessionsEnded: z.number().int(),
+});
+export type ChangePasswordResult = z.infer<typeof changePasswordOutputSchema>;
+
 export const deleteUserInputSchema = z.object({ user: userNameSchema }).strict();
 
 export const tokenNameSchema = z

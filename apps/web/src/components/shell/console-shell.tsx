@@ -14,6 +14,7 @@ const NAV = [
   { href: '/audit', label: 'Audit log' },
   { href: '/node', label: 'Node' },
   { href: '/users', label: 'Users', adminOnly: true },
+  { href: '/configuration', label: 'Configuration', adminOnly: true },
 ];
 
 function LogoutButton() {
@@ -53,9 +54,9 @@ export function ConsoleShell({ session, children }: { session: SessionInfo; chil
               ))}
             </nav>
             <div className="whoami">
-              <span data-testid="whoami">
+              <Link href="/account" data-testid="whoami" title="Your account: change your password">
                 {session.user} <span className={`role role-${session.role}`}>{session.role}</span>
-              </span>
+              </Link>
               <LogoutButton />
             </div>
           </header>

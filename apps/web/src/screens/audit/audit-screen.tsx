@@ -7,7 +7,9 @@ import { api } from '@/client/api-client.ts';
 import { clock } from '@/client/format.ts';
 import { type Column, DataTable } from '@/components/ui/data-table.tsx';
 import { FormSubmit, InputField } from '@/components/ui/form-field.tsx';
+import { CsvExportButton } from '@/components/ui/csv-export-button.tsx';
 import { PageHeader } from '@/components/ui/page-header.tsx';
+import { AUDIT_CSV, allAuditEntries } from './audit-csv.ts';
 import { QueryState } from '@/components/ui/query-state.tsx';
 import { EmptyState } from '@/components/ui/states.tsx';
 import { ChangeSummary } from './change-summary.tsx';
@@ -70,6 +72,11 @@ export function AuditScreen() {
             <>
               <div className="table-toolbar">
                 <span>Page {page + 1}</span>
+                <CsvExportButton
+                  fileName="sluice-audit.csv"
+                  columns={AUDIT_CSV}
+                  rows={() => allAuditEntries((cursor, limit) => api.audit.list.query({ ...filter, cursor, limit }))}
+                />
                 <div className="pager">
                   <button type="button" className="button button-small" disabled={page === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
                     Newer

@@ -10,10 +10,12 @@ import { useState } from 'react';
 import { api } from '@/client/api-client.ts';
 import { bytes, count, duration } from '@/client/format.ts';
 import { type Column, DataTable } from '@/components/ui/data-table.tsx';
+import { CsvExportButton } from '@/components/ui/csv-export-button.tsx';
 import { PageHeader } from '@/components/ui/page-header.tsx';
 import { QueryState } from '@/components/ui/query-state.tsx';
 import { EmptyState } from '@/components/ui/states.tsx';
 import { type ConnectionFilter, ConnectionFilters } from './connection-filters.tsx';
+import { CONNECTIONS_CSV, allConnections } from './connections-csv.ts';
 
 const endpoint = (address: string, port: number) => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
 
@@ -89,6 +91,11 @@ export function ConnectionsScreen() {
                 <span className="muted" data-testid="page-time" data-ms={data.fetchMs.toFixed(1)}>
                   fetched in {data.fetchMs.toFixed(0)} ms
                 </span>
+                <CsvExportButton
+                  fileName="sluice-connections.csv"
+                  columns={CONNECTIONS_CSV}
+                  rows={() => allConnections((cursor, limit) => api.connections.list.query({ ...filter, cursor, limit }))}
+                />
                 <div className="pager">
                   <button
                     type="button"

@@ -6,6 +6,7 @@
 import { type BackendView, repliesBypassBalancer } from '@sluice/api';
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
+import { api } from '@/client/api-client.ts';
 import { errorCode } from '@/client/error-text.ts';
 import { useLiveStats } from '@/client/use-live-stats.ts';
 import { useNotice } from '@/client/use-notice.ts';
@@ -14,14 +15,18 @@ import { useCan } from '@/components/shell/session-context.tsx';
 import { MODE_HELP, MODE_LABEL } from '@/components/forwarding/mode-help.ts';
 import { ActiveCount, ESTIMATE_HELP } from '@/components/ui/active-count.tsx';
 import { LiveDot } from '@/components/ui/live-dot.tsx';
+import { CsvExportButton } from '@/components/ui/csv-export-button.tsx';
 import { PageHeader } from '@/components/ui/page-header.tsx';
 import { EmptyState, ErrorState, LoadingState, Notice } from '@/components/ui/states.tsx';
 import { AddBackendForm } from './add-backend-form.tsx';
 import { AlgorithmSwitch } from './algorithm-switch.tsx';
+import { HealthCheckEditor } from './health-check-editor.tsx';
 import { ModeSwitch } from './mode-switch.tsx';
+import { BACKENDS_CSV } from './backends-csv.ts';
 import { BackendsTable } from './backends-table.tsx';
 import { BulkToolbar } from './bulk-toolbar.tsx';
 import { ClientRateEditor, clientRateText } from './client-rate-editor.tsx';
+import { DRAIN_VS_MAINTENANCE, DrainDialog } from './drain-dialog.tsx';
 import { useDrainProgress } from './drain-progress.ts';
 import { RemoveBackendsDialog } from './remove-backends-dialog.tsx';
 import { SHARE_WINDOW_SECONDS, trafficShare } from './traffic-share.ts';
@@ -40,6 +45,8 @@ export function ServiceDetailScreen({ service }: { service: string }) {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [removing, setRemoving] = useState<BackendView[]>([]);
   const [removeError, setRemoveError] = useState<unknown>(null);
+  /* Backends whose drain waits for its timeout to be chosen (row or bulk). */
+  const [draining, setDraining] = useState<string[]>([]);
 
   const backends = useMemo(() => detail.data?.backends ?? [], [detail.data]);
   const traffic = useMemo(() => trafficShare(live.samples, service), [live.samples, service]);
@@ -129,6 +136,12 @@ export function ServiceDetailScreen({ service }: { service: string }) {
         ) : (
           <p className="muted">Only admins change the client rate limit.</p>
         )}
+        <h3 className="chart-title">Health check</h3>
+        {isAdmin ? (
+          <HealthCheckEditor service={service} current={info.healthCheck} onChanged={refresh} notify={notice} />
+        ) : (
+          <p className="muted">Only admins change the health check.</p>
+        )}
         <h3 className="chart-title">Distribution over backends</h3>
         {backends.length === 0 ? (
           <EmptyState title="No backends, so nothing to distribute" />
@@ -146,12 +159,26 @@ export function ServiceDetailScreen({ service }: { service: string }) {
 
       <section className="card" aria-labelledby="backends-title">
         <h2 id="backends-title">Backends</h2>
+        <p className="muted" data-testid="drain-vs-maintenance">
+          {DRAIN_VS_MAINTENANCE}
+        </p>
+        <div className="table-toolbar">
+          <CsvExportButton
+            fileName={`sluice-backends-${service.replace(/[^\w.-]+/g, '_')}.csv`}
+            columns={BACKENDS_CSV}
+            rows={async () => ({ rows: (await api.services.get.query({ service })).backends })}
+          />
+        </div>
         {isOperator && (
           <BulkToolbar
             selected={selectedNow.size}
             busy={busy}
             onClear={() => setSelected(new Set())}
-            onState={(state) => actions.bulk.mutate({ endpoints: [...selectedNow], change: { action: 'setState', state } }, { onError: notice.fail })}
+            onState={(state) =>
+              state === 'drain'
+                ? setDraining([...selectedNow])
+                : actions.bulk.mutate({ endpoints: [...selectedNow], change: { action: 'setState', state } }, { onError: notice.fail })
+            }
             onWeight={(weight) => actions.bulk.mutate({ endpoints: [...selectedNow], change: { action: 'setWeight', weight } }, { onError: notice.fail })}
             onRemove={() => {
               setRemoveError(null);
@@ -177,7 +204,7 @@ export function ServiceDetailScreen({ service }: { service: string }) {
             })
           }
           onSelectAll={(on) => setSelected(on ? new Set(backends.map((b) => b.endpoint)) : new Set())}
-          onState={(endpoint, state) => actions.setState.mutate({ endpoint, state })}
+          onState={(endpoint, state) => (state === 'drain' ? setDraining([endpoint]) : actions.setState.mutate({ endpoint, state }))}
           onWeight={(endpoint, weight) => actions.setWeight.mutate({ endpoint, weight })}
           onRemove={(backend) => {
             setRemoveError(null);
@@ -188,6 +215,17 @@ export function ServiceDetailScreen({ service }: { service: string }) {
       </section>
 
       {info.mode !== 'nat' && <PrepareBackendPanel mode={info.mode} vip={info.address} />}
+
+      <DrainDialog
+        endpoints={draining}
+        busy={actions.setState.isPending || actions.bulk.isPending}
+        onCancel={() => setDraining([])}
+        onConfirm={(drainTimeoutMs) => {
+          const done = { onSettled: () => setDraining([]) };
+          if (draining.length === 1) actions.setState.mutate({ endpoint: draining[0]!, state: 'drain', drainTimeoutMs }, done);
+          else actions.bulk.mutate({ endpoints: draining, change: { action: 'setState', state: 'drain', drainTimeoutMs } }, { ...done, onError: notice.fail });
+        }}
+      />
 
       <RemoveBackendsDialog
         backends={removing}

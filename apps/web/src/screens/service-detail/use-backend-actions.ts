@@ -20,11 +20,13 @@ export function useBackendActions(service: string, notify: Notify, refresh: () =
   });
 
   const setState = useMutation({
-    mutationFn: (input: { endpoint: string; state: AdminState }) => api.backends.setState.mutate({ service, ...input }),
+    mutationFn: (input: { endpoint: string; state: AdminState; drainTimeoutMs?: number }) => api.backends.setState.mutate({ service, ...input }),
     onSuccess: (backend) =>
       notify.ok(
         `${backend.endpoint} is now ${STATE_WORD[backend.state]}` +
-          (backend.state === 'drain' ? `: no new connections; ${backend.activeFlows} active left.` : '.'),
+          (backend.state === 'drain'
+            ? `: no new connections; ${backend.activeFlows} active left${backend.drain?.deadline ? `, cut at ${new Date(backend.drain.deadline).toLocaleTimeString()}` : ''}.`
+            : '.'),
       ),
     onError: notify.fail,
     ...settle,
@@ -52,7 +54,7 @@ export function useBackendActions(service: string, notify: Notify, refresh: () =
           ? `Removed ${result.removed.length} backends; ${removalText(result)}`
           : input.change.action === 'setWeight'
             ? `Set weight ${input.change.weight} on ${n} backends`
-            : `${n} backends are now ${STATE_WORD[input.change.state]}`;
+            : `${n} backends are now ${STATE_WORD[input.change.state]}${input.change.drainTimeoutMs ? `; what is left is cut after ${input.change.drainTimeoutMs / 1000} s` : ''}`;
       notify.ok(`${what}.`);
     },
     ...settle,

@@ -12,10 +12,12 @@ import { MODE_LABEL } from '@/components/forwarding/mode-help.ts';
 import { ActiveCount } from '@/components/ui/active-count.tsx';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog.tsx';
 import { type Column, DataTable } from '@/components/ui/data-table.tsx';
+import { CsvExportButton } from '@/components/ui/csv-export-button.tsx';
 import { PageHeader } from '@/components/ui/page-header.tsx';
 import { QueryState } from '@/components/ui/query-state.tsx';
 import { EmptyState, Notice } from '@/components/ui/states.tsx';
 import { CreateServiceForm } from './create-service-form.tsx';
+import { SERVICES_CSV } from './services-csv.ts';
 
 export function ServicesScreen() {
   const isAdmin = useCan('admin');
@@ -102,18 +104,23 @@ export function ServicesScreen() {
       <section className="card" aria-label="Service list">
         <QueryState query={services} loadingLabel="Loading services…">
           {(list) => (
-            <DataTable
-              testId="services-table"
-              columns={columns}
-              rows={list}
-              rowKey={(service) => service.name}
-              rowProps={(service) => ({ 'data-service': service.name })}
-              empty={
-                <EmptyState title="No services yet">
-                  <p>{isAdmin ? 'Create the first one with “Create service”.' : 'An admin creates services; they appear here.'}</p>
-                </EmptyState>
-              }
-            />
+            <>
+              <div className="table-toolbar">
+                <CsvExportButton fileName="sluice-services.csv" columns={SERVICES_CSV} rows={async () => ({ rows: await api.services.list.query() })} />
+              </div>
+              <DataTable
+                testId="services-table"
+                columns={columns}
+                rows={list}
+                rowKey={(service) => service.name}
+                rowProps={(service) => ({ 'data-service': service.name })}
+                empty={
+                  <EmptyState title="No services yet">
+                    <p>{isAdmin ? 'Create the first one with “Create service”.' : 'An admin creates services; they appear here.'}</p>
+                  </EmptyState>
+                }
+              />
+            </>
           )}
         </QueryState>
       </section>

@@ -1,18 +1,19 @@
 /*
  * API tokens (admin, on the users screen): who made each and when it was
  * last used, so an unused or unknown token stands out, and revoke, which the
- * agent enforces from the next request. The secret is never shown here: the
- * agent keeps only its hash (create tokens with `sluice token create`).
+ * agent enforces from the next request. Create shows the new secret once,
+ * to copy (the agent keeps only its hash); the list never shows one.
  */
 'use client';
-import type { TokenView } from '@sluice/api';
+import { ROLES, type Role, type TokenView } from '@sluice/api';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { api } from '@/client/api-client.ts';
 import { clock } from '@/client/format.ts';
 import type { useNotice } from '@/client/use-notice.ts';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog.tsx';
 import { type Column, DataTable } from '@/components/ui/data-table.tsx';
+import { FormSubmit, InputField, SelectField } from '@/components/ui/form-field.tsx';
 import { QueryState } from '@/components/ui/query-state.tsx';
 import { EmptyState } from '@/components/ui/states.tsx';
 
@@ -22,6 +23,29 @@ const AGENT_TOKEN = 'root';
 export function TokensPanel({ notice }: { notice: ReturnType<typeof useNotice> }) {
   const queryClient = useQueryClient();
   const [revoking, setRevoking] = useState<TokenView | null>(null);
+  /* The secret of the token just created: shown until dismissed, never fetched again. */
+  const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
+  const [copied, setCopied] = useState(false);
+  const create = useMutation({
+    mutationFn: (input: { name: string; role: Role }) => api.auth.createToken.mutate(input),
+    onSuccess: (token) => {
+      setCreated({ name: token.name, token: token.token });
+      setCopied(false);
+      notice.ok(`Created token ${token.name} (${token.role}). Copy its secret now: it is not shown again.`);
+    },
+    onError: notice.fail,
+    onSettled: () => void queryClient.invalidateQueries({ queryKey: ['auth.listTokens'] }),
+  });
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
+    create.mutate({ name: String(form.get('name')).trim(), role: form.get('role') as Role }, { onSuccess: () => formElement.reset() });
+  };
+  const copy = async (secret: string) => {
+    await navigator.clipboard.writeText(secret);
+    setCopied(true);
+  };
   const tokens = useQuery({ queryKey: ['auth.listTokens'], queryFn: () => api.auth.listTokens.query() });
   const revoke = useMutation({
     mutationFn: (name: string) => api.auth.revokeToken.mutate({ name }),
@@ -56,6 +80,29 @@ export function TokensPanel({ notice }: { notice: ReturnType<typeof useNotice> }
       <h2 id="tokens-title" className="form-title">
         API tokens
       </h2>
+      <form className="form-grid form-grid-compact" onSubmit={submit} aria-label="Create an API token">
+        <InputField label="Token name" name="name" required pattern="[A-Za-z0-9_.:\-]{1,64}" title="1-64 letters, digits, _ . : -" autoComplete="off" />
+        <SelectField label="Role" width="narrow" name="role" defaultValue="viewer" options={ROLES} />
+        <FormSubmit label="Create token" busyLabel="Creating…" busy={create.isPending} />
+      </form>
+      {created && (
+        <div className="alert alert-ok new-token" data-testid="new-token">
+          <p>
+            Secret of <strong>{created.name}</strong>, shown this once (send it as <code>Authorization: Bearer …</code>):
+          </p>
+          <p>
+            <code className="mono" data-testid="new-token-secret">
+              {created.token}
+            </code>{' '}
+            <button type="button" className="button button-small" onClick={() => void copy(created.token)}>
+              {copied ? 'Copied' : 'Copy'}
+            </button>{' '}
+            <button type="button" className="button button-small button-quiet" onClick={() => setCreated(null)}>
+              Done, hide it
+            </button>
+          </p>
+        </div>
+      )}
       <QueryState query={tokens} loadingLabel="Loading tokens…">
         {(list) => (
           <DataTable
