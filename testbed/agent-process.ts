@@ -89,14 +89,14 @@ export class AgentProcess {
   }
 
   /** Starts the agent and resolves once it serves its socket (the ready file). Returns also the time it took. */
-  static async start(network: AgentNetwork, extraArgs: string[] = []): Promise<AgentProcess> {
+  static async start(network: AgentNetwork, extraArgs: string[] = [], options: { startTimeoutMs?: number } = {}): Promise<AgentProcess> {
     const paths = AgentProcess.paths(network);
     rmSync(paths.readyFile, { force: true });
     const agent = AgentProcess.#spawn(network, extraArgs);
-    const ready = await waitForReadyFile(paths.readyFile, { alive: () => agent.running, timeoutMs: START_TIMEOUT_MS });
+    const ready = await waitForReadyFile(paths.readyFile, { alive: () => agent.running, timeoutMs: options.startTimeoutMs ?? START_TIMEOUT_MS });
     if (!ready) {
       await agent.kill();
-      throw new Error(`sluice agent did not become ready:\n${agent.output}`);
+      throw new Error(`sluice agent did not become ready within ${options.startTimeoutMs ?? START_TIMEOUT_MS} ms:\n${agent.output}`);
     }
     return agent;
   }
