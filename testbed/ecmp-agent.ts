@@ -34,14 +34,23 @@ export function nodeBgpSettings(ecmp: Pick<Ecmp, 'nodeAs' | 'router' | 'bfd'>, n
   };
 }
 
-/** Starts an agent on `node`, its files under runRoot/<node name>; resolves once it serves its socket. */
-export async function startNodeAgent(ecmp: Ecmp, node: EcmpNode, runRoot: string, extraArgs: string[] = []): Promise<NodeAgent> {
+/**
+ * Starts an agent on `node`, its files under runRoot/<node name>; resolves once it serves its socket.
+ * pollMs: how often the agent reads BIRD (default 250 ms; each read runs birdc several times).
+ */
+export async function startNodeAgent(
+  ecmp: Ecmp,
+  node: EcmpNode,
+  runRoot: string,
+  extraArgs: string[] = [],
+  options: { pollMs?: number } = {},
+): Promise<NodeAgent> {
   const runDir = join(runRoot, node.name);
   const pinDir = join(runDir, 'bpf');
   mkdirSync(pinDir, { recursive: true });
   if ((await run('findmnt', ['-n', '-t', 'bpf', pinDir])).code !== 0) await runChecked('mount', ['-t', 'bpf', 'bpffs', pinDir]);
   const bgpConfig = join(runDir, 'bgp.json');
-  writeFileSync(bgpConfig, JSON.stringify(nodeBgpSettings(ecmp, node)));
+  writeFileSync(bgpConfig, JSON.stringify(nodeBgpSettings(ecmp, node, options.pollMs)));
   const network: AgentNetwork = { topology: { lb: { namespace: node.namespace } }, interfaces: ['eth0', 'eth1'], pinDir, runDir };
   const agent = await AgentProcess.start(network, ['--bgp-config', bgpConfig, '--detach-on-exit', ...extraArgs]);
   return { node, network, agent, bgpConfig };
