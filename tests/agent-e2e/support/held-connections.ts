@@ -113,6 +113,8 @@ export function lineFlows(agent: NodeAgent): Map<number, { packets: bigint; back
 }
 
 export interface StreamReport {
+  /** Connections the stream set out to open: every one must be attempted. */
+  requested: number;
   attempted: number;
   succeeded: number;
   failures: Record<string, number>;
@@ -130,6 +132,7 @@ export async function newConnections(ecmp: Ecmp, targets: Target[], perSecond: n
     for (const t of targets)
       batches.push(
         http(ecmp.client, t.vip, HTTP, { count: each, concurrency: 2 }).then((r) => ({
+          requested: each,
           attempted: r.succeeded + r.failed,
           succeeded: r.succeeded,
           failures: r.failures,
@@ -137,8 +140,9 @@ export async function newConnections(ecmp: Ecmp, targets: Target[], perSecond: n
       );
     await new Promise((r) => setTimeout(r, 1000));
   }
-  const total: StreamReport = { attempted: 0, succeeded: 0, failures: {} };
+  const total: StreamReport = { requested: 0, attempted: 0, succeeded: 0, failures: {} };
   for (const r of await Promise.all(batches)) {
+    total.requested += r.requested;
     total.attempted += r.attempted;
     total.succeeded += r.succeeded;
     for (const [reason, n] of Object.entries(r.failures)) total.failures[reason] = (total.failures[reason] ?? 0) + n;
