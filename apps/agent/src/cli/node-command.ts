@@ -12,7 +12,7 @@ import { formatAge, formatTable, formatTime } from './table.js';
 export const NODE_USAGE = `sluice node status                    (agent version, data-plane build, interfaces and XDP mode, uptime, flow table;
                                         BGP speaker, each peer's BGP and BFD state, the routes BIRD announces; hash seed and
                                         build every node must share; services whose connections a node loss breaks)
-  sluice node drain [--timeout D]      (withdraw every route, then wait for open flows to end or D, default 5m; prints progress)
+  sluice node drain [--timeout D]      (withdraw every route, then wait until open flows end, nothing is forwarded for 3 s, or D (default 5m))
   sluice node resume                   (announce again: each VIP with an eligible backend)
       a drain lives in the agent's memory: a restarted agent announces again once it is ready (an upgrade: drain, swap, announce);
       to keep a node out for maintenance, stop its agent or withdraw it at the router`;
@@ -20,6 +20,17 @@ export const NODE_USAGE = `sluice node status                    (agent version,
 export const NODE_VERBS = ['status', 'drain', 'resume'] as const;
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 5 * 60_000;
+
+const DRAIN_OUTCOME: Record<NodeStatus['drainPhase'], (status: NodeStatus, timeoutMs: number) => string> = {
+  'flows-ended': () => 'drained: no open flows; the node can be stopped (sluice node resume announces again)',
+  quiet: (status) =>
+    `drained: nothing forwarded for 3 s, the routers send this node nothing; its ${status.activeFlows} open flows went on through the other nodes ` +
+    '(they keep their backends with maglev or source-hash). The node can be stopped (sluice node resume announces again)',
+  timeout: (status, timeoutMs) =>
+    `timeout after ${timeoutMs} ms: ${status.activeFlows} flows still open and still forwarded through this node; stopping now breaks them`,
+  none: () => 'not draining any more: the drain was resumed',
+  waiting: () => 'still draining',
+};
 const PROGRESS_EVERY_MS = 1000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -100,19 +111,16 @@ export async function nodeCommand(argv: string[]): Promise<void> {
         process.stdout.write(
           `routes withdrawn (BIRD announces: ${withdrawn.bgp?.announced.join(', ') || 'nothing'}); waiting for ${withdrawn.activeFlows} open flows\n`,
         );
-      const deadline = Date.now() + timeoutMs;
       let status = withdrawn;
-      while (status.activeFlows > 0 && Date.now() < deadline) {
-        await sleep(Math.min(PROGRESS_EVERY_MS, Math.max(0, deadline - Date.now())));
+      /* The agent judges the drain (node.status drainPhase): open flows ended, the node quiet, or the timeout. */
+      while (status.drainPhase === 'waiting') {
+        await sleep(PROGRESS_EVERY_MS);
         status = await client.node.status.query();
-        if (!values.json) process.stdout.write(`  ${status.activeFlows} open flows\n`);
+        if (!values.json)
+          process.stdout.write(`  ${status.activeFlows} open flows, last packet forwarded ${formatAge(Date.now() - status.lastForwardedAt)} ago\n`);
       }
-      const ended = status.activeFlows === 0;
-      return emit(values.json, { ...status, flowsEnded: ended }, () =>
-        ended
-          ? 'drained: no open flows; the node can be stopped (sluice node resume announces again)'
-          : `timeout after ${timeoutMs} ms: ${status.activeFlows} flows still open; stopping now breaks them`,
-      );
+      const ended = status.drainPhase === 'flows-ended';
+      return emit(values.json, { ...status, flowsEnded: ended }, () => DRAIN_OUTCOME[status.drainPhase](status, timeoutMs));
     }
     case 'resume': {
       const status = await client.node.resume.mutate();

@@ -59,6 +59,7 @@ import { connectionOperations } from './connections.js';
 import { healthOperations } from './health.js';
 import { serviceOperations } from './services.js';
 import { metricsSnapshot, statsOperations } from './stats.js';
+import { ForwardingWatch, drainPhase } from './drain-progress.js';
 import { nodeOperations } from './node.js';
 import { dataplaneBuildOf, nodeLossRisks } from './node-compat.js';
 import { type BgpSettings, Speaker, type VipRoutes, vipsToAnnounce } from '../announce/index.js';
@@ -163,6 +164,7 @@ export class Agent implements SluiceBackend {
   #drainingSince: number | null = null;
   /** The node drain's timeout, for node.status (progress toward it survives a console reload). */
   #drainTimeoutMs: number | null = null;
+  readonly #forwarding = new ForwardingWatch();
   #withheld: string | null = 'the agent is not ready yet';
   /** What every node of the fleet must share (node.status compat), fixed at start. */
   readonly #compat: NodeStatus['compat'];
@@ -731,6 +733,16 @@ export class Agent implements SluiceBackend {
     return total;
   }
 
+  /** Open flows, when the node last forwarded a packet, and what that makes of a drain (drain-progress.ts). */
+  #drainProgress() {
+    const now = Date.now();
+    const forwarded = this.totals().services.reduce((sum, service) => sum + service.packets, 0);
+    const lastForwardedAt = this.#forwarding.observe(forwarded, now);
+    const activeFlows = this.#openFlows();
+    const phase = drainPhase({ drainingSince: this.#drainingSince, drainTimeoutMs: this.#drainTimeoutMs, activeFlows, lastForwardedAt, now });
+    return { activeFlows, lastForwardedAt, drainPhase: phase };
+  }
+
   /** node.status: fresh asks BIRD now, otherwise its last reading (at most pollMs old). */
   async nodeStatus(options: { fresh?: boolean } = {}): Promise<NodeStatus> {
     const speaker = this.#speaker;
@@ -740,7 +752,7 @@ export class Agent implements SluiceBackend {
       draining: this.draining,
       drainingSince: this.#drainingSince,
       drainTimeoutMs: this.#drainTimeoutMs,
-      activeFlows: this.#openFlows(),
+      ...this.#drainProgress(),
     };
     if (!speaker) return { ...base, bgp: null };
     const read = options.fresh || speaker.status.readAt === null ? await speaker.read() : speaker.status;

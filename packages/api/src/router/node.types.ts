@@ -52,8 +52,18 @@ export const nodeStatusSchema = z.object({
   drainingSince: z.number().nullable(),
   /** The timeout the drain was started with (what its caller waits for open flows to reach 0); null when not draining. */
   drainTimeoutMs: z.number().int().nullable(),
-  /** Open flows of all backends on this node (what a drain waits for). */
+  /** Open flows of all backends on this node. */
   activeFlows: z.number().int(),
+  /** When this node last forwarded a packet to a backend, as seen by node.status readings (epoch ms). */
+  lastForwardedAt: z.number(),
+  /**
+   * How a drain stands: none (not draining), waiting, flows-ended (no open
+   * flow left), quiet (nothing forwarded for 3 s since the drain began: the
+   * routers send the node nothing, its connections went on through the other
+   * nodes), timeout (the drain's timeout passed first). Any of the last three
+   * means the node can be stopped.
+   */
+  drainPhase: z.enum(['none', 'waiting', 'flows-ended', 'quiet', 'timeout']),
   /** null: the agent runs without --bgp-config and announces nothing. */
   bgp: z
     .object({

@@ -24,7 +24,9 @@ const DEFAULT_TIMEOUT_S = 300;
 const MAX_TIMEOUT_S = 86_400;
 
 const DIFFERENCE =
-  'Node drain withdraws this node from the routers (its BGP routes): they send new connections to the other nodes, and this node keeps forwarding the connections it has until they end. Backend drain (on a service page) only stops new connections to one backend; the node keeps announcing.';
+  'Node drain withdraws this node from the routers (its BGP routes): they send every packet, of new and open connections, to the other nodes, where maglev and source-hash connections keep their backends. The drain is done when no flow is left, nothing has been forwarded for 3 s, or the timeout passes. Backend drain (on a service page) only stops new connections to one backend; the node keeps announcing.';
+
+const PHASE: Record<NodeStatus['drainPhase'], string> = { none: 'none', waiting: 'draining', 'flows-ended': 'drained', quiet: 'quiet', timeout: 'timeout' };
 
 /** The most open flows seen since this drain began: the start of the progress bar. */
 function usePeak(status: NodeStatus): number {
@@ -39,14 +41,16 @@ function DrainProgress({ status, now }: { status: NodeStatus; now: number }) {
   const peak = usePeak(status);
   const left = status.activeFlows;
   const deadline = status.drainTimeoutMs !== null && status.drainingSince !== null ? status.drainingSince + status.drainTimeoutMs : null;
-  const timedOut = deadline !== null && now >= deadline && left > 0;
-  const phase = left === 0 ? 'drained' : timedOut ? 'timeout' : 'draining';
+  /* The agent judges the drain (node.status drainPhase), as `sluice node drain` reads it. */
+  const phase = PHASE[status.drainPhase];
   const text =
-    phase === 'drained'
+    status.drainPhase === 'flows-ended'
       ? 'Drained: no open flows; the node can be stopped. Resume announces it again.'
-      : phase === 'timeout'
-        ? `Timeout after ${duration(status.drainTimeoutMs ?? 0)}: ${count(left)} flows still open; stopping the node now breaks them.`
-        : `Withdrawn; waiting for ${count(left)} open flows${deadline === null ? '' : `, ${duration(Math.max(0, deadline - now))} left of the ${duration(status.drainTimeoutMs ?? 0)} timeout`}.`;
+      : status.drainPhase === 'quiet'
+        ? `Drained: nothing forwarded for 3 s, the routers send this node nothing; its ${count(left)} open flows went on through the other nodes. The node can be stopped. Resume announces it again.`
+        : status.drainPhase === 'timeout'
+          ? `Timeout after ${duration(status.drainTimeoutMs ?? 0)}: ${count(left)} flows still open and still forwarded here; stopping the node now breaks them.`
+          : `Withdrawn; waiting for ${count(left)} open flows or 3 s without traffic${deadline === null ? '' : `, ${duration(Math.max(0, deadline - now))} left of the ${duration(status.drainTimeoutMs ?? 0)} timeout`}.`;
   return (
     <div data-testid="node-drain-progress" data-phase={phase} data-open-flows={left}>
       <p className={styles.status}>
