@@ -1,7 +1,8 @@
 /*
  * The agent's one-second stats feed (stats.live), kept as a short history
  * for charts. One subscription per page; the window is bounded so a console
- * left open all day holds a few minutes of samples, not all of them.
+ * left open all day holds at most the chart's range of samples (an hour),
+ * not all of them.
  */
 'use client';
 import type { StatsSample } from '@sluice/api';
@@ -12,11 +13,16 @@ import { useSubscription } from './use-subscription.ts';
 /* Two minutes at one sample a second: long enough to see a change, short enough to render quickly. */
 export const LIVE_WINDOW_SAMPLES = 120;
 
-export function useLiveStats() {
+/** `keep`: how many samples (seconds) to hold, at least LIVE_WINDOW_SAMPLES. */
+export function useLiveStats(keep = LIVE_WINDOW_SAMPLES) {
   const [samples, setSamples] = useState<StatsSample[]>([]);
-  const onData = useCallback((sample: StatsSample) => {
-    setSamples((previous) => [...previous.slice(-(LIVE_WINDOW_SAMPLES - 1)), sample]);
-  }, []);
+  const limit = Math.max(LIVE_WINDOW_SAMPLES, keep);
+  const onData = useCallback(
+    (sample: StatsSample) => {
+      setSamples((previous) => [...previous.slice(-(limit - 1)), sample]);
+    },
+    [limit],
+  );
   const state = useSubscription<StatsSample>('stats.live', (handlers) => api.stats.live.subscribe(undefined, handlers), onData);
   return { samples, latest: samples.at(-1) ?? null, ...state };
 }

@@ -1,61 +1,50 @@
 /*
- * Overview: live charts of the whole balancer and each service (one sample a
- * second over stats.live, no reload), the health of every backend, and the
- * data plane's drop counters by reason.
+ * Overview: charts of the whole balancer and each service (the agent's
+ * history, then one live sample a second over stats.live, no reload) over a
+ * time range kept in the URL, with every event marked; the health of every
+ * backend, and the data plane's drop counters by reason.
  */
 'use client';
-import type { ServiceView } from '@sluice/api';
+import type { ServiceView, StatsSample } from '@sluice/api';
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useMemo } from 'react';
 import { api } from '@/client/api-client.ts';
-import { bitsPerSecond, count, packetsPerSecond, perSecond } from '@/client/format.ts';
+import { bitsPerSecond, packetsPerSecond, perSecond } from '@/client/format.ts';
 import { servicePath } from '@/client/service-path.ts';
-import { useLiveStats } from '@/client/use-live-stats.ts';
-import { RateChart } from '@/components/charts/rate-chart.tsx';
+import { useChartEvents } from '@/client/charts/use-chart-events.ts';
+import { useTimeRange } from '@/client/charts/use-time-range.ts';
+import { type ChartScope, useTrafficHistory } from '@/client/charts/use-traffic-history.ts';
+import { TrafficCharts } from '@/components/charts/traffic-charts.tsx';
 import { ActiveCount } from '@/components/ui/active-count.tsx';
 import { LiveDot } from '@/components/ui/live-dot.tsx';
 import { type Column, DataTable } from '@/components/ui/data-table.tsx';
 import { PageHeader } from '@/components/ui/page-header.tsx';
 import { QueryState } from '@/components/ui/query-state.tsx';
-import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states.tsx';
+import { EmptyState } from '@/components/ui/states.tsx';
 import { DropCounters } from './drop-counters.tsx';
 import { HealthSummary } from './health-summary.tsx';
 
 const TOTAL = 'Total';
-const METRICS = [
-  { key: 'pps', title: 'Packets per second', format: packetsPerSecond },
-  { key: 'bps', title: 'Bits per second', format: bitsPerSecond },
-  { key: 'newFlowsPerSec', title: 'New connections per second', format: perSecond },
-  { key: 'activeFlows', title: 'Active connections', format: (n: number) => count(Math.round(n)) },
-] as const;
 
 const rateOrDash = (value: number | undefined, format: (n: number) => string) => (value === undefined ? '—' : format(value));
 
 export function OverviewScreen() {
-  const live = useLiveStats();
+  const [range, setRange] = useTimeRange();
   const services = useQuery({ queryKey: ['services.list'], queryFn: () => api.services.list.query(), refetchInterval: 5000 });
-
-  const serviceNames = useMemo(() => {
-    const names = new Set<string>();
-    for (const sample of live.samples) for (const s of sample.services) names.add(s.service);
-    return [...names].sort();
-  }, [live.samples]);
-
-  const rowsByMetric = useMemo(
-    () =>
-      Object.fromEntries(
-        METRICS.map(({ key }) => [
-          key,
-          live.samples.map((sample) => {
-            const row: Record<string, number> = { t: sample.t, [TOTAL]: sample.total[key] };
-            for (const s of sample.services) row[s.service] = s[key];
-            return row;
-          }),
-        ]),
-      ),
-    [live.samples],
+  const names = (services.data ?? []).map((service) => service.name).sort();
+  const namesKey = names.join(' ');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: namesKey stands for names (a new array each render)
+  const scopes = useMemo<ChartScope[]>(
+    () => [
+      { name: TOTAL, scope: {}, pointOf: (sample) => sample.total },
+      ...names.map((name) => ({ name, scope: { service: name }, pointOf: (sample: StatsSample) => sample.services.find((s) => s.service === name) })),
+    ],
+    [namesKey],
   );
+  const traffic = useTrafficHistory(scopes, range);
+  const live = traffic.live;
+  const events = useChartEvents(undefined, range);
 
   /* Rates from the latest live sample; active connections fall back to the list's count until one arrives. */
   const latestRates = new Map(live.latest?.services.map((s) => [s.service, s]));
@@ -84,21 +73,20 @@ export function OverviewScreen() {
 
   return (
     <>
-      <PageHeader title="Overview" subtitle="Traffic through the balancer, updated every second." actions={<LiveDot connected={live.connected} />} />
-      {live.error ? <ErrorState error={live.error} /> : null}
-      <section aria-label="Live traffic" className="chart-grid" data-testid="live-samples" data-samples={live.samples.length}>
-        {METRICS.map(({ key, title, format }) => (
-          <RateChart
-            key={key}
-            title={title}
-            rows={rowsByMetric[key] ?? []}
-            series={[TOTAL, ...serviceNames]}
-            format={format}
-            current={live.latest ? format(live.latest.total[key]) : '—'}
-          />
-        ))}
-      </section>
-      {live.samples.length === 0 && !live.error && <LoadingState label="Waiting for the first live sample (one a second)…" />}
+      <PageHeader
+        title="Overview"
+        subtitle="Traffic through the balancer: the agent's history, updated every second."
+        actions={<LiveDot connected={live.connected} />}
+      />
+      <TrafficCharts
+        label="Traffic"
+        scopes={scopes}
+        traffic={traffic}
+        range={range}
+        onRange={setRange}
+        events={events.events}
+        eventsTruncated={events.truncated}
+      />
 
       <section aria-labelledby="per-service-title" className="card">
         <h2 id="per-service-title">Services</h2>

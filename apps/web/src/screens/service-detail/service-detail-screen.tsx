@@ -1,16 +1,21 @@
 /*
- * One service: its settings and algorithm switch, the per-backend
+ * One service: its traffic over a time range (the agent's history, then live
+ * samples; per backend, with the service's events marked), its backends'
+ * health timeline, its settings and algorithm switch, the per-backend
  * distribution of live traffic, and its backends with every operation.
  */
 'use client';
-import { type BackendView, repliesBypassBalancer } from '@sluice/api';
+import { type BackendView, type StatsSample, repliesBypassBalancer } from '@sluice/api';
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
 import { api } from '@/client/api-client.ts';
 import { errorCode } from '@/client/error-text.ts';
-import { useLiveStats } from '@/client/use-live-stats.ts';
+import { useChartEvents } from '@/client/charts/use-chart-events.ts';
+import { useTimeRange } from '@/client/charts/use-time-range.ts';
+import { type ChartScope, useTrafficHistory } from '@/client/charts/use-traffic-history.ts';
 import { useNotice } from '@/client/use-notice.ts';
 import { DistributionChart } from '@/components/charts/distribution-chart.tsx';
+import { TrafficCharts } from '@/components/charts/traffic-charts.tsx';
 import { useCan } from '@/components/shell/session-context.tsx';
 import { MODE_HELP, MODE_LABEL } from '@/components/forwarding/mode-help.ts';
 import { ActiveCount, ESTIMATE_HELP } from '@/components/ui/active-count.tsx';
@@ -33,14 +38,18 @@ import { SHARE_WINDOW_SECONDS, trafficShare } from './traffic-share.ts';
 import { PrepareBackendPanel } from './prepare-backend-panel.tsx';
 import { useBackendActions } from './use-backend-actions.ts';
 import { useBackendHostReports, useBackendTotals } from './use-backend-hosts.ts';
+import { HealthTimeline } from './health-timeline.tsx';
 import { useServiceDetail } from './use-service-detail.ts';
+
+/* The service's own line on its charts, beside one per backend. */
+const SERVICE_SERIES = 'All backends';
 
 export function ServiceDetailScreen({ service }: { service: string }) {
   const isAdmin = useCan('admin');
   const isOperator = useCan('operator');
   const notice = useNotice();
   const { detail, watchConnected, refresh } = useServiceDetail(service);
-  const live = useLiveStats();
+  const [range, setRange] = useTimeRange();
   const actions = useBackendActions(service, notice, refresh);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [removing, setRemoving] = useState<BackendView[]>([]);
@@ -49,6 +58,24 @@ export function ServiceDetailScreen({ service }: { service: string }) {
   const [draining, setDraining] = useState<string[]>([]);
 
   const backends = useMemo(() => detail.data?.backends ?? [], [detail.data]);
+  const endpointsKey = backends.map((b) => b.endpoint).join(' ');
+  const scopes = useMemo<ChartScope[]>(
+    () => [
+      { name: SERVICE_SERIES, scope: { service }, pointOf: (sample) => sample.services.find((s) => s.service === service) },
+      ...endpointsKey
+        .split(' ')
+        .filter(Boolean)
+        .map((endpoint) => ({
+          name: endpoint,
+          scope: { service, backend: endpoint },
+          pointOf: (sample: StatsSample) => sample.backends.find((b) => b.service === service && b.endpoint === endpoint),
+        })),
+    ],
+    [service, endpointsKey],
+  );
+  const history = useTrafficHistory(scopes, range);
+  const live = history.live;
+  const events = useChartEvents(service, range);
   const traffic = useMemo(() => trafficShare(live.samples, service), [live.samples, service]);
   const drains = useDrainProgress(backends);
   const bypass = detail.data ? repliesBypassBalancer(detail.data.mode) : false;
@@ -109,6 +136,17 @@ export function ServiceDetailScreen({ service }: { service: string }) {
         actions={<LiveDot connected={live.connected && watchConnected} />}
       />
       <Notice notice={notice.notice} onDismiss={notice.clear} />
+
+      <TrafficCharts
+        label={`Traffic of ${info.name}`}
+        scopes={scopes}
+        traffic={history}
+        range={range}
+        onRange={setRange}
+        events={events.events}
+        eventsTruncated={events.truncated}
+      />
+      <HealthTimeline service={service} backends={backends} entries={events.entries} range={range} now={history.domain[1] || Date.now()} />
 
       <section className="card" aria-labelledby="algorithm-title">
         <h2 id="algorithm-title">
