@@ -18,11 +18,11 @@
 // that comes back from a node (no loop). Nothing links to the root
 // namespace and nothing routes out. The nodes' own speakers are not started
 // here: a test starts a BIRD per node, or an agent does.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { DEFAULT_BACKENDS, MAX_BACKENDS, PORTS, type Ports } from './addresses.ts';
 import { type BirdDaemon, startBird, stopBirds } from './bird.ts';
-import { address, bridge, bridgePort, createNamespace, defaultRoutes, ip, link, sysctl } from './links.ts';
-import { execInChecked, killNamespaceProcesses, listNamespaces, run } from './netns.ts';
+import { address, bridge, bridgePort, createNamespace, defaultRoutes, ip, link, networkDown, sysctl } from './links.ts';
+import { execInChecked, run } from './netns.ts';
 import { checkPrerequisites } from './prereqs.ts';
 import { type ServerStatus, STATE_ROOT, startServer, stateDir, stopServers } from './servers.ts';
 
@@ -266,15 +266,15 @@ async function build(plan: ReturnType<typeof ecmpPlan>, log: (m: string) => void
 export async function ecmpDown(options: Pick<EcmpOptions, 'prefix' | 'stateRoot'>): Promise<string[]> {
   if (!PREFIX_RE.test(options.prefix)) throw new Error(`invalid prefix "${options.prefix}"`);
   const dir = stateDir(options.prefix, options.stateRoot ?? STATE_ROOT);
-  const namespaces = (await listNamespaces()).filter((ns) => ownsNamespace(options.prefix, ns));
-  await stopBirds(dir);
-  await stopServers(dir);
-  await killNamespaceProcesses(namespaces);
-  for (const ns of namespaces) await run('ip', ['netns', 'del', ns]);
-  const left = (await listNamespaces()).filter((ns) => ownsNamespace(options.prefix, ns));
-  if (left.length) throw new Error(`ecmp down could not remove ${left.join(', ')}`);
-  rmSync(dir, { recursive: true, force: true });
-  return namespaces;
+  return networkDown(
+    'ecmp',
+    dir,
+    (ns) => ownsNamespace(options.prefix, ns),
+    async () => {
+      await stopBirds(dir);
+      await stopServers(dir);
+    },
+  );
 }
 
 /** The router's next hops for `vip` now (one per node that announces it), from the kernel's table. */

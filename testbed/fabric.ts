@@ -12,10 +12,9 @@
 // route is the router, so in the bypass modes a reply goes backend -> router
 // -> client and never through the balancer. Nothing links to the root
 // namespace, and nothing routes out.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { DEFAULT_BACKENDS, MAX_BACKENDS, PORTS, type Ports } from './addresses.ts';
-import { address, bridge, bridgePort, createNamespace, defaultRoutes, ip, link, sysctl } from './links.ts';
-import { killNamespaceProcesses, listNamespaces, run } from './netns.ts';
+import { address, bridge, bridgePort, createNamespace, defaultRoutes, ip, link, networkDown, sysctl } from './links.ts';
 import { type ServerStatus, STATE_ROOT, startServer, stateDir, stopServers } from './servers.ts';
 
 export interface FabricOptions {
@@ -161,12 +160,10 @@ async function build(plan: ReturnType<typeof fabricPlan>, log: (m: string) => vo
 export async function fabricDown(options: Pick<FabricOptions, 'prefix' | 'stateRoot'>): Promise<string[]> {
   if (!PREFIX_RE.test(options.prefix)) throw new Error(`invalid prefix "${options.prefix}"`);
   const dir = stateDir(options.prefix, options.stateRoot ?? STATE_ROOT);
-  const namespaces = (await listNamespaces()).filter((ns) => ownsNamespace(options.prefix, ns));
-  await stopServers(dir);
-  await killNamespaceProcesses(namespaces);
-  for (const ns of namespaces) await run('ip', ['netns', 'del', ns]);
-  const left = (await listNamespaces()).filter((ns) => ownsNamespace(options.prefix, ns));
-  if (left.length) throw new Error(`fabric down could not remove ${left.join(', ')}`);
-  rmSync(dir, { recursive: true, force: true });
-  return namespaces;
+  return networkDown(
+    'fabric',
+    dir,
+    (ns) => ownsNamespace(options.prefix, ns),
+    () => stopServers(dir),
+  );
 }

@@ -1,7 +1,8 @@
 // The wiring every namespaced test network uses: namespaces, veth pairs made
 // inside them (never an end in the root namespace), addresses, default routes
 // and sysctls. fabric.ts and ecmp.ts build their topologies from these.
-import { execInChecked, runChecked } from './netns.ts';
+import { rmSync } from 'node:fs';
+import { execInChecked, killNamespaceProcesses, listNamespaces, run, runChecked } from './netns.ts';
 
 export const ip = (ns: string, ...args: string[]) => runChecked('ip', ['-n', ns, ...args]);
 export const sysctl = (ns: string, ...settings: string[]) => execInChecked(ns, 'sysctl', ['-q', '-w', ...settings]);
@@ -47,4 +48,20 @@ export async function bridgePort(ns: string, bridgeName: string, name: string, p
   await link(ns, name, peerNs, peerName);
   await ip(ns, 'link', 'set', name, 'master', bridgeName);
   await ip(ns, 'link', 'set', name, 'up');
+}
+
+/*
+ * Tears a network down: `stopDaemons` (what it started by pid), then every
+ * process left in the namespaces `owns` recognises, then those namespaces and
+ * the state dir. Idempotent; throws naming any namespace that would not go.
+ */
+export async function networkDown(network: string, dir: string, owns: (namespace: string) => boolean, stopDaemons: () => Promise<void>): Promise<string[]> {
+  const namespaces = (await listNamespaces()).filter(owns);
+  await stopDaemons();
+  await killNamespaceProcesses(namespaces);
+  for (const ns of namespaces) await run('ip', ['netns', 'del', ns]);
+  const left = (await listNamespaces()).filter(owns);
+  if (left.length) throw new Error(`${network} down could not remove ${left.join(', ')}`);
+  rmSync(dir, { recursive: true, force: true });
+  return namespaces;
 }
