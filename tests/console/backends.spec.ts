@@ -150,6 +150,13 @@ test('removing asks for confirmation, says what it cuts as the dialog did, and t
   /* Finished HTTP connections leave closed entries on be3: no open connection, nothing to cut (the notice once said they were). */
   const before = await httpRequests('web', 30);
   expect(before.byBackend.be3 ?? 0, `be3 answered some (${JSON.stringify(before.byBackend)})`).toBeGreaterThan(0);
+  /*
+   * The client has its answers before the last FINs cross the balancer: a
+   * connection closing is still open for a moment (CI saw "1 active" under
+   * load). The dialog must say what is true when it opens, so it opens once
+   * the page shows no open connection on be3.
+   */
+  await expect(backendRow(page, endpoint).getByTestId('active-flows')).toHaveText('0', { timeout: 15_000 });
   await backendRow(page, endpoint)
     .getByRole('button', { name: `Remove ${endpoint}` })
     .click();
