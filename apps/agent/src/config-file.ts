@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { type ConfigDocument, configDocumentSchema } from '@sluice/api';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 
 export class ConfigFileError extends Error {
   constructor(path: string, detail: string) {
@@ -40,4 +40,9 @@ export function readConfigDocument(path: string): ConfigDocument {
     throw new ConfigFileError(path, (error as Error).message);
   }
   return validateConfigDocument(parseConfigText(text, path), path);
+}
+
+/** A configuration document as YAML (`sluice config export FILE.yaml`). */
+export function configToYaml(document: unknown): string {
+  return toYaml(document);
 }

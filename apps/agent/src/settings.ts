@@ -7,10 +7,9 @@ import { SLUICE_OBJECT_PATH } from './repo-paths.js';
 import { DEFAULT_MAX_BACKENDS_PER_SERVICE, addressFamily } from '@sluice/api';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_ADMIN_TOKEN_FILE } from './auth/admin-token-file.js';
 import { DEFAULT_PIN_DIR } from '@sluice/dataplane';
 import { DEFAULT_HASH_SEED, MAX_HASH_SEED } from '@sluice/dataplane/lookup';
-import { DEFAULT_SOCKET_PATH } from './server/socket-server.js';
+import { DEFAULT_ADMIN_TOKEN_FILE, DEFAULT_SOCKET_PATH } from './default-paths.js';
 import { DEFAULT_GUE_PORT, MAX_SOURCE4_HASH_BITS, MAX_SOURCE6_HASH_BITS, type TunnelOptions } from './forwarding/tunnel-settings.js';
 import { DEFAULT_DATA_DIR } from './store/index.js';
 

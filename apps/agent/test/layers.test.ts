@@ -22,7 +22,7 @@ export const LAYERS: readonly (readonly string[])[] = [
 ];
 /* Below the store: the @sluice/dataplane package, imported by name (it imports nothing of the agent). */
 /** The process: `sluice` and `sluice agent`'s flags, settings, lock and services file. */
-const PROCESS_FILES = new Set(['cli', 'cli.ts', 'main.ts', 'settings.ts', 'agent-lock.ts', 'config-file.ts', 'repo-paths.ts']);
+const PROCESS_FILES = new Set(['cli', 'cli.ts', 'main.ts', 'settings.ts', 'agent-lock.ts', 'config-file.ts', 'repo-paths.ts', 'default-paths.ts']);
 /** Imports nothing of the agent; every layer may log. */
 const LEAF = 'log.ts';
 

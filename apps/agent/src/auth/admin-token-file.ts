@@ -9,7 +9,6 @@ import { dirname } from 'node:path';
 import type { Store } from '../store/index.js';
 import { hashToken, newToken } from '../store/index.js';
 
-export const DEFAULT_ADMIN_TOKEN_FILE = '/run/sluice/admin.token';
 export const ADMIN_TOKEN_NAME = 'root';
 
 export function ensureAdminTokenFile(path: string, store: Store): void {

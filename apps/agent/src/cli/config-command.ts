@@ -1,7 +1,5 @@
 /* sluice config export [FILE] | import FILE [--dry-run] [--force]; sluice user ... */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { stringify as toYaml } from 'yaml';
-import { parseConfigText, validateConfigDocument } from '../config-file.js';
 import { UsageError, parse, positional } from './args.js';
 import { connect, connectWith } from './connection.js';
 import { importPreviewText } from './import-preview.js';
@@ -29,7 +27,8 @@ export async function configCommand(argv: string[]): Promise<number> {
   if (verb === 'export') {
     const document = await client.config.export.query();
     const file = positionals[0];
-    const text = file && /\.ya?ml$/.test(file) ? toYaml(document) : `${JSON.stringify(document, null, 2)}\n`;
+    /* YAML and the document's schema load only here: every other command starts without them. */
+    const text = file && /\.ya?ml$/.test(file) ? (await import('../config-file.js')).configToYaml(document) : `${JSON.stringify(document, null, 2)}\n`;
     if (file) {
       writeFileSync(file, text);
       emit(values.json, { file, services: document.services.length }, () => `exported ${document.services.length} services to ${file}`);
@@ -41,6 +40,7 @@ export async function configCommand(argv: string[]): Promise<number> {
   if (verb === 'import') {
     const file = positional(positionals, 0, 'FILE', CONFIG_USAGE);
     /* Validated here first, so a bad file is reported with its path before the agent sees it. */
+    const { parseConfigText, validateConfigDocument } = await import('../config-file.js');
     const document = validateConfigDocument(parseConfigText(readFileSync(file, 'utf8'), file), file);
     const result = await client.config.import.mutate({ document, dryRun: values['dry-run'], force: values.force });
     emit(values.json, result, () => importPreviewText(file, result));

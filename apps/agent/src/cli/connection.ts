@@ -4,9 +4,8 @@
  * --token-file, $SLUICE_TOKEN_FILE or the default, readable by root only).
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_ADMIN_TOKEN_FILE } from '../auth/admin-token-file.js';
 import { type SocketClient, createSocketClient } from '../server/client.js';
-import { DEFAULT_SOCKET_PATH } from '../server/socket-server.js';
+import { DEFAULT_ADMIN_TOKEN_FILE, DEFAULT_SOCKET_PATH } from '../default-paths.js';
 
 export interface ConnectionFlags {
   socket?: string;

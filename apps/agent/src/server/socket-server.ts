@@ -11,7 +11,6 @@ import { CLIENT_ADDRESS_HEADER, createAppRouter, errorReference, type SluiceBack
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Authenticator } from '../auth/authenticator.js';
 
-export const DEFAULT_SOCKET_PATH = '/run/sluice/agent.sock';
 export const SOCKET_MODE = 0o660;
 /*
  * The largest request body read. The biggest real one, a config import of a
