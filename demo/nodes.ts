@@ -96,7 +96,7 @@ async function main(): Promise<void> {
       `  From the client: ip netns exec ${ecmp.client.namespace} curl -s http://${vip}:${port}/`,
       `  A node's announcement: node apps/agent/bin/sluice.mjs node status --socket ${AgentProcess.paths(agents[0]!.network).socket} --token-file ${AgentProcess.paths(agents[0]!.network).tokenFile}`,
       `  The router's route: ip netns exec ${ecmp.router.namespace} ip route show ${vip}`,
-      `  Drain a node: ... node drain --timeout 30s (same flags); it leaves the router's route, its flows end, new ones go elsewhere`,
+      `  Drain a node: ... node drain --timeout 30s (same flags); it leaves the router's route and its connections go on through the other node(s); the drain ends once nothing reaches it for 3 s`,
       `  Stop the demo: Ctrl-C (or it ends after ${SECONDS} s)`,
       '',
     ].join('\n'),
