@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { birdc, isOurBird, startBird } from './bird.ts';
-import { type Ecmp, type EcmpNode, ecmpDown, ecmpUp, routerNextHops } from './ecmp.ts';
+import { type Ecmp, type EcmpNode, ecmpDown, ecmpUp, routerGateway, routerNextHops } from './ecmp.ts';
 import { execIn, execInChecked, listNamespaces, run } from './netns.ts';
 import { tagged } from './tag.ts';
 
@@ -123,26 +123,9 @@ test('policy 3 sends each client 5-tuple to the node the kernel predicts, and sp
   const vip = ecmp.vips.ipv4[0]!;
   const sources = Array.from({ length: 60 }, (_, k) => 20_000 + k);
   const predict = async (sport: number) => {
-    const args = [
-      '-n',
-      ecmp.router.namespace,
-      '-j',
-      'route',
-      'get',
-      vip,
-      'from',
-      ecmp.client.ipv4,
-      'iif',
-      'cli0',
-      'ipproto',
-      'udp',
-      'sport',
-      String(sport),
-      'dport',
-      String(UDP_PORT),
-    ];
-    const [route] = JSON.parse((await run('ip', args)).stdout) as { gateway: string }[];
-    return route!.gateway;
+    const gateway = await routerGateway(ecmp, vip, { protocol: 'udp', sourcePort: sport, port: UDP_PORT });
+    assert.ok(gateway, `the router has a route for ${vip} sport ${sport}`);
+    return gateway;
   };
   const predicted = new Map<string, number>(ecmp.nodes.map((n) => [n.uplink.ipv4, 0]));
   for (const sport of sources) {

@@ -277,6 +277,23 @@ export async function ecmpDown(options: Pick<EcmpOptions, 'prefix' | 'stateRoot'
   );
 }
 
+/**
+ * The next hop the router's FIB picks now for one IPv4 client 5-tuple (client
+ * address, sport -> vip, dport) arriving on its client interface: with policy 3
+ * and a fixed seed, where that connection goes. Undefined when it has no route.
+ */
+export async function routerGateway(
+  ecmp: Pick<Ecmp, 'router' | 'client'>,
+  vip: string,
+  flow: { protocol: 'tcp' | 'udp'; sourcePort: number; port: number },
+): Promise<string | undefined> {
+  const args = ['-n', ecmp.router.namespace, '-4', '-j', 'route', 'get', vip, 'from', ecmp.client.ipv4, 'iif', ecmp.router.clientInterface];
+  const r = await run('ip', [...args, 'ipproto', flow.protocol, 'sport', String(flow.sourcePort), 'dport', String(flow.port)]);
+  if (r.code !== 0) throw new Error(`ip route get ${vip} in ${ecmp.router.namespace}: ${r.stderr}`);
+  const [route] = JSON.parse(r.stdout || '[]') as { gateway?: string }[];
+  return route?.gateway;
+}
+
 /** The router's next hops for `vip` now (one per node that announces it), from the kernel's table. */
 export async function routerNextHops(ecmp: Pick<Ecmp, 'router'>, vip: string): Promise<string[]> {
   const family = vip.includes(':') ? '-6' : '-4';

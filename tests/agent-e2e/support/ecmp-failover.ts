@@ -10,7 +10,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PORTS } from '@sluice/testbed/addresses';
-import { type Ecmp, type EcmpNode, ecmpDown, ecmpUp, routerNextHops } from '@sluice/testbed/ecmp';
+import { type Ecmp, type EcmpNode, ecmpDown, ecmpUp, routerGateway, routerNextHops } from '@sluice/testbed/ecmp';
 import { type NodeAgent, startNodeAgent, stopNodeAgent } from '@sluice/testbed/ecmp-agent';
 import { execIn, execInChecked, run, runChecked } from '@sluice/testbed/netns';
 
@@ -139,28 +139,9 @@ export async function killNode(net: FailoverNet, node: EcmpNode): Promise<void> 
 
 /** The node the router sends this client 5-tuple to now, from its FIB (policy 3 hashes the 5-tuple with a fixed seed). */
 export async function routerPath(ecmp: Ecmp, vip: string, sourcePort: number, port: number): Promise<string> {
-  const r = await runChecked('ip', [
-    '-n',
-    ecmp.router.namespace,
-    '-4',
-    '-j',
-    'route',
-    'get',
-    vip,
-    'from',
-    ecmp.client.ipv4,
-    'iif',
-    ecmp.router.clientInterface,
-    'ipproto',
-    'tcp',
-    'sport',
-    String(sourcePort),
-    'dport',
-    String(port),
-  ]);
-  const [route] = JSON.parse(r.stdout) as { gateway?: string }[];
-  const node = ecmp.nodes.find((n) => n.uplink.ipv4 === route?.gateway);
-  if (!node) throw new Error(`the router has no node for ${vip} sport ${sourcePort}: ${r.stdout}`);
+  const gateway = await routerGateway(ecmp, vip, { protocol: 'tcp', sourcePort, port });
+  const node = ecmp.nodes.find((n) => n.uplink.ipv4 === gateway);
+  if (!node) throw new Error(`the router has no node for ${vip} sport ${sourcePort} (next hop ${gateway ?? 'none'})`);
   return node.name;
 }
 
