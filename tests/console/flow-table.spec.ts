@@ -12,19 +12,20 @@ import { CLIENT_SOURCES, storageStateOf } from './support/lab-settings.ts';
 import { sluiceJson } from './support/sluice-cli.ts';
 import { holdConnection, httpRequests } from './support/traffic.ts';
 
-const SOURCE = CLIENT_SOURCES.flowStates;
 /* Each an HTTP request on its own connection: closed entries for the 10 s closed timeout. */
 const SHORT_CONNECTIONS = 5;
 
 test.use({ storageState: storageStateOf('viewer') });
 
-const rowsOf = (page: Page) => page.locator(`[data-testid="connections-table"] tbody tr[data-client="${SOURCE}"]`);
+const rowsOf = (page: Page, source: string) => page.locator(`[data-testid="connections-table"] tbody tr[data-client="${source}"]`);
 const shown = async (page: Page, id: string) => Number(await page.getByTestId(id).getAttribute('data-value'));
 
+/* Each size from its own client address: the other's closed flows stay for the 10 s closed timeout. */
 for (const size of [
-  { name: 'desktop', viewport: { width: 1280, height: 900 } },
-  { name: 'phone', viewport: { width: 390, height: 844 } },
+  { name: 'desktop', viewport: { width: 1280, height: 900 }, source: CLIENT_SOURCES.flowStates },
+  { name: 'phone', viewport: { width: 390, height: 844 }, source: CLIENT_SOURCES.flowStatesPhone },
 ]) {
+  const SOURCE = size.source;
   test.describe(size.name, () => {
     test.use({ viewport: size.viewport });
 
@@ -38,13 +39,13 @@ for (const size of [
         await page.goto(`/connections?client=${SOURCE}&protocol=tcp`);
         await expect(page.getByLabel('Client address')).toHaveValue(SOURCE);
         await expect(page.getByLabel('Protocol')).toHaveValue('tcp');
-        await expect(rowsOf(page).filter({ hasText: 'established' })).toHaveCount(1);
+        await expect(rowsOf(page, SOURCE).filter({ hasText: 'established' })).toHaveCount(1);
 
         const sent = await httpRequests('web', SHORT_CONNECTIONS, { source: SOURCE });
         expect(sent.succeeded, 'every request answered').toBe(SHORT_CONNECTIONS);
         await page.getByRole('button', { name: 'Refresh' }).click();
-        await expect(rowsOf(page).filter({ hasText: 'closed' })).toHaveCount(SHORT_CONNECTIONS);
-        await expect(rowsOf(page)).toHaveCount(SHORT_CONNECTIONS + 1);
+        await expect(rowsOf(page, SOURCE).filter({ hasText: 'closed' })).toHaveCount(SHORT_CONNECTIONS);
+        await expect(rowsOf(page, SOURCE)).toHaveCount(SHORT_CONNECTIONS + 1);
 
         /* The summary is the whole table as the agent counts it: the same as the CLI's, taken from a snapshot at the same moment (flows of other specs come and go). */
         await expect
@@ -72,8 +73,8 @@ for (const size of [
         await page.getByLabel('Hide closed').check();
         await page.getByRole('button', { name: 'Apply filters' }).click();
         await expect(page).toHaveURL(/[?&]hide-closed=1/);
-        await expect(rowsOf(page)).toHaveCount(1);
-        await expect(rowsOf(page).first()).toContainText('established');
+        await expect(rowsOf(page, SOURCE)).toHaveCount(1);
+        await expect(rowsOf(page, SOURCE).first()).toContainText('established');
         /* The closed flows were there while they were hidden: the same page's summary counts them. */
         expect(await shown(page, 'flows-closed'), 'closed flows in the table while hidden').toBeGreaterThanOrEqual(SHORT_CONNECTIONS);
         await saveScreenshot(page, `${size.name === 'phone' ? 'phone-' : ''}connections-flow-table`);
@@ -86,7 +87,7 @@ for (const size of [
         await expect(page.getByLabel('Hide closed')).toBeChecked();
         await expect(page.getByLabel('Client address')).toHaveValue(SOURCE);
         await expect(page).toHaveURL(/[?&]protocol=tcp/);
-        await expect(rowsOf(page)).toHaveCount(1);
+        await expect(rowsOf(page, SOURCE)).toHaveCount(1);
       } finally {
         await held.stop();
       }

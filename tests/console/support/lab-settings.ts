@@ -41,6 +41,7 @@ export const CLIENT_SOURCES = {
   backendFilter: '198.18.0.15',
   clientRate: '198.18.0.14',
   flowStates: '198.18.0.17',
+  flowStatesPhone: '198.18.0.18',
 } as const;
 
 /*

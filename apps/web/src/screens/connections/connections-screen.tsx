@@ -91,7 +91,7 @@ export function ConnectionsScreen() {
               <FlowTableSummary table={data.table} />
               <div className="table-toolbar">
                 <span data-testid="page-info">
-                  Page {page + 1} · {count(data.items.length)} rows
+                  Page {page + 1} · {count(data.items.length)} {data.items.length === 1 ? 'row' : 'rows'}
                 </span>
                 <span className="muted" data-testid="page-time" data-ms={data.fetchMs.toFixed(1)}>
                   fetched in {data.fetchMs.toFixed(0)} ms

@@ -17,13 +17,13 @@ export function FlowTableSummary({ table }: { table: Summary }) {
   }
   const open = byState.none + byState['syn-sent'] + byState.established;
   const percent = (100 * tracked) / capacity;
+  const full = percent > 0 && percent < 0.01 ? '< 0.01' : percent.toFixed(percent < 10 ? 2 : 1);
   return (
     <dl className="flow-table-summary" data-testid="flow-table-summary">
       <div>
         <dt>Tracked</dt>
         <dd data-testid="flows-tracked" data-value={tracked}>
-          {count(tracked)} of {count(capacity)} <meter min={0} max={capacity} high={capacity * 0.8} value={tracked} aria-label="Flow table fill" />{' '}
-          {percent.toFixed(percent < 10 ? 2 : 1)}% full
+          {count(tracked)} of {count(capacity)} <meter min={0} max={capacity} high={capacity * 0.8} value={tracked} aria-label="Flow table fill" /> {full}% full
         </dd>
       </div>
       <div title="UDP, TCP opening and established">
