@@ -160,23 +160,27 @@ export class AgentProcess {
   }
 }
 
-/** Runs `sluice ARGS` from the root namespace against the test agent. */
-export function sluice(network: AgentNetwork, args: string[]): Promise<CliResult> {
+/** Runs `sluice ARGS` from the root namespace against the test agent; killed after `timeoutMs` (default 30 s), which its result says. */
+export function sluice(network: AgentNetwork, args: string[], timeoutMs = CLI_TIMEOUT_MS): Promise<CliResult> {
   const { socket, tokenFile } = AgentProcess.paths(network);
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [SLUICE, ...args, '--socket', socket, '--token-file', tokenFile],
-      { timeout: CLI_TIMEOUT_MS, cwd: REPO_ROOT },
-      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      { timeout: timeoutMs, cwd: REPO_ROOT },
+      (error, stdout, stderr) => {
+        const killed = error && (error as { killed?: boolean }).killed;
+        const said = killed ? `${stderr}(the test killed it after ${timeoutMs} ms; its output so far: ${stdout.trim() || 'none'})` : stderr;
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr: said });
+      },
     );
   });
 }
 
 /** `sluice ARGS --json`, parsed; throws with the CLI's message on a non-zero exit. */
-export async function sluiceJson<T = any>(network: AgentNetwork, args: string[]): Promise<T> {
-  const result = await sluice(network, [...args, '--json']);
-  if (result.code !== 0) throw new Error(`sluice ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+export async function sluiceJson<T = any>(network: AgentNetwork, args: string[], timeoutMs?: number): Promise<T> {
+  const result = await sluice(network, [...args, '--json'], timeoutMs);
+  if (result.code !== 0) throw new Error(`sluice ${args.join(' ')} exited ${result.code}: ${result.stderr || result.stdout}`);
   return JSON.parse(result.stdout) as T;
 }
 

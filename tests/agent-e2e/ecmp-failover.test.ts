@@ -269,7 +269,7 @@ test('a node drains (`sluice node drain`), then stops: 0 held connections break,
   withdrawn.catch(() => {}); // awaited below
   const drainStarted = performance.now();
   /* The drain ends by itself once the router sends n2 nothing (3 s without forwarding), long before this timeout. */
-  const drain = await sluiceJson(drained.network, ['node', 'drain', '--timeout', '60s']);
+  const drain = await sluiceJson(drained.network, ['node', 'drain', '--timeout', '60s'], 90_000);
   const drainMs = Math.round(performance.now() - drainStarted);
   const withdrawMs = (await withdrawn).map((r) => Math.round(r.ms));
   await stopNodeAgent(drained);
