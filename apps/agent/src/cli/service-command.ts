@@ -1,5 +1,6 @@
 /* sluice service add|set|set-mode|rm|ls VIP:PORT/PROTO */
-import { FORWARDING_MODES, type ForwardingMode, type HealthCheckPatch, parseServiceName } from '@sluice/api';
+import type { HealthCheckPatch } from '@sluice/api';
+import { FORWARDING_MODES, type ForwardingMode, parseServiceName } from '@sluice/api/names';
 import { UsageError, duration, integer, parse, positional, statusRange } from './args.js';
 import { connect } from './connection.js';
 import { activeText, emit, withEstimateNote } from './output.js';
