@@ -28,14 +28,14 @@ export const NODE_LOSS_REASON =
 export const NODE_LOSS_FIX = 'use maglev or source-hash (same backend on every node with the same --hash-seed), or flow sync between nodes once issue 13 lands';
 
 export const algorithmSchema = z
-  .enum(ALGORITHMS)
+  .enum(ALGORITHMS, { message: `algorithm must be one of ${ALGORITHMS.join(', ')}` })
   .describe(
     'How a new flow picks its backend. With several nodes behind ECMP only maglev and source-hash connections survive the loss of a node ' +
       '(every node builds the same table with the same --hash-seed); round-robin, weighted-round-robin and least-connections connections ' +
       `moved to another node usually break: ${NODE_LOSS_REASON}.`,
   );
 
-export const protocolSchema = z.enum(PROTOCOLS);
+export const protocolSchema = z.enum(PROTOCOLS, { message: `protocol must be ${PROTOCOLS.join(' or ')}` });
 
 export const forwardingModeSchema = z.enum(FORWARDING_MODES, {
   message: `mode must be one of ${FORWARDING_MODES.join(', ')}`,
@@ -47,7 +47,7 @@ export const repliesBypassBalancer = (mode: ForwardingMode): boolean => mode !==
 /** Modes that encapsulate, and so need a tunnel source address of the service's family. */
 export const isTunnelMode = (mode: ForwardingMode): mode is 'ipip' | 'gue' => mode === 'ipip' || mode === 'gue';
 
-export const adminStateSchema = z.enum(ADMIN_STATES);
+export const adminStateSchema = z.enum(ADMIN_STATES, { message: `state must be one of ${ADMIN_STATES.join(', ')}` });
 
 /* Weights scale lookup-table shares; 0 is not a weight (drain instead). */
 export const MAX_WEIGHT = 65535;
