@@ -10,7 +10,8 @@ import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from
 
 export interface SocketClientOptions {
   socketPath: string;
-  token: string | null;
+  /** The bearer token, or a function that gives it when the first request goes out (the CLI reads its token file only then). */
+  token: string | null | (() => string | null);
   timeoutMs?: number;
 }
 
@@ -74,7 +75,10 @@ function socketFetch(socketPath: string, timeoutMs: number) {
 export function createSocketClient(options: SocketClientOptions) {
   /* Narrower than the global fetch's type, and all that httpLink uses of it. */
   const fetch = socketFetch(options.socketPath, options.timeoutMs ?? 30_000) as unknown as typeof globalThis.fetch;
-  const headers = () => (options.token ? { authorization: `Bearer ${options.token}` } : {});
+  const headers = () => {
+    const token = typeof options.token === 'function' ? options.token() : options.token;
+    return token ? { authorization: `Bearer ${token}` } : {};
+  };
   /* The host is never contacted: every request goes to the socket. */
   const url = 'http://sluice-agent';
   return createTRPCClient<AppRouter>({
