@@ -6,7 +6,7 @@
 import { type IncomingHttpHeaders, request } from 'node:http';
 import { connect } from 'node:net';
 import type { AppRouter } from '@sluice/api';
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
+import { createTRPCClient, httpBatchLink } from '@trpc/client';
 
 export interface SocketClientOptions {
   socketPath: string;
@@ -83,17 +83,14 @@ export function createSocketClient(options: SocketClientOptions) {
   const url = 'http://sluice-agent';
   return createTRPCClient<AppRouter>({
     links: [
-      splitLink({
-        condition: (op) => op.type === 'subscription',
-        /* SSE needs a streamed body, which this fetch does not give; subscriptions are for the console. */
-        true: httpSubscriptionLink({ url }),
-        /*
-         * One call per request (maxItems 1), as httpLink would send it; not httpLink itself: it
-         * tests every input with \`instanceof FormData\`, and that first touch of the global loads
-         * undici, tens of milliseconds at each CLI start (issue 15). The batch link sends JSON only.
-         */
-        false: httpBatchLink({ url, fetch, headers, maxItems: 1 }),
-      }),
+      /*
+       * One call per request (maxItems 1), as httpLink would send it; not httpLink itself: it
+       * tests every input with `instanceof FormData`, and that first touch of the global loads
+       * undici, tens of milliseconds at each CLI start (issue 15). The batch link sends JSON only.
+       * No subscriptions: SSE needs a streamed body, which this fetch does not give (they are
+       * the console's, through its own server); the link refuses one by name.
+       */
+      httpBatchLink({ url, fetch, headers, maxItems: 1 }),
     ],
   });
 }
