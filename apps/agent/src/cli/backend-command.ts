@@ -66,7 +66,7 @@ export async function backendCommand(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;
   const command = `backend ${verb ?? ''}`.trimEnd();
   const { values, positionals } = parse(rest, FLAGS, command);
-  const client = connect(values);
+  const client = await connect(values);
   const service = () => positional(positionals, 0, 'SERVICE (VIP:PORT/PROTO)', BACKEND_USAGE);
   const endpoints = () => {
     positional(positionals, 1, 'ADDR:PORT', BACKEND_USAGE);

@@ -141,7 +141,7 @@ export async function backendHostCommand(argv: string[]): Promise<number> {
     }
     case 'report': {
       const report = readReport(positionals[0] ?? '-');
-      const stored = await connect(values).backendHosts.report.mutate(report);
+      const stored = await (await connect(values)).backendHosts.report.mutate(report);
       emit(values.json, stored, () => {
         const problems = stored.problems === 0 ? 'no problems' : `${stored.problems} problem${stored.problems === 1 ? '' : 's'}`;
         return `recorded the check of ${stored.host.addresses.join(', ')} (${problems}); backends at ${stored.host.addresses.length === 1 ? 'that address' : 'those addresses'} show it`;

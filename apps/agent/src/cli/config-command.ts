@@ -24,7 +24,7 @@ export async function configCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   const command = `config ${verb ?? ''}`.trimEnd();
   const { values, positionals } = parse(rest, { 'dry-run': { type: 'boolean', default: false }, force: { type: 'boolean', default: false } }, command);
-  const client = connect(values);
+  const client = await connect(values);
   if (verb === 'export') {
     noMoreThan(positionals, 1, command);
     const document = await client.config.export.query();
@@ -68,7 +68,7 @@ export async function userCommand(argv: string[]): Promise<void> {
   noMoreThan(positionals, verb === 'ls' || verb === 'list' ? 0 : 1, command);
   /* passwd proves who it is with the current password: it needs no admin token. */
   if (verb === 'passwd') return changeOwnPassword(positional(positionals, 0, 'NAME', USER_USAGE), values);
-  const client = connect(values);
+  const client = await connect(values);
   switch (verb) {
     case 'ls':
     case 'list': {
@@ -112,8 +112,8 @@ export async function userCommand(argv: string[]): Promise<void> {
 /* Logs in as the user with the current password, changes it in that session, and logs out: other sessions of the user end. */
 async function changeOwnPassword(user: string, values: { json: boolean; socket?: string; 'token-file'?: string }): Promise<void> {
   const [currentPassword, newPassword] = await readPasswords(['current password', 'new password']);
-  const session = await connectWith(values, null).auth.login.mutate({ user, password: currentPassword! });
-  const asUser = connectWith(values, session.token);
+  const session = await (await connectWith(values, null)).auth.login.mutate({ user, password: currentPassword! });
+  const asUser = await connectWith(values, session.token);
   const result = await asUser.auth.changePassword.mutate({ currentPassword: currentPassword!, newPassword: newPassword! }).catch(async (error: unknown) => {
     /* The refusal is what the operator needs to read; the session this command opened ends either way. */
     await asUser.auth.logout.mutate();

@@ -6,7 +6,7 @@
  * with a usage error, or a command that needs no agent, never reads it.
  */
 import { readFileSync } from 'node:fs';
-import { type SocketClient, createSocketClient } from '../server/client.js';
+import type { SocketClient } from '../server/client.js';
 import { DEFAULT_ADMIN_TOKEN_FILE, DEFAULT_SOCKET_PATH } from '../default-paths.js';
 
 export interface ConnectionFlags {
@@ -14,14 +14,19 @@ export interface ConnectionFlags {
   'token-file'?: string;
 }
 
-export function connect(flags: ConnectionFlags): SocketClient {
+/* tRPC and the socket client load with the first command that calls the agent: --help and usage errors never load them. */
+const socketClient = () => import('../server/client.js');
+
+export async function connect(flags: ConnectionFlags): Promise<SocketClient> {
+  const { createSocketClient } = await socketClient();
   const socketPath = flags.socket ?? process.env.SLUICE_SOCKET ?? DEFAULT_SOCKET_PATH;
   let token: string | null | undefined;
   return createSocketClient({ socketPath, token: () => (token === undefined ? (token = tokenFrom(flags)) : token) });
 }
 
 /** The agent with a token of the caller's own (null: none), e.g. a session from a login; the token file is not read. */
-export function connectWith(flags: ConnectionFlags, token: string | null): SocketClient {
+export async function connectWith(flags: ConnectionFlags, token: string | null): Promise<SocketClient> {
+  const { createSocketClient } = await socketClient();
   const socketPath = flags.socket ?? process.env.SLUICE_SOCKET ?? DEFAULT_SOCKET_PATH;
   return createSocketClient({ socketPath, token });
 }

@@ -1,5 +1,4 @@
 /* The `sluice` command: the agent itself, and every API call from a terminal. */
-import { TRPCClientError } from '@trpc/client';
 import { UsageError } from './args.js';
 import { DEFAULT_ADMIN_TOKEN_FILE, DEFAULT_SOCKET_PATH } from '../default-paths.js';
 import { CONNECTION_HELP, ENVIRONMENT_HELP } from './environment.js';
@@ -123,13 +122,16 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/* The agent's refusal or the client's failure (TRPCClientError, known by its name: importing the class would load tRPC for --help too). */
+const isClientError = (error: unknown): error is Error & { data?: { sluiceCode?: string } } => error instanceof Error && error.name === 'TRPCClientError';
+
 function report(error: unknown): number {
   if (error instanceof UsageError) {
     process.stderr.write(`sluice: ${error.message}\n`);
     return 2;
   }
-  if (error instanceof TRPCClientError) {
-    const code = (error.data as { sluiceCode?: string } | undefined)?.sluiceCode;
+  if (isClientError(error)) {
+    const code = error.data?.sluiceCode;
     process.stderr.write(`sluice: ${code ? `${code}: ` : ''}${error.message}\n`);
     return /cannot reach the agent/.test(error.message) ? 3 : 1;
   }

@@ -100,7 +100,7 @@ export async function nodeCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(rest, { timeout: { type: 'string' } }, command);
   noMoreThan(positionals, 0, command);
   if (values.timeout !== undefined && verb !== 'drain') throw new UsageError('--timeout goes with node drain only');
-  const client = connect(values);
+  const client = await connect(values);
   switch (verb) {
     case undefined:
     case 'status': {

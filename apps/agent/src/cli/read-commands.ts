@@ -25,7 +25,7 @@ export async function connsCommand(argv: string[]): Promise<void> {
   );
   noMoreThan(positionals, 0, 'conns');
   const limit = integer('limit', values.limit) ?? 50;
-  const page = await connect(values).connections.list.query({
+  const page = await (await connect(values)).connections.list.query({
     service: values.service,
     backend: values.backend,
     client: values.client,
@@ -58,7 +58,7 @@ export async function connsCommand(argv: string[]): Promise<void> {
 export async function statsCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, {}, 'stats');
   noMoreThan(positionals, 0, 'stats');
-  const totals = await connect(values).stats.totals.query();
+  const totals = await (await connect(values)).stats.totals.query();
   emit(values.json, totals, () => {
     const row = (name: string, t: (typeof totals.services)[number]) => [
       name,
@@ -90,7 +90,7 @@ export async function statsCommand(argv: string[]): Promise<void> {
 export async function healthCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, {}, 'health');
   noMoreThan(positionals, 1, 'health');
-  const list = await connect(values).health.list.query(positionals[0] ? { service: positionals[0] } : undefined);
+  const list = await (await connect(values)).health.list.query(positionals[0] ? { service: positionals[0] } : undefined);
   emit(values.json, list, () =>
     formatTable(
       ['SERVICE', 'BACKEND', 'STATE', 'CHECK', 'HEALTH', 'LAST CHECK', 'LATENCY', 'OK', 'FAIL', 'ERROR'],
@@ -124,7 +124,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
   );
   noMoreThan(positionals, 0, 'audit');
   const limit = integer('limit', values.limit) ?? 20;
-  const page = await connect(values).audit.list.query({
+  const page = await (await connect(values)).audit.list.query({
     limit,
     actor: values.actor,
     action: values.action,

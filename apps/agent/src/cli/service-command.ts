@@ -62,7 +62,7 @@ export async function serviceCommand(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;
   const command = `service ${verb ?? ''}`.trimEnd();
   const { values, positionals } = parse(rest, FLAGS, command);
-  const client = connect(values);
+  const client = await connect(values);
   switch (verb) {
     case 'ls':
     case 'list': {

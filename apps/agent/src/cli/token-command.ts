@@ -13,7 +13,7 @@ export async function tokenCommand(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;
   const command = `token ${verb ?? ''}`.trimEnd();
   const { values, positionals } = parse(rest, { role: { type: 'string' } }, command);
-  const client = connect(values);
+  const client = await connect(values);
   switch (verb) {
     case 'ls':
     case 'list': {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,4 +74,34 @@ test('the compiled command prints what the sources print', () => {
     assert.equal(compiled.stdout, source.stdout, `stdout of sluice ${args.join(' ')}`);
     assert.equal(compiled.stderr, source.stderr, `stderr of sluice ${args.join(' ')}`);
   }
+});
+
+/* The files a compiled module pulls in before it runs: its static imports, transitively (dynamic import() is not followed). */
+function staticGraph(dist: string, entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const match of readFileSync(join(dist, file), 'utf8').matchAll(/(?:^|[;}\s])(?:import|export)\b[^;("']*?from\s*"\.\/([^"]+)"|import\s*"\.\/([^"]+)"/g))
+      visit((match[1] ?? match[2])!);
+  };
+  visit(entry);
+  return seen;
+}
+
+test('what a call loads (issue 15): --help neither zod nor tRPC; a call to the agent tRPC but not zod', () => {
+  const dist = join(repo, 'apps/agent/dist');
+  const holds = (files: Iterable<string>, name: string) => [...files].filter((file) => readFileSync(join(dist, file), 'utf8').includes(name));
+  /* keepNames (build.mjs) keeps these names as strings in the bundle: ZodError is zod's, createTRPCClient tRPC's client. */
+  const eager = staticGraph(dist, 'sluice.mjs');
+  assert.deepEqual(holds(eager, 'ZodError'), [], 'zod is loaded by every call');
+  assert.deepEqual(holds(eager, 'createTRPCClient'), [], 'the tRPC client is loaded by every call, --help too');
+  const clientChunks = holds(
+    readdirSync(dist).filter((file) => file.endsWith('.mjs')),
+    'createTRPCClient',
+  );
+  assert.equal(clientChunks.length, 1, `one chunk holds the client: ${clientChunks.join(', ')}`);
+  const agentCall = new Set([...eager, ...staticGraph(dist, clientChunks[0]!)]);
+  assert.deepEqual(holds(agentCall, 'ZodError'), [], 'zod is loaded by a call to the agent');
+  assert.ok(holds(readdirSync(dist), 'ZodError').length > 0, 'zod is in the build (the agent needs it): the check looks for the right name');
 });
