@@ -111,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-    if (!command) throw new UsageError(`unknown command "${name}"\n${USAGE}`);
+    if (!command) throw new UsageError(`unknown command "${name}"; the commands are ${Object.keys(COMMANDS).join(', ')} (sluice --help shows them all)`);
     if (asksForHelp(rest)) {
       console.log(commandHelp(command));
       return 0;

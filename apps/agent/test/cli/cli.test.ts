@@ -216,6 +216,13 @@ test('errors: the agent message and a non-zero exit; usage errors exit 2; no age
   assert.match(badName.stderr, /IPv6 as \[ADDR\]:PORT/);
   const unknown = await sluice(['backend', 'frobnicate']);
   assert.equal(unknown.code, 2);
+  const unknownCommand = await sluice(['frobnicate']);
+  assert.equal(unknownCommand.code, 2);
+  assert.equal(
+    unknownCommand.stderr,
+    'sluice: unknown command "frobnicate"; the commands are agent, teardown, service, backend, backend-host, conns, stats, health, audit, config, user, token, node (sluice --help shows them all)\n',
+    'one sentence, not the whole usage',
+  );
   const noAgent = await sluice(['service', 'ls'], { env: { SLUICE_SOCKET: join(dir, 'nothing.sock') } });
   assert.equal(noAgent.code, 3, noAgent.stderr);
   assert.match(noAgent.stderr, /cannot reach the agent at .*nothing\.sock/);
