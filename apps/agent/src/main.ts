@@ -81,7 +81,7 @@ function settingsFromFlags(values: AgentFlagValues) {
     config: values.config,
     dataDir: values['data-dir'],
     socket: values.socket,
-    adminTokenFile: tokenFileFlag(values),
+    tokenFile: tokenFileFlag(values),
     adminPasswordFile: values['admin-password-file'],
     metricsAddress: values['metrics-address'],
     pinDir: values['pin-dir'],
@@ -168,10 +168,10 @@ export async function runAgent(argv: string[]): Promise<void> {
     } else if (settings.config) {
       log('info', `store already holds services; ${settings.config} is re-imported only on SIGHUP`);
     }
-    agent.ensureAdminTokenFile(settings.adminTokenFile);
+    agent.ensureAdminTokenFile(settings.tokenFile);
     if (settings.adminPasswordFile) agent.ensureFirstAdmin(settings.adminPasswordFile);
     server = await startSocketServer({ socketPath: settings.socket, agent, onError: (m) => log('error', m) });
-    log('info', `API on ${settings.socket}; admin token in ${settings.adminTokenFile}`);
+    log('info', `API on ${settings.socket}; admin token in ${settings.tokenFile}`);
     if (settings.metricsAddress) {
       metrics = await agent.startMetricsServer({ host: settings.metricsAddress.address, port: settings.metricsAddress.port }, AGENT_VERSION);
       log('info', `metrics on ${settings.metricsAddress.address}:${settings.metricsAddress.port}`);

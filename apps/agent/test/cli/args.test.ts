@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UsageError, noMoreThan, parse, parseFlags } from '../../src/cli/args.js';
 import { agentSettingsFromArgs } from '../../src/main.js';
+import { resolveSettings } from '../../src/settings.js';
 
 const FLAGS = { weight: { type: 'string' }, 'check-interval': { type: 'string' }, force: { type: 'boolean', default: false } } as const;
 
@@ -77,13 +78,18 @@ test('unknown flags, values given to on/off flags and left-over arguments: sente
 });
 
 test('sluice agent: --token-file names the admin token file as the CLI does; --admin-token-file, its former name, still works', () => {
-  assert.equal(agentSettingsFromArgs(['--token-file', '/tmp/a.token']).adminTokenFile, '/tmp/a.token');
-  assert.equal(agentSettingsFromArgs(['--admin-token-file', '/tmp/b.token']).adminTokenFile, '/tmp/b.token');
-  assert.equal(agentSettingsFromArgs(['--token-file', '/tmp/a.token', '--admin-token-file', '/tmp/a.token']).adminTokenFile, '/tmp/a.token');
+  assert.equal(agentSettingsFromArgs(['--token-file', '/tmp/a.token']).tokenFile, '/tmp/a.token');
+  assert.equal(agentSettingsFromArgs(['--admin-token-file', '/tmp/b.token']).tokenFile, '/tmp/b.token');
+  assert.equal(agentSettingsFromArgs(['--token-file', '/tmp/a.token', '--admin-token-file', '/tmp/a.token']).tokenFile, '/tmp/a.token');
   assert.match(
     refusal(() => agentSettingsFromArgs(['--token-file', '/tmp/a.token', '--admin-token-file', '/tmp/b.token'])),
     /name two files; --admin-token-file is the former name of --token-file/,
   );
+  /* The settings file says it the same way (tokenFile), and still reads the former adminTokenFile. */
+  assert.equal(resolveSettings({ tokenFile: '/tmp/c.token' }, {}).tokenFile, '/tmp/c.token');
+  assert.equal(resolveSettings({ adminTokenFile: '/tmp/d.token' }, {}).tokenFile, '/tmp/d.token');
+  assert.equal(resolveSettings({ tokenFile: '/tmp/c.token' }, { tokenFile: '/tmp/e.token' }).tokenFile, '/tmp/e.token', 'the flag wins');
+  assert.throws(() => resolveSettings({ tokenFile: '/tmp/c.token', adminTokenFile: '/tmp/d.token' }, {}), /adminTokenFile is the former name of tokenFile/);
 });
 
 test('sluice agent: a negative number reaches the setting check that names its range; flag errors are sentences', () => {
