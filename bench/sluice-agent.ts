@@ -74,7 +74,7 @@ export async function startAgent(
     join(stateDir, 'data'),
     '--socket',
     socket,
-    '--admin-token-file',
+    '--token-file',
     tokenFile,
   ];
   if (options.flowTableSize) args.push('--flow-table-size', String(options.flowTableSize));

@@ -75,7 +75,7 @@ export class AgentProcess {
         paths.dataDir,
         '--socket',
         paths.socket,
-        '--admin-token-file',
+        '--token-file',
         paths.tokenFile,
         '--ready-file',
         paths.readyFile,

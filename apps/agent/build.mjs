@@ -9,14 +9,19 @@
  * external (loaded from node_modules); the commands that need the data plane
  * are split into chunks loaded only when run. The conntrack worker is its own
  * CommonJS bundle, dist/worker-entry.cjs, the name conntrack-worker.ts loads
- * beside itself.
+ * beside itself. dist/inputs.json lists the sources esbuild read (and the
+ * manifests that choose the dependencies): bin/compiled.mjs checks those
+ * files' times alone instead of walking the source trees at every call.
  */
 import { build } from 'esbuild';
 import { rmSync, writeFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MANIFESTS } from './bin/compiled.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = `${here}dist`;
+const repo = resolve(here, '../..');
 const common = {
   bundle: true,
   platform: 'node',
@@ -27,10 +32,11 @@ const common = {
   sourcemap: 'linked',
   logLevel: 'warning',
   absWorkingDir: here,
+  metafile: true,
 };
 
 rmSync(dist, { recursive: true, force: true });
-await build({
+const cli = await build({
   ...common,
   entryPoints: { sluice: 'src/cli.ts' },
   outdir: dist,
@@ -40,12 +46,18 @@ await build({
   /* Bundled CommonJS dependencies call require(); ESM has none of its own. */
   banner: { js: "import { createRequire as __sluiceRequire } from 'node:module'; const require = __sluiceRequire(import.meta.url);" },
 });
-await build({
+const worker = await build({
   ...common,
   entryPoints: { 'worker-entry': 'src/conntrack/worker/worker-thread.ts' },
   outdir: dist,
   format: 'cjs',
   outExtension: { '.js': '.cjs' },
 });
-/* Written last: bin/sluice.mjs trusts dist/ only if this stamp is newer than every source. */
+/* The repository's own files the build read (dependencies change only with a manifest or the lockfile). */
+const sources = [cli, worker]
+  .flatMap((result) => Object.keys(result.metafile.inputs))
+  .filter((input) => !input.includes('node_modules/'))
+  .map((input) => relative(repo, resolve(here, input)));
+writeFileSync(`${dist}/inputs.json`, `${JSON.stringify([...new Set([...sources, ...MANIFESTS])].sort(), null, 1)}\n`);
+/* Written last: bin/sluice.mjs trusts dist/ only if this stamp is newer than every input. */
 writeFileSync(`${dist}/built-at`, `${new Date().toISOString()}\n`);

@@ -72,7 +72,7 @@ function agentArgs(bgpConfig: string): string[] {
     paths.data,
     '--socket',
     paths.socket,
-    '--admin-token-file',
+    '--token-file',
     paths.token,
     '--ready-file',
     paths.ready,

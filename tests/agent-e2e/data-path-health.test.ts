@@ -141,7 +141,7 @@ before(async () => {
       paths.data,
       '--socket',
       paths.socket,
-      '--admin-token-file',
+      '--token-file',
       paths.token,
       '--ready-file',
       paths.ready,

@@ -2,7 +2,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
-import { parseArgs } from 'node:util';
 import agentPackage from '../package.json' with { type: 'json' };
 import type { MetricsServer } from './metrics/index.js';
 import { Agent, teardownDataplane } from './operations/index.js';
@@ -10,6 +9,7 @@ import { startSocketServer, stopSocketServer } from './server/socket-server.js';
 import { claimAgentLock } from './agent-lock.js';
 import { readConfigDocument } from './config-file.js';
 import { readBgpSettings } from './announce/index.js';
+import { UsageError, parseFlags } from './cli/args.js';
 import { log } from './log.js';
 import { type AgentSettings, readSettingsFile, resolveSettings, tunnelOptionsOf } from './settings.js';
 
@@ -21,6 +21,8 @@ const AGENT_FLAGS = {
   config: { type: 'string' },
   'data-dir': { type: 'string' },
   socket: { type: 'string' },
+  /* The name the CLI reads the same file by; --admin-token-file is its former name, still taken. */
+  'token-file': { type: 'string' },
   'admin-token-file': { type: 'string' },
   'admin-password-file': { type: 'string' },
   'metrics-address': { type: 'string' },
@@ -47,17 +49,30 @@ function numberFlag(name: string, value: string | undefined): number | undefined
   if (value === undefined) return undefined;
   const n = Number(value);
   /* Number('') is 0: an empty value must not pass as zero. */
-  if (value.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name} must be a number, not "${value}"`);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, not "${value}"`);
   return n;
 }
 
+const agentFlags = (argv: string[]) => parseFlags(argv, AGENT_FLAGS, 'agent').values;
+type AgentFlagValues = ReturnType<typeof agentFlags>;
+
+/** --token-file, or its former name --admin-token-file; both at once must agree. */
+function tokenFileFlag(values: AgentFlagValues): string | undefined {
+  const [now, former] = [values['token-file'], values['admin-token-file']];
+  if (now !== undefined && former !== undefined && now !== former)
+    throw new UsageError(
+      `--token-file ${now} and --admin-token-file ${former} name two files; --admin-token-file is the former name of --token-file: give one`,
+    );
+  return now ?? former;
+}
+
 export function agentSettingsFromArgs(argv: string[]): AgentSettings {
-  const { values } = parseArgs({ args: argv, options: AGENT_FLAGS, strict: true });
+  const values = agentFlags(argv);
   const fromFile = values.settings ? readSettingsFile(values.settings) : {};
   return resolveSettings(fromFile, settingsFromFlags(values));
 }
 
-function settingsFromFlags(values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof AGENT_FLAGS; strict: true }>>['values']) {
+function settingsFromFlags(values: AgentFlagValues) {
   return {
     interfaces: values.interfaces
       ?.split(',')
@@ -66,7 +81,7 @@ function settingsFromFlags(values: ReturnType<typeof parseArgs<{ args: string[];
     config: values.config,
     dataDir: values['data-dir'],
     socket: values.socket,
-    adminTokenFile: values['admin-token-file'],
+    tokenFile: tokenFileFlag(values),
     adminPasswordFile: values['admin-password-file'],
     metricsAddress: values['metrics-address'],
     pinDir: values['pin-dir'],
@@ -91,7 +106,7 @@ function settingsFromFlags(values: ReturnType<typeof parseArgs<{ args: string[];
 
 /** SIGHUP: the settings file again (flags still win); only its tunnel settings apply to a running agent. */
 function reloadTunnelSettings(agent: Agent, argv: string[]): void {
-  const { values } = parseArgs({ args: argv, options: AGENT_FLAGS, strict: true });
+  const values = agentFlags(argv);
   if (!values.settings) return;
   try {
     const settings = resolveSettings(readSettingsFile(values.settings), settingsFromFlags(values));
@@ -153,10 +168,10 @@ export async function runAgent(argv: string[]): Promise<void> {
     } else if (settings.config) {
       log('info', `store already holds services; ${settings.config} is re-imported only on SIGHUP`);
     }
-    agent.ensureAdminTokenFile(settings.adminTokenFile);
+    agent.ensureAdminTokenFile(settings.tokenFile);
     if (settings.adminPasswordFile) agent.ensureFirstAdmin(settings.adminPasswordFile);
     server = await startSocketServer({ socketPath: settings.socket, agent, onError: (m) => log('error', m) });
-    log('info', `API on ${settings.socket}; admin token in ${settings.adminTokenFile}`);
+    log('info', `API on ${settings.socket}; admin token in ${settings.tokenFile}`);
     if (settings.metricsAddress) {
       metrics = await agent.startMetricsServer({ host: settings.metricsAddress.address, port: settings.metricsAddress.port }, AGENT_VERSION);
       log('info', `metrics on ${settings.metricsAddress.address}:${settings.metricsAddress.port}`);
@@ -188,11 +203,11 @@ export async function runAgent(argv: string[]): Promise<void> {
 }
 
 export function runTeardown(argv: string[]): void {
-  const { values } = parseArgs({
-    args: argv,
-    options: { interfaces: AGENT_FLAGS.interfaces, 'pin-dir': AGENT_FLAGS['pin-dir'], 'xdp-mode': AGENT_FLAGS['xdp-mode'] },
-    strict: true,
-  });
+  const { values } = parseFlags(
+    argv,
+    { interfaces: AGENT_FLAGS.interfaces, 'pin-dir': AGENT_FLAGS['pin-dir'], 'xdp-mode': AGENT_FLAGS['xdp-mode'] },
+    'teardown',
+  );
   const settings = resolveSettings(
     {},
     {
@@ -204,6 +219,6 @@ export function runTeardown(argv: string[]): void {
       xdpMode: values['xdp-mode'],
     },
   );
-  if (settings.interfaces.length === 0) throw new Error('--interfaces is required: the balancer interfaces, comma-separated');
+  if (settings.interfaces.length === 0) throw new UsageError('--interfaces is required: the balancer interfaces, comma-separated');
   teardownDataplane(settings);
 }

@@ -44,7 +44,8 @@ export const agentSettingsSchema = z
     config: z.string().optional(),
     dataDir: z.string().default(DEFAULT_DATA_DIR),
     socket: z.string().default(DEFAULT_SOCKET_PATH),
-    adminTokenFile: z.string().default(DEFAULT_ADMIN_TOKEN_FILE),
+    /** The admin token the agent writes and the CLI reads (--token-file for both). */
+    tokenFile: z.string().default(DEFAULT_ADMIN_TOKEN_FILE),
     /** On first start (no users yet), the console's first admin gets the password in this file. */
     adminPasswordFile: z.string().optional(),
     metricsAddress: hostPort.optional(),
@@ -104,9 +105,18 @@ export function readSettingsFile(path: string): Record<string, unknown> {
   return raw as Record<string, unknown>;
 }
 
+/* adminTokenFile: the former name of tokenFile in a settings file, still read; both at once must agree. */
+function withFormerNames(fromFile: Record<string, unknown>): Record<string, unknown> {
+  if (!('adminTokenFile' in fromFile)) return fromFile;
+  const { adminTokenFile, ...rest } = fromFile;
+  if ('tokenFile' in rest && rest.tokenFile !== adminTokenFile)
+    throw new Error('agent settings: tokenFile and adminTokenFile name two files; adminTokenFile is the former name of tokenFile: give one');
+  return { ...rest, tokenFile: adminTokenFile };
+}
+
 export function resolveSettings(fromFile: Record<string, unknown>, fromFlags: Record<string, unknown>): AgentSettings {
   const defined = Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined));
-  const parsed = agentSettingsSchema.safeParse({ ...fromFile, ...defined });
+  const parsed = agentSettingsSchema.safeParse({ ...withFormerNames(fromFile), ...defined });
   if (!parsed.success) throw new Error(`agent settings: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }

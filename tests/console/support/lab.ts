@@ -104,7 +104,7 @@ async function startAgent(interfaces: string[]): Promise<void> {
       AGENT_SOCKET,
       '--data-dir',
       DATA_DIR,
-      '--admin-token-file',
+      '--token-file',
       ADMIN_TOKEN_FILE,
       '--ready-file',
       AGENT_READY_FILE,

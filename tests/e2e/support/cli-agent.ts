@@ -22,7 +22,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A fresh store, socket and token file, so the agent never meets another agent's state. */
 function privatePaths(): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-e2e-agent-'));
-  return ['--data-dir', join(dir, 'data'), '--socket', join(dir, 'agent.sock'), '--admin-token-file', join(dir, 'admin.token')];
+  return ['--data-dir', join(dir, 'data'), '--socket', join(dir, 'agent.sock'), '--token-file', join(dir, 'admin.token')];
 }
 
 export class CliAgent {

@@ -1,6 +1,6 @@
 /* sluice backend add|set|drain|ready|maint|rm SERVICE ADDR:PORT [ADDR:PORT...] */
 import type { AdminState, BackendView } from '@sluice/api';
-import { UsageError, duration, integer, parse, positional } from './args.js';
+import { UsageError, duration, integer, noMoreThan, parse, positional } from './args.js';
 import { connect } from './connection.js';
 import { activeText, emit, healthWord, withEstimateNote } from './output.js';
 import { formatTable } from './table.js';
@@ -64,8 +64,9 @@ export const stableBackendList = (backends: BackendView[]) =>
 
 export async function backendCommand(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;
-  const { values, positionals } = parse(rest, FLAGS);
-  const client = connect(values);
+  const command = `backend ${verb ?? ''}`.trimEnd();
+  const { values, positionals } = parse(rest, FLAGS, command);
+  const client = await connect(values);
   const service = () => positional(positionals, 0, 'SERVICE (VIP:PORT/PROTO)', BACKEND_USAGE);
   const endpoints = () => {
     positional(positionals, 1, 'ADDR:PORT', BACKEND_USAGE);
@@ -77,16 +78,21 @@ export async function backendCommand(argv: string[]): Promise<void> {
     case 'ls':
     case 'list': {
       if (values.stable && !values.json) throw new UsageError('--stable shapes the --json output: add --json');
-      const backends = await client.backends.list.query({ service: service() });
+      const name = service();
+      noMoreThan(positionals, 1, command);
+      const backends = await client.backends.list.query({ service: name });
       return emit(values.json, values.stable ? stableBackendList(backends) : backends, () => backendTable(backends));
     }
     case 'add': {
+      const name = service();
       const [address, port] = splitEndpoint(positional(positionals, 1, 'ADDR:PORT', BACKEND_USAGE));
+      noMoreThan(positionals, 2, command);
+      const weight = integer('weight', values.weight);
       const added = await client.backends.add.mutate({
-        service: service(),
+        service: name,
         address,
         port,
-        weight: integer('weight', values.weight),
+        weight,
         state: values.state as AdminState | undefined,
       });
       return emit(values.json, added, () => `backend ${added.endpoint} added to ${added.service} (weight ${added.weight}, ${added.state})`);

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { readPinnedDecapCounters } from '@sluice/dataplane';
-import { UsageError, integer, parse } from './args.js';
+import { UsageError, integer, noMoreThan, parse } from './args.js';
 import { attachDecap, detachDecap } from './backend-host/attach.js';
 import { type CheckResult, checkHost } from './backend-host/checks.js';
 import { type MssFit, type MssRestore, describeRoute } from './backend-host/mss.js';
@@ -81,7 +81,9 @@ function formatCounters(counters: Record<string, number> | null): string {
 /** Returns the exit code: 0, or 1 when check found problems. */
 export async function backendHostCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
-  const { values, positionals } = parse(rest, FLAGS);
+  const command = `backend-host ${verb ?? ''}`.trimEnd();
+  const { values, positionals } = parse(rest, FLAGS, command);
+  noMoreThan(positionals, verb === 'report' ? 1 : 0, command);
   const runDir = values['run-dir'] ?? DEFAULT_RUN_DIR;
   const vips = addresses('vip', values.vip);
   switch (verb) {
@@ -139,7 +141,7 @@ export async function backendHostCommand(argv: string[]): Promise<number> {
     }
     case 'report': {
       const report = readReport(positionals[0] ?? '-');
-      const stored = await connect(values).backendHosts.report.mutate(report);
+      const stored = await (await connect(values)).backendHosts.report.mutate(report);
       emit(values.json, stored, () => {
         const problems = stored.problems === 0 ? 'no problems' : `${stored.problems} problem${stored.problems === 1 ? '' : 's'}`;
         return `recorded the check of ${stored.host.addresses.join(', ')} (${problems}); backends at ${stored.host.addresses.length === 1 ? 'that address' : 'those addresses'} show it`;

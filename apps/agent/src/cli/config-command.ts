@@ -1,6 +1,6 @@
 /* sluice config export [FILE] | import FILE [--dry-run] [--force]; sluice user ... */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { UsageError, parse, positional } from './args.js';
+import { UsageError, noMoreThan, parse, positional } from './args.js';
 import { connect, connectWith } from './connection.js';
 import { importPreviewText } from './import-preview.js';
 import { readPasswords } from './password-input.js';
@@ -22,9 +22,11 @@ export const USER_VERBS = ['ls', 'list', 'add', 'set', 'passwd', 'rm', 'remove',
 /** Returns the exit code: 1 for a dry run that would be refused, so a script can stop there. */
 export async function configCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
-  const { values, positionals } = parse(rest, { 'dry-run': { type: 'boolean', default: false }, force: { type: 'boolean', default: false } });
-  const client = connect(values);
+  const command = `config ${verb ?? ''}`.trimEnd();
+  const { values, positionals } = parse(rest, { 'dry-run': { type: 'boolean', default: false }, force: { type: 'boolean', default: false } }, command);
+  const client = await connect(values);
   if (verb === 'export') {
+    noMoreThan(positionals, 1, command);
     const document = await client.config.export.query();
     const file = positionals[0];
     /* YAML and the document's schema load only here: every other command starts without them. */
@@ -39,6 +41,7 @@ export async function configCommand(argv: string[]): Promise<number> {
   }
   if (verb === 'import') {
     const file = positional(positionals, 0, 'FILE', CONFIG_USAGE);
+    noMoreThan(positionals, 1, command);
     /* Validated here first, so a bad file is reported with its path before the agent sees it. */
     const { parseConfigText, validateConfigDocument } = await import('../config-file.js');
     const document = validateConfigDocument(parseConfigText(readFileSync(file, 'utf8'), file), file);
@@ -59,10 +62,13 @@ async function readStdin(): Promise<string> {
 
 export async function userCommand(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;
-  const { values, positionals } = parse(rest, { role: { type: 'string' }, password: { type: 'boolean', default: false }, source: { type: 'string' } });
+  const command = `user ${verb ?? ''}`.trimEnd();
+  const { values, positionals } = parse(rest, { role: { type: 'string' }, password: { type: 'boolean', default: false }, source: { type: 'string' } }, command);
+  /* At most one NAME, none for ls. */
+  noMoreThan(positionals, verb === 'ls' || verb === 'list' ? 0 : 1, command);
   /* passwd proves who it is with the current password: it needs no admin token. */
   if (verb === 'passwd') return changeOwnPassword(positional(positionals, 0, 'NAME', USER_USAGE), values);
-  const client = connect(values);
+  const client = await connect(values);
   switch (verb) {
     case 'ls':
     case 'list': {
@@ -106,8 +112,8 @@ export async function userCommand(argv: string[]): Promise<void> {
 /* Logs in as the user with the current password, changes it in that session, and logs out: other sessions of the user end. */
 async function changeOwnPassword(user: string, values: { json: boolean; socket?: string; 'token-file'?: string }): Promise<void> {
   const [currentPassword, newPassword] = await readPasswords(['current password', 'new password']);
-  const session = await connectWith(values, null).auth.login.mutate({ user, password: currentPassword! });
-  const asUser = connectWith(values, session.token);
+  const session = await (await connectWith(values, null)).auth.login.mutate({ user, password: currentPassword! });
+  const asUser = await connectWith(values, session.token);
   const result = await asUser.auth.changePassword.mutate({ currentPassword: currentPassword!, newPassword: newPassword! }).catch(async (error: unknown) => {
     /* The refusal is what the operator needs to read; the session this command opened ends either way. */
     await asUser.auth.logout.mutate();

@@ -1,6 +1,7 @@
 /* The `sluice` command: the agent itself, and every API call from a terminal. */
-import { TRPCClientError } from '@trpc/client';
 import { UsageError } from './args.js';
+import { DEFAULT_ADMIN_TOKEN_FILE, DEFAULT_SOCKET_PATH } from '../default-paths.js';
+import { CONNECTION_HELP, ENVIRONMENT_HELP } from './environment.js';
 import { BACKEND_USAGE, BACKEND_VERBS, backendCommand } from './backend-command.js';
 import { BACKEND_HOST_USAGE, BACKEND_HOST_VERBS } from './backend-host-usage.js';
 import { CONFIG_USAGE, CONFIG_VERBS, USER_USAGE, USER_VERBS, configCommand, userCommand } from './config-command.js';
@@ -10,12 +11,14 @@ import { NODE_USAGE, NODE_VERBS, nodeCommand } from './node-command.js';
 import { TOKEN_USAGE, TOKEN_VERBS, tokenCommand } from './token-command.js';
 
 const AGENT_USAGE = `sluice agent [--settings FILE] [--interfaces IF,...] [--config SERVICES_FILE] [--data-dir DIR]
-               [--socket PATH] [--admin-token-file PATH] [--admin-password-file PATH]
+               [--socket PATH] [--token-file PATH] [--admin-password-file PATH]
                [--metrics-address HOST:PORT] [--pin-dir DIR]
                [--xdp-mode native|skb] [--flow-table-size N] [--half-open-table-size N] [--client-rate-table-size N] [--flow-guard-rate N] [--icmp-too-big-rate N] [--detach-on-exit] [--ready-file FILE]
                [--tunnel-source4 A] [--tunnel-source6 A] [--tunnel-source4-hash-bits N] [--tunnel-source6-hash-bits N] [--gue-port P]
                [--bgp-config FILE] [--hash-seed N]
       run the agent; --config seeds an empty store; SIGHUP re-imports it (and the settings file's tunnel settings)
+      --socket, --token-file: where it serves the API (default ${DEFAULT_SOCKET_PATH}) and writes the admin token
+        (default ${DEFAULT_ADMIN_TOKEN_FILE}), the same flags the other commands read them by (--admin-token-file: its former name)
       ipip/gue: the outer source per family defaults to the XDP interfaces' one global address; GUE port 6080
       --icmp-too-big-rate: ICMP too-big answers a second, 0..100000 (default 1000; 0 never answers)
       --bgp-config: run BIRD and announce each VIP this node can serve to the routers named there (README "Running several nodes")
@@ -30,6 +33,8 @@ const done = (run: (argv: string[]) => Promise<void> | void) => async (argv: str
 
 interface Command {
   usage: string;
+  /** Whether it calls the agent's API: its --help then names the connection flags and environment. */
+  callsAgent: boolean;
   /** The subcommands (first argument) it takes, aliases included; empty when it has none. */
   verbs: readonly string[];
   /** Returns the exit code. */
@@ -44,6 +49,7 @@ interface Command {
 export const COMMANDS: Record<string, Command> = {
   agent: {
     usage: AGENT_USAGE,
+    callsAgent: false,
     verbs: [],
     run: async (argv) => {
       const { runAgent } = await import('../main.js');
@@ -53,31 +59,42 @@ export const COMMANDS: Record<string, Command> = {
   },
   teardown: {
     usage: TEARDOWN_USAGE,
+    callsAgent: false,
     verbs: [],
     run: done(async (argv) => (await import('../main.js')).runTeardown(argv)),
   },
-  service: { usage: SERVICE_USAGE, verbs: SERVICE_VERBS, run: done(serviceCommand) },
-  backend: { usage: BACKEND_USAGE, verbs: BACKEND_VERBS, run: done(backendCommand) },
+  service: { usage: SERVICE_USAGE, callsAgent: true, verbs: SERVICE_VERBS, run: done(serviceCommand) },
+  backend: { usage: BACKEND_USAGE, callsAgent: true, verbs: BACKEND_VERBS, run: done(backendCommand) },
   'backend-host': {
     usage: BACKEND_HOST_USAGE,
+    /* report does; attach, detach and check work on the host itself. */
+    callsAgent: true,
     verbs: BACKEND_HOST_VERBS,
     run: async (argv) => (await import('./backend-host-command.js')).backendHostCommand(argv),
   },
-  conns: { usage: CONNS_USAGE, verbs: [], run: done(connsCommand) },
-  stats: { usage: STATS_USAGE, verbs: [], run: done(statsCommand) },
-  health: { usage: HEALTH_USAGE, verbs: [], run: done(healthCommand) },
-  audit: { usage: AUDIT_USAGE, verbs: [], run: done(auditCommand) },
-  config: { usage: CONFIG_USAGE, verbs: CONFIG_VERBS, run: configCommand },
-  user: { usage: USER_USAGE, verbs: USER_VERBS, run: done(userCommand) },
-  token: { usage: TOKEN_USAGE, verbs: TOKEN_VERBS, run: done(tokenCommand) },
-  node: { usage: NODE_USAGE, verbs: NODE_VERBS, run: done(nodeCommand) },
+  conns: { usage: CONNS_USAGE, callsAgent: true, verbs: [], run: done(connsCommand) },
+  stats: { usage: STATS_USAGE, callsAgent: true, verbs: [], run: done(statsCommand) },
+  health: { usage: HEALTH_USAGE, callsAgent: true, verbs: [], run: done(healthCommand) },
+  audit: { usage: AUDIT_USAGE, callsAgent: true, verbs: [], run: done(auditCommand) },
+  config: { usage: CONFIG_USAGE, callsAgent: true, verbs: CONFIG_VERBS, run: configCommand },
+  user: { usage: USER_USAGE, callsAgent: true, verbs: USER_VERBS, run: done(userCommand) },
+  token: { usage: TOKEN_USAGE, callsAgent: true, verbs: TOKEN_VERBS, run: done(tokenCommand) },
+  node: { usage: NODE_USAGE, callsAgent: true, verbs: NODE_VERBS, run: done(nodeCommand) },
 };
 
-export const USAGE = `usage: sluice <command> [options]     (every API command takes --json, --socket PATH, --token-file PATH; every command takes --help)
+export const USAGE = `usage: sluice <command> [options]     (every command takes --help)
 
 ${Object.values(COMMANDS)
   .map((command) => `  ${command.usage}`)
-  .join('\n\n')}`;
+  .join('\n\n')}
+
+${CONNECTION_HELP}
+
+${ENVIRONMENT_HELP}`;
+
+/** A command's --help: its usage, and for one that calls the agent the connection flags and environment. */
+export const commandHelp = (command: Command) =>
+  command.callsAgent ? `usage: ${command.usage}\n\n${CONNECTION_HELP}\n\n${ENVIRONMENT_HELP}` : `usage: ${command.usage}`;
 
 /* --help or -h anywhere before a "--": the command's usage and nothing else, whatever else the line holds. */
 const asksForHelp = (argv: string[]) => {
@@ -94,9 +111,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-    if (!command) throw new UsageError(`unknown command "${name}"\n${USAGE}`);
+    if (!command) throw new UsageError(`unknown command "${name}"; the commands are ${Object.keys(COMMANDS).join(', ')} (sluice --help shows them all)`);
     if (asksForHelp(rest)) {
-      console.log(`usage: ${command.usage}`);
+      console.log(commandHelp(command));
       return 0;
     }
     return await command.run(rest);
@@ -105,13 +122,16 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/* The agent's refusal or the client's failure (TRPCClientError, known by its name: importing the class would load tRPC for --help too). */
+const isClientError = (error: unknown): error is Error & { data?: { sluiceCode?: string } } => error instanceof Error && error.name === 'TRPCClientError';
+
 function report(error: unknown): number {
   if (error instanceof UsageError) {
     process.stderr.write(`sluice: ${error.message}\n`);
     return 2;
   }
-  if (error instanceof TRPCClientError) {
-    const code = (error.data as { sluiceCode?: string } | undefined)?.sluiceCode;
+  if (isClientError(error)) {
+    const code = error.data?.sluiceCode;
     process.stderr.write(`sluice: ${code ? `${code}: ` : ''}${error.message}\n`);
     return /cannot reach the agent/.test(error.message) ? 3 : 1;
   }

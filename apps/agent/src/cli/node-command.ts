@@ -4,7 +4,7 @@
  * (agent.info), then the node as the routers see it (node.status, BGP, issue 12).
  */
 import type { AgentInfo, NodeStatus } from '@sluice/api';
-import { UsageError, duration, parse } from './args.js';
+import { UsageError, duration, noMoreThan, parse } from './args.js';
 import { connect } from './connection.js';
 import { emit } from './output.js';
 import { formatAge, formatTable, formatTime } from './table.js';
@@ -96,8 +96,11 @@ export function formatNodeStatus(status: NodeStatus): string {
 
 export async function nodeCommand(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;
-  const { values } = parse(rest, { timeout: { type: 'string' } });
-  const client = connect(values);
+  const command = `node ${verb ?? ''}`.trimEnd();
+  const { values, positionals } = parse(rest, { timeout: { type: 'string' } }, command);
+  noMoreThan(positionals, 0, command);
+  if (values.timeout !== undefined && verb !== 'drain') throw new UsageError('--timeout goes with node drain only');
+  const client = await connect(values);
   switch (verb) {
     case undefined:
     case 'status': {

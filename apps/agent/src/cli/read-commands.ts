@@ -1,6 +1,6 @@
 /* sluice conns | stats | health | audit: read-only views. */
 import type { FlowTableSummary } from '@sluice/api';
-import { integer, parse } from './args.js';
+import { integer, noMoreThan, parse } from './args.js';
 import { connect } from './connection.js';
 import { emit, healthWord } from './output.js';
 import { formatAge, formatCount, formatTable, formatTime } from './table.js';
@@ -12,24 +12,30 @@ export const HEALTH_USAGE = 'sluice health [SERVICE]';
 export const AUDIT_USAGE = 'sluice audit [--limit N] [--actor USER] [--action A] [--target T]';
 
 export async function connsCommand(argv: string[]): Promise<void> {
-  const { values } = parse(argv, {
-    service: { type: 'string' },
-    backend: { type: 'string' },
-    client: { type: 'string' },
-    protocol: { type: 'string' },
-    state: { type: 'string' },
-    'hide-closed': { type: 'boolean' },
-    limit: { type: 'string' },
-    cursor: { type: 'string' },
-  });
-  const page = await connect(values).connections.list.query({
+  const { values, positionals } = parse(
+    argv,
+    {
+      service: { type: 'string' },
+      backend: { type: 'string' },
+      client: { type: 'string' },
+      protocol: { type: 'string' },
+      state: { type: 'string' },
+      'hide-closed': { type: 'boolean' },
+      limit: { type: 'string' },
+      cursor: { type: 'string' },
+    },
+    'conns',
+  );
+  noMoreThan(positionals, 0, 'conns');
+  const limit = integer('limit', values.limit) ?? 50;
+  const page = await (await connect(values)).connections.list.query({
     service: values.service,
     backend: values.backend,
     client: values.client,
     protocol: values.protocol as any,
     state: values.state as any,
     hideClosed: values['hide-closed'],
-    limit: integer('limit', values.limit) ?? 50,
+    limit,
     cursor: values.cursor,
   });
   emit(values.json, page, () => {
@@ -68,8 +74,9 @@ function flowTableLine({ capacity, tracked, byState, snapshotAgeMs }: FlowTableS
 }
 
 export async function statsCommand(argv: string[]): Promise<void> {
-  const { values } = parse(argv, {});
-  const totals = await connect(values).stats.totals.query();
+  const { values, positionals } = parse(argv, {}, 'stats');
+  noMoreThan(positionals, 0, 'stats');
+  const totals = await (await connect(values)).stats.totals.query();
   emit(values.json, totals, () => {
     const row = (name: string, t: (typeof totals.services)[number]) => [
       name,
@@ -99,8 +106,9 @@ export async function statsCommand(argv: string[]): Promise<void> {
 }
 
 export async function healthCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parse(argv, {});
-  const list = await connect(values).health.list.query(positionals[0] ? { service: positionals[0] } : undefined);
+  const { values, positionals } = parse(argv, {}, 'health');
+  noMoreThan(positionals, 1, 'health');
+  const list = await (await connect(values)).health.list.query(positionals[0] ? { service: positionals[0] } : undefined);
   emit(values.json, list, () =>
     formatTable(
       ['SERVICE', 'BACKEND', 'STATE', 'CHECK', 'HEALTH', 'LAST CHECK', 'LATENCY', 'OK', 'FAIL', 'ERROR'],
@@ -121,15 +129,21 @@ export async function healthCommand(argv: string[]): Promise<void> {
 }
 
 export async function auditCommand(argv: string[]): Promise<void> {
-  const { values } = parse(argv, {
-    limit: { type: 'string' },
-    actor: { type: 'string' },
-    action: { type: 'string' },
-    target: { type: 'string' },
-    cursor: { type: 'string' },
-  });
-  const page = await connect(values).audit.list.query({
-    limit: integer('limit', values.limit) ?? 20,
+  const { values, positionals } = parse(
+    argv,
+    {
+      limit: { type: 'string' },
+      actor: { type: 'string' },
+      action: { type: 'string' },
+      target: { type: 'string' },
+      cursor: { type: 'string' },
+    },
+    'audit',
+  );
+  noMoreThan(positionals, 0, 'audit');
+  const limit = integer('limit', values.limit) ?? 20;
+  const page = await (await connect(values)).audit.list.query({
+    limit,
     actor: values.actor,
     action: values.action,
     target: values.target,

@@ -1,6 +1,7 @@
 /* sluice service add|set|set-mode|rm|ls VIP:PORT/PROTO */
-import { FORWARDING_MODES, type ForwardingMode, type HealthCheckPatch, parseServiceName } from '@sluice/api';
-import { UsageError, duration, integer, parse, positional, statusRange } from './args.js';
+import type { HealthCheckPatch } from '@sluice/api';
+import { FORWARDING_MODES, type ForwardingMode, parseServiceName } from '@sluice/api/names';
+import { UsageError, duration, integer, noMoreThan, parse, positional, statusRange } from './args.js';
 import { connect } from './connection.js';
 import { activeText, emit, withEstimateNote } from './output.js';
 import { formatTable } from './table.js';
@@ -59,11 +60,13 @@ const summary = (s: { algorithm: string; mode: string; clientRate: number; healt
 
 export async function serviceCommand(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;
-  const { values, positionals } = parse(rest, FLAGS);
-  const client = connect(values);
+  const command = `service ${verb ?? ''}`.trimEnd();
+  const { values, positionals } = parse(rest, FLAGS, command);
+  const client = await connect(values);
   switch (verb) {
     case 'ls':
     case 'list': {
+      noMoreThan(positionals, 0, command);
       const services = await client.services.list.query();
       return emit(values.json, services, () =>
         withEstimateNote(
@@ -86,6 +89,7 @@ export async function serviceCommand(argv: string[]): Promise<void> {
     }
     case 'add': {
       const name = positional(positionals, 0, 'VIP:PORT/PROTO', SERVICE_USAGE);
+      noMoreThan(positionals, 1, command);
       const address = parseServiceName(name);
       if (typeof address === 'string') throw new UsageError(address);
       const created = await client.services.create.mutate({
@@ -99,6 +103,7 @@ export async function serviceCommand(argv: string[]): Promise<void> {
     }
     case 'set': {
       const service = positional(positionals, 0, 'VIP:PORT/PROTO', SERVICE_USAGE);
+      noMoreThan(positionals, 1, command);
       const updated = await client.services.update.mutate({
         service,
         algorithm: values.algorithm as any,
@@ -111,6 +116,7 @@ export async function serviceCommand(argv: string[]): Promise<void> {
     case 'set-mode': {
       const service = positional(positionals, 0, 'VIP:PORT/PROTO', SERVICE_USAGE);
       const mode = positional(positionals, 1, FORWARDING_MODES.join('|'), SERVICE_USAGE);
+      noMoreThan(positionals, 2, command);
       if (!(FORWARDING_MODES as readonly string[]).includes(mode)) throw new UsageError(`mode must be one of ${FORWARDING_MODES.join(', ')}, not "${mode}"`);
       const updated = await client.services.update.mutate({ service, mode: mode as ForwardingMode });
       return emit(
@@ -122,6 +128,7 @@ export async function serviceCommand(argv: string[]): Promise<void> {
     case 'rm':
     case 'remove': {
       const service = positional(positionals, 0, 'VIP:PORT/PROTO', SERVICE_USAGE);
+      noMoreThan(positionals, 1, command);
       const result = await client.services.delete.mutate({ service, force: values.force });
       return emit(values.json, result, () => `service ${result.deleted} removed${result.flowsEnded ? ` (${result.flowsEnded} flows ended)` : ''}`);
     }

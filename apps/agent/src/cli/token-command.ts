@@ -1,5 +1,5 @@
 /* sluice token list | create NAME --role R | revoke NAME: API tokens for scripts and monitoring (admin). */
-import { UsageError, parse, positional } from './args.js';
+import { UsageError, noMoreThan, parse, positional } from './args.js';
 import { connect } from './connection.js';
 import { emit } from './output.js';
 import { formatTable, formatTime } from './table.js';
@@ -11,11 +11,13 @@ export const TOKEN_VERBS = ['list', 'ls', 'create', 'add', 'revoke', 'rm'] as co
 
 export async function tokenCommand(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;
-  const { values, positionals } = parse(rest, { role: { type: 'string' } });
-  const client = connect(values);
+  const command = `token ${verb ?? ''}`.trimEnd();
+  const { values, positionals } = parse(rest, { role: { type: 'string' } }, command);
+  const client = await connect(values);
   switch (verb) {
     case 'ls':
     case 'list': {
+      noMoreThan(positionals, 0, command);
       const tokens = await client.auth.listTokens.query();
       return emit(values.json, tokens, () =>
         formatTable(
@@ -27,6 +29,7 @@ export async function tokenCommand(argv: string[]): Promise<void> {
     case 'create':
     case 'add': {
       const name = positional(positionals, 0, 'NAME', TOKEN_USAGE);
+      noMoreThan(positionals, 1, command);
       if (!values.role) throw new UsageError(`token create needs --role\nusage: ${TOKEN_USAGE}`);
       const created = await client.auth.createToken.mutate({ name, role: values.role as any });
       return emit(values.json, created, () => `token ${created.name} (${created.role}); its secret, shown only now:\n${created.token}`);
@@ -34,6 +37,7 @@ export async function tokenCommand(argv: string[]): Promise<void> {
     case 'revoke':
     case 'rm': {
       const name = positional(positionals, 0, 'NAME', TOKEN_USAGE);
+      noMoreThan(positionals, 1, command);
       const result = await client.auth.revokeToken.mutate({ name });
       return emit(values.json, result, () => `token ${name} revoked`);
     }

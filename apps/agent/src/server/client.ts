@@ -3,34 +3,63 @@
  * fetch cannot reach a unix socket, so requests go through node:http with
  * socketPath and are handed to tRPC's links as fetch-like responses.
  */
-import { request } from 'node:http';
+import { type IncomingHttpHeaders, request } from 'node:http';
+import { connect } from 'node:net';
 import type { AppRouter } from '@sluice/api';
-import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink } from '@trpc/client';
+import { createTRPCClient, httpBatchLink } from '@trpc/client';
 
 export interface SocketClientOptions {
   socketPath: string;
-  token: string | null;
+  /** The bearer token, or a function that gives it when the first request goes out (the CLI reads its token file only then). */
+  token: string | null | (() => string | null);
   timeoutMs?: number;
 }
 
+/*
+ * What tRPC's httpLink reads of a fetch answer: its status and its body as
+ * JSON. A plain object, not a WHATWG Response: building one loads undici (tens
+ * of milliseconds at each CLI start, issue 15); node:http is loaded anyway.
+ */
+interface SocketResponse {
+  ok: boolean;
+  status: number;
+  headers: IncomingHttpHeaders;
+  json(): Promise<unknown>;
+  text(): Promise<string>;
+}
+
+/** tRPC's httpLink passes its headers as a plain object (httpUtils fetchHTTPResponse). */
+type PlainHeaders = Record<string, string>;
+
 function socketFetch(socketPath: string, timeoutMs: number) {
-  return (input: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
+  return (input: string | URL, init?: { method?: string; headers?: PlainHeaders; body?: string; signal?: AbortSignal | null }): Promise<SocketResponse> =>
     new Promise((resolve, reject) => {
-      const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-      const headers: Record<string, string> = {};
-      new Headers(init?.headers).forEach((value, key) => (headers[key] = value));
-      /* agent: false — a fresh connection per call (cheap on a unix socket): a pooled one the agent
-       * already closed after its keep-alive would fail with EPIPE. */
-      const req = request({ socketPath, agent: false, path: url.pathname + url.search, method: init?.method ?? 'GET', headers, timeout: timeoutMs }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const responseHeaders = new Headers();
-          for (const [key, value] of Object.entries(res.headers)) if (typeof value === 'string') responseHeaders.set(key, value);
-          resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 500, headers: responseHeaders }));
-        });
-        res.on('error', reject);
-      });
+      const url = new URL(input);
+      /*
+       * A fresh connection per call (cheap on a unix socket): a pooled one the agent already
+       * closed after its keep-alive would fail with EPIPE. Made here rather than by an http.Agent,
+       * which checks the Host header with node's IPv6 pattern, whose first compile costs tens of
+       * milliseconds at each CLI start (issue 15).
+       */
+      const req = request(
+        {
+          createConnection: () => connect(socketPath),
+          path: url.pathname + url.search,
+          method: init?.method ?? 'GET',
+          headers: init?.headers,
+          timeout: timeoutMs,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 500;
+            resolve({ ok: status >= 200 && status < 300, status, headers: res.headers, json: async () => JSON.parse(text), text: async () => text });
+          });
+          res.on('error', reject);
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`no answer from the agent on ${socketPath} within ${timeoutMs} ms`)));
       req.on('error', (error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED')
@@ -38,24 +67,30 @@ function socketFetch(socketPath: string, timeoutMs: number) {
         else reject(error);
       });
       init?.signal?.addEventListener('abort', () => req.destroy(new Error('aborted')));
-      if (init?.body) req.write(init.body as string);
+      if (init?.body) req.write(init.body);
       req.end();
     });
 }
 
 export function createSocketClient(options: SocketClientOptions) {
-  const fetch = socketFetch(options.socketPath, options.timeoutMs ?? 30_000) as typeof globalThis.fetch;
-  const headers = () => (options.token ? { authorization: `Bearer ${options.token}` } : {});
+  /* Narrower than the global fetch's type, and all that httpLink uses of it. */
+  const fetch = socketFetch(options.socketPath, options.timeoutMs ?? 30_000) as unknown as typeof globalThis.fetch;
+  const headers = () => {
+    const token = typeof options.token === 'function' ? options.token() : options.token;
+    return token ? { authorization: `Bearer ${token}` } : {};
+  };
   /* The host is never contacted: every request goes to the socket. */
   const url = 'http://sluice-agent';
   return createTRPCClient<AppRouter>({
     links: [
-      splitLink({
-        condition: (op) => op.type === 'subscription',
-        /* SSE needs a streamed body, which this fetch does not give; subscriptions are for the console. */
-        true: httpSubscriptionLink({ url }),
-        false: httpLink({ url, fetch, headers }),
-      }),
+      /*
+       * One call per request (maxItems 1), as httpLink would send it; not httpLink itself: it
+       * tests every input with `instanceof FormData`, and that first touch of the global loads
+       * undici, tens of milliseconds at each CLI start (issue 15). The batch link sends JSON only.
+       * No subscriptions: SSE needs a streamed body, which this fetch does not give (they are
+       * the console's, through its own server); the link refuses one by name.
+       */
+      httpBatchLink({ url, fetch, headers, maxItems: 1 }),
     ],
   });
 }

@@ -216,12 +216,91 @@ test('errors: the agent message and a non-zero exit; usage errors exit 2; no age
   assert.match(badName.stderr, /IPv6 as \[ADDR\]:PORT/);
   const unknown = await sluice(['backend', 'frobnicate']);
   assert.equal(unknown.code, 2);
+  const unknownCommand = await sluice(['frobnicate']);
+  assert.equal(unknownCommand.code, 2);
+  assert.equal(
+    unknownCommand.stderr,
+    'sluice: unknown command "frobnicate"; the commands are agent, teardown, service, backend, backend-host, conns, stats, health, audit, config, user, token, node (sluice --help shows them all)\n',
+    'one sentence, not the whole usage',
+  );
   const noAgent = await sluice(['service', 'ls'], { env: { SLUICE_SOCKET: join(dir, 'nothing.sock') } });
   assert.equal(noAgent.code, 3, noAgent.stderr);
   assert.match(noAgent.stderr, /cannot reach the agent at .*nothing\.sock/);
   const noToken = await sluice(['service', 'ls'], { env: { SLUICE_TOKEN_FILE: join(dir, 'missing.token') } });
   assert.equal(noToken.code, 1);
   assert.match(noToken.stderr, /no admin token file at .*missing\.token/);
+});
+
+test('out-of-range numbers reach the agent, which names the range; every refusal is a sentence, none a parser or schema dump', T, async () => {
+  const svc = '198.18.100.1:80/tcp';
+  const before = JSON.stringify(t.store.services.backends());
+  /* parseArgs alone calls "--weight -1" ambiguous; zod alone says 'Invalid option: expected one of "round-robin"|...'. */
+  const DUMP = /ambiguous|Did you forget|Invalid option|expected one of "|Too small|expected number|ERR_/;
+  const cases: [string[], RegExp][] = [
+    [['backend', 'set', svc, '198.19.1.2:8080', '--weight', '-1'], /weight must be 1 to 65535/],
+    [['backend', 'add', svc, '198.19.1.9:8080', '--weight', '-3'], /weight must be 1 to 65535/],
+    [['backend', 'add', svc, '198.19.1.9:8080', '--state', 'nope'], /state must be one of ready, drain, maint/],
+    [
+      ['service', 'add', '198.18.100.77:80/tcp', '--algorithm', 'fastest'],
+      /algorithm must be one of round-robin, weighted-round-robin, least-connections, source-hash, maglev/,
+    ],
+    [['service', 'add', '198.18.100.77:80/tcp', '--client-rate', '-1'], /clientRate must be 0 \(no limit\) to 1000000/],
+    [['service', 'add', '198.18.100.77:80/tcp', '--rise', '-2'], /rise must be 1 to 100/],
+    [['service', 'set', svc, '--check', 'ping'], /check type must be one of tcp, http, none/],
+    [['conns', '--limit', '-5'], /limit must be 1 to 1000/],
+    [['conns', '--limit', '0'], /limit must be 1 to 1000/],
+    [['conns', '--protocol', 'sctp'], /protocol must be tcp or udp/],
+    [['conns', '--state', 'open'], /state must be one of none, syn-sent, established, fin-wait, closed/],
+    [['audit', '--limit', '-1'], /limit must be 1 to 500/],
+  ];
+  for (const [args, reason] of cases) {
+    const run = await sluice(args);
+    assert.equal(run.code, 1, `sluice ${args.join(' ')}: ${run.stderr}`);
+    assert.match(run.stderr, reason, `sluice ${args.join(' ')}`);
+    assert.doesNotMatch(run.stderr, DUMP, `sluice ${args.join(' ')}`);
+  }
+  const usage: [string[], RegExp][] = [
+    [['service', 'add', '198.18.100.77:80/tcp', '--check-interval', '-1s'], /--check-interval must be a duration of 0 or more like 30s/],
+    [['backend', 'drain', svc, '198.19.1.2:8080', '--drain-timeout', '-3s'], /--drain-timeout must be a duration of 0 or more/],
+    [['backend', 'set', svc, '198.19.1.2:8080', '--weight'], /--weight needs a value/],
+    [['service', 'ls', '--bogus'], /--bogus is not an option of sluice service ls/],
+    [['backend', 'rm', svc, '198.19.1.2:8080', '--force=yes'], /--force takes no value/],
+    [['service', 'rm', svc, '198.18.100.78:80/tcp'], /sluice service rm takes 1 argument; left over: "198\.18\.100\.78:80\/tcp"/],
+    [['node', 'status', '--timeout', '5s'], /--timeout goes with node drain only/],
+  ];
+  for (const [args, reason] of usage) {
+    const run = await sluice(args);
+    assert.equal(run.code, 2, `sluice ${args.join(' ')}: ${run.stderr}`);
+    assert.match(run.stderr, reason, `sluice ${args.join(' ')}`);
+    assert.doesNotMatch(run.stderr, DUMP, `sluice ${args.join(' ')}`);
+  }
+  assert.ok(t.store.services.get(svc), 'service rm with a left-over argument removed nothing');
+  assert.equal(t.store.services.get('198.18.100.77:80/tcp'), undefined);
+  assert.equal(JSON.stringify(t.store.services.backends()), before, 'no refused line changed a backend');
+});
+
+test('the token file is read only when a request goes out: a usage error says so even when the file cannot be read', T, async () => {
+  const missing = { env: { SLUICE_TOKEN_FILE: join(dir, 'missing.token') } };
+  for (const args of [
+    ['service', 'frobnicate'],
+    ['service', 'add'],
+    ['service', 'rm', '198.18.100.1:80/tcp', 'extra'],
+    ['backend', 'set', '198.18.100.1:80/tcp', '198.19.1.2:8080', '--weight', 'heavy'],
+    ['backend', 'add', '198.18.100.1:80/tcp', 'not-an-endpoint'],
+    ['conns', '--limit', 'many'],
+    ['token', 'create', 'x'],
+  ]) {
+    const run = await sluice(args, missing);
+    assert.equal(run.code, 2, `sluice ${args.join(' ')}: ${run.stderr}`);
+    assert.doesNotMatch(run.stderr, /token file/, `sluice ${args.join(' ')} read the token file: ${run.stderr}`);
+  }
+  /* A request that does go out reads it, and says which file it could not read. */
+  const ls = await sluice(['service', 'ls'], missing);
+  assert.equal(ls.code, 1);
+  assert.match(ls.stderr, /no admin token file at .*missing\.token/);
+  /* --token-file beats $SLUICE_TOKEN, as every flag beats its variable. */
+  const flagWins = await sluice(['service', 'ls', '--token-file', join(dir, 'missing.token')], { env: { SLUICE_TOKEN: 'slk_not-a-token' } });
+  assert.match(flagWins.stderr, /no admin token file at .*missing\.token/);
 });
 
 test('conns, stats, health, audit print tables and JSON', T, async () => {

@@ -68,7 +68,7 @@ const ACTING_ARGS: Record<string, string[]> = {
     traces.pinDir,
     '--socket',
     socketPath,
-    '--admin-token-file',
+    '--token-file',
     traces.tokenFile,
     '--interfaces',
     NO_SUCH_INTERFACE,
@@ -126,7 +126,20 @@ test('every command and subcommand with --help and with -h: usage on stdout, exi
   assert.equal(result.code, 0, result.stderr);
   const results = JSON.parse(result.stdout.split('@@results@@')[1]!) as Run[];
   assert.equal(results.length, lines.length);
-  lines.forEach((line, i) => assertUsageOnly(line.name, line.args, results[i]!, before));
+  lines.forEach((line, i) => {
+    assertUsageOnly(line.name, line.args, results[i]!, before);
+    /* A command that calls the agent names how it finds it: the flags and the variables behind them. */
+    if (COMMANDS[line.name]!.callsAgent)
+      for (const words of ['--socket PATH', '--token-file PATH', 'SLUICE_SOCKET', 'SLUICE_TOKEN_FILE', 'SLUICE_TOKEN ', 'SLUICE_CLI_FROM_SOURCE'])
+        assert.ok(results[i]!.stdout.includes(words), `sluice ${line.args.join(' ')}: "${words}" missing from its help`);
+  });
+});
+
+test('sluice agent --help names the token file --token-file, as the other commands do', async () => {
+  const result = await run([SLUICE, 'agent', '--help']);
+  assert.match(result.stdout, /\[--token-file PATH\]/);
+  assert.equal(COMMANDS.agent!.callsAgent, false);
+  assert.equal(COMMANDS.service!.callsAgent, true);
 });
 
 test('sluice --help, -h, help and no command: the whole usage, every command in it', async () => {
@@ -135,6 +148,8 @@ test('sluice --help, -h, help and no command: the whole usage, every command in 
     assert.equal(result.code, 0);
     for (const name of Object.keys(COMMANDS))
       assert.match(result.stdout, new RegExp(`sluice ${name}(\\s|$)`, 'm'), `${name} missing from sluice ${args.join(' ')}`);
+    for (const variable of ['SLUICE_SOCKET', 'SLUICE_TOKEN_FILE', 'SLUICE_TOKEN ', 'SLUICE_CLI_FROM_SOURCE'])
+      assert.ok(result.stdout.includes(variable), `${variable} missing from sluice ${args.join(' ')}`);
   }
   assert.equal(connections, 0);
 });

@@ -26,7 +26,12 @@ export const auditListInputSchema = z
     target: z.string().optional(),
     /** Opaque: the nextCursor of the previous page (entries go newest first). */
     cursor: z.string().max(64).optional(),
-    limit: z.number().int().min(1).max(MAX_AUDIT_PAGE, `limit must be 1 to ${MAX_AUDIT_PAGE}`).default(50),
+    limit: z
+      .number()
+      .int(`limit must be a whole number 1 to ${MAX_AUDIT_PAGE}`)
+      .min(1, `limit must be 1 to ${MAX_AUDIT_PAGE}`)
+      .max(MAX_AUDIT_PAGE, `limit must be 1 to ${MAX_AUDIT_PAGE}`)
+      .default(50),
   })
   .strict();
 export type AuditListInput = z.infer<typeof auditListInputSchema>;
@@ -70,7 +75,12 @@ export const auditEventsInputSchema = z
     since: z.number().int().min(0),
     /** Epoch ms, inclusive; default now. */
     until: z.number().int().min(0).optional(),
-    limit: z.number().int().min(1).max(MAX_EVENTS, `limit must be 1 to ${MAX_EVENTS}`).default(500),
+    limit: z
+      .number()
+      .int(`limit must be a whole number 1 to ${MAX_EVENTS}`)
+      .min(1, `limit must be 1 to ${MAX_EVENTS}`)
+      .max(MAX_EVENTS, `limit must be 1 to ${MAX_EVENTS}`)
+      .default(500),
   })
   .strict()
   .refine((input) => input.until === undefined || input.until >= input.since, { message: 'until must not be before since', path: ['until'] });

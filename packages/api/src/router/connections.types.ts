@@ -4,7 +4,7 @@ import { endpointRefSchema, serviceRefSchema } from '../schemas/service-ref.ts';
 import { protocolSchema } from '../schemas/service.ts';
 
 export const FLOW_STATES = ['none', 'syn-sent', 'established', 'fin-wait', 'closed'] as const;
-export const flowStateSchema = z.enum(FLOW_STATES);
+export const flowStateSchema = z.enum(FLOW_STATES, { message: `state must be one of ${FLOW_STATES.join(', ')}` });
 
 /* A page is bounded so that no reply carries the whole (up to 1M-flow) table. */
 export const MAX_FLOW_PAGE = 1000;
@@ -22,7 +22,12 @@ export const connectionListInputSchema = z
     hideClosed: z.boolean().optional(),
     /** Opaque: the nextCursor of the previous page. */
     cursor: z.string().max(512).optional(),
-    limit: z.number().int().min(1).max(MAX_FLOW_PAGE, `limit must be 1 to ${MAX_FLOW_PAGE}`).default(DEFAULT_FLOW_PAGE),
+    limit: z
+      .number()
+      .int(`limit must be a whole number 1 to ${MAX_FLOW_PAGE}`)
+      .min(1, `limit must be 1 to ${MAX_FLOW_PAGE}`)
+      .max(MAX_FLOW_PAGE, `limit must be 1 to ${MAX_FLOW_PAGE}`)
+      .default(DEFAULT_FLOW_PAGE),
   })
   .strict();
 export type ConnectionListInput = z.infer<typeof connectionListInputSchema>;

@@ -89,7 +89,12 @@ export type NodeStatus = z.infer<typeof nodeStatusSchema>;
 export const nodeDrainInputSchema = z
   .object({
     /** How long the caller means to wait for flows to end (recorded in the audit log; the CLI waits). */
-    timeoutMs: z.number().int().min(0).max(86_400_000).optional(),
+    timeoutMs: z
+      .number()
+      .int('timeoutMs must be a whole number of milliseconds')
+      .min(0, 'timeoutMs must be 0 to 86400000 (a day)')
+      .max(86_400_000, 'timeoutMs must be 0 to 86400000 (a day)')
+      .optional(),
   })
   .strict()
   .optional();

@@ -23,7 +23,7 @@ const int = (what: string, { min, max }: { min: number; max: number }) =>
 const statusCode = int('status code', { min: 100, max: 599 });
 
 export const healthCheckFields = {
-  type: z.enum(HEALTH_CHECK_TYPES),
+  type: z.enum(HEALTH_CHECK_TYPES, { message: `check type must be one of ${HEALTH_CHECK_TYPES.join(', ')}` }),
   intervalMs: int('intervalMs', HEALTH_INTERVAL_MS),
   timeoutMs: int('timeoutMs', HEALTH_TIMEOUT_MS),
   rise: int('rise', HEALTH_THRESHOLD),

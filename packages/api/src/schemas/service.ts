@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { ADMIN_STATES, ALGORITHMS, type Algorithm, FORWARDING_MODES, type ForwardingMode, PROTOCOLS, type Protocol, serviceName } from '../names/service.ts';
 import { addressFamily, formatEndpoint, ipAddressSchema, portSchema } from './address.ts';
 
-export const ALGORITHMS = ['round-robin', 'weighted-round-robin', 'least-connections', 'source-hash', 'maglev'] as const;
-export type Algorithm = (typeof ALGORITHMS)[number];
+/* The words themselves live zod-free in names/ (the CLI loads them alone); the schemas here are built on them. */
+export { ADMIN_STATES, ALGORITHMS, FORWARDING_MODES, PROTOCOLS, serviceName } from '../names/service.ts';
+export type { AdminState, Algorithm, ForwardingMode, Protocol } from '../names/service.ts';
 
 /*
  * Several nodes behind ECMP (README "Running several nodes"): a mid-stream
@@ -26,26 +28,15 @@ export const NODE_LOSS_REASON =
 export const NODE_LOSS_FIX = 'use maglev or source-hash (same backend on every node with the same --hash-seed), or flow sync between nodes once issue 13 lands';
 
 export const algorithmSchema = z
-  .enum(ALGORITHMS)
+  .enum(ALGORITHMS, { message: `algorithm must be one of ${ALGORITHMS.join(', ')}` })
   .describe(
     'How a new flow picks its backend. With several nodes behind ECMP only maglev and source-hash connections survive the loss of a node ' +
       '(every node builds the same table with the same --hash-seed); round-robin, weighted-round-robin and least-connections connections ' +
       `moved to another node usually break: ${NODE_LOSS_REASON}.`,
   );
 
-export const PROTOCOLS = ['tcp', 'udp'] as const;
-export type Protocol = (typeof PROTOCOLS)[number];
-export const protocolSchema = z.enum(PROTOCOLS);
+export const protocolSchema = z.enum(PROTOCOLS, { message: `protocol must be ${PROTOCOLS.join(' or ')}` });
 
-/*
- * How packets reach the backends (bpf/include/sluice_shared.h, enum sluice_forwarding_mode):
- * nat rewrites the destination and replies return through the balancer; dsr
- * changes only the destination MAC (an on-link backend); ipip and gue
- * encapsulate to the backend. In the last three the backend answers the client
- * directly. Switching moves new flows only: a flow keeps the mode it began with.
- */
-export const FORWARDING_MODES = ['nat', 'dsr', 'ipip', 'gue'] as const;
-export type ForwardingMode = (typeof FORWARDING_MODES)[number];
 export const forwardingModeSchema = z.enum(FORWARDING_MODES, {
   message: `mode must be one of ${FORWARDING_MODES.join(', ')}`,
 });
@@ -56,10 +47,7 @@ export const repliesBypassBalancer = (mode: ForwardingMode): boolean => mode !==
 /** Modes that encapsulate, and so need a tunnel source address of the service's family. */
 export const isTunnelMode = (mode: ForwardingMode): mode is 'ipip' | 'gue' => mode === 'ipip' || mode === 'gue';
 
-/** ready: takes new flows; drain and maint: keep existing flows, take no new ones. */
-export const ADMIN_STATES = ['ready', 'drain', 'maint'] as const;
-export type AdminState = (typeof ADMIN_STATES)[number];
-export const adminStateSchema = z.enum(ADMIN_STATES);
+export const adminStateSchema = z.enum(ADMIN_STATES, { message: `state must be one of ${ADMIN_STATES.join(', ')}` });
 
 /* Weights scale lookup-table shares; 0 is not a weight (drain instead). */
 export const MAX_WEIGHT = 65535;
@@ -126,11 +114,6 @@ export const serviceSpecSchema = z.object(serviceSpecFields).strict().superRefin
 /** The fields of a service spec, for schemas that add to it (the config document). */
 export { serviceSpecFields };
 export type ServiceSpec = z.infer<typeof serviceSpecSchema>;
-
-/** "198.18.100.1:80/tcp" or "[2001:db8::1]:80/udp": how services are named. */
-export function serviceName(service: { address: string; port: number; protocol: Protocol }): string {
-  return `${formatEndpoint(service.address, service.port)}/${service.protocol}`;
-}
 
 /** Services must appear once each. */
 export function checkUniqueServices(config: { services: readonly { address: string; port: number; protocol: Protocol }[] }, ctx: z.RefinementCtx): void {
