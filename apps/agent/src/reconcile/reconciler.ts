@@ -236,6 +236,11 @@ export class Reconciler {
     return this.applied.get(service)?.id;
   }
 
+  /** The service's forwarding mode as applied (enum sluice_forwarding_mode), or undefined if it is not in the maps. */
+  modeOf(service: string): number | undefined {
+    return this.applied.get(service)?.mode;
+  }
+
   backendIdOf(service: string, endpoint: string): number | undefined {
     return this.applied.get(service)?.backends.get(endpoint)?.id;
   }
