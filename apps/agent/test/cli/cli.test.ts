@@ -233,7 +233,11 @@ test('conns, stats, health, audit print tables and JSON', T, async () => {
   assert.match(conns, /more: --cursor \S+/);
   const page = JSON.parse(await ok(['conns', '--service', svc, '--json', '--limit', '100']));
   assert.equal(page.items.length, 3);
-  assert.match(await ok(['stats']), /SERVICE\s+PACKETS\s+BYTES/);
+  const stats = await ok(['stats']);
+  assert.match(stats, /SERVICE\s+PACKETS\s+BYTES/);
+  /* The error signals of a nat backend: resets and unanswered SYNs observable (0 here), incomplete handshakes not (n/a). */
+  assert.match(stats, /SERVICE\s+BACKEND\s+DROPS BY REASON\s+RESETS\s+SYN NO REPLY\s+HANDSHAKE INCOMPLETE\s+PROBE LATENCY/);
+  assert.match(stats, /198\.18\.100\.1:80\/tcp\s+198\.19\.1\.2:8080\s+0\s+0\s+0\s+n\/a\s/);
   const health = await ok(['health']);
   assert.match(health, /SERVICE\s+BACKEND\s+STATE\s+CHECK\s+HEALTH/);
   const audit = JSON.parse(await ok(['audit', '--json', '--limit', '3']));
