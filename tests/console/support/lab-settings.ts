@@ -40,6 +40,7 @@ export const CLIENT_SOURCES = {
   connections: '198.18.0.13',
   backendFilter: '198.18.0.15',
   clientRate: '198.18.0.14',
+  backendErrors: '198.18.0.17',
 } as const;
 
 /*
