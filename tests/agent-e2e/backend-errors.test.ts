@@ -50,7 +50,21 @@ async function errorsByBackend(): Promise<Map<string, StatsTotals['backends'][nu
 before(async () => {
   network = await setUpNetwork();
   agent = await AgentProcess.start(network, ['--metrics-address', METRICS]);
-  await sluiceOk(network, ['service', 'add', SERVICE, '--algorithm', 'round-robin', '--check', 'tcp', '--check-interval', '500ms', '--check-timeout', '300ms', '--rise', '1']);
+  await sluiceOk(network, [
+    'service',
+    'add',
+    SERVICE,
+    '--algorithm',
+    'round-robin',
+    '--check',
+    'tcp',
+    '--check-interval',
+    '500ms',
+    '--check-timeout',
+    '300ms',
+    '--rise',
+    '1',
+  ]);
   for (const name of ['be1', 'be2', 'be3']) await sluiceOk(network, ['backend', 'add', SERVICE, endpointOf(name)]);
   await refuse('be1', 'reject with tcp reset');
   await refuse('be2', 'drop');

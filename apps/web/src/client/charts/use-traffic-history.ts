@@ -22,7 +22,7 @@ export type ChartMetric = TrafficMetric | ErrorMetric;
 const ALL_METRICS: readonly ChartMetric[] = [...CHART_METRICS, ...ERROR_METRICS];
 
 /* A metric's value in a point; undefined when the point has none (a service's point has no error signals; null: not observable). */
-function valueOf(point: RatePoint, metric: ChartMetric): number | undefined {
+function metricValue(point: RatePoint, metric: ChartMetric): number | undefined {
   if ((CHART_METRICS as readonly string[]).includes(metric)) return point[metric as TrafficMetric];
   return point.errors?.[metric as ErrorMetric] ?? undefined;
 }
@@ -70,7 +70,7 @@ export function useTrafficHistory(scopes: readonly ChartScope[], range: TimeRang
       for (const point of historyData[i] ?? []) {
         let rows = byTime.get(point.t);
         if (!rows) byTime.set(point.t, (rows = emptyRows(point.t)));
-        for (const metric of ALL_METRICS) put(rows[metric], scope.name, valueOf(point, metric));
+        for (const metric of ALL_METRICS) put(rows[metric], scope.name, metricValue(point, metric));
       }
     });
     return [...byTime.entries()].sort(([a], [b]) => a - b).map(([, rows]) => rows);
@@ -81,7 +81,7 @@ export function useTrafficHistory(scopes: readonly ChartScope[], range: TimeRang
         const rows = emptyRows(sample.t);
         for (const scope of scopes) {
           const point = scope.pointOf(sample);
-          if (point) for (const metric of ALL_METRICS) put(rows[metric], scope.name, valueOf(point, metric));
+          if (point) for (const metric of ALL_METRICS) put(rows[metric], scope.name, metricValue(point, metric));
         }
         return rows;
       }),
