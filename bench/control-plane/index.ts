@@ -12,6 +12,7 @@ import { type BenchRecord, notMeasured } from '../record.js';
 import { cleanBpffs, startAgent, stopAgent, type AgentHandle } from '../sluice-agent.js';
 import { BACKEND_FACING, BENCH_NAMESPACE, CLIENT_FACING } from '../packet-cost/network.js';
 import { measureTableBuild } from './table-build.js';
+import { measureAuditEvents } from './audit-events.js';
 import { INITIAL_STATE, latencyConfig, measureReconcileLatency } from './reconcile-latency.js';
 import { measureApiLatency } from './api-latency.js';
 import { PAGE_FLOWS, PAGE_FLOW_TABLE_SIZE, PAGE_SERVICE, measureConnectionPage } from './connection-page.js';
@@ -47,6 +48,8 @@ export async function runControlPlane(options: BenchOptions, log: (m: string) =>
   const records: BenchRecord[] = [];
   log('table builds');
   records.push(...measureTableBuild(options.controlSamples));
+  log('chart markers on a long audit log');
+  records.push(...measureAuditEvents(options.controlSamples));
   log('change-to-visible latencies, Reconciler alone');
   records.push(...(await measureReconcileLatency(options.controlSamples)));
   cleanBpffs();

@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { sluiceJson } from '@sluice/testbed/agent-process';
+import { birdc } from '@sluice/testbed/bird';
 import { routerNextHops } from '@sluice/testbed/ecmp';
 import { stopNodeAgent } from '@sluice/testbed/ecmp-agent';
 import { tagged } from '@sluice/testbed/tag';
@@ -92,17 +93,29 @@ async function openHeldSpread(nodes: string[], which: ReturnType<typeof targets>
 }
 
 /** Each node's flow table holds the connections the router sent it: every node carries its share. */
-function assertCarried(held: Held[], nodes: string[]): Record<string, number> {
+async function assertCarried(held: Held[], nodes: string[]): Promise<Record<string, number>> {
   const carried: Record<string, number> = {};
+  const tables = new Map(nodes.map((name) => [name, lineFlows(agentOf(name))]));
   for (const name of nodes) {
-    const flows = lineFlows(agentOf(name));
     const mine = held.filter((h) => h.openedVia === name);
-    const missing = mine.filter((h) => !flows.has(h.sourcePort));
-    assert.deepEqual(missing.map(describeHeld), [], `${name}'s flow table lacks connections the router sent it`);
+    const missing = mine.filter((h) => !tables.get(name)!.has(h.sourcePort));
+    if (missing.length > 0) assert.fail(`${name}'s flow table lacks connections the router sent it:\n${await whereInstead(missing, tables)}`);
     carried[name] = mine.length;
     assert.ok(mine.length > 0, `node ${name} carries no held connection`);
   }
   return carried;
+}
+
+/* For a failure: where each connection is instead, where the router sends it now, and the router's sessions (a BFD flap moves paths). */
+async function whereInstead(missing: Held[], tables: Map<string, ReturnType<typeof lineFlows>>): Promise<string> {
+  const now = await pathsNow(ecmp(), missing);
+  const lines = missing.map((h, k) => {
+    const holders = [...tables].filter(([, flows]) => flows.has(h.sourcePort)).map(([name]) => name);
+    return `  ${describeHeld(h)}: in the flow table of ${holders.join(', ') || 'no node'}; the router sends it via ${now[k]} now; alive ${h.hold.alive()}`;
+  });
+  const bird = ecmp().router.bird;
+  const sessions = bird ? await birdc(bird.socket, 'show', 'protocols').catch((e: Error) => e.message) : 'no router BIRD';
+  return `${lines.join('\n')}\nrouter sessions:\n${sessions}`;
 }
 
 /** The connections whose path changed, checked to be in their new node's flow table with traffic. */
@@ -139,7 +152,7 @@ test(
   async () => {
     const all = ['n1', 'n2', 'n3'];
     const held = await open(all);
-    const carried = assertCarried(held, all);
+    const carried = await assertCarried(held, all);
     const before = await pathsNow(ecmp(), held);
 
     const stream = newConnections(ecmp(), targets(ecmp()), NEW_PER_SECOND, STREAM_SECONDS);
@@ -246,7 +259,7 @@ test('the node comes back on its pins: no route to it before its agent is ready;
 test('a node drains (`sluice node drain`), then stops: 0 held connections break, 0 new ones fail; its connections move to the others', T, async () => {
   const all = ['n1', 'n2', 'n3'];
   const held = await open(all);
-  const carried = assertCarried(held, all);
+  const carried = await assertCarried(held, all);
   const before = await pathsNow(ecmp(), held);
   const drained = agentOf('n2');
 

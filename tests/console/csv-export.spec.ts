@@ -74,7 +74,19 @@ test('connections: all pages of the current filter, not the 100 rows on screen, 
     })
     .toBe(0);
   const sent = await udpFlows('flows', DATAGRAMS, { source: CSV_SOURCE });
+  const sentAt = Date.now();
   expect(sent.succeeded, 'every datagram answered').toBe(DATAGRAMS);
+  /* A big table is listed from a snapshot a few seconds old (the other specs' flows make it big): wait for one built after the send. */
+  await expect
+    .poll(
+      async () => {
+        const asked = Date.now();
+        const { table } = await sluiceJson<{ table: { snapshotAgeMs: number | null } }>(['conns', '--client', CSV_SOURCE, '--limit', '1']);
+        return table.snapshotAgeMs !== null && table.snapshotAgeMs < asked - sentAt;
+      },
+      { message: 'a snapshot of the flow table built after the datagrams were answered', timeout: 30_000, intervals: [500] },
+    )
+    .toBe(true);
   /* A source port the kernel hands out again makes the same flow: count what the agent holds. */
   const ports = await agentFlowPorts(CSV_SOURCE);
   expect(ports.length, 'more flows than one agent page').toBeGreaterThan(1000);

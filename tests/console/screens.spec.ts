@@ -1,15 +1,19 @@
 /* Every screen renders cleanly for an admin; each is saved as a screenshot and its load time printed. */
 import { collectConsoleErrors, logTiming, saveScreenshot } from './support/console-page.ts';
-import { storageStateOf } from './support/lab-settings.ts';
-import { expect, test } from '@playwright/test';
+import { serviceName, storageStateOf } from './support/lab-settings.ts';
+import { sluice } from './support/sluice-cli.ts';
+import { type Locator, type Page, expect, test } from '@playwright/test';
 
 test.use({ storageState: storageStateOf('admin') });
 
-const SCREENS = [
-  { path: '/services', name: 'services', ready: 'services-table' },
-  { path: '/audit', name: 'audit', ready: 'audit-table' },
-  { path: '/users', name: 'users', ready: 'users-table' },
-  { path: '/connections', name: 'connections-page', ready: 'page-info' },
+/* What shows once the screen has its data. */
+const SCREENS: { path: string; name: string; ready(page: Page): Locator }[] = [
+  { path: '/services', name: 'services', ready: (page) => page.getByTestId('services-table') },
+  { path: '/audit', name: 'audit', ready: (page) => page.getByTestId('audit-table') },
+  { path: '/users', name: 'users', ready: (page) => page.getByTestId('users-table') },
+  { path: '/connections', name: 'connections-page', ready: (page) => page.getByTestId('flow-table-summary') },
+  { path: '/configuration', name: 'configuration', ready: (page) => page.getByRole('heading', { name: 'Import' }) },
+  { path: '/account', name: 'account', ready: (page) => page.getByRole('heading', { name: 'Change your password' }) },
 ];
 
 for (const screen of SCREENS) {
@@ -17,7 +21,7 @@ for (const screen of SCREENS) {
     const errors = collectConsoleErrors(page);
     const started = Date.now();
     await page.goto(screen.path);
-    await expect(page.getByTestId(screen.ready)).toBeVisible();
+    await expect(screen.ready(page)).toBeVisible();
     logTiming(`${screen.name} page load (navigation to data shown)`, Date.now() - started);
     await saveScreenshot(page, screen.name);
     expect(errors).toEqual([]);
@@ -51,4 +55,24 @@ test('users screen adds a user and changes a role', async ({ page }) => {
   await page.goto('/audit');
   await expect(page.getByTestId('audit-table')).toContainText('con-extra');
   await saveScreenshot(page, 'audit');
+});
+
+test('the audit filter lives in the URL: a link opens the filtered log, a new filter changes the URL, a reload keeps it', async ({ page }) => {
+  const errors = collectConsoleErrors(page);
+  const web = serviceName('web');
+  for (const weight of [2, 1]) await sluice(['backend', 'set', web, '198.19.1.2:8080', '--weight', String(weight)]);
+  await page.goto('/audit?action=backend.setWeight');
+  await expect(page.getByLabel('Action')).toHaveValue('backend.setWeight');
+  const actions = page.locator('[data-testid="audit-table"] tbody tr td:nth-child(3)');
+  await expect(actions.first()).toHaveText('backend.setWeight');
+  expect(new Set(await actions.allTextContents())).toEqual(new Set(['backend.setWeight']));
+
+  await page.getByLabel('Who').fill('con-admin');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page).toHaveURL(/[?&]actor=con-admin/);
+  await expect(page).toHaveURL(/[?&]action=backend.setWeight/);
+  await page.reload();
+  await expect(page.getByLabel('Who')).toHaveValue('con-admin');
+  await expect(page.getByLabel('Action')).toHaveValue('backend.setWeight');
+  expect(errors).toEqual([]);
 });

@@ -8,9 +8,9 @@
  */
 import { openPinnedMaps } from '@sluice/dataplane';
 import { type Hold, type HoldReport, hold, http } from '@sluice/testbed/client-traffic';
-import type { Ecmp } from '@sluice/testbed/ecmp';
+import { type Ecmp, routerNextHops } from '@sluice/testbed/ecmp';
 import type { NodeAgent } from '@sluice/testbed/ecmp-agent';
-import { HTTP, LINE, type Target, routerPath } from './ecmp-failover.ts';
+import { HTTP, LINE, type Target, hopOf, routerPath } from './ecmp-failover.ts';
 
 /*
  * Source ports above the client's ephemeral range (1024-65000, ecmp.ts): the
@@ -50,6 +50,10 @@ export async function openHeld(ecmp: Ecmp, targets: Target[], nodes: string[], p
   const held: Held[] = [];
   try {
     for (const target of targets) {
+      /* A node the router has no path to would take every source port in turn and never be picked. */
+      const hops = await routerNextHops(ecmp, target.vip);
+      const unrouted = nodes.filter((name) => !hops.includes(hopOf(ecmp.nodes.find((n) => n.name === name)!)));
+      if (unrouted.length > 0) throw new Error(`the router has no path to ${unrouted.join(', ')} for ${target.vip} (next hops: ${hops.join(', ') || 'none'})`);
       const want = new Map(nodes.map((n) => [n, perNode]));
       while ([...want.values()].some((n) => n > 0)) {
         const sourcePort = ports.take();

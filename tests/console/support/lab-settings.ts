@@ -40,7 +40,9 @@ export const CLIENT_SOURCES = {
   connections: '198.18.0.13',
   backendFilter: '198.18.0.15',
   clientRate: '198.18.0.14',
-  backendErrors: '198.18.0.17',
+  flowStates: '198.18.0.17',
+  flowStatesPhone: '198.18.0.18',
+  backendErrors: '198.18.0.19',
 } as const;
 
 /*

@@ -1,11 +1,12 @@
 /* sluice conns | stats | health | audit: read-only views. */
-import type { BackendErrorTotals } from '@sluice/api';
+import type { BackendErrorTotals, FlowTableSummary } from '@sluice/api';
 import { integer, parse } from './args.js';
 import { connect } from './connection.js';
 import { emit, healthWord } from './output.js';
 import { formatAge, formatCount, formatTable, formatTime } from './table.js';
 
-export const CONNS_USAGE = 'sluice conns [--service S] [--backend ADDR:PORT] [--client ADDR] [--protocol tcp|udp] [--state S] [--limit N] [--cursor C]';
+export const CONNS_USAGE =
+  'sluice conns [--service S] [--backend ADDR:PORT] [--client ADDR] [--protocol tcp|udp] [--state S] [--hide-closed] [--limit N] [--cursor C]';
 export const STATS_USAGE = 'sluice stats';
 export const HEALTH_USAGE = 'sluice health [SERVICE]';
 export const AUDIT_USAGE = 'sluice audit [--limit N] [--actor USER] [--action A] [--target T]';
@@ -17,6 +18,7 @@ export async function connsCommand(argv: string[]): Promise<void> {
     client: { type: 'string' },
     protocol: { type: 'string' },
     state: { type: 'string' },
+    'hide-closed': { type: 'boolean' },
     limit: { type: 'string' },
     cursor: { type: 'string' },
   });
@@ -26,6 +28,7 @@ export async function connsCommand(argv: string[]): Promise<void> {
     client: values.client,
     protocol: values.protocol as any,
     state: values.state as any,
+    hideClosed: values['hide-closed'],
     limit: integer('limit', values.limit) ?? 50,
     cursor: values.cursor,
   });
@@ -46,8 +49,22 @@ export async function connsCommand(argv: string[]): Promise<void> {
         formatCount(f.replyBytes),
       ]),
     );
-    return page.nextCursor ? `${table}\nmore: --cursor ${page.nextCursor}` : table;
+    const lines = [flowTableLine(page.table), table];
+    if (page.nextCursor) lines.push(`more: --cursor ${page.nextCursor}`);
+    return lines.join('\n');
   });
+}
+
+/** The whole table above the page: how full, and how many flows open, closing and closed. */
+function flowTableLine({ capacity, tracked, byState, snapshotAgeMs }: FlowTableSummary): string {
+  if (tracked === null || byState === null) return `flow table: counting (capacity ${formatCount(capacity)})`;
+  const open = byState.none + byState['syn-sent'] + byState.established;
+  const full = ((100 * tracked) / capacity).toFixed(1);
+  return (
+    `flow table: ${formatCount(tracked)} of ${formatCount(capacity)} (${full}% full): ` +
+    `${formatCount(open)} open, ${formatCount(byState['fin-wait'])} closing, ${formatCount(byState.closed)} closed` +
+    ` (as of ${formatAge(snapshotAgeMs ?? 0)} ago)`
+  );
 }
 
 /* A backend's error signals as table cells: a drop reason only when it counted, n/a where its mode cannot observe. */

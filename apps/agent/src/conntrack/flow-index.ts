@@ -15,7 +15,7 @@
  * for the whole walk is returned exactly once.
  */
 import type { ConntrackMaps } from './conntrack-maps.js';
-import { KEY, KEY_SIZE } from './flow-bytes.js';
+import { FLOW_STATES, type FlowState, KEY, KEY_SIZE, flowState } from './flow-bytes.js';
 import { KEY_WORDS, KeyList, hashWords, keyBuffer, wordsOf } from './key-words.js';
 
 /* Sort words pack hash * 2^21 + position into a double's 53 exact bits. */
@@ -57,6 +57,17 @@ export class FlowIndex {
 
   protocol(i: number): number {
     return this.keys[i * KEY_SIZE + KEY.protocol]!;
+  }
+
+  #stateCounts: Record<FlowState, number> | undefined;
+
+  /** How many flows are in each state ('none': UDP), counted once per snapshot (a few ms at a million). */
+  stateCounts(): Readonly<Record<FlowState, number>> {
+    if (this.#stateCounts) return this.#stateCounts;
+    const counts = Object.fromEntries(FLOW_STATES.map((s) => [s, 0])) as Record<FlowState, number>;
+    for (let i = 0; i < this.count; i++) counts[flowState(this.protocol(i), this.tcpStates[i]!)]++;
+    this.#stateCounts = counts;
+    return counts;
   }
 
   /** The first position whose key sorts after `key` (which need not be present). */

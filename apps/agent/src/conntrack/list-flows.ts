@@ -26,6 +26,8 @@ export interface FlowFilter {
   clientAddress?: string;
   protocol?: 'tcp' | 'udp';
   state?: FlowState;
+  /** Leave out closed TCP flows (entries that wait out their timeout after the last FIN or RST). */
+  hideClosed?: boolean;
 }
 
 export interface FlowView {
@@ -58,6 +60,8 @@ export interface FlowPage {
    * page is empty; the first one is being built, try again shortly.
    */
   indexAgeMs: number | null;
+  /** Every flow of the snapshot walked (the whole table, not the filter), by state; null with no snapshot. */
+  stateCounts: Readonly<Record<FlowState, number>> | null;
 }
 
 export interface ListFlowsOptions {
@@ -116,6 +120,7 @@ function compileFilter(filter: FlowFilter): (index: FlowIndex, i: number) => boo
   const state = filter.state;
   const stateProtocol = state === undefined ? -1 : state === 'none' ? IPPROTO_UDP : IPPROTO_TCP;
   const stateCode = state === undefined ? -1 : STATE_CODES[state];
+  const hideClosed = filter.hideClosed === true;
   let client: Uint32Array | undefined;
   let clientFamily = -1;
   if (filter.clientAddress !== undefined) {
@@ -135,6 +140,7 @@ function compileFilter(filter: FlowFilter): (index: FlowIndex, i: number) => boo
       const s = index.tcpStates[i]!;
       if (s !== stateCode && !(stateCode === TCP_STATE.TCP_STATE_ESTABLISHED && s === TCP_STATE.TCP_STATE_NONE)) return false;
     } else if (stateProtocol === IPPROTO_UDP && index.keys[at + KEY.protocol] === IPPROTO_TCP) return false;
+    if (hideClosed && index.tcpStates[i] === TCP_STATE.TCP_STATE_CLOSED && index.keys[at + KEY.protocol] === IPPROTO_TCP) return false;
     if (client) {
       const w = i * KEY_WORDS + srcWord;
       const words = index.words;
@@ -185,7 +191,7 @@ export function listFlows(maps: ConntrackMaps, filter: FlowFilter, cursor: strin
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FLOW_PAGE) throw new RangeError(`limit must be 1 to ${MAX_FLOW_PAGE}, got ${limit}`);
   const after = cursor === undefined ? undefined : decodeCursor(cursor);
   const index = indexFor(maps, options.maxIndexAgeMs);
-  if (!index) return { items: [], nextCursor: null, scanned: 0, indexAgeMs: null };
+  if (!index) return { items: [], nextCursor: null, scanned: 0, indexAgeMs: null, stateCounts: null };
   const matches = compileFilter(filter);
   const now = Number(options.nowNs ?? process.hrtime.bigint());
   const endpoints = Endpoints.read(maps);
@@ -213,7 +219,13 @@ export function listFlows(maps: ConntrackMaps, filter: FlowFilter, cursor: strin
       }
     }
   }
-  return { items, nextCursor: more && lastKey ? encodeCursor(lastKey) : null, scanned, indexAgeMs: performance.now() - index.builtAt };
+  return {
+    items,
+    nextCursor: more && lastKey ? encodeCursor(lastKey) : null,
+    scanned,
+    indexAgeMs: performance.now() - index.builtAt,
+    stateCounts: index.stateCounts(),
+  };
 }
 
 function viewMatches(view: FlowView, filter: FlowFilter): boolean {
@@ -221,7 +233,8 @@ function viewMatches(view: FlowView, filter: FlowFilter): boolean {
     (filter.serviceId === undefined || view.serviceId === filter.serviceId) &&
     (filter.backendId === undefined || view.backendId === filter.backendId) &&
     (filter.backendIn === undefined || filter.backendIn.some((p) => p.serviceId === view.serviceId && p.backendId === view.backendId)) &&
-    (filter.state === undefined || view.state === filter.state)
+    (filter.state === undefined || view.state === filter.state) &&
+    !(filter.hideClosed && view.state === 'closed')
   );
 }
 

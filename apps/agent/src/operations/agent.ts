@@ -303,7 +303,7 @@ export class Agent implements SluiceBackend {
   #info(): AgentInfo {
     const dataplane = this.#dataplane;
     const options = this.#options;
-    const capacity = dataplane.maps.flows.maxEntries;
+    const capacity = this.flowTableCapacity;
     return {
       version: options.version ?? 'unknown',
       pid: process.pid,
@@ -560,6 +560,11 @@ export class Agent implements SluiceBackend {
   #activeFlows(backendId: number | undefined): number {
     if (backendId === undefined) return 0;
     return Number(this.#dataplane.maps.backendActive.lookup(backendId) ?? 0n);
+  }
+
+  /** Entries the flow table holds at most (the loaded map's size). */
+  get flowTableCapacity(): number {
+    return this.#dataplane.maps.flows.maxEntries;
   }
 
   /** A page of the flow table (conntrack/), filtered by data-plane ids. */

@@ -15,7 +15,7 @@ function idNames(agent: Agent) {
 }
 
 function filterOf(agent: Agent, input: ConnectionListInput): FlowFilter {
-  const filter: FlowFilter = { clientAddress: input.client, protocol: input.protocol, state: input.state };
+  const filter: FlowFilter = { clientAddress: input.client, protocol: input.protocol, state: input.state, hideClosed: input.hideClosed };
   const ids = agent.placement();
   if (input.service) {
     const service = ids.get(input.service);
@@ -51,6 +51,12 @@ export function connectionOperations(agent: Agent): SluiceBackend['connections']
       const names = idNames(agent);
       return {
         nextCursor: page.nextCursor,
+        table: {
+          capacity: agent.flowTableCapacity,
+          tracked: page.stateCounts && Object.values(page.stateCounts).reduce((sum, n) => sum + n, 0),
+          byState: page.stateCounts,
+          snapshotAgeMs: page.indexAgeMs,
+        },
         items: page.items.map((flow) => ({
           ...flow,
           state: flow.state as any,

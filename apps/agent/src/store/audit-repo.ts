@@ -70,10 +70,15 @@ export class AuditRepo {
     const scoped = SCOPED_EVENT_ACTIONS.map(() => '?').join(', ');
     const node = NODE_EVENT_ACTIONS.map(() => '?').join(', ');
     const params: (string | number)[] = [input.since, input.until ?? now];
-    let which = `action IN (${scoped}, ${node})`;
+    /*
+     * `+action`: not the action index. Without table statistics SQLite takes it for the
+     * more selective one and walks every entry of those actions ever written (230 ms at
+     * 300k entries); the time index reads only the range (4 ms).
+     */
+    let which = `+action IN (${scoped}, ${node})`;
     params.push(...SCOPED_EVENT_ACTIONS, ...NODE_EVENT_ACTIONS);
     if (input.service !== undefined) {
-      which = `((action IN (${scoped}) AND (target = ? OR substr(target, 1, ?) = ?)) OR action IN (${node}))`;
+      which = `((+action IN (${scoped}) AND (target = ? OR substr(target, 1, ?) = ?)) OR +action IN (${node}))`;
       params.splice(2);
       params.push(...SCOPED_EVENT_ACTIONS, input.service, input.service.length + 1, `${input.service} `, ...NODE_EVENT_ACTIONS);
     }

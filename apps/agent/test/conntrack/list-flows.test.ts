@@ -136,6 +136,8 @@ describe('listFlows', () => {
     ['protocol udp', { protocol: 'udp' }, (s) => s.protocol === 'udp'],
     ['state closed', { state: 'closed' }, (s) => s.protocol === 'tcp' && s.tcpState === STATE.closed],
     ['state none (udp)', { state: 'none' }, (s) => s.protocol === 'udp'],
+    ['hideClosed', { hideClosed: true }, (s) => !(s.protocol === 'tcp' && s.tcpState === STATE.closed)],
+    ['hideClosed with tcp', { hideClosed: true, protocol: 'tcp' }, (s) => s.protocol === 'tcp' && s.tcpState !== STATE.closed],
     ['client', { clientAddress: '198.18.12.3' }, (s) => s.client === '198.18.12.3'],
     ['client v6', { clientAddress: '2001:db8:ff::3' }, (s) => s.client === '2001:db8:ff::3'],
     ['no match', { clientAddress: '203.0.113.9' }, () => false],
@@ -156,6 +158,17 @@ describe('listFlows', () => {
       assert.deepEqual(got, want);
     });
   }
+
+  it('counts the whole table by state, whatever the filter', () => {
+    const want = { none: 0, 'syn-sent': 0, established: 0, 'fin-wait': 0, closed: 0 };
+    const names = { [STATE.synSent]: 'syn-sent', [STATE.established]: 'established', [STATE.finWait]: 'fin-wait', [STATE.closed]: 'closed' } as const;
+    for (const s of specs) want[s.protocol === 'udp' ? 'none' : names[s.tcpState as keyof typeof names]]++;
+    assert.equal(want.closed, 600, 'the fixture has closed flows');
+    for (const filter of [{}, { clientAddress: '203.0.113.9' }, { hideClosed: true }] as FlowFilter[]) {
+      const page = listFlows(dp.maps, filter, undefined, 5, { maxIndexAgeMs: 0, nowNs: now });
+      assert.deepEqual(page.stateCounts, want, JSON.stringify(filter));
+    }
+  });
 
   it('combines filters', () => {
     const serviceId = specs[0]!.serviceId;

@@ -26,7 +26,18 @@ describe('connections', () => {
     const all = [...first.items, ...second.items];
     assert.equal(new Set(all.map((f) => f.clientPort)).size, 7);
     assert.ok(all.every((f) => f.backend === be(2) && f.service === WEB && f.state === 'established' && f.replyPackets === 2));
-    assert.equal((await viewer().connections.list({ client: '198.18.0.99' })).items.length, 0);
+    /* The whole table above any filter: 7 open flows, none closing or closed, of the map's capacity. */
+    const none = await viewer().connections.list({ client: '198.18.0.99' });
+    assert.equal(none.items.length, 0);
+    assert.deepEqual(
+      { ...none.table, snapshotAgeMs: typeof none.table.snapshotAgeMs },
+      {
+        capacity: t.maps.flows.maxEntries,
+        tracked: 7,
+        byState: { none: 0, 'syn-sent': 0, established: 7, 'fin-wait': 0, closed: 0 },
+        snapshotAgeMs: 'number',
+      },
+    );
     await expectCode(viewer().connections.list({ backend: be(9) }), 'NOT_FOUND');
     await expectCode(viewer().connections.list({ limit: 1001 }), 'INVALID');
     await operator().backends.setState({ service: WEB, endpoint: be(2), state: 'maint' });

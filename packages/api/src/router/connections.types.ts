@@ -18,6 +18,8 @@ export const connectionListInputSchema = z
     client: ipAddressSchema.optional(),
     protocol: protocolSchema.optional(),
     state: flowStateSchema.optional(),
+    /** Leave out closed TCP flows: entries that only wait out their timeout after the last FIN or RST. */
+    hideClosed: z.boolean().optional(),
     /** Opaque: the nextCursor of the previous page. */
     cursor: z.string().max(512).optional(),
     limit: z.number().int().min(1).max(MAX_FLOW_PAGE, `limit must be 1 to ${MAX_FLOW_PAGE}`).default(DEFAULT_FLOW_PAGE),
@@ -48,8 +50,28 @@ export const flowViewSchema = z.object({
 });
 export type FlowView = z.infer<typeof flowViewSchema>;
 
+/**
+ * The whole flow table (not the filter) as of the snapshot the page walked.
+ * Open is UDP, syn-sent and established; closing is fin-wait; closed
+ * entries only wait out their timeout.
+ */
+export const flowTableSummarySchema = z.object({
+  /** Entries the flow table holds at most (the agent's --flow-table-size). */
+  capacity: z.number().int(),
+  /** Flows in the snapshot; null before the first snapshot is built. */
+  tracked: z.number().int().nullable(),
+  byState: z.record(flowStateSchema, z.number().int()).nullable(),
+  /**
+   * How old the snapshot is: a big table's is rebuilt every few seconds, so
+   * a flow opened since shows on a later page. null: none built yet.
+   */
+  snapshotAgeMs: z.number().nullable(),
+});
+export type FlowTableSummary = z.infer<typeof flowTableSummarySchema>;
+
 export const connectionListOutputSchema = z.object({
   items: z.array(flowViewSchema),
   nextCursor: z.string().nullable(),
+  table: flowTableSummarySchema,
 });
 export type ConnectionPage = z.infer<typeof connectionListOutputSchema>;

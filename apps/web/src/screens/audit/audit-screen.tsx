@@ -1,9 +1,11 @@
-/* The audit log: who changed what, when, before and after; newest first, paged by the agent. */
+/* The audit log: who changed what, when, before and after; newest first, paged by the agent; the filter lives in the URL. */
 'use client';
 import type { AuditEntry } from '@sluice/api';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import type { FormEvent } from 'react';
 import { api } from '@/client/api-client.ts';
+import { useCursorPages } from '@/client/use-cursor-pages.ts';
+import { useUrlFilter } from '@/client/use-url-filter.ts';
 import { clock } from '@/client/format.ts';
 import { type Column, DataTable } from '@/components/ui/data-table.tsx';
 import { FormSubmit, InputField } from '@/components/ui/form-field.tsx';
@@ -14,11 +16,8 @@ import { QueryState } from '@/components/ui/query-state.tsx';
 import { EmptyState } from '@/components/ui/states.tsx';
 import { ChangeSummary } from './change-summary.tsx';
 
-interface AuditFilter {
-  actor?: string;
-  action?: string;
-  target?: string;
-}
+/* ?actor=alice&action=backend.setWeight&target=198.19.1.2 */
+const AUDIT_FILTER_PARAMS = ['actor', 'action', 'target'] as const;
 
 const PAGE = 50;
 
@@ -38,12 +37,12 @@ const COLUMNS: Column<AuditEntry>[] = [
 ];
 
 export function AuditScreen() {
-  const [filter, setFilter] = useState<AuditFilter>({});
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const page = cursors.length - 1;
+  const [filter, setFilter] = useUrlFilter(AUDIT_FILTER_PARAMS);
+  const pages = useCursorPages(filter);
+  const page = pages.page;
   const entries = useQuery({
-    queryKey: ['audit.list', filter, cursors[page]],
-    queryFn: () => api.audit.list.query({ ...filter, cursor: cursors[page], limit: PAGE }),
+    queryKey: ['audit.list', filter, pages.cursor],
+    queryFn: () => api.audit.list.query({ ...filter, cursor: pages.cursor, limit: PAGE }),
     placeholderData: keepPreviousData,
     /* New changes show up while the first page is open. */
     refetchInterval: page === 0 ? 5000 : false,
@@ -54,16 +53,16 @@ export function AuditScreen() {
     const form = new FormData(event.currentTarget);
     const text = (name: string) => String(form.get(name) ?? '').trim() || undefined;
     setFilter({ actor: text('actor'), action: text('action'), target: text('target') });
-    setCursors([undefined]);
+    pages.restart();
   };
 
   return (
     <>
       <PageHeader title="Audit log" subtitle="Every change made through the API, CLI or console." />
-      <form className="card form-grid form-grid-compact" onSubmit={submit} aria-label="Audit filters">
-        <InputField label="Who" name="actor" placeholder="user or token name" />
-        <InputField label="Action" name="action" placeholder="backend.setState" />
-        <InputField label="Target contains" name="target" placeholder="198.18.100.1" />
+      <form key={JSON.stringify(filter)} className="card form-grid form-grid-compact" onSubmit={submit} aria-label="Audit filters">
+        <InputField label="Who" name="actor" placeholder="user or token name" defaultValue={filter.actor} />
+        <InputField label="Action" name="action" placeholder="backend.setState" defaultValue={filter.action} />
+        <InputField label="Target contains" name="target" placeholder="198.18.100.1" defaultValue={filter.target} />
         <FormSubmit label="Apply filters" />
       </form>
       <section className="card" aria-label="Audit entries">
@@ -78,14 +77,14 @@ export function AuditScreen() {
                   rows={() => allAuditEntries((cursor, limit) => api.audit.list.query({ ...filter, cursor, limit }))}
                 />
                 <div className="pager">
-                  <button type="button" className="button button-small" disabled={page === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
+                  <button type="button" className="button button-small" disabled={page === 0} onClick={pages.previous}>
                     Newer
                   </button>
                   <button
                     type="button"
                     className="button button-small"
                     disabled={!data.nextCursor}
-                    onClick={() => setCursors((c) => [...c, data.nextCursor ?? undefined])}
+                    onClick={() => data.nextCursor && pages.next(data.nextCursor)}
                   >
                     Older
                   </button>

@@ -2,6 +2,7 @@
 'use client';
 import { FLOW_STATES, PROTOCOLS, addressFamily, parseEndpoint, type ServiceView } from '@sluice/api';
 import { type FormEvent, useState } from 'react';
+import type { UrlFilter } from '@/client/use-url-filter.ts';
 import { FormProblem, FormSubmit, InputField, SelectField } from '@/components/ui/form-field.tsx';
 
 export interface ConnectionFilter {
@@ -10,10 +11,42 @@ export interface ConnectionFilter {
   client?: string;
   protocol?: (typeof PROTOCOLS)[number];
   state?: (typeof FLOW_STATES)[number];
+  hideClosed?: boolean;
   limit: number;
 }
 
 export const PAGE_SIZES = [25, 100, 500, 1000];
+const DEFAULT_PAGE_SIZE = 100;
+
+/* The URL's words for the filter: ?service=web&backend=…&client=…&protocol=udp&state=closed&hide-closed=1&rows=500 */
+export const CONNECTION_FILTER_PARAMS = ['service', 'backend', 'client', 'protocol', 'state', 'hide-closed', 'rows'] as const;
+type FilterParams = UrlFilter<(typeof CONNECTION_FILTER_PARAMS)[number]>;
+
+/** The filter a link names. A value the agent would refuse goes to it as is, so the page shows its reason. */
+export function connectionFilterOf(params: FilterParams): ConnectionFilter {
+  const rows = Number(params.rows);
+  return {
+    service: params.service,
+    backend: params.backend,
+    client: params.client,
+    protocol: params.protocol as ConnectionFilter['protocol'],
+    state: params.state as ConnectionFilter['state'],
+    hideClosed: params['hide-closed'] === '1' || undefined,
+    limit: PAGE_SIZES.includes(rows) ? rows : DEFAULT_PAGE_SIZE,
+  };
+}
+
+export function paramsOfConnectionFilter(filter: ConnectionFilter): FilterParams {
+  return {
+    service: filter.service,
+    backend: filter.backend,
+    client: filter.client,
+    protocol: filter.protocol,
+    state: filter.state,
+    'hide-closed': filter.hideClosed ? '1' : undefined,
+    rows: filter.limit === DEFAULT_PAGE_SIZE ? undefined : String(filter.limit),
+  };
+}
 
 export function ConnectionFilters({ services, value, onApply }: { services: ServiceView[]; value: ConnectionFilter; onApply(filter: ConnectionFilter): void }) {
   const [problem, setProblem] = useState<string | null>(null);
@@ -35,6 +68,7 @@ export function ConnectionFilters({ services, value, onApply }: { services: Serv
       client,
       protocol: text('protocol') as ConnectionFilter['protocol'],
       state: text('state') as ConnectionFilter['state'],
+      hideClosed: form.get('hideClosed') === 'on' || undefined,
       limit: Number(form.get('limit')),
     });
   };
@@ -54,6 +88,10 @@ export function ConnectionFilters({ services, value, onApply }: { services: Serv
       />
       <SelectField label="State" width="narrow" name="state" defaultValue={value.state ?? ''} anyLabel="any" options={FLOW_STATES} />
       <SelectField label="Rows per page" width="narrow" name="limit" defaultValue={String(value.limit)} options={PAGE_SIZES} />
+      <label className="checkbox">
+        <input type="checkbox" name="hideClosed" defaultChecked={value.hideClosed ?? false} />
+        Hide closed
+      </label>
       <FormSubmit label="Apply filters" />
       <FormProblem problem={problem} />
     </form>

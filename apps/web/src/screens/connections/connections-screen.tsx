@@ -1,21 +1,24 @@
 /*
  * The connection table, one page at a time: the agent filters and pages
  * (cursor paging, never the whole table), the browser keeps the cursors of
- * the pages it has seen so "Previous" is instant to ask for.
+ * the pages it has seen so "Previous" is instant to ask for. The filter
+ * lives in the URL, so a link opens the same view.
  */
 'use client';
 import type { FlowView } from '@sluice/api';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
 import { api } from '@/client/api-client.ts';
+import { useCursorPages } from '@/client/use-cursor-pages.ts';
+import { useUrlFilter } from '@/client/use-url-filter.ts';
 import { bytes, count, duration } from '@/client/format.ts';
 import { type Column, DataTable } from '@/components/ui/data-table.tsx';
 import { CsvExportButton } from '@/components/ui/csv-export-button.tsx';
 import { PageHeader } from '@/components/ui/page-header.tsx';
 import { QueryState } from '@/components/ui/query-state.tsx';
 import { EmptyState } from '@/components/ui/states.tsx';
-import { type ConnectionFilter, ConnectionFilters } from './connection-filters.tsx';
+import { CONNECTION_FILTER_PARAMS, type ConnectionFilter, ConnectionFilters, connectionFilterOf, paramsOfConnectionFilter } from './connection-filters.tsx';
 import { CONNECTIONS_CSV, allConnections } from './connections-csv.ts';
+import { FlowTableSummary } from './flow-table-summary.tsx';
 
 const endpoint = (address: string, port: number) => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
 
@@ -47,16 +50,16 @@ const COLUMNS: Column<FlowView>[] = [
 ];
 
 export function ConnectionsScreen() {
-  const [filter, setFilter] = useState<ConnectionFilter>({ limit: 100 });
-  /* cursors[i] is the cursor that fetches page i (page 0 has none). */
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const page = cursors.length - 1;
+  const [params, setParams] = useUrlFilter(CONNECTION_FILTER_PARAMS);
+  const filter = connectionFilterOf(params);
+  const pages = useCursorPages(params);
+  const page = pages.page;
   const services = useQuery({ queryKey: ['services.list'], queryFn: () => api.services.list.query() });
   const flows = useQuery({
-    queryKey: ['connections.list', filter, cursors[page]],
+    queryKey: ['connections.list', filter, pages.cursor],
     queryFn: async () => {
       const started = performance.now();
-      const result = await api.connections.list.query({ ...filter, cursor: cursors[page] });
+      const result = await api.connections.list.query({ ...filter, cursor: pages.cursor });
       return { ...result, fetchMs: performance.now() - started };
     },
     placeholderData: keepPreviousData,
@@ -64,8 +67,8 @@ export function ConnectionsScreen() {
   });
 
   const apply = (next: ConnectionFilter) => {
-    setFilter(next);
-    setCursors([undefined]);
+    setParams(paramsOfConnectionFilter(next));
+    pages.restart();
   };
 
   return (
@@ -79,14 +82,16 @@ export function ConnectionsScreen() {
           </button>
         }
       />
-      <ConnectionFilters services={services.data ?? []} value={filter} onApply={apply} />
+      {/* Keyed by the URL's filter, so the form shows a filter the URL changed (a link, the back button). */}
+      <ConnectionFilters key={JSON.stringify(params)} services={services.data ?? []} value={filter} onApply={apply} />
       <section className="card" aria-label="Connection table">
         <QueryState query={flows} loadingLabel="Loading connections…">
           {(data) => (
             <>
+              <FlowTableSummary table={data.table} />
               <div className="table-toolbar">
                 <span data-testid="page-info">
-                  Page {page + 1} · {count(data.items.length)} rows
+                  Page {page + 1} · {count(data.items.length)} {data.items.length === 1 ? 'row' : 'rows'}
                 </span>
                 <span className="muted" data-testid="page-time" data-ms={data.fetchMs.toFixed(1)}>
                   fetched in {data.fetchMs.toFixed(0)} ms
@@ -97,19 +102,14 @@ export function ConnectionsScreen() {
                   rows={() => allConnections((cursor, limit) => api.connections.list.query({ ...filter, cursor, limit }))}
                 />
                 <div className="pager">
-                  <button
-                    type="button"
-                    className="button button-small"
-                    disabled={page === 0 || flows.isFetching}
-                    onClick={() => setCursors((c) => c.slice(0, -1))}
-                  >
+                  <button type="button" className="button button-small" disabled={page === 0 || flows.isFetching} onClick={pages.previous}>
                     Previous page
                   </button>
                   <button
                     type="button"
                     className="button button-small"
                     disabled={!data.nextCursor || flows.isFetching}
-                    onClick={() => setCursors((c) => [...c, data.nextCursor ?? undefined])}
+                    onClick={() => data.nextCursor && pages.next(data.nextCursor)}
                   >
                     Next page
                   </button>
