@@ -438,6 +438,43 @@ struct traffic_counters {
 };
 
 /*
+ * Why a packet bound for a chosen backend was dropped: a slot each in
+ * struct backend_errors. Per backend are only the drops that happen after
+ * the choice and say something about the path to that backend: DSR finding
+ * it behind a gateway or with no resolved MAC, a tunnel with no next hop to
+ * it, a packet too big for the path to it (answered with ICMP, dropped
+ * without DF, or dropped over the answer rate). Not per backend: every drop
+ * before a backend is chosen (malformed, no service, no backend, client
+ * rate, handover), and CNT_DROP_TUNNEL_UNCONFIGURED, the balancer's own
+ * tunnel settings missing, which no backend can fix (it stays a service
+ * drop and a global reason).
+ */
+enum sluice_backend_drop {
+	BACKEND_DROP_DSR_NOT_ON_LINK = 0,
+	BACKEND_DROP_DSR_NO_NEIGHBOUR = 1,
+	BACKEND_DROP_TUNNEL_NO_NEXT_HOP = 2,
+	BACKEND_DROP_TOO_BIG = 3, /* answered: ICMP fragmentation needed / packet too big */
+	BACKEND_DROP_TOO_BIG_NO_DF = 4,
+	BACKEND_DROP_TOO_BIG_RATE = 5,
+	BACKEND_DROP_MAX = 6,
+};
+
+/*
+ * Per backend, per CPU: the error signals beside its traffic. Kept apart
+ * from struct traffic_counters and struct flow_value, so neither grows:
+ * only a drop or a reset touches this entry.
+ */
+struct backend_errors {
+	__u64 drops[BACKEND_DROP_MAX]; /* enum sluice_backend_drop */
+	/*
+	 * TCP RSTs from the backend on the reply path. Only nat flows' replies
+	 * pass the balancer: a dsr/ipip/gue backend answers the client directly,
+	 * so its resets are not observable here (the agent says so, not 0).
+	 */
+	__u64 resets;
+};
+
+/*
  * Test-only build switches, for the upgrade tests: each builds a second data
  * plane whose map entries differ from the real one's, as another release's
  * would. Never set in a real build.

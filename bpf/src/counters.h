@@ -81,4 +81,37 @@ static __always_inline int drop_no_backend(__u32 service_id)
 	return drop_for_service(service_id, CNT_DROP_NO_BACKEND);
 }
 
+/*
+ * A packet to a chosen backend that did not leave for it (`reason`, enum
+ * sluice_backend_drop): in that backend's drops and its reason's slot.
+ * O(1): two lookups by the backend's id, on drop paths only.
+ */
+static __always_inline void count_backend_drop(__u32 backend_id, __u32 reason)
+{
+	struct traffic_counters *traffic = bpf_map_lookup_elem(&backend_counters, &backend_id);
+	struct backend_errors *errors = bpf_map_lookup_elem(&backend_errors, &backend_id);
+
+	if (traffic)
+		traffic->drops += 1;
+	if (errors && reason < BACKEND_DROP_MAX)
+		errors->drops[reason] += 1;
+}
+
+/* Dropped after its backend was chosen: the service's, the backend's and the global reason's count. */
+static __always_inline int drop_for_backend(__u32 service_id, __u32 backend_id, __u32 reason,
+					    __u32 backend_reason)
+{
+	count_backend_drop(backend_id, backend_reason);
+	return drop_for_service(service_id, reason);
+}
+
+/* A TCP RST the backend sent on a flow's reply path (nat flows only: no other mode's replies pass here). */
+static __always_inline void count_backend_reset(__u32 backend_id)
+{
+	struct backend_errors *errors = bpf_map_lookup_elem(&backend_errors, &backend_id);
+
+	if (errors)
+		errors->resets += 1;
+}
+
 #endif /* SLUICE_COUNTERS_H */

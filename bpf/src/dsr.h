@@ -37,7 +37,7 @@ static __always_inline int fib_next_hop_is(const struct bpf_fib_lookup *fib,
 
 static __always_inline int forward_dsr(struct xdp_md *ctx, struct packet *pkt,
 				       const struct backend *backend, __u32 service_id,
-				       struct flow_value *flow, __u64 now)
+				       __u32 backend_id, struct flow_value *flow, __u64 now)
 {
 	__u32 length = l3_length(pkt);
 	struct bpf_fib_lookup fib = {};
@@ -52,13 +52,15 @@ static __always_inline int forward_dsr(struct xdp_md *ctx, struct packet *pkt,
 	fill_dsr_fib_query(&fib, pkt, backend, ctx->ingress_ifindex);
 	verdict = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
 	if (verdict == BPF_FIB_LKUP_RET_FRAG_NEEDED)
-		return answer_too_big(ctx, pkt, fib.mtu_result, service_id);
+		return answer_too_big(ctx, pkt, fib.mtu_result, service_id, backend_id);
 	/* On NO_NEIGH too the FIB has written the next hop: a gateway's missing MAC is still "not on-link". */
 	if ((verdict != BPF_FIB_LKUP_RET_SUCCESS && verdict != BPF_FIB_LKUP_RET_NO_NEIGH) ||
 	    !fib_next_hop_is(&fib, pkt, backend))
-		return drop_for_service(service_id, CNT_DROP_DSR_NOT_ON_LINK);
+		return drop_for_backend(service_id, backend_id, CNT_DROP_DSR_NOT_ON_LINK,
+					BACKEND_DROP_DSR_NOT_ON_LINK);
 	if (verdict == BPF_FIB_LKUP_RET_NO_NEIGH)
-		return drop_for_service(service_id, CNT_DROP_DSR_NO_NEIGHBOUR);
+		return drop_for_backend(service_id, backend_id, CNT_DROP_DSR_NO_NEIGHBOUR,
+					BACKEND_DROP_DSR_NO_NEIGHBOUR);
 	if (flow)
 		remember_next_hop(flow, DIRECTION_TO_BACKEND, &fib, now, length);
 	return send_to_next_hop(ctx, pkt->eth, &fib);

@@ -183,4 +183,12 @@ struct {
 	__type(value, struct traffic_counters);
 } backend_counters SEC(".maps");
 
+/* Backend id -> drops by reason after it was chosen, and resets it sent, per CPU (rare events only). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct backend_errors);
+} backend_errors SEC(".maps");
+
 #endif /* SLUICE_MAPS_H */

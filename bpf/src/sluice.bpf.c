@@ -56,11 +56,12 @@ static __always_inline int forward_to_backend(struct xdp_md *ctx, struct packet 
 	count_forward(job->service_id, job->backend_id, pkt->frame_len, job->flow == NULL);
 	switch (job->mode) {
 	case MODE_DSR:
-		return forward_dsr(ctx, pkt, job->backend, job->service_id, job->flow, now);
+		return forward_dsr(ctx, pkt, job->backend, job->service_id, job->backend_id,
+				   job->flow, now);
 	case MODE_IPIP:
 	case MODE_GUE:
-		return forward_tunnelled(ctx, pkt, job->backend, job->service_id, job->flow,
-					 job->mode, now);
+		return forward_tunnelled(ctx, pkt, job->backend, job->service_id, job->backend_id,
+					 job->flow, job->mode, now);
 	default:
 		rewrite_endpoint(pkt, ENDPOINT_DESTINATION, job->backend->addr, job->backend->port);
 		return forward_packet(ctx, pkt, job->flow, DIRECTION_TO_BACKEND, now);
@@ -166,6 +167,9 @@ static __always_inline int handle_reply(struct xdp_md *ctx, struct packet *pkt,
 	/* The backend's SYN-ACK does not establish: the client's ACK does. */
 	if (has_tcp_flag(pkt, TCP_FLAG_FIN | TCP_FLAG_RST))
 		track_tcp(flow, pkt->tcp_flags, FLOW_F_FIN_BACKEND, FLOW_F_FIN_CLIENT);
+	/* A reset from the backend (refusing a SYN, or ending a connection): one of its error signals. */
+	if (has_tcp_flag(pkt, TCP_FLAG_RST))
+		count_backend_reset(flow->backend_id);
 
 	count_reply(flow->service_id, flow->backend_id, pkt->frame_len);
 	rewrite_endpoint(pkt, ENDPOINT_SOURCE, vip->addr, vip->port);

@@ -187,14 +187,17 @@ static __always_inline int answer_too_big_v6(struct xdp_md *ctx, const struct pa
  * its family; `mtu` is the largest packet the client may send on this path.
  */
 static __always_inline int answer_too_big(struct xdp_md *ctx, const struct packet *pkt, __u32 mtu,
-					  __u32 service_id)
+					  __u32 service_id, __u32 backend_id)
 {
 	if (pkt->ip4 && !(pkt->ip4->frag_off & bpf_htons(IPV4_DONT_FRAGMENT)))
-		return drop_for_service(service_id, CNT_DROP_TOO_BIG_NO_DF);
+		return drop_for_backend(service_id, backend_id, CNT_DROP_TOO_BIG_NO_DF,
+					BACKEND_DROP_TOO_BIG_NO_DF);
 	if (!take_too_big_answer())
-		return drop_for_service(service_id, CNT_DROP_TOO_BIG_RATE);
+		return drop_for_backend(service_id, backend_id, CNT_DROP_TOO_BIG_RATE,
+					BACKEND_DROP_TOO_BIG_RATE);
 	count_event(CNT_TUNNEL_TOO_BIG);
 	count_service_drop(service_id);
+	count_backend_drop(backend_id, BACKEND_DROP_TOO_BIG);
 	if (pkt->ip4)
 		return answer_too_big_v4(ctx, pkt, mtu);
 	return answer_too_big_v6(ctx, pkt, mtu);

@@ -185,7 +185,8 @@ static __always_inline int encapsulate(struct xdp_md *ctx, const struct tunnel_p
 
 static __always_inline int forward_tunnelled(struct xdp_md *ctx, struct packet *pkt,
 					     const struct backend *backend, __u32 service_id,
-					     struct flow_value *flow, __u32 mode, __u64 now)
+					     __u32 backend_id, struct flow_value *flow, __u32 mode,
+					     __u64 now)
 {
 	__u32 zero = 0;
 	const struct tunnel_settings *settings = bpf_map_lookup_elem(&tunnel_settings, &zero);
@@ -217,9 +218,10 @@ static __always_inline int forward_tunnelled(struct xdp_md *ctx, struct packet *
 			return answer_too_big(
 				ctx, pkt,
 				fib.mtu_result > plan.overhead ? fib.mtu_result - plan.overhead : 0,
-				service_id);
+				service_id, backend_id);
 		if (verdict != BPF_FIB_LKUP_RET_SUCCESS)
-			return drop_for_service(service_id, CNT_DROP_TUNNEL_NO_NEXT_HOP);
+			return drop_for_backend(service_id, backend_id, CNT_DROP_TUNNEL_NO_NEXT_HOP,
+						BACKEND_DROP_TUNNEL_NO_NEXT_HOP);
 		if (flow)
 			remember_next_hop(flow, DIRECTION_TO_BACKEND, &fib, now,
 					  plan.inner_len + plan.overhead);

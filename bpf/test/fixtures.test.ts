@@ -2,17 +2,38 @@
 // Runs inside the namespace of fixture-network.sh (scripts/run-tests.sh bpf).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type Dataplane, SluiceCounter, loadDataplane } from '@sluice/dataplane';
+import { type Dataplane, SluiceBackendDrop, SluiceCounter, loadDataplane } from '@sluice/dataplane';
 import { interfaceIndex } from '@sluice/dataplane';
 import { Reconciler } from '@sluice/agent/reconciler';
 import { FIXTURES } from './fixtures/index.ts';
-import type { CounterName, Expectation } from './support/expect.ts';
+import type { BackendSignal, CounterName, Expectation } from './support/expect.ts';
 import { type FixtureEnv, createEnv } from './support/fixture.ts';
 import { ChoiceModel } from './support/model.ts';
 import { buildPacket } from '@sluice/dataplane/test-packets';
 import { BACKEND_FACING, CLIENT_FACING } from './support/network.ts';
 import { describeFrameDifference } from './support/frame-diff.ts';
 import { FIXTURE_MAP_SIZES, FIXTURE_TUNABLES, OBJECT_PATH } from './support/dataplane.ts';
+
+/* Every backend's error signals (struct backend_errors summed over CPUs) as "id slot" -> count, zeros left out. */
+function backendSignals(dataplane: Dataplane): Map<string, bigint> {
+  const signals = new Map<string, bigint>();
+  const drops = Object.entries(SluiceBackendDrop).filter(([name]) => name !== 'BACKEND_DROP_MAX') as [BackendSignal, number][];
+  for (const [id, errors] of dataplane.maps.backendErrors.sums()) {
+    for (const [name, slot] of drops) if (errors.drops[slot]) signals.set(`${id} ${name}`, errors.drops[slot]!);
+    if (errors.resets) signals.set(`${id} resets`, errors.resets);
+  }
+  return signals;
+}
+
+/* What moved between two readings of backendSignals. */
+function signalChanges(before: Map<string, bigint>, after: Map<string, bigint>): Record<string, string> {
+  const changes: Record<string, string> = {};
+  for (const key of new Set([...before.keys(), ...after.keys()])) {
+    const delta = (after.get(key) ?? 0n) - (before.get(key) ?? 0n);
+    if (delta !== 0n) changes[key] = `${delta > 0n ? '+' : ''}${delta}`;
+  }
+  return changes;
+}
 
 describe('packet fixtures', () => {
   let dataplane: Dataplane;
@@ -35,9 +56,17 @@ describe('packet fixtures', () => {
       const given = typeof fixture.input === 'function' ? fixture.input(env) : fixture.input;
       const input = Buffer.isBuffer(given) ? given : buildPacket(given);
       const ingress = fixture.ingress === 'backend' ? BACKEND_FACING.name : CLIENT_FACING.name;
+      const signalsBefore = backendSignals(dataplane);
       const result = dataplane.testRun({ data: input, ingressIfindex: interfaceIndex(ingress) });
 
       assert.equal(result.actionName, expected.action, 'XDP action');
+      /* Exactly the declared backend error signal moved, by one, or none at all. */
+      const wanted = expected.backendSignal;
+      assert.deepEqual(
+        signalChanges(signalsBefore, backendSignals(dataplane)),
+        wanted ? { [`${wanted.backendId} ${wanted.signal}`]: '+1' } : {},
+        'backend error signals (backend id, slot)',
+      );
       assert.ok(result.data.equals(expected.frame), describeFrameDifference(result.data, expected.frame));
       fixture.check?.(env);
       expectedActions.set(expected.action, (expectedActions.get(expected.action) ?? 0) + 1);

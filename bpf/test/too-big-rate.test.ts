@@ -4,7 +4,7 @@
 // Runs inside the namespace of fixture-network.sh (scripts/run-tests.sh bpf).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type Dataplane, SluiceCounter, interfaceIndex, loadDataplane } from '@sluice/dataplane';
+import { type Dataplane, SluiceBackendDrop, SluiceCounter, interfaceIndex, loadDataplane } from '@sluice/dataplane';
 import { Reconciler } from '@sluice/agent/reconciler';
 import { buildPacket } from '@sluice/dataplane/test-packets';
 import { FIXTURE_MAP_SIZES, OBJECT_PATH } from './support/dataplane.ts';
@@ -14,6 +14,7 @@ import { BACKEND_LINK_MTU, CLIENT_FACING } from './support/network.ts';
 import { CLIENT, MODE_SERVICES, configOf } from './support/services.ts';
 import { answeredTooBig } from './support/mode-expectations.ts';
 import { describeFrameDifference } from './support/frame-diff.ts';
+import { ChoiceModel } from './support/model.ts';
 
 const BUDGET = 3;
 const services = { ipipTcp: MODE_SERVICES.ipipTcp };
@@ -32,13 +33,24 @@ after(() => dataplane?.close());
 test(`too big: ${BUDGET} ICMP answers per second, then dropped unanswered (CNT_DROP_TOO_BIG_RATE)`, () => {
   const counter = (name: keyof typeof SluiceCounter) => dataplane.maps.globalCounters.lookupSum(SluiceCounter[name]) ?? 0n;
   const ingressIfindex = interfaceIndex(CLIENT_FACING.name);
+  const model = new ChoiceModel(dataplane.maps);
+  /* Per backend id, the too-big signals the model's choices say each packet adds: [answered, over the rate]. */
+  const expectedSignals = new Map<number, [bigint, bigint]>();
+  const charge = (port: number, slot: 0 | 1) => {
+    const id = model.backendId(services.ipipTcp, model.expectedBackend(services.ipipTcp, tooBig(port)));
+    const signals = expectedSignals.get(id) ?? [0n, 0n];
+    signals[slot] += 1n;
+    expectedSignals.set(id, signals);
+  };
   const started = process.hrtime.bigint();
   for (let n = 0; n < BUDGET; n++) {
+    charge(49000 + n, 0);
     const expected = answeredTooBig(tooBig(49000 + n), BACKEND_LINK_MTU - 20);
     const result = dataplane.testRun({ data: buildPacket(tooBig(49000 + n)), ingressIfindex });
     assert.equal(result.actionName, expected.action, `answer ${n + 1}`);
     assert.ok(result.data.equals(expected.frame), describeFrameDifference(result.data, expected.frame));
   }
+  charge(49000 + BUDGET, 1);
   const input = buildPacket(tooBig(49000 + BUDGET));
   const result = dataplane.testRun({ data: input, ingressIfindex });
   const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -50,4 +62,17 @@ test(`too big: ${BUDGET} ICMP answers per second, then dropped unanswered (CNT_D
   assert.ok(result.data.equals(input), 'the dropped packet is untouched');
   assert.equal(counter('CNT_TUNNEL_TOO_BIG'), BigInt(BUDGET));
   assert.equal(counter('CNT_DROP_TOO_BIG_RATE'), 1n);
+  /* The same four on their backends' error signals, by the chosen backend, and nothing else. */
+  const seen = new Map<number, [bigint, bigint]>();
+  for (const [id, errors] of dataplane.maps.backendErrors.sums()) {
+    const answered = errors.drops[SluiceBackendDrop.BACKEND_DROP_TOO_BIG]!;
+    const overRate = errors.drops[SluiceBackendDrop.BACKEND_DROP_TOO_BIG_RATE]!;
+    assert.equal(
+      errors.drops.reduce((a, b) => a + b, 0n),
+      answered + overRate,
+      `backend ${id}: no other drop reason`,
+    );
+    if (answered || overRate) seen.set(id, [answered, overRate]);
+  }
+  assert.deepEqual(seen, expectedSignals, 'per backend id: [too big answered, too big over the rate]');
 });

@@ -1,11 +1,13 @@
 // What a fixture expects back from the program: the action, the exact frame,
 // and the counter that names why. Frames are built from scratch here.
-import type { SluiceCounter } from '@sluice/dataplane';
+import type { SluiceBackendDrop, SluiceCounter } from '@sluice/dataplane';
 import { type PacketSpec, buildPacket } from '@sluice/dataplane/test-packets';
 import { BACKEND_FACING, CLIENT_FACING, neighbourMac } from './network.ts';
 import type { Endpoint } from './services.ts';
 
 export type CounterName = keyof typeof SluiceCounter;
+/** A slot of struct backend_errors: a drop reason (enum sluice_backend_drop) or the resets. */
+export type BackendSignal = keyof typeof SluiceBackendDrop | 'resets';
 export type ActionName = 'XDP_DROP' | 'XDP_PASS' | 'XDP_TX' | 'XDP_REDIRECT';
 
 export interface Expectation {
@@ -15,6 +17,16 @@ export interface Expectation {
   reason?: CounterName;
   /** For forwarded packets: the backend it went to (for the report). */
   backend?: Endpoint;
+  /**
+   * The one backend error signal this packet must add one to (backend id,
+   * slot). Without it, no backend's error signals may move.
+   */
+  backendSignal?: { backendId: number; signal: BackendSignal };
+}
+
+/** `expectation`, and one more on `signal` of the backend with id `backendId`. */
+export function withBackendSignal(expectation: Expectation, backendId: number, signal: BackendSignal): Expectation {
+  return { ...expectation, backendSignal: { backendId, signal } };
 }
 
 const hopsLess = (spec: PacketSpec) => (spec.ttl ?? 64) - 1;

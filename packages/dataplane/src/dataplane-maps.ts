@@ -9,6 +9,7 @@ import { type Codec, structCodec, u32Codec, u64Codec } from './codec.js';
 import { DataplaneError } from './errors.js';
 import {
   type Backend,
+  type BackendErrors,
   type ClientRateKey,
   type ClientRateWindow,
   type EndpointOwners,
@@ -24,6 +25,7 @@ import {
   type TrafficCounters,
   type VipKey,
   backendLayout,
+  backendErrorsLayout,
   clientRateKeyLayout,
   clientRateWindowLayout,
   endpointOwnersLayout,
@@ -121,6 +123,13 @@ export const MAP_SPECS = {
     valueType: 'struct traffic_counters',
   },
   handover: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
+  backend_errors: {
+    type: BpfMapType.PERCPU_ARRAY,
+    key: u32Codec,
+    value: structCodec(backendErrorsLayout),
+    keyType: '__u32',
+    valueType: 'struct backend_errors',
+  },
 } satisfies Record<string, MapSpec>;
 
 export type MapName = keyof typeof MAP_SPECS;
@@ -166,6 +175,8 @@ export interface DataplaneMaps {
   backendCounters: PerCpuMap<number, TrafficCounters>;
   /** [0]: until when (ktime ns) an upgrade is still copying flows; 0 otherwise (ARRAY of one u64). */
   handover: BpfMap<number, bigint>;
+  /** Backend id -> drops by reason (enum sluice_backend_drop) after it was chosen, and resets it sent, per CPU (PERCPU_ARRAY). */
+  backendErrors: PerCpuMap<number, BackendErrors>;
 }
 
 /**
@@ -226,5 +237,6 @@ export function createDataplaneMaps(infoOf: (name: MapName) => MapInfo, owner: F
     serviceCounters: perCpu('service_counters'),
     backendCounters: perCpu('backend_counters'),
     handover: plain('handover'),
+    backendErrors: perCpu('backend_errors'),
   };
 }

@@ -77,10 +77,16 @@ export function sumPerCpu<V>(values: readonly V[]): V {
   if (typeof first === 'bigint') return values.reduce((a, b) => ((a as bigint) + (b as bigint)) as V);
   if (typeof first === 'number') return values.reduce((a, b) => ((a as number) + (b as number)) as V);
   const total: Record<string, unknown> = { ...(first as Record<string, unknown>) };
+  /* Array fields (a counter per reason) sum element by element, into a copy: the first CPU's value stays as read. */
+  for (const [field, x] of Object.entries(total)) if (x instanceof BigUint64Array) total[field] = x.slice();
   for (const v of values.slice(1)) {
     for (const [field, x] of Object.entries(v as Record<string, unknown>)) {
       if (typeof x === 'bigint') total[field] = (total[field] as bigint) + x;
       else if (typeof x === 'number') total[field] = (total[field] as number) + x;
+      else if (x instanceof BigUint64Array) {
+        const sum = total[field] as BigUint64Array;
+        for (let i = 0; i < sum.length; i++) sum[i]! += x[i] ?? 0n;
+      }
     }
   }
   return total as V;

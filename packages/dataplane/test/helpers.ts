@@ -36,6 +36,7 @@ export const SMALL_MAPS = {
   backends: 64,
   backend_active: 64,
   backend_counters: 64,
+  backend_errors: 64,
 } as const;
 
 export function hasCommand(name: string): boolean {

@@ -42,6 +42,7 @@ export const CLIENT_SOURCES = {
   clientRate: '198.18.0.14',
   flowStates: '198.18.0.17',
   flowStatesPhone: '198.18.0.18',
+  backendErrors: '198.18.0.19',
 } as const;
 
 /*

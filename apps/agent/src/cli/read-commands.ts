@@ -1,5 +1,5 @@
 /* sluice conns | stats | health | audit: read-only views. */
-import type { FlowTableSummary } from '@sluice/api';
+import type { BackendErrorTotals, FlowTableSummary } from '@sluice/api';
 import { integer, noMoreThan, parse } from './args.js';
 import { connect } from './connection.js';
 import { emit, healthWord } from './output.js';
@@ -73,6 +73,22 @@ function flowTableLine({ capacity, tracked, byState, snapshotAgeMs }: FlowTableS
   );
 }
 
+/* A backend's error signals as table cells: a drop reason only when it counted, n/a where its mode cannot observe. */
+export function backendErrorCells(errors: BackendErrorTotals): string[] {
+  const drops = Object.entries(errors.drops)
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${reason}=${formatCount(n)}`)
+    .join(' ');
+  const observed = (n: number | null) => (n === null ? 'n/a' : formatCount(n));
+  return [
+    drops || '0',
+    observed(errors.resets),
+    observed(errors.unansweredSyns),
+    observed(errors.incompleteHandshakes),
+    errors.healthLatencyMs === null ? '-' : `${errors.healthLatencyMs.toFixed(1)}ms`,
+  ];
+}
+
 export async function statsCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, {}, 'stats');
   noMoreThan(positionals, 0, 'stats');
@@ -97,11 +113,15 @@ export async function statsCommand(argv: string[]): Promise<void> {
       ['SERVICE', 'BACKEND', ...headers],
       totals.backends.map((b) => [b.service, ...row(b.endpoint, b)]),
     );
+    const errors = formatTable(
+      ['SERVICE', 'BACKEND', 'DROPS BY REASON', 'RESETS', 'SYN NO REPLY', 'HANDSHAKE INCOMPLETE', 'PROBE LATENCY'],
+      totals.backends.map((b) => [b.service, b.endpoint, ...backendErrorCells(b.errors)]),
+    );
     const global = Object.entries(totals.global)
       .filter(([, n]) => n > 0)
       .map(([name, n]) => `${name}=${n}`)
       .join(' ');
-    return `${services}\n\n${backends}\n\nglobal: ${global || '(all zero)'}`;
+    return `${services}\n\n${backends}\n\nbackend error signals (n/a: not observable in the service's forwarding mode):\n${errors}\n\nglobal: ${global || '(all zero)'}`;
   });
 }
 

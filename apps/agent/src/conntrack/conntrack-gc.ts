@@ -8,6 +8,7 @@
 import type { DataplaneMaps } from '@sluice/dataplane';
 import { workerFor } from './worker/conntrack-worker.js';
 import { currentFlowIndex } from './flow-index.js';
+import { HandshakeFailureLedger } from './handshake-failures.js';
 import type { SweepReport } from './sweep.js';
 import { type FlowTimeouts, expirySettingsOf, resolveTimeouts } from './timeouts.js';
 
@@ -32,6 +33,8 @@ export class ConntrackGc {
   /* Bumped by start() and stop(): a sweep that ends after them does not schedule the next. */
   #generation = 0;
   #lastReport: SweepReport | undefined;
+  /** Handshakes that never completed, by backend id, summed over every sweep since start. */
+  readonly handshakeFailures = new HandshakeFailureLedger();
   /* ActiveRecounter's memory between sweeps (it runs on the worker, which keeps nothing). */
   #lastDrift: [number, number][] = [];
   /* Sweeps run one after another: each recount needs the drift the previous one left. */
@@ -86,6 +89,7 @@ export class ConntrackGc {
       const { report, lastDrift } = await workerFor(this.maps).sweep(nowNs, this.timeouts, this.#lastDrift);
       this.#lastDrift = lastDrift;
       this.#lastReport = report;
+      this.handshakeFailures.add(report.handshakeFailures);
       return report;
     });
     this.#previous = pass.catch(() => {});

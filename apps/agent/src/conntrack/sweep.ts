@@ -1,6 +1,7 @@
 /*
  * One GC pass over the flow table and the half-open table: delete idle flows, take deleted open
- * flows off backend_active, recount backend_active, and build a fresh
+ * flows off backend_active, count the deleted ones whose handshake never
+ * completed (handshake-failures.ts), recount backend_active, and build a fresh
  * index for listFlows (the caller publishes it: the sweep runs on the
  * conntrack worker thread).
  *
@@ -17,6 +18,7 @@ import { type FlowIndex, FlowIndexBuilder } from './flow-index.js';
 import { KEY_WORDS, KeyList } from './key-words.js';
 import { lookupInto } from './raw-flow-ops.js';
 import { scanFlows } from './scan.js';
+import { type HandshakeFailureCounts, countHandshakeFailure } from './handshake-failures.js';
 import { type TakeHooks, takeIfStillDoomed } from './take-flow.js';
 import type { TimeoutTable } from './timeouts.js';
 
@@ -33,6 +35,8 @@ export interface SweepReport {
   activeTaken: Record<number, number>;
   /** Recount fixes (drift from LRU evictions and races). */
   corrections: ActiveCorrection[];
+  /** Failed handshakes among the deleted flows, by backend id (handshake-failures.ts says what each means). */
+  handshakeFailures: HandshakeFailureCounts;
   durationMs: number;
 }
 
@@ -99,6 +103,7 @@ export function sweepFlows(maps: ConntrackMaps, timeouts: TimeoutTable, recounte
   const fresh = Buffer.alloc(maps.flows.valueBytes);
   let revived = 0;
   let deletedFlows = 0;
+  const handshakeFailures: HandshakeFailureCounts = {};
   for (let i = 0; i < candidates.count; i++) {
     const key = candidates.keys.key(i);
     const table = candidates.tables[i]!;
@@ -124,6 +129,7 @@ export function sweepFlows(maps: ConntrackMaps, timeouts: TimeoutTable, recounte
     /* 'deleted', or 'replaced' (live, but a packet started the flow anew while it was out): ours to count off. */
     deletedFlows++;
     deletedByState[flowState(key[KEY.protocol]!, tcpState)]++;
+    countHandshakeFailure(handshakeFailures, key[KEY.protocol]!, fresh);
     if (tcpState !== TCP_STATE.TCP_STATE_CLOSED && endpoints.backendOf(backendId, serviceId)) {
       taken.set(backendId, (taken.get(backendId) ?? 0) + 1);
     }
@@ -145,6 +151,7 @@ export function sweepFlows(maps: ConntrackMaps, timeouts: TimeoutTable, recounte
     revived,
     activeTaken: Object.fromEntries(taken),
     corrections,
+    handshakeFailures,
     durationMs: performance.now() - startedAt,
   };
   return { report, index: flowIndex };

@@ -12,7 +12,7 @@
  * Change one only with a new name.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { TrafficTotals } from '@sluice/api';
+import { BACKEND_DROP_REASONS, type TrafficTotals } from '@sluice/api';
 import type { MetricsSnapshot } from './types.js';
 
 type Current = () => MetricsSnapshot;
@@ -110,6 +110,41 @@ export function createMetricsRegistry(current: Current): Registry {
   gauge('sluice_backend_weight', 'Configured weight of a backend.', ['service', 'backend'], (s) => be(s).map(([l, t]) => [l, t.weight]));
   gauge('sluice_backend_admin_state', 'Admin state of a backend: 1 for its current state (ready, drain, maint).', ['service', 'backend', 'state'], (s) =>
     s.backends.filter((b) => b.state !== undefined).map((b) => [{ service: b.service, backend: b.backend, state: b.state! }, 1]),
+  );
+
+  /*
+   * A backend's error signals (issue 15). A series the service's mode cannot
+   * observe is absent, never 0: resets and unanswered SYNs exist for nat
+   * backends only, incomplete handshakes for dsr/ipip/gue ones.
+   */
+  const errs = (s: MetricsSnapshot) => s.backends.flatMap((x) => (x.errors ? [[{ service: x.service, backend: x.backend }, x.errors] as const] : []));
+  counter(
+    'sluice_backend_drops_total',
+    'Packets dropped after this backend was chosen, by reason: dsr_not_on_link, dsr_no_neighbour, tunnel_no_next_hop, too_big (answered with ICMP), too_big_no_df, too_big_rate.',
+    ['service', 'backend', 'reason'],
+    (s) => errs(s).flatMap(([l, e]) => BACKEND_DROP_REASONS.map((reason) => [{ ...l, reason }, e.drops[reason]] as [LabelSet, number])),
+  );
+  counter(
+    'sluice_backend_resets_total',
+    'TCP resets the backend sent (nat backends only: other modes reply around the balancer).',
+    ['service', 'backend'],
+    (s) => errs(s).flatMap(([l, e]) => (e.resets === null ? [] : [[l, e.resets] as [LabelSet, number]])),
+  );
+  counter(
+    'sluice_backend_failed_handshakes_total',
+    'TCP handshakes that never completed, found by the conntrack GC: kind="unanswered" (nat: the backend never answered the SYN) or kind="incomplete" (dsr/ipip/gue: the client never completed it).',
+    ['service', 'backend', 'kind'],
+    (s) =>
+      errs(s).flatMap(([l, e]) => [
+        ...(e.unansweredSyns === null ? [] : [[{ ...l, kind: 'unanswered' }, e.unansweredSyns] as [LabelSet, number]]),
+        ...(e.incompleteHandshakes === null ? [] : [[{ ...l, kind: 'incomplete' }, e.incompleteHandshakes] as [LabelSet, number]]),
+      ]),
+  );
+  gauge(
+    'sluice_backend_health_latency_seconds',
+    "The backend's last health probe's latency (absent without a check or before the first probe).",
+    ['service', 'backend'],
+    (s) => errs(s).flatMap(([l, e]) => (e.healthLatencyMs === null ? [] : [[l, e.healthLatencyMs / 1000] as [LabelSet, number]])),
   );
 
   /* The node and its BGP speaker (issue 12); the bgp series exist only with --bgp-config. */

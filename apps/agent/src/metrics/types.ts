@@ -1,5 +1,5 @@
 /* What the agent hands the metrics endpoint at each scrape. */
-import type { TrafficTotals } from '@sluice/api';
+import type { BackendErrorTotals, TrafficTotals } from '@sluice/api';
 
 export interface MetricsSnapshot {
   version: string;
@@ -12,7 +12,8 @@ export interface MetricsSnapshot {
   /** Services by name ("198.18.100.1:80/tcp"). */
   /** eligibleBackends: backends that can take a new connection (health up, ready, weight > 0), as announcing judges them. */
   services: (TrafficTotals & { service: string; eligibleBackends: number })[];
-  backends: (TrafficTotals & { service: string; backend: string; up: boolean; weight: number; state?: string })[];
+  /** errors: the backend's error signals (absent in snapshots that predate them: tests). */
+  backends: (TrafficTotals & { service: string; backend: string; up: boolean; weight: number; state?: string; errors?: BackendErrorTotals })[];
   /** This node's announcements; absent in snapshots that predate them (tests). */
   node?: {
     draining: boolean;

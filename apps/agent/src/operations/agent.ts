@@ -27,7 +27,7 @@ import {
   serviceName,
 } from '@sluice/api';
 import type { Dataplane } from '@sluice/dataplane';
-import { DataplaneError } from '@sluice/dataplane';
+import { DataplaneError, SluiceForwardingMode } from '@sluice/dataplane';
 import { hashSeedOfFlowSeed } from '@sluice/dataplane/lookup';
 import { ReconcileError, Reconciler, type ReconcilerLimits } from '../reconcile/reconciler.js';
 import { type AuditRecord, Store } from '../store/index.js';
@@ -36,7 +36,7 @@ import { ensureAdminTokenFile } from '../auth/admin-token-file.js';
 import { ensureFirstAdmin } from '../auth/first-admin.js';
 import type { FlowFilter, listFlows } from '../conntrack/index.js';
 import type { MetricsServer, MetricsServerOptions, MetricsSnapshot } from '../metrics/index.js';
-import { type RatePoint, type StatsScope, readTotals } from '../stats/index.js';
+import { type BackendSignalSource, type Placement, type RatePoint, type StatsScope, readTotals } from '../stats/index.js';
 import { type DataplaneOwnerOptions, startDataplane, teardownDataplane } from './dataplane-owner.js';
 import { log } from '../log.js';
 import { NextHopNeighbours, type NextHopStatus } from '../forwarding/next-hop-neighbours.js';
@@ -197,6 +197,7 @@ export class Agent implements SluiceBackend {
       createRuntimeParts({
         maps: this.#dataplane.maps,
         ids: () => this.#idsInUse(),
+        backendSignals: (id) => this.#sampledSignals(id),
         /* Only beside a data plane the agent attached itself: a test's loaded one sits on no interface. */
         ...(options.dataplane
           ? {}
@@ -253,19 +254,49 @@ export class Agent implements SluiceBackend {
     return agent;
   }
 
-  /** For the stats sampler, each second: with serviceOf, it need not read every backend's entry from the map. */
+  /**
+   * For the stats sampler, each second: with serviceOf, it need not read every
+   * backend's entry from the map. Also renews what the sampler's error signals
+   * read by id (#sampledSignals), and lets the GC's handshake ledger forget ids
+   * no longer in use (a reused id starts from zero, as its counters do).
+   */
   #idsInUse(): { services: number[]; backends: number[]; serviceOf: Map<number, number> } {
     const services: number[] = [];
     const backends: number[] = [];
     const serviceOf = new Map<number, number>();
-    for (const { id, backends: ids } of this.#reconciler.ids().values()) {
+    const placement = this.#reconciler.ids();
+    for (const { id, backends: ids } of placement.values()) {
       services.push(id);
       for (const backendId of ids.values()) {
         backends.push(backendId);
         serviceOf.set(backendId, id);
       }
     }
+    this.#sampledSignals = this.#backendSignals(placement);
+    this.#parts.conntrack?.handshakeFailures.keepOnly(new Set(backends));
     return { services, backends, serviceOf };
+  }
+
+  #sampledSignals: BackendSignalSource = () => ({ handshakes: { unanswered: 0, incomplete: 0 }, healthLatencyMs: null, repliesSeen: true });
+
+  /**
+   * A backend's error signals the data plane does not count, by id: failed
+   * handshakes (the conntrack GC's ledger), the last probe's latency (health),
+   * and whether its service's mode (nat) lets replies, and so resets and
+   * SYN-ACKs, pass the balancer at all.
+   */
+  #backendSignals(placement: Placement): BackendSignalSource {
+    const names = new Map<number, { service: string; endpoint: string }>();
+    for (const [service, { backends }] of placement) for (const [endpoint, id] of backends) names.set(id, { service, endpoint });
+    return (id) => {
+      const name = names.get(id);
+      const mode = name && this.#reconciler.modeOf(name.service);
+      return {
+        handshakes: this.#parts.conntrack?.handshakeFailures.of(id) ?? { unanswered: 0, incomplete: 0 },
+        healthLatencyMs: name ? (this.healthStatus(name.service, name.endpoint)?.lastLatencyMs ?? null) : null,
+        repliesSeen: mode === undefined || mode === SluiceForwardingMode.MODE_NAT,
+      };
+    };
   }
 
   /** agent.info: the node panel's facts (console) and `sluice node status`'s first lines. */
@@ -543,7 +574,8 @@ export class Agent implements SluiceBackend {
 
   /** Counter totals of the whole balancer and of each service and backend in the maps (stats/). */
   totals(): StatsTotals {
-    return readTotals(this.#dataplane.maps, this.placement(), (id) => this.#activeFlows(id));
+    const placement = this.placement();
+    return readTotals(this.#dataplane.maps, placement, (id) => this.#activeFlows(id), this.#backendSignals(placement));
   }
 
   /** The sampler's rates for a scope of data-plane ids; [] when the agent runs without a sampler (tests). */

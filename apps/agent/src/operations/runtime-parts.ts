@@ -9,7 +9,7 @@ import { ConntrackGc, type EndFlowsReport, type FlowFilter, type FlowView, listF
 import type { DataplaneMaps } from '@sluice/dataplane';
 import { type BackendHealth, HealthChecker, type HealthTarget, ProbeSteering, type ProbeSteeringOptions } from '../health/index.js';
 import { type MetricsServer, startMetricsServer } from '../metrics/index.js';
-import { StatsSampler, type StatsIds } from '../stats/index.js';
+import { type BackendSignalSource, StatsSampler, type StatsIds } from '../stats/index.js';
 import { log } from '../log.js';
 import { type HostNetwork, KernelNetwork } from '../forwarding/host-network.js';
 
@@ -38,6 +38,8 @@ export interface RuntimePartsOptions {
   maps: DataplaneMaps;
   /** The service and backend ids in use, for the stats sampler. */
   ids: () => StatsIds;
+  /** A backend's error signals the data plane does not count (failed handshakes, probe latency, mode), for the sampler. */
+  backendSignals?: BackendSignalSource;
   /** The health probes' steering program, attached at egress of the balancer's interfaces (the kernel network is the parts' own). */
   steering?: Omit<ProbeSteeringOptions, 'network'>;
 }
@@ -51,7 +53,7 @@ export function createRuntimeParts(options: RuntimePartsOptions): RuntimeParts {
     conntrack: new ConntrackGc(options.maps, { onError: (e: unknown) => log('error', `conntrack GC: ${(e as Error).message}`) }),
     listFlows,
     endFlows: endFlowsOnWorker,
-    stats: new StatsSampler(options.maps, { ids: options.ids }),
+    stats: new StatsSampler(options.maps, { ids: options.ids, ...(options.backendSignals ? { backendSignals: options.backendSignals } : {}) }),
     startMetricsServer,
     network,
     steering,

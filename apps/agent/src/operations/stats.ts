@@ -6,7 +6,7 @@
  */
 import type { SluiceBackend, StatsSample, StatsTotals } from '@sluice/api';
 import { notFound } from '@sluice/api';
-import { totalRate, trafficRate } from '../stats/index.js';
+import { errorRates, totalRate, trafficRate } from '../stats/index.js';
 import type { Store } from '../store/index.js';
 import type { Agent } from './agent.js';
 import { sleep } from './backends.js';
@@ -26,11 +26,15 @@ export function liveSample(previous: StatsTotals, current: StatsTotals): StatsSa
       current.t,
     ),
     services: current.services.map((s) => ({ service: s.service, ...trafficRate(s, before.services.get(s.service), seconds, current.t) })),
-    backends: current.backends.map((b) => ({
-      service: b.service,
-      endpoint: b.endpoint,
-      ...trafficRate(b, before.backends.get(`${b.service} ${b.endpoint}`), seconds, current.t),
-    })),
+    backends: current.backends.map((b) => {
+      const earlier = before.backends.get(`${b.service} ${b.endpoint}`);
+      return {
+        service: b.service,
+        endpoint: b.endpoint,
+        ...trafficRate(b, earlier, seconds, current.t),
+        errors: errorRates(b.errors, earlier?.errors, seconds),
+      };
+    }),
   };
 }
 

@@ -3,7 +3,16 @@
  * knows how a service or backend is spelled in the maps.
  */
 import type { Algorithm, BackendSpec, ForwardingMode, Protocol, ServiceSpec } from '@sluice/api';
-import { type Backend, type ServiceKey, type VipKey, SluiceAlgorithm, SluiceBackendFlags, SluiceForwardingMode } from '@sluice/dataplane';
+import {
+  type Backend,
+  type BackendErrors,
+  type ServiceKey,
+  type VipKey,
+  SluiceAlgorithm,
+  SluiceBackendDrop,
+  SluiceBackendFlags,
+  SluiceForwardingMode,
+} from '@sluice/dataplane';
 import { addressToBytes } from '@sluice/dataplane';
 
 export const IPPROTO: Record<Protocol, number> = { tcp: 6, udp: 17 };
@@ -63,3 +72,8 @@ export const ZERO_COUNTERS = {
   new_flows: 0n,
   drops: 0n,
 };
+
+/** A fresh backend id's error signals: no drops by any reason, no resets. */
+export function zeroBackendErrors(): BackendErrors {
+  return { drops: new BigUint64Array(SluiceBackendDrop.BACKEND_DROP_MAX), resets: 0n };
+}

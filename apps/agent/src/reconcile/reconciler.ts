@@ -23,7 +23,7 @@ import { DEFAULT_HASH_SEED, buildLookupTable, checkHashSeed, NO_BACKEND } from '
 import { type CapacityUse, capacityProblem } from './capacity.js';
 import { IdAllocator } from './id-allocator.js';
 import { EndpointOwnersWriter, MAX_SERVICES_PER_ENDPOINT } from './endpoint-owners.js';
-import { ALGORITHM_CODE, FREE_BACKEND, MODE_CODE, ZERO_COUNTERS, backendEntry, serviceKeyOf, vipKeyOf } from './map-entries.js';
+import { ALGORITHM_CODE, FREE_BACKEND, MODE_CODE, ZERO_COUNTERS, backendEntry, serviceKeyOf, vipKeyOf, zeroBackendErrors } from './map-entries.js';
 
 /** Lookup tables per service: the live one and the one being written. */
 const TABLE_SLOTS = 2;
@@ -236,6 +236,11 @@ export class Reconciler {
     return this.applied.get(service)?.id;
   }
 
+  /** The service's forwarding mode as applied (enum sluice_forwarding_mode), or undefined if it is not in the maps. */
+  modeOf(service: string): number | undefined {
+    return this.applied.get(service)?.mode;
+  }
+
   backendIdOf(service: string, endpoint: string): number | undefined {
     return this.applied.get(service)?.backends.get(endpoint)?.id;
   }
@@ -377,6 +382,7 @@ export class Reconciler {
         this.endpointOwners.add(applied.endpointKey, service.id, id);
         this.maps.backendActive.update(id, 0n);
         this.maps.backendCounters.updateAllCpus(id, ZERO_COUNTERS);
+        this.maps.backendErrors.updateAllCpus(id, zeroBackendErrors());
         report.backendsAdded++;
       }
       const entry = backendEntry(backend, service.id, keepsFlows);

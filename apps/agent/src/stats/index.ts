@@ -3,3 +3,4 @@ export { type StatsIds, type StatsSample, StatsSampler, type StatsSamplerOptions
 export { GLOBAL_COUNTER_NAMES, type Placement, readTotals, totalRate, totalsOf, trafficRate } from './traffic.js';
 export type { RatePoint } from './rate-ring.js';
 export type { TrafficTotals } from './traffic.js';
+export { type BackendSignalFacts, type BackendSignalSource, type HandshakeCounts, errorRates } from './backend-errors.js';

@@ -4,6 +4,7 @@
  * and halves the memory: 3600 points x 4 metrics = 57.6 kB per service or
  * backend. NaN marks a slot with no point (before the scope existed).
  */
+import type { BackendErrorRates } from '@sluice/api';
 export const RATE_METRICS = ['pps', 'bps', 'newFlowsPerSec', 'activeFlows'] as const;
 
 export interface RatePoint {
@@ -13,6 +14,8 @@ export interface RatePoint {
   bps: number;
   newFlowsPerSec: number;
   activeFlows: number;
+  /** Backend scopes only (error-ring.ts). */
+  errors?: BackendErrorRates;
 }
 
 export class RateRing {

@@ -9,6 +9,9 @@
 import { EventEmitter } from 'node:events';
 import type { DataplaneMaps } from '@sluice/dataplane';
 import { SluiceCounter, type TrafficCounters } from '@sluice/dataplane';
+import type { BackendErrorTotals } from '@sluice/api';
+import { type BackendSignalSource, NO_FACTS, errorRates, errorTotalsOf, readBackendErrors } from './backend-errors.js';
+import { ErrorRing } from './error-ring.js';
 import { type RatePoint, RateRing, RingClock } from './rate-ring.js';
 import { GLOBAL_COUNTER_NAMES, type TrafficTotals, ZERO_TOTALS, totalRate, totalsOf, trafficRate } from './traffic.js';
 
@@ -27,6 +30,8 @@ export interface StatsSamplerOptions {
   monotonicMs?: () => number;
   /** Epoch ms stamped on points (default Date.now). */
   wallMs?: () => number;
+  /** A backend's failed handshakes, health latency and mode (default: none known, nat). */
+  backendSignals?: BackendSignalSource;
 }
 
 export interface StatsScope {
@@ -54,6 +59,8 @@ interface Scope {
   /** The totals of the last sample that had counters; undefined before the first. */
   previous: TrafficTotals | undefined;
   totals: TrafficTotals;
+  /** Backend scopes: the error signals' ring and last reading. */
+  errors?: { ring: ErrorRing; previous: BackendErrorTotals | undefined };
 }
 
 export declare interface StatsSampler {
@@ -120,7 +127,8 @@ export class StatsSampler extends EventEmitter {
     for (const [id, scope] of this.#backends) {
       const active = Number(this.maps.backendActive.lookup(id) ?? 0n);
       const point = this.#sampleScope(scope, this.maps.backendCounters.lookupSum(id), active, slot, seconds);
-      if (point) backendPoints.push({ t, ...point, backendId: id });
+      const errors = this.#sampleErrors(scope, id, slot, point !== undefined, seconds);
+      if (point) backendPoints.push({ t, ...point, ...(errors ? { errors } : {}), backendId: id });
       const service = serviceOf.get(id);
       if (service !== undefined) activeByService.set(service, (activeByService.get(service) ?? 0) + active);
     }
@@ -167,13 +175,27 @@ export class StatsSampler extends EventEmitter {
           ? this.#services.get(scope.service)?.ring
           : this.#global;
     if (!ring) return [];
+    const errorRing = scope.backend !== undefined ? this.#backends.get(scope.backend)?.errors?.ring : undefined;
     const count = Math.ceil((seconds * 1000) / this.intervalMs);
     const points: RatePoint[] = [];
     for (const [slot, t] of this.#clock.recent(count)) {
       const point = ring.read(slot, t);
-      if (point) points.push(point);
+      if (!point) continue;
+      const errors = errorRing?.read(slot);
+      points.push(errors ? { ...point, errors } : point);
     }
     return points;
+  }
+
+  /* A backend's error rates beside its traffic point (only when it has one: the rings stay slot for slot). */
+  #sampleErrors(scope: Scope, id: number, slot: number, hasPoint: boolean, seconds: number) {
+    scope.errors ??= { ring: new ErrorRing(this.#clock.capacity), previous: undefined };
+    const reading = errorTotalsOf(readBackendErrors(this.maps, id, this.opts.backendSignals?.(id) ?? NO_FACTS));
+    const before = scope.errors.previous;
+    scope.errors.previous = reading;
+    const rates = hasPoint && before ? errorRates(reading, before, seconds) : undefined;
+    scope.errors.ring.write(slot, rates);
+    return rates;
   }
 
   /* Scopes of ids no longer in use are dropped: a reused id starts a new history. */

@@ -10,6 +10,7 @@ import type { StatsTotals as ApiStatsTotals, TrafficTotals } from '@sluice/api';
 import type { DataplaneMaps } from '@sluice/dataplane';
 import type { TrafficCounters } from '@sluice/dataplane';
 import { SluiceCounter } from '@sluice/dataplane';
+import { type BackendSignalSource, NO_FACTS, errorTotalsOf, readBackendErrors } from './backend-errors.js';
 import type { RatePoint } from './rate-ring.js';
 
 /* The contract's per-service/backend figures: the API, the sampler and the metrics endpoint share one shape. */
@@ -78,7 +79,12 @@ export function totalRate(services: Iterable<{ now: TrafficTotals; before: Traff
 export type Placement = ReadonlyMap<string, { id: number; backends: ReadonlyMap<string, number> }>;
 
 /** Totals straight from the counter maps, by name: stats.totals, the live feed and the Prometheus scrape. */
-export function readTotals(maps: DataplaneMaps, placement: Placement, activeFlows: (backendId: number) => number): ApiStatsTotals {
+export function readTotals(
+  maps: DataplaneMaps,
+  placement: Placement,
+  activeFlows: (backendId: number) => number,
+  backendSignals: BackendSignalSource = () => NO_FACTS,
+): ApiStatsTotals {
   const global: Record<string, number> = {};
   for (const { name, index } of GLOBAL_COUNTER_NAMES) global[name] = Number(maps.globalCounters.lookupSum(index) ?? 0n);
   const services: ApiStatsTotals['services'] = [];
@@ -88,7 +94,12 @@ export function readTotals(maps: DataplaneMaps, placement: Placement, activeFlow
     for (const [endpoint, backendId] of ids) {
       const active = activeFlows(backendId);
       serviceActive += active;
-      backends.push({ service, endpoint, ...totalsOf(maps.backendCounters.lookupSum(backendId), active) });
+      backends.push({
+        service,
+        endpoint,
+        ...totalsOf(maps.backendCounters.lookupSum(backendId), active),
+        errors: errorTotalsOf(readBackendErrors(maps, backendId, backendSignals(backendId))),
+      });
     }
     services.push({ service, ...totalsOf(maps.serviceCounters.lookupSum(id), serviceActive) });
   }

@@ -307,12 +307,17 @@ test('conns, stats, health, audit print tables and JSON', T, async () => {
   const svc = '198.18.100.1:80/tcp';
   addFlows(t, svc, '198.19.1.2:8080', 3, 43000);
   const conns = await ok(['conns', '--backend', '198.19.1.2:8080', '--limit', '2']);
-  assert.match(conns, /^CLIENT\s+SERVICE\s+BACKEND\s+PROTO\s+STATE/);
-  assert.equal(conns.trim().split('\n').length, 4, conns); /* header, 2 rows, "more: --cursor" */
+  /* The flow table's summary line first (since 72fbabb), then the page. */
+  assert.match(conns, /^flow table: \d+ of [\d.k]+ .*\nCLIENT\s+SERVICE\s+BACKEND\s+PROTO\s+STATE/);
+  assert.equal(conns.trim().split('\n').length, 5, conns); /* summary, header, 2 rows, "more: --cursor" */
   assert.match(conns, /more: --cursor \S+/);
   const page = JSON.parse(await ok(['conns', '--service', svc, '--json', '--limit', '100']));
   assert.equal(page.items.length, 3);
-  assert.match(await ok(['stats']), /SERVICE\s+PACKETS\s+BYTES/);
+  const stats = await ok(['stats']);
+  assert.match(stats, /SERVICE\s+PACKETS\s+BYTES/);
+  /* The error signals of a nat backend: resets and unanswered SYNs observable (0 here), incomplete handshakes not (n/a). */
+  assert.match(stats, /SERVICE\s+BACKEND\s+DROPS BY REASON\s+RESETS\s+SYN NO REPLY\s+HANDSHAKE INCOMPLETE\s+PROBE LATENCY/);
+  assert.match(stats, /198\.18\.100\.1:80\/tcp\s+198\.19\.1\.2:8080\s+0\s+0\s+0\s+n\/a\s/);
   const health = await ok(['health']);
   assert.match(health, /SERVICE\s+BACKEND\s+STATE\s+CHECK\s+HEALTH/);
   const audit = JSON.parse(await ok(['audit', '--json', '--limit', '3']));
@@ -335,7 +340,7 @@ test('conns --backend: a backend serving two services lists its connections in b
     `${alt} 46000`,
   ]);
   const table = await ok(['conns', '--backend', '198.19.7.2:8080']);
-  assert.equal(table.trim().split('\n').length, 4, table); /* header and 3 rows */
+  assert.equal(table.trim().split('\n').length, 5, table); /* summary, header and 3 rows */
   const one = JSON.parse(await ok(['conns', '--backend', '198.19.7.2:8080', '--service', alt, '--json']));
   assert.deepEqual(
     one.items.map((f: { service: string }) => f.service),

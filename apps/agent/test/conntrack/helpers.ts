@@ -5,7 +5,7 @@
  */
 import { after, before, beforeEach } from 'node:test';
 import { type DataplaneConfig, dataplaneConfigSchema } from '@sluice/api';
-import { type Dataplane, type FlowKey, type FlowValue, SluiceTcpState, addressToBytes, loadDataplane } from '@sluice/dataplane';
+import { type Dataplane, type FlowKey, type FlowValue, SluiceFlowFlags, SluiceTcpState, addressToBytes, loadDataplane } from '@sluice/dataplane';
 import { Reconciler } from '../../src/reconcile/reconciler.js';
 import { SMALL_MAPS, objectPath } from '@sluice/dataplane/test-helpers';
 
@@ -55,6 +55,8 @@ export interface FlowSpec {
   /** Last reply from the backend; null: none yet. The entry holds the later of the two. */
   replyLastSeenNs: bigint | null;
   packets?: bigint;
+  /** enum sluice_forwarding_mode the flow was steered with (default nat). */
+  mode?: number;
 }
 
 export function keyOf(spec: FlowSpec): FlowKey {
@@ -96,7 +98,7 @@ export function flowEntries(spec: FlowSpec): [FlowKey, FlowValue][] {
         backend_id: spec.backendId,
         service_id: spec.serviceId,
         tcp_state: spec.tcpState,
-        flags: 0,
+        flags: (spec.mode ?? 0) << SluiceFlowFlags.FLOW_F_MODE_SHIFT,
         ...noNextHop,
         ...noSyn,
       },

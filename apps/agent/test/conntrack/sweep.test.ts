@@ -93,6 +93,44 @@ describe('ConntrackGc.sweep', () => {
     );
   });
 
+  it('counts handshakes that never completed by backend: nat SYNs never answered, bypass handshakes the client never completed', async () => {
+    const gc = new ConntrackGc(dp.maps, {});
+    const [b0, b1] = [ids.backends[0]!, ids.backends[1]!];
+    const idleSyn = (over: Partial<FlowSpec>) => flow({ tcpState: STATE.synSent, forwardLastSeenNs: ago(31), replyLastSeenNs: null, ...over });
+    const halfOpen = {
+      /* nat, no reply at all: the backend never answered. 3 on b0, 1 on b1. */
+      unanswered: [idleSyn({}), idleSyn({}), idleSyn({}), idleSyn({ backendId: b1, backend: '198.18.1.2' })],
+      /* nat, the SYN-ACK came back but the client never ACKed: not the backend's failure. */
+      answeredNotAcked: [idleSyn({ replyLastSeenNs: ago(40) })],
+      /* dsr (1) and gue (3): the SYN-ACK bypasses the balancer; the client's ACK never came. 2 on b1. */
+      bypass: [idleSyn({ mode: 1, backendId: b1, backend: '198.18.1.2' }), idleSyn({ mode: 3, backendId: b1, backend: '198.18.1.2' })],
+      /* Still within the syn_sent timeout: kept, nothing counted. */
+      recent: [idleSyn({ forwardLastSeenNs: ago(2) })],
+    };
+    const flowTable = {
+      /* Refused with a reset (counted as a reset by the data plane), idle: deleted, not a handshake failure. */
+      reset: flow({ tcpState: STATE.closed, forwardLastSeenNs: ago(11), replyLastSeenNs: ago(11) }),
+      establishedIdle: flow({ forwardLastSeenNs: ago(1000), replyLastSeenNs: null }),
+      udpIdle: flow({ protocol: 'udp', tcpState: STATE.none, forwardLastSeenNs: ago(61), replyLastSeenNs: null }),
+    };
+    dp.maps.halfOpenFlows.updateMany(Object.values(halfOpen).flat().flatMap(flowEntries));
+    writeFlows(dp, Object.values(flowTable));
+
+    const report = await gc.sweep(now);
+
+    assert.equal(report.deletedFlows, 4 + 1 + 2 + 3, 'every idle flow went');
+    assert.deepEqual(report.handshakeFailures, { [b0]: { unanswered: 3, incomplete: 0 }, [b1]: { unanswered: 1, incomplete: 2 } });
+    /* A second sweep finds nothing new; the ledger keeps the totals, and forgets an id no longer in use. */
+    assert.deepEqual((await gc.sweep(now)).handshakeFailures, {});
+    dp.maps.halfOpenFlows.updateMany(flowEntries(idleSyn({})));
+    assert.deepEqual((await gc.sweep(now)).handshakeFailures, { [b0]: { unanswered: 1, incomplete: 0 } });
+    assert.deepEqual(gc.handshakeFailures.of(b0), { unanswered: 4, incomplete: 0 });
+    assert.deepEqual(gc.handshakeFailures.of(b1), { unanswered: 1, incomplete: 2 });
+    gc.handshakeFailures.keepOnly(new Set([b1]));
+    assert.deepEqual(gc.handshakeFailures.of(b0), { unanswered: 0, incomplete: 0 });
+    assert.deepEqual(gc.handshakeFailures.of(b1), { unanswered: 1, incomplete: 2 });
+  });
+
   it('honours configured timeouts', async () => {
     const gc = new ConntrackGc(dp.maps, { timeouts: { tcpEstablishedMs: 60_000 } });
     const idle = flow({ forwardLastSeenNs: ago(61), replyLastSeenNs: ago(61) });

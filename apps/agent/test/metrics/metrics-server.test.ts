@@ -8,6 +8,8 @@ import { hasCommand } from '@sluice/dataplane/test-helpers';
 
 const traffic = (n: number) => ({ packets: n, bytes: n * 100, replyPackets: n / 2, replyBytes: n * 50, newFlows: n / 10, drops: 1, activeFlows: 3 });
 
+const NO_DROPS = { dsr_not_on_link: 0, dsr_no_neighbour: 0, tunnel_no_next_hop: 0, too_big: 0, too_big_no_df: 0, too_big_rate: 0 };
+
 describe('metrics server', () => {
   let server: MetricsServer;
   let snapshot: MetricsSnapshot;
@@ -19,8 +21,25 @@ describe('metrics server', () => {
       flowTableCapacity: 65_536,
       services: [{ service: '198.18.100.1:80/tcp', ...traffic(1000), eligibleBackends: 1 }],
       backends: [
-        { service: '198.18.100.1:80/tcp', backend: '198.18.1.1:8080', ...traffic(600), up: true, weight: 2, state: 'ready' },
-        { service: '198.18.100.1:80/tcp', backend: '[2001:db8::1]:8080', ...traffic(400), up: false, weight: 1, state: 'drain' },
+        {
+          service: '198.18.100.1:80/tcp',
+          backend: '198.18.1.1:8080',
+          ...traffic(600),
+          up: true,
+          weight: 2,
+          state: 'ready',
+          errors: { drops: { ...NO_DROPS, too_big: 7 }, resets: 5, unansweredSyns: 3, incompleteHandshakes: null, healthLatencyMs: 12.5 },
+        },
+        {
+          service: '198.18.100.1:80/tcp',
+          backend: '[2001:db8::1]:8080',
+          ...traffic(400),
+          up: false,
+          weight: 1,
+          state: 'drain',
+          /* As a dsr backend: resets and unanswered SYNs not observable. */
+          errors: { drops: { ...NO_DROPS, dsr_no_neighbour: 2 }, resets: null, unansweredSyns: null, incompleteHandshakes: 4, healthLatencyMs: null },
+        },
       ],
     };
     server = await startMetricsServer({ host: '127.0.0.1', port: 0, collect: () => snapshot });
@@ -61,8 +80,25 @@ describe('metrics server', () => {
       '# TYPE sluice_service_eligible_backends gauge',
       'sluice_service_eligible_backends{service="198.18.100.1:80/tcp"} 1',
       'sluice_agent_info{version="0.1.0"} 1',
+      '# TYPE sluice_backend_drops_total counter',
+      'sluice_backend_drops_total{service="198.18.100.1:80/tcp",backend="198.18.1.1:8080",reason="too_big"} 7',
+      'sluice_backend_drops_total{service="198.18.100.1:80/tcp",backend="198.18.1.1:8080",reason="dsr_not_on_link"} 0',
+      'sluice_backend_drops_total{service="198.18.100.1:80/tcp",backend="[2001:db8::1]:8080",reason="dsr_no_neighbour"} 2',
+      '# TYPE sluice_backend_resets_total counter',
+      'sluice_backend_resets_total{service="198.18.100.1:80/tcp",backend="198.18.1.1:8080"} 5',
+      '# TYPE sluice_backend_failed_handshakes_total counter',
+      'sluice_backend_failed_handshakes_total{service="198.18.100.1:80/tcp",backend="198.18.1.1:8080",kind="unanswered"} 3',
+      'sluice_backend_failed_handshakes_total{service="198.18.100.1:80/tcp",backend="[2001:db8::1]:8080",kind="incomplete"} 4',
+      '# TYPE sluice_backend_health_latency_seconds gauge',
+      'sluice_backend_health_latency_seconds{service="198.18.100.1:80/tcp",backend="198.18.1.1:8080"} 0.0125',
     ];
     for (const line of expect) assert.ok(lines.includes(line), `missing line: ${line}`);
+    /* Not observable in the backend's mode: absent, never 0. */
+    const dsr = 'backend="[2001:db8::1]:8080"';
+    for (const name of ['sluice_backend_resets_total', 'sluice_backend_health_latency_seconds'])
+      assert.ok(!lines.some((l) => l.startsWith(name) && l.includes(dsr)), `${name} has no series for the dsr backend`);
+    assert.ok(!lines.some((l) => l.includes('kind="incomplete"') && l.includes('backend="198.18.1.1:8080"')), 'a nat backend has no incomplete kind');
+    assert.ok(!lines.some((l) => l.includes('kind="unanswered"') && l.includes(dsr)), 'a dsr backend has no unanswered kind');
     /* No default process metrics: only ours, in our registry. */
     assert.ok(lines.filter((l) => l && !l.startsWith('#')).every((l) => l.startsWith('sluice_')));
   });

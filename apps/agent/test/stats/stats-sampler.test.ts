@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TCP, buildPacket } from '@sluice/dataplane/test-packets';
-import { type Dataplane, SluiceCounter, type TrafficCounters, numPossibleCpus } from '@sluice/dataplane';
-import { type RatePoint, StatsSampler, readTotals } from '../../src/stats/index.js';
+import { type BackendErrors, type Dataplane, SluiceBackendDrop, SluiceCounter, type TrafficCounters, numPossibleCpus } from '@sluice/dataplane';
+import { type BackendSignalFacts, type RatePoint, StatsSampler, readTotals } from '../../src/stats/index.js';
 import { liveSample } from '../../src/operations/stats.js';
 import { SERVICE, idsOf, loadWithService } from '../conntrack/helpers.js';
 
@@ -55,7 +55,8 @@ describe('StatsSampler', () => {
     const sample = s.sampleOnce();
     const expected = { pps: 1500, bps: 1_200_000, newFlowsPerSec: 10, activeFlows: 7 };
     const [point] = s.series({ backend: b0 }, 60);
-    assert.deepEqual({ ...point, t: undefined }, { ...expected, t: undefined });
+    const noErrors = { dropsPerSec: 0, resetsPerSec: 0, failedHandshakesPerSec: 0, healthLatencyMs: null };
+    assert.deepEqual({ ...point, t: undefined }, { ...expected, errors: noErrors, t: undefined }, 'a backend point carries its error rates');
     assert.deepEqual(
       { ...s.series({ service: ids.service }, 60)[0], t: undefined },
       { ...expected, t: undefined },
@@ -193,5 +194,84 @@ describe('StatsSampler', () => {
     assert.deepEqual(rates(total!), rates(live.total), 'the series says the same');
     assert.deepEqual(rates(s.series({ service: ids.service }, 2).slice(-1)[0]!), rates(live.services[0]!));
     assert.deepEqual(rates(s.series({ backend: b0 }, 2).slice(-1)[0]!), rates(live.backends.find((b) => b.endpoint === 'be0')!));
+  });
+
+  it("a backend's error signals: drops by reason and resets from backend_errors, handshakes and latency from the agent, null where the mode cannot see", () => {
+    const [nat, bypass] = [ids.backends[0]!, ids.backends[1]!];
+    const facts = new Map<number, BackendSignalFacts>([
+      [nat, { handshakes: { unanswered: 2, incomplete: 0 }, healthLatencyMs: 1.5, repliesSeen: true }],
+      [bypass, { handshakes: { unanswered: 0, incomplete: 4 }, healthLatencyMs: null, repliesSeen: false }],
+    ]);
+    const s = new StatsSampler(dp.maps, {
+      ids: () => ({ services: [ids.service], backends: [nat, bypass] }),
+      monotonicMs: () => clock,
+      wallMs: () => 1_700_000_000_000 + clock,
+      backendSignals: (id) => facts.get(id)!,
+    });
+    /* Per CPU, as the data plane writes them: CPU 0 and the last CPU each hold part. */
+    const errors = (dropsBySlot: Record<number, bigint>, resets: bigint): BackendErrors[] =>
+      Array.from({ length: cpus }, (_, cpu) => {
+        const drops = new BigUint64Array(SluiceBackendDrop.BACKEND_DROP_MAX);
+        for (const [slot, n] of Object.entries(dropsBySlot)) drops[Number(slot)] = cpu === 0 ? n - n / 2n : cpu === cpus - 1 ? n / 2n : 0n;
+        return { drops, resets: cpu === 0 ? resets : 0n };
+      });
+    const placement = new Map([
+      [
+        'svc',
+        {
+          id: ids.service,
+          backends: new Map([
+            ['nat', nat],
+            ['bypass', bypass],
+          ]),
+        },
+      ],
+    ]);
+    const totals = () => ({
+      ...readTotals(
+        dp.maps,
+        placement,
+        () => 0,
+        (id) => facts.get(id)!,
+      ),
+      t: clock,
+    });
+    dp.maps.backendErrors.update(nat, errors({ [SluiceBackendDrop.BACKEND_DROP_TOO_BIG]: 4n }, 10n));
+    dp.maps.backendErrors.update(bypass, errors({ [SluiceBackendDrop.BACKEND_DROP_DSR_NO_NEIGHBOUR]: 6n }, 0n));
+    s.sampleOnce();
+    const before = totals();
+
+    clock += 2000;
+    dp.maps.backendErrors.update(nat, errors({ [SluiceBackendDrop.BACKEND_DROP_TOO_BIG]: 8n, [SluiceBackendDrop.BACKEND_DROP_TOO_BIG_RATE]: 2n }, 16n));
+    dp.maps.backendErrors.update(bypass, errors({ [SluiceBackendDrop.BACKEND_DROP_DSR_NO_NEIGHBOUR]: 10n }, 0n));
+    facts.set(nat, { handshakes: { unanswered: 6, incomplete: 0 }, healthLatencyMs: 2.25, repliesSeen: true });
+    facts.set(bypass, { handshakes: { unanswered: 0, incomplete: 10 }, healthLatencyMs: null, repliesSeen: false });
+    s.sampleOnce();
+    const after = totals();
+
+    const zero = { dsr_not_on_link: 0, dsr_no_neighbour: 0, tunnel_no_next_hop: 0, too_big: 0, too_big_no_df: 0, too_big_rate: 0 };
+    assert.deepEqual(after.backends.find((b) => b.endpoint === 'nat')!.errors, {
+      drops: { ...zero, too_big: 8, too_big_rate: 2 },
+      resets: 16,
+      unansweredSyns: 6,
+      incompleteHandshakes: null,
+      healthLatencyMs: 2.25,
+    });
+    assert.deepEqual(after.backends.find((b) => b.endpoint === 'bypass')!.errors, {
+      drops: { ...zero, dsr_no_neighbour: 10 },
+      resets: null,
+      unansweredSyns: null,
+      incompleteHandshakes: 10,
+      healthLatencyMs: null,
+    });
+    /* Over 2 s: nat 6 drops, 6 resets, 4 unanswered SYNs; bypass 4 drops, 6 incomplete handshakes. */
+    const natRates = { dropsPerSec: 3, resetsPerSec: 3, failedHandshakesPerSec: 2, healthLatencyMs: 2.25 };
+    const bypassRates = { dropsPerSec: 2, resetsPerSec: null, failedHandshakesPerSec: 3, healthLatencyMs: null };
+    assert.deepEqual(s.series({ backend: nat }, 2).at(-1)!.errors, natRates, 'history, nat');
+    assert.deepEqual(s.series({ backend: bypass }, 2).at(-1)!.errors, bypassRates, 'history, bypass: resets not observable');
+    const live = liveSample(before, after);
+    assert.deepEqual(live.backends.find((b) => b.endpoint === 'nat')!.errors, natRates, 'the live feed says the same');
+    assert.deepEqual(live.backends.find((b) => b.endpoint === 'bypass')!.errors, bypassRates);
+    assert.equal(s.series({ service: ids.service }, 2).at(-1)?.errors, undefined, 'a service point has no backend signals');
   });
 });

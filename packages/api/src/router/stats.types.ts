@@ -15,12 +15,42 @@ export const trafficTotalsSchema = z.object({
 });
 export type TrafficTotals = z.infer<typeof trafficTotalsSchema>;
 
+/**
+ * Why packets bound for a chosen backend were dropped (enum sluice_backend_drop,
+ * lower-case without BACKEND_DROP_): the path to that backend failed. Drops
+ * before a backend is chosen are the service's and the balancer's (global).
+ */
+export const BACKEND_DROP_REASONS = ['dsr_not_on_link', 'dsr_no_neighbour', 'tunnel_no_next_hop', 'too_big', 'too_big_no_df', 'too_big_rate'] as const;
+export type BackendDropReason = (typeof BACKEND_DROP_REASONS)[number];
+
+/**
+ * A backend's error signals since it was added (the handshake counts: since
+ * the agent started). null: not observable in the service's forwarding mode,
+ * never a zero that means "unknown":
+ *   resets, unansweredSyns  nat only: in dsr/ipip/gue the backend's replies go
+ *                           straight to the client, never through the balancer.
+ *   incompleteHandshakes    dsr/ipip/gue only: the client never sent the ACK
+ *                           completing the handshake (what a backend that
+ *                           swallows SYNs looks like from here; a client that
+ *                           went away looks the same). In nat the precise
+ *                           unansweredSyns says it.
+ *   healthLatencyMs         the last health probe's; null without a check or before the first.
+ */
+export const backendErrorTotalsSchema = z.object({
+  drops: z.object(Object.fromEntries(BACKEND_DROP_REASONS.map((reason) => [reason, z.number()])) as Record<BackendDropReason, z.ZodNumber>),
+  resets: z.number().nullable(),
+  unansweredSyns: z.number().nullable(),
+  incompleteHandshakes: z.number().nullable(),
+  healthLatencyMs: z.number().nullable(),
+});
+export type BackendErrorTotals = z.infer<typeof backendErrorTotalsSchema>;
+
 export const statsTotalsOutputSchema = z.object({
   t: z.number(),
   /** Global counters by name (enum sluice_counter, lower-case, e.g. action_pass, drop_no_backend). */
   global: z.record(z.string(), z.number()),
   services: z.array(trafficTotalsSchema.extend({ service: z.string() })),
-  backends: z.array(trafficTotalsSchema.extend({ service: z.string(), endpoint: z.string() })),
+  backends: z.array(trafficTotalsSchema.extend({ service: z.string(), endpoint: z.string(), errors: backendErrorTotalsSchema })),
 });
 export type StatsTotals = z.infer<typeof statsTotalsOutputSchema>;
 
@@ -34,12 +64,30 @@ export const statsScopeSchema = z
   .refine((scope) => !scope.backend || scope.service, { message: 'backend needs its service', path: ['backend'] });
 export type StatsScope = z.infer<typeof statsScopeSchema>;
 
+/**
+ * A backend's error signals in one point (backend scopes only; see
+ * backendErrorTotalsSchema for what null means): packets dropped after it was
+ * chosen per second (all reasons), resets per second, failed handshakes per
+ * second (unanswered SYNs in nat, incomplete handshakes in dsr/ipip/gue: the
+ * GC finds them, so they arrive in bursts every sweep), and the last health
+ * probe's latency at that second.
+ */
+export const backendErrorRatesSchema = z.object({
+  dropsPerSec: z.number(),
+  resetsPerSec: z.number().nullable(),
+  failedHandshakesPerSec: z.number(),
+  healthLatencyMs: z.number().nullable(),
+});
+export type BackendErrorRates = z.infer<typeof backendErrorRatesSchema>;
+
 export const ratePointSchema = z.object({
   t: z.number(),
   pps: z.number(),
   bps: z.number(),
   newFlowsPerSec: z.number(),
   activeFlows: z.number(),
+  /** Backend scopes only. */
+  errors: backendErrorRatesSchema.optional(),
 });
 export type RatePoint = z.infer<typeof ratePointSchema>;
 

@@ -305,6 +305,21 @@ export const trafficCountersLayout: StructLayout<TrafficCounters> = {
   ],
 };
 
+/** struct backend_errors (56 bytes) */
+export interface BackendErrors {
+  drops: BigUint64Array;
+  resets: bigint;
+}
+
+export const backendErrorsLayout: StructLayout<BackendErrors> = {
+  name: 'backend_errors',
+  size: 56,
+  members: [
+    { name: 'drops', offset: 0, kind: 'u64', length: 6 },
+    { name: 'resets', offset: 48, kind: 'u64' },
+  ],
+};
+
 /** Every shared struct by its C name. */
 export const structLayouts = {
   vip_key: vipKeyLayout,
@@ -322,6 +337,7 @@ export const structLayouts = {
   client_rate_key: clientRateKeyLayout,
   client_rate_window: clientRateWindowLayout,
   traffic_counters: trafficCountersLayout,
+  backend_errors: backendErrorsLayout,
 } as const;
 
 /** enum sluice_family */
@@ -433,6 +449,18 @@ export const SluiceCounter = {
   CNT_MAX: 37,
 } as const;
 export type SluiceCounter = (typeof SluiceCounter)[keyof typeof SluiceCounter];
+
+/** enum sluice_backend_drop */
+export const SluiceBackendDrop = {
+  BACKEND_DROP_DSR_NOT_ON_LINK: 0,
+  BACKEND_DROP_DSR_NO_NEIGHBOUR: 1,
+  BACKEND_DROP_TUNNEL_NO_NEXT_HOP: 2,
+  BACKEND_DROP_TOO_BIG: 3,
+  BACKEND_DROP_TOO_BIG_NO_DF: 4,
+  BACKEND_DROP_TOO_BIG_RATE: 5,
+  BACKEND_DROP_MAX: 6,
+} as const;
+export type SluiceBackendDrop = (typeof SluiceBackendDrop)[keyof typeof SluiceBackendDrop];
 
 /* The header's #define constants, as the compiler evaluates them for this build. */
 export const MAX_SERVICES = 256;

@@ -14,7 +14,23 @@ import { type ChartRow, appendNewer, averageBySteps, recentMean } from './averag
 import type { TimeRange } from './time-range.ts';
 
 export const CHART_METRICS = ['pps', 'bps', 'newFlowsPerSec', 'activeFlows'] as const;
-export type ChartMetric = (typeof CHART_METRICS)[number];
+/** A backend's error signals (RatePoint.errors; backend scopes only), charted beside its traffic. */
+export const ERROR_METRICS = ['dropsPerSec', 'resetsPerSec', 'failedHandshakesPerSec', 'healthLatencyMs'] as const;
+export type TrafficMetric = (typeof CHART_METRICS)[number];
+export type ErrorMetric = (typeof ERROR_METRICS)[number];
+export type ChartMetric = TrafficMetric | ErrorMetric;
+const ALL_METRICS: readonly ChartMetric[] = [...CHART_METRICS, ...ERROR_METRICS];
+
+/* A metric's value in a point; undefined when the point has none (a service's point has no error signals; null: not observable). */
+function metricValue(point: RatePoint, metric: ChartMetric): number | undefined {
+  if ((CHART_METRICS as readonly string[]).includes(metric)) return point[metric as TrafficMetric];
+  return point.errors?.[metric as ErrorMetric] ?? undefined;
+}
+
+/* Sets a series' value in a row when the point has one: a missing value is never drawn as 0. */
+function put(row: ChartRow, series: string, value: number | undefined): void {
+  if (value !== undefined) row[series] = value;
+}
 
 /** One line of a chart: a name, where its history is, and its point in a live sample. */
 export interface ChartScope {
@@ -54,7 +70,7 @@ export function useTrafficHistory(scopes: readonly ChartScope[], range: TimeRang
       for (const point of historyData[i] ?? []) {
         let rows = byTime.get(point.t);
         if (!rows) byTime.set(point.t, (rows = emptyRows(point.t)));
-        for (const metric of CHART_METRICS) rows[metric][scope.name] = point[metric];
+        for (const metric of ALL_METRICS) put(rows[metric], scope.name, metricValue(point, metric));
       }
     });
     return [...byTime.entries()].sort(([a], [b]) => a - b).map(([, rows]) => rows);
@@ -65,7 +81,7 @@ export function useTrafficHistory(scopes: readonly ChartScope[], range: TimeRang
         const rows = emptyRows(sample.t);
         for (const scope of scopes) {
           const point = scope.pointOf(sample);
-          if (point) for (const metric of CHART_METRICS) rows[metric][scope.name] = point[metric];
+          if (point) for (const metric of ALL_METRICS) put(rows[metric], scope.name, metricValue(point, metric));
         }
         return rows;
       }),
@@ -75,7 +91,7 @@ export function useTrafficHistory(scopes: readonly ChartScope[], range: TimeRang
   const byMetric = useMemo(() => {
     const stepMs = range.stepSeconds * 1000;
     const result = {} as Record<ChartMetric, MetricRows>;
-    for (const metric of CHART_METRICS) {
+    for (const metric of ALL_METRICS) {
       const all = appendNewer(
         historyRows.map((rows) => rows[metric]),
         liveRows.map((rows) => rows[metric]),
@@ -99,5 +115,5 @@ export function useTrafficHistory(scopes: readonly ChartScope[], range: TimeRang
 }
 
 function emptyRows(t: number): Record<ChartMetric, ChartRow> {
-  return { pps: { t }, bps: { t }, newFlowsPerSec: { t }, activeFlows: { t } };
+  return Object.fromEntries(ALL_METRICS.map((metric) => [metric, { t }])) as Record<ChartMetric, ChartRow>;
 }

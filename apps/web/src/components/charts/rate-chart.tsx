@@ -19,9 +19,15 @@ export interface RateChartProps {
   /** What each point is, e.g. "5 s means over 5 min". */
   description: string;
   markers: readonly ChartEvent[];
+  /**
+   * The colour index of the first series (default 0, drawn bold as the total):
+   * charts that leave out the total pass 1, so each backend keeps its colour
+   * from the traffic charts.
+   */
+  firstColor?: number;
 }
 
-export function RateChart({ title, rows, series, format, current, currentNote, domain, description, markers }: RateChartProps) {
+export function RateChart({ title, rows, series, format, current, currentNote, domain, description, markers, firstColor = 0 }: RateChartProps) {
   const id = title.toLowerCase().replace(/\W+/g, '-');
   const shown = markers.filter((m) => m.at >= domain[0] && m.at <= domain[1]);
   return (
@@ -66,8 +72,8 @@ export function RateChart({ title, rows, series, format, current, currentNote, d
                 key={name}
                 dataKey={name}
                 name={name}
-                stroke={seriesColor(index)}
-                strokeWidth={index === 0 ? 2.5 : 1.5}
+                stroke={seriesColor(firstColor + index)}
+                strokeWidth={firstColor + index === 0 ? 2.5 : 1.5}
                 dot={false}
                 isAnimationActive={false}
                 connectNulls

@@ -6,14 +6,14 @@
 'use client';
 import type { TimeRange, TimeRangeKey } from '@/client/charts/time-range.ts';
 import type { ChartEvent } from '@/client/charts/chart-events.ts';
-import { CHART_METRICS, type ChartMetric, type ChartScope, type TrafficHistory } from '@/client/charts/use-traffic-history.ts';
+import { CHART_METRICS, type ChartScope, type TrafficHistory, type TrafficMetric } from '@/client/charts/use-traffic-history.ts';
 import { bitsPerSecond, count, packetsPerSecond, perSecond } from '@/client/format.ts';
 import { ErrorState, LoadingState } from '@/components/ui/states.tsx';
 import { EventList } from './event-list.tsx';
 import { RateChart } from './rate-chart.tsx';
 import { TimeRangePicker } from './time-range-picker.tsx';
 
-const METRIC_CHARTS: Record<ChartMetric, { title: string; format: (n: number) => string }> = {
+const METRIC_CHARTS: Record<TrafficMetric, { title: string; format: (n: number) => string }> = {
   pps: { title: 'Packets per second', format: packetsPerSecond },
   bps: { title: 'Bits per second', format: bitsPerSecond },
   newFlowsPerSec: { title: 'New connections per second', format: perSecond },

@@ -15,6 +15,7 @@ import { useTimeRange } from '@/client/charts/use-time-range.ts';
 import { type ChartScope, useTrafficHistory } from '@/client/charts/use-traffic-history.ts';
 import { useNotice } from '@/client/use-notice.ts';
 import { DistributionChart } from '@/components/charts/distribution-chart.tsx';
+import { BackendErrorCharts } from '@/components/charts/backend-error-charts.tsx';
 import { TrafficCharts } from '@/components/charts/traffic-charts.tsx';
 import { useCan } from '@/components/shell/session-context.tsx';
 import { MODE_HELP, MODE_LABEL } from '@/components/forwarding/mode-help.ts';
@@ -28,6 +29,7 @@ import { AlgorithmSwitch } from './algorithm-switch.tsx';
 import { HealthCheckEditor } from './health-check-editor.tsx';
 import { ModeSwitch } from './mode-switch.tsx';
 import { BACKENDS_CSV } from './backends-csv.ts';
+import { BackendErrorsTable } from './backend-errors-table.tsx';
 import { BackendsTable } from './backends-table.tsx';
 import { BulkToolbar } from './bulk-toolbar.tsx';
 import { ClientRateEditor, clientRateText } from './client-rate-editor.tsx';
@@ -146,6 +148,18 @@ export function ServiceDetailScreen({ service }: { service: string }) {
         events={events.events}
         eventsTruncated={events.truncated}
       />
+      <BackendErrorCharts
+        mode={info.mode}
+        backends={backends.map((b) => b.endpoint)}
+        traffic={history}
+        stepSeconds={range.stepSeconds}
+        rangeLabel={range.label}
+        events={events.events}
+      />
+      <section className="card" aria-labelledby="backend-error-counts-title">
+        <h2 id="backend-error-counts-title">Error signals by backend, since it was added</h2>
+        <BackendErrorsTable backends={backends} totals={totals} mode={info.mode} />
+      </section>
       <HealthTimeline service={service} backends={backends} entries={events.entries} range={range} now={history.domain[1] || Date.now()} />
 
       <section className="card" aria-labelledby="algorithm-title">
