@@ -1,37 +1,15 @@
-/*
- * How the CLI reaches the agent: the socket (--socket, $SLUICE_SOCKET or the
- * default) and a bearer token ($SLUICE_TOKEN, or the admin token file from
- * --token-file, $SLUICE_TOKEN_FILE or the default, readable by root only).
- */
-import { readFileSync } from 'node:fs';
+/* How the CLI reaches the agent: a tRPC client on the socket, with the caller's token (credentials.ts). */
 import { type SocketClient, createSocketClient } from '../server/client.js';
-import { DEFAULT_ADMIN_TOKEN_FILE, DEFAULT_SOCKET_PATH } from '../default-paths.js';
+import { type ConnectionFlags, socketPathFrom, tokenFrom } from './credentials.js';
 
-export interface ConnectionFlags {
-  socket?: string;
-  'token-file'?: string;
-}
+export type { ConnectionFlags } from './credentials.js';
 
-export function connect(flags: ConnectionFlags): SocketClient {
-  const socketPath = flags.socket ?? process.env.SLUICE_SOCKET ?? DEFAULT_SOCKET_PATH;
-  return createSocketClient({ socketPath, token: tokenFrom(flags) });
+/** timeoutMs: how long a call may wait for the agent's answer (default 30 s). */
+export function connect(flags: ConnectionFlags, options: { timeoutMs?: number } = {}): SocketClient {
+  return createSocketClient({ socketPath: socketPathFrom(flags), token: tokenFrom(flags), ...options });
 }
 
 /** The agent with a token of the caller's own (null: none), e.g. a session from a login; the token file is not read. */
 export function connectWith(flags: ConnectionFlags, token: string | null): SocketClient {
-  const socketPath = flags.socket ?? process.env.SLUICE_SOCKET ?? DEFAULT_SOCKET_PATH;
-  return createSocketClient({ socketPath, token });
-}
-
-function tokenFrom(flags: ConnectionFlags): string | null {
-  if (process.env.SLUICE_TOKEN) return process.env.SLUICE_TOKEN;
-  const path = flags['token-file'] ?? process.env.SLUICE_TOKEN_FILE ?? DEFAULT_ADMIN_TOKEN_FILE;
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES') throw new Error(`cannot read the admin token file ${path}: run as root or set SLUICE_TOKEN`);
-    if (code === 'ENOENT') throw new Error(`no admin token file at ${path}: is the agent running (it writes the file at start)? Or set SLUICE_TOKEN`);
-    throw error;
-  }
+  return createSocketClient({ socketPath: socketPathFrom(flags), token });
 }

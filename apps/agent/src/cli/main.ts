@@ -70,7 +70,12 @@ export const COMMANDS: Record<string, Command> = {
   config: { usage: CONFIG_USAGE, verbs: CONFIG_VERBS, run: configCommand },
   user: { usage: USER_USAGE, verbs: USER_VERBS, run: done(userCommand) },
   token: { usage: TOKEN_USAGE, verbs: TOKEN_VERBS, run: done(tokenCommand) },
-  node: { usage: NODE_USAGE, verbs: NODE_VERBS, run: done(nodeCommand) },
+  node: {
+    usage: NODE_USAGE,
+    verbs: NODE_VERBS,
+    /* `node check` keeps its own exit codes and one-line report (node-check.ts; cli.ts usually calls it directly). */
+    run: async (argv) => (argv[0] === 'check' ? (await import('./node-check.js')).runNodeCheck(argv.slice(1)) : done(nodeCommand)(argv)),
+  },
 };
 
 export const USAGE = `usage: sluice <command> [options]     (every API command takes --json, --socket PATH, --token-file PATH; every command takes --help)
