@@ -6,7 +6,8 @@ const isNodeCheck = argv[0] === 'node' && argv[1] === 'check' && !argv.includes(
 
 if (isNodeCheck) {
   const { runNodeCheck } = await import('./cli/node-check.js');
-  process.exitCode = await runNodeCheck(argv.slice(2));
+  /* Exit at once (writes to pipes and files are synchronous on Linux): keepalived waits for the process, not for its answer. */
+  process.exit(await runNodeCheck(argv.slice(2)));
 } else {
   const { main } = await import('./cli/main.js');
   process.exitCode = await main(argv);

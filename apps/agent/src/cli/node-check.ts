@@ -26,11 +26,22 @@ class Unreachable extends Error {}
 function getCheck(socketPath: string, token: string | null, timeoutMs: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { socketPath, path: '/node.check', method: 'GET', headers: token ? { authorization: `Bearer ${token}` } : {}, timeout: timeoutMs, agent: false },
+      {
+        socketPath,
+        path: '/node.check',
+        method: 'GET',
+        /* One request: the connection closes with the answer, leaving nothing to keep the process alive. */
+        headers: { connection: 'close', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        timeout: timeoutMs,
+        agent: false,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('end', () => {
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, body });
+        });
         res.on('error', reject);
       },
     );
