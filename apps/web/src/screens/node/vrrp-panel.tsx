@@ -27,26 +27,27 @@ export function VrrpPanel({ vrrp, check }: { vrrp: NodeStatus['vrrp']; check: No
           {vrrp ? vrrp.role.toUpperCase() : 'NO ROLE REPORTED'}
         </span>
       </h2>
-      {vrrp ? (
-        <dl className={styles.facts}>
-          <dt>Role</dt>
-          <dd>{ROLE_MEANS[vrrp.role]}</dd>
-          <dt>VRRP instance</dt>
-          <dd className="mono">{vrrp.instance ?? '—'}</dd>
-          <dt>Since</dt>
-          <dd>
-            {clock(vrrp.since)} ({ago(vrrp.since)})
-          </dd>
-          <dt>Last reported</dt>
-          <dd className="muted">{ago(vrrp.reportedAt)}</dd>
-        </dl>
-      ) : (
+      {!vrrp && (
         <p className={styles.explain}>
           No keepalived notify hook has reported a role to this agent: it runs alone or behind BGP, or keepalived has not told it yet. To run an active/standby
           pair, see the README, “Running an active/standby pair” (ops/keepalived/keepalived.conf.in).
         </p>
       )}
       <dl className={styles.facts}>
+        {vrrp && (
+          <>
+            <dt>Role</dt>
+            <dd>{ROLE_MEANS[vrrp.role]}</dd>
+            <dt>VRRP instance</dt>
+            <dd className="mono">{vrrp.instance ?? '—'}</dd>
+            <dt>Since</dt>
+            <dd>
+              {clock(vrrp.since)} ({ago(vrrp.since)})
+            </dd>
+            <dt>Last reported</dt>
+            <dd className="muted">{ago(vrrp.reportedAt)}</dd>
+          </>
+        )}
         <dt>keepalived’s check</dt>
         <dd data-testid="vrrp-check" data-ok={check?.ok ?? 'unknown'}>
           {check === undefined ? (
