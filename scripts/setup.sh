@@ -4,8 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/log.sh
 
+# keepalived: the active/standby pair (VRRP); its Debian service starts only once
+# /etc/keepalived/keepalived.conf exists, the tests run their own per namespace.
 APT_PACKAGES=(clang llvm libbpf-dev bpftool gcc-multilib make iproute2 ethtool nftables
-  wrk haproxy chromium sqlite3 procps psmisc curl clang-format bird2 util-linux)
+  wrk haproxy chromium sqlite3 procps psmisc curl clang-format bird2 util-linux keepalived)
 PNPM_VERSION=10.34.9
 
 [ "$(id -u)" = 0 ] || die "run as root: the XDP program, network namespaces and bpffs need it"

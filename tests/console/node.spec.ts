@@ -13,7 +13,7 @@ import { type Page, expect, test } from '@playwright/test';
 import { collectConsoleErrors, saveScreenshot } from './support/console-page.ts';
 import { namespace, storageStateOf } from './support/lab-settings.ts';
 import { mustRun } from './support/run-command.ts';
-import { sluiceJson } from './support/sluice-cli.ts';
+import { sluice, sluiceJson } from './support/sluice-cli.ts';
 
 /* IFLA_XDP_ATTACHED: how `ip -j link` reports the mode a program runs in. */
 const KERNEL_XDP_MODES: Record<number, string> = { 1: 'native', 2: 'skb' };
@@ -91,6 +91,34 @@ test.describe('admin', () => {
         `${before.tracked!.toLocaleString('en-US')} of ${before.capacity.toLocaleString('en-US')} entries (${expectedPercent(before.tracked!, before.capacity)} full)`,
       );
     }).toPass({ timeout: 20_000 });
+  });
+
+  test('the Active/standby panel: no role until keepalived reports one, then the role the agent keeps; the check as node.check answers it', async ({
+    page,
+  }) => {
+    const errors = collectConsoleErrors(page);
+    await page.goto('/node');
+    const panel = page.getByTestId('vrrp-panel');
+    const before = await sluiceJson<NodeStatus>(['node', 'status']);
+    if (before.vrrp === null) {
+      await expect(panel.getByTestId('vrrp-role')).toHaveText('NO ROLE REPORTED');
+      await expect(panel).toContainText('Running an active/standby pair');
+    }
+    /* What keepalived's notify hook runs on a node that becomes backup, then master. */
+    for (const role of ['backup', 'master'] as const) {
+      await sluice(['node', 'role', role, '--instance', 'sluice_vi']);
+      const { vrrp } = await sluiceJson<NodeStatus>(['node', 'status']);
+      expect(vrrp?.role).toBe(role);
+      await expect(panel).toHaveAttribute('data-role', role);
+      await expect(panel.getByTestId('vrrp-role')).toHaveText(role.toUpperCase());
+      await expect(panel).toContainText('sluice_vi');
+    }
+    /* The suite's agent is attached on its interfaces, ready and reconciled: the check passes, as the CLI says. */
+    const check = await sluiceJson<{ ok: boolean }>(['node', 'check']);
+    await expect(panel.getByTestId('vrrp-check')).toHaveAttribute('data-ok', String(check.ok));
+    await expect(panel.getByTestId('vrrp-check')).toContainText(check.ok ? 'PASSES' : 'FAILS');
+    await saveScreenshot(page, 'node-vrrp');
+    expect(errors).toEqual([]);
   });
 });
 

@@ -32,7 +32,7 @@ import type { BackendHostReport, BackendHostReportView } from './router/backend-
 import type { ConfigImportInput, ConfigImportResult } from './router/config.types.ts';
 import type { ConnectionListInput, ConnectionPage } from './router/connections.types.ts';
 import type { BackendHealth, HealthChange } from './router/health.types.ts';
-import type { NodeDrainInput, NodeStatus } from './router/node.types.ts';
+import type { NodeCheck, NodeDrainInput, NodeRoleInput, NodeStatus, VrrpStatus } from './router/node.types.ts';
 import type { ServiceCreateInput, ServiceDeleteInput, ServiceDetail, ServiceUpdateInput, ServiceView } from './router/services.types.ts';
 import type { RatePoint, StatsSample, StatsScope, StatsTotals } from './router/stats.types.ts';
 import type { ConfigDocument } from './schemas/config-document.ts';
@@ -108,6 +108,9 @@ export interface SluiceBackend {
   };
   node: {
     status(): MaybePromise<NodeStatus>;
+    check(): MaybePromise<NodeCheck>;
+    /** Records the VRRP role keepalived reports; audited when it changes. */
+    role(input: NodeRoleInput, caller: Identity): MaybePromise<VrrpStatus>;
     /** Withdraws every route (resolves once BIRD has); the node stays drained until resume. */
     drain(input: NonNullable<NodeDrainInput>, caller: Identity): MaybePromise<NodeStatus>;
     resume(caller: Identity): MaybePromise<NodeStatus>;

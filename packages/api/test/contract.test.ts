@@ -165,6 +165,16 @@ test('service and endpoint names are canonicalised', async () => {
   assert.match(String(parseServiceName('198.18.100.1:80')), /VIP:PORT\/PROTO/);
 });
 
+test('node.role needs an operator and a known role; node.check needs a login; neither reaches the implementation when refused', async () => {
+  calls.length = 0;
+  assert.equal(await sluiceCodeOf(as('viewer').node.role({ role: 'master' })), 'FORBIDDEN');
+  assert.equal(await sluiceCodeOf(api.callerFor(null).node.check()), 'UNAUTHENTICATED');
+  assert.equal(await sluiceCodeOf(as('operator').node.role({ role: 'primary' as 'master' })), 'INVALID');
+  assert.equal(await sluiceCodeOf(as('operator').node.role({ role: 'fault', instance: 'VI 1; rm -rf /' })), 'INVALID');
+  assert.equal(await sluiceCodeOf(as('operator').node.role({ role: 'fault', priority: 100 } as { role: 'fault' })), 'INVALID');
+  assert.deepEqual(calls, []);
+});
+
 test('node.drain and node.resume need an operator; bad drain input is INVALID; neither reaches the implementation', async () => {
   calls.length = 0;
   assert.equal(await sluiceCodeOf(as('viewer').node.drain({})), 'FORBIDDEN');

@@ -31,10 +31,21 @@ export interface Announcement {
   withheld: string | null;
 }
 
-export function nodeWithheld(node: NodeFacts): string | null {
+/**
+ * Why this node cannot serve a packet sent to it now, or null: the node half
+ * of the rule, without draining (a drained node still serves what reaches
+ * it). keepalived's vrrp_script asks exactly this (`sluice node check`).
+ */
+export function nodeCannotServe(node: Omit<NodeFacts, 'draining'>): string | null {
   if (!node.attached) return 'the XDP program is not attached on every balancer interface';
   if (!node.reconciled) return 'the last reconcile failed: the maps may not hold the services';
   if (!node.ready) return 'the agent is not ready yet';
+  return null;
+}
+
+export function nodeWithheld(node: NodeFacts): string | null {
+  const cannot = nodeCannotServe(node);
+  if (cannot) return cannot;
   if (node.draining) return 'the node is draining';
   return null;
 }

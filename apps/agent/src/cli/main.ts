@@ -79,7 +79,13 @@ export const COMMANDS: Record<string, Command> = {
   config: { usage: CONFIG_USAGE, callsAgent: true, verbs: CONFIG_VERBS, run: configCommand },
   user: { usage: USER_USAGE, callsAgent: true, verbs: USER_VERBS, run: done(userCommand) },
   token: { usage: TOKEN_USAGE, callsAgent: true, verbs: TOKEN_VERBS, run: done(tokenCommand) },
-  node: { usage: NODE_USAGE, callsAgent: true, verbs: NODE_VERBS, run: done(nodeCommand) },
+  node: {
+    usage: NODE_USAGE,
+    callsAgent: true,
+    verbs: NODE_VERBS,
+    /* `node check` keeps its own exit codes and one-line report (node-check.ts; cli.ts usually calls it directly). */
+    run: async (argv) => (argv[0] === 'check' ? (await import('./node-check.js')).runNodeCheck(argv.slice(1)) : done(nodeCommand)(argv)),
+  },
 };
 
 export const USAGE = `usage: sluice <command> [options]     (every command takes --help)

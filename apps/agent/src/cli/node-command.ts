@@ -1,10 +1,12 @@
 /*
- * sluice node status | drain [--timeout D] | resume: this balancer node, the
- * facts of the console's Node page: the agent and its data plane
- * (agent.info), then the node as the routers see it (node.status, BGP, issue 12).
+ * sluice node status | drain [--timeout D] | resume | check | role: this
+ * balancer node, the facts of the console's Node page: the agent and its data
+ * plane (agent.info), then the node as the routers see it (node.status, BGP,
+ * issue 12) and as keepalived does (check and role, issue 13).
  */
-import type { AgentInfo, NodeStatus } from '@sluice/api';
-import { UsageError, duration, noMoreThan, parse } from './args.js';
+import type { AgentInfo, NodeStatus, VrrpStatus } from '@sluice/api';
+import { isVrrpRole, vrrpRoles } from '@sluice/api/names';
+import { UsageError, duration, noMoreThan, parse, positional } from './args.js';
 import { connect } from './connection.js';
 import { emit } from './output.js';
 import { formatAge, formatTable, formatTime } from './table.js';
@@ -14,10 +16,14 @@ export const NODE_USAGE = `sluice node status                    (agent version,
                                         build every node must share; services whose connections a node loss breaks)
   sluice node drain [--timeout D]      (withdraw every route, then wait until open flows end, nothing is forwarded for 3 s, or D (default 5m))
   sluice node resume                   (announce again: each VIP with an eligible backend)
+  sluice node check [--timeout D]      (keepalived's vrrp_script: exit 0 when the program is attached, the maps reconciled and the agent
+                                        ready; otherwise exit non-zero with one line saying why; D (default 2s) bounds the wait for the agent)
+  sluice node role ${vrrpRoles.join('|')} [--instance NAME]
+                                       (keepalived's notify hooks: this node's VRRP role, shown in node status and audited when it changes)
       a drain lives in the agent's memory: a restarted agent announces again once it is ready (an upgrade: drain, swap, announce);
       to keep a node out for maintenance, stop its agent or withdraw it at the router`;
 
-export const NODE_VERBS = ['status', 'drain', 'resume'] as const;
+export const NODE_VERBS = ['status', 'drain', 'resume', 'check', 'role'] as const;
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 5 * 60_000;
 
@@ -61,10 +67,17 @@ function formatAttachment(a: AgentInfo['attachments'][number]): string {
   return a.programId === null ? `${a.name} (NOT attached)` : `${a.name} (another program, id ${a.programId}, ${a.xdpMode})`;
 }
 
+export function formatVrrp(vrrp: VrrpStatus | null): string {
+  if (!vrrp) return 'vrrp: no role reported (no keepalived notify has called `sluice node role`)';
+  const instance = vrrp.instance ? ` of instance ${vrrp.instance}` : '';
+  return `vrrp: ${vrrp.role.toUpperCase()}${instance} since ${formatTime(vrrp.since)} (last reported ${formatTime(vrrp.reportedAt)})`;
+}
+
 export function formatNodeStatus(status: NodeStatus): string {
   const { compat } = status;
   const drainTimeout = status.drainTimeoutMs === null ? '' : `, timeout ${formatAge(status.drainTimeoutMs)}`;
   const lines = [
+    formatVrrp(status.vrrp),
     `draining: ${status.draining ? `yes, since ${formatTime(status.drainingSince)}${drainTimeout}` : 'no'}    open flows: ${status.activeFlows}`,
     `compat: hash seed ${compat.hashSeed}, lookup table ${compat.lookupTableSize} slots, data plane build ${compat.dataplaneBuild} (the same on every node behind the same routers)`,
     ...nodeLossWarnings(status.breakOnNodeLoss),
@@ -97,9 +110,11 @@ export function formatNodeStatus(status: NodeStatus): string {
 export async function nodeCommand(argv: string[]): Promise<void> {
   const [verb, ...rest] = argv;
   const command = `node ${verb ?? ''}`.trimEnd();
-  const { values, positionals } = parse(rest, { timeout: { type: 'string' } }, command);
-  noMoreThan(positionals, 0, command);
+  const { values, positionals } = parse(rest, { timeout: { type: 'string' }, instance: { type: 'string' } }, command);
+  /* node role takes the role; every other verb takes nothing more. */
+  noMoreThan(positionals, verb === 'role' ? 1 : 0, command);
   if (values.timeout !== undefined && verb !== 'drain') throw new UsageError('--timeout goes with node drain only');
+  if (values.instance !== undefined && verb !== 'role') throw new UsageError('--instance goes with node role only');
   const client = await connect(values);
   switch (verb) {
     case undefined:
@@ -128,6 +143,12 @@ export async function nodeCommand(argv: string[]): Promise<void> {
     case 'resume': {
       const status = await client.node.resume.mutate();
       return emit(values.json, status, () => `resumed\n${formatNodeStatus(status)}`);
+    }
+    case 'role': {
+      const role = positional(positionals, 0, 'role', NODE_USAGE).toLowerCase();
+      if (!isVrrpRole(role)) throw new UsageError(`node role: the role is one of ${vrrpRoles.join(', ')}\nusage: ${NODE_USAGE}`);
+      const vrrp = await client.node.role.mutate({ role, ...(values.instance ? { instance: values.instance } : {}) });
+      return emit(values.json, vrrp, () => formatVrrp(vrrp));
     }
     default:
       throw new UsageError(`unknown node command "${verb}"\nusage: ${NODE_USAGE}`);

@@ -12,7 +12,7 @@
  * Change one only with a new name.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import { BACKEND_DROP_REASONS, type TrafficTotals } from '@sluice/api';
+import { BACKEND_DROP_REASONS, type TrafficTotals, vrrpRoles } from '@sluice/api';
 import type { MetricsSnapshot } from './types.js';
 
 type Current = () => MetricsSnapshot;
@@ -169,6 +169,13 @@ export function createMetricsRegistry(current: Current): Registry {
             ],
           ]
         : [],
+  );
+  /* One series per keepalived state, 1 for the one it reported last; none before its first notify (issue 13). */
+  gauge(
+    'sluice_vrrp_role',
+    "This node's VRRP role as keepalived last reported it (`sluice node role`): 1 for the current role, 0 for the others.",
+    ['role'],
+    (s) => (s.node?.vrrpRole ? vrrpRoles.map((role) => [{ role }, role === s.node!.vrrpRole ? 1 : 0]) : []),
   );
   gauge('sluice_bgp_speaker_up', "This node's BIRD runs: 1, or 0 (it announces nothing).", [], (s) => (s.node?.bgp ? [[{}, s.node.bgp.running ? 1 : 0]] : []));
   gauge('sluice_bgp_peer_up', 'BGP session to a router: 1 established, 0 otherwise.', ['peer'], (s) =>

@@ -15,9 +15,12 @@ import {
   type AgentInterface,
   type DataplaneConfig,
   type Identity,
+  type NodeCheck,
+  type NodeRoleInput,
   type NodeStatus,
   type SluiceBackend,
   type StatsTotals,
+  type VrrpStatus,
   SYSTEM_ACTOR_NAME,
   SluiceError,
   addressFamily,
@@ -62,7 +65,7 @@ import { metricsSnapshot, statsOperations } from './stats.js';
 import { ForwardingWatch, drainPhase } from './drain-progress.js';
 import { nodeOperations } from './node.js';
 import { dataplaneBuildOf, nodeLossRisks } from './node-compat.js';
-import { type BgpSettings, Speaker, type VipRoutes, vipsToAnnounce } from '../announce/index.js';
+import { type BgpSettings, Speaker, type VipRoutes, VrrpRoleState, nodeCannotServe, vipsToAnnounce } from '../announce/index.js';
 
 export interface AgentOptions extends DataplaneOwnerOptions {
   /** SQLite store directory, or ':memory:' (tests). */
@@ -166,6 +169,8 @@ export class Agent implements SluiceBackend {
   #drainTimeoutMs: number | null = null;
   readonly #forwarding = new ForwardingWatch();
   #withheld: string | null = 'the agent is not ready yet';
+  /** The VRRP role keepalived's notify hooks report (issue 13). */
+  readonly #vrrp = new VrrpRoleState();
   /** What every node of the fleet must share (node.status compat), fixed at start. */
   readonly #compat: NodeStatus['compat'];
 
@@ -763,6 +768,28 @@ export class Agent implements SluiceBackend {
     return speaker.apply(routes).catch((error) => log('error', `BGP: ${(error as Error).message}`));
   }
 
+  /** node.check: what keepalived's vrrp_script asks every second or two. Reads only memory and the interfaces (never BIRD). */
+  nodeCheck(): NodeCheck {
+    const facts = { attached: this.#attached(), reconciled: this.#reconciled, ready: this.#ready };
+    const reason = nodeCannotServe(facts);
+    return { ok: reason === null, reason, ...facts };
+  }
+
+  /** node.role: records keepalived's report; a change is the system's own audit entry (as a health change is). */
+  reportVrrpRole(input: NodeRoleInput, caller: Identity): VrrpStatus {
+    const report = this.#vrrp.report(input, Date.now());
+    if (report.changed) {
+      log('info', `VRRP: ${report.before ?? 'no role'} -> ${report.status.role}${report.status.instance ? ` (instance ${report.status.instance})` : ''}`);
+      this.recordAudit(SYSTEM_ACTOR, {
+        action: 'node.role',
+        target: 'node',
+        before: report.before === null ? null : { role: report.before },
+        after: { role: report.status.role, instance: report.status.instance, reportedBy: caller.user },
+      });
+    }
+    return report.status;
+  }
+
   /** Open flows over every backend in the maps (what a node drain waits for). */
   #openFlows(): number {
     let total = 0;
@@ -785,6 +812,7 @@ export class Agent implements SluiceBackend {
     const speaker = this.#speaker;
     const base = {
       compat: this.#compat,
+      vrrp: this.#vrrp.status,
       breakOnNodeLoss: nodeLossRisks(this.#store.services.desired()),
       draining: this.draining,
       drainingSince: this.#drainingSince,
@@ -817,6 +845,7 @@ export class Agent implements SluiceBackend {
     return {
       draining: this.draining,
       compat: this.#compat,
+      vrrpRole: this.#vrrp.status?.role ?? null,
       bgp: status
         ? {
             running: status.running,

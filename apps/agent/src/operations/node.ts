@@ -15,6 +15,10 @@ export function nodeOperations(agent: Agent): SluiceBackend['node'] {
   return {
     status: () => agent.nodeStatus(),
 
+    check: () => agent.nodeCheck(),
+
+    role: (input, caller) => agent.reportVrrpRole(input, caller),
+
     async drain(input, caller): Promise<NodeStatus> {
       requireSpeaker(agent, 'drain');
       const before = agent.draining;

@@ -1,10 +1,19 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { operatorProcedure, viewerProcedure } from '../trpc.ts';
-import { nodeDrainInputSchema, nodeStatusSchema } from './node.types.ts';
+import { nodeCheckSchema, nodeDrainInputSchema, nodeRoleInputSchema, nodeStatusSchema, vrrpStatusSchema } from './node.types.ts';
 
 export const nodeRouter = {
   /** This node's announcement state: BGP peers, routes announced (as BIRD has them), draining, open flows. */
   status: viewerProcedure.output(nodeStatusSchema).query(({ ctx }) => ctx.sluice.node.status()),
+
+  /** Can this node serve now (keepalived's vrrp_script): program attached, maps reconciled, agent ready. Never asks BIRD. */
+  check: viewerProcedure.output(nodeCheckSchema).query(({ ctx }) => ctx.sluice.node.check()),
+
+  /** keepalived's notify hooks: this node's VRRP role now (a change is audited as the system's own entry). */
+  role: operatorProcedure
+    .input(nodeRoleInputSchema)
+    .output(vrrpStatusSchema)
+    .mutation(({ ctx, input }) => ctx.sluice.node.role(input, ctx.identity)),
 
   /** Withdraws every route from the routers now; resolves once BIRD has withdrawn them. Flows go on until they end. */
   drain: operatorProcedure

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { vrrpRoles } from '../names/node.ts';
+
+export { vrrpRoles } from '../names/node.ts';
 import { algorithmSchema } from '../schemas/service.ts';
 
 /** One BGP peer (a router) as this node's speaker reports it, read from BIRD. */
@@ -43,8 +46,51 @@ export const nodeLossRiskSchema = z.object({
 });
 export type NodeLossRisk = z.infer<typeof nodeLossRiskSchema>;
 
+/*
+ * The node's VRRP role, as keepalived's notify hooks report it (`sluice node
+ * role`, issue 13). keepalived's own states: master holds the VIPs, backup
+ * waits, fault failed its vrrp_script or an interface, stop is keepalived
+ * shutting down.
+ */
+export const vrrpRoleSchema = z.enum(vrrpRoles);
+export type VrrpRole = z.infer<typeof vrrpRoleSchema>;
+
+/** keepalived's vrrp_instance name: what its notify hooks pass on. */
+const vrrpInstanceSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a VRRP instance name: 1-64 letters, digits, "_", "." or "-"');
+
+export const vrrpStatusSchema = z.object({
+  role: vrrpRoleSchema,
+  /** The instance whose notify reported it; null when the hook did not say. */
+  instance: z.string().nullable(),
+  /** When the role last changed (epoch ms): a repeated report of the same role keeps it. */
+  since: z.number(),
+  /** When a hook last reported it (epoch ms). */
+  reportedAt: z.number(),
+});
+export type VrrpStatus = z.infer<typeof vrrpStatusSchema>;
+
+export const nodeRoleInputSchema = z.object({ role: vrrpRoleSchema, instance: vrrpInstanceSchema.optional() }).strict();
+export type NodeRoleInput = z.infer<typeof nodeRoleInputSchema>;
+
+/**
+ * Whether this node can serve now: what keepalived's vrrp_script asks
+ * (`sluice node check`) every second or two. ok only when the program is
+ * attached on every balancer interface, the last reconcile succeeded and the
+ * agent is ready; reason names the first that is not.
+ */
+export const nodeCheckSchema = z.object({
+  ok: z.boolean(),
+  reason: z.string().nullable(),
+  attached: z.boolean(),
+  reconciled: z.boolean(),
+  ready: z.boolean(),
+});
+export type NodeCheck = z.infer<typeof nodeCheckSchema>;
+
 export const nodeStatusSchema = z.object({
   compat: nodeCompatSchema,
+  /** null: no keepalived notify hook has reported a role to this agent (it runs without VRRP, or keepalived has not told it yet). */
+  vrrp: vrrpStatusSchema.nullable(),
   /** Services whose connections do not survive the loss of this node (round robin, least connections); empty when all do. */
   breakOnNodeLoss: z.array(nodeLossRiskSchema),
   /** Withdrawn from the routers by `node drain`, until `node resume`. */

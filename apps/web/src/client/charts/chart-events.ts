@@ -77,6 +77,8 @@ function labelOf(entry: AuditEntry, endpoint: string | null): string {
       return 'node draining';
     case 'node.resume':
       return 'node resumed';
+    case 'node.role':
+      return `VRRP ${String(after?.role ?? '?').toUpperCase()}${before?.role ? ` (was ${String(before.role)})` : ''}`;
     default:
       return `${entry.action} ${entry.target}`;
   }

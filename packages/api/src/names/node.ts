@@ -1,0 +1,7 @@
+/* VRRP roles as keepalived's notify hooks report them to the agent (issue 13). */
+export const vrrpRoles = ['master', 'backup', 'fault', 'stop'] as const;
+export type VrrpRoleName = (typeof vrrpRoles)[number];
+
+export function isVrrpRole(value: string): value is VrrpRoleName {
+  return (vrrpRoles as readonly string[]).includes(value);
+}

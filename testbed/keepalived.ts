@@ -1,0 +1,189 @@
+// keepalived daemons of a test network (VRRP only: this kernel has no IPVS).
+// Each runs in the foreground (-n) inside its node's namespace with its
+// config, pid files and log in the network's state directory (never /etc or
+// /run/keepalived), so a test's pair never meets the host's or another test's.
+// The config is ops/keepalived/keepalived.conf.in, rendered: the tests run the
+// file the README ships. Stopped by pid, checked against the command line
+// first so a recycled pid is never signalled.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatCommand, spawnIn } from './netns.ts';
+import { REPO_ROOT } from './test-network.ts';
+
+export const KEEPALIVED_TEMPLATE = join(REPO_ROOT, 'ops/keepalived/keepalived.conf.in');
+
+export interface KeepalivedValues {
+  SLUICE: string;
+  ROUTER_ID: string;
+  INSTANCE: string;
+  VRID: number;
+  INTERFACE: string;
+  PRIORITY: number;
+  /** "ADDRESS/LEN dev IFNAME", one per VIP. */
+  VIPS: string[];
+}
+
+/** The shipped template with every {{NAME}} replaced; throws naming a placeholder left unfilled. */
+export function renderKeepalivedConfig(values: KeepalivedValues, template = readFileSync(KEEPALIVED_TEMPLATE, 'utf8')): string {
+  /* Comment lines name the placeholders: they stay as they are. */
+  const fill = (line: string) =>
+    line.trimStart().startsWith('#')
+      ? line
+      : line.replace(/\{\{([A-Z_]+)\}\}/g, (whole, name: string) => {
+          if (!Object.hasOwn(values, name)) throw new Error(`keepalived template: no value for ${whole}`);
+          const value = values[name as keyof KeepalivedValues];
+          return Array.isArray(value) ? value.join(`\n${line.match(/^\s*/)![0]}`) : String(value);
+        });
+  return template.split('\n').map(fill).join('\n');
+}
+
+export interface KeepalivedDaemon {
+  name: string;
+  namespace: string;
+  config: string;
+  pidFile: string;
+  vrrpPidFile: string;
+  logFile: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const keepalivedDir = (stateDir: string) => join(stateDir, 'keepalived');
+
+export function keepalivedFiles(stateDir: string, name: string) {
+  const dir = keepalivedDir(stateDir);
+  return {
+    config: join(dir, `${name}.conf`),
+    pidFile: join(dir, `${name}.pid`),
+    vrrpPidFile: join(dir, `${name}.vrrp.pid`),
+    logFile: join(dir, `${name}.log`),
+  };
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True if `pid` is a keepalived started with this config file (its VRRP child is a fork: the same command line). */
+export function isOurKeepalived(pid: number, config: string): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    return state !== 'Z' && cmdline.some((a) => a === 'keepalived' || a.endsWith('/keepalived')) && cmdline.includes(config);
+  } catch {
+    return false;
+  }
+}
+
+export function tailLog(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Writes the config, starts keepalived (VRRP only) in `namespace` and waits until its VRRP child runs. */
+export async function startKeepalived(options: {
+  stateDir: string;
+  name: string;
+  namespace: string;
+  config: string;
+  nice?: number;
+  readyTimeoutMs?: number;
+}): Promise<KeepalivedDaemon> {
+  const files = keepalivedFiles(options.stateDir, options.name);
+  mkdirSync(keepalivedDir(options.stateDir), { recursive: true });
+  for (const f of [files.pidFile, files.vrrpPidFile]) rmSync(f, { force: true });
+  writeFileSync(files.config, options.config, { mode: 0o600 });
+  const args = ['-n', '-P', '-l', '-D', '-G', '-f', files.config, '-p', files.pidFile, '-r', files.vrrpPidFile];
+  const described = formatCommand('ip', ['netns', 'exec', options.namespace, 'keepalived', ...args]);
+  const logFd = openSync(files.logFile, 'a');
+  const command = options.nice === undefined ? ['keepalived', ...args] : ['nice', '-n', String(options.nice), 'keepalived', ...args];
+  const child = spawnIn(options.namespace, command[0]!, command.slice(1), { detached: true, stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = signal ? `killed by ${signal}` : `exit code ${code}`));
+  child.once('error', (err) => (exited = err.message));
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 10_000);
+  try {
+    while (Date.now() < deadline && !exited) {
+      const vrrp = readPid(files.vrrpPidFile);
+      if (vrrp && isOurKeepalived(vrrp, files.config)) {
+        child.unref();
+        return { name: options.name, namespace: options.namespace, ...files };
+      }
+      await sleep(50);
+    }
+  } finally {
+    child.removeAllListeners('exit');
+    child.removeAllListeners('error');
+  }
+  if (!exited && child.pid) process.kill(child.pid, 'SIGKILL'); // our own child, not ready in time
+  throw new Error(`keepalived ${options.name} did not start (${exited ?? 'its VRRP process never ran'}): ${described}\n${tailLog(files.logFile)}`);
+}
+
+/** The daemon's running pids (parent, then VRRP child), each checked against its command line. */
+function ourPids(files: Pick<KeepalivedDaemon, 'config' | 'pidFile' | 'vrrpPidFile'>): number[] {
+  return [readPid(files.pidFile), readPid(files.vrrpPidFile)].filter((pid): pid is number => !!pid && isOurKeepalived(pid, files.config));
+}
+
+function signal(pids: number[], sig: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // gone already
+    }
+  }
+}
+
+/** SIGHUP to the parent: keepalived reads its config again (a new priority, say). */
+export function reloadKeepalived(daemon: KeepalivedDaemon, config: string): void {
+  writeFileSync(daemon.config, config, { mode: 0o600 });
+  const parent = readPid(daemon.pidFile);
+  if (!parent || !isOurKeepalived(parent, daemon.config)) throw new Error(`keepalived ${daemon.name} is not running (pid file ${daemon.pidFile})`);
+  process.kill(parent, 'SIGHUP');
+}
+
+/** A crash: SIGKILL of the parent and its VRRP child at once (no priority-0 advert, the VIPs stay on the interfaces). */
+export async function killKeepalived(daemon: KeepalivedDaemon): Promise<void> {
+  const files = daemon;
+  signal(ourPids(files), 'SIGKILL');
+  const deadline = Date.now() + 5_000;
+  while (ourPids(files).length && Date.now() < deadline) await sleep(20);
+  if (ourPids(files).length) throw new Error(`keepalived ${daemon.name} survived SIGKILL`);
+}
+
+/** Stops one daemon by its pid files: SIGTERM (it gives up its VIPs), SIGKILL after the grace period. Never throws. */
+export async function stopKeepalived(stateDir: string, name: string, graceMs = 5_000): Promise<void> {
+  const files = keepalivedFiles(stateDir, name);
+  const pids = ourPids(files);
+  if (pids.length) {
+    signal(pids.slice(0, 1), 'SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && ourPids(files).length) await sleep(25);
+    signal(ourPids(files), 'SIGKILL');
+  }
+  for (const f of [files.pidFile, files.vrrpPidFile]) rmSync(f, { force: true });
+}
+
+/** Stops every daemon with a config under <stateDir>/keepalived. */
+export async function stopKeepaliveds(stateDir: string): Promise<void> {
+  let names: string[] = [];
+  try {
+    names = readdirSync(keepalivedDir(stateDir))
+      .filter((f) => f.endsWith('.conf'))
+      .map((f) => f.slice(0, -'.conf'.length));
+  } catch {
+    // nothing was started
+  }
+  await Promise.all(names.map((name) => stopKeepalived(stateDir, name)));
+}
+
+export const keepalivedRunning = (daemon: KeepalivedDaemon) => existsSync(daemon.pidFile) && ourPids(daemon).length > 0;

@@ -1,0 +1,232 @@
+/*
+ * The active/standby tests' pair (issue 13): the ha testbed (testbed/ha.ts)
+ * with a real agent and a real keepalived on each node. Both agents get the
+ * same NAT services from one config file, maglev on one VIP and round robin
+ * on another, each with a line port (held connections) and an HTTP port (new
+ * connections). keepalived runs the shipped template
+ * (ops/keepalived/keepalived.conf.in): its check and notify hooks call the
+ * real CLI against the node's own agent through a wrapper that names the
+ * agent's socket and token file.
+ */
+import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PORTS } from '@sluice/testbed/addresses';
+import { AgentProcess, type AgentNetwork } from '@sluice/testbed/agent-process';
+import { apiClient } from '@sluice/testbed/api-client';
+import { type Ha, type HaNode, addressesOn, haDown, haUp } from '@sluice/testbed/ha';
+import { type KeepalivedDaemon, keepalivedFiles, killKeepalived, renderKeepalivedConfig, startKeepalived, tailLog } from '@sluice/testbed/keepalived';
+import { execInChecked, run, runChecked } from '@sluice/testbed/netns';
+import { REPO_ROOT } from '@sluice/testbed/test-network';
+
+export const LINE = PORTS.tcp;
+export const HTTP = PORTS.http;
+export const INSTANCE = 'sluice_vi';
+const VRID = 51;
+/* n1 wins the first election; a planned switchover lowers it below n2. */
+export const PRIORITY: Record<string, number> = { n1: 150, n2: 100 };
+export const LOWERED_PRIORITY = 50;
+/*
+ * The pair's daemons (keepalived with its check and hooks, the agents) run at
+ * niceness -10, as a balancer node gives them precedence: on this shared
+ * 2-core machine other suites' browsers and agents would otherwise starve a
+ * check past its timeout and fail a healthy node.
+ */
+const DAEMON_NICE = -10;
+
+export type Algorithm = 'maglev' | 'round-robin';
+export interface Target {
+  vip: string;
+  algorithm: Algorithm;
+}
+
+export function targets(ha: Ha): Target[] {
+  return [
+    { vip: ha.vips[0]!, algorithm: 'maglev' },
+    { vip: ha.vips[1]!, algorithm: 'round-robin' },
+  ];
+}
+
+function servicesConfig(ha: Ha) {
+  return {
+    version: 1,
+    services: targets(ha).flatMap((t) =>
+      [LINE, HTTP].map((port) => ({
+        address: t.vip,
+        port,
+        protocol: 'tcp',
+        algorithm: t.algorithm,
+        mode: 'nat',
+        /* Every backend is simply ready: health checking is other tests' subject. */
+        healthCheck: { type: 'none' },
+        backends: ha.backends.map((b) => ({ address: b.ipv4, port, weight: 1, state: 'ready' })),
+      })),
+    ),
+  };
+}
+
+export interface PairNode {
+  node: HaNode;
+  network: AgentNetwork;
+  agent?: AgentProcess;
+  keepalived?: KeepalivedDaemon;
+  /** The {{SLUICE}} of the node's keepalived: the CLI against this node's agent. */
+  sluiceCommand: string;
+}
+
+export interface Pair {
+  ha: Ha;
+  runRoot: string;
+  nodes: Map<string, PairNode>;
+}
+
+/* The bin picks the compiled build while it is fresh (build.mjs), the sources otherwise: never stale code. */
+const SLUICE_BIN = join(REPO_ROOT, 'apps/agent/bin/sluice.mjs');
+
+/** keepalived's config for `node` at `priority`: the shipped template, filled in. */
+export function keepalivedConfig(pair: Pair, name: string, priority = PRIORITY[name]!): string {
+  const p = pair.nodes.get(name)!;
+  const { ha } = pair;
+  return renderKeepalivedConfig({
+    SLUICE: p.sluiceCommand,
+    ROUTER_ID: `${ha.prefix}-${name}`,
+    INSTANCE,
+    VRID,
+    INTERFACE: p.node.front.interface,
+    PRIORITY: priority,
+    VIPS: [...ha.vips.map((vip) => `${vip}/32 dev ${p.node.front.interface}`), `${ha.gateway.ipv4}/${ha.gateway.prefixLength} dev ${p.node.back.interface}`],
+  });
+}
+
+export async function startAgent(pair: Pair, name: string): Promise<AgentProcess> {
+  const p = pair.nodes.get(name)!;
+  mkdirSync(p.network.pinDir, { recursive: true });
+  if ((await run('findmnt', ['-n', '-t', 'bpf', p.network.pinDir])).code !== 0) await runChecked('mount', ['-t', 'bpf', 'bpffs', p.network.pinDir]);
+  const configFile = join(pair.runRoot, `${name}-services.json`);
+  writeFileSync(configFile, JSON.stringify(servicesConfig(pair.ha)));
+  p.agent = await AgentProcess.start(p.network, ['--config', configFile, '--detach-on-exit']);
+  /* Every thread (niceness is per thread on Linux; threads made later inherit it from their creator). */
+  for (const task of readdirSync(`/proc/${p.agent.pid}/task`)) await runChecked('renice', ['-n', String(DAEMON_NICE), '-p', task]);
+  return p.agent;
+}
+
+export async function startKeepalivedOn(pair: Pair, name: string): Promise<KeepalivedDaemon> {
+  const p = pair.nodes.get(name)!;
+  p.keepalived = await startKeepalived({
+    stateDir: pair.ha.stateDir,
+    name,
+    namespace: p.node.namespace,
+    config: keepalivedConfig(pair, name),
+    nice: DAEMON_NICE,
+  });
+  return p.keepalived;
+}
+
+export async function pairUp(prefix: string, runRoot: string): Promise<Pair> {
+  const ha = await haUp({ prefix, backends: 3 });
+  const pair: Pair = { ha, runRoot, nodes: new Map() };
+  try {
+    for (const node of ha.nodes) {
+      const runDir = join(runRoot, node.name);
+      const network: AgentNetwork = { topology: { lb: { namespace: node.namespace } }, interfaces: ['eth0', 'eth1'], pinDir: join(runDir, 'bpf'), runDir };
+      /* Under the state dir (root's, mode 755): keepalived's script security refuses a script in a world-writable path like /tmp. */
+      const wrapper = join(ha.stateDir, `${node.name}-sluice`);
+      const { socket, tokenFile } = AgentProcess.paths(network);
+      writeFileSync(wrapper, `#!/bin/sh\nexport SLUICE_SOCKET='${socket}' SLUICE_TOKEN_FILE='${tokenFile}'\nexec '${process.execPath}' '${SLUICE_BIN}' "$@"\n`);
+      chmodSync(wrapper, 0o755);
+      pair.nodes.set(node.name, { node, network, sluiceCommand: wrapper });
+    }
+    for (const name of pair.nodes.keys()) await startAgent(pair, name);
+    for (const name of pair.nodes.keys()) await startKeepalivedOn(pair, name);
+    return pair;
+  } catch (error) {
+    await pairDown(pair, prefix);
+    throw error;
+  }
+}
+
+/** keepalived's state changes and check outcomes on every node, from its log (what a failed test needs to be read). */
+export function keepalivedHistory(pair: Pair | undefined): string {
+  const lines: string[] = [];
+  for (const name of pair?.nodes.keys() ?? []) {
+    const log = keepalivedFiles(pair!.ha.stateDir, name).logFile;
+    for (const line of tailLog(log, 10_000).split('\n'))
+      if (/Entering|VRRP_Script|timed_out|received priority|Receive advertisement timeout|Reloading/.test(line)) lines.push(`${name} ${line}`);
+  }
+  return lines.join('\n');
+}
+
+/** Stops every agent (detaching its program) and keepalived, the network, the pins. Never throws before it has tried everything. */
+export async function pairDown(pair: Pair | undefined, prefix: string): Promise<void> {
+  for (const p of pair?.nodes.values() ?? []) {
+    if (p.keepalived) await killKeepalived(p.keepalived).catch(() => undefined);
+    await p.agent?.stopAndTeardown();
+  }
+  await haDown({ prefix });
+  for (const p of pair?.nodes.values() ?? []) await run('umount', [p.network.pinDir]);
+  if (pair) rmSync(pair.runRoot, { recursive: true, force: true });
+}
+
+/** The node whose eth0 holds every VIP now, or undefined (none, or split between nodes). */
+export async function vipHolder(pair: Pair): Promise<{ holders: string[]; byNode: Record<string, string[]> }> {
+  const byNode: Record<string, string[]> = {};
+  const holders: string[] = [];
+  for (const [name, p] of pair.nodes) {
+    const held = await addressesOn(p.node.namespace).catch(() => new Map<string, string[]>());
+    const front = held.get(p.node.front.interface) ?? [];
+    const back = held.get(p.node.back.interface) ?? [];
+    byNode[name] = [...front.filter((a) => pair.ha.vips.includes(a)), ...back.filter((a) => a === pair.ha.gateway.ipv4)];
+    if (byNode[name]!.length) holders.push(name);
+  }
+  return { holders, byNode };
+}
+
+/** Polls every 20 ms (each poll runs `ip` once per node) until `name` alone holds every VIP and the gateway; resolves with the time it took (ms). */
+export async function waitForHolder(pair: Pair, name: string, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  const want = pair.ha.vips.length + 1;
+  for (;;) {
+    const { holders, byNode } = await vipHolder(pair);
+    const ms = performance.now() - started;
+    if (holders.length === 1 && holders[0] === name && byNode[name]!.length === want) return ms;
+    if (ms > timeoutMs) throw new Error(`${name} does not hold the VIPs alone after ${timeoutMs} ms: ${JSON.stringify(byNode)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The role a node's agent shows (node.status vrrp.role), or null; through the API client (a CLI process per poll would load the node). */
+export async function roleOf(pair: Pair, name: string): Promise<string | null> {
+  const status = await apiClient(pair.nodes.get(name)!.network).node.status.query();
+  return status.vrrp?.role ?? null;
+}
+
+/** Polls the agent until it shows `role` (keepalived's notify runs the CLI asynchronously). */
+export async function waitForRole(pair: Pair, name: string, role: string, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const now = await roleOf(pair, name);
+    const ms = performance.now() - started;
+    if (now === role) return ms;
+    if (ms > timeoutMs) throw new Error(`${name}'s agent shows role ${now} after ${timeoutMs} ms, not ${role}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * A dead node: SIGKILL of its keepalived (no priority-0 advert: the backup
+ * must notice the silence) and of its agent, its links down, as a
+ * powered-off machine neither forwards nor answers ARP for the VIPs
+ * keepalived left on its interfaces, then its XDP program detached. Links go
+ * down before the program leaves: a live kernel holding the VIPs without the
+ * program would answer the connections' next packets with resets, which no
+ * dead machine sends.
+ */
+export async function killNode(pair: Pair, name: string): Promise<void> {
+  const p = pair.nodes.get(name)!;
+  if (!p.keepalived || !p.agent) throw new Error(`node ${name} has no running keepalived and agent to kill`);
+  await killKeepalived(p.keepalived);
+  await p.agent.kill();
+  p.agent = undefined;
+  p.keepalived = undefined;
+  for (const ifname of ['eth0', 'eth1']) await execInChecked(p.node.namespace, 'ip', ['link', 'set', 'dev', ifname, 'down']);
+  for (const ifname of ['eth0', 'eth1']) await execInChecked(p.node.namespace, 'ip', ['link', 'set', 'dev', ifname, 'xdp', 'off']);
+}
