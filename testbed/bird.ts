@@ -5,6 +5,7 @@
 // against the command line first so a recycled pid is never signalled.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isOurProcess, readPid } from './daemon-pid.ts';
 import { formatCommand, run, spawnIn } from './netns.ts';
 
 export interface BirdDaemon {
@@ -27,24 +28,8 @@ export function birdFiles(stateDir: string, name: string) {
   return { config: join(dir, `${name}.conf`), socket: join(dir, `${name}.ctl`), pidFile: join(dir, `${name}.pid`), logFile: join(dir, `${name}.log`) };
 }
 
-function readPid(file: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** True if `pid` is a BIRD started with this config file (a recycled pid is never ours). */
-export function isOurBird(pid: number, config: string): boolean {
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return cmdline.some((a) => a === 'bird' || a.endsWith('/bird')) && cmdline.includes(config);
-  } catch {
-    return false;
-  }
-}
+export const isOurBird = (pid: number, config: string): boolean => isOurProcess(pid, 'bird', config);
 
 /** Runs one birdc command on a daemon's socket (a unix socket: reachable from any namespace). */
 export async function birdc(socket: string, ...command: string[]): Promise<string> {

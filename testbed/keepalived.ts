@@ -7,6 +7,7 @@
 // first so a recycled pid is never signalled.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isOurProcess, readPid } from './daemon-pid.ts';
 import { formatCommand, spawnIn } from './netns.ts';
 import { REPO_ROOT } from './test-network.ts';
 
@@ -60,25 +61,8 @@ export function keepalivedFiles(stateDir: string, name: string) {
   };
 }
 
-function readPid(file: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** True if `pid` is a keepalived started with this config file (its VRRP child is a fork: the same command line). */
-export function isOurKeepalived(pid: number, config: string): boolean {
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
-    return state !== 'Z' && cmdline.some((a) => a === 'keepalived' || a.endsWith('/keepalived')) && cmdline.includes(config);
-  } catch {
-    return false;
-  }
-}
+export const isOurKeepalived = (pid: number, config: string): boolean => isOurProcess(pid, 'keepalived', config);
 
 export function tailLog(file: string, lines = 30): string {
   try {

@@ -3,6 +3,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isOurProcess, readPid } from './daemon-pid.js';
 import { spawnIn, formatCommand } from './netns.js';
 import type { BackendPlan } from './addresses.js';
 
@@ -18,27 +19,11 @@ export const logFile = (dir: string, name: string) => join(dir, `${name}.log`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function readPid(file: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * True if `pid` is alive AND is our server for this pid file: the command
  * line must name the pid file, so a recycled pid never gets signalled.
  */
-export function isOurServer(pid: number, pidPath: string): boolean {
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return cmdline.some((a) => a.endsWith('backend-server.mjs')) && cmdline.includes(pidPath);
-  } catch {
-    return false;
-  }
-}
+export const isOurServer = (pid: number, pidPath: string): boolean => isOurProcess(pid, 'backend-server.mjs', pidPath);
 
 export interface ServerStatus {
   name: string;
