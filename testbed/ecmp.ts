@@ -18,13 +18,13 @@
 // that comes back from a node (no loop). Nothing links to the root
 // namespace and nothing routes out. The nodes' own speakers are not started
 // here: a test starts a BIRD per node, or an agent does.
-import { mkdirSync } from 'node:fs';
 import { DEFAULT_BACKENDS, MAX_BACKENDS, PORTS, type Ports } from './addresses.ts';
 import { type BirdDaemon, startBird, stopBirds } from './bird.ts';
 import { address, bridge, bridgePort, createNamespace, defaultRoutes, ip, link, networkDown, sysctl } from './links.ts';
 import { execInChecked, run } from './netns.ts';
 import { checkPrerequisites } from './prereqs.ts';
-import { type ServerStatus, STATE_ROOT, startServer, stateDir, stopServers } from './servers.ts';
+import { networkUp } from './network-up.ts';
+import { type ServerStatus, STATE_ROOT, startServers, stateDir, stopServers } from './servers.ts';
 
 export const ROUTER_AS = 65000;
 export const NODE_AS = 65001;
@@ -186,19 +186,18 @@ export async function ecmpUp(options: EcmpOptions): Promise<Ecmp> {
   const plan = ecmpPlan(options);
   const log = options.log ?? (() => {});
   const dir = stateDir(plan.prefix, options.stateRoot ?? STATE_ROOT);
-  await ecmpDown(options);
-  try {
-    mkdirSync(dir, { recursive: true });
-    await build(plan, log);
-    log('starting the router BIRD');
-    const bird = await startBird({ stateDir: dir, name: 'router', namespace: plan.router.namespace, config: routerBirdConfig(plan) });
-    const servers: ServerStatus[] = [];
-    for (const b of plan.backends) servers.push(await startServer(dir, b, options.serverScript ? { script: options.serverScript } : {}));
-    return { ...plan, router: { ...plan.router, bird }, stateDir: dir, servers };
-  } catch (error) {
-    await ecmpDown(options).catch(() => {});
-    throw new Error(`ecmp up failed: ${(error as Error).message}`, { cause: error });
-  }
+  return networkUp(
+    'ecmp',
+    dir,
+    () => ecmpDown(options),
+    async () => {
+      await build(plan, log);
+      log('starting the router BIRD');
+      const bird = await startBird({ stateDir: dir, name: 'router', namespace: plan.router.namespace, config: routerBirdConfig(plan) });
+      const servers = await startServers(dir, plan.backends, options.serverScript ? { script: options.serverScript } : {});
+      return { ...plan, router: { ...plan.router, bird }, stateDir: dir, servers };
+    },
+  );
 }
 
 async function build(plan: ReturnType<typeof ecmpPlan>, log: (m: string) => void): Promise<void> {

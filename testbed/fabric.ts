@@ -12,10 +12,10 @@
 // route is the router, so in the bypass modes a reply goes backend -> router
 // -> client and never through the balancer. Nothing links to the root
 // namespace, and nothing routes out.
-import { mkdirSync } from 'node:fs';
 import { DEFAULT_BACKENDS, MAX_BACKENDS, PORTS, type Ports } from './addresses.ts';
 import { address, bridge, bridgePort, createNamespace, defaultRoutes, ip, link, networkDown, sysctl } from './links.ts';
-import { type ServerStatus, STATE_ROOT, startServer, stateDir, stopServers } from './servers.ts';
+import { networkUp } from './network-up.ts';
+import { type ServerStatus, STATE_ROOT, startServers, stateDir, stopServers } from './servers.ts';
 
 export interface FabricOptions {
   prefix: string;
@@ -96,17 +96,15 @@ export async function fabricUp(options: FabricOptions): Promise<Fabric> {
   const plan = fabricPlan(options);
   const log = options.log ?? (() => {});
   const dir = stateDir(plan.prefix, options.stateRoot ?? STATE_ROOT);
-  await fabricDown(options);
-  try {
-    mkdirSync(dir, { recursive: true });
-    await build(plan, log);
-    const servers: ServerStatus[] = [];
-    for (const b of plan.backends) servers.push(await startServer(dir, b));
-    return { ...plan, stateDir: dir, servers };
-  } catch (error) {
-    await fabricDown(options).catch(() => {});
-    throw new Error(`fabric up failed: ${(error as Error).message}`, { cause: error });
-  }
+  return networkUp(
+    'fabric',
+    dir,
+    () => fabricDown(options),
+    async () => {
+      await build(plan, log);
+      return { ...plan, stateDir: dir, servers: await startServers(dir, plan.backends) };
+    },
+  );
 }
 
 async function build(plan: ReturnType<typeof fabricPlan>, log: (m: string) => void): Promise<void> {

@@ -17,12 +17,12 @@
 // only: a VRRPv3 instance carries one family. Nothing links to the root
 // namespace and nothing routes out. Agents and keepalived are started by the
 // tests (support/keepalived-pair.ts), not here.
-import { mkdirSync } from 'node:fs';
 import { DEFAULT_BACKENDS, MAX_BACKENDS, PORTS, type Ports } from './addresses.ts';
 import { stopKeepaliveds } from './keepalived.ts';
 import { address, bridgePort, createNamespace, ip, networkDown, sysctl } from './links.ts';
 import { checkPrerequisites, findOnPath } from './prereqs.ts';
-import { type ServerStatus, STATE_ROOT, startServer, stateDir, stopServers } from './servers.ts';
+import { networkUp } from './network-up.ts';
+import { type ServerStatus, STATE_ROOT, startServers, stateDir, stopServers } from './servers.ts';
 
 export interface HaOptions {
   prefix: string;
@@ -109,17 +109,15 @@ export async function haUp(options: HaOptions): Promise<Ha> {
   const plan = haPlan(options);
   const log = options.log ?? (() => {});
   const dir = stateDir(plan.prefix, options.stateRoot ?? STATE_ROOT);
-  await haDown(options);
-  try {
-    mkdirSync(dir, { recursive: true });
-    await build(plan, log);
-    const servers: ServerStatus[] = [];
-    for (const b of plan.backends) servers.push(await startServer(dir, b));
-    return { ...plan, stateDir: dir, servers };
-  } catch (error) {
-    await haDown(options).catch(() => {});
-    throw new Error(`ha up failed: ${(error as Error).message}`, { cause: error });
-  }
+  return networkUp(
+    'ha',
+    dir,
+    () => haDown(options),
+    async () => {
+      await build(plan, log);
+      return { ...plan, stateDir: dir, servers: await startServers(dir, plan.backends) };
+    },
+  );
 }
 
 async function build(plan: ReturnType<typeof haPlan>, log: (m: string) => void): Promise<void> {

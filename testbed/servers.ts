@@ -97,6 +97,17 @@ export async function startServer(
   throw new Error(`backend server ${backend.name} did not start (${exited ?? 'timed out waiting for its pid file'}): ${described}\n${tail(logPath)}`);
 }
 
+/** A server on each backend, one after the other (each waits until it listens). */
+export async function startServers(
+  dir: string,
+  backends: Pick<BackendPlan, 'name' | 'namespace' | 'ports'>[],
+  options: { script?: string } = {},
+): Promise<ServerStatus[]> {
+  const servers: ServerStatus[] = [];
+  for (const b of backends) servers.push(await startServer(dir, b, options));
+  return servers;
+}
+
 /** Stops a server by its pid file: SIGTERM, then SIGKILL after a grace period. Never throws. */
 export async function stopServer(dir: string, name: string, graceMs = 3_000): Promise<void> {
   const pidPath = pidFile(dir, name);
