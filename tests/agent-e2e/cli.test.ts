@@ -80,7 +80,8 @@ test('conns lists the live connections, filtered by service and backend, in page
   const mine = await sluiceJson(network, ['conns', '--backend', `[${backend.ipv6}]:9000`, '--state', 'established']);
   assert.ok(mine.items.length >= 1 && mine.items.every((f: any) => f.backendAddress === backend.ipv6 && f.vipAddress === VIP6));
   const table = await sluiceOk(network, ['conns', '--service', `[${VIP6}]:9000/tcp`, '--limit', '1']);
-  assert.match(table, /^CLIENT\s+SERVICE\s+BACKEND/);
+  /* First the whole flow table (the three held connections are open), then the page. */
+  assert.match(table, /^flow table: \d+ of [\d.]+[kM]? \([\d.]+% full\): \d+ open, \d+ closing, \d+ closed \(as of .+ ago\)\nCLIENT\s+SERVICE\s+BACKEND/);
   assert.match(table, /\[2001:db8::2\]:\d+\s+\[2001:db8:100::2\]:9000\/tcp\s+\[2001:db8:1:\d::2\]:9000\s+tcp\s+established/);
   assert.match(table, /more: --cursor \S+/);
 });
