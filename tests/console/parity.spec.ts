@@ -60,6 +60,10 @@ test.describe('any user', () => {
     /* This session goes on; the phone's ended. */
     await desk.goto('/services');
     await expect(desk.getByTestId('services-table')).toBeVisible();
+    /* The phone's open page polls, so it finds out by itself and goes to the login page, saying why. */
+    await expect(phone).toHaveURL(/\/login\?.*expired=1/, { timeout: 15_000 });
+    await expect(phone.getByText('Your session has ended: log in again.')).toBeVisible();
+    /* And a new navigation with the ended session lands there too. */
     await phone.goto('/services');
     await expect(phone).toHaveURL(/\/login/);
     /* The agent took the new password, not the old. */
