@@ -3,10 +3,11 @@
 // network's state directory (never /etc or /run/bird), so a test's router
 // and nodes never meet the host's or another test's. Stopped by pid, checked
 // against the command line first so a recycled pid is never signalled.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isOurProcess, readPid } from './daemon-pid.ts';
-import { formatCommand, run, spawnIn } from './netns.ts';
+import { spawnDaemon } from './daemon-spawn.ts';
+import { run } from './netns.ts';
 
 export interface BirdDaemon {
   name: string;
@@ -15,7 +16,6 @@ export interface BirdDaemon {
   socket: string;
   pidFile: string;
   logFile: string;
-  pid: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -38,14 +38,6 @@ export async function birdc(socket: string, ...command: string[]): Promise<strin
   return result.stdout;
 }
 
-function tail(file: string, lines = 20): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
 /** Writes the config, starts BIRD in `namespace` and waits until its control socket answers. */
 export async function startBird(options: { stateDir: string; name: string; namespace: string; config: string; readyTimeoutMs?: number }): Promise<BirdDaemon> {
   const files = birdFiles(options.stateDir, options.name);
@@ -53,28 +45,19 @@ export async function startBird(options: { stateDir: string; name: string; names
   for (const f of [files.socket, files.pidFile]) rmSync(f, { force: true });
   writeFileSync(files.config, options.config);
   const args = ['-f', '-c', files.config, '-s', files.socket, '-P', files.pidFile];
-  const described = formatCommand('ip', ['netns', 'exec', options.namespace, 'bird', ...args]);
-  const logFd = openSync(files.logFile, 'a');
-  const child = spawnIn(options.namespace, 'bird', args, { detached: true, stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => (exited = signal ? `killed by ${signal}` : `exit code ${code}`));
-  child.once('error', (err) => (exited = err.message));
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 10_000);
-  try {
-    while (Date.now() < deadline && !exited) {
-      if (existsSync(files.socket) && (await run('birdc', ['-s', files.socket, 'show', 'status'])).stdout.includes('Daemon is up and running')) {
-        child.unref();
-        return { name: options.name, namespace: options.namespace, ...files, pid: child.pid! };
-      }
-      await sleep(50);
-    }
-  } finally {
-    child.removeAllListeners('exit');
-    child.removeAllListeners('error');
-  }
-  if (!exited && child.pid) process.kill(child.pid, 'SIGKILL'); // our own child, not ready in time
-  throw new Error(`BIRD ${options.name} did not start (${exited ?? 'its socket never answered'}): ${described}\n${tail(files.logFile)}`);
+  return spawnDaemon({
+    what: `BIRD ${options.name}`,
+    namespace: options.namespace,
+    command: 'bird',
+    args,
+    logFile: files.logFile,
+    ready: async () =>
+      existsSync(files.socket) && (await run('birdc', ['-s', files.socket, 'show', 'status'])).stdout.includes('Daemon is up and running')
+        ? { name: options.name, namespace: options.namespace, ...files }
+        : undefined,
+    notReady: 'its socket never answered',
+    readyTimeoutMs: options.readyTimeoutMs,
+  });
 }
 
 /** Stops one daemon by its pid file: SIGTERM, SIGKILL after the grace period. Never throws. */

@@ -5,10 +5,10 @@
 // The config is ops/keepalived/keepalived.conf.in, rendered: the tests run the
 // file the README ships. Stopped by pid, checked against the command line
 // first so a recycled pid is never signalled.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isOurProcess, readPid } from './daemon-pid.ts';
-import { formatCommand, spawnIn } from './netns.ts';
+import { spawnDaemon } from './daemon-spawn.ts';
 import { REPO_ROOT } from './test-network.ts';
 
 export const KEEPALIVED_TEMPLATE = join(REPO_ROOT, 'ops/keepalived/keepalived.conf.in');
@@ -64,14 +64,6 @@ export function keepalivedFiles(stateDir: string, name: string) {
 /** True if `pid` is a keepalived started with this config file (its VRRP child is a fork: the same command line). */
 export const isOurKeepalived = (pid: number, config: string): boolean => isOurProcess(pid, 'keepalived', config);
 
-export function tailLog(file: string, lines = 30): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
 /** Writes the config, starts keepalived (VRRP only) in `namespace` and waits until its VRRP child runs. */
 export async function startKeepalived(options: {
   stateDir: string;
@@ -86,30 +78,20 @@ export async function startKeepalived(options: {
   for (const f of [files.pidFile, files.vrrpPidFile]) rmSync(f, { force: true });
   writeFileSync(files.config, options.config, { mode: 0o600 });
   const args = ['-n', '-P', '-l', '-D', '-G', '-f', files.config, '-p', files.pidFile, '-r', files.vrrpPidFile];
-  const described = formatCommand('ip', ['netns', 'exec', options.namespace, 'keepalived', ...args]);
-  const logFd = openSync(files.logFile, 'a');
   const command = options.nice === undefined ? ['keepalived', ...args] : ['nice', '-n', String(options.nice), 'keepalived', ...args];
-  const child = spawnIn(options.namespace, command[0]!, command.slice(1), { detached: true, stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => (exited = signal ? `killed by ${signal}` : `exit code ${code}`));
-  child.once('error', (err) => (exited = err.message));
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 10_000);
-  try {
-    while (Date.now() < deadline && !exited) {
+  return spawnDaemon({
+    what: `keepalived ${options.name}`,
+    namespace: options.namespace,
+    command: command[0]!,
+    args: command.slice(1),
+    logFile: files.logFile,
+    ready: () => {
       const vrrp = readPid(files.vrrpPidFile);
-      if (vrrp && isOurKeepalived(vrrp, files.config)) {
-        child.unref();
-        return { name: options.name, namespace: options.namespace, ...files };
-      }
-      await sleep(50);
-    }
-  } finally {
-    child.removeAllListeners('exit');
-    child.removeAllListeners('error');
-  }
-  if (!exited && child.pid) process.kill(child.pid, 'SIGKILL'); // our own child, not ready in time
-  throw new Error(`keepalived ${options.name} did not start (${exited ?? 'its VRRP process never ran'}): ${described}\n${tailLog(files.logFile)}`);
+      return vrrp && isOurKeepalived(vrrp, files.config) ? { name: options.name, namespace: options.namespace, ...files } : undefined;
+    },
+    notReady: 'its VRRP process never ran',
+    readyTimeoutMs: options.readyTimeoutMs,
+  });
 }
 
 /** The daemon's running pids (parent, then VRRP child), each checked against its command line. */

@@ -1,10 +1,10 @@
 // Starts, checks and stops the backend servers. Each runs detached inside
 // its backend namespace; its pid file and log live in the state directory.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isOurProcess, readPid } from './daemon-pid.js';
-import { spawnIn, formatCommand } from './netns.js';
+import { spawnDaemon } from './daemon-spawn.js';
 import type { BackendPlan } from './addresses.js';
 
 export const SERVER_SCRIPT = fileURLToPath(new URL('./backend-server.mjs', import.meta.url));
@@ -39,14 +39,6 @@ export function serverStatus(dir: string, name: string): ServerStatus {
   return { name, pid, alive: pid !== null && isOurServer(pid, pidPath), pidFile: pidPath, logFile: logFile(dir, name) };
 }
 
-function tail(file: string, lines = 20): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
 /** Starts one backend server and waits until it has bound all its ports. */
 export async function startServer(
   dir: string,
@@ -70,31 +62,17 @@ export async function startServer(
     '--pid-file',
     pidPath,
   ];
-  const described = formatCommand('ip', ['netns', 'exec', backend.namespace, process.execPath, ...args]);
-
-  const logFd = openSync(logPath, 'a');
-  const child = spawnIn(backend.namespace, process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => (exited = signal ? `killed by ${signal}` : `exit code ${code}`));
-  child.once('error', (err) => (exited = err.message));
-
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 10_000);
-  try {
-    while (Date.now() < deadline && !exited) {
-      if (existsSync(pidPath)) {
-        child.unref(); // let the caller (e.g. the CLI) exit while the server runs on
-        return serverStatus(dir, backend.name);
-      }
-      await sleep(20);
-    }
-  } finally {
-    child.removeAllListeners('exit');
-    child.removeAllListeners('error');
-  }
-  if (!exited && child.pid) process.kill(child.pid, 'SIGKILL'); // our own child, not ready in time
-  throw new Error(`backend server ${backend.name} did not start (${exited ?? 'timed out waiting for its pid file'}): ${described}\n${tail(logPath)}`);
+  return spawnDaemon({
+    what: `backend server ${backend.name}`,
+    namespace: backend.namespace,
+    command: process.execPath,
+    args,
+    logFile: logPath,
+    ready: () => (existsSync(pidPath) ? serverStatus(dir, backend.name) : undefined),
+    notReady: 'timed out waiting for its pid file',
+    readyTimeoutMs: options.readyTimeoutMs,
+    pollMs: 20,
+  });
 }
 
 /** A server on each backend, one after the other (each waits until it listens). */

@@ -14,7 +14,8 @@ import { PORTS } from '@sluice/testbed/addresses';
 import { AgentProcess, type AgentNetwork } from '@sluice/testbed/agent-process';
 import { apiClient } from '@sluice/testbed/api-client';
 import { type Ha, type HaNode, addressesOn, haDown, haUp } from '@sluice/testbed/ha';
-import { type KeepalivedDaemon, keepalivedFiles, killKeepalived, renderKeepalivedConfig, startKeepalived, tailLog } from '@sluice/testbed/keepalived';
+import { tailLog } from '@sluice/testbed/daemon-spawn';
+import { type KeepalivedDaemon, keepalivedFiles, killKeepalived, renderKeepalivedConfig, startKeepalived } from '@sluice/testbed/keepalived';
 import { execInChecked, run, runChecked } from '@sluice/testbed/netns';
 import { REPO_ROOT } from '@sluice/testbed/test-network';
 
