@@ -21,6 +21,8 @@ import { runControlPlane } from './control-plane/index.js';
 import { runForwarding } from './forwarding/index.js';
 import { forwardingNetworkDown } from './forwarding/network.js';
 import { scenariosCleanup } from './forwarding/scenarios.js';
+import { stopAllNginx } from './forwarding/nginx.js';
+import { bpfStatsRestore, pairLiveWithTestRun } from './forwarding/live-cost.js';
 import { cleanBpffs, prepareBpffs } from './sluice-agent.js';
 import { resultsTable } from './report/markdown.js';
 import { writeResults } from './report/write.js';
@@ -44,7 +46,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function prerequisites(): void {
   if (process.getuid?.() !== 0) throw new Error('pnpm bench needs root (namespaces, XDP, bpffs)');
-  const missing = ['ip', 'ethtool', 'nft', 'wrk', 'haproxy', 'clang'].filter((tool) => {
+  const missing = ['ip', 'ethtool', 'nft', 'wrk', 'haproxy', 'nginx', 'curl', 'clang'].filter((tool) => {
     try {
       execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
       return false;
@@ -52,7 +54,7 @@ function prerequisites(): void {
       return true;
     }
   });
-  if (missing.length) throw new Error(`missing tools: ${missing.join(', ')} (apt-get install -y wrk haproxy nftables clang ethtool iproute2)`);
+  if (missing.length) throw new Error(`missing tools: ${missing.join(', ')} (apt-get install -y wrk haproxy nginx curl nftables clang ethtool iproute2)`);
   execFileSync('make', ['-s', '-C', `${ROOT}bpf`], { stdio: 'inherit' });
   if (!existsSync(`${ROOT}bpf/build/sluice.bpf.o`)) throw new Error('bpf/build/sluice.bpf.o was not built');
 }
@@ -60,6 +62,12 @@ function prerequisites(): void {
 async function teardown(): Promise<void> {
   await stopAllConsoles().catch((e: Error) => log(`console down: ${e.message}`));
   await scenariosCleanup(undefined).catch(() => {});
+  await stopAllNginx().catch(() => {});
+  try {
+    bpfStatsRestore();
+  } catch {
+    /* never changed */
+  }
   await forwardingNetworkDown().catch((e: Error) => log(`testbed down: ${e.message}`));
   await benchNetworkDown().catch(() => {});
   try {
@@ -111,6 +119,7 @@ async function main(): Promise<void> {
     }
   }
   if (wanted('forwarding')) records.push(...(await section('forwarding', () => runForwarding(options, log))));
+  pairLiveWithTestRun(records);
   if (options.only) {
     process.stdout.write(`${resultsTable(records)}\n\n(--only ${options.only.join(',')}: no results written)\n`);
     return;

@@ -7,7 +7,7 @@ source scripts/lib/log.sh
 # keepalived: the active/standby pair (VRRP); its Debian service starts only once
 # /etc/keepalived/keepalived.conf exists, the tests run their own per namespace.
 APT_PACKAGES=(clang llvm libbpf-dev bpftool gcc-multilib make iproute2 ethtool nftables
-  wrk haproxy chromium sqlite3 procps psmisc curl clang-format bird2 util-linux keepalived)
+  wrk haproxy nginx chromium sqlite3 procps psmisc curl clang-format bird2 util-linux keepalived)
 PNPM_VERSION=10.34.9
 
 [ "$(id -u)" = 0 ] || die "run as root: the XDP program, network namespaces and bpffs need it"
@@ -24,6 +24,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq || die "apt-get update failed: is Debian's package mirror reachable?"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
     || die "apt-get install failed for: ${missing[*]}"
+  # nginx: the bench's HTTP backends, each started by the bench in its own namespace. Debian's
+  # package would also start a system nginx on port 80: keep it off if this run installed it.
+  if [[ " ${missing[*]} " == *" nginx "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now nginx >/dev/null 2>&1 || warn "could not disable nginx.service: stop it by hand (systemctl disable --now nginx)"
+  fi
 fi
 
 # promtool (from Debian's prometheus package) checks the /metrics exposition in the tests.

@@ -11,12 +11,15 @@ import type { BenchOptions } from '../options.js';
 import type { BenchRecord } from '../record.js';
 import { median, round, spread } from '../stats.js';
 import { startHaproxy, stopHaproxy } from './haproxy.js';
+import { type NginxBackends, startNginxBackends, stopNginxBackends } from './nginx.js';
 import { type HttpResult, runWrk } from './http.js';
 import { type BenchNetwork, HTTP_PORT, UDP_PORT, VIPS, forwardingNetworkDown, forwardingNetworkUp } from './network.js';
 import { measureIdleAgentOnTestbed } from '../control-plane/agent-idle.js';
 import { SCENARIOS, type ScenarioName, scenariosCleanup } from './scenarios.js';
 import { installUdpSinks, removeUdpSinks, runUdp, type UdpResult } from './udp.js';
 import { type UdpTotals, addUdpTotals, judgeCounters, udpRunProblems } from './udp-checks.js';
+import { pinReceivePaths, type ReceiveThreads } from './cpu-layout.js';
+import { bpfStatsOn, bpfStatsRestore, nsPerRun, xdpRunStats } from './live-cost.js';
 
 const UDP_FLOWS = [1024, 64 * 1024, 4 * 1024 * 1024];
 const flowLabel = (n: number) => (n >= 1024 * 1024 ? `${n / (1024 * 1024)}M` : `${n / 1024}K`);
@@ -28,10 +31,16 @@ interface Sample {
   workload: Workload;
   http?: HttpResult;
   udp?: UdpResult;
+  /** Sluice's own CPU time per packet during the UDP run (kernel BPF statistics), on the LB's client link. */
+  liveNsPerPacket?: number;
 }
+
+/* Where the live floods enter the LB: its client link, which holds Sluice's program in Sluice's scenarios. */
+const CLIENT_LINK = 'cli0';
 
 async function measureRound(
   net: BenchNetwork,
+  threads: ReceiveThreads,
   options: BenchOptions,
   round: number,
   log: (m: string) => void,
@@ -59,14 +68,21 @@ async function measureRound(
       if (scenario.udp) {
         for (const flows of UDP_FLOWS) {
           const workload: Workload = `udp-${flowLabel(flows)}-flows`;
-          const udp = await runUdp(net, scenario.destination(net), flows, options.udpSeconds);
-          samples.push({ round, scenario: scenario.name, workload, udp });
+          const live = scenario.mode === 'nat' ? await xdpRunStats(net.lbNs, CLIENT_LINK) : undefined;
+          const udp = await runUdp(net, threads, scenario.destination(net), flows, options.udpSeconds);
+          const liveNsPerPacket = live ? nsPerRun(live, await xdpRunStats(net.lbNs, CLIENT_LINK)) : undefined;
+          samples.push({ round, scenario: scenario.name, workload, udp, liveNsPerPacket });
+          if (liveNsPerPacket !== undefined)
+            log(`round ${round + 1} ${scenario.name} ${workload}: the program's own CPU time ${liveNsPerPacket.toFixed(1)} ns/packet (kernel BPF statistics)`);
           udpTotals = addUdpTotals(udpTotals, udp);
           log(
             `round ${round + 1} ${scenario.name} ${workload}: ${round2(udp.deliveredPps)} pps delivered of ${round2(udp.offeredPps)} offered${udp.arrivedPps !== udp.deliveredPps ? ` (${round2(udp.arrivedPps)} arrived, scaled by the sample's share that reached the UDP layer)` : ''}`,
           );
           const problems = udpRunProblems(udp, scenario.mode);
           const seen = `sinks: ${udp.arrivedPlain} bare, ${udp.arrivedTunneled} in IPIP; ${udp.reachedUdp} of ${udp.sampled} sampled reached the UDP layer`;
+          const pace = `LB receive thread busy ${percent(udp.lbBusy)}, sinks' threads ${percent(udp.sinksBusy)}`;
+          log(`round ${round + 1} ${scenario.name} ${workload}: ${pace}`);
+          pushNote(notes, `${scenario.name}/${workload}`, `${scenario.name} round ${round + 1}: ${pace}`);
           if (problems.length) log(`round ${round + 1} ${scenario.name} ${workload}: CHECK FAILED: ${problems.join('; ')}`);
           if (problems.length || scenario.mode)
             pushNote(notes, `${scenario.name}/${workload}`, `${scenario.name} round ${round + 1}: ${[seen, ...problems].join('; ')}`);
@@ -86,6 +102,7 @@ async function measureRound(
 }
 
 const round2 = (v: number) => Math.round(v);
+const percent = (share: number) => `${Math.round(share * 100)} %`;
 function pushNote(notes: Map<string, string[]>, key: string, note: string): void {
   notes.set(key, [...(notes.get(key) ?? []), note]);
 }
@@ -125,7 +142,7 @@ function compare(
   const note = [
     workload.startsWith('udp')
       ? `64-byte UDP from a live-frames XDP generator in the client namespace (offered ${round(median(offered), 3)} pps); counted at the backends by an XDP sink that drops 63 in 64 before any skb and passes the 64th up their stack (checksum checked)`
-      : `wrk -t2 -c32 from the client namespace${workload === 'http-new-connection' ? ', Connection: close' : ', keep-alive'}`,
+      : `wrk -t2 -c32 from the client namespace to nginx backends (one worker each)${workload === 'http-new-connection' ? ', Connection: close' : ', keep-alive'}`,
     ...extra,
   ].join('; ');
   return {
@@ -140,6 +157,26 @@ function compare(
     spread: round(spread(values), 3),
     note,
   };
+}
+
+/* The live figure per flow count; its reference (the test-run figure) is filled in by run.ts once every section has run. */
+function liveCpuRecords(samples: Sample[]): BenchRecord[] {
+  const byWorkload = new Map<string, number[]>();
+  for (const s of samples)
+    if (s.liveNsPerPacket !== undefined && Number.isFinite(s.liveNsPerPacket))
+      byWorkload.set(s.workload, [...(byWorkload.get(s.workload) ?? []), s.liveNsPerPacket]);
+  return [...byWorkload].map(([workload, values]) => ({
+    section: 'forwarding',
+    name: `forwarding/live-cpu/${workload}/sluice`,
+    value: round(median(values), 3),
+    unit: 'ns/packet',
+    referenceName: null,
+    referenceValue: null,
+    ratio: null,
+    runs: values.length,
+    spread: round(spread(values), 3),
+    note: `Sluice nat's XDP program on the LB's client link during the UDP flood: kernel.bpf_stats_enabled run_time_ns / run_cnt over the run (every frame of the run, one program run each; the redirect's transmit is outside the program)`,
+  }));
 }
 
 function toRecords(samples: Sample[], notes: Map<string, string[]>): BenchRecord[] {
@@ -157,9 +194,11 @@ function toRecords(samples: Sample[], notes: Map<string, string[]>): BenchRecord
     /* The peers against plain routing too, so the table shows what each kind of balancer costs. */
     records.push(compare(samples, workload, 'nftables-dnat', 'plain-routing', 'rate', notes));
     if (isHttp) records.push(compare(samples, workload, 'haproxy-tcp', 'plain-routing', 'rate', notes));
-    /* The modes whose replies bypass the balancer, beside nat on the same flood. */
+    /* The modes whose replies bypass the balancer, beside nat on the same flood; and nat beside the path's ceiling. */
     if (!isHttp) for (const mode of ['sluice-dsr', 'sluice-ipip'] as ScenarioName[]) records.push(compare(samples, workload, mode, 'sluice', 'rate', notes));
+    if (!isHttp) records.push(compare(samples, workload, 'sluice', 'xdp-ceiling', 'rate', notes));
   }
+  records.push(...liveCpuRecords(samples));
   const result = records.filter((r): r is BenchRecord => r !== undefined);
   for (const r of result) {
     const subject = r.name.split('/').pop()!.split('-vs-')[0]!;
@@ -174,10 +213,13 @@ function toRecords(samples: Sample[], notes: Map<string, string[]>): BenchRecord
 export async function runForwarding(options: BenchOptions, log: (m: string) => void): Promise<BenchRecord[]> {
   let net: BenchNetwork | undefined;
   let haproxy: ChildProcess | undefined;
+  let nginx: NginxBackends | undefined;
   const notes = new Map<string, string[]>();
   try {
     net = await forwardingNetworkUp(log);
     await installUdpSinks(net);
+    nginx = await startNginxBackends(net);
+    bpfStatsOn();
     haproxy = await startHaproxy(net.lbNs, net.backendAddresses);
     /* The idle agent first, on the fresh testbed: its health checks have live backends here (a control-plane figure). */
     const idle = await measureIdleAgentOnTestbed(
@@ -185,13 +227,17 @@ export async function runForwarding(options: BenchOptions, log: (m: string) => v
       options.idleSeconds,
       log,
     );
+    const threads = await pinReceivePaths(net);
+    log(threads.description);
     const samples: Sample[] = [];
-    for (let r = 0; r < options.forwardingRounds; r++) samples.push(...(await measureRound(net, options, r, log, notes)));
+    for (let r = 0; r < options.forwardingRounds; r++) samples.push(...(await measureRound(net, threads, options, r, log, notes)));
     return [...toRecords(samples, notes), ...idle];
   } finally {
+    bpfStatsRestore();
     if (net) removeUdpSinks(net);
     await scenariosCleanup(net);
     await stopHaproxy(haproxy);
+    await stopNginxBackends(nginx);
     await forwardingNetworkDown();
     log(`testbed down`);
   }

@@ -9,8 +9,10 @@ import { mustRun, mustRunIn, runCommand } from '../processes.js';
 
 /* SLUICE_TEST_TAG suffixes it (and the bench's run directory), so two checkouts can bench at once. */
 export const PREFIX = tagged('slbn');
-export const VIPS = { sluice: '198.18.100.1', nftables: '198.18.100.2', haproxy: '198.18.100.3' } as const;
-export const HTTP_PORT = 8080;
+/* ceiling: the UDP path's ceiling program (ceiling.ts), which only rewrites MACs and redirects. */
+export const VIPS = { sluice: '198.18.100.1', nftables: '198.18.100.2', haproxy: '198.18.100.3', ceiling: '198.18.100.4' } as const;
+/* Served by nginx on every backend (nginx.ts); the testbed's Node servers keep their own port and idle. */
+export const HTTP_PORT = 8088;
 /* No backend listens here: datagrams are counted and dropped by the backends (udp.ts's sink). */
 export const UDP_PORT = 9999;
 /* 198.18.0.100-227: the generator's client addresses, inside the client subnet so replies and rp_filter behave. */

@@ -10,8 +10,9 @@ import { HTTP_PORT, UDP_PORT, VIPS, type BenchNetwork } from './network.js';
 import { nftablesDown, nftablesUp } from './nftables.js';
 import { type BypassMode, prepareBackends, restoreBackends } from './backend-modes.js';
 import { type SluiceDataplane, startSluice, stopSluice } from './sluice-dataplane.js';
+import { ceilingDown, ceilingUp } from './ceiling.js';
 
-export type ScenarioName = 'plain-routing' | 'nftables-dnat' | 'haproxy-tcp' | 'sluice' | 'sluice-dsr' | 'sluice-ipip';
+export type ScenarioName = 'plain-routing' | 'nftables-dnat' | 'haproxy-tcp' | 'sluice' | 'sluice-dsr' | 'sluice-ipip' | 'xdp-ceiling';
 
 export interface Scenario {
   name: ScenarioName;
@@ -44,7 +45,8 @@ function udpOnlyConfig(backends: string[], mode: BypassMode) {
 }
 
 let sluice: SluiceDataplane | undefined;
-let preparedFor: BypassMode | undefined;
+/* The VIP the backends hold on their loopback while a scenario runs (dsr, ipip, the ceiling). */
+let preparedFor: string | undefined;
 
 async function stopSluiceCounters(): Promise<Record<string, number>> {
   const counters = await stopSluice(sluice);
@@ -61,7 +63,7 @@ function bypassScenario(mode: BypassMode): Scenario {
     udp: true,
     mode,
     up: async (net) => {
-      preparedFor = mode;
+      preparedFor = VIPS.sluice;
       await prepareBackends(net, mode, VIPS.sluice);
       /* The outer source: the LB's address on the first backend's link, which every backend routes back to by its default route. */
       const source = mode === 'ipip' ? net.topology.lb.interfaces.find((i) => i.faces.role === 'backend')!.ipv4 : undefined;
@@ -123,13 +125,36 @@ export const SCENARIOS: Scenario[] = [
   },
   bypassScenario('dsr'),
   bypassScenario('ipip'),
+  {
+    name: 'xdp-ceiling',
+    label: 'XDP that only rewrites MACs and redirects (the ceiling of this path)',
+    destination: () => VIPS.ceiling,
+    http: false,
+    udp: true,
+    up: async (net) => {
+      /* Its datagrams keep the VIP as destination, as in dsr: the backends hold it on their loopback. */
+      preparedFor = VIPS.ceiling;
+      await prepareBackends(net, 'dsr', VIPS.ceiling);
+      await ceilingUp(net);
+    },
+    down: async (net) => {
+      try {
+        await ceilingDown(net);
+      } finally {
+        preparedFor = undefined;
+        await restoreBackends(net, VIPS.ceiling);
+      }
+      return undefined;
+    },
+  },
 ];
 
 /** Whatever is still up after a failure. */
 export async function scenariosCleanup(net: BenchNetwork | undefined): Promise<void> {
   await stopSluice(sluice);
   sluice = undefined;
-  if (net && preparedFor) await restoreBackends(net, VIPS.sluice);
+  await ceilingDown(net);
+  if (net && preparedFor) await restoreBackends(net, preparedFor);
   preparedFor = undefined;
   if (net) await nftablesDown(net.lbNs);
 }

@@ -22,6 +22,7 @@ import { BENCH_PIN_DIR } from '../sluice-agent.js';
 import { buildBenchBpf } from '../bpf-object.js';
 import { GENERATOR_SOURCE_BASE, UDP_PORT, type BenchNetwork } from './network.js';
 import type { GeneratorRequest } from './udp-generator.js';
+import { GENERATOR_CPU, type ReceiveThreads, threadCpuSeconds } from './cpu-layout.js';
 
 const GENERATOR = fileURLToPath(new URL('./udp-generator.ts', import.meta.url));
 const SINK_SOURCE = fileURLToPath(new URL('./udp-sink.bpf.c', import.meta.url));
@@ -43,6 +44,9 @@ export interface UdpResult {
   /** Datagrams the sinks passed up their stacks, and how many of those the backends' UDP layers took in. */
   sampled: number;
   reachedUdp: number;
+  /** Busy share (0..1) of the LB's client-link receive thread and of the sinks' threads over the generation. */
+  lbBusy: number;
+  sinksBusy: number;
 }
 
 const sinkPin = (ns: string) => join(BENCH_PIN_DIR, `udp-sink-${ns}`);
@@ -111,7 +115,7 @@ async function totals(net: BenchNetwork): Promise<SinkCounters> {
   };
 }
 
-export async function runUdp(net: BenchNetwork, destination: string, flows: number, seconds: number): Promise<UdpResult> {
+export async function runUdp(net: BenchNetwork, threads: ReceiveThreads, destination: string, flows: number, seconds: number): Promise<UdpResult> {
   const request: GeneratorRequest = {
     ifname: 'eth0',
     srcMac: net.clientMac,
@@ -124,10 +128,14 @@ export async function runUdp(net: BenchNetwork, destination: string, flows: numb
     maxFrames: MAX_FRAMES,
   };
   const before = await totals(net);
-  const result = await inNamespace(net.clientNs, process.execPath, ['--import', 'tsx', GENERATOR, JSON.stringify(request)], seconds * 1000 + 30_000);
+  const [lbBefore, sinksBefore] = [threadCpuSeconds(threads.lb), threadCpuSeconds(threads.sinks)];
+  /* The generator on the sinks' CPU, away from the LB's receive thread (cpu-layout.ts). */
+  const generator = ['-c', String(GENERATOR_CPU), process.execPath, '--import', 'tsx', GENERATOR, JSON.stringify(request)];
+  const result = await inNamespace(net.clientNs, 'taskset', generator, seconds * 1000 + 30_000);
   if (result.code !== 0) throw new Error(`UDP generator failed (${result.timedOut ? 'timed out' : (result.code ?? result.signal)}): ${result.stderr.trim()}`);
   const sent = JSON.parse(result.stdout.trim().split('\n').pop()!) as { frames: number; seconds: number };
   await sleep(200); /* let the last softirq batches land */
+  const [lbBusy, sinksBusy] = [(threadCpuSeconds(threads.lb) - lbBefore) / sent.seconds, (threadCpuSeconds(threads.sinks) - sinksBefore) / sent.seconds];
   const after = await totals(net);
   const arrivedPlain = after.arrivedPlain - before.arrivedPlain;
   const arrivedTunneled = after.arrivedTunneled - before.arrivedTunneled;
@@ -146,5 +154,7 @@ export async function runUdp(net: BenchNetwork, destination: string, flows: numb
     arrivedTunneled,
     sampled,
     reachedUdp,
+    lbBusy,
+    sinksBusy,
   };
 }

@@ -79,6 +79,9 @@ export function packetCases(): PacketCase[] {
     established(4, 'tcp', 1024),
     established(4, 'tcp', 64 * 1024),
     established(4, 'tcp', 512 * 1024),
+    /* The live UDP floods' kind of packet, beside which forwarding/live-cpu/* is read (forwarding/live-cost.ts). */
+    established(4, 'udp', 1024),
+    established(4, 'udp', 64 * 1024),
     established(6, 'udp', 512 * 1024),
     newFlow('new-empty', 4, 'tcp', 'round-robin'),
     newFlow('new-empty', 4, 'tcp', 'weighted-round-robin'),
