@@ -184,7 +184,7 @@ export interface DataplaneMaps {
  * sizes came from (bpf_map__key_size after open, or bpf_obj_get_info_by_fd
  * for a pinned map).
  */
-export function checkMapShape(name: MapName, info: MapInfo, source: 'bpf_map' | 'bpf_obj_get_info_by_fd'): void {
+export function checkMapShape(name: MapName, info: MapInfo, source: 'bpf_map' | 'bpf_obj_get_info_by_fd', checkValue = true): void {
   const spec: MapSpec = MAP_SPECS[name];
   const subject = `map "${name}"`;
   const fail = (call: string, detail: string): never => {
@@ -206,7 +206,7 @@ export function checkMapShape(name: MapName, info: MapInfo, source: 'bpf_map' | 
     fail(source === 'bpf_map' ? 'bpf_map__key_size' : source, `key_size is ${info.keySize} but ${spec.keyType} is ${spec.key.size} bytes; ${hint}`);
   }
   /* A per-CPU map's value_size is that of one CPU's copy. */
-  if (info.valueSize !== spec.value.size) {
+  if (checkValue && info.valueSize !== spec.value.size) {
     fail(source === 'bpf_map' ? 'bpf_map__value_size' : source, `value_size is ${info.valueSize} but ${spec.valueType} is ${spec.value.size} bytes; ${hint}`);
   }
 }

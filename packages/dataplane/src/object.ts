@@ -50,6 +50,13 @@ export interface LoadOptions {
   programName?: string;
   /** Load-time settings (`const volatile` in bpf/src/tunables.h); each one left out keeps the C default. */
   tunables?: Partial<Tunables>;
+  /**
+   * Maps whose value may have another layout than generated/layout.ts (type
+   * and key are still checked): for timing an older build (the bench's
+   * baseline), whose caller touches these maps' values only as raw bytes.
+   * Their typed accessors must not be used. Never for the agent.
+   */
+  rawValueMaps?: readonly MapName[];
 }
 
 export interface Dataplane {
@@ -211,7 +218,8 @@ export function loadDataplane(options: LoadOptions): Dataplane {
     applyTunables(obj, options.tunables ?? {}, objSubject);
 
     /* Before load: a layout mismatch must not get as far as creating a 2M-entry table. */
-    for (const [name, map] of mapPtrs) checkMapShape(name, mapInfoOf(map, -1), 'bpf_map');
+    const rawValueMaps = new Set(options.rawValueMaps ?? []);
+    for (const [name, map] of mapPtrs) checkMapShape(name, mapInfoOf(map, -1), 'bpf_map', !rawValueMaps.has(name));
 
     const adopted: string[] = [];
     if (pinDir !== undefined) {
