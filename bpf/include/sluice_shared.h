@@ -154,6 +154,18 @@ enum sluice_endpoint_filter {
 	ENDPOINT_FILTER_MULTIPLIER = 0x61c88647, /* the kernel's GOLDEN_RATIO_32 (hash_32) */
 };
 
+/*
+ * vip_filter: one bit per hash of a VIP address, set while the address is
+ * in vips, so that a packet for no service (the host's own traffic) is
+ * passed after one array read, before any flow lookup. A set bit only says
+ * "maybe": the flow table and the exact maps decide.
+ */
+enum sluice_vip_filter {
+	VIP_FILTER_BITS_LOG2 = 14,
+	VIP_FILTER_WORDS = (1 << 14) / 64,
+	VIP_FILTER_MULTIPLIER = 0x61c88647, /* the kernel's GOLDEN_RATIO_32 (hash_32) */
+};
+
 /* Flow flags. */
 enum sluice_flow_flags {
 	FLOW_F_FIN_CLIENT = 1 << 0, /* the client sent FIN */

@@ -73,6 +73,7 @@ export const MAP_SPECS = {
     valueType: 'struct endpoint_owners',
   },
   endpoint_filter: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
+  vip_filter: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
   lookup_tables: { type: BpfMapType.ARRAY, key: u32Codec, value: structCodec(lookupTableLayout), keyType: '__u32', valueType: 'struct lookup_table' },
   rr_cursors: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
   backend_active: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
@@ -148,6 +149,8 @@ export interface DataplaneMaps {
   backendEndpoints: BpfMap<ServiceKey, EndpointOwners>;
   /** Bit per hash of a backend endpoint: which packets may be replies (ARRAY of u64). */
   endpointFilter: BpfMap<number, bigint>;
+  /** Bit per hash of a VIP address: which packets may be for a service (ARRAY of u64). */
+  vipFilter: BpfMap<number, bigint>;
   /** service id * 2 + slot -> lookup table (ARRAY). */
   lookupTables: BpfMap<number, LookupTable>;
   /** Service id -> round-robin position (ARRAY). */
@@ -223,6 +226,7 @@ export function createDataplaneMaps(infoOf: (name: MapName) => MapInfo, owner: F
     backends: plain('backends'),
     backendEndpoints: plain('backend_endpoints'),
     endpointFilter: plain('endpoint_filter'),
+    vipFilter: plain('vip_filter'),
     lookupTables: plain('lookup_tables'),
     rrCursors: plain('rr_cursors'),
     backendActive: plain('backend_active'),

@@ -390,6 +390,14 @@ export const SluiceEndpointFilter = {
 } as const;
 export type SluiceEndpointFilter = (typeof SluiceEndpointFilter)[keyof typeof SluiceEndpointFilter];
 
+/** enum sluice_vip_filter */
+export const SluiceVipFilter = {
+  VIP_FILTER_BITS_LOG2: 14,
+  VIP_FILTER_WORDS: 256,
+  VIP_FILTER_MULTIPLIER: 1640531527,
+} as const;
+export type SluiceVipFilter = (typeof SluiceVipFilter)[keyof typeof SluiceVipFilter];
+
 /** enum sluice_flow_flags */
 export const SluiceFlowFlags = {
   FLOW_F_FIN_CLIENT: 1,
