@@ -162,6 +162,8 @@ function loadSubject(label: Subject['label'], objectPath: string): Subject {
 /** Per-run costs of one subject in one case, and its failed path checks. */
 interface Timed {
   cost: number[];
+  /* Reply cases: the forward path over the same flows, in the same runs. */
+  forwardCost: number[];
   failures: Set<string>;
 }
 
@@ -254,6 +256,34 @@ class PacketCostBench {
     return notes.join('; ');
   }
 
+  /** One run of the forward path over a reply case's flows (its own floor), then the reply frame back in the harness. */
+  private timeForward(
+    forward: ReturnType<typeof frameTemplate>,
+    mode: FlowMode,
+    c: PacketCase,
+    k: number,
+    order: Subject[],
+    results: Map<Subject, Timed>,
+  ): void {
+    const ifindex = this.ifindex.forward;
+    this.harness.setTemplate(forward, mode, Math.max(1, c.flows));
+    const e = this.harness.time(this.harness.emptyFd, forward.frame, k, ifindex);
+    this.harness.setTarget(this.harness.emptyFd);
+    this.harness.setCursor(0);
+    const he = this.harness.time(this.harness.harnessFd, forward.frame, k, ifindex);
+    for (const subject of order) {
+      this.harness.setTarget(subject.dp.programFd);
+      this.harness.setCursor(0);
+      const before = counters(subject.dp);
+      const hf = this.harness.time(this.harness.harnessFd, forward.frame, k, ifindex).ns;
+      const failure = checkPath({ ...c, direction: 'forward' }, before, counters(subject.dp), k);
+      if (failure) results.get(subject)!.failures.add(`forward of the same flows: ${failure}`);
+      results.get(subject)!.forwardCost.push(e.ns + hf - he.ns);
+    }
+    const reply = frameTemplate({ family: c.family, protocol: c.protocol, direction: 'reply', tcpFlags: timedFlags(c), vip: 1 });
+    this.harness.setTemplate(reply, mode, Math.max(1, c.flows));
+  }
+
   measure(c: PacketCase): BenchRecord[] {
     const setupNote = this.prepareAll(c);
     const timed = frameTemplate({
@@ -274,7 +304,10 @@ class PacketCostBench {
     const floor: number[] = [];
     const harnessOnly: number[] = [];
     const raw: number[][] = [];
-    const results = new Map<Subject, Timed>(this.subjects.map((s) => [s, { cost: [], failures: new Set<string>() }]));
+    const results = new Map<Subject, Timed>(this.subjects.map((s) => [s, { cost: [], forwardCost: [], failures: new Set<string>() }]));
+    /* Issue 14 asks the reply path within 1.2 x of the forward path: a reply case times the client's ACKs on the same flows in every run too. */
+    const pairedForward =
+      c.direction === 'reply' ? frameTemplate({ family: c.family, protocol: c.protocol, direction: 'forward', tcpFlags: TCP.ACK, vip: 1 }) : undefined;
     for (let run = 0; run < options.runs; run++) {
       if (c.kind === 'new-empty') for (const subject of this.subjects) this.clearFlowTables(subject);
       const start = isNew ? this.uniqueCursor : 0;
@@ -295,6 +328,7 @@ class PacketCostBench {
         if (failure) results.get(subject)!.failures.add(failure);
       }
       if (isNew) this.uniqueCursor += k;
+      if (pairedForward) this.timeForward(pairedForward, mode, c, k, order, results);
       for (const subject of this.subjects) {
         results.get(subject)!.cost.push(e.ns + hs.get(subject)! - he.ns);
         row.push(hs.get(subject)!);
@@ -366,6 +400,29 @@ class PacketCostBench {
         ].join('; '),
       });
     }
+    if (pairedForward) {
+      const perRun = (t: Timed) => t.cost.map((ns, i) => ns / t.forwardCost[i]!);
+      const theirs = this.baseline ? results.get(this.baseline) : undefined;
+      records.push({
+        section: 'packet-cost',
+        name: c.name.replace('/reply/', '/reply-vs-forward/'),
+        value: round(median(mine.cost)),
+        unit: 'ns/packet',
+        referenceName: 'forward path, same flows, same runs',
+        referenceValue: round(median(mine.forwardCost)),
+        ratio: round(median(perRun(mine)), 3),
+        runs: options.runs,
+        spread: round(spread(perRun(mine)), 3),
+        note: [
+          `per run, the reply frames then the client's ACKs on the same ${c.flows} flow(s), each beside its own floor; forward per run ns: [${mine.forwardCost.join(',')}]`,
+          ...(theirs
+            ? [
+                `the baseline's in the same runs: x${round(median(perRun(theirs)), 3)} (${round(median(theirs.cost))} vs ${round(median(theirs.forwardCost))} ns)`,
+              ]
+            : []),
+        ].join('; '),
+      });
+    }
     return records;
   }
 
@@ -375,32 +432,6 @@ class PacketCostBench {
   }
 }
 
-/*
- * Issue 14: the reply path within 1.2 x of the forward path at every table
- * size. Both cases ran in this run (not in the same timed calls), so the
- * ratio is of their medians; each one's per-run values are in its own note.
- */
-function replyVersusForward(records: readonly BenchRecord[]): BenchRecord[] {
-  const out: BenchRecord[] = [];
-  for (const reply of records.filter((r) => r.name.startsWith('packet-cost/reply/') && !r.name.endsWith('/vs-baseline'))) {
-    const forward = records.find((r) => r.name === reply.name.replace('/reply/', '/established/'));
-    if (!forward || reply.value === null || forward.value === null) continue;
-    out.push({
-      section: 'packet-cost',
-      name: reply.name.replace('/reply/', '/reply-vs-forward/'),
-      value: reply.value,
-      unit: 'ns/packet',
-      referenceName: 'forward path, same flows (same run)',
-      referenceValue: forward.value,
-      ratio: round(reply.value / forward.value, 3),
-      runs: Math.min(reply.runs, forward.runs),
-      spread: null,
-      note: `median of ${reply.name} over median of ${forward.name}`,
-    });
-  }
-  return out;
-}
-
 /* SLUICE_BENCH_CASES: a regular expression; only the cases whose names match are timed (for trying out a change). */
 const only = process.env.SLUICE_BENCH_CASES ? new RegExp(process.env.SLUICE_BENCH_CASES) : undefined;
 const bench = new PacketCostBench();
@@ -408,13 +439,14 @@ const records: BenchRecord[] = [];
 try {
   for (const c of packetCases().filter((x) => !only || only.test(x.name))) {
     const started = Date.now();
-    const [record, vsBaseline] = bench.measure(c);
-    records.push(record!, ...(vsBaseline ? [vsBaseline] : []));
+    const [record, ...more] = bench.measure(c);
+    const vsBaseline = more.find((r) => r.name.endsWith('/vs-baseline'));
+    records.push(record!, ...more);
     log(
       `${c.name}: ${record!.value} ns (x${record!.ratio} of ${record!.referenceValue} ns)${vsBaseline ? `, x${vsBaseline.ratio} of the baseline's ${vsBaseline.referenceValue} ns` : ''} in ${Date.now() - started} ms${[record, vsBaseline].some((r) => r?.note?.includes('FAILED')) ? ' -- PATH CHECK FAILED' : ''}`,
     );
   }
-  records.push(...replyVersusForward(records), ...bench.extra);
+  records.push(...bench.extra);
 } finally {
   bench.close();
 }
