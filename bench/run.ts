@@ -120,11 +120,6 @@ async function main(): Promise<void> {
   }
   if (wanted('forwarding')) records.push(...(await section('forwarding', () => runForwarding(options, log))));
   pairLiveWithTestRun(records);
-  if (options.only) {
-    process.stdout.write(`${resultsTable(records)}\n\n(--only ${options.only.join(',')}: no results written)\n`);
-    return;
-  }
-
   const order: Section[] = ['packet-cost', 'forwarding', 'control-plane'];
   records.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
   let commit = 'unknown';
@@ -140,10 +135,17 @@ async function main(): Promise<void> {
     kernel: release(),
     cpus: cpus().length,
     commit,
+    baseline: options.baseline ?? null,
   };
-  const { goals, files } = writeResults(records, info);
+  /* --only: goals of the sections not run say "not measured"; latest.* stays the last full run's. */
+  const { goals, files } = writeResults(records, info, options.only ? `only-${options.only.join('-')}` : 'latest');
   process.stdout.write(
-    `${resultsTable(records)}\n\nGoals:\n${goals.map((g) => `- ${g.text}: ${g.verdict}`).join('\n')}\n\nWrote ${files.join(', ')} in ${Math.round(info.seconds)} s${consoleBuildSeconds ? ` (${Math.round(consoleBuildSeconds)} s of it building the console)` : ''}\n`,
+    `${resultsTable(records)}\n\nGoals:\n${goals
+      .filter((g) => !options.only || records.some((r) => r.name === g.record))
+      .map((g) => `- ${g.text}: ${g.verdict}`)
+      .join(
+        '\n',
+      )}\n\nWrote ${files.join(', ')} in ${Math.round(info.seconds)} s${consoleBuildSeconds ? ` (${Math.round(consoleBuildSeconds)} s of it building the console)` : ''}\n`,
   );
 }
 

@@ -94,7 +94,9 @@ export function packetCases(): PacketCase[] {
     reply(4, 'tcp', 1),
     reply(4, 'udp', 1),
     reply(6, 'tcp', 1),
+    reply(4, 'tcp', 1024),
     reply(4, 'tcp', 64 * 1024),
+    reply(4, 'tcp', 512 * 1024),
     ...(['dsr', 'ipip', 'gue'] as const).flatMap((mode) => [
       inMode(mode, 4, 'tcp'),
       inMode(mode, 4, 'udp'),

@@ -6,14 +6,17 @@
  * Per run, back to back on the same CPU:
  *   E  = the empty program, repeat K          (the floor)
  *   He = harness -> empty, repeat K            (restore + tail call)
- *   Hs = harness -> sluice_xdp, repeat K
- * cost = E + Hs - He; ratio = cost / E.
+ *   Hs = harness -> sluice_xdp, repeat K       (this checkout's build)
+ *   Hb = harness -> the baseline's sluice_xdp  (with a baseline: an older
+ *        commit's build, its own maps, set up the same way; the two take
+ *        turns going first)
+ * cost = E + Hs - He; ratio = cost / E; vs baseline: cost / (E + Hb - He).
  */
 import { fileURLToPath } from 'node:url';
 import { dataplaneConfigSchema, type Algorithm } from '@sluice/api';
 import { loadDataplane, type Dataplane } from '@sluice/dataplane';
 import { interfaceIndex } from '@sluice/dataplane';
-import { SluiceCounter } from '@sluice/dataplane';
+import { SluiceCounter, SluiceVipFilter } from '@sluice/dataplane';
 import { Reconciler } from '@sluice/agent/reconciler';
 import { serviceKeyOf } from '@sluice/agent/map-entries';
 import { SluiceForwardingMode } from '@sluice/dataplane';
@@ -29,9 +32,23 @@ import { BACKEND_FACING, CLIENT_FACING } from './network.js';
 interface WorkerOptions {
   runs: number;
   quick: boolean;
+  /** An older build to time beside this one (bench/packet-cost/baseline.ts), if any. */
+  baseline?: { commit: string; objectPath: string };
 }
 
 const options: WorkerOptions = JSON.parse(process.argv[2] ?? '{"runs":5,"quick":true}');
+/*
+ * The baseline's flow tables may hold another struct flow_value (issue 14
+ * shrinks it): the bench touches them only as raw keys (clear, count), so
+ * their value layout is not checked; every map the reconciler writes is.
+ */
+const FLOW_TABLES = ['flows', 'half_open_flows'] as const;
+/*
+ * Maps this build added since the baseline, with a stand-in's size: the
+ * reconciler writes them as usual, into a map the older program never reads
+ * (it has no such check to make).
+ */
+const ADDED_MAPS = { vip_filter: SluiceVipFilter.VIP_FILTER_WORDS };
 /* SLUICE_BENCH_OBJECT: time a candidate build of the data plane instead (same shared header). */
 const OBJECT = process.env.SLUICE_BENCH_OBJECT ?? fileURLToPath(new URL('../../bpf/build/sluice.bpf.o', import.meta.url));
 /* Iterations per timed call: enough that the syscall itself is < 0.1 % of the time. */
@@ -128,64 +145,87 @@ function checkPath(c: PacketCase, before: Record<string, bigint>, after: Record<
   return wrong.length ? `path check FAILED: ${wrong.join(', ')}` : undefined;
 }
 
+/** One build of the data plane under test, with its own maps. */
+interface Subject {
+  label: 'candidate' | 'baseline';
+  dp: Dataplane;
+  reconciler: Reconciler;
+  /** The table is full of flows from an earlier new-full case: the next one can start right away. */
+  tableFull: Protocol | undefined;
+}
+
+function loadSubject(label: Subject['label'], objectPath: string): Subject {
+  const dp = loadDataplane(label === 'baseline' ? { objectPath, rawValueMaps: FLOW_TABLES, standInMaps: ADDED_MAPS } : { objectPath });
+  return { label, dp, reconciler: new Reconciler(dp.maps, Reconciler.limitsOf(dp.maps, 1024)), tableFull: undefined };
+}
+
+/** Per-run costs of one subject in one case, and its failed path checks. */
+interface Timed {
+  cost: number[];
+  /* Reply cases: the forward path over the same flows, in the same runs. */
+  forwardCost: number[];
+  failures: Set<string>;
+}
+
 class PacketCostBench {
-  private readonly dp = loadDataplane({ objectPath: OBJECT });
-  private readonly reconciler = new Reconciler(this.dp.maps, Reconciler.limitsOf(this.dp.maps, 1024));
+  private readonly candidate = loadSubject('candidate', OBJECT);
+  private readonly baseline = options.baseline ? loadSubject('baseline', options.baseline.objectPath) : undefined;
+  private readonly subjects = [this.candidate, ...(this.baseline ? [this.baseline] : [])];
   private readonly harness = Harness.load(buildHarness());
   private readonly ifindex = { forward: interfaceIndex(CLIENT_FACING), reply: interfaceIndex(BACKEND_FACING) };
   /** Flow numbers for new flows only ever go up, so no "new" flow was seen before. */
   private uniqueCursor = 0;
   readonly extra: BenchRecord[] = [];
 
-  /** Runs the harness over `iterations` flows into the data plane, in bounded calls. */
-  private drive(iterations: number, ifindex: number, frame: Buffer): void {
-    this.harness.setTarget(this.dp.programFd);
+  /** Runs the harness over `iterations` flows into a data plane, in bounded calls. */
+  private drive(dp: Dataplane, iterations: number, ifindex: number, frame: Buffer): void {
+    this.harness.setTarget(dp.programFd);
     for (let left = iterations; left > 0; left -= MAX_ITERATIONS_PER_CALL) {
       this.harness.time(this.harness.harnessFd, frame, Math.min(left, MAX_ITERATIONS_PER_CALL), ifindex);
     }
   }
 
   /** Both flow tables: TCP flows wait in the half-open one from SYN to ACK. */
-  private clearFlowTables(): void {
-    clearFlowTable(this.dp.maps.flows as never);
-    clearFlowTable(this.dp.maps.halfOpenFlows as never);
+  private clearFlowTables(subject: Subject): void {
+    clearFlowTable(subject.dp.maps.flows as never);
+    clearFlowTable(subject.dp.maps.halfOpenFlows as never);
+    subject.tableFull = undefined;
   }
 
-  /** The table is full of flows from an earlier new-full case: the next one can start right away. */
-  private tableFull: Protocol | undefined;
-
-  private prepare(c: PacketCase): string {
+  /** Sets one subject up for the case; new-full fills from `fillStart` on. Returns a note and the flow numbers it used. */
+  private prepare(subject: Subject, c: PacketCase, fillStart: number): { note: string; used: number } {
+    const { dp } = subject;
     const specs = serviceSpecs(c.algorithm);
-    this.reconciler.apply(specs);
-    writeMode(this.dp, specs, c.mode ?? 'nat');
+    subject.reconciler.apply(specs);
+    writeMode(dp, specs, c.mode ?? 'nat');
     const notes: string[] = [];
-    if (c.kind === 'new-full' && this.tableFull === c.protocol) return 'table still full from the previous case';
-    this.clearFlowTables();
-    this.tableFull = undefined;
+    if (c.kind === 'new-full' && subject.tableFull === c.protocol) return { note: 'table still full from the previous case', used: 0 };
+    this.clearFlowTables(subject);
+    let used = 0;
     if (c.kind === 'established') {
       /* Open the flows the way a client does (TCP: SYN, then the ACK that moves them to the flow table), through the forward path. */
       for (const tcpFlags of c.protocol === 'tcp' ? [TCP.SYN, TCP.ACK] : [TCP.SYN]) {
         const open = frameTemplate({ family: c.family, protocol: c.protocol, direction: 'forward', tcpFlags, vip: c.direction === 'reply' ? 1 : 0 });
         this.harness.setTemplate(open, c.flows > 1 ? 'cycle' : 'fixed', c.flows);
         this.harness.setCursor(0);
-        this.drive(c.flows, this.ifindex.forward, open.frame);
+        this.drive(dp, c.flows, this.ifindex.forward, open.frame);
       }
     }
     if (c.kind === 'new-full') {
       /* TCP SYNs fill the half-open table; UDP flows fill the flow table. */
-      const table = c.protocol === 'tcp' ? this.dp.maps.halfOpenFlows : this.dp.maps.flows;
+      const table = c.protocol === 'tcp' ? dp.maps.halfOpenFlows : dp.maps.flows;
       const capacity = table.maxEntries;
       /* One entry per flow: 10 % more flows than entries, so every later insert evicts. */
       const fill = Math.ceil(capacity * 1.1);
       const syn = frameTemplate({ family: c.family, protocol: c.protocol, direction: 'forward', tcpFlags: TCP.SYN });
       this.harness.setTemplate(syn, 'unique');
-      this.harness.setCursor(this.uniqueCursor);
-      this.drive(fill, this.ifindex.forward, syn.frame);
-      this.uniqueCursor += fill;
-      this.tableFull = c.protocol;
+      this.harness.setCursor(fillStart);
+      this.drive(dp, fill, this.ifindex.forward, syn.frame);
+      used = fill;
+      subject.tableFull = c.protocol;
       const { entries, ms } = scanFlowTable(table as never);
-      notes.push(`${table === this.dp.maps.flows ? 'flow' : 'half-open'} table filled with ${fill} flows: holds ${entries} of ${capacity} entries`);
-      if (table === this.dp.maps.flows) {
+      notes.push(`${table === dp.maps.flows ? 'flow' : 'half-open'} table filled with ${fill} flows: holds ${entries} of ${capacity} entries`);
+      if (table === dp.maps.flows && subject === this.candidate) {
         this.extra.push({
           section: 'control-plane',
           name: 'control-plane/flow-table-scan/full-table',
@@ -200,11 +240,52 @@ class PacketCostBench {
         });
       }
     }
+    return { note: notes.join('; '), used };
+  }
+
+  /** The case set up in every subject: new flow numbers are shared (each subject has its own tables). */
+  private prepareAll(c: PacketCase): string {
+    const notes: string[] = [];
+    let used = 0;
+    for (const subject of this.subjects) {
+      const prepared = this.prepare(subject, c, this.uniqueCursor);
+      used = Math.max(used, prepared.used);
+      if (prepared.note) notes.push(this.baseline ? `${subject.label}: ${prepared.note}` : prepared.note);
+    }
+    this.uniqueCursor += used;
     return notes.join('; ');
   }
 
-  measure(c: PacketCase): BenchRecord {
-    const setupNote = this.prepare(c);
+  /** One run of the forward path over a reply case's flows (its own floor), then the reply frame back in the harness. */
+  private timeForward(
+    forward: ReturnType<typeof frameTemplate>,
+    mode: FlowMode,
+    c: PacketCase,
+    k: number,
+    order: Subject[],
+    results: Map<Subject, Timed>,
+  ): void {
+    const ifindex = this.ifindex.forward;
+    this.harness.setTemplate(forward, mode, Math.max(1, c.flows));
+    const e = this.harness.time(this.harness.emptyFd, forward.frame, k, ifindex);
+    this.harness.setTarget(this.harness.emptyFd);
+    this.harness.setCursor(0);
+    const he = this.harness.time(this.harness.harnessFd, forward.frame, k, ifindex);
+    for (const subject of order) {
+      this.harness.setTarget(subject.dp.programFd);
+      this.harness.setCursor(0);
+      const before = counters(subject.dp);
+      const hf = this.harness.time(this.harness.harnessFd, forward.frame, k, ifindex).ns;
+      const failure = checkPath({ ...c, direction: 'forward' }, before, counters(subject.dp), k);
+      if (failure) results.get(subject)!.failures.add(`forward of the same flows: ${failure}`);
+      results.get(subject)!.forwardCost.push(e.ns + hf - he.ns);
+    }
+    const reply = frameTemplate({ family: c.family, protocol: c.protocol, direction: 'reply', tcpFlags: timedFlags(c), vip: 1 });
+    this.harness.setTemplate(reply, mode, Math.max(1, c.flows));
+  }
+
+  measure(c: PacketCase): BenchRecord[] {
+    const setupNote = this.prepareAll(c);
     const timed = frameTemplate({
       family: c.family,
       protocol: c.protocol,
@@ -220,48 +301,55 @@ class PacketCostBench {
     const frame = timed.frame;
     this.harness.setTemplate(timed, mode, Math.max(1, c.flows));
 
-    const cost: number[] = [];
     const floor: number[] = [];
-    const ratios: number[] = [];
     const harnessOnly: number[] = [];
-    const raw: Array<[number, number, number]> = [];
-    const failures = new Set<string>();
+    const raw: number[][] = [];
+    const results = new Map<Subject, Timed>(this.subjects.map((s) => [s, { cost: [], forwardCost: [], failures: new Set<string>() }]));
+    /* Issue 14 asks the reply path within 1.2 x of the forward path: a reply case times the client's ACKs on the same flows in every run too. */
+    const pairedForward =
+      c.direction === 'reply' ? frameTemplate({ family: c.family, protocol: c.protocol, direction: 'forward', tcpFlags: TCP.ACK, vip: 1 }) : undefined;
     for (let run = 0; run < options.runs; run++) {
-      if (c.kind === 'new-empty') {
-        this.clearFlowTables();
-        this.tableFull = undefined;
-      }
+      if (c.kind === 'new-empty') for (const subject of this.subjects) this.clearFlowTables(subject);
       const start = isNew ? this.uniqueCursor : 0;
       const e = this.harness.time(this.harness.emptyFd, frame, k, ifindex);
       this.harness.setTarget(this.harness.emptyFd);
       this.harness.setCursor(start);
       const he = this.harness.time(this.harness.harnessFd, frame, k, ifindex);
-      this.harness.setTarget(this.dp.programFd);
-      this.harness.setCursor(start);
-      const before = counters(this.dp);
-      const hs = this.harness.time(this.harness.harnessFd, frame, k, ifindex);
-      const failure = checkPath(c, before, counters(this.dp), k);
-      if (failure) failures.add(failure);
+      const row = [e.ns, he.ns];
+      /* Candidate and baseline take turns going first, so neither always runs on the other's warm caches. */
+      const order = run % 2 === 0 ? this.subjects : [...this.subjects].reverse();
+      const hs = new Map<Subject, number>();
+      for (const subject of order) {
+        this.harness.setTarget(subject.dp.programFd);
+        this.harness.setCursor(start);
+        const before = counters(subject.dp);
+        hs.set(subject, this.harness.time(this.harness.harnessFd, frame, k, ifindex).ns);
+        const failure = checkPath(c, before, counters(subject.dp), k);
+        if (failure) results.get(subject)!.failures.add(failure);
+      }
       if (isNew) this.uniqueCursor += k;
-      const ns = e.ns + hs.ns - he.ns;
-      cost.push(ns);
+      if (pairedForward) this.timeForward(pairedForward, mode, c, k, order, results);
+      for (const subject of this.subjects) {
+        results.get(subject)!.cost.push(e.ns + hs.get(subject)! - he.ns);
+        row.push(hs.get(subject)!);
+      }
       floor.push(e.ns);
       harnessOnly.push(he.ns - e.ns);
-      ratios.push(ns / e.ns);
-      raw.push([e.ns, he.ns, hs.ns]);
+      raw.push(row);
     }
 
+    const mine = results.get(this.candidate)!;
     const notes = [
       `${k} iterations per timed call; harness restore + tail call ${round(median(harnessOnly), 3)} ns (subtracted)`,
-      `per run [empty, harness->empty, harness->sluice] ns: ${raw.map((r) => `[${r.join(',')}]`).join(' ')}`,
+      `per run [empty, harness->empty, harness->sluice${this.baseline ? ', harness->baseline' : ''}] ns: ${raw.map((r) => `[${r.join(',')}]`).join(' ')}`,
     ];
     if (c.kind === 'pass') {
       /* This frame is not rewritten, so it can also be timed directly: a check of the harness method. */
-      const direct = median(Array.from({ length: options.runs }, () => this.harness.time(this.dp.programFd, frame, k, ifindex).ns));
+      const direct = median(Array.from({ length: options.runs }, () => this.harness.time(this.candidate.dp.programFd, frame, k, ifindex).ns));
       notes.push(`timed directly without the harness: ${round(direct, 3)} ns`);
     }
-    if (c.flows >= 512 * 1024 && c.kind === 'established' && c.family === 4) {
-      const { entries, ms } = scanFlowTable(this.dp.maps.flows as never);
+    if (c.flows >= 512 * 1024 && c.kind === 'established' && c.family === 4 && c.direction === 'forward') {
+      const { entries, ms } = scanFlowTable(this.candidate.dp.maps.flows as never);
       this.extra.push({
         section: 'control-plane',
         name: `control-plane/flow-table-scan/${entries}-entries`,
@@ -276,24 +364,71 @@ class PacketCostBench {
       });
     }
     if (setupNote) notes.push(setupNote);
-    notes.push(...failures);
-    return {
-      section: 'packet-cost',
-      name: c.name,
-      value: round(median(cost)),
-      unit: 'ns/packet',
-      referenceName: 'empty XDP program',
-      referenceValue: round(median(floor)),
-      ratio: round(median(ratios), 3),
-      runs: options.runs,
-      spread: round(spread(cost), 3),
-      note: notes.join('; '),
-    };
+    notes.push(...[...mine.failures].map((f) => (this.baseline ? `candidate ${f}` : f)));
+    const records: BenchRecord[] = [
+      {
+        section: 'packet-cost',
+        name: c.name,
+        value: round(median(mine.cost)),
+        unit: 'ns/packet',
+        referenceName: 'empty XDP program',
+        referenceValue: round(median(floor)),
+        ratio: round(median(mine.cost.map((ns, i) => ns / floor[i]!)), 3),
+        runs: options.runs,
+        spread: round(spread(mine.cost), 3),
+        note: notes.join('; '),
+      },
+    ];
+    if (this.baseline && options.baseline) {
+      const theirs = results.get(this.baseline)!;
+      const ratios = mine.cost.map((ns, i) => ns / theirs.cost[i]!);
+      records.push({
+        section: 'packet-cost',
+        name: `${c.name}/vs-baseline`,
+        value: round(median(mine.cost)),
+        unit: 'ns/packet',
+        referenceName: `baseline ${options.baseline.commit.slice(0, 7)} (same run)`,
+        referenceValue: round(median(theirs.cost)),
+        ratio: round(median(ratios), 3),
+        runs: options.runs,
+        spread: round(spread(ratios), 3),
+        note: [
+          `this build beside bpf/ of ${options.baseline.commit} (built from git into a temporary directory), each with its own maps, set up and timed alike in the same runs`,
+          `baseline per run ns: [${theirs.cost.join(',')}], x${round(median(theirs.cost.map((ns, i) => ns / floor[i]!)), 3)} of the empty program`,
+          ...[...theirs.failures].map((f) => `baseline ${f}`),
+          ...[...mine.failures].map((f) => `candidate ${f}`),
+        ].join('; '),
+      });
+    }
+    if (pairedForward) {
+      const perRun = (t: Timed) => t.cost.map((ns, i) => ns / t.forwardCost[i]!);
+      const theirs = this.baseline ? results.get(this.baseline) : undefined;
+      records.push({
+        section: 'packet-cost',
+        name: c.name.replace('/reply/', '/reply-vs-forward/'),
+        value: round(median(mine.cost)),
+        unit: 'ns/packet',
+        referenceName: 'forward path, same flows, same runs',
+        referenceValue: round(median(mine.forwardCost)),
+        ratio: round(median(perRun(mine)), 3),
+        runs: options.runs,
+        spread: round(spread(perRun(mine)), 3),
+        note: [
+          `per run, the reply frames then the client's ACKs on the same ${c.flows} flow(s), each beside its own floor; forward per run ns: [${mine.forwardCost.join(',')}]`,
+          ...(theirs
+            ? [
+                `the baseline's in the same runs: x${round(median(perRun(theirs)), 3)} (${round(median(theirs.cost))} vs ${round(median(theirs.forwardCost))} ns)`,
+              ]
+            : []),
+        ].join('; '),
+      });
+    }
+    return records;
   }
 
   close(): void {
     this.harness.close();
-    this.dp.close();
+    for (const subject of this.subjects) subject.dp.close();
   }
 }
 
@@ -304,10 +439,11 @@ const records: BenchRecord[] = [];
 try {
   for (const c of packetCases().filter((x) => !only || only.test(x.name))) {
     const started = Date.now();
-    const record = bench.measure(c);
-    records.push(record);
+    const [record, ...more] = bench.measure(c);
+    const vsBaseline = more.find((r) => r.name.endsWith('/vs-baseline'));
+    records.push(record!, ...more);
     log(
-      `${c.name}: ${record.value} ns (x${record.ratio} of ${record.referenceValue} ns) in ${Date.now() - started} ms${record.note?.includes('FAILED') ? ' -- PATH CHECK FAILED' : ''}`,
+      `${c.name}: ${record!.value} ns (x${record!.ratio} of ${record!.referenceValue} ns)${vsBaseline ? `, x${vsBaseline.ratio} of the baseline's ${vsBaseline.referenceValue} ns` : ''} in ${Date.now() - started} ms${[record, vsBaseline].some((r) => r?.note?.includes('FAILED')) ? ' -- PATH CHECK FAILED' : ''}`,
     );
   }
   records.push(...bench.extra);

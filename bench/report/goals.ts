@@ -1,4 +1,4 @@
-/* The goals of issue 5, each tied to the record that decides it. */
+/* The goals of issues 5, 11 and 14, each tied to the record that decides it. */
 import type { BenchRecord } from '../record.js';
 
 export interface Goal {
@@ -28,6 +28,39 @@ export const GOALS: Goal[] = [
     text: 'New flow into a full table: at most 20 x the empty program',
     record: 'packet-cost/new-flow/full-table/maglev/ipv4-tcp',
     limit: 20,
+    direction: 'at-most',
+  },
+  /* Issue 14: this build beside the baseline build (--baseline, default d2af2c5) in the same run. */
+  {
+    text: 'Established flows, 512K cycled: at most 0.65 x the baseline build',
+    record: 'packet-cost/established/512K-flows/ipv4-tcp/vs-baseline',
+    limit: 0.65,
+    direction: 'at-most',
+  },
+  {
+    text: 'New flow into a full table: at most 0.7 x the baseline build',
+    record: 'packet-cost/new-flow/full-table/maglev/ipv4-tcp/vs-baseline',
+    limit: 0.7,
+    direction: 'at-most',
+  },
+  {
+    text: 'Established flow, 1 flow: at most 0.85 x the baseline build',
+    record: 'packet-cost/established/1-flow/ipv4-tcp/vs-baseline',
+    limit: 0.85,
+    direction: 'at-most',
+  },
+  ...(['1-flow', '1K-flows', '64K-flows', '512K-flows'] as const).map(
+    (size): Goal => ({
+      text: `Reply path, ${size}: within 1.2 x the forward path`,
+      record: `packet-cost/reply-vs-forward/${size}/ipv4-tcp`,
+      limit: 1.2,
+      direction: 'at-most',
+    }),
+  ),
+  {
+    text: "A packet for no service (the host's own traffic): at most 1.5 x the empty program",
+    record: 'packet-cost/pass/not-a-vip/ipv4-tcp',
+    limit: 1.5,
     direction: 'at-most',
   },
   { text: 'UDP with 1K flows: at least 4 x nftables DNAT', record: 'forwarding/udp-1K-flows/sluice-vs-nftables-dnat', limit: 4, direction: 'at-least' },

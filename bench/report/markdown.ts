@@ -9,6 +9,8 @@ export interface RunInfo {
   kernel: string;
   cpus: number;
   commit: string;
+  /** The commit whose data plane packet-cost timed beside this one (--baseline), if any. */
+  baseline?: string | null;
 }
 
 const cell = (v: unknown) => (v === null || v === undefined ? '—' : String(v)).replace(/\|/g, '\\|');
@@ -30,7 +32,7 @@ export function renderMarkdown(records: readonly BenchRecord[], goals: readonly 
   const out: string[] = [
     `# Sluice benchmark${info.quick ? ' (quick)' : ''}`,
     '',
-    `Run ${info.startedAt}, ${Math.round(info.seconds)} s, kernel ${info.kernel}, ${info.cpus} CPUs, commit ${info.commit}. Every figure was measured beside its reference in this same run; only the ratios compare across runs.`,
+    `Run ${info.startedAt}, ${Math.round(info.seconds)} s, kernel ${info.kernel}, ${info.cpus} CPUs, commit ${info.commit}${info.baseline ? `, packet-cost baseline ${info.baseline}` : ''}. Every figure was measured beside its reference in this same run; only the ratios compare across runs.`,
     '',
     `![chart](latest.svg)`,
     '',
@@ -46,6 +48,7 @@ export function renderMarkdown(records: readonly BenchRecord[], goals: readonly 
     "- **Forwarding**: the project testbed (client → LB → 3 backends, namespaces only). All four scenarios are measured in every round: plain kernel routing to one backend, nftables DNAT (numgen round robin), HAProxy 2.6 in TCP mode (2 threads) and Sluice (XDP native on every LB interface, round robin). HTTP: wrk -t2 -c32 against the Node backends, with `Connection: close` and with keep-alive. UDP: a live-frames XDP generator in the client namespace sends 64-byte datagrams to a port nobody listens on; each backend is a sink: an XDP program on its interface (`forwarding/udp-sink.bpf.c`) counts them and drops 63 in 64 before the kernel builds an skb, passing the 64th up its stack (checksum checked), so the backends' UDP stacks do not set the pace. Generator, LB and backends share the machine's 2 CPUs, so these figures are whole-pipeline throughput. Sluice's UDP service is also measured in dsr and in ipip (`sluice-dsr`, `sluice-ipip`, compared with Sluice in nat): the same flows, generator and seconds, the backends holding the VIP on their loopback and, in ipip, running Sluice's decapsulation in TC behind the sink, which counts datagrams by their inner header; the sample must reach each backend's UDP layer (the figure is scaled by the share of it that did), and the balancer's counters must show no drop and as many forwarded datagrams as the sinks counted (each figure's note says so, or what went wrong).",
     "- **Control plane**: table builds call the agent's `buildLookupTable`. Change latency (`visible-after/*`) is a tRPC mutation over the running agent's unix socket (the typed client the CLI uses) until the agent's pinned services map, polled on the bench's own fd, shows the flipped lookup table or new algorithm; `visible-after/reconciler-only/*` is zod parse + `Reconciler.apply` alone, in process. Connection pages: 1M flows (one entry each) written with raw batch updates into the agent's pinned flows map, then `connections.list` over the socket, by cursor, once the agent's snapshot index shows them. Idle agent: the real agent on the forwarding testbed's LB (health checks against the live backends, GC, stats sampler, API socket), CPU from /proc/<pid>/stat and RSS from /proc/<pid>/status; then the same window again with the console open on its overview (`with-console-open/*`).",
     '- **Console**: the production build of apps/web (`next start` on 127.0.0.1), proxying to the real agent\'s unix socket, driven by headless Chromium (Playwright) after logging in at /login. First load: the overview in a fresh browser context (cold cache) from navigation start until the first live sample, the services table, drops and health are shown. Connections: the connections screen with the agent\'s million flows, from navigation until the first 100 rows are in the table, and "Next page" from the click until the next 100 rows are. Times are taken in the page with performance.now(); no goals.',
+    "- **Baseline** (`--baseline COMMIT`, default d2af2c5, where issue 14 starts): bpf/ of that commit is taken out of git into a temporary directory and built with its own Makefile; the worker loads it beside this checkout's build, each with its own maps, sets both up alike and, in every run, times both right after the same empty and harness floors, taking turns going first. `…/vs-baseline` figures give this build's cost over the baseline's (median of per-run ratios). `packet-cost/reply-vs-forward/*` is the reply path's median over the forward path's with the same number of flows, both from this run.",
     '- **ratio** is the median of per-run ratios; **spread** is (max − min) / median of the per-run values.',
     '',
     '## All figures',

@@ -1,4 +1,4 @@
-/* Writes latest.json, latest.md and latest.svg into bench/results/. */
+/* Writes latest.json, latest.md and latest.svg (or another base name's) into bench/results/. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,10 +9,10 @@ import { type RunInfo, renderMarkdown } from './markdown.js';
 
 export const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 
-export function writeResults(records: BenchRecord[], info: RunInfo): { goals: GoalResult[]; files: string[] } {
+export function writeResults(records: BenchRecord[], info: RunInfo, base = 'latest'): { goals: GoalResult[]; files: string[] } {
   const goals = evaluateGoals(records);
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const files = [join(RESULTS_DIR, 'latest.json'), join(RESULTS_DIR, 'latest.md'), join(RESULTS_DIR, 'latest.svg')];
+  const files = ['json', 'md', 'svg'].map((ext) => join(RESULTS_DIR, `${base}.${ext}`));
   writeFileSync(
     files[0]!,
     `${JSON.stringify({ run: info, goals: goals.map(({ text, record, limit, direction, measured, holds }) => ({ text, record, limit, direction, measured, holds })), records }, null, 2)}\n`,

@@ -154,6 +154,18 @@ enum sluice_endpoint_filter {
 	ENDPOINT_FILTER_MULTIPLIER = 0x61c88647, /* the kernel's GOLDEN_RATIO_32 (hash_32) */
 };
 
+/*
+ * vip_filter: one bit per hash of a VIP address, set while the address is
+ * in vips, so that a packet for no service (the host's own traffic) is
+ * passed after one array read, before any flow lookup. A set bit only says
+ * "maybe": the flow table and the exact maps decide.
+ */
+enum sluice_vip_filter {
+	VIP_FILTER_BITS_LOG2 = 14,
+	VIP_FILTER_WORDS = (1 << 14) / 64,
+	VIP_FILTER_MULTIPLIER = 0x61c88647, /* the kernel's GOLDEN_RATIO_32 (hash_32) */
+};
+
 /* Flow flags. */
 enum sluice_flow_flags {
 	FLOW_F_FIN_CLIENT = 1 << 0, /* the client sent FIN */
@@ -320,12 +332,16 @@ struct flow_key {
 #endif
 
 struct flow_value {
-	__u64 created_ns; /* when the flow (or its current connection) began */
+	/*
+	 * Ordered by what a packet touches (issue 14): the LRU element is its
+	 * kernel header, the 40-byte key, then this. A forward packet reads and
+	 * writes only the first 80 bytes (its counters, ids, state, and the
+	 * forward next hop), so it spans fewer cache lines of a cold entry; the
+	 * reply direction's fields, created_ns and syn_seq come last.
+	 */
 	__u64 last_seen_ns; /* last packet in either direction */
 	__u64 packets; /* client -> backend */
 	__u64 bytes;
-	__u64 reply_packets; /* backend -> client */
-	__u64 reply_bytes;
 	__u32 backend_id;
 	__u32 service_id;
 	__u32 tcp_state; /* enum sluice_tcp_state; u32 for atomic exchange */
@@ -346,6 +362,9 @@ struct flow_value {
 	 * never a new connection (see resume_handshake in flow.h).
 	 */
 	__be32 syn_seq;
+	__u64 created_ns; /* when the flow (or its current connection) began */
+	__u64 reply_packets; /* backend -> client */
+	__u64 reply_bytes;
 #ifdef SLUICE_TEST_EXTRA_FIELDS
 	__u64 test_extra; /* test-only build switch: see SLUICE_TEST_EXTRA_FIELDS below */
 #endif

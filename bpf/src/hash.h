@@ -96,4 +96,16 @@ static __always_inline __u32 endpoint_filter_bit(const __be32 *addr, __be16 port
 	return (x * ENDPOINT_FILTER_MULTIPLIER) >> (32 - ENDPOINT_FILTER_BITS_LOG2);
 }
 
+/*
+ * A VIP address's bit in vip_filter: Fibonacci hashing of its address words
+ * (IPv4 in the first, the rest zero). The agent computes the same (reconcile/
+ * vip-filter.ts); a disagreement shows as VIP traffic passed to the kernel.
+ */
+static __always_inline __u32 vip_filter_bit(const __be32 *addr)
+{
+	__u32 x = addr[0] ^ addr[1] ^ addr[2] ^ addr[3];
+
+	return (x * VIP_FILTER_MULTIPLIER) >> (32 - VIP_FILTER_BITS_LOG2);
+}
+
 #endif /* SLUICE_HASH_H */

@@ -47,6 +47,14 @@ struct {
 	__type(value, struct endpoint_owners);
 } backend_endpoints SEC(".maps");
 
+/* Bit set per VIP address (hash.h vip_filter_bit): most of the host's own packets stop at a clear bit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VIP_FILTER_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} vip_filter SEC(".maps");
+
 /* Bit set per backend endpoint (hash.h endpoint_filter_bit): most packets are no reply. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -6,6 +6,17 @@
 #include "maps.h"
 #include "packet.h"
 #include "counters.h"
+#include "hash.h"
+
+/* Whether the destination may be a VIP: one array read; a clear bit means certainly not. */
+static __always_inline int may_be_vip(const struct flow_key *key)
+{
+	__u32 bit = vip_filter_bit(key->dst);
+	__u32 word = bit / 64;
+	__u64 *filter = bpf_map_lookup_elem(&vip_filter, &word);
+
+	return filter && (*filter & (1ULL << (bit % 64)));
+}
 
 static __always_inline int is_vip(const struct flow_key *key)
 {

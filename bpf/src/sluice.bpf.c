@@ -10,8 +10,10 @@
  *
  * A flow is one entry in the flow table, keyed client -> VIP; a TCP flow
  * waits in the half-open table from its SYN to the client's next packet.
- * Every TCP/UDP packet costs one lookup in a small map and one in the flow table:
+ * Every TCP/UDP packet costs a bit in each of two filters, and one lookup in the
+ * flow table unless its destination is certainly no VIP:
  *   from a backend endpoint, flow found -> reply: source back to the VIP
+ *   destination's bit clear in vip_filter -> XDP_PASS untouched
  *   flow entry hit                      -> forward: destination to its backend
  *   flow entry idle past its timeout    -> ended (CNT_FLOW_EXPIRED); as a miss
  *   miss, half-open entry hit (to a VIP) -> SYN again: forward; else move it
@@ -216,18 +218,32 @@ static __always_inline struct flow_value *lookup_live_flow(void *table, const st
  * CONTINUE_PROCESSING with `job` filled when it goes to a backend, else the
  * final action.
  */
+static __always_inline int pass_not_service(const struct packet *pkt, int from_backend, __u64 now)
+{
+	if (from_backend && in_handover(pkt, now))
+		return drop_for(CNT_DROP_HANDOVER);
+	return pass_for(CNT_PASS_NOT_SERVICE);
+}
+
 static __always_inline int find_forward_job(struct packet *pkt, int from_backend, __u64 now,
 					    struct forward_job *job)
 {
-	struct flow_value *flow = lookup_live_flow(&flows, pkt, now);
+	struct flow_value *flow;
 
+	/*
+	 * Not for a VIP: no flow to look for. Flows are keyed client -> VIP and
+	 * a VIP leaves vips (and its bit) only with its last service, whose
+	 * backends no flow follows any more by then (reconciler rules 4 and 6):
+	 * such a flow's packet passed before this check too, one lookup later.
+	 * A client's packet got here only with its bit set (process_packet).
+	 */
+	if (from_backend && !may_be_vip(&pkt->key))
+		return pass_not_service(pkt, from_backend, now);
+	flow = lookup_live_flow(&flows, pkt, now);
 	if (flow)
 		return handle_forward(pkt, flow, now, job);
-	if (!is_vip(&pkt->key)) {
-		if (from_backend && in_handover(pkt, now))
-			return drop_for(CNT_DROP_HANDOVER);
-		return pass_for(CNT_PASS_NOT_SERVICE);
-	}
+	if (!is_vip(&pkt->key))
+		return pass_not_service(pkt, from_backend, now);
 	if (is_tcp(pkt)) {
 		flow = lookup_live_flow(&half_open_flows, pkt, now);
 		if (flow)
@@ -253,9 +269,12 @@ static __always_inline int process_packet(struct xdp_md *ctx)
 	if (verdict != CONTINUE_PROCESSING)
 		return verdict;
 
+	from_backend = may_be_reply(&pkt);
+	/* The host's own traffic (no reply, no VIP) goes before the clock is even read. */
+	if (!from_backend && !may_be_vip(&pkt.key))
+		return pass_for(CNT_PASS_NOT_SERVICE);
 	/* Coarse clock: flow timeouts are seconds, and it is the cheapest. */
 	now = bpf_ktime_get_coarse_ns();
-	from_backend = may_be_reply(&pkt);
 	if (from_backend) {
 		flow = lookup_reply_flow(&pkt, now, &vip, &owners);
 		if (flow)

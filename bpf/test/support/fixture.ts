@@ -19,7 +19,11 @@ export interface FixtureEnv {
   markUp(service: ServiceFixture, backend: Endpoint): void;
   /** Remember a value across fixtures (e.g. the backend a flow got). */
   memo: Map<string, Endpoint>;
+  /** Per-service traffic of services removed by reconfigure() (their counters go with them), for the totals check. */
+  removedTraffic: Record<TrafficField, bigint>;
 }
+
+export type TrafficField = 'packets' | 'reply_packets' | 'new_flows';
 
 export interface Fixture {
   name: string;
@@ -37,9 +41,16 @@ export interface Fixture {
 export function createEnv(maps: DataplaneMaps, model: ChoiceModel, reconciler: Reconciler): FixtureEnv {
   const services = structuredClone(ALL_SERVICES);
   const down = new Set<string>();
+  const removedTraffic: Record<TrafficField, bigint> = { packets: 0n, reply_packets: 0n, new_flows: 0n };
   const apply = () => {
+    const before = new Map([...maps.services.values()].map((config) => [config.id, maps.serviceCounters.lookupSum(config.id)]));
     reconciler.apply(configOf(services), (service, endpoint) => !down.has(`${service} ${endpoint}`));
     writeModes(maps, services);
+    const after = new Set([...maps.services.values()].map((config) => config.id));
+    for (const [id, counts] of before) {
+      if (after.has(id) || !counts) continue;
+      for (const field of Object.keys(removedTraffic) as TrafficField[]) removedTraffic[field] += counts[field];
+    }
   };
   writeTunnelSettings(maps);
   const keyOf = (service: ServiceFixture, backend: Endpoint) => `${serviceName(service)} ${formatEndpoint(backend.address, backend.port)}`;
@@ -49,6 +60,7 @@ export function createEnv(maps: DataplaneMaps, model: ChoiceModel, reconciler: R
     model,
     services,
     memo: new Map(),
+    removedTraffic,
     reconfigure(change) {
       change(services);
       apply();

@@ -73,6 +73,7 @@ export const MAP_SPECS = {
     valueType: 'struct endpoint_owners',
   },
   endpoint_filter: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
+  vip_filter: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
   lookup_tables: { type: BpfMapType.ARRAY, key: u32Codec, value: structCodec(lookupTableLayout), keyType: '__u32', valueType: 'struct lookup_table' },
   rr_cursors: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
   backend_active: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
@@ -148,6 +149,8 @@ export interface DataplaneMaps {
   backendEndpoints: BpfMap<ServiceKey, EndpointOwners>;
   /** Bit per hash of a backend endpoint: which packets may be replies (ARRAY of u64). */
   endpointFilter: BpfMap<number, bigint>;
+  /** Bit per hash of a VIP address: which packets may be for a service (ARRAY of u64). */
+  vipFilter: BpfMap<number, bigint>;
   /** service id * 2 + slot -> lookup table (ARRAY). */
   lookupTables: BpfMap<number, LookupTable>;
   /** Service id -> round-robin position (ARRAY). */
@@ -184,7 +187,7 @@ export interface DataplaneMaps {
  * sizes came from (bpf_map__key_size after open, or bpf_obj_get_info_by_fd
  * for a pinned map).
  */
-export function checkMapShape(name: MapName, info: MapInfo, source: 'bpf_map' | 'bpf_obj_get_info_by_fd'): void {
+export function checkMapShape(name: MapName, info: MapInfo, source: 'bpf_map' | 'bpf_obj_get_info_by_fd', checkValue = true): void {
   const spec: MapSpec = MAP_SPECS[name];
   const subject = `map "${name}"`;
   const fail = (call: string, detail: string): never => {
@@ -206,7 +209,7 @@ export function checkMapShape(name: MapName, info: MapInfo, source: 'bpf_map' | 
     fail(source === 'bpf_map' ? 'bpf_map__key_size' : source, `key_size is ${info.keySize} but ${spec.keyType} is ${spec.key.size} bytes; ${hint}`);
   }
   /* A per-CPU map's value_size is that of one CPU's copy. */
-  if (info.valueSize !== spec.value.size) {
+  if (checkValue && info.valueSize !== spec.value.size) {
     fail(source === 'bpf_map' ? 'bpf_map__value_size' : source, `value_size is ${info.valueSize} but ${spec.valueType} is ${spec.value.size} bytes; ${hint}`);
   }
 }
@@ -223,6 +226,7 @@ export function createDataplaneMaps(infoOf: (name: MapName) => MapInfo, owner: F
     backends: plain('backends'),
     backendEndpoints: plain('backend_endpoints'),
     endpointFilter: plain('endpoint_filter'),
+    vipFilter: plain('vip_filter'),
     lookupTables: plain('lookup_tables'),
     rrCursors: plain('rr_cursors'),
     backendActive: plain('backend_active'),

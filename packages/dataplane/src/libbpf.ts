@@ -136,6 +136,14 @@ export const libbpf = {
   libbpf_strerror: lib.func('int libbpf_strerror(int err, _Out_ char *buf, size_t size)') as (err: number, buf: Buffer, size: number) => number,
   libbpf_num_possible_cpus: lib.func('int libbpf_num_possible_cpus(void)') as () => number,
 
+  bpf_map_create: lib.func('int bpf_map_create(int map_type, const char *name, uint32_t key_size, uint32_t value_size, uint32_t max_entries, void *opts)') as (
+    type: number,
+    name: string,
+    keySize: number,
+    valueSize: number,
+    maxEntries: number,
+    opts: null,
+  ) => number,
   bpf_object__open_file: lib.func('void *bpf_object__open_file(const char *path, void *opts)') as (path: string, opts: null) => BpfObjectPtr | null,
   bpf_object__load: lib.func('int bpf_object__load(void *obj)') as (obj: BpfObjectPtr) => number,
   bpf_object__close: lib.func('void bpf_object__close(void *obj)') as (obj: BpfObjectPtr) => void,

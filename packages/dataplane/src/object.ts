@@ -15,11 +15,12 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { ensureBpffs } from './bpffs.js';
-import { type MapName, MAP_NAMES, type DataplaneMaps, checkMapShape, createDataplaneMaps } from './dataplane-maps.js';
+import { type MapName, MAP_NAMES, MAP_SPECS, type DataplaneMaps, checkMapShape, createDataplaneMaps } from './dataplane-maps.js';
 import { DataplaneError, checked, checkedPointer } from './errors.js';
 import { type BpfMapPtr, type BpfObjectPtr, libbpf } from './libbpf.js';
 import { installLibbpfLog } from './libbpf-log.js';
-import { mapInfoOf } from './maps.js';
+import { type MapInfo, mapInfoOf } from './maps.js';
+import { c as libc } from './libc.js';
 import { type MapMigration, objectBtf, planMapMigration } from './migrate.js';
 import { type TestRunOptions, type TestRunResult, testRunXdp } from './test-run.js';
 import { type Tunables, applyTunables, checkTunables, readTunables } from './tunables.js';
@@ -50,6 +51,20 @@ export interface LoadOptions {
   programName?: string;
   /** Load-time settings (`const volatile` in bpf/src/tunables.h); each one left out keeps the C default. */
   tunables?: Partial<Tunables>;
+  /**
+   * Maps whose value may have another layout than generated/layout.ts (type
+   * and key are still checked): for timing an older build (the bench's
+   * baseline), whose caller touches these maps' values only as raw bytes.
+   * Their typed accessors must not be used. Never for the agent.
+   */
+  rawValueMaps?: readonly MapName[];
+  /**
+   * Maps an older build may not have (the bench's baseline), with the
+   * max_entries of a stand-in: when the object has no such map, an unpinned
+   * map of its shape is created beside it, so the typed maps stay whole and
+   * writers need no special case; the program never reads it. Never for the agent.
+   */
+  standInMaps?: Partial<Record<MapName, number>>;
 }
 
 export interface Dataplane {
@@ -106,11 +121,14 @@ class LoadedDataplane implements Dataplane {
     private readonly obj: BpfObjectPtr,
     readonly programFd: number,
     mapPtrs: Map<MapName, BpfMapPtr>,
+    private readonly standIns: Map<MapName, MapInfo>,
     readonly adoptedMaps: readonly string[],
     private readonly migrations: MapMigration[],
   ) {
     this.programId = programIdOfFd(programFd);
     this.maps = createDataplaneMaps((name) => {
+      const standIn = standIns.get(name);
+      if (standIn) return standIn;
       const ptr = mapPtrs.get(name)!;
       return mapInfoOf(
         ptr,
@@ -176,7 +194,17 @@ class LoadedDataplane implements Dataplane {
     /* A migration never finished: the old maps stay pinned and keep serving. */
     for (const m of this.migrations.splice(0)) m.abandon();
     libbpf.bpf_object__close(this.obj);
+    for (const standIn of this.standIns.values()) libc.close(standIn.fd);
   }
+}
+
+/** An unpinned map of `name`'s shape that no program reads (LoadOptions.standInMaps). */
+function createStandIn(name: MapName, maxEntries: number): MapInfo {
+  const spec = MAP_SPECS[name];
+  const fd = checked('bpf_map_create', `stand-in for map "${name}"`, () =>
+    libbpf.bpf_map_create(spec.type, name, spec.key.size, spec.value.size, maxEntries, null),
+  );
+  return { name, fd, type: spec.type, keySize: spec.key.size, valueSize: spec.value.size, maxEntries };
 }
 
 export function loadDataplane(options: LoadOptions): Dataplane {
@@ -190,7 +218,12 @@ export function loadDataplane(options: LoadOptions): Dataplane {
     /* Hashed right after libbpf read the same file (a missing file fails above, in libbpf's words): the build that is loaded. */
     const buildId = createHash('sha256').update(readFileSync(objectPath)).digest('hex');
     const mapPtrs = new Map<MapName, BpfMapPtr>();
+    const missing: MapName[] = [];
     for (const name of MAP_NAMES) {
+      if (options.standInMaps?.[name] !== undefined && !libbpf.bpf_object__find_map_by_name(obj, name)) {
+        missing.push(name);
+        continue;
+      }
       const map = checkedPointer('bpf_object__find_map_by_name', `map "${name}" in ${objSubject}`, () => libbpf.bpf_object__find_map_by_name(obj, name));
       mapPtrs.set(name, map);
     }
@@ -211,7 +244,8 @@ export function loadDataplane(options: LoadOptions): Dataplane {
     applyTunables(obj, options.tunables ?? {}, objSubject);
 
     /* Before load: a layout mismatch must not get as far as creating a 2M-entry table. */
-    for (const [name, map] of mapPtrs) checkMapShape(name, mapInfoOf(map, -1), 'bpf_map');
+    const rawValueMaps = new Set(options.rawValueMaps ?? []);
+    for (const [name, map] of mapPtrs) checkMapShape(name, mapInfoOf(map, -1), 'bpf_map', !rawValueMaps.has(name));
 
     const adopted: string[] = [];
     if (pinDir !== undefined) {
@@ -248,7 +282,9 @@ export function loadDataplane(options: LoadOptions): Dataplane {
       const map = checkedPointer('bpf_object__find_map_by_name', `map "${m.name}" in ${objSubject}`, () => libbpf.bpf_object__find_map_by_name(obj, m.name));
       m.copyFirst(checked('bpf_map__fd', `map "${m.name}"`, () => libbpf.bpf_map__fd(map)));
     }
-    const dataplane = new LoadedDataplane(objectPath, buildId, pinDir, obj, programFd, mapPtrs, adopted, migrations);
+    const standIns = new Map<MapName, MapInfo>();
+    for (const name of missing) standIns.set(name, createStandIn(name, options.standInMaps![name]!));
+    const dataplane = new LoadedDataplane(objectPath, buildId, pinDir, obj, programFd, mapPtrs, standIns, adopted, migrations);
     if (migrations.length > 0) {
       /*
        * From the swap until finishMigration() has copied the old program's

@@ -10,6 +10,7 @@ import { detachXdp } from '@sluice/dataplane';
 import type { MapName } from '@sluice/dataplane';
 import { flowHashSeed, hashSeedOfFlowSeed } from '@sluice/dataplane/lookup';
 import { log } from '../log.js';
+import { VipFilterWriter } from '../reconcile/vip-filter.js';
 import { detachProbeSteering } from '../health/index.js';
 
 export interface DataplaneOwnerOptions {
@@ -50,6 +51,12 @@ export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
   if (options.flowGuardRate !== undefined) {
     dataplane.maps.floodSettings.update(0, { new_flow_rate_per_cpu: BigInt(options.flowGuardRate) });
   }
+  /*
+   * Before the program goes in: from the VIPs it already serves (adopted or
+   * migrated vips), so a build that brings vip_filter anew (an upgrade) does
+   * not pass VIP traffic to the kernel until the first reconcile.
+   */
+  new VipFilterWriter(dataplane.maps.vipFilter).write([...dataplane.maps.vips.entries()].map(([key]) => key.addr));
   for (const ifname of options.interfaces) {
     if (dataplane.attachedProgramId(ifname, options.xdpMode) === undefined) {
       dataplane.attach(ifname, options.xdpMode);

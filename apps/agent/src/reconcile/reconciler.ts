@@ -23,6 +23,7 @@ import { DEFAULT_HASH_SEED, buildLookupTable, checkHashSeed, NO_BACKEND } from '
 import { type CapacityUse, capacityProblem } from './capacity.js';
 import { IdAllocator } from './id-allocator.js';
 import { EndpointOwnersWriter, MAX_SERVICES_PER_ENDPOINT } from './endpoint-owners.js';
+import { VipFilterWriter } from './vip-filter.js';
 import { ALGORITHM_CODE, FREE_BACKEND, MODE_CODE, ZERO_COUNTERS, backendEntry, serviceKeyOf, vipKeyOf, zeroBackendErrors } from './map-entries.js';
 
 /** Lookup tables per service: the live one and the one being written. */
@@ -109,6 +110,7 @@ export class Reconciler {
   private readonly retiredServices = new Map<number, number>();
   /** The VIP counts last written, to skip rewriting the same ones (unset after adoption). */
   private vipCountsWritten: string | undefined;
+  private readonly vipFilter: VipFilterWriter;
 
   /**
    * `hashSeed` is the one the data plane was loaded with (its flow_hash_seed
@@ -124,6 +126,7 @@ export class Reconciler {
     this.serviceIds = new IdAllocator(limits.maxServices, 'service');
     this.backendIds = new IdAllocator(limits.maxBackends, 'backend');
     this.endpointOwners = new EndpointOwnersWriter(maps.backendEndpoints, maps.endpointFilter);
+    this.vipFilter = new VipFilterWriter(maps.vipFilter);
   }
 
   /** Limits as the loaded maps allow them (their sizes may be overridden at load). */
@@ -270,6 +273,8 @@ export class Reconciler {
     for (const [name, service] of this.applied) {
       if (!desired.has(name)) this.removeService(service, report);
     }
+    /* A new VIP's bit before its service matches (else its first packets pass); a removed one's after its service stopped matching. */
+    this.vipFilter.write([...this.applied.values(), ...desired.values()].map((service) => vipKeyOf(service.address).addr));
     for (const [name, spec] of desired) this.applyService(name, spec, isUp, report);
     this.writeVipCounts();
     return report;

@@ -124,12 +124,9 @@ export const flowKeyLayout: StructLayout<FlowKey> = {
 
 /** struct flow_value (120 bytes) */
 export interface FlowValue {
-  created_ns: bigint;
   last_seen_ns: bigint;
   packets: bigint;
   bytes: bigint;
-  reply_packets: bigint;
-  reply_bytes: bigint;
   backend_id: number;
   service_id: number;
   tcp_state: number;
@@ -139,27 +136,30 @@ export interface FlowValue {
   next_hop_max_len: Uint16Array;
   next_hop_macs: Uint8Array;
   syn_seq: number;
+  created_ns: bigint;
+  reply_packets: bigint;
+  reply_bytes: bigint;
 }
 
 export const flowValueLayout: StructLayout<FlowValue> = {
   name: 'flow_value',
   size: 120,
   members: [
-    { name: 'created_ns', offset: 0, kind: 'u64' },
-    { name: 'last_seen_ns', offset: 8, kind: 'u64' },
-    { name: 'packets', offset: 16, kind: 'u64' },
-    { name: 'bytes', offset: 24, kind: 'u64' },
-    { name: 'reply_packets', offset: 32, kind: 'u64' },
-    { name: 'reply_bytes', offset: 40, kind: 'u64' },
-    { name: 'backend_id', offset: 48, kind: 'u32' },
-    { name: 'service_id', offset: 52, kind: 'u32' },
-    { name: 'tcp_state', offset: 56, kind: 'u32' },
-    { name: 'flags', offset: 60, kind: 'u32' },
-    { name: 'next_hop_checked_ns', offset: 64, kind: 'u64', length: 2 },
-    { name: 'next_hop_ifindex', offset: 80, kind: 'u32', length: 2 },
-    { name: 'next_hop_max_len', offset: 88, kind: 'u16', length: 2 },
-    { name: 'next_hop_macs', offset: 92, kind: 'u8', length: 24 },
-    { name: 'syn_seq', offset: 116, kind: 'be32' },
+    { name: 'last_seen_ns', offset: 0, kind: 'u64' },
+    { name: 'packets', offset: 8, kind: 'u64' },
+    { name: 'bytes', offset: 16, kind: 'u64' },
+    { name: 'backend_id', offset: 24, kind: 'u32' },
+    { name: 'service_id', offset: 28, kind: 'u32' },
+    { name: 'tcp_state', offset: 32, kind: 'u32' },
+    { name: 'flags', offset: 36, kind: 'u32' },
+    { name: 'next_hop_checked_ns', offset: 40, kind: 'u64', length: 2 },
+    { name: 'next_hop_ifindex', offset: 56, kind: 'u32', length: 2 },
+    { name: 'next_hop_max_len', offset: 64, kind: 'u16', length: 2 },
+    { name: 'next_hop_macs', offset: 68, kind: 'u8', length: 24 },
+    { name: 'syn_seq', offset: 92, kind: 'be32' },
+    { name: 'created_ns', offset: 96, kind: 'u64' },
+    { name: 'reply_packets', offset: 104, kind: 'u64' },
+    { name: 'reply_bytes', offset: 112, kind: 'u64' },
   ],
 };
 
@@ -389,6 +389,14 @@ export const SluiceEndpointFilter = {
   ENDPOINT_FILTER_MULTIPLIER: 1640531527,
 } as const;
 export type SluiceEndpointFilter = (typeof SluiceEndpointFilter)[keyof typeof SluiceEndpointFilter];
+
+/** enum sluice_vip_filter */
+export const SluiceVipFilter = {
+  VIP_FILTER_BITS_LOG2: 14,
+  VIP_FILTER_WORDS: 256,
+  VIP_FILTER_MULTIPLIER: 1640531527,
+} as const;
+export type SluiceVipFilter = (typeof SluiceVipFilter)[keyof typeof SluiceVipFilter];
 
 /** enum sluice_flow_flags */
 export const SluiceFlowFlags = {
