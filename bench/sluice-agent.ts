@@ -46,16 +46,16 @@ export async function startAgent(
   namespace: string,
   interfaces: string[],
   config: unknown,
-  options: { flowTableSize?: number; adminPassword?: string } = {},
+  options: { flowTableSize?: number; adminPassword?: string; keepState?: boolean; keepPinsOnExit?: boolean } = {},
 ): Promise<AgentHandle> {
   mkdirSync(BENCH_RUN_DIR, { recursive: true });
   const configFile = join(BENCH_RUN_DIR, `agent-${namespace}.json`);
   const readyFile = join(BENCH_RUN_DIR, `agent-${namespace}.ready`);
   rmSync(readyFile, { force: true });
   writeFileSync(configFile, JSON.stringify(config));
-  /* A fresh store, socket and token of its own, so it never meets another agent's state. */
+  /* A fresh store, socket and token of its own, so it never meets another agent's state (keepState: a restart of the last one). */
   const stateDir = join(BENCH_RUN_DIR, `agent-${namespace}`);
-  rmSync(stateDir, { recursive: true, force: true });
+  if (!options.keepState) rmSync(stateDir, { recursive: true, force: true });
   const socket = join(stateDir, 'agent.sock');
   const tokenFile = join(stateDir, 'admin.token');
   const args = [
@@ -67,7 +67,8 @@ export async function startAgent(
     configFile,
     '--pin-dir',
     BENCH_PIN_DIR,
-    '--detach-on-exit',
+    /* keepPinsOnExit: its maps stay pinned for the next agent to adopt (a restart); stopAgent still takes the program off. */
+    ...(options.keepPinsOnExit ? [] : ['--detach-on-exit']),
     '--ready-file',
     readyFile,
     '--data-dir',
@@ -85,7 +86,9 @@ export async function startAgent(
     writeFileSync(passwordFile, `${options.adminPassword}\n`, { mode: 0o600 });
     args.push('--admin-password-file', passwordFile);
   }
-  const child = startIn(namespace, process.execPath, args);
+  /* E.g. "--cpu-prof --cpu-prof-dir=/tmp/p" to profile the agent (NODE_OPTIONS refuses those). */
+  const nodeFlags = process.env.SLUICE_BENCH_AGENT_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const child = startIn(namespace, process.execPath, [...nodeFlags, ...args]);
   let output = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

@@ -28,7 +28,7 @@ const SETTLE_MS = 15_000;
 const CONSOLE_SETTLE_MS = 3_000;
 
 /** utime + stime of the whole process (all threads: the conntrack worker too), in ticks. */
-function cpuTicks(pid: number): number {
+export function cpuTicks(pid: number): number {
   /* Fields after the command name: utime and stime are the 12th and 13th. */
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -27,7 +27,7 @@ const GOAL_MS = 5;
 const POLL_DEADLINE_MS = 3_000;
 export const LATENCY_SERVICE_NAME = `${LATENCY_SERVICE.address}:${LATENCY_SERVICE.port}/${LATENCY_SERVICE.protocol}`;
 
-interface ApiChange {
+export interface ApiChange {
   name: string;
   /** The timed call (even steps) and the untimed call that undoes it (odd steps). */
   make(client: SocketClient): Promise<unknown>;
@@ -36,7 +36,7 @@ interface ApiChange {
 }
 
 const service = LATENCY_SERVICE_NAME;
-const flipped = (before: ServiceConfig, now: ServiceConfig) => now.active_table !== before.active_table;
+export const flipped = (before: ServiceConfig, now: ServiceConfig) => now.active_table !== before.active_table;
 const API_CHANGES: ApiChange[] = [
   {
     name: 'reweight',
@@ -64,6 +64,83 @@ const API_CHANGES: ApiChange[] = [
   },
 ];
 
+/** What timing one change over the API gave: visible-after and answered-after times (ms) of the timed steps. */
+export interface ChangeTimes {
+  ms: number[];
+  answers: number[];
+  timeouts: number;
+}
+
+/**
+ * Times `change` through the API: even steps make it (timed), odd ones undo
+ * it (untimed); one warm-up pair first (JIT, sockets). `read` looks the
+ * service up in the pinned services map on the bench's own fd.
+ */
+export async function timeApiChange(
+  client: SocketClient,
+  read: () => ServiceConfig | undefined,
+  change: ApiChange,
+  samples: number,
+  what: string,
+): Promise<ChangeTimes> {
+  const ms: number[] = [];
+  const answers: number[] = [];
+  let timeouts = 0;
+  for (let i = -2; i < samples * 2; i++) {
+    const timed = i >= 0 && i % 2 === 0;
+    const before = read();
+    if (!before) throw new Error(`${what} is not in the agent's pinned services map`);
+    const start = process.hrtime.bigint();
+    let answeredAt: bigint | undefined;
+    let failure: Error | undefined;
+    const call = (i % 2 === 0 ? change.make : change.undo)(client).then(
+      () => (answeredAt = process.hrtime.bigint()),
+      (error: Error) => (failure = error),
+    );
+    let seenAt: bigint | undefined;
+    const deadline = Date.now() + POLL_DEADLINE_MS;
+    while (Date.now() < deadline && !failure) {
+      const now = read();
+      if (now && change.visible(before, now)) {
+        seenAt = process.hrtime.bigint();
+        break;
+      }
+      await yieldToLoop();
+    }
+    await call;
+    if (failure) throw new Error(`${change.name}: the API call failed: ${failure.message}`);
+    if (timed) {
+      if (seenAt !== undefined) ms.push(Number(seenAt - start) / 1e6);
+      else timeouts++;
+      if (answeredAt !== undefined) answers.push(Number(answeredAt - start) / 1e6);
+    }
+    await sleep(5);
+  }
+  return { ms, answers, timeouts };
+}
+
+/** The record of one change's times against the 5 ms goal. */
+export function visibleAfterRecord(name: string, times: ChangeTimes, how: string): BenchRecord {
+  const { ms, answers, timeouts } = times;
+  const value = median(ms);
+  const sorted = [...ms].sort((a, b) => a - b);
+  return {
+    section: 'control-plane',
+    name,
+    value: round(value),
+    unit: 'ms',
+    referenceName: 'goal',
+    referenceValue: GOAL_MS,
+    ratio: round(value / GOAL_MS, 3),
+    runs: ms.length,
+    spread: round(spread(ms), 3),
+    note:
+      `${how}; tRPC mutation over the running agent's unix socket (typed client, admin token) until the pinned services map shows it, polled on the bench's own fd; ` +
+      `p50 of ${ms.length}, p90 ${round(percentile(sorted, 90), 3)} ms; the call's answer arrived after ${round(median(answers), 3)} ms (p50)` +
+      (timeouts ? `; ${timeouts} changes never became visible within ${POLL_DEADLINE_MS} ms` : ''),
+  };
+}
+
 /** Needs a running agent (sluice-agent.ts) whose store holds LATENCY_SERVICE with maglev and backends 198.19.{1,2,3}.2:8080. */
 export async function measureApiLatency(client: SocketClient, samples: number): Promise<BenchRecord[]> {
   const pinned = openPinnedMaps(BENCH_PIN_DIR);
@@ -72,57 +149,8 @@ export async function measureApiLatency(client: SocketClient, samples: number): 
   const records: BenchRecord[] = [];
   try {
     for (const change of API_CHANGES) {
-      const ms: number[] = [];
-      const answers: number[] = [];
-      let timeouts = 0;
-      /* Even steps make the change; odd ones undo it, untimed. One warm-up pair first (JIT, sockets). */
-      for (let i = -2; i < samples * 2; i++) {
-        const timed = i >= 0 && i % 2 === 0;
-        const before = read();
-        if (!before) throw new Error(`${LATENCY_SERVICE_NAME} is not in the agent's pinned services map`);
-        const start = process.hrtime.bigint();
-        let answeredAt: bigint | undefined;
-        let failure: Error | undefined;
-        const call = (i % 2 === 0 ? change.make : change.undo)(client).then(
-          () => (answeredAt = process.hrtime.bigint()),
-          (error: Error) => (failure = error),
-        );
-        let seenAt: bigint | undefined;
-        const deadline = Date.now() + POLL_DEADLINE_MS;
-        while (Date.now() < deadline && !failure) {
-          const now = read();
-          if (now && change.visible(before, now)) {
-            seenAt = process.hrtime.bigint();
-            break;
-          }
-          await yieldToLoop();
-        }
-        await call;
-        if (failure) throw new Error(`${change.name}: the API call failed: ${failure.message}`);
-        if (timed) {
-          if (seenAt !== undefined) ms.push(Number(seenAt - start) / 1e6);
-          else timeouts++;
-          if (answeredAt !== undefined) answers.push(Number(answeredAt - start) / 1e6);
-        }
-        await sleep(5);
-      }
-      const value = median(ms);
-      const sorted = [...ms].sort((a, b) => a - b);
-      records.push({
-        section: 'control-plane',
-        name: `control-plane/visible-after/${change.name}`,
-        value: round(value),
-        unit: 'ms',
-        referenceName: 'goal',
-        referenceValue: GOAL_MS,
-        ratio: round(value / GOAL_MS, 3),
-        runs: ms.length,
-        spread: round(spread(ms), 3),
-        note:
-          `tRPC mutation over the running agent's unix socket (typed client, admin token) until the pinned services map shows it, polled on the bench's own fd; ` +
-          `p50 of ${ms.length}, p90 ${round(percentile(sorted, 90), 3)} ms; the call's answer arrived after ${round(median(answers), 3)} ms (p50)` +
-          (timeouts ? `; ${timeouts} changes never became visible within ${POLL_DEADLINE_MS} ms` : ''),
-      });
+      const times = await timeApiChange(client, read, change, samples, LATENCY_SERVICE_NAME);
+      records.push(visibleAfterRecord(`control-plane/visible-after/${change.name}`, times, `1 service (maglev, 3 backends) configured`));
     }
   } finally {
     pinned.close();

@@ -15,12 +15,16 @@ import { measureTableBuild } from './table-build.js';
 import { measureAuditEvents } from './audit-events.js';
 import { INITIAL_STATE, latencyConfig, measureReconcileLatency } from './reconcile-latency.js';
 import { measureApiLatency } from './api-latency.js';
+import { measureAtScale } from './at-scale.js';
 import { PAGE_FLOWS, PAGE_FLOW_TABLE_SIZE, PAGE_SERVICE, measureConnectionPage } from './connection-page.js';
 import { rssMb } from './agent-idle.js';
+import { measureGcLoad } from './gc-load.js';
 import { round } from '../stats.js';
 import { CONSOLE_FIGURES, measureConsole } from '../console/measure.js';
 import { CONSOLE_PASSWORD } from '../console/server.js';
 
+/* Issue 14: the agent with a million flows tracked. */
+const RSS_WITH_FLOWS_GOAL_MB = 300;
 const API_LATENCY_FIGURES = ['reweight', 'drain', 'add-backend', 'algorithm-switch'].map((c) => `control-plane/visible-after/${c}`);
 const PAGE_FIGURES = ['by-backend', 'unfiltered'].map((c) => `control-plane/connection-page/100-of-1M-flows/${c}`);
 
@@ -53,6 +57,7 @@ export async function runControlPlane(options: BenchOptions, log: (m: string) =>
   log('change-to-visible latencies, Reconciler alone');
   records.push(...(await measureReconcileLatency(options.controlSamples)));
   cleanBpffs();
+  records.push(...(await measureAtScale(BENCH_NAMESPACE, [CLIENT_FACING, BACKEND_FACING], options.controlSamples, log)));
 
   let agent: AgentHandle | undefined;
   try {
@@ -87,13 +92,14 @@ export async function runControlPlane(options: BenchOptions, log: (m: string) =>
         name: 'control-plane/agent-rss/with-1M-flows',
         value: round(rss),
         unit: 'MB',
-        referenceName: null,
-        referenceValue: null,
-        ratio: null,
+        referenceName: 'goal',
+        referenceValue: RSS_WITH_FLOWS_GOAL_MB,
+        ratio: round(rss / RSS_WITH_FLOWS_GOAL_MB, 3),
         runs: 1,
         spread: 0,
-        note: `VmRSS of the agent right after the connection pages, with ${PAGE_FLOWS} flows tracked and its snapshot index of them in memory (not idle: its GC sweeps a million flows); no goal`,
+        note: `VmRSS of the agent right after the connection pages, with ${PAGE_FLOWS} flows tracked and its snapshot index of them in memory (not idle: its GC sweeps a million flows)`,
       });
+      records.push(await measureGcLoad(agent.pid, options.idleSeconds, PAGE_FLOWS));
       log(`the console against the agent with ${PAGE_FLOWS} flows`);
       records.push(...(await measureConsole(agent.socket, { loads: options.consoleLoads, pages: options.controlSamples, flows: PAGE_FLOWS }, log)));
     } catch (error) {

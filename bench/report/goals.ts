@@ -125,6 +125,23 @@ export const GOALS: Goal[] = [
     limit: 1,
     direction: 'at-most',
   },
+  /* Issue 14: a change's cost must not grow with the configuration (256 services x 16 backends, bench/control-plane/at-scale.ts). */
+  ...(['reweight-maglev', 'reweight-weighted-round-robin', 'add-backend'] as const).map(
+    (change): Goal => ({
+      text: `With 256 services x 16 backends, ${change.replaceAll('-', ' ')} through the agent API visible within 5 ms (p50)`,
+      record: `control-plane/at-scale/visible-after/${change}`,
+      limit: 1,
+      direction: 'under',
+    }),
+  ),
+  { text: 'Agent memory under 200 MB after importing 256 services x 16 backends', record: 'control-plane/at-scale/agent-rss', limit: 1, direction: 'under' },
+  { text: 'The whole configuration (256 x 16) applied on start in under 2 s', record: 'control-plane/at-scale/start-to-ready', limit: 1, direction: 'under' },
+  {
+    text: 'Restart with 256 x 16 configured (maps adopted) ready in under 2 s',
+    record: 'control-plane/at-scale/restart-to-ready',
+    limit: 1,
+    direction: 'under',
+  },
   {
     text: 'Lookup table for 1000 backends built in under 20 ms (Maglev)',
     record: 'control-plane/table-build/maglev/1000-backends',
@@ -149,6 +166,13 @@ export const GOALS: Goal[] = [
     limit: 1,
     direction: 'under',
   },
+  {
+    text: 'Agent with 1M flows tracked (its conntrack GC) under 5 % of a core',
+    record: 'control-plane/conntrack-gc/with-1M-flows/cpu',
+    limit: 1,
+    direction: 'under',
+  },
+  { text: 'Agent memory with 1M flows tracked under 300 MB', record: 'control-plane/agent-rss/with-1M-flows', limit: 1, direction: 'under' },
   { text: 'Idle agent under 2 % of a core', record: 'control-plane/agent-idle/cpu', limit: 1, direction: 'under' },
   { text: 'Idle agent under 150 MB', record: 'control-plane/agent-idle/rss', limit: 1, direction: 'under' },
   {

@@ -34,6 +34,22 @@ export class EndpointFilterWriter {
     if (users === 1) this.writeWordOf(bit);
   }
 
+  /**
+   * The endpoints of adopted backend_endpoints entries (agent restart): their
+   * bits are written again, each 64-bit word once (4,096 endpoints one by one
+   * cost a tenth of a second of the restart).
+   */
+  addAll(keys: Iterable<ServiceKey>): void {
+    const words = new Map<number, bigint>();
+    for (const key of keys) {
+      const bit = endpointFilterBit(key);
+      this.users.set(bit, (this.users.get(bit) ?? 0) + 1);
+      const word = Math.floor(bit / 64);
+      words.set(word, (words.get(word) ?? 0n) | (1n << BigInt(bit % 64)));
+    }
+    for (const [word, value] of words) this.map.update(word, value);
+  }
+
   /** Call after the endpoint's backend_endpoints entry is deleted. */
   remove(key: ServiceKey): void {
     const bit = endpointFilterBit(key);

@@ -39,8 +39,13 @@ export class EndpointOwnersWriter {
     for (const [key, value] of this.map.entries()) {
       const pairs = Array.from({ length: value.count }, (_, i) => ({ serviceId: value.service_ids[i]!, backendId: value.backend_ids[i]! }));
       this.owners.set(endpointId(key), { key, pairs });
-      this.filter.add(key);
     }
+    this.filter.addAll([...this.owners.values()].map((entry) => entry.key));
+  }
+
+  /** How many (service, backend) pairs the endpoint has now: live and retired backends. */
+  pairCount(key: ServiceKey): number {
+    return this.owners.get(endpointId(key))?.pairs.length ?? 0;
   }
 
   add(key: ServiceKey, serviceId: number, backendId: number): void {

@@ -14,7 +14,12 @@
  *      stay until no flow names it, so that a reply still in flight is
  *      translated and no new backend takes the id while flows name it. The
  *      agent frees it (freeRetired) once the end-flows job for it finished.
+ * A change applies only the services it touched (applyServices): each
+ * service's maps are its own but for the VIP counts and the limits, which
+ * are checked on the change against what the rest already holds. apply()
+ * reconciles everything (at start, after a failure, and periodically).
  */
+import { createHash } from 'node:crypto';
 import { type DataplaneConfig, type Protocol, type ServiceSpec, formatEndpoint, serviceName } from '@sluice/api';
 import type { DataplaneMaps } from '@sluice/dataplane';
 import { type Backend, type ServiceKey, SluiceBackendFlags } from '@sluice/dataplane';
@@ -78,8 +83,11 @@ interface AppliedService {
   sequenceLength: number;
   /** New connections per client per second (service_config.client_rate; 0: none). */
   clientRate: number;
-  /** The live table's content, to skip rewriting an identical one. */
-  table: Uint16Array | undefined;
+  /**
+   * A digest of the live table's content, to skip rewriting an identical one
+   * (not the table: 128 KB per service, 32 MB at 256 services, issue 14).
+   */
+  tableDigest: string | undefined;
   /** What the live table was built from, to skip rebuilding it (Maglev costs milliseconds). */
   tableInput: string | undefined;
   /**
@@ -88,6 +96,8 @@ interface AppliedService {
    * while an apply of it is under way or after adoption.
    */
   input: string | undefined;
+  /** The spec last applied in full (what applyServices leaves as it is); unset after adoption. */
+  spec: ServiceSpec | undefined;
   backends: Map<string, AppliedBackend>;
 }
 
@@ -111,6 +121,8 @@ export class Reconciler {
   /** The VIP counts last written, to skip rewriting the same ones (unset after adoption). */
   private vipCountsWritten: string | undefined;
   private readonly vipFilter: VipFilterWriter;
+  /** The last apply (or applyServices) succeeded: every applied service has its spec, so applyServices may run. */
+  private whole = false;
 
   /**
    * `hashSeed` is the one the data plane was loaded with (its flow_hash_seed
@@ -160,7 +172,7 @@ export class Reconciler {
       const protocol = key.protocol === 6 ? 'tcp' : 'udp';
       const name = serviceName({ address, port: key.port, protocol });
       this.serviceIds.reserve(config.id);
-      const live = this.maps.lookupTables.lookup(config.id * TABLE_SLOTS + config.active_table);
+      const live = this.maps.lookupTables.lookupBytes(arrayKey(config.id * TABLE_SLOTS + config.active_table));
       const backends = backendsByService.get(config.id) ?? new Map<string, AppliedBackend>();
       for (const backend of backends.values()) backend.endpointKey.protocol = key.protocol;
       this.applied.set(name, {
@@ -174,9 +186,10 @@ export class Reconciler {
         activeTable: config.active_table,
         sequenceLength: config.sequence_length,
         clientRate: config.client_rate,
-        table: live?.slots,
+        tableDigest: live && digestOf(live),
         tableInput: undefined,
         input: undefined,
+        spec: undefined,
         backends,
       });
     }
@@ -261,15 +274,10 @@ export class Reconciler {
 
   apply(config: DataplaneConfig, isUp: HealthView = () => true): ReconcileReport {
     const desired = new Map(config.services.map((service) => [serviceName(service), service]));
+    this.whole = false;
     this.checkLimits(desired);
 
-    const report: ReconcileReport = {
-      servicesWritten: [],
-      servicesRemoved: [],
-      tablesWritten: 0,
-      backendsAdded: 0,
-      backendsRemoved: 0,
-    };
+    const report = emptyReport();
     for (const [name, service] of this.applied) {
       if (!desired.has(name)) this.removeService(service, report);
     }
@@ -277,7 +285,100 @@ export class Reconciler {
     this.vipFilter.write([...this.applied.values(), ...desired.values()].map((service) => vipKeyOf(service.address).addr));
     for (const [name, spec] of desired) this.applyService(name, spec, isUp, report);
     this.writeVipCounts();
+    this.whole = true;
     return report;
+  }
+
+  /** Whether applyServices may run: the last apply of the whole state, and every change since, succeeded. */
+  get canApplyServices(): boolean {
+    return this.whole;
+  }
+
+  /**
+   * Applies only the services in `changed` (a spec, or undefined for a
+   * service that is gone) and leaves every other one as applied: the maps end
+   * as apply() of the whole state would leave them (the tests compare both).
+   * Services are applied in name order, as apply() of a desired state read
+   * from the store applies them. Needs canApplyServices.
+   */
+  applyServices(changed: ReadonlyMap<string, ServiceSpec | undefined>, isUp: HealthView = () => true): ReconcileReport {
+    if (!this.whole) throw new Error('applyServices needs a whole apply() first (or again after a failed one)');
+    this.whole = false;
+    if (!this.changeFits(changed)) this.checkLimits(this.desiredWith(changed));
+
+    const report = emptyReport();
+    let servicesCameOrWent = false;
+    const names = [...changed.keys()].sort();
+    for (const name of names) {
+      const service = this.applied.get(name);
+      if (service && !changed.get(name)) {
+        this.removeService(service, report);
+        servicesCameOrWent = true;
+      }
+    }
+    /* As apply() orders it: a new VIP's bit before its service matches, a removed one's after its service stopped matching. */
+    const incoming = names.flatMap((name) => {
+      const spec = changed.get(name);
+      return spec ? [[name, spec] as const] : [];
+    });
+    this.vipFilter.write([...this.applied.values(), ...incoming.map(([, spec]) => spec)].map((service) => vipKeyOf(service.address).addr));
+    for (const [name, spec] of incoming) {
+      if (!this.applied.has(name)) servicesCameOrWent = true;
+      this.applyService(name, spec, isUp, report);
+    }
+    if (servicesCameOrWent) this.writeVipCounts();
+    this.whole = true;
+    return report;
+  }
+
+  /** The whole desired state: every applied service's spec with `changed` over it. */
+  private desiredWith(changed: ReadonlyMap<string, ServiceSpec | undefined>): Map<string, ServiceSpec> {
+    const desired = new Map<string, ServiceSpec>();
+    for (const [name, service] of this.applied) if (!changed.has(name)) desired.set(name, service.spec!);
+    for (const [name, spec] of changed) if (spec) desired.set(name, spec);
+    return desired;
+  }
+
+  /**
+   * checkLimits' rules on a change alone, for services that fit already: true
+   * if the state after it surely fits. False sends the change through
+   * checkLimits on the whole state, which refuses it in its own words.
+   */
+  private changeFits(changed: ReadonlyMap<string, ServiceSpec | undefined>): boolean {
+    let services = this.applied.size;
+    let backends = 0;
+    for (const service of this.applied.values()) backends += service.backends.size;
+    let kept = this.retired.size;
+    const newPairs = new Map<string, number>();
+    for (const [name, spec] of changed) {
+      const service = this.applied.get(name);
+      if (service) {
+        services--;
+        backends -= service.backends.size;
+      }
+      if (!spec) {
+        if (service) kept += service.backends.size;
+        continue;
+      }
+      services++;
+      backends += spec.backends.length;
+      if (spec.backends.length > this.limits.maxBackendsPerService) return false;
+      const wanted = new Set<string>();
+      for (const b of spec.backends) {
+        const endpoint = formatEndpoint(b.address, b.port);
+        wanted.add(endpoint);
+        if (service?.backends.has(endpoint)) continue;
+        /* A pair new to its endpoint: with the pairs there (live and retired), and the change's other new ones. */
+        const key = serviceKeyOf({ ...b, protocol: spec.protocol });
+        const id = `${endpoint}/${spec.protocol}`;
+        const pairs = (newPairs.get(id) ?? this.endpointOwners.pairCount(key)) + 1;
+        if (pairs > MAX_SERVICES_PER_ENDPOINT) return false;
+        newPairs.set(id, pairs);
+      }
+      if (service) for (const endpoint of service.backends.keys()) if (!wanted.has(endpoint)) kept++;
+    }
+    if (capacityProblem(this.limits, { services, backends })) return false;
+    return backends + kept <= this.limits.maxBackends;
   }
 
   /** Refuses, before writing anything, a state the maps cannot hold. */
@@ -355,9 +456,10 @@ export class Reconciler {
         activeTable: 1,
         sequenceLength: 0,
         clientRate: 0,
-        table: undefined,
+        tableDigest: undefined,
         tableInput: undefined,
         input: undefined,
+        spec: undefined,
         backends: new Map(),
       };
       this.applied.set(name, service);
@@ -401,12 +503,13 @@ export class Reconciler {
 
     /* 2. The table and the flip. */
     const tableInput = JSON.stringify([spec.algorithm, eligible]);
-    const unchanged = service.table !== undefined && service.tableInput === tableInput;
-    const { table, sequenceLength } = unchanged
-      ? { table: service.table!, sequenceLength: service.sequenceLength }
-      : buildLookupTable(spec.algorithm, eligible, this.limits.tableSize, undefined, this.hashSeed);
+    const unchanged = service.tableDigest !== undefined && service.tableInput === tableInput;
+    const built = unchanged ? undefined : buildLookupTable(spec.algorithm, eligible, this.limits.tableSize, undefined, this.hashSeed);
+    const tableDigest = built ? digestOf(built.table) : service.tableDigest;
+    const sequenceLength = built ? built.sequenceLength : service.sequenceLength;
     const algorithm = ALGORITHM_CODE[spec.algorithm];
-    const tableChanged = !service.table || !sameTable(service.table, table);
+    /* A table is built whenever there is no digest, so one that changed is at hand. */
+    const tableChanged = service.tableDigest === undefined || tableDigest !== service.tableDigest;
     const clientRate = spec.clientRate ?? 0;
     const mode = MODE_CODE[spec.mode];
     if (
@@ -419,7 +522,7 @@ export class Reconciler {
       let activeTable = service.activeTable;
       if (tableChanged) {
         activeTable = 1 - service.activeTable;
-        this.maps.lookupTables.update(service.id * TABLE_SLOTS + activeTable, { slots: table });
+        this.maps.lookupTables.update(service.id * TABLE_SLOTS + activeTable, { slots: built!.table });
         report.tablesWritten++;
       }
       this.maps.services.update(key, {
@@ -431,7 +534,7 @@ export class Reconciler {
         flags: 0,
         client_rate: clientRate,
       });
-      Object.assign(service, { table, activeTable, algorithm, mode, sequenceLength, clientRate });
+      Object.assign(service, { tableDigest, activeTable, algorithm, mode, sequenceLength, clientRate });
       report.servicesWritten.push(name);
     }
     service.tableInput = tableInput;
@@ -446,6 +549,7 @@ export class Reconciler {
       report.backendsRemoved++;
     }
     service.input = input;
+    service.spec = spec;
   }
 
   private removeService(service: AppliedService, report: ReconcileReport): void {
@@ -514,9 +618,24 @@ export class Reconciler {
   }
 }
 
-function sameTable(a: Uint16Array, b: Uint16Array): boolean {
-  if (a.length !== b.length) return false;
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+function emptyReport(): ReconcileReport {
+  return { servicesWritten: [], servicesRemoved: [], tablesWritten: 0, backendsAdded: 0, backendsRemoved: 0 };
+}
+
+/**
+ * A table's content in 20 bytes: two different tables never meet the same
+ * service by chance. A Uint16Array is hashed as its bytes in host order, as
+ * the map holds them, so an adopted table's raw value needs no decoding.
+ */
+function digestOf(table: Uint16Array | Buffer): string {
+  return createHash('sha1').update(table).digest('base64');
+}
+
+/** An array map's key (u32, host order), for its raw lookups. */
+function arrayKey(index: number): Buffer {
+  const key = Buffer.alloc(4);
+  new Uint32Array(key.buffer, key.byteOffset, 1)[0] = index;
+  return key;
 }
 
 function sameBackend(a: Backend, b: Backend): boolean {

@@ -2,9 +2,11 @@
  * Fixed-memory history: one Float32Array ring per metric, one slot per
  * sample. Float32 holds a rate to 7 significant digits, plenty for a chart,
  * and halves the memory: 3600 points x 4 metrics = 57.6 kB per service or
- * backend. NaN marks a slot with no point (before the scope existed).
+ * backend, taken only once a point is not all zeros (slot-kinds.ts). A slot
+ * with no point (before the scope existed) reads as undefined.
  */
 import type { BackendErrorRates } from '@sluice/api';
+import { SlotKind, SlotKinds } from './slot-kinds.js';
 export const RATE_METRICS = ['pps', 'bps', 'newFlowsPerSec', 'activeFlows'] as const;
 
 export interface RatePoint {
@@ -19,29 +21,37 @@ export interface RatePoint {
 }
 
 export class RateRing {
-  readonly #values: Float32Array;
+  readonly #kinds: SlotKinds;
+  /** Allocated for the first point that is not all zeros. */
+  #values: Float32Array | undefined;
 
   constructor(readonly capacity: number) {
-    this.#values = new Float32Array(capacity * RATE_METRICS.length).fill(Number.NaN);
+    this.#kinds = new SlotKinds(capacity);
   }
 
   write(slot: number, point: Omit<RatePoint, 't'> | undefined): void {
-    const at = slot * RATE_METRICS.length;
-    if (!point) {
-      this.#values.fill(Number.NaN, at, at + RATE_METRICS.length);
+    const allZero = point && point.pps === 0 && point.bps === 0 && point.newFlowsPerSec === 0 && point.activeFlows === 0;
+    if (!point || (allZero && !this.#values)) {
+      this.#kinds.set(slot, point ? SlotKind.Zero : SlotKind.None);
       return;
     }
+    /* Zero-filled: the slots written as Zero before read the same from it. */
+    this.#values ??= new Float32Array(this.capacity * RATE_METRICS.length);
+    const at = slot * RATE_METRICS.length;
     this.#values[at] = point.pps;
     this.#values[at + 1] = point.bps;
     this.#values[at + 2] = point.newFlowsPerSec;
     this.#values[at + 3] = point.activeFlows;
+    this.#kinds.set(slot, SlotKind.Stored);
   }
 
   read(slot: number, t: number): RatePoint | undefined {
+    const kind = this.#kinds.get(slot);
+    if (kind === SlotKind.None) return undefined;
+    if (kind === SlotKind.Zero) return { t, pps: 0, bps: 0, newFlowsPerSec: 0, activeFlows: 0 };
     const at = slot * RATE_METRICS.length;
-    const pps = this.#values[at]!;
-    if (Number.isNaN(pps)) return undefined;
-    return { t, pps, bps: this.#values[at + 1]!, newFlowsPerSec: this.#values[at + 2]!, activeFlows: this.#values[at + 3]! };
+    const values = this.#values!;
+    return { t, pps: values[at]!, bps: values[at + 1]!, newFlowsPerSec: values[at + 2]!, activeFlows: values[at + 3]! };
   }
 }
 

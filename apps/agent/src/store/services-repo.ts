@@ -3,6 +3,7 @@ import type { AdminState, Algorithm, ForwardingMode, HealthCheckSpec, Protocol, 
 import { formatEndpoint, serviceName } from '@sluice/api';
 import type { Db } from './database.js';
 import { prepared } from './statement-cache.js';
+import { DesiredCache, type HealthCheckedBackend } from './desired-cache.js';
 
 export interface ServiceRow {
   id: number;
@@ -83,24 +84,6 @@ interface RawBackend {
   updated_at: number;
 }
 
-interface DesiredServiceRow {
-  id: number;
-  address: string;
-  port: number;
-  protocol: string;
-  algorithm: string;
-  mode: string;
-  client_rate: number;
-}
-
-interface DesiredBackendRow {
-  service_id: number;
-  address: string;
-  port: number;
-  weight: number;
-  state: string;
-}
-
 const toService = (r: RawService): ServiceRow => ({
   id: r.id,
   name: r.name,
@@ -134,7 +117,11 @@ const toBackend = (r: RawBackend): BackendRow => ({
 const BACKEND_SELECT = `SELECT b.*, s.name AS service FROM backends b JOIN services s ON s.id = b.service_id`;
 
 export class ServicesRepo {
-  constructor(private readonly db: Db) {}
+  private readonly desiredCache: DesiredCache;
+
+  constructor(private readonly db: Db) {
+    this.desiredCache = new DesiredCache(db);
+  }
 
   list(): ServiceRow[] {
     return (prepared(this.db, 'SELECT * FROM services ORDER BY name').all() as RawService[]).map(toService);
@@ -151,6 +138,7 @@ export class ServicesRepo {
 
   insert(service: NewService, now: number): ServiceRow {
     const name = serviceName(service);
+    this.desiredCache.touched(name);
     prepared(
       this.db,
       `INSERT INTO services (name, address, port, protocol, algorithm, mode, client_rate, health_check, created_at, updated_at)
@@ -171,6 +159,7 @@ export class ServicesRepo {
   }
 
   update(name: string, changes: Pick<ServiceRow, 'algorithm' | 'mode' | 'clientRate' | 'healthCheck'>, now: number): ServiceRow {
+    this.desiredCache.touched(name);
     prepared(this.db, 'UPDATE services SET algorithm = ?, mode = ?, client_rate = ?, health_check = ?, updated_at = ? WHERE name = ?').run(
       changes.algorithm,
       changes.mode,
@@ -183,33 +172,46 @@ export class ServicesRepo {
   }
 
   delete(name: string): void {
+    this.desiredCache.touched(name);
     prepared(this.db, 'DELETE FROM services WHERE name = ?').run(name);
   }
 
   /**
-   * Every service with its backends, only the fields the reconciler uses:
-   * two plain queries grouped by service id, read on every change.
+   * Every service with its backends, only the fields the reconciler uses, in
+   * name order. Served from memory: only services written since the last read
+   * are read again, so a change costs the same with 1 service or 256. An
+   * unchanged service is the same (frozen) object from one read to the next.
    */
-  desired(): ServiceSpec[] {
-    const services = prepared(
-      this.db,
-      'SELECT id, address, port, protocol, algorithm, mode, client_rate FROM services ORDER BY name',
-    ).all() as DesiredServiceRow[];
-    const backends = prepared(
-      this.db,
-      'SELECT service_id, address, port, weight, state FROM backends ORDER BY service_id, endpoint',
-    ).all() as DesiredBackendRow[];
-    const byService = new Map<number, ServiceSpec['backends']>(services.map((s) => [s.id, []]));
-    for (const b of backends) byService.get(b.service_id)?.push({ address: b.address, port: b.port, weight: b.weight, state: b.state as AdminState });
-    return services.map((s) => ({
-      address: s.address,
-      port: s.port,
-      protocol: s.protocol as Protocol,
-      algorithm: s.algorithm as Algorithm,
-      mode: s.mode as ForwardingMode,
-      clientRate: s.client_rate,
-      backends: byService.get(s.id)!,
-    }));
+  desired(): readonly ServiceSpec[] {
+    return this.desiredCache.all();
+  }
+
+  /** The named services' desired state (undefined: not in the store), as desired() has them. */
+  desiredOf(names: Iterable<string>): Map<string, ServiceSpec | undefined> {
+    return this.desiredCache.of(names);
+  }
+
+  /**
+   * Names of the services written since the last call (also by a transaction
+   * that rolled back since: reconciling those again changes nothing).
+   */
+  takeChanged(): Set<string> {
+    return this.desiredCache.takeChanged();
+  }
+
+  /** Forgets what desired() holds in memory: the next read is a whole one (the periodic safety net). */
+  reloadDesired(): void {
+    this.desiredCache.reload();
+  }
+
+  /** A transaction rolled back: what it wrote is read again. Store.transaction calls it. */
+  rolledBack(): void {
+    this.desiredCache.rolledBack();
+  }
+
+  /** An outermost transaction begins. Store.transaction calls it. */
+  transactionStarts(): void {
+    this.desiredCache.transactionStarts();
   }
 
   /* ---- backends ---- */
@@ -231,39 +233,9 @@ export class ServicesRepo {
     return (rows as RawBackend[]).map(toBackend);
   }
 
-  /** Backends of services with a health check, with the check: the health checker's targets. */
-  healthChecked(): {
-    service: string;
-    endpoint: string;
-    address: string;
-    port: number;
-    check: HealthCheckSpec;
-    vip: string;
-    vipPort: number;
-    mode: ForwardingMode;
-  }[] {
-    const rows = prepared(
-      this.db,
-      `SELECT s.name AS service, s.health_check, s.address AS vip, s.port AS vip_port, s.mode, b.endpoint, b.address, b.port
-       FROM backends b JOIN services s ON s.id = b.service_id
-       WHERE json_extract(s.health_check, '$.type') != 'none' ORDER BY s.name, b.endpoint`,
-    ).all() as { service: string; health_check: string; vip: string; vip_port: number; mode: string; endpoint: string; address: string; port: number }[];
-    /* One parse per service, not per backend. */
-    const checks = new Map<string, HealthCheckSpec>();
-    return rows.map((r) => {
-      let check = checks.get(r.service);
-      if (!check) checks.set(r.service, (check = JSON.parse(r.health_check) as HealthCheckSpec));
-      return {
-        service: r.service,
-        endpoint: r.endpoint,
-        address: r.address,
-        port: r.port,
-        check,
-        vip: r.vip,
-        vipPort: r.vip_port,
-        mode: r.mode as ForwardingMode,
-      };
-    });
+  /** Backends of services with a health check, with the check: the health checker's targets (from memory, as desired()). */
+  healthChecked(): readonly HealthCheckedBackend[] {
+    return this.desiredCache.healthChecked();
   }
 
   backend(service: string, endpoint: string): BackendRow | undefined {
@@ -280,6 +252,7 @@ export class ServicesRepo {
   }
 
   insertBackend(service: ServiceRow, backend: NewBackend, now: number): BackendRow {
+    this.desiredCache.touched(service.name);
     const endpoint = formatEndpoint(backend.address, backend.port);
     const draining = backend.state === 'drain';
     prepared(
@@ -292,12 +265,14 @@ export class ServicesRepo {
 
   /** Returns the row as written, without reading it again (a reweight reads the row once). */
   setWeight(backend: BackendRow, weight: number, now: number): BackendRow {
+    this.desiredCache.touched(backend.service);
     prepared(this.db, 'UPDATE backends SET weight = ?, updated_at = ? WHERE id = ?').run(weight, now, backend.id);
     return { ...backend, weight, updatedAt: now };
   }
 
   /** Entering drain starts its clock (re-draining restarts it); other states clear it. Returns the row as written. */
   setState(backend: BackendRow, state: AdminState, drainTimeoutMs: number | null, now: number): BackendRow {
+    this.desiredCache.touched(backend.service);
     const draining = state === 'drain';
     const drainStartedAt = draining ? now : null;
     const timeout = draining ? drainTimeoutMs : null;
@@ -316,6 +291,7 @@ export class ServicesRepo {
   }
 
   deleteBackend(backend: BackendRow): void {
+    this.desiredCache.touched(backend.service);
     prepared(this.db, 'DELETE FROM backends WHERE id = ?').run(backend.id);
   }
 }

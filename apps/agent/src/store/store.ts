@@ -26,9 +26,19 @@ export class Store {
     this.backendHosts = new BackendHostsRepo(this.db);
   }
 
-  /** Runs fn in one transaction; a throw rolls everything back. Nests as a savepoint. */
+  /**
+   * Runs fn in one transaction; a throw rolls everything back. Nests as a
+   * savepoint. The services repository's desired state in memory follows a
+   * rollback (what the transaction wrote is read again).
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    if (!this.db.inTransaction) this.services.transactionStarts();
+    try {
+      return this.db.transaction(fn)();
+    } catch (error) {
+      this.services.rolledBack();
+      throw error;
+    }
   }
 
   /** The declarative configuration file's content. */

@@ -1,0 +1,176 @@
+/*
+ * The control plane at scale (issue 14): the real agent with 256 services
+ * of 16 backends each (the data plane's MAX_SERVICES and, but for two free
+ * slots, MAX_BACKENDS), so that a cost which grows with the configuration
+ * shows. Timed: the first start that imports the configuration file, to
+ * ready; its memory once ready; one change through the API (reweight in a
+ * maglev and in a round-robin service, an added backend) until the pinned
+ * services map shows it; a restart of the same agent (store and pinned maps
+ * kept, adopted) to ready. The 1-service figures (api-latency.ts) are the
+ * same changes on a small configuration.
+ */
+import { openPinnedMaps } from '@sluice/dataplane';
+import { serviceKeyOf } from '@sluice/agent/map-entries';
+import type { BenchRecord } from '../record.js';
+import { notMeasured } from '../record.js';
+import { round } from '../stats.js';
+import { sleep } from '../processes.js';
+import { BENCH_PIN_DIR, cleanBpffs, startAgent, stopAgent, type AgentHandle } from '../sluice-agent.js';
+import { type ApiChange, flipped, timeApiChange, visibleAfterRecord } from './api-latency.js';
+import { rssMb } from './agent-idle.js';
+
+export const SCALE_SERVICES = 256;
+export const SCALE_BACKENDS_PER_SERVICE = 16;
+/* The add-backend service starts two short: one slot for the added backend, one for the removed one while its id waits for its flows to end (reconciler rule 6). */
+const ADD_TARGET = 2;
+const START_GOAL_MS = 2_000;
+const RSS_GOAL_MB = 200;
+/* After ready: the first import's garbage is collected within a few seconds. */
+const RSS_SETTLE_MS = 3_000;
+
+const vip = (i: number) => ({ address: `198.18.${20 + (i >> 6)}.${(i & 63) + 1}`, port: 80, protocol: 'tcp' as const });
+/* Every backend is its own endpoint: one endpoint may serve at most 16 services. */
+const backendAddress = (i: number, j: number) => `198.19.${16 + (i >> 3)}.${(i & 7) * 16 + j + 2}`;
+const nameOf = (i: number) => `${vip(i).address}:80/tcp`;
+
+/** Even services maglev, odd ones round-robin, so both kinds of table are built at start. */
+export function scaleConfig() {
+  return {
+    services: Array.from({ length: SCALE_SERVICES }, (_, i) => ({
+      ...vip(i),
+      algorithm: i % 2 === 0 ? 'maglev' : 'weighted-round-robin',
+      healthCheck: { type: 'none' },
+      backends: Array.from({ length: SCALE_BACKENDS_PER_SERVICE - (i === ADD_TARGET ? 2 : 0) }, (_, j) => ({
+        address: backendAddress(i, j),
+        port: 8080,
+        weight: 1,
+      })),
+    })),
+  };
+}
+
+/* The changes, each on a service in the middle of the configuration. */
+const MAGLEV_TARGET = 128;
+const ROUND_ROBIN_TARGET = 129;
+const changes: { service: number; change: ApiChange }[] = [
+  {
+    service: MAGLEV_TARGET,
+    change: {
+      name: 'reweight-maglev',
+      make: (c) => c.backends.setWeight.mutate({ service: nameOf(MAGLEV_TARGET), endpoint: `${backendAddress(MAGLEV_TARGET, 0)}:8080`, weight: 3 }),
+      undo: (c) => c.backends.setWeight.mutate({ service: nameOf(MAGLEV_TARGET), endpoint: `${backendAddress(MAGLEV_TARGET, 0)}:8080`, weight: 1 }),
+      visible: flipped,
+    },
+  },
+  {
+    service: ROUND_ROBIN_TARGET,
+    change: {
+      name: 'reweight-weighted-round-robin',
+      make: (c) => c.backends.setWeight.mutate({ service: nameOf(ROUND_ROBIN_TARGET), endpoint: `${backendAddress(ROUND_ROBIN_TARGET, 0)}:8080`, weight: 3 }),
+      undo: (c) => c.backends.setWeight.mutate({ service: nameOf(ROUND_ROBIN_TARGET), endpoint: `${backendAddress(ROUND_ROBIN_TARGET, 0)}:8080`, weight: 1 }),
+      visible: flipped,
+    },
+  },
+  {
+    service: ADD_TARGET,
+    change: {
+      name: 'add-backend',
+      make: (c) => c.backends.add.mutate({ service: nameOf(ADD_TARGET), address: backendAddress(ADD_TARGET, 15), port: 8080, weight: 1 }),
+      undo: (c) => c.backends.remove.mutate({ service: nameOf(ADD_TARGET), endpoint: `${backendAddress(ADD_TARGET, 15)}:8080`, force: true }),
+      visible: flipped,
+    },
+  },
+];
+
+export const SCALE_FIGURES = {
+  start: 'control-plane/at-scale/start-to-ready',
+  restart: 'control-plane/at-scale/restart-to-ready',
+  rss: 'control-plane/at-scale/agent-rss',
+  changes: changes.map(({ change }) => `control-plane/at-scale/visible-after/${change.name}`),
+};
+
+const backendCount = () => scaleConfig().services.reduce((n, s) => n + s.backends.length, 0);
+const SETUP = () => `${SCALE_SERVICES} services (half maglev, half weighted-round-robin), ${backendCount()} backends, no health checks`;
+
+function goalRecord(name: string, value: number, unit: string, goal: number, note: string): BenchRecord {
+  return {
+    section: 'control-plane',
+    name,
+    value: round(value),
+    unit,
+    referenceName: 'goal',
+    referenceValue: goal,
+    ratio: round(value / goal, 3),
+    runs: 1,
+    spread: 0,
+    note,
+  };
+}
+
+/** The first start keeps its maps pinned when it stops; the restart adopts them and detaches on its exit. */
+async function timedStart(namespace: string, interfaces: string[], restart: boolean): Promise<{ agent: AgentHandle; ms: number }> {
+  const start = process.hrtime.bigint();
+  const agent = await startAgent(namespace, interfaces, scaleConfig(), { keepState: restart, keepPinsOnExit: !restart });
+  return { agent, ms: Number(process.hrtime.bigint() - start) / 1e6 };
+}
+
+/** Needs the bench namespace and an empty bench bpffs; leaves it empty. Never throws: a failure is a "not measured". */
+export async function measureAtScale(namespace: string, interfaces: string[], samples: number, log: (m: string) => void): Promise<BenchRecord[]> {
+  const records: BenchRecord[] = [];
+  let agent: AgentHandle | undefined;
+  try {
+    log(`the agent with ${SETUP()}: first start`);
+    const first = await timedStart(namespace, interfaces, false);
+    agent = first.agent;
+    records.push(
+      goalRecord(
+        SCALE_FIGURES.start,
+        first.ms,
+        'ms',
+        START_GOAL_MS,
+        `spawn of \`sluice agent\` (ip netns exec, fresh store and bpffs, program loaded and attached) until its ready file, importing ${SETUP()} from --config`,
+      ),
+    );
+    await sleep(RSS_SETTLE_MS);
+    records.push(
+      goalRecord(SCALE_FIGURES.rss, rssMb(agent.pid), 'MB', RSS_GOAL_MB, `VmRSS ${RSS_SETTLE_MS / 1000} s after the first start's ready, ${SETUP()}`),
+    );
+    const client = agent.client();
+    const pinned = openPinnedMaps(BENCH_PIN_DIR);
+    try {
+      for (const { service, change } of changes) {
+        log(`at scale: ${change.name}`);
+        const key = serviceKeyOf(vip(service));
+        const times = await timeApiChange(client, () => pinned.maps.services.lookup(key), change, samples, nameOf(service));
+        records.push(visibleAfterRecord(`control-plane/at-scale/visible-after/${change.name}`, times, `${SETUP()} configured`));
+      }
+    } finally {
+      pinned.close();
+    }
+    await stopAgent(agent);
+    agent = undefined;
+    log('at scale: restart');
+    const again = await timedStart(namespace, interfaces, true);
+    agent = again.agent;
+    log(`restart log:\n${agent.log()}`);
+    records.push(
+      goalRecord(
+        SCALE_FIGURES.restart,
+        again.ms,
+        'ms',
+        START_GOAL_MS,
+        `spawn of \`sluice agent\` until its ready file, restarted on the first start's store and its maps still pinned (adopted, ${SETUP()} reconciled against them; the program itself was detached after the first agent stopped)`,
+      ),
+    );
+  } catch (error) {
+    log(`at scale failed: ${(error as Error).stack}`);
+    const reason = `failed: ${(error as Error).message.split('\n')[0]}`;
+    const done = new Set(records.map((r) => r.name));
+    const all = [SCALE_FIGURES.start, SCALE_FIGURES.rss, ...SCALE_FIGURES.changes, SCALE_FIGURES.restart];
+    for (const name of all) if (!done.has(name)) records.push(notMeasured('control-plane', name, name.endsWith('rss') ? 'MB' : 'ms', reason));
+  } finally {
+    await stopAgent(agent);
+    cleanBpffs();
+  }
+  return records;
+}
