@@ -22,7 +22,7 @@ afterEach(() => {
   targeted.close();
 });
 
-const MAPS = ['services', 'vips', 'serviceVips', 'backends', 'backendEndpoints', 'endpointFilter', 'lookupTables', 'rrCursors'] as const;
+const MAPS = ['services', 'vips', 'vipFilter', 'serviceVips', 'backends', 'backendEndpoints', 'endpointFilter', 'lookupTables', 'rrCursors'] as const;
 
 /** Every configuration map's content, by map: a digest (a lookup table is 128 KB); entries sorted (each hash map has its own hash seed). */
 function snapshot(dp: Dataplane): Record<string, string> {
