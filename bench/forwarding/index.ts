@@ -103,6 +103,8 @@ async function measureRound(
 
 const round2 = (v: number) => Math.round(v);
 const percent = (share: number) => `${Math.round(share * 100)} %`;
+/* A receive thread busier than this during a run was the bottleneck of that run (cpu-layout.ts). */
+const SATURATED = 0.9;
 function pushNote(notes: Map<string, string[]>, key: string, note: string): void {
   notes.set(key, [...(notes.get(key) ?? []), note]);
 }
@@ -145,6 +147,23 @@ function compare(
       : `wrk -t2 -c32 from the client namespace to nginx backends (one worker each)${workload === 'http-new-connection' ? ', Connection: close' : ', keep-alive'}`,
     ...extra,
   ].join('; ');
+  /* The ceiling is a ceiling only when its own path was the bottleneck: else the generator or the sinks set its pace and the ratio says nothing. */
+  const ceilingBusy = reference === 'xdp-ceiling' ? median(theirs.map((s) => s.udp!.lbBusy)) : undefined;
+  if (ceilingBusy !== undefined && ceilingBusy < SATURATED) {
+    const why = `the ceiling's LB receive thread was busy only ${percent(ceilingBusy)} (median), under the ${percent(SATURATED)} that shows its path set the pace: the generator or the sinks were the bottleneck, so this ratio cannot decide the goal`;
+    return {
+      section: 'forwarding',
+      name: `forwarding/${workload}${metricName}/${subject}-vs-${reference}`,
+      value: round(median(values)),
+      unit,
+      referenceName: label(reference),
+      referenceValue: round(median(refs)),
+      ratio: null,
+      runs: values.length,
+      spread: round(spread(values), 3),
+      note: `not measured: ${why}; ${note}`,
+    };
+  }
   return {
     section: 'forwarding',
     name: `forwarding/${workload}${metricName}/${subject}-vs-${reference}`,

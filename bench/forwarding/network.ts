@@ -45,6 +45,14 @@ export async function forwardingNetworkUp(log: (m: string) => void): Promise<Ben
   for (const target of [topology.client.ipv4, ...topology.backends.map((b) => b.ipv4)]) {
     await runCommand('ip', ['netns', 'exec', lbNs, 'ping', '-c', '1', '-W', '1', target], 5_000);
   }
+  /*
+   * And kept resolved, as the agent does (forwarding/next-hop-neighbours.ts): a tunnel drops a packet whose
+   * next hop has no MAC rather than hand it to the kernel, and on a machine with many namespaces the shared
+   * neighbour table's GC removes stale entries after a minute (the ipip figures read 0 that way).
+   */
+  for (const backend of topology.backends) {
+    await mustRun('ip', ['-n', lbNs, 'neigh', 'replace', backend.ipv4, 'dev', backend.lb.interface, 'managed', 'use']);
+  }
   log(`testbed ${PREFIX} up`);
   return {
     topology,
