@@ -503,7 +503,8 @@ enum sluice_flow_event_kind {
 
 /* One change of a flow's backend choice, as the standby must learn it. */
 struct flow_event {
-	__u8 key[sizeof(struct flow_key)]; /* the flow's struct flow_key, byte for byte: the agent's map key as is */
+	__u8 key[sizeof(
+		struct flow_key)]; /* the flow's struct flow_key, byte for byte: the agent's map key as is */
 	__u32 backend_id;
 	__u32 service_id;
 	__u32 tcp_state; /* enum sluice_tcp_state after the change */

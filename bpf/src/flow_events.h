@@ -13,14 +13,15 @@
  * BPF_RB_NO_WAKEUP: the agent drains the ring on a timer, so no event pays
  * for waking a reader; a full ring drops the event and counts it.
  */
-static __always_inline void emit_flow_event(const struct flow_key *key, const struct flow_value *flow,
-					    __u32 kind)
+static __always_inline void emit_flow_event(const struct flow_key *key,
+					    const struct flow_value *flow, __u32 kind)
 {
 	struct flow_event event = {
 		.backend_id = flow->backend_id,
 		.service_id = flow->service_id,
 		/* The handshake's last ACK establishes the flow right after this move (track_tcp). */
-		.tcp_state = kind == FLOW_EVENT_ESTABLISHED ? TCP_STATE_ESTABLISHED : flow->tcp_state,
+		.tcp_state = kind == FLOW_EVENT_ESTABLISHED ? TCP_STATE_ESTABLISHED :
+							      flow->tcp_state,
 		.flags = flow->flags,
 		.kind = kind,
 	};
