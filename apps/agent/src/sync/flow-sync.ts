@@ -4,8 +4,10 @@
  * (receiver.ts), over an authenticated channel (wire.ts), and the verdict
  * that gates a takeover (state, checkReason).
  *
- * Takeover timing. The sender heartbeats every HEARTBEAT_MS (200 ms); the
- * peer counts as dead after PEER_DEAD_MS (1 s) without a valid frame: five
+ * Takeover timing. The sender heartbeats every HEARTBEAT_MS (200 ms), and the
+ * receiver answers on the same connection with ALIVE frames as often, so
+ * each node hears its peer in both directions; the peer counts as dead after
+ * PEER_DEAD_MS (1 s) without a valid frame either way: five
  * heartbeats, so a loaded node's stall is not taken for a death, and well
  * under keepalived's own verdict on a silent master (3 adverts + skew at
  * advert_int 0.5 s: 1.8 s for priority 100). So when the master dies, its
@@ -13,7 +15,9 @@
  * peer-dead (the master's silence is the same event for both), and the
  * backup takes over on keepalived's clock alone. A backup whose peer is alive
  * but whose table is not yet in sync (just started, resync streaming, stream
- * broken for under a second) fails the check; the template's `fall 2` at
+ * broken for under a second) fails the check; an old master that returns
+ * hears its peer on its own connection at once (ALIVE) and so stays out of
+ * master until the peer's resync into it is done; the template's `fall 2` at
  * `interval 1` turns that into FAULT only when it lasts two checks, so a
  * reconnect does not flap, while a joining node stays out of master until
  * its resync is done.
@@ -53,7 +57,7 @@ export class FlowSync {
     this.#o = options;
     this.#names = new BackendNames(options.placement);
     const common = { key: options.key, maps: options.maps, names: this.#names, log: options.log };
-    this.receiver = new SyncReceiver({ ...common, listen: options.listen, isMaster: options.isMaster });
+    this.receiver = new SyncReceiver({ ...common, listen: options.listen, isMaster: options.isMaster, onPeerConnected: () => this.sender.reconnectNow() });
     this.sender = new SyncSender({
       ...common,
       peer: options.peer,
@@ -79,9 +83,13 @@ export class FlowSync {
     this.sender.queueEnds(ends);
   }
 
+  /** The peer was last heard from either direction: its stream to us, or its ALIVE answers on ours. */
+  #peerHeardAt(): number {
+    return Math.max(this.receiver.status.lastMessageAt ?? this.#startedAt, this.sender.status.lastAliveAt ?? this.#startedAt);
+  }
+
   state(now = Date.now()): SyncState {
-    const last = this.receiver.status.lastMessageAt ?? this.#startedAt;
-    if (now - last > PEER_DEAD_MS) return 'peer-dead';
+    if (now - this.#peerHeardAt() > PEER_DEAD_MS) return 'peer-dead';
     if (this.receiver.status.connected && this.receiver.status.resynced) return 'in-sync';
     return 'syncing';
   }
@@ -104,7 +112,7 @@ export class FlowSync {
       listen: hostPort(this.#o.listen),
       peer: hostPort(this.#o.peer),
       peerDeadAfterMs: PEER_DEAD_MS,
-      lastMessageAgeMs: r.lastMessageAt === null ? null : now - r.lastMessageAt,
+      lastMessageAgeMs: r.lastMessageAt === null && this.sender.status.lastAliveAt === null ? null : now - this.#peerHeardAt(),
       inbound: {
         connected: r.connected,
         peerAddress: r.peerAddress,

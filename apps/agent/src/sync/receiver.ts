@@ -18,7 +18,21 @@ import type { ConntrackMaps } from '../conntrack/conntrack-maps.js';
 import { endPeerFlow, writePeerFlow } from '../conntrack/peer-flows.js';
 import type { BackendNames } from './backend-names.js';
 import { LagWindow } from './lag-window.js';
-import { type Frame, FrameSplitter, FrameType, RecordKind, type RefusalReason, SyncRefusal, decodeEnds, decodeFlows, helloFrame, verifyFrame } from './wire.js';
+import { HEARTBEAT_MS } from './sender.js';
+import {
+  CHALLENGE_BYTES,
+  type Frame,
+  FrameSplitter,
+  FrameType,
+  RecordKind,
+  type RefusalReason,
+  SyncRefusal,
+  decodeEnds,
+  decodeFlows,
+  encodeFrame,
+  helloFrame,
+  verifyFrame,
+} from './wire.js';
 
 const HELLO_DEADLINE_MS = 5_000;
 const MAX_CONNECTIONS = 4;
@@ -28,6 +42,8 @@ export interface ReceiverOptions {
   key: Buffer;
   maps: ConntrackMaps;
   names: BackendNames;
+  /** The peer's stream has just authenticated (it is back): the sender may reconnect at once. */
+  onPeerConnected?: () => void;
   /** True while this node is VRRP master (table records then keep local entries). */
   isMaster: () => boolean;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -63,6 +79,7 @@ interface Inbound {
   expectedSeq: bigint;
   authenticated: boolean;
   resynced: boolean;
+  aliveTimer?: NodeJS.Timeout;
 }
 
 export class SyncReceiver {
@@ -132,6 +149,7 @@ export class SyncReceiver {
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       clearTimeout(deadline);
+      clearInterval(conn.aliveTimer);
       this.#open.delete(conn);
       if (this.#current === conn) {
         this.#o.log('warn', `flow sync: the peer's stream from ${from} closed`);
@@ -155,6 +173,8 @@ export class SyncReceiver {
 
   #handle(conn: Inbound, frame: Frame): void {
     conn.expectedSeq++;
+    if (!conn.authenticated && frame.type !== FrameType.OPEN) throw new SyncRefusal('bad-frame', `the first frame is of type ${frame.type}, not OPEN`);
+    if (conn.authenticated && frame.type === FrameType.OPEN) throw new SyncRefusal('bad-frame', 'a second OPEN');
     if (!conn.authenticated) {
       conn.authenticated = true;
       this.#current = conn;
@@ -162,6 +182,8 @@ export class SyncReceiver {
       this.status.resynced = false;
       this.status.peerAddress = conn.from;
       this.#o.log('info', `flow sync: the peer's stream from ${conn.from} is authenticated`);
+      this.#startAlive(conn, frame.body);
+      this.#o.onPeerConnected?.();
     }
     this.status.lastMessageAt = Date.now();
     switch (frame.type) {
@@ -184,8 +206,24 @@ export class SyncReceiver {
         this.#applyEnds(frame);
         break;
       case FrameType.HEARTBEAT:
+      case FrameType.OPEN:
         break;
+      default:
+        throw new SyncRefusal('bad-frame', `a frame of type ${frame.type} from the sender`);
     }
+  }
+
+  /* ALIVE frames under the sender's challenge: the peer learns this node is up even while it streams nothing to it. */
+  #startAlive(conn: Inbound, challenge: Buffer): void {
+    if (challenge.length !== CHALLENGE_BYTES) throw new SyncRefusal('bad-frame', `an OPEN challenge of ${challenge.length} bytes`);
+    let seq = 0n;
+    const alive = () => {
+      if (conn.socket.destroyed) return;
+      seq += 1n;
+      conn.socket.write(encodeFrame(this.#o.key, challenge, { type: FrameType.ALIVE, seq, sentAtMs: Date.now(), body: Buffer.alloc(0) }));
+    };
+    alive();
+    conn.aliveTimer = setInterval(alive, HEARTBEAT_MS);
   }
 
   #applyFlows(frame: Frame): void {

@@ -16,6 +16,7 @@
  * long-lived connections), so a flow that lives longer than the peer's idle
  * timeout without a change stays on the peer.
  */
+import { randomBytes } from 'node:crypto';
 import { type Socket, connect } from 'node:net';
 import type { DecodedFlowEvent } from '@sluice/dataplane';
 import type { ConntrackMaps } from '../conntrack/conntrack-maps.js';
@@ -25,6 +26,7 @@ import type { BackendNames } from './backend-names.js';
 import {
   type EndRecord,
   type FlowRecord,
+  CHALLENGE_BYTES,
   type Frame,
   FrameSplitter,
   FrameType,
@@ -34,6 +36,7 @@ import {
   encodeFlows,
   encodeFrame,
   readHello,
+  verifyFrame,
 } from './wire.js';
 
 export const FLOW_EVENT_POLL_MS = 5;
@@ -65,6 +68,8 @@ export interface SenderStatus {
   lastResyncFlows: number | null;
   sentFlows: number;
   sentEnds: number;
+  /** The last valid ALIVE from the peer's receiver (ms since the epoch): it is up, whether or not it streams to us. */
+  lastAliveAt: number | null;
   /** Events not sent: no connection (the next resync carries them), a full queue, or a backend unknown by name. */
   droppedEvents: number;
   lastError: string | null;
@@ -96,6 +101,7 @@ export class SyncSender {
     lastResyncFlows: null,
     sentFlows: 0,
     sentEnds: 0,
+    lastAliveAt: null,
     droppedEvents: 0,
     lastError: null,
   };
@@ -119,6 +125,16 @@ export class SyncSender {
     this.#socket?.destroy();
   }
 
+  /** The peer's stream to us just opened (it is back): if ours is down, try now rather than at the next retry. */
+  reconnectNow(): void {
+    if (this.#stopped || this.#ready()) return;
+    clearTimeout(this.#reconnectTimer);
+    const stale = this.#socket;
+    this.#socket = undefined;
+    stale?.destroy();
+    this.#connect();
+  }
+
   /** Flows the conntrack sweep ended here: the peer ends them too (if they still name that backend there). */
   queueEnds(ends: EndRecord[]): void {
     if (!this.#ready()) return;
@@ -135,14 +151,22 @@ export class SyncSender {
     this.#socket = socket;
     socket.setNoDelay(true);
     const splitter = new FrameSplitter();
+    const ownChallenge = randomBytes(CHALLENGE_BYTES);
+    let aliveSeq = 1n;
     socket.on('data', (chunk: Buffer) => {
       try {
         for (const message of splitter.push(chunk)) {
-          if (this.#challenge) throw new Error('the receiver sent more than its HELLO');
+          if (this.#challenge) {
+            const frame = verifyFrame(this.#o.key, ownChallenge, message, aliveSeq++);
+            if (frame.type !== FrameType.ALIVE) throw new Error(`the receiver sent a frame of type ${frame.type}`);
+            this.status.lastAliveAt = Date.now();
+            continue;
+          }
           this.#challenge = readHello(message);
           this.status.connected = true;
           this.status.connectedSince = Date.now();
           this.#o.log('info', `flow sync: connected to ${this.#where()}; streaming the flow table`);
+          void this.#send(FrameType.OPEN, ownChallenge);
           void this.#streamTable(RecordKind.RESYNC);
         }
       } catch (error) {

@@ -7,6 +7,11 @@
  * recorded frame replays neither into another connection (other challenge)
  * nor into the same one (the sequence must be exactly the next).
  *
+ * The sender's first frame (OPEN) carries a challenge of its own, and the
+ * receiver answers with ALIVE frames under it every heartbeat: so each node
+ * knows its peer is alive from either direction, and no one without the key
+ * can fake that either.
+ *
  *   HELLO  u32 length (20) | "SLS1" | challenge[16]
  *   frame  u32 length | type u8 | 0 u8[3] | seq u64 | sentAtMs f64 | body | hmac[32]
  *
@@ -35,6 +40,10 @@ export const FrameType = {
   RESYNC_END: 3,
   HEARTBEAT: 4,
   ENDS: 5,
+  /* Sender -> receiver, first: body = the sender's challenge for the ALIVE frames. */
+  OPEN: 6,
+  /* Receiver -> sender, every heartbeat, under the sender's challenge. */
+  ALIVE: 7,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 

@@ -7,14 +7,14 @@
  * sequence, none of which changes B's table; and the takeover verdict.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { type Dataplane, FlowEventReader, bytesToAddress } from '@sluice/dataplane';
 import { TCP, buildPacket } from '@sluice/dataplane/test-packets';
 import type { Reconciler } from '../../src/reconcile/reconciler.js';
 import { FlowSync, PEER_DEAD_MS } from '../../src/sync/flow-sync.js';
-import { FrameSplitter, FrameType, RecordKind, encodeFlows, encodeFrame, readHello } from '../../src/sync/wire.js';
+import { CHALLENGE_BYTES, FrameSplitter, FrameType, RecordKind, encodeFlows, encodeFrame, readHello } from '../../src/sync/wire.js';
 import { SERVICE, STATE, loadWithService } from '../conntrack/helpers.ts';
 
 const CLIENT = '198.18.0.2';
@@ -152,9 +152,14 @@ async function rawPeer() {
   const splitter = new FrameSplitter();
   const challenge = await new Promise<Buffer>((resolve, reject) => {
     socket.once('error', reject);
+    let greeted = false;
     socket.on('data', (chunk: Buffer) => {
+      /* The HELLO first; ALIVE frames after an OPEN are not this test's subject. */
       const [hello] = splitter.push(chunk);
-      if (hello) resolve(readHello(hello));
+      if (hello && !greeted) {
+        greeted = true;
+        resolve(readHello(hello));
+      }
     });
   });
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
@@ -183,7 +188,7 @@ test('refused: a frame under another key, a replayed frame and a frame out of se
 
   /* A frame valid on one connection, replayed on another: its MAC covers the first one's challenge. */
   const first = await rawPeer();
-  const valid = encodeFrame(KEY, first.challenge, { type: FrameType.HEARTBEAT, seq: 1n, sentAtMs: Date.now(), body: Buffer.alloc(0) });
+  const valid = encodeFrame(KEY, first.challenge, { type: FrameType.OPEN, seq: 1n, sentAtMs: Date.now(), body: randomBytes(CHALLENGE_BYTES) });
   first.socket.write(valid);
   await sleep(50);
   first.socket.destroy();

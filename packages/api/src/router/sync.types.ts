@@ -23,7 +23,7 @@ export const syncStatusSchema = z.object({
   listen: z.string(),
   peer: z.string(),
   peerDeadAfterMs: z.number().int(),
-  /** Since the last valid frame from the peer; null: none since start. */
+  /** Since the peer was last heard, either direction (its stream, or its ALIVE answers on ours); null: never since start. */
   lastMessageAgeMs: ms,
   inbound: z.object({
     connected: z.boolean(),
@@ -45,6 +45,8 @@ export const syncStatusSchema = z.object({
     lastResyncFlows: ms,
     sentFlows: z.number().int(),
     sentEnds: z.number().int(),
+    /** The peer's last ALIVE answer on this node's stream (epoch ms). */
+    lastAliveAt: ms,
     droppedEvents: z.number().int(),
     lastError: z.string().nullable(),
   }),
