@@ -797,6 +797,8 @@ export class Agent implements SluiceBackend {
       isMaster: () => this.#isMaster(),
       log,
     });
+    const sync = this.#sync;
+    this.#parts.conntrack?.onSweepReport((report) => sync.sweptFlows(report.ended));
     log('info', `flow sync: listening on ${settings.listen.address}:${settings.listen.port}, streaming to ${settings.peer.address}:${settings.peer.port}`);
   }
 

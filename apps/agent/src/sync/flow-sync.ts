@@ -28,7 +28,7 @@ import type { ConntrackMaps } from '../conntrack/conntrack-maps.js';
 import { BackendNames, type Placement } from './backend-names.js';
 import { SyncReceiver } from './receiver.js';
 import { SyncSender } from './sender.js';
-import type { EndRecord } from './wire.js';
+import { type EndRecord, KEY_BYTES } from './wire.js';
 
 export const PEER_DEAD_MS = 1_000;
 
@@ -79,8 +79,15 @@ export class FlowSync {
     this.receiver.stop();
   }
 
-  queueEnds(ends: EndRecord[]): void {
-    this.sender.queueEnds(ends);
+  /** The flows a conntrack sweep here deleted (SweepReport.ended): the peer ends them too, if they still name that backend there. */
+  sweptFlows(ended: { keys: Uint8Array; backendIds: number[]; serviceIds: number[] }): void {
+    const records: EndRecord[] = [];
+    const keys = Buffer.from(ended.keys.buffer, ended.keys.byteOffset, ended.keys.byteLength);
+    for (let i = 0; i < ended.backendIds.length; i++) {
+      const name = this.#names.nameOf(ended.backendIds[i]!, ended.serviceIds[i]!);
+      if (name) records.push({ key: Buffer.from(keys.subarray(i * KEY_BYTES, (i + 1) * KEY_BYTES)), name });
+    }
+    if (records.length) this.sender.queueEnds(records);
   }
 
   /** The peer was last heard from either direction: its stream to us, or its ALIVE answers on ours. */
