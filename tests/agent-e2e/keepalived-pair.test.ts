@@ -70,8 +70,8 @@ const FAULT_BOUND_MS = 15_000;
 const ELECTION_WAIT_MS = 30_000;
 /* keepalived runs a notify hook (the full CLI) without waiting for it: on a loaded machine it can take seconds. */
 const ROLE_WAIT_MS = 30_000;
-/* Held connections per target (six targets). */
-const HELD_PER_TARGET = 4;
+/* Held connections per target (six targets: 12 in all, each a client process, on a shared 2-core machine). */
+const HELD_PER_TARGET = 2;
 /* New connections: 12 a second (2 per target) for 10 s. */
 const NEW_PER_SECOND = 12;
 /* Until a held connection's flow shows on the backup (the conns view is the GC's snapshot, refreshed every 5 s). */
