@@ -8,6 +8,7 @@
 
 #include "counters.h"
 #include "maps.h"
+#include "tunables.h"
 
 /*
  * BPF_RB_NO_WAKEUP: the agent drains the ring on a timer, so no event pays
@@ -16,7 +17,11 @@
 static __always_inline void emit_flow_event(const struct flow_key *key,
 					    const struct flow_value *flow, __u32 kind)
 {
-	struct flow_event event = {
+	struct flow_event event;
+
+	if (!flow_events_on)
+		return;
+	event = (struct flow_event){
 		.backend_id = flow->backend_id,
 		.service_id = flow->service_id,
 		/* The handshake's last ACK establishes the flow right after this move (track_tcp). */

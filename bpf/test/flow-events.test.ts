@@ -14,7 +14,7 @@ import { FIXTURE_MAP_SIZES, OBJECT_PATH } from './support/dataplane.ts';
 import { TCP, toVip } from './support/flows.ts';
 import { CLIENT_FACING } from './support/network.ts';
 import { CLIENT, SERVICES, configOf } from './support/services.ts';
-import { ChoiceModel } from './support/model.ts';
+import { ChoiceModel, flowKeyOf } from './support/model.ts';
 import { serviceKeyOf } from '@sluice/agent/map-entries';
 
 const services = { roundRobin: SERVICES.roundRobin };
@@ -24,7 +24,7 @@ const CLIENT_PORT = 41000;
 let dataplane: Dataplane;
 let reader: FlowEventReader;
 before(() => {
-  dataplane = loadDataplane({ objectPath: OBJECT_PATH, maxEntries: FIXTURE_MAP_SIZES });
+  dataplane = loadDataplane({ objectPath: OBJECT_PATH, maxEntries: FIXTURE_MAP_SIZES, tunables: { flow_events_on: 1n } });
   new Reconciler(dataplane.maps, Reconciler.limitsOf(dataplane.maps, 1024)).apply(configOf(services));
   reader = new FlowEventReader(dataplane.flowEventsFd());
 });
@@ -65,6 +65,25 @@ function rawOf(event: ReturnType<FlowEventReader['drain']>[number]): Buffer {
   [event.backend_id, event.service_id, event.tcp_state, event.flags, event.kind, 0].forEach((v, i) => put(v, 40 + 4 * i));
   return out;
 }
+
+test('flow events off (the default, a node without a sync peer): a new flow writes none and loses none', () => {
+  const off = loadDataplane({ objectPath: OBJECT_PATH, maxEntries: FIXTURE_MAP_SIZES });
+  const offReader = new FlowEventReader(off.flowEventsFd());
+  try {
+    new Reconciler(off.maps, Reconciler.limitsOf(off.maps, 1024)).apply(configOf(services));
+    const result = off.testRun({
+      data: buildPacket(toVip(service, CLIENT, CLIENT_PORT, { tcpFlags: TCP.SYN })),
+      ingressIfindex: interfaceIndex(CLIENT_FACING.name),
+    });
+    assert.notEqual(result.actionName, 'XDP_DROP');
+    assert.ok(off.maps.halfOpenFlows.lookup(flowKeyOf(toVip(service, CLIENT, CLIENT_PORT))), 'the flow was recorded');
+    assert.deepEqual(offReader.drain(), []);
+    assert.equal(off.maps.globalCounters.lookupSum(SluiceCounter.CNT_FLOW_EVENT_LOST) ?? 0n, 0n);
+  } finally {
+    offReader.close();
+    off.close();
+  }
+});
 
 test('flow events: SYN -> NEW (syn-sent), ACK -> ESTABLISHED, data -> none, SYN on a closed flow -> RESTEERED', () => {
   const ingressIfindex = interfaceIndex(CLIENT_FACING.name);

@@ -162,6 +162,7 @@ export async function runAgent(argv: string[]): Promise<void> {
     flowGuardRate: settings.flowGuardRate,
     icmpTooBigRate: settings.icmpTooBigRate,
     hashSeed: settings.hashSeed,
+    flowEvents: settings.sync !== undefined,
     dataDir: settings.dataDir,
     detachOnExit: settings.detachOnExit,
     maxBackendsPerService: settings.maxBackendsPerService,

@@ -788,6 +788,8 @@ export class Agent implements SluiceBackend {
 
   /* The flow events reader first: a program without the ring fails here, before anything listens. */
   async #startSync(settings: NonNullable<AgentOptions['sync']>): Promise<void> {
+    if (this.#dataplane.tunables().flow_events_on !== 1n)
+      throw new Error('flow sync: the program was loaded without flow events (the flow_events_on load-time setting); start the agent with its sync settings');
     const reader = (this.#flowEvents = new FlowEventReader(this.#dataplane.flowEventsFd()));
     this.#sync = await FlowSync.start({
       ...settings,

@@ -12,10 +12,13 @@ import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { type Dataplane, FlowEventReader, bytesToAddress } from '@sluice/dataplane';
 import { TCP, buildPacket } from '@sluice/dataplane/test-packets';
-import type { Reconciler } from '../../src/reconcile/reconciler.js';
 import { FlowSync, PEER_DEAD_MS } from '../../src/sync/flow-sync.js';
 import { CHALLENGE_BYTES, FrameSplitter, FrameType, RecordKind, encodeFlows, encodeFrame, readHello } from '../../src/sync/wire.js';
-import { SERVICE, STATE, loadWithService } from '../conntrack/helpers.ts';
+import { type DataplaneConfig, dataplaneConfigSchema } from '@sluice/api';
+import { loadDataplane } from '@sluice/dataplane';
+import { SMALL_MAPS, objectPath } from '@sluice/dataplane/test-helpers';
+import { Reconciler } from '../../src/reconcile/reconciler.js';
+import { SERVICE, STATE } from '../conntrack/helpers.ts';
 
 const CLIENT = '198.18.0.2';
 const KEY = Buffer.from('k'.repeat(40));
@@ -44,7 +47,10 @@ let b: Node;
 const logs: string[] = [];
 
 async function startNode(backends: readonly { address: string; port: number }[], listen: number, peer: number, master: boolean): Promise<Node> {
-  const { dp, reconciler } = loadWithService({ services: [{ ...SERVICE, backends }] });
+  /* flow_events_on: the program writes the events a sync peer needs (the agent sets it with its sync settings). */
+  const dp = loadDataplane({ objectPath: objectPath(), maxEntries: { ...SMALL_MAPS, flows: 65536 }, tunables: { flow_events_on: 1n } });
+  const reconciler = new Reconciler(dp.maps, Reconciler.limitsOf(dp.maps, 1024));
+  reconciler.apply(dataplaneConfigSchema.parse({ services: [{ ...SERVICE, backends }] }) as DataplaneConfig);
   const reader = new FlowEventReader(dp.flowEventsFd());
   const sync = await FlowSync.start({
     listen: { address: LOOPBACK, port: listen },
