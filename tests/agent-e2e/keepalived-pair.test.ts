@@ -204,7 +204,14 @@ before(async () => {
 after(async () => {
   console.log(`# keepalived's transitions:\n${keepalivedHistory(pair).replace(/^/gm, '#   ')}`);
   for (const [name, p] of pair?.nodes ?? [])
-    console.log(`# ${name}'s agent, flow sync lines:\n${(p.agent?.output ?? '').split('\n').filter((l) => l.includes('flow sync')).slice(-15).join('\n').replace(/^/gm, '#   ')}`);
+    console.log(
+      `# ${name}'s agent, flow sync lines:\n${(p.agent?.output ?? '')
+        .split('\n')
+        .filter((l) => l.includes('flow sync'))
+        .slice(-15)
+        .join('\n')
+        .replace(/^/gm, '#   ')}`,
+    );
   await Promise.all(opened.map((h) => h.stop().catch(() => undefined)));
   await pairDown(pair, PREFIX);
 });
