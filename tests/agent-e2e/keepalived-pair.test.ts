@@ -42,6 +42,7 @@ import {
   LINE,
   LOWERED_PRIORITY,
   type Pair,
+  SLUICE_BIN,
   SYNC_PORT,
   type Target,
   keepalivedConfig,
@@ -363,7 +364,8 @@ test(
 test('the old master returns (rebooted): it resyncs from n2 before it may take over, takes the VIPs back: 0 held broken, 0 new failed', T, async () => {
   const n1 = pair!.nodes.get('n1')!;
   const held = await openHeld(HELD_PER_TARGET);
-  /* A rebooted machine: no VIP left on it, links up, then its agent and keepalived. */
+  /* A rebooted machine: no VIP left on it, no pinned map or program (bpffs lives in memory), links up, then its agent and keepalived. */
+  await execInChecked(n1.node.namespace, process.execPath, [SLUICE_BIN, 'teardown', '--interfaces', 'eth0,eth1', '--pin-dir', n1.network.pinDir]);
   for (const [ifname, addresses] of await addressesOnAll(n1.node.namespace))
     for (const address of addresses.filter((a) => pair!.ha.vips.includes(a) || a === pair!.ha.gateway.ipv4))
       await execInChecked(n1.node.namespace, 'ip', [

@@ -90,7 +90,7 @@ export interface Pair {
 }
 
 /* The bin picks the compiled build while it is fresh (build.mjs), the sources otherwise: never stale code. */
-const SLUICE_BIN = join(REPO_ROOT, 'apps/agent/bin/sluice.mjs');
+export const SLUICE_BIN = join(REPO_ROOT, 'apps/agent/bin/sluice.mjs');
 
 /** keepalived's config for `node` at `priority`: the shipped template, filled in. */
 export function keepalivedConfig(pair: Pair, name: string, priority = PRIORITY[name]!): string {
