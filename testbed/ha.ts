@@ -58,6 +58,8 @@ export interface Ha {
   backends: HaHost[];
   /** Service VIPs (IPv4, /32 on the master's eth0). */
   vips: string[];
+  /** The VIPs of direct-server-return services (also in vips): on every backend's lo, never answered for by ARP there. */
+  dsrVips: string[];
   vipRange: string;
   /** The backends' default gateway: a floating address on the master's eth1. */
   gateway: { ipv4: string; prefixLength: number };
@@ -66,7 +68,9 @@ export interface Ha {
 
 const PREFIX_RE = /^[a-z][a-z0-9]{0,11}$/;
 const NODES = 2;
-const VIPS = ['198.18.100.1', '198.18.100.2', '198.18.100.3'];
+/* One per algorithm in nat (rr, wrr, lc, source hash, maglev), then one dsr. */
+const VIPS = ['198.18.100.1', '198.18.100.2', '198.18.100.3', '198.18.100.4', '198.18.100.5', '198.18.100.6'];
+const DSR_VIPS = ['198.18.100.6'];
 const VIP_RANGE = '198.18.100.0/24';
 const GATEWAY = { ipv4: '198.19.0.1', prefixLength: 24 };
 
@@ -94,6 +98,7 @@ export function haPlan(options: HaOptions): Omit<Ha, 'servers' | 'stateDir'> {
       ports: { ...PORTS },
     })),
     vips: VIPS,
+    dsrVips: DSR_VIPS,
     vipRange: VIP_RANGE,
     gateway: GATEWAY,
   };
@@ -157,6 +162,9 @@ async function build(plan: ReturnType<typeof haPlan>, log: (m: string) => void):
     await address(b.namespace, 'eth0', b.ipv4, 24, b.ipv6, 64);
     /* NAT: replies go back through whichever node holds the gateway now. */
     await ip(b.namespace, 'route', 'add', 'default', 'via', plan.gateway.ipv4);
+    /* dsr: the VIP on lo, never answered for on the segment; replies leave from it through the gateway (the master forwards them). */
+    await sysctl(b.namespace, 'net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2');
+    for (const vip of plan.dsrVips) await ip(b.namespace, 'addr', 'add', `${vip}/32`, 'dev', 'lo');
   }
 }
 

@@ -256,7 +256,9 @@ enum sluice_counter {
 	CNT_DROP_TOO_BIG_NO_DF = 35,
 	/* A packet too big once encapsulated while this second's ICMP answers are spent (too_big_answers_per_second): dropped unanswered. */
 	CNT_DROP_TOO_BIG_RATE = 36,
-	CNT_MAX = 37,
+	/* A flow event (struct flow_event) found the flow_events ring full: the standby misses that change. */
+	CNT_FLOW_EVENT_LOST = 37,
+	CNT_MAX = 38,
 };
 
 /*
@@ -491,6 +493,43 @@ struct backend_errors {
 	 * so its resets are not observable here (the agent says so, not 0).
 	 */
 	__u64 resets;
+};
+
+/*
+ * Flow-state sync of an active/standby pair (issue 13): the program tells the
+ * agent of a flow's backend choice when it is made, and only then: a flow's
+ * first recorded packet (NEW), its handshake completing (ESTABLISHED: moved to
+ * the flow table) and a new choice for a known tuple (RESTEERED: its backend
+ * went, or a new connection reused the tuple). Like IPVS's sync daemon, which
+ * sends on a state change and never per packet, an established packet writes
+ * no event. Ends come from the agent's own conntrack sweep.
+ */
+enum sluice_flow_event_kind {
+	FLOW_EVENT_NEW = 0,
+	FLOW_EVENT_ESTABLISHED = 1,
+	FLOW_EVENT_RESTEERED = 2,
+};
+
+/*
+ * Bytes of the flow_events ring (a power of two of pages): 4096 events of
+ * 64 bytes plus the ring's 8-byte headers, ~3 ms of 1M new flows/s; the agent
+ * drains it every FLOW_EVENT_POLL_MS (apps/agent/src/sync/). Overflow is
+ * counted (CNT_FLOW_EVENT_LOST); the agent's full resync repairs it.
+ */
+#ifndef FLOW_EVENTS_BYTES
+#define FLOW_EVENTS_BYTES (512 * 1024)
+#endif
+
+/* One change of a flow's backend choice, as the standby must learn it. */
+struct flow_event {
+	__u8 key[sizeof(
+		struct flow_key)]; /* the flow's struct flow_key, byte for byte: the agent's map key as is */
+	__u32 backend_id;
+	__u32 service_id;
+	__u32 tcp_state; /* enum sluice_tcp_state after the change */
+	__u32 flags; /* enum sluice_flow_flags after the change */
+	__u32 kind; /* enum sluice_flow_event_kind */
+	__u32 pad; /* always zero: 8-byte multiple */
 };
 
 /*

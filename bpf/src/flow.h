@@ -10,6 +10,7 @@
 #define SLUICE_FLOW_H
 
 #include "counters.h"
+#include "flow_events.h"
 #include "packet.h"
 #include "select.h"
 
@@ -435,12 +436,14 @@ static __always_inline struct backend *start_flow(struct packet *pkt,
 			bpf_map_delete_elem(&flows, &pkt->key);
 		bpf_map_update_elem(&half_open_flows, &pkt->key, &flow, BPF_ANY);
 		count_event(CNT_FLOW_HALF_OPEN);
+		emit_flow_event(&pkt->key, &flow, replaces ? FLOW_EVENT_RESTEERED : FLOW_EVENT_NEW);
 	} else if (over_rate && !is_tcp(pkt) && is_consistent_hash(service) &&
 		   endpoint_has_one_service(backend, pkt->key.protocol)) {
 		count_event(CNT_FLOW_UNTRACKED);
 		return backend;
 	} else {
 		bpf_map_update_elem(&flows, &pkt->key, &flow, BPF_ANY);
+		emit_flow_event(&pkt->key, &flow, replaces ? FLOW_EVENT_RESTEERED : FLOW_EVENT_NEW);
 	}
 
 	if (flow.tcp_state != TCP_STATE_CLOSED)
@@ -463,6 +466,7 @@ static __always_inline struct flow_value *promote_flow(const struct packet *pkt,
 	bpf_map_update_elem(&flows, &pkt->key, half_open, BPF_ANY);
 	bpf_map_delete_elem(&half_open_flows, &pkt->key);
 	count_event(CNT_FLOW_PROMOTED);
+	emit_flow_event(&pkt->key, half_open, FLOW_EVENT_ESTABLISHED);
 	flow = bpf_map_lookup_elem(&flows, &pkt->key);
 	return flow ? flow : half_open;
 }

@@ -199,4 +199,16 @@ struct {
 	__type(value, struct backend_errors);
 } backend_errors SEC(".maps");
 
+/*
+ * struct flow_event for the agent's flow sync: a ring, not a perf buffer, so
+ * events from every CPU arrive in one order and cost one reserve each.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, FLOW_EVENTS_BYTES);
+} flow_events SEC(".maps");
+
+/* A ring has no value type: this names its record in the object's BTF, which the agent's layout is generated from. */
+const struct flow_event *const flow_event_record __attribute__((unused));
+
 #endif /* SLUICE_MAPS_H */

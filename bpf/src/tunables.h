@@ -30,4 +30,11 @@ const volatile __u64 too_big_answers_per_second = 1000;
  */
 const volatile __u64 flow_hash_seed = FLOW_HASH_SEED;
 
+/*
+ * 1: write struct flow_event into the flow_events ring (flow_events.h) for
+ * the agent's flow sync; 0 (a node without a sync peer): the new-flow path
+ * does not even reserve, the verifier drops the code as dead.
+ */
+const volatile __u64 flow_events_on = 0;
+
 #endif

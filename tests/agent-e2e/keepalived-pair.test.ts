@@ -1,8 +1,10 @@
 /*
- * Issue 13, part 1: an active/standby pair with keepalived (VRRP). Two nodes
- * on one segment (testbed/ha.ts), each its real agent and real keepalived
- * running the shipped template (ops/keepalived/keepalived.conf.in), three NAT
- * backends, maglev and round robin. In order:
+ * Issue 13: an active/standby pair with keepalived (VRRP) and flow sync. Two
+ * nodes on one segment (testbed/ha.ts), each its real agent (syncing flows
+ * with the other over the front segment, one shared key) and real keepalived
+ * running the shipped template (ops/keepalived/keepalived.conf.in), three
+ * backends; every algorithm in nat (round robin, weighted, least
+ * connections, source hash, maglev) and round robin in dsr. In order:
  *   1. election: n1 (priority 150) is master, n2 backup; both agents show
  *      their role (node.status, from keepalived's notify hooks); the VIPs and
  *      the backends' gateway are on n1 only; traffic flows through n1 only;
@@ -10,24 +12,29 @@
  *      why, keepalived moves n1 to FAULT and n2 takes over; n1 comes back
  *      once its agent attaches again (and, priority 150, takes the VIPs back);
  *   3. planned switchover (n1's priority lowered below n2's, then raised
- *      again): 0 new connections fail, both ways;
+ *      again): 0 held connections broken, 0 new connections failed, both ways;
  *   4. the master dies (SIGKILL of keepalived and agent, links down,
  *      program detached): n2 takes over within the bound (measured); >= 99.9% of
- *      new connections succeed; held maglev connections all survive; a held
- *      round-robin connection survives exactly when n2's hash picks the
- *      backend n1's turn had picked (no flow sync yet: the others break,
- *      counted and reported).
+ *      new connections succeed; 0 held connections of any algorithm or mode
+ *      break: n2 had each one's flow, on the same backend, before the kill;
+ *   5. the old master returns (rebooted: no VIPs left on it): it resyncs
+ *      from n2 before its check passes, takes the VIPs back (priority 150):
+ *      0 held connections broken, 0 new connections failed;
+ *   6. a node without the key sends sync frames: refused, counted (node
+ *      status, CLI), nothing written.
+ * The sync lag (n2 as backup: event on n1 -> entry on n2) is printed.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { sluice, sluiceJson } from '@sluice/testbed/agent-process';
 import { apiClient } from '@sluice/testbed/api-client';
 import { type Hold, http, hold } from '@sluice/testbed/client-traffic';
 import { reloadKeepalived } from '@sluice/testbed/keepalived';
-import { execInChecked } from '@sluice/testbed/netns';
+import { execIn, execInChecked } from '@sluice/testbed/netns';
 import { tagged } from '@sluice/testbed/tag';
 import {
   HTTP,
@@ -35,6 +42,8 @@ import {
   LINE,
   LOWERED_PRIORITY,
   type Pair,
+  SLUICE_BIN,
+  SYNC_PORT,
   type Target,
   keepalivedConfig,
   keepalivedHistory,
@@ -42,6 +51,7 @@ import {
   pairDown,
   pairUp,
   startAgent,
+  startKeepalivedOn,
   targets,
   vipHolder,
   waitForHolder,
@@ -61,10 +71,12 @@ const FAULT_BOUND_MS = 15_000;
 const ELECTION_WAIT_MS = 30_000;
 /* keepalived runs a notify hook (the full CLI) without waiting for it: on a loaded machine it can take seconds. */
 const ROLE_WAIT_MS = 30_000;
-/* Held connections per target (maglev, round robin). */
-const HELD_PER_TARGET = 6;
-/* New connections: 10 a second (5 per target) for 10 s. */
-const NEW_PER_SECOND = 10;
+/* Held connections per target (six targets: 12 in all, each a client process, on a shared 2-core machine). */
+const HELD_PER_TARGET = 2;
+/* New connections: 12 a second (2 per target) for 10 s. */
+const NEW_PER_SECOND = 12;
+/* Until a held connection's flow shows on the backup (the conns view is the GC's snapshot, refreshed every 5 s). */
+const SYNCED_WAIT_MS = 20_000;
 const STREAM_SECONDS = 10;
 const MIN_NEW_SUCCESS = 0.999;
 const AFTER_EVENT_REPLIES = 20;
@@ -72,6 +84,7 @@ const EXCHANGE_TIMEOUT_MS = 15_000;
 /* Held source ports above the client's ephemeral range (1024-65000): a known 5-tuple, never reused in a run. */
 let nextHeldPort = 65_001;
 
+const FORGER = fileURLToPath(new URL('./support/sync-forger.ts', import.meta.url));
 const runRoot = mkdtempSync(join(tmpdir(), 'sluice-ha-'));
 let pair: Pair | undefined;
 const opened: Hold[] = [];
@@ -98,7 +111,31 @@ async function openHeld(perTarget: number): Promise<Held[]> {
   return held;
 }
 
-const describeHeld = (h: Held) => `${h.target.vip}:${LINE} (${h.target.algorithm}) sport ${h.sourcePort} to ${h.hold.backend}`;
+const describeHeld = (h: Held) => `${h.target.vip}:${LINE} (${h.target.algorithm}, ${h.target.mode}) sport ${h.sourcePort} to ${h.hold.backend}`;
+
+/** The backup has every held connection's flow, on the backend that greeted it (the flow sync did its job before the event). */
+async function waitSynced(name: string, held: Held[]): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const flows = await lineBackends(name);
+    const missing = held.filter((h) => flows.get(h.sourcePort) !== h.hold.backend);
+    if (missing.length === 0) return performance.now() - started;
+    if (performance.now() - started > SYNCED_WAIT_MS)
+      throw new Error(`${name} lacks ${missing.length} held flows (or names another backend): ${missing.map(describeHeld).join('; ')}`);
+    await sleep(500);
+  }
+}
+
+/** Broken held connections, described with the client's reason; [] when all lived. */
+function brokenOf(outcomes: Awaited<ReturnType<typeof closeHeld>>): string[] {
+  return outcomes
+    .filter((o) => !o.ok)
+    .map((o) => `${describeHeld(o.held)}: ${o.report?.brokenReason ?? ''} ${o.report?.errorSamples.slice(0, 2).join('; ') ?? 'no report'}`);
+}
+
+async function syncStatus(name: string) {
+  return (await apiClient(net(name)).node.status.query()).sync!;
+}
 
 /** Ends each connection; ok: never broken, every reply in order from the backend that greeted it. */
 async function closeHeld(held: Held[]) {
@@ -137,6 +174,13 @@ async function newConnections(perSecond: number, seconds: number) {
   return total;
 }
 
+/** Every IPv4 address on each interface of a namespace, up or down (a dead node's leftover VIPs). */
+async function addressesOnAll(namespace: string): Promise<Map<string, string[]>> {
+  const r = await execInChecked(namespace, 'ip', ['-4', '-j', 'addr', 'show']);
+  const links = JSON.parse(r.stdout || '[]') as { ifname: string; addr_info?: { local: string }[] }[];
+  return new Map(links.map((l) => [l.ifname, (l.addr_info ?? []).map((a) => a.local)]));
+}
+
 /** The line-port flows a node's agent has, by client port: the backend it sends each to. */
 async function lineBackends(name: string): Promise<Map<number, string>> {
   const flows = await sluiceJson(net(name), ['conns', '--protocol', 'tcp', '--limit', '1000']);
@@ -160,6 +204,15 @@ before(async () => {
 
 after(async () => {
   console.log(`# keepalived's transitions:\n${keepalivedHistory(pair).replace(/^/gm, '#   ')}`);
+  for (const [name, p] of pair?.nodes ?? [])
+    console.log(
+      `# ${name}'s agent, flow sync lines:\n${(p.agent?.output ?? '')
+        .split('\n')
+        .filter((l) => l.includes('flow sync'))
+        .slice(-15)
+        .join('\n')
+        .replace(/^/gm, '#   ')}`,
+    );
   await Promise.all(opened.map((h) => h.stop().catch(() => undefined)));
   await pairDown(pair, PREFIX);
 });
@@ -233,19 +286,30 @@ test(
   },
 );
 
-test('planned switchover (n1 priority lowered below n2, then raised again): 0 new connections fail either way', T, async () => {
+test('planned switchover (n1 priority lowered below n2, then raised again): 0 held connections broken, 0 new connections failed either way', T, async () => {
   const n1 = pair!.nodes.get('n1')!;
+  const held = await openHeld(HELD_PER_TARGET);
+  const syncedMs = Math.round(await waitSynced('n2', held));
   const stream = newConnections(NEW_PER_SECOND, STREAM_SECONDS);
   await sleep(2_000);
   reloadKeepalived(n1.keepalived!, keepalivedConfig(pair!, 'n1', LOWERED_PRIORITY));
   const awayMs = Math.round(await waitForHolder(pair!, 'n2', ELECTION_WAIT_MS));
+  await Promise.allSettled(held.map((h) => h.hold.exchanged(AFTER_EVENT_REPLIES, EXCHANGE_TIMEOUT_MS)));
+  /* n2 forwards now: its new flows reach n1 before the way back (the stream's connections opened through n2). */
   await sleep(3_000);
   reloadKeepalived(n1.keepalived!, keepalivedConfig(pair!, 'n1'));
   const backMs = Math.round(await waitForHolder(pair!, 'n1', ELECTION_WAIT_MS));
+  await Promise.allSettled(held.map((h) => h.hold.exchanged(AFTER_EVENT_REPLIES, EXCHANGE_TIMEOUT_MS)));
   const fresh = await stream;
+  const broken = brokenOf(await closeHeld(held));
+  const lag = (await syncStatus('n2')).lag;
   console.log(
-    `# switchover: n2 held the VIPs ${awayMs} ms after n1's reload, n1 again ${backMs} ms after the second; new ${fresh.succeeded}/${fresh.attempted} ${JSON.stringify(fresh.failures)}`,
+    `# switchover: n2 had all ${held.length} held flows ${syncedMs} ms after they opened; n2 held the VIPs ${awayMs} ms after n1's reload, n1 again ${backMs} ms after the second; ` +
+      `new ${fresh.succeeded}/${fresh.attempted} ${JSON.stringify(fresh.failures)}; held ${held.length}, broken ${broken.length}; ` +
+      `sync lag on n2 (n1's event -> n2's entry): p50 ${lag.p50Ms} ms, p99 ${lag.p99Ms} ms, max ${lag.maxMs} ms over ${lag.samples} batches`,
   );
+  if (broken.length) console.log(`# broken: ${broken.join('\n#   ')}`);
+  assert.deepEqual(broken, [], 'held connections broken by the switchover');
   assert.equal(fresh.attempted, fresh.requested, 'every new connection the stream set out to open was attempted');
   assert.equal(fresh.succeeded, fresh.attempted, `new connections failed: ${JSON.stringify(fresh.failures)}`);
   await waitForRole(pair!, 'n1', 'master', ROLE_WAIT_MS);
@@ -253,12 +317,15 @@ test('planned switchover (n1 priority lowered below n2, then raised again): 0 ne
 });
 
 test(
-  'the master dies (SIGKILL of keepalived and agent, links down, program detached): n2 takes over in time, new connections succeed, maglev connections survive',
+  'the master dies (SIGKILL of keepalived and agent, links down, program detached): n2 takes over in time, new connections succeed, 0 held connections of any algorithm break',
   T,
   async () => {
     const held = await openHeld(HELD_PER_TARGET);
     const greetedVia = await lineBackends('n1');
     for (const h of held) assert.equal(greetedVia.get(h.sourcePort), h.hold.backend, `${describeHeld(h)}: n1's flow names another backend`);
+    const syncedMs = Math.round(await waitSynced('n2', held));
+    const before = await syncStatus('n2');
+    assert.equal(before.state, 'in-sync');
 
     const stream = newConnections(NEW_PER_SECOND, STREAM_SECONDS);
     await sleep(3_000);
@@ -269,38 +336,89 @@ test(
     const roleMs = Math.round(await waitForRole(pair!, 'n2', 'master', ROLE_WAIT_MS));
     const fresh = await stream;
 
-    const maglev = held.filter((h) => h.target.algorithm === 'maglev');
-    const roundRobin = held.filter((h) => h.target.algorithm === 'round-robin');
-    /* Give every connection time to send a few lines to n2, then read which backend n2's hash chose for each. */
     await Promise.allSettled(held.map((h) => h.hold.exchanged(AFTER_EVENT_REPLIES, EXCHANGE_TIMEOUT_MS)));
     const chosen = await lineBackends('n2');
-    const outcomes = await closeHeld(held);
-    const broken = (list: Held[]) => outcomes.filter((o) => !o.ok && list.includes(o.held)).map((o) => o.held);
-    const rrMoved = roundRobin.filter((h) => chosen.get(h.sourcePort) !== h.hold.backend);
-    const reasons = outcomes
-      .filter((o) => !o.ok)
-      .map((o) => `${describeHeld(o.held)}: ${o.report?.brokenReason ?? ''} ${o.report?.errorSamples.slice(0, 2).join('; ') ?? 'no report'}`);
-    if (reasons.length) console.log(`# broken: ${reasons.join('\n#   ')}`);
+    const broken = brokenOf(await closeHeld(held));
+    if (broken.length) console.log(`# broken: ${broken.join('\n#   ')}`);
+    const after = await syncStatus('n2');
     const counters = Object.entries((await apiClient(net('n2')).stats.totals.query()).global).filter(([, n]) => n > 0);
     console.log(`# n2's counters after the takeover: ${JSON.stringify(Object.fromEntries(counters))}`);
     console.log(
-      `# dead master: n2 held the VIPs ${takeoverMs} ms after the kill began (advert_int 0.5 s), its agent showed master ${roleMs} ms later; ` +
-        `new ${fresh.succeeded}/${fresh.attempted} ${JSON.stringify(fresh.failures)}; held maglev ${maglev.length}, broken ${broken(maglev).length}; ` +
-        `held round robin ${roundRobin.length}, broken ${broken(roundRobin).length} (n2's hash picked another backend for ${rrMoved.length})`,
+      `# dead master: n2 had all ${held.length} held flows ${syncedMs} ms after they opened; n2 held the VIPs ${takeoverMs} ms after the kill began (advert_int 0.5 s), ` +
+        `its agent showed master ${roleMs} ms later; sync state on n2 then: ${after.state}; ` +
+        `new ${fresh.succeeded}/${fresh.attempted} ${JSON.stringify(fresh.failures)}; held ${held.length} (${targets(pair!.ha).length} services x ${HELD_PER_TARGET}), broken ${broken.length}; ` +
+        `sync lag on n2: p50 ${after.lag.p50Ms} ms, p99 ${after.lag.p99Ms} ms, max ${after.lag.maxMs} ms over ${after.lag.samples} batches`,
     );
     assert.ok(takeoverMs < TAKEOVER_BOUND_MS, `n2 took ${takeoverMs} ms to take the VIPs; the bound is ${TAKEOVER_BOUND_MS} ms`);
+    assert.equal(after.state, 'peer-dead', 'n2 knows its peer is dead');
     assert.equal(fresh.attempted, fresh.requested, 'every new connection the stream set out to open was attempted');
     assert.ok(
       fresh.succeeded / fresh.attempted >= MIN_NEW_SUCCESS,
       `new connections: ${fresh.succeeded}/${fresh.attempted}, ${JSON.stringify(fresh.failures)}`,
     );
-    for (const h of held) assert.ok(chosen.has(h.sourcePort), `${describeHeld(h)}: n2 has no flow for it (it never reached n2)`);
-    assert.deepEqual(broken(maglev).map(describeHeld), [], 'maglev connections broken by the takeover');
-    /* Round robin without flow sync: n2 steers a mid-stream packet by the hash, so only the connections whose hash lands on their backend live on. */
-    assert.deepEqual(
-      broken(roundRobin).map(describeHeld).sort(),
-      rrMoved.map(describeHeld).sort(),
-      'round-robin connections broken are exactly those n2 sent elsewhere',
-    );
+    for (const h of held) assert.equal(chosen.get(h.sourcePort), h.hold.backend, `${describeHeld(h)}: n2 sends it elsewhere`);
+    assert.deepEqual(broken, [], 'held connections broken by the takeover');
   },
 );
+
+test('the old master returns (rebooted): it resyncs from n2 before it may take over, takes the VIPs back: 0 held broken, 0 new failed', T, async () => {
+  const n1 = pair!.nodes.get('n1')!;
+  const held = await openHeld(HELD_PER_TARGET);
+  /* A rebooted machine: no VIP left on it, no pinned map or program (bpffs lives in memory), links up, then its agent and keepalived. */
+  await execInChecked(n1.node.namespace, process.execPath, [SLUICE_BIN, 'teardown', '--interfaces', 'eth0,eth1', '--pin-dir', n1.network.pinDir]);
+  for (const [ifname, addresses] of await addressesOnAll(n1.node.namespace))
+    for (const address of addresses.filter((a) => pair!.ha.vips.includes(a) || a === pair!.ha.gateway.ipv4))
+      await execInChecked(n1.node.namespace, 'ip', [
+        'addr',
+        'del',
+        `${address}/${address === pair!.ha.gateway.ipv4 ? pair!.ha.gateway.prefixLength : 32}`,
+        'dev',
+        ifname,
+      ]);
+  for (const ifname of ['eth0', 'eth1']) await execInChecked(n1.node.namespace, 'ip', ['link', 'set', 'dev', ifname, 'up']);
+  const startedAt = performance.now();
+  await startAgent(pair!, 'n1');
+  /* The stream from here: the VIPs move while it runs (a stream during the start only starves the starting agent on a 2-core machine). */
+  const stream = newConnections(NEW_PER_SECOND, STREAM_SECONDS);
+  await startKeepalivedOn(pair!, 'n1');
+  const backMs = Math.round(await waitForHolder(pair!, 'n1', ELECTION_WAIT_MS));
+  const status = await syncStatus('n1');
+  await Promise.allSettled(held.map((h) => h.hold.exchanged(AFTER_EVENT_REPLIES, EXCHANGE_TIMEOUT_MS)));
+  const chosen = await lineBackends('n1');
+  const fresh = await stream;
+  const broken = brokenOf(await closeHeld(held));
+  if (broken.length) console.log(`# broken: ${broken.join('\n#   ')}`);
+  console.log(
+    `# return: n1 held the VIPs again ${backMs} ms after its agent started (resync into n1: ${status.inbound.resyncs} done, last at +${status.inbound.lastResyncAt ? Math.round(status.inbound.lastResyncAt - Date.now() + performance.now() - startedAt) : '?'} ms); ` +
+      `new ${fresh.succeeded}/${fresh.attempted} ${JSON.stringify(fresh.failures)}; held ${held.length}, broken ${broken.length}`,
+  );
+  assert.ok(status.inbound.resyncs >= 1, 'n1 took the VIPs without a resync from n2');
+  for (const h of held) assert.equal(chosen.get(h.sourcePort), h.hold.backend, `${describeHeld(h)}: n1 sends it elsewhere`);
+  assert.deepEqual(broken, [], 'held connections broken by the return');
+  assert.equal(fresh.attempted, fresh.requested, 'every new connection the stream set out to open was attempted');
+  assert.equal(fresh.succeeded, fresh.attempted, `new connections failed: ${JSON.stringify(fresh.failures)}`);
+  await waitForRole(pair!, 'n1', 'master', ROLE_WAIT_MS);
+  await waitForRole(pair!, 'n2', 'backup', ROLE_WAIT_MS);
+});
+
+test('sync frames from a node without the key are refused, counted and change nothing', T, async () => {
+  const target = pair!.nodes.get('n1')!;
+  const before = await syncStatus('n1');
+  const name = `${pair!.ha.vips[0]}:${LINE}/tcp ${pair!.ha.backends[0]!.ipv4}:${LINE}`;
+  const forger = await execIn(pair!.ha.client.namespace, process.execPath, ['--import', 'tsx', FORGER, target.node.front.ipv4, String(SYNC_PORT), name]);
+  assert.equal(forger.code, 0, forger.stderr);
+  assert.deepEqual(JSON.parse(forger.stdout.trim()), { closed: true }, "n1 closed the forger's connection");
+  const after = await syncStatus('n1');
+  assert.equal(after.refused.total, before.refused.total + 1, JSON.stringify(after.refused));
+  assert.equal(after.refused.byReason['bad-mac'], before.refused.byReason['bad-mac']! + 1);
+  assert.match(after.refused.last!.from, new RegExp(`^${pair!.ha.client.ipv4.replace(/\./g, '\\.')}:\\d+$`));
+  assert.equal((await lineBackends('n1')).has(40_000), false, 'the forged flow (client port 40000) is not in n1');
+  assert.equal(after.state, 'in-sync', "n2's stream to n1 went on");
+  assert.match(after.inbound.peerAddress ?? '', /^198\.18\.0\.12:\d+$/, "the stream n1 applies is n2's");
+  const human = await sluice(net('n1'), ['node', 'status']);
+  assert.match(
+    human.stdout,
+    new RegExp(`refused ${after.refused.total} frames \\(last from ${pair!.ha.client.ipv4.replace(/\./g, '\\.')}:\\d+ at .*: bad-mac\\)`),
+  );
+  assert.match(human.stdout, /^sync: IN-SYNC with peer 198\.18\.0\.12:7946/m);
+});

@@ -9,6 +9,7 @@ import { startSocketServer, stopSocketServer } from './server/socket-server.js';
 import { claimAgentLock } from './agent-lock.js';
 import { readConfigDocument } from './config-file.js';
 import { readBgpSettings } from './announce/index.js';
+import { readSyncKey } from './sync/sync-settings.js';
 import { UsageError, parseFlags } from './cli/args.js';
 import { log } from './log.js';
 import { type AgentSettings, readSettingsFile, resolveSettings, tunnelOptionsOf } from './settings.js';
@@ -43,6 +44,9 @@ const AGENT_FLAGS = {
   'tunnel-source6-hash-bits': { type: 'string' },
   'gue-port': { type: 'string' },
   'bgp-config': { type: 'string' },
+  'sync-listen': { type: 'string' },
+  'sync-peer': { type: 'string' },
+  'sync-key-file': { type: 'string' },
 } as const;
 
 function numberFlag(name: string, value: string | undefined): number | undefined {
@@ -101,6 +105,10 @@ function settingsFromFlags(values: AgentFlagValues) {
     tunnelSource6HashBits: numberFlag('tunnel-source6-hash-bits', values['tunnel-source6-hash-bits']),
     guePort: numberFlag('gue-port', values['gue-port']),
     bgpConfig: values['bgp-config'],
+    sync:
+      (values['sync-listen'] ?? values['sync-peer'] ?? values['sync-key-file'])
+        ? { listen: values['sync-listen'], peer: values['sync-peer'], keyFile: values['sync-key-file'] }
+        : undefined,
   };
 }
 
@@ -137,6 +145,8 @@ export async function runAgent(argv: string[]): Promise<void> {
   const settings = agentSettingsFromArgs(argv);
   /* Bad BGP settings stop the agent here, before anything is claimed or attached. */
   const bgp = settings.bgpConfig ? readBgpSettings(settings.bgpConfig) : undefined;
+  /* A missing or weak sync key stops the agent here too. */
+  const syncKey = settings.sync ? readSyncKey(settings.sync.keyFile) : undefined;
   /* First, before the store, the program or the socket: a second agent must refuse with all of them untouched. */
   claimAgentLock({ dataDir: settings.dataDir, pinDir: settings.pinDir });
   const agent = await Agent.start({
@@ -152,12 +162,14 @@ export async function runAgent(argv: string[]): Promise<void> {
     flowGuardRate: settings.flowGuardRate,
     icmpTooBigRate: settings.icmpTooBigRate,
     hashSeed: settings.hashSeed,
+    flowEvents: settings.sync !== undefined,
     dataDir: settings.dataDir,
     detachOnExit: settings.detachOnExit,
     maxBackendsPerService: settings.maxBackendsPerService,
     tunnel: tunnelOptionsOf(settings),
     version: AGENT_VERSION,
     ...(bgp ? { bgp: { settings: bgp, runDir: bgp.runDir ?? join(settings.dataDir, 'bgp') } } : {}),
+    ...(settings.sync && syncKey ? { sync: { listen: settings.sync.listen, peer: settings.sync.peer, key: syncKey } } : {}),
   });
   let server: Server | undefined;
   let metrics: MetricsServer | undefined;

@@ -12,6 +12,7 @@ import { DEFAULT_HASH_SEED, MAX_HASH_SEED } from '@sluice/dataplane/lookup';
 import { DEFAULT_ADMIN_TOKEN_FILE, DEFAULT_SOCKET_PATH } from './default-paths.js';
 import { DEFAULT_GUE_PORT, MAX_SOURCE4_HASH_BITS, MAX_SOURCE6_HASH_BITS, type TunnelOptions } from './forwarding/tunnel-settings.js';
 import { DEFAULT_DATA_DIR } from './store/index.js';
+import { syncSettingsSchema } from './sync/sync-settings.js';
 
 /*
  * A new flow costs a full flow-table insert (0.5-1.4 us here); at 100,000
@@ -94,6 +95,8 @@ export const agentSettingsSchema = z
     readyFile: z.string().optional(),
     /** BGP speaker settings (announce/bgp-settings.ts): with it the agent runs BIRD and announces the VIPs it can serve. */
     bgpConfig: z.string().optional(),
+    /** Flow sync with the active/standby peer (sync/sync-settings.ts): listen, peer, keyFile. */
+    sync: syncSettingsSchema.optional(),
   })
   .strict();
 export type AgentSettings = z.infer<typeof agentSettingsSchema>;
@@ -114,9 +117,17 @@ function withFormerNames(fromFile: Record<string, unknown>): Record<string, unkn
   return { ...rest, tokenFile: adminTokenFile };
 }
 
+/* The sync flags (--sync-listen, --sync-peer, --sync-key-file) override the file's sync settings one by one. */
+function withSyncFlags(fromFile: Record<string, unknown>, sync: unknown): unknown {
+  if (sync === undefined) return fromFile.sync;
+  const base = typeof fromFile.sync === 'object' && fromFile.sync !== null ? fromFile.sync : {};
+  return { ...base, ...Object.fromEntries(Object.entries(sync as Record<string, unknown>).filter(([, v]) => v !== undefined)) };
+}
+
 export function resolveSettings(fromFile: Record<string, unknown>, fromFlags: Record<string, unknown>): AgentSettings {
   const defined = Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined));
-  const parsed = agentSettingsSchema.safeParse({ ...withFormerNames(fromFile), ...defined });
+  const sync = withSyncFlags(fromFile, defined.sync);
+  const parsed = agentSettingsSchema.safeParse({ ...withFormerNames(fromFile), ...defined, ...(sync === undefined ? {} : { sync }) });
   if (!parsed.success) throw new Error(`agent settings: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }

@@ -17,6 +17,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['process'],
   ['server'],
   ['operations'],
+  /* Flow sync writes the peer's flows through conntrack's functions. */
+  ['sync'],
   ['auth', 'health', 'conntrack', 'stats', 'metrics', 'reconcile', 'forwarding', 'announce'],
   ['store'],
 ];

@@ -129,6 +129,10 @@ export const XDP_MD_RX_QUEUE_INDEX_OFFSET = 16;
 export const LibbpfPrintFn = koffi.proto('int libbpf_print_fn(int level, const char *fmt, void *ap)');
 export const LIBBPF_WARN = 0;
 
+/* ---- Ring buffer reader: libbpf calls the sample callback once per record, inside ring_buffer__consume. ---- */
+
+export const RingBufferSampleFn = koffi.proto('int ring_buffer_sample_fn(void *ctx, void *data, size_t size)');
+
 /* ---- Functions ---- */
 
 export const libbpf = {
@@ -197,6 +201,16 @@ export const libbpf = {
     infoLen: Uint32Array,
   ) => number,
   bpf_prog_get_fd_by_id: lib.func('int bpf_prog_get_fd_by_id(uint32_t id)') as (id: number) => number,
+
+  ring_buffer__new: lib.func('void *ring_buffer__new(int map_fd, ring_buffer_sample_fn *sample_cb, void *ctx, void *opts)') as (
+    mapFd: number,
+    sampleCb: unknown,
+    ctx: null,
+    opts: null,
+  ) => bigint | null,
+  /* Reads every record available now without waiting: the number read, or a negative errno. */
+  ring_buffer__consume: lib.func('int ring_buffer__consume(void *rb)') as (rb: bigint) => number,
+  ring_buffer__free: lib.func('void ring_buffer__free(void *rb)') as (rb: bigint) => void,
 
   bpf_map_update_elem: lib.func('int bpf_map_update_elem(int fd, void *key, void *value, uint64_t flags)') as (
     fd: number,

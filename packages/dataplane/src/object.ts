@@ -98,6 +98,8 @@ export interface Dataplane {
   testRun(options: TestRunOptions): TestRunResult;
   /** The load-time settings the program runs with, read back from its .rodata. */
   tunables(): Tunables;
+  /** The fd of the flow_events ring (struct flow_event records), for a FlowEventReader. Owned by the object. */
+  flowEventsFd(): number;
   /** Release the object. Pins and attachments stay: they belong to the running data plane. */
   close(): void;
 }
@@ -186,6 +188,14 @@ class LoadedDataplane implements Dataplane {
   tunables(): Tunables {
     this.#open();
     return readTunables(this.obj, JSON.stringify(this.objectPath));
+  }
+
+  flowEventsFd(): number {
+    this.#open();
+    const map = checkedPointer('bpf_object__find_map_by_name', `map "flow_events" in ${JSON.stringify(this.objectPath)}`, () =>
+      libbpf.bpf_object__find_map_by_name(this.obj, 'flow_events'),
+    );
+    return checked('bpf_map__fd', 'map "flow_events"', () => libbpf.bpf_map__fd(map));
   }
 
   close(): void {

@@ -18,6 +18,8 @@ export interface Tunables {
   too_big_answers_per_second: bigint;
   /** Seed of the flow hashes (default FLOW_HASH_SEED): derive it with flowHashSeed() of lookup/seed.ts, never by hand. At most 2^32-1. */
   flow_hash_seed: bigint;
+  /** 1: the program writes flow events for flow sync (bpf/src/flow_events.h); 0 (default): none, at no cost. */
+  flow_events_on: bigint;
 }
 export type TunableName = keyof Tunables;
 
@@ -25,7 +27,12 @@ export type TunableName = keyof Tunables;
 const WIDTH = 8;
 const MAX_U64 = (1n << 64n) - 1n;
 /* The largest value each setting takes: the flow hash seed is a __u32 kept in a __u64 slot. */
-const MAX: Record<TunableName, bigint> = { next_hop_ttl_ns: MAX_U64, too_big_answers_per_second: MAX_U64, flow_hash_seed: (1n << 32n) - 1n };
+const MAX: Record<TunableName, bigint> = {
+  next_hop_ttl_ns: MAX_U64,
+  too_big_answers_per_second: MAX_U64,
+  flow_hash_seed: (1n << 32n) - 1n,
+  flow_events_on: 1n,
+};
 const TUNABLE_NAMES = Object.keys(MAX) as readonly TunableName[];
 const LE = endianness() === 'LE';
 
@@ -62,7 +69,7 @@ export function checkTunables(tunables: Partial<Tunables>): void {
     if (!TUNABLE_NAMES.includes(name as TunableName)) throw new RangeError(`unknown load-time setting "${name}"; known: ${TUNABLE_NAMES.join(', ')}`);
     const max = MAX[name as TunableName];
     if (typeof value !== 'bigint' || value < 0n || value > max)
-      throw new RangeError(`load-time setting ${name} must be a bigint 0..${max === MAX_U64 ? '2^64-1' : '2^32-1'}, got ${String(value)}`);
+      throw new RangeError(`load-time setting ${name} must be a bigint 0..${max === MAX_U64 ? '2^64-1' : max === 1n ? '1' : '2^32-1'}, got ${String(value)}`);
   }
 }
 
@@ -108,5 +115,10 @@ export function readTunables(obj: BpfObjectPtr, objSubject: string): Tunables {
   const value = Buffer.alloc(libbpf.bpf_map__value_size(map));
   checked('bpf_map_lookup_elem', subject, () => libbpf.bpf_map_lookup_elem(fd, Buffer.alloc(4), value));
   const read = (name: TunableName) => (LE ? value.readBigUInt64LE(at.get(name)!) : value.readBigUInt64BE(at.get(name)!));
-  return { next_hop_ttl_ns: read('next_hop_ttl_ns'), too_big_answers_per_second: read('too_big_answers_per_second'), flow_hash_seed: read('flow_hash_seed') };
+  return {
+    next_hop_ttl_ns: read('next_hop_ttl_ns'),
+    too_big_answers_per_second: read('too_big_answers_per_second'),
+    flow_hash_seed: read('flow_hash_seed'),
+    flow_events_on: read('flow_events_on'),
+  };
 }

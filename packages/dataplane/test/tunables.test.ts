@@ -9,14 +9,19 @@ describe('tunables', () => {
   it('keep the C default when not given', () => {
     const dp = loadDataplane({ objectPath: objectPath(), maxEntries: SMALL_MAPS });
     try {
-      assert.deepEqual(dp.tunables(), { next_hop_ttl_ns: BigInt(NEXT_HOP_TTL_NS), too_big_answers_per_second: 1000n, flow_hash_seed: BigInt(FLOW_HASH_SEED) });
+      assert.deepEqual(dp.tunables(), {
+        next_hop_ttl_ns: BigInt(NEXT_HOP_TTL_NS),
+        too_big_answers_per_second: 1000n,
+        flow_hash_seed: BigInt(FLOW_HASH_SEED),
+        flow_events_on: 0n,
+      });
     } finally {
       dp.close();
     }
   });
 
   it('are what the program runs with when given', () => {
-    const given = { next_hop_ttl_ns: 123_456_789n, too_big_answers_per_second: 7n, flow_hash_seed: 0xffff_ffffn };
+    const given = { next_hop_ttl_ns: 123_456_789n, too_big_answers_per_second: 7n, flow_hash_seed: 0xffff_ffffn, flow_events_on: 1n };
     const dp = loadDataplane({ objectPath: objectPath(), maxEntries: SMALL_MAPS, tunables: given });
     try {
       assert.deepEqual(dp.tunables(), given);
@@ -31,7 +36,10 @@ describe('tunables', () => {
     const fresh = readdirSync(bpffs.dir);
     try {
       const load = (tunables: object) => () => loadDataplane({ objectPath: objectPath(), pinDir: bpffs.dir, maxEntries: SMALL_MAPS, tunables });
-      assert.throws(load({ next_hop_ttl: 1n }), /unknown load-time setting "next_hop_ttl"; known: next_hop_ttl_ns, too_big_answers_per_second, flow_hash_seed/);
+      assert.throws(
+        load({ next_hop_ttl: 1n }),
+        /unknown load-time setting "next_hop_ttl"; known: next_hop_ttl_ns, too_big_answers_per_second, flow_hash_seed, flow_events_on/,
+      );
       assert.throws(load({ next_hop_ttl_ns: -1n }), /next_hop_ttl_ns must be a bigint 0\.\.2\^64-1, got -1/);
       assert.throws(load({ next_hop_ttl_ns: 1n << 64n }), /next_hop_ttl_ns must be a bigint/);
       assert.throws(load({ next_hop_ttl_ns: 1000 }), /next_hop_ttl_ns must be a bigint 0\.\.2\^64-1, got 1000/);

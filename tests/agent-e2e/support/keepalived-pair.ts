@@ -8,6 +8,7 @@
  * real CLI against the node's own agent through a wrapper that names the
  * agent's socket and token file.
  */
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PORTS } from '@sluice/testbed/addresses';
@@ -34,18 +35,24 @@ export const LOWERED_PRIORITY = 50;
  */
 const DAEMON_NICE = -10;
 
-export type Algorithm = 'maglev' | 'round-robin';
+export type Algorithm = 'maglev' | 'round-robin' | 'weighted-round-robin' | 'least-connections' | 'source-hash';
 export interface Target {
   vip: string;
   algorithm: Algorithm;
+  mode: 'nat' | 'dsr';
 }
 
+/* Every algorithm in nat, and round robin in dsr (the VIPs of testbed/ha.ts, in order). */
 export function targets(ha: Ha): Target[] {
+  const nat: Algorithm[] = ['maglev', 'round-robin', 'weighted-round-robin', 'least-connections', 'source-hash'];
   return [
-    { vip: ha.vips[0]!, algorithm: 'maglev' },
-    { vip: ha.vips[1]!, algorithm: 'round-robin' },
+    ...nat.map((algorithm, k) => ({ vip: ha.vips[k]!, algorithm, mode: 'nat' as const })),
+    { vip: ha.dsrVips[0]!, algorithm: 'round-robin', mode: 'dsr' },
   ];
 }
+
+/* The nodes' flow-sync listeners: their own front addresses (the segment VRRP speaks on), one port. */
+export const SYNC_PORT = 7946;
 
 function servicesConfig(ha: Ha) {
   return {
@@ -56,10 +63,11 @@ function servicesConfig(ha: Ha) {
         port,
         protocol: 'tcp',
         algorithm: t.algorithm,
-        mode: 'nat',
+        mode: t.mode,
         /* Every backend is simply ready: health checking is other tests' subject. */
         healthCheck: { type: 'none' },
-        backends: ha.backends.map((b) => ({ address: b.ipv4, port, weight: 1, state: 'ready' })),
+        /* Unequal weights, so weighted round robin is not plain round robin. */
+        backends: ha.backends.map((b, k) => ({ address: b.ipv4, port, weight: t.algorithm === 'weighted-round-robin' ? k + 1 : 1, state: 'ready' })),
       })),
     ),
   };
@@ -77,11 +85,13 @@ export interface PairNode {
 export interface Pair {
   ha: Ha;
   runRoot: string;
+  /** The pair's shared flow-sync key (mode 600). */
+  syncKeyFile: string;
   nodes: Map<string, PairNode>;
 }
 
 /* The bin picks the compiled build while it is fresh (build.mjs), the sources otherwise: never stale code. */
-const SLUICE_BIN = join(REPO_ROOT, 'apps/agent/bin/sluice.mjs');
+export const SLUICE_BIN = join(REPO_ROOT, 'apps/agent/bin/sluice.mjs');
 
 /** keepalived's config for `node` at `priority`: the shipped template, filled in. */
 export function keepalivedConfig(pair: Pair, name: string, priority = PRIORITY[name]!): string {
@@ -104,7 +114,18 @@ export async function startAgent(pair: Pair, name: string): Promise<AgentProcess
   if ((await run('findmnt', ['-n', '-t', 'bpf', p.network.pinDir])).code !== 0) await runChecked('mount', ['-t', 'bpf', 'bpffs', p.network.pinDir]);
   const configFile = join(pair.runRoot, `${name}-services.json`);
   writeFileSync(configFile, JSON.stringify(servicesConfig(pair.ha)));
-  p.agent = await AgentProcess.start(p.network, ['--config', configFile, '--detach-on-exit']);
+  const peer = pair.ha.nodes.find((n) => n.name !== name)!;
+  p.agent = await AgentProcess.start(p.network, [
+    '--config',
+    configFile,
+    '--detach-on-exit',
+    '--sync-listen',
+    `${p.node.front.ipv4}:${SYNC_PORT}`,
+    '--sync-peer',
+    `${peer.front.ipv4}:${SYNC_PORT}`,
+    '--sync-key-file',
+    pair.syncKeyFile,
+  ]);
   /* Every thread (niceness is per thread on Linux; threads made later inherit it from their creator). */
   for (const task of readdirSync(`/proc/${p.agent.pid}/task`)) await runChecked('renice', ['-n', String(DAEMON_NICE), '-p', task]);
   return p.agent;
@@ -124,7 +145,9 @@ export async function startKeepalivedOn(pair: Pair, name: string): Promise<Keepa
 
 export async function pairUp(prefix: string, runRoot: string): Promise<Pair> {
   const ha = await haUp({ prefix, backends: 3 });
-  const pair: Pair = { ha, runRoot, nodes: new Map() };
+  const syncKeyFile = join(runRoot, 'sync.key');
+  writeFileSync(syncKeyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  const pair: Pair = { ha, runRoot, syncKeyFile, nodes: new Map() };
   try {
     for (const node of ha.nodes) {
       const runDir = join(runRoot, node.name);

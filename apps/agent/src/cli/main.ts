@@ -15,13 +15,14 @@ const AGENT_USAGE = `sluice agent [--settings FILE] [--interfaces IF,...] [--con
                [--metrics-address HOST:PORT] [--pin-dir DIR]
                [--xdp-mode native|skb] [--flow-table-size N] [--half-open-table-size N] [--client-rate-table-size N] [--flow-guard-rate N] [--icmp-too-big-rate N] [--detach-on-exit] [--ready-file FILE]
                [--tunnel-source4 A] [--tunnel-source6 A] [--tunnel-source4-hash-bits N] [--tunnel-source6-hash-bits N] [--gue-port P]
-               [--bgp-config FILE] [--hash-seed N]
+               [--bgp-config FILE] [--hash-seed N] [--sync-listen A:P --sync-peer A:P --sync-key-file FILE]
       run the agent; --config seeds an empty store; SIGHUP re-imports it (and the settings file's tunnel settings)
       --socket, --token-file: where it serves the API (default ${DEFAULT_SOCKET_PATH}) and writes the admin token
         (default ${DEFAULT_ADMIN_TOKEN_FILE}), the same flags the other commands read them by (--admin-token-file: its former name)
       ipip/gue: the outer source per family defaults to the XDP interfaces' one global address; GUE port 6080
       --icmp-too-big-rate: ICMP too-big answers a second, 0..100000 (default 1000; 0 never answers)
       --bgp-config: run BIRD and announce each VIP this node can serve to the routers named there (README "Running several nodes")
+      --sync-*: flow sync with the active/standby peer over TCP, HMAC-SHA256 under the shared key file (README "Flow sync between the pair")
       --hash-seed: seed of the flow hash and the Maglev tables, 0..4294967295 (default 0); every node behind the same routers must use the same one`;
 const TEARDOWN_USAGE = `sluice teardown --interfaces IF,... [--pin-dir DIR]
       detach the XDP program and remove its pinned maps`;

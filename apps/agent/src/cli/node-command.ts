@@ -73,11 +73,29 @@ export function formatVrrp(vrrp: VrrpStatus | null): string {
   return `vrrp: ${vrrp.role.toUpperCase()}${instance} since ${formatTime(vrrp.since)} (last reported ${formatTime(vrrp.reportedAt)})`;
 }
 
+/** Flow sync with the active/standby peer: its state, the lag, what moved and what was refused. */
+export function formatSync(sync: NodeStatus['sync']): string[] {
+  if (!sync) return ['sync: off (the agent runs without sync settings; a takeover re-steers round-robin and least-connections flows)'];
+  const age = sync.lastMessageAgeMs === null ? 'nothing heard yet' : `last frame ${formatAge(sync.lastMessageAgeMs)} ago`;
+  const lag = sync.lag.samples
+    ? `lag p50 ${sync.lag.p50Ms} ms, p99 ${sync.lag.p99Ms} ms, max ${sync.lag.maxMs} ms, last ${sync.lag.lastMs} ms (${sync.lag.samples} batches)`
+    : 'lag: no change received yet';
+  const refused = sync.refused.total
+    ? `refused ${sync.refused.total} frames (last from ${sync.refused.last!.from} at ${formatTime(sync.refused.last!.at)}: ${sync.refused.last!.reason})`
+    : 'refused 0 frames';
+  return [
+    `sync: ${sync.state.toUpperCase()} with peer ${sync.peer} (listening on ${sync.listen}; ${age}; dead after ${formatAge(sync.peerDeadAfterMs)} of silence)`,
+    `  in:  ${sync.inbound.connected ? `stream from ${sync.inbound.peerAddress}${sync.inbound.resynced ? ', resynced' : ', resync streaming'}` : 'no stream'}; applied ${sync.inbound.appliedFlows} flows, ${sync.inbound.appliedEnds} ends; ${lag}`,
+    `  out: ${sync.outbound.connected ? `connected${sync.outbound.streamingTable ? ', streaming the table' : ''}` : `not connected${sync.outbound.lastError ? ` (${sync.outbound.lastError})` : ''}`}; sent ${sync.outbound.sentFlows} flows, ${sync.outbound.sentEnds} ends, dropped ${sync.outbound.droppedEvents} events; ${refused}`,
+  ];
+}
+
 export function formatNodeStatus(status: NodeStatus): string {
   const { compat } = status;
   const drainTimeout = status.drainTimeoutMs === null ? '' : `, timeout ${formatAge(status.drainTimeoutMs)}`;
   const lines = [
     formatVrrp(status.vrrp),
+    ...formatSync(status.sync),
     `draining: ${status.draining ? `yes, since ${formatTime(status.drainingSince)}${drainTimeout}` : 'no'}    open flows: ${status.activeFlows}`,
     `compat: hash seed ${compat.hashSeed}, lookup table ${compat.lookupTableSize} slots, data plane build ${compat.dataplaneBuild} (the same on every node behind the same routers)`,
     ...nodeLossWarnings(status.breakOnNodeLoss),

@@ -37,6 +37,8 @@ export class ConntrackGc {
   readonly handshakeFailures = new HandshakeFailureLedger();
   /* ActiveRecounter's memory between sweeps (it runs on the worker, which keeps nothing). */
   #lastDrift: [number, number][] = [];
+  /* Told of every pass's report (flow sync sends the ended flows to its peer). */
+  readonly #sweepListeners: ((report: SweepReport) => void)[] = [];
   /* Sweeps run one after another: each recount needs the drift the previous one left. */
   #previous: Promise<unknown> = Promise.resolve();
 
@@ -70,6 +72,11 @@ export class ConntrackGc {
         .catch((err) => this.#reportError(err));
   }
 
+  /** `listener` gets every sweep's report from now on. */
+  onSweepReport(listener: (report: SweepReport) => void): void {
+    this.#sweepListeners.push(listener);
+  }
+
   /** No sweep starts after this; one already running on the worker finishes (its report goes to lastReport only). */
   stop(): void {
     this.#running = false;
@@ -90,6 +97,7 @@ export class ConntrackGc {
       this.#lastDrift = lastDrift;
       this.#lastReport = report;
       this.handshakeFailures.add(report.handshakeFailures);
+      for (const listener of this.#sweepListeners) listener(report);
       return report;
     });
     this.#previous = pass.catch(() => {});

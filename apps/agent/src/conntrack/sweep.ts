@@ -38,7 +38,16 @@ export interface SweepReport {
   /** Failed handshakes among the deleted flows, by backend id (handshake-failures.ts says what each means). */
   handshakeFailures: HandshakeFailureCounts;
   durationMs: number;
+  /**
+   * The flows this pass deleted, for flow sync's ends (a peer drops them
+   * too): struct flow_key bytes back to back, with each one's ids. At most
+   * MAX_ENDED_REPORTED a pass; the rest the peer's own GC ages out.
+   */
+  ended: { keys: Uint8Array; backendIds: number[]; serviceIds: number[] };
 }
+
+/* 16384 keys x 40 bytes: 640 KB cloned from the worker per pass at most. */
+export const MAX_ENDED_REPORTED = 16_384;
 
 /* Flows found idle by the scan: keys, and the last_seen the take compares with. */
 class IdleEntries {
@@ -104,6 +113,8 @@ export function sweepFlows(maps: ConntrackMaps, timeouts: TimeoutTable, recounte
   let revived = 0;
   let deletedFlows = 0;
   const handshakeFailures: HandshakeFailureCounts = {};
+  const endedKeys: Buffer[] = [];
+  const ended = { backendIds: [] as number[], serviceIds: [] as number[] };
   for (let i = 0; i < candidates.count; i++) {
     const key = candidates.keys.key(i);
     const table = candidates.tables[i]!;
@@ -129,6 +140,11 @@ export function sweepFlows(maps: ConntrackMaps, timeouts: TimeoutTable, recounte
     /* 'deleted', or 'replaced' (live, but a packet started the flow anew while it was out): ours to count off. */
     deletedFlows++;
     deletedByState[flowState(key[KEY.protocol]!, tcpState)]++;
+    if (outcome === 'deleted' && endedKeys.length < MAX_ENDED_REPORTED) {
+      endedKeys.push(Buffer.from(key));
+      ended.backendIds.push(backendId);
+      ended.serviceIds.push(serviceId);
+    }
     countHandshakeFailure(handshakeFailures, key[KEY.protocol]!, fresh);
     if (tcpState !== TCP_STATE.TCP_STATE_CLOSED && endpoints.backendOf(backendId, serviceId)) {
       taken.set(backendId, (taken.get(backendId) ?? 0) + 1);
@@ -153,6 +169,7 @@ export function sweepFlows(maps: ConntrackMaps, timeouts: TimeoutTable, recounte
     corrections,
     handshakeFailures,
     durationMs: performance.now() - startedAt,
+    ended: { keys: new Uint8Array(Buffer.concat(endedKeys)), ...ended },
   };
   return { report, index: flowIndex };
 }

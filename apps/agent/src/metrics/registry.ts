@@ -12,7 +12,7 @@
  * Change one only with a new name.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import { BACKEND_DROP_REASONS, type TrafficTotals, vrrpRoles } from '@sluice/api';
+import { BACKEND_DROP_REASONS, type TrafficTotals, syncRefusalReasons, syncStates, vrrpRoles } from '@sluice/api';
 import type { MetricsSnapshot } from './types.js';
 
 type Current = () => MetricsSnapshot;
@@ -176,6 +176,44 @@ export function createMetricsRegistry(current: Current): Registry {
     "This node's VRRP role as keepalived last reported it (`sluice node role`): 1 for the current role, 0 for the others.",
     ['role'],
     (s) => (s.node?.vrrpRole ? vrrpRoles.map((role) => [{ role }, role === s.node!.vrrpRole ? 1 : 0]) : []),
+  );
+  /* Flow sync of an active/standby pair (issue 13); no series without sync settings. */
+  const sync = (s: MetricsSnapshot) => s.node?.sync ?? null;
+  gauge('sluice_sync_state', 'Flow sync with the peer: 1 for the current state (in-sync, peer-dead, syncing), 0 for the others.', ['state'], (s) => {
+    const now = sync(s);
+    return now ? syncStates.map((state) => [{ state }, state === now.state ? 1 : 0]) : [];
+  });
+  gauge(
+    'sluice_sync_lag_milliseconds',
+    "From the peer reading a flow event off its ring to the entry written here, over the last 1024 batches (peer's clock).",
+    ['quantile'],
+    (s) => {
+      const lag = sync(s)?.lag;
+      if (!lag || lag.samples === 0) return [];
+      return [
+        [{ quantile: '0.5' }, lag.p50Ms!],
+        [{ quantile: '0.99' }, lag.p99Ms!],
+        [{ quantile: '1' }, lag.maxMs!],
+      ];
+    },
+  );
+  counter(
+    'sluice_sync_refused_total',
+    'Sync frames refused (wrong key, replay, malformed); each closed its connection and changed nothing.',
+    ['reason'],
+    (s) => {
+      const refused = sync(s)?.refused;
+      return refused ? syncRefusalReasons.map((reason) => [{ reason }, refused.byReason[reason] ?? 0]) : [];
+    },
+  );
+  counter('sluice_sync_flows_applied_total', "Flows from the peer's stream written into this node's tables.", [], (s) =>
+    sync(s) ? [[{}, sync(s)!.inbound.appliedFlows]] : [],
+  );
+  counter('sluice_sync_flows_sent_total', 'Flows this node streamed to its peer (changes, resyncs and refreshes).', [], (s) =>
+    sync(s) ? [[{}, sync(s)!.outbound.sentFlows]] : [],
+  );
+  counter('sluice_sync_events_dropped_total', 'Flow events not streamed (no connection: the next resync carries them; or a backend unknown).', [], (s) =>
+    sync(s) ? [[{}, sync(s)!.outbound.droppedEvents]] : [],
   );
   gauge('sluice_bgp_speaker_up', "This node's BIRD runs: 1, or 0 (it announces nothing).", [], (s) => (s.node?.bgp ? [[{}, s.node.bgp.running ? 1 : 0]] : []));
   gauge('sluice_bgp_peer_up', 'BGP session to a router: 1 established, 0 otherwise.', ['peer'], (s) =>

@@ -1,5 +1,5 @@
 /* What the agent hands the metrics endpoint at each scrape. */
-import type { BackendErrorTotals, TrafficTotals } from '@sluice/api';
+import type { BackendErrorTotals, SyncStatus, TrafficTotals } from '@sluice/api';
 
 export interface MetricsSnapshot {
   version: string;
@@ -23,5 +23,7 @@ export interface MetricsSnapshot {
     bgp: { running: boolean; peers: { address: string; established: boolean; bfdUp: boolean | null; routes: number }[] } | null;
     /** The VRRP role keepalived last reported (`sluice node role`); null: none reported. */
     vrrpRole?: string | null;
+    /** Flow sync with the active/standby peer; null or absent: no sync settings. */
+    sync?: SyncStatus | null;
   };
 }

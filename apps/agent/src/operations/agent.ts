@@ -30,7 +30,8 @@ import {
   serviceName,
 } from '@sluice/api';
 import type { Dataplane } from '@sluice/dataplane';
-import { DataplaneError, SluiceForwardingMode } from '@sluice/dataplane';
+import { DataplaneError, FlowEventReader, SluiceForwardingMode } from '@sluice/dataplane';
+import { FlowSync } from '../sync/flow-sync.js';
 import { hashSeedOfFlowSeed } from '@sluice/dataplane/lookup';
 import { ReconcileError, Reconciler, type ReconcilerLimits } from '../reconcile/reconciler.js';
 import { type AuditRecord, Store } from '../store/index.js';
@@ -93,6 +94,8 @@ export interface AgentOptions extends DataplaneOwnerOptions {
   neighbourRefreshMs?: number;
   /** Announce the VIPs over BGP through a BIRD this agent runs (announce/); its files go in runDir. */
   bgp?: { settings: BgpSettings; runDir: string };
+  /** Flow sync with the active/standby peer (sync/): this node's listener, the peer's, and the shared key. */
+  sync?: { listen: { address: string; port: number }; peer: { address: string; port: number }; key: Buffer; refreshIntervalMs?: number };
 }
 
 export interface DrainExpired {
@@ -181,6 +184,9 @@ export class Agent implements SluiceBackend {
   #withheld: string | null = 'the agent is not ready yet';
   /** The VRRP role keepalived's notify hooks report (issue 13). */
   readonly #vrrp = new VrrpRoleState();
+  /** Flow sync with the pair's peer (issue 13), and the program's flow events it streams. */
+  #sync: FlowSync | undefined;
+  #flowEvents: FlowEventReader | undefined;
   /** What every node of the fleet must share (node.status compat), fixed at start. */
   readonly #compat: NodeStatus['compat'];
 
@@ -261,6 +267,7 @@ export class Agent implements SluiceBackend {
       }, options.fullReconcileMs ?? DEFAULT_FULL_RECONCILE_MS);
       agent.#fullReconcileTimer.unref();
       if (options.bgp) await agent.#startSpeaker(options.bgp);
+      if (options.sync) await agent.#startSync(options.sync);
       agent.recordAudit(SYSTEM_ACTOR, {
         action: 'agent.start',
         target: 'agent',
@@ -798,8 +805,30 @@ export class Agent implements SluiceBackend {
   /** node.check: what keepalived's vrrp_script asks every second or two. Reads only memory and the interfaces (never BIRD). */
   nodeCheck(): NodeCheck {
     const facts = { attached: this.#attached(), reconciled: this.#reconciled, ready: this.#ready };
-    const reason = nodeCannotServe(facts);
-    return { ok: reason === null, reason, ...facts };
+    const reason = nodeCannotServe(facts) ?? this.#sync?.checkReason(this.#isMaster()) ?? null;
+    return { ok: reason === null, reason, ...facts, sync: this.#sync?.state() ?? null };
+  }
+
+  #isMaster(): boolean {
+    return this.#vrrp.status?.role === 'master';
+  }
+
+  /* The flow events reader first: a program without the ring fails here, before anything listens. */
+  async #startSync(settings: NonNullable<AgentOptions['sync']>): Promise<void> {
+    if (this.#dataplane.tunables().flow_events_on !== 1n)
+      throw new Error('flow sync: the program was loaded without flow events (the flow_events_on load-time setting); start the agent with its sync settings');
+    const reader = (this.#flowEvents = new FlowEventReader(this.#dataplane.flowEventsFd()));
+    this.#sync = await FlowSync.start({
+      ...settings,
+      maps: this.#dataplane.maps,
+      placement: () => this.#reconciler.ids(),
+      drainEvents: () => reader.drain(),
+      isMaster: () => this.#isMaster(),
+      log,
+    });
+    const sync = this.#sync;
+    this.#parts.conntrack?.onSweepReport((report) => sync.sweptFlows(report.ended));
+    log('info', `flow sync: listening on ${settings.listen.address}:${settings.listen.port}, streaming to ${settings.peer.address}:${settings.peer.port}`);
   }
 
   /** node.role: records keepalived's report; a change is the system's own audit entry (as a health change is). */
@@ -840,6 +869,7 @@ export class Agent implements SluiceBackend {
     const base = {
       compat: this.#compat,
       vrrp: this.#vrrp.status,
+      sync: this.#sync?.status() ?? null,
       breakOnNodeLoss: nodeLossRisks(this.#store.services.desired()),
       draining: this.draining,
       drainingSince: this.#drainingSince,
@@ -873,6 +903,7 @@ export class Agent implements SluiceBackend {
       draining: this.draining,
       compat: this.#compat,
       vrrpRole: this.#vrrp.status?.role ?? null,
+      sync: this.#sync?.status() ?? null,
       bgp: status
         ? {
             running: status.running,
@@ -932,6 +963,8 @@ export class Agent implements SluiceBackend {
     this.#parts.steering?.close();
     this.#parts.conntrack?.stop();
     this.#parts.stats?.stop();
+    this.#sync?.stop();
+    this.#flowEvents?.close();
     this.#store.close();
     this.#dataplane.close();
     if (this.#options.detachOnExit) teardownDataplane(this.#options);

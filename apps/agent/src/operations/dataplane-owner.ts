@@ -29,6 +29,8 @@ export interface DataplaneOwnerOptions {
    * from the settings, like every load-time setting.
    */
   hashSeed?: number;
+  /** Write flow events for flow sync (the flow_events_on load-time setting): only a node with a sync peer drains them. */
+  flowEvents?: boolean;
 }
 
 export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
@@ -41,6 +43,7 @@ export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
     tunables: {
       ...(options.icmpTooBigRate !== undefined ? { too_big_answers_per_second: BigInt(options.icmpTooBigRate) } : {}),
       ...(options.hashSeed !== undefined ? { flow_hash_seed: BigInt(flowHashSeed(options.hashSeed)) } : {}),
+      flow_events_on: options.flowEvents ? 1n : 0n,
     },
   });
   if (dataplane.adoptedMaps.length > 0) log('info', `adopted ${dataplane.adoptedMaps.length} pinned maps from ${options.pinDir}`);

@@ -3,6 +3,7 @@ import { vrrpRoles } from '../names/node.ts';
 
 export { vrrpRoles } from '../names/node.ts';
 import { algorithmSchema } from '../schemas/service.ts';
+import { syncStateSchema, syncStatusSchema } from './sync.types.ts';
 
 /** One BGP peer (a router) as this node's speaker reports it, read from BIRD. */
 export const bgpPeerStatusSchema = z.object({
@@ -84,6 +85,8 @@ export const nodeCheckSchema = z.object({
   attached: z.boolean(),
   reconciled: z.boolean(),
   ready: z.boolean(),
+  /** Flow sync with the pair's peer; null without sync settings. Gates the check only on a node that is not master. */
+  sync: syncStateSchema.nullable().default(null),
 });
 export type NodeCheck = z.infer<typeof nodeCheckSchema>;
 
@@ -91,6 +94,8 @@ export const nodeStatusSchema = z.object({
   compat: nodeCompatSchema,
   /** null: no keepalived notify hook has reported a role to this agent (it runs without VRRP, or keepalived has not told it yet). */
   vrrp: vrrpStatusSchema.nullable(),
+  /** Flow sync with the active/standby peer; null: the agent runs without sync settings. */
+  sync: syncStatusSchema.nullable().default(null),
   /** Services whose connections do not survive the loss of this node (round robin, least connections); empty when all do. */
   breakOnNodeLoss: z.array(nodeLossRiskSchema),
   /** Withdrawn from the routers by `node drain`, until `node resume`. */

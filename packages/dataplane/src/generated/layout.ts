@@ -320,6 +320,31 @@ export const backendErrorsLayout: StructLayout<BackendErrors> = {
   ],
 };
 
+/** struct flow_event (64 bytes) */
+export interface FlowEvent {
+  key: Uint8Array;
+  backend_id: number;
+  service_id: number;
+  tcp_state: number;
+  flags: number;
+  kind: number;
+  pad?: number;
+}
+
+export const flowEventLayout: StructLayout<FlowEvent> = {
+  name: 'flow_event',
+  size: 64,
+  members: [
+    { name: 'key', offset: 0, kind: 'u8', length: 40 },
+    { name: 'backend_id', offset: 40, kind: 'u32' },
+    { name: 'service_id', offset: 44, kind: 'u32' },
+    { name: 'tcp_state', offset: 48, kind: 'u32' },
+    { name: 'flags', offset: 52, kind: 'u32' },
+    { name: 'kind', offset: 56, kind: 'u32' },
+    { name: 'pad', offset: 60, kind: 'u32' },
+  ],
+};
+
 /** Every shared struct by its C name. */
 export const structLayouts = {
   vip_key: vipKeyLayout,
@@ -338,6 +363,7 @@ export const structLayouts = {
   client_rate_window: clientRateWindowLayout,
   traffic_counters: trafficCountersLayout,
   backend_errors: backendErrorsLayout,
+  flow_event: flowEventLayout,
 } as const;
 
 /** enum sluice_family */
@@ -454,7 +480,8 @@ export const SluiceCounter = {
   CNT_DROP_TUNNEL_NO_NEXT_HOP: 34,
   CNT_DROP_TOO_BIG_NO_DF: 35,
   CNT_DROP_TOO_BIG_RATE: 36,
-  CNT_MAX: 37,
+  CNT_FLOW_EVENT_LOST: 37,
+  CNT_MAX: 38,
 } as const;
 export type SluiceCounter = (typeof SluiceCounter)[keyof typeof SluiceCounter];
 
@@ -469,6 +496,14 @@ export const SluiceBackendDrop = {
   BACKEND_DROP_MAX: 6,
 } as const;
 export type SluiceBackendDrop = (typeof SluiceBackendDrop)[keyof typeof SluiceBackendDrop];
+
+/** enum sluice_flow_event_kind */
+export const SluiceFlowEventKind = {
+  FLOW_EVENT_NEW: 0,
+  FLOW_EVENT_ESTABLISHED: 1,
+  FLOW_EVENT_RESTEERED: 2,
+} as const;
+export type SluiceFlowEventKind = (typeof SluiceFlowEventKind)[keyof typeof SluiceFlowEventKind];
 
 /* The header's #define constants, as the compiler evaluates them for this build. */
 export const MAX_SERVICES = 256;
@@ -485,3 +520,4 @@ export const NEXT_HOP_TTL_NS = 1000000000;
 export const LOOKUP_TABLE_SLOTS = 2;
 export const NO_BACKEND = 65535;
 export const FLOW_HASH_SEED = 1562174957;
+export const FLOW_EVENTS_BYTES = 524288;

@@ -13,6 +13,7 @@ import { QueryState } from '@/components/ui/query-state.tsx';
 import { AgentPanel } from './agent-panel.tsx';
 import { AnnouncementPanel } from './announcement-panel.tsx';
 import { NodeDrain } from './node-drain.tsx';
+import { SyncPanel } from './sync-panel.tsx';
 import { VrrpPanel } from './vrrp-panel.tsx';
 
 const STATUS_EVERY_MS = 1000;
@@ -39,6 +40,7 @@ export function NodeScreen() {
         {(data) => (
           <>
             <VrrpPanel vrrp={data.vrrp} check={check.data} />
+            <SyncPanel sync={data.sync} />
             <NodeDrain status={data} now={status.dataUpdatedAt} />
             <AnnouncementPanel status={data} services={services.data ?? []} />
           </>

@@ -1,0 +1,139 @@
+/*
+ * Flow-state sync of an active/standby pair (issue 13): this node's flow
+ * changes to its peer (sender.ts) and the peer's into this node's tables
+ * (receiver.ts), over an authenticated channel (wire.ts), and the verdict
+ * that gates a takeover (state, checkReason).
+ *
+ * Takeover timing. The sender heartbeats every HEARTBEAT_MS (200 ms), and the
+ * receiver answers on the same connection with ALIVE frames as often, so
+ * each node hears its peer in both directions; the peer counts as dead after
+ * PEER_DEAD_MS (1 s) without a valid frame either way: five
+ * heartbeats, so a loaded node's stall is not taken for a death, and well
+ * under keepalived's own verdict on a silent master (3 adverts + skew at
+ * advert_int 0.5 s: 1.8 s for priority 100). So when the master dies, its
+ * backup's check never fails: its state goes from in-sync straight to
+ * peer-dead (the master's silence is the same event for both), and the
+ * backup takes over on keepalived's clock alone. A backup whose peer is alive
+ * but whose table is not yet in sync (just started, resync streaming, stream
+ * broken for under a second) fails the check; an old master that returns
+ * hears its peer on its own connection at once (ALIVE) and so stays out of
+ * master until the peer's resync into it is done; the template's `fall 2` at
+ * `interval 1` turns that into FAULT only when it lasts two checks, so a
+ * reconnect does not flap, while a joining node stays out of master until
+ * its resync is done.
+ */
+import type { SyncState, SyncStatus } from '@sluice/api';
+import type { DecodedFlowEvent } from '@sluice/dataplane';
+import type { ConntrackMaps } from '../conntrack/conntrack-maps.js';
+import { BackendNames, type Placement } from './backend-names.js';
+import { SyncReceiver } from './receiver.js';
+import { SyncSender } from './sender.js';
+import { type EndRecord, KEY_BYTES } from './wire.js';
+
+export const PEER_DEAD_MS = 1_000;
+
+export interface FlowSyncOptions {
+  listen: { address: string; port: number };
+  peer: { address: string; port: number };
+  key: Buffer;
+  maps: ConntrackMaps;
+  placement: () => Placement;
+  drainEvents: () => DecodedFlowEvent[];
+  isMaster: () => boolean;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  refreshIntervalMs?: number;
+}
+
+const hostPort = ({ address, port }: { address: string; port: number }) => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
+
+export class FlowSync {
+  readonly #o: FlowSyncOptions;
+  readonly #startedAt = Date.now();
+  readonly #names: BackendNames;
+  readonly receiver: SyncReceiver;
+  readonly sender: SyncSender;
+
+  private constructor(options: FlowSyncOptions) {
+    this.#o = options;
+    this.#names = new BackendNames(options.placement);
+    const common = { key: options.key, maps: options.maps, names: this.#names, log: options.log };
+    this.receiver = new SyncReceiver({ ...common, listen: options.listen, isMaster: options.isMaster, onPeerConnected: () => this.sender.reconnectNow() });
+    this.sender = new SyncSender({
+      ...common,
+      peer: options.peer,
+      drainEvents: options.drainEvents,
+      ...(options.refreshIntervalMs ? { refreshIntervalMs: options.refreshIntervalMs } : {}),
+    });
+  }
+
+  /** Listens first (a bad address fails the start), then connects to the peer (retried until it answers). */
+  static async start(options: FlowSyncOptions): Promise<FlowSync> {
+    const sync = new FlowSync(options);
+    await sync.receiver.start();
+    sync.sender.start();
+    return sync;
+  }
+
+  stop(): void {
+    this.sender.stop();
+    this.receiver.stop();
+  }
+
+  /** The flows a conntrack sweep here deleted (SweepReport.ended): the peer ends them too, if they still name that backend there. */
+  sweptFlows(ended: { keys: Uint8Array; backendIds: number[]; serviceIds: number[] }): void {
+    const records: EndRecord[] = [];
+    const keys = Buffer.from(ended.keys.buffer, ended.keys.byteOffset, ended.keys.byteLength);
+    for (let i = 0; i < ended.backendIds.length; i++) {
+      const name = this.#names.nameOf(ended.backendIds[i]!, ended.serviceIds[i]!);
+      if (name) records.push({ key: Buffer.from(keys.subarray(i * KEY_BYTES, (i + 1) * KEY_BYTES)), name });
+    }
+    if (records.length) this.sender.queueEnds(records);
+  }
+
+  /** The peer was last heard from either direction: its stream to us, or its ALIVE answers on ours. */
+  #peerHeardAt(): number {
+    return Math.max(this.receiver.status.lastMessageAt ?? this.#startedAt, this.sender.status.lastAliveAt ?? this.#startedAt);
+  }
+
+  state(now = Date.now()): SyncState {
+    if (now - this.#peerHeardAt() > PEER_DEAD_MS) return 'peer-dead';
+    if (this.receiver.status.connected && this.receiver.status.resynced) return 'in-sync';
+    return 'syncing';
+  }
+
+  /** Why `sluice node check` must fail on this node, or null: only a node that is not master waits for sync. */
+  checkReason(master: boolean): string | null {
+    if (master) return null;
+    const state = this.state();
+    if (state !== 'syncing') return null;
+    const r = this.receiver.status;
+    const why = r.connected ? 'its flow table is still streaming in' : 'no stream from it is open';
+    return `flow sync with the peer ${hostPort(this.#o.peer)} is not complete (${why}) and the peer is alive: not taking over yet`;
+  }
+
+  status(): SyncStatus {
+    const now = Date.now();
+    const r = this.receiver.status;
+    return {
+      state: this.state(now),
+      listen: hostPort(this.#o.listen),
+      peer: hostPort(this.#o.peer),
+      peerDeadAfterMs: PEER_DEAD_MS,
+      lastMessageAgeMs: r.lastMessageAt === null && this.sender.status.lastAliveAt === null ? null : now - this.#peerHeardAt(),
+      inbound: {
+        connected: r.connected,
+        peerAddress: r.peerAddress,
+        resynced: r.resynced,
+        lastResyncAt: r.lastResyncAt,
+        resyncs: r.resyncs,
+        appliedFlows: r.appliedFlows,
+        appliedEnds: r.appliedEnds,
+        unknownBackends: r.unknownBackends,
+        writeErrors: r.writeErrors,
+      },
+      outbound: { ...this.sender.status },
+      lag: this.receiver.lag.summary(),
+      refused: { total: this.receiver.refusals.total, byReason: { ...this.receiver.refusals.byReason }, last: this.receiver.refusals.last },
+    };
+  }
+}

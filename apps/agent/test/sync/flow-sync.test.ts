@@ -1,0 +1,248 @@
+/*
+ * Flow sync between two real data planes (maps only, nothing attached) over
+ * loopback TCP: node A's program records flows (BPF_PROG_TEST_RUN), A's
+ * FlowSync streams them, node B's writes them into its own tables under its
+ * own ids (B numbers the same backends in another order). Then the
+ * refusals: a frame under another key, a replayed frame, a frame out of
+ * sequence, none of which changes B's table; and the takeover verdict.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { after, before, test } from 'node:test';
+import { type Dataplane, FlowEventReader, bytesToAddress } from '@sluice/dataplane';
+import { TCP, buildPacket } from '@sluice/dataplane/test-packets';
+import { FlowSync, PEER_DEAD_MS } from '../../src/sync/flow-sync.js';
+import { CHALLENGE_BYTES, FrameSplitter, FrameType, RecordKind, encodeFlows, encodeFrame, readHello } from '../../src/sync/wire.js';
+import { type DataplaneConfig, dataplaneConfigSchema } from '@sluice/api';
+import { loadDataplane } from '@sluice/dataplane';
+import { SMALL_MAPS, objectPath } from '@sluice/dataplane/test-helpers';
+import { Reconciler } from '../../src/reconcile/reconciler.js';
+import { SERVICE, STATE } from '../conntrack/helpers.ts';
+
+const CLIENT = '198.18.0.2';
+const KEY = Buffer.from('k'.repeat(40));
+const WRONG_KEY = Buffer.from('w'.repeat(40));
+/* Two ports per tag, so that two checkouts' runs never share a listener. */
+const BASE_PORT =
+  47_000 +
+  (createHash('sha256')
+    .update(process.env.SLUICE_TEST_TAG ?? '')
+    .digest()
+    .readUInt16BE(0) %
+    500) *
+    2;
+const A_PORT = BASE_PORT;
+const B_PORT = BASE_PORT + 1;
+const LOOPBACK = '127.0.0.1';
+
+interface Node {
+  dp: Dataplane;
+  reconciler: Reconciler;
+  reader: FlowEventReader;
+  sync: FlowSync;
+}
+let a: Node;
+let b: Node;
+const logs: string[] = [];
+
+async function startNode(backends: readonly { address: string; port: number }[], listen: number, peer: number, master: boolean): Promise<Node> {
+  /* flow_events_on: the program writes the events a sync peer needs (the agent sets it with its sync settings). */
+  const dp = loadDataplane({ objectPath: objectPath(), maxEntries: { ...SMALL_MAPS, flows: 65536 }, tunables: { flow_events_on: 1n } });
+  const reconciler = new Reconciler(dp.maps, Reconciler.limitsOf(dp.maps, 1024));
+  reconciler.apply(dataplaneConfigSchema.parse({ services: [{ ...SERVICE, backends }] }) as DataplaneConfig);
+  const reader = new FlowEventReader(dp.flowEventsFd());
+  const sync = await FlowSync.start({
+    listen: { address: LOOPBACK, port: listen },
+    peer: { address: LOOPBACK, port: peer },
+    key: KEY,
+    maps: dp.maps,
+    placement: () => reconciler.ids(),
+    drainEvents: () => reader.drain(),
+    isMaster: () => master,
+    log: (level, message) => logs.push(`${level} ${message}`),
+  });
+  return { dp, reconciler, reader, sync };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 3_000): Promise<T> {
+  const started = performance.now();
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (performance.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms\n${logs.join('\n')}`);
+    await sleep(5);
+  }
+}
+
+const keyOf = (port: number) => ({
+  src: Buffer.from([198, 18, 0, 2, ...new Array(12).fill(0)]),
+  dst: Buffer.from([198, 18, 100, 1, ...new Array(12).fill(0)]),
+  src_port: port,
+  dst_port: SERVICE.port,
+  protocol: 6,
+  family: 4,
+});
+
+function packet(node: Node, port: number, tcpFlags: number): void {
+  node.dp.testRun({ data: buildPacket({ src: CLIENT, dst: SERVICE.address, srcPort: port, dstPort: SERVICE.port, protocol: 'tcp', tcpFlags }) });
+}
+
+/** The backend endpoint a node's tables send `port`'s flow to, and its state. */
+function flowOn(node: Node, port: number): { backend: string; state: number; table: string } | undefined {
+  for (const table of ['flows', 'halfOpenFlows'] as const) {
+    const value = node.dp.maps[table].lookup(keyOf(port));
+    if (!value) continue;
+    const backend = node.dp.maps.backends.lookup(value.backend_id)!;
+    assert.equal(backend.service_id, value.service_id, 'the synced entry names a backend of its own service');
+    return { backend: `${bytesToAddress(backend.family, backend.addr)}:${backend.port}`, state: value.tcp_state, table };
+  }
+  return undefined;
+}
+
+before(async () => {
+  /* A flow on A before B listens: the resync must carry it. */
+  a = await startNode(SERVICE.backends, A_PORT, B_PORT, true);
+  packet(a, 30_000, TCP.SYN);
+  packet(a, 30_000, TCP.ACK);
+  b = await startNode([...SERVICE.backends].reverse(), B_PORT, A_PORT, false);
+});
+
+after(() => {
+  for (const node of [a, b]) {
+    node?.sync.stop();
+    node?.reader.close();
+    node?.dp.close();
+  }
+});
+
+test('the two nodes number the backends differently: records go by name', () => {
+  const idsA = [...a.reconciler.ids().values()][0]!.backends;
+  const idsB = [...b.reconciler.ids().values()][0]!.backends;
+  const endpoint = `${SERVICE.backends[0].address}:${SERVICE.backends[0].port}`;
+  assert.notEqual(idsA.get(endpoint), idsB.get(endpoint));
+});
+
+test('resync: the flow A had before B came up is in B, on the same backend, and B reports in-sync', async () => {
+  await until('B in sync', () => b.sync.state() === 'in-sync');
+  const onA = flowOn(a, 30_000)!;
+  const onB = await until('the flow on B', () => flowOn(b, 30_000));
+  assert.deepEqual(onB, onA);
+  assert.equal(onB.state, STATE.established);
+  assert.equal(b.sync.checkReason(false), null, 'in sync: the backup may take over');
+});
+
+test('deltas: new flows on A (SYN, then ACK) reach B within the bound; lag measured', async () => {
+  for (let port = 31_000; port < 31_020; port++) packet(a, port, TCP.SYN);
+  for (let port = 31_000; port < 31_020; port++) {
+    const onB = await until(`half-open ${port} on B`, () => flowOn(b, port));
+    assert.deepEqual(onB, flowOn(a, port));
+    assert.equal(onB.table, 'halfOpenFlows');
+  }
+  for (let port = 31_000; port < 31_020; port++) packet(a, port, TCP.ACK);
+  for (let port = 31_000; port < 31_020; port++) {
+    await until(`established ${port} on B`, () => flowOn(b, port)?.table === 'flows');
+    assert.deepEqual(flowOn(b, port), flowOn(a, port));
+  }
+  const lag = b.sync.status().lag;
+  console.log(`# sync lag over ${lag.samples} batches: p50 ${lag.p50Ms} ms, p99 ${lag.p99Ms} ms, max ${lag.maxMs} ms`);
+  assert.ok(lag.samples >= 2, JSON.stringify(lag));
+  assert.ok(lag.maxMs! < 1_000, JSON.stringify(lag));
+  assert.equal(b.sync.status().refused.total, 0);
+});
+
+/** A raw connection to B's listener: its HELLO challenge and a way to send bytes. */
+async function rawPeer() {
+  const socket = connect({ host: LOOPBACK, port: B_PORT });
+  const splitter = new FrameSplitter();
+  const challenge = await new Promise<Buffer>((resolve, reject) => {
+    socket.once('error', reject);
+    let greeted = false;
+    socket.on('data', (chunk: Buffer) => {
+      /* The HELLO first; ALIVE frames after an OPEN are not this test's subject. */
+      const [hello] = splitter.push(chunk);
+      if (hello && !greeted) {
+        greeted = true;
+        resolve(readHello(hello));
+      }
+    });
+  });
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  return { socket, challenge, closed };
+}
+
+const forged = (port: number) =>
+  encodeFlows([
+    {
+      key: Buffer.from([198, 18, 0, 2, ...new Array(12).fill(0), 198, 18, 100, 1, ...new Array(12).fill(0), port >> 8, port & 255, 0, 80, 6, 4, 0, 0]),
+      name: `${[...b.reconciler.ids().keys()][0]!} ${SERVICE.backends[0].address}:${SERVICE.backends[0].port}`,
+      kind: RecordKind.NEW,
+      tcpState: STATE.established,
+      flags: 0,
+    },
+  ]);
+
+test('refused: a frame under another key, a replayed frame and a frame out of sequence change nothing and are counted', async () => {
+  const before = b.sync.status().refused;
+  assert.equal(before.total, 0);
+
+  const wrong = await rawPeer();
+  wrong.socket.write(encodeFrame(WRONG_KEY, wrong.challenge, { type: FrameType.FLOWS, seq: 1n, sentAtMs: Date.now(), body: forged(32_000) }));
+  await wrong.closed;
+  assert.equal(flowOn(b, 32_000), undefined, 'the forged flow is not in B');
+
+  /* A frame valid on one connection, replayed on another: its MAC covers the first one's challenge. */
+  const first = await rawPeer();
+  const valid = encodeFrame(KEY, first.challenge, { type: FrameType.OPEN, seq: 1n, sentAtMs: Date.now(), body: randomBytes(CHALLENGE_BYTES) });
+  first.socket.write(valid);
+  await sleep(50);
+  first.socket.destroy();
+  const replay = await rawPeer();
+  replay.socket.write(valid);
+  await replay.closed;
+
+  const skipped = await rawPeer();
+  skipped.socket.write(encodeFrame(KEY, skipped.challenge, { type: FrameType.FLOWS, seq: 2n, sentAtMs: Date.now(), body: forged(32_001) }));
+  await skipped.closed;
+  assert.equal(flowOn(b, 32_001), undefined, 'the out-of-sequence flow is not in B');
+
+  const refused = b.sync.status().refused;
+  assert.deepEqual(refused.byReason, { 'bad-mac': 2, 'bad-sequence': 1, 'bad-frame': 0, 'bad-hello': 0 });
+  assert.equal(refused.total, 3);
+  assert.equal(refused.last?.reason, 'bad-sequence');
+  assert.match(refused.last!.from, /^127\.0\.0\.1:\d+$/);
+  /* A's stream went on meanwhile: B is still in sync with it. */
+  assert.equal(b.sync.state(), 'in-sync');
+});
+
+test('verdict: with A silent, B is syncing no longer than PEER_DEAD_MS, then peer-dead (may take over); A back: resync, in-sync', async () => {
+  a.sync.stop();
+  const stoppedAt = performance.now();
+  await until('B sees the stream close', () => b.sync.state() !== 'in-sync');
+  assert.match(b.sync.checkReason(false) ?? '', /flow sync with the peer 127\.0\.0\.1:\d+ is not complete/);
+  assert.equal(b.sync.checkReason(true), null, 'a master is never held back');
+  await until('B calls A dead', () => b.sync.state() === 'peer-dead', PEER_DEAD_MS + 2_000);
+  const deadAfter = performance.now() - stoppedAt;
+  assert.ok(deadAfter >= PEER_DEAD_MS - 250, `peer-dead after ${deadAfter} ms`);
+  assert.equal(b.sync.checkReason(false), null, 'peer dead: the backup may take over');
+
+  /* A again, with a flow it recorded while the channel was down. */
+  a.reader.close();
+  packet(a, 33_000, TCP.SYN);
+  packet(a, 33_000, TCP.ACK);
+  a.reader = new FlowEventReader(a.dp.flowEventsFd());
+  a.sync = await FlowSync.start({
+    listen: { address: LOOPBACK, port: A_PORT },
+    peer: { address: LOOPBACK, port: B_PORT },
+    key: KEY,
+    maps: a.dp.maps,
+    placement: () => a.reconciler.ids(),
+    drainEvents: () => a.reader.drain(),
+    isMaster: () => true,
+    log: (level, message) => logs.push(`${level} ${message}`),
+  });
+  await until('B in sync again', () => b.sync.state() === 'in-sync');
+  assert.deepEqual(flowOn(b, 33_000), flowOn(a, 33_000));
+  assert.ok(b.sync.status().inbound.resyncs >= 2);
+});

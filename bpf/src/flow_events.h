@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Flow events for the standby's flow sync (struct flow_event in
+ * sluice_shared.h says when they are written and why only then).
+ */
+#ifndef SLUICE_FLOW_EVENTS_H
+#define SLUICE_FLOW_EVENTS_H
+
+#include "counters.h"
+#include "maps.h"
+#include "tunables.h"
+
+/*
+ * BPF_RB_NO_WAKEUP: the agent drains the ring on a timer, so no event pays
+ * for waking a reader; a full ring drops the event and counts it.
+ */
+static __always_inline void emit_flow_event(const struct flow_key *key,
+					    const struct flow_value *flow, __u32 kind)
+{
+	struct flow_event event;
+
+	if (!flow_events_on)
+		return;
+	event = (struct flow_event){
+		.backend_id = flow->backend_id,
+		.service_id = flow->service_id,
+		/* The handshake's last ACK establishes the flow right after this move (track_tcp). */
+		.tcp_state = kind == FLOW_EVENT_ESTABLISHED ? TCP_STATE_ESTABLISHED :
+							      flow->tcp_state,
+		.flags = flow->flags,
+		.kind = kind,
+	};
+
+	__builtin_memcpy(event.key, key, sizeof(event.key));
+	if (bpf_ringbuf_output(&flow_events, &event, sizeof(event), BPF_RB_NO_WAKEUP))
+		count_event(CNT_FLOW_EVENT_LOST);
+}
+
+#endif /* SLUICE_FLOW_EVENTS_H */
