@@ -10,6 +10,7 @@
 import type { AdminState, Algorithm, ForwardingMode, HealthCheckSpec, Protocol, ServiceSpec } from '@sluice/api';
 import type { Db } from './database.js';
 import { prepared } from './statement-cache.js';
+import type { RawService } from './services-repo.js';
 
 /** A backend of a service with a health check: one health checker target. */
 export interface HealthCheckedBackend {
@@ -23,17 +24,7 @@ export interface HealthCheckedBackend {
   mode: ForwardingMode;
 }
 
-interface ServiceRow {
-  id: number;
-  name: string;
-  address: string;
-  port: number;
-  protocol: string;
-  algorithm: string;
-  mode: string;
-  client_rate: number;
-  health_check: string;
-}
+type ServiceRow = Omit<RawService, 'created_at' | 'updated_at'>;
 
 interface BackendRow {
   service_id: number;

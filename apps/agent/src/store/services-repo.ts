@@ -54,7 +54,8 @@ export interface NewBackend {
   state: AdminState;
 }
 
-interface RawService {
+/** A services row as SQLite returns it (desired-cache.ts reads the same columns but the timestamps). */
+export interface RawService {
   id: number;
   name: string;
   address: string;

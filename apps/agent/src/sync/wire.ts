@@ -194,22 +194,29 @@ function indexNames<T extends { name: string }>(records: T[]): { names: string[]
   return { names: [...indexOf.keys()], indexOf };
 }
 
-export function encodeFlows(records: FlowRecord[]): Buffer {
+/** A batch: the names table, the record count, then each record (its key and name index written here, the rest by `writeRest`). */
+function encodeBatch<T extends { key: Buffer; name: string }>(records: T[], recordBytes: number, writeRest: (r: T, out: Buffer, at: number) => void): Buffer {
   const { names, indexOf } = indexNames(records);
   const table = namesTable(names);
-  const out = Buffer.alloc(table.length + 4 + records.length * FLOW_RECORD_BYTES);
+  const out = Buffer.alloc(table.length + 4 + records.length * recordBytes);
   table.copy(out, 0);
   out.writeUInt32BE(records.length, table.length);
   let at = table.length + 4;
   for (const r of records) {
     r.key.copy(out, at);
     out.writeUInt16BE(indexOf.get(r.name)!, at + KEY_BYTES);
+    writeRest(r, out, at);
+    at += recordBytes;
+  }
+  return out;
+}
+
+export function encodeFlows(records: FlowRecord[]): Buffer {
+  return encodeBatch(records, FLOW_RECORD_BYTES, (r, out, at) => {
     out.writeUInt8(r.kind, at + KEY_BYTES + 2);
     out.writeUInt8(r.tcpState, at + KEY_BYTES + 3);
     out.writeUInt32BE(r.flags, at + KEY_BYTES + 4);
-    at += FLOW_RECORD_BYTES;
-  }
-  return out;
+  });
 }
 
 function recordsOf(body: Buffer, recordBytes: number): { names: string[]; count: number; at: number } {
@@ -244,18 +251,7 @@ export function decodeFlows(body: Buffer): FlowRecord[] {
 }
 
 export function encodeEnds(records: EndRecord[]): Buffer {
-  const { names, indexOf } = indexNames(records);
-  const table = namesTable(names);
-  const out = Buffer.alloc(table.length + 4 + records.length * END_RECORD_BYTES);
-  table.copy(out, 0);
-  out.writeUInt32BE(records.length, table.length);
-  let at = table.length + 4;
-  for (const r of records) {
-    r.key.copy(out, at);
-    out.writeUInt16BE(indexOf.get(r.name)!, at + KEY_BYTES);
-    at += END_RECORD_BYTES;
-  }
-  return out;
+  return encodeBatch(records, END_RECORD_BYTES, () => {});
 }
 
 export function decodeEnds(body: Buffer): EndRecord[] {
