@@ -13,6 +13,9 @@ import { decode } from './codec.js';
 
 export const FLOW_EVENT_SIZE = flowEventLayout.size;
 
+/** The program's ring buffers: pinned and adopted like its maps, but not key/value maps (so not in MAP_NAMES). */
+export const RING_NAMES = ['flow_events'] as const;
+
 /** One event, decoded; `key` is the flow's struct flow_key bytes, usable as a map key as is. */
 export interface DecodedFlowEvent extends Omit<FlowEvent, 'key' | 'pad'> {
   key: Buffer;

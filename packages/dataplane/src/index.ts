@@ -25,7 +25,7 @@ export {
   loadHealthSteer,
 } from './health-steer.js';
 export { XdpAction } from './libbpf.js';
-export { type DecodedFlowEvent, FLOW_EVENT_SIZE, FlowEventReader, decodeFlowEvent } from './flow-events.js';
+export { type DecodedFlowEvent, FLOW_EVENT_SIZE, FlowEventReader, RING_NAMES, decodeFlowEvent } from './flow-events.js';
 export { type LibbpfMessage, onLibbpfMessage } from './libbpf-log.js';
 export type { StructLayout } from './layout-types.js';
 export * from './generated/layout.js';

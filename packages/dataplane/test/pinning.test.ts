@@ -7,8 +7,11 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { MAP_NAMES, addressToBytes, isBpffs, loadDataplane, openPinnedMaps, unpinAll } from '../src/index.js';
+import { MAP_NAMES, RING_NAMES, addressToBytes, isBpffs, loadDataplane, openPinnedMaps, unpinAll } from '../src/index.js';
 import { SMALL_MAPS, objectPath, scratchBpffs, zeroFlowValue } from './helpers.js';
+
+/* Every map of the program and its flow-event ring. */
+const PINNED = [...MAP_NAMES, ...RING_NAMES];
 
 const flowKey = () => {
   const { bytes, family } = addressToBytes('2001:db8::1');
@@ -28,7 +31,7 @@ describe('pinned maps', () => {
     const dp = loadDataplane({ objectPath: objectPath(), pinDir: bpffs.dir, maxEntries: SMALL_MAPS });
     try {
       assert.deepEqual(dp.adoptedMaps, []);
-      for (const name of MAP_NAMES) assert.ok(existsSync(join(bpffs.dir, name)), `${name} pinned`);
+      for (const name of PINNED) assert.ok(existsSync(join(bpffs.dir, name)), `${name} pinned`);
     } finally {
       dp.close();
     }
@@ -41,7 +44,7 @@ describe('pinned maps', () => {
 
     const second = loadDataplane({ objectPath: objectPath(), pinDir: bpffs.dir, maxEntries: SMALL_MAPS });
     try {
-      assert.deepEqual([...second.adoptedMaps].sort(), [...MAP_NAMES].sort());
+      assert.deepEqual([...second.adoptedMaps].sort(), [...PINNED].sort());
       assert.deepEqual(second.maps.flows.lookup(flowKey()), flowValue);
       /* The same kernel map, not a copy: a write through one is visible through the other. */
       second.maps.rrCursors.update(1, 99n);
@@ -99,7 +102,7 @@ describe('pinned maps', () => {
 
   it('unpinAll removes the pins (and refuses a directory that is not bpffs)', () => {
     loadDataplane({ objectPath: objectPath(), pinDir: bpffs.dir, maxEntries: SMALL_MAPS }).close();
-    assert.deepEqual(unpinAll(bpffs.dir).sort(), [...MAP_NAMES].sort());
+    assert.deepEqual(unpinAll(bpffs.dir).sort(), [...PINNED].sort());
     assert.ok(!existsSync(join(bpffs.dir, 'flows')));
     assert.throws(() => unpinAll('/tmp'), /unpinAll\("\/tmp"\): not a bpffs mount/);
   });

@@ -64,6 +64,8 @@ test('node.check names the first thing that keeps the node from serving', T, asy
     attached: false,
     reconciled: true,
     ready: false,
+    /* No sync peer configured. */
+    sync: null,
   });
 });
 
