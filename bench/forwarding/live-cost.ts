@@ -64,7 +64,8 @@ export function pairLiveWithTestRun(records: BenchRecord[]): void {
     const wanted = TEST_RUN_OF[live.name];
     const testRun = records.find((r) => r.name === wanted);
     if (!testRun || testRun.value === null) {
-      live.note = `${live.note ?? ''}; no test-run figure ${wanted ?? ''} in this run to compare with`;
+      const missing = wanted ? `${wanted} was not measured in this run` : 'packet-cost has no case of this table size';
+      live.note = `${live.note ?? ''}; no test-run figure to compare with: ${missing}`;
       continue;
     }
     live.referenceName = `BPF_PROG_TEST_RUN, ${wanted}`;
