@@ -32,6 +32,8 @@ export interface BulkReport {
   byBackend: Counts;
   failures: Counts;
   byClient?: Counts;
+  /** Over the requests that completed (null when none did); HTTP mode. */
+  latencyMs?: { min: number | null; p50: number | null; p99: number | null; max: number | null; mean: number | null };
 }
 
 export interface HoldReport {
