@@ -147,24 +147,7 @@ function compare(
       : `wrk -t2 -c32 from the client namespace to nginx backends (one worker each)${workload === 'http-new-connection' ? ', Connection: close' : ', keep-alive'}`,
     ...extra,
   ].join('; ');
-  /* The ceiling is a ceiling only when its own path was the bottleneck: else the generator or the sinks set its pace and the ratio says nothing. */
-  const ceilingBusy = reference === 'xdp-ceiling' ? median(theirs.map((s) => s.udp!.lbBusy)) : undefined;
-  if (ceilingBusy !== undefined && ceilingBusy < SATURATED) {
-    const why = `the ceiling's LB receive thread was busy only ${percent(ceilingBusy)} (median), under the ${percent(SATURATED)} that shows its path set the pace: the generator or the sinks were the bottleneck, so this ratio cannot decide the goal`;
-    return {
-      section: 'forwarding',
-      name: `forwarding/${workload}${metricName}/${subject}-vs-${reference}`,
-      value: round(median(values)),
-      unit,
-      referenceName: label(reference),
-      referenceValue: round(median(refs)),
-      ratio: null,
-      runs: values.length,
-      spread: round(spread(values), 3),
-      note: `not measured: ${why}; ${note}`,
-    };
-  }
-  return {
+  const record: BenchRecord = {
     section: 'forwarding',
     name: `forwarding/${workload}${metricName}/${subject}-vs-${reference}`,
     value: round(median(values)),
@@ -176,6 +159,13 @@ function compare(
     spread: round(spread(values), 3),
     note,
   };
+  /* The ceiling is a ceiling only when its own path was the bottleneck: else the generator or the sinks set its pace and the ratio says nothing. */
+  const ceilingBusy = reference === 'xdp-ceiling' ? median(theirs.map((s) => s.udp!.lbBusy)) : undefined;
+  if (ceilingBusy !== undefined && ceilingBusy < SATURATED) {
+    const why = `the ceiling's LB receive thread was busy only ${percent(ceilingBusy)} (median), under the ${percent(SATURATED)} that shows its path set the pace: the generator or the sinks were the bottleneck, so this ratio cannot decide the goal`;
+    return { ...record, ratio: null, note: `not measured: ${why}; ${note}` };
+  }
+  return record;
 }
 
 /* The live figure per flow count; its reference (the test-run figure) is filled in by run.ts once every section has run. */
