@@ -1,6 +1,7 @@
 // Prints Playwright's JSON report as the lines every suite ends with: one "FAILED: …"
 // per failed test (title, file:line, the first line of its error), then "N passed, M failed".
 import { readFileSync } from 'node:fs';
+import { stripVTControlCharacters } from 'node:util';
 
 const report = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const { expected = 0, unexpected = 0, flaky = 0, skipped = 0 } = report.stats ?? {};
@@ -17,10 +18,7 @@ for (const top of report.suites ?? []) {
       if (test.status !== 'unexpected') continue;
       const error = test.results?.at(-1)?.error?.message ?? '';
       // Playwright's messages carry terminal colours; the recap is plain text.
-      const firstLine = error
-        .replace(/\u001b\[[0-9;]*m/g, '')
-        .split('\n')[0]
-        .slice(0, 300);
+      const firstLine = stripVTControlCharacters(error).split('\n')[0].slice(0, 300);
       const title = [...path.slice(1), spec.title].join(' › ');
       console.log(`FAILED: ${title} (${spec.file}:${spec.line}): ${firstLine}`);
     }
