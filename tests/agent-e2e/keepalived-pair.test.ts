@@ -32,7 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { sluice, sluiceJson } from '@sluice/testbed/agent-process';
 import { apiClient } from '@sluice/testbed/api-client';
-import { type Hold, http, hold } from '@sluice/testbed/client-traffic';
+import { http } from '@sluice/testbed/client-traffic';
 import { reloadKeepalived } from '@sluice/testbed/keepalived';
 import { execIn, execInChecked } from '@sluice/testbed/netns';
 import { tagged } from '@sluice/testbed/tag';
@@ -44,7 +44,6 @@ import {
   type Pair,
   SLUICE_BIN,
   SYNC_PORT,
-  type Target,
   keepalivedConfig,
   keepalivedHistory,
   killNode,
@@ -57,6 +56,7 @@ import {
   waitForHolder,
   waitForRole,
 } from './support/keepalived-pair.ts';
+import { pairTraffic } from './support/pair-traffic.ts';
 
 const PREFIX = tagged('slha');
 const T = { timeout: 240_000 };
@@ -75,136 +75,18 @@ const ROLE_WAIT_MS = 30_000;
 const HELD_PER_TARGET = 2;
 /* New connections: 12 a second (2 per target) for 10 s. */
 const NEW_PER_SECOND = 12;
-/* Until a held connection's flow shows on the backup (the conns view is the GC's snapshot, refreshed every 5 s). */
-const SYNCED_WAIT_MS = 20_000;
 const STREAM_SECONDS = 10;
-/*
- * A new connection's budget (connect, request, answer) through a takeover: one opened in the ~2 s
- * without a master waits out TCP's own retransmissions (SYN after 1 s then 2 s more; data from
- * 200 ms doubling), which can pass the client's default 5 s (CI run 29: 1 of 120 timed out at 5 s
- * with a 2.2 s takeover). One that never completes still fails; the slowest is logged.
- */
-const NEW_CONNECTION_TIMEOUT_MS = 10_000;
 const MIN_NEW_SUCCESS = 0.999;
 const AFTER_EVENT_REPLIES = 20;
 const EXCHANGE_TIMEOUT_MS = 15_000;
-/* Held source ports above the client's ephemeral range (1024-65000): a known 5-tuple, never reused in a run. */
-let nextHeldPort = 65_001;
 
 const FORGER = fileURLToPath(new URL('./support/sync-forger.ts', import.meta.url));
 const runRoot = mkdtempSync(join(tmpdir(), 'sluice-ha-'));
 let pair: Pair | undefined;
-const opened: Hold[] = [];
+const { opened, net, openHeld, describeHeld, waitSynced, brokenOf, syncStatus, closeHeld, newConnections, addressesOnAll, lineBackends, forwarded } =
+  pairTraffic(() => pair!);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const net = (name: string) => pair!.nodes.get(name)!.network;
-const nameOf = (address: string) => pair!.ha.backends.find((b) => b.ipv4 === address)?.name ?? address;
-
-interface Held {
-  target: Target;
-  sourcePort: number;
-  hold: Hold;
-}
-
-async function openHeld(perTarget: number): Promise<Held[]> {
-  const held: Held[] = [];
-  for (const target of targets(pair!.ha))
-    for (let k = 0; k < perTarget; k++) {
-      const sourcePort = nextHeldPort++;
-      const h = await hold(pair!.ha.client, target.vip, LINE, { seconds: 300, intervalMs: 100, source: pair!.ha.client.ipv4, sourcePort });
-      opened.push(h);
-      held.push({ target, sourcePort, hold: h });
-    }
-  return held;
-}
-
-const describeHeld = (h: Held) => `${h.target.vip}:${LINE} (${h.target.algorithm}, ${h.target.mode}) sport ${h.sourcePort} to ${h.hold.backend}`;
-
-/** The backup has every held connection's flow, on the backend that greeted it (the flow sync did its job before the event). */
-async function waitSynced(name: string, held: Held[]): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    const flows = await lineBackends(name);
-    const missing = held.filter((h) => flows.get(h.sourcePort) !== h.hold.backend);
-    if (missing.length === 0) return performance.now() - started;
-    if (performance.now() - started > SYNCED_WAIT_MS)
-      throw new Error(`${name} lacks ${missing.length} held flows (or names another backend): ${missing.map(describeHeld).join('; ')}`);
-    await sleep(500);
-  }
-}
-
-/** Broken held connections, described with the client's reason; [] when all lived. */
-function brokenOf(outcomes: Awaited<ReturnType<typeof closeHeld>>): string[] {
-  return outcomes
-    .filter((o) => !o.ok)
-    .map((o) => `${describeHeld(o.held)}: ${o.report?.brokenReason ?? ''} ${o.report?.errorSamples.slice(0, 2).join('; ') ?? 'no report'}`);
-}
-
-async function syncStatus(name: string) {
-  return (await apiClient(net(name)).node.status.query()).sync!;
-}
-
-/** Ends each connection; ok: never broken, every reply in order from the backend that greeted it. */
-async function closeHeld(held: Held[]) {
-  return Promise.all(
-    held.map(async (h) => {
-      const report = await h.hold.stop().catch(() => undefined);
-      const ok = !!report && report.ok !== false && !report.broken && report.errors === 0 && report.received === report.sent && report.received > 0;
-      return { held: h, report, ok };
-    }),
-  );
-}
-
-/** New HTTP connections to every target: one batch a second, bounded; every batch awaited. */
-async function newConnections(perSecond: number, seconds: number) {
-  const each = Math.max(1, Math.floor(perSecond / targets(pair!.ha).length));
-  const batches: Promise<{ requested: number; attempted: number; succeeded: number; failures: Record<string, number>; slowestMs: number }>[] = [];
-  for (let s = 0; s < seconds; s++) {
-    for (const t of targets(pair!.ha))
-      batches.push(
-        http(pair!.ha.client, t.vip, HTTP, { count: each, concurrency: 1, requestTimeoutMs: NEW_CONNECTION_TIMEOUT_MS }).then((r) => ({
-          requested: each,
-          attempted: r.succeeded + r.failed,
-          succeeded: r.succeeded,
-          failures: r.failures,
-          slowestMs: r.latencyMs?.max ?? 0,
-        })),
-      );
-    await sleep(1000);
-  }
-  const total = { requested: 0, attempted: 0, succeeded: 0, failures: {} as Record<string, number>, slowestMs: 0 };
-  for (const r of await Promise.all(batches)) {
-    total.slowestMs = Math.max(total.slowestMs, r.slowestMs);
-    total.requested += r.requested;
-    total.attempted += r.attempted;
-    total.succeeded += r.succeeded;
-    for (const [reason, n] of Object.entries(r.failures)) total.failures[reason] = (total.failures[reason] ?? 0) + n;
-  }
-  return total;
-}
-
-/** Every IPv4 address on each interface of a namespace, up or down (a dead node's leftover VIPs). */
-async function addressesOnAll(namespace: string): Promise<Map<string, string[]>> {
-  const r = await execInChecked(namespace, 'ip', ['-4', '-j', 'addr', 'show']);
-  const links = JSON.parse(r.stdout || '[]') as { ifname: string; addr_info?: { local: string }[] }[];
-  return new Map(links.map((l) => [l.ifname, (l.addr_info ?? []).map((a) => a.local)]));
-}
-
-/** The line-port flows a node's agent has, by client port: the backend it sends each to. */
-async function lineBackends(name: string): Promise<Map<number, string>> {
-  const flows = await sluiceJson(net(name), ['conns', '--protocol', 'tcp', '--limit', '1000']);
-  return new Map(
-    (flows.items as { clientPort: number; vipPort: number; backendAddress: string }[])
-      .filter((f) => f.vipPort === LINE)
-      .map((f) => [f.clientPort, nameOf(f.backendAddress)]),
-  );
-}
-
-/** Packets the node's program forwarded to backends (sum over services), from the agent. */
-async function forwarded(name: string): Promise<number> {
-  const totals = await apiClient(net(name)).stats.totals.query();
-  return totals.services.reduce((sum, s) => sum + s.packets, 0);
-}
 
 before(async () => {
   pair = await pairUp(PREFIX, runRoot);

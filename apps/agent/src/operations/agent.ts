@@ -32,6 +32,7 @@ import {
 import type { Dataplane } from '@sluice/dataplane';
 import { DataplaneError, FlowEventReader, SluiceForwardingMode } from '@sluice/dataplane';
 import { FlowSync } from '../sync/flow-sync.js';
+import { VipClaimTracker } from '../sync/vip-claim.js';
 import { hashSeedOfFlowSeed } from '@sluice/dataplane/lookup';
 import { ReconcileError, Reconciler, type ReconcilerLimits } from '../reconcile/reconciler.js';
 import { type AuditRecord, Store } from '../store/index.js';
@@ -818,12 +819,14 @@ export class Agent implements SluiceBackend {
     if (this.#dataplane.tunables().flow_events_on !== 1n)
       throw new Error('flow sync: the program was loaded without flow events (the flow_events_on load-time setting); start the agent with its sync settings');
     const reader = (this.#flowEvents = new FlowEventReader(this.#dataplane.flowEventsFd()));
+    const claims = new VipClaimTracker(() => this.#reconciler.vips());
     this.#sync = await FlowSync.start({
       ...settings,
       maps: this.#dataplane.maps,
       placement: () => this.#reconciler.ids(),
       drainEvents: () => reader.drain(),
       isMaster: () => this.#isMaster(),
+      vipClaim: () => claims.claim(),
       log,
     });
     const sync = this.#sync;

@@ -247,6 +247,11 @@ export class Reconciler {
     return result;
   }
 
+  /** The applied services' VIPs (each once). */
+  vips(): Set<string> {
+    return new Set([...this.applied.values()].map((service) => service.address));
+  }
+
   /** One service's id, without building all of ids() (the API's views ask for each backend they show). */
   serviceIdOf(service: string): number | undefined {
     return this.applied.get(service)?.id;

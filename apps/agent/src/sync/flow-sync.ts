@@ -28,6 +28,7 @@ import type { ConntrackMaps } from '../conntrack/conntrack-maps.js';
 import { BackendNames, type Placement } from './backend-names.js';
 import { SyncReceiver } from './receiver.js';
 import { SyncSender } from './sender.js';
+import { type PeerClaim, SplitBrainGuard, type VipClaim } from './split-brain.js';
 import { type EndRecord, KEY_BYTES } from './wire.js';
 
 export const PEER_DEAD_MS = 1_000;
@@ -40,6 +41,8 @@ export interface FlowSyncOptions {
   placement: () => Placement;
   drainEvents: () => DecodedFlowEvent[];
   isMaster: () => boolean;
+  /** Whether this node holds the VIPs now, and for how long (vip-claim.ts). */
+  vipClaim: () => VipClaim;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
   refreshIntervalMs?: number;
 }
@@ -52,18 +55,41 @@ export class FlowSync {
   readonly #names: BackendNames;
   readonly receiver: SyncReceiver;
   readonly sender: SyncSender;
+  readonly #splitBrain: SplitBrainGuard;
+  #peerClaim: PeerClaim | null = null;
 
   private constructor(options: FlowSyncOptions) {
     this.#o = options;
     this.#names = new BackendNames(options.placement);
+    this.#splitBrain = new SplitBrainGuard(hostPort(options.listen) > hostPort(options.peer) ? 'higher' : 'lower');
     const common = { key: options.key, maps: options.maps, names: this.#names, log: options.log };
-    this.receiver = new SyncReceiver({ ...common, listen: options.listen, isMaster: options.isMaster, onPeerConnected: () => this.sender.reconnectNow() });
+    this.receiver = new SyncReceiver({
+      ...common,
+      listen: options.listen,
+      isMaster: options.isMaster,
+      claim: options.vipClaim,
+      onPeerConnected: () => this.sender.reconnectNow(),
+    });
     this.sender = new SyncSender({
       ...common,
       peer: options.peer,
       drainEvents: options.drainEvents,
+      onAlive: (claim, at) => {
+        this.#peerClaim = claim && { ...claim, receivedAt: at };
+        this.#judgeSplit(at);
+      },
       ...(options.refreshIntervalMs ? { refreshIntervalMs: options.refreshIntervalMs } : {}),
     });
+  }
+
+  /* On every ALIVE and every check: a dead peer's last claim no longer counts. */
+  #judgeSplit(now: number): void {
+    const before = this.#splitBrain.status(now);
+    const peer = this.state(now) === 'peer-dead' ? null : this.#peerClaim;
+    this.#splitBrain.judge(this.#o.vipClaim(), peer, now);
+    const after = this.#splitBrain.status(now);
+    if (after.splits > before.splits) this.#o.log('warn', `split brain with ${hostPort(this.#o.peer)}: ${after.lastVerdict}`);
+    if (before.yielding && !after.yielding) this.#o.log('info', 'split brain: the yield ends; this node may stand by again');
   }
 
   /** Listens first (a bad address fails the start), then connects to the peer (retried until it answers). */
@@ -101,8 +127,16 @@ export class FlowSync {
     return 'syncing';
   }
 
-  /** Why `sluice node check` must fail on this node, or null: only a node that is not master waits for sync. */
+  /**
+   * Why `sluice node check` must fail on this node, or null: a node that
+   * yields after a split brain, and a node that is not master while its
+   * table is not in sync.
+   */
   checkReason(master: boolean): string | null {
+    const now = Date.now();
+    this.#judgeSplit(now);
+    const split = this.#splitBrain.checkReason(now);
+    if (split) return split;
     if (master) return null;
     const state = this.state();
     if (state !== 'syncing') return null;
@@ -134,6 +168,7 @@ export class FlowSync {
       outbound: { ...this.sender.status },
       lag: this.receiver.lag.summary(),
       refused: { total: this.receiver.refusals.total, byReason: { ...this.receiver.refusals.byReason }, last: this.receiver.refusals.last },
+      splitBrain: this.#splitBrain.status(now),
     };
   }
 }

@@ -18,6 +18,7 @@ import type { ConntrackMaps } from '../conntrack/conntrack-maps.js';
 import { endPeerFlow, writePeerFlow } from '../conntrack/peer-flows.js';
 import type { BackendNames } from './backend-names.js';
 import { LagWindow } from './lag-window.js';
+import type { VipClaim } from './split-brain.js';
 import { HEARTBEAT_MS } from './sender.js';
 import {
   CHALLENGE_BYTES,
@@ -29,6 +30,7 @@ import {
   SyncRefusal,
   decodeEnds,
   decodeFlows,
+  encodeClaim,
   encodeFrame,
   helloFrame,
   verifyFrame,
@@ -46,6 +48,8 @@ export interface ReceiverOptions {
   onPeerConnected?: () => void;
   /** True while this node is VRRP master (table records then keep local entries). */
   isMaster: () => boolean;
+  /** Whether this node holds the VIPs, and since when: said in every ALIVE frame (split-brain.ts). */
+  claim: () => VipClaim;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -220,7 +224,7 @@ export class SyncReceiver {
     const alive = () => {
       if (conn.socket.destroyed) return;
       seq += 1n;
-      conn.socket.write(encodeFrame(this.#o.key, challenge, { type: FrameType.ALIVE, seq, sentAtMs: Date.now(), body: Buffer.alloc(0) }));
+      conn.socket.write(encodeFrame(this.#o.key, challenge, { type: FrameType.ALIVE, seq, sentAtMs: Date.now(), body: encodeClaim(this.#o.claim()) }));
     };
     alive();
     conn.aliveTimer = setInterval(alive, HEARTBEAT_MS);

@@ -23,6 +23,7 @@ import type { ConntrackMaps } from '../conntrack/conntrack-maps.js';
 import { KEY_SIZE, VALUE, u32 } from '../conntrack/flow-bytes.js';
 import { scanFlows } from '../conntrack/scan.js';
 import type { BackendNames } from './backend-names.js';
+import type { VipClaim } from './split-brain.js';
 import {
   type EndRecord,
   type FlowRecord,
@@ -32,6 +33,7 @@ import {
   FrameType,
   MAX_BATCH_RECORDS,
   RecordKind,
+  decodeClaim,
   encodeEnds,
   encodeFlows,
   encodeFrame,
@@ -56,6 +58,8 @@ export interface SenderOptions {
   drainEvents: () => DecodedFlowEvent[];
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
   refreshIntervalMs?: number;
+  /** Each valid ALIVE's VIP claim (null from a peer that claims nothing). */
+  onAlive?: (claim: VipClaim | null, at: number) => void;
 }
 
 export interface SenderStatus {
@@ -159,7 +163,9 @@ export class SyncSender {
           if (this.#challenge) {
             const frame = verifyFrame(this.#o.key, ownChallenge, message, aliveSeq++);
             if (frame.type !== FrameType.ALIVE) throw new Error(`the receiver sent a frame of type ${frame.type}`);
+            const claim = decodeClaim(frame.body);
             this.status.lastAliveAt = Date.now();
+            this.#o.onAlive?.(claim, this.status.lastAliveAt);
             continue;
           }
           this.#challenge = readHello(message);

@@ -21,6 +21,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { flowKeyLayout } from '@sluice/dataplane';
+import type { VipClaim } from './split-brain.js';
 
 export const HELLO_MAGIC = Buffer.from('SLS1');
 export const CHALLENGE_BYTES = 16;
@@ -42,7 +43,7 @@ export const FrameType = {
   ENDS: 5,
   /* Sender -> receiver, first: body = the sender's challenge for the ALIVE frames. */
   OPEN: 6,
-  /* Receiver -> sender, every heartbeat, under the sender's challenge. */
+  /* Receiver -> sender, every heartbeat, under the sender's challenge: body = the receiver's VIP claim (encodeClaim). */
   ALIVE: 7,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
@@ -260,4 +261,24 @@ export function decodeEnds(body: Buffer): EndRecord[] {
   for (let i = 0, o = at; i < count; i++, o += END_RECORD_BYTES)
     out.push({ key: Buffer.from(body.subarray(o, o + KEY_BYTES)), name: nameAt(names, body.readUInt16BE(o + KEY_BYTES)) });
   return out;
+}
+
+/*
+ * An ALIVE body: whether the node holds the VIPs (u8 0|1), 0 u8[3], for how
+ * long (u32 ms, capped). Empty from a build before split-brain detection:
+ * such a peer claims nothing, and no split is seen with it.
+ */
+const CLAIM_BYTES = 8;
+
+export function encodeClaim(claim: VipClaim): Buffer {
+  const out = Buffer.alloc(CLAIM_BYTES);
+  out.writeUInt8(claim.holds ? 1 : 0, 0);
+  out.writeUInt32BE(Math.min(0xffff_ffff, Math.max(0, Math.round(claim.heldForMs))), 4);
+  return out;
+}
+
+export function decodeClaim(body: Buffer): VipClaim | null {
+  if (body.length === 0) return null;
+  if (body.length !== CLAIM_BYTES || body.readUInt8(0) > 1) throw new SyncRefusal('bad-frame', `an ALIVE body of ${body.length} bytes is no VIP claim`);
+  return { holds: body.readUInt8(0) === 1, heldForMs: body.readUInt32BE(4) };
 }

@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { type Dataplane, FlowEventReader, bytesToAddress } from '@sluice/dataplane';
 import { TCP, buildPacket } from '@sluice/dataplane/test-packets';
 import { FlowSync, PEER_DEAD_MS } from '../../src/sync/flow-sync.js';
+import { SPLIT_CONFIRM_MS } from '../../src/sync/split-brain.js';
 import { CHALLENGE_BYTES, FrameSplitter, FrameType, RecordKind, encodeFlows, encodeFrame, readHello } from '../../src/sync/wire.js';
 import { type DataplaneConfig, dataplaneConfigSchema } from '@sluice/api';
 import { loadDataplane } from '@sluice/dataplane';
@@ -45,6 +46,12 @@ interface Node {
 let a: Node;
 let b: Node;
 const logs: string[] = [];
+/* When each node (by its listen port) took the VIPs; absent: it holds none. */
+const heldSince = new Map<number, number>();
+const claimOf = (port: number) => {
+  const since = heldSince.get(port);
+  return since === undefined ? { holds: false, heldForMs: 0 } : { holds: true, heldForMs: Date.now() - since };
+};
 
 async function startNode(backends: readonly { address: string; port: number }[], listen: number, peer: number, master: boolean): Promise<Node> {
   /* flow_events_on: the program writes the events a sync peer needs (the agent sets it with its sync settings). */
@@ -60,6 +67,7 @@ async function startNode(backends: readonly { address: string; port: number }[],
     placement: () => reconciler.ids(),
     drainEvents: () => reader.drain(),
     isMaster: () => master,
+    vipClaim: () => claimOf(listen),
     log: (level, message) => logs.push(`${level} ${message}`),
   });
   return { dp, reconciler, reader, sync };
@@ -240,9 +248,47 @@ test('verdict: with A silent, B is syncing no longer than PEER_DEAD_MS, then pee
     placement: () => a.reconciler.ids(),
     drainEvents: () => a.reader.drain(),
     isMaster: () => true,
+    vipClaim: () => claimOf(A_PORT),
     log: (level, message) => logs.push(`${level} ${message}`),
   });
   await until('B in sync again', () => b.sync.state() === 'in-sync');
   assert.deepEqual(flowOn(b, 33_000), flowOn(a, 33_000));
   assert.ok(b.sync.status().inbound.resyncs >= 2);
+});
+
+test('split brain: both hold the VIPs past the confirm window; the node that took them last yields (its check fails) until the peer gives them up', async () => {
+  heldSince.set(A_PORT, Date.now() - 10_000);
+  heldSince.set(B_PORT, Date.now());
+  const overlapFrom = performance.now();
+  await until('B yields', () => b.sync.status().splitBrain.yielding, SPLIT_CONFIRM_MS + 2_000);
+  const seenAfter = performance.now() - overlapFrom;
+  assert.ok(seenAfter >= SPLIT_CONFIRM_MS - 50, `a split was judged after ${Math.round(seenAfter)} ms of overlap, before the confirm window`);
+  assert.match(b.sync.checkReason(true) ?? '', /^split brain: .*this node took them last and yields/);
+  assert.equal(b.sync.checkReason(false)?.startsWith('split brain'), true, 'the yield holds in any role');
+  await until('A judged the same split', () => a.sync.status().splitBrain.splits === 1);
+  assert.equal(a.sync.checkReason(true), null, 'A, which held them first, keeps them');
+  assert.equal(a.sync.status().splitBrain.yielding, false);
+  assert.match(a.sync.status().splitBrain.lastVerdict ?? '', /the peer took them last and yields/);
+
+  /* keepalived takes B's VIPs (FAULT): the overlap ends, yet B stays out while A holds them. */
+  heldSince.delete(B_PORT);
+  await sleep(3 * 200 + 100);
+  assert.equal(b.sync.status().splitBrain.yielding, true, 'B still yields while A holds the VIPs');
+  assert.equal(b.sync.status().splitBrain.splits, 1, 'one split, counted once');
+  /* A gives them up (it failed, or a planned switchover): B may stand by again at A's next ALIVE. */
+  heldSince.delete(A_PORT);
+  await until('B no longer yields', () => !b.sync.status().splitBrain.yielding && b.sync.checkReason(false) === null);
+});
+
+test('split brain: an overlap shorter than the confirm window (a switchover) is no split', async () => {
+  const before = b.sync.status().splitBrain.splits;
+  heldSince.set(A_PORT, Date.now());
+  heldSince.set(B_PORT, Date.now());
+  await sleep(SPLIT_CONFIRM_MS / 2);
+  heldSince.delete(A_PORT);
+  await sleep(SPLIT_CONFIRM_MS);
+  assert.equal(b.sync.status().splitBrain.splits, before);
+  assert.equal(a.sync.status().splitBrain.splits, 1);
+  assert.equal(b.sync.checkReason(true), null);
+  heldSince.delete(B_PORT);
 });

@@ -17,6 +17,32 @@ export const syncRefusalReasons = ['bad-mac', 'bad-sequence', 'bad-frame', 'bad-
 
 const ms = z.number().nullable();
 
+/**
+ * Split brain (both nodes hold the VIPs, e.g. VRRP adverts filtered while the
+ * nodes still talk): seen through the sync channel, where each node says
+ * whether it holds the VIPs. After a confirmed overlap the node that took
+ * them last yields (its `sluice node check` fails, keepalived moves it to
+ * FAULT) while its peer holds them, for a bounded time.
+ */
+export const splitBrainStatusSchema = z.object({
+  /** This node is out of service because of a split (node check fails). */
+  yielding: z.boolean(),
+  yieldedAt: ms,
+  /** When the yield ends at the latest (it ends sooner when the peer gives up the VIPs or dies). */
+  yieldEndsAt: ms,
+  /** Splits seen since the agent started (each confirmed overlap once). */
+  splits: z.number().int(),
+  lastSplitAt: ms,
+  /** What decided the last split (which node held the VIPs longer, or the tie rule). */
+  lastVerdict: z.string().nullable(),
+  /** Both nodes hold the VIPs now, for this long (null: they do not). */
+  bothHoldingForMs: ms,
+  /** Whether the peer said it holds the VIPs, in its last ALIVE frame (null: not heard from). */
+  peerHoldsVips: z.boolean().nullable(),
+  holdsVips: z.boolean(),
+});
+export type SplitBrainStatus = z.infer<typeof splitBrainStatusSchema>;
+
 export const syncStatusSchema = z.object({
   state: syncStateSchema,
   /** This node's listener and its peer's (ADDRESS:PORT). */
@@ -58,5 +84,6 @@ export const syncStatusSchema = z.object({
     byReason: z.record(z.enum(syncRefusalReasons), z.number().int()),
     last: z.object({ at: z.number(), from: z.string(), reason: z.enum(syncRefusalReasons), detail: z.string() }).nullable(),
   }),
+  splitBrain: splitBrainStatusSchema,
 });
 export type SyncStatus = z.infer<typeof syncStatusSchema>;
