@@ -39,7 +39,15 @@ export async function birdc(socket: string, ...command: string[]): Promise<strin
 }
 
 /** Writes the config, starts BIRD in `namespace` and waits until its control socket answers. */
-export async function startBird(options: { stateDir: string; name: string; namespace: string; config: string; readyTimeoutMs?: number }): Promise<BirdDaemon> {
+/** nice: the daemon's niceness (via nice(1), which execs it: the pid file still names BIRD). */
+export async function startBird(options: {
+  stateDir: string;
+  name: string;
+  namespace: string;
+  config: string;
+  readyTimeoutMs?: number;
+  nice?: number;
+}): Promise<BirdDaemon> {
   const files = birdFiles(options.stateDir, options.name);
   mkdirSync(birdDir(options.stateDir), { recursive: true });
   for (const f of [files.socket, files.pidFile]) rmSync(f, { force: true });
@@ -48,8 +56,8 @@ export async function startBird(options: { stateDir: string; name: string; names
   return spawnDaemon({
     what: `BIRD ${options.name}`,
     namespace: options.namespace,
-    command: 'bird',
-    args,
+    command: options.nice === undefined ? 'bird' : 'nice',
+    args: options.nice === undefined ? args : ['-n', String(options.nice), 'bird', ...args],
     logFile: files.logFile,
     ready: async () =>
       existsSync(files.socket) && (await run('birdc', ['-s', files.socket, 'show', 'status'])).stdout.includes('Daemon is up and running')

@@ -87,7 +87,19 @@ export function formatSync(sync: NodeStatus['sync']): string[] {
     `sync: ${sync.state.toUpperCase()} with peer ${sync.peer} (listening on ${sync.listen}; ${age}; dead after ${formatAge(sync.peerDeadAfterMs)} of silence)`,
     `  in:  ${sync.inbound.connected ? `stream from ${sync.inbound.peerAddress}${sync.inbound.resynced ? ', resynced' : ', resync streaming'}` : 'no stream'}; applied ${sync.inbound.appliedFlows} flows, ${sync.inbound.appliedEnds} ends; ${lag}`,
     `  out: ${sync.outbound.connected ? `connected${sync.outbound.streamingTable ? ', streaming the table' : ''}` : `not connected${sync.outbound.lastError ? ` (${sync.outbound.lastError})` : ''}`}; sent ${sync.outbound.sentFlows} flows, ${sync.outbound.sentEnds} ends, dropped ${sync.outbound.droppedEvents} events; ${refused}`,
+    formatSplitBrain(sync.splitBrain),
   ];
+}
+
+function formatSplitBrain(split: NonNullable<NodeStatus['sync']>['splitBrain']): string {
+  const vips = `this node ${split.holdsVips ? 'holds' : 'does not hold'} the VIPs, the peer ${split.peerHoldsVips === null ? 'has not said' : split.peerHoldsVips ? 'holds them' : 'does not'}`;
+  const seen = split.splits ? `${split.splits} split(s) seen, the last at ${formatTime(split.lastSplitAt)}: ${split.lastVerdict}` : 'no split seen';
+  const now = split.yielding
+    ? `YIELDING since ${formatTime(split.yieldedAt)} (node check fails) until the peer gives up the VIPs or ${formatTime(split.yieldEndsAt)}`
+    : split.bothHoldingForMs !== null
+      ? `BOTH HOLD the VIPs, for ${formatAge(split.bothHoldingForMs)}`
+      : 'ok';
+  return `  split brain: ${now}; ${vips}; ${seen}`;
 }
 
 export function formatNodeStatus(status: NodeStatus): string {

@@ -215,6 +215,12 @@ export function createMetricsRegistry(current: Current): Registry {
   counter('sluice_sync_events_dropped_total', 'Flow events not streamed (no connection: the next resync carries them; or a backend unknown).', [], (s) =>
     sync(s) ? [[{}, sync(s)!.outbound.droppedEvents]] : [],
   );
+  counter('sluice_sync_split_brains_total', 'Split brains seen: both nodes held the VIPs past the confirm window (each overlap once).', [], (s) =>
+    sync(s) ? [[{}, sync(s)!.splitBrain.splits]] : [],
+  );
+  gauge('sluice_sync_yielding', 'This node yields after a split brain (its node check fails while the peer holds the VIPs): 1, else 0.', [], (s) =>
+    sync(s) ? [[{}, sync(s)!.splitBrain.yielding ? 1 : 0]] : [],
+  );
   gauge('sluice_bgp_speaker_up', "This node's BIRD runs: 1, or 0 (it announces nothing).", [], (s) => (s.node?.bgp ? [[{}, s.node.bgp.running ? 1 : 0]] : []));
   gauge('sluice_bgp_peer_up', 'BGP session to a router: 1 established, 0 otherwise.', ['peer'], (s) =>
     peers(s).map((p) => [{ peer: p.address }, p.established ? 1 : 0]),

@@ -20,8 +20,12 @@
  */
 import type { SplitBrainStatus } from '@sluice/api';
 
-/* A switchover overlaps for under one advert (0.5 s); a loaded node's ALIVE may come late by a few 200 ms beats. */
-export const SPLIT_CONFIRM_MS = 1_500;
+/*
+ * A planned switchover overlaps for well under one advert (0.5 s: the old
+ * master drops the VIPs on the new one's first advert); a loaded node's
+ * ALIVE may come late by a beat or two of 200 ms.
+ */
+export const SPLIT_CONFIRM_MS = 1_000;
 /* Closer than this, "who took the VIPs last" is within the measuring error (ALIVE every 200 ms, notify latency): the address decides. */
 export const TIE_MS = 1_000;
 export const YIELD_HOLD_MS = 30_000;
@@ -101,6 +105,8 @@ export class SplitBrainGuard {
 
   status(now: number): SplitBrainStatus {
     return {
+      confirmAfterMs: SPLIT_CONFIRM_MS,
+      yieldHoldMs: YIELD_HOLD_MS,
       yielding: this.#yieldedAt !== null,
       yieldedAt: this.#yieldedAt,
       yieldEndsAt: this.#yieldedAt === null ? null : this.#yieldedAt + YIELD_HOLD_MS,

@@ -25,6 +25,10 @@ const ms = z.number().nullable();
  * FAULT) while its peer holds them, for a bounded time.
  */
 export const splitBrainStatusSchema = z.object({
+  /** How long both must hold the VIPs before it counts as a split (a switchover overlaps for less). */
+  confirmAfterMs: z.number().int(),
+  /** How long a yield lasts at most while the peer holds the VIPs. */
+  yieldHoldMs: z.number().int(),
   /** This node is out of service because of a split (node check fails). */
   yielding: z.boolean(),
   yieldedAt: ms,

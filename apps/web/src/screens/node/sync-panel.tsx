@@ -1,7 +1,8 @@
 /*
  * Flow sync with the active/standby peer (issue 13, node.status sync): the
  * state that gates a takeover, the lag of the peer's changes into this
- * node, what moved each way, and frames refused (wrong key, replay). Absent
+ * node, what moved each way, frames refused (wrong key, replay), and split
+ * brain (both nodes holding the VIPs; the one that took them last yields). Absent
  * sync settings, it says what a takeover then costs.
  */
 'use client';
@@ -68,8 +69,35 @@ export function SyncPanel({ sync }: { sync: NodeStatus['sync'] }) {
               </>
             )}
           </dd>
+          <dt>Split brain</dt>
+          <dd data-testid="sync-split-brain" data-yielding={sync.splitBrain.yielding} data-splits={sync.splitBrain.splits}>
+            <SplitBrain split={sync.splitBrain} />
+          </dd>
         </dl>
       )}
     </section>
+  );
+}
+
+function SplitBrain({ split }: { split: NonNullable<NodeStatus['sync']>['splitBrain'] }) {
+  const now = split.yielding ? (
+    <>
+      <span className="badge badge-down">YIELDING</span> since {clock(split.yieldedAt!)}: out of service while the peer holds the VIPs, until{' '}
+      {clock(split.yieldEndsAt!)} at the latest
+    </>
+  ) : split.bothHoldingForMs !== null ? (
+    <>
+      <span className="badge badge-down">BOTH HOLD THE VIPS</span> for {split.bothHoldingForMs} ms
+    </>
+  ) : (
+    <>
+      this node {split.holdsVips ? 'holds' : 'does not hold'} the VIPs; the peer{' '}
+      {split.peerHoldsVips === null ? 'has not said' : split.peerHoldsVips ? 'holds them' : 'does not'}
+    </>
+  );
+  return (
+    <>
+      {now}. {split.splits ? `${split.splits} seen, the last ${ago(split.lastSplitAt!)}: ${split.lastVerdict}` : 'None seen.'}
+    </>
   );
 }

@@ -1,0 +1,155 @@
+/*
+ * Issue 13, split brain: the same pair as keepalived-pair.test.ts (real
+ * keepalived on the shipped template, real agents syncing flows), and
+ * nftables in n2's namespace dropping the VRRP adverts that reach it (a
+ * switch filtering multicast, a firewall rule on protocol 112). n2 then
+ * declares the master dead and takes the VIPs while n1 keeps them: both
+ * answer ARP. The sync channel still works, so both agents see the overlap;
+ * n2, which took the VIPs last, yields (its node check fails, keepalived
+ * moves it to FAULT). Measured and asserted: how long both held the VIPs;
+ * that n2 stays out while the adverts are still filtered; that held
+ * connections of every algorithm and new connections came through; and,
+ * the filter gone, that n2 stands by as backup once its yield ends, without
+ * taking the VIPs from n1 on the way.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { sluice } from '@sluice/testbed/agent-process';
+import { execInChecked } from '@sluice/testbed/netns';
+import { tagged } from '@sluice/testbed/tag';
+import { type Pair, keepalivedHistory, pairDown, pairUp, roleOf, vipHolder, waitForHolder, waitForRole } from './support/keepalived-pair.ts';
+import { pairTraffic } from './support/pair-traffic.ts';
+
+const PREFIX = tagged('slsb');
+const T = { timeout: 240_000 };
+const ELECTION_WAIT_MS = 30_000;
+const ROLE_WAIT_MS = 30_000;
+/* keepalived on n2 declares the filtered master dead in 3 adverts + skew (1.8 s at advert_int 0.5 s). */
+const SPLIT_STARTS_WITHIN_MS = 10_000;
+/*
+ * Both hold the VIPs for the agents' confirm window (1 s, node.status
+ * sync.splitBrain.confirmAfterMs), then n2's check fails twice at a 1 s
+ * interval (fall 2) before keepalived takes its VIPs: about 3.5 s; the rest is
+ * room for a loaded 2-core machine.
+ */
+const SPLIT_BOUND_MS = 8_000;
+/* n2 must stay out this long with the adverts still filtered (its yield lasts 30 s: sync.splitBrain.yieldHoldMs). */
+const STAYS_OUT_MS = 10_000;
+const HELD_PER_TARGET = 2;
+const NEW_PER_SECOND = 12;
+const STREAM_SECONDS = 12;
+const MIN_NEW_SUCCESS = 0.999;
+const AFTER_EVENT_REPLIES = 20;
+const EXCHANGE_TIMEOUT_MS = 15_000;
+const NFT_TABLE = 'sluice_split_test';
+
+const runRoot = mkdtempSync(join(tmpdir(), 'sluice-split-'));
+let pair: Pair | undefined;
+const { opened, net, openHeld, waitSynced, brokenOf, syncStatus, closeHeld, newConnections } = pairTraffic(() => pair!);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Drops VRRP (IP protocol 112) arriving on n2's front interface; n2's own adverts still go out. */
+async function filterAdvertsInto(name: string, on: boolean): Promise<void> {
+  const p = pair!.nodes.get(name)!;
+  const rules = on
+    ? `table inet ${NFT_TABLE} {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    iifname "${p.node.front.interface}" ip protocol 112 drop\n  }\n}\n`
+    : `delete table inet ${NFT_TABLE}\n`;
+  await execInChecked(p.node.namespace, 'nft', ['-f', '-'], { input: rules });
+}
+
+/** Polls who holds the VIPs every 20 ms until `done` says so; resolves with the time it took. */
+async function until(what: string, done: (holders: string[]) => boolean, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const { holders, byNode } = await vipHolder(pair!);
+    const ms = performance.now() - started;
+    if (done(holders)) return ms;
+    if (ms > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms: ${JSON.stringify(byNode)}`);
+    await sleep(20);
+  }
+}
+
+before(async () => {
+  pair = await pairUp(PREFIX, runRoot);
+  await waitForHolder(pair, 'n1', ELECTION_WAIT_MS);
+  await waitForRole(pair, 'n1', 'master', ROLE_WAIT_MS);
+  await waitForRole(pair, 'n2', 'backup', ROLE_WAIT_MS);
+});
+
+after(async () => {
+  console.log(`# keepalived's transitions:\n${keepalivedHistory(pair).replace(/^/gm, '#   ')}`);
+  await Promise.all(opened.map((h) => h.stop().catch(() => undefined)));
+  if (pair) await filterAdvertsInto('n2', false).catch(() => undefined);
+  await pairDown(pair, PREFIX);
+});
+
+test(
+  'VRRP adverts filtered into n2: it takes the VIPs too; the split is seen over the sync channel, n2 (which took them last) yields and stays out; held connections and new ones come through',
+  T,
+  async () => {
+    const held = await openHeld(HELD_PER_TARGET);
+    await waitSynced('n2', held);
+    const stream = newConnections(NEW_PER_SECOND, STREAM_SECONDS);
+    await sleep(1_000);
+
+    await filterAdvertsInto('n2', true);
+    const startsMs = Math.round(await until('n2 takes the VIPs too (the split)', (h) => h.length === 2, SPLIT_STARTS_WITHIN_MS));
+    const splitMs = Math.round(await until('n1 alone holds the VIPs again', (h) => h.length === 1 && h[0] === 'n1', SPLIT_BOUND_MS + 5_000));
+    const n2 = (await syncStatus('n2')).splitBrain;
+    const n1 = (await syncStatus('n1')).splitBrain;
+    const check = await sluice(net('n2'), ['node', 'check']);
+
+    /* With the adverts still filtered, n2 must not take the VIPs again while its yield lasts. */
+    let retaken = false;
+    const outFrom = performance.now();
+    while (performance.now() - outFrom < STAYS_OUT_MS) {
+      if ((await vipHolder(pair!)).holders.includes('n2')) retaken = true;
+      await sleep(100);
+    }
+    const fresh = await stream;
+    await Promise.allSettled(held.map((h) => h.hold.exchanged(AFTER_EVENT_REPLIES, EXCHANGE_TIMEOUT_MS)));
+    const broken = brokenOf(await closeHeld(held));
+    if (broken.length) console.log(`# broken: ${broken.join('\n#   ')}`);
+    console.log(
+      `# split brain: n2 took the VIPs ${startsMs} ms after the filter; both held them for ${splitMs} ms (confirm window ${n2.confirmAfterMs} ms, bound ${SPLIT_BOUND_MS} ms); ` +
+        `n2: ${n2.lastVerdict}; n1 saw ${n1.splits} split(s); n2 retook the VIPs within ${STAYS_OUT_MS} ms: ${retaken}; ` +
+        `new ${fresh.succeeded}/${fresh.attempted} ${JSON.stringify(fresh.failures)} (slowest ${Math.round(fresh.slowestMs)} ms); held ${held.length}, broken ${broken.length}`,
+    );
+    assert.ok(splitMs < SPLIT_BOUND_MS, `both held the VIPs for ${splitMs} ms; the bound is ${SPLIT_BOUND_MS} ms`);
+    assert.equal(n2.yielding, true, 'n2 yields');
+    assert.equal(n1.yielding, false, 'n1 keeps the VIPs');
+    assert.ok(n1.splits >= 1 && n2.splits >= 1, 'both saw the split');
+    assert.match(n2.lastVerdict ?? '', /this node took them last and yields/);
+    assert.notEqual(check.code, 0, "n2's node check passes while it yields");
+    assert.match(check.stderr, /split brain/);
+    assert.equal(retaken, false, 'n2 took the VIPs again while the adverts were still filtered');
+    await waitForRole(pair!, 'n2', 'fault', ROLE_WAIT_MS);
+    assert.deepEqual(broken, [], 'held connections broken by the split');
+    assert.equal(fresh.attempted, fresh.requested, 'every new connection the stream set out to open was attempted');
+    assert.ok(
+      fresh.succeeded / fresh.attempted >= MIN_NEW_SUCCESS,
+      `new connections: ${fresh.succeeded}/${fresh.attempted}, ${JSON.stringify(fresh.failures)}`,
+    );
+  },
+);
+
+test('the filter gone: once its yield ends n2 stands by as backup, and never takes the VIPs from n1 on the way', T, async () => {
+  await filterAdvertsInto('n2', false);
+  const { yieldHoldMs } = (await syncStatus('n2')).splitBrain;
+  const started = performance.now();
+  let n2Held = false;
+  for (;;) {
+    if ((await vipHolder(pair!)).holders.includes('n2')) n2Held = true;
+    const status = await syncStatus('n2');
+    if (!status.splitBrain.yielding && (await roleOf(pair!, 'n2')) === 'backup') break;
+    if (performance.now() - started > yieldHoldMs + ROLE_WAIT_MS) throw new Error(`n2 is not backup ${yieldHoldMs + ROLE_WAIT_MS} ms after the filter went`);
+    await sleep(250);
+  }
+  console.log(`# split brain: n2 stood by as backup ${Math.round(performance.now() - started)} ms after the filter went (yield ${yieldHoldMs} ms)`);
+  assert.equal(n2Held, false, 'n2 took the VIPs on its way back to backup');
+  await waitForHolder(pair!, 'n1', 1_000);
+  assert.equal((await sluice(net('n2'), ['node', 'check'])).code, 0, "n2's check passes again");
+});
