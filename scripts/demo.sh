@@ -29,7 +29,15 @@ if [ "${1:-}" = "--nodes" ]; then
   # exec: Ctrl-C and kill -INT/-TERM reach the demo itself, which tears down.
   DEMO_NODES=$2 DEMO_SECONDS=$DEMO_SECONDS exec node --import tsx demo/nodes.ts
 fi
-[ $# -eq 0 ] || die "usage: scripts/demo.sh [--nodes 2|3]"
+# --ha: an active/standby pair with keepalived and flow sync instead (demo/pair.ts).
+if [ "${1:-}" = "--ha" ]; then
+  [ $# -eq 1 ] || die "--ha takes no argument"
+  bash scripts/setup.sh
+  step "building the web console"
+  bash scripts/build-console.sh >/tmp/sluice-console-build.log 2>&1 || { tail -30 /tmp/sluice-console-build.log; die "the console did not build (log above)"; }
+  DEMO_SECONDS=$DEMO_SECONDS exec node --import tsx demo/pair.ts
+fi
+[ $# -eq 0 ] || die "usage: scripts/demo.sh [--nodes 2|3 | --ha]"
 
 bash scripts/setup.sh
 

@@ -55,7 +55,7 @@ import {
   vipHolder,
   waitForHolder,
   waitForRole,
-} from './support/keepalived-pair.ts';
+} from '@sluice/testbed/ha-pair';
 import { pairTraffic } from './support/pair-traffic.ts';
 
 const PREFIX = tagged('slha');

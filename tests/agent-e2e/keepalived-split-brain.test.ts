@@ -20,7 +20,7 @@ import { after, before, test } from 'node:test';
 import { sluice } from '@sluice/testbed/agent-process';
 import { execInChecked } from '@sluice/testbed/netns';
 import { tagged } from '@sluice/testbed/tag';
-import { type Pair, keepalivedHistory, pairDown, pairUp, roleOf, vipHolder, waitForHolder, waitForRole } from './support/keepalived-pair.ts';
+import { type Pair, keepalivedHistory, pairDown, pairUp, roleOf, vipHolder, waitForHolder, waitForRole } from '@sluice/testbed/ha-pair';
 import { pairTraffic } from './support/pair-traffic.ts';
 
 const PREFIX = tagged('slsb');

@@ -8,7 +8,7 @@ import { apiClient } from '@sluice/testbed/api-client';
 import { sluiceJson } from '@sluice/testbed/agent-process';
 import { type Hold, http, hold } from '@sluice/testbed/client-traffic';
 import { execInChecked } from '@sluice/testbed/netns';
-import { HTTP, LINE, type Pair, type Target, targets } from './keepalived-pair.ts';
+import { HTTP, LINE, type Pair, type Target, targets } from '@sluice/testbed/ha-pair';
 
 /* Until a held connection's flow shows on the backup (the conns view is the GC's snapshot, refreshed every 5 s). */
 export const SYNCED_WAIT_MS = 20_000;

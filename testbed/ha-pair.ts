@@ -1,5 +1,6 @@
 /*
- * The active/standby tests' pair (issue 13): the ha testbed (testbed/ha.ts)
+ * An active/standby pair (issue 13), for the tests and the demo (`--ha`):
+ * the ha testbed (testbed/ha.ts)
  * with a real agent and a real keepalived on each node. Both agents get the
  * same NAT services from one config file, maglev on one VIP and round robin
  * on another, each with a line port (held connections) and an HTTP port (new
@@ -11,14 +12,14 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PORTS } from '@sluice/testbed/addresses';
-import { AgentProcess, type AgentNetwork } from '@sluice/testbed/agent-process';
-import { apiClient } from '@sluice/testbed/api-client';
-import { type Ha, type HaNode, addressesOn, haDown, haUp } from '@sluice/testbed/ha';
-import { tailLog } from '@sluice/testbed/daemon-spawn';
-import { type KeepalivedDaemon, keepalivedFiles, killKeepalived, renderKeepalivedConfig, startKeepalived } from '@sluice/testbed/keepalived';
-import { execInChecked, run, runChecked } from '@sluice/testbed/netns';
-import { REPO_ROOT } from '@sluice/testbed/test-network';
+import { PORTS } from './addresses.ts';
+import { AgentProcess, type AgentNetwork } from './agent-process.ts';
+import { apiClient } from './api-client.ts';
+import { type Ha, type HaNode, addressesOn, haDown, haUp } from './ha.ts';
+import { tailLog } from './daemon-spawn.ts';
+import { type KeepalivedDaemon, keepalivedFiles, killKeepalived, renderKeepalivedConfig, startKeepalived } from './keepalived.ts';
+import { execInChecked, run, runChecked } from './netns.ts';
+import { REPO_ROOT } from './test-network.ts';
 
 export const LINE = PORTS.tcp;
 export const HTTP = PORTS.http;
@@ -88,6 +89,8 @@ export interface Pair {
   /** The pair's shared flow-sync key (mode 600). */
   syncKeyFile: string;
   nodes: Map<string, PairNode>;
+  /** More agent flags for a node (the demo's admin password file), on every start. */
+  agentArgs?: (name: string) => string[];
 }
 
 /* The bin picks the compiled build while it is fresh (build.mjs), the sources otherwise: never stale code. */
@@ -125,6 +128,7 @@ export async function startAgent(pair: Pair, name: string): Promise<AgentProcess
     `${peer.front.ipv4}:${SYNC_PORT}`,
     '--sync-key-file',
     pair.syncKeyFile,
+    ...(pair.agentArgs?.(name) ?? []),
   ]);
   /* Every thread (niceness is per thread on Linux; threads made later inherit it from their creator). */
   for (const task of readdirSync(`/proc/${p.agent.pid}/task`)) await runChecked('renice', ['-n', String(DAEMON_NICE), '-p', task]);
@@ -143,11 +147,11 @@ export async function startKeepalivedOn(pair: Pair, name: string): Promise<Keepa
   return p.keepalived;
 }
 
-export async function pairUp(prefix: string, runRoot: string): Promise<Pair> {
+export async function pairUp(prefix: string, runRoot: string, options: Pick<Pair, 'agentArgs'> = {}): Promise<Pair> {
   const ha = await haUp({ prefix, backends: 3 });
   const syncKeyFile = join(runRoot, 'sync.key');
   writeFileSync(syncKeyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
-  const pair: Pair = { ha, runRoot, syncKeyFile, nodes: new Map() };
+  const pair: Pair = { ha, runRoot, syncKeyFile, nodes: new Map(), ...options };
   try {
     for (const node of ha.nodes) {
       const runDir = join(runRoot, node.name);
