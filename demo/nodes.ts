@@ -6,15 +6,15 @@
  * prints which nodes the router uses and how many connections each took.
  * Ctrl-C (SIGINT/SIGTERM) or DEMO_SECONDS ends it and tears everything down.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AgentProcess, sluiceJson, sluiceOk } from '@sluice/testbed/agent-process';
 import { http } from '@sluice/testbed/client-traffic';
 import { type Ecmp, ecmpDown, ecmpUp, routerNextHops } from '@sluice/testbed/ecmp';
 import { type NodeAgent, startNodeAgent, stopNodeAgent } from '@sluice/testbed/ecmp-agent';
-import { REPO_ROOT } from '@sluice/testbed/test-network';
+import { runDemo, sleep, startConsole, step } from './demo-run.ts';
 
 const PREFIX = 'sln';
 const RUN_ROOT = '/run/sluice-demo-nodes';
@@ -25,13 +25,9 @@ const REPORT_EVERY_MS = 10_000;
 /* Light and bounded: a batch of new connections at most once a second, each from a new source port, so the router's hash spreads them. */
 const CONNECTIONS_PER_SECOND = 10;
 
-const step = (message: string) => process.stderr.write(`==> ${message}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 let ecmp: Ecmp | undefined;
 const agents: NodeAgent[] = [];
 const consoles: ChildProcess[] = [];
-let stopping = false;
 
 async function tearDown(): Promise<void> {
   step('tearing the demo down');
@@ -39,20 +35,6 @@ async function tearDown(): Promise<void> {
   for (const agent of agents) await stopNodeAgent(agent);
   await ecmpDown({ prefix: PREFIX });
   rmSync(RUN_ROOT, { recursive: true, force: true });
-}
-
-function startConsole(agent: NodeAgent, port: number): ChildProcess {
-  const log = join(agent.network.runDir, 'console.log');
-  const out = openSync(log, 'a');
-  const child = spawn(
-    process.execPath,
-    [join(REPO_ROOT, 'apps/web/node_modules/next/dist/bin/next'), 'start', join(REPO_ROOT, 'apps/web'), '--hostname', '127.0.0.1', '--port', String(port)],
-    { env: { ...process.env, SLUICE_AGENT_SOCKET: AgentProcess.paths(agent.network).socket, NEXT_TELEMETRY_DISABLED: '1' }, stdio: ['ignore', out, out] },
-  );
-  closeSync(out);
-  writeFileSync(join(agent.network.runDir, 'console.pid'), `${child.pid}\n`);
-  process.stderr.write(`    console of ${agent.node.name}: http://127.0.0.1:${port} (log ${log})\n`);
-  return child;
 }
 
 async function newFlowsPerNode(service: string): Promise<number[]> {
@@ -65,7 +47,7 @@ async function newFlowsPerNode(service: string): Promise<number[]> {
   );
 }
 
-async function main(): Promise<void> {
+async function main(stopping: () => boolean): Promise<void> {
   if (!Number.isInteger(NODES) || NODES < 2 || NODES > 3) throw new Error(`--nodes must be 2 or 3, not ${process.env.DEMO_NODES}`);
   rmSync(RUN_ROOT, { recursive: true, force: true });
   mkdirSync(RUN_ROOT, { recursive: true });
@@ -88,7 +70,10 @@ async function main(): Promise<void> {
     for (const b of ecmp.backends) await sluiceOk(agent.network, ['backend', 'add', service, `${b.ipv4}:${port}`]);
   }
   step('starting one console per node (each node has its own agent and users until the fleet shares a store, issue 16)');
-  agents.forEach((agent, k) => consoles.push(startConsole(agent, FIRST_CONSOLE_PORT + k)));
+  agents.forEach((agent, k) => {
+    consoles.push(startConsole(agent.network, FIRST_CONSOLE_PORT + k));
+    process.stderr.write(`    console of ${agent.node.name}: http://127.0.0.1:${FIRST_CONSOLE_PORT + k} (log ${join(agent.network.runDir, 'console.log')})\n`);
+  });
   process.stderr.write(
     [
       '',
@@ -107,7 +92,7 @@ async function main(): Promise<void> {
   let base = await newFlowsPerNode(service);
   let answered = 0;
   let failed = 0;
-  while (!stopping && Date.now() < deadline) {
+  while (!stopping() && Date.now() < deadline) {
     const started = Date.now();
     const report = await http(ecmp.client, vip, port, { count: CONNECTIONS_PER_SECOND });
     answered += report.succeeded;
@@ -128,24 +113,4 @@ async function main(): Promise<void> {
   }
 }
 
-const onSignal = (code: number) => () => {
-  if (stopping) return;
-  stopping = true;
-  tearDown().finally(() => process.exit(code));
-};
-process.on('SIGINT', onSignal(130));
-process.on('SIGTERM', onSignal(143));
-
-main().then(
-  async () => {
-    if (stopping) return;
-    stopping = true;
-    await tearDown();
-  },
-  async (error: Error) => {
-    process.stderr.write(`demo: ${error.message}\n`);
-    stopping = true;
-    await tearDown();
-    process.exit(1);
-  },
-);
+runDemo(main, tearDown);

@@ -9,15 +9,15 @@
  * connections fared. Ctrl-C (SIGINT/SIGTERM) or DEMO_SECONDS ends it and
  * tears everything down.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentProcess } from '@sluice/testbed/agent-process';
 import { apiClient } from '@sluice/testbed/api-client';
 import { http } from '@sluice/testbed/client-traffic';
 import { HTTP, LOWERED_PRIORITY, type Pair, PRIORITY, pairDown, pairUp, targets, vipHolder } from '@sluice/testbed/ha-pair';
-import { REPO_ROOT } from '@sluice/testbed/test-network';
+import { runDemo, sleep, startConsole, step } from './demo-run.ts';
 
 const PREFIX = 'slp';
 const RUN_ROOT = '/run/sluice-demo-pair';
@@ -27,31 +27,14 @@ const REPORT_EVERY_MS = 10_000;
 /* Light and bounded: one new connection per VIP a second. */
 const CONNECTIONS_PER_VIP = 1;
 
-const step = (message: string) => process.stderr.write(`==> ${message}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 let pair: Pair | undefined;
 const consoles: ChildProcess[] = [];
-let stopping = false;
 
 async function tearDown(): Promise<void> {
   step('tearing the demo down');
   for (const child of consoles) if (child.exitCode === null) child.kill('SIGTERM');
   await pairDown(pair, PREFIX);
   rmSync(RUN_ROOT, { recursive: true, force: true });
-}
-
-function startConsole(name: string, port: number): ChildProcess {
-  const network = pair!.nodes.get(name)!.network;
-  const log = join(network.runDir, 'console.log');
-  const out = openSync(log, 'a');
-  const child = spawn(
-    process.execPath,
-    [join(REPO_ROOT, 'apps/web/node_modules/next/dist/bin/next'), 'start', join(REPO_ROOT, 'apps/web'), '--hostname', '127.0.0.1', '--port', String(port)],
-    { env: { ...process.env, SLUICE_AGENT_SOCKET: AgentProcess.paths(network).socket, NEXT_TELEMETRY_DISABLED: '1' }, stdio: ['ignore', out, out] },
-  );
-  closeSync(out);
-  return child;
 }
 
 /** One line per node: its role, sync state, lag and split-brain verdict, as its agent reports them. */
@@ -71,7 +54,7 @@ async function nodeLines(): Promise<string[]> {
   );
 }
 
-async function main(): Promise<void> {
+async function main(stopping: () => boolean): Promise<void> {
   rmSync(RUN_ROOT, { recursive: true, force: true });
   mkdirSync(RUN_ROOT, { recursive: true });
   const passwords = new Map<string, string>();
@@ -87,7 +70,7 @@ async function main(): Promise<void> {
   pair = await pairUp(PREFIX, RUN_ROOT, { agentArgs });
   step('starting one console per node');
   const names = [...pair.nodes.keys()];
-  names.forEach((name, k) => consoles.push(startConsole(name, FIRST_CONSOLE_PORT + k)));
+  names.forEach((name, k) => consoles.push(startConsole(pair!.nodes.get(name)!.network, FIRST_CONSOLE_PORT + k)));
 
   const n1 = pair.nodes.get('n1')!;
   const { socket, tokenFile } = AgentProcess.paths(n1.network);
@@ -116,7 +99,7 @@ async function main(): Promise<void> {
   let nextReport = Date.now() + REPORT_EVERY_MS;
   let answered = 0;
   let failed = 0;
-  while (!stopping && Date.now() < deadline) {
+  while (!stopping() && Date.now() < deadline) {
     const started = Date.now();
     const reports = await Promise.all(targets(pair.ha).map((t) => http(pair!.ha.client, t.vip, HTTP, { count: CONNECTIONS_PER_VIP })));
     for (const r of reports) {
@@ -137,24 +120,4 @@ async function main(): Promise<void> {
   }
 }
 
-const onSignal = (code: number) => () => {
-  if (stopping) return;
-  stopping = true;
-  tearDown().finally(() => process.exit(code));
-};
-process.on('SIGINT', onSignal(130));
-process.on('SIGTERM', onSignal(143));
-
-main().then(
-  async () => {
-    if (stopping) return;
-    stopping = true;
-    await tearDown();
-  },
-  async (error: Error) => {
-    process.stderr.write(`demo: ${error.message}\n`);
-    stopping = true;
-    await tearDown();
-    process.exit(1);
-  },
-);
+runDemo(main, tearDown);
