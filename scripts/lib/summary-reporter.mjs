@@ -1,5 +1,5 @@
 // node:test reporter that ends a run with one "FAILED: …" line per failed test
-// (name, file:line, the first line of its error) and then "N passed, M failed"
+// (name, file, the first line of its error) and then "N passed, M failed"
 // (and ", K skipped"), counting tests, not the suites that group them.
 // scripts/test.sh repeats the FAILED lines at the end of the whole run, where CI shows them.
 import { relative } from 'node:path';
@@ -19,8 +19,9 @@ export default async function* summaryReporter(source) {
   yield `${passed} passed, ${failures.length} failed${skipped ? `, ${skipped} skipped` : ''}\n`;
 }
 
-function failureLine({ name, file, line, details }) {
-  const where = file ? `${relative(process.cwd(), file)}:${line ?? '?'}` : '?';
+/* No line number: under tsx it is the transpiled file's, not the source's. */
+function failureLine({ name, file, details }) {
+  const where = file ? relative(process.cwd(), file) : '?';
   const error = details?.error;
   const message = String(error?.cause?.message ?? error?.message ?? error ?? '').split('\n')[0];
   return `FAILED: ${name} (${where}): ${message.slice(0, 300)}`;
