@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
-import { type Dataplane, FlowEventReader, bytesToAddress } from '@sluice/dataplane';
+import { type Dataplane, FlowEventReader, bytesToAddress, encode, flowKeyLayout } from '@sluice/dataplane';
 import { TCP, buildPacket } from '@sluice/dataplane/test-packets';
 import { FlowSync, PEER_DEAD_MS } from '../../src/sync/flow-sync.js';
 import { SPLIT_CONFIRM_MS } from '../../src/sync/split-brain.js';
@@ -24,7 +24,7 @@ import { SERVICE, STATE } from '../conntrack/helpers.ts';
 const CLIENT = '198.18.0.2';
 const KEY = Buffer.from('k'.repeat(40));
 const WRONG_KEY = Buffer.from('w'.repeat(40));
-/* Two ports per tag, so that two checkouts' runs never share a listener. */
+/* Three ports per tag (A, B, and C of the refresh test), so that two checkouts' runs never share a listener. */
 const BASE_PORT =
   47_000 +
   (createHash('sha256')
@@ -32,7 +32,7 @@ const BASE_PORT =
     .digest()
     .readUInt16BE(0) %
     500) *
-    2;
+    3;
 const A_PORT = BASE_PORT;
 const B_PORT = BASE_PORT + 1;
 const LOOPBACK = '127.0.0.1';
@@ -53,7 +53,13 @@ const claimOf = (port: number) => {
   return since === undefined ? { holds: false, heldForMs: 0 } : { holds: true, heldForMs: Date.now() - since };
 };
 
-async function startNode(backends: readonly { address: string; port: number }[], listen: number, peer: number, master: boolean): Promise<Node> {
+async function startNode(
+  backends: readonly { address: string; port: number }[],
+  listen: number,
+  peer: number,
+  master: boolean,
+  refreshIntervalMs?: number,
+): Promise<Node> {
   /* flow_events_on: the program writes the events a sync peer needs (the agent sets it with its sync settings). */
   const dp = loadDataplane({ objectPath: objectPath(), maxEntries: { ...SMALL_MAPS, flows: 65536 }, tunables: { flow_events_on: 1n } });
   const reconciler = new Reconciler(dp.maps, Reconciler.limitsOf(dp.maps, 1024));
@@ -69,6 +75,7 @@ async function startNode(backends: readonly { address: string; port: number }[],
     isMaster: () => master,
     vipClaim: () => claimOf(listen),
     log: (level, message) => logs.push(`${level} ${message}`),
+    ...(refreshIntervalMs ? { refreshIntervalMs } : {}),
   });
   return { dp, reconciler, reader, sync };
 }
@@ -291,4 +298,47 @@ test('split brain: an overlap shorter than the confirm window (a switchover) is 
   assert.equal(a.sync.status().splitBrain.splits, 1);
   assert.equal(b.sync.checkReason(true), null);
   heldSince.delete(B_PORT);
+});
+
+test("ends: a flow A's conntrack sweep ended leaves B too; an end naming another backend than B's entry leaves B's entry alone", async () => {
+  packet(a, 34_000, TCP.SYN);
+  packet(a, 34_000, TCP.ACK);
+  packet(a, 34_001, TCP.SYN);
+  packet(a, 34_001, TCP.ACK);
+  await until('both flows on B', () => flowOn(b, 34_000) && flowOn(b, 34_001));
+  const endsBefore = b.sync.status().inbound.appliedEnds;
+  const entryOnA = (port: number) => a.dp.maps.flows.lookup(keyOf(port))!;
+  const ended = (port: number, backendId: number) => ({
+    keys: new Uint8Array(encode(flowKeyLayout, keyOf(port))),
+    backendIds: [backendId],
+    serviceIds: [entryOnA(port).service_id],
+  });
+  a.sync.sweptFlows(ended(34_000, entryOnA(34_000).backend_id));
+  await until('34000 ended on B', () => !flowOn(b, 34_000));
+  /* The same end, but naming a backend B's entry does not use: B chose anew meanwhile, its entry stays. */
+  const others = [...a.reconciler.ids().values()][0]!.backends;
+  const other = [...others.values()].find((id) => id !== entryOnA(34_001).backend_id)!;
+  a.sync.sweptFlows(ended(34_001, other));
+  await sleep(300);
+  assert.ok(flowOn(b, 34_001), "B's entry on another backend stayed");
+  assert.equal(b.sync.status().inbound.appliedEnds, endsBefore + 1);
+});
+
+test('refresh: the whole table streams again every refresh interval, so a flow B lost comes back without any change on A', async () => {
+  /* A third node C: its sender refreshes every 400 ms into B's listener (as A would every 5 minutes). */
+  const c = await startNode(SERVICE.backends, BASE_PORT + 2, B_PORT, true, 400);
+  try {
+    packet(c, 35_000, TCP.SYN);
+    packet(c, 35_000, TCP.ACK);
+    await until('the flow on B', () => flowOn(b, 35_000));
+    const sentBefore = c.sync.sender.status.sentFlows;
+    b.dp.maps.flows.delete(keyOf(35_000));
+    const refreshed = await until('back on B by a refresh', () => flowOn(b, 35_000), 3_000);
+    assert.deepEqual(refreshed, flowOn(c, 35_000));
+    assert.ok(c.sync.sender.status.sentFlows > sentBefore, 'C sent its table again without a packet');
+  } finally {
+    c.sync.stop();
+    c.reader.close();
+    c.dp.close();
+  }
 });
