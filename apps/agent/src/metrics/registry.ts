@@ -20,7 +20,12 @@ type LabelSet = Record<string, string>;
 
 type Values = (s: MetricsSnapshot) => [LabelSet, number][];
 
-/* Counter and Gauge factories bound to one registry and its snapshot source. */
+/*
+ * Counter and Gauge factories bound to one registry and its snapshot source.
+ * A series with nothing to say has no sample: reset() alone leaves a metric
+ * without labels at 0 (prom-client's default), which would show a node
+ * without sync or BGP as a healthy one with nothing done.
+ */
 function definer(registry: Registry, current: Current) {
   return {
     counter(name: string, help: string, labelNames: string[], values: Values) {
@@ -30,8 +35,10 @@ function definer(registry: Registry, current: Current) {
         labelNames,
         registers: [registry],
         collect() {
+          const now = values(current());
           this.reset();
-          for (const [labels, value] of values(current())) this.inc(labels, Math.max(0, value));
+          if (now.length === 0) this.remove({});
+          for (const [labels, value] of now) this.inc(labels, Math.max(0, value));
         },
       });
     },
@@ -42,8 +49,10 @@ function definer(registry: Registry, current: Current) {
         labelNames,
         registers: [registry],
         collect() {
+          const now = values(current());
           this.reset();
-          for (const [labels, value] of values(current())) this.set(labels, value);
+          if (now.length === 0) this.remove({});
+          for (const [labels, value] of now) this.set(labels, value);
         },
       });
     },
