@@ -84,7 +84,7 @@ export function formatSync(sync: NodeStatus['sync']): string[] {
     ? `refused ${sync.refused.total} frames (last from ${sync.refused.last!.from} at ${formatTime(sync.refused.last!.at)}: ${sync.refused.last!.reason})`
     : 'refused 0 frames';
   return [
-    `sync: ${sync.state.toUpperCase()} with peer ${sync.peer} (listening on ${sync.listen}; ${age}; dead after ${formatAge(sync.peerDeadAfterMs)} of silence)`,
+    `sync: ${sync.state.toUpperCase()} with peer ${sync.peer}${sync.peerRole ? ` (${sync.peerRole.toUpperCase()})` : ''} (listening on ${sync.listen}; ${age}; dead after ${formatAge(sync.peerDeadAfterMs)} of silence)`,
     `  in:  ${sync.inbound.connected ? `stream from ${sync.inbound.peerAddress}${sync.inbound.resynced ? ', resynced' : ', resync streaming'}` : 'no stream'}; applied ${sync.inbound.appliedFlows} flows, ${sync.inbound.appliedEnds} ends; ${lag}`,
     `  out: ${sync.outbound.connected ? `connected${sync.outbound.streamingTable ? ', streaming the table' : ''}` : `not connected${sync.outbound.lastError ? ` (${sync.outbound.lastError})` : ''}`}; sent ${sync.outbound.sentFlows} flows, ${sync.outbound.sentEnds} ends, dropped ${sync.outbound.droppedEvents} events; ${refused}`,
     formatSplitBrain(sync.splitBrain),

@@ -826,7 +826,7 @@ export class Agent implements SluiceBackend {
       placement: () => this.#reconciler.ids(),
       drainEvents: () => reader.drain(),
       isMaster: () => this.#isMaster(),
-      vipClaim: () => claims.claim(),
+      vipClaim: () => ({ ...claims.claim(), role: this.#vrrp.status?.role ?? null }),
       log,
     });
     const sync = this.#sync;

@@ -154,6 +154,7 @@ export class FlowSync {
       peer: hostPort(this.#o.peer),
       peerDeadAfterMs: PEER_DEAD_MS,
       lastMessageAgeMs: r.lastMessageAt === null && this.sender.status.lastAliveAt === null ? null : now - this.#peerHeardAt(),
+      peerRole: this.state(now) === 'peer-dead' ? null : (this.#peerClaim?.role ?? null),
       inbound: {
         connected: r.connected,
         peerAddress: r.peerAddress,

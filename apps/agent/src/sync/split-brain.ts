@@ -18,7 +18,7 @@
  * yields once more: a short split every YIELD_HOLD_MS instead of a lasting
  * one, each counted, until the segment is mended.
  */
-import type { SplitBrainStatus } from '@sluice/api';
+import type { SplitBrainStatus, VrrpRole } from '@sluice/api';
 
 /*
  * A planned switchover overlaps for well under one advert (0.5 s: the old
@@ -35,6 +35,8 @@ export interface VipClaim {
   holds: boolean;
   /** How long it has held them (0 when it holds none). */
   heldForMs: number;
+  /** Its VRRP role as its agent knows it (shown on the peer: node.status sync.peerRole); not part of the rule. */
+  role?: VrrpRole | null;
 }
 
 /** The peer's last claim and when it arrived (its heldForMs grows by the time since). */

@@ -20,6 +20,7 @@
  * differ), then fixed-size records keyed by the flow's struct flow_key bytes.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { vrrpRoles } from '@sluice/api';
 import { flowKeyLayout } from '@sluice/dataplane';
 import type { VipClaim } from './split-brain.js';
 
@@ -264,8 +265,9 @@ export function decodeEnds(body: Buffer): EndRecord[] {
 }
 
 /*
- * An ALIVE body: whether the node holds the VIPs (u8 0|1), 0 u8[3], for how
- * long (u32 ms, capped). Empty from a build before split-brain detection:
+ * An ALIVE body: whether the node holds the VIPs (u8 0|1), its VRRP role (u8:
+ * 0 none, then vrrpRoles' order + 1), 0 u8[2], for how long it has held the
+ * VIPs (u32 ms, capped). Empty from a build before split-brain detection:
  * such a peer claims nothing, and no split is seen with it.
  */
 const CLAIM_BYTES = 8;
@@ -273,12 +275,15 @@ const CLAIM_BYTES = 8;
 export function encodeClaim(claim: VipClaim): Buffer {
   const out = Buffer.alloc(CLAIM_BYTES);
   out.writeUInt8(claim.holds ? 1 : 0, 0);
+  out.writeUInt8(claim.role ? vrrpRoles.indexOf(claim.role) + 1 : 0, 1);
   out.writeUInt32BE(Math.min(0xffff_ffff, Math.max(0, Math.round(claim.heldForMs))), 4);
   return out;
 }
 
 export function decodeClaim(body: Buffer): VipClaim | null {
   if (body.length === 0) return null;
-  if (body.length !== CLAIM_BYTES || body.readUInt8(0) > 1) throw new SyncRefusal('bad-frame', `an ALIVE body of ${body.length} bytes is no VIP claim`);
-  return { holds: body.readUInt8(0) === 1, heldForMs: body.readUInt32BE(4) };
+  if (body.length !== CLAIM_BYTES || body.readUInt8(0) > 1 || body.readUInt8(1) > vrrpRoles.length)
+    throw new SyncRefusal('bad-frame', `an ALIVE body of ${body.length} bytes is no VIP claim`);
+  const role = body.readUInt8(1);
+  return { holds: body.readUInt8(0) === 1, heldForMs: body.readUInt32BE(4), role: role === 0 ? null : vrrpRoles[role - 1]! };
 }

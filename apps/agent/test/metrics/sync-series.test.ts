@@ -11,6 +11,7 @@ const sync: SyncStatus = {
   peer: '198.18.0.12:7946',
   peerDeadAfterMs: 1000,
   lastMessageAgeMs: 120,
+  peerRole: 'master',
   inbound: {
     connected: true,
     peerAddress: '198.18.0.12:40000',

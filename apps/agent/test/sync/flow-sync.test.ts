@@ -48,9 +48,11 @@ let b: Node;
 const logs: string[] = [];
 /* When each node (by its listen port) took the VIPs; absent: it holds none. */
 const heldSince = new Map<number, number>();
+/* A (the first port) reports itself master, B backup: each shows the other's role (sync.peerRole). */
 const claimOf = (port: number) => {
   const since = heldSince.get(port);
-  return since === undefined ? { holds: false, heldForMs: 0 } : { holds: true, heldForMs: Date.now() - since };
+  const role = port === A_PORT ? ('master' as const) : ('backup' as const);
+  return since === undefined ? { holds: false, heldForMs: 0, role } : { holds: true, heldForMs: Date.now() - since, role };
 };
 
 async function startNode(
@@ -146,6 +148,7 @@ test('resync: the flow A had before B came up is in B, on the same backend, and 
   assert.deepEqual(onB, onA);
   assert.equal(onB.state, STATE.established);
   assert.equal(b.sync.checkReason(false), null, 'in sync: the backup may take over');
+  await until("each shows the other's role", () => b.sync.status().peerRole === 'master' && a.sync.status().peerRole === 'backup');
 });
 
 test('deltas: new flows on A (SYN, then ACK) reach B within the bound; lag measured', async () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { vrrpRoles } from '../names/node.ts';
 
 /**
  * Flow sync of an active/standby pair (issue 13), as this node sees its peer:
@@ -55,6 +56,8 @@ export const syncStatusSchema = z.object({
   peerDeadAfterMs: z.number().int(),
   /** Since the peer was last heard, either direction (its stream, or its ALIVE answers on ours); null: never since start. */
   lastMessageAgeMs: ms,
+  /** The VRRP role the peer's agent last reported in its ALIVE frames (null: none, or not heard). */
+  peerRole: z.enum(vrrpRoles).nullable(),
   inbound: z.object({
     connected: z.boolean(),
     peerAddress: z.string().nullable(),

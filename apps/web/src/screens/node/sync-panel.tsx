@@ -41,6 +41,15 @@ export function SyncPanel({ sync }: { sync: NodeStatus['sync'] }) {
           <dd className="mono">
             {sync.peer} (listening on {sync.listen}); {sync.lastMessageAgeMs === null ? 'never heard' : `heard ${sync.lastMessageAgeMs} ms ago`}
           </dd>
+          <dt>Peer's role</dt>
+          <dd data-testid="sync-peer-role" data-role={sync.peerRole ?? 'none'}>
+            {sync.peerRole ? (
+              <span className={`badge ${sync.peerRole === 'master' ? 'badge-up' : 'badge-muted'}`}>{sync.peerRole.toUpperCase()}</span>
+            ) : (
+              'not reported'
+            )}{' '}
+            (as its agent says in the sync channel)
+          </dd>
           <dt>Lag</dt>
           <dd data-testid="sync-lag">
             {sync.lag.samples
