@@ -9,8 +9,7 @@
  * and is safe at any point (global-teardown calls it too, after a crash);
  * it ends only the processes this lab started, by the pids it wrote down.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AgentNetwork, AgentProcess } from '@sluice/testbed/agent-process';
 import { type Ecmp, ecmpDown, ecmpUp } from '@sluice/testbed/ecmp';
@@ -19,6 +18,7 @@ import { run } from '@sluice/testbed/netns';
 import { tagged } from '@sluice/testbed/tag';
 import { CONSOLE_PORT, REPO_ROOT, type TestRole, USERS } from './lab-settings.ts';
 import { mustRun } from './run-command.ts';
+import { signalRecorded, startExtraConsole } from './extra-console.ts';
 
 export const NODE_LAB_PREFIX = tagged('slnv');
 const RUN_ROOT = tagged('/run/sluice-console-node');
@@ -28,8 +28,6 @@ const AGENT_PID_FILE = join(RUN_ROOT, 'agent.pid');
 /* The main console's port + 1 (playwright.config.ts serves the main one). */
 export const NODE_CONSOLE_URL = `http://127.0.0.1:${CONSOLE_PORT + 1}`;
 const SLUICE = join(REPO_ROOT, 'apps/agent/bin/sluice.mjs');
-const NEXT = join(REPO_ROOT, 'apps/web/node_modules/next/dist/bin/next');
-const CONSOLE_START_TIMEOUT_MS = 60_000;
 const CLI_TIMEOUT_MS = 30_000;
 /* Quick checks (through the data path, as for every dsr backend): eligible within a second or two. */
 const CHECK = ['--check', 'tcp', '--check-interval', '500ms', '--check-timeout', '400ms', '--rise', '1', '--fall', '2'];
@@ -42,8 +40,6 @@ export interface NodeLab {
   vip: string;
   port: number;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `sluice ARGS` against the node's agent with its admin token; stdin for passwords. */
 export function nodeSluice(network: AgentNetwork, args: string[], input?: string): Promise<string> {
@@ -58,43 +54,6 @@ export function nodeSluice(network: AgentNetwork, args: string[], input?: string
 
 export async function nodeSluiceJson<T>(network: AgentNetwork, args: string[]): Promise<T> {
   return JSON.parse(await nodeSluice(network, [...args, '--json'])) as T;
-}
-
-async function startConsole(socket: string): Promise<void> {
-  const out = openSync(CONSOLE_LOG, 'a');
-  const port = String(CONSOLE_PORT + 1);
-  /* Its own process group: the teardown ends the group it leads (next start may fork a worker). */
-  const child = spawn(process.execPath, [NEXT, 'start', 'apps/web', '--hostname', '127.0.0.1', '--port', port], {
-    cwd: REPO_ROOT,
-    detached: true,
-    stdio: ['ignore', out, out],
-    env: { ...process.env, SLUICE_AGENT_SOCKET: socket, NEXT_TELEMETRY_DISABLED: '1' },
-  });
-  closeSync(out);
-  child.unref();
-  writeFileSync(CONSOLE_PID_FILE, `${child.pid}\n`);
-  const deadline = Date.now() + CONSOLE_START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    const reply = await fetch(`${NODE_CONSOLE_URL}/login`).catch(() => null);
-    if (reply?.ok) return;
-    await sleep(250);
-  }
-  throw new Error(`the node console did not serve ${NODE_CONSOLE_URL}/login; its log (${CONSOLE_LOG}):\n${readFileSync(CONSOLE_LOG, 'utf8').slice(-3000)}`);
-}
-
-/** Signals the process (group, when `group`) whose pid this lab wrote to `file`, then forgets it. */
-function signalRecorded(file: string, signal: NodeJS.Signals, group: boolean): void {
-  if (!existsSync(file)) return;
-  const pid = Number(readFileSync(file, 'utf8').trim());
-  if (Number.isInteger(pid) && pid > 0) {
-    try {
-      process.kill(group ? -pid : pid, signal);
-    } catch {
-      // already gone
-    }
-  }
-  rmSync(file, { force: true });
 }
 
 let current: NodeLab | undefined;
@@ -115,7 +74,7 @@ export async function bringUpNodeLab(): Promise<NodeLab> {
     await nodeSluice(nodeAgent.network, ['user', 'add', USERS[role].user, '--role', role], `${USERS[role].password}\n`);
   await nodeSluice(nodeAgent.network, ['service', 'add', service, '--mode', 'dsr', ...CHECK]);
   await nodeSluice(nodeAgent.network, ['backend', 'add', service, `${be.ipv4}:${be.ports.tcp}`]);
-  await startConsole(AgentProcess.paths(nodeAgent.network).socket);
+  await startExtraConsole({ socket: AgentProcess.paths(nodeAgent.network).socket, port: CONSOLE_PORT + 1, logFile: CONSOLE_LOG, pidFile: CONSOLE_PID_FILE });
   return current;
 }
 
