@@ -106,7 +106,7 @@ function SplitBrain({ split }: { split: NonNullable<NodeStatus['sync']>['splitBr
   );
   return (
     <>
-      {now}. {split.splits ? `${split.splits} seen, the last ${ago(split.lastSplitAt!)}: ${split.lastVerdict}` : 'None seen.'}
+      {now}. {split.splits ? `${split.splits} seen, the last ${ago(split.lastSplitAt!)}: ${split.lastVerdict}` : 'No split seen.'}
     </>
   );
 }
