@@ -243,8 +243,8 @@ export class EtcdFleet {
       const converged = registered.filter((n) => n.healthy && n.appliedRevision >= revision).length;
       return { ...own, reachable: true, error: null, revision, nodes: registered, converged };
     } catch (error) {
-      this.#unreachable(error);
-      return { ...own, reachable: false, error: this.#error, revision: null, nodes: [], converged: 0 };
+      /* The run loop alone decides reachability (a view that failed once must not refuse changes). */
+      return { ...own, reachable: false, error: messageOf(error), revision: null, nodes: [], converged: 0 };
     }
   }
 
@@ -355,7 +355,8 @@ export class EtcdFleet {
         void watcher.cancel().catch(() => {});
         if (this.#watcher === watcher) this.#watcher = undefined;
         if (!this.#stopped) {
-          if (how === 'relist') this.#options.log('warn', `fleet watch ended (${messageOf(why)}): listing again`);
+          /* etcd cancels a watch whose start revision was compacted away (and says little more). */
+          if (how === 'relist') this.#options.log('warn', `fleet watch ended (${messageOf(why)}; a compaction past revision ${this.#applied}?): listing again`);
           else this.#unreachable(why);
         }
         resolve(how);
@@ -471,7 +472,8 @@ export class EtcdFleet {
       const lease = this.#lease;
       this.#lease = undefined;
       void lease?.revoke().catch(() => {});
-      if (!this.#stopped) this.#unreachable(error);
+      /* Only logged: the run loop's watch says whether the store is reachable. */
+      if (!this.#stopped && this.#reachable) this.#options.log('warn', `fleet: registering node ${this.#options.node}: ${messageOf(error)}`);
     } finally {
       this.#registering = false;
     }
