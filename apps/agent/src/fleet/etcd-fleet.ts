@@ -441,11 +441,18 @@ export class EtcdFleet {
   }
 
   #registering = false;
+  /** Asked again while a put was in flight: put once more after it, so a new applied revision shows at once. */
+  #registerAgain = false;
 
   /** Puts this node's registration under its lease (a new lease if the last one was lost). */
   async #register(): Promise<void> {
-    if (this.#stopped || this.#registering || !this.#sink) return;
+    if (this.#stopped || !this.#sink) return;
+    if (this.#registering) {
+      this.#registerAgain = true;
+      return;
+    }
     this.#registering = true;
+    this.#registerAgain = false;
     try {
       if (!this.#lease) {
         const lease = this.#client.lease(this.#options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_S);
@@ -477,6 +484,7 @@ export class EtcdFleet {
     } finally {
       this.#registering = false;
     }
+    if (this.#registerAgain) void this.#register();
   }
 }
 
