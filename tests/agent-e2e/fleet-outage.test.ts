@@ -113,7 +113,6 @@ test('a node cut off while the history is compacted past its revision lists agai
   assert.ok(revision > n3Revision + 1, `compacted at ${revision}, past n3's ${n3Revision}`);
   assert.deepEqual(mapsSnapshot(n3), n3Maps, 'cut off, n3 forwards on what it had');
 
-  const restored = performance.now();
   await link.restore();
   const converged = await until('n3 lists again: WEB gone, API there', () => !n3!.agent.placement().has(WEB) && n3!.agent.placement().has(API), 20_000);
   assert.equal(n3.store.services.get(WEB), undefined, 'the service removed meanwhile is gone from the local copy too');

@@ -18,6 +18,7 @@ for (const top of report.suites ?? []) {
       const error = test.results?.at(-1)?.error?.message ?? '';
       // Playwright's messages carry terminal colours; the recap is plain text.
       const firstLine = error
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the colour codes stripped here
         .replace(/\u001b\[[0-9;]*m/g, '')
         .split('\n')[0]
         .slice(0, 300);
