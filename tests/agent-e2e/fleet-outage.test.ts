@@ -100,8 +100,13 @@ test('a node cut off while the history is compacted past its revision lists agai
   await until('n3 has the service', () => n3!.agent.placement().has(WEB));
   const n3Revision = (await fleetOf(n3)).appliedRevision;
 
+  await until('n3 registered in n1 view', async () => (await fleetOf(n1)).nodes.some((n) => n.node === 'n3'));
   await link.cut();
+  const cutAt = performance.now();
   await until('n3 sees the store unreachable', async () => !(await fleetOf(n3!)).reachable);
+  /* Its lease (2 s here) is no longer kept alive: n3 leaves the others' fleet view. */
+  await until('n3 gone from n1 view', async () => !(await fleetOf(n1)).nodes.some((n) => n.node === 'n3'), 15_000);
+  console.log(`# n3 cut off: gone from n1's fleet view ${(performance.now() - cutAt).toFixed(0)} ms after the cut (lease TTL 2 s)`);
   const n3Maps = mapsSnapshot(n3);
   await expectCode(n3.as('operator').backends.setWeight({ service: WEB, endpoint: B1, weight: 4 }), 'UNAVAILABLE');
 
@@ -117,6 +122,7 @@ test('a node cut off while the history is compacted past its revision lists agai
   const converged = await until('n3 lists again: WEB gone, API there', () => !n3!.agent.placement().has(WEB) && n3!.agent.placement().has(API), 20_000);
   assert.equal(n3.store.services.get(WEB), undefined, 'the service removed meanwhile is gone from the local copy too');
   await until('n3 maps equal n1 maps', () => JSON.stringify(mapsSnapshot(n3!)) === JSON.stringify(mapsSnapshot(n1)));
+  await until('n3 registered again', async () => (await fleetOf(n1)).nodes.some((n) => n.node === 'n3'));
   assert.ok(
     log.some((line) => line.startsWith('n3 warn: fleet watch ended') && line.includes(`past revision ${n3Revision}?): listing again`)),
     `n3 listed again because of the compaction:\n${log.filter((l) => l.startsWith('n3')).join('\n')}`,

@@ -76,6 +76,8 @@ const DEFAULT_CALL_TIMEOUT_MS = 2000;
 /* 5 s: a dead node leaves the fleet view within seconds, and a busy event loop does not drop a live one. */
 const DEFAULT_LEASE_TTL_S = 5;
 const DEFAULT_RETRY_MS = 500;
+/* While etcd is away calls fail at once (the breaker is open); one is let through this often to notice its return. */
+const BREAKER_HALF_OPEN_MS = 500;
 /* The registration is renewed this often even with nothing new, so its health and revision stay fresh. */
 const REGISTER_EVERY_MS = 1000;
 
@@ -112,8 +114,8 @@ export class EtcdFleet {
       faultHandling: {
         /* No retries inside the client: the run loop retries, and a change fails fast with a clear error. */
         global: noop,
-        /* A host that failed 3 calls in a row is tried again after `timeout`, not the default 5 s. */
-        host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: timeout, breaker: new ConsecutiveBreaker(3) }),
+        /* A host that failed 3 calls in a row is tried again after BREAKER_HALF_OPEN_MS, not the default 5 s: back soon after etcd is. */
+        host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: BREAKER_HALF_OPEN_MS, breaker: new ConsecutiveBreaker(3) }),
         /*
          * Back within a second of etcd's return, not the default's up to 30 s. The watch
          * manager calls next() on it as on its own default (etcd3's types predate cockatiel 3's factory).
@@ -241,7 +243,8 @@ export class EtcdFleet {
       });
       registered.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
       const converged = registered.filter((n) => n.healthy && n.appliedRevision >= revision).length;
-      return { ...own, reachable: true, error: null, revision, nodes: registered, converged };
+      /* Reachable as the run loop says (what a change is judged by), not only because these reads went through. */
+      return { ...own, reachable: this.#reachable, error: this.#error, revision, nodes: registered, converged };
     } catch (error) {
       /* The run loop alone decides reachability (a view that failed once must not refuse changes). */
       return { ...own, reachable: false, error: messageOf(error), revision: null, nodes: [], converged: 0 };
