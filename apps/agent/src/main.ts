@@ -155,11 +155,27 @@ async function importServicesFile(agent: Agent, path: string): Promise<boolean> 
   }
 }
 
+/** A file the store settings name, or an error naming the flag and the file (read before anything is attached). */
+function readStoreFile(path: string, flag: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new Error(`${flag} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
 /** The fleet's store (--store etcd://...), or undefined for the node's own SQLite store. Files are read now, so a bad one stops the start. */
 function fleetOf(settings: AgentSettings): AgentOptions['fleet'] {
   const address = settings.store;
   if (address.kind !== 'etcd') return undefined;
-  const password = settings.storePasswordFile ? readFileSync(settings.storePasswordFile, 'utf8').trim() : undefined;
+  const password = settings.storePasswordFile ? readStoreFile(settings.storePasswordFile, '--store-password-file').toString('utf8').trim() : undefined;
+  const tls = settings.storeCaFile
+    ? {
+        ca: readStoreFile(settings.storeCaFile, '--store-ca-file'),
+        ...(settings.storeCertFile ? { cert: readStoreFile(settings.storeCertFile, '--store-cert-file') } : {}),
+        ...(settings.storeKeyFile ? { key: readStoreFile(settings.storeKeyFile, '--store-key-file') } : {}),
+      }
+    : undefined;
   const node = settings.nodeName ?? hostname();
   log('info', `desired state: the fleet's store ${address.display} (node ${node}); ${settings.dataDir} holds the local copy`);
   return {
@@ -169,9 +185,7 @@ function fleetOf(settings: AgentSettings): AgentOptions['fleet'] {
         node,
         version: AGENT_VERSION,
         compat,
-        ...(settings.storeCaFile ? { caFile: settings.storeCaFile } : {}),
-        ...(settings.storeCertFile ? { certFile: settings.storeCertFile } : {}),
-        ...(settings.storeKeyFile ? { keyFile: settings.storeKeyFile } : {}),
+        ...(tls ? { tls } : {}),
         ...(password !== undefined ? { password } : {}),
         log,
       }),

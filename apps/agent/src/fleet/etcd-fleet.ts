@@ -23,7 +23,6 @@
  * Unreachable: the node keeps forwarding on its last applied state and
  * refuses changes (UNAVAILABLE); the run loop retries and converges on return.
  */
-import { readFileSync } from 'node:fs';
 import { type FleetCompat, type FleetNode, type FleetStatus, type Identity, conflict, fleetCompatSchema, fleetNodeSchema, unavailable } from '@sluice/api';
 import { ConsecutiveBreaker, ExponentialBackoff, type IBackoff, circuitBreaker, handleWhen, noop } from 'cockatiel';
 import { Etcd3, type IKeyValue, type IOptions, type Lease, type Watcher, isRecoverableError } from 'etcd3';
@@ -56,10 +55,9 @@ export interface EtcdFleetOptions {
   node: string;
   version: string;
   compat: FleetCompat;
-  /** TLS files (etcds://) and the password of the address's user. */
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
+  /** TLS (etcds://): the CA's certificate, and a client certificate with its key; read by the caller at start. */
+  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
+  /** The password of the address's user. */
   password?: string;
   /** A call to etcd that takes longer fails (UNAVAILABLE for a change). */
   callTimeoutMs?: number;
@@ -124,11 +122,11 @@ export class EtcdFleet {
       },
     };
     if (options.address.tls) {
-      if (!options.caFile) throw new Error(`--store ${options.address.display}: TLS needs --store-ca-file (the CA that signed etcd's certificate)`);
+      if (!options.tls) throw new Error(`--store ${options.address.display}: TLS needs --store-ca-file (the CA that signed etcd's certificate)`);
       clientOptions.credentials = {
-        rootCertificate: readFileSync(options.caFile),
-        ...(options.keyFile ? { privateKey: readFileSync(options.keyFile) } : {}),
-        ...(options.certFile ? { certChain: readFileSync(options.certFile) } : {}),
+        rootCertificate: options.tls.ca,
+        ...(options.tls.key ? { privateKey: options.tls.key } : {}),
+        ...(options.tls.cert ? { certChain: options.tls.cert } : {}),
       };
     }
     if (options.address.user) {
