@@ -70,7 +70,7 @@ test('etcd stopped: maps unchanged, changes refused with UNAVAILABLE naming the 
   const message = await expectCode(
     n1.as('operator').backends.setWeight({ service: WEB, endpoint: B1, weight: 9 }),
     'UNAVAILABLE',
-    /fleet store etcd\+unix:\/\/.* cannot be reached.*nothing was changed/,
+    /fleet store etcd\+unix:\/\/.* cannot be reached or read.*nothing was changed/,
   );
   console.log(`# refused while etcd is down: ${message.slice(0, 160)}`);
   await expectCode(n2.as('admin').services.delete({ service: WEB, force: true }), 'UNAVAILABLE');

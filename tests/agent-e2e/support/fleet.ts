@@ -84,26 +84,29 @@ export interface FleetNodeOptions {
   log?: string[];
 }
 
-/** An agent in this process whose desired state is the fleet's. */
-export function startFleetNode(bed: FleetTestbed, options: FleetNodeOptions): Promise<TestAgent> {
+/** The agent option that makes a node one of the fleet (short lease and retry, so the tests wait little). */
+export function fleetOption(bed: FleetTestbed, options: Omit<FleetNodeOptions, 'agent'> & { startWaitMs?: number }) {
   const address = parseStoreAddress(`etcd+unix://${options.socket ?? bed.etcd.socket}`);
   if (address.kind !== 'etcd') throw new Error('not an etcd address');
   const lines = options.log;
-  return startTestAgent(undefined, new ManualHealth(), {
-    ...options.agent,
-    fleet: {
-      connect: (compat) =>
-        new EtcdFleet({
-          address,
-          node: options.node,
-          version: 'test',
-          compat,
-          leaseTtlSeconds: 2,
-          retryMs: 200,
-          log: (level, message) => lines?.push(`${options.node} ${level}: ${message}`),
-        }),
-    },
-  });
+  return {
+    ...(options.startWaitMs !== undefined ? { startWaitMs: options.startWaitMs } : {}),
+    connect: (compat: ConstructorParameters<typeof EtcdFleet>[0]['compat']) =>
+      new EtcdFleet({
+        address,
+        node: options.node,
+        version: 'test',
+        compat,
+        leaseTtlSeconds: 2,
+        retryMs: 200,
+        log: (level, message) => lines?.push(`${options.node} ${level}: ${message}`),
+      }),
+  };
+}
+
+/** An agent in this process whose desired state is the fleet's. */
+export function startFleetNode(bed: FleetTestbed, options: FleetNodeOptions): Promise<TestAgent> {
+  return startTestAgent(undefined, new ManualHealth(), { ...options.agent, fleet: fleetOption(bed, options) });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -168,7 +168,7 @@ export class EtcdFleet {
   /** Why a change cannot go through the fleet now; null when it can. */
   refusal(): string | null {
     if (this.#refused) return `this node applies nothing from the fleet: ${this.#refused}`;
-    if (!this.#reachable) return `the fleet store ${this.display} cannot be reached${this.#error ? ` (${this.#error})` : ''}`;
+    if (!this.#reachable) return `the fleet store ${this.display} cannot be reached or read${this.#error ? ` (${this.#error})` : ''}`;
     return null;
   }
 
