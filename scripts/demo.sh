@@ -20,14 +20,20 @@ METRICS_ADDRESS=127.0.0.1:9469
 PROMETHEUS_ADDRESS=127.0.0.1:9090
 SLUICE="node apps/agent/bin/sluice.mjs"
 
-# --nodes N (2 or 3): several balancer nodes behind a BGP router's ECMP instead (demo/nodes.ts).
+# --nodes N (2 or 3): several balancer nodes behind a BGP router's ECMP instead (demo/nodes.ts);
+# --nodes N --etcd: the nodes share one desired state on an etcd the demo starts (issue 16).
 if [ "${1:-}" = "--nodes" ]; then
   [[ "${2:-}" =~ ^[23]$ ]] || die "--nodes takes 2 or 3"
+  case "${3:-}" in
+    "") DEMO_ETCD=0 ;;
+    --etcd) DEMO_ETCD=1 ;;
+    *) die "usage: scripts/demo.sh --nodes 2|3 [--etcd]" ;;
+  esac
   bash scripts/setup.sh
   step "building the web console"
   bash scripts/build-console.sh >/tmp/sluice-console-build.log 2>&1 || { tail -30 /tmp/sluice-console-build.log; die "the console did not build (log above)"; }
   # exec: Ctrl-C and kill -INT/-TERM reach the demo itself, which tears down.
-  DEMO_NODES=$2 DEMO_SECONDS=$DEMO_SECONDS exec node --import tsx demo/nodes.ts
+  DEMO_NODES=$2 DEMO_ETCD=$DEMO_ETCD DEMO_SECONDS=$DEMO_SECONDS exec node --import tsx demo/nodes.ts
 fi
 # --ha: an active/standby pair with keepalived and flow sync instead (demo/pair.ts).
 if [ "${1:-}" = "--ha" ]; then
@@ -37,7 +43,7 @@ if [ "${1:-}" = "--ha" ]; then
   bash scripts/build-console.sh >/tmp/sluice-console-build.log 2>&1 || { tail -30 /tmp/sluice-console-build.log; die "the console did not build (log above)"; }
   DEMO_SECONDS=$DEMO_SECONDS exec node --import tsx demo/pair.ts
 fi
-[ $# -eq 0 ] || die "usage: scripts/demo.sh [--nodes 2|3 | --ha]"
+[ $# -eq 0 ] || die "usage: scripts/demo.sh [--nodes 2|3 [--etcd] | --ha]"
 
 bash scripts/setup.sh
 

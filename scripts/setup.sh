@@ -6,8 +6,10 @@ source scripts/lib/log.sh
 
 # keepalived: the active/standby pair (VRRP); its Debian service starts only once
 # /etc/keepalived/keepalived.conf exists, the tests run their own per namespace.
+# etcd-server, etcd-client: a fleet's shared desired state (--store etcd://...); the tests start their own.
 APT_PACKAGES=(clang llvm libbpf-dev bpftool gcc-multilib make iproute2 ethtool nftables
-  wrk haproxy nginx chromium sqlite3 procps psmisc curl clang-format bird2 util-linux keepalived)
+  wrk haproxy nginx chromium sqlite3 procps psmisc curl clang-format bird2 util-linux keepalived
+  etcd-server etcd-client)
 PNPM_VERSION=10.34.9
 
 [ "$(id -u)" = 0 ] || die "run as root: the XDP program, network namespaces and bpffs need it"
@@ -48,6 +50,13 @@ fi
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ] && systemctl is-enabled bird >/dev/null 2>&1; then
   step "disabling the system BIRD service (Sluice runs its own BIRD per node)"
   systemctl disable --now bird >/dev/null 2>&1 || warn "could not disable bird.service: stop it by hand (systemctl disable --now bird)"
+fi
+
+# etcd-server: Debian's package enables a system etcd on 127.0.0.1:2379; the fleet tests run their own
+# in a namespace of the test (testbed/etcd.ts), and an operator configures theirs: keep the system one off.
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ] && systemctl is-enabled etcd >/dev/null 2>&1; then
+  step "disabling the system etcd service (the tests and the demo start their own)"
+  systemctl disable --now etcd >/dev/null 2>&1 || warn "could not disable etcd.service: stop it by hand (systemctl disable --now etcd)"
 fi
 
 if [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then

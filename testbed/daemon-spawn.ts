@@ -24,6 +24,8 @@ export interface DaemonLaunch<T> {
   command: string;
   args: readonly string[];
   logFile: string;
+  /** Its working directory (etcd puts a unix socket named HOST:PORT there); unset: the test's. */
+  cwd?: string;
   /** The daemon's own sign of being ready: a value when it is, undefined while it is not yet. */
   ready: () => Promise<T | undefined> | T | undefined;
   /** What "not ready in time" means for this daemon, e.g. "its socket never answered". */
@@ -35,7 +37,11 @@ export interface DaemonLaunch<T> {
 /** Starts the daemon and resolves with what `ready` returned, or throws why it did not start. */
 export async function spawnDaemon<T>(launch: DaemonLaunch<T>): Promise<T> {
   const logFd = openSync(launch.logFile, 'a');
-  const child = spawnIn(launch.namespace, launch.command, launch.args, { detached: true, stdio: ['ignore', logFd, logFd] });
+  const child = spawnIn(launch.namespace, launch.command, launch.args, {
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+    ...(launch.cwd ? { cwd: launch.cwd } : {}),
+  });
   closeSync(logFd);
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = signal ? `killed by ${signal}` : `exit code ${code}`));

@@ -5,8 +5,8 @@
  * every source it was built from, else the sources through tsx.
  *
  * dist/ sits one level under apps/agent/ like src/, so the paths resolved from
- * import.meta.url (repo-paths.ts) hold in both. The native modules stay
- * external (loaded from node_modules); the commands that need the data plane
+ * import.meta.url (repo-paths.ts) hold in both. The native modules and etcd3
+ * stay external (loaded from node_modules); the commands that need the data plane
  * are split into chunks loaded only when run. The conntrack worker is its own
  * CommonJS bundle, dist/worker-entry.cjs, the name conntrack-worker.ts loads
  * beside itself. dist/inputs.json lists the sources esbuild read (and the
@@ -26,7 +26,8 @@ const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3', 'koffi'],
+  /* etcd3 loads its .proto files beside its own lib/ at run time: bundled, that path would point into dist/. */
+  external: ['better-sqlite3', 'koffi', 'etcd3'],
   minify: true,
   keepNames: true,
   sourcemap: 'linked',

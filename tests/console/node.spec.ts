@@ -73,6 +73,11 @@ test.describe('admin', () => {
     await expect(bgp).toContainText('runs without --bgp-config; it announces nothing');
     await expect(page.getByTestId('node-drain')).toHaveCount(0);
     await expect(page.getByRole('button', { name: /Drain|Resume/ })).toHaveCount(0);
+    /* Without --store: no fleet; the panel says the node keeps its own desired state. */
+    expect(cli.fleet).toBeNull();
+    const fleet = page.getByTestId('fleet-panel');
+    await expect(fleet).toHaveAttribute('data-state', 'off');
+    await expect(fleet).toContainText('This node keeps its own desired state (SQLite)');
     await saveScreenshot(page, 'node-bgp-off');
     expect(errors).toEqual([]);
   });

@@ -1,10 +1,12 @@
 /* `sluice agent` and `sluice teardown`: settings, process wiring and signals. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import agentPackage from '../package.json' with { type: 'json' };
 import type { MetricsServer } from './metrics/index.js';
-import { Agent, teardownDataplane } from './operations/index.js';
+import { Agent, type AgentOptions, teardownDataplane } from './operations/index.js';
+import { EtcdFleet } from './fleet/etcd-fleet.js';
 import { startSocketServer, stopSocketServer } from './server/socket-server.js';
 import { claimAgentLock } from './agent-lock.js';
 import { readConfigDocument } from './config-file.js';
@@ -47,6 +49,12 @@ const AGENT_FLAGS = {
   'sync-listen': { type: 'string' },
   'sync-peer': { type: 'string' },
   'sync-key-file': { type: 'string' },
+  store: { type: 'string' },
+  'store-ca-file': { type: 'string' },
+  'store-cert-file': { type: 'string' },
+  'store-key-file': { type: 'string' },
+  'store-password-file': { type: 'string' },
+  'node-name': { type: 'string' },
 } as const;
 
 function numberFlag(name: string, value: string | undefined): number | undefined {
@@ -105,6 +113,12 @@ function settingsFromFlags(values: AgentFlagValues) {
     tunnelSource6HashBits: numberFlag('tunnel-source6-hash-bits', values['tunnel-source6-hash-bits']),
     guePort: numberFlag('gue-port', values['gue-port']),
     bgpConfig: values['bgp-config'],
+    store: values.store,
+    storeCaFile: values['store-ca-file'],
+    storeCertFile: values['store-cert-file'],
+    storeKeyFile: values['store-key-file'],
+    storePasswordFile: values['store-password-file'],
+    nodeName: values['node-name'],
     sync:
       (values['sync-listen'] ?? values['sync-peer'] ?? values['sync-key-file'])
         ? { listen: values['sync-listen'], peer: values['sync-peer'], keyFile: values['sync-key-file'] }
@@ -125,10 +139,10 @@ function reloadTunnelSettings(agent: Agent, argv: string[]): void {
 }
 
 /** Imports the services file into the store (first start and SIGHUP); on any error nothing changes. */
-function importServicesFile(agent: Agent, path: string): boolean {
+async function importServicesFile(agent: Agent, path: string): Promise<boolean> {
   try {
     const document = readConfigDocument(path);
-    const result = agent.importServicesDocument(document);
+    const result = await agent.importServicesDocument(document);
     log(
       'info',
       `applied ${document.services.length} services from ${path}: +${result.servicesCreated.length} ~${result.servicesUpdated.length} ` +
@@ -141,12 +155,51 @@ function importServicesFile(agent: Agent, path: string): boolean {
   }
 }
 
+/** A file the store settings name, or an error naming the flag and the file (read before anything is attached). */
+function readStoreFile(path: string, flag: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new Error(`${flag} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/** The fleet's store (--store etcd://...), or undefined for the node's own SQLite store. Files are read now, so a bad one stops the start. */
+function fleetOf(settings: AgentSettings): AgentOptions['fleet'] {
+  const address = settings.store;
+  if (address.kind !== 'etcd') return undefined;
+  const password = settings.storePasswordFile ? readStoreFile(settings.storePasswordFile, '--store-password-file').toString('utf8').trim() : undefined;
+  const tls = settings.storeCaFile
+    ? {
+        ca: readStoreFile(settings.storeCaFile, '--store-ca-file'),
+        ...(settings.storeCertFile ? { cert: readStoreFile(settings.storeCertFile, '--store-cert-file') } : {}),
+        ...(settings.storeKeyFile ? { key: readStoreFile(settings.storeKeyFile, '--store-key-file') } : {}),
+      }
+    : undefined;
+  const node = settings.nodeName ?? hostname();
+  log('info', `desired state: the fleet's store ${address.display} (node ${node}); ${settings.dataDir} holds the local copy`);
+  return {
+    connect: (compat) =>
+      new EtcdFleet({
+        address,
+        node,
+        version: AGENT_VERSION,
+        compat,
+        ...(tls ? { tls } : {}),
+        ...(password !== undefined ? { password } : {}),
+        log,
+      }),
+  };
+}
+
 export async function runAgent(argv: string[]): Promise<void> {
   const settings = agentSettingsFromArgs(argv);
   /* Bad BGP settings stop the agent here, before anything is claimed or attached. */
   const bgp = settings.bgpConfig ? readBgpSettings(settings.bgpConfig) : undefined;
   /* A missing or weak sync key stops the agent here too. */
   const syncKey = settings.sync ? readSyncKey(settings.sync.keyFile) : undefined;
+  /* Bad store settings (a missing TLS or password file) stop the agent here too. */
+  const fleet = fleetOf(settings);
   /* First, before the store, the program or the socket: a second agent must refuse with all of them untouched. */
   claimAgentLock({ dataDir: settings.dataDir, pinDir: settings.pinDir });
   const agent = await Agent.start({
@@ -170,13 +223,14 @@ export async function runAgent(argv: string[]): Promise<void> {
     version: AGENT_VERSION,
     ...(bgp ? { bgp: { settings: bgp, runDir: bgp.runDir ?? join(settings.dataDir, 'bgp') } } : {}),
     ...(settings.sync && syncKey ? { sync: { listen: settings.sync.listen, peer: settings.sync.peer, key: syncKey } } : {}),
+    ...(fleet ? { fleet } : {}),
   });
   let server: Server | undefined;
   let metrics: MetricsServer | undefined;
   try {
     /* The store is the source of truth: the file seeds an empty store, and SIGHUP re-imports it on purpose. */
     if (settings.config && agent.isEmpty()) {
-      if (!importServicesFile(agent, settings.config)) process.exitCode = 1;
+      if (!(await importServicesFile(agent, settings.config))) process.exitCode = 1;
     } else if (settings.config) {
       log('info', `store already holds services; ${settings.config} is re-imported only on SIGHUP`);
     }
@@ -201,7 +255,7 @@ export async function runAgent(argv: string[]): Promise<void> {
     reloadTunnelSettings(agent, argv);
     if (!settings.config) return log('info', 'SIGHUP: no --config file to re-read');
     log('info', `SIGHUP: re-reading ${settings.config}`);
-    importServicesFile(agent, settings.config);
+    void importServicesFile(agent, settings.config);
   });
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);

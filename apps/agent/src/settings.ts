@@ -13,6 +13,7 @@ import { DEFAULT_ADMIN_TOKEN_FILE, DEFAULT_SOCKET_PATH } from './default-paths.j
 import { DEFAULT_GUE_PORT, MAX_SOURCE4_HASH_BITS, MAX_SOURCE6_HASH_BITS, type TunnelOptions } from './forwarding/tunnel-settings.js';
 import { DEFAULT_DATA_DIR } from './store/index.js';
 import { syncSettingsSchema } from './sync/sync-settings.js';
+import { parseStoreAddress } from './fleet/store-address.js';
 
 /*
  * A new flow costs a full flow-table insert (0.5-1.4 us here); at 100,000
@@ -97,8 +98,41 @@ export const agentSettingsSchema = z
     bgpConfig: z.string().optional(),
     /** Flow sync with the active/standby peer (sync/sync-settings.ts): listen, peer, keyFile. */
     sync: syncSettingsSchema.optional(),
+    /** Where the desired state lives (fleet/store-address.ts): sqlite (this node's own), or a fleet's etcd. */
+    store: z
+      .string()
+      .default('sqlite')
+      .transform((value, context) => {
+        try {
+          return parseStoreAddress(value);
+        } catch (error) {
+          context.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
+    storeCaFile: z.string().optional(),
+    storeCertFile: z.string().optional(),
+    storeKeyFile: z.string().optional(),
+    /** The password of the user in an etcd:// address with USER@. */
+    storePasswordFile: z.string().optional(),
+    /** This node's name in the fleet's view (default: the host name). */
+    nodeName: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'nodeName must be 1 to 63 letters, digits, ".", "_" or "-"')
+      .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((settings, context) => {
+    if (settings.store.kind !== 'etcd') return;
+    if (settings.store.tls && !settings.storeCaFile)
+      context.addIssue({ code: 'custom', path: ['storeCaFile'], message: 'an etcds:// store needs storeCaFile (the CA of its certificate)' });
+    if (settings.store.user && !settings.storePasswordFile)
+      context.addIssue({ code: 'custom', path: ['storePasswordFile'], message: `store user ${settings.store.user} needs storePasswordFile` });
+    if (!settings.store.user && settings.storePasswordFile)
+      context.addIssue({ code: 'custom', path: ['storePasswordFile'], message: 'storePasswordFile given but the store address names no USER@' });
+    if (Boolean(settings.storeCertFile) !== Boolean(settings.storeKeyFile))
+      context.addIssue({ code: 'custom', path: ['storeCertFile'], message: 'a client certificate needs both storeCertFile and storeKeyFile' });
+  });
 export type AgentSettings = z.infer<typeof agentSettingsSchema>;
 
 export function readSettingsFile(path: string): Record<string, unknown> {

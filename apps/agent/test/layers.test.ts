@@ -19,7 +19,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['operations'],
   /* Flow sync writes the peer's flows through conntrack's functions. */
   ['sync'],
-  ['auth', 'health', 'conntrack', 'stats', 'metrics', 'reconcile', 'forwarding', 'announce'],
+  ['auth', 'health', 'conntrack', 'stats', 'metrics', 'reconcile', 'forwarding', 'announce', 'fleet'],
   ['store'],
 ];
 /* Below the store: the @sluice/dataplane package, imported by name (it imports nothing of the agent). */

@@ -18,6 +18,8 @@ export const SLUICE_ERROR_CODES = [
   'RATE_LIMITED',
   /* The agent could not do it (a map write failed): nothing was changed; retrying may help. */
   'INTERNAL',
+  /* A store the change must go through (the fleet's etcd) cannot be reached: nothing was changed; retry once it is back. */
+  'UNAVAILABLE',
 ] as const;
 export type SluiceErrorCode = (typeof SLUICE_ERROR_CODES)[number];
 
@@ -30,6 +32,7 @@ export const TRPC_CODE_OF: Record<SluiceErrorCode, TRPC_ERROR_CODE_KEY> = {
   UNAUTHENTICATED: 'UNAUTHORIZED',
   RATE_LIMITED: 'TOO_MANY_REQUESTS',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
+  UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 };
 
 /** Extra facts for a client: which backend, how many active flows, which limit. */
@@ -54,4 +57,5 @@ export function isSluiceError(error: unknown): error is SluiceError {
 export const notFound = (message: string, details?: SluiceErrorDetails) => new SluiceError('NOT_FOUND', message, details);
 export const conflict = (message: string, details?: SluiceErrorDetails) => new SluiceError('CONFLICT', message, details);
 export const invalid = (message: string, details?: SluiceErrorDetails) => new SluiceError('INVALID', message, details);
+export const unavailable = (message: string, details?: SluiceErrorDetails) => new SluiceError('UNAVAILABLE', message, details);
 export const limitReached = (message: string, details?: SluiceErrorDetails) => new SluiceError('LIMIT_REACHED', message, details);

@@ -17,6 +17,7 @@ export * from './router/audit.types.ts';
 export * from './router/auth.types.ts';
 export * from './router/config.types.ts';
 export * from './router/node.types.ts';
+export * from './router/fleet.types.ts';
 export * from './router/sync.types.ts';
 export type { SluiceBackend } from './backend.ts';
 export { type Context, createContext, createCallerFactory, isUnexpectedError, sluiceCodeOf } from './trpc.ts';

@@ -37,6 +37,7 @@ export function sluiceCodeOf(error: TRPCError): SluiceErrorCode {
     UNAUTHORIZED: 'UNAUTHENTICATED',
     UNPROCESSABLE_CONTENT: 'LIMIT_REACHED',
     TOO_MANY_REQUESTS: 'RATE_LIMITED',
+    SERVICE_UNAVAILABLE: 'UNAVAILABLE',
   };
   return byTrpc[error.code] ?? 'INTERNAL';
 }

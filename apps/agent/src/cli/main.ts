@@ -8,6 +8,7 @@ import { CONFIG_USAGE, CONFIG_VERBS, USER_USAGE, USER_VERBS, configCommand, user
 import { AUDIT_USAGE, CONNS_USAGE, HEALTH_USAGE, STATS_USAGE, auditCommand, connsCommand, healthCommand, statsCommand } from './read-commands.js';
 import { SERVICE_USAGE, SERVICE_VERBS, serviceCommand } from './service-command.js';
 import { NODE_USAGE, NODE_VERBS, nodeCommand } from './node-command.js';
+import { FLEET_USAGE, fleetCommand } from './fleet-command.js';
 import { TOKEN_USAGE, TOKEN_VERBS, tokenCommand } from './token-command.js';
 
 const AGENT_USAGE = `sluice agent [--settings FILE] [--interfaces IF,...] [--config SERVICES_FILE] [--data-dir DIR]
@@ -16,6 +17,8 @@ const AGENT_USAGE = `sluice agent [--settings FILE] [--interfaces IF,...] [--con
                [--xdp-mode native|skb] [--flow-table-size N] [--half-open-table-size N] [--client-rate-table-size N] [--flow-guard-rate N] [--icmp-too-big-rate N] [--detach-on-exit] [--ready-file FILE]
                [--tunnel-source4 A] [--tunnel-source6 A] [--tunnel-source4-hash-bits N] [--tunnel-source6-hash-bits N] [--gue-port P]
                [--bgp-config FILE] [--hash-seed N] [--sync-listen A:P --sync-peer A:P --sync-key-file FILE]
+               [--store sqlite|etcd://HOST:PORT[,...]|etcds://[USER@]HOST:PORT[,...] [--store-ca-file F] [--store-cert-file F --store-key-file F]
+                [--store-password-file F] [--node-name NAME]]
       run the agent; --config seeds an empty store; SIGHUP re-imports it (and the settings file's tunnel settings)
       --socket, --token-file: where it serves the API (default ${DEFAULT_SOCKET_PATH}) and writes the admin token
         (default ${DEFAULT_ADMIN_TOKEN_FILE}), the same flags the other commands read them by (--admin-token-file: its former name)
@@ -23,7 +26,9 @@ const AGENT_USAGE = `sluice agent [--settings FILE] [--interfaces IF,...] [--con
       --icmp-too-big-rate: ICMP too-big answers a second, 0..100000 (default 1000; 0 never answers)
       --bgp-config: run BIRD and announce each VIP this node can serve to the routers named there (README "Running several nodes")
       --sync-*: flow sync with the active/standby peer over TCP, HMAC-SHA256 under the shared key file (README "Flow sync between the pair")
-      --hash-seed: seed of the flow hash and the Maglev tables, 0..4294967295 (default 0); every node behind the same routers must use the same one`;
+      --hash-seed: seed of the flow hash and the Maglev tables, 0..4294967295 (default 0); every node behind the same routers must use the same one
+      --store: where the desired state lives: sqlite (default, this node's own) or a fleet's etcd, shared by every node started with it;
+        --data-dir then holds the local copy, forwarding goes on from it while etcd is away (README "Running several nodes")`;
 const TEARDOWN_USAGE = `sluice teardown --interfaces IF,... [--pin-dir DIR]
       detach the XDP program and remove its pinned maps`;
 
@@ -87,6 +92,7 @@ export const COMMANDS: Record<string, Command> = {
     /* `node check` keeps its own exit codes and one-line report (node-check.ts; cli.ts usually calls it directly). */
     run: async (argv) => (argv[0] === 'check' ? (await import('./node-check.js')).runNodeCheck(argv.slice(1)) : done(nodeCommand)(argv)),
   },
+  fleet: { usage: FLEET_USAGE, callsAgent: true, verbs: [], run: done(fleetCommand) },
 };
 
 export const USAGE = `usage: sluice <command> [options]     (every command takes --help)

@@ -21,11 +21,13 @@ import {
   type SluiceBackend,
   type StatsTotals,
   type VrrpStatus,
+  type FleetCompat,
   SYSTEM_ACTOR_NAME,
   SluiceError,
   addressFamily,
   isSluiceError,
   formatEndpoint,
+  unavailable,
   isTunnelMode,
   serviceName,
 } from '@sluice/api';
@@ -35,7 +37,7 @@ import { FlowSync } from '../sync/flow-sync.js';
 import { VipClaimTracker } from '../sync/vip-claim.js';
 import { hashSeedOfFlowSeed } from '@sluice/dataplane/lookup';
 import { ReconcileError, Reconciler, type ReconcilerLimits } from '../reconcile/reconciler.js';
-import { type AuditRecord, Store } from '../store/index.js';
+import { type AuditRecord, Store, type WholeService } from '../store/index.js';
 import { Authenticator, type AuthenticatorOptions } from '../auth/authenticator.js';
 import { ensureAdminTokenFile } from '../auth/admin-token-file.js';
 import { ensureFirstAdmin } from '../auth/first-admin.js';
@@ -67,6 +69,7 @@ import { metricsSnapshot, statsOperations } from './stats.js';
 import { ForwardingWatch, drainPhase } from './drain-progress.js';
 import { nodeOperations } from './node.js';
 import { dataplaneBuildOf, nodeLossRisks } from './node-compat.js';
+import { BACKEND_SELECTION_VERSION, type EtcdFleet, type FleetSink } from '../fleet/etcd-fleet.js';
 import { type BgpSettings, Speaker, type VipRoutes, VrrpRoleState, nodeCannotServe, vipsToAnnounce } from '../announce/index.js';
 
 export interface AgentOptions extends DataplaneOwnerOptions {
@@ -97,6 +100,8 @@ export interface AgentOptions extends DataplaneOwnerOptions {
   bgp?: { settings: BgpSettings; runDir: string };
   /** Flow sync with the active/standby peer (sync/): this node's listener, the peer's, and the shared key. */
   sync?: { listen: { address: string; port: number }; peer: { address: string; port: number }; key: Buffer; refreshIntervalMs?: number };
+  /** The fleet's store (fleet/): the desired state comes from there, and changes go there; the SQLite store is its local copy. */
+  fleet?: { connect: (compat: FleetCompat) => EtcdFleet; startWaitMs?: number };
 }
 
 export interface DrainExpired {
@@ -124,6 +129,8 @@ const DEFAULT_DRAIN_TICK_MS = 250;
 const DEFAULT_FULL_RECONCILE_MS = 60_000;
 /* Both XDP modes, asked in turn: an interface holds a program in at most one of them. */
 const XDP_MODES = ['native', 'skb'] as const;
+/* At start a fleet node waits this long for the fleet's state before it runs on its local copy (and keeps trying). */
+const DEFAULT_FLEET_START_WAIT_MS = 5000;
 /* A failed end-flows of removed backends (a full table scan) is retried this much later, not every tick. */
 const REMOVAL_RETRY_MS = 5000;
 
@@ -190,6 +197,8 @@ export class Agent implements SluiceBackend {
   #flowEvents: FlowEventReader | undefined;
   /** What every node of the fleet must share (node.status compat), fixed at start. */
   readonly #compat: NodeStatus['compat'];
+  /** The fleet's store, when the desired state is shared (--store etcd://...). */
+  #fleet: EtcdFleet | undefined;
 
   private constructor(options: AgentOptions) {
     this.#options = options;
@@ -269,6 +278,7 @@ export class Agent implements SluiceBackend {
       agent.#fullReconcileTimer.unref();
       if (options.bgp) await agent.#startSpeaker(options.bgp);
       if (options.sync) await agent.#startSync(options.sync);
+      if (options.fleet) await agent.#startFleet(options.fleet);
       agent.recordAudit(SYSTEM_ACTOR, {
         action: 'agent.start',
         target: 'agent',
@@ -416,7 +426,11 @@ export class Agent implements SluiceBackend {
    * Runs `change` (store writes) in a transaction with its audit rows, then
    * reconciles; any throw undoes both. Returns what `change` returned.
    */
-  commit<T>(caller: Identity, change: (now: number) => { result: T; audit: AuditRecord[] }): T {
+  commit<T>(caller: Identity, change: (now: number) => { result: T; audit: AuditRecord[] }): T | Promise<T> {
+    return this.#fleet ? this.#commitToFleet(this.#fleet, caller, change) : this.#commitLocal(caller, change);
+  }
+
+  #commitLocal<T>(caller: Identity, change: (now: number) => { result: T; audit: AuditRecord[] }): T {
     let reconcileStarted = false;
     try {
       const result = this.#store.transaction(() => {
@@ -442,6 +456,84 @@ export class Agent implements SluiceBackend {
       }
       throw asSluiceError(error);
     }
+  }
+
+  /**
+   * A change in fleet mode: run on the local copy as a dry run (rolled back),
+   * which yields the touched services' documents and the revisions they were
+   * based on; written to the fleet in one guarded txn; resolved once this
+   * node's watch has applied it (fleet/etcd-fleet.ts). A change that touches
+   * no service (node drain's audit entry) stays local, as the node's own.
+   */
+  async #commitToFleet<T>(fleet: EtcdFleet, caller: Identity, change: (now: number) => { result: T; audit: AuditRecord[] }): Promise<T> {
+    const refusal = fleet.refusal();
+    if (refusal) throw unavailable(`${refusal}; nothing was changed`, { store: fleet.display });
+    const DRY_RUN = Symbol('dry run');
+    const now = Date.now();
+    let dry: { result: T; audit: AuditRecord[]; services: Map<string, WholeService | undefined>; base: Map<string, string | null> } | undefined;
+    try {
+      this.#store.transaction(() => {
+        const outcome = this.checkForwarding(() => change(now));
+        const touched = this.#store.services.takeChanged();
+        const services = new Map([...touched].map((name) => [name, this.#store.services.wholeOf(name)]));
+        dry = { ...outcome, services, base: fleet.baseOf(touched) };
+        throw DRY_RUN;
+      });
+    } catch (error) {
+      if (error !== DRY_RUN) throw asSluiceError(error);
+    }
+    if (!dry) throw new Error('fleet commit: the dry run did not run');
+    if (dry.services.size === 0) return this.#commitLocal(caller, change);
+    const actor = { user: caller.user, role: caller.role };
+    await fleet.write(
+      dry.services,
+      dry.base,
+      dry.audit.map((record) => ({ at: now, actor, record })),
+    );
+    return dry.result;
+  }
+
+  /** Applies what the fleet's store holds to the local copy, then reconciles what it touched (as a local change does). */
+  #fleetSink(): FleetSink {
+    const applyToCopy = (write: (now: number) => void) => {
+      if (this.#stopped) return;
+      this.#store.transaction(() => write(Date.now()));
+      this.#syncHealthTargets();
+      this.#reconcileStore([...this.#store.services.takeChanged()]);
+    };
+    const copyAudit = (audit: Parameters<FleetSink['apply']>[1]) => {
+      for (const entry of audit) this.#store.audit.appendShared(entry.key, entry.actor, entry.record, entry.at);
+    };
+    return {
+      replaceAll: (services, audit) =>
+        applyToCopy((now) => {
+          for (const existing of this.#store.services.list())
+            if (!services.has(existing.name)) this.#store.services.replaceWhole(existing.name, undefined, now);
+          for (const [name, whole] of services) this.#store.services.replaceWhole(name, whole, now);
+          copyAudit(audit);
+        }),
+      apply: (services, audit) =>
+        applyToCopy((now) => {
+          for (const [name, whole] of services) this.#store.services.replaceWhole(name, whole, now);
+          copyAudit(audit);
+        }),
+      health: () => ({
+        reconciled: this.#reconciled,
+        reason: this.#reconciled ? null : 'the last reconcile failed (see the agent log): the maps may lag the applied revision',
+        announcing: this.#speaker ? this.#withheld === null : null,
+      }),
+    };
+  }
+
+  async #startFleet(settings: NonNullable<AgentOptions['fleet']>): Promise<void> {
+    const compat: FleetCompat = { hashSeed: this.#compat.hashSeed, lookupTableSize: this.#compat.lookupTableSize, selection: BACKEND_SELECTION_VERSION };
+    this.#fleet = settings.connect(compat);
+    await this.#fleet.start(this.#fleetSink(), settings.startWaitMs ?? DEFAULT_FLEET_START_WAIT_MS);
+  }
+
+  /** True when the desired state is the fleet's (--store etcd://...). */
+  get inFleet(): boolean {
+    return this.#fleet !== undefined;
   }
 
   /**
@@ -873,6 +965,7 @@ export class Agent implements SluiceBackend {
       compat: this.#compat,
       vrrp: this.#vrrp.status,
       sync: this.#sync?.status() ?? null,
+      fleet: this.#fleet ? await this.#fleet.status() : null,
       breakOnNodeLoss: nodeLossRisks(this.#store.services.desired()),
       draining: this.draining,
       drainingSince: this.#drainingSince,
@@ -968,6 +1061,8 @@ export class Agent implements SluiceBackend {
     this.#parts.stats?.stop();
     this.#sync?.stop();
     this.#flowEvents?.close();
+    /* Before the store: a batch applied now would write to a closed database. */
+    void this.#fleet?.stop();
     this.#store.close();
     this.#dataplane.close();
     if (this.#options.detachOnExit) teardownDataplane(this.#options);

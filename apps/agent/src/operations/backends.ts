@@ -73,33 +73,33 @@ export function backendOperations(agent: Agent, store: Store): SluiceBackend['ba
       return store.services.backends(service.name).map((b) => backendView(agent, service, b));
     },
 
-    add(input, caller) {
+    async add(input, caller) {
       const service = requireService(store, input.service);
       const endpoint = formatEndpoint(input.address, input.port);
       checkSameFamily(service.name, service.address, input.address);
       checkNoDuplicate(store, service.name, endpoint);
       checkBackendRoom(agent.limits, store, service.name, 1);
-      const row = agent.commit(caller, (now) => {
+      const row = await agent.commit(caller, (now) => {
         const row = store.services.insertBackend(service, input, now);
         return { result: row, audit: [{ action: 'backend.add', target: target(row), before: null, after: backendRecord(row) }] };
       });
       return backendView(agent, service, row);
     },
 
-    setWeight(input, caller) {
+    async setWeight(input, caller) {
       const service = requireService(store, input.service);
       const backend = requireBackend(store, service.name, input.endpoint);
-      const after = agent.commit(caller, (now) => {
+      const after = await agent.commit(caller, (now) => {
         const step = setWeightStep(store, backend, input.weight, now);
         return { result: step.after, audit: step.audit };
       });
       return backendView(agent, service, after);
     },
 
-    setState(input, caller) {
+    async setState(input, caller) {
       const service = requireService(store, input.service);
       const backend = requireBackend(store, service.name, input.endpoint);
-      const after = agent.commit(caller, (now) => {
+      const after = await agent.commit(caller, (now) => {
         const step = setStateStep(store, backend, input.state, input.drainTimeoutMs, now);
         return { result: step.after, audit: step.audit };
       });
@@ -109,7 +109,7 @@ export function backendOperations(agent: Agent, store: Store): SluiceBackend['ba
     async remove(input, caller) {
       const service = requireService(store, input.service);
       const backend = requireBackend(store, service.name, input.endpoint);
-      const removal = agent.commit(caller, () => {
+      const removal = await agent.commit(caller, () => {
         const { audit, removal } = removeStep(agent, store, backend, input.force);
         return { result: removal, audit };
       });
@@ -120,7 +120,7 @@ export function backendOperations(agent: Agent, store: Store): SluiceBackend['ba
       const service = requireService(store, input.service);
       const backends = input.endpoints.map((endpoint) => requireBackend(store, service.name, endpoint));
       const { change } = input;
-      const { removals, kept } = agent.commit(caller, (now) => {
+      const { removals, kept } = await agent.commit(caller, (now) => {
         const audit: AuditRecord[] = [];
         const removed: Removal[] = [];
         const kept: BackendRow[] = [];

@@ -41,12 +41,12 @@ function differences(before: Record<string, unknown>, after: Record<string, unkn
   return out;
 }
 
-export function importConfig(
+export async function importConfig(
   agent: Agent,
   store: Store,
   input: Pick<ConfigImportInput, 'document' | 'dryRun' | 'force'>,
   caller: Identity,
-): ConfigImportResult {
+): Promise<ConfigImportResult> {
   const { document, dryRun, force } = input;
   const result: ConfigImportResult = {
     dryRun,
@@ -178,7 +178,7 @@ export function importConfig(
     result.refusals = blocked.map(refusalOf);
     return result;
   }
-  agent.commit(caller, (now) => {
+  await agent.commit(caller, (now) => {
     const audit = apply(now);
     return {
       result: undefined,

@@ -22,7 +22,7 @@ export function nodeOperations(agent: Agent): SluiceBackend['node'] {
     async drain(input, caller): Promise<NodeStatus> {
       requireSpeaker(agent, 'drain');
       const before = agent.draining;
-      agent.commit(caller, () => ({
+      await agent.commit(caller, () => ({
         result: undefined,
         audit: [{ action: 'node.drain', target: NODE_TARGET, before: { draining: before }, after: { draining: true, timeoutMs: input.timeoutMs ?? null } }],
       }));
@@ -33,7 +33,7 @@ export function nodeOperations(agent: Agent): SluiceBackend['node'] {
     async resume(caller): Promise<NodeStatus> {
       requireSpeaker(agent, 'resume');
       const before = agent.draining;
-      agent.commit(caller, () => ({
+      await agent.commit(caller, () => ({
         result: undefined,
         audit: [{ action: 'node.resume', target: NODE_TARGET, before: { draining: before }, after: { draining: false } }],
       }));

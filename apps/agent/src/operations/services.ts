@@ -38,7 +38,7 @@ export function serviceOperations(agent: Agent, store: Store): SluiceBackend['se
 
     get: (name) => serviceDetail(agent, store, name),
 
-    create(input: ServiceCreateInput, caller) {
+    async create(input: ServiceCreateInput, caller) {
       const name = serviceName(input);
       if (store.services.get(name)) throw conflict(`service ${name} already exists`, { service: name });
       const healthCheck = resolveHealthCheck(defaultHealthCheck(input.protocol), input.healthCheck, name);
@@ -50,7 +50,7 @@ export function serviceOperations(agent: Agent, store: Store): SluiceBackend['se
         seen.add(endpoint);
       }
       checkServiceRoom(agent.limits, store, name, input.backends.length);
-      agent.commit(caller, (now) => {
+      await agent.commit(caller, (now) => {
         const row = store.services.insert({ ...input, healthCheck }, now);
         for (const backend of input.backends) store.services.insertBackend(row, backend, now);
         return {
@@ -61,7 +61,7 @@ export function serviceOperations(agent: Agent, store: Store): SluiceBackend['se
       return serviceDetail(agent, store, name);
     },
 
-    update(input: ServiceUpdateInput, caller) {
+    async update(input: ServiceUpdateInput, caller) {
       const current = requireService(store, input.service);
       const next = {
         algorithm: input.algorithm ?? current.algorithm,
@@ -69,7 +69,7 @@ export function serviceOperations(agent: Agent, store: Store): SluiceBackend['se
         clientRate: input.clientRate ?? current.clientRate,
         healthCheck: resolveHealthCheck(current.healthCheck, input.healthCheck, current.name),
       };
-      agent.commit(caller, (now) => {
+      await agent.commit(caller, (now) => {
         const updated = store.services.update(current.name, next, now);
         return {
           result: undefined,
@@ -89,7 +89,7 @@ export function serviceOperations(agent: Agent, store: Store): SluiceBackend['se
           service: current.name,
           activeFlows: active,
         });
-      agent.commit(caller, () => {
+      await agent.commit(caller, () => {
         store.services.delete(current.name);
         return {
           result: undefined,

@@ -34,6 +34,23 @@ export class AuditRepo {
     );
   }
 
+  /**
+   * An entry written by some node of the fleet, copied from the fleet's store under its key
+   * there; a key already recorded is skipped (a fleet listed again copies nothing twice).
+   */
+  appendShared(key: string, actor: Pick<Identity, 'user' | 'role'>, record: AuditRecord, at: number): void {
+    prepared(this.db, 'INSERT OR IGNORE INTO audit (at, actor, role, action, target, before, after, fleet_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+      at,
+      actor.user,
+      actor.role,
+      record.action,
+      record.target,
+      record.before === null || record.before === undefined ? null : JSON.stringify(record.before),
+      record.after === null || record.after === undefined ? null : JSON.stringify(record.after),
+      key,
+    );
+  }
+
   count(): number {
     return (prepared(this.db, 'SELECT count(*) AS n FROM audit').get() as { n: number }).n;
   }

@@ -100,4 +100,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX audit_by_time ON audit(at);
   `,
+  /*
+   * 6: an audit entry copied from the fleet's store (etcd) carries its key there, so a node that
+   * lists the fleet again (restart, compaction) records each shared entry once.
+   */
+  `
+  ALTER TABLE audit ADD COLUMN fleet_key TEXT;
+  CREATE UNIQUE INDEX audit_by_fleet_key ON audit(fleet_key) WHERE fleet_key IS NOT NULL;
+  `,
 ];

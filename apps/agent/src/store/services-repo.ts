@@ -54,6 +54,15 @@ export interface NewBackend {
   state: AdminState;
 }
 
+/**
+ * A service whole, with its backends as a fleet shares it (fleet/service-document.ts):
+ * everything but the ids, timestamps and the node's own drain-expiry mark.
+ */
+export interface WholeService extends NewService {
+  clientRate: number;
+  backends: (NewBackend & { drainStartedAt: number | null; drainTimeoutMs: number | null })[];
+}
+
 /** A services row as SQLite returns it (desired-cache.ts reads the same columns but the timestamps). */
 export interface RawService {
   id: number;
@@ -213,6 +222,71 @@ export class ServicesRepo {
   /** An outermost transaction begins. Store.transaction calls it. */
   transactionStarts(): void {
     this.desiredCache.transactionStarts();
+  }
+
+  /** A service with its backends as the fleet shares it; undefined when the store lacks it. */
+  wholeOf(name: string): WholeService | undefined {
+    const service = this.get(name);
+    if (!service) return undefined;
+    return {
+      address: service.address,
+      port: service.port,
+      protocol: service.protocol,
+      algorithm: service.algorithm,
+      mode: service.mode,
+      clientRate: service.clientRate,
+      healthCheck: service.healthCheck,
+      backends: this.backends(name).map((b) => ({
+        address: b.address,
+        port: b.port,
+        weight: b.weight,
+        state: b.state,
+        drainStartedAt: b.drainStartedAt,
+        drainTimeoutMs: b.drainTimeoutMs,
+      })),
+    };
+  }
+
+  /** A service and its backends as `whole` says (undefined: not there), in the fleet's copy; rows already equal stay untouched. */
+  replaceWhole(name: string, whole: WholeService | undefined, now: number): void {
+    const current = this.get(name);
+    if (!whole) {
+      if (current) this.delete(name);
+      return;
+    }
+    const settings = { algorithm: whole.algorithm, mode: whole.mode, clientRate: whole.clientRate, healthCheck: whole.healthCheck };
+    const row = current ? this.update(name, settings, now) : this.insert(whole, now);
+    const left = new Map(this.backends(name).map((b) => [b.endpoint, b]));
+    for (const backend of whole.backends) {
+      const endpoint = formatEndpoint(backend.address, backend.port);
+      const had = left.get(endpoint);
+      left.delete(endpoint);
+      if (!had) {
+        this.insertBackend(row, backend, now);
+        this.#setDrain(row.id, endpoint, backend.drainStartedAt, backend.drainTimeoutMs, false, now);
+        continue;
+      }
+      if (
+        had.weight === backend.weight &&
+        had.state === backend.state &&
+        had.drainStartedAt === backend.drainStartedAt &&
+        had.drainTimeoutMs === backend.drainTimeoutMs
+      )
+        continue;
+      this.desiredCache.touched(name);
+      prepared(this.db, 'UPDATE backends SET weight = ?, state = ?, updated_at = ? WHERE id = ?').run(backend.weight, backend.state, now, had.id);
+      /* The node's own expiry mark stays only for the drain it was set for. */
+      const sameDrain = had.drainStartedAt === backend.drainStartedAt;
+      this.#setDrain(row.id, endpoint, backend.drainStartedAt, backend.drainTimeoutMs, sameDrain && had.drainExpired, now);
+    }
+    for (const gone of left.values()) this.deleteBackend(gone);
+  }
+
+  #setDrain(serviceId: number, endpoint: string, startedAt: number | null, timeoutMs: number | null, expired: boolean, now: number): void {
+    prepared(
+      this.db,
+      'UPDATE backends SET drain_started_at = ?, drain_timeout_ms = ?, drain_expired = ?, updated_at = ? WHERE service_id = ? AND endpoint = ?',
+    ).run(startedAt, timeoutMs, expired ? 1 : 0, now, serviceId, endpoint);
   }
 
   /* ---- backends ---- */

@@ -220,7 +220,7 @@ test('errors: the agent message and a non-zero exit; usage errors exit 2; no age
   assert.equal(unknownCommand.code, 2);
   assert.equal(
     unknownCommand.stderr,
-    'sluice: unknown command "frobnicate"; the commands are agent, teardown, service, backend, backend-host, conns, stats, health, audit, config, user, token, node (sluice --help shows them all)\n',
+    'sluice: unknown command "frobnicate"; the commands are agent, teardown, service, backend, backend-host, conns, stats, health, audit, config, user, token, node, fleet (sluice --help shows them all)\n',
     'one sentence, not the whole usage',
   );
   const noAgent = await sluice(['service', 'ls'], { env: { SLUICE_SOCKET: join(dir, 'nothing.sock') } });

@@ -103,6 +103,7 @@ test('the command table lists every command the usage names, and the verbs of th
     'user',
     'token',
     'node',
+    'fleet',
   ]);
   assert.ok(COMMANDS.service!.verbs.includes('add'));
   assert.ok(COMMANDS['backend-host']!.verbs.includes('attach'));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fleetStatusSchema } from './fleet.types.ts';
 import { vrrpRoles } from '../names/node.ts';
 
 export { vrrpRoles } from '../names/node.ts';
@@ -96,6 +97,8 @@ export const nodeStatusSchema = z.object({
   vrrp: vrrpStatusSchema.nullable(),
   /** Flow sync with the active/standby peer; null: the agent runs without sync settings. */
   sync: syncStatusSchema.nullable().default(null),
+  /** The fleet this node shares its desired state with (`--store etcd://...`); null: the node keeps its own (SQLite). */
+  fleet: fleetStatusSchema.nullable().default(null),
   /** Services whose connections do not survive the loss of this node (round robin, least connections); empty when all do. */
   breakOnNodeLoss: z.array(nodeLossRiskSchema),
   /** Withdrawn from the routers by `node drain`, until `node resume`. */

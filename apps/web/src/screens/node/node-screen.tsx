@@ -1,7 +1,8 @@
 /*
  * Node: this balancer node. The agent and its data plane (issue 15's node
  * panel), its VRRP role in an active/standby pair (issue 13), its
- * announcement to the routers over BGP and node drain (issue 12's node view). Polled every second like the other live pages, so a
+ * announcement to the routers over BGP and node drain (issue 12's node view),
+ * and the fleet it shares its desired state with (issue 16). Polled every second like the other live pages, so a
  * drain's progress and a peer's state change show without a reload.
  */
 'use client';
@@ -12,6 +13,7 @@ import { PageHeader } from '@/components/ui/page-header.tsx';
 import { QueryState } from '@/components/ui/query-state.tsx';
 import { AgentPanel } from './agent-panel.tsx';
 import { AnnouncementPanel } from './announcement-panel.tsx';
+import { FleetPanel } from './fleet-panel.tsx';
 import { NodeDrain } from './node-drain.tsx';
 import { SyncPanel } from './sync-panel.tsx';
 import { VrrpPanel } from './vrrp-panel.tsx';
@@ -43,6 +45,7 @@ export function NodeScreen() {
             <SyncPanel sync={data.sync} />
             <NodeDrain status={data} now={status.dataUpdatedAt} />
             <AnnouncementPanel status={data} services={services.data ?? []} />
+            <FleetPanel fleet={data.fleet} />
           </>
         )}
       </QueryState>

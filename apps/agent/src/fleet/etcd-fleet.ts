@@ -1,0 +1,519 @@
+/*
+ * One desired state for a fleet of nodes, on etcd (issue 16). etcd holds the
+ * truth; each node's SQLite store is its local copy, so every reader, the
+ * reconciler and the single-node path stay as they are.
+ *
+ * Apply: list desired/ (the whole state at revision L: what the list lacks is
+ * deleted locally), then watch from L+1, each batch of events applied through
+ * the same store transaction and targeted reconcile as a local change. After
+ * a disconnect the watch resumes from the last revision applied + 1; after a
+ * compaction (or any watch error) the node lists again. Never "from now": a
+ * gap would lose a change for good.
+ *
+ * Write: the caller computed the touched services' new documents on its
+ * local copy (a dry run) and took the mod_revision each was based on
+ * (baseOf); one txn puts them if every key is still at that revision (an
+ * absent key: version 0), with the audit entries and the head. A failed
+ * compare is CONFLICT: another writer got there first, nothing changed.
+ *
+ * Compatibility: the first node writes the record (create-if-absent); a node
+ * whose own differs applies nothing and says why (refused), since it would
+ * send a moved flow to another backend than its peers.
+ *
+ * Unreachable: the node keeps forwarding on its last applied state and
+ * refuses changes (UNAVAILABLE); the run loop retries and converges on return.
+ */
+import { type FleetCompat, type FleetNode, type FleetStatus, type Identity, conflict, fleetCompatSchema, fleetNodeSchema, unavailable } from '@sluice/api';
+import { ConsecutiveBreaker, ExponentialBackoff, type IBackoff, circuitBreaker, handleWhen, noop } from 'cockatiel';
+import { Etcd3, type IKeyValue, type IOptions, type Lease, type Watcher, isRecoverableError } from 'etcd3';
+import type { AuditRecord, WholeService } from '../store/index.js';
+import { AUDIT_PREFIX, COMPAT_KEY, DESIRED_PREFIX, HEAD_KEY, NODES_PREFIX, desiredKeyOf, nodeKey, serviceKey } from './fleet-keys.js';
+import { parseServiceDocument, serviceDocumentText } from './service-document.js';
+import type { EtcdAddress } from './store-address.js';
+
+/** An audit entry shared through the fleet: its key there makes a second copy of it a no-op. */
+export interface SharedAudit {
+  key: string;
+  at: number;
+  actor: Pick<Identity, 'user' | 'role'>;
+  record: AuditRecord;
+}
+
+/** Where the fleet's state lands on this node (the agent: its store and reconciler). */
+export interface FleetSink {
+  /** The whole desired state from a list: services it lacks go. */
+  replaceAll(services: Map<string, WholeService>, audit: SharedAudit[]): void;
+  /** One batch of watch events (undefined: the service was deleted). */
+  apply(services: Map<string, WholeService | undefined>, audit: SharedAudit[]): void;
+  /** For the registration: do the maps hold what was applied, and does the node announce. */
+  health(): { reconciled: boolean; reason: string | null; announcing: boolean | null };
+}
+
+export interface EtcdFleetOptions {
+  address: EtcdAddress;
+  /** This node's name in the fleet (its registration key). */
+  node: string;
+  version: string;
+  compat: FleetCompat;
+  /** TLS (etcds://): the CA's certificate, and a client certificate with its key; read by the caller at start. */
+  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
+  /** The password of the address's user. */
+  password?: string;
+  /** A call to etcd that takes longer fails (UNAVAILABLE for a change). */
+  callTimeoutMs?: number;
+  /** The registration's lease: a node silent this long is gone from the fleet view. */
+  leaseTtlSeconds?: number;
+  /** Pause between attempts while the store cannot be reached. */
+  retryMs?: number;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/* A change waits this long to see itself applied here (read-your-writes) before it returns anyway: it is stored. */
+const READ_OWN_WRITE_MS = 10_000;
+const DEFAULT_CALL_TIMEOUT_MS = 2000;
+/* 5 s: a dead node leaves the fleet view within seconds, and a busy event loop does not drop a live one. */
+const DEFAULT_LEASE_TTL_S = 5;
+const DEFAULT_RETRY_MS = 500;
+/* While etcd is away calls fail at once (the breaker is open); one is let through this often to notice its return. */
+const BREAKER_HALF_OPEN_MS = 500;
+/* The registration is renewed this often even with nothing new, so its health and revision stay fresh. */
+const REGISTER_EVERY_MS = 1000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The semantics of backend selection this build has (lookup fill, hash, modes): bump it with a change that would pick another backend. */
+export const BACKEND_SELECTION_VERSION = 1;
+
+export class EtcdFleet {
+  readonly #options: EtcdFleetOptions;
+  readonly #client: Etcd3;
+  #sink: FleetSink | undefined;
+  /** The mod_revision of each service in the local copy: what a change's compare is based on. */
+  readonly #known = new Map<string, string>();
+  #applied = 0;
+  #reachable = false;
+  #error: string | null = null;
+  #refused: string | null = null;
+  #stopped = false;
+  #watcher: Watcher | undefined;
+  #lease: Lease | undefined;
+  #registerTimer: NodeJS.Timeout | undefined;
+  readonly #waiters = new Set<{ revision: number; resolve: () => void }>();
+  #firstApplied: (() => void) | undefined;
+
+  constructor(options: EtcdFleetOptions) {
+    this.#options = options;
+    const timeout = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    const clientOptions: IOptions = {
+      hosts: options.address.endpoints,
+      dialTimeout: timeout,
+      /* Streams (watch, keepalive) have no deadline; every other call fails after `timeout`. */
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeout }),
+      faultHandling: {
+        /* No retries inside the client: the run loop retries, and a change fails fast with a clear error. */
+        global: noop,
+        /* A host that failed 3 calls in a row is tried again after BREAKER_HALF_OPEN_MS, not the default 5 s: back soon after etcd is. */
+        host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: BREAKER_HALF_OPEN_MS, breaker: new ConsecutiveBreaker(3) }),
+        /*
+         * Back within a second of etcd's return, not the default's up to 30 s. The watch
+         * manager calls next() on it as on its own default (etcd3's types predate cockatiel 3's factory).
+         */
+        watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }) as unknown as IBackoff<unknown>,
+      },
+    };
+    if (options.address.tls) {
+      if (!options.tls) throw new Error(`--store ${options.address.display}: TLS needs --store-ca-file (the CA that signed etcd's certificate)`);
+      clientOptions.credentials = {
+        rootCertificate: options.tls.ca,
+        ...(options.tls.key ? { privateKey: options.tls.key } : {}),
+        ...(options.tls.cert ? { certChain: options.tls.cert } : {}),
+      };
+    }
+    if (options.address.user) {
+      if (options.password === undefined) throw new Error(`--store ${options.address.display}: user ${options.address.user} needs --store-password-file`);
+      clientOptions.auth = { username: options.address.user, password: options.password };
+    }
+    this.#client = new Etcd3(clientOptions);
+  }
+
+  get display(): string {
+    return this.#options.address.display;
+  }
+
+  get node(): string {
+    return this.#options.node;
+  }
+
+  /** The fleet revision this node's local copy holds. */
+  get appliedRevision(): number {
+    return this.#applied;
+  }
+
+  /**
+   * Starts applying the fleet into `sink`; resolves once the first list is
+   * applied, or after waitMs (the node then runs on its last local copy, and
+   * the loop goes on trying).
+   */
+  async start(sink: FleetSink, waitMs: number): Promise<void> {
+    this.#sink = sink;
+    const first = new Promise<void>((resolve) => (this.#firstApplied = resolve));
+    void this.#run();
+    this.#registerTimer = setInterval(() => void this.#register(), REGISTER_EVERY_MS);
+    this.#registerTimer.unref();
+    await Promise.race([first, sleep(waitMs)]);
+    if (this.#applied === 0)
+      this.#options.log('warn', `fleet store ${this.display}: not applied yet (${this.#error ?? this.#refused ?? 'no answer'}); forwarding on the local copy`);
+  }
+
+  /** Why a change cannot go through the fleet now; null when it can. */
+  refusal(): string | null {
+    if (this.#refused) return `this node applies nothing from the fleet: ${this.#refused}`;
+    if (!this.#reachable) return `the fleet store ${this.display} cannot be reached or read${this.#error ? ` (${this.#error})` : ''}`;
+    return null;
+  }
+
+  /** The revisions the local copy of these services is based on, taken with the dry run (synchronously). */
+  baseOf(names: Iterable<string>): Map<string, string | null> {
+    return new Map([...names].map((name) => [name, this.#known.get(name) ?? null]));
+  }
+
+  /**
+   * Writes the services' documents (undefined: delete) in one txn guarded by
+   * their base revisions, with the audit entries and the head; then waits
+   * until this node has applied it. Returns the revision of the change.
+   */
+  async write(services: Map<string, WholeService | undefined>, base: Map<string, string | null>, audit: Omit<SharedAudit, 'key'>[]): Promise<number> {
+    const refusal = this.refusal();
+    if (refusal) throw unavailable(`${refusal}; nothing was changed`, { store: this.display });
+    const names = [...services.keys()];
+    if (names.length === 0) throw new Error('fleet write: no service to write');
+    /* Each key still at the revision the change was based on; a service new to the copy must still be absent. */
+    const compare = (name: string) => {
+      const revision = base.get(name) ?? null;
+      return revision === null ? { column: 'Version' as const, value: 0 } : { column: 'Mod' as const, value: revision };
+    };
+    const [first, ...rest] = names.map((name) => ({ key: serviceKey(name), ...compare(name) }));
+    const txn = this.#client.if(first!.key, first!.column, '==', first!.value);
+    for (const c of rest) txn.and(c.key, c.column, '==', c.value);
+    const stamp = `${Date.now().toString().padStart(15, '0')}-${this.#options.node}-${Math.random().toString(16).slice(2, 10)}`;
+    const ops = [
+      ...names.map((name) => {
+        const whole = services.get(name);
+        return whole ? this.#client.put(serviceKey(name)).value(serviceDocumentText(whole)) : this.#client.delete().key(serviceKey(name));
+      }),
+      ...audit.map((entry, i) => this.#client.put(`${AUDIT_PREFIX}${stamp}-${i}`).value(JSON.stringify(entry))),
+      this.#client.put(HEAD_KEY).value(JSON.stringify({ node: this.#options.node, at: Date.now(), services: names })),
+    ];
+    let result: Awaited<ReturnType<typeof txn.commit>>;
+    try {
+      result = await txn.then(...ops).commit();
+    } catch (error) {
+      this.#unreachable(error);
+      throw unavailable(`the fleet store ${this.display} did not take the change (${messageOf(error)}); nothing was changed`, { store: this.display });
+    }
+    if (!result.succeeded) {
+      throw conflict(
+        `${names.join(', ')} changed in the fleet since this node read it (another operator or node wrote first); nothing was changed: look again and retry`,
+        { service: names.join(', ') },
+      );
+    }
+    const revision = Number(result.header.revision);
+    await this.#waitApplied(revision, READ_OWN_WRITE_MS);
+    return revision;
+  }
+
+  /** The fleet view: every registered node, the fleet's revision, how many nodes hold it. */
+  async status(): Promise<FleetStatus> {
+    const own = {
+      store: this.display,
+      node: this.#options.node,
+      appliedRevision: this.#applied,
+      refused: this.#refused,
+    };
+    try {
+      const [head, nodes] = await Promise.all([this.#client.getAll().prefix(HEAD_KEY).exec(), this.#client.getAll().prefix(NODES_PREFIX).exec()]);
+      const headKv = head.kvs.find((kv) => kv.key.toString() === HEAD_KEY);
+      /* No change yet: revision 0, which every node holds. */
+      const revision = headKv ? Number(headKv.mod_revision) : 0;
+      const registered = nodes.kvs.flatMap((kv) => {
+        const parsed = fleetNodeSchema.safeParse(safeJson(kv.value.toString()));
+        return parsed.success ? [parsed.data] : [];
+      });
+      registered.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+      const converged = registered.filter((n) => n.healthy && n.appliedRevision >= revision).length;
+      /* Reachable as the run loop says (what a change is judged by), not only because these reads went through. */
+      return { ...own, reachable: this.#reachable, error: this.#error, revision, nodes: registered, converged };
+    } catch (error) {
+      /* The run loop alone decides reachability (a view that failed once must not refuse changes). */
+      return { ...own, reachable: false, error: messageOf(error), revision: null, nodes: [], converged: 0 };
+    }
+  }
+
+  /** Reachable and applying, for node.status without a round trip. */
+  get reachable(): boolean {
+    return this.#reachable;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearInterval(this.#registerTimer);
+    for (const waiter of this.#waiters) waiter.resolve();
+    this.#waiters.clear();
+    await this.#watcher?.cancel().catch(() => {});
+    /* The registration goes at once (a clean stop), not after the lease's TTL. */
+    await this.#lease?.revoke().catch(() => {});
+    this.#client.close();
+  }
+
+  /* ---- the run loop: compatibility, list, watch; again after a break ---- */
+
+  async #run(): Promise<void> {
+    let needList = true;
+    while (!this.#stopped) {
+      try {
+        await this.#checkCompat();
+        if (this.#refused) {
+          await sleep(this.#options.retryMs ?? DEFAULT_RETRY_MS);
+          continue;
+        }
+        if (needList) {
+          await this.#list();
+          needList = false;
+        }
+        const ended = await this.#watch();
+        if (ended === 'relist') needList = true;
+      } catch (error) {
+        if (this.#stopped) return;
+        this.#unreachable(error);
+      }
+      if (!this.#stopped) await sleep(this.#options.retryMs ?? DEFAULT_RETRY_MS);
+    }
+  }
+
+  async #checkCompat(): Promise<void> {
+    const mine = this.#options.compat;
+    const result = await this.#client
+      .if(COMPAT_KEY, 'Version', '==', 0)
+      .then(this.#client.put(COMPAT_KEY).value(JSON.stringify(mine)))
+      .else(this.#client.get(COMPAT_KEY))
+      .commit();
+    this.#reachedStore();
+    if (result.succeeded) {
+      this.#options.log('info', `fleet store ${this.display}: wrote the compatibility record ${JSON.stringify(mine)}`);
+      this.#setRefused(null);
+      return;
+    }
+    const kv = result.responses[0]?.response_range?.kvs?.[0];
+    const parsed = fleetCompatSchema.safeParse(safeJson(kv?.value.toString() ?? ''));
+    if (!parsed.success) {
+      this.#setRefused(`the fleet's compatibility record (${COMPAT_KEY}) is unreadable: ${kv?.value.toString() ?? '(missing)'}`);
+      return;
+    }
+    this.#setRefused(compatDifference(parsed.data, mine));
+  }
+
+  #setRefused(reason: string | null): void {
+    if (reason !== this.#refused)
+      this.#options.log(reason ? 'error' : 'info', reason ? `fleet: refusing to apply: ${reason}` : 'fleet: compatibility record matches');
+    this.#refused = reason;
+  }
+
+  /** The whole desired state at revision L, applied as a replacement; the watch goes on from L + 1. */
+  async #list(): Promise<void> {
+    const response = await this.#client.getAll().prefix(DESIRED_PREFIX).exec();
+    this.#reachedStore();
+    const services = new Map<string, WholeService>();
+    const revisions = new Map<string, string>();
+    const audit: SharedAudit[] = [];
+    for (const kv of response.kvs) {
+      const key = desiredKeyOf(kv.key.toString());
+      if (key.kind === 'service') {
+        services.set(key.name, parseServiceDocument(key.name, kv.value.toString()));
+        revisions.set(key.name, kv.mod_revision);
+      } else if (key.kind === 'audit') audit.push(sharedAuditOf(kv));
+    }
+    this.#sink!.replaceAll(services, audit);
+    this.#known.clear();
+    for (const [name, revision] of revisions) this.#known.set(name, revision);
+    this.#appliedUpTo(Number(response.header.revision));
+    this.#options.log('info', `fleet store ${this.display}: listed ${services.size} services at revision ${this.#applied}`);
+  }
+
+  /** Watches desired/ from the revision after the one applied; resolves when the watch breaks: 'relist' after a compaction or error. */
+  #watch(): Promise<'relist' | 'resume'> {
+    return new Promise((resolve) => {
+      const watcher = this.#client
+        .watch()
+        .prefix(DESIRED_PREFIX)
+        .startRevision(String(this.#applied + 1))
+        .watcher();
+      this.#watcher = watcher;
+      const end = (how: 'relist' | 'resume', why: unknown) => {
+        watcher.removeAllListeners();
+        /* Errors after the end must not crash the process. */
+        watcher.on('error', () => {});
+        void watcher.cancel().catch(() => {});
+        if (this.#watcher === watcher) this.#watcher = undefined;
+        if (!this.#stopped) {
+          /* etcd cancels a watch whose start revision was compacted away (and says little more). */
+          if (how === 'relist') this.#options.log('warn', `fleet watch ended (${messageOf(why)}; a compaction past revision ${this.#applied}?): listing again`);
+          else this.#unreachable(why);
+        }
+        resolve(how);
+      };
+      watcher.on('connected', () => this.#reachedStore());
+      watcher.on('data', (response) => {
+        if (response.events.length === 0) return;
+        try {
+          this.#applyEvents(response.events);
+        } catch (error) {
+          end('relist', error);
+        }
+      });
+      /* A compacted start revision (or any cancel): what happened in the gap is unknown, so list again. */
+      watcher.on('error', (error) => end('relist', error));
+      watcher.on('disconnected', (error) => end('resume', error));
+    });
+  }
+
+  #applyEvents(events: { type: string; kv: IKeyValue }[]): void {
+    const services = new Map<string, WholeService | undefined>();
+    const revisions = new Map<string, string | null>();
+    const audit: SharedAudit[] = [];
+    let last = this.#applied;
+    for (const { type, kv } of events) {
+      last = Math.max(last, Number(kv.mod_revision));
+      const key = desiredKeyOf(kv.key.toString());
+      if (key.kind === 'service') {
+        const deleted = type === 'Delete';
+        services.set(key.name, deleted ? undefined : parseServiceDocument(key.name, kv.value.toString()));
+        revisions.set(key.name, deleted ? null : kv.mod_revision);
+      } else if (key.kind === 'audit' && type === 'Put') audit.push(sharedAuditOf(kv));
+    }
+    if (services.size > 0 || audit.length > 0) this.#sink!.apply(services, audit);
+    for (const [name, revision] of revisions) {
+      if (revision === null) this.#known.delete(name);
+      else this.#known.set(name, revision);
+    }
+    this.#appliedUpTo(last);
+  }
+
+  #appliedUpTo(revision: number): void {
+    if (revision > this.#applied) this.#applied = revision;
+    for (const waiter of this.#waiters) if (waiter.revision <= this.#applied) waiter.resolve();
+    this.#firstApplied?.();
+    this.#firstApplied = undefined;
+    void this.#register();
+  }
+
+  #waitApplied(revision: number, timeoutMs: number): Promise<void> {
+    if (this.#applied >= revision || this.#stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = {
+        revision,
+        resolve: () => {
+          clearTimeout(timer);
+          this.#waiters.delete(waiter);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#options.log('warn', `fleet: change stored at revision ${revision}, not yet applied here after ${timeoutMs} ms (applied ${this.#applied})`);
+        waiter.resolve();
+      }, timeoutMs);
+      this.#waiters.add(waiter);
+    });
+  }
+
+  /* ---- reachability and the registration ---- */
+
+  #reachedStore(): void {
+    if (!this.#reachable) this.#options.log('info', `fleet store ${this.display}: reachable`);
+    this.#reachable = true;
+    this.#error = null;
+  }
+
+  #unreachable(error: unknown): void {
+    const message = messageOf(error);
+    if (this.#reachable || this.#error !== message) this.#options.log('warn', `fleet store ${this.display}: ${message}`);
+    this.#reachable = false;
+    this.#error = message;
+  }
+
+  #registering = false;
+  /** Asked again while a put was in flight: put once more after it, so a new applied revision shows at once. */
+  #registerAgain = false;
+
+  /** Puts this node's registration under its lease (a new lease if the last one was lost). */
+  async #register(): Promise<void> {
+    if (this.#stopped || !this.#sink) return;
+    if (this.#registering) {
+      this.#registerAgain = true;
+      return;
+    }
+    this.#registering = true;
+    this.#registerAgain = false;
+    try {
+      if (!this.#lease) {
+        const lease = this.#client.lease(this.#options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_S);
+        lease.on('lost', () => {
+          if (this.#lease === lease) this.#lease = undefined;
+        });
+        this.#lease = lease;
+      }
+      const health = this.#sink.health();
+      const reason = this.#refused ?? health.reason;
+      const registration: FleetNode = {
+        node: this.#options.node,
+        version: this.#options.version,
+        appliedRevision: this.#applied,
+        healthy: reason === null && health.reconciled,
+        reason,
+        announcing: health.announcing,
+        compat: this.#options.compat,
+        updatedAt: Date.now(),
+      };
+      await this.#lease.put(nodeKey(this.#options.node)).value(JSON.stringify(registration));
+    } catch (error) {
+      /* A lease that cannot be renewed is given up: the next turn grants a new one. */
+      const lease = this.#lease;
+      this.#lease = undefined;
+      void lease?.revoke().catch(() => {});
+      /* Only logged: the run loop's watch says whether the store is reachable. */
+      if (!this.#stopped && this.#reachable) this.#options.log('warn', `fleet: registering node ${this.#options.node}: ${messageOf(error)}`);
+    } finally {
+      this.#registering = false;
+    }
+    if (this.#registerAgain) void this.#register();
+  }
+}
+
+/** Why `mine` must not apply the fleet's state, or null when it may. */
+export function compatDifference(fleet: FleetCompat, mine: FleetCompat): string | null {
+  const differences: string[] = [];
+  if (fleet.hashSeed !== mine.hashSeed) differences.push(`hash seed ${mine.hashSeed} (the fleet's: ${fleet.hashSeed})`);
+  if (fleet.lookupTableSize !== mine.lookupTableSize) differences.push(`lookup table size ${mine.lookupTableSize} (the fleet's: ${fleet.lookupTableSize})`);
+  if (fleet.selection !== mine.selection) differences.push(`backend selection version ${mine.selection} (the fleet's: ${fleet.selection})`);
+  if (differences.length === 0) return null;
+  return `this node has ${differences.join(', ')}: it would send a flow moved to it to another backend than the other nodes do; run it with the fleet's settings`;
+}
+
+function sharedAuditOf(kv: IKeyValue): SharedAudit {
+  const key = kv.key.toString();
+  const entry = safeJson(kv.value.toString()) as Omit<SharedAudit, 'key'> | undefined;
+  if (!entry || typeof entry.at !== 'number' || !entry.actor || !entry.record) throw new Error(`fleet audit entry ${key} is not an audit entry`);
+  return { key, at: entry.at, actor: { user: String(entry.actor.user), role: entry.actor.role }, record: entry.record };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return (error as Error)?.message ?? String(error);
+}

@@ -1,0 +1,55 @@
+/* The fleet (several nodes sharing one desired state on etcd) as node.status shows it, and `sluice fleet` prints it. */
+import { z } from 'zod';
+
+/** What every node of a fleet must share to pick the same backend for the same flow; the first node writes it, the others check theirs. */
+export const fleetCompatSchema = z.object({
+  hashSeed: z.number().int().min(0),
+  lookupTableSize: z.number().int(),
+  /** The backend-selection semantics (table fill, hash, forwarding modes): bumped by a build that changes them. */
+  selection: z.number().int(),
+});
+export type FleetCompat = z.infer<typeof fleetCompatSchema>;
+
+/** One node's registration, under a lease: a node whose lease lapses is gone from the list. */
+export const fleetNodeSchema = z.object({
+  node: z.string(),
+  version: z.string(),
+  /** The fleet revision this node's local copy (and so its maps) holds. */
+  appliedRevision: z.number().int(),
+  /** Applying and its maps hold what it applied. */
+  healthy: z.boolean(),
+  /** Why not healthy: a compatibility refusal, a failed reconcile; null when healthy. */
+  reason: z.string().nullable(),
+  /** null: the node announces nothing itself (no BGP speaker). */
+  announcing: z.boolean().nullable(),
+  compat: fleetCompatSchema,
+  updatedAt: z.number(),
+});
+export type FleetNode = z.infer<typeof fleetNodeSchema>;
+
+export const fleetStatusSchema = z.object({
+  /** The store's address, without credentials. */
+  store: z.string(),
+  reachable: z.boolean(),
+  /** The last error reaching the store; null while it answers. */
+  error: z.string().nullable(),
+  /** This node's name in the fleet. */
+  node: z.string(),
+  appliedRevision: z.number().int(),
+  /** Why this node applies nothing from the fleet (its compatibility differs); null when it applies. */
+  refused: z.string().nullable(),
+  /** The fleet's desired revision R (the last change's); null while the store cannot be read. */
+  revision: z.number().int().nullable(),
+  /** Registered nodes, by name; empty while the store cannot be read. */
+  nodes: z.array(fleetNodeSchema),
+  /** Nodes healthy at revision R or later: "converged N of M at revision R". */
+  converged: z.number().int(),
+});
+export type FleetStatus = z.infer<typeof fleetStatusSchema>;
+
+/** "converged 3 of 3 at revision 42", the line the CLI and the console show after a change. */
+export function convergedLine(status: Pick<FleetStatus, 'converged' | 'nodes' | 'revision'>): string {
+  return status.revision === null
+    ? 'store unreachable: convergence unknown'
+    : `converged ${status.converged} of ${status.nodes.length} at revision ${status.revision}`;
+}
