@@ -105,7 +105,9 @@ async function main(stopping: () => boolean): Promise<void> {
     );
     agents.forEach((agent, k) => {
       consoles.push(startConsole(agent.network, FIRST_CONSOLE_PORT + k));
-      process.stderr.write(`    console of ${agent.node.name}: http://127.0.0.1:${FIRST_CONSOLE_PORT + k} (log ${join(agent.network.runDir, 'console.log')})\n`);
+      process.stderr.write(
+        `    console of ${agent.node.name}: http://127.0.0.1:${FIRST_CONSOLE_PORT + k} (log ${join(agent.network.runDir, 'console.log')})\n`,
+      );
     });
   }
   const paths = AgentProcess.paths(agents[0]!.network);

@@ -18,6 +18,7 @@ const T = { timeout: 180_000 };
 const WEB = '198.18.100.1:80/tcp';
 const API = '198.18.100.2:443/tcp';
 const B1 = '198.19.1.2:8080';
+/* etcd is part of the set-up (scripts/setup.sh): missing, it is a failure, never a skip. */
 const missing = etcdMissing();
 
 let bed: FleetTestbed | undefined;
@@ -28,7 +29,7 @@ let link: CuttableLink | undefined;
 const log: string[] = [];
 
 before(async () => {
-  if (missing) return;
+  if (missing) throw new Error(missing);
   bed = await startFleetTestbed();
   n1 = await startFleetNode(bed, { node: 'n1', log });
   n2 = await startFleetNode(bed, { node: 'n2', log });
@@ -54,10 +55,7 @@ after(async () => {
 const fleetOf = async (t: TestAgent) => (await t.as('viewer').node.status()).fleet!;
 const weightOn = (t: TestAgent) => t.store.services.backend(WEB, B1)?.weight;
 
-test('etcd stopped: maps unchanged, changes refused with UNAVAILABLE naming the store, node.status says unreachable; back: converge', {
-  ...T,
-  skip: missing ?? false,
-}, async () => {
+test('etcd stopped: maps unchanged, changes refused with UNAVAILABLE naming the store, node.status says unreachable; back: converge', T, async () => {
   const before = [mapsSnapshot(n1), mapsSnapshot(n2)];
   await stopEtcd(bed!.etcd);
   const noticed = await until('n1 sees the store unreachable', async () => !(await fleetOf(n1)).reachable);
@@ -90,10 +88,7 @@ test('etcd stopped: maps unchanged, changes refused with UNAVAILABLE naming the 
   );
 });
 
-test('a node cut off while the history is compacted past its revision lists again on return: removed services go, new ones come', {
-  ...T,
-  skip: missing ?? false,
-}, async () => {
+test('a node cut off while the history is compacted past its revision lists again on return: removed services go, new ones come', T, async () => {
   link = new CuttableLink(bed!.dir, 'n3-link', bed!.etcd.socket);
   await link.restore();
   n3 = await startFleetNode(bed!, { node: 'n3', socket: link.path, log });

@@ -16,6 +16,7 @@ import { type FleetTestbed, startFleetNode, startFleetTestbed, stopFleetTestbed,
 
 const T = { timeout: 120_000 };
 const WEB = '198.18.100.1:80/tcp';
+/* etcd is part of the set-up (scripts/setup.sh): missing, it is a failure, never a skip. */
 const missing = etcdMissing();
 
 let bed: FleetTestbed | undefined;
@@ -23,7 +24,7 @@ const nodes: TestAgent[] = [];
 const log: string[] = [];
 
 before(async () => {
-  if (missing) return;
+  if (missing) throw new Error(missing);
   bed = await startFleetTestbed();
   for (const node of ['n1', 'n2', 'n3']) nodes.push(await startFleetNode(bed, { node, log }));
 });
@@ -36,7 +37,7 @@ after(async () => {
 
 const weightOn = (t: TestAgent, endpoint: string) => t.store.services.backend(WEB, endpoint)?.weight;
 
-test('a change through one node is applied on every node: same store rows, same maps (convergence measured)', { ...T, skip: missing ?? false }, async () => {
+test('a change through one node is applied on every node: same store rows, same maps (convergence measured)', T, async () => {
   const [n1, n2, n3] = nodes as [TestAgent, TestAgent, TestAgent];
   const started = performance.now();
   await n1.as('admin').services.create({
@@ -93,7 +94,7 @@ test('a change through one node is applied on every node: same store rows, same 
   console.log(`# ${convergedLine(fleet)} (view converged ${status.toFixed(0)} ms after asking)`);
 });
 
-test('a service deleted through one node goes from every node', { ...T, skip: missing ?? false }, async () => {
+test('a service deleted through one node goes from every node', T, async () => {
   const [n1, n2, n3] = nodes as [TestAgent, TestAgent, TestAgent];
   await n3.as('admin').services.delete({ service: WEB, force: true });
   for (const n of [n1, n2, n3]) await until('service gone', () => !n.agent.placement().has(WEB) && n.store.services.get(WEB) === undefined);

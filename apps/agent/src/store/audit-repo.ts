@@ -19,19 +19,16 @@ export interface AuditRecord {
   after: unknown;
 }
 
+/* The columns every audit row has, in the order of both INSERTs: at, actor, role, action, target, before, after. */
+const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+const auditRow = (actor: Pick<Identity, 'user' | 'role'>, record: AuditRecord, at: number) =>
+  [at, actor.user, actor.role, record.action, record.target, json(record.before), json(record.after)] as const;
+
 export class AuditRepo {
   constructor(private readonly db: Db) {}
 
   append(actor: Pick<Identity, 'user' | 'role'>, record: AuditRecord, now: number): void {
-    prepared(this.db, 'INSERT INTO audit (at, actor, role, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-      now,
-      actor.user,
-      actor.role,
-      record.action,
-      record.target,
-      record.before === null || record.before === undefined ? null : JSON.stringify(record.before),
-      record.after === null || record.after === undefined ? null : JSON.stringify(record.after),
-    );
+    prepared(this.db, 'INSERT INTO audit (at, actor, role, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)').run(...auditRow(actor, record, now));
   }
 
   /**
@@ -40,13 +37,7 @@ export class AuditRepo {
    */
   appendShared(key: string, actor: Pick<Identity, 'user' | 'role'>, record: AuditRecord, at: number): void {
     prepared(this.db, 'INSERT OR IGNORE INTO audit (at, actor, role, action, target, before, after, fleet_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-      at,
-      actor.user,
-      actor.role,
-      record.action,
-      record.target,
-      record.before === null || record.before === undefined ? null : JSON.stringify(record.before),
-      record.after === null || record.after === undefined ? null : JSON.stringify(record.after),
+      ...auditRow(actor, record, at),
       key,
     );
   }
