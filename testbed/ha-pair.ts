@@ -19,6 +19,7 @@ import { type Ha, type HaNode, addressesOn, haDown, haUp } from './ha.ts';
 import { tailLog } from './daemon-spawn.ts';
 import { type KeepalivedDaemon, keepalivedFiles, killKeepalived, renderKeepalivedConfig, startKeepalived } from './keepalived.ts';
 import { execInChecked, run, runChecked } from './netns.ts';
+import type { NetlinkMonitor } from './netlink-monitor.ts';
 import { REPO_ROOT } from './test-network.ts';
 
 export const LINE = PORTS.tcp;
@@ -225,6 +226,23 @@ export async function waitForHolder(pair: Pair, name: string, timeoutMs: number)
     if (ms > timeoutMs) throw new Error(`${name} does not hold the VIPs alone after ${timeoutMs} ms: ${JSON.stringify(byNode)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * When `name` got all of the pair's VIPs and the gateway, after `since`
+ * (epoch ms), from its kernel's address notices (NetlinkMonitor on its
+ * namespace, started before the event): keepalived adds them at once, so
+ * this is its takeover, without the polls' own start-up in it.
+ */
+export function vipsAddedAfter(pair: Pair, monitor: NetlinkMonitor, since: number): number {
+  return Math.max(...[...pair.ha.vips, pair.ha.gateway.ipv4].map((address) => addressNoticeAfter(monitor, address, since, 'added') - since));
+}
+
+/** The epoch ms of the first notice after `since` that `address` was added to (or deleted from) an interface. */
+export function addressNoticeAfter(monitor: NetlinkMonitor, address: string, since: number, what: 'added' | 'deleted'): number {
+  const event = monitor.first(since, (text) => text.includes(` inet ${address}/`) && text.startsWith('Deleted ') === (what === 'deleted'));
+  if (!event) throw new Error(`no notice that ${address} was ${what} (${monitor.events.length} address notices in all)`);
+  return event.at;
 }
 
 /** The role a node's agent shows (node.status vrrp.role), or null; through the API client (a CLI process per poll would load the node). */

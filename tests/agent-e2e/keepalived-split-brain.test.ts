@@ -20,7 +20,8 @@ import { after, before, test } from 'node:test';
 import { sluice } from '@sluice/testbed/agent-process';
 import { execInChecked } from '@sluice/testbed/netns';
 import { tagged } from '@sluice/testbed/tag';
-import { type Pair, keepalivedHistory, pairDown, pairUp, roleOf, vipHolder, waitForHolder, waitForRole } from '@sluice/testbed/ha-pair';
+import { type Pair, addressNoticeAfter, keepalivedHistory, pairDown, pairUp, roleOf, vipHolder, waitForHolder, waitForRole } from '@sluice/testbed/ha-pair';
+import { NetlinkMonitor } from '@sluice/testbed/netlink-monitor';
 import { pairTraffic } from './support/pair-traffic.ts';
 
 const PREFIX = tagged('slsb');
@@ -95,9 +96,20 @@ test(
     const stream = newConnections(NEW_PER_SECOND, STREAM_SECONDS);
     await sleep(1_000);
 
-    await filterAdvertsInto('n2', true);
-    const startsMs = Math.round(await until('n2 takes the VIPs too (the split)', (h) => h.length === 2, SPLIT_STARTS_WITHIN_MS));
-    const splitMs = Math.round(await until('n1 alone holds the VIPs again', (h) => h.length === 1 && h[0] === 'n1', SPLIT_BOUND_MS + 5_000));
+    /* n2's kernel stamps when the VIPs came and went; the polls only wait for it. */
+    const addresses = await NetlinkMonitor.start(pair!.nodes.get('n2')!.node.namespace, ['address']);
+    const filteredAt = Date.now();
+    try {
+      await filterAdvertsInto('n2', true);
+      await until('n2 takes the VIPs too (the split)', (h) => h.length === 2, SPLIT_STARTS_WITHIN_MS);
+      await until('n1 alone holds the VIPs again', (h) => h.length === 1 && h[0] === 'n1', SPLIT_BOUND_MS + 5_000);
+    } finally {
+      addresses.stop();
+    }
+    const vip = pair!.ha.vips[0]!;
+    const addedAt = addressNoticeAfter(addresses, vip, filteredAt, 'added');
+    const startsMs = Math.round(addedAt - filteredAt);
+    const splitMs = Math.round(addressNoticeAfter(addresses, vip, addedAt, 'deleted') - addedAt);
     const n2 = (await syncStatus('n2')).splitBrain;
     const n1 = (await syncStatus('n1')).splitBrain;
     const check = await sluice(net('n2'), ['node', 'check']);
@@ -114,7 +126,7 @@ test(
     const broken = brokenOf(await closeHeld(held));
     if (broken.length) console.log(`# broken: ${broken.join('\n#   ')}`);
     console.log(
-      `# split brain: n2 took the VIPs ${startsMs} ms after the filter; both held them for ${splitMs} ms (confirm window ${n2.confirmAfterMs} ms, bound ${SPLIT_BOUND_MS} ms); ` +
+      `# split brain: n2 took the VIPs ${startsMs} ms after the filter; both held them for ${splitMs} ms (n2's kernel's address notices) (confirm window ${n2.confirmAfterMs} ms, bound ${SPLIT_BOUND_MS} ms); ` +
         `n2: ${n2.lastVerdict}; n1 saw ${n1.splits} split(s); n2 retook the VIPs within ${STAYS_OUT_MS} ms: ${retaken}; ` +
         `new ${fresh.succeeded}/${fresh.attempted} ${JSON.stringify(fresh.failures)} (slowest ${Math.round(fresh.slowestMs)} ms); held ${held.length}, broken ${broken.length}`,
     );

@@ -13,6 +13,7 @@ import { PORTS } from '@sluice/testbed/addresses';
 import { type Ecmp, type EcmpNode, ecmpDown, ecmpUp, routerGateway, routerNextHops } from '@sluice/testbed/ecmp';
 import { type NodeAgent, startNodeAgent, stopNodeAgent } from '@sluice/testbed/ecmp-agent';
 import { execIn, execInChecked, run, runChecked } from '@sluice/testbed/netns';
+import type { NetlinkMonitor } from '@sluice/testbed/netlink-monitor';
 
 const SLUICE = fileURLToPath(new URL('../../../apps/agent/bin/sluice.mjs', import.meta.url));
 export const LINE = PORTS.tcp;
@@ -160,3 +161,14 @@ export async function waitForRoute(ecmp: Ecmp, vip: string, done: (hops: string[
 }
 
 export const hopOf = (node: EcmpNode) => node.uplink.ipv4;
+
+/**
+ * How long after `since` (epoch ms) the router's kernel changed the route for
+ * `vip`: its first route notice naming the VIP (after a node's death, that is
+ * its withdrawal; nothing else changes the route then).
+ */
+export function routeChangedAfter(monitor: NetlinkMonitor, vip: string, since: number): number {
+  const event = monitor.first(since, (text) => text.startsWith(`${vip} `) || text.startsWith(`Deleted ${vip} `));
+  if (!event) throw new Error(`the router's kernel noticed no change of the route for ${vip} (${monitor.events.length} route notices in all)`);
+  return event.at - since;
+}
