@@ -19,6 +19,7 @@ import { type Ha, type HaNode, addressesOn, haDown, haUp } from './ha.ts';
 import { tailLog } from './daemon-spawn.ts';
 import { type KeepalivedDaemon, keepalivedFiles, killKeepalived, renderKeepalivedConfig, startKeepalived } from './keepalived.ts';
 import { execInChecked, run, runChecked } from './netns.ts';
+import { failoverServices } from './failover-services.ts';
 import type { NetlinkMonitor } from './netlink-monitor.ts';
 import { REPO_ROOT } from './test-network.ts';
 
@@ -56,24 +57,8 @@ export function targets(ha: Ha): Target[] {
 /* The nodes' flow-sync listeners: their own front addresses (the segment VRRP speaks on), one port. */
 export const SYNC_PORT = 7946;
 
-function servicesConfig(ha: Ha) {
-  return {
-    version: 1,
-    services: targets(ha).flatMap((t) =>
-      [LINE, HTTP].map((port) => ({
-        address: t.vip,
-        port,
-        protocol: 'tcp',
-        algorithm: t.algorithm,
-        mode: t.mode,
-        /* Every backend is simply ready: health checking is other tests' subject. */
-        healthCheck: { type: 'none' },
-        /* Unequal weights, so weighted round robin is not plain round robin. */
-        backends: ha.backends.map((b, k) => ({ address: b.ipv4, port, weight: t.algorithm === 'weighted-round-robin' ? k + 1 : 1, state: 'ready' })),
-      })),
-    ),
-  };
-}
+/* Unequal weights, so weighted round robin is not plain round robin. */
+const servicesConfig = (ha: Ha) => failoverServices(targets(ha), ha.backends, (t, k) => (t.algorithm === 'weighted-round-robin' ? k + 1 : 1));
 
 export interface PairNode {
   node: HaNode;

@@ -14,6 +14,7 @@ import { type Ecmp, type EcmpNode, ecmpDown, ecmpUp, routerGateway, routerNextHo
 import { type NodeAgent, startNodeAgent, stopNodeAgent } from '@sluice/testbed/ecmp-agent';
 import { execIn, execInChecked, run, runChecked } from '@sluice/testbed/netns';
 import type { NetlinkMonitor } from '@sluice/testbed/netlink-monitor';
+import { failoverServices } from '@sluice/testbed/failover-services';
 
 const SLUICE = fileURLToPath(new URL('../../../apps/agent/bin/sluice.mjs', import.meta.url));
 export const LINE = PORTS.tcp;
@@ -45,24 +46,7 @@ export function targets(ecmp: Ecmp): Target[] {
 }
 
 /** The services every node serves, the same on each. */
-export function servicesConfig(ecmp: Ecmp) {
-  const backends = ecmp.backends;
-  return {
-    version: 1,
-    services: targets(ecmp).flatMap((t) =>
-      [LINE, HTTP].map((port) => ({
-        address: t.vip,
-        port,
-        protocol: 'tcp',
-        algorithm: t.algorithm,
-        mode: t.mode,
-        /* Every backend is simply ready: health checking is other tests' subject. */
-        healthCheck: { type: 'none' },
-        backends: backends.map((b) => ({ address: b.ipv4, port, weight: 1, state: 'ready' })),
-      })),
-    ),
-  };
-}
+export const servicesConfig = (ecmp: Ecmp) => failoverServices(targets(ecmp), ecmp.backends);
 
 export interface FailoverNet {
   ecmp: Ecmp;
