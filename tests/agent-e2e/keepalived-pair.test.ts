@@ -77,6 +77,16 @@ const ROLE_WAIT_MS = 30_000;
 const HELD_PER_TARGET = 2;
 /* New connections: 12 a second (2 per target) for 10 s. */
 const NEW_PER_SECOND = 12;
+/*
+ * The dead master's stream: 18 a second per target, 1,080 in all, so that
+ * ">= 99.9% succeed" is a measurement: with 120, a single failure reads 99.2%.
+ * What can fail is a connection whose handshake the master completed in the
+ * last milliseconds before it died, before its flow event reached the backup
+ * (drained every 5 ms on the agent's main thread, later when that is busy):
+ * the backup then steers its next packet by the consistent hash, maybe to
+ * another backend, which resets it.
+ */
+const DEAD_MASTER_PER_SECOND = 108;
 const STREAM_SECONDS = 10;
 const MIN_NEW_SUCCESS = 0.999;
 const AFTER_EVENT_REPLIES = 20;
@@ -220,7 +230,7 @@ test(
     const before = await syncStatus('n2');
     assert.equal(before.state, 'in-sync');
 
-    const stream = newConnections(NEW_PER_SECOND, STREAM_SECONDS);
+    const stream = newConnections(DEAD_MASTER_PER_SECOND, STREAM_SECONDS);
     await sleep(3_000);
     /* n2's kernel stamps the VIPs' arrival; the poll only waits for it. */
     const addresses = await NetlinkMonitor.start(pair!.nodes.get('n2')!.node.namespace, ['address']);
