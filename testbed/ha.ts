@@ -16,7 +16,7 @@
 // addresses (eth0 198.18.0.11+, eth1 198.19.0.11+ ... see plan) stay put. IPv4
 // only: a VRRPv3 instance carries one family. Nothing links to the root
 // namespace and nothing routes out. Agents and keepalived are started by the
-// tests (support/keepalived-pair.ts), not here.
+// pair in ha-pair.ts (the tests and `demo.sh --ha`), not here.
 import { DEFAULT_BACKENDS, MAX_BACKENDS, PORTS, type Ports } from './addresses.ts';
 import { stopKeepaliveds } from './keepalived.ts';
 import { address, bridgePort, createNamespace, ip, networkDown, sysctl } from './links.ts';
