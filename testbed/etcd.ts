@@ -29,7 +29,7 @@ export interface EtcdServer {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Why etcd cannot run here (not installed), or null. */
-export function etcdMissing(): string | null {
+function etcdMissing(): string | null {
   return existsSync(ETCD_BINARY) && existsSync(ETCDCTL_BINARY)
     ? null
     : `etcd is not installed (apt-get install etcd-server etcd-client; scripts/setup.sh does)`;
@@ -45,6 +45,9 @@ export async function ensureEtcdNamespace(namespace: string): Promise<void> {
 
 /** Starts etcd in `namespace` with its data in dir/data (kept across a stop and start: a restart, not a new cluster). */
 export async function startEtcd(options: { namespace: string; dir: string; name?: string }): Promise<EtcdServer> {
+  /* etcd is part of the set-up (scripts/setup.sh): missing, every caller fails here with how to install it. */
+  const missing = etcdMissing();
+  if (missing) throw new Error(missing);
   const name = options.name ?? 'fleet';
   mkdirSync(options.dir, { recursive: true });
   const dataDir = join(options.dir, 'data');

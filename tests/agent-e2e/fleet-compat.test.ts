@@ -10,20 +10,16 @@ import { after, before, test } from 'node:test';
 import type { TestAgent } from '@sluice/agent/test-agent';
 import { expectCode } from '@sluice/agent/test-expect';
 import { convergedLine } from '@sluice/api';
-import { etcdMissing } from '@sluice/testbed/etcd';
 import { type FleetTestbed, startFleetNode, startFleetTestbed, stopFleetTestbed, until } from './support/fleet.ts';
 
 const T = { timeout: 120_000 };
 const WEB = '198.18.100.1:80/tcp';
-/* etcd is part of the set-up (scripts/setup.sh): missing, it is a failure, never a skip. */
-const missing = etcdMissing();
 
 let bed: FleetTestbed | undefined;
 let n1: TestAgent;
 let odd: TestAgent;
 
 before(async () => {
-  if (missing) throw new Error(missing);
   bed = await startFleetTestbed();
   n1 = await startFleetNode(bed, { node: 'n1' });
   await n1.as('admin').services.create({ address: '198.18.100.1', port: 80, protocol: 'tcp', backends: [{ address: '198.19.1.2', port: 8080 }] });

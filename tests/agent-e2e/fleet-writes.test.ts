@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestAgent } from '@sluice/agent/test-agent';
 import { expectCode } from '@sluice/agent/test-expect';
-import { etcdMissing } from '@sluice/testbed/etcd';
 import { type FleetTestbed, startFleetNode, startFleetTestbed, stopFleetTestbed, until } from './support/fleet.ts';
 
 const T = { timeout: 180_000 };
@@ -18,15 +17,12 @@ const API = '198.18.100.2:443/tcp';
 const B1 = '198.19.1.2:8080';
 /* Rounds of the race: each must have exactly one winner. */
 const ROUNDS = 20;
-/* etcd is part of the set-up (scripts/setup.sh): missing, it is a failure, never a skip. */
-const missing = etcdMissing();
 
 let bed: FleetTestbed | undefined;
 let n1: TestAgent;
 let n2: TestAgent;
 
 before(async () => {
-  if (missing) throw new Error(missing);
   bed = await startFleetTestbed();
   n1 = await startFleetNode(bed, { node: 'n1' });
   n2 = await startFleetNode(bed, { node: 'n2' });

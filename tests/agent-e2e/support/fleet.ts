@@ -22,6 +22,9 @@ export interface FleetTestbed {
   etcd: EtcdServer;
 }
 
+/** A node's fleet view, as a viewer reads it. */
+export const fleetOf = async (t: TestAgent) => (await t.as('viewer').node.status()).fleet!;
+
 export async function startFleetTestbed(): Promise<FleetTestbed> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-fleet-'));
   await ensureEtcdNamespace(FLEET_NAMESPACE);
