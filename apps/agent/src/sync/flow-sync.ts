@@ -84,12 +84,10 @@ export class FlowSync {
 
   /* On every ALIVE and every check: a dead peer's last claim no longer counts. */
   #judgeSplit(now: number): void {
-    const before = this.#splitBrain.status(now);
     const peer = this.state(now) === 'peer-dead' ? null : this.#peerClaim;
-    this.#splitBrain.judge(this.#o.vipClaim(), peer, now);
-    const after = this.#splitBrain.status(now);
-    if (after.splits > before.splits) this.#o.log('warn', `split brain with ${hostPort(this.#o.peer)}: ${after.lastVerdict}`);
-    if (before.yielding && !after.yielding) this.#o.log('info', 'split brain: the yield ends; this node may stand by again');
+    const event = this.#splitBrain.judge(this.#o.vipClaim(), peer, now);
+    if (event === 'split') this.#o.log('warn', `split brain with ${hostPort(this.#o.peer)}: ${this.#splitBrain.status(now).lastVerdict}`);
+    if (event === 'yield-ended') this.#o.log('info', 'split brain: the yield ends; this node may stand by again');
   }
 
   /** Listens first (a bad address fails the start), then connects to the peer (retried until it answers). */

@@ -63,20 +63,26 @@ export class SplitBrainGuard {
 
   /**
    * Takes the latest claims (peer: null when it is not heard from, i.e. dead
-   * or not connected) and updates the verdict.
+   * or not connected) and updates the verdict; says whether a split was
+   * judged now or a yield ended (for the log).
    */
-  judge(own: VipClaim, peer: PeerClaim | null, now: number): void {
+  judge(own: VipClaim, peer: PeerClaim | null, now: number): 'split' | 'yield-ended' | null {
     const peerHolds = peer?.holds === true;
     this.#ownHolds = own.holds;
     this.#peerHolds = peer ? peer.holds : null;
-    if (this.#yieldedAt !== null && (!peerHolds || now - this.#yieldedAt >= YIELD_HOLD_MS)) this.#yieldedAt = null;
+    let ended = false;
+    if (this.#yieldedAt !== null && (!peerHolds || now - this.#yieldedAt >= YIELD_HOLD_MS)) {
+      this.#yieldedAt = null;
+      ended = true;
+    }
+    const noSplit = ended ? 'yield-ended' : null;
     if (!(own.holds && peerHolds)) {
       this.#bothSince = null;
       this.#judged = false;
-      return;
+      return noSplit;
     }
     this.#bothSince ??= now;
-    if (this.#judged || this.#yieldedAt !== null || now - this.#bothSince < SPLIT_CONFIRM_MS) return;
+    if (this.#judged || this.#yieldedAt !== null || now - this.#bothSince < SPLIT_CONFIRM_MS) return noSplit;
     /* Once per overlap: the next split needs this one to end first. */
     this.#judged = true;
     this.#splits++;
@@ -85,6 +91,7 @@ export class SplitBrainGuard {
     const yields = this.#yields(own.heldForMs, peerHeldForMs);
     this.#lastReason = yields.why;
     if (yields.yes) this.#yieldedAt = now;
+    return 'split';
   }
 
   #yields(ownMs: number, peerMs: number): { yes: boolean; why: string } {
