@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { sluiceJson } from '@sluice/testbed/agent-process';
+import { allConnections } from '@sluice/testbed/api-client';
 import { birdc } from '@sluice/testbed/bird';
 import { routerNextHops } from '@sluice/testbed/ecmp';
 import { stopNodeAgent } from '@sluice/testbed/ecmp-agent';
@@ -326,13 +327,9 @@ test('negative control: a node whose tables differ (another --hash-seed) breaks 
   const after = await pathsNow(ecmp(), held);
   const { moved } = moves(held, before, after);
   /* The backend n2 chose for each connection it took over, from its own flow table (before the clients close). */
-  const flows = await sluiceJson(odd.network, ['conns', '--protocol', 'tcp', '--limit', '1000']);
+  const flows = await allConnections(odd.network, { protocol: 'tcp' });
   const nameOf = (address: string) => ecmp().backends.find((b) => b.ipv4 === address)?.name ?? address;
-  const chosen = new Map<number, string>(
-    (flows.items as { clientPort: number; vipPort: number; backendAddress: string }[])
-      .filter((f) => f.vipPort === LINE)
-      .map((f) => [f.clientPort, nameOf(f.backendAddress)]),
-  );
+  const chosen = new Map(flows.filter((f) => f.vipPort === LINE).map((f) => [f.clientPort, nameOf(f.backendAddress)]));
   const outcomes = await closeHeld(held);
   const brokenPorts = new Set(outcomes.filter((o) => !o.ok).map((o) => o.held.sourcePort));
   const toOdd = moved.filter((m) => m.to === 'n2');
