@@ -19,7 +19,9 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['operations'],
   /* Flow sync writes the peer's flows through conntrack's functions. */
   ['sync'],
-  ['auth', 'health', 'conntrack', 'stats', 'metrics', 'reconcile', 'forwarding', 'announce', 'fleet'],
+  /* The fleet's health view runs this node's health checker while it is the elected checker. */
+  ['fleet'],
+  ['auth', 'health', 'conntrack', 'stats', 'metrics', 'reconcile', 'forwarding', 'announce'],
   ['store'],
 ];
 /* Below the store: the @sluice/dataplane package, imported by name (it imports nothing of the agent). */

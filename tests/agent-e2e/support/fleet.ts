@@ -23,7 +23,7 @@ export interface FleetTestbed {
 }
 
 /** A node's fleet view, as a viewer reads it. */
-export const fleetOf = async (t: TestAgent) => (await t.as('viewer').node.status()).fleet!;
+export const fleetOf = async (t: Pick<TestAgent, 'as'>) => (await t.as('viewer').node.status()).fleet!;
 
 export async function startFleetTestbed(): Promise<FleetTestbed> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-fleet-'));

@@ -20,6 +20,12 @@ export async function fleetCommand(argv: string[]): Promise<void> {
   emit(values.json, status.fleet, () => formatFleet(status.fleet));
 }
 
+/** Which node's probes every node applies (fleet/fleet-health.ts). */
+export function checkerLine(fleet: Pick<FleetStatus, 'checker' | 'node'>): string {
+  if (fleet.checker === null) return 'health checked by: no node yet (every node keeps the last published state)';
+  return `health checked by: ${fleet.checker}${fleet.checker === fleet.node ? ' (this node)' : ''}`;
+}
+
 export function formatFleet(fleet: FleetStatus | null, now = Date.now()): string {
   if (!fleet) return 'fleet: none (this agent keeps its own desired state in SQLite; start it with --store etcd://HOST:PORT to share one)';
   const lines = [
@@ -27,6 +33,7 @@ export function formatFleet(fleet: FleetStatus | null, now = Date.now()): string
     `this node: ${fleet.node}, applied revision ${fleet.appliedRevision}`,
   ];
   if (fleet.refused) lines.push(`REFUSING to apply: ${fleet.refused}`);
+  lines.push(checkerLine(fleet));
   if (fleet.reachable) {
     lines.push(convergedLine(fleet));
     lines.push(

@@ -1,5 +1,5 @@
 /* sluice conns | stats | health | audit: read-only views. */
-import type { BackendErrorTotals, FlowTableSummary } from '@sluice/api';
+import type { BackendErrorTotals, BackendHealth, FlowTableSummary } from '@sluice/api';
 import { integer, noMoreThan, parse } from './args.js';
 import { connect } from './connection.js';
 import { emit, healthWord } from './output.js';
@@ -129,23 +129,30 @@ export async function healthCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, {}, 'health');
   noMoreThan(positionals, 1, 'health');
   const list = await (await connect(values)).health.list.query(positionals[0] ? { service: positionals[0] } : undefined);
-  emit(values.json, list, () =>
-    formatTable(
-      ['SERVICE', 'BACKEND', 'STATE', 'CHECK', 'HEALTH', 'LAST CHECK', 'LATENCY', 'OK', 'FAIL', 'ERROR'],
-      list.map((h) => [
-        h.service,
-        h.endpoint,
-        h.state,
-        h.checkType,
-        h.checkType === 'none' ? 'n/a' : healthWord(h),
-        formatTime(h.lastCheckAt),
-        h.lastLatencyMs === null ? null : `${h.lastLatencyMs.toFixed(1)}ms`,
-        h.consecutiveSuccesses,
-        h.consecutiveFailures,
-        h.lastError,
-      ]),
-    ),
+  emit(values.json, list, () => formatHealth(list));
+}
+
+/** `sluice health`'s table; in a fleet a CHECKED BY column names the node whose probe each state is (one elected checker). */
+export function formatHealth(list: BackendHealth[]): string {
+  const checkers = [...new Set(list.flatMap((h) => (h.checkedBy === null ? [] : [h.checkedBy])))];
+  const fleet = checkers.length > 0;
+  const table = formatTable(
+    ['SERVICE', 'BACKEND', 'STATE', 'CHECK', 'HEALTH', 'LAST CHECK', 'LATENCY', 'OK', 'FAIL', ...(fleet ? ['CHECKED BY'] : []), 'ERROR'],
+    list.map((h) => [
+      h.service,
+      h.endpoint,
+      h.state,
+      h.checkType,
+      h.checkType === 'none' ? 'n/a' : healthWord(h),
+      formatTime(h.lastCheckAt),
+      h.lastLatencyMs === null ? null : `${h.lastLatencyMs.toFixed(1)}ms`,
+      h.consecutiveSuccesses,
+      h.consecutiveFailures,
+      ...(fleet ? [h.checkedBy ?? '-'] : []),
+      h.lastError,
+    ]),
   );
+  return fleet ? `checked by ${checkers.join(', ')} (the fleet's elected checker; every node applies its results)\n${table}` : table;
 }
 
 export async function auditCommand(argv: string[]): Promise<void> {

@@ -28,6 +28,7 @@ import { ConsecutiveBreaker, ExponentialBackoff, type IBackoff, circuitBreaker, 
 import { Etcd3, type IKeyValue, type IOptions, type Lease, type Watcher, isRecoverableError } from 'etcd3';
 import type { AuditRecord, WholeService } from '../store/index.js';
 import { AUDIT_PREFIX, COMPAT_KEY, DESIRED_PREFIX, HEAD_KEY, NODES_PREFIX, desiredKeyOf, nodeKey, serviceKey } from './fleet-keys.js';
+import { FleetHealth, type LocalHealth } from './fleet-health.js';
 import { parseServiceDocument, serviceDocumentText } from './service-document.js';
 import type { EtcdAddress } from './store-address.js';
 
@@ -99,6 +100,8 @@ export class EtcdFleet {
   #lease: Lease | undefined;
   #registerTimer: NodeJS.Timeout | undefined;
   readonly #waiters = new Set<{ revision: number; resolve: () => void }>();
+  /** The fleet's one health view (fleet-health.ts), once the agent asked for it. */
+  #health: FleetHealth | undefined;
   #firstApplied: (() => void) | undefined;
 
   constructor(options: EtcdFleetOptions) {
@@ -144,6 +147,23 @@ export class EtcdFleet {
     return this.#options.node;
   }
 
+  /**
+   * The fleet's one health view over this node's own checker: the node checks
+   * only while it is the elected checker, and applies the published results.
+   * Started with start().
+   */
+  shareHealth(local: LocalHealth): FleetHealth {
+    this.#health ??= new FleetHealth({
+      client: this.#client,
+      node: this.#options.node,
+      local,
+      leaseTtlSeconds: this.#options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_S,
+      retryMs: this.#options.retryMs ?? DEFAULT_RETRY_MS,
+      log: this.#options.log,
+    });
+    return this.#health;
+  }
+
   /** The fleet revision this node's local copy holds. */
   get appliedRevision(): number {
     return this.#applied;
@@ -156,6 +176,7 @@ export class EtcdFleet {
    */
   async start(sink: FleetSink, waitMs: number): Promise<void> {
     this.#sink = sink;
+    this.#health?.start();
     const first = new Promise<void>((resolve) => (this.#firstApplied = resolve));
     void this.#run();
     this.#registerTimer = setInterval(() => void this.#register(), REGISTER_EVERY_MS);
@@ -229,6 +250,7 @@ export class EtcdFleet {
       node: this.#options.node,
       appliedRevision: this.#applied,
       refused: this.#refused,
+      checker: this.#health?.checker ?? null,
     };
     try {
       const [head, nodes] = await Promise.all([this.#client.getAll().prefix(HEAD_KEY).exec(), this.#client.getAll().prefix(NODES_PREFIX).exec()]);
@@ -261,6 +283,7 @@ export class EtcdFleet {
     for (const waiter of this.#waiters) waiter.resolve();
     this.#waiters.clear();
     await this.#watcher?.cancel().catch(() => {});
+    await this.#health?.release();
     /* The registration goes at once (a clean stop), not after the lease's TTL. */
     await this.#lease?.revoke().catch(() => {});
     this.#client.close();

@@ -8,6 +8,8 @@
  *   desired/audit/ID        the audit entries of the changes, written in the same transaction
  *   compat                  what every node must share to pick the same backend (compat-record.ts)
  *   nodes/NAME              each node's registration, under its lease (gone when the node is)
+ *   health/checker          the name of the node that checks the backends, under its lease (fleet-health.ts)
+ *   health/backends/SERVICE/ENDPOINT   the checker's published up/down of one backend
  *
  * Nodes watch desired/ only: their registrations' renewals never wake them.
  */
@@ -19,8 +21,13 @@ export const HEAD_KEY = `${DESIRED_PREFIX}head`;
 export const COMPAT_KEY = `${FLEET_PREFIX}compat`;
 export const NODES_PREFIX = `${FLEET_PREFIX}nodes/`;
 
+export const HEALTH_PREFIX = `${FLEET_PREFIX}health/`;
+export const CHECKER_KEY = `${HEALTH_PREFIX}checker`;
+export const HEALTH_RESULTS_PREFIX = `${HEALTH_PREFIX}backends/`;
+
 export const serviceKey = (name: string) => `${SERVICES_PREFIX}${name}`;
 export const nodeKey = (node: string) => `${NODES_PREFIX}${node}`;
+export const healthResultKey = (service: string, endpoint: string) => `${HEALTH_RESULTS_PREFIX}${service}/${endpoint}`;
 
 /** What a key under desired/ is: a service (its name), an audit entry (its id), the head, or something this layout does not know. */
 export type DesiredKey = { kind: 'service'; name: string } | { kind: 'audit'; id: string } | { kind: 'head' } | { kind: 'unknown' };

@@ -59,6 +59,8 @@ export interface BackendHealth {
   lastError: string | null;
   consecutiveSuccesses: number;
   consecutiveFailures: number;
+  /** In a fleet: the node whose probe published this state (fleet/fleet-health.ts); unset: this node's own checker. */
+  checkedBy?: string | null;
 }
 
 /** One probe's outcome. */

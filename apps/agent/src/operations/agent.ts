@@ -56,7 +56,7 @@ import {
   resolveTunnelSources,
   tunnelSettingsEntry,
 } from '../forwarding/tunnel-settings.js';
-import { type BackendHealthStatus, type HealthTarget, type RuntimeParts, createRuntimeParts } from './runtime-parts.js';
+import { type BackendHealthStatus, type HealthSource, type HealthTarget, type RuntimeParts, createRuntimeParts } from './runtime-parts.js';
 import { auditOperations } from './audit.js';
 import { authOperations } from './auth.js';
 import { backendHostOperations } from './backend-hosts.js';
@@ -148,6 +148,8 @@ export class Agent implements SluiceBackend {
   readonly #reconciler: Reconciler;
   readonly #store: Store;
   readonly #parts: RuntimeParts;
+  /** Whose up/down the agent applies: its own checker's, or in a fleet the published one (fleet/fleet-health.ts). */
+  readonly #health: HealthSource;
   /** Checks bearer tokens and logins (the socket server asks it who is calling). */
   readonly authenticator: Authenticator;
 
@@ -234,6 +236,13 @@ export class Agent implements SluiceBackend {
           ? {}
           : { steering: { objectPath: healthSteerObjectBeside(options.objectPath), interfaces: options.interfaces, tunnel: () => this.#tunnel } }),
       });
+    /* In a fleet one elected node checks and every node applies what it publishes; the fleet connects (no I/O yet) here for that. */
+    this.#fleet = options.fleet?.connect({
+      hashSeed: this.#compat.hashSeed,
+      lookupTableSize: this.#compat.lookupTableSize,
+      selection: BACKEND_SELECTION_VERSION,
+    });
+    this.#health = this.#fleet ? this.#fleet.shareHealth(this.#parts.health) : this.#parts.health;
     this.#neighbours = new NextHopNeighbours(this.#parts.network, { log, refreshMs: options.neighbourRefreshMs });
     this.authenticator = new Authenticator(store, options.authenticator);
     this.agent = { info: () => this.#info() };
@@ -278,7 +287,7 @@ export class Agent implements SluiceBackend {
       agent.#fullReconcileTimer.unref();
       if (options.bgp) await agent.#startSpeaker(options.bgp);
       if (options.sync) await agent.#startSync(options.sync);
-      if (options.fleet) await agent.#startFleet(options.fleet);
+      if (agent.#fleet) await agent.#fleet.start(agent.#fleetSink(), options.fleet?.startWaitMs ?? DEFAULT_FLEET_START_WAIT_MS);
       agent.recordAudit(SYSTEM_ACTOR, {
         action: 'agent.start',
         target: 'agent',
@@ -388,7 +397,7 @@ export class Agent implements SluiceBackend {
    * pending one (never checked, not in the maps before) is not. The rows,
    * the header counts and the reconciler all read this one answer.
    */
-  isUp = (service: string, endpoint: string): boolean => this.#parts.health.isUp(service, endpoint);
+  isUp = (service: string, endpoint: string): boolean => this.#health.isUp(service, endpoint);
 
   #statusCache: Map<string, BackendHealthStatus> | undefined;
 
@@ -398,7 +407,7 @@ export class Agent implements SluiceBackend {
    */
   healthStatus(service: string, endpoint: string): BackendHealthStatus | undefined {
     if (!this.#statusCache) {
-      this.#statusCache = new Map(this.#parts.health.status().map((s) => [`${s.service} ${s.endpoint}`, s]));
+      this.#statusCache = new Map(this.#health.status().map((s) => [`${s.service} ${s.endpoint}`, s]));
       queueMicrotask(() => (this.#statusCache = undefined));
     }
     return this.#statusCache.get(`${service} ${endpoint}`);
@@ -416,7 +425,7 @@ export class Agent implements SluiceBackend {
       ...(mode === 'nat' ? {} : { dataPath: { mode, vip, vipPort, backend: target.address } }),
       initialUp: this.#reconciler.carriesFlows(target.service, target.endpoint),
     }));
-    this.#parts.health.setTargets(targets);
+    this.#health.setTargets(targets);
     this.#statusCache = undefined;
   }
 
@@ -523,12 +532,6 @@ export class Agent implements SluiceBackend {
         announcing: this.#speaker ? this.#withheld === null : null,
       }),
     };
-  }
-
-  async #startFleet(settings: NonNullable<AgentOptions['fleet']>): Promise<void> {
-    const compat: FleetCompat = { hashSeed: this.#compat.hashSeed, lookupTableSize: this.#compat.lookupTableSize, selection: BACKEND_SELECTION_VERSION };
-    this.#fleet = settings.connect(compat);
-    await this.#fleet.start(this.#fleetSink(), settings.startWaitMs ?? DEFAULT_FLEET_START_WAIT_MS);
   }
 
   /** True when the desired state is the fleet's (--store etcd://...). */
@@ -717,8 +720,8 @@ export class Agent implements SluiceBackend {
 
   /** Health flips as the checker reports them; returns the function that stops listening. */
   onHealthChange(listener: (status: BackendHealthStatus) => void): () => void {
-    this.#parts.health.on('change', listener);
-    return () => void this.#parts.health.off('change', listener);
+    this.#health.on('change', listener);
+    return () => void this.#health.off('change', listener);
   }
 
   /**
@@ -1054,7 +1057,7 @@ export class Agent implements SluiceBackend {
     /* Normally stopped (and awaited) by the process first; this covers a failed start. */
     void this.#speaker?.stop();
     void this.#neighbours.stop();
-    this.#parts.health.stop();
+    this.#health.stop();
     /* detachOnExit: teardownDataplane below removes the steering filter with the XDP program. */
     this.#parts.steering?.close();
     this.#parts.conntrack?.stop();

@@ -10,7 +10,8 @@ function healthList(agent: Agent, store: Store, serviceName: string | undefined)
   const result: BackendHealth[] = [];
   for (const service of services) {
     for (const backend of store.services.backends(service.name)) {
-      const health = healthOf(service, { health: agent.healthStatus(service.name, backend.endpoint), up: agent.isUp(service.name, backend.endpoint) });
+      const status = agent.healthStatus(service.name, backend.endpoint);
+      const health = healthOf(service, { health: status, up: agent.isUp(service.name, backend.endpoint) });
       result.push({
         service: service.name,
         endpoint: backend.endpoint,
@@ -23,6 +24,7 @@ function healthList(agent: Agent, store: Store, serviceName: string | undefined)
         lastError: health?.lastError ?? null,
         consecutiveSuccesses: health?.consecutiveSuccesses ?? 0,
         consecutiveFailures: health?.consecutiveFailures ?? 0,
+        checkedBy: health ? (status?.checkedBy ?? null) : null,
       });
     }
   }

@@ -15,6 +15,7 @@ const status: FleetStatus = {
   refused: null,
   revision: 42,
   converged: 1,
+  checker: 'lb-2',
   nodes: [
     { node: 'lb-1', version: '0.1.0', appliedRevision: 42, healthy: true, reason: null, announcing: true, compat, updatedAt: NOW - 400 },
     {
@@ -35,6 +36,8 @@ test('a reachable fleet: convergence line and one row per node', () => {
   assert.match(text, /^fleet store etcd:\/\/10\.0\.0\.1:2379: reachable$/m);
   assert.match(text, /^this node: lb-1, applied revision 42$/m);
   assert.match(text, /^converged 1 of 2 at revision 42$/m);
+  assert.match(text, /^health checked by: lb-2$/m);
+  assert.match(formatFleet({ ...status, checker: 'lb-1' }, NOW), /^health checked by: lb-1 \(this node\)$/m);
   assert.match(text, /^lb-1 +0\.1\.0 +42 +yes +yes /m);
   assert.match(text, /^lb-2 +0\.1\.0 +40 +NO +- +.*this node has hash seed 7$/m);
 });

@@ -44,6 +44,8 @@ export const fleetStatusSchema = z.object({
   nodes: z.array(fleetNodeSchema),
   /** Nodes healthy at revision R or later: "converged N of M at revision R". */
   converged: z.number().int(),
+  /** The node that checks every backend's health for the fleet (elected through etcd); null: none known. */
+  checker: z.string().nullable().default(null),
 });
 export type FleetStatus = z.infer<typeof fleetStatusSchema>;
 
@@ -52,4 +54,16 @@ export function convergedLine(status: Pick<FleetStatus, 'converged' | 'nodes' | 
   return status.revision === null
     ? 'store unreachable: convergence unknown'
     : `converged ${status.converged} of ${status.nodes.length} at revision ${status.revision}`;
+}
+
+/** Nodes apply a change within tens of ms: the CLI and the console wait this long after a change for every node to hold it. */
+export const CONVERGE_WAIT_MS = 2000;
+
+/** The line after a change: "converged N of M at revision R", or how far it got within the wait and who is not there yet. */
+export function convergenceAfterChange(fleet: Pick<FleetStatus, 'converged' | 'nodes' | 'revision'>, waitedMs: number): string {
+  const line = convergedLine(fleet);
+  const revision = fleet.revision;
+  if (revision === null || fleet.converged >= fleet.nodes.length) return line;
+  const behind = fleet.nodes.filter((n) => !n.healthy || n.appliedRevision < revision).map((n) => n.node);
+  return `${line}: NOT converged within ${(waitedMs / 1000).toFixed(1)} s (not there yet: ${behind.join(', ')})`;
 }

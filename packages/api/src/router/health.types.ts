@@ -17,6 +17,8 @@ export const backendHealthSchema = z.object({
   lastError: z.string().nullable(),
   consecutiveSuccesses: z.number().int(),
   consecutiveFailures: z.number().int(),
+  /** In a fleet: the node whose probe the state is (the fleet's elected checker); null: this node's own checker, or none yet. */
+  checkedBy: z.string().nullable().default(null),
 });
 export type BackendHealth = z.infer<typeof backendHealthSchema>;
 

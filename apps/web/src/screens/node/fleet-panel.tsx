@@ -68,6 +68,17 @@ export function FleetPanel({ fleet }: { fleet: NodeStatus['fleet'] }) {
             </dd>
             <dt>Convergence</dt>
             <dd data-testid="fleet-converged">{convergedLine(fleet)}</dd>
+            <dt>Health checked by</dt>
+            <dd data-testid="fleet-checker">
+              {fleet.checker === null ? (
+                <span className="muted">no node yet (every node keeps the last published state)</span>
+              ) : (
+                <>
+                  <span className="mono">{fleet.checker}</span>
+                  {fleet.checker === fleet.node ? ' (this node)' : ''}
+                </>
+              )}
+            </dd>
           </dl>
           <DataTable columns={nodeColumns(fleet.revision)} rows={fleet.nodes} rowKey={(n) => n.node} testId="fleet-nodes" compact cardsOnPhone empty={null} />
         </>

@@ -18,6 +18,8 @@ export function HealthSummary() {
     byService.set(backend.service, entry);
   }
   const totalDown = [...byService.values()].reduce((n, s) => n + s.down.length, 0);
+  /* In a fleet one elected node checks and every node applies its results (fleet-health.ts): say which. */
+  const checkers = [...new Set((health.data ?? []).flatMap((h) => (h.checkedBy === null ? [] : [h.checkedBy])))];
   return (
     <section className="card" aria-labelledby="health-title">
       <h2 id="health-title">
@@ -28,6 +30,11 @@ export function HealthSummary() {
           </span>
         )}
       </h2>
+      {checkers.length > 0 && (
+        <p className="muted" data-testid="health-checked-by">
+          checked by {checkers.join(', ')}
+        </p>
+      )}
       <QueryState query={health} loadingLabel="Loading health…">
         {() =>
           byService.size === 0 ? (
