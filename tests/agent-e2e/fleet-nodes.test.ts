@@ -92,8 +92,10 @@ test('a service added once through n1 is applied and announced by all three node
   await sluiceOk(n1.network, ['service', 'add', service(), '--mode', 'dsr', '--algorithm', 'maglev', ...CHECK]);
   const started = performance.now();
   await sluiceOk(n1.network, ['backend', 'add', service(), endpoint(0)]);
-  await sluiceOk(n1.network, ['backend', 'add', service(), endpoint(1)]);
+  const added = await sluiceOk(n1.network, ['backend', 'add', service(), endpoint(1)]);
   const { status, ms } = await converged(n2);
+  /* The changing command itself waited for the fleet and said so: at the revision the fleet is at now. */
+  assert.match(added, new RegExp(`^converged 3 of 3 at revision ${status.revision}$`, 'm'), `backend add printed: ${added}`);
   console.log(
     `# converged ${status.converged} of ${status.nodes.length} at revision ${status.revision}, ${(performance.now() - started).toFixed(0)} ms after the first backend add began (${ms.toFixed(0)} ms after the last returned)`,
   );
@@ -111,9 +113,15 @@ test('a service added once through n1 is applied and announced by all three node
 test('a backend put in maint through n3 is out on every node: new connections through each reach only the other', T, async () => {
   const [, n2, n3] = agents as [NodeAgent, NodeAgent, NodeAgent];
   const started = performance.now();
-  await sluiceOk(n3.network, ['backend', 'maint', service(), endpoint(1)]);
+  const maint = await sluiceOk(n3.network, ['backend', 'maint', service(), endpoint(1)]);
   const returned = performance.now() - started;
   const { status, ms } = await converged(n2);
+  assert.match(maint, new RegExp(`^converged 3 of 3 at revision ${status.revision}$`, 'm'), `backend maint printed: ${maint}`);
+  /* One health view: every node shows the same checker's results. */
+  const health = await Promise.all(agents.map((a) => sluiceOk(a.network, ['health'])));
+  const checker = health[0]!.match(/^checked by (\S+) /m)?.[1];
+  assert.ok(checker, `sluice health names the checker: ${health[0]}`);
+  for (const text of health) assert.match(text, new RegExp(`^checked by ${checker} `, 'm'));
   console.log(
     `# maint through n3 returned in ${returned.toFixed(0)} ms; converged ${status.converged} of 3 at revision ${status.revision} ${ms.toFixed(0)} ms later`,
   );

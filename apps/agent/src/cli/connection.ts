@@ -6,6 +6,7 @@
  */
 import type { SocketClient } from '../server/client.js';
 import { type ConnectionFlags, socketPathFrom, tokenFrom } from './credentials.js';
+import { noteAnswer } from './convergence.js';
 
 export type { ConnectionFlags } from './credentials.js';
 
@@ -16,7 +17,12 @@ const socketClient = () => import('../server/client.js');
 export async function connect(flags: ConnectionFlags, options: { timeoutMs?: number } = {}): Promise<SocketClient> {
   const { createSocketClient } = await socketClient();
   let token: string | null | undefined;
-  return createSocketClient({ socketPath: socketPathFrom(flags), token: () => (token === undefined ? (token = tokenFrom(flags)) : token), ...options });
+  return createSocketClient({
+    socketPath: socketPathFrom(flags),
+    token: () => (token === undefined ? (token = tokenFrom(flags)) : token),
+    onAnswer: (answer) => noteAnswer(flags, answer),
+    ...options,
+  });
 }
 
 /** The agent with a token of the caller's own (null: none), e.g. a session from a login; the token file is not read. */

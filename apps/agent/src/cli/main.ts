@@ -9,6 +9,7 @@ import { AUDIT_USAGE, CONNS_USAGE, HEALTH_USAGE, STATS_USAGE, auditCommand, conn
 import { SERVICE_USAGE, SERVICE_VERBS, serviceCommand } from './service-command.js';
 import { NODE_USAGE, NODE_VERBS, nodeCommand } from './node-command.js';
 import { FLEET_USAGE, fleetCommand } from './fleet-command.js';
+import { reportConvergence } from './convergence.js';
 import { TOKEN_USAGE, TOKEN_VERBS, tokenCommand } from './token-command.js';
 
 const AGENT_USAGE = `sluice agent [--settings FILE] [--interfaces IF,...] [--config SERVICES_FILE] [--data-dir DIR]
@@ -129,7 +130,10 @@ export async function main(argv: string[]): Promise<number> {
       console.log(commandHelp(command));
       return 0;
     }
-    return await command.run(rest);
+    const code = await command.run(rest);
+    /* After a change to a fleet's desired state: "converged N of M at revision R" (convergence.ts). */
+    if (command.callsAgent) await reportConvergence(rest.includes('--json'));
+    return code;
   } catch (error) {
     return report(error);
   }

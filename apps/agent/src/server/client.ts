@@ -13,6 +13,8 @@ export interface SocketClientOptions {
   /** The bearer token, or a function that gives it when the first request goes out (the CLI reads its token file only then). */
   token: string | null | (() => string | null);
   timeoutMs?: number;
+  /** Told of every answer: the procedure's path ("services.create"), whether it was a mutation (POST), and whether it succeeded. */
+  onAnswer?: (answer: { path: string; mutation: boolean; ok: boolean }) => void;
 }
 
 /*
@@ -31,7 +33,7 @@ interface SocketResponse {
 /** tRPC's httpLink passes its headers as a plain object (httpUtils fetchHTTPResponse). */
 type PlainHeaders = Record<string, string>;
 
-function socketFetch(socketPath: string, timeoutMs: number) {
+function socketFetch(socketPath: string, timeoutMs: number, onAnswer: SocketClientOptions['onAnswer']) {
   return (input: string | URL, init?: { method?: string; headers?: PlainHeaders; body?: string; signal?: AbortSignal | null }): Promise<SocketResponse> =>
     new Promise((resolve, reject) => {
       const url = new URL(input);
@@ -55,6 +57,7 @@ function socketFetch(socketPath: string, timeoutMs: number) {
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
             const status = res.statusCode ?? 500;
+            onAnswer?.({ path: url.pathname.slice(1), mutation: (init?.method ?? 'GET') === 'POST', ok: status >= 200 && status < 300 });
             resolve({ ok: status >= 200 && status < 300, status, headers: res.headers, json: async () => JSON.parse(text), text: async () => text });
           });
           res.on('error', reject);
@@ -74,7 +77,7 @@ function socketFetch(socketPath: string, timeoutMs: number) {
 
 export function createSocketClient(options: SocketClientOptions) {
   /* Narrower than the global fetch's type, and all that httpLink uses of it. */
-  const fetch = socketFetch(options.socketPath, options.timeoutMs ?? 30_000) as unknown as typeof globalThis.fetch;
+  const fetch = socketFetch(options.socketPath, options.timeoutMs ?? 30_000, options.onAnswer) as unknown as typeof globalThis.fetch;
   const headers = () => {
     const token = typeof options.token === 'function' ? options.token() : options.token;
     return token ? { authorization: `Bearer ${token}` } : {};

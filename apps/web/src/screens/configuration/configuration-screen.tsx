@@ -30,7 +30,7 @@ function problemsOf(error: unknown): string[] {
 
 export function ConfigurationScreen() {
   const isAdmin = useCan('admin');
-  const notice = useNotice();
+  const notice = useNotice({ fleetChanges: true });
   const [text, setText] = useState('');
   const [preview, setPreview] = useState<{ text: string; result: ImportResult } | null>(null);
   const [problems, setProblems] = useState<string[]>([]);

@@ -49,7 +49,7 @@ const SERVICE_SERIES = 'All backends';
 export function ServiceDetailScreen({ service }: { service: string }) {
   const isAdmin = useCan('admin');
   const isOperator = useCan('operator');
-  const notice = useNotice();
+  const notice = useNotice({ fleetChanges: true });
   const { detail, watchConnected, refresh } = useServiceDetail(service);
   const [range, setRange] = useTimeRange();
   const actions = useBackendActions(service, notice, refresh);

@@ -22,7 +22,7 @@ import { SERVICES_CSV } from './services-csv.ts';
 export function ServicesScreen() {
   const isAdmin = useCan('admin');
   const queryClient = useQueryClient();
-  const { notice, ok, fail, clear } = useNotice();
+  const { notice, ok, fail, clear } = useNotice({ fleetChanges: true });
   const [showCreate, setShowCreate] = useState(false);
   const [deleting, setDeleting] = useState<ServiceView | null>(null);
   const [force, setForce] = useState(false);
