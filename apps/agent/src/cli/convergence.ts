@@ -4,7 +4,8 @@
  * applied it, so the fleet's revision R read right after it includes the
  * change; the CLI then waits up to CONVERGE_WAIT_MS for every registered node
  * to hold R, and says plainly when they did not. A node that keeps its own
- * state (SQLite) prints nothing more.
+ * state (SQLite) prints nothing more and is asked nothing more (its answers
+ * lack the fleet header).
  */
 import { CONVERGE_WAIT_MS, convergenceAfterChange } from '@sluice/api';
 import type { ConnectionFlags } from './credentials.js';
@@ -17,8 +18,8 @@ const FLEET_CHANGES = /^(services|backends|config)\./;
 let changedThrough: ConnectionFlags | undefined;
 
 /** Called with every answer the CLI gets (connection.ts): remembers that a change of the desired state went through. */
-export function noteAnswer(flags: ConnectionFlags, answer: { path: string; mutation: boolean; ok: boolean }): void {
-  if (answer.mutation && answer.ok && answer.path.split(',').some((path) => FLEET_CHANGES.test(path))) changedThrough = flags;
+export function noteAnswer(flags: ConnectionFlags, answer: { path: string; mutation: boolean; ok: boolean; fleet: boolean }): void {
+  if (answer.fleet && answer.mutation && answer.ok && answer.path.split(',').some((path) => FLEET_CHANGES.test(path))) changedThrough = flags;
 }
 
 /** After a command: if it changed the fleet's desired state, waits for the fleet and prints the line (to stderr under --json). */

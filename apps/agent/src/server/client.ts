@@ -13,8 +13,8 @@ export interface SocketClientOptions {
   /** The bearer token, or a function that gives it when the first request goes out (the CLI reads its token file only then). */
   token: string | null | (() => string | null);
   timeoutMs?: number;
-  /** Told of every answer: the procedure's path ("services.create"), whether it was a mutation (POST), and whether it succeeded. */
-  onAnswer?: (answer: { path: string; mutation: boolean; ok: boolean }) => void;
+  /** Told of every answer: the procedure's path ("services.create"), whether it was a mutation (POST), whether it succeeded, and whether the agent is a fleet's node. */
+  onAnswer?: (answer: { path: string; mutation: boolean; ok: boolean; fleet: boolean }) => void;
 }
 
 /*
@@ -29,6 +29,9 @@ interface SocketResponse {
   json(): Promise<unknown>;
   text(): Promise<string>;
 }
+
+/** Set on every answer of an agent whose desired state is a fleet's (socket-server.ts): the CLI then reports convergence after a change. */
+export const FLEET_ANSWER_HEADER = 'x-sluice-fleet';
 
 /** tRPC's httpLink passes its headers as a plain object (httpUtils fetchHTTPResponse). */
 type PlainHeaders = Record<string, string>;
@@ -57,7 +60,12 @@ function socketFetch(socketPath: string, timeoutMs: number, onAnswer: SocketClie
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
             const status = res.statusCode ?? 500;
-            onAnswer?.({ path: url.pathname.slice(1), mutation: (init?.method ?? 'GET') === 'POST', ok: status >= 200 && status < 300 });
+            onAnswer?.({
+              path: url.pathname.slice(1),
+              mutation: (init?.method ?? 'GET') === 'POST',
+              ok: status >= 200 && status < 300,
+              fleet: res.headers[FLEET_ANSWER_HEADER] === '1',
+            });
             resolve({ ok: status >= 200 && status < 300, status, headers: res.headers, json: async () => JSON.parse(text), text: async () => text });
           });
           res.on('error', reject);

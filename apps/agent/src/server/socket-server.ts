@@ -9,6 +9,7 @@ import { connect, isIP } from 'node:net';
 import { dirname } from 'node:path';
 import { CLIENT_ADDRESS_HEADER, createAppRouter, errorReference, type SluiceBackend } from '@sluice/api';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { FLEET_ANSWER_HEADER } from './client.js';
 import type { Authenticator } from '../auth/authenticator.js';
 
 export const SOCKET_MODE = 0o660;
@@ -23,7 +24,7 @@ export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 export interface SocketServerOptions {
   socketPath: string;
   /** The procedures' implementation (the Agent), and who a bearer token is (its authenticator). */
-  agent: SluiceBackend & { readonly authenticator: Pick<Authenticator, 'identify'> };
+  agent: SluiceBackend & { readonly authenticator: Pick<Authenticator, 'identify'>; readonly inFleet?: boolean };
   /**
    * Called on unexpected (INTERNAL) errors, for the agent's log: the real
    * message and stack, under the reference the client was given instead.
@@ -66,6 +67,8 @@ export async function startSocketServer(options: SocketServerOptions): Promise<S
   const handler = createHTTPHandler({
     router: api.router,
     maxBodySize: MAX_REQUEST_BYTES,
+    /* A fleet's node says so on every answer: the CLI waits for convergence after a change only then (cli/convergence.ts). */
+    responseMeta: () => (agent.inFleet ? { headers: { [FLEET_ANSWER_HEADER]: '1' } } : {}),
     createContext: ({ req }) => {
       const token = bearerOf(req.headers.authorization);
       return api.createContext(authenticator.identify(token), token, clientAddressOf(req.headers[CLIENT_ADDRESS_HEADER]));

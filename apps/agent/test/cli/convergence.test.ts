@@ -33,18 +33,19 @@ test('store unreachable: convergence unknown', () => {
   assert.equal(convergenceAfterChange({ revision: null, converged: 0, nodes: [] }, 0), 'store unreachable: convergence unknown');
 });
 
-test('only answered mutations of the desired state count as a change (noteAnswer)', async () => {
+test('only answered mutations of the desired state on a fleet node count as a change (noteAnswer)', async () => {
   const { reportConvergence } = await import('../../src/cli/convergence.js');
   /* Nothing noted: reportConvergence returns without asking the agent (no socket here). */
-  noteAnswer({}, { path: 'auth.login', mutation: true, ok: true });
-  noteAnswer({}, { path: 'services.create', mutation: true, ok: false });
-  noteAnswer({}, { path: 'services.list', mutation: false, ok: true });
+  noteAnswer({}, { path: 'auth.login', mutation: true, ok: true, fleet: true });
+  noteAnswer({}, { path: 'services.create', mutation: true, ok: true, fleet: false });
+  noteAnswer({}, { path: 'services.create', mutation: true, ok: false, fleet: true });
+  noteAnswer({}, { path: 'services.list', mutation: false, ok: true, fleet: true });
   const written: string[] = [];
   const write = process.stderr.write.bind(process.stderr);
   process.stderr.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stderr.write;
   try {
     await reportConvergence(true);
-    noteAnswer({ socket: '/nonexistent/sluice.sock' }, { path: 'backends.setWeight', mutation: true, ok: true });
+    noteAnswer({ socket: '/nonexistent/sluice.sock' }, { path: 'backends.setWeight', mutation: true, ok: true, fleet: true });
     await reportConvergence(true);
   } finally {
     process.stderr.write = write;
