@@ -22,7 +22,7 @@ import { after, before, test } from 'node:test';
 import { HealthChecker } from '@sluice/agent/health';
 import { type TestAgent, startTestAgent } from '@sluice/agent/test-agent';
 import { startEtcd, stopEtcd } from '@sluice/testbed/etcd';
-import { FLEET_NAMESPACE, type FleetTestbed, fleetOf, fleetOption, startFleetTestbed, stopFleetTestbed, until } from './support/fleet.ts';
+import { FLEET_NAMESPACE, type FleetTestbed, fleetOf, fleetOption, startFleetTestbed, stopFleetTestbed, tableEndpoints, until } from './support/fleet.ts';
 
 const T = { timeout: 180_000 };
 /* fall 2 at 200 ms: a dead backend is down within about half a second of the checker's probes. */
@@ -65,6 +65,7 @@ interface ChildChange {
   t: number;
   change: { service: string; endpoint: string; up: boolean };
   eligible: string[];
+  table: string[];
   row: { up: boolean; checkedBy: string | null; lastCheckAt: number | null };
 }
 
@@ -119,8 +120,15 @@ let service = '';
 const log: string[] = [];
 
 const inFleet = (node: string) => startTestAgent(undefined, new HealthChecker(), { fleet: fleetOption(bed!, { node, log }) });
-const eligibleOn = async (t: TestAgent<HealthChecker>) =>
-  (await t.as('viewer').services.get({ service })).backends.filter((b) => b.eligible).map((b) => b.endpoint);
+/** The backends a node gives new flows to: its API's eligible ones, checked against its maps' lookup table (they must agree). */
+const eligibleOn = async (t: TestAgent<HealthChecker>) => {
+  const eligible = (await t.as('viewer').services.get({ service })).backends
+    .filter((b) => b.eligible)
+    .map((b) => b.endpoint)
+    .sort();
+  assert.deepEqual(tableEndpoints(t as unknown as Parameters<typeof tableEndpoints>[0], service), eligible, 'the maps follow the health view');
+  return eligible;
+};
 const rowOn = async (t: TestAgent<HealthChecker>, endpoint: string) => (await t.as('viewer').health.list({ service })).find((h) => h.endpoint === endpoint)!;
 
 before(async () => {
@@ -188,6 +196,7 @@ test('a backend stops: all three nodes mark it down with the same published resu
   );
   const c1Down = c1!.changes.find((c) => c.change.endpoint === b1.endpoint && !c.change.up)!;
   assert.deepEqual(c1Down.eligible, [b2.endpoint], 'c1 sends new flows to b2 only');
+  assert.deepEqual(c1Down.table, [b2.endpoint], "c1's lookup table holds b2 only");
   assert.deepEqual(await eligibleOn(n2), [b2.endpoint]);
   assert.deepEqual(await eligibleOn(n3), [b2.endpoint]);
   /* One result: the same checker and the same observed-at on every node. */

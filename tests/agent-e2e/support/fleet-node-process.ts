@@ -3,13 +3,13 @@
  * real etcd client), so a test can SIGKILL it: a dead node, not a clean stop
  * that hands its roles over. Prints one JSON line when started
  * ({ ready, pinDir, dataDir }: the test cleans them up after the kill), then one
- * per health flip it applies ({ change, eligible, row }: what its API says then).
+ * per health flip it applies ({ change, eligible, table, row }: what its API and its maps say then).
  *
  *   node --import tsx fleet-node-process.ts ETCD_SOCKET NODE_NAME
  */
 import { HealthChecker } from '@sluice/agent/health';
 import { startTestAgent } from '@sluice/agent/test-agent';
-import { fleetOption } from './fleet.ts';
+import { fleetOption, tableEndpoints } from './fleet.ts';
 
 const [socket, node] = process.argv.slice(2);
 if (!socket || !node) throw new Error('usage: fleet-node-process.ts ETCD_SOCKET NODE_NAME');
@@ -24,7 +24,8 @@ t.agent.onHealthChange((change) => {
     const detail = await viewer.services.get({ service: change.service });
     const row = (await viewer.health.list({ service: change.service })).find((h) => h.endpoint === change.endpoint);
     const eligible = detail.backends.filter((b) => b.eligible).map((b) => b.endpoint);
-    print({ t: Date.now(), change: { service: change.service, endpoint: change.endpoint, up: change.up }, eligible, row });
+    const table = tableEndpoints(t, change.service);
+    print({ t: Date.now(), change: { service: change.service, endpoint: change.endpoint, up: change.up }, eligible, table, row });
   })();
 });
 print({ ready: node, pinDir: t.pinDir, dataDir: t.dataDir });

@@ -22,6 +22,21 @@ export interface FleetTestbed {
   etcd: EtcdServer;
 }
 
+/** The endpoints the service's active lookup table gives new flows to: the node's maps, not its API's view. */
+export function tableEndpoints(t: Pick<TestAgent, 'agent' | 'maps'>, service: string): string[] {
+  const id = t.agent.serviceDataplaneId(service);
+  if (id === null) return [];
+  const entry = [...t.maps.services.entries()].find(([, v]) => v.id === id);
+  if (!entry) return [];
+  const table = t.maps.lookupTables.lookup(id * 2 + entry[1].active_table);
+  const slots = new Set([...(table?.slots ?? [])].filter((slot) => slot !== 0xffff));
+  const placed = t.agent.placement().get(service)?.backends ?? new Map<string, number>();
+  return [...placed]
+    .filter(([, backendId]) => slots.has(backendId))
+    .map(([endpoint]) => endpoint)
+    .sort();
+}
+
 /** A node's fleet view, as a viewer reads it. */
 export const fleetOf = async (t: Pick<TestAgent, 'as'>) => (await t.as('viewer').node.status()).fleet!;
 

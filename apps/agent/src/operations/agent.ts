@@ -268,8 +268,8 @@ export class Agent implements SluiceBackend {
       agent.#syncHealthTargets();
       agent.#reconcileStore();
       /* Each health.changes subscriber listens too; the default cap of 10 would warn. */
-      agent.#parts.health.setMaxListeners(0);
-      agent.#parts.health.on('change', (status: BackendHealthStatus) => {
+      agent.#health.setMaxListeners(0);
+      agent.#health.on('change', (status: BackendHealthStatus) => {
         log('info', `backend ${status.endpoint} of ${status.service} is ${status.up ? 'up' : 'down'}`);
         agent.#recordHealthChange(status);
         agent.#statusCache = undefined;
