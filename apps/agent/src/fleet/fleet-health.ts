@@ -174,6 +174,8 @@ export class FleetHealth extends EventEmitter {
       try {
         const revision = await this.#list();
         this.#followError = null;
+        /* A watch opened after stop() would never end (the client is closing): the loop would keep the process alive. */
+        if (this.#stopped) return;
         await this.#watch(revision + 1);
       } catch (error) {
         /* Unreachable: the last published state stays (see the header). */
@@ -291,7 +293,7 @@ export class FleetHealth extends EventEmitter {
   async #tryToCheck(): Promise<void> {
     const { client, node } = this.#options;
     const holder = await client.get(CHECKER_KEY).string();
-    if (holder !== null) return;
+    if (holder !== null || this.#stopped) return;
     const lease = client.lease(this.#options.leaseTtlSeconds, { autoKeepAlive: true });
     lease.on('lost', () => {
       if (this.#lease === lease) this.#resign('its lease was lost (etcd unreachable for longer than the TTL)');
@@ -371,12 +373,10 @@ export class FleetHealth extends EventEmitter {
 
   /** Each turn while checking: what the local checker says and the fleet does not yet (a failed write, a first result) is published. */
   async #republish(): Promise<void> {
-    const pending = this.#options.local
-      .status()
-      .filter((health) => {
-        const key = keyOf(health.service, health.endpoint);
-        return !health.pending && this.#published.get(key)?.up !== health.up && this.#written.get(key) !== health.up;
-      });
+    const pending = this.#options.local.status().filter((health) => {
+      const key = keyOf(health.service, health.endpoint);
+      return !health.pending && this.#published.get(key)?.up !== health.up && this.#written.get(key) !== health.up;
+    });
     await Promise.all(pending.map((health) => this.#publish(health)));
   }
 
