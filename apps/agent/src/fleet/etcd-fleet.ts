@@ -28,7 +28,7 @@ import { ConsecutiveBreaker, ExponentialBackoff, type IBackoff, circuitBreaker, 
 import { Etcd3, type IKeyValue, type IOptions, type Lease, type Watcher, isRecoverableError } from 'etcd3';
 import type { AuditRecord, WholeService } from '../store/index.js';
 import { AUDIT_PREFIX, COMPAT_KEY, DESIRED_PREFIX, HEAD_KEY, NODES_PREFIX, desiredKeyOf, nodeKey, serviceKey } from './fleet-keys.js';
-import { FleetHealth, type LocalHealth } from './fleet-health.js';
+import { FleetHealth, type LocalHealth, cancelWithin } from './fleet-health.js';
 import { parseServiceDocument, serviceDocumentText } from './service-document.js';
 import type { EtcdAddress } from './store-address.js';
 
@@ -97,6 +97,8 @@ export class EtcdFleet {
   #refused: string | null = null;
   #stopped = false;
   #watcher: Watcher | undefined;
+  /** Takes the run loop's listeners off the current watcher (stop(): they must not act on the cancel). */
+  #detachWatch: (() => void) | undefined;
   #lease: Lease | undefined;
   #registerTimer: NodeJS.Timeout | undefined;
   readonly #waiters = new Set<{ revision: number; resolve: () => void }>();
@@ -150,7 +152,8 @@ export class EtcdFleet {
   /**
    * The fleet's one health view over this node's own checker: the node checks
    * only while it is the elected checker, and applies the published results.
-   * Started with start().
+   * Started by the run loop once the compatibility record matches: a node that
+   * refuses it neither checks for the fleet nor applies its results.
    */
   shareHealth(local: LocalHealth): FleetHealth {
     this.#health ??= new FleetHealth({
@@ -159,6 +162,8 @@ export class EtcdFleet {
       local,
       leaseTtlSeconds: this.#options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_S,
       retryMs: this.#options.retryMs ?? DEFAULT_RETRY_MS,
+      mayCheck: () => this.#refused === null,
+      cancelWaitMs: this.#options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
       log: this.#options.log,
     });
     return this.#health;
@@ -176,7 +181,6 @@ export class EtcdFleet {
    */
   async start(sink: FleetSink, waitMs: number): Promise<void> {
     this.#sink = sink;
-    this.#health?.start();
     const first = new Promise<void>((resolve) => (this.#firstApplied = resolve));
     void this.#run();
     this.#registerTimer = setInterval(() => void this.#register(), REGISTER_EVERY_MS);
@@ -282,8 +286,11 @@ export class EtcdFleet {
     clearInterval(this.#registerTimer);
     for (const waiter of this.#waiters) waiter.resolve();
     this.#waiters.clear();
-    await this.#watcher?.cancel().catch(() => {});
-    await this.#health?.release();
+    /* Both watches ended in etcd before the client closes (a watcher left in it reconnects for ever); bounded, etcd may be going too. */
+    const watcher = this.#watcher;
+    this.#watcher = undefined;
+    this.#detachWatch?.();
+    await Promise.all([watcher && cancelWithin(watcher, this.#options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS), this.#health?.release()]);
     /* The registration goes at once (a clean stop), not after the lease's TTL. */
     await this.#lease?.revoke().catch(() => {});
     this.#client.close();
@@ -300,6 +307,7 @@ export class EtcdFleet {
           await sleep(this.#options.retryMs ?? DEFAULT_RETRY_MS);
           continue;
         }
+        this.#health?.start();
         if (needList) {
           await this.#list();
           needList = false;
@@ -372,10 +380,24 @@ export class EtcdFleet {
         .startRevision(String(this.#applied + 1))
         .watcher();
       this.#watcher = watcher;
-      const end = (how: 'relist' | 'resume', why: unknown) => {
-        watcher.removeAllListeners();
-        /* Errors after the end must not crash the process. */
+      /*
+       * Only our own listeners come off: removeAllListeners() would also take
+       * those of a cancel() under way (stop()'s), which then never settles.
+       * Errors after the end must not crash the process.
+       */
+      const detach = () => {
+        watcher.off('connected', onConnected);
+        watcher.off('data', onData);
+        watcher.off('error', onError);
+        watcher.off('disconnected', onDisconnected);
         watcher.on('error', () => {});
+      };
+      this.#detachWatch = () => {
+        detach();
+        resolve('resume');
+      };
+      const end = (how: 'relist' | 'resume', why: unknown) => {
+        detach();
         void watcher.cancel().catch(() => {});
         if (this.#watcher === watcher) this.#watcher = undefined;
         if (!this.#stopped) {
@@ -385,18 +407,22 @@ export class EtcdFleet {
         }
         resolve(how);
       };
-      watcher.on('connected', () => this.#reachedStore());
-      watcher.on('data', (response) => {
+      const onConnected = () => this.#reachedStore();
+      const onData = (response: { events: { type: string; kv: IKeyValue }[] }) => {
         if (response.events.length === 0) return;
         try {
           this.#applyEvents(response.events);
         } catch (error) {
           end('relist', error);
         }
-      });
+      };
       /* A compacted start revision (or any cancel): what happened in the gap is unknown, so list again. */
-      watcher.on('error', (error) => end('relist', error));
-      watcher.on('disconnected', (error) => end('resume', error));
+      const onError = (error: unknown) => end('relist', error);
+      const onDisconnected = (error: unknown) => end('resume', error);
+      watcher.on('connected', onConnected);
+      watcher.on('data', onData);
+      watcher.on('error', onError);
+      watcher.on('disconnected', onDisconnected);
     });
   }
 

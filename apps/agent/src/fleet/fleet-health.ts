@@ -60,6 +60,10 @@ export interface FleetHealthOptions {
   leaseTtlSeconds: number;
   /** Pause between campaign turns and after a broken watch. */
   retryMs: number;
+  /** False while this node must not check for the fleet (it refuses the compatibility record): it neither campaigns nor keeps the role. */
+  mayCheck?: () => boolean;
+  /** How long stop() waits for etcd to end this node's watch before it lets go (release()). */
+  cancelWaitMs?: number;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -84,6 +88,7 @@ export class FleetHealth extends EventEmitter {
   #watcher: Watcher | undefined;
   #stopped = false;
   #started = false;
+  /** Ends the current watch as stop() does: our listeners off, the follow loop's wait resolved. */
   #endWatch: (() => void) | undefined;
   readonly #publishing = new Set<string>();
   /** What this node wrote as the checker (until its watch brings it back): a republish does not write it twice. */
@@ -141,10 +146,16 @@ export class FleetHealth extends EventEmitter {
     this.#options.local.stop();
   }
 
-  /** Hands the role over at once on a clean stop (before the client closes), not after the lease's TTL. */
+  /**
+   * On a clean stop, before the client closes: the watch ended in etcd (a
+   * watcher left in the client would have it reconnect for ever, keeping the
+   * process alive) and the role handed over at once, not after the lease's TTL.
+   */
   async release(): Promise<void> {
     this.stop();
-    await this.#watcher?.cancel().catch(() => {});
+    const watcher = this.#watcher;
+    this.#watcher = undefined;
+    if (watcher) await cancelWithin(watcher, this.#options.cancelWaitMs ?? 2000);
     await this.#lease?.revoke().catch(() => {});
   }
 
@@ -209,13 +220,24 @@ export class FleetHealth extends EventEmitter {
     return new Promise((resolve, reject) => {
       const watcher = this.#options.client.watch().prefix(HEALTH_PREFIX).startRevision(String(from)).watcher();
       this.#watcher = watcher;
-      const end = (error: unknown) => {
-        watcher.removeAllListeners();
+      /*
+       * Only our own listeners come off: removeAllListeners() would also take
+       * those of a cancel() under way, which then never settles and leaves the
+       * watcher in the client, reconnecting for ever.
+       */
+      const detach = () => {
+        watcher.off('data', onData);
+        watcher.off('error', end);
+        watcher.off('disconnected', end);
         watcher.on('error', () => {});
+      };
+      const end = (error: unknown) => {
+        detach();
+        if (this.#watcher === watcher) this.#watcher = undefined;
         void watcher.cancel().catch(() => {});
         reject(error);
       };
-      watcher.on('data', (response) => {
+      const onData = (response: { events: { type: string; kv: IKeyValue }[] }) => {
         for (const { type, kv } of response.events) {
           const key = kv.key.toString();
           if (key === CHECKER_KEY) {
@@ -231,11 +253,12 @@ export class FleetHealth extends EventEmitter {
           const result = resultOf(kv);
           if (result) this.#take(result);
         }
-      });
+      };
+      watcher.on('data', onData);
       watcher.on('error', end);
       watcher.on('disconnected', end);
       this.#endWatch = () => {
-        watcher.removeAllListeners();
+        detach();
         resolve();
       };
     });
@@ -277,7 +300,9 @@ export class FleetHealth extends EventEmitter {
     this.#campaigning = true;
     clearTimeout(this.#campaignTimer);
     try {
-      if (!this.#lease) await this.#tryToCheck();
+      /* A node that refuses the fleet's compatibility record would judge backends for a fleet whose tables it does not share. */
+      if (!(this.#options.mayCheck?.() ?? true)) this.#resign("it refuses the fleet's compatibility record");
+      else if (!this.#lease) await this.#tryToCheck();
       else await this.#republish();
     } catch (error) {
       if (!this.#stopped) this.#options.log('warn', `fleet health: campaign: ${messageOf(error)}`);
@@ -299,13 +324,15 @@ export class FleetHealth extends EventEmitter {
       if (this.#lease === lease) this.#resign('its lease was lost (etcd unreachable for longer than the TTL)');
     });
     let id: string;
+    let result: Awaited<ReturnType<ReturnType<typeof client.if>['commit']>>;
     try {
       id = await lease.grant();
+      result = await client.if(CHECKER_KEY, 'Create', '==', 0).then(client.put(CHECKER_KEY).value(node).lease(id)).commit();
     } catch (error) {
+      /* Not elected: the lease goes too (its keep-alive would otherwise run on). */
       void lease.revoke().catch(() => {});
       throw error;
     }
-    const result = await client.if(CHECKER_KEY, 'Create', '==', 0).then(client.put(CHECKER_KEY).value(node).lease(id)).commit();
     if (!result.succeeded || this.#stopped) {
       await lease.revoke().catch(() => {});
       return;
@@ -326,7 +353,8 @@ export class FleetHealth extends EventEmitter {
     this.#lease = undefined;
     this.#leaseId = undefined;
     this.#options.local.off('change', this.#onLocalChange);
-    this.#options.local.setTargets([]);
+    /* A stopped local checker takes no targets (the agent stopped it with this view). */
+    if (!this.#stopped) this.#options.local.setTargets([]);
     void lease.revoke().catch(() => {});
     this.#options.log('warn', `fleet health: this node no longer checks: ${why}`);
   }
@@ -423,6 +451,16 @@ function resultOf(kv: IKeyValue): PublishedHealth | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Cancels a watch in etcd, waiting at most waitMs (an etcd that stopped answering does not hold up a stop for ever). */
+export async function cancelWithin(watcher: Watcher, waitMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, waitMs);
+  });
+  await Promise.race([watcher.cancel().catch(() => {}), gaveUp]);
+  clearTimeout(timer);
 }
 
 function messageOf(error: unknown): string {
