@@ -88,6 +88,15 @@ export const BACKEND_SELECTION_VERSION = 1;
 export class EtcdFleet {
   readonly #options: EtcdFleetOptions;
   readonly #client: Etcd3;
+  readonly #clientOptions: IOptions;
+  /**
+   * The health view's own client, so each watch has a gRPC stream of its own:
+   * etcd3's watch manager matches an answer "created and cancelled at once"
+   * (a start revision compacted away) to the first of its watchers still
+   * without an id, which with two watchers on one stream can be the other one;
+   * the stray answer then throws "Failed to find watcher" (fleet-outage).
+   */
+  #healthClient: Etcd3 | undefined;
   #sink: FleetSink | undefined;
   /** The mod_revision of each service in the local copy: what a change's compare is based on. */
   readonly #known = new Map<string, string>();
@@ -138,6 +147,7 @@ export class EtcdFleet {
       if (options.password === undefined) throw new Error(`--store ${options.address.display}: user ${options.address.user} needs --store-password-file`);
       clientOptions.auth = { username: options.address.user, password: options.password };
     }
+    this.#clientOptions = clientOptions;
     this.#client = new Etcd3(clientOptions);
   }
 
@@ -156,8 +166,9 @@ export class EtcdFleet {
    * refuses it neither checks for the fleet nor applies its results.
    */
   shareHealth(local: LocalHealth): FleetHealth {
+    this.#healthClient ??= new Etcd3(this.#clientOptions);
     this.#health ??= new FleetHealth({
-      client: this.#client,
+      client: this.#healthClient,
       node: this.#options.node,
       local,
       leaseTtlSeconds: this.#options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_S,
@@ -294,6 +305,7 @@ export class EtcdFleet {
     /* The registration goes at once (a clean stop), not after the lease's TTL. */
     await this.#lease?.revoke().catch(() => {});
     this.#client.close();
+    this.#healthClient?.close();
   }
 
   /* ---- the run loop: compatibility, list, watch; again after a break ---- */
