@@ -9,9 +9,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestAgent } from '@sluice/agent/test-agent';
-import { mapsSnapshot } from '@sluice/agent/test-agent';
 import { convergedLine } from '@sluice/api';
-import { type FleetTestbed, startFleetNode, startFleetTestbed, stopFleetTestbed, until } from './support/fleet.ts';
+import { type FleetTestbed, forwardingSnapshot, startFleetNode, startFleetTestbed, stopFleetTestbed, until } from './support/fleet.ts';
 
 const T = { timeout: 120_000 };
 const WEB = '198.18.100.1:80/tcp';
@@ -61,13 +60,13 @@ test('a change through one node is applied on every node: same store rows, same 
     `# reweight through n2: returned in ${reweighReturned.toFixed(1)} ms; n1, n3 applied ${reweighOthers.map((ms) => `${(reweighReturned + ms).toFixed(1)} ms`).join(', ')} after the call began`,
   );
 
-  /* The same desired state makes the same maps on every node: services, backends, Maglev tables. */
+  /* The same desired state makes the same forwarding on every node: services, backends, active Maglev tables (forwardingSnapshot). */
   await until('maps equal on all nodes', () => {
-    const first = JSON.stringify(mapsSnapshot(n1));
-    return [n2, n3].every((n) => JSON.stringify(mapsSnapshot(n)) === first);
+    const first = JSON.stringify(forwardingSnapshot(n1));
+    return [n2, n3].every((n) => JSON.stringify(forwardingSnapshot(n)) === first);
   });
-  assert.deepEqual(mapsSnapshot(n2), mapsSnapshot(n1));
-  assert.deepEqual(mapsSnapshot(n3), mapsSnapshot(n1));
+  assert.deepEqual(forwardingSnapshot(n2), forwardingSnapshot(n1));
+  assert.deepEqual(forwardingSnapshot(n3), forwardingSnapshot(n1));
 
   /* The audit log is shared: each node has both entries, once. */
   for (const n of nodes) {

@@ -11,7 +11,7 @@ import { type Server, type Socket, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdFleet, parseStoreAddress } from '@sluice/agent/fleet';
-import { ManualHealth, type TestAgent, startTestAgent } from '@sluice/agent/test-agent';
+import { ManualHealth, type TestAgent, mapsSnapshot, startTestAgent } from '@sluice/agent/test-agent';
 import { type EtcdServer, ensureEtcdNamespace, removeEtcdNamespace, startEtcd, stopEtcd } from '@sluice/testbed/etcd';
 import { tagged } from '@sluice/testbed/tag';
 
@@ -35,6 +35,24 @@ export function tableEndpoints(t: Pick<TestAgent, 'agent' | 'maps'>, service: st
     .filter(([, backendId]) => slots.has(backendId))
     .map(([endpoint]) => endpoint)
     .sort();
+}
+
+/**
+ * What a node forwards with: its maps as mapsSnapshot() has them, except that
+ * of each service's two lookup tables only the active one counts (as its
+ * content), not which half holds it nor what the other half still holds. Those
+ * are the node's history (each table change flips the half), not its
+ * forwarding: a node that lists the fleet again after a gap reaches the same
+ * tables in fewer steps than one that followed every change.
+ */
+export function forwardingSnapshot(t: Pick<TestAgent, 'maps'>): unknown {
+  const maps = mapsSnapshot(t) as { services: [unknown, { id: number; active_table: number }][]; lookupTables: [number, unknown][] } & Record<string, unknown>;
+  const tables = new Map(maps.lookupTables);
+  return {
+    ...maps,
+    services: maps.services.map(([key, { active_table, ...config }]) => [key, config]),
+    lookupTables: maps.services.map(([key, config]) => [key, tables.get(config.id * 2 + config.active_table) ?? null]),
+  };
 }
 
 /** A node's fleet view, as a viewer reads it. */
