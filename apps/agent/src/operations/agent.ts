@@ -71,6 +71,7 @@ import { nodeOperations } from './node.js';
 import { dataplaneBuildOf, nodeLossRisks } from './node-compat.js';
 import { BACKEND_SELECTION_VERSION, type EtcdFleet, type FleetSink } from '../fleet/etcd-fleet.js';
 import { type BgpSettings, Speaker, type VipRoutes, VrrpRoleState, nodeCannotServe, vipsToAnnounce } from '../announce/index.js';
+import type { EventLoopDelay } from '../event-loop-watch.js';
 
 export interface AgentOptions extends DataplaneOwnerOptions {
   /** SQLite store directory, or ':memory:' (tests). */
@@ -992,6 +993,11 @@ export class Agent implements SluiceBackend {
     };
   }
 
+  /** For the metrics: the event loop's delay since the last scrape; null without a watch (tests). */
+  eventLoopDelay(): EventLoopDelay | null {
+    return this.#parts.eventLoop?.read() ?? null;
+  }
+
   /** For the metrics: the speaker's last reading (never waits for BIRD at scrape time). */
   nodeMetrics(): NonNullable<MetricsSnapshot['node']> {
     const status = this.#speaker?.status;
@@ -1059,6 +1065,7 @@ export class Agent implements SluiceBackend {
     this.#parts.steering?.close();
     this.#parts.conntrack?.stop();
     this.#parts.stats?.stop();
+    this.#parts.eventLoop?.stop();
     this.#sync?.stop();
     this.#flowEvents?.close();
     /* Before the store: a batch applied now would write to a closed database. */

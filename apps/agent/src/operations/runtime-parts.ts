@@ -12,6 +12,7 @@ import { type MetricsServer, startMetricsServer } from '../metrics/index.js';
 import { type BackendSignalSource, StatsSampler, type StatsIds } from '../stats/index.js';
 import { log } from '../log.js';
 import { type HostNetwork, KernelNetwork } from '../forwarding/host-network.js';
+import { EventLoopWatch } from '../event-loop-watch.js';
 
 export type { BackendHealth as BackendHealthStatus, FlowFilter, FlowView, HealthTarget, MetricsServer };
 
@@ -32,6 +33,8 @@ export interface RuntimeParts {
   network: HostNetwork;
   /** Steers the data-path probes of dsr/ipip/gue backends (attached at egress); null: none (tests, or it failed to load). */
   steering: ProbeSteering | null;
+  /** How late the event loop runs (metrics; stalls logged); absent in tests' parts. */
+  eventLoop?: EventLoopWatch | null;
 }
 
 export interface RuntimePartsOptions {
@@ -57,6 +60,9 @@ export function createRuntimeParts(options: RuntimePartsOptions): RuntimeParts {
     startMetricsServer,
     network,
     steering,
+    eventLoop: new EventLoopWatch((ms) =>
+      log('warn', `the event loop stalled for ${Math.round(ms)} ms: no API call, node check, flow sync or change was served meanwhile`),
+    ),
   };
   /* An EventEmitter 'error' without a listener would end the agent: log it instead. */
   parts.stats?.on('error', (error: unknown) => log('error', `stats sampler: ${(error as Error).message}`));
