@@ -1039,8 +1039,8 @@ export class Agent implements SluiceBackend {
   }
 
   /** Creates the first admin user from a password file, once. */
-  ensureFirstAdmin(passwordFile: string): void {
-    ensureFirstAdmin(this.#store, passwordFile);
+  ensureFirstAdmin(passwordFile: string): Promise<void> {
+    return ensureFirstAdmin(this.#store, passwordFile);
   }
 
   /** Serves Prometheus metrics read from this agent at each scrape. */
