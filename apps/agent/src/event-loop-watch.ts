@@ -3,7 +3,8 @@
  * no API call or `sluice node check`, streams no flow sync and applies no
  * change, so an operator (and a failed test's log) must be able to see it:
  * the delay's quantiles for the metrics, and every stall of a second or more
- * counted and logged with its length.
+ * counted and logged with its length. Watched from the moment the agent
+ * serves (start()): its start-up is busy by nature and timed on its own.
  */
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 
@@ -23,15 +24,20 @@ export interface EventLoopDelay {
 
 export class EventLoopWatch {
   readonly #histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
-  readonly #timer: NodeJS.Timeout;
   readonly #onStall: (ms: number) => void;
-  #lastTick = performance.now();
+  #timer: NodeJS.Timeout | undefined;
+  #lastTick = 0;
   #stalls = 0;
   #longestStallMs = 0;
 
   constructor(onStall: (ms: number) => void) {
     this.#onStall = onStall;
+  }
+
+  start(): void {
+    if (this.#timer) return;
     this.#histogram.enable();
+    this.#lastTick = performance.now();
     this.#timer = setInterval(() => this.#tick(), TICK_MS).unref();
   }
 

@@ -12,9 +12,13 @@ function blockFor(ms: number): void {
   while (performance.now() < until);
 }
 
-test('a stall of the loop past STALL_MS is counted and logged once with its length; short delays are not stalls', async () => {
+test('from start(), a stall of the loop past STALL_MS is counted and logged once with its length; short delays are not stalls', async () => {
   const logged: number[] = [];
   const watch = new EventLoopWatch((ms) => logged.push(ms));
+  blockFor(STALL_MS + 100);
+  await sleep(50);
+  assert.deepEqual(watch.read(), { p50Ms: 0, p99Ms: 0, maxMs: 0, stalls: 0, longestStallMs: 0 }, 'nothing is watched before start()');
+  watch.start();
   try {
     await sleep(250);
     blockFor(STALL_MS / 4);

@@ -841,6 +841,7 @@ export class Agent implements SluiceBackend {
   /** The process calls this once the API serves: from then on the VIPs may be announced. */
   markReady(): Promise<void> {
     this.#ready = true;
+    this.#parts.eventLoop?.start();
     return this.#announce();
   }
 
