@@ -1,6 +1,6 @@
 /* What the agent hands the metrics endpoint at each scrape. */
 import type { BackendErrorTotals, SyncStatus, TrafficTotals } from '@sluice/api';
-import type { EventLoopDelay } from '../event-loop-watch.js';
+import type { EventLoopDelay } from './event-loop-watch.js';
 
 export interface MetricsSnapshot {
   version: string;

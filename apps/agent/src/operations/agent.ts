@@ -42,7 +42,7 @@ import { Authenticator, type AuthenticatorOptions } from '../auth/authenticator.
 import { ensureAdminTokenFile } from '../auth/admin-token-file.js';
 import { ensureFirstAdmin } from '../auth/first-admin.js';
 import type { FlowFilter, listFlows } from '../conntrack/index.js';
-import type { MetricsServer, MetricsServerOptions, MetricsSnapshot } from '../metrics/index.js';
+import type { EventLoopDelay, MetricsServer, MetricsServerOptions, MetricsSnapshot } from '../metrics/index.js';
 import { type BackendSignalSource, type Placement, type RatePoint, type StatsScope, readTotals } from '../stats/index.js';
 import { type DataplaneOwnerOptions, startDataplane, teardownDataplane } from './dataplane-owner.js';
 import { log } from '../log.js';
@@ -71,7 +71,6 @@ import { nodeOperations } from './node.js';
 import { dataplaneBuildOf, nodeLossRisks } from './node-compat.js';
 import { BACKEND_SELECTION_VERSION, type EtcdFleet, type FleetSink } from '../fleet/etcd-fleet.js';
 import { type BgpSettings, Speaker, type VipRoutes, VrrpRoleState, nodeCannotServe, vipsToAnnounce } from '../announce/index.js';
-import type { EventLoopDelay } from '../event-loop-watch.js';
 
 export interface AgentOptions extends DataplaneOwnerOptions {
   /** SQLite store directory, or ':memory:' (tests). */

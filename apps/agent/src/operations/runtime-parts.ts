@@ -8,11 +8,10 @@ import type { EventEmitter } from 'node:events';
 import { ConntrackGc, type EndFlowsReport, type FlowFilter, type FlowView, listFlows, workerFor } from '../conntrack/index.js';
 import type { DataplaneMaps } from '@sluice/dataplane';
 import { type BackendHealth, HealthChecker, type HealthTarget, ProbeSteering, type ProbeSteeringOptions } from '../health/index.js';
-import { type MetricsServer, startMetricsServer } from '../metrics/index.js';
+import { EventLoopWatch, type MetricsServer, startMetricsServer } from '../metrics/index.js';
 import { type BackendSignalSource, StatsSampler, type StatsIds } from '../stats/index.js';
 import { log } from '../log.js';
 import { type HostNetwork, KernelNetwork } from '../forwarding/host-network.js';
-import { EventLoopWatch } from '../event-loop-watch.js';
 
 export type { BackendHealth as BackendHealthStatus, FlowFilter, FlowView, HealthTarget, MetricsServer };
 

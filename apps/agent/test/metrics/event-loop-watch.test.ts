@@ -1,9 +1,9 @@
 /* The event loop watch: a real stall of the loop is counted, logged once with its length, and shows in the metrics. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EventLoopWatch, STALL_MS } from '../src/event-loop-watch.js';
-import type { MetricsSnapshot } from '../src/metrics/index.js';
-import { createMetricsRegistry } from '../src/metrics/registry.js';
+import { EventLoopWatch, STALL_MS } from '../../src/metrics/event-loop-watch.js';
+import type { MetricsSnapshot } from '../../src/metrics/index.js';
+import { createMetricsRegistry } from '../../src/metrics/registry.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
