@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EventLoopWatch, STALL_MS } from '../../src/metrics/event-loop-watch.js';
 import type { MetricsSnapshot } from '../../src/metrics/index.js';
-import { createMetricsRegistry } from '../../src/metrics/registry.js';
+import { EMPTY_SNAPSHOT, seriesStartingWith } from './series.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -42,21 +42,8 @@ test('from start(), a stall of the loop past STALL_MS is counted and logged once
   }
 });
 
-const snapshot = (eventLoop: MetricsSnapshot['eventLoop']): MetricsSnapshot => ({
-  version: '0.1.0',
-  global: {},
-  flowsTracked: 0,
-  flowTableCapacity: 1024,
-  services: [],
-  backends: [],
-  eventLoop,
-});
-
-const series = async (s: MetricsSnapshot) =>
-  (await createMetricsRegistry(() => s).metrics())
-    .split('\n')
-    .filter((line) => line.startsWith('sluice_agent_event_loop'))
-    .sort();
+const snapshot = (eventLoop: MetricsSnapshot['eventLoop']): MetricsSnapshot => ({ ...EMPTY_SNAPSHOT, eventLoop });
+const series = (s: MetricsSnapshot) => seriesStartingWith(s, 'sluice_agent_event_loop');
 
 test('the metrics carry the delay in seconds and the stalls; none without a watch', async () => {
   assert.deepEqual(await series(snapshot({ p50Ms: 10, p99Ms: 20, maxMs: 1500, stalls: 2, longestStallMs: 1400 })), [
