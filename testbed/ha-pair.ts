@@ -82,13 +82,15 @@ export interface Pair {
 /* The bin picks the compiled build while it is fresh (build.mjs), the sources otherwise: never stale code. */
 export const SLUICE_BIN = join(REPO_ROOT, 'apps/agent/bin/sluice.mjs');
 
+const routerId = (prefix: string, name: string) => `${prefix}-${name}`;
+
 /** keepalived's config for `node` at `priority`: the shipped template, filled in. */
 export function keepalivedConfig(pair: Pair, name: string, priority = PRIORITY[name]!): string {
   const p = pair.nodes.get(name)!;
   const { ha } = pair;
   return renderKeepalivedConfig({
     SLUICE: p.sluiceCommand,
-    ROUTER_ID: `${ha.prefix}-${name}`,
+    ROUTER_ID: routerId(ha.prefix, name),
     INSTANCE,
     VRID,
     INTERFACE: p.node.front.interface,
@@ -177,6 +179,8 @@ export async function pairDown(pair: Pair | undefined, prefix: string): Promise<
   }
   await haDown({ prefix });
   for (const p of pair?.nodes.values() ?? []) await run('umount', [p.network.pinDir]);
+  /* The lock the template's notify hooks take in turn (ops/keepalived/keepalived.conf.in). */
+  for (const name of pair?.nodes.keys() ?? []) rmSync(`/run/sluice-vrrp-${routerId(prefix, name)}.lock`, { force: true });
   if (pair) rmSync(pair.runRoot, { recursive: true, force: true });
 }
 

@@ -28,6 +28,29 @@ export async function udpMode(values) {
     for (const entry of [...pending.values()]) entry.settle(Object.assign(new Error('deadline'), { code: 'DEADLINE' }));
   });
 
+  /*
+   * --new-socket: every request is a new flow, so each socket's source port is
+   * one this run has not used. The kernel picks ports at random and may hand a
+   * closed socket's port out again (40 sockets over 64K ports: about 1 run in
+   * 80 repeats one, which the balancer rightly treats as the earlier flow);
+   * a socket that gets a used port is kept open (so the kernel cannot give
+   * that port again) until the run ends, and another is opened.
+   */
+  const usedPorts = new Set();
+  const parked = [];
+  async function openFreshSocket() {
+    for (let tries = 0; tries < 100; tries++) {
+      const socket = await openSocket();
+      const { port: local } = socket.address();
+      if (!usedPorts.has(local)) {
+        usedPorts.add(local);
+        return socket;
+      }
+      parked.push(socket);
+    }
+    throw Object.assign(new Error('100 new sockets in a row got a source port this run used already'), { code: 'NO_FRESH_PORT' });
+  }
+
   // Replies are matched to requests by payload, so stray or late replies are ignored.
   async function openSocket() {
     const socket = dgram.createSocket(type);
@@ -73,7 +96,7 @@ export async function udpMode(values) {
   const one = async (i) => {
     let socket;
     try {
-      socket = shared ?? (await openSocket());
+      socket = shared ?? (await openFreshSocket());
     } catch (err) {
       failed++;
       bump(failures, reasonOf(err));
@@ -114,6 +137,8 @@ export async function udpMode(values) {
     port,
     source: values.source ?? null,
     newSocket,
+    /* Sockets that got a port this run had used, kept aside (--new-socket). */
+    portsRepeatedByKernel: parked.length,
     count,
     concurrency,
     completed: succeeded + failed,

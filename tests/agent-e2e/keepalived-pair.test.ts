@@ -109,10 +109,10 @@ after(async () => {
   console.log(`# keepalived's transitions:\n${keepalivedHistory(pair).replace(/^/gm, '#   ')}`);
   for (const [name, p] of pair?.nodes ?? [])
     console.log(
-      `# ${name}'s agent, flow sync lines:\n${(p.agent?.output ?? '')
+      `# ${name}'s agent, flow sync, VRRP and stall lines:\n${(p.agent?.output ?? '')
         .split('\n')
-        .filter((l) => l.includes('flow sync'))
-        .slice(-15)
+        .filter((l) => l.includes('flow sync') || l.includes('VRRP:') || l.includes('event loop stalled'))
+        .slice(-30)
         .join('\n')
         .replace(/^/gm, '#   ')}`,
     );

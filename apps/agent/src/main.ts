@@ -235,7 +235,7 @@ export async function runAgent(argv: string[]): Promise<void> {
       log('info', `store already holds services; ${settings.config} is re-imported only on SIGHUP`);
     }
     agent.ensureAdminTokenFile(settings.tokenFile);
-    if (settings.adminPasswordFile) agent.ensureFirstAdmin(settings.adminPasswordFile);
+    if (settings.adminPasswordFile) await agent.ensureFirstAdmin(settings.adminPasswordFile);
     server = await startSocketServer({ socketPath: settings.socket, agent, onError: (m) => log('error', m) });
     log('info', `API on ${settings.socket}; admin token in ${settings.tokenFile}`);
     if (settings.metricsAddress) {

@@ -9,7 +9,11 @@
  * token it was sent with, so an id planted before login is worth nothing.
  *
  * Logins are throttled per user and per source (login-throttle.ts); failed
- * logins, locks and unlocks go to the audit log.
+ * logins, locks and unlocks go to the audit log. Password checks run one at
+ * a time, off the event loop (passwords.ts): each attempt is judged by the
+ * throttle after the previous one's outcome is counted, so parallel guesses
+ * gain nothing, and a login flood takes one thread of the pool, never the
+ * loop. At most MAX_WAITING_PASSWORD_CHECKS wait; more are refused at once.
  */
 import {
   type ChangePasswordInput,
@@ -34,6 +38,9 @@ export const TOKEN_TOUCH_INTERVAL_MS = 60 * 1000;
 /* Likewise a session's "last seen": the idle expiry is exact to within this. */
 export const SESSION_TOUCH_INTERVAL_MS = 60 * 1000;
 
+/* Password checks queued behind the one running; beyond this a login is refused to retry in a second. */
+export const MAX_WAITING_PASSWORD_CHECKS = 32;
+
 /* Who the audit log names for a login attempt: the caller has no identity yet. */
 const LOGIN_ACTOR = { user: '(login)', role: 'none' } as unknown as Identity;
 
@@ -41,6 +48,8 @@ export interface AuthenticatorOptions {
   sessionTtlMs?: number;
   sessionIdleMs?: number;
   throttle?: LoginThrottle;
+  /** Password checks that may wait behind the running one (MAX_WAITING_PASSWORD_CHECKS). */
+  maxWaitingChecks?: number;
   /** The clock: tests move it instead of sleeping. */
   now?: () => number;
 }
@@ -50,6 +59,10 @@ export class Authenticator {
   private readonly sessionIdleMs: number;
   private readonly throttle: LoginThrottle;
   readonly now: () => number;
+  /* The password check running now (and those queued behind it), and how many wait. */
+  #passwordChecks: Promise<unknown> = Promise.resolve();
+  #waitingChecks = 0;
+  readonly #maxWaitingChecks: number;
 
   constructor(
     private readonly store: Store,
@@ -58,6 +71,7 @@ export class Authenticator {
     this.sessionTtlMs = options.sessionTtlMs ?? SESSION_TTL_MS;
     this.sessionIdleMs = options.sessionIdleMs ?? SESSION_IDLE_MS;
     this.throttle = options.throttle ?? new LoginThrottle();
+    this.#maxWaitingChecks = options.maxWaitingChecks ?? MAX_WAITING_PASSWORD_CHECKS;
     this.now = options.now ?? Date.now;
   }
 
@@ -81,7 +95,26 @@ export class Authenticator {
     return { user: session.user, role: session.role, source: 'session' };
   }
 
-  login(userName: string, password: string, attempt: LoginAttempt): LoginResult {
+  login(userName: string, password: string, attempt: LoginAttempt): Promise<LoginResult> {
+    return this.#oneAtATime(() => this.#login(userName, password, attempt));
+  }
+
+  /* Runs a password check after the ones before it have ended (passed or failed). */
+  #oneAtATime<T>(check: () => Promise<T>): Promise<T> {
+    if (this.#waitingChecks >= this.#maxWaitingChecks)
+      return Promise.reject(
+        new SluiceError('RATE_LIMITED', `${this.#maxWaitingChecks} password checks are waiting already: try again in 1 s`, { retryAfterSeconds: 1 }),
+      );
+    this.#waitingChecks++;
+    const run = this.#passwordChecks.then(() => {
+      this.#waitingChecks--;
+      return check();
+    });
+    this.#passwordChecks = run.catch(() => undefined);
+    return run;
+  }
+
+  async #login(userName: string, password: string, attempt: LoginAttempt): Promise<LoginResult> {
     const now = this.now();
     this.auditEndedLocks(now);
     const waitMs = this.throttle.waitMs(userName, attempt.source, now);
@@ -90,7 +123,9 @@ export class Authenticator {
 
     const user = this.store.identities.user(userName);
     /* Hash even for an unknown user, so timing does not tell which users exist. */
-    const ok = verifyPassword(password, user?.passwordHash ?? dummyPasswordHash()) && user !== undefined;
+    const matches = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
+    /* The user may have been removed or given another password while the hash ran. */
+    const ok = matches && user !== undefined && this.store.identities.user(userName)?.passwordHash === user.passwordHash;
     if (!ok) {
       /* The wait runs from when the answer goes out, not from the start of the (slow, scrypt) check. */
       const failedAt = this.now();
@@ -145,7 +180,11 @@ export class Authenticator {
    * logged in is not enough to take the account over. The user's other
    * sessions end; the one that asked goes on. Audited as the user.
    */
-  changePassword(token: string | null, input: ChangePasswordInput, caller: Identity): ChangePasswordResult {
+  changePassword(token: string | null, input: ChangePasswordInput, caller: Identity): Promise<ChangePasswordResult> {
+    return this.#oneAtATime(() => this.#changePassword(token, input, caller));
+  }
+
+  async #changePassword(token: string | null, input: ChangePasswordInput, caller: Identity): Promise<ChangePasswordResult> {
     if (caller.source !== 'session' || !token)
       throw invalid(`${caller.user} is an API token, which has no password; log in as a user to change that user's password`, { token: caller.user });
     const now = this.now();
@@ -154,7 +193,7 @@ export class Authenticator {
     const waitMs = this.throttle.waitMs(caller.user, source, now);
     if (waitMs > 0) throw rateLimited(waitMs);
     const user = this.store.identities.user(caller.user);
-    if (!user || !verifyPassword(input.currentPassword, user.passwordHash)) {
+    if (!user || !(await verifyPassword(input.currentPassword, user.passwordHash))) {
       this.throttle.fail(caller.user, source, this.now());
       this.store.transaction(() =>
         this.store.audit.append(
@@ -166,7 +205,7 @@ export class Authenticator {
       throw invalid('the current password is wrong; nothing was changed', { user: caller.user });
     }
     if (input.newPassword === input.currentPassword) throw invalid('the new password is the same as the current one; choose another', { user: caller.user });
-    const passwordHash = hashPassword(input.newPassword);
+    const passwordHash = await hashPassword(input.newPassword);
     this.throttle.succeed(caller.user);
     let sessionsEnded = 0;
     this.store.transaction(() => {

@@ -11,13 +11,16 @@ import type { Store } from '../store/store.js';
 export const FIRST_ADMIN_NAME = 'admin';
 
 /** Creates user "admin" with the file's password if the store has no users; otherwise changes nothing. */
-export function ensureFirstAdmin(store: Store, passwordFile: string): void {
+export async function ensureFirstAdmin(store: Store, passwordFile: string): Promise<void> {
   if (store.identities.users().length > 0) {
     log('info', `users exist already; ${passwordFile} is not used`);
     return;
   }
   const password = passwordSchema.safeParse(readFileSync(passwordFile, 'utf8').trim());
   if (!password.success) throw new Error(`admin password file ${passwordFile}: ${password.error.issues[0]!.message}`);
-  store.identities.insertUser(FIRST_ADMIN_NAME, 'admin', hashPassword(password.data), Date.now());
+  const passwordHash = await hashPassword(password.data);
+  /* Nothing else writes users before the agent serves; checked again all the same. */
+  if (store.identities.users().length > 0) return;
+  store.identities.insertUser(FIRST_ADMIN_NAME, 'admin', passwordHash, Date.now());
   log('info', `first start: created console user "${FIRST_ADMIN_NAME}" (role admin) with the password from ${passwordFile}`);
 }

@@ -242,5 +242,23 @@ export function createMetricsRegistry(current: Current): Registry {
   gauge('sluice_bgp_routes_announced', 'Prefixes BIRD exports to a router now (read from BIRD).', ['peer'], (s) =>
     peers(s).map((p) => [{ peer: p.address }, p.routes]),
   );
+
+  /* The agent itself: while its loop is late it serves no API call, node check or flow sync. */
+  gauge(
+    'sluice_agent_event_loop_delay_seconds',
+    "How late the agent's event loop ran since the previous scrape (quantile 1: the longest delay).",
+    ['quantile'],
+    (s) =>
+      s.eventLoop
+        ? [
+            [{ quantile: '0.5' }, s.eventLoop.p50Ms / 1000],
+            [{ quantile: '0.99' }, s.eventLoop.p99Ms / 1000],
+            [{ quantile: '1' }, s.eventLoop.maxMs / 1000],
+          ]
+        : [],
+  );
+  counter('sluice_agent_event_loop_stalls_total', "Stalls of a second or more of the agent's event loop (each logged with its length).", [], (s) =>
+    s.eventLoop ? [[{}, s.eventLoop.stalls]] : [],
+  );
   return registry;
 }

@@ -1,5 +1,6 @@
 /* What the agent hands the metrics endpoint at each scrape. */
 import type { BackendErrorTotals, SyncStatus, TrafficTotals } from '@sluice/api';
+import type { EventLoopDelay } from './event-loop-watch.js';
 
 export interface MetricsSnapshot {
   version: string;
@@ -26,4 +27,6 @@ export interface MetricsSnapshot {
     /** Flow sync with the active/standby peer; null or absent: no sync settings. */
     sync?: SyncStatus | null;
   };
+  /** The agent's event loop since the last scrape; null or absent: not watched (tests). */
+  eventLoop?: EventLoopDelay | null;
 }

@@ -42,7 +42,7 @@ import { Authenticator, type AuthenticatorOptions } from '../auth/authenticator.
 import { ensureAdminTokenFile } from '../auth/admin-token-file.js';
 import { ensureFirstAdmin } from '../auth/first-admin.js';
 import type { FlowFilter, listFlows } from '../conntrack/index.js';
-import type { MetricsServer, MetricsServerOptions, MetricsSnapshot } from '../metrics/index.js';
+import type { EventLoopDelay, MetricsServer, MetricsServerOptions, MetricsSnapshot } from '../metrics/index.js';
 import { type BackendSignalSource, type Placement, type RatePoint, type StatsScope, readTotals } from '../stats/index.js';
 import { type DataplaneOwnerOptions, startDataplane, teardownDataplane } from './dataplane-owner.js';
 import { log } from '../log.js';
@@ -843,6 +843,7 @@ export class Agent implements SluiceBackend {
   /** The process calls this once the API serves: from then on the VIPs may be announced. */
   markReady(): Promise<void> {
     this.#ready = true;
+    this.#parts.eventLoop?.start();
     return this.#announce();
   }
 
@@ -995,6 +996,11 @@ export class Agent implements SluiceBackend {
     };
   }
 
+  /** For the metrics: the event loop's delay since the last scrape; null without a watch (tests). */
+  eventLoopDelay(): EventLoopDelay | null {
+    return this.#parts.eventLoop?.read() ?? null;
+  }
+
   /** For the metrics: the speaker's last reading (never waits for BIRD at scrape time). */
   nodeMetrics(): NonNullable<MetricsSnapshot['node']> {
     const status = this.#speaker?.status;
@@ -1036,8 +1042,8 @@ export class Agent implements SluiceBackend {
   }
 
   /** Creates the first admin user from a password file, once. */
-  ensureFirstAdmin(passwordFile: string): void {
-    ensureFirstAdmin(this.#store, passwordFile);
+  ensureFirstAdmin(passwordFile: string): Promise<void> {
+    return ensureFirstAdmin(this.#store, passwordFile);
   }
 
   /** Serves Prometheus metrics read from this agent at each scrape. */
@@ -1062,6 +1068,7 @@ export class Agent implements SluiceBackend {
     this.#parts.steering?.close();
     this.#parts.conntrack?.stop();
     this.#parts.stats?.stop();
+    this.#parts.eventLoop?.stop();
     this.#sync?.stop();
     this.#flowEvents?.close();
     /* Before the store: a batch applied now would write to a closed database. */

@@ -30,21 +30,23 @@ export function authOperations(store: Store, authenticator: Authenticator): Slui
 
     listUsers: () => store.identities.users().map(userView),
 
-    createUser(input, caller) {
+    async createUser(input, caller) {
+      /* The hash first: the check and the write below then run without a pause between them. */
+      const passwordHash = await hashPassword(input.password);
       if (store.identities.user(input.user)) throw conflict(`user ${input.user} already exists`, { user: input.user });
-      const passwordHash = hashPassword(input.password);
       audited(caller, 'auth.createUser', input.user, null, { user: input.user, role: input.role }, (now) =>
         store.identities.insertUser(input.user, input.role, passwordHash, now),
       );
       return userView(store.identities.user(input.user)!);
     },
 
-    updateUser(input, caller) {
+    async updateUser(input, caller) {
+      /* The hash first: the checks and the write below then run without a pause between them. */
+      const passwordHash = input.password ? await hashPassword(input.password) : undefined;
       const before = store.identities.user(input.user);
       if (!before) throw notFound(`no user ${input.user}`, { user: input.user });
       if (before.role === 'admin' && input.role && input.role !== 'admin' && store.identities.adminCount() === 1)
         throw conflict(`${input.user} is the last admin user; make another admin first`, { user: input.user });
-      const passwordHash = input.password ? hashPassword(input.password) : undefined;
       audited(
         caller,
         'auth.updateUser',

@@ -8,7 +8,7 @@ import type { EventEmitter } from 'node:events';
 import { ConntrackGc, type EndFlowsReport, type FlowFilter, type FlowView, listFlows, workerFor } from '../conntrack/index.js';
 import type { DataplaneMaps } from '@sluice/dataplane';
 import { type BackendHealth, HealthChecker, type HealthTarget, ProbeSteering, type ProbeSteeringOptions } from '../health/index.js';
-import { type MetricsServer, startMetricsServer } from '../metrics/index.js';
+import { EventLoopWatch, type MetricsServer, startMetricsServer } from '../metrics/index.js';
 import { type BackendSignalSource, StatsSampler, type StatsIds } from '../stats/index.js';
 import { log } from '../log.js';
 import { type HostNetwork, KernelNetwork } from '../forwarding/host-network.js';
@@ -32,6 +32,8 @@ export interface RuntimeParts {
   network: HostNetwork;
   /** Steers the data-path probes of dsr/ipip/gue backends (attached at egress); null: none (tests, or it failed to load). */
   steering: ProbeSteering | null;
+  /** How late the event loop runs (metrics; stalls logged); absent in tests' parts. */
+  eventLoop?: EventLoopWatch | null;
 }
 
 export interface RuntimePartsOptions {
@@ -57,6 +59,9 @@ export function createRuntimeParts(options: RuntimePartsOptions): RuntimeParts {
     startMetricsServer,
     network,
     steering,
+    eventLoop: new EventLoopWatch((ms) =>
+      log('warn', `the event loop stalled for ${Math.round(ms)} ms: no API call, node check, flow sync or change was served meanwhile`),
+    ),
   };
   /* An EventEmitter 'error' without a listener would end the agent: log it instead. */
   parts.stats?.on('error', (error: unknown) => log('error', `stats sampler: ${(error as Error).message}`));

@@ -88,5 +88,6 @@ export function metricsSnapshot(agent: Agent, store: Store, version: string, flo
       };
     }),
     node: agent.nodeMetrics(),
+    eventLoop: agent.eventLoopDelay(),
   };
 }

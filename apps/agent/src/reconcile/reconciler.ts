@@ -326,11 +326,11 @@ export class Reconciler {
       const spec = changed.get(name);
       return spec ? [[name, spec] as const] : [];
     });
-    this.vipFilter.write([...this.applied.values(), ...incoming.map(([, spec]) => spec)].map((service) => vipKeyOf(service.address).addr));
-    for (const [name, spec] of incoming) {
-      if (!this.applied.has(name)) servicesCameOrWent = true;
-      this.applyService(name, spec, isUp, report);
-    }
+    for (const [name] of incoming) if (!this.applied.has(name)) servicesCameOrWent = true;
+    /* A name holds its VIP: while no service comes or goes the filter's addresses are the same (it costs 0.2 ms at 256 services). */
+    if (servicesCameOrWent)
+      this.vipFilter.write([...this.applied.values(), ...incoming.map(([, spec]) => spec)].map((service) => vipKeyOf(service.address).addr));
+    for (const [name, spec] of incoming) this.applyService(name, spec, isUp, report);
     if (servicesCameOrWent) this.writeVipCounts();
     this.whole = true;
     return report;

@@ -14,24 +14,24 @@ function passwordFile(password: string): string {
   return path;
 }
 
-test('an empty store gets user admin with the password from the file', () => {
+test('an empty store gets user admin with the password from the file', async () => {
   const store = new Store(':memory:');
-  ensureFirstAdmin(store, passwordFile('correct horse battery'));
+  await ensureFirstAdmin(store, passwordFile('correct horse battery'));
   const admin = store.identities.user('admin');
   assert.equal(admin?.role, 'admin');
-  assert.ok(verifyPassword('correct horse battery', admin!.passwordHash));
+  assert.ok(await verifyPassword('correct horse battery', admin!.passwordHash));
 });
 
-test('once users exist, the file changes nothing', () => {
+test('once users exist, the file changes nothing', async () => {
   const store = new Store(':memory:');
-  ensureFirstAdmin(store, passwordFile('first password here'));
+  await ensureFirstAdmin(store, passwordFile('first password here'));
   const before = JSON.stringify(store.identities.users());
-  ensureFirstAdmin(store, passwordFile('another password here'));
+  await ensureFirstAdmin(store, passwordFile('another password here'));
   assert.equal(JSON.stringify(store.identities.users()), before);
 });
 
-test('a password that is too short is refused and no user is created', () => {
+test('a password that is too short is refused and no user is created', async () => {
   const store = new Store(':memory:');
-  assert.throws(() => ensureFirstAdmin(store, passwordFile('short')), /at least/);
+  await assert.rejects(() => ensureFirstAdmin(store, passwordFile('short')), /at least/);
   assert.equal(store.identities.users().length, 0);
 });

@@ -434,7 +434,7 @@ test('config import --dry-run prints every change named and changes nothing; a b
 test('users: add with a password on stdin, then log in with it', T, async () => {
   await ok(['user', 'add', 'vera', '--role', 'viewer'], 'a long viewer password\n');
   assert.match(await ok(['user', 'ls']), /vera\s+viewer/);
-  const session = t.authenticator.login('vera', 'a long viewer password', { source: 'local', previousToken: null });
+  const session = await t.authenticator.login('vera', 'a long viewer password', { source: 'local', previousToken: null });
   const denied = await sluice(['backend', 'drain', '198.18.100.1:80/tcp', '198.19.1.2:8080'], { env: { SLUICE_TOKEN: session.token } });
   assert.equal(denied.code, 1);
   assert.match(denied.stderr, /FORBIDDEN: backends\.setState needs role operator/);
@@ -442,7 +442,7 @@ test('users: add with a password on stdin, then log in with it', T, async () => 
 
 test('user passwd: current and new password from stdin, never argv; other sessions end; a wrong one or a short one changes nothing', T, async () => {
   await ok(['user', 'add', 'wanda', '--role', 'viewer'], 'wanda first password\n');
-  const other = t.authenticator.login('wanda', 'wanda first password', { source: 'local', previousToken: null });
+  const other = await t.authenticator.login('wanda', 'wanda first password', { source: 'local', previousToken: null });
   const hashBefore = t.store.identities.user('wanda')!.passwordHash;
   /* No admin token is needed: the current password is the proof. */
   const noToken = { SLUICE_TOKEN_FILE: join(dir, 'no-such-token') };
@@ -462,7 +462,7 @@ test('user passwd: current and new password from stdin, never argv; other sessio
   assert.equal(run.code, 0, run.stderr);
   assert.deepEqual(JSON.parse(run.stdout), { user: 'wanda', sessionsEnded: 1 });
   assert.equal(t.authenticator.identify(other.token), null, 'the other session ended');
-  assert.equal(t.authenticator.login('wanda', 'wanda second password', { source: 'local', previousToken: null }).user, 'wanda');
+  assert.equal((await t.authenticator.login('wanda', 'wanda second password', { source: 'local', previousToken: null })).user, 'wanda');
   assert.equal(t.store.audit.list({ action: 'auth.changePassword', limit: 1 }).items[0]?.actor, 'wanda');
 });
 
@@ -479,8 +479,11 @@ test('tokens: create prints the secret once, list never does, revoke refuses it 
 
   /* Two free failures, the third makes vera wait: throttled state that the unlock must find and clear. */
   for (let i = 0; i < 3; i++)
-    assert.throws(() => t.authenticator.login('vera', `wrong password ${i}`, { source: '192.0.2.5', previousToken: null }), /wrong user name or password/);
-  assert.throws(() => t.authenticator.login('vera', 'a long viewer password', { source: '192.0.2.6', previousToken: null }), /too many failed logins/);
+    await assert.rejects(
+      () => t.authenticator.login('vera', `wrong password ${i}`, { source: '192.0.2.5', previousToken: null }),
+      /wrong user name or password/,
+    );
+  await assert.rejects(() => t.authenticator.login('vera', 'a long viewer password', { source: '192.0.2.6', previousToken: null }), /too many failed logins/);
   assert.match(await ok(['user', 'unlock', 'vera']), /^user vera: unlocked$/m);
   assert.match(await ok(['user', 'unlock', 'vera']), /^user vera: was not locked or throttled$/m);
   assert.equal((await sluice(['user', 'unlock'])).code, 2);

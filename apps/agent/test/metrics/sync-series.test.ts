@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SyncStatus } from '@sluice/api';
 import type { MetricsSnapshot } from '../../src/metrics/index.js';
-import { createMetricsRegistry } from '../../src/metrics/registry.js';
+import { EMPTY_SNAPSHOT, seriesStartingWith } from './series.js';
 
 const sync: SyncStatus = {
   state: 'in-sync',
@@ -54,20 +54,11 @@ const sync: SyncStatus = {
 };
 
 const snapshot = (nodeSync: SyncStatus | null): MetricsSnapshot => ({
-  version: '0.1.0',
-  global: {},
-  flowsTracked: 0,
-  flowTableCapacity: 1024,
-  services: [],
-  backends: [],
+  ...EMPTY_SNAPSHOT,
   node: { draining: false, compat: { hashSeed: 1, lookupTableSize: 65537, dataplaneBuild: 'b' }, bgp: null, vrrpRole: 'backup', sync: nodeSync },
 });
 
-const series = async (s: MetricsSnapshot) =>
-  (await createMetricsRegistry(() => s).metrics())
-    .split('\n')
-    .filter((line) => line.startsWith('sluice_sync_'))
-    .sort();
+const series = (s: MetricsSnapshot) => seriesStartingWith(s, 'sluice_sync_');
 
 test('every sync series carries the status it reads', async () => {
   assert.deepEqual(await series(snapshot(sync)), [

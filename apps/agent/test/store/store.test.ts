@@ -82,13 +82,13 @@ test('the schema refuses what the API would refuse (defence in depth)', () => {
   store.close();
 });
 
-test('passwords: scrypt, salted, verified; tokens: random, stored as SHA-256', () => {
-  const a = hashPassword('correct horse battery');
-  const b = hashPassword('correct horse battery');
+test('passwords: scrypt, salted, verified; tokens: random, stored as SHA-256', async () => {
+  const a = await hashPassword('correct horse battery');
+  const b = await hashPassword('correct horse battery');
   assert.notEqual(a, b);
   assert.match(a, /^scrypt\$32768\$8\$1\$/);
-  assert.ok(verifyPassword('correct horse battery', a));
-  assert.ok(!verifyPassword('correct horse batterY', a));
+  assert.ok(await verifyPassword('correct horse battery', a));
+  assert.ok(!(await verifyPassword('correct horse batterY', a)));
   const token = newToken('slk');
   assert.match(token, /^slk_[A-Za-z0-9_-]{43}$/);
   assert.equal(hashToken(token).length, 64);

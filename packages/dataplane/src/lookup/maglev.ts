@@ -121,6 +121,6 @@ export function buildMaglevTable(backends: readonly LookupBackend[], size: numbe
     cursors[i] = offset;
   }
 
-  claimSlots(table, maglevTurnOrder(weights, size), ids, skips, cursors);
+  claimSlots(table, maglevTurnOrder(weights, size, true), ids, skips, cursors);
   return table;
 }

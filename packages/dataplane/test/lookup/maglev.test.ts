@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildMaglevTable, LOOKUP_TABLE_SIZE, maglevPermutation, NO_BACKEND, type LookupBackend } from '../../src/lookup/index.js';
 import { countSlots, inKeyOrder, makeBackends, oneTwoThree, seededRandom, shuffled } from './helpers.js';
+import { maglevTurnOrder } from '../../src/lookup/turn-order.js';
 
 const M = LOOKUP_TABLE_SIZE;
 
@@ -181,6 +182,15 @@ describe('maglev', () => {
         assert.deepEqual(buildMaglevTable(backends, size), katranMaglevV2(backends, size));
       }
     }
+  });
+
+  test('a build after a larger one gets its own turns from the kept buffers, nothing of the last', () => {
+    /* Largest first, so each later build reads a kept buffer longer than its own turns, holding an earlier build's. */
+    const cases = [makeBackends(40, (i) => 1 + (i % 7)), makeBackends(3), makeBackends(6, oneTwoThree), makeBackends(2, (i) => (i === 0 ? 9 : 1))];
+    for (const backends of cases) assert.deepEqual(buildMaglevTable(backends, 1009), katranMaglevV2(backends, 1009));
+    const weights = Uint32Array.from([3, 1, 2]);
+    const fresh = maglevTurnOrder(weights, 101);
+    assert.deepEqual(maglevTurnOrder(weights, 101, true).subarray(0, fresh.length), fresh);
   });
 
   test('rejects a table size that is not prime', () => {
