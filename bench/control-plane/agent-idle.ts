@@ -9,10 +9,8 @@
  * the overview's live-stats subscription and polls through the console.
  */
 import { readFileSync } from 'node:fs';
-import type { BenchRecord } from '../record.js';
-import { round } from '../stats.js';
+import { type BenchRecord, againstGoal, notMeasured } from '../record.js';
 import { sleep } from '../processes.js';
-import { notMeasured } from '../record.js';
 import { cleanBpffs, prepareBpffs, startAgent, stopAgent, type AgentHandle } from '../sluice-agent.js';
 import { withOverviewOpen } from '../console/measure.js';
 import { CONSOLE_PASSWORD } from '../console/server.js';
@@ -50,30 +48,16 @@ export async function measureAgentIdle(pid: number, seconds: number, setup: stri
   const rss = rssMb(pid);
   const note = `${setup}; BPF map memory is kernel memory, not in RSS`;
   return [
-    {
-      section: 'control-plane',
-      name: `${base}/cpu`,
-      value: round(cpu, 3),
-      unit: '% of a core',
-      referenceName: 'goal',
-      referenceValue: 2,
-      ratio: round(cpu / 2, 3),
-      runs: 1,
-      spread: 0,
-      note: `utime+stime from /proc/<pid>/stat over ${seconds} s (after ${SETTLE_MS / 1000} s to settle), 10 ms ticks; ${note}`,
-    },
-    {
-      section: 'control-plane',
-      name: `${base}/rss`,
-      value: round(rss),
-      unit: 'MB',
-      referenceName: 'goal',
-      referenceValue: 150,
-      ratio: round(rss / 150, 3),
-      runs: 1,
-      spread: 0,
-      note: `VmRSS from /proc/<pid>/status at the end of the ${seconds} s; ${note}`,
-    },
+    againstGoal(
+      'control-plane',
+      `${base}/cpu`,
+      '% of a core',
+      2,
+      cpu,
+      `utime+stime from /proc/<pid>/stat over ${seconds} s (after ${SETTLE_MS / 1000} s to settle), 10 ms ticks; ${note}`,
+      3,
+    ),
+    againstGoal('control-plane', `${base}/rss`, 'MB', 150, rss, `VmRSS from /proc/<pid>/status at the end of the ${seconds} s; ${note}`),
   ];
 }
 

@@ -17,9 +17,9 @@ import { openPinnedMaps } from '@sluice/dataplane';
 import type { ServiceConfig } from '@sluice/dataplane';
 import { serviceKeyOf } from '@sluice/agent/map-entries';
 import type { SocketClient } from '@sluice/agent/client';
-import type { BenchRecord } from '../record.js';
+import { type BenchRecord, againstGoal } from '../record.js';
 import { BENCH_PIN_DIR } from '../sluice-agent.js';
-import { median, percentile, round, spread } from '../stats.js';
+import { median, percentile, round } from '../stats.js';
 import { sleep } from '../processes.js';
 import { LATENCY_SERVICE } from './reconcile-latency.js';
 
@@ -122,23 +122,17 @@ export async function timeApiChange(
 /** The record of one change's times against the 5 ms goal. */
 export function visibleAfterRecord(name: string, times: ChangeTimes, how: string): BenchRecord {
   const { ms, answers, timeouts } = times;
-  const value = median(ms);
   const sorted = [...ms].sort((a, b) => a - b);
-  return {
-    section: 'control-plane',
+  return againstGoal(
+    'control-plane',
     name,
-    value: round(value),
-    unit: 'ms',
-    referenceName: 'goal',
-    referenceValue: GOAL_MS,
-    ratio: round(value / GOAL_MS, 3),
-    runs: ms.length,
-    spread: round(spread(ms), 3),
-    note:
-      `${how}; tRPC mutation over the running agent's unix socket (typed client, admin token) until the pinned services map shows it, polled on the bench's own fd; ` +
+    'ms',
+    GOAL_MS,
+    ms,
+    `${how}; tRPC mutation over the running agent's unix socket (typed client, admin token) until the pinned services map shows it, polled on the bench's own fd; ` +
       `p50 of ${ms.length}, p90 ${round(percentile(sorted, 90), 3)} ms; the call's answer arrived after ${round(median(answers), 3)} ms (p50)` +
       (timeouts ? `; ${timeouts} changes never became visible within ${POLL_DEADLINE_MS} ms` : ''),
-  };
+  );
 }
 
 /** Needs a running agent (sluice-agent.ts) whose store holds LATENCY_SERVICE with maglev and backends 198.19.{1,2,3}.2:8080. */

@@ -11,9 +11,7 @@
  */
 import { openPinnedMaps } from '@sluice/dataplane';
 import { serviceKeyOf } from '@sluice/agent/map-entries';
-import type { BenchRecord } from '../record.js';
-import { notMeasured } from '../record.js';
-import { round } from '../stats.js';
+import { type BenchRecord, againstGoal, notMeasured } from '../record.js';
 import { sleep } from '../processes.js';
 import { BENCH_PIN_DIR, cleanBpffs, startAgent, stopAgent, type AgentHandle } from '../sluice-agent.js';
 import { type ApiChange, flipped, timeApiChange, visibleAfterRecord } from './api-latency.js';
@@ -92,20 +90,7 @@ export const SCALE_FIGURES = {
 const backendCount = () => scaleConfig().services.reduce((n, s) => n + s.backends.length, 0);
 const SETUP = () => `${SCALE_SERVICES} services (half maglev, half weighted-round-robin), ${backendCount()} backends, no health checks`;
 
-function goalRecord(name: string, value: number, unit: string, goal: number, note: string): BenchRecord {
-  return {
-    section: 'control-plane',
-    name,
-    value: round(value),
-    unit,
-    referenceName: 'goal',
-    referenceValue: goal,
-    ratio: round(value / goal, 3),
-    runs: 1,
-    spread: 0,
-    note,
-  };
-}
+const goalRecord = (name: string, value: number, unit: string, goal: number, note: string) => againstGoal('control-plane', name, unit, goal, value, note);
 
 /** The first start keeps its maps pinned when it stops; the restart adopts them and detaches on its exit. */
 async function timedStart(namespace: string, interfaces: string[], restart: boolean): Promise<{ agent: AgentHandle; ms: number }> {

@@ -13,9 +13,9 @@
 import { openPinnedMaps, SluiceTcpState } from '@sluice/dataplane';
 import { type BulkFlows, bulkFlowClient, writeBulkFlows } from '@sluice/agent/testing/bulk-flows';
 import type { SocketClient } from '@sluice/agent/client';
-import type { BenchRecord } from '../record.js';
+import { type BenchRecord, againstGoal } from '../record.js';
 import { BENCH_PIN_DIR } from '../sluice-agent.js';
-import { median, percentile, round, spread } from '../stats.js';
+import { percentile, round } from '../stats.js';
 import { sleep } from '../processes.js';
 
 const GOAL_MS = 50;
@@ -120,22 +120,18 @@ export async function measureConnectionPage(client: SocketClient, samples: numbe
   for (const [name, input, what] of cases) {
     await timePages(client, input, 2); /* warm-up: JIT on both sides */
     const { ms } = await timePages(client, input, samples);
-    const value = median(ms);
     const sorted = [...ms].sort((a, b) => a - b);
-    records.push({
-      section: 'control-plane',
-      name: `control-plane/connection-page/100-of-1M-flows/${name}`,
-      value: round(value),
-      unit: 'ms',
-      referenceName: 'goal',
-      referenceValue: GOAL_MS,
-      ratio: round(value / GOAL_MS, 3),
-      runs: ms.length,
-      spread: round(spread(ms), 3),
-      note:
+    records.push(
+      againstGoal(
+        'control-plane',
+        `control-plane/connection-page/100-of-1M-flows/${name}`,
+        'ms',
+        GOAL_MS,
+        ms,
         `connections.list({limit: 100}) ${what}, over the running agent's unix socket (typed tRPC client), ${samples} consecutive pages by cursor; p90 ${round(percentile(sorted, 90), 3)} ms; ` +
-        `${PAGE_FLOWS} flows (one entry each) written into its pinned flows map (${PAGE_FLOW_TABLE_SIZE} max) in ${Math.round(writeMs)} ms; its snapshot index showed them ${snapshotS.toFixed(1)} s later`,
-    });
+          `${PAGE_FLOWS} flows (one entry each) written into its pinned flows map (${PAGE_FLOW_TABLE_SIZE} max) in ${Math.round(writeMs)} ms; its snapshot index showed them ${snapshotS.toFixed(1)} s later`,
+      ),
+    );
   }
   return records;
 }

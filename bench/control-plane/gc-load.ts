@@ -5,8 +5,7 @@
  * duration, conntrack-gc.ts); goal under 5 % of a core on average. Its
  * memory with the million flows is the control-plane/agent-rss/with-1M-flows figure.
  */
-import type { BenchRecord } from '../record.js';
-import { round } from '../stats.js';
+import { type BenchRecord, againstGoal } from '../record.js';
 import { sleep } from '../processes.js';
 import { cpuTicks } from './agent-idle.js';
 
@@ -18,16 +17,13 @@ export async function measureGcLoad(pid: number, seconds: number, flows: number)
   const start = Date.now();
   await sleep(seconds * 1000);
   const cpu = ((cpuTicks(pid) - startTicks) / CLOCK_TICKS / ((Date.now() - start) / 1000)) * 100;
-  return {
-    section: 'control-plane',
-    name: 'control-plane/conntrack-gc/with-1M-flows/cpu',
-    value: round(cpu, 3),
-    unit: '% of a core',
-    referenceName: 'goal',
-    referenceValue: GOAL_PERCENT,
-    ratio: round(cpu / GOAL_PERCENT, 3),
-    runs: 1,
-    spread: 0,
-    note: `utime+stime of the whole agent (all threads) from /proc/<pid>/stat over ${seconds} s right after the connection pages, ${flows} flows tracked, no traffic and no API calls: its GC sweeps`,
-  };
+  return againstGoal(
+    'control-plane',
+    'control-plane/conntrack-gc/with-1M-flows/cpu',
+    '% of a core',
+    GOAL_PERCENT,
+    cpu,
+    `utime+stime of the whole agent (all threads) from /proc/<pid>/stat over ${seconds} s right after the connection pages, ${flows} flows tracked, no traffic and no API calls: its GC sweeps`,
+    3,
+  );
 }

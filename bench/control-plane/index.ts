@@ -8,7 +8,7 @@
  * against the same agent once it holds the million flows (console/).
  */
 import type { BenchOptions } from '../options.js';
-import { type BenchRecord, notMeasured } from '../record.js';
+import { type BenchRecord, againstGoal, notMeasured } from '../record.js';
 import { cleanBpffs, startAgent, stopAgent, type AgentHandle } from '../sluice-agent.js';
 import { BACKEND_FACING, BENCH_NAMESPACE, CLIENT_FACING } from '../packet-cost/network.js';
 import { measureTableBuild } from './table-build.js';
@@ -19,7 +19,6 @@ import { measureAtScale } from './at-scale.js';
 import { PAGE_FLOWS, PAGE_FLOW_TABLE_SIZE, PAGE_SERVICE, measureConnectionPage } from './connection-page.js';
 import { rssMb } from './agent-idle.js';
 import { measureGcLoad } from './gc-load.js';
-import { round } from '../stats.js';
 import { CONSOLE_FIGURES, measureConsole } from '../console/measure.js';
 import { CONSOLE_PASSWORD } from '../console/server.js';
 
@@ -87,18 +86,16 @@ export async function runControlPlane(options: BenchOptions, log: (m: string) =>
     try {
       records.push(...(await measureConnectionPage(client, options.controlSamples, log)));
       const rss = rssMb(agent.pid);
-      records.push({
-        section: 'control-plane',
-        name: 'control-plane/agent-rss/with-1M-flows',
-        value: round(rss),
-        unit: 'MB',
-        referenceName: 'goal',
-        referenceValue: RSS_WITH_FLOWS_GOAL_MB,
-        ratio: round(rss / RSS_WITH_FLOWS_GOAL_MB, 3),
-        runs: 1,
-        spread: 0,
-        note: `VmRSS of the agent right after the connection pages, with ${PAGE_FLOWS} flows tracked and its snapshot index of them in memory (not idle: its GC sweeps a million flows)`,
-      });
+      records.push(
+        againstGoal(
+          'control-plane',
+          'control-plane/agent-rss/with-1M-flows',
+          'MB',
+          RSS_WITH_FLOWS_GOAL_MB,
+          rss,
+          `VmRSS of the agent right after the connection pages, with ${PAGE_FLOWS} flows tracked and its snapshot index of them in memory (not idle: its GC sweeps a million flows)`,
+        ),
+      );
       records.push(await measureGcLoad(agent.pid, options.idleSeconds, PAGE_FLOWS));
       log(`the console against the agent with ${PAGE_FLOWS} flows`);
       records.push(...(await measureConsole(agent.socket, { loads: options.consoleLoads, pages: options.controlSamples, flows: PAGE_FLOWS }, log)));

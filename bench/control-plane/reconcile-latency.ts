@@ -14,9 +14,9 @@ import { loadDataplane, openPinnedMaps } from '@sluice/dataplane';
 import { Reconciler } from '@sluice/agent/reconciler';
 import type { ServiceConfig } from '@sluice/dataplane';
 import { serviceKeyOf } from '@sluice/agent/map-entries';
-import type { BenchRecord } from '../record.js';
+import { type BenchRecord, againstGoal } from '../record.js';
 import { BENCH_PIN_DIR } from '../sluice-agent.js';
-import { median, round, spread, percentile } from '../stats.js';
+import { round, percentile } from '../stats.js';
 import { sleep } from '../processes.js';
 
 const GOAL_MS = 5;
@@ -99,19 +99,16 @@ export async function measureReconcileLatency(samples: number): Promise<BenchRec
         await sleep(5);
       }
       const sorted = [...ms].sort((a, b) => a - b);
-      const value = median(ms);
-      records.push({
-        section: 'control-plane',
-        name: `control-plane/visible-after/reconciler-only/${change.name}`,
-        value: round(value),
-        unit: 'ms',
-        referenceName: 'goal',
-        referenceValue: GOAL_MS,
-        ratio: round(value / GOAL_MS, 3),
-        runs: ms.length,
-        spread: round(spread(ms), 3),
-        note: `zod parse + Reconciler.apply + polling the pinned services map on its own fd (in process, no API hop, store or audit: the Reconciler's share of the API figure); p90 ${round(percentile(sorted, 90), 3)} ms${timeouts ? `; ${timeouts} changes never became visible within ${POLL_DEADLINE_MS} ms` : ''}`,
-      });
+      records.push(
+        againstGoal(
+          'control-plane',
+          `control-plane/visible-after/reconciler-only/${change.name}`,
+          'ms',
+          GOAL_MS,
+          ms,
+          `zod parse + Reconciler.apply + polling the pinned services map on its own fd (in process, no API hop, store or audit: the Reconciler's share of the API figure); p90 ${round(percentile(sorted, 90), 3)} ms${timeouts ? `; ${timeouts} changes never became visible within ${POLL_DEADLINE_MS} ms` : ''}`,
+        ),
+      );
     }
   } finally {
     pinned.close();

@@ -1,7 +1,6 @@
 /* Lookup-table build time for 1, 100 and 1000 backends (issue 5 goal: 1000 in under 20 ms). */
 import { LOOKUP_TABLE_SIZE, buildLookupTable, type LookupAlgorithm } from '@sluice/dataplane/lookup';
-import type { BenchRecord } from '../record.js';
-import { median, round, spread } from '../stats.js';
+import { type BenchRecord, againstGoal } from '../record.js';
 
 const GOAL_MS = 20;
 const SIZES = [1, 100, 1000];
@@ -24,19 +23,16 @@ export function measureTableBuild(samples: number): BenchRecord[] {
         buildLookupTable(algorithm, list);
         ms.push(Number(process.hrtime.bigint() - start) / 1e6);
       }
-      const value = median(ms);
-      records.push({
-        section: 'control-plane',
-        name: `control-plane/table-build/${algorithm}/${count}-backends`,
-        value: round(value),
-        unit: 'ms',
-        referenceName: 'goal',
-        referenceValue: GOAL_MS,
-        ratio: round(value / GOAL_MS, 3),
-        runs: samples,
-        spread: round(spread(ms), 3),
-        note: `buildLookupTable(${algorithm}) into a ${LOOKUP_TABLE_SIZE}-slot table, weights 1-4; first build (JIT warm-up) not counted`,
-      });
+      records.push(
+        againstGoal(
+          'control-plane',
+          `control-plane/table-build/${algorithm}/${count}-backends`,
+          'ms',
+          GOAL_MS,
+          ms,
+          `buildLookupTable(${algorithm}) into a ${LOOKUP_TABLE_SIZE}-slot table, weights 1-4; first build (JIT warm-up) not counted`,
+        ),
+      );
     }
   }
   return records;
