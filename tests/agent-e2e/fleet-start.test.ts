@@ -21,6 +21,7 @@ import {
   startFleetNode,
   startFleetTestbed,
   stopFleetTestbed,
+  tableEndpoints,
   until,
 } from './support/fleet.ts';
 
@@ -39,6 +40,7 @@ before(async () => {
   n2 = await startFleetNode(bed, { node: 'n2', log });
   await n1.as('admin').services.create({ address: '198.18.100.1', port: 80, protocol: 'tcp', backends: [{ address: '198.19.1.2', port: 8080 }] });
   await until('n2 has the service', () => n2.agent.placement().has(WEB));
+  await healthSettled();
 });
 
 after(async () => {
@@ -49,6 +51,22 @@ after(async () => {
 });
 
 const weightOn = (t: TestAgent) => t.store.services.backend(WEB, B1)?.weight;
+
+/*
+ * The checker's verdict on B1 (up: its health is ManualHealth) published and
+ * applied on both nodes, so that no health flip changes the maps under a test
+ * that compares them with what they were (CI run 37: B1 went up on both nodes
+ * in the middle of the mangled-document test, the first verdict having waited
+ * for etcd's return).
+ */
+const healthSettled = () =>
+  until('both nodes apply the published health of B1', async () => {
+    for (const t of [n1, n2]) {
+      const row = (await t.as('viewer').health.list({ service: WEB })).find((h) => h.endpoint === B1);
+      if (!row?.checkedBy || !row.up || !tableEndpoints(t, WEB).includes(B1)) return false;
+    }
+    return true;
+  });
 
 test('a node restarted while etcd is down starts on its local copy, refuses changes, and converges once etcd is back', T, async () => {
   await stopEtcd(bed!.etcd);
@@ -69,6 +87,7 @@ test('a node restarted while etcd is down starts on its local copy, refuses chan
 });
 
 test('a mangled document is refused by name; the nodes keep forwarding what they had; fixed, they converge', T, async () => {
+  await healthSettled();
   const before = [mapsSnapshot(n1), mapsSnapshot(n2)];
   const good = JSON.parse((await etcdctl(bed!.etcd, ['get', `${SERVICES_PREFIX}${WEB}`, '--print-value-only'])).stdout);
   const put = await etcdctl(bed!.etcd, ['put', `${SERVICES_PREFIX}${WEB}`, JSON.stringify({ ...good, port: 'eighty' })]);
