@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Role } from '@sluice/api';
-import { TOKENS_PREFIX, USERS_PREFIX, tokenKey } from '@sluice/agent/fleet';
+import { type Role, fleetCompatSchema, isSluiceError } from '@sluice/api';
+import { COMPAT_KEY, TOKENS_PREFIX, USERS_PREFIX, tokenKey, userKey } from '@sluice/agent/fleet';
 import { ManualHealth, type TestAgent } from '@sluice/agent/test-agent';
 import { expectCode } from '@sluice/agent/test-expect';
 import { etcdctl } from '@sluice/testbed/etcd';
@@ -93,6 +93,34 @@ test('two nodes starting at once with a first-admin file each: one admin for the
   /* A third node starting later finds the fleet's users and creates none. */
   await n3().agent.ensureFirstAdmin(loser.path);
   assert.equal(n3().store.identities.user('admin')!.passwordHash, [...hashes][0]);
+
+  /*
+   * The guard itself, for a node whose copy still had no user: a write based on
+   * "no user anywhere" is refused once one exists, though its own key is absent
+   * (so only the range compare on users/ can refuse it).
+   */
+  const compat = fleetCompatSchema.parse(JSON.parse((await etcdctl(bed!.etcd, ['get', COMPAT_KEY, '--print-value-only'])).stdout));
+  const probe = fleetOption(bed!, { node: 'probe', log }).connect(compat);
+  try {
+    await probe.start({ replaceAll: () => {}, apply: () => {}, health: () => ({ reconciled: true, reason: null, announcing: null }) }, 5000);
+    const intruder = { ...n1().store.identities.user('admin')!, name: 'intruder' };
+    const refused = await probe
+      .write({
+        batch: { services: new Map(), users: new Map([['intruder', intruder]]), tokens: new Map() },
+        base: new Map([[userKey('intruder'), null]]),
+        absent: [USERS_PREFIX],
+        audit: [],
+      })
+      .then(
+        () => assert.fail('the write went through'),
+        (error: unknown) => error,
+      );
+    assert.ok(isSluiceError(refused) && refused.code === 'CONFLICT', String(refused));
+    assert.match((refused as Error).message, /or a first user was created meanwhile/);
+  } finally {
+    await probe.stop();
+  }
+  assert.deepEqual(await etcdKeys(USERS_PREFIX), [`${USERS_PREFIX}admin`], 'still one user');
 });
 
 test("a user created through n1 logs in on n2 and n3 with the role it was given; the change is in every node's audit log", T, async () => {
