@@ -138,7 +138,7 @@ test("a user created through n1 logs in on n2 and n3 with the role it was given;
   }
   for (const [i, t] of nodes.entries()) {
     assert.deepEqual(
-      (await t.as('viewer').auth.listUsers()).map((u) => [u.user, u.role]),
+      (await t.as('admin').auth.listUsers()).map((u) => [u.user, u.role]),
       [
         ['admin', 'admin'],
         ['olga', 'operator'],
