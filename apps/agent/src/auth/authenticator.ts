@@ -27,6 +27,7 @@ import {
   invalid,
 } from '@sluice/api';
 import { type Store, dummyPasswordHash, hashPassword, hashToken, newToken, verifyPassword } from '../store/index.js';
+import { type IdentityCommit, localIdentityCommit } from './identity-commit.js';
 import { LoginThrottle, type ThrottleKind } from './login-throttle.js';
 
 /*
@@ -67,6 +68,8 @@ export class Authenticator {
   constructor(
     private readonly store: Store,
     options: AuthenticatorOptions = {},
+    /* A new password is a change to the user: in a fleet it goes to every node (auth/identity-commit.ts). */
+    private readonly commit: IdentityCommit = localIdentityCommit(store),
   ) {
     this.sessionTtlMs = options.sessionTtlMs ?? SESSION_TTL_MS;
     this.sessionIdleMs = options.sessionIdleMs ?? SESSION_IDLE_MS;
@@ -207,12 +210,20 @@ export class Authenticator {
     if (input.newPassword === input.currentPassword) throw invalid('the new password is the same as the current one; choose another', { user: caller.user });
     const passwordHash = await hashPassword(input.newPassword);
     this.throttle.succeed(caller.user);
-    let sessionsEnded = 0;
-    this.store.transaction(() => {
-      this.store.identities.updateUser(caller.user, { passwordHash }, now);
-      sessionsEnded = this.store.identities.deleteSessionsOfExcept(caller.user, hashToken(token));
-      this.store.audit.append(caller, { action: 'auth.changePassword', target: caller.user, before: null, after: { user: caller.user, sessionsEnded } }, now);
-    });
+    const kept = { user: caller.user, tokenHash: hashToken(token) };
+    /* The sessions this node ends; in a fleet every other node ends all of the user's (the asking session is with this one). */
+    const sessionsEnded = await this.commit(
+      caller,
+      () => {
+        this.store.identities.updateUser(caller.user, { passwordHash }, now);
+        const ended = this.store.identities.deleteSessionsOfExcept(caller.user, kept.tokenHash);
+        return {
+          result: ended,
+          audit: [{ action: 'auth.changePassword', target: caller.user, before: null, after: { user: caller.user, sessionsEnded: ended } }],
+        };
+      },
+      { at: now, keepSession: kept },
+    );
     return { user: caller.user, sessionsEnded };
   }
 

@@ -10,11 +10,14 @@
  * compaction (or any watch error) the node lists again. Never "from now": a
  * gap would lose a change for good.
  *
- * Write: the caller computed the touched services' new documents on its
- * local copy (a dry run) and took the mod_revision each was based on
- * (baseOf); one txn puts them if every key is still at that revision (an
- * absent key: version 0), with the audit entries and the head. A failed
- * compare is CONFLICT: another writer got there first, nothing changed.
+ * Write: the caller computed the touched documents (services, users, API
+ * tokens) on its local copy (a dry run) and took the mod_revision of each key
+ * the change was judged on (baseOf): the keys it writes, and any it only read
+ * for a rule (the other admins, when one stops being admin). One txn puts
+ * them if every such key is still at that revision (an absent key: version
+ * 0), with the audit entries and the head. A failed compare is CONFLICT:
+ * another writer got there first, nothing changed. Users and tokens go this
+ * one way too: there is no second write path.
  *
  * Compatibility: the first node writes the record (create-if-absent); a node
  * whose own differs applies nothing and says why (refused), since it would
@@ -25,11 +28,22 @@
  */
 import { type FleetCompat, type FleetNode, type FleetStatus, type Identity, conflict, fleetCompatSchema, fleetNodeSchema, unavailable } from '@sluice/api';
 import { ConsecutiveBreaker, ExponentialBackoff, type IBackoff, circuitBreaker, handleWhen, noop } from 'cockatiel';
-import { Etcd3, type IKeyValue, type IOptions, type Lease, type Watcher, isRecoverableError } from 'etcd3';
-import type { AuditRecord, WholeService } from '../store/index.js';
-import { AUDIT_PREFIX, COMPAT_KEY, DESIRED_PREFIX, HEAD_KEY, NODES_PREFIX, desiredKeyOf, nodeKey, serviceKey } from './fleet-keys.js';
+import {
+  CompareResult,
+  CompareTarget,
+  Etcd3,
+  type ICompare,
+  type IKeyValue,
+  type IOptions,
+  type IRequestOp,
+  type Lease,
+  type Watcher,
+  isRecoverableError,
+} from 'etcd3';
+import type { AuditRecord } from '../store/index.js';
+import { type DesiredBatch, batchSize, describeKey, documentTexts, emptyBatch, readDocument } from './desired-batch.js';
+import { AUDIT_PREFIX, COMPAT_KEY, DESIRED_PREFIX, HEAD_KEY, NODES_PREFIX, desiredKeyOf, nodeKey } from './fleet-keys.js';
 import { FleetHealth, type LocalHealth, cancelWithin } from './fleet-health.js';
-import { parseServiceDocument, serviceDocumentText } from './service-document.js';
 import type { EtcdAddress } from './store-address.js';
 
 /** An audit entry shared through the fleet: its key there makes a second copy of it a no-op. */
@@ -42,12 +56,23 @@ export interface SharedAudit {
 
 /** Where the fleet's state lands on this node (the agent: its store and reconciler). */
 export interface FleetSink {
-  /** The whole desired state from a list: services it lacks go. */
-  replaceAll(services: Map<string, WholeService>, audit: SharedAudit[]): void;
-  /** One batch of watch events (undefined: the service was deleted). */
-  apply(services: Map<string, WholeService | undefined>, audit: SharedAudit[]): void;
+  /** The whole desired state from a list: services, users and tokens it lacks go. */
+  replaceAll(state: DesiredBatch, audit: SharedAudit[]): void;
+  /** One batch of watch events (undefined: the document was deleted). */
+  apply(batch: DesiredBatch, audit: SharedAudit[]): void;
   /** For the registration: do the maps hold what was applied, and does the node announce. */
   health(): { reconciled: boolean; reason: string | null; announcing: boolean | null };
+}
+
+/** One change for the fleet, computed on the local copy (operations/agent.ts). */
+export interface FleetWrite {
+  /** The documents it writes (undefined: deletes). */
+  batch: DesiredBatch;
+  /** Every key it was judged on, at its mod_revision in the local copy (null: absent), from baseOf: the written keys and any it only read. */
+  base: Map<string, string | null>;
+  /** Prefixes that must hold no key at all (the first admin: no user yet, anywhere in the fleet). */
+  absent?: string[];
+  audit: Omit<SharedAudit, 'key'>[];
 }
 
 export interface EtcdFleetOptions {
@@ -98,7 +123,7 @@ export class EtcdFleet {
    */
   #healthClient: Etcd3 | undefined;
   #sink: FleetSink | undefined;
-  /** The mod_revision of each service in the local copy: what a change's compare is based on. */
+  /** The mod_revision of each document's key in the local copy: what a change's compare is based on. */
   readonly #known = new Map<string, string>();
   #applied = 0;
   #reachable = false;
@@ -208,49 +233,59 @@ export class EtcdFleet {
     return null;
   }
 
-  /** The revisions the local copy of these services is based on, taken with the dry run (synchronously). */
-  baseOf(names: Iterable<string>): Map<string, string | null> {
-    return new Map([...names].map((name) => [name, this.#known.get(name) ?? null]));
+  /** The revisions the local copy of these keys is based on, taken with the dry run (synchronously). */
+  baseOf(keys: Iterable<string>): Map<string, string | null> {
+    return new Map([...keys].map((key) => [key, this.#known.get(key) ?? null]));
   }
 
   /**
-   * Writes the services' documents (undefined: delete) in one txn guarded by
-   * their base revisions, with the audit entries and the head; then waits
-   * until this node has applied it. Returns the revision of the change.
+   * Writes the change's documents (undefined: delete) in one txn guarded by
+   * the base revisions of the keys it was judged on (and the prefixes that
+   * must be empty), with the audit entries and the head; then waits until
+   * this node has applied it. Returns the revision of the change.
    */
-  async write(services: Map<string, WholeService | undefined>, base: Map<string, string | null>, audit: Omit<SharedAudit, 'key'>[]): Promise<number> {
+  async write(change: FleetWrite): Promise<number> {
     const refusal = this.refusal();
     if (refusal) throw unavailable(`${refusal}; nothing was changed`, { store: this.display });
-    const names = [...services.keys()];
-    if (names.length === 0) throw new Error('fleet write: no service to write');
-    /* Each key still at the revision the change was based on; a service new to the copy must still be absent. */
-    const compare = (name: string) => {
-      const revision = base.get(name) ?? null;
-      return revision === null ? { column: 'Version' as const, value: 0 } : { column: 'Mod' as const, value: revision };
-    };
-    const [first, ...rest] = names.map((name) => ({ key: serviceKey(name), ...compare(name) }));
-    const txn = this.#client.if(first!.key, first!.column, '==', first!.value);
-    for (const c of rest) txn.and(c.key, c.column, '==', c.value);
+    const texts = documentTexts(change.batch);
+    if (texts.size === 0) throw new Error('fleet write: no document to write');
+    const unguarded = [...texts.keys()].filter((key) => !change.base.has(key));
+    if (unguarded.length > 0) throw new Error(`fleet write: ${unguarded.join(', ')} written without the revision it was based on`);
+    /* Each key still at the revision the change was based on; a document new to the copy must still be absent. */
+    const compare: ICompare[] = [...change.base].map(([key, revision]) =>
+      revision === null
+        ? { key: Buffer.from(key), result: CompareResult.Equal, target: CompareTarget.Version, version: 0 }
+        : { key: Buffer.from(key), result: CompareResult.Equal, target: CompareTarget.Mod, mod_revision: revision },
+    );
+    /* A range compare: every key in [prefix, its end) has version 0, which an empty range has too (etcd's applyCompare). */
+    for (const prefix of change.absent ?? [])
+      compare.push({
+        key: Buffer.from(prefix),
+        range_end: prefixEnd(prefix),
+        result: CompareResult.Equal,
+        target: CompareTarget.Version,
+        version: 0,
+      } as ICompare);
     const stamp = `${Date.now().toString().padStart(15, '0')}-${this.#options.node}-${Math.random().toString(16).slice(2, 10)}`;
-    const ops = [
-      ...names.map((name) => {
-        const whole = services.get(name);
-        return whole ? this.#client.put(serviceKey(name)).value(serviceDocumentText(whole)) : this.#client.delete().key(serviceKey(name));
-      }),
-      ...audit.map((entry, i) => this.#client.put(`${AUDIT_PREFIX}${stamp}-${i}`).value(JSON.stringify(entry))),
-      this.#client.put(HEAD_KEY).value(JSON.stringify({ node: this.#options.node, at: Date.now(), services: names })),
+    const put = (key: string, value: string): IRequestOp => ({ request_put: { key: Buffer.from(key), value: Buffer.from(value) } });
+    const written = [...texts.keys()].map(describeKey);
+    const success: IRequestOp[] = [
+      ...[...texts].map(([key, text]) => (text === undefined ? { request_delete_range: { key: Buffer.from(key) } } : put(key, text))),
+      ...change.audit.map((entry, i) => put(`${AUDIT_PREFIX}${stamp}-${i}`, JSON.stringify(entry))),
+      put(HEAD_KEY, JSON.stringify({ node: this.#options.node, at: Date.now(), changed: written })),
     ];
-    let result: Awaited<ReturnType<typeof txn.commit>>;
+    let result: { succeeded: boolean; header: { revision: string } };
     try {
-      result = await txn.then(...ops).commit();
+      result = await this.#client.kv.txn({ compare, success, failure: [] });
     } catch (error) {
       this.#unreachable(error);
       throw unavailable(`the fleet store ${this.display} did not take the change (${messageOf(error)}); nothing was changed`, { store: this.display });
     }
     if (!result.succeeded) {
+      const also = (change.absent ?? []).length > 0 ? ' (or a first user was created meanwhile)' : '';
       throw conflict(
-        `${names.join(', ')} changed in the fleet since this node read it (another operator or node wrote first); nothing was changed: look again and retry`,
-        { service: names.join(', ') },
+        `${written.join(', ')} changed in the fleet since this node read it${also} (another operator or node wrote first); nothing was changed: look again and retry`,
+        conflictDetails(texts.keys()),
       );
     }
     const revision = Number(result.header.revision);
@@ -366,21 +401,22 @@ export class EtcdFleet {
   async #list(): Promise<void> {
     const response = await this.#client.getAll().prefix(DESIRED_PREFIX).exec();
     this.#reachedStore();
-    const services = new Map<string, WholeService>();
+    const state = emptyBatch();
     const revisions = new Map<string, string>();
     const audit: SharedAudit[] = [];
     for (const kv of response.kvs) {
-      const key = desiredKeyOf(kv.key.toString());
-      if (key.kind === 'service') {
-        services.set(key.name, parseServiceDocument(key.name, kv.value.toString()));
-        revisions.set(key.name, kv.mod_revision);
-      } else if (key.kind === 'audit') audit.push(sharedAuditOf(kv));
+      const key = kv.key.toString();
+      if (readDocument(state, key, kv.value.toString())) revisions.set(key, kv.mod_revision);
+      else if (desiredKeyOf(key).kind === 'audit') audit.push(sharedAuditOf(kv));
     }
-    this.#sink!.replaceAll(services, audit);
+    this.#sink!.replaceAll(state, audit);
     this.#known.clear();
-    for (const [name, revision] of revisions) this.#known.set(name, revision);
+    for (const [key, revision] of revisions) this.#known.set(key, revision);
     this.#appliedUpTo(Number(response.header.revision));
-    this.#options.log('info', `fleet store ${this.display}: listed ${services.size} services at revision ${this.#applied}`);
+    this.#options.log(
+      'info',
+      `fleet store ${this.display}: listed ${state.services.size} services, ${state.users.size} users, ${state.tokens.size} tokens at revision ${this.#applied}`,
+    );
   }
 
   /** Watches desired/ from the revision after the one applied; resolves when the watch breaks: 'relist' after a compaction or error. */
@@ -439,23 +475,21 @@ export class EtcdFleet {
   }
 
   #applyEvents(events: { type: string; kv: IKeyValue }[]): void {
-    const services = new Map<string, WholeService | undefined>();
+    const batch = emptyBatch();
     const revisions = new Map<string, string | null>();
     const audit: SharedAudit[] = [];
     let last = this.#applied;
     for (const { type, kv } of events) {
       last = Math.max(last, Number(kv.mod_revision));
-      const key = desiredKeyOf(kv.key.toString());
-      if (key.kind === 'service') {
-        const deleted = type === 'Delete';
-        services.set(key.name, deleted ? undefined : parseServiceDocument(key.name, kv.value.toString()));
-        revisions.set(key.name, deleted ? null : kv.mod_revision);
-      } else if (key.kind === 'audit' && type === 'Put') audit.push(sharedAuditOf(kv));
+      const key = kv.key.toString();
+      const deleted = type === 'Delete';
+      if (readDocument(batch, key, deleted ? undefined : kv.value.toString())) revisions.set(key, deleted ? null : kv.mod_revision);
+      else if (desiredKeyOf(key).kind === 'audit' && type === 'Put') audit.push(sharedAuditOf(kv));
     }
-    if (services.size > 0 || audit.length > 0) this.#sink!.apply(services, audit);
-    for (const [name, revision] of revisions) {
-      if (revision === null) this.#known.delete(name);
-      else this.#known.set(name, revision);
+    if (batchSize(batch) > 0 || audit.length > 0) this.#sink!.apply(batch, audit);
+    for (const [key, revision] of revisions) {
+      if (revision === null) this.#known.delete(key);
+      else this.#known.set(key, revision);
     }
     this.#appliedUpTo(last);
   }
@@ -558,6 +592,23 @@ export function compatDifference(fleet: FleetCompat, mine: FleetCompat): string 
   if (fleet.selection !== mine.selection) differences.push(`backend selection version ${mine.selection} (the fleet's: ${fleet.selection})`);
   if (differences.length === 0) return null;
   return `this node has ${differences.join(', ')}: it would send a flow moved to it to another backend than the other nodes do; run it with the fleet's settings`;
+}
+
+/** The key just past every key that starts with `prefix` (etcd's range end of a prefix). */
+function prefixEnd(prefix: string): Buffer {
+  const end = Buffer.from(prefix);
+  end[end.length - 1] = end[end.length - 1]! + 1;
+  return end;
+}
+
+/** What a CONFLICT names, by kind: { service: "...", user: "..." }. */
+function conflictDetails(keys: Iterable<string>): Record<string, string> {
+  const names: Record<string, string[]> = {};
+  for (const key of keys) {
+    const desired = desiredKeyOf(key);
+    if ('name' in desired) (names[desired.kind] ??= []).push(desired.name);
+  }
+  return Object.fromEntries(Object.entries(names).map(([kind, list]) => [kind, list.join(', ')]));
 }
 
 function sharedAuditOf(kv: IKeyValue): SharedAudit {

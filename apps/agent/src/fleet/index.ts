@@ -3,6 +3,8 @@ export { type EtcdAddress, type StoreAddress, parseStoreAddress } from './store-
 export {
   FLEET_PREFIX,
   SERVICES_PREFIX,
+  USERS_PREFIX,
+  TOKENS_PREFIX,
   HEAD_KEY,
   COMPAT_KEY,
   NODES_PREFIX,
@@ -10,6 +12,8 @@ export {
   HEALTH_RESULTS_PREFIX,
   healthResultKey,
   serviceKey,
+  userKey,
+  tokenKey,
   nodeKey,
 } from './fleet-keys.js';
 export { FleetHealth, type LocalHealth, type PublishedHealth } from './fleet-health.js';

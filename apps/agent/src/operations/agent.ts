@@ -37,10 +37,11 @@ import { FlowSync } from '../sync/flow-sync.js';
 import { VipClaimTracker } from '../sync/vip-claim.js';
 import { hashSeedOfFlowSeed } from '@sluice/dataplane/lookup';
 import { ReconcileError, Reconciler, type ReconcilerLimits } from '../reconcile/reconciler.js';
-import { type AuditRecord, Store, type WholeService } from '../store/index.js';
+import { type AuditRecord, Store } from '../store/index.js';
 import { Authenticator, type AuthenticatorOptions } from '../auth/authenticator.js';
 import { ensureAdminTokenFile } from '../auth/admin-token-file.js';
 import { ensureFirstAdmin } from '../auth/first-admin.js';
+import { type IdentityChange, type IdentityCommit, type IdentityCommitOptions, localIdentityCommit } from '../auth/identity-commit.js';
 import type { FlowFilter, listFlows } from '../conntrack/index.js';
 import type { EventLoopDelay, MetricsServer, MetricsServerOptions, MetricsSnapshot } from '../metrics/index.js';
 import { type BackendSignalSource, type Placement, type RatePoint, type StatsScope, readTotals } from '../stats/index.js';
@@ -70,6 +71,9 @@ import { ForwardingWatch, drainPhase } from './drain-progress.js';
 import { nodeOperations } from './node.js';
 import { dataplaneBuildOf, nodeLossRisks } from './node-compat.js';
 import { BACKEND_SELECTION_VERSION, type EtcdFleet, type FleetSink } from '../fleet/etcd-fleet.js';
+import { type DesiredBatch, batchSize, keysOf } from '../fleet/desired-batch.js';
+import { USERS_PREFIX } from '../fleet/fleet-keys.js';
+import { applyIdentities, identityChanges, identitySnapshot } from '../fleet/identity-copy.js';
 import { type BgpSettings, Speaker, type VipRoutes, VrrpRoleState, nodeCannotServe, vipsToAnnounce } from '../announce/index.js';
 
 export interface AgentOptions extends DataplaneOwnerOptions {
@@ -201,6 +205,10 @@ export class Agent implements SluiceBackend {
   readonly #compat: NodeStatus['compat'];
   /** The fleet's store, when the desired state is shared (--store etcd://...). */
   #fleet: EtcdFleet | undefined;
+  /** Per user, the session a fleet change under way must not end here (a password changed by that session). */
+  readonly #keptSessions = new Map<string, string>();
+  /** How users and tokens change: the auth operations, the authenticator and the first admin all commit through it. */
+  readonly #identityCommit: IdentityCommit = (caller, change, options) => this.commitIdentities(caller, change, options);
 
   private constructor(options: AgentOptions) {
     this.#options = options;
@@ -244,7 +252,7 @@ export class Agent implements SluiceBackend {
     });
     this.#health = this.#fleet ? this.#fleet.shareHealth(this.#parts.health) : this.#parts.health;
     this.#neighbours = new NextHopNeighbours(this.#parts.network, { log, refreshMs: options.neighbourRefreshMs });
-    this.authenticator = new Authenticator(store, options.authenticator);
+    this.authenticator = new Authenticator(store, options.authenticator, this.#identityCommit);
     this.agent = { info: () => this.#info() };
     this.services = serviceOperations(this, store);
     this.backends = backendOperations(this, store);
@@ -253,7 +261,7 @@ export class Agent implements SluiceBackend {
     this.stats = statsOperations(this);
     this.health = healthOperations(this, store);
     this.audit = auditOperations(store);
-    this.auth = authOperations(store, this.authenticator);
+    this.auth = authOperations(store, this.authenticator, this.#identityCommit);
     this.config = configOperations(this, store);
     this.node = nodeOperations(this);
   }
@@ -436,7 +444,18 @@ export class Agent implements SluiceBackend {
    * reconciles; any throw undoes both. Returns what `change` returned.
    */
   commit<T>(caller: Identity, change: (now: number) => { result: T; audit: AuditRecord[] }): T | Promise<T> {
-    return this.#fleet ? this.#commitToFleet(this.#fleet, caller, change) : this.#commitLocal(caller, change);
+    const local = () => this.#commitLocal(caller, change);
+    return this.#fleet ? this.#commitToFleet(this.#fleet, caller, change, { local }) : local();
+  }
+
+  /**
+   * A change to users or API tokens (auth/identity-commit.ts): on one node a
+   * store transaction with its audit rows (no map is touched); in a fleet the
+   * same path as a service change, one guarded etcd transaction.
+   */
+  commitIdentities<T>(caller: Identity, change: (now: number) => IdentityChange<T>, options: IdentityCommitOptions = {}): T | Promise<T> {
+    const local = () => localIdentityCommit(this.#store)(caller, change, options);
+    return this.#fleet ? this.#commitToFleet(this.#fleet, caller, change, { ...options, local }) : local();
   }
 
   #commitLocal<T>(caller: Identity, change: (now: number) => { result: T; audit: AuditRecord[] }): T {
@@ -469,36 +488,56 @@ export class Agent implements SluiceBackend {
 
   /**
    * A change in fleet mode: run on the local copy as a dry run (rolled back),
-   * which yields the touched services' documents and the revisions they were
-   * based on; written to the fleet in one guarded txn; resolved once this
-   * node's watch has applied it (fleet/etcd-fleet.ts). A change that touches
-   * no service (node drain's audit entry) stays local, as the node's own.
+   * which yields the documents it touched (services, users, tokens) and the
+   * revisions of the keys it was judged on; written to the fleet in one
+   * guarded txn; resolved once this node's watch has applied it
+   * (fleet/etcd-fleet.ts). A change that touches no document (node drain's
+   * audit entry) is committed by `local`, as the node's own.
    */
-  async #commitToFleet<T>(fleet: EtcdFleet, caller: Identity, change: (now: number) => { result: T; audit: AuditRecord[] }): Promise<T> {
+  async #commitToFleet<T>(
+    fleet: EtcdFleet,
+    caller: Identity,
+    change: (now: number) => { result: T; audit: AuditRecord[] },
+    options: IdentityCommitOptions & { local: () => T | Promise<T> },
+  ): Promise<T> {
     const refusal = fleet.refusal();
     if (refusal) throw unavailable(`${refusal}; nothing was changed`, { store: fleet.display });
     const DRY_RUN = Symbol('dry run');
-    const now = Date.now();
-    let dry: { result: T; audit: AuditRecord[]; services: Map<string, WholeService | undefined>; base: Map<string, string | null> } | undefined;
+    const now = options.at ?? Date.now();
+    let dry: { result: T; audit: AuditRecord[]; batch: DesiredBatch; base: Map<string, string | null> } | undefined;
     try {
       this.#store.transaction(() => {
+        const identitiesBefore = identitySnapshot(this.#store);
         const outcome = this.checkForwarding(() => change(now));
         const touched = this.#store.services.takeChanged();
-        const services = new Map([...touched].map((name) => [name, this.#store.services.wholeOf(name)]));
-        dry = { ...outcome, services, base: fleet.baseOf(touched) };
+        const identities = identityChanges(identitiesBefore, identitySnapshot(this.#store));
+        const batch: DesiredBatch = {
+          services: new Map([...touched].map((name) => [name, this.#store.services.wholeOf(name)])),
+          users: identities.users,
+          tokens: identities.tokens,
+        };
+        dry = { ...outcome, batch, base: fleet.baseOf([...keysOf(batch), ...identities.judgedOn]) };
         throw DRY_RUN;
       });
     } catch (error) {
       if (error !== DRY_RUN) throw asSluiceError(error);
     }
     if (!dry) throw new Error('fleet commit: the dry run did not run');
-    if (dry.services.size === 0) return this.#commitLocal(caller, change);
+    if (batchSize(dry.batch) === 0) return options.local();
     const actor = { user: caller.user, role: caller.role };
-    await fleet.write(
-      dry.services,
-      dry.base,
-      dry.audit.map((record) => ({ at: now, actor, record })),
-    );
+    const kept = options.keepSession;
+    /* Until the write is applied here: this node's apply of it ends the user's other sessions, not this one. */
+    if (kept) this.#keptSessions.set(kept.user, kept.tokenHash);
+    try {
+      await fleet.write({
+        batch: dry.batch,
+        base: dry.base,
+        absent: options.onlyIfNoUsers ? [USERS_PREFIX] : [],
+        audit: dry.audit.map((record) => ({ at: now, actor, record })),
+      });
+    } finally {
+      if (kept && this.#keptSessions.get(kept.user) === kept.tokenHash) this.#keptSessions.delete(kept.user);
+    }
     return dry.result;
   }
 
@@ -513,17 +552,20 @@ export class Agent implements SluiceBackend {
     const copyAudit = (audit: Parameters<FleetSink['apply']>[1]) => {
       for (const entry of audit) this.#store.audit.appendShared(entry.key, entry.actor, entry.record, entry.at);
     };
+    const keep = (user: string) => this.#keptSessions.get(user);
     return {
-      replaceAll: (services, audit) =>
+      replaceAll: (state, audit) =>
         applyToCopy((now) => {
           for (const existing of this.#store.services.list())
-            if (!services.has(existing.name)) this.#store.services.replaceWhole(existing.name, undefined, now);
-          for (const [name, whole] of services) this.#store.services.replaceWhole(name, whole, now);
+            if (!state.services.has(existing.name)) this.#store.services.replaceWhole(existing.name, undefined, now);
+          for (const [name, whole] of state.services) this.#store.services.replaceWhole(name, whole, now);
+          applyIdentities(this.#store, state, { whole: true, keep });
           copyAudit(audit);
         }),
-      apply: (services, audit) =>
+      apply: (batch, audit) =>
         applyToCopy((now) => {
-          for (const [name, whole] of services) this.#store.services.replaceWhole(name, whole, now);
+          for (const [name, whole] of batch.services) this.#store.services.replaceWhole(name, whole, now);
+          applyIdentities(this.#store, batch, { whole: false, keep });
           copyAudit(audit);
         }),
       health: () => ({
@@ -1043,7 +1085,7 @@ export class Agent implements SluiceBackend {
 
   /** Creates the first admin user from a password file, once. */
   ensureFirstAdmin(passwordFile: string): Promise<void> {
-    return ensureFirstAdmin(this.#store, passwordFile);
+    return ensureFirstAdmin(this.#store, passwordFile, this.#identityCommit);
   }
 
   /** Serves Prometheus metrics read from this agent at each scrape. */

@@ -64,6 +64,15 @@ export class IdentitiesRepo {
     );
     return this.user(name)!;
   }
+  /** Insert or replace with every field given (a fleet node's copy of a user). */
+  putUser(user: UserRow): void {
+    prepared(
+      this.db,
+      `INSERT INTO users (name, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash,
+           created_at = excluded.created_at, updated_at = excluded.updated_at`,
+    ).run(user.name, user.role, user.passwordHash, user.createdAt, user.updatedAt);
+  }
   deleteUser(name: string): void {
     prepared(this.db, 'DELETE FROM users WHERE name = ?').run(name);
   }
@@ -126,6 +135,16 @@ export class IdentitiesRepo {
            created_by = excluded.created_by, last_used_at = NULL`,
     ).run(name, role, tokenHash, now, createdBy);
     return this.token(name)!;
+  }
+  /** Insert or replace a fleet node's copy of a token; its last use here stays while the token is the same one. */
+  putSharedToken(token: Omit<TokenRow, 'lastUsedAt'>): void {
+    prepared(
+      this.db,
+      `INSERT INTO api_tokens (name, role, token_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(name) DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash, created_at = excluded.created_at,
+           created_by = excluded.created_by,
+           last_used_at = CASE WHEN api_tokens.token_hash = excluded.token_hash THEN api_tokens.last_used_at ELSE NULL END`,
+    ).run(token.name, token.role, token.tokenHash, token.createdAt, token.createdBy);
   }
   touchToken(name: string, now: number): void {
     prepared(this.db, 'UPDATE api_tokens SET last_used_at = ? WHERE name = ?').run(now, name);
