@@ -23,7 +23,17 @@
  * Unreachable: the node keeps forwarding on its last applied state and
  * refuses changes (UNAVAILABLE); the run loop retries and converges on return.
  */
-import { type FleetCompat, type FleetNode, type FleetStatus, type Identity, conflict, fleetCompatSchema, fleetNodeSchema, unavailable } from '@sluice/api';
+import {
+  type FleetCompat,
+  type FleetNode,
+  type FleetNodeTraffic,
+  type FleetStatus,
+  type Identity,
+  conflict,
+  fleetCompatSchema,
+  fleetNodeSchema,
+  unavailable,
+} from '@sluice/api';
 import { Etcd3, type IKeyValue, type IOptions, type Lease, type Watcher } from 'etcd3';
 import type { AuditRecord, WholeService } from '../store/index.js';
 import { AUDIT_PREFIX, COMPAT_KEY, DESIRED_PREFIX, HEAD_KEY, NODES_PREFIX, desiredKeyOf, nodeKey, serviceKey } from './fleet-keys.js';
@@ -46,8 +56,8 @@ export interface FleetSink {
   replaceAll(services: Map<string, WholeService>, audit: SharedAudit[]): void;
   /** One batch of watch events (undefined: the service was deleted). */
   apply(services: Map<string, WholeService | undefined>, audit: SharedAudit[]): void;
-  /** For the registration: do the maps hold what was applied, and does the node announce. */
-  health(): { reconciled: boolean; reason: string | null; announcing: boolean | null };
+  /** For the registration: do the maps hold what was applied, does the node announce, what it forwards. */
+  health(): { reconciled: boolean; reason: string | null; announcing: boolean | null; traffic: FleetNodeTraffic | null };
 }
 
 export interface EtcdFleetOptions extends StoreCredentials {
@@ -497,6 +507,7 @@ export class EtcdFleet {
         reason,
         announcing: health.announcing,
         compat: this.#options.compat,
+        traffic: health.traffic,
         updatedAt: Date.now(),
       };
       await this.#lease.put(nodeKey(this.#options.node)).value(JSON.stringify(registration));
