@@ -50,7 +50,7 @@ export async function bringUpFleetLab(): Promise<FleetLab> {
   }
   const n1 = current.nodes.get('n1')!.network;
   for (const role of ['operator', 'viewer'] as const) await nodeSluice(n1, ['user', 'add', USERS[role].user, '--role', role], `${USERS[role].password}\n`);
-  await nodeSluice(n1, ['service', 'add', FLEET_SERVICE]);
+  await nodeSluice(n1, ['service', 'add', FLEET_SERVICE, '--check', 'none']);
   for (const endpoint of FLEET_BACKENDS) await nodeSluice(n1, ['backend', 'add', FLEET_SERVICE, endpoint]);
   await startExtraConsole({ socket: AgentProcess.paths(n1).socket, port: CONSOLE_PORT + 4, logFile: join(RUN_ROOT, 'console.log'), pidFile: CONSOLE_PID_FILE });
   return current;
