@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { AgentProcess, type AgentNetwork } from '@sluice/testbed/agent-process';
 import { execIn, execInChecked, run, runChecked } from '@sluice/testbed/netns';
 
+/* What a freshly mounted bpffs holds by itself (the kernel's iterators), not a pin of the agent's. */
+const BPFFS_OWN = new Set(['maps.debug', 'progs.debug']);
+
 export interface StoreNode {
   name: string;
   network: AgentNetwork;
@@ -43,7 +46,7 @@ export async function refusedStart(namespace: string, runRoot: string, name: str
   const network = await storeNodeNetwork(namespace, runRoot, name);
   const result = await AgentProcess.runToExit(network, timeoutMs, ['--node-name', name, ...storeArgs]);
   const link = await execInChecked(namespace, 'ip', ['-d', 'link', 'show', network.interfaces[0]!]);
-  return { ...result, xdpAttached: /\bxdp/.test(link.stdout), pins: readdirSync(network.pinDir) };
+  return { ...result, xdpAttached: /\bxdp/.test(link.stdout), pins: readdirSync(network.pinDir).filter((name) => !BPFFS_OWN.has(name)) };
 }
 
 /** Stops the agent (SIGTERM, then SIGKILL), detaches, unmounts the pins and removes its files. Never throws. */
