@@ -115,8 +115,9 @@ test('a reweight in the console says "converged 3 of 3 at revision R" with the f
   await page.getByRole('button', { name: `Save weight of ${endpoint}` }).click();
   const notice = page.getByTestId('notice');
   await expect(notice).toContainText('now has weight 5');
-  await expect(notice).toContainText(/converged 3 of 3 at revision \d+$/);
-  const said = Number((await notice.textContent())!.match(/at revision (\d+)$/)![1]);
+  /* The notice ends with its close button (×), hence no $. */
+  await expect(notice).toContainText(/ — converged 3 of 3 at revision \d+\b/);
+  const said = Number((await notice.textContent())!.match(/converged 3 of 3 at revision (\d+)\b/)![1]);
   const after = await convergedFleet(3);
   expect(said, 'the notice names the revision the fleet is at now').toBe(after.revision);
   expect(said).toBeGreaterThan(before.revision!);
