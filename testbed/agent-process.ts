@@ -106,8 +106,8 @@ export class AgentProcess {
    * the same paths as start(); resolves with its exit code and output, or
    * kills it after timeoutMs (code null).
    */
-  static async runToExit(network: AgentNetwork, timeoutMs: number): Promise<{ code: number | null; output: string }> {
-    const agent = AgentProcess.#spawn(network, []);
+  static async runToExit(network: AgentNetwork, timeoutMs: number, extraArgs: string[] = []): Promise<{ code: number | null; output: string }> {
+    const agent = AgentProcess.#spawn(network, extraArgs);
     const ended = await Promise.race([agent.exited, sleep(timeoutMs).then(() => undefined)]);
     if (!ended) await agent.kill();
     return { code: ended?.code ?? null, output: agent.output };

@@ -23,7 +23,21 @@ export interface EtcdServer {
   /** The socket's path, and the agent's --store for it. */
   socket: string;
   storeUrl: string;
+  /** HOST:PORT of the TCP client listener inside the namespace, when asked for one (TLS needs an address to name). */
+  client: string | null;
   pid: number;
+}
+
+/**
+ * A client listener on an address inside etcd's namespace besides the socket:
+ * https with `tls` (etcd's certificate and key, and the CA a client
+ * certificate must chain to: --client-cert-auth), else plain http. The
+ * socket stays plain (etcd serves unix:// without TLS): the test's own way in.
+ */
+export interface EtcdClientListener {
+  address: string;
+  port: number;
+  tls?: { cert: string; key: string; ca: string };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -44,7 +58,7 @@ export async function ensureEtcdNamespace(namespace: string): Promise<void> {
 }
 
 /** Starts etcd in `namespace` with its data in dir/data (kept across a stop and start: a restart, not a new cluster). */
-export async function startEtcd(options: { namespace: string; dir: string; name?: string }): Promise<EtcdServer> {
+export async function startEtcd(options: { namespace: string; dir: string; name?: string; listener?: EtcdClientListener }): Promise<EtcdServer> {
   /* etcd is part of the set-up (scripts/setup.sh): missing, every caller fails here with how to install it. */
   const missing = etcdMissing();
   if (missing) throw new Error(missing);
@@ -53,7 +67,13 @@ export async function startEtcd(options: { namespace: string; dir: string; name?
   const dataDir = join(options.dir, 'data');
   const logFile = join(options.dir, 'etcd.log');
   const socket = join(options.dir, SOCKET_NAME);
-  const server = { namespace: options.namespace, dir: options.dir, dataDir, logFile, socket, storeUrl: `etcd+unix://${socket}` };
+  const listener = options.listener;
+  const client = listener ? `${listener.address}:${listener.port}` : null;
+  const server = { namespace: options.namespace, dir: options.dir, dataDir, logFile, socket, storeUrl: `etcd+unix://${socket}`, client };
+  const clientUrls = [`unix://${SOCKET_NAME}`, ...(listener ? [`${listener.tls ? 'https' : 'http'}://${client}`] : [])].join(',');
+  const tlsArgs = listener?.tls
+    ? ['--cert-file', listener.tls.cert, '--key-file', listener.tls.key, '--trusted-ca-file', listener.tls.ca, '--client-cert-auth']
+    : [];
   const pid = await spawnDaemon({
     what: `etcd ${name}`,
     namespace: options.namespace,
@@ -64,9 +84,10 @@ export async function startEtcd(options: { namespace: string; dir: string; name?
       '--data-dir',
       dataDir,
       '--listen-client-urls',
-      `unix://${SOCKET_NAME}`,
+      clientUrls,
       '--advertise-client-urls',
-      `unix://${SOCKET_NAME}`,
+      clientUrls,
+      ...tlsArgs,
       '--listen-peer-urls',
       'http://127.0.0.1:2380',
       '--initial-advertise-peer-urls',
@@ -90,9 +111,9 @@ export async function startEtcd(options: { namespace: string; dir: string; name?
   return { ...server, pid };
 }
 
-/** etcdctl against the server's socket (v3 API). */
-export function etcdctl(server: Pick<EtcdServer, 'socket'>, args: string[], timeoutMs = 10_000) {
-  return run(ETCDCTL_BINARY, ['--endpoints', `unix://${server.socket}`, '--dial-timeout', '2s', ...args], { timeoutMs });
+/** etcdctl against the server's socket (v3 API); `user` (USER:PASSWORD) once auth is enabled. */
+export function etcdctl(server: Pick<EtcdServer, 'socket'>, args: string[], timeoutMs = 10_000, user?: string) {
+  return run(ETCDCTL_BINARY, ['--endpoints', `unix://${server.socket}`, '--dial-timeout', '2s', ...(user ? ['--user', user] : []), ...args], { timeoutMs });
 }
 
 /** The current revision of the store (from a read of a key nobody writes). */

@@ -102,7 +102,7 @@ test('two nodes starting at once with a first-admin file each: one admin for the
   const compat = fleetCompatSchema.parse(JSON.parse((await etcdctl(bed!.etcd, ['get', COMPAT_KEY, '--print-value-only'])).stdout));
   const probe = fleetOption(bed!, { node: 'probe', log }).connect(compat);
   try {
-    await probe.start({ replaceAll: () => {}, apply: () => {}, health: () => ({ reconciled: true, reason: null, announcing: null }) }, 5000);
+    await probe.start({ replaceAll: () => {}, apply: () => {}, health: () => ({ reconciled: true, reason: null, announcing: null, traffic: null }) }, 5000);
     const intruder = { ...n1().store.identities.user('admin')!, name: 'intruder' };
     const refused = await probe
       .write({

@@ -7,6 +7,8 @@ import agentPackage from '../package.json' with { type: 'json' };
 import type { MetricsServer } from './metrics/index.js';
 import { Agent, type AgentOptions, teardownDataplane } from './operations/index.js';
 import { EtcdFleet } from './fleet/etcd-fleet.js';
+import { checkStoreAccess } from './fleet/store-check.js';
+import type { StoreCredentials } from './fleet/store-client.js';
 import { startSocketServer, stopSocketServer } from './server/socket-server.js';
 import { claimAgentLock } from './agent-lock.js';
 import { readConfigDocument } from './config-file.js';
@@ -164,8 +166,15 @@ function readStoreFile(path: string, flag: string): Buffer {
   }
 }
 
-/** The fleet's store (--store etcd://...), or undefined for the node's own SQLite store. Files are read now, so a bad one stops the start. */
-function fleetOf(settings: AgentSettings): AgentOptions['fleet'] {
+/* The start-up check of the store's answer: as long as one call of the fleet's (a store that does not answer within it is "down", not "wrong"). */
+const STORE_CHECK_TIMEOUT_MS = 2000;
+
+/**
+ * The fleet's store (--store etcd://...), or undefined for the node's own
+ * SQLite store. Files are read and the store asked whether it takes them now,
+ * so a bad file, certificate, password or role stops the start (store-check.ts).
+ */
+async function fleetOf(settings: AgentSettings): Promise<AgentOptions['fleet']> {
   const address = settings.store;
   if (address.kind !== 'etcd') return undefined;
   const password = settings.storePasswordFile ? readStoreFile(settings.storePasswordFile, '--store-password-file').toString('utf8').trim() : undefined;
@@ -176,19 +185,13 @@ function fleetOf(settings: AgentSettings): AgentOptions['fleet'] {
         ...(settings.storeKeyFile ? { key: readStoreFile(settings.storeKeyFile, '--store-key-file') } : {}),
       }
     : undefined;
+  const credentials: StoreCredentials = { address, ...(tls ? { tls } : {}), ...(password !== undefined ? { password } : {}) };
+  const problem = await checkStoreAccess(credentials, STORE_CHECK_TIMEOUT_MS);
+  if (problem) log('warn', `fleet store ${address.display} does not answer now (${problem.message}); starting on the local copy, joining on its return`);
   const node = settings.nodeName ?? hostname();
   log('info', `desired state: the fleet's store ${address.display} (node ${node}); ${settings.dataDir} holds the local copy`);
   return {
-    connect: (compat) =>
-      new EtcdFleet({
-        address,
-        node,
-        version: AGENT_VERSION,
-        compat,
-        ...(tls ? { tls } : {}),
-        ...(password !== undefined ? { password } : {}),
-        log,
-      }),
+    connect: (compat) => new EtcdFleet({ ...credentials, node, version: AGENT_VERSION, compat, log }),
   };
 }
 
@@ -198,8 +201,8 @@ export async function runAgent(argv: string[]): Promise<void> {
   const bgp = settings.bgpConfig ? readBgpSettings(settings.bgpConfig) : undefined;
   /* A missing or weak sync key stops the agent here too. */
   const syncKey = settings.sync ? readSyncKey(settings.sync.keyFile) : undefined;
-  /* Bad store settings (a missing TLS or password file) stop the agent here too. */
-  const fleet = fleetOf(settings);
+  /* Bad store settings (a missing TLS or password file, a store that refuses them) stop the agent here too. */
+  const fleet = await fleetOf(settings);
   /* First, before the store, the program or the socket: a second agent must refuse with all of them untouched. */
   claimAgentLock({ dataDir: settings.dataDir, pinDir: settings.pinDir });
   const agent = await Agent.start({

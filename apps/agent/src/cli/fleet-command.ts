@@ -1,16 +1,16 @@
 /*
  * sluice fleet: the nodes sharing this node's desired state on etcd (issue
- * 16), asked of any node: each node's version, applied revision, health and
- * announcement, and "converged N of M at revision R".
+ * 16), asked of any node: each node's version, applied revision, health,
+ * announcement and traffic, and "converged N of M at revision R".
  */
-import { type FleetStatus, convergedLine } from '@sluice/api';
+import { type FleetNode, type FleetStatus, convergedLine } from '@sluice/api';
 import { noMoreThan, parse } from './args.js';
 import { connect } from './connection.js';
 import { emit } from './output.js';
-import { formatAge, formatTable } from './table.js';
+import { formatAge, formatCount, formatTable } from './table.js';
 
 export const FLEET_USAGE = `sluice fleet                          (the nodes sharing this node's desired state on etcd (--store etcd://...): version,
-                                        applied revision, health, announcement; "converged N of M at revision R")`;
+                                        applied revision, health, announcement, traffic; "converged N of M at revision R")`;
 
 /** Exit code 0 even when not converged: it reports; a script compares converged with the node count (--json). */
 export async function fleetCommand(argv: string[]): Promise<void> {
@@ -26,6 +26,11 @@ export function checkerLine(fleet: Pick<FleetStatus, 'checker' | 'node'>): strin
   return `health checked by: ${fleet.checker}${fleet.checker === fleet.node ? ' (this node)' : ''}`;
 }
 
+/** A node's traffic as it last registered it: "1.2k pps, 3 flows"; "-" from a node that does not register it. */
+function trafficCell(traffic: FleetNode['traffic']): string {
+  return traffic ? `${formatCount(traffic.pps)} pps, ${formatCount(traffic.activeFlows)} flows` : '-';
+}
+
 export function formatFleet(fleet: FleetStatus | null, now = Date.now()): string {
   if (!fleet) return 'fleet: none (this agent keeps its own desired state in SQLite; start it with --store etcd://HOST:PORT to share one)';
   const lines = [
@@ -38,13 +43,14 @@ export function formatFleet(fleet: FleetStatus | null, now = Date.now()): string
     lines.push(convergedLine(fleet));
     lines.push(
       formatTable(
-        ['NODE', 'VERSION', 'APPLIED', 'HEALTHY', 'ANNOUNCING', 'SEEN', 'REASON'],
+        ['NODE', 'VERSION', 'APPLIED', 'HEALTHY', 'ANNOUNCING', 'TRAFFIC', 'SEEN', 'REASON'],
         fleet.nodes.map((n) => [
           n.node,
           n.version,
           n.appliedRevision,
           n.healthy ? 'yes' : 'NO',
           n.announcing === null ? '-' : n.announcing ? 'yes' : 'no',
+          trafficCell(n.traffic),
           `${formatAge(now - n.updatedAt)} ago`,
           n.reason ?? '',
         ]),

@@ -26,25 +26,24 @@
  * Unreachable: the node keeps forwarding on its last applied state and
  * refuses changes (UNAVAILABLE); the run loop retries and converges on return.
  */
-import { type FleetCompat, type FleetNode, type FleetStatus, type Identity, conflict, fleetCompatSchema, fleetNodeSchema, unavailable } from '@sluice/api';
-import { ConsecutiveBreaker, ExponentialBackoff, type IBackoff, circuitBreaker, handleWhen, noop } from 'cockatiel';
 import {
-  CompareResult,
-  CompareTarget,
-  Etcd3,
-  type ICompare,
-  type IKeyValue,
-  type IOptions,
-  type IRequestOp,
-  type Lease,
-  type Watcher,
-  isRecoverableError,
-} from 'etcd3';
+  type FleetCompat,
+  type FleetNode,
+  type FleetNodeTraffic,
+  type FleetStatus,
+  type Identity,
+  conflict,
+  fleetCompatSchema,
+  fleetNodeSchema,
+  unavailable,
+} from '@sluice/api';
+import { CompareResult, CompareTarget, Etcd3, type ICompare, type IKeyValue, type IOptions, type IRequestOp, type Lease, type Watcher } from 'etcd3';
 import type { AuditRecord } from '../store/index.js';
 import { type DesiredBatch, batchSize, describeKey, documentTexts, emptyBatch, readDocument } from './desired-batch.js';
 import { AUDIT_PREFIX, COMPAT_KEY, DESIRED_PREFIX, HEAD_KEY, NODES_PREFIX, desiredKeyOf, nodeKey } from './fleet-keys.js';
 import { FleetHealth, type LocalHealth, cancelWithin } from './fleet-health.js';
-import type { EtcdAddress } from './store-address.js';
+import { describeStoreError } from './store-check.js';
+import { type StoreCredentials, storeClientOptions } from './store-client.js';
 
 /** An audit entry shared through the fleet: its key there makes a second copy of it a no-op. */
 export interface SharedAudit {
@@ -60,8 +59,8 @@ export interface FleetSink {
   replaceAll(state: DesiredBatch, audit: SharedAudit[]): void;
   /** One batch of watch events (undefined: the document was deleted). */
   apply(batch: DesiredBatch, audit: SharedAudit[]): void;
-  /** For the registration: do the maps hold what was applied, and does the node announce. */
-  health(): { reconciled: boolean; reason: string | null; announcing: boolean | null };
+  /** For the registration: do the maps hold what was applied, does the node announce, what it forwards. */
+  health(): { reconciled: boolean; reason: string | null; announcing: boolean | null; traffic: FleetNodeTraffic | null };
 }
 
 /** One change for the fleet, computed on the local copy (operations/agent.ts). */
@@ -75,16 +74,11 @@ export interface FleetWrite {
   audit: Omit<SharedAudit, 'key'>[];
 }
 
-export interface EtcdFleetOptions {
-  address: EtcdAddress;
+export interface EtcdFleetOptions extends StoreCredentials {
   /** This node's name in the fleet (its registration key). */
   node: string;
   version: string;
   compat: FleetCompat;
-  /** TLS (etcds://): the CA's certificate, and a client certificate with its key; read by the caller at start. */
-  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
-  /** The password of the address's user. */
-  password?: string;
   /** A call to etcd that takes longer fails (UNAVAILABLE for a change). */
   callTimeoutMs?: number;
   /** The registration's lease: a node silent this long is gone from the fleet view. */
@@ -100,8 +94,6 @@ const DEFAULT_CALL_TIMEOUT_MS = 2000;
 /* 5 s: a dead node leaves the fleet view within seconds, and a busy event loop does not drop a live one. */
 const DEFAULT_LEASE_TTL_S = 5;
 const DEFAULT_RETRY_MS = 500;
-/* While etcd is away calls fail at once (the breaker is open); one is let through this often to notice its return. */
-const BREAKER_HALF_OPEN_MS = 500;
 /* The registration is renewed this often even with nothing new, so its health and revision stay fresh. */
 const REGISTER_EVERY_MS = 1000;
 
@@ -142,36 +134,7 @@ export class EtcdFleet {
 
   constructor(options: EtcdFleetOptions) {
     this.#options = options;
-    const timeout = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-    const clientOptions: IOptions = {
-      hosts: options.address.endpoints,
-      dialTimeout: timeout,
-      /* Streams (watch, keepalive) have no deadline; every other call fails after `timeout`. */
-      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeout }),
-      faultHandling: {
-        /* No retries inside the client: the run loop retries, and a change fails fast with a clear error. */
-        global: noop,
-        /* A host that failed 3 calls in a row is tried again after BREAKER_HALF_OPEN_MS, not the default 5 s: back soon after etcd is. */
-        host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: BREAKER_HALF_OPEN_MS, breaker: new ConsecutiveBreaker(3) }),
-        /*
-         * Back within a second of etcd's return, not the default's up to 30 s. The watch
-         * manager calls next() on it as on its own default (etcd3's types predate cockatiel 3's factory).
-         */
-        watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }) as unknown as IBackoff<unknown>,
-      },
-    };
-    if (options.address.tls) {
-      if (!options.tls) throw new Error(`--store ${options.address.display}: TLS needs --store-ca-file (the CA that signed etcd's certificate)`);
-      clientOptions.credentials = {
-        rootCertificate: options.tls.ca,
-        ...(options.tls.key ? { privateKey: options.tls.key } : {}),
-        ...(options.tls.cert ? { certChain: options.tls.cert } : {}),
-      };
-    }
-    if (options.address.user) {
-      if (options.password === undefined) throw new Error(`--store ${options.address.display}: user ${options.address.user} needs --store-password-file`);
-      clientOptions.auth = { username: options.address.user, password: options.password };
-    }
+    const clientOptions = storeClientOptions(options, options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
     this.#clientOptions = clientOptions;
     this.#client = new Etcd3(clientOptions);
   }
@@ -317,7 +280,7 @@ export class EtcdFleet {
       return { ...own, reachable: this.#reachable, error: this.#error, revision, nodes: registered, converged };
     } catch (error) {
       /* The run loop alone decides reachability (a view that failed once must not refuse changes). */
-      return { ...own, reachable: false, error: messageOf(error), revision: null, nodes: [], converged: 0 };
+      return { ...own, reachable: false, error: describeStoreError(error, this.#options).message, revision: null, nodes: [], converged: 0 };
     }
   }
 
@@ -530,7 +493,7 @@ export class EtcdFleet {
   }
 
   #unreachable(error: unknown): void {
-    const message = messageOf(error);
+    const message = describeStoreError(error, this.#options).message;
     if (this.#reachable || this.#error !== message) this.#options.log('warn', `fleet store ${this.display}: ${message}`);
     this.#reachable = false;
     this.#error = message;
@@ -567,6 +530,7 @@ export class EtcdFleet {
         reason,
         announcing: health.announcing,
         compat: this.#options.compat,
+        traffic: health.traffic,
         updatedAt: Date.now(),
       };
       await this.#lease.put(nodeKey(this.#options.node)).value(JSON.stringify(registration));

@@ -17,3 +17,5 @@ export {
   nodeKey,
 } from './fleet-keys.js';
 export { FleetHealth, type LocalHealth, type PublishedHealth } from './fleet-health.js';
+export { type StoreProblem, checkStoreAccess, describeStoreError } from './store-check.js';
+export { type StoreCredentials, storeClientOptions } from './store-client.js';

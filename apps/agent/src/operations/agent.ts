@@ -572,8 +572,16 @@ export class Agent implements SluiceBackend {
         reconciled: this.#reconciled,
         reason: this.#reconciled ? null : 'the last reconcile failed (see the agent log): the maps may lag the applied revision',
         announcing: this.#speaker ? this.#withheld === null : null,
+        traffic: this.#trafficNow(),
       }),
     };
+  }
+
+  /** The fleet view's traffic of this node: the sampler's last second (zero without one) and the maps' packet total. */
+  #trafficNow() {
+    const last = this.series({}, 1).at(-1);
+    const packets = this.totals().services.reduce((sum, service) => sum + service.packets, 0);
+    return { pps: last?.pps ?? 0, bps: last?.bps ?? 0, activeFlows: this.#openFlows(), packets };
   }
 
   /** True when the desired state is the fleet's (--store etcd://...). */

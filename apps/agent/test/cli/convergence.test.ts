@@ -13,6 +13,7 @@ const node = (name: string, appliedRevision: number, healthy = true): FleetNode 
   healthy,
   reason: healthy ? null : 'refused',
   announcing: null,
+  traffic: null,
   compat,
   updatedAt: 0,
 });

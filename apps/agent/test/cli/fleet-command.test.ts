@@ -17,7 +17,17 @@ const status: FleetStatus = {
   converged: 1,
   checker: 'lb-2',
   nodes: [
-    { node: 'lb-1', version: '0.1.0', appliedRevision: 42, healthy: true, reason: null, announcing: true, compat, updatedAt: NOW - 400 },
+    {
+      node: 'lb-1',
+      version: '0.1.0',
+      appliedRevision: 42,
+      healthy: true,
+      reason: null,
+      announcing: true,
+      compat,
+      traffic: { pps: 12_345, bps: 98_760_000, activeFlows: 321, packets: 9_000_000 },
+      updatedAt: NOW - 400,
+    },
     {
       node: 'lb-2',
       version: '0.1.0',
@@ -26,6 +36,7 @@ const status: FleetStatus = {
       reason: 'this node has hash seed 7',
       announcing: null,
       compat: { ...compat, hashSeed: 7 },
+      traffic: null,
       updatedAt: NOW - 1200,
     },
   ],
@@ -38,8 +49,9 @@ test('a reachable fleet: convergence line and one row per node', () => {
   assert.match(text, /^converged 1 of 2 at revision 42$/m);
   assert.match(text, /^health checked by: lb-2$/m);
   assert.match(formatFleet({ ...status, checker: 'lb-1' }, NOW), /^health checked by: lb-1 \(this node\)$/m);
-  assert.match(text, /^lb-1 +0\.1\.0 +42 +yes +yes /m);
-  assert.match(text, /^lb-2 +0\.1\.0 +40 +NO +- +.*this node has hash seed 7$/m);
+  assert.match(text, /^lb-1 +0\.1\.0 +42 +yes +yes +12\.3k pps, 321 flows /m);
+  /* A node of an older version registers no traffic: "-", not zero. */
+  assert.match(text, /^lb-2 +0\.1\.0 +40 +NO +- +- +.*this node has hash seed 7$/m);
 });
 
 test('unreachable, refusing, or no fleet at all: said in words', () => {

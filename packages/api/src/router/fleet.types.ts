@@ -10,6 +10,18 @@ export const fleetCompatSchema = z.object({
 });
 export type FleetCompat = z.infer<typeof fleetCompatSchema>;
 
+/** What a node forwards, as of its last registration (renewed each second): the fleet view's traffic per node. */
+export const fleetNodeTrafficSchema = z.object({
+  /** Packets per second to its services over the last sampled second (0 until the sampler has two readings). */
+  pps: z.number(),
+  bps: z.number(),
+  /** Open flows over its backends. */
+  activeFlows: z.number().int(),
+  /** Packets forwarded to its services since its counters began (the maps' own counters). */
+  packets: z.number(),
+});
+export type FleetNodeTraffic = z.infer<typeof fleetNodeTrafficSchema>;
+
 /** One node's registration, under a lease: a node whose lease lapses is gone from the list. */
 export const fleetNodeSchema = z.object({
   node: z.string(),
@@ -23,6 +35,8 @@ export const fleetNodeSchema = z.object({
   /** null: the node announces nothing itself (no BGP speaker). */
   announcing: z.boolean().nullable(),
   compat: fleetCompatSchema,
+  /** null: a node of a version that does not register its traffic. */
+  traffic: fleetNodeTrafficSchema.nullable().default(null),
   updatedAt: z.number(),
 });
 export type FleetNode = z.infer<typeof fleetNodeSchema>;

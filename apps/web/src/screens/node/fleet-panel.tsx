@@ -3,12 +3,12 @@
  * fleet): the store and whether it answers (unreachable: forwarding goes on
  * on the last applied state, changes are refused), "converged N of M at
  * revision R", and each registered node's version, applied revision,
- * health and announcement. Without --store etcd://... it says the node keeps
+ * health, announcement and traffic. Without --store etcd://... it says the node keeps
  * its own state.
  */
 'use client';
 import { type FleetNode, type NodeStatus, convergedLine } from '@sluice/api';
-import { ago } from '@/client/format.ts';
+import { ago, count, packetsPerSecond } from '@/client/format.ts';
 import { type Column, DataTable } from '@/components/ui/data-table.tsx';
 import styles from './node.module.css';
 
@@ -26,7 +26,18 @@ const nodeColumns = (revision: number | null): Column<FleetNode>[] => [
     cell: (n) => <span className={`badge ${n.healthy ? 'badge-up' : 'badge-down'}`}>{n.healthy ? 'HEALTHY' : 'NOT APPLYING'}</span>,
     cellProps: (n) => ({ 'data-testid': 'fleet-node-health', 'data-healthy': String(n.healthy) }),
   },
-  { header: 'Announcing', cell: (n) => (n.announcing === null ? <span className="muted">no BGP</span> : n.announcing ? 'yes' : 'no') },
+  {
+    header: 'Announcing',
+    cell: (n) => (n.announcing === null ? <span className="muted">no BGP</span> : n.announcing ? 'yes' : 'no'),
+    cellProps: (n) => ({ 'data-testid': 'fleet-node-announcing', 'data-announcing': String(n.announcing) }),
+  },
+  {
+    header: 'Traffic',
+    className: 'num',
+    /* As the node last registered it (each second); a node of an older version says nothing. */
+    cell: (n) => (n.traffic ? `${packetsPerSecond(n.traffic.pps)}, ${count(n.traffic.activeFlows)} flows` : <span className="muted">not reported</span>),
+    cellProps: (n) => ({ 'data-testid': 'fleet-node-traffic', 'data-packets': n.traffic?.packets ?? '' }),
+  },
   { header: 'Seen', cell: (n) => ago(n.updatedAt) },
   { header: 'Why not', cell: (n) => n.reason ?? <span className="muted">—</span> },
 ];
@@ -80,7 +91,16 @@ export function FleetPanel({ fleet }: { fleet: NodeStatus['fleet'] }) {
               )}
             </dd>
           </dl>
-          <DataTable columns={nodeColumns(fleet.revision)} rows={fleet.nodes} rowKey={(n) => n.node} testId="fleet-nodes" compact cardsOnPhone empty={null} />
+          <DataTable
+            columns={nodeColumns(fleet.revision)}
+            rows={fleet.nodes}
+            rowKey={(n) => n.node}
+            rowProps={(n) => ({ 'data-node': n.node })}
+            testId="fleet-nodes"
+            compact
+            cardsOnPhone
+            empty={null}
+          />
         </>
       )}
     </section>
