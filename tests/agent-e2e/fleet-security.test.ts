@@ -69,6 +69,14 @@ async function changeThroughEither(first: StoreNode, second: StoreNode): Promise
   );
 }
 
+/** One lab's end: its nodes, its etcd, its namespace and its directory, also after a failure. */
+async function tearDown(nodes: StoreNode[], etcd: EtcdServer | undefined, namespace: string, runRoot: string): Promise<void> {
+  for (const node of nodes) await stopStoreNode(node);
+  if (etcd) await stopEtcd(etcd);
+  await removeEtcdNamespace(namespace);
+  rmSync(runRoot, { recursive: true, force: true });
+}
+
 /** A start that must fail: exit code 1, the store and `expected` on stderr, no XDP on its interface, no pin. */
 async function assertRefused(namespace: string, runRoot: string, name: string, args: string[], display: string, expected: RegExp): Promise<void> {
   const started = performance.now();
@@ -114,12 +122,7 @@ describe('TLS with client certificates (etcds://)', () => {
     });
   });
 
-  after(async () => {
-    for (const node of nodes) await stopStoreNode(node);
-    if (etcd) await stopEtcd(etcd);
-    await removeEtcdNamespace(namespace);
-    rmSync(runRoot, { recursive: true, force: true });
-  });
+  after(() => tearDown(nodes, etcd, namespace, runRoot));
 
   test('two nodes join over TLS with a client certificate; a change through either is applied on the other', T, async () => {
     for (const name of ['n1', 'n2']) nodes.push(await startStoreNode(namespace, runRoot, name, tlsArgs(certs.ca)));
@@ -181,12 +184,7 @@ describe('authentication (etcd://USER@..., --store-password-file)', () => {
     assert.notEqual(anonymous.code, 0, 'with auth enabled, a client with no user is refused');
   });
 
-  after(async () => {
-    for (const node of nodes) await stopStoreNode(node);
-    if (etcd) await stopEtcd(etcd);
-    await removeEtcdNamespace(namespace);
-    rmSync(runRoot, { recursive: true, force: true });
-  });
+  after(() => tearDown(nodes, etcd, namespace, runRoot));
 
   test('two nodes join as user sluice with --store-password-file; a change through either is applied on the other', T, async () => {
     const password = file('sluice.password', 'fleet-secret');
