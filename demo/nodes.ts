@@ -84,9 +84,11 @@ async function main(stopping: () => boolean): Promise<void> {
     await ensureEtcdNamespace(ETCD_NAMESPACE);
     etcd = await startEtcd({ namespace: ETCD_NAMESPACE, dir: join(RUN_ROOT, 'etcd') });
   }
+  /* A fleet shares its users: one first admin for every node (the first node to start creates it), so one password. */
+  const fleetPassword = etcd ? randomBytes(12).toString('base64url') : undefined;
   for (const node of ecmp.nodes) {
     step(`starting ${node.name}'s agent (its BIRD peers with the router; a VIP is announced once the node can serve it)`);
-    const password = randomBytes(12).toString('base64url');
+    const password = fleetPassword ?? randomBytes(12).toString('base64url');
     const passwordFile = join(RUN_ROOT, `${node.name}.password`);
     writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
     passwords.push(password);
@@ -101,7 +103,9 @@ async function main(stopping: () => boolean): Promise<void> {
   }
   if (CONSOLES) {
     step(
-      `starting one console per node (each node has its own users${etcd ? "; the services are the fleet's, a change on one console reaches every node" : ''})`,
+      etcd
+        ? "starting one console per node (the services and users are the fleet's: a change on one console reaches every node, and user admin logs in on each)"
+        : 'starting one console per node (each node has its own users)',
     );
     agents.forEach((agent, k) => {
       consoles.push(startConsole(agent.network, FIRST_CONSOLE_PORT + k));
