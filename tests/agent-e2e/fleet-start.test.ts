@@ -4,9 +4,12 @@
  * refuses changes, and converges once etcd is back. A document in etcd that
  * is not a service (another writer mangled it) is refused by name: every node
  * keeps forwarding what it had, refuses changes saying why, and converges once
- * the document is right again.
+ * the document is right again. A node that starts with etcd away decides on
+ * the fleet's first admin once etcd answers, not on its possibly stale copy.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SERVICES_PREFIX } from '@sluice/agent/fleet';
 import { ManualHealth, type TestAgent, mapsSnapshot } from '@sluice/agent/test-agent';
@@ -28,6 +31,8 @@ import {
 const T = { timeout: 180_000 };
 const WEB = '198.18.100.1:80/tcp';
 const B1 = '198.19.1.2:8080';
+/* The address a console's login comes from (the throttle counts per source). */
+const BROWSER = '192.0.2.10';
 
 let bed: FleetTestbed | undefined;
 let n1: TestAgent;
@@ -103,4 +108,22 @@ test('a mangled document is refused by name; the nodes keep forwarding what they
   await until('both apply the fixed document', () => weightOn(n1) === 6 && weightOn(n2) === 6, 20_000);
   await until('both reachable again', async () => (await fleetOf(n1)).reachable && (await fleetOf(n2)).reachable);
   assert.deepEqual(forwardingSnapshot(n2), forwardingSnapshot(n1));
+});
+
+test('a node started while etcd is away creates the first admin once the fleet answers (the fleet had no user); it logs in on every node', T, async () => {
+  const password = 'first admin after etcd';
+  const passwordFile = join(bed!.dir, 'first-admin.password');
+  writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+  assert.equal(n1.store.identities.users().length, 0, 'the fleet has no user yet');
+  await stopEtcd(bed!.etcd);
+  n2 = await n2.restart(new ManualHealth(), { fleet: fleetOption(bed!, { node: 'n2', log, startWaitMs: 1000 }) });
+  await n2.agent.ensureFirstAdmin(passwordFile);
+  assert.equal(n2.store.identities.users().length, 0, 'nothing decided while the fleet is not known');
+
+  bed!.etcd = await startEtcd({ namespace: FLEET_NAMESPACE, dir: bed!.etcd.dir });
+  await until('both nodes hold the admin', () => [n1, n2].every((t) => t.store.identities.user('admin')?.role === 'admin'), 20_000);
+  for (const t of [n1, n2]) {
+    const session = await t.api.callerFor(null, null, BROWSER).auth.login({ user: 'admin', password });
+    assert.equal(session.role, 'admin');
+  }
 });

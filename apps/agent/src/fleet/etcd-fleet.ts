@@ -131,6 +131,7 @@ export class EtcdFleet {
   /** The fleet's one health view (fleet-health.ts), once the agent asked for it. */
   #health: FleetHealth | undefined;
   #firstApplied: (() => void) | undefined;
+  #firstList: Promise<void> | undefined;
 
   constructor(options: EtcdFleetOptions) {
     this.#options = options;
@@ -181,12 +182,18 @@ export class EtcdFleet {
   async start(sink: FleetSink, waitMs: number): Promise<void> {
     this.#sink = sink;
     const first = new Promise<void>((resolve) => (this.#firstApplied = resolve));
+    this.#firstList = first;
     void this.#run();
     this.#registerTimer = setInterval(() => void this.#register(), REGISTER_EVERY_MS);
     this.#registerTimer.unref();
     await Promise.race([first, sleep(waitMs)]);
     if (this.#applied === 0)
       this.#options.log('warn', `fleet store ${this.display}: not applied yet (${this.#error ?? this.#refused ?? 'no answer'}); forwarding on the local copy`);
+  }
+
+  /** Resolves once this node has applied a list of the fleet's state (at once if it has; never after a stop before one). */
+  firstApplied(): Promise<void> {
+    return this.#applied > 0 || !this.#firstList ? Promise.resolve() : this.#firstList;
   }
 
   /** Why a change cannot go through the fleet now; null when it can. */

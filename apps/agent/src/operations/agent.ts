@@ -1091,8 +1091,25 @@ export class Agent implements SluiceBackend {
     ensureAdminTokenFile(path, this.#store);
   }
 
-  /** Creates the first admin user from a password file, once. */
+  /**
+   * Creates the first admin user from a password file, once. A fleet node
+   * that has not yet listed the fleet (etcd away at its start) cannot know
+   * whether the fleet has users, so it decides once the list is applied,
+   * rather than never (the admin token file works meanwhile).
+   */
   ensureFirstAdmin(passwordFile: string): Promise<void> {
+    const fleet = this.#fleet;
+    if (fleet && fleet.appliedRevision === 0) {
+      log(
+        'warn',
+        `first start: the fleet's users are not known yet (${fleet.display} has not answered); ${passwordFile} is used once it has, if the fleet has no user`,
+      );
+      void fleet
+        .firstApplied()
+        .then(() => ensureFirstAdmin(this.#store, passwordFile, this.#identityCommit))
+        .catch((error) => log('error', `first start: console user not created: ${(error as Error).message}`));
+      return Promise.resolve();
+    }
     return ensureFirstAdmin(this.#store, passwordFile, this.#identityCommit);
   }
 
