@@ -5,7 +5,9 @@
  * fleet's, health, announcement and traffic as `sluice fleet --json` has
  * them; a change made in the console says "converged 3 of 3 at revision R"
  * with the fleet's R; a node killed (no clean stop) leaves the panel once
- * its lease lapses; and the panel reads at 390 px wide.
+ * its lease lapses; the panel reads at 390 px wide; with etcd stopped the
+ * panel says the store is unreachable and a change is refused in words, and
+ * once etcd is back the alert goes and a change converges again.
  */
 import type { FleetNode, FleetStatus } from '@sluice/api';
 import { type Browser, type Page, expect, test } from '@playwright/test';
@@ -18,6 +20,8 @@ import {
   bringUpFleetLab,
   fleetConsoleUrl,
   killFleetNode,
+  startFleetStore,
+  stopFleetStore,
   tearDownFleetLab,
 } from './support/fleet-lab.ts';
 import { USERS } from './support/lab-settings.ts';
@@ -28,6 +32,8 @@ test.describe.configure({ mode: 'serial' });
 /* The agent's registration lease (etcd-fleet.ts DEFAULT_LEASE_TTL_S); etcd expires a lease up to about a second late, the page polls each second. */
 const LEASE_TTL_MS = 5000;
 const LEAVE_MARGIN_MS = 3000;
+/* etcd's stop or return seen by the node (its calls time out after 2 s) and by the page (it polls each second). */
+const STORE_WAIT_MS = 15_000;
 
 let lab: FleetLab;
 
@@ -165,5 +171,35 @@ test('a node killed (no clean stop) leaves the panel within its lease time; the 
   await expect(page.getByTestId('fleet-converged')).toHaveText(`converged 2 of 2 at revision ${status.revision}`);
   await expectRows(page, status);
   await saveScreenshot(page, 'fleet-node-left');
+  await page.context().close();
+});
+
+test('etcd stopped: the panel says the store is unreachable and a change is refused saying so; etcd back: the alert goes, the change goes through', async ({
+  browser,
+}) => {
+  test.setTimeout(120_000);
+  const before = await convergedFleet(2);
+  const page = await nodePage(browser, 'operator');
+  const endpoint = FLEET_BACKENDS[0];
+  await stopFleetStore();
+  try {
+    await expect(page.getByTestId('fleet-unreachable')).toContainText(`The store ${before.store} is unreachable`, { timeout: STORE_WAIT_MS });
+    await saveScreenshot(page, 'fleet-store-unreachable');
+    await page.goto(`/services/${encodeURIComponent(FLEET_SERVICE)}`);
+    await page.getByLabel(`Weight of ${endpoint}`).fill('3');
+    await page.getByRole('button', { name: `Save weight of ${endpoint}` }).click();
+    await expect(page.getByTestId('notice')).toContainText(`the fleet store ${before.store} cannot be reached or read`);
+    await expect(page.getByTestId('notice')).toContainText('nothing was changed');
+  } finally {
+    await startFleetStore();
+  }
+  await page.goto('/node');
+  await expect(page.getByTestId('fleet-unreachable')).toHaveCount(0, { timeout: STORE_WAIT_MS });
+  await page.goto(`/services/${encodeURIComponent(FLEET_SERVICE)}`);
+  await page.getByLabel(`Weight of ${endpoint}`).fill('3');
+  await page.getByRole('button', { name: `Save weight of ${endpoint}` }).click();
+  await expect(page.getByTestId('notice')).toContainText(/now has weight 3 — converged 2 of 2 at revision \d+\b/);
+  const after = await convergedFleet(2);
+  expect(after.revision!).toBeGreaterThan(before.revision!);
   await page.context().close();
 });

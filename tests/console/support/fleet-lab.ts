@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentProcess } from '@sluice/testbed/agent-process';
-import { removeEtcdNamespace, stopEtcd } from '@sluice/testbed/etcd';
+import { removeEtcdNamespace, startEtcd, stopEtcd } from '@sluice/testbed/etcd';
 import { run } from '@sluice/testbed/netns';
 import { tagged } from '@sluice/testbed/tag';
 import { FLEET_NAMESPACE, type FleetTestbed, startFleetTestbed, stopFleetTestbed } from '../../agent-e2e/support/fleet.ts';
@@ -85,4 +85,16 @@ export async function tearDownFleetLab(): Promise<void> {
 /** SIGKILL one node (no clean stop, so its registration stays until its lease lapses); its files go at teardown. */
 export async function killFleetNode(name: FleetNodeName): Promise<void> {
   await current?.nodes.get(name)?.agent?.kill();
+}
+
+/** etcd stopped: the nodes keep forwarding on what they applied and refuse changes. */
+export async function stopFleetStore(): Promise<void> {
+  if (current) await stopEtcd(current.bed.etcd);
+}
+
+/** etcd started again on its data (and recorded for a teardown after a crash). */
+export async function startFleetStore(): Promise<void> {
+  if (!current) return;
+  current.bed.etcd = await startEtcd({ namespace: FLEET_NAMESPACE, dir: current.bed.etcd.dir });
+  writeFileSync(ETCD_FILE, JSON.stringify(current.bed));
 }
