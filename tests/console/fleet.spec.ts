@@ -198,7 +198,7 @@ test('etcd stopped: the panel says the store is unreachable and a change is refu
   await page.goto(`/services/${encodeURIComponent(FLEET_SERVICE)}`);
   await page.getByLabel(`Weight of ${endpoint}`).fill('3');
   await page.getByRole('button', { name: `Save weight of ${endpoint}` }).click();
-  await expect(page.getByTestId('notice')).toContainText(/now has weight 3 — converged 2 of 2 at revision \d+\b/);
+  await expect(page.getByTestId('notice')).toContainText(/now has weight 3\. — converged 2 of 2 at revision \d+\b/);
   const after = await convergedFleet(2);
   expect(after.revision!).toBeGreaterThan(before.revision!);
   await page.context().close();
