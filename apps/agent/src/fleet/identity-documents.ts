@@ -12,6 +12,7 @@ import { roleSchema, tokenNameSchema, userNameSchema } from '@sluice/api';
 import { z } from 'zod';
 import { ADMIN_TOKEN_NAME } from '../auth/admin-token-file.js';
 import type { TokenRow, UserRow } from '../store/index.js';
+import { parseDocument } from './document-json.js';
 
 /** A token as the fleet shares it: its last use is each node's own. */
 export type FleetToken = Omit<TokenRow, 'lastUsedAt'>;
@@ -37,19 +38,6 @@ const tokenDocumentSchema = z
   })
   .strict();
 
-function parsed<T>(what: string, schema: z.ZodType<T>, text: string): T {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`fleet document of ${what} is not JSON: ${(error as Error).message}`);
-  }
-  const result = schema.safeParse(raw);
-  if (!result.success)
-    throw new Error(`fleet document of ${what}: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  return result.data;
-}
-
 function checkedName(what: string, schema: z.ZodType<string>, name: string): void {
   const result = schema.safeParse(name);
   if (!result.success || result.data !== name)
@@ -59,7 +47,7 @@ function checkedName(what: string, schema: z.ZodType<string>, name: string): voi
 /** The user under key `name`; throws naming the user and the first problems. */
 export function parseUserDocument(name: string, text: string): UserRow {
   checkedName(`user ${name}`, userNameSchema, name);
-  return { name, ...parsed(`user ${name}`, userDocumentSchema, text) };
+  return { name, ...parseDocument(`user ${name}`, userDocumentSchema, text) };
 }
 
 /** The token under key `name`; throws naming the token and the first problems. */
@@ -67,7 +55,7 @@ export function parseTokenDocument(name: string, text: string): FleetToken {
   checkedName(`token ${name}`, tokenNameSchema, name);
   if (name === ADMIN_TOKEN_NAME)
     throw new Error(`fleet document of token ${name}: that name belongs to each node's admin token file and is never shared; delete the key`);
-  return { name, ...parsed(`token ${name}`, tokenDocumentSchema, text) };
+  return { name, ...parseDocument(`token ${name}`, tokenDocumentSchema, text) };
 }
 
 export const userDocumentText = (user: UserRow): string =>

@@ -18,6 +18,7 @@ import {
 } from '@sluice/api';
 import { z } from 'zod';
 import type { WholeService } from '../store/index.js';
+import { parseDocument } from './document-json.js';
 
 const backendDocumentSchema = z
   .object({
@@ -48,16 +49,7 @@ export type ServiceDocument = z.infer<typeof serviceDocumentSchema>;
 
 /** The document under key `name`; throws naming the key and the first problems. */
 export function parseServiceDocument(name: string, text: string): WholeService {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`fleet document of service ${name} is not JSON: ${(error as Error).message}`);
-  }
-  const parsed = serviceDocumentSchema.safeParse(raw);
-  if (!parsed.success)
-    throw new Error(`fleet document of service ${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  const whole = parsed.data satisfies WholeService;
+  const whole = parseDocument(`service ${name}`, serviceDocumentSchema, text) satisfies WholeService;
   if (serviceName(whole) !== name) throw new Error(`fleet document under service ${name} describes ${serviceName(whole)}`);
   return whole;
 }
