@@ -6,7 +6,8 @@
 import { type IncomingHttpHeaders, request } from 'node:http';
 import { connect } from 'node:net';
 import type { AppRouter } from '@sluice/api';
-import { createTRPCClient, httpBatchLink } from '@trpc/client';
+import { TRPCClientError, type TRPCLink, createTRPCClient } from '@trpc/client';
+import { observable } from '@trpc/server/observable';
 
 export interface SocketClientOptions {
   socketPath: string;
@@ -83,27 +84,68 @@ function socketFetch(socketPath: string, timeoutMs: number, onAnswer: SocketClie
     });
 }
 
+/** The path and query of one call in tRPC's HTTP protocol, unbatched: a query's input in the URL, a mutation's in the body. */
+function callTarget(type: 'query' | 'mutation', path: string, input: unknown): { target: string; body?: string } {
+  const json = input === undefined ? undefined : JSON.stringify(input);
+  if (type === 'mutation') return { target: `/${path}`, body: json };
+  return { target: json === undefined ? `/${path}` : `/${path}?input=${encodeURIComponent(json)}` };
+}
+
+/*
+ * Each call goes out at once, as tRPC's httpLink sends it. Not httpBatchLink:
+ * it gathers calls for one setTimeout before it sends them, at least 1 ms in
+ * Node on every call, about a fifth of a change's whole time through the API
+ * (bench control-plane/visible-after); the CLI and the bench make one call at
+ * a time. Not httpLink either: it tests every input with `instanceof
+ * FormData`, and that first touch of the global loads undici, tens of
+ * milliseconds at each CLI start (issue 15). No subscriptions: SSE needs a
+ * streamed body (they are the console's, through its own server).
+ */
+function socketLink(fetch: ReturnType<typeof socketFetch>, headers: () => PlainHeaders): TRPCLink<AppRouter> {
+  return () =>
+    ({ op }) =>
+      observable((observer) => {
+        if (op.type === 'subscription') throw new Error(`${op.path} is a subscription: the socket client has none (the console serves them)`);
+        const aborted = new AbortController();
+        let done = false;
+        const { target, body } = callTarget(op.type, op.path, op.input);
+        const method = op.type === 'mutation' ? 'POST' : 'GET';
+        const sent = headers();
+        fetch(`http://sluice-agent${target}`, {
+          method,
+          headers: method === 'POST' ? { ...sent, 'content-type': 'application/json' } : sent,
+          body,
+          signal: op.signal ?? aborted.signal,
+        })
+          .then(async (res) => {
+            done = true;
+            const envelope = (await res.json()) as { result?: { data?: unknown }; error?: unknown };
+            const meta = { response: res, responseJSON: envelope };
+            if (envelope.error !== undefined || !envelope.result) {
+              observer.error(TRPCClientError.from(envelope as never, { meta }));
+              return;
+            }
+            observer.next({ context: meta, result: { type: 'data', data: envelope.result.data } });
+            observer.complete();
+          })
+          .catch((cause: Error) => {
+            done = true;
+            observer.error(TRPCClientError.from(cause));
+          });
+        /* Unsubscribed before the answer: the request is dropped, its socket closed. */
+        return () => {
+          if (!done) aborted.abort();
+        };
+      });
+}
+
 export function createSocketClient(options: SocketClientOptions) {
-  /* Narrower than the global fetch's type, and all that httpLink uses of it. */
-  const fetch = socketFetch(options.socketPath, options.timeoutMs ?? 30_000, options.onAnswer) as unknown as typeof globalThis.fetch;
-  const headers = () => {
+  const fetch = socketFetch(options.socketPath, options.timeoutMs ?? 30_000, options.onAnswer);
+  const headers = (): PlainHeaders => {
     const token = typeof options.token === 'function' ? options.token() : options.token;
     return token ? { authorization: `Bearer ${token}` } : {};
   };
-  /* The host is never contacted: every request goes to the socket. */
-  const url = 'http://sluice-agent';
-  return createTRPCClient<AppRouter>({
-    links: [
-      /*
-       * One call per request (maxItems 1), as httpLink would send it; not httpLink itself: it
-       * tests every input with `instanceof FormData`, and that first touch of the global loads
-       * undici, tens of milliseconds at each CLI start (issue 15). The batch link sends JSON only.
-       * No subscriptions: SSE needs a streamed body, which this fetch does not give (they are
-       * the console's, through its own server); the link refuses one by name.
-       */
-      httpBatchLink({ url, fetch, headers, maxItems: 1 }),
-    ],
-  });
+  return createTRPCClient<AppRouter>({ links: [socketLink(fetch, headers)] });
 }
 
 export type SocketClient = ReturnType<typeof createSocketClient>;
