@@ -118,11 +118,13 @@ export async function startAgent(
   return handle;
 }
 
-export async function stopAgent(agent: AgentHandle | undefined): Promise<void> {
+/** keepProgram: leave the program attached, as an agent that is restarted leaves it (with keepPinsOnExit: the next agent takes it over). */
+export async function stopAgent(agent: AgentHandle | undefined, options: { keepProgram?: boolean } = {}): Promise<void> {
   if (!agent) return;
   await stopChild(agent.child, 5_000);
   /* The console password was only for this agent's first start. */
   rmSync(join(agent.socket, '..', 'admin.password'), { force: true });
+  if (options.keepProgram) return;
   /* An agent that died early leaves its program attached: take it off our own interfaces. */
   for (const ifname of agent.interfaces) await runCommand('ip', ['-n', agent.namespace, 'link', 'set', 'dev', ifname, 'xdp', 'off'], 10_000);
 }

@@ -6,6 +6,7 @@
  */
 export { type Dataplane, type LoadOptions, PROGRAM_NAME, loadDataplane } from './object.js';
 export { type PinnedMaps, openPinnedMaps } from './pinned.js';
+export { BUILD_RECORD } from './running-build.js';
 export type { TunableName, Tunables } from './tunables.js';
 export { DEFAULT_PIN_DIR, ensureBpffs, isBpffs, unpinAll } from './bpffs.js';
 export { type DataplaneMaps, MAP_NAMES, MAP_SPECS, type MapName } from './dataplane-maps.js';

@@ -201,6 +201,9 @@ export const libbpf = {
     infoLen: Uint32Array,
   ) => number,
   bpf_prog_get_fd_by_id: lib.func('int bpf_prog_get_fd_by_id(uint32_t id)') as (id: number) => number,
+  bpf_map_get_fd_by_id: lib.func('int bpf_map_get_fd_by_id(uint32_t id)') as (id: number) => number,
+  /* Points an opened (not loaded) object's map at an existing map; keeps a duplicate of fd. */
+  bpf_map__reuse_fd: lib.func('int bpf_map__reuse_fd(void *map, int fd)') as (map: BpfMapPtr, fd: number) => number,
 
   ring_buffer__new: lib.func('void *ring_buffer__new(int map_fd, ring_buffer_sample_fn *sample_cb, void *ctx, void *opts)') as (
     mapFd: number,

@@ -22,6 +22,7 @@ import { installLibbpfLog } from './libbpf-log.js';
 import { type MapInfo, mapInfoOf } from './maps.js';
 import { c as libc } from './libc.js';
 import { type MapMigration, objectBtf, planMapMigration } from './migrate.js';
+import { type RunningBuild, findRunningBuild, recordLoadedBuild } from './running-build.js';
 import { type TestRunOptions, type TestRunResult, testRunXdp } from './test-run.js';
 import { type Tunables, applyTunables, checkTunables, readTunables } from './tunables.js';
 import { type XdpMode, attachXdp, attachedProgramId, detachXdp, programIdOfFd, replaceXdp } from './xdp.js';
@@ -79,6 +80,12 @@ export interface Dataplane {
   /** Maps taken over from pins (empty on a fresh start). */
   readonly adoptedMaps: readonly string[];
   /**
+   * Whether the program already running on these pinned maps was taken over
+   * (the same build and settings: not loaded or verified again,
+   * running-build.ts), and if not, why.
+   */
+  readonly program: { takenOver: boolean; why: string };
+  /**
    * Pinned maps of another layout, already copied into this build's maps
    * (unpinned so far): what changed in each, for the log. Empty when none.
    */
@@ -126,6 +133,7 @@ class LoadedDataplane implements Dataplane {
     private readonly standIns: Map<MapName, MapInfo>,
     readonly adoptedMaps: readonly string[],
     private readonly migrations: MapMigration[],
+    readonly program: { takenOver: boolean; why: string },
   ) {
     this.programId = programIdOfFd(programFd);
     this.maps = createDataplaneMaps((name) => {
@@ -204,6 +212,8 @@ class LoadedDataplane implements Dataplane {
     /* A migration never finished: the old maps stay pinned and keep serving. */
     for (const m of this.migrations.splice(0)) m.abandon();
     libbpf.bpf_object__close(this.obj);
+    /* A program taken over was never the object's: its fd is ours. */
+    if (this.program.takenOver) libc.close(this.programFd);
     for (const standIn of this.standIns.values()) libc.close(standIn.fd);
   }
 }
@@ -224,6 +234,7 @@ export function loadDataplane(options: LoadOptions): Dataplane {
   const objSubject = JSON.stringify(objectPath);
   const obj = checkedPointer('bpf_object__open_file', objSubject, () => libbpf.bpf_object__open_file(objectPath, null));
   const migrations: MapMigration[] = [];
+  let takenOverFd: number | undefined;
   try {
     /* Hashed right after libbpf read the same file (a missing file fails above, in libbpf's words): the build that is loaded. */
     const buildId = createHash('sha256').update(readFileSync(objectPath)).digest('hex');
@@ -281,20 +292,31 @@ export function loadDataplane(options: LoadOptions): Dataplane {
       }
     }
 
-    /* Creates (or reuses) maps, pins new ones at their pin path, and verifies the program. */
-    checked('bpf_object__load', objSubject, () => libbpf.bpf_object__load(obj));
-
     const prog = checkedPointer('bpf_object__find_program_by_name', `program "${programName}" in ${objSubject}`, () =>
       libbpf.bpf_object__find_program_by_name(obj, programName),
     );
-    const programFd = checked('bpf_program__fd', `program "${programName}"`, () => libbpf.bpf_program__fd(prog));
+    let running: RunningBuild | string = 'no pin directory';
+    if (pinDir !== undefined) {
+      const everyMapAdopted = adopted.length === [...userMaps(obj)].length;
+      if (!reusePinned || adopted.length === 0) running = 'a fresh start: no pinned map is adopted';
+      else if (!everyMapAdopted || migrations.length > 0) running = 'the maps are not all adopted as they are';
+      else if (options.rawValueMaps?.length || missing.length > 0) running = 'an older build is timed (bench)';
+      else running = findRunningBuild(pinDir, obj, buildId, [...userMaps(obj)]);
+    }
+    /* Otherwise: creates (or reuses) maps, pins new ones at their pin path, and verifies the program. */
+    if (typeof running === 'string') checked('bpf_object__load', objSubject, () => libbpf.bpf_object__load(obj));
+    const programFd =
+      typeof running === 'string' ? checked('bpf_program__fd', `program "${programName}"`, () => libbpf.bpf_program__fd(prog)) : running.programFd;
+    if (typeof running === 'string' && pinDir !== undefined) recordLoadedBuild(pinDir, programFd, buildId);
+    else if (typeof running !== 'string') takenOverFd = programFd;
     for (const m of migrations) {
       const map = checkedPointer('bpf_object__find_map_by_name', `map "${m.name}" in ${objSubject}`, () => libbpf.bpf_object__find_map_by_name(obj, m.name));
       m.copyFirst(checked('bpf_map__fd', `map "${m.name}"`, () => libbpf.bpf_map__fd(map)));
     }
     const standIns = new Map<MapName, MapInfo>();
     for (const name of missing) standIns.set(name, createStandIn(name, options.standInMaps![name]!));
-    const dataplane = new LoadedDataplane(objectPath, buildId, pinDir, obj, programFd, mapPtrs, standIns, adopted, migrations);
+    const program = typeof running === 'string' ? { takenOver: false, why: running } : { takenOver: true, why: 'the same build and load-time settings run on these maps' };
+    const dataplane = new LoadedDataplane(objectPath, buildId, pinDir, obj, programFd, mapPtrs, standIns, adopted, migrations, program);
     if (migrations.length > 0) {
       /*
        * From the swap until finishMigration() has copied the old program's
@@ -308,6 +330,7 @@ export function loadDataplane(options: LoadOptions): Dataplane {
   } catch (err) {
     for (const m of migrations) m.abandon();
     libbpf.bpf_object__close(obj);
+    if (takenOverFd !== undefined) libc.close(takenOverFd);
     throw err;
   }
 }

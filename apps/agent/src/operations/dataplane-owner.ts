@@ -47,6 +47,12 @@ export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
     },
   });
   if (dataplane.adoptedMaps.length > 0) log('info', `adopted ${dataplane.adoptedMaps.length} pinned maps from ${options.pinDir}`);
+  log(
+    'info',
+    dataplane.program.takenOver
+      ? `took over the running program (id ${dataplane.programId}): ${dataplane.program.why}, so it is not loaded and verified again`
+      : `loaded and verified the program (id ${dataplane.programId}): ${dataplane.program.why}`,
+  );
   for (const change of dataplane.migratedMaps) log('info', `migrating pinned ${change}`);
   const tooBig = dataplane.tunables().too_big_answers_per_second;
   log('info', `ICMP too-big answers: ${tooBig === 0n ? 'never (--icmp-too-big-rate 0)' : `at most ${tooBig} a second`}`);
@@ -61,9 +67,12 @@ export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
    */
   new VipFilterWriter(dataplane.maps.vipFilter).write([...dataplane.maps.vips.entries()].map(([key]) => key.addr));
   for (const ifname of options.interfaces) {
-    if (dataplane.attachedProgramId(ifname, options.xdpMode) === undefined) {
+    const attached = dataplane.attachedProgramId(ifname, options.xdpMode);
+    if (attached === undefined) {
       dataplane.attach(ifname, options.xdpMode);
       log('info', `attached XDP (${options.xdpMode}) to ${ifname}`);
+    } else if (attached === dataplane.programId) {
+      log('info', `${ifname} already runs this program`);
     } else {
       dataplane.replace(ifname, options.xdpMode);
       log('info', `replaced the XDP program on ${ifname} in place`);
