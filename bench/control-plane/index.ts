@@ -96,7 +96,7 @@ export async function runControlPlane(options: BenchOptions, log: (m: string) =>
           `VmRSS of the agent right after the connection pages, with ${PAGE_FLOWS} flows tracked and its snapshot index of them in memory (not idle: its GC sweeps a million flows)`,
         ),
       );
-      records.push(await measureGcLoad(agent.pid, options.idleSeconds, PAGE_FLOWS));
+      records.push(await measureGcLoad(agent.pid, options.gcSeconds, PAGE_FLOWS));
       log(`the console against the agent with ${PAGE_FLOWS} flows`);
       records.push(...(await measureConsole(agent.socket, { loads: options.consoleLoads, pages: options.controlSamples, flows: PAGE_FLOWS }, log)));
     } catch (error) {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConntrackGc } from '../../src/conntrack/index.js';
+import { DUTY_CYCLE_FACTOR } from '../../src/conntrack/conntrack-gc.js';
 import type { Dataplane } from '@sluice/dataplane';
 import { type FlowSpec, SECOND_NS, SERVICE, STATE, activeOf, flowEntries, keyOf, loadWithService, writeFlows, withServiceDataplane } from './helpers.js';
 import { listFlows } from '../../src/conntrack/index.js';
@@ -210,8 +211,8 @@ describe('ConntrackGc.sweep', () => {
     gc.start();
     for (let i = 1; i <= 3; i++) {
       const done = nextSweep();
-      /* The pause after a sweep: intervalMs, or ten times that sweep's duration if longer. */
-      t.mock.timers.tick(Math.max(intervalMs, 10 * (reports.at(-1) ?? 0)));
+      /* The pause after a sweep: intervalMs, or DUTY_CYCLE_FACTOR times that sweep's duration if longer. */
+      t.mock.timers.tick(Math.max(intervalMs, DUTY_CYCLE_FACTOR * (reports.at(-1) ?? 0)));
       await done;
       assert.equal(reports.length, i, `sweep ${i} after its pause`);
     }
