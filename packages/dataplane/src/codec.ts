@@ -26,6 +26,11 @@ export interface Codec<T> {
    * pass a buffer that will not be reused (decode() copies for you).
    */
   decodeFrom(buf: Buffer, offset: number): T;
+  /**
+   * Every byte belongs to an unsigned 64-bit member (a counter struct): per-CPU
+   * copies of it sum word by word, with no decode of each CPU's copy.
+   */
+  readonly u64Words?: boolean;
 }
 
 /* Host order is the BPF program's order: clang -target bpf follows the host. */
@@ -189,7 +194,8 @@ const compiled = new WeakMap<StructLayout<unknown>, Codec<unknown>>();
 export function structCodec<T>(layout: StructLayout<T>): Codec<T> {
   const cached = compiled.get(layout);
   if (cached) return cached as Codec<T>;
-  const codec: Codec<T> = { size: layout.size, encodeInto: compileEncoder(layout), decodeFrom: compileDecoder(layout) };
+  const u64Bytes = layout.members.reduce((n, m) => n + (m.kind === 'u64' ? 8 * (m.length ?? 1) : Infinity), 0);
+  const codec: Codec<T> = { size: layout.size, encodeInto: compileEncoder(layout), decodeFrom: compileDecoder(layout), u64Words: u64Bytes === layout.size };
   compiled.set(layout, codec);
   return codec;
 }

@@ -6,7 +6,7 @@
 import { constants as osConstants } from 'node:os';
 import type { Codec } from './codec.js';
 import { DataplaneError, checked } from './errors.js';
-import { type BpfMapBatchOpts, type BpfMapPtr, UpdateFlag, isPerCpuMapType, libbpf, mapTypeName } from './libbpf.js';
+import { type BpfMapBatchOpts, type BpfMapPtr, BpfMapType, UpdateFlag, isPerCpuMapType, libbpf, mapTypeName } from './libbpf.js';
 
 const { ENOENT, ENOSPC, EINVAL, EBADF, EOPNOTSUPP } = osConstants.errno;
 const ENOTSUPP = 524; /* kernel-internal "no batch ops for this map type" */
@@ -193,6 +193,32 @@ export class BpfMap<K, V> {
     }
   }
 
+  /**
+   * An array map's values at keys 0 .. count-1 (fewer past max_entries), in
+   * one bpf_map_lookup_batch: many ids' counters for one system call.
+   */
+  valuesBelow(count: number): V[] {
+    const values: V[] = [];
+    this.rawValuesBelow(count, (raw, at) => values.push(this.#value.decodeFrom(raw, at)));
+    return values;
+  }
+
+  /** valuesBelow's raw bytes: `visit` gets each value's buffer and offset, valid only during the call. */
+  protected rawValuesBelow(count: number, visit: (raw: Buffer, at: number) => void): void {
+    if (this.type !== BpfMapType.ARRAY && this.type !== BpfMapType.PERCPU_ARRAY) {
+      throw new DataplaneError({ call: 'bpf_map_lookup_batch', subject: this.#subject(), errno: EINVAL, detail: 'valuesBelow reads array maps only' });
+    }
+    const wanted = Math.min(Math.max(0, Math.floor(count)), this.maxEntries);
+    let seen = 0;
+    if (wanted === 0) return;
+    for (const [, raw, got] of this.rawBatches(wanted)) {
+      /* A copy: decoded addresses are views, and the batch buffers get reused. */
+      const chunk = Buffer.from(raw.subarray(0, got * this.valueBytes));
+      for (let i = 0; i < got && seen < wanted; i++, seen++) visit(chunk, i * this.valueBytes);
+      if (seen >= wanted) return;
+    }
+  }
+
   *values(options: { batchSize?: number } = {}): IterableIterator<V> {
     for (const [, value] of this.entries(options)) yield value;
   }
@@ -341,9 +367,15 @@ export class BpfMap<K, V> {
 export class PerCpuMap<K, V> extends BpfMap<K, V[]> {
   readonly cpus: number;
 
+  readonly #inner: Codec<V>;
+  /* Bytes between CPUs' copies: the kernel aligns each to 8. */
+  readonly #stride: number;
+
   constructor(info: MapInfo, keyCodec: Codec<K>, valueCodec: Codec<V>, owner: FdOwner, cpus = numPossibleCpus()) {
     super(info, keyCodec, perCpuCodec(valueCodec, cpus), owner);
     this.cpus = cpus;
+    this.#inner = valueCodec;
+    this.#stride = Math.ceil(valueCodec.size / 8) * 8;
   }
 
   /** The value summed over all CPUs, or undefined when the key is absent. */
@@ -355,6 +387,34 @@ export class PerCpuMap<K, V> extends BpfMap<K, V[]> {
   /** Write the same value on every CPU (e.g. zero to reset a counter). */
   updateAllCpus(key: K, value: V, flags: UpdateFlag = UpdateFlag.ANY): void {
     this.update(key, new Array<V>(this.cpus).fill(value), flags);
+  }
+
+  /**
+   * valuesBelow, each summed over CPUs. A counter struct (Codec.u64Words) is
+   * summed word by word from the raw bytes and decoded once, not once per CPU
+   * (4,094 backends' counters every second: a third of the sampler's time went
+   * to decoding copies only to add them up). Sums wrap at 2^64 as the
+   * counters themselves do.
+   */
+  sumsBelow(count: number): V[] {
+    if (!this.#inner.u64Words) return this.valuesBelow(count).map(sumPerCpu);
+    const words = this.#inner.size / 8;
+    const stride = this.#stride / 8;
+    const sum = new BigUint64Array(words);
+    const sumBytes = Buffer.from(sum.buffer);
+    const sums: V[] = [];
+    this.rawValuesBelow(count, (raw, at) => {
+      const words64 = stride * this.cpus;
+      /* A typed view needs 8-byte alignment; Node's buffers have it, a copy covers any that does not. */
+      const perCpu =
+        (raw.byteOffset + at) % 8 === 0
+          ? new BigUint64Array(raw.buffer, raw.byteOffset + at, words64)
+          : new BigUint64Array(new Uint8Array(raw.subarray(at, at + words64 * 8)).buffer);
+      sum.fill(0n);
+      for (let cpu = 0; cpu < this.cpus; cpu++) for (let w = 0; w < words; w++) sum[w]! += perCpu[cpu * stride + w]!;
+      sums.push(this.#inner.decodeFrom(sumBytes, 0));
+    });
+    return sums;
   }
 
   /** Every entry summed over CPUs. */

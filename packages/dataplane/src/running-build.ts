@@ -17,11 +17,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import koffi from 'koffi';
 import { checked, checkedPointer } from './errors.js';
-import { type BpfMapPtr, type BpfObjectPtr, libbpf } from './libbpf.js';
+import { type BpfMapPtr, type BpfObjectPtr, BpfMapType, libbpf } from './libbpf.js';
 import { c as libc } from './libc.js';
 
 export const BUILD_RECORD = 'loaded_build';
-const BPF_MAP_TYPE_ARRAY = 2;
 /* struct { __u32 program_id; __u8 build_sha256[32]; } */
 const RECORD_SIZE = 36;
 const SHA256_BYTES = 32;
@@ -43,7 +42,7 @@ export function recordLoadedBuild(pinDir: string, programFd: number, buildId: st
   Buffer.from(buildId, 'hex').copy(value, 4);
   const fd = existsSync(path)
     ? checked('bpf_obj_get', `"${path}"`, () => libbpf.bpf_obj_get(path))
-    : checked('bpf_map_create', `map "${BUILD_RECORD}"`, () => libbpf.bpf_map_create(BPF_MAP_TYPE_ARRAY, BUILD_RECORD, 4, RECORD_SIZE, 1, null));
+    : checked('bpf_map_create', `map "${BUILD_RECORD}"`, () => libbpf.bpf_map_create(BpfMapType.ARRAY, BUILD_RECORD, 4, RECORD_SIZE, 1, null));
   try {
     checked('bpf_map_update_elem', `map "${BUILD_RECORD}"`, () => libbpf.bpf_map_update_elem(fd, KEY_ZERO, value, 0));
     if (!existsSync(path)) checked('bpf_obj_pin', `"${path}"`, () => libbpf.bpf_obj_pin(fd, path));

@@ -44,7 +44,7 @@ import { ensureFirstAdmin } from '../auth/first-admin.js';
 import { type IdentityChange, type IdentityCommit, type IdentityCommitOptions, localIdentityCommit } from '../auth/identity-commit.js';
 import type { FlowFilter, listFlows } from '../conntrack/index.js';
 import type { EventLoopDelay, MetricsServer, MetricsServerOptions, MetricsSnapshot } from '../metrics/index.js';
-import { type BackendSignalSource, type Placement, type RatePoint, type StatsScope, readTotals } from '../stats/index.js';
+import { type BackendSignalSource, type Placement, type RatePoint, type StatsScope, readCounters, readTotals } from '../stats/index.js';
 import { type DataplaneOwnerOptions, startDataplane, teardownDataplane } from './dataplane-owner.js';
 import { log } from '../log.js';
 import { NextHopNeighbours, type NextHopStatus } from '../forwarding/next-hop-neighbours.js';
@@ -726,11 +726,11 @@ export class Agent implements SluiceBackend {
   }
 
   /** What the data plane holds of one backend: its id, its open flows and its health. */
-  backendFacts(service: string, endpoint: string): BackendFacts {
+  backendFacts(service: string, endpoint: string, openFlows: (backendId: number | undefined) => number = (id) => this.#activeFlows(id)): BackendFacts {
     const id = this.#reconciler.backendIdOf(service, endpoint);
     return {
       dataplaneId: id ?? null,
-      activeFlows: this.#activeFlows(id),
+      activeFlows: openFlows(id),
       health: this.healthStatus(service, endpoint),
       up: this.isUp(service, endpoint),
     };
@@ -739,6 +739,13 @@ export class Agent implements SluiceBackend {
   /** Every service and backend in the maps by name, with their ids (connections, stats). */
   placement(): Map<string, { id: number; backends: Map<string, number> }> {
     return this.#reconciler.ids();
+  }
+
+  /** Open flows of every backend in the maps, read at once (one batch for many): for a view of many backends (backendFacts). */
+  openFlowsReader(): (backendId: number | undefined) => number {
+    const ids = [...this.#reconciler.ids().values()].flatMap(({ backends }) => [...backends.values()]);
+    const reads = readCounters(this.#dataplane.maps, ids, []);
+    return (id) => (id === undefined ? 0 : reads.active(id));
   }
 
   /** Open flows of a backend: backend_active, which the data plane keeps and the conntrack GC corrects. */
@@ -760,7 +767,7 @@ export class Agent implements SluiceBackend {
   /** Counter totals of the whole balancer and of each service and backend in the maps (stats/). */
   totals(): StatsTotals {
     const placement = this.placement();
-    return readTotals(this.#dataplane.maps, placement, (id) => this.#activeFlows(id), this.#backendSignals(placement));
+    return readTotals(this.#dataplane.maps, placement, this.#backendSignals(placement));
   }
 
   /** The sampler's rates for a scope of data-plane ids; [] when the agent runs without a sampler (tests). */

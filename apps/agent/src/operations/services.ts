@@ -30,8 +30,9 @@ export function resolveHealthCheck(base: HealthCheckSpec, patch: HealthCheckPatc
 export function serviceOperations(agent: Agent, store: Store): SluiceBackend['services'] {
   return {
     list() {
+      const openFlows = agent.openFlowsReader();
       return store.services.list().map((service) => {
-        const backends = store.services.backends(service.name).map((b) => backendView(agent, service, b));
+        const backends = store.services.backends(service.name).map((b) => backendView(agent, service, b, openFlows));
         return serviceView(agent, service, backends);
       });
     },

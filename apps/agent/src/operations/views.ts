@@ -18,8 +18,9 @@ export function healthOf(service: ServiceRow, facts: Pick<BackendFacts, 'health'
   };
 }
 
-export function backendView(agent: Agent, service: ServiceRow, backend: BackendRow): BackendView {
-  const facts = agent.backendFacts(service.name, backend.endpoint);
+/** `openFlows`: a reader of many backends' open flows at once (Agent.openFlowsReader), for a list. */
+export function backendView(agent: Agent, service: ServiceRow, backend: BackendRow, openFlows?: (backendId: number | undefined) => number): BackendView {
+  const facts = agent.backendFacts(service.name, backend.endpoint, openFlows);
   const health = healthOf(service, facts);
   const up = health?.up ?? true;
   const drain =

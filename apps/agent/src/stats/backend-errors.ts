@@ -7,7 +7,7 @@
  * otherwise, never a misleading 0) and rates between two readings.
  */
 import { BACKEND_DROP_REASONS, type BackendDropReason, type BackendErrorRates, type BackendErrorTotals } from '@sluice/api';
-import { type BackendErrors, type DataplaneMaps, SluiceBackendDrop } from '@sluice/dataplane';
+import { type BackendErrors, SluiceBackendDrop } from '@sluice/dataplane';
 
 /** Handshakes that never completed on one backend (the conntrack GC's ledger). */
 export interface HandshakeCounts {
@@ -50,8 +50,8 @@ if (DROP_SLOTS.length !== SluiceBackendDrop.BACKEND_DROP_MAX) {
 
 export const NO_FACTS: Readonly<BackendSignalFacts> = Object.freeze({ handshakes: { unanswered: 0, incomplete: 0 }, healthLatencyMs: null, repliesSeen: true });
 
-export function readBackendErrors(maps: DataplaneMaps, backendId: number, facts: BackendSignalFacts): BackendErrorReading {
-  const counters: BackendErrors | undefined = maps.backendErrors.lookupSum(backendId);
+/** A backend's reading from its backend_errors entry (summed over CPUs; counter-reads.ts) and what the agent knows of it. */
+export function readBackendErrors(counters: BackendErrors | undefined, facts: BackendSignalFacts): BackendErrorReading {
   const drops = {} as Record<BackendDropReason, number>;
   for (const { reason, slot } of DROP_SLOTS) drops[reason] = Number(counters?.drops[slot] ?? 0n);
   return {

@@ -4,3 +4,4 @@ export { GLOBAL_COUNTER_NAMES, type Placement, readTotals, totalRate, totalsOf, 
 export type { RatePoint } from './rate-ring.js';
 export type { TrafficTotals } from './traffic.js';
 export { type BackendSignalFacts, type BackendSignalSource, type HandshakeCounts, errorRates } from './backend-errors.js';
+export { type CounterReads, readCounters } from './counter-reads.js';

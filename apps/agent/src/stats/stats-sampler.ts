@@ -3,14 +3,16 @@
  * service and backend in use, turn the increases into rates, and keep an
  * hour of them in fixed rings. Emits 'sample' (StatsSample) after each.
  *
- * Only ids the provider names are read (one lookup each), so the cost is
- * proportional to what is configured, not to the map sizes.
+ * Only ids the provider names are read (counter-reads.ts: one batch per map
+ * for many ids, one lookup each for a few), so the cost follows what is
+ * configured, not the map sizes.
  */
 import { EventEmitter } from 'node:events';
 import type { DataplaneMaps } from '@sluice/dataplane';
-import { SluiceCounter, type TrafficCounters } from '@sluice/dataplane';
+import { type BackendErrors, SluiceCounter, type TrafficCounters } from '@sluice/dataplane';
 import type { BackendErrorTotals } from '@sluice/api';
 import { type BackendSignalSource, NO_FACTS, errorRates, errorTotalsOf, readBackendErrors } from './backend-errors.js';
+import { readCounters } from './counter-reads.js';
 import { ErrorRing } from './error-ring.js';
 import { type RatePoint, RateRing, RingClock } from './rate-ring.js';
 import { GLOBAL_COUNTER_NAMES, type TrafficTotals, ZERO_TOTALS, totalRate, totalsOf, trafficRate } from './traffic.js';
@@ -122,24 +124,25 @@ export class StatsSampler extends EventEmitter {
     /* Backends first: services sum their active flows. */
     const serviceOf = ids.serviceOf ?? this.#serviceOfFromMaps(ids.backends);
     this.#backends = this.#keepScopes(this.#backends, ids.backends);
+    this.#services = this.#keepScopes(this.#services, ids.services);
+    const read = readCounters(this.maps, ids.backends, ids.services);
     const backendPoints: StatsSample['backends'] = [];
     const activeByService = new Map<number, number>();
     for (const [id, scope] of this.#backends) {
-      const active = Number(this.maps.backendActive.lookup(id) ?? 0n);
-      const point = this.#sampleScope(scope, this.maps.backendCounters.lookupSum(id), active, slot, seconds);
-      const errors = this.#sampleErrors(scope, id, slot, point !== undefined, seconds);
+      const active = read.active(id);
+      const point = this.#sampleScope(scope, read.backend(id), active, slot, seconds);
+      const errors = this.#sampleErrors(scope, id, read.errors(id), slot, point !== undefined, seconds);
       if (point) backendPoints.push({ t, ...point, ...(errors ? { errors } : {}), backendId: id });
       const service = serviceOf.get(id);
       if (service !== undefined) activeByService.set(service, (activeByService.get(service) ?? 0) + active);
     }
 
-    this.#services = this.#keepScopes(this.#services, ids.services);
     const servicePoints: StatsSample['services'] = [];
     /* The whole balancer's rates sum the services' readings, as stats.live does (stats/traffic.ts totalRate). */
     const readings: { now: TrafficTotals; before: TrafficTotals | undefined }[] = [];
     for (const [id, scope] of this.#services) {
       const before = scope.previous;
-      const point = this.#sampleScope(scope, this.maps.serviceCounters.lookupSum(id), activeByService.get(id) ?? 0, slot, seconds);
+      const point = this.#sampleScope(scope, read.service(id), activeByService.get(id) ?? 0, slot, seconds);
       if (point) servicePoints.push({ t, ...point, serviceId: id });
       if (scope.previous !== before) readings.push({ now: scope.totals, before });
     }
@@ -188,9 +191,9 @@ export class StatsSampler extends EventEmitter {
   }
 
   /* A backend's error rates beside its traffic point (only when it has one: the rings stay slot for slot). */
-  #sampleErrors(scope: Scope, id: number, slot: number, hasPoint: boolean, seconds: number) {
+  #sampleErrors(scope: Scope, id: number, counters: BackendErrors | undefined, slot: number, hasPoint: boolean, seconds: number) {
     scope.errors ??= { ring: new ErrorRing(this.#clock.capacity), previous: undefined };
-    const reading = errorTotalsOf(readBackendErrors(this.maps, id, this.opts.backendSignals?.(id) ?? NO_FACTS));
+    const reading = errorTotalsOf(readBackendErrors(counters, this.opts.backendSignals?.(id) ?? NO_FACTS));
     const before = scope.errors.previous;
     scope.errors.previous = reading;
     const rates = hasPoint && before ? errorRates(reading, before, seconds) : undefined;

@@ -11,6 +11,7 @@ import type { DataplaneMaps } from '@sluice/dataplane';
 import type { TrafficCounters } from '@sluice/dataplane';
 import { SluiceCounter } from '@sluice/dataplane';
 import { type BackendSignalSource, NO_FACTS, errorTotalsOf, readBackendErrors } from './backend-errors.js';
+import { readCounters } from './counter-reads.js';
 import type { RatePoint } from './rate-ring.js';
 
 /* The contract's per-service/backend figures: the API, the sampler and the metrics endpoint share one shape. */
@@ -79,29 +80,30 @@ export function totalRate(services: Iterable<{ now: TrafficTotals; before: Traff
 export type Placement = ReadonlyMap<string, { id: number; backends: ReadonlyMap<string, number> }>;
 
 /** Totals straight from the counter maps, by name: stats.totals, the live feed and the Prometheus scrape. */
-export function readTotals(
-  maps: DataplaneMaps,
-  placement: Placement,
-  activeFlows: (backendId: number) => number,
-  backendSignals: BackendSignalSource = () => NO_FACTS,
-): ApiStatsTotals {
+export function readTotals(maps: DataplaneMaps, placement: Placement, backendSignals: BackendSignalSource = () => NO_FACTS): ApiStatsTotals {
   const global: Record<string, number> = {};
   for (const { name, index } of GLOBAL_COUNTER_NAMES) global[name] = Number(maps.globalCounters.lookupSum(index) ?? 0n);
+  const placed = [...placement.values()];
+  const read = readCounters(
+    maps,
+    placed.flatMap(({ backends: ids }) => [...ids.values()]),
+    placed.map(({ id }) => id),
+  );
   const services: ApiStatsTotals['services'] = [];
   const backends: ApiStatsTotals['backends'] = [];
   for (const [service, { id, backends: ids }] of placement) {
     let serviceActive = 0;
     for (const [endpoint, backendId] of ids) {
-      const active = activeFlows(backendId);
+      const active = read.active(backendId);
       serviceActive += active;
       backends.push({
         service,
         endpoint,
-        ...totalsOf(maps.backendCounters.lookupSum(backendId), active),
-        errors: errorTotalsOf(readBackendErrors(maps, backendId, backendSignals(backendId))),
+        ...totalsOf(read.backend(backendId), active),
+        errors: errorTotalsOf(readBackendErrors(read.errors(backendId), backendSignals(backendId))),
       });
     }
-    services.push({ service, ...totalsOf(maps.serviceCounters.lookupSum(id), serviceActive) });
+    services.push({ service, ...totalsOf(read.service(id), serviceActive) });
   }
   return { t: Date.now(), global, services, backends };
 }

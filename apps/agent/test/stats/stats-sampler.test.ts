@@ -154,9 +154,8 @@ describe('StatsSampler', () => {
     const [b0, b1] = [ids.backends[0]!, ids.backends[1]!];
     /* The service with all its backends, as the reconciler names them (be0, be1, ...). */
     const placement = new Map([['svc', { id: ids.service, backends: new Map(ids.backends.map((id, i) => [`be${i}`, id])) }]]);
-    const active = (id: number) => Number(dp.maps.backendActive.lookup(id) ?? 0n);
     /* Totals as stats.live reads them, stamped with the sampler's clock so both measure the same interval. */
-    const totals = () => ({ ...readTotals(dp.maps, placement, active), t: clock });
+    const totals = () => ({ ...readTotals(dp.maps, placement), t: clock });
     const write = (n: bigint) => {
       dp.maps.backendCounters.update(
         b0,
@@ -228,12 +227,7 @@ describe('StatsSampler', () => {
       ],
     ]);
     const totals = () => ({
-      ...readTotals(
-        dp.maps,
-        placement,
-        () => 0,
-        (id) => facts.get(id)!,
-      ),
+      ...readTotals(dp.maps, placement, (id) => facts.get(id)!),
       t: clock,
     });
     dp.maps.backendErrors.update(nat, errors({ [SluiceBackendDrop.BACKEND_DROP_TOO_BIG]: 4n }, 10n));
