@@ -60,6 +60,30 @@ export function benchOptions(argv: string[]): BenchOptions | 'help' {
     throw new Error(`--baseline takes a commit (hash, branch or tag) or none; got "${baselineArg}"\n${BENCH_USAGE}`);
   const baseline = baselineArg === 'none' ? undefined : baselineArg;
   return quick
-    ? { quick, only, baseline, packetRuns: 5, forwardingRounds: 1, httpSeconds: 3, udpSeconds: 1, controlSamples: 11, idleSeconds: 10, gcSeconds: 50, consoleLoads: 3 }
-    : { quick, only, baseline, packetRuns: 7, forwardingRounds: 3, httpSeconds: 8, udpSeconds: 3, controlSamples: 21, idleSeconds: 30, gcSeconds: 75, consoleLoads: 5 };
+    ? {
+        quick,
+        only,
+        baseline,
+        packetRuns: 5,
+        forwardingRounds: 1,
+        httpSeconds: 3,
+        udpSeconds: 1,
+        controlSamples: 11,
+        idleSeconds: 10,
+        gcSeconds: 50,
+        consoleLoads: 3,
+      }
+    : {
+        quick,
+        only,
+        baseline,
+        packetRuns: 7,
+        forwardingRounds: 3,
+        httpSeconds: 8,
+        udpSeconds: 3,
+        controlSamples: 21,
+        idleSeconds: 30,
+        gcSeconds: 75,
+        consoleLoads: 5,
+      };
 }

@@ -315,7 +315,8 @@ export function loadDataplane(options: LoadOptions): Dataplane {
     }
     const standIns = new Map<MapName, MapInfo>();
     for (const name of missing) standIns.set(name, createStandIn(name, options.standInMaps![name]!));
-    const program = typeof running === 'string' ? { takenOver: false, why: running } : { takenOver: true, why: 'the same build and load-time settings run on these maps' };
+    const program =
+      typeof running === 'string' ? { takenOver: false, why: running } : { takenOver: true, why: 'the same build and load-time settings run on these maps' };
     const dataplane = new LoadedDataplane(objectPath, buildId, pinDir, obj, programFd, mapPtrs, standIns, adopted, migrations, program);
     if (migrations.length > 0) {
       /*

@@ -21,7 +21,10 @@ describe('readCounters', () => {
   });
 
   before(() => {
-    dp = loadDataplane({ objectPath: objectPath(), maxEntries: { ...SMALL_MAPS, backend_active: BACKENDS, backend_counters: BACKENDS, backend_errors: BACKENDS } });
+    dp = loadDataplane({
+      objectPath: objectPath(),
+      maxEntries: { ...SMALL_MAPS, backend_active: BACKENDS, backend_counters: BACKENDS, backend_errors: BACKENDS },
+    });
     for (let id = 0; id < BACKENDS; id++) {
       dp.maps.backendActive.update(id, BigInt(id * 3));
       dp.maps.backendCounters.update(
@@ -34,7 +37,11 @@ describe('readCounters', () => {
         errors.map((perCpu, cpu) => ({ ...perCpu, resets: BigInt(id + cpu) })),
       );
     }
-    for (let id = 0; id < SMALL_MAPS.service_counters; id++) dp.maps.serviceCounters.update(id, Array.from({ length: cpus }, (_, cpu) => traffic(id + 1, cpu)));
+    for (let id = 0; id < SMALL_MAPS.service_counters; id++)
+      dp.maps.serviceCounters.update(
+        id,
+        Array.from({ length: cpus }, (_, cpu) => traffic(id + 1, cpu)),
+      );
   });
   after(() => dp?.close());
 
@@ -56,7 +63,11 @@ describe('readCounters', () => {
     services: serviceIds.map((id) => reads.service(id)),
   });
   const expected = (backendIds: number[], serviceIds: number[]) => ({
-    backends: backendIds.map((id) => [Number(dp.maps.backendActive.lookup(id)), dp.maps.backendCounters.lookupSum(id), dp.maps.backendErrors.lookupSum(id)?.resets]),
+    backends: backendIds.map((id) => [
+      Number(dp.maps.backendActive.lookup(id)),
+      dp.maps.backendCounters.lookupSum(id),
+      dp.maps.backendErrors.lookupSum(id)?.resets,
+    ]),
     services: serviceIds.map((id) => dp.maps.serviceCounters.lookupSum(id)),
   });
 
