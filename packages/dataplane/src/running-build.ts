@@ -63,7 +63,7 @@ export interface RunningBuild {
  * and every user map set to its pin path (all of them pinned). On success the
  * object's maps are pointed at the running program's maps (bpf_map__reuse_fd),
  * internal ones included, so the object reads what the program reads.
- * Otherwise undefined, with the reason.
+ * Otherwise the reason why not (the object is then untouched, for a full load).
  */
 export function findRunningBuild(pinDir: string, obj: BpfObjectPtr, buildId: string, userMaps: readonly BpfMapPtr[]): RunningBuild | string {
   const recorded = readRecord(join(pinDir, BUILD_RECORD));
@@ -76,6 +76,7 @@ export function findRunningBuild(pinDir: string, obj: BpfObjectPtr, buildId: str
   let taken = false;
   try {
     const programMaps = programMapIds(programFd);
+    if (!programMaps) return `the running program uses more than ${MAX_PROGRAM_MAPS} maps`;
     /* Every map the program uses must be one pinned here, or an internal map of this object (.rodata compared). */
     const pinned = new Map<number, [BpfMapPtr, number]>();
     for (const map of userMaps) {
@@ -130,14 +131,15 @@ function programIdOf(programFd: number): number {
   return info.readUInt32LE(4);
 }
 
-function programMapIds(programFd: number): number[] {
+/* The ids of the maps the program uses, or undefined when there are more than MAX_PROGRAM_MAPS (not a build of ours). */
+function programMapIds(programFd: number): number[] | undefined {
   const ids = Buffer.alloc(4 * MAX_PROGRAM_MAPS);
   const info = Buffer.alloc(PROG_INFO_SIZE);
   info.writeUInt32LE(MAX_PROGRAM_MAPS, 52);
   info.writeBigUInt64LE(koffi.address(ids), 56);
   checked('bpf_obj_get_info_by_fd', `prog fd ${programFd}`, () => libbpf.bpf_obj_get_info_by_fd(programFd, info, new Uint32Array([PROG_INFO_SIZE])));
   const count = info.readUInt32LE(52);
-  if (count > MAX_PROGRAM_MAPS) throw new RangeError(`the running program uses ${count} maps, more than the ${MAX_PROGRAM_MAPS} read`);
+  if (count > MAX_PROGRAM_MAPS) return undefined;
   return Array.from({ length: count }, (_, i) => ids.readUInt32LE(4 * i));
 }
 

@@ -106,7 +106,9 @@ function socketLink(fetch: ReturnType<typeof socketFetch>, headers: () => PlainH
     ({ op }) =>
       observable((observer) => {
         if (op.type === 'subscription') throw new Error(`${op.path} is a subscription: the socket client has none (the console serves them)`);
+        /* Aborted by the caller's signal, or by an unsubscribe before the answer (below). */
         const aborted = new AbortController();
+        op.signal?.addEventListener('abort', () => aborted.abort(), { once: true });
         let done = false;
         const { target, body } = callTarget(op.type, op.path, op.input);
         const method = op.type === 'mutation' ? 'POST' : 'GET';
@@ -115,7 +117,7 @@ function socketLink(fetch: ReturnType<typeof socketFetch>, headers: () => PlainH
           method,
           headers: method === 'POST' ? { ...sent, 'content-type': 'application/json' } : sent,
           body,
-          signal: op.signal ?? aborted.signal,
+          signal: aborted.signal,
         })
           .then(async (res) => {
             done = true;
