@@ -21,6 +21,7 @@ import {
   startFleetNode,
   startFleetTestbed,
   stopFleetTestbed,
+  tableEndpoints,
   until,
 } from './support/fleet.ts';
 
@@ -50,7 +51,24 @@ before(async () => {
     ],
   });
   await until('n2 has the service', () => n2.agent.placement().has(WEB));
+  await healthSettled();
 });
+
+/*
+ * The checker's verdicts on both backends (up: their health is ManualHealth)
+ * published and applied on both nodes before the first test compares maps
+ * with what they were: CI run 42 took the snapshot before they were, and the
+ * maps then differed in both backends' flags (as fleet-start.test.ts, CI run 37).
+ */
+const healthSettled = () =>
+  until('both nodes apply the published health of both backends', async () => {
+    for (const t of [n1, n2]) {
+      const rows = await t.as('viewer').health.list({ service: WEB });
+      if (rows.length !== 2 || rows.some((h) => !h.checkedBy || !h.up)) return false;
+      if (tableEndpoints(t, WEB).length !== 2) return false;
+    }
+    return true;
+  });
 
 after(async () => {
   await link?.cut();
