@@ -19,6 +19,7 @@ import koffi from 'koffi';
 import { checked, checkedPointer } from './errors.js';
 import { type BpfMapPtr, type BpfObjectPtr, BpfMapType, libbpf } from './libbpf.js';
 import { c as libc } from './libc.js';
+import { programIdOfFd } from './xdp.js';
 
 export const BUILD_RECORD = 'loaded_build';
 /* struct { __u32 program_id; __u8 build_sha256[32]; } */
@@ -38,7 +39,7 @@ const KEY_ZERO = Buffer.alloc(4);
 export function recordLoadedBuild(pinDir: string, programFd: number, buildId: string): void {
   const path = join(pinDir, BUILD_RECORD);
   const value = Buffer.alloc(RECORD_SIZE);
-  value.writeUInt32LE(programIdOf(programFd), 0);
+  value.writeUInt32LE(programIdOfFd(programFd), 0);
   Buffer.from(buildId, 'hex').copy(value, 4);
   const fd = existsSync(path)
     ? checked('bpf_obj_get', `"${path}"`, () => libbpf.bpf_obj_get(path))
@@ -123,12 +124,6 @@ function readRecord(path: string): { programId: number; buildId: string } | unde
   } finally {
     libc.close(fd);
   }
-}
-
-function programIdOf(programFd: number): number {
-  const info = Buffer.alloc(PROG_INFO_SIZE);
-  checked('bpf_obj_get_info_by_fd', `prog fd ${programFd}`, () => libbpf.bpf_obj_get_info_by_fd(programFd, info, new Uint32Array([PROG_INFO_SIZE])));
-  return info.readUInt32LE(4);
 }
 
 /* The ids of the maps the program uses, or undefined when there are more than MAX_PROGRAM_MAPS (not a build of ours). */
