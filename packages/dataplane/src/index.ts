@@ -10,7 +10,7 @@ export { BUILD_RECORD } from './running-build.js';
 export type { TunableName, Tunables } from './tunables.js';
 export { DEFAULT_PIN_DIR, ensureBpffs, isBpffs, unpinAll } from './bpffs.js';
 export { type DataplaneMaps, MAP_NAMES, MAP_SPECS, type MapName } from './dataplane-maps.js';
-export { BpfMap, type MapInfo, PerCpuMap, UpdateFlag, numPossibleCpus, sumPerCpu } from './maps.js';
+export { BatchBuffers, BpfMap, type MapInfo, PerCpuMap, UpdateFlag, numPossibleCpus, sumPerCpu } from './maps.js';
 export { type Codec, decode, encode, structCodec, u32Codec, u64Codec } from './codec.js';
 export { type AddressBytes, type AddressFamily, addressToBytes, bytesToAddress } from './addresses.js';
 export { DataplaneError, checked, checkedPointer, errnoName } from './errors.js';

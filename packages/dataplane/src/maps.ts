@@ -44,6 +44,27 @@ const UPDATE_FLAG_NAMES: Record<number, string> = { 0: 'BPF_ANY', 1: 'BPF_NOEXIS
 const BATCH_OPTS: BpfMapBatchOpts = { sz: 24, elem_flags: 0, flags: 0 };
 const DEFAULT_BATCH = 4096;
 
+/**
+ * Key and value buffers that a caller keeps between rawBatches reads of
+ * the same kind of map: a table read every few seconds then allocates and
+ * zeroes nothing (a 16K-entry batch of the flow table is 2.6 MB, which an
+ * idle agent's GC otherwise paid for on every sweep of an empty table).
+ * One read uses them at a time; a read that finds them in use gets its own.
+ */
+export class BatchBuffers {
+  keys = Buffer.alloc(0);
+  values = Buffer.alloc(0);
+  inUse = false;
+
+  /** Buffers of at least these sizes: the kept ones, grown when too small. */
+  take(keyBytes: number, valueBytes: number): [Buffer, Buffer] {
+    if (this.keys.length < keyBytes) this.keys = Buffer.alloc(keyBytes);
+    if (this.values.length < valueBytes) this.values = Buffer.alloc(valueBytes);
+    this.inUse = true;
+    return [this.keys, this.values];
+  }
+}
+
 let possibleCpus: number | undefined;
 
 /** Number of possible CPUs: the length of every per-CPU value array. */
@@ -294,42 +315,50 @@ export class BpfMap<K, V> {
 
   /**
    * Raw chunks of [keys, values, count]. The buffers are reused between
-   * chunks: decode before asking for the next one.
+   * chunks (and, with `buffers`, between reads): decode before asking for
+   * the next one.
    */
-  *rawBatches(batchSize = DEFAULT_BATCH): IterableIterator<[Buffer, Buffer, number]> {
+  *rawBatches(batchSize = DEFAULT_BATCH, buffers?: BatchBuffers): IterableIterator<[Buffer, Buffer, number]> {
     if (this.#batchUnsupported) {
       yield* this.#rawBatchesByNextKey(batchSize);
       return;
     }
     const fd = this.fd;
     let size = Math.max(1, Math.min(batchSize, this.maxEntries));
-    let keys = Buffer.alloc(size * this.keySize);
-    let values = Buffer.alloc(size * this.valueBytes);
+    const kept = buffers && !buffers.inUse ? buffers : undefined;
+    let [keys, values] = kept
+      ? kept.take(size * this.keySize, size * this.valueBytes)
+      : [Buffer.alloc(size * this.keySize), Buffer.alloc(size * this.valueBytes)];
     /* The batch cursor is opaque: a bucket index for hashes, a key for arrays. */
     const tokenSize = Math.max(8, this.keySize);
     let inBatch: Buffer | null = null;
     let outBatch = Buffer.alloc(tokenSize);
     const count = new Uint32Array(1);
-    for (let first = true; ; first = false) {
-      count[0] = size;
-      const ret = libbpf.bpf_map_lookup_batch(fd, inBatch, outBatch, keys, values, count, BATCH_OPTS);
-      if (first && (ret === -ENOTSUPP || ret === -EOPNOTSUPP || ret === -EINVAL)) {
-        this.#batchUnsupported = true;
-        yield* this.#rawBatchesByNextKey(batchSize);
-        return;
+    try {
+      for (let first = true; ; first = false) {
+        count[0] = size;
+        const ret = libbpf.bpf_map_lookup_batch(fd, inBatch, outBatch, keys, values, count, BATCH_OPTS);
+        if (first && (ret === -ENOTSUPP || ret === -EOPNOTSUPP || ret === -EINVAL)) {
+          this.#batchUnsupported = true;
+          yield* this.#rawBatchesByNextKey(batchSize);
+          return;
+        }
+        if (ret === -ENOSPC && count[0] === 0) {
+          /* One hash bucket holds more entries than fit: retry the same cursor with room for them. */
+          size *= 2;
+          [keys, values] = kept
+            ? kept.take(size * this.keySize, size * this.valueBytes)
+            : [Buffer.alloc(size * this.keySize), Buffer.alloc(size * this.valueBytes)];
+          continue;
+        }
+        if (ret < 0 && ret !== -ENOENT) this.#fail('bpf_map_lookup_batch', ret);
+        if (count[0]! > 0) yield [keys, values, count[0]!];
+        if (ret === -ENOENT) return;
+        inBatch = outBatch;
+        outBatch = Buffer.alloc(tokenSize);
       }
-      if (ret === -ENOSPC && count[0] === 0) {
-        /* One hash bucket holds more entries than fit: retry the same cursor with room for them. */
-        size *= 2;
-        keys = Buffer.alloc(size * this.keySize);
-        values = Buffer.alloc(size * this.valueBytes);
-        continue;
-      }
-      if (ret < 0 && ret !== -ENOENT) this.#fail('bpf_map_lookup_batch', ret);
-      if (count[0]! > 0) yield [keys, values, count[0]!];
-      if (ret === -ENOENT) return;
-      inBatch = outBatch;
-      outBatch = Buffer.alloc(tokenSize);
+    } finally {
+      if (kept) kept.inUse = false;
     }
   }
 

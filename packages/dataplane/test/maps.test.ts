@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checkMapShape } from '../src/dataplane-maps.js';
 import {
+  BatchBuffers,
   type Dataplane,
   DataplaneError,
   type FlowKey,
@@ -170,6 +171,49 @@ describe('maps', () => {
     assert.deepEqual(flows.lookup(entries[2500]![0]), entries[2500]![1]);
   });
 
+  it('rawBatches with kept buffers: a second read reuses them, a read while they are in use gets its own, and both read every entry', () => {
+    const { flows } = dp.maps;
+    flows.deleteMany([...flows.keys()]);
+    flows.updateMany(Array.from({ length: 600 }, (_, i) => flow(i)));
+    const kept = new BatchBuffers();
+    const readAll = (inner?: () => void) => {
+      const seen: { keys: Buffer; entries: number }[] = [];
+      for (const [keys, , count] of flows.rawBatches(256, kept)) {
+        seen.push({ keys, entries: count });
+        inner?.();
+      }
+      return seen;
+    };
+    const first = readAll();
+    assert.equal(
+      first.reduce((n, b) => n + b.entries, 0),
+      600,
+    );
+    assert.ok(
+      first.every((b) => b.keys === kept.keys),
+      'every batch of the read came in the kept buffer',
+    );
+    const keptKeys = kept.keys;
+    let nested: { keys: Buffer; entries: number }[] = [];
+    const second = readAll(() => {
+      if (nested.length === 0) nested = readAll();
+    });
+    assert.equal(kept.keys, keptKeys, 'the second read grew nothing: the same buffer');
+    assert.ok(
+      second.every((b) => b.keys === keptKeys),
+      'the outer read used the kept buffer',
+    );
+    assert.ok(
+      nested.every((b) => b.keys !== keptKeys),
+      'the read started while it was in use got a buffer of its own',
+    );
+    assert.equal(
+      nested.reduce((n, b) => n + b.entries, 0),
+      600,
+    );
+    assert.equal(kept.inUse, false, 'released once the reads ended');
+    flows.deleteMany([...flows.keys()]);
+  });
   it('refuses a key of the wrong size before it reaches the kernel', () => {
     assert.throws(
       () => dp.maps.services.updateBytes(Buffer.alloc(3), Buffer.alloc(dp.maps.services.valueBytes)),
