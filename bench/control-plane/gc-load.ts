@@ -1,9 +1,11 @@
 /*
  * The agent's CPU while it tracks a million flows and nothing else happens
  * (issue 14): its conntrack GC sweeps the flows table (in a worker thread, at
- * most a twentieth of the time: the next sweep waits twenty times the last one's
- * duration, conntrack-gc.ts); goal under 5 % of a core on average. Its
- * memory with the million flows is the control-plane/agent-rss/with-1M-flows figure.
+ * most a fortieth of the time: the next sweep waits forty times the last one's
+ * duration, conntrack-gc.ts); goal under 5 % of a core on average. Measured
+ * before any page of connections is asked for, so its sweeps build no page
+ * snapshot, as in an agent nobody pages. Its memory with the million flows is
+ * the control-plane/agent-rss/with-1M-flows figure.
  */
 import { type BenchRecord, againstGoal } from '../record.js';
 import { sleep } from '../processes.js';
@@ -48,7 +50,7 @@ export async function measureGcLoad(pid: number, seconds: number, flows: number)
     '% of a core',
     GOAL_PERCENT,
     cpuShare(from, to) * 100,
-    `utime+stime of the whole agent (all threads) from /proc/<pid>/stat, ${flows} flows tracked, no traffic and no API calls: its GC sweeps; ` +
+    `utime+stime of the whole agent (all threads) from /proc/<pid>/stat, ${flows} flows tracked, no traffic and no API calls (no connection page asked for yet, so the sweeps build no page snapshot): its GC sweeps; ` +
       (whole
         ? `over ${cycles} whole GC ${cycles === 1 ? 'cycle' : 'cycles'} (${((to.atMs - from.atMs) / 1000).toFixed(1)} s from the end of one sweep to the end of another; sweeps seen as ${SAMPLE_MS} ms samples above half a core) within ${seconds} s watched`
         : `over all ${seconds} s watched: fewer than two sweeps were seen, so the figure may hold part of a cycle`),

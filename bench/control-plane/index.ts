@@ -16,7 +16,7 @@ import { measureAuditEvents } from './audit-events.js';
 import { INITIAL_STATE, latencyConfig, measureReconcileLatency } from './reconcile-latency.js';
 import { measureApiLatency } from './api-latency.js';
 import { measureAtScale } from './at-scale.js';
-import { PAGE_FLOWS, PAGE_FLOW_TABLE_SIZE, PAGE_SERVICE, measureConnectionPage } from './connection-page.js';
+import { PAGE_FLOWS, PAGE_FLOW_TABLE_SIZE, PAGE_SERVICE, measureConnectionPage, writePageFlows } from './connection-page.js';
 import { rssMb } from './agent-idle.js';
 import { measureGcLoad } from './gc-load.js';
 import { CONSOLE_FIGURES, measureConsole } from '../console/measure.js';
@@ -82,9 +82,12 @@ export async function runControlPlane(options: BenchOptions, log: (m: string) =>
       log(`API latency failed: ${(error as Error).stack}`);
       records.push(...API_LATENCY_FIGURES.map((n) => notMeasured('control-plane', n, 'ms', `failed: ${firstLine(error)}`)));
     }
-    log(`a page of the connection table out of ${PAGE_FLOWS} flows`);
+    log(`${PAGE_FLOWS} flows into the agent's table: its GC with nobody paging, then a page of the connection table`);
     try {
-      records.push(...(await measureConnectionPage(client, options.controlSamples, log)));
+      const writeMs = await writePageFlows(client, log);
+      /* First, while no page was ever asked for: the agent's steady state, whose sweeps build no page snapshot. */
+      records.push(await measureGcLoad(agent.pid, options.gcSeconds, PAGE_FLOWS));
+      records.push(...(await measureConnectionPage(client, options.controlSamples, writeMs, log)));
       const rss = rssMb(agent.pid);
       records.push(
         againstGoal(
@@ -96,7 +99,6 @@ export async function runControlPlane(options: BenchOptions, log: (m: string) =>
           `VmRSS of the agent right after the connection pages, with ${PAGE_FLOWS} flows tracked and its snapshot index of them in memory (not idle: its GC sweeps a million flows)`,
         ),
       );
-      records.push(await measureGcLoad(agent.pid, options.gcSeconds, PAGE_FLOWS));
       log(`the console against the agent with ${PAGE_FLOWS} flows`);
       records.push(...(await measureConsole(agent.socket, { loads: options.consoleLoads, pages: options.controlSamples, flows: PAGE_FLOWS }, log)));
     } catch (error) {

@@ -2,30 +2,35 @@
  * Runs the sweep periodically, on the conntrack worker thread: a million
  * flows take seconds to read, and the agent's event loop (its API) must
  * not wait for them. The pause between sweeps grows with the table: at
- * least intervalMs, and at least twenty times the last sweep's duration, so
- * the GC never takes more than about a twentieth of a core (issue 14's goal:
- * under 5 % with a million flows, where a sweep takes about a second and so
- * comes every 20 s or so). The data plane expires idle flows itself; what
- * waits for the next sweep is the recount of open flows per backend and the
- * report of failed handshakes, and a console page rebuilds its own snapshot
- * when the sweep's is old (list-flows.ts).
+ * least intervalMs, and at least forty times the last sweep's duration, so
+ * the GC never takes more than about a fortieth of a core (issue 14's goal:
+ * under 5 % with a million flows for the whole agent). A sweep of a million
+ * flows takes about 0.6 s while nobody pages the connection table (1.1 s
+ * with the page snapshot, which it then builds too), so one comes every
+ * 25 s or so. The data plane expires idle flows itself; what waits for the
+ * next sweep is the recount of open flows per backend and the report of
+ * failed handshakes, and a console page rebuilds its own snapshot when the
+ * sweep's is old (list-flows.ts).
  */
 import type { DataplaneMaps } from '@sluice/dataplane';
 import { workerFor } from './worker/conntrack-worker.js';
-import { currentFlowIndex } from './flow-index.js';
+import { retireFlowIndex } from './flow-index.js';
+import { PAGES_WATCHED_MS, connectionsPaged } from './list-flows.js';
 import { HandshakeFailureLedger } from './handshake-failures.js';
 import type { SweepReport } from './sweep.js';
 import { type FlowTimeouts, expirySettingsOf, resolveTimeouts } from './timeouts.js';
 
 export const DEFAULT_GC_INTERVAL_MS = 5000;
 /* Sweep duration x this = the shortest pause after it. */
-export const DUTY_CYCLE_FACTOR = 20;
+export const DUTY_CYCLE_FACTOR = 40;
 
 export interface ConntrackGcOptions {
   timeouts?: Partial<FlowTimeouts>;
   /** Pause between sweeps (default 5000 ms): closed flows leave within tcpClosedMs + this. */
   intervalMs?: number;
   onSweep?: (report: SweepReport) => void;
+  /** Sweeps build listFlows' snapshot while a page was asked for within this (default PAGES_WATCHED_MS, 2 minutes). */
+  pagesWatchedMs?: number;
   /** A failed sweep (the next one still runs). Default: console.error. */
   onError?: (err: unknown) => void;
 }
@@ -62,8 +67,8 @@ export class ConntrackGc {
 
   /**
    * Hands the timeouts to the data plane (it expires idle flows itself, also
-   * while the agent is down: the pinned map keeps them), sweeps every
-   * intervalMs from now on, and builds listFlows' first snapshot now if there is none.
+   * while the agent is down: the pinned map keeps them) and sweeps every
+   * intervalMs from now on. listFlows' first snapshot is built for the first page.
    */
   start(): void {
     if (this.#running) return;
@@ -71,10 +76,6 @@ export class ConntrackGc {
     this.#running = true;
     this.#generation++;
     this.#schedule(this.intervalMs);
-    if (!currentFlowIndex(this.maps))
-      workerFor(this.maps)
-        .refreshIndex()
-        .catch((err) => this.#reportError(err));
   }
 
   /** `listener` gets every sweep's report from now on. */
@@ -92,13 +93,19 @@ export class ConntrackGc {
 
   /**
    * One pass now, on the worker thread; resolves when its deletes, count
-   * fixes and the new listFlows snapshot are done. `nowNs` is
-   * CLOCK_MONOTONIC (the data plane's bpf_ktime_get_coarse_ns); default:
+   * fixes and the new listFlows snapshot are done. The snapshot is built
+   * only while someone pages the connection table; otherwise the old one
+   * is dropped, so no page walks a snapshot from before this pass. `nowNs`
+   * is CLOCK_MONOTONIC (the data plane's bpf_ktime_get_coarse_ns); default:
    * when the pass starts reading.
    */
   sweep(nowNs?: bigint): Promise<SweepReport> {
     const pass = this.#previous.then(async () => {
-      const { report, lastDrift } = await workerFor(this.maps).sweep(nowNs, this.timeouts, this.#lastDrift);
+      const watchedMs = this.opts.pagesWatchedMs ?? PAGES_WATCHED_MS;
+      const buildIndex = connectionsPaged(this.maps, watchedMs);
+      const { report, lastDrift } = await workerFor(this.maps).sweep(nowNs, this.timeouts, this.#lastDrift, buildIndex);
+      /* A page since the pass started may have a snapshot on its way or served one: keep it. */
+      if (!buildIndex && !connectionsPaged(this.maps, watchedMs)) retireFlowIndex(this.maps);
       this.#lastDrift = lastDrift;
       this.#lastReport = report;
       this.handshakeFailures.add(report.handshakeFailures);

@@ -208,6 +208,11 @@ export function publishFlowIndex(maps: ConntrackMaps, index: FlowIndex): void {
   if (!current || current.builtAt <= index.builtAt) snapshots.set(maps, index);
 }
 
+/** Drops the snapshot (and its memory: about 50 MB at a million flows); the next page asks for a new one. */
+export function retireFlowIndex(maps: ConntrackMaps): void {
+  snapshots.delete(maps);
+}
+
 export function currentFlowIndex(maps: ConntrackMaps): FlowIndex | undefined {
   return snapshots.get(maps);
 }

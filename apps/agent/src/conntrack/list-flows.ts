@@ -8,6 +8,11 @@
  * by the GC's sweep, or when a page finds it older than maxIndexAgeMs. A
  * page never waits for a big rebuild (seconds at a million flows): it walks
  * the snapshot at hand while the conntrack worker builds the next one.
+ *
+ * The snapshot is kept up only while someone pages: the GC's sweeps build
+ * it while a page was asked for within PAGES_WATCHED_MS, and drop it after
+ * (connectionsPaged). The first page after that finds none, and its caller
+ * waits for one (awaitFlowIndex) instead of showing an empty table.
  */
 import { addressToBytes } from '@sluice/dataplane';
 import type { ConntrackMaps } from './conntrack-maps.js';
@@ -78,6 +83,10 @@ export interface ListFlowsOptions {
 
 export const MAX_FLOW_PAGE = 1000;
 const MIN_INDEX_AGE_MS = 2000;
+/* How long after a page the sweeps keep building the snapshot: an operator reading pages, filtering, refreshing. */
+export const PAGES_WATCHED_MS = 120_000;
+/* Per set of maps: when a page was last asked for (performance.now()). */
+const pagedAt = new WeakMap<ConntrackMaps, number>();
 /*
  * A table of up to this many entries (read in one kernel batch, sorted in
  * a few ms) is read afresh for every page, so its pages show a flow opened a
@@ -187,9 +196,43 @@ export async function refreshFlowIndex(maps: ConntrackMaps): Promise<void> {
   await workerFor(maps).refreshIndex();
 }
 
+/** A page of these maps was asked for within `withinMs`: the GC's sweeps then keep the snapshot up. */
+export function connectionsPaged(maps: ConntrackMaps, withinMs = PAGES_WATCHED_MS): boolean {
+  const at = pagedAt.get(maps);
+  return at !== undefined && performance.now() - at <= withinMs;
+}
+
+/**
+ * Resolves true once there is a snapshot to page (at once if there is one;
+ * else the next one the worker builds: about a second at a million flows),
+ * false if none came within `timeoutMs`.
+ */
+export async function awaitFlowIndex(maps: ConntrackMaps, timeoutMs: number): Promise<boolean> {
+  if (currentFlowIndex(maps)) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    /* A failed build is the next page's to retry: this one says "counting". */
+    return await Promise.race([
+      workerFor(maps)
+        .nextIndex()
+        .then(
+          () => true,
+          () => false,
+        ),
+      timedOut,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function listFlows(maps: ConntrackMaps, filter: FlowFilter, cursor: string | undefined, limit: number, options: ListFlowsOptions = {}): FlowPage {
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FLOW_PAGE) throw new RangeError(`limit must be 1 to ${MAX_FLOW_PAGE}, got ${limit}`);
   const after = cursor === undefined ? undefined : decodeCursor(cursor);
+  pagedAt.set(maps, performance.now());
   const index = indexFor(maps, options.maxIndexAgeMs);
   if (!index) return { items: [], nextCursor: null, scanned: 0, indexAgeMs: null, stateCounts: null };
   const matches = compileFilter(filter);

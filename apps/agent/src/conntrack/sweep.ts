@@ -2,8 +2,10 @@
  * One GC pass over the flow table and the half-open table: delete idle flows, take deleted open
  * flows off backend_active, count the deleted ones whose handshake never
  * completed (handshake-failures.ts), recount backend_active, and build a fresh
- * index for listFlows (the caller publishes it: the sweep runs on the
- * conntrack worker thread).
+ * index for listFlows when someone pages the connection table (the caller
+ * publishes it: the sweep runs on the conntrack worker thread). Building
+ * that index (collecting and sorting every key) is about 40 % of a sweep of a
+ * million flows, so an agent whose connections nobody lists skips it.
  *
  * Cost: one batched read of the table, plus one lookup-and-delete per flow
  * found idle (take-flow.ts: it stays deleted only if no packet touched it
@@ -68,17 +70,24 @@ class IdleEntries {
 
 export interface SweepResult {
   report: SweepReport;
-  /** Every flow kept, as the sweep read it. */
-  index: FlowIndex;
+  /** Every flow kept, as the sweep read it; undefined when asked not to build it. */
+  index: FlowIndex | undefined;
 }
 
-/** `hooks`: test seams around each take of an idle flow. */
-export function sweepFlows(maps: ConntrackMaps, timeouts: TimeoutTable, recounter: ActiveRecounter, nowNs: bigint, hooks?: TakeHooks): SweepResult {
+/** `hooks`: test seams around each take of an idle flow. `buildIndex`: false leaves listFlows' snapshot out. */
+export function sweepFlows(
+  maps: ConntrackMaps,
+  timeouts: TimeoutTable,
+  recounter: ActiveRecounter,
+  nowNs: bigint,
+  hooks?: TakeHooks,
+  buildIndex = true,
+): SweepResult {
   const startedAt = performance.now();
   const now = Number(nowNs);
   const endpoints = Endpoints.read(maps);
   const activeBefore = readActive(maps, endpoints.backends.keys());
-  const index = new FlowIndexBuilder();
+  const index = buildIndex ? new FlowIndexBuilder() : undefined;
   const counted = new Map<number, number>();
   const taken = new Map<number, number>();
   const candidates = new IdleEntries();
@@ -86,7 +95,7 @@ export function sweepFlows(maps: ConntrackMaps, timeouts: TimeoutTable, recounte
   let flows = 0;
 
   const keep = (words: Uint32Array, wordAt: number, serviceId: number, backendId: number, tcpState: number) => {
-    index.add(words, wordAt, serviceId, backendId, tcpState);
+    index?.add(words, wordAt, serviceId, backendId, tcpState);
     if (tcpState !== TCP_STATE.TCP_STATE_CLOSED && endpoints.backendOf(backendId, serviceId)) {
       counted.set(backendId, (counted.get(backendId) ?? 0) + 1);
     }
@@ -157,7 +166,7 @@ export function sweepFlows(maps: ConntrackMaps, timeouts: TimeoutTable, recounte
 
   for (const [backendId, n] of taken) decrementActive(maps, backendId, n);
   const corrections = recounter.correct(maps, counted, activeBefore, taken);
-  const flowIndex = index.finish();
+  const flowIndex = index?.finish();
 
   const report: SweepReport = {
     scanned,

@@ -42,7 +42,7 @@ import { Authenticator, type AuthenticatorOptions } from '../auth/authenticator.
 import { ensureAdminTokenFile } from '../auth/admin-token-file.js';
 import { ensureFirstAdmin } from '../auth/first-admin.js';
 import { type IdentityChange, type IdentityCommit, type IdentityCommitOptions, localIdentityCommit } from '../auth/identity-commit.js';
-import type { FlowFilter, listFlows } from '../conntrack/index.js';
+import { type FlowFilter, awaitFlowIndex, type listFlows } from '../conntrack/index.js';
 import type { EventLoopDelay, MetricsServer, MetricsServerOptions, MetricsSnapshot } from '../metrics/index.js';
 import { type BackendSignalSource, type Placement, type RatePoint, type StatsScope, readCounters, readTotals } from '../stats/index.js';
 import { type DataplaneOwnerOptions, startDataplane, teardownDataplane } from './dataplane-owner.js';
@@ -762,6 +762,11 @@ export class Agent implements SluiceBackend {
   /** A page of the flow table (conntrack/), filtered by data-plane ids. */
   listFlows(filter: FlowFilter, cursor: string | undefined, limit: number): ReturnType<typeof listFlows> {
     return this.#parts.listFlows(this.#dataplane.maps, filter, cursor, limit);
+  }
+
+  /** Resolves true once listFlows has a snapshot to page (at once when it has), false after `timeoutMs` without one. */
+  awaitFlowSnapshot(timeoutMs: number): Promise<boolean> {
+    return awaitFlowIndex(this.#dataplane.maps, timeoutMs);
   }
 
   /** Counter totals of the whole balancer and of each service and backend in the maps (stats/). */

@@ -36,18 +36,30 @@ function filterOf(agent: Agent, input: ConnectionListInput): FlowFilter {
   return filter;
 }
 
+/*
+ * A big table's first page after nobody paged for a while (or after the
+ * start) finds no snapshot: it waits for the one the worker builds, about a
+ * second at a million flows, rather than show an empty table. Past this, it
+ * answers with the table still being counted.
+ */
+const FIRST_SNAPSHOT_WAIT_MS = 10_000;
+
+function pageOf(agent: Agent, filter: ReturnType<typeof filterOf>, input: ConnectionListInput) {
+  try {
+    return agent.listFlows(filter, input.cursor, input.limit);
+  } catch (error) {
+    /* A cursor conntrack/ did not issue. */
+    if (error instanceof CursorError) throw invalid(`cursor: ${(error as Error).message}`);
+    throw error;
+  }
+}
+
 export function connectionOperations(agent: Agent): SluiceBackend['connections'] {
   return {
-    list(input) {
+    async list(input) {
       const filter = filterOf(agent, input);
-      let page: ReturnType<typeof agent.listFlows>;
-      try {
-        page = agent.listFlows(filter, input.cursor, input.limit);
-      } catch (error) {
-        /* A cursor conntrack/ did not issue. */
-        if (error instanceof CursorError) throw invalid(`cursor: ${(error as Error).message}`);
-        throw error;
-      }
+      let page = pageOf(agent, filter, input);
+      if (page.indexAgeMs === null && (await agent.awaitFlowSnapshot(FIRST_SNAPSHOT_WAIT_MS))) page = pageOf(agent, filter, input);
       const names = idNames(agent);
       return {
         nextCursor: page.nextCursor,

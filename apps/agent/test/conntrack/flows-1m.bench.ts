@@ -68,6 +68,18 @@ const gc = new ConntrackGc(dp.maps, {});
 const report = await offThread('sweep, nothing idle (also builds the index)', () => gc.sweep(now));
 console.log(`  scanned ${report.scanned}, flows ${report.flows}, corrections ${report.corrections.length}, durationMs ${report.durationMs.toFixed(0)}`);
 
+/* An agent nobody pages: its sweeps skip the page snapshot (and drop the old one). */
+const unwatched = new ConntrackGc(dp.maps, { pagesWatchedMs: 0 });
+for (let i = 0; i < 3; i++) {
+  const quiet = await offThread('sweep, nothing idle, nobody paging (no index built)', () => unwatched.sweep(now));
+  console.log(`  durationMs ${quiet.durationMs.toFixed(0)}`);
+}
+for (let i = 0; i < 2; i++) {
+  listFlows(dp.maps, {}, undefined, 1);
+  const watched = await offThread('sweep, nothing idle, pages asked for (builds the index)', () => gc.sweep(now));
+  console.log(`  durationMs ${watched.durationMs.toFixed(0)}`);
+}
+
 await offThread('stale page, then the rebuild it asked for', async () => {
   time('  page of 100 finding the snapshot stale (walks it, rebuild on the worker)', () => listFlows(dp.maps, {}, undefined, 100, { maxIndexAgeMs: 0 }));
   await refreshFlowIndex(dp.maps);

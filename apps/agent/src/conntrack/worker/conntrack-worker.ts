@@ -1,9 +1,9 @@
 /*
  * The main thread's side of the conntrack worker thread (worker-thread.ts):
  * one per set of maps, started on first use, running one job at a time.
- * Every job publishes the index it built (the sweep builds one too), so
- * listFlows sees it as soon as the reply lands; on the main thread that
- * costs a message, not a copy.
+ * Every job publishes the index it built (a sweep builds one only while
+ * someone pages the connection table), so listFlows sees it as soon as the
+ * reply lands; on the main thread that costs a message, not a copy.
  *
  * The worker holds the process alive only while a job runs, and exits
  * after IDLE_EXIT_MS without one, so a data plane that was closed and
@@ -28,7 +28,8 @@ const IDLE_EXIT_MS = 60_000;
 const WORKER_YOUNG_GENERATION_MB = 6;
 
 interface Outcome {
-  index: FlowIndex;
+  /** Undefined for a sweep told not to build one. */
+  index: FlowIndex | undefined;
   sweep?: SweepOutcome;
   ended?: EndFlowsReport;
 }
@@ -50,15 +51,20 @@ export class ConntrackWorker {
 
   constructor(private readonly maps: ConntrackMaps) {}
 
-  /** A job that will publish an index is queued or running. */
-  get refreshing(): boolean {
+  /** A job is queued or running. */
+  get busy(): boolean {
     return this.#running !== undefined || this.#queue.length > 0;
   }
 
-  /** One GC pass on the worker; the index it builds is published before this resolves. */
-  sweep(nowNs: bigint | undefined, timeouts: FlowTimeouts, lastDrift: [number, number][]): Promise<SweepOutcome> {
+  /** A job that will publish an index is queued or running. */
+  get refreshing(): boolean {
+    return [this.#running, ...this.#queue].some((q) => q && publishesIndex(q.job));
+  }
+
+  /** One GC pass on the worker; the index it builds (with `buildIndex`) is published before this resolves. */
+  sweep(nowNs: bigint | undefined, timeouts: FlowTimeouts, lastDrift: [number, number][], buildIndex = true): Promise<SweepOutcome> {
     return new Promise<Outcome>((resolve, reject) => {
-      this.#enqueue({ job: { kind: 'sweep', nowNs, timeouts, lastDrift }, resolve, reject });
+      this.#enqueue({ job: { kind: 'sweep', nowNs, timeouts, lastDrift, buildIndex }, resolve, reject });
     }).then(({ sweep }) => sweep!);
   }
 
@@ -81,9 +87,19 @@ export class ConntrackWorker {
   refreshIndex(): Promise<FlowIndex> {
     const waiting = this.#queue.find((q) => q.job.kind === 'index');
     if (waiting?.promise) return waiting.promise;
+    return this.#queueIndex();
+  }
+
+  /** The snapshot of the index scan already queued or running, else of a new one. */
+  nextIndex(): Promise<FlowIndex> {
+    const pending = [this.#running, ...this.#queue].find((q) => q?.job.kind === 'index');
+    return pending?.promise ?? this.#queueIndex();
+  }
+
+  #queueIndex(): Promise<FlowIndex> {
     let queued!: Queued;
     const promise = new Promise<FlowIndex>((resolve, reject) => {
-      queued = { job: { kind: 'index' }, resolve: ({ index }) => resolve(index), reject };
+      queued = { job: { kind: 'index' }, resolve: ({ index }) => resolve(index!), reject };
     });
     queued.promise = promise;
     this.#enqueue(queued);
@@ -141,8 +157,8 @@ export class ConntrackWorker {
     if (!running || running.id !== reply.id) return;
     this.#running = undefined;
     if (reply.ok) {
-      const index = indexOfColumns(reply.index);
-      publishFlowIndex(this.maps, index);
+      const index = reply.index && indexOfColumns(reply.index);
+      if (index) publishFlowIndex(this.maps, index);
       running.resolve({ index, sweep: reply.sweep, ended: reply.ended });
     } else {
       running.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, stack: reply.error.stack }));
@@ -162,11 +178,14 @@ export class ConntrackWorker {
 
   #exit(): void {
     const worker = this.#worker;
-    if (!worker || this.refreshing) return;
+    if (!worker || this.busy) return;
     this.#worker = undefined;
     void worker.terminate();
   }
 }
+
+/* Every job but a sweep told to skip it builds an index. */
+const publishesIndex = (job: WorkerJob) => job.kind !== 'sweep' || job.buildIndex;
 
 const workers = new WeakMap<ConntrackMaps, ConntrackWorker>();
 

@@ -10,8 +10,11 @@ import type { SweepReport } from '../sweep.js';
 import type { FlowTimeouts } from '../timeouts.js';
 
 export type WorkerJob =
-  /** `nowNs` undefined: the worker's clock when the scan starts. `lastDrift`: ActiveRecounter's state. */
-  | { kind: 'sweep'; nowNs: bigint | undefined; timeouts: FlowTimeouts; lastDrift: [number, number][] }
+  /**
+   * `nowNs` undefined: the worker's clock when the scan starts. `lastDrift`: ActiveRecounter's state.
+   * `buildIndex`: false when nobody pages the connection table (the reply then carries no index).
+   */
+  | { kind: 'sweep'; nowNs: bigint | undefined; timeouts: FlowTimeouts; lastDrift: [number, number][]; buildIndex: boolean }
   | { kind: 'index' }
   /** Delete every flow of these backend ids; a fresh index follows. */
   | { kind: 'end-flows'; backendIds: number[] };
@@ -28,6 +31,6 @@ export interface SweepOutcome {
 }
 
 export type WorkerReply =
-  | { id: number; ok: true; index: FlowIndexColumns; sweep?: SweepOutcome; ended?: EndFlowsReport }
+  | { id: number; ok: true; index: FlowIndexColumns | undefined; sweep?: SweepOutcome; ended?: EndFlowsReport }
   /* An Error's own class does not survive cloning: name, message and stack are sent as strings. */
   | { id: number; ok: false; error: { name: string; message: string; stack?: string } };

@@ -32,7 +32,7 @@ try {
   /* No /proc, or not allowed: the sweep still runs off the event loop, only at the same priority. */
 }
 
-function run(request: WorkerRequest): { index: FlowIndex; sweep?: SweepOutcome; ended?: EndFlowsReport } {
+function run(request: WorkerRequest): { index: FlowIndex | undefined; sweep?: SweepOutcome; ended?: EndFlowsReport } {
   const maps = openMapFds(request.fds);
   const job: WorkerJob = request.job;
   if (job.kind === 'index') return { index: buildFlowIndex(maps) };
@@ -44,7 +44,7 @@ function run(request: WorkerRequest): { index: FlowIndex; sweep?: SweepOutcome; 
     return { index: kept.finish(), ended };
   }
   const recounter = new ActiveRecounter(job.lastDrift);
-  const { report, index } = sweepFlows(maps, new TimeoutTable(job.timeouts), recounter, job.nowNs ?? process.hrtime.bigint());
+  const { report, index } = sweepFlows(maps, new TimeoutTable(job.timeouts), recounter, job.nowNs ?? process.hrtime.bigint(), undefined, job.buildIndex);
   return { index, sweep: { report, lastDrift: recounter.lastDrift } };
 }
 
@@ -53,8 +53,8 @@ port.on('message', (request: WorkerRequest) => {
   let transfer: ArrayBuffer[] = [];
   try {
     const { index, sweep, ended } = run(request);
-    const columns = columnsOf(index);
-    transfer = transferablesOf(columns);
+    const columns = index && columnsOf(index);
+    if (columns) transfer = transferablesOf(columns);
     reply = { id: request.id, ok: true, index: columns, sweep, ended };
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
