@@ -4,10 +4,11 @@
  * not wait for them. The pause between sweeps grows with the table: at
  * least intervalMs, and at least forty times the last sweep's duration, so
  * the GC never takes more than about a fortieth of a core (issue 14's goal:
- * under 5 % with a million flows for the whole agent). A sweep of a million
- * flows takes about 0.6 s while nobody pages the connection table (1.1 s
- * with the page snapshot, which it then builds too), so one comes every
- * 25 s or so. The data plane expires idle flows itself; what waits for the
+ * under 5 % with a million flows for the whole agent). A sweep of two
+ * million entries took 0.52-0.58 s while nobody paged the connection table
+ * and 1.6 s with the page snapshot, which it then builds too
+ * (test/conntrack/flows-1m.bench.ts), so at that size one comes every 20 s
+ * or so, and less often while someone pages. The data plane expires idle flows itself; what waits for the
  * next sweep is the recount of open flows per backend and the report of
  * failed handshakes, and a console page rebuilds its own snapshot when the
  * sweep's is old (list-flows.ts).
