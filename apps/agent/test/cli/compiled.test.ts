@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-// @ts-expect-error: a plain .mjs beside the bin, no types
 import { INPUTS, MANIFESTS, STAMP, compiledIsFresh } from '../../bin/compiled.mjs';
 
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
