@@ -8,6 +8,7 @@ import { type DataplaneConfig, dataplaneConfigSchema } from '@sluice/api';
 import { type Dataplane, type FlowKey, type FlowValue, SluiceFlowFlags, SluiceTcpState, addressToBytes, loadDataplane } from '@sluice/dataplane';
 import { Reconciler } from '../../src/reconcile/reconciler.js';
 import { SMALL_MAPS, objectPath } from '@sluice/dataplane/test-helpers';
+import { writeBulkFlows } from '../../testing/bulk-flows.js';
 
 export const SECOND_NS = 1_000_000_000n;
 
@@ -180,5 +181,19 @@ export function withServiceDataplane(use: (loaded: LoadedService) => void, { emp
     for (const key of [...dp.maps.flows.keys()]) dp.maps.flows.delete(key);
     for (const key of [...dp.maps.halfOpenFlows.keys()]) dp.maps.halfOpenFlows.delete(key);
     for (const id of ids.backends) dp.maps.backendActive.update(id, 0n);
+  });
+}
+
+/** `count` established flows of SERVICE over its backends in turn, opened 100 s before `nowNs` and seen 1 s before it. */
+export function writeEstablishedFlows(dp: Dataplane, ids: { service: number; backends: number[] }, count: number, nowNs: bigint): void {
+  writeBulkFlows(dp.maps.flows.fd, {
+    count,
+    vip: SERVICE.address,
+    vipPort: SERVICE.port,
+    serviceId: ids.service,
+    backends: SERVICE.backends.map((b, i) => ({ ...b, id: ids.backends[i]! })),
+    stateOf: () => STATE.established,
+    createdNs: nowNs - 100n * SECOND_NS,
+    lastSeenNs: nowNs - SECOND_NS,
   });
 }

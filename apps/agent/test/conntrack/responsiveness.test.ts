@@ -9,8 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConntrackGc, listFlows, refreshFlowIndex, workerFor } from '../../src/conntrack/index.js';
 import type { Dataplane } from '@sluice/dataplane';
-import { SECOND_NS, SERVICE, STATE, activeOf, idsOf, loadWithService, eventLoopTicksDuring } from './helpers.js';
-import { writeBulkFlows } from '../../testing/bulk-flows.js';
+import { SECOND_NS, SERVICE, activeOf, idsOf, loadWithService, eventLoopTicksDuring, writeEstablishedFlows } from './helpers.js';
 
 const FLOWS = 200_000;
 /* A synchronous scan of this table lets no timer fire; on the worker, dozens do. */
@@ -25,16 +24,7 @@ describe('event loop during conntrack work on 200k flows', () => {
     const loaded = loadWithService({ services: [SERVICE] }, Math.ceil(FLOWS * 1.1));
     dp = loaded.dp;
     ids = idsOf(loaded.ids);
-    writeBulkFlows(dp.maps.flows.fd, {
-      count: FLOWS,
-      vip: SERVICE.address,
-      vipPort: SERVICE.port,
-      serviceId: ids.service,
-      backends: SERVICE.backends.map((b, i) => ({ ...b, id: ids.backends[i]! })),
-      stateOf: () => STATE.established,
-      createdNs: now - 100n * SECOND_NS,
-      lastSeenNs: now - SECOND_NS,
-    });
+    writeEstablishedFlows(dp, ids, FLOWS, now);
     for (const id of ids.backends) dp.maps.backendActive.update(id, BigInt(Math.ceil(FLOWS / 3)));
   });
   after(() => dp?.close());

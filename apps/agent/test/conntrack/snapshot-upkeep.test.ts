@@ -10,8 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Dataplane } from '@sluice/dataplane';
 import { ConntrackGc, awaitFlowIndex, listFlows } from '../../src/conntrack/index.js';
 import { currentFlowIndex } from '../../src/conntrack/flow-index.js';
-import { writeBulkFlows } from '../../testing/bulk-flows.js';
-import { SECOND_NS, SERVICE, STATE, idsOf, loadWithService } from './helpers.js';
+import { SERVICE, idsOf, loadWithService, writeEstablishedFlows } from './helpers.js';
 
 const FLOWS = 20_000;
 const WATCHED_MS = 300;
@@ -26,16 +25,7 @@ describe('the page snapshot while nobody pages, and the first page after', () =>
     const loaded = loadWithService({ services: [SERVICE] }, FLOWS * 2);
     dp = loaded.dp;
     const ids = idsOf(loaded.ids);
-    writeBulkFlows(dp.maps.flows.fd, {
-      count: FLOWS,
-      vip: SERVICE.address,
-      vipPort: SERVICE.port,
-      serviceId: ids.service,
-      backends: SERVICE.backends.map((b, i) => ({ ...b, id: ids.backends[i]! })),
-      stateOf: () => STATE.established,
-      createdNs: now - 100n * SECOND_NS,
-      lastSeenNs: now - SECOND_NS,
-    });
+    writeEstablishedFlows(dp, ids, FLOWS, now);
     gc = new ConntrackGc(dp.maps, { pagesWatchedMs: WATCHED_MS });
   });
   after(() => dp?.close());
