@@ -62,15 +62,50 @@ function isPrime(n: number): boolean {
 /*
  * On each turn the backend walks its permutation from its cursor to the first
  * free slot and claims it. The walk ends: a free slot remains while turns do,
- * and the permutation visits every slot.
+ * and the permutation visits every slot. Both loops below write the walk out
+ * in place: through a shared helper the build took 5-10 % longer.
+ *
+ * `free` is a local copy of NO_BACKEND: V8 checks an imported binding for
+ * initialisation on every read, and the walk reads it ~10 times per slot;
+ * the copy made the whole build about 4x faster (20 ms -> 5 ms for 100
+ * backends).
  */
-function claimSlots(table: Uint16Array, turns: Uint32Array, ids: Uint16Array, skips: Int32Array, cursors: Int32Array): void {
+
+/*
+ * Turns in Katran's rounds, taken as they come: in each round every backend,
+ * in index order, adds its weight to a credit and takes a turn once the
+ * credit reaches the largest weight (turn-order.ts says why that is the
+ * order). Rounds x backends steps: the table's size when the weights are
+ * equal, a little more when they are close.
+ */
+function claimByRounds(table: Uint16Array, weights: Uint32Array, maxWeight: number, ids: Uint16Array, skips: Int32Array, cursors: Int32Array): void {
   const size = table.length;
-  /*
-   * A local copy: V8 checks an imported binding for initialisation on every
-   * read, and this loop reads it ~10 times per slot; the copy made the whole
-   * build about 4x faster (20 ms -> 5 ms for 100 backends).
-   */
+  const count = weights.length;
+  /* Below maxWeight after each step, so credit + weight < 2^17. */
+  const credits = new Uint32Array(count);
+  const free = NO_BACKEND;
+  let filled = 0;
+  for (;;) {
+    for (let i = 0; i < count; i++) {
+      const credit = credits[i]! + weights[i]!;
+      if (credit < maxWeight) {
+        credits[i] = credit;
+        continue;
+      }
+      credits[i] = credit - maxWeight;
+      const skip = skips[i]!;
+      let slot = cursors[i]!;
+      while (table[slot] !== free) slot = wrapped(slot + skip, size);
+      table[slot] = ids[i]!;
+      cursors[i] = wrapped(slot + skip, size);
+      if (++filled === size) return;
+    }
+  }
+}
+
+/* Turns in an order made beforehand (turn-order.ts), for weights so uneven that rounds would mostly skip. */
+function claimInOrder(table: Uint16Array, turns: Uint32Array, ids: Uint16Array, skips: Int32Array, cursors: Int32Array): void {
+  const size = table.length;
   const free = NO_BACKEND;
   for (let filled = 0; filled < size; filled++) {
     const i = turns[filled]!;
@@ -80,6 +115,28 @@ function claimSlots(table: Uint16Array, turns: Uint32Array, ids: Uint16Array, sk
     table[slot] = ids[i]!;
     cursors[i] = wrapped(slot + skip, size);
   }
+}
+
+/*
+ * How the turns are taken. Round by round costs rounds x backends steps, one
+ * add and compare each; the counting sort costs about eight steps per slot
+ * however the weights fall (3 backends weighing 3, 1 and 1: a build of 1.13
+ * ms with the sorted order, 0.81 ms by rounds). Rounds win until they step
+ * about four times per slot; equal weights step once.
+ */
+export type TurnPlan = 'rounds' | 'sorted';
+const ROUND_STEPS_PER_SLOT = 4;
+
+export function maglevTurnPlan(weights: readonly number[] | Uint32Array, size: number): TurnPlan {
+  let maxWeight = 0;
+  let totalWeight = 0;
+  for (const weight of weights) {
+    maxWeight = Math.max(maxWeight, weight);
+    totalWeight += weight;
+  }
+  /* Each round gives totalWeight / maxWeight turns. */
+  const rounds = Math.ceil((size * maxWeight) / totalWeight);
+  return rounds * weights.length <= ROUND_STEPS_PER_SLOT * size ? 'rounds' : 'sorted';
 }
 
 /*
@@ -112,15 +169,18 @@ export function buildMaglevTable(backends: readonly LookupBackend[], size: numbe
   const skips = new Int32Array(count);
   /* Next slot of each backend's permutation, advanced incrementally (no multiply, no overflow). */
   const cursors = new Int32Array(count);
+  let maxWeight = 0;
   for (let i = 0; i < count; i++) {
     const backend = sorted[i]!;
     const { offset, skip } = maglevPermutation(backend.key, size, hashSeed);
     ids[i] = backend.id;
     weights[i] = backend.weight;
+    maxWeight = Math.max(maxWeight, backend.weight);
     skips[i] = skip;
     cursors[i] = offset;
   }
 
-  claimSlots(table, maglevTurnOrder(weights, size, true), ids, skips, cursors);
+  if (maglevTurnPlan(weights, size) === 'rounds') claimByRounds(table, weights, maxWeight, ids, skips, cursors);
+  else claimInOrder(table, maglevTurnOrder(weights, size, true), ids, skips, cursors);
   return table;
 }

@@ -13,7 +13,9 @@
  * about 64 million for 1000 backends when one weighs 65535 and the rest 1.
  * Here each backend lists only its own turns, and a counting sort by round
  * (backend index breaking ties, as Katran's inner loop does) merges them:
- * the same order in O(M + N) steps and no comparisons.
+ * the same order in O(M + N) steps and no comparisons. The table builder
+ * takes this order only for such uneven weights; for equal or close ones it
+ * runs the rounds itself, which is cheaper (maglev.ts, maglevTurnPlan).
  *
  * The turns of a 64K-slot table take 256 KB, and a fresh typed array that
  * size costs more than filling it (new pages from the kernel each time, about
@@ -45,7 +47,6 @@ export function maglevTurnOrder(weights: Uint32Array, turnsNeeded: number, reuse
     maxWeight = Math.max(maxWeight, weights[i]!);
     totalWeight += weights[i]!;
   }
-  if (totalWeight === maxWeight * count) return roundRobinTurns(count, turnsNeeded, reuse);
 
   /*
    * Rounds to run: through round R backend i has had floor(R * w_i / W)
@@ -110,18 +111,4 @@ function writeRounds(rounds: Uint32Array, at: number, turns: number, w: number, 
     turnsInRound[round]!++;
   }
   return at;
-}
-
-/*
- * Equal weights, the usual case: every backend once per round, in index
- * order. Same result as the counting sort, at a fraction of the cost when the
- * code is not yet optimised (a build soon after the agent starts).
- */
-function roundRobinTurns(count: number, turnsNeeded: number, reuse: boolean): Uint32Array {
-  const order = buffer('order', turnsNeeded, reuse);
-  for (let turn = 0, i = 0; turn < turnsNeeded; turn++) {
-    order[turn] = i;
-    if (++i === count) i = 0;
-  }
-  return order;
 }

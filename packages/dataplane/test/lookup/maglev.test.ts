@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildMaglevTable, LOOKUP_TABLE_SIZE, maglevPermutation, NO_BACKEND, type LookupBackend } from '../../src/lookup/index.js';
+import { maglevTurnPlan } from '../../src/lookup/maglev.js';
 import { countSlots, inKeyOrder, makeBackends, oneTwoThree, seededRandom, shuffled } from './helpers.js';
 import { maglevTurnOrder } from '../../src/lookup/turn-order.js';
 
@@ -169,19 +170,42 @@ describe('maglev', () => {
     for (let s = 0; s < M; s++) assert.equal(renumberedTable[s], newIdOf.get(table[s]!));
   });
 
-  test('turns come in Katran MaglevV2 order', () => {
+  test('turns come in Katran MaglevV2 order, taken round by round or in a sorted order', () => {
     const random = seededRandom(2);
     const cases: LookupBackend[][] = [
       makeBackends(5),
       makeBackends(7, oneTwoThree),
       makeBackends(20, () => 1 + Math.floor(random() * 100)),
       makeBackends(4, (i) => (i === 0 ? 65535 : 1 + i)),
+      makeBackends(50, (i) => (i === 0 ? 65535 : 1)),
+      makeBackends(30, () => 1 + Math.floor(random() * 65535)),
     ];
+    const plans = new Set<string>();
     for (const backends of cases) {
       for (const size of [251, 1009]) {
+        plans.add(
+          maglevTurnPlan(
+            backends.map((b) => b.weight),
+            size,
+          ),
+        );
         assert.deepEqual(buildMaglevTable(backends, size), katranMaglevV2(backends, size));
       }
     }
+    assert.deepEqual([...plans].sort(), ['rounds', 'sorted'], 'the cases take both ways of ordering turns');
+  });
+
+  test('equal weights take their turns round by round, one uneven weight in a sorted order', () => {
+    assert.equal(maglevTurnPlan([1, 1, 1], M), 'rounds');
+    assert.equal(maglevTurnPlan([3, 1, 1], M), 'rounds');
+    assert.equal(
+      maglevTurnPlan(
+        Array.from({ length: 1000 }, () => 7),
+        M,
+      ),
+      'rounds',
+    );
+    assert.equal(maglevTurnPlan([65535, ...Array.from({ length: 999 }, () => 1)], M), 'sorted');
   });
 
   test('a build after a larger one gets its own turns from the kept buffers, nothing of the last', () => {
