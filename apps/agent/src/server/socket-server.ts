@@ -8,8 +8,8 @@ import { type Server, createServer } from 'node:http';
 import { connect, isIP } from 'node:net';
 import { dirname } from 'node:path';
 import { CLIENT_ADDRESS_HEADER, createAppRouter, errorReference, type SluiceBackend } from '@sluice/api';
-import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { FLEET_ANSWER_HEADER } from './client.js';
+import { createRequestHandler } from './request-handler.js';
 import type { Authenticator } from '../auth/authenticator.js';
 
 export const SOCKET_MODE = 0o660;
@@ -64,7 +64,7 @@ export async function startSocketServer(options: SocketServerOptions): Promise<S
   const { socketPath, agent } = options;
   const { authenticator } = agent;
   const api = createAppRouter(agent);
-  const handler = createHTTPHandler({
+  const handler = createRequestHandler({
     router: api.router,
     maxBodySize: MAX_REQUEST_BYTES,
     /* A fleet's node says so on every answer: the CLI waits for convergence after a change only then (cli/convergence.ts). */
@@ -78,6 +78,7 @@ export async function startSocketServer(options: SocketServerOptions): Promise<S
       const cause = error.cause ?? error;
       options.onError?.(`${path ?? '(unknown path)'} [reference ${errorReference(error)}]: ${cause.stack ?? cause.message}`);
     },
+    onInternalFailure: (error) => options.onError?.(`answering a request failed: ${(error as Error).stack ?? String(error)}`),
   });
   mkdirSync(dirname(socketPath), { recursive: true, mode: 0o755 });
   if (existsSync(socketPath)) {

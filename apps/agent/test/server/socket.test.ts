@@ -1,8 +1,9 @@
 // The tRPC server over a real unix socket: file mode, bearer tokens, roles,
 // login sessions, and a stale socket left by a killed agent.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { type Server, request } from 'node:http';
+import { type IncomingMessage, type Server, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -203,4 +204,64 @@ test("the browser's address the console passes on is the login's source; anythin
   assert.equal(sourceOfLastFailure(), '2001:db8::7');
   await login('192.0.2.33, 10.0.0.1');
   assert.equal(sourceOfLastFailure(), 'local');
+});
+
+test('batched calls answer in one reply, whole or (trpc-accept: application/jsonl) streamed line by line', T, async () => {
+  const headers = { authorization: `Bearer ${readAdminToken(tokenFile)}` };
+  const whole = await raw(`/auth.whoami,agent.info?batch=1&input=${encodeURIComponent('{}')}`, { headers });
+  assert.equal(whole.status, 200, whole.text);
+  const [whoami, info] = JSON.parse(whole.text) as { result: { data: Record<string, unknown> } }[];
+  assert.deepEqual(whoami?.result.data, { user: 'root', role: 'admin', source: 'token' });
+  assert.ok(info?.result.data, whole.text);
+
+  const streamed = await raw(`/auth.whoami,auth.whoami?batch=1&input=${encodeURIComponent('{}')}`, {
+    headers: { ...headers, 'trpc-accept': 'application/jsonl' },
+  });
+  assert.equal(streamed.status, 200, streamed.text);
+  const lines = streamed.text.trim().split('\n');
+  assert.ok(lines.length >= 3, `a head line and one per call: ${streamed.text}`);
+  assert.match(streamed.text, /"user":"root"/);
+});
+
+test('a subscription streams server-sent events over the socket, and ends when the client goes', T, async () => {
+  const service = '198.18.100.70:80/tcp';
+  const endpoint = '198.19.1.70:8080';
+  const admin = readAdminToken(tokenFile);
+  await client(admin).services.create.mutate({ address: '198.18.100.70', port: 80, protocol: 'tcp', backends: [{ address: '198.19.1.70', port: 8080 }] });
+  const listenersBefore = t.health.listenerCount('change');
+  const subscribed = once(t.health, 'newListener');
+  const req = request({
+    socketPath,
+    path: `/health.changes?input=${encodeURIComponent(JSON.stringify({ service }))}`,
+    headers: { authorization: `Bearer ${admin}`, accept: 'text/event-stream' },
+    agent: false,
+  });
+  req.end();
+  const [res] = (await once(req, 'response')) as [IncomingMessage];
+  assert.equal(res.statusCode, 200);
+  assert.match(String(res.headers['content-type']), /^text\/event-stream/);
+  await subscribed;
+  let text = '';
+  const flipArrived = new Promise<void>((resolve) =>
+    res.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      if (text.includes(endpoint)) resolve();
+    }),
+  );
+  t.health.set(service, endpoint, false);
+  await flipArrived;
+  assert.match(text, /"up":false/);
+
+  const unsubscribed = new Promise<void>((resolve) =>
+    t.health.on('removeListener', function gone(name: string | symbol) {
+      if (name !== 'change') return;
+      t.health.off('removeListener', gone);
+      resolve();
+    }),
+  );
+  req.destroy();
+  await unsubscribed;
+  assert.equal(t.health.listenerCount('change'), listenersBefore, 'the subscription let go of the health feed');
+  t.health.set(service, endpoint, true);
+  await client(admin).services.delete.mutate({ service });
 });
