@@ -27,6 +27,9 @@ export interface RequestHandlerOptions<TRouter extends AnyTRPCRouter> extends HT
 /* An answer whose body arrives over time (server-sent events, a JSON-lines batch); anything else is written whole. */
 const isStreamed = (headers: Headers) => (headers.get('content-type') ?? '').startsWith('text/event-stream') || headers.get('transfer-encoding') === 'chunked';
 
+/* The client closed its connection before its body was complete: there is no one to answer. */
+class ClientGone extends Error {}
+
 /** The body as text, or PAYLOAD_TOO_LARGE once it passes `limit` bytes (the rest is not kept). */
 function readBody(req: IncomingMessage, limit: number): Promise<string | TRPCError> {
   return new Promise((resolve, reject) => {
@@ -36,6 +39,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | TRPCErr
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
+      req.off('close', onClose);
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
@@ -50,13 +54,20 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | TRPCErr
       stop();
       resolve(Buffer.concat(chunks, size).toString('utf8'));
     };
+    /* Node reports a client that went mid-body as an error ("aborted"), then a close. */
     const onError = (error: Error) => {
       stop();
-      reject(error);
+      reject(req.complete ? error : new ClientGone());
+    };
+    const onClose = () => {
+      if (req.complete) return;
+      stop();
+      reject(new ClientGone());
     };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
+    req.on('close', onClose);
   });
 }
 
@@ -139,6 +150,10 @@ async function answer<TRouter extends AnyTRPCRouter>(options: RequestHandlerOpti
 export function createRequestHandler<TRouter extends AnyTRPCRouter>(options: RequestHandlerOptions<TRouter>) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     answer(options, req, res).catch((error: unknown) => {
+      if (error instanceof ClientGone) {
+        res.destroy();
+        return;
+      }
       options.onInternalFailure(error);
       if (res.headersSent) {
         res.destroy();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, request } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -264,4 +264,25 @@ test('a subscription streams server-sent events over the socket, and ends when t
   assert.equal(t.health.listenerCount('change'), listenersBefore, 'the subscription let go of the health feed');
   t.health.set(service, endpoint, true);
   await client(admin).services.delete.mutate({ service });
+});
+
+test('a client that goes before its body is complete gets nothing, is not logged as a failure, and the socket serves on', T, async () => {
+  const quietSocket = join(dir, 'quiet.sock');
+  const logged: string[] = [];
+  const quietServer = await startSocketServer({ socketPath: quietSocket, agent: t.agent, onError: (m) => logged.push(m) });
+  try {
+    const admin = readAdminToken(tokenFile);
+    const half = connect(quietSocket);
+    await once(half, 'connect');
+    half.write(
+      `POST /services.create HTTP/1.1\r\nhost: sluice\r\nauthorization: Bearer ${admin}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"address":`,
+    );
+    half.destroy();
+    await once(half, 'close');
+    const after = await raw('/auth.whoami', { socket: quietSocket, headers: { authorization: `Bearer ${admin}` } });
+    assert.equal(after.status, 200, after.text);
+    assert.deepEqual(logged, []);
+  } finally {
+    await stopSocketServer(quietServer, quietSocket);
+  }
 });
