@@ -8,6 +8,7 @@
  */
 import { BACKEND_DROP_REASONS, type BackendDropReason, type BackendErrorRates, type BackendErrorTotals } from '@sluice/api';
 import { type BackendErrors, SluiceBackendDrop } from '@sluice/dataplane';
+import { perSecond } from './counter-rate.js';
 
 /** Handshakes that never completed on one backend (the conntrack GC's ledger). */
 export interface HandshakeCounts {
@@ -80,8 +81,10 @@ export function totalDrops(drops: Readonly<Record<BackendDropReason, number>>): 
   return sum;
 }
 
-/* A counter that went down was reset (a reused id, an agent restart for the handshakes): all of its value is the increase. */
-const increase = (before: number, now: number) => (now >= before ? now - before : now);
+/* Failed handshakes of either kind: a mode observes one of them, the other is null. */
+function failedHandshakes(totals: BackendErrorTotals): number {
+  return (totals.unansweredSyns ?? 0) + (totals.incompleteHandshakes ?? 0);
+}
 
 /**
  * Rates between two totals `seconds` apart (the same shape as stats/traffic.ts
@@ -90,12 +93,10 @@ const increase = (before: number, now: number) => (now >= before ? now - before 
  * (nat) or incomplete handshakes (dsr/ipip/gue), whichever the mode observes.
  */
 export function errorRates(now: BackendErrorTotals, before: BackendErrorTotals | undefined, seconds: number): BackendErrorRates {
-  const perSecond = (a: number | undefined, b: number) => (a !== undefined && seconds > 0 ? increase(a, b) / seconds : 0);
-  const failed = (totals: BackendErrorTotals) => (totals.unansweredSyns ?? 0) + (totals.incompleteHandshakes ?? 0);
   return {
-    dropsPerSec: perSecond(before && totalDrops(before.drops), totalDrops(now.drops)),
-    resetsPerSec: now.resets === null ? null : perSecond(before?.resets ?? undefined, now.resets),
-    failedHandshakesPerSec: perSecond(before && failed(before), failed(now)),
+    dropsPerSec: perSecond(before && totalDrops(before.drops), totalDrops(now.drops), seconds),
+    resetsPerSec: now.resets === null ? null : perSecond(before?.resets ?? undefined, now.resets, seconds),
+    failedHandshakesPerSec: perSecond(before && failedHandshakes(before), failedHandshakes(now), seconds),
     healthLatencyMs: now.healthLatencyMs,
   };
 }

@@ -12,6 +12,7 @@ import type { TrafficCounters } from '@sluice/dataplane';
 import { SluiceCounter } from '@sluice/dataplane';
 import { type BackendSignalSource, NO_FACTS, errorTotalsOf, readBackendErrors } from './backend-errors.js';
 import { readCounters } from './counter-reads.js';
+import { perSecond } from './counter-rate.js';
 import type { RatePoint } from './rate-ring.js';
 
 /* The contract's per-service/backend figures: the API, the sampler and the metrics endpoint share one shape. */
@@ -45,17 +46,13 @@ export function totalsOf(counters: TrafficCounters | undefined, activeFlows: num
   };
 }
 
-/* A counter that went down was reset (the reconciler zeroes a reused id): all of its value is the increase, as in Prometheus's rate(). */
-const increase = (before: number, now: number) => (now >= before ? now - before : now);
-
 /** Rates between two readings `seconds` apart; no earlier reading: zero rates. */
 export function trafficRate(now: TrafficTotals, before: TrafficTotals | undefined, seconds: number, t: number): RatePoint {
-  const perSecond = (field: keyof TrafficTotals) => (before && seconds > 0 ? increase(before[field], now[field]) / seconds : 0);
   return {
     t,
-    pps: perSecond('packets') + perSecond('replyPackets'),
-    bps: (perSecond('bytes') + perSecond('replyBytes')) * 8,
-    newFlowsPerSec: perSecond('newFlows'),
+    pps: perSecond(before?.packets, now.packets, seconds) + perSecond(before?.replyPackets, now.replyPackets, seconds),
+    bps: (perSecond(before?.bytes, now.bytes, seconds) + perSecond(before?.replyBytes, now.replyBytes, seconds)) * 8,
+    newFlowsPerSec: perSecond(before?.newFlows, now.newFlows, seconds),
     activeFlows: now.activeFlows,
   };
 }
