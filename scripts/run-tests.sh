@@ -20,7 +20,7 @@ case "$suite" in
     ;;
   agent)
     make -s -C bpf
-    run_node_tests $(find apps/agent/test apps/web/test packages/api/test packages/dataplane/test testbed -name '*.test.ts' 2>/dev/null | sort)
+    run_node_tests $(find apps/agent/test apps/web/test packages/api/test packages/dataplane/test testbed bench/report -name '*.test.ts' 2>/dev/null | sort)
     ;;
   e2e)
     make -s -C bpf
