@@ -78,9 +78,11 @@ function isPrime(n: number): boolean {
  * order). Rounds x backends steps: the table's size when the weights are
  * equal, a little more when they are close.
  */
-function claimByRounds(table: Uint16Array, weights: Uint32Array, maxWeight: number, ids: Uint16Array, skips: Int32Array, cursors: Int32Array): void {
+function claimByRounds(table: Uint16Array, weights: Uint32Array, ids: Uint16Array, skips: Int32Array, cursors: Int32Array): void {
   const size = table.length;
   const count = weights.length;
+  let maxWeight = 0;
+  for (let i = 0; i < count; i++) maxWeight = Math.max(maxWeight, weights[i]!);
   /* Below maxWeight after each step, so credit + weight < 2^17. */
   const credits = new Uint32Array(count);
   const free = NO_BACKEND;
@@ -169,18 +171,16 @@ export function buildMaglevTable(backends: readonly LookupBackend[], size: numbe
   const skips = new Int32Array(count);
   /* Next slot of each backend's permutation, advanced incrementally (no multiply, no overflow). */
   const cursors = new Int32Array(count);
-  let maxWeight = 0;
   for (let i = 0; i < count; i++) {
     const backend = sorted[i]!;
     const { offset, skip } = maglevPermutation(backend.key, size, hashSeed);
     ids[i] = backend.id;
     weights[i] = backend.weight;
-    maxWeight = Math.max(maxWeight, backend.weight);
     skips[i] = skip;
     cursors[i] = offset;
   }
 
-  if (maglevTurnPlan(weights, size) === 'rounds') claimByRounds(table, weights, maxWeight, ids, skips, cursors);
+  if (maglevTurnPlan(weights, size) === 'rounds') claimByRounds(table, weights, ids, skips, cursors);
   else claimInOrder(table, maglevTurnOrder(weights, size, true), ids, skips, cursors);
   return table;
 }
