@@ -196,6 +196,8 @@ export class Agent implements SluiceBackend {
   #drainTimeoutMs: number | null = null;
   readonly #forwarding = new ForwardingWatch();
   #withheld: string | null = 'the agent is not ready yet';
+  /** The last node.check's reason to fail, or null (it passed, or none ran yet). */
+  #checkFailure: string | null = null;
   /** The VRRP role keepalived's notify hooks report (issue 13). */
   readonly #vrrp = new VrrpRoleState();
   /** Flow sync with the pair's peer (issue 13), and the program's flow events it streams. */
@@ -961,10 +963,15 @@ export class Agent implements SluiceBackend {
     return speaker.apply(routes).catch((error) => log('error', `BGP: ${(error as Error).message}`));
   }
 
-  /** node.check: what keepalived's vrrp_script asks every second or two. Reads only memory and the interfaces (never BIRD). */
+  /**
+   * node.check: what keepalived's vrrp_script asks every second or two. Reads only memory and the interfaces (never BIRD).
+   * A change of verdict is logged with its reason: keepalived's log says only that the check failed.
+   */
   nodeCheck(): NodeCheck {
     const facts = { attached: this.#attached(), reconciled: this.#reconciled, ready: this.#ready };
     const reason = nodeCannotServe(facts) ?? this.#sync?.checkReason(this.#isMaster()) ?? null;
+    if ((reason === null) !== (this.#checkFailure === null)) log(reason ? 'warn' : 'info', reason ? `node check: fails: ${reason}` : 'node check: passes');
+    this.#checkFailure = reason;
     return { ok: reason === null, reason, ...facts, sync: this.#sync?.state() ?? null };
   }
 

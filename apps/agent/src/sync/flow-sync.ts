@@ -13,14 +13,20 @@
  * advert_int 0.5 s: 1.8 s for priority 100). So when the master dies, its
  * backup's check never fails: its state goes from in-sync straight to
  * peer-dead (the master's silence is the same event for both), and the
- * backup takes over on keepalived's clock alone. A backup whose peer is alive
- * but whose table is not yet in sync (just started, resync streaming, stream
- * broken for under a second) fails the check; an old master that returns
- * hears its peer on its own connection at once (ALIVE) and so stays out of
- * master until the peer's resync into it is done; the template's `fall 2` at
- * `interval 1` turns that into FAULT only when it lasts two checks, so a
- * reconnect does not flap, while a joining node stays out of master until
- * its resync is done.
+ * backup takes over on keepalived's clock alone. A master whose agent dies
+ * first (its kernel still up) closes the stream before it falls silent: the
+ * backup's table was in sync until that moment, so for PEER_DEAD_MS after an
+ * in-sync stream closes its check does not fail on that account (the silence
+ * decides within that time: peer-dead, or the peer alive and the stream not
+ * back). `fall 2` alone cannot absorb that second: keepalived starts its
+ * check on a fixed 1 s beat and skips a beat while the last run is still
+ * going, so on a loaded node two runs can ask the agent 0.2 s apart; a
+ * backup put in FAULT just as its master dies needs two passing checks
+ * before it may even stand for election.
+ * A backup whose peer is alive but whose table is not in sync (just started,
+ * resync streaming, stream broken for longer) fails the check; an old master
+ * that returns hears its peer on its own connection at once (ALIVE) and so
+ * stays out of master until the peer's resync into it is done.
  */
 import type { SyncState, SyncStatus } from '@sluice/api';
 import type { DecodedFlowEvent } from '@sluice/dataplane';
@@ -82,12 +88,24 @@ export class FlowSync {
     });
   }
 
-  /* On every ALIVE and every check: a dead peer's last claim no longer counts. */
+  /*
+   * On every ALIVE and every check. Only a claim heard within PEER_DEAD_MS
+   * counts: not a dead peer's last one, nor one that outlived the connection
+   * it came on (a peer back from a power cut streams to us before our
+   * connection to it is found dead, so the peer seems alive while its last
+   * claim is from before the cut: the master would yield to a node that
+   * holds nothing).
+   */
   #judgeSplit(now: number): void {
-    const peer = this.state(now) === 'peer-dead' ? null : this.#peerClaim;
+    const peer = this.#freshPeerClaim(now);
     const event = this.#splitBrain.judge(this.#o.vipClaim(), peer, now);
     if (event === 'split') this.#o.log('warn', `split brain with ${hostPort(this.#o.peer)}: ${this.#splitBrain.status(now).lastVerdict}`);
     if (event === 'yield-ended') this.#o.log('info', 'split brain: the yield ends; this node may stand by again');
+  }
+
+  #freshPeerClaim(now: number): PeerClaim | null {
+    const claim = this.#peerClaim;
+    return claim && now - claim.receivedAt <= PEER_DEAD_MS ? claim : null;
   }
 
   /** Listens first (a bad address fails the start), then connects to the peer (retried until it answers). */
@@ -128,7 +146,7 @@ export class FlowSync {
   /**
    * Why `sluice node check` must fail on this node, or null: a node that
    * yields after a split brain, and a node that is not master while its
-   * table is not in sync.
+   * table is not in sync (past PEER_DEAD_MS after an in-sync stream closed).
    */
   checkReason(master: boolean): string | null {
     const now = Date.now();
@@ -136,9 +154,9 @@ export class FlowSync {
     const split = this.#splitBrain.checkReason(now);
     if (split) return split;
     if (master) return null;
-    const state = this.state();
-    if (state !== 'syncing') return null;
+    if (this.state(now) !== 'syncing') return null;
     const r = this.receiver.status;
+    if (r.inSyncLostAt !== null && now - r.inSyncLostAt <= PEER_DEAD_MS) return null;
     const why = r.connected ? 'its flow table is still streaming in' : 'no stream from it is open';
     return `flow sync with the peer ${hostPort(this.#o.peer)} is not complete (${why}) and the peer is alive: not taking over yet`;
   }
@@ -152,7 +170,7 @@ export class FlowSync {
       peer: hostPort(this.#o.peer),
       peerDeadAfterMs: PEER_DEAD_MS,
       lastMessageAgeMs: r.lastMessageAt === null && this.sender.status.lastAliveAt === null ? null : now - this.#peerHeardAt(),
-      peerRole: this.state(now) === 'peer-dead' ? null : (this.#peerClaim?.role ?? null),
+      peerRole: this.#freshPeerClaim(now)?.role ?? null,
       inbound: {
         connected: r.connected,
         peerAddress: r.peerAddress,

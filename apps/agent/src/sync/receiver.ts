@@ -65,6 +65,8 @@ export interface ReceiverStatus {
   peerAddress: string | null;
   /** The open connection's resync is complete (RESYNC_END). */
   resynced: boolean;
+  /** When the last stream whose resync was complete closed (ms since the epoch), or null: the table was in sync until then. */
+  inSyncLostAt: number | null;
   /** The last valid frame from the peer (ms since the epoch), or null. */
   lastMessageAt: number | null;
   lastResyncAt: number | null;
@@ -97,6 +99,7 @@ export class SyncReceiver {
     connected: false,
     peerAddress: null,
     resynced: false,
+    inSyncLostAt: null,
     lastMessageAt: null,
     lastResyncAt: null,
     resyncs: 0,
@@ -157,6 +160,7 @@ export class SyncReceiver {
       this.#open.delete(conn);
       if (this.#current === conn) {
         this.#o.log('warn', `flow sync: the peer's stream from ${from} closed`);
+        if (conn.resynced) this.status.inSyncLostAt = Date.now();
         /* Another authenticated stream still open (the peer reconnected before the old one timed out) carries on. */
         this.#current = [...this.#open].filter((c) => c.authenticated).pop();
         this.status.connected = this.#current !== undefined;

@@ -45,6 +45,16 @@ export const FLOW_EVENT_POLL_MS = 5;
 /* Five heartbeats fit in the receiver's PEER_DEAD_MS: a loaded node may miss a few. */
 export const HEARTBEAT_MS = 200;
 const RECONNECT_MS = 500;
+/*
+ * A connection that brings no HELLO, or no ALIVE answer to the heartbeats,
+ * for this long is taken for dead and replaced: a peer that lost power sends
+ * no FIN, and TCP would retry for many minutes while events go nowhere. Well
+ * over the receiver's five-heartbeat verdict (1 s), so a stall of a few
+ * seconds on a loaded peer, or a long table scan here, costs no resync.
+ */
+export const SILENT_CONNECTION_MS = 5_000;
+/* Five heartbeats, as the receiver's verdict: when the peer opens a new stream to us, an outbound connection silent this long is a dead one. */
+const STALE_ON_PEER_RETURN_MS = 5 * HEARTBEAT_MS;
 /* A third of the established-TCP idle timeout (900 s): two refreshes may be lost before the peer drops a flow. */
 export const REFRESH_INTERVAL_MS = 300_000;
 /* Events held while a table streams; beyond, the oldest are dropped (the next refresh repairs them). */
@@ -58,6 +68,8 @@ export interface SenderOptions {
   drainEvents: () => DecodedFlowEvent[];
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
   refreshIntervalMs?: number;
+  /** SILENT_CONNECTION_MS unless given. */
+  silentConnectionMs?: number;
   /** Each valid ALIVE's VIP claim (null from a peer that claims nothing). */
   onAlive?: (claim: VipClaim | null, at: number) => void;
 }
@@ -95,6 +107,8 @@ export class SyncSender {
   #reconnectTimer: NodeJS.Timeout | undefined;
   #refreshTimer: NodeJS.Timeout | undefined;
   #lastSentAt = 0;
+  /** When the current connection was opened (its HELLO is awaited until SILENT_CONNECTION_MS after). */
+  #connectingSince = 0;
   #stopped = false;
   readonly status: SenderStatus = {
     connected: false,
@@ -129,13 +143,16 @@ export class SyncSender {
     this.#socket?.destroy();
   }
 
-  /** The peer's stream to us just opened (it is back): if ours is down, try now rather than at the next retry. */
+  /** The peer's stream to us just opened (it is back): if ours is down, or silent (it died with the peer's last run), try now rather than later. */
   reconnectNow(): void {
-    if (this.#stopped || this.#ready()) return;
-    clearTimeout(this.#reconnectTimer);
+    if (this.#stopped || (this.#ready() && this.#silentFor(Date.now()) <= STALE_ON_PEER_RETURN_MS)) return;
     const stale = this.#socket;
-    this.#socket = undefined;
-    stale?.destroy();
+    if (stale) {
+      /* Its challenge, sequence and queue go with it: nothing meant for it reaches the new one. */
+      this.#closed(stale);
+      stale.destroy();
+    }
+    clearTimeout(this.#reconnectTimer);
     this.#connect();
   }
 
@@ -149,10 +166,17 @@ export class SyncSender {
     return this.status.connected && this.#challenge !== undefined;
   }
 
+  /** How long the current connection has brought nothing: no HELLO since it opened, or no ALIVE since its last (or its HELLO). */
+  #silentFor(now: number): number {
+    const heardAt = this.#ready() ? Math.max(this.status.lastAliveAt ?? 0, this.status.connectedSince ?? 0) : this.#connectingSince;
+    return now - heardAt;
+  }
+
   #connect(): void {
     if (this.#stopped) return;
     const socket = connect({ host: this.#o.peer.address, port: this.#o.peer.port });
     this.#socket = socket;
+    this.#connectingSince = Date.now();
     socket.setNoDelay(true);
     const splitter = new FrameSplitter();
     const ownChallenge = randomBytes(CHALLENGE_BYTES);
@@ -269,6 +293,8 @@ export class SyncSender {
 
   #poll(): void {
     const now = Date.now();
+    const silentMs = this.#o.silentConnectionMs ?? SILENT_CONNECTION_MS;
+    if (this.#socket && this.#silentFor(now) > silentMs) this.#fail(this.#socket, `the peer answered nothing for ${silentMs} ms; connecting again`);
     let events: DecodedFlowEvent[];
     try {
       events = this.#o.drainEvents();

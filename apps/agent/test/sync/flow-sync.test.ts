@@ -8,13 +8,15 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
+import { type AddressInfo, type Socket, connect, createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { type Dataplane, FlowEventReader, bytesToAddress, encode, flowKeyLayout } from '@sluice/dataplane';
 import { TCP, buildPacket } from '@sluice/dataplane/test-packets';
 import { FlowSync, PEER_DEAD_MS } from '../../src/sync/flow-sync.js';
 import { SPLIT_CONFIRM_MS } from '../../src/sync/split-brain.js';
-import { CHALLENGE_BYTES, FrameSplitter, FrameType, RecordKind, encodeFlows, encodeFrame, readHello } from '../../src/sync/wire.js';
+import { BackendNames } from '../../src/sync/backend-names.js';
+import { SyncSender } from '../../src/sync/sender.js';
+import { CHALLENGE_BYTES, FrameSplitter, FrameType, RecordKind, encodeFlows, encodeFrame, helloFrame, readHello } from '../../src/sync/wire.js';
 import { type DataplaneConfig, dataplaneConfigSchema } from '@sluice/api';
 import { loadDataplane } from '@sluice/dataplane';
 import { SMALL_MAPS, objectPath } from '@sluice/dataplane/test-helpers';
@@ -67,19 +69,23 @@ async function startNode(
   const reconciler = new Reconciler(dp.maps, Reconciler.limitsOf(dp.maps, 1024));
   reconciler.apply(dataplaneConfigSchema.parse({ services: [{ ...SERVICE, backends }] }) as DataplaneConfig);
   const reader = new FlowEventReader(dp.flowEventsFd());
-  const sync = await FlowSync.start({
+  const sync = await startSync({ dp, reconciler, reader }, listen, peer, master, refreshIntervalMs);
+  return { dp, reconciler, reader, sync };
+}
+
+function startSync(node: Omit<Node, 'sync'>, listen: number, peer: number, master: boolean, refreshIntervalMs?: number): Promise<FlowSync> {
+  return FlowSync.start({
     listen: { address: LOOPBACK, port: listen },
     peer: { address: LOOPBACK, port: peer },
     key: KEY,
-    maps: dp.maps,
-    placement: () => reconciler.ids(),
-    drainEvents: () => reader.drain(),
+    maps: node.dp.maps,
+    placement: () => node.reconciler.ids(),
+    drainEvents: () => node.reader.drain(),
     isMaster: () => master,
     vipClaim: () => claimOf(listen),
     log: (level, message) => logs.push(`${level} ${message}`),
     ...(refreshIntervalMs ? { refreshIntervalMs } : {}),
   });
-  return { dp, reconciler, reader, sync };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -234,12 +240,22 @@ test('refused: a frame under another key, a replayed frame and a frame out of se
   assert.equal(b.sync.state(), 'in-sync');
 });
 
-test('verdict: with A silent, B is syncing no longer than PEER_DEAD_MS, then peer-dead (may take over); A back: resync, in-sync', async () => {
+test('verdict: a closed in-sync stream holds B back only once PEER_DEAD_MS shows A alive; A silent: peer-dead (may take over); A back: resync, in-sync', async () => {
+  /* A's stream to B closes, A itself lives: it answers B's stream with ALIVE frames. */
+  a.sync.sender.stop();
+  await until('B sees the stream close', () => b.sync.state() !== 'in-sync');
+  const closedAt = performance.now();
+  assert.equal(b.sync.state(), 'syncing');
+  assert.equal(b.sync.checkReason(false), null, 'moments after an in-sync stream closed, B is not held back (A may be dying)');
+  const heldBack = await until('B is held back', () => b.sync.checkReason(false) ?? undefined, PEER_DEAD_MS + 2_000);
+  const heldBackAfter = performance.now() - closedAt;
+  assert.match(heldBack, /flow sync with the peer 127\.0\.0\.1:\d+ is not complete \(no stream from it is open\) and the peer is alive/);
+  assert.ok(heldBackAfter >= PEER_DEAD_MS - 50, `held back ${heldBackAfter} ms after the close`);
+  assert.equal(b.sync.state(), 'syncing', 'A still answers: not dead');
+  assert.equal(b.sync.checkReason(true), null, 'a master is never held back');
+
   a.sync.stop();
   const stoppedAt = performance.now();
-  await until('B sees the stream close', () => b.sync.state() !== 'in-sync');
-  assert.match(b.sync.checkReason(false) ?? '', /flow sync with the peer 127\.0\.0\.1:\d+ is not complete/);
-  assert.equal(b.sync.checkReason(true), null, 'a master is never held back');
   await until('B calls A dead', () => b.sync.state() === 'peer-dead', PEER_DEAD_MS + 2_000);
   const deadAfter = performance.now() - stoppedAt;
   assert.ok(deadAfter >= PEER_DEAD_MS - 250, `peer-dead after ${deadAfter} ms`);
@@ -250,17 +266,7 @@ test('verdict: with A silent, B is syncing no longer than PEER_DEAD_MS, then pee
   packet(a, 33_000, TCP.SYN);
   packet(a, 33_000, TCP.ACK);
   a.reader = new FlowEventReader(a.dp.flowEventsFd());
-  a.sync = await FlowSync.start({
-    listen: { address: LOOPBACK, port: A_PORT },
-    peer: { address: LOOPBACK, port: B_PORT },
-    key: KEY,
-    maps: a.dp.maps,
-    placement: () => a.reconciler.ids(),
-    drainEvents: () => a.reader.drain(),
-    isMaster: () => true,
-    vipClaim: () => claimOf(A_PORT),
-    log: (level, message) => logs.push(`${level} ${message}`),
-  });
+  a.sync = await startSync(a, A_PORT, B_PORT, true);
   await until('B in sync again', () => b.sync.state() === 'in-sync');
   assert.deepEqual(flowOn(b, 33_000), flowOn(a, 33_000));
   assert.ok(b.sync.status().inbound.resyncs >= 2);
@@ -303,6 +309,30 @@ test('split brain: an overlap shorter than the confirm window (a switchover) is 
   heldSince.delete(B_PORT);
 });
 
+test("split brain: a claim from before the peer fell silent to us does not count, though the peer's stream says it lives", async () => {
+  heldSince.set(A_PORT, Date.now() - 10_000);
+  await until("B has A's claim", () => b.sync.status().splitBrain.peerHoldsVips === true);
+  const splits = b.sync.status().splitBrain.splits;
+  /* A answers B's stream no more (as a connection to a peer that lost power and came back), while A's own stream to B goes on. */
+  a.sync.receiver.stop();
+  await sleep(PEER_DEAD_MS + 200);
+  assert.equal(b.sync.state(), 'in-sync', "A's stream to B goes on");
+  heldSince.set(B_PORT, Date.now());
+  const overlapUntil = performance.now() + SPLIT_CONFIRM_MS + 500;
+  while (performance.now() < overlapUntil) {
+    assert.equal(b.sync.checkReason(false), null, "A's last claim is from before it fell silent: no split, no yield");
+    await sleep(50);
+  }
+  assert.equal(b.sync.status().splitBrain.splits, splits);
+  assert.equal(b.sync.status().splitBrain.peerHoldsVips, null, 'what A holds now is not known');
+  assert.equal(b.sync.status().peerRole, null);
+  heldSince.delete(A_PORT);
+  heldSince.delete(B_PORT);
+  a.sync.stop();
+  a.sync = await startSync(a, A_PORT, B_PORT, true);
+  await until('B in sync again', () => b.sync.state() === 'in-sync' && b.sync.status().peerRole === 'master');
+});
+
 test("ends: a flow A's conntrack sweep ended leaves B too; an end naming another backend than B's entry leaves B's entry alone", async () => {
   packet(a, 34_000, TCP.SYN);
   packet(a, 34_000, TCP.ACK);
@@ -325,6 +355,57 @@ test("ends: a flow A's conntrack sweep ended leaves B too; an end naming another
   await sleep(300);
   assert.ok(flowOn(b, 34_001), "B's entry on another backend stayed");
   assert.equal(b.sync.status().inbound.appliedEnds, endsBefore + 1);
+});
+
+test('a connection the peer stops answering (no FIN, as after a power cut) is replaced; so is one that brings no HELLO, and a silent one at once when the peer streams to us again', async () => {
+  const opened: number[] = [];
+  const sockets: Socket[] = [];
+  const closed = new Set<Socket>();
+  let hello = true;
+  const peer = createServer((socket) => {
+    opened.push(performance.now());
+    sockets.push(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => closed.add(socket));
+    socket.resume();
+    /* A HELLO, then nothing: no ALIVE ever answers the heartbeats. */
+    if (hello) socket.write(helloFrame().bytes);
+  });
+  await new Promise<void>((resolve) => peer.listen(0, LOOPBACK, resolve));
+  const silentConnectionMs = 600;
+  const sender = new SyncSender({
+    peer: { address: LOOPBACK, port: (peer.address() as AddressInfo).port },
+    key: KEY,
+    maps: a.dp.maps,
+    names: new BackendNames(() => a.reconciler.ids()),
+    drainEvents: () => [],
+    log: (level, message) => logs.push(`${level} ${message}`),
+    silentConnectionMs,
+  });
+  sender.start();
+  try {
+    await until('a second connection', () => opened.length >= 2, silentConnectionMs + 3_000);
+    const replacedAfter = opened[1]! - opened[0]!;
+    assert.ok(replacedAfter >= silentConnectionMs, `replaced ${Math.round(replacedAfter)} ms after it opened`);
+    assert.match(sender.status.lastError ?? '', /^the peer answered nothing for 600 ms; connecting again$/);
+    await until('the sender closed the silent connection', () => closed.has(sockets[0]!), 1_000);
+
+    hello = false;
+    const before = opened.length;
+    await until('a connection without HELLO, then another', () => opened.length >= before + 2, 3 * silentConnectionMs + 3_000);
+
+    /* The peer opens a stream to us (its agent is back): a connection silent for over five heartbeats goes at once. */
+    hello = true;
+    await until('connected', () => sender.status.connected, 3_000);
+    await sleep(1_100);
+    const count = opened.length;
+    sender.reconnectNow();
+    await until('a new connection at once', () => opened.length > count, 400);
+  } finally {
+    sender.stop();
+    peer.close();
+    for (const socket of sockets) socket.destroy();
+  }
 });
 
 test('refresh: the whole table streams again every refresh interval, so a flow B lost comes back without any change on A', async () => {
