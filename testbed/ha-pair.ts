@@ -17,7 +17,7 @@ import { AgentProcess, type AgentNetwork } from './agent-process.ts';
 import { apiClient } from './api-client.ts';
 import { type Ha, type HaNode, addressesOn, haDown, haUp } from './ha.ts';
 import { tailLog } from './daemon-spawn.ts';
-import { type KeepalivedDaemon, keepalivedFiles, killKeepalived, renderKeepalivedConfig, startKeepalived } from './keepalived.ts';
+import { type KeepalivedDaemon, freezeKeepalived, keepalivedFiles, killKeepalived, renderKeepalivedConfig, startKeepalived } from './keepalived.ts';
 import { execInChecked, run, runChecked } from './netns.ts';
 import { failoverServices } from './failover-services.ts';
 import type { NetlinkMonitor } from './netlink-monitor.ts';
@@ -171,6 +171,17 @@ export function keepalivedHistory(pair: Pair | undefined): string {
   return lines.join('\n');
 }
 
+/** What a failed pair test needs read from each agent's log: flow sync, VRRP roles, node check verdicts, split brain, stalls (the last `max` lines). */
+export function pairAgentLines(pair: Pair | undefined, max = 40): string {
+  const wanted = ['flow sync', 'VRRP:', 'node check', 'split brain', 'event loop stalled'];
+  return [...(pair?.nodes ?? [])]
+    .map(([name, p]) => {
+      const lines = (p.agent?.output ?? '').split('\n').filter((l) => wanted.some((w) => l.includes(w)));
+      return `${name}'s agent:\n${lines.slice(-max).join('\n')}`;
+    })
+    .join('\n');
+}
+
 /** Stops every agent (detaching its program) and keepalived, the network, the pins. Never throws before it has tried everything. */
 export async function pairDown(pair: Pair | undefined, prefix: string): Promise<void> {
   for (const p of pair?.nodes.values() ?? []) {
@@ -253,21 +264,25 @@ export async function waitForRole(pair: Pair, name: string, role: string, timeou
 }
 
 /**
- * A dead node: SIGKILL of its keepalived (no priority-0 advert: the backup
- * must notice the silence) and of its agent, its links down, as a
- * powered-off machine neither forwards nor answers ARP for the VIPs
- * keepalived left on its interfaces, then its XDP program detached. Links go
- * down before the program leaves: a live kernel holding the VIPs without the
- * program would answer the connections' next packets with resets, which no
- * dead machine sends.
+ * A dead node, as a machine that loses power: its keepalived frozen (no
+ * priority-0 advert: the backup must notice the silence), then both links
+ * cut in one `ip` call, so that forwarding, VRRP and flow sync end at one
+ * instant; only then keepalived and the agent SIGKILLed (whatever their
+ * sockets still send goes nowhere) and the XDP program detached. The agent
+ * lives until the cut: killing it first left its program forwarding new
+ * connections, with no agent to sync their flows, for an exit and an `ip`
+ * start (tens of ms), which a dead machine does not do. Links go down
+ * before the program leaves: a live kernel holding the VIPs without the
+ * program would answer the connections' next packets with resets.
  */
 export async function killNode(pair: Pair, name: string): Promise<void> {
   const p = pair.nodes.get(name)!;
   if (!p.keepalived || !p.agent) throw new Error(`node ${name} has no running keepalived and agent to kill`);
+  freezeKeepalived(p.keepalived);
+  await runChecked('ip', ['-netns', p.node.namespace, '-batch', '-'], { input: 'link set dev eth0 down\nlink set dev eth1 down\n' });
   await killKeepalived(p.keepalived);
   await p.agent.kill();
   p.agent = undefined;
   p.keepalived = undefined;
-  for (const ifname of ['eth0', 'eth1']) await execInChecked(p.node.namespace, 'ip', ['link', 'set', 'dev', ifname, 'down']);
   for (const ifname of ['eth0', 'eth1']) await execInChecked(p.node.namespace, 'ip', ['link', 'set', 'dev', ifname, 'xdp', 'off']);
 }

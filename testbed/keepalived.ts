@@ -117,6 +117,11 @@ export function reloadKeepalived(daemon: KeepalivedDaemon, config: string): void
   process.kill(parent, 'SIGHUP');
 }
 
+/** The parent and its VRRP child stopped where they are (SIGSTOP): no advert of any priority, no reaction to a link going down. */
+export function freezeKeepalived(daemon: KeepalivedDaemon): void {
+  signal(ourPids(daemon), 'SIGSTOP');
+}
+
 /**
  * A crash: the parent and its VRRP child frozen (SIGSTOP), then killed
  * (SIGKILL): no priority-0 advert, the VIPs stay on the interfaces. Killed
@@ -126,9 +131,8 @@ export function reloadKeepalived(daemon: KeepalivedDaemon, config: string): void
  */
 export async function killKeepalived(daemon: KeepalivedDaemon): Promise<void> {
   const files = daemon;
-  const pids = ourPids(files);
-  signal(pids, 'SIGSTOP');
-  signal(pids, 'SIGKILL');
+  freezeKeepalived(daemon);
+  signal(ourPids(files), 'SIGKILL');
   const deadline = Date.now() + 5_000;
   while (ourPids(files).length && Date.now() < deadline) await sleep(20);
   if (ourPids(files).length) throw new Error(`keepalived ${daemon.name} survived SIGKILL`);

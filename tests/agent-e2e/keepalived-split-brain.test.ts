@@ -20,7 +20,18 @@ import { after, before, test } from 'node:test';
 import { sluice } from '@sluice/testbed/agent-process';
 import { execInChecked } from '@sluice/testbed/netns';
 import { tagged } from '@sluice/testbed/tag';
-import { type Pair, addressNoticeAfter, keepalivedHistory, pairDown, pairUp, roleOf, vipHolder, waitForHolder, waitForRole } from '@sluice/testbed/ha-pair';
+import {
+  type Pair,
+  addressNoticeAfter,
+  keepalivedHistory,
+  pairAgentLines,
+  pairDown,
+  pairUp,
+  roleOf,
+  vipHolder,
+  waitForHolder,
+  waitForRole,
+} from '@sluice/testbed/ha-pair';
 import { NetlinkMonitor } from '@sluice/testbed/netlink-monitor';
 import { pairTraffic } from './support/pair-traffic.ts';
 
@@ -82,6 +93,7 @@ before(async () => {
 
 after(async () => {
   console.log(`# keepalived's transitions:\n${keepalivedHistory(pair).replace(/^/gm, '#   ')}`);
+  console.log(pairAgentLines(pair).replace(/^/gm, '#   '));
   await Promise.all(opened.map((h) => h.stop().catch(() => undefined)));
   if (pair) await filterAdvertsInto('n2', false).catch(() => undefined);
   await pairDown(pair, PREFIX);

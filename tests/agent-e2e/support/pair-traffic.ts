@@ -87,11 +87,13 @@ export function pairTraffic(current: () => Pair) {
   /** New HTTP connections to every target: one batch a second, bounded; every batch awaited. */
   async function newConnections(perSecond: number, seconds: number) {
     const each = Math.max(1, Math.floor(perSecond / targets(current().ha).length));
-    const batches: Promise<{ requested: number; attempted: number; succeeded: number; failures: Record<string, number>; slowestMs: number }>[] = [];
+    const batches: Promise<{ target: string; requested: number; attempted: number; succeeded: number; failures: Record<string, number>; slowestMs: number }>[] =
+      [];
     for (let s = 0; s < seconds; s++) {
       for (const t of targets(current().ha))
         batches.push(
           http(current().ha.client, t.vip, HTTP, { count: each, concurrency: 1, requestTimeoutMs: NEW_CONNECTION_TIMEOUT_MS }).then((r) => ({
+            target: `${t.algorithm} ${t.mode}`,
             requested: each,
             attempted: r.succeeded + r.failed,
             succeeded: r.succeeded,
@@ -101,13 +103,24 @@ export function pairTraffic(current: () => Pair) {
         );
       await sleep(1000);
     }
-    const total = { requested: 0, attempted: 0, succeeded: 0, failures: {} as Record<string, number>, slowestMs: 0 };
+    /* failuresByTarget: which service lost them (a flow the backup never heard of keeps its backend there only under a consistent hash). */
+    const total = {
+      requested: 0,
+      attempted: 0,
+      succeeded: 0,
+      failures: {} as Record<string, number>,
+      failuresByTarget: {} as Record<string, number>,
+      slowestMs: 0,
+    };
     for (const r of await Promise.all(batches)) {
       total.slowestMs = Math.max(total.slowestMs, r.slowestMs);
       total.requested += r.requested;
       total.attempted += r.attempted;
       total.succeeded += r.succeeded;
-      for (const [reason, n] of Object.entries(r.failures)) total.failures[reason] = (total.failures[reason] ?? 0) + n;
+      for (const [reason, n] of Object.entries(r.failures)) {
+        total.failures[reason] = (total.failures[reason] ?? 0) + n;
+        total.failuresByTarget[r.target] = (total.failuresByTarget[r.target] ?? 0) + n;
+      }
     }
     return total;
   }
