@@ -33,11 +33,9 @@ import type { DecodedFlowEvent } from '@sluice/dataplane';
 import type { ConntrackMaps } from '../conntrack/conntrack-maps.js';
 import { BackendNames, type Placement } from './backend-names.js';
 import { SyncReceiver } from './receiver.js';
-import { SyncSender } from './sender.js';
+import { PEER_DEAD_MS, SyncSender } from './sender.js';
 import { type PeerClaim, SplitBrainGuard, type VipClaim } from './split-brain.js';
 import { type EndRecord, KEY_BYTES } from './wire.js';
-
-export const PEER_DEAD_MS = 1_000;
 
 export interface FlowSyncOptions {
   listen: { address: string; port: number };

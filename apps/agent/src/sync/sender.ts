@@ -42,19 +42,18 @@ import {
 } from './wire.js';
 
 export const FLOW_EVENT_POLL_MS = 5;
-/* Five heartbeats fit in the receiver's PEER_DEAD_MS: a loaded node may miss a few. */
 export const HEARTBEAT_MS = 200;
+/* The peer is dead after this long without a valid frame either way: five heartbeats, so a loaded node may miss a few. */
+export const PEER_DEAD_MS = 5 * HEARTBEAT_MS;
 const RECONNECT_MS = 500;
 /*
  * A connection that brings no HELLO, or no ALIVE answer to the heartbeats,
  * for this long is taken for dead and replaced: a peer that lost power sends
  * no FIN, and TCP would retry for many minutes while events go nowhere. Well
- * over the receiver's five-heartbeat verdict (1 s), so a stall of a few
- * seconds on a loaded peer, or a long table scan here, costs no resync.
+ * over PEER_DEAD_MS, so a stall of a few seconds on a loaded peer, or a long
+ * table scan here, costs no resync.
  */
 export const SILENT_CONNECTION_MS = 5_000;
-/* Five heartbeats, as the receiver's verdict: when the peer opens a new stream to us, an outbound connection silent this long is a dead one. */
-const STALE_ON_PEER_RETURN_MS = 5 * HEARTBEAT_MS;
 /* A third of the established-TCP idle timeout (900 s): two refreshes may be lost before the peer drops a flow. */
 export const REFRESH_INTERVAL_MS = 300_000;
 /* Events held while a table streams; beyond, the oldest are dropped (the next refresh repairs them). */
@@ -143,9 +142,9 @@ export class SyncSender {
     this.#socket?.destroy();
   }
 
-  /** The peer's stream to us just opened (it is back): if ours is down, or silent (it died with the peer's last run), try now rather than later. */
+  /** The peer's stream to us just opened (it is back): if ours is down, or silent past PEER_DEAD_MS (it died with the peer's last run), try now rather than later. */
   reconnectNow(): void {
-    if (this.#stopped || (this.#ready() && this.#silentFor(Date.now()) <= STALE_ON_PEER_RETURN_MS)) return;
+    if (this.#stopped || (this.#ready() && this.#silentFor(Date.now()) <= PEER_DEAD_MS)) return;
     const stale = this.#socket;
     if (stale) {
       /* Its challenge, sequence and queue go with it: nothing meant for it reaches the new one. */

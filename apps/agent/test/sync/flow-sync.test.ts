@@ -12,10 +12,10 @@ import { type AddressInfo, type Socket, connect, createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { type Dataplane, FlowEventReader, bytesToAddress, encode, flowKeyLayout } from '@sluice/dataplane';
 import { TCP, buildPacket } from '@sluice/dataplane/test-packets';
-import { FlowSync, PEER_DEAD_MS } from '../../src/sync/flow-sync.js';
+import { FlowSync } from '../../src/sync/flow-sync.js';
 import { SPLIT_CONFIRM_MS } from '../../src/sync/split-brain.js';
 import { BackendNames } from '../../src/sync/backend-names.js';
-import { SyncSender } from '../../src/sync/sender.js';
+import { PEER_DEAD_MS, SyncSender } from '../../src/sync/sender.js';
 import { CHALLENGE_BYTES, FrameSplitter, FrameType, RecordKind, encodeFlows, encodeFrame, helloFrame, readHello } from '../../src/sync/wire.js';
 import { type DataplaneConfig, dataplaneConfigSchema } from '@sluice/api';
 import { loadDataplane } from '@sluice/dataplane';
@@ -373,17 +373,19 @@ test('a connection the peer stops answering (no FIN, as after a power cut) is re
   });
   await new Promise<void>((resolve) => peer.listen(0, LOOPBACK, resolve));
   const silentConnectionMs = 600;
-  const sender = new SyncSender({
+  const options: ConstructorParameters<typeof SyncSender>[0] = {
     peer: { address: LOOPBACK, port: (peer.address() as AddressInfo).port },
     key: KEY,
     maps: a.dp.maps,
     names: new BackendNames(() => a.reconciler.ids()),
     drainEvents: () => [],
     log: (level, message) => logs.push(`${level} ${message}`),
-    silentConnectionMs,
-  });
-  sender.start();
+  };
+  const senders: SyncSender[] = [];
   try {
+    const sender = new SyncSender({ ...options, silentConnectionMs });
+    senders.push(sender);
+    sender.start();
     await until('a second connection', () => opened.length >= 2, silentConnectionMs + 3_000);
     const replacedAfter = opened[1]! - opened[0]!;
     assert.ok(replacedAfter >= silentConnectionMs, `replaced ${Math.round(replacedAfter)} ms after it opened`);
@@ -393,16 +395,24 @@ test('a connection the peer stops answering (no FIN, as after a power cut) is re
     hello = false;
     const before = opened.length;
     await until('a connection without HELLO, then another', () => opened.length >= before + 2, 3 * silentConnectionMs + 3_000);
-
-    /* The peer opens a stream to us (its agent is back): a connection silent for over five heartbeats goes at once. */
-    hello = true;
-    await until('connected', () => sender.status.connected, 3_000);
-    await sleep(1_100);
-    const count = opened.length;
-    sender.reconnectNow();
-    await until('a new connection at once', () => opened.length > count, 400);
-  } finally {
     sender.stop();
+
+    /* The peer opens a stream to us (its agent is back). A sender whose watchdog would wait 60 s: only reconnectNow replaces. */
+    hello = true;
+    const patient = new SyncSender({ ...options, silentConnectionMs: 60_000 });
+    senders.push(patient);
+    patient.start();
+    await until('connected', () => patient.status.connected, 3_000);
+    const connectedAt = performance.now();
+    const count = opened.length;
+    patient.reconnectNow();
+    assert.equal(patient.status.connected, true, 'heard from within PEER_DEAD_MS: kept');
+    await sleep(Math.max(0, connectedAt + PEER_DEAD_MS + 100 - performance.now()));
+    assert.equal(opened.length, count, 'no new connection without reconnectNow');
+    patient.reconnectNow();
+    await until('a new connection at once', () => opened.length > count, 3_000);
+  } finally {
+    for (const sender of senders) sender.stop();
     peer.close();
     for (const socket of sockets) socket.destroy();
   }
@@ -414,12 +424,18 @@ test('refresh: the whole table streams again every refresh interval, so a flow B
   try {
     packet(c, 35_000, TCP.SYN);
     packet(c, 35_000, TCP.ACK);
-    await until('the flow on B', () => flowOn(b, 35_000));
+    /* Both events applied (the SYN's half-open entry alone would be deleted from the wrong table): no event is left to bring it back. */
+    const established = flowOn(c, 35_000);
+    assert.equal(established?.table, 'flows');
+    await until('the established flow on B', () => JSON.stringify(flowOn(b, 35_000)) === JSON.stringify(established));
     const sentBefore = c.sync.sender.status.sentFlows;
-    b.dp.maps.flows.delete(keyOf(35_000));
+    const resyncsBefore = b.sync.status().inbound.resyncs;
+    assert.equal(b.dp.maps.flows.delete(keyOf(35_000)), true);
+    assert.equal(flowOn(b, 35_000), undefined);
     const refreshed = await until('back on B by a refresh', () => flowOn(b, 35_000), 3_000);
-    assert.deepEqual(refreshed, flowOn(c, 35_000));
-    assert.ok(c.sync.sender.status.sentFlows > sentBefore, 'C sent its table again without a packet');
+    assert.deepEqual(refreshed, established);
+    await until('C counted the table it sent again', () => c.sync.sender.status.sentFlows > sentBefore, 3_000);
+    assert.equal(b.sync.status().inbound.resyncs, resyncsBefore, 'a refresh, not a resync after a reconnect');
   } finally {
     c.sync.stop();
     c.reader.close();
