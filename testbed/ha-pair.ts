@@ -171,15 +171,20 @@ export function keepalivedHistory(pair: Pair | undefined): string {
   return lines.join('\n');
 }
 
+const PAIR_LOG_WORDS = ['flow sync', 'VRRP:', 'node check', 'split brain', 'event loop stalled'];
+
+/** The last `max` lines of one node's agent log that hold any of `wanted`. */
+export function agentLines(pair: Pair | undefined, name: string, wanted = PAIR_LOG_WORDS, max = 40): string[] {
+  const output = pair?.nodes.get(name)?.agent?.output ?? '';
+  return output
+    .split('\n')
+    .filter((l) => wanted.some((w) => l.includes(w)))
+    .slice(-max);
+}
+
 /** What a failed pair test needs read from each agent's log: flow sync, VRRP roles, node check verdicts, split brain, stalls (the last `max` lines). */
 export function pairAgentLines(pair: Pair | undefined, max = 40): string {
-  const wanted = ['flow sync', 'VRRP:', 'node check', 'split brain', 'event loop stalled'];
-  return [...(pair?.nodes ?? [])]
-    .map(([name, p]) => {
-      const lines = (p.agent?.output ?? '').split('\n').filter((l) => wanted.some((w) => l.includes(w)));
-      return `${name}'s agent:\n${lines.slice(-max).join('\n')}`;
-    })
-    .join('\n');
+  return [...(pair?.nodes.keys() ?? [])].map((name) => `${name}'s agent:\n${agentLines(pair, name, PAIR_LOG_WORDS, max).join('\n')}`).join('\n');
 }
 
 /** Stops every agent (detaching its program) and keepalived, the network, the pins. Never throws before it has tried everything. */

@@ -46,6 +46,7 @@ import {
   SYNC_PORT,
   keepalivedConfig,
   keepalivedHistory,
+  agentLines,
   pairAgentLines,
   killNode,
   pairDown,
@@ -106,11 +107,7 @@ const lastWords = (name: string) =>
     .split('\n')
     .filter((l) => l.startsWith(`${name} `))
     .slice(-6)
-    .join(' | ')}; its agent's node check: ${(pair!.nodes.get(name)!.agent?.output ?? '')
-    .split('\n')
-    .filter((l) => l.includes('node check'))
-    .slice(-4)
-    .join(' | ')}`;
+    .join(' | ')}; its agent's node check: ${agentLines(pair, name, ['node check'], 4).join(' | ')}`;
 
 before(async () => {
   pair = await pairUp(PREFIX, runRoot);

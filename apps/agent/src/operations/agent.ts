@@ -196,8 +196,8 @@ export class Agent implements SluiceBackend {
   #drainTimeoutMs: number | null = null;
   readonly #forwarding = new ForwardingWatch();
   #withheld: string | null = 'the agent is not ready yet';
-  /** The last node.check's reason to fail, or null (it passed, or none ran yet). */
-  #checkFailure: string | null = null;
+  /** The last node.check failed (its verdict is logged when it changes). */
+  #checkFailing = false;
   /** The VRRP role keepalived's notify hooks report (issue 13). */
   readonly #vrrp = new VrrpRoleState();
   /** Flow sync with the pair's peer (issue 13), and the program's flow events it streams. */
@@ -970,8 +970,8 @@ export class Agent implements SluiceBackend {
   nodeCheck(): NodeCheck {
     const facts = { attached: this.#attached(), reconciled: this.#reconciled, ready: this.#ready };
     const reason = nodeCannotServe(facts) ?? this.#sync?.checkReason(this.#isMaster()) ?? null;
-    if ((reason === null) !== (this.#checkFailure === null)) log(reason ? 'warn' : 'info', reason ? `node check: fails: ${reason}` : 'node check: passes');
-    this.#checkFailure = reason;
+    if ((reason !== null) !== this.#checkFailing) log(reason ? 'warn' : 'info', reason ? `node check: fails: ${reason}` : 'node check: passes');
+    this.#checkFailing = reason !== null;
     return { ok: reason === null, reason, ...facts, sync: this.#sync?.state() ?? null };
   }
 
