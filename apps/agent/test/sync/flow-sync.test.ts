@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { type AddressInfo, type Socket, connect, createServer } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
 import { after, before, test } from 'node:test';
 import { type Dataplane, FlowEventReader, bytesToAddress, encode, flowKeyLayout } from '@sluice/dataplane';
 import { TCP, buildPacket } from '@sluice/dataplane/test-packets';
@@ -427,7 +428,7 @@ test('refresh: the whole table streams again every refresh interval, so a flow B
     /* Both events applied (the SYN's half-open entry alone would be deleted from the wrong table): no event is left to bring it back. */
     const established = flowOn(c, 35_000);
     assert.equal(established?.table, 'flows');
-    await until('the established flow on B', () => JSON.stringify(flowOn(b, 35_000)) === JSON.stringify(established));
+    await until('the established flow on B', () => isDeepStrictEqual(flowOn(b, 35_000), established));
     const sentBefore = c.sync.sender.status.sentFlows;
     const resyncsBefore = b.sync.status().inbound.resyncs;
     assert.equal(b.dp.maps.flows.delete(keyOf(35_000)), true);
