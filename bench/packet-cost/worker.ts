@@ -19,7 +19,7 @@ import { interfaceIndex } from '@sluice/dataplane';
 import { SluiceCounter, SluiceVipFilter } from '@sluice/dataplane';
 import { Reconciler } from '@sluice/agent/reconciler';
 import { serviceKeyOf } from '@sluice/agent/map-entries';
-import { SluiceForwardingMode } from '@sluice/dataplane';
+import { SluiceForwardingMode, VERIFIER_INSTRUCTION_LIMIT, verifiedInstructionsOfFd } from '@sluice/dataplane';
 import { TCP } from '@sluice/dataplane/test-packets';
 import type { BenchRecord } from '../record.js';
 import { median, round, spread } from '../stats.js';
@@ -426,6 +426,27 @@ class PacketCostBench {
     return records;
   }
 
+  /** The verifier's work to accept the program, against its limit: the room left for the data plane to grow. */
+  verifierRecord(): BenchRecord {
+    const processed = verifiedInstructionsOfFd(this.candidate.dp.programFd);
+    const baseline =
+      this.baseline && options.baseline
+        ? `; the baseline build ${options.baseline.commit.slice(0, 7)}: ${verifiedInstructionsOfFd(this.baseline.dp.programFd)}`
+        : '';
+    return {
+      section: 'packet-cost',
+      name: 'packet-cost/verifier/processed-instructions',
+      value: processed,
+      unit: 'instructions',
+      referenceName: "the verifier's limit (BPF_COMPLEXITY_LIMIT_INSNS)",
+      referenceValue: VERIFIER_INSTRUCTION_LIMIT,
+      ratio: round(processed / VERIFIER_INSTRUCTION_LIMIT, 3),
+      runs: 1,
+      spread: 0,
+      note: `verified_insns of the loaded sluice_xdp (bpf_prog_info): a change whose checking passes the limit cannot load${baseline}`,
+    };
+  }
+
   close(): void {
     this.harness.close();
     for (const subject of this.subjects) subject.dp.close();
@@ -446,7 +467,7 @@ try {
       `${c.name}: ${record!.value} ns (x${record!.ratio} of ${record!.referenceValue} ns)${vsBaseline ? `, x${vsBaseline.ratio} of the baseline's ${vsBaseline.referenceValue} ns` : ''} in ${Date.now() - started} ms${[record, vsBaseline].some((r) => r?.note?.includes('FAILED')) ? ' -- PATH CHECK FAILED' : ''}`,
     );
   }
-  records.push(...bench.extra);
+  records.push(...bench.extra, bench.verifierRecord());
 } finally {
   bench.close();
 }
