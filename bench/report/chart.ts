@@ -58,7 +58,8 @@ export function renderChart(records: readonly BenchRecord[], goals: readonly Goa
     };
   });
   const costRows: Row[] = records
-    .filter((r) => r.section === 'packet-cost')
+    /* Times, not the verifier's instruction count (a share of its limit). */
+    .filter((r) => r.section === 'packet-cost' && r.unit !== 'instructions')
     .map((r) => ({ label: r.name.replace('packet-cost/', ''), value: r.ratio, colour: '#3b6ea8' }));
   const first = panel('Goals: measured ratio (bar) against the goal (black tick); green holds, red missed', goalRows, 30);
   const second = panel('Per-packet cost, times the empty XDP program in the same run', costRows, 30 + first.height);
