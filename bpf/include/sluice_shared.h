@@ -513,7 +513,7 @@ enum sluice_flow_event_kind {
 /*
  * Bytes of the flow_events ring (a power of two of pages): 4096 events of
  * 64 bytes plus the ring's 8-byte headers, ~3 ms of 1M new flows/s; the agent
- * drains it every FLOW_EVENT_POLL_MS (apps/agent/src/sync/). Overflow is
+ * drains it when woken (apps/agent/src/sync/sender.ts). Overflow is
  * counted (CNT_FLOW_EVENT_LOST); the agent's full resync repairs it.
  */
 #ifndef FLOW_EVENTS_BYTES

@@ -11,8 +11,10 @@
 #include "tunables.h"
 
 /*
- * BPF_RB_NO_WAKEUP: the agent drains the ring on a timer, so no event pays
- * for waking a reader; a full ring drops the event and counts it.
+ * Flags 0: the kernel wakes the agent's reader only for the first event
+ * after it drained the ring (the reader has caught up), so a burst pays one
+ * wakeup and the standby hears of a handshake within a wakeup, not a timer's
+ * tick. A full ring drops the event and counts it.
  */
 static __always_inline void emit_flow_event(const struct flow_key *key,
 					    const struct flow_value *flow, __u32 kind)
@@ -32,7 +34,7 @@ static __always_inline void emit_flow_event(const struct flow_key *key,
 	};
 
 	__builtin_memcpy(event.key, key, sizeof(event.key));
-	if (bpf_ringbuf_output(&flow_events, &event, sizeof(event), BPF_RB_NO_WAKEUP))
+	if (bpf_ringbuf_output(&flow_events, &event, sizeof(event), 0))
 		count_event(CNT_FLOW_EVENT_LOST);
 }
 

@@ -115,3 +115,40 @@ test('flow events: SYN -> NEW (syn-sent), ACK -> ESTABLISHED, data -> none, SYN 
   assert.equal(dataplane.maps.globalCounters.lookupSum(SluiceCounter.CNT_FLOW_EVENT_LOST) ?? 0n, 0n);
   assert.equal(reader.malformed, 0);
 });
+
+const WAIT_MS = 10_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test("the reader's wait: false after its timeout on an empty ring; a new flow wakes a reader asleep in it (the program wakes it, no timer)", async () => {
+  const ingressIfindex = interfaceIndex(CLIENT_FACING.name);
+  reader.drain();
+  assert.equal(await reader.wait(20), false, 'an empty ring: the timeout ends the wait');
+
+  const started = performance.now();
+  const woken = reader.wait(WAIT_MS);
+  /* Well past the worker thread's start, so the wait is asleep in ppoll when the event is written. */
+  await sleep(100);
+  dataplane.testRun({ data: buildPacket(toVip(service, CLIENT, CLIENT_PORT + 1, { tcpFlags: TCP.SYN })), ingressIfindex });
+  assert.equal(await woken, true);
+  const after = performance.now() - started;
+  /* Without the program's wakeup the wait would last its whole WAIT_MS (the event was written while it slept). */
+  assert.ok(after < WAIT_MS / 2, `woken after ${Math.round(after)} ms`);
+  assert.equal(reader.drain().length, 1);
+
+  /* Events not yet drained: the wait ends at once, woken or not. */
+  dataplane.testRun({ data: buildPacket(toVip(service, CLIENT, CLIENT_PORT + 2, { tcpFlags: TCP.SYN })), ingressIfindex });
+  assert.equal(await reader.wait(WAIT_MS), true);
+  assert.equal(reader.drain().length, 1);
+});
+
+test("the reader's wait: one at a time; close() ends a pending one at once (false) and a closed reader's wait is false", async () => {
+  const second = new FlowEventReader(dataplane.flowEventsFd());
+  const started = performance.now();
+  const pending = second.wait(WAIT_MS);
+  await assert.rejects(second.wait(WAIT_MS), /a wait is already pending/);
+  await sleep(50);
+  second.close();
+  assert.equal(await pending, false);
+  assert.ok(performance.now() - started < WAIT_MS / 2, 'close() woke the wait');
+  assert.equal(await second.wait(WAIT_MS), false);
+});
