@@ -989,7 +989,7 @@ export class Agent implements SluiceBackend {
       ...settings,
       maps: this.#dataplane.maps,
       placement: () => this.#reconciler.ids(),
-      drainEvents: () => reader.drain(),
+      events: reader,
       isMaster: () => this.#isMaster(),
       vipClaim: () => ({ ...claims.claim(), role: this.#vrrp.status?.role ?? null }),
       log,

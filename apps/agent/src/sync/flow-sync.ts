@@ -29,11 +29,10 @@
  * stays out of master until the peer's resync into it is done.
  */
 import type { SyncState, SyncStatus } from '@sluice/api';
-import type { DecodedFlowEvent } from '@sluice/dataplane';
 import type { ConntrackMaps } from '../conntrack/conntrack-maps.js';
 import { BackendNames, type Placement } from './backend-names.js';
 import { SyncReceiver } from './receiver.js';
-import { PEER_DEAD_MS, SyncSender } from './sender.js';
+import { type FlowEventSource, PEER_DEAD_MS, SyncSender } from './sender.js';
 import { type PeerClaim, SplitBrainGuard, type VipClaim } from './split-brain.js';
 import { type EndRecord, KEY_BYTES } from './wire.js';
 
@@ -43,7 +42,7 @@ export interface FlowSyncOptions {
   key: Buffer;
   maps: ConntrackMaps;
   placement: () => Placement;
-  drainEvents: () => DecodedFlowEvent[];
+  events: FlowEventSource;
   isMaster: () => boolean;
   /** Whether this node holds the VIPs now, and for how long (vip-claim.ts). */
   vipClaim: () => VipClaim;
@@ -77,7 +76,7 @@ export class FlowSync {
     this.sender = new SyncSender({
       ...common,
       peer: options.peer,
-      drainEvents: options.drainEvents,
+      events: options.events,
       onAlive: (claim, at) => {
         this.#peerClaim = claim && { ...claim, receivedAt: at };
         this.#judgeSplit(at);

@@ -1,6 +1,6 @@
 /*
- * Sync lag: from the master reading a flow event off its ring (at most one
- * FLOW_EVENT_POLL_MS after the packet) to the entry written here, from the
+ * Sync lag: from the master reading a flow event off its ring (woken by
+ * the program, or after a millisecond's rest under load) to the entry written here, from the
  * master's wall clock in the frame. The pair's nodes run NTP on one segment;
  * a skew shows up in these numbers one for one (and a negative one is kept
  * as measured, not hidden).

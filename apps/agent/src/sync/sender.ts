@@ -6,9 +6,9 @@
  *
  * On each connection: the peer's HELLO, then RESYNC_BEGIN, the whole table
  * (both flow tables as they are), RESYNC_END, then the deltas: the program's
- * flow events (flow_events ring, drained every FLOW_EVENT_POLL_MS; a batch is
- * what one drain found, at most MAX_BATCH_RECORDS a frame, so no event waits
- * longer than one poll), and the GC's ends. Events
+ * flow events (flow_events ring, drained as soon as the program wakes the
+ * reader: a batch is what one drain found, at most MAX_BATCH_RECORDS a
+ * frame), and the GC's ends. Events
  * that arrive while the table streams are sent after it: they are newer, and
  * a replace is idempotent. Without a connection events are dropped: the
  * resync on the next one carries the table as it is then. Every
@@ -41,8 +41,16 @@ import {
   verifyFrame,
 } from './wire.js';
 
-export const FLOW_EVENT_POLL_MS = 5;
 export const HEARTBEAT_MS = 200;
+/* The loop wakes at least this often without events: for the heartbeat (so at most HEARTBEAT_MS + TICK_MS apart) and the silence check. */
+const TICK_MS = 20;
+/*
+ * After a drain that found events the loop rests this long before it waits
+ * again: under a stream of new flows a frame then carries about a
+ * millisecond's events rather than one each, and the first event after a
+ * quiet spell still goes out at once.
+ */
+const DRAIN_REST_MS = 1;
 /* The peer is dead after this long without a valid frame either way: five heartbeats, so a loaded node may miss a few. */
 export const PEER_DEAD_MS = 5 * HEARTBEAT_MS;
 const RECONNECT_MS = 500;
@@ -64,7 +72,7 @@ export interface SenderOptions {
   key: Buffer;
   maps: ConntrackMaps;
   names: BackendNames;
-  drainEvents: () => DecodedFlowEvent[];
+  events: FlowEventSource;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
   refreshIntervalMs?: number;
   /** SILENT_CONNECTION_MS unless given. */
@@ -72,6 +80,16 @@ export interface SenderOptions {
   /** Each valid ALIVE's VIP claim (null from a peer that claims nothing). */
   onAlive?: (claim: VipClaim | null, at: number) => void;
 }
+
+/** The program's flow events (FlowEventReader). */
+export interface FlowEventSource {
+  /** Every event waiting, oldest first. */
+  drain(): DecodedFlowEvent[];
+  /** Resolves once events wait to be drained (true), or after `timeoutMs`, or when the source closes (false). */
+  wait(timeoutMs: number): Promise<boolean>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface SenderStatus {
   connected: boolean;
@@ -102,7 +120,6 @@ export class SyncSender {
   #seq = 0n;
   #queue: Queued[] = [];
   #ends: EndRecord[] = [];
-  #pollTimer: NodeJS.Timeout | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #refreshTimer: NodeJS.Timeout | undefined;
   #lastSentAt = 0;
@@ -128,7 +145,7 @@ export class SyncSender {
   }
 
   start(): void {
-    this.#pollTimer = setInterval(() => this.#poll(), FLOW_EVENT_POLL_MS);
+    void this.#watch();
     this.#refreshTimer = setInterval(() => void this.#refresh(), this.#o.refreshIntervalMs ?? REFRESH_INTERVAL_MS);
     this.#refreshTimer.unref();
     this.#connect();
@@ -136,7 +153,6 @@ export class SyncSender {
 
   stop(): void {
     this.#stopped = true;
-    clearInterval(this.#pollTimer);
     clearInterval(this.#refreshTimer);
     clearTimeout(this.#reconnectTimer);
     this.#socket?.destroy();
@@ -290,16 +306,36 @@ export class SyncSender {
     if (this.#ready() && !this.status.streamingTable) await this.#streamTable(RecordKind.REFRESH);
   }
 
-  #poll(): void {
+  /* One loop: woken by the program's first event after a drain, or after TICK_MS for the heartbeat and the silence check. */
+  async #watch(): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        await this.#o.events.wait(TICK_MS);
+      } catch (error) {
+        /* Then the ring is drained every TICK_MS, as a timer would: events come up to a tick late. */
+        const message = `waiting for flow events: ${(error as Error).message}`;
+        if (this.status.lastError !== message) this.#o.log('error', `flow sync: ${message}`);
+        this.status.lastError = message;
+        await sleep(TICK_MS);
+      }
+      if (this.#stopped) return;
+      const drained = this.#poll();
+      /* A ring that cannot be read (its reader closed) answers at once: rest a tick rather than spin. */
+      if (drained !== 0) await sleep(drained < 0 ? TICK_MS : DRAIN_REST_MS);
+    }
+  }
+
+  /** Drains and sends the events, the GC's ends and a due heartbeat; returns how many events it drained, -1 when the ring could not be read. */
+  #poll(): number {
     const now = Date.now();
     const silentMs = this.#o.silentConnectionMs ?? SILENT_CONNECTION_MS;
     if (this.#socket && this.#silentFor(now) > silentMs) this.#fail(this.#socket, `the peer answered nothing for ${silentMs} ms; connecting again`);
     let events: DecodedFlowEvent[];
     try {
-      events = this.#o.drainEvents();
+      events = this.#o.events.drain();
     } catch (error) {
       this.status.lastError = `reading flow events: ${(error as Error).message}`;
-      return;
+      return -1;
     }
     if (!this.#ready()) {
       this.status.droppedEvents += events.length;
@@ -314,7 +350,7 @@ export class SyncSender {
       }
       if (this.#queue.length > MAX_QUEUED) this.status.droppedEvents += this.#queue.splice(0, this.#queue.length - MAX_QUEUED).length;
     }
-    if (!this.#ready() || this.status.streamingTable) return;
+    if (!this.#ready() || this.status.streamingTable) return events.length;
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, MAX_BATCH_RECORDS);
       void this.#send(FrameType.FLOWS, encodeFlows(batch.map((q) => q.record)), batch[0]!.atMs);
@@ -326,5 +362,6 @@ export class SyncSender {
       this.status.sentEnds += batch.length;
     }
     if (now - this.#lastSentAt >= HEARTBEAT_MS) void this.#send(FrameType.HEARTBEAT, Buffer.alloc(0));
+    return events.length;
   }
 }

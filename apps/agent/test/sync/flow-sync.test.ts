@@ -81,7 +81,7 @@ function startSync(node: Omit<Node, 'sync'>, listen: number, peer: number, maste
     key: KEY,
     maps: node.dp.maps,
     placement: () => node.reconciler.ids(),
-    drainEvents: () => node.reader.drain(),
+    events: node.reader,
     isMaster: () => master,
     vipClaim: () => claimOf(listen),
     log: (level, message) => logs.push(`${level} ${message}`),
@@ -379,7 +379,8 @@ test('a connection the peer stops answering (no FIN, as after a power cut) is re
     key: KEY,
     maps: a.dp.maps,
     names: new BackendNames(() => a.reconciler.ids()),
-    drainEvents: () => [],
+    /* A ring that never fills: the loop wakes on its tick only. */
+    events: { drain: () => [], wait: (timeoutMs) => sleep(timeoutMs).then(() => false) },
     log: (level, message) => logs.push(`${level} ${message}`),
   };
   const senders: SyncSender[] = [];
