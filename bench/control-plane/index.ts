@@ -16,6 +16,7 @@ import { measureAuditEvents } from './audit-events.js';
 import { INITIAL_STATE, latencyConfig, measureReconcileLatency } from './reconcile-latency.js';
 import { measureApiLatency } from './api-latency.js';
 import { measureAtScale } from './at-scale.js';
+import { measureFlowSyncLatency } from './flow-sync-latency.js';
 import { PAGE_FLOWS, PAGE_FLOW_TABLE_SIZE, PAGE_SERVICE, measureConnectionPage, writePageFlows } from './connection-page.js';
 import { rssMb } from './agent-idle.js';
 import { measureGcLoad } from './gc-load.js';
@@ -24,6 +25,8 @@ import { CONSOLE_PASSWORD } from '../console/server.js';
 
 /* Issue 14: the agent with a million flows tracked. */
 const RSS_WITH_FLOWS_GOAL_MB = 300;
+/* Rounds of 40 SYNs per mode: about 1.5 s each. */
+const FLOW_SYNC_ROUNDS = 5;
 const API_LATENCY_FIGURES = ['reweight', 'drain', 'add-backend', 'algorithm-switch'].map((c) => `control-plane/visible-after/${c}`);
 const PAGE_FIGURES = ['by-backend', 'unfiltered'].map((c) => `control-plane/connection-page/100-of-1M-flows/${c}`);
 
@@ -55,6 +58,8 @@ export async function runControlPlane(options: BenchOptions, log: (m: string) =>
   records.push(...measureAuditEvents(options.controlSamples));
   log('change-to-visible latencies, Reconciler alone');
   records.push(...(await measureReconcileLatency(options.controlSamples)));
+  log('flow sync: a new flow on the master to its entry on the standby');
+  records.push(...(await measureFlowSyncLatency(FLOW_SYNC_ROUNDS, log)));
   cleanBpffs();
   records.push(...(await measureAtScale(BENCH_NAMESPACE, [CLIENT_FACING, BACKEND_FACING], options.controlSamples, log)));
 
