@@ -8,19 +8,21 @@
  * standby would choose anew), so this is the window a takeover can lose.
  *
  * The reference, in the same rounds: the same sender draining the ring on a
- * 5 ms timer, as it did before the program woke it. SYNs come at random
- * moments (3-13 ms apart), so they fall anywhere in a timer's period.
+ * 5 ms timer, as it did before the program woke it. The SYNs come from
+ * another thread (syn-injector.ts) at random moments 3-13 ms apart, so they
+ * fall anywhere in the timer's period.
  */
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { dataplaneConfigSchema } from '@sluice/api';
 import { FlowSync } from '@sluice/agent/flow-sync';
 import { Reconciler } from '@sluice/agent/reconciler';
 import { type Dataplane, FlowEventReader, loadDataplane } from '@sluice/dataplane';
-import { TCP, buildPacket } from '@sluice/dataplane/test-packets';
 import { type BenchRecord, notMeasured } from '../record.js';
 import { median, percentile, round, spread } from '../stats.js';
 import { sleep } from '../processes.js';
+import type { InjectorData, Injected } from './syn-injector.js';
 
 const OBJECT = fileURLToPath(new URL('../../bpf/build/sluice.bpf.o', import.meta.url));
 const NAME = 'control-plane/flow-sync/syn-to-standby-entry';
@@ -90,22 +92,27 @@ async function until(what: string, probe: () => boolean): Promise<void> {
   }
 }
 
+const elapsedMs = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e6;
+
 /** ms from the SYN on the master to its entry on the standby, per sample; null: never seen within SEEN_DEADLINE_MS. */
-async function syncTimes(master: Node, standby: Node, ports: { next: number }, count: number): Promise<(number | null)[]> {
+async function syncTimes(injector: Worker, standby: Node, ports: { next: number }, count: number): Promise<(number | null)[]> {
   const times: (number | null)[] = [];
   for (let i = 0; i < count; i++) {
-    await sleep(3 + Math.random() * 10);
     const port = ports.next++;
     const key = flowKey(port);
-    const started = performance.now();
-    master.dp.testRun({ data: buildPacket({ src: CLIENT, dst: SERVICE.address, srcPort: port, dstPort: SERVICE.port, protocol: 'tcp', tcpFlags: TCP.SYN }) });
+    const { at } = await new Promise<Injected>((resolve, reject) => {
+      injector.once('message', resolve);
+      injector.once('error', reject);
+      injector.postMessage(port);
+    });
+    injector.removeAllListeners('error');
     let seen: number | null = null;
-    while (performance.now() - started < SEEN_DEADLINE_MS) {
+    while (elapsedMs(at) < SEEN_DEADLINE_MS) {
       if (standby.dp.maps.halfOpenFlows.lookup(key)) {
-        seen = performance.now() - started;
+        seen = elapsedMs(at);
         break;
       }
-      /* The standby's receiver runs in this process: let its socket read. */
+      /* The standby's receiver and the master's sender run in this thread: let their sockets move. */
       await yieldToIo();
     }
     times.push(seen);
@@ -126,6 +133,10 @@ export async function measureFlowSyncLatency(rounds: number, log: (m: string) =>
     const master = await startNode(MASTER_PORT, STANDBY_PORT, () => mode, closers);
     const standby = await startNode(STANDBY_PORT, MASTER_PORT, () => mode, closers);
     await until('the standby in sync with the master', () => standby.sync.state() === 'in-sync');
+    const injector = new Worker(new URL('./syn-injector-entry.mjs', import.meta.url), {
+      workerData: { programFd: master.dp.programFd, client: CLIENT, service: SERVICE } satisfies InjectorData,
+    });
+    closers.push(() => void injector.terminate());
     const ports = { next: 20_000 };
     const all: Record<Mode, number[]> = { woken: [], timer: [] };
     const roundP50: Record<Mode, number[]> = { woken: [], timer: [] };
@@ -135,7 +146,7 @@ export async function measureFlowSyncLatency(rounds: number, log: (m: string) =>
         mode = m;
         /* The other mode's pending wait ends within its tick. */
         await sleep(50);
-        const times = await syncTimes(master, standby, ports, SAMPLES_PER_ROUND);
+        const times = await syncTimes(injector, standby, ports, SAMPLES_PER_ROUND);
         const seen = times.filter((t): t is number => t !== null);
         missed += times.length - seen.length;
         all[m].push(...seen);
@@ -160,7 +171,7 @@ export async function measureFlowSyncLatency(rounds: number, log: (m: string) =>
         runs: rounds,
         spread: round(spread(roundP50.woken), 3),
         note:
-          `a SYN through the master's program (test run) until the flow is in the standby's half-open table (looked up between turns of the event loop), ` +
+          `a SYN through the master's program (test run, from another thread) until the flow is in the standby's half-open table (looked up between turns of the event loop), ` +
           `two data planes and their FlowSync in one process over loopback TCP, ${rounds} rounds of ${SAMPLES_PER_ROUND} SYNs per mode, 3-13 ms apart; ` +
           `p50 of each round's p50; p99 ${round(percentile(sortedWoken, 99), 3)} ms woken, ${round(percentile(sortedTimer, 99), 3)} ms on the timer` +
           (missed ? `; ${missed} SYNs never reached the standby within ${SEEN_DEADLINE_MS} ms` : ''),

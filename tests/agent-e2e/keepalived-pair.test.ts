@@ -84,7 +84,7 @@ const NEW_PER_SECOND = 12;
  * ">= 99.9% succeed" is a measurement: with 120, a single failure reads 99.2%.
  * What can fail is a connection whose handshake the master completed in the
  * last milliseconds before it died, before its flow event reached the backup
- * (drained every 5 ms on the agent's main thread, later when that is busy):
+ * (drained when the program wakes the reader, on the agent's main thread, later when that is busy):
  * the backup then steers its next packet by the consistent hash, maybe to
  * another backend, which resets it.
  */
