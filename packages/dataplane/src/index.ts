@@ -16,8 +16,8 @@ export { type AddressBytes, type AddressFamily, addressToBytes, bytesToAddress }
 export { DataplaneError, checked, checkedPointer, errnoName } from './errors.js';
 export { type TcTestRunOptions, type TestRunOptions, type TestRunResult, testRunTc, testRunXdp } from './test-run.js';
 export { type DecapMaps, type DecapProgram, type DecapLoadOptions, DECAP_PROGRAMS, loadDecap, readPinnedDecapCounters } from './decap.js';
-export { VERIFIER_INSTRUCTION_LIMIT, verifiedInstructionsOfFd } from './program-info.js';
-export { type XdpMode, attachedProgramId, attachXdp, detachXdp, interfaceIndex, programIdOfFd, replaceXdp } from './xdp.js';
+export { VERIFIER_INSTRUCTION_LIMIT, programIdOfFd, verifiedInstructionsOfFd } from './program-info.js';
+export { type XdpMode, attachedProgramId, attachXdp, detachXdp, interfaceIndex, replaceXdp } from './xdp.js';
 export { type TcDirection, type TcFilterId, attachTc, attachTcIngress, detachTc, detachTcIngress, tcIngressProgramId, tcProgramId } from './tc.js';
 export {
   type HealthSteerLoadOptions,

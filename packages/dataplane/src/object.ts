@@ -25,7 +25,8 @@ import { type MapMigration, objectBtf, planMapMigration } from './migrate.js';
 import { type RunningBuild, findRunningBuild, recordLoadedBuild } from './running-build.js';
 import { type TestRunOptions, type TestRunResult, testRunXdp } from './test-run.js';
 import { type Tunables, applyTunables, checkTunables, readTunables } from './tunables.js';
-import { type XdpMode, attachXdp, attachedProgramId, detachXdp, programIdOfFd, replaceXdp } from './xdp.js';
+import { programIdOfFd } from './program-info.js';
+import { type XdpMode, attachXdp, attachedProgramId, detachXdp, replaceXdp } from './xdp.js';
 
 export const PROGRAM_NAME = 'sluice_xdp';
 

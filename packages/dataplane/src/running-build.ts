@@ -19,15 +19,13 @@ import koffi from 'koffi';
 import { checked, checkedPointer } from './errors.js';
 import { type BpfMapPtr, type BpfObjectPtr, BpfMapType, libbpf } from './libbpf.js';
 import { c as libc } from './libc.js';
-import { programIdOfFd } from './xdp.js';
+import { programIdOfFd, programMapIds } from './program-info.js';
 
 export const BUILD_RECORD = 'loaded_build';
 /* struct { __u32 program_id; __u8 build_sha256[32]; } */
 const RECORD_SIZE = 36;
 const SHA256_BYTES = 32;
 
-/* struct bpf_prog_info up to map_ids: id at 4, nr_map_ids at 52, map_ids (a pointer) at 56. */
-const PROG_INFO_SIZE = 64;
 /* struct bpf_map_info up to name: id at 4, name[16] at 24. */
 const MAP_INFO_SIZE = 40;
 /* More maps than a program of ours references; the kernel reports the true count in nr_map_ids. */
@@ -76,7 +74,7 @@ export function findRunningBuild(pinDir: string, obj: BpfObjectPtr, buildId: str
   const open = (fd: number) => (opened.push(fd), fd);
   let taken = false;
   try {
-    const programMaps = programMapIds(programFd);
+    const programMaps = programMapIds(programFd, MAX_PROGRAM_MAPS);
     if (!programMaps) return `the running program uses more than ${MAX_PROGRAM_MAPS} maps`;
     /* Every map the program uses must be one pinned here, or an internal map of this object (.rodata compared). */
     const pinned = new Map<number, [BpfMapPtr, number]>();
@@ -124,18 +122,6 @@ function readRecord(path: string): { programId: number; buildId: string } | unde
   } finally {
     libc.close(fd);
   }
-}
-
-/* The ids of the maps the program uses, or undefined when there are more than MAX_PROGRAM_MAPS (not a build of ours). */
-function programMapIds(programFd: number): number[] | undefined {
-  const ids = Buffer.alloc(4 * MAX_PROGRAM_MAPS);
-  const info = Buffer.alloc(PROG_INFO_SIZE);
-  info.writeUInt32LE(MAX_PROGRAM_MAPS, 52);
-  info.writeBigUInt64LE(koffi.address(ids), 56);
-  checked('bpf_obj_get_info_by_fd', `prog fd ${programFd}`, () => libbpf.bpf_obj_get_info_by_fd(programFd, info, new Uint32Array([PROG_INFO_SIZE])));
-  const count = info.readUInt32LE(52);
-  if (count > MAX_PROGRAM_MAPS) return undefined;
-  return Array.from({ length: count }, (_, i) => ids.readUInt32LE(4 * i));
 }
 
 function mapInfo(fd: number): { id: number; valueSize: number; name: string } {

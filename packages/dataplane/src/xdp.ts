@@ -8,14 +8,12 @@ import { constants as osConstants } from 'node:os';
 import { DataplaneError, checked } from './errors.js';
 import { c, lastErrno } from './libc.js';
 import { XDP_FLAGS_DRV_MODE, XDP_FLAGS_REPLACE, XDP_FLAGS_SKB_MODE, XDP_FLAGS_UPDATE_IF_NOEXIST, libbpf } from './libbpf.js';
+import { programIdOfFd } from './program-info.js';
 
 /** native: in the driver (fast path). skb: generic, after the kernel built an skb (works everywhere, slow). */
 export type XdpMode = 'native' | 'skb';
 
 const MODE_FLAGS: Record<XdpMode, number> = { native: XDP_FLAGS_DRV_MODE, skb: XDP_FLAGS_SKB_MODE };
-
-/* Big enough for bpf_prog_info up to `id` (type u32 at 0, id u32 at 4); the kernel accepts a short info_len. */
-const PROG_INFO_PREFIX = 8;
 
 export function interfaceIndex(ifname: string): number {
   const index = c.if_nametoindex(ifname);
@@ -26,14 +24,6 @@ export function interfaceIndex(ifname: string): number {
 }
 
 const where = (ifindex: number, ifname: string, mode?: XdpMode) => `ifindex ${ifindex} ${JSON.stringify(ifname)}${mode ? `, ${mode}` : ''}`;
-
-/** The kernel's id of a loaded program, to compare with what an interface runs. */
-export function programIdOfFd(progFd: number): number {
-  const info = Buffer.alloc(PROG_INFO_PREFIX);
-  const length = new Uint32Array([PROG_INFO_PREFIX]);
-  checked('bpf_obj_get_info_by_fd', `prog fd ${progFd}`, () => libbpf.bpf_obj_get_info_by_fd(progFd, info, length));
-  return info.readUInt32LE(4);
-}
 
 /** Id of the XDP program on `ifname` in `mode` (any single mode when omitted), or undefined. */
 export function attachedProgramId(ifname: string, mode?: XdpMode): number | undefined {
