@@ -308,14 +308,17 @@ export class SyncSender {
 
   /* One loop: woken by the program's first event after a drain, or after TICK_MS for the heartbeat and the silence check. */
   async #watch(): Promise<void> {
+    /* Logged once while it repeats, again after a wait that worked. */
+    let waitError: string | undefined;
     while (!this.#stopped) {
       try {
         await this.#o.events.wait(TICK_MS);
+        waitError = undefined;
       } catch (error) {
         /* Then the ring is drained every TICK_MS, as a timer would: events come up to a tick late. */
         const message = `waiting for flow events: ${(error as Error).message}`;
-        if (this.status.lastError !== message) this.#o.log('error', `flow sync: ${message}`);
-        this.status.lastError = message;
+        if (waitError !== message) this.#o.log('error', `flow sync: ${message}`);
+        waitError = this.status.lastError = message;
         await sleep(TICK_MS);
       }
       if (this.#stopped) return;

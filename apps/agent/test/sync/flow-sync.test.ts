@@ -420,6 +420,47 @@ test('a connection the peer stops answering (no FIN, as after a power cut) is re
   }
 });
 
+test('a flow-event wait that fails: the error is logged once and the ring is drained on the tick instead, without spinning', async () => {
+  const logged: string[] = [];
+  let waits = 0;
+  let drains = 0;
+  const event = { key: Buffer.alloc(40), backend_id: 1, service_id: 1, tcp_state: 1, flags: 0, kind: RecordKind.NEW };
+  const sender = new SyncSender({
+    /* Nobody listens there: the sender is never ready, so each drained event counts as dropped. */
+    peer: { address: LOOPBACK, port: BASE_PORT + 2 },
+    key: KEY,
+    maps: a.dp.maps,
+    names: new BackendNames(() => a.reconciler.ids()),
+    events: {
+      drain: () => {
+        drains++;
+        return [event];
+      },
+      wait: () => {
+        waits++;
+        return Promise.reject(new Error('ppoll on the flow_events ring failed'));
+      },
+    },
+    log: (level, message) => logged.push(`${level} ${message}`),
+  });
+  const started = performance.now();
+  sender.start();
+  try {
+    await until('drains on the tick', () => drains >= 5);
+    await sleep(200);
+  } finally {
+    sender.stop();
+  }
+  const ms = performance.now() - started;
+  assert.deepEqual(
+    logged.filter((line) => line.includes('waiting for flow events')),
+    ['error flow sync: waiting for flow events: ppoll on the flow_events ring failed'],
+  );
+  assert.equal(sender.status.droppedEvents, drains, 'every drained event counted (no peer to send it to)');
+  /* One wait per 20 ms tick at most, with room for a slow loaded machine; a loop without its rest would make thousands. */
+  assert.ok(waits <= ms / 20 + 2, `${waits} waits in ${Math.round(ms)} ms`);
+});
+
 test('refresh: the whole table streams again every refresh interval, so a flow B lost comes back without any change on A', async () => {
   /* A third node C: its sender refreshes every 400 ms into B's listener (as A would every 5 minutes). */
   const c = await startNode(SERVICE.backends, BASE_PORT + 2, B_PORT, true, 400);
