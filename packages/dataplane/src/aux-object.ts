@@ -18,6 +18,7 @@ import { DataplaneError, checked, checkedPointer } from './errors.js';
 import { type BpfMapPtr, type BpfObjectPtr, libbpf, mapTypeName } from './libbpf.js';
 import { installLibbpfLog } from './libbpf-log.js';
 import { type MapInfo, mapInfoOf } from './maps.js';
+import { withSignalsBlocked } from './signals.js';
 
 export interface AuxMapSpec {
   type: number;
@@ -80,7 +81,7 @@ export function loadAuxObject<M extends string, P extends string>(options: AuxOb
         checked('bpf_map__set_pin_path', `map "${name}", "${path}"${existsSync(path) ? ' (reused)' : ''}`, () => libbpf.bpf_map__set_pin_path(map, path));
       }
     }
-    checked('bpf_object__load', subject, () => libbpf.bpf_object__load(obj));
+    checked('bpf_object__load', subject, () => withSignalsBlocked(() => libbpf.bpf_object__load(obj)));
     const programFds = {} as Record<P, number>;
     for (const name of options.programs) {
       const prog = checkedPointer('bpf_object__find_program_by_name', `program "${name}" in ${subject}`, () =>

@@ -10,6 +10,7 @@
 import koffi from 'koffi';
 import { DataplaneError, checked, checkedPointer } from './errors.js';
 import { c, lastErrno } from './libc.js';
+import { ALL_SIGNALS } from './signals.js';
 import { type FlowEvent, flowEventLayout } from './generated/layout.js';
 import { RingBufferSampleFn, libbpf } from './libbpf.js';
 import { decode } from './codec.js';
@@ -40,8 +41,6 @@ const POLLIN = 0x1;
 const POLLFD_BYTES = 8;
 const EFD_NONBLOCK = 0o4000;
 const EFD_CLOEXEC = 0o2000000;
-/* glibc's sigset_t: every bit set blocks every signal that can be blocked. */
-const ALL_SIGNALS = Buffer.alloc(128, 0xff);
 
 export class FlowEventReader {
   #rb: bigint | null;

@@ -1,8 +1,9 @@
 /*
  * The few libc calls the data plane needs besides libbpf: interface names,
  * mounting bpffs, closing fds we opened ourselves, formatting libbpf's
- * printf-style log messages, flock for the one-agent-per-data-plane lock, and
- * poll with an eventfd for waiting on a ring buffer off the main thread.
+ * printf-style log messages, flock for the one-agent-per-data-plane lock,
+ * poll with an eventfd for waiting on a ring buffer off the main thread, and
+ * the thread's signal mask (signals.ts).
  */
 import koffi from 'koffi';
 
@@ -29,6 +30,12 @@ export const c = {
   /** An fd, or -1 with errno. */
   eventfd: libc.func('int eventfd(unsigned int initval, int flags)') as (initval: number, flags: number) => number,
   write: libc.func('long write(int fd, const void *buf, unsigned long count)') as (fd: number, buf: Buffer, count: number) => number,
+  /** 0, or an errno (not -1): `how` SIG_BLOCK or SIG_SETMASK, sets of glibc's sigset_t size. */
+  pthread_sigmask: libc.func('int pthread_sigmask(int how, const void *set, _Out_ void *oldset)') as (
+    how: number,
+    set: Buffer,
+    oldset: Buffer | null,
+  ) => number,
   /*
    * ppoll with every signal blocked during the wait, so that a signal never
    * ends it early. `fds` is a Buffer of struct pollfd (8 bytes each),

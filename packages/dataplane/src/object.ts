@@ -27,6 +27,7 @@ import { type TestRunOptions, type TestRunResult, testRunXdp } from './test-run.
 import { type Tunables, applyTunables, checkTunables, readTunables } from './tunables.js';
 import { programIdOfFd } from './program-info.js';
 import { type XdpMode, attachXdp, attachedProgramId, detachXdp, replaceXdp } from './xdp.js';
+import { withSignalsBlocked } from './signals.js';
 
 export const PROGRAM_NAME = 'sluice_xdp';
 
@@ -305,7 +306,7 @@ export function loadDataplane(options: LoadOptions): Dataplane {
       else running = findRunningBuild(pinDir, obj, buildId, [...userMaps(obj)]);
     }
     /* Otherwise: creates (or reuses) maps, pins new ones at their pin path, and verifies the program. */
-    if (typeof running === 'string') checked('bpf_object__load', objSubject, () => libbpf.bpf_object__load(obj));
+    if (typeof running === 'string') checked('bpf_object__load', objSubject, () => withSignalsBlocked(() => libbpf.bpf_object__load(obj)));
     const programFd =
       typeof running === 'string' ? checked('bpf_program__fd', `program "${programName}"`, () => libbpf.bpf_program__fd(prog)) : running.programFd;
     if (typeof running === 'string' && pinDir !== undefined) recordLoadedBuild(pinDir, programFd, buildId);
