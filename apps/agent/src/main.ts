@@ -6,8 +6,6 @@ import type { Server } from 'node:http';
 import agentPackage from '../package.json' with { type: 'json' };
 import type { MetricsServer } from './metrics/index.js';
 import { Agent, type AgentOptions, teardownDataplane } from './operations/index.js';
-import { EtcdFleet } from './fleet/etcd-fleet.js';
-import { checkStoreAccess } from './fleet/store-check.js';
 import type { StoreCredentials } from './fleet/store-client.js';
 import { startSocketServer, stopSocketServer } from './server/socket-server.js';
 import { claimAgentLock } from './agent-lock.js';
@@ -186,6 +184,8 @@ async function fleetOf(settings: AgentSettings): Promise<AgentOptions['fleet']> 
       }
     : undefined;
   const credentials: StoreCredentials = { address, ...(tls ? { tls } : {}), ...(password !== undefined ? { password } : {}) };
+  /* Loaded only here: the etcd client takes about 0.2 s to load, which an agent without a fleet never pays. */
+  const [{ checkStoreAccess }, { EtcdFleet }] = await Promise.all([import('./fleet/store-check.js'), import('./fleet/etcd-fleet.js')]);
   const problem = await checkStoreAccess(credentials, STORE_CHECK_TIMEOUT_MS);
   if (problem) log('warn', `fleet store ${address.display} does not answer now (${problem.message}); starting on the local copy, joining on its return`);
   const node = settings.nodeName ?? hostname();

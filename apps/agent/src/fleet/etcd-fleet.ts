@@ -99,9 +99,6 @@ const REGISTER_EVERY_MS = 1000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The semantics of backend selection this build has (lookup fill, hash, modes): bump it with a change that would pick another backend. */
-export const BACKEND_SELECTION_VERSION = 1;
-
 export class EtcdFleet {
   readonly #options: EtcdFleetOptions;
   readonly #client: Etcd3;

@@ -1,4 +1,5 @@
-export { BACKEND_SELECTION_VERSION, EtcdFleet, type EtcdFleetOptions, type FleetSink, type SharedAudit, compatDifference } from './etcd-fleet.js';
+export { BACKEND_SELECTION_VERSION } from './selection-version.js';
+export { EtcdFleet, type EtcdFleetOptions, type FleetSink, type SharedAudit, compatDifference } from './etcd-fleet.js';
 export { type EtcdAddress, type StoreAddress, parseStoreAddress } from './store-address.js';
 export {
   FLEET_PREFIX,
