@@ -4,6 +4,7 @@
 // host-order u32); an established packet writes none.
 // Runs inside the namespace of fixture-network.sh (scripts/run-tests.sh bpf).
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { isIPv4 } from 'node:net';
 import { after, before, test } from 'node:test';
@@ -151,4 +152,14 @@ test("the reader's wait: one at a time; close() ends a pending one at once (fals
   assert.equal(await pending, false);
   assert.ok(performance.now() - started < WAIT_MS / 2, 'close() woke the wait');
   assert.equal(await second.wait(WAIT_MS), false);
+});
+
+test('a reader on a descriptor that is no ring is an error, and leaves no descriptor open behind it', () => {
+  const openFds = () => readdirSync('/proc/self/fd').length;
+  const before = openFds();
+  assert.throws(
+    () => new FlowEventReader(dataplane.maps.flows.fd),
+    (err: unknown) => err instanceof Error && err.message.startsWith('ring_buffer__new(map "flow_events")'),
+  );
+  assert.equal(openFds(), before, 'the eventfd made before the ring was closed again');
 });

@@ -73,7 +73,13 @@ export class FlowEventReader {
       this.#batch.push(decodeFlowEvent(Buffer.from(new Uint8Array(koffi.view(data, size)))));
       return 0;
     }, koffi.pointer(RingBufferSampleFn));
-    this.#rb = checkedPointer('ring_buffer__new', 'map "flow_events"', () => libbpf.ring_buffer__new(mapFd, this.#callback, null, null));
+    try {
+      this.#rb = checkedPointer('ring_buffer__new', 'map "flow_events"', () => libbpf.ring_buffer__new(mapFd, this.#callback, null, null));
+    } catch (error) {
+      koffi.unregister(this.#callback as never);
+      this.#closeWakeFd();
+      throw error;
+    }
   }
 
   /**
@@ -85,8 +91,10 @@ export class FlowEventReader {
     if (this.#rb === null) return Promise.resolve(false);
     if (this.#waiting) return Promise.reject(new Error('FlowEventReader.wait: a wait is already pending'));
     this.#waiting = true;
-    this.#timeout.writeBigInt64LE(BigInt(Math.floor(timeoutMs / 1000)), 0);
-    this.#timeout.writeBigInt64LE(BigInt((timeoutMs % 1000) * 1_000_000), 8);
+    /* struct timespec; a negative or fractional timeout rounds to whole nanoseconds from 0. */
+    const ns = BigInt(Math.max(0, Math.round(timeoutMs * 1_000_000)));
+    this.#timeout.writeBigInt64LE(ns / 1_000_000_000n, 0);
+    this.#timeout.writeBigInt64LE(ns % 1_000_000_000n, 8);
     return new Promise((resolve, reject) => {
       c.ppoll.async(this.#pollFds, 2, this.#timeout, ALL_SIGNALS, (error, ready) => {
         this.#waiting = false;
