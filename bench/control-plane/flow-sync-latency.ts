@@ -19,6 +19,7 @@ import { dataplaneConfigSchema } from '@sluice/api';
 import { FlowSync } from '@sluice/agent/flow-sync';
 import { Reconciler } from '@sluice/agent/reconciler';
 import { type Dataplane, FlowEventReader, loadDataplane } from '@sluice/dataplane';
+import { flowKeyOf } from '@sluice/dataplane/test-packets';
 import { type BenchRecord, notMeasured } from '../record.js';
 import { median, percentile, round, spread } from '../stats.js';
 import { sleep } from '../processes.js';
@@ -73,17 +74,6 @@ async function startNode(listen: number, peer: number, mode: () => Mode, closers
   return { dp, sync };
 }
 
-function flowKey(port: number) {
-  return {
-    src: Buffer.from([198, 18, 0, 2, ...new Array(12).fill(0)]),
-    dst: Buffer.from([198, 18, 100, 1, ...new Array(12).fill(0)]),
-    src_port: port,
-    dst_port: SERVICE.port,
-    protocol: 6,
-    family: 4,
-  };
-}
-
 async function until(what: string, probe: () => boolean): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (!probe()) {
@@ -99,7 +89,8 @@ async function syncTimes(injector: Worker, standby: Node, ports: { next: number 
   const times: (number | null)[] = [];
   for (let i = 0; i < count; i++) {
     const port = ports.next++;
-    const key = flowKey(port);
+    /* The SYN syn-injector.ts sends from this port. */
+    const key = flowKeyOf({ src: CLIENT, dst: SERVICE.address, srcPort: port, dstPort: SERVICE.port, protocol: 'tcp' });
     const { at } = await new Promise<Injected>((resolve, reject) => {
       injector.once('message', resolve);
       injector.once('error', reject);

@@ -10,12 +10,12 @@ import { isIPv4 } from 'node:net';
 import { after, before, test } from 'node:test';
 import { type Dataplane, FLOW_EVENT_SIZE, FlowEventReader, SluiceCounter, interfaceIndex, loadDataplane } from '@sluice/dataplane';
 import { Reconciler } from '@sluice/agent/reconciler';
-import { buildPacket } from '@sluice/dataplane/test-packets';
+import { buildPacket, flowKeyOf } from '@sluice/dataplane/test-packets';
 import { FIXTURE_MAP_SIZES, OBJECT_PATH } from './support/dataplane.ts';
 import { TCP, toVip } from './support/flows.ts';
 import { CLIENT_FACING } from './support/network.ts';
 import { CLIENT, SERVICES, configOf } from './support/services.ts';
-import { ChoiceModel, flowKeyOf } from './support/model.ts';
+import { ChoiceModel } from './support/model.ts';
 import { serviceKeyOf } from '@sluice/agent/map-entries';
 
 const services = { roundRobin: SERVICES.roundRobin };

@@ -6,32 +6,15 @@ import type { Algorithm } from '@sluice/api';
 import type { DataplaneMaps } from '@sluice/dataplane';
 import { serviceKeyOf } from '@sluice/agent/map-entries';
 import { type FlowTuple, hashFlow, hashSource } from './jhash.ts';
-import { IPPROTO_TCP, IPPROTO_UDP, type PacketSpec, TCP, keyAddressBytes } from '@sluice/dataplane/test-packets';
+import { type PacketSpec, TCP, flowKeyOf } from '@sluice/dataplane/test-packets';
 import type { Endpoint, ServiceFixture } from './services.ts';
 /* LEAST_CONN_CANDIDATES: sluice_shared.h's, generated with the layout. */
 import { LEAST_CONN_CANDIDATES, bytesToAddress } from '@sluice/dataplane';
 
+/* The packet's flow key, as the hash reads it. */
 export function tupleOf(spec: PacketSpec): FlowTuple {
-  return {
-    src: keyAddressBytes(spec.src),
-    dst: keyAddressBytes(spec.dst),
-    srcPort: spec.srcPort ?? 0,
-    dstPort: spec.dstPort ?? 0,
-    protocol: spec.protocol === 'tcp' ? IPPROTO_TCP : spec.protocol === 'udp' ? IPPROTO_UDP : spec.protocol,
-    family: spec.src.includes(':') ? 6 : 4,
-  };
-}
-
-export function flowKeyOf(spec: PacketSpec) {
-  const tuple = tupleOf(spec);
-  return {
-    src: tuple.src,
-    dst: tuple.dst,
-    src_port: tuple.srcPort,
-    dst_port: tuple.dstPort,
-    protocol: tuple.protocol,
-    family: tuple.family,
-  };
+  const key = flowKeyOf(spec);
+  return { src: key.src, dst: key.dst, srcPort: key.src_port, dstPort: key.dst_port, protocol: key.protocol, family: key.family };
 }
 
 export class ChoiceModel {

@@ -67,6 +67,19 @@ export function keyAddressBytes(address: string): Buffer {
   return bytes;
 }
 
+/** The key the program files this packet's flow under (struct flow_key): its addresses, ports, protocol and family as sent. */
+export function flowKeyOf(spec: PacketSpec) {
+  const family: 4 | 6 = spec.src.includes(':') ? 6 : 4;
+  return {
+    src: keyAddressBytes(spec.src),
+    dst: keyAddressBytes(spec.dst),
+    src_port: spec.srcPort ?? 0,
+    dst_port: spec.dstPort ?? 0,
+    protocol: spec.protocol === 'tcp' ? IPPROTO_TCP : spec.protocol === 'udp' ? IPPROTO_UDP : spec.protocol,
+    family,
+  };
+}
+
 function l4Header(spec: PacketSpec, protocol: number, payload: Buffer): Buffer {
   if (protocol === IPPROTO_TCP) {
     const tcp = Buffer.alloc(20);

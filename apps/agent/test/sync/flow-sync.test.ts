@@ -12,7 +12,7 @@ import { type AddressInfo, type Socket, connect, createServer } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { after, before, test } from 'node:test';
 import { type Dataplane, FlowEventReader, bytesToAddress, encode, flowKeyLayout } from '@sluice/dataplane';
-import { TCP, buildPacket } from '@sluice/dataplane/test-packets';
+import { TCP, buildPacket, flowKeyOf } from '@sluice/dataplane/test-packets';
 import { FlowSync } from '../../src/sync/flow-sync.js';
 import { SPLIT_CONFIRM_MS } from '../../src/sync/split-brain.js';
 import { BackendNames } from '../../src/sync/backend-names.js';
@@ -100,17 +100,19 @@ async function until<T>(what: string, probe: () => T | undefined | false, timeou
   }
 }
 
-const keyOf = (port: number) => ({
-  src: Buffer.from([198, 18, 0, 2, ...new Array(12).fill(0)]),
-  dst: Buffer.from([198, 18, 100, 1, ...new Array(12).fill(0)]),
-  src_port: port,
-  dst_port: SERVICE.port,
-  protocol: 6,
-  family: 4,
+/* The client's TCP packets to the service from `port`, and the key their flow goes under. */
+const specOf = (port: number, tcpFlags?: number) => ({
+  src: CLIENT,
+  dst: SERVICE.address,
+  srcPort: port,
+  dstPort: SERVICE.port,
+  protocol: 'tcp' as const,
+  tcpFlags,
 });
+const keyOf = (port: number) => flowKeyOf(specOf(port));
 
 function packet(node: Node, port: number, tcpFlags: number): void {
-  node.dp.testRun({ data: buildPacket({ src: CLIENT, dst: SERVICE.address, srcPort: port, dstPort: SERVICE.port, protocol: 'tcp', tcpFlags }) });
+  node.dp.testRun({ data: buildPacket(specOf(port, tcpFlags)) });
 }
 
 /** The backend endpoint a node's tables send `port`'s flow to, and its state. */
