@@ -92,6 +92,24 @@
 #define NEXT_HOP_TTL_NS 1000000000ULL
 #endif
 
+/*
+ * Flow sync (issue 13): on a node with a sync peer, a TCP packet that is not
+ * a connection's first, for a service whose choice is not a hash of the
+ * packet (round robin, weighted, least connections), that finds no flow
+ * here waits this long from its flow's first such miss for the peer's event
+ * (awaited_flows, CNT_DROP_AWAITING_PEER). Below TCP's minimum RTO (200 ms),
+ * so the first retransmission after it either finds the flow or, when no
+ * node knew it, is steered anew as on a node without a peer.
+ */
+#define AWAIT_PEER_FLOW_NS 150000000ULL
+
+/*
+ * Flows awaited at once (a key and a time each, about 5 MB). Written only on
+ * that miss, only with a sync peer; an evicted entry makes its flow's next
+ * miss a first one, so it waits once more.
+ */
+#define AWAITED_FLOWS_SIZE (64 * 1024)
+
 /* Two lookup tables per service: the agent fills the idle one, then flips. */
 #define LOOKUP_TABLE_SLOTS 2
 
@@ -258,7 +276,14 @@ enum sluice_counter {
 	CNT_DROP_TOO_BIG_RATE = 36,
 	/* A flow event (struct flow_event) found the flow_events ring full: the standby misses that change. */
 	CNT_FLOW_EVENT_LOST = 37,
-	CNT_MAX = 38,
+	/*
+	 * With a sync peer: a TCP packet that is not a connection's first found
+	 * no flow, for a service that cannot steer it by its hash alone; dropped
+	 * while the peer's event for it may be on the way (AWAIT_PEER_FLOW_NS),
+	 * so that its retransmission goes on to its own backend, not another.
+	 */
+	CNT_DROP_AWAITING_PEER = 38,
+	CNT_MAX = 39,
 };
 
 /*

@@ -163,6 +163,18 @@ struct {
 } global_counters SEC(".maps");
 
 /*
+ * Flow key -> when (bpf_ktime_get_coarse_ns) a packet of that flow first
+ * missed while its flow may still be coming from the sync peer (await_peer.h).
+ * Not pinned: it matters for AWAIT_PEER_FLOW_NS only.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, AWAITED_FLOWS_SIZE);
+	__type(key, struct flow_key);
+	__type(value, __u64);
+} awaited_flows SEC(".maps");
+
+/*
  * [0]: until when (bpf_ktime_get_coarse_ns) an upgrade is still copying the
  * old build's flows into this build's table; 0 otherwise. Set by the agent
  * just before it swaps a program in over migrated maps, cleared once the last

@@ -19,7 +19,10 @@
  *   miss, half-open entry hit (to a VIP) -> SYN again: forward; else move it
  *                                          to the flow table, then forward
  *   miss, VIP:port                      -> over the client's rate (a new
- *                                          connection): drop; else choose a
+ *                                          connection): drop; with a sync
+ *                                          peer, a mid-stream TCP packet its
+ *                                          flow may still be coming for: drop
+ *                                          (await_peer.h); else choose a
  *                                          backend (O(1)), record, forward
  *   miss, otherwise                     -> XDP_PASS untouched
  */
@@ -32,6 +35,7 @@
 #include "parse_packet.h"
 #include "services.h"
 #include "flow.h"
+#include "await_peer.h"
 #include "client_rate.h"
 #include "nat.h"
 #include "forward.h"
@@ -89,6 +93,8 @@ static __always_inline int steer_flow(struct packet *pkt, __u64 now, int replace
 		return pass_for(CNT_PASS_NOT_SERVICE);
 	}
 	service_id = service->id;
+	if (!replaces && awaits_peer_flow(pkt, service, now))
+		return drop_for_service(service_id, CNT_DROP_AWAITING_PEER);
 	if (limit_client && client_over_rate(pkt, service, now))
 		return drop_for_service(service_id, CNT_DROP_CLIENT_RATE);
 	backend = start_flow(pkt, service, now, replaces, &backend_id);

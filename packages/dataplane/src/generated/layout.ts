@@ -481,7 +481,8 @@ export const SluiceCounter = {
   CNT_DROP_TOO_BIG_NO_DF: 35,
   CNT_DROP_TOO_BIG_RATE: 36,
   CNT_FLOW_EVENT_LOST: 37,
-  CNT_MAX: 38,
+  CNT_DROP_AWAITING_PEER: 38,
+  CNT_MAX: 39,
 } as const;
 export type SluiceCounter = (typeof SluiceCounter)[keyof typeof SluiceCounter];
 
@@ -517,6 +518,8 @@ export const NEW_FLOW_WINDOW_NS = 1000000000;
 export const MAX_SERVICES_PER_ENDPOINT = 16;
 export const LEAST_CONN_CANDIDATES = 4;
 export const NEXT_HOP_TTL_NS = 1000000000;
+export const AWAIT_PEER_FLOW_NS = 150000000;
+export const AWAITED_FLOWS_SIZE = 65536;
 export const LOOKUP_TABLE_SLOTS = 2;
 export const NO_BACKEND = 65535;
 export const FLOW_HASH_SEED = 1562174957;
