@@ -256,6 +256,23 @@ export async function roleOf(pair: Pair, name: string): Promise<string | null> {
   return status.vrrp?.role ?? null;
 }
 
+/* The first election's bound, VIPs and roles each: keepalived starts, elects and runs its notify hooks. */
+const ELECTED_WITHIN_MS = 30_000;
+
+/** The pair up with n1 elected: it holds the VIPs, and the agents show n1 master and n2 backup. Torn down again if that fails. */
+export async function pairElected(prefix: string, runRoot: string): Promise<Pair> {
+  const pair = await pairUp(prefix, runRoot);
+  try {
+    await waitForHolder(pair, 'n1', ELECTED_WITHIN_MS);
+    await waitForRole(pair, 'n1', 'master', ELECTED_WITHIN_MS);
+    await waitForRole(pair, 'n2', 'backup', ELECTED_WITHIN_MS);
+    return pair;
+  } catch (error) {
+    await pairDown(pair, prefix);
+    throw error;
+  }
+}
+
 /** Polls the agent until it shows `role` (keepalived's notify runs the CLI asynchronously). */
 export async function waitForRole(pair: Pair, name: string, role: string, timeoutMs: number): Promise<number> {
   const started = performance.now();

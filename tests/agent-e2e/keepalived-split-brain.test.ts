@@ -26,7 +26,7 @@ import {
   keepalivedHistory,
   pairAgentLines,
   pairDown,
-  pairUp,
+  pairElected,
   roleOf,
   vipHolder,
   waitForHolder,
@@ -37,7 +37,6 @@ import { pairTraffic } from './support/pair-traffic.ts';
 
 const PREFIX = tagged('slsb');
 const T = { timeout: 240_000 };
-const ELECTION_WAIT_MS = 30_000;
 const ROLE_WAIT_MS = 30_000;
 /* keepalived on n2 declares the filtered master dead in 3 adverts + skew (1.8 s at advert_int 0.5 s). */
 const SPLIT_STARTS_WITHIN_MS = 10_000;
@@ -85,10 +84,7 @@ async function until(what: string, done: (holders: string[]) => boolean, timeout
 }
 
 before(async () => {
-  pair = await pairUp(PREFIX, runRoot);
-  await waitForHolder(pair, 'n1', ELECTION_WAIT_MS);
-  await waitForRole(pair, 'n1', 'master', ROLE_WAIT_MS);
-  await waitForRole(pair, 'n2', 'backup', ROLE_WAIT_MS);
+  pair = await pairElected(PREFIX, runRoot);
 });
 
 after(async () => {

@@ -35,16 +35,16 @@ export function pairTraffic(current: () => Pair) {
   const net = (name: string) => current().nodes.get(name)!.network;
   const nameOf = (address: string) => current().ha.backends.find((b) => b.ipv4 === address)?.name ?? address;
 
+  /* All at once: pair-arp-flip.test.ts opens them while n1's agent is paused, and the pause is kept short. */
   async function openHeld(perTarget: number): Promise<Held[]> {
-    const held: Held[] = [];
-    for (const target of targets(current().ha))
-      for (let k = 0; k < perTarget; k++) {
-        const sourcePort = nextHeldPort++;
+    const planned = targets(current().ha).flatMap((target) => Array.from({ length: perTarget }, () => ({ target, sourcePort: nextHeldPort++ })));
+    return Promise.all(
+      planned.map(async ({ target, sourcePort }) => {
         const h = await hold(current().ha.client, target.vip, LINE, { seconds: 300, intervalMs: 100, source: current().ha.client.ipv4, sourcePort });
         opened.push(h);
-        held.push({ target, sourcePort, hold: h });
-      }
-    return held;
+        return { target, sourcePort, hold: h };
+      }),
+    );
   }
 
   const describeHeld = (h: Held) => `${h.target.vip}:${LINE} (${h.target.algorithm}, ${h.target.mode}) sport ${h.sourcePort} to ${h.hold.backend}`;
