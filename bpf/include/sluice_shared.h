@@ -104,9 +104,9 @@
 #define AWAIT_PEER_FLOW_NS 150000000ULL
 
 /*
- * Flows awaited at once (a key and a time each, about 5 MB). Written only on
- * that miss, only with a sync peer; an evicted entry makes its flow's next
- * miss a first one, so it waits once more.
+ * Flows awaited at once: a key and a time each, 7 MB (the kernel's memlock).
+ * Written only on that miss, only with a sync peer; an evicted entry makes
+ * its flow's next miss a first one, so it waits once more.
  */
 #define AWAITED_FLOWS_SIZE (64 * 1024)
 

@@ -165,7 +165,7 @@ struct {
 /*
  * Flow key -> when (bpf_ktime_get_coarse_ns) a packet of that flow first
  * missed while its flow may still be coming from the sync peer (await_peer.h).
- * Not pinned: it matters for AWAIT_PEER_FLOW_NS only.
+ * An entry matters for AWAIT_PEER_FLOW_NS only; LRU, sized in sluice_shared.h.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

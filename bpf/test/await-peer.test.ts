@@ -62,6 +62,7 @@ for (const name of ['roundRobin', 'leastConnections'] as const)
     assert.equal(run(withPeer, { ...spec, tcpSeq: 7018 }).actionName, 'XDP_DROP', 'a second miss within the hold waits too');
     assert.equal(awaiting(withPeer) - before, 2n);
     assert.equal(isTracked(withPeer, spec), false, 'nothing was steered or recorded while waiting');
+    assert.ok(withPeer.maps.awaitedFlows.lookup(flowKeyOf(spec)), 'the first miss is recorded');
 
     const peers = service.backends.find((b) => b.address !== guess.address)!;
     peersFlow(withPeer, service, spec, model.backendId(service, peers));

@@ -91,6 +91,7 @@ export const MAP_SPECS = {
     keyType: 'struct flow_key',
     valueType: 'struct flow_value',
   },
+  awaited_flows: { type: BpfMapType.LRU_HASH, key: structCodec(flowKeyLayout), value: u64Codec, keyType: 'struct flow_key', valueType: '__u64' },
   client_rates: {
     type: BpfMapType.LRU_HASH,
     key: structCodec(clientRateKeyLayout),
@@ -161,6 +162,8 @@ export interface DataplaneMaps {
   flows: BpfMap<FlowKey, FlowValue>;
   /** TCP flows from the SYN to the client's next packet, keyed like flows (LRU_HASH). */
   halfOpenFlows: BpfMap<FlowKey, FlowValue>;
+  /** Flow key -> when (ktime ns) a packet of it first missed while the sync peer's event for it may be on the way (LRU_HASH; await_peer.h). */
+  awaitedFlows: BpfMap<FlowKey, bigint>;
   /** (service id, client address) -> new connections in the client's current window (LRU_HASH, shared by CPUs). */
   clientRates: BpfMap<ClientRateKey, ClientRateWindow>;
   /** 0 -> flood settings (ARRAY of one). */
@@ -232,6 +235,7 @@ export function createDataplaneMaps(infoOf: (name: MapName) => MapInfo, owner: F
     backendActive: plain('backend_active'),
     flows: plain('flows'),
     halfOpenFlows: plain('half_open_flows'),
+    awaitedFlows: plain('awaited_flows'),
     clientRates: plain('client_rates'),
     floodSettings: plain('flood_settings'),
     expirySettings: plain('expiry_settings'),
