@@ -35,16 +35,22 @@ export function pairTraffic(current: () => Pair) {
   const net = (name: string) => current().nodes.get(name)!.network;
   const nameOf = (address: string) => current().ha.backends.find((b) => b.ipv4 === address)?.name ?? address;
 
-  /* All at once: pair-arp-flip.test.ts opens them while n1's agent is paused, and the pause is kept short. */
+  /*
+   * All at once: pair-arp-flip.test.ts opens them while n1's agent is paused, and the pause is kept short.
+   * Every attempt is settled before a failure is thrown, so `opened` has each client the teardown must stop.
+   */
   async function openHeld(perTarget: number): Promise<Held[]> {
     const planned = targets(current().ha).flatMap((target) => Array.from({ length: perTarget }, () => ({ target, sourcePort: nextHeldPort++ })));
-    return Promise.all(
+    const settled = await Promise.allSettled(
       planned.map(async ({ target, sourcePort }) => {
         const h = await hold(current().ha.client, target.vip, LINE, { seconds: 300, intervalMs: 100, source: current().ha.client.ipv4, sourcePort });
         opened.push(h);
         return { target, sourcePort, hold: h };
       }),
     );
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<Held>).value);
   }
 
   const describeHeld = (h: Held) => `${h.target.vip}:${LINE} (${h.target.algorithm}, ${h.target.mode}) sport ${h.sourcePort} to ${h.hold.backend}`;
