@@ -28,7 +28,7 @@ static __always_inline int awaits_peer_flow(const struct packet *pkt,
 {
 	__u64 *first_miss;
 
-	if (!flow_events_on || !is_tcp(pkt) || is_tcp_open(pkt) || is_consistent_hash(service))
+	if (!flow_events_on || may_open_flow(pkt) || is_consistent_hash(service))
 		return 0;
 	first_miss = bpf_map_lookup_elem(&awaited_flows, &pkt->key);
 	if (!first_miss) {

@@ -425,7 +425,7 @@ static __always_inline struct backend *start_flow(struct packet *pkt,
 		flow.syn_seq = pkt->tcp_seq;
 	}
 
-	flow.backend_id = choose_backend(service, &pkt->key, !is_tcp(pkt) || is_tcp_open(pkt));
+	flow.backend_id = choose_backend(service, &pkt->key, may_open_flow(pkt));
 	backend = lookup_usable_backend(flow.backend_id, service->id, pkt->key.family);
 	if (!backend)
 		return NULL;

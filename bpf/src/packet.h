@@ -48,4 +48,14 @@ static __always_inline int is_tcp_open(const struct packet *pkt)
 	return is_tcp(pkt) && (pkt->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
 }
 
+/*
+ * A packet that may start a flow: a UDP datagram, or a TCP SYN. Any other TCP
+ * packet without a flow is mid-stream: its flow was evicted, or is still on
+ * its way (an upgrade's copy, the sync peer's event).
+ */
+static __always_inline int may_open_flow(const struct packet *pkt)
+{
+	return !is_tcp(pkt) || is_tcp_open(pkt);
+}
+
 #endif /* SLUICE_PACKET_H */

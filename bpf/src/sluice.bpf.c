@@ -196,7 +196,7 @@ static __always_inline int in_handover(const struct packet *pkt, __u64 now)
 	__u32 zero = 0;
 	__u64 *until;
 
-	if (!is_tcp(pkt) || is_tcp_open(pkt))
+	if (may_open_flow(pkt))
 		return 0;
 	until = bpf_map_lookup_elem(&handover, &zero);
 	return until && now < *until;
@@ -258,7 +258,7 @@ static __always_inline int find_forward_job(struct packet *pkt, int from_backend
 	if (in_handover(pkt, now))
 		return drop_for(CNT_DROP_HANDOVER);
 	/* A new connection: a TCP SYN or a UDP flow's first packet (a mid-stream TCP packet is an evicted flow's). */
-	return steer_flow(pkt, now, 0, !is_tcp(pkt) || is_tcp_open(pkt), job);
+	return steer_flow(pkt, now, 0, may_open_flow(pkt), job);
 }
 
 static __always_inline int process_packet(struct xdp_md *ctx)
