@@ -14,7 +14,7 @@
  */
 import { addressFamily } from '@sluice/api';
 import { type TunnelSettings, addressToBytes } from '@sluice/dataplane';
-import type { HostNetwork } from './host-network.js';
+import type { HostNetwork, InterfaceAddresses } from './host-network.js';
 
 /* The port Katran's GUE examples and the Linux fou docs use; any port works if backends listen on the same. */
 export const DEFAULT_GUE_PORT = 6080;
@@ -50,6 +50,7 @@ const FLAG = { 4: '--tunnel-source4', 6: '--tunnel-source6' } as const;
 /** Fills in each unset source from the interfaces' addresses, when there is exactly one to take. */
 export function resolveTunnelSources(options: TunnelOptions, interfaces: readonly string[], network: Pick<HostNetwork, 'interfaceAddresses'>): TunnelSources {
   const resolved: TunnelSources = { ...options, missing: {} };
+  let addresses: InterfaceAddresses | undefined;
   for (const family of [4, 6] as const) {
     const key = family === 4 ? 'source4' : 'source6';
     const given = options[key];
@@ -57,7 +58,8 @@ export function resolveTunnelSources(options: TunnelOptions, interfaces: readonl
       if (addressFamily(given) !== family) throw new Error(`${FLAG[family]} ${given} is not an IPv${family} address`);
       continue;
     }
-    const found = [...new Set(interfaces.flatMap((dev) => network.interfaceAddresses(dev, family)))];
+    addresses ??= network.interfaceAddresses(interfaces);
+    const found = [...new Set(addresses[family])];
     if (found.length === 1) resolved[key] = found[0];
     else
       resolved.missing[family] =
