@@ -14,16 +14,18 @@
  * (CNT_DROP_DSR_NOT_ON_LINK).
  */
 import { type ServiceSpec, addressFamily, formatEndpoint, invalid, isTunnelMode, serviceName } from '@sluice/api';
-import type { HostNetwork } from './host-network.js';
+import type { HostNetwork, RouteToAddress } from './host-network.js';
 import type { TunnelSources } from './tunnel-settings.js';
 
 export interface ForwardingContext {
-  network: Pick<HostNetwork, 'routeTo'>;
+  network: Pick<HostNetwork, 'routesTo'>;
   tunnel: TunnelSources;
 }
 
 export function checkForwardingChange(before: readonly ServiceSpec[], after: readonly ServiceSpec[], context: ForwardingContext): void {
   const previous = new Map(before.map((service) => [serviceName(service), service]));
+  /* Every route the checks below read, asked in one question: an import of thousands of dsr backends asked one at a time took a minute. */
+  const routes = context.network.routesTo(after.flatMap((service) => newDsrBackends(service, previous.get(serviceName(service))).map((b) => b.address)));
   for (const service of after) {
     const name = serviceName(service);
     const was = previous.get(name);
@@ -31,15 +33,17 @@ export function checkForwardingChange(before: readonly ServiceSpec[], after: rea
     if (isTunnelMode(service.mode) && modeIsNew) checkTunnelSource(name, service, context.tunnel);
     if (service.mode === 'nat') continue;
     for (const backend of service.backends) checkSamePort(name, service, backend);
-    if (service.mode !== 'dsr') continue;
-    const known = new Set(modeIsNew ? [] : (was?.backends ?? []).map((b) => b.address));
-    const checked = new Set<string>();
-    for (const backend of service.backends) {
-      if (known.has(backend.address) || checked.has(backend.address)) continue;
-      checked.add(backend.address);
-      checkOnLink(name, formatEndpoint(backend.address, backend.port), backend.address, context.network);
+    for (const backend of newDsrBackends(service, was)) {
+      checkOnLink(name, formatEndpoint(backend.address, backend.port), backend.address, routes.get(backend.address)!);
     }
   }
+}
+
+/** The backends a dsr service adds (all of them when it is new to dsr), the first of each address: the ones checked on-link. */
+function newDsrBackends(service: ServiceSpec, was: ServiceSpec | undefined): ServiceSpec['backends'] {
+  if (service.mode !== 'dsr') return [];
+  const seen = new Set(was?.mode === service.mode ? was.backends.map((b) => b.address) : []);
+  return service.backends.filter((backend) => !seen.has(backend.address) && seen.add(backend.address));
 }
 
 function checkTunnelSource(name: string, service: ServiceSpec, tunnel: TunnelSources): void {
@@ -58,13 +62,8 @@ function checkSamePort(name: string, service: ServiceSpec, backend: { address: s
   );
 }
 
-function checkOnLink(name: string, endpoint: string, address: string, network: Pick<HostNetwork, 'routeTo'>): void {
-  let route: ReturnType<HostNetwork['routeTo']>;
-  try {
-    route = network.routeTo(address);
-  } catch (error) {
-    throw invalid(`backend ${endpoint} of ${name} cannot use dsr: ${(error as Error).message}`, { service: name, endpoint });
-  }
+function checkOnLink(name: string, endpoint: string, address: string, route: RouteToAddress | Error): void {
+  if (route instanceof Error) throw invalid(`backend ${endpoint} of ${name} cannot use dsr: ${route.message}`, { service: name, endpoint });
   if (route.gateway)
     throw invalid(
       `backend ${endpoint} of ${name} cannot use dsr: the balancer reaches ${address} through the gateway ${route.gateway} (dev ${route.dev}), ` +

@@ -32,6 +32,8 @@ export type InterfaceAddresses = Record<4 | 6, string[]>;
 export interface HostNetwork {
   /** The kernel's route to `address`; throws an Error that says why when there is none. */
   routeTo(address: string): RouteToAddress;
+  /** routeTo for many addresses in one question: per address its route, or the Error routeTo would throw. */
+  routesTo(addresses: readonly string[]): Map<string, RouteToAddress | Error>;
   /** Global addresses of the interfaces, per family, in the interfaces' order (one question for all of them). */
   interfaceAddresses(devs: readonly string[]): InterfaceAddresses;
   /**
@@ -42,7 +44,8 @@ export interface HostNetwork {
   keepResolved(address: string, dev: string): Promise<void>;
   /** Removes the entry keepResolved made (the backend left DSR). */
   forget(address: string, dev: string): Promise<void>;
-  neighbour(address: string, dev: string): Promise<NeighbourEntry | undefined>;
+  /** Every entry of the neighbour table, in one question. */
+  neighbours(): Promise<NeighbourEntry[]>;
 }
 
 /* Each command is small and local; one that hangs must not hold a change (commit runs it synchronously). */
@@ -56,20 +59,36 @@ export class KernelNetwork implements HostNetwork {
   }
 
   routeTo(address: string): RouteToAddress {
-    let output: string;
-    try {
-      output = execFileSync('ip', [...this.#prefix, '-j', 'route', 'get', address], {
-        encoding: 'utf8',
-        timeout: COMMAND_TIMEOUT_MS,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-    } catch (error) {
-      const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
-      throw new Error(`the balancer has no route to ${address} (ip route get: ${stderr || (error as Error).message})`);
-    }
-    const [route] = JSON.parse(output) as { dev?: string; gateway?: string; prefsrc?: string; type?: string }[];
-    if (!route?.dev) throw new Error(`the balancer has no route to ${address} (ip route get gave no interface)`);
-    return { dev: route.dev, ...(route.gateway ? { gateway: route.gateway } : {}), ...(route.prefsrc ? { prefsrc: route.prefsrc } : {}) };
+    const route = this.routesTo([address]).get(address)!;
+    if (route instanceof Error) throw route;
+    return route;
+  }
+
+  routesTo(addresses: readonly string[]): Map<string, RouteToAddress | Error> {
+    const routes = new Map<string, RouteToAddress | Error>();
+    const asked = [...new Set(addresses)];
+    if (asked.length === 0) return routes;
+    /* -force goes on past a failed lookup; each answer is one line of JSON, each failure names its line on stderr. */
+    const { stdout, stderr, error } = this.#batch(asked.map((address) => `route get ${address}`));
+    const failures = batchFailures(stderr);
+    const answers = stdout.split('\n').filter((line) => line.trim() !== '');
+    let next = 0;
+    asked.forEach((address, index) => {
+      const failure = failures.get(index + 1);
+      if (failure !== undefined || next >= answers.length) {
+        const why = failure || error?.message || 'no answer';
+        routes.set(address, new Error(`the balancer has no route to ${address} (ip route get: ${why})`));
+        return;
+      }
+      const [route] = JSON.parse(answers[next++]!) as { dev?: string; gateway?: string; prefsrc?: string }[];
+      routes.set(
+        address,
+        route?.dev
+          ? { dev: route.dev, ...(route.gateway ? { gateway: route.gateway } : {}), ...(route.prefsrc ? { prefsrc: route.prefsrc } : {}) }
+          : new Error(`the balancer has no route to ${address} (ip route get gave no interface)`),
+      );
+    });
+    return routes;
   }
 
   interfaceAddresses(devs: readonly string[]): InterfaceAddresses {
@@ -103,11 +122,28 @@ export class KernelNetwork implements HostNetwork {
     await this.#ip(['neigh', 'del', address, 'dev', dev]);
   }
 
-  async neighbour(address: string, dev: string): Promise<NeighbourEntry | undefined> {
-    const output = await this.#ip(['-j', 'neigh', 'show', address, 'dev', dev]);
-    const [entry] = JSON.parse(output || '[]') as { dst: string; lladdr?: string; state?: string[] }[];
-    if (!entry) return undefined;
-    return { address: entry.dst, dev, ...(entry.lladdr ? { lladdr: entry.lladdr } : {}), state: entry.state ?? [] };
+  async neighbours(): Promise<NeighbourEntry[]> {
+    const output = await this.#ip(['-j', 'neigh', 'show']);
+    const entries = JSON.parse(output || '[]') as { dst: string; dev?: string; lladdr?: string; state?: string[] }[];
+    return entries.flatMap((entry) =>
+      entry.dev ? [{ address: entry.dst, dev: entry.dev, ...(entry.lladdr ? { lladdr: entry.lladdr } : {}), state: entry.state ?? [] }] : [],
+    );
+  }
+
+  /** One `ip -batch` for many commands: what it printed, and the error when a command failed. */
+  #batch(commands: string[]): { stdout: string; stderr: string; error?: Error } {
+    try {
+      const stdout = execFileSync('ip', [...this.#prefix, '-j', '-force', '-batch', '-'], {
+        encoding: 'utf8',
+        input: `${commands.join('\n')}\n`,
+        timeout: COMMAND_TIMEOUT_MS,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      return { stdout, stderr: '' };
+    } catch (error) {
+      const failed = error as Error & { stdout?: string; stderr?: string };
+      return { stdout: String(failed.stdout ?? ''), stderr: String(failed.stderr ?? ''), error: failed };
+    }
   }
 
   #ip(args: string[]): Promise<string> {
@@ -118,4 +154,22 @@ export class KernelNetwork implements HostNetwork {
       });
     });
   }
+}
+
+/*
+ * What `ip -force -batch` says on stderr: each failed command's messages,
+ * then "Command failed -:N" (N counts the input's lines from 1). By line.
+ */
+function batchFailures(stderr: string): Map<number, string> {
+  const failures = new Map<number, string>();
+  let messages: string[] = [];
+  for (const raw of stderr.split('\n')) {
+    const line = raw.trim();
+    const failed = /^Command failed -:(\d+)$/.exec(line);
+    if (failed) {
+      failures.set(Number(failed[1]), messages.join('; ').replace(/^RTNETLINK answers: /, ''));
+      messages = [];
+    } else if (line !== '') messages.push(line);
+  }
+  return failures;
 }

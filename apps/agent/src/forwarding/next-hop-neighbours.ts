@@ -17,7 +17,8 @@
  * an entry the agent made for a backend is removed; a gateway's is left to
  * the kernel (the host routes through it anyway).
  */
-import type { HostNetwork, NeighbourEntry } from './host-network.js';
+import { canonicalAddress } from '@sluice/api';
+import type { HostNetwork, NeighbourEntry, RouteToAddress } from './host-network.js';
 
 /* The kernel refreshes managed entries itself; this pass only repairs and reports, so every 10 s is plenty. */
 export const DEFAULT_NEIGHBOUR_REFRESH_MS = 10_000;
@@ -92,14 +93,25 @@ export class NextHopNeighbours {
     return [...this.#kept.values()].map((kept) => ({ ...kept }));
   }
 
-  /** Looks each route up again, reads the entries back, asks again for the ones the kernel lost or could not resolve. */
+  /**
+   * Looks each route up again, reads the entries back, asks again for the ones
+   * the kernel lost or could not resolve. Two questions to the kernel for all
+   * next hops (one `ip -batch` of route lookups, one read of the neighbour
+   * table), not two per backend: with thousands of backends a spawn each
+   * took longer than the period.
+   */
   async refresh(): Promise<void> {
-    for (const kept of [...this.#kept.values()]) {
-      if (!this.#route(kept)) continue;
-      const entry = await this.#read(kept);
-      if (this.#kept.get(kept.backend) !== kept) continue;
-      this.#record(kept, entry);
-      if (!entry || !isResolved(entry)) await this.#ask(kept);
+    const kept = [...this.#kept.values()];
+    if (kept.length === 0) return;
+    const routes = this.#network.routesTo(kept.map((k) => k.backend));
+    const routed = kept.filter((k) => this.#route(k, routes.get(k.backend)!));
+    if (routed.length === 0) return;
+    const table = await this.#readTable();
+    for (const k of routed) {
+      if (this.#kept.get(k.backend) !== k) continue;
+      const entry = table?.get(neighbourKey(k.nextHop!, k.dev!));
+      if (table) this.#record(k, entry);
+      if (!entry || !isResolved(entry)) await this.#ask(k);
     }
   }
 
@@ -113,25 +125,24 @@ export class NextHopNeighbours {
         if (!/No such file|Cannot find/.test(error.message)) this.#log('warn', `forgetting the neighbour entry of ${kept.nextHop}: ${error.message}`);
       });
     }
+    const routes = this.#network.routesTo(added);
     for (const backend of added) {
       const kept = this.#kept.get(backend);
-      if (kept && this.#route(kept)) await this.#ask(kept);
+      if (kept && this.#route(kept, routes.get(backend)!)) await this.#ask(kept);
     }
   }
 
   /** The route to the backend now: its next hop and interface. False (logged once) when there is none. */
-  #route(kept: NextHopStatus): boolean {
-    try {
-      const route = this.#network.routeTo(kept.backend);
-      kept.nextHop = route.gateway ?? kept.backend;
-      kept.dev = route.dev;
-      return true;
-    } catch (error) {
-      const message = (error as Error).message;
+  #route(kept: NextHopStatus, route: RouteToAddress | Error): boolean {
+    if (route instanceof Error) {
+      const message = route.message;
       if (kept.error !== message) this.#log('error', `backend ${kept.backend}: cannot keep its next hop's MAC resolved: ${message}`);
       kept.error = message;
       return false;
     }
+    kept.nextHop = route.gateway ?? kept.backend;
+    kept.dev = route.dev;
+    return true;
   }
 
   async #ask(kept: NextHopStatus): Promise<void> {
@@ -145,11 +156,13 @@ export class NextHopNeighbours {
     }
   }
 
-  async #read(kept: NextHopStatus): Promise<NeighbourEntry | undefined> {
+  /** The neighbour table by next hop and interface; undefined (logged) when it cannot be read. */
+  async #readTable(): Promise<Map<string, NeighbourEntry> | undefined> {
     try {
-      return await this.#network.neighbour(kept.nextHop!, kept.dev!);
+      const entries = await this.#network.neighbours();
+      return new Map(entries.map((entry) => [neighbourKey(entry.address, entry.dev), entry]));
     } catch (error) {
-      this.#log('warn', `reading the neighbour entry of ${kept.nextHop}: ${(error as Error).message}`);
+      this.#log('warn', `reading the neighbour table: ${(error as Error).message}`);
       return undefined;
     }
   }
@@ -164,6 +177,11 @@ export class NextHopNeighbours {
     kept.state = state;
     kept.lladdr = lladdr;
   }
+}
+
+/* One spelling per address on both sides: the kernel prints its own, the configuration may hold another. */
+function neighbourKey(address: string, dev: string): string {
+  return `${canonicalAddress(address)}%${dev}`;
 }
 
 function isResolved(entry: NeighbourEntry): boolean {
