@@ -5,7 +5,7 @@
  * and the neighbour entries of DSR backends. `netns` runs the same commands
  * in a named namespace (`ip -n`): the tests' balancer namespaces.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 
 /** The kernel's answer to `ip route get ADDR`. */
 export interface RouteToAddress {
@@ -29,6 +29,12 @@ export interface NeighbourEntry {
 
 export type InterfaceAddresses = Record<4 | 6, string[]>;
 
+/** A neighbour entry to ask for or remove: per target, undefined when done or the Error that says why not (one `ip -batch` for all). */
+export interface NeighbourTarget {
+  address: string;
+  dev: string;
+}
+
 export interface HostNetwork {
   /** The kernel's route to `address`; throws an Error that says why when there is none. */
   routeTo(address: string): RouteToAddress;
@@ -41,9 +47,9 @@ export interface HostNetwork {
    * "managed" entry (Linux 5.16+) the kernel refreshes by itself, plus NTF_USE,
    * which makes it probe now.
    */
-  keepResolved(address: string, dev: string): Promise<void>;
-  /** Removes the entry keepResolved made (the backend left DSR). */
-  forget(address: string, dev: string): Promise<void>;
+  keepResolved(targets: readonly NeighbourTarget[]): Promise<(Error | undefined)[]>;
+  /** Removes the entries keepResolved made (the backends left DSR). */
+  forget(targets: readonly NeighbourTarget[]): Promise<(Error | undefined)[]>;
   /** Every entry of the neighbour table, in one question. */
   neighbours(): Promise<NeighbourEntry[]>;
 }
@@ -70,7 +76,7 @@ export class KernelNetwork implements HostNetwork {
     if (asked.length === 0) return routes;
     /* -force goes on past a failed lookup; each answer is one line of JSON, each failure names its line on stderr. */
     const { stdout, stderr, error } = this.#batch(asked.map((address) => `route get ${address}`));
-    const failures = batchFailures(stderr);
+    const { failures } = batchFailures(stderr);
     const answers = stdout.split('\n').filter((line) => line.trim() !== '');
     let next = 0;
     asked.forEach((address, index) => {
@@ -114,12 +120,12 @@ export class KernelNetwork implements HostNetwork {
     return found;
   }
 
-  async keepResolved(address: string, dev: string): Promise<void> {
-    await this.#ip(['neigh', 'replace', address, 'dev', dev, 'managed', 'use']);
+  keepResolved(targets: readonly NeighbourTarget[]): Promise<(Error | undefined)[]> {
+    return this.#batchAsync(targets.map(({ address, dev }) => `neigh replace ${address} dev ${dev} managed use`));
   }
 
-  async forget(address: string, dev: string): Promise<void> {
-    await this.#ip(['neigh', 'del', address, 'dev', dev]);
+  forget(targets: readonly NeighbourTarget[]): Promise<(Error | undefined)[]> {
+    return this.#batchAsync(targets.map(({ address, dev }) => `neigh del ${address} dev ${dev}`));
   }
 
   async neighbours(): Promise<NeighbourEntry[]> {
@@ -146,6 +152,66 @@ export class KernelNetwork implements HostNetwork {
     }
   }
 
+  /**
+   * Commands that print nothing (neighbour changes), many per spawn, without
+   * blocking the loop: per command, undefined or the Error that says why it
+   * failed. `ip neigh` ends the whole batch at its first failure, -force or
+   * not, and names no line, so a marker that prints one line follows each
+   * command: the markers printed say how far it got, the command after them
+   * failed, and the rest go in the next spawn. One spawn in all unless
+   * commands fail; one more per failure, up to MAX_FAILED_SPAWNS.
+   */
+  async #batchAsync(commands: string[]): Promise<(Error | undefined)[]> {
+    const results: (Error | undefined)[] = [];
+    let spawns = 0;
+    while (results.length < commands.length) {
+      if (spawns++ > MAX_FAILED_SPAWNS) {
+        const why = `not tried: ${MAX_FAILED_SPAWNS} commands before it failed (the last: ${results.at(-1)?.message})`;
+        for (const command of commands.slice(results.length)) results.push(new Error(`ip ${command}: ${why}`));
+        break;
+      }
+      const rest = commands.slice(results.length);
+      const run = await this.#spawnBatch(rest.flatMap((command) => [command, BATCH_MARKER]));
+      if (run.error) {
+        for (const command of rest) results.push(new Error(`ip ${command}: ${run.error.message}`));
+        break;
+      }
+      const done = run.stdout.split('\n').filter((line) => line.trim() !== '').length;
+      const { failures, last } = batchFailures(run.stderr);
+      for (let index = 0; index < done && index < rest.length; index++) {
+        const failure = failures.get(2 * index + 1);
+        results.push(failure === undefined ? undefined : new Error(`ip ${rest[index]}: ${failure}`));
+      }
+      if (done < rest.length) results.push(new Error(`ip ${rest[done]}: ${last || `exit ${run.code}`}`));
+    }
+    return results;
+  }
+
+  #spawnBatch(lines: string[]): Promise<{ stdout: string; stderr: string; code: number | null; error?: Error }> {
+    return new Promise((resolve) => {
+      const child = spawn('ip', [...this.#prefix, '-j', '-force', '-batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'], timeout: COMMAND_TIMEOUT_MS });
+      let stdout = '';
+      let stderr = '';
+      let spawnError: Error | undefined;
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+      });
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+      });
+      child.on('error', (error) => {
+        spawnError = error;
+      });
+      /* A child that ended early (a failed neigh command, a timeout) closes stdin under us: what it printed says why. */
+      child.stdin.on('error', () => {});
+      child.stdin.end(`${lines.join('\n')}\n`);
+      child.on('close', (code, signal) => {
+        const error = spawnError ?? (signal ? new Error(`ended by ${signal}`) : undefined);
+        resolve({ stdout, stderr, code, ...(error ? { error } : {}) });
+      });
+    });
+  }
+
   #ip(args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
       execFile('ip', [...this.#prefix, ...args], { encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS }, (error, stdout, stderr) => {
@@ -157,19 +223,31 @@ export class KernelNetwork implements HostNetwork {
 }
 
 /*
- * What `ip -force -batch` says on stderr: each failed command's messages,
- * then "Command failed -:N" (N counts the input's lines from 1). By line.
+ * Failures one batch goes on past, a spawn each, before the rest are left
+ * for the next pass: a full neighbour table fails every new entry, and
+ * thousands of spawns would outlast the refresh period.
  */
-function batchFailures(stderr: string): Map<number, string> {
+const MAX_FAILED_SPAWNS = 8;
+
+/* Prints one line of JSON and changes nothing: each one printed is a command before it done (#batchAsync). */
+const BATCH_MARKER = 'link show dev lo';
+
+/*
+ * What `ip -force -batch` says on stderr: each failed command's messages,
+ * then "Command failed -:N" (N counts the input's lines from 1), by line;
+ * last: the messages after the last of those (a command that ended the batch).
+ */
+function batchFailures(stderr: string): { failures: Map<number, string>; last: string } {
   const failures = new Map<number, string>();
   let messages: string[] = [];
+  const said = () => messages.join('; ').replace(/^RTNETLINK answers: /, '');
   for (const raw of stderr.split('\n')) {
     const line = raw.trim();
     const failed = /^Command failed -:(\d+)$/.exec(line);
     if (failed) {
-      failures.set(Number(failed[1]), messages.join('; ').replace(/^RTNETLINK answers: /, ''));
+      failures.set(Number(failed[1]), said());
       messages = [];
     } else if (line !== '') messages.push(line);
   }
-  return failures;
+  return { failures, last: said() };
 }

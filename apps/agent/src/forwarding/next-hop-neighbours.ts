@@ -18,10 +18,14 @@
  * the kernel (the host routes through it anyway).
  */
 import { canonicalAddress } from '@sluice/api';
-import type { HostNetwork, NeighbourEntry, RouteToAddress } from './host-network.js';
+import type { HostNetwork, NeighbourEntry, NeighbourTarget, RouteToAddress } from './host-network.js';
 
 /* The kernel refreshes managed entries itself; this pass only repairs and reports, so every 10 s is plenty. */
 export const DEFAULT_NEIGHBOUR_REFRESH_MS = 10_000;
+
+/* The kernel refuses entries past gc_thresh3 (1024 by default) with ENOBUFS: each next hop holds one. */
+const TABLE_FULL =
+  "the kernel's neighbour table is full: raise net.ipv4.neigh.default.gc_thresh3 (IPv6: net.ipv6.neigh.default.gc_thresh3) above the number of next hops";
 
 /** Entry states in which the data plane has a MAC to use. */
 const RESOLVED = new Set(['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'PERMANENT']);
@@ -107,29 +111,32 @@ export class NextHopNeighbours {
     const routed = kept.filter((k) => this.#route(k, routes.get(k.backend)!));
     if (routed.length === 0) return;
     const table = await this.#readTable();
+    const unresolved: NextHopStatus[] = [];
     for (const k of routed) {
       if (this.#kept.get(k.backend) !== k) continue;
       const entry = table?.get(neighbourKey(k.nextHop!, k.dev!));
       if (table) this.#record(k, entry);
-      if (!entry || !isResolved(entry)) await this.#ask(k);
+      if (!entry || !isResolved(entry)) unresolved.push(k);
     }
+    await this.#ask(unresolved);
   }
 
   async #apply(added: string[], gone: NextHopStatus[]): Promise<void> {
     const stillUsed = new Set([...this.#kept.values()].map((kept) => kept.nextHop));
-    for (const kept of gone) {
-      /* Only an on-link backend's own entry, and only when no other backend goes through it. */
-      if (kept.dev === null || kept.nextHop !== kept.backend || stillUsed.has(kept.nextHop)) continue;
-      await this.#network.forget(kept.nextHop, kept.dev).catch((error: Error) => {
-        /* Already gone (flushed, interface down): nothing to undo. */
-        if (!/No such file|Cannot find/.test(error.message)) this.#log('warn', `forgetting the neighbour entry of ${kept.nextHop}: ${error.message}`);
-      });
-    }
+    /* Only an on-link backend's own entry, and only when no other backend goes through it. */
+    const forgotten = gone.filter((kept) => kept.dev !== null && kept.nextHop === kept.backend && !stillUsed.has(kept.nextHop));
+    const errors = await this.#network.forget(forgotten.map((kept) => ({ address: kept.nextHop!, dev: kept.dev! })));
+    errors.forEach((error, index) => {
+      /* Already gone (flushed, interface down): nothing to undo. */
+      if (error && !/No such file|Cannot find/.test(error.message))
+        this.#log('warn', `forgetting the neighbour entry of ${forgotten[index]!.nextHop}: ${error.message}`);
+    });
     const routes = this.#network.routesTo(added);
-    for (const backend of added) {
+    const routed = added.flatMap((backend) => {
       const kept = this.#kept.get(backend);
-      if (kept && this.#route(kept, routes.get(backend)!)) await this.#ask(kept);
-    }
+      return kept && this.#route(kept, routes.get(backend)!) ? [kept] : [];
+    });
+    await this.#ask(routed);
   }
 
   /** The route to the backend now: its next hop and interface. False (logged once) when there is none. */
@@ -145,14 +152,21 @@ export class NextHopNeighbours {
     return true;
   }
 
-  async #ask(kept: NextHopStatus): Promise<void> {
-    try {
-      await this.#network.keepResolved(kept.nextHop!, kept.dev!);
-      kept.error = null;
-    } catch (error) {
-      const message = (error as Error).message;
-      if (kept.error !== message) this.#log('error', `backend ${kept.backend}: cannot keep the MAC of ${kept.nextHop} resolved: ${message}`);
-      kept.error = message;
+  /** Asks for each next hop's entry, once per next hop however many backends go through it; each backend records the answer. */
+  async #ask(kept: readonly NextHopStatus[]): Promise<void> {
+    const targets = new Map<string, NeighbourTarget>();
+    for (const k of kept) targets.set(neighbourKey(k.nextHop!, k.dev!), { address: k.nextHop!, dev: k.dev! });
+    const errors = await this.#network.keepResolved([...targets.values()]);
+    const errorOf = new Map([...targets.keys()].map((key, index) => [key, errors[index]]));
+    for (const k of kept) {
+      const error = errorOf.get(neighbourKey(k.nextHop!, k.dev!));
+      if (!error) {
+        k.error = null;
+        continue;
+      }
+      const message = /No buffer space/.test(error.message) ? `${error.message} (${TABLE_FULL})` : error.message;
+      if (k.error !== message) this.#log('error', `backend ${k.backend}: cannot keep the MAC of ${k.nextHop} resolved: ${message}`);
+      k.error = message;
     }
   }
 

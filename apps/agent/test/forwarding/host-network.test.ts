@@ -31,6 +31,33 @@ describe('host network, many at once', () => {
     assert.equal(network.routesTo([]).size, 0);
   });
 
+  it("neighbour changes: one spawn for many, and a failure in the middle is its own command's, the rest done", async () => {
+    const network = new KernelNetwork({ netns: LAB.balancer });
+    const targets = [
+      { address: '10.77.0.50', dev: LAB.balancerDev },
+      { address: '10.77.0.51', dev: 'nosuch0' },
+      { address: '10.77.0.52', dev: LAB.balancerDev },
+    ];
+    const asked = await network.keepResolved(targets);
+    assert.equal(asked[0], undefined);
+    assert.match(asked[1]?.message ?? '', /^ip neigh replace 10\.77\.0\.51 dev nosuch0 managed use: Cannot find device "nosuch0"/);
+    assert.equal(asked[2], undefined);
+    const table = await network.neighbours();
+    for (const address of ['10.77.0.50', '10.77.0.52'])
+      assert.ok(
+        table.some((entry) => entry.address === address),
+        `${address} asked for`,
+      );
+    /* Removing: an entry that is not there fails alone; the others go. */
+    const forgotten = await network.forget([targets[0]!, { address: '10.77.0.53', dev: LAB.balancerDev }, targets[2]!]);
+    assert.equal(forgotten[0], undefined);
+    assert.match(forgotten[1]?.message ?? '', /^ip neigh del 10\.77\.0\.53 dev lb0: /);
+    assert.equal(forgotten[2], undefined);
+    const after = await network.neighbours();
+    for (const address of ['10.77.0.50', '10.77.0.52']) assert.ok(!after.some((entry) => entry.address === address), `${address} removed`);
+    assert.deepEqual(await network.keepResolved([]), []);
+  });
+
   it("next-hop refresh: one table read finds a backend's entry, also under another spelling, and reports one without a route", async () => {
     const network = new KernelNetwork({ netns: LAB.balancer });
     const logs: string[] = [];
