@@ -239,6 +239,8 @@ export async function runAgent(argv: string[]): Promise<void> {
     }
     agent.ensureAdminTokenFile(settings.tokenFile);
     if (settings.adminPasswordFile) await agent.ensureFirstAdmin(settings.adminPasswordFile);
+    /* On a fresh start the program was verified meanwhile: in before anyone is served. */
+    await agent.attachDataplane();
     server = await startSocketServer({ socketPath: settings.socket, agent, onError: (m) => log('error', m) });
     log('info', `API on ${settings.socket}; admin token in ${settings.tokenFile}`);
     if (settings.metricsAddress) {

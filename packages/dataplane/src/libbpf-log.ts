@@ -24,6 +24,8 @@ const MAX_MESSAGE_CHARS = 64 * 1024;
 const ring: LibbpfMessage[] = [];
 let nextSeq = 0;
 let installed = false;
+/* The hook libbpf calls, kept to put it back after pauseLibbpfLog(). */
+let hook: unknown = null;
 const listeners = new Set<(message: LibbpfMessage) => void>();
 
 function record(level: number, text: string): void {
@@ -65,7 +67,21 @@ export function installLibbpfLog(): void {
   }
   const callback = koffi.register(onPrint, koffi.pointer(LibbpfPrintFn));
   libbpf.libbpf_set_print(callback);
+  hook = callback;
   installed = true;
+}
+
+/**
+ * libbpf says nothing until the returned resume() is called. For a call on
+ * another thread: each message there would wait for the main thread's loop
+ * (koffi runs the hook there), so a busy loop would stall the call.
+ */
+export function pauseLibbpfLog(): () => void {
+  if (hook === null) return () => {};
+  libbpf.libbpf_set_print(null);
+  return () => {
+    libbpf.libbpf_set_print(hook as bigint);
+  };
 }
 
 /** A position in the log; pass it to messagesSince() after a call. */

@@ -149,7 +149,10 @@ export const libbpf = {
     opts: null,
   ) => number,
   bpf_object__open_file: lib.func('void *bpf_object__open_file(const char *path, void *opts)') as (path: string, opts: null) => BpfObjectPtr | null,
-  bpf_object__load: lib.func('int bpf_object__load(void *obj)') as (obj: BpfObjectPtr) => number,
+  bpf_object__load: lib.func('int bpf_object__load(void *obj)') as ((obj: BpfObjectPtr) => number) & {
+    /** On a libuv thread, the loop going on meanwhile: done gets the return value. */
+    async(obj: BpfObjectPtr, done: (error: unknown, result: number) => void): void;
+  },
   bpf_object__close: lib.func('void bpf_object__close(void *obj)') as (obj: BpfObjectPtr) => void,
   bpf_object__find_map_by_name: lib.func('void *bpf_object__find_map_by_name(void *obj, const char *name)') as (
     obj: BpfObjectPtr,
@@ -163,6 +166,7 @@ export const libbpf = {
   bpf_object__pin_maps: lib.func('int bpf_object__pin_maps(void *obj, const char *path)') as (obj: BpfObjectPtr, path: string | null) => number,
 
   bpf_program__fd: lib.func('int bpf_program__fd(void *prog)') as (prog: BpfProgramPtr) => number,
+  bpf_program__set_autoload: lib.func('int bpf_program__set_autoload(void *prog, bool autoload)') as (prog: BpfProgramPtr, autoload: boolean) => number,
 
   bpf_map__name: lib.func('const char *bpf_map__name(void *map)') as (map: BpfMapPtr) => string,
   bpf_map__type: lib.func('int bpf_map__type(void *map)') as (map: BpfMapPtr) => number,

@@ -28,6 +28,7 @@ import { type Tunables, applyTunables, checkTunables, readTunables } from './tun
 import { programIdOfFd } from './program-info.js';
 import { type XdpMode, attachXdp, attachedProgramId, detachXdp, replaceXdp } from './xdp.js';
 import { withSignalsBlocked } from './signals.js';
+import { type VerifiedProgram, verifyInBackground } from './background-verify.js';
 
 export const PROGRAM_NAME = 'sluice_xdp';
 
@@ -68,6 +69,14 @@ export interface LoadOptions {
    * writers need no special case; the program never reads it. Never for the agent.
    */
   standInMaps?: Partial<Record<MapName, number>>;
+  /**
+   * On a fresh start (pinDir, no pinned map adopted): create and pin the maps
+   * now and verify the program on a libuv thread (background-verify.ts), so
+   * the caller can fill the maps meanwhile. Until programLoaded() resolves,
+   * programFd, programId, attach, replace and testRun throw. Any other start
+   * loads as usual.
+   */
+  verifyInBackground?: boolean;
 }
 
 export interface Dataplane {
@@ -78,6 +87,10 @@ export interface Dataplane {
   readonly programFd: number;
   /** Kernel id of the program, as attachedProgramId() reports it. */
   readonly programId: number;
+  /** Resolves once the program is loaded: at once, unless verifyInBackground put it on a thread; rejects with the load's error. */
+  programLoaded(): Promise<void>;
+  /** True while the program is being verified in the background (verifyInBackground). */
+  readonly programPending: boolean;
   readonly maps: DataplaneMaps;
   /** Maps taken over from pins (empty on a fresh start). */
   readonly adoptedMaps: readonly string[];
@@ -123,21 +136,24 @@ function* userMaps(obj: BpfObjectPtr): Generator<BpfMapPtr> {
 class LoadedDataplane implements Dataplane {
   closed = false;
   readonly maps: DataplaneMaps;
-  readonly programId: number;
+  #programFd: number | undefined;
+  #programId: number | undefined;
+  /** The object that holds the program when it was verified in the background. */
+  #programObj: BpfObjectPtr | undefined;
+  readonly #loaded: Promise<void>;
 
   constructor(
     readonly objectPath: string,
     readonly buildId: string,
     readonly pinDir: string | undefined,
     private readonly obj: BpfObjectPtr,
-    readonly programFd: number,
+    loading: number | (() => Promise<VerifiedProgram>),
     mapPtrs: Map<MapName, BpfMapPtr>,
     private readonly standIns: Map<MapName, MapInfo>,
     readonly adoptedMaps: readonly string[],
     private readonly migrations: MapMigration[],
     readonly program: { takenOver: boolean; why: string },
   ) {
-    this.programId = programIdOfFd(programFd);
     this.maps = createDataplaneMaps((name) => {
       const standIn = standIns.get(name);
       if (standIn) return standIn;
@@ -147,6 +163,52 @@ class LoadedDataplane implements Dataplane {
         checked('bpf_map__fd', `map "${name}"`, () => libbpf.bpf_map__fd(ptr)),
       );
     }, this);
+    if (typeof loading === 'number') {
+      this.#setProgram(loading);
+      this.#loaded = Promise.resolve();
+      return;
+    }
+    /* Started last: nothing after it can fail and leave the thread's object behind. */
+    this.#loaded = loading().then((verified) => {
+      /* Closed while the thread verified: nothing may use it now. */
+      if (this.closed) return libbpf.bpf_object__close(verified.obj);
+      this.#programObj = verified.obj;
+      this.#setProgram(verified.fd);
+    });
+    /* A failure is the caller's through programLoaded(); unawaited, it must not end the process. */
+    this.#loaded.catch(() => {});
+  }
+
+  #setProgram(fd: number): void {
+    this.#programFd = fd;
+    this.#programId = programIdOfFd(fd);
+  }
+
+  get programFd(): number {
+    if (this.#programFd === undefined) throw this.#notLoaded();
+    return this.#programFd;
+  }
+
+  get programId(): number {
+    if (this.#programId === undefined) throw this.#notLoaded();
+    return this.#programId;
+  }
+
+  programLoaded(): Promise<void> {
+    return this.#loaded;
+  }
+
+  get programPending(): boolean {
+    return this.#programFd === undefined;
+  }
+
+  #notLoaded(): DataplaneError {
+    return new DataplaneError({
+      call: 'dataplane',
+      subject: `"${this.objectPath}"`,
+      errno: osConstants.errno.EAGAIN,
+      detail: 'the program is still being verified (await programLoaded())',
+    });
   }
 
   get migratedMaps(): readonly string[] {
@@ -214,8 +276,9 @@ class LoadedDataplane implements Dataplane {
     /* A migration never finished: the old maps stay pinned and keep serving. */
     for (const m of this.migrations.splice(0)) m.abandon();
     libbpf.bpf_object__close(this.obj);
+    if (this.#programObj !== undefined) libbpf.bpf_object__close(this.#programObj);
     /* A program taken over was never the object's: its fd is ours. */
-    if (this.program.takenOver) libc.close(this.programFd);
+    if (this.program.takenOver && this.#programFd !== undefined) libc.close(this.#programFd);
     for (const standIn of this.standIns.values()) libc.close(standIn.fd);
   }
 }
@@ -227,6 +290,42 @@ function createStandIn(name: MapName, maxEntries: number): MapInfo {
     libbpf.bpf_map_create(spec.type, name, spec.key.size, spec.value.size, maxEntries, null),
   );
   return { name, fd, type: spec.type, keySize: spec.key.size, valueSize: spec.value.size, maxEntries };
+}
+
+const FRESH_START = 'a fresh start: no pinned map is adopted';
+
+/** Map sizes and load-time settings: what every object of a load is given alike. */
+function configureObject(obj: BpfObjectPtr, options: LoadOptions, objSubject: string): void {
+  for (const [name, entries] of Object.entries(options.maxEntries ?? {})) {
+    const map = libbpf.bpf_object__find_map_by_name(obj, name);
+    if (!map) {
+      throw new DataplaneError({
+        call: 'bpf_map__set_max_entries',
+        subject: `map "${name}"`,
+        errno: osConstants.errno.ENOENT,
+        detail: `no such map in ${objSubject}`,
+      });
+    }
+    checked('bpf_map__set_max_entries', `map "${name}", ${entries}`, () => libbpf.bpf_map__set_max_entries(map, entries!));
+  }
+  applyTunables(obj, options.tunables ?? {}, objSubject);
+}
+
+/** A second object of the same file, set up alike, each map pointed at the pin the first one made. */
+function openOverPins(objectPath: string, options: LoadOptions, pinDir: string): BpfObjectPtr {
+  const objSubject = JSON.stringify(objectPath);
+  const obj = checkedPointer('bpf_object__open_file', objSubject, () => libbpf.bpf_object__open_file(objectPath, null));
+  try {
+    configureObject(obj, options, objSubject);
+    for (const map of userMaps(obj)) {
+      const path = join(pinDir, libbpf.bpf_map__name(map));
+      checked('bpf_map__set_pin_path', `map "${libbpf.bpf_map__name(map)}", "${path}"`, () => libbpf.bpf_map__set_pin_path(map, path));
+    }
+    return obj;
+  } catch (error) {
+    libbpf.bpf_object__close(obj);
+    throw error;
+  }
 }
 
 export function loadDataplane(options: LoadOptions): Dataplane {
@@ -251,20 +350,7 @@ export function loadDataplane(options: LoadOptions): Dataplane {
       mapPtrs.set(name, map);
     }
 
-    for (const [name, entries] of Object.entries(options.maxEntries ?? {})) {
-      const map = mapPtrs.get(name as MapName);
-      if (!map) {
-        throw new DataplaneError({
-          call: 'bpf_map__set_max_entries',
-          subject: `map "${name}"`,
-          errno: osConstants.errno.ENOENT,
-          detail: `no such map in ${objSubject}`,
-        });
-      }
-      checked('bpf_map__set_max_entries', `map "${name}", ${entries}`, () => libbpf.bpf_map__set_max_entries(map, entries!));
-    }
-
-    applyTunables(obj, options.tunables ?? {}, objSubject);
+    configureObject(obj, options, objSubject);
 
     /* Before load: a layout mismatch must not get as far as creating a 2M-entry table. */
     const rawValueMaps = new Set(options.rawValueMaps ?? []);
@@ -300,26 +386,42 @@ export function loadDataplane(options: LoadOptions): Dataplane {
     let running: RunningBuild | string = 'no pin directory';
     if (pinDir !== undefined) {
       const everyMapAdopted = adopted.length === [...userMaps(obj)].length;
-      if (!reusePinned || adopted.length === 0) running = 'a fresh start: no pinned map is adopted';
+      if (!reusePinned || adopted.length === 0) running = FRESH_START;
       else if (!everyMapAdopted || migrations.length > 0) running = 'the maps are not all adopted as they are';
       else if (options.rawValueMaps?.length || missing.length > 0) running = 'an older build is timed (bench)';
       else running = findRunningBuild(pinDir, obj, buildId, [...userMaps(obj)]);
     }
-    /* Otherwise: creates (or reuses) maps, pins new ones at their pin path, and verifies the program. */
-    if (typeof running === 'string') checked('bpf_object__load', objSubject, () => withSignalsBlocked(() => libbpf.bpf_object__load(obj)));
-    const programFd =
-      typeof running === 'string' ? checked('bpf_program__fd', `program "${programName}"`, () => libbpf.bpf_program__fd(prog)) : running.programFd;
-    if (typeof running === 'string' && pinDir !== undefined) recordLoadedBuild(pinDir, programFd, buildId);
-    else if (typeof running !== 'string') takenOverFd = programFd;
+    let program: number | (() => Promise<VerifiedProgram>);
+    if (options.verifyInBackground && running === FRESH_START && pinDir !== undefined && missing.length === 0) {
+      /* Creates and pins the maps only; the program is verified beside them, on a second object over the same pins. */
+      checked('bpf_program__set_autoload', `program "${programName}"`, () => libbpf.bpf_program__set_autoload(prog, false));
+      checked('bpf_object__load', objSubject, () => libbpf.bpf_object__load(obj));
+      program = () =>
+        verifyInBackground(() => openOverPins(objectPath, options, pinDir), programName, objSubject).then((verified) => {
+          try {
+            recordLoadedBuild(pinDir, verified.fd, buildId);
+          } catch (error) {
+            libbpf.bpf_object__close(verified.obj);
+            throw error;
+          }
+          return verified;
+        });
+    } else {
+      /* Otherwise: creates (or reuses) maps, pins new ones at their pin path, and verifies the program. */
+      if (typeof running === 'string') checked('bpf_object__load', objSubject, () => withSignalsBlocked(() => libbpf.bpf_object__load(obj)));
+      program = typeof running === 'string' ? checked('bpf_program__fd', `program "${programName}"`, () => libbpf.bpf_program__fd(prog)) : running.programFd;
+      if (typeof running === 'string' && pinDir !== undefined) recordLoadedBuild(pinDir, program, buildId);
+      else if (typeof running !== 'string') takenOverFd = program;
+    }
     for (const m of migrations) {
       const map = checkedPointer('bpf_object__find_map_by_name', `map "${m.name}" in ${objSubject}`, () => libbpf.bpf_object__find_map_by_name(obj, m.name));
       m.copyFirst(checked('bpf_map__fd', `map "${m.name}"`, () => libbpf.bpf_map__fd(map)));
     }
     const standIns = new Map<MapName, MapInfo>();
     for (const name of missing) standIns.set(name, createStandIn(name, options.standInMaps![name]!));
-    const program =
+    const programState =
       typeof running === 'string' ? { takenOver: false, why: running } : { takenOver: true, why: 'the same build and load-time settings run on these maps' };
-    const dataplane = new LoadedDataplane(objectPath, buildId, pinDir, obj, programFd, mapPtrs, standIns, adopted, migrations, program);
+    const dataplane = new LoadedDataplane(objectPath, buildId, pinDir, obj, program, mapPtrs, standIns, adopted, migrations, programState);
     if (migrations.length > 0) {
       /*
        * From the swap until finishMigration() has copied the old program's

@@ -45,7 +45,7 @@ import { type IdentityChange, type IdentityCommit, type IdentityCommitOptions, l
 import { type FlowFilter, awaitFlowIndex, type listFlows } from '../conntrack/index.js';
 import type { EventLoopDelay, MetricsServer, MetricsServerOptions, MetricsSnapshot } from '../metrics/index.js';
 import { type BackendSignalSource, type Placement, type RatePoint, type StatsScope, readCounters, readTotals } from '../stats/index.js';
-import { type DataplaneOwnerOptions, startDataplane, teardownDataplane } from './dataplane-owner.js';
+import { type DataplaneOwnerOptions, finishDataplaneStart, startDataplane, teardownDataplane } from './dataplane-owner.js';
 import { log } from '../log.js';
 import { NextHopNeighbours, type NextHopStatus } from '../forwarding/next-hop-neighbours.js';
 import { checkForwardingChange } from '../forwarding/forwarding-rules.js';
@@ -218,7 +218,8 @@ export class Agent implements SluiceBackend {
     /* The store first: a bad data directory must fail before anything is attached. */
     const store = (this.#store = new Store(options.dataDir));
     try {
-      this.#dataplane = options.dataplane ?? startDataplane(options);
+      /* A fresh start's program is verified while the configuration is imported: runAgent attaches it (attachDataplane). */
+      this.#dataplane = options.dataplane ?? startDataplane({ ...options, verifyInBackground: true });
     } catch (error) {
       this.#store.close();
       throw error;
@@ -906,6 +907,11 @@ export class Agent implements SluiceBackend {
   }
 
   /** The process calls this once the API serves: from then on the VIPs may be announced. */
+  /** Waits for a program verified in the background and attaches it (a fresh start); at once otherwise. Before markReady. */
+  attachDataplane(): Promise<void> {
+    return finishDataplaneStart(this.#dataplane);
+  }
+
   markReady(): Promise<void> {
     this.#ready = true;
     this.#parts.eventLoop?.start();

@@ -31,7 +31,16 @@ export interface DataplaneOwnerOptions {
   hashSeed?: number;
   /** Write flow events for flow sync (the flow_events_on load-time setting): only a node with a sync peer drains them. */
   flowEvents?: boolean;
+  /**
+   * On a fresh start, verify the program on a thread while the caller fills
+   * the maps (LoadOptions.verifyInBackground); finishDataplaneStart() then
+   * attaches it. Other starts attach at once, as without it.
+   */
+  verifyInBackground?: boolean;
 }
+
+/* The data planes whose attach waits for their program's background verification. */
+const attachLater = new WeakMap<Dataplane, DataplaneOwnerOptions>();
 
 export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
   ensureBpffs(options.pinDir);
@@ -45,14 +54,10 @@ export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
       ...(options.hashSeed !== undefined ? { flow_hash_seed: BigInt(flowHashSeed(options.hashSeed)) } : {}),
       flow_events_on: options.flowEvents ? 1n : 0n,
     },
+    verifyInBackground: options.verifyInBackground,
   });
   if (dataplane.adoptedMaps.length > 0) log('info', `adopted ${dataplane.adoptedMaps.length} pinned maps from ${options.pinDir}`);
-  log(
-    'info',
-    dataplane.program.takenOver
-      ? `took over the running program (id ${dataplane.programId}): ${dataplane.program.why}, so it is not loaded and verified again`
-      : `loaded and verified the program (id ${dataplane.programId}): ${dataplane.program.why}`,
-  );
+  if (dataplane.programPending) log('info', `created and pinned the maps; verifying the program beside them (${dataplane.program.why})`);
   for (const change of dataplane.migratedMaps) log('info', `migrating pinned ${change}`);
   const tooBig = dataplane.tunables().too_big_answers_per_second;
   log('info', `ICMP too-big answers: ${tooBig === 0n ? 'never (--icmp-too-big-rate 0)' : `at most ${tooBig} a second`}`);
@@ -66,6 +71,27 @@ export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
    * not pass VIP traffic to the kernel until the first reconcile.
    */
   new VipFilterWriter(dataplane.maps.vipFilter).write([...dataplane.maps.vips.entries()].map(([key]) => key.addr));
+  if (dataplane.programPending) attachLater.set(dataplane, options);
+  else attachProgram(dataplane, options);
+  return dataplane;
+}
+
+/** After a background verification: waits for the program and attaches it. Nothing to do for any other start. */
+export async function finishDataplaneStart(dataplane: Dataplane): Promise<void> {
+  const options = attachLater.get(dataplane);
+  if (!options) return;
+  attachLater.delete(dataplane);
+  await dataplane.programLoaded();
+  attachProgram(dataplane, options);
+}
+
+function attachProgram(dataplane: Dataplane, options: DataplaneOwnerOptions): void {
+  log(
+    'info',
+    dataplane.program.takenOver
+      ? `took over the running program (id ${dataplane.programId}): ${dataplane.program.why}, so it is not loaded and verified again`
+      : `loaded and verified the program (id ${dataplane.programId}): ${dataplane.program.why}`,
+  );
   for (const ifname of options.interfaces) {
     const attached = dataplane.attachedProgramId(ifname, options.xdpMode);
     if (attached === undefined) {
@@ -80,7 +106,6 @@ export function startDataplane(options: DataplaneOwnerOptions): Dataplane {
   }
   /* Right after the swap: the old program has stopped writing the old maps. */
   for (const done of dataplane.finishMigration()) log('info', `migrated ${done}`);
-  return dataplane;
 }
 
 /** Takes the balancer out of the path: detach everywhere (XDP and the probes' steering), forget all state. */
