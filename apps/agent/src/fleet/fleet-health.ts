@@ -121,6 +121,20 @@ export class FleetHealth extends EventEmitter {
 
   setTargets(targets: HealthTarget[]): void {
     this.#targets.clear();
+    this.#adopt(targets);
+  }
+
+  /**
+   * The targets of these services only (HealthChecker.setTargetsOf). The
+   * checker is still handed all of them: a fleet's change waits for etcd
+   * anyway, far longer than this walk.
+   */
+  setTargetsOf(services: ReadonlySet<string>, targets: HealthTarget[]): void {
+    for (const [key, target] of this.#targets) if (services.has(target.service)) this.#targets.delete(key);
+    this.#adopt(targets);
+  }
+
+  #adopt(targets: HealthTarget[]): void {
     for (const target of targets) this.#targets.set(keyOf(target.service, target.endpoint), target);
     if (this.checking) {
       this.#options.local.setTargets(this.#localTargets());

@@ -22,6 +22,7 @@ export interface ForwardingContext {
   tunnel: TunnelSources;
 }
 
+/** `after`: the services the change wrote; `before`: what they were (the specs it replaced or removed), by name. */
 export function checkForwardingChange(before: readonly ServiceSpec[], after: readonly ServiceSpec[], context: ForwardingContext): void {
   const previous = new Map(before.map((service) => [serviceName(service), service]));
   /* Every route the checks below read, asked in one question: an import of thousands of dsr backends asked one at a time took a minute. */

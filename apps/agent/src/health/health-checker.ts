@@ -81,6 +81,8 @@ export declare interface HealthChecker {
 
 export class HealthChecker extends EventEmitter {
   readonly #targets = new Map<string, TargetState>();
+  /* The keys of #targets by service, so that one service's targets are found without a walk over all. */
+  readonly #keysByService = new Map<string, Set<string>>();
   readonly #random: () => number;
   readonly #router: ProbeRouter | undefined;
   #stopped = false;
@@ -98,18 +100,40 @@ export class HealthChecker extends EventEmitter {
    * (pending, or as their initialUp says).
    */
   setTargets(targets: HealthTarget[]): void {
+    this.setTargetsOf(new Set([...this.#keysByService.keys(), ...targets.map((target) => target.service)]), targets);
+  }
+
+  /**
+   * The backends to check of these services only, as setTargets treats
+   * them; other services' targets stay as they are. A change to one service
+   * then costs its own backends, not the whole configuration's (issue 14:
+   * 4,096 health-checked backends took about 2 ms per change).
+   */
+  setTargetsOf(services: ReadonlySet<string>, targets: HealthTarget[]): void {
     if (this.#stopped) throw new Error('HealthChecker is stopped');
     const wanted = new Map<string, HealthTarget>();
     for (const target of targets) {
       validate(target);
+      if (!services.has(target.service)) throw new Error(`health target ${target.endpoint} of ${target.service} is outside the services being set`);
       wanted.set(keyOf(target.service, target.endpoint), target);
     }
-    for (const [key, state] of this.#targets) {
-      if (wanted.has(key)) continue;
-      this.#cancel(state);
-      this.#targets.delete(key);
+    /* Ports of probes steered through the data path, freed when their target goes or turns nat. */
+    const unsteered: string[] = [];
+    for (const service of services) {
+      const keys = this.#keysByService.get(service);
+      if (!keys) continue;
+      for (const key of keys) {
+        if (wanted.get(key)?.dataPath) continue;
+        const state = this.#targets.get(key)!;
+        if (state.target.dataPath) unsteered.push(key);
+        if (wanted.has(key)) continue;
+        this.#cancel(state);
+        this.#targets.delete(key);
+        keys.delete(key);
+      }
+      if (keys.size === 0) this.#keysByService.delete(service);
     }
-    this.#router?.retain(new Set([...wanted].filter(([, t]) => t.dataPath).map(([key]) => key)));
+    if (unsteered.length > 0) this.#router?.release(unsteered);
     for (const [key, target] of wanted) {
       const state = this.#targets.get(key);
       if (!state) {
@@ -166,6 +190,9 @@ export class HealthChecker extends EventEmitter {
       generation: 0,
     };
     this.#targets.set(key, state);
+    let keys = this.#keysByService.get(target.service);
+    if (!keys) this.#keysByService.set(target.service, (keys = new Set()));
+    keys.add(key);
     this.#start(state);
   }
 

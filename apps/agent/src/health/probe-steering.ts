@@ -59,8 +59,8 @@ export interface ProbeSteeringOptions {
 export interface ProbeRouter {
   /** The local port to probe `key` from, its entry written. Throws, saying why, when it cannot be steered. */
   portFor(key: string, path: DataPathProbe): number;
-  /** Frees the ports of every key not in `keep`. */
-  retain(keep: ReadonlySet<string>): void;
+  /** Frees the ports of these keys (a key without one is skipped). */
+  release(keys: Iterable<string>): void;
 }
 
 const MODE_CODE = { dsr: SluiceForwardingMode.MODE_DSR, ipip: SluiceForwardingMode.MODE_IPIP, gue: SluiceForwardingMode.MODE_GUE } as const;
@@ -129,9 +129,10 @@ export class ProbeSteering implements ProbeRouter {
     return port;
   }
 
-  retain(keep: ReadonlySet<string>): void {
-    for (const [key, port] of this.#reserved) {
-      if (keep.has(key)) continue;
+  release(keys: Iterable<string>): void {
+    for (const key of keys) {
+      const port = this.#reserved.get(key);
+      if (port === undefined) continue;
       this.#reserved.delete(key);
       this.#written.delete(port);
       this.#program.maps.probes.delete({ source_port: port });

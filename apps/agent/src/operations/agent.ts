@@ -429,15 +429,19 @@ export class Agent implements SluiceBackend {
    * Tells the checker what the store wants checked. A backend new to the
    * checker starts as the maps have it (adopted at start, or serving before
    * its service gained a check) and pending if the maps lack it: so it gets
-   * no flow before its first passing check. Runs before each reconcile.
+   * no flow before its first passing check. Runs before each reconcile:
+   * for a change, on the services it wrote only (`services`), so that its
+   * cost does not grow with the configuration.
    */
-  #syncHealthTargets(): void {
-    const targets: HealthTarget[] = this.#store.services.healthChecked().map(({ vip, vipPort, mode, ...target }) => ({
+  #syncHealthTargets(services?: ReadonlySet<string>): void {
+    const checked = services ? this.#store.services.healthCheckedOf(services) : this.#store.services.healthChecked();
+    const targets: HealthTarget[] = checked.map(({ vip, vipPort, mode, ...target }) => ({
       ...target,
       ...(mode === 'nat' ? {} : { dataPath: { mode, vip, vipPort, backend: target.address } }),
       initialUp: this.#reconciler.carriesFlows(target.service, target.endpoint),
     }));
-    this.#health.setTargets(targets);
+    if (services) this.#health.setTargetsOf(services, targets);
+    else this.#health.setTargets(targets);
     this.#statusCache = undefined;
   }
 
@@ -472,8 +476,9 @@ export class Agent implements SluiceBackend {
         for (const record of outcome.audit) this.#store.audit.append(caller, record, now);
         reconcileStarted = true;
         /* Before the reconcile: a backend this change adds is pending, not up-until-told-otherwise. */
-        this.#syncHealthTargets();
-        this.#applyChanged(this.#store.services.takeChanged());
+        const changed = this.#store.services.takeChanged();
+        this.#syncHealthTargets(changed);
+        this.#applyChanged(changed);
         return outcome.result;
       });
       this.#reconciled = true;
@@ -550,8 +555,9 @@ export class Agent implements SluiceBackend {
     const applyToCopy = (write: (now: number) => void) => {
       if (this.#stopped) return;
       this.#store.transaction(() => write(Date.now()));
-      this.#syncHealthTargets();
-      this.#reconcileStore([...this.#store.services.takeChanged()]);
+      const changed = this.#store.services.takeChanged();
+      this.#syncHealthTargets(changed);
+      this.#reconcileStore([...changed]);
     };
     const copyAudit = (audit: Parameters<FleetSink['apply']>[1]) => {
       for (const entry of audit) this.#store.audit.appendShared(entry.key, entry.actor, entry.record, entry.at);
@@ -601,10 +607,17 @@ export class Agent implements SluiceBackend {
   checkForwarding<T>(change: () => T): T {
     const before = this.#store.services.desired();
     const result = change();
-    /* The store keeps an unchanged service's spec as the same object: only what the change wrote is checked. */
+    const after = this.#store.services.desired();
+    /*
+     * The store keeps an unchanged service's spec as the same object: only
+     * what the change wrote is checked, beside what it replaced (no name is
+     * formatted for the services it left alone).
+     */
     const unchanged = new Set(before);
-    const changed = this.#store.services.desired().filter((service) => !unchanged.has(service));
-    checkForwardingChange(before, changed, { network: this.#parts.network, tunnel: this.#tunnel });
+    const changed = after.filter((service) => !unchanged.has(service));
+    const kept = new Set(after);
+    const replaced = before.filter((service) => !kept.has(service));
+    checkForwardingChange(replaced, changed, { network: this.#parts.network, tunnel: this.#tunnel });
     return result;
   }
 

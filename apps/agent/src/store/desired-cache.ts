@@ -134,6 +134,11 @@ export class DesiredCache {
     return this.order.flatMap((name) => services.get(name)!.healthChecked);
   }
 
+  healthCheckedOf(names: Iterable<string>): HealthCheckedBackend[] {
+    const services = this.fresh();
+    return [...names].flatMap((name) => services.get(name)?.healthChecked ?? []);
+  }
+
   /** The map with every stale service read again (the first call reads them all, in two queries). */
   private fresh(): Map<string, Cached> {
     if (!this.services) {

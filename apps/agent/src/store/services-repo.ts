@@ -313,6 +313,11 @@ export class ServicesRepo {
     return this.desiredCache.healthChecked();
   }
 
+  /** healthChecked() of the named services only (none for a service not in the store). */
+  healthCheckedOf(names: Iterable<string>): readonly HealthCheckedBackend[] {
+    return this.desiredCache.healthCheckedOf(names);
+  }
+
   backend(service: string, endpoint: string): BackendRow | undefined {
     const row = prepared(this.db, `${BACKEND_SELECT} WHERE s.name = ? AND b.endpoint = ?`).get(service, endpoint) as RawBackend | undefined;
     return row && toBackend(row);

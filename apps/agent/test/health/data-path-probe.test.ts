@@ -20,14 +20,14 @@ const PROBE_PORT = 61000 + Math.floor(Math.random() * 4000);
 
 class RecordingRouter implements ProbeRouter {
   readonly asked: { key: string; path: DataPathProbe }[] = [];
-  kept: string[] = [];
+  released: string[] = [];
   constructor(readonly port: number) {}
   portFor(key: string, path: DataPathProbe): number {
     this.asked.push({ key, path });
     return this.port;
   }
-  retain(keep: ReadonlySet<string>): void {
-    this.kept = [...keep];
+  release(keys: Iterable<string>): void {
+    this.released.push(...keys);
   }
 }
 
@@ -87,7 +87,7 @@ describe('data-path health probes', () => {
       assert.equal(health.up, true);
       assert.deepEqual(vip.remotePorts, [router.port, router.port, router.port]);
       assert.deepEqual(router.asked[0], { key: `${target.service}\n${target.endpoint}`, path: target.dataPath });
-      assert.deepEqual(router.kept, [`${target.service}\n${target.endpoint}`]);
+      assert.deepEqual(router.released, [], 'a target still checked through the data path keeps its port');
     });
   }
 
@@ -117,7 +117,7 @@ describe('data-path health probes', () => {
       portFor: () => {
         throw new Error('no free health probe port: all 2 from 61000 are in use');
       },
-      retain: () => {},
+      release: () => {},
     };
     const checker = new HealthChecker({ router, random: () => 0 });
     cleanup.push(() => checker.stop());
@@ -144,8 +144,11 @@ describe('data-path health probes', () => {
     const nat: HealthTarget = { service: 's1', endpoint: '198.19.0.11:80', address: '198.19.0.11', port: 80, check };
     const dsr: HealthTarget = { ...nat, service: 's2', dataPath: { mode: 'dsr', vip: '198.18.100.2', vipPort: 80, backend: '198.19.0.11' } };
     checker.setTargets([nat, dsr]);
-    assert.deepEqual(router.kept, ['s2\n198.19.0.11:80']);
+    assert.deepEqual(router.released, []);
     checker.setTargets([nat]);
-    assert.deepEqual(router.kept, []);
+    assert.deepEqual(router.released, ['s2\n198.19.0.11:80']);
+    checker.setTargets([{ ...nat, dataPath: { mode: 'dsr', vip: '198.18.100.1', vipPort: 80, backend: '198.19.0.11' } }]);
+    checker.setTargets([nat]);
+    assert.deepEqual(router.released, ['s2\n198.19.0.11:80', 's1\n198.19.0.11:80'], 'a target that turns nat frees its port');
   });
 });

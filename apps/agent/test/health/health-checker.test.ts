@@ -159,6 +159,38 @@ describe('HealthChecker', () => {
     assert.equal(checker.isUp('198.18.100.1:80/tcp', `127.0.0.1:${b.port}`), true, 'an unknown backend reads as up');
   });
 
+  it("setTargetsOf replaces the named services' targets only, and refuses a target of another service", async () => {
+    const a = track(await tcpServer());
+    const b = track(await tcpServer());
+    const c = track(await tcpServer());
+    const checker = track(new HealthChecker());
+    const other = '198.18.100.2:80/tcp';
+    checker.setTargets([target(a), { ...target(b), service: other }]);
+    await until(checker, 'successes', () => checker.status().every((h) => h.consecutiveSuccesses >= 2));
+    const bBefore = checker.status().find((h) => h.service === other)!;
+    /* The first service loses a and gains c; the other service is not named, so b stays as it was. */
+    checker.setTargetsOf(new Set(['198.18.100.1:80/tcp']), [target(c)]);
+    const now = checker.status();
+    assert.deepEqual(now.map((h) => h.endpoint).sort(), [`127.0.0.1:${b.port}`, `127.0.0.1:${c.port}`].sort());
+    const bAfter = now.find((h) => h.service === other)!;
+    assert.ok(bAfter.consecutiveSuccesses >= bBefore.consecutiveSuccesses, "the other service's target kept its counters");
+    assert.equal(now.find((h) => h.endpoint.endsWith(`:${c.port}`))!.pending, true, 'the new target starts pending');
+    assert.throws(() => checker.setTargetsOf(new Set([other]), [target(a)]), /outside the services being set/);
+    assert.equal(checker.status().length, 2, 'a refused call changes nothing');
+    /* A service named with no targets loses them all; a's checks stopped with its removal. */
+    checker.setTargetsOf(new Set([other]), []);
+    assert.deepEqual(
+      checker.status().map((h) => h.endpoint),
+      [`127.0.0.1:${c.port}`],
+    );
+    await until(checker, 'c up', () => checker.status()[0]!.up);
+    /* Three more intervals of c's checks: a's would have come in them. */
+    const aProbes = a.connections.length;
+    const cProbes = c.connections.length;
+    await until(checker, 'three more checks of c', () => c.connections.length >= cProbes + 3);
+    assert.equal(a.connections.length, aProbes, 'the removed target is probed no more');
+  });
+
   it('starts a target down when told to, and brings it up after rise successes', async () => {
     const server = track(await tcpServer());
     const checker = track(new HealthChecker());

@@ -66,7 +66,7 @@ describe('ProbeSteering', () => {
     assert.deepEqual([...entry.backend.subarray(0, 4)], [198, 19, 0, 12]);
     assert.deepEqual([...entry.outer_source.subarray(0, 4)], [198, 19, 0, 2]);
     assert.throws(() => steering.portFor('c', gue), /no free health probe port: all 2 from 61000 are in use/);
-    steering.retain(new Set(['b']));
+    steering.release(['a', 'c']);
     assert.equal(steering.program.maps.probes.lookup({ source_port: 61000 }), undefined, "a's entry is gone");
     assert.equal(steering.portFor('c', gue), 61000, "c gets a's freed port");
   });

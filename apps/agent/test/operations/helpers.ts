@@ -45,6 +45,9 @@ export class ManualHealth extends EventEmitter implements HealthSource {
   setTargets(targets: HealthTarget[]): void {
     this.targets = targets;
   }
+  setTargetsOf(services: ReadonlySet<string>, targets: HealthTarget[]): void {
+    this.targets = [...this.targets.filter((t) => !services.has(t.service)), ...targets];
+  }
   status(): BackendHealthStatus[] {
     return this.targets.map((t) => {
       const up = !this.down.has(`${t.service} ${t.endpoint}`);
@@ -65,13 +68,15 @@ export class ManualHealth extends EventEmitter implements HealthSource {
   isUp(service: string, endpoint: string): boolean {
     return !this.down.has(`${service} ${endpoint}`);
   }
-  set(service: string, endpoint: string, up: boolean): void {
+  /** Resolves once the agent has reconciled the flip (on the event loop's next turn, as it does). */
+  set(service: string, endpoint: string, up: boolean): Promise<void> {
     if (up) this.down.delete(`${service} ${endpoint}`);
     else this.down.add(`${service} ${endpoint}`);
     this.emit(
       'change',
       this.status().find((s) => s.service === service && s.endpoint === endpoint),
     );
+    return new Promise((resolve) => setImmediate(resolve));
   }
   stop(): void {}
 }
