@@ -16,6 +16,7 @@ import { sleep } from '../processes.js';
 import { BENCH_PIN_DIR, cleanBpffs, startAgent, stopAgent, type AgentHandle } from '../sluice-agent.js';
 import { type ApiChange, flipped, timeApiChange, visibleAfterRecord } from './api-latency.js';
 import { rssMb } from './agent-idle.js';
+import { startBackendResponder, type BackendResponder } from './backend-responder.js';
 
 export const SCALE_SERVICES = 256;
 export const SCALE_BACKENDS_PER_SERVICE = 16;
@@ -25,6 +26,22 @@ const START_GOAL_MS = 2_000;
 const RSS_GOAL_MB = 200;
 /* After ready: the first import's garbage is collected within a few seconds. */
 const RSS_SETTLE_MS = 3_000;
+
+/*
+ * Every backend is health-checked, as an operator's would be: a change must
+ * not cost more with 4,096 checked backends (it did: the checker's targets
+ * were all set again on every change). One listener in the namespace answers
+ * every backend's probe (backend-responder.ts). All but the add-backend
+ * service's: a backend added to a checked service takes no flow before its
+ * first check passes (up to a second later, by design), which is not the
+ * control plane's time.
+ */
+const HEALTH_CHECK = { type: 'tcp', intervalMs: 5_000, timeoutMs: 1_000, rise: 1, fall: 3 } as const;
+const BACKEND_PORT = 8080;
+/* Where backendAddress() puts them: 198.19.16.x to 198.19.47.x. */
+const BACKEND_PREFIXES = ['198.19.16.0/20', '198.19.32.0/20'];
+/* Within this after the first start every backend has passed its first check (they start pending, first checks spread over 1 s). */
+const ALL_UP_DEADLINE_MS = 30_000;
 
 const vip = (i: number) => ({ address: `198.18.${20 + (i >> 6)}.${(i & 63) + 1}`, port: 80, protocol: 'tcp' as const });
 /* Every backend is its own endpoint: one endpoint may serve at most 16 services. */
@@ -37,10 +54,10 @@ export function scaleConfig() {
     services: Array.from({ length: SCALE_SERVICES }, (_, i) => ({
       ...vip(i),
       algorithm: i % 2 === 0 ? 'maglev' : 'weighted-round-robin',
-      healthCheck: { type: 'none' },
+      healthCheck: i === ADD_TARGET ? ({ type: 'none' } as const) : HEALTH_CHECK,
       backends: Array.from({ length: SCALE_BACKENDS_PER_SERVICE - (i === ADD_TARGET ? 2 : 0) }, (_, j) => ({
         address: backendAddress(i, j),
-        port: 8080,
+        port: BACKEND_PORT,
         weight: 1,
       })),
     })),
@@ -88,7 +105,9 @@ export const SCALE_FIGURES = {
 };
 
 const backendCount = () => scaleConfig().services.reduce((n, s) => n + s.backends.length, 0);
-const SETUP = () => `${SCALE_SERVICES} services (half maglev, half weighted-round-robin), ${backendCount()} backends, no health checks`;
+const checkedCount = () => scaleConfig().services.reduce((n, s) => n + (s.healthCheck.type === 'none' ? 0 : s.backends.length), 0);
+const SETUP = () =>
+  `${SCALE_SERVICES} services (half maglev, half weighted-round-robin), ${backendCount()} backends, ${checkedCount()} of them TCP-checked every ${HEALTH_CHECK.intervalMs / 1000} s (one listener in the namespace answers them all)`;
 
 const goalRecord = (name: string, value: number, unit: string, goal: number, note: string) => againstGoal('control-plane', name, unit, goal, value, note);
 
@@ -109,10 +128,13 @@ async function timedStart(namespace: string, interfaces: string[], restart: bool
 export async function measureAtScale(namespace: string, interfaces: string[], samples: number, log: (m: string) => void): Promise<BenchRecord[]> {
   const records: BenchRecord[] = [];
   let agent: AgentHandle | undefined;
+  let responder: BackendResponder | undefined;
   try {
+    responder = await startBackendResponder(namespace, BACKEND_PREFIXES, BACKEND_PORT);
     log(`the agent with ${SETUP()}: first start`);
     const first = await timedStart(namespace, interfaces, false);
     agent = first.agent;
+    log(`first start log:\n${agent.log()}`);
     records.push(
       goalRecord(
         SCALE_FIGURES.start,
@@ -127,6 +149,7 @@ export async function measureAtScale(namespace: string, interfaces: string[], sa
       goalRecord(SCALE_FIGURES.rss, rssMb(agent.pid), 'MB', RSS_GOAL_MB, `VmRSS ${RSS_SETTLE_MS / 1000} s after the first start's ready, ${SETUP()}`),
     );
     const client = agent.client();
+    await allBackendsUp(client);
     const pinned = openPinnedMaps(BENCH_PIN_DIR);
     try {
       for (const { service, change } of changes) {
@@ -162,7 +185,21 @@ export async function measureAtScale(namespace: string, interfaces: string[], sa
     for (const name of all) if (!done.has(name)) records.push(notMeasured('control-plane', name, name.endsWith('rss') ? 'MB' : 'ms', reason));
   } finally {
     await stopAgent(agent);
+    await responder?.stop();
     cleanBpffs();
   }
   return records;
+}
+
+/** Waits until the agent reports every backend up: a change's table is only visible with its backends in it. */
+async function allBackendsUp(client: ReturnType<AgentHandle['client']>): Promise<void> {
+  const deadline = Date.now() + ALL_UP_DEADLINE_MS;
+  let down = -1;
+  while (Date.now() < deadline) {
+    const checked = (await client.health.list.query()).filter((backend) => backend.checkType !== 'none');
+    down = checked.filter((backend) => !backend.up).length;
+    if (checked.length === checkedCount() && down === 0) return;
+    await sleep(250);
+  }
+  throw new Error(`${down} of ${checkedCount()} checked backends were not up within ${ALL_UP_DEADLINE_MS} ms of the start`);
 }
