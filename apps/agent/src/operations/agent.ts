@@ -147,9 +147,6 @@ export interface BackendFacts {
   up: boolean;
 }
 
-/* Services whose health flips one turn of the event loop reconciles (about 2 ms each for a Maglev service of 16). */
-const FLIPPED_SERVICES_PER_TURN = 8;
-
 export class Agent implements SluiceBackend {
   readonly startedAt = Date.now();
   readonly #dataplane: Dataplane;
@@ -176,9 +173,6 @@ export class Agent implements SluiceBackend {
   #drainTimer: NodeJS.Timeout | undefined;
   #fullReconcileTimer: NodeJS.Timeout | undefined;
   #stopped = false;
-  /* Services with a health flip not reconciled yet, and the turn that will (#reconcileFlipped). */
-  readonly #flippedServices = new Set<string>();
-  #flipReconcile: NodeJS.Immediate | undefined;
   /** A pass of #expireDrains is running (it awaits the conntrack worker). */
   #expiringDrains = false;
   /** Backend ids whose end-flows job is running: a removed one is freed when its job ends. */
@@ -291,7 +285,7 @@ export class Agent implements SluiceBackend {
         log('info', `backend ${status.endpoint} of ${status.service} is ${status.up ? 'up' : 'down'}`);
         agent.#recordHealthChange(status);
         agent.#statusCache = undefined;
-        agent.#reconcileFlipped(status.service);
+        agent.#reconcileStore([status.service]);
       });
       agent.#neighbours.start();
       agent.#parts.conntrack?.start();
@@ -391,34 +385,6 @@ export class Agent implements SluiceBackend {
 
   /** Each backend's last recorded health (absent: pending, or as adopted at start): the "before" of its next entry. */
   readonly #recordedUp = new Map<string, boolean>();
-
-  /*
-   * A flip is reconciled on a later turn of the event loop, with every other
-   * flip of its service that came meanwhile: a service is then rebuilt once
-   * for many flipped backends, not once for each. A fresh start with 4,080
-   * checked backends saw each of them come up within a second, one Maglev
-   * build each (about 2 ms) on the thread that serves the API. At most
-   * FLIPPED_SERVICES_PER_TURN services per turn, so that the API and the
-   * probes' own results get the loop between them. A lone flip waits only
-   * for the current turn to end.
-   */
-  #reconcileFlipped(service: string): void {
-    this.#flippedServices.add(service);
-    this.#flipReconcile ??= setImmediate(() => this.#reconcileSomeFlipped());
-  }
-
-  #reconcileSomeFlipped(): void {
-    this.#flipReconcile = undefined;
-    if (this.#stopped) return;
-    const services: string[] = [];
-    for (const service of this.#flippedServices) {
-      if (services.length === FLIPPED_SERVICES_PER_TURN) break;
-      services.push(service);
-      this.#flippedServices.delete(service);
-    }
-    this.#reconcileStore(services);
-    if (this.#flippedServices.size > 0) this.#flipReconcile = setImmediate(() => this.#reconcileSomeFlipped());
-  }
 
   /* A transition is the system's own audit entry, so charts and the health timeline read it back (audit.events). */
   #recordHealthChange(status: BackendHealthStatus): void {
@@ -1200,7 +1166,6 @@ export class Agent implements SluiceBackend {
     clearInterval(this.#drainTimer);
     clearInterval(this.#fullReconcileTimer);
     clearInterval(this.#announceTimer);
-    clearImmediate(this.#flipReconcile);
     /* Normally stopped (and awaited) by the process first; this covers a failed start. */
     void this.#speaker?.stop();
     void this.#neighbours.stop();

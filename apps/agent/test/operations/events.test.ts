@@ -33,8 +33,8 @@ describe('audit.events', () => {
 
   test('a health transition is a system entry with the backend, its service and the reason', T, async () => {
     const since = await freshSince();
-    await t.health.set(WEB, be(1), false);
-    await t.health.set(WEB, be(1), true);
+    t.health.set(WEB, be(1), false);
+    t.health.set(WEB, be(1), true);
     const health = (await viewer().audit.events({ service: WEB, since })).items.filter((e) => e.action.startsWith('health.'));
     assert.deepEqual(
       health.map((e) => ({ actor: e.actor, action: e.action, target: e.target, before: e.before, after: e.after })),

@@ -68,15 +68,13 @@ export class ManualHealth extends EventEmitter implements HealthSource {
   isUp(service: string, endpoint: string): boolean {
     return !this.down.has(`${service} ${endpoint}`);
   }
-  /** Resolves once the agent has reconciled the flip (on the event loop's next turn, as it does). */
-  set(service: string, endpoint: string, up: boolean): Promise<void> {
+  set(service: string, endpoint: string, up: boolean): void {
     if (up) this.down.delete(`${service} ${endpoint}`);
     else this.down.add(`${service} ${endpoint}`);
     this.emit(
       'change',
       this.status().find((s) => s.service === service && s.endpoint === endpoint),
     );
-    return new Promise((resolve) => setImmediate(resolve));
   }
   stop(): void {}
 }

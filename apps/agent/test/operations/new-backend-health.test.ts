@@ -93,8 +93,6 @@ describe('a backend added to a running service with a check', () => {
 
     mock.timers.tick(0);
     await until('the first pass', () => t.agent.isUp(service, endpoint(live)));
-    /* The flip is reconciled on the event loop's next turn. */
-    await until('the reconcile of the flip', () => tableBackendIds(service).has(id));
     const row = (await t.as('viewer').backends.list({ service })).find((b) => b.endpoint === endpoint(live))!;
     assert.deepEqual(
       [row.eligible, row.health?.up, row.health?.pending, row.health?.consecutiveSuccesses],

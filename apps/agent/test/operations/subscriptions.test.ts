@@ -47,12 +47,12 @@ test('health.changes yields a flip as it happens', T, async () => {
   const subscribed = listening(t.health, 'change');
   const next = first(feed);
   await subscribed;
-  await t.health.set(WEB, '198.19.2.2:8080', false);
+  t.health.set(WEB, '198.19.2.2:8080', false);
   const change = await next;
   assert.equal(change.endpoint, '198.19.2.2:8080');
   assert.equal(change.up, false);
   assert.equal(change.state, 'ready');
-  await t.health.set(WEB, '198.19.2.2:8080', true);
+  t.health.set(WEB, '198.19.2.2:8080', true);
 });
 
 test('backends.watch yields the backends at once and then every interval', T, async () => {

@@ -248,7 +248,7 @@ test('a subscription streams server-sent events over the socket, and ends when t
       if (text.includes(endpoint)) resolve();
     }),
   );
-  await t.health.set(service, endpoint, false);
+  t.health.set(service, endpoint, false);
   await flipArrived;
   assert.match(text, /"up":false/);
 
@@ -262,7 +262,7 @@ test('a subscription streams server-sent events over the socket, and ends when t
   req.destroy();
   await unsubscribed;
   assert.equal(t.health.listenerCount('change'), listenersBefore, 'the subscription let go of the health feed');
-  await t.health.set(service, endpoint, true);
+  t.health.set(service, endpoint, true);
   await client(admin).services.delete.mutate({ service });
 });
 
