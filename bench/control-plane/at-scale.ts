@@ -134,7 +134,14 @@ export async function measureAtScale(namespace: string, interfaces: string[], sa
     log(`the agent with ${SETUP()}: first start`);
     const first = await timedStart(namespace, interfaces, false);
     agent = first.agent;
-    log(`first start log:\n${agent.log()}`);
+    /* Without the health checks' up/down lines: one per backend. */
+    log(
+      `first start log:\n${agent
+        .log()
+        .split('\n')
+        .filter((line) => !/ info +backend .* is (up|down)$/.test(line))
+        .join('\n')}`,
+    );
     records.push(
       goalRecord(
         SCALE_FIGURES.start,
