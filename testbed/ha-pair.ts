@@ -83,6 +83,8 @@ export interface Pair {
 export const SLUICE_BIN = join(REPO_ROOT, 'apps/agent/bin/sluice.mjs');
 
 const routerId = (prefix: string, name: string) => `${prefix}-${name}`;
+/* The agent's --sync-yield-file, keepalived's track_file: "1" while the node yields after a split brain. */
+export const yieldFileOf = (pair: Pair, name: string) => join(pair.runRoot, `${name}-yield`);
 
 /** keepalived's config for `node` at `priority`: the shipped template, filled in. */
 export function keepalivedConfig(pair: Pair, name: string, priority = PRIORITY[name]!): string {
@@ -95,6 +97,7 @@ export function keepalivedConfig(pair: Pair, name: string, priority = PRIORITY[n
     VRID,
     INTERFACE: p.node.front.interface,
     PRIORITY: priority,
+    YIELD_FILE: yieldFileOf(pair, name),
     VIPS: [...ha.vips.map((vip) => `${vip}/32 dev ${p.node.front.interface}`), `${ha.gateway.ipv4}/${ha.gateway.prefixLength} dev ${p.node.back.interface}`],
   });
 }
@@ -116,6 +119,8 @@ export async function startAgent(pair: Pair, name: string): Promise<AgentProcess
     `${peer.front.ipv4}:${SYNC_PORT}`,
     '--sync-key-file',
     pair.syncKeyFile,
+    '--sync-yield-file',
+    yieldFileOf(pair, name),
     ...(pair.agentArgs?.(name) ?? []),
   ]);
   /* Every thread (niceness is per thread on Linux; threads made later inherit it from their creator). */

@@ -20,6 +20,8 @@ export interface KeepalivedValues {
   VRID: number;
   INTERFACE: string;
   PRIORITY: number;
+  /** The agent's --sync-yield-file. */
+  YIELD_FILE: string;
   /** "ADDRESS/LEN dev IFNAME", one per VIP. */
   VIPS: string[];
 }

@@ -12,6 +12,7 @@ import { claimAgentLock } from './agent-lock.js';
 import { readConfigDocument } from './config-file.js';
 import { readBgpSettings } from './announce/index.js';
 import { readSyncKey } from './sync/sync-settings.js';
+import { YieldFile } from './sync/yield-file.js';
 import { UsageError, parseFlags } from './cli/args.js';
 import { log } from './log.js';
 import { type AgentSettings, readSettingsFile, resolveSettings, tunnelOptionsOf } from './settings.js';
@@ -49,6 +50,7 @@ const AGENT_FLAGS = {
   'sync-listen': { type: 'string' },
   'sync-peer': { type: 'string' },
   'sync-key-file': { type: 'string' },
+  'sync-yield-file': { type: 'string' },
   store: { type: 'string' },
   'store-ca-file': { type: 'string' },
   'store-cert-file': { type: 'string' },
@@ -120,8 +122,8 @@ function settingsFromFlags(values: AgentFlagValues) {
     storePasswordFile: values['store-password-file'],
     nodeName: values['node-name'],
     sync:
-      (values['sync-listen'] ?? values['sync-peer'] ?? values['sync-key-file'])
-        ? { listen: values['sync-listen'], peer: values['sync-peer'], keyFile: values['sync-key-file'] }
+      (values['sync-listen'] ?? values['sync-peer'] ?? values['sync-key-file'] ?? values['sync-yield-file'])
+        ? { listen: values['sync-listen'], peer: values['sync-peer'], keyFile: values['sync-key-file'], yieldFile: values['sync-yield-file'] }
         : undefined,
   };
 }
@@ -201,6 +203,8 @@ export async function runAgent(argv: string[]): Promise<void> {
   const bgp = settings.bgpConfig ? readBgpSettings(settings.bgpConfig) : undefined;
   /* A missing or weak sync key stops the agent here too. */
   const syncKey = settings.sync ? readSyncKey(settings.sync.keyFile) : undefined;
+  /* And a yield file that cannot be written (it is written "0" here). */
+  const yieldFile = settings.sync?.yieldFile ? new YieldFile(settings.sync.yieldFile) : undefined;
   /* Bad store settings (a missing TLS or password file, a store that refuses them) stop the agent here too. */
   const fleet = await fleetOf(settings);
   /* First, before the store, the program or the socket: a second agent must refuse with all of them untouched. */
@@ -225,7 +229,9 @@ export async function runAgent(argv: string[]): Promise<void> {
     tunnel: tunnelOptionsOf(settings),
     version: AGENT_VERSION,
     ...(bgp ? { bgp: { settings: bgp, runDir: bgp.runDir ?? join(settings.dataDir, 'bgp') } } : {}),
-    ...(settings.sync && syncKey ? { sync: { listen: settings.sync.listen, peer: settings.sync.peer, key: syncKey } } : {}),
+    ...(settings.sync && syncKey
+      ? { sync: { listen: settings.sync.listen, peer: settings.sync.peer, key: syncKey, ...(yieldFile ? { yieldFile } : {}) } }
+      : {}),
     ...(fleet ? { fleet } : {}),
   });
   let server: Server | undefined;

@@ -96,7 +96,7 @@ export const agentSettingsSchema = z
     readyFile: z.string().optional(),
     /** BGP speaker settings (announce/bgp-settings.ts): with it the agent runs BIRD and announces the VIPs it can serve. */
     bgpConfig: z.string().optional(),
-    /** Flow sync with the active/standby peer (sync/sync-settings.ts): listen, peer, keyFile. */
+    /** Flow sync with the active/standby peer (sync/sync-settings.ts): listen, peer, keyFile, yieldFile. */
     sync: syncSettingsSchema.optional(),
     /** Where the desired state lives (fleet/store-address.ts): sqlite (this node's own), or a fleet's etcd. */
     store: z
@@ -151,7 +151,7 @@ function withFormerNames(fromFile: Record<string, unknown>): Record<string, unkn
   return { ...rest, tokenFile: adminTokenFile };
 }
 
-/* The sync flags (--sync-listen, --sync-peer, --sync-key-file) override the file's sync settings one by one. */
+/* The sync flags (--sync-listen, --sync-peer, --sync-key-file, --sync-yield-file) override the file's sync settings one by one. */
 function withSyncFlags(fromFile: Record<string, unknown>, sync: unknown): unknown {
   if (sync === undefined) return fromFile.sync;
   const base = typeof fromFile.sync === 'object' && fromFile.sync !== null ? fromFile.sync : {};

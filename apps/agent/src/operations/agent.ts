@@ -35,6 +35,7 @@ import type { Dataplane } from '@sluice/dataplane';
 import { DataplaneError, FlowEventReader, SluiceForwardingMode } from '@sluice/dataplane';
 import { FlowSync } from '../sync/flow-sync.js';
 import { VipClaimTracker } from '../sync/vip-claim.js';
+import type { YieldFile } from '../sync/yield-file.js';
 import { hashSeedOfFlowSeed } from '@sluice/dataplane/lookup';
 import { ReconcileError, Reconciler, type ReconcilerLimits } from '../reconcile/reconciler.js';
 import { type AuditRecord, Store } from '../store/index.js';
@@ -104,7 +105,14 @@ export interface AgentOptions extends DataplaneOwnerOptions {
   /** Announce the VIPs over BGP through a BIRD this agent runs (announce/); its files go in runDir. */
   bgp?: { settings: BgpSettings; runDir: string };
   /** Flow sync with the active/standby peer (sync/): this node's listener, the peer's, and the shared key. */
-  sync?: { listen: { address: string; port: number }; peer: { address: string; port: number }; key: Buffer; refreshIntervalMs?: number };
+  sync?: {
+    listen: { address: string; port: number };
+    peer: { address: string; port: number };
+    key: Buffer;
+    refreshIntervalMs?: number;
+    /** keepalived's track_file for the split-brain yield (sync/yield-file.ts). */
+    yieldFile?: YieldFile;
+  };
   /** The fleet's store (fleet/): the desired state comes from there, and changes go there; the SQLite store is its local copy. */
   fleet?: { connect: (compat: FleetCompat) => EtcdFleet; startWaitMs?: number };
 }
@@ -1005,13 +1013,15 @@ export class Agent implements SluiceBackend {
       throw new Error('flow sync: the program was loaded without flow events (the flow_events_on load-time setting); start the agent with its sync settings');
     const reader = (this.#flowEvents = new FlowEventReader(this.#dataplane.flowEventsFd()));
     const claims = new VipClaimTracker(() => this.#reconciler.vips());
+    const { yieldFile, ...syncSettings } = settings;
     this.#sync = await FlowSync.start({
-      ...settings,
+      ...syncSettings,
       maps: this.#dataplane.maps,
       placement: () => this.#reconciler.ids(),
       events: reader,
       isMaster: () => this.#isMaster(),
       vipClaim: () => ({ ...claims.claim(), role: this.#vrrp.status?.role ?? null }),
+      ...(yieldFile ? { onYielding: (yielding: boolean) => yieldFile.set(yielding, log) } : {}),
       log,
     });
     const sync = this.#sync;

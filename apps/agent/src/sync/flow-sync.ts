@@ -46,6 +46,8 @@ export interface FlowSyncOptions {
   isMaster: () => boolean;
   /** Whether this node holds the VIPs now, and for how long (vip-claim.ts). */
   vipClaim: () => VipClaim;
+  /** Told after every judgement whether this node yields after a split brain (keepalived's track_file: yield-file.ts). */
+  onYielding?: (yielding: boolean) => void;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
   refreshIntervalMs?: number;
 }
@@ -98,6 +100,7 @@ export class FlowSync {
     const event = this.#splitBrain.judge(this.#o.vipClaim(), peer, now);
     if (event === 'split') this.#o.log('warn', `split brain with ${hostPort(this.#o.peer)}: ${this.#splitBrain.status(now).lastVerdict}`);
     if (event === 'yield-ended') this.#o.log('info', 'split brain: the yield ends; this node may stand by again');
+    this.#o.onYielding?.(this.#splitBrain.yielding);
   }
 
   #freshPeerClaim(now: number): PeerClaim | null {

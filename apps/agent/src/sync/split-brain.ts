@@ -11,10 +11,11 @@
  * SPLIT_CONFIRM_MS (longer than a planned switchover's overlap of one
  * advert), the node that took them last yields (its peer has served the
  * flows all along); on a near tie, the node whose sync address sorts higher.
- * Yielding fails `sluice node check`, so keepalived moves the yielding node to
- * FAULT and takes its VIPs away (fall 2 x interval 1 s). The yield holds
- * while the peer holds the VIPs, for YIELD_HOLD_MS; then the node may stand
- * by again. If VRRP still does not reach it, it takes the VIPs once more and
+ * Yielding writes "1" to the file keepalived tracks (yield-file.ts), so it
+ * moves the yielding node to FAULT and takes its VIPs away at once; it also
+ * fails `sluice node check` (fall 2 x interval 1 s, where no file is
+ * tracked). The yield holds while the peer holds the VIPs, for
+ * YIELD_HOLD_MS; then the node may stand by again. If VRRP still does not reach it, it takes the VIPs once more and
  * yields once more: a short split every YIELD_HOLD_MS instead of a lasting
  * one, each counted, until the segment is mended.
  */
@@ -103,6 +104,10 @@ export class SplitBrainGuard {
     return this.#ownRank === 'higher'
       ? { yes: true, why: `${held} (a tie): this node's sync address sorts higher and yields` }
       : { yes: false, why: `${held} (a tie): the peer's sync address sorts higher and yields` };
+  }
+
+  get yielding(): boolean {
+    return this.#yieldedAt !== null;
   }
 
   /** Why `sluice node check` must fail on this node, or null. */

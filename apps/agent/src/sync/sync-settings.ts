@@ -1,7 +1,8 @@
 /*
  * The flow-sync settings of an active/standby pair (agent settings `sync`,
- * or --sync-listen/--sync-peer/--sync-key-file): where this node listens for
- * its peer's stream, where the peer listens, and the shared key file. Both
+ * or --sync-listen/--sync-peer/--sync-key-file/--sync-yield-file): where this node listens for
+ * its peer's stream, where the peer listens, the shared key file, and the
+ * file keepalived tracks for a split-brain yield (optional). Both
  * addresses are the nodes' own fixed addresses on their segment (never a
  * VIP, which moves). The key is read once at start; a bad one stops the
  * agent before anything is attached.
@@ -31,6 +32,8 @@ export const syncSettingsSchema = z
     listen: endpoint('sync.listen'),
     peer: endpoint('sync.peer'),
     keyFile: z.string().min(1, 'sync.keyFile must name the shared key file'),
+    /* keepalived's track_file for the split-brain yield (yield-file.ts); the same path as {{YIELD_FILE}} in its config. */
+    yieldFile: z.string().min(1, 'sync.yieldFile must name a file').optional(),
   })
   .strict();
 export type SyncSettings = z.infer<typeof syncSettingsSchema>;

@@ -58,6 +58,14 @@ const claimOf = (port: number) => {
   return since === undefined ? { holds: false, heldForMs: 0, role } : { holds: true, heldForMs: Date.now() - since, role };
 };
 
+/* What each node told its yield file (onYielding), changes only: keepalived's track_file sees these. */
+const yieldWrites = new Map<number, boolean[]>();
+const noteYielding = (port: number) => (yielding: boolean) => {
+  const writes = yieldWrites.get(port) ?? [];
+  if (writes.at(-1) !== yielding) writes.push(yielding);
+  yieldWrites.set(port, writes);
+};
+
 async function startNode(
   backends: readonly { address: string; port: number }[],
   listen: number,
@@ -84,6 +92,7 @@ function startSync(node: Omit<Node, 'sync'>, listen: number, peer: number, maste
     events: node.reader,
     isMaster: () => master,
     vipClaim: () => claimOf(listen),
+    onYielding: noteYielding(listen),
     log: (level, message) => logs.push(`${level} ${message}`),
     ...(refreshIntervalMs ? { refreshIntervalMs } : {}),
   });
@@ -281,6 +290,7 @@ test('split brain: both hold the VIPs past the confirm window; the node that too
   const overlapFrom = performance.now();
   await until('B yields', () => b.sync.status().splitBrain.yielding, SPLIT_CONFIRM_MS + 2_000);
   const seenAfter = performance.now() - overlapFrom;
+  assert.equal(yieldWrites.get(B_PORT)?.at(-1), true, 'B tells its yield file in the same judgement');
   assert.ok(seenAfter >= SPLIT_CONFIRM_MS - 50, `a split was judged after ${Math.round(seenAfter)} ms of overlap, before the confirm window`);
   assert.match(b.sync.checkReason(true) ?? '', /^split brain: .*this node took them last and yields/);
   assert.equal(b.sync.checkReason(false)?.startsWith('split brain'), true, 'the yield holds in any role');
@@ -297,6 +307,8 @@ test('split brain: both hold the VIPs past the confirm window; the node that too
   /* A gives them up (it failed, or a planned switchover): B may stand by again at A's next ALIVE. */
   heldSince.delete(A_PORT);
   await until('B no longer yields', () => !b.sync.status().splitBrain.yielding && b.sync.checkReason(false) === null);
+  assert.deepEqual(yieldWrites.get(B_PORT), [false, true, false], "B's yield file: not yielding, yielding, not yielding");
+  assert.deepEqual(yieldWrites.get(A_PORT), [false], 'A never yields');
 });
 
 test('split brain: an overlap shorter than the confirm window (a switchover) is no split', async () => {
