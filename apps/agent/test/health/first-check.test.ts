@@ -41,6 +41,9 @@ function changes(checker: HealthChecker, n: number): Promise<BackendHealth[]> {
   });
 }
 
+/* The next result's 'check': it comes once the result's flip, if any, is published (isUp and status show it). */
+const nextCheck = (checker: HealthChecker) => new Promise<BackendHealth>((resolve) => checker.once('check', (health: BackendHealth) => resolve(health)));
+
 const LIMIT = { timeout: 10_000 };
 
 describe('HealthChecker: the first check', () => {
@@ -100,9 +103,10 @@ describe('HealthChecker: the first check', () => {
     await server.start();
     const up = changes(checker, 1);
     for (let i = 1; i <= CHECK.rise; i++) {
-      /* Each check's result arrives before the next is due: wait for it through the counter, then move the clock. */
+      /* Each check's result arrives before the next is due: wait for it, then move the clock. */
+      const checked = nextCheck(checker);
       mock.timers.tick(CHECK.intervalMs);
-      await until(() => checker.status()[0]!.consecutiveSuccesses === i);
+      assert.equal((await checked).consecutiveSuccesses, i);
       assert.equal(checker.status()[0]!.up, i === CHECK.rise, `after ${i} passes`);
     }
     assert.equal((await up)[0]!.consecutiveSuccesses, CHECK.rise);
@@ -126,8 +130,9 @@ describe('HealthChecker: the first check', () => {
     checker.setTargets([target(server, { initialUp: true })]);
     assert.deepEqual([checker.status()[0]!.up, checker.status()[0]!.pending], [true, false]);
     for (let i = 1; i < CHECK.fall; i++) {
+      const checked = nextCheck(checker);
       mock.timers.tick(i === 1 ? 0 : CHECK.intervalMs);
-      await until(() => checker.status()[0]!.consecutiveFailures === i);
+      assert.equal((await checked).consecutiveFailures, i);
       assert.equal(checker.isUp(SERVICE, `127.0.0.1:${server.port}`), true, `still up after ${i} failures`);
     }
     const down = changes(checker, 1);
@@ -142,8 +147,3 @@ describe('HealthChecker: the first check', () => {
     assert.deepEqual([checker.status()[0]!.up, checker.status()[0]!.pending], [false, false]);
   });
 });
-
-/** Waits for real I/O (a probe's connect) to finish: yields to the event loop, no timer. */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
-}
