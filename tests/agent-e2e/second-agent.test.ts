@@ -2,10 +2,14 @@
  * A second `sluice agent` on the same pin dir, data dir and socket while one
  * runs: it exits non-zero naming the running agent's pid, before it touches
  * anything. The first agent's XDP program (by id), its pinned maps, its
- * socket (by inode) and its API are as they were, and it still forwards.
+ * socket (by inode), its API and a split-brain yield file are as they were,
+ * and it still forwards.
  */
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execInChecked } from '@sluice/testbed/netns';
 import { http } from '@sluice/testbed/client-traffic';
@@ -62,12 +66,22 @@ test("a second agent refuses, naming the first one's pid, and changes nothing", 
   const socketBefore = statSync(socket).ino;
   const servicesBefore = await apiClient(network).services.list.query();
 
-  const second = await AgentProcess.runToExit(network, REFUSE_WITHIN_MS);
+  /* With sync settings and a yield file that says "1": a running node's yield, which the refused agent must not clear. */
+  const syncDir = mkdtempSync(join(tmpdir(), 'sluice-second-'));
+  const keyFile = join(syncDir, 'sync.key');
+  const yieldFile = join(syncDir, 'yield');
+  writeFileSync(keyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  writeFileSync(yieldFile, '1\n');
+  const syncArgs = ['--sync-listen', '127.0.0.1:7946', '--sync-peer', '127.0.0.2:7946', '--sync-key-file', keyFile, '--sync-yield-file', yieldFile];
+  const second = await AgentProcess.runToExit(network, REFUSE_WITHIN_MS, syncArgs);
+  const yieldAfter = readFileSync(yieldFile, 'utf8');
+  rmSync(syncDir, { recursive: true, force: true });
   assert.notEqual(second.code, null, `the second agent did not exit within ${REFUSE_WITHIN_MS} ms:\n${second.output}`);
   assert.notEqual(second.code, 0, `the second agent exited 0:\n${second.output}`);
   assert.match(second.output, new RegExp(`another sluice agent \\(pid ${agent!.pid}\\) is running on `), second.output);
   assert.doesNotMatch(second.output, /attached XDP|replaced the XDP program|adopted \d+ pinned maps|API on/, 'it did nothing before refusing');
 
+  assert.equal(yieldAfter, '1\n', 'the yield file as it was');
   assert.ok(agent!.running, 'the first agent runs on');
   assert.deepEqual(await attachedProgramIds(), programsBefore, 'the same XDP program');
   assert.deepEqual(pinnedConfigMaps(network.pinDir), mapsBefore, 'the same map contents');

@@ -203,12 +203,16 @@ export async function runAgent(argv: string[]): Promise<void> {
   const bgp = settings.bgpConfig ? readBgpSettings(settings.bgpConfig) : undefined;
   /* A missing or weak sync key stops the agent here too. */
   const syncKey = settings.sync ? readSyncKey(settings.sync.keyFile) : undefined;
-  /* And a yield file that cannot be written (it is written "0" here). */
-  const yieldFile = settings.sync?.yieldFile ? new YieldFile(settings.sync.yieldFile) : undefined;
   /* Bad store settings (a missing TLS or password file, a store that refuses them) stop the agent here too. */
   const fleet = await fleetOf(settings);
   /* First, before the store, the program or the socket: a second agent must refuse with all of them untouched. */
   claimAgentLock({ dataDir: settings.dataDir, pinDir: settings.pinDir });
+  /*
+   * Written "0" here, so after the lock: a second agent must not clear the
+   * running one's yield. A file that cannot be written stops the agent
+   * before anything is attached.
+   */
+  const yieldFile = settings.sync?.yieldFile ? new YieldFile(settings.sync.yieldFile) : undefined;
   const agent = await Agent.start({
     objectPath: settings.object,
     pinDir: settings.pinDir,
