@@ -279,10 +279,15 @@ export class HealthChecker extends EventEmitter {
 
   /** Now: a check of type none. */
   #setUp(state: TargetState, up: boolean): void {
-    if (state.health.up === up && !state.health.pending) return;
+    if (this.#apply(state, up)) this.emit('change', { ...state.health });
+  }
+
+  /** Sets the published state; false when it says so already (for a flip: a later result took it back). */
+  #apply(state: TargetState, up: boolean): boolean {
+    if (state.health.up === up && !state.health.pending) return false;
     state.health.up = up;
     state.health.pending = false;
-    this.emit('change', { ...state.health });
+    return true;
   }
 
   #queueFlip(state: TargetState, up: boolean): void {
@@ -308,11 +313,7 @@ export class HealthChecker extends EventEmitter {
         const up = state.flip!;
         state.flip = undefined;
         told.push(state);
-        /* A later result took the flip back (down, then up again before this turn): no change. */
-        if (state.health.up === up && !state.health.pending) continue;
-        state.health.up = up;
-        state.health.pending = false;
-        flipped.push(state);
+        if (this.#apply(state, up)) flipped.push(state);
       }
     }
     if (this.#flipped.size > 0) this.#publishing = setImmediate(() => this.#publish());

@@ -15,8 +15,8 @@
  * moves the yielding node to FAULT and takes its VIPs away at once; it also
  * fails `sluice node check` (fall 2 x interval 1 s, where no file is
  * tracked). The yield holds while the peer holds the VIPs, for
- * YIELD_HOLD_MS; then the node may stand by again. If VRRP still does not reach it, it takes the VIPs once more and
- * yields once more: a short split every YIELD_HOLD_MS instead of a lasting
+ * YIELD_HOLD_MS; then the node may stand by again. If VRRP still does not
+ * reach it, it takes the VIPs once more and yields once more: a short split every YIELD_HOLD_MS instead of a lasting
  * one, each counted, until the segment is mended.
  */
 import type { SplitBrainStatus, VrrpRole } from '@sluice/api';
@@ -121,7 +121,7 @@ export class SplitBrainGuard {
     return {
       confirmAfterMs: SPLIT_CONFIRM_MS,
       yieldHoldMs: YIELD_HOLD_MS,
-      yielding: this.#yieldedAt !== null,
+      yielding: this.yielding,
       yieldedAt: this.#yieldedAt,
       yieldEndsAt: this.#yieldedAt === null ? null : this.#yieldedAt + YIELD_HOLD_MS,
       splits: this.#splits,

@@ -24,10 +24,6 @@ export class YieldFile {
     }
   }
 
-  get path(): string {
-    return this.#path;
-  }
-
   /**
    * Writes only a change. A failed write is logged (once until one succeeds)
    * and tried again on the next call; the node check still fails while the

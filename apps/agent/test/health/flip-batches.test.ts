@@ -54,14 +54,19 @@ describe('HealthChecker: flips in batches', () => {
   afterEach(async () => {
     for (const fn of cleanup.splice(0)) await fn();
   });
-
-  it("a service's flips that land together show together: at its first 'change' every one is up", async () => {
+  /* One listener every target probes, and a checker whose first checks all start at once (phase 0). */
+  const setUp = async () => {
     const server = await tcpServer();
     const checker = new HealthChecker({ random: () => 0 });
     cleanup.push(
       () => checker.stop(),
       () => server.stop(),
     );
+    return { server, checker };
+  };
+
+  it("a service's flips that land together show together: at its first 'change' every one is up", async () => {
+    const { server, checker } = await setUp();
     const all = targets(server, 1, 16);
     const changes = upAtEachChange(checker, all, all.length);
     checker.setTargets(all);
@@ -71,12 +76,7 @@ describe('HealthChecker: flips in batches', () => {
   });
 
   it(`a turn publishes the flips of ${FLIP_SERVICES_PER_TURN} services; the rest follow on the next`, async () => {
-    const server = await tcpServer();
-    const checker = new HealthChecker({ random: () => 0 });
-    cleanup.push(
-      () => checker.stop(),
-      () => server.stop(),
-    );
+    const { server, checker } = await setUp();
     const services = FLIP_SERVICES_PER_TURN + 2;
     const all = targets(server, services, 2);
     const changes = upAtEachChange(checker, all, all.length);
@@ -87,12 +87,7 @@ describe('HealthChecker: flips in batches', () => {
   });
 
   it('a flip queued for a target removed, or turned to check type none, before the publish is dropped', async () => {
-    const server = await tcpServer();
-    const checker = new HealthChecker({ random: () => 0 });
-    cleanup.push(
-      () => checker.stop(),
-      () => server.stop(),
-    );
+    const { server, checker } = await setUp();
     const [removed, unchecked, kept] = targets(server, 1, 3) as [HealthTarget, HealthTarget, HealthTarget];
     const told: string[] = [];
     checker.on('change', (h: BackendHealth) => told.push(`${h.endpoint} ${h.up ? 'up' : 'down'} ${h.checkType}`));
