@@ -62,6 +62,12 @@ export interface HealthCheckerOptions {
    * address instead would call up a backend clients cannot reach.
    */
   router?: ProbeRouter;
+  /**
+   * Probes one target (default: over the network, steered by router).
+   * Tests of what the checker does with results pass one that answers
+   * when they say, so results land together without racing the clock.
+   */
+  probe?: (target: HealthTarget) => Promise<ProbeResult>;
 }
 
 interface TargetState {
@@ -100,6 +106,7 @@ export class HealthChecker extends EventEmitter {
   readonly #keysByService = new Map<string, Set<string>>();
   readonly #random: () => number;
   readonly #router: ProbeRouter | undefined;
+  readonly #probe: (target: HealthTarget) => Promise<ProbeResult>;
   /* Targets with a queued flip, by service, services in the order of their first flip. */
   readonly #flipped = new Map<string, Set<TargetState>>();
   #publishing: NodeJS.Immediate | undefined;
@@ -108,7 +115,9 @@ export class HealthChecker extends EventEmitter {
   constructor(opts: HealthCheckerOptions = {}) {
     super();
     this.#random = opts.random ?? Math.random;
-    this.#router = opts.router;
+    const { router } = opts;
+    this.#router = router;
+    this.#probe = opts.probe ?? ((target) => probe(target, router));
   }
 
   /**
@@ -248,7 +257,7 @@ export class HealthChecker extends EventEmitter {
   async #run(state: TargetState, generation: number): Promise<void> {
     const started = performance.now();
     const { target } = state;
-    const result = await probe(target, this.#router);
+    const result = await this.#probe(target);
     if (this.#stopped || state.generation !== generation) return;
     this.#record(state, result);
     this.#schedule(state, started + target.check.intervalMs - performance.now());
