@@ -44,3 +44,35 @@ test('an error ring keeps null apart from zero, before and after its values exis
   assert.deepEqual(ring.read(3), { dropsPerSec: 2, resetsPerSec: null, failedHandshakesPerSec: 0.5, healthLatencyMs: 1.25 });
   assert.deepEqual(ring.read(4), zero);
 });
+
+test('an error ring reads each slot the probe latency held then, nulls included, across laps', () => {
+  const ring = new ErrorRing(4);
+  const zero = { dropsPerSec: 0, resetsPerSec: 0, failedHandshakesPerSec: 0 };
+  const latencies = [null, 1.5, 1.5, null, 2.25, 2.25, 3, 3];
+  latencies.forEach((healthLatencyMs, slot) => ring.write(slot % 4, { ...zero, healthLatencyMs }));
+  assert.deepEqual(
+    [0, 1, 2, 3].map((slot) => ring.read(slot)?.healthLatencyMs),
+    [2.25, 2.25, 3, 3],
+  );
+  ring.write(0, undefined);
+  ring.write(1, { ...zero, dropsPerSec: 1, healthLatencyMs: null });
+  assert.equal(ring.read(0), undefined, 'no point');
+  assert.deepEqual(ring.read(1), { ...zero, dropsPerSec: 1, healthLatencyMs: null });
+  assert.equal(ring.read(3)?.healthLatencyMs, 3, 'a later change leaves an older slot as it was');
+});
+
+test('a checked backend with no errors keeps its hour of probe latency in kilobytes, not a 57.6 kB ring', () => {
+  const backends = 1000;
+  const before = process.memoryUsage().arrayBuffers;
+  const rings = Array.from({ length: backends }, () => new ErrorRing(3600));
+  /* Two minutes of seconds, a check every 5 s. */
+  for (let second = 0; second < 120; second++) {
+    for (const [i, ring] of rings.entries()) {
+      ring.write(second, { dropsPerSec: 0, resetsPerSec: 0, failedHandshakesPerSec: 0, healthLatencyMs: 0.5 + ((i + Math.floor(second / 5)) % 7) / 10 });
+    }
+  }
+  const grown = process.memoryUsage().arrayBuffers - before;
+  /* Slot kinds (900 B) and 24 changes of 8 B each, growing by doubling: about 1.2 MB; a full ring each would be 57.6 MB. */
+  assert.ok(grown < 4 * 1024 * 1024, `${backends} rings took ${(grown / 1e6).toFixed(1)} MB of array buffers`);
+  assert.equal(rings[0]!.read(119)?.healthLatencyMs, Math.fround(0.5 + (23 % 7) / 10));
+});
