@@ -1,10 +1,12 @@
 /*
  * A value that holds between changes, one reading per ring slot, kept as
  * its changes only: a backend's last probe latency is read every second
- * but changes once per check (every 5 s by default), and an hour of it per
- * slot took 14.4 kB of every checked backend whether it changed or not.
- * Each change costs 8 bytes; the changes older than the ring's window are
- * dropped, all but the one that still holds at its oldest slot.
+ * but changes once per check, and a slot a second took 14.4 kB of every
+ * checked backend from its first sample. Each change costs 8 bytes: a 5 s
+ * check fills 5.8 kB in an hour, the default 2 s one 14.4 kB (as much as a
+ * slot a second), a check under 2 s up to 28.8 kB. The changes older than
+ * the ring's window are dropped, all but the one that still holds at its
+ * oldest slot.
  */
 
 const INITIAL_CHANGES = 4;
@@ -20,7 +22,7 @@ export class StepSeries {
 
   constructor(readonly capacity: number) {}
 
-  /** Changes kept: at most one per slot of the window, plus the one that holds at its oldest slot. */
+  /** Changes kept: at most one per slot of the window (the oldest slot's is the one that holds there). */
   get changes(): number {
     return this.#count;
   }
