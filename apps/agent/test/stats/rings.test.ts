@@ -61,7 +61,7 @@ test('an error ring reads each slot the probe latency held then, nulls included,
   assert.equal(ring.read(3)?.healthLatencyMs, 3, 'a later change leaves an older slot as it was');
 });
 
-test('a checked backend with no errors keeps its hour of probe latency in kilobytes, not a 57.6 kB ring', () => {
+test('a checked backend with no errors takes kilobytes for its probe latency, not a 57.6 kB ring', () => {
   const backends = 1000;
   const before = process.memoryUsage().arrayBuffers;
   const rings = Array.from({ length: backends }, () => new ErrorRing(3600));
