@@ -71,9 +71,11 @@ export class StepSeries {
     }
   }
 
+  /* Never past the window: no more changes are kept (see changes). */
   #grow(): void {
-    const starts = new Uint32Array(this.#starts.length * 2);
-    const values = new Float32Array(this.#values.length * 2);
+    const length = Math.min(this.#starts.length * 2, this.capacity);
+    const starts = new Uint32Array(length);
+    const values = new Float32Array(length);
     for (let nth = 0; nth < this.#count; nth++) {
       starts[nth] = this.#starts[this.#index(nth)]!;
       values[nth] = this.#values[this.#index(nth)]!;
