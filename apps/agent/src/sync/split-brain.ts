@@ -16,8 +16,9 @@
  * fails `sluice node check` (fall 2 x interval 1 s, where no file is
  * tracked). The yield holds while the peer holds the VIPs, for
  * YIELD_HOLD_MS; then the node may stand by again. If VRRP still does not
- * reach it, it takes the VIPs once more and yields once more: a short split every YIELD_HOLD_MS instead of a lasting
- * one, each counted, until the segment is mended.
+ * reach it, it takes the VIPs once more and yields once more: a short
+ * split every YIELD_HOLD_MS instead of a lasting one, each counted, until
+ * the segment is mended.
  */
 import type { SplitBrainStatus, VrrpRole } from '@sluice/api';
 

@@ -3,10 +3,9 @@
  * or --sync-listen/--sync-peer/--sync-key-file/--sync-yield-file): where
  * this node listens for its peer's stream, where the peer listens, the
  * shared key file, and the file keepalived tracks for a split-brain yield
- * (optional). Both
- * addresses are the nodes' own fixed addresses on their segment (never a
- * VIP, which moves). The key is read once at start; a bad one stops the
- * agent before anything is attached.
+ * (optional). Both addresses are the nodes' own fixed addresses on their
+ * segment (never a VIP, which moves). The key is read once at start; a bad
+ * one stops the agent before anything is attached.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { addressFamily } from '@sluice/api';
