@@ -5,9 +5,9 @@
  * same NAT services from one config file, maglev on one VIP and round robin
  * on another, each with a line port (held connections) and an HTTP port (new
  * connections). keepalived runs the shipped template
- * (ops/keepalived/keepalived.conf.in): its check and notify hooks call the
- * real CLI against the node's own agent through a wrapper that names the
- * agent's socket and token file.
+ * (ops/keepalived/keepalived.conf.in): its check calls the real CLI against
+ * the node's own agent through a wrapper that names the agent's socket and
+ * token file, and it writes its role lines to the agent's notify FIFO.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ const VRID = 51;
 export const PRIORITY: Record<string, number> = { n1: 150, n2: 100 };
 export const LOWERED_PRIORITY = 50;
 /*
- * The pair's daemons (keepalived with its check and hooks, the agents) run at
+ * The pair's daemons (keepalived with its check, the agents) run at
  * niceness -10, as a balancer node gives them precedence: on this shared
  * 2-core machine other suites' browsers and agents would otherwise starve a
  * check past its timeout and fail a healthy node.
@@ -85,6 +85,8 @@ export const SLUICE_BIN = join(REPO_ROOT, 'apps/agent/bin/sluice.mjs');
 const routerId = (prefix: string, name: string) => `${prefix}-${name}`;
 /* The agent's --sync-yield-file, keepalived's track_file: "1" while the node yields after a split brain. */
 export const yieldFileOf = (pair: Pair, name: string) => join(pair.runRoot, `${name}-yield`);
+/* The agent's --vrrp-notify-fifo, keepalived's vrrp_notify_fifo: its role lines, in order. */
+export const notifyFifoOf = (pair: Pair, name: string) => join(pair.runRoot, `${name}-vrrp-notify`);
 
 /** keepalived's config for `node` at `priority`: the shipped template, filled in. */
 export function keepalivedConfig(pair: Pair, name: string, priority = PRIORITY[name]!): string {
@@ -98,6 +100,7 @@ export function keepalivedConfig(pair: Pair, name: string, priority = PRIORITY[n
     INTERFACE: p.node.front.interface,
     PRIORITY: priority,
     YIELD_FILE: yieldFileOf(pair, name),
+    NOTIFY_FIFO: notifyFifoOf(pair, name),
     VIPS: [...ha.vips.map((vip) => `${vip}/32 dev ${p.node.front.interface}`), `${ha.gateway.ipv4}/${ha.gateway.prefixLength} dev ${p.node.back.interface}`],
   });
 }
@@ -121,6 +124,8 @@ export async function startAgent(pair: Pair, name: string): Promise<AgentProcess
     pair.syncKeyFile,
     '--sync-yield-file',
     yieldFileOf(pair, name),
+    '--vrrp-notify-fifo',
+    notifyFifoOf(pair, name),
     ...(pair.agentArgs?.(name) ?? []),
   ]);
   /* Every thread (niceness is per thread on Linux; threads made later inherit it from their creator). */
@@ -200,8 +205,6 @@ export async function pairDown(pair: Pair | undefined, prefix: string): Promise<
   }
   await haDown({ prefix });
   for (const p of pair?.nodes.values() ?? []) await run('umount', [p.network.pinDir]);
-  /* The lock the template's notify hooks take in turn (ops/keepalived/keepalived.conf.in). */
-  for (const name of pair?.nodes.keys() ?? []) rmSync(`/run/sluice-vrrp-${routerId(prefix, name)}.lock`, { force: true });
   if (pair) rmSync(pair.runRoot, { recursive: true, force: true });
 }
 
@@ -261,7 +264,7 @@ export async function roleOf(pair: Pair, name: string): Promise<string | null> {
   return status.vrrp?.role ?? null;
 }
 
-/* The first election's bound, VIPs and roles each: keepalived starts, elects and runs its notify hooks. */
+/* The first election's bound, VIPs and roles each: keepalived starts, elects and writes its roles to the agents. */
 const ELECTED_WITHIN_MS = 30_000;
 
 /** The pair up with n1 elected: it holds the VIPs, and the agents show n1 master and n2 backup. Torn down again if that fails. */
@@ -278,7 +281,7 @@ export async function pairElected(prefix: string, runRoot: string): Promise<Pair
   }
 }
 
-/** Polls the agent until it shows `role` (keepalived's notify runs the CLI asynchronously). */
+/** Polls the agent until it shows `role` (what keepalived last wrote to its notify FIFO). */
 export async function waitForRole(pair: Pair, name: string, role: string, timeoutMs: number): Promise<number> {
   const started = performance.now();
   for (;;) {

@@ -22,6 +22,8 @@ export interface KeepalivedValues {
   PRIORITY: number;
   /** The agent's --sync-yield-file. */
   YIELD_FILE: string;
+  /** The agent's --vrrp-notify-fifo: keepalived's role lines. */
+  NOTIFY_FIFO: string;
   /** "ADDRESS/LEN dev IFNAME", one per VIP. */
   VIPS: string[];
 }

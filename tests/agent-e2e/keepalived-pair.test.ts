@@ -6,7 +6,7 @@
  * backends; every algorithm in nat (round robin, weighted, least
  * connections, source hash, maglev) and round robin in dsr. In order:
  *   1. election: n1 (priority 150) is master, n2 backup; both agents show
- *      their role (node.status, from keepalived's notify hooks); the VIPs and
+ *      their role (node.status, from keepalived's notify FIFO); the VIPs and
  *      the backends' gateway are on n1 only; traffic flows through n1 only;
  *   2. the program detached on the master: `sluice node check` fails naming
  *      why, keepalived moves n1 to FAULT and n2 takes over; n1 comes back
@@ -73,7 +73,7 @@ const TAKEOVER_BOUND_MS = 3_000;
 /* The check runs every 1 s and fails after 2 misses (the template): FAULT within ~3 s of a detach, and the election after it. */
 const FAULT_BOUND_MS = 15_000;
 const ELECTION_WAIT_MS = 30_000;
-/* keepalived runs a notify hook (the full CLI) without waiting for it: on a loaded machine it can take seconds. */
+/* keepalived writes a role to the agent's notify FIFO at once; the bound is for an agent whose thread a loaded machine starves. */
 const ROLE_WAIT_MS = 30_000;
 /* Held connections per target (six targets: 12 in all, each a client process, on a shared 2-core machine). */
 const HELD_PER_TARGET = 2;

@@ -17,7 +17,7 @@ import { type PairNodeName, bringUpPairLab, pairConsoleUrl, tearDownPairLab } fr
 
 test.describe.configure({ mode: 'serial' });
 
-/* keepalived's first election and its notify hooks (the CLI, started by keepalived) on a shared 2-core machine. */
+/* keepalived's first election and the roles it writes to each agent's notify FIFO, on a shared 2-core machine. */
 const ELECTION_WAIT_MS = 30_000;
 
 let pair: Pair;

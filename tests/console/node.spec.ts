@@ -109,7 +109,7 @@ test.describe('admin', () => {
       await expect(panel.getByTestId('vrrp-role')).toHaveText('NO ROLE REPORTED');
       await expect(panel).toContainText('Running an active/standby pair');
     }
-    /* What keepalived's notify hook runs on a node that becomes backup, then master. */
+    /* `sluice node role`, as a notify hook calls it (for a VRRP daemon without a notify FIFO) on a node that becomes backup, then master. */
     for (const role of ['backup', 'master'] as const) {
       await sluice(['node', 'role', role, '--instance', 'sluice_vi']);
       const { vrrp } = await sluiceJson<NodeStatus>(['node', 'status']);

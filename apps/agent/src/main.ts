@@ -10,7 +10,7 @@ import type { StoreCredentials } from './fleet/store-client.js';
 import { startSocketServer, stopSocketServer } from './server/socket-server.js';
 import { claimAgentLock } from './agent-lock.js';
 import { readConfigDocument } from './config-file.js';
-import { readBgpSettings } from './announce/index.js';
+import { VrrpNotifyFifo, readBgpSettings } from './announce/index.js';
 import { readSyncKey } from './sync/sync-settings.js';
 import { YieldFile } from './sync/yield-file.js';
 import { UsageError, parseFlags } from './cli/args.js';
@@ -51,6 +51,7 @@ const AGENT_FLAGS = {
   'sync-peer': { type: 'string' },
   'sync-key-file': { type: 'string' },
   'sync-yield-file': { type: 'string' },
+  'vrrp-notify-fifo': { type: 'string' },
   store: { type: 'string' },
   'store-ca-file': { type: 'string' },
   'store-cert-file': { type: 'string' },
@@ -125,6 +126,7 @@ function settingsFromFlags(values: AgentFlagValues) {
       (values['sync-listen'] ?? values['sync-peer'] ?? values['sync-key-file'] ?? values['sync-yield-file'])
         ? { listen: values['sync-listen'], peer: values['sync-peer'], keyFile: values['sync-key-file'], yieldFile: values['sync-yield-file'] }
         : undefined,
+    vrrpNotifyFifo: values['vrrp-notify-fifo'],
   };
 }
 
@@ -213,6 +215,8 @@ export async function runAgent(argv: string[]): Promise<void> {
    * before anything is attached.
    */
   const yieldFile = settings.sync?.yieldFile ? new YieldFile(settings.sync.yieldFile) : undefined;
+  /* A path that is not a FIFO stops the agent here too; keepalived's lines wait in it until the agent reads. */
+  const notifyFifo = settings.vrrpNotifyFifo ? new VrrpNotifyFifo(settings.vrrpNotifyFifo, log) : undefined;
   const agent = await Agent.start({
     objectPath: settings.object,
     pinDir: settings.pinDir,
@@ -238,6 +242,7 @@ export async function runAgent(argv: string[]): Promise<void> {
       : {}),
     ...(fleet ? { fleet } : {}),
   });
+  notifyFifo?.start((input) => agent.reportVrrpRole(input, 'keepalived (notify FIFO)'));
   let server: Server | undefined;
   let metrics: MetricsServer | undefined;
   try {
@@ -260,6 +265,7 @@ export async function runAgent(argv: string[]): Promise<void> {
     /* Last: the VIPs go out only once everything above works. */
     await agent.markReady();
   } catch (error) {
+    notifyFifo?.close();
     await agent.stopAnnouncing();
     agent.stop();
     throw error;
@@ -280,6 +286,7 @@ export async function runAgent(argv: string[]): Promise<void> {
   await agent.stopAnnouncing();
   await metrics?.close();
   if (server) await stopSocketServer(server, settings.socket);
+  notifyFifo?.close();
   agent.stop();
 }
 

@@ -98,6 +98,8 @@ export const agentSettingsSchema = z
     bgpConfig: z.string().optional(),
     /** Flow sync with the active/standby peer (sync/sync-settings.ts): listen, peer, keyFile, yieldFile. */
     sync: syncSettingsSchema.optional(),
+    /** keepalived's vrrp_notify_fifo (announce/vrrp-notify-fifo.ts): the agent reads its role reports there, in order. */
+    vrrpNotifyFifo: z.string().min(1, 'vrrpNotifyFifo must name a FIFO').optional(),
     /** Where the desired state lives (fleet/store-address.ts): sqlite (this node's own), or a fleet's etcd. */
     store: z
       .string()

@@ -1,10 +1,10 @@
 /*
- * The node's VRRP role as keepalived reports it through its notify hooks
- * (`sluice node role master|backup|fault|stop`, issue 13). keepalived owns
+ * The node's VRRP role as keepalived reports it, through its notify FIFO
+ * (vrrp-notify-fifo.ts) or a hook (`sluice node role master|backup|fault|stop`, issue 13). keepalived owns
  * the role: it moves the VIPs and answers ARP; the agent only records what it
  * is told, to show it (node.status, metrics, console) and audit each change.
  * It lives in memory: a restarted agent shows no role until keepalived's next
- * notify (a restart longer than the vrrp_script's fall x interval makes one:
+ * transition (a restart longer than the vrrp_script's fall x interval makes one:
  * fault, then backup or master).
  */
 import type { NodeRoleInput, VrrpStatus } from '@sluice/api';
@@ -23,7 +23,7 @@ export class VrrpRoleState {
     return this.#status;
   }
 
-  /** Records a hook's report; a repeat of the same role and instance keeps its `since`. */
+  /** Records a report; a repeat of the same role and instance keeps its `since`. */
   report(input: NodeRoleInput, now: number): VrrpReport {
     const before = this.#status;
     const instance = input.instance ?? null;

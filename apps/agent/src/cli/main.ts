@@ -17,7 +17,7 @@ const AGENT_USAGE = `sluice agent [--settings FILE] [--interfaces IF,...] [--con
                [--metrics-address HOST:PORT] [--pin-dir DIR]
                [--xdp-mode native|skb] [--flow-table-size N] [--half-open-table-size N] [--client-rate-table-size N] [--flow-guard-rate N] [--icmp-too-big-rate N] [--detach-on-exit] [--ready-file FILE]
                [--tunnel-source4 A] [--tunnel-source6 A] [--tunnel-source4-hash-bits N] [--tunnel-source6-hash-bits N] [--gue-port P]
-               [--bgp-config FILE] [--hash-seed N] [--sync-listen A:P --sync-peer A:P --sync-key-file FILE [--sync-yield-file FILE]]
+               [--bgp-config FILE] [--hash-seed N] [--sync-listen A:P --sync-peer A:P --sync-key-file FILE [--sync-yield-file FILE]] [--vrrp-notify-fifo PATH]
                [--store sqlite|etcd://HOST:PORT[,...]|etcds://[USER@]HOST:PORT[,...] [--store-ca-file F] [--store-cert-file F --store-key-file F]
                 [--store-password-file F] [--node-name NAME]]
       run the agent; --config seeds an empty store; SIGHUP re-imports it (and the settings file's tunnel settings)
@@ -28,6 +28,7 @@ const AGENT_USAGE = `sluice agent [--settings FILE] [--interfaces IF,...] [--con
       --bgp-config: run BIRD and announce each VIP this node can serve to the routers named there (README "Running several nodes")
       --sync-*: flow sync with the active/standby peer over TCP, HMAC-SHA256 under the shared key file (README "Flow sync between the pair");
         --sync-yield-file: "1" while this node yields after a split brain, else "0": keepalived's track_file takes the VIPs away at once
+      --vrrp-notify-fifo: keepalived's vrrp_notify_fifo; the agent reads this node's VRRP role there, in keepalived's order (made if missing)
       --hash-seed: seed of the flow hash and the Maglev tables, 0..4294967295 (default 0); every node behind the same routers must use the same one
       --store: where the desired state lives: sqlite (default, this node's own) or a fleet's etcd, shared by every node started with it;
         --data-dir then holds the local copy, forwarding goes on from it while etcd is away (README "Running several nodes")`;

@@ -182,7 +182,7 @@ export function createMetricsRegistry(current: Current): Registry {
   /* One series per keepalived state, 1 for the one it reported last; none before its first notify (issue 13). */
   gauge(
     'sluice_vrrp_role',
-    "This node's VRRP role as keepalived last reported it (`sluice node role`): 1 for the current role, 0 for the others.",
+    "This node's VRRP role as keepalived last reported it (its notify FIFO or `sluice node role`): 1 for the current role, 0 for the others.",
     ['role'],
     (s) => (s.node?.vrrpRole ? vrrpRoles.map((role) => [{ role }, role === s.node!.vrrpRole ? 1 : 0]) : []),
   );

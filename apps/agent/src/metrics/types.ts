@@ -22,7 +22,7 @@ export interface MetricsSnapshot {
     compat: { hashSeed: number; lookupTableSize: number; dataplaneBuild: string };
     /** null: no BGP speaker (the agent runs without --bgp-config). */
     bgp: { running: boolean; peers: { address: string; established: boolean; bfdUp: boolean | null; routes: number }[] } | null;
-    /** The VRRP role keepalived last reported (`sluice node role`); null: none reported. */
+    /** The VRRP role keepalived last reported (its notify FIFO or `sluice node role`); null: none reported. */
     vrrpRole?: string | null;
     /** Flow sync with the active/standby peer; null or absent: no sync settings. */
     sync?: SyncStatus | null;

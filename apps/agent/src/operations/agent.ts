@@ -207,7 +207,7 @@ export class Agent implements SluiceBackend {
   #withheld: string | null = 'the agent is not ready yet';
   /** The last node.check failed (its verdict is logged when it changes). */
   #checkFailing = false;
-  /** The VRRP role keepalived's notify hooks report (issue 13). */
+  /** The VRRP role keepalived reports (issue 13). */
   readonly #vrrp = new VrrpRoleState();
   /** Flow sync with the pair's peer (issue 13), and the program's flow events it streams. */
   #sync: FlowSync | undefined;
@@ -1029,8 +1029,11 @@ export class Agent implements SluiceBackend {
     log('info', `flow sync: listening on ${settings.listen.address}:${settings.listen.port}, streaming to ${settings.peer.address}:${settings.peer.port}`);
   }
 
-  /** node.role: records keepalived's report; a change is the system's own audit entry (as a health change is). */
-  reportVrrpRole(input: NodeRoleInput, caller: Identity): VrrpStatus {
+  /**
+   * keepalived's report, from its notify FIFO or `sluice node role` (node.role);
+   * a change is the system's own audit entry (as a health change is), naming who reported it.
+   */
+  reportVrrpRole(input: NodeRoleInput, reportedBy: string): VrrpStatus {
     const report = this.#vrrp.report(input, Date.now());
     if (report.changed) {
       log('info', `VRRP: ${report.before ?? 'no role'} -> ${report.status.role}${report.status.instance ? ` (instance ${report.status.instance})` : ''}`);
@@ -1038,7 +1041,7 @@ export class Agent implements SluiceBackend {
         action: 'node.role',
         target: 'node',
         before: report.before === null ? null : { role: report.before },
-        after: { role: report.status.role, instance: report.status.instance, reportedBy: caller.user },
+        after: { role: report.status.role, instance: report.status.instance, reportedBy },
       });
     }
     return report.status;

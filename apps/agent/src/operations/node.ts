@@ -17,7 +17,7 @@ export function nodeOperations(agent: Agent): SluiceBackend['node'] {
 
     check: () => agent.nodeCheck(),
 
-    role: (input, caller) => agent.reportVrrpRole(input, caller),
+    role: (input, caller) => agent.reportVrrpRole(input, caller.user),
 
     async drain(input, caller): Promise<NodeStatus> {
       requireSpeaker(agent, 'drain');

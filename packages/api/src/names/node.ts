@@ -1,4 +1,4 @@
-/* VRRP roles as keepalived's notify hooks report them to the agent (issue 13). */
+/* VRRP roles as keepalived reports them to the agent (its notify FIFO, or `sluice node role`; issue 13). */
 export const vrrpRoles = ['master', 'backup', 'fault', 'stop'] as const;
 export type VrrpRoleName = (typeof vrrpRoles)[number];
 

@@ -9,7 +9,7 @@ export const nodeRouter = {
   /** Can this node serve now (keepalived's vrrp_script): program attached, maps reconciled, agent ready. Never asks BIRD. */
   check: viewerProcedure.output(nodeCheckSchema).query(({ ctx }) => ctx.sluice.node.check()),
 
-  /** keepalived's notify hooks: this node's VRRP role now (a change is audited as the system's own entry). */
+  /** A VRRP daemon's notify hook (keepalived's FIFO goes to the agent directly): this node's VRRP role now (a change is audited as the system's own entry). */
   role: operatorProcedure
     .input(nodeRoleInputSchema)
     .output(vrrpStatusSchema)

@@ -49,24 +49,24 @@ export const nodeLossRiskSchema = z.object({
 export type NodeLossRisk = z.infer<typeof nodeLossRiskSchema>;
 
 /*
- * The node's VRRP role, as keepalived's notify hooks report it (`sluice node
- * role`, issue 13). keepalived's own states: master holds the VIPs, backup
+ * The node's VRRP role, as keepalived reports it (its notify FIFO, or `sluice
+ * node role`; issue 13). keepalived's own states: master holds the VIPs, backup
  * waits, fault failed its vrrp_script or an interface, stop is keepalived
  * shutting down.
  */
 export const vrrpRoleSchema = z.enum(vrrpRoles);
 export type VrrpRole = z.infer<typeof vrrpRoleSchema>;
 
-/** keepalived's vrrp_instance name: what its notify hooks pass on. */
+/** keepalived's vrrp_instance name: what its notify FIFO or hook passes on. */
 const vrrpInstanceSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a VRRP instance name: 1-64 letters, digits, "_", "." or "-"');
 
 export const vrrpStatusSchema = z.object({
   role: vrrpRoleSchema,
-  /** The instance whose notify reported it; null when the hook did not say. */
+  /** The instance whose transition reported it; null when the report did not say. */
   instance: z.string().nullable(),
   /** When the role last changed (epoch ms): a repeated report of the same role keeps it. */
   since: z.number(),
-  /** When a hook last reported it (epoch ms). */
+  /** When keepalived last reported it (epoch ms). */
   reportedAt: z.number(),
 });
 export type VrrpStatus = z.infer<typeof vrrpStatusSchema>;
@@ -93,7 +93,7 @@ export type NodeCheck = z.infer<typeof nodeCheckSchema>;
 
 export const nodeStatusSchema = z.object({
   compat: nodeCompatSchema,
-  /** null: no keepalived notify hook has reported a role to this agent (it runs without VRRP, or keepalived has not told it yet). */
+  /** null: keepalived has reported no role to this agent (it runs without VRRP, or keepalived has not told it yet). */
   vrrp: vrrpStatusSchema.nullable(),
   /** Flow sync with the active/standby peer; null: the agent runs without sync settings. */
   sync: syncStatusSchema.nullable().default(null),

@@ -1,6 +1,6 @@
 /*
- * The node in an active/standby pair (issue 13): the VRRP role keepalived's
- * notify hooks last reported (node.status vrrp) and what keepalived's
+ * The node in an active/standby pair (issue 13): the VRRP role keepalived
+ * last reported (node.status vrrp) and what keepalived's
  * vrrp_script is told now (node.check). keepalived owns the role and the
  * VIPs; the agent only records and shows them. With no report the page says
  * how to set the pair up.
@@ -29,8 +29,8 @@ export function VrrpPanel({ vrrp, check }: { vrrp: NodeStatus['vrrp']; check: No
       </h2>
       {!vrrp && (
         <p className={styles.explain}>
-          No keepalived notify hook has reported a role to this agent: it runs alone or behind BGP, or keepalived has not told it yet. To run an active/standby
-          pair, see the README, “Running an active/standby pair” (ops/keepalived/keepalived.conf.in).
+          keepalived has reported no role to this agent: it runs alone or behind BGP, or keepalived has not told it yet. To run an active/standby pair, see the
+          README, “Running an active/standby pair” (ops/keepalived/keepalived.conf.in).
         </p>
       )}
       <dl className={styles.facts}>
