@@ -7,10 +7,9 @@
  * dist/ sits one level under apps/agent/ like src/, so the paths resolved from
  * import.meta.url (repo-paths.ts) hold in both. The native modules and etcd3
  * stay external (loaded from node_modules); the commands that need the data plane
- * are split into chunks loaded only when run. The conntrack worker and the
- * health probe thread are CommonJS bundles of their own, dist/worker-entry.cjs
- * and dist/probe-entry.cjs, the names conntrack-worker.ts and probe-thread.ts
- * load beside themselves. dist/inputs.json lists the sources esbuild read (and the
+ * are split into chunks loaded only when run. The conntrack worker is its own
+ * CommonJS bundle, dist/worker-entry.cjs, the name conntrack-worker.ts loads
+ * beside itself. dist/inputs.json lists the sources esbuild read (and the
  * manifests that choose the dependencies): bin/compiled.mjs checks those
  * files' times alone instead of walking the source trees at every call.
  */
@@ -50,7 +49,7 @@ const cli = await build({
 });
 const worker = await build({
   ...common,
-  entryPoints: { 'worker-entry': 'src/conntrack/worker/worker-thread.ts', 'probe-entry': 'src/health/probe-thread/probe-worker-thread.ts' },
+  entryPoints: { 'worker-entry': 'src/conntrack/worker/worker-thread.ts' },
   outdir: dist,
   format: 'cjs',
   outExtension: { '.js': '.cjs' },

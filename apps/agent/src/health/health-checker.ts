@@ -43,9 +43,10 @@
  * once, as before.
  */
 import { EventEmitter } from 'node:events';
-import { runProbe } from './network-probe.js';
+import { httpProbe } from './http-probe.js';
 import type { ProbeRouter } from './probe-steering.js';
-import type { BackendHealth, HealthCheckSpec, HealthTarget, ProbeResult, Prober } from './types.js';
+import { tcpProbe } from './tcp-probe.js';
+import type { BackendHealth, HealthCheckSpec, HealthTarget, ProbeResult } from './types.js';
 
 /** A pending target's first probe starts within this (a random point of it, for spread). */
 export const FIRST_CHECK_SPREAD_MS = 1000;
@@ -62,14 +63,9 @@ export interface HealthCheckerOptions {
    */
   router?: ProbeRouter;
   /**
-   * Makes the network probe that a target's check and data path come to
-   * (default: on this thread; the agent passes its probe thread's).
-   */
-  prober?: Prober;
-  /**
-   * Probes one target (default: steered by router, made by prober). Tests of
-   * what the checker does with results pass one that answers when they say,
-   * so results land together without racing the clock.
+   * Probes one target (default: over the network, steered by router).
+   * Tests of what the checker does with results pass one that answers
+   * when they say, so results land together without racing the clock.
    */
   probe?: (target: HealthTarget) => Promise<ProbeResult>;
 }
@@ -121,8 +117,7 @@ export class HealthChecker extends EventEmitter {
     this.#random = opts.random ?? Math.random;
     const { router } = opts;
     this.#router = router;
-    const prober = opts.prober ?? runProbe;
-    this.#probe = opts.probe ?? ((target) => probe(target, router, prober));
+    this.#probe = opts.probe ?? ((target) => probe(target, router));
   }
 
   /**
@@ -340,7 +335,7 @@ export class HealthChecker extends EventEmitter {
  * A nat backend is probed at its own address; a dsr/ipip/gue one at the VIP
  * from its reserved port, so the probe travels the path clients' packets take.
  */
-function probe(target: HealthTarget, router: ProbeRouter | undefined, prober: Prober): Promise<ProbeResult> {
+function probe(target: HealthTarget, router: ProbeRouter | undefined): Promise<ProbeResult> {
   const { check, dataPath } = target;
   let address = target.address;
   let port = target.port;
@@ -360,15 +355,8 @@ function probe(target: HealthTarget, router: ProbeRouter | undefined, prober: Pr
     address = dataPath.vip;
     port = dataPath.vipPort;
   }
-  const where = { address, port, timeoutMs: check.timeoutMs, ...(localPort === undefined ? {} : { localPort }) };
-  if (check.type === 'http')
-    return prober({
-      kind: 'http',
-      ...where,
-      ...(check.path === undefined ? {} : { path: check.path }),
-      ...(check.expectStatus === undefined ? {} : { expectStatus: check.expectStatus }),
-    });
-  return prober({ kind: 'tcp', ...where });
+  if (check.type === 'http') return httpProbe({ address, port, timeoutMs: check.timeoutMs, path: check.path, expectStatus: check.expectStatus, localPort });
+  return tcpProbe(address, port, check.timeoutMs, localPort);
 }
 
 function validate(target: HealthTarget): void {

@@ -69,11 +69,3 @@ export interface ProbeResult {
   latencyMs: number;
   error: string | null;
 }
-
-/** One probe over the network, as either thread makes it (network-probe.ts). */
-export type ProbeRequest =
-  | { kind: 'tcp'; address: string; port: number; timeoutMs: number; localPort?: number }
-  | { kind: 'http'; address: string; port: number; timeoutMs: number; localPort?: number; path?: string; expectStatus?: [number, number] };
-
-/** Makes a probe: on this thread (runProbe) or on the probe thread (ProbeThread). Never rejects. */
-export type Prober = (request: ProbeRequest) => Promise<ProbeResult>;

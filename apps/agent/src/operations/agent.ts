@@ -1183,7 +1183,6 @@ export class Agent implements SluiceBackend {
     void this.#speaker?.stop();
     void this.#neighbours.stop();
     this.#health.stop();
-    this.#parts.probeThread?.close();
     /* detachOnExit: teardownDataplane below removes the steering filter with the XDP program. */
     this.#parts.steering?.close();
     this.#parts.conntrack?.stop();

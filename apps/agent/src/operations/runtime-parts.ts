@@ -7,7 +7,7 @@
 import type { EventEmitter } from 'node:events';
 import { ConntrackGc, type EndFlowsReport, type FlowFilter, type FlowView, listFlows, workerFor } from '../conntrack/index.js';
 import type { DataplaneMaps } from '@sluice/dataplane';
-import { type BackendHealth, HealthChecker, type HealthTarget, ProbeSteering, type ProbeSteeringOptions, ProbeThread } from '../health/index.js';
+import { type BackendHealth, HealthChecker, type HealthTarget, ProbeSteering, type ProbeSteeringOptions } from '../health/index.js';
 import { EventLoopWatch, type MetricsServer, startMetricsServer } from '../metrics/index.js';
 import { type BackendSignalSource, StatsSampler, type StatsIds } from '../stats/index.js';
 import { log } from '../log.js';
@@ -32,8 +32,6 @@ export interface RuntimeParts {
   network: HostNetwork;
   /** Steers the data-path probes of dsr/ipip/gue backends (attached at egress); null: none (tests, or it failed to load). */
   steering: ProbeSteering | null;
-  /** The thread the health checker's probes are made on; absent in tests' parts (probes there run on the test's thread, if any). */
-  probeThread?: ProbeThread | null;
   /** How late the event loop runs (metrics; stalls logged); absent in tests' parts. */
   eventLoop?: EventLoopWatch | null;
 }
@@ -52,9 +50,8 @@ export interface RuntimePartsOptions {
 export function createRuntimeParts(options: RuntimePartsOptions): RuntimeParts {
   const network = new KernelNetwork();
   const steering = options.steering ? startSteering({ ...options.steering, network }) : null;
-  const probeThread = new ProbeThread((message) => log('error', `health checks: ${message}`));
   const parts: RuntimeParts = {
-    health: new HealthChecker({ prober: probeThread.probe, ...(steering ? { router: steering } : {}) }),
+    health: new HealthChecker(steering ? { router: steering } : {}),
     conntrack: new ConntrackGc(options.maps, { onError: (e: unknown) => log('error', `conntrack GC: ${(e as Error).message}`) }),
     listFlows,
     endFlows: endFlowsOnWorker,
@@ -62,7 +59,6 @@ export function createRuntimeParts(options: RuntimePartsOptions): RuntimeParts {
     startMetricsServer,
     network,
     steering,
-    probeThread,
     eventLoop: new EventLoopWatch((ms) =>
       log('warn', `the event loop stalled for ${Math.round(ms)} ms: no API call, node check, flow sync or change was served meanwhile`),
     ),
