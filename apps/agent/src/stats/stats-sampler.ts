@@ -6,6 +6,13 @@
  * Only ids the provider names are read (counter-reads.ts: one batch per map
  * for many ids, one lookup each for a few), so the cost follows what is
  * configured, not the map sizes.
+ *
+ * What a sample keeps until the next one is reused, not made anew: with
+ * 4,080 backends, objects that live a second outlive the agent thread's
+ * young-generation collections (several a second at that scale), so each was
+ * copied twice and then left as old-generation garbage. The scopes' map is
+ * kept while the ids are the same, each scope's two readings are written in
+ * turn, and totals() is built only when asked.
  */
 import { EventEmitter } from 'node:events';
 import type { DataplaneMaps } from '@sluice/dataplane';
@@ -15,7 +22,7 @@ import { type BackendSignalSource, NO_FACTS, errorRates, errorTotalsOf, readBack
 import { readCounters } from './counter-reads.js';
 import { ErrorRing } from './error-ring.js';
 import { type RatePoint, RateRing, RingClock } from './rate-ring.js';
-import { GLOBAL_COUNTER_NAMES, type TrafficTotals, ZERO_TOTALS, totalRate, totalsOf, trafficRate } from './traffic.js';
+import { GLOBAL_COUNTER_NAMES, type TrafficTotals, ZERO_TOTALS, totalRate, trafficRate, writeTotals } from './traffic.js';
 
 export interface StatsIds {
   services: number[];
@@ -61,6 +68,8 @@ interface Scope {
   /** The totals of the last sample that had counters; undefined before the first. */
   previous: TrafficTotals | undefined;
   totals: TrafficTotals;
+  /** The reading before `previous`, written over by the next sample. */
+  spare: TrafficTotals;
   /** Backend scopes: the error signals' ring and last reading. */
   errors?: { ring: ErrorRing; previous: BackendErrorTotals | undefined };
 }
@@ -80,6 +89,8 @@ export class StatsSampler extends EventEmitter {
   #services = new Map<number, Scope>();
   #backends = new Map<number, Scope>();
   #lastMono: number | undefined;
+  /* What totals() is built from, as of the last sample; the build is kept until the next. */
+  #lastReading: { t: number; global: bigint[]; serviceOf: ReadonlyMap<number, number> } | undefined;
   #lastTotals: StatsTotals | undefined;
   #timer: NodeJS.Timeout | undefined;
 
@@ -147,17 +158,12 @@ export class StatsSampler extends EventEmitter {
       if (scope.previous !== before) readings.push({ now: scope.totals, before });
     }
 
-    const global = this.#readGlobal();
     const total = totalRate(readings, seconds, t);
     this.#global.write(slot, this.#sampled && seconds > 0 ? total : undefined);
     this.#sampled = true;
 
-    this.#lastTotals = {
-      t,
-      global: Object.fromEntries(GLOBAL_COUNTER_NAMES.map(({ name, index }) => [name, Number(global[index] ?? 0n)])),
-      services: [...this.#services].map(([serviceId, s]) => ({ serviceId, ...s.totals })),
-      backends: [...this.#backends].map(([backendId, s]) => ({ backendId, serviceId: serviceOf.get(backendId) ?? -1, ...s.totals })),
-    };
+    this.#lastReading = { t, global: this.#readGlobal(), serviceOf };
+    this.#lastTotals = undefined;
     const sample: StatsSample = { t, total, services: servicePoints, backends: backendPoints };
     this.emit('sample', sample);
     return sample;
@@ -165,8 +171,16 @@ export class StatsSampler extends EventEmitter {
 
   /** Absolute counters as of the last sample (taking one if none yet). */
   totals(): StatsTotals {
-    if (!this.#lastTotals) this.sampleOnce();
-    return this.#lastTotals!;
+    if (!this.#lastReading) this.sampleOnce();
+    if (this.#lastTotals) return this.#lastTotals;
+    const { t, global, serviceOf } = this.#lastReading!;
+    this.#lastTotals = {
+      t,
+      global: Object.fromEntries(GLOBAL_COUNTER_NAMES.map(({ name, index }) => [name, Number(global[index] ?? 0n)])),
+      services: [...this.#services].map(([serviceId, s]) => ({ serviceId, ...s.totals })),
+      backends: [...this.#backends].map(([backendId, s]) => ({ backendId, serviceId: serviceOf.get(backendId) ?? -1, ...s.totals })),
+    };
+    return this.#lastTotals;
   }
 
   /** The last `seconds` of points, oldest first: the whole balancer, a service, or a backend. */
@@ -201,10 +215,12 @@ export class StatsSampler extends EventEmitter {
     return rates;
   }
 
-  /* Scopes of ids no longer in use are dropped: a reused id starts a new history. */
+  /* Scopes of ids no longer in use are dropped: a reused id starts a new history. The same ids keep the same map. */
   #keepScopes(current: Map<number, Scope>, ids: number[]): Map<number, Scope> {
+    if (ids.length === current.size && ids.every((id) => current.has(id))) return current;
     const next = new Map<number, Scope>();
-    for (const id of ids) next.set(id, current.get(id) ?? { ring: new RateRing(this.#clock.capacity), previous: undefined, totals: { ...ZERO_TOTALS } });
+    for (const id of ids)
+      next.set(id, current.get(id) ?? { ring: new RateRing(this.#clock.capacity), previous: undefined, totals: { ...ZERO_TOTALS }, spare: { ...ZERO_TOTALS } });
     return next;
   }
 
@@ -214,7 +230,10 @@ export class StatsSampler extends EventEmitter {
       return undefined;
     }
     const prev = scope.previous;
-    scope.totals = totalsOf(counters, active);
+    /* Written over: the reading before prev, which nothing holds any more. */
+    const next = scope.spare;
+    scope.spare = scope.totals;
+    scope.totals = writeTotals(next, counters, active);
     scope.previous = scope.totals;
     if (!prev || seconds <= 0) {
       scope.ring.write(slot, undefined);

@@ -33,6 +33,18 @@ export const GLOBAL_COUNTER_NAMES: readonly { name: string; index: number }[] = 
   .filter(([name]) => name !== 'CNT_MAX')
   .map(([name, index]) => ({ name: name.replace(/^CNT_/, '').toLowerCase(), index }));
 
+/** totalsOf written into `target` (the sampler keeps two per scope and writes the older: no object a second per backend). */
+export function writeTotals(target: TrafficTotals, counters: TrafficCounters, activeFlows: number): TrafficTotals {
+  target.packets = Number(counters.packets);
+  target.bytes = Number(counters.bytes);
+  target.replyPackets = Number(counters.reply_packets);
+  target.replyBytes = Number(counters.reply_bytes);
+  target.newFlows = Number(counters.new_flows);
+  target.drops = Number(counters.drops);
+  target.activeFlows = activeFlows;
+  return target;
+}
+
 export function totalsOf(counters: TrafficCounters | undefined, activeFlows: number): TrafficTotals {
   if (!counters) return { ...ZERO_TOTALS, activeFlows };
   return {

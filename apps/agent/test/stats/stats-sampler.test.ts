@@ -75,6 +75,35 @@ describe('StatsSampler', () => {
     assert.ok('drop_no_backend' in totals.global && 'flow_new' in totals.global && !('max' in totals.global));
   });
 
+  it('each of many samples rates against the one before it (two readings a scope, written in turn); totals() is the last sample, as taken', () => {
+    const s = sampler();
+    const b0 = ids.backends[0]!;
+    const steps = [0n, 100n, 350n, 360n, 1360n, 1365n];
+    const pps: number[] = [];
+    for (const packets of steps) {
+      dp.maps.backendCounters.update(b0, perCpu({ packets }));
+      dp.maps.serviceCounters.update(ids.service, perCpu({ packets }));
+      clock += 1000;
+      const sample = s.sampleOnce();
+      const point = sample.backends.find((b) => b.backendId === b0);
+      if (point) pps.push(point.pps);
+    }
+    assert.deepEqual(pps, [100, 250, 10, 1000, 5]);
+    assert.deepEqual(
+      s.series({ service: ids.service }, 60).map((point) => point.pps),
+      [100, 250, 10, 1000, 5],
+    );
+    /* Built when asked, from the last sample: a counter moved since shows only at the next. */
+    dp.maps.backendCounters.update(b0, perCpu({ packets: 9999n }));
+    const totals = s.totals();
+    assert.equal(totals.backends.find((b) => b.backendId === b0)!.packets, 1365);
+    assert.equal(s.totals(), totals, 'the same build until the next sample');
+    clock += 1000;
+    s.sampleOnce();
+    assert.equal(s.totals().backends.find((b) => b.backendId === b0)!.packets, 9999);
+    assert.equal(totals.backends.find((b) => b.backendId === b0)!.packets, 1365, 'an earlier build is not written over');
+  });
+
   it('treats a counter that went down as a reset, never a negative rate', () => {
     const s = sampler();
     const b1 = ids.backends[1]!;
