@@ -10,9 +10,10 @@
  * The agent makes the FIFO when it is missing, so keepalived finds it and
  * never removes it. Opened read-write: the reader never sees an end when
  * keepalived closes it, and lines written while no agent ran wait in the pipe
- * (64 KiB, some 1,500 lines) for the next one. A FIFO replaced under the path
- * (keepalived made it, and removes it when it stops) is opened again within a
- * second, once the old one's lines are read.
+ * for the next one (64 KiB, some 1,500 lines; keepalived drops what does not
+ * fit). A FIFO replaced under the path (keepalived made it, and removes it
+ * when it stops) is opened again within a second, once the old one's lines
+ * are read.
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
