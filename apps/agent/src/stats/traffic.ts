@@ -33,7 +33,7 @@ export const GLOBAL_COUNTER_NAMES: readonly { name: string; index: number }[] = 
   .filter(([name]) => name !== 'CNT_MAX')
   .map(([name, index]) => ({ name: name.replace(/^CNT_/, '').toLowerCase(), index }));
 
-/** totalsOf written into `target` (the sampler keeps two per scope and writes the older: no object a second per backend). */
+/** The counters' totals written into `target` (the sampler keeps two per scope and writes the older: no object a second per backend). */
 export function writeTotals(target: TrafficTotals, counters: TrafficCounters, activeFlows: number): TrafficTotals {
   target.packets = Number(counters.packets);
   target.bytes = Number(counters.bytes);
@@ -47,15 +47,7 @@ export function writeTotals(target: TrafficTotals, counters: TrafficCounters, ac
 
 export function totalsOf(counters: TrafficCounters | undefined, activeFlows: number): TrafficTotals {
   if (!counters) return { ...ZERO_TOTALS, activeFlows };
-  return {
-    packets: Number(counters.packets),
-    bytes: Number(counters.bytes),
-    replyPackets: Number(counters.reply_packets),
-    replyBytes: Number(counters.reply_bytes),
-    newFlows: Number(counters.new_flows),
-    drops: Number(counters.drops),
-    activeFlows,
-  };
+  return writeTotals({ ...ZERO_TOTALS }, counters, activeFlows);
 }
 
 /** Rates between two readings `seconds` apart; no earlier reading: zero rates. */
