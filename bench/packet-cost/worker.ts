@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { dataplaneConfigSchema, type Algorithm } from '@sluice/api';
 import { loadDataplane, type Dataplane } from '@sluice/dataplane';
 import { interfaceIndex } from '@sluice/dataplane';
-import { SluiceCounter, SluiceVipFilter } from '@sluice/dataplane';
+import { MAX_BACKENDS, SluiceCounter, SluiceVipFilter } from '@sluice/dataplane';
 import { Reconciler } from '@sluice/agent/reconciler';
 import { serviceKeyOf } from '@sluice/agent/map-entries';
 import { SluiceForwardingMode, VERIFIER_INSTRUCTION_LIMIT, verifiedInstructionsOfFd } from '@sluice/dataplane';
@@ -48,7 +48,7 @@ const FLOW_TABLES = ['flows', 'half_open_flows'] as const;
  * reconciler writes them as usual, into a map the older program never reads
  * (it has no such check to make).
  */
-const ADDED_MAPS = { vip_filter: SluiceVipFilter.VIP_FILTER_WORDS };
+const ADDED_MAPS = { vip_filter: SluiceVipFilter.VIP_FILTER_WORDS, backend_next_hops: MAX_BACKENDS };
 /* SLUICE_BENCH_OBJECT: time a candidate build of the data plane instead (same shared header). */
 const OBJECT = process.env.SLUICE_BENCH_OBJECT ?? fileURLToPath(new URL('../../bpf/build/sluice.bpf.o', import.meta.url));
 /* Iterations per timed call: enough that the syscall itself is < 0.1 % of the time. */

@@ -194,12 +194,6 @@ enum sluice_flow_flags {
 	FLOW_F_MODE_MASK = 3 << 3,
 };
 
-/* Index of a flow's per-direction next-hop cache. */
-enum sluice_direction {
-	DIRECTION_TO_BACKEND = 0,
-	DIRECTION_TO_CLIENT = 1,
-};
-
 /* Global counters: one slot each in the per-CPU global_counters array. */
 enum sluice_counter {
 	/* Final actions: these add up to every packet the program saw. */
@@ -351,8 +345,34 @@ struct flow_key {
 };
 
 /*
+ * A next-hop cache: the FIB's answer for one destination, reused until
+ * NEXT_HOP_TTL_NS passes. checked_ns 0 means nothing cached; max_len is the
+ * longest L3 packet the FIB approved (MTU); macs holds the destination then
+ * the source MAC. The program reads these four fields, here and in struct
+ * flow_value (reply_next_hop_*), as one struct next_hop (forward.h, which
+ * checks the offsets).
+ *
+ * This one is toward a backend, per CPU (issue 14): every flow to the
+ * backend shares it, so a flow's first packet finds it too, and the flow
+ * entry stays small. It holds for the address and mode it was asked for: a
+ * backend id reused for another address, or a flow of another mode, asks
+ * the FIB again. With several equal-cost routes toward one backend, each CPU
+ * sends all of that backend's flows by the route its last asking packet got
+ * (asked again every NEXT_HOP_TTL_NS), not by each flow's own hash.
+ */
+struct backend_next_hop {
+	__be32 addr[4];
+	__u32 mode; /* enum sluice_forwarding_mode */
+	__u32 pad; /* always zero */
+	__u64 checked_ns;
+	__u32 ifindex;
+	__u16 max_len;
+	__u8 macs[2 * 6];
+};
+
+/*
  * One entry per flow, keyed by the client -> VIP tuple; replies update the
- * same entry. The fields every packet touches come first (one cache line).
+ * same entry.
  */
 #ifdef SLUICE_TEST_FLOW_GENERATION
 #define syn_seq syn_seq_v2 /* test-only: see the build switches after struct traffic_counters */
@@ -360,11 +380,12 @@ struct flow_key {
 
 struct flow_value {
 	/*
-	 * Ordered by what a packet touches (issue 14): the LRU element is its
-	 * kernel header, the 40-byte key, then this. A forward packet reads and
-	 * writes only the first 80 bytes (its counters, ids, state, and the
-	 * forward next hop), so it spans fewer cache lines of a cold entry; the
-	 * reply direction's fields, created_ns and syn_seq come last.
+	 * Ordered by what a packet touches (issue 14). The LRU element is the
+	 * kernel's 48-byte header, the 40-byte key, then this: at 104 bytes an
+	 * element is 192, three whole cache lines. A forward packet touches
+	 * only the first two (the header, the key and the 40 bytes up to
+	 * flags); its next hop is the backend's (struct backend_next_hop). The
+	 * reply direction's fields, created_ns and syn_seq fill the third.
 	 */
 	__u64 last_seen_ns; /* last packet in either direction */
 	__u64 packets; /* client -> backend */
@@ -373,25 +394,21 @@ struct flow_value {
 	__u32 service_id;
 	__u32 tcp_state; /* enum sluice_tcp_state; u32 for atomic exchange */
 	__u32 flags; /* enum sluice_flow_flags; u32 for atomic or */
-	/*
-	 * The FIB's answer per direction (enum sluice_direction), reused until
-	 * NEXT_HOP_TTL_NS passes: checked_ns 0 means nothing cached; max_len is
-	 * the longest L3 packet the FIB approved (MTU); macs holds the
-	 * destination then the source MAC of each direction.
-	 */
-	__u64 next_hop_checked_ns[2];
-	__u32 next_hop_ifindex[2];
-	__u16 next_hop_max_len[2];
-	__u8 next_hop_macs[2 * 12];
+	/* The next hop toward the client (see struct backend_next_hop). */
+	__u64 reply_next_hop_checked_ns;
+	__u32 reply_next_hop_ifindex;
+	__u16 reply_next_hop_max_len;
+	__u8 reply_next_hop_macs[2 * 6];
+	__u64 reply_packets; /* backend -> client */
+	__u64 reply_bytes;
+	__u64 created_ns; /* when the flow (or its current connection) began */
 	/*
 	 * Sequence number (network order) of the SYN that opened the current
 	 * connection: the same SYN again is a retransmission of that attempt,
 	 * never a new connection (see resume_handshake in flow.h).
 	 */
 	__be32 syn_seq;
-	__u64 created_ns; /* when the flow (or its current connection) began */
-	__u64 reply_packets; /* backend -> client */
-	__u64 reply_bytes;
+	__u32 pad; /* always zero */
 #ifdef SLUICE_TEST_EXTRA_FIELDS
 	__u64 test_extra; /* test-only build switch: see SLUICE_TEST_EXTRA_FIELDS below */
 #endif
@@ -561,8 +578,8 @@ struct flow_event {
  * Test-only build switches, for the upgrade tests: each builds a second data
  * plane whose map entries differ from the real one's, as another release's
  * would. Never set in a real build.
- * - SLUICE_TEST_FLOW_GENERATION: struct flow_value's last field is named
- *   syn_seq_v2 instead of syn_seq (defined before the struct, below), as if a
+ * - SLUICE_TEST_FLOW_GENERATION: struct flow_value's field syn_seq is
+ *   named syn_seq_v2 (defined before the struct, above), as if a
  *   release had renamed it: same size and place, so today's agent runs it;
  *   an upgrade drops syn_seq and starts syn_seq_v2 at zero.
  *   tests/agent-e2e/upgrade.test.ts upgrades between the two builds.

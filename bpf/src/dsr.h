@@ -37,8 +37,9 @@ static __always_inline int fib_next_hop_is(const struct bpf_fib_lookup *fib,
 
 static __always_inline int forward_dsr(struct xdp_md *ctx, struct packet *pkt,
 				       const struct backend *backend, __u32 service_id,
-				       __u32 backend_id, struct flow_value *flow, __u64 now)
+				       __u32 backend_id, __u64 now)
 {
+	struct next_hop *hop = backend_next_hop(backend_id, backend, MODE_DSR);
 	__u32 length = l3_length(pkt);
 	struct bpf_fib_lookup fib = {};
 	long verdict;
@@ -46,7 +47,7 @@ static __always_inline int forward_dsr(struct xdp_md *ctx, struct packet *pkt,
 	/* Left to the kernel as it came: no tag handling on this path. */
 	if (pkt->vlan_tagged)
 		return pass_for(CNT_PASS_VLAN_TAGGED);
-	if (use_cached_next_hop(flow, DIRECTION_TO_BACKEND, now, length, &fib))
+	if (use_cached_next_hop(hop, now, length, &fib))
 		return send_to_next_hop(ctx, pkt->eth, &fib);
 
 	fill_dsr_fib_query(&fib, pkt, backend, ctx->ingress_ifindex);
@@ -61,8 +62,8 @@ static __always_inline int forward_dsr(struct xdp_md *ctx, struct packet *pkt,
 	if (verdict == BPF_FIB_LKUP_RET_NO_NEIGH)
 		return drop_for_backend(service_id, backend_id, CNT_DROP_DSR_NO_NEIGHBOUR,
 					BACKEND_DROP_DSR_NO_NEIGHBOUR);
-	if (flow)
-		remember_next_hop(flow, DIRECTION_TO_BACKEND, &fib, now, length);
+	if (hop)
+		remember_next_hop(hop, &fib, now, length);
 	return send_to_next_hop(ctx, pkt->eth, &fib);
 }
 

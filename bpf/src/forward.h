@@ -73,47 +73,94 @@ static __always_inline __u32 l3_length(const struct packet *pkt)
 	return 0;
 }
 
-/* Destination then source MAC of a direction's cached next hop. */
-#define NEXT_HOP_MACS(flow, dir) (&(flow)->next_hop_macs[2 * ETH_ALEN * (dir)])
+/*
+ * A next-hop cache's four fields, as struct backend_next_hop and struct
+ * flow_value (reply_next_hop_*) lay them out: the shared structs hold only
+ * scalars and arrays, so each spells them out, and these checks keep the
+ * three in step.
+ */
+struct next_hop {
+	__u64 checked_ns;
+	__u32 ifindex;
+	__u16 max_len;
+	__u8 macs[2 * ETH_ALEN];
+};
 
-static __always_inline int next_hop_is_fresh(const struct flow_value *flow,
-					     enum sluice_direction dir, __u64 now, __u32 length)
+#define NEXT_HOP_AT(type, first, second, third, fourth)                                       \
+	_Static_assert(                                                                       \
+		__builtin_offsetof(type, second) - __builtin_offsetof(type, first) ==         \
+				__builtin_offsetof(struct next_hop, ifindex) &&               \
+			__builtin_offsetof(type, third) - __builtin_offsetof(type, first) ==  \
+				__builtin_offsetof(struct next_hop, max_len) &&               \
+			__builtin_offsetof(type, fourth) - __builtin_offsetof(type, first) == \
+				__builtin_offsetof(struct next_hop, macs) &&                  \
+			__builtin_offsetof(type, first) % 8 == 0,                             \
+		#type " lays out its next-hop cache as struct next_hop")
+NEXT_HOP_AT(struct backend_next_hop, checked_ns, ifindex, max_len, macs);
+NEXT_HOP_AT(struct flow_value, reply_next_hop_checked_ns, reply_next_hop_ifindex,
+	    reply_next_hop_max_len, reply_next_hop_macs);
+
+static __always_inline struct next_hop *flow_reply_next_hop(struct flow_value *flow)
 {
-	return flow && flow->next_hop_checked_ns[dir] &&
-	       now - flow->next_hop_checked_ns[dir] < next_hop_ttl_ns &&
-	       length <= flow->next_hop_max_len[dir];
+	return (struct next_hop *)&flow->reply_next_hop_checked_ns;
 }
 
-/* Remembers the FIB's answer in the flow entry; concurrent writers store the same answer. */
-static __always_inline void remember_next_hop(struct flow_value *flow, enum sluice_direction dir,
-					      const struct bpf_fib_lookup *fib, __u64 now,
-					      __u32 length)
+static __always_inline int next_hop_is_fresh(const struct next_hop *hop, __u64 now, __u32 length)
 {
-	int same = flow->next_hop_checked_ns[dir] && flow->next_hop_ifindex[dir] == fib->ifindex &&
-		   now - flow->next_hop_checked_ns[dir] < next_hop_ttl_ns;
-	__u16 max_len = flow->next_hop_max_len[dir];
+	return hop && hop->checked_ns && now - hop->checked_ns < next_hop_ttl_ns &&
+	       length <= hop->max_len;
+}
 
-	flow->next_hop_ifindex[dir] = fib->ifindex;
-	__builtin_memcpy(NEXT_HOP_MACS(flow, dir), fib->dmac, ETH_ALEN);
-	__builtin_memcpy(NEXT_HOP_MACS(flow, dir) + ETH_ALEN, fib->smac, ETH_ALEN);
-	flow->next_hop_max_len[dir] = same && max_len > length ? max_len : length;
-	flow->next_hop_checked_ns[dir] = now;
+/* Remembers the FIB's answer; concurrent writers of a flow's cache store the same answer. */
+static __always_inline void
+remember_next_hop(struct next_hop *hop, const struct bpf_fib_lookup *fib, __u64 now, __u32 length)
+{
+	int same = hop->checked_ns && hop->ifindex == fib->ifindex &&
+		   now - hop->checked_ns < next_hop_ttl_ns;
+	__u16 max_len = hop->max_len;
+
+	hop->ifindex = fib->ifindex;
+	__builtin_memcpy(hop->macs, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(hop->macs + ETH_ALEN, fib->smac, ETH_ALEN);
+	hop->max_len = same && max_len > length ? max_len : length;
+	hop->checked_ns = now;
 }
 
 /*
- * Fills the answer (egress and MACs) from the flow's cache for `dir` if it is
- * fresh and covers `length`; returns 0 when the FIB must be asked instead.
+ * Fills the answer (egress and MACs) from `hop` if it is fresh and covers
+ * `length`; returns 0 when the FIB must be asked instead.
  */
-static __always_inline int use_cached_next_hop(const struct flow_value *flow,
-					       enum sluice_direction dir, __u64 now, __u32 length,
+static __always_inline int use_cached_next_hop(const struct next_hop *hop, __u64 now, __u32 length,
 					       struct bpf_fib_lookup *fib)
 {
-	if (!next_hop_is_fresh(flow, dir, now, length))
+	if (!next_hop_is_fresh(hop, now, length))
 		return 0;
-	fib->ifindex = flow->next_hop_ifindex[dir];
-	__builtin_memcpy(fib->dmac, NEXT_HOP_MACS(flow, dir), ETH_ALEN);
-	__builtin_memcpy(fib->smac, NEXT_HOP_MACS(flow, dir) + ETH_ALEN, ETH_ALEN);
+	fib->ifindex = hop->ifindex;
+	__builtin_memcpy(fib->dmac, hop->macs, ETH_ALEN);
+	__builtin_memcpy(fib->smac, hop->macs + ETH_ALEN, ETH_ALEN);
 	return 1;
+}
+
+/*
+ * This CPU's next hop toward `backend` for flows of `mode`, or NULL. An entry
+ * last asked for another address or mode (the id was reused, or the flow
+ * keeps an older mode of its service) is emptied first: the FIB answers anew.
+ */
+static __always_inline struct next_hop *backend_next_hop(__u32 backend_id,
+							 const struct backend *backend, __u32 mode)
+{
+	struct backend_next_hop *entry = bpf_map_lookup_elem(&backend_next_hops, &backend_id);
+
+	if (!entry)
+		return NULL;
+	if (entry->mode != mode || entry->addr[0] != backend->addr[0] ||
+	    entry->addr[1] != backend->addr[1] || entry->addr[2] != backend->addr[2] ||
+	    entry->addr[3] != backend->addr[3]) {
+		__builtin_memcpy(entry->addr, backend->addr, sizeof(entry->addr));
+		entry->mode = mode;
+		entry->checked_ns = 0;
+	}
+	return (struct next_hop *)&entry->checked_ns;
 }
 
 /* Writes the next hop's MACs into the frame and sends it out of the FIB's egress. */
@@ -127,13 +174,9 @@ static __always_inline int send_to_next_hop(struct xdp_md *ctx, struct ethhdr *e
 	return bpf_redirect(fib->ifindex, 0);
 }
 
-/*
- * `flow` is the packet's flow entry, or NULL for the first packet of a flow
- * (its entry was just inserted from a copy); `dir` picks its next-hop cache.
- */
+/* `hop` is the destination's next-hop cache, or NULL when there is none to use or fill. */
 static __always_inline int forward_packet(struct xdp_md *ctx, struct packet *pkt,
-					  struct flow_value *flow, enum sluice_direction dir,
-					  __u64 now)
+					  struct next_hop *hop, __u64 now)
 {
 	__u32 length = l3_length(pkt);
 	struct bpf_fib_lookup fib = {};
@@ -142,15 +185,15 @@ static __always_inline int forward_packet(struct xdp_md *ctx, struct packet *pkt
 	if (pkt->vlan_tagged)
 		return pass_for(CNT_PASS_VLAN_TAGGED);
 
-	if (!use_cached_next_hop(flow, dir, now, length, &fib)) {
+	if (!use_cached_next_hop(hop, now, length, &fib)) {
 		fill_fib_query(&fib, pkt, ctx->ingress_ifindex);
 		verdict = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
 		if (verdict == BPF_FIB_LKUP_RET_NO_NEIGH)
 			return pass_for(CNT_PASS_NO_NEIGHBOUR);
 		if (verdict != BPF_FIB_LKUP_RET_SUCCESS)
 			return pass_for(CNT_PASS_NO_ROUTE);
-		if (flow)
-			remember_next_hop(flow, dir, &fib, now, length);
+		if (hop)
+			remember_next_hop(hop, &fib, now, length);
 	}
 	if (!decrement_hop_limit(pkt))
 		return pass_for(CNT_PASS_TTL_EXCEEDED);

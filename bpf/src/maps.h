@@ -87,6 +87,24 @@ struct {
 	__type(value, __u64);
 } backend_active SEC(".maps");
 
+/* Backend id -> the next hop toward it, per CPU: no CPU writes what another reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct backend_next_hop);
+} backend_next_hops SEC(".maps");
+
+#ifndef SLUICE_TEST_EXTRA_FIELDS
+/* An LRU element is a 48-byte header, the key, the value: 192 bytes, three cache lines (struct flow_value). */
+_Static_assert(48 + sizeof(struct flow_key) + sizeof(struct flow_value) == 192,
+	       "a flow element fills three cache lines");
+/* A forward packet's fields end where the element's second cache line does. */
+_Static_assert(48 + sizeof(struct flow_key) + __builtin_offsetof(struct flow_value, flags) + 4 ==
+		       128,
+	       "a forward packet touches two cache lines of its flow");
+#endif
+
 /* Connection tracking: one entry per flow, keyed client -> VIP. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

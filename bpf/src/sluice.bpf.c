@@ -62,15 +62,15 @@ static __always_inline int forward_to_backend(struct xdp_md *ctx, struct packet 
 	count_forward(job->service_id, job->backend_id, pkt->frame_len, job->flow == NULL);
 	switch (job->mode) {
 	case MODE_DSR:
-		return forward_dsr(ctx, pkt, job->backend, job->service_id, job->backend_id,
-				   job->flow, now);
+		return forward_dsr(ctx, pkt, job->backend, job->service_id, job->backend_id, now);
 	case MODE_IPIP:
 	case MODE_GUE:
 		return forward_tunnelled(ctx, pkt, job->backend, job->service_id, job->backend_id,
-					 job->flow, job->mode, now);
+					 job->mode, now);
 	default:
 		rewrite_endpoint(pkt, ENDPOINT_DESTINATION, job->backend->addr, job->backend->port);
-		return forward_packet(ctx, pkt, job->flow, DIRECTION_TO_BACKEND, now);
+		return forward_packet(
+			ctx, pkt, backend_next_hop(job->backend_id, job->backend, MODE_NAT), now);
 	}
 }
 
@@ -161,7 +161,7 @@ static __always_inline int handle_untracked_reply(struct xdp_md *ctx, struct pac
 	count_event(CNT_REPLY_UNTRACKED);
 	count_reply(owners->service_ids[0], owners->backend_ids[0], pkt->frame_len);
 	rewrite_endpoint(pkt, ENDPOINT_SOURCE, vip->addr, vip->port);
-	return forward_packet(ctx, pkt, NULL, DIRECTION_TO_CLIENT, now);
+	return forward_packet(ctx, pkt, NULL, now);
 }
 
 /* Backend -> client on a tracked flow: restore the VIP as the source. */
@@ -181,7 +181,7 @@ static __always_inline int handle_reply(struct xdp_md *ctx, struct packet *pkt,
 
 	count_reply(flow->service_id, flow->backend_id, pkt->frame_len);
 	rewrite_endpoint(pkt, ENDPOINT_SOURCE, vip->addr, vip->port);
-	return forward_packet(ctx, pkt, flow, DIRECTION_TO_CLIENT, now);
+	return forward_packet(ctx, pkt, flow_reply_next_hop(flow), now);
 }
 
 /*

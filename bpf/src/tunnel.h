@@ -185,9 +185,9 @@ static __always_inline int encapsulate(struct xdp_md *ctx, const struct tunnel_p
 
 static __always_inline int forward_tunnelled(struct xdp_md *ctx, struct packet *pkt,
 					     const struct backend *backend, __u32 service_id,
-					     __u32 backend_id, struct flow_value *flow, __u32 mode,
-					     __u64 now)
+					     __u32 backend_id, __u32 mode, __u64 now)
 {
+	struct next_hop *hop = backend_next_hop(backend_id, backend, mode);
 	__u32 zero = 0;
 	const struct tunnel_settings *settings = bpf_map_lookup_elem(&tunnel_settings, &zero);
 	struct tunnel_plan plan = {
@@ -209,8 +209,7 @@ static __always_inline int forward_tunnelled(struct xdp_md *ctx, struct packet *
 	plan.overhead = (plan.ipv4 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr)) +
 			(plan.gue_port ? sizeof(struct udphdr) : 0);
 
-	if (!use_cached_next_hop(flow, DIRECTION_TO_BACKEND, now, plan.inner_len + plan.overhead,
-				 &fib)) {
+	if (!use_cached_next_hop(hop, now, plan.inner_len + plan.overhead, &fib)) {
 		fill_tunnel_fib_query(&fib, &plan, backend, ctx->ingress_ifindex);
 		verdict = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
 		/* The client's packets must leave room for the outer headers. */
@@ -222,9 +221,8 @@ static __always_inline int forward_tunnelled(struct xdp_md *ctx, struct packet *
 		if (verdict != BPF_FIB_LKUP_RET_SUCCESS)
 			return drop_for_backend(service_id, backend_id, CNT_DROP_TUNNEL_NO_NEXT_HOP,
 						BACKEND_DROP_TUNNEL_NO_NEXT_HOP);
-		if (flow)
-			remember_next_hop(flow, DIRECTION_TO_BACKEND, &fib, now,
-					  plan.inner_len + plan.overhead);
+		if (hop)
+			remember_next_hop(hop, &fib, now, plan.inner_len + plan.overhead);
 	}
 	return encapsulate(ctx, &plan, backend, &fib);
 }

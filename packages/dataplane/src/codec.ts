@@ -229,3 +229,12 @@ export const u64Codec: Codec<bigint> = {
   encodeInto: (v, buf, offset) => WRITERS.u64(buf, offset, v as never),
   decodeFrom: (buf, offset) => (HOST === 'LE' ? buf.readBigUInt64LE(offset) : buf.readBigUInt64BE(offset)),
 };
+
+/** `size` bytes as they are: for a value whose layout this build does not know (an older build's, timed by the bench). */
+export function rawBytesCodec(size: number): Codec<Buffer> {
+  return {
+    size,
+    encodeInto: (value, buf, offset) => void buf.fill(0, offset, offset + size).set(value.subarray(0, size), offset),
+    decodeFrom: (buf, offset) => Buffer.from(buf.subarray(offset, offset + size)),
+  };
+}

@@ -5,11 +5,12 @@
  * writing misaligned bytes.
  */
 import { constants as osConstants } from 'node:os';
-import { type Codec, structCodec, u32Codec, u64Codec } from './codec.js';
+import { type Codec, rawBytesCodec, structCodec, u32Codec, u64Codec } from './codec.js';
 import { DataplaneError } from './errors.js';
 import {
   type Backend,
   type BackendErrors,
+  type BackendNextHop,
   type ClientRateKey,
   type ClientRateWindow,
   type EndpointOwners,
@@ -26,6 +27,7 @@ import {
   type VipKey,
   backendLayout,
   backendErrorsLayout,
+  backendNextHopLayout,
   clientRateKeyLayout,
   clientRateWindowLayout,
   endpointOwnersLayout,
@@ -77,6 +79,13 @@ export const MAP_SPECS = {
   lookup_tables: { type: BpfMapType.ARRAY, key: u32Codec, value: structCodec(lookupTableLayout), keyType: '__u32', valueType: 'struct lookup_table' },
   rr_cursors: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
   backend_active: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
+  backend_next_hops: {
+    type: BpfMapType.PERCPU_ARRAY,
+    key: u32Codec,
+    value: structCodec(backendNextHopLayout),
+    keyType: '__u32',
+    valueType: 'struct backend_next_hop',
+  },
   flows: {
     type: BpfMapType.LRU_HASH,
     key: structCodec(flowKeyLayout),
@@ -158,6 +167,8 @@ export interface DataplaneMaps {
   rrCursors: BpfMap<number, bigint>;
   /** Backend id -> open flows (ARRAY). */
   backendActive: BpfMap<number, bigint>;
+  /** Backend id -> the next hop toward it, per CPU; only the data plane writes it (PERCPU_ARRAY). */
+  backendNextHops: PerCpuMap<number, BackendNextHop>;
   /** Connection tracking, one entry per flow keyed client -> VIP (LRU_HASH). */
   flows: BpfMap<FlowKey, FlowValue>;
   /** TCP flows from the SYN to the client's next packet, keyed like flows (LRU_HASH). */
@@ -220,8 +231,17 @@ export function checkMapShape(name: MapName, info: MapInfo, source: 'bpf_map' | 
 /** Build the typed accessors from each map's info (shapes must already be checked). */
 export function createDataplaneMaps(infoOf: (name: MapName) => MapInfo, owner: FdOwner): DataplaneMaps {
   const spec = (name: MapName): MapSpec => MAP_SPECS[name];
-  const plain = <K, V>(name: MapName) => new BpfMap<K, V>(infoOf(name), spec(name).key, spec(name).value, owner);
-  const perCpu = <K, V>(name: MapName) => new PerCpuMap<K, V>(infoOf(name), spec(name).key, spec(name).value, owner);
+  /* Only a raw value map (LoadOptions.rawValueMaps) gets here with another value size: its batches are sized by the kernel's. */
+  const valueCodecOf = (name: MapName, info: MapInfo): Codec<any> =>
+    info.valueSize === spec(name).value.size ? spec(name).value : rawBytesCodec(info.valueSize);
+  const plain = <K, V>(name: MapName) => {
+    const info = infoOf(name);
+    return new BpfMap<K, V>(info, spec(name).key, valueCodecOf(name, info), owner);
+  };
+  const perCpu = <K, V>(name: MapName) => {
+    const info = infoOf(name);
+    return new PerCpuMap<K, V>(info, spec(name).key, valueCodecOf(name, info), owner);
+  };
   return {
     services: plain('services'),
     vips: plain('vips'),
@@ -233,6 +253,7 @@ export function createDataplaneMaps(infoOf: (name: MapName) => MapInfo, owner: F
     lookupTables: plain('lookup_tables'),
     rrCursors: plain('rr_cursors'),
     backendActive: plain('backend_active'),
+    backendNextHops: perCpu('backend_next_hops'),
     flows: plain('flows'),
     halfOpenFlows: plain('half_open_flows'),
     awaitedFlows: plain('awaited_flows'),

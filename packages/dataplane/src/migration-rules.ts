@@ -25,15 +25,13 @@ export interface MigrationRule {
 
 const fieldOf = (shape: Shape, path: string): Field | undefined => shape.fields.find((f) => f.path === path);
 
-/* A next-hop cache field: zero means "nothing cached", so the program asks the FIB again. */
-const uncached: FieldConverter = () => {};
-
 /*
  * 46cbc2d: the flow table went from two entries per flow (forward keyed
  * client -> VIP, reply keyed backend -> client, FLOW_F_REPLY = 1 << 0) to one.
  * Reply entries are dropped (the reply path now finds the forward entry; the
- * flow's reply counters start at zero); the FIN flags moved down one bit; the
- * one-direction next-hop cache became per direction, so it starts empty.
+ * flow's reply counters start at zero); the FIN flags moved down one bit. Its
+ * one-direction next-hop cache has no counterpart today (a flow caches only
+ * the reply's), so it starts empty, as any added field: the FIB is asked again.
  */
 const OLD_FLOW_F_REPLY = 1 << 0;
 const OLD_FLOW_F_FIN_CLIENT = 1 << 1;
@@ -54,10 +52,6 @@ const twoEntriesPerFlow: MigrationRule = {
       const now = (was & OLD_FLOW_F_FIN_CLIENT ? FLOW_F_FIN_CLIENT : 0) | (was & OLD_FLOW_F_FIN_BACKEND ? FLOW_F_FIN_BACKEND : 0);
       out.writeUInt32LE(now, newField.offset);
     },
-    'struct flow_value.next_hop_checked_ns': uncached,
-    'struct flow_value.next_hop_ifindex': uncached,
-    'struct flow_value.next_hop_max_len': uncached,
-    'struct flow_value.next_hop_macs': uncached,
   },
 };
 

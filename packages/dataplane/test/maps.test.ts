@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { checkMapShape } from '../src/dataplane-maps.js';
 import {
   BatchBuffers,
+  type BpfMap,
   type Dataplane,
   DataplaneError,
   type FlowKey,
@@ -16,10 +17,13 @@ import {
   UpdateFlag,
   addressToBytes,
   loadDataplane,
+  flowValueLayout,
   lookupTableLayout,
   numPossibleCpus,
+  type PerCpuMap,
+  trafficCountersLayout,
 } from '../src/index.js';
-import { REPO_ROOT, SMALL_MAPS, hasCommand, objectPath, zeroFlowValue } from './helpers.js';
+import { REPO_ROOT, SMALL_MAPS, hasCommand, objectPath, variantObjectPath, zeroFlowValue } from './helpers.js';
 
 /* The program's real maps and a body the verifier must refuse (a hash lookup used without a NULL check). */
 const REJECTED_PROGRAM = `
@@ -242,6 +246,42 @@ describe('load-time checks', () => {
       () => checkMapShape('flows', info, 'bpf_obj_get_info_by_fd'),
       /value_size is 80 but struct flow_value is \d+ bytes; the pinned maps come from another build of the data plane; start this build's agent, which migrates them and keeps every flow/,
     );
+  });
+
+  it("an older build's raw value maps (the bench's baseline) are read in batches of that build's value size", () => {
+    /* The extra-fields build's flow entry and traffic counters are 8 bytes longer than this build's. */
+    const older = variantObjectPath('SLUICE_TEST_EXTRA_FIELDS');
+    const dp = loadDataplane({
+      objectPath: older,
+      maxEntries: SMALL_MAPS,
+      rawValueMaps: ['flows', 'half_open_flows', 'service_counters', 'backend_counters'],
+    });
+    try {
+      const flows = dp.maps.flows as unknown as BpfMap<FlowKey, Buffer>;
+      assert.equal(flows.valueBytes, flowValueLayout.size + 8);
+      const entries = Array.from({ length: 3000 }, (_, i): [FlowKey, Buffer] => [flow(i)[0], Buffer.alloc(flows.valueBytes, i % 251)]);
+      assert.equal(flows.updateMany(entries), entries.length);
+      let seen = 0;
+      /* Batches sized by this build's layout had the kernel write past their end (the heap corrupted). */
+      for (const [keys, values, count] of flows.rawBatches(1024)) {
+        assert.equal(values.length, 1024 * flows.valueBytes);
+        assert.equal(keys.length, 1024 * flows.keySize);
+        for (let i = 0; i < count; i++) {
+          const value = values.subarray(i * flows.valueBytes, (i + 1) * flows.valueBytes);
+          assert.ok(
+            value.every((b) => b === value[0]),
+            'each entry comes back whole, at its own stride',
+          );
+        }
+        seen += count;
+      }
+      assert.equal(seen, entries.length);
+      const counters = dp.maps.backendCounters as unknown as PerCpuMap<number, Buffer>;
+      assert.equal(counters.valueBytes, CPUS * (trafficCountersLayout.size + 8));
+      assert.equal(counters.lookup(1)?.length, CPUS);
+    } finally {
+      dp.close();
+    }
   });
 
   it('names the object, map or program that is missing', () => {

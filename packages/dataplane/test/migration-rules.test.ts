@@ -2,7 +2,7 @@
  * The rule for the flow table of builds before one entry per flow (46cbc2d):
  * that old layout is written out here as its header had it; the new one is
  * read from this build's object. Reply entries are not carried, the FIN flags
- * move down one bit, the next-hop cache starts empty, the rest is copied.
+ * move down one bit, the reply's next-hop cache starts empty, the rest is copied.
  * (Checked by hand against that commit's real build too: see the README.)
  */
 import assert from 'node:assert/strict';
@@ -78,8 +78,11 @@ describe('migration rules', () => {
     assert.deepEqual(rulesFor('services', OLD_FLOW_VALUE), []);
   });
 
-  it('without the rule that layout is refused, never converted blindly', () => {
-    assert.throws(() => planConversion(OLD_FLOW_VALUE, newShape, 'map "flows" value'), /field next_hop_/);
+  it('without the rule the FIN flags would be carried in their old bits: the rule is what renumbers them', () => {
+    const blind = planConversion(OLD_FLOW_VALUE, newShape, 'map "flows" value');
+    const out = Buffer.alloc(newShape.size);
+    blind.convert(oldEntry(1 << 1), out);
+    assert.equal(decode(flowValueLayout, out).flags, 1 << 1, 'the old FIN-client bit, read today as FIN-backend');
   });
 
   it('reply entries are not carried; forward entries convert with FIN flags renumbered and the next-hop cache empty', () => {
@@ -98,7 +101,7 @@ describe('migration rules', () => {
     assert.equal(value.service_id, 1);
     assert.equal(value.tcp_state, 2);
     assert.equal(value.flags, 0b11, 'FIN client and FIN backend, one bit lower');
-    assert.deepEqual([...value.next_hop_checked_ns], [0n, 0n], 'nothing cached: the FIB is asked again');
-    assert.ok(value.next_hop_macs.every((b) => b === 0));
+    assert.equal(value.reply_next_hop_checked_ns, 0n, 'nothing cached: the FIB is asked again');
+    assert.ok(value.reply_next_hop_macs.every((b) => b === 0));
   });
 });

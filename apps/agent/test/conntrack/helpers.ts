@@ -74,12 +74,12 @@ export function keyOf(spec: FlowSpec): FlowKey {
 
 /** The flow's entry, as start_flow() writes it and packets in both directions update it. */
 export function flowEntries(spec: FlowSpec): [FlowKey, FlowValue][] {
-  /* No next hop cached yet: the program fills it on the first forwarded packet. */
+  /* No next hop toward the client cached yet: the program fills it on the first reply. */
   const noNextHop = {
-    next_hop_checked_ns: new BigUint64Array(2),
-    next_hop_ifindex: new Uint32Array(2),
-    next_hop_max_len: new Uint16Array(2),
-    next_hop_macs: new Uint8Array(24),
+    reply_next_hop_checked_ns: 0n,
+    reply_next_hop_ifindex: 0,
+    reply_next_hop_max_len: 0,
+    reply_next_hop_macs: new Uint8Array(12),
   };
   /* The sequence number of the opening SYN matters only to the program (a retried SYN). */
   const noSyn = { syn_seq: 0 };

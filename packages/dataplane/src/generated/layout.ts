@@ -122,7 +122,32 @@ export const flowKeyLayout: StructLayout<FlowKey> = {
   ],
 };
 
-/** struct flow_value (120 bytes) */
+/** struct backend_next_hop (56 bytes) */
+export interface BackendNextHop {
+  addr: Buffer;
+  mode: number;
+  pad?: number;
+  checked_ns: bigint;
+  ifindex: number;
+  max_len: number;
+  macs: Uint8Array;
+}
+
+export const backendNextHopLayout: StructLayout<BackendNextHop> = {
+  name: 'backend_next_hop',
+  size: 56,
+  members: [
+    { name: 'addr', offset: 0, kind: 'be32', length: 4 },
+    { name: 'mode', offset: 16, kind: 'u32' },
+    { name: 'pad', offset: 20, kind: 'u32' },
+    { name: 'checked_ns', offset: 24, kind: 'u64' },
+    { name: 'ifindex', offset: 32, kind: 'u32' },
+    { name: 'max_len', offset: 36, kind: 'u16' },
+    { name: 'macs', offset: 38, kind: 'u8', length: 12 },
+  ],
+};
+
+/** struct flow_value (104 bytes) */
 export interface FlowValue {
   last_seen_ns: bigint;
   packets: bigint;
@@ -131,19 +156,20 @@ export interface FlowValue {
   service_id: number;
   tcp_state: number;
   flags: number;
-  next_hop_checked_ns: BigUint64Array;
-  next_hop_ifindex: Uint32Array;
-  next_hop_max_len: Uint16Array;
-  next_hop_macs: Uint8Array;
-  syn_seq: number;
-  created_ns: bigint;
+  reply_next_hop_checked_ns: bigint;
+  reply_next_hop_ifindex: number;
+  reply_next_hop_max_len: number;
+  reply_next_hop_macs: Uint8Array;
   reply_packets: bigint;
   reply_bytes: bigint;
+  created_ns: bigint;
+  syn_seq: number;
+  pad?: number;
 }
 
 export const flowValueLayout: StructLayout<FlowValue> = {
   name: 'flow_value',
-  size: 120,
+  size: 104,
   members: [
     { name: 'last_seen_ns', offset: 0, kind: 'u64' },
     { name: 'packets', offset: 8, kind: 'u64' },
@@ -152,14 +178,15 @@ export const flowValueLayout: StructLayout<FlowValue> = {
     { name: 'service_id', offset: 28, kind: 'u32' },
     { name: 'tcp_state', offset: 32, kind: 'u32' },
     { name: 'flags', offset: 36, kind: 'u32' },
-    { name: 'next_hop_checked_ns', offset: 40, kind: 'u64', length: 2 },
-    { name: 'next_hop_ifindex', offset: 56, kind: 'u32', length: 2 },
-    { name: 'next_hop_max_len', offset: 64, kind: 'u16', length: 2 },
-    { name: 'next_hop_macs', offset: 68, kind: 'u8', length: 24 },
-    { name: 'syn_seq', offset: 92, kind: 'be32' },
-    { name: 'created_ns', offset: 96, kind: 'u64' },
-    { name: 'reply_packets', offset: 104, kind: 'u64' },
-    { name: 'reply_bytes', offset: 112, kind: 'u64' },
+    { name: 'reply_next_hop_checked_ns', offset: 40, kind: 'u64' },
+    { name: 'reply_next_hop_ifindex', offset: 48, kind: 'u32' },
+    { name: 'reply_next_hop_max_len', offset: 52, kind: 'u16' },
+    { name: 'reply_next_hop_macs', offset: 54, kind: 'u8', length: 12 },
+    { name: 'reply_packets', offset: 72, kind: 'u64' },
+    { name: 'reply_bytes', offset: 80, kind: 'u64' },
+    { name: 'created_ns', offset: 88, kind: 'u64' },
+    { name: 'syn_seq', offset: 96, kind: 'be32' },
+    { name: 'pad', offset: 100, kind: 'u32' },
   ],
 };
 
@@ -353,6 +380,7 @@ export const structLayouts = {
   backend: backendLayout,
   lookup_table: lookupTableLayout,
   flow_key: flowKeyLayout,
+  backend_next_hop: backendNextHopLayout,
   flow_value: flowValueLayout,
   endpoint_owners: endpointOwnersLayout,
   flood_settings: floodSettingsLayout,
@@ -433,13 +461,6 @@ export const SluiceFlowFlags = {
   FLOW_F_MODE_MASK: 24,
 } as const;
 export type SluiceFlowFlags = (typeof SluiceFlowFlags)[keyof typeof SluiceFlowFlags];
-
-/** enum sluice_direction */
-export const SluiceDirection = {
-  DIRECTION_TO_BACKEND: 0,
-  DIRECTION_TO_CLIENT: 1,
-} as const;
-export type SluiceDirection = (typeof SluiceDirection)[keyof typeof SluiceDirection];
 
 /** enum sluice_counter */
 export const SluiceCounter = {
