@@ -24,14 +24,14 @@ import { CONSOLE_FIGURES, measureConsole } from '../console/measure.js';
 import { CONSOLE_PASSWORD } from '../console/server.js';
 
 /* Issue 14: the agent with a million flows tracked. */
-const RSS_WITH_FLOWS_GOAL_MB = 300;
+export const RSS_WITH_FLOWS_GOAL_MB = 300;
 /* Rounds of 40 SYNs per mode: about 1.5 s each. */
 const FLOW_SYNC_ROUNDS = 5;
 const API_LATENCY_FIGURES = ['reweight', 'drain', 'add-backend', 'algorithm-switch'].map((c) => `control-plane/visible-after/${c}`);
 const PAGE_FIGURES = ['by-backend', 'unfiltered'].map((c) => `control-plane/connection-page/100-of-1M-flows/${c}`);
 
 /** The agent's services: the latency service (maglev, 3 backends) and the paging service (30 backends); no health checks (no live backends here). */
-function agentConfig() {
+export function agentConfig() {
   const latency = latencyConfig(INITIAL_STATE).services[0]!;
   return { services: [{ ...latency, healthCheck: { type: 'none' } }, PAGE_SERVICE] };
 }
