@@ -86,15 +86,16 @@ struct next_hop {
 	__u8 macs[2 * ETH_ALEN];
 };
 
-#define NEXT_HOP_AT(type, first, second, third, fourth)                                       \
-	_Static_assert(                                                                       \
-		__builtin_offsetof(type, second) - __builtin_offsetof(type, first) ==         \
-				__builtin_offsetof(struct next_hop, ifindex) &&               \
-			__builtin_offsetof(type, third) - __builtin_offsetof(type, first) ==  \
-				__builtin_offsetof(struct next_hop, max_len) &&               \
-			__builtin_offsetof(type, fourth) - __builtin_offsetof(type, first) == \
-				__builtin_offsetof(struct next_hop, macs) &&                  \
-			__builtin_offsetof(type, first) % 8 == 0,                             \
+#define NEXT_HOP_AT(type, first, second, third, fourth)                                            \
+	_Static_assert(                                                                            \
+		__builtin_offsetof(type, second) - __builtin_offsetof(type, first) ==              \
+				__builtin_offsetof(struct next_hop, ifindex) &&                    \
+			__builtin_offsetof(type, third) - __builtin_offsetof(type, first) ==       \
+				__builtin_offsetof(struct next_hop, max_len) &&                    \
+			__builtin_offsetof(type, fourth) - __builtin_offsetof(type, first) ==      \
+				__builtin_offsetof(struct next_hop, macs) &&                       \
+			__builtin_offsetof(type, first) % 8 == 0 &&                                \
+			__builtin_offsetof(type, first) + sizeof(struct next_hop) <= sizeof(type), \
 		#type " lays out its next-hop cache as struct next_hop")
 NEXT_HOP_AT(struct backend_next_hop, checked_ns, ifindex, max_len, macs);
 NEXT_HOP_AT(struct flow_value, reply_next_hop_checked_ns, reply_next_hop_ifindex,
