@@ -8,7 +8,7 @@
  * against the same agent once it holds the million flows (console/).
  */
 import type { BenchOptions } from '../options.js';
-import { type BenchRecord, againstGoal, notMeasured } from '../record.js';
+import { type BenchRecord, notMeasured } from '../record.js';
 import { cleanBpffs, startAgent, stopAgent, type AgentHandle } from '../sluice-agent.js';
 import { BACKEND_FACING, BENCH_NAMESPACE, CLIENT_FACING } from '../packet-cost/network.js';
 import { measureTableBuild } from './table-build.js';
@@ -17,14 +17,11 @@ import { INITIAL_STATE, latencyConfig, measureReconcileLatency } from './reconci
 import { measureApiLatency } from './api-latency.js';
 import { measureAtScale } from './at-scale.js';
 import { measureFlowSyncLatency } from './flow-sync-latency.js';
-import { PAGE_FLOWS, PAGE_FLOW_TABLE_SIZE, PAGE_SERVICE, measureConnectionPage, writePageFlows } from './connection-page.js';
-import { rssMb } from './agent-idle.js';
-import { measureGcLoad } from './gc-load.js';
+import { PAGE_FLOWS, PAGE_FLOW_TABLE_SIZE, PAGE_SERVICE } from './connection-page.js';
+import { measureMillionFlows } from './million-flows.js';
 import { CONSOLE_FIGURES, measureConsole } from '../console/measure.js';
 import { CONSOLE_PASSWORD } from '../console/server.js';
 
-/* Issue 14: the agent with a million flows tracked. */
-export const RSS_WITH_FLOWS_GOAL_MB = 300;
 /* Rounds of 40 SYNs per mode: about 1.5 s each. */
 const FLOW_SYNC_ROUNDS = 5;
 const API_LATENCY_FIGURES = ['reweight', 'drain', 'add-backend', 'algorithm-switch'].map((c) => `control-plane/visible-after/${c}`);
@@ -89,21 +86,7 @@ export async function runControlPlane(options: BenchOptions, log: (m: string) =>
     }
     log(`${PAGE_FLOWS} flows into the agent's table: its GC with nobody paging, then a page of the connection table`);
     try {
-      const writeMs = await writePageFlows(client, log);
-      /* First, while no page was ever asked for: the agent's steady state, whose sweeps build no page snapshot. */
-      records.push(await measureGcLoad(agent.pid, options.gcSeconds, PAGE_FLOWS));
-      records.push(...(await measureConnectionPage(client, options.controlSamples, writeMs, log)));
-      const rss = rssMb(agent.pid);
-      records.push(
-        againstGoal(
-          'control-plane',
-          'control-plane/agent-rss/with-1M-flows',
-          'MB',
-          RSS_WITH_FLOWS_GOAL_MB,
-          rss,
-          `VmRSS of the agent right after the connection pages, with ${PAGE_FLOWS} flows tracked and its snapshot index of them in memory (not idle: its GC sweeps a million flows)`,
-        ),
-      );
+      records.push(...(await measureMillionFlows(agent, client, { gcSeconds: options.gcSeconds, pages: options.controlSamples }, log)));
       log(`the console against the agent with ${PAGE_FLOWS} flows`);
       records.push(...(await measureConsole(agent.socket, { loads: options.consoleLoads, pages: options.controlSamples, flows: PAGE_FLOWS }, log)));
     } catch (error) {
