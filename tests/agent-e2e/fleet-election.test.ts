@@ -117,6 +117,8 @@ test('one checker is elected; its flips reach every view; a deposed checker writ
   await until('the checker applies the published result too', () => !a.isUp(SERVICE, ENDPOINT));
   const rowB = b.status()[0]!;
   assert.equal(rowB.checkedBy, 'a');
+  assert.deepEqual(b.statusOf(SERVICE, ENDPOINT), rowB, 'one backend read alone is its row of status()');
+  assert.equal(b.statusOf(SERVICE, '198.51.100.9:80'), undefined, 'a backend that is no target has no status');
 
   /* Depose a: its key goes (as when its lease lapses); b takes over, a resigns. */
   await ctl(['del', CHECKER_KEY]);

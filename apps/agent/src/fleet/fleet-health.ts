@@ -152,6 +152,11 @@ export class FleetHealth extends EventEmitter {
     return [...this.#targets.values()].map((target) => this.#statusOf(target));
   }
 
+  statusOf(service: string, endpoint: string): (BackendHealth & { checkedBy: string | null }) | undefined {
+    const target = this.#targets.get(keyOf(service, endpoint));
+    return target && this.#statusOf(target);
+  }
+
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#campaignTimer);

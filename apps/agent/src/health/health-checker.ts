@@ -185,6 +185,12 @@ export class HealthChecker extends EventEmitter {
     return [...this.#targets.values()].map((s) => ({ ...s.health }));
   }
 
+  /** One backend's status(), or undefined when it is not a target: a view of one backend does not copy them all. */
+  statusOf(service: string, endpoint: string): BackendHealth | undefined {
+    const state = this.#targets.get(keyOf(service, endpoint));
+    return state && { ...state.health };
+  }
+
   /**
    * Unknown backends count as up: only backends of services with a check
    * are targets, and the rest take flows at once. Pending ones are not up.

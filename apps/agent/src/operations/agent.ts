@@ -292,7 +292,6 @@ export class Agent implements SluiceBackend {
       agent.#health.on('change', (status: BackendHealthStatus) => {
         log('info', `backend ${status.endpoint} of ${status.service} is ${status.up ? 'up' : 'down'}`);
         agent.#recordHealthChange(status);
-        agent.#statusCache = undefined;
         agent.#reconcileStore([status.service]);
       });
       agent.#neighbours.start();
@@ -419,18 +418,9 @@ export class Agent implements SluiceBackend {
    */
   isUp = (service: string, endpoint: string): boolean => this.#health.isUp(service, endpoint);
 
-  #statusCache: Map<string, BackendHealthStatus> | undefined;
-
-  /**
-   * The checker's last result for one backend. status() lists every backend,
-   * so it is read once per turn of the event loop, not once per backend.
-   */
+  /** The checker's last result for one backend. */
   healthStatus(service: string, endpoint: string): BackendHealthStatus | undefined {
-    if (!this.#statusCache) {
-      this.#statusCache = new Map(this.#health.status().map((s) => [`${s.service} ${s.endpoint}`, s]));
-      queueMicrotask(() => (this.#statusCache = undefined));
-    }
-    return this.#statusCache.get(`${service} ${endpoint}`);
+    return this.#health.statusOf(service, endpoint);
   }
 
   /**
@@ -450,7 +440,6 @@ export class Agent implements SluiceBackend {
     }));
     if (services) this.#health.setTargetsOf(services, targets);
     else this.#health.setTargets(targets);
-    this.#statusCache = undefined;
   }
 
   /* ---- the change pipeline ---- */

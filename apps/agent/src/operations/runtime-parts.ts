@@ -16,7 +16,7 @@ import { type HostNetwork, KernelNetwork } from '../forwarding/host-network.js';
 export type { BackendHealth as BackendHealthStatus, FlowFilter, FlowView, HealthTarget, MetricsServer };
 
 /** What the agent needs of a health checker: HealthChecker, or a test's stand-in. */
-export type HealthSource = EventEmitter & Pick<HealthChecker, 'setTargets' | 'setTargetsOf' | 'status' | 'isUp' | 'stop'>;
+export type HealthSource = EventEmitter & Pick<HealthChecker, 'setTargets' | 'setTargetsOf' | 'status' | 'statusOf' | 'isUp' | 'stop'>;
 
 export interface RuntimeParts {
   health: HealthSource;

@@ -62,6 +62,8 @@ describe('HealthChecker', () => {
     const [health] = checker.status();
     assert.equal(health!.up, false, 'a new target is not up before its first check');
     assert.equal(health!.pending, true);
+    assert.deepEqual(checker.statusOf(health!.service, health!.endpoint), health, 'one backend read alone is its row of status()');
+    assert.equal(checker.statusOf(health!.service, '198.51.100.9:80'), undefined, 'a backend that is no target has no status');
     const first = await nextChange(checker, 2000);
     assert.deepEqual([first.up, first.pending, first.consecutiveSuccesses], [true, false, 1], 'one pass brings a new target up');
 

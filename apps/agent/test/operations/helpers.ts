@@ -65,16 +65,16 @@ export class ManualHealth extends EventEmitter implements HealthSource {
       };
     });
   }
+  statusOf(service: string, endpoint: string): BackendHealthStatus | undefined {
+    return this.status().find((s) => s.service === service && s.endpoint === endpoint);
+  }
   isUp(service: string, endpoint: string): boolean {
     return !this.down.has(`${service} ${endpoint}`);
   }
   set(service: string, endpoint: string, up: boolean): void {
     if (up) this.down.delete(`${service} ${endpoint}`);
     else this.down.add(`${service} ${endpoint}`);
-    this.emit(
-      'change',
-      this.status().find((s) => s.service === service && s.endpoint === endpoint),
-    );
+    this.emit('change', this.statusOf(service, endpoint));
   }
   stop(): void {}
 }
