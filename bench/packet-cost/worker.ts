@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { dataplaneConfigSchema, type Algorithm } from '@sluice/api';
 import { loadDataplane, type Dataplane } from '@sluice/dataplane';
 import { interfaceIndex } from '@sluice/dataplane';
-import { MAX_BACKENDS, SluiceCounter, SluiceVipFilter } from '@sluice/dataplane';
+import { type MapName, SluiceCounter } from '@sluice/dataplane';
 import { Reconciler } from '@sluice/agent/reconciler';
 import { serviceKeyOf } from '@sluice/agent/map-entries';
 import { SluiceForwardingMode, VERIFIER_INSTRUCTION_LIMIT, verifiedInstructionsOfFd } from '@sluice/dataplane';
@@ -44,11 +44,15 @@ const options: WorkerOptions = JSON.parse(process.argv[2] ?? '{"runs":5,"quick":
  */
 const FLOW_TABLES = ['flows', 'half_open_flows'] as const;
 /*
- * Maps this build added since the baseline, with a stand-in's size: the
- * reconciler writes them as usual, into a map the older program never reads
- * (it has no such check to make).
+ * A map this build has and the baseline lacks (added since: vip_filter,
+ * awaited_flows, backend_next_hops, ...) gets a stand-in of the candidate's
+ * size: the reconciler writes it as usual, into a map the older program
+ * never reads (it has no such check to make). Every map is named, so no
+ * later addition breaks the default baseline again.
  */
-const ADDED_MAPS = { vip_filter: SluiceVipFilter.VIP_FILTER_WORDS, backend_next_hops: MAX_BACKENDS };
+function standInSizes(candidate: Dataplane): Partial<Record<MapName, number>> {
+  return Object.fromEntries(Object.values(candidate.maps).map((map) => [map.name, map.maxEntries]));
+}
 /* SLUICE_BENCH_OBJECT: time a candidate build of the data plane instead (same shared header). */
 const OBJECT = process.env.SLUICE_BENCH_OBJECT ?? fileURLToPath(new URL('../../bpf/build/sluice.bpf.o', import.meta.url));
 /* Iterations per timed call: enough that the syscall itself is < 0.1 % of the time. */
@@ -154,8 +158,8 @@ interface Subject {
   tableFull: Protocol | undefined;
 }
 
-function loadSubject(label: Subject['label'], objectPath: string): Subject {
-  const dp = loadDataplane(label === 'baseline' ? { objectPath, rawValueMaps: FLOW_TABLES, standInMaps: ADDED_MAPS } : { objectPath });
+function loadSubject(label: Subject['label'], objectPath: string, candidate?: Dataplane): Subject {
+  const dp = loadDataplane(candidate ? { objectPath, rawValueMaps: FLOW_TABLES, standInMaps: standInSizes(candidate) } : { objectPath });
   return { label, dp, reconciler: new Reconciler(dp.maps, Reconciler.limitsOf(dp.maps, 1024)), tableFull: undefined };
 }
 
@@ -169,7 +173,7 @@ interface Timed {
 
 class PacketCostBench {
   private readonly candidate = loadSubject('candidate', OBJECT);
-  private readonly baseline = options.baseline ? loadSubject('baseline', options.baseline.objectPath) : undefined;
+  private readonly baseline = options.baseline ? loadSubject('baseline', options.baseline.objectPath, this.candidate.dp) : undefined;
   private readonly subjects = [this.candidate, ...(this.baseline ? [this.baseline] : [])];
   private readonly harness = Harness.load(buildHarness());
   private readonly ifindex = { forward: interfaceIndex(CLIENT_FACING), reply: interfaceIndex(BACKEND_FACING) };
