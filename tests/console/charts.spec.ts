@@ -5,11 +5,13 @@
  * the test network) and reweights are marked on the charts, listed, kept in
  * the audit log as the agent's own entries, and drawn on the health timeline.
  */
+import { readFileSync } from 'node:fs';
 import { type Page, expect, test } from '@playwright/test';
+import { createSocketClient } from '@sluice/agent/client';
 import { collectConsoleErrors, logTiming, saveScreenshot } from './support/console-page.ts';
 import { onBackend } from './support/lab-backend-hosts.ts';
 import { resetServices } from './support/lab.ts';
-import { HTTP_PORT, endpointOf, serviceName, servicePagePath, storageStateOf } from './support/lab-settings.ts';
+import { ADMIN_TOKEN_FILE, AGENT_SOCKET, HTTP_PORT, endpointOf, serviceName, servicePagePath, storageStateOf } from './support/lab-settings.ts';
 import { sluice, sluiceJson } from './support/sluice-cli.ts';
 import { httpRequests } from './support/traffic.ts';
 
@@ -119,5 +121,31 @@ test('a reweight and a health change are marked, listed, audited as the agent’
   expect(down!.after.reason.length).toBeGreaterThan(0);
 
   await saveScreenshot(page, 'service-charts');
+  expect(errors).toEqual([]);
+});
+
+/* The events query's limit (use-chart-events.ts): a busy range (bulk changes, a flapping backend) fills it. */
+const EVENTS_LIMIT = 500;
+
+/* Last in this file: the range then holds the limit, so a later new event would not raise a chart's count. */
+test('a range full of events (the query’s 500) still shows the overview, every marker drawn on every chart', async ({ page }) => {
+  const errors = collectConsoleErrors(page);
+  const client = createSocketClient({ socketPath: AGENT_SOCKET, token: readFileSync(ADMIN_TOKEN_FILE, 'utf8').trim() });
+  const service = serviceName('algo');
+  const endpoint = endpointOf('algo', 2);
+  for (let i = 0; i < EVENTS_LIMIT; i++) await client.backends.setWeight.mutate({ service, endpoint, weight: i % 2 === 0 ? 2 : 1 });
+
+  const started = Date.now();
+  await page.goto('/');
+  await expect(page.getByTestId('live-samples')).toHaveAttribute('data-history', 'loaded');
+  const charts = page.locator('figure[data-markers]');
+  await expect(charts).toHaveCount(4);
+  for (const chart of await charts.all()) {
+    /* The window's end follows the samples, up to a second behind the newest event. */
+    await expect(chart).toHaveAttribute('data-markers', String(EVENTS_LIMIT));
+    await expect(chart.locator('.event-marker')).toHaveCount(EVENTS_LIMIT);
+  }
+  await expect(page.getByTestId('chart-events').locator('li')).toHaveCount(EVENTS_LIMIT);
+  logTiming(`overview with ${EVENTS_LIMIT} events marked`, Date.now() - started);
   expect(errors).toEqual([]);
 });

@@ -1,9 +1,10 @@
 /* One rate over time, a line per series (the total and each service or backend), with the range's events as markers. */
 'use client';
-import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ChartEvent } from '@/client/charts/chart-events.ts';
 import { clock } from '@/client/format.ts';
-import { markerColor, seriesColor } from './series-colors.ts';
+import { EventMarkers } from './event-markers.tsx';
+import { seriesColor } from './series-colors.ts';
 
 export interface RateChartProps {
   title: string;
@@ -58,15 +59,7 @@ export function RateChart({ title, rows, series, format, current, currentNote, d
             <YAxis tickFormatter={format} tick={{ fontSize: 11 }} width={72} allowDecimals={false} />
             <Tooltip labelFormatter={(t) => clock(Number(t))} formatter={(value) => format(Number(value))} />
             {series.length > 1 && <Legend wrapperStyle={{ fontSize: 12 }} />}
-            {shown.map((marker) => (
-              <ReferenceLine
-                key={marker.id}
-                x={marker.at}
-                stroke={markerColor(marker.kind)}
-                strokeDasharray="4 3"
-                className={`event-marker event-${marker.kind}`}
-              />
-            ))}
+            <EventMarkers markers={shown} />
             {series.map((name, index) => (
               <Line
                 key={name}
