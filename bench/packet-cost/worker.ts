@@ -38,11 +38,12 @@ interface WorkerOptions {
 
 const options: WorkerOptions = JSON.parse(process.argv[2] ?? '{"runs":5,"quick":true}');
 /*
- * The baseline's flow tables may hold another struct flow_value (issue 14
- * shrinks it): the bench touches them only as raw keys (clear, count), so
- * their value layout is not checked; every map the reconciler writes is.
+ * The baseline's flow tables (and its new-flow scratch, if it has one) may
+ * hold another struct flow_value (issue 14 shrinks it): the bench touches
+ * them only as raw keys (clear, count), or not at all, so their value layout
+ * is not checked; every map the reconciler writes is.
  */
-const FLOW_TABLES = ['flows', 'half_open_flows'] as const;
+const RAW_VALUE_MAPS = ['flows', 'half_open_flows', 'flow_drafts'] as const;
 /*
  * A map this build has and the baseline lacks (added since: vip_filter,
  * awaited_flows, backend_next_hops, ...) gets a stand-in of the candidate's
@@ -159,7 +160,7 @@ interface Subject {
 }
 
 function loadSubject(label: Subject['label'], objectPath: string, candidate?: Dataplane): Subject {
-  const dp = loadDataplane(candidate ? { objectPath, rawValueMaps: FLOW_TABLES, standInMaps: standInSizes(candidate) } : { objectPath });
+  const dp = loadDataplane(candidate ? { objectPath, rawValueMaps: RAW_VALUE_MAPS, standInMaps: standInSizes(candidate) } : { objectPath });
   return { label, dp, reconciler: new Reconciler(dp.maps, Reconciler.limitsOf(dp.maps, 1024)), tableFull: undefined };
 }
 

@@ -244,23 +244,35 @@ static __always_inline void consider_reply_flow(struct flow_value *flow, __u32 b
 	}
 }
 
-/* Of the forward tuple's entries in `table`, the one a reply belongs to, if livelier than *found. */
-static __always_inline void find_reply_flow_in(void *table, const struct packet *pkt,
-					       const struct endpoint_owners *owners,
-					       const struct expiry_settings *timeouts, __u64 now,
-					       struct flow_value **found,
-					       struct service_key **vip_out)
+/* The reply's forward tuple, client -> VIP, with the VIP's address and port still to fill. */
+static __always_inline void reply_forward_key(const struct packet *pkt, struct flow_key *forward)
 {
-	struct flow_key forward = {
+	*forward = (struct flow_key){
 		.src_port = pkt->key.dst_port,
 		.protocol = pkt->key.protocol,
 		.family = pkt->key.family,
 	};
+	__builtin_memcpy(forward->src, pkt->key.dst, sizeof(forward->src));
+}
 
-	__builtin_memcpy(forward.src, pkt->key.dst, sizeof(forward.src));
+/*
+ * Of the forward tuple's entries in `table`, the one a reply belongs to, if
+ * livelier than *found; `owner_out` (unless NULL): the index in `owners` of
+ * the one taken.
+ */
+static __always_inline void find_reply_flow_in(void *table, const struct packet *pkt,
+					       const struct endpoint_owners *owners,
+					       const struct expiry_settings *timeouts, __u64 now,
+					       struct flow_value **found,
+					       struct service_key **vip_out, int *owner_out)
+{
+	struct flow_key forward;
+
+	reply_forward_key(pkt, &forward);
 #pragma unroll
 	for (__u32 i = 0; i < MAX_SERVICES_PER_ENDPOINT; i++) {
 		__u32 service_id = owners->service_ids[i];
+		struct flow_value *before = *found;
 		struct service_key *vip;
 
 		if (i >= owners->count)
@@ -272,6 +284,60 @@ static __always_inline void find_reply_flow_in(void *table, const struct packet 
 		forward.dst_port = vip->port;
 		consider_reply_flow(bpf_map_lookup_elem(table, &forward), owners->backend_ids[i],
 				    vip, timeouts, now, found, vip_out);
+		if (owner_out && *found != before)
+			*owner_out = i;
+	}
+}
+
+/*
+ * The half-open table's part of lookup_reply_flow: the index in `owners` of
+ * the half-open flow that owns the reply rather than `found`, or -1.
+ * A global function, checked once (see steer_flow_once): inline, its
+ * candidates after the flow table's multiplied what the verifier walks.
+ * It answers with a number, so the caller looks that one entry up again:
+ * only a SYN-ACK, or a TCP reply with no open flow, gets here.
+ */
+__attribute__((noinline)) int half_open_reply_owner(const struct packet_facts *facts,
+						    struct endpoint_owners *owners,
+						    struct flow_value *found, __u64 now)
+{
+	/* struct packet begins with its facts, and nothing below reads past them. */
+	const struct packet *pkt = (const struct packet *)facts;
+	struct service_key *vip = NULL;
+	int owner = -1;
+
+	/* The verifier assumes a global function's pointers may be NULL. */
+	if (!facts || !owners)
+		return -1;
+	find_reply_flow_in(&half_open_flows, pkt, owners, lookup_expiry_settings(), now, &found,
+			   &vip, &owner);
+	return owner;
+}
+
+/* Takes the half-open flow of owner `owner` (half_open_reply_owner's answer), if it is still there. */
+static __always_inline void take_half_open_reply(const struct packet *pkt,
+						 const struct endpoint_owners *owners, int owner,
+						 struct flow_value **found,
+						 struct service_key **vip_out)
+{
+	__u32 index = owner, service_id;
+	struct service_key *vip;
+	struct flow_value *flow;
+	struct flow_key forward;
+
+	if (index >= MAX_SERVICES_PER_ENDPOINT)
+		return;
+	service_id = owners->service_ids[index];
+	vip = bpf_map_lookup_elem(&service_vips, &service_id);
+	if (!vip)
+		return;
+	reply_forward_key(pkt, &forward);
+	__builtin_memcpy(forward.dst, vip->addr, sizeof(forward.dst));
+	forward.dst_port = vip->port;
+	flow = bpf_map_lookup_elem(&half_open_flows, &forward);
+	if (flow) {
+		*found = flow;
+		*vip_out = vip;
 	}
 }
 
@@ -292,7 +358,6 @@ static __always_inline struct flow_value *lookup_reply_flow(const struct packet 
 							    struct service_key **vip_out,
 							    struct endpoint_owners **owners_out)
 {
-	const struct expiry_settings *timeouts;
 	struct service_key endpoint = {
 		.port = pkt->key.src_port,
 		.protocol = pkt->key.protocol,
@@ -306,8 +371,8 @@ static __always_inline struct flow_value *lookup_reply_flow(const struct packet 
 	*owners_out = owners;
 	if (!owners)
 		return NULL;
-	timeouts = lookup_expiry_settings();
-	find_reply_flow_in(&flows, pkt, owners, timeouts, now, &found, vip_out);
+	find_reply_flow_in(&flows, pkt, owners, lookup_expiry_settings(), now, &found, vip_out,
+			   NULL);
 	/*
 	 * A half-open flow can own the reply when nothing open was found: no
 	 * flow, or a closed one of the same client port towards another VIP
@@ -315,8 +380,13 @@ static __always_inline struct flow_value *lookup_reply_flow(const struct packet 
 	 * ACK), or a SYN-ACK. Open before closed, as among flows.
 	 */
 	if (is_tcp(pkt) &&
-	    (!found || found->tcp_state == TCP_STATE_CLOSED || (pkt->tcp_flags & TCP_FLAG_SYN)))
-		find_reply_flow_in(&half_open_flows, pkt, owners, timeouts, now, &found, vip_out);
+	    (!found || found->tcp_state == TCP_STATE_CLOSED || (pkt->tcp_flags & TCP_FLAG_SYN))) {
+		int owner =
+			half_open_reply_owner((const struct packet_facts *)pkt, owners, found, now);
+
+		if (owner >= 0)
+			take_half_open_reply(pkt, owners, owner, &found, vip_out);
+	}
 	return found;
 }
 
@@ -407,7 +477,14 @@ static __always_inline struct backend *start_flow(struct packet *pkt,
 						  const struct service_config *service, __u64 now,
 						  int replaces, __u32 *backend_id)
 {
-	struct flow_value flow = {
+	__u32 zero = 0;
+	struct flow_value *flow = bpf_map_lookup_elem(&flow_drafts, &zero);
+	struct backend *backend;
+	int over_rate;
+
+	if (!flow)
+		return NULL;
+	*flow = (struct flow_value){
 		.created_ns = now,
 		.last_seen_ns = now,
 		.packets = 1,
@@ -417,37 +494,36 @@ static __always_inline struct backend *start_flow(struct packet *pkt,
 		.flags = (has_tcp_flag(pkt, TCP_FLAG_FIN) ? FLOW_F_FIN_CLIENT : 0) |
 			 service_mode(service) << FLOW_F_MODE_SHIFT,
 	};
-	struct backend *backend;
-	int over_rate = new_flow_over_rate(now);
+	over_rate = new_flow_over_rate(now);
 
 	if (is_tcp_open(pkt)) {
-		flow.flags |= FLOW_F_SYN_SEQ;
-		flow.syn_seq = pkt->tcp_seq;
+		flow->flags |= FLOW_F_SYN_SEQ;
+		flow->syn_seq = pkt->tcp_seq;
 	}
 
-	flow.backend_id = choose_backend(service, &pkt->key, may_open_flow(pkt));
-	backend = lookup_usable_backend(flow.backend_id, service->id, pkt->key.family);
+	flow->backend_id = choose_backend(service, &pkt->key, may_open_flow(pkt));
+	backend = lookup_usable_backend(flow->backend_id, service->id, pkt->key.family);
 	if (!backend)
 		return NULL;
-	*backend_id = flow.backend_id;
+	*backend_id = flow->backend_id;
 
-	if (flow.tcp_state == TCP_STATE_SYN_SENT) {
+	if (flow->tcp_state == TCP_STATE_SYN_SENT) {
 		if (replaces)
 			bpf_map_delete_elem(&flows, &pkt->key);
-		bpf_map_update_elem(&half_open_flows, &pkt->key, &flow, BPF_ANY);
+		bpf_map_update_elem(&half_open_flows, &pkt->key, flow, BPF_ANY);
 		count_event(CNT_FLOW_HALF_OPEN);
-		emit_flow_event(&pkt->key, &flow, replaces ? FLOW_EVENT_RESTEERED : FLOW_EVENT_NEW);
+		emit_flow_event(&pkt->key, flow, replaces ? FLOW_EVENT_RESTEERED : FLOW_EVENT_NEW);
 	} else if (over_rate && !is_tcp(pkt) && is_consistent_hash(service) &&
 		   endpoint_has_one_service(backend, pkt->key.protocol)) {
 		count_event(CNT_FLOW_UNTRACKED);
 		return backend;
 	} else {
-		bpf_map_update_elem(&flows, &pkt->key, &flow, BPF_ANY);
-		emit_flow_event(&pkt->key, &flow, replaces ? FLOW_EVENT_RESTEERED : FLOW_EVENT_NEW);
+		bpf_map_update_elem(&flows, &pkt->key, flow, BPF_ANY);
+		emit_flow_event(&pkt->key, flow, replaces ? FLOW_EVENT_RESTEERED : FLOW_EVENT_NEW);
 	}
 
-	if (flow.tcp_state != TCP_STATE_CLOSED)
-		add_active(flow.backend_id);
+	if (flow->tcp_state != TCP_STATE_CLOSED)
+		add_active(flow->backend_id);
 	return backend;
 }
 

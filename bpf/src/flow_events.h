@@ -19,11 +19,17 @@
 static __always_inline void emit_flow_event(const struct flow_key *key,
 					    const struct flow_value *flow, __u32 kind)
 {
-	struct flow_event event;
+	struct flow_event *event;
 
 	if (!flow_events_on)
 		return;
-	event = (struct flow_event){
+	/* Written in the ring, not built on the stack first: steer_flow's frame is tight (maps.h flow_drafts). */
+	event = bpf_ringbuf_reserve(&flow_events, sizeof(*event), 0);
+	if (!event) {
+		count_event(CNT_FLOW_EVENT_LOST);
+		return;
+	}
+	*event = (struct flow_event){
 		.backend_id = flow->backend_id,
 		.service_id = flow->service_id,
 		/* The handshake's last ACK establishes the flow right after this move (track_tcp). */
@@ -33,9 +39,8 @@ static __always_inline void emit_flow_event(const struct flow_key *key,
 		.kind = kind,
 	};
 
-	__builtin_memcpy(event.key, key, sizeof(event.key));
-	if (bpf_ringbuf_output(&flow_events, &event, sizeof(event), 0))
-		count_event(CNT_FLOW_EVENT_LOST);
+	__builtin_memcpy(event->key, key, sizeof(event->key));
+	bpf_ringbuf_submit(event, 0);
 }
 
 #endif /* SLUICE_FLOW_EVENTS_H */

@@ -164,6 +164,19 @@ struct {
 	__type(value, struct tunnel_settings);
 } tunnel_settings SEC(".maps");
 
+/*
+ * Key 0 -> this CPU's new flow entry while it is filled, before it is
+ * inserted: a struct flow_value on the stack of steer_flow would take the
+ * program over the verifier's 512 bytes for all frames. Nothing reads it
+ * after the insert; XDP runs one packet at a time on a CPU.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flow_value);
+} flow_drafts SEC(".maps");
+
 /* Key 0 -> new flows in this CPU's current window (the flood guard's rate). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -17,19 +17,29 @@
 /* Byte offset of the flags byte in a TCP header (after the data offset). */
 #define TCP_FLAGS_OFFSET 13
 
-struct packet {
-	void *data_end;
-	struct ethhdr *eth;
-	struct iphdr *ip4; /* one of ip4 / ip6 is set */
-	struct ipv6hdr *ip6;
-	__be16 *l4_ports; /* source port, then destination port */
-	__sum16 *l4_check;
+/*
+ * What a packet is, without where it lies: plain values, which a global
+ * function (steer_flow) can take. The verifier checks such a function once, but
+ * turns every pointer in memory it is handed into a plain number, in the
+ * caller too; so struct packet begins with these and keeps its pointers after.
+ */
+struct packet_facts {
 	struct flow_key key;
 	__u32 frame_len;
 	__be32 tcp_seq;
 	__u8 tcp_flags;
 	__u8 vlan_tagged;
 	__u8 udp_check_absent; /* IPv4 UDP with checksum 0: stays 0 */
+};
+
+struct packet {
+	struct packet_facts; /* first, unnamed (-fms-extensions): pkt->key as before */
+	void *data_end;
+	struct ethhdr *eth;
+	struct iphdr *ip4; /* one of ip4 / ip6 is set */
+	struct ipv6hdr *ip6;
+	__be16 *l4_ports; /* source port, then destination port */
+	__sum16 *l4_check;
 };
 
 static __always_inline int is_tcp(const struct packet *pkt)

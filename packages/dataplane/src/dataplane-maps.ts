@@ -118,6 +118,8 @@ export const MAP_SPECS = {
     keyType: '__u32',
     valueType: 'struct new_flow_window',
   },
+  /* Scratch: a new flow's entry while the program fills it (maps.h); the agent never reads it. */
+  flow_drafts: { type: BpfMapType.PERCPU_ARRAY, key: u32Codec, value: structCodec(flowValueLayout), keyType: '__u32', valueType: 'struct flow_value' },
   global_counters: { type: BpfMapType.PERCPU_ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
   service_counters: {
     type: BpfMapType.PERCPU_ARRAY,
@@ -184,6 +186,8 @@ export interface DataplaneMaps {
   tunnelSettings: BpfMap<number, TunnelSettings>;
   /** 0 -> new flows in this CPU's current window, per CPU (PERCPU_ARRAY). */
   newFlowWindows: PerCpuMap<number, NewFlowWindow>;
+  /** 0 -> a new flow's entry while the program fills it, per CPU (PERCPU_ARRAY): scratch, read by nothing here. */
+  flowDrafts: PerCpuMap<number, FlowValue>;
   /** enum sluice_counter -> packets, per CPU (PERCPU_ARRAY). */
   globalCounters: PerCpuMap<number, bigint>;
   /** Service id -> traffic counters, per CPU (PERCPU_ARRAY). */
@@ -262,6 +266,7 @@ export function createDataplaneMaps(infoOf: (name: MapName) => MapInfo, owner: F
     expirySettings: plain('expiry_settings'),
     tunnelSettings: plain('tunnel_settings'),
     newFlowWindows: perCpu('new_flow_windows'),
+    flowDrafts: perCpu('flow_drafts'),
     globalCounters: perCpu('global_counters'),
     serviceCounters: perCpu('service_counters'),
     backendCounters: perCpu('backend_counters'),

@@ -254,7 +254,7 @@ describe('load-time checks', () => {
     const dp = loadDataplane({
       objectPath: older,
       maxEntries: SMALL_MAPS,
-      rawValueMaps: ['flows', 'half_open_flows', 'service_counters', 'backend_counters'],
+      rawValueMaps: ['flows', 'half_open_flows', 'flow_drafts', 'service_counters', 'backend_counters'],
     });
     try {
       const flows = dp.maps.flows as unknown as BpfMap<FlowKey, Buffer>;
