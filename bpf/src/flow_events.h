@@ -23,7 +23,7 @@ static __always_inline void emit_flow_event(const struct flow_key *key,
 
 	if (!flow_events_on)
 		return;
-	/* Written in the ring, not built on the stack first: steer_flow's frame is tight (maps.h flow_drafts). */
+	/* Written in the ring, not built on the stack first: steer_flow_once's frame is tight (maps.h flow_drafts). */
 	event = bpf_ringbuf_reserve(&flow_events, sizeof(*event), 0);
 	if (!event) {
 		count_event(CNT_FLOW_EVENT_LOST);

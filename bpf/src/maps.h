@@ -166,7 +166,7 @@ struct {
 
 /*
  * Key 0 -> this CPU's new flow entry while it is filled, before it is
- * inserted: a struct flow_value on the stack of steer_flow would take the
+ * inserted: a struct flow_value on the stack of steer_flow_once would take the
  * program over the verifier's 512 bytes for all frames. Nothing reads it
  * after the insert; XDP runs one packet at a time on a CPU.
  */

@@ -19,9 +19,10 @@
 
 /*
  * What a packet is, without where it lies: plain values, which a global
- * function (steer_flow) can take. The verifier checks such a function once, but
- * turns every pointer in memory it is handed into a plain number, in the
- * caller too; so struct packet begins with these and keeps its pointers after.
+ * function (steer_flow_once, half_open_reply_owner) can take. The verifier
+ * checks such a function once, but turns every pointer in memory it is
+ * handed into a plain number, in the caller too; so struct packet begins
+ * with these and keeps its pointers after.
  */
 struct packet_facts {
 	struct flow_key key;
