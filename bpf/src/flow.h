@@ -255,6 +255,13 @@ static __always_inline void reply_forward_key(const struct packet *pkt, struct f
 	__builtin_memcpy(forward->src, pkt->key.dst, sizeof(forward->src));
 }
 
+/* Fills in the VIP that reply_forward_key left open. */
+static __always_inline void aim_at_vip(struct flow_key *forward, const struct service_key *vip)
+{
+	__builtin_memcpy(forward->dst, vip->addr, sizeof(forward->dst));
+	forward->dst_port = vip->port;
+}
+
 /*
  * Of the forward tuple's entries in `table`, the one a reply belongs to, if
  * livelier than *found; `owner_out` (unless NULL): the index in `owners` of
@@ -280,8 +287,7 @@ static __always_inline void find_reply_flow_in(void *table, const struct packet 
 		vip = bpf_map_lookup_elem(&service_vips, &service_id);
 		if (!vip || vip->family != pkt->key.family)
 			continue;
-		__builtin_memcpy(forward.dst, vip->addr, sizeof(forward.dst));
-		forward.dst_port = vip->port;
+		aim_at_vip(&forward, vip);
 		consider_reply_flow(bpf_map_lookup_elem(table, &forward), owners->backend_ids[i],
 				    vip, timeouts, now, found, vip_out);
 		if (owner_out && *found != before)
@@ -332,8 +338,7 @@ static __always_inline void take_half_open_reply(const struct packet *pkt,
 	if (!vip)
 		return;
 	reply_forward_key(pkt, &forward);
-	__builtin_memcpy(forward.dst, vip->addr, sizeof(forward.dst));
-	forward.dst_port = vip->port;
+	aim_at_vip(&forward, vip);
 	flow = bpf_map_lookup_elem(&half_open_flows, &forward);
 	if (flow) {
 		*found = flow;
