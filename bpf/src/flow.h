@@ -220,6 +220,15 @@ static __always_inline int is_live_rather_than(const struct flow_value *flow,
 	return flow->created_ns > other->created_ns;
 }
 
+/* Whether `flow` may own a reply from `backend_id`: a nat flow on it, not expired (see below). */
+static __always_inline int may_own_reply(const struct flow_value *flow, __u32 backend_id,
+					 const struct service_key *vip,
+					 const struct expiry_settings *timeouts, __u64 now)
+{
+	return flow && flow->backend_id == backend_id && !is_bypass_mode(flow_mode(flow)) &&
+	       !is_flow_expired(timeouts, flow, vip->protocol, now);
+}
+
 /*
  * Takes `flow` as the reply's if it is a nat flow on the endpoint's backend,
  * not expired and livelier than the one found so far. A bypass-mode flow owns
@@ -236,9 +245,8 @@ static __always_inline void consider_reply_flow(struct flow_value *flow, __u32 b
 						struct flow_value **found,
 						struct service_key **vip_out)
 {
-	if (flow && flow->backend_id == backend_id && !is_bypass_mode(flow_mode(flow)) &&
-	    (!*found || is_live_rather_than(flow, *found)) &&
-	    !is_flow_expired(timeouts, flow, vip->protocol, now)) {
+	if (may_own_reply(flow, backend_id, vip, timeouts, now) &&
+	    (!*found || is_live_rather_than(flow, *found))) {
 		*found = flow;
 		*vip_out = vip;
 	}
@@ -346,6 +354,70 @@ static __always_inline void take_half_open_reply(const struct packet *pkt,
 	}
 }
 
+/* Whether a reply with `found` (or none) must also search the half-open table (lookup_reply_flow). */
+static __always_inline int needs_half_open_search(const struct packet *pkt,
+						  const struct flow_value *found)
+{
+	return is_tcp(pkt) &&
+	       (!found || found->tcp_state == TCP_STATE_CLOSED || (pkt->tcp_flags & TCP_FLAG_SYN));
+}
+
+/*
+ * 1 + the backend id in the slot of the reply's endpoint (maps.h
+ * endpoint_slots), if that backend's endpoint is the reply's source; 0
+ * otherwise. A global function, checked once: inline, its ways out each
+ * walked the rest of the program again (twice the verifier's walk).
+ */
+__attribute__((noinline)) int slotted_reply_backend(const struct packet_facts *facts)
+{
+	__u32 bit, backend_id, *slot;
+	struct backend *backend;
+
+	if (!facts)
+		return 0;
+	bit = endpoint_filter_bit(facts->key.src, facts->key.src_port, facts->key.protocol);
+	slot = bpf_map_lookup_elem(&endpoint_slots, &bit);
+	if (!slot || !*slot)
+		return 0;
+	backend_id = *slot - 1;
+	backend = bpf_map_lookup_elem(&backends, &backend_id);
+	if (!backend || backend->port != facts->key.src_port ||
+	    backend->family != facts->key.family ||
+	    ((backend->addr[0] ^ facts->key.src[0]) | (backend->addr[1] ^ facts->key.src[1]) |
+	     (backend->addr[2] ^ facts->key.src[2]) | (backend->addr[3] ^ facts->key.src[3])))
+		return 0;
+	return backend_id + 1;
+}
+
+/*
+ * lookup_reply_flow's answer when the reply's endpoint has a slot: its one
+ * backend's open flow, found without the hash lookup of the endpoint; NULL
+ * when there is no slot or the answer needs the whole search.
+ */
+static __always_inline struct flow_value *lookup_slotted_reply(const struct packet *pkt, __u64 now,
+							       struct service_key **vip_out)
+{
+	__u32 backend_id = slotted_reply_backend((const struct packet_facts *)pkt) - 1;
+	struct backend *backend = bpf_map_lookup_elem(&backends, &backend_id);
+	struct service_key *vip;
+	struct flow_value *flow;
+	struct flow_key forward;
+
+	if (!backend)
+		return NULL;
+	vip = bpf_map_lookup_elem(&service_vips, &backend->service_id);
+	if (!vip || vip->family != pkt->key.family || vip->protocol != pkt->key.protocol)
+		return NULL;
+	reply_forward_key(pkt, &forward);
+	aim_at_vip(&forward, vip);
+	flow = bpf_map_lookup_elem(&flows, &forward);
+	if (!may_own_reply(flow, backend_id, vip, lookup_expiry_settings(), now) ||
+	    needs_half_open_search(pkt, flow))
+		return NULL;
+	*vip_out = vip;
+	return flow;
+}
+
 /*
  * The flow a reply (backend -> client) belongs to, and the VIP to restore:
  * the forward tuple is client -> VIP of one of the services the sending
@@ -357,6 +429,8 @@ static __always_inline void take_half_open_reply(const struct packet *pkt,
  * table is searched only for a SYN-ACK (which belongs there, unless the
  * client's ACK passed and was lost) or a TCP reply with no flow (an RST
  * refusing the SYN, TCP Fast Open data): established replies pay nothing.
+ * The endpoint's slot is tried first (an endpoint of one service): an open
+ * flow found there is the answer the whole search would give.
  * `owners_out`: the endpoint's owners, when it has any (for unrecorded flows).
  */
 static __always_inline struct flow_value *lookup_reply_flow(const struct packet *pkt, __u64 now,
@@ -368,9 +442,12 @@ static __always_inline struct flow_value *lookup_reply_flow(const struct packet 
 		.protocol = pkt->key.protocol,
 		.family = pkt->key.family,
 	};
-	struct flow_value *found = NULL;
+	struct flow_value *found = lookup_slotted_reply(pkt, now, vip_out);
 	struct endpoint_owners *owners;
 
+	*owners_out = NULL;
+	if (found)
+		return found;
 	__builtin_memcpy(endpoint.addr, pkt->key.src, sizeof(endpoint.addr));
 	owners = bpf_map_lookup_elem(&backend_endpoints, &endpoint);
 	*owners_out = owners;
@@ -384,8 +461,7 @@ static __always_inline struct flow_value *lookup_reply_flow(const struct packet 
 	 * (its backend, still in TIME_WAIT, answers the new SYN with a bare
 	 * ACK), or a SYN-ACK. Open before closed, as among flows.
 	 */
-	if (is_tcp(pkt) &&
-	    (!found || found->tcp_state == TCP_STATE_CLOSED || (pkt->tcp_flags & TCP_FLAG_SYN))) {
+	if (needs_half_open_search(pkt, found)) {
 		int owner =
 			half_open_reply_owner((const struct packet_facts *)pkt, owners, found, now);
 

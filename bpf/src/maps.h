@@ -63,6 +63,20 @@ struct {
 	__type(value, __u64);
 } endpoint_filter SEC(".maps");
 
+/*
+ * Endpoint filter bit -> 1 + the id of the backend behind it, when exactly
+ * one endpoint has that bit and it serves one service; 0 otherwise. A reply
+ * from such an endpoint (most are) finds its flow without the hash lookup in
+ * backend_endpoints; the backend's endpoint and the flow's backend are
+ * checked, so a stale slot only sends the reply the exact way.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << ENDPOINT_FILTER_BITS_LOG2);
+	__type(key, __u32);
+	__type(value, __u32);
+} endpoint_slots SEC(".maps");
+
 /* (service id * 2 + slot) -> lookup table; the service names the live slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -75,6 +75,7 @@ export const MAP_SPECS = {
     valueType: 'struct endpoint_owners',
   },
   endpoint_filter: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
+  endpoint_slots: { type: BpfMapType.ARRAY, key: u32Codec, value: u32Codec, keyType: '__u32', valueType: '__u32' },
   vip_filter: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
   lookup_tables: { type: BpfMapType.ARRAY, key: u32Codec, value: structCodec(lookupTableLayout), keyType: '__u32', valueType: 'struct lookup_table' },
   rr_cursors: { type: BpfMapType.ARRAY, key: u32Codec, value: u64Codec, keyType: '__u32', valueType: '__u64' },
@@ -161,6 +162,8 @@ export interface DataplaneMaps {
   backendEndpoints: BpfMap<ServiceKey, EndpointOwners>;
   /** Bit per hash of a backend endpoint: which packets may be replies (ARRAY of u64). */
   endpointFilter: BpfMap<number, bigint>;
+  /** Filter bit -> 1 + the backend id of the one endpoint there serving one service, else 0 (ARRAY): the reply's shortcut. */
+  endpointSlots: BpfMap<number, number>;
   /** Bit per hash of a VIP address: which packets may be for a service (ARRAY of u64). */
   vipFilter: BpfMap<number, bigint>;
   /** service id * 2 + slot -> lookup table (ARRAY). */
@@ -253,6 +256,7 @@ export function createDataplaneMaps(infoOf: (name: MapName) => MapInfo, owner: F
     backends: plain('backends'),
     backendEndpoints: plain('backend_endpoints'),
     endpointFilter: plain('endpoint_filter'),
+    endpointSlots: plain('endpoint_slots'),
     vipFilter: plain('vip_filter'),
     lookupTables: plain('lookup_tables'),
     rrCursors: plain('rr_cursors'),

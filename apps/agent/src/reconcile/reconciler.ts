@@ -137,7 +137,7 @@ export class Reconciler {
     checkHashSeed(hashSeed);
     this.serviceIds = new IdAllocator(limits.maxServices, 'service');
     this.backendIds = new IdAllocator(limits.maxBackends, 'backend');
-    this.endpointOwners = new EndpointOwnersWriter(maps.backendEndpoints, maps.endpointFilter);
+    this.endpointOwners = new EndpointOwnersWriter(maps.backendEndpoints, maps.endpointFilter, maps.endpointSlots);
     this.vipFilter = new VipFilterWriter(maps.vipFilter);
   }
 
