@@ -13,11 +13,14 @@ import { type ServiceKey, SluiceEndpointFilter } from '@sluice/dataplane';
 const { ENDPOINT_FILTER_BITS_LOG2, ENDPOINT_FILTER_MULTIPLIER } = SluiceEndpointFilter;
 const LE = endianness() === 'LE';
 
+/* An address word as the program reads it (host order). Not a closure in endpointFilterBit: the bundle's keepNames names every closure as it is made. */
+const wordAt = (addr: Buffer, at: number) => (LE ? addr.readUInt32LE(at) : addr.readUInt32BE(at));
+
 /** The endpoint's bit: the address words and the port as the packet holds them, read in host order. */
 export function endpointFilterBit(key: ServiceKey): number {
-  const word = (at: number) => (LE ? key.addr.readUInt32LE(at) : key.addr.readUInt32BE(at));
+  const { addr } = key;
   const portAsStored = LE ? ((key.port & 0xff) << 8) | (key.port >> 8) : key.port;
-  const x = (word(0) ^ word(4) ^ word(8) ^ word(12) ^ (portAsStored << 16) ^ key.protocol) >>> 0;
+  const x = (wordAt(addr, 0) ^ wordAt(addr, 4) ^ wordAt(addr, 8) ^ wordAt(addr, 12) ^ (portAsStored << 16) ^ key.protocol) >>> 0;
   return Math.imul(x, ENDPOINT_FILTER_MULTIPLIER) >>> (32 - ENDPOINT_FILTER_BITS_LOG2);
 }
 

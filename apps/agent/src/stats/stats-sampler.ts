@@ -16,13 +16,13 @@
  */
 import { EventEmitter } from 'node:events';
 import type { DataplaneMaps } from '@sluice/dataplane';
-import { type BackendErrors, SluiceCounter, type TrafficCounters } from '@sluice/dataplane';
+import type { BackendErrors, TrafficCounters } from '@sluice/dataplane';
 import type { BackendErrorTotals } from '@sluice/api';
 import { type BackendSignalSource, NO_FACTS, errorRates, errorTotalsOf, readBackendErrors } from './backend-errors.js';
 import { readCounters } from './counter-reads.js';
 import { ErrorRing } from './error-ring.js';
 import { type RatePoint, RateRing, RingClock } from './rate-ring.js';
-import { GLOBAL_COUNTER_NAMES, type TrafficTotals, ZERO_TOTALS, totalRate, trafficRate, writeTotals } from './traffic.js';
+import { GLOBAL_COUNTER_NAMES, type TrafficTotals, ZERO_TOTALS, readGlobalCounters, totalRate, trafficRate, writeTotals } from './traffic.js';
 
 export interface StatsIds {
   services: number[];
@@ -245,11 +245,7 @@ export class StatsSampler extends EventEmitter {
   }
 
   #readGlobal(): bigint[] {
-    const values = new Array<bigint>(SluiceCounter.CNT_MAX).fill(0n);
-    for (const [index, perCpu] of this.maps.globalCounters.entries()) {
-      if (index < values.length) values[index] = perCpu.reduce((a, b) => a + b, 0n);
-    }
-    return values;
+    return readGlobalCounters(this.maps);
   }
 
   #serviceOfFromMaps(backendIds: number[]): Map<number, number> {

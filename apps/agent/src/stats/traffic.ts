@@ -33,6 +33,11 @@ export const GLOBAL_COUNTER_NAMES: readonly { name: string; index: number }[] = 
   .filter(([name]) => name !== 'CNT_MAX')
   .map(([name, index]) => ({ name: name.replace(/^CNT_/, '').toLowerCase(), index }));
 
+/** Every global counter (enum sluice_counter order), summed over CPUs, in one batch read. */
+export function readGlobalCounters(maps: DataplaneMaps): bigint[] {
+  return maps.globalCounters.sumsBelow(SluiceCounter.CNT_MAX);
+}
+
 /** The counters' totals written into `target` (the sampler keeps two per scope and writes the older: no object a second per backend). */
 export function writeTotals(target: TrafficTotals, counters: TrafficCounters, activeFlows: number): TrafficTotals {
   target.packets = Number(counters.packets);
@@ -83,7 +88,9 @@ export type Placement = ReadonlyMap<string, { id: number; backends: ReadonlyMap<
 /** Totals straight from the counter maps, by name: stats.totals, the live feed and the Prometheus scrape. */
 export function readTotals(maps: DataplaneMaps, placement: Placement, backendSignals: BackendSignalSource = () => NO_FACTS): ApiStatsTotals {
   const global: Record<string, number> = {};
-  for (const { name, index } of GLOBAL_COUNTER_NAMES) global[name] = Number(maps.globalCounters.lookupSum(index) ?? 0n);
+  /* One batch read: a lookup per counter was 38 syscalls, each time the console's live feed or totals asked. */
+  const sums = readGlobalCounters(maps);
+  for (const { name, index } of GLOBAL_COUNTER_NAMES) global[name] = Number(sums[index] ?? 0n);
   const placed = [...placement.values()];
   const read = readCounters(
     maps,
