@@ -31,8 +31,7 @@ static __always_inline int fib_next_hop_is(const struct bpf_fib_lookup *fib,
 {
 	if (pkt->ip4)
 		return fib->ipv4_dst == backend->addr[0];
-	return fib->ipv6_dst[0] == backend->addr[0] && fib->ipv6_dst[1] == backend->addr[1] &&
-	       fib->ipv6_dst[2] == backend->addr[2] && fib->ipv6_dst[3] == backend->addr[3];
+	return same_address(fib->ipv6_dst, backend->addr);
 }
 
 static __always_inline int forward_dsr(struct xdp_md *ctx, struct packet *pkt,

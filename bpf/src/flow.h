@@ -382,9 +382,7 @@ __attribute__((noinline)) int slotted_reply_backend(const struct packet_facts *f
 	backend_id = *slot - 1;
 	backend = bpf_map_lookup_elem(&backends, &backend_id);
 	if (!backend || backend->port != facts->key.src_port ||
-	    backend->family != facts->key.family ||
-	    ((backend->addr[0] ^ facts->key.src[0]) | (backend->addr[1] ^ facts->key.src[1]) |
-	     (backend->addr[2] ^ facts->key.src[2]) | (backend->addr[3] ^ facts->key.src[3])))
+	    backend->family != facts->key.family || !same_address(backend->addr, facts->key.src))
 		return 0;
 	return backend_id + 1;
 }

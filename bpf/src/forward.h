@@ -154,9 +154,7 @@ static __always_inline struct next_hop *backend_next_hop(__u32 backend_id,
 
 	if (!entry)
 		return NULL;
-	if (entry->mode != mode || entry->addr[0] != backend->addr[0] ||
-	    entry->addr[1] != backend->addr[1] || entry->addr[2] != backend->addr[2] ||
-	    entry->addr[3] != backend->addr[3]) {
+	if (entry->mode != mode || !same_address(entry->addr, backend->addr)) {
 		__builtin_memcpy(entry->addr, backend->addr, sizeof(entry->addr));
 		entry->mode = mode;
 		entry->checked_ns = 0;

@@ -43,6 +43,12 @@ struct packet {
 	__sum16 *l4_check;
 };
 
+/* Whether two addresses in the maps' form (four words; IPv4 in the first, the rest zero) are one. */
+static __always_inline int same_address(const __be32 *a, const __be32 *b)
+{
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
+}
+
 static __always_inline int is_tcp(const struct packet *pkt)
 {
 	return pkt->key.protocol == IPPROTO_TCP;
