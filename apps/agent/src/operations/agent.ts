@@ -200,6 +200,8 @@ export class Agent implements SluiceBackend {
   #ready = false;
   /** The last reconcile succeeded: the maps hold the store's services. */
   #reconciled = true;
+  /** Service changes applied to the maps (commits, health flips, a fleet's changes): part of changeCount(). */
+  #servicesApplied = 0;
   #drainingSince: number | null = null;
   /** The node drain's timeout, for node.status (progress toward it survives a console reload). */
   #drainTimeoutMs: number | null = null;
@@ -637,6 +639,7 @@ export class Agent implements SluiceBackend {
    * (the last reconcile succeeded); otherwise the whole state.
    */
   #applyChanged(names: Iterable<string>): void {
+    this.#servicesApplied++;
     if (this.#reconciled && this.#reconciler.canApplyServices) this.#reconciler.applyServices(this.#store.services.desiredOf(names), this.isUp);
     else this.#reconciler.apply(this.#desiredState(), this.isUp);
   }
@@ -787,6 +790,15 @@ export class Agent implements SluiceBackend {
   totals(): StatsTotals {
     const placement = this.placement();
     return readTotals(this.#dataplane.maps, placement, this.#backendSignals(placement));
+  }
+
+  /**
+   * Grows whenever what the console lists may have changed: a service change
+   * applied, or an audit entry written (every change, health flip and drain
+   * expiry writes one). Sent with each live sample (stats.live).
+   */
+  changeCount(): number {
+    return this.#servicesApplied + this.#store.audit.appended;
   }
 
   /** The sampler's rates for a scope of data-plane ids; [] when the agent runs without a sampler (tests). */

@@ -11,8 +11,8 @@ import type { Store } from '../store/index.js';
 import type { Agent } from './agent.js';
 import { sleep } from './backends.js';
 
-/** One live sample: the rates between two readings of the totals. */
-export function liveSample(previous: StatsTotals, current: StatsTotals): StatsSample {
+/** One live sample: the rates between two readings of the totals, the second's global counters, and the agent's change count. */
+export function liveSample(previous: StatsTotals, current: StatsTotals, changes: number): StatsSample {
   const seconds = Math.max(0.001, (current.t - previous.t) / 1000);
   const before = {
     services: new Map(previous.services.map((s) => [s.service, s])),
@@ -35,6 +35,8 @@ export function liveSample(previous: StatsTotals, current: StatsTotals): StatsSa
         errors: errorRates(b.errors, earlier?.errors, seconds),
       };
     }),
+    global: current.global,
+    changes,
   };
 }
 
@@ -58,7 +60,7 @@ export function statsOperations(agent: Agent): SluiceBackend['stats'] {
         await sleep(1000, signal);
         if (signal.aborted) return;
         const current = agent.totals();
-        const sample = liveSample(previous, current);
+        const sample = liveSample(previous, current, agent.changeCount());
         previous = current;
         yield sample;
       }

@@ -25,10 +25,18 @@ const auditRow = (actor: Pick<Identity, 'user' | 'role'>, record: AuditRecord, a
   [at, actor.user, actor.role, record.action, record.target, json(record.before), json(record.after)] as const;
 
 export class AuditRepo {
+  /* Rows this process wrote (a rolled-back one too): a live screen asks for the log again when it grows (stats.live's changes). */
+  #appended = 0;
+
   constructor(private readonly db: Db) {}
+
+  get appended(): number {
+    return this.#appended;
+  }
 
   append(actor: Pick<Identity, 'user' | 'role'>, record: AuditRecord, now: number): void {
     prepared(this.db, 'INSERT INTO audit (at, actor, role, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)').run(...auditRow(actor, record, now));
+    this.#appended++;
   }
 
   /**
@@ -36,10 +44,11 @@ export class AuditRepo {
    * there; a key already recorded is skipped (a fleet listed again copies nothing twice).
    */
   appendShared(key: string, actor: Pick<Identity, 'user' | 'role'>, record: AuditRecord, at: number): void {
-    prepared(this.db, 'INSERT OR IGNORE INTO audit (at, actor, role, action, target, before, after, fleet_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-      ...auditRow(actor, record, at),
-      key,
-    );
+    const { changes } = prepared(
+      this.db,
+      'INSERT OR IGNORE INTO audit (at, actor, role, action, target, before, after, fleet_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(...auditRow(actor, record, at), key);
+    this.#appended += changes;
   }
 
   count(): number {

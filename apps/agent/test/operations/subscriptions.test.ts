@@ -74,6 +74,20 @@ test('stats.live yields a sample each second', T, async () => {
   assert.equal(typeof sample.total.pps, 'number');
 });
 
+test('stats.live carries the global counters, and a change count that grows with a change and only then', T, async () => {
+  const feed = (await t.as('viewer').stats.live()) as AsyncIterable<any>;
+  const samples = feed[Symbol.asyncIterator]();
+  const quiet = (await samples.next()).value;
+  const stillQuiet = (await samples.next()).value;
+  assert.equal(stillQuiet.changes, quiet.changes, 'nothing changed between the two samples');
+  assert.equal(typeof quiet.global.action_pass, 'number');
+  assert.equal(typeof quiet.global.drop_no_backend, 'number');
+  await t.as('admin').backends.setWeight({ service: WEB, endpoint: '198.19.1.2:8080', weight: 3 });
+  const changed = (await samples.next()).value;
+  assert.ok(changed.changes > stillQuiet.changes, `${changed.changes} after the reweight, ${stillQuiet.changes} before`);
+  await samples.return?.();
+});
+
 test('a viewer-less caller gets no feed', T, async () => {
   await assert.rejects(
     Promise.resolve().then(() => t.api.callerFor(null).stats.live()),

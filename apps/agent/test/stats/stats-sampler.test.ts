@@ -215,7 +215,7 @@ describe('StatsSampler', () => {
       Array.from({ length: cpus }, () => 5000n),
     );
     s.sampleOnce();
-    const live = liveSample(before, totals());
+    const live = liveSample(before, totals(), 0);
     const [total] = s.series({}, 2).slice(-1);
     const rates = (p: RatePoint) => ({ pps: p.pps, bps: p.bps, newFlowsPerSec: p.newFlowsPerSec, activeFlows: p.activeFlows });
     assert.deepEqual(rates(live.total), { pps: 1400, bps: 1_600_000, newFlowsPerSec: 10, activeFlows: 6 }, 'forward + reply of the service, per second');
@@ -292,7 +292,7 @@ describe('StatsSampler', () => {
     const bypassRates = { dropsPerSec: 2, resetsPerSec: null, failedHandshakesPerSec: 3, healthLatencyMs: null };
     assert.deepEqual(s.series({ backend: nat }, 2).at(-1)!.errors, natRates, 'history, nat');
     assert.deepEqual(s.series({ backend: bypass }, 2).at(-1)!.errors, bypassRates, 'history, bypass: resets not observable');
-    const live = liveSample(before, after);
+    const live = liveSample(before, after, 0);
     assert.deepEqual(live.backends.find((b) => b.endpoint === 'nat')!.errors, natRates, 'the live feed says the same');
     assert.deepEqual(live.backends.find((b) => b.endpoint === 'bypass')!.errors, bypassRates);
     assert.equal(s.series({ service: ids.service }, 2).at(-1)?.errors, undefined, 'a service point has no backend signals');

@@ -62,9 +62,11 @@ test('a backend the document lacks goes; a service it lacks (undefined) goes', (
 
 test('a shared audit entry is recorded once, however often the fleet is listed', () => {
   const before = store.audit.count();
+  const appendedBefore = store.audit.appended;
   const entry = { action: 'backend.setWeight', target: `${NAME} 198.19.1.2:8080`, before: { weight: 1 }, after: { weight: 3 } };
   for (let i = 0; i < 3; i++) store.audit.appendShared('/sluice/v1/desired/audit/000-n1-ab-0', { user: 'olga', role: 'operator' }, entry, 1234);
   assert.equal(store.audit.count(), before + 1);
+  assert.equal(store.audit.appended, appendedBefore + 1, 'the live feed counts the row written, not the two skipped');
   const [row] = store.audit.list({ limit: 1 }).items;
   assert.equal(row!.actor, 'olga');
   assert.equal(row!.at, 1234);

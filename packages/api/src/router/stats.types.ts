@@ -99,12 +99,20 @@ export const statsSeriesInputSchema = z
   .strict();
 export const statsSeriesOutputSchema = z.array(ratePointSchema);
 
-/** One live sample: the newest rate point of the whole balancer, each service and each backend. */
+/**
+ * One live sample: the newest rate point of the whole balancer, each service
+ * and each backend; the data plane's global counters at t (as stats.totals
+ * gives them); and the agent's change count, which grows whenever the desired
+ * state, a backend's health or the audit log changes, so that a screen fed
+ * live asks for its lists again only then instead of polling them.
+ */
 export const statsSampleSchema = z.object({
   t: z.number(),
   total: ratePointSchema,
   services: z.array(ratePointSchema.extend({ service: z.string() })),
   backends: z.array(ratePointSchema.extend({ service: z.string(), endpoint: z.string() })),
+  global: z.record(z.string(), z.number()),
+  changes: z.number().int().nonnegative(),
 });
 export type StatsSample = z.infer<typeof statsSampleSchema>;
 export const statsLiveInputSchema = z.object({}).strict().optional();
