@@ -1,10 +1,15 @@
 /* The overview draws live charts from the one-second subscription, with no reload, and shows health and drops. */
 import { collectConsoleErrors, logTiming, saveScreenshot } from './support/console-page.ts';
-import { storageStateOf } from './support/lab-settings.ts';
+import { resetServices } from './support/lab.ts';
+import { endpointOf, serviceName, storageStateOf } from './support/lab-settings.ts';
+import { sluice } from './support/sluice-cli.ts';
 import { expect, test } from '@playwright/test';
 import { httpRequests } from './support/traffic.ts';
 
 test.use({ storageState: storageStateOf('admin') });
+test.afterAll(async () => {
+  await resetServices();
+});
 
 test('live charts update every second without a reload', async ({ page }) => {
   const errors = collectConsoleErrors(page);
@@ -32,5 +37,27 @@ test('live charts update every second without a reload', async ({ page }) => {
   await saveScreenshot(page, 'overview-laptop');
   await page.setViewportSize({ width: 1920, height: 1080 });
   await saveScreenshot(page, 'overview');
+  expect(errors).toEqual([]);
+});
+
+/*
+ * While the feed is up the overview polls its lists only every 30 s
+ * (client/refresh-on-changes.ts): a change shown within a few seconds came
+ * through the feed's change count.
+ */
+test('a change reaches the overview’s lists within seconds through the live feed, not a poll', async ({ page }) => {
+  const errors = collectConsoleErrors(page);
+  const service = serviceName('algo');
+  const endpoint = endpointOf('algo', 2);
+  await page.goto('/');
+  await expect(page.getByTestId('live-indicator')).toHaveAttribute('data-live', 'on');
+  const row = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: service }) });
+  await expect(row).toContainText('3 of 3');
+
+  const started = Date.now();
+  await sluice(['backend', 'drain', service, endpoint]);
+  await expect(row).toContainText('2 of 3', { timeout: 5000 });
+  await expect(page.getByTestId('chart-events').locator('li[data-action="backend.setState"]').first()).toContainText(endpoint, { timeout: 5000 });
+  logTiming('overview lists after a drain', Date.now() - started);
   expect(errors).toEqual([]);
 });

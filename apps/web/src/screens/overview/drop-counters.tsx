@@ -1,7 +1,9 @@
-/* Packets the data plane dropped, by reason (global counters named drop_*), largest first. */
+/* Packets the data plane dropped, by reason (global counters named drop_*), largest first: from the live feed while it is up. */
 'use client';
+import type { StatsSample } from '@sluice/api';
 import { useQuery } from '@tanstack/react-query';
 import { api } from '@/client/api-client.ts';
+import { pollEvery } from '@/client/refresh-on-changes.ts';
 import { count } from '@/client/format.ts';
 import { type Column, DataTable } from '@/components/ui/data-table.tsx';
 import { QueryState } from '@/components/ui/query-state.tsx';
@@ -42,9 +44,11 @@ const COLUMNS: Column<Drop>[] = [
   },
 ];
 
-export function DropCounters() {
-  const totals = useQuery({ queryKey: ['stats.totals'], queryFn: () => api.stats.totals.query(), refetchInterval: 2000 });
-  const drops: Drop[] = Object.entries(totals.data?.global ?? {})
+/** `latest`: the page's newest live sample, whose global counters are newer than the last poll's while the feed is up. */
+export function DropCounters({ latest, live }: { latest: StatsSample | null; live: boolean }) {
+  const totals = useQuery({ queryKey: ['stats.totals'], queryFn: () => api.stats.totals.query(), refetchInterval: pollEvery(live, 2000) });
+  const newest = latest && (!totals.data || latest.t > totals.data.t) ? latest : totals.data;
+  const drops: Drop[] = Object.entries(newest?.global ?? {})
     .filter(([name]) => name.startsWith('drop_'))
     .sort((a, b) => b[1] - a[1]);
   return (

@@ -3,12 +3,14 @@
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { api } from '@/client/api-client.ts';
+import { pollEvery } from '@/client/refresh-on-changes.ts';
 import { servicePath } from '@/client/service-path.ts';
 import { QueryState } from '@/components/ui/query-state.tsx';
 import { EmptyState } from '@/components/ui/states.tsx';
 
-export function HealthSummary() {
-  const health = useQuery({ queryKey: ['health.list'], queryFn: () => api.health.list.query(), refetchInterval: 2000 });
+/** `live`: the page's feed is up, and asks for health.list again when it changes (client/refresh-on-changes.ts). */
+export function HealthSummary({ live }: { live: boolean }) {
+  const health = useQuery({ queryKey: ['health.list'], queryFn: () => api.health.list.query(), refetchInterval: pollEvery(live, 2000) });
   const byService = new Map<string, { up: number; down: string[]; total: number }>();
   for (const backend of health.data ?? []) {
     const entry = byService.get(backend.service) ?? { up: 0, down: [], total: 0 };

@@ -2,17 +2,19 @@
  * Overview: charts of the whole balancer and each service (the agent's
  * history, then one live sample a second over stats.live, no reload) over a
  * time range kept in the URL, with every event marked; the health of every
- * backend, and the data plane's drop counters by reason.
+ * backend, and the data plane's drop counters by reason. The lists are asked
+ * for again when the feed's change count moves (client/refresh-on-changes.ts).
  */
 'use client';
 import type { ServiceView, StatsSample } from '@sluice/api';
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useMemo } from 'react';
+import { useMemo, useRef } from 'react';
 import { api } from '@/client/api-client.ts';
 import { bitsPerSecond, packetsPerSecond, perSecond } from '@/client/format.ts';
+import { pollEvery, useRefetchOnChanges } from '@/client/refresh-on-changes.ts';
 import { servicePath } from '@/client/service-path.ts';
-import { useChartEvents } from '@/client/charts/use-chart-events.ts';
+import { CHART_EVENTS_POLL_MS, useChartEvents } from '@/client/charts/use-chart-events.ts';
 import { useTimeRange } from '@/client/charts/use-time-range.ts';
 import { type ChartScope, useTrafficHistory } from '@/client/charts/use-traffic-history.ts';
 import { TrafficCharts } from '@/components/charts/traffic-charts.tsx';
@@ -31,7 +33,13 @@ const rateOrDash = (value: number | undefined, format: (n: number) => string) =>
 
 export function OverviewScreen() {
   const [range, setRange] = useTimeRange();
-  const services = useQuery({ queryKey: ['services.list'], queryFn: () => api.services.list.query(), refetchInterval: 5000 });
+  /* The feed comes from the charts, which need the list first: its state is read when the next poll is planned. */
+  const liveConnected = useRef(false);
+  const services = useQuery({
+    queryKey: ['services.list'],
+    queryFn: () => api.services.list.query(),
+    refetchInterval: () => pollEvery(liveConnected.current, 5000),
+  });
   const names = (services.data ?? []).map((service) => service.name).sort();
   const namesKey = names.join(' ');
   // biome-ignore lint/correctness/useExhaustiveDependencies: namesKey stands for names (a new array each render)
@@ -44,7 +52,9 @@ export function OverviewScreen() {
   );
   const traffic = useTrafficHistory(scopes, range);
   const live = traffic.live;
-  const events = useChartEvents(undefined, range);
+  liveConnected.current = live.connected;
+  const events = useChartEvents(undefined, range, pollEvery(live.connected, CHART_EVENTS_POLL_MS));
+  useRefetchOnChanges(live.latest?.changes, [['services.list'], ['health.list'], ['audit.events']]);
 
   /* Rates from the latest live sample; active connections fall back to the list's count until one arrives. */
   const latestRates = new Map(live.latest?.services.map((s) => [s.service, s]));
@@ -109,8 +119,8 @@ export function OverviewScreen() {
       </section>
 
       <div className="two-columns">
-        <HealthSummary />
-        <DropCounters />
+        <HealthSummary live={live.connected} />
+        <DropCounters latest={live.latest} live={live.connected} />
       </div>
     </>
   );
