@@ -38,7 +38,7 @@ import { VipClaimTracker } from '../sync/vip-claim.js';
 import type { YieldFile } from '../sync/yield-file.js';
 import { hashSeedOfFlowSeed } from '@sluice/dataplane/lookup';
 import { ReconcileError, Reconciler, type ReconcilerLimits } from '../reconcile/reconciler.js';
-import { type AuditRecord, Store } from '../store/index.js';
+import { type AuditRecord, type BackendRow, Store } from '../store/index.js';
 import { Authenticator, type AuthenticatorOptions } from '../auth/authenticator.js';
 import { ensureAdminTokenFile } from '../auth/admin-token-file.js';
 import { ensureFirstAdmin } from '../auth/first-admin.js';
@@ -183,6 +183,8 @@ export class Agent implements SluiceBackend {
   #stopped = false;
   /** A pass of #expireDrains is running (it awaits the conntrack worker). */
   #expiringDrains = false;
+  /* The drains with a timeout as of a change count (changeCount()): the timer asks the store again only after a change. */
+  #pendingDrains: { changes: number; backends: BackendRow[] } | undefined;
   /** Backend ids whose end-flows job is running: a removed one is freed when its job ends. */
   readonly #endingIds = new Set<number>();
   /** After a failed end-flows of removed backends, when to try again. */
@@ -879,7 +881,9 @@ export class Agent implements SluiceBackend {
 
   async #expireDueDrains(): Promise<void> {
     const now = Date.now();
-    for (const backend of this.#store.services.pendingDrainTimeouts()) {
+    const changes = this.changeCount();
+    if (this.#pendingDrains?.changes !== changes) this.#pendingDrains = { changes, backends: this.#store.services.pendingDrainTimeouts() };
+    for (const backend of this.#pendingDrains.backends) {
       if (now < backend.drainStartedAt! + backend.drainTimeoutMs!) continue;
       try {
         const ended = (await this.#endFlows(backend.service, backend.endpoint)).open;
