@@ -3,8 +3,8 @@
  * endpoint is in backend_endpoints, so the data plane skips the exact
  * lookup for the many packets that are no reply. The hash is bpf/src/
  * hash.h's endpoint_filter_bit, bit for bit (the packet fixtures fail on a
- * disagreement: replies would pass un-NATed). Bits are counted, since two
- * endpoints may share one.
+ * disagreement: replies would pass un-NATed). Two endpoints may share a
+ * bit: it stays set until both are gone.
  */
 import { endianness } from 'node:os';
 import type { BpfMap } from '@sluice/dataplane';
@@ -24,51 +24,35 @@ export function endpointFilterBit(key: ServiceKey): number {
   return Math.imul(x, ENDPOINT_FILTER_MULTIPLIER) >>> (32 - ENDPOINT_FILTER_BITS_LOG2);
 }
 
+/**
+ * Writes endpoint_filter's 64-bit words. Which bits are set is the caller's
+ * (EndpointOwnersWriter's index of endpoints by bit), so the membership has
+ * one home and two endpoints sharing a bit need no count here.
+ */
 export class EndpointFilterWriter {
-  private readonly users = new Map<number, number>();
+  constructor(
+    private readonly map: BpfMap<number, bigint>,
+    private readonly isSet: (bit: number) => boolean,
+  ) {}
 
-  constructor(private readonly map: BpfMap<number, bigint>) {}
-
-  /** Call after the endpoint's backend_endpoints entry is written. */
-  add(key: ServiceKey): void {
-    const bit = endpointFilterBit(key);
-    const users = (this.users.get(bit) ?? 0) + 1;
-    this.users.set(bit, users);
-    if (users === 1) this.writeWordOf(bit);
+  /** The word holding `bit`, as isSet has it: after the first endpoint on the bit is written, or the last one deleted. */
+  writeWordOf(bit: number): void {
+    const word = Math.floor(bit / 64);
+    let value = 0n;
+    for (let b = word * 64; b < word * 64 + 64; b++) if (this.isSet(b)) value |= 1n << BigInt(b % 64);
+    this.map.update(word, value);
   }
 
   /**
-   * The endpoints of adopted backend_endpoints entries (agent restart): their
-   * bits are written again, each 64-bit word once (4,096 endpoints one by one
-   * cost a tenth of a second of the restart).
+   * The words holding these set bits, each once (agent restart: 4,096
+   * endpoints one by one cost a tenth of a second of it).
    */
-  addAll(keys: Iterable<ServiceKey>): void {
+  writeWordsOf(bits: Iterable<number>): void {
     const words = new Map<number, bigint>();
-    for (const key of keys) {
-      const bit = endpointFilterBit(key);
-      this.users.set(bit, (this.users.get(bit) ?? 0) + 1);
+    for (const bit of bits) {
       const word = Math.floor(bit / 64);
       words.set(word, (words.get(word) ?? 0n) | (1n << BigInt(bit % 64)));
     }
     for (const [word, value] of words) this.map.update(word, value);
-  }
-
-  /** Call after the endpoint's backend_endpoints entry is deleted. */
-  remove(key: ServiceKey): void {
-    const bit = endpointFilterBit(key);
-    const users = (this.users.get(bit) ?? 0) - 1;
-    if (users > 0) {
-      this.users.set(bit, users);
-      return;
-    }
-    this.users.delete(bit);
-    this.writeWordOf(bit);
-  }
-
-  private writeWordOf(bit: number): void {
-    const word = Math.floor(bit / 64);
-    let value = 0n;
-    for (let b = word * 64; b < word * 64 + 64; b++) if (this.users.has(b)) value |= 1n << BigInt(b % 64);
-    this.map.update(word, value);
   }
 }

@@ -38,7 +38,7 @@ export class EndpointOwnersWriter {
 
   private readonly filter: EndpointFilterWriter;
 
-  /** Filter bit -> the endpoints with that bit. */
+  /** Filter bit -> the endpoints with that bit: a bit is set in endpoint_filter while it has one. */
   private readonly byBit = new Map<number, Set<Entry>>();
 
   /** Filter bit -> its slot's value, where not 0: a change writes only a slot that changes. */
@@ -49,7 +49,7 @@ export class EndpointOwnersWriter {
     filter: BpfMap<number, bigint>,
     private readonly slots: BpfMap<number, number>,
   ) {
-    this.filter = new EndpointFilterWriter(filter);
+    this.filter = new EndpointFilterWriter(filter, (bit) => this.byBit.has(bit));
   }
 
   /**
@@ -64,7 +64,7 @@ export class EndpointOwnersWriter {
       this.owners.set(endpointId(key), entry);
       this.indexBit(entry);
     }
-    this.filter.addAll([...this.owners.values()].map((entry) => entry.key));
+    this.filter.writeWordsOf(this.byBit.keys());
     const stale: [number, number][] = [];
     this.slots.valuesBelow(this.slots.maxEntries).forEach((value, bit) => {
       const wanted = this.slotValue(bit);
@@ -92,8 +92,8 @@ export class EndpointOwnersWriter {
     this.owners.set(id, entry);
     this.write(entry);
     if (!isNew) return;
-    this.filter.add(key);
     const bit = this.indexBit(entry);
+    if (this.byBit.get(bit)!.size === 1) this.filter.writeWordOf(bit);
     this.writeSlot(bit, this.slotValue(bit));
   }
 
@@ -111,11 +111,14 @@ export class EndpointOwnersWriter {
     this.writeSlot(bit, 0);
     this.map.delete(key);
     this.owners.delete(id);
-    this.filter.remove(key);
     const sharing = this.byBit.get(bit)!;
     sharing.delete(entry);
-    if (sharing.size === 0) this.byBit.delete(bit);
-    else this.writeSlot(bit, this.slotValue(bit));
+    if (sharing.size > 0) {
+      this.writeSlot(bit, this.slotValue(bit));
+      return;
+    }
+    this.byBit.delete(bit);
+    this.filter.writeWordOf(bit);
   }
 
   /** 1 + the backend id of the one endpoint with this bit, if it has one pair; else 0. */

@@ -139,7 +139,7 @@ test('an endpoint serving one service has its backend in its slot; one serving s
   );
 });
 
-test('two endpoints with one filter bit share no slot; when one goes, the other gets it', () => {
+test('two endpoints with one filter bit share no slot; when one goes, the other gets it, and the bit stays set until both are gone', () => {
   const keyOf = (address: string) => serviceKeyOf({ address, port: 8080, protocol: 'tcp' });
   /* Two backend addresses whose endpoints hash to the same bit (found by search: 2^16 bits). */
   const seen = new Map<number, string>();
@@ -171,6 +171,10 @@ test('two endpoints with one filter bit share no slot; when one goes, the other 
   reconciler.apply(service([second]));
   reconciler.freeRetired(reconciler.retiredBackendIds());
   assert.equal(slotOf(keyOf(second)), backendIdOf(reconciler, '198.18.100.1', `${second}:8080`) + 1, 'the one left has it');
+  assert.ok(filterHas(keyOf(second)), 'the shared filter bit stays set while one endpoint has it');
+  reconciler.apply(service([]));
+  reconciler.freeRetired(reconciler.retiredBackendIds());
+  assert.ok(!filterHas(keyOf(second)), 'and is cleared with the last one');
 });
 
 test('a restarted agent puts a wrong slot right (an upgrade from a build without slots, a write the last agent did not finish)', () => {
