@@ -26,7 +26,7 @@ const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
  * more CPU and memory (an idle agent read 2.2-2.8 % of a core that way against
  * 1.3-1.7 % compiled): after an edit, build it first.
  */
-function ensureCompiledAgent(): void {
+export function ensureCompiledAgent(): void {
   if (compiledIsFresh(REPO_ROOT)) return;
   process.stderr.write('[bench] apps/agent/dist is older than its sources: building it (node apps/agent/build.mjs)\n');
   execFileSync(process.execPath, [join(REPO_ROOT, 'apps/agent/build.mjs')], { stdio: 'inherit' });
