@@ -14,7 +14,7 @@ import { api } from '@/client/api-client.ts';
 import { bitsPerSecond, packetsPerSecond, perSecond } from '@/client/format.ts';
 import { pollEvery, useRefetchOnChanges } from '@/client/refresh-on-changes.ts';
 import { servicePath } from '@/client/service-path.ts';
-import { CHART_EVENTS_POLL_MS, useChartEvents } from '@/client/charts/use-chart-events.ts';
+import { useChartEvents } from '@/client/charts/use-chart-events.ts';
 import { useTimeRange } from '@/client/charts/use-time-range.ts';
 import { type ChartScope, useTrafficHistory } from '@/client/charts/use-traffic-history.ts';
 import { TrafficCharts } from '@/components/charts/traffic-charts.tsx';
@@ -53,8 +53,8 @@ export function OverviewScreen() {
   const traffic = useTrafficHistory(scopes, range);
   const live = traffic.live;
   liveConnected.current = live.connected;
-  const events = useChartEvents(undefined, range, pollEvery(live.connected, CHART_EVENTS_POLL_MS));
-  useRefetchOnChanges(live.latest?.changes, [['services.list'], ['health.list'], ['audit.events']]);
+  const events = useChartEvents(undefined, range, { connected: live.connected, changes: live.latest?.changes });
+  useRefetchOnChanges(live.latest?.changes, [['services.list'], ['health.list']]);
 
   /* Rates from the latest live sample; active connections fall back to the list's count until one arrives. */
   const latestRates = new Map(live.latest?.services.map((s) => [s.service, s]));
