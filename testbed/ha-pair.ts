@@ -176,7 +176,7 @@ export function keepalivedHistory(pair: Pair | undefined): string {
   for (const name of pair?.nodes.keys() ?? []) {
     const log = keepalivedFiles(pair!.ha.stateDir, name).logFile;
     for (const line of tailLog(log, 10_000).split('\n'))
-      if (/Entering|VRRP_Script|timed_out|received priority|Receive advertisement timeout|Reloading/.test(line)) lines.push(`${name} ${line}`);
+      if (/Entering|VRRP_Script|timed_out|now returning|received priority|Receive advertisement timeout|Reloading/.test(line)) lines.push(`${name} ${line}`);
   }
   return lines.join('\n');
 }
