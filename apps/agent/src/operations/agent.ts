@@ -19,6 +19,7 @@ import {
   type NodeRoleInput,
   type NodeStatus,
   type SluiceBackend,
+  type StatsSample,
   type StatsTotals,
   type VrrpStatus,
   type FleetCompat,
@@ -45,7 +46,17 @@ import { ensureFirstAdmin } from '../auth/first-admin.js';
 import { type IdentityChange, type IdentityCommit, type IdentityCommitOptions, localIdentityCommit } from '../auth/identity-commit.js';
 import { type FlowFilter, awaitFlowIndex, type listFlows } from '../conntrack/index.js';
 import type { EventLoopDelay, MetricsServer, MetricsServerOptions, MetricsSnapshot } from '../metrics/index.js';
-import { type BackendSignalSource, type Placement, type RatePoint, type StatsScope, readCounters, readTotals } from '../stats/index.js';
+import {
+  type BackendSignalSource,
+  LiveFeed,
+  type Placement,
+  type RatePoint,
+  type StatsScope,
+  polledReadings,
+  readCounters,
+  readTotals,
+  samplerReadings,
+} from '../stats/index.js';
 import { type DataplaneOwnerOptions, finishDataplaneStart, startDataplane, teardownDataplane } from './dataplane-owner.js';
 import { log } from '../log.js';
 import { NextHopNeighbours, type NextHopStatus } from '../forwarding/next-hop-neighbours.js';
@@ -222,6 +233,11 @@ export class Agent implements SluiceBackend {
   #fleet: EtcdFleet | undefined;
   /** Per user, the session a fleet change under way must not end here (a password changed by that session). */
   readonly #keptSessions = new Map<string, string>();
+  /** stats.live: one reading a second for every subscriber, the sampler's when it runs. */
+  readonly #live = new LiveFeed(
+    (listener) => (this.#parts.stats ? samplerReadings(this.#parts.stats, () => this.placement()) : polledReadings(() => this.totals()))(listener),
+    () => this.changeCount(),
+  );
   /** How users and tokens change: the auth operations, the authenticator and the first admin all commit through it. */
   readonly #identityCommit: IdentityCommit = (caller, change, options) => this.commitIdentities(caller, change, options);
 
@@ -801,6 +817,11 @@ export class Agent implements SluiceBackend {
    */
   changeCount(): number {
     return this.#servicesApplied + this.#store.audit.appended;
+  }
+
+  /** The live feed's samples for one subscriber until `signal` aborts (stats.live). */
+  liveSamples(signal: AbortSignal): AsyncGenerator<StatsSample> {
+    return this.#live.samples(signal);
   }
 
   /** The sampler's rates for a scope of data-plane ids; [] when the agent runs without a sampler (tests). */

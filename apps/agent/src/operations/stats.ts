@@ -1,44 +1,13 @@
 /*
  * stats.*: totals straight from the per-CPU counter maps; series from the
- * sampler (stats/); the live feed turns two readings of the totals a second
- * apart into rates with the sampler's own function (stats/traffic.ts), so it
- * works with or without the sampler and agrees with it.
+ * sampler (stats/); the live feed from the agent's one feed for every
+ * subscriber (stats/live-feed.ts), which turns two readings of the totals a
+ * second apart into rates with the sampler's own function.
  */
-import type { SluiceBackend, StatsSample, StatsTotals } from '@sluice/api';
+import type { SluiceBackend } from '@sluice/api';
 import { notFound } from '@sluice/api';
-import { errorRates, totalRate, trafficRate } from '../stats/index.js';
 import type { Store } from '../store/index.js';
 import type { Agent } from './agent.js';
-import { sleep } from './backends.js';
-
-/** One live sample: the rates between two readings of the totals, the second's global counters, and the agent's change count. */
-export function liveSample(previous: StatsTotals, current: StatsTotals, changes: number): StatsSample {
-  const seconds = Math.max(0.001, (current.t - previous.t) / 1000);
-  const before = {
-    services: new Map(previous.services.map((s) => [s.service, s])),
-    backends: new Map(previous.backends.map((b) => [`${b.service} ${b.endpoint}`, b])),
-  };
-  return {
-    t: current.t,
-    total: totalRate(
-      current.services.map((now) => ({ now, before: before.services.get(now.service) })),
-      seconds,
-      current.t,
-    ),
-    services: current.services.map((s) => ({ service: s.service, ...trafficRate(s, before.services.get(s.service), seconds, current.t) })),
-    backends: current.backends.map((b) => {
-      const earlier = before.backends.get(`${b.service} ${b.endpoint}`);
-      return {
-        service: b.service,
-        endpoint: b.endpoint,
-        ...trafficRate(b, earlier, seconds, current.t),
-        errors: errorRates(b.errors, earlier?.errors, seconds),
-      };
-    }),
-    global: current.global,
-    changes,
-  };
-}
 
 export function statsOperations(agent: Agent): SluiceBackend['stats'] {
   return {
@@ -54,17 +23,7 @@ export function statsOperations(agent: Agent): SluiceBackend['stats'] {
       return agent.series({ backend }, seconds);
     },
 
-    async *live(signal) {
-      let previous = agent.totals();
-      while (!signal.aborted) {
-        await sleep(1000, signal);
-        if (signal.aborted) return;
-        const current = agent.totals();
-        const sample = liveSample(previous, current, agent.changeCount());
-        previous = current;
-        yield sample;
-      }
-    },
+    live: (signal) => agent.liveSamples(signal),
   };
 }
 

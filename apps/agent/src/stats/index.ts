@@ -5,3 +5,4 @@ export type { RatePoint } from './rate-ring.js';
 export type { TrafficTotals } from './traffic.js';
 export { type BackendSignalFacts, type BackendSignalSource, type HandshakeCounts, errorRates } from './backend-errors.js';
 export { type CounterReads, readCounters } from './counter-reads.js';
+export { LiveFeed, liveSample, namedTotals, polledReadings, samplerReadings } from './live-feed.js';

@@ -12,7 +12,8 @@
  * young-generation collections (several a second at that scale), so each was
  * copied twice and then left as old-generation garbage. The scopes' map is
  * kept while the ids are the same, each scope's two readings are written in
- * turn, and totals() is built only when asked.
+ * turn, and totals() is built only when asked (the live feed asks once a
+ * sample while a console is open: live-feed.ts), at most once a sample.
  */
 import { EventEmitter } from 'node:events';
 import type { DataplaneMaps } from '@sluice/dataplane';
@@ -53,7 +54,7 @@ export interface StatsTotals {
   /** enum sluice_counter by name, lower-case without CNT_: action_pass, drop_no_backend, flow_new... */
   global: Record<string, number>;
   services: (TrafficTotals & { serviceId: number })[];
-  backends: (TrafficTotals & { backendId: number; serviceId: number })[];
+  backends: (TrafficTotals & { backendId: number; serviceId: number; errors: BackendErrorTotals })[];
 }
 
 export interface StatsSample {
@@ -178,7 +179,12 @@ export class StatsSampler extends EventEmitter {
       t,
       global: Object.fromEntries(GLOBAL_COUNTER_NAMES.map(({ name, index }) => [name, Number(global[index] ?? 0n)])),
       services: [...this.#services].map(([serviceId, s]) => ({ serviceId, ...s.totals })),
-      backends: [...this.#backends].map(([backendId, s]) => ({ backendId, serviceId: serviceOf.get(backendId) ?? -1, ...s.totals })),
+      backends: [...this.#backends].map(([backendId, s]) => ({
+        backendId,
+        serviceId: serviceOf.get(backendId) ?? -1,
+        ...s.totals,
+        errors: s.errors?.previous ?? errorTotalsOf(readBackendErrors(undefined, NO_FACTS)),
+      })),
     };
     return this.#lastTotals;
   }

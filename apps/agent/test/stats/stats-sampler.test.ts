@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { TCP, buildPacket } from '@sluice/dataplane/test-packets';
 import { type BackendErrors, type Dataplane, SluiceBackendDrop, SluiceCounter, type TrafficCounters, numPossibleCpus } from '@sluice/dataplane';
 import { type BackendSignalFacts, type RatePoint, StatsSampler, readTotals } from '../../src/stats/index.js';
-import { liveSample } from '../../src/operations/stats.js';
+import { liveSample } from '../../src/stats/live-feed.js';
 import { SERVICE, idsOf, loadWithService } from '../conntrack/helpers.js';
 
 describe('StatsSampler', () => {
@@ -69,7 +69,24 @@ describe('StatsSampler', () => {
     const backend = totals.backends.find((b) => b.backendId === b0)!;
     assert.deepEqual(
       { ...backend },
-      { backendId: b0, serviceId: ids.service, packets: 3000, bytes: 300_000, replyPackets: 1500, replyBytes: 150_000, newFlows: 30, drops: 0, activeFlows: 7 },
+      {
+        backendId: b0,
+        serviceId: ids.service,
+        packets: 3000,
+        bytes: 300_000,
+        replyPackets: 1500,
+        replyBytes: 150_000,
+        newFlows: 30,
+        drops: 0,
+        activeFlows: 7,
+        errors: {
+          drops: { dsr_not_on_link: 0, dsr_no_neighbour: 0, tunnel_no_next_hop: 0, too_big: 0, too_big_no_df: 0, too_big_rate: 0 },
+          resets: 0,
+          unansweredSyns: 0,
+          incompleteHandshakes: null,
+          healthLatencyMs: null,
+        },
+      },
     );
     assert.equal(typeof totals.global.action_pass, 'number');
     assert.ok('drop_no_backend' in totals.global && 'flow_new' in totals.global && !('max' in totals.global));
