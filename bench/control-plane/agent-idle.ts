@@ -38,13 +38,18 @@ export function rssMb(pid: number): number {
   return Number(kb) / 1024;
 }
 
-/** variant: a path segment for a second setup of the same goals, e.g. "with-console-open" (control-plane/agent-idle/<variant>/cpu). */
-export async function measureAgentIdle(pid: number, seconds: number, setup: string, variant?: string): Promise<BenchRecord[]> {
-  const base = variant ? `control-plane/agent-idle/${variant}` : 'control-plane/agent-idle';
+/** The process's CPU (all threads) over the next `seconds`, in % of a core. */
+export async function cpuPercentOver(pid: number, seconds: number): Promise<number> {
   const startTicks = cpuTicks(pid);
   const start = Date.now();
   await sleep(seconds * 1000);
-  const cpu = ((cpuTicks(pid) - startTicks) / CLOCK_TICKS / ((Date.now() - start) / 1000)) * 100;
+  return ((cpuTicks(pid) - startTicks) / CLOCK_TICKS / ((Date.now() - start) / 1000)) * 100;
+}
+
+/** variant: a path segment for a second setup of the same goals, e.g. "with-console-open" (control-plane/agent-idle/<variant>/cpu). */
+export async function measureAgentIdle(pid: number, seconds: number, setup: string, variant?: string): Promise<BenchRecord[]> {
+  const base = variant ? `control-plane/agent-idle/${variant}` : 'control-plane/agent-idle';
+  const cpu = await cpuPercentOver(pid, seconds);
   const rss = rssMb(pid);
   const note = `${setup}; BPF map memory is kernel memory, not in RSS`;
   return [

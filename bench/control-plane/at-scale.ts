@@ -17,6 +17,7 @@ import { BENCH_PIN_DIR, cleanBpffs, ensureCompiledAgent, startAgent, stopAgent, 
 import { type ApiChange, flipped, timeApiChange, visibleAfterRecord } from './api-latency.js';
 import { rssMb } from './agent-idle.js';
 import { startBackendResponder, type BackendResponder } from './backend-responder.js';
+import { LIVE_FEEDS_FIGURE, measureLiveFeedsCost } from './live-feeds.js';
 
 export const SCALE_SERVICES = 256;
 export const SCALE_BACKENDS_PER_SERVICE = 16;
@@ -170,6 +171,8 @@ export async function measureAtScale(namespace: string, interfaces: string[], sa
     } finally {
       pinned.close();
     }
+    log(`at scale: ${LIVE_FEEDS_FIGURE}`);
+    records.push(await measureLiveFeedsCost(agent, `${SETUP()} configured, no traffic`));
     /* Stopped as a restart stops it: the program stays attached and forwarding, its maps pinned. */
     await stopAgent(agent, { keepProgram: true });
     agent = undefined;
@@ -190,8 +193,9 @@ export async function measureAtScale(namespace: string, interfaces: string[], sa
     log(`at scale failed: ${(error as Error).stack}`);
     const reason = `failed: ${(error as Error).message.split('\n')[0]}`;
     const done = new Set(records.map((r) => r.name));
-    const all = [SCALE_FIGURES.start, SCALE_FIGURES.rss, ...SCALE_FIGURES.changes, SCALE_FIGURES.restart];
-    for (const name of all) if (!done.has(name)) records.push(notMeasured('control-plane', name, name.endsWith('rss') ? 'MB' : 'ms', reason));
+    const all = [SCALE_FIGURES.start, SCALE_FIGURES.rss, ...SCALE_FIGURES.changes, LIVE_FEEDS_FIGURE, SCALE_FIGURES.restart];
+    const unitOf = (name: string) => (name.endsWith('rss') ? 'MB' : name === LIVE_FEEDS_FIGURE ? '% of a core' : 'ms');
+    for (const name of all) if (!done.has(name)) records.push(notMeasured('control-plane', name, unitOf(name), reason));
   } finally {
     await stopAgent(agent);
     await responder?.stop();
