@@ -75,8 +75,8 @@ export interface SluiceBackend {
   stats: {
     totals(): MaybePromise<StatsTotals>;
     series(scope: StatsScope, seconds: number): MaybePromise<RatePoint[]>;
-    /** One sample a second until signal aborts. */
-    live(signal: AbortSignal): AsyncIterable<StatsSample>;
+    /** One sample a second until signal aborts. `service`: whose backends each sample carries (none without it); an unknown service is NOT_FOUND. */
+    live(service: string | undefined, signal: AbortSignal): AsyncIterable<StatsSample>;
   };
   health: {
     list(service: string | undefined): MaybePromise<BackendHealth[]>;

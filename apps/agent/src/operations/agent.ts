@@ -819,9 +819,9 @@ export class Agent implements SluiceBackend {
     return this.#servicesApplied + this.#store.audit.appended;
   }
 
-  /** The live feed's samples for one subscriber until `signal` aborts (stats.live). */
-  liveSamples(signal: AbortSignal): AsyncGenerator<StatsSample> {
-    return this.#live.samples(signal);
+  /** The live feed's samples for one subscriber, with `service`'s backends, until `signal` aborts (stats.live). */
+  liveSamples(service: string | undefined, signal: AbortSignal): AsyncGenerator<StatsSample> {
+    return this.#live.samples(service, signal);
   }
 
   /** The sampler's rates for a scope of data-plane ids; [] when the agent runs without a sampler (tests). */

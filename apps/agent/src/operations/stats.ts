@@ -23,7 +23,10 @@ export function statsOperations(agent: Agent): SluiceBackend['stats'] {
       return agent.series({ backend }, seconds);
     },
 
-    live: (signal) => agent.liveSamples(signal),
+    live(service, signal) {
+      if (service !== undefined && !agent.placement().has(service)) throw notFound(`no service ${service}`, { service });
+      return agent.liveSamples(service, signal);
+    },
   };
 }
 

@@ -14,8 +14,12 @@ import { errorRates } from './backend-errors.js';
 /** Starts readings: `listener` gets one at once and then one a second; the returned function stops them. */
 export type ReadingSource = (listener: (totals: ApiStatsTotals) => void) => () => void;
 
-/** One live sample: the rates between two readings of the totals, the second's global counters, and the agent's change count. */
-export function liveSample(previous: ApiStatsTotals, current: ApiStatsTotals, changes: number): StatsSample {
+/**
+ * One live sample: the rates between two readings of the totals, the second's
+ * global counters, and the agent's change count. `backendsOf`: only these
+ * services' backends (all without it).
+ */
+export function liveSample(previous: ApiStatsTotals, current: ApiStatsTotals, changes: number, backendsOf?: ReadonlySet<string>): StatsSample {
   const seconds = Math.max(0.001, (current.t - previous.t) / 1000);
   const before = {
     services: new Map(previous.services.map((s) => [s.service, s])),
@@ -29,7 +33,7 @@ export function liveSample(previous: ApiStatsTotals, current: ApiStatsTotals, ch
       current.t,
     ),
     services: current.services.map((s) => ({ service: s.service, ...trafficRate(s, before.services.get(s.service), seconds, current.t) })),
-    backends: current.backends.map((b) => {
+    backends: (backendsOf ? current.backends.filter((b) => backendsOf.has(b.service)) : current.backends).map((b) => {
       const earlier = before.backends.get(`${b.service} ${b.endpoint}`);
       return {
         service: b.service,
@@ -88,10 +92,14 @@ export function polledReadings(readTotals: () => ApiStatsTotals, intervalMs = 10
   };
 }
 
+/* A subscriber's view of a sample: the services' rates, and the backends of its service if it named one. */
+const NO_SERVICE = '';
+
 export class LiveFeed {
   readonly #source: ReadingSource;
   readonly #changes: () => number;
-  readonly #listeners = new Set<(sample: StatsSample) => void>();
+  /* Each listener and the service whose backends it wants (NO_SERVICE: none). */
+  readonly #listeners = new Map<(sample: StatsSample) => void, string>();
   #previous: ApiStatsTotals | undefined;
   #stopSource: (() => void) | undefined;
 
@@ -100,9 +108,9 @@ export class LiveFeed {
     this.#changes = changes;
   }
 
-  /** `listener` gets each sample from the next reading on, until the returned function is called. */
-  subscribe(listener: (sample: StatsSample) => void): () => void {
-    this.#listeners.add(listener);
+  /** `listener` gets each sample from the next reading on, with `service`'s backends (none without it), until the returned function is called. */
+  subscribe(listener: (sample: StatsSample) => void, service?: string): () => void {
+    this.#listeners.set(listener, service ?? NO_SERVICE);
     if (this.#listeners.size === 1) this.#stopSource = this.#source((totals) => this.#read(totals));
     return () => {
       if (!this.#listeners.delete(listener) || this.#listeners.size > 0) return;
@@ -113,13 +121,13 @@ export class LiveFeed {
   }
 
   /** The samples for one subscriber until `signal` aborts; a slow reader gets the newest, not a backlog. */
-  async *samples(signal: AbortSignal): AsyncGenerator<StatsSample> {
+  async *samples(service: string | undefined, signal: AbortSignal): AsyncGenerator<StatsSample> {
     let pending: StatsSample | undefined;
     let wake: (() => void) | undefined;
     const stop = this.subscribe((sample) => {
       pending = sample;
       wake?.();
-    });
+    }, service);
     const onAbort = () => wake?.();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -141,7 +149,11 @@ export class LiveFeed {
     this.#previous = current;
     /* A reading no later than the last (the sampler's, asked again before its next sample) makes no sample. */
     if (!previous || current.t <= previous.t) return;
-    const sample = liveSample(previous, current, this.#changes());
-    for (const listener of this.#listeners) listener(sample);
+    const wanted = new Set(this.#listeners.values());
+    const sample = liveSample(previous, current, this.#changes(), wanted);
+    /* One view per service asked for, shared by its subscribers. */
+    const views = new Map<string, StatsSample>();
+    for (const service of wanted) views.set(service, { ...sample, backends: sample.backends.filter((b) => b.service === service) });
+    for (const [listener, service] of this.#listeners) listener(views.get(service)!);
   }
 }

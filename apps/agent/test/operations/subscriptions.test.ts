@@ -66,12 +66,21 @@ test('backends.watch yields the backends at once and then every interval', T, as
   assert.ok(seen[2]! - seen[0]! >= 400, 'paced by the interval');
 });
 
-test('stats.live yields a sample each second', T, async () => {
-  const feed = (await t.as('viewer').stats.live()) as AsyncIterable<any>;
-  const sample = await first(feed);
+test('stats.live yields a sample each second, with the backends of the service it names and none without one', T, async () => {
+  const sample = await first((await t.as('viewer').stats.live({ service: WEB })) as AsyncIterable<any>);
   assert.equal(sample.services[0].service, WEB);
-  assert.equal(sample.backends.length, 2);
+  assert.deepEqual(sample.backends.map((b: { endpoint: string }) => b.endpoint).sort(), ['198.19.1.2:8080', '198.19.2.2:8080']);
   assert.equal(typeof sample.total.pps, 'number');
+  const overview = await first((await t.as('viewer').stats.live()) as AsyncIterable<any>);
+  assert.equal(overview.services[0].service, WEB);
+  assert.deepEqual(overview.backends, []);
+});
+
+test('stats.live for a service that does not exist is refused as not found', T, async () => {
+  await assert.rejects(
+    Promise.resolve().then(() => t.as('viewer').stats.live({ service: '198.18.100.9:80/tcp' })),
+    (error: { code?: string; message: string }) => /no service 198\.18\.100\.9:80\/tcp/.test(error.message),
+  );
 });
 
 test('stats.live carries the global counters, and a change count that grows with a change and only then', T, async () => {

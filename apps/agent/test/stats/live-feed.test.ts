@@ -7,6 +7,8 @@ import { type Placement, StatsSampler, readTotals } from '../../src/stats/index.
 import { LiveFeed, type ReadingSource, liveSample, samplerReadings } from '../../src/stats/live-feed.js';
 import { SERVICE, loadWithService } from '../conntrack/helpers.js';
 
+const SERVICE_NAME = '198.18.100.1:80/tcp';
+
 describe('LiveFeed', () => {
   let dp: Dataplane;
   let placement: Placement;
@@ -61,7 +63,7 @@ describe('LiveFeed', () => {
       samplerReadings(sampler, () => placement),
       () => 7,
     );
-    const stop = feed.subscribe((sample) => seen.push(sample));
+    const stop = feed.subscribe((sample) => seen.push(sample), SERVICE_NAME);
     assert.equal(seen.length, 0, 'the first reading only starts the rates');
 
     clock += 2_000;
@@ -70,9 +72,33 @@ describe('LiveFeed', () => {
     assert.equal(seen.length, 1, "a sample at the sampler's next sample");
     assert.deepEqual(seen[0], liveSample(before, mapsNow(), 7));
     assert.equal(seen[0]!.backends.length, 3);
-    assert.equal(seen[0]!.services[0]!.service, '198.18.100.1:80/tcp');
+    assert.equal(seen[0]!.services[0]!.service, SERVICE_NAME);
     assert.equal(seen[0]!.total.pps, ((600 + 150) * 4) / 2, 'forward and reply packets over the 2 s');
     stop();
+  });
+
+  it('a subscriber gets the backends of the service it names, none without one; the rest of the sample is the same', () => {
+    const sampler = samplerOf();
+    write(1n);
+    sampler.sampleOnce();
+    const feed = new LiveFeed(
+      samplerReadings(sampler, () => placement),
+      () => 0,
+    );
+    const seen: { overview?: StatsSample; detail?: StatsSample } = {};
+    const stopOverview = feed.subscribe((sample) => (seen.overview = sample));
+    const stopDetail = feed.subscribe((sample) => (seen.detail = sample), SERVICE_NAME);
+    clock += 1_000;
+    write(2n);
+    sampler.sampleOnce();
+    assert.deepEqual(seen.overview!.backends, [], 'no service named: no backends');
+    assert.deepEqual(
+      seen.detail!.backends.map((b) => b.endpoint),
+      [...placement.get(SERVICE_NAME)!.backends.keys()],
+    );
+    assert.deepEqual({ ...seen.overview, backends: [] }, { ...seen.detail, backends: [] });
+    stopOverview();
+    stopDetail();
   });
 
   it('every subscriber gets the one sample of each reading; the last to leave stops the readings', () => {
@@ -123,7 +149,7 @@ describe('LiveFeed', () => {
       };
     };
     const controller = new AbortController();
-    const samples = new LiveFeed(source, () => 0).samples(controller.signal);
+    const samples = new LiveFeed(source, () => 0).samples(undefined, controller.signal);
     const first = samples.next();
     /* The generator subscribes when first asked. */
     await Promise.resolve();

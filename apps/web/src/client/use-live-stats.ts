@@ -13,8 +13,12 @@ import { useSubscription } from './use-subscription.ts';
 /* Two minutes at one sample a second: long enough to see a change, short enough to render quickly. */
 export const LIVE_WINDOW_SAMPLES = 120;
 
-/** `keep`: how many samples (seconds) to hold, at least LIVE_WINDOW_SAMPLES. */
-export function useLiveStats(keep = LIVE_WINDOW_SAMPLES) {
+/**
+ * `keep`: how many samples (seconds) to hold, at least LIVE_WINDOW_SAMPLES.
+ * `service`: the service whose backends the samples carry (a service's page);
+ * without it they carry none (the overview), as stats.live sends them.
+ */
+export function useLiveStats(keep = LIVE_WINDOW_SAMPLES, service?: string) {
   const [samples, setSamples] = useState<StatsSample[]>([]);
   const limit = Math.max(LIVE_WINDOW_SAMPLES, keep);
   const onData = useCallback(
@@ -23,6 +27,10 @@ export function useLiveStats(keep = LIVE_WINDOW_SAMPLES) {
     },
     [limit],
   );
-  const state = useSubscription<StatsSample>('stats.live', (handlers) => api.stats.live.subscribe(undefined, handlers), onData);
+  const state = useSubscription<StatsSample>(
+    `stats.live ${service ?? ''}`,
+    (handlers) => api.stats.live.subscribe(service === undefined ? undefined : { service }, handlers),
+    onData,
+  );
   return { samples, latest: samples.at(-1) ?? null, ...state };
 }

@@ -11,8 +11,8 @@ export const statsRouter = {
     .output(statsSeriesOutputSchema)
     .query(({ ctx, input }) => ctx.sluice.stats.series(input.scope, input.seconds)),
 
-  /** A sample every second. */
+  /** A sample every second: every service's rates, and one service's backends' when asked for. */
   live: viewerProcedure
     .input(statsLiveInputSchema)
-    .subscription(({ ctx, signal }) => validated(statsSampleSchema, ctx.sluice.stats.live(signal ?? new AbortController().signal))),
+    .subscription(({ ctx, input, signal }) => validated(statsSampleSchema, ctx.sluice.stats.live(input?.service, signal ?? new AbortController().signal))),
 } satisfies TRPCRouterRecord;

@@ -101,10 +101,11 @@ export const statsSeriesOutputSchema = z.array(ratePointSchema);
 
 /**
  * One live sample: the newest rate point of the whole balancer, each service
- * and each backend; the data plane's global counters at t (as stats.totals
- * gives them); and the agent's change count, which grows whenever the desired
- * state, a backend's health or the audit log changes, so that a screen fed
- * live asks for its lists again only then instead of polling them.
+ * and the backends asked for (statsLiveInputSchema); the data plane's global
+ * counters at t (as stats.totals gives them); and the agent's change count,
+ * which grows whenever the desired state, a backend's health or the audit log
+ * changes, so that a screen fed live asks for its lists again only then
+ * instead of polling them.
  */
 export const statsSampleSchema = z.object({
   t: z.number(),
@@ -115,4 +116,10 @@ export const statsSampleSchema = z.object({
   changes: z.number().int().nonnegative(),
 });
 export type StatsSample = z.infer<typeof statsSampleSchema>;
-export const statsLiveInputSchema = z.object({}).strict().optional();
+/**
+ * `service`: the backends of that service in each sample; without it, none.
+ * Every backend of a large configuration would be a megabyte a second per
+ * open screen (4,094 backends), which no screen shows at once.
+ */
+export const statsLiveInputSchema = z.object({ service: serviceRefSchema.optional() }).strict().optional();
+export type StatsLiveInput = z.infer<typeof statsLiveInputSchema>;

@@ -48,8 +48,9 @@ export interface MetricRows {
 
 export type TrafficHistory = ReturnType<typeof useTrafficHistory>;
 
-export function useTrafficHistory(scopes: readonly ChartScope[], range: TimeRange) {
-  const live = useLiveStats(range.seconds);
+/** `service`: whose backends the live samples carry (a service's page; see useLiveStats). */
+export function useTrafficHistory(scopes: readonly ChartScope[], range: TimeRange, service?: string) {
+  const live = useLiveStats(range.seconds, service);
   const histories = useQueries({
     queries: scopes.map(({ scope }) => ({
       queryKey: ['stats.series', scope, range.seconds],

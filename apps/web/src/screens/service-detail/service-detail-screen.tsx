@@ -75,7 +75,7 @@ export function ServiceDetailScreen({ service }: { service: string }) {
     ],
     [service, endpointsKey],
   );
-  const history = useTrafficHistory(scopes, range);
+  const history = useTrafficHistory(scopes, range, service);
   const live = history.live;
   const events = useChartEvents(service, range, { connected: live.connected, changes: live.latest?.changes });
   const traffic = useMemo(() => trafficShare(live.samples, service), [live.samples, service]);
