@@ -69,7 +69,8 @@ export async function measureLiveFeedsCost(agent: AgentHandle, setup: string): P
     const received = feeds.samples();
     const withFeeds = await cpuPercentOver(agent.pid, WINDOW_S);
     const during = feeds.samples().map((n, k) => n - received[k]!);
-    if (during.some((n) => n < WINDOW_S - 2)) throw new Error(`a feed received too few samples in ${WINDOW_S} s: ${during.join(', ')}`);
+    /* Fewer than one a second means an agent falling behind (the CPU figure still stands); under half, feeds that did not run. */
+    if (during.some((n) => n < WINDOW_S / 2)) throw new Error(`a feed received ${during.join(', ')} samples in ${WINDOW_S} s`);
     return {
       section: 'control-plane',
       name: LIVE_FEEDS_FIGURE,
