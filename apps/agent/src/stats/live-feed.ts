@@ -56,24 +56,19 @@ export function namedTotals(totals: StatsTotals, placement: Placement): ApiStats
   const named: ApiStatsTotals = { t: totals.t, global: totals.global, services: [], backends: [] };
   for (const [service, { id, backends: ids }] of placement) {
     const s = services.get(id);
-    if (s) named.services.push({ service, ...trafficOf(s) });
+    if (s) {
+      const { serviceId: _, ...traffic } = s;
+      named.services.push({ service, ...traffic });
+    }
     for (const [endpoint, backendId] of ids) {
       const b = backends.get(backendId);
-      if (b) named.backends.push({ service, endpoint, ...trafficOf(b), errors: b.errors });
+      if (!b) continue;
+      const { backendId: _id, serviceId: _service, ...traffic } = b;
+      named.backends.push({ service, endpoint, ...traffic });
     }
   }
   return named;
 }
-
-const trafficOf = (t: StatsTotals['services'][number]) => ({
-  packets: t.packets,
-  bytes: t.bytes,
-  replyPackets: t.replyPackets,
-  replyBytes: t.replyBytes,
-  newFlows: t.newFlows,
-  drops: t.drops,
-  activeFlows: t.activeFlows,
-});
 
 /** Readings from the sampler: its totals as of its last sample at once, then at each of its samples. */
 export function samplerReadings(sampler: StatsSampler, placement: () => Placement): ReadingSource {
